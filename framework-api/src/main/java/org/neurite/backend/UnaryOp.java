@@ -1,0 +1,17 @@
+package org.neurite.backend;
+
+/** Element-wise functions with the input their derivative is computed from. */
+public enum UnaryOp {
+    /** max(x, 0); derivative from x (1 where x > 0). */
+    RELU,
+    /** 1/(1+e^-x); derivative y(1-y) from y. */
+    SIGMOID,
+    /** tanh(x); derivative 1-y^2 from y. */
+    TANH,
+    /** -x. */
+    NEGATE,
+    /** e^x; derivative y. */
+    EXP,
+    /** x*x; derivative 2x. */
+    SQUARE
+}

@@ -1,0 +1,16 @@
+package org.neurite.layer;
+
+/**
+ * A layer compiled for one (batch size, backend): forward and backward over the backend's op
+ * set. Implementations keep whatever forward saves for backward in tensors allocated from the
+ * {@link KernelContext}.
+ */
+public interface LayerKernel {
+    void forward(ForwardPass pass);
+
+    /**
+     * Writes (overwrites) the gradients of the inputs the engine asks for and of every trainable
+     * parameter, from {@link BackwardPass#gradOutput()}.
+     */
+    void backward(BackwardPass pass);
+}

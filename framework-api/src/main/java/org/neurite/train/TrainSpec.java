@@ -1,0 +1,24 @@
+package org.neurite.train;
+
+import java.util.List;
+import org.neurite.diag.SourceSpan;
+
+/**
+ * The {@code train Model { ... }} section of a script.
+ *
+ * @param data a dataset name ({@code fashion_mnist}, {@code mnist}) or a folder of IDX files
+ * @param loss a name from {@link #LOSSES}
+ * @param seed seeds initial weights, shuffling and dropout
+ */
+public record TrainSpec(String model, String data, String loss, OptimizerSpec optimizer,
+                        int batch, int epochs, long seed, SourceSpan span) {
+    public static final List<String> LOSSES = List.of("softmax_cross_entropy", "cross_entropy");
+    public static final List<String> SETTINGS = List.of("data", "loss", "optimizer", "batch", "epochs", "seed");
+
+    /** Defaults for a script without a train section. */
+    public static TrainSpec defaults(String model) {
+        return new TrainSpec(model, "fashion_mnist", "softmax_cross_entropy",
+                new OptimizerSpec("sgd", Optimizers.schema("sgd").bind(List.of(), java.util.Map.of()), SourceSpan.UNKNOWN),
+                64, 5, 1, SourceSpan.UNKNOWN);
+    }
+}
