@@ -1,0 +1,241 @@
+package org.neurite.engine;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.neurite.backend.Backend;
+import org.neurite.backend.CounterRandom;
+import org.neurite.graph.GraphInput;
+import org.neurite.graph.Node;
+import org.neurite.graph.ParamInfo;
+import org.neurite.graph.TypedGraph;
+import org.neurite.layer.BackwardPass;
+import org.neurite.layer.KernelContext;
+import org.neurite.layer.LayerArgs;
+import org.neurite.layer.LayerKernel;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * A typed graph compiled for one (batch size, backend): every activation, gradient and layer
+ * state buffer is allocated here, once. {@link #forward} and {@link #backward} then run the
+ * layers' kernels in topological (reverse) order without allocating.
+ *
+ * <p>Gradients: a value read by one node gets one gradient buffer that the consumer writes.
+ * A value read by several nodes (a skip connection) gets one buffer per reading edge; they are
+ * summed into the value's gradient before its producer runs backward. Values that no trainable
+ * parameter depends on get no gradient at all (unless input gradients are requested).
+ */
+public final class CompiledModel implements AutoCloseable {
+    private final TypedGraph graph;
+    private final Backend backend;
+    private final int batch;
+    private final ParameterStore params;
+    private final Map<String, Tensor> activations = new LinkedHashMap<>();
+    private final Map<String, Tensor> gradients = new HashMap<>();
+    private final List<Tensor> owned = new ArrayList<>();
+    private final List<Step> steps = new ArrayList<>();
+
+    /** One node's compiled kernel and the tensors its passes see. */
+    private final class Step implements BackwardPass {
+        final Node node;
+        final int index;
+        final LayerKernel kernel;
+        final Tensor[] inputs;
+        final Tensor output;
+        final Tensor[] gradInputs;      // null entries: no gradient wanted for that input
+        final Map<String, Tensor> paramValues = new HashMap<>();
+        final Map<String, Tensor> paramGrads = new HashMap<>();
+        final boolean needsBackward;
+        boolean training;
+        long seed;
+
+        Step(Node node, int index, LayerKernel kernel, Tensor[] inputs, Tensor output, Tensor[] gradInputs, boolean needsBackward) {
+            this.node = node;
+            this.index = index;
+            this.kernel = kernel;
+            this.inputs = inputs;
+            this.output = output;
+            this.gradInputs = gradInputs;
+            this.needsBackward = needsBackward;
+        }
+
+        @Override public Backend backend() { return backend; }
+        @Override public Tensor input(int i) { return inputs[i]; }
+        @Override public Tensor output() { return output; }
+        @Override public Tensor param(String name) { return paramValues.get(name); }
+        @Override public boolean training() { return training; }
+        @Override public long stepSeed() { return seed; }
+        @Override public Tensor gradOutput() { return gradients.get(node.name()); }
+        @Override public Tensor gradInput(int i) { return gradInputs[i]; }
+        @Override public Tensor gradParam(String name) { return paramGrads.get(name); }
+    }
+
+    /** Sums of per-edge gradients into a value's gradient, run before the value's producer. */
+    private final Map<String, List<Tensor>> fanInGradients = new HashMap<>();
+
+    private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, boolean inputGradients) {
+        this.graph = graph;
+        this.backend = backend;
+        this.batch = batch;
+        this.params = params;
+        for (GraphInput in : graph.graph().inputs()) activations.put(in.name(), own(in.shape().withBatch(batch)));
+        Set<String> requiresGrad = requiresGrad(inputGradients);
+        Map<String, Integer> readers = new HashMap<>();
+        for (Node n : graph.graph().nodes()) for (String in : n.inputs()) readers.merge(in, 1, Integer::sum);
+        for (String v : requiresGrad) {
+            Shape s = graph.shape(v).withBatch(batch);
+            gradients.put(v, own(s));
+        }
+        for (String out : graph.graph().outputs()) gradients.computeIfAbsent(out, v -> own(graph.shape(v).withBatch(batch)));
+        int index = 0;
+        for (Node node : graph.graph().nodes()) {
+            Tensor output = own(graph.shape(node.name()).withBatch(batch));
+            activations.put(node.name(), output);
+            Tensor[] inputs = new Tensor[node.inputs().size()];
+            Tensor[] gradInputs = new Tensor[inputs.length];
+            List<Shape> inputShapes = new ArrayList<>();
+            for (int i = 0; i < inputs.length; i++) {
+                String in = node.inputs().get(i);
+                inputs[i] = activations.get(in);
+                inputShapes.add(inputs[i].shape());
+                if (requiresGrad.contains(in)) {
+                    if (readers.get(in) == 1) {
+                        gradInputs[i] = gradients.get(in);
+                    } else {
+                        gradInputs[i] = own(inputs[i].shape());
+                        fanInGradients.computeIfAbsent(in, k -> new ArrayList<>()).add(gradInputs[i]);
+                    }
+                }
+            }
+            boolean hasTrainable = graph.params(node.name()).stream().anyMatch(p -> p.decl().trainable());
+            boolean needsBackward = requiresGrad.contains(node.name()) || hasTrainable;
+            LayerKernel kernel = graph.type(node.name()).compile(context(node, inputShapes, output.shape()));
+            Step step = new Step(node, index++, kernel, inputs, output, gradInputs, needsBackward);
+            for (ParamInfo p : graph.params(node.name())) {
+                step.paramValues.put(p.decl().name(), params.value(p.fullName()));
+                if (p.decl().trainable()) step.paramGrads.put(p.decl().name(), params.grad(p.fullName()));
+            }
+            steps.add(step);
+        }
+    }
+
+    /**
+     * Compiles {@code graph} for {@code batch} samples on {@code backend}, reading and writing the
+     * parameters in {@code params}.
+     */
+    public static CompiledModel compile(TypedGraph graph, Backend backend, int batch, ParameterStore params) {
+        return new CompiledModel(graph, backend, batch, params, false);
+    }
+
+    /** As {@link #compile}, and also computes gradients with respect to the graph inputs. */
+    public static CompiledModel compileWithInputGradients(TypedGraph graph, Backend backend, int batch, ParameterStore params) {
+        return new CompiledModel(graph, backend, batch, params, true);
+    }
+
+    /** Values whose gradient some trainable parameter (or a requested input gradient) needs. */
+    private Set<String> requiresGrad(boolean inputGradients) {
+        // A value needs a gradient if it is downstream of a trainable parameter or of a graph input
+        // whose gradient was asked for: only then can backward reach something that wants it.
+        Set<String> dependsOnTrainable = new HashSet<>();
+        if (inputGradients) for (GraphInput in : graph.graph().inputs()) dependsOnTrainable.add(in.name());
+        for (Node n : graph.graph().nodes()) {
+            boolean own = graph.params(n.name()).stream().anyMatch(p -> p.decl().trainable());
+            boolean upstream = n.inputs().stream().anyMatch(dependsOnTrainable::contains);
+            if (own || upstream) dependsOnTrainable.add(n.name());
+        }
+        return dependsOnTrainable;
+    }
+
+    private KernelContext context(Node node, List<Shape> inputShapes, Shape outputShape) {
+        return new KernelContext() {
+            @Override public Backend backend() { return backend; }
+            @Override public String nodeName() { return node.name(); }
+            @Override public int batch() { return batch; }
+            @Override public LayerArgs args() { return node.args(); }
+            @Override public List<Shape> inputShapes() { return inputShapes; }
+            @Override public Shape outputShape() { return outputShape; }
+            @Override public Tensor allocate(Shape shape) { return own(shape); }
+        };
+    }
+
+    private Tensor own(Shape shape) {
+        Tensor t = backend.allocate(shape);
+        owned.add(t);
+        return t;
+    }
+
+    public TypedGraph graph() { return graph; }
+
+    public Backend backend() { return backend; }
+
+    public int batch() { return batch; }
+
+    public ParameterStore parameters() { return params; }
+
+    /** The buffer of graph input {@code i} ([batch, ...]); fill it before {@link #forward}. */
+    public Tensor input(int i) { return activations.get(graph.graph().inputs().get(i).name()); }
+
+    /** The first output ([batch, ...]). */
+    public Tensor output() { return activations.get(graph.graph().outputs().get(0)); }
+
+    /** Any value's activation buffer, by value (node or input) name. */
+    public Tensor activation(String value) { return activations.get(value); }
+
+    /** dL/d(first output): the loss writes it before {@link #backward}. */
+    public Tensor gradOutput() { return gradients.get(graph.graph().outputs().get(0)); }
+
+    /** dL/d(value), or null when no gradient flows to it. */
+    public Tensor gradient(String value) { return gradients.get(value); }
+
+    /**
+     * Runs every node's forward. {@code seed} seeds stochastic layers; each node gets its own
+     * stream derived from (seed, node index).
+     */
+    public void forward(boolean training, long seed) {
+        for (Step s : steps) {
+            s.training = training;
+            s.seed = CounterRandom.mix(seed * 0x9E3779B97F4A7C15L + s.index);
+            s.kernel.forward(s);
+        }
+    }
+
+    /**
+     * Runs backward from {@link #gradOutput()} in reverse order, overwriting every parameter
+     * gradient. Must follow a {@code forward(true, …)} on the same buffers.
+     */
+    public void backward() {
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Step s = steps.get(i);
+            if (!s.needsBackward) continue;
+            List<Tensor> parts = fanInGradients.get(s.node.name());
+            if (parts != null) {
+                Tensor sum = gradients.get(s.node.name());
+                backend.copy(parts.get(0), 0, sum, 0, sum.size());
+                for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
+            }
+            s.kernel.backward(s);
+        }
+        for (GraphInput in : graph.graph().inputs()) {
+            List<Tensor> parts = fanInGradients.get(in.name());
+            if (parts == null) continue;
+            Tensor sum = gradients.get(in.name());
+            backend.copy(parts.get(0), 0, sum, 0, sum.size());
+            for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
+        }
+    }
+
+    /** Bytes of activations, gradients and layer state this compiled model holds (float32). */
+    public long bytesAllocated() {
+        return owned.stream().mapToLong(t -> 4L * t.size()).sum();
+    }
+
+    @Override public void close() {
+        owned.forEach(Tensor::close);
+        owned.clear();
+    }
+}
