@@ -1,0 +1,104 @@
+package org.neurite.plugins.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.neurite.backend.Backend;
+import org.neurite.backend.BinaryOp;
+import org.neurite.layer.BackwardPass;
+import org.neurite.layer.ForwardPass;
+import org.neurite.layer.Initializer;
+import org.neurite.layer.KernelContext;
+import org.neurite.layer.LayerArgs;
+import org.neurite.layer.LayerKernel;
+import org.neurite.layer.LayerType;
+import org.neurite.layer.ParamDecl;
+import org.neurite.layer.ParamSchema;
+import org.neurite.layer.ParamSpec;
+import org.neurite.layer.ParamType;
+import org.neurite.layer.ShapeException;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * {@code dense(units, bias=true, init="he")}: the fully connected layer {@code y = x W^T + b}.
+ * Input [N, in] (one feature axis per sample; images go through {@code flatten} first), weight
+ * [units, in] (PyTorch's Linear layout, so state dicts load), bias [units], output [N, units].
+ * The weight is drawn by {@code Initializer.byName(init, fanIn=in, fanOut=units)}; the bias starts
+ * at zero, the usual choice for ReLU networks. Forward saves nothing: backward needs only the
+ * input and the weight, which the engine keeps alive anyway.
+ */
+final class Dense implements LayerType {
+    private static final ParamSchema SCHEMA = ParamSchema.of(
+            ParamSpec.required("units", ParamType.INT, "Number of output features.").range(1, Double.POSITIVE_INFINITY),
+            ParamSpec.optional("bias", ParamType.BOOL, true, "Add a learned per-unit bias (initialised to zero)."),
+            ParamSpec.optional("init", ParamType.STRING, "he",
+                    "Weight initialiser: he, he_uniform, xavier, torch or zeros."));
+
+    @Override public String name() { return "dense"; }
+
+    @Override public String doc() {
+        return "Fully connected layer y = x W^T + b on [features] inputs; weight [units, in], bias [units]. "
+                + "Use flatten before it on images.";
+    }
+
+    @Override public ParamSchema schema() { return SCHEMA; }
+
+    @Override public Shape outputShape(LayerArgs args, List<Shape> inputs) {
+        return Shape.of(args.getInt("units"));
+    }
+
+    /** The per-sample feature count, refusing images and sequences with a hint. */
+    private static int inFeatures(List<Shape> inputs) {
+        Shape in = inputs.get(0);
+        if (in.rank() != 1)
+            throw new ShapeException("expects [features] per sample, got " + in + "; put flatten before dense");
+        return in.dim(0);
+    }
+
+    @Override public List<ParamDecl> parameters(LayerArgs args, List<Shape> inputs) {
+        int in = inFeatures(inputs);
+        int units = args.getInt("units");
+        List<ParamDecl> params = new ArrayList<>();
+        params.add(ParamDecl.weight("weight", Shape.of(units, in), Initializer.byName(args.getString("init"), in, units)));
+        if (args.getBool("bias")) params.add(ParamDecl.bias("bias", Shape.of(units), Initializer.zeros()));
+        return params;
+    }
+
+    /** One multiply-add per weight; the bias add is not counted (as in the usual MAC counts). */
+    @Override public long flops(LayerArgs args, List<Shape> inputs, Shape output) {
+        return 2L * inFeatures(inputs) * args.getInt("units");
+    }
+
+    @Override public LayerKernel compile(KernelContext context) {
+        // Shape checks happened during inference; here the shapes include the batch: x [N, in].
+        return new Kernel(context.batch(), context.inputShapes().get(0).dim(1), context.args().getInt("units"),
+                context.args().getBool("bias"));
+    }
+
+    private record Kernel(int batch, int in, int units, boolean bias) implements LayerKernel {
+        @Override public void forward(ForwardPass pass) {
+            Backend b = pass.backend();
+            Tensor y = pass.output();
+            // y[N, units] = x[N, in] · W[units, in]^T
+            b.gemm(false, true, batch, units, in, 1f, pass.input(0), 0, in, pass.param("weight"), 0, in, 0f, y, 0, units);
+            // + bias[units], broadcast over the batch
+            if (bias) b.channelBroadcast(BinaryOp.ADD, y, pass.param("bias"), y, batch, units, 1);
+        }
+
+        @Override public void backward(BackwardPass pass) {
+            Backend b = pass.backend();
+            Tensor dy = pass.gradOutput();
+            Tensor dx = pass.gradInput(0);
+            // dx[N, in] = dy[N, units] · W[units, in]
+            if (dx != null) b.gemm(false, false, batch, in, units, 1f, dy, 0, units, pass.param("weight"), 0, in, 0f, dx, 0, in);
+            Tensor dw = pass.gradParam("weight");
+            // dW[units, in] = dy^T[units, N] · x[N, in]
+            if (dw != null) b.gemm(true, false, units, in, batch, 1f, dy, 0, units, pass.input(0), 0, in, 0f, dw, 0, in);
+            if (bias) {
+                Tensor db = pass.gradParam("bias");
+                // db[units] = sum over the batch of dy[N, units]
+                if (db != null) b.channelSum(dy, db, batch, units, 1, 0f);
+            }
+        }
+    }
+}
