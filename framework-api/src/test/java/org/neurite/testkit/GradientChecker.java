@@ -2,15 +2,15 @@ package org.neurite.testkit;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
-import org.neurite.layer.LayerKernel;
-import org.neurite.layer.LayerType;
 import org.neurite.layer.ParamDecl;
-import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
 /**
@@ -73,93 +73,68 @@ public final class GradientChecker {
      * @throws AssertionError naming, for each failing tensor, its worst element with its index
      */
     public GradientReport check(GradientCase c, Backend backend) {
-        LayerType type = c.type();
-        Shape outShape = type.outputShape(c.args(), c.inputShapes()).withBatch(c.batch());
-        List<ParamDecl> decls = type.parameters(c.args(), c.inputShapes());
+        Set<Integer> skipped = new HashSet<>();
+        for (int i = 0; i < c.inputShapes().size(); i++) if (!c.checksInput(i)) skipped.add(i);
         SplittableRandom rng = new SplittableRandom(seed);
-        List<Tensor> owned = new ArrayList<>();
-        try (HarnessContext context = new HarnessContext(backend, c.args(), c.batch(),
-                c.inputShapes().stream().map(s -> s.withBatch(c.batch())).toList(), outShape)) {
-            // The point the gradient is taken at: host copies are kept so single elements can be
+        try (LayerHarness h = LayerHarness.compile(c.type(), c.args(), c.batch(), backend, c.inputShapes(), skipped)) {
+            // The point the gradient is taken at. Host copies are kept so single elements can be
             // perturbed and restored without downloading.
-            int nIn = c.inputShapes().size();
-            Tensor[] inputs = new Tensor[nIn];
+            int nIn = h.inputCount();
             float[][] inputValues = new float[nIn][];
-            Tensor[] gradInputs = new Tensor[nIn];
             for (int i = 0; i < nIn; i++) {
-                inputs[i] = own(owned, backend.allocate(c.inputShapes().get(i).withBatch(c.batch())));
-                inputValues[i] = c.distinctInputs() ? distinctValues(inputs[i].size(), rng) : kinkFreeValues(inputs[i].size(), c.kinks(), rng);
-                backend.upload(inputValues[i], inputs[i]);
-                if (c.checksInput(i)) gradInputs[i] = own(owned, backend.allocate(inputs[i].shape()));
+                int n = h.inputShape(i).size();
+                inputValues[i] = c.distinctInputs() ? distinctValues(n, rng) : kinkFreeValues(n, c.kinks(), rng);
+                h.setInput(i, inputValues[i]);
             }
-            Map<String, Tensor> params = new LinkedHashMap<>();
             Map<String, float[]> paramValues = new LinkedHashMap<>();
-            Map<String, Tensor> gradParams = new LinkedHashMap<>();
-            for (ParamDecl d : decls) {
-                Tensor t = own(owned, backend.allocate(d.shape()));
-                float[] v = uniform(t.size(), rng);
-                backend.upload(v, t);
-                params.put(d.name(), t);
+            for (ParamDecl d : h.parameters()) {
+                float[] v = uniform(d.shape().size(), rng);
+                h.setParam(d.name(), v);
                 paramValues.put(d.name(), v);
-                if (d.trainable()) gradParams.put(d.name(), own(owned, backend.allocate(d.shape())));
             }
-            Tensor output = own(owned, backend.allocate(outShape));
-            float[] r = uniform(output.size(), rng);
-            Tensor gradOutput = own(owned, backend.allocate(outShape));
-            backend.upload(r, gradOutput);
-            long stepSeed = rng.nextLong();
-            HarnessPass pass = new HarnessPass(backend, inputs, output, params, gradOutput, gradInputs, gradParams,
-                    c.training(), stepSeed);
-
-            LayerKernel kernel = type.compile(context);
+            float[] r = uniform(h.outputShape().size(), rng);
+            h.training(c.training()).stepSeed(rng.nextLong());
 
             // Forward at the base point; NaN in the output first so unwritten elements show.
-            backend.fill(output, Float.NaN);
-            kernel.forward(pass);
-            float[] y = backend.download(output);
-            requireAllWritten(c, "forward", "output " + outShape, y);
-            for (int i = 0; i < nIn; i++) requireUnchanged(c, "forward", "input " + i, inputValues[i], backend.download(inputs[i]));
+            backend.fill(h.outputTensor(), Float.NaN);
+            requireAllWritten(c, "forward", "the output " + h.outputShape(), h.forward());
+            for (int i = 0; i < nIn; i++) requireUnchanged(c, "forward", "input " + i, inputValues[i], h.input(i));
 
-            // Backward with gradOutput = R, into NaN-filled gradients (overwrite, never accumulate).
-            for (Tensor g : gradInputs) if (g != null) backend.fill(g, Float.NaN);
-            for (Tensor g : gradParams.values()) backend.fill(g, Float.NaN);
-            kernel.backward(pass);
-            requireUnchanged(c, "backward", "gradOutput", r, backend.download(gradOutput));
+            // Backward with gradOutput = R into NaN-filled gradients: a kernel must overwrite them.
+            for (int i = 0; i < nIn; i++) if (h.requestsInputGradient(i)) backend.fill(h.gradInputTensor(i), Float.NaN);
+            for (ParamDecl d : h.parameters()) if (d.trainable()) backend.fill(h.gradParamTensor(d.name()), Float.NaN);
+            h.backward(r);
+            requireUnchanged(c, "backward", "gradOutput", r, h.gradOutput());
 
             List<GradientReport.TensorCheck> checks = new ArrayList<>();
             for (int i = 0; i < nIn; i++) {
-                if (gradInputs[i] == null) continue;
-                float[] analytic = backend.download(gradInputs[i]);
+                if (!h.requestsInputGradient(i)) continue;
+                float[] analytic = h.gradInput(i);
                 requireAllWritten(c, "backward", "the gradient of input " + i, analytic);
-                checks.add(compare("input " + i, inputs[i], inputValues[i], analytic, kernel, pass, r, backend, rng));
+                checks.add(compare("input " + i, h.inputTensor(i), inputValues[i], analytic, h, r, rng));
             }
-            for (ParamDecl d : decls) {
+            for (ParamDecl d : h.parameters()) {
                 if (!d.trainable()) continue;
-                float[] analytic = backend.download(gradParams.get(d.name()));
+                float[] analytic = h.gradParam(d.name());
                 requireAllWritten(c, "backward", "the gradient of " + d.name(), analytic);
-                checks.add(compare(d.name(), params.get(d.name()), paramValues.get(d.name()), analytic,
-                        kernel, pass, r, backend, rng));
+                checks.add(compare(d.name(), h.paramTensor(d.name()), paramValues.get(d.name()), analytic, h, r, rng));
             }
-            GradientReport report = new GradientReport(c.toString(), checks);
             if (checks.stream().anyMatch(t -> !t.passed())) {
                 StringBuilder msg = new StringBuilder("gradient check failed for " + c
-                        + String.format(java.util.Locale.ROOT, " (step %g, tolerance %g relative + %g absolute):",
+                        + String.format(Locale.ROOT, " (step %g, tolerance %g relative + %g absolute):",
                         step, tolerance, absoluteTolerance));
                 for (GradientReport.TensorCheck t : checks) {
-                    msg.append("\n  ").append(t.passed() ? "ok    " : "FAILED ").append(t.describe());
+                    msg.append("\n  ").append(t.passed() ? "ok     " : "FAILED ").append(t.describe());
                 }
                 throw new AssertionError(msg.toString());
             }
-            return report;
-        } finally {
-            for (Tensor t : owned) t.close();
+            return new GradientReport(c.toString(), checks);
         }
     }
 
     /** Compares one tensor's analytic gradient with central differences at the sampled elements. */
     private GradientReport.TensorCheck compare(String name, Tensor tensor, float[] values, float[] analytic,
-                                               LayerKernel kernel, HarnessPass pass, float[] r, Backend backend,
-                                               SplittableRandom rng) {
+                                               LayerHarness h, float[] r, SplittableRandom rng) {
         int[] sample = sample(values.length, rng);
         int failures = 0;
         int worst = sample.length == 0 ? 0 : sample[0];
@@ -170,16 +145,15 @@ public final class GradientChecker {
             float original = values[j];
             float plus = (float) (original + step);
             float minus = (float) (original - step);
-            double lossPlus = lossWith(tensor, j, plus, kernel, pass, r, backend);
-            double lossMinus = lossWith(tensor, j, minus, kernel, pass, r, backend);
-            backend.upload(values, j, tensor, j, 1);
+            double lossPlus = lossWith(tensor, j, plus, h, r);
+            double lossMinus = lossWith(tensor, j, minus, h, r);
+            h.backend().upload(values, j, tensor, j, 1);
             // Divide by the step float32 actually took, not the nominal one.
             double numeric = (lossPlus - lossMinus) / ((double) plus - (double) minus);
             double a = analytic[j];
             double allowed = tolerance * Math.max(Math.abs(a), Math.abs(numeric)) + absoluteTolerance;
             double diff = Math.abs(a - numeric);
-            boolean ok = diff <= allowed;   // false for NaN: an unwritten gradient element fails
-            if (!ok) failures++;
+            if (!(diff <= allowed)) failures++;
             double ratio = Double.isNaN(diff) ? Double.POSITIVE_INFINITY : diff / allowed;
             if (ratio > worstRatio) {
                 worstRatio = ratio;
@@ -193,11 +167,9 @@ public final class GradientChecker {
     }
 
     /** sum(output * R) after a forward pass with element {@code index} of {@code tensor} set to {@code value}. */
-    private static double lossWith(Tensor tensor, int index, float value, LayerKernel kernel, HarnessPass pass,
-                                   float[] r, Backend backend) {
-        backend.upload(new float[] {value}, 0, tensor, index, 1);
-        kernel.forward(pass);
-        float[] y = backend.download(pass.output());
+    private static double lossWith(Tensor tensor, int index, float value, LayerHarness h, float[] r) {
+        h.backend().upload(new float[] {value}, 0, tensor, index, 1);
+        float[] y = h.forward();
         double loss = 0;
         for (int i = 0; i < y.length; i++) loss += (double) y[i] * r[i];
         return loss;
@@ -270,7 +242,8 @@ public final class GradientChecker {
         }
         if (unwritten > 0) {
             throw new AssertionError(c + ": " + pass + " left " + unwritten + " of " + values.length + " elements of "
-                    + what + " unwritten (still NaN), the first at flat index " + first);
+                    + what + " unwritten or accumulated into (still NaN), the first at flat index " + first
+                    + "; kernels must overwrite every element");
         }
     }
 
@@ -281,10 +254,5 @@ public final class GradientChecker {
                         + before[i] + " became " + after[i] + "); a layer must not write the tensors it reads");
             }
         }
-    }
-
-    private static Tensor own(List<Tensor> owned, Tensor t) {
-        owned.add(t);
-        return t;
     }
 }

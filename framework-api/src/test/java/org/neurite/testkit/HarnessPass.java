@@ -7,8 +7,8 @@ import org.neurite.tensor.Tensor;
 
 /**
  * The forward and backward tensors the test kit hands a layer kernel, all on one backend. Gradient
- * slots the case does not ask for are null, exactly as in the engine; asking for a parameter the
- * layer never declared is a bug in the layer and fails loudly instead of returning null.
+ * slots the harness does not ask for are null, exactly as in the engine; asking for a parameter
+ * the layer never declared is a bug in the layer and fails loudly instead of returning null.
  */
 final class HarnessPass implements BackwardPass {
     private final Backend backend;
@@ -18,11 +18,11 @@ final class HarnessPass implements BackwardPass {
     private final Tensor gradOutput;
     private final Tensor[] gradInputs;      // null entries: gradient not requested
     private final Map<String, Tensor> gradParams;   // trainable parameters only
-    private final boolean training;
-    private final long stepSeed;
+    private boolean training = true;
+    private long stepSeed;
 
     HarnessPass(Backend backend, Tensor[] inputs, Tensor output, Map<String, Tensor> params, Tensor gradOutput,
-                Tensor[] gradInputs, Map<String, Tensor> gradParams, boolean training, long stepSeed) {
+                Tensor[] gradInputs, Map<String, Tensor> gradParams) {
         this.backend = backend;
         this.inputs = inputs.clone();
         this.output = output;
@@ -30,9 +30,11 @@ final class HarnessPass implements BackwardPass {
         this.gradOutput = gradOutput;
         this.gradInputs = gradInputs.clone();
         this.gradParams = Map.copyOf(gradParams);
-        this.training = training;
-        this.stepSeed = stepSeed;
     }
+
+    void setTraining(boolean training) { this.training = training; }
+
+    void setStepSeed(long stepSeed) { this.stepSeed = stepSeed; }
 
     @Override public Backend backend() { return backend; }
 
