@@ -1,0 +1,80 @@
+package org.neurite.dsl;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.neurite.diag.Diagnostic;
+import org.neurite.diag.ModelException;
+import org.neurite.dsl.ast.Argument;
+import org.neurite.dsl.ast.Call;
+import org.neurite.graph.LayerRegistry;
+import org.neurite.layer.ArgumentException;
+import org.neurite.layer.LayerArgs;
+import org.neurite.layer.ParamSchema;
+import org.neurite.layer.ParamSpec;
+
+/**
+ * Binds the written arguments of a call ({@code conv(6, kernel=5)}, {@code sgd(lr=0.05)}) to a
+ * {@link ParamSchema}, turning every failure into a diagnostic at the argument responsible:
+ * a misspelt name at the name (with a did-you-mean over the schema), a wrong type or an
+ * out-of-range value at the value, a missing required argument at the callee. Messages start
+ * with the callee ({@code conv: parameter 'kernel' expects ...}) like shape errors do.
+ */
+final class CallBinder {
+    private CallBinder() {}
+
+    /**
+     * @param arguments the call's arguments that go to the schema (a layer call's leading value
+     *     names, its inputs, are already removed)
+     */
+    static LayerArgs bind(Call call, List<Argument> arguments, ParamSchema schema, Evaluator evaluator) {
+        String callee = call.name();
+        if (schema.specs().isEmpty() && !arguments.isEmpty()) {
+            throw new ModelException(arguments.get(0).span(), "'" + callee + "' takes no arguments");
+        }
+        checkNames(callee, arguments, schema);
+        List<Object> positional = new ArrayList<>();
+        Map<String, Object> named = new LinkedHashMap<>();
+        for (Argument a : arguments) {
+            Object value = evaluator.evaluate(a.value());
+            if (a.isNamed()) named.put(a.name(), value);
+            else positional.add(value);
+        }
+        try {
+            return schema.bind(positional, named);
+        } catch (ArgumentException e) {
+            // Positions count positional arguments first, then named ones: the order checkNames enforces.
+            int p = e.position();
+            var span = p >= 0 && p < arguments.size() ? arguments.get(p).value().span() : call.nameSpan();
+            throw new ModelException(span, callee + ": " + e.getMessage());
+        }
+    }
+
+    /** Positional before named, no name twice, every name in the schema. */
+    private static void checkNames(String callee, List<Argument> arguments, ParamSchema schema) {
+        Map<String, Argument> seen = new HashMap<>();
+        boolean sawNamed = false;
+        for (Argument a : arguments) {
+            if (!a.isNamed()) {
+                if (sawNamed) throw new ModelException(a.span(), "positional argument after a named argument");
+                continue;
+            }
+            sawNamed = true;
+            Argument first = seen.putIfAbsent(a.name(), a);
+            if (first != null) {
+                throw new ModelException(List.of(Diagnostic.error(a.nameSpan(), callee + ": parameter '" + a.name() + "' given twice")
+                        .withNote(first.nameSpan(), "first given here")));
+            }
+            if (schema.find(a.name()) == null) {
+                List<String> names = new ArrayList<>();
+                for (ParamSpec spec : schema.specs()) names.add(spec.name());
+                List<String> close = LayerRegistry.closest(a.name(), names);
+                String hint = close.isEmpty() ? " (parameters: " + String.join(", ", names) + ")"
+                        : "; did you mean '" + close.get(0) + "'?";
+                throw new ModelException(a.nameSpan(), "unknown parameter '" + a.name() + "' for '" + callee + "'" + hint);
+            }
+        }
+    }
+}

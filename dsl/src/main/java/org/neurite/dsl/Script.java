@@ -1,0 +1,47 @@
+package org.neurite.dsl;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.neurite.diag.ModelException;
+import org.neurite.diag.SourceSpan;
+import org.neurite.graph.TypedGraph;
+import org.neurite.train.TrainSpec;
+
+/**
+ * A loaded {@code .nn} script: its shape-checked models (source order) and the train sections
+ * it wrote (settings left out take {@link TrainSpec#defaults}). {@code source} is the text the
+ * spans refer to, so diagnostics found later (by the engine) can still be rendered with a caret.
+ */
+public record Script(String file, String source, List<TypedGraph> models, List<TrainSpec> trainings) {
+    public Script {
+        models = List.copyOf(models);
+        trainings = List.copyOf(trainings);
+    }
+
+    /**
+     * The model called {@code name}.
+     *
+     * @throws ModelException when the script has no such model; the message lists those it has
+     */
+    public TypedGraph model(String name) {
+        List<String> names = new ArrayList<>();
+        for (TypedGraph m : models) {
+            if (m.graph().name().equals(name)) return m;
+            names.add(m.graph().name());
+        }
+        throw new ModelException(SourceSpan.at(file, 1, 1), "no model '" + name + "' in " + file + " (models: "
+                + String.join(", ", names) + ")");
+    }
+
+    /** The model a train section names (the first section), else the last model of the file. */
+    public TypedGraph mainModel() {
+        if (!trainings.isEmpty()) return model(trainings.get(0).model());
+        return models.get(models.size() - 1);
+    }
+
+    /** The train section written for {@code model}, if any. */
+    public Optional<TrainSpec> training(String model) {
+        return trainings.stream().filter(t -> t.model().equals(model)).findFirst();
+    }
+}

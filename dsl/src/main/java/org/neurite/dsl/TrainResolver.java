@@ -1,0 +1,116 @@
+package org.neurite.dsl;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.neurite.diag.Diagnostic;
+import org.neurite.diag.ModelException;
+import org.neurite.dsl.ast.Call;
+import org.neurite.dsl.ast.Expr;
+import org.neurite.dsl.ast.Setting;
+import org.neurite.dsl.ast.TrainDecl;
+import org.neurite.graph.LayerRegistry;
+import org.neurite.layer.LayerArgs;
+import org.neurite.layer.ParamSchema;
+import org.neurite.train.OptimizerSpec;
+import org.neurite.train.Optimizers;
+import org.neurite.train.TrainSpec;
+
+/**
+ * Resolves {@code train Model { ... }} into a {@link TrainSpec}. Settings not written keep the
+ * values of {@link TrainSpec#defaults}. {@code data} and {@code loss} take an identifier or a
+ * string, {@code optimizer} a call or bare name bound with {@link Optimizers#schema},
+ * {@code batch}, {@code epochs} and {@code seed} integer expressions. Unknown settings, losses
+ * and optimizers get a did-you-mean.
+ */
+final class TrainResolver {
+    private static final Evaluator CONSTANTS = new Evaluator(n -> {
+        throw new ModelException(n.span(), "undefined name '" + n.name() + "'; train settings take numbers here");
+    });
+
+    private TrainResolver() {}
+
+    static TrainSpec resolve(TrainDecl decl, Collection<String> models) {
+        if (!models.contains(decl.model())) {
+            throw new ModelException(decl.modelSpan(), "train section for unknown model '" + decl.model() + "'"
+                    + suggestion(decl.model(), models));
+        }
+        TrainSpec spec = TrainSpec.defaults(decl.model());
+        String data = spec.data();
+        String loss = spec.loss();
+        OptimizerSpec optimizer = spec.optimizer();
+        int batch = spec.batch();
+        int epochs = spec.epochs();
+        long seed = spec.seed();
+        Map<String, Setting> seen = new HashMap<>();
+        for (Setting s : decl.settings()) {
+            Setting first = seen.putIfAbsent(s.key(), s);
+            if (first != null) {
+                throw new ModelException(List.of(Diagnostic.error(s.keySpan(), "setting '" + s.key() + "' given twice")
+                        .withNote(first.keySpan(), "first given here")));
+            }
+            switch (s.key()) {
+                case "data" -> data = word(s, "a dataset name or a folder path in quotes");
+                case "loss" -> loss = loss(s);
+                case "optimizer" -> optimizer = optimizer(s);
+                case "batch" -> batch = (int) integer(s, 1, Integer.MAX_VALUE);
+                case "epochs" -> epochs = (int) integer(s, 1, Integer.MAX_VALUE);
+                case "seed" -> seed = integer(s, Long.MIN_VALUE, Long.MAX_VALUE);
+                default -> throw new ModelException(s.keySpan(), "unknown train setting '" + s.key() + "'"
+                        + orList(s.key(), TrainSpec.SETTINGS, "settings"));
+            }
+        }
+        return new TrainSpec(decl.model(), data, loss, optimizer, batch, epochs, seed, decl.span());
+    }
+
+    /** An identifier or a non-empty string. */
+    private static String word(Setting s, String expected) {
+        if (s.value() instanceof Expr.Name n) return n.name();
+        if (s.value() instanceof Expr.StringLiteral str && !str.value().isEmpty()) return str.value();
+        throw new ModelException(s.value().span(), s.key() + " expects " + expected);
+    }
+
+    private static String loss(Setting s) {
+        String name = word(s, "a loss name such as softmax_cross_entropy");
+        if (!TrainSpec.LOSSES.contains(name)) {
+            throw new ModelException(s.value().span(), "unknown loss '" + name + "'" + orList(name, TrainSpec.LOSSES, "losses"));
+        }
+        return name;
+    }
+
+    private static OptimizerSpec optimizer(Setting s) {
+        Call call;
+        if (s.value() instanceof Call c) call = c;
+        else if (s.value() instanceof Expr.Name n) call = new Call(n.name(), n.span(), List.of(), false, n.span());
+        else throw new ModelException(s.value().span(), "optimizer expects a name or a call such as sgd(lr=0.05)");
+        ParamSchema schema = Optimizers.schema(call.name());
+        if (schema == null) {
+            throw new ModelException(call.nameSpan(), "unknown optimizer '" + call.name() + "'"
+                    + orList(call.name(), Optimizers.NAMES, "optimizers"));
+        }
+        LayerArgs args = CallBinder.bind(call, call.arguments(), schema, CONSTANTS);
+        return new OptimizerSpec(call.name(), args, call.span());
+    }
+
+    private static long integer(Setting s, long min, long max) {
+        Object v = CONSTANTS.evaluate(s.value());
+        if (!(v instanceof Long l)) {
+            throw new ModelException(s.value().span(), s.key() + " expects an int, got " + Evaluator.kind(v));
+        }
+        if (l < min) throw new ModelException(s.value().span(), s.key() + " must be at least " + min + ", got " + l);
+        if (l > max) throw new ModelException(s.value().span(), s.key() + " must be at most " + max + ", got " + l);
+        return l;
+    }
+
+    /** "; did you mean 'x'?" when something is close, else " (settings: a, b, c)". */
+    private static String orList(String word, List<String> known, String what) {
+        String close = suggestion(word, known);
+        return close.isEmpty() ? " (" + what + ": " + String.join(", ", known) + ")" : close;
+    }
+
+    private static String suggestion(String word, Collection<String> known) {
+        List<String> close = LayerRegistry.closest(word, known);
+        return close.isEmpty() ? "" : "; did you mean '" + close.get(0) + "'?";
+    }
+}

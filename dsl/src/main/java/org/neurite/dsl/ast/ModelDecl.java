@@ -1,0 +1,16 @@
+package org.neurite.dsl.ast;
+
+import java.util.List;
+import org.neurite.diag.SourceSpan;
+
+/**
+ * {@code model Name(params) { statements }}. {@code span} runs from {@code model} to the closing
+ * brace; {@code nameSpan} is where "model has no output"-style messages point.
+ */
+public record ModelDecl(String name, SourceSpan nameSpan, List<ParamDef> params, List<Statement> body,
+                        SourceSpan span) {
+    public ModelDecl {
+        params = List.copyOf(params);
+        body = List.copyOf(body);
+    }
+}

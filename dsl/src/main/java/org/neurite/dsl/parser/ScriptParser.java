@@ -1,0 +1,89 @@
+package org.neurite.dsl.parser;
+
+import org.antlr.v4.runtime.CharStreams;
+import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.Token;
+import org.neurite.diag.ModelException;
+import org.neurite.diag.SourceSpan;
+import org.neurite.dsl.ast.SourceFile;
+
+/**
+ * Text to AST: the only way into the ANTLR-generated code, and nothing generated leaves this
+ * package. Three checks run before the grammar sees the text, each turning input that would
+ * confuse or crash a parser into one clear diagnostic:
+ * <ol>
+ *   <li>control characters (NUL and friends mean a binary file, not a script);</li>
+ *   <li>bracket nesting deeper than {@link #MAX_NESTING} and runs of more than
+ *       {@link #MAX_NESTING} signs ({@code - - - 1}), which the recursive-descent parser would
+ *       follow into a {@link StackOverflowError};</li>
+ *   <li>the first syntax error, through {@link SyntaxErrorReporter} (ANTLR's console listeners
+ *       are removed).</li>
+ * </ol>
+ */
+public final class ScriptParser {
+    /** Deepest bracket nesting accepted; real models use three or four levels. */
+    public static final int MAX_NESTING = 64;
+
+    private ScriptParser() {}
+
+    /** Parses {@code source}, naming {@code file} in every span. */
+    public static SourceFile parse(String file, String source) throws ModelException {
+        checkCharacters(file, source);
+        TokenSpans spans = new TokenSpans(file);
+        NNLexer lexer = new NNLexer(CharStreams.fromString(source, file));
+        lexer.removeErrorListeners();
+        CommonTokenStream tokens = new CommonTokenStream(lexer);
+        SyntaxErrorReporter reporter = new SyntaxErrorReporter(spans, tokens);
+        lexer.addErrorListener(reporter);
+        tokens.fill();
+        checkNesting(spans, tokens);
+        NNParser parser = new NNParser(tokens);
+        parser.removeErrorListeners();
+        parser.addErrorListener(reporter);
+        return new AstBuilder(file, spans).script(parser.script());
+    }
+
+    /**
+     * Rejects control characters other than tab, CR, LF and form feed. A NUL byte gets its own
+     * message because it almost always means a binary file was passed by mistake.
+     */
+    private static void checkCharacters(String file, String source) {
+        int line = 1;
+        int column = 1;
+        for (int i = 0; i < source.length(); ) {
+            int cp = source.codePointAt(i);
+            if (cp == '\n') {
+                line++;
+                column = 1;
+            } else {
+                boolean allowed = cp == '\t' || cp == '\r' || cp == '\f' || !Character.isISOControl(cp);
+                if (!allowed) {
+                    SourceSpan span = new SourceSpan(file, line, column, line, column + 1);
+                    if (cp == 0) throw new ModelException(span, "file contains a NUL byte; this is binary data, not a .nn script");
+                    throw new ModelException(span, String.format("unexpected control character U+%04X", cp));
+                }
+                column++;
+            }
+            i += Character.charCount(cp);
+        }
+    }
+
+    private static void checkNesting(TokenSpans spans, CommonTokenStream tokens) {
+        int depth = 0;
+        int signs = 0;
+        for (Token t : tokens.getTokens()) {
+            switch (t.getType()) {
+                case NNLexer.LPAREN, NNLexer.LBRACK, NNLexer.LBRACE -> depth++;
+                case NNLexer.RPAREN, NNLexer.RBRACK, NNLexer.RBRACE -> depth = Math.max(0, depth - 1);
+                default -> { }
+            }
+            signs = t.getType() == NNLexer.PLUS || t.getType() == NNLexer.MINUS ? signs + 1 : 0;
+            if (depth > MAX_NESTING) {
+                throw new ModelException(spans.of(t), "brackets are nested too deeply (more than " + MAX_NESTING + " levels)");
+            }
+            if (signs > MAX_NESTING) {
+                throw new ModelException(spans.of(t), "too many signs in a row (more than " + MAX_NESTING + ")");
+            }
+        }
+    }
+}
