@@ -44,6 +44,7 @@ final class Dense implements LayerType {
     @Override public ParamSchema schema() { return SCHEMA; }
 
     @Override public Shape outputShape(LayerArgs args, List<Shape> inputs) {
+        inFeatures(inputs);
         return Shape.of(args.getInt("units"));
     }
 
