@@ -1,0 +1,274 @@
+package org.neurite.backend.cpu;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Row-major SGEMM {@code C = alpha * op(A) * op(B) + beta * C}, blocked the GotoBLAS way: a
+ * {@code KC x NC} panel of op(B) and an {@code MC x KC} block of op(A) are packed (zero-padded to
+ * whole micro-tiles) into per-worker buffers, and an {@code MR x NR} Vector API micro-kernel
+ * keeps {@code MR * 2} accumulator vectors in registers while it streams both panels.
+ *
+ * <p>Determinism: every element of C is computed by the same sequence of fused multiply-adds
+ * over k (in {@code KC}-sized blocks, each block added to C with one more fma), whichever
+ * worker, block or tile lane computes it. Edge tiles run the same vector kernel on zero-padded
+ * panels and write back with {@link Math#fma}, which rounds exactly like the vector fma. So the
+ * result does not depend on the thread count or on how the work was split.
+ */
+final class CpuGemm {
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final int L = SPECIES.length();
+    /** Micro-tile: MR rows of C by NR = two vectors of columns (12 accumulators for MR = 6). */
+    static final int MR = 6;
+    static final int NR = 2 * L;
+    /** Depth of a packed panel; also the accumulation block every element of C sees. */
+    static final int KC = 256;
+    /** Rows of op(A) packed at once (sized for L2). */
+    static final int MC = 16 * MR;
+    /** Columns of op(B) packed at once. */
+    static final int NC = Math.max(NR, 1024 / NR * NR);
+    /** Below this many flops the call runs on the calling thread. */
+    private static final long PARALLEL_MIN_FLOPS = 1L << 18;
+
+    /** Packed panels and an edge tile, one set per worker, allocated on first use and then reused. */
+    private static final class Panels {
+        final float[] a = new float[MC * KC];
+        final float[] b = new float[KC * NC];
+        final float[] tile = new float[MR * NR];
+    }
+
+    private final CpuThreads threads;
+    private final Panels[] panels;
+
+    CpuGemm(CpuThreads threads) {
+        this.threads = threads;
+        this.panels = new Panels[threads.size()];
+    }
+
+    /**
+     * Batched strided GEMM, parallel over a grid of (batch, row block, column block) tasks.
+     * Arguments are those of {@code Backend.gemm}, already validated.
+     */
+    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+              float[] a, int offA, int lda, float[] b, int offB, int ldb,
+              float beta, float[] c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
+        if (m == 0 || n == 0 || batch == 0) return;
+        long flops = 2L * m * n * Math.max(k, 1) * batch;
+        int want = flops < PARALLEL_MIN_FLOPS ? 1 : threads.size();
+        // Start from whole matrices and halve the dimension with more micro-tiles until every worker has a task.
+        int rowBlock = roundUp(m, MR);
+        int colBlock = Math.min(roundUp(n, NR), NC);
+        while ((long) batch * ceilDiv(m, rowBlock) * ceilDiv(n, colBlock) < want) {
+            if (rowBlock > MR && rowBlock / MR >= colBlock / NR) rowBlock = roundUp(ceilDiv(rowBlock, 2), MR);
+            else if (colBlock > NR) colBlock = roundUp(ceilDiv(colBlock, 2), NR);
+            else if (rowBlock > MR) rowBlock = roundUp(ceilDiv(rowBlock, 2), MR);
+            else break;
+        }
+        int rowBlocks = ceilDiv(m, rowBlock);
+        int colBlocks = ceilDiv(n, colBlock);
+        int perMatrix = rowBlocks * colBlocks;
+        int rb = rowBlock, cb = colBlock;
+        threads.run(batch * perMatrix, want, (worker, begin, end) -> {
+            for (int t = begin; t < end; t++) {
+                int bi = t / perMatrix;
+                int i0 = (t % perMatrix) / colBlocks * rb;
+                int j0 = (t % colBlocks) * cb;
+                int a0 = offA + bi * strideA + (transA ? i0 : i0 * lda);
+                int b0 = offB + bi * strideB + (transB ? j0 * ldb : j0);
+                int c0 = offC + bi * strideC + i0 * ldc + j0;
+                multiply(worker, transA, transB, Math.min(rb, m - i0), Math.min(cb, n - j0), k, alpha,
+                        a, a0, lda, b, b0, ldb, beta, c, c0, ldc);
+            }
+        });
+    }
+
+    /** One GEMM on the calling worker, with that worker's panels (used inside other ops' parallel loops). */
+    void multiply(int worker, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                  float[] a, int offA, int lda, float[] b, int offB, int ldb,
+                  float beta, float[] c, int offC, int ldc) {
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            scale(c, offC, ldc, m, n, beta);
+            return;
+        }
+        Panels p = panels(worker);
+        for (int jc = 0; jc < n; jc += NC) {
+            int nc = Math.min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                packB(transB, b, offB, ldb, pc, jc, kc, nc, p.b);
+                float blockBeta = pc == 0 ? beta : 1f; // later k-blocks accumulate onto C
+                for (int ic = 0; ic < m; ic += MC) {
+                    int mc = Math.min(MC, m - ic);
+                    packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
+                    for (int jr = 0; jr < nc; jr += NR) {
+                        for (int ir = 0; ir < mc; ir += MR) {
+                            microKernel(p.a, ir * kc, p.b, jr * kc, kc, c, offC + (ic + ir) * ldc + jc + jr, ldc,
+                                    Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, blockBeta, p.tile);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private Panels panels(int worker) {
+        Panels p = panels[worker];
+        if (p == null) panels[worker] = p = new Panels();
+        return p;
+    }
+
+    /** C = beta * C (C = 0 without reading it when beta == 0), for k == 0. */
+    private static void scale(float[] c, int offC, int ldc, int m, int n, float beta) {
+        for (int i = 0; i < m; i++) {
+            int row = offC + i * ldc;
+            if (beta == 0f) Arrays.fill(c, row, row + n, 0f);
+            else for (int j = 0; j < n; j++) c[row + j] *= beta;
+        }
+    }
+
+    /**
+     * Packs rows [ic, ic+mc) x depth [pc, pc+kc) of op(A) into strips of MR rows:
+     * {@code dst[strip*MR*kc + p*MR + r]}, rows past mc zero.
+     */
+    private static void packA(boolean transA, float[] a, int offA, int lda, int ic, int pc, int mc, int kc, float[] dst) {
+        for (int ir = 0; ir < mc; ir += MR) {
+            int base = ir * kc;
+            int rows = Math.min(MR, mc - ir);
+            if (!transA) {
+                // A is [m, k]: walk each row along k.
+                for (int r = 0; r < MR; r++) {
+                    if (r < rows) {
+                        int src = offA + (ic + ir + r) * lda + pc;
+                        for (int p = 0; p < kc; p++) dst[base + p * MR + r] = a[src + p];
+                    } else {
+                        for (int p = 0; p < kc; p++) dst[base + p * MR + r] = 0f;
+                    }
+                }
+            } else {
+                // A is stored [k, m]: the MR values of one depth step are contiguous.
+                for (int p = 0; p < kc; p++) {
+                    int src = offA + (pc + p) * lda + ic + ir;
+                    int d = base + p * MR;
+                    for (int r = 0; r < rows; r++) dst[d + r] = a[src + r];
+                    for (int r = rows; r < MR; r++) dst[d + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs depth [pc, pc+kc) x columns [jc, jc+nc) of op(B) into strips of NR columns:
+     * {@code dst[strip*NR*kc + p*NR + j]}, columns past nc zero.
+     */
+    private static void packB(boolean transB, float[] b, int offB, int ldb, int pc, int jc, int kc, int nc, float[] dst) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            int base = jr * kc;
+            int cols = Math.min(NR, nc - jr);
+            if (!transB) {
+                // B is [k, n]: one depth step of a strip is a contiguous run of a row.
+                for (int p = 0; p < kc; p++) {
+                    int src = offB + (pc + p) * ldb + jc + jr;
+                    int d = base + p * NR;
+                    System.arraycopy(b, src, dst, d, cols);
+                    if (cols < NR) Arrays.fill(dst, d + cols, d + NR, 0f);
+                }
+            } else {
+                // B is stored [n, k]: walk each stored row (one column of op(B)) along k.
+                for (int j = 0; j < NR; j++) {
+                    if (j < cols) {
+                        int src = offB + (jc + jr + j) * ldb + pc;
+                        for (int p = 0; p < kc; p++) dst[base + p * NR + j] = b[src + p];
+                    } else {
+                        for (int p = 0; p < kc; p++) dst[base + p * NR + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * C[rows, cols] (at {@code co}, leading dimension ldc) = alpha * Apanel * Bpanel + beta * C for
+     * one MR x NR tile; the panels are always full (zero-padded), only the write-back is clipped.
+     */
+    private static void microKernel(float[] pa, int ao, float[] pb, int bo, int kc,
+                                    float[] c, int co, int ldc, int rows, int cols,
+                                    float alpha, float beta, float[] tile) {
+        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
+        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
+        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
+        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
+        FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
+        FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
+        for (int p = 0; p < kc; p++) {
+            int bi = bo + p * NR;
+            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bi + L);
+            int ai = ao + p * MR;
+            FloatVector a = FloatVector.broadcast(SPECIES, pa[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(SPECIES, pa[ai + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+        }
+        if (rows == MR && cols == NR) {
+            storeRow(c00, c01, c, co, alpha, beta);
+            storeRow(c10, c11, c, co + ldc, alpha, beta);
+            storeRow(c20, c21, c, co + 2 * ldc, alpha, beta);
+            storeRow(c30, c31, c, co + 3 * ldc, alpha, beta);
+            storeRow(c40, c41, c, co + 4 * ldc, alpha, beta);
+            storeRow(c50, c51, c, co + 5 * ldc, alpha, beta);
+            return;
+        }
+        // Edge tile: spill the accumulators and write back only the rows and columns that exist.
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        for (int r = 0; r < rows; r++) {
+            int row = co + r * ldc;
+            for (int j = 0; j < cols; j++) {
+                float acc = tile[r * NR + j];
+                c[row + j] = beta == 0f ? acc * alpha : Math.fma(acc, alpha, c[row + j] * beta);
+            }
+        }
+    }
+
+    /** c[idx .. idx+NR) = alpha*acc + beta*c, rounded exactly as the scalar edge path rounds. */
+    private static void storeRow(FloatVector lo, FloatVector hi, float[] c, int idx, float alpha, float beta) {
+        if (beta == 0f) {
+            lo.mul(alpha).intoArray(c, idx);
+            hi.mul(alpha).intoArray(c, idx + L);
+        } else {
+            FloatVector alphaV = FloatVector.broadcast(SPECIES, alpha);
+            lo.fma(alphaV, FloatVector.fromArray(SPECIES, c, idx).mul(beta)).intoArray(c, idx);
+            hi.fma(alphaV, FloatVector.fromArray(SPECIES, c, idx + L).mul(beta)).intoArray(c, idx + L);
+        }
+    }
+
+    static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
+
+    static int roundUp(int a, int multiple) { return ceilDiv(a, multiple) * multiple; }
+}

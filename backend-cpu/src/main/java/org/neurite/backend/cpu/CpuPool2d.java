@@ -1,0 +1,129 @@
+package org.neurite.backend.cpu;
+
+import java.util.Arrays;
+import org.neurite.backend.Pool2dGeometry;
+
+/**
+ * Max and average pooling over x[N, C, H, W] with PyTorch semantics, one (n, c) plane per task.
+ * A window of output (oh, ow) starts at {@code (oh*strideH - padH, ow*strideW - padW)} and is
+ * clipped to the input; max pooling records the winner as {@code ih * W + iw} (ties keep the
+ * first, NaN wins, as in PyTorch), average pooling divides by the window clipped to the padded
+ * input ({@code countIncludePad}) or to the input. Backward passes own whole planes, so the
+ * scatter-adds of overlapping windows run in a fixed order on one thread: deterministic.
+ */
+final class CpuPool2d {
+    private static final long PARALLEL_MIN_WORK = 1L << 15;
+
+    private final CpuThreads threads;
+
+    CpuPool2d(CpuThreads threads) {
+        this.threads = threads;
+    }
+
+    /** y = max over each window; argmax = flat in-plane index of the winner (stored as a float). */
+    void maxForward(Pool2dGeometry g, float[] x, float[] y, float[] argmax) {
+        int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
+        threads.run(g.batch() * g.channels(), parallelism(g), (worker, begin, end) -> {
+            for (int plane = begin; plane < end; plane++) {
+                int xo = plane * h * w, yo = plane * ho * wo;
+                for (int oh = 0; oh < ho; oh++) {
+                    int hs = oh * g.strideH() - g.padH(), he = Math.min(hs + g.kernelH(), h);
+                    hs = Math.max(hs, 0);
+                    for (int ow = 0; ow < wo; ow++) {
+                        int ws = ow * g.strideW() - g.padW(), we = Math.min(ws + g.kernelW(), w);
+                        ws = Math.max(ws, 0);
+                        float best = Float.NEGATIVE_INFINITY;
+                        int bestIndex = hs * w + ws;
+                        for (int ih = hs; ih < he; ih++) {
+                            for (int iw = ws; iw < we; iw++) {
+                                float v = x[xo + ih * w + iw];
+                                if (v > best || Float.isNaN(v)) {
+                                    best = v;
+                                    bestIndex = ih * w + iw;
+                                }
+                            }
+                        }
+                        y[yo + oh * wo + ow] = best;
+                        argmax[yo + oh * wo + ow] = bestIndex;
+                    }
+                }
+            }
+        });
+    }
+
+    /** dx = 0, then dx[argmax] += dy for every output. */
+    void maxBackward(Pool2dGeometry g, float[] dy, float[] argmax, float[] dx) {
+        int hw = g.height() * g.width(), out = g.outHeight() * g.outWidth();
+        threads.run(g.batch() * g.channels(), parallelism(g), (worker, begin, end) -> {
+            for (int plane = begin; plane < end; plane++) {
+                int xo = plane * hw, yo = plane * out;
+                Arrays.fill(dx, xo, xo + hw, 0f);
+                for (int o = 0; o < out; o++) {
+                    int index = (int) argmax[yo + o];
+                    if (index < 0 || index >= hw)
+                        throw new IllegalArgumentException("argmax " + argmax[yo + o] + " at output " + (yo + o) + " is outside a plane of " + hw);
+                    dx[xo + index] += dy[yo + o];
+                }
+            }
+        });
+    }
+
+    /** y = mean over each window, divisor per {@link Pool2dGeometry#countIncludePad()}. */
+    void avgForward(Pool2dGeometry g, float[] x, float[] y) {
+        int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
+        threads.run(g.batch() * g.channels(), parallelism(g), (worker, begin, end) -> {
+            for (int plane = begin; plane < end; plane++) {
+                int xo = plane * h * w, yo = plane * ho * wo;
+                for (int oh = 0; oh < ho; oh++) {
+                    for (int ow = 0; ow < wo; ow++) {
+                        int hs = oh * g.strideH() - g.padH(), ws = ow * g.strideW() - g.padW();
+                        float divisor = divisor(g, hs, ws);
+                        int he = Math.min(hs + g.kernelH(), h), we = Math.min(ws + g.kernelW(), w);
+                        float sum = 0f;
+                        for (int ih = Math.max(hs, 0); ih < he; ih++) {
+                            for (int iw = Math.max(ws, 0); iw < we; iw++) sum += x[xo + ih * w + iw];
+                        }
+                        y[yo + oh * wo + ow] = sum / divisor;
+                    }
+                }
+            }
+        });
+    }
+
+    /** dx = 0, then every input of a window gets dy / divisor. */
+    void avgBackward(Pool2dGeometry g, float[] dy, float[] dx) {
+        int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
+        threads.run(g.batch() * g.channels(), parallelism(g), (worker, begin, end) -> {
+            for (int plane = begin; plane < end; plane++) {
+                int xo = plane * h * w, yo = plane * ho * wo;
+                Arrays.fill(dx, xo, xo + h * w, 0f);
+                for (int oh = 0; oh < ho; oh++) {
+                    for (int ow = 0; ow < wo; ow++) {
+                        int hs = oh * g.strideH() - g.padH(), ws = ow * g.strideW() - g.padW();
+                        float share = dy[yo + oh * wo + ow] / divisor(g, hs, ws);
+                        int he = Math.min(hs + g.kernelH(), h), we = Math.min(ws + g.kernelW(), w);
+                        for (int ih = Math.max(hs, 0); ih < he; ih++) {
+                            for (int iw = Math.max(ws, 0); iw < we; iw++) dx[xo + ih * w + iw] += share;
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * PyTorch's divisor for the window starting at (hs, ws): the window clipped to the padded
+     * input when padding counts, else clipped to the input itself.
+     */
+    private static float divisor(Pool2dGeometry g, int hs, int ws) {
+        int h = g.height(), w = g.width();
+        int he = Math.min(hs + g.kernelH(), h + g.padH()), we = Math.min(ws + g.kernelW(), w + g.padW());
+        if (g.countIncludePad()) return (he - hs) * (we - ws);
+        return (Math.min(he, h) - Math.max(hs, 0)) * (Math.min(we, w) - Math.max(ws, 0));
+    }
+
+    private int parallelism(Pool2dGeometry g) {
+        long work = (long) g.batch() * g.channels() * g.outHeight() * g.outWidth() * g.kernelH() * g.kernelW();
+        return work < PARALLEL_MIN_WORK ? 1 : threads.size();
+    }
+}

@@ -1,0 +1,88 @@
+package org.neurite.backend.cpu;
+
+/**
+ * Row-wise softmax, its Jacobian-vector product and the fused softmax cross-entropy over
+ * x[rows, cols], one row per task. Every row subtracts its maximum before exponentiating, so
+ * large logits neither overflow nor lose the small probabilities; row sums are taken in double.
+ * The summed loss adds per-row losses in row order, so it does not depend on the thread count.
+ */
+final class CpuSoftmax {
+    private static final long PARALLEL_MIN = 1L << 14;
+
+    private final CpuThreads threads;
+    private double[] rowLoss = new double[0]; // per-row losses of softmaxCrossEntropy, grown on demand
+
+    CpuSoftmax(CpuThreads threads) {
+        this.threads = threads;
+    }
+
+    private int parts(int rows, int cols) {
+        return (long) rows * cols < PARALLEL_MIN ? 1 : threads.size();
+    }
+
+    /** y = exp(x - max) / sum(exp(x - max)) per row; y may be x. */
+    void softmax(float[] x, float[] y, int rows, int cols) {
+        threads.run(rows, parts(rows, cols), (worker, begin, end) -> {
+            for (int r = begin; r < end; r++) {
+                int from = r * cols, to = from + cols;
+                float max = rowMax(x, from, to);
+                double sum = 0;
+                for (int i = from; i < to; i++) {
+                    float e = (float) Math.exp(x[i] - max);
+                    y[i] = e;
+                    sum += e;
+                }
+                float inv = (float) (1.0 / sum);
+                for (int i = from; i < to; i++) y[i] *= inv;
+            }
+        });
+    }
+
+    /** dx = y * (dy - sum(dy * y)) per row; dx may alias dy. */
+    void softmaxBackward(float[] y, float[] dy, float[] dx, int rows, int cols) {
+        threads.run(rows, parts(rows, cols), (worker, begin, end) -> {
+            for (int r = begin; r < end; r++) {
+                int from = r * cols, to = from + cols;
+                double dot = 0;
+                for (int i = from; i < to; i++) dot += (double) dy[i] * y[i];
+                float d = (float) dot;
+                for (int i = from; i < to; i++) dx[i] = y[i] * (dy[i] - d);
+            }
+        });
+    }
+
+    /**
+     * Per row: loss = log(sum(exp(x - max))) + max - x[label], dLogits = (softmax - onehot) *
+     * gradScale. Returns the summed loss. dLogits may alias logits (each row is read before it is
+     * written).
+     */
+    double crossEntropy(float[] logits, float[] labels, float[] dLogits, int rows, int classes, float gradScale) {
+        if (rowLoss.length < rows) rowLoss = new double[rows];
+        double[] loss = rowLoss;
+        threads.run(rows, parts(rows, classes), (worker, begin, end) -> {
+            for (int r = begin; r < end; r++) {
+                float labelValue = labels[r];
+                int label = (int) labelValue;
+                if (label != labelValue || label < 0 || label >= classes)
+                    throw new IllegalArgumentException("label " + labelValue + " of row " + r + " is not a class index in [0, " + classes + ")");
+                int from = r * classes, to = from + classes;
+                float max = rowMax(logits, from, to);
+                double sum = 0;
+                for (int i = from; i < to; i++) sum += Math.exp(logits[i] - max);
+                loss[r] = Math.log(sum) + max - logits[from + label];
+                float inv = (float) (1.0 / sum);
+                for (int i = from; i < to; i++) dLogits[i] = (float) Math.exp(logits[i] - max) * inv * gradScale;
+                dLogits[from + label] -= gradScale;
+            }
+        });
+        double total = 0;
+        for (int r = 0; r < rows; r++) total += loss[r];
+        return total;
+    }
+
+    private static float rowMax(float[] x, int from, int to) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = from; i < to; i++) max = Math.max(max, x[i]);
+        return max;
+    }
+}

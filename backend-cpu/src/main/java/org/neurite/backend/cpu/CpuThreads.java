@@ -1,0 +1,142 @@
+package org.neurite.backend.cpu;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The fixed worker pool of one {@link CpuBackend}: {@code size - 1} daemon threads plus the
+ * calling thread, which always runs part 0. {@link #run} splits {@code [0, tasks)} into at most
+ * {@code size} contiguous, equal parts; part {@code w} runs on worker {@code w}, so per-worker
+ * scratch (GEMM panels, im2col columns) can be indexed by the worker number without locking.
+ *
+ * <p>One parallel region runs at a time (callers hold the pool's monitor); a region started from
+ * inside a region is a programming error and is refused, because its parts would share scratch.
+ * Dispatch allocates nothing: workers are woken with {@link LockSupport#unpark} and the caller
+ * waits on a counter.
+ */
+final class CpuThreads implements AutoCloseable {
+
+    /** A slice of a parallel loop: run tasks {@code [begin, end)} on worker {@code worker}. */
+    @FunctionalInterface
+    interface RangeTask {
+        void run(int worker, int begin, int end);
+    }
+
+    private final int size;
+    private final Worker[] workers; // workers[w] runs part w; workers[0] is unused (the caller runs part 0)
+    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile Thread waiter;
+    private volatile boolean closed;
+    private boolean inRegion; // guarded by this
+
+    CpuThreads(int size) {
+        if (size < 1) throw new IllegalArgumentException("thread count must be >= 1, got " + size);
+        this.size = size;
+        this.workers = new Worker[size];
+        for (int w = 1; w < size; w++) {
+            workers[w] = new Worker(w);
+            workers[w].start();
+        }
+    }
+
+    int size() { return size; }
+
+    /** {@link #run(int, int, RangeTask)} with as many parts as there are threads. */
+    void run(int tasks, RangeTask body) {
+        run(tasks, size, body);
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, tasks)} split into {@code min(size, tasks, maxParts)}
+     * contiguous parts and returns when all parts are done; {@code maxParts == 1} runs it on the
+     * calling thread (as worker 0). An exception in any part is rethrown here.
+     */
+    synchronized void run(int tasks, int maxParts, RangeTask body) {
+        if (tasks <= 0) return;
+        if (closed) throw new IllegalStateException("CPU backend is closed");
+        if (inRegion || Thread.currentThread() instanceof Worker)
+            throw new IllegalStateException("nested parallel region on the CPU backend");
+        int parts = Math.min(Math.min(size, tasks), Math.max(1, maxParts));
+        inRegion = true;
+        try {
+            if (parts == 1) {
+                body.run(0, 0, tasks);
+                return;
+            }
+            waiter = Thread.currentThread();
+            pending.set(parts - 1);
+            for (int w = 1; w < parts; w++) workers[w].post(body, partStart(tasks, parts, w), partStart(tasks, parts, w + 1));
+            Throwable mine = null;
+            try {
+                body.run(0, 0, partStart(tasks, parts, 1));
+            } catch (Throwable t) {
+                mine = t;
+            }
+            awaitWorkers();
+            Throwable theirs = failure.getAndSet(null);
+            Throwable first = mine != null ? mine : theirs;
+            if (first instanceof RuntimeException re) throw re;
+            if (first instanceof Error e) throw e;
+            if (first != null) throw new IllegalStateException(first);
+        } finally {
+            inRegion = false;
+        }
+    }
+
+    /** Start of part {@code w} when {@code tasks} are split into {@code parts} near-equal parts. */
+    private static int partStart(int tasks, int parts, int w) {
+        return (int) ((long) tasks * w / parts);
+    }
+
+    private void awaitWorkers() {
+        // Spin briefly (parts usually finish together), then park; unpark from the last worker ends it.
+        for (int spin = 0; spin < 2000 && pending.get() != 0; spin++) Thread.onSpinWait();
+        while (pending.get() != 0) LockSupport.park(this);
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (int w = 1; w < size; w++) LockSupport.unpark(workers[w]);
+    }
+
+    /** A daemon thread that runs the parts posted to it, one at a time. */
+    private final class Worker extends Thread {
+        private final int index;
+        private volatile RangeTask task;
+        private int begin, end; // published by the volatile write of task
+
+        Worker(int index) {
+            super("neurite-cpu-" + index);
+            this.index = index;
+            setDaemon(true);
+        }
+
+        void post(RangeTask body, int from, int to) {
+            begin = from;
+            end = to;
+            task = body;
+            LockSupport.unpark(this);
+        }
+
+        @Override
+        public void run() {
+            while (!closed) {
+                RangeTask t = task;
+                if (t == null) {
+                    LockSupport.park(this);
+                    continue;
+                }
+                try {
+                    t.run(index, begin, end);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+                task = null;
+                if (pending.decrementAndGet() == 0) LockSupport.unpark(waiter);
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+package org.neurite.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Path;
+import java.util.Map;
+import org.neurite.backend.Backend;
+import org.neurite.io.NamedTensor;
+import org.neurite.io.SafeTensors;
+import org.neurite.tensor.Tensor;
+
+/**
+ * One PyTorch fixture file from {@code src/test/resources/fixtures} (made by
+ * {@code tools/fixtures/ops/make_op_fixtures.py}): tensors named {@code <case>.<tensor>} and,
+ * per case, its settings as JSON in the file's metadata. Also the shared closeness check.
+ */
+final class Fixtures {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String file;
+    private final SafeTensors.Contents contents;
+
+    private Fixtures(String file, SafeTensors.Contents contents) {
+        this.file = file;
+        this.contents = contents;
+    }
+
+    static Fixtures load(String name) {
+        String resource = "/fixtures/" + name + ".safetensors";
+        URL url = Fixtures.class.getResource(resource);
+        if (url == null) throw new IllegalStateException("missing test resource " + resource + "; run tools/fixtures/ops/make_op_fixtures.py");
+        try {
+            return new Fixtures(name, SafeTensors.read(Path.of(url.toURI())));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Case names with their settings, in file order. */
+    Map<String, String> cases() { return contents.metadata(); }
+
+    JsonNode settings(String caseName) {
+        try {
+            return JSON.readTree(contents.metadata().get(caseName));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    boolean has(String caseName, String tensor) { return contents.get(caseName + "." + tensor) != null; }
+
+    NamedTensor tensor(String caseName, String tensor) {
+        NamedTensor t = contents.get(caseName + "." + tensor);
+        if (t == null) throw new IllegalStateException(file + ": no tensor " + caseName + "." + tensor);
+        return t;
+    }
+
+    float[] values(String caseName, String tensor) { return tensor(caseName, tensor).data(); }
+
+    /** The fixture tensor uploaded to the backend, with its shape. */
+    Tensor upload(Backend backend, String caseName, String tensor) {
+        NamedTensor t = tensor(caseName, tensor);
+        Tensor out = backend.allocate(t.shape());
+        backend.upload(t.data(), out);
+        return out;
+    }
+
+    /** Asserts |actual - expected| <= tol * (1 + |expected|) element-wise, naming the first miss. */
+    static void assertClose(String what, float[] expected, float[] actual, double tol) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        int misses = 0, first = -1;
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double err = Math.abs((double) actual[i] - expected[i]) / (1 + Math.abs(expected[i]));
+            if (!(err <= tol)) {
+                if (first < 0) first = i;
+                misses++;
+            }
+            if (err > worst || Double.isNaN(err)) worst = err;
+        }
+        if (misses > 0)
+            fail(what + ": " + misses + " of " + expected.length + " elements differ by more than " + tol + " (worst " + worst
+                    + "); first at " + first + ": expected " + expected[first] + " but was " + actual[first]);
+    }
+}
