@@ -1,0 +1,120 @@
+package org.neurite.data;
+
+import java.util.List;
+import java.util.Objects;
+import org.neurite.tensor.Shape;
+
+/**
+ * An in-memory labelled dataset: {@code size()} samples of {@link #sampleShape()} floats each
+ * (row-major, batch dimension excluded, e.g. {@code [1, 28, 28]} for a grey image), and one class
+ * label in {@code [0, classes())} per sample. The trainer draws batches with
+ * {@link #copyBatch(int[], int, int, float[], float[])}, which writes into the caller's buffers
+ * so a training step allocates nothing. It also says where it came from: {@link #isSubset()} and
+ * {@link #description()} let the CLI tell the user that the bundled subset is in use and how to
+ * get the full set. The arrays are shared, not copied: a dataset is read-only by convention.
+ */
+public final class Dataset {
+    private final String name;
+    private final Shape sampleShape;
+    private final int sampleSize;
+    private final float[] features;
+    private final int[] labels;
+    private final int classes;
+    private final List<String> classNames;
+    private final boolean subset;
+    private final String description;
+
+    /**
+     * @param name the dataset's name as scripts write it ({@code fashion_mnist}) or a folder name
+     * @param sampleShape shape of one sample, without the batch dimension
+     * @param features {@code labels.length * sampleShape.size()} floats, sample after sample
+     * @param labels one class index per sample, each in {@code [0, classes)}
+     * @param classNames a display name per class, or an empty list when the classes have none
+     * @param subset whether this is a reduced sample of a larger dataset
+     * @param description one line for users, e.g. "the bundled 5,000-image subset of Fashion-MNIST; ..."
+     */
+    public Dataset(String name, Shape sampleShape, float[] features, int[] labels, int classes,
+                   List<String> classNames, boolean subset, String description) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.sampleShape = Objects.requireNonNull(sampleShape, "sampleShape");
+        this.sampleSize = sampleShape.size();
+        this.features = Objects.requireNonNull(features, "features");
+        this.labels = Objects.requireNonNull(labels, "labels");
+        this.classes = classes;
+        this.classNames = List.copyOf(classNames);
+        this.subset = subset;
+        this.description = Objects.requireNonNull(description, "description");
+        if ((long) labels.length * sampleSize != features.length) {
+            throw new IllegalArgumentException(name + ": " + labels.length + " labels of samples shaped " + sampleShape
+                    + " need " + (long) labels.length * sampleSize + " feature values, got " + features.length);
+        }
+        if (classes < 1) throw new IllegalArgumentException(name + ": classes must be at least 1, got " + classes);
+        if (!this.classNames.isEmpty() && this.classNames.size() != classes) {
+            throw new IllegalArgumentException(name + ": " + this.classNames.size() + " class names for " + classes + " classes");
+        }
+        for (int i = 0; i < labels.length; i++) {
+            if (labels[i] < 0 || labels[i] >= classes) {
+                throw new IllegalArgumentException(name + ": label " + labels[i] + " of sample " + i
+                        + " is outside [0, " + classes + ")");
+            }
+        }
+    }
+
+    public String name() { return name; }
+
+    /** Shape of one sample without the batch dimension, e.g. {@code [1, 28, 28]}. */
+    public Shape sampleShape() { return sampleShape; }
+
+    /** Floats per sample: {@code sampleShape().size()}. */
+    public int sampleSize() { return sampleSize; }
+
+    /** Number of samples. */
+    public int size() { return labels.length; }
+
+    /** Number of classes; every label is below it. */
+    public int classes() { return classes; }
+
+    /** Display name of each class ({@code "Ankle boot"}), or empty when the dataset has none. */
+    public List<String> classNames() { return classNames; }
+
+    /** Whether this is a reduced sample of a larger dataset (the bundled subset). */
+    public boolean isSubset() { return subset; }
+
+    /** One line for users: what this is, where it came from, and for a subset how to get the full set. */
+    public String description() { return description; }
+
+    /** Label of sample {@code index}. */
+    public int label(int index) { return labels[index]; }
+
+    /** The feature array itself (not a copy), {@code size() * sampleSize()} floats; do not modify it. */
+    public float[] features() { return features; }
+
+    /**
+     * Copies samples {@code indices[from .. from+count)} into batch buffers: {@code x} receives
+     * {@code count * sampleSize()} floats laid out as {@code [count, ...sampleShape]}, {@code y}
+     * receives the {@code count} labels as floats (the loss reads class indices from a float
+     * tensor). Allocates nothing, so a training loop can call it every step.
+     *
+     * @param indices sample order for the epoch, usually an {@link EpochOrder} permutation
+     * @throws IllegalArgumentException when the range or the buffers are too small
+     */
+    public void copyBatch(int[] indices, int from, int count, float[] x, float[] y) {
+        if (from < 0 || count < 0 || from > indices.length - count) {
+            throw new IllegalArgumentException("batch [" + from + ", " + ((long) from + count) + ") is outside the "
+                    + indices.length + " indices");
+        }
+        if (x.length < (long) count * sampleSize || y.length < count) {
+            throw new IllegalArgumentException("a batch of " + count + " needs x of " + (long) count * sampleSize
+                    + " floats and y of " + count + "; got " + x.length + " and " + y.length);
+        }
+        for (int i = 0; i < count; i++) {
+            int sample = indices[from + i];
+            System.arraycopy(features, sample * sampleSize, x, i * sampleSize, sampleSize);
+            y[i] = labels[sample];
+        }
+    }
+
+    @Override public String toString() {
+        return name + " (" + size() + " samples of " + sampleShape + ", " + classes + " classes)";
+    }
+}
