@@ -1,0 +1,149 @@
+package org.neurite.config;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import org.neurite.diag.ModelException;
+import org.neurite.diag.SourceSpan;
+import org.neurite.plugin.BackendOptions;
+
+/**
+ * How one deployment runs Neurite, read from a YAML file an operator writes:
+ * <pre>
+ * backend: opencl          # the backend to use
+ * fallback: [cpu]          # tried in order when it is unavailable here
+ * threads: 0               # CPU worker threads; 0 = one per core
+ * device: "NVIDIA"         # backend device: index, type or name substring
+ * plugins: [plugins/]      # extra plugin folders, each loaded in its own class loader
+ * data: /srv/datasets      # where datasets are looked for first (like --data)
+ * output: runs/            # where checkpoints and metrics go
+ * seed: 42                 # overrides the script's seed
+ * log_level: info          # error | warn | info | debug
+ * </pre>
+ * Every key is optional; {@link #defaults()} is the configuration of an empty file. Reading is
+ * strict, because a typo in a deployment file otherwise silently runs with a default: an unknown
+ * key, a value of the wrong type, an empty value, an out-of-range number, a duplicate key or a
+ * YAML anchor/alias is a {@link ModelException} positioned at the offending key or value
+ * ({@code deploy.yaml:3:1: error: unknown key 'thread'; did you mean 'threads'?}). Relative
+ * folders are resolved against the YAML file's folder, so a deployment file can travel with its
+ * plugins.
+ *
+ * @param backend backend name, default {@code cpu}
+ * @param fallback backends to try in order when {@code backend} is unavailable, default none
+ * @param threads worker threads, {@code >= 0}; 0 (the default) means one per available core
+ * @param device device selector for the backend, or null for the backend's default device
+ * @param plugins extra plugin folders (absolute), default none
+ * @param data the first folder datasets are looked for in, or null to use the normal search order
+ * @param output the folder runs are written to, or null for the CLI's default
+ * @param seed a seed that overrides the script's, or null to keep the script's
+ * @param logLevel how much the CLI logs, default {@link LogLevel#INFO}
+ */
+public record DeploymentConfig(String backend, List<String> fallback, int threads, String device,
+                               List<Path> plugins, Path data, Path output, Long seed, LogLevel logLevel) {
+    /** Deployment files larger than this are refused unread (1 MiB; real ones are a few lines). */
+    public static final int MAX_FILE_BYTES = 1 << 20;
+
+    /** The keys a deployment file may contain, in the order {@link #toYaml()} prints them. */
+    public static final List<String> KEYS = List.of("backend", "fallback", "threads", "device", "plugins",
+            "data", "output", "seed", "log_level");
+
+    /** How much the CLI logs; the YAML spelling is the lower-case name. */
+    public enum LogLevel {
+        ERROR, WARN, INFO, DEBUG;
+
+        /** {@code info}, as written in YAML. */
+        public String yamlName() { return name().toLowerCase(Locale.ROOT); }
+    }
+
+    public DeploymentConfig {
+        Objects.requireNonNull(backend, "backend");
+        if (backend.isBlank()) throw new IllegalArgumentException("backend must not be empty");
+        fallback = List.copyOf(fallback);
+        if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
+        plugins = List.copyOf(plugins);
+        Objects.requireNonNull(logLevel, "logLevel");
+    }
+
+    /** The configuration of an empty deployment file: the CPU backend on every core. */
+    public static DeploymentConfig defaults() {
+        return new DeploymentConfig("cpu", List.of(), 0, null, List.of(), null, null, null, LogLevel.INFO);
+    }
+
+    /**
+     * Reads a deployment file.
+     *
+     * @throws ModelException for anything wrong with its content, positioned in the file
+     * @throws IOException when the file cannot be read
+     */
+    public static DeploymentConfig load(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > MAX_FILE_BYTES) {
+            throw new ModelException(SourceSpan.at(file.toString(), 1, 1), "the file is " + size
+                    + " bytes; a deployment file may be at most " + MAX_FILE_BYTES + " bytes");
+        }
+        String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        Path folder = file.toAbsolutePath().getParent();
+        return parse(text, file.toString(), folder);
+    }
+
+    /**
+     * Reads deployment YAML from a string.
+     *
+     * @param fileName the name diagnostics give the text
+     * @param folder the folder relative paths are resolved against
+     * @throws ModelException for anything wrong with the content
+     */
+    public static DeploymentConfig parse(String yaml, String fileName, Path folder) {
+        if (yaml.length() > MAX_FILE_BYTES) {
+            throw new ModelException(SourceSpan.at(fileName, 1, 1), "the file is " + yaml.length()
+                    + " characters; a deployment file may be at most " + MAX_FILE_BYTES + " bytes");
+        }
+        return new DeploymentConfigReader(fileName, folder).read(yaml);
+    }
+
+    /** What a backend is created with: the thread count and device selector. */
+    public BackendOptions backendOptions() { return new BackendOptions(threads, device); }
+
+    /**
+     * The resolved configuration as YAML that {@link #parse} reads back to an equal record; keys
+     * that are not set are listed in a trailing comment with what happens instead.
+     */
+    public String toYaml() {
+        YAMLMapper mapper = YAMLMapper.builder()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                // "0" must stay a string when read back (a device index is written as a string).
+                .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+                .build();
+        ObjectNode root = mapper.createObjectNode();
+        root.put("backend", backend);
+        var fallbackArray = root.putArray("fallback");
+        fallback.forEach(fallbackArray::add);
+        root.put("threads", threads);
+        if (device != null) root.put("device", device);
+        var pluginArray = root.putArray("plugins");
+        plugins.forEach(p -> pluginArray.add(p.toString()));
+        if (data != null) root.put("data", data.toString());
+        if (output != null) root.put("output", output.toString());
+        if (seed != null) root.put("seed", seed.longValue());
+        root.put("log_level", logLevel.yamlName());
+        StringBuilder text = new StringBuilder();
+        try {
+            text.append(mapper.writeValueAsString(root));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot print a deployment configuration", e);
+        }
+        if (device == null) text.append("# device: not set (the backend's default device)\n");
+        if (data == null) text.append("# data: not set (--data, $NEURITE_DATA, /usr/share/datasets, bundled subset)\n");
+        if (output == null) text.append("# output: not set (the CLI's default)\n");
+        if (seed == null) text.append("# seed: not set (the script's seed)\n");
+        return text.toString();
+    }
+}
