@@ -44,7 +44,7 @@ final class DeploymentConfigReader {
         limits.setMaxAliasesForCollections(10);
         limits.setNestingDepthLimit(20);
         YAMLFactory factory = YAMLFactory.builder().loaderOptions(limits).build();
-        try (YAMLParser p = (YAMLParser) factory.createParser(yaml)) {
+        try (YAMLParser p = factory.createParser(yaml)) {
             return readDocument(p);
         } catch (JsonProcessingException e) {
             // A YAML syntax error: Jackson's location is where the scanner gave up.
@@ -107,9 +107,8 @@ final class DeploymentConfigReader {
         if (p.isCurrentAlias()) {
             throw error(p, "YAML aliases (*" + p.getText() + ") are not allowed in a deployment file; write the value out");
         }
-        if (p.getCurrentAnchor() != null) {
-            throw error(p, "YAML anchors (&" + p.getCurrentAnchor() + ") are not allowed in a deployment file");
-        }
+        String anchor = p.getObjectId(); // YAML anchors are what Jackson calls object ids
+        if (anchor != null) throw error(p, "YAML anchors (&" + anchor + ") are not allowed in a deployment file");
         return t;
     }
 
