@@ -29,7 +29,7 @@ final class CpuThreads implements AutoCloseable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile Thread waiter;
     private volatile boolean closed;
-    private boolean inRegion; // guarded by this
+    private boolean inRegion; // guarded by this: a region is running
 
     CpuThreads(int size) {
         if (size < 1) throw new IllegalArgumentException("thread count must be >= 1, got " + size);
@@ -53,11 +53,19 @@ final class CpuThreads implements AutoCloseable {
      * contiguous parts and returns when all parts are done; {@code maxParts == 1} runs it on the
      * calling thread (as worker 0). An exception in any part is rethrown here.
      */
-    synchronized void run(int tasks, int maxParts, RangeTask body) {
+    void run(int tasks, int maxParts, RangeTask body) {
+        // Checked before taking the monitor: a worker blocking on it would wait for its own region forever.
+        if (Thread.currentThread() instanceof Worker)
+            throw new IllegalStateException("nested parallel region on the CPU backend (started from a worker thread)");
+        synchronized (this) {
+            runExclusive(tasks, maxParts, body);
+        }
+    }
+
+    private void runExclusive(int tasks, int maxParts, RangeTask body) {
         if (tasks <= 0) return;
         if (closed) throw new IllegalStateException("CPU backend is closed");
-        if (inRegion || Thread.currentThread() instanceof Worker)
-            throw new IllegalStateException("nested parallel region on the CPU backend");
+        if (inRegion) throw new IllegalStateException("nested parallel region on the CPU backend");
         int parts = Math.min(Math.min(size, tasks), Math.max(1, maxParts));
         inRegion = true;
         try {

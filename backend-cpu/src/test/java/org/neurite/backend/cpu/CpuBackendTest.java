@@ -1,0 +1,254 @@
+package org.neurite.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.neurite.backend.cpu.Fixtures.assertClose;
+
+import com.google.inject.Guice;
+import com.google.inject.Key;
+import com.google.inject.TypeLiteral;
+import java.util.Map;
+import java.util.Random;
+import java.util.ServiceLoader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.neurite.backend.Backend;
+import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.CounterRandom;
+import org.neurite.backend.Pool2dGeometry;
+import org.neurite.plugin.BackendOptions;
+import org.neurite.plugin.BackendProvider;
+import org.neurite.plugin.NeuritePlugin;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * The ops PyTorch fixtures do not cover (dropout, broadcasts, reductions, memory), determinism
+ * of convolution across thread counts on a geometry large enough to take the chunked im2col
+ * path, argument errors, and discovery of the backend as a plugin.
+ */
+class CpuBackendTest {
+    private static CpuBackend cpu;
+
+    @BeforeAll static void start() { cpu = new CpuBackend(3); }
+
+    @AfterAll static void stop() { cpu.close(); }
+
+    private static Tensor tensor(Backend backend, float[] values, int... dims) {
+        Tensor t = backend.allocate(Shape.of(dims));
+        backend.upload(values, t);
+        return t;
+    }
+
+    @Test
+    void dropoutDrawsTheCounterRandomMaskAndScalesKeptValues() {
+        int n = 50_000; // above the parallel threshold, so several workers draw parts of the mask
+        float p = 0.3f;
+        long seed = 12345L;
+        float[] x = CpuGemmTest.random(new Random(1), n);
+        Tensor tx = tensor(cpu, x, n), mask = cpu.allocate(Shape.of(n)), y = cpu.allocate(Shape.of(n));
+        cpu.dropoutForward(tx, mask, y, p, seed);
+        float[] m = cpu.download(mask), out = cpu.download(y);
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            float expected = CounterRandom.uniform(seed, i) >= p ? 1f / (1f - p) : 0f;
+            assertEquals(expected, m[i], "mask[" + i + "]");
+            assertEquals(x[i] * expected, out[i], "y[" + i + "]");
+            if (m[i] != 0f) kept++;
+        }
+        // 35,000 expected kept; the binomial standard deviation is about 100.
+        assertTrue(Math.abs(kept - 35_000) < 600, "kept " + kept);
+    }
+
+    @Test
+    void channelBroadcastAndChannelSumUseTheMiddleAxis() {
+        // x viewed as [outer=2, channels=3, inner=2]
+        float[] x = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+        Tensor tx = tensor(cpu, x, 2, 3, 2), v = tensor(cpu, new float[] {10, 100, 1000}, 3), out = cpu.allocate(Shape.of(2, 3, 2));
+        cpu.channelBroadcast(BinaryOp.MUL, tx, v, out, 2, 3, 2);
+        assertArrayEquals(new float[] {10, 20, 300, 400, 5000, 6000, 70, 80, 900, 1000, 11000, 12000}, cpu.download(out));
+        Tensor sums = tensor(cpu, new float[] {1, 1, 1}, 3);
+        cpu.channelSum(tx, sums, 2, 3, 2, 0.5f);
+        // channel 0: 1+2+7+8 = 18, channel 1: 3+4+9+10 = 26, channel 2: 5+6+11+12 = 34; plus 0.5 * 1
+        assertArrayEquals(new float[] {18.5f, 26.5f, 34.5f}, cpu.download(sums));
+        cpu.fill(sums, Float.NaN);
+        cpu.channelSum(tx, sums, 2, 3, 2, 0f);
+        assertArrayEquals(new float[] {18f, 26f, 34f}, cpu.download(sums), "beta 0 must not read the NaNs");
+    }
+
+    @Test
+    void binaryOpsMayWriteIntoAnInput() {
+        Tensor a = tensor(cpu, new float[] {1, -2, 3, 8}, 4), b = tensor(cpu, new float[] {2, 2, -1, 4}, 4);
+        Tensor out = cpu.allocate(Shape.of(4));
+        cpu.binary(BinaryOp.SUB, a, b, out);
+        assertArrayEquals(new float[] {-1, -4, 4, 4}, cpu.download(out));
+        cpu.binary(BinaryOp.DIV, a, b, out);
+        assertArrayEquals(new float[] {0.5f, -1, -3, 2}, cpu.download(out));
+        cpu.binary(BinaryOp.MAX, a, b, a);
+        assertArrayEquals(new float[] {2, 2, 3, 8}, cpu.download(a));
+        cpu.binary(BinaryOp.MIN, a, b, b);
+        assertArrayEquals(new float[] {2, 2, -1, 4}, cpu.download(b));
+    }
+
+    @Test
+    void axpbyAndSumOfSquares() {
+        Tensor x = tensor(cpu, new float[] {1, 2, 3}, 3), y = tensor(cpu, new float[] {Float.NaN, Float.NaN, Float.NaN}, 3);
+        cpu.axpby(2f, x, 0f, y);
+        assertArrayEquals(new float[] {2, 4, 6}, cpu.download(y));
+        cpu.axpby(-1f, x, 0.5f, y);
+        assertArrayEquals(new float[] {0, 0, 0}, cpu.download(y));
+
+        int n = 100_000; // several chunks of partial sums
+        float[] ramp = new float[n];
+        for (int i = 0; i < n; i++) ramp[i] = i + 1;
+        double expected = (double) n * (n + 1) * (2.0 * n + 1) / 6; // sum of k^2, exact in double at this size
+        assertEquals(expected, cpu.sumOfSquares(tensor(cpu, ramp, n)), expected * 1e-12);
+    }
+
+    @Test
+    void reductionsGiveTheSameBitsForAnyThreadCount() {
+        float[] x = CpuGemmTest.random(new Random(5), 7 * 17_637); // viewed as [1, 7, 17637] for channelSum
+        Double reference = null;
+        float[] referenceSums = null;
+        for (int threads : new int[] {1, 2, 4}) {
+            try (CpuBackend backend = new CpuBackend(threads)) {
+                Tensor t = tensor(backend, x, x.length);
+                double s = backend.sumOfSquares(t);
+                Tensor sums = backend.allocate(Shape.of(7));
+                backend.channelSum(t, sums, 1, 7, x.length / 7, 0f);
+                if (reference == null) {
+                    reference = s;
+                    referenceSums = backend.download(sums);
+                } else {
+                    assertEquals(reference, s, 0.0, threads + " threads");
+                    assertArrayEquals(referenceSums, backend.download(sums), threads + " threads");
+                }
+            }
+        }
+    }
+
+    /**
+     * A convolution whose column matrix (K = 144 rows x P = 10,000 pixels) exceeds the per-worker
+     * budget, so forward, backward-data and backward-filter run in column chunks: checked against
+     * the direct definition, and bit-identical across 1, 2 and 5 threads.
+     */
+    @Test
+    void chunkedConvolutionMatchesTheDefinitionWithAnyThreadCount() {
+        Conv2dGeometry g = new Conv2dGeometry(2, 16, 100, 100, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+        assertTrue(16L * 9 * g.outHeight() * g.outWidth() > CpuConv2d.COL_BUDGET, "geometry must exceed the column budget");
+        Random rnd = new Random(9);
+        float[] x = CpuGemmTest.random(rnd, 2 * 16 * 100 * 100), w = CpuGemmTest.random(rnd, 4 * 16 * 9);
+        float[] dy = CpuGemmTest.random(rnd, 2 * 4 * 100 * 100);
+        float[][] reference = null;
+        for (int threads : new int[] {1, 2, 5}) {
+            try (CpuBackend backend = new CpuBackend(threads)) {
+                Tensor tx = tensor(backend, x, 2, 16, 100, 100), tw = tensor(backend, w, 4, 16, 3, 3), tdy = tensor(backend, dy, 2, 4, 100, 100);
+                Tensor y = backend.allocate(tdy.shape()), dx = backend.allocate(tx.shape()), dw = backend.allocate(tw.shape());
+                backend.conv2dForward(g, tx, tw, null, y);
+                backend.conv2dBackwardData(g, tdy, tw, dx);
+                backend.conv2dBackwardFilter(g, tx, tdy, dw, null);
+                float[][] results = {backend.download(y), backend.download(dx), backend.download(dw)};
+                if (reference == null) {
+                    reference = results;
+                    DirectConvolution direct = new DirectConvolution(g, x, w, dy);
+                    assertClose("y", direct.y, results[0], 1e-4);
+                    assertClose("dx", direct.dx, results[1], 1e-4);
+                    assertClose("dw", direct.dw, results[2], 1e-3); // sums of 20,000 products
+                } else {
+                    for (int i = 0; i < 3; i++) assertArrayEquals(reference[i], results[i], threads + " threads, output " + i);
+                }
+            }
+        }
+    }
+
+    /** The convolution and its gradients by their definitions, summed in double. */
+    private static final class DirectConvolution {
+        final float[] y, dx, dw;
+
+        DirectConvolution(Conv2dGeometry g, float[] x, float[] w, float[] dyIn) {
+            int n = g.batch(), cin = g.inChannels(), h = g.height(), wd = g.width(), cout = g.outChannels();
+            int kh = g.kernelH(), kw = g.kernelW(), ho = g.outHeight(), wo = g.outWidth();
+            double[] yAcc = new double[n * cout * ho * wo], dxAcc = new double[x.length], dwAcc = new double[w.length];
+            for (int b = 0; b < n; b++)
+                for (int oc = 0; oc < cout; oc++)
+                    for (int oh = 0; oh < ho; oh++)
+                        for (int ow = 0; ow < wo; ow++) {
+                            int yi = ((b * cout + oc) * ho + oh) * wo + ow;
+                            for (int ic = 0; ic < cin; ic++)
+                                for (int i = 0; i < kh; i++)
+                                    for (int j = 0; j < kw; j++) {
+                                        int ih = oh * g.strideH() - g.padH() + i * g.dilationH();
+                                        int iw = ow * g.strideW() - g.padW() + j * g.dilationW();
+                                        if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
+                                        int xi = ((b * cin + ic) * h + ih) * wd + iw, wi = ((oc * cin + ic) * kh + i) * kw + j;
+                                        yAcc[yi] += (double) x[xi] * w[wi];
+                                        dxAcc[xi] += (double) dyIn[yi] * w[wi];
+                                        dwAcc[wi] += (double) dyIn[yi] * x[xi];
+                                    }
+                        }
+            y = toFloat(yAcc);
+            dx = toFloat(dxAcc);
+            dw = toFloat(dwAcc);
+        }
+
+        private static float[] toFloat(double[] v) {
+            float[] out = new float[v.length];
+            for (int i = 0; i < v.length; i++) out[i] = (float) v[i];
+            return out;
+        }
+    }
+
+    @Test
+    void memoryOpsCheckTheirRanges() {
+        Tensor t = cpu.allocate(Shape.of(2, 3));
+        cpu.upload(new float[] {9, 1, 2, 9}, 1, t, 2, 2);
+        float[] out = new float[4];
+        cpu.download(t, 1, out, 0, 4);
+        assertArrayEquals(new float[] {0, 1, 2, 0}, out);
+        Tensor u = cpu.allocate(Shape.of(6));
+        cpu.copy(t, 2, u, 0, 3);
+        assertArrayEquals(new float[] {1, 2, 0, 0, 0, 0}, cpu.download(u));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cpu.copy(t, 4, u, 0, 3));
+        assertEquals("src range [4, 7) is outside [0, 6)", e.getMessage());
+    }
+
+    @Test
+    void shapeAndArgumentErrorsNameTheProblem() {
+        Conv2dGeometry g = new Conv2dGeometry(1, 2, 5, 5, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1);
+        Tensor x = cpu.allocate(Shape.of(1, 2, 5, 5)), w = cpu.allocate(Shape.of(3, 2, 3, 3)), wrongY = cpu.allocate(Shape.of(1, 3, 5, 5));
+        IllegalArgumentException conv = assertThrows(IllegalArgumentException.class, () -> cpu.conv2dForward(g, x, w, null, wrongY));
+        assertEquals("y [1, 3, 5, 5] has 75 elements, expected 27", conv.getMessage());
+
+        Pool2dGeometry tooMuchPad = new Pool2dGeometry(1, 2, 5, 5, 2, 2, 2, 2, 2, 0, false, true);
+        IllegalArgumentException pool = assertThrows(IllegalArgumentException.class,
+                () -> cpu.avgPool2dForward(tooMuchPad, x, cpu.allocate(Shape.of(1, 2, 4, 3))));
+        assertTrue(pool.getMessage().contains("at most half the kernel"), pool.getMessage());
+
+        Tensor logits = cpu.allocate(Shape.of(2, 3)), labels = tensor(cpu, new float[] {1, 3}, 2);
+        IllegalArgumentException label = assertThrows(IllegalArgumentException.class,
+                () -> cpu.softmaxCrossEntropy(logits, labels, logits, 2, 3, 1f));
+        assertEquals("label 3.0 of row 1 is not a class index in [0, 3)", label.getMessage());
+    }
+
+    @Test
+    void isFoundAsAPluginAndBoundByName() {
+        NeuritePlugin plugin = ServiceLoader.load(NeuritePlugin.class).stream()
+                .map(ServiceLoader.Provider::get).filter(p -> p instanceof CpuPlugin).findFirst().orElse(null);
+        assertNotNull(plugin, "CpuPlugin is not listed in META-INF/services");
+        Map<String, BackendProvider> providers = Guice.createInjector(plugin.module())
+                .getInstance(Key.get(new TypeLiteral<Map<String, BackendProvider>>() { }));
+        BackendProvider provider = providers.get("cpu");
+        assertNotNull(provider, "no 'cpu' binding in " + providers.keySet());
+        assertNull(provider.availability(), "the test JVM runs with the Vector API");
+        try (Backend backend = provider.create(new BackendOptions(2, null))) {
+            assertEquals("cpu", backend.name());
+            assertTrue(backend.description().startsWith("CPU, 2 threads, "), backend.description());
+        }
+    }
+}

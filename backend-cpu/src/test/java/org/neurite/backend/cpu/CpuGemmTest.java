@@ -1,0 +1,203 @@
+package org.neurite.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * {@code Backend.gemm} against a naive triple loop in double: every transpose combination,
+ * sizes that are not multiples of the micro-tile (1, 7, 33, 129, ...) or that cross the k-block
+ * (257, 300), alpha/beta, padded leading dimensions, offsets, batches with gaps between
+ * matrices, and bit-identical results for any thread count.
+ */
+class CpuGemmTest {
+    private static CpuBackend cpu;
+
+    @BeforeAll static void start() { cpu = new CpuBackend(3); }
+
+    @AfterAll static void stop() { cpu.close(); }
+
+    static Stream<Arguments> shapes() {
+        int[][] mnk = {{1, 1, 1}, {7, 7, 7}, {6, 16, 1}, {33, 17, 5}, {1, 129, 33}, {129, 1, 33}, {200, 3, 7},
+                {13, 40, 257}, {129, 65, 300}, {12, 2 * CpuGemm.NR, 64}};
+        float[][] alphaBeta = {{1f, 0f}, {0.5f, -1.5f}, {-2f, 1f}};
+        List<Arguments> out = new ArrayList<>();
+        int i = 0;
+        for (int[] s : mnk) {
+            for (boolean ta : new boolean[] {false, true}) {
+                for (boolean tb : new boolean[] {false, true}) {
+                    float[] ab = alphaBeta[i++ % alphaBeta.length];
+                    out.add(Arguments.of(ta, tb, s[0], s[1], s[2], ab[0], ab[1]));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "transA={0} transB={1} m={2} n={3} k={4} alpha={5} beta={6}")
+    @MethodSource("shapes")
+    void matchesNaiveProduct(boolean transA, boolean transB, int m, int n, int k, float alpha, float beta) {
+        Random rnd = new Random(31L * m + 17L * n + k + (transA ? 1 : 0) + (transB ? 2 : 0));
+        // Stored shapes with padded leading dimensions and leading offsets, to catch any ld/offset mix-up.
+        int aRows = transA ? k : m, aCols = transA ? m : k, lda = aCols + 3, offA = 5;
+        int bRows = transB ? n : k, bCols = transB ? k : n, ldb = bCols + 1, offB = 2;
+        int ldc = n + 4, offC = 3;
+        float[] a = random(rnd, offA + aRows * lda), b = random(rnd, offB + bRows * ldb), c = random(rnd, offC + m * ldc);
+
+        float[] expected = naive(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
+        float[] actual = run(cpu, transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, 1, 0, 0, 0);
+
+        assertGemmClose(expected, actual, c, m, n, k, offC, ldc, alpha);
+    }
+
+    @Test
+    void batchedWithStridesAndOffsetsLeavesGapsAlone() {
+        int m = 9, n = 14, k = 11, batch = 3;
+        int lda = k, ldb = n, ldc = n;
+        // Each matrix is followed by a gap; C's gaps hold a sentinel that must survive.
+        int strideA = m * lda + 7, strideB = k * ldb + 5, strideC = m * ldc + 6;
+        int offA = 4, offB = 1, offC = 2;
+        Random rnd = new Random(7);
+        float[] a = random(rnd, offA + batch * strideA), b = random(rnd, offB + batch * strideB);
+        float[] c = new float[offC + batch * strideC];
+        Arrays.fill(c, 42f);
+        float[] actual = run(cpu, false, false, m, n, k, 1.25f, a, offA, lda, b, offB, ldb, 0f, c, offC, ldc, batch, strideA, strideB, strideC);
+        float[] expected = c.clone();
+        for (int bi = 0; bi < batch; bi++) {
+            float[] one = naive(false, false, m, n, k, 1.25f, a, offA + bi * strideA, lda, b, offB + bi * strideB, ldb, 0f,
+                    expected, offC + bi * strideC, ldc);
+            System.arraycopy(one, offC + bi * strideC, expected, offC + bi * strideC, m * ldc);
+        }
+        for (int i = 0; i < c.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-4 * (1 + Math.abs(expected[i])), "element " + i);
+        }
+        assertEquals(42f, actual[0], "before the first matrix");
+        assertEquals(42f, actual[offC + strideC - 1], "gap after the first matrix");
+    }
+
+    @Test
+    void betaZeroDoesNotReadC() {
+        int m = 10, n = 20, k = 30;
+        Random rnd = new Random(3);
+        float[] a = random(rnd, m * k), b = random(rnd, k * n), c = new float[m * n];
+        Arrays.fill(c, Float.NaN);
+        float[] actual = run(cpu, false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n, 1, 0, 0, 0);
+        float[] expected = naive(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, new float[m * n], 0, n);
+        for (int i = 0; i < actual.length; i++) assertEquals(expected[i], actual[i], 1e-4 * (1 + Math.abs(expected[i])), "element " + i);
+    }
+
+    @Test
+    void emptyInnerDimensionScalesC() {
+        float[] c = {1f, 2f, 3f, 4f};
+        float[] scaled = run(cpu, false, false, 2, 2, 0, 1f, new float[1], 0, 1, new float[1], 0, 2, 0.5f, c, 0, 2, 1, 0, 0, 0);
+        assertArrayEquals(new float[] {0.5f, 1f, 1.5f, 2f}, scaled);
+        float[] zeroed = run(cpu, false, false, 2, 2, 0, 1f, new float[1], 0, 1, new float[1], 0, 2, 0f, new float[] {Float.NaN, 1, 2, 3}, 0, 2, 1, 0, 0, 0);
+        assertArrayEquals(new float[4], zeroed);
+    }
+
+    /** Each element is computed by one fixed fma sequence, so 1, 2, 3 or 5 threads give the same bits. */
+    @Test
+    void identicalBitsForAnyThreadCount() {
+        int m = 150, n = 301, k = 600;
+        Random rnd = new Random(11);
+        float[] a = random(rnd, k * m), b = random(rnd, n * k), c = random(rnd, m * n);
+        float[] reference = null;
+        for (int threads : new int[] {1, 2, 3, 5}) {
+            try (CpuBackend backend = new CpuBackend(threads)) {
+                float[] out = run(backend, true, true, m, n, k, 0.75f, a, 0, m, b, 0, k, 0.5f, c, 0, n, 1, 0, 0, 0);
+                if (reference == null) reference = out;
+                else assertArrayEquals(reference, out, threads + " threads vs 1 thread");
+            }
+        }
+    }
+
+    @Test
+    void rejectsBadArguments() {
+        Tensor a = cpu.allocate(Shape.of(4, 5)), b = cpu.allocate(Shape.of(5, 6)), c = cpu.allocate(Shape.of(4, 6));
+        IllegalArgumentException ld = assertThrows(IllegalArgumentException.class,
+                () -> cpu.gemm(false, false, 4, 6, 5, 1f, a, 0, 4, b, 0, 6, 0f, c, 0, 6));
+        assertTrue(ld.getMessage().contains("leading dimension of A is 4, must be >= 5"), ld.getMessage());
+        IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+                () -> cpu.gemm(false, false, 4, 6, 5, 1f, a, 1, 5, b, 0, 6, 0f, c, 0, 6));
+        assertTrue(range.getMessage().contains("reaches element 20 of a tensor of 20"), range.getMessage());
+        IllegalArgumentException batched = assertThrows(IllegalArgumentException.class,
+                () -> cpu.gemm(false, false, 4, 6, 5, 1f, a, 0, 5, b, 0, 6, 0f, c, 0, 6, 2, 0, 0, 24));
+        assertTrue(batched.getMessage().startsWith("gemm: C"), batched.getMessage());
+        try (CpuBackend other = new CpuBackend(1)) {
+            Tensor foreign = other.allocate(Shape.of(4, 5));
+            IllegalArgumentException owner = assertThrows(IllegalArgumentException.class,
+                    () -> cpu.gemm(false, false, 4, 6, 5, 1f, foreign, 0, 5, b, 0, 6, 0f, c, 0, 6));
+            assertTrue(owner.getMessage().contains("not to this CPU backend"), owner.getMessage());
+        }
+    }
+
+    // ---- helpers ------------------------------------------------------------------------
+
+    static float[] random(Random rnd, int size) {
+        float[] v = new float[size];
+        for (int i = 0; i < size; i++) v[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return v;
+    }
+
+    /** Uploads, runs the backend's gemm and returns the whole of C. */
+    static float[] run(CpuBackend backend, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                       float[] a, int offA, int lda, float[] b, int offB, int ldb, float beta, float[] c, int offC, int ldc,
+                       int batch, int strideA, int strideB, int strideC) {
+        Tensor ta = backend.allocate(Shape.of(a.length)), tb = backend.allocate(Shape.of(b.length)), tc = backend.allocate(Shape.of(c.length));
+        backend.upload(a, ta);
+        backend.upload(b, tb);
+        backend.upload(c, tc);
+        backend.gemm(transA, transB, m, n, k, alpha, ta, offA, lda, tb, offB, ldb, beta, tc, offC, ldc, batch, strideA, strideB, strideC);
+        return backend.download(tc);
+    }
+
+    /** C (a copy, whole array) = alpha op(A) op(B) + beta C by the textbook loop in double. */
+    static float[] naive(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                         float[] a, int offA, int lda, float[] b, int offB, int ldb, float beta, float[] c, int offC, int ldc) {
+        float[] out = c.clone();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = transA ? a[offA + p * lda + i] : a[offA + i * lda + p];
+                    double bv = transB ? b[offB + j * ldb + p] : b[offB + p * ldb + j];
+                    sum += av * bv;
+                }
+                double prior = beta == 0f ? 0 : beta * (double) c[offC + i * ldc + j];
+                out[offC + i * ldc + j] = (float) (alpha * sum + prior);
+            }
+        }
+        return out;
+    }
+
+    /** Elements of C inside the product within float rounding of a k-term sum; everything else untouched. */
+    private static void assertGemmClose(float[] expected, float[] actual, float[] original, int m, int n, int k, int offC, int ldc,
+                                        float alpha) {
+        for (int idx = 0; idx < actual.length; idx++) {
+            int rel = idx - offC;
+            boolean inside = rel >= 0 && rel / ldc < m && rel % ldc < n;
+            if (!inside) {
+                assertEquals(original[idx], actual[idx], "element " + idx + " outside C was written");
+                continue;
+            }
+            // Inputs are in [-1, 1], so |terms| <= |alpha| * k + |beta * c|; float rounding grows with k.
+            double bound = 1e-6 * (Math.abs(alpha) * k + 2) * Math.max(1, Math.sqrt(k));
+            assertEquals(expected[idx], actual[idx], bound, "C[" + rel / ldc + "][" + rel % ldc + "]");
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package org.neurite.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+
+/** The worker pool: exact coverage of the task range, part-to-worker mapping, failures and nesting. */
+class CpuThreadsTest {
+
+    @Test
+    void everyTaskRunsExactlyOnceOnTheWorkerOfItsPart() {
+        try (CpuThreads pool = new CpuThreads(4)) {
+            for (int tasks : new int[] {1, 3, 4, 10, 1001}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(tasks);
+                int[] workerOf = new int[tasks];
+                pool.run(tasks, (worker, begin, end) -> {
+                    for (int t = begin; t < end; t++) {
+                        runs.incrementAndGet(t);
+                        workerOf[t] = worker;
+                    }
+                });
+                for (int t = 0; t < tasks; t++) assertEquals(1, runs.get(t), "task " + t + " of " + tasks);
+                // Parts are contiguous and in worker order: task t belongs to part floor(t * parts / tasks).
+                int parts = Math.min(4, tasks);
+                for (int t = 0; t < tasks; t++) {
+                    int expectedPart = 0;
+                    while ((long) tasks * (expectedPart + 1) / parts <= t) expectedPart++;
+                    assertEquals(expectedPart, workerOf[t], "worker of task " + t + " of " + tasks);
+                }
+            }
+        }
+    }
+
+    @Test
+    void maxPartsOneRunsOnTheCaller() {
+        try (CpuThreads pool = new CpuThreads(3)) {
+            Thread[] ranOn = new Thread[1];
+            pool.run(50, 1, (worker, begin, end) -> {
+                assertEquals(0, worker);
+                assertEquals(0, begin);
+                assertEquals(50, end);
+                ranOn[0] = Thread.currentThread();
+            });
+            assertSame(Thread.currentThread(), ranOn[0]);
+        }
+    }
+
+    @Test
+    void aFailureInAWorkerReachesTheCallerAndThePoolStaysUsable() {
+        try (CpuThreads pool = new CpuThreads(3)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> pool.run(3, (worker, begin, end) -> {
+                if (worker == 2) throw new IllegalArgumentException("bad input in part 2");
+            }));
+            assertEquals("bad input in part 2", e.getMessage());
+            int[] sum = new int[3];
+            pool.run(3, (worker, begin, end) -> sum[worker] = worker + 1);
+            assertEquals(6, sum[0] + sum[1] + sum[2]);
+        }
+    }
+
+    @Test
+    void nestedRegionsAreRefused() {
+        try (CpuThreads pool = new CpuThreads(2)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> pool.run(2, (worker, begin, end) -> pool.run(2, (w, b, en) -> { })));
+            assertTrue(e.getMessage().contains("nested parallel region"), e.getMessage());
+        }
+    }
+}
