@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.neurite.diag.Diagnostic;
 import org.neurite.diag.ModelException;
 import org.neurite.dsl.ast.Argument;
 import org.neurite.dsl.ast.Call;
@@ -31,16 +30,18 @@ final class CallBinder {
      */
     static LayerArgs bind(Call call, List<Argument> arguments, ParamSchema schema, Evaluator evaluator) {
         String callee = call.name();
+        // Values first: an undefined name is the likelier mistake than the call's shape.
+        List<Object> values = new ArrayList<>();
+        for (Argument a : arguments) values.add(evaluator.evaluate(a.value()));
         if (schema.specs().isEmpty() && !arguments.isEmpty()) {
             throw new ModelException(arguments.get(0).span(), "'" + callee + "' takes no arguments");
         }
         checkNames(callee, arguments, schema);
         List<Object> positional = new ArrayList<>();
         Map<String, Object> named = new LinkedHashMap<>();
-        for (Argument a : arguments) {
-            Object value = evaluator.evaluate(a.value());
-            if (a.isNamed()) named.put(a.name(), value);
-            else positional.add(value);
+        for (int i = 0; i < arguments.size(); i++) {
+            if (arguments.get(i).isNamed()) named.put(arguments.get(i).name(), values.get(i));
+            else positional.add(values.get(i));
         }
         try {
             return schema.bind(positional, named);
@@ -64,8 +65,8 @@ final class CallBinder {
             sawNamed = true;
             Argument first = seen.putIfAbsent(a.name(), a);
             if (first != null) {
-                throw new ModelException(List.of(Diagnostic.error(a.nameSpan(), callee + ": parameter '" + a.name() + "' given twice")
-                        .withNote(first.nameSpan(), "first given here")));
+                throw Duplicates.error(a.nameSpan(), callee + ": parameter '" + a.name() + "' given twice",
+                        first.nameSpan(), "first given here");
             }
             if (schema.find(a.name()) == null) {
                 List<String> names = new ArrayList<>();

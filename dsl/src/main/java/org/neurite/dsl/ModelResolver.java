@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import org.neurite.diag.Diagnostic;
 import org.neurite.diag.ModelException;
 import org.neurite.diag.SourceSpan;
 import org.neurite.dsl.ast.Argument;
@@ -265,8 +264,7 @@ final class ModelResolver {
     private void define(String name, SourceSpan span) {
         SourceSpan first = definedAt.putIfAbsent(name, span);
         if (first != null) {
-            throw new ModelException(List.of(Diagnostic.error(span, "duplicate name '" + name + "'")
-                    .withNote(first, "'" + name + "' is first defined here")));
+            throw Duplicates.error(span, "duplicate name '" + name + "'", first, "'" + name + "' is first defined here");
         }
     }
 

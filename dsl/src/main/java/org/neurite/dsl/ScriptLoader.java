@@ -79,8 +79,8 @@ public final class ScriptLoader {
         for (ModelDecl m : ast.models()) {
             ModelDecl first = byName.putIfAbsent(m.name(), m);
             if (first != null) {
-                errors.add(Diagnostic.error(m.nameSpan(), "duplicate model '" + m.name() + "'")
-                        .withNote(first.nameSpan(), "'" + m.name() + "' is first defined here"));
+                errors.add(Duplicates.diagnostic(m.nameSpan(), "duplicate model '" + m.name() + "'", first.nameSpan(),
+                        "'" + m.name() + "' is first defined here"));
                 continue;
             }
             try {
@@ -95,8 +95,8 @@ public final class ScriptLoader {
         for (TrainDecl t : ast.trainings()) {
             TrainDecl first = trained.putIfAbsent(t.model(), t);
             if (first != null) {
-                errors.add(Diagnostic.error(t.modelSpan(), "model '" + t.model() + "' has two train sections")
-                        .withNote(first.modelSpan(), "the first is here"));
+                errors.add(Duplicates.diagnostic(t.modelSpan(), "model '" + t.model() + "' has two train sections",
+                        first.modelSpan(), "the first is here"));
                 continue;
             }
             try {

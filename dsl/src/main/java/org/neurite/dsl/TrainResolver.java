@@ -4,7 +4,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.neurite.diag.Diagnostic;
 import org.neurite.diag.ModelException;
 import org.neurite.dsl.ast.Call;
 import org.neurite.dsl.ast.Expr;
@@ -47,8 +46,8 @@ final class TrainResolver {
         for (Setting s : decl.settings()) {
             Setting first = seen.putIfAbsent(s.key(), s);
             if (first != null) {
-                throw new ModelException(List.of(Diagnostic.error(s.keySpan(), "setting '" + s.key() + "' given twice")
-                        .withNote(first.keySpan(), "first given here")));
+                throw Duplicates.error(s.keySpan(), "setting '" + s.key() + "' given twice", first.keySpan(),
+                        "first given here");
             }
             switch (s.key()) {
                 case "data" -> data = word(s, "a dataset name or a folder path in quotes");

@@ -70,7 +70,7 @@ final class SyntaxErrorReporter extends BaseErrorListener {
                 String close = closerOf(open.getType());
                 String why = offending.getType() == Token.EOF
                         ? "the file ends before its closing '" + close + "'"
-                        : "'" + offending.getText() + "' at line " + offending.getLine() + " starts before its closing '"
+                        : "a new '" + offending.getText() + "' starts at line " + offending.getLine() + " before the closing '"
                           + close + "'";
                 return new ModelException(spans.of(open), "unclosed '" + open.getText() + "' (" + why + ")");
             }

@@ -1,0 +1,473 @@
+package org.neurite.dsl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.neurite.diag.ModelException;
+
+/**
+ * The table of malformed scripts and the exact diagnostics they produce, rendered as the CLI
+ * prints them: headline, source line, caret. A one-line expectation checks the headline only
+ * (used where the source line is too long to be worth spelling out).
+ */
+class DiagnosticsTest {
+    private static final String MODEL = """
+            model M {
+                input x: [4]
+                output o = dense(2)
+            }
+            """;
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+            // ---- layers and their arguments ----
+            row("unknown layer", """
+                    model M {
+                        input x: [1, 28, 28]
+                        c1 = conv3d(6, kernel=5)
+                        output y = flatten
+                    }
+                    """, """
+                    t.nn:3:10: error: unknown layer 'conv3d'; did you mean 'conv'?
+                            c1 = conv3d(6, kernel=5)
+                                 ^~~~~~
+                    """),
+            row("misspelt parameter", """
+                    model M {
+                        input x: [1, 28, 28]
+                        c1 = conv(6, kernal=5)
+                        output y = flatten
+                    }
+                    """, """
+                    t.nn:3:18: error: unknown parameter 'kernal' for 'conv'; did you mean 'kernel'?
+                            c1 = conv(6, kernal=5)
+                                         ^~~~~~
+                    """),
+            row("wrong argument type", """
+                    model M {
+                        input x: [1, 28, 28]
+                        c1 = conv(6, kernel="five")
+                        output y = flatten
+                    }
+                    """, """
+                    t.nn:3:25: error: conv: parameter 'kernel' expects int or [int, ...], got string "five"
+                            c1 = conv(6, kernel="five")
+                                                ^~~~~~
+                    """),
+            row("float where an int is expected", """
+                    model M {
+                        input x: [4]
+                        output o = dense(7 / 2)
+                    }
+                    """, """
+                    t.nn:3:22: error: dense: parameter 'units' expects int, got float 3.5
+                            output o = dense(7 / 2)
+                                             ^~~~~
+                    """),
+            row("int too large for the parameter", """
+                    model M {
+                        input x: [4]
+                        output o = dense(3000000000)
+                    }
+                    """, "t.nn:3:22: error: dense: parameter 'units' expects int, got int 3000000000"),
+            row("argument out of range", """
+                    model M {
+                        input x: [1, 28, 28]
+                        c1 = conv(0, kernel=5)
+                        output y = flatten
+                    }
+                    """, """
+                    t.nn:3:15: error: conv: parameter 'channels' must be >= 1, got 0
+                            c1 = conv(0, kernel=5)
+                                      ^
+                    """),
+            row("missing required argument", """
+                    model M {
+                        input x: [1, 28, 28]
+                        c1 = conv(6)
+                        output y = flatten
+                    }
+                    """, """
+                    t.nn:3:10: error: conv: missing required parameter 'kernel'
+                            c1 = conv(6)
+                                 ^~~~
+                    """),
+            row("arguments to a layer that takes none", """
+                    model M {
+                        input x: [1, 28, 28]
+                        c1 = relu(3)
+                        output y = flatten
+                    }
+                    """, "t.nn:3:15: error: 'relu' takes no arguments"),
+            row("parameter given twice", """
+                    model M {
+                        input x: [4]
+                        output o = dense(2) -> dense(2, bias=true, bias=false)
+                    }
+                    """, """
+                    t.nn:3:48: error: dense: parameter 'bias' given twice
+                            output o = dense(2) -> dense(2, bias=true, bias=false)
+                                                                       ^~~~
+                    t.nn:3:37: note: first given here
+                            output o = dense(2) -> dense(2, bias=true, bias=false)
+                                                            ^~~~
+                    """),
+            row("positional after named", """
+                    model M {
+                        input x: [4]
+                        output o = dense(bias=false, 2)
+                    }
+                    """, "t.nn:3:34: error: positional argument after a named argument"),
+            // ---- shapes ----
+            row("shape mismatch", """
+                    model M {
+                        input x: [784]
+                        output y = conv(6, kernel=5)
+                    }
+                    """, """
+                    t.nn:3:16: error: conv: expects [channels, height, width] per sample, got [784]
+                            output y = conv(6, kernel=5)
+                                       ^~~~~~~~~~~~~~~~~
+                    """),
+            row("kernel larger than the image", """
+                    model M {
+                        input x: [1, 4, 4]
+                        output y = conv(6, kernel=5)
+                    }
+                    """, "t.nn:3:16: error: conv: output would be empty: padded input 4x4 is smaller than the dilated kernel 5x5"),
+            row("input dimension zero", """
+                    model M {
+                        input x: [4, 0]
+                        output o = dense(2)
+                    }
+                    """, """
+                    t.nn:2:18: error: input dimension must be a positive int, got int 0
+                            input x: [4, 0]
+                                         ^
+                    """),
+            row("input shape not a list", """
+                    model M {
+                        input x: 4
+                        output o = dense(2)
+                    }
+                    """, "t.nn:2:14: error: input shape must be a list of positive ints such as [1, 28, 28], got int"),
+            // ---- names and values ----
+            row("undefined name", """
+                    model M {
+                        input x: [4]
+                        y = relu(z)
+                        output o = dense(2)
+                    }
+                    """, """
+                    t.nn:3:14: error: undefined name 'z'; did you mean 'x'?
+                            y = relu(z)
+                                     ^
+                    """),
+            row("undefined value at the head of a chain", """
+                    model M {
+                        input image: [4]
+                        h1 = dense(3)
+                        h2 = h3 -> relu
+                        output o = dense(2)
+                    }
+                    """, "t.nn:4:10: error: unknown layer or value 'h3'; did you mean 'h1'?"),
+            row("duplicate name", """
+                    model M {
+                        input x: [4]
+                        h = dense(3)
+                        h = dense(3)
+                        output o = dense(2)
+                    }
+                    """, """
+                    t.nn:4:5: error: duplicate name 'h'
+                            h = dense(3)
+                            ^
+                    t.nn:3:5: note: 'h' is first defined here
+                            h = dense(3)
+                            ^
+                    """),
+            row("value name clashing with a model parameter", """
+                    model M(c = 2) {
+                        input c: [4]
+                        output o = dense(2)
+                    }
+                    """, """
+                    t.nn:2:11: error: duplicate name 'c'
+                            input c: [4]
+                                  ^
+                    t.nn:1:9: note: 'c' is first defined here
+                        model M(c = 2) {
+                                ^~~~~
+                    """),
+            row("value used as a number", """
+                    model M {
+                        input x: [4]
+                        output o = dense(2, bias=x)
+                    }
+                    """, "t.nn:3:30: error: 'x' is a value, not a number; a value can start a chain or be a layer's leading positional argument"),
+            row("value in the middle of a chain", """
+                    model M {
+                        input x: [4]
+                        output o = x -> relu -> x
+                    }
+                    """, "t.nn:3:29: error: 'x' is a value, not a layer; only the first step of a chain can name a value, without parentheses"),
+            row("model parameter without default", """
+                    model M(c) {
+                        input x: [4]
+                        output o = dense(c)
+                    }
+                    """, "t.nn:1:9: error: model parameter 'c' needs a default value, e.g. 'c = 10'"),
+            row("missing output", """
+                    model M {
+                        input x: [4]
+                        h = dense(3)
+                    }
+                    """, """
+                    t.nn:1:7: error: model 'M' has no output; mark one with 'output <name> = ...'
+                        model M {
+                              ^
+                    """),
+            row("missing input", """
+                    model M {
+                        h = dense(3)
+                        output o = dense(2)
+                    }
+                    """, "t.nn:1:7: error: model 'M' has no input; declare one, e.g. 'input x: [1, 28, 28]'"),
+            row("statement before the first input", """
+                    model M {
+                        h = relu
+                        input x: [4]
+                        output o = dense(2)
+                    }
+                    """, "t.nn:2:9: error: 'relu' has no input: no value is defined before this statement (declare 'input x: [...]' first)"),
+            // ---- arithmetic and literals ----
+            row("division by zero", """
+                    model M {
+                        input x: [4]
+                        output o = dense(2 / 0)
+                    }
+                    """, """
+                    t.nn:3:24: error: division by zero
+                            output o = dense(2 / 0)
+                                               ^
+                    """),
+            row("arithmetic on a string", """
+                    model M {
+                        input x: [4]
+                        output o = dense(2, bias="yes" + 1)
+                    }
+                    """, "t.nn:3:36: error: cannot apply '+' to string and int"),
+            row("integer literal too large", """
+                    model M {
+                        input x: [4]
+                        output o = dense(99999999999999999999)
+                    }
+                    """, "t.nn:3:22: error: integer 99999999999999999999 is too large (the limit is 9223372036854775807)"),
+            row("unknown string escape", """
+                    model M {
+                        input x: [4]
+                        output o = dense(2, init="a\\qb")
+                    }
+                    """, """
+                    t.nn:3:32: error: unknown escape '\\q' in string (use \\" \\\\ \\n or \\t)
+                            output o = dense(2, init="a\\qb")
+                                                       ^~
+                    """),
+            // ---- syntax ----
+            row("unclosed brace", """
+                    model M {
+                        input x: [1, 28, 28]
+                        output y = flatten
+                    """, """
+                    t.nn:1:9: error: unclosed '{' (the file ends before its closing '}')
+                        model M {
+                                ^
+                    """),
+            row("unclosed brace before the next model", """
+                    model M {
+                        input x: [4]
+                        output o = dense(2)
+
+                    model N {
+                        input x: [4]
+                        output o = dense(2)
+                    }
+                    """, "t.nn:1:9: error: unclosed '{' (a new 'model' starts at line 5 before the closing '}')"),
+            row("unclosed parenthesis", """
+                    model M {
+                        input x: [1, 28, 28]
+                        output y = dense(10
+                    """, """
+                    t.nn:3:21: error: unclosed '(' (the file ends before its closing ')')
+                            output y = dense(10
+                                            ^
+                    """),
+            row("missing expression", """
+                    model M {
+                        input x: [1, 28, 28]
+                        c1 = conv(6, kernel=)
+                        output y = flatten
+                    }
+                    """, """
+                    t.nn:3:25: error: mismatched input ')'. Expecting: <expression>
+                            c1 = conv(6, kernel=)
+                                                ^
+                    """),
+            row("brace inside a call", """
+                    model M {
+                        input x: [1, 28, 28]
+                        output y = dense(10 }
+                    """, "t.nn:3:25: error: mismatched input '}'. Expecting: ')'"),
+            row("arrow without a step", "model M { input x: [2]; output o = dense(2) -> }",
+                    "t.nn:1:48: error: mismatched input '}'. Expecting: <identifier>"),
+            row("misspelt keyword", """
+                    modle M {
+                    }
+                    """, """
+                    t.nn:1:1: error: mismatched input 'modle'. Expecting: 'model', 'train'; did you mean 'model'?
+                        modle M {
+                        ^~~~~
+                    """),
+            row("output without a name", """
+                    model M {
+                        input x: [4]
+                        output = dense(2)
+                    }
+                    """, "t.nn:3:12: error: mismatched input '='. Expecting: <identifier>"),
+            row("input without a colon", """
+                    model M {
+                        input x [4]
+                    }
+                    """, "t.nn:2:13: error: mismatched input '['. Expecting: ':'"),
+            row("stray closing parenthesis", "model M { input x: [2]; output o = relu ) }",
+                    "t.nn:1:41: error: mismatched input ')'. Expecting: 'input', 'output', '}', <identifier>"),
+            row("extra closing brace", "model M { input x: [2]; output o = relu }}",
+                    "t.nn:1:42: error: mismatched input '}'. Expecting: 'model', 'train'"),
+            row("unterminated string", """
+                    model M {
+                        input x: [4]
+                        output o = dense(2, init="he)
+                    }
+                    """, """
+                    t.nn:3:30: error: unterminated string (a string ends on the line it starts)
+                            output o = dense(2, init="he)
+                                                     ^~~~
+                    """),
+            row("unexpected character", """
+                    model M {
+                        input x: [4] @
+                        output o = dense(2)
+                    }
+                    """, """
+                    t.nn:2:18: error: unexpected character '@'
+                            input x: [4] @
+                                         ^
+                    """),
+            row("deeply nested parentheses", "model M {\n    input x: [4]\n    output o = dense("
+                    + "(".repeat(10_000) + "2" + ")".repeat(10_000) + ")\n}\n",
+                    "t.nn:3:84: error: brackets are nested too deeply (more than 64 levels)"),
+            row("very long expression", "model M {\n    input x: [4]\n    output o = dense(" + "1+".repeat(10_000) + "2)\n}\n",
+                    "t.nn:3:22: error: expression is nested too deeply (more than 200 levels)"),
+            row("long run of signs", "model M {\n    input x: [4]\n    output o = dense(" + "-".repeat(10_000) + "2)\n}\n",
+                    "t.nn:3:86: error: too many signs in a row (more than 64)"),
+            // ---- whole files ----
+            row("empty file", "", "t.nn:1:1: error: no model defined"),
+            row("only comments", "# nothing here yet\n\n", """
+                    t.nn:1:1: error: no model defined
+                        # nothing here yet
+                        ^
+                    """),
+            row("train section without a model", "train M { batch = 3 }\n", "t.nn:1:1: error: no model defined"),
+            row("NUL bytes", "model M {\n\tinput x: [4]\u0000\u0001\n}\n", """
+                    t.nn:2:14: error: file contains a NUL byte; this is binary data, not a .nn script
+                         input x: [4]??
+                                     ^
+                    """),
+            row("control character", "model M {\n    input x: [4]\u0007\n}\n",
+                    "t.nn:2:17: error: unexpected control character U+0007"),
+            row("duplicate model", MODEL + MODEL, """
+                    t.nn:5:7: error: duplicate model 'M'
+                        model M {
+                              ^
+                    t.nn:1:7: note: 'M' is first defined here
+                        model M {
+                              ^
+                    """),
+            row("one error from each model", """
+                    model A {
+                        input x: [4]
+                        output o = dense(0)
+                    }
+                    model B {
+                        input x: [4]
+                        output o = flatten(1)
+                    }
+                    """, """
+                    t.nn:3:22: error: dense: parameter 'units' must be >= 1, got 0
+                            output o = dense(0)
+                                             ^
+                    t.nn:7:24: error: 'flatten' takes no arguments
+                            output o = flatten(1)
+                                               ^
+                    """),
+            // ---- train sections ----
+            row("unknown train setting", MODEL + "train M {\n    epoch = 5\n}\n", """
+                    t.nn:6:5: error: unknown train setting 'epoch'; did you mean 'epochs'?
+                            epoch = 5
+                            ^~~~~
+                    """),
+            row("unknown train setting without a close match", MODEL + "train M {\n    lr = 0.1\n}\n",
+                    "t.nn:6:5: error: unknown train setting 'lr' (settings: data, loss, optimizer, batch, epochs, seed)"),
+            row("unknown loss", MODEL + "train M {\n    loss = mse\n}\n",
+                    "t.nn:6:12: error: unknown loss 'mse' (losses: softmax_cross_entropy, cross_entropy)"),
+            row("unknown optimizer", MODEL + "train M {\n    optimizer = adamw(lr=0.1)\n}\n", """
+                    t.nn:6:17: error: unknown optimizer 'adamw'; did you mean 'adam'?
+                            optimizer = adamw(lr=0.1)
+                                        ^~~~~
+                    """),
+            row("optimizer argument of the wrong type", MODEL + "train M {\n    optimizer = sgd(lr=\"fast\")\n}\n",
+                    "t.nn:6:24: error: sgd: parameter 'lr' expects float, got string \"fast\""),
+            row("optimizer argument out of range", MODEL + "train M {\n    optimizer = sgd(lr=-1)\n}\n",
+                    "t.nn:6:24: error: sgd: parameter 'lr' must be in [0, 1000], got -1"),
+            row("misspelt optimizer argument", MODEL + "train M {\n    optimizer = sgd(momentun=0.9)\n}\n",
+                    "t.nn:6:21: error: unknown parameter 'momentun' for 'sgd'; did you mean 'momentum'?"),
+            row("batch of the wrong type", MODEL + "train M {\n    batch = 6.4\n}\n",
+                    "t.nn:6:13: error: batch expects an int, got float"),
+            row("batch zero", MODEL + "train M {\n    batch = 0\n}\n", "t.nn:6:13: error: batch must be at least 1, got 0"),
+            row("data of the wrong type", MODEL + "train M {\n    data = 3\n}\n",
+                    "t.nn:6:12: error: data expects a dataset name or a folder path in quotes"),
+            row("setting given twice", MODEL + "train M {\n    batch = 8\n    batch = 16\n}\n", """
+                    t.nn:7:5: error: setting 'batch' given twice
+                            batch = 16
+                            ^~~~~
+                    t.nn:6:5: note: first given here
+                            batch = 8
+                            ^~~~~
+                    """),
+            row("train section for an unknown model", MODEL + "train N {\n    batch = 8\n}\n",
+                    "t.nn:5:7: error: train section for unknown model 'N'; did you mean 'M'?"),
+            row("two train sections", MODEL + "train M { batch = 8 }\ntrain M { batch = 16 }\n",
+                    "t.nn:6:7: error: model 'M' has two train sections"));
+    }
+
+    private static Arguments row(String name, String source, String expected) {
+        return Arguments.of(name, source, expected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void rendersTheExpectedDiagnostic(String name, String source, String expected) {
+        ScriptLoader loader = new ScriptLoader(PluginLayers.REGISTRY);
+        ModelException e = assertThrows(ModelException.class, () -> loader.parse("t.nn", source));
+        String rendered = loader.render(e);
+        if (expected.contains("\n")) {
+            assertEquals(expected, rendered);
+        } else {
+            assertEquals(expected, rendered.substring(0, rendered.indexOf('\n')));
+        }
+    }
+}
