@@ -1,11 +1,14 @@
 package org.neurite.plugins.conv;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.LayerArgs;
@@ -95,5 +98,21 @@ class Conv2dShapeTest {
         assertEquals("parameter 'pad' must be >= 0, got -1", negativePad.getMessage());
         ArgumentException missing = assertThrows(ArgumentException.class, () -> CONV.schema().bind(List.of(4), Map.of()));
         assertEquals("missing required parameter 'kernel'", missing.getMessage());
+    }
+
+    @Test void initialisersUsePyTorchFansAndZeroBiases() {
+        // groups=2: fanIn = 32/2 * 3*3 = 144, fanOut = 64 * 3*3 = 576.
+        LayerArgs xavier = conv(64, "kernel", 3, "groups", 2, "init", "xavier");
+        List<ParamDecl> params = CONV.parameters(xavier, List.of(Shape.of(32, 8, 8)));
+        float[] w = new float[params.get(0).shape().size()];
+        params.get(0).initializer().initialize(w, params.get(0).shape(), new SplittableRandom(3));
+        double bound = Math.sqrt(6.0 / (144 + 576));
+        double largest = 0;
+        for (float v : w) largest = Math.max(largest, Math.abs(v));
+        assertTrue(largest <= bound && largest > 0.99 * bound, "max |w| " + largest + " for bound " + bound);
+
+        float[] b = {1, 1, 1};
+        params.get(1).initializer().initialize(b, params.get(1).shape(), new SplittableRandom(3));
+        assertArrayEquals(new float[] {0, 0, 0}, b);
     }
 }

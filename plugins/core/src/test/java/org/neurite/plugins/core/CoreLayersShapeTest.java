@@ -1,10 +1,12 @@
 package org.neurite.plugins.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.LayerArgs;
@@ -88,5 +90,20 @@ class CoreLayersShapeTest {
         assertEquals("parameter 'p' must be in [0, 1), got 1", one.getMessage());
         ArgumentException negative = assertThrows(ArgumentException.class, () -> args(dropout, List.of(-0.1), Map.of()));
         assertEquals("parameter 'p' must be in [0, 1], got -0.1", negative.getMessage());
+    }
+
+    @Test void denseWeightsFollowHeByDefaultAndBiasesStartAtZero() {
+        Dense dense = new Dense();
+        List<ParamDecl> params = dense.parameters(args(dense, List.of(100), Map.of()), List.of(Shape.of(50)));
+        float[] w = new float[100 * 50];
+        params.get(0).initializer().initialize(w, params.get(0).shape(), new SplittableRandom(5));
+        double sumSquares = 0;
+        for (float v : w) sumSquares += v * v;
+        double std = Math.sqrt(sumSquares / w.length);
+        // He normal with fanIn = 50: std = sqrt(2 / 50) = 0.2 (5000 draws: within a few percent).
+        assertEquals(0.2, std, 0.01);
+        float[] b = {3, 3};
+        params.get(1).initializer().initialize(b, params.get(1).shape(), new SplittableRandom(5));
+        assertArrayEquals(new float[] {0, 0}, b);
     }
 }
