@@ -191,16 +191,16 @@ final class CpuGemm {
     /**
      * C[rows, cols] (at {@code co}, leading dimension ldc) = alpha * Apanel * Bpanel + beta * C for
      * one MR x NR tile; the panels are always full (zero-padded), only the write-back is clipped.
+     * The accumulators go through {@code tile} to {@link #writeBack}: keeping this method down to
+     * the k loop lets C2 inline and intrinsify every vector op in it (a larger body exceeds the
+     * inlining budget and the vectors get boxed).
      */
     private static void microKernel(float[] pa, int ao, float[] pb, int bo, int kc,
                                     float[] c, int co, int ldc, int rows, int cols,
                                     float alpha, float beta, float[] tile) {
-        FloatVector c00 = FloatVector.zero(SPECIES), c01 = FloatVector.zero(SPECIES);
-        FloatVector c10 = FloatVector.zero(SPECIES), c11 = FloatVector.zero(SPECIES);
-        FloatVector c20 = FloatVector.zero(SPECIES), c21 = FloatVector.zero(SPECIES);
-        FloatVector c30 = FloatVector.zero(SPECIES), c31 = FloatVector.zero(SPECIES);
-        FloatVector c40 = FloatVector.zero(SPECIES), c41 = FloatVector.zero(SPECIES);
-        FloatVector c50 = FloatVector.zero(SPECIES), c51 = FloatVector.zero(SPECIES);
+        FloatVector zero = FloatVector.zero(SPECIES);
+        FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero;
+        FloatVector c30 = zero, c31 = zero, c40 = zero, c41 = zero, c50 = zero, c51 = zero;
         for (int p = 0; p < kc; p++) {
             int bi = bo + p * NR;
             FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bi);
@@ -225,16 +225,6 @@ final class CpuGemm {
             c50 = a.fma(b0, c50);
             c51 = a.fma(b1, c51);
         }
-        if (rows == MR && cols == NR) {
-            storeRow(c00, c01, c, co, alpha, beta);
-            storeRow(c10, c11, c, co + ldc, alpha, beta);
-            storeRow(c20, c21, c, co + 2 * ldc, alpha, beta);
-            storeRow(c30, c31, c, co + 3 * ldc, alpha, beta);
-            storeRow(c40, c41, c, co + 4 * ldc, alpha, beta);
-            storeRow(c50, c51, c, co + 5 * ldc, alpha, beta);
-            return;
-        }
-        // Edge tile: spill the accumulators and write back only the rows and columns that exist.
         c00.intoArray(tile, 0);
         c01.intoArray(tile, L);
         c10.intoArray(tile, NR);
@@ -247,24 +237,33 @@ final class CpuGemm {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
+        writeBack(tile, c, co, ldc, rows, cols, alpha, beta);
+    }
+
+    /**
+     * C[r][j] = alpha * tile[r][j] + beta * C[r][j] (C not read when beta == 0) for the rows and
+     * columns that exist. Full tiles use vectors, edge tiles {@link Math#fma}; both round once,
+     * identically, so an element's value never depends on where its tile fell.
+     */
+    private static void writeBack(float[] tile, float[] c, int co, int ldc, int rows, int cols, float alpha, float beta) {
+        if (cols == NR) {
+            FloatVector alphaV = FloatVector.broadcast(SPECIES, alpha);
+            for (int r = 0; r < rows; r++) {
+                for (int v = 0; v < NR; v += L) {
+                    FloatVector acc = FloatVector.fromArray(SPECIES, tile, r * NR + v);
+                    int idx = co + r * ldc + v;
+                    if (beta == 0f) acc.mul(alphaV).intoArray(c, idx);
+                    else acc.fma(alphaV, FloatVector.fromArray(SPECIES, c, idx).mul(beta)).intoArray(c, idx);
+                }
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++) {
             int row = co + r * ldc;
             for (int j = 0; j < cols; j++) {
                 float acc = tile[r * NR + j];
                 c[row + j] = beta == 0f ? acc * alpha : Math.fma(acc, alpha, c[row + j] * beta);
             }
-        }
-    }
-
-    /** c[idx .. idx+NR) = alpha*acc + beta*c, rounded exactly as the scalar edge path rounds. */
-    private static void storeRow(FloatVector lo, FloatVector hi, float[] c, int idx, float alpha, float beta) {
-        if (beta == 0f) {
-            lo.mul(alpha).intoArray(c, idx);
-            hi.mul(alpha).intoArray(c, idx + L);
-        } else {
-            FloatVector alphaV = FloatVector.broadcast(SPECIES, alpha);
-            lo.fma(alphaV, FloatVector.fromArray(SPECIES, c, idx).mul(beta)).intoArray(c, idx);
-            hi.fma(alphaV, FloatVector.fromArray(SPECIES, c, idx + L).mul(beta)).intoArray(c, idx + L);
         }
     }
 
