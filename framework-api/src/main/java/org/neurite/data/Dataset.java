@@ -114,6 +114,18 @@ public final class Dataset {
         }
     }
 
+    /**
+     * The first {@code n} samples (all of them when {@code n >= size()}), sharing nothing with this
+     * dataset; for quick runs ({@code nn train --limit N}).
+     */
+    public Dataset head(int n) {
+        if (n < 0) throw new IllegalArgumentException("cannot keep " + n + " samples");
+        if (n >= size()) return this;
+        return new Dataset(name, sampleShape, java.util.Arrays.copyOf(features, n * sampleSize),
+                java.util.Arrays.copyOf(labels, n), classes, classNames, true,
+                "the first " + n + " samples of " + description);
+    }
+
     @Override public String toString() {
         return name + " (" + size() + " samples of " + sampleShape + ", " + classes + " classes)";
     }

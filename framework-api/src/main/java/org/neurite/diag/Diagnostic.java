@@ -19,10 +19,11 @@ public record Diagnostic(Severity severity, SourceSpan span, String message, Lis
         return new Diagnostic(Severity.WARNING, span, message, List.of());
     }
 
-    public Diagnostic withNote(SourceSpan span, String message) {
+    /** This diagnostic (same position) with one more note at {@code noteSpan}. */
+    public Diagnostic withNote(SourceSpan noteSpan, String noteMessage) {
         var all = new java.util.ArrayList<>(notes);
-        all.add(new Diagnostic(Severity.NOTE, span, message, List.of()));
-        return new Diagnostic(severity, span, this.message, all);
+        all.add(new Diagnostic(Severity.NOTE, noteSpan, noteMessage, List.of()));
+        return new Diagnostic(severity, span, message, all);
     }
 
     /** {@code file:line:col: error: message} — the first line of the rendered form. */
