@@ -44,13 +44,26 @@ final class CallBinder {
             else positional.add(values.get(i));
         }
         try {
-            return schema.bind(positional, named);
+            return canonical(schema, schema.bind(positional, named));
         } catch (ArgumentException e) {
             // Positions count positional arguments first, then named ones: the order checkNames enforces.
             int p = e.position();
             var span = p >= 0 && p < arguments.size() ? arguments.get(p).value().span() : call.nameSpan();
             throw new ModelException(span, callee + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The bound values in schema order, so that {@code conv(6, kernel=5)} and
+     * {@code conv(kernel=5, channels=6)} give equal {@link LayerArgs} with the same text in
+     * summaries ({@code bind} keeps the order the call was written in).
+     */
+    private static LayerArgs canonical(ParamSchema schema, LayerArgs bound) {
+        Map<String, Object> ordered = new LinkedHashMap<>();
+        for (ParamSpec spec : schema.specs()) {
+            if (bound.has(spec.name())) ordered.put(spec.name(), bound.values().get(spec.name()));
+        }
+        return new LayerArgs(ordered);
     }
 
     /** Positional before named, no name twice, every name in the schema. */
