@@ -7,7 +7,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The fixed worker pool of one {@link CpuBackend}: {@code size - 1} daemon threads plus the
  * calling thread, which always runs part 0. {@link #run} splits {@code [0, tasks)} into at most
- * {@code size} contiguous, equal parts; part {@code w} runs on worker {@code w}, so per-worker
+ * {@code size} contiguous, near-equal parts; part {@code w} runs on worker {@code w}, so per-worker
  * scratch (GEMM panels, im2col columns) can be indexed by the worker number without locking.
  *
  * <p>One parallel region runs at a time (callers hold the pool's monitor); a region started from

@@ -22,6 +22,7 @@ import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.Pool2dGeometry;
+import org.neurite.backend.UnaryOp;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.plugin.BackendProvider;
 import org.neurite.plugin.NeuritePlugin;
@@ -201,6 +202,54 @@ class CpuBackendTest {
             float[] out = new float[v.length];
             for (int i = 0; i < v.length; i++) out[i] = (float) v[i];
             return out;
+        }
+    }
+
+    /**
+     * Pooling, softmax, cross-entropy, unary ops and optimiser steps large enough to run in
+     * parallel give the same bits as on one thread (whose values the PyTorch fixtures check).
+     */
+    @Test
+    void parallelPathsMatchTheSingleThreadedPath() {
+        Random rnd = new Random(21);
+        Pool2dGeometry pool = new Pool2dGeometry(4, 8, 33, 33, 3, 3, 2, 2, 1, 1, true, false);
+        int poolOut = 4 * 8 * pool.outHeight() * pool.outWidth();
+        float[] x = CpuGemmTest.random(rnd, 4 * 8 * 33 * 33), dyPool = CpuGemmTest.random(rnd, poolOut);
+        int rows = 300, classes = 100;
+        float[] logits = CpuGemmTest.random(rnd, rows * classes), labels = new float[rows];
+        for (int r = 0; r < rows; r++) labels[r] = rnd.nextInt(classes);
+        float[][] reference = null;
+        double referenceLoss = 0;
+        for (int threads : new int[] {1, 3}) {
+            try (CpuBackend backend = new CpuBackend(threads)) {
+                Tensor tx = tensor(backend, x, 4, 8, 33, 33), tdy = tensor(backend, dyPool, poolOut);
+                Tensor y = backend.allocate(Shape.of(poolOut)), argmax = backend.allocate(Shape.of(poolOut)), dx = backend.allocate(tx.shape());
+                Tensor avg = backend.allocate(Shape.of(poolOut)), dxAvg = backend.allocate(tx.shape());
+                backend.maxPool2dForward(pool, tx, y, argmax);
+                backend.maxPool2dBackward(pool, tdy, argmax, dx);
+                backend.avgPool2dForward(pool, tx, avg);
+                backend.avgPool2dBackward(pool, tdy, dxAvg);
+
+                Tensor tl = tensor(backend, logits, rows, classes), tlab = tensor(backend, labels, rows);
+                Tensor probs = backend.allocate(tl.shape()), dLogits = backend.allocate(tl.shape());
+                backend.softmax(tl, probs, rows, classes);
+                double loss = backend.softmaxCrossEntropy(tl, tlab, dLogits, rows, classes, 1f / rows);
+
+                Tensor th = backend.allocate(tx.shape());
+                backend.unary(UnaryOp.TANH, tx, th);
+                Tensor param = tensor(backend, x, x.length), m = backend.allocate(param.shape()), v = backend.allocate(param.shape());
+                backend.adamUpdate(param, th, m, v, 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, 1);
+
+                float[][] results = {backend.download(y), backend.download(argmax), backend.download(dx), backend.download(avg),
+                        backend.download(dxAvg), backend.download(probs), backend.download(dLogits), backend.download(param)};
+                if (reference == null) {
+                    reference = results;
+                    referenceLoss = loss;
+                } else {
+                    for (int i = 0; i < results.length; i++) assertArrayEquals(reference[i], results[i], "output " + i);
+                    assertEquals(referenceLoss, loss, 0.0, "loss");
+                }
+            }
         }
     }
 
