@@ -1,0 +1,27 @@
+package org.neurite.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import org.neurite.plugin.BackendProvider;
+import org.neurite.plugin.NeuriteRuntime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code nn backends}: the backends found and, for each unavailable one, why. */
+@Command(name = "backends", description = "List the compute backends found and whether each can run here.")
+final class BackendsCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        var backends = NeuriteRuntime.discover().backends();
+        if (backends.isEmpty()) out.println("no backend plugin found on the class path");
+        for (BackendProvider p : backends.values()) {
+            String why = p.availability();
+            out.println(p.name() + ": " + (why == null ? "available" : "unavailable — " + why));
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+}

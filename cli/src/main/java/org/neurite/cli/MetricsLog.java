@@ -1,0 +1,26 @@
+package org.neurite.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.neurite.io.AtomicFiles;
+
+/**
+ * The per-epoch metrics of a run as JSON lines. The whole file is rewritten atomically on every
+ * append (it holds one short line per epoch), so a crash never leaves a torn line.
+ */
+final class MetricsLog {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final Path file;
+    private final List<String> lines = new ArrayList<>();
+
+    MetricsLog(Path file) { this.file = file; }
+
+    void append(Map<String, Object> record) throws IOException {
+        lines.add(JSON.writeValueAsString(record));
+        AtomicFiles.writeString(file, String.join("\n", lines) + "\n");
+    }
+}

@@ -1,0 +1,65 @@
+package org.neurite.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
+import org.neurite.diag.ModelException;
+import org.neurite.io.FileFormatException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code nn} command: define, inspect, train, evaluate and run {@code .nn} models. Every
+ * subcommand reports bad input as positioned messages with exit status 2 and never prints a
+ * stack trace (set {@code NEURITE_DEBUG=1} to see one for an internal error).
+ */
+@Command(name = "nn", mixinStandardHelpOptions = true, version = "Neurite 0.1.0",
+        description = "Neurite: define, train and run neural networks written in the .nn language.",
+        subcommands = {SummaryCommand.class, TrainCommand.class, EvalCommand.class, LayersCommand.class,
+                BackendsCommand.class, CommandLine.HelpCommand.class})
+public final class NnCommand implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (summary, train, eval, layers, backends)");
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new NnCommand());
+        cli.setExecutionExceptionHandler(NnCommand::handle);
+        cli.setParameterExceptionHandler((ex, args) -> {
+            PrintWriter err = ex.getCommandLine().getErr();
+            err.println("nn: " + ex.getMessage());
+            if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, err)) {
+                err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help' for usage.");
+            }
+            return ExitCodes.BAD_INPUT;
+        });
+        return cli;
+    }
+
+    /** Maps exceptions to messages and exit codes; never prints a stack trace unless NEURITE_DEBUG is set. */
+    static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
+        PrintWriter err = cli.getErr();
+        if (e instanceof ModelException me) {
+            err.print(Sources.printer().render(me.diagnostics()));
+            err.flush();
+            return ExitCodes.BAD_INPUT;
+        }
+        if (e instanceof NoSuchFileException nf) {
+            err.println("nn: no such file: " + nf.getFile());
+            return ExitCodes.BAD_INPUT;
+        }
+        if (e instanceof FileFormatException || e instanceof BadInputException || e instanceof IllegalArgumentException) {
+            err.println("nn: " + e.getMessage());
+            return ExitCodes.BAD_INPUT;
+        }
+        if (e instanceof java.io.IOException io) {
+            err.println("nn: I/O error: " + io.getMessage());
+            return ExitCodes.RUNTIME_FAILURE;
+        }
+        err.println("nn: internal error: " + e);
+        if (System.getenv("NEURITE_DEBUG") != null) e.printStackTrace(err);
+        else err.println("(set NEURITE_DEBUG=1 to see the stack trace, and please report it)");
+        return ExitCodes.RUNTIME_FAILURE;
+    }
+}

@@ -1,0 +1,107 @@
+package org.neurite.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.neurite.backend.Backend;
+import org.neurite.config.DeploymentConfig;
+import org.neurite.data.Dataset;
+import org.neurite.data.DatasetLocator;
+import org.neurite.data.Normalization;
+import org.neurite.dsl.Script;
+import org.neurite.dsl.ScriptLoader;
+import org.neurite.graph.TypedGraph;
+import org.neurite.plugin.BackendOptions;
+import org.neurite.plugin.NeuriteRuntime;
+import org.neurite.train.TrainSpec;
+
+/**
+ * What a model command works with: the deployment, the plugins, the parsed script, the chosen
+ * model and (when asked for) the backend.
+ */
+final class Session {
+    private final DeploymentConfig deployment;
+    private final NeuriteRuntime runtime;
+    private final Script script;
+    private final TypedGraph graph;
+    private final Backend backend;
+
+    /** Train and test splits, and a line for the user when the bundled subset is used. */
+    record Data(Dataset train, Dataset test, String note) {}
+
+    private Session(DeploymentConfig deployment, NeuriteRuntime runtime, Script script, TypedGraph graph, Backend backend) {
+        this.deployment = deployment;
+        this.runtime = runtime;
+        this.script = script;
+        this.graph = graph;
+        this.backend = backend;
+    }
+
+    static Session open(ModelOptions options, boolean withBackend) throws java.io.IOException {
+        DeploymentConfig deployment = options.deployment != null ? DeploymentConfig.load(options.deployment) : DeploymentConfig.defaults();
+        NeuriteRuntime runtime = NeuriteRuntime.discover();
+        Script script = new ScriptLoader(runtime.layers()).load(options.script);
+        Sources.register(script.file(), script.source());
+        TypedGraph graph;
+        if (options.model != null) {
+            graph = script.model(options.model);
+            if (graph == null) {
+                throw new BadInputException("no model '" + options.model + "' in " + options.script + "; it defines: "
+                        + String.join(", ", script.models().stream().map(g -> g.graph().name()).toList()));
+            }
+        } else {
+            graph = script.mainModel();
+        }
+        Backend backend = null;
+        if (withBackend) {
+            String name = options.backend != null ? options.backend : deployment.backend();
+            int threads = options.threads != null ? options.threads : deployment.threads();
+            if (threads < 0) throw new BadInputException("--threads must be >= 0, got " + threads);
+            backend = runtime.createBackend(name, new BackendOptions(threads, deployment.device()), deployment.fallback(),
+                    warning -> System.err.println("nn: warning: " + warning));
+        }
+        return new Session(deployment, runtime, script, graph, backend);
+    }
+
+    Script script() { return script; }
+
+    TypedGraph graph() { return graph; }
+
+    Backend backend() { return backend; }
+
+    DeploymentConfig deployment() { return deployment; }
+
+    NeuriteRuntime runtime() { return runtime; }
+
+    /** The model's train section, or the defaults when the script has none. */
+    TrainSpec trainSpec() {
+        return script.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name()));
+    }
+
+    /**
+     * Finds the dataset: {@code --data DIR}, then the deployment's data folder, then the standard
+     * places. {@code limit} keeps only the first N training samples.
+     */
+    Data datasets(String name, Path dataDir, Integer limit) throws java.io.IOException {
+        Path dir = dataDir != null ? dataDir : deployment.data();
+        DatasetLocator.Located found = DatasetLocator.standard(dir).locate(name, Normalization.NONE, trainSpec().span());
+        Dataset train = limit == null ? found.train() : found.train().head(limit);
+        String note = found.train().isSubset() ? found.train().description() : null;
+        return new Data(train, found.test(), note);
+    }
+
+    static String sha256(String text) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static List<String> modelNames(Script script) {
+        return script.models().stream().map(g -> g.graph().name()).toList();
+    }
+}
