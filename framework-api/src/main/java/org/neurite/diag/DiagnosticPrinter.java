@@ -43,7 +43,7 @@ public final class DiagnosticPrinter {
         String text = sources.apply(span.file());
         if (text == null) return;
         String line = lineOf(text, span.line());
-        if (line == null) return;
+        if (line == null || line.isBlank()) return;
         String shown = printable(line);
         out.append("    ").append(shown).append('\n');
         int col = Math.max(1, Math.min(span.column(), shown.length() + 1));
