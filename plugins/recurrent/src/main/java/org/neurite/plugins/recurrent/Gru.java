@@ -1,0 +1,125 @@
+package org.neurite.plugins.recurrent;
+
+import org.neurite.backend.Backend;
+import org.neurite.backend.BinaryOp;
+import org.neurite.layer.BackwardPass;
+import org.neurite.layer.ForwardPass;
+import org.neurite.layer.KernelContext;
+import org.neurite.layer.ParamSchema;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * {@code gru(hidden, layers=1, bidirectional=false, dropout=0.0, sequences=true, bias=true)}:
+ * the gated recurrent unit (Cho et al. 2014) exactly as PyTorch's {@code nn.GRU(batch_first=True)}
+ * computes it, the reset gate applied to the recurrent projection after W_hn:
+ * <pre>
+ *   r_t = σ(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)
+ *   z_t = σ(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)
+ *   n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))
+ *   h_t = (1 - z_t) * n_t + z_t * h_{t-1}
+ * </pre>
+ * with h_{-1} = 0. Input [T, I] per sample, output [T, D·H] or the final [D·H] (see
+ * {@link RecurrentLayer}); {@code weight_ih_lk [3H, I_k]}, {@code weight_hh_lk [3H, H]},
+ * {@code bias_ih_lk}, {@code bias_hh_lk [3H]}, gate blocks r, z, n. Because b_hn sits inside the
+ * reset product the two projections stay apart: forward saves, per layer and direction, the input
+ * projection gi [T, B, 3H], the recurrent projection gh [T, B, 3H], r, z, n [T, B, 3H] and h_t.
+ */
+final class Gru extends RecurrentLayer<Gru.Workspace> {
+    private static final ParamSchema SCHEMA = ParamSchema.of(HIDDEN, LAYERS, BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS);
+
+    @Override public String name() { return "gru"; }
+
+    @Override public String doc() {
+        return "Gated recurrent unit over [time, features] sequences (PyTorch's nn.GRU, batch_first): gates r, z, n; "
+                + "outputs every step [time, H] or, with sequences=false, the final state [H] (2H when bidirectional).";
+    }
+
+    @Override public ParamSchema schema() { return SCHEMA; }
+
+    @Override int gates() { return 3; }
+
+    /**
+     * Backward's scratch, shared by every direction: dL/dgi and dL/dgh [T, B, 3H], the direct part
+     * of dL/dh_{t-1} [B, H], and the zero state h_{-1} [B, H] (never written).
+     */
+    record Workspace(Tensor dGi, Tensor dGh, Tensor dhPrev, Tensor zeros) {}
+
+    @Override Workspace workspace(KernelContext context, RecurrentGeometry g) {
+        Shape gates = Shape.of(g.time(), g.batch(), 3 * g.hidden());
+        Shape state = Shape.of(g.batch(), g.hidden());
+        return new Workspace(context.allocate(gates), context.allocate(gates), context.allocate(state), context.allocate(state));
+    }
+
+    @Override RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w) {
+        return new Direction(context, g, layer, reverse, w);
+    }
+
+    /** One GRU direction: one input GEMM, then per step one recurrent GEMM and the fused cell. */
+    private static final class Direction extends RecurrentDirection {
+        private final Workspace w;
+        /** [T, B, 3H]: x W_ihᵀ + b_ih. */
+        private final Tensor gi;
+        /** [T, B, 3H]: h_{t-1} W_hhᵀ + b_hh. */
+        private final Tensor gh;
+        /** [T, B, 3H]: r, z, n of every step. */
+        private final Tensor saved;
+
+        Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w) {
+            super(context, g, layer, reverse, 3 * g.hidden());
+            this.w = w;
+            Shape gates = Shape.of(g.time(), g.batch(), gateWidth);
+            this.gi = context.allocate(gates);
+            this.gh = context.allocate(gates);
+            this.saved = context.allocate(gates);
+        }
+
+        @Override void forward(ForwardPass pass, Tensor in) {
+            Backend b = pass.backend();
+            int hidden = g.hidden();
+            // gi[T·B, 3H] = x W_ihᵀ + b_ih for every step at once; gh starts as b_hh and gains h W_hhᵀ per step
+            projectInput(b, in, pass.param(weightIh), gi);
+            b.fill(gh, 0f);
+            if (bias) {
+                addBias(b, gi, pass.param(biasIh));
+                addBias(b, gh, pass.param(biasHh));
+            }
+            Tensor wHh = pass.param(weightHh);
+            for (int step = 0; step < g.time(); step++) {
+                int t = timeAt(step);
+                Tensor hPrev = w.zeros();
+                int hPrevOffset = 0;
+                if (step > 0) {
+                    int prev = timeAt(step - 1);
+                    addRecurrent(b, t, prev, wHh, gh);   // gh[t] += h_prev W_hhᵀ
+                    hPrev = h;
+                    hPrevOffset = offset(prev, hidden);
+                }
+                b.gruCellForward(gi, offset(t, gateWidth), gh, offset(t, gateWidth), hPrev, hPrevOffset, h, offset(t, hidden),
+                        saved, offset(t, gateWidth), g.batch(), hidden);
+            }
+        }
+
+        @Override void backward(BackwardPass pass, Tensor in, Tensor dh, Tensor dIn, boolean accumulate) {
+            Backend b = pass.backend();
+            int hidden = g.hidden();
+            int stateSize = g.batch() * hidden;
+            Tensor wHh = pass.param(weightHh);
+            for (int step = g.time() - 1; step >= 0; step--) {
+                int t = timeAt(step);
+                int prev = step > 0 ? timeAt(step - 1) : -1;
+                Tensor hPrev = step > 0 ? h : w.zeros();
+                int hPrevOffset = step > 0 ? offset(prev, hidden) : 0;
+                // dh[t] is complete here (output + step t+1)
+                b.gruCellBackward(saved, offset(t, gateWidth), gh, offset(t, gateWidth), hPrev, hPrevOffset, dh, offset(t, hidden),
+                        w.dGi(), offset(t, gateWidth), w.dGh(), offset(t, gateWidth), w.dhPrev(), 0, g.batch(), hidden);
+                if (step > 0) {
+                    // dh[prev] += z * dh[t] (through the blend) + dGh[t] W_hh (through the recurrent projection)
+                    b.binary(BinaryOp.ADD, dh, offset(prev, hidden), w.dhPrev(), 0, dh, offset(prev, hidden), stateSize);
+                    backRecurrent(b, w.dGh(), t, prev, wHh, dh);
+                }
+            }
+            sumOverTime(pass, in, w.dGi(), w.dGh(), dIn, accumulate);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package org.neurite.plugins.recurrent;
+
+import org.neurite.backend.Backend;
+import org.neurite.layer.BackwardPass;
+import org.neurite.layer.ForwardPass;
+import org.neurite.layer.KernelContext;
+import org.neurite.layer.ParamSchema;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * {@code lstm(hidden, layers=1, bidirectional=false, dropout=0.0, sequences=true, bias=true)}:
+ * long short-term memory (Hochreiter &amp; Schmidhuber 1997, with a forget gate), PyTorch's
+ * {@code nn.LSTM(batch_first=True)}. Per step, with [h_{t-1}, x_t] the previous state and the
+ * input, each gate's weights being its rows of {@code weight_hh} and {@code weight_ih}, and
+ * b = b_ih + b_hh:
+ * <pre>
+ *   i_t  = σ(W_i·[h_{t-1}, x_t] + b_i)          input gate
+ *   f_t  = σ(W_f·[h_{t-1}, x_t] + b_f)          forget gate
+ *   C̃_t = tanh(W_g·[h_{t-1}, x_t] + b_g)       candidate cell
+ *   C_t  = f_t * C_{t-1} + i_t * C̃_t
+ *   o_t  = σ(W_o·[h_{t-1}, x_t] + b_o)          output gate
+ *   h_t  = o_t * tanh(C_t)
+ * </pre>
+ * with h_{-1} = C_{-1} = 0. Input [T, I] per sample, output [T, D·H] or the final [D·H] (see
+ * {@link RecurrentLayer}); {@code weight_ih_lk [4H, I_k]}, {@code weight_hh_lk [4H, H]},
+ * {@code bias_ih_lk}, {@code bias_hh_lk [4H]}, gate blocks in PyTorch's order i, f, g, o, so
+ * state dicts load by name. Forward saves, per layer and direction, the gate activations
+ * [T, B, 4H] and C_t and h_t [T, B, H] of every step.
+ */
+final class Lstm extends RecurrentLayer<Lstm.Workspace> {
+    private static final ParamSchema SCHEMA = ParamSchema.of(HIDDEN, LAYERS, BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS);
+
+    @Override public String name() { return "lstm"; }
+
+    @Override public String doc() {
+        return "Long short-term memory over [time, features] sequences (PyTorch's nn.LSTM, batch_first): gates i, f, g, o; "
+                + "outputs every step [time, H] or, with sequences=false, the final state [H] (2H when bidirectional).";
+    }
+
+    @Override public ParamSchema schema() { return SCHEMA; }
+
+    @Override int gates() { return 4; }
+
+    /**
+     * Backward's scratch, shared by every direction: dL/d(gate pre-activations) [T, B, 4H], the
+     * running dL/dC [B, H], and the zero state C_{-1} [B, H] (never written).
+     */
+    record Workspace(Tensor dGates, Tensor dc, Tensor zeros) {}
+
+    @Override Workspace workspace(KernelContext context, RecurrentGeometry g) {
+        return new Workspace(context.allocate(Shape.of(g.time(), g.batch(), 4 * g.hidden())),
+                context.allocate(Shape.of(g.batch(), g.hidden())), context.allocate(Shape.of(g.batch(), g.hidden())));
+    }
+
+    @Override RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w) {
+        return new Direction(context, g, layer, reverse, w);
+    }
+
+    /** One LSTM direction: one input GEMM, then per step one recurrent GEMM and the fused cell. */
+    private static final class Direction extends RecurrentDirection {
+        private final Workspace w;
+        /** [T, B, 4H]: pre-activations, which the cell overwrites with σ(i), σ(f), tanh(g), σ(o). */
+        private final Tensor gates;
+        /** [T, B, H]: C_t of every step. */
+        private final Tensor c;
+
+        Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w) {
+            super(context, g, layer, reverse, 4 * g.hidden());
+            this.w = w;
+            this.gates = context.allocate(Shape.of(g.time(), g.batch(), gateWidth));
+            this.c = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
+        }
+
+        @Override void forward(ForwardPass pass, Tensor in) {
+            Backend b = pass.backend();
+            int hidden = g.hidden();
+            // gates[T·B, 4H] = x W_ihᵀ + b_ih + b_hh for every step at once
+            projectInput(b, in, pass.param(weightIh), gates);
+            if (bias) {
+                addBias(b, gates, pass.param(biasIh));
+                addBias(b, gates, pass.param(biasHh));
+            }
+            Tensor wHh = pass.param(weightHh);
+            for (int step = 0; step < g.time(); step++) {
+                int t = timeAt(step);
+                Tensor cPrev = w.zeros();
+                int cPrevOffset = 0;
+                if (step > 0) {
+                    int prev = timeAt(step - 1);
+                    addRecurrent(b, t, prev, wHh, gates);   // gates[t] += h_prev W_hhᵀ
+                    cPrev = c;
+                    cPrevOffset = offset(prev, hidden);
+                }
+                b.lstmCellForward(gates, offset(t, gateWidth), cPrev, cPrevOffset, c, offset(t, hidden), h, offset(t, hidden),
+                        g.batch(), hidden);
+            }
+        }
+
+        @Override void backward(BackwardPass pass, Tensor in, Tensor dh, Tensor dIn, boolean accumulate) {
+            Backend b = pass.backend();
+            int hidden = g.hidden();
+            Tensor wHh = pass.param(weightHh);
+            b.fill(w.dc(), 0f);   // nothing flows into C after the last step
+            for (int step = g.time() - 1; step >= 0; step--) {
+                int t = timeAt(step);
+                int prev = step > 0 ? timeAt(step - 1) : -1;
+                Tensor cPrev = step > 0 ? c : w.zeros();
+                int cPrevOffset = step > 0 ? offset(prev, hidden) : 0;
+                // dh[t] is complete here (output + step t+1); dc goes from dL/dC_t to dL/dC_{t-1}
+                b.lstmCellBackward(gates, offset(t, gateWidth), cPrev, cPrevOffset, c, offset(t, hidden), dh, offset(t, hidden),
+                        w.dc(), 0, w.dGates(), offset(t, gateWidth), g.batch(), hidden);
+                if (step > 0) backRecurrent(b, w.dGates(), t, prev, wHh, dh);   // dh[prev] += dGates[t] W_hh
+            }
+            sumOverTime(pass, in, w.dGates(), w.dGates(), dIn, accumulate);
+        }
+    }
+}

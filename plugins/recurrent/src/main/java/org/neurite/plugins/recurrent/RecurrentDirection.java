@@ -1,0 +1,149 @@
+package org.neurite.plugins.recurrent;
+
+import org.neurite.backend.Backend;
+import org.neurite.backend.BinaryOp;
+import org.neurite.layer.BackwardPass;
+import org.neurite.layer.ForwardPass;
+import org.neurite.layer.KernelContext;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * One direction of one layer of a recurrent stack, compiled for fixed sizes: it runs a whole
+ * sequence forward, and back through time, over time-major buffers. Its input is [T, B, I]
+ * (time-major, I = {@link RecurrentGeometry#layerInput}); it keeps h_t for every t in
+ * {@link #h} [T, B, H], indexed by time whichever way it runs, so the stack can read the
+ * sequence and the next layer can read its input without reordering. A reverse direction runs
+ * t = T-1 down to 0, its "previous" state being h_{t+1}.
+ *
+ * <p>The fast path shared by every cell (LSTM, GRU, Elman RNN): the input projection of all
+ * steps is one GEMM {@code [T·B, I] × W_ihᵀ}; each step adds one GEMM for the recurrent part
+ * into its own gate slice, then one fused cell op. Backward runs the cell backward per step and
+ * one GEMM for dh_{t-1}; after the loop single GEMMs over all T·B rows give dW_ih, dW_hh and the
+ * input gradient, and {@code channelSum} the bias gradients. Subclasses supply the per-step cell.
+ *
+ * <p>Parameters carry PyTorch's names: {@code weight_ih_l0 [G, I]}, {@code weight_hh_l0 [G, H]},
+ * {@code bias_ih_l0 [G]}, {@code bias_hh_l0 [G]}, with {@code _reverse} for the backward
+ * direction, where G is the width of the gate block (H, 3H or 4H).
+ */
+abstract class RecurrentDirection {
+    final RecurrentGeometry g;
+    /** Features per step of this direction's input. */
+    final int inputSize;
+    /** Width G of one row of gate pre-activations: H (RNN), 3H (GRU), 4H (LSTM). */
+    final int gateWidth;
+    final boolean reverse;
+    final boolean bias;
+    final String weightIh;
+    final String weightHh;
+    final String biasIh;
+    final String biasHh;
+    /** [T, B, H]: h_t of every step, kept for the layer above, the output and backward. */
+    final Tensor h;
+
+    RecurrentDirection(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, int gateWidth) {
+        this.g = g;
+        this.inputSize = g.layerInput(layer);
+        this.gateWidth = gateWidth;
+        this.reverse = reverse;
+        this.bias = context.args().getBool("bias");
+        String suffix = parameterSuffix(layer, reverse);
+        this.weightIh = "weight_ih" + suffix;
+        this.weightHh = "weight_hh" + suffix;
+        this.biasIh = "bias_ih" + suffix;
+        this.biasHh = "bias_hh" + suffix;
+        this.h = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
+    }
+
+    /** PyTorch's suffix: {@code _l0}, {@code _l0_reverse}, {@code _l1}... */
+    static String parameterSuffix(int layer, boolean reverse) {
+        return "_l" + layer + (reverse ? "_reverse" : "");
+    }
+
+    /** Runs the sequence: reads {@code in} [T, B, I], writes {@link #h} and what backward needs. */
+    abstract void forward(ForwardPass pass, Tensor in);
+
+    /**
+     * Back through time from {@code dh} [T, B, H] (dL/dh_t from outside the recurrence; used as
+     * scratch, it ends up holding the full dL/dh_t). Writes the parameter gradients and, when
+     * {@code dIn} is not null, dL/d(in) [T, B, I], added to what is there if {@code accumulate}
+     * (the second direction of a bidirectional layer adds to the first's).
+     */
+    abstract void backward(BackwardPass pass, Tensor in, Tensor dh, Tensor dIn, boolean accumulate);
+
+    // ---- pieces every cell uses --------------------------------------------------------------
+
+    /** The time index of processing step {@code step}: t = step forward, T-1-step in reverse. */
+    final int timeAt(int step) {
+        return reverse ? g.time() - 1 - step : step;
+    }
+
+    /** Element offset of time t's [B, width] slice in a time-major [T, B, width] buffer. */
+    final int offset(int t, int width) {
+        return t * g.batch() * width;
+    }
+
+    /** gates[T·B, G] = in[T·B, I] · W_ihᵀ: the input projection of every step in one GEMM. */
+    final void projectInput(Backend b, Tensor in, Tensor wIh, Tensor gates) {
+        b.gemm(false, true, g.rows(), gateWidth, inputSize, 1f, in, 0, inputSize, wIh, 0, inputSize, 0f, gates, 0, gateWidth);
+    }
+
+    /** rows[T·B, G] += bias[G], once for all steps. */
+    final void addBias(Backend b, Tensor rows, Tensor bias) {
+        b.channelBroadcast(BinaryOp.ADD, rows, bias, rows, g.rows(), gateWidth, 1);
+    }
+
+    /** gates[t] [B, G] += h_{tPrev} [B, H] · W_hhᵀ: the recurrent part of one step, into its slice. */
+    final void addRecurrent(Backend b, int t, int tPrev, Tensor wHh, Tensor gates) {
+        b.gemm(false, true, g.batch(), gateWidth, g.hidden(), 1f, h, offset(tPrev, g.hidden()), g.hidden(),
+                wHh, 0, g.hidden(), 1f, gates, offset(t, gateWidth), gateWidth);
+    }
+
+    /** dh[tPrev] [B, H] += dGates[t] [B, G] · W_hh: what step t sends back to the state it read. */
+    final void backRecurrent(Backend b, Tensor dGates, int t, int tPrev, Tensor wHh, Tensor dh) {
+        b.gemm(false, false, g.batch(), g.hidden(), gateWidth, 1f, dGates, offset(t, gateWidth), gateWidth,
+                wHh, 0, g.hidden(), 1f, dh, offset(tPrev, g.hidden()), g.hidden());
+    }
+
+    /**
+     * After the loop: every gradient that sums over time, each one call over all T·B rows.
+     * {@code dGi} [T, B, G] is dL/d(input projection + b_ih) and {@code dGh} [T, B, G] is
+     * dL/d(recurrent projection + b_hh); they are the same tensor for LSTM and RNN, whose two
+     * projections are simply added.
+     */
+    final void sumOverTime(BackwardPass pass, Tensor in, Tensor dGi, Tensor dGh, Tensor dIn, boolean accumulate) {
+        Backend b = pass.backend();
+        int rows = g.rows();
+        int hidden = g.hidden();
+        // dIn[T·B, I] (+)= dGi[T·B, G] · W_ih[G, I]
+        if (dIn != null) {
+            b.gemm(false, false, rows, inputSize, gateWidth, 1f, dGi, 0, gateWidth, pass.param(weightIh), 0, inputSize,
+                    accumulate ? 1f : 0f, dIn, 0, inputSize);
+        }
+        // dW_ih[G, I] = dGiᵀ[G, T·B] · in[T·B, I]
+        Tensor dWih = pass.gradParam(weightIh);
+        if (dWih != null) b.gemm(true, false, gateWidth, inputSize, rows, 1f, dGi, 0, gateWidth, in, 0, inputSize, 0f, dWih, 0, inputSize);
+        // dW_hh[G, H] = Σ_t dGh[t]ᵀ · h_prev(t). The first step read h = 0, so only the T-1 steps
+        // with a predecessor count; their predecessors are contiguous rows of h, one step behind
+        // (forward: dGh rows of t = 1..T-1 against h rows of t = 0..T-2; reverse: t = 0..T-2
+        // against t = 1..T-1). One GEMM over (T-1)·B rows.
+        Tensor dWhh = pass.gradParam(weightHh);
+        if (dWhh != null) {
+            if (g.time() == 1) {
+                b.fill(dWhh, 0f);
+            } else {
+                int firstGate = reverse ? 0 : 1;
+                int firstState = reverse ? 1 : 0;
+                b.gemm(true, false, gateWidth, hidden, (g.time() - 1) * g.batch(), 1f, dGh, offset(firstGate, gateWidth), gateWidth,
+                        h, offset(firstState, hidden), hidden, 0f, dWhh, 0, hidden);
+            }
+        }
+        if (bias) {
+            // db[G] = Σ over T·B rows
+            Tensor dBih = pass.gradParam(biasIh);
+            if (dBih != null) b.channelSum(dGi, dBih, rows, gateWidth, 1, 0f);
+            Tensor dBhh = pass.gradParam(biasHh);
+            if (dBhh != null) b.channelSum(dGh, dBhh, rows, gateWidth, 1, 0f);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+package org.neurite.plugins.recurrent;
+
+import org.neurite.backend.Backend;
+import org.neurite.backend.BinaryOp;
+import org.neurite.backend.CounterRandom;
+import org.neurite.layer.BackwardPass;
+import org.neurite.layer.ForwardPass;
+import org.neurite.layer.KernelContext;
+import org.neurite.layer.LayerKernel;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * A compiled recurrent stack: L layers of D directions ({@link RecurrentDirection}), with
+ * dropout between layers while training, reading x [B, T, I] and writing [B, T, D·H] or the final
+ * states [B, D·H]. Inside, everything is time-major ([T, B, ·]) so a step is one contiguous
+ * [B, ·] slice for the GEMMs and cell ops; the input is transposed in once and the output out
+ * once, one {@code copyBlocks} per batch row or per step, whichever is fewer.
+ *
+ * <p>Forward saves, per layer, the directions' own state (gates, h, c) and, between layers, the
+ * directions side by side [T, B, D·H] (when D = 2) and the dropout mask and output (when
+ * dropout &gt; 0). Backward walks the layers top down; its buffers (dL/dh per direction, the
+ * gradient between layers, the time-major input gradient) are shared by all layers, since one
+ * layer is finished before the next starts. Everything is allocated here, at compile time.
+ */
+final class StackedRecurrence implements LayerKernel {
+    private final RecurrentGeometry g;
+    private final RecurrentDirection[][] stack;
+    private final float dropout;
+    private final boolean sequences;
+    /** [T, B, I]: the input, time-major. */
+    private final Tensor x;
+    /** Per layer below the top, when D = 2: [T, B, 2H], the directions' h side by side. */
+    private final Tensor[] joined;
+    /** Per layer below the top, when dropout &gt; 0: [T, B, D·H] mask and dropped output. */
+    private final Tensor[] masks;
+    private final Tensor[] dropped;
+    /** Per direction: [T, B, H] dL/dh_t of the layer being differentiated. */
+    private final Tensor[] dh;
+    /** [T, B, D·H]: dL/d(input of the layer above) when it cannot go straight into {@link #dh}. */
+    private final Tensor dBetween;
+    /** [T, B, I]: dL/dx, time-major, before it is transposed out. */
+    private final Tensor dx;
+
+    StackedRecurrence(KernelContext context, RecurrentGeometry g, RecurrentDirection[][] stack) {
+        this.g = g;
+        this.stack = stack;
+        this.dropout = context.args().getFloat("dropout");
+        this.sequences = context.args().getBool("sequences");
+        int below = g.layers() - 1;
+        Shape between = Shape.of(g.time(), g.batch(), g.outputWidth());
+        x = context.allocate(Shape.of(g.time(), g.batch(), g.input()));
+        joined = new Tensor[below];
+        masks = new Tensor[below];
+        dropped = new Tensor[below];
+        for (int layer = 0; layer < below; layer++) {
+            if (g.directions() == 2) joined[layer] = context.allocate(between);
+            if (dropout > 0) {
+                masks[layer] = context.allocate(between);
+                dropped[layer] = context.allocate(between);
+            }
+        }
+        dh = new Tensor[g.directions()];
+        for (int d = 0; d < dh.length; d++) dh[d] = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
+        dBetween = below > 0 && (g.directions() == 2 || dropout > 0) ? context.allocate(between) : null;
+        dx = context.allocate(Shape.of(g.time(), g.batch(), g.input()));
+    }
+
+    @Override public void forward(ForwardPass pass) {
+        Backend b = pass.backend();
+        boolean drop = dropoutActive(pass);
+        int width = g.outputWidth();
+        // x [B, T, I] → [T, B, I]
+        swapLeadingAxes(b, pass.input(0), g.batch(), g.time(), g.input(), 0, x, g.input(), 0, g.input());
+        for (int layer = 0; layer < g.layers(); layer++) {
+            Tensor in = layerInput(layer, drop);
+            for (RecurrentDirection direction : stack[layer]) direction.forward(pass, in);
+            if (layer == g.layers() - 1) break;
+            // h of each direction [T·B, H] → its band of [T·B, 2H], the next layer's input
+            if (g.directions() == 2) {
+                for (int d = 0; d < 2; d++) {
+                    b.copyBlocks(stack[layer][d].h, 0, g.hidden(), joined[layer], d * g.hidden(), width, g.hidden(), g.rows());
+                }
+            }
+            if (drop) b.dropoutForward(layerOutput(layer), masks[layer], dropped[layer], dropout, dropoutSeed(pass, layer));
+        }
+        Tensor y = pass.output();
+        RecurrentDirection[] top = stack[g.layers() - 1];
+        for (int d = 0; d < top.length; d++) {
+            if (sequences) {
+                // h [T, B, H] → band d of y [B, T, D·H]
+                swapLeadingAxes(b, top[d].h, g.time(), g.batch(), g.hidden(), 0, y, width, d * g.hidden(), g.hidden());
+            } else {
+                // The state after the direction's last step ([B, H] at t = T-1, or t = 0 in reverse) → band d of y [B, D·H]
+                int last = top[d].timeAt(g.time() - 1);
+                b.copyBlocks(top[d].h, top[d].offset(last, g.hidden()), g.hidden(), y, d * g.hidden(), width, g.hidden(), g.batch());
+            }
+        }
+    }
+
+    @Override public void backward(BackwardPass pass) {
+        Backend b = pass.backend();
+        boolean drop = dropoutActive(pass);
+        int width = g.outputWidth();
+        int hidden = g.hidden();
+        Tensor dy = pass.gradOutput();
+        // dL/dh of the top layer, per direction and time-major: band d of dy, at every step or only the last one
+        for (int d = 0; d < g.directions(); d++) {
+            if (sequences) {
+                swapLeadingAxes(b, dy, g.batch(), g.time(), width, d * hidden, dh[d], hidden, 0, hidden);
+            } else {
+                RecurrentDirection top = stack[g.layers() - 1][d];
+                b.fill(dh[d], 0f);
+                b.copyBlocks(dy, d * hidden, width, dh[d], top.offset(top.timeAt(g.time() - 1), hidden), hidden, hidden, g.batch());
+            }
+        }
+        Tensor dxOut = pass.gradInput(0);
+        for (int layer = g.layers() - 1; layer >= 0; layer--) {
+            // Where dL/d(this layer's input) goes: dx for the first layer (if wanted); otherwise it
+            // is dL/dh of the layer below, directly when nothing stands between them.
+            Tensor dIn = layer == 0 ? (dxOut == null ? null : dx) : (dBetween == null || (!drop && g.directions() == 1) ? dh[0] : dBetween);
+            Tensor in = layerInput(layer, drop);
+            for (int d = 0; d < g.directions(); d++) stack[layer][d].backward(pass, in, dh[d], dIn, d > 0);
+            if (layer == 0) break;
+            if (drop) b.binary(BinaryOp.MUL, dIn, masks[layer - 1], g.directions() == 1 ? dh[0] : dIn);
+            if (g.directions() == 2) {
+                // [T·B, 2H] → each direction's [T·B, H]
+                for (int d = 0; d < 2; d++) b.copyBlocks(dIn, d * hidden, width, dh[d], 0, hidden, hidden, g.rows());
+            }
+        }
+        // dx [T, B, I] → [B, T, I]
+        if (dxOut != null) swapLeadingAxes(b, dx, g.time(), g.batch(), g.input(), 0, dxOut, g.input(), 0, g.input());
+    }
+
+    private boolean dropoutActive(ForwardPass pass) {
+        return pass.training() && dropout > 0 && g.layers() > 1;
+    }
+
+    /** A seed per layer from the node's step seed, so stacked masks are independent. */
+    private static long dropoutSeed(ForwardPass pass, int layer) {
+        return CounterRandom.mix(pass.stepSeed() + layer);
+    }
+
+    /** [T, B, D·H]: what layer {@code layer} produced, before dropout. */
+    private Tensor layerOutput(int layer) {
+        return g.directions() == 1 ? stack[layer][0].h : joined[layer];
+    }
+
+    /** [T, B, I_k]: what layer {@code layer} reads. */
+    private Tensor layerInput(int layer, boolean drop) {
+        if (layer == 0) return x;
+        return drop ? dropped[layer - 1] : layerOutput(layer - 1);
+    }
+
+    /**
+     * Transposes the two leading axes of a column band: viewing src as [p, q, srcWidth], copies
+     * columns [srcCol, srcCol + width) of src[i, j] to columns [dstCol, dstCol + width) of
+     * dst[j, i], dst viewed as [q, p, dstWidth]. One strided block copy per index of the shorter
+     * axis.
+     */
+    private static void swapLeadingAxes(Backend b, Tensor src, int p, int q, int srcWidth, int srcCol,
+                                        Tensor dst, int dstWidth, int dstCol, int width) {
+        if (p <= q) {
+            // row i of src: q blocks srcWidth apart → column i of dst: q blocks p·dstWidth apart
+            for (int i = 0; i < p; i++) b.copyBlocks(src, i * q * srcWidth + srcCol, srcWidth, dst, i * dstWidth + dstCol, p * dstWidth, width, q);
+        } else {
+            for (int j = 0; j < q; j++) b.copyBlocks(src, j * srcWidth + srcCol, q * srcWidth, dst, j * p * dstWidth + dstCol, dstWidth, width, p);
+        }
+    }
+}
