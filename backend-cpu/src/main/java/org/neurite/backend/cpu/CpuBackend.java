@@ -17,7 +17,8 @@ import org.neurite.tensor.Tensor;
  * that grows to the largest size needed and is then reused. This class checks arguments (owner,
  * sizes, offsets) and hands the arrays to one kernel class per op family:
  * {@link CpuGemm} (Vector API SGEMM), {@link CpuConv2d} (im2col + GEMM), {@link CpuPool2d},
- * {@link CpuElementwise}, {@link CpuSoftmax} and {@link CpuOptimizers}.
+ * {@link CpuElementwise}, {@link CpuCopy}, {@link CpuNormalization}, {@link CpuRecurrentCells},
+ * {@link CpuEmbedding}, {@link CpuSoftmax} and {@link CpuOptimizers}.
  *
  * <p>Ops are synchronous and run one at a time (the pool's monitor serialises callers). Every op
  * is deterministic in the strong sense: the same inputs give bit-identical outputs for any
@@ -30,6 +31,10 @@ public final class CpuBackend implements Backend {
     private final CpuConv2d conv;
     private final CpuPool2d pool;
     private final CpuElementwise elementwise;
+    private final CpuCopy copies;
+    private final CpuNormalization normalization;
+    private final CpuRecurrentCells cells;
+    private final CpuEmbedding embedding;
     private final CpuSoftmax softmax;
     private final CpuOptimizers optimizers;
 
@@ -39,6 +44,10 @@ public final class CpuBackend implements Backend {
         this.conv = new CpuConv2d(threads, gemm);
         this.pool = new CpuPool2d(threads);
         this.elementwise = new CpuElementwise(threads);
+        this.copies = new CpuCopy(threads);
+        this.normalization = new CpuNormalization(threads);
+        this.cells = new CpuRecurrentCells(threads);
+        this.embedding = new CpuEmbedding(threads);
         this.softmax = new CpuSoftmax(threads);
         this.optimizers = new CpuOptimizers(threads);
     }
@@ -148,24 +157,59 @@ public final class CpuBackend implements Backend {
 
     // ---- element-wise -------------------------------------------------------------------
 
-    @Override public void unary(UnaryOp op, Tensor x, Tensor y) {
-        float[] xv = data(x, "x");
-        elementwise.unary(op, xv, sized(y, "y", xv.length), xv.length);
+    @Override public void unary(UnaryOp op, Tensor x, int xOff, Tensor y, int yOff, int length) {
+        float[] xv = slice(x, "x", xOff, length), yv = slice(y, "y", yOff, length);
+        checkInPlaceOrDisjoint("unary " + op, "y", yv, yOff, "x", xv, xOff, length);
+        elementwise.unary(op, xv, xOff, yv, yOff, length);
     }
 
-    @Override public void unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-        float[] dyv = data(dy, "dy");
-        int n = dyv.length;
+    @Override public void unaryBackward(UnaryOp op, Tensor x, int xOff, Tensor y, int yOff, Tensor dy, int dyOff,
+                                        Tensor dx, int dxOff, int length) {
         boolean needsX = op == UnaryOp.RELU || op == UnaryOp.SQUARE;
         boolean needsY = op == UnaryOp.SIGMOID || op == UnaryOp.TANH || op == UnaryOp.EXP;
         if (needsX && x == null) throw new IllegalArgumentException(op + " backward needs the forward input x");
         if (needsY && y == null) throw new IllegalArgumentException(op + " backward needs the forward output y");
-        elementwise.unaryBackward(op, needsX ? sized(x, "x", n) : null, needsY ? sized(y, "y", n) : null, dyv, sized(dx, "dx", n), n);
+        float[] dyv = slice(dy, "dy", dyOff, length), dxv = slice(dx, "dx", dxOff, length);
+        float[] xv = needsX ? slice(x, "x", xOff, length) : null, yv = needsY ? slice(y, "y", yOff, length) : null;
+        String what = "unaryBackward " + op;
+        checkInPlaceOrDisjoint(what, "dx", dxv, dxOff, "dy", dyv, dyOff, length);
+        if (needsX) checkInPlaceOrDisjoint(what, "dx", dxv, dxOff, "x", xv, xOff, length);
+        if (needsY) checkInPlaceOrDisjoint(what, "dx", dxv, dxOff, "y", yv, yOff, length);
+        elementwise.unaryBackward(op, xv, xOff, yv, yOff, dyv, dyOff, dxv, dxOff, length);
     }
 
-    @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-        float[] av = data(a, "a");
-        elementwise.binary(op, av, sized(b, "b", av.length), sized(out, "out", av.length), av.length);
+    @Override public void binary(BinaryOp op, Tensor a, int aOff, Tensor b, int bOff, Tensor out, int outOff, int length) {
+        float[] av = slice(a, "a", aOff, length), bv = slice(b, "b", bOff, length), ov = slice(out, "out", outOff, length);
+        checkInPlaceOrDisjoint("binary " + op, "out", ov, outOff, "a", av, aOff, length);
+        checkInPlaceOrDisjoint("binary " + op, "out", ov, outOff, "b", bv, bOff, length);
+        elementwise.binary(op, av, aOff, bv, bOff, ov, outOff, length);
+    }
+
+    @Override public void copyBlocks(Tensor src, int srcOff, int srcStride, Tensor dst, int dstOff, int dstStride, int length, int count) {
+        float[] s = data(src, "src"), d = data(dst, "dst");
+        if (length < 0 || count < 0)
+            throw new IllegalArgumentException("copyBlocks: length and count must be >= 0, got " + length + " and " + count);
+        checkBlocks("src", s.length, srcOff, srcStride, length, count);
+        checkBlocks("dst", d.length, dstOff, dstStride, length, count);
+        if (count > 1 && length > dstStride)
+            throw new IllegalArgumentException("copyBlocks: destination blocks of " + length + " floats " + dstStride
+                    + " apart overlap; the stride must be >= the length");
+        if (length == 0) return;
+        copies.copyBlocks(s, srcOff, srcStride, d, dstOff, dstStride, length, count);
+    }
+
+    @Override public void pad2d(Tensor x, Tensor y, int planes, int h, int w, int top, int left, int outH, int outW) {
+        checkPadding("pad2d", planes, h, w, top, left, outH, outW);
+        float[] xv = sized(x, "x", viewSize(planes, h, w)), yv = sized(y, "y", viewSize(planes, outH, outW));
+        checkDistinct("pad2d", "y", yv, "x", xv);
+        copies.pad2d(xv, yv, planes, h, w, top, left, outH, outW);
+    }
+
+    @Override public void crop2d(Tensor dy, Tensor dx, int planes, int h, int w, int top, int left, int outH, int outW) {
+        checkPadding("crop2d", planes, h, w, top, left, outH, outW);
+        float[] dyv = sized(dy, "dy", viewSize(planes, outH, outW)), dxv = sized(dx, "dx", viewSize(planes, h, w));
+        checkDistinct("crop2d", "dx", dxv, "dy", dyv);
+        copies.crop2d(dyv, dxv, planes, h, w, top, left, outH, outW);
     }
 
     @Override public void channelBroadcast(BinaryOp op, Tensor x, Tensor v, Tensor out, int outer, int channels, int inner) {
@@ -186,6 +230,164 @@ public final class CpuBackend implements Backend {
     @Override public double sumOfSquares(Tensor x) {
         float[] xv = data(x, "x");
         return elementwise.sumOfSquares(xv, xv.length);
+    }
+
+    // ---- normalisation ------------------------------------------------------------------
+
+    @Override
+    public void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                 Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
+                                 float eps, float momentum, boolean training) {
+        int n = viewSize(outer, channels, inner);
+        if (!(eps >= 0f) || Float.isInfinite(eps)) throw new IllegalArgumentException("batch norm eps must be finite and >= 0, got " + eps);
+        float[] xv = sized(x, "x", n), yv = sized(y, "y", n);
+        float[] g = sized(gamma, "gamma", channels), b = sized(beta, "beta", channels);
+        float[] rm = sized(runningMean, "runningMean", channels), rv = sized(runningVar, "runningVar", channels);
+        if (!training) {
+            normalization.batchNormInference(xv, yv, g, b, rm, rv, outer, channels, inner, eps);
+            return;
+        }
+        if (!(momentum >= 0f && momentum <= 1f)) throw new IllegalArgumentException("batch norm momentum must be in [0, 1], got " + momentum);
+        if ((long) outer * inner < 2)
+            throw new IllegalArgumentException("batch norm training needs more than one value per channel, got "
+                    + outer + " x " + inner + " (outer x inner)");
+        float[] sm = sized(saveMean, "saveMean", channels), si = sized(saveInvStd, "saveInvStd", channels);
+        normalization.batchNormTraining(xv, yv, g, b, rm, rv, sm, si, outer, channels, inner, eps, momentum);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        int n = viewSize(outer, channels, inner);
+        float[] xv = sized(x, "x", n), dyv = sized(dy, "dy", n), dxv = sized(dx, "dx", n);
+        float[] g = sized(gamma, "gamma", channels), sm = sized(saveMean, "saveMean", channels), si = sized(saveInvStd, "saveInvStd", channels);
+        float[] dg = dgamma == null ? null : sized(dgamma, "dgamma", channels), db = dbeta == null ? null : sized(dbeta, "dbeta", channels);
+        normalization.batchNormBackward(xv, dyv, g, sm, si, dxv, dg, db, outer, channels, inner);
+    }
+
+    @Override
+    public void lrnForward(Tensor x, Tensor y, Tensor scale, int batch, int channels, int inner, int size, float alpha, float beta, float k) {
+        checkLrn(size, k);
+        int n = viewSize(batch, channels, inner);
+        float[] xv = sized(x, "x", n), yv = sized(y, "y", n), sv = sized(scale, "scale", n);
+        checkDistinct("lrnForward", "y", yv, "x", xv);
+        checkDistinct("lrnForward", "scale", sv, "x", xv);
+        checkDistinct("lrnForward", "scale", sv, "y", yv);
+        normalization.lrnForward(xv, yv, sv, batch, channels, inner, size, alpha, beta, k);
+    }
+
+    @Override
+    public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, Tensor dx, int batch, int channels, int inner,
+                            int size, float alpha, float beta, float k) {
+        checkLrn(size, k);
+        int n = viewSize(batch, channels, inner);
+        float[] xv = sized(x, "x", n), yv = sized(y, "y", n), sv = sized(scale, "scale", n), dyv = sized(dy, "dy", n), dxv = sized(dx, "dx", n);
+        checkDistinct("lrnBackward", "dx", dxv, "x", xv);
+        checkDistinct("lrnBackward", "dx", dxv, "y", yv);
+        checkDistinct("lrnBackward", "dx", dxv, "scale", sv);
+        checkDistinct("lrnBackward", "dx", dxv, "dy", dyv);
+        normalization.lrnBackward(xv, yv, sv, dyv, dxv, batch, channels, inner, size, alpha, beta);
+    }
+
+    // ---- recurrent cells ----------------------------------------------------------------
+
+    @Override
+    public void lstmCellForward(Tensor gates, int gatesOff, Tensor cPrev, int cPrevOff, Tensor c, int cOff,
+                                Tensor h, int hOff, int batch, int hidden) {
+        int state = cellSize("lstmCellForward", batch, hidden, 1), gateBlock = cellSize("lstmCellForward", batch, hidden, 4);
+        float[] gv = slice(gates, "gates", gatesOff, gateBlock), cpv = slice(cPrev, "cPrev", cPrevOff, state);
+        float[] cv = slice(c, "c", cOff, state), hv = slice(h, "h", hOff, state);
+        String what = "lstmCellForward";
+        checkInPlaceOrDisjoint(what, "c", cv, cOff, "cPrev", cpv, cPrevOff, state);
+        checkDisjoint(what, "c", cv, cOff, state, "gates", gv, gatesOff, gateBlock);
+        checkDisjoint(what, "h", hv, hOff, state, "gates", gv, gatesOff, gateBlock);
+        checkDisjoint(what, "h", hv, hOff, state, "c", cv, cOff, state);
+        checkDisjoint(what, "h", hv, hOff, state, "cPrev", cpv, cPrevOff, state);
+        cells.lstmForward(gv, gatesOff, cpv, cPrevOff, cv, cOff, hv, hOff, batch, hidden);
+    }
+
+    @Override
+    public void lstmCellBackward(Tensor gates, int gatesOff, Tensor cPrev, int cPrevOff, Tensor c, int cOff,
+                                 Tensor dh, int dhOff, Tensor dc, int dcOff, Tensor dGates, int dGatesOff, int batch, int hidden) {
+        int state = cellSize("lstmCellBackward", batch, hidden, 1), gateBlock = cellSize("lstmCellBackward", batch, hidden, 4);
+        float[] gv = slice(gates, "gates", gatesOff, gateBlock), cpv = slice(cPrev, "cPrev", cPrevOff, state);
+        float[] cv = slice(c, "c", cOff, state), dhv = slice(dh, "dh", dhOff, state), dcv = slice(dc, "dc", dcOff, state);
+        float[] dgv = slice(dGates, "dGates", dGatesOff, gateBlock);
+        String what = "lstmCellBackward";
+        checkDisjoint(what, "dc", dcv, dcOff, state, "gates", gv, gatesOff, gateBlock);
+        checkDisjoint(what, "dc", dcv, dcOff, state, "dGates", dgv, dGatesOff, gateBlock);
+        checkDisjoint(what, "dc", dcv, dcOff, state, "cPrev", cpv, cPrevOff, state);
+        checkDisjoint(what, "dc", dcv, dcOff, state, "c", cv, cOff, state);
+        checkDisjoint(what, "dGates", dgv, dGatesOff, gateBlock, "gates", gv, gatesOff, gateBlock);
+        checkDisjoint(what, "dGates", dgv, dGatesOff, gateBlock, "dh", dhv, dhOff, state);
+        checkDisjoint(what, "dGates", dgv, dGatesOff, gateBlock, "cPrev", cpv, cPrevOff, state);
+        checkDisjoint(what, "dGates", dgv, dGatesOff, gateBlock, "c", cv, cOff, state);
+        cells.lstmBackward(gv, gatesOff, cpv, cPrevOff, cv, cOff, dhv, dhOff, dcv, dcOff, dgv, dGatesOff, batch, hidden);
+    }
+
+    @Override
+    public void gruCellForward(Tensor gi, int giOff, Tensor gh, int ghOff, Tensor hPrev, int hPrevOff,
+                               Tensor h, int hOff, Tensor saved, int savedOff, int batch, int hidden) {
+        int state = cellSize("gruCellForward", batch, hidden, 1), gateBlock = cellSize("gruCellForward", batch, hidden, 3);
+        float[] giv = slice(gi, "gi", giOff, gateBlock), ghv = slice(gh, "gh", ghOff, gateBlock);
+        float[] hpv = slice(hPrev, "hPrev", hPrevOff, state), hv = slice(h, "h", hOff, state);
+        float[] sv = slice(saved, "saved", savedOff, gateBlock);
+        String what = "gruCellForward";
+        checkInPlaceOrDisjoint(what, "h", hv, hOff, "hPrev", hpv, hPrevOff, state);
+        checkDisjoint(what, "h", hv, hOff, state, "gi", giv, giOff, gateBlock);
+        checkDisjoint(what, "h", hv, hOff, state, "gh", ghv, ghOff, gateBlock);
+        checkDisjoint(what, "h", hv, hOff, state, "saved", sv, savedOff, gateBlock);
+        checkDisjoint(what, "saved", sv, savedOff, gateBlock, "gi", giv, giOff, gateBlock);
+        checkDisjoint(what, "saved", sv, savedOff, gateBlock, "gh", ghv, ghOff, gateBlock);
+        checkDisjoint(what, "saved", sv, savedOff, gateBlock, "hPrev", hpv, hPrevOff, state);
+        cells.gruForward(giv, giOff, ghv, ghOff, hpv, hPrevOff, hv, hOff, sv, savedOff, batch, hidden);
+    }
+
+    @Override
+    public void gruCellBackward(Tensor saved, int savedOff, Tensor gh, int ghOff, Tensor hPrev, int hPrevOff,
+                                Tensor dh, int dhOff, Tensor dGi, int dGiOff, Tensor dGh, int dGhOff,
+                                Tensor dhPrev, int dhPrevOff, int batch, int hidden) {
+        int state = cellSize("gruCellBackward", batch, hidden, 1), gateBlock = cellSize("gruCellBackward", batch, hidden, 3);
+        float[] sv = slice(saved, "saved", savedOff, gateBlock), ghv = slice(gh, "gh", ghOff, gateBlock);
+        float[] hpv = slice(hPrev, "hPrev", hPrevOff, state), dhv = slice(dh, "dh", dhOff, state);
+        float[] dgiv = slice(dGi, "dGi", dGiOff, gateBlock), dghv = slice(dGh, "dGh", dGhOff, gateBlock);
+        float[] dhpv = slice(dhPrev, "dhPrev", dhPrevOff, state);
+        String what = "gruCellBackward";
+        checkInPlaceOrDisjoint(what, "dhPrev", dhpv, dhPrevOff, "dh", dhv, dhOff, state);
+        checkDisjoint(what, "dGi", dgiv, dGiOff, gateBlock, "dGh", dghv, dGhOff, gateBlock);
+        for (int out = 0; out < 3; out++) {
+            String outName = out == 0 ? "dGi" : out == 1 ? "dGh" : "dhPrev";
+            float[] ov = out == 0 ? dgiv : out == 1 ? dghv : dhpv;
+            int oOff = out == 0 ? dGiOff : out == 1 ? dGhOff : dhPrevOff, oLen = out == 2 ? state : gateBlock;
+            checkDisjoint(what, outName, ov, oOff, oLen, "saved", sv, savedOff, gateBlock);
+            checkDisjoint(what, outName, ov, oOff, oLen, "gh", ghv, ghOff, gateBlock);
+            checkDisjoint(what, outName, ov, oOff, oLen, "hPrev", hpv, hPrevOff, state);
+            if (out < 2) {
+                checkDisjoint(what, outName, ov, oOff, oLen, "dh", dhv, dhOff, state);
+                checkDisjoint(what, outName, ov, oOff, oLen, "dhPrev", dhpv, dhPrevOff, state);
+            }
+        }
+        cells.gruBackward(sv, savedOff, ghv, ghOff, hpv, hPrevOff, dhv, dhOff, dgiv, dGiOff, dghv, dGhOff, dhpv, dhPrevOff, batch, hidden);
+    }
+
+    // ---- embeddings ---------------------------------------------------------------------
+
+    @Override public void gatherRows(Tensor table, Tensor indices, Tensor out, int rows, int width) {
+        float[] tv = data(table, "table");
+        int tableRows = tableRows("gatherRows", tv.length, table, width);
+        float[] iv = sized(indices, "indices", viewSize(1, 1, rows)), ov = sized(out, "out", viewSize(1, rows, width));
+        checkDistinct("gatherRows", "out", ov, "table", tv);
+        checkDistinct("gatherRows", "out", ov, "indices", iv);
+        embedding.gather(tv, tableRows, iv, ov, rows, width);
+    }
+
+    @Override public void scatterAddRows(Tensor dOut, Tensor indices, Tensor dTable, int rows, int width) {
+        float[] tv = data(dTable, "dTable");
+        int tableRows = tableRows("scatterAddRows", tv.length, dTable, width);
+        float[] iv = sized(indices, "indices", viewSize(1, 1, rows)), dv = sized(dOut, "dOut", viewSize(1, rows, width));
+        checkDistinct("scatterAddRows", "dTable", tv, "dOut", dv);
+        checkDistinct("scatterAddRows", "dTable", tv, "indices", iv);
+        embedding.scatterAdd(dv, iv, tv, tableRows, rows, width);
     }
 
     // ---- classification -----------------------------------------------------------------
@@ -249,6 +451,73 @@ public final class CpuBackend implements Backend {
         if (d.length != size)
             throw new IllegalArgumentException(name + " " + t.shape() + " has " + d.length + " elements, expected " + size);
         return d;
+    }
+
+    /** The storage of a tensor whose range [offset, offset + length) must lie inside it. */
+    private float[] slice(Tensor t, String name, int offset, int length) {
+        float[] d = data(t, name);
+        checkRange(name, d.length, offset, length);
+        return d;
+    }
+
+    /**
+     * An output range of a parallel element-wise op may be its input's range (in place) or lie
+     * apart from it, but not overlap it shifted: workers would read elements others already wrote.
+     */
+    private static void checkInPlaceOrDisjoint(String op, String outName, float[] out, int outOff, String inName, float[] in, int inOff, int length) {
+        if (out == in && outOff != inOff && Math.abs((long) outOff - inOff) < length)
+            throw new IllegalArgumentException(op + ": " + outName + " [" + outOff + ", " + ((long) outOff + length) + ") overlaps "
+                    + inName + " [" + inOff + ", " + ((long) inOff + length) + ") of the same tensor; use the same range or disjoint ones");
+    }
+
+    /** Two ranges of the same tensor that the op needs apart (an output and something it reads or also writes). */
+    private static void checkDisjoint(String op, String aName, float[] a, int aOff, int aLen, String bName, float[] b, int bOff, int bLen) {
+        if (a == b && aLen > 0 && bLen > 0 && (long) aOff < (long) bOff + bLen && (long) bOff < (long) aOff + aLen)
+            throw new IllegalArgumentException(op + ": " + aName + " [" + aOff + ", " + ((long) aOff + aLen) + ") overlaps "
+                    + bName + " [" + bOff + ", " + ((long) bOff + bLen) + ") of the same tensor");
+    }
+
+    /** An output that must not be the same tensor as an input (the op reads neighbours of what it writes). */
+    private static void checkDistinct(String op, String outName, float[] out, String inName, float[] in) {
+        if (out == in) throw new IllegalArgumentException(op + ": " + outName + " must not be the same tensor as " + inName);
+    }
+
+    /** {@code count} blocks of {@code length} floats, {@code stride} apart from {@code offset}, fit a tensor of {@code size}. */
+    private static void checkBlocks(String name, int size, int offset, int stride, int length, int count) {
+        if (offset < 0 || stride < 0)
+            throw new IllegalArgumentException("copyBlocks: offset and stride of " + name + " must be >= 0, got " + offset + " and " + stride);
+        if (count == 0 || length == 0) return;
+        long end = offset + (long) (count - 1) * stride + length;
+        if (end > size)
+            throw new IllegalArgumentException("copyBlocks: " + count + " blocks of " + length + " floats, " + stride + " apart from offset "
+                    + offset + ", reach element " + (end - 1) + " of " + name + " (" + size + " elements)");
+    }
+
+    private static void checkPadding(String op, int planes, int h, int w, int top, int left, int outH, int outW) {
+        if (planes < 0 || h < 0 || w < 0 || outH < 0 || outW < 0)
+            throw new IllegalArgumentException(op + ": sizes must be >= 0: " + planes + " planes of " + h + "x" + w + " in " + outH + "x" + outW);
+        if (top < 0 || left < 0 || top + (long) h > outH || left + (long) w > outW)
+            throw new IllegalArgumentException(op + ": a " + h + "x" + w + " plane at (top " + top + ", left " + left
+                    + ") does not fit inside " + outH + "x" + outW);
+    }
+
+    private static void checkLrn(int size, float k) {
+        if (size < 1) throw new IllegalArgumentException("LRN size must be >= 1, got " + size);
+        if (!(k > 0f)) throw new IllegalArgumentException("LRN k must be > 0 (scale^-beta of a zero scale is infinite), got " + k);
+    }
+
+    /** Elements in a [batch, gates * hidden] block of a recurrent cell, checked for sign and overflow. */
+    private static int cellSize(String op, int batch, int hidden, int gates) {
+        if (batch < 0 || hidden < 0) throw new IllegalArgumentException(op + ": batch and hidden must be >= 0, got " + batch + " and " + hidden);
+        return viewSize(batch, gates, hidden);
+    }
+
+    /** Rows of a [rows, width] table stored in {@code size} floats. */
+    private static int tableRows(String op, int size, Tensor table, int width) {
+        if (width < 1) throw new IllegalArgumentException(op + ": width must be >= 1, got " + width);
+        if (size % width != 0)
+            throw new IllegalArgumentException(op + ": table " + table.shape() + " (" + size + " elements) is not a whole number of rows of " + width);
+        return size / width;
     }
 
     private static void checkRange(String name, int length, int offset, int count) {

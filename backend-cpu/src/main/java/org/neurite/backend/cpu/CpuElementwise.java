@@ -5,7 +5,8 @@ import org.neurite.backend.CounterRandom;
 import org.neurite.backend.UnaryOp;
 
 /**
- * Element-wise ops, per-channel broadcasts and reductions over flat float arrays. Maps are split
+ * Element-wise ops, per-channel broadcasts and reductions over flat float arrays (element-wise
+ * ops on slices given by offsets, so one time step of a sequence is one call). Maps are split
  * into contiguous element ranges (one per worker; below {@link #PARALLEL_MIN} elements they run
  * on the caller), with the operator switch hoisted out of the loops so each loop body is one
  * simple expression. Reductions are deterministic for any thread count: {@link #sumOfSquares}
@@ -27,44 +28,69 @@ final class CpuElementwise {
         return elements < PARALLEL_MIN ? 1 : threads.size();
     }
 
-    /** y = op(x) over n elements; y may be x. */
-    void unary(UnaryOp op, float[] x, float[] y, int n) {
+    /** y[yo + i] = op(x[xo + i]) for i in [0, n); the ranges may coincide (in place) but not partly overlap. */
+    void unary(UnaryOp op, float[] x, int xo, float[] y, int yo, int n) {
         threads.run(n, parts(n), (worker, begin, end) -> {
+            int d = yo - xo; // y index = x index + d
+            int from = xo + begin, to = xo + end;
             switch (op) {
-                case RELU -> { for (int i = begin; i < end; i++) y[i] = Math.max(x[i], 0f); }
-                case SIGMOID -> { for (int i = begin; i < end; i++) y[i] = (float) (1.0 / (1.0 + Math.exp(-x[i]))); }
-                case TANH -> { for (int i = begin; i < end; i++) y[i] = (float) Math.tanh(x[i]); }
-                case NEGATE -> { for (int i = begin; i < end; i++) y[i] = -x[i]; }
-                case EXP -> { for (int i = begin; i < end; i++) y[i] = (float) Math.exp(x[i]); }
-                case SQUARE -> { for (int i = begin; i < end; i++) y[i] = x[i] * x[i]; }
+                case RELU -> { for (int i = from; i < to; i++) y[i + d] = Math.max(x[i], 0f); }
+                case SIGMOID -> { for (int i = from; i < to; i++) y[i + d] = sigmoid(x[i]); }
+                case TANH -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.tanh(x[i]); }
+                case NEGATE -> { for (int i = from; i < to; i++) y[i + d] = -x[i]; }
+                case EXP -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.exp(x[i]); }
+                case SQUARE -> { for (int i = from; i < to; i++) y[i + d] = x[i] * x[i]; }
             }
         });
     }
 
-    /** dx = dy * op'(.), reading x or y as {@link UnaryOp} says (the other may be null); dx may alias dy. */
-    void unaryBackward(UnaryOp op, float[] x, float[] y, float[] dy, float[] dx, int n) {
+    /** The logistic function as every CPU op computes it (in double, rounded once). */
+    static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+
+    /**
+     * dx = dy * op'(.) over n elements from the given offsets, reading x or y as {@link UnaryOp}
+     * says (the other may be null); dx may be dy's range.
+     */
+    void unaryBackward(UnaryOp op, float[] x, int xo, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {
         threads.run(n, parts(n), (worker, begin, end) -> {
+            // Loop over dx indices; the inputs are read at the same position of their own ranges.
+            int from = dxo + begin, to = dxo + end;
+            int dxToDy = dyo - dxo, dxToX = xo - dxo, dxToY = yo - dxo;
             switch (op) {
-                case RELU -> { for (int i = begin; i < end; i++) dx[i] = x[i] > 0f ? dy[i] : 0f; }
-                case SIGMOID -> { for (int i = begin; i < end; i++) dx[i] = dy[i] * y[i] * (1f - y[i]); }
-                case TANH -> { for (int i = begin; i < end; i++) dx[i] = dy[i] * (1f - y[i] * y[i]); }
-                case NEGATE -> { for (int i = begin; i < end; i++) dx[i] = -dy[i]; }
-                case EXP -> { for (int i = begin; i < end; i++) dx[i] = dy[i] * y[i]; }
-                case SQUARE -> { for (int i = begin; i < end; i++) dx[i] = 2f * x[i] * dy[i]; }
+                case RELU -> { for (int i = from; i < to; i++) dx[i] = x[i + dxToX] > 0f ? dy[i + dxToDy] : 0f; }
+                case SIGMOID -> {
+                    for (int i = from; i < to; i++) {
+                        float v = y[i + dxToY];
+                        dx[i] = dy[i + dxToDy] * v * (1f - v);
+                    }
+                }
+                case TANH -> {
+                    for (int i = from; i < to; i++) {
+                        float v = y[i + dxToY];
+                        dx[i] = dy[i + dxToDy] * (1f - v * v);
+                    }
+                }
+                case NEGATE -> { for (int i = from; i < to; i++) dx[i] = -dy[i + dxToDy]; }
+                case EXP -> { for (int i = from; i < to; i++) dx[i] = dy[i + dxToDy] * y[i + dxToY]; }
+                case SQUARE -> { for (int i = from; i < to; i++) dx[i] = 2f * x[i + dxToX] * dy[i + dxToDy]; }
             }
         });
     }
 
-    /** out = a op b over n elements; out may alias a or b. */
-    void binary(BinaryOp op, float[] a, float[] b, float[] out, int n) {
+    /** out[oo + i] = a[ao + i] op b[bo + i] over n elements; out's range may coincide with a's or b's. */
+    void binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
         threads.run(n, parts(n), (worker, begin, end) -> {
+            int from = oo + begin, to = oo + end;
+            int da = ao - oo, db = bo - oo;
             switch (op) {
-                case ADD -> { for (int i = begin; i < end; i++) out[i] = a[i] + b[i]; }
-                case SUB -> { for (int i = begin; i < end; i++) out[i] = a[i] - b[i]; }
-                case MUL -> { for (int i = begin; i < end; i++) out[i] = a[i] * b[i]; }
-                case DIV -> { for (int i = begin; i < end; i++) out[i] = a[i] / b[i]; }
-                case MAX -> { for (int i = begin; i < end; i++) out[i] = Math.max(a[i], b[i]); }
-                case MIN -> { for (int i = begin; i < end; i++) out[i] = Math.min(a[i], b[i]); }
+                case ADD -> { for (int i = from; i < to; i++) out[i] = a[i + da] + b[i + db]; }
+                case SUB -> { for (int i = from; i < to; i++) out[i] = a[i + da] - b[i + db]; }
+                case MUL -> { for (int i = from; i < to; i++) out[i] = a[i + da] * b[i + db]; }
+                case DIV -> { for (int i = from; i < to; i++) out[i] = a[i + da] / b[i + db]; }
+                case MAX -> { for (int i = from; i < to; i++) out[i] = Math.max(a[i + da], b[i + db]); }
+                case MIN -> { for (int i = from; i < to; i++) out[i] = Math.min(a[i + da], b[i + db]); }
             }
         });
     }

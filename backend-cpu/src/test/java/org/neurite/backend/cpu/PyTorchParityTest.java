@@ -182,4 +182,166 @@ class PyTorchParityTest {
             }
         }));
     }
+
+    /**
+     * One training step (y, saved statistics, running statistics after the momentum update),
+     * its backward, and evaluation from the running statistics. Outputs start stale (7s) to show
+     * they are overwritten.
+     */
+    @TestFactory
+    Stream<DynamicTest> batchNormTrainingEvaluationAndBackward() {
+        Fixtures fx = Fixtures.load("batchnorm");
+        return fx.cases().keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
+            JsonNode s = fx.settings(name);
+            int outer = s.get("outer").asInt(), channels = s.get("channels").asInt(), inner = s.get("inner").asInt();
+            float eps = (float) s.get("eps").asDouble(), momentum = (float) s.get("momentum").asDouble();
+            Tensor x = fx.upload(cpu, name, "x"), gamma = fx.upload(cpu, name, "gamma"), beta = fx.upload(cpu, name, "beta");
+            Tensor runningMean = fx.upload(cpu, name, "running_mean0"), runningVar = fx.upload(cpu, name, "running_var0");
+            Tensor y = cpu.allocate(x.shape()), saveMean = cpu.allocate(gamma.shape()), saveInvStd = cpu.allocate(gamma.shape());
+            Tensor dx = cpu.allocate(x.shape()), dgamma = cpu.allocate(gamma.shape()), dbeta = cpu.allocate(gamma.shape());
+            for (Tensor t : new Tensor[] {y, saveMean, saveInvStd, dx, dgamma, dbeta}) cpu.fill(t, 7f);
+
+            cpu.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, eps, momentum, true);
+            cpu.batchNormBackward(x, fx.upload(cpu, name, "dy"), gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+            assertClose(name + " y", fx.values(name, "y"), cpu.download(y), TOL);
+            assertClose(name + " saveMean", fx.values(name, "save_mean"), cpu.download(saveMean), TOL);
+            assertClose(name + " saveInvStd", fx.values(name, "save_invstd"), cpu.download(saveInvStd), TOL);
+            assertClose(name + " running mean", fx.values(name, "running_mean1"), cpu.download(runningMean), TOL);
+            assertClose(name + " running var", fx.values(name, "running_var1"), cpu.download(runningVar), TOL);
+            assertClose(name + " dx", fx.values(name, "dx"), cpu.download(dx), TOL);
+            assertClose(name + " dgamma", fx.values(name, "dgamma"), cpu.download(dgamma), TOL);
+            assertClose(name + " dbeta", fx.values(name, "dbeta"), cpu.download(dbeta), TOL);
+
+            // Evaluation normalises with the (initial) running statistics and saves nothing.
+            Tensor yEval = cpu.allocate(x.shape());
+            cpu.batchNormForward(x, yEval, gamma, beta, fx.upload(cpu, name, "running_mean0"), fx.upload(cpu, name, "running_var0"),
+                    null, null, outer, channels, inner, eps, momentum, false);
+            assertClose(name + " y (evaluation)", fx.values(name, "y_eval"), cpu.download(yEval), TOL);
+        }));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> localResponseNormForwardAndBackward() {
+        Fixtures fx = Fixtures.load("lrn");
+        return fx.cases().keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
+            JsonNode s = fx.settings(name);
+            int batch = s.get("batch").asInt(), channels = s.get("channels").asInt(), inner = s.get("inner").asInt();
+            int size = s.get("size").asInt();
+            float alpha = (float) s.get("alpha").asDouble(), beta = (float) s.get("beta").asDouble(), k = (float) s.get("k").asDouble();
+            Tensor x = fx.upload(cpu, name, "x"), dy = fx.upload(cpu, name, "dy");
+            Tensor y = cpu.allocate(x.shape()), scale = cpu.allocate(x.shape()), dx = cpu.allocate(x.shape());
+            cpu.fill(dx, 7f);
+            cpu.lrnForward(x, y, scale, batch, channels, inner, size, alpha, beta, k);
+            cpu.lrnBackward(x, y, scale, dy, dx, batch, channels, inner, size, alpha, beta, k);
+            assertClose(name + " y", fx.values(name, "y"), cpu.download(y), TOL);
+            assertClose(name + " scale", fx.values(name, "scale"), cpu.download(scale), TOL);
+            assertClose(name + " dx", fx.values(name, "dx"), cpu.download(dx), TOL);
+        }));
+    }
+
+    /**
+     * One LSTMCell / GRUCell step as a recurrent layer runs it: the pre-activations come from the
+     * fixture (the layer's GEMMs), every slice sits at an offset inside a larger tensor, and the
+     * full dL/dh_{t-1} is the cell's direct part plus dGates (or dGh) times W_hh, compared with
+     * PyTorch's h0.grad.
+     */
+    @TestFactory
+    Stream<DynamicTest> recurrentCellStep() {
+        Fixtures fx = Fixtures.load("recurrent");
+        return fx.cases().keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
+            JsonNode s = fx.settings(name);
+            int batch = s.get("batch").asInt(), hidden = s.get("hidden").asInt();
+            int state = batch * hidden;
+            Slice h0 = slice(fx, name, "h0", 3), dh = slice(fx, name, "dh", 5), h = Slice.empty(state, 2);
+            Tensor wHh = fx.upload(cpu, name, "w_hh");
+            if (s.get("cell").asText().equals("lstm")) {
+                Slice gates = slice(fx, name, "gates_pre", 4), c0 = slice(fx, name, "c0", 1), c = Slice.empty(state, 6);
+                Slice dc = slice(fx, name, "dc", 2), dGates = Slice.empty(4 * state, 3);
+                cpu.lstmCellForward(gates.t, gates.off, c0.t, c0.off, c.t, c.off, h.t, h.off, batch, hidden);
+                assertClose(name + " gate activations", fx.values(name, "gates_act"), gates.values(), TOL);
+                assertClose(name + " c", fx.values(name, "c1"), c.values(), TOL);
+                assertClose(name + " h", fx.values(name, "h1"), h.values(), TOL);
+
+                cpu.lstmCellBackward(gates.t, gates.off, c0.t, c0.off, c.t, c.off, dh.t, dh.off, dc.t, dc.off, dGates.t, dGates.off, batch, hidden);
+                assertClose(name + " dGates", fx.values(name, "d_gates"), dGates.values(), TOL);
+                assertClose(name + " dc_prev", fx.values(name, "dc_prev"), dc.values(), TOL);
+                // dh_{t-1}[B, H] = dGates[B, 4H] * W_hh[4H, H]
+                Tensor dh0 = cpu.allocate(Shape.of(batch, hidden));
+                cpu.gemm(false, false, batch, hidden, 4 * hidden, 1f, dGates.t, dGates.off, 4 * hidden, wHh, 0, hidden, 0f, dh0, 0, hidden);
+                assertClose(name + " dh_prev", fx.values(name, "dh0_full"), cpu.download(dh0), TOL);
+            } else {
+                Slice gi = slice(fx, name, "gi", 4), gh = slice(fx, name, "gh", 1), saved = Slice.empty(3 * state, 7);
+                Slice dGi = Slice.empty(3 * state, 2), dGh = Slice.empty(3 * state, 5), dhPrev = Slice.empty(state, 1);
+                cpu.gruCellForward(gi.t, gi.off, gh.t, gh.off, h0.t, h0.off, h.t, h.off, saved.t, saved.off, batch, hidden);
+                assertClose(name + " saved r, z, n", fx.values(name, "saved"), saved.values(), TOL);
+                assertClose(name + " h", fx.values(name, "h1"), h.values(), TOL);
+
+                cpu.gruCellBackward(saved.t, saved.off, gh.t, gh.off, h0.t, h0.off, dh.t, dh.off, dGi.t, dGi.off, dGh.t, dGh.off,
+                        dhPrev.t, dhPrev.off, batch, hidden);
+                assertClose(name + " dGi", fx.values(name, "d_gi"), dGi.values(), TOL);
+                assertClose(name + " dGh", fx.values(name, "d_gh"), dGh.values(), TOL);
+                // dh_{t-1} = z * dh (the cell) + dGh[B, 3H] * W_hh[3H, H] (accumulated by the GEMM)
+                cpu.gemm(false, false, batch, hidden, 3 * hidden, 1f, dGh.t, dGh.off, 3 * hidden, wHh, 0, hidden, 1f, dhPrev.t, dhPrev.off, hidden);
+                assertClose(name + " dh_prev", fx.values(name, "dh0_full"), dhPrev.values(), TOL);
+            }
+        }));
+    }
+
+    /** A fixture tensor placed at offset {@code off} of a larger NaN-filled tensor: a time-step slice. */
+    private static Slice slice(Fixtures fx, String caseName, String tensor, int off) {
+        float[] v = fx.values(caseName, tensor);
+        Slice slice = Slice.empty(v.length, off);
+        cpu.upload(v, 0, slice.t, off, v.length);
+        return slice;
+    }
+
+    /** {@code length} floats at {@code off} inside a tensor of {@code off + length + 3}, the rest NaN. */
+    private record Slice(Tensor t, int off, int length) {
+        static Slice empty(int length, int off) {
+            Tensor t = cpu.allocate(Shape.of(off + length + 3));
+            cpu.fill(t, Float.NaN);
+            return new Slice(t, off, length);
+        }
+
+        float[] values() {
+            float[] all = cpu.download(t);
+            for (int i = 0; i < all.length; i++)
+                if ((i < off || i >= off + length) && !Float.isNaN(all[i])) throw new AssertionError("wrote outside the slice at " + i);
+            float[] v = new float[length];
+            System.arraycopy(all, off, v, 0, length);
+            return v;
+        }
+    }
+
+    @TestFactory
+    Stream<DynamicTest> embeddingGatherAndScatterAdd() {
+        Fixtures fx = Fixtures.load("embedding");
+        return fx.cases().keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
+            JsonNode s = fx.settings(name);
+            int rows = s.get("rows").asInt(), width = s.get("width").asInt();
+            Tensor table = fx.upload(cpu, name, "table"), indices = fx.upload(cpu, name, "indices");
+            Tensor out = cpu.allocate(Shape.of(rows, width)), dTable = fx.upload(cpu, name, "d_table0");
+            cpu.gatherRows(table, indices, out, rows, width);
+            cpu.scatterAddRows(fx.upload(cpu, name, "d_out"), indices, dTable, rows, width);
+            assertClose(name + " out", fx.values(name, "out"), cpu.download(out), TOL);
+            assertClose(name + " dTable (accumulated)", fx.values(name, "d_table1"), cpu.download(dTable), TOL);
+        }));
+    }
+
+    @TestFactory
+    Stream<DynamicTest> zeroPaddingAndItsAdjoint() {
+        Fixtures fx = Fixtures.load("pad2d");
+        return fx.cases().keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
+            JsonNode s = fx.settings(name);
+            int planes = s.get("planes").asInt(), h = s.get("h").asInt(), w = s.get("w").asInt();
+            int top = s.get("top").asInt(), left = s.get("left").asInt(), outH = s.get("out_h").asInt(), outW = s.get("out_w").asInt();
+            Tensor x = fx.upload(cpu, name, "x"), dy = fx.upload(cpu, name, "dy");
+            Tensor y = cpu.allocate(dy.shape()), dx = cpu.allocate(x.shape());
+            cpu.fill(y, 7f);
+            cpu.pad2d(x, y, planes, h, w, top, left, outH, outW);
+            cpu.crop2d(dy, dx, planes, h, w, top, left, outH, outW);
+            assertArrayEquals(fx.values(name, "y"), cpu.download(y), name + " y");
+            assertArrayEquals(fx.values(name, "dx"), cpu.download(dx), name + " dx");
+        }));
+    }
 }

@@ -1,0 +1,51 @@
+package org.neurite.backend.cpu;
+
+/**
+ * Embedding lookups: gathering table rows by index (forward) and scatter-adding gradient rows
+ * back into the table (backward). Indices arrive as floats (the engine's one dtype) and are
+ * checked before anything is written, so a bad index leaves the outputs untouched. The gather
+ * splits over output rows. The scatter splits over <em>columns</em>: each task owns a column
+ * range of the whole table and adds the rows in index order, so repeated indices never race
+ * and the sums come out the same for any thread count.
+ */
+final class CpuEmbedding {
+    static final long PARALLEL_MIN = 1L << 15;
+
+    private final CpuThreads threads;
+
+    CpuEmbedding(CpuThreads threads) {
+        this.threads = threads;
+    }
+
+    private int parts(int rows, int width) {
+        return (long) rows * width < PARALLEL_MIN ? 1 : threads.size();
+    }
+
+    /** out[r, :] = table[indices[r], :] for r in [0, rows); table is [tableRows, width]. */
+    void gather(float[] table, int tableRows, float[] indices, float[] out, int rows, int width) {
+        checkIndices(indices, rows, tableRows);
+        threads.run(rows, parts(rows, width), (worker, begin, end) -> {
+            for (int r = begin; r < end; r++) System.arraycopy(table, (int) indices[r] * width, out, r * width, width);
+        });
+    }
+
+    /** dTable[indices[r], :] += dOut[r, :] for r in [0, rows), rows added in order. */
+    void scatterAdd(float[] dOut, float[] indices, float[] dTable, int tableRows, int rows, int width) {
+        checkIndices(indices, rows, tableRows);
+        threads.run(width, parts(rows, width), (worker, begin, end) -> {
+            for (int r = 0; r < rows; r++) {
+                int dst = (int) indices[r] * width, src = r * width;
+                for (int j = begin; j < end; j++) dTable[dst + j] += dOut[src + j];
+            }
+        });
+    }
+
+    private static void checkIndices(float[] indices, int rows, int tableRows) {
+        for (int r = 0; r < rows; r++) {
+            float v = indices[r];
+            int index = (int) v;
+            if (index != v || index < 0 || index >= tableRows)
+                throw new IllegalArgumentException("index " + v + " of row " + r + " is not a row of the table [0, " + tableRows + ")");
+        }
+    }
+}

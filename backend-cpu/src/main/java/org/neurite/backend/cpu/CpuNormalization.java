@@ -1,0 +1,183 @@
+package org.neurite.backend.cpu;
+
+/**
+ * Batch normalisation and local response normalisation (PyTorch semantics) over x viewed as
+ * [outer, channels, inner].
+ *
+ * <p>Batch norm gives each channel to one task: the task reads the channel's {@code outer}
+ * rows of {@code inner} values, takes the mean and then the variance around it (two passes, in
+ * double, in (outer, inner) order) and writes the channel's outputs. Backward does the same for
+ * dbeta = sum(dy) and dgamma = sum(dy * xhat). There are no partial sums across tasks, so
+ * statistics, outputs and gradients are bit-identical for any thread count.
+ *
+ * <p>LRN gives each (n, c) plane to one task. Forward sums the squares of the plane's channel
+ * window straight into its row of {@code scale} (saved for backward), then turns it into
+ * {@code k + alpha/size * sum} and writes {@code y = x * scale^-beta}. Backward uses
+ * {@code dx_j = dy_j * s_j^-beta - (2 alpha beta / size) x_j * sum_c dy_c y_c / s_c}, the sum running
+ * over the channels c whose window contains j, accumulated in dx's own row. Neither pass needs
+ * scratch; both require outputs that do not alias the inputs (neighbouring planes are read).
+ */
+final class CpuNormalization {
+    private static final long PARALLEL_MIN_WORK = 1L << 15;
+
+    private final CpuThreads threads;
+
+    CpuNormalization(CpuThreads threads) {
+        this.threads = threads;
+    }
+
+    private int parts(long work) {
+        return work < PARALLEL_MIN_WORK ? 1 : threads.size();
+    }
+
+    // ---- batch normalisation ------------------------------------------------------------
+
+    /**
+     * Training forward: per channel, batch mean and biased variance, saved as mean and
+     * 1/sqrt(var + eps); running statistics updated with the unbiased variance. y may be x.
+     */
+    void batchNormTraining(float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
+                           float[] saveMean, float[] saveInvStd, int outer, int channels, int inner, float eps, float momentum) {
+        long count = (long) outer * inner;
+        threads.run(channels, parts(count * channels), (worker, begin, end) -> {
+            for (int c = begin; c < end; c++) {
+                double sum = 0;
+                for (int o = 0; o < outer; o++) {
+                    int from = (o * channels + c) * inner;
+                    for (int i = from; i < from + inner; i++) sum += x[i];
+                }
+                double mean = sum / count;
+                double squares = 0;
+                for (int o = 0; o < outer; o++) {
+                    int from = (o * channels + c) * inner;
+                    for (int i = from; i < from + inner; i++) {
+                        double d = x[i] - mean;
+                        squares += d * d;
+                    }
+                }
+                double var = squares / count;
+                double invStd = 1.0 / Math.sqrt(var + eps);
+                saveMean[c] = (float) mean;
+                saveInvStd[c] = (float) invStd;
+                runningMean[c] = (float) ((1.0 - momentum) * runningMean[c] + momentum * mean);
+                runningVar[c] = (float) ((1.0 - momentum) * runningVar[c] + momentum * var * count / (count - 1));
+                normalize(x, y, (float) mean, (float) (invStd * gamma[c]), beta[c], c, outer, channels, inner);
+            }
+        });
+    }
+
+    /** Evaluation forward: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta. y may be x. */
+    void batchNormInference(float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
+                            int outer, int channels, int inner, float eps) {
+        threads.run(channels, parts((long) outer * inner * channels), (worker, begin, end) -> {
+            for (int c = begin; c < end; c++) {
+                double invStd = 1.0 / Math.sqrt((double) runningVar[c] + eps);
+                normalize(x, y, runningMean[c], (float) (invStd * gamma[c]), beta[c], c, outer, channels, inner);
+            }
+        });
+    }
+
+    /** y = (x - mean) * scale + shift over channel c's rows. */
+    private static void normalize(float[] x, float[] y, float mean, float scale, float shift, int c, int outer, int channels, int inner) {
+        for (int o = 0; o < outer; o++) {
+            int from = (o * channels + c) * inner;
+            for (int i = from; i < from + inner; i++) y[i] = (x[i] - mean) * scale + shift;
+        }
+    }
+
+    /**
+     * Training backward from the saved statistics, with xhat = (x - mean) * invStd and m = outer*inner:
+     * dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma * invStd * (dy - dbeta/m - xhat * dgamma/m).
+     * dgamma and dbeta may be null; dx may be dy.
+     */
+    void batchNormBackward(float[] x, float[] dy, float[] gamma, float[] saveMean, float[] saveInvStd,
+                           float[] dx, float[] dgamma, float[] dbeta, int outer, int channels, int inner) {
+        long count = (long) outer * inner;
+        threads.run(channels, parts(count * channels), (worker, begin, end) -> {
+            for (int c = begin; c < end; c++) {
+                float mean = saveMean[c], invStd = saveInvStd[c];
+                double sumDy = 0, sumDyCentred = 0;
+                for (int o = 0; o < outer; o++) {
+                    int from = (o * channels + c) * inner;
+                    for (int i = from; i < from + inner; i++) {
+                        sumDy += dy[i];
+                        sumDyCentred += (double) dy[i] * (x[i] - mean);
+                    }
+                }
+                double sumDyXhat = sumDyCentred * invStd;
+                if (dbeta != null) dbeta[c] = (float) sumDy;
+                if (dgamma != null) dgamma[c] = (float) sumDyXhat;
+                // dx = k * (dy - a - (x - mean) * b), the xhat term folded into b
+                float k = gamma[c] * invStd;
+                float a = (float) (sumDy / count);
+                float b = (float) (sumDyXhat / count * invStd);
+                for (int o = 0; o < outer; o++) {
+                    int from = (o * channels + c) * inner;
+                    for (int i = from; i < from + inner; i++) dx[i] = k * (dy[i] - a - (x[i] - mean) * b);
+                }
+            }
+        });
+    }
+
+    // ---- local response normalisation ---------------------------------------------------
+
+    /** scale = k + alpha/size * (sum of squares over the channel window); y = x * scale^-beta. */
+    void lrnForward(float[] x, float[] y, float[] scale, int batch, int channels, int inner,
+                    int size, float alpha, float beta, float k) {
+        float alphaOverSize = alpha / size;
+        threads.run(batch * channels, parts((long) batch * channels * inner * size), (worker, begin, end) -> {
+            for (int plane = begin; plane < end; plane++) {
+                int n = plane / channels, c = plane % channels;
+                int row = plane * inner;
+                // The window of channel c is [c - size/2, c + (size-1)/2], clipped to the channels.
+                int lo = Math.max(0, c - size / 2), hi = Math.min(channels - 1, c + (size - 1) / 2);
+                for (int i = 0; i < inner; i++) scale[row + i] = 0f;
+                for (int cc = lo; cc <= hi; cc++) {
+                    int from = (n * channels + cc) * inner;
+                    for (int i = 0; i < inner; i++) {
+                        float v = x[from + i];
+                        scale[row + i] += v * v;
+                    }
+                }
+                for (int i = row; i < row + inner; i++) {
+                    float s = k + alphaOverSize * scale[i];
+                    scale[i] = s;
+                    y[i] = x[i] * powNeg(s, beta);
+                }
+            }
+        });
+    }
+
+    /** dx_j = dy_j * s_j^-beta - (2 alpha beta / size) * x_j * sum over c with j in window(c) of dy_c * y_c / s_c. */
+    void lrnBackward(float[] x, float[] y, float[] scale, float[] dy, float[] dx, int batch, int channels, int inner,
+                     int size, float alpha, float beta) {
+        float coefficient = 2f * alpha * beta / size;
+        threads.run(batch * channels, parts((long) batch * channels * inner * size), (worker, begin, end) -> {
+            for (int plane = begin; plane < end; plane++) {
+                int n = plane / channels, j = plane % channels;
+                int row = plane * inner;
+                // Channel j lies in window(c) iff c - size/2 <= j <= c + (size-1)/2: the mirror image
+                // of the forward window, which differs from it when size is even.
+                int lo = Math.max(0, j - (size - 1) / 2), hi = Math.min(channels - 1, j + size / 2);
+                for (int i = 0; i < inner; i++) dx[row + i] = 0f;
+                for (int c = lo; c <= hi; c++) {
+                    int from = (n * channels + c) * inner;
+                    for (int i = 0; i < inner; i++) dx[row + i] += dy[from + i] * y[from + i] / scale[from + i];
+                }
+                for (int i = row; i < row + inner; i++) dx[i] = dy[i] * powNeg(scale[i], beta) - coefficient * x[i] * dx[i];
+            }
+        });
+    }
+
+    /**
+     * s^-beta, rounded once from double. AlexNet's beta 0.75 (and 0.5, 1) take square roots,
+     * which are exact-rounded and several times faster than {@link Math#pow}.
+     */
+    static float powNeg(float s, float beta) {
+        double v = s;
+        if (beta == 0.75f) return (float) (1.0 / (Math.sqrt(v) * Math.sqrt(Math.sqrt(v))));
+        if (beta == 0.5f) return (float) (1.0 / Math.sqrt(v));
+        if (beta == 1f) return (float) (1.0 / v);
+        return (float) Math.pow(v, -beta);
+    }
+}

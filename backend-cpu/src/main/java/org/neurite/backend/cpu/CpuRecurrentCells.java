@@ -1,0 +1,131 @@
+package org.neurite.backend.cpu;
+
+import static org.neurite.backend.cpu.CpuElementwise.sigmoid;
+
+/**
+ * The point-wise part of one LSTM or GRU time step, PyTorch's gate orders (LSTM i, f, g, o;
+ * GRU r, z, n). The GEMMs that produce the pre-activations run elsewhere; these kernels apply the
+ * gate non-linearities, update the state and, backward, turn dL/dh (and dL/dc) into gradients
+ * with respect to the pre-activations, which the caller feeds to the weight GEMMs.
+ *
+ * <p>Every tensor is a slice at an offset: gate blocks are [batch, 4H] or [batch, 3H] rows,
+ * states [batch, H] rows. Work splits over batch rows (one row per task, each element written
+ * once), so results are bit-identical for any thread count. Sigmoid and tanh are computed as
+ * the {@code unary} ops compute them (in double, rounded once), so a cell and the same step
+ * spelled out with unary ops agree.
+ */
+final class CpuRecurrentCells {
+    /** Gate non-linearities cost tens of cycles each, so a few thousand elements already pay for a second thread. */
+    private static final long PARALLEL_MIN = 1L << 12;
+
+    private final CpuThreads threads;
+
+    CpuRecurrentCells(CpuThreads threads) {
+        this.threads = threads;
+    }
+
+    private int parts(int batch, int hidden) {
+        return (long) batch * hidden < PARALLEL_MIN ? 1 : threads.size();
+    }
+
+    /**
+     * gates (pre-activations, overwritten by σ(i), σ(f), tanh(g), σ(o)); c = f*cPrev + i*g;
+     * h = o*tanh(c). c may be cPrev's slice (an in-place state update).
+     */
+    void lstmForward(float[] gates, int go, float[] cPrev, int cpo, float[] c, int co, float[] h, int ho, int batch, int hidden) {
+        threads.run(batch, parts(batch, hidden), (worker, begin, end) -> {
+            for (int b = begin; b < end; b++) {
+                int g0 = go + b * 4 * hidden, s0 = b * hidden;
+                for (int j = 0; j < hidden; j++) {
+                    int gi = g0 + j, gf = gi + hidden, gg = gf + hidden, gOut = gg + hidden;
+                    float i = sigmoid(gates[gi]), f = sigmoid(gates[gf]), g = (float) Math.tanh(gates[gg]), o = sigmoid(gates[gOut]);
+                    gates[gi] = i;
+                    gates[gf] = f;
+                    gates[gg] = g;
+                    gates[gOut] = o;
+                    float cell = f * cPrev[cpo + s0 + j] + i * g;
+                    c[co + s0 + j] = cell;
+                    h[ho + s0 + j] = o * (float) Math.tanh(cell);
+                }
+            }
+        });
+    }
+
+    /**
+     * From the saved activations, cPrev and c: with tc = tanh(c) and dct = dc + dh*o*(1 - tc²),
+     * dGates = [dct*g*i(1-i), dct*cPrev*f(1-f), dct*i*(1-g²), dh*tc*o(1-o)] and dc becomes dct*f
+     * (dL/dc_{t-1}).
+     */
+    void lstmBackward(float[] gates, int go, float[] cPrev, int cpo, float[] c, int co, float[] dh, int dho,
+                      float[] dc, int dco, float[] dGates, int dgo, int batch, int hidden) {
+        threads.run(batch, parts(batch, hidden), (worker, begin, end) -> {
+            for (int b = begin; b < end; b++) {
+                int g0 = b * 4 * hidden, s0 = b * hidden;
+                for (int j = 0; j < hidden; j++) {
+                    int gi = g0 + j, gf = gi + hidden, gg = gf + hidden, gOut = gg + hidden;
+                    float i = gates[go + gi], f = gates[go + gf], g = gates[go + gg], o = gates[go + gOut];
+                    float tc = (float) Math.tanh(c[co + s0 + j]);
+                    float dhj = dh[dho + s0 + j];
+                    float dct = dc[dco + s0 + j] + dhj * o * (1f - tc * tc);
+                    dGates[dgo + gi] = dct * g * i * (1f - i);
+                    dGates[dgo + gf] = dct * cPrev[cpo + s0 + j] * f * (1f - f);
+                    dGates[dgo + gg] = dct * i * (1f - g * g);
+                    dGates[dgo + gOut] = dhj * tc * o * (1f - o);
+                    dc[dco + s0 + j] = dct * f;
+                }
+            }
+        });
+    }
+
+    /**
+     * r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r*gh_n), h = (1-z)*n + z*hPrev;
+     * saved = [r, z, n]. h may be hPrev's slice.
+     */
+    void gruForward(float[] gi, int gio, float[] gh, int gho, float[] hPrev, int hpo, float[] h, int ho,
+                    float[] saved, int so, int batch, int hidden) {
+        threads.run(batch, parts(batch, hidden), (worker, begin, end) -> {
+            for (int b = begin; b < end; b++) {
+                int g0 = b * 3 * hidden, s0 = b * hidden;
+                for (int j = 0; j < hidden; j++) {
+                    int ir = g0 + j, iz = ir + hidden, in = iz + hidden;
+                    float r = sigmoid(gi[gio + ir] + gh[gho + ir]);
+                    float z = sigmoid(gi[gio + iz] + gh[gho + iz]);
+                    float n = (float) Math.tanh(gi[gio + in] + r * gh[gho + in]);
+                    saved[so + ir] = r;
+                    saved[so + iz] = z;
+                    saved[so + in] = n;
+                    h[ho + s0 + j] = (1f - z) * n + z * hPrev[hpo + s0 + j];
+                }
+            }
+        });
+    }
+
+    /**
+     * With dn = dh*(1-z)*(1-n²): dGi = [dn*gh_n*r(1-r), dh*(hPrev-n)*z(1-z), dn], dGh = dGi except
+     * its n block, dn*r; dhPrev = dh*z (the direct path; the recurrent GEMM adds the rest).
+     * dhPrev may be dh's slice.
+     */
+    void gruBackward(float[] saved, int so, float[] gh, int gho, float[] hPrev, int hpo, float[] dh, int dho,
+                     float[] dGi, int dgio, float[] dGh, int dgho, float[] dhPrev, int dhpo, int batch, int hidden) {
+        threads.run(batch, parts(batch, hidden), (worker, begin, end) -> {
+            for (int b = begin; b < end; b++) {
+                int g0 = b * 3 * hidden, s0 = b * hidden;
+                for (int j = 0; j < hidden; j++) {
+                    int ir = g0 + j, iz = ir + hidden, in = iz + hidden;
+                    float r = saved[so + ir], z = saved[so + iz], n = saved[so + in];
+                    float dhj = dh[dho + s0 + j];
+                    float dn = dhj * (1f - z) * (1f - n * n);
+                    float dr = dn * gh[gho + in] * r * (1f - r);
+                    float dz = dhj * (hPrev[hpo + s0 + j] - n) * z * (1f - z);
+                    dGi[dgio + ir] = dr;
+                    dGi[dgio + iz] = dz;
+                    dGi[dgio + in] = dn;
+                    dGh[dgho + ir] = dr;
+                    dGh[dgho + iz] = dz;
+                    dGh[dgho + in] = dn * r;
+                    dhPrev[dhpo + s0 + j] = dhj * z;
+                }
+            }
+        });
+    }
+}
