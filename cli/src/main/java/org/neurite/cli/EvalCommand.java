@@ -41,8 +41,9 @@ final class EvalCommand implements Callable<Integer> {
              Evaluator evaluator = new Evaluator(session.graph(), store, train.loss(), batch)) {
             Checkpoints.loadWeights(weights, store);
             EpochStats test = evaluator.evaluate(data.test());
-            out.printf(Locale.ROOT, "%s on %s test split (%,d samples): loss %.4f  accuracy %.2f%%%n",
-                    session.graph().graph().name(), data.test().name(), test.samples(), test.loss(), 100 * test.accuracy());
+            out.printf(Locale.ROOT, "%s on %s test split (%,d samples): loss %.4f%s%n",
+                    session.graph().graph().name(), data.test().name(), test.samples(), test.loss(),
+                    Double.isNaN(test.accuracy()) ? "" : String.format(Locale.ROOT, "  accuracy %.2f%%", 100 * test.accuracy()));
         }
         out.flush();
         return ExitCodes.OK;

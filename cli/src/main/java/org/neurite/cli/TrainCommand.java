@@ -57,7 +57,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainSpec train = overridden(session.trainSpec());
         Session.Data data = session.datasets(train.data(), this.data, limit);
         if (data.note() != null) err.println("nn: " + data.note());
-        Trainer.checkCompatible(session.graph(), data.train());
+        Trainer.checkCompatible(session.graph(), data.train(), org.neurite.engine.Loss.byName(train.loss()));
 
         Path dir = this.out != null ? this.out : Path.of("runs", session.graph().graph().name());
         Files.createDirectories(dir);
@@ -77,9 +77,7 @@ final class TrainCommand implements Callable<Integer> {
             for (int epoch = 1; epoch <= train.epochs(); epoch++) {
                 EpochStats stats = trainer.trainEpoch(data.train(), epoch, org.neurite.engine.TrainingListener.NONE);
                 EpochStats test = trainer.evaluate(data.test(), epoch);
-                out.printf(Locale.ROOT, "epoch %2d/%d  loss %.4f  acc %6.2f%%  |  test loss %.4f  test acc %6.2f%%  |  %,.0f samples/s  %.1fs%n",
-                        epoch, train.epochs(), stats.loss(), 100 * stats.accuracy(), test.loss(), 100 * test.accuracy(),
-                        stats.samplesPerSecond(), stats.seconds());
+                out.println(epochLine(epoch, train.epochs(), stats, test));
                 out.flush();
                 Map<String, Object> record = new LinkedHashMap<>();
                 record.put("epoch", epoch);
@@ -104,10 +102,24 @@ final class TrainCommand implements Callable<Integer> {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        out.printf(Locale.ROOT, "Done in %.1fs: test accuracy %.2f%% (train %.2f%%). Weights: %s  Metrics: %s%n",
-                seconds, 100 * lastTest.accuracy(), 100 * last.accuracy(), dir.resolve("model.safetensors"), dir.resolve("metrics.jsonl"));
+        String result = Double.isNaN(lastTest.accuracy())
+                ? String.format(Locale.ROOT, "test loss %.4f (train %.4f)", lastTest.loss(), last.loss())
+                : String.format(Locale.ROOT, "test accuracy %.2f%% (train %.2f%%)", 100 * lastTest.accuracy(), 100 * last.accuracy());
+        out.printf(Locale.ROOT, "Done in %.1fs: %s. Weights: %s  Metrics: %s%n",
+                seconds, result, dir.resolve("model.safetensors"), dir.resolve("metrics.jsonl"));
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /** One line per epoch; accuracy only for classifiers. */
+    static String epochLine(int epoch, int epochs, EpochStats train, EpochStats test) {
+        if (Double.isNaN(train.accuracy())) {
+            return String.format(Locale.ROOT, "epoch %2d/%d  loss %.5f  |  test loss %.5f  |  %,.0f samples/s  %.1fs",
+                    epoch, epochs, train.loss(), test.loss(), train.samplesPerSecond(), train.seconds());
+        }
+        return String.format(Locale.ROOT, "epoch %2d/%d  loss %.4f  acc %6.2f%%  |  test loss %.4f  test acc %6.2f%%  |  %,.0f samples/s  %.1fs",
+                epoch, epochs, train.loss(), 100 * train.accuracy(), test.loss(), 100 * test.accuracy(),
+                train.samplesPerSecond(), train.seconds());
     }
 
     private TrainSpec overridden(TrainSpec s) {
@@ -117,6 +129,6 @@ final class TrainCommand implements Callable<Integer> {
         if (e < 1) throw new BadInputException("--epochs must be at least 1, got " + e);
         if (b < 1) throw new BadInputException("--batch must be at least 1, got " + b);
         if (limit != null && limit < 1) throw new BadInputException("--limit must be at least 1, got " + limit);
-        return new TrainSpec(s.model(), s.data(), s.loss(), s.optimizer(), b, e, sd, s.span());
+        return s.with(b, e, sd);
     }
 }

@@ -5,26 +5,35 @@ import java.util.Objects;
 import org.neurite.tensor.Shape;
 
 /**
- * An in-memory labelled dataset: {@code size()} samples of {@link #sampleShape()} floats each
- * (row-major, batch dimension excluded, e.g. {@code [1, 28, 28]} for a grey image), and one class
- * label in {@code [0, classes())} per sample. The trainer draws batches with
- * {@link #copyBatch(int[], int, int, float[], float[])}, which writes into the caller's buffers
- * so a training step allocates nothing. It also says where it came from: {@link #isSubset()} and
- * {@link #description()} let the CLI tell the user that the bundled subset is in use and how to
- * get the full set. The arrays are shared, not copied: a dataset is read-only by convention.
+ * An in-memory dataset: {@code size()} samples of {@link #sampleShape()} floats each (row-major,
+ * batch dimension excluded, e.g. {@code [1, 28, 28]} for a grey image, {@code [100, 2]} for a
+ * sequence of 100 steps) and, per sample, a target of {@link #targetShape()} floats. For
+ * classification ({@code classes() > 0}) targets are class indices in {@code [0, classes)}: one per
+ * image ({@code targetShape() = []}), or one per time step for sequence labelling ({@code [T]}).
+ * For regression ({@code classes() == 0}) they are real values.
+ *
+ * <p>The trainer draws batches with {@link #copyBatch(int[], int, int, float[], float[])}, which
+ * writes into the caller's buffers so a training step allocates nothing. It also says where it
+ * came from: {@link #isSubset()} and {@link #description()} let the CLI tell the user that the
+ * bundled subset is in use and how to get the full set. The arrays are shared, not copied: a
+ * dataset is read-only by convention.
  */
 public final class Dataset {
     private final String name;
     private final Shape sampleShape;
     private final int sampleSize;
     private final float[] features;
-    private final int[] labels;
+    private final Shape targetShape;
+    private final int targetSize;
+    private final float[] targets;
     private final int classes;
     private final List<String> classNames;
     private final boolean subset;
     private final String description;
 
     /**
+     * A classification dataset with one label per sample.
+     *
      * @param name the dataset's name as scripts write it ({@code fashion_mnist}) or a folder name
      * @param sampleShape shape of one sample, without the batch dimension
      * @param features {@code labels.length * sampleShape.size()} floats, sample after sample
@@ -35,29 +44,58 @@ public final class Dataset {
      */
     public Dataset(String name, Shape sampleShape, float[] features, int[] labels, int classes,
                    List<String> classNames, boolean subset, String description) {
+        this(name, sampleShape, features, Shape.of(), toFloats(labels), classes, classNames, subset, description);
+    }
+
+    /**
+     * Any dataset: targets of {@code targetShape} per sample; {@code classes > 0} makes them class
+     * indices (checked), {@code classes == 0} real values.
+     */
+    public Dataset(String name, Shape sampleShape, float[] features, Shape targetShape, float[] targets, int classes,
+                   List<String> classNames, boolean subset, String description) {
         this.name = Objects.requireNonNull(name, "name");
         this.sampleShape = Objects.requireNonNull(sampleShape, "sampleShape");
         this.sampleSize = sampleShape.size();
         this.features = Objects.requireNonNull(features, "features");
-        this.labels = Objects.requireNonNull(labels, "labels");
+        this.targetShape = Objects.requireNonNull(targetShape, "targetShape");
+        this.targetSize = targetShape.size();
+        this.targets = Objects.requireNonNull(targets, "targets");
         this.classes = classes;
         this.classNames = List.copyOf(classNames);
         this.subset = subset;
         this.description = Objects.requireNonNull(description, "description");
-        if ((long) labels.length * sampleSize != features.length) {
-            throw new IllegalArgumentException(name + ": " + labels.length + " labels of samples shaped " + sampleShape
-                    + " need " + (long) labels.length * sampleSize + " feature values, got " + features.length);
+        if (targetSize < 1 || targets.length % targetSize != 0) {
+            throw new IllegalArgumentException(name + ": " + targets.length + " target values do not divide into targets shaped " + targetShape);
         }
-        if (classes < 1) throw new IllegalArgumentException(name + ": classes must be at least 1, got " + classes);
+        int samples = targets.length / targetSize;
+        if ((long) samples * sampleSize != features.length) {
+            throw new IllegalArgumentException(name + ": " + samples + " labels of samples shaped " + sampleShape
+                    + " need " + (long) samples * sampleSize + " feature values, got " + features.length);
+        }
+        if (classes < 0) throw new IllegalArgumentException(name + ": classes must be at least 0, got " + classes);
         if (!this.classNames.isEmpty() && this.classNames.size() != classes) {
             throw new IllegalArgumentException(name + ": " + this.classNames.size() + " class names for " + classes + " classes");
         }
-        for (int i = 0; i < labels.length; i++) {
-            if (labels[i] < 0 || labels[i] >= classes) {
-                throw new IllegalArgumentException(name + ": label " + labels[i] + " of sample " + i
-                        + " is outside [0, " + classes + ")");
+        if (classes > 0) {
+            for (int i = 0; i < targets.length; i++) {
+                float t = targets[i];
+                if (!(t >= 0 && t < classes) || t != Math.rint(t)) {
+                    throw new IllegalArgumentException(name + ": label " + formatLabel(t) + " of sample " + i / targetSize
+                            + " is outside [0, " + classes + ")");
+                }
             }
         }
+    }
+
+    private static float[] toFloats(int[] labels) {
+        Objects.requireNonNull(labels, "labels");
+        float[] out = new float[labels.length];
+        for (int i = 0; i < labels.length; i++) out[i] = labels[i];
+        return out;
+    }
+
+    private static String formatLabel(float t) {
+        return t == Math.rint(t) && Math.abs(t) < 1e9 ? Long.toString((long) t) : Float.toString(t);
     }
 
     public String name() { return name; }
@@ -69,10 +107,19 @@ public final class Dataset {
     public int sampleSize() { return sampleSize; }
 
     /** Number of samples. */
-    public int size() { return labels.length; }
+    public int size() { return targets.length / targetSize; }
 
-    /** Number of classes; every label is below it. */
+    /** Number of classes; every label is below it. 0 for a regression dataset. */
     public int classes() { return classes; }
+
+    /** Whether targets are class indices (rather than real values). */
+    public boolean isClassification() { return classes > 0; }
+
+    /** Shape of one sample's target: {@code []} for one label or value, {@code [T]} for one per step. */
+    public Shape targetShape() { return targetShape; }
+
+    /** Floats per sample's target: {@code targetShape().size()}. */
+    public int targetSize() { return targetSize; }
 
     /** Display name of each class ({@code "Ankle boot"}), or empty when the dataset has none. */
     public List<String> classNames() { return classNames; }
@@ -83,8 +130,11 @@ public final class Dataset {
     /** One line for users: what this is, where it came from, and for a subset how to get the full set. */
     public String description() { return description; }
 
-    /** Label of sample {@code index}. */
-    public int label(int index) { return labels[index]; }
+    /** Label of sample {@code index} (its first label when there is one per step). */
+    public int label(int index) { return (int) targets[index * targetSize]; }
+
+    /** Target value {@code k} of sample {@code index}. */
+    public float target(int index, int k) { return targets[index * targetSize + k]; }
 
     /** The feature array itself (not a copy), {@code size() * sampleSize()} floats; do not modify it. */
     public float[] features() { return features; }
@@ -92,8 +142,8 @@ public final class Dataset {
     /**
      * Copies samples {@code indices[from .. from+count)} into batch buffers: {@code x} receives
      * {@code count * sampleSize()} floats laid out as {@code [count, ...sampleShape]}, {@code y}
-     * receives the {@code count} labels as floats (the loss reads class indices from a float
-     * tensor). Allocates nothing, so a training loop can call it every step.
+     * receives {@code count * targetSize()} targets as floats (the loss reads class indices from a
+     * float tensor). Allocates nothing, so a training loop can call it every step.
      *
      * @param indices sample order for the epoch, usually an {@link EpochOrder} permutation
      * @throws IllegalArgumentException when the range or the buffers are too small
@@ -103,14 +153,14 @@ public final class Dataset {
             throw new IllegalArgumentException("batch [" + from + ", " + ((long) from + count) + ") is outside the "
                     + indices.length + " indices");
         }
-        if (x.length < (long) count * sampleSize || y.length < count) {
+        if (x.length < (long) count * sampleSize || y.length < (long) count * targetSize) {
             throw new IllegalArgumentException("a batch of " + count + " needs x of " + (long) count * sampleSize
-                    + " floats and y of " + count + "; got " + x.length + " and " + y.length);
+                    + " floats and y of " + (long) count * targetSize + "; got " + x.length + " and " + y.length);
         }
         for (int i = 0; i < count; i++) {
             int sample = indices[from + i];
             System.arraycopy(features, sample * sampleSize, x, i * sampleSize, sampleSize);
-            y[i] = labels[sample];
+            System.arraycopy(targets, sample * targetSize, y, i * targetSize, targetSize);
         }
     }
 
@@ -121,12 +171,13 @@ public final class Dataset {
     public Dataset head(int n) {
         if (n < 0) throw new IllegalArgumentException("cannot keep " + n + " samples");
         if (n >= size()) return this;
-        return new Dataset(name, sampleShape, java.util.Arrays.copyOf(features, n * sampleSize),
-                java.util.Arrays.copyOf(labels, n), classes, classNames, true,
+        return new Dataset(name, sampleShape, java.util.Arrays.copyOf(features, n * sampleSize), targetShape,
+                java.util.Arrays.copyOf(targets, n * targetSize), classes, classNames, true,
                 "the first " + n + " samples of " + description);
     }
 
     @Override public String toString() {
-        return name + " (" + size() + " samples of " + sampleShape + ", " + classes + " classes)";
+        return name + " (" + size() + " samples of " + sampleShape
+                + (classes > 0 ? ", " + classes + " classes)" : ", targets " + targetShape + ")");
     }
 }

@@ -3,24 +3,31 @@ package org.neurite.engine;
 import org.neurite.data.Dataset;
 import org.neurite.graph.TypedGraph;
 
-/** Loss and accuracy of a classifier over a whole dataset, in evaluation mode. */
+/** Loss (and accuracy, for classifiers) of a model over a whole dataset, in evaluation mode. */
 public final class Evaluator implements AutoCloseable {
-    private final ClassifierRun run;
+    private final TypedGraph graph;
+    private final ParameterStore store;
     private final Loss loss;
     private final int batch;
+    private SupervisedRun run;
 
     public Evaluator(TypedGraph graph, ParameterStore store, String lossName, int batch) {
-        this.run = new ClassifierRun(graph, store, batch, false);
+        this.graph = graph;
+        this.store = store;
         this.loss = Loss.byName(lossName);
         this.batch = batch;
     }
 
     public EpochStats evaluate(Dataset data) {
+        Trainer.checkCompatible(graph, data, loss);
+        if (run == null || run.targetSize != data.targetSize()) {
+            if (run != null) run.close();
+            run = new SupervisedRun(graph, store, batch, data.targetSize(), false);
+        }
         return evaluate(run, loss, data, 0, batch);
     }
 
-    static EpochStats evaluate(ClassifierRun run, Loss loss, Dataset data, int epoch, int batch) {
-        Trainer.checkCompatible(run.graph, data);
+    static EpochStats evaluate(SupervisedRun run, Loss loss, Dataset data, int epoch, int batch) {
         int n = data.size();
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
@@ -29,16 +36,17 @@ public final class Evaluator implements AutoCloseable {
         long correct = 0;
         for (int from = 0; from < n; from += batch) {
             int count = Math.min(batch, n - from);
-            CompiledModel m = run.model(count);
-            data.copyBatch(order, from, count, run.x, run.y);
-            run.upload(m, count);
+            CompiledModel m = run.load(data, order, from, count);
             m.forward(false, 0);
-            lossSum += loss.compute(m.output(), run.targets(count), m.gradOutput(), count);
-            correct += run.correct(m, count);
+            lossSum += loss.compute(m.output(), run.targets(count), m.gradOutput(), count * run.targetSize);
+            if (loss.classification()) correct += run.correct(m, count);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new EpochStats(epoch, lossSum / n, (double) correct / n, n, seconds);
+        long rows = (long) n * run.targetSize;
+        return new EpochStats(epoch, lossSum / rows, loss.classification() ? (double) correct / rows : Double.NaN, n, seconds);
     }
 
-    @Override public void close() { run.close(); }
+    @Override public void close() {
+        if (run != null) run.close();
+    }
 }

@@ -4,22 +4,28 @@ import org.neurite.tensor.Tensor;
 
 /**
  * A training objective over the model's first output. {@link #compute} writes dL/d(output) into
- * the model's gradient buffer and returns the loss summed over the batch.
+ * the model's gradient buffer (for the mean over {@code rows} target rows, as PyTorch's default
+ * reduction) and returns the loss <em>summed</em> over those rows.
  */
 public interface Loss {
     String name();
 
+    /** Whether targets are class indices (true) or real values (false). */
+    boolean classification();
+
     /**
      * @param output the model output [batch, ...]
-     * @param targets target tensor (class indices as floats for classification) [batch]
-     * @param gradOutput receives dL/d(output) for the mean loss over {@code meanOver} samples
-     * @return the summed (not averaged) loss over the batch
+     * @param targets [rows] class indices (as floats) or real values
+     * @param gradOutput receives dL/d(output) of the mean loss
+     * @param rows target rows in this batch: batch x targets per sample
+     * @return the summed loss over the rows
      */
-    double compute(Tensor output, Tensor targets, Tensor gradOutput, int meanOver);
+    double compute(Tensor output, Tensor targets, Tensor gradOutput, int rows);
 
     static Loss byName(String name) {
         return switch (name) {
             case "softmax_cross_entropy", "cross_entropy" -> new SoftmaxCrossEntropy();
+            case "mse" -> new MeanSquaredError();
             default -> throw new IllegalArgumentException("unknown loss '" + name + "'");
         };
     }

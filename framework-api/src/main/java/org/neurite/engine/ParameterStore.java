@@ -107,7 +107,8 @@ public final class ParameterStore implements AutoCloseable {
             else if (!t.shape().equals(p.decl().shape()))
                 problems.add("'" + p.fullName() + "' has shape " + t.shape() + ", the model needs " + p.decl().shape());
         }
-        byName.keySet().removeIf(k -> k.contains("#"));
+        // Optimiser slots travel in the same files; PyTorch's batch-norm step counters have no use here.
+        byName.keySet().removeIf(k -> k.contains("#") || k.endsWith(".num_batches_tracked"));
         for (String extra : byName.keySet()) problems.add("unexpected tensor '" + extra + "' (not a parameter of this model)");
         if (!problems.isEmpty()) throw new IllegalArgumentException(String.join("; ", problems));
         for (NamedTensor t : tensors) {

@@ -2,35 +2,43 @@ package org.neurite.engine;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.neurite.data.Dataset;
 import org.neurite.graph.TypedGraph;
+import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
 /**
  * Compiled models of one graph at the batch sizes a pass over a dataset needs (the full batch
  * and the remainder), sharing one {@link ParameterStore}, plus the host buffers used to feed
  * them. Nothing here is allocated per step once both sizes have been seen.
+ *
+ * <p>Targets: {@code targetSize} floats per sample. For classification each is a class index and
+ * the output row of each target has {@code outputSize / targetSize} logits (one row per image, or
+ * one per time step for sequence labelling).
  */
-final class ClassifierRun implements AutoCloseable {
+final class SupervisedRun implements AutoCloseable {
     final TypedGraph graph;
     final ParameterStore store;
     final int sampleSize;
-    final int classes;
+    final int outputSize;
+    final int targetSize;
     private final Map<Integer, CompiledModel> models = new HashMap<>();
     private final Map<Integer, Tensor> targets = new HashMap<>();
     final float[] x;
     final float[] y;
-    final float[] logits;
+    final float[] outputs;
     private final boolean inputGradients;
 
-    ClassifierRun(TypedGraph graph, ParameterStore store, int maxBatch, boolean inputGradients) {
+    SupervisedRun(TypedGraph graph, ParameterStore store, int maxBatch, int targetSize, boolean inputGradients) {
         this.graph = graph;
         this.store = store;
         this.inputGradients = inputGradients;
         this.sampleSize = graph.shape(graph.graph().inputs().get(0).name()).size();
-        this.classes = graph.outputShape().size();
+        this.outputSize = graph.outputShape().size();
+        this.targetSize = targetSize;
         this.x = new float[maxBatch * sampleSize];
-        this.y = new float[maxBatch];
-        this.logits = new float[maxBatch * classes];
+        this.y = new float[maxBatch * targetSize];
+        this.outputs = new float[maxBatch * outputSize];
     }
 
     CompiledModel model(int batch) {
@@ -40,24 +48,29 @@ final class ClassifierRun implements AutoCloseable {
     }
 
     Tensor targets(int batch) {
-        return targets.computeIfAbsent(batch, b -> store.backend().allocate(org.neurite.tensor.Shape.of(b)));
+        return targets.computeIfAbsent(batch, b -> store.backend().allocate(Shape.of(b * targetSize)));
     }
 
-    /** Uploads {@code n} samples from the host buffers into the model and target tensors. */
-    void upload(CompiledModel m, int n) {
+    /** Copies samples {@code order[from..from+n)} of {@code data} into the model's input and the targets. */
+    CompiledModel load(Dataset data, int[] order, int from, int n) {
+        CompiledModel m = model(n);
+        data.copyBatch(order, from, n, x, y);
         store.backend().upload(x, 0, m.input(0), 0, n * sampleSize);
-        store.backend().upload(y, 0, targets(n), 0, n);
+        store.backend().upload(y, 0, targets(n), 0, n * targetSize);
+        return m;
     }
 
-    /** Number of rows among the first {@code n} whose arg-max logit equals the label. */
+    /** Rows (of {@code n} samples' targets) whose arg-max logit equals the class label. */
     int correct(CompiledModel m, int n) {
-        store.backend().download(m.output(), 0, logits, 0, n * classes);
+        int rows = n * targetSize;
+        int classes = outputSize / targetSize;
+        store.backend().download(m.output(), 0, outputs, 0, n * outputSize);
         int correct = 0;
-        for (int r = 0; r < n; r++) {
+        for (int r = 0; r < rows; r++) {
             int best = 0;
-            float bestValue = logits[r * classes];
+            float bestValue = outputs[r * classes];
             for (int c = 1; c < classes; c++) {
-                float v = logits[r * classes + c];
+                float v = outputs[r * classes + c];
                 if (v > bestValue) { bestValue = v; best = c; }
             }
             if (best == (int) y[r]) correct++;

@@ -7,9 +7,10 @@ import org.neurite.graph.TypedGraph;
 import org.neurite.train.TrainSpec;
 
 /**
- * Trains a classifier graph on a {@link Dataset}, one epoch at a time. Each step reads a batch
- * in a seeded per-epoch order, runs forward, the loss, backward and the optimiser, all on the
- * store's backend; only the loss and the logits needed for accuracy come back to the host.
+ * Trains a graph on a {@link Dataset}, one epoch at a time. Each step reads a batch in a seeded
+ * per-epoch order, runs forward, the loss, backward, optional global-norm gradient clipping and
+ * the optimiser, all on the store's backend; only the loss (and, for classifiers, the logits
+ * needed for accuracy) come back to the host.
  *
  * <p>Reproducible: weights, shuffling and dropout all derive from {@code spec.seed()}.
  */
@@ -19,10 +20,11 @@ public final class Trainer implements AutoCloseable {
     private final TrainSpec spec;
     private final Loss loss;
     private final Optimizer optimizer;
-    private final ClassifierRun run;
+    private SupervisedRun run;
     private int step;
     private EpochOrder epochOrder;
     private int[] order;
+    private double lastGradientNorm;
 
     public Trainer(TypedGraph graph, ParameterStore store, TrainSpec spec) {
         this.graph = graph;
@@ -30,10 +32,11 @@ public final class Trainer implements AutoCloseable {
         this.spec = spec;
         this.loss = Loss.byName(spec.loss());
         this.optimizer = Optimizer.create(spec.optimizer(), store);
-        this.run = new ClassifierRun(graph, store, spec.batch(), false);
     }
 
     public Optimizer optimizer() { return optimizer; }
+
+    public Loss loss() { return loss; }
 
     /** Optimiser steps taken so far. */
     public int step() { return step; }
@@ -41,28 +44,51 @@ public final class Trainer implements AutoCloseable {
     /** Continues counting from {@code step} (when resuming a checkpoint). */
     public void setStep(int step) { this.step = step; }
 
+    /** Global L2 norm of the gradients at the last step, before clipping. */
+    public double lastGradientNorm() { return lastGradientNorm; }
+
     /**
-     * Checks that {@code data} fits the graph: its samples have the input's shape and its labels
-     * index the output.
+     * Checks that {@code data} fits the graph and the loss: samples have the input's size, targets
+     * match the output, and class labels go with a classification loss.
      *
      * @throws IllegalArgumentException saying what disagrees
      */
-    public static void checkCompatible(TypedGraph graph, Dataset data) {
+    public static void checkCompatible(TypedGraph graph, Dataset data, Loss loss) {
         var input = graph.graph().inputs().get(0);
+        String output = "model output '" + graph.graph().outputs().get(0) + "' " + graph.outputShape();
         if (data.sampleShape().size() != input.shape().size()) {
             throw new IllegalArgumentException("model input '" + input.name() + "' is " + input.shape()
                     + " but the samples of " + data.name() + " are " + data.sampleShape());
         }
         int outputs = graph.outputShape().size();
-        if (data.classes() > outputs) {
-            throw new IllegalArgumentException("model output '" + graph.graph().outputs().get(0) + "' has " + outputs
-                    + " values but " + data.name() + " has " + data.classes() + " classes");
+        if (loss.classification() != data.isClassification()) {
+            throw new IllegalArgumentException("loss " + loss.name() + " needs " + (loss.classification() ? "class labels" : "real-valued targets")
+                    + " but " + data.name() + " has " + (data.isClassification() ? "class labels; use loss = softmax_cross_entropy"
+                    : "real-valued targets; use loss = mse"));
         }
+        if (loss.classification()) {
+            if (outputs % data.targetSize() != 0 || outputs / data.targetSize() < data.classes()) {
+                throw new IllegalArgumentException(output + " cannot score " + data.classes() + " classes"
+                        + (data.targetSize() > 1 ? " at each of " + data.targetSize() + " steps" : "") + " of " + data.name());
+            }
+        } else if (outputs != data.targetSize()) {
+            throw new IllegalArgumentException(output + " has " + outputs + " values but the targets of " + data.name()
+                    + " have " + data.targetSize());
+        }
+    }
+
+    private SupervisedRun run(Dataset data) {
+        if (run == null || run.targetSize != data.targetSize()) {
+            if (run != null) run.close();
+            run = new SupervisedRun(graph, store, spec.batch(), data.targetSize(), false);
+        }
+        return run;
     }
 
     /** One pass over {@code data} in the seeded order of {@code epoch} (counted from 1). */
     public EpochStats trainEpoch(Dataset data, int epoch, TrainingListener listener) {
-        checkCompatible(graph, data);
+        checkCompatible(graph, data, loss);
+        SupervisedRun r = run(data);
         int n = data.size();
         if (epochOrder == null || epochOrder.size() != n) {
             epochOrder = new EpochOrder(spec.seed(), n);
@@ -75,26 +101,37 @@ public final class Trainer implements AutoCloseable {
         int batch = spec.batch();
         for (int from = 0; from < n; from += batch) {
             int count = Math.min(batch, n - from);
-            CompiledModel m = run.model(count);
-            data.copyBatch(order, from, count, run.x, run.y);
-            run.upload(m, count);
+            int rows = count * r.targetSize;
+            CompiledModel m = r.load(data, order, from, count);
             step++;
             m.forward(true, CounterRandom.mix(spec.seed() + step));
-            lossSum += loss.compute(m.output(), run.targets(count), m.gradOutput(), count);
-            correct += run.correct(m, count);
+            lossSum += loss.compute(m.output(), r.targets(count), m.gradOutput(), rows);
+            if (loss.classification()) correct += r.correct(m, count);
             m.backward();
+            clipGradients();
             optimizer.step(step);
             int done = from + count;
-            listener.batchDone(epoch, done, n, lossSum / done, (double) correct / done);
+            listener.batchDone(epoch, done, n, lossSum / ((long) done * r.targetSize),
+                    loss.classification() ? (double) correct / ((long) done * r.targetSize) : Double.NaN);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new EpochStats(epoch, lossSum / n, (double) correct / n, n, seconds);
+        long rows = (long) n * r.targetSize;
+        return new EpochStats(epoch, lossSum / rows, loss.classification() ? (double) correct / rows : Double.NaN, n, seconds);
+    }
+
+    private void clipGradients() {
+        if (spec.clipNorm() <= 0) return;
+        lastGradientNorm = Math.sqrt(store.gradientSquaredNorm());
+        if (lastGradientNorm > spec.clipNorm()) store.scaleGradients((float) (spec.clipNorm() / (lastGradientNorm + 1e-6)));
     }
 
     /** Mean loss and accuracy over {@code data} in evaluation mode (no dropout, no updates). */
     public EpochStats evaluate(Dataset data, int epoch) {
-        return Evaluator.evaluate(run, loss, data, epoch, spec.batch());
+        checkCompatible(graph, data, loss);
+        return Evaluator.evaluate(run(data), loss, data, epoch, spec.batch());
     }
 
-    @Override public void close() { run.close(); }
+    @Override public void close() {
+        if (run != null) run.close();
+    }
 }

@@ -9,11 +9,23 @@ import org.neurite.diag.SourceSpan;
  * @param data a dataset name ({@code fashion_mnist}, {@code mnist}) or a folder of IDX files
  * @param loss a name from {@link #LOSSES}
  * @param seed seeds initial weights, shuffling and dropout
+ * @param clipNorm when positive, gradients are scaled so their global L2 norm is at most this
  */
 public record TrainSpec(String model, String data, String loss, OptimizerSpec optimizer,
-                        int batch, int epochs, long seed, SourceSpan span) {
-    public static final List<String> LOSSES = List.of("softmax_cross_entropy", "cross_entropy");
-    public static final List<String> SETTINGS = List.of("data", "loss", "optimizer", "batch", "epochs", "seed");
+                        int batch, int epochs, long seed, double clipNorm, SourceSpan span) {
+    public static final List<String> LOSSES = List.of("softmax_cross_entropy", "cross_entropy", "mse");
+    public static final List<String> SETTINGS = List.of("data", "loss", "optimizer", "batch", "epochs", "seed", "clip");
+
+    /** A spec without gradient clipping. */
+    public TrainSpec(String model, String data, String loss, OptimizerSpec optimizer,
+                     int batch, int epochs, long seed, SourceSpan span) {
+        this(model, data, loss, optimizer, batch, epochs, seed, 0, span);
+    }
+
+    /** This spec with other batch size, epochs and seed (command-line overrides). */
+    public TrainSpec with(int batch, int epochs, long seed) {
+        return new TrainSpec(model, data, loss, optimizer, batch, epochs, seed, clipNorm, span);
+    }
 
     /** Defaults for a script without a train section. */
     public static TrainSpec defaults(String model) {

@@ -1,0 +1,23 @@
+package org.neurite.engine;
+
+import org.neurite.backend.Backend;
+import org.neurite.backend.BinaryOp;
+import org.neurite.tensor.Tensor;
+
+/**
+ * Mean squared error {@code mean((output - target)^2)} over every element (PyTorch's
+ * {@code MSELoss}); the output has exactly one value per target.
+ */
+public final class MeanSquaredError implements Loss {
+    @Override public String name() { return "mse"; }
+
+    @Override public boolean classification() { return false; }
+
+    @Override public double compute(Tensor output, Tensor targets, Tensor gradOutput, int rows) {
+        Backend b = output.backend();
+        b.binary(BinaryOp.SUB, output, 0, targets, 0, gradOutput, 0, rows);   // residual, [rows]
+        double sum = b.sumOfSquares(gradOutput);
+        b.axpby(0f, gradOutput, 2f / rows, gradOutput);                        // d/d(out) of the mean
+        return sum;
+    }
+}
