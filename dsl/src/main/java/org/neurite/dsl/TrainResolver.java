@@ -42,6 +42,7 @@ final class TrainResolver {
         int batch = spec.batch();
         int epochs = spec.epochs();
         long seed = spec.seed();
+        double clip = spec.clipNorm();
         Map<String, Setting> seen = new HashMap<>();
         for (Setting s : decl.settings()) {
             Setting first = seen.putIfAbsent(s.key(), s);
@@ -56,11 +57,12 @@ final class TrainResolver {
                 case "batch" -> batch = (int) integer(s, 1, Integer.MAX_VALUE);
                 case "epochs" -> epochs = (int) integer(s, 1, Integer.MAX_VALUE);
                 case "seed" -> seed = integer(s, Long.MIN_VALUE, Long.MAX_VALUE);
+                case "clip" -> clip = positive(s);
                 default -> throw new ModelException(s.keySpan(), "unknown train setting '" + s.key() + "'"
                         + orList(s.key(), TrainSpec.SETTINGS, "settings"));
             }
         }
-        return new TrainSpec(decl.model(), data, loss, optimizer, batch, epochs, seed, decl.span());
+        return new TrainSpec(decl.model(), data, loss, optimizer, batch, epochs, seed, clip, decl.span());
     }
 
     /** An identifier or a non-empty string. */
@@ -100,6 +102,19 @@ final class TrainResolver {
         if (l < min) throw new ModelException(s.value().span(), s.key() + " must be at least " + min + ", got " + l);
         if (l > max) throw new ModelException(s.value().span(), s.key() + " must be at most " + max + ", got " + l);
         return l;
+    }
+
+    /** A number > 0 (an int is accepted), e.g. the gradient-clipping norm. */
+    private static double positive(Setting s) {
+        Object v = CONSTANTS.evaluate(s.value());
+        if (!(v instanceof Number n)) {
+            throw new ModelException(s.value().span(), s.key() + " expects a number, got " + Evaluator.kind(v));
+        }
+        double d = n.doubleValue();
+        if (!(d > 0) || Double.isInfinite(d)) {
+            throw new ModelException(s.value().span(), s.key() + " must be a positive number, got " + v);
+        }
+        return d;
     }
 
     /** "; did you mean 'x'?" when something is close, else " (settings: a, b, c)". */

@@ -421,9 +421,11 @@ class DiagnosticsTest {
                             ^~~~~
                     """),
             row("unknown train setting without a close match", MODEL + "train M {\n    lr = 0.1\n}\n",
-                    "t.nn:6:5: error: unknown train setting 'lr' (settings: data, loss, optimizer, batch, epochs, seed)"),
-            row("unknown loss", MODEL + "train M {\n    loss = mse\n}\n",
-                    "t.nn:6:12: error: unknown loss 'mse' (losses: softmax_cross_entropy, cross_entropy)"),
+                    "t.nn:6:5: error: unknown train setting 'lr' (settings: data, loss, optimizer, batch, epochs, seed, clip)"),
+            row("unknown loss", MODEL + "train M {\n    loss = hinge\n}\n",
+                    "t.nn:6:12: error: unknown loss 'hinge' (losses: softmax_cross_entropy, cross_entropy, mse)"),
+            row("clip must be positive", MODEL + "train M {\n    clip = 0\n}\n",
+                    "t.nn:6:12: error: clip must be a positive number, got 0"),
             row("unknown optimizer", MODEL + "train M {\n    optimizer = adamw(lr=0.1)\n}\n", """
                     t.nn:6:17: error: unknown optimizer 'adamw'; did you mean 'adam'?
                             optimizer = adamw(lr=0.1)
