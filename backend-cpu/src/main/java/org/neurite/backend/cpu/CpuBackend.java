@@ -159,7 +159,7 @@ public final class CpuBackend implements Backend {
 
     @Override public void unary(UnaryOp op, Tensor x, int xOff, Tensor y, int yOff, int length) {
         float[] xv = slice(x, "x", xOff, length), yv = slice(y, "y", yOff, length);
-        checkInPlaceOrDisjoint("unary " + op, "y", yv, yOff, "x", xv, xOff, length);
+        checkInPlaceOrDisjoint("unary", op, "y", yv, yOff, "x", xv, xOff, length);
         elementwise.unary(op, xv, xOff, yv, yOff, length);
     }
 
@@ -171,17 +171,16 @@ public final class CpuBackend implements Backend {
         if (needsY && y == null) throw new IllegalArgumentException(op + " backward needs the forward output y");
         float[] dyv = slice(dy, "dy", dyOff, length), dxv = slice(dx, "dx", dxOff, length);
         float[] xv = needsX ? slice(x, "x", xOff, length) : null, yv = needsY ? slice(y, "y", yOff, length) : null;
-        String what = "unaryBackward " + op;
-        checkInPlaceOrDisjoint(what, "dx", dxv, dxOff, "dy", dyv, dyOff, length);
-        if (needsX) checkInPlaceOrDisjoint(what, "dx", dxv, dxOff, "x", xv, xOff, length);
-        if (needsY) checkInPlaceOrDisjoint(what, "dx", dxv, dxOff, "y", yv, yOff, length);
+        checkInPlaceOrDisjoint("unaryBackward", op, "dx", dxv, dxOff, "dy", dyv, dyOff, length);
+        if (needsX) checkInPlaceOrDisjoint("unaryBackward", op, "dx", dxv, dxOff, "x", xv, xOff, length);
+        if (needsY) checkInPlaceOrDisjoint("unaryBackward", op, "dx", dxv, dxOff, "y", yv, yOff, length);
         elementwise.unaryBackward(op, xv, xOff, yv, yOff, dyv, dyOff, dxv, dxOff, length);
     }
 
     @Override public void binary(BinaryOp op, Tensor a, int aOff, Tensor b, int bOff, Tensor out, int outOff, int length) {
         float[] av = slice(a, "a", aOff, length), bv = slice(b, "b", bOff, length), ov = slice(out, "out", outOff, length);
-        checkInPlaceOrDisjoint("binary " + op, "out", ov, outOff, "a", av, aOff, length);
-        checkInPlaceOrDisjoint("binary " + op, "out", ov, outOff, "b", bv, bOff, length);
+        checkInPlaceOrDisjoint("binary", op, "out", ov, outOff, "a", av, aOff, length);
+        checkInPlaceOrDisjoint("binary", op, "out", ov, outOff, "b", bv, bOff, length);
         elementwise.binary(op, av, aOff, bv, bOff, ov, outOff, length);
     }
 
@@ -298,7 +297,7 @@ public final class CpuBackend implements Backend {
         float[] gv = slice(gates, "gates", gatesOff, gateBlock), cpv = slice(cPrev, "cPrev", cPrevOff, state);
         float[] cv = slice(c, "c", cOff, state), hv = slice(h, "h", hOff, state);
         String what = "lstmCellForward";
-        checkInPlaceOrDisjoint(what, "c", cv, cOff, "cPrev", cpv, cPrevOff, state);
+        checkInPlaceOrDisjoint(what, null, "c", cv, cOff, "cPrev", cpv, cPrevOff, state);
         checkDisjoint(what, "c", cv, cOff, state, "gates", gv, gatesOff, gateBlock);
         checkDisjoint(what, "h", hv, hOff, state, "gates", gv, gatesOff, gateBlock);
         checkDisjoint(what, "h", hv, hOff, state, "c", cv, cOff, state);
@@ -333,7 +332,7 @@ public final class CpuBackend implements Backend {
         float[] hpv = slice(hPrev, "hPrev", hPrevOff, state), hv = slice(h, "h", hOff, state);
         float[] sv = slice(saved, "saved", savedOff, gateBlock);
         String what = "gruCellForward";
-        checkInPlaceOrDisjoint(what, "h", hv, hOff, "hPrev", hpv, hPrevOff, state);
+        checkInPlaceOrDisjoint(what, null, "h", hv, hOff, "hPrev", hpv, hPrevOff, state);
         checkDisjoint(what, "h", hv, hOff, state, "gi", giv, giOff, gateBlock);
         checkDisjoint(what, "h", hv, hOff, state, "gh", ghv, ghOff, gateBlock);
         checkDisjoint(what, "h", hv, hOff, state, "saved", sv, savedOff, gateBlock);
@@ -353,7 +352,7 @@ public final class CpuBackend implements Backend {
         float[] dgiv = slice(dGi, "dGi", dGiOff, gateBlock), dghv = slice(dGh, "dGh", dGhOff, gateBlock);
         float[] dhpv = slice(dhPrev, "dhPrev", dhPrevOff, state);
         String what = "gruCellBackward";
-        checkInPlaceOrDisjoint(what, "dhPrev", dhpv, dhPrevOff, "dh", dhv, dhOff, state);
+        checkInPlaceOrDisjoint(what, null, "dhPrev", dhpv, dhPrevOff, "dh", dhv, dhOff, state);
         checkDisjoint(what, "dGi", dgiv, dGiOff, gateBlock, "dGh", dghv, dGhOff, gateBlock);
         for (int out = 0; out < 3; out++) {
             String outName = out == 0 ? "dGi" : out == 1 ? "dGh" : "dhPrev";
@@ -463,10 +462,12 @@ public final class CpuBackend implements Backend {
     /**
      * An output range of a parallel element-wise op may be its input's range (in place) or lie
      * apart from it, but not overlap it shifted: workers would read elements others already wrote.
+     * The message names {@code op} and its {@code variant} (may be null), built only on failure.
      */
-    private static void checkInPlaceOrDisjoint(String op, String outName, float[] out, int outOff, String inName, float[] in, int inOff, int length) {
+    private static void checkInPlaceOrDisjoint(String op, Object variant, String outName, float[] out, int outOff,
+                                               String inName, float[] in, int inOff, int length) {
         if (out == in && outOff != inOff && Math.abs((long) outOff - inOff) < length)
-            throw new IllegalArgumentException(op + ": " + outName + " [" + outOff + ", " + ((long) outOff + length) + ") overlaps "
+            throw new IllegalArgumentException(op + (variant == null ? "" : " " + variant) + ": " + outName + " [" + outOff + ", " + ((long) outOff + length) + ") overlaps "
                     + inName + " [" + inOff + ", " + ((long) inOff + length) + ") of the same tensor; use the same range or disjoint ones");
     }
 
