@@ -35,7 +35,7 @@ final class EvalCommand implements Callable<Integer> {
         Session session = Session.open(options, true);
         PrintWriter out = spec.commandLine().getOut();
         TrainSpec train = session.trainSpec();
-        Session.Data data = session.datasets(train.data(), this.data, null);
+        Session.Data data = session.datasets(train, this.data, null);
         if (data.note() != null) spec.commandLine().getErr().println("nn: " + data.note());
         try (ParameterStore store = new ParameterStore(session.graph(), session.backend(), train.seed());
              Evaluator evaluator = new Evaluator(session.graph(), store, train.loss(), batch)) {

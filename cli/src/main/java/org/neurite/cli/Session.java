@@ -7,6 +7,7 @@ import java.util.HexFormat;
 import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.config.DeploymentConfig;
+import org.neurite.data.DataSources;
 import org.neurite.data.Dataset;
 import org.neurite.data.DatasetLocator;
 import org.neurite.data.Normalization;
@@ -84,12 +85,22 @@ final class Session {
      * Finds the dataset: {@code --data DIR}, then the deployment's data folder, then the standard
      * places. {@code limit} keeps only the first N training samples.
      */
-    Data datasets(String name, Path dataDir, Integer limit) throws java.io.IOException {
-        Path dir = dataDir != null ? dataDir : deployment.data();
-        DatasetLocator.Located found = DatasetLocator.standard(dir).locate(name, Normalization.NONE, trainSpec().span());
-        Dataset train = limit == null ? found.train() : found.train().head(limit);
-        String note = found.train().isSubset() ? found.train().description() : null;
-        return new Data(train, found.test(), note);
+    Data datasets(TrainSpec spec, Path dataDir, Integer limit) throws java.io.IOException {
+        Dataset train;
+        Dataset test;
+        if (DataSources.schema(spec.data()) != null) {
+            Path scriptFolder = Path.of(script.file()).toAbsolutePath().getParent();
+            DataSources.Splits generated = DataSources.create(spec.data(), spec.dataArgs(), spec.seed(), scriptFolder);
+            train = generated.train();
+            test = generated.test();
+        } else {
+            Path dir = dataDir != null ? dataDir : deployment.data();
+            DatasetLocator.Located found = DatasetLocator.standard(dir).locate(spec.data(), Normalization.NONE, spec.span());
+            train = found.train();
+            test = found.test();
+        }
+        String note = train.isSubset() ? train.description() : null;
+        return new Data(limit == null ? train : train.head(limit), test, note);
     }
 
     static String sha256(String text) {

@@ -55,7 +55,7 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         TrainSpec train = overridden(session.trainSpec());
-        Session.Data data = session.datasets(train.data(), this.data, limit);
+        Session.Data data = session.datasets(train, this.data, limit);
         if (data.note() != null) err.println("nn: " + data.note());
         Trainer.checkCompatible(session.graph(), data.train(), org.neurite.engine.Loss.byName(train.loss()));
 

@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.neurite.data.DataSources;
 import org.neurite.diag.ModelException;
 import org.neurite.dsl.ast.Call;
 import org.neurite.dsl.ast.Expr;
@@ -37,6 +38,7 @@ final class TrainResolver {
         }
         TrainSpec spec = TrainSpec.defaults(decl.model());
         String data = spec.data();
+        LayerArgs dataArgs = spec.dataArgs();
         String loss = spec.loss();
         OptimizerSpec optimizer = spec.optimizer();
         int batch = spec.batch();
@@ -51,7 +53,22 @@ final class TrainResolver {
                         "first given here");
             }
             switch (s.key()) {
-                case "data" -> data = word(s, "a dataset name or a folder path in quotes");
+                case "data" -> {
+                    if (s.value() instanceof Call call) {
+                        ParamSchema schema = DataSources.schema(call.name());
+                        if (schema == null) {
+                            throw new ModelException(call.nameSpan(), "unknown data source '" + call.name() + "'"
+                                    + orList(call.name(), DataSources.NAMES, "data sources"));
+                        }
+                        data = call.name();
+                        dataArgs = CallBinder.bind(call, call.arguments(), schema, CONSTANTS);
+                    } else {
+                        data = word(s, "a dataset name, a folder path in quotes, or a source such as adding(length=100)");
+                        dataArgs = DataSources.schema(data) == null ? LayerArgs.empty()
+                                : CallBinder.bind(new Call(data, s.value().span(), List.of(), false, s.value().span()),
+                                        List.of(), DataSources.schema(data), CONSTANTS);
+                    }
+                }
                 case "loss" -> loss = loss(s);
                 case "optimizer" -> optimizer = optimizer(s);
                 case "batch" -> batch = (int) integer(s, 1, Integer.MAX_VALUE);
@@ -62,7 +79,7 @@ final class TrainResolver {
                         + orList(s.key(), TrainSpec.SETTINGS, "settings"));
             }
         }
-        return new TrainSpec(decl.model(), data, loss, optimizer, batch, epochs, seed, clip, decl.span());
+        return new TrainSpec(decl.model(), data, dataArgs, loss, optimizer, batch, epochs, seed, clip, decl.span());
     }
 
     /** An identifier or a non-empty string. */

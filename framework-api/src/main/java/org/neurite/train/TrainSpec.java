@@ -2,6 +2,7 @@ package org.neurite.train;
 
 import java.util.List;
 import org.neurite.diag.SourceSpan;
+import org.neurite.layer.LayerArgs;
 
 /**
  * The {@code train Model { ... }} section of a script.
@@ -10,8 +11,9 @@ import org.neurite.diag.SourceSpan;
  * @param loss a name from {@link #LOSSES}
  * @param seed seeds initial weights, shuffling and dropout
  * @param clipNorm when positive, gradients are scaled so their global L2 norm is at most this
+ * @param dataArgs arguments of a generated data source ({@code adding(length=100)}), else empty
  */
-public record TrainSpec(String model, String data, String loss, OptimizerSpec optimizer,
+public record TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
                         int batch, int epochs, long seed, double clipNorm, SourceSpan span) {
     public static final List<String> LOSSES = List.of("softmax_cross_entropy", "cross_entropy", "mse");
     public static final List<String> SETTINGS = List.of("data", "loss", "optimizer", "batch", "epochs", "seed", "clip");
@@ -19,12 +21,12 @@ public record TrainSpec(String model, String data, String loss, OptimizerSpec op
     /** A spec without gradient clipping. */
     public TrainSpec(String model, String data, String loss, OptimizerSpec optimizer,
                      int batch, int epochs, long seed, SourceSpan span) {
-        this(model, data, loss, optimizer, batch, epochs, seed, 0, span);
+        this(model, data, LayerArgs.empty(), loss, optimizer, batch, epochs, seed, 0, span);
     }
 
     /** This spec with other batch size, epochs and seed (command-line overrides). */
     public TrainSpec with(int batch, int epochs, long seed) {
-        return new TrainSpec(model, data, loss, optimizer, batch, epochs, seed, clipNorm, span);
+        return new TrainSpec(model, data, dataArgs, loss, optimizer, batch, epochs, seed, clipNorm, span);
     }
 
     /** Defaults for a script without a train section. */
