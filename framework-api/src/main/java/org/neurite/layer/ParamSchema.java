@@ -55,13 +55,18 @@ public final class ParamSchema {
             values.put(spec.name(), convert(spec, e.getValue(), position));
             position++;
         }
+        // Bound values are kept in schema order, so calls that differ only in argument order give
+        // equal LayerArgs (and the same canonical text).
+        Map<String, Object> ordered = new LinkedHashMap<>();
         for (ParamSpec spec : specs) {
-            if (!values.containsKey(spec.name())) {
+            if (values.containsKey(spec.name())) {
+                ordered.put(spec.name(), values.get(spec.name()));
+            } else {
                 if (spec.required()) throw new ArgumentException(spec.name(), -1, "missing required parameter '" + spec.name() + "'");
-                if (spec.defaultValue() != null) values.put(spec.name(), convert(spec, spec.defaultValue(), -1));
+                if (spec.defaultValue() != null) ordered.put(spec.name(), convert(spec, spec.defaultValue(), -1));
             }
         }
-        return new LayerArgs(values);
+        return new LayerArgs(ordered);
     }
 
     private static Object convert(ParamSpec spec, Object value, int position) {

@@ -21,8 +21,10 @@ import org.neurite.tensor.Tensor;
 
 /**
  * {@code dense(units, bias=true, init="he")}: the fully connected layer {@code y = x W^T + b}.
- * Input [N, in] (one feature axis per sample; images go through {@code flatten} first), weight
- * [units, in] (PyTorch's Linear layout, so state dicts load), bias [units], output [N, units].
+ * Input [N, in] (one feature axis per sample; images go through {@code flatten} first) or
+ * [N, T, in] (a sequence: the same layer is applied at every step, as PyTorch's Linear applies to
+ * the last axis), weight [units, in] (PyTorch's Linear layout, so state dicts load), bias
+ * [units], output [N, units] or [N, T, units].
  * The weight is drawn by {@code Initializer.byName(init, fanIn=in, fanOut=units)}; the bias starts
  * at zero, the usual choice for ReLU networks. Forward saves nothing: backward needs only the
  * input and the weight, which the engine keeps alive anyway.
@@ -45,15 +47,21 @@ final class Dense implements LayerType {
 
     @Override public Shape outputShape(LayerArgs args, List<Shape> inputs) {
         inFeatures(inputs);
-        return Shape.of(args.getInt("units"));
+        Shape in = inputs.get(0);
+        return in.rank() == 1 ? Shape.of(args.getInt("units")) : Shape.of(in.dim(0), args.getInt("units"));
     }
 
-    /** The per-sample feature count, refusing images and sequences with a hint. */
+    /** The per-sample (or per-step) feature count, refusing images with a hint. */
     private static int inFeatures(List<Shape> inputs) {
         Shape in = inputs.get(0);
-        if (in.rank() != 1)
+        if (in.rank() != 1 && in.rank() != 2)
             throw new ShapeException("expects [features] per sample, got " + in + "; put flatten before dense");
-        return in.dim(0);
+        return in.dim(-1);
+    }
+
+    /** Rows the layer is applied to per sample: 1, or the number of steps of a sequence. */
+    private static int rowsPerSample(Shape in) {
+        return in.rank() == 1 ? 1 : in.dim(0);
     }
 
     @Override public List<ParamDecl> parameters(LayerArgs args, List<Shape> inputs) {
@@ -65,17 +73,20 @@ final class Dense implements LayerType {
         return params;
     }
 
-    /** One multiply-add per weight; the bias add is not counted (as in the usual MAC counts). */
+    /** One multiply-add per weight and row; the bias add is not counted (as in the usual MAC counts). */
     @Override public long flops(LayerArgs args, List<Shape> inputs, Shape output) {
-        return 2L * inFeatures(inputs) * args.getInt("units");
+        return 2L * rowsPerSample(inputs.get(0)) * inFeatures(inputs) * args.getInt("units");
     }
 
     @Override public LayerKernel compile(KernelContext context) {
-        // Shape checks happened during inference; here the shapes include the batch: x [N, in].
-        return new Kernel(context.batch(), context.inputShapes().get(0).dim(1), context.args().getInt("units"),
-                context.args().getBool("bias"));
+        // Shape checks happened during inference; here the shapes include the batch: x [N, in] or
+        // [N, T, in], which is the same matrix of N*T rows.
+        Shape x = context.inputShapes().get(0);
+        int rows = context.batch() * rowsPerSample(x.dropFirst());
+        return new Kernel(rows, x.dim(-1), context.args().getInt("units"), context.args().getBool("bias"));
     }
 
+    /** {@code batch} here counts rows: samples, or samples x steps. */
     private record Kernel(int batch, int in, int units, boolean bias) implements LayerKernel {
         @Override public void forward(ForwardPass pass) {
             Backend b = pass.backend();

@@ -44,6 +44,13 @@ class CoreLayersGradientTest {
         assertEquals(List.of("input 0 [3, 7] x21", "weight [5, 7] x35", "bias [5] x5"), checked(r));
     }
 
+    @Test void denseAppliedAtEveryStepOfASequence() {
+        Dense dense = new Dense();
+        // [T=4, in=5] per sample: the same weights at every step, gradients summed over steps.
+        GradientReport r = CHECKER.check(GradientCase.of(dense, args(dense, List.of(3), Map.of()), 2, Shape.of(4, 5)), cpu);
+        assertEquals(List.of("input 0 [2, 4, 5] x40", "weight [3, 5] x15", "bias [3] x3"), checked(r));
+    }
+
     @Test void denseWithoutBiasOrInputGradient() {
         // The first layer of a model: nothing upstream wants dx, so gradInput(0) is null.
         Dense dense = new Dense();

@@ -43,6 +43,14 @@ class CoreLayersShapeTest {
         assertEquals(840, parameterCount(dense, args(dense, List.of(10), Map.of("bias", false)), Shape.of(84)));
     }
 
+    @Test void denseOnASequenceAppliesToEveryStep() {
+        Dense dense = new Dense();
+        LayerArgs a = args(dense, List.of(10), Map.of());
+        assertEquals(Shape.of(28, 10), dense.outputShape(a, List.of(Shape.of(28, 128))));
+        assertEquals(1290, parameterCount(dense, a, Shape.of(28, 128)));
+        assertEquals(2L * 28 * 128 * 10, dense.flops(a, List.of(Shape.of(28, 128)), Shape.of(28, 10)));
+    }
+
     @Test void denseOnAnImageAsksForFlatten() {
         Dense dense = new Dense();
         ShapeException e = assertThrows(ShapeException.class,
