@@ -78,7 +78,12 @@ final class Session {
 
     /** The model's train section, or the defaults when the script has none. */
     TrainSpec trainSpec() {
-        return script.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name()));
+        return trainSpec(graph);
+    }
+
+    /** The train section of {@code model}, or the defaults when it has none. */
+    TrainSpec trainSpec(TypedGraph model) {
+        return script.training(model.graph().name()).orElse(TrainSpec.defaults(model.graph().name()));
     }
 
     /**

@@ -4,7 +4,9 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -13,6 +15,7 @@ import org.neurite.engine.Checkpoints;
 import org.neurite.engine.EpochStats;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
+import org.neurite.graph.TypedGraph;
 import org.neurite.io.AtomicFiles;
 import org.neurite.train.TrainSpec;
 import picocli.CommandLine.Command;
@@ -50,65 +53,129 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/<model>)")
     Path out;
 
+    @Option(names = "--all", description = "train every model of the script that has a train section, one after another, and compare them")
+    boolean all;
+
+    @Option(names = "--grad-norms", description = "record ||dL/dh_t|| of every recurrent layer per time step into grad_norms.csv")
+    boolean gradNorms;
+
+    /** The outcome of training one model. */
+    record Outcome(String model, EpochStats train, EpochStats test, double seconds, Map<String, double[]> stepGradients) {}
+
     @Override public Integer call() throws Exception {
         Session session = Session.open(options, true);
         PrintWriter out = spec.commandLine().getOut();
+        List<TypedGraph> models = all ? session.script().models().stream()
+                .filter(g -> session.script().training(g.graph().name()).isPresent()).toList() : List.of(session.graph());
+        if (models.isEmpty()) throw new BadInputException(options.script + " has no train section");
+        List<Outcome> outcomes = new ArrayList<>();
+        for (TypedGraph graph : models) {
+            Path base = this.out != null ? this.out : Path.of("runs");
+            Path dir = this.out != null && !all ? this.out : base.resolve(graph.graph().name());
+            outcomes.add(train(session, graph, dir, out));
+        }
+        if (outcomes.size() > 1) {
+            out.println();
+            out.println("Comparison:");
+            for (Outcome o : outcomes) {
+                out.printf(Locale.ROOT, "  %-16s %s%s%n", o.model(), result(o.train(), o.test()), gradientSummary(o.stepGradients()));
+            }
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    private Outcome train(Session session, TypedGraph graph, Path dir, PrintWriter out) throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        TrainSpec train = overridden(session.trainSpec());
+        TrainSpec train = overridden(session.trainSpec(graph));
         Session.Data data = session.datasets(train, this.data, limit);
         if (data.note() != null) err.println("nn: " + data.note());
-        Trainer.checkCompatible(session.graph(), data.train(), org.neurite.engine.Loss.byName(train.loss()));
+        Trainer.checkCompatible(graph, data.train(), org.neurite.engine.Loss.byName(train.loss()));
 
-        Path dir = this.out != null ? this.out : Path.of("runs", session.graph().graph().name());
         Files.createDirectories(dir);
         AtomicFiles.writeString(dir.resolve("model.nn"), session.script().source());
-        AtomicFiles.writeString(dir.resolve("summary.txt"), SummaryCommand.render(session.graph(), session.script().file()));
+        AtomicFiles.writeString(dir.resolve("summary.txt"), SummaryCommand.render(graph, session.script().file()));
         MetricsLog metrics = new MetricsLog(dir.resolve("metrics.jsonl"));
+        StringBuilder gradientCsv = new StringBuilder("epoch,node,t,grad_norm\n");
 
         out.printf(Locale.ROOT, "Training %s on %s (%,d train / %,d test samples) with %s, batch %d, %d epochs, %s%n",
-                session.graph().graph().name(), data.train().name(), data.train().size(), data.test().size(),
+                graph.graph().name(), data.train().name(), data.train().size(), data.test().size(),
                 train.optimizer().name(), train.batch(), train.epochs(), session.backend().description());
         out.flush();
         long start = System.nanoTime();
         EpochStats last = null;
         EpochStats lastTest = null;
-        try (ParameterStore store = new ParameterStore(session.graph(), session.backend(), train.seed());
-             Trainer trainer = new Trainer(session.graph(), store, train)) {
+        Map<String, double[]> lastGradients = Map.of();
+        try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
+             Trainer trainer = new Trainer(graph, store, train)) {
+            if (gradNorms) trainer.recordStepGradients();
             for (int epoch = 1; epoch <= train.epochs(); epoch++) {
                 EpochStats stats = trainer.trainEpoch(data.train(), epoch, org.neurite.engine.TrainingListener.NONE);
                 EpochStats test = trainer.evaluate(data.test(), epoch);
                 out.println(epochLine(epoch, train.epochs(), stats, test));
+                if (gradNorms) {
+                    lastGradients = trainer.takeStepGradientNorms();
+                    for (var e : lastGradients.entrySet()) {
+                        double[] norms = e.getValue();
+                        for (int t = 0; t < norms.length; t++) {
+                            gradientCsv.append(epoch).append(',').append(e.getKey()).append(',').append(t).append(',')
+                                    .append(String.format(Locale.ROOT, "%.6e", norms[t])).append('\n');
+                        }
+                        out.println("    " + e.getKey() + ": " + describeNorms(norms));
+                    }
+                    AtomicFiles.writeString(dir.resolve("grad_norms.csv"), gradientCsv.toString());
+                }
                 out.flush();
                 Map<String, Object> record = new LinkedHashMap<>();
                 record.put("epoch", epoch);
                 record.put("step", trainer.step());
                 record.put("train_loss", stats.loss());
-                record.put("train_accuracy", stats.accuracy());
+                if (!Double.isNaN(stats.accuracy())) record.put("train_accuracy", stats.accuracy());
                 record.put("test_loss", test.loss());
-                record.put("test_accuracy", test.accuracy());
+                if (!Double.isNaN(test.accuracy())) record.put("test_accuracy", test.accuracy());
                 record.put("samples_per_second", stats.samplesPerSecond());
                 record.put("epoch_seconds", stats.seconds());
                 record.put("time", Instant.now().toString());
                 metrics.append(record);
                 Map<String, String> meta = new LinkedHashMap<>();
-                meta.put("neurite.model", session.graph().graph().name());
+                meta.put("neurite.model", graph.graph().name());
                 meta.put("neurite.script_sha256", Session.sha256(session.script().source()));
                 meta.put("neurite.epoch", Integer.toString(epoch));
                 meta.put("neurite.step", Integer.toString(trainer.step()));
-                meta.put("neurite.test_accuracy", Double.toString(test.accuracy()));
+                meta.put("neurite.test_loss", Double.toString(test.loss()));
+                if (!Double.isNaN(test.accuracy())) meta.put("neurite.test_accuracy", Double.toString(test.accuracy()));
                 Checkpoints.saveWeights(dir.resolve("model.safetensors"), store, meta);
                 last = stats;
                 lastTest = test;
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        String result = Double.isNaN(lastTest.accuracy())
-                ? String.format(Locale.ROOT, "test loss %.4f (train %.4f)", lastTest.loss(), last.loss())
-                : String.format(Locale.ROOT, "test accuracy %.2f%% (train %.2f%%)", 100 * lastTest.accuracy(), 100 * last.accuracy());
         out.printf(Locale.ROOT, "Done in %.1fs: %s. Weights: %s  Metrics: %s%n",
-                seconds, result, dir.resolve("model.safetensors"), dir.resolve("metrics.jsonl"));
+                seconds, result(last, lastTest), dir.resolve("model.safetensors"), dir.resolve("metrics.jsonl"));
+        if (gradNorms) out.println("Gradient norms per time step: " + dir.resolve("grad_norms.csv"));
         out.flush();
-        return ExitCodes.OK;
+        return new Outcome(graph.graph().name(), last, lastTest, seconds, lastGradients);
+    }
+
+    private static String result(EpochStats train, EpochStats test) {
+        return Double.isNaN(test.accuracy())
+                ? String.format(Locale.ROOT, "test loss %.4f (train %.4f)", test.loss(), train.loss())
+                : String.format(Locale.ROOT, "test accuracy %.2f%% (train %.2f%%)", 100 * test.accuracy(), 100 * train.accuracy());
+    }
+
+    /** ‖dL/dh_t‖ at the first, middle and last step, and how far the first is below the last. */
+    static String describeNorms(double[] norms) {
+        int n = norms.length;
+        double ratio = norms[0] / norms[n - 1];
+        return String.format(Locale.ROOT, "||dL/dh_t|| t=0: %.3e  t=%d: %.3e  t=%d: %.3e  (first/last %.1e)",
+                norms[0], n / 2, norms[n / 2], n - 1, norms[n - 1], ratio);
+    }
+
+    private static String gradientSummary(Map<String, double[]> gradients) {
+        StringBuilder sb = new StringBuilder();
+        gradients.forEach((node, norms) -> sb.append(String.format(Locale.ROOT, "  %s ||dL/dh_0||/||dL/dh_T-1|| = %.1e",
+                node, norms[0] / norms[norms.length - 1])));
+        return sb.toString();
     }
 
     /** One line per epoch; accuracy only for classifiers. */

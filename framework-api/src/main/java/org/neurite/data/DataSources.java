@@ -26,8 +26,8 @@ public final class DataSources {
         return switch (name) {
             case "adding" -> ParamSchema.of(
                     optional("length", ParamType.INT, 100, "steps per sequence (T)").range(2, 100_000),
-                    optional("train", ParamType.INT, 20_000, "training sequences").range(1, 10_000_000),
-                    optional("test", ParamType.INT, 2_000, "test sequences").range(1, 10_000_000));
+                    optional("size", ParamType.INT, 20_000, "training sequences").range(1, 10_000_000),
+                    optional("test_size", ParamType.INT, 2_000, "test sequences").range(1, 10_000_000));
             case "text" -> ParamSchema.of(
                     required("file", ParamType.STRING, "a UTF-8 text file, relative to the script's folder"),
                     optional("length", ParamType.INT, 64, "characters per window (truncated BPTT length)").range(1, 100_000));
@@ -47,8 +47,8 @@ public final class DataSources {
     public static Splits create(String name, LayerArgs args, long seed, Path baseFolder) throws IOException {
         return switch (name) {
             case "adding" -> new Splits(
-                    AddingProblem.generate(args.getInt("length"), args.getInt("train"), seed, "training"),
-                    AddingProblem.generate(args.getInt("length"), args.getInt("test"), seed ^ 0x5DEECE66DL, "test"));
+                    AddingProblem.generate(args.getInt("length"), args.getInt("size"), seed, "training"),
+                    AddingProblem.generate(args.getInt("length"), args.getInt("test_size"), seed ^ 0x5DEECE66DL, "test"));
             case "text" -> {
                 Path file = Path.of(args.getString("file"));
                 if (!file.isAbsolute() && baseFolder != null) file = baseFolder.resolve(file);

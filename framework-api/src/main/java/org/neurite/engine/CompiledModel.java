@@ -229,6 +229,15 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
+    /** Kernels that can report per-time-step gradient norms, by node name, in graph order. */
+    public Map<String, org.neurite.layer.StepGradientProbe> stepGradientProbes() {
+        Map<String, org.neurite.layer.StepGradientProbe> probes = new LinkedHashMap<>();
+        for (Step s : steps) {
+            if (s.kernel instanceof org.neurite.layer.StepGradientProbe p) probes.put(s.node.name(), p);
+        }
+        return probes;
+    }
+
     /** Bytes of activations, gradients and layer state this compiled model holds (float32). */
     public long bytesAllocated() {
         return owned.stream().mapToLong(t -> 4L * t.size()).sum();

@@ -25,6 +25,9 @@ public final class Trainer implements AutoCloseable {
     private EpochOrder epochOrder;
     private int[] order;
     private double lastGradientNorm;
+    /** Per recurrent node: sums of ‖dL/dh_t‖ over the steps since the last take; null when not recording. */
+    private java.util.Map<String, double[]> stepGradientSums;
+    private int stepGradientCount;
 
     public Trainer(TypedGraph graph, ParameterStore store, TrainSpec spec) {
         this.graph = graph;
@@ -43,6 +46,41 @@ public final class Trainer implements AutoCloseable {
 
     /** Continues counting from {@code step} (when resuming a checkpoint). */
     public void setStep(int step) { this.step = step; }
+
+    /**
+     * Records ‖dL/dh_t‖ of every recurrent layer at every step from now on (a diagnostic that
+     * copies gradients to the host); read the means with {@link #takeStepGradientNorms()}.
+     */
+    public void recordStepGradients() {
+        stepGradientSums = new java.util.LinkedHashMap<>();
+    }
+
+    /**
+     * Mean ‖dL/dh_t‖ per recurrent node and time step over the training steps since the last call,
+     * then starts a new average. Empty when nothing was recorded.
+     */
+    public java.util.Map<String, double[]> takeStepGradientNorms() {
+        java.util.Map<String, double[]> means = new java.util.LinkedHashMap<>();
+        if (stepGradientSums == null || stepGradientCount == 0) return means;
+        stepGradientSums.forEach((node, sums) -> {
+            double[] mean = new double[sums.length];
+            for (int t = 0; t < sums.length; t++) mean[t] = sums[t] / stepGradientCount;
+            means.put(node, mean);
+        });
+        stepGradientSums.clear();
+        stepGradientCount = 0;
+        return means;
+    }
+
+    private void accumulateStepGradients(CompiledModel m) {
+        var probes = m.stepGradientProbes();
+        probes.forEach((node, probe) -> {
+            double[] norms = probe.stepGradientNorms();
+            double[] sums = stepGradientSums.computeIfAbsent(node, k -> new double[norms.length]);
+            for (int t = 0; t < norms.length; t++) sums[t] += norms[t];
+        });
+        stepGradientCount++;
+    }
 
     /** Global L2 norm of the gradients at the last step, before clipping. */
     public double lastGradientNorm() { return lastGradientNorm; }
@@ -104,10 +142,12 @@ public final class Trainer implements AutoCloseable {
             int rows = count * r.targetSize;
             CompiledModel m = r.load(data, order, from, count);
             step++;
+            if (stepGradientSums != null) m.stepGradientProbes().values().forEach(p -> p.recordStepGradients(true));   // no-op once on
             m.forward(true, CounterRandom.mix(spec.seed() + step));
             lossSum += loss.compute(m.output(), r.targets(count), m.gradOutput(), rows);
             if (loss.classification()) correct += r.correct(m, count);
             m.backward();
+            if (stepGradientSums != null) accumulateStepGradients(m);
             clipGradients();
             optimizer.step(step);
             int done = from + count;

@@ -119,7 +119,7 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
                     backRecurrent(b, w.dGh(), t, prev, wHh, dh);
                 }
             }
-            sumOverTime(pass, in, w.dGi(), w.dGh(), dIn, accumulate);
+            sumOverTime(pass, in, dh, w.dGi(), w.dGh(), dIn, accumulate);
         }
     }
 }

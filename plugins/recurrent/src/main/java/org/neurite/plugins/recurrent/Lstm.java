@@ -112,7 +112,7 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
                         w.dc(), 0, w.dGates(), offset(t, gateWidth), g.batch(), hidden);
                 if (step > 0) backRecurrent(b, w.dGates(), t, prev, wHh, dh);   // dh[prev] += dGates[t] W_hh
             }
-            sumOverTime(pass, in, w.dGates(), w.dGates(), dIn, accumulate);
+            sumOverTime(pass, in, dh, w.dGates(), w.dGates(), dIn, accumulate);
         }
     }
 }

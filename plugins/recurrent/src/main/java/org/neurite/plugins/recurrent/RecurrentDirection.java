@@ -55,6 +55,32 @@ abstract class RecurrentDirection {
         this.h = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
     }
 
+    /** ‖dL/dh_t‖ per time step from the last backward, when recording (zeros before one); else null. */
+    private double[] stepNorms;
+    /** Host copy of dh [T, B, H] used while recording. */
+    private float[] hostDh;
+
+    /** Starts or stops recording ‖dL/dh_t‖ at every backward (a diagnostic: it copies dh to the host). */
+    final void recordStepNorms(boolean on) {
+        if (on == (stepNorms != null)) return;
+        stepNorms = on ? new double[g.time()] : null;
+        hostDh = on ? new float[g.time() * g.batch() * g.hidden()] : null;
+    }
+
+    /** The norms of the last backward pass, indexed by time t; null when not recording. */
+    final double[] stepNorms() { return stepNorms; }
+
+    /** dh [T, B, H] is complete here: the L2 norm of each step's [B, H] slice. */
+    private void recordStepNorms(Backend b, Tensor dh) {
+        b.download(dh, 0, hostDh, 0, hostDh.length);
+        int slice = g.batch() * g.hidden();
+        for (int t = 0; t < g.time(); t++) {
+            double sum = 0;
+            for (int i = t * slice; i < (t + 1) * slice; i++) sum += (double) hostDh[i] * hostDh[i];
+            stepNorms[t] = Math.sqrt(sum);
+        }
+    }
+
     /** PyTorch's suffix: {@code _l0}, {@code _l0_reverse}, {@code _l1}... */
     static String parameterSuffix(int layer, boolean reverse) {
         return "_l" + layer + (reverse ? "_reverse" : "");
@@ -111,8 +137,9 @@ abstract class RecurrentDirection {
      * dL/d(recurrent projection + b_hh); they are the same tensor for LSTM and RNN, whose two
      * projections are simply added.
      */
-    final void sumOverTime(BackwardPass pass, Tensor in, Tensor dGi, Tensor dGh, Tensor dIn, boolean accumulate) {
+    final void sumOverTime(BackwardPass pass, Tensor in, Tensor dh, Tensor dGi, Tensor dGh, Tensor dIn, boolean accumulate) {
         Backend b = pass.backend();
+        if (stepNorms != null) recordStepNorms(b, dh);
         int rows = g.rows();
         int hidden = g.hidden();
         // dIn[T·B, I] (+)= dGi[T·B, G] · W_ih[G, I]

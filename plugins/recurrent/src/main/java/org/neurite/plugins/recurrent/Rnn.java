@@ -108,7 +108,7 @@ final class Rnn extends RecurrentLayer<Tensor> {
                 b.unaryBackward(activation, pre, at, h, at, dh, at, dPre, at, stateSize);
                 if (step > 0) backRecurrent(b, dPre, t, timeAt(step - 1), wHh, dh);   // dh[prev] += dPre[t] W_hh
             }
-            sumOverTime(pass, in, dPre, dPre, dIn, accumulate);
+            sumOverTime(pass, in, dh, dPre, dPre, dIn, accumulate);
         }
     }
 }

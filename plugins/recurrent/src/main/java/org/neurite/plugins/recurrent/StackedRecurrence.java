@@ -7,6 +7,7 @@ import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerKernel;
+import org.neurite.layer.StepGradientProbe;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -23,7 +24,7 @@ import org.neurite.tensor.Tensor;
  * gradient between layers, the time-major input gradient) are shared by all layers, since one
  * layer is finished before the next starts. Everything is allocated here, at compile time.
  */
-final class StackedRecurrence implements LayerKernel {
+final class StackedRecurrence implements LayerKernel, StepGradientProbe {
     private final RecurrentGeometry g;
     private final RecurrentDirection[][] stack;
     private final float dropout;
@@ -130,6 +131,15 @@ final class StackedRecurrence implements LayerKernel {
         }
         // dx [T, B, I] → [B, T, I]
         if (dxOut != null) swapLeadingAxes(b, dx, g.time(), g.batch(), g.input(), 0, dxOut, g.input(), 0, g.input());
+    }
+
+    @Override public void recordStepGradients(boolean on) {
+        stack[g.layers() - 1][0].recordStepNorms(on);
+    }
+
+    @Override public double[] stepGradientNorms() {
+        double[] norms = stack[g.layers() - 1][0].stepNorms();
+        return norms == null ? null : norms.clone();
     }
 
     private boolean dropoutActive(ForwardPass pass) {
