@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Side-by-side throughput: the same workloads in PyTorch and in Neurite, in one run.
+
+Each workload is a Neurite example script and its PyTorch twin (same layers, same batch, same
+optimiser, random data). Both are timed over several rounds after warm-up on the same machine,
+one after the other, and the median samples/s and the Neurite/PyTorch ratio are printed.
+
+Usage (from the repository root, after `mvn -q install -DskipTests`):
+    /usr/bin/python3 benchmarks/peer/peer.py [--threads 2] [--rounds 5] [--steps 50] [lenet5 fashion_cnn rowlstm]
+
+Needs Debian's python3-torch (and libopenblas0-pthread). Threads: torch.set_num_threads(N) and
+Neurite's backend get the same N.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class LeNet5(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.c3 = nn.Conv2d(6, 16, 5)
+        self.f5 = nn.Linear(400, 120)
+        self.f6 = nn.Linear(120, 84)
+        self.logits = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.c1(x)), 2)
+        x = torch.max_pool2d(torch.relu(self.c3(x)), 2)
+        x = torch.relu(self.f5(x.flatten(1)))
+        x = torch.relu(self.f6(x))
+        return self.logits(x)
+
+
+class FashionCNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 32, 5, padding=2)
+        self.c2 = nn.Conv2d(32, 64, 5, padding=2)
+        self.f3 = nn.Linear(64 * 7 * 7, 1024)
+        self.logits = nn.Linear(1024, 10)
+
+    def forward(self, x):
+        x = torch.max_pool2d(torch.relu(self.c1(x)), 2)
+        x = torch.max_pool2d(torch.relu(self.c2(x)), 2)
+        x = torch.relu(self.f3(x.flatten(1)))
+        return self.logits(x)
+
+
+class RowLSTM(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.h = nn.LSTM(28, 128, batch_first=True)
+        self.logits = nn.Linear(128, 10)
+
+    def forward(self, x):
+        _, (h_n, _) = self.h(x)
+        return self.logits(h_n[-1])
+
+
+WORKLOADS = {
+    # name: (PyTorch model, input shape per sample, optimiser, Neurite script)
+    "lenet5": (LeNet5, (1, 28, 28), lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), "examples/lenet5.nn"),
+    "fashion_cnn": (FashionCNN, (1, 28, 28), lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), "examples/fashion_cnn.nn"),
+    "rowlstm": (RowLSTM, (28, 28), lambda p: torch.optim.Adam(p, lr=0.001), "examples/rowlstm.nn"),
+}
+
+
+def torch_throughput(name, batch, steps, rounds, infer_batch):
+    model_class, shape, make_optimizer, _ = WORKLOADS[name]
+    torch.manual_seed(1)
+    model = model_class()
+    optimizer = make_optimizer(model.parameters())
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.rand(batch * steps, *shape)
+    y = torch.randint(0, 10, (batch * steps,))
+
+    def epoch():
+        model.train()
+        start = time.perf_counter()
+        for s in range(steps):
+            xb = x[s * batch:(s + 1) * batch]
+            yb = y[s * batch:(s + 1) * batch]
+            optimizer.zero_grad()
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            optimizer.step()
+        return batch * steps / (time.perf_counter() - start)
+
+    epoch()  # warm-up
+    train = [epoch() for _ in range(rounds)]
+    n = infer_batch * max(1, steps // 4)
+    xi = torch.rand(n, *shape)
+
+    def infer():
+        model.eval()
+        start = time.perf_counter()
+        with torch.no_grad():
+            for s in range(0, n, infer_batch):
+                model(xi[s:s + infer_batch])
+        return n / (time.perf_counter() - start)
+
+    infer()
+    inference = [infer() for _ in range(rounds)]
+    return statistics.median(train), statistics.median(inference)
+
+
+def neurite_throughput(name, batch, steps, rounds, threads, infer_batch):
+    script = WORKLOADS[name][3]
+    classpath = os.path.join(ROOT, "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar") + os.pathsep + \
+        os.path.join(ROOT, "benchmarks/target/lib/*")
+    out = subprocess.run(
+        ["java", "--add-modules", "jdk.incubator.vector", "-cp", classpath, "org.neurite.benchmarks.WorkloadThroughput",
+         os.path.join(ROOT, script), "--batch", str(batch), "--steps", str(steps), "--rounds", str(rounds),
+         "--threads", str(threads), "--infer-batch", str(infer_batch)],
+        check=True, capture_output=True, text=True).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    return result["train_samples_per_second"], result["infer_samples_per_second"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("workloads", nargs="*", default=list(WORKLOADS))
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--infer-batch", type=int, default=256)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch} (inference {args.infer_batch}), "
+          f"median of {args.rounds} rounds of {args.steps} steps")
+    print(f"{'workload':<12} {'torch train/s':>14} {'neurite train/s':>16} {'ratio':>6}   "
+          f"{'torch infer/s':>14} {'neurite infer/s':>16} {'ratio':>6}")
+    for name in args.workloads:
+        if name not in WORKLOADS:
+            sys.exit(f"unknown workload {name}; known: {', '.join(WORKLOADS)}")
+        t_train, t_infer = torch_throughput(name, args.batch, args.steps, args.rounds, args.infer_batch)
+        n_train, n_infer = neurite_throughput(name, args.batch, args.steps, args.rounds, args.threads, args.infer_batch)
+        print(f"{name:<12} {t_train:>14,.0f} {n_train:>16,.0f} {n_train / t_train:>5.2f}x   "
+              f"{t_infer:>14,.0f} {n_infer:>16,.0f} {n_infer / t_infer:>5.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
