@@ -3,8 +3,12 @@ package org.neurite.plugins.recurrent;
 import org.neurite.backend.Backend;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
+import org.neurite.layer.Initializer;
 import org.neurite.layer.KernelContext;
+import org.neurite.layer.LayerArgs;
 import org.neurite.layer.ParamSchema;
+import org.neurite.layer.ParamSpec;
+import org.neurite.layer.ParamType;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -29,7 +33,11 @@ import org.neurite.tensor.Tensor;
  * [T, B, 4H] and C_t and h_t [T, B, H] of every step.
  */
 final class Lstm extends RecurrentLayer<Lstm.Workspace> {
-    private static final ParamSchema SCHEMA = ParamSchema.of(HIDDEN, LAYERS, BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS);
+    static final ParamSpec FORGET_BIAS = ParamSpec.optional("forget_bias", ParamType.FLOAT, 0.0,
+            "Added to the forget gate's part of bias_ih at initialisation. 0 is PyTorch's default; 1 keeps the "
+                    + "cell state (and its gradient) from decaying by half per step before training has learnt to "
+                    + "remember (Gers et al. 2000; Jozefowicz et al. 2015).").range(-10, 10);
+    private static final ParamSchema SCHEMA = ParamSchema.of(HIDDEN, LAYERS, BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS, FORGET_BIAS);
 
     @Override public String name() { return "lstm"; }
 
@@ -39,6 +47,17 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
     }
 
     @Override public ParamSchema schema() { return SCHEMA; }
+
+    /** The forget gate's slice [H, 2H) of bias_ih gets {@code forget_bias} added to its uniform start. */
+    @Override Initializer inputBiasInitializer(LayerArgs args, Initializer uniform) {
+        float forget = args.getFloat("forget_bias");
+        if (forget == 0f) return uniform;
+        return (values, shape, rng) -> {
+            uniform.initialize(values, shape, rng);
+            int hidden = shape.dim(0) / 4;
+            for (int i = hidden; i < 2 * hidden; i++) values[i] += forget;
+        };
+    }
 
     @Override int gates() { return 4; }
 

@@ -43,6 +43,11 @@ abstract class RecurrentLayer<W> implements LayerType {
     static final ParamSpec BIAS = ParamSpec.optional("bias", ParamType.BOOL, true,
             "Learn the biases bias_ih and bias_hh.");
 
+    /** How {@code bias_ih} starts: PyTorch's uniform initialisation unless a cell says otherwise. */
+    Initializer inputBiasInitializer(LayerArgs args, Initializer uniform) {
+        return uniform;
+    }
+
     /** Gate blocks per step: 1 (RNN), 3 (GRU: r, z, n), 4 (LSTM: i, f, g, o). */
     abstract int gates();
 
@@ -97,7 +102,7 @@ abstract class RecurrentLayer<W> implements LayerType {
                 params.add(ParamDecl.weight("weight_ih" + suffix, Shape.of(gateWidth, layerInput), init));
                 params.add(ParamDecl.weight("weight_hh" + suffix, Shape.of(gateWidth, hidden), init));
                 if (args.getBool("bias")) {
-                    params.add(ParamDecl.bias("bias_ih" + suffix, Shape.of(gateWidth), init));
+                    params.add(ParamDecl.bias("bias_ih" + suffix, Shape.of(gateWidth), inputBiasInitializer(args, init)));
                     params.add(ParamDecl.bias("bias_hh" + suffix, Shape.of(gateWidth), init));
                 }
             }

@@ -1,5 +1,6 @@
 package org.neurite.plugins.recurrent;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.inject.Guice;
@@ -37,12 +38,33 @@ class RecurrentPluginTest {
         assertEquals(List.of("embedding", "gru", "lstm", "rnn"), registry().names());
     }
 
+    @Test void forgetBiasShiftsOnlyTheForgetGateSliceOfBiasIh() {
+        LayerType lstm = registry().find("lstm").orElseThrow();
+        LayerArgs plain = lstm.schema().bind(List.of(8), Map.of());
+        LayerArgs shifted = lstm.schema().bind(List.of(8), Map.of("forget_bias", 1.0));
+        List<Shape> in = List.of(Shape.of(5, 3));
+        float[] a = initial(lstm.parameters(plain, in), "bias_ih_l0");
+        float[] b = initial(lstm.parameters(shifted, in), "bias_ih_l0");
+        for (int i = 0; i < 32; i++) {
+            // gate order i, f, g, o: the f block is [8, 16)
+            assertEquals(a[i] + (i >= 8 && i < 16 ? 1f : 0f), b[i], 0f, "element " + i);
+        }
+        assertArrayEquals(initial(lstm.parameters(plain, in), "bias_hh_l0"), initial(lstm.parameters(shifted, in), "bias_hh_l0"));
+    }
+
+    private static float[] initial(List<org.neurite.layer.ParamDecl> decls, String name) {
+        var decl = decls.stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
+        float[] v = new float[decl.shape().size()];
+        decl.initializer().initialize(v, decl.shape(), new java.util.SplittableRandom(9));
+        return v;
+    }
+
     @Test void everySchemaIsDocumentedAndItsDefaultsBind() {
         LayerRegistry r = registry();
         LayerArgs lstm = LayerSchemaCheck.check(r.find("lstm").orElseThrow(), Map.of("hidden", 32), Shape.of(35, 16));
-        assertEquals("hidden=32, layers=1, bidirectional=false, dropout=0, sequences=true, bias=true", lstm.toString());
+        assertEquals("hidden=32, layers=1, bidirectional=false, dropout=0, sequences=true, bias=true, forget_bias=0", lstm.toString());
         LayerArgs gru = LayerSchemaCheck.check(r.find("gru").orElseThrow(), Map.of("hidden", 32), Shape.of(35, 16));
-        assertEquals(lstm, gru);
+        assertEquals("hidden=32, layers=1, bidirectional=false, dropout=0, sequences=true, bias=true", gru.toString());
         LayerArgs rnn = LayerSchemaCheck.check(r.find("rnn").orElseThrow(), Map.of("hidden", 32), Shape.of(35, 16));
         assertEquals("hidden=32, layers=1, nonlinearity=\"tanh\", bidirectional=false, dropout=0, sequences=true, bias=true",
                 rnn.toString());
