@@ -9,15 +9,19 @@ import org.neurite.dsl.ast.Expr;
 import org.neurite.dsl.ast.Operator;
 
 /**
- * Evaluates argument expressions to the plain values {@code ParamSchema.bind} accepts: Long for
- * ints (64-bit while computing; binding narrows to int and says so if a value does not fit),
- * Double, Boolean, String and List of those.
+ * Evaluates constant expressions (arguments, shapes, defaults, conditions, train settings) to the
+ * plain values {@code ParamSchema.bind} accepts: Long for ints (64-bit while computing; binding
+ * narrows to int and says so if a value does not fit), Double, Boolean, String and List of
+ * those.
  *
  * <p>Arithmetic follows the usual rules with two choices made explicit: integer overflow is an
  * error rather than a wrap-around, and {@code /} on two ints gives an int when the division is
  * exact ({@code 64 / 2 == 32}) and a float otherwise ({@code 7 / 2 == 3.5}), so that channel
  * arithmetic stays integral and a learning rate such as {@code 1 / 3} is not silently zero.
- * Bare names are looked up through {@link Names}, which knows the model parameters in scope.
+ * Comparisons take two numbers (ints and floats mix), or two bools or two strings for
+ * {@code ==} and {@code !=}; {@code and}, {@code or}, {@code not} and {@code if} take bools, and
+ * {@code and}/{@code or}/{@code if} evaluate only what they need. Bare names are looked up
+ * through {@link Names}, which knows the parameters in scope.
  */
 final class Evaluator {
     /** Resolves a bare identifier to a value, or throws a diagnostic saying why it cannot. */
@@ -45,12 +49,29 @@ final class Evaluator {
         }
         if (expr instanceof Expr.Unary u) return unary(u);
         if (expr instanceof Expr.Binary b) return binary(b);
+        if (expr instanceof Expr.Conditional c) return condition(c.condition()) ? evaluate(c.yes()) : evaluate(c.no());
+        if (expr instanceof Expr.Chain chain) {
+            throw new ModelException(chain.span(), "a chain is not a number; chains belong in statements and in a "
+                    + "layer's leading arguments (its inputs)");
+        }
         Call call = (Call) expr;
-        throw new ModelException(call.span(), "a call to '" + call.name() + "' is not a value; calls belong in chains "
-                + "(a -> " + call.name() + "(...)) and in the optimizer setting");
+        throw new ModelException(call.span(), "a call to '" + call.name() + "' is not a number; a call is a chain step "
+                + "or a layer's leading argument (its input)");
+    }
+
+    /** Evaluates {@code expr} and insists on a bool: what {@code if} and {@code and}/{@code or} need. */
+    boolean condition(Expr expr) {
+        Object v = evaluate(expr);
+        if (v instanceof Boolean b) return b;
+        throw new ModelException(expr.span(), "condition must be a bool, got " + kind(v));
     }
 
     private Object unary(Expr.Unary u) {
+        if (u.op() == Operator.NOT) {
+            Object v = evaluate(u.operand());
+            if (v instanceof Boolean b) return !b;
+            throw new ModelException(u.span(), "cannot apply 'not' to " + kind(v));
+        }
         Object v = evaluate(u.operand());
         if (u.op() == Operator.PLUS && (v instanceof Long || v instanceof Double)) return v;
         if (u.op() == Operator.MINUS) {
@@ -64,14 +85,51 @@ final class Evaluator {
     }
 
     private Object binary(Expr.Binary b) {
+        if (b.op() == Operator.AND || b.op() == Operator.OR) return logical(b);
         Object left = evaluate(b.left());
         Object right = evaluate(b.right());
+        if (b.op().isComparison()) return compare(b, left, right);
         if (left instanceof Long x && right instanceof Long y) return integer(b, x, y);
-        if (left instanceof Number x && right instanceof Number y && (left instanceof Long || left instanceof Double)
-                && (right instanceof Long || right instanceof Double)) {
-            return floating(b, x.doubleValue(), y.doubleValue());
+        if (isNumber(left) && isNumber(right)) {
+            return floating(b, ((Number) left).doubleValue(), ((Number) right).doubleValue());
         }
         throw new ModelException(b.opSpan(), "cannot apply '" + b.op().symbol() + "' to " + kind(left) + " and " + kind(right));
+    }
+
+    private Object logical(Expr.Binary b) {
+        Object left = evaluate(b.left());
+        if (!(left instanceof Boolean l)) {
+            throw new ModelException(b.opSpan(), "cannot apply '" + b.op().symbol() + "' to " + kind(left));
+        }
+        if (b.op() == Operator.AND ? !l : l) return l;
+        Object right = evaluate(b.right());
+        if (!(right instanceof Boolean r)) {
+            throw new ModelException(b.opSpan(), "cannot apply '" + b.op().symbol() + "' to " + kind(right));
+        }
+        return r;
+    }
+
+    private static Object compare(Expr.Binary b, Object left, Object right) {
+        if (isNumber(left) && isNumber(right)) {
+            int c = left instanceof Long x && right instanceof Long y ? Long.compare(x, y)
+                    : Double.compare(((Number) left).doubleValue(), ((Number) right).doubleValue());
+            return switch (b.op()) {
+                case EQ -> c == 0;
+                case NE -> c != 0;
+                case LT -> c < 0;
+                case LE -> c <= 0;
+                case GT -> c > 0;
+                default -> c >= 0;
+            };
+        }
+        boolean sameKind = (left instanceof Boolean && right instanceof Boolean) || (left instanceof String && right instanceof String);
+        if (sameKind && (b.op() == Operator.EQ || b.op() == Operator.NE)) return left.equals(right) == (b.op() == Operator.EQ);
+        throw new ModelException(b.opSpan(), "cannot compare " + kind(left) + " and " + kind(right) + " with '"
+                + b.op().symbol() + "'");
+    }
+
+    private static boolean isNumber(Object v) {
+        return v instanceof Long || v instanceof Double;
     }
 
     private static Object integer(Expr.Binary b, long x, long y) {
@@ -85,6 +143,7 @@ final class Evaluator {
                     if (x == Long.MIN_VALUE && y == -1) throw overflow(b.span());
                     yield x % y == 0 ? (Object) (x / y) : (Object) ((double) x / y);
                 }
+                default -> throw new IllegalStateException("not arithmetic: " + b.op());
             };
         } catch (ArithmeticException e) {
             throw overflow(b.span());
@@ -98,6 +157,7 @@ final class Evaluator {
             case MINUS -> x - y;
             case TIMES -> x * y;
             case DIVIDE -> x / y;
+            default -> throw new IllegalStateException("not arithmetic: " + b.op());
         };
         if (Double.isInfinite(r) || Double.isNaN(r)) throw new ModelException(b.span(), "result is out of range");
         return r;

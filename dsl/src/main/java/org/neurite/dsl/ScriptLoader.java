@@ -1,17 +1,13 @@
 package org.neurite.dsl;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +17,10 @@ import org.neurite.diag.Diagnostic;
 import org.neurite.diag.DiagnosticPrinter;
 import org.neurite.diag.ModelException;
 import org.neurite.diag.SourceSpan;
+import org.neurite.dsl.ast.BlockDecl;
+import org.neurite.dsl.ast.Declaration;
 import org.neurite.dsl.ast.ModelDecl;
+import org.neurite.dsl.ast.ParamDef;
 import org.neurite.dsl.ast.SourceFile;
 import org.neurite.dsl.ast.TrainDecl;
 import org.neurite.dsl.parser.ScriptParser;
@@ -30,14 +29,15 @@ import org.neurite.graph.TypedGraph;
 import org.neurite.train.TrainSpec;
 
 /**
- * Loads {@code .nn} scripts: UTF-8 text → AST ({@link ScriptParser}) → per-model resolution
- * against the {@link LayerRegistry} and shape inference → {@link Script}.
+ * Loads {@code .nn} scripts: UTF-8 text → AST ({@link ScriptParser}) → the files it
+ * {@code use}s ({@link Imports}) → checks on every block (parameter types, recursion) →
+ * per-model expansion and shape inference ({@link ModelResolver}) → {@link Script}.
  *
  * <p>Every problem with the input is a {@link ModelException} whose diagnostics carry exact
  * spans; nothing else escapes, whatever the bytes. Each model and train section is checked on
  * its own, so one run reports the first error of every section, sorted by position.
  * {@link #render} prints them with the source line and a caret; the loader remembers the text
- * of every file it has seen for that.
+ * of every file it has read for that.
  */
 public final class ScriptLoader {
     private final LayerRegistry registry;
@@ -47,51 +47,76 @@ public final class ScriptLoader {
         this.registry = registry;
     }
 
-    /** Reads {@code file} as strict UTF-8 (a bad byte is a diagnostic) and parses it. */
+    /** Reads {@code file} as strict UTF-8 (a bad byte is a diagnostic) and parses it; {@code use} paths are relative to it. */
     public Script load(Path file) throws ModelException, IOException {
         String name = file.toString();
         byte[] bytes = Files.readAllBytes(file);
-        return parse(name, decode(name, bytes));
+        return parse(name, SourceText.decode(name, bytes, sources::put), file);
     }
 
-    /** Parses {@code source}; {@code fileName} appears in every diagnostic. */
+    /**
+     * Parses {@code source}; {@code fileName} appears in every diagnostic and locates the files
+     * the script {@code use}s.
+     */
     public Script parse(String fileName, String source) throws ModelException {
-        if (!source.isEmpty() && source.charAt(0) == '\uFEFF') source = source.substring(1);
+        Path path;
+        try {
+            path = Path.of(fileName);
+        } catch (InvalidPathException e) {
+            path = null;
+        }
+        return parse(fileName, source, path);
+    }
+
+    /** {@code file:line:col: error: message}, the source line and a caret, for each diagnostic. */
+    public String render(ModelException e) {
+        return render(e.diagnostics());
+    }
+
+    /** The same for any diagnostics of files this loader has read, warnings included. */
+    public String render(List<Diagnostic> diagnostics) {
+        return new DiagnosticPrinter(sources::get).render(diagnostics);
+    }
+
+    private Script parse(String fileName, String source, Path path) {
+        source = SourceText.withoutByteOrderMark(source);
         sources.put(fileName, source);
         try {
-            return resolve(ScriptParser.parse(fileName, source), source);
+            return resolve(ScriptParser.parse(fileName, source), source, path);
         } catch (StackOverflowError e) {
             // The parser guards nesting depth; this is the backstop for a JVM with a tiny stack.
             throw new ModelException(SourceSpan.at(fileName, 1, 1), "script is nested too deeply to process");
         }
     }
 
-    /** {@code file:line:col: error: message}, the source line and a caret, for each diagnostic. */
-    public String render(ModelException e) {
-        return new DiagnosticPrinter(sources::get).render(e.diagnostics());
-    }
-
-    private Script resolve(SourceFile ast, String source) {
+    private Script resolve(SourceFile ast, String source, Path path) {
         if (ast.models().isEmpty()) throw new ModelException(SourceSpan.at(ast.file(), 1, 1), "no model defined");
-        List<Diagnostic> errors = new ArrayList<>();
+        Imports imports = new Imports(sources::put);
+        Imports.Loaded main = imports.load(ast, path);
+        List<Diagnostic> errors = new ArrayList<>(imports.errors());
+        List<Diagnostic> warnings = new ArrayList<>();
+        for (Imports.Loaded f : imports.files()) checkDeclarations(f, errors, warnings);
+        if (errors.isEmpty()) errors.addAll(Recursion.check(imports.files()));
+        if (!errors.isEmpty()) throw sorted(errors, ast.file());
+
+        Usage usage = new Usage();
         List<TypedGraph> models = new ArrayList<>();
-        Map<String, ModelDecl> byName = new HashMap<>();
+        Map<String, List<BlockCall>> calls = new LinkedHashMap<>();
+        Set<String> modelNames = new LinkedHashSet<>();
         for (ModelDecl m : ast.models()) {
-            ModelDecl first = byName.putIfAbsent(m.name(), m);
-            if (first != null) {
-                errors.add(Duplicates.diagnostic(m.nameSpan(), "duplicate model '" + m.name() + "'", first.nameSpan(),
-                        "'" + m.name() + "' is first defined here"));
-                continue;
-            }
+            Callee callee = main.scope().find(m.name());
+            if (callee == null || callee.decl() != m) continue; // a duplicate, reported by Imports
+            modelNames.add(m.name());
             try {
-                models.add(ModelResolver.resolve(registry, m));
+                ModelResolver.Result r = ModelResolver.resolve(registry, callee, usage);
+                models.add(r.graph());
+                calls.put(m.name(), r.calls());
             } catch (ModelException e) {
                 errors.addAll(e.diagnostics());
             }
         }
         List<TrainSpec> trainings = new ArrayList<>();
         Map<String, TrainDecl> trained = new HashMap<>();
-        Set<String> modelNames = new LinkedHashSet<>(byName.keySet());
         for (TrainDecl t : ast.trainings()) {
             TrainDecl first = trained.putIfAbsent(t.model(), t);
             if (first != null) {
@@ -105,42 +130,50 @@ public final class ScriptLoader {
                 errors.addAll(e.diagnostics());
             }
         }
-        if (!errors.isEmpty()) {
-            errors.sort(Comparator.comparingInt((Diagnostic d) -> d.span().line()).thenComparingInt(d -> d.span().column()));
-            throw new ModelException(errors);
-        }
-        return new Script(ast.file(), source, models, trainings);
+        if (!errors.isEmpty()) throw sorted(errors, ast.file());
+        warnings.addAll(usage.warnings());
+        return new Script(ast.file(), source, models, trainings, warnings, calls);
     }
 
     /**
-     * Strict UTF-8. The diagnostic for a bad byte points at the character where decoding stopped;
-     * the text kept for rendering replaces bad bytes with U+FFFD, which the printer shows as '?'.
+     * Checks what can be checked on a block or model without calling it: declared parameter
+     * types exist and agree with literal defaults. A block named like a layer hides the layer
+     * where the block is visible, which is worth a warning.
      */
-    private String decode(String file, byte[] bytes) {
-        CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length + 1);
-        CoderResult result = strict.decode(in, out, true);
-        if (!result.isError()) {
-            strict.flush(out);
-            return out.flip().toString();
-        }
-        int bad = in.position();
-        String good = out.flip().toString();
-        int line = 1;
-        int column = 1;
-        for (int i = 0; i < good.length(); i += Character.charCount(good.codePointAt(i))) {
-            if (good.charAt(i) == '\n') {
-                line++;
-                column = 1;
-            } else {
-                column++;
+    private void checkDeclarations(Imports.Loaded f, List<Diagnostic> errors, List<Diagnostic> warnings) {
+        for (Declaration d : f.ast().declarations()) {
+            if (!(d instanceof BlockDecl) && !(d instanceof ModelDecl)) continue;
+            Callee c = new Callee(d, f.scope());
+            for (ParamDef p : c.params()) {
+                if (p.type() != null && !BlockArguments.TYPES.contains(p.type())) {
+                    errors.add(Diagnostic.error(p.typeSpan(), "unknown type '" + p.type() + "' (types: "
+                            + String.join(", ", BlockArguments.TYPES) + ")"));
+                    continue;
+                }
+                String literal = BlockArguments.declaredType(new ParamDef(p.name(), null, null, p.defaultValue(), p.span()));
+                if (p.type() != null && literal != null && !compatible(p.type(), literal)) {
+                    errors.add(Diagnostic.error(p.defaultValue().span(), "parameter '" + p.name() + "' is declared "
+                            + p.type() + " but its default is " + literal));
+                }
+            }
+            if (d instanceof BlockDecl b && registry.find(b.name()).isPresent()) {
+                warnings.add(Diagnostic.warning(b.nameSpan(), "block '" + b.name() + "' hides the layer '" + b.name()
+                        + "' wherever the block is visible"));
             }
         }
-        sources.put(file, new String(bytes, StandardCharsets.UTF_8));
-        throw new ModelException(new SourceSpan(file, line, column, line, column + 1), String.format(
-                "file is not valid UTF-8 (byte 0x%02X at offset %d); is it a binary file?", bytes[bad] & 0xFF, bad));
+    }
+
+    private static boolean compatible(String declared, String literal) {
+        return declared.equals(literal) || (declared.equals("float") && literal.equals("int"));
+    }
+
+    /** Errors of the main file first, then by file, line and column. */
+    private static ModelException sorted(List<Diagnostic> errors, String mainFile) {
+        List<Diagnostic> out = new ArrayList<>(errors);
+        out.sort(Comparator.comparing((Diagnostic d) -> !d.span().file().equals(mainFile))
+                .thenComparing(d -> d.span().file())
+                .thenComparingInt(d -> d.span().line())
+                .thenComparingInt(d -> d.span().column()));
+        return new ModelException(out);
     }
 }

@@ -323,12 +323,12 @@ class DiagnosticsTest {
                         output y = dense(10 }
                     """, "t.nn:3:25: error: mismatched input '}'. Expecting: ')'"),
             row("arrow without a step", "model M { input x: [2]; output o = dense(2) -> }",
-                    "t.nn:1:48: error: mismatched input '}'. Expecting: <identifier>"),
+                    "t.nn:1:48: error: mismatched input '}'. Expecting: '(', <identifier>"),
             row("misspelt keyword", """
                     modle M {
                     }
                     """, """
-                    t.nn:1:1: error: mismatched input 'modle'. Expecting: 'model', 'train'; did you mean 'model'?
+                    t.nn:1:1: error: mismatched input 'modle'. Expecting: 'model', 'block', 'train', 'use'; did you mean 'model'?
                         modle M {
                         ^~~~~
                     """),
@@ -344,9 +344,9 @@ class DiagnosticsTest {
                     }
                     """, "t.nn:2:13: error: mismatched input '['. Expecting: ':'"),
             row("stray closing parenthesis", "model M { input x: [2]; output o = relu ) }",
-                    "t.nn:1:41: error: mismatched input ')'. Expecting: 'input', 'output', '}', <identifier>"),
+                    "t.nn:1:41: error: mismatched input ')'. Expecting: <expression>, 'input', 'output', 'return', '}'"),
             row("extra closing brace", "model M { input x: [2]; output o = relu }}",
-                    "t.nn:1:42: error: mismatched input '}'. Expecting: 'model', 'train'"),
+                    "t.nn:1:42: error: mismatched input '}'. Expecting: 'model', 'block', 'train', 'use'"),
             row("unterminated string", """
                     model M {
                         input x: [4]
@@ -441,7 +441,7 @@ class DiagnosticsTest {
                     "t.nn:6:13: error: batch expects an int, got float"),
             row("batch zero", MODEL + "train M {\n    batch = 0\n}\n", "t.nn:6:13: error: batch must be at least 1, got 0"),
             row("data of the wrong type", MODEL + "train M {\n    data = 3\n}\n",
-                    "t.nn:6:12: error: data expects a dataset name or a folder path in quotes"),
+                    "t.nn:6:12: error: data expects a dataset name, a folder path in quotes, or a source such as adding(length=100)"),
             row("setting given twice", MODEL + "train M {\n    batch = 8\n    batch = 16\n}\n", """
                     t.nn:7:5: error: setting 'batch' given twice
                             batch = 16

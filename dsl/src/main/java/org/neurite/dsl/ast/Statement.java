@@ -3,10 +3,12 @@ package org.neurite.dsl.ast;
 import org.neurite.diag.SourceSpan;
 
 /**
- * One statement of a model body: an input declaration, or a chain that may be named
- * ({@code c1 = ...}), marked as an output ({@code output logits = ...}) or bare.
+ * One statement of a model or block body: an input declaration, an expression that may be
+ * named ({@code c1 = ...}) or marked as an output ({@code output logits = ...}), or a block's
+ * {@code return}. The parser accepts each kind in both bodies; the resolver says where one does
+ * not belong.
  */
-public sealed interface Statement permits Statement.Input, Statement.Apply {
+public sealed interface Statement permits Statement.Input, Statement.Apply, Statement.Return {
 
     SourceSpan span();
 
@@ -14,9 +16,12 @@ public sealed interface Statement permits Statement.Input, Statement.Apply {
     record Input(String name, SourceSpan nameSpan, Expr shape, SourceSpan span) implements Statement {}
 
     /**
-     * {@code name = chain}, {@code output name = chain} or a bare {@code chain} ({@code name} and
+     * {@code name = value}, {@code output name = value} or a bare {@code value} ({@code name} and
      * {@code nameSpan} null).
      */
-    record Apply(String name, SourceSpan nameSpan, boolean output, Chain chain, SourceSpan span)
+    record Apply(String name, SourceSpan nameSpan, boolean output, Expr value, SourceSpan span)
             implements Statement {}
+
+    /** {@code return value}: what a block call gives back. */
+    record Return(Expr value, SourceSpan span) implements Statement {}
 }

@@ -2,12 +2,15 @@ package org.neurite.dsl.parser;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.antlr.v4.runtime.ParserRuleContext;
 import org.antlr.v4.runtime.Token;
 import org.neurite.diag.ModelException;
 import org.neurite.diag.SourceSpan;
 import org.neurite.dsl.ast.Argument;
+import org.neurite.dsl.ast.BlockDecl;
 import org.neurite.dsl.ast.Call;
-import org.neurite.dsl.ast.Chain;
+import org.neurite.dsl.ast.Comment;
+import org.neurite.dsl.ast.Declaration;
 import org.neurite.dsl.ast.Expr;
 import org.neurite.dsl.ast.ModelDecl;
 import org.neurite.dsl.ast.Operator;
@@ -18,14 +21,15 @@ import org.neurite.dsl.ast.Statement;
 import org.neurite.dsl.ast.TrainDecl;
 import org.neurite.dsl.parser.NNParser.ArgListContext;
 import org.neurite.dsl.parser.NNParser.ArgumentContext;
-import org.neurite.dsl.parser.NNParser.ExprContext;
 
 /**
  * Walks a parse tree into the immutable AST of {@code org.neurite.dsl.ast}, attaching a
  * {@link SourceSpan} to every node and decoding literals (integer range, float range, string
- * escapes). The tree walk is plain recursion; expression depth is capped at
- * {@link #MAX_EXPRESSION_DEPTH} so that a pathological input such as a thousand chained
- * {@code +} ends in a diagnostic rather than a {@link StackOverflowError}.
+ * escapes). Operator runs ({@code a + b + c}) fold into left-nested {@link Expr.Binary} trees
+ * and arrow runs into one flat {@link Expr.Chain}. The AST is walked recursively later (by the
+ * evaluator, the resolver, the formatter), so its depth is capped at
+ * {@link #MAX_EXPRESSION_DEPTH}: a thousand chained {@code +} ends in a diagnostic rather than
+ * a {@link StackOverflowError}.
  */
 final class AstBuilder {
     static final int MAX_EXPRESSION_DEPTH = 200;
@@ -39,29 +43,50 @@ final class AstBuilder {
         this.spans = spans;
     }
 
-    SourceFile script(NNParser.ScriptContext ctx) {
-        List<ModelDecl> models = new ArrayList<>();
-        List<TrainDecl> trainings = new ArrayList<>();
+    SourceFile script(NNParser.ScriptContext ctx, List<Comment> comments) {
+        List<Declaration> declarations = new ArrayList<>();
         for (NNParser.DeclarationContext d : ctx.declaration()) {
-            if (d.modelDecl() != null) models.add(model(d.modelDecl()));
-            else if (d.trainDecl() != null) trainings.add(train(d.trainDecl()));
+            if (d.useDecl() != null) declarations.add(use(d.useDecl()));
+            else if (d.modelDecl() != null) declarations.add(model(d.modelDecl()));
+            else if (d.blockDecl() != null) declarations.add(block(d.blockDecl()));
+            else if (d.trainDecl() != null) declarations.add(train(d.trainDecl()));
         }
-        return new SourceFile(file, models, trainings);
+        return new SourceFile(file, declarations, comments);
+    }
+
+    private Declaration.Use use(NNParser.UseDeclContext ctx) {
+        return new Declaration.Use(unescape(ctx.path), spans.of(ctx.path), spans.of(ctx));
     }
 
     private ModelDecl model(NNParser.ModelDeclContext ctx) {
+        List<ParamDef> params = ctx.paramList() == null ? List.of() : params(ctx.paramList());
+        return new ModelDecl(ctx.name.getText(), spans.of(ctx.name), params, body(ctx.statement()),
+                spans.between(ctx.getStart(), ctx.LBRACE().getSymbol()), spans.of(ctx));
+    }
+
+    private BlockDecl block(NNParser.BlockDeclContext ctx) {
+        List<Expr.Name> inputs = new ArrayList<>();
+        for (var id : ctx.inputList().ID()) inputs.add(new Expr.Name(id.getText(), spans.of(id.getSymbol())));
+        return new BlockDecl(ctx.name.getText(), spans.of(ctx.name), params(ctx.paramList()), inputs,
+                body(ctx.statement()), spans.between(ctx.getStart(), ctx.LBRACE().getSymbol()), spans.of(ctx));
+    }
+
+    private List<ParamDef> params(NNParser.ParamListContext ctx) {
         List<ParamDef> params = new ArrayList<>();
-        if (ctx.paramList() != null) {
-            for (NNParser.ParamContext p : ctx.paramList().param()) {
-                params.add(new ParamDef(p.name.getText(), p.value == null ? null : expr(p.value), spans.of(p)));
-            }
+        for (NNParser.ParamContext p : ctx.param()) {
+            params.add(new ParamDef(p.name.getText(), p.type == null ? null : p.type.getText(),
+                    p.type == null ? null : spans.of(p.type), p.value == null ? null : expr(p.value), spans.of(p)));
         }
+        return params;
+    }
+
+    private List<Statement> body(List<NNParser.StatementContext> statements) {
         List<Statement> body = new ArrayList<>();
-        for (NNParser.StatementContext s : ctx.statement()) {
+        for (NNParser.StatementContext s : statements) {
             Statement statement = statement(s);
             if (statement != null) body.add(statement);
         }
-        return new ModelDecl(ctx.name.getText(), spans.of(ctx.name), params, body, spans.of(ctx));
+        return body;
     }
 
     /** One statement, or null for a stray {@code ;}. */
@@ -70,26 +95,199 @@ final class AstBuilder {
             return new Statement.Input(in.name.getText(), spans.of(in.name), expr(in.shape), spans.of(in));
         }
         if (ctx instanceof NNParser.OutputStatementContext out) {
-            return new Statement.Apply(out.name.getText(), spans.of(out.name), true, chain(out.chain()), spans.of(out));
+            return new Statement.Apply(out.name.getText(), spans.of(out.name), true, expr(out.value), spans.of(out));
+        }
+        if (ctx instanceof NNParser.ReturnStatementContext ret) {
+            return new Statement.Return(expr(ret.value), spans.of(ret));
         }
         if (ctx instanceof NNParser.AssignStatementContext assign) {
-            return new Statement.Apply(assign.name.getText(), spans.of(assign.name), false, chain(assign.chain()),
+            return new Statement.Apply(assign.name.getText(), spans.of(assign.name), false, expr(assign.value),
                     spans.of(assign));
         }
-        if (ctx instanceof NNParser.ChainStatementContext bare) {
-            return new Statement.Apply(null, null, false, chain(bare.chain()), spans.of(bare));
+        if (ctx instanceof NNParser.ExprStatementContext bare) {
+            return new Statement.Apply(null, null, false, expr(bare.value), spans.of(bare));
         }
         return null;
     }
 
-    private Chain chain(NNParser.ChainContext ctx) {
-        List<Call> steps = new ArrayList<>();
-        for (NNParser.StepContext step : ctx.step()) {
-            boolean parenthesized = step.LPAREN() != null;
-            steps.add(new Call(step.name.getText(), spans.of(step.name), arguments(step.argList()), parenthesized,
-                    spans.of(step)));
+    private TrainDecl train(NNParser.TrainDeclContext ctx) {
+        List<Setting> settings = new ArrayList<>();
+        for (NNParser.SettingContext s : ctx.setting()) {
+            if (s instanceof NNParser.KeyValueSettingContext kv) {
+                settings.add(new Setting(kv.key.getText(), spans.of(kv.key), expr(kv.value), spans.of(kv)));
+            }
         }
-        return new Chain(steps, spans.of(ctx));
+        return new TrainDecl(ctx.model.getText(), spans.of(ctx.model), settings,
+                spans.between(ctx.getStart(), ctx.LBRACE().getSymbol()), spans.of(ctx));
+    }
+
+    // ---- expressions, one method per grammar level ----
+
+    private Expr expr(NNParser.ExprContext ctx) {
+        if (ctx instanceof NNParser.ConditionalExprContext c) {
+            enter(1, c);
+            try {
+                return new Expr.Conditional(expr(c.cond), expr(c.yes), expr(c.no), spans.of(c));
+            } finally {
+                leave(1);
+            }
+        }
+        return disjunction(((NNParser.PlainExprContext) ctx).disjunction());
+    }
+
+    private Expr disjunction(NNParser.DisjunctionContext ctx) {
+        List<NNParser.ConjunctionContext> parts = ctx.conjunction();
+        enter(parts.size() - 1, ctx);
+        try {
+            Expr result = conjunction(parts.get(0));
+            for (int i = 1; i < parts.size(); i++) {
+                result = binary(Operator.OR, result, conjunction(parts.get(i)), ctx.OR(i - 1).getSymbol());
+            }
+            return result;
+        } finally {
+            leave(parts.size() - 1);
+        }
+    }
+
+    private Expr conjunction(NNParser.ConjunctionContext ctx) {
+        List<NNParser.NegationContext> parts = ctx.negation();
+        enter(parts.size() - 1, ctx);
+        try {
+            Expr result = negation(parts.get(0));
+            for (int i = 1; i < parts.size(); i++) {
+                result = binary(Operator.AND, result, negation(parts.get(i)), ctx.AND(i - 1).getSymbol());
+            }
+            return result;
+        } finally {
+            leave(parts.size() - 1);
+        }
+    }
+
+    private Expr negation(NNParser.NegationContext ctx) {
+        if (ctx instanceof NNParser.NotExprContext not) {
+            enter(1, not);
+            try {
+                return new Expr.Unary(Operator.NOT, negation(not.negation()), spans.of(not));
+            } finally {
+                leave(1);
+            }
+        }
+        return comparison(((NNParser.PlainNegationContext) ctx).comparison());
+    }
+
+    private Expr comparison(NNParser.ComparisonContext ctx) {
+        if (ctx.op == null) return sum(ctx.sum(0));
+        enter(1, ctx);
+        try {
+            return binary(operator(ctx.op), sum(ctx.sum(0)), sum(ctx.sum(1)), ctx.op);
+        } finally {
+            leave(1);
+        }
+    }
+
+    private Expr sum(NNParser.SumContext ctx) {
+        List<NNParser.PipeContext> parts = ctx.pipe();
+        enter(parts.size() - 1, ctx);
+        try {
+            Expr result = pipe(parts.get(0));
+            for (int i = 1; i < parts.size(); i++) {
+                Token op = ctx.ops.get(i - 1);
+                result = binary(operator(op), result, pipe(parts.get(i)), op);
+            }
+            return result;
+        } finally {
+            leave(parts.size() - 1);
+        }
+    }
+
+    /** {@code head -> step -> ...} as one flat {@link Expr.Chain}; bracketed chains inside are flattened. */
+    private Expr pipe(NNParser.PipeContext ctx) {
+        Expr head = product(ctx.product());
+        if (ctx.step().isEmpty()) return head;
+        enter(1, ctx);
+        try {
+            List<Expr> steps = new ArrayList<>();
+            addFlattened(steps, head);
+            for (NNParser.StepContext s : ctx.step()) addFlattened(steps, step(s));
+            return new Expr.Chain(steps, spans.of(ctx));
+        } finally {
+            leave(1);
+        }
+    }
+
+    private static void addFlattened(List<Expr> steps, Expr e) {
+        if (e instanceof Expr.Chain chain) steps.addAll(chain.steps());
+        else steps.add(e);
+    }
+
+    private Expr step(NNParser.StepContext ctx) {
+        Expr body = ctx.call() != null ? call(ctx.call()) : expr(ctx.inner);
+        if (ctx.count == null) return body;
+        enter(1, ctx);
+        try {
+            return binary(Operator.TIMES, body, unary(ctx.count), ctx.STAR().getSymbol());
+        } finally {
+            leave(1);
+        }
+    }
+
+    private Call call(NNParser.CallContext ctx) {
+        boolean parenthesized = ctx.LPAREN() != null;
+        return new Call(ctx.name.getText(), spans.of(ctx.name), arguments(ctx.argList()), parenthesized, spans.of(ctx));
+    }
+
+    private Expr product(NNParser.ProductContext ctx) {
+        List<NNParser.UnaryContext> parts = ctx.unary();
+        enter(parts.size() - 1, ctx);
+        try {
+            Expr result = unary(parts.get(0));
+            for (int i = 1; i < parts.size(); i++) {
+                Token op = ctx.ops.get(i - 1);
+                result = binary(operator(op), result, unary(parts.get(i)), op);
+            }
+            return result;
+        } finally {
+            leave(parts.size() - 1);
+        }
+    }
+
+    private Expr unary(NNParser.UnaryContext ctx) {
+        if (ctx instanceof NNParser.SignExprContext sign) {
+            enter(1, sign);
+            try {
+                return new Expr.Unary(operator(sign.op), unary(sign.unary()), spans.of(sign));
+            } finally {
+                leave(1);
+            }
+        }
+        return primary(((NNParser.PlainUnaryContext) ctx).primary());
+    }
+
+    private Expr primary(NNParser.PrimaryContext ctx) {
+        SourceSpan span = spans.of(ctx);
+        if (ctx instanceof NNParser.IntExprContext) return intLiteral(ctx.getStart(), span);
+        if (ctx instanceof NNParser.FloatExprContext) return floatLiteral(ctx.getStart(), span);
+        if (ctx instanceof NNParser.StringExprContext) return new Expr.StringLiteral(unescape(ctx.getStart()), span);
+        if (ctx instanceof NNParser.BoolExprContext b) return new Expr.BoolLiteral(b.value.getType() == NNParser.TRUE, span);
+        if (ctx instanceof NNParser.NameExprContext n) return new Expr.Name(n.name.getText(), span);
+        if (ctx instanceof NNParser.ParenExprContext p) return expr(p.inner);
+        if (ctx instanceof NNParser.ListExprContext list) {
+            enter(1, list);
+            try {
+                List<Expr> elements = new ArrayList<>();
+                for (NNParser.ExprContext e : list.expr()) elements.add(expr(e));
+                return new Expr.ListLiteral(elements, span);
+            } finally {
+                leave(1);
+            }
+        }
+        NNParser.CallExprContext call = (NNParser.CallExprContext) ctx;
+        enter(1, call);
+        try {
+            return new Call(call.name.getText(), spans.of(call.name), arguments(call.argList()), true, span);
+        } finally {
+            leave(1);
+        }
     }
 
     private List<Argument> arguments(ArgListContext ctx) {
@@ -107,50 +305,25 @@ final class AstBuilder {
         return out;
     }
 
-    private TrainDecl train(NNParser.TrainDeclContext ctx) {
-        List<Setting> settings = new ArrayList<>();
-        for (NNParser.SettingContext s : ctx.setting()) {
-            if (s instanceof NNParser.KeyValueSettingContext kv) {
-                settings.add(new Setting(kv.key.getText(), spans.of(kv.key), expr(kv.value), spans.of(kv)));
-            }
-        }
-        return new TrainDecl(ctx.model.getText(), spans.of(ctx.model), settings, spans.of(ctx));
+    private Expr.Binary binary(Operator op, Expr left, Expr right, Token opToken) {
+        SourceSpan l = left.span();
+        SourceSpan r = right.span();
+        return new Expr.Binary(op, left, right, spans.of(opToken),
+                new SourceSpan(file, l.line(), l.column(), r.endLine(), r.endColumn()));
     }
 
-    private Expr expr(ExprContext ctx) {
-        if (++depth > MAX_EXPRESSION_DEPTH) {
+    /** Counts {@code levels} more AST levels below this point; past the cap, a diagnostic at {@code at}. */
+    private void enter(int levels, ParserRuleContext at) {
+        depth += levels;
+        if (depth > MAX_EXPRESSION_DEPTH) {
             depth = 0;
-            throw new ModelException(spans.of(ctx.getStart()),
+            throw new ModelException(spans.of(at.getStart()),
                     "expression is nested too deeply (more than " + MAX_EXPRESSION_DEPTH + " levels)");
         }
-        try {
-            return exprAt(ctx);
-        } finally {
-            depth--;
-        }
     }
 
-    private Expr exprAt(ExprContext ctx) {
-        SourceSpan span = spans.of(ctx);
-        if (ctx instanceof NNParser.IntExprContext) return intLiteral(ctx.getStart(), span);
-        if (ctx instanceof NNParser.FloatExprContext) return floatLiteral(ctx.getStart(), span);
-        if (ctx instanceof NNParser.StringExprContext) return new Expr.StringLiteral(unescape(ctx.getStart()), span);
-        if (ctx instanceof NNParser.BoolExprContext b) return new Expr.BoolLiteral(b.value.getType() == NNParser.TRUE, span);
-        if (ctx instanceof NNParser.NameExprContext n) return new Expr.Name(n.name.getText(), span);
-        if (ctx instanceof NNParser.ParenExprContext p) return expr(p.inner);
-        if (ctx instanceof NNParser.ListExprContext list) {
-            List<Expr> elements = new ArrayList<>();
-            for (ExprContext e : list.expr()) elements.add(expr(e));
-            return new Expr.ListLiteral(elements, span);
-        }
-        if (ctx instanceof NNParser.UnaryExprContext u) {
-            return new Expr.Unary(operator(u.op), expr(u.operand), span);
-        }
-        if (ctx instanceof NNParser.BinaryExprContext b) {
-            return new Expr.Binary(operator(b.op), expr(b.left), expr(b.right), spans.of(b.op), span);
-        }
-        NNParser.CallExprContext call = (NNParser.CallExprContext) ctx;
-        return new Call(call.name.getText(), spans.of(call.name), arguments(call.argList()), true, span);
+    private void leave(int levels) {
+        depth = Math.max(0, depth - levels);
     }
 
     private static Operator operator(Token op) {
@@ -158,7 +331,14 @@ final class AstBuilder {
             case NNParser.PLUS -> Operator.PLUS;
             case NNParser.MINUS -> Operator.MINUS;
             case NNParser.STAR -> Operator.TIMES;
-            default -> Operator.DIVIDE;
+            case NNParser.SLASH -> Operator.DIVIDE;
+            case NNParser.EQ -> Operator.EQ;
+            case NNParser.NE -> Operator.NE;
+            case NNParser.LT -> Operator.LT;
+            case NNParser.LE -> Operator.LE;
+            case NNParser.GT -> Operator.GT;
+            case NNParser.GE -> Operator.GE;
+            default -> throw new IllegalStateException("not an operator token: " + op.getText());
         };
     }
 
@@ -173,7 +353,7 @@ final class AstBuilder {
     private Expr floatLiteral(Token token, SourceSpan span) {
         double value = Double.parseDouble(token.getText());
         if (Double.isInfinite(value)) throw new ModelException(span, "number " + token.getText() + " is too large");
-        return new Expr.FloatLiteral(value, span);
+        return new Expr.FloatLiteral(value, token.getText(), span);
     }
 
     /** The text between the quotes with {@code \" \\ \n \t} decoded; any other escape is an error. */

@@ -1,10 +1,13 @@
 package org.neurite.dsl.parser;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
 import org.antlr.v4.runtime.Token;
 import org.neurite.diag.ModelException;
 import org.neurite.diag.SourceSpan;
+import org.neurite.dsl.ast.Comment;
 import org.neurite.dsl.ast.SourceFile;
 
 /**
@@ -13,9 +16,10 @@ import org.neurite.dsl.ast.SourceFile;
  * confuse or crash a parser into one clear diagnostic:
  * <ol>
  *   <li>control characters (NUL and friends mean a binary file, not a script);</li>
- *   <li>bracket nesting deeper than {@link #MAX_NESTING} and runs of more than
- *       {@link #MAX_NESTING} signs ({@code - - - 1}), which the recursive-descent parser would
- *       follow into a {@link StackOverflowError};</li>
+ *   <li>bracket nesting deeper than {@link #MAX_NESTING}, runs of more than
+ *       {@link #MAX_NESTING} signs ({@code - - not - 1}) and more than {@link #MAX_NESTING}
+ *       {@code if}s in one expression, which the recursive-descent parser would follow into a
+ *       {@link StackOverflowError};</li>
  *   <li>the first syntax error, through {@link SyntaxErrorReporter} (ANTLR's console listeners
  *       are removed).</li>
  * </ol>
@@ -26,7 +30,7 @@ public final class ScriptParser {
 
     private ScriptParser() {}
 
-    /** Parses {@code source}, naming {@code file} in every span. */
+    /** Parses {@code source}, naming {@code file} in every span; comments come with the AST. */
     public static SourceFile parse(String file, String source) throws ModelException {
         checkCharacters(file, source);
         TokenSpans spans = new TokenSpans(file);
@@ -40,7 +44,12 @@ public final class ScriptParser {
         NNParser parser = new NNParser(tokens);
         parser.removeErrorListeners();
         parser.addErrorListener(reporter);
-        return new AstBuilder(file, spans).script(parser.script());
+        NNParser.ScriptContext tree = parser.script();
+        List<Comment> comments = new ArrayList<>();
+        for (Token t : tokens.getTokens()) {
+            if (t.getType() == NNLexer.COMMENT) comments.add(new Comment(t.getText().stripTrailing(), spans.of(t)));
+        }
+        return new AstBuilder(file, spans).script(tree, comments);
     }
 
     /**
@@ -71,18 +80,33 @@ public final class ScriptParser {
     private static void checkNesting(TokenSpans spans, CommonTokenStream tokens) {
         int depth = 0;
         int signs = 0;
+        int ifs = 0;
         for (Token t : tokens.getTokens()) {
             switch (t.getType()) {
                 case NNLexer.LPAREN, NNLexer.LBRACK, NNLexer.LBRACE -> depth++;
                 case NNLexer.RPAREN, NNLexer.RBRACK, NNLexer.RBRACE -> depth = Math.max(0, depth - 1);
                 default -> { }
             }
-            signs = t.getType() == NNLexer.PLUS || t.getType() == NNLexer.MINUS ? signs + 1 : 0;
+            switch (t.getType()) {
+                case NNLexer.PLUS, NNLexer.MINUS, NNLexer.NOT -> signs++;
+                case NNLexer.COMMENT -> { }
+                default -> signs = 0;
+            }
+            // An `if` nests until its expression ends, which the token stream does not mark; a
+            // statement or argument boundary is a safe place to start counting again.
+            switch (t.getType()) {
+                case NNLexer.IF -> ifs++;
+                case NNLexer.SEMI, NNLexer.ASSIGN, NNLexer.LBRACE, NNLexer.RBRACE, NNLexer.COMMA -> ifs = 0;
+                default -> { }
+            }
             if (depth > MAX_NESTING) {
                 throw new ModelException(spans.of(t), "brackets are nested too deeply (more than " + MAX_NESTING + " levels)");
             }
             if (signs > MAX_NESTING) {
                 throw new ModelException(spans.of(t), "too many signs in a row (more than " + MAX_NESTING + ")");
+            }
+            if (ifs > MAX_NESTING) {
+                throw new ModelException(spans.of(t), "too many nested 'if's (more than " + MAX_NESTING + " in one expression)");
             }
         }
     }

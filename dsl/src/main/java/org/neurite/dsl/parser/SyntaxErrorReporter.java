@@ -19,18 +19,22 @@ import org.neurite.graph.LayerRegistry;
  * Turns the parser's first syntax error into a {@link ModelException} in Trino's style,
  * {@code mismatched input '}'. Expecting: <expression>}, instead of ANTLR's token-name soup.
  *
- * <p>The expected-token set is shortened for people: the ten tokens that can start an
+ * <p>The expected-token set is shortened for people: the tokens that can start an
  * expression become {@code <expression>}; infix operators, {@code ';'} and end-of-file are left
  * out when something more useful is expected; token names become {@code <identifier>},
- * {@code <integer>}... A file that ends (or meets a new {@code model}/{@code train}) inside an
- * open bracket gets "unclosed '{'" at that bracket, since that is where the fix goes. Parsing
- * stops at the first error: later ones are usually echoes of it.
+ * {@code <integer>}... A file that ends (or meets a new {@code model}, {@code block},
+ * {@code train} or {@code use}) inside an open bracket gets "unclosed '{'" at that bracket, since
+ * that is where the fix goes. Parsing stops at the first error: later ones are usually echoes of
+ * it.
  */
 final class SyntaxErrorReporter extends BaseErrorListener {
+    /** What can start an operand; {@code not} and {@code if}, when also expected, fold in too. */
     private static final int[] EXPRESSION_START = {
         NNParser.MINUS, NNParser.PLUS, NNParser.LPAREN, NNParser.LBRACK, NNParser.ID,
         NNParser.INT, NNParser.FLOAT, NNParser.STRING, NNParser.TRUE, NNParser.FALSE};
-    private static final int[] INFIX = {NNParser.STAR, NNParser.SLASH, NNParser.PLUS, NNParser.MINUS};
+    private static final int[] EXPRESSION_KEYWORDS = {NNParser.NOT, NNParser.IF};
+    private static final int[] INFIX = {NNParser.STAR, NNParser.SLASH, NNParser.PLUS, NNParser.MINUS, NNParser.ARROW,
+        NNParser.EQ, NNParser.NE, NNParser.LT, NNParser.LE, NNParser.GT, NNParser.GE, NNParser.AND, NNParser.OR};
     private static final int MAX_SHOWN_TOKEN = 24;
 
     private final TokenSpans spans;
@@ -62,8 +66,7 @@ final class SyntaxErrorReporter extends BaseErrorListener {
         }
         IntervalSet expected = expectedTokens(parser, e);
         boolean endsInside = offending.getType() == Token.EOF
-                || ((offending.getType() == NNParser.MODEL || offending.getType() == NNParser.TRAIN)
-                    && expected.contains(NNParser.RBRACE));
+                || (startsSection(offending.getType()) && expected.contains(NNParser.RBRACE));
         if (endsInside) {
             Token open = innermostUnclosed(offending.getTokenIndex());
             if (open != null) {
@@ -93,6 +96,10 @@ final class SyntaxErrorReporter extends BaseErrorListener {
         return new ModelException(spanOf(offending), message.toString());
     }
 
+    private static boolean startsSection(int type) {
+        return type == NNParser.MODEL || type == NNParser.BLOCK || type == NNParser.TRAIN || type == NNParser.USE;
+    }
+
     private SourceSpan spanOf(Token offending) {
         if (offending.getType() != Token.EOF) return spans.of(offending);
         Token last = lastRealToken(offending.getTokenIndex());
@@ -116,9 +123,12 @@ final class SyntaxErrorReporter extends BaseErrorListener {
         if (containsAll(remaining, EXPRESSION_START)) {
             out.add("<expression>");
             for (int t : EXPRESSION_START) remaining.remove(t);
+            for (int t : EXPRESSION_KEYWORDS) remaining.remove(t);
         }
         // After a complete operand the grammar also accepts an operator; that is never the fix.
-        if (remaining.contains(NNParser.STAR) && remaining.size() > INFIX.length) {
+        IntervalSet operators = new IntervalSet();
+        for (int t : INFIX) if (remaining.contains(t)) operators.add(t);
+        if (!operators.isNil() && remaining.size() > operators.size()) {
             for (int t : INFIX) remaining.remove(t);
         }
         if (remaining.size() + out.size() > 1) {
@@ -174,7 +184,7 @@ final class SyntaxErrorReporter extends BaseErrorListener {
     private Token lastRealToken(int before) {
         for (int i = before - 1; i >= 0; i--) {
             Token t = tokens.get(i);
-            if (t.getType() != Token.EOF) return t;
+            if (t.getType() != Token.EOF && t.getChannel() == Token.DEFAULT_CHANNEL) return t;
         }
         return null;
     }

@@ -1,0 +1,57 @@
+package org.neurite.dsl;
+
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.function.BiConsumer;
+import org.neurite.diag.ModelException;
+import org.neurite.diag.SourceSpan;
+
+/**
+ * Script bytes to text: strict UTF-8, so a binary file or a Latin-1 file is a positioned
+ * diagnostic instead of mojibake, and a leading byte-order mark is dropped. Shared by the loader
+ * (main file and every {@code use}d file) and {@code nn fmt}.
+ */
+final class SourceText {
+    private SourceText() {}
+
+    /**
+     * The text of {@code bytes}. On a bad byte, {@code lossy} receives the text with U+FFFD in
+     * its place (so the diagnostic can still show the line, where the printer draws '?') and a
+     * diagnostic points at the character where decoding stopped.
+     */
+    static String decode(String file, byte[] bytes, BiConsumer<String, String> lossy) {
+        CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length + 1);
+        CoderResult result = strict.decode(in, out, true);
+        if (!result.isError()) {
+            strict.flush(out);
+            return withoutByteOrderMark(out.flip().toString());
+        }
+        int bad = in.position();
+        String good = out.flip().toString();
+        int line = 1;
+        int column = 1;
+        for (int i = 0; i < good.length(); i += Character.charCount(good.codePointAt(i))) {
+            if (good.charAt(i) == '\n') {
+                line++;
+                column = 1;
+            } else {
+                column++;
+            }
+        }
+        lossy.accept(file, new String(bytes, StandardCharsets.UTF_8));
+        throw new ModelException(new SourceSpan(file, line, column, line, column + 1), String.format(
+                "file is not valid UTF-8 (byte 0x%02X at offset %d); is it a binary file?", bytes[bad] & 0xFF, bad));
+    }
+
+    static String withoutByteOrderMark(String source) {
+        return !source.isEmpty() && source.charAt(0) == '\uFEFF' ? source.substring(1) : source;
+    }
+}
