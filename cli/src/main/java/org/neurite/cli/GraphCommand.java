@@ -1,0 +1,83 @@
+package org.neurite.cli;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.neurite.dsl.GraphDot;
+import org.neurite.io.AtomicFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code nn graph MODEL.nn [-o FILE.dot|FILE.svg]}: the shape-checked graph as Graphviz DOT
+ * (the dsl's {@link GraphDot}: nodes with layer and output shape, block calls as clusters). DOT
+ * goes to standard output or to {@code -o FILE}; a name ending in {@code .svg} is rendered by
+ * Graphviz's {@code dot}, which must then be on the PATH. Script warnings go to standard error.
+ */
+@Command(name = "graph", description = "Write the model's graph as Graphviz DOT (or SVG when -o ends in .svg).")
+final class GraphCommand implements Callable<Integer> {
+    @Mixin ModelOptions options;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write to FILE (.dot, or .svg through Graphviz's dot)")
+    Path output;
+
+    @Spec CommandSpec spec;
+
+    @Override public Integer call() throws Exception {
+        Session session = Session.open(options, false);
+        PrintWriter err = spec.commandLine().getErr();
+        if (!session.script().warnings().isEmpty()) {
+            err.print(Sources.printer().render(session.script().warnings()));
+            err.flush();
+        }
+        String name = session.graph().graph().name();
+        String dot = GraphDot.render(session.graph(), session.script().blockCalls(name));
+        if (output == null) {
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(dot);
+            out.flush();
+        } else if (output.getFileName().toString().endsWith(".svg")) {
+            byte[] svg = svg(dot);
+            if (svg == null) return ExitCodes.RUNTIME_FAILURE;
+            AtomicFiles.write(output, stream -> stream.write(svg));
+        } else {
+            AtomicFiles.writeString(output, dot);
+        }
+        return ExitCodes.OK;
+    }
+
+    /** Runs {@code dot -Tsvg} on the text; null (after saying why) when Graphviz is missing or fails. */
+    private byte[] svg(String dot) throws IOException, InterruptedException {
+        PrintWriter err = spec.commandLine().getErr();
+        Process process;
+        try {
+            process = new ProcessBuilder("dot", "-Tsvg").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        } catch (IOException e) {
+            err.println("nn graph: Graphviz's 'dot' is not on the PATH; install graphviz, or write DOT with -o FILE.dot");
+            err.flush();
+            return null;
+        }
+        try (OutputStream in = process.getOutputStream()) {
+            in.write(dot.getBytes(StandardCharsets.UTF_8));
+        }
+        ByteArrayOutputStream svg = new ByteArrayOutputStream();
+        try (InputStream out = process.getInputStream()) {
+            out.transferTo(svg);
+        }
+        int status = process.waitFor();
+        if (status != 0) {
+            err.println("nn graph: dot failed with exit status " + status);
+            err.flush();
+            return null;
+        }
+        return svg.toByteArray();
+    }
+}
