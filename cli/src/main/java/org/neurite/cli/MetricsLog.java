@@ -19,6 +19,18 @@ final class MetricsLog {
 
     MetricsLog(Path file) { this.file = file; }
 
+    /** Continues an existing log, keeping its records up to and including {@code lastEpoch}. */
+    static MetricsLog resume(Path file, int lastEpoch) throws IOException {
+        MetricsLog log = new MetricsLog(file);
+        if (java.nio.file.Files.exists(file)) {
+            for (String line : java.nio.file.Files.readAllLines(file)) {
+                if (line.isBlank()) continue;
+                if (JSON.readTree(line).path("epoch").asInt(Integer.MAX_VALUE) <= lastEpoch) log.lines.add(line);
+            }
+        }
+        return log;
+    }
+
     void append(Map<String, Object> record) throws IOException {
         lines.add(JSON.writeValueAsString(record));
         AtomicFiles.writeString(file, String.join("\n", lines) + "\n");

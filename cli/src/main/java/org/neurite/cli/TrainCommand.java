@@ -53,6 +53,12 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/<model>)")
     Path out;
 
+    @Option(names = "--resume", paramLabel = "DIR", description = "continue the run in DIR from its checkpoint.safetensors (same script, same seed)")
+    Path resume;
+
+    @Option(names = "--init", paramLabel = "FILE", description = "start from these weights (safetensors, e.g. a PyTorch state_dict saved with safetensors)")
+    Path init;
+
     @Option(names = "--all", description = "train every model of the script that has a train section, one after another, and compare them")
     boolean all;
 
@@ -68,10 +74,11 @@ final class TrainCommand implements Callable<Integer> {
         List<TypedGraph> models = all ? session.script().models().stream()
                 .filter(g -> session.script().training(g.graph().name()).isPresent()).toList() : List.of(session.graph());
         if (models.isEmpty()) throw new BadInputException(options.script + " has no train section");
+        if (resume != null && (all || this.out != null)) throw new BadInputException("--resume continues one run in its own folder; it does not combine with --all or --out");
         List<Outcome> outcomes = new ArrayList<>();
         for (TypedGraph graph : models) {
             Path base = this.out != null ? this.out : Path.of("runs");
-            Path dir = this.out != null && !all ? this.out : base.resolve(graph.graph().name());
+            Path dir = resume != null ? resume : this.out != null && !all ? this.out : base.resolve(graph.graph().name());
             outcomes.add(train(session, graph, dir, out));
         }
         if (outcomes.size() > 1) {
@@ -92,10 +99,10 @@ final class TrainCommand implements Callable<Integer> {
         if (data.note() != null) err.println("nn: " + data.note());
         Trainer.checkCompatible(graph, data.train(), org.neurite.engine.Loss.byName(train.loss()));
 
+        String scriptHash = Session.sha256(session.script().source());
         Files.createDirectories(dir);
         AtomicFiles.writeString(dir.resolve("model.nn"), session.script().source());
         AtomicFiles.writeString(dir.resolve("summary.txt"), SummaryCommand.render(graph, session.script().file()));
-        MetricsLog metrics = new MetricsLog(dir.resolve("metrics.jsonl"));
         StringBuilder gradientCsv = new StringBuilder("epoch,node,t,grad_norm\n");
 
         out.printf(Locale.ROOT, "Training %s on %s (%,d train / %,d test samples) with %s, batch %d, %d epochs, %s%n",
@@ -108,8 +115,32 @@ final class TrainCommand implements Callable<Integer> {
         Map<String, double[]> lastGradients = Map.of();
         try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
              Trainer trainer = new Trainer(graph, store, train)) {
+            int firstEpoch = 1;
+            if (init != null) Checkpoints.loadWeights(init, store);
+            if (resume != null) {
+                Path file = dir.resolve("checkpoint.safetensors");
+                var contents = Checkpoints.read(file);
+                Checkpoints.Position at = Checkpoints.position(file, contents);
+                if (!at.scriptHash().equals(scriptHash) || !at.model().equals(graph.graph().name())) {
+                    throw new BadInputException(dir.resolve("checkpoint.safetensors") + " was written by another script or model ("
+                            + at.model() + "); resume with the script that started the run (" + dir.resolve("model.nn") + ")");
+                }
+                if (at.seed() != train.seed()) {
+                    throw new BadInputException("the run in " + dir + " used seed " + at.seed() + ", not " + train.seed() + "; resume with --seed " + at.seed());
+                }
+                if (at.epoch() >= train.epochs()) {
+                    throw new BadInputException("the run in " + dir + " already finished epoch " + at.epoch() + " of " + train.epochs()
+                            + "; ask for more with --epochs N");
+                }
+                Checkpoints.restore(file, contents, store);
+                trainer.setStep(at.step());
+                firstEpoch = at.epoch() + 1;
+                out.printf(Locale.ROOT, "Resuming %s at epoch %d (step %d) from %s%n", graph.graph().name(), firstEpoch, at.step(), dir);
+            }
+            MetricsLog metrics = resume != null ? MetricsLog.resume(dir.resolve("metrics.jsonl"), firstEpoch - 1)
+                    : new MetricsLog(dir.resolve("metrics.jsonl"));
             if (gradNorms) trainer.recordStepGradients();
-            for (int epoch = 1; epoch <= train.epochs(); epoch++) {
+            for (int epoch = firstEpoch; epoch <= train.epochs(); epoch++) {
                 EpochStats stats = trainer.trainEpoch(data.train(), epoch, org.neurite.engine.TrainingListener.NONE);
                 EpochStats test = trainer.evaluate(data.test(), epoch);
                 out.println(epochLine(epoch, train.epochs(), stats, test));
@@ -138,13 +169,16 @@ final class TrainCommand implements Callable<Integer> {
                 record.put("time", Instant.now().toString());
                 metrics.append(record);
                 Map<String, String> meta = new LinkedHashMap<>();
-                meta.put("neurite.model", graph.graph().name());
-                meta.put("neurite.script_sha256", Session.sha256(session.script().source()));
-                meta.put("neurite.epoch", Integer.toString(epoch));
-                meta.put("neurite.step", Integer.toString(trainer.step()));
+                meta.put(Checkpoints.MODEL, graph.graph().name());
+                meta.put(Checkpoints.SCRIPT_HASH, scriptHash);
+                meta.put(Checkpoints.EPOCH, Integer.toString(epoch));
+                meta.put(Checkpoints.STEP, Integer.toString(trainer.step()));
                 meta.put("neurite.test_loss", Double.toString(test.loss()));
                 if (!Double.isNaN(test.accuracy())) meta.put("neurite.test_accuracy", Double.toString(test.accuracy()));
                 Checkpoints.saveWeights(dir.resolve("model.safetensors"), store, meta);
+                Checkpoints.saveCheckpoint(dir.resolve("checkpoint.safetensors"), store,
+                        new Checkpoints.Position(graph.graph().name(), scriptHash, train.seed(), epoch, trainer.step()),
+                        session.script().source(), Map.of());
                 last = stats;
                 lastTest = test;
             }

@@ -101,6 +101,12 @@ public final class DatasetLocator {
     }
 
     /** The dataset names this locator knows besides folders. */
+    /** Display names of the classes of a dataset known by name ({@code fashion_mnist}); empty otherwise. */
+    public static List<String> classNames(String dataset) {
+        Known known = KNOWN.get(dataset);
+        return known == null ? List.of() : known.classNames;
+    }
+
     public static List<String> knownNames() { return List.copyOf(KNOWN.keySet()); }
 
     /**

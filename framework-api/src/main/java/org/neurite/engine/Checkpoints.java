@@ -2,16 +2,35 @@ package org.neurite.engine;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.neurite.io.FileFormatException;
+import org.neurite.io.NamedTensor;
 import org.neurite.io.SafeTensors;
 
 /**
- * Trained weights as safetensors, named and laid out as PyTorch's {@code state_dict}
- * ({@code c1.weight [6, 1, 5, 5]}), with string metadata (script hash, epoch, accuracy...).
- * Written atomically.
+ * Files a training run keeps, all safetensors written atomically:
+ * <ul>
+ *   <li>{@code model.safetensors} — the weights alone, named and laid out as PyTorch's
+ *       {@code state_dict} ({@code c1.weight [6, 1, 5, 5]}), so PyTorch loads them and they load
+ *       from PyTorch; metadata says which script, epoch and accuracy;
+ *   <li>{@code checkpoint.safetensors} — everything a run needs to continue exactly: the weights,
+ *       the optimiser slots ({@code c1.weight#momentum}), the canonical script and its hash, the
+ *       seed, epoch and step. Every random draw in Neurite derives from (seed, epoch, step), so
+ *       these are the whole random state.
+ * </ul>
  */
 public final class Checkpoints {
     private Checkpoints() {}
+
+    public static final String SCRIPT = "neurite.script";
+    public static final String SCRIPT_HASH = "neurite.script_sha256";
+    public static final String MODEL = "neurite.model";
+    public static final String EPOCH = "neurite.epoch";
+    public static final String STEP = "neurite.step";
+    public static final String SEED = "neurite.seed";
 
     public static void saveWeights(Path file, ParameterStore store, Map<String, String> metadata) throws IOException {
         SafeTensors.write(file, store.export(), metadata);
@@ -30,5 +49,56 @@ public final class Checkpoints {
             throw new IllegalArgumentException(file + " does not fit the model: " + e.getMessage(), e);
         }
         return contents;
+    }
+
+    /** What a checkpoint says about where the run stood. */
+    public record Position(String model, String scriptHash, long seed, int epoch, int step) {}
+
+    /** Weights and optimiser state, with the run position and the script in the metadata. */
+    public static void saveCheckpoint(Path file, ParameterStore store, Position position, String script,
+                                      Map<String, String> extra) throws IOException {
+        List<NamedTensor> tensors = new ArrayList<>(store.export());
+        tensors.addAll(store.exportState());
+        Map<String, String> meta = new LinkedHashMap<>(extra);
+        meta.put(MODEL, position.model());
+        meta.put(SCRIPT_HASH, position.scriptHash());
+        meta.put(SEED, Long.toString(position.seed()));
+        meta.put(EPOCH, Integer.toString(position.epoch()));
+        meta.put(STEP, Integer.toString(position.step()));
+        meta.put(SCRIPT, script);
+        SafeTensors.write(file, tensors, meta);
+    }
+
+    /** Reads a checkpoint file whole; check its {@link #position} before {@link #restore}-ing it. */
+    public static SafeTensors.Contents read(Path file) throws IOException {
+        return SafeTensors.read(file);
+    }
+
+    /** Where the run that wrote {@code contents} stood. */
+    public static Position position(Path file, SafeTensors.Contents contents) throws IOException {
+        Map<String, String> meta = contents.metadata();
+        for (String key : List.of(MODEL, SCRIPT_HASH, SEED, EPOCH, STEP)) {
+            if (!meta.containsKey(key)) throw new FileFormatException(file + ": not a Neurite checkpoint (no '" + key + "' in its metadata)");
+        }
+        try {
+            return new Position(meta.get(MODEL), meta.get(SCRIPT_HASH), Long.parseLong(meta.get(SEED)),
+                    Integer.parseInt(meta.get(EPOCH)), Integer.parseInt(meta.get(STEP)));
+        } catch (NumberFormatException e) {
+            throw new FileFormatException(file + ": damaged checkpoint metadata (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * Restores weights and optimiser state (create the optimiser first, so its slots exist).
+     *
+     * @throws IllegalArgumentException naming the file and every tensor that does not fit
+     */
+    public static void restore(Path file, SafeTensors.Contents contents, ParameterStore store) {
+        try {
+            store.load(contents.tensors());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + " does not fit the model: " + e.getMessage(), e);
+        }
+        store.loadState(contents.tensors());
     }
 }

@@ -1,0 +1,64 @@
+package org.neurite.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.neurite.io.NamedTensor;
+import org.neurite.io.SafeTensors;
+
+/**
+ * A run stopped after epoch 1 and resumed ends with exactly the weights of the run that never
+ * stopped: the checkpoint holds the weights, the momentum buffers and the step, and every random
+ * draw derives from (seed, epoch, step).
+ */
+class ResumeTest {
+    @TempDir Path dir;
+
+    @Test
+    void resumedRunIsBitIdenticalToAnUninterruptedOne() throws Exception {
+        Path straight = dir.resolve("straight");
+        Path stopped = dir.resolve("stopped");
+        String[] common = {"--limit", "640", "--threads", "2"};
+        assertEquals(0, run("train", "../examples/lenet5.nn", "--epochs", "2", "--out", straight.toString(), common[0], common[1], common[2], common[3]));
+        assertEquals(0, run("train", "../examples/lenet5.nn", "--epochs", "1", "--out", stopped.toString(), common[0], common[1], common[2], common[3]));
+        CliRunner.Result resumed = CliRunner.run("train", "../examples/lenet5.nn", "--epochs", "2", "--resume", stopped.toString(),
+                common[0], common[1], common[2], common[3]);
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertTrue(resumed.out().contains("Resuming LeNet5 at epoch 2 (step 10)"), resumed.out());
+
+        var a = SafeTensors.read(straight.resolve("model.safetensors")).tensors();
+        var b = SafeTensors.read(stopped.resolve("model.safetensors")).tensors();
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) {
+            NamedTensor x = a.get(i);
+            assertEquals(x.name(), b.get(i).name());
+            assertArrayEquals(x.data(), b.get(i).data(), 0f, x.name());
+        }
+        assertEquals(2, Files.readAllLines(stopped.resolve("metrics.jsonl")).size(), "one metrics line per epoch, none repeated");
+        var checkpoint = SafeTensors.read(stopped.resolve("checkpoint.safetensors"));
+        assertEquals("2", checkpoint.metadata().get("neurite.epoch"));
+        assertTrue(checkpoint.get("c1.weight#momentum") != null, "the momentum buffers travel in the checkpoint");
+    }
+
+    @Test
+    void resumingWithAnotherScriptIsRefused() throws Exception {
+        Path run = dir.resolve("run");
+        assertEquals(0, run("train", "../examples/lenet5.nn", "--epochs", "1", "--limit", "64", "--out", run.toString()));
+        Path other = dir.resolve("other.nn");
+        Files.writeString(other, Files.readString(Path.of("../examples/lenet5.nn")).replace("dense(84)", "dense(80)"));
+        CliRunner.Result r = CliRunner.run("train", other.toString(), "--epochs", "2", "--limit", "64", "--resume", run.toString());
+        assertEquals(2, r.exit());
+        assertTrue(r.err().startsWith("nn: " + run.resolve("checkpoint.safetensors") + " was written by another script or model"), r.err());
+    }
+
+    private static int run(String... args) {
+        CliRunner.Result r = CliRunner.run(args);
+        if (r.exit() != 0) System.err.println(r.err());
+        return r.exit();
+    }
+}
