@@ -50,6 +50,11 @@ public final class NnCommand implements Runnable {
             err.println("nn: no such file: " + nf.getFile());
             return ExitCodes.BAD_INPUT;
         }
+        if (e instanceof org.neurite.engine.NumericalFaultException) {
+            err.println("nn: training stopped: " + e.getMessage()
+                    + ". The weights and checkpoint of the last finished epoch are kept; try a lower learning rate or clip = 1.0.");
+            return ExitCodes.RUNTIME_FAILURE;
+        }
         if (e instanceof FileFormatException || e instanceof BadInputException || e instanceof IllegalArgumentException) {
             err.println("nn: " + e.getMessage());
             return ExitCodes.BAD_INPUT;

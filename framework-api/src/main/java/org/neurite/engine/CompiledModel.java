@@ -238,6 +238,66 @@ public final class CompiledModel implements AutoCloseable {
         return probes;
     }
 
+    /**
+     * Where forward first produced a NaN or infinity: "node 'c3' (conv) wrote NaN into its output
+     * [64, 16, 10, 10] from finite inputs", or null when every activation is finite. Downloads the
+     * activations: a diagnostic for after a fault, not for every step.
+     */
+    public String firstNonFiniteActivation() {
+        for (GraphInput in : graph.graph().inputs()) {
+            String bad = nonFinite(activations.get(in.name()));
+            if (bad != null) return "model input '" + in.name() + "' contains " + bad;
+        }
+        for (Step s : steps) {
+            String bad = nonFinite(s.output);
+            if (bad != null) {
+                return "node '" + s.node.name() + "' (" + s.node.layer() + ") wrote " + bad + " into its output " + s.output.shape()
+                        + " from finite inputs" + paramsNote(s);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Where backward first produced a NaN or infinity, walking in backward order: the node, and
+     * which of its parameter gradients or its input gradients holds it; null when all are finite.
+     */
+    public String firstNonFiniteGradient() {
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Step s = steps.get(i);
+            if (!s.needsBackward) continue;
+            for (var e : s.paramGrads.entrySet()) {
+                String bad = nonFinite(e.getValue());
+                if (bad != null) return "node '" + s.node.name() + "' (" + s.node.layer() + ") wrote " + bad
+                        + " into the gradient of " + s.node.name() + "." + e.getKey();
+            }
+            for (int k = 0; k < s.gradInputs.length; k++) {
+                String bad = s.gradInputs[k] == null ? null : nonFinite(s.gradInputs[k]);
+                if (bad != null) return "node '" + s.node.name() + "' (" + s.node.layer() + ") wrote " + bad
+                        + " into the gradient of its input '" + s.node.inputs().get(k) + "'";
+            }
+        }
+        return null;
+    }
+
+    private String paramsNote(Step s) {
+        for (var e : s.paramValues.entrySet()) {
+            String bad = nonFinite(e.getValue());
+            if (bad != null) return "; its parameter " + s.node.name() + "." + e.getKey() + " holds " + bad;
+        }
+        return "";
+    }
+
+    /** "NaN" or "Inf" (with the first index) if the tensor holds one, else null. */
+    private String nonFinite(Tensor t) {
+        float[] v = backend.download(t);
+        for (int i = 0; i < v.length; i++) {
+            if (Float.isNaN(v[i])) return "NaN (first at element " + i + ")";
+            if (Float.isInfinite(v[i])) return "Inf (first at element " + i + ")";
+        }
+        return null;
+    }
+
     /** Bytes of activations, gradients and layer state this compiled model holds (float32). */
     public long bytesAllocated() {
         return owned.stream().mapToLong(t -> 4L * t.size()).sum();

@@ -144,10 +144,22 @@ public final class Trainer implements AutoCloseable {
             step++;
             if (stepGradientSums != null) m.stepGradientProbes().values().forEach(p -> p.recordStepGradients(true));   // no-op once on
             m.forward(true, CounterRandom.mix(spec.seed() + step));
-            lossSum += loss.compute(m.output(), r.targets(count), m.gradOutput(), rows);
+            double batchLoss = loss.compute(m.output(), r.targets(count), m.gradOutput(), rows);
+            if (!Double.isFinite(batchLoss)) {
+                String where = m.firstNonFiniteActivation();
+                throw new NumericalFaultException("the loss became " + batchLoss + " at step " + step + " (epoch " + epoch + "): "
+                        + (where != null ? where : "every activation is finite; the loss itself overflowed"));
+            }
+            lossSum += batchLoss;
             if (loss.classification()) correct += r.correct(m, count);
             m.backward();
             if (stepGradientSums != null) accumulateStepGradients(m);
+            lastGradientNorm = Math.sqrt(store.gradientSquaredNorm());
+            if (!Double.isFinite(lastGradientNorm)) {
+                String where = m.firstNonFiniteGradient();
+                throw new NumericalFaultException("a gradient became non-finite at step " + step + " (epoch " + epoch + "): "
+                        + (where != null ? where : "the gradient norm overflowed") + "; the weights were not updated");
+            }
             clipGradients();
             optimizer.step(step);
             int done = from + count;
@@ -159,9 +171,9 @@ public final class Trainer implements AutoCloseable {
         return new EpochStats(epoch, lossSum / rows, loss.classification() ? (double) correct / rows : Double.NaN, n, seconds);
     }
 
+    /** Scales the gradients down to the spec's global norm when {@link #lastGradientNorm} exceeds it. */
     private void clipGradients() {
         if (spec.clipNorm() <= 0) return;
-        lastGradientNorm = Math.sqrt(store.gradientSquaredNorm());
         if (lastGradientNorm > spec.clipNorm()) store.scaleGradients((float) (spec.clipNorm() / (lastGradientNorm + 1e-6)));
     }
 
