@@ -13,5 +13,10 @@ public enum UnaryOp {
     /** e^x; derivative y. */
     EXP,
     /** x*x; derivative 2x. */
-    SQUARE
+    SQUARE,
+    /**
+     * log(1 + e^x), as max(x, 0) + log1p(e^-|x|) so that it neither overflows for large x nor
+     * rounds small values to 0; derivative σ(x) from x. Mish is x·tanh(softplus(x)).
+     */
+    SOFTPLUS
 }

@@ -165,7 +165,7 @@ public final class CpuBackend implements Backend {
 
     @Override public void unaryBackward(UnaryOp op, Tensor x, int xOff, Tensor y, int yOff, Tensor dy, int dyOff,
                                         Tensor dx, int dxOff, int length) {
-        boolean needsX = op == UnaryOp.RELU || op == UnaryOp.SQUARE;
+        boolean needsX = op == UnaryOp.RELU || op == UnaryOp.SQUARE || op == UnaryOp.SOFTPLUS;
         boolean needsY = op == UnaryOp.SIGMOID || op == UnaryOp.TANH || op == UnaryOp.EXP;
         if (needsX && x == null) throw new IllegalArgumentException(op + " backward needs the forward input x");
         if (needsY && y == null) throw new IllegalArgumentException(op + " backward needs the forward output y");

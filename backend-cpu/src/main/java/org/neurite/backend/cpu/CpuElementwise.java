@@ -40,8 +40,14 @@ final class CpuElementwise {
                 case NEGATE -> { for (int i = from; i < to; i++) y[i + d] = -x[i]; }
                 case EXP -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.exp(x[i]); }
                 case SQUARE -> { for (int i = from; i < to; i++) y[i + d] = x[i] * x[i]; }
+                case SOFTPLUS -> { for (int i = from; i < to; i++) y[i + d] = softplus(x[i]); }
             }
         });
+    }
+
+    /** log(1 + e^x) in double, rounded once; the max/log1p form never overflows and keeps e^x for x << 0. */
+    static float softplus(float x) {
+        return (float) (Math.max(x, 0.0) + Math.log1p(Math.exp(-Math.abs((double) x))));
     }
 
     /** The logistic function as every CPU op computes it (in double, rounded once). */
@@ -75,6 +81,8 @@ final class CpuElementwise {
                 case NEGATE -> { for (int i = from; i < to; i++) dx[i] = -dy[i + dxToDy]; }
                 case EXP -> { for (int i = from; i < to; i++) dx[i] = dy[i + dxToDy] * y[i + dxToY]; }
                 case SQUARE -> { for (int i = from; i < to; i++) dx[i] = 2f * x[i + dxToX] * dy[i + dxToDy]; }
+                // d softplus / dx = σ(x)
+                case SOFTPLUS -> { for (int i = from; i < to; i++) dx[i] = dy[i + dxToDy] * sigmoid(x[i + dxToX]); }
             }
         });
     }
