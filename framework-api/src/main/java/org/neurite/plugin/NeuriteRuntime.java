@@ -1,17 +1,23 @@
 package org.neurite.plugin;
 
 import com.google.inject.AbstractModule;
+import com.google.inject.CreationException;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Key;
-import com.google.inject.Provides;
-import com.google.inject.Singleton;
+import com.google.inject.Module;
 import com.google.inject.TypeLiteral;
 import com.google.inject.multibindings.MapBinder;
 import com.google.inject.multibindings.Multibinder;
+import com.google.inject.spi.Element;
+import com.google.inject.spi.Elements;
+import com.google.inject.spi.Message;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
@@ -20,31 +26,55 @@ import org.neurite.graph.LayerRegistry;
 import org.neurite.layer.LayerType;
 
 /**
- * The wired-up framework: every plugin found through {@link ServiceLoader}, their Guice modules
- * combined into one injector, the {@link LayerRegistry} and the backends by name. The core
- * module declares the multibinders even when no plugin contributes, so an empty deployment
- * fails with "no layers"/"no backend" messages rather than Guice errors.
+ * The wired-up framework: every plugin found through {@link ServiceLoader} (on the class path, and
+ * in plugin folders, one class loader per jar), their Guice modules combined into one injector,
+ * the {@link LayerRegistry}, the backends by name and the {@link KernelOverride}s. The core
+ * module declares the multibinders even when no plugin contributes, so an empty deployment fails
+ * with "no layers"/"no backend" messages rather than Guice errors.
+ *
+ * <p>Every conflict fails loudly with a {@link PluginException} naming the jar of each party: two
+ * layers, two backends or two kernel overrides under one name, a kernel override for a layer no
+ * plugin registers, a plugin whose Guice module fails. A layer with overrides is registered as a
+ * type whose {@code compile} picks the override for the backend being compiled for and falls back
+ * to the layer's own, generic kernel (which stays the reference) for every other backend.
+ *
+ * <p>A runtime that loaded jars owns their class loaders; {@link #close()} releases them.
  */
-public final class NeuriteRuntime {
+public final class NeuriteRuntime implements AutoCloseable {
     private final List<NeuritePlugin> plugins;
     private final LayerRegistry layers;
     private final Map<String, BackendProvider> backends;
+    private final List<KernelOverride> kernels;
+    private final PluginLoader jars;
 
-    private NeuriteRuntime(List<NeuritePlugin> plugins) {
+    private NeuriteRuntime(List<NeuritePlugin> plugins, PluginLoader jars) {
         this.plugins = List.copyOf(plugins);
-        List<com.google.inject.Module> modules = new ArrayList<>();
+        this.jars = jars;
+        List<Module> modules = new ArrayList<>();
         modules.add(new CoreModule());
-        for (NeuritePlugin p : plugins) modules.add(p.module());
-        Injector injector = Guice.createInjector(modules);
-        this.layers = injector.getInstance(LayerRegistry.class);
-        this.backends = new TreeMap<>(injector.getInstance(Key.get(new TypeLiteral<Map<String, BackendProvider>>() {})));
+        for (NeuritePlugin p : plugins) modules.add(recordedModule(p));
+        Injector injector;
+        try {
+            injector = Guice.createInjector(modules);
+        } catch (CreationException e) {
+            throw new PluginException("the plugins' Guice modules cannot be combined: "
+                    + e.getErrorMessages().iterator().next().getMessage());
+        }
+        Set<LayerType> types = injector.getInstance(Key.get(new TypeLiteral<Set<LayerType>>() {}));
+        LayerRegistry generic;
+        try {
+            generic = new LayerRegistry(types);
+        } catch (IllegalStateException duplicate) {
+            throw new PluginException(duplicate.getMessage());
+        }
+        this.kernels = kernelOverrides(injector, generic);
+        this.layers = withKernelDispatch(generic, kernels);
+        this.backends = backends(injector);
     }
 
     /** Plugins visible to {@code loader} through {@code META-INF/services/org.neurite.plugin.NeuritePlugin}. */
     public static NeuriteRuntime discover(ClassLoader loader) {
-        List<NeuritePlugin> found = new ArrayList<>();
-        ServiceLoader.load(NeuritePlugin.class, loader).forEach(found::add);
-        return new NeuriteRuntime(found);
+        return new NeuriteRuntime(PluginLoader.fromClassPath(loader), null);
     }
 
     /** Plugins on the class path of this class. */
@@ -52,8 +82,116 @@ public final class NeuriteRuntime {
         return discover(NeuriteRuntime.class.getClassLoader());
     }
 
+    /**
+     * Plugins on the class path of this class, then those in every {@code *.jar} directly inside
+     * each of {@code pluginFolders} (folders in order, jars by name). Each jar gets its own class
+     * loader whose parent is this class's, so the {@code org.neurite} API is shared.
+     *
+     * @throws PluginException for a missing folder, a file that is not a plugin jar, a provider that
+     *     cannot be loaded or created, and any conflict between plugins, naming the jars involved
+     */
+    public static NeuriteRuntime discover(List<Path> pluginFolders) {
+        ClassLoader framework = NeuriteRuntime.class.getClassLoader();
+        List<NeuritePlugin> found = new ArrayList<>(PluginLoader.fromClassPath(framework));
+        PluginLoader jars = new PluginLoader(framework);
+        try {
+            found.addAll(jars.fromFolders(pluginFolders));
+            return new NeuriteRuntime(found, jars);
+        } catch (RuntimeException | LinkageError e) {
+            jars.close();
+            throw e;
+        }
+    }
+
     public static NeuriteRuntime of(List<NeuritePlugin> plugins) {
-        return new NeuriteRuntime(plugins);
+        return new NeuriteRuntime(plugins, null);
+    }
+
+    /**
+     * The plugin's module, configured once here so that a failure is reported with the plugin's
+     * jar; the recorded bindings then go into the shared injector.
+     */
+    private static Module recordedModule(NeuritePlugin plugin) {
+        String origin = PluginLoader.origin(plugin.getClass());
+        List<Element> elements;
+        try {
+            elements = Elements.getElements(plugin.module());
+        } catch (RuntimeException | LinkageError e) {
+            throw new PluginException("plugin " + origin + " failed to create its Guice module: " + e);
+        }
+        for (Element element : elements) {
+            if (element instanceof Message m) {
+                String why = m.getCause() != null ? m.getCause().toString() : m.getMessage();
+                throw new PluginException("plugin " + origin + " has a broken Guice module: " + why);
+            }
+        }
+        return Elements.getModule(elements);
+    }
+
+    /** Every override, checked: one per (layer, backend), each for a registered layer. */
+    private static List<KernelOverride> kernelOverrides(Injector injector, LayerRegistry layers) {
+        Map<KernelKey, Set<KernelOverride>> bound = injector.getInstance(
+                Key.get(new TypeLiteral<Map<KernelKey, Set<KernelOverride>>>() {}));
+        List<KernelOverride> all = new ArrayList<>();
+        for (Map.Entry<KernelKey, Set<KernelOverride>> e : bound.entrySet()) {
+            KernelKey key = e.getKey();
+            List<KernelOverride> overrides = new ArrayList<>(e.getValue());
+            if (overrides.size() > 1) {
+                throw new PluginException("kernel for layer '" + key.layer() + "' on backend '" + key.backend()
+                        + "' is registered twice: by " + origin(overrides.get(0)) + " and by " + origin(overrides.get(1)));
+            }
+            KernelOverride k = overrides.get(0);
+            if (!KernelKey.of(k).equals(key)) {
+                throw new PluginException("kernel " + origin(k) + " is bound under " + key + " but is for " + KernelKey.of(k));
+            }
+            if (layers.find(key.layer()).isEmpty()) {
+                List<String> close = layers.suggestions(key.layer());
+                throw new PluginException("kernel " + origin(k) + " is for layer '" + key.layer()
+                        + "', which no plugin registers" + (close.isEmpty() ? "" : "; did you mean '" + close.get(0) + "'?"));
+            }
+            all.add(k);
+        }
+        all.sort(Comparator.comparing(KernelOverride::layer).thenComparing(KernelOverride::backend));
+        return List.copyOf(all);
+    }
+
+    /** The registry scripts resolve against: layers with overrides dispatch on the backend name. */
+    private static LayerRegistry withKernelDispatch(LayerRegistry generic, List<KernelOverride> kernels) {
+        if (kernels.isEmpty()) return generic;
+        Map<String, Map<String, KernelOverride>> byLayer = new TreeMap<>();
+        for (KernelOverride k : kernels) byLayer.computeIfAbsent(k.layer(), n -> new TreeMap<>()).put(k.backend(), k);
+        List<LayerType> types = new ArrayList<>();
+        for (LayerType t : generic.all()) {
+            Map<String, KernelOverride> overrides = byLayer.get(t.name());
+            types.add(overrides == null ? t : new KernelDispatch(t, overrides));
+        }
+        return new LayerRegistry(types);
+    }
+
+    /** Backend providers by name; two under one name are an error naming both. */
+    private static Map<String, BackendProvider> backends(Injector injector) {
+        Map<String, Set<BackendProvider>> bound = injector.getInstance(
+                Key.get(new TypeLiteral<Map<String, Set<BackendProvider>>>() {}));
+        Map<String, BackendProvider> byName = new TreeMap<>();
+        for (Map.Entry<String, Set<BackendProvider>> e : bound.entrySet()) {
+            List<BackendProvider> providers = new ArrayList<>(e.getValue());
+            if (providers.size() > 1) {
+                throw new PluginException("backend '" + e.getKey() + "' is registered twice: by " + origin(providers.get(0))
+                        + " and by " + origin(providers.get(1)));
+            }
+            byName.put(e.getKey(), providers.get(0));
+        }
+        return byName;
+    }
+
+    /**
+     * {@code com.example.swish.Swish (/plugins/example-plugin-swish.jar)}: the class of a layer
+     * type, backend provider, kernel override or plugin and the jar or class folder it was loaded
+     * from. For a layer with overrides it names the layer type its plugin registered.
+     */
+    public static String origin(Object contribution) {
+        Object registered = contribution instanceof KernelDispatch d ? d.generic() : contribution;
+        return PluginLoader.origin(registered.getClass());
     }
 
     public List<NeuritePlugin> plugins() { return plugins; }
@@ -61,6 +199,23 @@ public final class NeuriteRuntime {
     public LayerRegistry layers() { return layers; }
 
     public Map<String, BackendProvider> backends() { return backends; }
+
+    /** Every kernel override, by layer then backend name. */
+    public List<KernelOverride> kernelOverrides() { return kernels; }
+
+    /** The overrides of one layer, by backend name (empty for a layer with none). */
+    public List<KernelOverride> kernelOverrides(String layer) {
+        return kernels.stream().filter(k -> k.layer().equals(layer)).toList();
+    }
+
+    /**
+     * The layer type as its plugin registered it, whose {@code compile} is the generic kernel: the
+     * reference that kernel overrides are tested against. {@code layers().find(name)} is the type
+     * scripts get, which is this one unless the layer has overrides.
+     */
+    public Optional<LayerType> referenceLayer(String name) {
+        return layers.find(name).map(t -> t instanceof KernelDispatch d ? d.generic() : t);
+    }
 
     /**
      * Creates the backend named {@code name}, or the first available of {@code fallback} when it is
@@ -92,15 +247,20 @@ public final class NeuriteRuntime {
         throw new IllegalArgumentException("backend '" + name + "' is unavailable: " + String.join("; ", reasons));
     }
 
-    /** Declares the extension points so they exist even when empty. */
+    /** Releases the class loaders of plugin jars; their layers and backends must not be used afterwards. */
+    @Override public void close() {
+        if (jars != null) jars.close();
+    }
+
+    /**
+     * Declares the extension points so they exist even when empty. Duplicate map keys are
+     * permitted here only so that they reach the checks above, which name both jars.
+     */
     private static final class CoreModule extends AbstractModule {
         @Override protected void configure() {
             Multibinder.newSetBinder(binder(), LayerType.class);
-            MapBinder.newMapBinder(binder(), String.class, BackendProvider.class);
-        }
-
-        @Provides @Singleton LayerRegistry registry(Set<LayerType> types) {
-            return new LayerRegistry(types);
+            MapBinder.newMapBinder(binder(), String.class, BackendProvider.class).permitDuplicates();
+            MapBinder.newMapBinder(binder(), KernelKey.class, KernelOverride.class).permitDuplicates();
         }
     }
 }
