@@ -374,9 +374,18 @@ public final class ScriptFormatter {
             Expr.Binary b = (Expr.Binary) e;
             int level = level(b);
             if (level == COMPARISON) {
-                return print(b.left(), SUM) + " " + b.op().symbol() + " " + print(b.right(), SUM);
+                return operand(b.left(), SUM) + " " + b.op().symbol() + " " + operand(b.right(), SUM);
             }
-            return print(b.left(), level) + " " + b.op().symbol() + " " + print(b.right(), level + 1);
+            return operand(b.left(), level) + " " + b.op().symbol() + " " + operand(b.right(), level + 1);
+        }
+
+        /**
+         * An operand of a binary operator. A chain inside a sum or comparison is bracketed although
+         * {@code ->} binds tighter: {@code a + (b -> f)} printed as {@code a + b -> f} would read
+         * as the opposite.
+         */
+        private static String operand(Expr e, int min) {
+            return e instanceof Expr.Chain ? "(" + raw(e) + ")" : print(e, min);
         }
 
         /** A chain step after an arrow: a call, a repeated call, or a bracketed expression. */
