@@ -82,6 +82,12 @@ public final class LayerHarness implements AutoCloseable {
 
     public LayerType type() { return type; }
 
+    /**
+     * The kernel {@code type.compile} returned: for a layer with kernel overrides, shows which
+     * implementation the runtime picked for this backend.
+     */
+    public LayerKernel kernel() { return kernel; }
+
     /** The layer's parameter declarations, in checkpoint order. */
     public List<ParamDecl> parameters() { return decls; }
 

@@ -1,0 +1,25 @@
+package com.example.swish;
+
+import com.google.inject.Module;
+import org.neurite.plugin.NeuritePlugin;
+import org.neurite.plugin.PluginModule;
+
+/**
+ * A third-party layer plugin: {@code swish} and {@code mish}, plus a faster kernel for
+ * {@code mish} on the {@code cpu} backend. Neurite finds it through
+ * {@code META-INF/services/org.neurite.plugin.NeuritePlugin} when its jar sits in a plugin folder
+ * ({@code plugins: [dir]} in a deployment, or {@code nn ... --plugins dir}).
+ */
+public final class SwishPlugin implements NeuritePlugin {
+    @Override public String name() { return "swish-layers"; }
+
+    @Override public Module module() {
+        return new PluginModule() {
+            @Override protected void configure() {
+                layer(new Swish());
+                layer(new Mish());
+                kernel(new CpuMish());
+            }
+        };
+    }
+}
