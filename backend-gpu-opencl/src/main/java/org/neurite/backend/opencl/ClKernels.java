@@ -1,0 +1,155 @@
+package org.neurite.backend.opencl;
+
+import static org.jocl.CL.CL_KERNEL_WORK_GROUP_SIZE;
+import static org.jocl.CL.clCreateKernel;
+import static org.jocl.CL.clGetKernelWorkGroupInfo;
+import static org.jocl.CL.clReleaseKernel;
+import static org.jocl.CL.clReleaseProgram;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_command_queue;
+import org.jocl.cl_context;
+import org.jocl.cl_device_id;
+import org.jocl.cl_program;
+
+/**
+ * Every kernel of the backend, built once per backend as one program (one compile, one cache
+ * file): the {@code .cl} resources in {@link #FILES} concatenated in order (shared definitions
+ * first), then {@code gemm.cl} once per {@link GemmTile}, each copy under its own kernel name.
+ * Build options: {@code -cl-std=CL1.2} (what every current driver accepts) and
+ * {@code -DNEURITE_FP64} where the device has double precision (reductions then accumulate in
+ * double like the CPU reference). After the build, each kernel's work-group limit is checked
+ * against the sizes the ops launch, so an unsuitable device fails here with a clear message
+ * rather than at the first op.
+ */
+final class ClKernels implements AutoCloseable {
+    /** Work-group size of the reduction kernels; must match REDUCE_WG in common.cl. */
+    static final int REDUCE_WG = 128;
+
+    /** Kernel sources in build order; each file starts with a comment saying what it computes. */
+    static final List<String> FILES = List.of("common.cl", "random.cl", "elementwise.cl", "copy.cl", "reduce.cl", "softmax.cl",
+            "pool.cl", "conv.cl", "norm.cl", "recurrent.cl", "embedding.cl", "optimizers.cl");
+
+    /**
+     * One compiled configuration of the SGEMM kernel: a {@code tileM x tileN} block of C per
+     * work-group, {@code tileK} deep slices of A and B staged in local memory, and a
+     * {@code perItemM x perItemN} register block per work-item.
+     */
+    record GemmTile(String kernel, int tileM, int tileN, int tileK, int perItemM, int perItemN) {
+        int localX() { return tileN / perItemN; }
+
+        int localY() { return tileM / perItemM; }
+
+        String defines() {
+            return "#define GEMM_NAME " + kernel + "\n#define TS_M " + tileM + "\n#define TS_N " + tileN + "\n#define TS_K " + tileK
+                    + "\n#define WPT_M " + perItemM + "\n#define WPT_N " + perItemN + "\n";
+        }
+    }
+
+    /** For matrices of at least ~48 x 48: 64 x 64 tiles, 4 x 4 outputs per work-item (16 x 16 items). */
+    static final GemmTile LARGE = new GemmTile("sgemm_64x64", 64, 64, 16, 4, 4);
+    /** For thin or small matrices (recurrent steps, dense layers on small batches): 16 x 16 tiles, one output per item. */
+    static final GemmTile SMALL = new GemmTile("sgemm_16x16", 16, 16, 16, 1, 1);
+
+    private final cl_program program;
+    private final boolean fromCache;
+    private final long buildNanos;
+    private final Map<String, ClKernel> kernels = new LinkedHashMap<>();
+
+    ClKernels(cl_context context, cl_device_id device, cl_command_queue queue, String deviceKey, boolean fp64,
+              ClProgramCache cache) {
+        long start = System.nanoTime();
+        ClProgramCache.Built built = cache.build(context, device, deviceKey, source(), options(fp64));
+        this.buildNanos = System.nanoTime() - start;
+        this.program = built.program();
+        this.fromCache = built.fromCache();
+        try {
+            for (String name : kernelNames()) {
+                ClKernel k = new ClKernel(name, clCreateKernel(program, name, null), queue);
+                kernels.put(name, k);
+                long[] limit = new long[1];
+                clGetKernelWorkGroupInfo(k.handle(), device, CL_KERNEL_WORK_GROUP_SIZE, Sizeof.size_t, Pointer.to(limit), null);
+                long needed = launchedGroupSize(name);
+                if (limit[0] < needed)
+                    throw new IllegalStateException("OpenCL kernel " + name + " needs work-groups of " + needed
+                            + " items but this device allows " + limit[0]);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** The whole program text: the shared files, then one SGEMM per tile configuration. */
+    static String source() {
+        StringBuilder s = new StringBuilder();
+        for (String file : FILES) s.append("#line 1 \"").append(file).append("\"\n").append(resource(file)).append('\n');
+        String gemm = resource("gemm.cl");
+        for (GemmTile tile : List.of(LARGE, SMALL)) {
+            s.append(tile.defines()).append("#line 1 \"gemm.cl\"\n").append(gemm).append('\n');
+            s.append("#undef GEMM_NAME\n#undef TS_M\n#undef TS_N\n#undef TS_K\n#undef WPT_M\n#undef WPT_N\n");
+        }
+        return s.toString();
+    }
+
+    static String options(boolean fp64) {
+        return "-cl-std=CL1.2" + (fp64 ? " -DNEURITE_FP64" : "");
+    }
+
+    static String resource(String file) {
+        try (InputStream in = ClKernels.class.getResourceAsStream("kernels/" + file)) {
+            if (in == null) throw new IllegalStateException("missing kernel resource " + file);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Every kernel the ops launch. */
+    static List<String> kernelNames() {
+        return List.of("unary_forward", "unary_backward", "binary_map", "channel_broadcast", "axpby", "dropout_forward",
+                "counter_uniform_values", "copy_blocks", "copy_range", "pad2d", "crop2d", "samples_to_channel_major",
+                "channel_sum", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
+                "cross_entropy_rows", "loss_total", "max_pool_forward", "max_pool_backward", "avg_pool_forward",
+                "avg_pool_backward", "im2col", "col2im", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
+                "lrn_forward", "lrn_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
+                "gru_cell_backward", "check_indices", "gather_rows", "scatter_add_rows", "sgd_update", "adam_update",
+                LARGE.kernel(), SMALL.kernel());
+    }
+
+    private static long launchedGroupSize(String name) {
+        if (name.equals(LARGE.kernel())) return (long) LARGE.localX() * LARGE.localY();
+        if (name.equals(SMALL.kernel())) return (long) SMALL.localX() * SMALL.localY();
+        return switch (name) {
+            case "channel_sum", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
+                 "cross_entropy_rows", "loss_total", "batch_norm_train", "batch_norm_backward" -> REDUCE_WG;
+            default -> ClKernel.MAP_GROUP;
+        };
+    }
+
+    ClKernel get(String name) {
+        ClKernel k = kernels.get(name);
+        if (k == null) throw new IllegalArgumentException("no OpenCL kernel " + name);
+        return k;
+    }
+
+    /** Whether the program came from the on-disk cache rather than a compile. */
+    boolean fromCache() { return fromCache; }
+
+    /** Time spent obtaining the program (compile or cache load), in nanoseconds. */
+    long buildNanos() { return buildNanos; }
+
+    @Override public void close() {
+        for (ClKernel k : kernels.values()) clReleaseKernel(k.handle());
+        kernels.clear();
+        clReleaseProgram(program);
+    }
+}

@@ -1,0 +1,162 @@
+package org.neurite.backend.opencl;
+
+import static org.jocl.CL.CL_BUILD_PROGRAM_FAILURE;
+import static org.jocl.CL.CL_PROGRAM_BINARIES;
+import static org.jocl.CL.CL_PROGRAM_BINARY_SIZES;
+import static org.jocl.CL.CL_PROGRAM_BUILD_LOG;
+import static org.jocl.CL.clBuildProgram;
+import static org.jocl.CL.clCreateProgramWithBinary;
+import static org.jocl.CL.clCreateProgramWithSource;
+import static org.jocl.CL.clGetProgramBuildInfo;
+import static org.jocl.CL.clGetProgramInfo;
+import static org.jocl.CL.clReleaseProgram;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jocl.CLException;
+import org.jocl.Pointer;
+import org.jocl.Sizeof;
+import org.jocl.cl_context;
+import org.jocl.cl_device_id;
+import org.jocl.cl_program;
+import org.neurite.io.AtomicFiles;
+
+/**
+ * Builds OpenCL programs and keeps their device binaries on disk, keyed by the SHA-256 of
+ * (device identity, build options, source), so a second run loads the binary
+ * ({@code clCreateProgramWithBinary}) instead of compiling the source again: compiling all of
+ * Neurite's kernels takes seconds on PoCL's LLVM and on GPU drivers. The folder is
+ * {@code $NEURITE_CACHE/opencl}, else {@code ~/.cache/neurite/opencl}. A binary the driver
+ * refuses (a driver update, a truncated file) is deleted and the source compiled again; a failed
+ * source build throws with the compiler's build log. Files are written atomically, so concurrent
+ * runs at worst compile twice. {@link #sourceBuilds()} and {@link #binaryLoads()} count what
+ * happened in this cache, which is how the tests observe a cache hit.
+ */
+final class ClProgramCache {
+    private final Path directory;
+    private final AtomicInteger sourceBuilds = new AtomicInteger();
+    private final AtomicInteger binaryLoads = new AtomicInteger();
+
+    /** A cache in {@code directory}, or none (always compile) when it is null. */
+    ClProgramCache(Path directory) {
+        this.directory = directory;
+    }
+
+    /** The cache folder of this user: {@code $NEURITE_CACHE/opencl} or {@code ~/.cache/neurite/opencl}. */
+    static ClProgramCache standard() {
+        String env = System.getenv("NEURITE_CACHE");
+        Path root = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "neurite");
+        return new ClProgramCache(root.resolve("opencl"));
+    }
+
+    Path directory() { return directory; }
+
+    /** Programs compiled from source by this cache. */
+    int sourceBuilds() { return sourceBuilds.get(); }
+
+    /** Programs loaded from a cached binary by this cache. */
+    int binaryLoads() { return binaryLoads.get(); }
+
+    /** How a program was obtained. */
+    record Built(cl_program program, boolean fromCache, Path file) {}
+
+    /**
+     * A built program for {@code device}: from the cached binary when there is a valid one, else
+     * compiled from {@code source} (and then cached).
+     *
+     * @param deviceKey what identifies the device and its driver (name, vendor, driver version)
+     * @throws IllegalStateException when the source does not compile, with the build log
+     */
+    Built build(cl_context context, cl_device_id device, String deviceKey, String source, String options) {
+        Path file = directory == null ? null : directory.resolve(key(deviceKey, options, source) + ".bin");
+        if (file != null && Files.isRegularFile(file)) {
+            cl_program cached = loadBinary(context, device, file, options);
+            if (cached != null) {
+                binaryLoads.incrementAndGet();
+                return new Built(cached, true, file);
+            }
+        }
+        cl_program program = clCreateProgramWithSource(context, 1, new String[] {source}, null, null);
+        try {
+            clBuildProgram(program, 1, new cl_device_id[] {device}, options, null, null);
+        } catch (CLException e) {
+            String log = buildLog(program, device);
+            clReleaseProgram(program);
+            if (e.getStatus() != CL_BUILD_PROGRAM_FAILURE) throw e;
+            throw new IllegalStateException("OpenCL program build failed on " + deviceKey + " (options '" + options + "'):\n" + log, e);
+        }
+        sourceBuilds.incrementAndGet();
+        if (file != null) save(program, file);
+        return new Built(program, false, file);
+    }
+
+    /** The binary in {@code file} built for the device, or null (and the file deleted) when the driver refuses it. */
+    private static cl_program loadBinary(cl_context context, cl_device_id device, Path file, String options) {
+        cl_program program = null;
+        try {
+            byte[] binary = Files.readAllBytes(file);
+            int[] status = new int[1];
+            program = clCreateProgramWithBinary(context, 1, new cl_device_id[] {device}, new long[] {binary.length},
+                    new byte[][] {binary}, status, null);
+            clBuildProgram(program, 1, new cl_device_id[] {device}, options, null, null);
+            return program;
+        } catch (IOException | CLException e) {
+            if (program != null) clReleaseProgram(program);
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException ignored) {
+                // A cache file that cannot be deleted is only compiled around again next time.
+            }
+            return null;
+        }
+    }
+
+    /** Writes the program's device binary to {@code file}; a cache that cannot be written only costs a recompile. */
+    private static void save(cl_program program, Path file) {
+        long[] sizes = new long[1];
+        clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, Sizeof.size_t, Pointer.to(sizes), null);
+        if (sizes[0] <= 0 || sizes[0] > Integer.MAX_VALUE) return;
+        byte[] binary = new byte[(int) sizes[0]];
+        Pointer[] binaries = {Pointer.to(binary)};
+        clGetProgramInfo(program, CL_PROGRAM_BINARIES, Sizeof.POINTER, Pointer.to(binaries), null);
+        try {
+            Files.createDirectories(file.getParent());
+            AtomicFiles.write(file, out -> out.write(binary));
+        } catch (IOException e) {
+            // Not fatal: the next run compiles the source again.
+        }
+    }
+
+    static String buildLog(cl_program program, cl_device_id device) {
+        try {
+            long[] size = new long[1];
+            clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, 0, null, size);
+            byte[] log = new byte[(int) size[0]];
+            clGetProgramBuildInfo(program, device, CL_PROGRAM_BUILD_LOG, log.length, Pointer.to(log), null);
+            int end = log.length;
+            while (end > 0 && (log[end - 1] == 0 || log[end - 1] == '\n')) end--;
+            return new String(log, 0, end, StandardCharsets.UTF_8);
+        } catch (CLException e) {
+            return "(no build log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static String key(String deviceKey, String options, String source) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            for (String part : new String[] {deviceKey, options, source}) {
+                sha.update(part.getBytes(StandardCharsets.UTF_8));
+                sha.update((byte) 0);
+            }
+            return HexFormat.of().formatHex(sha.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+        }
+    }
+}

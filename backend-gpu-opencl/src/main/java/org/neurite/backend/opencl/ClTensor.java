@@ -1,0 +1,52 @@
+package org.neurite.backend.opencl;
+
+import org.jocl.cl_mem;
+import org.neurite.backend.Backend;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * A tensor of the OpenCL backend: one device buffer ({@code cl_mem}) holding the floats in the
+ * public row-major layout of its {@link Shape}, no padding. Data crosses to Java only through
+ * {@link Backend#upload}/{@link Backend#download}. {@link #close()} releases the buffer now
+ * (the backend releases whatever is still open when it closes); using a closed tensor fails.
+ */
+final class ClTensor implements Tensor {
+    private final ClBackend owner;
+    private final Shape shape;
+    private final int size;
+    private cl_mem mem;
+
+    ClTensor(ClBackend owner, Shape shape, cl_mem mem) {
+        this.owner = owner;
+        this.shape = shape;
+        this.size = shape.size();
+        this.mem = mem;
+    }
+
+    /** The device buffer; throws once the tensor is closed. */
+    cl_mem mem() {
+        cl_mem m = mem;
+        if (m == null) throw new IllegalStateException("OpenCL tensor " + shape + " is closed");
+        return m;
+    }
+
+    boolean isOpen() { return mem != null; }
+
+    /** Forgets the buffer and returns it for release (null when already closed). */
+    synchronized cl_mem detach() {
+        cl_mem m = mem;
+        mem = null;
+        return m;
+    }
+
+    @Override public Shape shape() { return shape; }
+
+    @Override public int size() { return size; }
+
+    @Override public Backend backend() { return owner; }
+
+    @Override public void close() { owner.release(this); }
+
+    @Override public String toString() { return "ClTensor" + shape; }
+}

@@ -1,0 +1,89 @@
+// Shared definitions for every Neurite kernel: the accumulator type of reductions (double where
+// the device has cl_khr_fp64, as the CPU reference sums in double; float otherwise), the
+// work-group size of reduction kernels, work-group sum/max/min helpers, and the op codes of
+// UnaryOp / BinaryOp (ClBackend maps each Java constant to its code).
+
+#ifdef NEURITE_FP64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double acc_t;
+#else
+typedef float acc_t;
+#endif
+
+// Every reduction kernel runs work-groups of exactly REDUCE_WG items (a power of two).
+#define REDUCE_WG 128
+
+#define OP_RELU 0
+#define OP_SIGMOID 1
+#define OP_TANH 2
+#define OP_NEGATE 3
+#define OP_EXP 4
+#define OP_SQUARE 5
+#define OP_SOFTPLUS 6
+
+#define OP_ADD 0
+#define OP_SUB 1
+#define OP_MUL 2
+#define OP_DIV 3
+#define OP_MAX 4
+#define OP_MIN 5
+
+// Java's Math.max / Math.min: a NaN operand wins (OpenCL's fmax/fmin would drop it).
+inline float java_max(float a, float b) { return isnan(a) ? a : isnan(b) ? b : fmax(a, b); }
+inline float java_min(float a, float b) { return isnan(a) ? a : isnan(b) ? b : fmin(a, b); }
+
+inline float sigmoidf(float x) { return 1.0f / (1.0f + exp(-x)); }
+
+inline float apply_binary(int op, float a, float b) {
+    switch (op) {
+        case OP_ADD: return a + b;
+        case OP_SUB: return a - b;
+        case OP_MUL: return a * b;
+        case OP_DIV: return a / b;
+        case OP_MAX: return java_max(a, b);
+        default:     return java_min(a, b);
+    }
+}
+
+// Sum of v over the work-group (all REDUCE_WG items must call it). Tree order is fixed, so the
+// result depends only on the inputs. scratch: __local acc_t[REDUCE_WG].
+inline acc_t group_sum(acc_t v, __local acc_t* scratch) {
+    int l = get_local_id(0);
+    scratch[l] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = REDUCE_WG / 2; s > 0; s >>= 1) {
+        if (l < s) scratch[l] += scratch[l + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    acc_t r = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+// Maximum of v over the work-group, NaN winning as in Math.max. scratch: __local float[REDUCE_WG].
+inline float group_max(float v, __local float* scratch) {
+    int l = get_local_id(0);
+    scratch[l] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = REDUCE_WG / 2; s > 0; s >>= 1) {
+        if (l < s) scratch[l] = java_max(scratch[l], scratch[l + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+// Minimum of v over the work-group. scratch: __local int[REDUCE_WG].
+inline int group_min_int(int v, __local int* scratch) {
+    int l = get_local_id(0);
+    scratch[l] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = REDUCE_WG / 2; s > 0; s >>= 1) {
+        if (l < s) scratch[l] = min(scratch[l], scratch[l + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    int r = scratch[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}

@@ -1,0 +1,45 @@
+// Reductions in a fixed order, so results do not depend on scheduling: per-channel sums over x
+// viewed as [outer, channels, inner] (one work-group per channel), and sums of squares (partials
+// per work-group, then one work-group adds the partials). Each work-item strides through its
+// range by REDUCE_WG and the group adds the items' sums in a fixed tree; sums are kept in acc_t.
+
+// out[c] = beta * out[c] + sum over (o, i) of x[o, c, i]; out is not read when beta == 0.
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
+void channel_sum(__global const float* x, __global float* out, int outer, int channels, int inner, float beta) {
+    __local acc_t scratch[REDUCE_WG];
+    int c = get_group_id(0), l = get_local_id(0);
+    int count = outer * inner;
+    acc_t s = 0;
+    for (int e = l; e < count; e += REDUCE_WG) {
+        int o = e / inner, i = e - o * inner;
+        s += x[(o * channels + c) * inner + i];
+    }
+    s = group_sum(s, scratch);
+    if (l == 0) out[c] = beta == 0.0f ? (float) s : (float) (beta * (acc_t) out[c] + s);
+}
+
+// partials[g] = sum of x[i]^2 over the g-th of get_num_groups(0) contiguous chunks of x[0, n).
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
+void sum_squares_partial(__global const float* x, int n, int chunk, __global acc_t* partials) {
+    __local acc_t scratch[REDUCE_WG];
+    int g = get_group_id(0), l = get_local_id(0);
+    int from = g * chunk, to = min(n, from + chunk);
+    acc_t s = 0;
+    for (int i = from + l; i < to; i += REDUCE_WG) {
+        acc_t v = x[i];
+        s += v * v;
+    }
+    s = group_sum(s, scratch);
+    if (l == 0) partials[g] = s;
+}
+
+// result[0] = sum of partials[0, n), one work-group.
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
+void sum_partials(__global const acc_t* partials, int n, __global acc_t* result) {
+    __local acc_t scratch[REDUCE_WG];
+    int l = get_local_id(0);
+    acc_t s = 0;
+    for (int i = l; i < n; i += REDUCE_WG) s += partials[i];
+    s = group_sum(s, scratch);
+    if (l == 0) result[0] = s;
+}

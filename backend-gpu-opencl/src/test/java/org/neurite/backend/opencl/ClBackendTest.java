@@ -1,0 +1,121 @@
+package org.neurite.backend.opencl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.neurite.backend.Backend;
+import org.neurite.backend.CounterRandom;
+import org.neurite.backend.UnaryOp;
+import org.neurite.backend.cpu.CpuBackend;
+import org.neurite.plugin.BackendOptions;
+import org.neurite.plugin.BackendProvider;
+import org.neurite.plugin.NeuriteRuntime;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * Behaviour particular to the OpenCL backend: the CounterRandom port bit for bit, validation
+ * that fails before anything is written (embedding indices, labels), ownership and closed
+ * tensors, the out-of-memory message, and discovery through the plugin mechanism.
+ */
+class ClBackendTest {
+    @Test void counterRandomOnTheDeviceIsTheJavaFunctionBitForBit() {
+        ClBackend cl = OpenClTests.backend();
+        Tensor out = cl.allocate(Shape.of(4096));
+        for (long seed : new long[] {0L, 42L, -1L, 0x9E3779B97F4A7C15L, Long.MIN_VALUE}) {
+            for (long first : new long[] {0L, 1L << 33, Long.MAX_VALUE - 5000}) {
+                cl.counterUniform(seed, first, out);
+                float[] device = cl.download(out);
+                for (int i = 0; i < device.length; i++)
+                    assertEquals(CounterRandom.uniform(seed, first + i), device[i], 0f, "seed " + seed + " index " + (first + i));
+            }
+        }
+        out.close();
+    }
+
+    @Test void aBadEmbeddingIndexFailsBeforeAnythingIsWritten() {
+        ClBackend cl = OpenClTests.backend();
+        Tensor table = cl.allocate(Shape.of(4, 3)), indices = cl.allocate(Shape.of(3)), out = cl.allocate(Shape.of(3, 3));
+        cl.fill(out, 7f);
+        cl.upload(new float[] {1, 4, 2}, indices);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cl.gatherRows(table, indices, out, 3, 3));
+        assertEquals("index 4.0 of row 1 is not a row of the table [0, 4)", e.getMessage());
+        assertArrayEquals(new float[] {7, 7, 7, 7, 7, 7, 7, 7, 7}, cl.download(out));
+        cl.upload(new float[] {1, 2.5f, 2}, indices);
+        assertEquals("index 2.5 of row 1 is not a row of the table [0, 4)",
+                assertThrows(IllegalArgumentException.class, () -> cl.scatterAddRows(out, indices, table, 3, 3)).getMessage());
+        assertArrayEquals(new float[12], cl.download(table), "dTable untouched");
+    }
+
+    @Test void aBadLabelNamesItsRow() {
+        ClBackend cl = OpenClTests.backend();
+        Tensor logits = cl.allocate(Shape.of(3, 4)), labels = cl.allocate(Shape.of(3)), d = cl.allocate(Shape.of(3, 4));
+        cl.upload(new float[] {0, 3, -1}, labels);
+        assertEquals("label -1.0 of row 2 is not a class index in [0, 4)",
+                assertThrows(IllegalArgumentException.class, () -> cl.softmaxCrossEntropy(logits, labels, d, 3, 4, 1f)).getMessage());
+        cl.upload(new float[] {0, 3, 1}, labels);
+        // All logits equal: each row's loss is log(4).
+        assertEquals(3 * Math.log(4), cl.softmaxCrossEntropy(logits, labels, d, 3, 4, 1f), 1e-6);
+    }
+
+    @Test void tensorsOfOtherBackendsAndClosedTensorsAreRefused() {
+        ClBackend cl = OpenClTests.backend();
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            Tensor foreign = cpu.allocate(Shape.of(2, 2)), mine = cl.allocate(Shape.of(2, 2));
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cl.unary(UnaryOp.RELU, foreign, mine));
+            assertEquals("x [2, 2] belongs to backend 'cpu' (" + cpu.description() + "), not to this OpenCL backend", e.getMessage());
+            mine.close();
+            mine.close(); // closing twice is harmless
+            assertEquals("t [2, 2] has been closed", assertThrows(IllegalArgumentException.class, () -> cl.fill(mine, 1f)).getMessage());
+        }
+    }
+
+    @Test void shiftedOverlapsAreRefusedAsOnTheCpu() {
+        ClBackend cl = OpenClTests.backend();
+        Tensor x = cl.allocate(Shape.of(10));
+        assertEquals("unary TANH: y [2, 7) overlaps x [0, 5) of the same tensor; use the same range or disjoint ones",
+                assertThrows(IllegalArgumentException.class, () -> cl.unary(UnaryOp.TANH, x, 0, x, 2, 5)).getMessage());
+    }
+
+    @Test void aTensorLargerThanTheDeviceAllowsIsAnOutOfMemoryErrorWithTheAmounts() {
+        ClBackend cl = OpenClTests.backend();
+        Shape huge = Shape.of(Integer.MAX_VALUE);
+        assumeTrue(4L * Integer.MAX_VALUE > org.neurite.backend.opencl.ClDevices.deviceLong(OpenClTests.device().device(),
+                org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE), "this device could allocate 8 GiB in one buffer");
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> cl.allocate(huge));
+        assertTrue(e.getMessage().startsWith("OpenCL device out of memory: a tensor [" + Integer.MAX_VALUE + "] of 8192.0 MiB on "
+                + cl.device().name() + " (larger than the device's largest buffer ("), e.getMessage());
+    }
+
+    @Test void dataStaysOnTheDeviceBetweenOps() {
+        ClBackend cl = OpenClTests.backend();
+        Tensor x = cl.allocate(Shape.of(4)), y = cl.allocate(Shape.of(4));
+        cl.upload(new float[] {-1, 2, -3, 4}, x);
+        cl.unary(UnaryOp.RELU, x, y);
+        cl.axpby(2f, y, 1f, x);       // x = 2*relu(x) + x
+        cl.unary(UnaryOp.SQUARE, x, x);
+        assertArrayEquals(new float[] {1, 36, 9, 144}, cl.download(x));
+        assertEquals(1 + 36 * 36 + 81 + 144 * 144, cl.sumOfSquares(x), 0);
+    }
+
+    @Test void thePluginRegistersTheOpenclBackend() {
+        OpenClTests.backend(); // fails with the reason when OpenCL is missing
+        NeuriteRuntime runtime = NeuriteRuntime.discover();
+        BackendProvider provider = runtime.backends().get("opencl");
+        assertInstanceOf(ClBackendProvider.class, provider);
+        assertNull(provider.availability());
+        List<ClDeviceInfo> devices = ((ClBackendProvider) provider).devices();
+        assertTrue(!devices.isEmpty() && devices.get(0).index() == 0 && devices.get(0).computeUnits() > 0, devices.toString());
+        try (Backend backend = runtime.createBackend("opencl", new BackendOptions(0, "0"), List.of(), w -> {})) {
+            assertEquals("opencl", backend.name());
+            assertTrue(backend.description().startsWith("OpenCL " + devices.get(0).name()), backend.description());
+        }
+    }
+}
