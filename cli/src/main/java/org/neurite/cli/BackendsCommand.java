@@ -5,17 +5,20 @@ import java.util.concurrent.Callable;
 import org.neurite.plugin.BackendProvider;
 import org.neurite.plugin.NeuriteRuntime;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code nn backends}: the backends found and, for each unavailable one, why. */
+/** {@code nn backends [--plugins DIR]}: the backends found and, for each unavailable one, why. */
 @Command(name = "backends", description = "List the compute backends found and whether each can run here.")
 final class BackendsCommand implements Callable<Integer> {
+    @Mixin PluginsOption plugins = new PluginsOption();
+
     @Spec CommandSpec spec;
 
     @Override public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        var backends = NeuriteRuntime.discover().backends();
+        var backends = NeuriteRuntime.discover(plugins.folders).backends();
         if (backends.isEmpty()) out.println("no backend plugin found on the class path");
         for (BackendProvider p : backends.values()) {
             String why = p.availability();

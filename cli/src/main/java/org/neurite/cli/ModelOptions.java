@@ -1,6 +1,7 @@
 package org.neurite.cli;
 
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -20,4 +21,6 @@ final class ModelOptions {
 
     @Option(names = "--threads", paramLabel = "N", description = "worker threads, overriding the deployment (0 = all cores)")
     Integer threads;
+
+    @Mixin PluginsOption plugins = new PluginsOption();
 }

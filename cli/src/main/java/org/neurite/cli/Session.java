@@ -3,6 +3,7 @@ package org.neurite.cli;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import org.neurite.backend.Backend;
@@ -42,7 +43,9 @@ final class Session {
 
     static Session open(ModelOptions options, boolean withBackend) throws java.io.IOException {
         DeploymentConfig deployment = options.deployment != null ? DeploymentConfig.load(options.deployment) : DeploymentConfig.defaults();
-        NeuriteRuntime runtime = NeuriteRuntime.discover();
+        List<Path> pluginFolders = new ArrayList<>(deployment.plugins());
+        pluginFolders.addAll(options.plugins.folders);
+        NeuriteRuntime runtime = NeuriteRuntime.discover(pluginFolders);
         Script script = new ScriptLoader(runtime.layers()).load(options.script);
         Sources.register(script.file(), script.source());
         TypedGraph graph;

@@ -15,6 +15,7 @@ import java.security.CodeSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.ServiceConfigurationError;
@@ -57,13 +58,27 @@ final class PluginLoader implements AutoCloseable {
         return found;
     }
 
-    /** The plugins of every jar directly inside each folder: folders in order, jars by file name. */
+    /**
+     * The plugins of every jar directly inside each folder: folders in order, jars by file name. A
+     * folder named twice (in the deployment and on the command line) is loaded once.
+     */
     List<NeuritePlugin> fromFolders(List<Path> folders) {
         List<NeuritePlugin> found = new ArrayList<>();
+        Set<Path> seen = new HashSet<>();
         for (Path folder : folders) {
-            for (Path jar : jarsIn(folder)) found.addAll(fromJar(jar));
+            for (Path jar : jarsIn(folder)) {
+                if (seen.add(realPath(jar))) found.addAll(fromJar(jar));
+            }
         }
         return found;
+    }
+
+    private static Path realPath(Path file) {
+        try {
+            return file.toRealPath();
+        } catch (IOException e) {
+            throw new PluginException("cannot read plugin jar " + file + ": " + e.getMessage());
+        }
     }
 
     private static List<Path> jarsIn(Path folder) {

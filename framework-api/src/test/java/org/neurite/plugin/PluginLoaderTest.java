@@ -148,6 +148,15 @@ class PluginLoaderTest {
                 failure(dir.resolve("a"), dir.resolve("b")).getMessage());
     }
 
+    @Test void aFolderNamedTwiceIsLoadedOnce() throws IOException {
+        jars.jar(dir.resolve("plugins/probe.jar"), "probe.ProbePlugin");
+        // As when a deployment's plugins: and --plugins name the same folder, spelled differently.
+        try (NeuriteRuntime runtime = NeuriteRuntime.discover(List.of(dir.resolve("plugins"), dir.resolve("plugins/../plugins")))) {
+            assertEquals(List.of("probe"), runtime.layers().names());
+            assertEquals(1, runtime.plugins().size());
+        }
+    }
+
     @Test void twoBackendsWithOneNameFailNamingBothJars() throws IOException {
         Path first = jars.jar(dir.resolve("plugins/backend-1.jar"), "probe.ProbeBackendPlugin");
         Path second = jars.jar(dir.resolve("plugins/backend-2.jar"), "probe.ProbeBackendPlugin");
