@@ -30,6 +30,10 @@ final class CpuConv2d {
     private final CpuThreads threads;
     private final CpuGemm gemm;
     private final float[][] cols; // per-worker column panel, grown to the largest size needed
+    private final ForwardLoop forwardLoop = new ForwardLoop();
+    private final BackwardDataLoop backwardDataLoop = new BackwardDataLoop();
+    private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
+    private final BiasGradientLoop biasGradientLoop = new BiasGradientLoop();
 
     CpuConv2d(CpuThreads threads, CpuGemm gemm) {
         this.threads = threads;
@@ -39,18 +43,60 @@ final class CpuConv2d {
 
     /** y = conv(x, w) + bias; parallel over (sample, group, column chunk). */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
-        int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
-        int k = cinG * g.kernelH() * g.kernelW();
-        int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
-        boolean pointwise = isPointwise(g);
-        int units = g.batch() * groups;
-        // Column chunk: within the scratch budget, and narrower when there are fewer (sample, group) units than workers.
-        int pw = Math.min(p, Math.max(1, COL_BUDGET / k));
-        int split = CpuGemm.ceilDiv(threads.size(), Math.max(1, units));
-        if (split > 1) pw = Math.min(pw, CpuGemm.ceilDiv(p, split));
-        int chunkWidth = pw;
-        int chunks = CpuGemm.ceilDiv(p, pw);
-        threads.run(units * chunks, parallelism(g), (worker, begin, end) -> {
+        forwardLoop.execute(g, x, w, bias, y);
+    }
+
+    /** dx = w^T * dy, scattered back through col2im; parallel over (sample, group). */
+    void backwardData(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
+        backwardDataLoop.execute(g, dy, w, dx);
+    }
+
+    /** dw = sum_n dy_n * col_n^T and dbias = sum of dy over samples and pixels; see the class comment for the split. */
+    void backwardFilter(Conv2dGeometry g, float[] x, float[] dy, float[] dw, float[] dbias) {
+        if (g.batch() == 0) {
+            Arrays.fill(dw, 0f);
+            if (dbias != null) Arrays.fill(dbias, 0f);
+            return;
+        }
+        backwardFilterLoop.execute(g, x, dy, dw);
+        if (dbias != null) biasGradientLoop.execute(g, dy, dbias);
+    }
+
+    private final class ForwardLoop implements CpuThreads.RangeTask {
+        private Conv2dGeometry g;
+        private float[] x, w, bias, y;
+        private int chunkWidth, chunks;
+
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+            int k = g.inChannelsPerGroup() * g.kernelH() * g.kernelW();
+            int p = g.outHeight() * g.outWidth();
+            int units = g.batch() * g.groups();
+            // Column chunk: within the scratch budget, and narrower when there are fewer (sample, group) units than workers.
+            int pw = Math.min(p, Math.max(1, COL_BUDGET / k));
+            int split = CpuGemm.ceilDiv(threads.size(), Math.max(1, units));
+            if (split > 1) pw = Math.min(pw, CpuGemm.ceilDiv(p, split));
+            this.g = g;
+            this.x = x;
+            this.w = w;
+            this.bias = bias;
+            this.y = y;
+            this.chunkWidth = pw;
+            this.chunks = CpuGemm.ceilDiv(p, pw);
+            try {
+                threads.run(units * chunks, parallelism(g), this);
+            } finally {
+                this.g = null;
+                this.x = this.w = this.bias = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+            int k = cinG * g.kernelH() * g.kernelW();
+            int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
+            boolean pointwise = isPointwise(g);
             for (int t = begin; t < end; t++) {
                 int unit = t / chunks, n = unit / groups, gi = unit % groups;
                 int p0 = (t % chunks) * chunkWidth, p1 = Math.min(p, p0 + chunkWidth);
@@ -72,18 +118,35 @@ final class CpuConv2d {
                     }
                 }
             }
-        });
+        }
     }
 
-    /** dx = w^T * dy, scattered back through col2im; parallel over (sample, group). */
-    void backwardData(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
-        int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
-        int k = cinG * g.kernelH() * g.kernelW();
-        int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
-        boolean pointwise = isPointwise(g);
-        int pw = Math.min(p, Math.max(1, COL_BUDGET / k));
-        // Overlapping windows scatter into the same dx elements, so one task owns a whole (sample, group) slice.
-        threads.run(g.batch() * groups, parallelism(g), (worker, begin, end) -> {
+    /** Overlapping windows scatter into the same dx elements, so one task owns a whole (sample, group) slice. */
+    private final class BackwardDataLoop implements CpuThreads.RangeTask {
+        private Conv2dGeometry g;
+        private float[] dy, w, dx;
+
+        synchronized void execute(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
+            this.g = g;
+            this.dy = dy;
+            this.w = w;
+            this.dx = dx;
+            try {
+                threads.run(g.batch() * g.groups(), parallelism(g), this);
+            } finally {
+                this.g = null;
+                this.dy = this.w = this.dx = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+            int k = cinG * g.kernelH() * g.kernelW();
+            int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
+            boolean pointwise = isPointwise(g);
+            int pw = Math.min(p, Math.max(1, COL_BUDGET / k));
             for (int unit = begin; unit < end; unit++) {
                 int n = unit / groups, gi = unit % groups;
                 int xOff = (n * g.inChannels() + gi * cinG) * hw;
@@ -101,32 +164,46 @@ final class CpuConv2d {
                     col2im(g, col, dx, xOff, p0, p1);
                 }
             }
-        });
+        }
     }
 
-    /** dw = sum_n dy_n * col_n^T and dbias = sum of dy over samples and pixels; see the class comment for the split. */
-    void backwardFilter(Conv2dGeometry g, float[] x, float[] dy, float[] dw, float[] dbias) {
-        int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
-        int k = cinG * g.kernelH() * g.kernelW();
-        int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
-        int batch = g.batch();
-        boolean pointwise = isPointwise(g);
-        if (batch == 0) {
-            Arrays.fill(dw, 0f);
-            if (dbias != null) Arrays.fill(dbias, 0f);
-            return;
+    /** Parallel over (group, block of dW columns); each task adds the samples in order into its own columns. */
+    private final class BackwardFilterLoop implements CpuThreads.RangeTask {
+        private Conv2dGeometry g;
+        private float[] x, dy, dw;
+        private int colWidth, colChunks;
+
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] dy, float[] dw) {
+            int k = g.inChannelsPerGroup() * g.kernelH() * g.kernelW();
+            int colSplit = Math.min(k, CpuGemm.ceilDiv(threads.size(), g.groups()));
+            this.colWidth = CpuGemm.ceilDiv(k, colSplit);
+            this.colChunks = CpuGemm.ceilDiv(k, colWidth);
+            this.g = g;
+            this.x = x;
+            this.dy = dy;
+            this.dw = dw;
+            try {
+                threads.run(g.groups() * colChunks, parallelism(g), this);
+            } finally {
+                this.g = null;
+                this.x = this.dy = this.dw = null;
+            }
         }
-        // Column chunk depends only on the geometry, so the order of the sum over pixels never depends on threads.
-        int pw = Math.min(p, Math.max(1, COL_BUDGET / k));
-        int colSplit = Math.min(k, CpuGemm.ceilDiv(threads.size(), groups));
-        int colWidth = CpuGemm.ceilDiv(k, colSplit);
-        int colChunks = CpuGemm.ceilDiv(k, colWidth);
-        threads.run(groups * colChunks, parallelism(g), (worker, begin, end) -> {
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+            int k = cinG * g.kernelH() * g.kernelW();
+            int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
+            boolean pointwise = isPointwise(g);
+            // Column chunk depends only on the geometry, so the order of the sum over pixels never depends on threads.
+            int pw = Math.min(p, Math.max(1, COL_BUDGET / k));
             for (int t = begin; t < end; t++) {
                 int gi = t / colChunks;
                 int k0 = (t % colChunks) * colWidth, k1 = Math.min(k, k0 + colWidth);
                 int dwOff = gi * coutG * k + k0;
-                for (int n = 0; n < batch; n++) {
+                for (int n = 0; n < g.batch(); n++) {
                     int xOff = (n * g.inChannels() + gi * cinG) * hw;
                     int yOff = (n * g.outChannels() + gi * coutG) * p;
                     for (int p0 = 0; p0 < p; p0 += pw) {
@@ -145,15 +222,31 @@ final class CpuConv2d {
                     }
                 }
             }
-        });
-        if (dbias != null) biasGradient(g, dy, dbias);
+        }
     }
 
     /** dbias[c] = sum over samples and pixels of dy[n, c, :], in double, one channel per task. */
-    private void biasGradient(Conv2dGeometry g, float[] dy, float[] dbias) {
-        int channels = g.outChannels(), p = g.outHeight() * g.outWidth(), batch = g.batch();
-        long work = (long) batch * channels * p;
-        threads.run(channels, work < (1 << 16) ? 1 : threads.size(), (worker, begin, end) -> {
+    private final class BiasGradientLoop implements CpuThreads.RangeTask {
+        private float[] dy, dbias;
+        private int channels, p, batch;
+
+        synchronized void execute(Conv2dGeometry g, float[] dy, float[] dbias) {
+            this.dy = dy;
+            this.dbias = dbias;
+            this.channels = g.outChannels();
+            this.p = g.outHeight() * g.outWidth();
+            this.batch = g.batch();
+            long work = (long) batch * channels * p;
+            try {
+                threads.run(channels, work < (1 << 16) ? 1 : threads.size(), this);
+            } finally {
+                this.dy = this.dbias = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] dy = this.dy;
             for (int c = begin; c < end; c++) {
                 double sum = 0;
                 for (int n = 0; n < batch; n++) {
@@ -162,7 +255,7 @@ final class CpuConv2d {
                 }
                 dbias[c] = (float) sum;
             }
-        });
+        }
     }
 
     private int parallelism(Conv2dGeometry g) {

@@ -8,11 +8,15 @@ import java.util.Arrays;
  * crop. Work is split over blocks or planes, each written by one task with
  * {@link System#arraycopy}, so results do not depend on the thread count; copies below
  * {@link #PARALLEL_MIN} floats run on the caller, where a second thread costs more than it saves.
+ * Each op is a reusable {@link CpuThreads.RangeTask} holding its arguments, so a call allocates
+ * nothing.
  */
 final class CpuCopy {
     static final long PARALLEL_MIN = 1L << 16;
 
     private final CpuThreads threads;
+    private final BlockCopyLoop blockCopyLoop = new BlockCopyLoop();
+    private final PadLoop padLoop = new PadLoop();
 
     CpuCopy(CpuThreads threads) {
         this.threads = threads;
@@ -29,19 +33,81 @@ final class CpuCopy {
      * on one thread.
      */
     void copyBlocks(float[] src, int srcOff, int srcStride, float[] dst, int dstOff, int dstStride, int length, int count) {
-        int parts = src == dst ? 1 : parts((long) length * count);
-        threads.run(count, parts, (worker, begin, end) -> {
-            for (int b = begin; b < end; b++)
-                System.arraycopy(src, srcOff + b * srcStride, dst, dstOff + b * dstStride, length);
-        });
+        blockCopyLoop.execute(src, srcOff, srcStride, dst, dstOff, dstStride, length, count);
     }
 
     /** y[p, top + i, left + j] = x[p, i, j] over planes [planes, outH, outW], zeros elsewhere. */
     void pad2d(float[] x, float[] y, int planes, int h, int w, int top, int left, int outH, int outW) {
-        int outPlane = outH * outW;
-        threads.run(planes, parts((long) planes * outPlane), (worker, begin, end) -> {
+        padLoop.execute(false, x, y, planes, h, w, top, left, outH, outW);
+    }
+
+    /** dx[p, i, j] = dy[p, top + i, left + j]: the (h, w) window of each [outH, outW] plane. */
+    void crop2d(float[] dy, float[] dx, int planes, int h, int w, int top, int left, int outH, int outW) {
+        padLoop.execute(true, dx, dy, planes, h, w, top, left, outH, outW);
+    }
+
+    private final class BlockCopyLoop implements CpuThreads.RangeTask {
+        private float[] src, dst;
+        private int srcOff, srcStride, dstOff, dstStride, length;
+
+        synchronized void execute(float[] src, int srcOff, int srcStride, float[] dst, int dstOff, int dstStride, int length, int count) {
+            this.src = src;
+            this.srcOff = srcOff;
+            this.srcStride = srcStride;
+            this.dst = dst;
+            this.dstOff = dstOff;
+            this.dstStride = dstStride;
+            this.length = length;
+            try {
+                threads.run(count, src == dst ? 1 : parts((long) length * count), this);
+            } finally {
+                this.src = this.dst = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            for (int b = begin; b < end; b++)
+                System.arraycopy(src, srcOff + b * srcStride, dst, dstOff + b * dstStride, length);
+        }
+    }
+
+    /**
+     * Padding (x [planes, h, w] into y [planes, outH, outW], zeros around) or, with {@code crop},
+     * its adjoint (y's (h, w) window back into x); one plane per task.
+     */
+    private final class PadLoop implements CpuThreads.RangeTask {
+        private boolean crop;
+        private float[] x, y;
+        private int h, w, top, left, outH, outW;
+
+        synchronized void execute(boolean crop, float[] x, float[] y, int planes, int h, int w, int top, int left, int outH, int outW) {
+            this.crop = crop;
+            this.x = x;
+            this.y = y;
+            this.h = h;
+            this.w = w;
+            this.top = top;
+            this.left = left;
+            this.outH = outH;
+            this.outW = outW;
+            try {
+                threads.run(planes, parts((long) planes * (crop ? h * w : outH * outW)), this);
+            } finally {
+                this.x = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x, y = this.y;
+            int outPlane = outH * outW;
             for (int p = begin; p < end; p++) {
                 int yp = p * outPlane, xp = p * h * w;
+                if (crop) {
+                    for (int i = 0; i < h; i++) System.arraycopy(y, yp + (top + i) * outW + left, x, xp + i * w, w);
+                    continue;
+                }
                 // Zero the bands above and below the input, then each input row's left and right margins.
                 Arrays.fill(y, yp, yp + top * outW, 0f);
                 Arrays.fill(y, yp + (top + h) * outW, yp + outPlane, 0f);
@@ -52,17 +118,6 @@ final class CpuCopy {
                     Arrays.fill(y, row + left + w, row + outW, 0f);
                 }
             }
-        });
-    }
-
-    /** dx[p, i, j] = dy[p, top + i, left + j]: the (h, w) window of each [outH, outW] plane. */
-    void crop2d(float[] dy, float[] dx, int planes, int h, int w, int top, int left, int outH, int outW) {
-        int outPlane = outH * outW;
-        threads.run(planes, parts((long) planes * h * w), (worker, begin, end) -> {
-            for (int p = begin; p < end; p++) {
-                int yp = p * outPlane, xp = p * h * w;
-                for (int i = 0; i < h; i++) System.arraycopy(dy, yp + (top + i) * outW + left, dx, xp + i * w, w);
-            }
-        });
+        }
     }
 }

@@ -12,13 +12,24 @@ import org.neurite.backend.UnaryOp;
  * simple expression. Reductions are deterministic for any thread count: {@link #sumOfSquares}
  * sums fixed {@link #CHUNK}-sized partials in index order, {@link #channelSum} gives each channel
  * to one task that adds in (outer, inner) order, both in double.
+ *
+ * <p>Each op is a reusable {@link CpuThreads.RangeTask} whose arguments live in its fields
+ * (set and cleared around the parallel region, under the task's own monitor), so a call
+ * allocates nothing.
  */
 final class CpuElementwise {
     static final int PARALLEL_MIN = 1 << 15;
     static final int CHUNK = 1 << 14;
 
     private final CpuThreads threads;
-    private double[] partials = new double[0]; // one per CHUNK of sumOfSquares, grown on demand
+    private final UnaryLoop unaryLoop = new UnaryLoop();
+    private final UnaryBackwardLoop unaryBackwardLoop = new UnaryBackwardLoop();
+    private final BinaryLoop binaryLoop = new BinaryLoop();
+    private final ChannelBroadcastLoop channelBroadcastLoop = new ChannelBroadcastLoop();
+    private final ChannelSumLoop channelSumLoop = new ChannelSumLoop();
+    private final AxpbyLoop axpbyLoop = new AxpbyLoop();
+    private final SumOfSquaresLoop sumOfSquaresLoop = new SumOfSquaresLoop();
+    private final DropoutLoop dropoutLoop = new DropoutLoop();
 
     CpuElementwise(CpuThreads threads) {
         this.threads = threads;
@@ -26,23 +37,6 @@ final class CpuElementwise {
 
     private int parts(long elements) {
         return elements < PARALLEL_MIN ? 1 : threads.size();
-    }
-
-    /** y[yo + i] = op(x[xo + i]) for i in [0, n); the ranges may coincide (in place) but not partly overlap. */
-    void unary(UnaryOp op, float[] x, int xo, float[] y, int yo, int n) {
-        threads.run(n, parts(n), (worker, begin, end) -> {
-            int d = yo - xo; // y index = x index + d
-            int from = xo + begin, to = xo + end;
-            switch (op) {
-                case RELU -> { for (int i = from; i < to; i++) y[i + d] = Math.max(x[i], 0f); }
-                case SIGMOID -> { for (int i = from; i < to; i++) y[i + d] = sigmoid(x[i]); }
-                case TANH -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.tanh(x[i]); }
-                case NEGATE -> { for (int i = from; i < to; i++) y[i + d] = -x[i]; }
-                case EXP -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.exp(x[i]); }
-                case SQUARE -> { for (int i = from; i < to; i++) y[i + d] = x[i] * x[i]; }
-                case SOFTPLUS -> { for (int i = from; i < to; i++) y[i + d] = softplus(x[i]); }
-            }
-        });
     }
 
     /** log(1 + e^x) in double, rounded once; the max/log1p form never overflows and keeps e^x for x << 0. */
@@ -55,12 +49,109 @@ final class CpuElementwise {
         return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 
+    /** y[yo + i] = op(x[xo + i]) for i in [0, n); the ranges may coincide (in place) but not partly overlap. */
+    void unary(UnaryOp op, float[] x, int xo, float[] y, int yo, int n) {
+        unaryLoop.execute(op, x, xo, y, yo, n);
+    }
+
     /**
      * dx = dy * op'(.) over n elements from the given offsets, reading x or y as {@link UnaryOp}
      * says (the other may be null); dx may be dy's range.
      */
     void unaryBackward(UnaryOp op, float[] x, int xo, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {
-        threads.run(n, parts(n), (worker, begin, end) -> {
+        unaryBackwardLoop.execute(op, x, xo, y, yo, dy, dyo, dx, dxo, n);
+    }
+
+    /** out[oo + i] = a[ao + i] op b[bo + i] over n elements; out's range may coincide with a's or b's. */
+    void binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        binaryLoop.execute(op, a, ao, b, bo, out, oo, n);
+    }
+
+    /** out[o, c, i] = x[o, c, i] op v[c]; one task per (o, c) row of {@code inner} elements. */
+    void channelBroadcast(BinaryOp op, float[] x, float[] v, float[] out, int outer, int channels, int inner) {
+        channelBroadcastLoop.execute(op, x, v, out, outer, channels, inner);
+    }
+
+    /** out[c] = beta*out[c] + sum over (o, i) of x[o, c, i]; out is not read when beta == 0. */
+    void channelSum(float[] x, float[] out, int outer, int channels, int inner, float beta) {
+        channelSumLoop.execute(x, out, outer, channels, inner, beta);
+    }
+
+    /** y = alpha*x + beta*y; y is not read when beta == 0. */
+    void axpby(float alpha, float[] x, float beta, float[] y, int n) {
+        axpbyLoop.execute(alpha, x, beta, y, n);
+    }
+
+    /** Sum of x[i]^2 in double: fixed-size chunk partials added in index order. */
+    double sumOfSquares(float[] x, int n) {
+        return sumOfSquaresLoop.execute(x, n);
+    }
+
+    /** mask[i] = keep(i) ? 1/(1-p) : 0 with keep(i) = uniform(seed, i) >= p; y = x * mask (y may be x). */
+    void dropout(float[] x, float[] mask, float[] y, float p, long seed, int n) {
+        dropoutLoop.execute(x, mask, y, p, seed, n);
+    }
+
+    private final class UnaryLoop implements CpuThreads.RangeTask {
+        private UnaryOp op;
+        private float[] x, y;
+        private int xo, yo;
+
+        synchronized void execute(UnaryOp op, float[] x, int xo, float[] y, int yo, int n) {
+            this.op = op;
+            this.x = x;
+            this.xo = xo;
+            this.y = y;
+            this.yo = yo;
+            try {
+                threads.run(n, parts(n), this);
+            } finally {
+                this.x = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x, y = this.y;
+            int d = yo - xo; // y index = x index + d
+            int from = xo + begin, to = xo + end;
+            switch (op) {
+                case RELU -> { for (int i = from; i < to; i++) y[i + d] = Math.max(x[i], 0f); }
+                case SIGMOID -> { for (int i = from; i < to; i++) y[i + d] = sigmoid(x[i]); }
+                case TANH -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.tanh(x[i]); }
+                case NEGATE -> { for (int i = from; i < to; i++) y[i + d] = -x[i]; }
+                case EXP -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.exp(x[i]); }
+                case SQUARE -> { for (int i = from; i < to; i++) y[i + d] = x[i] * x[i]; }
+                case SOFTPLUS -> { for (int i = from; i < to; i++) y[i + d] = softplus(x[i]); }
+            }
+        }
+    }
+
+    private final class UnaryBackwardLoop implements CpuThreads.RangeTask {
+        private UnaryOp op;
+        private float[] x, y, dy, dx;
+        private int xo, yo, dyo, dxo;
+
+        synchronized void execute(UnaryOp op, float[] x, int xo, float[] y, int yo, float[] dy, int dyo, float[] dx, int dxo, int n) {
+            this.op = op;
+            this.x = x;
+            this.xo = xo;
+            this.y = y;
+            this.yo = yo;
+            this.dy = dy;
+            this.dyo = dyo;
+            this.dx = dx;
+            this.dxo = dxo;
+            try {
+                threads.run(n, parts(n), this);
+            } finally {
+                this.x = this.y = this.dy = this.dx = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x, y = this.y, dy = this.dy, dx = this.dx;
             // Loop over dx indices; the inputs are read at the same position of their own ranges.
             int from = dxo + begin, to = dxo + end;
             int dxToDy = dyo - dxo, dxToX = xo - dxo, dxToY = yo - dxo;
@@ -84,12 +175,32 @@ final class CpuElementwise {
                 // d softplus / dx = σ(x)
                 case SOFTPLUS -> { for (int i = from; i < to; i++) dx[i] = dy[i + dxToDy] * sigmoid(x[i + dxToX]); }
             }
-        });
+        }
     }
 
-    /** out[oo + i] = a[ao + i] op b[bo + i] over n elements; out's range may coincide with a's or b's. */
-    void binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
-        threads.run(n, parts(n), (worker, begin, end) -> {
+    private final class BinaryLoop implements CpuThreads.RangeTask {
+        private BinaryOp op;
+        private float[] a, b, out;
+        private int ao, bo, oo;
+
+        synchronized void execute(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+            this.op = op;
+            this.a = a;
+            this.ao = ao;
+            this.b = b;
+            this.bo = bo;
+            this.out = out;
+            this.oo = oo;
+            try {
+                threads.run(n, parts(n), this);
+            } finally {
+                this.a = this.b = this.out = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] a = this.a, b = this.b, out = this.out;
             int from = oo + begin, to = oo + end;
             int da = ao - oo, db = bo - oo;
             switch (op) {
@@ -100,13 +211,32 @@ final class CpuElementwise {
                 case MAX -> { for (int i = from; i < to; i++) out[i] = Math.max(a[i + da], b[i + db]); }
                 case MIN -> { for (int i = from; i < to; i++) out[i] = Math.min(a[i + da], b[i + db]); }
             }
-        });
+        }
     }
 
-    /** out[o, c, i] = x[o, c, i] op v[c]; one task per (o, c) row of {@code inner} elements. */
-    void channelBroadcast(BinaryOp op, float[] x, float[] v, float[] out, int outer, int channels, int inner) {
-        int rows = outer * channels;
-        threads.run(rows, parts((long) rows * inner), (worker, begin, end) -> {
+    private final class ChannelBroadcastLoop implements CpuThreads.RangeTask {
+        private BinaryOp op;
+        private float[] x, v, out;
+        private int channels, inner;
+
+        synchronized void execute(BinaryOp op, float[] x, float[] v, float[] out, int outer, int channels, int inner) {
+            this.op = op;
+            this.x = x;
+            this.v = v;
+            this.out = out;
+            this.channels = channels;
+            this.inner = inner;
+            int rows = outer * channels;
+            try {
+                threads.run(rows, parts((long) rows * inner), this);
+            } finally {
+                this.x = this.v = this.out = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x, out = this.out;
             for (int r = begin; r < end; r++) {
                 float s = v[r % channels];
                 int from = r * inner, to = from + inner;
@@ -119,12 +249,31 @@ final class CpuElementwise {
                     case MIN -> { for (int i = from; i < to; i++) out[i] = Math.min(x[i], s); }
                 }
             }
-        });
+        }
     }
 
-    /** out[c] = beta*out[c] + sum over (o, i) of x[o, c, i]; out is not read when beta == 0. */
-    void channelSum(float[] x, float[] out, int outer, int channels, int inner, float beta) {
-        threads.run(channels, parts((long) outer * channels * inner), (worker, begin, end) -> {
+    private final class ChannelSumLoop implements CpuThreads.RangeTask {
+        private float[] x, out;
+        private int outer, channels, inner;
+        private float beta;
+
+        synchronized void execute(float[] x, float[] out, int outer, int channels, int inner, float beta) {
+            this.x = x;
+            this.out = out;
+            this.outer = outer;
+            this.channels = channels;
+            this.inner = inner;
+            this.beta = beta;
+            try {
+                threads.run(channels, parts((long) outer * channels * inner), this);
+            } finally {
+                this.x = this.out = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x;
             for (int c = begin; c < end; c++) {
                 double sum = 0;
                 for (int o = 0; o < outer; o++) {
@@ -133,43 +282,92 @@ final class CpuElementwise {
                 }
                 out[c] = beta == 0f ? (float) sum : (float) (beta * (double) out[c] + sum);
             }
-        });
+        }
     }
 
-    /** y = alpha*x + beta*y; y is not read when beta == 0. */
-    void axpby(float alpha, float[] x, float beta, float[] y, int n) {
-        threads.run(n, parts(n), (worker, begin, end) -> {
+    private final class AxpbyLoop implements CpuThreads.RangeTask {
+        private float alpha, beta;
+        private float[] x, y;
+
+        synchronized void execute(float alpha, float[] x, float beta, float[] y, int n) {
+            this.alpha = alpha;
+            this.x = x;
+            this.beta = beta;
+            this.y = y;
+            try {
+                threads.run(n, parts(n), this);
+            } finally {
+                this.x = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x, y = this.y;
+            float alpha = this.alpha, beta = this.beta;
             if (beta == 0f) for (int i = begin; i < end; i++) y[i] = alpha * x[i];
             else for (int i = begin; i < end; i++) y[i] = alpha * x[i] + beta * y[i];
-        });
+        }
     }
 
-    /** Sum of x[i]^2 in double: fixed-size chunk partials added in index order. */
-    double sumOfSquares(float[] x, int n) {
-        int chunks = CpuGemm.ceilDiv(n, CHUNK);
-        if (partials.length < chunks) partials = new double[chunks];
-        double[] part = partials;
-        threads.run(chunks, parts(n), (worker, begin, end) -> {
+    private final class SumOfSquaresLoop implements CpuThreads.RangeTask {
+        private double[] partials = new double[0]; // one per CHUNK, grown on demand
+        private float[] x;
+        private int n;
+
+        synchronized double execute(float[] x, int n) {
+            int chunks = CpuGemm.ceilDiv(n, CHUNK);
+            if (partials.length < chunks) partials = new double[chunks];
+            this.x = x;
+            this.n = n;
+            try {
+                threads.run(chunks, parts(n), this);
+            } finally {
+                this.x = null;
+            }
+            double total = 0;
+            for (int ch = 0; ch < chunks; ch++) total += partials[ch];
+            return total;
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x;
             for (int ch = begin; ch < end; ch++) {
                 double s = 0;
                 for (int i = ch * CHUNK, to = Math.min(n, i + CHUNK); i < to; i++) s += (double) x[i] * x[i];
-                part[ch] = s;
+                partials[ch] = s;
             }
-        });
-        double total = 0;
-        for (int ch = 0; ch < chunks; ch++) total += part[ch];
-        return total;
+        }
     }
 
-    /** mask[i] = keep(i) ? 1/(1-p) : 0 with keep(i) = uniform(seed, i) >= p; y = x * mask (y may be x). */
-    void dropout(float[] x, float[] mask, float[] y, float p, long seed, int n) {
-        float scale = p < 1f ? 1f / (1f - p) : 0f;
-        threads.run(n, parts(n), (worker, begin, end) -> {
+    private final class DropoutLoop implements CpuThreads.RangeTask {
+        private float[] x, mask, y;
+        private float p, scale;
+        private long seed;
+
+        synchronized void execute(float[] x, float[] mask, float[] y, float p, long seed, int n) {
+            this.x = x;
+            this.mask = mask;
+            this.y = y;
+            this.p = p;
+            this.scale = p < 1f ? 1f / (1f - p) : 0f;
+            this.seed = seed;
+            try {
+                threads.run(n, parts(n), this);
+            } finally {
+                this.x = this.mask = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x, mask = this.mask, y = this.y;
             for (int i = begin; i < end; i++) {
                 float m = CounterRandom.uniform(seed, i) >= p ? scale : 0f;
                 mask[i] = m;
                 y[i] = x[i] * m;
             }
-        });
+        }
     }
 }

@@ -40,6 +40,7 @@ final class CpuGemm {
 
     private final CpuThreads threads;
     private final Panels[] panels;
+    private final GridLoop gridLoop = new GridLoop();
 
     CpuGemm(CpuThreads threads) {
         this.threads = threads;
@@ -54,33 +55,79 @@ final class CpuGemm {
               float[] a, int offA, int lda, float[] b, int offB, int ldb,
               float beta, float[] c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
         if (m == 0 || n == 0 || batch == 0) return;
-        long flops = 2L * m * n * Math.max(k, 1) * batch;
-        int want = flops < PARALLEL_MIN_FLOPS ? 1 : threads.size();
-        // Start from whole matrices and halve the dimension with more micro-tiles until every worker has a task.
-        int rowBlock = roundUp(m, MR);
-        int colBlock = Math.min(roundUp(n, NR), NC);
-        while ((long) batch * ceilDiv(m, rowBlock) * ceilDiv(n, colBlock) < want) {
-            if (rowBlock > MR && rowBlock / MR >= colBlock / NR) rowBlock = roundUp(ceilDiv(rowBlock, 2), MR);
-            else if (colBlock > NR) colBlock = roundUp(ceilDiv(colBlock, 2), NR);
-            else if (rowBlock > MR) rowBlock = roundUp(ceilDiv(rowBlock, 2), MR);
-            else break;
+        gridLoop.execute(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, batch, strideA, strideB, strideC);
+    }
+
+    /**
+     * The parallel loop of {@link #gemm}: the grid is fixed before the region starts, then task t
+     * is the block (batch t / perMatrix, row block, column block) and runs {@link #multiply} on
+     * its worker. Reused for every call (arguments in fields, under this object's monitor), so
+     * a GEMM allocates nothing.
+     */
+    private final class GridLoop implements CpuThreads.RangeTask {
+        private boolean transA, transB;
+        private int m, n, k, offA, lda, offB, ldb, offC, ldc, strideA, strideB, strideC;
+        private float alpha, beta;
+        private float[] a, b, c;
+        private int rowBlock, colBlock, colBlocks, perMatrix;
+
+        synchronized void execute(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                  float[] a, int offA, int lda, float[] b, int offB, int ldb,
+                                  float beta, float[] c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
+            long flops = 2L * m * n * Math.max(k, 1) * batch;
+            int want = flops < PARALLEL_MIN_FLOPS ? 1 : threads.size();
+            // Start from whole matrices and halve the dimension with more micro-tiles until every worker has a task.
+            int rowBlock = roundUp(m, MR);
+            int colBlock = Math.min(roundUp(n, NR), NC);
+            while ((long) batch * ceilDiv(m, rowBlock) * ceilDiv(n, colBlock) < want) {
+                if (rowBlock > MR && rowBlock / MR >= colBlock / NR) rowBlock = roundUp(ceilDiv(rowBlock, 2), MR);
+                else if (colBlock > NR) colBlock = roundUp(ceilDiv(colBlock, 2), NR);
+                else if (rowBlock > MR) rowBlock = roundUp(ceilDiv(rowBlock, 2), MR);
+                else break;
+            }
+            this.transA = transA;
+            this.transB = transB;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.alpha = alpha;
+            this.a = a;
+            this.offA = offA;
+            this.lda = lda;
+            this.b = b;
+            this.offB = offB;
+            this.ldb = ldb;
+            this.beta = beta;
+            this.c = c;
+            this.offC = offC;
+            this.ldc = ldc;
+            this.strideA = strideA;
+            this.strideB = strideB;
+            this.strideC = strideC;
+            this.rowBlock = rowBlock;
+            this.colBlock = colBlock;
+            this.colBlocks = ceilDiv(n, colBlock);
+            this.perMatrix = ceilDiv(m, rowBlock) * colBlocks;
+            try {
+                threads.run(batch * perMatrix, want, this);
+            } finally {
+                this.a = this.b = this.c = null;
+            }
         }
-        int rowBlocks = ceilDiv(m, rowBlock);
-        int colBlocks = ceilDiv(n, colBlock);
-        int perMatrix = rowBlocks * colBlocks;
-        int rb = rowBlock, cb = colBlock;
-        threads.run(batch * perMatrix, want, (worker, begin, end) -> {
+
+        @Override
+        public void run(int worker, int begin, int end) {
             for (int t = begin; t < end; t++) {
                 int bi = t / perMatrix;
-                int i0 = (t % perMatrix) / colBlocks * rb;
-                int j0 = (t % colBlocks) * cb;
+                int i0 = (t % perMatrix) / colBlocks * rowBlock;
+                int j0 = (t % colBlocks) * colBlock;
                 int a0 = offA + bi * strideA + (transA ? i0 : i0 * lda);
                 int b0 = offB + bi * strideB + (transB ? j0 * ldb : j0);
                 int c0 = offC + bi * strideC + i0 * ldc + j0;
-                multiply(worker, transA, transB, Math.min(rb, m - i0), Math.min(cb, n - j0), k, alpha,
+                multiply(worker, transA, transB, Math.min(rowBlock, m - i0), Math.min(colBlock, n - j0), k, alpha,
                         a, a0, lda, b, b0, ldb, beta, c, c0, ldc);
             }
-        });
+        }
     }
 
     /** One GEMM on the calling worker, with that worker's panels (used inside other ops' parallel loops). */

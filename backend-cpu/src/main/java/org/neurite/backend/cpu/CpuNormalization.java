@@ -16,11 +16,17 @@ package org.neurite.backend.cpu;
  * {@code dx_j = dy_j * s_j^-beta - (2 alpha beta / size) x_j * sum_c dy_c y_c / s_c}, the sum running
  * over the channels c whose window contains j, accumulated in dx's own row. Neither pass needs
  * scratch; both require outputs that do not alias the inputs (neighbouring planes are read).
+ *
+ * <p>Each pass is a reusable {@link CpuThreads.RangeTask} holding its arguments, so a call
+ * allocates nothing.
  */
 final class CpuNormalization {
     private static final long PARALLEL_MIN_WORK = 1L << 15;
 
     private final CpuThreads threads;
+    private final BatchNormLoop batchNormLoop = new BatchNormLoop();
+    private final BatchNormBackwardLoop batchNormBackwardLoop = new BatchNormBackwardLoop();
+    private final LrnLoop lrnLoop = new LrnLoop();
 
     CpuNormalization(CpuThreads threads) {
         this.threads = threads;
@@ -38,9 +44,73 @@ final class CpuNormalization {
      */
     void batchNormTraining(float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
                            float[] saveMean, float[] saveInvStd, int outer, int channels, int inner, float eps, float momentum) {
-        long count = (long) outer * inner;
-        threads.run(channels, parts(count * channels), (worker, begin, end) -> {
+        batchNormLoop.execute(true, x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, eps, momentum);
+    }
+
+    /** Evaluation forward: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta. y may be x. */
+    void batchNormInference(float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
+                            int outer, int channels, int inner, float eps) {
+        batchNormLoop.execute(false, x, y, gamma, beta, runningMean, runningVar, null, null, outer, channels, inner, eps, 0f);
+    }
+
+    /** y = (x - mean) * scale + shift over channel c's rows. */
+    private static void normalize(float[] x, float[] y, float mean, float scale, float shift, int c, int outer, int channels, int inner) {
+        for (int o = 0; o < outer; o++) {
+            int from = (o * channels + c) * inner;
+            for (int i = from; i < from + inner; i++) y[i] = (x[i] - mean) * scale + shift;
+        }
+    }
+
+    /**
+     * Training backward from the saved statistics, with xhat = (x - mean) * invStd and m = outer*inner:
+     * dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma * invStd * (dy - dbeta/m - xhat * dgamma/m).
+     * dgamma and dbeta may be null; dx may be dy.
+     */
+    void batchNormBackward(float[] x, float[] dy, float[] gamma, float[] saveMean, float[] saveInvStd,
+                           float[] dx, float[] dgamma, float[] dbeta, int outer, int channels, int inner) {
+        batchNormBackwardLoop.execute(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+    }
+
+    /** Forward (training or evaluation statistics), one channel per task. */
+    private final class BatchNormLoop implements CpuThreads.RangeTask {
+        private boolean training;
+        private float[] x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd;
+        private int outer, channels, inner;
+        private float eps, momentum;
+
+        synchronized void execute(boolean training, float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean,
+                                  float[] runningVar, float[] saveMean, float[] saveInvStd, int outer, int channels, int inner,
+                                  float eps, float momentum) {
+            this.training = training;
+            this.x = x;
+            this.y = y;
+            this.gamma = gamma;
+            this.beta = beta;
+            this.runningMean = runningMean;
+            this.runningVar = runningVar;
+            this.saveMean = saveMean;
+            this.saveInvStd = saveInvStd;
+            this.outer = outer;
+            this.channels = channels;
+            this.inner = inner;
+            this.eps = eps;
+            this.momentum = momentum;
+            try {
+                threads.run(channels, parts((long) outer * inner * channels), this);
+            } finally {
+                this.x = this.y = this.gamma = this.beta = this.runningMean = this.runningVar = this.saveMean = this.saveInvStd = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
             for (int c = begin; c < end; c++) {
+                if (!training) {
+                    double invStd = 1.0 / Math.sqrt((double) runningVar[c] + eps);
+                    normalize(x, y, runningMean[c], (float) (invStd * gamma[c]), beta[c], c, outer, channels, inner);
+                    continue;
+                }
+                long count = (long) outer * inner;
                 double sum = 0;
                 for (int o = 0; o < outer; o++) {
                     int from = (o * channels + c) * inner;
@@ -63,37 +133,37 @@ final class CpuNormalization {
                 runningVar[c] = (float) ((1.0 - momentum) * runningVar[c] + momentum * var * count / (count - 1));
                 normalize(x, y, (float) mean, (float) (invStd * gamma[c]), beta[c], c, outer, channels, inner);
             }
-        });
-    }
-
-    /** Evaluation forward: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta. y may be x. */
-    void batchNormInference(float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
-                            int outer, int channels, int inner, float eps) {
-        threads.run(channels, parts((long) outer * inner * channels), (worker, begin, end) -> {
-            for (int c = begin; c < end; c++) {
-                double invStd = 1.0 / Math.sqrt((double) runningVar[c] + eps);
-                normalize(x, y, runningMean[c], (float) (invStd * gamma[c]), beta[c], c, outer, channels, inner);
-            }
-        });
-    }
-
-    /** y = (x - mean) * scale + shift over channel c's rows. */
-    private static void normalize(float[] x, float[] y, float mean, float scale, float shift, int c, int outer, int channels, int inner) {
-        for (int o = 0; o < outer; o++) {
-            int from = (o * channels + c) * inner;
-            for (int i = from; i < from + inner; i++) y[i] = (x[i] - mean) * scale + shift;
         }
     }
 
-    /**
-     * Training backward from the saved statistics, with xhat = (x - mean) * invStd and m = outer*inner:
-     * dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma * invStd * (dy - dbeta/m - xhat * dgamma/m).
-     * dgamma and dbeta may be null; dx may be dy.
-     */
-    void batchNormBackward(float[] x, float[] dy, float[] gamma, float[] saveMean, float[] saveInvStd,
-                           float[] dx, float[] dgamma, float[] dbeta, int outer, int channels, int inner) {
-        long count = (long) outer * inner;
-        threads.run(channels, parts(count * channels), (worker, begin, end) -> {
+    private final class BatchNormBackwardLoop implements CpuThreads.RangeTask {
+        private float[] x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta;
+        private int outer, channels, inner;
+
+        synchronized void execute(float[] x, float[] dy, float[] gamma, float[] saveMean, float[] saveInvStd,
+                                  float[] dx, float[] dgamma, float[] dbeta, int outer, int channels, int inner) {
+            this.x = x;
+            this.dy = dy;
+            this.gamma = gamma;
+            this.saveMean = saveMean;
+            this.saveInvStd = saveInvStd;
+            this.dx = dx;
+            this.dgamma = dgamma;
+            this.dbeta = dbeta;
+            this.outer = outer;
+            this.channels = channels;
+            this.inner = inner;
+            try {
+                threads.run(channels, parts((long) outer * inner * channels), this);
+            } finally {
+                this.x = this.dy = this.gamma = this.saveMean = this.saveInvStd = this.dx = this.dgamma = this.dbeta = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x, dy = this.dy, dx = this.dx;
+            long count = (long) outer * inner;
             for (int c = begin; c < end; c++) {
                 float mean = saveMean[c], invStd = saveInvStd[c];
                 double sumDy = 0, sumDyCentred = 0;
@@ -116,7 +186,7 @@ final class CpuNormalization {
                     for (int i = from; i < from + inner; i++) dx[i] = k * (dy[i] - a - (x[i] - mean) * b);
                 }
             }
-        });
+        }
     }
 
     // ---- local response normalisation ---------------------------------------------------
@@ -124,8 +194,52 @@ final class CpuNormalization {
     /** scale = k + alpha/size * (sum of squares over the channel window); y = x * scale^-beta. */
     void lrnForward(float[] x, float[] y, float[] scale, int batch, int channels, int inner,
                     int size, float alpha, float beta, float k) {
-        float alphaOverSize = alpha / size;
-        threads.run(batch * channels, parts((long) batch * channels * inner * size), (worker, begin, end) -> {
+        lrnLoop.execute(false, x, y, scale, null, null, batch, channels, inner, size, alpha, beta, k);
+    }
+
+    /** dx_j = dy_j * s_j^-beta - (2 alpha beta / size) * x_j * sum over c with j in window(c) of dy_c * y_c / s_c. */
+    void lrnBackward(float[] x, float[] y, float[] scale, float[] dy, float[] dx, int batch, int channels, int inner,
+                     int size, float alpha, float beta) {
+        lrnLoop.execute(true, x, y, scale, dy, dx, batch, channels, inner, size, alpha, beta, 0f);
+    }
+
+    /** LRN forward or backward, one (n, c) plane per task. */
+    private final class LrnLoop implements CpuThreads.RangeTask {
+        private boolean backward;
+        private float[] x, y, scale, dy, dx;
+        private int channels, inner, size;
+        private float alpha, beta, k;
+
+        synchronized void execute(boolean backward, float[] x, float[] y, float[] scale, float[] dy, float[] dx,
+                                  int batch, int channels, int inner, int size, float alpha, float beta, float k) {
+            this.backward = backward;
+            this.x = x;
+            this.y = y;
+            this.scale = scale;
+            this.dy = dy;
+            this.dx = dx;
+            this.channels = channels;
+            this.inner = inner;
+            this.size = size;
+            this.alpha = alpha;
+            this.beta = beta;
+            this.k = k;
+            try {
+                threads.run(batch * channels, parts((long) batch * channels * inner * size), this);
+            } finally {
+                this.x = this.y = this.scale = this.dy = this.dx = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            if (backward) backwardPlanes(begin, end);
+            else forwardPlanes(begin, end);
+        }
+
+        private void forwardPlanes(int begin, int end) {
+            float[] x = this.x, y = this.y, scale = this.scale;
+            float alphaOverSize = alpha / size;
             for (int plane = begin; plane < end; plane++) {
                 int n = plane / channels, c = plane % channels;
                 int row = plane * inner;
@@ -145,14 +259,11 @@ final class CpuNormalization {
                     y[i] = x[i] * powNeg(s, beta);
                 }
             }
-        });
-    }
+        }
 
-    /** dx_j = dy_j * s_j^-beta - (2 alpha beta / size) * x_j * sum over c with j in window(c) of dy_c * y_c / s_c. */
-    void lrnBackward(float[] x, float[] y, float[] scale, float[] dy, float[] dx, int batch, int channels, int inner,
-                     int size, float alpha, float beta) {
-        float coefficient = 2f * alpha * beta / size;
-        threads.run(batch * channels, parts((long) batch * channels * inner * size), (worker, begin, end) -> {
+        private void backwardPlanes(int begin, int end) {
+            float[] x = this.x, y = this.y, scale = this.scale, dy = this.dy, dx = this.dx;
+            float coefficient = 2f * alpha * beta / size;
             for (int plane = begin; plane < end; plane++) {
                 int n = plane / channels, j = plane % channels;
                 int row = plane * inner;
@@ -166,7 +277,7 @@ final class CpuNormalization {
                 }
                 for (int i = row; i < row + inner; i++) dx[i] = dy[i] * powNeg(scale[i], beta) - coefficient * x[i] * dx[i];
             }
-        });
+        }
     }
 
     /**

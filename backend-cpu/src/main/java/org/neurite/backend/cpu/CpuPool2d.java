@@ -9,12 +9,18 @@ import org.neurite.backend.Pool2dGeometry;
  * clipped to the input; max pooling records the winner as {@code ih * W + iw} (ties keep the
  * first, NaN wins, as in PyTorch), average pooling divides by the window clipped to the padded
  * input ({@code countIncludePad}) or to the input. Backward passes own whole planes, so the
- * scatter-adds of overlapping windows run in a fixed order on one thread: deterministic.
+ * scatter-adds of overlapping windows run in a fixed order on one thread: deterministic. The
+ * passes run through one reusable {@link CpuThreads.RangeTask} that holds their arguments, so a
+ * call allocates nothing.
  */
 final class CpuPool2d {
     private static final long PARALLEL_MIN_WORK = 1L << 15;
 
     private final CpuThreads threads;
+    private final PlaneLoop planeLoop = new PlaneLoop();
+
+    /** The four passes, each a loop over (n, c) planes. */
+    private enum Pass { MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD }
 
     CpuPool2d(CpuThreads threads) {
         this.threads = threads;
@@ -22,93 +28,136 @@ final class CpuPool2d {
 
     /** y = max over each window; argmax = flat in-plane index of the winner (stored as a float). */
     void maxForward(Pool2dGeometry g, float[] x, float[] y, float[] argmax) {
-        int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
-        threads.run(g.batch() * g.channels(), parallelism(g), (worker, begin, end) -> {
-            for (int plane = begin; plane < end; plane++) {
-                int xo = plane * h * w, yo = plane * ho * wo;
-                for (int oh = 0; oh < ho; oh++) {
-                    int hs = oh * g.strideH() - g.padH(), he = Math.min(hs + g.kernelH(), h);
-                    hs = Math.max(hs, 0);
-                    for (int ow = 0; ow < wo; ow++) {
-                        int ws = ow * g.strideW() - g.padW(), we = Math.min(ws + g.kernelW(), w);
-                        ws = Math.max(ws, 0);
-                        float best = Float.NEGATIVE_INFINITY;
-                        int bestIndex = hs * w + ws;
-                        for (int ih = hs; ih < he; ih++) {
-                            for (int iw = ws; iw < we; iw++) {
-                                float v = x[xo + ih * w + iw];
-                                if (v > best || Float.isNaN(v)) {
-                                    best = v;
-                                    bestIndex = ih * w + iw;
-                                }
-                            }
-                        }
-                        y[yo + oh * wo + ow] = best;
-                        argmax[yo + oh * wo + ow] = bestIndex;
-                    }
-                }
-            }
-        });
+        planeLoop.execute(Pass.MAX_FORWARD, g, x, y, argmax);
     }
 
     /** dx = 0, then dx[argmax] += dy for every output. */
     void maxBackward(Pool2dGeometry g, float[] dy, float[] argmax, float[] dx) {
-        int hw = g.height() * g.width(), out = g.outHeight() * g.outWidth();
-        threads.run(g.batch() * g.channels(), parallelism(g), (worker, begin, end) -> {
-            for (int plane = begin; plane < end; plane++) {
-                int xo = plane * hw, yo = plane * out;
-                Arrays.fill(dx, xo, xo + hw, 0f);
-                for (int o = 0; o < out; o++) {
-                    int index = (int) argmax[yo + o];
-                    if (index < 0 || index >= hw)
-                        throw new IllegalArgumentException("argmax " + argmax[yo + o] + " at output " + (yo + o) + " is outside a plane of " + hw);
-                    dx[xo + index] += dy[yo + o];
-                }
-            }
-        });
+        planeLoop.execute(Pass.MAX_BACKWARD, g, dy, dx, argmax);
     }
 
     /** y = mean over each window, divisor per {@link Pool2dGeometry#countIncludePad()}. */
     void avgForward(Pool2dGeometry g, float[] x, float[] y) {
-        int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
-        threads.run(g.batch() * g.channels(), parallelism(g), (worker, begin, end) -> {
-            for (int plane = begin; plane < end; plane++) {
-                int xo = plane * h * w, yo = plane * ho * wo;
-                for (int oh = 0; oh < ho; oh++) {
-                    for (int ow = 0; ow < wo; ow++) {
-                        int hs = oh * g.strideH() - g.padH(), ws = ow * g.strideW() - g.padW();
-                        float divisor = divisor(g, hs, ws);
-                        int he = Math.min(hs + g.kernelH(), h), we = Math.min(ws + g.kernelW(), w);
-                        float sum = 0f;
-                        for (int ih = Math.max(hs, 0); ih < he; ih++) {
-                            for (int iw = Math.max(ws, 0); iw < we; iw++) sum += x[xo + ih * w + iw];
-                        }
-                        y[yo + oh * wo + ow] = sum / divisor;
-                    }
-                }
-            }
-        });
+        planeLoop.execute(Pass.AVG_FORWARD, g, x, y, null);
     }
 
     /** dx = 0, then every input of a window gets dy / divisor. */
     void avgBackward(Pool2dGeometry g, float[] dy, float[] dx) {
+        planeLoop.execute(Pass.AVG_BACKWARD, g, dy, dx, null);
+    }
+
+    /** One pass over planes; {@code in} is x (forward) or dy (backward), {@code out} is y or dx. */
+    private final class PlaneLoop implements CpuThreads.RangeTask {
+        private Pass pass;
+        private Pool2dGeometry g;
+        private float[] in, out, argmax;
+
+        synchronized void execute(Pass pass, Pool2dGeometry g, float[] in, float[] out, float[] argmax) {
+            this.pass = pass;
+            this.g = g;
+            this.in = in;
+            this.out = out;
+            this.argmax = argmax;
+            try {
+                threads.run(g.batch() * g.channels(), parallelism(g), this);
+            } finally {
+                this.g = null;
+                this.in = this.out = this.argmax = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            switch (pass) {
+                case MAX_FORWARD -> maxForwardPlanes(g, in, out, argmax, begin, end);
+                case MAX_BACKWARD -> maxBackwardPlanes(g, in, argmax, out, begin, end);
+                case AVG_FORWARD -> avgForwardPlanes(g, in, out, begin, end);
+                case AVG_BACKWARD -> avgBackwardPlanes(g, in, out, begin, end);
+            }
+        }
+    }
+
+    /** Max pooling forward of planes [begin, end). */
+    private static void maxForwardPlanes(Pool2dGeometry g, float[] x, float[] y, float[] argmax, int begin, int end) {
         int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
-        threads.run(g.batch() * g.channels(), parallelism(g), (worker, begin, end) -> {
-            for (int plane = begin; plane < end; plane++) {
-                int xo = plane * h * w, yo = plane * ho * wo;
-                Arrays.fill(dx, xo, xo + h * w, 0f);
-                for (int oh = 0; oh < ho; oh++) {
-                    for (int ow = 0; ow < wo; ow++) {
-                        int hs = oh * g.strideH() - g.padH(), ws = ow * g.strideW() - g.padW();
-                        float share = dy[yo + oh * wo + ow] / divisor(g, hs, ws);
-                        int he = Math.min(hs + g.kernelH(), h), we = Math.min(ws + g.kernelW(), w);
-                        for (int ih = Math.max(hs, 0); ih < he; ih++) {
-                            for (int iw = Math.max(ws, 0); iw < we; iw++) dx[xo + ih * w + iw] += share;
+        for (int plane = begin; plane < end; plane++) {
+            int xo = plane * h * w, yo = plane * ho * wo;
+            for (int oh = 0; oh < ho; oh++) {
+                int hs = oh * g.strideH() - g.padH(), he = Math.min(hs + g.kernelH(), h);
+                hs = Math.max(hs, 0);
+                for (int ow = 0; ow < wo; ow++) {
+                    int ws = ow * g.strideW() - g.padW(), we = Math.min(ws + g.kernelW(), w);
+                    ws = Math.max(ws, 0);
+                    float best = Float.NEGATIVE_INFINITY;
+                    int bestIndex = hs * w + ws;
+                    for (int ih = hs; ih < he; ih++) {
+                        for (int iw = ws; iw < we; iw++) {
+                            float v = x[xo + ih * w + iw];
+                            if (v > best || Float.isNaN(v)) {
+                                best = v;
+                                bestIndex = ih * w + iw;
+                            }
                         }
+                    }
+                    y[yo + oh * wo + ow] = best;
+                    argmax[yo + oh * wo + ow] = bestIndex;
+                }
+            }
+        }
+    }
+
+    /** Max pooling backward of planes [begin, end). */
+    private static void maxBackwardPlanes(Pool2dGeometry g, float[] dy, float[] argmax, float[] dx, int begin, int end) {
+        int hw = g.height() * g.width(), out = g.outHeight() * g.outWidth();
+        for (int plane = begin; plane < end; plane++) {
+            int xo = plane * hw, yo = plane * out;
+            Arrays.fill(dx, xo, xo + hw, 0f);
+            for (int o = 0; o < out; o++) {
+                int index = (int) argmax[yo + o];
+                if (index < 0 || index >= hw)
+                    throw new IllegalArgumentException("argmax " + argmax[yo + o] + " at output " + (yo + o) + " is outside a plane of " + hw);
+                dx[xo + index] += dy[yo + o];
+            }
+        }
+    }
+
+    /** Average pooling forward of planes [begin, end). */
+    private static void avgForwardPlanes(Pool2dGeometry g, float[] x, float[] y, int begin, int end) {
+        int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
+        for (int plane = begin; plane < end; plane++) {
+            int xo = plane * h * w, yo = plane * ho * wo;
+            for (int oh = 0; oh < ho; oh++) {
+                for (int ow = 0; ow < wo; ow++) {
+                    int hs = oh * g.strideH() - g.padH(), ws = ow * g.strideW() - g.padW();
+                    float divisor = divisor(g, hs, ws);
+                    int he = Math.min(hs + g.kernelH(), h), we = Math.min(ws + g.kernelW(), w);
+                    float sum = 0f;
+                    for (int ih = Math.max(hs, 0); ih < he; ih++) {
+                        for (int iw = Math.max(ws, 0); iw < we; iw++) sum += x[xo + ih * w + iw];
+                    }
+                    y[yo + oh * wo + ow] = sum / divisor;
+                }
+            }
+        }
+    }
+
+    /** Average pooling backward of planes [begin, end). */
+    private static void avgBackwardPlanes(Pool2dGeometry g, float[] dy, float[] dx, int begin, int end) {
+        int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
+        for (int plane = begin; plane < end; plane++) {
+            int xo = plane * h * w, yo = plane * ho * wo;
+            Arrays.fill(dx, xo, xo + h * w, 0f);
+            for (int oh = 0; oh < ho; oh++) {
+                for (int ow = 0; ow < wo; ow++) {
+                    int hs = oh * g.strideH() - g.padH(), ws = ow * g.strideW() - g.padW();
+                    float share = dy[yo + oh * wo + ow] / divisor(g, hs, ws);
+                    int he = Math.min(hs + g.kernelH(), h), we = Math.min(ws + g.kernelW(), w);
+                    for (int ih = Math.max(hs, 0); ih < he; ih++) {
+                        for (int iw = Math.max(ws, 0); iw < we; iw++) dx[xo + ih * w + iw] += share;
                     }
                 }
             }
-        });
+        }
     }
 
     /**

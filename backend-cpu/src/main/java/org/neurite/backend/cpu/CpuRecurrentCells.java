@@ -12,13 +12,18 @@ import static org.neurite.backend.cpu.CpuElementwise.sigmoid;
  * states [batch, H] rows. Work splits over batch rows (one row per task, each element written
  * once), so results are bit-identical for any thread count. Sigmoid and tanh are computed as
  * the {@code unary} ops compute them (in double, rounded once), so a cell and the same step
- * spelled out with unary ops agree.
+ * spelled out with unary ops agree. Each step is a reusable {@link CpuThreads.RangeTask} holding its
+ * arguments, so a call allocates nothing.
  */
 final class CpuRecurrentCells {
     /** Gate non-linearities cost tens of cycles each, so a few thousand elements already pay for a second thread. */
     private static final long PARALLEL_MIN = 1L << 12;
 
     private final CpuThreads threads;
+    private final LstmForwardLoop lstmForwardLoop = new LstmForwardLoop();
+    private final LstmBackwardLoop lstmBackwardLoop = new LstmBackwardLoop();
+    private final GruForwardLoop gruForwardLoop = new GruForwardLoop();
+    private final GruBackwardLoop gruBackwardLoop = new GruBackwardLoop();
 
     CpuRecurrentCells(CpuThreads threads) {
         this.threads = threads;
@@ -33,7 +38,63 @@ final class CpuRecurrentCells {
      * h = o*tanh(c). c may be cPrev's slice (an in-place state update).
      */
     void lstmForward(float[] gates, int go, float[] cPrev, int cpo, float[] c, int co, float[] h, int ho, int batch, int hidden) {
-        threads.run(batch, parts(batch, hidden), (worker, begin, end) -> {
+        lstmForwardLoop.execute(gates, go, cPrev, cpo, c, co, h, ho, batch, hidden);
+    }
+
+    /**
+     * From the saved activations, cPrev and c: with tc = tanh(c) and dct = dc + dh*o*(1 - tc²),
+     * dGates = [dct*g*i(1-i), dct*cPrev*f(1-f), dct*i*(1-g²), dh*tc*o(1-o)] and dc becomes dct*f
+     * (dL/dc_{t-1}).
+     */
+    void lstmBackward(float[] gates, int go, float[] cPrev, int cpo, float[] c, int co, float[] dh, int dho,
+                      float[] dc, int dco, float[] dGates, int dgo, int batch, int hidden) {
+        lstmBackwardLoop.execute(gates, go, cPrev, cpo, c, co, dh, dho, dc, dco, dGates, dgo, batch, hidden);
+    }
+
+    /**
+     * r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r*gh_n), h = (1-z)*n + z*hPrev;
+     * saved = [r, z, n]. h may be hPrev's slice.
+     */
+    void gruForward(float[] gi, int gio, float[] gh, int gho, float[] hPrev, int hpo, float[] h, int ho,
+                    float[] saved, int so, int batch, int hidden) {
+        gruForwardLoop.execute(gi, gio, gh, gho, hPrev, hpo, h, ho, saved, so, batch, hidden);
+    }
+
+    /**
+     * With dn = dh*(1-z)*(1-n²): dGi = [dn*gh_n*r(1-r), dh*(hPrev-n)*z(1-z), dn], dGh = dGi except
+     * its n block, dn*r; dhPrev = dh*z (the direct path; the recurrent GEMM adds the rest).
+     * dhPrev may be dh's slice.
+     */
+    void gruBackward(float[] saved, int so, float[] gh, int gho, float[] hPrev, int hpo, float[] dh, int dho,
+                     float[] dGi, int dgio, float[] dGh, int dgho, float[] dhPrev, int dhpo, int batch, int hidden) {
+        gruBackwardLoop.execute(saved, so, gh, gho, hPrev, hpo, dh, dho, dGi, dgio, dGh, dgho, dhPrev, dhpo, batch, hidden);
+    }
+
+    private final class LstmForwardLoop implements CpuThreads.RangeTask {
+        private float[] gates, cPrev, c, h;
+        private int go, cpo, co, ho, hidden;
+
+        synchronized void execute(float[] gates, int go, float[] cPrev, int cpo, float[] c, int co, float[] h, int ho, int batch, int hidden) {
+            this.gates = gates;
+            this.go = go;
+            this.cPrev = cPrev;
+            this.cpo = cpo;
+            this.c = c;
+            this.co = co;
+            this.h = h;
+            this.ho = ho;
+            this.hidden = hidden;
+            try {
+                threads.run(batch, parts(batch, hidden), this);
+            } finally {
+                this.gates = this.cPrev = this.c = this.h = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] gates = this.gates, cPrev = this.cPrev, c = this.c, h = this.h;
+            int go = this.go, cpo = this.cpo, co = this.co, ho = this.ho, hidden = this.hidden;
             for (int b = begin; b < end; b++) {
                 int g0 = go + b * 4 * hidden, s0 = b * hidden;
                 for (int j = 0; j < hidden; j++) {
@@ -48,17 +109,39 @@ final class CpuRecurrentCells {
                     h[ho + s0 + j] = o * (float) Math.tanh(cell);
                 }
             }
-        });
+        }
     }
 
-    /**
-     * From the saved activations, cPrev and c: with tc = tanh(c) and dct = dc + dh*o*(1 - tc²),
-     * dGates = [dct*g*i(1-i), dct*cPrev*f(1-f), dct*i*(1-g²), dh*tc*o(1-o)] and dc becomes dct*f
-     * (dL/dc_{t-1}).
-     */
-    void lstmBackward(float[] gates, int go, float[] cPrev, int cpo, float[] c, int co, float[] dh, int dho,
-                      float[] dc, int dco, float[] dGates, int dgo, int batch, int hidden) {
-        threads.run(batch, parts(batch, hidden), (worker, begin, end) -> {
+    private final class LstmBackwardLoop implements CpuThreads.RangeTask {
+        private float[] gates, cPrev, c, dh, dc, dGates;
+        private int go, cpo, co, dho, dco, dgo, hidden;
+
+        synchronized void execute(float[] gates, int go, float[] cPrev, int cpo, float[] c, int co, float[] dh, int dho,
+                                  float[] dc, int dco, float[] dGates, int dgo, int batch, int hidden) {
+            this.gates = gates;
+            this.go = go;
+            this.cPrev = cPrev;
+            this.cpo = cpo;
+            this.c = c;
+            this.co = co;
+            this.dh = dh;
+            this.dho = dho;
+            this.dc = dc;
+            this.dco = dco;
+            this.dGates = dGates;
+            this.dgo = dgo;
+            this.hidden = hidden;
+            try {
+                threads.run(batch, parts(batch, hidden), this);
+            } finally {
+                this.gates = this.cPrev = this.c = this.dh = this.dc = this.dGates = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] gates = this.gates, cPrev = this.cPrev, c = this.c, dh = this.dh, dc = this.dc, dGates = this.dGates;
+            int go = this.go, cpo = this.cpo, co = this.co, dho = this.dho, dco = this.dco, dgo = this.dgo, hidden = this.hidden;
             for (int b = begin; b < end; b++) {
                 int g0 = b * 4 * hidden, s0 = b * hidden;
                 for (int j = 0; j < hidden; j++) {
@@ -74,16 +157,37 @@ final class CpuRecurrentCells {
                     dc[dco + s0 + j] = dct * f;
                 }
             }
-        });
+        }
     }
 
-    /**
-     * r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r*gh_n), h = (1-z)*n + z*hPrev;
-     * saved = [r, z, n]. h may be hPrev's slice.
-     */
-    void gruForward(float[] gi, int gio, float[] gh, int gho, float[] hPrev, int hpo, float[] h, int ho,
-                    float[] saved, int so, int batch, int hidden) {
-        threads.run(batch, parts(batch, hidden), (worker, begin, end) -> {
+    private final class GruForwardLoop implements CpuThreads.RangeTask {
+        private float[] gi, gh, hPrev, h, saved;
+        private int gio, gho, hpo, ho, so, hidden;
+
+        synchronized void execute(float[] gi, int gio, float[] gh, int gho, float[] hPrev, int hpo, float[] h, int ho,
+                                  float[] saved, int so, int batch, int hidden) {
+            this.gi = gi;
+            this.gio = gio;
+            this.gh = gh;
+            this.gho = gho;
+            this.hPrev = hPrev;
+            this.hpo = hpo;
+            this.h = h;
+            this.ho = ho;
+            this.saved = saved;
+            this.so = so;
+            this.hidden = hidden;
+            try {
+                threads.run(batch, parts(batch, hidden), this);
+            } finally {
+                this.gi = this.gh = this.hPrev = this.h = this.saved = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] gi = this.gi, gh = this.gh, hPrev = this.hPrev, h = this.h, saved = this.saved;
+            int gio = this.gio, gho = this.gho, hpo = this.hpo, ho = this.ho, so = this.so, hidden = this.hidden;
             for (int b = begin; b < end; b++) {
                 int g0 = b * 3 * hidden, s0 = b * hidden;
                 for (int j = 0; j < hidden; j++) {
@@ -97,17 +201,42 @@ final class CpuRecurrentCells {
                     h[ho + s0 + j] = (1f - z) * n + z * hPrev[hpo + s0 + j];
                 }
             }
-        });
+        }
     }
 
-    /**
-     * With dn = dh*(1-z)*(1-n²): dGi = [dn*gh_n*r(1-r), dh*(hPrev-n)*z(1-z), dn], dGh = dGi except
-     * its n block, dn*r; dhPrev = dh*z (the direct path; the recurrent GEMM adds the rest).
-     * dhPrev may be dh's slice.
-     */
-    void gruBackward(float[] saved, int so, float[] gh, int gho, float[] hPrev, int hpo, float[] dh, int dho,
-                     float[] dGi, int dgio, float[] dGh, int dgho, float[] dhPrev, int dhpo, int batch, int hidden) {
-        threads.run(batch, parts(batch, hidden), (worker, begin, end) -> {
+    private final class GruBackwardLoop implements CpuThreads.RangeTask {
+        private float[] saved, gh, hPrev, dh, dGi, dGh, dhPrev;
+        private int so, gho, hpo, dho, dgio, dgho, dhpo, hidden;
+
+        synchronized void execute(float[] saved, int so, float[] gh, int gho, float[] hPrev, int hpo, float[] dh, int dho,
+                                  float[] dGi, int dgio, float[] dGh, int dgho, float[] dhPrev, int dhpo, int batch, int hidden) {
+            this.saved = saved;
+            this.so = so;
+            this.gh = gh;
+            this.gho = gho;
+            this.hPrev = hPrev;
+            this.hpo = hpo;
+            this.dh = dh;
+            this.dho = dho;
+            this.dGi = dGi;
+            this.dgio = dgio;
+            this.dGh = dGh;
+            this.dgho = dgho;
+            this.dhPrev = dhPrev;
+            this.dhpo = dhpo;
+            this.hidden = hidden;
+            try {
+                threads.run(batch, parts(batch, hidden), this);
+            } finally {
+                this.saved = this.gh = this.hPrev = this.dh = this.dGi = this.dGh = this.dhPrev = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] saved = this.saved, gh = this.gh, hPrev = this.hPrev, dh = this.dh, dGi = this.dGi, dGh = this.dGh, dhPrev = this.dhPrev;
+            int so = this.so, gho = this.gho, hpo = this.hpo, dho = this.dho, dgio = this.dgio, dgho = this.dgho, dhpo = this.dhpo;
+            int hidden = this.hidden;
             for (int b = begin; b < end; b++) {
                 int g0 = b * 3 * hidden, s0 = b * hidden;
                 for (int j = 0; j < hidden; j++) {
@@ -126,6 +255,6 @@ final class CpuRecurrentCells {
                     dhPrev[dhpo + s0 + j] = dhj * z;
                 }
             }
-        });
+        }
     }
 }

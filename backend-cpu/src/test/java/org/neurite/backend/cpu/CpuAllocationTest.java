@@ -1,0 +1,79 @@
+package org.neurite.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.Pool2dGeometry;
+import org.neurite.backend.UnaryOp;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * The steady state allocates nothing: after a warm-up call (which grows the per-worker scratch),
+ * the ops of a CNN and an LSTM training step, sized to take the parallel paths on two threads,
+ * allocate no heap memory on the calling thread. Before the dispatch used reusable loop objects,
+ * every parallel op allocated its lambda here (at least 16 bytes a call), so 50 repetitions of
+ * the step would have allocated kilobytes; the assertion allows less than one byte per call.
+ */
+class CpuAllocationTest {
+
+    /** Bytes allocated so far by the calling thread (HotSpot's per-thread TLAB accounting). */
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+
+    @Test
+    void aTrainingStepOfParallelOpsAllocatesNothingOnTheCaller() {
+        Random rnd = new Random(5);
+        try (CpuBackend cpu = new CpuBackend(2)) {
+            // conv 16@5x5 pad 2 on [8, 14, 14], batch 16 -> relu -> maxpool 2 -> dense 784 -> 10, and one LSTM cell step.
+            Conv2dGeometry conv = new Conv2dGeometry(16, 8, 14, 14, 16, 5, 5, 1, 1, 2, 2, 1, 1, 1);
+            Pool2dGeometry pool = new Pool2dGeometry(16, 16, 14, 14, 2, 2, 2, 2, 0, 0, false, false);
+            Tensor x = random(cpu, rnd, 16, 8, 14, 14), w = random(cpu, rnd, 16, 8, 5, 5), b = random(cpu, rnd, 16);
+            Tensor y = cpu.allocate(Shape.of(16, 16, 14, 14)), dy = random(cpu, rnd, 16, 16, 14, 14);
+            Tensor dx = cpu.allocate(x.shape()), dw = cpu.allocate(w.shape()), db = cpu.allocate(b.shape());
+            Tensor pooled = cpu.allocate(Shape.of(16, 16, 7, 7)), argmax = cpu.allocate(pooled.shape());
+            Tensor dense = random(cpu, rnd, 10, 784), logits = cpu.allocate(Shape.of(16, 10)), dLogits = cpu.allocate(logits.shape());
+            Tensor labels = cpu.allocate(Shape.of(16)), velocity = cpu.allocate(w.shape());
+            Tensor gates = random(cpu, rnd, 64, 512), state = random(cpu, rnd, 64, 128), c = cpu.allocate(state.shape());
+            Tensor h = cpu.allocate(state.shape()), dc = cpu.allocate(state.shape()), dGates = cpu.allocate(gates.shape());
+            Tensor m = cpu.allocate(dense.shape()), v = cpu.allocate(dense.shape());
+            Runnable step = () -> {
+                cpu.conv2dForward(conv, x, w, b, y);
+                cpu.unary(UnaryOp.RELU, y, y);
+                cpu.maxPool2dForward(pool, y, pooled, argmax);
+                cpu.gemm(false, true, 16, 10, 784, 1f, pooled, 0, 784, dense, 0, 784, 0f, logits, 0, 10);
+                cpu.softmaxCrossEntropy(logits, labels, dLogits, 16, 10, 1f / 16);
+                cpu.maxPool2dBackward(pool, pooled, argmax, dy);
+                cpu.unaryBackward(UnaryOp.RELU, y, null, dy, dy);
+                cpu.conv2dBackwardData(conv, dy, w, dx);
+                cpu.conv2dBackwardFilter(conv, x, dy, dw, db);
+                cpu.binary(BinaryOp.ADD, dx, x, dx);
+                cpu.sgdUpdate(w, dw, velocity, 0.01f, 0.9f, 0f, false);
+                cpu.adamUpdate(dense, dense, m, v, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1);
+                cpu.lstmCellForward(gates, 0, state, 0, c, 0, h, 0, 64, 128);
+                cpu.lstmCellBackward(gates, 0, state, 0, c, 0, h, 0, dc, 0, dGates, 0, 64, 128);
+                cpu.sumOfSquares(dw);
+            };
+            for (int i = 0; i < 3; i++) step.run(); // grows scratch, loads classes
+            int repetitions = 50;
+            // Reading the counter allocates a little itself (hundreds of bytes); measure that and take it off.
+            long probe = allocatedBytes();
+            long before = allocatedBytes();
+            long probeCost = before - probe;
+            for (int i = 0; i < repetitions; i++) step.run();
+            long allocated = allocatedBytes() - before - probeCost;
+            assertTrue(allocated < 15L * repetitions, allocated + " bytes allocated by " + repetitions + " steps of 15 ops");
+        }
+    }
+
+    private static Tensor random(CpuBackend cpu, Random rnd, int... dims) {
+        Tensor t = cpu.allocate(Shape.of(dims));
+        cpu.upload(CpuGemmTest.random(rnd, t.size()), t);
+        return t;
+    }
+}
