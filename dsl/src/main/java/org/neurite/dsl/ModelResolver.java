@@ -177,9 +177,6 @@ final class ModelResolver {
                 commitPending();
                 Value v = bind(f, a, names.finalName(value));
                 if (a.output()) outputs.add(v.read());
-            } else {
-                throw new ModelException(s.span(), "'return' belongs in a block; a model marks its results with "
-                        + "'output <name> = ...'");
             }
         }
         if (outputs.isEmpty()) {
@@ -260,7 +257,7 @@ final class ModelResolver {
      * Runs a block's body (or a called model's) in {@code f}, whose inputs are {@code in}, and
      * returns the value it gives back. What each statement made goes to {@code made}.
      */
-    private String body(Frame f, List<String> in, Call call, List<Piece.Made> made) {
+    private String body(Frame f, List<String> in, List<Piece.Made> made) {
         Callee callee = f.callee;
         if (callee.isBlock()) {
             List<Expr.Name> inputNames = callee.inputNames();
@@ -280,23 +277,14 @@ final class ModelResolver {
                         + " outputs; a model called like a block needs exactly one");
             }
         }
+        // The loader has checked the body's shape: a block has no input or output statements and
+        // ends with its one return; a model has no return and, here, exactly one output.
         String result = null;
         int nextInput = 0;
         for (Statement s : callee.body()) {
-            if (result != null && callee.isBlock()) {
-                throw new ModelException(s.span(), "statement after 'return'; a block ends with its 'return'");
-            }
             if (s instanceof Statement.Input input) {
-                if (callee.isBlock()) {
-                    throw new ModelException(s.span(), "'input' belongs in a model; a block lists its inputs after its "
-                            + "parameters: block " + callee.name() + "(...)(x)");
-                }
-                calledModelInput(f, input, in.get(nextInput++), call);
+                calledModelInput(f, input, in.get(nextInput++));
             } else if (s instanceof Statement.Apply a) {
-                if (a.output() && callee.isBlock()) {
-                    throw new ModelException(s.span(), "'output' belongs in a model; a block gives back its value with "
-                            + "'return'");
-                }
                 if (a.name() != null) define(f, a.name(), a.nameSpan());
                 List<Piece> pieces = new ArrayList<>();
                 String value = value(a.value(), f, pieces);
@@ -304,29 +292,21 @@ final class ModelResolver {
                 Value v = bind(f, a, value);
                 if (a.output()) result = v.read();
             } else {
-                if (!callee.isBlock()) {
-                    throw new ModelException(s.span(), "'return' belongs in a block; a model marks its results with "
-                            + "'output <name> = ...'");
-                }
                 List<Piece> pieces = new ArrayList<>();
                 result = value(((Statement.Return) s).value(), f, pieces);
                 made.add(new Piece.Made(null, true, pieces));
             }
         }
-        if (result == null) {
-            throw new ModelException(callee.nameSpan(), "block '" + callee.name() + "' has no 'return'; end it with "
-                    + "'return <value>'");
-        }
         return result;
     }
 
     /** An input statement of a model called like a block: the call's input, if its shape is the declared one. */
-    private void calledModelInput(Frame f, Statement.Input in, String given, Call call) {
+    private void calledModelInput(Frame f, Statement.Input in, String given) {
         define(f, in.name(), in.nameSpan());
         Shape declared = inputShape(f, in);
         Shape actual = shapes.get(given);
         if (!declared.equals(actual)) {
-            throw new ModelException(call.span(), "model '" + f.callee.name() + "' expects input '" + in.name()
+            throw new ModelException(in.span(), "model '" + f.callee.name() + "' expects input '" + in.name()
                     + "' of shape " + declared + ", got " + actual);
         }
         Value v = new Value(given, usage.define(in.nameSpan(), "input '" + in.name() + "' is never used"));
@@ -488,7 +468,7 @@ final class ModelResolver {
             for (ParamDef p : callee.params()) define(f, p.name(), p.span());
             BlockArguments.complete(callee, given, f.evaluator, f.params);
             List<Piece.Made> made = new ArrayList<>();
-            String result = body(f, in, c, made);
+            String result = body(f, in, made);
             out.add(Piece.Expansion.of(callee.name(), c.span(), made));
             return result;
         } catch (ModelException e) {

@@ -30,6 +30,7 @@ import java.util.Set;
 final class NodeNames {
     private final Set<String> taken = new HashSet<>();
     private final Map<String, String> rename = new HashMap<>();
+    private final Map<String, Integer> nextSuffix = new HashMap<>();
 
     /** Reserves a name the model uses for something else (an input, a statement name). */
     void reserve(String name) { taken.add(name); }
@@ -101,13 +102,17 @@ final class NodeNames {
         }
     }
 
-    /** {@code base}, or {@code base2}, {@code base3}... whichever is free first. */
+    /**
+     * {@code base}, or {@code base2}, {@code base3}... whichever is free first. Names are never
+     * given back, so the search for a base resumes where it last stopped (a chain of n relus
+     * costs n lookups, not n squared).
+     */
     private String fresh(String base) {
         if (!taken.contains(base)) return take(base);
-        for (int i = 2; ; i++) {
-            String candidate = base + i;
-            if (!taken.contains(candidate)) return take(candidate);
-        }
+        int i = nextSuffix.getOrDefault(base, 2);
+        while (taken.contains(base + i)) i++;
+        nextSuffix.put(base, i + 1);
+        return take(base + i);
     }
 
     private String take(String name) {

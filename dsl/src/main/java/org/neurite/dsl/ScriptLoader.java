@@ -22,6 +22,7 @@ import org.neurite.dsl.ast.Declaration;
 import org.neurite.dsl.ast.ModelDecl;
 import org.neurite.dsl.ast.ParamDef;
 import org.neurite.dsl.ast.SourceFile;
+import org.neurite.dsl.ast.Statement;
 import org.neurite.dsl.ast.TrainDecl;
 import org.neurite.dsl.parser.ScriptParser;
 import org.neurite.graph.LayerRegistry;
@@ -136,14 +137,17 @@ public final class ScriptLoader {
     }
 
     /**
-     * Checks what can be checked on a block or model without calling it: declared parameter
-     * types exist and agree with literal defaults. A block named like a layer hides the layer
-     * where the block is visible, which is worth a warning.
+     * Checks what can be checked on a block or model without calling it: which statements its
+     * body may hold (a block: no input or output, one return, last; a model: no return), and
+     * that declared parameter types exist and agree with literal defaults. A block named like a
+     * layer hides the layer where the block is visible, which is worth a warning.
      */
     private void checkDeclarations(Imports.Loaded f, List<Diagnostic> errors, List<Diagnostic> warnings) {
         for (Declaration d : f.ast().declarations()) {
             if (!(d instanceof BlockDecl) && !(d instanceof ModelDecl)) continue;
             Callee c = new Callee(d, f.scope());
+            Diagnostic shape = bodyShape(c);
+            if (shape != null) errors.add(shape);
             for (ParamDef p : c.params()) {
                 if (p.type() != null && !BlockArguments.TYPES.contains(p.type())) {
                     errors.add(Diagnostic.error(p.typeSpan(), "unknown type '" + p.type() + "' (types: "
@@ -161,6 +165,32 @@ public final class ScriptLoader {
                         + "' wherever the block is visible"));
             }
         }
+    }
+
+    /** The first statement that does not belong in {@code c}'s body, or a block's missing return; null if none. */
+    private static Diagnostic bodyShape(Callee c) {
+        boolean returned = false;
+        for (Statement s : c.body()) {
+            if (returned) return Diagnostic.error(s.span(), "statement after 'return'; a block ends with its 'return'");
+            if (c.isBlock() && s instanceof Statement.Input) {
+                return Diagnostic.error(s.span(), "'input' belongs in a model; a block lists its inputs after its "
+                        + "parameters: block " + c.name() + "(...)(x)");
+            }
+            if (c.isBlock() && s instanceof Statement.Apply a && a.output()) {
+                return Diagnostic.error(s.span(), "'output' belongs in a model; a block gives back its value with 'return'");
+            }
+            if (s instanceof Statement.Return) {
+                if (!c.isBlock()) {
+                    return Diagnostic.error(s.span(), "'return' belongs in a block; a model marks its results with "
+                            + "'output <name> = ...'");
+                }
+                returned = true;
+            }
+        }
+        if (c.isBlock() && !returned) {
+            return Diagnostic.error(c.nameSpan(), "block '" + c.name() + "' has no 'return'; end it with 'return <value>'");
+        }
+        return null;
     }
 
     private static boolean compatible(String declared, String literal) {

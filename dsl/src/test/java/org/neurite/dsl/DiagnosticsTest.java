@@ -414,6 +414,324 @@ class DiagnosticsTest {
                             output o = flatten(1)
                                                ^
                     """),
+            // ---- blocks: errors inside expansions carry a note per call site ----
+            row("shape error in a nested block", """
+                    block inner(c)(x) {
+                        return conv(c, kernel=5)
+                    }
+                    block outer(c)(x) {
+                        y = inner(c)
+                        return y
+                    }
+                    model M {
+                        input x: [1, 4, 4]
+                        output o = outer(3)
+                    }
+                    """, """
+                    t.nn:2:12: error: conv: output would be empty: padded input 4x4 is smaller than the dilated kernel 5x5
+                            return conv(c, kernel=5)
+                                   ^~~~~~~~~~~~~~~~~
+                    t.nn:5:9: note: in block 'inner' called from here
+                            y = inner(c)
+                                ^~~~~~~~
+                    t.nn:10:16: note: in block 'outer' called from here
+                            output o = outer(3)
+                                       ^~~~~~~~
+                    """),
+            row("unknown layer in a block, reported at the first call", """
+                    block b(c)(x) {
+                        return dens(c)
+                    }
+                    model M {
+                        input x: [4]
+                        a = b(3)
+                        output o = b(2)
+                    }
+                    """, """
+                    t.nn:2:12: error: unknown layer 'dens'; did you mean 'dense'?
+                            return dens(c)
+                                   ^~~~
+                    t.nn:6:9: note: in block 'b' called from here
+                            a = b(3)
+                                ^~~~
+                    """),
+            row("mutual and direct recursion", """
+                    block a(c)(x) {
+                        return x -> b(c)
+                    }
+                    block b(c)(x) {
+                        y = if c > 1 then a(c - 1) else relu
+                        return y
+                    }
+                    block self()(x) {
+                        return self
+                    }
+                    model M {
+                        input x: [4]
+                        output o = dense(2)
+                    }
+                    """, """
+                    t.nn:2:17: error: block 'a' is recursive: a -> b -> a
+                            return x -> b(c)
+                                        ^
+                    t.nn:5:23: note: 'b' calls 'a' here
+                            y = if c > 1 then a(c - 1) else relu
+                                              ^
+                    t.nn:9:12: error: block 'self' is recursive: self -> self
+                            return self
+                                   ^~~~
+                    """),
+            row("a value used before its definition", """
+                    model M {
+                        input x: [4]
+                        h = relu(z)
+                        z = dense(3)
+                        output o = dense(2)
+                    }
+                    """, """
+                    t.nn:3:14: error: 'z' is used before it is defined
+                            h = relu(z)
+                                     ^
+                    t.nn:4:5: note: 'z' is defined here
+                            z = dense(3)
+                            ^
+                    """),
+            row("a value defined by itself", """
+                    model M {
+                        input x: [4]
+                        h = h -> relu
+                        output o = h
+                    }
+                    """, "t.nn:3:9: error: 'h' is used before it is defined"),
+            row("shapes that cannot be added", """
+                    model M {
+                        input x: [4]
+                        a = dense(3)
+                        output o = a + x
+                    }
+                    """, """
+                    t.nn:4:16: error: add: inputs must have the same shape, but input 0 is [3] and input 1 is [4]
+                            output o = a + x
+                                       ^~~~~
+                    """),
+            row("shapes that cannot be concatenated", """
+                    model M {
+                        input x: [2, 4, 4]
+                        a = conv(3, kernel=3)
+                        output o = concat(a, x)
+                    }
+                    """, "t.nn:4:16: error: concat: inputs must match on every axis but axis 0, but input 0 is [3, 2, 2] and input 1 is [2, 4, 4]"),
+            row("block argument of the wrong type", """
+                    block unit(c: int, p: float = 0.5)(x) {
+                        return dense(c) -> dropout(p)
+                    }
+                    model M {
+                        input x: [4]
+                        output o = unit(2.5)
+                    }
+                    """, """
+                    t.nn:6:21: error: unit: parameter 'c' expects int, got float 2.5
+                            output o = unit(2.5)
+                                            ^~~
+                    """),
+            row("misspelt block parameter", """
+                    block unit(channels, p = 0.5)(x) {
+                        return dense(channels) -> dropout(p)
+                    }
+                    model M {
+                        input x: [4]
+                        output o = unit(2, chanels=3)
+                    }
+                    """, "t.nn:6:24: error: unknown parameter 'chanels' for 'unit'; did you mean 'channels'?"),
+            row("missing block parameter", """
+                    block unit(c, p = 0.5)(x) {
+                        return dense(c) -> dropout(p)
+                    }
+                    model M {
+                        input x: [4]
+                        output o = unit(p=0.1)
+                    }
+                    """, "t.nn:6:16: error: unit: missing required parameter 'c'"),
+            row("too many block arguments", """
+                    block unit(c)(x) {
+                        return dense(c)
+                    }
+                    model M {
+                        input x: [4]
+                        output o = unit(1, 2)
+                    }
+                    """, "t.nn:6:24: error: unit: takes at most 1 positional argument, got 2"),
+            row("a default of the wrong type", """
+                    block unit(c: int, p: float = c > 2)(x) {
+                        return dense(c) -> dropout(p)
+                    }
+                    model M {
+                        input x: [4]
+                        output o = unit(3)
+                    }
+                    """, """
+                    t.nn:1:31: error: the default of parameter 'p' must be float, got bool true
+                        block unit(c: int, p: float = c > 2)(x) {
+                                                      ^~~~~
+                    t.nn:6:16: note: in block 'unit' called from here
+                            output o = unit(3)
+                                       ^~~~~~~
+                    """),
+            row("unknown parameter type and a default that contradicts its type", """
+                    block b(c: integer)(x) {
+                        return dense(c)
+                    }
+                    block d(c: int = 0.5)(x) {
+                        return dense(c)
+                    }
+                    model M {
+                        input x: [4]
+                        output o = dense(2)
+                    }
+                    """, """
+                    t.nn:1:12: error: unknown type 'integer' (types: int, float, bool, string, list)
+                        block b(c: integer)(x) {
+                                   ^~~~~~~
+                    t.nn:4:18: error: parameter 'c' is declared int but its default is float
+                        block d(c: int = 0.5)(x) {
+                                         ^~~
+                    """),
+            row("block given the wrong number of inputs", """
+                    block join()(a, b) {
+                        return a + b
+                    }
+                    model M {
+                        input x: [4]
+                        output o = join
+                    }
+                    """, "t.nn:6:16: error: block 'join' takes 2 inputs, got 1"),
+            row("an input statement in a block", """
+                    block b()(x) {
+                        input y: [3]
+                        return relu
+                    }
+                    model M {
+                        input x: [4]
+                        output o = b
+                    }
+                    """, "t.nn:2:5: error: 'input' belongs in a model; a block lists its inputs after its parameters: block b(...)(x)"),
+            row("a return in a model", """
+                    model M {
+                        input x: [4]
+                        return relu
+                    }
+                    """, "t.nn:3:5: error: 'return' belongs in a block; a model marks its results with 'output <name> = ...'"),
+            row("a block without a return", """
+                    block b()(x) {
+                        y = relu
+                    }
+                    model M {
+                        input x: [4]
+                        output o = b
+                    }
+                    """, "t.nn:1:7: error: block 'b' has no 'return'; end it with 'return <value>'"),
+            row("a statement after the return", """
+                    block b()(x) {
+                        return relu
+                        y = tanh
+                    }
+                    model M {
+                        input x: [4]
+                        output o = b
+                    }
+                    """, "t.nn:3:5: error: statement after 'return'; a block ends with its 'return'"),
+            row("duplicate block", """
+                    block unit()(x) {
+                        return relu
+                    }
+                    block unit()(x) {
+                        return tanh
+                    }
+                    model M {
+                        input x: [4]
+                        output o = unit
+                    }
+                    """, """
+                    t.nn:4:7: error: duplicate block 'unit'
+                        block unit()(x) {
+                              ^~~~
+                    t.nn:1:7: note: 'unit' is first defined here
+                        block unit()(x) {
+                              ^~~~
+                    """),
+            row("a model called with an input of another shape", """
+                    model Enc {
+                        input image: [1, 28, 28]
+                        output f = flatten
+                    }
+                    model M {
+                        input x: [3, 32, 32]
+                        output o = Enc
+                    }
+                    """, """
+                    t.nn:2:5: error: model 'Enc' expects input 'image' of shape [1, 28, 28], got [3, 32, 32]
+                            input image: [1, 28, 28]
+                            ^~~~~~~~~~~~~~~~~~~~~~~~
+                    t.nn:7:16: note: in model 'Enc' called from here
+                            output o = Enc
+                                       ^~~
+                    """),
+            // ---- repetition, conditions and value expressions ----
+            row("repeat count zero", """
+                    model M {
+                        input x: [4]
+                        output o = dense(4) * 0
+                    }
+                    """, "t.nn:3:27: error: repeat count must be at least 1, got 0"),
+            row("repeat count too large", """
+                    model M {
+                        input x: [4]
+                        output o = dense(4) * 1000000
+                    }
+                    """, "t.nn:3:27: error: repeat count 1000000 is too large (a model has at most 20,000 layers)"),
+            row("a repeated value", """
+                    model M {
+                        input x: [4]
+                        output o = x * 2
+                    }
+                    """, "t.nn:3:16: error: a value cannot be repeated; repeat a layer or block call, e.g. 'residual(64) * 2'"),
+            row("values subtracted", """
+                    model M {
+                        input x: [4]
+                        a = dense(4)
+                        output o = a - x
+                    }
+                    """, "t.nn:4:18: error: values cannot be subtracted; '+' (the add layer) is the only operator between values"),
+            row("a condition that is not a bool", """
+                    block b(c)(x) {
+                        return if c then relu else tanh
+                    }
+                    model M {
+                        input x: [4]
+                        output o = b(1)
+                    }
+                    """, """
+                    t.nn:2:15: error: condition must be a bool, got int
+                            return if c then relu else tanh
+                                      ^
+                    t.nn:6:16: note: in block 'b' called from here
+                            output o = b(1)
+                                       ^~~~
+                    """),
+            row("a string compared with an int", """
+                    model M(kind = "wide") {
+                        input x: [4]
+                        output o = dense(if kind == 2 then 4 else 8)
+                    }
+                    """, "t.nn:3:30: error: cannot compare string and int with '=='"),
+            row("a constant where a value is expected", """
+                    model M(width = 4) {
+                        input x: [4]
+                        output o = 2 * width
+                    }
+                    """, "t.nn:3:16: error: expected a layer, a block or a value here, not a constant"),
+            row("a number after an arrow", "model M { input x: [4]; output o = x -> 3 }",
+                    "t.nn:1:41: error: mismatched input '3'. Expecting: '(', <identifier>"),
             // ---- train sections ----
             row("unknown train setting", MODEL + "train M {\n    epoch = 5\n}\n", """
                     t.nn:6:5: error: unknown train setting 'epoch'; did you mean 'epochs'?

@@ -102,6 +102,127 @@ class HostileInputTest {
     }
 
     @Test
+    void aBlockRepeatedAMillionTimesIsRefusedBeforeExpanding() {
+        ModelException e = assertThrows(ModelException.class, () -> loader.parse("t.nn", """
+                block b()(x) {
+                    return relu
+                }
+                model M {
+                    input x: [4]
+                    output y = b * 1000000
+                }"""));
+        assertEquals("t.nn:6:20: error: repeat count 1000000 is too large (a model has at most 20,000 layers)",
+                e.getMessage());
+    }
+
+    @Test
+    void blocksThatDoubleAtEveryLevelStopAtTheLayerLimit() {
+        StringBuilder s = new StringBuilder("block b0()(x) {\n    return relu * 2\n}\n");
+        for (int i = 1; i <= 40; i++) {
+            s.append("block b").append(i).append("()(x) {\n    return b").append(i - 1).append(" * 2\n}\n");
+        }
+        s.append("model M {\n    input x: [4]\n    output y = b40\n}\n");
+        ModelException e = assertThrows(ModelException.class, () -> loader.parse("t.nn", s.toString()));
+        assertEquals("t.nn:2:12: error: model 'M' is too large: more than 20,000 layers after expanding blocks",
+                e.diagnostics().get(0).headline());
+        // One note per block call on the way down, innermost first, the model's own call last.
+        assertEquals(41, e.diagnostics().get(0).notes().size());
+        assertEquals(126, e.diagnostics().get(0).notes().get(40).span().line());
+    }
+
+    @Test
+    void blocksThatMakeNoLayersStillStopAtTheCallLimit() {
+        StringBuilder s = new StringBuilder("block b0()(x) {\n    return x\n}\n");
+        for (int i = 1; i <= 6; i++) {
+            s.append("block b").append(i).append("()(x) {\n    return b").append(i - 1).append(" * 1000\n}\n");
+        }
+        s.append("model M {\n    input x: [4]\n    output y = b6 -> relu\n}\n");
+        ModelException e = assertThrows(ModelException.class, () -> loader.parse("t.nn", s.toString()));
+        assertTrue(e.getMessage().endsWith("error: model 'M' is too large: more than 100,000 block calls and repeats after "
+                + "expanding"), e.getMessage());
+    }
+
+    @Test
+    void callsNestedDeeperThanTheLimitAreRefused() {
+        StringBuilder s = new StringBuilder("block b0()(x) {\n    return relu\n}\n");
+        for (int i = 1; i <= 100; i++) {
+            s.append("block b").append(i).append("()(x) {\n    return b").append(i - 1).append("\n}\n");
+        }
+        s.append("model M {\n    input x: [4]\n    output y = b100\n}\n");
+        ModelException e = assertThrows(ModelException.class, () -> loader.parse("t.nn", s.toString()));
+        assertEquals("t.nn:113:12: error: blocks are nested too deeply (more than 64 calls inside each other)",
+                e.diagnostics().get(0).headline());
+    }
+
+    @Test
+    void thousandsOfBlocksAndALongChainLoadWithoutDeepRecursion() {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < 5000; i++) s.append("block b").append(i).append("()(x) {\n    return relu\n}\n");
+        s.append("model M {\n    input x: [4]\n    output y = x").append(" -> relu".repeat(5000)).append("\n}\n");
+        Script script = loader.parse("t.nn", s.toString());
+        assertEquals(5000, script.mainModel().graph().nodes().size());
+    }
+
+    @Test
+    void mangledBlockScriptsGiveDiagnosticsOrValidScripts() {
+        String original = BlocksTest.RESIDUAL + """
+                model Net {
+                    input image: [4, 8, 8]
+                    layer1 = residual(4) * 2
+                    layer2 = residual(8, stride=2) + (image -> conv(8, kernel=1, stride=2))
+                    output logits = flatten -> dense(3)
+                }
+                """;
+        String alphabet = "(){}[],:;=->+-*/#\"\n 0123456789.eE_abcxyz\\@\u00e9\u0000\tifthenelseandornot<>!";
+        Random random = new Random(11);
+        int valid = 0;
+        for (int i = 0; i < 400; i++) {
+            StringBuilder s = new StringBuilder(original);
+            int edits = 1 + random.nextInt(4);
+            for (int k = 0; k < edits; k++) {
+                int at = random.nextInt(s.length());
+                switch (random.nextInt(3)) {
+                    case 0 -> s.deleteCharAt(at);
+                    case 1 -> s.insert(at, alphabet.charAt(random.nextInt(alphabet.length())));
+                    default -> s.insert(at, s.substring(at, Math.min(s.length(), at + random.nextInt(12))));
+                }
+            }
+            try {
+                loader.parse("m.nn", s.toString());
+                valid++;
+            } catch (ModelException e) {
+                String rendered = loader.render(e);
+                assertTrue(rendered.startsWith("m.nn:"), rendered);
+                assertTrue(e.diagnostics().stream().allMatch(d -> d.span().isKnown()), rendered);
+            } catch (RuntimeException e) {
+                fail("input " + i + " escaped as " + e + ":\n" + s, e);
+            }
+        }
+        assertTrue(valid > 0 && valid < 400, "valid=" + valid);
+    }
+
+    @Test
+    void mangledScriptsAlsoFormatOrFailWithADiagnostic() {
+        Random random = new Random(5);
+        String alphabet = "(){}[],:;=->+*#\"\n abc1.";
+        for (int i = 0; i < 500; i++) {
+            StringBuilder s = new StringBuilder(ScriptLoaderTest.LENET + BlocksTest.RESIDUAL);
+            for (int k = 0; k < 3; k++) {
+                int at = random.nextInt(s.length());
+                if (random.nextBoolean()) s.deleteCharAt(at);
+                else s.insert(at, alphabet.charAt(random.nextInt(alphabet.length())));
+            }
+            try {
+                String canonical = ScriptFormatter.format("m.nn", s.toString());
+                assertEquals(canonical, ScriptFormatter.format("m.nn", canonical), "input " + i);
+            } catch (ModelException e) {
+                assertTrue(e.getMessage().startsWith("m.nn:"), e.getMessage());
+                assertTrue(!e.getMessage().contains("cannot format"), "formatter refused input " + i + ":\n" + s);
+            }
+        }
+    }
+
+    @Test
     void antlrPrintsNothingToTheConsole() {
         PrintStream err = System.err;
         PrintStream out = System.out;
