@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "nn", mixinStandardHelpOptions = true, version = "Neurite 0.1.0",
         description = "Neurite: define, train and run neural networks written in the .nn language.",
-        subcommands = {SummaryCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, PredictCommand.class, LayersCommand.class,
+        subcommands = {SummaryCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, PredictCommand.class, ConfigCommand.class, LayersCommand.class,
                 FmtCommand.class, GraphCommand.class,
                 BackendsCommand.class, CommandLine.HelpCommand.class})
 public final class NnCommand implements Runnable {

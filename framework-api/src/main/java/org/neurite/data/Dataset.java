@@ -176,6 +176,16 @@ public final class Dataset {
                 "the first " + n + " samples of " + description);
     }
 
+    /**
+     * The same samples declaring {@code classes} classes (at least as many as now): a test split
+     * that happens not to contain the highest label still scores against the training split's
+     * classes.
+     */
+    public Dataset withClasses(int classes) {
+        if (this.classes == 0 || classes < this.classes) throw new IllegalArgumentException(name + ": cannot declare " + classes + " classes");
+        return new Dataset(name, sampleShape, features, targetShape, targets, classes, List.of(), subset, description);
+    }
+
     @Override public String toString() {
         return name + " (" + size() + " samples of " + sampleShape
                 + (classes > 0 ? ", " + classes + " classes)" : ", targets " + targetShape + ")");

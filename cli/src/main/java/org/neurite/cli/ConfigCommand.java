@@ -1,0 +1,51 @@
+package org.neurite.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import org.neurite.config.DeploymentConfig;
+import org.neurite.plugin.BackendProvider;
+import org.neurite.plugin.NeuriteRuntime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code nn config check deploy.yaml}: validates a deployment and prints it resolved. */
+@Command(name = "config", description = "Work with deployment files.", subcommands = ConfigCommand.Check.class)
+final class ConfigCommand implements Runnable {
+    @Spec CommandSpec spec;
+
+    @Override public void run() {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand (check)");
+    }
+
+    /** Strict validation (unknown keys and wrong types with line and column), then the resolved configuration. */
+    @Command(name = "check", description = "Validate a deployment YAML and print the resolved configuration.")
+    static final class Check implements Callable<Integer> {
+        @Parameters(index = "0", paramLabel = "DEPLOY.yaml") Path file;
+        @Spec CommandSpec spec;
+
+        @Override public Integer call() throws Exception {
+            DeploymentConfig config = DeploymentConfig.load(file);
+            NeuriteRuntime runtime = NeuriteRuntime.discover();
+            BackendProvider backend = runtime.backends().get(config.backend());
+            if (backend == null) {
+                throw new BadInputException(file + ": unknown backend '" + config.backend() + "'; available: "
+                        + String.join(", ", runtime.backends().keySet()));
+            }
+            for (String f : config.fallback()) {
+                if (!runtime.backends().containsKey(f)) {
+                    throw new BadInputException(file + ": unknown fallback backend '" + f + "'; available: "
+                            + String.join(", ", runtime.backends().keySet()));
+                }
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(config.toYaml());
+            String why = backend.availability();
+            out.println("# backend '" + config.backend() + "': " + (why == null ? "available here" : "unavailable here — " + why));
+            out.flush();
+            return ExitCodes.OK;
+        }
+    }
+}
