@@ -1,0 +1,125 @@
+package org.neurite.it.plugin;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.neurite.cli.ExitCodes;
+import org.neurite.cli.NnCommand;
+import picocli.CommandLine;
+
+/**
+ * Plugin folders from the command line ({@code --plugins DIR}) and from a deployment file
+ * ({@code plugins: [dir]}), as an operator uses them: {@code nn layers} names the jar each layer
+ * and kernel came from, model commands see the plugin's layers, and every broken folder is one
+ * line on stderr with exit status 2, never a stack trace.
+ */
+class PluginCommandLineTest {
+    private static final String SCRIPT = """
+            model Tiny {
+                input x: [4]
+                h = dense(8) -> swish -> dense(8) -> mish
+                output y = dense(2)
+            }
+            """;
+
+    @TempDir Path dir;
+
+    private record Result(int exit, String out, String err) {}
+
+    private static Result nn(String... args) {
+        CommandLine cli = NnCommand.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    private Path script() throws IOException {
+        return Files.writeString(dir.resolve("tiny.nn"), SCRIPT);
+    }
+
+    @Test
+    void layersNamesTheJarOfEachLayerAndOfItsCpuKernel() throws IOException {
+        Path jar = SwishPluginJar.copyInto(dir.resolve("plugins"), "example-plugin-swish.jar");
+        Result swish = nn("layers", "swish", "--plugins", dir.resolve("plugins").toString());
+        assertEquals(ExitCodes.OK, swish.exit(), swish.err());
+        assertEquals(String.join("\n",
+                "swish — Swish activation y = x * sigmoid(beta * x), element-wise, with a learned scalar beta [1]; output shape = input shape.",
+                "    beta               float              default 1.0      Initial value of the scale beta in x * sigmoid(beta * x); 1 is SiLU.",
+                "    learn_beta         bool               default true     Learn beta (one scalar per layer) by gradient descent.",
+                "    from com.example.swish.Swish (" + jar + ")",
+                "", ""), swish.out());
+
+        Result mish = nn("layers", "mish", "--plugins", dir.resolve("plugins").toString());
+        assertEquals(String.join("\n",
+                "mish — Mish activation y = x * tanh(softplus(x)), element-wise; output shape = input shape.",
+                "    from com.example.swish.Mish (" + jar + ")",
+                "    kernel for cpu from com.example.swish.CpuMish (" + jar + ")",
+                "", ""), mish.out());
+
+        // Without the folder the layer does not exist.
+        Result without = nn("layers", "swish");
+        assertEquals(ExitCodes.BAD_INPUT, without.exit());
+        assertTrue(without.err().startsWith("nn: unknown layer 'swish'"), without.err());
+    }
+
+    @Test
+    void aModelCommandSeesThePluginsLayersFromTheCommandLineOrTheDeployment() throws IOException {
+        Path script = script();
+        SwishPluginJar.copyInto(dir.resolve("plugins"), "example-plugin-swish.jar");
+
+        Result missing = nn("summary", script.toString());
+        assertEquals(ExitCodes.BAD_INPUT, missing.exit());
+        assertTrue(missing.err().contains("unknown layer 'swish'"), missing.err());
+
+        Result fromOption = nn("summary", script.toString(), "--plugins", dir.resolve("plugins").toString());
+        assertEquals(ExitCodes.OK, fromOption.exit(), fromOption.err());
+        assertTrue(fromOption.out().contains("swish") && fromOption.out().contains("mish"), fromOption.out());
+
+        // A relative folder in a deployment file is resolved against the file's own folder.
+        Path deploy = Files.writeString(dir.resolve("deploy.yaml"), "backend: cpu\nplugins: [plugins]\n");
+        Result fromDeployment = nn("summary", script.toString(), "--deploy", deploy.toString());
+        assertEquals(ExitCodes.OK, fromDeployment.exit(), fromDeployment.err());
+        assertEquals(fromOption.out(), fromDeployment.out());
+
+        // Named in both places, the folder is loaded once.
+        Result both = nn("summary", script.toString(), "--deploy", deploy.toString(), "--plugins", dir.resolve("plugins").toString());
+        assertEquals(ExitCodes.OK, both.exit(), both.err());
+    }
+
+    @Test
+    void brokenPluginFoldersAreOneLineWithExitStatusTwo() throws IOException {
+        Path script = script();
+        Result noFolder = nn("summary", script.toString(), "--plugins", dir.resolve("nowhere").toString());
+        assertEquals(new Result(ExitCodes.BAD_INPUT, "", "nn: plugin folder " + dir.resolve("nowhere") + " does not exist\n"), noFolder);
+
+        Files.createDirectories(dir.resolve("junk"));
+        Path notAJar = Files.writeString(dir.resolve("junk/swish.jar"), "<html>404</html>");
+        Result junk = nn("layers", "--plugins", dir.resolve("junk").toString());
+        assertEquals(new Result(ExitCodes.BAD_INPUT, "",
+                "nn: plugin jar " + notAJar + " is not a jar file (zip END header not found)\n"), junk);
+
+        Path first = SwishPluginJar.copyInto(dir.resolve("twice"), "a.jar");
+        Path second = SwishPluginJar.copyInto(dir.resolve("twice"), "b.jar");
+        Result twice = nn("backends", "--plugins", dir.resolve("twice").toString());
+        assertEquals(new Result(ExitCodes.BAD_INPUT, "", "nn: layer 'swish' is registered twice: by com.example.swish.Swish ("
+                + first + ") and by com.example.swish.Swish (" + second + ")\n"), twice);
+    }
+
+    @Test
+    void backendsAcceptsPluginFolders() throws IOException {
+        SwishPluginJar.copyInto(dir.resolve("plugins"), "example-plugin-swish.jar");
+        Result r = nn("backends", "--plugins", dir.resolve("plugins").toString());
+        assertEquals(ExitCodes.OK, r.exit(), r.err());
+        assertTrue(r.out().contains("cpu: available"), r.out());
+    }
+}
