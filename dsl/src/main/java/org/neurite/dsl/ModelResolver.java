@@ -92,8 +92,6 @@ final class ModelResolver {
             }
         }
 
-        boolean isTop() { return depth == 0; }
-
         /** Bare names in constant expressions: parameters have values; value names do not. */
         Object constant(Expr.Name n) {
             Object v = params.get(n.name());
@@ -112,8 +110,8 @@ final class ModelResolver {
 
         /** "model parameter" or "parameter of block 'b'", for messages about misused parameters. */
         String parameterWord(String name) {
-            return isTop() || !callee.isBlock() ? "'" + name + "' is a " + callee.kind() + " parameter"
-                    : "'" + name + "' is a parameter of block '" + callee.name() + "'";
+            return callee.isBlock() ? "'" + name + "' is a parameter of block '" + callee.name() + "'"
+                    : "'" + name + "' is a model parameter";
         }
     }
 
@@ -341,7 +339,7 @@ final class ModelResolver {
             return sum(b, f, out);
         }
         if (e instanceof Expr.Binary b && b.op() == Operator.TIMES) return repeat(b, f, null, out);
-        throw notAValue(e, f);
+        throw notAValue(e);
     }
 
     /** One step after an arrow, reading {@code current}. */
@@ -424,7 +422,7 @@ final class ModelResolver {
         }
         if (!(body instanceof Call || body instanceof Expr.Name || body instanceof Expr.Chain
                 || body instanceof Expr.Conditional)) {
-            throw current == null ? notAValue(b, f)
+            throw current == null ? notAValue(b)
                     : new ModelException(b.span(), "expected a layer or block call after '->'");
         }
         Object count = f.evaluator.evaluate(b.right());
@@ -567,11 +565,8 @@ final class ModelResolver {
                 + (close.isEmpty() ? "" : "; did you mean '" + close.get(0) + "'?"));
     }
 
-    private ModelException notAValue(Expr e, Frame f) {
-        if (e instanceof Expr.Name n && f.params.containsKey(n.name())) {
-            return new ModelException(e.span(), f.parameterWord(n.name()) + " (a constant), not a value; a statement "
-                    + "needs a layer, a block or a value");
-        }
+    /** A literal, a list or arithmetic where the graph needs a value (a bare parameter name is an unknown layer). */
+    private static ModelException notAValue(Expr e) {
         return new ModelException(e.span(), "expected a layer, a block or a value here, not a constant");
     }
 
