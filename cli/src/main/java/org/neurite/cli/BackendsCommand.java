@@ -2,6 +2,7 @@ package org.neurite.cli;
 
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
+import org.neurite.backend.opencl.ClBackendProvider;
 import org.neurite.plugin.BackendProvider;
 import org.neurite.plugin.NeuriteRuntime;
 import picocli.CommandLine.Command;
@@ -9,7 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code nn backends [--plugins DIR]}: the backends found and, for each unavailable one, why. */
+/** {@code nn backends [--plugins DIR]}: the backends found, for each unavailable one why, and the OpenCL devices. */
 @Command(name = "backends", description = "List the compute backends found and whether each can run here.")
 final class BackendsCommand implements Callable<Integer> {
     @Mixin PluginsOption plugins = new PluginsOption();
@@ -23,6 +24,8 @@ final class BackendsCommand implements Callable<Integer> {
         for (BackendProvider p : backends.values()) {
             String why = p.availability();
             out.println(p.name() + ": " + (why == null ? "available" : "unavailable — " + why));
+            // Every OpenCL platform's devices, with the index a deployment's 'device:' may name.
+            if (p instanceof ClBackendProvider cl) cl.devices().forEach(d -> out.println("    " + d.describe()));
         }
         out.flush();
         return ExitCodes.OK;
