@@ -140,6 +140,8 @@ class ScriptFormatterTest {
                         h = dense(width) -> relu  # third
                     }
                     """),
+            row("a byte-order mark, CRLF line ends and tabs", "\uFEFF# crlf\r\nmodel M {\r\n\tinput x: [4]\t# tab\r\n}\r\n",
+                    "# crlf\nmodel M {\n    input x: [4]  # tab\n}\n"),
             row("a long chain breaks before an arrow",
                     "model M { input x: [4]; output classes = x -> dense(1600) -> relu -> dense(1600) -> relu -> dense(1600) -> relu "
                     + "-> dense(1600) -> relu -> dense(4) }", """
