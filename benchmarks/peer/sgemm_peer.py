@@ -1,20 +1,21 @@
 #!/usr/bin/env python3
 """SGEMM side by side: OpenBLAS (through numpy and torch) and Neurite's CPU backend, in one run.
 
-For each size n, times C = A @ B on n x n float32 matrices: numpy (Debian's numpy links
-libblas.so.3, which is OpenBLAS when libopenblas0-pthread is installed), torch.mm, and the Java
-main org.neurite.benchmarks.GemmThroughput. Every figure is the median GFLOP/s (2 n^3 flops per
-call) of several rounds after warm-up; the ratio is Neurite over the faster of numpy and torch.
+For each size n, times C = A @ B on n x n float32 matrices with numpy (Debian's numpy links
+libblas.so.3, which is OpenBLAS when libopenblas0-pthread is installed), torch.mm, and Neurite
+(org.neurite.benchmarks.GemmThroughput, kept running in --serve mode). The three take turns
+round by round, so on a shared machine each round of each sees about the same load. Printed:
+the median GFLOP/s (2 n^3 flops per call) of each over the rounds, and the median over rounds
+of Neurite's rate divided by the faster BLAS rate of the same round.
 
 Usage (from the repository root, after building backend-cpu and `mvn -q -o package -pl benchmarks`):
     /usr/bin/python3 benchmarks/peer/sgemm_peer.py [--threads 2] [--rounds 7] [256 512 1024 2048]
 
 Threads: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS and torch.set_num_threads get N, and so does
-Neurite's backend. The environment variables are set before numpy loads, so this script sets
-them itself and re-executes when they differ.
+Neurite's backend. The environment variables must be set before numpy loads, so the script sets
+them and re-executes itself when they differ.
 """
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -33,49 +34,38 @@ def parse_args():
     return parser.parse_args()
 
 
-def median_gflops(multiply, n, rounds, min_ms):
-    """Median GFLOP/s over `rounds` rounds of `calls` multiplications each (two warm-up rounds first)."""
-    flops = 2.0 * n ** 3
+class Neurite:
+    """The Java side: one long-lived GemmThroughput --serve process, asked for one round at a time."""
+
+    def __init__(self, threads):
+        classpath = os.path.join(ROOT, "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar") + os.pathsep + \
+            os.path.join(ROOT, "benchmarks/target/lib/*")
+        self.process = subprocess.Popen(
+            ["java", "--add-modules", "jdk.incubator.vector", "-cp", classpath, "org.neurite.benchmarks.GemmThroughput",
+             "--threads", str(threads), "--serve"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        if self.process.stdout.readline().strip() != "ready":
+            sys.exit("GemmThroughput --serve did not start")
+
+    def seconds(self, n, calls):
+        self.process.stdin.write(f"{n} {calls}\n")
+        self.process.stdin.flush()
+        return float(self.process.stdout.readline())
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def calls_for(seconds_of_one, min_ms):
+    return max(1, min(100_000, int(min_ms / 1000 / max(1e-9, seconds_of_one))))
+
+
+def timed(multiply, calls):
     start = time.perf_counter()
-    multiply()
-    calls = max(1, min(100_000, int(min_ms / 1000 / max(1e-9, time.perf_counter() - start))))
-    results = []
-    for r in range(rounds + 2):
-        start = time.perf_counter()
-        for _ in range(calls):
-            multiply()
-        seconds = time.perf_counter() - start
-        if r >= 2:
-            results.append(flops * calls / seconds / 1e9)
-    return statistics.median(results)
-
-
-def blas_gflops(n, rounds, min_ms):
-    import numpy as np
-    import torch
-    rng = np.random.default_rng(n)
-    a = (rng.random((n, n), dtype=np.float32) - 0.5)
-    b = (rng.random((n, n), dtype=np.float32) - 0.5)
-    c = np.empty((n, n), dtype=np.float32)
-    numpy_rate = median_gflops(lambda: np.matmul(a, b, out=c), n, rounds, min_ms)
-    ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.empty(n, n)
-    torch_rate = median_gflops(lambda: torch.mm(ta, tb, out=tc), n, rounds, min_ms)
-    return numpy_rate, torch_rate
-
-
-def neurite_gflops(sizes, threads, rounds, min_ms):
-    classpath = os.path.join(ROOT, "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar") + os.pathsep + \
-        os.path.join(ROOT, "benchmarks/target/lib/*")
-    out = subprocess.run(
-        ["java", "--add-modules", "jdk.incubator.vector", "-cp", classpath, "org.neurite.benchmarks.GemmThroughput",
-         "--threads", str(threads), "--rounds", str(rounds), "--min-ms", str(min_ms)] + [str(n) for n in sizes],
-        check=True, capture_output=True, text=True).stdout
-    rates = {}
-    for line in out.splitlines():
-        if line.startswith("{"):
-            row = json.loads(line)
-            rates[row["n"]] = row["gflops"]
-    return rates
+    for _ in range(calls):
+        multiply()
+    return time.perf_counter() - start
 
 
 def main():
@@ -88,15 +78,38 @@ def main():
     import torch
     torch.set_num_threads(args.threads)
     print(f"numpy {np.__version__}, torch {torch.__version__}, {args.threads} threads, "
-          f"median GFLOP/s of {args.rounds} rounds (each >= {args.min_ms} ms)")
-    blas = {n: blas_gflops(n, args.rounds, args.min_ms) for n in args.sizes}
-    neurite = neurite_gflops(args.sizes, args.threads, args.rounds, args.min_ms)
-    print(f"{'n':>6} {'numpy':>8} {'torch':>8} {'neurite':>8} {'ratio':>7}")
-    for n in args.sizes:
-        numpy_rate, torch_rate = blas[n]
-        ours = neurite[n]
-        print(f"{n:>6} {numpy_rate:>8.1f} {torch_rate:>8.1f} {ours:>8.1f} {ours / max(numpy_rate, torch_rate):>6.2f}x",
-              flush=True)
+          f"median of {args.rounds} interleaved rounds (each >= {args.min_ms} ms)")
+    print(f"{'n':>6} {'numpy GF/s':>11} {'torch GF/s':>11} {'neurite GF/s':>13} {'neurite/BLAS':>13}")
+    neurite = Neurite(args.threads)
+    try:
+        for n in args.sizes:
+            rng = np.random.default_rng(n)
+            a = rng.random((n, n), dtype=np.float32) - 0.5
+            b = rng.random((n, n), dtype=np.float32) - 0.5
+            c = np.empty((n, n), dtype=np.float32)
+            ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.empty(n, n)
+            contenders = {
+                "numpy": lambda calls: timed(lambda: np.matmul(a, b, out=c), calls),
+                "torch": lambda calls: timed(lambda: torch.mm(ta, tb, out=tc), calls),
+                "neurite": lambda calls: neurite.seconds(n, calls),
+            }
+            calls = {name: calls_for(run(1), args.min_ms) for name, run in contenders.items()}
+            for name, run in contenders.items():  # warm-up: JIT, thread pools, caches
+                run(calls[name])
+                run(calls[name])
+            flops = 2.0 * n ** 3
+            rates = {name: [] for name in contenders}
+            ratios = []
+            for _ in range(args.rounds):
+                this_round = {name: flops * calls[name] / run(calls[name]) / 1e9 for name, run in contenders.items()}
+                for name, rate in this_round.items():
+                    rates[name].append(rate)
+                ratios.append(this_round["neurite"] / max(this_round["numpy"], this_round["torch"]))
+            median = {name: statistics.median(r) for name, r in rates.items()}
+            print(f"{n:>6} {median['numpy']:>11.1f} {median['torch']:>11.1f} {median['neurite']:>13.1f} "
+                  f"{statistics.median(ratios):>12.2f}x", flush=True)
+    finally:
+        neurite.close()
 
 
 if __name__ == "__main__":

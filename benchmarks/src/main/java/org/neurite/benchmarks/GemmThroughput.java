@@ -1,9 +1,15 @@
 package org.neurite.benchmarks;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
 import org.neurite.backend.cpu.CpuBackend;
@@ -12,59 +18,97 @@ import org.neurite.tensor.Tensor;
 
 /**
  * SGEMM throughput of the CPU backend, the Java half of {@code benchmarks/peer/sgemm_peer.py}:
- * for each size n it times {@code C[n,n] = A[n,n] * B[n,n]} (row-major, no transposes, beta 0)
- * through {@link Backend#gemm}, repeated until a round lasts at least {@code --min-ms}, and
- * prints one JSON line per size with the median GFLOP/s ({@code 2 n^3} flops per call) over
- * {@code --rounds} rounds. Warm-up rounds come first so that C2 has compiled the kernels.
+ * {@code C[n,n] = A[n,n] * B[n,n]} (row-major, no transposes, beta 0) through
+ * {@link Backend#gemm}, {@code 2 n^3} flops per call.
+ *
+ * <p>Standalone, it times each size given on the command line over {@code --rounds} rounds (each
+ * repeating the call for at least {@code --min-ms}, after two warm-up rounds) and prints one JSON
+ * line per size with the median GFLOP/s. With {@code --serve} it instead reads lines
+ * {@code "<n> <calls>"} from standard input, runs that many calls and answers with the seconds
+ * they took: the peer script uses this to interleave Neurite's rounds with OpenBLAS's, so that
+ * both see the same load on a shared machine.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.GemmThroughput --threads 2 --rounds 7 256 512 1024 2048</pre>
  */
 public final class GemmThroughput {
-    private GemmThroughput() {}
+    private final Backend backend;
+    private final Map<Integer, Tensor[]> operands = new HashMap<>();
 
-    public static void main(String[] args) {
+    private GemmThroughput(Backend backend) {
+        this.backend = backend;
+    }
+
+    public static void main(String[] args) throws IOException {
         int threads = intOption(args, "--threads", 2);
         int rounds = intOption(args, "--rounds", 7);
         int minMillis = intOption(args, "--min-ms", 200);
         List<Integer> sizes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--serve")) continue;
             if (args[i].startsWith("--")) i++;
             else sizes.add(Integer.parseInt(args[i]));
         }
         if (sizes.isEmpty()) sizes = List.of(256, 512, 1024, 2048);
         try (Backend backend = new CpuBackend(threads)) {
+            GemmThroughput bench = new GemmThroughput(backend);
+            if (Arrays.asList(args).contains("--serve")) {
+                bench.serve();
+                return;
+            }
             for (int n : sizes) {
-                double[] gflops = measure(backend, n, rounds, minMillis);
+                double flops = 2.0 * n * n * n;
+                int calls = bench.callsFor(n, minMillis);
+                double[] gflops = new double[rounds];
+                for (int r = -2; r < rounds; r++) {
+                    double seconds = bench.time(n, calls);
+                    if (r >= 0) gflops[r] = flops * calls / seconds / 1e9;
+                }
                 System.out.printf(Locale.ROOT, "{\"n\": %d, \"threads\": %d, \"gflops\": %.1f, \"rounds\": %s}%n",
                         n, threads, WorkloadThroughput.median(gflops), Arrays.toString(roundTo1(gflops)));
             }
         }
     }
 
-    /** GFLOP/s of {@code rounds} timed rounds of n x n x n SGEMMs, after two warm-up rounds. */
-    private static double[] measure(Backend backend, int n, int rounds, int minMillis) {
-        Shape square = Shape.of(n, n);
-        Tensor a = backend.allocate(square), b = backend.allocate(square), c = backend.allocate(square);
-        SplittableRandom rng = new SplittableRandom(n);
-        float[] values = new float[n * n];
-        for (int i = 0; i < values.length; i++) values[i] = (float) (rng.nextDouble() - 0.5);
-        backend.upload(values, a);
-        for (int i = 0; i < values.length; i++) values[i] = (float) (rng.nextDouble() - 0.5);
-        backend.upload(values, b);
-        double flops = 2.0 * n * n * n;
-        // Calls per round: enough to last minMillis, estimated from one call.
-        long start = System.nanoTime();
-        backend.gemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
-        int calls = (int) Math.max(1, Math.min(100_000, minMillis * 1e6 / Math.max(1, System.nanoTime() - start)));
-        double[] result = new double[rounds];
-        for (int r = -2; r < rounds; r++) {
-            start = System.nanoTime();
-            for (int i = 0; i < calls; i++) backend.gemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            if (r >= 0) result[r] = flops * calls / seconds / 1e9;
+    /** The line protocol of {@code --serve}: "n calls" in, seconds out, until end of input. */
+    private void serve() throws IOException {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        System.out.println("ready");
+        System.out.flush();
+        for (String line; (line = in.readLine()) != null; ) {
+            String[] parts = line.trim().split("\\s+");
+            if (parts.length != 2) continue;
+            System.out.printf(Locale.ROOT, "%.9f%n", time(Integer.parseInt(parts[0]), Integer.parseInt(parts[1])));
+            System.out.flush();
         }
-        return result;
+    }
+
+    /** Calls of size n that last about {@code minMillis}, estimated from one call. */
+    private int callsFor(int n, int minMillis) {
+        double once = time(n, 1);
+        return (int) Math.max(1, Math.min(100_000, minMillis / 1e3 / Math.max(1e-9, once)));
+    }
+
+    /** Seconds taken by {@code calls} SGEMMs of size n. */
+    private double time(int n, int calls) {
+        Tensor[] abc = operands.computeIfAbsent(n, this::randomOperands);
+        long start = System.nanoTime();
+        for (int i = 0; i < calls; i++) backend.gemm(false, false, n, n, n, 1f, abc[0], 0, n, abc[1], 0, n, 0f, abc[2], 0, n);
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    /** A and B uniform in [-0.5, 0.5), C zero. */
+    private Tensor[] randomOperands(int n) {
+        SplittableRandom rng = new SplittableRandom(n);
+        Tensor[] abc = new Tensor[3];
+        for (int t = 0; t < 3; t++) {
+            abc[t] = backend.allocate(Shape.of(n, n));
+            if (t == 2) continue;
+            float[] values = new float[n * n];
+            for (int i = 0; i < values.length; i++) values[i] = (float) (rng.nextDouble() - 0.5);
+            backend.upload(values, abc[t]);
+        }
+        return abc;
     }
 
     private static int intOption(String[] args, String name, int fallback) {

@@ -41,6 +41,7 @@ final class CpuGemm {
     private final CpuThreads threads;
     private final Panels[] panels;
     private final GridLoop gridLoop = new GridLoop();
+    private final SharedPanelLoop sharedPanelLoop = new SharedPanelLoop();
 
     CpuGemm(CpuThreads threads) {
         this.threads = threads;
@@ -48,21 +49,30 @@ final class CpuGemm {
     }
 
     /**
-     * Batched strided GEMM, parallel over a grid of (batch, row block, column block) tasks.
-     * Arguments are those of {@code Backend.gemm}, already validated.
+     * Batched strided GEMM. Arguments are those of {@code Backend.gemm}, already validated. A
+     * single product large enough for every worker to get two row blocks shares one packed panel
+     * of op(B) between the workers ({@link SharedPanelLoop}); anything else (batches, small or
+     * flat products) runs as a grid of independent blocks ({@link GridLoop}).
      */
     void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
               float[] a, int offA, int lda, float[] b, int offB, int ldb,
               float beta, float[] c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
         if (m == 0 || n == 0 || batch == 0) return;
-        gridLoop.execute(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, batch, strideA, strideB, strideC);
+        long flops = 2L * m * n * Math.max(k, 1) * batch;
+        int parts = flops < PARALLEL_MIN_FLOPS ? 1 : threads.size();
+        if (batch == 1 && k > 0 && parts > 1 && m >= 2 * MC * parts) {
+            sharedPanelLoop.execute(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
+        } else {
+            gridLoop.execute(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc,
+                    batch, strideA, strideB, strideC, parts);
+        }
     }
 
     /**
-     * The parallel loop of {@link #gemm}: the grid is fixed before the region starts, then task t
-     * is the block (batch t / perMatrix, row block, column block) and runs {@link #multiply} on
-     * its worker. Reused for every call (arguments in fields, under this object's monitor), so
-     * a GEMM allocates nothing.
+     * Batches and small products: the grid is fixed before the region starts, then task t is the
+     * block (batch t / perMatrix, row block, column block) and runs {@link #multiply}, with its
+     * own packing, on whichever worker claimed it. Reused for every call (arguments in fields,
+     * under this object's monitor), so a GEMM allocates nothing.
      */
     private final class GridLoop implements CpuThreads.RangeTask {
         private boolean transA, transB;
@@ -73,9 +83,8 @@ final class CpuGemm {
 
         synchronized void execute(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                   float[] a, int offA, int lda, float[] b, int offB, int ldb,
-                                  float beta, float[] c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
-            long flops = 2L * m * n * Math.max(k, 1) * batch;
-            int want = flops < PARALLEL_MIN_FLOPS ? 1 : threads.size();
+                                  float beta, float[] c, int offC, int ldc, int batch, int strideA, int strideB, int strideC,
+                                  int want) {
             // Start from whole matrices and halve the dimension with more micro-tiles until every worker has a task.
             int rowBlock = roundUp(m, MR);
             int colBlock = Math.min(roundUp(n, NR), NC);
@@ -109,7 +118,7 @@ final class CpuGemm {
             this.colBlocks = ceilDiv(n, colBlock);
             this.perMatrix = ceilDiv(m, rowBlock) * colBlocks;
             try {
-                threads.run(batch * perMatrix, want, this);
+                threads.runClaimed(batch * perMatrix, want, this);
             } finally {
                 this.a = this.b = this.c = null;
             }
@@ -126,6 +135,75 @@ final class CpuGemm {
                 int c0 = offC + bi * strideC + i0 * ldc + j0;
                 multiply(worker, transA, transB, Math.min(rowBlock, m - i0), Math.min(colBlock, n - j0), k, alpha,
                         a, a0, lda, b, b0, ldb, beta, c, c0, ldc);
+            }
+        }
+    }
+
+    /**
+     * One large product, GotoBLAS style: for each {@code KC x NC} panel of op(B), the workers
+     * first pack it together into one shared buffer (a strip of NR columns per task), then claim
+     * blocks of MC rows of op(A), each packed into the claiming worker's own panel and multiplied
+     * against the whole shared panel. op(B) is packed once instead of once per worker, and the
+     * small row blocks keep every worker busy to the end. Per element of C the k-blocks arrive in
+     * the same order as in {@link #multiply}, so the result is the same bit for bit.
+     */
+    private final class SharedPanelLoop implements CpuThreads.RangeTask {
+        private float[] sharedB; // the packed KC x NC panel of op(B), allocated on first use
+        private boolean transA, transB;
+        private int m, offA, lda, offB, ldb, offC, ldc;
+        private float alpha, beta;
+        private float[] a, b, c;
+        private boolean packing; // which phase the running region is
+        private int jc, pc, nc, kc;
+
+        synchronized void execute(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                  float[] a, int offA, int lda, float[] b, int offB, int ldb,
+                                  float beta, float[] c, int offC, int ldc) {
+            if (sharedB == null) sharedB = new float[KC * NC];
+            this.transA = transA;
+            this.transB = transB;
+            this.m = m;
+            this.alpha = alpha;
+            this.a = a;
+            this.offA = offA;
+            this.lda = lda;
+            this.b = b;
+            this.offB = offB;
+            this.ldb = ldb;
+            this.c = c;
+            this.offC = offC;
+            this.ldc = ldc;
+            try {
+                for (jc = 0; jc < n; jc += NC) {
+                    nc = Math.min(NC, n - jc);
+                    for (pc = 0; pc < k; pc += KC) {
+                        kc = Math.min(KC, k - pc);
+                        this.beta = pc == 0 ? beta : 1f; // later k-blocks accumulate onto C
+                        packing = true;
+                        threads.run(ceilDiv(nc, NR), this);
+                        packing = false;
+                        threads.runClaimed(ceilDiv(m, MC), threads.size(), this);
+                    }
+                }
+            } finally {
+                this.a = this.b = this.c = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            if (packing) {
+                for (int strip = begin; strip < end; strip++) {
+                    int jr = strip * NR;
+                    packBStrip(transB, b, offB, ldb, pc, jc + jr, kc, Math.min(NR, nc - jr), sharedB, jr * kc);
+                }
+                return;
+            }
+            Panels p = panels(worker);
+            for (int block = begin; block < end; block++) {
+                int ic = block * MC, mc = Math.min(MC, m - ic);
+                packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
+                macroKernel(p, sharedB, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, beta);
             }
         }
     }
@@ -149,13 +227,23 @@ final class CpuGemm {
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
-                    for (int jr = 0; jr < nc; jr += NR) {
-                        for (int ir = 0; ir < mc; ir += MR) {
-                            microKernel(p.a, ir * kc, p.b, jr * kc, kc, c, offC + (ic + ir) * ldc + jc + jr, ldc,
-                                    Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, blockBeta, p.tile);
-                        }
-                    }
+                    macroKernel(p, p.b, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, blockBeta);
                 }
+            }
+        }
+    }
+
+    /**
+     * C[mc, nc] (at {@code co}) = alpha * (packed A block of worker panels {@code p}) * (packed B
+     * panel {@code pb}) + beta * C. Each B strip (NR columns, KC deep: L1-sized) meets every A
+     * strip of the block (MC rows: L2-sized) before the next strip is touched.
+     */
+    private static void macroKernel(Panels p, float[] pb, int mc, int nc, int kc, float[] c, int co, int ldc,
+                                    float alpha, float beta) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            for (int ir = 0; ir < mc; ir += MR) {
+                microKernel(p.a, ir * kc, pb, jr * kc, kc, c, co + ir * ldc + jr, ldc,
+                        Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, p.tile);
             }
         }
     }
@@ -210,26 +298,31 @@ final class CpuGemm {
      * {@code dst[strip*NR*kc + p*NR + j]}, columns past nc zero.
      */
     private static void packB(boolean transB, float[] b, int offB, int ldb, int pc, int jc, int kc, int nc, float[] dst) {
-        for (int jr = 0; jr < nc; jr += NR) {
-            int base = jr * kc;
-            int cols = Math.min(NR, nc - jr);
-            if (!transB) {
-                // B is [k, n]: one depth step of a strip is a contiguous run of a row.
-                for (int p = 0; p < kc; p++) {
-                    int src = offB + (pc + p) * ldb + jc + jr;
-                    int d = base + p * NR;
-                    System.arraycopy(b, src, dst, d, cols);
-                    if (cols < NR) Arrays.fill(dst, d + cols, d + NR, 0f);
-                }
-            } else {
-                // B is stored [n, k]: walk each stored row (one column of op(B)) along k.
-                for (int j = 0; j < NR; j++) {
-                    if (j < cols) {
-                        int src = offB + (jc + jr + j) * ldb + pc;
-                        for (int p = 0; p < kc; p++) dst[base + p * NR + j] = b[src + p];
-                    } else {
-                        for (int p = 0; p < kc; p++) dst[base + p * NR + j] = 0f;
-                    }
+        for (int jr = 0; jr < nc; jr += NR) packBStrip(transB, b, offB, ldb, pc, jc + jr, kc, Math.min(NR, nc - jr), dst, jr * kc);
+    }
+
+    /**
+     * Packs depth [pc, pc+kc) x columns [j0, j0+cols) of op(B), cols <= NR, as one strip at
+     * {@code dst[base + p*NR + j]}, columns past cols zero.
+     */
+    private static void packBStrip(boolean transB, float[] b, int offB, int ldb, int pc, int j0, int kc, int cols,
+                                   float[] dst, int base) {
+        if (!transB) {
+            // B is [k, n]: one depth step of a strip is a contiguous run of a row.
+            for (int p = 0; p < kc; p++) {
+                int src = offB + (pc + p) * ldb + j0;
+                int d = base + p * NR;
+                System.arraycopy(b, src, dst, d, cols);
+                if (cols < NR) Arrays.fill(dst, d + cols, d + NR, 0f);
+            }
+        } else {
+            // B is stored [n, k]: walk each stored row (one column of op(B)) along k.
+            for (int j = 0; j < NR; j++) {
+                if (j < cols) {
+                    int src = offB + (j0 + j) * ldb + pc;
+                    for (int p = 0; p < kc; p++) dst[base + p * NR + j] = b[src + p];
+                } else {
+                    for (int p = 0; p < kc; p++) dst[base + p * NR + j] = 0f;
                 }
             }
         }

@@ -6,9 +6,22 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * The fixed worker pool of one {@link CpuBackend}: {@code size - 1} daemon threads plus the
- * calling thread, which always runs part 0. {@link #run} splits {@code [0, tasks)} into at most
- * {@code size} contiguous, near-equal parts; part {@code w} runs on worker {@code w}, so per-worker
- * scratch (GEMM panels, im2col columns) can be indexed by the worker number without locking.
+ * calling thread, which is always worker 0. A region runs {@code [0, tasks)} on up to
+ * {@code size} workers, in one of two ways:
+ * <ul>
+ *   <li>{@link #run}: split into contiguous, near-equal parts; part {@code w} runs on worker
+ *       {@code w}. For cheap, uniform work (element-wise maps), where one claim per task would
+ *       cost more than the task.</li>
+ *   <li>{@link #runClaimed}: every worker claims the next unclaimed task from a shared counter
+ *       until none is left. For coarse tasks (GEMM blocks, convolution samples): a worker that
+ *       the OS deschedules, or that drew slower tasks, no longer holds the others up at the end
+ *       of the region, which matters on machines shared with other processes. Which worker runs
+ *       a task then varies from call to call, so it may only pick per-worker scratch, never the
+ *       result: every op that uses this mode computes each output element inside one task, in
+ *       an order fixed by the task alone.</li>
+ * </ul>
+ * Either way, per-worker scratch (GEMM panels, im2col columns) is indexed by the worker number
+ * without locking.
  *
  * <p>One parallel region runs at a time (callers hold the pool's monitor); a region started from
  * inside a region is a programming error and is refused, because its parts would share scratch.
@@ -26,6 +39,7 @@ final class CpuThreads implements AutoCloseable {
     private final int size;
     private final Worker[] workers; // workers[w] runs part w; workers[0] is unused (the caller runs part 0)
     private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicInteger nextClaim = new AtomicInteger(); // the next unclaimed task of a claimed region
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile Thread waiter;
     private volatile boolean closed;
@@ -54,15 +68,29 @@ final class CpuThreads implements AutoCloseable {
      * calling thread (as worker 0). An exception in any part is rethrown here.
      */
     void run(int tasks, int maxParts, RangeTask body) {
+        region(tasks, maxParts, body, false);
+    }
+
+    /**
+     * Runs {@code body} once per task, {@code body.run(worker, t, t + 1)}, on
+     * {@code min(size, tasks, maxParts)} workers that each claim the next unclaimed task until
+     * all are taken, and returns when all are done. With one part, the caller runs them all in
+     * order. An exception in any task is rethrown here (tasks not yet claimed still run).
+     */
+    void runClaimed(int tasks, int maxParts, RangeTask body) {
+        region(tasks, maxParts, body, true);
+    }
+
+    private void region(int tasks, int maxParts, RangeTask body, boolean claimed) {
         // Checked before taking the monitor: a worker blocking on it would wait for its own region forever.
         if (Thread.currentThread() instanceof Worker)
             throw new IllegalStateException("nested parallel region on the CPU backend (started from a worker thread)");
         synchronized (this) {
-            runExclusive(tasks, maxParts, body);
+            runExclusive(tasks, maxParts, body, claimed);
         }
     }
 
-    private void runExclusive(int tasks, int maxParts, RangeTask body) {
+    private void runExclusive(int tasks, int maxParts, RangeTask body, boolean claimed) {
         if (tasks <= 0) return;
         if (closed) throw new IllegalStateException("CPU backend is closed");
         if (inRegion) throw new IllegalStateException("nested parallel region on the CPU backend");
@@ -75,10 +103,15 @@ final class CpuThreads implements AutoCloseable {
             }
             waiter = Thread.currentThread();
             pending.set(parts - 1);
-            for (int w = 1; w < parts; w++) workers[w].post(body, partStart(tasks, parts, w), partStart(tasks, parts, w + 1));
+            nextClaim.set(0);
+            for (int w = 1; w < parts; w++) {
+                if (claimed) workers[w].post(body, true, 0, tasks);
+                else workers[w].post(body, false, partStart(tasks, parts, w), partStart(tasks, parts, w + 1));
+            }
             Throwable mine = null;
             try {
-                body.run(0, 0, partStart(tasks, parts, 1));
+                if (claimed) runClaims(body, 0, tasks);
+                else body.run(0, 0, partStart(tasks, parts, 1));
             } catch (Throwable t) {
                 mine = t;
             }
@@ -91,6 +124,11 @@ final class CpuThreads implements AutoCloseable {
         } finally {
             inRegion = false;
         }
+    }
+
+    /** Claims and runs tasks on {@code worker} until the counter passes {@code tasks}. */
+    private void runClaims(RangeTask body, int worker, int tasks) {
+        for (int t; (t = nextClaim.getAndIncrement()) < tasks; ) body.run(worker, t, t + 1);
     }
 
     /** Start of part {@code w} when {@code tasks} are split into {@code parts} near-equal parts. */
@@ -114,7 +152,8 @@ final class CpuThreads implements AutoCloseable {
     private final class Worker extends Thread {
         private final int index;
         private volatile RangeTask task;
-        private int begin, end; // published by the volatile write of task
+        private boolean claimed; // published by the volatile write of task, like begin and end
+        private int begin, end;
 
         Worker(int index) {
             super("neurite-cpu-" + index);
@@ -122,7 +161,8 @@ final class CpuThreads implements AutoCloseable {
             setDaemon(true);
         }
 
-        void post(RangeTask body, int from, int to) {
+        void post(RangeTask body, boolean claimed, int from, int to) {
+            this.claimed = claimed;
             begin = from;
             end = to;
             task = body;
@@ -138,7 +178,8 @@ final class CpuThreads implements AutoCloseable {
                     continue;
                 }
                 try {
-                    t.run(index, begin, end);
+                    if (claimed) runClaims(t, index, end);
+                    else t.run(index, begin, end);
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                 }

@@ -34,7 +34,10 @@ class CpuGemmTest {
 
     static Stream<Arguments> shapes() {
         int[][] mnk = {{1, 1, 1}, {7, 7, 7}, {6, 16, 1}, {33, 17, 5}, {1, 129, 33}, {129, 1, 33}, {200, 3, 7},
-                {13, 40, 257}, {129, 65, 300}, {12, 2 * CpuGemm.NR, 64}};
+                {13, 40, 257}, {129, 65, 300}, {12, 2 * CpuGemm.NR, 64},
+                // Tall enough for the shared-panel path on 3 threads (m >= 2 * MC * 3), wider than
+                // one B panel (n > NC) and deeper than one k-block.
+                {2 * CpuGemm.MC * 3 + 5, CpuGemm.NC + 17, CpuGemm.KC + 13}};
         float[][] alphaBeta = {{1f, 0f}, {0.5f, -1.5f}, {-2f, 1f}};
         List<Arguments> out = new ArrayList<>();
         int i = 0;
@@ -110,10 +113,15 @@ class CpuGemmTest {
         assertArrayEquals(new float[4], zeroed);
     }
 
-    /** Each element is computed by one fixed fma sequence, so 1, 2, 3 or 5 threads give the same bits. */
-    @Test
-    void identicalBitsForAnyThreadCount() {
-        int m = 150, n = 301, k = 600;
+    /**
+     * Each element is computed by one fixed fma sequence, so 1, 2, 3 or 5 threads give the same
+     * bits, for the grid of blocks (m = 150) and for the shared B panel (m = 700: shared on 2 and
+     * 3 threads, a grid on 1 and 5), whichever worker claims which block.
+     */
+    @ParameterizedTest(name = "m={0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {150, 700})
+    void identicalBitsForAnyThreadCount(int m) {
+        int n = 301, k = 600;
         Random rnd = new Random(11);
         float[] a = random(rnd, k * m), b = random(rnd, n * k), c = random(rnd, m * n);
         float[] reference = null;
