@@ -1,10 +1,13 @@
 package org.neurite.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.neurite.dsl.ScriptFormatter;
 import org.neurite.io.AtomicFiles;
@@ -19,8 +22,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code nn fmt FILE... [--check | --write]}: the canonical form of .nn scripts (the dsl's
  * {@link ScriptFormatter}). Without a flag it prints the canonical text; {@code --check} prints
  * nothing for canonical files and names the others, exiting with 1 if there are any (for CI);
- * {@code --write} replaces each file that changes, atomically. A file the formatter cannot
- * parse is reported like any script error (exit 2) and never touched.
+ * {@code --write} replaces each file that changes, atomically, keeping its permissions. A file
+ * the formatter cannot parse is reported like any script error (exit 2) and never touched.
  */
 @Command(name = "fmt", description = {"Print .nn scripts in canonical form, check that they are, or rewrite them.",
         "Exit status with --check: 0 when every file is canonical, 1 when one is not."})
@@ -51,7 +54,7 @@ final class FmtCommand implements Callable<Integer> {
                 }
             } else if (write) {
                 if (!same) {
-                    AtomicFiles.writeString(file, canonical);
+                    rewrite(file, canonical);
                     err.println("nn fmt: reformatted " + file);
                 }
             } else {
@@ -61,5 +64,21 @@ final class FmtCommand implements Callable<Integer> {
         out.flush();
         err.flush();
         return notCanonical > 0 ? ExitCodes.RUNTIME_FAILURE : ExitCodes.OK;
+    }
+
+    /**
+     * Replaces the file's text atomically. The replacement is a new file, created private, so
+     * the old file's permissions are put back on it: formatting must not hide a script from
+     * the people who could read it.
+     */
+    private static void rewrite(Path file, String text) throws IOException {
+        Set<PosixFilePermission> permissions = null;
+        try {
+            permissions = Files.getPosixFilePermissions(file);
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: the replacement gets that system's defaults.
+        }
+        AtomicFiles.writeString(file, text);
+        if (permissions != null) Files.setPosixFilePermissions(file, permissions);
     }
 }
