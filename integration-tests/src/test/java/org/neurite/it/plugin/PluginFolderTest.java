@@ -26,10 +26,13 @@ import org.neurite.graph.TypedGraph;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerType;
 import org.neurite.plugin.BackendOptions;
+import org.neurite.plugin.BackendProvider;
+import org.neurite.plugin.NeuritePlugin;
 import org.neurite.plugin.NeuriteRuntime;
 import org.neurite.plugin.PluginException;
 import org.neurite.tensor.Shape;
 import org.neurite.testkit.LayerHarness;
+import org.neurite.testkit.PluginTestKit;
 import org.neurite.train.TrainSpec;
 
 /**
@@ -126,6 +129,28 @@ class PluginFolderTest {
             }
             // ...but not bit for bit: the two kernels really are different code.
             assertNotEquals(withGenericKernel, withCpuKernel);
+        }
+    }
+
+    @Test
+    void theTestKitChecksTheJarsLayersOnEveryBackendOfThisDeployment() throws IOException {
+        SwishPluginJar.copyInto(dir.resolve("plugins"), "example-plugin-swish.jar");
+        try (NeuriteRuntime runtime = NeuriteRuntime.discover(List.of(dir.resolve("plugins")))) {
+            NeuritePlugin swish = runtime.plugins().stream().filter(p -> p.name().equals("swish-layers")).findFirst().orElseThrow();
+            BackendProvider opencl = runtime.backends().get("opencl");
+            for (String layer : List.of("swish", "mish")) {
+                List<String> checks = PluginTestKit.forLayer(swish, layer).inputs(Shape.of(4, 8)).run().checks();
+                String tensors = layer.equals("swish")
+                        ? "[output [2048, 4, 8], gradient of input 0, gradient of beta, beta after the passes]"
+                        : "[output [2048, 4, 8], gradient of input 0]";
+                assertTrue(checks.contains("parity of the generic kernel on cpu, 2 threads with cpu, 1 thread: bit-identical on "
+                        + tensors), String.join("\n", checks));
+                // The generic kernel, written on the Backend op set only, also runs on OpenCL where it is available.
+                String onOpenCl = opencl == null ? null : opencl.availability() == null
+                        ? "parity of the generic kernel on opencl with cpu, 1 thread: within 1e-04 relative + 1e-05 absolute on " + tensors
+                        : "backend opencl not checked: " + opencl.availability();
+                if (onOpenCl != null) assertTrue(checks.contains(onOpenCl), String.join("\n", checks));
+            }
         }
     }
 
