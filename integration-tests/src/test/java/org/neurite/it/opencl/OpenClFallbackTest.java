@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code opencl-with-cpu-fallback.yaml} the run falls back to the CPU with a warning that gives
  * the reason and the fix; with {@code opencl.yaml} it fails with that reason. (Where the loader
  * library itself is missing, the probe takes the same path with another reason; that wording is
- * tested in backend-gpu-opencl's ClAvailabilityTest.)
+ * tested in backend-gpu-opencl's ClAvailabilityTest.) The test itself needs OpenCL's loader, so it
+ * follows the other OpenCL tests: it fails where OpenCL is missing unless told to skip.
  */
 class OpenClFallbackTest {
     @TempDir Path emptyVendors;
@@ -46,6 +47,8 @@ class OpenClFallbackTest {
 
     /** The probe's output lines for one example deployment file. */
     private List<String> probe(String deployment) throws IOException, InterruptedException {
+        // The loader library must be here for its driver registry to be emptied (and the skip switch is honoured).
+        OpenClRuns.opencl().close();
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(java.toString(), "--add-modules", "jdk.incubator.vector",
                 "-cp", System.getProperty("java.class.path"), FallbackProbe.class.getName(),
