@@ -20,7 +20,8 @@ import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
 /**
- * {@code conv(channels, kernel, stride=1, pad=0, dilation=1, groups=1, bias=true, init="he")}: 2-D
+ * {@code conv(channels, kernel, stride=1, pad=0, dilation=1, groups=1, bias=true, init="he", weights=[...],
+ * trainable=true)}: 2-D
  * convolution (cross-correlation, as in PyTorch's {@code Conv2d}). Input [N, C, H, W], weight
  * [channels, C/groups, kh, kw], bias [channels], output [N, channels, Ho, Wo] with
  * {@code Ho = (H + 2 padH - dilH (kh - 1) - 1) / strideH + 1} (likewise Wo). {@code kernel},
@@ -29,7 +30,9 @@ import org.neurite.tensor.Tensor;
  *
  * <p>The weight is drawn by {@code Initializer.byName(init, fanIn, fanOut)} with PyTorch's fans,
  * {@code fanIn = C/groups * kh * kw} and {@code fanOut = channels * kh * kw}; the bias starts at
- * zero. Forward saves nothing: backward reads the input, the weight and dy through the backend's
+ * zero. {@code weights} replaces the initialiser with values written in the script (row-major
+ * [channels, C/groups, kh, kw]); with {@code trainable=false} weight and bias are constants, so a
+ * script can apply fixed filters such as a 3x3 Laplace kernel. Forward saves nothing: backward reads the input, the weight and dy through the backend's
  * {@code conv2dBackwardData} and {@code conv2dBackwardFilter}.
  */
 final class Conv2d implements LayerType {
@@ -46,7 +49,11 @@ final class Conv2d implements LayerType {
                     "Split input and output channels into this many independent groups; must divide both.")
                     .range(1, Double.POSITIVE_INFINITY),
             ParamSpec.optional("bias", ParamType.BOOL, true, "Add a learned per-channel bias (initialised to zero)."),
-            ParamSpec.optional("init", ParamType.STRING, "he", "Weight initialiser: he, he_uniform, xavier, torch or zeros."));
+            ParamSpec.optional("init", ParamType.STRING, "he", "Weight initialiser: he, he_uniform, xavier, torch or zeros."),
+            ParamSpec.optional("weights", ParamType.FLOATS, null,
+                    "Fixed starting weights instead of init: channels * C/groups * kh * kw values, row-major [out, in/groups, kh, kw]."),
+            ParamSpec.optional("trainable", ParamType.BOOL, true,
+                    "false keeps weight and bias constant (no gradient, no update), e.g. hand-made filter kernels."));
 
     @Override public String name() { return "conv"; }
 
@@ -94,10 +101,22 @@ final class Conv2d implements LayerType {
     @Override public List<ParamDecl> parameters(LayerArgs args, List<Shape> inputs) {
         Conv2dGeometry g = geometry(args, inputs.get(0), 1);
         int taps = g.kernelH() * g.kernelW();
-        Initializer init = Initializer.byName(args.getString("init"), g.inChannelsPerGroup() * taps, g.outChannels() * taps);
+        Shape weight = Shape.of(g.outChannels(), g.inChannelsPerGroup(), g.kernelH(), g.kernelW());
+        Initializer init;
+        if (args.has("weights")) {
+            float[] values = args.getFloats("weights");
+            if (values.length != weight.elementCount()) {
+                throw new ShapeException("weights has " + values.length + " values but the weight " + weight
+                        + " [channels, C/groups, kh, kw] needs " + weight.elementCount());
+            }
+            init = Initializer.values(values);
+        } else {
+            init = Initializer.byName(args.getString("init"), g.inChannelsPerGroup() * taps, g.outChannels() * taps);
+        }
+        boolean trainable = args.getBool("trainable");
         List<ParamDecl> params = new ArrayList<>();
-        params.add(ParamDecl.weight("weight", Shape.of(g.outChannels(), g.inChannelsPerGroup(), g.kernelH(), g.kernelW()), init));
-        if (args.getBool("bias")) params.add(ParamDecl.bias("bias", Shape.of(g.outChannels()), Initializer.zeros()));
+        params.add(new ParamDecl("weight", weight, init, true, trainable));
+        if (args.getBool("bias")) params.add(new ParamDecl("bias", Shape.of(g.outChannels()), Initializer.zeros(), false, trainable));
         return params;
     }
 
