@@ -122,8 +122,9 @@ final class Imports {
     private Loaded read(Declaration.Use use, Path target, String display) {
         byte[] bytes;
         try {
-            if (Files.isDirectory(target)) {
-                errors.add(Diagnostic.error(use.pathSpan(), "cannot use '" + use.path() + "': " + display + " is a folder"));
+            String why = SourceText.unreadable(target);
+            if (why != null) {
+                errors.add(Diagnostic.error(use.pathSpan(), "cannot use '" + use.path() + "': " + why));
                 return null;
             }
             bytes = Files.readAllBytes(target);

@@ -71,6 +71,8 @@ public final class ScriptFormatter {
     /** Reads {@code file} as strict UTF-8 and returns its canonical text. */
     public static String format(Path file) throws IOException, ModelException {
         String name = file.toString();
+        String why = SourceText.unreadable(file);
+        if (why != null) throw new ModelException(SourceSpan.at(name, 1, 1), "cannot read " + name + " as a script: " + why);
         String source = SourceText.decode(name, Files.readAllBytes(file), (f, text) -> { });
         return format(name, source);
     }

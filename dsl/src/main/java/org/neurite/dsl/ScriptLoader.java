@@ -51,6 +51,8 @@ public final class ScriptLoader {
     /** Reads {@code file} as strict UTF-8 (a bad byte is a diagnostic) and parses it; {@code use} paths are relative to it. */
     public Script load(Path file) throws ModelException, IOException {
         String name = file.toString();
+        String why = SourceText.unreadable(file);
+        if (why != null) throw new ModelException(SourceSpan.at(name, 1, 1), "cannot read " + name + " as a script: " + why);
         byte[] bytes = Files.readAllBytes(file);
         return parse(name, SourceText.decode(name, bytes, sources::put), file);
     }

@@ -1,11 +1,14 @@
 package org.neurite.dsl;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.function.BiConsumer;
 import org.neurite.diag.ModelException;
 import org.neurite.diag.SourceSpan;
@@ -16,7 +19,24 @@ import org.neurite.diag.SourceSpan;
  * (main file and every {@code use}d file) and {@code nn fmt}.
  */
 final class SourceText {
+    /** Largest script read: far beyond any real model, small enough to refuse a wrong file quickly. */
+    static final long MAX_BYTES = 16L << 20;
+
     private SourceText() {}
+
+    /**
+     * Why {@code path} cannot be a script without reading it (a device, a pipe, a folder, a file
+     * over {@link #MAX_BYTES}), or null when it may be read. Reading {@code /dev/zero} would
+     * never end.
+     */
+    static String unreadable(Path path) throws IOException {
+        if (Files.isDirectory(path)) return "it is a folder";
+        if (Files.exists(path) && !Files.isRegularFile(path)) return "it is not a regular file";
+        if (Files.exists(path) && Files.size(path) > MAX_BYTES) {
+            return "it is larger than " + (MAX_BYTES >> 20) + " MiB (" + Files.size(path) + " bytes)";
+        }
+        return null;
+    }
 
     /**
      * The text of {@code bytes}. On a bad byte, {@code lossy} receives the text with U+FFFD in

@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,6 +100,25 @@ class HostileInputTest {
         }
         // Some edits (inside comments, extra blanks) leave a valid script; most do not.
         assertTrue(valid > 0 && valid < 1500, "valid=" + valid);
+    }
+
+    @Test
+    void devicesFoldersAndHugeFilesAreNotReadAsScripts(@TempDir Path dir) throws IOException {
+        Path main = dir.resolve("net.nn");
+        Files.writeString(main, "use \"/dev/zero\"\nuse \"sub\"\nuse \"big.nn\"\nmodel M { input x: [4]; output y = dense(2) }\n");
+        Files.createDirectory(dir.resolve("sub"));
+        try (var big = java.nio.channels.FileChannel.open(dir.resolve("big.nn"), java.nio.file.StandardOpenOption.CREATE_NEW,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            big.write(java.nio.ByteBuffer.wrap(new byte[] {'#'}), SourceText.MAX_BYTES); // sparse: no disk used
+        }
+        ModelException e = assertThrows(ModelException.class, () -> loader.load(main));
+        assertEquals(List.of(
+                main + ":1:5: error: cannot use '/dev/zero': it is not a regular file",
+                main + ":2:5: error: cannot use 'sub': it is a folder",
+                main + ":3:5: error: cannot use 'big.nn': it is larger than 16 MiB (16777217 bytes)"),
+                e.diagnostics().stream().map(d -> d.headline()).toList());
+        ModelException device = assertThrows(ModelException.class, () -> loader.load(Path.of("/dev/zero")));
+        assertEquals("/dev/zero:1:1: error: cannot read /dev/zero as a script: it is not a regular file", device.getMessage());
     }
 
     @Test
