@@ -290,6 +290,16 @@ public interface Backend extends AutoCloseable {
     void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                     float eps, float weightDecay, int step);
 
+    /**
+     * Bytes this backend can still allocate for tensors, for the planner's check before it
+     * compiles a model. The default is what the Java heap can still grow to (heap backends);
+     * device backends report their device memory.
+     */
+    default long memoryAvailable() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
     /** Waits for queued work to finish (no-op on synchronous backends). */
     default void synchronize() {}
 

@@ -79,6 +79,7 @@ public final class CompiledModel implements AutoCloseable {
     private final Map<String, List<Tensor>> fanInGradients = new HashMap<>();
 
     private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, boolean inputGradients) {
+        checkMemory(graph, backend, batch);
         this.graph = graph;
         this.backend = backend;
         this.batch = batch;
@@ -121,6 +122,31 @@ public final class CompiledModel implements AutoCloseable {
                 if (p.decl().trainable()) step.paramGrads.put(p.decl().name(), params.grad(p.fullName()));
             }
             steps.add(step);
+        }
+    }
+
+    /**
+     * Bytes the activations and their gradients of {@code graph} take at {@code batch} samples
+     * (float32; layer workspaces such as pooling indices are not counted, so this is a lower bound).
+     */
+    public static long estimateBytes(TypedGraph graph, int batch) {
+        long floats = 0;
+        for (GraphInput in : graph.graph().inputs()) floats += in.shape().elementCount();
+        for (Node n : graph.graph().nodes()) floats += 2 * graph.shape(n.name()).elementCount();
+        return 4L * floats * batch;
+    }
+
+    /** Refuses, before allocating anything, a model and batch that cannot fit the backend's memory. */
+    private static void checkMemory(TypedGraph graph, Backend backend, int batch) {
+        long need = estimateBytes(graph, batch);
+        long available = backend.memoryAvailable();
+        if (need > available) {
+            long perSample = estimateBytes(graph, 1);
+            long fits = Math.max(0, available / Math.max(1, perSample));
+            throw new OutOfMemoryException(String.format(java.util.Locale.ROOT,
+                    "model %s at batch %d needs at least %,d MiB for activations and gradients, but backend %s has %,d MiB available; "
+                            + "use a batch of at most %d, or give Java more heap (NEURITE_JAVA_OPTS=-Xmx…) or the backend more memory",
+                    graph.graph().name(), batch, need >> 20, backend.name(), available >> 20, fits));
         }
     }
 

@@ -1,0 +1,9 @@
+package org.neurite.engine;
+
+/**
+ * A model and batch size that will not fit the backend's memory, refused before anything is
+ * allocated; the message gives the estimate and what to change.
+ */
+public class OutOfMemoryException extends IllegalArgumentException {
+    public OutOfMemoryException(String message) { super(message); }
+}
