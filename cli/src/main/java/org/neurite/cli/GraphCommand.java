@@ -32,12 +32,7 @@ final class GraphCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override public Integer call() throws Exception {
-        Session session = Session.open(options, false);
-        PrintWriter err = spec.commandLine().getErr();
-        if (!session.script().warnings().isEmpty()) {
-            err.print(Sources.printer().render(session.script().warnings()));
-            err.flush();
-        }
+        Session session = Session.open(options, false, spec.commandLine().getErr());
         String name = session.graph().graph().name();
         String dot = GraphDot.render(session.graph(), session.script().blockCalls(name));
         if (output == null) {

@@ -41,13 +41,23 @@ final class Session {
         this.backend = backend;
     }
 
+    /** Opens the session; the script's warnings (unused values…) go to standard error. */
     static Session open(ModelOptions options, boolean withBackend) throws java.io.IOException {
+        return open(options, withBackend, new java.io.PrintWriter(System.err, true));
+    }
+
+    /** Opens the session, printing the script's warnings to {@code warnings}. */
+    static Session open(ModelOptions options, boolean withBackend, java.io.PrintWriter warnings) throws java.io.IOException {
         DeploymentConfig deployment = options.deployment != null ? DeploymentConfig.load(options.deployment) : DeploymentConfig.defaults();
         List<Path> pluginFolders = new ArrayList<>(deployment.plugins());
         pluginFolders.addAll(options.plugins.folders);
         NeuriteRuntime runtime = NeuriteRuntime.discover(pluginFolders);
         Script script = new ScriptLoader(runtime.layers()).load(options.script);
         Sources.register(script.file(), script.source());
+        if (!script.warnings().isEmpty()) {
+            warnings.print(Sources.printer().render(script.warnings()));
+            warnings.flush();
+        }
         TypedGraph graph;
         if (options.model != null) {
             graph = script.model(options.model);
