@@ -208,10 +208,36 @@ final class CpuGemm {
         }
     }
 
+    /**
+     * A source of op(B) that is never stored as a matrix: it writes any block of it straight
+     * into the packed panel layout. The convolutions use one to fuse im2col into the GEMM's
+     * packing ("implicit GEMM"), so the column matrix never exists as a whole.
+     */
+    interface PanelSource {
+        /**
+         * Writes depth [p0, p0+kc) x columns [j0, j0+cols) of op(B), cols <= NR, as one packed
+         * strip: {@code dst[base + p*NR + j]}; columns j in [cols, NR) must be written as zero.
+         */
+        void packStrip(int p0, int kc, int j0, int cols, float[] dst, int base);
+    }
+
     /** One GEMM on the calling worker, with that worker's panels (used inside other ops' parallel loops). */
     void multiply(int worker, boolean transA, boolean transB, int m, int n, int k, float alpha,
                   float[] a, int offA, int lda, float[] b, int offB, int ldb,
                   float beta, float[] c, int offC, int ldc) {
+        multiply(worker, transA, m, n, k, alpha, a, offA, lda, null, transB, b, offB, ldb, beta, c, offC, ldc);
+    }
+
+    /** {@link #multiply} with op(B) [k, n] produced by {@code source} (see {@link PanelSource}). */
+    void multiply(int worker, boolean transA, int m, int n, int k, float alpha, float[] a, int offA, int lda,
+                  PanelSource source, float beta, float[] c, int offC, int ldc) {
+        multiply(worker, transA, m, n, k, alpha, a, offA, lda, source, false, null, 0, 0, beta, c, offC, ldc);
+    }
+
+    /** The blocked loops of both forms: B from {@code source} when it is not null, else from the array b. */
+    private void multiply(int worker, boolean transA, int m, int n, int k, float alpha, float[] a, int offA, int lda,
+                          PanelSource source, boolean transB, float[] b, int offB, int ldb,
+                          float beta, float[] c, int offC, int ldc) {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             scale(c, offC, ldc, m, n, beta);
@@ -222,7 +248,11 @@ final class CpuGemm {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                packB(transB, b, offB, ldb, pc, jc, kc, nc, p.b);
+                for (int jr = 0; jr < nc; jr += NR) {
+                    int cols = Math.min(NR, nc - jr);
+                    if (source != null) source.packStrip(pc, kc, jc + jr, cols, p.b, jr * kc);
+                    else packBStrip(transB, b, offB, ldb, pc, jc + jr, kc, cols, p.b, jr * kc);
+                }
                 float blockBeta = pc == 0 ? beta : 1f; // later k-blocks accumulate onto C
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
@@ -291,14 +321,6 @@ final class CpuGemm {
                 }
             }
         }
-    }
-
-    /**
-     * Packs depth [pc, pc+kc) x columns [jc, jc+nc) of op(B) into strips of NR columns:
-     * {@code dst[strip*NR*kc + p*NR + j]}, columns past nc zero.
-     */
-    private static void packB(boolean transB, float[] b, int offB, int ldb, int pc, int jc, int kc, int nc, float[] dst) {
-        for (int jr = 0; jr < nc; jr += NR) packBStrip(transB, b, offB, ldb, pc, jc + jr, kc, Math.min(NR, nc - jr), dst, jr * kc);
     }
 
     /**

@@ -17,6 +17,8 @@ import java.util.ServiceLoader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Conv2dGeometry;
@@ -31,8 +33,8 @@ import org.neurite.tensor.Tensor;
 
 /**
  * The ops PyTorch fixtures do not cover (dropout, broadcasts, reductions, memory), determinism
- * of convolution across thread counts on a geometry large enough to take the chunked im2col
- * path, argument errors, and discovery of the backend as a plugin.
+ * of large convolutions (implicit GEMM, transposed and chunked scatter backward-data) across
+ * thread counts, argument errors, and discovery of the backend as a plugin.
  */
 class CpuBackendTest {
     private static CpuBackend cpu;
@@ -135,21 +137,27 @@ class CpuBackendTest {
     }
 
     /**
-     * A convolution whose column matrix (K = 144 rows x P = 10,000 pixels) exceeds the per-worker
-     * budget, so forward, backward-data and backward-filter run in column chunks: checked against
-     * the direct definition, and bit-identical across 1, 2 and 5 threads.
+     * Large convolutions against the direct definition, bit-identical across 1, 2 and 5 threads.
+     * Stride 1 on 100 x 100 images: the implicit GEMMs (forward, backward-filter) and the
+     * transposed backward-data, over many packed strips and k-blocks. Stride 2 on 300 x 300: its
+     * column matrix (K = 144 rows x 22,500 pixels) exceeds the per-worker column budget, so the
+     * scatter form of backward-data runs in pixel chunks.
      */
-    @Test
-    void chunkedConvolutionMatchesTheDefinitionWithAnyThreadCount() {
-        Conv2dGeometry g = new Conv2dGeometry(2, 16, 100, 100, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1);
-        assertTrue(16L * 9 * g.outHeight() * g.outWidth() > CpuConv2d.COL_BUDGET, "geometry must exceed the column budget");
+    @ParameterizedTest(name = "stride {0}")
+    @ValueSource(ints = {1, 2})
+    void largeConvolutionMatchesTheDefinitionWithAnyThreadCount(int stride) {
+        int size = stride == 1 ? 100 : 300, batch = stride == 1 ? 2 : 1;
+        Conv2dGeometry g = new Conv2dGeometry(batch, 16, size, size, 4, 3, 3, stride, stride, 1, 1, 1, 1, 1);
+        if (stride == 2) assertTrue(16L * 9 * g.outHeight() * g.outWidth() > CpuConv2d.COL_BUDGET, "geometry must exceed the column budget");
+        int out = g.outHeight();
         Random rnd = new Random(9);
-        float[] x = CpuGemmTest.random(rnd, 2 * 16 * 100 * 100), w = CpuGemmTest.random(rnd, 4 * 16 * 9);
-        float[] dy = CpuGemmTest.random(rnd, 2 * 4 * 100 * 100);
+        float[] x = CpuGemmTest.random(rnd, batch * 16 * size * size), w = CpuGemmTest.random(rnd, 4 * 16 * 9);
+        float[] dy = CpuGemmTest.random(rnd, batch * 4 * out * out);
         float[][] reference = null;
         for (int threads : new int[] {1, 2, 5}) {
             try (CpuBackend backend = new CpuBackend(threads)) {
-                Tensor tx = tensor(backend, x, 2, 16, 100, 100), tw = tensor(backend, w, 4, 16, 3, 3), tdy = tensor(backend, dy, 2, 4, 100, 100);
+                Tensor tx = tensor(backend, x, batch, 16, size, size), tw = tensor(backend, w, 4, 16, 3, 3);
+                Tensor tdy = tensor(backend, dy, batch, 4, out, out);
                 Tensor y = backend.allocate(tdy.shape()), dx = backend.allocate(tx.shape()), dw = backend.allocate(tw.shape());
                 backend.conv2dForward(g, tx, tw, null, y);
                 backend.conv2dBackwardData(g, tdy, tw, dx);
@@ -160,7 +168,7 @@ class CpuBackendTest {
                     DirectConvolution direct = new DirectConvolution(g, x, w, dy);
                     assertClose("y", direct.y, results[0], 1e-4);
                     assertClose("dx", direct.dx, results[1], 1e-4);
-                    assertClose("dw", direct.dw, results[2], 1e-3); // sums of 20,000 products
+                    assertClose("dw", direct.dw, results[2], 1e-3); // sums of up to 20,000 products
                 } else {
                     for (int i = 0; i < 3; i++) assertArrayEquals(reference[i], results[i], threads + " threads, output " + i);
                 }
