@@ -209,16 +209,17 @@ final class CpuGemm {
     }
 
     /**
-     * A source of op(B) that is never stored as a matrix: it writes any block of it straight
-     * into the packed panel layout. The convolutions use one to fuse im2col into the GEMM's
-     * packing ("implicit GEMM"), so the column matrix never exists as a whole.
+     * A source of op(B) that is never stored as a matrix: it writes any panel of it straight
+     * into the packed layout. The forward convolution uses one to fuse im2col into the GEMM's
+     * packing ("implicit GEMM"), so the column matrix is never built and then copied again.
      */
     interface PanelSource {
         /**
-         * Writes depth [p0, p0+kc) x columns [j0, j0+cols) of op(B), cols <= NR, as one packed
-         * strip: {@code dst[base + p*NR + j]}; columns j in [cols, NR) must be written as zero.
+         * Writes depth [p0, p0+kc) x columns [j0, j0+nc) of op(B) as strips of NR columns:
+         * {@code dst[(j/NR)*kc*NR + p*NR + j%NR]} for column j0+j at depth p0+p; the columns
+         * past nc in the last strip must be written as zero.
          */
-        void packStrip(int p0, int kc, int j0, int cols, float[] dst, int base);
+        void packPanel(int p0, int kc, int j0, int nc, float[] dst);
     }
 
     /** One GEMM on the calling worker, with that worker's panels (used inside other ops' parallel loops). */
@@ -248,11 +249,8 @@ final class CpuGemm {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
-                for (int jr = 0; jr < nc; jr += NR) {
-                    int cols = Math.min(NR, nc - jr);
-                    if (source != null) source.packStrip(pc, kc, jc + jr, cols, p.b, jr * kc);
-                    else packBStrip(transB, b, offB, ldb, pc, jc + jr, kc, cols, p.b, jr * kc);
-                }
+                if (source != null) source.packPanel(pc, kc, jc, nc, p.b);
+                else for (int jr = 0; jr < nc; jr += NR) packBStrip(transB, b, offB, ldb, pc, jc + jr, kc, Math.min(NR, nc - jr), p.b, jr * kc);
                 float blockBeta = pc == 0 ? beta : 1f; // later k-blocks accumulate onto C
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
