@@ -10,7 +10,8 @@ import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
 /**
- * {@code gru(hidden, layers=1, bidirectional=false, dropout=0.0, sequences=true, bias=true)}:
+ * {@code gru(hidden, layers=1, bidirectional=false, dropout=0.0, sequences=true, bias=true,
+ * mask_zero=false)}:
  * the gated recurrent unit (Cho et al. 2014) exactly as PyTorch's {@code nn.GRU(batch_first=True)}
  * computes it, the reset gate applied to the recurrent projection after W_hn:
  * <pre>
@@ -24,9 +25,10 @@ import org.neurite.tensor.Tensor;
  * {@code bias_ih_lk}, {@code bias_hh_lk [3H]}, gate blocks r, z, n. Because b_hn sits inside the
  * reset product the two projections stay apart: forward saves, per layer and direction, the input
  * projection gi [T, B, 3H], the recurrent projection gh [T, B, 3H], r, z, n [T, B, 3H] and h_t.
+ * With {@code mask_zero=true} h stands still past a sample's end ({@link PaddingMask}).
  */
 final class Gru extends RecurrentLayer<Gru.Workspace> {
-    private static final ParamSchema SCHEMA = ParamSchema.of(HIDDEN, LAYERS, BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS);
+    private static final ParamSchema SCHEMA = ParamSchema.of(HIDDEN, LAYERS, BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS, MASK_ZERO);
 
     @Override public String name() { return "gru"; }
 
@@ -51,8 +53,9 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
         return new Workspace(context.allocate(gates), context.allocate(gates), context.allocate(state), context.allocate(state));
     }
 
-    @Override RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w) {
-        return new Direction(context, g, layer, reverse, w);
+    @Override RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w,
+                                           PaddingMask mask) {
+        return new Direction(context, g, layer, reverse, w, mask);
     }
 
     /** One GRU direction: one input GEMM, then per step one recurrent GEMM and the fused cell. */
@@ -65,8 +68,8 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
         /** [T, B, 3H]: r, z, n of every step. */
         private final Tensor saved;
 
-        Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w) {
-            super(context, g, layer, reverse, 3 * g.hidden());
+        Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w, PaddingMask mask) {
+            super(context, g, layer, reverse, 3 * g.hidden(), mask);
             this.w = w;
             Shape gates = Shape.of(g.time(), g.batch(), gateWidth);
             this.gi = context.allocate(gates);
@@ -87,16 +90,17 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
             Tensor wHh = pass.param(weightHh);
             for (int step = 0; step < g.time(); step++) {
                 int t = timeAt(step);
+                int prev = previous(step);
                 Tensor hPrev = w.zeros();
                 int hPrevOffset = 0;
-                if (step > 0) {
-                    int prev = timeAt(step - 1);
+                if (prev >= 0) {
                     addRecurrent(b, t, prev, wHh, gh);   // gh[t] += h_prev W_hhᵀ
                     hPrev = h;
                     hPrevOffset = offset(prev, hidden);
                 }
                 b.gruCellForward(gi, offset(t, gateWidth), gh, offset(t, gateWidth), hPrev, hPrevOffset, h, offset(t, hidden),
                         saved, offset(t, gateWidth), g.batch(), hidden);
+                if (mask != null) mask.carryForward(b, h, t, prev);   // past a sample's end: h_t = h_{t-1}
             }
         }
 
@@ -107,9 +111,11 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
             Tensor wHh = pass.param(weightHh);
             for (int step = g.time() - 1; step >= 0; step--) {
                 int t = timeAt(step);
-                int prev = step > 0 ? timeAt(step - 1) : -1;
+                int prev = previous(step);
                 Tensor hPrev = step > 0 ? h : w.zeros();
                 int hPrevOffset = step > 0 ? offset(prev, hidden) : 0;
+                // past a sample's end dh goes straight to step t-1 and the cell sees zero
+                if (mask != null) mask.passBack(b, dh, t, prev);
                 // dh[t] is complete here (output + step t+1)
                 b.gruCellBackward(saved, offset(t, gateWidth), gh, offset(t, gateWidth), hPrev, hPrevOffset, dh, offset(t, hidden),
                         w.dGi(), offset(t, gateWidth), w.dGh(), offset(t, gateWidth), w.dhPrev(), 0, g.batch(), hidden);

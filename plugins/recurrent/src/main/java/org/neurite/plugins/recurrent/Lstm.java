@@ -1,6 +1,7 @@
 package org.neurite.plugins.recurrent;
 
 import org.neurite.backend.Backend;
+import org.neurite.backend.BinaryOp;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.Initializer;
@@ -13,7 +14,8 @@ import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
 /**
- * {@code lstm(hidden, layers=1, bidirectional=false, dropout=0.0, sequences=true, bias=true)}:
+ * {@code lstm(hidden, layers=1, bidirectional=false, dropout=0.0, sequences=true, bias=true,
+ * forget_bias=0.0, mask_zero=false)}:
  * long short-term memory (Hochreiter &amp; Schmidhuber 1997, with a forget gate), PyTorch's
  * {@code nn.LSTM(batch_first=True)}. Per step, with [h_{t-1}, x_t] the previous state and the
  * input, each gate's weights being its rows of {@code weight_hh} and {@code weight_ih}, and
@@ -30,14 +32,16 @@ import org.neurite.tensor.Tensor;
  * {@link RecurrentLayer}); {@code weight_ih_lk [4H, I_k]}, {@code weight_hh_lk [4H, H]},
  * {@code bias_ih_lk}, {@code bias_hh_lk [4H]}, gate blocks in PyTorch's order i, f, g, o, so
  * state dicts load by name. Forward saves, per layer and direction, the gate activations
- * [T, B, 4H] and C_t and h_t [T, B, H] of every step.
+ * [T, B, 4H] and C_t and h_t [T, B, H] of every step. With {@code mask_zero=true} both h and C
+ * stand still past a sample's end ({@link PaddingMask}).
  */
 final class Lstm extends RecurrentLayer<Lstm.Workspace> {
     static final ParamSpec FORGET_BIAS = ParamSpec.optional("forget_bias", ParamType.FLOAT, 0.0,
             "Added to the forget gate's part of bias_ih at initialisation. 0 is PyTorch's default; 1 keeps the "
                     + "cell state (and its gradient) from decaying by half per step before training has learnt to "
                     + "remember (Gers et al. 2000; Jozefowicz et al. 2015).").range(-10, 10);
-    private static final ParamSchema SCHEMA = ParamSchema.of(HIDDEN, LAYERS, BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS, FORGET_BIAS);
+    private static final ParamSchema SCHEMA = ParamSchema.of(HIDDEN, LAYERS, BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS, FORGET_BIAS,
+            MASK_ZERO);
 
     @Override public String name() { return "lstm"; }
 
@@ -63,17 +67,20 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
 
     /**
      * Backward's scratch, shared by every direction: dL/d(gate pre-activations) [T, B, 4H], the
-     * running dL/dC [B, H], and the zero state C_{-1} [B, H] (never written).
+     * running dL/dC [B, H], the zero state C_{-1} [B, H] (never written), and, with
+     * {@code mask_zero}, the part of dL/dC_t [B, H] that passes a padded step unchanged (else null).
      */
-    record Workspace(Tensor dGates, Tensor dc, Tensor zeros) {}
+    record Workspace(Tensor dGates, Tensor dc, Tensor zeros, Tensor dcPassed) {}
 
     @Override Workspace workspace(KernelContext context, RecurrentGeometry g) {
-        return new Workspace(context.allocate(Shape.of(g.time(), g.batch(), 4 * g.hidden())),
-                context.allocate(Shape.of(g.batch(), g.hidden())), context.allocate(Shape.of(g.batch(), g.hidden())));
+        Shape state = Shape.of(g.batch(), g.hidden());
+        return new Workspace(context.allocate(Shape.of(g.time(), g.batch(), 4 * g.hidden())), context.allocate(state),
+                context.allocate(state), context.args().getBool("mask_zero") ? context.allocate(state) : null);
     }
 
-    @Override RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w) {
-        return new Direction(context, g, layer, reverse, w);
+    @Override RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w,
+                                           PaddingMask mask) {
+        return new Direction(context, g, layer, reverse, w, mask);
     }
 
     /** One LSTM direction: one input GEMM, then per step one recurrent GEMM and the fused cell. */
@@ -84,8 +91,8 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
         /** [T, B, H]: C_t of every step. */
         private final Tensor c;
 
-        Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w) {
-            super(context, g, layer, reverse, 4 * g.hidden());
+        Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w, PaddingMask mask) {
+            super(context, g, layer, reverse, 4 * g.hidden(), mask);
             this.w = w;
             this.gates = context.allocate(Shape.of(g.time(), g.batch(), gateWidth));
             this.c = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
@@ -103,16 +110,21 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
             Tensor wHh = pass.param(weightHh);
             for (int step = 0; step < g.time(); step++) {
                 int t = timeAt(step);
+                int prev = previous(step);
                 Tensor cPrev = w.zeros();
                 int cPrevOffset = 0;
-                if (step > 0) {
-                    int prev = timeAt(step - 1);
+                if (prev >= 0) {
                     addRecurrent(b, t, prev, wHh, gates);   // gates[t] += h_prev W_hhᵀ
                     cPrev = c;
                     cPrevOffset = offset(prev, hidden);
                 }
                 b.lstmCellForward(gates, offset(t, gateWidth), cPrev, cPrevOffset, c, offset(t, hidden), h, offset(t, hidden),
                         g.batch(), hidden);
+                if (mask != null) {
+                    // past a sample's end: C_t = C_{t-1}, h_t = h_{t-1}
+                    mask.carryForward(b, c, t, prev);
+                    mask.carryForward(b, h, t, prev);
+                }
             }
         }
 
@@ -123,12 +135,18 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
             b.fill(w.dc(), 0f);   // nothing flows into C after the last step
             for (int step = g.time() - 1; step >= 0; step--) {
                 int t = timeAt(step);
-                int prev = step > 0 ? timeAt(step - 1) : -1;
+                int prev = previous(step);
                 Tensor cPrev = step > 0 ? c : w.zeros();
                 int cPrevOffset = step > 0 ? offset(prev, hidden) : 0;
+                if (mask != null) {
+                    // past a sample's end dh and dc go straight to step t-1 and the cell sees zero
+                    mask.passBack(b, dh, t, prev);
+                    mask.split(b, w.dc(), 0, t, w.dcPassed(), 0);
+                }
                 // dh[t] is complete here (output + step t+1); dc goes from dL/dC_t to dL/dC_{t-1}
                 b.lstmCellBackward(gates, offset(t, gateWidth), cPrev, cPrevOffset, c, offset(t, hidden), dh, offset(t, hidden),
                         w.dc(), 0, w.dGates(), offset(t, gateWidth), g.batch(), hidden);
+                if (mask != null) b.binary(BinaryOp.ADD, w.dc(), 0, w.dcPassed(), 0, w.dc(), 0, g.batch() * hidden);
                 if (step > 0) backRecurrent(b, w.dGates(), t, prev, wHh, dh);   // dh[prev] += dGates[t] W_hh
             }
             sumOverTime(pass, in, dh, w.dGates(), w.dGates(), dIn, accumulate);

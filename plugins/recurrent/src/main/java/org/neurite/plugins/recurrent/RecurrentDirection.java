@@ -22,6 +22,10 @@ import org.neurite.tensor.Tensor;
  * one GEMM for dh_{t-1}; after the loop single GEMMs over all T·B rows give dW_ih, dW_hh and the
  * input gradient, and {@code channelSum} the bias gradients. Subclasses supply the per-step cell.
  *
+ * <p>With a {@link PaddingMask}, each step's new state (h, and c for the LSTM) is blended with the
+ * previous one so it stands still past the sample's end, and backward first passes that part of
+ * dL/dh (and dL/dc) straight to the previous step; the cells call {@link #previous} and the mask.
+ *
  * <p>Parameters carry PyTorch's names: {@code weight_ih_l0 [G, I]}, {@code weight_hh_l0 [G, H]},
  * {@code bias_ih_l0 [G]}, {@code bias_hh_l0 [G]}, with {@code _reverse} for the backward
  * direction, where G is the width of the gate block (H, 3H or 4H).
@@ -38,11 +42,18 @@ abstract class RecurrentDirection {
     final String weightHh;
     final String biasIh;
     final String biasHh;
-    /** [T, B, H]: h_t of every step, kept for the layer above, the output and backward. */
+    /**
+     * [T, B, H]: h_t of every step, kept for the layer above, the output and backward. With a mask
+     * the loop leaves the carried state past each sample's end, which the stack then zeroes where
+     * it is read as an output (backward only reads those steps multiplied by a zero gradient).
+     */
     final Tensor h;
+    /** Null unless {@code mask_zero=true}: the stack's padding mask, shared by every direction. */
+    final PaddingMask mask;
 
-    RecurrentDirection(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, int gateWidth) {
+    RecurrentDirection(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, int gateWidth, PaddingMask mask) {
         this.g = g;
+        this.mask = mask;
         this.inputSize = g.layerInput(layer);
         this.gateWidth = gateWidth;
         this.reverse = reverse;
@@ -91,7 +102,8 @@ abstract class RecurrentDirection {
 
     /**
      * Back through time from {@code dh} [T, B, H] (dL/dh_t from outside the recurrence; used as
-     * scratch, it ends up holding the full dL/dh_t). Writes the parameter gradients and, when
+     * scratch, it ends up holding the full dL/dh_t, with a mask the part that reached the cell:
+     * zero past each sample's end). Writes the parameter gradients and, when
      * {@code dIn} is not null, dL/d(in) [T, B, I], added to what is there if {@code accumulate}
      * (the second direction of a bidirectional layer adds to the first's).
      */
@@ -102,6 +114,11 @@ abstract class RecurrentDirection {
     /** The time index of processing step {@code step}: t = step forward, T-1-step in reverse. */
     final int timeAt(int step) {
         return reverse ? g.time() - 1 - step : step;
+    }
+
+    /** The time index of the step before processing step {@code step}; -1 for the first (the zero initial state). */
+    final int previous(int step) {
+        return step > 0 ? timeAt(step - 1) : -1;
     }
 
     /** Element offset of time t's [B, width] slice in a time-major [T, B, width] buffer. */

@@ -25,6 +25,11 @@ import org.neurite.tensor.Shape;
  * t = T-1, the reverse direction's at t = 0), which for a bidirectional layer is not
  * {@code output[:, -1]}.
  *
+ * <p>With {@code mask_zero=true} each sample ends after its last non-zero input row
+ * ({@link PaddingMask}): outputs past the end are zero, the forward direction's final state is
+ * the one at the sample's last step, and the reverse direction starts there — what PyTorch
+ * computes for a {@code pack_padded_sequence} with those lengths.
+ *
  * @param <W> the backward workspace of the cell, allocated once and shared by every direction of
  *     every layer: backward finishes one direction before it starts the next
  */
@@ -42,6 +47,9 @@ abstract class RecurrentLayer<W> implements LayerType {
             "true: output every step [time, D*H]; false: the final hidden state of each direction [D*H] (PyTorch's h_n).");
     static final ParamSpec BIAS = ParamSpec.optional("bias", ParamType.BOOL, true,
             "Learn the biases bias_ih and bias_hh.");
+    static final ParamSpec MASK_ZERO = ParamSpec.optional("mask_zero", ParamType.BOOL, false,
+            "Variable-length sequences padded at the end with all-zero rows: a sample ends after its last non-zero "
+                    + "input row; past it the state is carried unchanged and outputs are zero (PyTorch's pack_padded_sequence).");
 
     /** How {@code bias_ih} starts: PyTorch's uniform initialisation unless a cell says otherwise. */
     Initializer inputBiasInitializer(LayerArgs args, Initializer uniform) {
@@ -54,8 +62,9 @@ abstract class RecurrentLayer<W> implements LayerType {
     /** The cell's backward workspace for these sizes, from the context. */
     abstract W workspace(KernelContext context, RecurrentGeometry g);
 
-    /** One direction of one layer, compiled. */
-    abstract RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, W workspace);
+    /** One direction of one layer, compiled; {@code mask} is null unless {@code mask_zero=true}. */
+    abstract RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, W workspace,
+                                          PaddingMask mask);
 
     /** Checks of arguments beyond the schema (RNN's nonlinearity); nothing by default. */
     void checkArguments(LayerArgs args) {}
@@ -126,10 +135,12 @@ abstract class RecurrentLayer<W> implements LayerType {
     @Override public LayerKernel compile(KernelContext context) {
         RecurrentGeometry g = RecurrentGeometry.of(context);
         W workspace = workspace(context, g);
+        // One mask for the whole stack: every layer and direction sees the lengths of the input.
+        PaddingMask mask = context.args().getBool("mask_zero") ? new PaddingMask(context, g) : null;
         RecurrentDirection[][] stack = new RecurrentDirection[g.layers()][g.directions()];
         for (int layer = 0; layer < g.layers(); layer++) {
-            for (int d = 0; d < g.directions(); d++) stack[layer][d] = direction(context, g, layer, d == 1, workspace);
+            for (int d = 0; d < g.directions(); d++) stack[layer][d] = direction(context, g, layer, d == 1, workspace, mask);
         }
-        return new StackedRecurrence(context, g, stack);
+        return new StackedRecurrence(context, g, stack, mask);
     }
 }

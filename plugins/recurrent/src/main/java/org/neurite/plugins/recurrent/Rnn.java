@@ -15,7 +15,7 @@ import org.neurite.tensor.Tensor;
 
 /**
  * {@code rnn(hidden, layers=1, nonlinearity="tanh", bidirectional=false, dropout=0.0,
- * sequences=true, bias=true)}: the Elman recurrent layer, PyTorch's
+ * sequences=true, bias=true, mask_zero=false)}: the Elman recurrent layer, PyTorch's
  * {@code nn.RNN(batch_first=True)}:
  * <pre>
  *   h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),   act = tanh or relu,  h_{-1} = 0
@@ -23,12 +23,13 @@ import org.neurite.tensor.Tensor;
  * Input [T, I] per sample, output [T, D·H] or the final [D·H] (see {@link RecurrentLayer});
  * {@code weight_ih_lk [H, I_k]}, {@code weight_hh_lk [H, H]}, {@code bias_ih_lk},
  * {@code bias_hh_lk [H]}. Forward saves, per layer and direction, the pre-activations and h_t
- * [T, B, H] of every step (relu's derivative reads the first, tanh's the second).
+ * [T, B, H] of every step (relu's derivative reads the first, tanh's the second). With
+ * {@code mask_zero=true} h stands still past a sample's end ({@link PaddingMask}).
  */
 final class Rnn extends RecurrentLayer<Tensor> {
     private static final ParamSchema SCHEMA = ParamSchema.of(HIDDEN, LAYERS,
             ParamSpec.optional("nonlinearity", ParamType.STRING, "tanh", "The activation: \"tanh\" or \"relu\"."),
-            BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS);
+            BIDIRECTIONAL, DROPOUT, SEQUENCES, BIAS, MASK_ZERO);
 
     @Override public String name() { return "rnn"; }
 
@@ -61,8 +62,9 @@ final class Rnn extends RecurrentLayer<Tensor> {
         return context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
     }
 
-    @Override RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Tensor dPre) {
-        return new Direction(context, g, layer, reverse, activation(context.args()), dPre);
+    @Override RecurrentDirection direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Tensor dPre,
+                                           PaddingMask mask) {
+        return new Direction(context, g, layer, reverse, activation(context.args()), dPre, mask);
     }
 
     /** One RNN direction: one input GEMM, then per step one recurrent GEMM and the activation. */
@@ -73,8 +75,9 @@ final class Rnn extends RecurrentLayer<Tensor> {
         /** [T, B, H]: the pre-activations of every step. */
         private final Tensor pre;
 
-        Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, UnaryOp activation, Tensor dPre) {
-            super(context, g, layer, reverse, g.hidden());
+        Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, UnaryOp activation, Tensor dPre,
+                  PaddingMask mask) {
+            super(context, g, layer, reverse, g.hidden(), mask);
             this.activation = activation;
             this.dPre = dPre;
             this.pre = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
@@ -92,8 +95,10 @@ final class Rnn extends RecurrentLayer<Tensor> {
             Tensor wHh = pass.param(weightHh);
             for (int step = 0; step < g.time(); step++) {
                 int t = timeAt(step);
-                if (step > 0) addRecurrent(b, t, timeAt(step - 1), wHh, pre);   // pre[t] += h_prev W_hhᵀ
+                int prev = previous(step);
+                if (prev >= 0) addRecurrent(b, t, prev, wHh, pre);   // pre[t] += h_prev W_hhᵀ
                 b.unary(activation, pre, offset(t, g.hidden()), h, offset(t, g.hidden()), stateSize);
+                if (mask != null) mask.carryForward(b, h, t, prev);   // past a sample's end: h_t = h_{t-1}
             }
         }
 
@@ -103,10 +108,13 @@ final class Rnn extends RecurrentLayer<Tensor> {
             Tensor wHh = pass.param(weightHh);
             for (int step = g.time() - 1; step >= 0; step--) {
                 int t = timeAt(step);
+                int prev = previous(step);
                 int at = offset(t, g.hidden());
+                // past a sample's end dh goes straight to step t-1 and the activation sees zero
+                if (mask != null) mask.passBack(b, dh, t, prev);
                 // dPre[t] = dh[t] * act'(pre[t]); dh[t] is complete here (output + step t+1)
                 b.unaryBackward(activation, pre, at, h, at, dh, at, dPre, at, stateSize);
-                if (step > 0) backRecurrent(b, dPre, t, timeAt(step - 1), wHh, dh);   // dh[prev] += dPre[t] W_hh
+                if (prev >= 0) backRecurrent(b, dPre, t, prev, wHh, dh);   // dh[prev] += dPre[t] W_hh
             }
             sumOverTime(pass, in, dh, dPre, dPre, dIn, accumulate);
         }

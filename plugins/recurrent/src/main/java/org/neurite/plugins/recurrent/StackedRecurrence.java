@@ -23,6 +23,13 @@ import org.neurite.tensor.Tensor;
  * dropout &gt; 0). Backward walks the layers top down; its buffers (dL/dh per direction, the
  * gradient between layers, the time-major input gradient) are shared by all layers, since one
  * layer is finished before the next starts. Everything is allocated here, at compile time.
+ *
+ * <p>With {@code mask_zero=true} forward first finds each sample's length ({@link PaddingMask},
+ * which reads the input back to the host once), the directions carry their state past each
+ * sample's end, and each layer's h is zeroed there before the layer above, or the output, reads
+ * it. Backward zeroes dL/dy at the padded steps of a sequence output (those outputs are constant
+ * zero); the gradient between layers needs no mask, since the layer above has zero gate
+ * gradients, hence zero input gradient, at its padded steps.
  */
 final class StackedRecurrence implements LayerKernel, StepGradientProbe {
     private final RecurrentGeometry g;
@@ -42,10 +49,13 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
     private final Tensor dBetween;
     /** [T, B, I]: dL/dx, time-major, before it is transposed out. */
     private final Tensor dx;
+    /** Null unless {@code mask_zero=true}. */
+    private final PaddingMask mask;
 
-    StackedRecurrence(KernelContext context, RecurrentGeometry g, RecurrentDirection[][] stack) {
+    StackedRecurrence(KernelContext context, RecurrentGeometry g, RecurrentDirection[][] stack, PaddingMask mask) {
         this.g = g;
         this.stack = stack;
+        this.mask = mask;
         this.dropout = context.args().getFloat("dropout");
         this.sequences = context.args().getBool("sequences");
         int below = g.layers() - 1;
@@ -71,12 +81,15 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
         Backend b = pass.backend();
         boolean drop = dropoutActive(pass);
         int width = g.outputWidth();
+        if (mask != null) mask.update(b, pass.input(0));   // the lengths of this batch
         // x [B, T, I] → [T, B, I]
         swapLeadingAxes(b, pass.input(0), g.batch(), g.time(), g.input(), 0, x, g.input(), 0, g.input());
         for (int layer = 0; layer < g.layers(); layer++) {
             Tensor in = layerInput(layer, drop);
             for (RecurrentDirection direction : stack[layer]) direction.forward(pass, in);
             if (layer == g.layers() - 1) break;
+            // the layer above reads zeros past each sample's end, as PyTorch's packed sequences give it
+            if (mask != null) for (RecurrentDirection direction : stack[layer]) mask.zeroPadded(b, direction.h, g.hidden());
             // h of each direction [T·B, H] → its band of [T·B, 2H], the next layer's input
             if (g.directions() == 2) {
                 for (int d = 0; d < 2; d++) {
@@ -89,10 +102,13 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
         RecurrentDirection[] top = stack[g.layers() - 1];
         for (int d = 0; d < top.length; d++) {
             if (sequences) {
-                // h [T, B, H] → band d of y [B, T, D·H]
+                // h [T, B, H] → band d of y [B, T, D·H], zero past each sample's end
+                if (mask != null) mask.zeroPadded(b, top[d].h, g.hidden());
                 swapLeadingAxes(b, top[d].h, g.time(), g.batch(), g.hidden(), 0, y, width, d * g.hidden(), g.hidden());
             } else {
-                // The state after the direction's last step ([B, H] at t = T-1, or t = 0 in reverse) → band d of y [B, D·H]
+                // The state after the direction's last step ([B, H] at t = T-1, or t = 0 in reverse) → band d of y [B, D·H].
+                // With a mask that is the state at the sample's last valid step, carried to T-1 (or the reverse
+                // direction's, which started there).
                 int last = top[d].timeAt(g.time() - 1);
                 b.copyBlocks(top[d].h, top[d].offset(last, g.hidden()), g.hidden(), y, d * g.hidden(), width, g.hidden(), g.batch());
             }
@@ -109,6 +125,7 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
         for (int d = 0; d < g.directions(); d++) {
             if (sequences) {
                 swapLeadingAxes(b, dy, g.batch(), g.time(), width, d * hidden, dh[d], hidden, 0, hidden);
+                if (mask != null) mask.zeroPadded(b, dh[d], hidden);   // those outputs were zeroed, whatever dy says
             } else {
                 RecurrentDirection top = stack[g.layers() - 1][d];
                 b.fill(dh[d], 0f);

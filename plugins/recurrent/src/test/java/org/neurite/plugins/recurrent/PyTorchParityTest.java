@@ -32,7 +32,9 @@ import org.neurite.testkit.LayerHarness;
 /**
  * The layers against PyTorch: every case of {@code fixtures/recurrent.safetensors} (made by
  * {@code tools/fixtures/recurrent/make_recurrent_fixtures.py} from {@code nn.LSTM}, {@code nn.GRU},
- * {@code nn.RNN} and {@code nn.Embedding}) loads PyTorch's parameters <em>by name</em> into the
+ * {@code nn.RNN} and {@code nn.Embedding}; the masked cases run PyTorch on
+ * {@code pack_padded_sequence} and the layer with {@code mask_zero=true} on the same zero-padded
+ * input, the embedding case with {@code padding_idx} likewise) loads PyTorch's parameters <em>by name</em> into the
  * layer's declared parameters, which must match PyTorch's names and shapes one for one, then
  * compares the output, the input gradient and every parameter gradient with PyTorch's float64
  * results: {@code |actual - expected| <= 1e-4·|expected| + 1e-5}.
@@ -59,7 +61,7 @@ class PyTorchParityTest {
     @AfterAll static void stop() { cpu.close(); }
 
     @TestFactory Stream<DynamicTest> everyCaseMatchesPyTorch() {
-        assertEquals(9, fixtures.metadata().size(), "cases in the fixture file");
+        assertEquals(15, fixtures.metadata().size(), "cases in the fixture file");
         return fixtures.metadata().keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> check(name)));
     }
 
@@ -94,13 +96,17 @@ class PyTorchParityTest {
 
     /** The script arguments equivalent to the PyTorch module's settings. */
     private static LayerArgs arguments(LayerType type, JsonNode s) {
-        if (type instanceof Embedding) return type.schema().bind(List.of(s.get("num").asInt(), s.get("dim").asInt()), Map.of());
+        if (type instanceof Embedding) {
+            Map<String, Object> named = s.has("padding_idx") ? Map.of("padding_idx", s.get("padding_idx").asInt()) : Map.of();
+            return type.schema().bind(List.of(s.get("num").asInt(), s.get("dim").asInt()), named);
+        }
         Map<String, Object> named = new LinkedHashMap<>();
         named.put("layers", s.get("layers").asInt());
         named.put("bidirectional", s.get("bidirectional").asBoolean());
         named.put("sequences", s.get("sequences").asBoolean());
         named.put("bias", s.get("bias").asBoolean());
         if (s.has("nonlinearity")) named.put("nonlinearity", s.get("nonlinearity").asText());
+        if (s.has("mask_zero")) named.put("mask_zero", s.get("mask_zero").asBoolean());
         return type.schema().bind(List.of(s.get("hidden").asInt()), named);
     }
 

@@ -62,15 +62,17 @@ class RecurrentPluginTest {
     @Test void everySchemaIsDocumentedAndItsDefaultsBind() {
         LayerRegistry r = registry();
         LayerArgs lstm = LayerSchemaCheck.check(r.find("lstm").orElseThrow(), Map.of("hidden", 32), Shape.of(35, 16));
-        assertEquals("hidden=32, layers=1, bidirectional=false, dropout=0, sequences=true, bias=true, forget_bias=0", lstm.toString());
+        assertEquals("hidden=32, layers=1, bidirectional=false, dropout=0, sequences=true, bias=true, forget_bias=0, mask_zero=false",
+                lstm.toString());
         LayerArgs gru = LayerSchemaCheck.check(r.find("gru").orElseThrow(), Map.of("hidden", 32), Shape.of(35, 16));
-        assertEquals("hidden=32, layers=1, bidirectional=false, dropout=0, sequences=true, bias=true", gru.toString());
+        assertEquals("hidden=32, layers=1, bidirectional=false, dropout=0, sequences=true, bias=true, mask_zero=false", gru.toString());
         LayerArgs rnn = LayerSchemaCheck.check(r.find("rnn").orElseThrow(), Map.of("hidden", 32), Shape.of(35, 16));
-        assertEquals("hidden=32, layers=1, nonlinearity=\"tanh\", bidirectional=false, dropout=0, sequences=true, bias=true",
-                rnn.toString());
+        assertEquals("hidden=32, layers=1, nonlinearity=\"tanh\", bidirectional=false, dropout=0, sequences=true, bias=true, "
+                + "mask_zero=false", rnn.toString());
         LayerArgs embedding = LayerSchemaCheck.check(r.find("embedding").orElseThrow(), Map.of("num", 65, "dim", 16), Shape.of(35));
         assertEquals(65, embedding.getInt("num"));
         assertEquals(16, embedding.getInt("dim"));
+        assertEquals(-1, embedding.getInt("padding_idx"), "no padding row unless asked for");
     }
 
     @Test void charLanguageModelNamesItsParametersLikeAPyTorchStateDict() {
