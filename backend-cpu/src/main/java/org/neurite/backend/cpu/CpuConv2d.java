@@ -24,11 +24,11 @@ import org.neurite.backend.Conv2dGeometry;
  *       the panel. With fewer output channels each packed value is used too few times for that to
  *       pay, and forward builds col explicitly like the backward passes.</li>
  *   <li>Backward-data and backward-filter build col (or dcol) explicitly in per-worker scratch of
- *       at most {@link #COL_BUDGET} floats (wider outputs in pixel chunks). Measured on the example
- *       layers, the implicit form lost there: backward-filter packs col transposed (16-float
- *       scatters instead of contiguous runs), and the stride-1 "transposed convolution" form of
- *       backward-data is a GEMM only Cin/groups rows tall, which for a first layer (Cin = 1)
- *       wastes five sixths of every micro-tile; the GEMM of w^T * dy is Cin*kh*kw tall instead.</li>
+ *       at most {@link #COL_BUDGET} floats (wider outputs in pixel chunks). Their implicit forms
+ *       were measured and dropped: backward-filter's panel is col transposed (a walk that
+ *       scatters with an NR stride) and gained nothing; the stride-1 "transposed convolution"
+ *       form of backward-data is a GEMM only Cin/groups rows tall, which for a first layer
+ *       (Cin = 1) wastes five sixths of every micro-tile and ran several times slower.</li>
  * </ul>
  * There is no direct (non-GEMM) kernel: every layer of the example networks is GEMM-bound.
  *
@@ -47,7 +47,8 @@ final class CpuConv2d {
     /**
      * Output channels per group from which forward runs as an implicit GEMM. Measured with paired
      * old/new runs at batch 64 on 2 threads: LeNet-5's 6- and 16-channel layers ran 1.4x faster
-     * with explicit im2col, the 32- and 64-channel layers of fashion_cnn 1.1x faster implicit.
+     * with explicit im2col, fashion_cnn's 64-channel c2 1.1-1.2x faster implicit (its 32-channel
+     * c1 about even).
      */
     static final int IMPLICIT_MIN_ROWS = 32;
 

@@ -72,10 +72,11 @@ final class CpuThreads implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body} once per task, {@code body.run(worker, t, t + 1)}, on
-     * {@code min(size, tasks, maxParts)} workers that each claim the next unclaimed task until
-     * all are taken, and returns when all are done. With one part, the caller runs them all in
-     * order. An exception in any task is rethrown here (tasks not yet claimed still run).
+     * Runs {@code body} on {@code min(size, tasks, maxParts)} workers that each claim the next
+     * unclaimed task, {@code body.run(worker, t, t + 1)}, until all are taken, and returns when
+     * all are done. With one part there is nothing to share: the caller runs
+     * {@code body.run(0, 0, tasks)}. An exception in any task is rethrown here (the other workers
+     * still finish the tasks left).
      */
     void runClaimed(int tasks, int maxParts, RangeTask body) {
         region(tasks, maxParts, body, true);

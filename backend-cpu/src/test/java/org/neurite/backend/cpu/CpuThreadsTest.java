@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
-/** The worker pool: exact coverage of the task range, part-to-worker mapping, failures and nesting. */
+/** The worker pool: exact coverage of the task range, part-to-worker mapping, claimed tasks, failures and nesting. */
 class CpuThreadsTest {
 
     @Test
@@ -32,6 +32,33 @@ class CpuThreadsTest {
                     assertEquals(expectedPart, workerOf[t], "worker of task " + t + " of " + tasks);
                 }
             }
+        }
+    }
+
+    @Test
+    void claimedTasksRunExactlyOnceEachAsSingleTasksOnTheAllowedWorkers() {
+        try (CpuThreads pool = new CpuThreads(4)) {
+            for (int tasks : new int[] {1, 2, 7, 500}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(tasks);
+                int[] workerOf = new int[tasks];
+                pool.runClaimed(tasks, 3, (worker, begin, end) -> {
+                    if (tasks > 1) assertEquals(begin + 1, end, "a claim is one task");
+                    runs.incrementAndGet(begin);
+                    workerOf[begin] = worker;
+                });
+                for (int t = 0; t < tasks; t++) {
+                    assertEquals(1, runs.get(t), "task " + t + " of " + tasks);
+                    assertTrue(workerOf[t] >= 0 && workerOf[t] < 3, "task " + t + " ran on worker " + workerOf[t] + " of at most 3");
+                }
+            }
+            // One part: nothing to share, the caller runs the whole range in one call.
+            StringBuilder calls = new StringBuilder();
+            pool.runClaimed(5, 1, (worker, begin, end) -> calls.append(worker).append(':').append(begin).append('-').append(end));
+            assertEquals("0:0-5", calls.toString());
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.runClaimed(20, 4, (worker, begin, end) -> {
+                if (begin == 13) throw new IllegalStateException("task 13 failed");
+            }));
+            assertEquals("task 13 failed", e.getMessage());
         }
     }
 
