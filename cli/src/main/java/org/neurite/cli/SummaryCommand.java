@@ -8,20 +8,34 @@ import org.neurite.graph.Node;
 import org.neurite.graph.ParamInfo;
 import org.neurite.graph.TypedGraph;
 import picocli.CommandLine.Command;
+import org.neurite.train.TrainSpec;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code nn summary MODEL.nn}: layers, output shapes, parameters and FLOPs, from shape inference alone. */
-@Command(name = "summary", description = "Print the model's layers, output shapes, parameter counts and FLOPs.")
+/**
+ * {@code nn summary MODEL.nn [--batch N]}: layers, output shapes, parameters and FLOPs, and the
+ * memory training and inference need at a batch size ({@link MemoryEstimate}), all from shape
+ * inference alone.
+ */
+@Command(name = "summary", description = "Print the model's layers, output shapes, parameter counts, FLOPs and memory estimate.")
 final class SummaryCommand implements Callable<Integer> {
     @Mixin ModelOptions options;
     @Spec CommandSpec spec;
 
+    @Option(names = "--batch", paramLabel = "N", description = "batch size for the memory estimate (default: the train section's)")
+    Integer batch;
+
     @Override public Integer call() throws Exception {
+        if (batch != null && batch < 1) throw new BadInputException("--batch must be at least 1, got " + batch);
         Session session = Session.open(options, false);
         PrintWriter out = spec.commandLine().getOut();
+        TrainSpec train = session.trainSpec();
+        MemoryEstimate memory = MemoryEstimate.of(session.graph(), batch != null ? batch : train.batch(), train.optimizer().name());
         out.print(render(session.graph(), session.script().file()));
+        out.println();
+        out.print(memory.render());
         out.flush();
         return ExitCodes.OK;
     }
