@@ -73,7 +73,7 @@ final class PredictCommand implements Callable<Integer> {
         try (ParameterStore store = new ParameterStore(graph, session.backend(), 0);
              Predictor predictor = new Predictor(graph, store, Math.min(batch, n))) {
             Checkpoints.loadWeights(weights, store);
-            y = predictor.predict(x, n);
+            y = predict(predictor, x, n, sample.size(), graph.outputShape().size());
         }
         Shape outShape = graph.outputShape();
         int width = outShape.size();
@@ -123,6 +123,24 @@ final class PredictCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * Outputs for {@code n} samples, one batch at a time, with a live progress bar on a terminal
+     * when there is more than one batch.
+     */
+    private float[] predict(Predictor predictor, float[] x, int n, int inSize, int outSize) {
+        if (n <= batch) return predictor.predict(x, n);
+        float[] y = new float[n * outSize];
+        try (LiveBar bar = LiveBar.open(spec.commandLine().getOut(), OutputMode.interactive(), "predict", n, "inputs")) {
+            for (int from = 0; from < n; from += batch) {
+                int count = Math.min(batch, n - from);
+                float[] part = predictor.predict(java.util.Arrays.copyOfRange(x, from * inSize, (from + count) * inSize), count);
+                System.arraycopy(part, 0, y, from * outSize, part.length);
+                bar.update(from + count, "");
+            }
+        }
+        return y;
     }
 
     /** Every input file's samples, concatenated, each of {@code sample} floats. */

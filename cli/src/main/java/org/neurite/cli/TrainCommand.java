@@ -9,8 +9,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.neurite.cli.plot.ConfusionChart;
+import org.neurite.cli.plot.EpochCurves;
+import org.neurite.cli.plot.GradientNormChart;
+import org.neurite.cli.viz.PngFiles;
 import org.neurite.data.Dataset;
+import org.neurite.dsl.GraphDot;
 import org.neurite.engine.Checkpoints;
 import org.neurite.engine.EpochStats;
 import org.neurite.engine.ParameterStore;
@@ -27,8 +34,14 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code nn train MODEL.nn}: trains the model as its {@code train} section says (command-line
  * options override it), evaluates on the test split after every epoch, and writes into the
- * output folder the weights ({@code model.safetensors}, after every epoch), the metrics log
- * ({@code metrics.jsonl}), the script and its summary.
+ * output folder the weights ({@code model.safetensors} and {@code checkpoint.safetensors}, after
+ * every epoch), the metrics log ({@code metrics.jsonl}), the loss and accuracy plots (redrawn after
+ * every epoch), the confusion matrix of a classifier and the gradient-norm plot of
+ * {@code --grad-norms} (at the end), and what {@code nn report} needs to describe the run: the
+ * script, its summary with the memory estimate, its graph ({@code graph.dot}), the command line
+ * ({@code command.txt}) and the resolved deployment ({@code deployment.yaml}). Progress goes to
+ * standard output as a live bar on a terminal, plain lines elsewhere, or JSON events
+ * ({@link OutputMode}).
  */
 @Command(name = "train", description = "Train a model on its dataset; writes weights and a metrics log.")
 final class TrainCommand implements Callable<Integer> {
@@ -62,15 +75,24 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--all", description = "train every model of the script that has a train section, one after another, and compare them")
     boolean all;
 
-    @Option(names = "--grad-norms", description = "record ||dL/dh_t|| of every recurrent layer per time step into grad_norms.csv")
+    @Option(names = "--grad-norms", description = "record ||dL/dh_t|| of every recurrent layer per time step into grad_norms.csv and grad_norms.png")
     boolean gradNorms;
+
+    @Option(names = {"-q", "--quiet"}, description = "print only the final result line")
+    boolean quiet;
+
+    @Option(names = "--json", description = "print machine-readable events (start, epoch, done), one JSON object per line")
+    boolean json;
 
     /** The outcome of training one model. */
     record Outcome(String model, EpochStats train, EpochStats test, double seconds, Map<String, double[]> stepGradients) {}
 
     @Override public Integer call() throws Exception {
+        OutputMode mode = OutputMode.choose(quiet, json);
+        PngFiles.headless();
         Session session = Session.open(options, true);
         PrintWriter out = spec.commandLine().getOut();
+        TrainReporter reporter = new TrainReporter(out, mode);
         List<TypedGraph> models = all ? session.script().models().stream()
                 .filter(g -> session.script().training(g.graph().name()).isPresent()).toList() : List.of(session.graph());
         if (models.isEmpty()) throw new BadInputException(options.script + " has no train section");
@@ -79,21 +101,22 @@ final class TrainCommand implements Callable<Integer> {
         for (TypedGraph graph : models) {
             Path base = this.out != null ? this.out : Path.of("runs");
             Path dir = resume != null ? resume : this.out != null && !all ? this.out : base.resolve(graph.graph().name());
-            outcomes.add(train(session, graph, dir, out));
+            outcomes.add(train(session, graph, dir, reporter));
         }
         if (outcomes.size() > 1) {
-            out.println();
-            out.println("Comparison:");
+            StringBuilder table = new StringBuilder(String.format("%nComparison:%n"));
             for (Outcome o : outcomes) {
-                out.printf(Locale.ROOT, "  %-16s %s%s%n", o.model(), result(o.train(), o.test()), gradientSummary(o.stepGradients()));
+                table.append(String.format(Locale.ROOT, "  %-16s %s%s%n", o.model(), result(o.train(), o.test()), gradientSummary(o.stepGradients())));
             }
+            reporter.comparison(table.toString());
         }
         out.flush();
         return ExitCodes.OK;
     }
 
-    private Outcome train(Session session, TypedGraph graph, Path dir, PrintWriter out) throws Exception {
+    private Outcome train(Session session, TypedGraph graph, Path dir, TrainReporter reporter) throws Exception {
         PrintWriter err = spec.commandLine().getErr();
+        String model = graph.graph().name();
         TrainSpec train = overridden(session.trainSpec(graph));
         Session.Data data = session.datasets(train, this.data, limit);
         if (data.note() != null) err.println("nn: " + data.note());
@@ -101,18 +124,28 @@ final class TrainCommand implements Callable<Integer> {
 
         String scriptHash = Session.sha256(session.script().source());
         Files.createDirectories(dir);
-        AtomicFiles.writeString(dir.resolve("model.nn"), session.script().source());
-        AtomicFiles.writeString(dir.resolve("summary.txt"), SummaryCommand.render(graph, session.script().file()));
+        recordRun(session, graph, train, dir);
         StringBuilder gradientCsv = new StringBuilder("epoch,node,t,grad_norm\n");
+        SortedMap<Integer, Map<String, double[]>> gradientsByEpoch = new TreeMap<>();
 
-        out.printf(Locale.ROOT, "Training %s on %s (%,d train / %,d test samples) with %s, batch %d, %d epochs, %s%n",
-                graph.graph().name(), data.train().name(), data.train().size(), data.test().size(),
-                train.optimizer().name(), train.batch(), train.epochs(), session.backend().description());
-        out.flush();
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("dataset", data.train().name());
+        header.put("train_samples", data.train().size());
+        header.put("test_samples", data.test().size());
+        header.put("optimizer", train.optimizer().name());
+        header.put("batch", train.batch());
+        header.put("epochs", train.epochs());
+        header.put("backend", session.backend().description());
+        header.put("run", dir.toString());
+        reporter.started(model, String.format(Locale.ROOT, "Training %s on %s (%,d train / %,d test samples) with %s, batch %d, %d epochs, %s",
+                model, data.train().name(), data.train().size(), data.test().size(),
+                train.optimizer().name(), train.batch(), train.epochs(), session.backend().description()), header);
         long start = System.nanoTime();
         EpochStats last = null;
         EpochStats lastTest = null;
         Map<String, double[]> lastGradients = Map.of();
+        List<EpochCurves.Point> history = new ArrayList<>();
+        List<Path> plots = new ArrayList<>();
         try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
              Trainer trainer = new Trainer(graph, store, train)) {
             int firstEpoch = 1;
@@ -135,28 +168,31 @@ final class TrainCommand implements Callable<Integer> {
                 Checkpoints.restore(file, contents, store);
                 trainer.setStep(at.step());
                 firstEpoch = at.epoch() + 1;
-                out.printf(Locale.ROOT, "Resuming %s at epoch %d (step %d) from %s%n", graph.graph().name(), firstEpoch, at.step(), dir);
+                reporter.resumed(model, String.format(Locale.ROOT, "Resuming %s at epoch %d (step %d) from %s", model, firstEpoch, at.step(), dir),
+                        firstEpoch, at.step());
+                history.addAll(MetricsHistory.points(dir.resolve("metrics.jsonl"), firstEpoch - 1));
             }
             MetricsLog metrics = resume != null ? MetricsLog.resume(dir.resolve("metrics.jsonl"), firstEpoch - 1)
                     : new MetricsLog(dir.resolve("metrics.jsonl"));
             if (gradNorms) trainer.recordStepGradients();
             for (int epoch = firstEpoch; epoch <= train.epochs(); epoch++) {
-                EpochStats stats = trainer.trainEpoch(data.train(), epoch, org.neurite.engine.TrainingListener.NONE);
+                EpochStats stats;
+                try (TrainReporter.EpochBar bar = reporter.epochBar(epoch, train.epochs(), data.train().size())) {
+                    stats = trainer.trainEpoch(data.train(), epoch, bar);
+                }
                 EpochStats test = trainer.evaluate(data.test(), epoch);
-                out.println(epochLine(epoch, train.epochs(), stats, test));
                 if (gradNorms) {
                     lastGradients = trainer.takeStepGradientNorms();
+                    if (!lastGradients.isEmpty()) gradientsByEpoch.put(epoch, lastGradients);
                     for (var e : lastGradients.entrySet()) {
                         double[] norms = e.getValue();
                         for (int t = 0; t < norms.length; t++) {
                             gradientCsv.append(epoch).append(',').append(e.getKey()).append(',').append(t).append(',')
                                     .append(String.format(Locale.ROOT, "%.6e", norms[t])).append('\n');
                         }
-                        out.println("    " + e.getKey() + ": " + describeNorms(norms));
                     }
                     AtomicFiles.writeString(dir.resolve("grad_norms.csv"), gradientCsv.toString());
                 }
-                out.flush();
                 Map<String, Object> record = new LinkedHashMap<>();
                 record.put("epoch", epoch);
                 record.put("step", trainer.step());
@@ -168,6 +204,9 @@ final class TrainCommand implements Callable<Integer> {
                 record.put("epoch_seconds", stats.seconds());
                 record.put("time", Instant.now().toString());
                 metrics.append(record);
+                reporter.epoch(model, train.epochs(), stats, test, record, gradNorms ? lastGradients : Map.of());
+                history.add(new EpochCurves.Point(epoch, stats.loss(), test.loss(), stats.accuracy(), test.accuracy()));
+                plots = EpochCurves.write(dir, model, train.loss(), history, train.epochs());
                 Map<String, String> meta = new LinkedHashMap<>();
                 meta.put(Checkpoints.MODEL, graph.graph().name());
                 meta.put(Checkpoints.SCRIPT_HASH, scriptHash);
@@ -182,13 +221,60 @@ final class TrainCommand implements Callable<Integer> {
                 last = stats;
                 lastTest = test;
             }
+            if (data.test().isClassification()) {
+                int classes = ConfusionCounts.classes(graph, data.test());
+                if (classes <= ConfusionChart.MAX_CLASSES) {
+                    int[][] counts;
+                    try (LiveBar bar = LiveBar.open(reporter.out(), reporter.mode() == OutputMode.BAR, "confusion", data.test().size(), "samples")) {
+                        counts = ConfusionCounts.count(graph, store, data.test(), train.batch(), bar);
+                    }
+                    Path confusion = dir.resolve("confusion.png");
+                    PngFiles.write(ConfusionChart.render(model, counts, data.test().classNames()), confusion);
+                    plots.add(confusion);
+                } else {
+                    reporter.note(model, "No confusion matrix: " + classes + " classes are more than " + ConfusionChart.MAX_CLASSES
+                            + " a picture can show legibly.");
+                }
+            }
+        }
+        if (!gradientsByEpoch.isEmpty()) {
+            Path picture = dir.resolve("grad_norms.png");
+            PngFiles.write(GradientNormChart.render(model, gradientsByEpoch), picture);
+            plots.add(picture);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        out.printf(Locale.ROOT, "Done in %.1fs: %s. Weights: %s  Metrics: %s%n",
-                seconds, result(last, lastTest), dir.resolve("model.safetensors"), dir.resolve("metrics.jsonl"));
-        if (gradNorms) out.println("Gradient norms per time step: " + dir.resolve("grad_norms.csv"));
-        out.flush();
-        return new Outcome(graph.graph().name(), last, lastTest, seconds, lastGradients);
+        Map<String, Object> done = new LinkedHashMap<>();
+        done.put("seconds", seconds);
+        done.put("train_loss", last.loss());
+        if (!Double.isNaN(last.accuracy())) done.put("train_accuracy", last.accuracy());
+        done.put("test_loss", lastTest.loss());
+        if (!Double.isNaN(lastTest.accuracy())) done.put("test_accuracy", lastTest.accuracy());
+        done.put("run", dir.toString());
+        done.put("weights", dir.resolve("model.safetensors").toString());
+        done.put("metrics", dir.resolve("metrics.jsonl").toString());
+        done.put("plots", plots.stream().map(Path::toString).toList());
+        if (gradNorms) done.put("grad_norms", dir.resolve("grad_norms.csv").toString());
+        reporter.done(model, String.format(Locale.ROOT, "Done in %.1fs: %s. Weights: %s  Metrics: %s",
+                seconds, result(last, lastTest), dir.resolve("model.safetensors"), dir.resolve("metrics.jsonl")), done);
+        if (gradNorms) reporter.note(model, "Gradient norms per time step: " + dir.resolve("grad_norms.csv"));
+        reporter.note(model, "Plots: " + String.join(", ", plots.stream().map(p -> p.getFileName().toString()).toList())
+                + " in " + dir + "; a page with everything: nn report " + RunProvenance.quote(dir.toString()));
+        return new Outcome(model, last, lastTest, seconds, lastGradients);
+    }
+
+    /**
+     * Writes what describes the run before it starts: the script, its summary with the memory
+     * estimate at the run's batch size, the graph as DOT, the command line and the deployment.
+     */
+    private void recordRun(Session session, TypedGraph graph, TrainSpec train, Path dir) throws java.io.IOException {
+        String model = graph.graph().name();
+        AtomicFiles.writeString(dir.resolve("model.nn"), session.script().source());
+        AtomicFiles.writeString(dir.resolve("summary.txt"), SummaryCommand.render(graph, session.script().file()) + "\n"
+                + MemoryEstimate.of(graph, train.batch(), train.optimizer().name()).render());
+        AtomicFiles.writeString(dir.resolve("graph.dot"), GraphDot.render(graph, session.script().blockCalls(model)));
+        AtomicFiles.writeString(dir.resolve("command.txt"), RunProvenance.command(spec.commandLine().getParseResult().originalArgs()));
+        AtomicFiles.writeString(dir.resolve("deployment.yaml"), RunProvenance.deployment(session.deployment(), options, data,
+                session.backend().name(), session.backend().description()));
     }
 
     private static String result(EpochStats train, EpochStats test) {

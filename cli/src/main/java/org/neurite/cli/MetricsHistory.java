@@ -1,0 +1,61 @@
+package org.neurite.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.neurite.cli.plot.EpochCurves;
+import org.neurite.io.FileFormatException;
+
+/**
+ * Reads a run's {@code metrics.jsonl} back (written by {@link MetricsLog}): the records in file
+ * order, or the per-epoch points the loss and accuracy plots draw. Used when a resumed run redraws
+ * its plots from the epochs before it, and by {@code nn report}.
+ */
+final class MetricsHistory {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private MetricsHistory() {}
+
+    /** Every record of the file, one per epoch; empty when the file does not exist. */
+    static List<JsonNode> records(Path file) throws IOException {
+        List<JsonNode> records = new ArrayList<>();
+        if (!Files.exists(file)) return records;
+        int line = 0;
+        for (String text : Files.readAllLines(file)) {
+            line++;
+            if (text.isBlank()) continue;
+            try {
+                records.add(JSON.readTree(text));
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new FileFormatException(file + ":" + line + ": not a JSON object (" + e.getOriginalMessage() + ")");
+            }
+        }
+        return records;
+    }
+
+    /** The plot points of the records up to and including {@code lastEpoch}. */
+    static List<EpochCurves.Point> points(Path file, int lastEpoch) throws IOException {
+        List<EpochCurves.Point> points = new ArrayList<>();
+        for (JsonNode r : records(file)) {
+            int epoch = r.path("epoch").asInt(-1);
+            if (epoch < 1 || epoch > lastEpoch) continue;
+            points.add(point(r));
+        }
+        return points;
+    }
+
+    static EpochCurves.Point point(JsonNode r) {
+        return new EpochCurves.Point(r.path("epoch").asInt(), number(r, "train_loss"), number(r, "test_loss"),
+                number(r, "train_accuracy"), number(r, "test_accuracy"));
+    }
+
+    /** The field as a double, NaN when absent (accuracy of a regression model). */
+    static double number(JsonNode r, String field) {
+        JsonNode v = r.get(field);
+        return v != null && v.isNumber() ? v.asDouble() : Double.NaN;
+    }
+}
