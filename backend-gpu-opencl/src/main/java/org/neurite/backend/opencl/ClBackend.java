@@ -82,20 +82,24 @@ public final class ClBackend implements Backend {
         this.context = clCreateContext(null, 1, new cl_device_id[] {id}, null, null, null);
         cl_command_queue q = null;
         ClKernels k = null;
+        ClGemm g;
         try {
             q = clCreateCommandQueue(context, id, 0, null);
             String deviceKey = info.platform() + " " + ClDevices.platformString(device.platform(), CL_PLATFORM_VERSION) + " / "
                     + info.name() + " / " + ClDevices.deviceString(id, CL_DEVICE_VENDOR) + " / " + info.openclVersion()
                     + " / driver " + ClDevices.deviceString(id, CL_DRIVER_VERSION);
             k = new ClKernels(context, id, q, deviceKey, info.fp64(), cache);
+            g = new ClGemm(k, new ClGemm.Choice(ClGemm.Variant.TILED_64, ClGemm.Variant.TILED_16));
+            g.use(ClGemmTuning.choose(g, context, q, cache.tuningFile(deviceKey)));
         } catch (RuntimeException e) {
+            if (k != null) k.close();
             if (q != null) clReleaseCommandQueue(q);
             clReleaseContext(context);
             throw e;
         }
         this.queue = q;
         this.kernels = k;
-        this.gemm = new ClGemm(kernels);
+        this.gemm = g;
         this.columns = new ClWorkspace(context, "im2col columns / staging");
         this.conv = new ClConv2d(kernels, gemm, columns, columnBudget);
         this.partials = new ClWorkspace(context, "reduction partials");
@@ -108,14 +112,17 @@ public final class ClBackend implements Backend {
     @Override public String name() { return "opencl"; }
 
     @Override public String description() {
-        return String.format(Locale.ROOT, "OpenCL %s (%s), %d compute units, %.1f GiB, %s; kernels %s in %d ms",
+        return String.format(Locale.ROOT, "OpenCL %s (%s), %d compute units, %.1f GiB, %s; kernels %s in %d ms; sgemm: %s",
                 info.name(), info.platform(), info.computeUnits(), info.globalMemoryBytes() / (double) (1L << 30),
                 info.fp64() ? "double-precision sums" : "single-precision sums",
-                kernels.fromCache() ? "loaded from the cache" : "compiled", kernels.buildNanos() / 1_000_000);
+                kernels.fromCache() ? "loaded from the cache" : "compiled", kernels.buildNanos() / 1_000_000, gemm.choice());
     }
 
     /** The device this backend runs on. */
     public ClDeviceInfo device() { return info; }
+
+    /** The SGEMM kernels in use; tests replace it to run every variant. */
+    ClGemm gemmKernels() { return gemm; }
 
     /** Whether this backend's kernels were loaded from the program cache instead of compiled. */
     public boolean kernelsFromCache() { return kernels.fromCache(); }

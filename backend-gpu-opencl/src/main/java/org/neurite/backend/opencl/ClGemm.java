@@ -3,31 +3,88 @@ package org.neurite.backend.opencl;
 import org.jocl.cl_mem;
 
 /**
- * Host side of the tiled SGEMM ({@code gemm.cl}): picks a tile configuration for the matrix
- * shape and launches one work-group per tile of C, the batch on the third dimension. The large
- * tile (64 x 64, 4 x 4 per work-item) needs both m and n of about 48 or more to keep most
- * work-items busy; thinner products (recurrent steps, small dense layers) take the 16 x 16 tile.
- * Arguments are buffers and element offsets, already checked by the caller.
+ * Host side of SGEMM: three kernels for the same contract, and the launch geometry of each.
+ * <ul>
+ *   <li>{@link Variant#TILED_64} ({@code gemm.cl}, 64 x 64 tiles staged in local memory, 4 x 4
+ *       outputs per work-item): what GPUs need for large products;</li>
+ *   <li>{@link Variant#TILED_16} (the same kernel with 16 x 16 tiles): thin products on GPUs,
+ *       where a 64 x 64 tile would leave most work-items idle;</li>
+ *   <li>{@link Variant#DIRECT} ({@code gemm_direct.cl}, no local memory, 4 x 8 outputs per
+ *       work-item in SIMD registers): CPU devices such as PoCL, where barriers are costly and the
+ *       caches already do what local memory does on a GPU.</li>
+ * </ul>
+ * Which variant serves "large" products (m and n both at least {@link #LARGE_MIN}) and which
+ * serves thin ones is decided per device by {@link ClGemmTuning}, a short timed search on first
+ * use whose result is cached on disk. Arguments are buffers and element offsets, already checked.
  */
 final class ClGemm {
-    /** Below this many rows or columns the 64 x 64 tile would leave most of its work-items idle. */
-    static final int LARGE_TILE_MIN = 48;
+    /** From this many rows and columns on, a product counts as large. */
+    static final int LARGE_MIN = 48;
+
+    /** The SGEMM kernels. */
+    enum Variant {
+        TILED_64(ClKernels.LARGE),
+        TILED_16(ClKernels.SMALL),
+        DIRECT(null);
+
+        private final ClKernels.GemmTile tile;
+
+        Variant(ClKernels.GemmTile tile) {
+            this.tile = tile;
+        }
+
+        String kernel() { return tile == null ? "sgemm_direct" : tile.kernel(); }
+
+        /** Work-items for an m x n product of {@code batch} matrices. */
+        long[] global(int m, int n, int batch) {
+            if (tile == null) return new long[] {roundUp(ceilDiv(n, 8), DIRECT_GROUP), ceilDiv(m, 4), batch};
+            return new long[] {ceilDiv(n, tile.tileN()) * tile.localX(), ceilDiv(m, tile.tileM()) * tile.localY(), batch};
+        }
+
+        long[] local() {
+            if (tile == null) return new long[] {DIRECT_GROUP, 1, 1};
+            return new long[] {tile.localX(), tile.localY(), 1};
+        }
+    }
+
+    /** Work-group width of the direct kernel: a fixed size, so drivers compile it once. */
+    static final int DIRECT_GROUP = 16;
+
+    /** The variants a device uses for large and for thin products. */
+    record Choice(Variant large, Variant thin) {
+        @Override public String toString() { return "large " + large.kernel() + ", thin " + thin.kernel(); }
+    }
 
     private final ClKernels kernels;
+    private volatile Choice choice;
 
-    ClGemm(ClKernels kernels) {
+    ClGemm(ClKernels kernels, Choice choice) {
         this.kernels = kernels;
+        this.choice = choice;
     }
+
+    Choice choice() { return choice; }
+
+    /** Replaces the tuned choice (tests run every variant through the backend's ops this way). */
+    void use(Choice choice) { this.choice = choice; }
 
     void multiply(boolean transA, boolean transB, int m, int n, int k, float alpha,
                   cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
                   float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
-        if (m == 0 || n == 0 || batch == 0) return;
-        ClKernels.GemmTile tile = m >= LARGE_TILE_MIN && n >= LARGE_TILE_MIN ? ClKernels.LARGE : ClKernels.SMALL;
-        long groupsX = (n + tile.tileN() - 1) / tile.tileN(), groupsY = (m + tile.tileM() - 1) / tile.tileM();
-        long[] global = {groupsX * tile.localX(), groupsY * tile.localY(), batch};
-        long[] local = {tile.localX(), tile.localY(), 1};
-        kernels.get(tile.kernel()).run(global, local, transA, transB, m, n, k, alpha, a, offA, lda, strideA,
-                b, offB, ldb, strideB, beta, c, offC, ldc, strideC);
+        Choice ch = choice;
+        multiply(m >= LARGE_MIN && n >= LARGE_MIN ? ch.large() : ch.thin(), transA, transB, m, n, k, alpha, a, offA, lda,
+                b, offB, ldb, beta, c, offC, ldc, batch, strideA, strideB, strideC);
     }
+
+    void multiply(Variant variant, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                  cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
+                  float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
+        if (m == 0 || n == 0 || batch == 0) return;
+        kernels.get(variant.kernel()).run(variant.global(m, n, batch), variant.local(), transA, transB, m, n, k, alpha,
+                a, offA, lda, strideA, b, offB, ldb, strideB, beta, c, offC, ldc, strideC);
+    }
+
+    private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+
+    private static long roundUp(long a, long multiple) { return ceilDiv(a, multiple) * multiple; }
 }

@@ -23,7 +23,8 @@ import org.jocl.cl_program;
 /**
  * Every kernel of the backend, built once per backend as one program (one compile, one cache
  * file): the {@code .cl} resources in {@link #FILES} concatenated in order (shared definitions
- * first), then {@code gemm.cl} once per {@link GemmTile}, each copy under its own kernel name.
+ * first, then the op families and the direct SGEMM), then {@code gemm.cl} once per
+ * {@link GemmTile}, each copy under its own kernel name.
  * Build options: {@code -cl-std=CL1.2} (what every current driver accepts) and
  * {@code -DNEURITE_FP64} where the device has double precision (reductions then accumulate in
  * double like the CPU reference). After the build, each kernel's work-group limit is checked
@@ -36,7 +37,7 @@ final class ClKernels implements AutoCloseable {
 
     /** Kernel sources in build order; each file starts with a comment saying what it computes. */
     static final List<String> FILES = List.of("common.cl", "random.cl", "elementwise.cl", "copy.cl", "reduce.cl", "softmax.cl",
-            "pool.cl", "conv.cl", "norm.cl", "recurrent.cl", "embedding.cl", "optimizers.cl");
+            "pool.cl", "conv.cl", "norm.cl", "recurrent.cl", "embedding.cl", "optimizers.cl", "gemm_direct.cl");
 
     /**
      * One compiled configuration of the SGEMM kernel: a {@code tileM x tileN} block of C per
@@ -122,12 +123,13 @@ final class ClKernels implements AutoCloseable {
                 "avg_pool_backward", "im2col", "col2im", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
                 "lrn_forward", "lrn_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
                 "gru_cell_backward", "check_indices", "gather_rows", "scatter_add_rows", "sgd_update", "adam_update",
-                LARGE.kernel(), SMALL.kernel());
+                LARGE.kernel(), SMALL.kernel(), "sgemm_direct");
     }
 
     private static long launchedGroupSize(String name) {
         if (name.equals(LARGE.kernel())) return (long) LARGE.localX() * LARGE.localY();
         if (name.equals(SMALL.kernel())) return (long) SMALL.localX() * SMALL.localY();
+        if (name.equals("sgemm_direct")) return ClGemm.DIRECT_GROUP;
         return switch (name) {
             case "channel_sum", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
                  "cross_entropy_rows", "loss_total", "batch_norm_train", "batch_norm_backward" -> REDUCE_WG;

@@ -63,6 +63,11 @@ final class ClProgramCache {
     /** Programs loaded from a cached binary by this cache. */
     int binaryLoads() { return binaryLoads.get(); }
 
+    /** Where per-device tuning results live ({@code <hash of the device>.gemm}), or null without a cache folder. */
+    Path tuningFile(String deviceKey) {
+        return directory == null ? null : directory.resolve(key(deviceKey, "", "") + ".gemm");
+    }
+
     /** How a program was obtained. */
     record Built(cl_program program, boolean fromCache, Path file) {}
 

@@ -67,30 +67,48 @@ class ClCpuParityTest {
 
     // ---- GEMM ---------------------------------------------------------------------------
 
-    @Test void gemmEveryTransposeWithOffsetsLeadingDimensionsAndBatches() {
-        int[][] sizes = {{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {70, 90, 31}, {129, 64, 8}, {5, 100, 0}};
-        for (int[] size : sizes) {
-            int m = size[0], n = size[1], k = size[2];
-            for (int variant = 0; variant < 4; variant++) {
-                boolean ta = (variant & 1) != 0, tb = (variant & 2) != 0;
-                int batch = variant == 3 ? 3 : variant == 1 ? 2 : 1;
-                int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
-                int lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
-                int strideA = aRows * lda + 5, strideB = bRows * ldb + 2, strideC = m * ldc + 4;
-                Twin a = twins.random(Shape.of(7 + batch * strideA), -1, 1);
-                Twin b = twins.random(Shape.of(3 + batch * strideB), -1, 1);
-                Twin c = twins.random(Shape.of(2 + batch * strideC), -1, 1);
-                Twin cNan = twins.filled(Shape.of(2 + batch * strideC), Float.NaN);
-                float alpha = 0.75f, beta = variant == 2 ? 0f : -1.5f;
-                twins.both((be, s) -> {
-                    be.gemm(ta, tb, m, n, k, alpha, s.of(a), 7, lda, s.of(b), 3, ldb, beta, s.of(c), 2, ldc, batch, strideA, strideB, strideC);
-                    // beta == 0: C is not read, so NaN there must not leak into the result.
-                    be.gemm(ta, tb, m, n, k, 1f, s.of(a), 7, lda, s.of(b), 3, ldb, 0f, s.of(cNan), 2, ldc, batch, strideA, strideB, strideC);
-                });
-                String what = "gemm m=" + m + " n=" + n + " k=" + k + " transA=" + ta + " transB=" + tb + " batch=" + batch;
-                twins.assertClose(what, c, SUMS);
-                twins.assertClose(what + " (beta 0 over NaN)", cNan, SUMS);
-            }
+    /** Every SGEMM kernel (whatever the device's tuning picked), every transposition, offsets, padded ld, batches. */
+    @Test void gemmEveryKernelAndTransposeWithOffsetsLeadingDimensionsAndBatches() {
+        for (ClGemm.Variant variant : ClGemm.Variant.values()) {
+            withGemm(variant, () -> {
+                int[][] sizes = {{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {70, 90, 31}, {129, 64, 8}, {5, 100, 0}};
+                for (int[] size : sizes) gemmCase(variant, size[0], size[1], size[2]);
+            });
+        }
+    }
+
+    private void gemmCase(ClGemm.Variant variant, int m, int n, int k) {
+        for (int transposes = 0; transposes < 4; transposes++) {
+            boolean ta = (transposes & 1) != 0, tb = (transposes & 2) != 0;
+            int batch = transposes == 3 ? 3 : transposes == 1 ? 2 : 1;
+            int aRows = ta ? k : m, aCols = ta ? m : k, bRows = tb ? n : k, bCols = tb ? k : n;
+            int lda = aCols + 3, ldb = bCols + 1, ldc = n + 2;
+            int strideA = aRows * lda + 5, strideB = bRows * ldb + 2, strideC = m * ldc + 4;
+            Twin a = twins.random(Shape.of(7 + batch * strideA), -1, 1);
+            Twin b = twins.random(Shape.of(3 + batch * strideB), -1, 1);
+            Twin c = twins.random(Shape.of(2 + batch * strideC), -1, 1);
+            Twin cNan = twins.filled(Shape.of(2 + batch * strideC), Float.NaN);
+            float alpha = 0.75f, beta = transposes == 2 ? 0f : -1.5f;
+            twins.both((be, s) -> {
+                be.gemm(ta, tb, m, n, k, alpha, s.of(a), 7, lda, s.of(b), 3, ldb, beta, s.of(c), 2, ldc, batch, strideA, strideB, strideC);
+                // beta == 0: C is not read, so NaN there must not leak into the result.
+                be.gemm(ta, tb, m, n, k, 1f, s.of(a), 7, lda, s.of(b), 3, ldb, 0f, s.of(cNan), 2, ldc, batch, strideA, strideB, strideC);
+            });
+            String what = variant + " gemm m=" + m + " n=" + n + " k=" + k + " transA=" + ta + " transB=" + tb + " batch=" + batch;
+            twins.assertClose(what, c, SUMS);
+            twins.assertClose(what + " (beta 0 over NaN)", cNan, SUMS);
+        }
+    }
+
+    /** Runs {@code body} with every product on the OpenCL side going through {@code variant}. */
+    private void withGemm(ClGemm.Variant variant, Runnable body) {
+        ClGemm gemm = ((ClBackend) twins.cl).gemmKernels();
+        ClGemm.Choice tuned = gemm.choice();
+        gemm.use(new ClGemm.Choice(variant, variant));
+        try {
+            body.run();
+        } finally {
+            gemm.use(tuned);
         }
     }
 
@@ -106,7 +124,11 @@ class ClCpuParityTest {
             {2, 2, 10, 9, 3, 3, 3, 3, 2, 2, 1, 2, 1, 1},
     };
 
-    @Test void convolutionForwardAndBothBackwards() {
+    @Test void convolutionForwardAndBothBackwardsWithEverySgemmKernel() {
+        for (ClGemm.Variant variant : ClGemm.Variant.values()) withGemm(variant, () -> convolutions(variant));
+    }
+
+    private void convolutions(ClGemm.Variant variant) {
         for (int[] c : CONVOLUTIONS) {
             Conv2dGeometry g = new Conv2dGeometry(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
             for (boolean withBias : new boolean[] {true, false}) {
@@ -122,7 +144,7 @@ class ClCpuParityTest {
                     b.conv2dBackwardData(g, s.of(dy), s.of(w), s.of(dx));
                     b.conv2dBackwardFilter(g, s.of(x), s.of(dy), s.of(dw), s.of(db));
                 });
-                String what = g + " bias=" + withBias;
+                String what = variant + " " + g + " bias=" + withBias;
                 twins.assertClose(what + " y", y, SUMS);
                 twins.assertClose(what + " dx", dx, SUMS);
                 twins.assertClose(what + " dw", dw, SUMS);
