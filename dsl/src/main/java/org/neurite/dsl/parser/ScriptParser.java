@@ -5,6 +5,7 @@ import java.util.List;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
 import org.antlr.v4.runtime.Token;
+import org.antlr.v4.runtime.atn.PredictionMode;
 import org.neurite.diag.ModelException;
 import org.neurite.diag.SourceSpan;
 import org.neurite.dsl.ast.Comment;
@@ -19,10 +20,21 @@ import org.neurite.dsl.ast.SourceFile;
  *   <li>bracket nesting deeper than {@link #MAX_NESTING}, runs of more than
  *       {@link #MAX_NESTING} signs ({@code - - not - 1}) and more than {@link #MAX_NESTING}
  *       {@code if}s in one expression, which the recursive-descent parser would follow into a
- *       {@link StackOverflowError};</li>
+ *       {@link StackOverflowError}; and sums of more than
+ *       {@link AstBuilder#MAX_EXPRESSION_DEPTH} terms, which the AST would refuse anyway but
+ *       which full-context prediction (below) would first spend seconds on;</li>
  *   <li>the first syntax error, through {@link SyntaxErrorReporter} (ANTLR's console listeners
  *       are removed).</li>
  * </ol>
+ *
+ * <p>Parsing runs in two stages, as Trino's parser does. A sign may start a statement, so after
+ * every term of a statement-level sum ({@code output y = a + b + c}) the grammar is ambiguous
+ * between "the sum goes on" and "a new statement {@code +b} starts"; full-context (LL)
+ * prediction settles that by looking ahead at every {@code +}, about 2 ms a term. SLL
+ * prediction takes the first alternative (the sum goes on, as the language says) at once and
+ * gives LL's tree whenever it succeeds. So the first stage is SLL; only a script it rejects is
+ * parsed again with LL, which either finds the tree SLL missed or reports the syntax error
+ * exactly as a single LL pass would.
  */
 public final class ScriptParser {
     /** Deepest bracket nesting accepted; real models use three or four levels. */
@@ -44,7 +56,16 @@ public final class ScriptParser {
         NNParser parser = new NNParser(tokens);
         parser.removeErrorListeners();
         parser.addErrorListener(reporter);
-        NNParser.ScriptContext tree = parser.script();
+        NNParser.ScriptContext tree;
+        parser.getInterpreter().setPredictionMode(PredictionMode.SLL);
+        try {
+            tree = parser.script();
+        } catch (ModelException sllFailed) {
+            tokens.seek(0);
+            parser.reset();
+            parser.getInterpreter().setPredictionMode(PredictionMode.LL);
+            tree = parser.script();
+        }
         List<Comment> comments = new ArrayList<>();
         for (Token t : tokens.getTokens()) {
             if (t.getType() == NNLexer.COMMENT) comments.add(new Comment(t.getText().stripTrailing(), spans.of(t)));
@@ -81,6 +102,7 @@ public final class ScriptParser {
         int depth = 0;
         int signs = 0;
         int ifs = 0;
+        SumTerms sums = new SumTerms(spans);
         for (Token t : tokens.getTokens()) {
             switch (t.getType()) {
                 case NNLexer.LPAREN, NNLexer.LBRACK, NNLexer.LBRACE -> depth++;
@@ -108,6 +130,66 @@ public final class ScriptParser {
             if (ifs > MAX_NESTING) {
                 throw new ModelException(spans.of(t), "too many nested 'if's (more than " + MAX_NESTING + " in one expression)");
             }
+            sums.see(t, depth);
+        }
+    }
+
+    /**
+     * Counts the binary {@code +} and {@code -} of one sum, per bracket level. Each is one level
+     * of the left-nested tree {@link AstBuilder} builds, so a sum of more than
+     * {@link AstBuilder#MAX_EXPRESSION_DEPTH} terms is refused here with AstBuilder's own message
+     * and position (the sum's first token), before the parser spends time on it. A count starts
+     * again wherever a sum cannot go on: a bracket, a statement or argument boundary, a keyword,
+     * a comparison, {@code and}/{@code or}, or an operand right after an operand (the next
+     * statement). A sign after an operator is unary; runs of those are counted as signs above.
+     */
+    private static final class SumTerms {
+        private final TokenSpans spans;
+        private final int[] operators = new int[MAX_NESTING + 2];
+        private final Token[] first = new Token[MAX_NESTING + 2];
+        private boolean afterOperand;
+
+        SumTerms(TokenSpans spans) {
+            this.spans = spans;
+        }
+
+        /** {@code t} at bracket level {@code depth} (at most {@link #MAX_NESTING}: deeper was refused before). */
+        void see(Token t, int depth) {
+            int type = t.getType();
+            if (type == NNLexer.COMMENT) return;
+            boolean boundary = endsSum(type);
+            if (boundary || (afterOperand && startsOperand(type))) {
+                operators[depth] = 0;
+                first[depth] = null;
+            }
+            if (!boundary && first[depth] == null) first[depth] = t;
+            if ((type == NNLexer.PLUS || type == NNLexer.MINUS) && afterOperand
+                    && ++operators[depth] > AstBuilder.MAX_EXPRESSION_DEPTH) {
+                throw new ModelException(spans.of(first[depth]), "expression is nested too deeply (more than "
+                        + AstBuilder.MAX_EXPRESSION_DEPTH + " levels)");
+            }
+            afterOperand = switch (type) {
+                case NNLexer.ID, NNLexer.INT, NNLexer.FLOAT, NNLexer.STRING, NNLexer.TRUE, NNLexer.FALSE, NNLexer.RPAREN,
+                     NNLexer.RBRACK -> true;
+                default -> false;
+            };
+        }
+
+        private static boolean endsSum(int type) {
+            return switch (type) {
+                case NNLexer.LPAREN, NNLexer.LBRACK, NNLexer.LBRACE, NNLexer.RBRACE, NNLexer.SEMI, NNLexer.ASSIGN,
+                     NNLexer.COMMA, NNLexer.COLON, NNLexer.MODEL, NNLexer.BLOCK, NNLexer.TRAIN, NNLexer.USE, NNLexer.INPUT,
+                     NNLexer.OUTPUT, NNLexer.RETURN, NNLexer.IF, NNLexer.THEN, NNLexer.ELSE, NNLexer.AND, NNLexer.OR,
+                     NNLexer.EQ, NNLexer.NE, NNLexer.LT, NNLexer.LE, NNLexer.GT, NNLexer.GE -> true;
+                default -> false;
+            };
+        }
+
+        private static boolean startsOperand(int type) {
+            return switch (type) {
+                case NNLexer.ID, NNLexer.INT, NNLexer.FLOAT, NNLexer.STRING, NNLexer.TRUE, NNLexer.FALSE, NNLexer.NOT -> true;
+                default -> false;
+            };
         }
     }
 }
