@@ -145,7 +145,7 @@ final class ReportCommand implements Callable<Integer> {
         if (!Double.isNaN(trainAccuracy)) card(h, "train accuracy", percent(trainAccuracy));
         card(h, "train loss", number(MetricsHistory.number(last, "train_loss")));
         card(h, "epochs (" + last.path("step").asText() + " steps)", last.path("epoch").asText());
-        card(h, "training time", String.format(Locale.ROOT, "%.1f s", seconds));
+        card(h, "training time (without tests)", String.format(Locale.ROOT, "%.1f s", seconds));
         card(h, "samples/s (last epoch)", String.format(Locale.ROOT, "%,.0f", MetricsHistory.number(last, "samples_per_second")));
         h.append("</div></section>\n");
     }

@@ -64,6 +64,8 @@ public final class GradientNormChart {
         NumberAxis x = new NumberAxis("time step t");
         x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         x.setAutoRangeIncludesZero(true);
+        x.setLowerMargin(0);    // the lines start at t = 0 and end at the last step
+        x.setUpperMargin(0);
         LogAxis y = new LogAxis("‖dL/dh_t‖ (log scale)");
         y.setSmallestValue(1e-30);
         y.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));    // one tick per decade (the unit is in log space)
