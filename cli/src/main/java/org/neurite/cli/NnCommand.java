@@ -12,7 +12,7 @@ import picocli.CommandLine.Command;
  * subcommand reports bad input as positioned messages with exit status 2 and never prints a
  * stack trace (set {@code NEURITE_DEBUG=1} to see one for an internal error).
  */
-@Command(name = "nn", mixinStandardHelpOptions = true, version = "Neurite 0.1.0",
+@Command(name = "nn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "Neurite 0.1.0",
         description = "Neurite: define, train and run neural networks written in the .nn language.",
         subcommands = {SummaryCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, PredictCommand.class, ConfigCommand.class, LayersCommand.class,
                 FmtCommand.class, GraphCommand.class, ReportCommand.class, VizCommand.class,
