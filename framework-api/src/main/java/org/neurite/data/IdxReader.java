@@ -24,6 +24,9 @@ import org.neurite.tensor.Shape;
  * unsigned byte), the rank, that the dimensions hold at most {@link #MAX_VALUES} values (absurd
  * headers are refused before anything is allocated) and that the data is exactly as long as the
  * header promises. Every failure is a {@link FileFormatException} whose message names the file.
+ * When the length is not known before reading (a gzip file, a stream), the values are gathered
+ * in an array that grows with the data actually read, so memory follows the data, not the header:
+ * a 100-byte file that promises a billion pixels is refused as truncated having cost nothing.
  * Image pixels become floats in {@code [0, 1]} (byte / 255), then {@link Normalization} applies.
  */
 public final class IdxReader {
@@ -67,16 +70,30 @@ public final class IdxReader {
         Source source = open(raw, name, rawSize);
         Header header = source.header(3, "images: count x rows x cols");
         float[] table = normalization.table();
-        float[] pixels = new float[(int) header.values];
-        source.readPayload(header, (chunk, n, offset) -> {
-            for (int i = 0; i < n; i++) pixels[offset + i] = table[chunk[i] & 0xFF];
-        });
+        float[] pixels;
+        if (source.lengthChecked()) {
+            float[] out = new float[(int) header.values];
+            source.readPayload(header, (chunk, n, offset) -> {
+                for (int i = 0; i < n; i++) out[offset + i] = table[chunk[i] & 0xFF];
+            });
+            pixels = out;
+        } else {
+            byte[] bytes = source.payloadBytes(header);
+            pixels = new float[bytes.length];
+            for (int i = 0; i < bytes.length; i++) pixels[i] = table[bytes[i] & 0xFF];
+        }
         return new NamedTensor(name, Shape.of((int) header.dims[0], (int) header.dims[1], (int) header.dims[2]), pixels);
     }
 
     private static int[] readLabels(InputStream raw, String name, long rawSize) throws IOException {
         Source source = open(raw, name, rawSize);
         Header header = source.header(1, "labels: count");
+        if (!source.lengthChecked()) {
+            byte[] bytes = source.payloadBytes(header);
+            int[] labels = new int[bytes.length];
+            for (int i = 0; i < bytes.length; i++) labels[i] = bytes[i] & 0xFF;
+            return labels;
+        }
         int[] labels = new int[(int) header.values];
         source.readPayload(header, (chunk, n, offset) -> {
             for (int i = 0; i < n; i++) labels[offset + i] = chunk[i] & 0xFF;
@@ -173,6 +190,26 @@ public final class IdxReader {
                         + " data bytes the header promises (" + header.dimsText() + ")");
             }
             return header;
+        }
+
+        /** Whether the file's length was checked against the header before the payload (so it may be allocated at once). */
+        boolean lengthChecked() {
+            return rawSize >= 0;
+        }
+
+        /**
+         * The payload of a file whose length was not known in advance: the array starts at 1 MiB
+         * at most and doubles as data arrives, never past what the header promises.
+         */
+        byte[] payloadBytes(Header header) throws IOException {
+            byte[][] data = {new byte[(int) Math.min(header.values, 1 << 20)]};
+            readPayload(header, (chunk, n, offset) -> {
+                if (offset + n > data[0].length) {
+                    data[0] = java.util.Arrays.copyOf(data[0], (int) Math.min(header.values, Math.max(2L * data[0].length, offset + n)));
+                }
+                System.arraycopy(chunk, 0, data[0], offset, n);
+            });
+            return data[0];
         }
 
         /** Streams exactly {@code header.values} bytes to {@code sink}, then checks nothing follows. */

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -24,6 +23,12 @@ import org.neurite.tensor.Shape;
  * the raw little-endian data. Files written here are F32 and are written atomically; files read
  * may be F32, F64, F16, BF16, I64, I32 or U8 (converted to float). PyTorch's
  * {@code safetensors.torch.save_file(model.state_dict(), ...)} output loads as is.
+ *
+ * <p>Reading trusts nothing in the file: the header length is checked against the file and
+ * {@link #MAX_HEADER_BYTES} before the header is read, every shape and byte range against the
+ * data that is really there, and no two tensors may share bytes (else a small file could name
+ * the same megabyte a thousand times). Data is converted through a fixed 64 KiB buffer, so
+ * reading allocates the returned floats and little else: memory stays proportional to the file.
  */
 public final class SafeTensors {
     /** Headers beyond this are refused before anything is allocated. */
@@ -91,17 +96,17 @@ public final class SafeTensors {
             long size = ch.size();
             if (size < 8) throw new FileFormatException(file + ": not a safetensors file (only " + size + " bytes)");
             ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0);
+            readFully(ch, file, lenBuf, 0);
             long headerLen = lenBuf.flip().getLong();
             if (headerLen <= 1 || headerLen > MAX_HEADER_BYTES || headerLen > size - 8) {
                 throw new FileFormatException(file + ": not a safetensors file (header length " + Long.toUnsignedString(headerLen)
                         + " does not fit a file of " + size + " bytes)");
             }
             ByteBuffer headerBuf = ByteBuffer.allocate((int) headerLen);
-            readFully(ch, headerBuf, 8);
+            readFully(ch, file, headerBuf, 8);
             JsonNode header;
             try {
-                header = JSON.readTree(new String(headerBuf.array(), StandardCharsets.UTF_8));
+                header = JSON.readTree(headerBuf.array());
             } catch (JsonProcessingException e) {
                 throw new FileFormatException(file + ": safetensors header is not valid JSON: " + e.getOriginalMessage());
             }
@@ -109,7 +114,7 @@ public final class SafeTensors {
             long dataStart = 8 + headerLen;
             long dataLen = size - dataStart;
             Map<String, String> metadata = new LinkedHashMap<>();
-            List<NamedTensor> tensors = new ArrayList<>();
+            List<Entry> entries = new ArrayList<>();
             Iterator<Map.Entry<String, JsonNode>> fields = header.fields();
             while (fields.hasNext()) {
                 Map.Entry<String, JsonNode> e = fields.next();
@@ -117,66 +122,107 @@ public final class SafeTensors {
                     e.getValue().fields().forEachRemaining(m -> metadata.put(m.getKey(), m.getValue().asText()));
                     continue;
                 }
-                tensors.add(readTensor(ch, file, e.getKey(), e.getValue(), dataStart, dataLen));
+                entries.add(entry(file, e.getKey(), e.getValue(), dataLen));
             }
+            checkDisjoint(file, entries);
+            List<NamedTensor> tensors = new ArrayList<>(entries.size());
+            ByteBuffer chunk = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
+            for (Entry e : entries) tensors.add(readTensor(ch, file, e, dataStart, chunk));
             return new Contents(tensors, metadata);
         }
     }
 
-    private static NamedTensor readTensor(FileChannel ch, Path file, String name, JsonNode entry, long dataStart, long dataLen)
-            throws IOException {
+    /** Reads happen through a buffer of this size, whatever the tensor's size. */
+    private static final int CHUNK = 1 << 16;
+
+    /** One header entry, checked against the data section: bytes {@code [begin, end)} of it. */
+    private record Entry(String name, String dtype, int width, int[] dims, int count, long begin, long end) {}
+
+    private static Entry entry(Path file, String name, JsonNode entry, long dataLen) throws FileFormatException {
         String where = file + ": tensor '" + name + "'";
         JsonNode dtypeNode = entry.get("dtype");
         JsonNode shapeNode = entry.get("shape");
         JsonNode offsets = entry.get("data_offsets");
         if (dtypeNode == null || shapeNode == null || offsets == null || !shapeNode.isArray() || !offsets.isArray() || offsets.size() != 2)
             throw new FileFormatException(where + ": header entry needs dtype, shape and data_offsets");
-        int width = switch (dtypeNode.asText()) {
+        String dtype = dtypeNode.asText();
+        int width = switch (dtype) {
             case "F64", "I64" -> 8;
             case "F32", "I32" -> 4;
             case "F16", "BF16" -> 2;
             case "U8", "I8", "BOOL" -> 1;
-            default -> throw new FileFormatException(where + ": unsupported dtype " + dtypeNode.asText());
+            default -> throw new FileFormatException(where + ": unsupported dtype " + dtype);
         };
         int[] dims = new int[shapeNode.size()];
         long count = 1;
         for (int i = 0; i < dims.length; i++) {
-            long d = shapeNode.get(i).asLong(-1);
-            if (d < 0 || d > Integer.MAX_VALUE) throw new FileFormatException(where + ": invalid shape " + shapeNode);
-            dims[i] = (int) d;
-            count *= d;
-            if (count > Integer.MAX_VALUE) throw new FileFormatException(where + ": too many elements " + shapeNode);
+            JsonNode d = shapeNode.get(i);
+            if (!d.canConvertToLong() || !d.isIntegralNumber() || d.asLong() < 0 || d.asLong() > Integer.MAX_VALUE)
+                throw new FileFormatException(where + ": invalid shape " + shapeNode);
+            dims[i] = (int) d.asLong();
+            count *= dims[i];
+            // Java arrays stop just short of 2^31 elements.
+            if (count > Integer.MAX_VALUE - 8) throw new FileFormatException(where + ": too many elements " + shapeNode);
         }
-        long begin = offsets.get(0).asLong(-1);
-        long end = offsets.get(1).asLong(-1);
+        JsonNode b = offsets.get(0);
+        JsonNode e = offsets.get(1);
+        long begin = b.isIntegralNumber() && b.canConvertToLong() ? b.asLong() : -1;
+        long end = e.isIntegralNumber() && e.canConvertToLong() ? e.asLong() : -1;
         if (begin < 0 || end < begin || end > dataLen || end - begin != count * width)
             throw new FileFormatException(where + ": data_offsets " + offsets + " do not match shape " + shapeNode
-                    + " and dtype " + dtypeNode.asText() + " in " + dataLen + " data bytes");
-        ByteBuffer raw = ByteBuffer.allocate((int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(ch, raw, dataStart + begin);
-        raw.flip();
-        float[] data = new float[(int) count];
-        String dtype = dtypeNode.asText();
-        for (int i = 0; i < data.length; i++) {
-            data[i] = switch (dtype) {
-                case "F32" -> raw.getFloat();
-                case "F64" -> (float) raw.getDouble();
-                case "I64" -> raw.getLong();
-                case "I32" -> raw.getInt();
-                case "F16" -> halfToFloat(raw.getShort());
-                case "BF16" -> Float.intBitsToFloat((raw.getShort() & 0xFFFF) << 16);
-                case "U8", "BOOL" -> raw.get() & 0xFF;
-                default -> raw.get();
-            };
-        }
-        return new NamedTensor(name, Shape.of(dims), data);
+                    + " and dtype " + dtype + " in " + dataLen + " data bytes");
+        return new Entry(name, dtype, width, dims, (int) count, begin, end);
     }
 
-    private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
+    /** No two tensors may cover the same bytes, so the floats read never outnumber the bytes there. */
+    private static void checkDisjoint(Path file, List<Entry> entries) throws FileFormatException {
+        List<Entry> byStart = new ArrayList<>(entries);
+        byStart.removeIf(x -> x.begin() == x.end());
+        byStart.sort(java.util.Comparator.comparingLong(Entry::begin));
+        for (int i = 1; i < byStart.size(); i++) {
+            Entry before = byStart.get(i - 1);
+            Entry next = byStart.get(i);
+            if (next.begin() < before.end()) {
+                throw new FileFormatException(file + ": tensors '" + before.name() + "' and '" + next.name()
+                        + "' overlap (data bytes " + before.begin() + ".." + before.end() + " and " + next.begin() + ".." + next.end() + ")");
+            }
+        }
+    }
+
+    private static NamedTensor readTensor(FileChannel ch, Path file, Entry e, long dataStart, ByteBuffer chunk) throws IOException {
+        float[] data = new float[e.count()];
+        long position = dataStart + e.begin();
+        int done = 0;
+        while (done < data.length) {
+            int values = Math.min(data.length - done, chunk.capacity() / e.width());
+            chunk.clear().limit(values * e.width());
+            readFully(ch, file, chunk, position);
+            position += (long) values * e.width();
+            chunk.flip();
+            for (int i = 0; i < values; i++) data[done + i] = value(chunk, e.dtype());
+            done += values;
+        }
+        return new NamedTensor(e.name(), Shape.of(e.dims()), data);
+    }
+
+    private static float value(ByteBuffer raw, String dtype) {
+        return switch (dtype) {
+            case "F32" -> raw.getFloat();
+            case "F64" -> (float) raw.getDouble();
+            case "I64" -> raw.getLong();
+            case "I32" -> raw.getInt();
+            case "F16" -> halfToFloat(raw.getShort());
+            case "BF16" -> Float.intBitsToFloat((raw.getShort() & 0xFFFF) << 16);
+            case "U8", "BOOL" -> raw.get() & 0xFF;
+            default -> raw.get();
+        };
+    }
+
+    private static void readFully(FileChannel ch, Path file, ByteBuffer buf, long position) throws IOException {
         long pos = position;
         while (buf.hasRemaining()) {
             int n = ch.read(buf, pos);
-            if (n < 0) throw new FileFormatException("unexpected end of file");
+            if (n < 0) throw new FileFormatException(file + ": unexpected end of file at byte " + pos + " (it was cut short while being read)");
             pos += n;
         }
     }
