@@ -13,6 +13,12 @@ import org.neurite.train.TrainSpec;
  * needed for accuracy) come back to the host.
  *
  * <p>Reproducible: weights, shuffling and dropout all derive from {@code spec.seed()}.
+ *
+ * <p>Interruptible: {@link #requestStop()} (from a signal handler, any thread) ends the epoch
+ * after the step in progress; {@link #stoppedAfter()} then says how many samples of the epoch
+ * were trained, and {@link #trainEpoch(Dataset, int, int, TrainingListener)} continues from
+ * there with the same order, so an interrupted and resumed run takes exactly the steps of one
+ * that was never interrupted.
  */
 public final class Trainer implements AutoCloseable {
     private final TypedGraph graph;
@@ -28,6 +34,9 @@ public final class Trainer implements AutoCloseable {
     /** Per recurrent node: sums of ‖dL/dh_t‖ over the steps since the last take; null when not recording. */
     private java.util.Map<String, double[]> stepGradientSums;
     private int stepGradientCount;
+    /** Set by {@link #requestStop()} from another thread; read between steps. */
+    private volatile boolean stopRequested;
+    private int stoppedAfter = -1;
 
     public Trainer(TypedGraph graph, ParameterStore store, TrainSpec spec) {
         this.graph = graph;
@@ -82,6 +91,19 @@ public final class Trainer implements AutoCloseable {
         stepGradientCount++;
     }
 
+    /** Asks the epoch in progress to stop after its current step; safe to call from any thread. */
+    public void requestStop() { stopRequested = true; }
+
+    /** Whether {@link #requestStop()} was called. */
+    public boolean stopRequested() { return stopRequested; }
+
+    /**
+     * Samples of the epoch that the last {@link #trainEpoch} call had trained when a stop request
+     * ended it early, counted from the start of the epoch (a multiple of the batch size); -1 when
+     * that call ran to the end of the epoch.
+     */
+    public int stoppedAfter() { return stoppedAfter; }
+
     /** Global L2 norm of the gradients at the last step, before clipping. */
     public double lastGradientNorm() { return lastGradientNorm; }
 
@@ -125,7 +147,21 @@ public final class Trainer implements AutoCloseable {
 
     /** One pass over {@code data} in the seeded order of {@code epoch} (counted from 1). */
     public EpochStats trainEpoch(Dataset data, int epoch, TrainingListener listener) {
+        return trainEpoch(data, epoch, 0, listener);
+    }
+
+    /**
+     * The rest of {@code epoch} from sample {@code firstSample} of its seeded order (0: the whole
+     * epoch; otherwise where a checkpoint written inside the epoch stopped, a batch boundary).
+     * The statistics cover the samples trained by this call. Returns early, after a whole step,
+     * when {@link #requestStop()} is called; see {@link #stoppedAfter()}.
+     */
+    public EpochStats trainEpoch(Dataset data, int epoch, int firstSample, TrainingListener listener) {
         checkCompatible(graph, data, loss);
+        if (firstSample < 0 || firstSample >= Math.max(1, data.size())) {
+            throw new IllegalArgumentException("epoch " + epoch + " cannot start at sample " + firstSample + " of " + data.size());
+        }
+        stoppedAfter = -1;
         SupervisedRun r = run(data);
         int n = data.size();
         if (epochOrder == null || epochOrder.size() != n) {
@@ -137,7 +173,8 @@ public final class Trainer implements AutoCloseable {
         double lossSum = 0;
         long correct = 0;
         int batch = spec.batch();
-        for (int from = 0; from < n; from += batch) {
+        int trained = 0;
+        for (int from = firstSample; from < n; from += batch) {
             int count = Math.min(batch, n - from);
             int rows = count * r.targetSize;
             CompiledModel m = r.load(data, order, from, count);
@@ -163,12 +200,17 @@ public final class Trainer implements AutoCloseable {
             clipGradients();
             optimizer.step(step);
             int done = from + count;
-            listener.batchDone(epoch, done, n, lossSum / ((long) done * r.targetSize),
-                    loss.classification() ? (double) correct / ((long) done * r.targetSize) : Double.NaN);
+            trained += count;
+            listener.batchDone(epoch, done, n, lossSum / ((long) trained * r.targetSize),
+                    loss.classification() ? (double) correct / ((long) trained * r.targetSize) : Double.NaN);
+            if (stopRequested && done < n) {
+                stoppedAfter = done;
+                break;
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long rows = (long) n * r.targetSize;
-        return new EpochStats(epoch, lossSum / rows, loss.classification() ? (double) correct / rows : Double.NaN, n, seconds);
+        long rows = (long) Math.max(1, trained) * r.targetSize;
+        return new EpochStats(epoch, lossSum / rows, loss.classification() ? (double) correct / rows : Double.NaN, trained, seconds);
     }
 
     /** Scales the gradients down to the spec's global norm when {@link #lastGradientNorm} exceeds it. */
