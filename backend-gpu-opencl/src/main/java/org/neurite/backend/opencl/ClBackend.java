@@ -53,6 +53,9 @@ import org.neurite.tensor.Tensor;
  * ({@link ClGemm}, {@link ClConv2d}). Reductions sum in double where the device supports it, in a
  * fixed order, so results are reproducible run to run on one device; they match the CPU backend
  * within float rounding (see the parity tests for the tolerances).
+ *
+ * <p>Allocation and release may come from any thread; ops are issued by one thread at a time, as
+ * the engine does (they share the workspaces and the kernels' argument slots).
  */
 public final class ClBackend implements Backend {
     private final ClDeviceInfo info;
