@@ -101,7 +101,13 @@ final class TrainCommand implements Callable<Integer> {
         for (TypedGraph graph : models) {
             Path base = this.out != null ? this.out : Path.of("runs");
             Path dir = resume != null ? resume : this.out != null && !all ? this.out : base.resolve(graph.graph().name());
-            outcomes.add(train(session, graph, dir, reporter));
+            try {
+                outcomes.add(train(session, graph, dir, reporter));
+            } catch (Interruption.Stopped stopped) {
+                out.flush();
+                spec.commandLine().getErr().println(stopped.getMessage().replace("<script>", options.script.toString()));
+                return ExitCodes.INTERRUPTED;
+            }
         }
         if (outcomes.size() > 1) {
             StringBuilder table = new StringBuilder(String.format("%nComparison:%n"));
@@ -147,8 +153,10 @@ final class TrainCommand implements Callable<Integer> {
         List<EpochCurves.Point> history = new ArrayList<>();
         List<Path> plots = new ArrayList<>();
         try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
-             Trainer trainer = new Trainer(graph, store, train)) {
+             Trainer trainer = new Trainer(graph, store, train);
+             Interruption sigint = Interruption.onSigint(trainer::requestStop, err)) {
             int firstEpoch = 1;
+            int firstSample = 0;   // inside firstEpoch, when the checkpoint was written by Ctrl-C
             if (init != null) Checkpoints.loadWeights(init, store);
             if (resume != null) {
                 Path file = dir.resolve("checkpoint.safetensors");
@@ -168,6 +176,7 @@ final class TrainCommand implements Callable<Integer> {
                 Checkpoints.restore(file, contents, store);
                 trainer.setStep(at.step());
                 firstEpoch = at.epoch() + 1;
+                firstSample = at.epochSamples();
                 reporter.resumed(model, String.format(Locale.ROOT, "Resuming %s at epoch %d (step %d) from %s", model, firstEpoch, at.step(), dir),
                         firstEpoch, at.step());
                 history.addAll(MetricsHistory.points(dir.resolve("metrics.jsonl"), firstEpoch - 1));
@@ -178,7 +187,11 @@ final class TrainCommand implements Callable<Integer> {
             for (int epoch = firstEpoch; epoch <= train.epochs(); epoch++) {
                 EpochStats stats;
                 try (TrainReporter.EpochBar bar = reporter.epochBar(epoch, train.epochs(), data.train().size())) {
-                    stats = trainer.trainEpoch(data.train(), epoch, bar);
+                    stats = trainer.trainEpoch(data.train(), epoch, epoch == firstEpoch ? firstSample : 0, bar);
+                }
+                if (trainer.stoppedAfter() >= 0) {
+                    throw Interruption.checkpoint(dir, store, new Checkpoints.Position(model, scriptHash, train.seed(), epoch - 1,
+                            trainer.step(), trainer.stoppedAfter()), session.script().source());
                 }
                 EpochStats test = trainer.evaluate(data.test(), epoch);
                 if (gradNorms) {
