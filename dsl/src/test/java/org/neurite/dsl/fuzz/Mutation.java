@@ -15,6 +15,7 @@ enum Mutation {
     DELETE_TOKEN {
         @Override void apply(List<String> tokens, Random r) {
             tokens.remove(significant(tokens, r));
+            if (tokens.isEmpty()) tokens.add(""); // every mutation needs a token to work on
         }
     },
     DUPLICATE_TOKEN {
