@@ -13,7 +13,12 @@ import java.nio.file.StandardOpenOption;
 /**
  * Writes files so that readers see either the old content or the complete new content, never a
  * torn file: the data goes to a temporary file in the same folder, is forced to disk, and is
- * renamed over the target.
+ * renamed over the target. When anything fails on the way (the disk is full, the folder is read
+ * only), the temporary file is removed, the target keeps its previous content, and the
+ * exception names the target and the reason, so a message can say which file was not written.
+ *
+ * <p>A process killed outright ({@code kill -9}, power loss) cannot remove its temporary file: a
+ * {@code .NAME.*.tmp} may stay beside the target, which is itself whole, old or new.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -23,7 +28,33 @@ public final class AtomicFiles {
         void write(OutputStream out) throws IOException;
     }
 
+    /**
+     * Replaces {@code target} with what {@code writer} writes, or leaves it as it was.
+     *
+     * @throws IOException "could not write TARGET: REASON", with the original as its cause; a
+     *         {@link FileFormatException} from the writer passes through unchanged
+     */
     public static void write(Path target, Writer writer) throws IOException {
+        try {
+            replace(target, writer);
+        } catch (FileFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IOException("could not write " + target + ": " + reason(e)
+                    + (Files.exists(target) ? "; its previous content is unchanged" : ""), e);
+        }
+    }
+
+    /** The file system's complaint in words: its exceptions often carry only a path. */
+    private static String reason(IOException e) {
+        if (e instanceof java.nio.file.FileAlreadyExistsException fs) return fs.getFile() + " is in the way (it exists and is not a folder)";
+        if (e instanceof java.nio.file.AccessDeniedException fs) return "permission denied (" + fs.getFile() + ")";
+        if (e instanceof java.nio.file.NoSuchFileException fs) return "no such file or folder (" + fs.getFile() + ")";
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) return fs.getReason() + " (" + fs.getFile() + ")";
+        return e.getMessage();
+    }
+
+    private static void replace(Path target, Writer writer) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
