@@ -223,7 +223,8 @@ public final class CompiledModel implements AutoCloseable {
      * stream derived from (seed, node index).
      */
     public void forward(boolean training, long seed) {
-        for (Step s : steps) {
+        for (int i = 0; i < steps.size(); i++) {   // an index loop: no iterator per step
+            Step s = steps.get(i);
             s.training = training;
             s.seed = CounterRandom.mix(seed * 0x9E3779B97F4A7C15L + s.index);
             s.kernel.forward(s);
