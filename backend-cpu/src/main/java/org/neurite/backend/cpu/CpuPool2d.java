@@ -1,6 +1,7 @@
 package org.neurite.backend.cpu;
 
 import java.util.Arrays;
+import org.neurite.backend.OpChecks;
 import org.neurite.backend.Pool2dGeometry;
 
 /**
@@ -31,8 +32,9 @@ final class CpuPool2d {
         planeLoop.execute(Pass.MAX_FORWARD, g, x, y, argmax);
     }
 
-    /** dx = 0, then dx[argmax] += dy for every output. */
+    /** dx = 0, then dx[argmax] += dy for every output; a corrupt argmax is refused before anything is written. */
     void maxBackward(Pool2dGeometry g, float[] dy, float[] argmax, float[] dx) {
+        OpChecks.checkArgmax(g, argmax, argmax.length);
         planeLoop.execute(Pass.MAX_BACKWARD, g, dy, dx, argmax);
     }
 
@@ -80,6 +82,10 @@ final class CpuPool2d {
     /** Max pooling forward of planes [begin, end). */
     private static void maxForwardPlanes(Pool2dGeometry g, float[] x, float[] y, float[] argmax, int begin, int end) {
         int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
+        if (isWhole2x2(g)) {
+            maxForward2x2(x, y, argmax, begin, end, h, w, ho, wo);
+            return;
+        }
         for (int plane = begin; plane < end; plane++) {
             int xo = plane * h * w, yo = plane * ho * wo;
             for (int oh = 0; oh < ho; oh++) {
@@ -106,6 +112,46 @@ final class CpuPool2d {
         }
     }
 
+    /**
+     * 2x2 windows, stride 2, no padding, every window inside the input (the common pooling
+     * layer): the same comparisons in the same order as the general loop (a later value wins if
+     * it is greater or NaN), written as selects instead of branches, which random data mispredicts
+     * about half the time.
+     */
+    private static void maxForward2x2(float[] x, float[] y, float[] argmax, int begin, int end, int h, int w, int ho, int wo) {
+        for (int plane = begin; plane < end; plane++) {
+            int xo = plane * h * w, yo = plane * ho * wo;
+            for (int oh = 0; oh < ho; oh++) {
+                int top = xo + 2 * oh * w, out = yo + oh * wo;
+                for (int ow = 0; ow < wo; ow++) {
+                    int i0 = top + 2 * ow, i2 = i0 + w;
+                    float best = x[i0], v;
+                    int at = i0;
+                    v = x[i0 + 1];
+                    boolean take = v > best | v != v;
+                    best = take ? v : best;
+                    at = take ? i0 + 1 : at;
+                    v = x[i2];
+                    take = v > best | v != v;
+                    best = take ? v : best;
+                    at = take ? i2 : at;
+                    v = x[i2 + 1];
+                    take = v > best | v != v;
+                    best = take ? v : best;
+                    at = take ? i2 + 1 : at;
+                    y[out + ow] = best;
+                    argmax[out + ow] = at - xo;
+                }
+            }
+        }
+    }
+
+    /** 2x2 windows at stride 2 without padding, all inside the input (so ceil mode changes nothing). */
+    private static boolean isWhole2x2(Pool2dGeometry g) {
+        return g.kernelH() == 2 && g.kernelW() == 2 && g.strideH() == 2 && g.strideW() == 2 && g.padH() == 0 && g.padW() == 0
+                && 2 * g.outHeight() <= g.height() && 2 * g.outWidth() <= g.width();
+    }
+
     /** Max pooling backward of planes [begin, end). */
     private static void maxBackwardPlanes(Pool2dGeometry g, float[] dy, float[] argmax, float[] dx, int begin, int end) {
         int hw = g.height() * g.width(), out = g.outHeight() * g.outWidth();
@@ -113,10 +159,7 @@ final class CpuPool2d {
             int xo = plane * hw, yo = plane * out;
             Arrays.fill(dx, xo, xo + hw, 0f);
             for (int o = 0; o < out; o++) {
-                int index = (int) argmax[yo + o];
-                if (index < 0 || index >= hw)
-                    throw new IllegalArgumentException("argmax " + argmax[yo + o] + " at output " + (yo + o) + " is outside a plane of " + hw);
-                dx[xo + index] += dy[yo + o];
+                dx[xo + (int) argmax[yo + o]] += dy[yo + o]; // checked by maxBackward
             }
         }
     }

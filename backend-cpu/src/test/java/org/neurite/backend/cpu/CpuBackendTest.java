@@ -49,6 +49,39 @@ class CpuBackendTest {
         return t;
     }
 
+    /**
+     * Max pooling backward refuses an argmax that the forward pass cannot have written (NaN, a
+     * fraction, outside the plane, inside the plane but outside the output's window), naming the
+     * lowest such output, before dx is written; the OpenCL backend gives the same messages.
+     */
+    @Test
+    void aCorruptArgmaxIsRefusedBeforeAnythingIsWritten() {
+        // Two 4x4 planes, 2x2 windows with stride 2: output 5 is plane 1, (oh 0, ow 1), window rows [0, 2), columns [2, 4).
+        Pool2dGeometry g = new Pool2dGeometry(2, 1, 4, 4, 2, 2, 2, 2, 0, 0, false, false);
+        float[] valid = {0, 2, 8, 10, 1, 3, 9, 11};
+        Tensor dy = tensor(cpu, new float[] {1, 2, 3, 4, 5, 6, 7, 8}, 2, 1, 2, 2), dx = cpu.allocate(Shape.of(2, 1, 4, 4));
+        String window = " at output 5 is not an input position of that output's window (rows [0, 2), columns [2, 4) of a 4x4 plane,"
+                + " as index row * 4 + column); the index tensor is not the one maxPool2dForward wrote";
+        for (float bad : new float[] {Float.NaN, 2.5f, -1f, 16f, 1e10f, 0f, 8f}) {
+            float[] corrupt = valid.clone();
+            corrupt[5] = bad;
+            corrupt[6] = Float.NaN; // a later bad entry: the lowest output is the one named
+            Tensor argmax = tensor(cpu, corrupt, 2, 1, 2, 2);
+            cpu.fill(dx, 7f);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cpu.maxPool2dBackward(g, dy, argmax, dx));
+            assertEquals("maxPool2dBackward: argmax " + bad + window, e.getMessage());
+            float[] untouched = new float[32];
+            java.util.Arrays.fill(untouched, 7f);
+            assertArrayEquals(untouched, cpu.download(dx), "dx untouched for argmax " + bad);
+            argmax.close();
+        }
+        Tensor argmax = tensor(cpu, valid, 2, 1, 2, 2);
+        cpu.maxPool2dBackward(g, dy, argmax, dx);
+        float[] expected = new float[32];
+        for (int o = 0; o < 8; o++) expected[(o / 4) * 16 + (int) valid[o]] = o + 1;
+        assertArrayEquals(expected, cpu.download(dx));
+    }
+
     @Test
     void dropoutDrawsTheCounterRandomMaskAndScalesKeptValues() {
         int n = 50_000; // above the parallel threshold, so several workers draw parts of the mask

@@ -17,6 +17,8 @@ import static org.jocl.CL.clReleaseCommandQueue;
 import static org.jocl.CL.clReleaseContext;
 import static org.jocl.CL.clReleaseMemObject;
 
+import static org.neurite.backend.OpChecks.*;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -239,8 +241,7 @@ public final class ClBackend implements Backend {
                      float beta, Tensor c, int offC, int ldc,
                      int batch, int strideA, int strideB, int strideC) {
         ClTensor av = tensor(a, "a"), bv = tensor(b, "b"), cv = tensor(c, "c");
-        if (m < 0 || n < 0 || k < 0 || batch < 0)
-            throw new IllegalArgumentException("gemm sizes must be >= 0: m=" + m + " n=" + n + " k=" + k + " batch=" + batch);
+        checkGemmSizes(m, n, k, batch);
         if (m == 0 || n == 0 || batch == 0) return;
         // Stored shapes: A is [m, k] ([k, m] when transposed), B is [k, n] ([n, k]), C is [m, n].
         if (k > 0) {
@@ -256,7 +257,7 @@ public final class ClBackend implements Backend {
 
     @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         checkConv(g);
-        ClTensor xv = sized(x, "x", inputSize(g)), wv = sized(w, "w", weightSize(g)), yv = sized(y, "y", outputSize(g));
+        ClTensor xv = sized(x, "x", convInputSize(g)), wv = sized(w, "w", convWeightSize(g)), yv = sized(y, "y", convOutputSize(g));
         ClTensor bv = bias == null ? null : sized(bias, "bias", g.outChannels());
         checkDistinct("conv2dForward", "y", yv, "x", xv);
         conv.forward(g, xv, wv, bv, yv);
@@ -264,14 +265,14 @@ public final class ClBackend implements Backend {
 
     @Override public void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx) {
         checkConv(g);
-        ClTensor dyv = sized(dy, "dy", outputSize(g)), wv = sized(w, "w", weightSize(g)), dxv = sized(dx, "dx", inputSize(g));
+        ClTensor dyv = sized(dy, "dy", convOutputSize(g)), wv = sized(w, "w", convWeightSize(g)), dxv = sized(dx, "dx", convInputSize(g));
         checkDistinct("conv2dBackwardData", "dx", dxv, "dy", dyv);
         conv.backwardData(g, dyv, wv, dxv);
     }
 
     @Override public void conv2dBackwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
         checkConv(g);
-        ClTensor xv = sized(x, "x", inputSize(g)), dyv = sized(dy, "dy", outputSize(g)), dwv = sized(dw, "dw", weightSize(g));
+        ClTensor xv = sized(x, "x", convInputSize(g)), dyv = sized(dy, "dy", convOutputSize(g)), dwv = sized(dw, "dw", convWeightSize(g));
         ClTensor dbv = dbias == null ? null : sized(dbias, "dbias", g.outChannels());
         if (g.batch() == 0) {
             fill(dwv.mem(), dwv.size(), 0f);
@@ -294,6 +295,10 @@ public final class ClBackend implements Backend {
         int in = poolInputSize(g), out = poolOutputSize(g);
         ClTensor dyv = sized(dy, "dy", out), av = sized(argmax, "argmax", out), dxv = sized(dx, "dx", in);
         checkDistinct("maxPool2dBackward", "dx", dxv, "dy", dyv);
+        // A corrupt argmax would be skipped by the gather; refuse it first, as the CPU does (same message).
+        int bad = firstFailing("check_argmax", out, av, g.height(), g.width(), g.outHeight(), g.outWidth(),
+                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), out);
+        if (bad >= 0) throw badArgmax(g, bad, valueAt(av, bad));
         kernels.get("max_pool_backward").map(in, dyv, av, dxv, g.height(), g.width(), g.outHeight(), g.outWidth(),
                 g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), in);
     }
@@ -327,8 +332,7 @@ public final class ClBackend implements Backend {
                                         Tensor dx, int dxOff, int length) {
         boolean needsX = op == UnaryOp.RELU || op == UnaryOp.SQUARE || op == UnaryOp.SOFTPLUS;
         boolean needsY = op == UnaryOp.SIGMOID || op == UnaryOp.TANH || op == UnaryOp.EXP;
-        if (needsX && x == null) throw new IllegalArgumentException(op + " backward needs the forward input x");
-        if (needsY && y == null) throw new IllegalArgumentException(op + " backward needs the forward output y");
+        checkUnaryBackwardInputs(op, needsX, x != null, needsY, y != null);
         ClTensor dyv = slice(dy, "dy", dyOff, length), dxv = slice(dx, "dx", dxOff, length);
         ClTensor xv = needsX ? slice(x, "x", xOff, length) : null, yv = needsY ? slice(y, "y", yOff, length) : null;
         checkInPlaceOrDisjoint("unaryBackward", op, "dx", dxv, dxOff, "dy", dyv, dyOff, length);
@@ -348,13 +352,7 @@ public final class ClBackend implements Backend {
 
     @Override public void copyBlocks(Tensor src, int srcOff, int srcStride, Tensor dst, int dstOff, int dstStride, int length, int count) {
         ClTensor s = tensor(src, "src"), d = tensor(dst, "dst");
-        if (length < 0 || count < 0)
-            throw new IllegalArgumentException("copyBlocks: length and count must be >= 0, got " + length + " and " + count);
-        checkBlocks("src", s.size(), srcOff, srcStride, length, count);
-        checkBlocks("dst", d.size(), dstOff, dstStride, length, count);
-        if (count > 1 && length > dstStride)
-            throw new IllegalArgumentException("copyBlocks: destination blocks of " + length + " floats " + dstStride
-                    + " apart overlap; the stride must be >= the length");
+        checkCopyBlocks(s.size(), srcOff, srcStride, d.size(), dstOff, dstStride, length, count);
         if (length == 0 || count == 0) return;
         if (s == d && spansOverlap(srcOff, srcStride, dstOff, dstStride, length, count)) {
             // The CPU reference copies block by block, each block seeing the ones before it: keep that order.
@@ -439,7 +437,7 @@ public final class ClBackend implements Backend {
                                  Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
                                  float eps, float momentum, boolean training) {
         int n = viewSize(outer, channels, inner);
-        if (!(eps >= 0f) || Float.isInfinite(eps)) throw new IllegalArgumentException("batch norm eps must be finite and >= 0, got " + eps);
+        checkBatchNormEps(eps);
         ClTensor xv = sized(x, "x", n), yv = sized(y, "y", n);
         ClTensor g = sized(gamma, "gamma", channels), b = sized(beta, "beta", channels);
         ClTensor rm = sized(runningMean, "runningMean", channels), rv = sized(runningVar, "runningVar", channels);
@@ -447,10 +445,7 @@ public final class ClBackend implements Backend {
             kernels.get("batch_norm_infer").map(n, xv, yv, g, b, rm, rv, channels, Math.max(1, inner), eps, n);
             return;
         }
-        if (!(momentum >= 0f && momentum <= 1f)) throw new IllegalArgumentException("batch norm momentum must be in [0, 1], got " + momentum);
-        if ((long) outer * inner < 2)
-            throw new IllegalArgumentException("batch norm training needs more than one value per channel, got "
-                    + outer + " x " + inner + " (outer x inner)");
+        checkBatchNormTraining(momentum, outer, inner);
         ClTensor sm = sized(saveMean, "saveMean", channels), si = sized(saveInvStd, "saveInvStd", channels);
         kernels.get("batch_norm_train").groups(channels, xv, yv, g, b, rm, rv, sm, si, outer, channels, inner, eps, momentum);
     }
@@ -598,17 +593,31 @@ public final class ClBackend implements Backend {
 
     /** Fails, before anything is written, when an index is not a row of the table (reads back one int). */
     private void checkIndices(ClTensor indices, int rows, int tableRows) {
-        if (rows == 0) return;
+        int bad = firstFailing("check_indices", rows, indices, rows, tableRows);
+        if (bad >= 0) throw badRowIndex(valueAt(indices, bad), bad, tableRows);
+    }
+
+    /**
+     * Runs a check kernel over [0, n) whose last argument is a status int it lowers (atomic_min)
+     * to each failing item, and returns the lowest failing item, or -1 (blocks: reads back one int).
+     */
+    private int firstFailing(String kernel, int n, Object... args) {
+        if (n == 0) return -1;
         cl_mem status = rowStatus.atLeast(Integer.BYTES);
         clEnqueueFillBuffer(queue, status, Pointer.to(new int[] {Integer.MAX_VALUE}), Integer.BYTES, 0, Integer.BYTES, 0, null, null);
-        kernels.get("check_indices").map(rows, indices, rows, tableRows, status);
+        Object[] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = status;
+        kernels.get(kernel).map(n, all);
         int[] first = new int[1];
         clEnqueueReadBuffer(queue, status, true, 0, Integer.BYTES, Pointer.to(first), 0, null, null);
-        if (first[0] != Integer.MAX_VALUE) {
-            float[] v = new float[1];
-            download(indices, first[0], v, 0, 1);
-            throw new IllegalArgumentException("index " + v[0] + " of row " + first[0] + " is not a row of the table [0, " + tableRows + ")");
-        }
+        return first[0] == Integer.MAX_VALUE ? -1 : first[0];
+    }
+
+    /** One element of a tensor, read back (blocking; for error messages). */
+    private float valueAt(ClTensor t, int index) {
+        float[] v = new float[1];
+        download(t, index, v, 0, 1);
+        return v[0];
     }
 
     // ---- classification -----------------------------------------------------------------
@@ -638,7 +647,7 @@ public final class ClBackend implements Backend {
             int row = (int) r[1];
             float[] v = new float[1];
             download(labels, row, v, 0, 1);
-            throw new IllegalArgumentException("label " + v[0] + " of row " + row + " is not a class index in [0, " + classes + ")");
+            throw badLabel(v[0], row, classes);
         }
         return r[0];
     }
@@ -646,7 +655,7 @@ public final class ClBackend implements Backend {
     // ---- regularisation -----------------------------------------------------------------
 
     @Override public void dropoutForward(Tensor x, Tensor mask, Tensor y, float p, long seed) {
-        if (!(p >= 0f && p <= 1f)) throw new IllegalArgumentException("dropout probability must be in [0, 1], got " + p);
+        checkDropout(p);
         ClTensor xv = tensor(x, "x");
         int n = xv.size();
         ClTensor mv = sized(mask, "mask", n), yv = sized(y, "y", n);
@@ -664,8 +673,7 @@ public final class ClBackend implements Backend {
 
     @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov) {
         ClTensor p = tensor(param, "param");
-        if (nesterov && momentum == 0f) throw new IllegalArgumentException("nesterov SGD needs momentum > 0");
-        if (momentum != 0f && velocity == null) throw new IllegalArgumentException("SGD with momentum " + momentum + " needs a velocity tensor");
+        checkSgd(momentum, nesterov, velocity != null);
         ClTensor g = sized(grad, "grad", p.size());
         ClTensor v = momentum == 0f ? p : sized(velocity, "velocity", p.size()); // not read without momentum
         kernels.get("sgd_update").map(p.size(), p, g, v, lr, momentum, weightDecay, nesterov, p.size());
@@ -673,7 +681,7 @@ public final class ClBackend implements Backend {
 
     @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                      float eps, float weightDecay, int step) {
-        if (step < 1) throw new IllegalArgumentException("Adam step is counted from 1, got " + step);
+        checkAdamStep(step);
         ClTensor p = tensor(param, "param");
         ClTensor g = sized(grad, "grad", p.size()), mv = sized(m, "m", p.size()), vv = sized(v, "v", p.size());
         // Bias corrections in double, as the CPU reference (and PyTorch) compute them.
@@ -713,10 +721,8 @@ public final class ClBackend implements Backend {
 
     /** A tensor this backend allocated and has not released. */
     private ClTensor tensor(Tensor t, String name) {
-        if (t == null) throw new IllegalArgumentException(name + " is null");
-        if (!(t instanceof ClTensor ct) || ct.backend() != this)
-            throw new IllegalArgumentException(name + " " + t.shape() + " belongs to backend '" + t.backend().name()
-                    + "' (" + t.backend().description() + "), not to this OpenCL backend");
+        checkNotNull(name, t);
+        if (!(t instanceof ClTensor ct) || ct.backend() != this) throw foreignTensor(name, t, "OpenCL backend");
         if (!ct.isOpen()) throw new IllegalArgumentException(name + " " + t.shape() + " has been closed");
         return ct;
     }
@@ -724,8 +730,7 @@ public final class ClBackend implements Backend {
     /** A tensor that must hold exactly {@code size} elements. */
     private ClTensor sized(Tensor t, String name, int size) {
         ClTensor c = tensor(t, name);
-        if (c.size() != size)
-            throw new IllegalArgumentException(name + " " + t.shape() + " has " + c.size() + " elements, expected " + size);
+        checkSize(name, t, c.size(), size);
         return c;
     }
 
@@ -735,112 +740,4 @@ public final class ClBackend implements Backend {
         checkRange(name, c.size(), offset, length);
         return c;
     }
-
-    /** Output and input ranges of one tensor must coincide (in place) or be apart; work-items would race otherwise. */
-    private static void checkInPlaceOrDisjoint(String op, Object variant, String outName, ClTensor out, int outOff,
-                                               String inName, ClTensor in, int inOff, int length) {
-        if (out == in && outOff != inOff && Math.abs((long) outOff - inOff) < length)
-            throw new IllegalArgumentException(op + (variant == null ? "" : " " + variant) + ": " + outName + " [" + outOff + ", "
-                    + ((long) outOff + length) + ") overlaps " + inName + " [" + inOff + ", " + ((long) inOff + length)
-                    + ") of the same tensor; use the same range or disjoint ones");
-    }
-
-    private static void checkDisjoint(String op, String aName, ClTensor a, int aOff, int aLen, String bName, ClTensor b, int bOff, int bLen) {
-        if (a == b && aLen > 0 && bLen > 0 && (long) aOff < (long) bOff + bLen && (long) bOff < (long) aOff + aLen)
-            throw new IllegalArgumentException(op + ": " + aName + " [" + aOff + ", " + ((long) aOff + aLen) + ") overlaps "
-                    + bName + " [" + bOff + ", " + ((long) bOff + bLen) + ") of the same tensor");
-    }
-
-    private static void checkDistinct(String op, String outName, ClTensor out, String inName, ClTensor in) {
-        if (out == in) throw new IllegalArgumentException(op + ": " + outName + " must not be the same tensor as " + inName);
-    }
-
-    private static void checkBlocks(String name, int size, int offset, int stride, int length, int count) {
-        if (offset < 0 || stride < 0)
-            throw new IllegalArgumentException("copyBlocks: offset and stride of " + name + " must be >= 0, got " + offset + " and " + stride);
-        if (count == 0 || length == 0) return;
-        long end = offset + (long) (count - 1) * stride + length;
-        if (end > size)
-            throw new IllegalArgumentException("copyBlocks: " + count + " blocks of " + length + " floats, " + stride + " apart from offset "
-                    + offset + ", reach element " + (end - 1) + " of " + name + " (" + size + " elements)");
-    }
-
-    private static void checkPadding(String op, int planes, int h, int w, int top, int left, int outH, int outW) {
-        if (planes < 0 || h < 0 || w < 0 || outH < 0 || outW < 0)
-            throw new IllegalArgumentException(op + ": sizes must be >= 0: " + planes + " planes of " + h + "x" + w + " in " + outH + "x" + outW);
-        if (top < 0 || left < 0 || top + (long) h > outH || left + (long) w > outW)
-            throw new IllegalArgumentException(op + ": a " + h + "x" + w + " plane at (top " + top + ", left " + left
-                    + ") does not fit inside " + outH + "x" + outW);
-    }
-
-    private static void checkLrn(int size, float k) {
-        if (size < 1) throw new IllegalArgumentException("LRN size must be >= 1, got " + size);
-        if (!(k > 0f)) throw new IllegalArgumentException("LRN k must be > 0 (scale^-beta of a zero scale is infinite), got " + k);
-    }
-
-    private static int cellSize(String op, int batch, int hidden, int gates) {
-        if (batch < 0 || hidden < 0) throw new IllegalArgumentException(op + ": batch and hidden must be >= 0, got " + batch + " and " + hidden);
-        return viewSize(batch, gates, hidden);
-    }
-
-    private static int tableRows(String op, int size, Tensor table, int width) {
-        if (width < 1) throw new IllegalArgumentException(op + ": width must be >= 1, got " + width);
-        if (size % width != 0)
-            throw new IllegalArgumentException(op + ": table " + table.shape() + " (" + size + " elements) is not a whole number of rows of " + width);
-        return size / width;
-    }
-
-    private static void checkRange(String name, int length, int offset, int count) {
-        if (offset < 0 || count < 0 || (long) offset + count > length)
-            throw new IllegalArgumentException(name + " range [" + offset + ", " + ((long) offset + count) + ") is outside [0, " + length + ")");
-    }
-
-    private static void checkMatrix(String name, int length, int offset, int ld, int rows, int cols, int batch, int stride) {
-        if (ld < Math.max(1, cols))
-            throw new IllegalArgumentException("gemm: leading dimension of " + name + " is " + ld + ", must be >= " + cols);
-        if (offset < 0 || stride < 0)
-            throw new IllegalArgumentException("gemm: offset and stride of " + name + " must be >= 0, got " + offset + " and " + stride);
-        long last = offset + (long) (batch - 1) * stride + (long) (rows - 1) * ld + cols - 1;
-        if (last >= length)
-            throw new IllegalArgumentException("gemm: " + name + " [" + rows + " x " + cols + ", ld " + ld + "] x " + batch
-                    + " from offset " + offset + " (stride " + stride + ") reaches element " + last + " of a tensor of " + length);
-    }
-
-    private static int viewSize(int outer, int channels, int inner) {
-        if (outer < 0 || channels < 0 || inner < 0)
-            throw new IllegalArgumentException("view sizes must be >= 0: " + outer + " x " + channels + " x " + inner);
-        long n = (long) outer * channels * inner;
-        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("view " + outer + " x " + channels + " x " + inner + " is too large");
-        return (int) n;
-    }
-
-    private static void checkConv(Conv2dGeometry g) {
-        if (g.batch() < 0 || g.height() < 1 || g.width() < 1)
-            throw new IllegalArgumentException("conv2d input must be non-empty: " + g);
-        if (g.outHeight() < 1 || g.outWidth() < 1)
-            throw new IllegalArgumentException("conv2d kernel " + g.kernelH() + "x" + g.kernelW() + " (dilation " + g.dilationH() + "x"
-                    + g.dilationW() + ") does not fit the padded input " + g.height() + "x" + g.width() + ": " + g);
-    }
-
-    private static void checkPool(Pool2dGeometry g) {
-        if (g.batch() < 0 || g.channels() < 0 || g.height() < 1 || g.width() < 1)
-            throw new IllegalArgumentException("pooling input must be non-empty: " + g);
-        if (g.padH() > g.kernelH() / 2 || g.padW() > g.kernelW() / 2)
-            throw new IllegalArgumentException("pooling padding " + g.padH() + "x" + g.padW() + " must be at most half the kernel "
-                    + g.kernelH() + "x" + g.kernelW());
-        if (g.outHeight() < 1 || g.outWidth() < 1)
-            throw new IllegalArgumentException("pooling window " + g.kernelH() + "x" + g.kernelW() + " does not fit the input: " + g);
-    }
-
-    private static int inputSize(Conv2dGeometry g) { return viewSize(g.batch(), g.inChannels(), g.height() * g.width()); }
-
-    private static int outputSize(Conv2dGeometry g) { return viewSize(g.batch(), g.outChannels(), g.outHeight() * g.outWidth()); }
-
-    private static int weightSize(Conv2dGeometry g) {
-        return viewSize(g.outChannels(), g.inChannelsPerGroup(), g.kernelH() * g.kernelW());
-    }
-
-    private static int poolInputSize(Pool2dGeometry g) { return viewSize(g.batch(), g.channels(), g.height() * g.width()); }
-
-    private static int poolOutputSize(Pool2dGeometry g) { return viewSize(g.batch(), g.channels(), g.outHeight() * g.outWidth()); }
 }

@@ -120,7 +120,7 @@ final class ClKernels implements AutoCloseable {
                 "counter_uniform_values", "copy_blocks", "copy_range", "pad2d", "crop2d", "samples_to_channel_major",
                 "channel_sum", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
                 "cross_entropy_rows", "loss_total", "max_pool_forward", "max_pool_backward", "avg_pool_forward",
-                "avg_pool_backward", "im2col", "col2im", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
+                "avg_pool_backward", "check_argmax", "im2col", "col2im", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
                 "lrn_forward", "lrn_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
                 "gru_cell_backward", "check_indices", "gather_rows", "scatter_add_rows", "sgd_update", "adam_update",
                 LARGE.kernel(), SMALL.kernel(), "sgemm_direct");

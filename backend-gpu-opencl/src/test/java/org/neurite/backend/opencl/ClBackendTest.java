@@ -12,6 +12,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
 import org.neurite.backend.CounterRandom;
+import org.neurite.backend.Pool2dGeometry;
 import org.neurite.backend.UnaryOp;
 import org.neurite.backend.cpu.CpuBackend;
 import org.neurite.plugin.BackendOptions;
@@ -52,6 +53,67 @@ class ClBackendTest {
         assertEquals("index 2.5 of row 1 is not a row of the table [0, 4)",
                 assertThrows(IllegalArgumentException.class, () -> cl.scatterAddRows(out, indices, table, 3, 3)).getMessage());
         assertArrayEquals(new float[12], cl.download(table), "dTable untouched");
+    }
+
+    /**
+     * A corrupt argmax (NaN, a fraction, outside the plane, outside the output's window) is refused
+     * with the CPU backend's message, naming the lowest bad output, before dx is written; the
+     * gather would otherwise skip it without a word.
+     */
+    @Test void aCorruptArgmaxIsRefusedAsOnTheCpuBeforeAnythingIsWritten() {
+        ClBackend cl = OpenClTests.backend();
+        // Two 4x4 planes, 2x2 windows with stride 2, and one with padding and overlapping windows.
+        Pool2dGeometry[] geometries = {new Pool2dGeometry(2, 1, 4, 4, 2, 2, 2, 2, 0, 0, false, false),
+                new Pool2dGeometry(1, 2, 5, 4, 3, 3, 1, 2, 1, 1, false, false)};
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            for (Pool2dGeometry g : geometries) {
+                int in = g.batch() * g.channels() * g.height() * g.width(), out = g.batch() * g.channels() * g.outHeight() * g.outWidth();
+                float[] x = new float[in], dy = new float[out];
+                for (int i = 0; i < in; i++) x[i] = (i * 7919 % 31) - 15;
+                for (int i = 0; i < out; i++) dy[i] = i + 1;
+                Tensor cx = cpu.allocate(Shape.of(in)), cy = cpu.allocate(Shape.of(out)), cArg = cpu.allocate(Shape.of(out));
+                cpu.upload(x, cx);
+                cpu.maxPool2dForward(g, cx, cy, cArg);
+                float[] valid = cpu.download(cArg);
+                Tensor dyCl = cl.allocate(Shape.of(out)), dxCl = cl.allocate(Shape.of(in)), argCl = cl.allocate(Shape.of(out));
+                Tensor dyCpu = cpu.allocate(Shape.of(out)), dxCpu = cpu.allocate(Shape.of(in));
+                cl.upload(dy, dyCl);
+                cpu.upload(dy, dyCpu);
+                for (int at : new int[] {0, out / 2, out - 1}) {
+                    for (float bad : new float[] {Float.NaN, 2.5f, -1f, in, 1e10f, sameRowOutsideWindow(g, at, valid[at]), valid[at] + g.width() * g.kernelH()}) {
+                        float[] corrupt = valid.clone();
+                        corrupt[at] = bad;
+                        if (at + 1 < out) corrupt[at + 1] = -3f; // a later bad entry: the lowest output is named
+                        cpu.upload(corrupt, cArg);
+                        cl.upload(corrupt, argCl);
+                        cl.fill(dxCl, 7f);
+                        String expected = assertThrows(IllegalArgumentException.class,
+                                () -> cpu.maxPool2dBackward(g, dyCpu, cArg, dxCpu)).getMessage();
+                        String got = assertThrows(IllegalArgumentException.class,
+                                () -> cl.maxPool2dBackward(g, dyCl, argCl, dxCl), g + " output " + at + " argmax " + bad).getMessage();
+                        assertEquals(expected, got);
+                        assertTrue(got.startsWith("maxPool2dBackward: argmax " + bad + " at output " + at + " is not an input position"), got);
+                        float[] untouched = new float[in];
+                        java.util.Arrays.fill(untouched, 7f);
+                        assertArrayEquals(untouched, cl.download(dxCl), "dx untouched");
+                    }
+                }
+                cl.upload(valid, argCl);
+                cpu.upload(valid, cArg);
+                cl.maxPool2dBackward(g, dyCl, argCl, dxCl);
+                cpu.maxPool2dBackward(g, dyCpu, cArg, dxCpu);
+                assertArrayEquals(cpu.download(dxCpu), cl.download(dxCl), "a valid argmax still works");
+                for (Tensor t : List.of(dyCl, dxCl, argCl)) t.close();
+            }
+        }
+    }
+
+    /** The input position in argmax's row whose column lies just right (else just left) of output {@code at}'s window. */
+    private static float sameRowOutsideWindow(Pool2dGeometry g, int at, float argmax) {
+        int ow = at % g.outWidth(), start = ow * g.strideW() - g.padW(), row = (int) argmax / g.width();
+        int column = start + g.kernelW() < g.width() ? start + g.kernelW() : start - 1;
+        assertTrue(column >= 0, "the test geometry leaves a column outside each window");
+        return row * g.width() + column;
     }
 
     @Test void aBadLabelNamesItsRow() {

@@ -30,6 +30,23 @@ __kernel void max_pool_forward(__global const float* x, __global float* y, __glo
     argmax[o] = (float) bestIndex;
 }
 
+// status[0] = min(status[0], o) for every output o whose argmax is not an integer ih*W + iw naming an
+// input position inside o's window clipped to the input (what max_pool_forward writes); the host
+// reads it before the backward gather, which would otherwise skip such an entry silently.
+__kernel void check_argmax(__global const float* argmax, int h, int w, int ho, int wo, int kh, int kw,
+                           int sh, int sw, int ph, int pw, int n, __global int* status) {
+    int o = get_global_id(0);
+    if (o >= n) return;
+    float v = argmax[o];
+    int index = (int) v;
+    int q = o % (ho * wo), oh = q / wo, ow = q - oh * wo;
+    int hs = oh * sh - ph, ws = ow * sw - pw;
+    int ih = index / w, iw = index - ih * w;
+    bool ok = (float) index == v && index >= 0 && index < h * w
+            && ih >= max(hs, 0) && ih < min(hs + kh, h) && iw >= max(ws, 0) && iw < min(ws + kw, w);
+    if (!ok) atomic_min(status, o);
+}
+
 // First and last output index (inclusive, clipped to [0, outs)) whose window of size k, stride s
 // and padding p covers input index i.
 inline int2 covering_outputs(int i, int k, int s, int p, int outs) {
