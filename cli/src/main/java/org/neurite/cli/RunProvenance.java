@@ -44,7 +44,7 @@ final class RunProvenance {
         Path dataDir = data != null ? data.toAbsolutePath().normalize() : deployment.data();
         int threads = options.threads != null ? options.threads : deployment.threads();
         DeploymentConfig resolved = new DeploymentConfig(backendInUse, deployment.fallback(), threads, deployment.device(),
-                plugins, dataDir, deployment.output(), deployment.seed(), deployment.logLevel());
+                plugins, dataDir, deployment.output(), deployment.seed(), deployment.logLevel(), deployment.spark());
         String source = options.deployment != null ? options.deployment.toAbsolutePath().normalize().toString() : "the defaults";
         return "# The deployment this run used: " + source + " with the command line's overrides.\n"
                 + "# Backend in use: " + backendDescription.replace('\n', ' ') + "\n"

@@ -19,6 +19,7 @@ import org.neurite.cli.viz.PngFiles;
 import org.neurite.data.Dataset;
 import org.neurite.dsl.GraphDot;
 import org.neurite.engine.Checkpoints;
+import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.EpochStats;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
@@ -124,7 +125,13 @@ final class TrainCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         String model = graph.graph().name();
         TrainSpec train = overridden(session.trainSpec(graph));
-        Session.Data data = session.datasets(train, this.data, limit);
+        DistributedTraining distributed = distributed(session);
+        Path dataDir = this.data;
+        if (distributed != null && dataDir == null) {
+            Path fetched = distributed.dataFolder(session.deployment());   // spark.data: a Hadoop URI copied here
+            if (fetched != null) dataDir = fetched;
+        }
+        Session.Data data = session.datasets(train, dataDir, limit);
         if (data.note() != null) err.println("nn: " + data.note());
         Trainer.checkCompatible(graph, data.train(), org.neurite.engine.Loss.byName(train.loss()));
 
@@ -154,7 +161,18 @@ final class TrainCommand implements Callable<Integer> {
         List<Path> plots = new ArrayList<>();
         try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
              Trainer trainer = new Trainer(graph, store, train);
-             Interruption sigint = Interruption.onSigint(trainer::requestStop, err)) {
+             DistributedTraining.Run remote = distributed == null ? null : distributed.open(new DistributedTraining.Job(
+                     session.script().source(), session.script().file(), model, graph, train, session.deployment(),
+                     session.backend().name(), options.threads != null ? options.threads : session.deployment().threads(),
+                     pluginFolders(session), dataDir != null ? dataDir : session.deployment().data(), limit, trainer, store,
+                     (epoch, samples, step) -> Checkpoints.saveCheckpoint(dir.resolve("checkpoint.safetensors"), store,
+                             new Checkpoints.Position(model, scriptHash, train.seed(), epoch - 1, step, samples),
+                             session.script().source(), Map.of())));
+             Interruption sigint = Interruption.onSigint(() -> {
+                 trainer.requestStop();
+                 if (remote != null) remote.requestStop();
+             }, err)) {
+            if (remote != null) reporter.note(model, "Training on " + remote.description());
             int firstEpoch = 1;
             int firstSample = 0;   // inside firstEpoch, when the checkpoint was written by Ctrl-C
             if (init != null) Checkpoints.loadWeights(init, store);
@@ -187,11 +205,13 @@ final class TrainCommand implements Callable<Integer> {
             for (int epoch = firstEpoch; epoch <= train.epochs(); epoch++) {
                 EpochStats stats;
                 try (TrainReporter.EpochBar bar = reporter.epochBar(epoch, train.epochs(), data.train().size())) {
-                    stats = trainer.trainEpoch(data.train(), epoch, epoch == firstEpoch ? firstSample : 0, bar);
+                    int from = epoch == firstEpoch ? firstSample : 0;
+                    stats = remote != null ? remote.trainEpoch(data.train(), epoch, from, bar) : trainer.trainEpoch(data.train(), epoch, from, bar);
                 }
-                if (trainer.stoppedAfter() >= 0) {
+                int stoppedAfter = remote != null ? remote.stoppedAfter() : trainer.stoppedAfter();
+                if (stoppedAfter >= 0) {
                     throw Interruption.checkpoint(dir, store, new Checkpoints.Position(model, scriptHash, train.seed(), epoch - 1,
-                            trainer.step(), trainer.stoppedAfter()), session.script().source());
+                            trainer.step(), stoppedAfter), session.script().source());
                 }
                 EpochStats test = trainer.evaluate(data.test(), epoch);
                 if (gradNorms) {
@@ -320,6 +340,28 @@ final class TrainCommand implements Callable<Integer> {
         return String.format(Locale.ROOT, "epoch %2d/%d  loss %.4f  acc %6.2f%%  |  test loss %.4f  test acc %6.2f%%  |  %,.0f samples/s  %.1fs",
                 epoch, epochs, train.loss(), 100 * train.accuracy(), test.loss(), 100 * test.accuracy(),
                 train.samplesPerSecond(), train.seconds());
+    }
+
+    /**
+     * The cluster engine a deployment's {@code spark:} section asks for, or null to train here.
+     *
+     * @throws BadInputException when the deployment asks for Spark and the Spark module is not on
+     *     the class path, saying how to run it
+     */
+    private DistributedTraining distributed(Session session) {
+        if (session.deployment().spark() == null) return null;
+        return DistributedTraining.find("spark").orElseThrow(() -> new BadInputException("the deployment " + options.deployment
+                + " asks for Spark (its spark: section), but the Spark module is not on the class path. Run it through the"
+                + " launcher, which builds distributed-spark (mvn -Pspark) and adds Spark when the deployment has a spark: section"
+                + " (or NEURITE_SPARK=1 is set): ./nn train " + options.script + " --deploy " + options.deployment
+                + "; on a cluster use spark-submit with the Neurite jars (README, 'Training on Spark')"));
+    }
+
+    /** Plugin folders of the deployment and of --plugins, as workers must load them too. */
+    private List<Path> pluginFolders(Session session) {
+        List<Path> folders = new ArrayList<>(session.deployment().plugins());
+        options.plugins.folders.forEach(f -> folders.add(f.toAbsolutePath().normalize()));
+        return folders;
     }
 
     private TrainSpec overridden(TrainSpec s) {

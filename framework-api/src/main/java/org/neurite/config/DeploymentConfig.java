@@ -26,6 +26,9 @@ import org.neurite.plugin.BackendOptions;
  * output: runs/            # where checkpoints and metrics go
  * seed: 42                 # overrides the script's seed
  * log_level: info          # error | warn | info | debug
+ * spark:                   # train on Apache Spark (see {@link SparkConfig})
+ *   master: "local[2]"
+ *   partitions: 2
  * </pre>
  * Every key is optional; {@link #defaults()} is the configuration of an empty file. Reading is
  * strict, because a typo in a deployment file otherwise silently runs with a default: an unknown
@@ -44,15 +47,16 @@ import org.neurite.plugin.BackendOptions;
  * @param output the folder runs are written to, or null for the CLI's default
  * @param seed a seed that overrides the script's, or null to keep the script's
  * @param logLevel how much the CLI logs, default {@link LogLevel#INFO}
+ * @param spark where to train on Apache Spark, or null (the default) to train in this process
  */
 public record DeploymentConfig(String backend, List<String> fallback, int threads, String device,
-                               List<Path> plugins, Path data, Path output, Long seed, LogLevel logLevel) {
+                               List<Path> plugins, Path data, Path output, Long seed, LogLevel logLevel, SparkConfig spark) {
     /** Deployment files larger than this are refused unread (1 MiB; real ones are a few lines). */
     public static final int MAX_FILE_BYTES = 1 << 20;
 
     /** The keys a deployment file may contain, in the order {@link #toYaml()} prints them. */
     public static final List<String> KEYS = List.of("backend", "fallback", "threads", "device", "plugins",
-            "data", "output", "seed", "log_level");
+            "data", "output", "seed", "log_level", "spark");
 
     /** How much the CLI logs; the YAML spelling is the lower-case name. */
     public enum LogLevel {
@@ -69,6 +73,17 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
         if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
         plugins = List.copyOf(plugins);
         Objects.requireNonNull(logLevel, "logLevel");
+    }
+
+    /** A deployment that trains in this process (no {@code spark:} section). */
+    public DeploymentConfig(String backend, List<String> fallback, int threads, String device,
+                            List<Path> plugins, Path data, Path output, Long seed, LogLevel logLevel) {
+        this(backend, fallback, threads, device, plugins, data, output, seed, logLevel, null);
+    }
+
+    /** This deployment with another {@code spark:} section (null: none). */
+    public DeploymentConfig withSpark(SparkConfig spark) {
+        return new DeploymentConfig(backend, fallback, threads, device, plugins, data, output, seed, logLevel, spark);
     }
 
     /** The configuration of an empty deployment file: the CPU backend on every core. */
@@ -134,6 +149,16 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
         if (output != null) root.put("output", output.toString());
         if (seed != null) root.put("seed", seed.longValue());
         root.put("log_level", logLevel.yamlName());
+        if (spark != null) {
+            ObjectNode s = root.putObject("spark");
+            s.put("master", spark.master());
+            s.put("partitions", spark.partitions());
+            s.put("mode", spark.mode().yamlName());
+            s.put("average_every", spark.averageEvery());
+            s.put("checkpoint_every", spark.checkpointEvery());
+            s.put("max_failures", spark.maxFailures());
+            if (spark.data() != null) s.put("data", spark.data());
+        }
         StringBuilder text = new StringBuilder();
         try {
             text.append(mapper.writeValueAsString(root));

@@ -73,6 +73,7 @@ final class DeploymentConfigReader {
         Path output = d.output();
         Long seed = d.seed();
         LogLevel logLevel = d.logLevel();
+        SparkConfig spark = d.spark();
 
         Map<String, Integer> firstLine = new HashMap<>();
         while ((t = next(p)) == JsonToken.FIELD_NAME) {
@@ -93,11 +94,79 @@ final class DeploymentConfigReader {
                 case "output" -> output = resolve(string(p, key, "a folder"));
                 case "seed" -> seed = seed(p);
                 case "log_level" -> logLevel = logLevel(p);
+                case "spark" -> spark = spark(p);
                 default -> throw new IllegalStateException("key '" + key + "' is in KEYS but not read");
             }
         }
         if (next(p) != null) throw error(p, "a deployment file holds one YAML document; found a second one");
-        return new DeploymentConfig(backend, fallback, threads, device, plugins, data, output, seed, logLevel);
+        return new DeploymentConfig(backend, fallback, threads, device, plugins, data, output, seed, logLevel, spark);
+    }
+
+    /**
+     * The {@code spark:} section, a mapping with the keys of {@link SparkConfig#KEYS}, each
+     * optional ({@code spark: {}} is local[2] with the defaults). Unknown keys get the same
+     * suggestion as top-level ones.
+     */
+    private SparkConfig spark(YAMLParser p) throws IOException {
+        String expected = "a mapping of Spark settings (master, partitions, mode, ...)";
+        requireValue(p, "spark", expected);
+        if (p.currentToken() != JsonToken.START_OBJECT) throw wrongType(p, "spark", expected);
+        SparkConfig d = SparkConfig.defaults();
+        String master = d.master();
+        int partitions = d.partitions();
+        SparkConfig.Mode mode = d.mode();
+        int averageEvery = d.averageEvery();
+        int checkpointEvery = d.checkpointEvery();
+        int maxFailures = d.maxFailures();
+        String data = d.data();
+        Map<String, Integer> firstLine = new HashMap<>();
+        JsonToken t;
+        while ((t = next(p)) == JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            SourceSpan keySpan = span(p, key.length());
+            Integer earlier = firstLine.putIfAbsent(key, keySpan.line());
+            if (earlier != null) throw new ModelException(keySpan, "duplicate key 'spark." + key + "' (first set on line " + earlier + ")");
+            if (!SparkConfig.KEYS.contains(key)) {
+                List<String> close = LayerRegistry.closest(key, SparkConfig.KEYS);
+                throw new ModelException(keySpan, "unknown key 'spark." + key + "'; " + (close.isEmpty()
+                        ? "the spark section takes " + String.join(", ", SparkConfig.KEYS)
+                        : "did you mean '" + close.get(0) + "'?"));
+            }
+            next(p);
+            switch (key) {
+                case "master" -> master = string(p, "spark.master", "a Spark master URL such as \"local[2]\" or \"spark://host:7077\"");
+                case "partitions" -> partitions = positive(p, "spark.partitions", 1, "an integer >= 1 (workers per global batch)");
+                case "mode" -> mode = sparkMode(p);
+                case "average_every" -> averageEvery = positive(p, "spark.average_every", 1, "an integer >= 1 (steps between averages)");
+                case "checkpoint_every" -> checkpointEvery = positive(p, "spark.checkpoint_every", 0,
+                        "an integer >= 0 (steps between driver checkpoints; 0 = at epoch ends only)");
+                case "max_failures" -> maxFailures = positive(p, "spark.max_failures", 1, "an integer >= 1 (attempts per task)");
+                case "data" -> data = string(p, "spark.data", "a dataset folder URI such as \"hdfs://namenode/datasets/fashion-mnist\"");
+                default -> throw new IllegalStateException("key 'spark." + key + "' is in SparkConfig.KEYS but not read");
+            }
+        }
+        if (t != JsonToken.END_OBJECT) throw error(p, "the spark section must end here; found " + describe(p));
+        return new SparkConfig(master, partitions, mode, averageEvery, checkpointEvery, maxFailures, data);
+    }
+
+    private int positive(YAMLParser p, String key, int min, String expected) throws IOException {
+        requireValue(p, key, expected);
+        if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) throw wrongType(p, key, expected);
+        if (p.getNumberType() != JsonParser.NumberType.INT) throw error(p, "'" + key + "' is too large: " + p.getText());
+        int value = p.getIntValue();
+        if (value < min) throw error(p, "'" + key + "' must be " + expected.substring(expected.indexOf(">=") < 0 ? 0 : expected.indexOf(">="))
+                + ", found " + value);
+        return value;
+    }
+
+    private SparkConfig.Mode sparkMode(YAMLParser p) throws IOException {
+        String text = string(p, "spark.mode", "sync or average");
+        List<String> names = Arrays.stream(SparkConfig.Mode.values()).map(SparkConfig.Mode::yamlName).toList();
+        if (names.contains(text)) return SparkConfig.Mode.valueOf(text.toUpperCase(Locale.ROOT));
+        List<String> close = LayerRegistry.closest(text, names);
+        throw error(p, "unknown spark.mode '" + text + "'; "
+                + (close.isEmpty() ? "expected sync (gradients summed every step) or average (periodic parameter averaging)"
+                : "did you mean '" + close.get(0) + "'?"));
     }
 
     /** The next token, refusing anchors ({@code &name}) and aliases ({@code *name}). */

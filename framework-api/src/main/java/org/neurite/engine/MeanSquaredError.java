@@ -14,10 +14,14 @@ public final class MeanSquaredError implements Loss {
     @Override public boolean classification() { return false; }
 
     @Override public double compute(Tensor output, Tensor targets, Tensor gradOutput, int rows) {
+        return compute(output, targets, gradOutput, rows, rows);
+    }
+
+    @Override public double compute(Tensor output, Tensor targets, Tensor gradOutput, int rows, int denominator) {
         Backend b = output.backend();
         b.binary(BinaryOp.SUB, output, 0, targets, 0, gradOutput, 0, rows);   // residual, [rows]
         double sum = b.sumOfSquares(gradOutput);
-        b.axpby(0f, gradOutput, 2f / rows, gradOutput);                        // d/d(out) of the mean
+        b.axpby(0f, gradOutput, 2f / denominator, gradOutput);                 // d/d(out) of the mean
         return sum;
     }
 }

@@ -13,7 +13,11 @@ public final class SoftmaxCrossEntropy implements Loss {
     @Override public boolean classification() { return true; }
 
     @Override public double compute(Tensor output, Tensor targets, Tensor gradOutput, int rows) {
+        return compute(output, targets, gradOutput, rows, rows);
+    }
+
+    @Override public double compute(Tensor output, Tensor targets, Tensor gradOutput, int rows, int denominator) {
         int classes = output.size() / rows;
-        return output.backend().softmaxCrossEntropy(output, targets, gradOutput, rows, classes, 1f / rows);
+        return output.backend().softmaxCrossEntropy(output, targets, gradOutput, rows, classes, 1f / denominator);
     }
 }

@@ -1,0 +1,136 @@
+package org.neurite.spark;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.neurite.backend.Backend;
+import org.neurite.data.DataSources;
+import org.neurite.data.Dataset;
+import org.neurite.data.DatasetLocator;
+import org.neurite.data.EpochOrder;
+import org.neurite.data.Normalization;
+import org.neurite.dsl.Script;
+import org.neurite.dsl.ScriptLoader;
+import org.neurite.engine.Optimizer;
+import org.neurite.engine.ParameterStore;
+import org.neurite.engine.SliceGradients;
+import org.neurite.graph.TypedGraph;
+import org.neurite.plugin.BackendOptions;
+import org.neurite.plugin.NeuriteRuntime;
+import org.neurite.train.TrainSpec;
+
+/**
+ * What an executor JVM keeps between tasks, so a step neither recompiles the script nor rereads
+ * the data: per {@link WorkerJob#key() job}, the compiled script, the training split, and a pool
+ * of {@link Replica}s (a backend, parameters and compiled models each). Tasks running at the
+ * same time in one JVM ({@code local[2]}, or an executor with several cores) borrow different
+ * replicas; a replica is only ever used by one task at a time.
+ */
+final class Workers {
+    private Workers() {}
+
+    private static final Map<String, JobState> JOBS = new ConcurrentHashMap<>();
+
+    /** One job's shared, read-only state and its idle replicas. */
+    static final class JobState {
+        final WorkerJob job;
+        final NeuriteRuntime runtime;
+        final TypedGraph graph;
+        final TrainSpec spec;
+        final Dataset train;
+        final ConcurrentLinkedQueue<Replica> idle = new ConcurrentLinkedQueue<>();
+
+        JobState(WorkerJob job) throws IOException {
+            this.job = job;
+            this.runtime = NeuriteRuntime.discover(job.plugins().stream().map(Path::of).toList());
+            Script script = new ScriptLoader(runtime.layers()).parse(job.scriptFile(), job.script());
+            this.graph = script.model(job.model());
+            if (graph == null) throw new IllegalStateException("the script sent to the worker has no model '" + job.model() + "'");
+            this.spec = script.training(job.model()).orElse(TrainSpec.defaults(job.model())).with(job.batch(), job.epochs(), job.seed());
+            this.train = trainingData(job, spec);
+        }
+    }
+
+    /**
+     * A worker's own copy of the model: backend, parameters (overwritten from the driver's
+     * broadcast before every use), the slice-gradient engine and, for parameter averaging, an
+     * optimiser. Also caches the current epoch's sample order.
+     */
+    static final class Replica implements AutoCloseable {
+        final JobState state;
+        final Backend backend;
+        final ParameterStore store;
+        final SliceGradients gradients;
+        final Optimizer optimizer;
+        private final EpochOrder epochOrder;
+        private final int[] order;
+        private int orderEpoch = -1;
+
+        Replica(JobState state) {
+            this.state = state;
+            this.backend = state.runtime.createBackend(state.job.backend(), new BackendOptions(state.job.threads(), null), List.of(),
+                    warning -> { });
+            this.store = new ParameterStore(state.graph, backend, state.spec.seed());
+            int maxSlice = Math.max(1, (state.job.batch() + state.job.partitions() - 1) / state.job.partitions());
+            this.gradients = new SliceGradients(state.graph, store, state.spec, maxSlice,
+                    state.train.targetSize());
+            this.optimizer = Optimizer.create(state.spec.optimizer(), store);
+            this.epochOrder = new EpochOrder(state.spec.seed(), state.train.size());
+            this.order = new int[state.train.size()];
+        }
+
+        /** The seeded sample order of {@code epoch}, the same permutation the driver's Trainer would use. */
+        int[] order(int epoch) {
+            if (orderEpoch != epoch) {
+                epochOrder.fill(epoch, order);
+                orderEpoch = epoch;
+            }
+            return order;
+        }
+
+        @Override public void close() {
+            gradients.close();
+            store.close();
+            backend.close();
+        }
+    }
+
+    /** A replica of the job encoded as {@code encodedJob}, built on first use in this JVM. */
+    static Replica borrow(String encodedJob) {
+        JobState state = JOBS.computeIfAbsent(WorkerJob.key(encodedJob), k -> {
+            try {
+                return new JobState(WorkerJob.decode(encodedJob));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("worker cannot read the training data: " + e.getMessage(), e);
+            }
+        });
+        Replica r = state.idle.poll();
+        return r != null ? r : new Replica(state);
+    }
+
+    /** Hands a replica back after a task that completed (a failed task's replica is closed instead). */
+    static void release(Replica r) {
+        r.state.idle.offer(r);
+    }
+
+    /**
+     * The training split as the driver's {@code nn train} finds it: a generated source from the
+     * script, or IDX files from the job's folder (a Hadoop URI is first copied to a local cache),
+     * the standard search otherwise, cut to the job's limit.
+     */
+    static Dataset trainingData(WorkerJob job, TrainSpec spec) throws IOException {
+        Dataset train;
+        if (DataSources.schema(spec.data()) != null) {
+            Path scriptFolder = Path.of(job.scriptFile()).toAbsolutePath().getParent();
+            train = DataSources.create(spec.data(), spec.dataArgs(), spec.seed(), scriptFolder).train();
+        } else {
+            Path folder = job.dataUri() != null ? HadoopData.localCopy(job.dataUri())
+                    : job.dataFolder() != null ? Path.of(job.dataFolder()) : null;
+            train = DatasetLocator.standard(folder).locate(spec.data(), Normalization.NONE, spec.span()).train();
+        }
+        return job.limit() > 0 ? train.head(job.limit()) : train;
+    }
+}
