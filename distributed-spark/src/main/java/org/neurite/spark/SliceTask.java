@@ -119,6 +119,11 @@ final class SliceTask {
                     if (end == start) continue;
                     SliceGradients.Slice s = r.gradients.compute(r.state.train, r.order(epoch), start, end - start, end - start,
                             firstStep + k);
+                    double clip = r.state.spec.clipNorm();
+                    if (clip > 0) {
+                        double norm = Math.sqrt(r.store.gradientSquaredNorm());
+                        if (norm > clip) r.store.scaleGradients((float) (clip / (norm + 1e-6)));
+                    }
                     r.optimizer.step(firstStep + k);
                     lossSum += s.lossSum();
                     correct += s.correct();

@@ -108,6 +108,18 @@ class SparkTrainingTest {
         }
     }
 
+    /** Averaging with one worker is local SGD on the whole batch: exactly the single-machine run. */
+    @Test void parameterAveragingWithOneWorkerIsTheSingleMachineRun() throws Exception {
+        try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
+             DistributedTraining.Run run = new SparkTraining().open(runs.job(
+                     new SparkConfig("local[1]", 1, SparkConfig.Mode.AVERAGE, 6, 0, 4, null), trainer, store, (e, s, k) -> { }))) {
+            EpochStats stats = run.trainEpoch(runs.train, 1, 0, new TrainingListener() { });
+            assertEquals(STEPS, trainer.step(), "rounds of 6, 6, 6 and 2 steps");
+            assertEquals(singleStats.loss(), stats.loss(), 1e-12);
+            assertIdentical(single, store.export());
+        }
+    }
+
     static void assertIdentical(List<NamedTensor> expected, List<NamedTensor> actual) {
         assertEquals(expected.size(), actual.size());
         for (int i = 0; i < expected.size(); i++) {
