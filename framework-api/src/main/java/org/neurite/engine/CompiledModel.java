@@ -84,6 +84,16 @@ public final class CompiledModel implements AutoCloseable {
         this.backend = backend;
         this.batch = batch;
         this.params = params;
+        try {
+            allocateSteps(inputGradients);
+        } catch (OutOfMemoryException e) {
+            close(); // what was allocated before the failure goes back to the backend
+            throw e;
+        }
+    }
+
+    /** Activations, gradients and the steps with their kernels, for {@link #batch} samples. */
+    private void allocateSteps(boolean inputGradients) {
         for (GraphInput in : graph.graph().inputs()) activations.put(in.name(), own(in.shape().withBatch(batch)));
         Set<String> requiresGrad = requiresGrad(inputGradients);
         Map<String, Integer> readers = new HashMap<>();
@@ -190,7 +200,14 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     private Tensor own(Shape shape) {
-        Tensor t = backend.allocate(shape);
+        Tensor t;
+        try {
+            t = backend.allocate(shape);
+        } catch (OutOfMemoryException e) {
+            // The backend's report (tensor, bytes, what it holds, its total) prefixed with which model and batch.
+            throw new OutOfMemoryException("model " + graph.graph().name() + " at batch " + batch + " does not fit backend "
+                    + backend.name() + ": " + e.getMessage(), e);
+        }
         owned.add(t);
         return t;
     }

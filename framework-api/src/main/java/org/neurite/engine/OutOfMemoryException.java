@@ -6,4 +6,7 @@ package org.neurite.engine;
  */
 public class OutOfMemoryException extends IllegalArgumentException {
     public OutOfMemoryException(String message) { super(message); }
+
+    /** A refusal that adds context (which model, which batch) to a backend's own out-of-memory report. */
+    public OutOfMemoryException(String message, Throwable cause) { super(message, cause); }
 }

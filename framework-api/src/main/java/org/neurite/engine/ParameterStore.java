@@ -30,14 +30,21 @@ public final class ParameterStore implements AutoCloseable {
     public ParameterStore(TypedGraph graph, Backend backend, long seed) {
         this.backend = backend;
         this.params = graph.params();
-        for (ParamInfo p : params) {
-            Tensor t = backend.allocate(p.decl().shape());
-            float[] init = new float[t.size()];
-            SplittableRandom rng = new SplittableRandom(CounterRandom.mix(seed ^ p.fullName().hashCode() * 0x9E3779B97F4A7C15L));
-            p.decl().initializer().initialize(init, p.decl().shape(), rng);
-            backend.upload(init, t);
-            values.put(p.fullName(), t);
-            if (p.decl().trainable()) grads.put(p.fullName(), backend.allocate(p.decl().shape()));
+        try {
+            for (ParamInfo p : params) {
+                Tensor t = backend.allocate(p.decl().shape());
+                values.put(p.fullName(), t);
+                float[] init = new float[t.size()];
+                SplittableRandom rng = new SplittableRandom(CounterRandom.mix(seed ^ p.fullName().hashCode() * 0x9E3779B97F4A7C15L));
+                p.decl().initializer().initialize(init, p.decl().shape(), rng);
+                backend.upload(init, t);
+                if (p.decl().trainable()) grads.put(p.fullName(), backend.allocate(p.decl().shape()));
+            }
+        } catch (OutOfMemoryException e) {
+            // A device backend that ran out: say which model, and give back what was taken.
+            close();
+            throw new OutOfMemoryException("the parameters of model " + graph.graph().name() + " do not fit backend "
+                    + backend.name() + ": " + e.getMessage(), e);
         }
     }
 

@@ -36,6 +36,7 @@ import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.Pool2dGeometry;
 import org.neurite.backend.UnaryOp;
+import org.neurite.engine.OutOfMemoryException;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -72,17 +73,31 @@ public final class ClBackend implements Backend {
     private final cl_mem result;
     private final int accBytes;
     private final long maxAllocation;
+    /** Bytes of tensors this backend may hold: the device's global memory, or less by {@link #MEMORY_LIMIT_PROPERTY}. */
+    private final long memoryLimit;
     private final Set<ClTensor> open = Collections.newSetFromMap(new IdentityHashMap<>());
     private long allocatedBytes;
     private boolean closed;
 
+    /**
+     * System property capping the bytes of tensors a backend holds below the device's memory
+     * ({@code 512m}, {@code 2g} or bytes): to share a GPU with other work, or to exercise the
+     * out-of-memory path in tests on a device as large as the host's RAM.
+     */
+    public static final String MEMORY_LIMIT_PROPERTY = "neurite.opencl.memoryLimit";
+
     ClBackend(ClDevices.Found device, ClProgramCache cache) {
-        this(device, cache, ClConv2d.COLUMN_BUDGET);
+        this(device, cache, ClConv2d.COLUMN_BUDGET, memoryLimitProperty());
     }
 
-    /** A backend whose convolutions work in chunks of at most {@code columnBudget} column floats (tests use small ones). */
-    ClBackend(ClDevices.Found device, ClProgramCache cache, long columnBudget) {
+    /**
+     * A backend whose convolutions work in chunks of at most {@code columnBudget} column floats
+     * (tests use small ones) and whose tensors may take at most {@code memoryLimit} bytes
+     * (Long.MAX_VALUE: the device's global memory).
+     */
+    ClBackend(ClDevices.Found device, ClProgramCache cache, long columnBudget, long memoryLimit) {
         this.info = device.info();
+        this.memoryLimit = Math.min(memoryLimit, info.globalMemoryBytes());
         cl_device_id id = device.device();
         this.context = clCreateContext(null, 1, new cl_device_id[] {id}, null, null, null);
         cl_command_queue q = null;
@@ -156,6 +171,8 @@ public final class ClBackend implements Backend {
         shape.size(); // refuses shapes beyond 2^31-1 elements
         if (bytes > maxAllocation) throw outOfMemory(shape, bytes, "larger than the device's largest buffer ("
                 + mib(maxAllocation) + ")", null);
+        if (bytes > memoryLimit - allocatedBytes) throw outOfMemory(shape, bytes, "more than the " + mib(memoryLimit - allocatedBytes)
+                + " (" + (memoryLimit - allocatedBytes) + " bytes) left", null);
         cl_mem mem;
         try {
             mem = clCreateBuffer(context, CL_MEM_READ_WRITE, bytes, null, null);
@@ -170,10 +187,43 @@ public final class ClBackend implements Backend {
         return t;
     }
 
-    private IllegalStateException outOfMemory(Shape shape, long bytes, String why, Throwable cause) {
-        return new IllegalStateException("OpenCL device out of memory: a tensor " + shape + " of " + mib(bytes) + " on "
-                + info.name() + " (" + why + "); this backend already holds " + mib(allocatedBytes) + " in " + open.size()
-                + " tensors of the device's " + mib(info.globalMemoryBytes()) + "; use a smaller batch or model", cause);
+    /** Bytes of tensors this backend can still allocate under its limit (the planner's check before it compiles a model). */
+    @Override public synchronized long memoryAvailable() {
+        return Math.max(0, memoryLimit - allocatedBytes);
+    }
+
+    private OutOfMemoryException outOfMemory(Shape shape, long bytes, String why, Throwable cause) {
+        String limit = memoryLimit < info.globalMemoryBytes()
+                ? " (limited to " + mib(memoryLimit) + " by -D" + MEMORY_LIMIT_PROPERTY + ")" : "";
+        return new OutOfMemoryException("OpenCL device out of memory: a tensor " + shape + " of " + mib(bytes) + " (" + bytes
+                + " bytes) on " + info.name() + " (" + why + "); this backend already holds " + mib(allocatedBytes) + " in "
+                + open.size() + " tensors of the device's " + mib(info.globalMemoryBytes()) + limit + "; use a smaller batch or model",
+                cause);
+    }
+
+    /** {@link #MEMORY_LIMIT_PROPERTY} in bytes, or Long.MAX_VALUE when unset. */
+    static long memoryLimitProperty() {
+        String v = System.getProperty(MEMORY_LIMIT_PROPERTY);
+        if (v == null || v.isBlank()) return Long.MAX_VALUE;
+        return parseBytes(v.trim(), MEMORY_LIMIT_PROPERTY);
+    }
+
+    /** {@code 1234}, {@code 64k}, {@code 512m}, {@code 2g} (case-insensitive) as bytes. */
+    static long parseBytes(String v, String what) {
+        String digits = v;
+        long unit = 1;
+        char last = Character.toLowerCase(v.charAt(v.length() - 1));
+        if (last == 'k' || last == 'm' || last == 'g') {
+            unit = last == 'k' ? 1L << 10 : last == 'm' ? 1L << 20 : 1L << 30;
+            digits = v.substring(0, v.length() - 1);
+        }
+        try {
+            long n = Long.parseLong(digits);
+            if (n < 0 || n > Long.MAX_VALUE / unit) throw new NumberFormatException();
+            return n * unit;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " must be a byte count such as 1073741824, 512m or 2g, got '" + v + "'");
+        }
     }
 
     private static String mib(long bytes) {

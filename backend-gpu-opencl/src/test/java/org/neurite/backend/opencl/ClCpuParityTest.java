@@ -157,7 +157,7 @@ class ClCpuParityTest {
     @Test void convolutionInChunksOfSamples() {
         Conv2dGeometry g = new Conv2dGeometry(5, 3, 8, 7, 4, 3, 3, 1, 2, 1, 0, 1, 1, 1);
         int perSample = g.inChannels() * 9 * g.outHeight() * g.outWidth();
-        try (ClBackend chunked = new ClBackend(OpenClTests.device(), ClProgramCache.standard(), 2L * perSample)) {
+        try (ClBackend chunked = new ClBackend(OpenClTests.device(), ClProgramCache.standard(), 2L * perSample, Long.MAX_VALUE)) {
             Twins small = new Twins(cpu, chunked, 7);
             Shape xs = Shape.of(5, 3, 8, 7), ys = Shape.of(5, 4, g.outHeight(), g.outWidth()), ws = Shape.of(4, 3, 3, 3);
             Twin x = small.random(xs, -1, 1), w = small.random(ws, -1, 1), bias = small.random(Shape.of(4), -1, 1), dy = small.random(ys, -1, 1);
