@@ -11,7 +11,10 @@ import org.jocl.cl_mem;
  *       where a 64 x 64 tile would leave most work-items idle;</li>
  *   <li>{@link Variant#DIRECT} ({@code gemm_direct.cl}, no local memory, 4 x 8 outputs per
  *       work-item in SIMD registers): CPU devices such as PoCL, where barriers are costly and the
- *       caches already do what local memory does on a GPU.</li>
+ *       caches already do what local memory does on a GPU;</li>
+ *   <li>{@link Variant#BLOCKED} ({@code gemm_blocked.cl}, a 4 x 16 step (eight float8 sums) over a
+ *       128 x 16 block per work-item, K walked in slices of 128, each slice of B copied to a
+ *       private contiguous buffer and reused from L1 by all 128 rows): CPU devices again, for products whose K no longer fits the caches.</li>
  * </ul>
  * Which variant serves "large" products (m and n both at least {@link #LARGE_MIN}) and which
  * serves thin ones is decided per device by {@link ClGemmTuning}, a short timed search on first
@@ -25,19 +28,30 @@ final class ClGemm {
     enum Variant {
         TILED_64(ClKernels.LARGE),
         TILED_16(ClKernels.SMALL),
-        DIRECT(null);
+        DIRECT(null, "sgemm_direct", 4, 8),
+        BLOCKED(null, "sgemm_blocked", BLOCKED_ROWS, 16);
 
         private final ClKernels.GemmTile tile;
+        private final String direct;
+        private final int rowsPerItem;
+        private final int columnsPerItem;
 
         Variant(ClKernels.GemmTile tile) {
-            this.tile = tile;
+            this(tile, null, 0, 0);
         }
 
-        String kernel() { return tile == null ? "sgemm_direct" : tile.kernel(); }
+        Variant(ClKernels.GemmTile tile, String direct, int rowsPerItem, int columnsPerItem) {
+            this.tile = tile;
+            this.direct = direct;
+            this.rowsPerItem = rowsPerItem;
+            this.columnsPerItem = columnsPerItem;
+        }
+
+        String kernel() { return tile == null ? direct : tile.kernel(); }
 
         /** Work-items for an m x n product of {@code batch} matrices. */
         long[] global(int m, int n, int batch) {
-            if (tile == null) return new long[] {roundUp(ceilDiv(n, 8), DIRECT_GROUP), ceilDiv(m, 4), batch};
+            if (tile == null) return new long[] {roundUp(ceilDiv(n, columnsPerItem), DIRECT_GROUP), ceilDiv(m, rowsPerItem), batch};
             return new long[] {ceilDiv(n, tile.tileN()) * tile.localX(), ceilDiv(m, tile.tileM()) * tile.localY(), batch};
         }
 
@@ -47,8 +61,11 @@ final class ClGemm {
         }
     }
 
-    /** Work-group width of the direct kernel: a fixed size, so drivers compile it once. */
+    /** Work-group width of the direct and blocked kernels: a fixed size, so drivers compile them once. */
     static final int DIRECT_GROUP = 16;
+
+    /** Rows of C per work-item of the blocked kernel; must match BLK_ROWS in gemm_blocked.cl. */
+    static final int BLOCKED_ROWS = 128;
 
     /** The variants a device uses for large and for thin products. */
     record Choice(Variant large, Variant thin) {

@@ -32,6 +32,9 @@ final class ClGemmTuning {
     static final int[] LARGE = {512, 512, 512};
     static final int[] THIN = {16, 1024, 256};
     static final int REPEATS = 3;
+    /** The kernels timed for each shape; a cached choice made among other candidates is searched again. */
+    static final List<ClGemm.Variant> LARGE_CANDIDATES = List.of(ClGemm.Variant.TILED_64, ClGemm.Variant.DIRECT, ClGemm.Variant.BLOCKED);
+    static final List<ClGemm.Variant> THIN_CANDIDATES = List.of(ClGemm.Variant.TILED_16, ClGemm.Variant.DIRECT, ClGemm.Variant.BLOCKED);
 
     private ClGemmTuning() {}
 
@@ -53,8 +56,8 @@ final class ClGemmTuning {
                 buffers[i] = clCreateBuffer(context, CL_MEM_READ_WRITE, floats * Float.BYTES, null, null);
                 clEnqueueFillBuffer(queue, buffers[i], Pointer.to(new float[] {0.5f}), Float.BYTES, 0, floats * Float.BYTES, 0, null, null);
             }
-            ClGemm.Variant large = fastest(gemm, queue, buffers, LARGE, List.of(ClGemm.Variant.TILED_64, ClGemm.Variant.DIRECT));
-            ClGemm.Variant thin = fastest(gemm, queue, buffers, THIN, List.of(ClGemm.Variant.TILED_16, ClGemm.Variant.DIRECT));
+            ClGemm.Variant large = fastest(gemm, queue, buffers, LARGE, LARGE_CANDIDATES);
+            ClGemm.Variant thin = fastest(gemm, queue, buffers, THIN, THIN_CANDIDATES);
             return new ClGemm.Choice(large, thin);
         } finally {
             for (cl_mem b : buffers) if (b != null) clReleaseMemObject(b);
@@ -86,16 +89,27 @@ final class ClGemmTuning {
         try {
             Properties p = new Properties();
             p.load(new java.io.StringReader(Files.readString(file, StandardCharsets.UTF_8)));
+            if (!candidates().equals(p.getProperty("candidates"))) return null; // searched among other kernels
             return new ClGemm.Choice(ClGemm.Variant.valueOf(p.getProperty("large")), ClGemm.Variant.valueOf(p.getProperty("thin")));
         } catch (IOException | IllegalArgumentException | NullPointerException e) {
             return null; // unreadable or from another version: search again
         }
     }
 
+    /**
+     * The candidate lists and a hash of the kernel sources, as one line recorded with a choice: a
+     * choice made among other kernels, or other versions of them, is searched again.
+     */
+    static String candidates() {
+        return String.join(",", LARGE_CANDIDATES.stream().map(Enum::name).toList()) + ";"
+                + String.join(",", THIN_CANDIDATES.stream().map(Enum::name).toList())
+                + ";source " + Integer.toHexString(ClKernels.source().hashCode());
+    }
+
     static void write(Path file, ClGemm.Choice choice) {
         try {
-            AtomicFiles.writeString(file, "# SGEMM kernels chosen for this device by a timed search\nlarge=" + choice.large().name()
-                    + "\nthin=" + choice.thin().name() + "\n");
+            AtomicFiles.writeString(file, "# SGEMM kernels chosen for this device by a timed search\ncandidates=" + candidates()
+                    + "\nlarge=" + choice.large().name() + "\nthin=" + choice.thin().name() + "\n");
         } catch (IOException e) {
             // Not fatal: the next run searches again.
         }

@@ -37,7 +37,8 @@ final class ClKernels implements AutoCloseable {
 
     /** Kernel sources in build order; each file starts with a comment saying what it computes. */
     static final List<String> FILES = List.of("common.cl", "random.cl", "elementwise.cl", "copy.cl", "reduce.cl", "softmax.cl",
-            "pool.cl", "conv.cl", "norm.cl", "recurrent.cl", "embedding.cl", "optimizers.cl", "gemm_direct.cl");
+            "pool.cl", "conv.cl", "norm.cl", "recurrent.cl", "embedding.cl", "optimizers.cl", "gemm_direct.cl",
+            "gemm_blocked.cl");
 
     /**
      * One compiled configuration of the SGEMM kernel: a {@code tileM x tileN} block of C per
@@ -123,13 +124,13 @@ final class ClKernels implements AutoCloseable {
                 "avg_pool_backward", "check_argmax", "im2col", "col2im", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
                 "lrn_forward", "lrn_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
                 "gru_cell_backward", "check_indices", "gather_rows", "scatter_add_rows", "sgd_update", "adam_update",
-                LARGE.kernel(), SMALL.kernel(), "sgemm_direct");
+                LARGE.kernel(), SMALL.kernel(), "sgemm_direct", "sgemm_blocked");
     }
 
     private static long launchedGroupSize(String name) {
         if (name.equals(LARGE.kernel())) return (long) LARGE.localX() * LARGE.localY();
         if (name.equals(SMALL.kernel())) return (long) SMALL.localX() * SMALL.localY();
-        if (name.equals("sgemm_direct")) return ClGemm.DIRECT_GROUP;
+        if (name.equals("sgemm_direct") || name.equals("sgemm_blocked")) return ClGemm.DIRECT_GROUP;
         return switch (name) {
             case "channel_sum", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
                  "cross_entropy_rows", "loss_total", "batch_norm_train", "batch_norm_backward" -> REDUCE_WG;
