@@ -43,6 +43,8 @@ import org.neurite.backend.Conv2dGeometry;
 final class CpuConv2d {
     /** Largest explicit column matrix one worker holds in the backward passes, in floats (4 MiB). */
     static final int COL_BUDGET = 1 << 20;
+    /** Floats of dcol produced at a time in backward-data (128 KiB: stays in L2 until col2im reads it). */
+    static final int DCOL_BLOCK = 1 << 15;
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
     /**
      * Output channels per group from which forward runs as an implicit GEMM. Measured with paired
@@ -55,7 +57,10 @@ final class CpuConv2d {
     private final CpuThreads threads;
     private final CpuGemm gemm;
     private final float[][] cols; // per-worker column panel, grown to the largest size needed
+    private final float[][] padded; // per-worker zero-padded copy of one (sample, group) of x or dx
     private final ColumnPanels[] columnPanels; // per-worker im2col panel sources of the forward implicit GEMM
+    private final TransposedColumnPanels[] transposedPanels; // per-worker col^T panel sources of backward-filter
+    private final Offsets offsets = new Offsets();
     private final ForwardLoop forwardLoop = new ForwardLoop();
     private final BackwardDataLoop backwardDataLoop = new BackwardDataLoop();
     private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
@@ -65,8 +70,13 @@ final class CpuConv2d {
         this.threads = threads;
         this.gemm = gemm;
         this.cols = new float[threads.size()][];
+        this.padded = new float[threads.size()][];
         this.columnPanels = new ColumnPanels[threads.size()];
-        for (int w = 0; w < columnPanels.length; w++) columnPanels[w] = new ColumnPanels();
+        this.transposedPanels = new TransposedColumnPanels[threads.size()];
+        for (int w = 0; w < columnPanels.length; w++) {
+            columnPanels[w] = new ColumnPanels();
+            transposedPanels[w] = new TransposedColumnPanels();
+        }
     }
 
     /** y = conv(x, w) + bias; parallel over (sample, group, column chunk). */
@@ -91,66 +101,167 @@ final class CpuConv2d {
     }
 
     /**
+     * Index tables of the padded-input walk, computed once per call (grow-only arrays, so a
+     * steady training step allocates nothing). With the input of one (sample, group) copied into
+     * a zero-padded buffer {@code xp[cinG][Hp][Wp]} ({@code Hp = H + 2 padH}, {@code Wp = W + 2 padW}),
+     * every element of the column matrix is one load, with no bounds test:
+     * <pre>
+     *   col[r][q] = xp[row[r] + pixel[q]]
+     *   row[r]    = c * Hp * Wp + ki * dilationH * Wp + kj * dilationW     (r = (c, ki, kj))
+     *   pixel[q]  = oh * strideH * Wp + ow * strideW                       (q = (oh, ow))
+     * </pre>
+     * and col2im is the same map read backwards: {@code dxp[row[r] + pixel[q]] += dcol[r][q]}.
+     */
+    private static final class Offsets {
+        int[] row = new int[0], pixel = new int[0];
+        int paddedH, paddedW;
+
+        void compute(Conv2dGeometry g) {
+            int kh = g.kernelH(), kw = g.kernelW(), k = g.inChannelsPerGroup() * kh * kw;
+            int wo = g.outWidth(), p = g.outHeight() * wo;
+            paddedH = g.height() + 2 * g.padH();
+            paddedW = g.width() + 2 * g.padW();
+            if (row.length < k) row = new int[k];
+            if (pixel.length < p) pixel = new int[p];
+            for (int r = 0; r < k; r++) {
+                int c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
+                row[r] = (c * paddedH + ki * g.dilationH()) * paddedW + kj * g.dilationW();
+            }
+            for (int q = 0; q < p; q++) pixel[q] = (q / wo) * g.strideH() * paddedW + (q % wo) * g.strideW();
+        }
+
+        int paddedSize(Conv2dGeometry g) {
+            return g.inChannelsPerGroup() * paddedH * paddedW;
+        }
+    }
+
+    /** Copies channels [0, cinG) of x from {@code xOff} into {@code xp} with a zero border of padH rows and padW columns. */
+    private static void pad(Conv2dGeometry g, Offsets o, float[] x, int xOff, float[] xp) {
+        int h = g.height(), w = g.width(), hp = o.paddedH, wp = o.paddedW, ph = g.padH(), pw = g.padW();
+        int cin = g.inChannelsPerGroup();
+        if (ph == 0 && pw == 0) {
+            System.arraycopy(x, xOff, xp, 0, cin * h * w);
+            return;
+        }
+        for (int c = 0; c < cin; c++) {
+            int plane = c * hp * wp;
+            Arrays.fill(xp, plane, plane + ph * wp + pw, 0f); // top rows and the first row's left border
+            for (int ih = 0; ih < h; ih++) {
+                int d = plane + (ih + ph) * wp + pw;
+                System.arraycopy(x, xOff + (c * h + ih) * w, xp, d, w);
+                // right border of this row and left border of the next
+                Arrays.fill(xp, d + w, ih + 1 < h ? d + w + 2 * pw : plane + hp * wp, 0f);
+            }
+        }
+    }
+
+    /** dx[channels of one (sample, group) at dxOff] = the interior of the padded gradient {@code dxp}. */
+    private static void crop(Conv2dGeometry g, Offsets o, float[] dxp, float[] dx, int dxOff) {
+        int h = g.height(), w = g.width(), hp = o.paddedH, wp = o.paddedW, ph = g.padH(), pw = g.padW();
+        int cin = g.inChannelsPerGroup();
+        if (ph == 0 && pw == 0) {
+            System.arraycopy(dxp, 0, dx, dxOff, cin * h * w);
+            return;
+        }
+        for (int c = 0; c < cin; c++) {
+            for (int ih = 0; ih < h; ih++) {
+                System.arraycopy(dxp, (c * hp + ih + ph) * wp + pw, dx, dxOff + (c * h + ih) * w, w);
+            }
+        }
+    }
+
+    /**
      * The column matrix of one (sample, group) from pixel {@code pixel0} on, as a
-     * {@link CpuGemm.PanelSource}: one per worker, aimed at its sample before each GEMM.
+     * {@link CpuGemm.PanelSource} over the padded input: one per worker, aimed at its padded
+     * sample before each GEMM.
      */
     private static final class ColumnPanels implements CpuGemm.PanelSource {
-        private Conv2dGeometry g;
-        private float[] x;
-        private int xOff, pixel0;
+        private float[] xp;
+        private int[] row, pixel;
+        private int pixel0;
 
-        ColumnPanels aim(Conv2dGeometry g, float[] x, int xOff, int pixel0) {
-            this.g = g;
-            this.x = x;
-            this.xOff = xOff;
+        ColumnPanels aim(Offsets o, float[] xp, int pixel0) {
+            this.xp = xp;
+            this.row = o.row;
+            this.pixel = o.pixel;
             this.pixel0 = pixel0;
             return this;
         }
 
         void release() {
-            this.g = null;
-            this.x = null;
+            this.xp = null;
+            this.row = this.pixel = null;
         }
 
         /**
-         * Rows [p0, p0+kc) of col, pixels [pixel0+j0, pixel0+j0+nc), each row walked once in
-         * pixel order: the value of pixel j goes to lane j % NR of strip j / NR, so the write
-         * position advances by one and jumps to the next strip every NR pixels.
+         * Rows [p0, p0+kc) of col, pixels [pixel0+j0, pixel0+j0+nc): strip s, depth p, lane l
+         * gets {@code xp[row[p0+p] + pixel[pixel0+j0+s*NR+l]]}; lanes past nc are zero.
          */
         @Override
         public void packPanel(int p0, int kc, int j0, int nc, float[] dst) {
-            Conv2dGeometry g = this.g;
-            float[] x = this.x;
-            int kh = g.kernelH(), kw = g.kernelW(), h = g.height(), w = g.width(), wo = g.outWidth(), sw = g.strideW();
-            int nr = CpuGemm.NR, nextStrip = (kc - 1) * nr + 1; // from the last lane of a strip to lane 0 of the next
-            for (int r = p0; r < p0 + kc; r++) {
-                int c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
-                int colOffset = kj * g.dilationW() - g.padW(); // input column of output column ow: ow * sw + colOffset
-                int validLo = validLo(colOffset, sw), validHi = validHi(colOffset, sw, w);
-                int plane = xOff + c * h * w;
-                int d = (r - p0) * nr, lane = 0;
-                for (int q = pixel0 + j0, end = q + nc; q < end; ) {
-                    int oh = q / wo, owLo = q - oh * wo, owHi = Math.min(wo, owLo + (end - q));
-                    int ih = oh * g.strideH() - g.padH() + ki * g.dilationH();
-                    // Output columns [lo, hi) read the input row; the rest of the run is padding.
-                    int lo = owHi, hi = owHi;
-                    if (ih >= 0 && ih < h) {
-                        lo = Math.min(Math.max(validLo, owLo), owHi);
-                        hi = Math.max(lo, Math.min(validHi, owHi));
-                    }
-                    int src = plane + ih * w + colOffset; // x index of output column ow: src + ow * sw
-                    for (int ow = owLo; ow < owHi; ow++) {
-                        dst[d] = ow >= lo && ow < hi ? x[src + ow * sw] : 0f;
-                        if (++lane == nr) {
-                            lane = 0;
-                            d += nextStrip;
-                        } else {
-                            d++;
-                        }
-                    }
-                    q += owHi - owLo;
+            float[] xp = this.xp;
+            int[] pixel = this.pixel;
+            int nr = CpuGemm.NR, full = nc / nr * nr, q0 = pixel0 + j0, stripStride = kc * nr;
+            for (int p = 0; p < kc; p++) {
+                int base = row[p0 + p], d = p * nr;
+                for (int j = 0; j < full; j += nr, d += stripStride) {
+                    int q = q0 + j;
+                    for (int l = 0; l < nr; l++) dst[d + l] = xp[base + pixel[q + l]];
                 }
-                for (; lane != 0 && lane < nr; lane++) dst[d++] = 0f; // the last strip's columns past nc
+                if (full < nc) {
+                    int q = q0 + full, rest = nc - full;
+                    for (int l = 0; l < rest; l++) dst[d + l] = xp[base + pixel[q + l]];
+                    for (int l = rest; l < nr; l++) dst[d + l] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * The transposed column matrix of one (sample, group), {@code colT[P, K]}, as the B operand
+     * of backward-filter ({@code dw[Cout, K] += dy[Cout, P] * colT}): depth is pixels, columns
+     * are rows of col. Packed straight from the padded input, so col is never built and then
+     * transposed while packing.
+     */
+    private static final class TransposedColumnPanels implements CpuGemm.PanelSource {
+        private float[] xp;
+        private int[] row, pixel;
+        private int row0, pixel0;
+
+        TransposedColumnPanels aim(Offsets o, float[] xp, int row0, int pixel0) {
+            this.xp = xp;
+            this.row = o.row;
+            this.pixel = o.pixel;
+            this.row0 = row0;
+            this.pixel0 = pixel0;
+            return this;
+        }
+
+        void release() {
+            this.xp = null;
+            this.row = this.pixel = null;
+        }
+
+        /**
+         * Pixels [pixel0+p0, pixel0+p0+kc) x col rows [row0+j0, row0+j0+nc): lane l of strip s at
+         * depth p is {@code xp[pixel[pixel0+p0+p] + row[row0+j0+s*NR+l]]}; lanes past nc are zero.
+         */
+        @Override
+        public void packPanel(int p0, int kc, int j0, int nc, float[] dst) {
+            float[] xp = this.xp;
+            int[] row = this.row;
+            int nr = CpuGemm.NR;
+            for (int j = 0, d = 0; j < nc; j += nr) {
+                int r = row0 + j0 + j, lanes = Math.min(nr, nc - j);
+                for (int p = 0; p < kc; p++, d += nr) {
+                    int base = pixel[pixel0 + p0 + p];
+                    if (lanes == nr) {
+                        for (int l = 0; l < nr; l++) dst[d + l] = xp[base + row[r + l]];
+                    } else {
+                        for (int l = 0; l < lanes; l++) dst[d + l] = xp[base + row[r + l]];
+                        for (int l = lanes; l < nr; l++) dst[d + l] = 0f;
+                    }
+                }
             }
         }
     }
@@ -170,6 +281,7 @@ final class CpuConv2d {
             if (!isPointwise(g) && !isImplicit(g)) width = Math.min(width, Math.max(1, COL_BUDGET / (g.inChannelsPerGroup() * g.kernelH() * g.kernelW())));
             this.chunkWidth = width;
             this.chunks = CpuGemm.ceilDiv(p, chunkWidth);
+            if (!isPointwise(g) && isImplicit(g)) offsets.compute(g);
             this.g = g;
             this.x = x;
             this.w = w;
@@ -199,7 +311,9 @@ final class CpuConv2d {
                 if (pointwise) {
                     gemm.multiply(worker, false, false, coutG, p1 - p0, k, 1f, w, wOff, k, x, xOff + p0, hw, 0f, y, yOff + p0, p);
                 } else if (implicit) {
-                    ColumnPanels col = columnPanels[worker].aim(g, x, xOff, p0);
+                    float[] xp = padded(worker, offsets.paddedSize(g));
+                    pad(g, offsets, x, xOff, xp);
+                    ColumnPanels col = columnPanels[worker].aim(offsets, xp, p0);
                     gemm.multiply(worker, false, coutG, p1 - p0, k, 1f, w, wOff, k, col, 0f, y, yOff + p0, p);
                     col.release();
                 } else {
@@ -218,12 +332,20 @@ final class CpuConv2d {
         }
     }
 
-    /** Overlapping windows scatter into the same dx elements, so one task owns a whole (sample, group) slice. */
+    /**
+     * Overlapping windows scatter into the same dx elements, so one task owns a whole (sample,
+     * group) slice. Its gradient is gathered in a zero-padded buffer (col2im then needs no
+     * bounds tests and, at stride 1, adds whole output rows), and dcol is produced a block of
+     * rows at a time, small enough to stay in L2 between the GEMM that writes it and the col2im
+     * that reads it. Each dx element still receives its terms in row order, so the result does
+     * not depend on the block size.
+     */
     private final class BackwardDataLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
         private float[] dy, w, dx;
 
         synchronized void execute(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
+            if (!isPointwise(g)) offsets.compute(g);
             this.g = g;
             this.dy = dy;
             this.w = w;
@@ -243,7 +365,7 @@ final class CpuConv2d {
             int k = cinG * g.kernelH() * g.kernelW();
             int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
             boolean pointwise = isPointwise(g);
-            int pw = Math.min(p, Math.max(1, COL_BUDGET / k));
+            int rowsPerBlock = Math.min(k, Math.max(CpuGemm.MR, DCOL_BLOCK / p / CpuGemm.MR * CpuGemm.MR));
             for (int unit = begin; unit < end; unit++) {
                 int n = unit / groups, gi = unit % groups;
                 int xOff = (n * g.inChannels() + gi * cinG) * hw;
@@ -253,13 +375,15 @@ final class CpuConv2d {
                     gemm.multiply(worker, true, false, k, p, coutG, 1f, w, wOff, k, dy, yOff, p, 0f, dx, xOff, hw);
                     continue;
                 }
-                Arrays.fill(dx, xOff, xOff + cinG * hw, 0f);
-                for (int p0 = 0; p0 < p; p0 += pw) {
-                    int p1 = Math.min(p, p0 + pw);
-                    float[] col = cols(worker, k * (p1 - p0));
-                    gemm.multiply(worker, true, false, k, p1 - p0, coutG, 1f, w, wOff, k, dy, yOff + p0, p, 0f, col, 0, p1 - p0);
-                    col2im(g, col, dx, xOff, p0, p1);
+                float[] dxp = padded(worker, offsets.paddedSize(g));
+                Arrays.fill(dxp, 0, offsets.paddedSize(g), 0f);
+                float[] col = cols(worker, rowsPerBlock * p);
+                for (int r0 = 0; r0 < k; r0 += rowsPerBlock) {
+                    int r1 = Math.min(k, r0 + rowsPerBlock);
+                    gemm.multiply(worker, true, false, r1 - r0, p, coutG, 1f, w, wOff + r0, k, dy, yOff, p, 0f, col, 0, p);
+                    col2imPadded(g, offsets, col, r0, r1, dxp);
                 }
+                crop(g, offsets, dxp, dx, xOff);
             }
         }
     }
@@ -277,6 +401,7 @@ final class CpuConv2d {
             int colSplit = Math.min(k, CpuGemm.ceilDiv(2 * threads.size(), g.groups()));
             this.colWidth = Math.min(k, CpuGemm.roundUp(CpuGemm.ceilDiv(k, colSplit), CpuGemm.NR));
             this.colChunks = CpuGemm.ceilDiv(k, colWidth);
+            if (!isPointwise(g)) offsets.compute(g);
             this.g = g;
             this.x = x;
             this.dy = dy;
@@ -298,6 +423,7 @@ final class CpuConv2d {
             boolean pointwise = isPointwise(g);
             // Column chunk depends only on the geometry, so the order of the sum over pixels never depends on threads.
             int pw = Math.min(p, Math.max(1, COL_BUDGET / k));
+            float[] xp = pointwise ? null : padded(worker, offsets.paddedSize(g));
             for (int t = begin; t < end; t++) {
                 int gi = t / colChunks;
                 int k0 = (t % colChunks) * colWidth, k1 = Math.min(k, k0 + colWidth);
@@ -313,10 +439,11 @@ final class CpuConv2d {
                             gemm.multiply(worker, false, true, coutG, k1 - k0, p1 - p0, 1f, dy, yOff + p0, p,
                                     x, xOff + k0 * hw + p0, hw, beta, dw, dwOff, k);
                         } else {
-                            float[] col = cols(worker, (k1 - k0) * (p1 - p0));
-                            im2col(g, x, xOff, k0, k1, p0, p1, col);
-                            gemm.multiply(worker, false, true, coutG, k1 - k0, p1 - p0, 1f, dy, yOff + p0, p,
-                                    col, 0, p1 - p0, beta, dw, dwOff, k);
+                            if (p0 == 0) pad(g, offsets, x, xOff, xp);
+                            TransposedColumnPanels colT = transposedPanels[worker].aim(offsets, xp, k0, p0);
+                            gemm.multiply(worker, false, coutG, k1 - k0, p1 - p0, 1f, dy, yOff + p0, p,
+                                    colT, beta, dw, dwOff, k);
+                            colT.release();
                         }
                     }
                 }
@@ -374,6 +501,36 @@ final class CpuConv2d {
         return g.kernelH() == 1 && g.kernelW() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
     }
 
+    private float[] padded(int worker, int size) {
+        float[] p = padded[worker];
+        if (p == null || p.length < size) padded[worker] = p = new float[size];
+        return p;
+    }
+
+    /**
+     * The adjoint of the padded im2col for rows [r0, r1) of dcol ({@code col[(r-r0)*P + q]}):
+     * {@code dxp[row[r] + pixel[q]] += col[r][q]}, rows in order, pixels in order. At stride 1
+     * the pixels of one output row are consecutive in dxp, so that loop is a plain vector add.
+     */
+    private static void col2imPadded(Conv2dGeometry g, Offsets o, float[] col, int r0, int r1, float[] dxp) {
+        int p = g.outHeight() * g.outWidth(), wo = g.outWidth(), ho = g.outHeight();
+        int[] row = o.row, pixel = o.pixel;
+        if (g.strideW() == 1) {
+            int rowStep = g.strideH() * o.paddedW;
+            for (int r = r0; r < r1; r++) {
+                int d = (r - r0) * p;
+                for (int oh = 0, base = row[r]; oh < ho; oh++, base += rowStep, d += wo) {
+                    for (int ow = 0; ow < wo; ow++) dxp[base + ow] += col[d + ow];
+                }
+            }
+            return;
+        }
+        for (int r = r0; r < r1; r++) {
+            int d = (r - r0) * p, base = row[r];
+            for (int q = 0; q < p; q++) dxp[base + pixel[q]] += col[d + q];
+        }
+    }
+
     private float[] cols(int worker, int size) {
         float[] c = cols[worker];
         if (c == null || c.length < size) cols[worker] = c = new float[size];
@@ -407,31 +564,6 @@ final class CpuConv2d {
                     if (sw == 1 && hi > lo) System.arraycopy(x, src + lo, col, base + lo, hi - lo);
                     else for (int ow = lo; ow < hi; ow++) col[base + ow] = x[src + ow * sw];
                     Arrays.fill(col, base + hi, base + owHi, 0f);
-                }
-                q += run;
-                d += run;
-            }
-        }
-    }
-
-    /** The adjoint of {@link #im2col} over all rows and pixel columns [p0, p1): dx[...] += col[...]; padding is dropped. */
-    static void col2im(Conv2dGeometry g, float[] col, float[] dx, int xOff, int p0, int p1) {
-        int kh = g.kernelH(), kw = g.kernelW(), h = g.height(), w = g.width(), wo = g.outWidth(), sw = g.strideW();
-        int rows = g.inChannelsPerGroup() * kh * kw;
-        for (int r = 0; r < rows; r++) {
-            int c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
-            int colOffset = kj * g.dilationW() - g.padW();
-            int validLo = validLo(colOffset, sw), validHi = validHi(colOffset, sw, w);
-            int plane = xOff + c * h * w;
-            int d = r * (p1 - p0);
-            for (int q = p0; q < p1; ) {
-                int oh = q / wo, owLo = q - oh * wo, owHi = Math.min(wo, owLo + (p1 - q)), run = owHi - owLo;
-                int ih = oh * g.strideH() - g.padH() + ki * g.dilationH();
-                if (ih >= 0 && ih < h) {
-                    int lo = Math.max(validLo, owLo), hi = Math.min(validHi, owHi);
-                    int base = d - owLo;
-                    int dst = plane + ih * w + colOffset;
-                    for (int ow = lo; ow < hi; ow++) dx[dst + ow * sw] += col[base + ow];
                 }
                 q += run;
                 d += run;

@@ -59,7 +59,9 @@ class CpuAllocationTest {
                 cpu.lstmCellBackward(gates, 0, state, 0, c, 0, h, 0, dc, 0, dGates, 0, 64, 128);
                 cpu.sumOfSquares(dw);
             };
-            for (int i = 0; i < 3; i++) step.run(); // grows scratch, loads classes
+            // Grows scratch, loads classes and lets C2 compile the kernels: until then the Vector
+            // API code runs interpreted and allocates its vectors (also on a recompilation).
+            for (int i = 0; i < 20; i++) step.run();
             int repetitions = 50;
             // Reading the counter allocates a little itself (hundreds of bytes); measure that and take it off.
             long probe = allocatedBytes();

@@ -1,0 +1,160 @@
+package org.neurite.benchmarks;
+
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.neurite.backend.Backend;
+import org.neurite.backend.Conv2dGeometry;
+import org.neurite.data.Dataset;
+import org.neurite.dsl.Script;
+import org.neurite.dsl.ScriptLoader;
+import org.neurite.engine.ParameterStore;
+import org.neurite.engine.Predictor;
+import org.neurite.engine.Trainer;
+import org.neurite.engine.TrainingListener;
+import org.neurite.graph.TypedGraph;
+import org.neurite.plugin.BackendOptions;
+import org.neurite.plugin.NeuriteRuntime;
+import org.neurite.tensor.Shape;
+import org.neurite.train.TrainSpec;
+
+/**
+ * Where a training step's time goes, op by op: runs a {@code .nn} script's training (and then
+ * inference) on random data through a timing proxy around the CPU backend and prints, per op
+ * and shape (a GEMM by its transposes and m x n x k, a convolution by its channels and image
+ * size), the calls per step, milliseconds per step and the share of the step.
+ *
+ * <p>The proxy boxes its arguments (a few hundred bytes per op), which costs microseconds
+ * against ops of milliseconds; use {@code WorkloadThroughput} or JMH for throughput figures.
+ *
+ * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+ *   org.neurite.benchmarks.OpProfile examples/fashion_cnn.nn --batch 64 --steps 30 --threads 2</pre>
+ */
+public final class OpProfile {
+    private OpProfile() {}
+
+    /** Accumulated nanoseconds and calls per op key, in first-call order. */
+    private static final class Timings implements InvocationHandler {
+        final Backend target;
+        final Map<String, long[]> byKey = new LinkedHashMap<>();
+        boolean recording;
+
+        Timings(Backend target) {
+            this.target = target;
+        }
+
+        @Override
+        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+            long start = System.nanoTime();
+            Object result;
+            try {
+                result = method.invoke(target, args);
+            } catch (InvocationTargetException e) {
+                throw e.getCause();
+            }
+            long took = System.nanoTime() - start;
+            if (recording) {
+                long[] t = byKey.computeIfAbsent(key(method, args), k -> new long[2]);
+                t[0] += took;
+                t[1]++;
+            }
+            return result;
+        }
+
+        private static String key(Method method, Object[] args) {
+            String name = method.getName();
+            if (name.equals("gemm")) {
+                return String.format(Locale.ROOT, "gemm %s%s %dx%dx%d", (boolean) args[0] ? "T" : "N", (boolean) args[1] ? "T" : "N",
+                        args[2], args[3], args[4]);
+            }
+            if (name.startsWith("conv2d")) {
+                Conv2dGeometry g = (Conv2dGeometry) args[0];
+                return String.format(Locale.ROOT, "%s %d->%d %dx%d on %dx%d", name, g.inChannels(), g.outChannels(),
+                        g.kernelH(), g.kernelW(), g.height(), g.width());
+            }
+            if (name.equals("unary") || name.equals("unaryBackward") || name.equals("binary") || name.equals("channelBroadcast")) {
+                return name + " " + args[0];
+            }
+            return name;
+        }
+
+        void print(String title, int steps) {
+            long total = byKey.values().stream().mapToLong(t -> t[0]).sum();
+            System.out.printf(Locale.ROOT, "%s: %.2f ms per step in backend ops%n", title, total / 1e6 / steps);
+            List<Map.Entry<String, long[]>> rows = new ArrayList<>(byKey.entrySet());
+            rows.sort((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0]));
+            for (Map.Entry<String, long[]> e : rows) {
+                long[] t = e.getValue();
+                System.out.printf(Locale.ROOT, "  %-52s %5.1f calls %8.3f ms %5.1f%%%n", e.getKey(), (double) t[1] / steps,
+                        t[0] / 1e6 / steps, 100.0 * t[0] / total);
+            }
+            byKey.clear();
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path script = Path.of(args[0]);
+        int batch = intOption(args, "--batch", 64);
+        int steps = intOption(args, "--steps", 30);
+        int threads = intOption(args, "--threads", 2);
+        int inferBatch = intOption(args, "--infer-batch", 256);
+
+        NeuriteRuntime runtime = NeuriteRuntime.discover();
+        Script parsed = new ScriptLoader(runtime.layers()).load(script);
+        TypedGraph graph = parsed.mainModel();
+        TrainSpec spec = parsed.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name())).with(batch, 1, 1);
+        Shape sample = graph.shape(graph.graph().inputs().get(0).name());
+        int classes = graph.outputShape().size();
+        SplittableRandom rng = new SplittableRandom(42);
+        int count = batch * steps;
+        float[] x = new float[count * sample.size()];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble();
+        int[] y = new int[count];
+        for (int i = 0; i < count; i++) y[i] = rng.nextInt(classes);
+        Dataset data = new Dataset("random", sample, x, y, classes, List.of(), false, count + " random samples");
+
+        try (Backend real = runtime.createBackend("cpu", new BackendOptions(threads, null), List.of(), w -> {})) {
+            Timings timings = new Timings(real);
+            Backend backend = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class}, timings);
+            try (ParameterStore store = new ParameterStore(graph, backend, 1);
+                 Trainer trainer = new Trainer(graph, store, spec);
+                 Predictor predictor = new Predictor(graph, store, inferBatch)) {
+                trainer.trainEpoch(data, 1, TrainingListener.NONE); // warm-up
+                trainer.trainEpoch(data, 2, TrainingListener.NONE);
+                timings.recording = true;
+                long start = System.nanoTime();
+                trainer.trainEpoch(data, 3, TrainingListener.NONE);
+                double ms = (System.nanoTime() - start) / 1e6 / steps;
+                timings.recording = false;
+                System.out.printf(Locale.ROOT, "training, batch %d, %d threads: %.2f ms per step (%.0f samples/s)%n", batch, threads, ms,
+                        batch * 1000 / ms);
+                timings.print("training", steps);
+
+                int inferSteps = Math.max(1, count / inferBatch);
+                int n = inferBatch * inferSteps;
+                predictor.predict(x, n); // warm-up
+                predictor.predict(x, n);
+                timings.recording = true;
+                start = System.nanoTime();
+                predictor.predict(x, n);
+                ms = (System.nanoTime() - start) / 1e6 / inferSteps;
+                timings.recording = false;
+                System.out.printf(Locale.ROOT, "inference, batch %d: %.2f ms per batch (%.0f samples/s)%n", inferBatch, ms, inferBatch * 1000 / ms);
+                timings.print("inference", inferSteps);
+            }
+        }
+    }
+
+    private static int intOption(String[] args, String name, int fallback) {
+        for (int i = 0; i < args.length - 1; i++) if (args[i].equals(name)) return Integer.parseInt(args[i + 1]);
+        return fallback;
+    }
+}

@@ -1,0 +1,156 @@
+package org.neurite.benchmarks;
+
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.neurite.backend.Backend;
+import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.Pool2dGeometry;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * Two builds of the CPU backend side by side in one JVM, for before/after figures on a machine
+ * shared with other work: each build is loaded from its own class path (a jar or a classes
+ * folder) by its own class loader, and the kernels of fashion_cnn and LeNet-5 (each convolution
+ * pass, max pooling, the dense layers' GEMMs) and square SGEMMs run in alternating rounds, old
+ * then new then old..., so both see the same load. Printed per kernel: the median milliseconds
+ * of each build and the median over rounds of old time / new time (the speed-up).
+ *
+ * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+ *   org.neurite.benchmarks.PairedKernels --old /tmp/old-backend-cpu.jar --new backend-cpu/target/classes --rounds 9 --threads 2</pre>
+ */
+public final class PairedKernels {
+    private PairedKernels() {}
+
+    /** One kernel, bound to one backend's tensors. */
+    private interface Kernel {
+        void run();
+    }
+
+    /** The kernels of one build, by name, in a fixed order. */
+    private static Map<String, Kernel> kernels(Backend b, int batch, String only) {
+        Map<String, Kernel> k = new LinkedHashMap<>();
+        conv(k, b, "fashion_cnn.c1", new Conv2dGeometry(batch, 1, 28, 28, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1), false);
+        conv(k, b, "fashion_cnn.c2", new Conv2dGeometry(batch, 32, 14, 14, 64, 5, 5, 1, 1, 2, 2, 1, 1, 1), true);
+        conv(k, b, "lenet5.c1", new Conv2dGeometry(batch, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1), false);
+        conv(k, b, "lenet5.c3", new Conv2dGeometry(batch, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0, 1, 1, 1), true);
+        pool(k, b, "fashion_cnn.pool1", new Pool2dGeometry(batch, 32, 28, 28, 2, 2, 2, 2, 0, 0, false, true));
+        pool(k, b, "fashion_cnn.pool2", new Pool2dGeometry(batch, 64, 14, 14, 2, 2, 2, 2, 0, 0, false, true));
+        // fashion_cnn's dense 3136 -> 1024: forward, dL/dx, dL/dw (as plugins/core Dense calls them).
+        gemm(k, b, "dense.fwd 64x1024x3136 NT", false, true, batch, 1024, 3136);
+        gemm(k, b, "dense.dx 64x3136x1024 NN", false, false, batch, 3136, 1024);
+        gemm(k, b, "dense.dw 1024x3136x64 TN", true, false, 1024, 3136, batch);
+        for (int n : new int[] {256, 512, 1024}) gemm(k, b, "sgemm " + n, false, false, n, n, n);
+        if (only != null) k.keySet().removeIf(name -> !name.contains(only));
+        return k;
+    }
+
+    private static void conv(Map<String, Kernel> k, Backend b, String name, Conv2dGeometry g, boolean data) {
+        Tensor x = random(b, Shape.of(g.batch(), g.inChannels(), g.height(), g.width()), 1);
+        Tensor w = random(b, Shape.of(g.outChannels(), g.inChannelsPerGroup(), g.kernelH(), g.kernelW()), 2);
+        Tensor bias = random(b, Shape.of(g.outChannels()), 3);
+        Tensor dy = random(b, Shape.of(g.batch(), g.outChannels(), g.outHeight(), g.outWidth()), 4);
+        Tensor y = b.allocate(dy.shape()), dx = b.allocate(x.shape()), dw = b.allocate(w.shape()), db = b.allocate(bias.shape());
+        k.put(name + " forward", () -> b.conv2dForward(g, x, w, bias, y));
+        if (data) k.put(name + " backward-data", () -> b.conv2dBackwardData(g, dy, w, dx));
+        k.put(name + " backward-filter", () -> b.conv2dBackwardFilter(g, x, dy, dw, db));
+    }
+
+    private static void pool(Map<String, Kernel> k, Backend b, String name, Pool2dGeometry g) {
+        Tensor x = random(b, Shape.of(g.batch(), g.channels(), g.height(), g.width()), 5);
+        Shape out = Shape.of(g.batch(), g.channels(), g.outHeight(), g.outWidth());
+        Tensor y = b.allocate(out), argmax = b.allocate(out), dy = random(b, out, 6), dx = b.allocate(x.shape());
+        k.put(name + " max forward", () -> b.maxPool2dForward(g, x, y, argmax));
+        k.put(name + " max backward", () -> b.maxPool2dBackward(g, dy, argmax, dx));
+    }
+
+    private static void gemm(Map<String, Kernel> k, Backend b, String name, boolean ta, boolean tb, int m, int n, int kk) {
+        Tensor a = random(b, Shape.of(m * kk), 7), bb = random(b, Shape.of(kk * n), 8), c = b.allocate(Shape.of(m * n));
+        int lda = ta ? m : kk, ldb = tb ? kk : n;
+        k.put(name, () -> b.gemm(ta, tb, m, n, kk, 1f, a, 0, lda, bb, 0, ldb, 0f, c, 0, n));
+    }
+
+    private static Tensor random(Backend b, Shape shape, long seed) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] v = new float[shape.size()];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextDouble() - 0.5);
+        Tensor t = b.allocate(shape);
+        b.upload(v, t);
+        return t;
+    }
+
+    /** A CpuBackend of the build at {@code path}, loaded child-first so that its classes are its own. */
+    private static Backend load(String path, int threads) throws Exception {
+        URL url = Path.of(path).toUri().toURL();
+        ClassLoader loader = new URLClassLoader(new URL[] {url}, PairedKernels.class.getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (!name.startsWith("org.neurite.backend.cpu.")) return super.loadClass(name, resolve);
+                synchronized (getClassLoadingLock(name)) {
+                    Class<?> c = findLoadedClass(name);
+                    if (c == null) c = findClass(name);
+                    if (resolve) resolveClass(c);
+                    return c;
+                }
+            }
+        };
+        return (Backend) loader.loadClass("org.neurite.backend.cpu.CpuBackend").getConstructor(int.class).newInstance(threads);
+    }
+
+    /** Milliseconds per call of one round: calls repeated for at least {@code minMs}. */
+    private static double round(Kernel k, int calls) {
+        long start = System.nanoTime();
+        for (int i = 0; i < calls; i++) k.run();
+        return (System.nanoTime() - start) / 1e6 / calls;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String oldPath = option(args, "--old", null), newPath = option(args, "--new", "backend-cpu/target/classes");
+        int rounds = Integer.parseInt(option(args, "--rounds", "9"));
+        int threads = Integer.parseInt(option(args, "--threads", "2"));
+        int batch = Integer.parseInt(option(args, "--batch", "64"));
+        int minMs = Integer.parseInt(option(args, "--min-ms", "150"));
+        String only = option(args, "--only", null);
+        if (oldPath == null) throw new IllegalArgumentException("--old <jar or classes folder> is required");
+        try (Backend oldB = load(oldPath, threads); Backend newB = load(newPath, threads)) {
+            Map<String, Kernel> olds = kernels(oldB, batch, only), news = kernels(newB, batch, only);
+            System.out.printf(Locale.ROOT, "%-40s %10s %10s %8s   (batch %d, %d threads, %d rounds)%n", "kernel", "old ms", "new ms",
+                    "speed-up", batch, threads, rounds);
+            List<String> names = new ArrayList<>(olds.keySet());
+            for (String name : names) {
+                Kernel o = olds.get(name), n = news.get(name);
+                for (int w = 0; w < 3; w++) {
+                    o.run();
+                    n.run();
+                }
+                int calls = (int) Math.max(1, Math.min(1000, minMs / Math.max(1e-3, round(o, 1))));
+                double[] to = new double[rounds], tn = new double[rounds], ratio = new double[rounds];
+                for (int r = 0; r < rounds; r++) {
+                    // Alternate which build goes first, so neither always follows the other.
+                    if (r % 2 == 0) {
+                        to[r] = round(o, calls);
+                        tn[r] = round(n, calls);
+                    } else {
+                        tn[r] = round(n, calls);
+                        to[r] = round(o, calls);
+                    }
+                    ratio[r] = to[r] / tn[r];
+                }
+                System.out.printf(Locale.ROOT, "%-40s %10.3f %10.3f %7.2fx%n", name, WorkloadThroughput.median(to),
+                        WorkloadThroughput.median(tn), WorkloadThroughput.median(ratio));
+            }
+        }
+    }
+
+    private static String option(String[] args, String name, String fallback) {
+        for (int i = 0; i < args.length - 1; i++) if (args[i].equals(name)) return args[i + 1];
+        return fallback;
+    }
+}
