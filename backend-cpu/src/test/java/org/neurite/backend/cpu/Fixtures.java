@@ -9,7 +9,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import org.neurite.backend.Backend;
 import org.neurite.io.NamedTensor;
@@ -20,8 +23,13 @@ import org.neurite.tensor.Tensor;
  * One PyTorch fixture file from {@code src/test/resources/fixtures} (made by
  * {@code tools/fixtures/ops/make_op_fixtures.py}): tensors named {@code <case>.<tensor>} and,
  * per case, its settings as JSON in the file's metadata. Also the shared closeness check.
+ *
+ * <p>Public, and published in backend-cpu's test-jar, so other backends' tests hold themselves to
+ * the same references (see {@link PyTorchParityTest}). The files come from the folder
+ * {@code -Dneurite.fixtures} names when set, else from the class path (this module's resources,
+ * or the test-jar's).
  */
-final class Fixtures {
+public final class Fixtures {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final String file;
@@ -32,12 +40,27 @@ final class Fixtures {
         this.contents = contents;
     }
 
-    static Fixtures load(String name) {
-        String resource = "/fixtures/" + name + ".safetensors";
-        URL url = Fixtures.class.getResource(resource);
-        if (url == null) throw new IllegalStateException("missing test resource " + resource + "; run tools/fixtures/ops/make_op_fixtures.py");
+    public static Fixtures load(String name) {
+        String file = name + ".safetensors";
         try {
-            return new Fixtures(name, SafeTensors.read(Path.of(url.toURI())));
+            String dir = System.getProperty("neurite.fixtures");
+            if (dir != null) {
+                Path path = Path.of(dir, file);
+                if (!Files.isRegularFile(path)) throw new IllegalStateException("missing PyTorch fixture " + path.toAbsolutePath());
+                return new Fixtures(name, SafeTensors.read(path));
+            }
+            String resource = "/fixtures/" + file;
+            URL url = Fixtures.class.getResource(resource);
+            if (url == null) throw new IllegalStateException("missing test resource " + resource + "; run tools/fixtures/ops/make_op_fixtures.py");
+            if (url.getProtocol().equals("file")) return new Fixtures(name, SafeTensors.read(Path.of(url.toURI())));
+            // Inside a jar (the test-jar on another module's class path): SafeTensors reads files, so copy it out.
+            Path copy = Files.createTempFile("neurite-fixture-", ".safetensors");
+            try (InputStream in = url.openStream()) {
+                Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+                return new Fixtures(name, SafeTensors.read(copy));
+            } finally {
+                Files.deleteIfExists(copy);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (URISyntaxException e) {
@@ -46,9 +69,9 @@ final class Fixtures {
     }
 
     /** Case names with their settings, in file order. */
-    Map<String, String> cases() { return contents.metadata(); }
+    public Map<String, String> cases() { return contents.metadata(); }
 
-    JsonNode settings(String caseName) {
+    public JsonNode settings(String caseName) {
         try {
             return JSON.readTree(contents.metadata().get(caseName));
         } catch (IOException e) {
@@ -56,18 +79,18 @@ final class Fixtures {
         }
     }
 
-    boolean has(String caseName, String tensor) { return contents.get(caseName + "." + tensor) != null; }
+    public boolean has(String caseName, String tensor) { return contents.get(caseName + "." + tensor) != null; }
 
-    NamedTensor tensor(String caseName, String tensor) {
+    public NamedTensor tensor(String caseName, String tensor) {
         NamedTensor t = contents.get(caseName + "." + tensor);
         if (t == null) throw new IllegalStateException(file + ": no tensor " + caseName + "." + tensor);
         return t;
     }
 
-    float[] values(String caseName, String tensor) { return tensor(caseName, tensor).data(); }
+    public float[] values(String caseName, String tensor) { return tensor(caseName, tensor).data(); }
 
     /** The fixture tensor uploaded to the backend, with its shape. */
-    Tensor upload(Backend backend, String caseName, String tensor) {
+    public Tensor upload(Backend backend, String caseName, String tensor) {
         NamedTensor t = tensor(caseName, tensor);
         Tensor out = backend.allocate(t.shape());
         backend.upload(t.data(), out);
@@ -75,7 +98,7 @@ final class Fixtures {
     }
 
     /** Asserts |actual - expected| <= tol * (1 + |expected|) element-wise, naming the first miss. */
-    static void assertClose(String what, float[] expected, float[] actual, double tol) {
+    public static void assertClose(String what, float[] expected, float[] actual, double tol) {
         assertEquals(expected.length, actual.length, what + ": length");
         int misses = 0, first = -1;
         double worst = 0;

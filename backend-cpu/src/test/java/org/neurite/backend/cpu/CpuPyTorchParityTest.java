@@ -1,0 +1,11 @@
+package org.neurite.backend.cpu;
+
+/**
+ * The CPU backend against PyTorch: every case of the fixtures (see {@link PyTorchParityTest}) on a
+ * three-thread {@link CpuBackend}, within {@link PyTorchParityTest#TOL} (1e-4, relative + absolute).
+ */
+class CpuPyTorchParityTest extends PyTorchParityTest {
+    CpuPyTorchParityTest() {
+        super(() -> new CpuBackend(3), TOL, true);
+    }
+}
