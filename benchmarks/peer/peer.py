@@ -10,6 +10,11 @@ Usage (from the repository root, after `mvn -q install -DskipTests`):
 
 Needs Debian's python3-torch (and libopenblas0-pthread). Threads: torch.set_num_threads(N) and
 Neurite's backend get the same N.
+
+--backends cpu,opencl measures each named Neurite backend in the same run and prints one column
+pair (samples/s, ratio to PyTorch) per backend; the OpenCL backend needs
+`mvn -q -o install -pl backend-gpu-opencl -DskipTests` (its jar and JOCL's are added to the
+classpath) and runs on the first OpenCL device (PoCL on a machine without a GPU).
 """
 import argparse
 import json
@@ -115,14 +120,28 @@ def torch_throughput(name, batch, steps, rounds, infer_batch):
     return statistics.median(train), statistics.median(inference)
 
 
-def neurite_throughput(name, batch, steps, rounds, threads, infer_batch):
+def opencl_classpath():
+    """The OpenCL backend's jar and JOCL's, which the benchmarks module does not depend on."""
+    backend = os.path.join(ROOT, "backend-gpu-opencl/target/backend-gpu-opencl-0.1.0-SNAPSHOT.jar")
+    jocl = [os.path.join(ROOT, "cli/target/lib/jocl-2.0.5.jar"),
+            os.path.expanduser("~/.m2/repository/org/jocl/jocl/2.0.5/jocl-2.0.5.jar")]
+    found = [j for j in jocl if os.path.isfile(j)]
+    if not os.path.isfile(backend) or not found:
+        sys.exit("the opencl backend needs backend-gpu-opencl/target/*.jar and JOCL 2.0.5: "
+                 "run mvn -q -o install -pl backend-gpu-opencl -DskipTests")
+    return [backend, found[0]]
+
+
+def neurite_throughput(name, batch, steps, rounds, threads, infer_batch, backend="cpu"):
     script = WORKLOADS[name][3]
-    classpath = os.path.join(ROOT, "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar") + os.pathsep + \
-        os.path.join(ROOT, "benchmarks/target/lib/*")
+    jars = [os.path.join(ROOT, "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar"), os.path.join(ROOT, "benchmarks/target/lib/*")]
+    extra = [] if backend == "cpu" else ["--backend", backend]
+    if backend == "opencl":
+        jars += opencl_classpath()
     out = subprocess.run(
-        ["java", "--add-modules", "jdk.incubator.vector", "-cp", classpath, "org.neurite.benchmarks.WorkloadThroughput",
+        ["java", "--add-modules", "jdk.incubator.vector", "-cp", os.pathsep.join(jars), "org.neurite.benchmarks.WorkloadThroughput",
          os.path.join(ROOT, script), "--batch", str(batch), "--steps", str(steps), "--rounds", str(rounds),
-         "--threads", str(threads), "--infer-batch", str(infer_batch)],
+         "--threads", str(threads), "--infer-batch", str(infer_batch)] + extra,
         check=True, capture_output=True, text=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     return result["train_samples_per_second"], result["infer_samples_per_second"]
@@ -136,7 +155,12 @@ def main():
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--infer-batch", type=int, default=256)
+    parser.add_argument("--backends", default="cpu",
+                        help="Neurite backends to measure, comma-separated (cpu, opencl); default cpu")
     args = parser.parse_args()
+    backends = [b for b in args.backends.split(",") if b]
+    if backends != ["cpu"]:
+        return compare_backends(args, backends)
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch} (inference {args.infer_batch}), "
           f"median of {args.rounds} rounds of {args.steps} steps")
@@ -149,6 +173,33 @@ def main():
         n_train, n_infer = neurite_throughput(name, args.batch, args.steps, args.rounds, args.threads, args.infer_batch)
         print(f"{name:<12} {t_train:>14,.0f} {n_train:>16,.0f} {n_train / t_train:>5.2f}x   "
               f"{t_infer:>14,.0f} {n_infer:>16,.0f} {n_infer / t_infer:>5.2f}x", flush=True)
+
+
+def compare_backends(args, backends):
+    """One row per workload: PyTorch, then each backend's samples/s and its ratio to PyTorch."""
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch} (inference {args.infer_batch}), "
+          f"median of {args.rounds} rounds of {args.steps} steps; Neurite backends: {', '.join(backends)}")
+    head = f"{'workload':<12} {'torch train/s':>14}"
+    for b in backends:
+        head += f" {b + ' train/s':>16} {'ratio':>6}"
+    head += f"   {'torch infer/s':>14}"
+    for b in backends:
+        head += f" {b + ' infer/s':>16} {'ratio':>6}"
+    print(head)
+    for name in args.workloads:
+        if name not in WORKLOADS:
+            sys.exit(f"unknown workload {name}; known: {', '.join(WORKLOADS)}")
+        t_train, t_infer = torch_throughput(name, args.batch, args.steps, args.rounds, args.infer_batch)
+        results = [neurite_throughput(name, args.batch, args.steps, args.rounds, args.threads, args.infer_batch, b)
+                   for b in backends]
+        row = f"{name:<12} {t_train:>14,.0f}"
+        for n_train, _ in results:
+            row += f" {n_train:>16,.0f} {n_train / t_train:>5.2f}x"
+        row += f"   {t_infer:>14,.0f}"
+        for _, n_infer in results:
+            row += f" {n_infer:>16,.0f} {n_infer / t_infer:>5.2f}x"
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ import org.neurite.train.TrainSpec;
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.WorkloadThroughput examples/lenet5.nn --batch 64 --steps 50 --rounds 5 --threads 2</pre>
+ *
+ * {@code --backend opencl} measures another registered backend (its jars added to the classpath).
  */
 public final class WorkloadThroughput {
     private WorkloadThroughput() {}
@@ -39,6 +41,8 @@ public final class WorkloadThroughput {
         int rounds = intOption(args, "--rounds", 5);
         int threads = intOption(args, "--threads", 2);
         int inferBatch = intOption(args, "--infer-batch", 256);
+        // Any registered backend ("opencl" when backend-gpu-opencl and JOCL are on the classpath); the CPU by default.
+        String backendName = stringOption(args, "--backend", "cpu");
 
         NeuriteRuntime runtime = NeuriteRuntime.discover();
         Script parsed = new ScriptLoader(runtime.layers()).load(script);
@@ -48,7 +52,7 @@ public final class WorkloadThroughput {
 
         double[] train = new double[rounds];
         double[] infer = new double[rounds];
-        try (Backend backend = runtime.createBackend("cpu", new BackendOptions(threads, null), List.of(), w -> {});
+        try (Backend backend = runtime.createBackend(backendName, new BackendOptions(threads, null), List.of(), w -> {});
              ParameterStore store = new ParameterStore(graph, backend, 1);
              Trainer trainer = new Trainer(graph, store, spec);
              Predictor predictor = new Predictor(graph, store, inferBatch)) {
@@ -91,6 +95,11 @@ public final class WorkloadThroughput {
 
     private static long[] round(double[] v) {
         return Arrays.stream(v).mapToLong(Math::round).toArray();
+    }
+
+    private static String stringOption(String[] args, String name, String fallback) {
+        for (int i = 0; i < args.length - 1; i++) if (args[i].equals(name)) return args[i + 1];
+        return fallback;
     }
 
     private static int intOption(String[] args, String name, int fallback) {
