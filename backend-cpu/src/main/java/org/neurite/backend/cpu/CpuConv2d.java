@@ -17,20 +17,20 @@ import org.neurite.backend.Conv2dGeometry;
  * <p><b>How each pass is computed (the rule):</b>
  * <ul>
  *   <li>1x1, stride 1, no padding: x itself is the column matrix; every pass is a plain GEMM.</li>
- *   <li>Forward with at least {@link #IMPLICIT_MIN_ROWS} output channels per group is an
- *       <em>implicit GEMM</em>: col is never built. The GEMM asks a {@link CpuGemm.PanelSource}
- *       for each {@code KC x NC} panel of it and the im2col walk writes the values straight into
- *       the packed strips, so each input value is copied once instead of into col and again into
- *       the panel. With fewer output channels each packed value is used too few times for that to
- *       pay, and forward builds col explicitly like the backward passes.</li>
- *   <li>Backward-data and backward-filter build col (or dcol) explicitly in per-worker scratch of
- *       at most {@link #COL_BUDGET} floats (wider outputs in pixel chunks). Their implicit forms
- *       were measured and dropped: backward-filter's panel is col transposed (a walk that
- *       scatters with an NR stride) and gained nothing; the stride-1 "transposed convolution"
- *       form of backward-data is a GEMM only Cin/groups rows tall, which for a first layer
- *       (Cin = 1) wastes five sixths of every micro-tile and ran several times slower.</li>
+ *   <li>Stride 1, dilation 1 and a tiny reduction ({@code K <= }{@link CpuDirectConv2d#MAX_K}, e.g. a
+ *       first layer on one-channel images): forward and backward-filter run the direct kernels of
+ *       {@link CpuDirectConv2d}; im2col + GEMM would be bound by packing there.</li>
+ *   <li>Otherwise the input of a (sample, group) is copied once into a zero-padded buffer, and
+ *       every element of col is one load from it through two offset tables ({@link Offsets}).
+ *       Forward with at least {@link #IMPLICIT_MIN_ROWS} output channels per group is an
+ *       <em>implicit GEMM</em>: a {@link CpuGemm.PanelSource} gathers each {@code KC x NC} panel
+ *       of col straight into the packed strips, so col is never built. Backward-filter does the
+ *       same with col transposed as its B operand. Backward-data computes dcol = w^T * dy a block
+ *       of rows at a time (L2-sized) and adds it into a padded dx buffer (col2im without bounds
+ *       tests; at stride 1 whole output rows), cropped into dx at the end.</li>
+ *   <li>The stride-1 "transposed convolution" form of backward-data (a GEMM only Cin/groups rows
+ *       tall) was measured before and ran several times slower on first layers; not used.</li>
  * </ul>
- * There is no direct (non-GEMM) kernel: every layer of the example networks is GEMM-bound.
  *
  * <p>Parallel work: forward over (sample, group, pixel chunk), backward-data over (sample,
  * group), backward-filter over (group, block of dW columns), all as claimed tasks. Determinism:
@@ -47,12 +47,13 @@ final class CpuConv2d {
     static final int DCOL_BLOCK = 1 << 15;
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
     /**
-     * Output channels per group from which forward runs as an implicit GEMM. Measured with paired
-     * old/new runs at batch 64 on 2 threads: LeNet-5's 6- and 16-channel layers ran 1.4x faster
-     * with explicit im2col, fashion_cnn's 64-channel c2 1.1-1.2x faster implicit (its 32-channel
-     * c1 about even).
+     * Output channels per group from which forward runs as an implicit GEMM. With the padded-input
+     * gather, single-thread runs at batch 16 (thread CPU time, medians) had implicit 1.25x faster
+     * than explicit im2col + GEMM on fashion_cnn's c2 (64 channels) and 1.2-1.5x on a 16-channel
+     * layer on 6 input channels. (With the earlier bounds-testing walk, explicit had won below 32
+     * channels.) Fewer channels than 16 were not measured and keep the explicit path.
      */
-    static final int IMPLICIT_MIN_ROWS = 32;
+    static final int IMPLICIT_MIN_ROWS = 16;
 
     private final CpuThreads threads;
     private final CpuGemm gemm;
@@ -61,6 +62,7 @@ final class CpuConv2d {
     private final ColumnPanels[] columnPanels; // per-worker im2col panel sources of the forward implicit GEMM
     private final TransposedColumnPanels[] transposedPanels; // per-worker col^T panel sources of backward-filter
     private final Offsets offsets = new Offsets();
+    private final CpuDirectConv2d direct;
     private final ForwardLoop forwardLoop = new ForwardLoop();
     private final BackwardDataLoop backwardDataLoop = new BackwardDataLoop();
     private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
@@ -71,6 +73,7 @@ final class CpuConv2d {
         this.gemm = gemm;
         this.cols = new float[threads.size()][];
         this.padded = new float[threads.size()][];
+        this.direct = new CpuDirectConv2d(threads);
         this.columnPanels = new ColumnPanels[threads.size()];
         this.transposedPanels = new TransposedColumnPanels[threads.size()];
         for (int w = 0; w < columnPanels.length; w++) {
@@ -81,7 +84,8 @@ final class CpuConv2d {
 
     /** y = conv(x, w) + bias; parallel over (sample, group, column chunk). */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
-        forwardLoop.execute(g, x, w, bias, y);
+        if (CpuDirectConv2d.applies(g)) direct.forward(g, x, w, bias, y);
+        else forwardLoop.execute(g, x, w, bias, y);
     }
 
     /** dx = w^T * dy, scattered back through col2im; parallel over (sample, group). */
@@ -96,7 +100,8 @@ final class CpuConv2d {
             if (dbias != null) Arrays.fill(dbias, 0f);
             return;
         }
-        backwardFilterLoop.execute(g, x, dy, dw);
+        if (CpuDirectConv2d.applies(g)) direct.backwardFilter(g, x, dy, dw);
+        else backwardFilterLoop.execute(g, x, dy, dw);
         if (dbias != null) biasGradientLoop.execute(g, dy, dbias);
     }
 
@@ -488,11 +493,7 @@ final class CpuConv2d {
         return g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
     }
 
-    /**
-     * Forward as an implicit GEMM when each packed column value feeds at least
-     * {@link #IMPLICIT_MIN_ROWS} output channels; below that the walk that packs it costs more
-     * than it saves, and an explicit im2col (contiguous copies) followed by a plain GEMM wins.
-     */
+    /** Forward as an implicit GEMM when each packed column value feeds at least {@link #IMPLICIT_MIN_ROWS} output channels. */
     private static boolean isImplicit(Conv2dGeometry g) {
         return g.outChannelsPerGroup() >= IMPLICIT_MIN_ROWS;
     }

@@ -208,6 +208,68 @@ class CpuBackendTest {
         }
     }
 
+    /**
+     * Convolutions with a tiny reduction (Cin/groups * kh * kw <= 32, stride 1) run the direct
+     * kernels: one-channel images (odd output channel count, a row longer than one 32-column
+     * chunk, a kernel wider than the 5 columns handled per filter-kernel call) and two groups,
+     * against the definition, bit-identical across 1, 2, 3 and 5 threads. An infinite input in a
+     * row's last column must not turn into NaN through the lanes past the output row.
+     */
+    @ParameterizedTest(name = "case {0}")
+    @ValueSource(ints = {0, 1, 2, 3})
+    void tinyReductionConvolutionsRunDirectAndMatchTheDefinition(int which) {
+        Conv2dGeometry g = switch (which) {
+            case 0 -> new Conv2dGeometry(3, 1, 28, 28, 7, 5, 5, 1, 1, 2, 2, 1, 1, 1);
+            case 1 -> new Conv2dGeometry(2, 2, 9, 37, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+            case 2 -> new Conv2dGeometry(2, 1, 11, 20, 3, 3, 7, 1, 1, 1, 3, 1, 1, 1);
+            default -> new Conv2dGeometry(2, 4, 16, 16, 6, 3, 3, 1, 1, 0, 0, 1, 1, 2);
+        };
+        assertTrue(CpuDirectConv2d.applies(g));
+        int n = g.batch(), cin = g.inChannels(), h = g.height(), wd = g.width(), cout = g.outChannels();
+        Random rnd = new Random(31 + which);
+        float[] x = CpuGemmTest.random(rnd, n * cin * h * wd);
+        float[] w = CpuGemmTest.random(rnd, cout * g.inChannelsPerGroup() * g.kernelH() * g.kernelW());
+        float[] bias = CpuGemmTest.random(rnd, cout);
+        float[] dy = CpuGemmTest.random(rnd, n * cout * g.outHeight() * g.outWidth());
+        if (which == 0) x[5 * wd + wd - 1] = Float.POSITIVE_INFINITY; // sample 0, channel 0, row 5, last column
+        DirectConvolution direct = new DirectConvolution(g, x, w, dy);
+        float[] yRef = direct.y.clone();
+        int p = g.outHeight() * g.outWidth();
+        for (int i = 0; i < yRef.length; i++) yRef[i] = (float) ((double) yRef[i] + bias[i / p % cout]);
+        float[][] reference = null;
+        for (int threads : new int[] {1, 2, 3, 5}) {
+            try (CpuBackend backend = new CpuBackend(threads)) {
+                Tensor tx = tensor(backend, x, n, cin, h, wd);
+                Tensor tw = tensor(backend, w, cout, g.inChannelsPerGroup(), g.kernelH(), g.kernelW());
+                Tensor tb = tensor(backend, bias, cout), tdy = tensor(backend, dy, n, cout, g.outHeight(), g.outWidth());
+                Tensor y = backend.allocate(tdy.shape()), dw = backend.allocate(tw.shape()), db = backend.allocate(tb.shape());
+                backend.conv2dForward(g, tx, tw, tb, y);
+                backend.conv2dBackwardFilter(g, tx, tdy, dw, db);
+                float[][] results = {backend.download(y), backend.download(dw)};
+                if (reference == null) {
+                    reference = results;
+                    assertCloseOrSameNonFinite("y", yRef, results[0], 1e-4);
+                    assertCloseOrSameNonFinite("dw", direct.dw, results[1], 1e-3);
+                } else {
+                    for (int i = 0; i < 2; i++) assertArrayEquals(reference[i], results[i], threads + " threads, output " + i);
+                }
+            }
+        }
+    }
+
+    /** Finite expected values within tol (relative + absolute); infinities and NaN exactly where expected. */
+    private static void assertCloseOrSameNonFinite(String what, float[] expected, float[] actual, double tol) {
+        assertEquals(expected.length, actual.length, what + " length");
+        for (int i = 0; i < expected.length; i++) {
+            if (Float.isFinite(expected[i])) {
+                assertTrue(Math.abs(expected[i] - actual[i]) <= tol * (1 + Math.abs(expected[i])),
+                        what + "[" + i + "]: expected " + expected[i] + ", got " + actual[i]);
+            } else {
+                assertEquals(expected[i], actual[i], what + "[" + i + "] (non-finite)");
+            }
+        }
+    }
+
     /** The convolution and its gradients by their definitions, summed in double. */
     private static final class DirectConvolution {
         final float[] y, dx, dw;
@@ -221,13 +283,14 @@ class CpuBackendTest {
                     for (int oh = 0; oh < ho; oh++)
                         for (int ow = 0; ow < wo; ow++) {
                             int yi = ((b * cout + oc) * ho + oh) * wo + ow;
-                            for (int ic = 0; ic < cin; ic++)
+                            for (int icg = 0; icg < g.inChannelsPerGroup(); icg++)
                                 for (int i = 0; i < kh; i++)
                                     for (int j = 0; j < kw; j++) {
                                         int ih = oh * g.strideH() - g.padH() + i * g.dilationH();
                                         int iw = ow * g.strideW() - g.padW() + j * g.dilationW();
                                         if (ih < 0 || ih >= h || iw < 0 || iw >= wd) continue;
-                                        int xi = ((b * cin + ic) * h + ih) * wd + iw, wi = ((oc * cin + ic) * kh + i) * kw + j;
+                                        int ic = oc / g.outChannelsPerGroup() * g.inChannelsPerGroup() + icg;
+                                        int xi = ((b * cin + ic) * h + ih) * wd + iw, wi = ((oc * g.inChannelsPerGroup() + icg) * kh + i) * kw + j;
                                         yAcc[yi] += (double) x[xi] * w[wi];
                                         dxAcc[xi] += (double) dyIn[yi] * w[wi];
                                         dwAcc[wi] += (double) dyIn[yi] * x[xi];

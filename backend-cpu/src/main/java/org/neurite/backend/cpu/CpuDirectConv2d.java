@@ -1,0 +1,363 @@
+package org.neurite.backend.cpu;
+
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+import org.neurite.backend.Conv2dGeometry;
+
+/**
+ * Direct (non-GEMM) convolution for layers with a tiny reduction, {@code K = Cin/groups * kh * kw
+ * <= }{@link #MAX_K}, at stride 1 and dilation 1: first layers on one-channel images
+ * (fashion_cnn's and LeNet-5's c1, K = 25). There im2col + GEMM is bound by packing: every
+ * packed value feeds only K (or Cout) fmas. Here the vectors run along an output row and read the
+ * input where it lies, in a zero-padded copy whose rows are wide enough that every vector lane
+ * reads real data or zeros ({@code Wd >= roundUp(Wo, CHUNK) + kw - 1}); backward filter masks the
+ * lanes past the last output column of a row to zero input.
+ * <pre>
+ *   forward          y[n, co, oh, ow..ow+CHUNK) = sum over (c, ki, kj) of w[co, c, ki, kj] * xp[n, c, oh+ki, ow+kj..]
+ *   backward filter  dw[co, c, ki, kj] = sum over n, oh, ow of dy[n, co, oh, ow] * xp[n, c, oh+ki, ow+kj]
+ * </pre>
+ * Forward adds the K terms of each output in r = (c, ki, kj) order with fmas from zero, exactly
+ * like the GEMM path (K <= KC: one k-block), so both give the same bits; then the bias is added.
+ * Backward filter keeps, per (co, c, ki, kj), one vector of partial sums (lane j takes the
+ * columns ow = j mod L): per sample in order, first the whole vectors of every row (row by row),
+ * then the partial last vectors; the lanes are added in index order in double at the end. One task owns one output channel's whole row of dW, so the result is the same for
+ * any thread count.
+ */
+final class CpuDirectConv2d {
+    private static final VectorSpecies<Float> S = CpuGemm.SPECIES;
+    private static final int L = S.length();
+    /** Output columns per forward kernel call: four vectors. */
+    static final int CHUNK = 4 * L;
+    /** Largest reduction (Cin/groups * kh * kw) that runs direct. */
+    static final int MAX_K = 32;
+    /** Kernel columns handled per backward-filter kernel call (its accumulators). */
+    private static final int KJ = 5;
+    private static final long PARALLEL_MIN_FLOPS = 1L << 18;
+    /** HEAD[r]: the first r lanes set. */
+    @SuppressWarnings("unchecked")
+    private static final VectorMask<Float>[] HEAD = new VectorMask[L + 1];
+
+    static {
+        for (int r = 0; r <= L; r++) HEAD[r] = S.indexInRange(0, r);
+    }
+
+    private final CpuThreads threads;
+    private final float[][] padded; // per-worker padded sample (forward)
+    private final float[][] dyRows; // per-worker padded dy plane (backward filter)
+    private final float[][] sums; // per-worker vector partial sums of one dW row (backward filter)
+    private float[] batchPadded = new float[0]; // the whole padded batch (backward filter), grow-only
+    private int[] forwardOffsets = new int[MAX_K]; // term offsets of the forward kernel (written before each region, then read only)
+    private final ForwardLoop forwardLoop = new ForwardLoop();
+    private final FilterLoop filterLoop = new FilterLoop();
+
+    CpuDirectConv2d(CpuThreads threads) {
+        this.threads = threads;
+        this.padded = new float[threads.size()][];
+        this.dyRows = new float[threads.size()][];
+        this.sums = new float[threads.size()][];
+    }
+
+    static boolean applies(Conv2dGeometry g) {
+        return g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1
+                && g.inChannelsPerGroup() * g.kernelH() * g.kernelW() <= MAX_K;
+    }
+
+    /** Width of a padded row: the padded input, or wider so that the last chunk's lanes read zeros. */
+    private static int paddedWidth(Conv2dGeometry g) {
+        int widest = Math.max(CpuGemm.roundUp(g.outWidth(), CHUNK), CpuGemm.roundUp(g.kernelW(), KJ) - 1 + CpuGemm.roundUp(g.outWidth(), L));
+        return Math.max(g.width() + 2 * g.padW(), widest + g.kernelW() - 1);
+    }
+
+    private static int paddedHeight(Conv2dGeometry g) {
+        return g.height() + 2 * g.padH();
+    }
+
+    /** Copies the cinG channels of x at xOff into xp at xpOff with a zero border ({@code padH} rows above, {@code padW} columns left, zeros right and below). */
+    private static void pad(Conv2dGeometry g, float[] x, int xOff, float[] xp, int xpOff, int hp, int wd) {
+        int h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW(), plane = hp * wd;
+        int size = g.inChannelsPerGroup() * plane;
+        Arrays.fill(xp, xpOff, xpOff + size, 0f);
+        for (int c = 0; c < g.inChannelsPerGroup(); c++) {
+            for (int ih = 0; ih < h; ih++) {
+                System.arraycopy(x, xOff + (c * h + ih) * w, xp, xpOff + c * plane + (ih + ph) * wd + pw, w);
+            }
+        }
+    }
+
+    private static float[] grow(float[][] perWorker, int worker, int size) {
+        float[] a = perWorker[worker];
+        if (a == null || a.length < size) perWorker[worker] = a = new float[size];
+        return a;
+    }
+
+    private int parallelism(Conv2dGeometry g) {
+        return g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
+    }
+
+    // ---- forward ------------------------------------------------------------------------------
+
+    void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+        forwardLoop.execute(g, x, w, bias, y);
+    }
+
+    /** One (sample, group) per claimed task: pad it, then every output channel pair, row and chunk. */
+    private final class ForwardLoop implements CpuThreads.RangeTask {
+        private Conv2dGeometry g;
+        private float[] x, w, bias, y;
+
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+            if (forwardOffsets.length < MAX_K) forwardOffsets = new int[MAX_K];
+            this.g = g;
+            this.x = x;
+            this.w = w;
+            this.bias = bias;
+            this.y = y;
+            try {
+                threads.runClaimed(g.batch() * g.groups(), parallelism(g), this);
+            } finally {
+                this.g = null;
+                this.x = this.w = this.bias = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+            int kh = g.kernelH(), kw = g.kernelW(), k = cinG * kh * kw;
+            int hp = paddedHeight(g), wd = paddedWidth(g), plane = hp * wd;
+            int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo;
+            float[] xp = grow(padded, worker, cinG * plane);
+            float[] tile = grow(sums, worker, 2 * CHUNK);
+            int[] off = termOffsets(forwardOffsets, g, plane, wd);
+            for (int unit = begin; unit < end; unit++) {
+                int n = unit / groups, gi = unit % groups;
+                pad(g, x, (n * g.inChannels() + gi * cinG) * g.height() * g.width(), xp, 0, hp, wd);
+                for (int co = 0; co < coutG; co += 2) {
+                    int oc = gi * coutG + co;
+                    boolean pair = co + 1 < coutG;
+                    int wA = oc * k, wB = pair ? wA + k : wA;
+                    float biasA = bias == null ? 0f : bias[oc], biasB = bias == null || !pair ? 0f : bias[oc + 1];
+                    int yA = (n * g.outChannels() + oc) * p;
+                    for (int oh = 0; oh < ho; oh++) {
+                        for (int ow = 0; ow < wo; ow += CHUNK) {
+                            forwardChunk(xp, oh * wd + ow, off, k, w, wA, wB, tile);
+                            int cols = Math.min(CHUNK, wo - ow), row = yA + oh * wo + ow;
+                            store(tile, 0, y, row, cols, bias != null, biasA);
+                            if (pair) store(tile, CHUNK, y, row + p, cols, bias != null, biasB);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** y[row..row+cols) = tile[t..t+cols) (+ b): the GEMM path's write-back, acc * 1 and then one rounded add. */
+    private static void store(float[] tile, int t, float[] y, int row, int cols, boolean addBias, float b) {
+        if (addBias) for (int j = 0; j < cols; j++) y[row + j] = tile[t + j] + b;
+        else System.arraycopy(tile, t, y, row, cols);
+    }
+
+    /**
+     * Two output channels (weights at wA and wB) of one output row, CHUNK columns from the padded
+     * input position {@code at} (= oh * wd + ow): 8 accumulators, each input vector loaded once
+     * for both channels; term r reads the input at {@code at + off[r]}. Results to
+     * {@code tile[0, CHUNK)} and {@code tile[CHUNK, 2 CHUNK)}. One flat loop over r: C2 keeps
+     * vectors in registers across a single loop, but boxes them (allocating each step) when they
+     * flow through nested loops.
+     */
+    private static void forwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
+        for (int r = 0; r < k; r++) {
+            int i = at + off[r];
+            FloatVector x0 = FloatVector.fromArray(S, xp, i);
+            FloatVector x1 = FloatVector.fromArray(S, xp, i + L);
+            FloatVector x2 = FloatVector.fromArray(S, xp, i + 2 * L);
+            FloatVector x3 = FloatVector.fromArray(S, xp, i + 3 * L);
+            FloatVector va = FloatVector.broadcast(S, w[wA + r]);
+            FloatVector vb = FloatVector.broadcast(S, w[wB + r]);
+            a0 = va.fma(x0, a0);
+            a1 = va.fma(x1, a1);
+            a2 = va.fma(x2, a2);
+            a3 = va.fma(x3, a3);
+            b0 = vb.fma(x0, b0);
+            b1 = vb.fma(x1, b1);
+            b2 = vb.fma(x2, b2);
+            b3 = vb.fma(x3, b3);
+        }
+        a0.intoArray(tile, 0);
+        a1.intoArray(tile, L);
+        a2.intoArray(tile, 2 * L);
+        a3.intoArray(tile, 3 * L);
+        b0.intoArray(tile, CHUNK);
+        b1.intoArray(tile, CHUNK + L);
+        b2.intoArray(tile, CHUNK + 2 * L);
+        b3.intoArray(tile, CHUNK + 3 * L);
+    }
+
+    /** off[r] = c * plane + ki * wd + kj for r = (c, ki, kj): where term r of an output reads the padded input, relative to it. */
+    private static int[] termOffsets(int[] off, Conv2dGeometry g, int plane, int wd) {
+        int kh = g.kernelH(), kw = g.kernelW(), k = g.inChannelsPerGroup() * kh * kw;
+        for (int r = 0; r < k; r++) off[r] = (r / (kh * kw)) * plane + ((r / kw) % kh) * wd + r % kw;
+        return off;
+    }
+
+    // ---- backward filter ----------------------------------------------------------------------
+
+    /** dw only; the caller computes dbias. */
+    void backwardFilter(Conv2dGeometry g, float[] x, float[] dy, float[] dw) {
+        filterLoop.execute(g, x, dy, dw);
+    }
+
+    /**
+     * Two regions: the whole batch is padded once (one sample per task), then each claimed task
+     * is one output channel, which adds every sample in order into its own row of dW.
+     */
+    private final class FilterLoop implements CpuThreads.RangeTask {
+        private Conv2dGeometry g;
+        private float[] x, dy, dw;
+        private boolean padding;
+
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] dy, float[] dw) {
+            int size = g.batch() * g.inChannels() * paddedHeight(g) * paddedWidth(g);
+            if (batchPadded.length < size) batchPadded = new float[size];
+            this.g = g;
+            this.x = x;
+            this.dy = dy;
+            this.dw = dw;
+            try {
+                padding = true;
+                threads.run(g.batch() * g.groups(), parallelism(g), this);
+                padding = false;
+                threads.runClaimed(g.outChannels(), parallelism(g), this);
+            } finally {
+                this.g = null;
+                this.x = this.dy = this.dw = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+            int kh = g.kernelH(), kw = g.kernelW(), k = cinG * kh * kw;
+            int hp = paddedHeight(g), wd = paddedWidth(g), plane = hp * wd, hw = g.height() * g.width();
+            if (padding) {
+                for (int unit = begin; unit < end; unit++) {
+                    int n = unit / groups, gi = unit % groups;
+                    int xOff = (n * g.inChannels() + gi * cinG) * hw;
+                    pad(g, x, xOff, batchPadded, xOff / hw * plane, hp, wd);
+                }
+                return;
+            }
+            int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo, wc = CpuGemm.roundUp(wo, L);
+            int kwr = CpuGemm.roundUp(kw, KJ);
+            int nv = wc / L, whole = wo / L; // vectors per dy row, of which whole are full; a partial last one is masked
+            VectorMask<Float> tail = whole == nv ? null : HEAD[wo - whole * L];
+            float[] dyp = grow(dyRows, worker, ho * wc);
+            float[] acc = grow(sums, worker, Math.max(2 * CHUNK, cinG * kh * kwr * L));
+            for (int oc = begin; oc < end; oc++) {
+                int gi = oc / coutG;
+                Arrays.fill(acc, 0, cinG * kh * kwr * L, 0f);
+                for (int n = 0; n < g.batch(); n++) {
+                    // This sample's dy plane with rows widened to whole vectors, the extra lanes zero.
+                    int src = (n * g.outChannels() + oc) * p;
+                    for (int oh = 0; oh < ho; oh++) {
+                        System.arraycopy(dy, src + oh * wo, dyp, oh * wc, wo);
+                        if (wc > wo) Arrays.fill(dyp, oh * wc + wo, (oh + 1) * wc, 0f);
+                    }
+                    int xp0 = (n * g.inChannels() + gi * cinG) * plane;
+                    for (int c = 0; c < cinG; c++) {
+                        for (int ki = 0; ki < kh; ki++) {
+                            for (int kj = 0; kj < kw; kj += KJ) {
+                                int at = xp0 + c * plane + ki * wd + kj, accOff = ((c * kh + ki) * kwr + kj) * L;
+                                if (whole > 0) filterRows(dyp, ho, nv, whole, batchPadded, at, wd, acc, accOff);
+                                if (tail != null) filterTails(dyp, ho, nv, whole, tail, batchPadded, at, wd, acc, accOff);
+                            }
+                        }
+                    }
+                }
+                // Lanes added in index order, in double.
+                int row = oc * k;
+                for (int c = 0, r = 0; c < cinG; c++) {
+                    for (int ki = 0; ki < kh; ki++) {
+                        for (int kj = 0; kj < kw; kj++, r++) {
+                            int a = ((c * kh + ki) * kwr + kj) * L;
+                            double s = 0;
+                            for (int l = 0; l < L; l++) s += acc[a + l];
+                            dw[row + r] = (float) s;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * acc[accOff + j*L .. +L) += sum over output rows oh and whole column vectors v of
+     * dyp[oh*wc + v..] * xp[at + oh*wd + v + j..] for kernel columns j = 0..KJ-1 (columns past
+     * kw compute into accumulators nobody reads; their reads stay inside the padded row). One
+     * flat loop over (oh, v), as in {@link #forwardChunk}; rows of dyp are {@code nv} vectors
+     * long, the first {@code whole} of them full.
+     */
+    private static void filterRows(float[] dyp, int ho, int nv, int whole, float[] xp, int at, int wd,
+                                   float[] acc, int accOff) {
+        FloatVector a0 = FloatVector.fromArray(S, acc, accOff);
+        FloatVector a1 = FloatVector.fromArray(S, acc, accOff + L);
+        FloatVector a2 = FloatVector.fromArray(S, acc, accOff + 2 * L);
+        FloatVector a3 = FloatVector.fromArray(S, acc, accOff + 3 * L);
+        FloatVector a4 = FloatVector.fromArray(S, acc, accOff + 4 * L);
+        int rowJump = wd - whole * L, dyJump = (nv - whole) * L;
+        for (int t = 0, v = 0, d = 0, i = at, end = ho * whole; t < end; t++) {
+            FloatVector dv = FloatVector.fromArray(S, dyp, d);
+            a0 = dv.fma(FloatVector.fromArray(S, xp, i), a0);
+            a1 = dv.fma(FloatVector.fromArray(S, xp, i + 1), a1);
+            a2 = dv.fma(FloatVector.fromArray(S, xp, i + 2), a2);
+            a3 = dv.fma(FloatVector.fromArray(S, xp, i + 3), a3);
+            a4 = dv.fma(FloatVector.fromArray(S, xp, i + 4), a4);
+            d += L;
+            i += L;
+            if (++v == whole) {
+                v = 0;
+                d += dyJump;
+                i += rowJump;
+            }
+        }
+        a0.intoArray(acc, accOff);
+        a1.intoArray(acc, accOff + L);
+        a2.intoArray(acc, accOff + 2 * L);
+        a3.intoArray(acc, accOff + 3 * L);
+        a4.intoArray(acc, accOff + 4 * L);
+    }
+
+    /**
+     * The last, partial vector of every row, after {@link #filterRows}: lanes past the row's last
+     * output column take zero input instead of the values there, so 0 * inf cannot make a NaN
+     * that the true sum does not have.
+     */
+    private static void filterTails(float[] dyp, int ho, int nv, int whole, VectorMask<Float> tail, float[] xp, int at, int wd,
+                                    float[] acc, int accOff) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = FloatVector.fromArray(S, acc, accOff);
+        FloatVector a1 = FloatVector.fromArray(S, acc, accOff + L);
+        FloatVector a2 = FloatVector.fromArray(S, acc, accOff + 2 * L);
+        FloatVector a3 = FloatVector.fromArray(S, acc, accOff + 3 * L);
+        FloatVector a4 = FloatVector.fromArray(S, acc, accOff + 4 * L);
+        for (int oh = 0, d = whole * L, i = at + whole * L; oh < ho; oh++, d += nv * L, i += wd) {
+            FloatVector dv = FloatVector.fromArray(S, dyp, d);
+            a0 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i), tail), a0);
+            a1 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i + 1), tail), a1);
+            a2 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i + 2), tail), a2);
+            a3 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i + 3), tail), a3);
+            a4 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i + 4), tail), a4);
+        }
+        a0.intoArray(acc, accOff);
+        a1.intoArray(acc, accOff + L);
+        a2.intoArray(acc, accOff + 2 * L);
+        a3.intoArray(acc, accOff + 3 * L);
+        a4.intoArray(acc, accOff + 4 * L);
+    }
+}
