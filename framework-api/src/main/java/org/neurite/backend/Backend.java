@@ -300,6 +300,13 @@ public interface Backend extends AutoCloseable {
         return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
     }
 
+    /**
+     * What this backend's tensors hold and of what total, for out-of-memory messages ("holds 7.2 MiB
+     * in 40 tensors of the device's 7,898 MiB"); empty where {@link #memoryAvailable} says it all
+     * (heap backends).
+     */
+    default String memoryReport() { return ""; }
+
     /** Waits for queued work to finish (no-op on synchronous backends). */
     default void synchronize() {}
 

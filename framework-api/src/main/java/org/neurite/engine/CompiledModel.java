@@ -153,10 +153,15 @@ public final class CompiledModel implements AutoCloseable {
         if (need > available) {
             long perSample = estimateBytes(graph, 1);
             long fits = Math.max(0, available / Math.max(1, perSample));
+            // Device backends say what they hold of what total; the heap advice is for heap backends.
+            String report = backend.memoryReport();
+            String advice = report.isEmpty() ? "give Java more heap (NEURITE_JAVA_OPTS=-Xmx…) or the backend more memory"
+                    : "a smaller model or a device with more memory";
             throw new OutOfMemoryException(String.format(java.util.Locale.ROOT,
-                    "model %s at batch %d needs at least %,d MiB for activations and gradients, but backend %s has %,d MiB available; "
-                            + "use a batch of at most %d, or give Java more heap (NEURITE_JAVA_OPTS=-Xmx…) or the backend more memory",
-                    graph.graph().name(), batch, need >> 20, backend.name(), available >> 20, fits));
+                    "model %s at batch %d needs at least %,d MiB for activations and gradients, but backend %s has %,d MiB available%s; "
+                            + "use a batch of at most %d, or %s",
+                    graph.graph().name(), batch, need >> 20, backend.name(), available >> 20,
+                    report.isEmpty() ? "" : " (" + report + ")", fits, advice));
         }
     }
 

@@ -192,12 +192,16 @@ public final class ClBackend implements Backend {
         return Math.max(0, memoryLimit - allocatedBytes);
     }
 
-    private OutOfMemoryException outOfMemory(Shape shape, long bytes, String why, Throwable cause) {
+    /** "holds M MiB in K tensors of the device's T MiB [(limited to L MiB by -D...)]", for out-of-memory messages. */
+    @Override public synchronized String memoryReport() {
         String limit = memoryLimit < info.globalMemoryBytes()
                 ? " (limited to " + mib(memoryLimit) + " by -D" + MEMORY_LIMIT_PROPERTY + ")" : "";
+        return "holds " + mib(allocatedBytes) + " in " + open.size() + " tensors of the device's " + mib(info.globalMemoryBytes()) + limit;
+    }
+
+    private OutOfMemoryException outOfMemory(Shape shape, long bytes, String why, Throwable cause) {
         return new OutOfMemoryException("OpenCL device out of memory: a tensor " + shape + " of " + mib(bytes) + " (" + bytes
-                + " bytes) on " + info.name() + " (" + why + "); this backend already holds " + mib(allocatedBytes) + " in "
-                + open.size() + " tensors of the device's " + mib(info.globalMemoryBytes()) + limit + "; use a smaller batch or model",
+                + " bytes) on " + info.name() + " (" + why + "); this backend already " + memoryReport() + "; use a smaller batch or model",
                 cause);
     }
 

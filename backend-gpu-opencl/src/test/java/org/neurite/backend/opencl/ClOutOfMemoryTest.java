@@ -101,8 +101,11 @@ class ClOutOfMemoryTest {
             assertEquals(LIMIT - paramBytes, cl.memoryAvailable(), "the model gave back what it had allocated");
             // A batch whose activations alone exceed the device is refused by the planner before anything is allocated.
             OutOfMemoryException plan = assertThrows(OutOfMemoryException.class, () -> CompiledModel.compile(model("Wide", 2), cl, 100_000, params));
+            // It says what the device holds of what total, and no Java-heap advice.
             assertTrue(plan.getMessage().startsWith("model Wide at batch 100000 needs at least 3 MiB for activations and gradients, but backend"
-                    + " opencl has 0 MiB available; use a batch of at most "), plan.getMessage());
+                    + " opencl has 0 MiB available (holds 0.0 MiB in 4 tensors of the device's " + device(cl)
+                    + " (limited to 1.0 MiB by -Dneurite.opencl.memoryLimit)); use a batch of at most "), plan.getMessage());
+            assertTrue(plan.getMessage().endsWith(", or a smaller model or a device with more memory"), plan.getMessage());
             try (CompiledModel fits = CompiledModel.compile(model("Wide", 2), cl, 8, params)) {
                 assertEquals(LIMIT - paramBytes - fits.bytesAllocated(), cl.memoryAvailable());
             }
