@@ -97,9 +97,9 @@ final class CpuGemm {
             // A single product cut into a few column blocks of NC and a remainder (fashion_cnn's
             // dense dx, n = 3136: 1024, 1024, 1024, 64) leaves one worker a block more than the
             // others: make the column blocks equal and their count a multiple of the workers.
-            int colBlocks = ceilDiv(n, colBlock);
-            if (batch == 1 && want > 1 && colBlocks < 4 * want) {
-                int width = roundUp(ceilDiv(n, roundUp(colBlocks, want)), NR);
+            int blocks = ceilDiv(n, colBlock);
+            if (batch == 1 && want > 1 && blocks < 4 * want) {
+                int width = roundUp(ceilDiv(n, roundUp(blocks, want)), NR);
                 if (width >= 4 * NR && width < colBlock) colBlock = width;
             }
             this.transA = transA;
