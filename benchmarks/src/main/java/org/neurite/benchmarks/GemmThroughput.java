@@ -26,7 +26,8 @@ import org.neurite.tensor.Tensor;
  * line per size with the median GFLOP/s. With {@code --serve} it instead reads lines
  * {@code "<n> <calls>"} from standard input, runs that many calls and answers with the seconds
  * they took: the peer script uses this to interleave Neurite's rounds with OpenBLAS's, so that
- * both see the same load on a shared machine.
+ * both see the same load on a shared machine. Either way it first warms up for
+ * {@code --warm-up-ms} (default 3000) so that the JIT has compiled the kernels.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.GemmThroughput --threads 2 --rounds 7 256 512 1024 2048</pre>
@@ -52,6 +53,7 @@ public final class GemmThroughput {
         if (sizes.isEmpty()) sizes = List.of(256, 512, 1024, 2048);
         try (Backend backend = new CpuBackend(threads)) {
             GemmThroughput bench = new GemmThroughput(backend);
+            bench.warmUp(intOption(args, "--warm-up-ms", 3000));
             if (Arrays.asList(args).contains("--serve")) {
                 bench.serve();
                 return;
@@ -67,6 +69,22 @@ public final class GemmThroughput {
                 System.out.printf(Locale.ROOT, "{\"n\": %d, \"threads\": %d, \"gflops\": %.1f, \"rounds\": %s}%n",
                         n, threads, WorkloadThroughput.median(gflops), Arrays.toString(roundTo1(gflops)));
             }
+        }
+    }
+
+    /**
+     * Runs products of 256 (the grid path) and 1024 (the shared-panel path) for about
+     * {@code millis} before anything is timed. The Vector API kernels run interpreted, allocating
+     * every vector, until C2 has compiled them, which takes seconds on a loaded machine: with
+     * only the two short warm-up rounds, the first size measured (256) kept climbing from
+     * 0.4 to 19 GFLOP/s over its first five rounds, and its median said more about the JIT than
+     * the kernel.
+     */
+    private void warmUp(int millis) {
+        long end = System.nanoTime() + millis * 1_000_000L;
+        while (System.nanoTime() < end) {
+            time(256, 20);
+            time(1024, 1);
         }
     }
 
