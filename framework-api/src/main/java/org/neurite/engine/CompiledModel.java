@@ -78,14 +78,27 @@ public final class CompiledModel implements AutoCloseable {
     /** Sums of per-edge gradients into a value's gradient, run before the value's producer. */
     private final Map<String, List<Tensor>> fanInGradients = new HashMap<>();
 
-    private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, boolean inputGradients) {
-        checkMemory(graph, backend, batch);
+    /** What a compiled model is for: which gradient buffers it needs. */
+    private enum Purpose {
+        /** forward and backward; gradients of every value a trainable parameter depends on */
+        TRAINING,
+        /** as TRAINING, and gradients with respect to the graph inputs */
+        INPUT_GRADIENTS,
+        /** forward only: no activation or parameter gradients (the output's keeps a loss computable) */
+        INFERENCE
+    }
+
+    private final Purpose purpose;
+
+    private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose) {
+        checkMemory(graph, backend, batch, purpose == Purpose.INFERENCE);
         this.graph = graph;
         this.backend = backend;
         this.batch = batch;
         this.params = params;
+        this.purpose = purpose;
         try {
-            allocateSteps(inputGradients);
+            allocateSteps(purpose);
         } catch (OutOfMemoryException e) {
             close(); // what was allocated before the failure goes back to the backend
             throw e;
@@ -93,9 +106,9 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /** Activations, gradients and the steps with their kernels, for {@link #batch} samples. */
-    private void allocateSteps(boolean inputGradients) {
+    private void allocateSteps(Purpose purpose) {
         for (GraphInput in : graph.graph().inputs()) activations.put(in.name(), own(in.shape().withBatch(batch)));
-        Set<String> requiresGrad = requiresGrad(inputGradients);
+        Set<String> requiresGrad = purpose == Purpose.INFERENCE ? Set.of() : requiresGrad(purpose == Purpose.INPUT_GRADIENTS);
         Map<String, Integer> readers = new HashMap<>();
         for (Node n : graph.graph().nodes()) for (String in : n.inputs()) readers.merge(in, 1, Integer::sum);
         for (String v : requiresGrad) {
@@ -124,12 +137,12 @@ public final class CompiledModel implements AutoCloseable {
                 }
             }
             boolean hasTrainable = graph.params(node.name()).stream().anyMatch(p -> p.decl().trainable());
-            boolean needsBackward = requiresGrad.contains(node.name()) || hasTrainable;
+            boolean needsBackward = purpose != Purpose.INFERENCE && (requiresGrad.contains(node.name()) || hasTrainable);
             LayerKernel kernel = graph.type(node.name()).compile(context(node, inputShapes, output.shape()));
             Step step = new Step(node, index++, kernel, inputs, output, gradInputs, needsBackward);
             for (ParamInfo p : graph.params(node.name())) {
                 step.paramValues.put(p.decl().name(), params.value(p.fullName()));
-                if (p.decl().trainable()) step.paramGrads.put(p.decl().name(), params.grad(p.fullName()));
+                if (needsBackward && p.decl().trainable()) step.paramGrads.put(p.decl().name(), params.grad(p.fullName()));
             }
             steps.add(step);
         }
@@ -140,27 +153,32 @@ public final class CompiledModel implements AutoCloseable {
      * (float32; layer workspaces such as pooling indices are not counted, so this is a lower bound).
      */
     public static long estimateBytes(TypedGraph graph, int batch) {
+        return estimateBytes(graph, batch, false);
+    }
+
+    /** As {@link #estimateBytes(TypedGraph, int)}; for inference only the activations count. */
+    public static long estimateBytes(TypedGraph graph, int batch, boolean inference) {
         long floats = 0;
         for (GraphInput in : graph.graph().inputs()) floats += in.shape().elementCount();
-        for (Node n : graph.graph().nodes()) floats += 2 * graph.shape(n.name()).elementCount();
+        for (Node n : graph.graph().nodes()) floats += (inference ? 1 : 2) * graph.shape(n.name()).elementCount();
         return 4L * floats * batch;
     }
 
     /** Refuses, before allocating anything, a model and batch that cannot fit the backend's memory. */
-    private static void checkMemory(TypedGraph graph, Backend backend, int batch) {
-        long need = estimateBytes(graph, batch);
+    private static void checkMemory(TypedGraph graph, Backend backend, int batch, boolean inference) {
+        long need = estimateBytes(graph, batch, inference);
         long available = backend.memoryAvailable();
         if (need > available) {
-            long perSample = estimateBytes(graph, 1);
+            long perSample = estimateBytes(graph, 1, inference);
             long fits = Math.max(0, available / Math.max(1, perSample));
             // Device backends say what they hold of what total; the heap advice is for heap backends.
             String report = backend.memoryReport();
             String advice = report.isEmpty() ? "give Java more heap (NEURITE_JAVA_OPTS=-Xmx…) or the backend more memory"
                     : "a smaller model or a device with more memory";
             throw new OutOfMemoryException(String.format(java.util.Locale.ROOT,
-                    "model %s at batch %d needs at least %,d MiB for activations and gradients, but backend %s has %,d MiB available%s; "
+                    "model %s at batch %d needs at least %,d MiB for activations%s, but backend %s has %,d MiB available%s; "
                             + "use a batch of at most %d, or %s",
-                    graph.graph().name(), batch, need >> 20, backend.name(), available >> 20,
+                    graph.graph().name(), batch, need >> 20, inference ? "" : " and gradients", backend.name(), available >> 20,
                     report.isEmpty() ? "" : " (" + report + ")", fits, advice));
         }
     }
@@ -170,12 +188,21 @@ public final class CompiledModel implements AutoCloseable {
      * parameters in {@code params}.
      */
     public static CompiledModel compile(TypedGraph graph, Backend backend, int batch, ParameterStore params) {
-        return new CompiledModel(graph, backend, batch, params, false);
+        return new CompiledModel(graph, backend, batch, params, Purpose.TRAINING);
     }
 
     /** As {@link #compile}, and also computes gradients with respect to the graph inputs. */
     public static CompiledModel compileWithInputGradients(TypedGraph graph, Backend backend, int batch, ParameterStore params) {
-        return new CompiledModel(graph, backend, batch, params, true);
+        return new CompiledModel(graph, backend, batch, params, Purpose.INPUT_GRADIENTS);
+    }
+
+    /**
+     * As {@link #compile}, for forward passes only (prediction, evaluation): no activation or
+     * parameter gradients are allocated, about half the memory of a training compile.
+     * {@link #gradOutput()} still exists, so a loss can be computed; {@link #backward()} refuses.
+     */
+    public static CompiledModel compileForInference(TypedGraph graph, Backend backend, int batch, ParameterStore params) {
+        return new CompiledModel(graph, backend, batch, params, Purpose.INFERENCE);
     }
 
     /** Values whose gradient some trainable parameter (or a requested input gradient) needs. */
@@ -258,6 +285,9 @@ public final class CompiledModel implements AutoCloseable {
      * gradient. Must follow a {@code forward(true, …)} on the same buffers.
      */
     public void backward() {
+        if (purpose == Purpose.INFERENCE) {
+            throw new IllegalStateException("model " + graph.graph().name() + " was compiled for inference; compile it for training to run backward");
+        }
         for (int i = steps.size() - 1; i >= 0; i--) {
             Step s = steps.get(i);
             if (!s.needsBackward) continue;

@@ -22,7 +22,7 @@ public final class Evaluator implements AutoCloseable {
         Trainer.checkCompatible(graph, data, loss);
         if (run == null || run.targetSize != data.targetSize()) {
             if (run != null) run.close();
-            run = new SupervisedRun(graph, store, batch, data.targetSize(), false);
+            run = SupervisedRun.forInference(graph, store, batch, data.targetSize());
         }
         return evaluate(run, loss, data, 0, batch);
     }

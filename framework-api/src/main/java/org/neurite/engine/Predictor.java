@@ -35,7 +35,7 @@ public final class Predictor implements AutoCloseable {
         float[] result = new float[count * out];
         for (int from = 0; from < count; from += batch) {
             int n = Math.min(batch, count - from);
-            CompiledModel m = models.computeIfAbsent(n, b -> CompiledModel.compile(graph, store.backend(), b, store));
+            CompiledModel m = models.computeIfAbsent(n, b -> CompiledModel.compileForInference(graph, store.backend(), b, store));
             store.backend().upload(inputs, from * in, m.input(0), 0, n * in);
             m.forward(false, 0);
             Tensor y = m.output();

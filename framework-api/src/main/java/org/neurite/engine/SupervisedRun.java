@@ -28,11 +28,23 @@ final class SupervisedRun implements AutoCloseable {
     final float[] y;
     final float[] outputs;
     private final boolean inputGradients;
+    /** Forward only (evaluation): models compiled without gradient buffers. */
+    private final boolean inference;
 
     SupervisedRun(TypedGraph graph, ParameterStore store, int maxBatch, int targetSize, boolean inputGradients) {
+        this(graph, store, maxBatch, targetSize, inputGradients, false);
+    }
+
+    /** A run whose models only go forward (evaluation of a model that is not being trained here). */
+    static SupervisedRun forInference(TypedGraph graph, ParameterStore store, int maxBatch, int targetSize) {
+        return new SupervisedRun(graph, store, maxBatch, targetSize, false, true);
+    }
+
+    private SupervisedRun(TypedGraph graph, ParameterStore store, int maxBatch, int targetSize, boolean inputGradients, boolean inference) {
         this.graph = graph;
         this.store = store;
         this.inputGradients = inputGradients;
+        this.inference = inference;
         this.sampleSize = graph.shape(graph.graph().inputs().get(0).name()).size();
         this.outputSize = graph.outputShape().size();
         this.targetSize = targetSize;
@@ -42,8 +54,8 @@ final class SupervisedRun implements AutoCloseable {
     }
 
     CompiledModel model(int batch) {
-        return models.computeIfAbsent(batch, b -> inputGradients
-                ? CompiledModel.compileWithInputGradients(graph, store.backend(), b, store)
+        return models.computeIfAbsent(batch, b -> inference ? CompiledModel.compileForInference(graph, store.backend(), b, store)
+                : inputGradients ? CompiledModel.compileWithInputGradients(graph, store.backend(), b, store)
                 : CompiledModel.compile(graph, store.backend(), b, store));
     }
 

@@ -34,6 +34,39 @@ class MemoryPlanTest {
         }
     }
 
+    /**
+     * An inference compile (prediction, evaluation) holds no gradients: the same forward output,
+     * bit for bit, in roughly half the memory of a training compile, and backward refuses.
+     */
+    @Test
+    void inferenceCompileHasNoGradientBuffersAndTheSameOutput() throws IOException {
+        TypedGraph lenet = Fixtures.example("lenet5.nn").mainModel();
+        assertEquals(CompiledModel.estimateBytes(lenet, 8) - CompiledModel.estimateBytes(lenet, 8, true),
+                CompiledModel.estimateBytes(lenet, 8, true) - 4L * 8 * 28 * 28, "gradients: one per node output");
+        try (Backend cpu = Fixtures.RUNTIME.createBackend("cpu", org.neurite.plugin.BackendOptions.defaults(), java.util.List.of(), w -> {});
+             ParameterStore store = new ParameterStore(lenet, cpu, 7);
+             CompiledModel training = CompiledModel.compile(lenet, cpu, 8, store);
+             CompiledModel inference = CompiledModel.compileForInference(lenet, cpu, 8, store)) {
+            float[] x = new float[8 * 28 * 28];
+            java.util.Random random = new java.util.Random(3);
+            for (int i = 0; i < x.length; i++) x[i] = random.nextFloat();
+            float[] expected = new float[8 * 10];
+            float[] actual = new float[8 * 10];
+            cpu.upload(x, 0, training.input(0), 0, x.length);
+            cpu.upload(x, 0, inference.input(0), 0, x.length);
+            training.forward(false, 0);
+            inference.forward(false, 0);
+            cpu.download(training.output(), 0, expected, 0, expected.length);
+            cpu.download(inference.output(), 0, actual, 0, actual.length);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, 0f);
+            assertTrue(inference.bytesAllocated() < 0.6 * training.bytesAllocated(),
+                    inference.bytesAllocated() + " bytes for inference vs " + training.bytesAllocated() + " for training");
+            assertEquals(null, inference.gradient("c1"), "no activation gradients");
+            IllegalStateException e = assertThrows(IllegalStateException.class, inference::backward);
+            assertEquals("model LeNet5 was compiled for inference; compile it for training to run backward", e.getMessage());
+        }
+    }
+
     /** A view of {@code cpu} that reports only {@code bytes} of memory. */
     private static Backend limited(Backend cpu, long bytes) {
         return (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
