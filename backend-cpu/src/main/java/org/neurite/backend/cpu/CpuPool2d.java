@@ -21,7 +21,7 @@ final class CpuPool2d {
     private final PlaneLoop planeLoop = new PlaneLoop();
 
     /** The four passes, each a loop over (n, c) planes. */
-    private enum Pass { MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD }
+    private enum Pass { MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD, CHECK_ARGMAX }
 
     CpuPool2d(CpuThreads threads) {
         this.threads = threads;
@@ -34,7 +34,10 @@ final class CpuPool2d {
 
     /** dx = 0, then dx[argmax] += dy for every output; a corrupt argmax is refused before anything is written. */
     void maxBackward(Pool2dGeometry g, float[] dy, float[] argmax, float[] dx) {
-        OpChecks.checkArgmax(g, argmax, argmax.length);
+        // The check runs over planes in parallel first (it took longer than the pass itself when
+        // done serially with four divisions per entry); only if it finds a bad entry does the
+        // shared serial check run, to refuse the lowest one with the shared message.
+        if (!planeLoop.argmaxValid(g, argmax)) OpChecks.checkArgmax(g, argmax, argmax.length);
         planeLoop.execute(Pass.MAX_BACKWARD, g, dy, dx, argmax);
     }
 
@@ -68,9 +71,21 @@ final class CpuPool2d {
             }
         }
 
+        /** Whether every argmax entry is a position of its output's window (as {@link OpChecks#isArgmaxOfWindow}); writes nothing. */
+        synchronized boolean argmaxValid(Pool2dGeometry g, float[] argmax) {
+            if (bad.length < threads.size()) bad = new boolean[threads.size()];
+            Arrays.fill(bad, false);
+            execute(Pass.CHECK_ARGMAX, g, null, null, argmax);
+            for (boolean b : bad) if (b) return false;
+            return true;
+        }
+
+        private boolean[] bad = new boolean[0]; // per worker: found an entry outside its window
+
         @Override
         public void run(int worker, int begin, int end) {
             switch (pass) {
+                case CHECK_ARGMAX -> bad[worker] |= !argmaxPlanesValid(g, argmax, begin, end);
                 case MAX_FORWARD -> maxForwardPlanes(g, in, out, argmax, begin, end);
                 case MAX_BACKWARD -> maxBackwardPlanes(g, in, argmax, out, begin, end);
                 case AVG_FORWARD -> avgForwardPlanes(g, in, out, begin, end);
@@ -150,6 +165,26 @@ final class CpuPool2d {
     private static boolean isWhole2x2(Pool2dGeometry g) {
         return g.kernelH() == 2 && g.kernelW() == 2 && g.strideH() == 2 && g.strideW() == 2 && g.padH() == 0 && g.padW() == 0
                 && 2 * g.outHeight() <= g.height() && 2 * g.outWidth() <= g.width();
+    }
+
+    /** The window test of {@link OpChecks#isArgmaxOfWindow} for planes [begin, end), with the window bounds kept per output row. */
+    private static boolean argmaxPlanesValid(Pool2dGeometry g, float[] argmax, int begin, int end) {
+        int h = g.height(), w = g.width(), hw = h * w, ho = g.outHeight(), wo = g.outWidth();
+        for (int plane = begin; plane < end; plane++) {
+            int yo = plane * ho * wo;
+            for (int oh = 0; oh < ho; oh++) {
+                int hs = oh * g.strideH() - g.padH(), rowLo = Math.max(hs, 0), rowHi = Math.min(hs + g.kernelH(), h);
+                for (int ow = 0; ow < wo; ow++) {
+                    float v = argmax[yo + oh * wo + ow];
+                    int index = (int) v;
+                    if (index != v || index < 0 || index >= hw) return false;
+                    int ih = index / w, iw = index - ih * w;
+                    int ws = ow * g.strideW() - g.padW();
+                    if (ih < rowLo || ih >= rowHi || iw < Math.max(ws, 0) || iw >= Math.min(ws + g.kernelW(), w)) return false;
+                }
+            }
+        }
+        return true;
     }
 
     /** Max pooling backward of planes [begin, end). */

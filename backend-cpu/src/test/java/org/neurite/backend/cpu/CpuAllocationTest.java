@@ -63,13 +63,23 @@ class CpuAllocationTest {
             // API code runs interpreted and allocates its vectors (also on a recompilation).
             for (int i = 0; i < 20; i++) step.run();
             int repetitions = 50;
-            // Reading the counter allocates a little itself (hundreds of bytes); measure that and take it off.
-            long probe = allocatedBytes();
-            long before = allocatedBytes();
-            long probeCost = before - probe;
-            for (int i = 0; i < repetitions; i++) step.run();
-            long allocated = allocatedBytes() - before - probeCost;
-            assertTrue(allocated < 15L * repetitions, allocated + " bytes allocated by " + repetitions + " steps of 15 ops");
+            // A steady allocation shows in every window of 50 steps; a JIT transient (a late C2
+            // compilation or a recompilation, during which vector code runs interpreted and
+            // allocates) in one window only, so up to five windows are measured and one clean
+            // window passes. On a loaded machine the compiler queue can lag past the warm-up.
+            StringBuilder seen = new StringBuilder();
+            boolean clean = false;
+            for (int window = 0; window < 5 && !clean; window++) {
+                // Reading the counter allocates a little itself (hundreds of bytes); measure that and take it off.
+                long probe = allocatedBytes();
+                long before = allocatedBytes();
+                long probeCost = before - probe;
+                for (int i = 0; i < repetitions; i++) step.run();
+                long allocated = allocatedBytes() - before - probeCost;
+                seen.append(window == 0 ? "" : ", ").append(allocated);
+                clean = allocated < 15L * repetitions;
+            }
+            assertTrue(clean, "bytes allocated by each window of " + repetitions + " steps of 15 ops: " + seen);
         }
     }
 
