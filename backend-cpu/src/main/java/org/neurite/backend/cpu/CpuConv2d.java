@@ -63,6 +63,7 @@ final class CpuConv2d {
     private final TransposedColumnPanels[] transposedPanels; // per-worker col^T panel sources of backward-filter
     private final Offsets offsets = new Offsets();
     private final CpuDirectConv2d direct;
+    private float[] packedWeights = new float[0]; // w (forward) or w^T (backward-data) packed once per call, grow-only
     private final ForwardLoop forwardLoop = new ForwardLoop();
     private final BackwardDataLoop backwardDataLoop = new BackwardDataLoop();
     private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
@@ -274,7 +275,7 @@ final class CpuConv2d {
     /** y = conv(x, w) + bias over (sample, group, pixel chunk) tasks; chunks only when samples are fewer than workers. */
     private final class ForwardLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
-        private float[] x, w, bias, y;
+        private float[] x, w, bias, y, packedW;
         private int chunkWidth, chunks;
 
         synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
@@ -287,6 +288,7 @@ final class CpuConv2d {
             this.chunkWidth = width;
             this.chunks = CpuGemm.ceilDiv(p, chunkWidth);
             if (!isPointwise(g) && isImplicit(g)) offsets.compute(g);
+            this.packedW = isPointwise(g) ? null : packWeights(g, w, false);
             this.g = g;
             this.x = x;
             this.w = w;
@@ -296,7 +298,7 @@ final class CpuConv2d {
                 threads.runClaimed(units * chunks, parallelism(g), this);
             } finally {
                 this.g = null;
-                this.x = this.w = this.bias = this.y = null;
+                this.x = this.w = this.bias = this.y = this.packedW = null;
             }
         }
 
@@ -319,12 +321,14 @@ final class CpuConv2d {
                     float[] xp = padded(worker, offsets.paddedSize(g));
                     pad(g, offsets, x, xOff, xp);
                     ColumnPanels col = columnPanels[worker].aim(offsets, xp, p0);
-                    gemm.multiply(worker, false, coutG, p1 - p0, k, 1f, w, wOff, k, col, 0f, y, yOff + p0, p);
+                    if (packedW != null) gemm.multiplyPacked(worker, packedW, 0, coutG, coutG, p1 - p0, k, 1f, col, false, null, 0, 0, 0f, y, yOff + p0, p);
+                    else gemm.multiply(worker, false, coutG, p1 - p0, k, 1f, w, wOff, k, col, 0f, y, yOff + p0, p);
                     col.release();
                 } else {
                     float[] col = cols(worker, k * (p1 - p0));
                     im2col(g, x, xOff, 0, k, p0, p1, col);
-                    gemm.multiply(worker, false, false, coutG, p1 - p0, k, 1f, w, wOff, k, col, 0, p1 - p0, 0f, y, yOff + p0, p);
+                    if (packedW != null) gemm.multiplyPacked(worker, packedW, 0, coutG, coutG, p1 - p0, k, 1f, null, false, col, 0, p1 - p0, 0f, y, yOff + p0, p);
+                    else gemm.multiply(worker, false, false, coutG, p1 - p0, k, 1f, w, wOff, k, col, 0, p1 - p0, 0f, y, yOff + p0, p);
                 }
                 if (bias != null) {
                     for (int oc = 0; oc < coutG; oc++) {
@@ -347,10 +351,11 @@ final class CpuConv2d {
      */
     private final class BackwardDataLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
-        private float[] dy, w, dx;
+        private float[] dy, w, dx, packedWT;
 
         synchronized void execute(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
             if (!isPointwise(g)) offsets.compute(g);
+            this.packedWT = isPointwise(g) ? null : packWeights(g, w, true);
             this.g = g;
             this.dy = dy;
             this.w = w;
@@ -359,7 +364,7 @@ final class CpuConv2d {
                 threads.runClaimed(g.batch() * g.groups(), parallelism(g), this);
             } finally {
                 this.g = null;
-                this.dy = this.w = this.dx = null;
+                this.dy = this.w = this.dx = this.packedWT = null;
             }
         }
 
@@ -385,7 +390,8 @@ final class CpuConv2d {
                 float[] col = cols(worker, rowsPerBlock * p);
                 for (int r0 = 0; r0 < k; r0 += rowsPerBlock) {
                     int r1 = Math.min(k, r0 + rowsPerBlock);
-                    gemm.multiply(worker, true, false, r1 - r0, p, coutG, 1f, w, wOff + r0, k, dy, yOff, p, 0f, col, 0, p);
+                    if (packedWT != null) gemm.multiplyPacked(worker, packedWT, r0, k, r1 - r0, p, coutG, 1f, null, false, dy, yOff, p, 0f, col, 0, p);
+                    else gemm.multiply(worker, true, false, r1 - r0, p, coutG, 1f, w, wOff + r0, k, dy, yOff, p, 0f, col, 0, p);
                     col2imPadded(g, offsets, col, r0, r1, dxp);
                 }
                 crop(g, offsets, dxp, dx, xOff);
@@ -500,6 +506,21 @@ final class CpuConv2d {
 
     private static boolean isPointwise(Conv2dGeometry g) {
         return g.kernelH() == 1 && g.kernelW() == 1 && g.strideH() == 1 && g.strideW() == 1 && g.padH() == 0 && g.padW() == 0;
+    }
+
+    /**
+     * op(w) of a one-group convolution packed once for all samples ({@link CpuGemm#packWhole}):
+     * {@code w [Cout, K]} for forward, {@code w^T [K, Cout]} for backward-data. Null with groups,
+     * whose products pack per call as before.
+     */
+    private float[] packWeights(Conv2dGeometry g, float[] w, boolean transposed) {
+        if (g.groups() != 1) return null;
+        int k = g.inChannels() * g.kernelH() * g.kernelW(), cout = g.outChannels();
+        int rows = transposed ? k : cout, depth = transposed ? cout : k;
+        int size = CpuGemm.roundUp(rows, CpuGemm.MR) * depth;
+        if (packedWeights.length < size) packedWeights = new float[size];
+        CpuGemm.packWhole(transposed, w, 0, k, rows, depth, packedWeights);
+        return packedWeights;
     }
 
     private float[] padded(int worker, int size) {

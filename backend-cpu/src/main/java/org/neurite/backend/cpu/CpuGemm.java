@@ -211,7 +211,7 @@ final class CpuGemm {
             for (int block = begin; block < end; block++) {
                 int ic = block * MC, mc = Math.min(MC, m - ic);
                 packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
-                macroKernel(p, sharedB, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, beta);
+                macroKernel(p.a, 0, sharedB, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, beta, p.tile);
             }
         }
     }
@@ -234,17 +234,50 @@ final class CpuGemm {
     void multiply(int worker, boolean transA, boolean transB, int m, int n, int k, float alpha,
                   float[] a, int offA, int lda, float[] b, int offB, int ldb,
                   float beta, float[] c, int offC, int ldc) {
-        multiply(worker, transA, m, n, k, alpha, a, offA, lda, null, transB, b, offB, ldb, beta, c, offC, ldc);
+        multiply(worker, transA, m, n, k, alpha, a, offA, lda, null, 0, 0, null, transB, b, offB, ldb, beta, c, offC, ldc);
     }
 
     /** {@link #multiply} with op(B) [k, n] produced by {@code source} (see {@link PanelSource}). */
     void multiply(int worker, boolean transA, int m, int n, int k, float alpha, float[] a, int offA, int lda,
                   PanelSource source, float beta, float[] c, int offC, int ldc) {
-        multiply(worker, transA, m, n, k, alpha, a, offA, lda, source, false, null, 0, 0, beta, c, offC, ldc);
+        multiply(worker, transA, m, n, k, alpha, a, offA, lda, null, 0, 0, source, false, null, 0, 0, beta, c, offC, ldc);
     }
 
-    /** The blocked loops of both forms: B from {@code source} when it is not null, else from the array b. */
+    /**
+     * Packs all of op(A) [m, k] once, for several products that share it (a convolution's
+     * weights, the same for every sample): the block of depth [pc, pc+kc) and rows [ic, ic+mc)
+     * lies at {@code dst[pc * roundUp(m, MR) + ic * kc ...]} in exactly the layout the per-call
+     * packing would give it, so products from it give the same bits. dst holds at least
+     * {@code roundUp(m, MR) * k} floats.
+     */
+    static void packWhole(boolean transA, float[] a, int offA, int lda, int m, int k, float[] dst) {
+        int rows = roundUp(m, MR);
+        for (int pc = 0; pc < k; pc += KC) {
+            int kc = Math.min(KC, k - pc);
+            for (int ic = 0; ic < m; ic += MC) {
+                packAInto(transA, a, offA, lda, ic, pc, Math.min(MC, m - ic), kc, dst, pc * rows + ic * kc);
+            }
+        }
+    }
+
+    /**
+     * {@link #multiply} with rows [row0, row0+m) of an op(A) packed by {@link #packWhole} (of
+     * {@code packedM} rows; row0 a multiple of MR) and B from the array b or from {@code source}.
+     */
+    void multiplyPacked(int worker, float[] packedA, int row0, int packedM, int m, int n, int k, float alpha,
+                        PanelSource source, boolean transB, float[] b, int offB, int ldb,
+                        float beta, float[] c, int offC, int ldc) {
+        multiply(worker, false, m, n, k, alpha, null, 0, 0, packedA, row0, roundUp(packedM, MR), source, transB, b, offB, ldb,
+                beta, c, offC, ldc);
+    }
+
+    /**
+     * The blocked loops of all forms: B from {@code source} when it is not null, else from the
+     * array b; A from {@code packedA} (rows from {@code packedRow0} of a {@link #packWhole} of
+     * {@code packedRows} rounded rows) when it is not null, else packed here from the array a.
+     */
     private void multiply(int worker, boolean transA, int m, int n, int k, float alpha, float[] a, int offA, int lda,
+                          float[] packedA, int packedRow0, int packedRows,
                           PanelSource source, boolean transB, float[] b, int offB, int ldb,
                           float beta, float[] c, int offC, int ldc) {
         if (m == 0 || n == 0) return;
@@ -262,8 +295,14 @@ final class CpuGemm {
                 float blockBeta = pc == 0 ? beta : 1f; // later k-blocks accumulate onto C
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
-                    packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
-                    macroKernel(p, p.b, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, blockBeta);
+                    if (packedA != null) {
+                        // Block (pc, ic) of a whole pre-packed A: see packWhole.
+                        macroKernel(packedA, pc * packedRows + (packedRow0 + ic) * kc, p.b, mc, nc, kc, c, offC + ic * ldc + jc, ldc,
+                                alpha, blockBeta, p.tile);
+                    } else {
+                        packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
+                        macroKernel(p.a, 0, p.b, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, blockBeta, p.tile);
+                    }
                 }
             }
         }
@@ -274,12 +313,12 @@ final class CpuGemm {
      * panel {@code pb}) + beta * C. Each B strip (NR columns, KC deep: L1-sized) meets every A
      * strip of the block (MC rows: L2-sized) before the next strip is touched.
      */
-    private static void macroKernel(Panels p, float[] pb, int mc, int nc, int kc, float[] c, int co, int ldc,
-                                    float alpha, float beta) {
+    private static void macroKernel(float[] pa, int ao, float[] pb, int mc, int nc, int kc, float[] c, int co, int ldc,
+                                    float alpha, float beta, float[] tile) {
         for (int jr = 0; jr < nc; jr += NR) {
             for (int ir = 0; ir < mc; ir += MR) {
-                microKernel(p.a, ir * kc, pb, jr * kc, kc, c, co + ir * ldc + jr, ldc,
-                        Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, p.tile);
+                microKernel(pa, ao + ir * kc, pb, jr * kc, kc, c, co + ir * ldc + jr, ldc,
+                        Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, tile);
             }
         }
     }
@@ -304,8 +343,13 @@ final class CpuGemm {
      * {@code dst[strip*MR*kc + p*MR + r]}, rows past mc zero.
      */
     private static void packA(boolean transA, float[] a, int offA, int lda, int ic, int pc, int mc, int kc, float[] dst) {
+        packAInto(transA, a, offA, lda, ic, pc, mc, kc, dst, 0);
+    }
+
+    /** {@link #packA} to {@code dst} from {@code at} on. */
+    private static void packAInto(boolean transA, float[] a, int offA, int lda, int ic, int pc, int mc, int kc, float[] dst, int at) {
         for (int ir = 0; ir < mc; ir += MR) {
-            int base = ir * kc;
+            int base = at + ir * kc;
             int rows = Math.min(MR, mc - ir);
             if (!transA) {
                 // A is [m, k]: walk each row along k.

@@ -68,6 +68,36 @@ class CpuGemmTest {
         assertGemmClose(expected, actual, c, m, n, k, offC, ldc, alpha);
     }
 
+    /**
+     * A packed once for several products ({@link CpuGemm#packWhole}, used for convolution
+     * weights) gives the bits of packing it per product, for the whole matrix and for a block of
+     * rows starting at a multiple of MR, with A plain and transposed, over several k-blocks.
+     */
+    @ParameterizedTest(name = "transA {0}")
+    @MethodSource("bools")
+    void aWholePackedAGivesTheSameBitsAsPackingPerProduct(boolean transA) {
+        Random rnd = new Random(transA ? 41 : 42);
+        int m = 37, n = 50, k = 300, lda = transA ? m : k;
+        float[] a = random(rnd, m * k), b = random(rnd, k * n);
+        float[] packed = new float[CpuGemm.roundUp(m, CpuGemm.MR) * k];
+        CpuGemm.packWhole(transA, a, 0, lda, m, k, packed);
+        try (CpuThreads threads = new CpuThreads(1)) {
+            CpuGemm gemm = new CpuGemm(threads);
+            int[][] blocks = {{0, m}, {12, 19}, {36, 1}};
+            for (int[] block : blocks) {
+                int row0 = block[0], rows = block[1];
+                float[] expected = new float[rows * n], actual = new float[rows * n];
+                gemm.multiply(0, transA, false, rows, n, k, 1f, a, transA ? row0 : row0 * lda, lda, b, 0, n, 0f, expected, 0, n);
+                gemm.multiplyPacked(0, packed, row0, m, rows, n, k, 1f, null, false, b, 0, n, 0f, actual, 0, n);
+                assertArrayEquals(expected, actual, "rows " + row0 + ".." + (row0 + rows));
+            }
+        }
+    }
+
+    static Stream<Boolean> bools() {
+        return Stream.of(false, true);
+    }
+
     @Test
     void batchedWithStridesAndOffsetsLeavesGapsAlone() {
         int m = 9, n = 14, k = 11, batch = 3;
