@@ -1,5 +1,7 @@
 package org.neurite.backend.cpu;
 
+import static org.neurite.backend.OpChecks.*;
+
 import java.util.Arrays;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
@@ -104,8 +106,7 @@ public final class CpuBackend implements Backend {
                      float beta, Tensor c, int offC, int ldc,
                      int batch, int strideA, int strideB, int strideC) {
         float[] av = data(a, "a"), bv = data(b, "b"), cv = data(c, "c");
-        if (m < 0 || n < 0 || k < 0 || batch < 0)
-            throw new IllegalArgumentException("gemm sizes must be >= 0: m=" + m + " n=" + n + " k=" + k + " batch=" + batch);
+        checkGemmSizes(m, n, k, batch);
         if (m == 0 || n == 0 || batch == 0) return;
         // Stored shapes: A is [m, k] ([k, m] when transposed), B is [k, n] ([n, k]), C is [m, n].
         if (k > 0) {
@@ -120,18 +121,18 @@ public final class CpuBackend implements Backend {
 
     @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         checkConv(g);
-        conv.forward(g, sized(x, "x", inputSize(g)), sized(w, "w", weightSize(g)),
-                bias == null ? null : sized(bias, "bias", g.outChannels()), sized(y, "y", outputSize(g)));
+        conv.forward(g, sized(x, "x", convInputSize(g)), sized(w, "w", convWeightSize(g)),
+                bias == null ? null : sized(bias, "bias", g.outChannels()), sized(y, "y", convOutputSize(g)));
     }
 
     @Override public void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx) {
         checkConv(g);
-        conv.backwardData(g, sized(dy, "dy", outputSize(g)), sized(w, "w", weightSize(g)), sized(dx, "dx", inputSize(g)));
+        conv.backwardData(g, sized(dy, "dy", convOutputSize(g)), sized(w, "w", convWeightSize(g)), sized(dx, "dx", convInputSize(g)));
     }
 
     @Override public void conv2dBackwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
         checkConv(g);
-        conv.backwardFilter(g, sized(x, "x", inputSize(g)), sized(dy, "dy", outputSize(g)), sized(dw, "dw", weightSize(g)),
+        conv.backwardFilter(g, sized(x, "x", convInputSize(g)), sized(dy, "dy", convOutputSize(g)), sized(dw, "dw", convWeightSize(g)),
                 dbias == null ? null : sized(dbias, "dbias", g.outChannels()));
     }
 
@@ -167,8 +168,7 @@ public final class CpuBackend implements Backend {
                                         Tensor dx, int dxOff, int length) {
         boolean needsX = op == UnaryOp.RELU || op == UnaryOp.SQUARE || op == UnaryOp.SOFTPLUS;
         boolean needsY = op == UnaryOp.SIGMOID || op == UnaryOp.TANH || op == UnaryOp.EXP;
-        if (needsX && x == null) throw new IllegalArgumentException(op + " backward needs the forward input x");
-        if (needsY && y == null) throw new IllegalArgumentException(op + " backward needs the forward output y");
+        checkUnaryBackwardInputs(op, needsX, x != null, needsY, y != null);
         float[] dyv = slice(dy, "dy", dyOff, length), dxv = slice(dx, "dx", dxOff, length);
         float[] xv = needsX ? slice(x, "x", xOff, length) : null, yv = needsY ? slice(y, "y", yOff, length) : null;
         checkInPlaceOrDisjoint("unaryBackward", op, "dx", dxv, dxOff, "dy", dyv, dyOff, length);
@@ -186,13 +186,7 @@ public final class CpuBackend implements Backend {
 
     @Override public void copyBlocks(Tensor src, int srcOff, int srcStride, Tensor dst, int dstOff, int dstStride, int length, int count) {
         float[] s = data(src, "src"), d = data(dst, "dst");
-        if (length < 0 || count < 0)
-            throw new IllegalArgumentException("copyBlocks: length and count must be >= 0, got " + length + " and " + count);
-        checkBlocks("src", s.length, srcOff, srcStride, length, count);
-        checkBlocks("dst", d.length, dstOff, dstStride, length, count);
-        if (count > 1 && length > dstStride)
-            throw new IllegalArgumentException("copyBlocks: destination blocks of " + length + " floats " + dstStride
-                    + " apart overlap; the stride must be >= the length");
+        checkCopyBlocks(s.length, srcOff, srcStride, d.length, dstOff, dstStride, length, count);
         if (length == 0) return;
         copies.copyBlocks(s, srcOff, srcStride, d, dstOff, dstStride, length, count);
     }
@@ -238,7 +232,7 @@ public final class CpuBackend implements Backend {
                                  Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
                                  float eps, float momentum, boolean training) {
         int n = viewSize(outer, channels, inner);
-        if (!(eps >= 0f) || Float.isInfinite(eps)) throw new IllegalArgumentException("batch norm eps must be finite and >= 0, got " + eps);
+        checkBatchNormEps(eps);
         float[] xv = sized(x, "x", n), yv = sized(y, "y", n);
         float[] g = sized(gamma, "gamma", channels), b = sized(beta, "beta", channels);
         float[] rm = sized(runningMean, "runningMean", channels), rv = sized(runningVar, "runningVar", channels);
@@ -246,10 +240,7 @@ public final class CpuBackend implements Backend {
             normalization.batchNormInference(xv, yv, g, b, rm, rv, outer, channels, inner, eps);
             return;
         }
-        if (!(momentum >= 0f && momentum <= 1f)) throw new IllegalArgumentException("batch norm momentum must be in [0, 1], got " + momentum);
-        if ((long) outer * inner < 2)
-            throw new IllegalArgumentException("batch norm training needs more than one value per channel, got "
-                    + outer + " x " + inner + " (outer x inner)");
+        checkBatchNormTraining(momentum, outer, inner);
         float[] sm = sized(saveMean, "saveMean", channels), si = sized(saveInvStd, "saveInvStd", channels);
         normalization.batchNormTraining(xv, yv, g, b, rm, rv, sm, si, outer, channels, inner, eps, momentum);
     }
@@ -410,7 +401,7 @@ public final class CpuBackend implements Backend {
     // ---- regularisation -----------------------------------------------------------------
 
     @Override public void dropoutForward(Tensor x, Tensor mask, Tensor y, float p, long seed) {
-        if (!(p >= 0f && p <= 1f)) throw new IllegalArgumentException("dropout probability must be in [0, 1], got " + p);
+        checkDropout(p);
         float[] xv = data(x, "x");
         elementwise.dropout(xv, sized(mask, "mask", xv.length), sized(y, "y", xv.length), p, seed, xv.length);
     }
@@ -419,15 +410,14 @@ public final class CpuBackend implements Backend {
 
     @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov) {
         float[] p = data(param, "param");
-        if (nesterov && momentum == 0f) throw new IllegalArgumentException("nesterov SGD needs momentum > 0");
-        if (momentum != 0f && velocity == null) throw new IllegalArgumentException("SGD with momentum " + momentum + " needs a velocity tensor");
+        checkSgd(momentum, nesterov, velocity != null);
         optimizers.sgd(p, sized(grad, "grad", p.length), momentum == 0f ? null : sized(velocity, "velocity", p.length),
                 lr, momentum, weightDecay, nesterov, p.length);
     }
 
     @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                      float eps, float weightDecay, int step) {
-        if (step < 1) throw new IllegalArgumentException("Adam step is counted from 1, got " + step);
+        checkAdamStep(step);
         float[] p = data(param, "param");
         optimizers.adam(p, sized(grad, "grad", p.length), sized(m, "m", p.length), sized(v, "v", p.length),
                 lr, beta1, beta2, eps, weightDecay, step, p.length);
@@ -437,18 +427,15 @@ public final class CpuBackend implements Backend {
 
     /** The storage of a tensor this backend allocated. */
     private float[] data(Tensor t, String name) {
-        if (t == null) throw new IllegalArgumentException(name + " is null");
-        if (!(t instanceof CpuTensor ct) || ct.backend() != this)
-            throw new IllegalArgumentException(name + " " + t.shape() + " belongs to backend '" + t.backend().name()
-                    + "' (" + t.backend().description() + "), not to this CPU backend");
+        checkNotNull(name, t);
+        if (!(t instanceof CpuTensor ct) || ct.backend() != this) throw foreignTensor(name, t, "CPU backend");
         return ct.data;
     }
 
     /** The storage of a tensor that must hold exactly {@code size} elements. */
     private float[] sized(Tensor t, String name, int size) {
         float[] d = data(t, name);
-        if (d.length != size)
-            throw new IllegalArgumentException(name + " " + t.shape() + " has " + d.length + " elements, expected " + size);
+        checkSize(name, t, d.length, size);
         return d;
     }
 
@@ -458,122 +445,4 @@ public final class CpuBackend implements Backend {
         checkRange(name, d.length, offset, length);
         return d;
     }
-
-    /**
-     * An output range of a parallel element-wise op may be its input's range (in place) or lie
-     * apart from it, but not overlap it shifted: workers would read elements others already wrote.
-     * The message names {@code op} and its {@code variant} (may be null), built only on failure.
-     */
-    private static void checkInPlaceOrDisjoint(String op, Object variant, String outName, float[] out, int outOff,
-                                               String inName, float[] in, int inOff, int length) {
-        if (out == in && outOff != inOff && Math.abs((long) outOff - inOff) < length)
-            throw new IllegalArgumentException(op + (variant == null ? "" : " " + variant) + ": " + outName + " [" + outOff + ", " + ((long) outOff + length) + ") overlaps "
-                    + inName + " [" + inOff + ", " + ((long) inOff + length) + ") of the same tensor; use the same range or disjoint ones");
-    }
-
-    /** Two ranges of the same tensor that the op needs apart (an output and something it reads or also writes). */
-    private static void checkDisjoint(String op, String aName, float[] a, int aOff, int aLen, String bName, float[] b, int bOff, int bLen) {
-        if (a == b && aLen > 0 && bLen > 0 && (long) aOff < (long) bOff + bLen && (long) bOff < (long) aOff + aLen)
-            throw new IllegalArgumentException(op + ": " + aName + " [" + aOff + ", " + ((long) aOff + aLen) + ") overlaps "
-                    + bName + " [" + bOff + ", " + ((long) bOff + bLen) + ") of the same tensor");
-    }
-
-    /** An output that must not be the same tensor as an input (the op reads neighbours of what it writes). */
-    private static void checkDistinct(String op, String outName, float[] out, String inName, float[] in) {
-        if (out == in) throw new IllegalArgumentException(op + ": " + outName + " must not be the same tensor as " + inName);
-    }
-
-    /** {@code count} blocks of {@code length} floats, {@code stride} apart from {@code offset}, fit a tensor of {@code size}. */
-    private static void checkBlocks(String name, int size, int offset, int stride, int length, int count) {
-        if (offset < 0 || stride < 0)
-            throw new IllegalArgumentException("copyBlocks: offset and stride of " + name + " must be >= 0, got " + offset + " and " + stride);
-        if (count == 0 || length == 0) return;
-        long end = offset + (long) (count - 1) * stride + length;
-        if (end > size)
-            throw new IllegalArgumentException("copyBlocks: " + count + " blocks of " + length + " floats, " + stride + " apart from offset "
-                    + offset + ", reach element " + (end - 1) + " of " + name + " (" + size + " elements)");
-    }
-
-    private static void checkPadding(String op, int planes, int h, int w, int top, int left, int outH, int outW) {
-        if (planes < 0 || h < 0 || w < 0 || outH < 0 || outW < 0)
-            throw new IllegalArgumentException(op + ": sizes must be >= 0: " + planes + " planes of " + h + "x" + w + " in " + outH + "x" + outW);
-        if (top < 0 || left < 0 || top + (long) h > outH || left + (long) w > outW)
-            throw new IllegalArgumentException(op + ": a " + h + "x" + w + " plane at (top " + top + ", left " + left
-                    + ") does not fit inside " + outH + "x" + outW);
-    }
-
-    private static void checkLrn(int size, float k) {
-        if (size < 1) throw new IllegalArgumentException("LRN size must be >= 1, got " + size);
-        if (!(k > 0f)) throw new IllegalArgumentException("LRN k must be > 0 (scale^-beta of a zero scale is infinite), got " + k);
-    }
-
-    /** Elements in a [batch, gates * hidden] block of a recurrent cell, checked for sign and overflow. */
-    private static int cellSize(String op, int batch, int hidden, int gates) {
-        if (batch < 0 || hidden < 0) throw new IllegalArgumentException(op + ": batch and hidden must be >= 0, got " + batch + " and " + hidden);
-        return viewSize(batch, gates, hidden);
-    }
-
-    /** Rows of a [rows, width] table stored in {@code size} floats. */
-    private static int tableRows(String op, int size, Tensor table, int width) {
-        if (width < 1) throw new IllegalArgumentException(op + ": width must be >= 1, got " + width);
-        if (size % width != 0)
-            throw new IllegalArgumentException(op + ": table " + table.shape() + " (" + size + " elements) is not a whole number of rows of " + width);
-        return size / width;
-    }
-
-    private static void checkRange(String name, int length, int offset, int count) {
-        if (offset < 0 || count < 0 || (long) offset + count > length)
-            throw new IllegalArgumentException(name + " range [" + offset + ", " + ((long) offset + count) + ") is outside [0, " + length + ")");
-    }
-
-    /** A stored [rows, cols] matrix with leading dimension ld, repeated batch times stride apart, fits its array. */
-    private static void checkMatrix(String name, int length, int offset, int ld, int rows, int cols, int batch, int stride) {
-        if (ld < Math.max(1, cols))
-            throw new IllegalArgumentException("gemm: leading dimension of " + name + " is " + ld + ", must be >= " + cols);
-        if (offset < 0 || stride < 0)
-            throw new IllegalArgumentException("gemm: offset and stride of " + name + " must be >= 0, got " + offset + " and " + stride);
-        long last = offset + (long) (batch - 1) * stride + (long) (rows - 1) * ld + cols - 1;
-        if (last >= length)
-            throw new IllegalArgumentException("gemm: " + name + " [" + rows + " x " + cols + ", ld " + ld + "] x " + batch
-                    + " from offset " + offset + " (stride " + stride + ") reaches element " + last + " of a tensor of " + length);
-    }
-
-    private static int viewSize(int outer, int channels, int inner) {
-        if (outer < 0 || channels < 0 || inner < 0)
-            throw new IllegalArgumentException("view sizes must be >= 0: " + outer + " x " + channels + " x " + inner);
-        long n = (long) outer * channels * inner;
-        if (n > Integer.MAX_VALUE) throw new IllegalArgumentException("view " + outer + " x " + channels + " x " + inner + " is too large");
-        return (int) n;
-    }
-
-    private static void checkConv(Conv2dGeometry g) {
-        if (g.batch() < 0 || g.height() < 1 || g.width() < 1)
-            throw new IllegalArgumentException("conv2d input must be non-empty: " + g);
-        if (g.outHeight() < 1 || g.outWidth() < 1)
-            throw new IllegalArgumentException("conv2d kernel " + g.kernelH() + "x" + g.kernelW() + " (dilation " + g.dilationH() + "x"
-                    + g.dilationW() + ") does not fit the padded input " + g.height() + "x" + g.width() + ": " + g);
-    }
-
-    private static void checkPool(Pool2dGeometry g) {
-        if (g.batch() < 0 || g.channels() < 0 || g.height() < 1 || g.width() < 1)
-            throw new IllegalArgumentException("pooling input must be non-empty: " + g);
-        // PyTorch's rule; it guarantees every window overlaps the input.
-        if (g.padH() > g.kernelH() / 2 || g.padW() > g.kernelW() / 2)
-            throw new IllegalArgumentException("pooling padding " + g.padH() + "x" + g.padW() + " must be at most half the kernel "
-                    + g.kernelH() + "x" + g.kernelW());
-        if (g.outHeight() < 1 || g.outWidth() < 1)
-            throw new IllegalArgumentException("pooling window " + g.kernelH() + "x" + g.kernelW() + " does not fit the input: " + g);
-    }
-
-    private static int inputSize(Conv2dGeometry g) { return viewSize(g.batch(), g.inChannels(), g.height() * g.width()); }
-
-    private static int outputSize(Conv2dGeometry g) { return viewSize(g.batch(), g.outChannels(), g.outHeight() * g.outWidth()); }
-
-    private static int weightSize(Conv2dGeometry g) {
-        return viewSize(g.outChannels(), g.inChannelsPerGroup(), g.kernelH() * g.kernelW());
-    }
-
-    private static int poolInputSize(Pool2dGeometry g) { return viewSize(g.batch(), g.channels(), g.height() * g.width()); }
-
-    private static int poolOutputSize(Pool2dGeometry g) { return viewSize(g.batch(), g.channels(), g.outHeight() * g.outWidth()); }
 }
