@@ -1,11 +1,7 @@
 package org.neurite.cli;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.neurite.dsl.GraphDot;
@@ -52,27 +48,12 @@ final class GraphCommand implements Callable<Integer> {
     /** Runs {@code dot -Tsvg} on the text; null (after saying why) when Graphviz is missing or fails. */
     private byte[] svg(String dot) throws IOException, InterruptedException {
         PrintWriter err = spec.commandLine().getErr();
-        Process process;
-        try {
-            process = new ProcessBuilder("dot", "-Tsvg").redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        } catch (IOException e) {
-            err.println("nn graph: Graphviz's 'dot' is not on the PATH; install graphviz, or write DOT with -o FILE.dot");
-            err.flush();
-            return null;
-        }
-        try (OutputStream in = process.getOutputStream()) {
-            in.write(dot.getBytes(StandardCharsets.UTF_8));
-        }
-        ByteArrayOutputStream svg = new ByteArrayOutputStream();
-        try (InputStream out = process.getInputStream()) {
-            out.transferTo(svg);
-        }
-        int status = process.waitFor();
-        if (status != 0) {
-            err.println("nn graph: dot failed with exit status " + status);
-            err.flush();
-            return null;
-        }
-        return svg.toByteArray();
+        Graphviz.Svg svg = Graphviz.toSvg(dot, ProcessBuilder.Redirect.INHERIT, 0);
+        if (svg.ok()) return svg.bytes();
+        err.println(svg.failure() == Graphviz.Failure.NOT_FOUND
+                ? "nn graph: Graphviz's 'dot' is not on the PATH; install graphviz, or write DOT with -o FILE.dot"
+                : "nn graph: dot failed with exit status " + svg.exitStatus());
+        err.flush();
+        return null;
     }
 }

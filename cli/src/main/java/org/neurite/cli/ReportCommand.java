@@ -1,10 +1,7 @@
 package org.neurite.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,7 +10,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import org.neurite.io.AtomicFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -203,25 +199,9 @@ final class ReportCommand implements Callable<Integer> {
      * allowed inside HTML); null when Graphviz is missing, fails or takes over a minute.
      */
     static String graphviz(String dot) throws IOException, InterruptedException {
-        Process process;
-        try {
-            process = new ProcessBuilder("dot", "-Tsvg").redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException e) {
-            return null;
-        }
-        try (OutputStream in = process.getOutputStream()) {
-            in.write(dot.getBytes(StandardCharsets.UTF_8));
-        }
-        ByteArrayOutputStream svg = new ByteArrayOutputStream();
-        try (InputStream out = process.getInputStream()) {
-            out.transferTo(svg);
-        }
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            return null;
-        }
-        if (process.exitValue() != 0) return null;
-        String text = svg.toString(StandardCharsets.UTF_8);
+        Graphviz.Svg svg = Graphviz.toSvg(dot, ProcessBuilder.Redirect.DISCARD, 60);
+        if (!svg.ok()) return null;
+        String text = new String(svg.bytes(), StandardCharsets.UTF_8);
         int start = text.indexOf("<svg");
         return start < 0 ? null : text.substring(start);
     }
