@@ -1,5 +1,7 @@
 package org.neurite.benchmarks;
 
+import static org.neurite.benchmarks.CommandLineOptions.intOption;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -127,11 +129,6 @@ public final class GemmThroughput {
             backend.upload(values, abc[t]);
         }
         return abc;
-    }
-
-    private static int intOption(String[] args, String name, int fallback) {
-        for (int i = 0; i < args.length - 1; i++) if (args[i].equals(name)) return Integer.parseInt(args[i + 1]);
-        return fallback;
     }
 
     private static double[] roundTo1(double[] v) {

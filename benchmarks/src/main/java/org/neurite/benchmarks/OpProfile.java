@@ -1,5 +1,7 @@
 package org.neurite.benchmarks;
 
+import static org.neurite.benchmarks.CommandLineOptions.intOption;
+
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -151,10 +153,5 @@ public final class OpProfile {
                 timings.print("inference", inferSteps);
             }
         }
-    }
-
-    private static int intOption(String[] args, String name, int fallback) {
-        for (int i = 0; i < args.length - 1; i++) if (args[i].equals(name)) return Integer.parseInt(args[i + 1]);
-        return fallback;
     }
 }

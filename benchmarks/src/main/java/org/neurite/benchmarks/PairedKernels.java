@@ -1,5 +1,8 @@
 package org.neurite.benchmarks;
 
+import static org.neurite.benchmarks.CommandLineOptions.intOption;
+import static org.neurite.benchmarks.CommandLineOptions.stringOption;
+
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
@@ -112,12 +115,12 @@ public final class PairedKernels {
     }
 
     public static void main(String[] args) throws Exception {
-        String oldPath = option(args, "--old", null), newPath = option(args, "--new", "backend-cpu/target/classes");
-        int rounds = Integer.parseInt(option(args, "--rounds", "9"));
-        int threads = Integer.parseInt(option(args, "--threads", "2"));
-        int batch = Integer.parseInt(option(args, "--batch", "64"));
-        int minMs = Integer.parseInt(option(args, "--min-ms", "150"));
-        String only = option(args, "--only", null);
+        String oldPath = stringOption(args, "--old", null), newPath = stringOption(args, "--new", "backend-cpu/target/classes");
+        int rounds = intOption(args, "--rounds", 9);
+        int threads = intOption(args, "--threads", 2);
+        int batch = intOption(args, "--batch", 64);
+        int minMs = intOption(args, "--min-ms", 150);
+        String only = stringOption(args, "--only", null);
         if (oldPath == null) throw new IllegalArgumentException("--old <jar or classes folder> is required");
         try (Backend oldB = load(oldPath, threads); Backend newB = load(newPath, threads)) {
             Map<String, Kernel> olds = kernels(oldB, batch, only), news = kernels(newB, batch, only);
@@ -147,10 +150,5 @@ public final class PairedKernels {
                         WorkloadThroughput.median(tn), WorkloadThroughput.median(ratio));
             }
         }
-    }
-
-    private static String option(String[] args, String name, String fallback) {
-        for (int i = 0; i < args.length - 1; i++) if (args[i].equals(name)) return args[i + 1];
-        return fallback;
     }
 }

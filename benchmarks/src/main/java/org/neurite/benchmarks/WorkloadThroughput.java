@@ -1,5 +1,8 @@
 package org.neurite.benchmarks;
 
+import static org.neurite.benchmarks.CommandLineOptions.intOption;
+import static org.neurite.benchmarks.CommandLineOptions.stringOption;
+
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -95,15 +98,5 @@ public final class WorkloadThroughput {
 
     private static long[] round(double[] v) {
         return Arrays.stream(v).mapToLong(Math::round).toArray();
-    }
-
-    private static String stringOption(String[] args, String name, String fallback) {
-        for (int i = 0; i < args.length - 1; i++) if (args[i].equals(name)) return args[i + 1];
-        return fallback;
-    }
-
-    private static int intOption(String[] args, String name, int fallback) {
-        for (int i = 0; i < args.length - 1; i++) if (args[i].equals(name)) return Integer.parseInt(args[i + 1]);
-        return fallback;
     }
 }
