@@ -120,10 +120,7 @@ final class SliceTask {
                     SliceGradients.Slice s = r.gradients.compute(r.state.train, r.order(epoch), start, end - start, end - start,
                             firstStep + k);
                     double clip = r.state.spec.clipNorm();
-                    if (clip > 0) {
-                        double norm = Math.sqrt(r.store.gradientSquaredNorm());
-                        if (norm > clip) r.store.scaleGradients((float) (clip / (norm + 1e-6)));
-                    }
+                    if (clip > 0) r.store.clipGradients(clip, Math.sqrt(r.store.gradientSquaredNorm()));
                     r.optimizer.step(firstStep + k);
                     lossSum += s.lossSum();
                     correct += s.correct();

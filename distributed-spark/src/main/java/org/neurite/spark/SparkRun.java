@@ -156,7 +156,7 @@ final class SparkRun implements DistributedTraining.Run {
             throw new NumericalFaultException("a gradient became non-finite at step " + step + " (epoch " + epoch
                     + "); the weights were not updated");
         }
-        if (spec.clipNorm() > 0 && norm > spec.clipNorm()) store.scaleGradients((float) (spec.clipNorm() / (norm + 1e-6)));
+        store.clipGradients(spec.clipNorm(), norm);
         trainer.optimizer().step(step);
         return sum._2();
     }

@@ -72,6 +72,15 @@ public final class ParameterStore implements AutoCloseable {
     /** Every optimiser slot allocated so far, keyed {@code name#slot}. */
     public Map<String, Tensor> stateTensors() { return java.util.Collections.unmodifiableMap(state); }
 
+    /**
+     * Global-norm gradient clipping: scales every gradient down so that their global L2 norm,
+     * {@code norm} (from {@link #gradientSquaredNorm()}), becomes {@code maxNorm}, when it is above
+     * it; nothing when {@code maxNorm <= 0} (clipping off). PyTorch's clip_grad_norm_ formula.
+     */
+    public void clipGradients(double maxNorm, double norm) {
+        if (maxNorm > 0 && norm > maxNorm) scaleGradients((float) (maxNorm / (norm + 1e-6)));
+    }
+
     /** Sum of squared gradient elements over every trainable parameter. */
     public double gradientSquaredNorm() {
         double s = 0;

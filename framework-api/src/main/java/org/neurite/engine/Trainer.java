@@ -197,7 +197,7 @@ public final class Trainer implements AutoCloseable {
                 throw new NumericalFaultException("a gradient became non-finite at step " + step + " (epoch " + epoch + "): "
                         + (where != null ? where : "the gradient norm overflowed") + "; the weights were not updated");
             }
-            clipGradients();
+            store.clipGradients(spec.clipNorm(), lastGradientNorm);
             optimizer.step(step);
             int done = from + count;
             trained += count;
@@ -211,12 +211,6 @@ public final class Trainer implements AutoCloseable {
         double seconds = (System.nanoTime() - start) / 1e9;
         long rows = (long) Math.max(1, trained) * r.targetSize;
         return new EpochStats(epoch, lossSum / rows, loss.classification() ? (double) correct / rows : Double.NaN, trained, seconds);
-    }
-
-    /** Scales the gradients down to the spec's global norm when {@link #lastGradientNorm} exceeds it. */
-    private void clipGradients() {
-        if (spec.clipNorm() <= 0) return;
-        if (lastGradientNorm > spec.clipNorm()) store.scaleGradients((float) (spec.clipNorm() / (lastGradientNorm + 1e-6)));
     }
 
     /** Mean loss and accuracy over {@code data} in evaluation mode (no dropout, no updates). */
