@@ -26,7 +26,7 @@ final class LiveBar implements AutoCloseable {
     static LiveBar open(PrintWriter out, boolean live, String task, long total, String unit) {
         if (!live) return new LiveBar(null);
         // The library asks the terminal for its width (80 when it cannot tell) and trims lines to it.
-        var consumer = new DelegatingProgressBarConsumer(line -> {
+        var consumer = new ClearedLast(line -> {
             out.print('\r' + line);
             out.flush();
         });
@@ -49,6 +49,26 @@ final class LiveBar implements AutoCloseable {
         if (bar == null) return;
         bar.stepTo(done);
         bar.setExtraMessage(message.isEmpty() ? "" : " " + message);
+    }
+
+    /**
+     * The bar's output, closed for good by its clear. {@code ProgressBar.close()} cancels the
+     * periodic redraw without interrupting one already running, so on a fast pass that redraw
+     * could print after the final clear and leave a stale bar in front of the summary line.
+     */
+    private static final class ClearedLast extends DelegatingProgressBarConsumer {
+        private boolean cleared;
+
+        ClearedLast(java.util.function.Consumer<String> print) { super(print); }
+
+        @Override public synchronized void accept(String line) {
+            if (!cleared) super.accept(line);
+        }
+
+        @Override public synchronized void clear() {
+            super.clear();
+            cleared = true;
+        }
     }
 
     /** Ends the pass: the bar is drawn once more, cleared, and the cursor returns to the line start. */
