@@ -12,7 +12,9 @@ import org.neurite.train.TrainSpec;
  * the optimiser, all on the store's backend; only the loss (and, for classifiers, the logits
  * needed for accuracy) come back to the host.
  *
- * <p>Reproducible: weights, shuffling and dropout all derive from {@code spec.seed()}.
+ * <p>Reproducible: weights, shuffling and dropout all derive from {@code spec.seed()}, and the
+ * learning rate of an epoch from the epoch's number ({@link TrainSpec#learningRate(int)}, set
+ * when the epoch starts), so a run resumed at epoch N trains with epoch N's rate.
  *
  * <p>Interruptible: {@link #requestStop()} (from a signal handler, any thread) ends the epoch
  * after the step in progress; {@link #stoppedAfter()} then says how many samples of the epoch
@@ -91,6 +93,16 @@ public final class Trainer implements AutoCloseable {
         stepGradientCount++;
     }
 
+    /**
+     * Sets the optimiser's learning rate to the schedule's rate for {@code epoch} (counted from
+     * 1). {@link #trainEpoch} does this before its first step; a {@link DistributedTraining} run
+     * that steps this trainer's optimiser itself calls it at the start of every epoch, the epoch a
+     * resumed run starts inside included.
+     */
+    public void applySchedule(int epoch) {
+        optimizer.setLearningRate(spec.learningRate(epoch));
+    }
+
     /** Asks the epoch in progress to stop after its current step; safe to call from any thread. */
     public void requestStop() { stopRequested = true; }
 
@@ -162,6 +174,7 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalArgumentException("epoch " + epoch + " cannot start at sample " + firstSample + " of " + data.size());
         }
         stoppedAfter = -1;
+        applySchedule(epoch);
         SupervisedRun r = run(data);
         int n = data.size();
         if (epochOrder == null || epochOrder.size() != n) {

@@ -9,24 +9,49 @@ import org.neurite.layer.LayerArgs;
  *
  * @param data a dataset name ({@code fashion_mnist}, {@code mnist}) or a folder of IDX files
  * @param loss a name from {@link #LOSSES}
+ * @param schedule how the optimizer's learning rate changes from epoch to epoch
  * @param seed seeds initial weights, shuffling and dropout
  * @param clipNorm when positive, gradients are scaled so their global L2 norm is at most this
  * @param dataArgs arguments of a generated data source ({@code adding(length=100)}), else empty
  */
 public record TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
-                        int batch, int epochs, long seed, double clipNorm, SourceSpan span) {
+                        ScheduleSpec schedule, int batch, int epochs, long seed, double clipNorm, SourceSpan span) {
     public static final List<String> LOSSES = List.of("softmax_cross_entropy", "cross_entropy", "mse");
-    public static final List<String> SETTINGS = List.of("data", "loss", "optimizer", "batch", "epochs", "seed", "clip");
+    public static final List<String> SETTINGS = List.of("data", "loss", "optimizer", "schedule", "batch", "epochs", "seed", "clip");
 
-    /** A spec without gradient clipping. */
+    /** A spec with a constant learning rate. */
+    public TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
+                     int batch, int epochs, long seed, double clipNorm, SourceSpan span) {
+        this(model, data, dataArgs, loss, optimizer, ScheduleSpec.CONSTANT, batch, epochs, seed, clipNorm, span);
+    }
+
+    /** A spec without gradient clipping and with a constant learning rate. */
     public TrainSpec(String model, String data, String loss, OptimizerSpec optimizer,
                      int batch, int epochs, long seed, SourceSpan span) {
         this(model, data, LayerArgs.empty(), loss, optimizer, batch, epochs, seed, 0, span);
     }
 
-    /** This spec with other batch size, epochs and seed (command-line overrides). */
+    /**
+     * This spec with other batch size, epochs and seed (command-line overrides). The schedule
+     * stays; a cosine schedule then anneals over the new number of epochs.
+     */
     public TrainSpec with(int batch, int epochs, long seed) {
-        return new TrainSpec(model, data, dataArgs, loss, optimizer, batch, epochs, seed, clipNorm, span);
+        return new TrainSpec(model, data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clipNorm, span);
+    }
+
+    /** The optimizer's {@code lr} argument: the rate the schedule starts from. */
+    public double baseLearningRate() {
+        return optimizer.args().getDouble("lr");
+    }
+
+    /**
+     * The learning rate the optimizer uses throughout epoch {@code epoch}, counted from 1 as
+     * {@code Trainer.trainEpoch} counts (the schedule's epoch {@code epoch - 1}), rounded to
+     * the float the optimizer holds. A constant schedule gives exactly the optimizer's lr.
+     */
+    public float learningRate(int epoch) {
+        if (epoch < 1) throw new IllegalArgumentException("epochs count from 1, got " + epoch);
+        return (float) schedule.learningRate(baseLearningRate(), epoch - 1, epochs);
     }
 
     /** Defaults for a script without a train section. */

@@ -1,0 +1,91 @@
+package org.neurite.train;
+
+import static org.neurite.layer.ParamSpec.optional;
+import static org.neurite.layer.ParamSpec.required;
+
+import java.util.List;
+import org.neurite.layer.ArgumentException;
+import org.neurite.layer.LayerArgs;
+import org.neurite.layer.ParamSchema;
+import org.neurite.layer.ParamType;
+
+/**
+ * The learning-rate schedules a train section can name, with their argument schemas. Each is a
+ * per-epoch schedule like PyTorch's {@code torch.optim.lr_scheduler}: the rate is a function of
+ * the epoch alone (counted from 0), stepped once per epoch, never per batch.
+ * <ul>
+ *   <li>{@code constant}: the optimizer's {@code lr} throughout;</li>
+ *   <li>{@code step(every, gamma=0.1)}: {@code lr · gamma^floor(e / every)} (StepLR);</li>
+ *   <li>{@code exponential(gamma)}: {@code lr · gamma^e} (ExponentialLR);</li>
+ *   <li>{@code cosine(min_lr=0)}: {@code min_lr + (lr − min_lr)·(1 + cos(π·e / E))/2} over the
+ *       run's {@code E} epochs (CosineAnnealingLR with {@code T_max = epochs}).</li>
+ * </ul>
+ */
+public final class Schedules {
+    private Schedules() {}
+
+    public static final List<String> NAMES = List.of("constant", "step", "exponential", "cosine");
+
+    /** The schema of schedule {@code name}, or null if there is no such schedule. */
+    public static ParamSchema schema(String name) {
+        return switch (name) {
+            case "constant" -> ParamSchema.empty();
+            case "step" -> ParamSchema.of(
+                    required("every", ParamType.INT, "epochs between two decays (StepLR's step_size)").range(1, Double.POSITIVE_INFINITY),
+                    optional("gamma", ParamType.FLOAT, 0.1, "factor applied every 'every' epochs"));
+            case "exponential" -> ParamSchema.of(
+                    required("gamma", ParamType.FLOAT, "factor applied every epoch"));
+            case "cosine" -> ParamSchema.of(
+                    optional("min_lr", ParamType.FLOAT, 0.0, "learning rate the last epoch approaches (eta_min)")
+                            .range(0, Double.POSITIVE_INFINITY));
+            default -> null;
+        };
+    }
+
+    /**
+     * Checks what the schema cannot: {@code gamma > 0}, and a cosine {@code min_lr} below the
+     * optimizer's learning rate {@code baseLr}.
+     *
+     * @param args arguments bound to {@link #schema(String) schema(name)}
+     * @throws ArgumentException naming the argument at fault (position -1)
+     */
+    public static void check(String name, LayerArgs args, double baseLr) {
+        if (args.has("gamma")) {
+            double gamma = args.getDouble("gamma");
+            if (!(gamma > 0) || Double.isInfinite(gamma)) {
+                throw new ArgumentException("gamma", -1, "parameter 'gamma' must be > 0, got " + number(gamma));
+            }
+        }
+        if (name.equals("cosine")) {
+            double min = args.getDouble("min_lr");
+            if (min > 0 && min >= baseLr) {
+                throw new ArgumentException("min_lr", -1, "parameter 'min_lr' must be below the optimizer's lr " + number(baseLr)
+                        + " (where the schedule starts), got " + number(min));
+            }
+        }
+    }
+
+    private static String number(double d) {
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    /**
+     * The learning rate of epoch {@code epoch} (counted from 0) of a run of {@code epochs}
+     * epochs under schedule {@code name}, starting from {@code baseLr}: PyTorch's closed forms,
+     * in double.
+     */
+    public static double learningRate(String name, LayerArgs args, double baseLr, int epoch, int epochs) {
+        if (epoch < 0) throw new IllegalArgumentException("epoch " + epoch + " (epochs count from 0 here)");
+        return switch (name) {
+            case "constant" -> baseLr;
+            case "step" -> baseLr * Math.pow(args.getDouble("gamma"), epoch / args.getInt("every"));
+            case "exponential" -> baseLr * Math.pow(args.getDouble("gamma"), epoch);
+            case "cosine" -> {
+                if (epochs < 1) throw new IllegalArgumentException("a cosine schedule needs the run's epochs, got " + epochs);
+                double min = args.getDouble("min_lr");
+                yield min + (baseLr - min) * (1 + Math.cos(Math.PI * epoch / epochs)) / 2;
+            }
+            default -> throw new IllegalArgumentException("unknown schedule '" + name + "'");
+        };
+    }
+}
