@@ -6,23 +6,29 @@ import java.util.List;
 import java.util.Map;
 import org.neurite.data.DataSources;
 import org.neurite.diag.ModelException;
+import org.neurite.dsl.ast.Argument;
 import org.neurite.dsl.ast.Call;
 import org.neurite.dsl.ast.Expr;
 import org.neurite.dsl.ast.Setting;
 import org.neurite.dsl.ast.TrainDecl;
 import org.neurite.graph.LayerRegistry;
+import org.neurite.layer.ArgumentException;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.ParamSchema;
 import org.neurite.train.OptimizerSpec;
 import org.neurite.train.Optimizers;
+import org.neurite.train.ScheduleSpec;
+import org.neurite.train.Schedules;
 import org.neurite.train.TrainSpec;
 
 /**
  * Resolves {@code train Model { ... }} into a {@link TrainSpec}. Settings not written keep the
  * values of {@link TrainSpec#defaults}. {@code data} and {@code loss} take an identifier or a
  * string, {@code optimizer} a call or bare name bound with {@link Optimizers#schema},
- * {@code batch}, {@code epochs} and {@code seed} integer expressions. Unknown settings, losses
- * and optimizers get a did-you-mean.
+ * {@code schedule} likewise with {@link Schedules#schema} (and {@link Schedules#check} against
+ * the optimizer's lr once the whole section is read), {@code batch}, {@code epochs} and
+ * {@code seed} integer expressions. Unknown settings, losses, optimizers and schedules get a
+ * did-you-mean.
  */
 final class TrainResolver {
     private static final Evaluator CONSTANTS = new Evaluator(n -> {
@@ -41,6 +47,8 @@ final class TrainResolver {
         LayerArgs dataArgs = spec.dataArgs();
         String loss = spec.loss();
         OptimizerSpec optimizer = spec.optimizer();
+        ScheduleSpec schedule = spec.schedule();
+        Call scheduleCall = null;
         int batch = spec.batch();
         int epochs = spec.epochs();
         long seed = spec.seed();
@@ -71,6 +79,10 @@ final class TrainResolver {
                 }
                 case "loss" -> loss = loss(s);
                 case "optimizer" -> optimizer = optimizer(s);
+                case "schedule" -> {
+                    scheduleCall = call(s, "schedule expects a name or a call such as step(every=3, gamma=0.1)");
+                    schedule = schedule(scheduleCall);
+                }
                 case "batch" -> batch = (int) integer(s, 1, Integer.MAX_VALUE);
                 case "epochs" -> epochs = (int) integer(s, 1, Integer.MAX_VALUE);
                 case "seed" -> seed = integer(s, Long.MIN_VALUE, Long.MAX_VALUE);
@@ -79,7 +91,46 @@ final class TrainResolver {
                         + orList(s.key(), TrainSpec.SETTINGS, "settings"));
             }
         }
-        return new TrainSpec(decl.model(), data, dataArgs, loss, optimizer, batch, epochs, seed, clip, decl.span());
+        if (scheduleCall != null) check(scheduleCall, schedule, optimizer.args().getDouble("lr"));
+        return new TrainSpec(decl.model(), data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clip, decl.span());
+    }
+
+    /** A call, or a bare name read as a call without arguments ({@code sgd}, {@code cosine}). */
+    private static Call call(Setting s, String expected) {
+        if (s.value() instanceof Call c) return c;
+        if (s.value() instanceof Expr.Name n) return new Call(n.name(), n.span(), List.of(), false, n.span());
+        throw new ModelException(s.value().span(), expected);
+    }
+
+    private static ScheduleSpec schedule(Call call) {
+        ParamSchema schema = Schedules.schema(call.name());
+        if (schema == null) {
+            throw new ModelException(call.nameSpan(), "unknown schedule '" + call.name() + "'"
+                    + orList(call.name(), Schedules.NAMES, "schedules"));
+        }
+        return new ScheduleSpec(call.name(), CallBinder.bind(call, call.arguments(), schema, CONSTANTS), call.span());
+    }
+
+    /** {@link Schedules#check}, reported at the argument at fault (at the callee when it was not written). */
+    private static void check(Call call, ScheduleSpec schedule, double baseLr) {
+        try {
+            Schedules.check(schedule.name(), schedule.args(), baseLr);
+        } catch (ArgumentException e) {
+            throw new ModelException(argumentSpan(call, Schedules.schema(schedule.name()), e.argument()),
+                    call.name() + ": " + e.getMessage());
+        }
+    }
+
+    /** Where the value of parameter {@code name} is written in {@code call}: by name, or at its position. */
+    private static org.neurite.diag.SourceSpan argumentSpan(Call call, ParamSchema schema, String name) {
+        List<Argument> arguments = call.arguments();
+        for (int i = 0; i < arguments.size(); i++) {
+            Argument a = arguments.get(i);
+            boolean match = a.isNamed() ? a.name().equals(name)
+                    : i < schema.specs().size() && schema.specs().get(i).name().equals(name);
+            if (match) return a.value().span();
+        }
+        return call.nameSpan();
     }
 
     /** An identifier or a non-empty string. */
@@ -98,10 +149,7 @@ final class TrainResolver {
     }
 
     private static OptimizerSpec optimizer(Setting s) {
-        Call call;
-        if (s.value() instanceof Call c) call = c;
-        else if (s.value() instanceof Expr.Name n) call = new Call(n.name(), n.span(), List.of(), false, n.span());
-        else throw new ModelException(s.value().span(), "optimizer expects a name or a call such as sgd(lr=0.05)");
+        Call call = call(s, "optimizer expects a name or a call such as sgd(lr=0.05)");
         ParamSchema schema = Optimizers.schema(call.name());
         if (schema == null) {
             throw new ModelException(call.nameSpan(), "unknown optimizer '" + call.name() + "'"

@@ -739,7 +739,7 @@ class DiagnosticsTest {
                             ^~~~~
                     """),
             row("unknown train setting without a close match", MODEL + "train M {\n    lr = 0.1\n}\n",
-                    "t.nn:6:5: error: unknown train setting 'lr' (settings: data, loss, optimizer, batch, epochs, seed, clip)"),
+                    "t.nn:6:5: error: unknown train setting 'lr' (settings: data, loss, optimizer, schedule, batch, epochs, seed, clip)"),
             row("unknown loss", MODEL + "train M {\n    loss = hinge\n}\n",
                     "t.nn:6:12: error: unknown loss 'hinge' (losses: softmax_cross_entropy, cross_entropy, mse)"),
             row("clip must be positive", MODEL + "train M {\n    clip = 0\n}\n",
@@ -755,6 +755,49 @@ class DiagnosticsTest {
                     "t.nn:6:24: error: sgd: parameter 'lr' must be in [0, 1000], got -1"),
             row("misspelt optimizer argument", MODEL + "train M {\n    optimizer = sgd(momentun=0.9)\n}\n",
                     "t.nn:6:21: error: unknown parameter 'momentun' for 'sgd'; did you mean 'momentum'?"),
+            row("unknown schedule", MODEL + "train M {\n    schedule = cosin\n}\n", """
+                    t.nn:6:16: error: unknown schedule 'cosin'; did you mean 'cosine'?
+                            schedule = cosin
+                                       ^~~~~
+                    """),
+            row("unknown schedule without a close match", MODEL + "train M {\n    schedule = plateau(patience=2)\n}\n",
+                    "t.nn:6:16: error: unknown schedule 'plateau' (schedules: constant, step, exponential, cosine)"),
+            row("schedule that is not a name", MODEL + "train M {\n    schedule = 3\n}\n",
+                    "t.nn:6:16: error: schedule expects a name or a call such as step(every=3, gamma=0.1)"),
+            row("step schedule without every", MODEL + "train M {\n    schedule = step(gamma=0.5)\n}\n",
+                    "t.nn:6:16: error: step: missing required parameter 'every'"),
+            row("step schedule as a bare name", MODEL + "train M {\n    schedule = step\n}\n",
+                    "t.nn:6:16: error: step: missing required parameter 'every'"),
+            row("step every zero", MODEL + "train M {\n    schedule = step(every=0)\n}\n", """
+                    t.nn:6:27: error: step: parameter 'every' must be >= 1, got 0
+                            schedule = step(every=0)
+                                                  ^
+                    """),
+            row("step every not an int", MODEL + "train M {\n    schedule = step(every=1.5)\n}\n",
+                    "t.nn:6:27: error: step: parameter 'every' expects int, got float 1.5"),
+            row("misspelt schedule argument", MODEL + "train M {\n    schedule = step(evry=2)\n}\n",
+                    "t.nn:6:21: error: unknown parameter 'evry' for 'step'; did you mean 'every'?"),
+            row("exponential gamma zero", MODEL + "train M {\n    schedule = exponential(gamma=0)\n}\n", """
+                    t.nn:6:34: error: exponential: parameter 'gamma' must be > 0, got 0
+                            schedule = exponential(gamma=0)
+                                                         ^
+                    """),
+            row("exponential without gamma", MODEL + "train M {\n    schedule = exponential\n}\n",
+                    "t.nn:6:16: error: exponential: missing required parameter 'gamma'"),
+            row("negative positional step gamma", MODEL + "train M {\n    schedule = step(2, -0.5)\n}\n",
+                    "t.nn:6:24: error: step: parameter 'gamma' must be > 0, got -0.5"),
+            row("negative cosine min_lr", MODEL + "train M {\n    schedule = cosine(min_lr=-1)\n}\n",
+                    "t.nn:6:30: error: cosine: parameter 'min_lr' must be >= 0, got -1"),
+            row("cosine min_lr above a later optimizer's lr", MODEL
+                            + "train M {\n    schedule = cosine(min_lr=0.1)\n    optimizer = sgd(lr=0.05, momentum=0.9)\n}\n", """
+                    t.nn:6:30: error: cosine: parameter 'min_lr' must be below the optimizer's lr 0.05 (where the schedule starts), got 0.1
+                            schedule = cosine(min_lr=0.1)
+                                                     ^~~
+                    """),
+            row("cosine min_lr equal to the default lr", MODEL + "train M {\n    schedule = cosine(0.01)\n}\n",
+                    "t.nn:6:23: error: cosine: parameter 'min_lr' must be below the optimizer's lr 0.01 (where the schedule starts), got 0.01"),
+            row("arguments for the constant schedule", MODEL + "train M {\n    schedule = constant(0.1)\n}\n",
+                    "t.nn:6:25: error: 'constant' takes no arguments"),
             row("batch of the wrong type", MODEL + "train M {\n    batch = 6.4\n}\n",
                     "t.nn:6:13: error: batch expects an int, got float"),
             row("batch zero", MODEL + "train M {\n    batch = 0\n}\n", "t.nn:6:13: error: batch must be at least 1, got 0"),

@@ -22,6 +22,7 @@ import org.neurite.graph.ParamInfo;
 import org.neurite.graph.TypedGraph;
 import org.neurite.layer.LayerArgs;
 import org.neurite.tensor.Shape;
+import org.neurite.train.ScheduleSpec;
 import org.neurite.train.TrainSpec;
 
 /** What a well-formed script turns into: graphs, names, shapes, arguments and train settings. */
@@ -260,6 +261,44 @@ class ScriptLoaderTest {
         assertTrue(script.training("Big").isEmpty());
         ModelException e = assertThrows(ModelException.class, () -> script.model("Huge"));
         assertEquals("t.nn:1:1: error: no model 'Huge' in t.nn (models: Small, Big)", e.getMessage());
+    }
+
+    @Test
+    void scheduleIsConstantUnlessWrittenAndBindsItsArgumentsWithPyTorchDefaults() {
+        String model = "model M { input x: [4]; output y = dense(2) }\n";
+        TrainSpec none = loader.parse("t.nn", model + "train M { optimizer = sgd(lr=0.1) }").training("M").orElseThrow();
+        assertSame(ScheduleSpec.CONSTANT, none.schedule());
+        assertTrue(none.schedule().isConstant());
+
+        TrainSpec step = loader.parse("t.nn", model + "train M {\n    schedule = step(every=3)\n    epochs = 9\n}")
+                .training("M").orElseThrow();
+        assertEquals("step", step.schedule().name());
+        assertEquals(3, step.schedule().args().getInt("every"));
+        assertEquals(0.1, step.schedule().args().getDouble("gamma"), "StepLR's default gamma");
+        assertEquals("step(every=3, gamma=0.1)", step.schedule().toString());
+        assertEquals(3, step.schedule().span().line());
+        assertEquals(16, step.schedule().span().column());
+        assertEquals(0.01f, step.learningRate(3), 0f);
+        assertEquals(0.001f, step.learningRate(4), 1e-10f);
+
+        TrainSpec positional = loader.parse("t.nn", model + "train M { schedule = step(2, 0.5) }").training("M").orElseThrow();
+        assertEquals("step(every=2, gamma=0.5)", positional.schedule().toString());
+
+        TrainSpec exponential = loader.parse("t.nn", model + "train M { schedule = exponential(gamma=0.9) }").training("M").orElseThrow();
+        assertEquals("exponential(gamma=0.9)", exponential.schedule().toString());
+
+        TrainSpec cosine = loader.parse("t.nn", model + "train M { schedule = cosine; optimizer = adam(lr=0.002); epochs = 4 }")
+                .training("M").orElseThrow();
+        assertEquals("cosine(min_lr=0)", cosine.schedule().toString());
+        assertEquals(0.002f, cosine.learningRate(1), 0f);
+        assertEquals(0.001f, cosine.learningRate(3), 1e-10f, "halfway through four epochs");
+
+        TrainSpec withMin = loader.parse("t.nn", model + "train M { optimizer = sgd(lr=0.1); schedule = cosine(min_lr=1e-3) }")
+                .training("M").orElseThrow();
+        assertEquals(1e-3, withMin.schedule().args().getDouble("min_lr"));
+
+        TrainSpec constant = loader.parse("t.nn", model + "train M { schedule = constant }").training("M").orElseThrow();
+        assertTrue(constant.schedule().isConstant());
     }
 
     @Test
