@@ -108,6 +108,8 @@ final class SliceTask {
                     r.backend.upload(values, at, slot, 0, slot.size());
                     at += slot.size();
                 }
+                // The driver's schedule, from the epoch alone: the worker's spec has the run's epochs.
+                r.optimizer.setLearningRate(r.state.spec.learningRate(epoch));
                 double lossSum = 0;
                 long correct = 0;
                 long rows = 0;

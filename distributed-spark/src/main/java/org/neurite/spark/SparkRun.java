@@ -103,6 +103,7 @@ final class SparkRun implements DistributedTraining.Run {
             throw new IllegalArgumentException("epoch " + epoch + " cannot start at sample " + firstSample + " of " + data.size());
         }
         stoppedAfter = -1;
+        trainer.applySchedule(epoch);   // the driver's optimiser takes the synchronous steps at this epoch's rate
         long start = System.nanoTime();
         double[] totals = new double[SliceTask.STATS];
         int n = data.size();

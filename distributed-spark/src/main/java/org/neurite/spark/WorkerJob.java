@@ -19,7 +19,8 @@ import java.util.List;
  * @param scriptFile the script's path on the driver (messages, and relative data files)
  * @param model the model trained
  * @param batch the global batch size
- * @param epochs epochs of the run (only carried so the spec matches the driver's)
+ * @param epochs epochs of the run, so the worker's spec matches the driver's (a cosine schedule
+ *     anneals over them in parameter averaging, where workers step their own optimisers)
  * @param seed the run's seed
  * @param backend backend name for the workers
  * @param threads backend threads per worker (0 = all cores)

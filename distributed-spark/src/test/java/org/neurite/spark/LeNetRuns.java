@@ -54,6 +54,8 @@ final class LeNetRuns {
             """;
 
     final Path folder;
+    /** The script's source: {@link #SCRIPT}, with any extra train settings. */
+    final String script;
     final Path scriptFile;
     final NeuriteRuntime runtime = NeuriteRuntime.discover();
     final TypedGraph graph;
@@ -62,17 +64,24 @@ final class LeNetRuns {
 
     /** Writes the script and {@code samples} training images (and 256 test images) into {@code folder}. */
     LeNetRuns(Path folder, int samples, int batch) throws IOException {
+        this(folder, samples, batch, "");
+    }
+
+    /** As above, with {@code settings} added to the train section ({@code schedule = step(every=1)}). */
+    LeNetRuns(Path folder, int samples, int batch, String settings) throws IOException {
         this.folder = folder;
+        this.script = settings.isEmpty() ? SCRIPT : SCRIPT.replace("    seed = 7\n", "    seed = 7\n    " + settings + "\n");
+        if (!settings.isEmpty() && script.equals(SCRIPT)) throw new IllegalStateException("no place for " + settings + " in the script");
         var subset = new DatasetLocator(null, Map.of(), folder.resolve("no-system-datasets"), LeNetRuns.class.getClassLoader())
                 .locate("fashion_mnist", Normalization.NONE, SourceSpan.UNKNOWN);
         write(folder.resolve("train.safetensors"), subset.train(), samples);
         write(folder.resolve("test.safetensors"), subset.test(), 256);
         scriptFile = folder.resolve("lenet5.nn");
-        Files.writeString(scriptFile, SCRIPT);
-        Script script = new ScriptLoader(runtime.layers()).parse(scriptFile.toString(), SCRIPT);
-        graph = script.mainModel();
-        spec = script.training("LeNet5").orElseThrow().with(batch, 1, 7);
-        train = Workers.trainingData(new WorkerJob(SCRIPT, scriptFile.toString(), "LeNet5", batch, 1, 7, "cpu", 1, List.of(),
+        Files.writeString(scriptFile, script);
+        Script parsed = new ScriptLoader(runtime.layers()).parse(scriptFile.toString(), script);
+        graph = parsed.mainModel();
+        spec = parsed.training("LeNet5").orElseThrow().with(batch, 1, 7);
+        train = Workers.trainingData(new WorkerJob(script, scriptFile.toString(), "LeNet5", batch, 1, 7, "cpu", 1, List.of(),
                 null, null, 0, 1), spec);
     }
 
@@ -91,14 +100,14 @@ final class LeNetRuns {
 
     /** The job {@code nn train} would hand to Spark for this run. */
     DistributedTraining.Job job(SparkConfig spark, Trainer trainer, ParameterStore store, DistributedTraining.StepCheckpoint checkpoint) {
-        return new DistributedTraining.Job(SCRIPT, scriptFile.toString(), "LeNet5", graph, spec,
+        return new DistributedTraining.Job(script, scriptFile.toString(), "LeNet5", graph, spec,
                 DeploymentConfig.defaults().withSpark(spark), "cpu", 1, List.of(), null, null, trainer, store, checkpoint);
     }
 
     /** A checkpoint callback writing {@code file} as nn train does inside an epoch. */
     DistributedTraining.StepCheckpoint checkpointTo(Path file, ParameterStore store) {
         return (epoch, samples, step) -> Checkpoints.saveCheckpoint(file, store,
-                new Checkpoints.Position("LeNet5", "test", spec.seed(), epoch - 1, step, samples), SCRIPT, Map.of());
+                new Checkpoints.Position("LeNet5", "test", spec.seed(), epoch - 1, step, samples), script, Map.of());
     }
 
     /** Largest |a − b| over every element of every tensor, requiring the same names and shapes. */
