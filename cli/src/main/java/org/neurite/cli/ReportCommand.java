@@ -153,13 +153,18 @@ final class ReportCommand implements Callable<Integer> {
 
     private static void epochTable(StringBuilder h, List<JsonNode> records) {
         boolean classifier = !Double.isNaN(MetricsHistory.number(records.get(0), "train_accuracy"));
-        h.append("<section><h2>Every epoch</h2>\n<table>\n<thead><tr><th>epoch</th><th>train loss</th>");
+        boolean scheduled = records.stream().anyMatch(r -> r.has("lr"));   // a schedule changed the rate
+        h.append("<section><h2>Every epoch</h2>\n<table>\n<thead><tr><th>epoch</th>");
+        if (scheduled) h.append("<th>lr</th>");
+        h.append("<th>train loss</th>");
         if (classifier) h.append("<th>train accuracy</th>");
         h.append("<th>test loss</th>");
         if (classifier) h.append("<th>test accuracy</th>");
         h.append("<th>samples/s</th><th>seconds</th></tr></thead>\n<tbody>\n");
         for (JsonNode r : records) {
-            h.append("<tr><td>").append(r.path("epoch").asInt()).append("</td><td>").append(number(MetricsHistory.number(r, "train_loss")));
+            h.append("<tr><td>").append(r.path("epoch").asInt());
+            if (scheduled) h.append("</td><td>").append(r.has("lr") ? TrainCommand.learningRate((float) r.path("lr").asDouble()) : "-");
+            h.append("</td><td>").append(number(MetricsHistory.number(r, "train_loss")));
             if (classifier) h.append("</td><td>").append(percent(MetricsHistory.number(r, "train_accuracy")));
             h.append("</td><td>").append(number(MetricsHistory.number(r, "test_loss")));
             if (classifier) h.append("</td><td>").append(percent(MetricsHistory.number(r, "test_accuracy")));

@@ -146,13 +146,14 @@ final class TrainCommand implements Callable<Integer> {
         header.put("train_samples", data.train().size());
         header.put("test_samples", data.test().size());
         header.put("optimizer", train.optimizer().name());
+        if (!train.schedule().isConstant()) header.put("schedule", train.schedule().toString());
         header.put("batch", train.batch());
         header.put("epochs", train.epochs());
         header.put("backend", session.backend().description());
         header.put("run", dir.toString());
         reporter.started(model, String.format(Locale.ROOT, "Training %s on %s (%,d train / %,d test samples) with %s, batch %d, %d epochs, %s",
                 model, data.train().name(), data.train().size(), data.test().size(),
-                train.optimizer().name(), train.batch(), train.epochs(), session.backend().description()), header);
+                optimizerText(train), train.batch(), train.epochs(), session.backend().description()), header);
         long start = System.nanoTime();
         EpochStats last = null;
         EpochStats lastTest = null;
@@ -235,9 +236,12 @@ final class TrainCommand implements Callable<Integer> {
                 if (!Double.isNaN(test.accuracy())) record.put("test_accuracy", test.accuracy());
                 record.put("samples_per_second", stats.samplesPerSecond());
                 record.put("epoch_seconds", stats.seconds());
+                // The rate the epoch ran at, as the optimiser held it (only when a schedule changes it).
+                float lr = train.schedule().isConstant() ? Float.NaN : trainer.optimizer().learningRate();
+                if (!Float.isNaN(lr)) record.put("lr", Double.parseDouble(Float.toString(lr)));   // 0.01, not 0.009999999776
                 record.put("time", Instant.now().toString());
                 metrics.append(record);
-                reporter.epoch(model, train.epochs(), stats, test, record, gradNorms ? lastGradients : Map.of());
+                reporter.epoch(model, train.epochs(), stats, test, lr, record, gradNorms ? lastGradients : Map.of());
                 history.add(new EpochCurves.Point(epoch, stats.loss(), test.loss(), stats.accuracy(), test.accuracy()));
                 plots = EpochCurves.write(dir, model, train.loss(), history, train.epochs());
                 Map<String, String> meta = new LinkedHashMap<>();
@@ -329,6 +333,26 @@ final class TrainCommand implements Callable<Integer> {
         gradients.forEach((node, norms) -> sb.append(String.format(Locale.ROOT, "  %s ||dL/dh_0||/||dL/dh_T-1|| = %.1e",
                 node, norms[0] / norms[norms.length - 1])));
         return sb.toString();
+    }
+
+    /** "sgd", or with a schedule that changes the rate "sgd, lr schedule cosine(min_lr=0)". */
+    static String optimizerText(TrainSpec train) {
+        return train.optimizer().name() + (train.schedule().isConstant() ? "" : ", lr schedule " + train.schedule());
+    }
+
+    /**
+     * One line per epoch; accuracy only for classifiers; the epoch's learning rate at the end
+     * unless {@code lr} is NaN (a constant schedule: the line is as it always was).
+     */
+    static String epochLine(int epoch, int epochs, EpochStats train, EpochStats test, float lr) {
+        String line = epochLine(epoch, epochs, train, test);
+        return Float.isNaN(lr) ? line : line + "  |  lr " + learningRate(lr);
+    }
+
+    /** A learning rate to four significant digits: {@code 0.01}, {@code 0.009045}, {@code 2.447e-05}. */
+    static String learningRate(float lr) {
+        if (lr != 0 && Math.abs(lr) < 1e-4) return String.format(Locale.ROOT, "%.3e", lr);
+        return new java.math.BigDecimal(Float.toString(lr)).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
     }
 
     /** One line per epoch; accuracy only for classifiers. */

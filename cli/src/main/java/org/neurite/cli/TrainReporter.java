@@ -74,15 +74,20 @@ final class TrainReporter {
         @Override public void close() { bar.close(); }
     }
 
-    /** One finished epoch: the epoch line (and gradient norms), or the JSON record. */
-    void epoch(String model, int epochs, EpochStats train, EpochStats test, Map<String, Object> record, Map<String, double[]> gradients) {
+    /**
+     * One finished epoch: the epoch line (and gradient norms), or the JSON record.
+     *
+     * @param lr the rate the epoch ran at, shown on the line; NaN when the schedule is constant
+     */
+    void epoch(String model, int epochs, EpochStats train, EpochStats test, float lr, Map<String, Object> record,
+               Map<String, double[]> gradients) {
         if (mode == OutputMode.JSON) {
             Map<String, Object> fields = new LinkedHashMap<>(record);
             fields.put("epochs", epochs);
             if (!gradients.isEmpty()) fields.put("grad_norms", gradients);
             event("epoch", model, fields);
         } else if (mode != OutputMode.QUIET) {
-            out.println(TrainCommand.epochLine(train.epoch(), epochs, train, test));
+            out.println(TrainCommand.epochLine(train.epoch(), epochs, train, test, lr));
             gradients.forEach((node, norms) -> out.println("    " + node + ": " + TrainCommand.describeNorms(norms)));
         }
         out.flush();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.neurite.io.NamedTensor;
@@ -43,6 +44,43 @@ class ResumeTest {
         var checkpoint = SafeTensors.read(stopped.resolve("checkpoint.safetensors"));
         assertEquals("2", checkpoint.metadata().get("neurite.epoch"));
         assertTrue(checkpoint.get("c1.weight#momentum") != null, "the momentum buffers travel in the checkpoint");
+    }
+
+    /**
+     * A cosine schedule over 3 epochs: the first epoch's rate is the optimizer's lr whatever the
+     * run's length, so a run of 1 epoch resumed with --epochs 3 trains epochs 2 and 3 at the rates
+     * of the 3-epoch run (set from the epoch number, not carried over) and ends with its weights.
+     */
+    @Test
+    void aResumedRunWithAScheduleContinuesAtTheRateOfItsEpoch() throws Exception {
+        Path script = Files.writeString(dir.resolve("tiny.nn"), TrainOutputTest.CLASSIFIER
+                .replace("    seed = 3\n", "    seed = 3\n    schedule = cosine(min_lr=0.005)\n"));
+        Path straight = dir.resolve("straight");
+        Path stopped = dir.resolve("stopped");
+        String[] common = {"--limit", "256", "--threads", "2"};
+        CliRunner.Result whole = CliRunner.run("train", script.toString(), "--epochs", "3", "--out", straight.toString(),
+                common[0], common[1], common[2], common[3]);
+        assertEquals(0, whole.exit(), whole.err());
+        assertEquals(0, run("train", script.toString(), "--epochs", "1", "--out", stopped.toString(), common[0], common[1], common[2], common[3]));
+        CliRunner.Result resumed = CliRunner.run("train", script.toString(), "--epochs", "3", "--resume", stopped.toString(),
+                common[0], common[1], common[2], common[3]);
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertTrue(resumed.out().contains("Resuming Tiny at epoch 2 (step 4)"), resumed.out());
+
+        // cosine: 0.005 + 0.045 * (1 + cos(pi * e / 3)) / 2 for e = 0, 1, 2
+        List<String> rates = List.of("lr 0.05", "lr 0.03875", "lr 0.01625");
+        assertEquals(rates, rates(whole.out()));
+        assertEquals(rates.subList(1, 3), rates(resumed.out()));
+
+        var a = SafeTensors.read(straight.resolve("model.safetensors")).tensors();
+        var b = SafeTensors.read(stopped.resolve("model.safetensors")).tensors();
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) assertArrayEquals(a.get(i).data(), b.get(i).data(), 0f, a.get(i).name());
+    }
+
+    /** The "lr x" ends of the epoch lines. */
+    private static List<String> rates(String out) {
+        return out.lines().filter(l -> l.startsWith("epoch ")).map(l -> l.substring(l.lastIndexOf("|  ") + 3)).toList();
     }
 
     @Test

@@ -80,6 +80,7 @@ class TrainOutputTest {
         assertTrue(lines.get(0).startsWith("Training Tiny on fashion_mnist (256 train / "), lines.get(0));
         assertTrue(lines.get(1).matches("epoch  1/2  loss \\d\\.\\d{4}  acc +\\d+\\.\\d\\d%  \\|  test loss .*"), lines.get(1));
         assertTrue(lines.get(2).startsWith("epoch  2/2  "), lines.get(2));
+        assertFalse(lines.get(0).contains("schedule") || lines.get(2).contains("lr "), "a constant rate is not shown: " + r.out());
         assertTrue(lines.get(3).startsWith("Done in "), lines.get(3));
         assertEquals("Plots: loss.png, accuracy.png, confusion.png in " + out + "; a page with everything: nn report " + out, lines.get(4));
         assertEquals(5, lines.size(), r.out());
@@ -102,6 +103,39 @@ class TrainOutputTest {
         assertTrue(Files.readString(out.resolve("graph.dot")).startsWith("digraph"), "graph.dot holds DOT");
         String summary = Files.readString(out.resolve("summary.txt"));
         assertTrue(summary.contains("Memory at batch 64 (float32, from the shapes):"), summary);
+    }
+
+    @Test void aScheduleShowsTheRateOfEachEpochOnItsLineInTheMetricsAndInTheReport() throws Exception {
+        Files.writeString(classifier, CLASSIFIER.replace("    seed = 3\n", "    seed = 3\n    schedule = step(every=1, gamma=0.5)\n"));
+        Path out = dir.resolve("scheduled");
+        CliRunner.Result r = train(out, "--epochs", "3");
+        assertEquals(0, r.exit(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.get(0).contains(" with sgd, lr schedule step(every=1, gamma=0.5), batch 64, 3 epochs, "), lines.get(0));
+        assertTrue(lines.get(1).matches("epoch  1/3  loss \\d\\.\\d{4}  acc +\\d+\\.\\d\\d%  \\|  test loss .*s  \\|  lr 0\\.05"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("epoch  2/3  ") && lines.get(2).endsWith("s  |  lr 0.025"), lines.get(2));
+        assertTrue(lines.get(3).startsWith("epoch  3/3  ") && lines.get(3).endsWith("s  |  lr 0.0125"), lines.get(3));
+
+        ObjectMapper json = new ObjectMapper();
+        List<String> metrics = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertEquals(3, metrics.size());
+        float[] expected = {0.05f, 0.025f, 0.0125f};
+        for (int e = 0; e < 3; e++) assertEquals(expected[e], (float) json.readTree(metrics.get(e)).get("lr").asDouble(), 0f, metrics.get(e));
+        assertTrue(metrics.get(2).contains("\"lr\":0.0125,"), "the float's shortest decimal: " + metrics.get(2));
+
+        CliRunner.Result report = CliRunner.run("report", out.toString());
+        assertEquals(0, report.exit(), report.err());
+        String html = Files.readString(out.resolve("report.html"));
+        assertTrue(html.contains("<th>epoch</th><th>lr</th><th>train loss</th>"), html);
+        assertTrue(html.contains("<tr><td>3</td><td>0.0125</td><td>"), html);
+    }
+
+    @Test void learningRatesPrintToFourSignificantDigits() {
+        assertEquals("0.01", TrainCommand.learningRate(0.01f));
+        assertEquals("0.009045", TrainCommand.learningRate(0.0090450849f));
+        assertEquals("0.1", TrainCommand.learningRate(0.1f));
+        assertEquals("2.447e-05", TrainCommand.learningRate(2.4471742e-5f));
+        assertEquals("0", TrainCommand.learningRate(0f));
     }
 
     @Test void quietPrintsOnlyTheResultLine() {
