@@ -228,7 +228,7 @@ class ScriptFormatterTest {
             }
         }
         script.trainings().forEach(t -> sb.append(t.model()).append(' ').append(t.data()).append(' ').append(t.optimizer().name())
-                .append(t.optimizer().args()).append(' ').append(t.batch()).append(' ').append(t.epochs()).append('\n'));
+                .append(t.optimizer().args()).append(' ').append(t.schedule()).append(' ').append(t.batch()).append(' ').append(t.epochs()).append('\n'));
         return sb.toString();
     }
 }
