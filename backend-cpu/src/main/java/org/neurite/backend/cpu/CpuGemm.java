@@ -22,11 +22,18 @@ final class CpuGemm {
     /** Micro-tile: MR rows of C by NR = two vectors of columns (12 accumulators for MR = 6). */
     static final int MR = 6;
     static final int NR = 2 * L;
-    /** Depth of a packed panel; also the accumulation block every element of C sees. */
-    static final int KC = 256;
-    /** Rows of op(A) packed at once (sized for L2). */
-    static final int MC = 16 * MR;
-    /** Columns of op(B) packed at once. */
+    /**
+     * Depth of a packed panel; also the accumulation block every element of C sees. Each k-block
+     * costs one read-modify-write pass over C, and C of a large product lives in memory, so the
+     * misses of those passes stall the micro-kernel (Java has no prefetch to hide them): at
+     * KC = 256 a 2048^3 product ran its kernel at about half the FMA peak. A deep block makes
+     * that one pass for k <= 1024; the B strip (16 x KC) then streams from L2 instead of sitting
+     * in L1, which costs less. Measured with benchmarks/peer/sgemm_peer.py (BENCHMARKS.md).
+     */
+    static final int KC = 1024;
+    /** Rows of op(A) packed at once: 24 x KC is 96 KB, well inside L2 next to the B strip. */
+    static final int MC = 4 * MR;
+    /** Columns of op(B) packed at once: the shared KC x NC panel is 4 MB, for L3. */
     static final int NC = Math.max(NR, 1024 / NR * NR);
     /** Below this many flops the call runs on the calling thread. */
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
@@ -310,8 +317,8 @@ final class CpuGemm {
 
     /**
      * C[mc, nc] (at {@code co}) = alpha * (packed A block of worker panels {@code p}) * (packed B
-     * panel {@code pb}) + beta * C. Each B strip (NR columns, KC deep: L1-sized) meets every A
-     * strip of the block (MC rows: L2-sized) before the next strip is touched.
+     * panel {@code pb}) + beta * C. Each B strip (NR columns, up to KC deep) meets every A
+     * strip of the block (MC rows) before the next strip is touched; both stay in L2.
      */
     private static void macroKernel(float[] pa, int ao, float[] pb, int mc, int nc, int kc, float[] c, int co, int ldc,
                                     float alpha, float beta, float[] tile) {
@@ -381,11 +388,22 @@ final class CpuGemm {
                                    float[] dst, int base) {
         if (!transB) {
             // B is [k, n]: one depth step of a strip is a contiguous run of a row.
+            if (cols == NR) {
+                // Whole strips (all but the panel's last): two vector moves per depth step; a
+                // System.arraycopy call per 16 floats cost about 10% of a 1024^3 product.
+                for (int p = 0; p < kc; p++) {
+                    int src = offB + (pc + p) * ldb + j0;
+                    int d = base + p * NR;
+                    FloatVector.fromArray(SPECIES, b, src).intoArray(dst, d);
+                    FloatVector.fromArray(SPECIES, b, src + L).intoArray(dst, d + L);
+                }
+                return;
+            }
             for (int p = 0; p < kc; p++) {
                 int src = offB + (pc + p) * ldb + j0;
                 int d = base + p * NR;
                 System.arraycopy(b, src, dst, d, cols);
-                if (cols < NR) Arrays.fill(dst, d + cols, d + NR, 0f);
+                Arrays.fill(dst, d + cols, d + NR, 0f);
             }
         } else {
             // B is stored [n, k]: walk each stored row (one column of op(B)) along k.
