@@ -17,14 +17,18 @@ import me.tongfei.progressbar.ProgressBarStyle;
  */
 final class LiveBar implements AutoCloseable {
     private final ProgressBar bar;    // null when not live
+    private final ClearedLast output; // null when not live
 
-    private LiveBar(ProgressBar bar) { this.bar = bar; }
+    private LiveBar(ProgressBar bar, ClearedLast output) {
+        this.bar = bar;
+        this.output = output;
+    }
 
     /** Terminals narrower than this get the compact layout: counts without the unit, so the bar keeps some width. */
     static final int WIDE = 110;
 
     static LiveBar open(PrintWriter out, boolean live, String task, long total, String unit) {
-        if (!live) return new LiveBar(null);
+        if (!live) return new LiveBar(null, null);
         // The library asks the terminal for its width (80 when it cannot tell) and trims lines to it.
         var consumer = new ClearedLast(line -> {
             out.print('\r' + line);
@@ -41,7 +45,7 @@ final class LiveBar implements AutoCloseable {
                 .clearDisplayOnFinish()
                 .setConsumer(consumer)
                 .build();
-        return new LiveBar(bar);
+        return new LiveBar(bar, consumer);
     }
 
     /** Moves to {@code done} samples and shows {@code message} after the bar. */
@@ -69,10 +73,22 @@ final class LiveBar implements AutoCloseable {
             super.clear();
             cleared = true;
         }
+
+        /** Clears the line unless the library already did. */
+        synchronized void clearOnce() {
+            if (!cleared) clear();
+        }
     }
 
-    /** Ends the pass: the bar is drawn once more, cleared, and the cursor returns to the line start. */
+    /**
+     * Ends the pass: the bar is drawn once more, cleared, and the cursor returns to the line start.
+     * The library's final update skips the clear when it is also the update's first run (a pass
+     * that ended before the periodic redraw ever ran: a small epoch on a busy machine), so the
+     * bar is cleared here when that happened.
+     */
     @Override public void close() {
-        if (bar != null) bar.close();
+        if (bar == null) return;
+        bar.close();
+        output.clearOnce();
     }
 }
