@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.neurite.diag.ModelException;
+import org.neurite.diag.SourceSpan;
 import org.neurite.dsl.ast.Argument;
 import org.neurite.dsl.ast.Call;
 import org.neurite.graph.LayerRegistry;
@@ -46,11 +47,34 @@ final class CallBinder {
         try {
             return canonical(schema, schema.bind(positional, named));
         } catch (ArgumentException e) {
-            // Positions count positional arguments first, then named ones: the order checkNames enforces.
-            int p = e.position();
-            var span = p >= 0 && p < arguments.size() ? arguments.get(p).value().span() : call.nameSpan();
-            throw new ModelException(span, callee + ": " + e.getMessage());
+            throw error(call, arguments, schema, e);
         }
+    }
+
+    /**
+     * {@code e} as an error at the value of the argument at fault: the argument at
+     * {@link ArgumentException#position()} when it has one (positions count positional arguments
+     * first, then named ones: the order checkNames enforces), else the one that gives
+     * {@link ArgumentException#argument()} by name or by position (a check made after binding);
+     * the callee's name when that argument was not written.
+     */
+    static ModelException error(Call call, List<Argument> arguments, ParamSchema schema, ArgumentException e) {
+        int p = e.position();
+        SourceSpan span = call.nameSpan();
+        if (p >= 0) {
+            if (p < arguments.size()) span = arguments.get(p).value().span();
+        } else {
+            for (int i = 0; i < arguments.size(); i++) {
+                Argument a = arguments.get(i);
+                boolean match = a.isNamed() ? a.name().equals(e.argument())
+                        : i < schema.specs().size() && schema.specs().get(i).name().equals(e.argument());
+                if (match) {
+                    span = a.value().span();
+                    break;
+                }
+            }
+        }
+        return new ModelException(span, call.name() + ": " + e.getMessage());
     }
 
     /**

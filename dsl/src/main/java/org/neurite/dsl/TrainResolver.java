@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Map;
 import org.neurite.data.DataSources;
 import org.neurite.diag.ModelException;
-import org.neurite.dsl.ast.Argument;
 import org.neurite.dsl.ast.Call;
 import org.neurite.dsl.ast.Expr;
 import org.neurite.dsl.ast.Setting;
@@ -116,21 +115,8 @@ final class TrainResolver {
         try {
             Schedules.check(schedule.name(), schedule.args(), baseLr);
         } catch (ArgumentException e) {
-            throw new ModelException(argumentSpan(call, Schedules.schema(schedule.name()), e.argument()),
-                    call.name() + ": " + e.getMessage());
+            throw CallBinder.error(call, call.arguments(), Schedules.schema(schedule.name()), e);
         }
-    }
-
-    /** Where the value of parameter {@code name} is written in {@code call}: by name, or at its position. */
-    private static org.neurite.diag.SourceSpan argumentSpan(Call call, ParamSchema schema, String name) {
-        List<Argument> arguments = call.arguments();
-        for (int i = 0; i < arguments.size(); i++) {
-            Argument a = arguments.get(i);
-            boolean match = a.isNamed() ? a.name().equals(name)
-                    : i < schema.specs().size() && schema.specs().get(i).name().equals(name);
-            if (match) return a.value().span();
-        }
-        return call.nameSpan();
     }
 
     /** An identifier or a non-empty string. */
