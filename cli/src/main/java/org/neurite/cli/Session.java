@@ -8,7 +8,8 @@ import java.util.HexFormat;
 import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.config.DeploymentConfig;
-import org.neurite.data.DataSources;
+import org.neurite.data.DataSourceLoader;
+import org.neurite.train.DataSources;
 import org.neurite.data.Dataset;
 import org.neurite.data.DatasetLocator;
 import org.neurite.data.Normalization;
@@ -108,7 +109,7 @@ final class Session {
         Dataset test;
         if (DataSources.schema(spec.data()) != null) {
             Path scriptFolder = Path.of(script.file()).toAbsolutePath().getParent();
-            DataSources.Splits generated = DataSources.create(spec.data(), spec.dataArgs(), spec.seed(), scriptFolder);
+            DataSourceLoader.Splits generated = DataSourceLoader.create(spec.data(), spec.dataArgs(), spec.seed(), scriptFolder);
             train = generated.train();
             test = generated.test();
         } else {

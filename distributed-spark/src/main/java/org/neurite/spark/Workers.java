@@ -7,7 +7,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.neurite.backend.Backend;
-import org.neurite.data.DataSources;
+import org.neurite.data.DataSourceLoader;
+import org.neurite.train.DataSources;
 import org.neurite.data.Dataset;
 import org.neurite.data.DatasetLocator;
 import org.neurite.data.EpochOrder;
@@ -125,7 +126,7 @@ final class Workers {
         Dataset train;
         if (DataSources.schema(spec.data()) != null) {
             Path scriptFolder = Path.of(job.scriptFile()).toAbsolutePath().getParent();
-            train = DataSources.create(spec.data(), spec.dataArgs(), spec.seed(), scriptFolder).train();
+            train = DataSourceLoader.create(spec.data(), spec.dataArgs(), spec.seed(), scriptFolder).train();
         } else {
             Path folder = job.dataUri() != null ? HadoopData.localCopy(job.dataUri())
                     : job.dataFolder() != null ? Path.of(job.dataFolder()) : null;

@@ -38,7 +38,7 @@ final class BlockArguments {
      * @param callee what is called; its parameters come from its declaration
      * @param arguments the call's arguments that go to parameters (leading values, its inputs, removed)
      */
-    static Map<String, Object> bind(Call call, Callee callee, List<Argument> arguments, Evaluator caller) {
+    static Map<String, Object> bind(Call call, Callee callee, List<Argument> arguments, ExpressionEvaluator caller) {
         String who = callee.name();
         List<ParamDef> params = callee.params();
         List<Object> values = new ArrayList<>();
@@ -96,7 +96,7 @@ final class BlockArguments {
      * Every parameter's value, in declaration order: the given ones, and the defaults evaluated
      * with {@code scope} (which sees the parameters bound before them through {@code bound}).
      */
-    static void complete(Callee callee, Map<String, Object> given, Evaluator scope, Map<String, Object> bound) {
+    static void complete(Callee callee, Map<String, Object> given, ExpressionEvaluator scope, Map<String, Object> bound) {
         for (ParamDef p : callee.params()) {
             Object value = given.get(p.name());
             if (value == null) {

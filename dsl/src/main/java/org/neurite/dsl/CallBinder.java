@@ -29,7 +29,7 @@ final class CallBinder {
      * @param arguments the call's arguments that go to the schema (a layer call's leading value
      *     names, its inputs, are already removed)
      */
-    static LayerArgs bind(Call call, List<Argument> arguments, ParamSchema schema, Evaluator evaluator) {
+    static LayerArgs bind(Call call, List<Argument> arguments, ParamSchema schema, ExpressionEvaluator evaluator) {
         String callee = call.name();
         // Values first: an undefined name is the likelier mistake than the call's shape.
         List<Object> values = new ArrayList<>();

@@ -80,7 +80,7 @@ final class ModelResolver {
         final Map<String, SourceSpan> later = new HashMap<>();
         /** What a call without an explicit input reads: the last statement's value, or the last input. */
         Value previous;
-        final Evaluator evaluator = new Evaluator(this::constant);
+        final ExpressionEvaluator evaluator = new ExpressionEvaluator(this::constant);
 
         Frame(Callee callee, List<SourceSpan> callSites, int depth) {
             this.callee = callee;
@@ -208,7 +208,7 @@ final class ModelResolver {
         Object value = f.evaluator.evaluate(in.shape());
         if (!(value instanceof List<?> list) || list.isEmpty()) {
             throw new ModelException(in.shape().span(), "input shape must be a list of positive ints such as [1, 28, 28], got "
-                    + Evaluator.kind(value));
+                    + ExpressionEvaluator.kind(value));
         }
         int[] dims = new int[list.size()];
         for (int i = 0; i < dims.length; i++) {
@@ -427,7 +427,7 @@ final class ModelResolver {
         }
         Object count = f.evaluator.evaluate(b.right());
         if (!(count instanceof Long n)) {
-            throw new ModelException(b.right().span(), "repeat count must be an int, got " + Evaluator.kind(count));
+            throw new ModelException(b.right().span(), "repeat count must be an int, got " + ExpressionEvaluator.kind(count));
         }
         if (n < 1) throw new ModelException(b.right().span(), "repeat count must be at least 1, got " + n);
         if (n > MAX_NODES) {
@@ -587,6 +587,6 @@ final class ModelResolver {
     }
 
     private static String describe(Object v) {
-        return v instanceof List<?> ? "a list" : Evaluator.kind(v) + " " + v;
+        return v instanceof List<?> ? "a list" : ExpressionEvaluator.kind(v) + " " + v;
     }
 }

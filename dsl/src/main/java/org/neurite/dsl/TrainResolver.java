@@ -4,7 +4,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.neurite.data.DataSources;
+import org.neurite.train.DataSources;
 import org.neurite.diag.ModelException;
 import org.neurite.dsl.ast.Call;
 import org.neurite.dsl.ast.Expr;
@@ -30,7 +30,7 @@ import org.neurite.train.TrainSpec;
  * did-you-mean.
  */
 final class TrainResolver {
-    private static final Evaluator CONSTANTS = new Evaluator(n -> {
+    private static final ExpressionEvaluator CONSTANTS = new ExpressionEvaluator(n -> {
         throw new ModelException(n.span(), "undefined name '" + n.name() + "'; train settings take numbers here");
     });
 
@@ -148,7 +148,7 @@ final class TrainResolver {
     private static long integer(Setting s, long min, long max) {
         Object v = CONSTANTS.evaluate(s.value());
         if (!(v instanceof Long l)) {
-            throw new ModelException(s.value().span(), s.key() + " expects an int, got " + Evaluator.kind(v));
+            throw new ModelException(s.value().span(), s.key() + " expects an int, got " + ExpressionEvaluator.kind(v));
         }
         if (l < min) throw new ModelException(s.value().span(), s.key() + " must be at least " + min + ", got " + l);
         if (l > max) throw new ModelException(s.value().span(), s.key() + " must be at most " + max + ", got " + l);
@@ -159,7 +159,7 @@ final class TrainResolver {
     private static double positive(Setting s) {
         Object v = CONSTANTS.evaluate(s.value());
         if (!(v instanceof Number n)) {
-            throw new ModelException(s.value().span(), s.key() + " expects a number, got " + Evaluator.kind(v));
+            throw new ModelException(s.value().span(), s.key() + " expects a number, got " + ExpressionEvaluator.kind(v));
         }
         double d = n.doubleValue();
         if (!(d > 0) || Double.isInfinite(d)) {

@@ -8,7 +8,7 @@ import java.io.IOException;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
 import org.neurite.engine.CompiledModel;
-import org.neurite.engine.OutOfMemoryException;
+import org.neurite.backend.OutOfMemoryException;
 import org.neurite.engine.ParameterStore;
 import org.neurite.graph.TypedGraph;
 

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.neurite.backend.cpu.Fixtures.assertClose;
+import static org.neurite.testkit.Fixtures.assertClose;
 
 import com.google.inject.Guice;
 import com.google.inject.Key;

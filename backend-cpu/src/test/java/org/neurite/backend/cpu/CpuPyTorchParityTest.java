@@ -1,5 +1,7 @@
 package org.neurite.backend.cpu;
 
+import org.neurite.testkit.PyTorchParityTest;
+
 /**
  * The CPU backend against PyTorch: every case of the fixtures (see {@link PyTorchParityTest}) on a
  * three-thread {@link CpuBackend}, within {@link PyTorchParityTest#TOL} (1e-4, relative + absolute).

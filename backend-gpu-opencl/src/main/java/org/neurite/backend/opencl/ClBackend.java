@@ -36,7 +36,7 @@ import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.Pool2dGeometry;
 import org.neurite.backend.UnaryOp;
-import org.neurite.engine.OutOfMemoryException;
+import org.neurite.backend.OutOfMemoryException;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 

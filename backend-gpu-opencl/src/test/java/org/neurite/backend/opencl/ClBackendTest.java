@@ -151,7 +151,7 @@ class ClBackendTest {
         Shape huge = Shape.of(Integer.MAX_VALUE);
         assumeTrue(4L * Integer.MAX_VALUE > org.neurite.backend.opencl.ClDevices.deviceLong(OpenClTests.device().device(),
                 org.jocl.CL.CL_DEVICE_MAX_MEM_ALLOC_SIZE), "this device could allocate 8 GiB in one buffer");
-        org.neurite.engine.OutOfMemoryException e = assertThrows(org.neurite.engine.OutOfMemoryException.class, () -> cl.allocate(huge));
+        org.neurite.backend.OutOfMemoryException e = assertThrows(org.neurite.backend.OutOfMemoryException.class, () -> cl.allocate(huge));
         assertTrue(e.getMessage().startsWith("OpenCL device out of memory: a tensor [" + Integer.MAX_VALUE + "] of 8192.0 MiB (" + 4L * Integer.MAX_VALUE + " bytes) on "
                 + cl.device().name() + " (larger than the device's largest buffer ("), e.getMessage());
     }

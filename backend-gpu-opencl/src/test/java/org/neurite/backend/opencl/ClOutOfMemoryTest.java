@@ -8,7 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.neurite.diag.SourceSpan;
 import org.neurite.engine.CompiledModel;
-import org.neurite.engine.OutOfMemoryException;
+import org.neurite.backend.OutOfMemoryException;
 import org.neurite.engine.ParameterStore;
 import org.neurite.graph.Graph;
 import org.neurite.graph.GraphInput;

@@ -1,6 +1,6 @@
 package org.neurite.backend.opencl;
 
-import org.neurite.backend.cpu.PyTorchParityTest;
+import org.neurite.testkit.PyTorchParityTest;
 
 /**
  * The OpenCL backend against PyTorch: every case backend-cpu's PyTorch fixtures hold the CPU

@@ -1,0 +1,390 @@
+package org.neurite.engine;
+
+import org.neurite.backend.OutOfMemoryException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.neurite.backend.Backend;
+import org.neurite.backend.CounterRandom;
+import org.neurite.graph.GraphInput;
+import org.neurite.graph.Node;
+import org.neurite.graph.ParamInfo;
+import org.neurite.graph.TypedGraph;
+import org.neurite.layer.BackwardPass;
+import org.neurite.layer.KernelContext;
+import org.neurite.layer.LayerArgs;
+import org.neurite.layer.LayerKernel;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * A typed graph compiled for one (batch size, backend): every activation, gradient and layer
+ * state buffer is allocated here, once. {@link #forward} and {@link #backward} then run the
+ * layers' kernels in topological (reverse) order without allocating.
+ *
+ * <p>Gradients: a value read by one node gets one gradient buffer that the consumer writes.
+ * A value read by several nodes (a skip connection) gets one buffer per reading edge; they are
+ * summed into the value's gradient before its producer runs backward. Values that no trainable
+ * parameter depends on get no gradient at all (unless input gradients are requested).
+ */
+public final class CompiledModel implements AutoCloseable {
+    private final TypedGraph graph;
+    private final Backend backend;
+    private final int batch;
+    private final ParameterStore params;
+    private final Map<String, Tensor> activations = new LinkedHashMap<>();
+    private final Map<String, Tensor> gradients = new HashMap<>();
+    private final List<Tensor> owned = new ArrayList<>();
+    private final List<Step> steps = new ArrayList<>();
+
+    /** One node's compiled kernel and the tensors its passes see. */
+    private final class Step implements BackwardPass {
+        final Node node;
+        final int index;
+        final LayerKernel kernel;
+        final Tensor[] inputs;
+        final Tensor output;
+        final Tensor[] gradInputs;      // null entries: no gradient wanted for that input
+        final Map<String, Tensor> paramValues = new HashMap<>();
+        final Map<String, Tensor> paramGrads = new HashMap<>();
+        final boolean needsBackward;
+        boolean training;
+        long seed;
+
+        Step(Node node, int index, LayerKernel kernel, Tensor[] inputs, Tensor output, Tensor[] gradInputs, boolean needsBackward) {
+            this.node = node;
+            this.index = index;
+            this.kernel = kernel;
+            this.inputs = inputs;
+            this.output = output;
+            this.gradInputs = gradInputs;
+            this.needsBackward = needsBackward;
+        }
+
+        @Override public Backend backend() { return backend; }
+        @Override public Tensor input(int i) { return inputs[i]; }
+        @Override public Tensor output() { return output; }
+        @Override public Tensor param(String name) { return paramValues.get(name); }
+        @Override public boolean training() { return training; }
+        @Override public long stepSeed() { return seed; }
+        @Override public Tensor gradOutput() { return gradients.get(node.name()); }
+        @Override public Tensor gradInput(int i) { return gradInputs[i]; }
+        @Override public Tensor gradParam(String name) { return paramGrads.get(name); }
+    }
+
+    /** Sums of per-edge gradients into a value's gradient, run before the value's producer. */
+    private final Map<String, List<Tensor>> fanInGradients = new HashMap<>();
+
+    /** What a compiled model is for: which gradient buffers it needs. */
+    private enum Purpose {
+        /** forward and backward; gradients of every value a trainable parameter depends on */
+        TRAINING,
+        /** as TRAINING, and gradients with respect to the graph inputs */
+        INPUT_GRADIENTS,
+        /** forward only: no activation or parameter gradients (the output's keeps a loss computable) */
+        INFERENCE
+    }
+
+    private final Purpose purpose;
+
+    private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose) {
+        checkMemory(graph, backend, batch, purpose == Purpose.INFERENCE);
+        this.graph = graph;
+        this.backend = backend;
+        this.batch = batch;
+        this.params = params;
+        this.purpose = purpose;
+        try {
+            allocateSteps(purpose);
+        } catch (OutOfMemoryException e) {
+            close(); // what was allocated before the failure goes back to the backend
+            throw e;
+        }
+    }
+
+    /** Activations, gradients and the steps with their kernels, for {@link #batch} samples. */
+    private void allocateSteps(Purpose purpose) {
+        for (GraphInput in : graph.graph().inputs()) activations.put(in.name(), own(in.shape().withBatch(batch)));
+        Set<String> requiresGrad = purpose == Purpose.INFERENCE ? Set.of() : requiresGrad(purpose == Purpose.INPUT_GRADIENTS);
+        Map<String, Integer> readers = new HashMap<>();
+        for (Node n : graph.graph().nodes()) for (String in : n.inputs()) readers.merge(in, 1, Integer::sum);
+        for (String v : requiresGrad) {
+            Shape s = graph.shape(v).withBatch(batch);
+            gradients.put(v, own(s));
+        }
+        for (String out : graph.graph().outputs()) gradients.computeIfAbsent(out, v -> own(graph.shape(v).withBatch(batch)));
+        int index = 0;
+        for (Node node : graph.graph().nodes()) {
+            Tensor output = own(graph.shape(node.name()).withBatch(batch));
+            activations.put(node.name(), output);
+            Tensor[] inputs = new Tensor[node.inputs().size()];
+            Tensor[] gradInputs = new Tensor[inputs.length];
+            List<Shape> inputShapes = new ArrayList<>();
+            for (int i = 0; i < inputs.length; i++) {
+                String in = node.inputs().get(i);
+                inputs[i] = activations.get(in);
+                inputShapes.add(inputs[i].shape());
+                if (requiresGrad.contains(in)) {
+                    if (readers.get(in) == 1) {
+                        gradInputs[i] = gradients.get(in);
+                    } else {
+                        gradInputs[i] = own(inputs[i].shape());
+                        fanInGradients.computeIfAbsent(in, k -> new ArrayList<>()).add(gradInputs[i]);
+                    }
+                }
+            }
+            boolean hasTrainable = graph.params(node.name()).stream().anyMatch(p -> p.decl().trainable());
+            boolean needsBackward = purpose != Purpose.INFERENCE && (requiresGrad.contains(node.name()) || hasTrainable);
+            LayerKernel kernel = graph.type(node.name()).compile(context(node, inputShapes, output.shape()));
+            Step step = new Step(node, index++, kernel, inputs, output, gradInputs, needsBackward);
+            for (ParamInfo p : graph.params(node.name())) {
+                step.paramValues.put(p.decl().name(), params.value(p.fullName()));
+                if (needsBackward && p.decl().trainable()) step.paramGrads.put(p.decl().name(), params.grad(p.fullName()));
+            }
+            steps.add(step);
+        }
+    }
+
+    /**
+     * Bytes the activations and their gradients of {@code graph} take at {@code batch} samples
+     * (float32; layer workspaces such as pooling indices are not counted, so this is a lower bound).
+     */
+    public static long estimateBytes(TypedGraph graph, int batch) {
+        return estimateBytes(graph, batch, false);
+    }
+
+    /** As {@link #estimateBytes(TypedGraph, int)}; for inference only the activations count. */
+    public static long estimateBytes(TypedGraph graph, int batch, boolean inference) {
+        long floats = 0;
+        for (GraphInput in : graph.graph().inputs()) floats += in.shape().elementCount();
+        for (Node n : graph.graph().nodes()) floats += (inference ? 1 : 2) * graph.shape(n.name()).elementCount();
+        return 4L * floats * batch;
+    }
+
+    /** Refuses, before allocating anything, a model and batch that cannot fit the backend's memory. */
+    private static void checkMemory(TypedGraph graph, Backend backend, int batch, boolean inference) {
+        long need = estimateBytes(graph, batch, inference);
+        long available = backend.memoryAvailable();
+        if (need > available) {
+            long perSample = estimateBytes(graph, 1, inference);
+            long fits = Math.max(0, available / Math.max(1, perSample));
+            // Device backends say what they hold of what total; the heap advice is for heap backends.
+            String report = backend.memoryReport();
+            String advice = report.isEmpty() ? "give Java more heap (NEURITE_JAVA_OPTS=-Xmx…) or the backend more memory"
+                    : "a smaller model or a device with more memory";
+            throw new OutOfMemoryException(String.format(java.util.Locale.ROOT,
+                    "model %s at batch %d needs at least %,d MiB for activations%s, but backend %s has %,d MiB available%s; "
+                            + "use a batch of at most %d, or %s",
+                    graph.graph().name(), batch, need >> 20, inference ? "" : " and gradients", backend.name(), available >> 20,
+                    report.isEmpty() ? "" : " (" + report + ")", fits, advice));
+        }
+    }
+
+    /**
+     * Compiles {@code graph} for {@code batch} samples on {@code backend}, reading and writing the
+     * parameters in {@code params}.
+     */
+    public static CompiledModel compile(TypedGraph graph, Backend backend, int batch, ParameterStore params) {
+        return new CompiledModel(graph, backend, batch, params, Purpose.TRAINING);
+    }
+
+    /** As {@link #compile}, and also computes gradients with respect to the graph inputs. */
+    public static CompiledModel compileWithInputGradients(TypedGraph graph, Backend backend, int batch, ParameterStore params) {
+        return new CompiledModel(graph, backend, batch, params, Purpose.INPUT_GRADIENTS);
+    }
+
+    /**
+     * As {@link #compile}, for forward passes only (prediction, evaluation): no activation or
+     * parameter gradients are allocated, about half the memory of a training compile.
+     * {@link #gradOutput()} still exists, so a loss can be computed; {@link #backward()} refuses.
+     */
+    public static CompiledModel compileForInference(TypedGraph graph, Backend backend, int batch, ParameterStore params) {
+        return new CompiledModel(graph, backend, batch, params, Purpose.INFERENCE);
+    }
+
+    /** Values whose gradient some trainable parameter (or a requested input gradient) needs. */
+    private Set<String> requiresGrad(boolean inputGradients) {
+        // A value needs a gradient if it is downstream of a trainable parameter or of a graph input
+        // whose gradient was asked for: only then can backward reach something that wants it.
+        Set<String> dependsOnTrainable = new HashSet<>();
+        if (inputGradients) for (GraphInput in : graph.graph().inputs()) dependsOnTrainable.add(in.name());
+        for (Node n : graph.graph().nodes()) {
+            boolean own = graph.params(n.name()).stream().anyMatch(p -> p.decl().trainable());
+            boolean upstream = n.inputs().stream().anyMatch(dependsOnTrainable::contains);
+            if (own || upstream) dependsOnTrainable.add(n.name());
+        }
+        return dependsOnTrainable;
+    }
+
+    private KernelContext context(Node node, List<Shape> inputShapes, Shape outputShape) {
+        return new KernelContext() {
+            @Override public Backend backend() { return backend; }
+            @Override public String nodeName() { return node.name(); }
+            @Override public int batch() { return batch; }
+            @Override public LayerArgs args() { return node.args(); }
+            @Override public List<Shape> inputShapes() { return inputShapes; }
+            @Override public Shape outputShape() { return outputShape; }
+            @Override public Tensor allocate(Shape shape) { return own(shape); }
+        };
+    }
+
+    private Tensor own(Shape shape) {
+        Tensor t;
+        try {
+            t = backend.allocate(shape);
+        } catch (OutOfMemoryException e) {
+            // The backend's report (tensor, bytes, what it holds, its total) prefixed with which model and batch.
+            throw new OutOfMemoryException("model " + graph.graph().name() + " at batch " + batch + " does not fit backend "
+                    + backend.name() + ": " + e.getMessage(), e);
+        }
+        owned.add(t);
+        return t;
+    }
+
+    public TypedGraph graph() { return graph; }
+
+    public Backend backend() { return backend; }
+
+    public int batch() { return batch; }
+
+    public ParameterStore parameters() { return params; }
+
+    /** The buffer of graph input {@code i} ([batch, ...]); fill it before {@link #forward}. */
+    public Tensor input(int i) { return activations.get(graph.graph().inputs().get(i).name()); }
+
+    /** The first output ([batch, ...]). */
+    public Tensor output() { return activations.get(graph.graph().outputs().get(0)); }
+
+    /** Any value's activation buffer, by value (node or input) name. */
+    public Tensor activation(String value) { return activations.get(value); }
+
+    /** dL/d(first output): the loss writes it before {@link #backward}. */
+    public Tensor gradOutput() { return gradients.get(graph.graph().outputs().get(0)); }
+
+    /** dL/d(value), or null when no gradient flows to it. */
+    public Tensor gradient(String value) { return gradients.get(value); }
+
+    /**
+     * Runs every node's forward. {@code seed} seeds stochastic layers; each node gets its own
+     * stream derived from (seed, node index).
+     */
+    public void forward(boolean training, long seed) {
+        for (int i = 0; i < steps.size(); i++) {   // an index loop: no iterator per step
+            Step s = steps.get(i);
+            s.training = training;
+            s.seed = CounterRandom.mix(seed * 0x9E3779B97F4A7C15L + s.index);
+            s.kernel.forward(s);
+        }
+    }
+
+    /**
+     * Runs backward from {@link #gradOutput()} in reverse order, overwriting every parameter
+     * gradient. Must follow a {@code forward(true, …)} on the same buffers.
+     */
+    public void backward() {
+        if (purpose == Purpose.INFERENCE) {
+            throw new IllegalStateException("model " + graph.graph().name() + " was compiled for inference; compile it for training to run backward");
+        }
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Step s = steps.get(i);
+            if (!s.needsBackward) continue;
+            List<Tensor> parts = fanInGradients.get(s.node.name());
+            if (parts != null) {
+                Tensor sum = gradients.get(s.node.name());
+                backend.copy(parts.get(0), 0, sum, 0, sum.size());
+                for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
+            }
+            s.kernel.backward(s);
+        }
+        for (GraphInput in : graph.graph().inputs()) {
+            List<Tensor> parts = fanInGradients.get(in.name());
+            if (parts == null) continue;
+            Tensor sum = gradients.get(in.name());
+            backend.copy(parts.get(0), 0, sum, 0, sum.size());
+            for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
+        }
+    }
+
+    /** Kernels that can report per-time-step gradient norms, by node name, in graph order. */
+    public Map<String, org.neurite.layer.StepGradientProbe> stepGradientProbes() {
+        Map<String, org.neurite.layer.StepGradientProbe> probes = new LinkedHashMap<>();
+        for (Step s : steps) {
+            if (s.kernel instanceof org.neurite.layer.StepGradientProbe p) probes.put(s.node.name(), p);
+        }
+        return probes;
+    }
+
+    /**
+     * Where forward first produced a NaN or infinity: "node 'c3' (conv) wrote NaN into its output
+     * [64, 16, 10, 10] from finite inputs", or null when every activation is finite. Downloads the
+     * activations: a diagnostic for after a fault, not for every step.
+     */
+    public String firstNonFiniteActivation() {
+        for (GraphInput in : graph.graph().inputs()) {
+            String bad = nonFinite(activations.get(in.name()));
+            if (bad != null) return "model input '" + in.name() + "' contains " + bad;
+        }
+        for (Step s : steps) {
+            String bad = nonFinite(s.output);
+            if (bad != null) {
+                return "node '" + s.node.name() + "' (" + s.node.layer() + ") wrote " + bad + " into its output " + s.output.shape()
+                        + " from finite inputs" + paramsNote(s);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Where backward first produced a NaN or infinity, walking in backward order: the node, and
+     * which of its parameter gradients or its input gradients holds it; null when all are finite.
+     */
+    public String firstNonFiniteGradient() {
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            Step s = steps.get(i);
+            if (!s.needsBackward) continue;
+            for (var e : s.paramGrads.entrySet()) {
+                String bad = nonFinite(e.getValue());
+                if (bad != null) return "node '" + s.node.name() + "' (" + s.node.layer() + ") wrote " + bad
+                        + " into the gradient of " + s.node.name() + "." + e.getKey();
+            }
+            for (int k = 0; k < s.gradInputs.length; k++) {
+                String bad = s.gradInputs[k] == null ? null : nonFinite(s.gradInputs[k]);
+                if (bad != null) return "node '" + s.node.name() + "' (" + s.node.layer() + ") wrote " + bad
+                        + " into the gradient of its input '" + s.node.inputs().get(k) + "'";
+            }
+        }
+        return null;
+    }
+
+    private String paramsNote(Step s) {
+        for (var e : s.paramValues.entrySet()) {
+            String bad = nonFinite(e.getValue());
+            if (bad != null) return "; its parameter " + s.node.name() + "." + e.getKey() + " holds " + bad;
+        }
+        return "";
+    }
+
+    /** "NaN" or "Inf" (with the first index) if the tensor holds one, else null. */
+    private String nonFinite(Tensor t) {
+        float[] v = backend.download(t);
+        for (int i = 0; i < v.length; i++) {
+            if (Float.isNaN(v[i])) return "NaN (first at element " + i + ")";
+            if (Float.isInfinite(v[i])) return "Inf (first at element " + i + ")";
+        }
+        return null;
+    }
+
+    /** Bytes of activations, gradients and layer state this compiled model holds (float32). */
+    public long bytesAllocated() {
+        return owned.stream().mapToLong(t -> 4L * t.size()).sum();
+    }
+
+    @Override public void close() {
+        owned.forEach(Tensor::close);
+        owned.clear();
+    }
+}

@@ -1,0 +1,97 @@
+package org.neurite.engine;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.neurite.data.Dataset;
+import org.neurite.graph.TypedGraph;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * Compiled models of one graph at the batch sizes a pass over a dataset needs (the full batch
+ * and the remainder), sharing one {@link ParameterStore}, plus the host buffers used to feed
+ * them. Nothing here is allocated per step once both sizes have been seen.
+ *
+ * <p>Targets: {@code targetSize} floats per sample. For classification each is a class index and
+ * the output row of each target has {@code outputSize / targetSize} logits (one row per image, or
+ * one per time step for sequence labelling).
+ */
+final class CompiledModelsByBatch implements AutoCloseable {
+    final TypedGraph graph;
+    final ParameterStore store;
+    final int sampleSize;
+    final int outputSize;
+    final int targetSize;
+    private final Map<Integer, CompiledModel> models = new HashMap<>();
+    private final Map<Integer, Tensor> targets = new HashMap<>();
+    final float[] x;
+    final float[] y;
+    final float[] outputs;
+    private final boolean inputGradients;
+    /** Forward only (evaluation): models compiled without gradient buffers. */
+    private final boolean inference;
+
+    CompiledModelsByBatch(TypedGraph graph, ParameterStore store, int maxBatch, int targetSize, boolean inputGradients) {
+        this(graph, store, maxBatch, targetSize, inputGradients, false);
+    }
+
+    /** A run whose models only go forward (evaluation of a model that is not being trained here). */
+    static CompiledModelsByBatch forInference(TypedGraph graph, ParameterStore store, int maxBatch, int targetSize) {
+        return new CompiledModelsByBatch(graph, store, maxBatch, targetSize, false, true);
+    }
+
+    private CompiledModelsByBatch(TypedGraph graph, ParameterStore store, int maxBatch, int targetSize, boolean inputGradients, boolean inference) {
+        this.graph = graph;
+        this.store = store;
+        this.inputGradients = inputGradients;
+        this.inference = inference;
+        this.sampleSize = graph.shape(graph.graph().inputs().get(0).name()).size();
+        this.outputSize = graph.outputShape().size();
+        this.targetSize = targetSize;
+        this.x = new float[maxBatch * sampleSize];
+        this.y = new float[maxBatch * targetSize];
+        this.outputs = new float[maxBatch * outputSize];
+    }
+
+    CompiledModel model(int batch) {
+        return models.computeIfAbsent(batch, b -> inference ? CompiledModel.compileForInference(graph, store.backend(), b, store)
+                : inputGradients ? CompiledModel.compileWithInputGradients(graph, store.backend(), b, store)
+                : CompiledModel.compile(graph, store.backend(), b, store));
+    }
+
+    Tensor targets(int batch) {
+        return targets.computeIfAbsent(batch, b -> store.backend().allocate(Shape.of(b * targetSize)));
+    }
+
+    /** Copies samples {@code order[from..from+n)} of {@code data} into the model's input and the targets. */
+    CompiledModel load(Dataset data, int[] order, int from, int n) {
+        CompiledModel m = model(n);
+        data.copyBatch(order, from, n, x, y);
+        store.backend().upload(x, 0, m.input(0), 0, n * sampleSize);
+        store.backend().upload(y, 0, targets(n), 0, n * targetSize);
+        return m;
+    }
+
+    /** Rows (of {@code n} samples' targets) whose arg-max logit equals the class label. */
+    int correct(CompiledModel m, int n) {
+        int rows = n * targetSize;
+        int classes = outputSize / targetSize;
+        store.backend().download(m.output(), 0, outputs, 0, n * outputSize);
+        int correct = 0;
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            float bestValue = outputs[r * classes];
+            for (int c = 1; c < classes; c++) {
+                float v = outputs[r * classes + c];
+                if (v > bestValue) { bestValue = v; best = c; }
+            }
+            if (best == (int) y[r]) correct++;
+        }
+        return correct;
+    }
+
+    @Override public void close() {
+        models.values().forEach(CompiledModel::close);
+        targets.values().forEach(Tensor::close);
+    }
+}

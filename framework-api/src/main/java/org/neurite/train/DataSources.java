@@ -1,0 +1,42 @@
+package org.neurite.train;
+
+import static org.neurite.layer.ParamSpec.optional;
+import static org.neurite.layer.ParamSpec.required;
+
+import java.util.List;
+import org.neurite.layer.ParamSchema;
+import org.neurite.layer.ParamType;
+
+/**
+ * Data a train section names with a call rather than a file set:
+ * {@code data = adding(length=100)} generates the adding problem,
+ * {@code data = text(file="/usr/share/dict/words", length=64)} reads character-level text.
+ * Named file datasets ({@code fashion_mnist}) are found by the engine's {@code DatasetLocator} instead.
+ * These are the names and argument schemas the language checks a train section against; the
+ * engine's {@code DataSourceLoader} creates the data.
+ */
+public final class DataSources {
+    private DataSources() {}
+
+    public static final List<String> NAMES = List.of("adding", "text", "tensors");
+
+    /** The argument schema of a generated source, or null when {@code name} is not one. */
+    public static ParamSchema schema(String name) {
+        return switch (name) {
+            case "adding" -> ParamSchema.of(
+                    optional("length", ParamType.INT, 100, "steps per sequence (T)").range(2, 100_000),
+                    optional("size", ParamType.INT, 20_000, "training sequences").range(1, 10_000_000),
+                    optional("test_size", ParamType.INT, 2_000, "test sequences").range(1, 10_000_000));
+            case "text" -> ParamSchema.of(
+                    required("file", ParamType.STRING, "a UTF-8 text file, relative to the script's folder"),
+                    optional("length", ParamType.INT, 64, "characters per window (truncated BPTT length)").range(1, 100_000));
+            case "tensors" -> ParamSchema.of(
+                    required("file", ParamType.STRING, "training safetensors with tensors x [N, ...] and y [N, ...]"),
+                    required("test", ParamType.STRING, "test safetensors with the same tensors"),
+                    optional("task", ParamType.STRING, "auto",
+                            "classification (y holds class indices), regression (real values), or auto: classification "
+                                    + "when every y is a whole number >= 0"));
+            default -> null;
+        };
+    }
+}

@@ -1,0 +1,71 @@
+package org.neurite.plugins.shape;
+
+import java.util.List;
+import org.neurite.backend.Backend;
+import org.neurite.backend.BinaryOp;
+import org.neurite.layer.BackwardPass;
+import org.neurite.layer.ForwardPass;
+import org.neurite.layer.KernelContext;
+import org.neurite.layer.LayerArgs;
+import org.neurite.layer.LayerKernel;
+import org.neurite.layer.LayerType;
+import org.neurite.layer.ParamSchema;
+import org.neurite.layer.ShapeException;
+import org.neurite.tensor.Shape;
+import org.neurite.tensor.Tensor;
+
+/**
+ * {@code add}: the element-wise sum of two or more inputs of one shape (any rank), as in ResNet's
+ * {@code relu(y + s)}; the output has that shape. There is no broadcasting: a shape mismatch is
+ * an error naming both shapes. Forward saves nothing; backward hands dy unchanged to every input
+ * that wants a gradient.
+ */
+final class Add implements LayerType {
+    @Override public String name() { return "add"; }
+
+    @Override public String doc() {
+        return "Element-wise sum of two or more inputs of identical shape (no broadcasting); output shape = input shape.";
+    }
+
+    @Override public ParamSchema schema() { return ParamSchema.empty(); }
+
+    @Override public int minInputs() { return 2; }
+
+    @Override public int maxInputs() { return Integer.MAX_VALUE; }
+
+    @Override public Shape outputShape(LayerArgs args, List<Shape> inputs) {
+        Shape first = inputs.get(0);
+        for (int i = 1; i < inputs.size(); i++) {
+            if (!inputs.get(i).equals(first))
+                throw new ShapeException("inputs must have the same shape, but input 0 is " + first + " and input " + i
+                        + " is " + inputs.get(i));
+        }
+        return first;
+    }
+
+    /** One addition per output element for each input after the first. */
+    @Override public long flops(LayerArgs args, List<Shape> inputs, Shape output) {
+        return (inputs.size() - 1L) * output.elementCount();
+    }
+
+    @Override public LayerKernel compile(KernelContext context) {
+        int count = context.inputShapes().size();
+        int size = context.outputShape().size();
+        return new LayerKernel() {
+            @Override public void forward(ForwardPass pass) {
+                Backend b = pass.backend();
+                Tensor y = pass.output();
+                b.binary(BinaryOp.ADD, pass.input(0), pass.input(1), y);
+                for (int i = 2; i < count; i++) b.binary(BinaryOp.ADD, y, pass.input(i), y);
+            }
+
+            @Override public void backward(BackwardPass pass) {
+                // d(x0 + x1 + ...)/dxi = 1: every input's gradient is dy.
+                for (int i = 0; i < count; i++) {
+                    Tensor dx = pass.gradInput(i);
+                    if (dx != null) pass.backend().copy(pass.gradOutput(), 0, dx, 0, size);
+                }
+            }
+        };
+    }
+}
