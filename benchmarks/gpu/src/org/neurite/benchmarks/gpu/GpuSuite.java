@@ -16,6 +16,8 @@ import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 import org.neurite.backend.Backend;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.backend.opencl.ClBackendProvider;
 import org.neurite.backend.opencl.ClDeviceInfo;
 import org.neurite.data.Dataset;
@@ -130,7 +132,8 @@ public final class GpuSuite {
             for (int i = 0; i < values.length; i++) values[i] = (float) random.nextDouble(-1, 1);
             b.upload(values, a);
             b.upload(values, x);
-            Runnable call = () -> b.gemm(false, false, n, n, n, 1f, a, 0, n, x, 0, n, 0f, c, 0, n);
+            Runnable call = () -> b.gemm(new Gemm(false, false, n, n, n, 1), 1f, Matrix.of(a, n), Matrix.of(x, n), 0f,
+                    Matrix.of(c, n));
             call.run();
             b.synchronize();
             long t0 = System.nanoTime();

@@ -14,6 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.backend.cpu.CpuBackend;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
@@ -113,7 +115,8 @@ public final class GemmThroughput {
     private double time(int n, int calls) {
         Tensor[] abc = operands.computeIfAbsent(n, this::randomOperands);
         long start = System.nanoTime();
-        for (int i = 0; i < calls; i++) backend.gemm(false, false, n, n, n, 1f, abc[0], 0, n, abc[1], 0, n, 0f, abc[2], 0, n);
+        for (int i = 0; i < calls; i++) backend.gemm(new Gemm(false, false, n, n, n, 1), 1f, Matrix.of(abc[0], n),
+                Matrix.of(abc[1], n), 0f, Matrix.of(abc[2], n));
         return (System.nanoTime() - start) / 1e9;
     }
 

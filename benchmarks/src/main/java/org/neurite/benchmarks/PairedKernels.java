@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
 import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.backend.Pool2dGeometry;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
@@ -77,7 +79,7 @@ public final class PairedKernels {
     private static void gemm(Map<String, Kernel> k, Backend b, String name, boolean ta, boolean tb, int m, int n, int kk) {
         Tensor a = random(b, Shape.of(m * kk), 7), bb = random(b, Shape.of(kk * n), 8), c = b.allocate(Shape.of(m * n));
         int lda = ta ? m : kk, ldb = tb ? kk : n;
-        k.put(name, () -> b.gemm(ta, tb, m, n, kk, 1f, a, 0, lda, bb, 0, ldb, 0f, c, 0, n));
+        k.put(name, () -> b.gemm(new Gemm(ta, tb, m, n, kk, 1), 1f, Matrix.of(a, lda), Matrix.of(bb, ldb), 0f, Matrix.of(c, n)));
     }
 
     private static Tensor random(Backend b, Shape shape, long seed) {

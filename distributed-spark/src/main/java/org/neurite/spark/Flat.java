@@ -1,6 +1,7 @@
 package org.neurite.spark;
 
 import java.util.List;
+import org.neurite.backend.Slice;
 import org.neurite.engine.ParameterStore;
 import org.neurite.graph.ParamInfo;
 import org.neurite.tensor.Tensor;
@@ -55,7 +56,7 @@ final class Flat {
     }
 
     private static int copy(ParameterStore store, Tensor t, float[] out, int at) {
-        store.backend().download(t, 0, out, at, t.size());
+        store.backend().download(Slice.of(t, 0, t.size()), out, at);
         return at + t.size();
     }
 

@@ -5,6 +5,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.neurite.backend.Backend;
+import org.neurite.backend.Slice;
 import org.neurite.engine.SliceGradients;
 import org.neurite.graph.ParamInfo;
 import org.neurite.tensor.Tensor;
@@ -105,7 +106,7 @@ final class SliceTask {
                 load(r, values, 0);
                 int at = Flat.size(r.store.params());
                 for (var slot : r.store.stateTensors().values()) {
-                    r.backend.upload(values, at, slot, 0, slot.size());
+                    r.backend.upload(values, at, Slice.of(slot, 0, slot.size()));
                     at += slot.size();
                 }
                 // The driver's schedule, from the epoch alone: the worker's spec has the run's epochs.
@@ -157,7 +158,7 @@ final class SliceTask {
         int at = offset;
         for (ParamInfo p : r.store.params()) {
             Tensor t = r.store.value(p.fullName());
-            r.backend.upload(values, at, t, 0, t.size());
+            r.backend.upload(values, at, Slice.of(t, 0, t.size()));
             at += t.size();
         }
     }

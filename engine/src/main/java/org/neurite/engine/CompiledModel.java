@@ -1,6 +1,5 @@
 package org.neurite.engine;
 
-import org.neurite.backend.OutOfMemoryException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -10,6 +9,8 @@ import java.util.Map;
 import java.util.Set;
 import org.neurite.backend.Backend;
 import org.neurite.backend.CounterRandom;
+import org.neurite.backend.OutOfMemoryException;
+import org.neurite.backend.Slice;
 import org.neurite.graph.GraphInput;
 import org.neurite.graph.Node;
 import org.neurite.graph.ParamInfo;
@@ -295,7 +296,7 @@ public final class CompiledModel implements AutoCloseable {
             List<Tensor> parts = fanInGradients.get(s.node.name());
             if (parts != null) {
                 Tensor sum = gradients.get(s.node.name());
-                backend.copy(parts.get(0), 0, sum, 0, sum.size());
+                backend.copy(Slice.of(parts.get(0), 0, sum.size()), Slice.of(sum, 0, sum.size()));
                 for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
             }
             s.kernel.backward(s);
@@ -304,7 +305,7 @@ public final class CompiledModel implements AutoCloseable {
             List<Tensor> parts = fanInGradients.get(in.name());
             if (parts == null) continue;
             Tensor sum = gradients.get(in.name());
-            backend.copy(parts.get(0), 0, sum, 0, sum.size());
+            backend.copy(Slice.of(parts.get(0), 0, sum.size()), Slice.of(sum, 0, sum.size()));
             for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
         }
     }

@@ -2,6 +2,7 @@ package org.neurite.engine;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.neurite.backend.Slice;
 import org.neurite.data.Dataset;
 import org.neurite.graph.TypedGraph;
 import org.neurite.tensor.Shape;
@@ -67,8 +68,8 @@ final class CompiledModelsByBatch implements AutoCloseable {
     CompiledModel load(Dataset data, int[] order, int from, int n) {
         CompiledModel m = model(n);
         data.copyBatch(order, from, n, x, y);
-        store.backend().upload(x, 0, m.input(0), 0, n * sampleSize);
-        store.backend().upload(y, 0, targets(n), 0, n * targetSize);
+        store.backend().upload(x, 0, Slice.of(m.input(0), 0, n * sampleSize));
+        store.backend().upload(y, 0, Slice.of(targets(n), 0, n * targetSize));
         return m;
     }
 
@@ -76,7 +77,7 @@ final class CompiledModelsByBatch implements AutoCloseable {
     int correct(CompiledModel m, int n) {
         int rows = n * targetSize;
         int classes = outputSize / targetSize;
-        store.backend().download(m.output(), 0, outputs, 0, n * outputSize);
+        store.backend().download(Slice.of(m.output(), 0, n * outputSize), outputs, 0);
         int correct = 0;
         for (int r = 0; r < rows; r++) {
             int best = 0;

@@ -2,6 +2,7 @@ package org.neurite.engine;
 
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Slice;
 import org.neurite.tensor.Tensor;
 
 /**
@@ -19,7 +20,8 @@ public final class MeanSquaredError implements Loss {
 
     @Override public double compute(Tensor output, Tensor targets, Tensor gradOutput, int rows, int denominator) {
         Backend b = output.backend();
-        b.binary(BinaryOp.SUB, output, 0, targets, 0, gradOutput, 0, rows);   // residual, [rows]
+        b.binary(BinaryOp.SUB, Slice.of(output, 0, rows), Slice.of(targets, 0, rows),
+                Slice.of(gradOutput, 0, rows));   // residual, [rows]
         double sum = b.sumOfSquares(gradOutput);
         b.axpby(0f, gradOutput, 2f / denominator, gradOutput);                 // d/d(out) of the mean
         return sum;

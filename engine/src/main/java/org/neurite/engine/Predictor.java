@@ -1,5 +1,6 @@
 package org.neurite.engine;
 
+import org.neurite.backend.Slice;
 import org.neurite.graph.TypedGraph;
 import org.neurite.tensor.Tensor;
 
@@ -36,10 +37,10 @@ public final class Predictor implements AutoCloseable {
         for (int from = 0; from < count; from += batch) {
             int n = Math.min(batch, count - from);
             CompiledModel m = models.computeIfAbsent(n, b -> CompiledModel.compileForInference(graph, store.backend(), b, store));
-            store.backend().upload(inputs, from * in, m.input(0), 0, n * in);
+            store.backend().upload(inputs, from * in, Slice.of(m.input(0), 0, n * in));
             m.forward(false, 0);
             Tensor y = m.output();
-            store.backend().download(y, 0, result, from * out, n * out);
+            store.backend().download(Slice.of(y, 0, n * out), result, from * out);
         }
         return result;
     }

@@ -1,15 +1,27 @@
 package org.neurite.backend;
 
+import java.util.Optional;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
 /**
- * The op set every backend implements. Layers are written against these ops only, so a layer
- * runs on every backend; the CPU backend is the numerical reference the others are tested
- * against.
+ * The op set layers are written against, so that a layer runs on every backend. It has two parts:
+ * <ul>
+ *   <li><b>primitives</b> (abstract): memory, GEMM, convolution and pooling, element-wise maps,
+ *       per-channel broadcasts and reductions, row gathers and the dropout mask. A new backend
+ *       implements these and nothing else;</li>
+ *   <li><b>derived ops</b> (default methods): softmax and cross-entropy, padding, axpby, batch and
+ *       local response normalisation, the LSTM and GRU cells and the SGD and Adam updates, each a
+ *       composition of primitives ({@link DerivedOps}). A backend overrides one only to make it
+ *       faster (a fused kernel); the CPU backend, the numerical reference, overrides them all.</li>
+ * </ul>
+ * A backend checks nothing: the runtime hands out every backend wrapped in a
+ * {@link CheckedBackend}, which refuses bad arguments (foreign tensors, sizes, ranges, overlaps,
+ * scalar parameters) with one set of messages before the backend sees them. {@code docs/backends.md}
+ * says how to write one.
  *
  * <p>Conventions: tensors are float32 row-major in the public layout. Unless an op says it
- * accumulates, it overwrites its output. "Offsets" and leading dimensions count elements.
+ * accumulates, it overwrites its output. Offsets, strides and leading dimensions count elements.
  * Ops may run asynchronously on a device; {@link #download} and any op that returns a value to
  * Java synchronise.
  */
@@ -21,53 +33,38 @@ public interface Backend extends AutoCloseable {
     /** A human-readable description: device, threads. */
     String description();
 
+    // ==== primitives ======================================================================
+
     // ---- memory -------------------------------------------------------------------------
 
     /** A new zero-filled tensor. */
     Tensor allocate(Shape shape);
 
-    /** Copies {@code length} floats from {@code src[srcOffset..]} into {@code dst[dstOffset..]}. */
-    void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int length);
+    /** Copies {@code dst.length()} floats from {@code src[srcOffset..]} into {@code dst}. */
+    void upload(float[] src, int srcOffset, Slice dst);
 
-    /** Copies {@code length} floats from {@code src[srcOffset..]} into {@code dst[dstOffset..]}. */
-    void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int length);
+    /** Copies the floats of {@code src} into {@code dst[dstOffset..]}. */
+    void download(Slice src, float[] dst, int dstOffset);
 
-    default void upload(float[] src, Tensor dst) {
-        if (src.length != dst.size())
-            throw new IllegalArgumentException("upload of " + src.length + " floats into tensor " + dst.shape());
-        upload(src, 0, dst, 0, src.length);
-    }
+    /** Sets every element of {@code t} to {@code value}. */
+    void fill(Slice t, float value);
 
-    default float[] download(Tensor src) {
-        float[] out = new float[src.size()];
-        download(src, 0, out, 0, out.length);
-        return out;
-    }
-
-    void fill(Tensor t, float value);
-
-    /** dst[dstOffset + i] = src[srcOffset + i] for i in [0, length). */
-    void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int length);
+    /**
+     * Strided block copy: for i in [0, count), copies {@code length} floats from
+     * {@code src.offset + i*src.stride} of the source to {@code dst.offset + i*dst.stride} of the
+     * destination. Offsets and strides are >= 0 and the destination blocks must not overlap
+     * (dst.stride >= length).
+     */
+    void copyBlocks(Strided src, Strided dst, int length, int count);
 
     // ---- dense linear algebra -----------------------------------------------------------
 
     /**
      * Batched, strided SGEMM on row-major matrices:
-     * {@code C_b = alpha * op(A_b) * op(B_b) + beta * C_b} for b in [0, batch), where
-     * {@code op(A)} is m x k, {@code op(B)} is k x n, C is m x n, and
-     * {@code X_b} starts at {@code offX + b * strideX}. With {@code beta == 0} C is not read.
+     * {@code C_b = alpha * op(A_b) * op(B_b) + beta * C_b} for b in [0, g.batch()) (see
+     * {@link Gemm}). With {@code beta == 0} C is not read.
      */
-    void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-              Tensor a, int offA, int lda, Tensor b, int offB, int ldb,
-              float beta, Tensor c, int offC, int ldc,
-              int batch, int strideA, int strideB, int strideC);
-
-    /** Single (non-batched) GEMM. */
-    default void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                      Tensor a, int offA, int lda, Tensor b, int offB, int ldb,
-                      float beta, Tensor c, int offC, int ldc) {
-        gemm(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, 1, 0, 0, 0);
-    }
+    void gemm(Gemm g, float alpha, Matrix a, Matrix b, float beta, Matrix c);
 
     // ---- convolution and pooling --------------------------------------------------------
 
@@ -86,7 +83,11 @@ public interface Backend extends AutoCloseable {
      */
     void maxPool2dForward(Pool2dGeometry g, Tensor x, Tensor y, Tensor argmax);
 
-    /** dx = scatter of dy through argmax (overwrites dx; overlapping windows accumulate). */
+    /**
+     * dx = scatter of dy through argmax (overwrites dx; overlapping windows accumulate). An argmax
+     * entry that is not a position of its window ({@link OpChecks#isArgmaxOfWindow}) is refused
+     * with {@link OpChecks#badArgmax} before anything is written: only the backend reads the indices.
+     */
     void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor dx);
 
     /** Average pooling; the divisor counts padded positions iff {@code g.countIncludePad()}. */
@@ -96,76 +97,126 @@ public interface Backend extends AutoCloseable {
 
     // ---- element-wise -------------------------------------------------------------------
 
-    /** y = op(x), element-wise; x and y may be the same tensor. */
-    default void unary(UnaryOp op, Tensor x, Tensor y) {
-        if (x.size() != y.size()) throw new IllegalArgumentException("unary " + op + ": x " + x.shape() + " vs y " + y.shape());
-        unary(op, x, 0, y, 0, x.size());
-    }
-
     /**
-     * y[yOff + i] = op(x[xOff + i]) for i in [0, length): a slice, e.g. one time step. In the
-     * slice forms of the element-wise ops an output range may be an input's range (in place) or
-     * lie apart from it, but must not overlap it at another offset.
+     * y = op(x), element-wise over slices of equal length. In the element-wise ops an output may
+     * be an input's range (in place) or lie apart from it, but must not overlap it at another offset.
      */
-    void unary(UnaryOp op, Tensor x, int xOff, Tensor y, int yOff, int length);
+    void unary(UnaryOp op, Slice x, Slice y);
 
     /**
      * dx = dy * op'(x), where the derivative is computed from whichever of x (the forward input)
-     * or y (the forward output) the op needs (see {@link UnaryOp}).
+     * or y (the forward output) the op reads ({@link UnaryOp#derivativeReadsInput()}); the other
+     * may be null.
      */
-    default void unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-        if (dy.size() != dx.size() || (x != null && x.size() != dx.size()) || (y != null && y.size() != dx.size()))
-            throw new IllegalArgumentException("unaryBackward " + op + ": sizes x " + (x == null ? "-" : x.shape()) + ", y "
-                    + (y == null ? "-" : y.shape()) + ", dy " + dy.shape() + ", dx " + dx.shape());
-        unaryBackward(op, x, 0, y, 0, dy, 0, dx, 0, dx.size());
-    }
+    void unaryBackward(UnaryOp op, Slice x, Slice y, Slice dy, Slice dx);
 
-    /** The slice form of {@link #unaryBackward(UnaryOp, Tensor, Tensor, Tensor, Tensor)}; x or y may be null if the op does not read it. */
-    void unaryBackward(UnaryOp op, Tensor x, int xOff, Tensor y, int yOff, Tensor dy, int dyOff, Tensor dx, int dxOff, int length);
+    /** out = a op b, element-wise over slices of equal length; out may be a or b. */
+    void binary(BinaryOp op, Slice a, Slice b, Slice out);
 
-    /** out = a op b, element-wise over tensors of equal size; out may alias a or b. */
-    default void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
-        if (a.size() != b.size() || a.size() != out.size())
-            throw new IllegalArgumentException("binary " + op + ": sizes " + a.shape() + ", " + b.shape() + ", " + out.shape());
-        binary(op, a, 0, b, 0, out, 0, a.size());
-    }
-
-    /** out[oOff + i] = a[aOff + i] op b[bOff + i] for i in [0, length). */
-    void binary(BinaryOp op, Tensor a, int aOff, Tensor b, int bOff, Tensor out, int outOff, int length);
+    /** y = scale * x + shift, element-wise; y may be x. */
+    void affine(Slice x, float scale, float shift, Slice y);
 
     /**
-     * Strided block copy: for i in [0, count), copies {@code length} floats from
-     * {@code src[srcOff + i*srcStride]} to {@code dst[dstOff + i*dstStride]}. Concatenation and
-     * splitting along an axis, and batch-major ↔ time-major transposes of sequences, are one call.
-     * Offsets and strides are >= 0 and the destination blocks must not overlap (dstStride >= length).
+     * Per-channel broadcast: viewing x and out as [outer, channels, inner],
+     * {@code out[o,c,i] = x[o,c,i] op v[c]}. Used for biases and per-channel scales; out may be x.
      */
-    void copyBlocks(Tensor src, int srcOff, int srcStride, Tensor dst, int dstOff, int dstStride, int length, int count);
+    void channelBroadcast(BinaryOp op, Tensor x, Tensor v, Tensor out, int outer, int channels, int inner);
+
+    /**
+     * Viewing x as [outer, channels, inner], {@code out[c] = beta*out[c] + sum_{o,i} x[o,c,i]}.
+     * With {@code beta == 0}, out is not read (a NaN there does not survive).
+     */
+    void channelSum(Tensor x, Tensor out, int outer, int channels, int inner, float beta);
+
+    /** Viewing x as [outer, channels, inner], {@code out[c] = max_{o,i} x[o,c,i]} (a row maximum with outer = 1). */
+    void channelMax(Tensor x, Tensor out, int outer, int channels, int inner);
+
+    /** Sum of squares of all elements (for gradient norms); synchronises. */
+    double sumOfSquares(Tensor x);
+
+    // ---- rows ---------------------------------------------------------------------------
+
+    /**
+     * out[r, :] = table[(int) indices[r], :] for r in [0, rows); width = table row length.
+     * Every index must be an integer in [0, table rows) ({@link OpChecks#isRowIndex}); a bad one
+     * fails with {@link OpChecks#badRowIndex} before anything is written.
+     */
+    void gatherRows(Tensor table, Tensor indices, Tensor out, int rows, int width);
+
+    /** dTable[(int) indices[r], :] += dOut[r, :] (dTable is not cleared first); indices as in {@link #gatherRows}. */
+    void scatterAddRows(Tensor dOut, Tensor indices, Tensor dTable, int rows, int width);
+
+    // ---- regularisation -----------------------------------------------------------------
+
+    /**
+     * Inverted dropout: {@code mask[i] = keep(i) ? 1/(1-p) : 0}, {@code y = x * mask}, where
+     * keep(i) is {@code CounterRandom.uniform(seed, i) >= p}, so every backend draws the same mask.
+     */
+    void dropoutForward(Tensor x, Tensor mask, Tensor y, float p, long seed);
+
+    // ==== conveniences over the primitives ================================================
+
+    /** Uploads all of {@code src} into {@code dst}, which must have as many elements. */
+    default void upload(float[] src, Tensor dst) { upload(src, 0, Slice.of(dst)); }
+
+    /** The whole tensor, downloaded. */
+    default float[] download(Tensor src) {
+        float[] out = new float[src.size()];
+        download(Slice.of(src), out, 0);
+        return out;
+    }
+
+    default void fill(Tensor t, float value) { fill(Slice.of(t), value); }
+
+    /** y = op(x) over whole tensors of equal size. */
+    default void unary(UnaryOp op, Tensor x, Tensor y) { unary(op, Slice.of(x), Slice.of(y)); }
+
+    /** The whole-tensor form of {@link #unaryBackward(UnaryOp, Slice, Slice, Slice, Slice)}; x or y may be null. */
+    default void unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        unaryBackward(op, x == null ? null : Slice.of(x), y == null ? null : Slice.of(y), Slice.of(dy), Slice.of(dx));
+    }
+
+    /** out = a op b over whole tensors of equal size. */
+    default void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) { binary(op, Slice.of(a), Slice.of(b), Slice.of(out)); }
+
+    // ==== derived ops: compositions of the primitives, overridden only for speed ============
+
+    /** dst = src, slices of equal length (one block of {@link #copyBlocks}). */
+    default void copy(Slice src, Slice dst) { DerivedOps.copy(this, src, dst); }
 
     /**
      * Zero padding of {@code planes} planes of h x w into planes of outH x outW, the input placed
      * at (top, left): y is overwritten (zeros outside). Requires top + h <= outH, left + w <= outW.
      */
-    void pad2d(Tensor x, Tensor y, int planes, int h, int w, int top, int left, int outH, int outW);
+    default void pad2d(Tensor x, Tensor y, int planes, int h, int w, int top, int left, int outH, int outW) {
+        DerivedOps.pad2d(this, x, y, planes, h, w, top, left, outH, outW);
+    }
 
     /** The adjoint of {@link #pad2d}: dx[p, i, j] = dy[p, top + i, left + j]. */
-    void crop2d(Tensor dy, Tensor dx, int planes, int h, int w, int top, int left, int outH, int outW);
+    default void crop2d(Tensor dy, Tensor dx, int planes, int h, int w, int top, int left, int outH, int outW) {
+        DerivedOps.crop2d(this, dy, dx, planes, h, w, top, left, outH, outW);
+    }
+
+    /** y = alpha * x + beta * y (BLAS axpby) over tensors of equal size. With beta == 0, y is not read. */
+    default void axpby(float alpha, Tensor x, float beta, Tensor y) { DerivedOps.axpby(this, alpha, x, beta, y); }
+
+    /** Row-wise softmax of x viewed as [rows, cols]; y may be x. */
+    default void softmax(Tensor x, Tensor y, int rows, int cols) { DerivedOps.softmax(this, x, y, rows, cols); }
+
+    /** dx = y * (dy - sum(dy * y)) row-wise, the softmax Jacobian-vector product. */
+    default void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
+        DerivedOps.softmaxBackward(this, y, dy, dx, rows, cols);
+    }
 
     /**
-     * Per-channel broadcast: viewing x and out as [outer, channels, inner],
-     * {@code out[o,c,i] = x[o,c,i] op v[c]}. Used for biases and per-channel scales.
+     * Fused softmax + cross-entropy over logits [rows, classes] with integer class labels stored
+     * as floats in {@code labels[rows]}. Writes {@code dLogits = (softmax - onehot) * gradScale}
+     * and returns the <em>summed</em> loss over the rows (synchronises). A label that is not a
+     * class index is refused with {@link OpChecks#badLabel}.
      */
-    void channelBroadcast(BinaryOp op, Tensor x, Tensor v, Tensor out, int outer, int channels, int inner);
-
-    /** Viewing x as [outer, channels, inner], {@code out[c] = beta*out[c] + sum_{o,i} x[o,c,i]}. */
-    void channelSum(Tensor x, Tensor out, int outer, int channels, int inner, float beta);
-
-    /** y = alpha * x + beta * y (BLAS axpby). With beta == 0, y is not read. */
-    void axpby(float alpha, Tensor x, float beta, Tensor y);
-
-    /** Sum of squares of all elements (for gradient norms); synchronises. */
-    double sumOfSquares(Tensor x);
-
-    // ---- normalisation ------------------------------------------------------------------
+    default double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale) {
+        return DerivedOps.softmaxCrossEntropy(this, logits, labels, dLogits, rows, classes, gradScale);
+    }
 
     /**
      * Batch normalisation over x viewed as [outer, channels, inner] (N, C, H*W), PyTorch semantics.
@@ -177,16 +228,21 @@ public interface Backend extends AutoCloseable {
      * ({@code saveMean}, {@code saveInvStd} and {@code momentum} are ignored; the tensors may be null).
      * {@code y = (x - mean) * invStd * gamma + beta}; y may be x.
      */
-    void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-                          Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
-                          float eps, float momentum, boolean training);
+    default void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                  Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
+                                  float eps, float momentum, boolean training) {
+        DerivedOps.batchNormForward(this, x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd,
+                outer, channels, inner, eps, momentum, training);
+    }
 
     /**
      * Backward of training-mode batch normalisation from the statistics forward saved:
      * dx (overwritten; may be dy), and dgamma, dbeta (overwritten; either may be null).
      */
-    void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
-                           Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner);
+    default void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                   Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        DerivedOps.batchNormBackward(this, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+    }
 
     /**
      * Local response normalisation across channels (AlexNet's, PyTorch's {@code LocalResponseNorm}):
@@ -196,31 +252,35 @@ public interface Backend extends AutoCloseable {
      * {@code scale} is saved for backward. Requires k > 0; y and scale are tensors of their own
      * (each output reads its neighbouring channels), as is dx in backward.
      */
-    void lrnForward(Tensor x, Tensor y, Tensor scale, int batch, int channels, int inner,
-                    int size, float alpha, float beta, float k);
+    default void lrnForward(Tensor x, Tensor y, Tensor scale, int batch, int channels, int inner,
+                            int size, float alpha, float beta, float k) {
+        DerivedOps.lrnForward(this, x, y, scale, batch, channels, inner, size, alpha, beta, k);
+    }
 
     /** dx (overwritten) for {@link #lrnForward}, from x, y, the saved scale and dy. */
-    void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, Tensor dx, int batch, int channels, int inner,
-                     int size, float alpha, float beta, float k);
-
-    // ---- recurrent cells (time-major slices; every argument is an offset into its tensor) ----
+    default void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, Tensor dx, int batch, int channels, int inner,
+                             int size, float alpha, float beta, float k) {
+        DerivedOps.lrnBackward(this, x, y, scale, dy, dx, batch, channels, inner, size, alpha, beta, k);
+    }
 
     /**
      * One LSTM step for {@code batch} rows, gate order i, f, g, o (PyTorch's). {@code gates} holds
      * [batch, 4H] pre-activations {@code x W_ih^T + b_ih + h W_hh^T + b_hh} and is overwritten with
      * the activations σ(i), σ(f), tanh(g), σ(o), which backward reads. Then
-     * {@code c = f*cPrev + i*g} and {@code h = o*tanh(c)}, each [batch, H] at its offset.
+     * {@code c = f*cPrev + i*g} and {@code h = o*tanh(c)}, each [batch, H]. c may be cPrev.
      */
-    void lstmCellForward(Tensor gates, int gatesOff, Tensor cPrev, int cPrevOff, Tensor c, int cOff,
-                         Tensor h, int hOff, int batch, int hidden);
+    default void lstmCellForward(Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
+        DerivedOps.lstmCellForward(this, gates, cPrev, c, h, batch, hidden);
+    }
 
     /**
      * Backward of one LSTM step. Reads the gate activations, cPrev and c; {@code dh} is dL/dh_t
      * (from the output and from step t+1). {@code dc} holds dL/dc_t from step t+1 on entry and
      * dL/dc_{t-1} on exit. Writes dL/d(pre-activations) into {@code dGates} [batch, 4H].
      */
-    void lstmCellBackward(Tensor gates, int gatesOff, Tensor cPrev, int cPrevOff, Tensor c, int cOff,
-                          Tensor dh, int dhOff, Tensor dc, int dcOff, Tensor dGates, int dGatesOff, int batch, int hidden);
+    default void lstmCellBackward(Slice gates, Slice cPrev, Slice c, Slice dh, Slice dc, Slice dGates, int batch, int hidden) {
+        DerivedOps.lstmCellBackward(this, gates, cPrev, c, dh, dc, dGates, batch, hidden);
+    }
 
     /**
      * One GRU step, PyTorch's gate order r, z, n: {@code gi} = x W_ih^T + b_ih and
@@ -228,67 +288,51 @@ public interface Backend extends AutoCloseable {
      * {@code z = σ(gi_z + gh_z)}, {@code n = tanh(gi_n + r * gh_n)},
      * {@code h = (1 - z) * n + z * hPrev}. {@code saved} [batch, 3H] receives r, z, n for backward.
      */
-    void gruCellForward(Tensor gi, int giOff, Tensor gh, int ghOff, Tensor hPrev, int hPrevOff,
-                        Tensor h, int hOff, Tensor saved, int savedOff, int batch, int hidden);
+    default void gruCellForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
+        DerivedOps.gruCellForward(this, gi, gh, hPrev, h, saved, batch, hidden);
+    }
 
     /**
      * Backward of one GRU step from dL/dh_t ({@code dh}): writes dL/d(gi) and dL/d(gh) [batch, 3H]
      * and the direct part of dL/dh_{t-1} ({@code dhPrev}, overwritten: z * dh; the recurrent GEMM
      * adds the part through gh).
      */
-    void gruCellBackward(Tensor saved, int savedOff, Tensor gh, int ghOff, Tensor hPrev, int hPrevOff,
-                         Tensor dh, int dhOff, Tensor dGi, int dGiOff, Tensor dGh, int dGhOff,
-                         Tensor dhPrev, int dhPrevOff, int batch, int hidden);
-
-    // ---- embeddings ---------------------------------------------------------------------
-
-    /**
-     * out[r, :] = table[(int) indices[r], :] for r in [0, rows); width = table row length.
-     * Every index must be an integer in [0, table rows); a bad one fails before anything is written.
-     */
-    void gatherRows(Tensor table, Tensor indices, Tensor out, int rows, int width);
-
-    /** dTable[(int) indices[r], :] += dOut[r, :] (dTable is not cleared first). */
-    void scatterAddRows(Tensor dOut, Tensor indices, Tensor dTable, int rows, int width);
-
-    // ---- classification -----------------------------------------------------------------
-
-    /** Row-wise softmax of x viewed as [rows, cols]. */
-    void softmax(Tensor x, Tensor y, int rows, int cols);
-
-    /** dx = y * (dy - sum(dy * y)) row-wise, the softmax Jacobian-vector product. */
-    void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols);
+    default void gruCellBackward(Slice saved, Slice gh, Slice hPrev, Slice dh, Slice dGi, Slice dGh, Slice dhPrev,
+                                 int batch, int hidden) {
+        DerivedOps.gruCellBackward(this, saved, gh, hPrev, dh, dGi, dGh, dhPrev, batch, hidden);
+    }
 
     /**
-     * Fused softmax + cross-entropy over logits [rows, classes] with integer class labels stored
-     * as floats in {@code labels[rows]}. Writes {@code dLogits = (softmax - onehot) * gradScale}
-     * and returns the <em>summed</em> loss over the rows (synchronises).
-     */
-    double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale);
-
-    // ---- regularisation -----------------------------------------------------------------
-
-    /**
-     * Inverted dropout: {@code mask[i] = keep(i) ? 1/(1-p) : 0}, {@code y = x * mask}, where
-     * keep(i) is {@code CounterRandom.uniform(seed, i) >= p}, so every backend draws the same mask.
-     */
-    void dropoutForward(Tensor x, Tensor mask, Tensor y, float p, long seed);
-
-    // ---- optimisers (fused, in place) ---------------------------------------------------
-
-    /**
-     * SGD with momentum and L2 weight decay, PyTorch semantics:
+     * SGD with momentum and L2 weight decay, PyTorch semantics, in place:
      * {@code g = grad + wd*param; v = momentum*v + g; param -= lr * (nesterov ? g + momentum*v : v)}.
+     * {@code velocity} may be null when momentum is 0.
      */
-    void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov);
+    default void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov) {
+        DerivedOps.sgdUpdate(this, param, grad, velocity, lr, momentum, weightDecay, nesterov);
+    }
 
     /**
-     * Adam (PyTorch semantics, L2 weight decay added to the gradient), {@code step} counted from 1:
-     * {@code m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+     * Adam (PyTorch semantics, L2 weight decay added to the gradient), in place, {@code step}
+     * counted from 1: {@code m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
      * param -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)}.
      */
-    void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                    float eps, float weightDecay, int step);
+    default void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                            float eps, float weightDecay, int step) {
+        DerivedOps.adamUpdate(this, param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    }
+
+    // ==== extensions =======================================================================
+
+    /**
+     * An optional capability of this backend beyond the op set, such as {@link DevicePrograms}
+     * (device code from plugins); empty when the backend does not offer it. The default offers
+     * what this object itself implements.
+     */
+    default <T> Optional<T> extension(Class<T> type) {
+        return type.isInstance(this) ? Optional.of(type.cast(this)) : Optional.empty();
+    }
+
+    // ==== memory accounting and lifecycle =================================================
 
     /**
      * Bytes this backend can still allocate for tensors, for the planner's check before it

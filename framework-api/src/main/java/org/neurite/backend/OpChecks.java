@@ -3,14 +3,16 @@ package org.neurite.backend;
 import org.neurite.tensor.Tensor;
 
 /**
- * The argument checks every {@link Backend} makes before it runs an op, with the messages users
- * see: sizes, ranges, GEMM matrices, geometries, overlaps of outputs with inputs, scalar
- * parameters and the index tensors ops read (embedding rows, max-pooling argmax). One place, so
- * two backends refuse the same calls with the same words.
+ * The argument checks of the backend op set, with the messages users see: sizes, ranges, GEMM
+ * matrices, geometries, overlaps of outputs with inputs, scalar parameters, and the index tensors
+ * ops read (embedding rows, max-pooling argmax, class labels). {@link CheckedBackend} makes every
+ * check that needs only the arguments, for every backend; a backend uses the index checks
+ * ({@link #isArgmaxOfWindow}, {@link #isRowIndex}, {@link #badLabel}) where it reads the data. One
+ * place, so every backend refuses the same calls with the same words.
  *
- * <p>Overlap checks compare storage by identity: a backend passes whatever object stands for a
- * tensor's memory (a {@code float[]}, a device buffer wrapper), and two arguments alias when they
- * are the same object.
+ * <p>Overlap checks compare storage by identity: the caller passes whatever object stands for a
+ * tensor's memory (the checked backend passes the tensor itself; tensors never share storage),
+ * and two arguments alias when they are the same object.
  */
 public final class OpChecks {
     private OpChecks() {}
@@ -215,10 +217,10 @@ public final class OpChecks {
         if (t == null) throw new IllegalArgumentException(name + " is null");
     }
 
-    /** The refusal of a tensor allocated by another backend than {@code backendDescription}. */
-    public static IllegalArgumentException foreignTensor(String name, Tensor t, String thisBackend) {
+    /** The refusal of a tensor allocated by another backend than {@code expected}. */
+    public static IllegalArgumentException foreignTensor(String name, Tensor t, Backend expected) {
         return new IllegalArgumentException(name + " " + t.shape() + " belongs to backend '" + t.backend().name()
-                + "' (" + t.backend().description() + "), not to this " + thisBackend);
+                + "' (" + t.backend().description() + "), not to backend '" + expected.name() + "' (" + expected.description() + ")");
     }
 
     // ---- normalisation, recurrent cells, regularisation, optimisers ----------------------

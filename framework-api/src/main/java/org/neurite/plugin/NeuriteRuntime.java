@@ -22,6 +22,7 @@ import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
 import org.neurite.backend.Backend;
+import org.neurite.backend.CheckedBackend;
 import org.neurite.graph.LayerRegistry;
 import org.neurite.layer.LayerType;
 
@@ -219,7 +220,9 @@ public final class NeuriteRuntime implements AutoCloseable {
 
     /**
      * Creates the backend named {@code name}, or the first available of {@code fallback} when it is
-     * unavailable here. {@code onFallback} receives the warning to show the user.
+     * unavailable here. {@code onFallback} receives the warning to show the user. The backend comes
+     * wrapped in a {@link CheckedBackend}: every call's arguments are checked before the backend's
+     * kernels see them.
      *
      * @throws IllegalArgumentException for an unknown name (listing the known ones) or when nothing
      *     in the chain is available (with each reason)
@@ -240,7 +243,7 @@ public final class NeuriteRuntime implements AutoCloseable {
             if (why == null) {
                 if (!candidate.equals(name)) onFallback.accept("backend '" + name + "' is unavailable (" + reasons.get(0)
                         + "); falling back to '" + candidate + "'");
-                return provider.create(options);
+                return CheckedBackend.wrap(provider.create(options));
             }
             reasons.add(why);
         }

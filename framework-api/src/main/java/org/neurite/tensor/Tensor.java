@@ -18,5 +18,11 @@ public interface Tensor extends AutoCloseable {
 
     Backend backend();
 
+    /**
+     * Whether {@link #close()} has released this tensor's storage; a closed tensor is refused by
+     * every op. Heap-backed tensors are never closed (their close is a no-op).
+     */
+    default boolean isClosed() { return false; }
+
     @Override default void close() {}
 }

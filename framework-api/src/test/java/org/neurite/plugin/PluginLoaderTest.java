@@ -29,6 +29,7 @@ class PluginLoaderTest {
     private static final String PROBE = """
             package probe;
             import java.util.List;
+            import org.neurite.backend.Slice;
             import org.neurite.layer.*;
             import org.neurite.tensor.Shape;
             /** probe: copies its input. */
@@ -39,9 +40,9 @@ class PluginLoaderTest {
                 public Shape outputShape(LayerArgs args, List<Shape> inputs) { return inputs.get(0); }
                 public LayerKernel compile(KernelContext context) {
                     return new LayerKernel() {
-                        public void forward(ForwardPass p) { p.backend().copy(p.input(0), 0, p.output(), 0, p.output().size()); }
+                        public void forward(ForwardPass p) { p.backend().copy(Slice.of(p.input(0)), Slice.of(p.output())); }
                         public void backward(BackwardPass p) {
-                            if (p.gradInput(0) != null) p.backend().copy(p.gradOutput(), 0, p.gradInput(0), 0, p.gradOutput().size());
+                            if (p.gradInput(0) != null) p.backend().copy(Slice.of(p.gradOutput()), Slice.of(p.gradInput(0)));
                         }
                     };
                 }

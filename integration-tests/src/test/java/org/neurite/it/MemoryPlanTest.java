@@ -7,8 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
-import org.neurite.engine.CompiledModel;
 import org.neurite.backend.OutOfMemoryException;
+import org.neurite.backend.Slice;
+import org.neurite.engine.CompiledModel;
 import org.neurite.engine.ParameterStore;
 import org.neurite.graph.TypedGraph;
 
@@ -52,12 +53,12 @@ class MemoryPlanTest {
             for (int i = 0; i < x.length; i++) x[i] = random.nextFloat();
             float[] expected = new float[8 * 10];
             float[] actual = new float[8 * 10];
-            cpu.upload(x, 0, training.input(0), 0, x.length);
-            cpu.upload(x, 0, inference.input(0), 0, x.length);
+            cpu.upload(x, 0, Slice.of(training.input(0), 0, x.length));
+            cpu.upload(x, 0, Slice.of(inference.input(0), 0, x.length));
             training.forward(false, 0);
             inference.forward(false, 0);
-            cpu.download(training.output(), 0, expected, 0, expected.length);
-            cpu.download(inference.output(), 0, actual, 0, actual.length);
+            cpu.download(Slice.of(training.output(), 0, expected.length), expected, 0);
+            cpu.download(Slice.of(inference.output(), 0, actual.length), actual, 0);
             org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, 0f);
             assertTrue(inference.bytesAllocated() < 0.6 * training.bytesAllocated(),
                     inference.bytesAllocated() + " bytes for inference vs " + training.bytesAllocated() + " for training");

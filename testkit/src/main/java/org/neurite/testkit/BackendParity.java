@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import org.neurite.backend.Backend;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerType;
@@ -28,6 +29,15 @@ import org.neurite.tensor.Shape;
  * Inputs are uniform in [-2, 2), trainable parameters and {@code gradOutput} in [-1, 1);
  * parameters that are not trainable (running statistics, fixed filters) keep their initialiser's
  * values, which is what gives them meaning.
+ *
+ * <p>Two options, each returning a modified copy: {@link #withIndexInput} for an input that holds
+ * indices (embedding's tokens), which gets random integers instead; {@link #withEvaluationPass}
+ * to also compare a forward pass in evaluation mode after the training step, where layers that
+ * behave differently at inference (dropout, batch norm's running statistics) show it.
+ * <pre>{@code
+ * new BackendParity(17).withEvaluationPass().withIndexInput(0, 9)
+ *         .compare(embedding, cpu, embedding, myBackend, args, 3, List.of(Shape.of(6)), tolerance);
+ * }</pre>
  */
 public final class BackendParity {
     /** How far a candidate may be from the reference, per element. */
@@ -55,9 +65,40 @@ public final class BackendParity {
     }
 
     private final long seed;
+    /** Input index -> how many distinct indices it holds, for inputs of indices. */
+    private final Map<Integer, Integer> indexInputs;
+    private final boolean evaluationPass;
 
     public BackendParity(long seed) {
+        this(seed, Map.of(), false);
+    }
+
+    private BackendParity(long seed, Map<Integer, Integer> indexInputs, boolean evaluationPass) {
         this.seed = seed;
+        this.indexInputs = Map.copyOf(indexInputs);
+        this.evaluationPass = evaluationPass;
+    }
+
+    /**
+     * Fills input {@code input} with random integers in [0, {@code count}), stored as floats, as
+     * a layer that reads indices (embedding's tokens) expects. Its gradient is still requested and
+     * compared: a layer writes it like any other (embedding writes zeros).
+     */
+    public BackendParity withIndexInput(int input, int count) {
+        if (input < 0) throw new IllegalArgumentException("input index must be >= 0, got " + input);
+        if (count < 1) throw new IllegalArgumentException("an index input needs count >= 1, got " + count);
+        Map<Integer, Integer> indices = new TreeMap<>(indexInputs);
+        indices.put(input, count);
+        return new BackendParity(seed, indices, evaluationPass);
+    }
+
+    /**
+     * After forward and backward in training mode, also runs forward in evaluation mode and
+     * compares that output ({@code output in evaluation mode}), with whatever the training pass
+     * left in the parameters (batch norm's updated running statistics).
+     */
+    public BackendParity withEvaluationPass() {
+        return new BackendParity(seed, indexInputs, true);
     }
 
     /**
@@ -68,6 +109,10 @@ public final class BackendParity {
      */
     public Result compare(LayerType reference, Backend referenceBackend, LayerType candidate, Backend candidateBackend,
                           LayerArgs args, int batch, List<Shape> inputShapes, Tolerance tolerance) {
+        for (int input : indexInputs.keySet()) {
+            if (input >= inputShapes.size())
+                throw new IllegalArgumentException("index input " + input + " does not exist; the layer gets " + inputShapes.size());
+        }
         Run expected = run(reference, referenceBackend, args, batch, inputShapes);
         Run actual = run(candidate, candidateBackend, args, batch, inputShapes);
         List<String> problems = new ArrayList<>();
@@ -96,7 +141,11 @@ public final class BackendParity {
         // The same generator sequence for every run: equal values whatever the backend or kernel.
         SplittableRandom rng = new SplittableRandom(seed);
         try (LayerHarness h = LayerHarness.compile(type, args, batch, backend, inputShapes, Set.of())) {
-            for (int i = 0; i < inputShapes.size(); i++) h.setInput(i, uniform(h.inputShape(i).size(), 2, rng));
+            for (int i = 0; i < inputShapes.size(); i++) {
+                int n = h.inputShape(i).size();
+                Integer count = indexInputs.get(i);
+                h.setInput(i, count == null ? uniform(n, 2, rng) : indices(n, count, rng));
+            }
             for (ParamDecl d : h.parameters()) {
                 float[] values = new float[d.shape().size()];
                 if (d.trainable()) values = uniform(values.length, 1, rng);
@@ -111,6 +160,7 @@ public final class BackendParity {
             h.backward(dy);
             for (int i = 0; i < inputShapes.size(); i++) out.put("gradient of input " + i, h.gradInput(i));
             for (ParamDecl d : h.parameters()) if (d.trainable()) out.put("gradient of " + d.name(), h.gradParam(d.name()));
+            if (evaluationPass) out.put("output in evaluation mode", h.training(false).forward());
             for (ParamDecl d : h.parameters()) out.put(d.name() + " after the passes", h.backend().download(h.paramTensor(d.name())));
             for (Map.Entry<String, float[]> e : out.entrySet()) {
                 for (float v : e.getValue()) {
@@ -151,6 +201,13 @@ public final class BackendParity {
         if (failures == 0) return null;
         return String.format(Locale.ROOT, "%d of %d elements differ; worst at flat index %d: expected %.9g, got %.9g",
                 failures, expected.length, worst, expected[worst], actual[worst]);
+    }
+
+    /** Integers in [0, count), stored as floats. */
+    private static float[] indices(int n, int count, SplittableRandom rng) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) v[i] = rng.nextInt(count);
+        return v;
     }
 
     private static float[] uniform(int n, double bound, SplittableRandom rng) {

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
 import java.net.URL;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -20,14 +20,13 @@ import org.neurite.io.SafeTensors;
 import org.neurite.tensor.Tensor;
 
 /**
- * One PyTorch fixture file from {@code src/test/resources/fixtures} (made by
+ * One PyTorch fixture file from the test kit's {@code fixtures} resources (made by
  * {@code tools/fixtures/ops/make_op_fixtures.py}): tensors named {@code <case>.<tensor>} and,
  * per case, its settings as JSON in the file's metadata. Also the shared closeness check.
  *
- * <p>Public, and published in backend-cpu's test-jar, so other backends' tests hold themselves to
- * the same references (see {@link PyTorchParityTest}). The files come from the folder
- * {@code -Dneurite.fixtures} names when set, else from the class path (this module's resources,
- * or the test-jar's).
+ * <p>Public, so every backend's tests hold themselves to the same references (see
+ * {@link PyTorchParityTest}). The files come from the folder {@code -Dneurite.fixtures} names
+ * when set, else from the class path (the test kit's jar or its build folder).
  */
 public final class Fixtures {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,7 +52,7 @@ public final class Fixtures {
             URL url = Fixtures.class.getResource(resource);
             if (url == null) throw new IllegalStateException("missing test resource " + resource + "; run tools/fixtures/ops/make_op_fixtures.py");
             if (url.getProtocol().equals("file")) return new Fixtures(name, SafeTensors.read(Path.of(url.toURI())));
-            // Inside a jar (the test-jar on another module's class path): SafeTensors reads files, so copy it out.
+            // Inside a jar (the test kit on another module's class path): SafeTensors reads files, so copy it out.
             Path copy = Files.createTempFile("neurite-fixture-", ".safetensors");
             try (InputStream in = url.openStream()) {
                 Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
+import org.neurite.backend.Slice;
 import org.neurite.layer.ParamDecl;
 import org.neurite.tensor.Tensor;
 
@@ -147,7 +148,7 @@ public final class GradientChecker {
             float minus = (float) (original - step);
             double lossPlus = lossWith(tensor, j, plus, h, r);
             double lossMinus = lossWith(tensor, j, minus, h, r);
-            h.backend().upload(values, j, tensor, j, 1);
+            h.backend().upload(values, j, Slice.of(tensor, j, 1));
             // Divide by the step float32 actually took, not the nominal one.
             double numeric = (lossPlus - lossMinus) / ((double) plus - (double) minus);
             double a = analytic[j];
@@ -168,7 +169,7 @@ public final class GradientChecker {
 
     /** sum(output * R) after a forward pass with element {@code index} of {@code tensor} set to {@code value}. */
     private static double lossWith(Tensor tensor, int index, float value, LayerHarness h, float[] r) {
-        h.backend().upload(new float[] {value}, 0, tensor, index, 1);
+        h.backend().upload(new float[] {value}, 0, Slice.of(tensor, index, 1));
         float[] y = h.forward();
         double loss = 0;
         for (int i = 0; i < y.length; i++) loss += (double) y[i] * r[i];

@@ -10,8 +10,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.function.UnaryOperator;
 import org.neurite.backend.Backend;
+import org.neurite.backend.CheckedBackend;
 import org.neurite.io.NamedTensor;
 import org.neurite.io.SafeTensors;
 import org.neurite.layer.LayerArgs;
@@ -52,6 +54,11 @@ import org.neurite.tensor.Shape;
  *         .inputs(Shape.of(4, 8)).run();
  * }</pre>
  * {@link #run()} returns a {@link Report} listing each check, or throws an {@link AssertionError}.
+ *
+ * <p>A layer that reads indices (embedding's tokens) declares that input with
+ * {@link #indexInput}: parity and the checkpoint feed it integers. The gradient checker draws its
+ * own inputs in [-1, 1), which are not indices, so such a layer's gradient check is listed as not
+ * checked; check its gradients by hand with a {@link LayerHarness}.
  */
 public final class PluginTestKit {
     /** The smallest parity input, in elements: above the CPU backend's single-thread cut-offs. */
@@ -60,6 +67,8 @@ public final class PluginTestKit {
 
     private final LayerType type;
     private final List<KernelOverride> overrides = new ArrayList<>();
+    /** Input index -> how many distinct indices it holds, for inputs of indices. */
+    private final Map<Integer, Integer> indexInputs = new TreeMap<>();
     private Map<String, Object> args = Map.of();
     private List<Shape> inputs = List.of();
     private int batch = 2;
@@ -110,6 +119,18 @@ public final class PluginTestKit {
         return this;
     }
 
+    /**
+     * Input {@code input} holds indices in [0, {@code count}), stored as floats (embedding's
+     * tokens): parity and the checkpoint fill it with random integers, and the gradient check is
+     * left out (reported as not checked).
+     */
+    public PluginTestKit indexInput(int input, int count) {
+        if (input < 0) throw new IllegalArgumentException("input index must be >= 0, got " + input);
+        if (count < 1) throw new IllegalArgumentException("an index input needs count >= 1, got " + count);
+        indexInputs.put(input, count);
+        return this;
+    }
+
     /** The batch of the gradient check and the checkpoint round trip (2 by default). */
     public PluginTestKit batch(int batch) {
         if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
@@ -157,6 +178,12 @@ public final class PluginTestKit {
      */
     public Report run() {
         if (inputs.isEmpty()) throw new IllegalStateException("give the kit sample input shapes with inputs(...)");
+        for (int input : indexInputs.keySet()) {
+            if (input >= inputs.size()) {
+                throw new IllegalStateException("index input " + input + " does not exist; the kit has " + inputs.size()
+                        + " input shapes");
+            }
+        }
         List<String> lines = new ArrayList<>();
         LayerArgs bound = schema(lines);
         LayerType dispatching = withOverrides();
@@ -195,7 +222,7 @@ public final class PluginTestKit {
     }
 
     private static Backend open(BackendProvider provider, BackendOptions options, List<Backend> open) {
-        Backend b = provider.create(options);
+        Backend b = CheckedBackend.wrap(provider.create(options));
         open.add(b);
         return b;
     }
@@ -234,6 +261,12 @@ public final class PluginTestKit {
 
     private void gradients(LayerArgs bound, Backend reference, Map<String, Backend> candidates, LayerType dispatching,
                            List<String> lines) {
+        if (!indexInputs.isEmpty()) {
+            List<String> which = indexInputs.keySet().stream().map(String::valueOf).toList();
+            lines.add("gradients not checked: " + (which.size() == 1 ? "input " + which.get(0) + " holds" : "inputs "
+                    + String.join(", ", which) + " hold") + " indices, which the gradient checker cannot draw");
+            return;
+        }
         GradientReport generic = checker.check(gradientCase.apply(GradientCase.of(type, bound, batch, inputs.toArray(Shape[]::new))),
                 reference);
         lines.add("gradients of the generic kernel on cpu: " + describe(generic));
@@ -253,6 +286,7 @@ public final class PluginTestKit {
     private void parity(LayerArgs bound, Backend reference, Map<String, Backend> candidates, LayerType dispatching, List<String> lines) {
         int parityBatch = parityBatch();
         BackendParity parity = new BackendParity(seed);
+        for (Map.Entry<Integer, Integer> e : indexInputs.entrySet()) parity = parity.withIndexInput(e.getKey(), e.getValue());
         for (Map.Entry<String, Backend> c : candidates.entrySet()) {
             Backend backend = c.getValue();
             BackendParity.Tolerance generic = backend.name().equals("cpu") ? BackendParity.Tolerance.EXACT : tolerance;
@@ -291,7 +325,9 @@ public final class PluginTestKit {
         try (LayerHarness h = LayerHarness.compile(type, bound, batch, reference, inputs.toArray(Shape[]::new))) {
             for (int i = 0; i < x.length; i++) {
                 x[i] = new float[h.inputShape(i).size()];
-                for (int j = 0; j < x[i].length; j++) x[i][j] = (float) (rng.nextDouble() * 4 - 2);
+                Integer count = indexInputs.get(i);
+                for (int j = 0; j < x[i].length; j++)
+                    x[i][j] = count == null ? (float) (rng.nextDouble() * 4 - 2) : rng.nextInt(count);
                 h.setInput(i, x[i]);
             }
             for (ParamDecl d : h.parameters()) {

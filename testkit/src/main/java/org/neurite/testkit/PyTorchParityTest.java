@@ -15,7 +15,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.backend.Pool2dGeometry;
+import org.neurite.backend.Slice;
 import org.neurite.backend.UnaryOp;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
@@ -23,11 +26,12 @@ import org.neurite.tensor.Tensor;
 /**
  * A backend against PyTorch: every case of every fixture file (see
  * {@code tools/fixtures/ops/make_op_fixtures.py}: conv2d, pooling, dense through GEMM, softmax and
- * cross-entropy, unary ops, SGD/Adam over three steps, batch norm, LRN, LSTM/GRU steps at offsets,
- * embeddings, zero padding) is run through the backend's ops and compared with PyTorch's float64
- * results within the subclass's tolerance (relative + absolute, see {@link Fixtures#assertClose}).
- * Each backend's tests extend it with a factory for their backend ({@link CpuPyTorchParityTest};
- * the OpenCL backend's {@code ClPyTorchParityTest} through backend-cpu's test-jar).
+ * cross-entropy, unary ops, affine maps, channel maxima, SGD/Adam over three steps, batch norm,
+ * LRN, LSTM/GRU steps at offsets, embeddings, zero padding) is run through the backend's ops and
+ * compared with PyTorch's float64 results within the subclass's tolerance (relative + absolute,
+ * see {@link Fixtures#assertClose}). Each backend's tests extend it with a factory for their
+ * backend (the CPU and OpenCL backends' {@code CpuPyTorchParityTest} and {@code ClPyTorchParityTest},
+ * the {@link ReferenceBackend}'s in the integration tests).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class PyTorchParityTest {
@@ -127,11 +131,11 @@ public abstract class PyTorchParityTest {
             Tensor dw = backend.allocate(Shape.of(out, in)), db = backend.allocate(Shape.of(out));
 
             // y[n, out] = x[n, in] * W[out, in]^T, then + b per output feature (channels = out, inner = 1)
-            backend.gemm(false, true, n, out, in, 1f, x, 0, in, w, 0, in, 0f, y, 0, out);
+            backend.gemm(new Gemm(false, true, n, out, in, 1), 1f, Matrix.of(x, in), Matrix.of(w, in), 0f, Matrix.of(y, out));
             backend.channelBroadcast(BinaryOp.ADD, y, b, y, n, out, 1);
             // dx[n, in] = dy[n, out] * W[out, in];  dW[out, in] = dy^T * x;  db = column sums of dy
-            backend.gemm(false, false, n, in, out, 1f, dy, 0, out, w, 0, in, 0f, dx, 0, in);
-            backend.gemm(true, false, out, in, n, 1f, dy, 0, out, x, 0, in, 0f, dw, 0, in);
+            backend.gemm(new Gemm(false, false, n, in, out, 1), 1f, Matrix.of(dy, out), Matrix.of(w, in), 0f, Matrix.of(dx, in));
+            backend.gemm(new Gemm(true, false, out, in, n, 1), 1f, Matrix.of(dy, out), Matrix.of(x, in), 0f, Matrix.of(dw, in));
             backend.channelSum(dy, db, n, out, 1, 0f);
 
             assertClose(name + " y", fx.values(name, "y"), backend.download(y), tol);
@@ -173,6 +177,35 @@ public abstract class PyTorchParityTest {
             backend.unaryBackward(op, x, y, dy, dx);
             assertClose(name + " y", fx.values(name, "y"), backend.download(y), tol);
             assertClose(name + " dx", fx.values(name, "dx"), backend.download(dx), tol);
+        }));
+    }
+
+    /** y = scale * x + shift, into another tensor (stale values overwritten) and in place. */
+    @TestFactory
+    public Stream<DynamicTest> affineScaleAndShift() {
+        Fixtures fx = Fixtures.load("affine");
+        return fx.cases().keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
+            JsonNode s = fx.settings(name);
+            float scale = (float) s.get("scale").asDouble(), shift = (float) s.get("shift").asDouble();
+            Tensor x = fx.upload(backend, name, "x"), y = backend.allocate(x.shape());
+            backend.fill(y, 7f);
+            backend.affine(Slice.of(x), scale, shift, Slice.of(y));
+            assertClose(name + " y", fx.values(name, "y"), backend.download(y), tol);
+            backend.affine(Slice.of(x), scale, shift, Slice.of(x));
+            assertClose(name + " y (in place)", fx.values(name, "y"), backend.download(x), tol);
+        }));
+    }
+
+    /** The maximum per channel of x viewed as [outer, channels, inner]: exact, whatever the order of comparison. */
+    @TestFactory
+    public Stream<DynamicTest> channelMaxReduction() {
+        Fixtures fx = Fixtures.load("channel_max");
+        return fx.cases().keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
+            JsonNode s = fx.settings(name);
+            Tensor x = fx.upload(backend, name, "x"), out = backend.allocate(Shape.of(s.get("channels").asInt()));
+            backend.fill(out, 7f);
+            backend.channelMax(x, out, s.get("outer").asInt(), s.get("channels").asInt(), s.get("inner").asInt());
+            assertArrayEquals(fx.values(name, "out"), backend.download(out), name + " out");
         }));
     }
 
@@ -272,66 +305,68 @@ public abstract class PyTorchParityTest {
             JsonNode s = fx.settings(name);
             int batch = s.get("batch").asInt(), hidden = s.get("hidden").asInt();
             int state = batch * hidden;
-            Slice h0 = slice(fx, name, "h0", 3), dh = slice(fx, name, "dh", 5), h = emptySlice(state, 2);
+            Placed h0 = slice(fx, name, "h0", 3), dh = slice(fx, name, "dh", 5), h = emptySlice(state, 2);
             Tensor wHh = fx.upload(backend, name, "w_hh");
             if (s.get("cell").asText().equals("lstm")) {
-                Slice gates = slice(fx, name, "gates_pre", 4), c0 = slice(fx, name, "c0", 1), c = emptySlice(state, 6);
-                Slice dc = slice(fx, name, "dc", 2), dGates = emptySlice(4 * state, 3);
-                backend.lstmCellForward(gates.t, gates.off, c0.t, c0.off, c.t, c.off, h.t, h.off, batch, hidden);
+                Placed gates = slice(fx, name, "gates_pre", 4), c0 = slice(fx, name, "c0", 1), c = emptySlice(state, 6);
+                Placed dc = slice(fx, name, "dc", 2), dGates = emptySlice(4 * state, 3);
+                backend.lstmCellForward(gates.s(), c0.s(), c.s(), h.s(), batch, hidden);
                 assertClose(name + " gate activations", fx.values(name, "gates_act"), gates.values(), tol);
                 assertClose(name + " c", fx.values(name, "c1"), c.values(), tol);
                 assertClose(name + " h", fx.values(name, "h1"), h.values(), tol);
 
-                backend.lstmCellBackward(gates.t, gates.off, c0.t, c0.off, c.t, c.off, dh.t, dh.off, dc.t, dc.off, dGates.t, dGates.off, batch, hidden);
+                backend.lstmCellBackward(gates.s(), c0.s(), c.s(), dh.s(), dc.s(), dGates.s(), batch, hidden);
                 assertClose(name + " dGates", fx.values(name, "d_gates"), dGates.values(), tol);
                 assertClose(name + " dc_prev", fx.values(name, "dc_prev"), dc.values(), tol);
                 // dh_{t-1}[B, H] = dGates[B, 4H] * W_hh[4H, H]
                 Tensor dh0 = backend.allocate(Shape.of(batch, hidden));
-                backend.gemm(false, false, batch, hidden, 4 * hidden, 1f, dGates.t, dGates.off, 4 * hidden, wHh, 0, hidden, 0f, dh0, 0, hidden);
+                backend.gemm(new Gemm(false, false, batch, hidden, 4 * hidden, 1), 1f, Matrix.at(dGates.t, dGates.off, 4 * hidden), Matrix.of(wHh, hidden), 0f, Matrix.of(dh0, hidden));
                 assertClose(name + " dh_prev", fx.values(name, "dh0_full"), backend.download(dh0), tol);
             } else {
-                Slice gi = slice(fx, name, "gi", 4), gh = slice(fx, name, "gh", 1), saved = emptySlice(3 * state, 7);
-                Slice dGi = emptySlice(3 * state, 2), dGh = emptySlice(3 * state, 5), dhPrev = emptySlice(state, 1);
-                backend.gruCellForward(gi.t, gi.off, gh.t, gh.off, h0.t, h0.off, h.t, h.off, saved.t, saved.off, batch, hidden);
+                Placed gi = slice(fx, name, "gi", 4), gh = slice(fx, name, "gh", 1), saved = emptySlice(3 * state, 7);
+                Placed dGi = emptySlice(3 * state, 2), dGh = emptySlice(3 * state, 5), dhPrev = emptySlice(state, 1);
+                backend.gruCellForward(gi.s(), gh.s(), h0.s(), h.s(), saved.s(), batch, hidden);
                 assertClose(name + " saved r, z, n", fx.values(name, "saved"), saved.values(), tol);
                 assertClose(name + " h", fx.values(name, "h1"), h.values(), tol);
 
-                backend.gruCellBackward(saved.t, saved.off, gh.t, gh.off, h0.t, h0.off, dh.t, dh.off, dGi.t, dGi.off, dGh.t, dGh.off,
-                        dhPrev.t, dhPrev.off, batch, hidden);
+                backend.gruCellBackward(saved.s(), gh.s(), h0.s(), dh.s(), dGi.s(), dGh.s(), dhPrev.s(), batch, hidden);
                 assertClose(name + " dGi", fx.values(name, "d_gi"), dGi.values(), tol);
                 assertClose(name + " dGh", fx.values(name, "d_gh"), dGh.values(), tol);
                 // dh_{t-1} = z * dh (the cell) + dGh[B, 3H] * W_hh[3H, H] (accumulated by the GEMM)
-                backend.gemm(false, false, batch, hidden, 3 * hidden, 1f, dGh.t, dGh.off, 3 * hidden, wHh, 0, hidden, 1f, dhPrev.t, dhPrev.off, hidden);
+                backend.gemm(new Gemm(false, false, batch, hidden, 3 * hidden, 1), 1f, Matrix.at(dGh.t, dGh.off, 3 * hidden), Matrix.of(wHh, hidden), 1f, Matrix.at(dhPrev.t, dhPrev.off, hidden));
                 assertClose(name + " dh_prev", fx.values(name, "dh0_full"), dhPrev.values(), tol);
             }
         }));
     }
 
     /** A fixture tensor placed at offset {@code off} of a larger NaN-filled tensor: a time-step slice. */
-    private Slice slice(Fixtures fx, String caseName, String tensor, int off) {
+    private Placed slice(Fixtures fx, String caseName, String tensor, int off) {
         float[] v = fx.values(caseName, tensor);
-        Slice slice = emptySlice(v.length, off);
-        backend.upload(v, 0, slice.t, off, v.length);
+        Placed slice = emptySlice(v.length, off);
+        backend.upload(v, 0, Slice.of(slice.t, off, v.length));
         return slice;
     }
 
     /** {@code length} floats at {@code off} inside a tensor of {@code off + length + 3}, the rest NaN. */
-    private Slice emptySlice(int length, int off) {
+    private Placed emptySlice(int length, int off) {
         Tensor t = backend.allocate(Shape.of(off + length + 3));
         backend.fill(t, Float.NaN);
-        return new Slice(t, off, length);
+        return new Placed(t, off, length);
     }
 
     /** A slice of a backend tensor; reading it checks that nothing outside it was written. */
-    private final class Slice {
+    private final class Placed {
         final Tensor t;
         final int off, length;
 
-        Slice(Tensor t, int off, int length) {
+        Placed(Tensor t, int off, int length) {
             this.t = t;
             this.off = off;
             this.length = length;
         }
+
+        /** The backend slice this stands for. */
+        Slice s() { return Slice.of(t, off, length); }
 
         float[] values() {
             float[] all = backend.download(t);

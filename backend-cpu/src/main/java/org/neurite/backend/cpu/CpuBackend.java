@@ -1,12 +1,15 @@
 package org.neurite.backend.cpu;
 
-import static org.neurite.backend.OpChecks.*;
-
 import java.util.Arrays;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.CheckedBackend;
 import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.backend.Pool2dGeometry;
+import org.neurite.backend.Slice;
+import org.neurite.backend.Strided;
 import org.neurite.backend.UnaryOp;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.tensor.Shape;
@@ -16,11 +19,17 @@ import org.neurite.tensor.Tensor;
  * The pure-Java CPU backend and Neurite's numerical reference. Tensors are heap
  * {@code float[]}s in the public layout ({@link CpuTensor}); work runs on a fixed pool of
  * {@link BackendOptions#resolvedThreads()} threads ({@link CpuThreads}), with per-worker scratch
- * that grows to the largest size needed and is then reused. This class checks arguments (owner,
- * sizes, offsets) and hands the arrays to one kernel class per op family:
- * {@link CpuGemm} (Vector API SGEMM), {@link CpuConv2d} (im2col + GEMM), {@link CpuPool2d},
- * {@link CpuElementwise}, {@link CpuCopy}, {@link CpuNormalization}, {@link CpuRecurrentCells},
- * {@link CpuEmbedding}, {@link CpuSoftmax} and {@link CpuOptimizers}.
+ * that grows to the largest size needed and is then reused. This class is the op table: each op
+ * hands the arrays to one kernel class per op family, {@link CpuGemm} (Vector API SGEMM),
+ * {@link CpuConv2d} (im2col + GEMM), {@link CpuPool2d}, {@link CpuElementwise}, {@link CpuCopy},
+ * {@link CpuNormalization}, {@link CpuRecurrentCells}, {@link CpuEmbedding}, {@link CpuSoftmax}
+ * and {@link CpuOptimizers}. It implements the primitives and overrides every derived op with a
+ * fused kernel.
+ *
+ * <p>It checks no arguments: the runtime wraps it in a {@link CheckedBackend}, which refuses
+ * foreign tensors, bad sizes, ranges and overlaps before a kernel runs. Only what the data alone
+ * can tell (a max-pooling argmax, an embedding row index, a class label) is checked by the
+ * kernel that reads it.
  *
  * <p>Ops are synchronous and run one at a time (the pool's monitor serialises callers). Every op
  * is deterministic in the strong sense: the same inputs give bit-identical outputs for any
@@ -71,378 +80,201 @@ public final class CpuBackend implements Backend {
 
     @Override public void close() { threads.close(); }
 
+    // ==== primitives ======================================================================
+
     // ---- memory -------------------------------------------------------------------------
 
     @Override public Tensor allocate(Shape shape) { return new CpuTensor(this, shape); }
 
-    @Override public void upload(float[] src, int srcOffset, Tensor dst, int dstOffset, int length) {
-        float[] d = data(dst, "dst");
-        checkRange("src", src.length, srcOffset, length);
-        checkRange("dst", d.length, dstOffset, length);
-        System.arraycopy(src, srcOffset, d, dstOffset, length);
+    @Override public void upload(float[] src, int srcOffset, Slice dst) {
+        System.arraycopy(src, srcOffset, data(dst), dst.offset(), dst.length());
     }
 
-    @Override public void download(Tensor src, int srcOffset, float[] dst, int dstOffset, int length) {
-        float[] s = data(src, "src");
-        checkRange("src", s.length, srcOffset, length);
-        checkRange("dst", dst.length, dstOffset, length);
-        System.arraycopy(s, srcOffset, dst, dstOffset, length);
+    @Override public void download(Slice src, float[] dst, int dstOffset) {
+        System.arraycopy(data(src), src.offset(), dst, dstOffset, src.length());
     }
 
-    @Override public void fill(Tensor t, float value) { Arrays.fill(data(t, "t"), value); }
+    @Override public void fill(Slice t, float value) { Arrays.fill(data(t), t.offset(), t.offset() + t.length(), value); }
 
-    @Override public void copy(Tensor src, int srcOffset, Tensor dst, int dstOffset, int length) {
-        float[] s = data(src, "src"), d = data(dst, "dst");
-        checkRange("src", s.length, srcOffset, length);
-        checkRange("dst", d.length, dstOffset, length);
-        System.arraycopy(s, srcOffset, d, dstOffset, length);
+    @Override public void copyBlocks(Strided src, Strided dst, int length, int count) {
+        copies.copyBlocks(data(src.tensor()), src.offset(), src.stride(), data(dst.tensor()), dst.offset(), dst.stride(), length, count);
     }
 
     // ---- dense linear algebra -----------------------------------------------------------
 
-    @Override
-    public void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                     Tensor a, int offA, int lda, Tensor b, int offB, int ldb,
-                     float beta, Tensor c, int offC, int ldc,
-                     int batch, int strideA, int strideB, int strideC) {
-        float[] av = data(a, "a"), bv = data(b, "b"), cv = data(c, "c");
-        checkGemmSizes(m, n, k, batch);
-        if (m == 0 || n == 0 || batch == 0) return;
-        // Stored shapes: A is [m, k] ([k, m] when transposed), B is [k, n] ([n, k]), C is [m, n].
-        if (k > 0) {
-            checkMatrix("A", av.length, offA, lda, transA ? k : m, transA ? m : k, batch, strideA);
-            checkMatrix("B", bv.length, offB, ldb, transB ? n : k, transB ? k : n, batch, strideB);
-        }
-        checkMatrix("C", cv.length, offC, ldc, m, n, batch, strideC);
-        gemm.gemm(transA, transB, m, n, k, alpha, av, offA, lda, bv, offB, ldb, beta, cv, offC, ldc, batch, strideA, strideB, strideC);
+    @Override public void gemm(Gemm g, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
+        gemm.gemm(g.transA(), g.transB(), g.m(), g.n(), g.k(), alpha, data(a.tensor()), a.offset(), a.ld(), data(b.tensor()), b.offset(), b.ld(),
+                beta, data(c.tensor()), c.offset(), c.ld(), g.batch(), a.batchStride(), b.batchStride(), c.batchStride());
     }
 
     // ---- convolution and pooling --------------------------------------------------------
 
     @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        checkConv(g);
-        conv.forward(g, sized(x, "x", convInputSize(g)), sized(w, "w", convWeightSize(g)),
-                bias == null ? null : sized(bias, "bias", g.outChannels()), sized(y, "y", convOutputSize(g)));
+        conv.forward(g, data(x), data(w), data(bias), data(y));
     }
 
     @Override public void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx) {
-        checkConv(g);
-        conv.backwardData(g, sized(dy, "dy", convOutputSize(g)), sized(w, "w", convWeightSize(g)), sized(dx, "dx", convInputSize(g)));
+        conv.backwardData(g, data(dy), data(w), data(dx));
     }
 
     @Override public void conv2dBackwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
-        checkConv(g);
-        conv.backwardFilter(g, sized(x, "x", convInputSize(g)), sized(dy, "dy", convOutputSize(g)), sized(dw, "dw", convWeightSize(g)),
-                dbias == null ? null : sized(dbias, "dbias", g.outChannels()));
+        conv.backwardFilter(g, data(x), data(dy), data(dw), data(dbias));
     }
 
     @Override public void maxPool2dForward(Pool2dGeometry g, Tensor x, Tensor y, Tensor argmax) {
-        checkPool(g);
-        pool.maxForward(g, sized(x, "x", poolInputSize(g)), sized(y, "y", poolOutputSize(g)), sized(argmax, "argmax", poolOutputSize(g)));
+        pool.maxForward(g, data(x), data(y), data(argmax));
     }
 
     @Override public void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor dx) {
-        checkPool(g);
-        pool.maxBackward(g, sized(dy, "dy", poolOutputSize(g)), sized(argmax, "argmax", poolOutputSize(g)), sized(dx, "dx", poolInputSize(g)));
+        pool.maxBackward(g, data(dy), data(argmax), data(dx));
     }
 
-    @Override public void avgPool2dForward(Pool2dGeometry g, Tensor x, Tensor y) {
-        checkPool(g);
-        pool.avgForward(g, sized(x, "x", poolInputSize(g)), sized(y, "y", poolOutputSize(g)));
-    }
+    @Override public void avgPool2dForward(Pool2dGeometry g, Tensor x, Tensor y) { pool.avgForward(g, data(x), data(y)); }
 
-    @Override public void avgPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor dx) {
-        checkPool(g);
-        pool.avgBackward(g, sized(dy, "dy", poolOutputSize(g)), sized(dx, "dx", poolInputSize(g)));
-    }
+    @Override public void avgPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor dx) { pool.avgBackward(g, data(dy), data(dx)); }
 
     // ---- element-wise -------------------------------------------------------------------
 
-    @Override public void unary(UnaryOp op, Tensor x, int xOff, Tensor y, int yOff, int length) {
-        float[] xv = slice(x, "x", xOff, length), yv = slice(y, "y", yOff, length);
-        checkInPlaceOrDisjoint("unary", op, "y", yv, yOff, "x", xv, xOff, length);
-        elementwise.unary(op, xv, xOff, yv, yOff, length);
+    @Override public void unary(UnaryOp op, Slice x, Slice y) {
+        elementwise.unary(op, data(x), x.offset(), data(y), y.offset(), y.length());
     }
 
-    @Override public void unaryBackward(UnaryOp op, Tensor x, int xOff, Tensor y, int yOff, Tensor dy, int dyOff,
-                                        Tensor dx, int dxOff, int length) {
-        boolean needsX = op == UnaryOp.RELU || op == UnaryOp.SQUARE || op == UnaryOp.SOFTPLUS;
-        boolean needsY = op == UnaryOp.SIGMOID || op == UnaryOp.TANH || op == UnaryOp.EXP;
-        checkUnaryBackwardInputs(op, needsX, x != null, needsY, y != null);
-        float[] dyv = slice(dy, "dy", dyOff, length), dxv = slice(dx, "dx", dxOff, length);
-        float[] xv = needsX ? slice(x, "x", xOff, length) : null, yv = needsY ? slice(y, "y", yOff, length) : null;
-        checkInPlaceOrDisjoint("unaryBackward", op, "dx", dxv, dxOff, "dy", dyv, dyOff, length);
-        if (needsX) checkInPlaceOrDisjoint("unaryBackward", op, "dx", dxv, dxOff, "x", xv, xOff, length);
-        if (needsY) checkInPlaceOrDisjoint("unaryBackward", op, "dx", dxv, dxOff, "y", yv, yOff, length);
-        elementwise.unaryBackward(op, xv, xOff, yv, yOff, dyv, dyOff, dxv, dxOff, length);
+    @Override public void unaryBackward(UnaryOp op, Slice x, Slice y, Slice dy, Slice dx) {
+        elementwise.unaryBackward(op, data(x), offset(x), data(y), offset(y), data(dy), dy.offset(), data(dx), dx.offset(), dx.length());
     }
 
-    @Override public void binary(BinaryOp op, Tensor a, int aOff, Tensor b, int bOff, Tensor out, int outOff, int length) {
-        float[] av = slice(a, "a", aOff, length), bv = slice(b, "b", bOff, length), ov = slice(out, "out", outOff, length);
-        checkInPlaceOrDisjoint("binary", op, "out", ov, outOff, "a", av, aOff, length);
-        checkInPlaceOrDisjoint("binary", op, "out", ov, outOff, "b", bv, bOff, length);
-        elementwise.binary(op, av, aOff, bv, bOff, ov, outOff, length);
+    @Override public void binary(BinaryOp op, Slice a, Slice b, Slice out) {
+        elementwise.binary(op, data(a), a.offset(), data(b), b.offset(), data(out), out.offset(), out.length());
     }
 
-    @Override public void copyBlocks(Tensor src, int srcOff, int srcStride, Tensor dst, int dstOff, int dstStride, int length, int count) {
-        float[] s = data(src, "src"), d = data(dst, "dst");
-        checkCopyBlocks(s.length, srcOff, srcStride, d.length, dstOff, dstStride, length, count);
-        if (length == 0) return;
-        copies.copyBlocks(s, srcOff, srcStride, d, dstOff, dstStride, length, count);
-    }
-
-    @Override public void pad2d(Tensor x, Tensor y, int planes, int h, int w, int top, int left, int outH, int outW) {
-        checkPadding("pad2d", planes, h, w, top, left, outH, outW);
-        float[] xv = sized(x, "x", viewSize(planes, h, w)), yv = sized(y, "y", viewSize(planes, outH, outW));
-        checkDistinct("pad2d", "y", yv, "x", xv);
-        copies.pad2d(xv, yv, planes, h, w, top, left, outH, outW);
-    }
-
-    @Override public void crop2d(Tensor dy, Tensor dx, int planes, int h, int w, int top, int left, int outH, int outW) {
-        checkPadding("crop2d", planes, h, w, top, left, outH, outW);
-        float[] dyv = sized(dy, "dy", viewSize(planes, outH, outW)), dxv = sized(dx, "dx", viewSize(planes, h, w));
-        checkDistinct("crop2d", "dx", dxv, "dy", dyv);
-        copies.crop2d(dyv, dxv, planes, h, w, top, left, outH, outW);
+    @Override public void affine(Slice x, float scale, float shift, Slice y) {
+        elementwise.affine(data(x), x.offset(), scale, shift, data(y), y.offset(), y.length());
     }
 
     @Override public void channelBroadcast(BinaryOp op, Tensor x, Tensor v, Tensor out, int outer, int channels, int inner) {
-        int n = viewSize(outer, channels, inner);
-        elementwise.channelBroadcast(op, sized(x, "x", n), sized(v, "v", channels), sized(out, "out", n), outer, channels, inner);
+        elementwise.channelBroadcast(op, data(x), data(v), data(out), outer, channels, inner);
     }
 
     @Override public void channelSum(Tensor x, Tensor out, int outer, int channels, int inner, float beta) {
-        int n = viewSize(outer, channels, inner);
-        elementwise.channelSum(sized(x, "x", n), sized(out, "out", channels), outer, channels, inner, beta);
+        elementwise.channelSum(data(x), data(out), outer, channels, inner, beta);
     }
 
-    @Override public void axpby(float alpha, Tensor x, float beta, Tensor y) {
-        float[] xv = data(x, "x");
-        elementwise.axpby(alpha, xv, beta, sized(y, "y", xv.length), xv.length);
+    @Override public void channelMax(Tensor x, Tensor out, int outer, int channels, int inner) {
+        elementwise.channelMax(data(x), data(out), outer, channels, inner);
     }
 
-    @Override public double sumOfSquares(Tensor x) {
-        float[] xv = data(x, "x");
-        return elementwise.sumOfSquares(xv, xv.length);
-    }
+    @Override public double sumOfSquares(Tensor x) { return elementwise.sumOfSquares(data(x), x.size()); }
 
-    // ---- normalisation ------------------------------------------------------------------
-
-    @Override
-    public void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-                                 Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
-                                 float eps, float momentum, boolean training) {
-        int n = viewSize(outer, channels, inner);
-        checkBatchNormEps(eps);
-        float[] xv = sized(x, "x", n), yv = sized(y, "y", n);
-        float[] g = sized(gamma, "gamma", channels), b = sized(beta, "beta", channels);
-        float[] rm = sized(runningMean, "runningMean", channels), rv = sized(runningVar, "runningVar", channels);
-        if (!training) {
-            normalization.batchNormInference(xv, yv, g, b, rm, rv, outer, channels, inner, eps);
-            return;
-        }
-        checkBatchNormTraining(momentum, outer, inner);
-        float[] sm = sized(saveMean, "saveMean", channels), si = sized(saveInvStd, "saveInvStd", channels);
-        normalization.batchNormTraining(xv, yv, g, b, rm, rv, sm, si, outer, channels, inner, eps, momentum);
-    }
-
-    @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
-                                  Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
-        int n = viewSize(outer, channels, inner);
-        float[] xv = sized(x, "x", n), dyv = sized(dy, "dy", n), dxv = sized(dx, "dx", n);
-        float[] g = sized(gamma, "gamma", channels), sm = sized(saveMean, "saveMean", channels), si = sized(saveInvStd, "saveInvStd", channels);
-        float[] dg = dgamma == null ? null : sized(dgamma, "dgamma", channels), db = dbeta == null ? null : sized(dbeta, "dbeta", channels);
-        normalization.batchNormBackward(xv, dyv, g, sm, si, dxv, dg, db, outer, channels, inner);
-    }
-
-    @Override
-    public void lrnForward(Tensor x, Tensor y, Tensor scale, int batch, int channels, int inner, int size, float alpha, float beta, float k) {
-        checkLrn(size, k);
-        int n = viewSize(batch, channels, inner);
-        float[] xv = sized(x, "x", n), yv = sized(y, "y", n), sv = sized(scale, "scale", n);
-        checkDistinct("lrnForward", "y", yv, "x", xv);
-        checkDistinct("lrnForward", "scale", sv, "x", xv);
-        checkDistinct("lrnForward", "scale", sv, "y", yv);
-        normalization.lrnForward(xv, yv, sv, batch, channels, inner, size, alpha, beta, k);
-    }
-
-    @Override
-    public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, Tensor dx, int batch, int channels, int inner,
-                            int size, float alpha, float beta, float k) {
-        checkLrn(size, k);
-        int n = viewSize(batch, channels, inner);
-        float[] xv = sized(x, "x", n), yv = sized(y, "y", n), sv = sized(scale, "scale", n), dyv = sized(dy, "dy", n), dxv = sized(dx, "dx", n);
-        checkDistinct("lrnBackward", "dx", dxv, "x", xv);
-        checkDistinct("lrnBackward", "dx", dxv, "y", yv);
-        checkDistinct("lrnBackward", "dx", dxv, "scale", sv);
-        checkDistinct("lrnBackward", "dx", dxv, "dy", dyv);
-        normalization.lrnBackward(xv, yv, sv, dyv, dxv, batch, channels, inner, size, alpha, beta);
-    }
-
-    // ---- recurrent cells ----------------------------------------------------------------
-
-    @Override
-    public void lstmCellForward(Tensor gates, int gatesOff, Tensor cPrev, int cPrevOff, Tensor c, int cOff,
-                                Tensor h, int hOff, int batch, int hidden) {
-        int state = cellSize("lstmCellForward", batch, hidden, 1), gateBlock = cellSize("lstmCellForward", batch, hidden, 4);
-        float[] gv = slice(gates, "gates", gatesOff, gateBlock), cpv = slice(cPrev, "cPrev", cPrevOff, state);
-        float[] cv = slice(c, "c", cOff, state), hv = slice(h, "h", hOff, state);
-        String what = "lstmCellForward";
-        checkInPlaceOrDisjoint(what, null, "c", cv, cOff, "cPrev", cpv, cPrevOff, state);
-        checkDisjoint(what, "c", cv, cOff, state, "gates", gv, gatesOff, gateBlock);
-        checkDisjoint(what, "h", hv, hOff, state, "gates", gv, gatesOff, gateBlock);
-        checkDisjoint(what, "h", hv, hOff, state, "c", cv, cOff, state);
-        checkDisjoint(what, "h", hv, hOff, state, "cPrev", cpv, cPrevOff, state);
-        cells.lstmForward(gv, gatesOff, cpv, cPrevOff, cv, cOff, hv, hOff, batch, hidden);
-    }
-
-    @Override
-    public void lstmCellBackward(Tensor gates, int gatesOff, Tensor cPrev, int cPrevOff, Tensor c, int cOff,
-                                 Tensor dh, int dhOff, Tensor dc, int dcOff, Tensor dGates, int dGatesOff, int batch, int hidden) {
-        int state = cellSize("lstmCellBackward", batch, hidden, 1), gateBlock = cellSize("lstmCellBackward", batch, hidden, 4);
-        float[] gv = slice(gates, "gates", gatesOff, gateBlock), cpv = slice(cPrev, "cPrev", cPrevOff, state);
-        float[] cv = slice(c, "c", cOff, state), dhv = slice(dh, "dh", dhOff, state), dcv = slice(dc, "dc", dcOff, state);
-        float[] dgv = slice(dGates, "dGates", dGatesOff, gateBlock);
-        String what = "lstmCellBackward";
-        checkDisjoint(what, "dc", dcv, dcOff, state, "gates", gv, gatesOff, gateBlock);
-        checkDisjoint(what, "dc", dcv, dcOff, state, "dGates", dgv, dGatesOff, gateBlock);
-        checkDisjoint(what, "dc", dcv, dcOff, state, "cPrev", cpv, cPrevOff, state);
-        checkDisjoint(what, "dc", dcv, dcOff, state, "c", cv, cOff, state);
-        checkDisjoint(what, "dGates", dgv, dGatesOff, gateBlock, "gates", gv, gatesOff, gateBlock);
-        checkDisjoint(what, "dGates", dgv, dGatesOff, gateBlock, "dh", dhv, dhOff, state);
-        checkDisjoint(what, "dGates", dgv, dGatesOff, gateBlock, "cPrev", cpv, cPrevOff, state);
-        checkDisjoint(what, "dGates", dgv, dGatesOff, gateBlock, "c", cv, cOff, state);
-        cells.lstmBackward(gv, gatesOff, cpv, cPrevOff, cv, cOff, dhv, dhOff, dcv, dcOff, dgv, dGatesOff, batch, hidden);
-    }
-
-    @Override
-    public void gruCellForward(Tensor gi, int giOff, Tensor gh, int ghOff, Tensor hPrev, int hPrevOff,
-                               Tensor h, int hOff, Tensor saved, int savedOff, int batch, int hidden) {
-        int state = cellSize("gruCellForward", batch, hidden, 1), gateBlock = cellSize("gruCellForward", batch, hidden, 3);
-        float[] giv = slice(gi, "gi", giOff, gateBlock), ghv = slice(gh, "gh", ghOff, gateBlock);
-        float[] hpv = slice(hPrev, "hPrev", hPrevOff, state), hv = slice(h, "h", hOff, state);
-        float[] sv = slice(saved, "saved", savedOff, gateBlock);
-        String what = "gruCellForward";
-        checkInPlaceOrDisjoint(what, null, "h", hv, hOff, "hPrev", hpv, hPrevOff, state);
-        checkDisjoint(what, "h", hv, hOff, state, "gi", giv, giOff, gateBlock);
-        checkDisjoint(what, "h", hv, hOff, state, "gh", ghv, ghOff, gateBlock);
-        checkDisjoint(what, "h", hv, hOff, state, "saved", sv, savedOff, gateBlock);
-        checkDisjoint(what, "saved", sv, savedOff, gateBlock, "gi", giv, giOff, gateBlock);
-        checkDisjoint(what, "saved", sv, savedOff, gateBlock, "gh", ghv, ghOff, gateBlock);
-        checkDisjoint(what, "saved", sv, savedOff, gateBlock, "hPrev", hpv, hPrevOff, state);
-        cells.gruForward(giv, giOff, ghv, ghOff, hpv, hPrevOff, hv, hOff, sv, savedOff, batch, hidden);
-    }
-
-    @Override
-    public void gruCellBackward(Tensor saved, int savedOff, Tensor gh, int ghOff, Tensor hPrev, int hPrevOff,
-                                Tensor dh, int dhOff, Tensor dGi, int dGiOff, Tensor dGh, int dGhOff,
-                                Tensor dhPrev, int dhPrevOff, int batch, int hidden) {
-        int state = cellSize("gruCellBackward", batch, hidden, 1), gateBlock = cellSize("gruCellBackward", batch, hidden, 3);
-        float[] sv = slice(saved, "saved", savedOff, gateBlock), ghv = slice(gh, "gh", ghOff, gateBlock);
-        float[] hpv = slice(hPrev, "hPrev", hPrevOff, state), dhv = slice(dh, "dh", dhOff, state);
-        float[] dgiv = slice(dGi, "dGi", dGiOff, gateBlock), dghv = slice(dGh, "dGh", dGhOff, gateBlock);
-        float[] dhpv = slice(dhPrev, "dhPrev", dhPrevOff, state);
-        String what = "gruCellBackward";
-        checkInPlaceOrDisjoint(what, null, "dhPrev", dhpv, dhPrevOff, "dh", dhv, dhOff, state);
-        checkDisjoint(what, "dGi", dgiv, dGiOff, gateBlock, "dGh", dghv, dGhOff, gateBlock);
-        for (int out = 0; out < 3; out++) {
-            String outName = out == 0 ? "dGi" : out == 1 ? "dGh" : "dhPrev";
-            float[] ov = out == 0 ? dgiv : out == 1 ? dghv : dhpv;
-            int oOff = out == 0 ? dGiOff : out == 1 ? dGhOff : dhPrevOff, oLen = out == 2 ? state : gateBlock;
-            checkDisjoint(what, outName, ov, oOff, oLen, "saved", sv, savedOff, gateBlock);
-            checkDisjoint(what, outName, ov, oOff, oLen, "gh", ghv, ghOff, gateBlock);
-            checkDisjoint(what, outName, ov, oOff, oLen, "hPrev", hpv, hPrevOff, state);
-            if (out < 2) {
-                checkDisjoint(what, outName, ov, oOff, oLen, "dh", dhv, dhOff, state);
-                checkDisjoint(what, outName, ov, oOff, oLen, "dhPrev", dhpv, dhPrevOff, state);
-            }
-        }
-        cells.gruBackward(sv, savedOff, ghv, ghOff, hpv, hPrevOff, dhv, dhOff, dgiv, dGiOff, dghv, dGhOff, dhpv, dhPrevOff, batch, hidden);
-    }
-
-    // ---- embeddings ---------------------------------------------------------------------
+    // ---- rows ---------------------------------------------------------------------------
 
     @Override public void gatherRows(Tensor table, Tensor indices, Tensor out, int rows, int width) {
-        float[] tv = data(table, "table");
-        int tableRows = tableRows("gatherRows", tv.length, table, width);
-        float[] iv = sized(indices, "indices", viewSize(1, 1, rows)), ov = sized(out, "out", viewSize(1, rows, width));
-        checkDistinct("gatherRows", "out", ov, "table", tv);
-        checkDistinct("gatherRows", "out", ov, "indices", iv);
-        embedding.gather(tv, tableRows, iv, ov, rows, width);
+        embedding.gather(data(table), table.size() / width, data(indices), data(out), rows, width);
     }
 
     @Override public void scatterAddRows(Tensor dOut, Tensor indices, Tensor dTable, int rows, int width) {
-        float[] tv = data(dTable, "dTable");
-        int tableRows = tableRows("scatterAddRows", tv.length, dTable, width);
-        float[] iv = sized(indices, "indices", viewSize(1, 1, rows)), dv = sized(dOut, "dOut", viewSize(1, rows, width));
-        checkDistinct("scatterAddRows", "dTable", tv, "dOut", dv);
-        checkDistinct("scatterAddRows", "dTable", tv, "indices", iv);
-        embedding.scatterAdd(dv, iv, tv, tableRows, rows, width);
-    }
-
-    // ---- classification -----------------------------------------------------------------
-
-    @Override public void softmax(Tensor x, Tensor y, int rows, int cols) {
-        int n = viewSize(1, rows, cols);
-        softmax.softmax(sized(x, "x", n), sized(y, "y", n), rows, cols);
-    }
-
-    @Override public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
-        int n = viewSize(1, rows, cols);
-        softmax.softmaxBackward(sized(y, "y", n), sized(dy, "dy", n), sized(dx, "dx", n), rows, cols);
-    }
-
-    @Override public double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale) {
-        int n = viewSize(1, rows, classes);
-        return softmax.crossEntropy(sized(logits, "logits", n), sized(labels, "labels", rows), sized(dLogits, "dLogits", n),
-                rows, classes, gradScale);
+        embedding.scatterAdd(data(dOut), data(indices), data(dTable), dTable.size() / width, rows, width);
     }
 
     // ---- regularisation -----------------------------------------------------------------
 
     @Override public void dropoutForward(Tensor x, Tensor mask, Tensor y, float p, long seed) {
-        checkDropout(p);
-        float[] xv = data(x, "x");
-        elementwise.dropout(xv, sized(mask, "mask", xv.length), sized(y, "y", xv.length), p, seed, xv.length);
+        elementwise.dropout(data(x), data(mask), data(y), p, seed, x.size());
     }
 
-    // ---- optimisers ---------------------------------------------------------------------
+    // ==== derived ops, each one fused kernel ==============================================
+
+    @Override public void copy(Slice src, Slice dst) {
+        System.arraycopy(data(src), src.offset(), data(dst), dst.offset(), dst.length());
+    }
+
+    @Override public void pad2d(Tensor x, Tensor y, int planes, int h, int w, int top, int left, int outH, int outW) {
+        copies.pad2d(data(x), data(y), planes, h, w, top, left, outH, outW);
+    }
+
+    @Override public void crop2d(Tensor dy, Tensor dx, int planes, int h, int w, int top, int left, int outH, int outW) {
+        copies.crop2d(data(dy), data(dx), planes, h, w, top, left, outH, outW);
+    }
+
+    @Override public void axpby(float alpha, Tensor x, float beta, Tensor y) { elementwise.axpby(alpha, data(x), beta, data(y), x.size()); }
+
+    @Override public void softmax(Tensor x, Tensor y, int rows, int cols) { softmax.softmax(data(x), data(y), rows, cols); }
+
+    @Override public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
+        softmax.softmaxBackward(data(y), data(dy), data(dx), rows, cols);
+    }
+
+    @Override public double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale) {
+        return softmax.crossEntropy(data(logits), data(labels), data(dLogits), rows, classes, gradScale);
+    }
+
+    @Override
+    public void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                 Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
+                                 float eps, float momentum, boolean training) {
+        if (training) normalization.batchNormTraining(data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
+                data(saveMean), data(saveInvStd), outer, channels, inner, eps, momentum);
+        else normalization.batchNormInference(data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
+                outer, channels, inner, eps);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        normalization.batchNormBackward(data(x), data(dy), data(gamma), data(saveMean), data(saveInvStd), data(dx), data(dgamma), data(dbeta),
+                outer, channels, inner);
+    }
+
+    @Override
+    public void lrnForward(Tensor x, Tensor y, Tensor scale, int batch, int channels, int inner, int size, float alpha, float beta, float k) {
+        normalization.lrnForward(data(x), data(y), data(scale), batch, channels, inner, size, alpha, beta, k);
+    }
+
+    @Override
+    public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, Tensor dx, int batch, int channels, int inner,
+                            int size, float alpha, float beta, float k) {
+        normalization.lrnBackward(data(x), data(y), data(scale), data(dy), data(dx), batch, channels, inner, size, alpha, beta);
+    }
+
+    @Override public void lstmCellForward(Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
+        cells.lstmForward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(h), h.offset(), batch, hidden);
+    }
+
+    @Override public void lstmCellBackward(Slice gates, Slice cPrev, Slice c, Slice dh, Slice dc, Slice dGates, int batch, int hidden) {
+        cells.lstmBackward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(dh), dh.offset(),
+                data(dc), dc.offset(), data(dGates), dGates.offset(), batch, hidden);
+    }
+
+    @Override public void gruCellForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
+        cells.gruForward(data(gi), gi.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(h), h.offset(),
+                data(saved), saved.offset(), batch, hidden);
+    }
+
+    @Override public void gruCellBackward(Slice saved, Slice gh, Slice hPrev, Slice dh, Slice dGi, Slice dGh, Slice dhPrev,
+                                          int batch, int hidden) {
+        cells.gruBackward(data(saved), saved.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(dh), dh.offset(),
+                data(dGi), dGi.offset(), data(dGh), dGh.offset(), data(dhPrev), dhPrev.offset(), batch, hidden);
+    }
 
     @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov) {
-        float[] p = data(param, "param");
-        checkSgd(momentum, nesterov, velocity != null);
-        optimizers.sgd(p, sized(grad, "grad", p.length), momentum == 0f ? null : sized(velocity, "velocity", p.length),
-                lr, momentum, weightDecay, nesterov, p.length);
+        optimizers.sgd(data(param), data(grad), data(velocity), lr, momentum, weightDecay, nesterov, param.size());
     }
 
     @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                      float eps, float weightDecay, int step) {
-        checkAdamStep(step);
-        float[] p = data(param, "param");
-        optimizers.adam(p, sized(grad, "grad", p.length), sized(m, "m", p.length), sized(v, "v", p.length),
-                lr, beta1, beta2, eps, weightDecay, step, p.length);
+        optimizers.adam(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, param.size());
     }
 
-    // ---- argument checks ----------------------------------------------------------------
+    // ---- storage ------------------------------------------------------------------------
 
-    /** The storage of a tensor this backend allocated. */
-    private float[] data(Tensor t, String name) {
-        checkNotNull(name, t);
-        if (!(t instanceof CpuTensor ct) || ct.backend() != this) throw foreignTensor(name, t, "CPU backend");
-        return ct.data;
-    }
+    /**
+     * The array behind a tensor of this backend, or null for an optional tensor left out (a
+     * bias, an unused velocity). The checking wrapper has refused other backends' tensors; one
+     * that gets here anyway fails the cast.
+     */
+    private static float[] data(Tensor t) { return t == null ? null : ((CpuTensor) t).data; }
 
-    /** The storage of a tensor that must hold exactly {@code size} elements. */
-    private float[] sized(Tensor t, String name, int size) {
-        float[] d = data(t, name);
-        checkSize(name, t, d.length, size);
-        return d;
-    }
+    /** The array behind a slice's tensor; null for a slice left out (a unary backward input the op does not read). */
+    private static float[] data(Slice s) { return s == null ? null : data(s.tensor()); }
 
-    /** The storage of a tensor whose range [offset, offset + length) must lie inside it. */
-    private float[] slice(Tensor t, String name, int offset, int length) {
-        float[] d = data(t, name);
-        checkRange(name, d.length, offset, length);
-        return d;
-    }
+    private static int offset(Slice s) { return s == null ? 0 : s.offset(); }
 }

@@ -28,9 +28,9 @@ final class CpuCopy {
 
     /**
      * For b in [0, count): dst[dstOff + b*dstStride ..+length] = src[srcOff + b*srcStride ..+length].
-     * The destination blocks must not overlap each other (checked by the caller). When src and dst
-     * are the same array a block may read what an earlier block wrote, so the blocks run in order
-     * on one thread.
+     * The destination blocks do not overlap each other (the checking wrapper refuses that). When
+     * src and dst are the same array a block may read what an earlier block wrote, so the blocks
+     * run in order on one thread.
      */
     void copyBlocks(float[] src, int srcOff, int srcStride, float[] dst, int dstOff, int dstStride, int length, int count) {
         blockCopyLoop.execute(src, srcOff, srcStride, dst, dstOff, dstStride, length, count);

@@ -1,5 +1,8 @@
 package org.neurite.backend.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.UnaryOp;
@@ -11,7 +14,8 @@ import org.neurite.backend.UnaryOp;
  * on the caller), with the operator switch hoisted out of the loops so each loop body is one
  * simple expression. Reductions are deterministic for any thread count: {@link #sumOfSquares}
  * sums fixed {@link #CHUNK}-sized partials in index order, {@link #channelSum} gives each channel
- * to one task that adds in (outer, inner) order, both in double.
+ * to one task that adds in (outer, inner) order, both in double; {@link #channelMax} gives each
+ * channel to one task too (a maximum does not depend on the order anyway, NaN included).
  *
  * <p>Each op is a reusable {@link CpuThreads.RangeTask} whose arguments live in its fields
  * (set and cleared around the parallel region, under the task's own monitor), so a call
@@ -20,13 +24,17 @@ import org.neurite.backend.UnaryOp;
 final class CpuElementwise {
     static final int PARALLEL_MIN = 1 << 15;
     static final int CHUNK = 1 << 14;
+    private static final VectorSpecies<Float> S = CpuGemm.SPECIES;
+    private static final int L = S.length();
 
     private final CpuThreads threads;
     private final UnaryLoop unaryLoop = new UnaryLoop();
     private final UnaryBackwardLoop unaryBackwardLoop = new UnaryBackwardLoop();
     private final BinaryLoop binaryLoop = new BinaryLoop();
+    private final AffineLoop affineLoop = new AffineLoop();
     private final ChannelBroadcastLoop channelBroadcastLoop = new ChannelBroadcastLoop();
     private final ChannelSumLoop channelSumLoop = new ChannelSumLoop();
+    private final ChannelMaxLoop channelMaxLoop = new ChannelMaxLoop();
     private final AxpbyLoop axpbyLoop = new AxpbyLoop();
     private final SumOfSquaresLoop sumOfSquaresLoop = new SumOfSquaresLoop();
     private final DropoutLoop dropoutLoop = new DropoutLoop();
@@ -67,6 +75,14 @@ final class CpuElementwise {
         binaryLoop.execute(op, a, ao, b, bo, out, oo, n);
     }
 
+    /**
+     * y[yo + i] = scale * x[xo + i] + shift over n elements, a float multiply then a float add
+     * (never fused, so the vector and scalar lanes round alike); the ranges may coincide.
+     */
+    void affine(float[] x, int xo, float scale, float shift, float[] y, int yo, int n) {
+        affineLoop.execute(x, xo, scale, shift, y, yo, n);
+    }
+
     /** out[o, c, i] = x[o, c, i] op v[c]; one task per (o, c) row of {@code inner} elements. */
     void channelBroadcast(BinaryOp op, float[] x, float[] v, float[] out, int outer, int channels, int inner) {
         channelBroadcastLoop.execute(op, x, v, out, outer, channels, inner);
@@ -75,6 +91,11 @@ final class CpuElementwise {
     /** out[c] = beta*out[c] + sum over (o, i) of x[o, c, i]; out is not read when beta == 0. */
     void channelSum(float[] x, float[] out, int outer, int channels, int inner, float beta) {
         channelSumLoop.execute(x, out, outer, channels, inner, beta);
+    }
+
+    /** out[c] = max over (o, i) of x[o, c, i] (outer * inner >= 1); NaN if any of them is NaN, as {@link Math#max}. */
+    void channelMax(float[] x, float[] out, int outer, int channels, int inner) {
+        channelMaxLoop.execute(x, out, outer, channels, inner);
     }
 
     /** y = alpha*x + beta*y; y is not read when beta == 0. */
@@ -123,6 +144,8 @@ final class CpuElementwise {
                 case EXP -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.exp(x[i]); }
                 case SQUARE -> { for (int i = from; i < to; i++) y[i + d] = x[i] * x[i]; }
                 case SOFTPLUS -> { for (int i = from; i < to; i++) y[i + d] = softplus(x[i]); }
+                case SQRT -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.sqrt(x[i]); }
+                case LOG -> { for (int i = from; i < to; i++) y[i + d] = (float) Math.log(x[i]); }
             }
         }
     }
@@ -174,6 +197,10 @@ final class CpuElementwise {
                 case SQUARE -> { for (int i = from; i < to; i++) dx[i] = 2f * x[i + dxToX] * dy[i + dxToDy]; }
                 // d softplus / dx = σ(x)
                 case SOFTPLUS -> { for (int i = from; i < to; i++) dx[i] = dy[i + dxToDy] * sigmoid(x[i + dxToX]); }
+                // d sqrt(x) / dx = 1 / (2 sqrt(x)) = 1 / (2y)
+                case SQRT -> { for (int i = from; i < to; i++) dx[i] = dy[i + dxToDy] / (2f * y[i + dxToY]); }
+                // d ln(x) / dx = 1 / x
+                case LOG -> { for (int i = from; i < to; i++) dx[i] = dy[i + dxToDy] / x[i + dxToX]; }
             }
         }
     }
@@ -211,6 +238,37 @@ final class CpuElementwise {
                 case MAX -> { for (int i = from; i < to; i++) out[i] = Math.max(a[i + da], b[i + db]); }
                 case MIN -> { for (int i = from; i < to; i++) out[i] = Math.min(a[i + da], b[i + db]); }
             }
+        }
+    }
+
+    private final class AffineLoop implements CpuThreads.RangeTask {
+        private float[] x, y;
+        private int xo, yo;
+        private float scale, shift;
+
+        synchronized void execute(float[] x, int xo, float scale, float shift, float[] y, int yo, int n) {
+            this.x = x;
+            this.xo = xo;
+            this.scale = scale;
+            this.shift = shift;
+            this.y = y;
+            this.yo = yo;
+            try {
+                threads.run(n, parts(n), this);
+            } finally {
+                this.x = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x, y = this.y;
+            float scale = this.scale, shift = this.shift;
+            int d = yo - xo; // y index = x index + d
+            int i = xo + begin, to = xo + end;
+            FloatVector vs = FloatVector.broadcast(S, scale), vt = FloatVector.broadcast(S, shift);
+            for (; i <= to - L; i += L) FloatVector.fromArray(S, x, i).mul(vs).add(vt).intoArray(y, i + d);
+            for (; i < to; i++) y[i + d] = scale * x[i] + shift;
         }
     }
 
@@ -282,6 +340,52 @@ final class CpuElementwise {
                 }
                 out[c] = beta == 0f ? (float) sum : (float) (beta * (double) out[c] + sum);
             }
+        }
+    }
+
+    private final class ChannelMaxLoop implements CpuThreads.RangeTask {
+        private float[] x, out;
+        private int outer, channels, inner;
+
+        synchronized void execute(float[] x, float[] out, int outer, int channels, int inner) {
+            this.x = x;
+            this.out = out;
+            this.outer = outer;
+            this.channels = channels;
+            this.inner = inner;
+            try {
+                threads.run(channels, parts((long) outer * channels * inner), this);
+            } finally {
+                this.x = this.out = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] x = this.x;
+            for (int c = begin; c < end; c++) {
+                float max = Float.NEGATIVE_INFINITY;
+                for (int o = 0; o < outer; o++) max = Math.max(max, rowMax(x, (o * channels + c) * inner, inner));
+                out[c] = max;
+            }
+        }
+
+        /**
+         * The maximum of x[from, from + n): vector lanes over the whole vectors, a scalar over the
+         * tail. Math.max and the lane-wise max both propagate NaN and rank -0 below +0, so the
+         * split does not change the result. The vector accumulator lives in this one loop only:
+         * carried through the caller's loops as well, C2 boxed it on every iteration.
+         */
+        private static float rowMax(float[] x, int from, int n) {
+            int i = from, to = from + n;
+            float max = Float.NEGATIVE_INFINITY;
+            if (n >= L) {
+                FloatVector lanes = FloatVector.fromArray(S, x, i);
+                for (i += L; i <= to - L; i += L) lanes = lanes.max(FloatVector.fromArray(S, x, i));
+                max = lanes.reduceLanes(VectorOperators.MAX);
+            }
+            for (; i < to; i++) max = Math.max(max, x[i]);
+            return max;
         }
     }
 

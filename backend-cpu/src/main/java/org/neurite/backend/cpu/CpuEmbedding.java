@@ -1,9 +1,12 @@
 package org.neurite.backend.cpu;
 
+import org.neurite.backend.OpChecks;
+
 /**
  * Embedding lookups: gathering table rows by index (forward) and scatter-adding gradient rows
  * back into the table (backward). Indices arrive as floats (the engine's one dtype) and are
- * checked before anything is written, so a bad index leaves the outputs untouched. The gather
+ * checked here, where they are read ({@link OpChecks#isRowIndex}), before anything is written,
+ * so a bad index leaves the outputs untouched. The gather
  * splits over output rows. The scatter splits over <em>columns</em>: each task owns a column
  * range of the whole table and adds the rows in index order, so repeated indices never race
  * and the sums come out the same for any thread count. Both are reusable
@@ -37,12 +40,8 @@ final class CpuEmbedding {
     }
 
     private static void checkIndices(float[] indices, int rows, int tableRows) {
-        for (int r = 0; r < rows; r++) {
-            float v = indices[r];
-            int index = (int) v;
-            if (index != v || index < 0 || index >= tableRows)
-                throw new IllegalArgumentException("index " + v + " of row " + r + " is not a row of the table [0, " + tableRows + ")");
-        }
+        for (int r = 0; r < rows; r++)
+            if (!OpChecks.isRowIndex(indices[r], tableRows)) throw OpChecks.badRowIndex(indices[r], r, tableRows);
     }
 
     private final class GatherLoop implements CpuThreads.RangeTask {

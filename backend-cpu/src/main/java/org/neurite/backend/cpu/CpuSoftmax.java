@@ -1,5 +1,7 @@
 package org.neurite.backend.cpu;
 
+import org.neurite.backend.OpChecks;
+
 /**
  * Row-wise softmax, its Jacobian-vector product and the fused softmax cross-entropy over
  * x[rows, cols], one row per task. Every row subtracts its maximum before exponentiating, so
@@ -36,9 +38,15 @@ final class CpuSoftmax {
     /**
      * Per row: loss = log(sum(exp(x - max))) + max - x[label], dLogits = (softmax - onehot) *
      * gradScale. Returns the summed loss. dLogits may alias logits (each row is read before it is
-     * written).
+     * written). A label that is not a class index is refused (the first such row) before any row is
+     * written.
      */
     double crossEntropy(float[] logits, float[] labels, float[] dLogits, int rows, int classes, float gradScale) {
+        for (int r = 0; r < rows; r++) {
+            float labelValue = labels[r];
+            int label = (int) labelValue;
+            if (label != labelValue || label < 0 || label >= classes) throw OpChecks.badLabel(labelValue, r, classes);
+        }
         return crossEntropyLoop.execute(logits, labels, dLogits, rows, classes, gradScale);
     }
 
@@ -139,8 +147,6 @@ final class CpuSoftmax {
             for (int r = begin; r < end; r++) {
                 float labelValue = labels[r];
                 int label = (int) labelValue;
-                if (label != labelValue || label < 0 || label >= classes)
-                    throw new IllegalArgumentException("label " + labelValue + " of row " + r + " is not a class index in [0, " + classes + ")");
                 int from = r * classes, to = from + classes;
                 float max = rowMax(logits, from, to);
                 double sum = 0;

@@ -11,6 +11,7 @@ import static org.neurite.testkit.Fixtures.assertClose;
 import com.google.inject.Guice;
 import com.google.inject.Key;
 import com.google.inject.TypeLiteral;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import java.util.ServiceLoader;
@@ -21,9 +22,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.CheckedBackend;
 import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.Pool2dGeometry;
+import org.neurite.backend.Slice;
 import org.neurite.backend.UnaryOp;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.plugin.BackendProvider;
@@ -34,7 +37,8 @@ import org.neurite.tensor.Tensor;
 /**
  * The ops PyTorch fixtures do not cover (dropout, broadcasts, reductions, memory), determinism
  * of large convolutions (implicit-GEMM forward, chunked backward passes) across thread counts,
- * argument errors, and discovery of the backend as a plugin.
+ * argument errors (from the checking wrapper, and the data checks of the kernels), and discovery
+ * of the backend as a plugin.
  */
 class CpuBackendTest {
     private static CpuBackend cpu;
@@ -71,7 +75,7 @@ class CpuBackendTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cpu.maxPool2dBackward(g, dy, argmax, dx));
             assertEquals("maxPool2dBackward: argmax " + bad + window, e.getMessage());
             float[] untouched = new float[32];
-            java.util.Arrays.fill(untouched, 7f);
+            Arrays.fill(untouched, 7f);
             assertArrayEquals(untouched, cpu.download(dx), "dx untouched for argmax " + bad);
             argmax.close();
         }
@@ -357,35 +361,51 @@ class CpuBackendTest {
     }
 
     @Test
-    void memoryOpsCheckTheirRanges() {
+    void memoryOpsMoveSlices() {
         Tensor t = cpu.allocate(Shape.of(2, 3));
-        cpu.upload(new float[] {9, 1, 2, 9}, 1, t, 2, 2);
+        cpu.upload(new float[] {9, 1, 2, 9}, 1, Slice.of(t, 2, 2));
         float[] out = new float[4];
-        cpu.download(t, 1, out, 0, 4);
+        cpu.download(Slice.of(t, 1, 4), out, 0);
         assertArrayEquals(new float[] {0, 1, 2, 0}, out);
         Tensor u = cpu.allocate(Shape.of(6));
-        cpu.copy(t, 2, u, 0, 3);
+        cpu.copy(Slice.of(t, 2, 3), Slice.of(u, 0, 3));
         assertArrayEquals(new float[] {1, 2, 0, 0, 0, 0}, cpu.download(u));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cpu.copy(t, 4, u, 0, 3));
+        cpu.fill(Slice.of(u, 4, 2), 5f);
+        assertArrayEquals(new float[] {1, 2, 0, 0, 5, 5}, cpu.download(u));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> CheckedBackend.wrap(cpu).copy(Slice.of(t, 4, 3), Slice.of(u, 0, 3)));
         assertEquals("src range [4, 7) is outside [0, 6)", e.getMessage());
     }
 
+    /** Sizes and geometries are refused by the checking wrapper; a label, which only the data tells, by the kernel. */
     @Test
     void shapeAndArgumentErrorsNameTheProblem() {
+        Backend checked = CheckedBackend.wrap(cpu);
         Conv2dGeometry g = new Conv2dGeometry(1, 2, 5, 5, 3, 3, 3, 1, 1, 0, 0, 1, 1, 1);
         Tensor x = cpu.allocate(Shape.of(1, 2, 5, 5)), w = cpu.allocate(Shape.of(3, 2, 3, 3)), wrongY = cpu.allocate(Shape.of(1, 3, 5, 5));
-        IllegalArgumentException conv = assertThrows(IllegalArgumentException.class, () -> cpu.conv2dForward(g, x, w, null, wrongY));
+        IllegalArgumentException conv = assertThrows(IllegalArgumentException.class, () -> checked.conv2dForward(g, x, w, null, wrongY));
         assertEquals("y [1, 3, 5, 5] has 75 elements, expected 27", conv.getMessage());
 
         Pool2dGeometry tooMuchPad = new Pool2dGeometry(1, 2, 5, 5, 2, 2, 2, 2, 2, 0, false, true);
         IllegalArgumentException pool = assertThrows(IllegalArgumentException.class,
-                () -> cpu.avgPool2dForward(tooMuchPad, x, cpu.allocate(Shape.of(1, 2, 4, 3))));
+                () -> checked.avgPool2dForward(tooMuchPad, x, cpu.allocate(Shape.of(1, 2, 4, 3))));
         assertTrue(pool.getMessage().contains("at most half the kernel"), pool.getMessage());
 
         Tensor logits = cpu.allocate(Shape.of(2, 3)), labels = tensor(cpu, new float[] {1, 3}, 2);
-        IllegalArgumentException label = assertThrows(IllegalArgumentException.class,
-                () -> cpu.softmaxCrossEntropy(logits, labels, logits, 2, 3, 1f));
-        assertEquals("label 3.0 of row 1 is not a class index in [0, 3)", label.getMessage());
+        for (Backend backend : new Backend[] {cpu, checked}) {
+            IllegalArgumentException label = assertThrows(IllegalArgumentException.class,
+                    () -> backend.softmaxCrossEntropy(logits, labels, logits, 2, 3, 1f));
+            assertEquals("label 3.0 of row 1 is not a class index in [0, 3)", label.getMessage());
+        }
+
+        try (CpuBackend other = new CpuBackend(1)) {
+            Tensor foreign = other.allocate(Shape.of(2, 2));
+            IllegalArgumentException owner = assertThrows(IllegalArgumentException.class,
+                    () -> checked.unary(UnaryOp.RELU, foreign, cpu.allocate(Shape.of(2, 2))));
+            assertEquals("x [2, 2] belongs to backend 'cpu' (CPU, 1 thread, " + CpuGemm.SPECIES.vectorBitSize()
+                    + "-bit vectors), not to backend 'cpu' (CPU, 3 threads, " + CpuGemm.SPECIES.vectorBitSize() + "-bit vectors)",
+                    owner.getMessage());
+        }
     }
 
     @Test
@@ -399,6 +419,7 @@ class CpuBackendTest {
         assertNotNull(provider, "no 'cpu' binding in " + providers.keySet());
         assertNull(provider.availability(), "the test JVM runs with the Vector API");
         try (Backend backend = provider.create(new BackendOptions(2, null))) {
+            assertTrue(backend instanceof CpuBackend, "the provider returns the raw backend; the runtime wraps it");
             assertEquals("cpu", backend.name());
             assertTrue(backend.description().startsWith("CPU, 2 threads, "), backend.description());
         }

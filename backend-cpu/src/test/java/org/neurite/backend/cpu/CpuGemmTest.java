@@ -3,7 +3,6 @@ package org.neurite.backend.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,6 +15,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.neurite.backend.Backend;
+import org.neurite.backend.CheckedBackend;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -23,7 +27,7 @@ import org.neurite.tensor.Tensor;
  * {@code Backend.gemm} against a naive triple loop in double: every transpose combination,
  * sizes that are not multiples of the micro-tile (1, 7, 33, 129, ...) or that cross the k-block
  * (257, 300), alpha/beta, padded leading dimensions, offsets, batches with gaps between
- * matrices, and bit-identical results for any thread count.
+ * matrices, bit-identical results for any thread count, and the refusals of the checking wrapper.
  */
 class CpuGemmTest {
     private static CpuBackend cpu;
@@ -149,7 +153,7 @@ class CpuGemmTest {
      * 3 threads, a grid on 1 and 5), whichever worker claims which block.
      */
     @ParameterizedTest(name = "m={0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {150, 700})
+    @ValueSource(ints = {150, 700})
     void identicalBitsForAnyThreadCount(int m) {
         int n = 301, k = 600;
         Random rnd = new Random(11);
@@ -164,23 +168,27 @@ class CpuGemmTest {
         }
     }
 
+    /** Refusals come from the checking wrapper the runtime puts around every backend. */
     @Test
-    void rejectsBadArguments() {
+    void theCheckingWrapperRefusesBadArguments() {
+        Backend checked = CheckedBackend.wrap(cpu);
         Tensor a = cpu.allocate(Shape.of(4, 5)), b = cpu.allocate(Shape.of(5, 6)), c = cpu.allocate(Shape.of(4, 6));
+        Gemm product = Gemm.of(4, 6, 5);
         IllegalArgumentException ld = assertThrows(IllegalArgumentException.class,
-                () -> cpu.gemm(false, false, 4, 6, 5, 1f, a, 0, 4, b, 0, 6, 0f, c, 0, 6));
-        assertTrue(ld.getMessage().contains("leading dimension of A is 4, must be >= 5"), ld.getMessage());
+                () -> checked.gemm(product, 1f, Matrix.of(a, 4), Matrix.of(b, 6), 0f, Matrix.of(c, 6)));
+        assertEquals("gemm: leading dimension of A is 4, must be >= 5", ld.getMessage());
         IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
-                () -> cpu.gemm(false, false, 4, 6, 5, 1f, a, 1, 5, b, 0, 6, 0f, c, 0, 6));
-        assertTrue(range.getMessage().contains("reaches element 20 of a tensor of 20"), range.getMessage());
+                () -> checked.gemm(product, 1f, Matrix.at(a, 1, 5), Matrix.of(b, 6), 0f, Matrix.of(c, 6)));
+        assertEquals("gemm: A [4 x 5, ld 5] x 1 from offset 1 (stride 0) reaches element 20 of a tensor of 20", range.getMessage());
         IllegalArgumentException batched = assertThrows(IllegalArgumentException.class,
-                () -> cpu.gemm(false, false, 4, 6, 5, 1f, a, 0, 5, b, 0, 6, 0f, c, 0, 6, 2, 0, 0, 24));
-        assertTrue(batched.getMessage().startsWith("gemm: C"), batched.getMessage());
+                () -> checked.gemm(product.batched(2), 1f, Matrix.of(a, 5), Matrix.of(b, 6), 0f, Matrix.batched(c, 0, 6, 24)));
+        assertEquals("gemm: C [4 x 6, ld 6] x 2 from offset 0 (stride 24) reaches element 47 of a tensor of 24", batched.getMessage());
         try (CpuBackend other = new CpuBackend(1)) {
             Tensor foreign = other.allocate(Shape.of(4, 5));
             IllegalArgumentException owner = assertThrows(IllegalArgumentException.class,
-                    () -> cpu.gemm(false, false, 4, 6, 5, 1f, foreign, 0, 5, b, 0, 6, 0f, c, 0, 6));
-            assertTrue(owner.getMessage().contains("not to this CPU backend"), owner.getMessage());
+                    () -> checked.gemm(product, 1f, Matrix.of(foreign, 5), Matrix.of(b, 6), 0f, Matrix.of(c, 6)));
+            assertEquals("a [4, 5] belongs to backend 'cpu' (" + other.description() + "), not to backend 'cpu' (" + cpu.description() + ")",
+                    owner.getMessage());
         }
     }
 
@@ -200,7 +208,8 @@ class CpuGemmTest {
         backend.upload(a, ta);
         backend.upload(b, tb);
         backend.upload(c, tc);
-        backend.gemm(transA, transB, m, n, k, alpha, ta, offA, lda, tb, offB, ldb, beta, tc, offC, ldc, batch, strideA, strideB, strideC);
+        backend.gemm(new Gemm(transA, transB, m, n, k, batch), alpha, Matrix.batched(ta, offA, lda, strideA),
+                Matrix.batched(tb, offB, ldb, strideB), beta, Matrix.batched(tc, offC, ldc, strideC));
         return backend.download(tc);
     }
 

@@ -11,6 +11,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
+import org.neurite.backend.CheckedBackend;
+import org.neurite.backend.Slice;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -21,8 +23,12 @@ import org.neurite.tensor.Tensor;
  */
 class CpuLayerOpsTest {
     private static CpuBackend cpu;
+    private static Backend checked;
 
-    @BeforeAll static void start() { cpu = new CpuBackend(3); }
+    @BeforeAll static void start() {
+        cpu = new CpuBackend(3);
+        checked = CheckedBackend.wrap(cpu);
+    }
 
     @AfterAll static void stop() { cpu.close(); }
 
@@ -74,13 +80,13 @@ class CpuLayerOpsTest {
     void batchNormNamesBadArguments() {
         Tensor x = cpu.allocate(Shape.of(1, 3)), y = cpu.allocate(Shape.of(1, 3)), c3 = cpu.allocate(Shape.of(3)), c2 = cpu.allocate(Shape.of(2));
         IllegalArgumentException single = assertThrows(IllegalArgumentException.class,
-                () -> cpu.batchNormForward(x, y, c3, c3, c3, c3, c3, c3, 1, 3, 1, 1e-5f, 0.1f, true));
+                () -> checked.batchNormForward(x, y, c3, c3, c3, c3, c3, c3, 1, 3, 1, 1e-5f, 0.1f, true));
         assertEquals("batch norm training needs more than one value per channel, got 1 x 1 (outer x inner)", single.getMessage());
         IllegalArgumentException gamma = assertThrows(IllegalArgumentException.class,
-                () -> cpu.batchNormForward(x, y, c2, c3, c3, c3, null, null, 1, 3, 1, 1e-5f, 0.1f, false));
+                () -> checked.batchNormForward(x, y, c2, c3, c3, c3, null, null, 1, 3, 1, 1e-5f, 0.1f, false));
         assertEquals("gamma [2] has 2 elements, expected 3", gamma.getMessage());
         IllegalArgumentException momentum = assertThrows(IllegalArgumentException.class,
-                () -> cpu.batchNormForward(x, y, c3, c3, c3, c3, c3, c3, 1, 3, 1, 1e-5f, 1.5f, true));
+                () -> checked.batchNormForward(x, y, c3, c3, c3, c3, c3, c3, 1, 3, 1, 1e-5f, 1.5f, true));
         assertEquals("batch norm momentum must be in [0, 1], got 1.5", momentum.getMessage());
     }
 
@@ -106,10 +112,11 @@ class CpuLayerOpsTest {
     @Test
     void lrnNamesBadArguments() {
         Tensor x = cpu.allocate(Shape.of(1, 4, 2)), s = cpu.allocate(x.shape());
-        IllegalArgumentException alias = assertThrows(IllegalArgumentException.class, () -> cpu.lrnForward(x, x, s, 1, 4, 2, 5, 1e-4f, 0.75f, 2f));
+        IllegalArgumentException alias = assertThrows(IllegalArgumentException.class,
+                () -> checked.lrnForward(x, x, s, 1, 4, 2, 5, 1e-4f, 0.75f, 2f));
         assertEquals("lrnForward: y must not be the same tensor as x", alias.getMessage());
         IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
-                () -> cpu.lrnForward(x, cpu.allocate(x.shape()), s, 1, 4, 2, 0, 1e-4f, 0.75f, 2f));
+                () -> checked.lrnForward(x, cpu.allocate(x.shape()), s, 1, 4, 2, 0, 1e-4f, 0.75f, 2f));
         assertEquals("LRN size must be >= 1, got 0", size.getMessage());
     }
 
@@ -118,7 +125,7 @@ class CpuLayerOpsTest {
         // All pre-activations 0: i = f = o = 0.5, g = 0, so c = cPrev / 2 and h = tanh(c) / 2.
         int batch = 1, hidden = 2;
         Tensor gates = cpu.allocate(Shape.of(4 * hidden)), state = tensor(cpu, new float[] {2, -4}, 2), h = cpu.allocate(Shape.of(2));
-        cpu.lstmCellForward(gates, 0, state, 0, state, 0, h, 0, batch, hidden); // c written over cPrev
+        cpu.lstmCellForward(Slice.of(gates), Slice.of(state), Slice.of(state), Slice.of(h), batch, hidden); // c written over cPrev
         assertArrayEquals(new float[] {0.5f, 0.5f, 0.5f, 0.5f, 0, 0, 0.5f, 0.5f}, cpu.download(gates));
         assertArrayEquals(new float[] {1, -2}, cpu.download(state));
         assertArrayEquals(new float[] {(float) Math.tanh(1) / 2, (float) Math.tanh(-2) / 2}, cpu.download(h), 1e-7f);
@@ -132,20 +139,22 @@ class CpuLayerOpsTest {
         float[] h0 = CpuGemmTest.random(rnd, batch * hidden), dh = CpuGemmTest.random(rnd, batch * hidden);
         Tensor tgi = tensor(cpu, gi, gi.length), tgh = tensor(cpu, gh, gh.length), saved = cpu.allocate(Shape.of(gi.length));
         Tensor hPrev = tensor(cpu, h0, h0.length), h = cpu.allocate(Shape.of(h0.length)), state = tensor(cpu, h0, h0.length);
-        cpu.gruCellForward(tgi, 0, tgh, 0, hPrev, 0, h, 0, saved, 0, batch, hidden);
-        cpu.gruCellForward(tgi, 0, tgh, 0, state, 0, state, 0, saved, 0, batch, hidden);
+        Slice giS = Slice.of(tgi), ghS = Slice.of(tgh), savedS = Slice.of(saved), stateS = Slice.of(state);
+        cpu.gruCellForward(giS, ghS, Slice.of(hPrev), Slice.of(h), savedS, batch, hidden);
+        cpu.gruCellForward(giS, ghS, stateS, stateS, savedS, batch, hidden);
         assertArrayEquals(cpu.download(h), cpu.download(state));
 
         Tensor dGi = cpu.allocate(Shape.of(gi.length)), dGh = cpu.allocate(Shape.of(gi.length));
         Tensor tdh = tensor(cpu, dh, dh.length), dhPrev = cpu.allocate(Shape.of(dh.length));
-        cpu.gruCellBackward(saved, 0, tgh, 0, hPrev, 0, tdh, 0, dGi, 0, dGh, 0, dhPrev, 0, batch, hidden);
+        Slice dhS = Slice.of(tdh), dGiS = Slice.of(dGi), dGhS = Slice.of(dGh);
+        cpu.gruCellBackward(savedS, ghS, Slice.of(hPrev), dhS, dGiS, dGhS, Slice.of(dhPrev), batch, hidden);
         float[] z = new float[batch * hidden];
         float[] s = cpu.download(saved);
         for (int b = 0; b < batch; b++) System.arraycopy(s, b * 3 * hidden + hidden, z, b * hidden, hidden);
         float[] expected = new float[dh.length];
         for (int i = 0; i < dh.length; i++) expected[i] = z[i] * dh[i];
         assertArrayEquals(expected, cpu.download(dhPrev), "the direct part of dh_{t-1} is z * dh");
-        cpu.gruCellBackward(saved, 0, tgh, 0, hPrev, 0, tdh, 0, dGi, 0, dGh, 0, tdh, 0, batch, hidden); // written over dh
+        cpu.gruCellBackward(savedS, ghS, Slice.of(hPrev), dhS, dGiS, dGhS, dhS, batch, hidden); // written over dh
         assertArrayEquals(expected, cpu.download(tdh));
     }
 
@@ -153,11 +162,14 @@ class CpuLayerOpsTest {
     void recurrentCellsNameBadSlices() {
         Tensor gates = cpu.allocate(Shape.of(2, 8)), c = cpu.allocate(Shape.of(2, 2)), h = cpu.allocate(Shape.of(2, 2));
         IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
-                () -> cpu.lstmCellForward(gates, 1, c, 0, c, 0, h, 0, 2, 2));
+                () -> checked.lstmCellForward(Slice.of(gates, 1, 16), Slice.of(c), Slice.of(c), Slice.of(h), 2, 2));
         assertEquals("gates range [1, 17) is outside [0, 16)", range.getMessage());
         IllegalArgumentException overlap = assertThrows(IllegalArgumentException.class,
-                () -> cpu.lstmCellForward(gates, 0, c, 0, c, 0, gates, 6, 1, 2));
+                () -> checked.lstmCellForward(Slice.of(gates, 0, 8), Slice.of(c, 0, 2), Slice.of(c, 0, 2), Slice.of(gates, 6, 2), 1, 2));
         assertEquals("lstmCellForward: h [6, 8) overlaps gates [0, 8) of the same tensor", overlap.getMessage());
+        IllegalArgumentException length = assertThrows(IllegalArgumentException.class,
+                () -> checked.lstmCellForward(Slice.of(gates, 0, 8), Slice.of(c), Slice.of(c, 0, 2), Slice.of(h, 0, 2), 1, 2));
+        assertEquals("cPrev slice has 4 elements, expected 2", length.getMessage());
     }
 
     @Test
@@ -174,7 +186,7 @@ class CpuLayerOpsTest {
         IllegalArgumentException fraction = assertThrows(IllegalArgumentException.class, () -> cpu.gatherRows(table, bad, out, 3, 2));
         assertEquals("index 1.5 of row 1 is not a row of the table [0, 3)", fraction.getMessage());
         assertArrayEquals(new float[] {-1, -1, -1, -1, -1, -1}, cpu.download(out), "row 0 must not have been gathered");
-        IllegalArgumentException width = assertThrows(IllegalArgumentException.class, () -> cpu.gatherRows(table, indices, out, 3, 4));
+        IllegalArgumentException width = assertThrows(IllegalArgumentException.class, () -> checked.gatherRows(table, indices, out, 3, 4));
         assertEquals("gatherRows: table [3, 2] (6 elements) is not a whole number of rows of 4", width.getMessage());
     }
 
@@ -211,15 +223,17 @@ class CpuLayerOpsTest {
                 Tensor tg = tensor(b, gates, gates.length), cPrev = tensor(b, state, state.length), cell = b.allocate(Shape.of(state.length));
                 Tensor h = b.allocate(Shape.of(state.length)), tdh = tensor(b, dh, dh.length), dc = tensor(b, dh, dh.length);
                 Tensor dGates = b.allocate(Shape.of(gates.length));
-                b.lstmCellForward(tg, 0, cPrev, 0, cell, 0, h, 0, batch, hidden);
-                b.lstmCellBackward(tg, 0, cPrev, 0, cell, 0, tdh, 0, dc, 0, dGates, 0, batch, hidden);
+                b.lstmCellForward(Slice.of(tg), Slice.of(cPrev), Slice.of(cell), Slice.of(h), batch, hidden);
+                b.lstmCellBackward(Slice.of(tg), Slice.of(cPrev), Slice.of(cell), Slice.of(tdh), Slice.of(dc), Slice.of(dGates), batch, hidden);
                 for (Tensor t : new Tensor[] {tg, cell, h, dc, dGates}) results.add(b.download(t));
 
                 // GRU: gi and gh are two overlapping [B, 3H] windows of the random gate data (inputs may share storage).
                 Tensor gi = tensor(b, gates, gates.length), saved = b.allocate(Shape.of(3 * batch * hidden));
                 Tensor dGi = b.allocate(saved.shape()), dGh = b.allocate(saved.shape()), dhPrev = b.allocate(Shape.of(state.length));
-                b.gruCellForward(gi, 0, gi, batch * hidden, cPrev, 0, h, 0, saved, 0, batch, hidden);
-                b.gruCellBackward(saved, 0, gi, batch * hidden, cPrev, 0, tdh, 0, dGi, 0, dGh, 0, dhPrev, 0, batch, hidden);
+                int gateBlock = 3 * batch * hidden;
+                Slice giS = Slice.of(gi, 0, gateBlock), ghS = Slice.of(gi, batch * hidden, gateBlock);
+                b.gruCellForward(giS, ghS, Slice.of(cPrev), Slice.of(h), Slice.of(saved), batch, hidden);
+                b.gruCellBackward(Slice.of(saved), ghS, Slice.of(cPrev), Slice.of(tdh), Slice.of(dGi), Slice.of(dGh), Slice.of(dhPrev), batch, hidden);
                 for (Tensor t : new Tensor[] {h, saved, dGi, dGh, dhPrev}) results.add(b.download(t));
 
                 Tensor tt = tensor(b, table, vocab, width), ti = tensor(b, indices, rows), out = b.allocate(Shape.of(rows, width));

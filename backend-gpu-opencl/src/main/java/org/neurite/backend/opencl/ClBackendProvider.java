@@ -6,7 +6,8 @@ import org.neurite.plugin.BackendOptions;
 import org.neurite.plugin.BackendProvider;
 
 /**
- * Creates {@link ClBackend}s for deployments that name the {@code opencl} backend.
+ * Creates {@link ClBackend}s for deployments that name the {@code opencl} backend: raw backends,
+ * which the runtime wraps in a {@code CheckedBackend} like every other.
  * {@link #availability()} probes the machine once (the OpenCL library, a registered driver, a
  * platform, a device) and says exactly what is missing and how to install it, so
  * {@code nn backends} can print it and a deployment with {@code fallback: [cpu]} falls back with

@@ -18,7 +18,7 @@ import org.neurite.backend.Conv2dGeometry;
  * </pre>
  * A 1x1, stride-1, unpadded convolution reads x itself as the column matrix (forward and backward
  * data). The column buffer holds at most a budget of floats ({@link #COLUMN_BUDGET} by default) unless a single sample
- * needs more; larger batches run in chunks.
+ * needs more; larger batches run in chunks. Arguments arrive checked.
  */
 final class ClConv2d {
     /** Floats of column matrix per chunk by default (64 MiB). */
@@ -27,12 +27,14 @@ final class ClConv2d {
     private final ClKernels kernels;
     private final ClGemm gemm;
     private final ClWorkspace columns;
+    private final ClCopies copies;
     private final long columnBudget;
 
-    ClConv2d(ClKernels kernels, ClGemm gemm, ClWorkspace columns, long columnBudget) {
+    ClConv2d(ClKernels kernels, ClGemm gemm, ClWorkspace columns, ClCopies copies, long columnBudget) {
         this.kernels = kernels;
         this.gemm = gemm;
         this.columns = columns;
+        this.copies = copies;
         this.columnBudget = columnBudget;
     }
 
@@ -57,7 +59,7 @@ final class ClConv2d {
             }
         }
         if (bias != null)
-            kernels.get("channel_broadcast").map(y.size(), ClBackend.code(BinaryOp.ADD), y, bias, y, cout, p, y.size());
+            kernels.get("channel_broadcast").map(y.size(), ClOpCodes.code(BinaryOp.ADD), y, bias, y, cout, p, y.size());
     }
 
     void backwardData(Conv2dGeometry g, ClTensor dy, ClTensor w, ClTensor dx) {
@@ -85,11 +87,16 @@ final class ClConv2d {
         }
     }
 
+    /** dw and dbias (may be null) overwritten; an empty batch gives zeros. */
     void backwardFilter(Conv2dGeometry g, ClTensor x, ClTensor dy, ClTensor dw, ClTensor dbias) {
+        if (g.batch() == 0) {
+            copies.fill(dw, 0f);
+            if (dbias != null) copies.fill(dbias, 0f);
+            return;
+        }
         int groups = g.groups(), coutG = g.outChannelsPerGroup();
         int k = g.inChannelsPerGroup() * g.kernelH() * g.kernelW(), rows = g.inChannels() * g.kernelH() * g.kernelW();
         int p = g.outHeight() * g.outWidth(), cout = g.outChannels();
-        // An empty batch (the caller zeroes dw and dbias) never reaches here.
         // Per sample: its column rows plus its dy rows, both laid out channel-major over the chunk.
         int chunk = chunk(g.batch(), (long) (rows + cout) * p);
         cl_mem work = columns.atLeast((long) chunk * (rows + cout) * p * Float.BYTES);

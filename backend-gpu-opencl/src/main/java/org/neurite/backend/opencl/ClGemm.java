@@ -1,6 +1,8 @@
 package org.neurite.backend.opencl;
 
 import org.jocl.cl_mem;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 
 /**
  * Host side of SGEMM: three kernels for the same contract, and the launch geometry of each.
@@ -84,6 +86,13 @@ final class ClGemm {
 
     /** Replaces the tuned choice (tests run every variant through the backend's ops this way). */
     void use(Choice choice) { this.choice = choice; }
+
+    /** {@code C = alpha * op(A) * op(B) + beta * C} for the backend's {@code gemm}: operands in tensors of this backend. */
+    void multiply(Gemm g, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
+        multiply(g.transA(), g.transB(), g.m(), g.n(), g.k(), alpha, ClTensor.of(a.tensor()).mem(), a.offset(), a.ld(),
+                ClTensor.of(b.tensor()).mem(), b.offset(), b.ld(), beta, ClTensor.of(c.tensor()).mem(), c.offset(), c.ld(),
+                g.batch(), a.batchStride(), b.batchStride(), c.batchStride());
+    }
 
     void multiply(boolean transA, boolean transB, int m, int n, int k, float alpha,
                   cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,

@@ -15,7 +15,8 @@ import org.jocl.cl_mem;
  * of {@link ClKernels#REDUCE_WG} items per row or channel, for the reductions) and {@link #run}
  * (explicit sizes, for the GEMM). Arguments are given in the kernel's order as Java values:
  * {@code Integer} (int), {@code Float} (float), {@code Long} (ulong), {@code Boolean} (int 0/1),
- * {@link ClTensor} or {@code cl_mem} (a buffer). Setting the arguments and enqueueing happen under
+ * {@link ClTensor} or {@code cl_mem} (a buffer), {@link ClSlice} (two arguments: its buffer, then
+ * its offset as an int). Setting the arguments and enqueueing happen under
  * one lock, so two threads never interleave their arguments on the shared kernel object.
  */
 final class ClKernel {
@@ -55,7 +56,15 @@ final class ClKernel {
 
     /** Enqueues the kernel over {@code global} items in work-groups of {@code local} (null: the driver chooses). */
     synchronized void run(long[] global, long[] local, Object... args) {
-        for (int i = 0; i < args.length; i++) setArg(i, args[i]);
+        int index = 0;
+        for (Object arg : args) {
+            if (arg instanceof ClSlice s) {
+                setArg(index++, s.buffer());
+                setArg(index++, s.offset());
+            } else {
+                setArg(index++, arg);
+            }
+        }
         clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
     }
 

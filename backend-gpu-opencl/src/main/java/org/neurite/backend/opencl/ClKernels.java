@@ -27,7 +27,8 @@ import org.jocl.cl_program;
  * {@link GemmTile}, each copy under its own kernel name.
  * Build options: {@code -cl-std=CL1.2} (what every current driver accepts) and
  * {@code -DNEURITE_FP64} where the device has double precision (reductions then accumulate in
- * double like the CPU reference). After the build, each kernel's work-group limit is checked
+ * double like the CPU reference, and float square roots and divisions that must round as Java's do
+ * go through double: see {@code sqrt_rn} in {@code common.cl}). After the build, each kernel's work-group limit is checked
  * against the sizes the ops launch, so an unsuitable device fails here with a clear message
  * rather than at the first op.
  */
@@ -117,9 +118,9 @@ final class ClKernels implements AutoCloseable {
 
     /** Every kernel the ops launch. */
     static List<String> kernelNames() {
-        return List.of("unary_forward", "unary_backward", "binary_map", "channel_broadcast", "axpby", "dropout_forward",
+        return List.of("unary_forward", "unary_backward", "binary_map", "affine", "channel_broadcast", "axpby", "dropout_forward",
                 "counter_uniform_values", "copy_blocks", "copy_range", "pad2d", "crop2d", "samples_to_channel_major",
-                "channel_sum", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
+                "channel_sum", "channel_max", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
                 "cross_entropy_rows", "loss_total", "max_pool_forward", "max_pool_backward", "avg_pool_forward",
                 "avg_pool_backward", "check_argmax", "im2col", "col2im", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
                 "lrn_forward", "lrn_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
@@ -132,7 +133,7 @@ final class ClKernels implements AutoCloseable {
         if (name.equals(SMALL.kernel())) return (long) SMALL.localX() * SMALL.localY();
         if (name.equals("sgemm_direct") || name.equals("sgemm_blocked")) return ClGemm.DIRECT_GROUP;
         return switch (name) {
-            case "channel_sum", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
+            case "channel_sum", "channel_max", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
                  "cross_entropy_rows", "loss_total", "batch_norm_train", "batch_norm_backward" -> REDUCE_WG;
             default -> ClKernel.MAP_GROUP;
         };

@@ -12,16 +12,26 @@ import org.neurite.tensor.Tensor;
  * (the backend releases whatever is still open when it closes); using a closed tensor fails.
  */
 final class ClTensor implements Tensor {
-    private final ClBackend owner;
+    private final Backend owner;
+    private final ClMemory memory;
     private final Shape shape;
     private final int size;
     private cl_mem mem;
 
-    ClTensor(ClBackend owner, Shape shape, cl_mem mem) {
+    ClTensor(Backend owner, ClMemory memory, Shape shape, cl_mem mem) {
         this.owner = owner;
+        this.memory = memory;
         this.shape = shape;
         this.size = shape.size();
         this.mem = mem;
+    }
+
+    /**
+     * The OpenCL tensor behind a tensor argument (null stays null). The backend's callers are
+     * checked ({@code CheckedBackend}): every tensor that reaches an op is one of this backend's.
+     */
+    static ClTensor of(Tensor t) {
+        return (ClTensor) t;
     }
 
     /** The device buffer; throws once the tensor is closed. */
@@ -30,8 +40,6 @@ final class ClTensor implements Tensor {
         if (m == null) throw new IllegalStateException("OpenCL tensor " + shape + " is closed");
         return m;
     }
-
-    boolean isOpen() { return mem != null; }
 
     /** Forgets the buffer and returns it for release (null when already closed). */
     synchronized cl_mem detach() {
@@ -46,7 +54,9 @@ final class ClTensor implements Tensor {
 
     @Override public Backend backend() { return owner; }
 
-    @Override public void close() { owner.release(this); }
+    @Override public boolean isClosed() { return mem == null; }
+
+    @Override public void close() { memory.release(this); }
 
     @Override public String toString() { return "ClTensor" + shape; }
 }

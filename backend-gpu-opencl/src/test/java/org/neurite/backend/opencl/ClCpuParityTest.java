@@ -1,7 +1,10 @@
 package org.neurite.backend.opencl;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -9,7 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.backend.Pool2dGeometry;
+import org.neurite.backend.Slice;
+import org.neurite.backend.Strided;
 import org.neurite.backend.UnaryOp;
 import org.neurite.backend.cpu.CpuBackend;
 import org.neurite.backend.opencl.Twins.Twin;
@@ -19,15 +26,18 @@ import org.neurite.tensor.Shape;
  * Every op of the OpenCL backend against the CPU reference on seeded random inputs, through the
  * {@link Twins} harness. Tolerances, relative + absolute ({@code tol * (1 + |cpu|)}):
  * <ul>
- *   <li>{@link #EXACT} (0) for data movement, dropout masks, max pooling and its argmax, and
- *       element-wise ops without rounding choices (relu, negate, square, +, -, *, /, max, min);</li>
- *   <li>{@link #TRANSCENDENTAL} (2e-6) where the device's float exp/tanh (a few ulp) meet the
+ *   <li>{@link #EXACT} (0) for data movement, dropout masks, max pooling and its argmax, channel
+ *       maxima, and element-wise ops without rounding choices (relu, negate, square, +, -, *, /,
+ *       max, min, the affine map; sqrt and the SQRT and LOG derivatives where the device has fp64);</li>
+ *   <li>{@link #TRANSCENDENTAL} (2e-6) where the device's float exp/tanh/log (a few ulp) meet the
  *       CPU's double-rounded ones;</li>
  *   <li>{@link #SUMS} (2e-5) for results that add many products (GEMM, convolution, pooling
  *       averages, normalisation, softmax, optimiser steps), whose order differs between a tiled
  *       device kernel and the CPU's blocked loops.</li>
  * </ul>
  * Outputs start stale (7s, or NaN where "not read" is the point) so overwriting is checked too.
+ * Both backends run wrapped in {@link org.neurite.backend.CheckedBackend}, as the runtime hands
+ * them out, so every call here is one the contract allows.
  */
 class ClCpuParityTest {
     static final double EXACT = 0;
@@ -49,19 +59,20 @@ class ClCpuParityTest {
         Backend cl = twins.cl;
         var t = cl.allocate(Shape.of(10));
         assertEquals(0f, cl.download(t)[9], "allocate zero-fills");
-        cl.upload(new float[] {9, 1, 2, 3, 9}, 1, t, 4, 3);
+        cl.upload(new float[] {9, 1, 2, 3, 9}, 1, Slice.of(t, 4, 3));
         float[] part = new float[6];
-        cl.download(t, 3, part, 1, 4);
-        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0, 0, 1, 2, 3, 0}, part);
+        cl.download(Slice.of(t, 3, 4), part, 1);
+        assertArrayEquals(new float[] {0, 0, 1, 2, 3, 0}, part);
 
         Twin x = twins.random(Shape.of(40), -1, 1), y = twins.stale(Shape.of(50));
         twins.both((b, s) -> {
-            b.copy(s.of(x), 5, s.of(y), 10, 30);
-            b.copy(s.of(y), 10, s.of(y), 14, 20); // overlapping, forwards
-            b.copy(s.of(y), 20, s.of(y), 16, 20); // overlapping, backwards
+            b.copy(Slice.of(s.of(x), 5, 30), Slice.of(s.of(y), 10, 30));
+            b.copy(Slice.of(s.of(y), 10, 8), Slice.of(s.of(y), 40, 8));   // within one tensor, apart
+            b.copy(Slice.of(s.of(y), 12, 20), Slice.of(s.of(y), 12, 20)); // onto itself
             b.fill(s.of(x), -2.5f);
+            b.fill(Slice.of(s.of(y), 45, 3), 4f);
         });
-        twins.assertClose("copy and overlapping copies", y, EXACT);
+        twins.assertClose("copies and a filled range", y, EXACT);
         twins.assertClose("fill", x, EXACT);
     }
 
@@ -90,10 +101,12 @@ class ClCpuParityTest {
             Twin c = twins.random(Shape.of(2 + batch * strideC), -1, 1);
             Twin cNan = twins.filled(Shape.of(2 + batch * strideC), Float.NaN);
             float alpha = 0.75f, beta = transposes == 2 ? 0f : -1.5f;
+            Gemm product = new Gemm(ta, tb, m, n, k, batch);
             twins.both((be, s) -> {
-                be.gemm(ta, tb, m, n, k, alpha, s.of(a), 7, lda, s.of(b), 3, ldb, beta, s.of(c), 2, ldc, batch, strideA, strideB, strideC);
+                Matrix am = Matrix.batched(s.of(a), 7, lda, strideA), bm = Matrix.batched(s.of(b), 3, ldb, strideB);
+                be.gemm(product, alpha, am, bm, beta, Matrix.batched(s.of(c), 2, ldc, strideC));
                 // beta == 0: C is not read, so NaN there must not leak into the result.
-                be.gemm(ta, tb, m, n, k, 1f, s.of(a), 7, lda, s.of(b), 3, ldb, 0f, s.of(cNan), 2, ldc, batch, strideA, strideB, strideC);
+                be.gemm(product, 1f, am, bm, 0f, Matrix.batched(s.of(cNan), 2, ldc, strideC));
             });
             String what = variant + " gemm m=" + m + " n=" + n + " k=" + k + " transA=" + ta + " transB=" + tb + " batch=" + batch;
             twins.assertClose(what, c, SUMS);
@@ -103,7 +116,7 @@ class ClCpuParityTest {
 
     /** Runs {@code body} with every product on the OpenCL side going through {@code variant}. */
     private void withGemm(ClGemm.Variant variant, Runnable body) {
-        ClGemm gemm = ((ClBackend) twins.cl).gemmKernels();
+        ClGemm gemm = OpenClTests.backend().gemmKernels();
         ClGemm.Choice tuned = gemm.choice();
         gemm.use(new ClGemm.Choice(variant, variant));
         try {
@@ -205,31 +218,97 @@ class ClCpuParityTest {
 
     // ---- element-wise -------------------------------------------------------------------
 
+    /**
+     * Forward and backward of every unary op on slices at offsets, and in place. The tolerance of y
+     * and of dx each: exact where both sides round one float operation correctly (sqrt and the
+     * divisions of the SQRT and LOG derivatives included, which the device rounds through double:
+     * {@link #correctlyRounded}), transcendental where the device's float exp/tanh/log meet the CPU's.
+     */
     @Test void unaryOpsAndTheirDerivativesOnSlices() {
         for (UnaryOp op : UnaryOp.values()) {
-            double tol = switch (op) {
+            double yTol = switch (op) {
                 case RELU, NEGATE, SQUARE -> EXACT;
+                case SQRT -> correctlyRounded();
+                case SIGMOID, TANH, EXP, SOFTPLUS, LOG -> TRANSCENDENTAL;
+            };
+            double dxTol = switch (op) {
+                case RELU, NEGATE, SQUARE -> EXACT;
+                case SQRT, LOG -> correctlyRounded();
                 case SIGMOID, TANH, EXP, SOFTPLUS -> TRANSCENDENTAL;
             };
-            Twin x = twins.random(Shape.of(300), -4, 4), dy = twins.random(Shape.of(300), -1, 1);
+            boolean positive = op == UnaryOp.SQRT || op == UnaryOp.LOG; // their domain
+            Twin x = twins.random(Shape.of(300), positive ? 0.05 : -4, 4), dy = twins.random(Shape.of(300), -1, 1);
             Twin y = twins.stale(Shape.of(310)), dx = twins.stale(Shape.of(305));
             twins.both((b, s) -> {
-                b.unary(op, s.of(x), 20, s.of(y), 3, 250);
-                b.unaryBackward(op, s.of(x), 20, s.of(y), 3, s.of(dy), 40, s.of(dx), 1, 250);
-                b.unary(op, s.of(x), 0, s.of(x), 0, 10); // in place
+                Slice xs = Slice.of(s.of(x), 20, 250), ys = Slice.of(s.of(y), 3, 250);
+                b.unary(op, xs, ys);
+                b.unaryBackward(op, xs, ys, Slice.of(s.of(dy), 40, 250), Slice.of(s.of(dx), 1, 250));
+                b.unary(op, Slice.of(s.of(x), 0, 10), Slice.of(s.of(x), 0, 10)); // in place
             });
-            twins.assertClose(op + " y", y, tol);
-            twins.assertClose(op + " dx", dx, tol);
-            twins.assertClose(op + " in place", x, tol);
+            twins.assertClose(op + " y", y, yTol);
+            twins.assertClose(op + " dx", dx, dxTol);
+            twins.assertClose(op + " in place", x, yTol);
         }
+    }
+
+    /** sqrt and log at the edges of their domain: 0 and -0 (log -inf, derivatives infinite), below 0 (NaN), infinity, NaN. */
+    @Test void sqrtAndLogAtTheEdgesOfTheirDomain() {
+        float[] edges = {0f, -0f, -1f, 1e-30f, 4f, Float.POSITIVE_INFINITY, Float.NaN};
+        for (UnaryOp op : new UnaryOp[] {UnaryOp.SQRT, UnaryOp.LOG}) {
+            Twin x = twins.of(Shape.of(edges.length), edges), dy = twins.filled(Shape.of(edges.length), 1f);
+            Twin y = twins.stale(Shape.of(edges.length)), dx = twins.stale(Shape.of(edges.length));
+            twins.both((b, s) -> {
+                b.unary(op, s.of(x), s.of(y));
+                b.unaryBackward(op, s.of(x), s.of(y), s.of(dy), s.of(dx));
+            });
+            twins.assertClose(op + " y at the edges", y, op == UnaryOp.SQRT ? correctlyRounded() : TRANSCENDENTAL);
+            twins.assertClose(op + " dx at the edges", dx, correctlyRounded());
+        }
+    }
+
+    /** y = scale * x + shift rounds the product, then the sum, as Java does: no fused multiply-add. */
+    @Test void affineOnSlicesAndInPlace() {
+        for (float[] p : new float[][] {{0.75f, -1.25f}, {-3f, 0f}, {0f, 2.5f}, {1.1f, 0.3f}}) {
+            Twin x = twins.random(Shape.of(300), -4, 4), y = twins.stale(Shape.of(280));
+            twins.both((b, s) -> {
+                b.affine(Slice.of(s.of(x), 30, 250), p[0], p[1], Slice.of(s.of(y), 17, 250));
+                b.affine(Slice.of(s.of(x)), p[0], p[1], Slice.of(s.of(x))); // in place
+            });
+            twins.assertClose("affine " + p[0] + " x + " + p[1], y, EXACT);
+            twins.assertClose("affine " + p[0] + " x + " + p[1] + " in place", x, EXACT);
+        }
+    }
+
+    /** outer, channels, inner: per-channel maxima, row maxima (outer 1) wider than a work-group, columns (inner 1). */
+    @Test void channelMaxOverEveryViewAndNaN() {
+        for (int[] v : new int[][] {{3, 5, 7}, {1, 4, 300}, {40, 6, 1}, {2, 1, 333}, {1, 3, 1}}) {
+            int outer = v[0], channels = v[1], inner = v[2];
+            Twin x = twins.random(Shape.of(outer, channels, inner), -50, -1), out = twins.stale(Shape.of(channels));
+            twins.both((b, s) -> b.channelMax(s.of(x), s.of(out), outer, channels, inner));
+            twins.assertClose("channelMax " + outer + " x " + channels + " x " + inner, out, EXACT);
+        }
+        // A NaN anywhere in a channel makes its maximum NaN (torch.amax); the other channels are unaffected.
+        float[] values = twins.values(2 * 3 * 4, -1, 1);
+        values[4 + 2] = Float.NaN;           // outer 0, channel 1
+        values[2 * 12 - 1] = Float.NaN;      // outer 1, channel 2, last element
+        Twin x = twins.of(Shape.of(2, 3, 4), values), out = twins.stale(Shape.of(3));
+        twins.both((b, s) -> b.channelMax(s.of(x), s.of(out), 2, 3, 4));
+        twins.assertClose("channelMax with NaN", out, EXACT);
+        float[] maxima = twins.cl.download(out.cl());
+        assertTrue(!Float.isNaN(maxima[0]) && Float.isNaN(maxima[1]) && Float.isNaN(maxima[2]), Arrays.toString(maxima));
+    }
+
+    /** EXACT where the device rounds sqrt and division through double (it has fp64); else its float ops, a few ulp off. */
+    private static double correctlyRounded() {
+        return OpenClTests.backend().device().fp64() ? EXACT : TRANSCENDENTAL;
     }
 
     @Test void binaryOpsOnSlicesAndInPlace() {
         for (BinaryOp op : BinaryOp.values()) {
             Twin a = twins.random(Shape.of(200), -2, 2), b = twins.random(Shape.of(200), 0.5, 2), out = twins.stale(Shape.of(150));
             twins.both((be, s) -> {
-                be.binary(op, s.of(a), 10, s.of(b), 50, s.of(out), 5, 140);
-                be.binary(op, s.of(a), 0, s.of(b), 0, s.of(a), 0, 200);
+                be.binary(op, Slice.of(s.of(a), 10, 140), Slice.of(s.of(b), 50, 140), Slice.of(s.of(out), 5, 140));
+                be.binary(op, Slice.of(s.of(a), 0, 200), Slice.of(s.of(b), 0, 200), Slice.of(s.of(a), 0, 200));
             });
             twins.assertClose(op + " slices", out, EXACT);
             twins.assertClose(op + " in place", a, EXACT);
@@ -240,9 +319,9 @@ class ClCpuParityTest {
         Twin src = twins.random(Shape.of(6, 4, 5), -1, 1), dst = twins.stale(Shape.of(4, 6, 5)), self = twins.random(Shape.of(60), -1, 1);
         Twin x = twins.random(Shape.of(3, 4, 5), -1, 1), padded = twins.stale(Shape.of(3, 7, 9)), dx = twins.stale(Shape.of(3, 4, 5));
         twins.both((b, s) -> {
-            b.copyBlocks(s.of(src), 0, 20, s.of(dst), 0, 30, 20, 4);   // concat into the first 4 of 6 rows
-            b.copyBlocks(s.of(src), 5, 20, s.of(dst), 22, 30, 5, 4);
-            b.copyBlocks(s.of(self), 0, 7, s.of(self), 3, 9, 5, 6);    // within one tensor, overlapping: block by block
+            b.copyBlocks(Strided.of(s.of(src), 0, 20), Strided.of(s.of(dst), 0, 30), 20, 4);   // concat into the first 4 of 6 rows
+            b.copyBlocks(Strided.of(s.of(src), 5, 20), Strided.of(s.of(dst), 22, 30), 5, 4);
+            b.copyBlocks(Strided.of(s.of(self), 0, 7), Strided.of(s.of(self), 3, 9), 5, 6);    // within one tensor, overlapping: block by block
             b.pad2d(s.of(x), s.of(padded), 3, 4, 5, 2, 1, 7, 9);
             b.crop2d(s.of(padded), s.of(dx), 3, 4, 5, 2, 1, 7, 9);
         });
@@ -322,9 +401,12 @@ class ClCpuParityTest {
         Twin c = twins.stale(Shape.of(state + 2)), h = twins.stale(Shape.of(state + 6));
         Twin dh = twins.random(Shape.of(state + 1), -1, 1), dc = twins.random(Shape.of(state + 3), -1, 1), dGates = twins.stale(Shape.of(4 * state + 5));
         twins.both((b, s) -> {
-            b.lstmCellForward(s.of(gates), 9, s.of(cPrev), 4, s.of(c), 2, s.of(h), 6, batch, hidden);
-            b.lstmCellBackward(s.of(gates), 9, s.of(cPrev), 4, s.of(c), 2, s.of(dh), 1, s.of(dc), 3, s.of(dGates), 5, batch, hidden);
-            b.lstmCellForward(s.of(gates), 9, s.of(cPrev), 4, s.of(cPrev), 4, s.of(h), 6, batch, hidden); // c in place of cPrev
+            Slice gateBlock = Slice.of(s.of(gates), 9, 4 * state), cPrevStep = Slice.of(s.of(cPrev), 4, state), cStep = Slice.of(s.of(c), 2, state);
+            Slice hStep = Slice.of(s.of(h), 6, state);
+            b.lstmCellForward(gateBlock, cPrevStep, cStep, hStep, batch, hidden);
+            b.lstmCellBackward(gateBlock, cPrevStep, cStep, Slice.of(s.of(dh), 1, state), Slice.of(s.of(dc), 3, state),
+                    Slice.of(s.of(dGates), 5, 4 * state), batch, hidden);
+            b.lstmCellForward(gateBlock, cPrevStep, cPrevStep, hStep, batch, hidden); // c in place of cPrev
         });
         for (var e : new Object[][] {{"gate activations", gates}, {"c", c}, {"h", h}, {"dGates", dGates}, {"dc", dc}, {"c in place", cPrev}})
             twins.assertClose("lstm " + e[0], (Twin) e[1], TRANSCENDENTAL);
@@ -333,8 +415,10 @@ class ClCpuParityTest {
         Twin hPrev = twins.random(Shape.of(state + 3), -1, 1), hOut = twins.stale(Shape.of(state)), saved = twins.stale(Shape.of(3 * state + 4));
         Twin dGi = twins.stale(Shape.of(3 * state)), dGh = twins.stale(Shape.of(3 * state + 7)), dhPrev = twins.stale(Shape.of(state + 2));
         twins.both((b, s) -> {
-            b.gruCellForward(s.of(gi), 2, s.of(gh), 1, s.of(hPrev), 3, s.of(hOut), 0, s.of(saved), 4, batch, hidden);
-            b.gruCellBackward(s.of(saved), 4, s.of(gh), 1, s.of(hPrev), 3, s.of(dh), 1, s.of(dGi), 0, s.of(dGh), 7, s.of(dhPrev), 2, batch, hidden);
+            Slice ghStep = Slice.of(s.of(gh), 1, 3 * state), hPrevStep = Slice.of(s.of(hPrev), 3, state), savedStep = Slice.of(s.of(saved), 4, 3 * state);
+            b.gruCellForward(Slice.of(s.of(gi), 2, 3 * state), ghStep, hPrevStep, Slice.of(s.of(hOut), 0, state), savedStep, batch, hidden);
+            b.gruCellBackward(savedStep, ghStep, hPrevStep, Slice.of(s.of(dh), 1, state), Slice.of(s.of(dGi), 0, 3 * state),
+                    Slice.of(s.of(dGh), 7, 3 * state), Slice.of(s.of(dhPrev), 2, state), batch, hidden);
         });
         for (var e : new Object[][] {{"h", hOut}, {"saved r, z, n", saved}, {"dGi", dGi}, {"dGh", dGh}, {"dhPrev", dhPrev}})
             twins.assertClose("gru " + e[0], (Twin) e[1], TRANSCENDENTAL);

@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.neurite.backend.Backend;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.backend.cpu.CpuBackend;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.tensor.Shape;
@@ -56,7 +58,7 @@ public final class ClGemmBench {
                 Tensor[] c = operands(cpu, n);
                 names.add("cpu backend");
                 owners.add(cpu);
-                calls.add(() -> cpu.gemm(false, false, n, n, n, 1f, c[0], 0, n, c[1], 0, n, 0f, c[2], 0, n, 1, 0, 0, 0));
+                calls.add(() -> cpu.gemm(Gemm.of(n, n, n), 1f, Matrix.of(c[0], n), Matrix.of(c[1], n), 0f, Matrix.of(c[2], n)));
                 double[][] gflops = new double[calls.size()][rounds];
                 int[] repeats = new int[calls.size()];
                 for (int v = 0; v < calls.size(); v++) repeats[v] = Math.max(1, (int) (minMillis / 1000.0 / time(owners.get(v), calls.get(v), 1)));

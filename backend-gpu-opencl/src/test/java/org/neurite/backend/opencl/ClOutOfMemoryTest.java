@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.neurite.backend.OutOfMemoryException;
 import org.neurite.diag.SourceSpan;
 import org.neurite.engine.CompiledModel;
-import org.neurite.backend.OutOfMemoryException;
 import org.neurite.engine.ParameterStore;
 import org.neurite.graph.Graph;
 import org.neurite.graph.GraphInput;
@@ -113,12 +113,12 @@ class ClOutOfMemoryTest {
     }
 
     @Test void theMemoryLimitPropertyReadsByteCounts() {
-        assertEquals(1073741824L, ClBackend.parseBytes("1073741824", "p"));
-        assertEquals(512L << 20, ClBackend.parseBytes("512m", "p"));
-        assertEquals(2L << 30, ClBackend.parseBytes("2G", "p"));
-        assertEquals(64L << 10, ClBackend.parseBytes("64k", "p"));
+        assertEquals(1073741824L, ClMemory.parseBytes("1073741824", "p"));
+        assertEquals(512L << 20, ClMemory.parseBytes("512m", "p"));
+        assertEquals(2L << 30, ClMemory.parseBytes("2G", "p"));
+        assertEquals(64L << 10, ClMemory.parseBytes("64k", "p"));
         assertEquals("p must be a byte count such as 1073741824, 512m or 2g, got '12x'",
-                assertThrows(IllegalArgumentException.class, () -> ClBackend.parseBytes("12x", "p")).getMessage());
-        assertThrows(IllegalArgumentException.class, () -> ClBackend.parseBytes("-5m", "p"));
+                assertThrows(IllegalArgumentException.class, () -> ClMemory.parseBytes("12x", "p")).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> ClMemory.parseBytes("-5m", "p"));
     }
 }

@@ -3,6 +3,8 @@ package org.neurite.benchmarks.jmh;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.neurite.backend.Backend;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.backend.cpu.CpuBackend;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
@@ -63,7 +65,7 @@ public class SgemmBenchmark {
 
     @Benchmark
     public Tensor sgemm() {
-        backend.gemm(false, false, n, n, n, 1f, a, 0, n, b, 0, n, 0f, c, 0, n);
+        backend.gemm(new Gemm(false, false, n, n, n, 1), 1f, Matrix.of(a, n), Matrix.of(b, n), 0f, Matrix.of(c, n));
         return c;
     }
 

@@ -1,7 +1,8 @@
 // Shared definitions for every Neurite kernel: the accumulator type of reductions (double where
 // the device has cl_khr_fp64, as the CPU reference sums in double; float otherwise), the
-// work-group size of reduction kernels, work-group sum/max/min helpers, and the op codes of
-// UnaryOp / BinaryOp (ClBackend maps each Java constant to its code).
+// work-group size of reduction kernels, work-group sum/max/min helpers, correctly rounded float
+// square root and division, and the op codes of UnaryOp / BinaryOp (ClOpCodes maps each Java
+// constant to its code).
 
 #ifdef NEURITE_FP64
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
@@ -20,6 +21,8 @@ typedef float acc_t;
 #define OP_EXP 4
 #define OP_SQUARE 5
 #define OP_SOFTPLUS 6
+#define OP_SQRT 7
+#define OP_LOG 8
 
 #define OP_ADD 0
 #define OP_SUB 1
@@ -33,6 +36,18 @@ inline float java_max(float a, float b) { return isnan(a) ? a : isnan(b) ? b : f
 inline float java_min(float a, float b) { return isnan(a) ? a : isnan(b) ? b : fmin(a, b); }
 
 inline float sigmoidf(float x) { return 1.0f / (1.0f + exp(-x)); }
+
+// Float square root and division rounded as Java rounds them (correctly). The program is built
+// without -cl-fp32-correctly-rounded-divide-sqrt, so float sqrt and / may be off by a few ulp
+// (NVIDIA's are); double sqrt and / are correctly rounded, and rounding their result to float again
+// gives the correctly rounded float (53 >= 2 * 24 + 2 bits), so devices with fp64 go through double.
+#ifdef NEURITE_FP64
+inline float sqrt_rn(float x) { return (float) sqrt((double) x); }
+inline float div_rn(float a, float b) { return (float) ((double) a / (double) b); }
+#else
+inline float sqrt_rn(float x) { return sqrt(x); }
+inline float div_rn(float a, float b) { return a / b; }
+#endif
 
 inline float apply_binary(int op, float a, float b) {
     switch (op) {

@@ -1,7 +1,7 @@
 // Element-wise maps, one work-item per element: unary ops and their derivatives on slices
-// (offsets count floats), binary ops, per-channel broadcasts over x viewed as
-// [outer, channels, inner], axpby, inverted dropout with CounterRandom masks, and the counter
-// kernel the tests use to compare counter_uniform with the Java implementation.
+// (offsets count floats), binary ops, the affine map scale * x + shift, per-channel broadcasts
+// over x viewed as [outer, channels, inner], axpby, inverted dropout with CounterRandom masks, and
+// the counter kernel the tests use to compare counter_uniform with the Java implementation.
 
 __kernel void unary_forward(int op, __global const float* x, int xo, __global float* y, int yo, int n) {
     int i = get_global_id(0);
@@ -15,12 +15,16 @@ __kernel void unary_forward(int op, __global const float* x, int xo, __global fl
         case OP_EXP:     r = exp(v); break;
         case OP_SQUARE:  r = v * v; break;
         // log(1 + e^x) as max(x, 0) + log1p(e^-|x|): no overflow for large x, no loss for small values.
-        default:         r = fmax(v, 0.0f) + log1p(exp(-fabs(v))); break;
+        case OP_SOFTPLUS: r = fmax(v, 0.0f) + log1p(exp(-fabs(v))); break;
+        case OP_SQRT:    r = sqrt_rn(v); break;
+        case OP_LOG:     r = log(v); break;
+        default:         r = NAN; break;
     }
     y[yo + i] = r;
 }
 
-// dx = dy * op'(.): RELU, SQUARE and SOFTPLUS read the forward input x, SIGMOID, TANH and EXP the output y.
+// dx = dy * op'(.): RELU, SQUARE, SOFTPLUS and LOG read the forward input x, SIGMOID, TANH, EXP and
+// SQRT the output y (UnaryOp.derivativeReadsInput / derivativeReadsOutput).
 __kernel void unary_backward(int op, __global const float* x, int xo, __global const float* y, int yo,
                              __global const float* dy, int dyo, __global float* dx, int dxo, int n) {
     int i = get_global_id(0);
@@ -33,7 +37,10 @@ __kernel void unary_backward(int op, __global const float* x, int xo, __global c
         case OP_NEGATE:  r = -g; break;
         case OP_EXP:     r = g * y[yo + i]; break;
         case OP_SQUARE:  r = 2.0f * x[xo + i] * g; break;
-        default:         r = g * sigmoidf(x[xo + i]); break;
+        case OP_SOFTPLUS: r = g * sigmoidf(x[xo + i]); break;
+        case OP_SQRT:    r = div_rn(g, 2.0f * y[yo + i]); break;   // d sqrt(x) = dx / (2 sqrt(x))
+        case OP_LOG:     r = div_rn(g, x[xo + i]); break;          // d log(x) = dx / x
+        default:         r = NAN; break;
     }
     dx[dxo + i] = r;
 }
@@ -43,6 +50,15 @@ __kernel void binary_map(int op, __global const float* a, int ao, __global const
     int i = get_global_id(0);
     if (i >= n) return;
     out[oo + i] = apply_binary(op, a[ao + i], b[bo + i]);
+}
+
+// y = scale * x + shift on slices, rounded as Java rounds it: the product, then the sum (no fused
+// multiply-add, which the compiler may otherwise contract the expression into).
+__kernel void affine(__global const float* x, int xo, float scale, float shift, __global float* y, int yo, int n) {
+#pragma OPENCL FP_CONTRACT OFF
+    int i = get_global_id(0);
+    if (i >= n) return;
+    y[yo + i] = scale * x[xo + i] + shift;
 }
 
 // out[o, c, i] = x[o, c, i] op v[c] over n = outer * channels * inner elements.

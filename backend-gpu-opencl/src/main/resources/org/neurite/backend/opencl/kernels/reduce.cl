@@ -1,7 +1,8 @@
-// Reductions in a fixed order, so results do not depend on scheduling: per-channel sums over x
-// viewed as [outer, channels, inner] (one work-group per channel), and sums of squares (partials
-// per work-group, then one work-group adds the partials). Each work-item strides through its
-// range by REDUCE_WG and the group adds the items' sums in a fixed tree; sums are kept in acc_t.
+// Reductions in a fixed order, so results do not depend on scheduling: per-channel sums and
+// maxima over x viewed as [outer, channels, inner] (one work-group per channel), and sums of
+// squares (partials per work-group, then one work-group adds the partials). Each work-item strides
+// through its range by REDUCE_WG and the group combines the items' results in a fixed tree; sums
+// are kept in acc_t.
 
 // out[c] = beta * out[c] + sum over (o, i) of x[o, c, i]; out is not read when beta == 0.
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
@@ -16,6 +17,21 @@ void channel_sum(__global const float* x, __global float* out, int outer, int ch
     }
     s = group_sum(s, scratch);
     if (l == 0) out[c] = beta == 0.0f ? (float) s : (float) (beta * (acc_t) out[c] + s);
+}
+
+// out[c] = max over (o, i) of x[o, c, i], NaN when any of them is NaN (torch.amax); outer * inner >= 1.
+__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
+void channel_max(__global const float* x, __global float* out, int outer, int channels, int inner) {
+    __local float scratch[REDUCE_WG];
+    int c = get_group_id(0), l = get_local_id(0);
+    int count = outer * inner;
+    float m = -INFINITY;
+    for (int e = l; e < count; e += REDUCE_WG) {
+        int o = e / inner, i = e - o * inner;
+        m = java_max(m, x[(o * channels + c) * inner + i]);
+    }
+    m = group_max(m, scratch);
+    if (l == 0) out[c] = m;
 }
 
 // partials[g] = sum of x[i]^2 over the g-th of get_num_groups(0) contiguous chunks of x[0, n).

@@ -40,10 +40,18 @@ void softmax_backward_rows(__global const float* y, __global const float* dy, __
 // A label that is not a class index marks the row bad (status 1) and writes nothing else.
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void cross_entropy_rows(__global const float* logits, __global const float* labels, __global float* dLogits,
-                        int classes, float gradScale, __global acc_t* rowLoss, __global int* rowStatus) {
+                        int classes, float gradScale, __global acc_t* rowLoss, __global int* rowStatus,
+                        __global const int* firstBadLabel) {
     __local acc_t sums[REDUCE_WG];
     __local float maxes[REDUCE_WG];
     int row = get_group_id(0), l = get_local_id(0);
+    // check_indices ran first: when some row's label is not a class, no row writes dLogits and
+    // only that row reports (the host refuses the call with its label)
+    int firstBad = *firstBadLabel;
+    if (firstBad != INT_MAX) {
+        if (l == 0) { rowStatus[row] = row == firstBad ? 1 : 0; rowLoss[row] = 0; }
+        return;
+    }
     float labelValue = labels[row];
     int label = (int) labelValue;
     if (!((float) label == labelValue && label >= 0 && label < classes)) {

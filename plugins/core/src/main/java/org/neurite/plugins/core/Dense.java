@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.Initializer;
@@ -92,7 +94,8 @@ final class Dense implements LayerType {
             Backend b = pass.backend();
             Tensor y = pass.output();
             // y[N, units] = x[N, in] · W[units, in]^T
-            b.gemm(false, true, batch, units, in, 1f, pass.input(0), 0, in, pass.param("weight"), 0, in, 0f, y, 0, units);
+            b.gemm(new Gemm(false, true, batch, units, in, 1), 1f, Matrix.of(pass.input(0), in),
+                    Matrix.of(pass.param("weight"), in), 0f, Matrix.of(y, units));
             // + bias[units], broadcast over the batch
             if (bias) b.channelBroadcast(BinaryOp.ADD, y, pass.param("bias"), y, batch, units, 1);
         }
@@ -102,10 +105,12 @@ final class Dense implements LayerType {
             Tensor dy = pass.gradOutput();
             Tensor dx = pass.gradInput(0);
             // dx[N, in] = dy[N, units] · W[units, in]
-            if (dx != null) b.gemm(false, false, batch, in, units, 1f, dy, 0, units, pass.param("weight"), 0, in, 0f, dx, 0, in);
+            if (dx != null) b.gemm(new Gemm(false, false, batch, in, units, 1), 1f, Matrix.of(dy, units),
+                    Matrix.of(pass.param("weight"), in), 0f, Matrix.of(dx, in));
             Tensor dw = pass.gradParam("weight");
             // dW[units, in] = dy^T[units, N] · x[N, in]
-            if (dw != null) b.gemm(true, false, units, in, batch, 1f, dy, 0, units, pass.input(0), 0, in, 0f, dw, 0, in);
+            if (dw != null) b.gemm(new Gemm(true, false, units, in, batch, 1), 1f, Matrix.of(dy, units),
+                    Matrix.of(pass.input(0), in), 0f, Matrix.of(dw, in));
             if (bias) {
                 Tensor db = pass.gradParam("bias");
                 // db[units] = sum over the batch of dy[N, units]

@@ -2,6 +2,7 @@ package org.neurite.plugins.core;
 
 import java.util.List;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Slice;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
@@ -59,7 +60,7 @@ final class Dropout implements LayerType {
                 if (pass.training() && p > 0) {
                     pass.backend().dropoutForward(pass.input(0), mask, pass.output(), p, pass.stepSeed());
                 } else {
-                    pass.backend().copy(pass.input(0), 0, pass.output(), 0, size);
+                    pass.backend().copy(Slice.of(pass.input(0), 0, size), Slice.of(pass.output(), 0, size));
                 }
             }
 
@@ -69,7 +70,7 @@ final class Dropout implements LayerType {
                 if (pass.training() && p > 0) {
                     pass.backend().binary(BinaryOp.MUL, pass.gradOutput(), mask, dx);
                 } else {
-                    pass.backend().copy(pass.gradOutput(), 0, dx, 0, size);
+                    pass.backend().copy(Slice.of(pass.gradOutput(), 0, size), Slice.of(dx, 0, size));
                 }
             }
         };

@@ -1,6 +1,7 @@
 package org.neurite.plugins.core;
 
 import java.util.List;
+import org.neurite.backend.Slice;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -33,12 +34,12 @@ final class Flatten implements LayerType {
         int size = context.inputShapes().get(0).size();
         return new LayerKernel() {
             @Override public void forward(ForwardPass pass) {
-                pass.backend().copy(pass.input(0), 0, pass.output(), 0, size);
+                pass.backend().copy(Slice.of(pass.input(0), 0, size), Slice.of(pass.output(), 0, size));
             }
 
             @Override public void backward(BackwardPass pass) {
                 if (pass.gradInput(0) == null) return;
-                pass.backend().copy(pass.gradOutput(), 0, pass.gradInput(0), 0, size);
+                pass.backend().copy(Slice.of(pass.gradOutput(), 0, size), Slice.of(pass.gradInput(0), 0, size));
             }
         };
     }

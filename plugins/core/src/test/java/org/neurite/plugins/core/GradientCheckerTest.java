@@ -9,6 +9,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
+import org.neurite.backend.Slice;
 import org.neurite.backend.UnaryOp;
 import org.neurite.backend.cpu.CpuBackendProvider;
 import org.neurite.layer.BackwardPass;
@@ -88,7 +89,8 @@ class GradientCheckerTest {
         LayerType inPlace = new BrokenTanh(new LayerKernel() {
             @Override public void forward(ForwardPass pass) {
                 pass.backend().unary(UnaryOp.TANH, pass.input(0), pass.input(0));
-                pass.backend().copy(pass.input(0), 0, pass.output(), 0, pass.output().size());
+                pass.backend().copy(Slice.of(pass.input(0), 0, pass.output().size()),
+                        Slice.of(pass.output(), 0, pass.output().size()));
             }
 
             @Override public void backward(BackwardPass pass) {

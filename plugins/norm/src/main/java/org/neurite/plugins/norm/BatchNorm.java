@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
@@ -184,8 +186,8 @@ final class BatchNorm implements LayerType {
                                         Tensor dbeta) {
             b.channelSum(dy, dbeta, outer, channels, inner, 0f);
             // dots[n, c] = dy[n, c, :] · x[n, c, :]: N*C products of a 1 x inner row and an inner x 1 column
-            b.gemm(false, false, 1, 1, inner, 1f, dy, 0, inner, x, 0, 1, 0f, dots, 0, 1,
-                    outer * channels, inner, inner, 1);
+            b.gemm(new Gemm(false, false, 1, 1, inner, outer * channels), 1f, Matrix.batched(dy, 0, inner, inner),
+                    Matrix.batched(x, 0, 1, inner), 0f, Matrix.batched(dots, 0, 1, 1));
             b.channelSum(dots, dgamma, outer, channels, 1, 0f);
             b.binary(BinaryOp.MUL, mean, dbeta, channelWork);
             b.binary(BinaryOp.SUB, dgamma, channelWork, dgamma);

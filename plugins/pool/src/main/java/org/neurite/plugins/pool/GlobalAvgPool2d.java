@@ -1,6 +1,8 @@
 package org.neurite.plugins.pool;
 
 import java.util.List;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -52,16 +54,16 @@ final class GlobalAvgPool2d implements LayerType {
         return new LayerKernel() {
             @Override public void forward(ForwardPass pass) {
                 // y[N*C, 1] = x[N*C, H*W] · ones[H*W, 1] / (H*W)
-                pass.backend().gemm(false, false, planes, 1, plane, scale, pass.input(0), 0, plane, ones, 0, 1,
-                        0f, pass.output(), 0, 1);
+                pass.backend().gemm(new Gemm(false, false, planes, 1, plane, 1), scale, Matrix.of(pass.input(0), plane),
+                        Matrix.of(ones, 1), 0f, Matrix.of(pass.output(), 1));
             }
 
             @Override public void backward(BackwardPass pass) {
                 Tensor dx = pass.gradInput(0);
                 if (dx == null) return;
                 // dx[N*C, H*W] = dy[N*C, 1] · ones[1, H*W] / (H*W)
-                pass.backend().gemm(false, false, planes, plane, 1, scale, pass.gradOutput(), 0, 1, ones, 0, plane,
-                        0f, dx, 0, plane);
+                pass.backend().gemm(new Gemm(false, false, planes, plane, 1, 1), scale, Matrix.of(pass.gradOutput(), 1),
+                        Matrix.of(ones, plane), 0f, Matrix.of(dx, plane));
             }
         };
     }

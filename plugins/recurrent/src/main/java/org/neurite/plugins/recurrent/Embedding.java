@@ -3,6 +3,7 @@ package org.neurite.plugins.recurrent;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.neurite.backend.Slice;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
@@ -99,7 +100,7 @@ final class Embedding implements LayerType {
                     pass.backend().fill(dWeight, 0f);
                     pass.backend().scatterAddRows(pass.gradOutput(), pass.input(0), dWeight, rows, dim);
                     // the padding row never learns: its gradient is zero however often it was read
-                    if (zeroRow != null) pass.backend().copy(zeroRow, 0, dWeight, padding * dim, dim);
+                    if (zeroRow != null) pass.backend().copy(Slice.of(zeroRow, 0, dim), Slice.of(dWeight, padding * dim, dim));
                 }
                 Tensor dx = pass.gradInput(0);
                 if (dx != null) pass.backend().fill(dx, 0f);

@@ -2,6 +2,7 @@ package org.neurite.plugins.recurrent;
 
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Slice;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -91,15 +92,13 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
             for (int step = 0; step < g.time(); step++) {
                 int t = timeAt(step);
                 int prev = previous(step);
-                Tensor hPrev = w.zeros();
-                int hPrevOffset = 0;
+                Slice hPrev = first(w.zeros(), hidden);
                 if (prev >= 0) {
                     addRecurrent(b, t, prev, wHh, gh);   // gh[t] += h_prev W_hhᵀ
-                    hPrev = h;
-                    hPrevOffset = offset(prev, hidden);
+                    hPrev = at(h, prev, hidden);
                 }
-                b.gruCellForward(gi, offset(t, gateWidth), gh, offset(t, gateWidth), hPrev, hPrevOffset, h, offset(t, hidden),
-                        saved, offset(t, gateWidth), g.batch(), hidden);
+                b.gruCellForward(at(gi, t, gateWidth), at(gh, t, gateWidth), hPrev, at(h, t, hidden), at(saved, t, gateWidth),
+                        g.batch(), hidden);
                 if (mask != null) mask.carryForward(b, h, t, prev);   // past a sample's end: h_t = h_{t-1}
             }
         }
@@ -107,21 +106,20 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
         @Override void backward(BackwardPass pass, Tensor in, Tensor dh, Tensor dIn, boolean accumulate) {
             Backend b = pass.backend();
             int hidden = g.hidden();
-            int stateSize = g.batch() * hidden;
             Tensor wHh = pass.param(weightHh);
             for (int step = g.time() - 1; step >= 0; step--) {
                 int t = timeAt(step);
                 int prev = previous(step);
-                Tensor hPrev = step > 0 ? h : w.zeros();
-                int hPrevOffset = step > 0 ? offset(prev, hidden) : 0;
+                Slice hPrev = step > 0 ? at(h, prev, hidden) : first(w.zeros(), hidden);
                 // past a sample's end dh goes straight to step t-1 and the cell sees zero
                 if (mask != null) mask.passBack(b, dh, t, prev);
                 // dh[t] is complete here (output + step t+1)
-                b.gruCellBackward(saved, offset(t, gateWidth), gh, offset(t, gateWidth), hPrev, hPrevOffset, dh, offset(t, hidden),
-                        w.dGi(), offset(t, gateWidth), w.dGh(), offset(t, gateWidth), w.dhPrev(), 0, g.batch(), hidden);
+                Slice dhPrev = first(w.dhPrev(), hidden);
+                b.gruCellBackward(at(saved, t, gateWidth), at(gh, t, gateWidth), hPrev, at(dh, t, hidden),
+                        at(w.dGi(), t, gateWidth), at(w.dGh(), t, gateWidth), dhPrev, g.batch(), hidden);
                 if (step > 0) {
                     // dh[prev] += z * dh[t] (through the blend) + dGh[t] W_hh (through the recurrent projection)
-                    b.binary(BinaryOp.ADD, dh, offset(prev, hidden), w.dhPrev(), 0, dh, offset(prev, hidden), stateSize);
+                    b.binary(BinaryOp.ADD, at(dh, prev, hidden), dhPrev, at(dh, prev, hidden));
                     backRecurrent(b, w.dGh(), t, prev, wHh, dh);
                 }
             }

@@ -2,6 +2,7 @@ package org.neurite.plugins.recurrent;
 
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Slice;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.Initializer;
@@ -111,15 +112,12 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
             for (int step = 0; step < g.time(); step++) {
                 int t = timeAt(step);
                 int prev = previous(step);
-                Tensor cPrev = w.zeros();
-                int cPrevOffset = 0;
+                Slice cPrev = first(w.zeros(), hidden);
                 if (prev >= 0) {
                     addRecurrent(b, t, prev, wHh, gates);   // gates[t] += h_prev W_hhᵀ
-                    cPrev = c;
-                    cPrevOffset = offset(prev, hidden);
+                    cPrev = at(c, prev, hidden);
                 }
-                b.lstmCellForward(gates, offset(t, gateWidth), cPrev, cPrevOffset, c, offset(t, hidden), h, offset(t, hidden),
-                        g.batch(), hidden);
+                b.lstmCellForward(at(gates, t, gateWidth), cPrev, at(c, t, hidden), at(h, t, hidden), g.batch(), hidden);
                 if (mask != null) {
                     // past a sample's end: C_t = C_{t-1}, h_t = h_{t-1}
                     mask.carryForward(b, c, t, prev);
@@ -136,17 +134,17 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
             for (int step = g.time() - 1; step >= 0; step--) {
                 int t = timeAt(step);
                 int prev = previous(step);
-                Tensor cPrev = step > 0 ? c : w.zeros();
-                int cPrevOffset = step > 0 ? offset(prev, hidden) : 0;
+                Slice cPrev = step > 0 ? at(c, prev, hidden) : first(w.zeros(), hidden);
                 if (mask != null) {
                     // past a sample's end dh and dc go straight to step t-1 and the cell sees zero
                     mask.passBack(b, dh, t, prev);
                     mask.split(b, w.dc(), 0, t, w.dcPassed(), 0);
                 }
                 // dh[t] is complete here (output + step t+1); dc goes from dL/dC_t to dL/dC_{t-1}
-                b.lstmCellBackward(gates, offset(t, gateWidth), cPrev, cPrevOffset, c, offset(t, hidden), dh, offset(t, hidden),
-                        w.dc(), 0, w.dGates(), offset(t, gateWidth), g.batch(), hidden);
-                if (mask != null) b.binary(BinaryOp.ADD, w.dc(), 0, w.dcPassed(), 0, w.dc(), 0, g.batch() * hidden);
+                Slice dc = first(w.dc(), hidden);
+                b.lstmCellBackward(at(gates, t, gateWidth), cPrev, at(c, t, hidden), at(dh, t, hidden), dc, at(w.dGates(), t, gateWidth),
+                        g.batch(), hidden);
+                if (mask != null) b.binary(BinaryOp.ADD, dc, first(w.dcPassed(), hidden), dc);
                 if (step > 0) backRecurrent(b, w.dGates(), t, prev, wHh, dh);   // dh[prev] += dGates[t] W_hh
             }
             sumOverTime(pass, in, dh, w.dGates(), w.dGates(), dIn, accumulate);

@@ -3,6 +3,7 @@ package org.neurite.plugins.recurrent;
 import java.util.Arrays;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Slice;
 import org.neurite.layer.KernelContext;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
@@ -63,7 +64,7 @@ final class PaddingMask {
      * per forward on a device backend.
      */
     void update(Backend b, Tensor x) {
-        b.download(x, 0, hostInput, 0, hostInput.length);
+        b.download(Slice.of(x, 0, hostInput.length), hostInput, 0);
         int time = g.time();
         int width = g.input();
         boolean changed = false;
@@ -88,7 +89,7 @@ final class PaddingMask {
         for (int t = 0; t < time; t++) {
             for (int sample = 0; sample < g.batch(); sample++) hostRows[t * g.batch() + sample] = t < lengths[sample] ? 1f : 0f;
         }
-        b.upload(hostRows, 0, rows, 0, hostRows.length);
+        b.upload(hostRows, 0, Slice.of(rows, 0, hostRows.length));
         // keep[t, b, :] = rows[t·B + b]; carry = 1 - keep
         b.fill(keep, 1f);
         b.channelBroadcast(BinaryOp.MUL, keep, rows, keep, 1, g.rows(), g.hidden());
@@ -114,10 +115,10 @@ final class PaddingMask {
     void carryForward(Backend b, Tensor state, int t, int prev) {
         int size = g.batch() * g.hidden();
         int at = t * size;
-        b.binary(BinaryOp.MUL, state, at, keep, at, state, at, size);
+        b.binary(BinaryOp.MUL, Slice.of(state, at, size), Slice.of(keep, at, size), Slice.of(state, at, size));
         if (prev < 0) return;
-        b.binary(BinaryOp.MUL, state, prev * size, carry, at, passed, 0, size);
-        b.binary(BinaryOp.ADD, state, at, passed, 0, state, at, size);
+        b.binary(BinaryOp.MUL, Slice.of(state, prev * size, size), Slice.of(carry, at, size), Slice.of(passed, 0, size));
+        b.binary(BinaryOp.ADD, Slice.of(state, at, size), Slice.of(passed, 0, size), Slice.of(state, at, size));
     }
 
     /**
@@ -128,8 +129,8 @@ final class PaddingMask {
     void split(Backend b, Tensor grad, int gradOff, int t, Tensor through, int throughOff) {
         int size = g.batch() * g.hidden();
         int at = t * size;
-        b.binary(BinaryOp.MUL, grad, gradOff, carry, at, through, throughOff, size);
-        b.binary(BinaryOp.MUL, grad, gradOff, keep, at, grad, gradOff, size);
+        b.binary(BinaryOp.MUL, Slice.of(grad, gradOff, size), Slice.of(carry, at, size), Slice.of(through, throughOff, size));
+        b.binary(BinaryOp.MUL, Slice.of(grad, gradOff, size), Slice.of(keep, at, size), Slice.of(grad, gradOff, size));
     }
 
     /**
@@ -140,10 +141,10 @@ final class PaddingMask {
     void passBack(Backend b, Tensor dh, int t, int prev) {
         int size = g.batch() * g.hidden();
         if (prev < 0) {
-            b.binary(BinaryOp.MUL, dh, t * size, keep, t * size, dh, t * size, size);
+            b.binary(BinaryOp.MUL, Slice.of(dh, t * size, size), Slice.of(keep, t * size, size), Slice.of(dh, t * size, size));
             return;
         }
         split(b, dh, t * size, t, passed, 0);
-        b.binary(BinaryOp.ADD, dh, prev * size, passed, 0, dh, prev * size, size);
+        b.binary(BinaryOp.ADD, Slice.of(dh, prev * size, size), Slice.of(passed, 0, size), Slice.of(dh, prev * size, size));
     }
 }

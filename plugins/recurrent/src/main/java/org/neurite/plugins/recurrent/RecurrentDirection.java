@@ -2,6 +2,9 @@ package org.neurite.plugins.recurrent;
 
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Gemm;
+import org.neurite.backend.Matrix;
+import org.neurite.backend.Slice;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -83,7 +86,7 @@ abstract class RecurrentDirection {
 
     /** dh [T, B, H] is complete here: the L2 norm of each step's [B, H] slice. */
     private void recordStepNorms(Backend b, Tensor dh) {
-        b.download(dh, 0, hostDh, 0, hostDh.length);
+        b.download(Slice.of(dh, 0, hostDh.length), hostDh, 0);
         int slice = g.batch() * g.hidden();
         for (int t = 0; t < g.time(); t++) {
             double sum = 0;
@@ -126,9 +129,20 @@ abstract class RecurrentDirection {
         return t * g.batch() * width;
     }
 
+    /** Time t's [B, width] block of a time-major [T, B, width] buffer, as a slice. */
+    final Slice at(Tensor buffer, int t, int width) {
+        return Slice.of(buffer, offset(t, width), g.batch() * width);
+    }
+
+    /** The first [B, width] block of a buffer: a one-step workspace, or the zero initial state. */
+    final Slice first(Tensor buffer, int width) {
+        return Slice.of(buffer, 0, g.batch() * width);
+    }
+
     /** gates[T·B, G] = in[T·B, I] · W_ihᵀ: the input projection of every step in one GEMM. */
     final void projectInput(Backend b, Tensor in, Tensor wIh, Tensor gates) {
-        b.gemm(false, true, g.rows(), gateWidth, inputSize, 1f, in, 0, inputSize, wIh, 0, inputSize, 0f, gates, 0, gateWidth);
+        b.gemm(new Gemm(false, true, g.rows(), gateWidth, inputSize, 1), 1f, Matrix.of(in, inputSize), Matrix.of(wIh, inputSize),
+                0f, Matrix.of(gates, gateWidth));
     }
 
     /** rows[T·B, G] += bias[G], once for all steps. */
@@ -138,14 +152,16 @@ abstract class RecurrentDirection {
 
     /** gates[t] [B, G] += h_{tPrev} [B, H] · W_hhᵀ: the recurrent part of one step, into its slice. */
     final void addRecurrent(Backend b, int t, int tPrev, Tensor wHh, Tensor gates) {
-        b.gemm(false, true, g.batch(), gateWidth, g.hidden(), 1f, h, offset(tPrev, g.hidden()), g.hidden(),
-                wHh, 0, g.hidden(), 1f, gates, offset(t, gateWidth), gateWidth);
+        b.gemm(new Gemm(false, true, g.batch(), gateWidth, g.hidden(), 1), 1f,
+                Matrix.at(h, offset(tPrev, g.hidden()), g.hidden()), Matrix.of(wHh, g.hidden()),
+                1f, Matrix.at(gates, offset(t, gateWidth), gateWidth));
     }
 
     /** dh[tPrev] [B, H] += dGates[t] [B, G] · W_hh: what step t sends back to the state it read. */
     final void backRecurrent(Backend b, Tensor dGates, int t, int tPrev, Tensor wHh, Tensor dh) {
-        b.gemm(false, false, g.batch(), g.hidden(), gateWidth, 1f, dGates, offset(t, gateWidth), gateWidth,
-                wHh, 0, g.hidden(), 1f, dh, offset(tPrev, g.hidden()), g.hidden());
+        b.gemm(new Gemm(false, false, g.batch(), g.hidden(), gateWidth, 1), 1f,
+                Matrix.at(dGates, offset(t, gateWidth), gateWidth), Matrix.of(wHh, g.hidden()),
+                1f, Matrix.at(dh, offset(tPrev, g.hidden()), g.hidden()));
     }
 
     /**
@@ -161,12 +177,13 @@ abstract class RecurrentDirection {
         int hidden = g.hidden();
         // dIn[T·B, I] (+)= dGi[T·B, G] · W_ih[G, I]
         if (dIn != null) {
-            b.gemm(false, false, rows, inputSize, gateWidth, 1f, dGi, 0, gateWidth, pass.param(weightIh), 0, inputSize,
-                    accumulate ? 1f : 0f, dIn, 0, inputSize);
+            b.gemm(new Gemm(false, false, rows, inputSize, gateWidth, 1), 1f, Matrix.of(dGi, gateWidth),
+                    Matrix.of(pass.param(weightIh), inputSize), accumulate ? 1f : 0f, Matrix.of(dIn, inputSize));
         }
         // dW_ih[G, I] = dGiᵀ[G, T·B] · in[T·B, I]
         Tensor dWih = pass.gradParam(weightIh);
-        if (dWih != null) b.gemm(true, false, gateWidth, inputSize, rows, 1f, dGi, 0, gateWidth, in, 0, inputSize, 0f, dWih, 0, inputSize);
+        if (dWih != null) b.gemm(new Gemm(true, false, gateWidth, inputSize, rows, 1), 1f, Matrix.of(dGi, gateWidth),
+                Matrix.of(in, inputSize), 0f, Matrix.of(dWih, inputSize));
         // dW_hh[G, H] = Σ_t dGh[t]ᵀ · h_prev(t). The first step read h = 0, so only the T-1 steps
         // with a predecessor count; their predecessors are contiguous rows of h, one step behind
         // (forward: dGh rows of t = 1..T-1 against h rows of t = 0..T-2; reverse: t = 0..T-2
@@ -178,8 +195,9 @@ abstract class RecurrentDirection {
             } else {
                 int firstGate = reverse ? 0 : 1;
                 int firstState = reverse ? 1 : 0;
-                b.gemm(true, false, gateWidth, hidden, (g.time() - 1) * g.batch(), 1f, dGh, offset(firstGate, gateWidth), gateWidth,
-                        h, offset(firstState, hidden), hidden, 0f, dWhh, 0, hidden);
+                b.gemm(new Gemm(true, false, gateWidth, hidden, (g.time() - 1) * g.batch(), 1), 1f,
+                        Matrix.at(dGh, offset(firstGate, gateWidth), gateWidth), Matrix.at(h, offset(firstState, hidden), hidden),
+                        0f, Matrix.of(dWhh, hidden));
             }
         }
         if (bias) {

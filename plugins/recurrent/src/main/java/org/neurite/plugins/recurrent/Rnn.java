@@ -1,6 +1,7 @@
 package org.neurite.plugins.recurrent;
 
 import org.neurite.backend.Backend;
+import org.neurite.backend.Slice;
 import org.neurite.backend.UnaryOp;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.BackwardPass;
@@ -97,7 +98,8 @@ final class Rnn extends RecurrentLayer<Tensor> {
                 int t = timeAt(step);
                 int prev = previous(step);
                 if (prev >= 0) addRecurrent(b, t, prev, wHh, pre);   // pre[t] += h_prev W_hhᵀ
-                b.unary(activation, pre, offset(t, g.hidden()), h, offset(t, g.hidden()), stateSize);
+                b.unary(activation, Slice.of(pre, offset(t, g.hidden()), stateSize),
+                        Slice.of(h, offset(t, g.hidden()), stateSize));
                 if (mask != null) mask.carryForward(b, h, t, prev);   // past a sample's end: h_t = h_{t-1}
             }
         }
@@ -113,7 +115,8 @@ final class Rnn extends RecurrentLayer<Tensor> {
                 // past a sample's end dh goes straight to step t-1 and the activation sees zero
                 if (mask != null) mask.passBack(b, dh, t, prev);
                 // dPre[t] = dh[t] * act'(pre[t]); dh[t] is complete here (output + step t+1)
-                b.unaryBackward(activation, pre, at, h, at, dh, at, dPre, at, stateSize);
+                b.unaryBackward(activation, Slice.of(pre, at, stateSize), Slice.of(h, at, stateSize), Slice.of(dh, at, stateSize),
+                        Slice.of(dPre, at, stateSize));
                 if (prev >= 0) backRecurrent(b, dPre, t, prev, wHh, dh);   // dh[prev] += dPre[t] W_hh
             }
             sumOverTime(pass, in, dh, dPre, dPre, dIn, accumulate);

@@ -3,6 +3,7 @@ package org.neurite.plugins.recurrent;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CounterRandom;
+import org.neurite.backend.Strided;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -93,7 +94,8 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
             // h of each direction [T·B, H] → its band of [T·B, 2H], the next layer's input
             if (g.directions() == 2) {
                 for (int d = 0; d < 2; d++) {
-                    b.copyBlocks(stack[layer][d].h, 0, g.hidden(), joined[layer], d * g.hidden(), width, g.hidden(), g.rows());
+                    b.copyBlocks(Strided.of(stack[layer][d].h, 0, g.hidden()), Strided.of(joined[layer], d * g.hidden(), width),
+                            g.hidden(), g.rows());
                 }
             }
             if (drop) b.dropoutForward(layerOutput(layer), masks[layer], dropped[layer], dropout, dropoutSeed(pass, layer));
@@ -110,7 +112,8 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
                 // With a mask that is the state at the sample's last valid step, carried to T-1 (or the reverse
                 // direction's, which started there).
                 int last = top[d].timeAt(g.time() - 1);
-                b.copyBlocks(top[d].h, top[d].offset(last, g.hidden()), g.hidden(), y, d * g.hidden(), width, g.hidden(), g.batch());
+                b.copyBlocks(Strided.of(top[d].h, top[d].offset(last, g.hidden()), g.hidden()),
+                        Strided.of(y, d * g.hidden(), width), g.hidden(), g.batch());
             }
         }
     }
@@ -129,7 +132,8 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
             } else {
                 RecurrentDirection top = stack[g.layers() - 1][d];
                 b.fill(dh[d], 0f);
-                b.copyBlocks(dy, d * hidden, width, dh[d], top.offset(top.timeAt(g.time() - 1), hidden), hidden, hidden, g.batch());
+                b.copyBlocks(Strided.of(dy, d * hidden, width),
+                        Strided.of(dh[d], top.offset(top.timeAt(g.time() - 1), hidden), hidden), hidden, g.batch());
             }
         }
         Tensor dxOut = pass.gradInput(0);
@@ -143,7 +147,8 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
             if (drop) b.binary(BinaryOp.MUL, dIn, masks[layer - 1], g.directions() == 1 ? dh[0] : dIn);
             if (g.directions() == 2) {
                 // [T·B, 2H] → each direction's [T·B, H]
-                for (int d = 0; d < 2; d++) b.copyBlocks(dIn, d * hidden, width, dh[d], 0, hidden, hidden, g.rows());
+                for (int d = 0; d < 2; d++) b.copyBlocks(Strided.of(dIn, d * hidden, width), Strided.of(dh[d], 0, hidden), hidden,
+                        g.rows());
             }
         }
         // dx [T, B, I] → [B, T, I]
@@ -189,9 +194,11 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
                                         Tensor dst, int dstWidth, int dstCol, int width) {
         if (p <= q) {
             // row i of src: q blocks srcWidth apart → column i of dst: q blocks p·dstWidth apart
-            for (int i = 0; i < p; i++) b.copyBlocks(src, i * q * srcWidth + srcCol, srcWidth, dst, i * dstWidth + dstCol, p * dstWidth, width, q);
+            for (int i = 0; i < p; i++) b.copyBlocks(Strided.of(src, i * q * srcWidth + srcCol, srcWidth),
+                    Strided.of(dst, i * dstWidth + dstCol, p * dstWidth), width, q);
         } else {
-            for (int j = 0; j < q; j++) b.copyBlocks(src, j * srcWidth + srcCol, q * srcWidth, dst, j * p * dstWidth + dstCol, dstWidth, width, p);
+            for (int j = 0; j < q; j++) b.copyBlocks(Strided.of(src, j * srcWidth + srcCol, q * srcWidth),
+                    Strided.of(dst, j * p * dstWidth + dstCol, dstWidth), width, p);
         }
     }
 }

@@ -3,6 +3,7 @@ package org.neurite.plugins.shape;
 import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Slice;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -63,7 +64,7 @@ final class Add implements LayerType {
                 // d(x0 + x1 + ...)/dxi = 1: every input's gradient is dy.
                 for (int i = 0; i < count; i++) {
                     Tensor dx = pass.gradInput(i);
-                    if (dx != null) pass.backend().copy(pass.gradOutput(), 0, dx, 0, size);
+                    if (dx != null) pass.backend().copy(Slice.of(pass.gradOutput(), 0, size), Slice.of(dx, 0, size));
                 }
             }
         };

@@ -1,6 +1,7 @@
 package org.neurite.plugins.shape;
 
 import java.util.List;
+import org.neurite.backend.Strided;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -79,13 +80,15 @@ final class Concat implements LayerType {
         return new LayerKernel() {
             @Override public void forward(ForwardPass pass) {
                 for (int i = 0; i < count; i++)
-                    pass.backend().copyBlocks(pass.input(i), 0, row[i], pass.output(), offset[i], outRow, row[i], rows);
+                    pass.backend().copyBlocks(Strided.of(pass.input(i), 0, row[i]), Strided.of(pass.output(), offset[i], outRow),
+                            row[i], rows);
             }
 
             @Override public void backward(BackwardPass pass) {
                 for (int i = 0; i < count; i++) {
                     Tensor dx = pass.gradInput(i);
-                    if (dx != null) pass.backend().copyBlocks(pass.gradOutput(), offset[i], outRow, dx, 0, row[i], row[i], rows);
+                    if (dx != null) pass.backend().copyBlocks(Strided.of(pass.gradOutput(), offset[i], outRow),
+                            Strided.of(dx, 0, row[i]), row[i], rows);
                 }
             }
         };

@@ -1,6 +1,7 @@
 package org.neurite.plugins.shape;
 
 import java.util.List;
+import org.neurite.backend.Strided;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
@@ -73,14 +74,15 @@ final class Split implements LayerType {
         int start = args.getInt("index") * partRow;
         return new LayerKernel() {
             @Override public void forward(ForwardPass pass) {
-                pass.backend().copyBlocks(pass.input(0), start, inRow, pass.output(), 0, partRow, partRow, rows);
+                pass.backend().copyBlocks(Strided.of(pass.input(0), start, inRow), Strided.of(pass.output(), 0, partRow), partRow,
+                        rows);
             }
 
             @Override public void backward(BackwardPass pass) {
                 Tensor dx = pass.gradInput(0);
                 if (dx == null) return;
                 pass.backend().fill(dx, 0f);
-                pass.backend().copyBlocks(pass.gradOutput(), 0, partRow, dx, start, inRow, partRow, rows);
+                pass.backend().copyBlocks(Strided.of(pass.gradOutput(), 0, partRow), Strided.of(dx, start, inRow), partRow, rows);
             }
         };
     }
