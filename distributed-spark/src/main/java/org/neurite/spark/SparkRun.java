@@ -8,7 +8,6 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.neurite.config.SparkConfig;
 import org.neurite.data.Dataset;
 import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.EpochStats;

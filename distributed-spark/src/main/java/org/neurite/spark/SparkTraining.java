@@ -3,7 +3,6 @@ package org.neurite.spark;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.neurite.config.DeploymentConfig;
-import org.neurite.config.SparkConfig;
 import org.neurite.engine.DistributedTraining;
 
 /**
@@ -15,13 +14,13 @@ public final class SparkTraining implements DistributedTraining {
 
     /** {@code spark.data}, a Hadoop file-system URI, copied to a local folder for the driver's test split. */
     @Override public Path dataFolder(DeploymentConfig deployment) throws IOException {
-        SparkConfig config = deployment.spark();
-        return config == null || config.data() == null ? null : HadoopData.localCopy(config.data());
+        if (deployment.spark() == null) return null;
+        SparkConfig config = SparkConfig.from(deployment.spark());
+        return config.data() == null ? null : HadoopData.localCopy(config.data());
     }
 
     @Override public Run open(Job job) {
-        SparkConfig config = job.deployment().spark();
-        if (config == null) throw new IllegalArgumentException("the deployment has no spark: section");
-        return new SparkRun(job, config);
+        if (job.deployment().spark() == null) throw new IllegalArgumentException("the deployment has no spark: section");
+        return new SparkRun(job, SparkConfig.from(job.deployment().spark()));
     }
 }

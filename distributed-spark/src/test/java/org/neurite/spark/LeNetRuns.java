@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.neurite.config.DeploymentConfig;
-import org.neurite.config.SparkConfig;
 import org.neurite.data.Dataset;
 import org.neurite.data.DatasetLocator;
 import org.neurite.data.Normalization;
@@ -101,7 +100,7 @@ final class LeNetRuns {
     /** The job {@code nn train} would hand to Spark for this run. */
     DistributedTraining.Job job(SparkConfig spark, Trainer trainer, ParameterStore store, DistributedTraining.StepCheckpoint checkpoint) {
         return new DistributedTraining.Job(script, scriptFile.toString(), "LeNet5", graph, spec,
-                DeploymentConfig.defaults().withSpark(spark), "cpu", 1, List.of(), null, null, trainer, store, checkpoint);
+                DeploymentConfig.defaults().withSpark(spark.section()), "cpu", 1, List.of(), null, null, trainer, store, checkpoint);
     }
 
     /** A checkpoint callback writing {@code file} as nn train does inside an epoch. */

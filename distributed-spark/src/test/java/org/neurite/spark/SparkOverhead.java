@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import org.neurite.config.SparkConfig;
 import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;

@@ -8,7 +8,6 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.neurite.config.SparkConfig;
 import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;

@@ -13,7 +13,6 @@ import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.neurite.config.SparkConfig;
 import org.neurite.engine.Checkpoints;
 import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.EpochStats;

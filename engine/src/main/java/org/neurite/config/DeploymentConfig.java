@@ -1,5 +1,6 @@
 package org.neurite.config;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -26,7 +27,7 @@ import org.neurite.plugin.BackendOptions;
  * output: runs/            # where checkpoints and metrics go
  * seed: 42                 # overrides the script's seed
  * log_level: info          # error | warn | info | debug
- * spark:                   # train on Apache Spark (see {@link SparkConfig})
+ * spark:                   # train on Apache Spark (read by distributed-spark)
  *   master: "local[2]"
  *   partitions: 2
  * </pre>
@@ -38,6 +39,12 @@ import org.neurite.plugin.BackendOptions;
  * folders are resolved against the YAML file's folder, so a deployment file can travel with its
  * plugins.
  *
+ * <p>The {@code spark:} section belongs to the optional {@code distributed-spark} module and is
+ * kept as a {@link DeploymentSection}: the YAML as written, with positions. When the module is on
+ * the class path its {@link SectionReader} checks the section while the file is read, with the
+ * same strictness and positions, and the record keeps the resolved settings; otherwise the
+ * section is kept as written and checked by the module when a run uses it.
+ *
  * @param backend backend name, default {@code cpu}
  * @param fallback backends to try in order when {@code backend} is unavailable, default none
  * @param threads worker threads, {@code >= 0}; 0 (the default) means one per available core
@@ -47,10 +54,11 @@ import org.neurite.plugin.BackendOptions;
  * @param output the folder runs are written to, or null for the CLI's default
  * @param seed a seed that overrides the script's, or null to keep the script's
  * @param logLevel how much the CLI logs, default {@link LogLevel#INFO}
- * @param spark where to train on Apache Spark, or null (the default) to train in this process
+ * @param spark the {@code spark:} section (train on Apache Spark), or null (the default) to train in this process
  */
 public record DeploymentConfig(String backend, List<String> fallback, int threads, String device,
-                               List<Path> plugins, Path data, Path output, Long seed, LogLevel logLevel, SparkConfig spark) {
+                               List<Path> plugins, Path data, Path output, Long seed, LogLevel logLevel,
+                               DeploymentSection spark) {
     /** Deployment files larger than this are refused unread (1 MiB; real ones are a few lines). */
     public static final int MAX_FILE_BYTES = 1 << 20;
 
@@ -82,7 +90,7 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
     }
 
     /** This deployment with another {@code spark:} section (null: none). */
-    public DeploymentConfig withSpark(SparkConfig spark) {
+    public DeploymentConfig withSpark(DeploymentSection spark) {
         return new DeploymentConfig(backend, fallback, threads, device, plugins, data, output, seed, logLevel, spark);
     }
 
@@ -128,7 +136,8 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
 
     /**
      * The resolved configuration as YAML that {@link #parse} reads back to an equal record; keys
-     * that are not set are listed in a trailing comment with what happens instead.
+     * that are not set are listed in a trailing comment with what happens instead, and so is a
+     * {@code spark:} section that no module on the class path has checked.
      */
     public String toYaml() {
         YAMLMapper mapper = YAMLMapper.builder()
@@ -149,26 +158,20 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
         if (output != null) root.put("output", output.toString());
         if (seed != null) root.put("seed", seed.longValue());
         root.put("log_level", logLevel.yamlName());
-        if (spark != null) {
-            ObjectNode s = root.putObject("spark");
-            s.put("master", spark.master());
-            s.put("partitions", spark.partitions());
-            s.put("mode", spark.mode().yamlName());
-            s.put("average_every", spark.averageEvery());
-            s.put("checkpoint_every", spark.checkpointEvery());
-            s.put("max_failures", spark.maxFailures());
-            if (spark.data() != null) s.put("data", spark.data());
-        }
+        if (spark != null) root.set("spark", spark.value());
         StringBuilder text = new StringBuilder();
         try {
             text.append(mapper.writeValueAsString(root));
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot print a deployment configuration", e);
         }
         if (device == null) text.append("# device: not set (the backend's default device)\n");
         if (data == null) text.append("# data: not set (--data, $NEURITE_DATA, /usr/share/datasets, bundled subset)\n");
         if (output == null) text.append("# output: not set (the CLI's default)\n");
         if (seed == null) text.append("# seed: not set (the script's seed)\n");
+        if (spark != null && SectionReader.find(spark.name()).isEmpty()) {
+            text.append("# spark: as written, not checked (the module that reads it is not on the class path)\n");
+        }
         return text.toString();
     }
 }

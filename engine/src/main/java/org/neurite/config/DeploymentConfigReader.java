@@ -4,6 +4,10 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
 import java.io.IOException;
@@ -25,7 +29,9 @@ import org.yaml.snakeyaml.LoaderOptions;
  * the exact key or value (a data-binding pass would lose the positions of values that are
  * well-typed but out of range). Aliases and anchors are refused outright: a deployment file has
  * no use for them, and refusing them rules out "billion laughs" expansion whatever the parser's
- * alias limits are. SnakeYAML's own limits (code points, nesting) stay in force underneath.
+ * alias limits are. SnakeYAML's own limits (code points, nesting) stay in force underneath. A
+ * section an optional module serves ({@code spark:}) is read the same way into a positioned tree
+ * ({@link DeploymentSection}) that the module's {@link SectionReader} checks.
  */
 final class DeploymentConfigReader {
     private static final String LOG_LEVELS = "error, warn, info or debug";
@@ -73,7 +79,7 @@ final class DeploymentConfigReader {
         Path output = d.output();
         Long seed = d.seed();
         LogLevel logLevel = d.logLevel();
-        SparkConfig spark = d.spark();
+        DeploymentSection spark = d.spark();
 
         Map<String, Integer> firstLine = new HashMap<>();
         while ((t = next(p)) == JsonToken.FIELD_NAME) {
@@ -94,7 +100,7 @@ final class DeploymentConfigReader {
                 case "output" -> output = resolve(string(p, key, "a folder"));
                 case "seed" -> seed = seed(p);
                 case "log_level" -> logLevel = logLevel(p);
-                case "spark" -> spark = spark(p);
+                case "spark" -> spark = section(p, key, keySpan);
                 default -> throw new IllegalStateException("key '" + key + "' is in KEYS but not read");
             }
         }
@@ -103,70 +109,71 @@ final class DeploymentConfigReader {
     }
 
     /**
-     * The {@code spark:} section, a mapping with the keys of {@link SparkConfig#KEYS}, each
-     * optional ({@code spark: {}} is local[2] with the defaults). Unknown keys get the same
-     * suggestion as top-level ones.
+     * A section an optional module serves, as a Jackson tree with the place of every key and
+     * value, checked by that module's {@link SectionReader} when one is on the class path (here,
+     * so that its complaints come in file order with the engine's) and kept as written otherwise.
+     * The parser stands on the section's value and is left on its last token.
      */
-    private SparkConfig spark(YAMLParser p) throws IOException {
-        String expected = "a mapping of Spark settings (master, partitions, mode, ...)";
-        requireValue(p, "spark", expected);
-        if (p.currentToken() != JsonToken.START_OBJECT) throw wrongType(p, "spark", expected);
-        SparkConfig d = SparkConfig.defaults();
-        String master = d.master();
-        int partitions = d.partitions();
-        SparkConfig.Mode mode = d.mode();
-        int averageEvery = d.averageEvery();
-        int checkpointEvery = d.checkpointEvery();
-        int maxFailures = d.maxFailures();
-        String data = d.data();
+    private DeploymentSection section(YAMLParser p, String name, SourceSpan keySpan) throws IOException {
+        Map<String, DeploymentSection.Written> written = new HashMap<>();
+        DeploymentSection section = new DeploymentSection(name, node(p, name, "", keySpan, written), written);
+        return SectionReader.find(name).map(r -> section.withValue(r.resolve(section))).orElse(section);
+    }
+
+    /**
+     * The YAML value the parser stands on, read to its end, with where it and each of its parts
+     * were written (by JSON Pointer). Nesting is bounded by SnakeYAML's limit.
+     *
+     * @param path the dotted name duplicate keys are reported with ({@code spark.mode})
+     */
+    private JsonNode node(YAMLParser p, String path, String pointer, SourceSpan keySpan,
+                          Map<String, DeploymentSection.Written> written) throws IOException {
+        JsonToken t = p.currentToken();
+        written.put(pointer, new DeploymentSection.Written(keySpan, valueSpan(p), t.isScalarValue() ? p.getText() : null));
+        JsonNodeFactory nodes = JsonNodeFactory.instance;
+        return switch (t) {
+            case START_OBJECT -> mapping(p, path, pointer, written);
+            case START_ARRAY -> list(p, path, pointer, written);
+            case VALUE_STRING -> nodes.textNode(p.getText());
+            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
+                case INT -> nodes.numberNode(p.getIntValue());
+                case LONG -> nodes.numberNode(p.getLongValue());
+                default -> nodes.numberNode(p.getBigIntegerValue());
+            };
+            case VALUE_NUMBER_FLOAT -> p.getNumberType() == JsonParser.NumberType.BIG_DECIMAL
+                    ? nodes.numberNode(p.getDecimalValue()) : nodes.numberNode(p.getDoubleValue());
+            case VALUE_TRUE, VALUE_FALSE -> nodes.booleanNode(t == JsonToken.VALUE_TRUE);
+            case VALUE_NULL -> nodes.nullNode();
+            case VALUE_EMBEDDED_OBJECT -> nodes.binaryNode(p.getBinaryValue());   // !!binary, the only embedded value YAML has
+            default -> throw error(p, "'" + path + "' cannot hold " + describe(p));
+        };
+    }
+
+    private ObjectNode mapping(YAMLParser p, String path, String pointer, Map<String, DeploymentSection.Written> written)
+            throws IOException {
+        ObjectNode mapping = JsonNodeFactory.instance.objectNode();
         Map<String, Integer> firstLine = new HashMap<>();
-        JsonToken t;
-        while ((t = next(p)) == JsonToken.FIELD_NAME) {
+        while (next(p) == JsonToken.FIELD_NAME) {
             String key = p.currentName();
             SourceSpan keySpan = span(p, key.length());
             Integer earlier = firstLine.putIfAbsent(key, keySpan.line());
-            if (earlier != null) throw new ModelException(keySpan, "duplicate key 'spark." + key + "' (first set on line " + earlier + ")");
-            if (!SparkConfig.KEYS.contains(key)) {
-                List<String> close = LayerRegistry.closest(key, SparkConfig.KEYS);
-                throw new ModelException(keySpan, "unknown key 'spark." + key + "'; " + (close.isEmpty()
-                        ? "the spark section takes " + String.join(", ", SparkConfig.KEYS)
-                        : "did you mean '" + close.get(0) + "'?"));
+            if (earlier != null) {
+                throw new ModelException(keySpan, "duplicate key '" + path + "." + key + "' (first set on line " + earlier + ")");
             }
             next(p);
-            switch (key) {
-                case "master" -> master = string(p, "spark.master", "a Spark master URL such as \"local[2]\" or \"spark://host:7077\"");
-                case "partitions" -> partitions = positive(p, "spark.partitions", 1, "an integer >= 1 (workers per global batch)");
-                case "mode" -> mode = sparkMode(p);
-                case "average_every" -> averageEvery = positive(p, "spark.average_every", 1, "an integer >= 1 (steps between averages)");
-                case "checkpoint_every" -> checkpointEvery = positive(p, "spark.checkpoint_every", 0,
-                        "an integer >= 0 (steps between driver checkpoints; 0 = at epoch ends only)");
-                case "max_failures" -> maxFailures = positive(p, "spark.max_failures", 1, "an integer >= 1 (attempts per task)");
-                case "data" -> data = string(p, "spark.data", "a dataset folder URI such as \"hdfs://namenode/datasets/fashion-mnist\"");
-                default -> throw new IllegalStateException("key 'spark." + key + "' is in SparkConfig.KEYS but not read");
-            }
+            mapping.set(key, node(p, path + "." + key, pointer + DeploymentSection.pointer(key), keySpan, written));
         }
-        if (t != JsonToken.END_OBJECT) throw error(p, "the spark section must end here; found " + describe(p));
-        return new SparkConfig(master, partitions, mode, averageEvery, checkpointEvery, maxFailures, data);
+        return mapping;
     }
 
-    private int positive(YAMLParser p, String key, int min, String expected) throws IOException {
-        requireValue(p, key, expected);
-        if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) throw wrongType(p, key, expected);
-        if (p.getNumberType() != JsonParser.NumberType.INT) throw error(p, "'" + key + "' is too large: " + p.getText());
-        int value = p.getIntValue();
-        if (value < min) throw error(p, "'" + key + "' must be " + expected.substring(expected.indexOf(">=") < 0 ? 0 : expected.indexOf(">="))
-                + ", found " + value);
-        return value;
-    }
-
-    private SparkConfig.Mode sparkMode(YAMLParser p) throws IOException {
-        String text = string(p, "spark.mode", "sync or average");
-        List<String> names = Arrays.stream(SparkConfig.Mode.values()).map(SparkConfig.Mode::yamlName).toList();
-        if (names.contains(text)) return SparkConfig.Mode.valueOf(text.toUpperCase(Locale.ROOT));
-        List<String> close = LayerRegistry.closest(text, names);
-        throw error(p, "unknown spark.mode '" + text + "'; "
-                + (close.isEmpty() ? "expected sync (gradients summed every step) or average (periodic parameter averaging)"
-                : "did you mean '" + close.get(0) + "'?"));
+    private ArrayNode list(YAMLParser p, String path, String pointer, Map<String, DeploymentSection.Written> written)
+            throws IOException {
+        ArrayNode list = JsonNodeFactory.instance.arrayNode();
+        while (next(p) != JsonToken.END_ARRAY) {
+            int i = list.size();
+            list.add(node(p, path + "[" + i + "]", pointer + "/" + i, null, written));
+        }
+        return list;
     }
 
     /** The next token, refusing anchors ({@code &name}) and aliases ({@code *name}). */
@@ -265,9 +272,9 @@ final class DeploymentConfigReader {
     /** "a string (\"four\")", "an integer (3)", "a list" — what the user wrote, briefly. */
     private static String describe(YAMLParser p) throws IOException {
         return switch (p.currentToken()) {
-            case VALUE_STRING -> "a string (\"" + abbreviate(p.getText()) + "\")";
-            case VALUE_NUMBER_INT -> "an integer (" + abbreviate(p.getText()) + ")";
-            case VALUE_NUMBER_FLOAT -> "a number (" + abbreviate(p.getText()) + ")";
+            case VALUE_STRING -> "a string (\"" + DeploymentSection.abbreviate(p.getText()) + "\")";
+            case VALUE_NUMBER_INT -> "an integer (" + DeploymentSection.abbreviate(p.getText()) + ")";
+            case VALUE_NUMBER_FLOAT -> "a number (" + DeploymentSection.abbreviate(p.getText()) + ")";
             case VALUE_TRUE, VALUE_FALSE -> "a boolean (" + p.getText() + ")";
             case VALUE_NULL -> "an empty value";
             case START_ARRAY -> "a list";
@@ -277,16 +284,17 @@ final class DeploymentConfigReader {
         };
     }
 
-    private static String abbreviate(String s) {
-        return s.length() <= 40 ? s : s.substring(0, 40) + "...";
-    }
-
     private Path resolve(String path) {
         Path p = Path.of(path);
         return (folder == null ? p : folder.resolve(p)).toAbsolutePath().normalize();
     }
 
     private ModelException error(YAMLParser p, String message) {
+        return new ModelException(valueSpan(p), message);
+    }
+
+    /** The current token's position: a scalar's whole text, or the first character of anything else. */
+    private SourceSpan valueSpan(YAMLParser p) {
         int width = 1;
         JsonToken t = p.currentToken();
         if (t != null && t.isScalarValue()) {
@@ -296,7 +304,7 @@ final class DeploymentConfigReader {
                 width = 1;
             }
         }
-        return new ModelException(span(p, width), message);
+        return span(p, width);
     }
 
     /** The current token's position, {@code width} characters wide on its line. */

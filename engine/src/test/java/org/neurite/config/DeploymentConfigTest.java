@@ -1,6 +1,7 @@
 package org.neurite.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.neurite.config.DeploymentConfig.LogLevel;
 import org.neurite.diag.ModelException;
+import org.neurite.diag.SourceSpan;
 import org.neurite.plugin.BackendOptions;
 
 class DeploymentConfigTest {
@@ -110,7 +112,14 @@ class DeploymentConfigTest {
                 Arguments.of("plugins: &shared [a]\ndata: x\n",
                         "deploy.yaml:1:10: error: YAML anchors (&shared) are not allowed in a deployment file"),
                 Arguments.of("output: *elsewhere\n",
-                        "deploy.yaml:1:9: error: YAML aliases (*elsewhere) are not allowed in a deployment file; write the value out"));
+                        "deploy.yaml:1:9: error: YAML aliases (*elsewhere) are not allowed in a deployment file; write the value out"),
+                // A section an optional module serves is held to the same rules as the rest of the file.
+                Arguments.of("spark:\n  mode: sync\n  mode: average\n",
+                        "deploy.yaml:3:3: error: duplicate key 'spark.mode' (first set on line 2)"),
+                Arguments.of("spark:\n  hosts: [a, b]\n  more:\n    x: 1\n    x: 2\n",
+                        "deploy.yaml:5:5: error: duplicate key 'spark.more.x' (first set on line 4)"),
+                Arguments.of("spark:\n  hosts: &h [a]\n",
+                        "deploy.yaml:2:10: error: YAML anchors (&h) are not allowed in a deployment file"));
     }
 
     @ParameterizedTest @MethodSource("badFiles")
@@ -179,6 +188,40 @@ class DeploymentConfigTest {
                 # output: not set (the CLI's default)
                 # seed: not set (the script's seed)
                 """, DeploymentConfig.defaults().toYaml());
+    }
+
+    /**
+     * Without the module that serves it on the class path (the engine's tests have none), the
+     * {@code spark:} section is kept as written, with where each key and value stands, so that
+     * module can later complain at the right place.
+     */
+    @Test void aSparkSectionIsKeptAsWrittenWithItsPositions() {
+        DeploymentConfig c = parse("backend: cpu\nspark:\n  master: \"local[3]\"\n  partitions: 0x10\n  hosts: [a, 7]\n");
+        DeploymentSection spark = c.spark();
+        assertEquals("spark", spark.name());
+        assertEquals("{\"master\":\"local[3]\",\"partitions\":16,\"hosts\":[\"a\",7]}", spark.value().toString());
+        assertEquals(new SourceSpan("deploy.yaml", 4, 3, 4, 13), spark.written().get("/partitions").key());
+        assertEquals(new SourceSpan("deploy.yaml", 4, 15, 4, 19), spark.written().get("/partitions").value());
+        assertEquals("0x10", spark.text("/partitions"));
+        assertEquals("an integer (0x10)", spark.describe("/partitions"));
+        assertEquals("a string (\"local[3]\")", spark.describe("/master"));
+        assertEquals("a list", spark.describe("/hosts"));
+        assertEquals("deploy.yaml:5:14: error: no host 7",
+                spark.errorAtValue("/hosts/1", "no host 7").diagnostics().get(0).headline());
+        assertEquals("deploy.yaml:3:3: error: no such key",
+                spark.errorAtKey("/master", "no such key").diagnostics().get(0).headline());
+        assertEquals("deploy.yaml:2:1: error: not now",
+                spark.errorAtKey("", "not now").diagnostics().get(0).headline());
+        assertNull(parse("backend: cpu\n").spark(), "no section: train in this process");
+    }
+
+    /** Printed as written, with a note that nothing checked it, and read back to an equal record. */
+    @Test void toYamlPrintsAnUncheckedSectionAsWritten() {
+        DeploymentConfig c = parse("spark:\n  partitions: 3\n  master: \"local[3]\"\n");
+        String yaml = c.toYaml();
+        assertTrue(yaml.contains("spark:\n  partitions: 3\n  master: \"local[3]\"\n"), yaml);
+        assertTrue(yaml.endsWith("# spark: as written, not checked (the module that reads it is not on the class path)\n"), yaml);
+        assertEquals(c, DeploymentConfig.parse(yaml, "again.yaml", FOLDER));
     }
 
     /** The documented example shipped with the examples is valid and means the defaults. */
