@@ -1,5 +1,6 @@
 package com.example.swish;
 
+import org.neurite.backend.Slice;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -40,7 +41,7 @@ public final class CpuMish implements KernelOverride {
      */
     private record Kernel(float[] hostX, float[] hostY, float[] derivative) implements LayerKernel {
         @Override public void forward(ForwardPass pass) {
-            pass.backend().download(pass.input(0), 0, hostX, 0, hostX.length);
+            pass.backend().download(Slice.of(pass.input(0)), hostX, 0);
             boolean keepDerivative = pass.training();
             for (int i = 0; i < hostX.length; i++) {
                 double x = hostX[i];
@@ -55,14 +56,14 @@ public final class CpuMish implements KernelOverride {
                 hostY[i] = (float) (x * t);
                 if (keepDerivative) derivative[i] = (float) (t + x * (e / (1 + e)) * (1 - t * t));
             }
-            pass.backend().upload(hostY, 0, pass.output(), 0, hostY.length);
+            pass.backend().upload(hostY, 0, Slice.of(pass.output()));
         }
 
         @Override public void backward(BackwardPass pass) {
             if (pass.gradInput(0) == null) return;
-            pass.backend().download(pass.gradOutput(), 0, hostY, 0, hostY.length);
+            pass.backend().download(Slice.of(pass.gradOutput()), hostY, 0);
             for (int i = 0; i < hostY.length; i++) hostY[i] *= derivative[i];
-            pass.backend().upload(hostY, 0, pass.gradInput(0), 0, hostY.length);
+            pass.backend().upload(hostY, 0, Slice.of(pass.gradInput(0)));
         }
     }
 }

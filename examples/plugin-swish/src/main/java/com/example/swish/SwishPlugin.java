@@ -6,7 +6,8 @@ import org.neurite.plugin.PluginModule;
 
 /**
  * A third-party layer plugin: {@code swish} and {@code mish}, plus a faster kernel for
- * {@code mish} on the {@code cpu} backend. Neurite finds it through
+ * {@code mish} on the {@code cpu} backend and device kernels for both on the {@code opencl}
+ * backend (OpenCL C shipped in the jar, {@code activations.cl}). Neurite finds it through
  * {@code META-INF/services/org.neurite.plugin.NeuritePlugin} when its jar sits in a plugin folder
  * ({@code plugins: [dir]} in a deployment, or {@code nn ... --plugins dir}).
  */
@@ -19,6 +20,8 @@ public final class SwishPlugin implements NeuritePlugin {
                 layer(new Swish());
                 layer(new Mish());
                 kernel(new CpuMish());
+                kernel(new ClSwish());
+                kernel(new ClMish());
             }
         };
     }

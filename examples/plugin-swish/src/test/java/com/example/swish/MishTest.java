@@ -37,17 +37,21 @@ class MishTest {
 
     @AfterAll static void stop() { cpu.close(); }
 
-    @Test void passesThePluginTestKitWithItsCpuKernel() {
+    @Test void passesThePluginTestKitWithItsCpuAndOpenClKernels() {
         PluginTestKit.Report report = PluginTestKit.forLayer(new SwishPlugin(), "mish").inputs(Shape.of(4, 8)).run();
-        assertEquals(List.of(
-                "schema: mish() on [[4, 8]]",
-                "gradients of the generic kernel on cpu: input 0 [2, 4, 8] x64",
-                "gradients of kernel com.example.swish.CpuMish on cpu, 2 threads: input 0 [2, 4, 8] x64",
-                "parity of the generic kernel on cpu, 2 threads with cpu, 1 thread: bit-identical on "
-                        + "[output [2048, 4, 8], gradient of input 0]",
-                "parity of kernel com.example.swish.CpuMish on cpu, 2 threads with the generic kernel on cpu, 1 thread: "
-                        + "within 1e-04 relative + 1e-05 absolute on [output [2048, 4, 8], gradient of input 0]",
-                "checkpoint: mish has no parameters"),
+        String within = "within 1e-04 relative + 1e-05 absolute on [output [2048, 4, 8], gradient of input 0]";
+        assertEquals(OpenClLines.expected(
+                List.of("schema: mish() on [[4, 8]]",
+                        "gradients of the generic kernel on cpu: input 0 [2, 4, 8] x64",
+                        "gradients of kernel com.example.swish.CpuMish on cpu, 2 threads: input 0 [2, 4, 8] x64"),
+                List.of("gradients of kernel com.example.swish.ClMish on opencl: input 0 [2, 4, 8] x64"),
+                List.of("parity of the generic kernel on cpu, 2 threads with cpu, 1 thread: bit-identical on "
+                                + "[output [2048, 4, 8], gradient of input 0]",
+                        "parity of kernel com.example.swish.CpuMish on cpu, 2 threads with the generic kernel on cpu, 1 thread: " + within),
+                List.of("parity of the generic kernel on opencl with cpu, 1 thread: " + within,
+                        "parity of kernel com.example.swish.ClMish on opencl with the generic kernel on cpu, 1 thread: " + within),
+                "checkpoint: mish has no parameters",
+                List.of("com.example.swish.ClMish")),
                 report.checks());
     }
 

@@ -30,14 +30,19 @@ class SwishTest {
 
     @AfterAll static void stop() { cpu.close(); }
 
-    @Test void passesThePluginTestKitWithALearnedBeta() {
-        PluginTestKit.Report report = PluginTestKit.forLayer(new Swish()).inputs(Shape.of(3, 5)).run();
-        assertEquals(List.of(
-                "schema: swish(beta=1, learn_beta=true) on [[3, 5]]",
-                "gradients of the generic kernel on cpu: input 0 [2, 3, 5] x30, beta [1] x1",
-                "parity of the generic kernel on cpu, 2 threads with cpu, 1 thread: bit-identical on "
-                        + "[output [4096, 3, 5], gradient of input 0, gradient of beta, beta after the passes]",
-                "checkpoint: swish.beta [1] saved as safetensors and reloaded bit for bit; same output after reloading"),
+    @Test void passesThePluginTestKitWithALearnedBetaAndItsOpenClKernel() {
+        PluginTestKit.Report report = PluginTestKit.forLayer(new SwishPlugin(), "swish").inputs(Shape.of(3, 5)).run();
+        String tensors = "[output [4096, 3, 5], gradient of input 0, gradient of beta, beta after the passes]";
+        assertEquals(OpenClLines.expected(
+                List.of("schema: swish(beta=1, learn_beta=true) on [[3, 5]]",
+                        "gradients of the generic kernel on cpu: input 0 [2, 3, 5] x30, beta [1] x1"),
+                List.of("gradients of kernel com.example.swish.ClSwish on opencl: input 0 [2, 3, 5] x30, beta [1] x1"),
+                List.of("parity of the generic kernel on cpu, 2 threads with cpu, 1 thread: bit-identical on " + tensors),
+                List.of("parity of the generic kernel on opencl with cpu, 1 thread: within 1e-04 relative + 1e-05 absolute on " + tensors,
+                        "parity of kernel com.example.swish.ClSwish on opencl with the generic kernel on cpu, 1 thread: "
+                                + "within 1e-04 relative + 1e-05 absolute on " + tensors),
+                "checkpoint: swish.beta [1] saved as safetensors and reloaded bit for bit; same output after reloading",
+                List.of("com.example.swish.ClSwish")),
                 report.checks());
     }
 
@@ -45,12 +50,15 @@ class SwishTest {
         PluginTestKit.Report report = PluginTestKit.forLayer(new Swish()).args(Map.of("beta", 1.5, "learn_beta", false))
                 .inputs(Shape.of(7)).batch(3).run();
         // β is not trainable: no gradient for it, but it is still saved and compared after the passes.
-        assertEquals(List.of(
-                "schema: swish(beta=1.5, learn_beta=false) on [[7]]",
-                "gradients of the generic kernel on cpu: input 0 [3, 7] x21",
-                "parity of the generic kernel on cpu, 2 threads with cpu, 1 thread: bit-identical on "
-                        + "[output [4096, 7], gradient of input 0, beta after the passes]",
-                "checkpoint: swish.beta [1] saved as safetensors and reloaded bit for bit; same output after reloading"),
+        String tensors = "[output [4096, 7], gradient of input 0, beta after the passes]";
+        assertEquals(OpenClLines.expected(
+                List.of("schema: swish(beta=1.5, learn_beta=false) on [[7]]",
+                        "gradients of the generic kernel on cpu: input 0 [3, 7] x21"),
+                List.of(),
+                List.of("parity of the generic kernel on cpu, 2 threads with cpu, 1 thread: bit-identical on " + tensors),
+                List.of("parity of the generic kernel on opencl with cpu, 1 thread: within 1e-04 relative + 1e-05 absolute on " + tensors),
+                "checkpoint: swish.beta [1] saved as safetensors and reloaded bit for bit; same output after reloading",
+                List.of()),
                 report.checks());
     }
 

@@ -48,7 +48,7 @@ class PluginCommandLineTest {
     }
 
     @Test
-    void layersNamesTheJarOfEachLayerAndOfItsCpuKernel() throws IOException {
+    void layersNamesTheJarOfEachLayerAndOfItsKernels() throws IOException {
         Path jar = SwishPluginJar.copyInto(dir.resolve("plugins"), "example-plugin-swish.jar");
         Result swish = nn("layers", "swish", "--plugins", dir.resolve("plugins").toString());
         assertEquals(ExitCodes.OK, swish.exit(), swish.err());
@@ -57,6 +57,7 @@ class PluginCommandLineTest {
                 "    beta               float              default 1.0      Initial value of the scale beta in x * sigmoid(beta * x); 1 is SiLU.",
                 "    learn_beta         bool               default true     Learn beta (one scalar per layer) by gradient descent.",
                 "    from com.example.swish.Swish (" + jar + ")",
+                "    kernel for opencl from com.example.swish.ClSwish (" + jar + ")",
                 "", ""), swish.out());
 
         Result mish = nn("layers", "mish", "--plugins", dir.resolve("plugins").toString());
@@ -64,6 +65,7 @@ class PluginCommandLineTest {
                 "mish — Mish activation y = x * tanh(softplus(x)), element-wise; output shape = input shape.",
                 "    from com.example.swish.Mish (" + jar + ")",
                 "    kernel for cpu from com.example.swish.CpuMish (" + jar + ")",
+                "    kernel for opencl from com.example.swish.ClMish (" + jar + ")",
                 "", ""), mish.out());
 
         // Without the folder the layer does not exist.
