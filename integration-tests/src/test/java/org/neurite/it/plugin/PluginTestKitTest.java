@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.BinaryOp;
+import org.neurite.backend.Slice;
 import org.neurite.backend.UnaryOp;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
@@ -74,16 +75,16 @@ class PluginTestKitTest {
             float[] g = new float[x.length];
             return new LayerKernel() {
                 @Override public void forward(ForwardPass pass) {
-                    pass.backend().download(pass.input(0), 0, x, 0, x.length);
+                    pass.backend().download(Slice.of(pass.input(0), 0, x.length), x, 0);
                     for (int i = 0; i < x.length; i++) g[i] = x[i] * Math.abs(x[i]);
-                    pass.backend().upload(g, 0, pass.output(), 0, g.length);
+                    pass.backend().upload(g, 0, Slice.of(pass.output(), 0, g.length));
                 }
 
                 @Override public void backward(BackwardPass pass) {
-                    pass.backend().download(pass.input(0), 0, x, 0, x.length);
-                    pass.backend().download(pass.gradOutput(), 0, g, 0, g.length);
+                    pass.backend().download(Slice.of(pass.input(0), 0, x.length), x, 0);
+                    pass.backend().download(Slice.of(pass.gradOutput(), 0, g.length), g, 0);
                     for (int i = 0; i < x.length; i++) g[i] *= 2 * Math.abs(x[i]);
-                    pass.backend().upload(g, 0, pass.gradInput(0), 0, g.length);
+                    pass.backend().upload(g, 0, Slice.of(pass.gradInput(0), 0, g.length));
                 }
             };
         }
