@@ -70,7 +70,7 @@ public final class CheckedBackend implements Backend {
         owned(dst, "dst");
         if (src.length != dst.size())
             throw new IllegalArgumentException("upload of " + src.length + " floats into tensor " + dst.shape());
-        raw.upload(src, 0, Slice.of(dst));
+        raw.upload(src, dst);
     }
 
     @Override public void download(Slice src, float[] dst, int dstOffset) {
@@ -82,6 +82,11 @@ public final class CheckedBackend implements Backend {
 
     @Override public void fill(Slice t, float value) {
         slice(t, "t");
+        raw.fill(t, value);
+    }
+
+    @Override public void fill(Tensor t, float value) {
+        owned(t, "t");
         raw.fill(t, value);
     }
 
@@ -198,7 +203,8 @@ public final class CheckedBackend implements Backend {
         owned(x, "x");
         owned(y, "y");
         if (x.size() != y.size()) throw new IllegalArgumentException("unary " + op + ": x " + x.shape() + " vs y " + y.shape());
-        unary(op, Slice.of(x), Slice.of(y));
+        // whole tensors of one size are in place or apart: only the slice form needs the overlap rule
+        raw.unary(op, x, y);
     }
 
     @Override public void unaryBackward(UnaryOp op, Slice x, Slice y, Slice dy, Slice dx) {
@@ -229,7 +235,11 @@ public final class CheckedBackend implements Backend {
         if (dy.size() != dx.size() || (x != null && x.size() != dx.size()) || (y != null && y.size() != dx.size()))
             throw new IllegalArgumentException("unaryBackward " + op + ": sizes x " + (x == null ? "-" : x.shape()) + ", y "
                     + (y == null ? "-" : y.shape()) + ", dy " + dy.shape() + ", dx " + dx.shape());
-        unaryBackward(op, x == null ? null : Slice.of(x), y == null ? null : Slice.of(y), Slice.of(dy), Slice.of(dx));
+        boolean needsX = op.derivativeReadsInput(), needsY = op.derivativeReadsOutput();
+        checkUnaryBackwardInputs(op, needsX, x != null, needsY, y != null);
+        if (needsX) owned(x, "x");
+        if (needsY) owned(y, "y");
+        raw.unaryBackward(op, needsX ? x : null, needsY ? y : null, dy, dx);
     }
 
     @Override public void binary(BinaryOp op, Slice a, Slice b, Slice out) {
@@ -251,7 +261,7 @@ public final class CheckedBackend implements Backend {
         owned(out, "out");
         if (a.size() != b.size() || a.size() != out.size())
             throw new IllegalArgumentException("binary " + op + ": sizes " + a.shape() + ", " + b.shape() + ", " + out.shape());
-        binary(op, Slice.of(a), Slice.of(b), Slice.of(out));
+        raw.binary(op, a, b, out);
     }
 
     @Override public void affine(Slice x, float scale, float shift, Slice y) {

@@ -147,6 +147,25 @@ public final class CpuBackend implements Backend {
         elementwise.binary(op, data(a), a.offset(), data(b), b.offset(), data(out), out.offset(), out.length());
     }
 
+    // Whole-tensor forms straight to the kernels: the layers' most frequent calls, without a
+    // Slice per argument (the contract's defaults would build them).
+
+    @Override public void unary(UnaryOp op, Tensor x, Tensor y) {
+        elementwise.unary(op, data(x), 0, data(y), 0, y.size());
+    }
+
+    @Override public void unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        elementwise.unaryBackward(op, data(x), 0, data(y), 0, data(dy), 0, data(dx), 0, dx.size());
+    }
+
+    @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        elementwise.binary(op, data(a), 0, data(b), 0, data(out), 0, out.size());
+    }
+
+    @Override public void fill(Tensor t, float value) { Arrays.fill(data(t), value); }
+
+    @Override public void upload(float[] src, Tensor dst) { System.arraycopy(src, 0, data(dst), 0, dst.size()); }
+
     @Override public void affine(Slice x, float scale, float shift, Slice y) {
         elementwise.affine(data(x), x.offset(), scale, shift, data(y), y.offset(), y.length());
     }
