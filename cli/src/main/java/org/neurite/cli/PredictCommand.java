@@ -3,7 +3,6 @@ package org.neurite.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -14,8 +13,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.zip.GZIPInputStream;
-import javax.imageio.ImageIO;
+import org.neurite.data.DataSourceLoader;
 import org.neurite.data.DatasetLocator;
+import org.neurite.data.ImageFiles;
 import org.neurite.data.IdxReader;
 import org.neurite.data.Normalization;
 import org.neurite.engine.Checkpoints;
@@ -23,10 +23,11 @@ import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Predictor;
 import org.neurite.graph.TypedGraph;
 import org.neurite.io.AtomicFiles;
-import org.neurite.io.FileFormatException;
 import org.neurite.io.NamedTensor;
 import org.neurite.io.SafeTensors;
 import org.neurite.tensor.Shape;
+import org.neurite.train.DataSources;
+import org.neurite.train.TrainSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -78,7 +79,7 @@ final class PredictCommand implements Callable<Integer> {
         Shape outShape = graph.outputShape();
         int width = outShape.size();
         boolean classifier = outShape.rank() == 1 && width > 1;
-        List<String> labels = DatasetLocator.classNames(session.trainSpec().data());
+        List<String> labels = classNames(session);
         float[] probabilities = classifier ? softmaxRows(y, width) : null;
         int[] classes = classifier ? Predictor.argmax(y, width) : null;
         PrintWriter out = spec.commandLine().getOut();
@@ -166,7 +167,7 @@ final class PredictCommand implements Callable<Integer> {
         if (!Files.isRegularFile(file)) throw new java.nio.file.NoSuchFileException(file.toString());
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".safetensors")) return fromSafeTensors(file, sample);
-        if (name.endsWith(".png") || name.endsWith(".jpg") || name.endsWith(".jpeg")) return fromImage(file, sample);
+        if (ImageFiles.isImage(file)) return fromImage(file, sample);
         if (looksLikeIdx(file)) {
             NamedTensor images = IdxReader.readImages(file, Normalization.NONE);
             if (images.shape().sizeFrom(1) != sample.size()) {
@@ -191,43 +192,20 @@ final class PredictCommand implements Callable<Integer> {
         return x.data();
     }
 
-    /** A PNG/JPEG as [C, H, W] in [0, 1]: grey (C = 1) or RGB (C = 3), resized to the input's H x W. */
+    /** A PNG/JPEG as [C, H, W] in [0, 1], converted as training converts pictures ({@link ImageFiles}). */
     private static float[] fromImage(Path file, Shape sample) throws IOException {
-        if (sample.rank() != 3 || (sample.dim(0) != 1 && sample.dim(0) != 3)) {
+        if (!ImageFiles.isImageShape(sample)) {
             throw new BadInputException("the model's input " + sample + " is not an image [1 or 3, H, W]; " + file + " cannot feed it");
         }
-        BufferedImage image;
-        try {
-            image = ImageIO.read(file.toFile());
-        } catch (IOException e) {
-            throw new FileFormatException(file + ": cannot decode image (" + e.getMessage() + ")");
-        }
-        if (image == null) throw new FileFormatException(file + ": not a PNG or JPEG image");
-        int channels = sample.dim(0);
-        int h = sample.dim(1);
-        int w = sample.dim(2);
-        BufferedImage scaled = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        var g = scaled.createGraphics();
-        g.setRenderingHint(java.awt.RenderingHints.KEY_INTERPOLATION, java.awt.RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-        g.drawImage(image, 0, 0, w, h, null);
-        g.dispose();
-        float[] x = new float[channels * h * w];
-        for (int i = 0; i < h; i++) {
-            for (int j = 0; j < w; j++) {
-                int rgb = scaled.getRGB(j, i);
-                float r = ((rgb >> 16) & 0xFF) / 255f;
-                float gr = ((rgb >> 8) & 0xFF) / 255f;
-                float b = (rgb & 0xFF) / 255f;
-                if (channels == 1) {
-                    x[i * w + j] = 0.299f * r + 0.587f * gr + 0.114f * b;
-                } else {
-                    x[i * w + j] = r;
-                    x[h * w + i * w + j] = gr;
-                    x[2 * h * w + i * w + j] = b;
-                }
-            }
-        }
-        return x;
+        return ImageFiles.read(file, sample);
+    }
+
+    /** The names of the classes the script's train section learns: a known dataset's, an image folder's, a CSV's labels. */
+    private static List<String> classNames(Session session) throws IOException {
+        TrainSpec spec = session.trainSpec();
+        if (DataSources.schema(spec.data()) == null) return DatasetLocator.classNames(spec.data());
+        Path scriptFolder = Path.of(session.script().file()).toAbsolutePath().getParent();
+        return DataSourceLoader.classNames(spec.data(), spec.dataArgs(), scriptFolder);
     }
 
     /** IDX files start with two zero bytes and a type byte (0x08 for the unsigned bytes of images), possibly gzipped. */

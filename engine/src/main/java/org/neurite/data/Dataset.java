@@ -177,6 +177,17 @@ public final class Dataset {
     }
 
     /**
+     * The samples at {@code indices}, in that order, sharing nothing with this dataset: a held-out
+     * validation split, for one. {@code description} says what the selection is.
+     */
+    public Dataset select(int[] indices, String description) {
+        float[] x = new float[Math.multiplyExact(indices.length, sampleSize)];
+        float[] y = new float[Math.multiplyExact(indices.length, targetSize)];
+        copyBatch(indices, 0, indices.length, x, y);
+        return new Dataset(name, sampleShape, x, targetShape, y, classes, classNames, subset, description);
+    }
+
+    /**
      * The same samples declaring {@code classes} classes (at least as many as now): a test split
      * that happens not to contain the highest label still scores against the training split's
      * classes.

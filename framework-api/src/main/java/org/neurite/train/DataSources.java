@@ -10,7 +10,9 @@ import org.neurite.layer.ParamType;
 /**
  * Data a train section names with a call rather than a file set:
  * {@code data = adding(length=100)} generates the adding problem,
- * {@code data = text(file="/usr/share/dict/words", length=64)} reads character-level text.
+ * {@code data = text(file="/usr/share/dict/words", length=64)} reads character-level text,
+ * {@code data = images(folder="photos", size=[3, 64, 64])} reads one subfolder of pictures per
+ * class, {@code data = csv(file="iris.csv", label="species")} reads a table.
  * Named file datasets ({@code fashion_mnist}) are found by the engine's {@code DatasetLocator} instead.
  * These are the names and argument schemas the language checks a train section against; the
  * engine's {@code DataSourceLoader} creates the data.
@@ -18,7 +20,7 @@ import org.neurite.layer.ParamType;
 public final class DataSources {
     private DataSources() {}
 
-    public static final List<String> NAMES = List.of("adding", "text", "tensors");
+    public static final List<String> NAMES = List.of("adding", "text", "tensors", "images", "csv");
 
     /** The argument schema of a generated source, or null when {@code name} is not one. */
     public static ParamSchema schema(String name) {
@@ -36,6 +38,21 @@ public final class DataSources {
                     optional("task", ParamType.STRING, "auto",
                             "classification (y holds class indices), regression (real values), or auto: classification "
                                     + "when every y is a whole number >= 0"));
+            case "images" -> ParamSchema.of(
+                    required("folder", ParamType.STRING, "a folder with one subfolder of PNG/JPEG pictures per class, relative to the script's folder"),
+                    required("size", ParamType.INTS, "[channels, height, width] every picture becomes: 1 (grey) or 3 (RGB) channels, resized"),
+                    optional("test", ParamType.STRING, "", "a second such folder for the test split (else validation holds part of folder out)"),
+                    optional("validation", ParamType.FLOAT, 0.1, "fraction of folder held out as the test split when no test folder is given")
+                            .range(0, 1));
+            case "csv" -> ParamSchema.of(
+                    required("file", ParamType.STRING, "a CSV file whose first row names the columns, relative to the script's folder"),
+                    required("label", ParamType.STRING, "the column holding the label; every other column is a numeric feature"),
+                    optional("test", ParamType.STRING, "", "a CSV file with the same columns for the test split (else validation holds rows out)"),
+                    optional("validation", ParamType.FLOAT, 0.1, "fraction of the rows held out as the test split when no test file is given")
+                            .range(0, 1),
+                    optional("task", ParamType.STRING, "auto",
+                            "classification (labels are classes: names or whole numbers), regression (real values), or auto: "
+                                    + "regression when every label is a number and some is not a whole number >= 0"));
             default -> null;
         };
     }

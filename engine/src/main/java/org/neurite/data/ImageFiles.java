@@ -1,0 +1,76 @@
+package org.neurite.data;
+
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.neurite.io.FileFormatException;
+import org.neurite.tensor.Shape;
+
+/**
+ * Pictures as model inputs: a PNG, JPEG (or any format an installed ImageIO reader decodes) as a
+ * [C, H, W] sample in [0, 1], resized to H x W (bilinear) and converted to C channels — 1 (grey,
+ * ITU-R BT.601 luma) or 3 (RGB). Transparent pixels are composed onto black. One conversion for
+ * training ({@link ImageFolder}) and for {@code nn predict}, so a picture means the same to both.
+ */
+public final class ImageFiles {
+    private ImageFiles() {}
+
+    /** Whether {@code file} has an image file ending this reader handles (.png, .jpg, .jpeg; any case). */
+    public static boolean isImage(Path file) {
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        return name.endsWith(".png") || name.endsWith(".jpg") || name.endsWith(".jpeg");
+    }
+
+    /** Whether {@code sample} is an image shape this class can fill: [1 or 3, H, W]. */
+    public static boolean isImageShape(Shape sample) {
+        return sample.rank() == 3 && (sample.dim(0) == 1 || sample.dim(0) == 3) && sample.dim(1) > 0 && sample.dim(2) > 0;
+    }
+
+    /**
+     * Decodes {@code file} into {@code out[offset ..]} as a {@code sample}-shaped [C, H, W] picture.
+     *
+     * @throws FileFormatException when the file is not an image ImageIO can decode
+     */
+    public static void read(Path file, Shape sample, float[] out, int offset) throws IOException {
+        if (!isImageShape(sample)) throw new IllegalArgumentException("not an image shape [1 or 3, H, W]: " + sample);
+        BufferedImage image;
+        try {
+            image = ImageIO.read(file.toFile());
+        } catch (IOException e) {
+            throw new FileFormatException(file + ": cannot decode image (" + e.getMessage() + ")");
+        }
+        if (image == null) throw new FileFormatException(file + ": not a PNG or JPEG image");
+        int channels = sample.dim(0), h = sample.dim(1), w = sample.dim(2);
+        BufferedImage scaled = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        var g = scaled.createGraphics();
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+        g.drawImage(image, 0, 0, w, h, null);
+        g.dispose();
+        int plane = h * w;
+        for (int i = 0; i < h; i++) {
+            for (int j = 0; j < w; j++) {
+                int rgb = scaled.getRGB(j, i);
+                float r = ((rgb >> 16) & 0xFF) / 255f;
+                float gr = ((rgb >> 8) & 0xFF) / 255f;
+                float b = (rgb & 0xFF) / 255f;
+                int at = offset + i * w + j;
+                if (channels == 1) {
+                    out[at] = 0.299f * r + 0.587f * gr + 0.114f * b;
+                } else {
+                    out[at] = r;
+                    out[at + plane] = gr;
+                    out[at + 2 * plane] = b;
+                }
+            }
+        }
+    }
+
+    /** {@link #read(Path, Shape, float[], int)} into a new array. */
+    public static float[] read(Path file, Shape sample) throws IOException {
+        float[] out = new float[sample.size()];
+        read(file, sample, out, 0);
+        return out;
+    }
+}
