@@ -6,7 +6,7 @@ optimiser, random data). Both are timed over several rounds after warm-up on the
 one after the other, and the median samples/s and the Neurite/PyTorch ratio are printed.
 
 Usage (from the repository root, after `mvn -q install -DskipTests`):
-    /usr/bin/python3 benchmarks/peer/peer.py [--threads 2] [--rounds 5] [--steps 50] [lenet5 fashion_cnn rowlstm]
+    /usr/bin/python3 benchmarks/peer/peer.py [--threads 2] [--rounds 5] [--steps 50] [lenet5 fashion_cnn rowlstm resnet_small]
 
 Needs Debian's python3-torch (and libopenblas0-pthread). Threads: torch.set_num_threads(N) and
 Neurite's backend get the same N.
@@ -73,11 +73,47 @@ class RowLSTM(nn.Module):
         return self.logits(h_n[-1])
 
 
+class BasicBlock(nn.Module):
+    """torchvision's BasicBlock, as examples/blocks/resnet.nn writes it."""
+
+    def __init__(self, cin, c, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, c, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+        self.downsample = None if stride == 1 and cin == c else nn.Sequential(
+            nn.Conv2d(cin, c, 1, stride=stride, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNetSmall(nn.Module):
+    """examples/resnet_small.nn: stride-2 stem, one basic block per stage at 16, 32, 64 channels."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 16, 3, stride=2, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.layer1 = BasicBlock(16, 16, 1)
+        self.layer2 = BasicBlock(16, 32, 2)
+        self.layer3 = BasicBlock(32, 64, 2)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = torch.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(x.mean((2, 3)))
+
+
 WORKLOADS = {
     # name: (PyTorch model, input shape per sample, optimiser, Neurite script)
     "lenet5": (LeNet5, (1, 28, 28), lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), "examples/lenet5.nn"),
     "fashion_cnn": (FashionCNN, (1, 28, 28), lambda p: torch.optim.SGD(p, lr=0.01, momentum=0.9), "examples/fashion_cnn.nn"),
     "rowlstm": (RowLSTM, (28, 28), lambda p: torch.optim.Adam(p, lr=0.001), "examples/rowlstm.nn"),
+    "resnet_small": (ResNetSmall, (1, 28, 28), lambda p: torch.optim.Adam(p, lr=0.002), "examples/resnet_small.nn"),
 }
 
 
