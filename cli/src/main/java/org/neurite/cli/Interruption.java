@@ -1,17 +1,14 @@
 package org.neurite.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
 import org.neurite.engine.Checkpoints;
-import org.neurite.engine.ParameterStore;
 
 /**
- * Ctrl-C during {@code nn train}. The first SIGINT asks the trainer to stop after the step it is
+ * Ctrl-C during {@code nn train}. The first SIGINT asks the run to stop after the step it is
  * running (a step is never cut in half, so weights and optimiser state stay consistent); the
- * command then writes a checkpoint that records the epoch, the step and how many samples of the
+ * run then writes a checkpoint that records the epoch, the step and how many samples of the
  * epoch were trained, prints how to resume, and exits with 130. A second Ctrl-C quits at once,
  * still with 130: files are written atomically, so the previous checkpoint is intact.
  *
@@ -52,13 +49,12 @@ final class Interruption implements AutoCloseable {
     }
 
     /**
-     * Writes the checkpoint of a run stopped inside an epoch and returns what ends the command.
+     * What ends the command after the run stopped on request; its checkpoint is already written.
      *
      * @param at the last finished epoch, the steps taken and the samples of the next epoch trained
      */
-    static Stopped checkpoint(Path dir, ParameterStore store, Checkpoints.Position at, String script) throws IOException {
+    static Stopped stopped(Path dir, Checkpoints.Position at) {
         Path file = dir.resolve("checkpoint.safetensors");
-        Checkpoints.saveCheckpoint(file, store, at, script, Map.of());
         return new Stopped(String.format(Locale.ROOT, "nn: stopped at step %d, %,d samples into epoch %d; checkpoint written to %s. "
                 + "Continue with: nn train <script> --resume %s", at.step(), at.epochSamples(), at.epoch() + 1, file, dir));
     }

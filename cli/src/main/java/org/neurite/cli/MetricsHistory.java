@@ -11,7 +11,7 @@ import org.neurite.cli.plot.EpochCurves;
 import org.neurite.io.FileFormatException;
 
 /**
- * Reads a run's {@code metrics.jsonl} back (written by {@link MetricsLog}): the records in file
+ * Reads a run's {@code metrics.jsonl} back (written by the engine's {@code TrainingRun}): the records in file
  * order, or the per-epoch points the loss and accuracy plots draw. Used when a resumed run redraws
  * its plots from the epochs before it, and by {@code nn report}.
  */

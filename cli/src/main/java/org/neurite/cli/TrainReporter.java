@@ -3,11 +3,14 @@ package org.neurite.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import org.neurite.data.Dataset;
 import org.neurite.engine.EpochStats;
 import org.neurite.engine.TrainingListener;
+import org.neurite.train.TrainSpec;
 
 /**
  * What {@code nn train} tells the person (or program) watching, in one of the {@link OutputMode}s.
@@ -32,10 +35,29 @@ final class TrainReporter {
     PrintWriter out() { return out; }
 
     /** The header: what is trained on what, how. */
-    void started(String model, String text, Map<String, Object> fields) {
-        if (mode == OutputMode.JSON) event("start", model, fields);
-        else if (mode != OutputMode.QUIET) out.println(text);
+    void started(String model, TrainSpec train, Dataset trainSet, Dataset testSet, String backend, Path dir) {
+        if (mode == OutputMode.JSON) {
+            Map<String, Object> fields = new LinkedHashMap<>();
+            fields.put("dataset", trainSet.name());
+            fields.put("train_samples", trainSet.size());
+            fields.put("test_samples", testSet.size());
+            fields.put("optimizer", train.optimizer().name());
+            if (!train.schedule().isConstant()) fields.put("schedule", train.schedule().toString());
+            fields.put("batch", train.batch());
+            fields.put("epochs", train.epochs());
+            fields.put("backend", backend);
+            fields.put("run", dir.toString());
+            event("start", model, fields);
+        } else if (mode != OutputMode.QUIET) {
+            out.println(String.format(Locale.ROOT, "Training %s on %s (%,d train / %,d test samples) with %s, batch %d, %d epochs, %s",
+                    model, trainSet.name(), trainSet.size(), testSet.size(), optimizerText(train), train.batch(), train.epochs(), backend));
+        }
         out.flush();
+    }
+
+    /** "sgd", or with a schedule that changes the rate "sgd, lr schedule cosine(min_lr=0)". */
+    static String optimizerText(TrainSpec train) {
+        return train.optimizer().name() + (train.schedule().isConstant() ? "" : ", lr schedule " + train.schedule());
     }
 
     void resumed(String model, String text, int epoch, int step) {
@@ -87,8 +109,8 @@ final class TrainReporter {
             if (!gradients.isEmpty()) fields.put("grad_norms", gradients);
             event("epoch", model, fields);
         } else if (mode != OutputMode.QUIET) {
-            out.println(TrainCommand.epochLine(train.epoch(), epochs, train, test, lr));
-            gradients.forEach((node, norms) -> out.println("    " + node + ": " + TrainCommand.describeNorms(norms)));
+            out.println(epochLine(train.epoch(), epochs, train, test, lr));
+            gradients.forEach((node, norms) -> out.println("    " + node + ": " + describeNorms(norms)));
         }
         out.flush();
     }
@@ -104,6 +126,49 @@ final class TrainReporter {
     void comparison(String text) {
         if (mode != OutputMode.JSON) out.print(text);
         out.flush();
+    }
+
+    /** The result of a run: test accuracy for a classifier, test loss otherwise, with the training figure. */
+    static String result(EpochStats train, EpochStats test) {
+        return Double.isNaN(test.accuracy())
+                ? String.format(Locale.ROOT, "test loss %.4f (train %.4f)", test.loss(), train.loss())
+                : String.format(Locale.ROOT, "test accuracy %.2f%% (train %.2f%%)", 100 * test.accuracy(), 100 * train.accuracy());
+    }
+
+    /** ‖dL/dh_t‖ at the first, middle and last step, and how far the first is below the last. */
+    static String describeNorms(double[] norms) {
+        int n = norms.length;
+        double ratio = norms[0] / norms[n - 1];
+        return String.format(Locale.ROOT, "||dL/dh_t|| t=0: %.3e  t=%d: %.3e  t=%d: %.3e  (first/last %.1e)",
+                norms[0], n / 2, norms[n / 2], n - 1, norms[n - 1], ratio);
+    }
+
+    /** Per recurrent node, how far ‖dL/dh_0‖ is below ‖dL/dh_T-1‖: the comparison table's column of {@code --grad-norms}. */
+    static String gradientSummary(Map<String, double[]> gradients) {
+        StringBuilder sb = new StringBuilder();
+        gradients.forEach((node, norms) -> sb.append(String.format(Locale.ROOT, "  %s ||dL/dh_0||/||dL/dh_T-1|| = %.1e",
+                node, norms[0] / norms[norms.length - 1])));
+        return sb.toString();
+    }
+
+    /**
+     * One line per epoch; accuracy only for classifiers; the epoch's learning rate at the end
+     * unless {@code lr} is NaN (a constant schedule: the line is as it always was).
+     */
+    static String epochLine(int epoch, int epochs, EpochStats train, EpochStats test, float lr) {
+        String line = epochLine(epoch, epochs, train, test);
+        return Float.isNaN(lr) ? line : line + "  |  lr " + TrainCommand.learningRate(lr);
+    }
+
+    /** One line per epoch; accuracy only for classifiers. */
+    static String epochLine(int epoch, int epochs, EpochStats train, EpochStats test) {
+        if (Double.isNaN(train.accuracy())) {
+            return String.format(Locale.ROOT, "epoch %2d/%d  loss %.5f  |  test loss %.5f  |  %,.0f samples/s  %.1fs",
+                    epoch, epochs, train.loss(), test.loss(), train.samplesPerSecond(), train.seconds());
+        }
+        return String.format(Locale.ROOT, "epoch %2d/%d  loss %.4f  acc %6.2f%%  |  test loss %.4f  test acc %6.2f%%  |  %,.0f samples/s  %.1fs",
+                epoch, epochs, train.loss(), 100 * train.accuracy(), test.loss(), 100 * test.accuracy(),
+                train.samplesPerSecond(), train.seconds());
     }
 
     private void event(String kind, String model, Map<String, ?> fields) {

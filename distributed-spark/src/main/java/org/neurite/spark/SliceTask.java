@@ -6,7 +6,7 @@ import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.neurite.backend.Backend;
 import org.neurite.backend.Slice;
-import org.neurite.engine.SliceGradients;
+import org.neurite.engine.TrainStep;
 import org.neurite.graph.ParamInfo;
 import org.neurite.tensor.Tensor;
 import scala.Tuple2;
@@ -29,6 +29,13 @@ final class SliceTask {
 
     /** Local property naming a task to fail once, {@code step:partition}; tests use it to stand for a lost executor. */
     static final String FAIL_ONCE = "neurite.spark.fail_once";
+
+    /**
+     * Local property naming a task whose gradient turns NaN, {@code step:partition}: after its
+     * backward at that step, the first element of the first trainable gradient is set to NaN
+     * (on every attempt). Tests use it to stand for a diverging worker.
+     */
+    static final String POISON_GRADIENT = "neurite.spark.poison_gradient";
 
     /** Length of a partial result's statistics: loss sum, correct rows, rows, workers that reported. */
     static final int STATS = 4;
@@ -73,7 +80,8 @@ final class SliceTask {
             try {
                 checkSize(r, samples);
                 load(r, weights.value(), 0);
-                SliceGradients.Slice s = r.gradients.compute(r.state.train, r.order(epoch), start, end - start, count, step);
+                TrainStep.Result s = r.step.gradients(r.state.train, r.order(epoch), start, end - start, count, step, epoch);
+                poisonIfAsked(r, step, partition);
                 failOnceIfAsked(step, partition);   // after the work: a task lost mid-step
                 List<ParamInfo> trainable = r.store.trainable();
                 double[] grads = new double[size(trainable)];
@@ -110,7 +118,7 @@ final class SliceTask {
                     at += slot.size();
                 }
                 // The driver's schedule, from the epoch alone: the worker's spec has the run's epochs.
-                r.optimizer.setLearningRate(r.state.spec.learningRate(epoch));
+                r.step.optimizer().setLearningRate(r.state.spec.learningRate(epoch));
                 double lossSum = 0;
                 long correct = 0;
                 long rows = 0;
@@ -120,11 +128,11 @@ final class SliceTask {
                     int start = batchStart + (int) ((long) count * partition / partitions);
                     int end = batchStart + (int) ((long) count * (partition + 1) / partitions);
                     if (end == start) continue;
-                    SliceGradients.Slice s = r.gradients.compute(r.state.train, r.order(epoch), start, end - start, end - start,
-                            firstStep + k);
-                    double clip = r.state.spec.clipNorm();
-                    if (clip > 0) r.store.clipGradients(clip, Math.sqrt(r.store.gradientSquaredNorm()));
-                    r.optimizer.step(firstStep + k);
+                    // The whole step, as the single-machine Trainer takes it: a non-finite gradient stops the run.
+                    TrainStep.Result s = r.step.gradients(r.state.train, r.order(epoch), start, end - start, end - start,
+                            firstStep + k, epoch);
+                    poisonIfAsked(r, firstStep + k, partition);
+                    r.step.update(firstStep + k, epoch);
                     lossSum += s.lossSum();
                     correct += s.correct();
                     rows += s.rows();
@@ -171,6 +179,17 @@ final class SliceTask {
 
     private static int size(List<ParamInfo> params) {
         return Flat.size(params);
+    }
+
+    /** Writes NaN into the first trainable gradient when {@link #POISON_GRADIENT} names this step and partition. */
+    private static void poisonIfAsked(Workers.Replica r, int step, int partition) {
+        TaskContext task = TaskContext.get();
+        if (task == null) return;
+        String target = task.getLocalProperty(POISON_GRADIENT);
+        if (target != null && target.equals(step + ":" + partition)) {
+            Tensor g = r.store.grad(r.store.trainable().get(0).fullName());
+            r.backend.upload(new float[] {Float.NaN}, 0, Slice.of(g, 0, 1));
+        }
     }
 
     /** Throws on the first attempt of the task named by {@link #FAIL_ONCE}, so Spark retries it. */

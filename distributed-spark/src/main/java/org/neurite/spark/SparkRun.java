@@ -7,6 +7,7 @@ import java.util.stream.IntStream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.neurite.data.Dataset;
 import org.neurite.engine.DistributedTraining;
@@ -27,11 +28,14 @@ import scala.Tuple2;
  *       (the batch the single-machine {@link Trainer} would take: same seeded epoch order, same
  *       size), scaled by 1/global rows ({@link SliceTask#gradient});</li>
  *   <li>{@code treeAggregate} sums the slices' gradients, loss and correct counts;</li>
- *   <li>the driver writes the sum into its gradient buffers and takes the optimiser step of its
- *       own {@link Trainer} once (with the same clipping), exactly as a single-machine step.</li>
+ *   <li>the driver writes the sum into its gradient buffers and applies it with its own
+ *       {@link Trainer}'s {@link org.neurite.engine.TrainStep#update} (norm, non-finite refusal,
+ *       clipping, optimiser), exactly as a single-machine step.</li>
  * </ol>
- * In averaging mode each task instead takes {@code average_every} local steps on its slices and
- * the driver averages the weights and optimiser slots the tasks return.
+ * In averaging mode each task instead takes {@code average_every} whole
+ * {@link org.neurite.engine.TrainStep}s on its slices and the driver averages the weights and
+ * optimiser slots the tasks return. In both modes a NaN stops the run with the message of the
+ * step that saw it ({@link #aggregate}).
  *
  * <p>Fault tolerance is Spark's: a failed task is retried ({@code max_failures}), and because a
  * task is a pure function of (broadcast weights, epoch, slice, step) the retry returns the same
@@ -144,20 +148,13 @@ final class SparkRun implements DistributedTraining.Run {
         Broadcast<float[]> weights = sc.broadcast(Flat.weights(store));
         Tuple2<double[], double[]> sum;
         try {
-            sum = workers.treeAggregate(SliceTask.zero(), SliceTask.gradient(job, weights, epoch, from, count, step, samples),
-                    SliceTask::combine, TREE_DEPTH);
+            sum = aggregate(SliceTask.gradient(job, weights, epoch, from, count, step, samples));
         } finally {
             weights.destroy();
         }
         Flat.setGradients(store, sum._1(), 1.0);
         trainer.setStep(step);
-        double norm = Math.sqrt(store.gradientSquaredNorm());
-        if (!Double.isFinite(norm)) {
-            throw new NumericalFaultException("a gradient became non-finite at step " + step + " (epoch " + epoch
-                    + "); the weights were not updated");
-        }
-        store.clipGradients(spec.clipNorm(), norm);
-        trainer.optimizer().step(step);
+        trainer.trainStep().update(step, epoch);   // norm, non-finite refusal, clipping, optimiser: as a single-machine step
         return sum._2();
     }
 
@@ -166,8 +163,7 @@ final class SparkRun implements DistributedTraining.Run {
         Broadcast<float[]> state = sc.broadcast(Flat.state(store));
         Tuple2<double[], double[]> sum;
         try {
-            sum = workers.treeAggregate(SliceTask.zero(),
-                    SliceTask.localSteps(job, state, epoch, from, spec.batch(), steps, firstStep, samples), SliceTask::combine, TREE_DEPTH);
+            sum = aggregate(SliceTask.localSteps(job, state, epoch, from, spec.batch(), steps, firstStep, samples));
         } finally {
             state.destroy();
         }
@@ -175,6 +171,37 @@ final class SparkRun implements DistributedTraining.Run {
         if (reported > 0) Flat.setState(store, sum._1(), 1.0 / reported);
         trainer.setStep(firstStep + steps - 1);
         return sum._2();
+    }
+
+    /**
+     * Runs {@code task} on every partition and sums the results. A worker's
+     * {@link NumericalFaultException} (a NaN in its step) reaches the driver inside Spark's job
+     * failure; it is thrown again here with the worker's message, so the run stops as a
+     * single-machine run does, the driver's weights as they were before the step or round.
+     */
+    private Tuple2<double[], double[]> aggregate(Function2<Tuple2<double[], double[]>, Integer, Tuple2<double[], double[]>> task) {
+        try {
+            return workers.treeAggregate(SliceTask.zero(), task, SliceTask::combine, TREE_DEPTH);
+        } catch (Exception e) {   // Spark's job failure is a checked SparkException, thrown undeclared
+            String fault = numericalFault(e);
+            if (fault != null) throw new NumericalFaultException(fault);
+            if (e instanceof RuntimeException r) throw r;
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** The message of a worker's NumericalFaultException inside {@code e}, or null when it holds none. */
+    static String numericalFault(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof NumericalFaultException) return t.getMessage();
+        }
+        // Spark sends the exception itself only when it serialised; its text is always in the message.
+        String prefix = NumericalFaultException.class.getName() + ": ";
+        String text = e.getMessage();
+        int at = text == null ? -1 : text.indexOf(prefix);
+        if (at < 0) return null;
+        int end = text.indexOf('\n', at);
+        return text.substring(at + prefix.length(), end < 0 ? text.length() : end).strip();
     }
 
     @Override public int stoppedAfter() { return stoppedAfter; }

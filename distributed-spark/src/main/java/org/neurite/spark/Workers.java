@@ -17,7 +17,7 @@ import org.neurite.dsl.Script;
 import org.neurite.dsl.ScriptLoader;
 import org.neurite.engine.Optimizer;
 import org.neurite.engine.ParameterStore;
-import org.neurite.engine.SliceGradients;
+import org.neurite.engine.TrainStep;
 import org.neurite.graph.TypedGraph;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.plugin.NeuriteRuntime;
@@ -57,15 +57,15 @@ final class Workers {
 
     /**
      * A worker's own copy of the model: backend, parameters (overwritten from the driver's
-     * broadcast before every use), the slice-gradient engine and, for parameter averaging, an
-     * optimiser. Also caches the current epoch's sample order.
+     * broadcast before every use) and the {@link TrainStep} (its first half for a synchronous
+     * slice, the whole step with its own optimiser for parameter averaging). Also caches the
+     * current epoch's sample order.
      */
     static final class Replica implements AutoCloseable {
         final JobState state;
         final Backend backend;
         final ParameterStore store;
-        final SliceGradients gradients;
-        final Optimizer optimizer;
+        final TrainStep step;
         private final EpochOrder epochOrder;
         private final int[] order;
         private int orderEpoch = -1;
@@ -76,9 +76,7 @@ final class Workers {
                     warning -> { });
             this.store = new ParameterStore(state.graph, backend, state.spec.seed());
             int maxSlice = Math.max(1, (state.job.batch() + state.job.partitions() - 1) / state.job.partitions());
-            this.gradients = new SliceGradients(state.graph, store, state.spec, maxSlice,
-                    state.train.targetSize());
-            this.optimizer = Optimizer.create(state.spec.optimizer(), store);
+            this.step = new TrainStep(state.graph, store, state.spec, Optimizer.create(state.spec.optimizer(), store), maxSlice);
             this.epochOrder = new EpochOrder(state.spec.seed(), state.train.size());
             this.order = new int[state.train.size()];
         }
@@ -93,7 +91,7 @@ final class Workers {
         }
 
         @Override public void close() {
-            gradients.close();
+            step.close();
             store.close();
             backend.close();
         }

@@ -13,10 +13,12 @@ import org.neurite.train.TrainSpec;
 /**
  * A way to run the training steps of {@code nn train} on a cluster instead of in this process,
  * found with {@link ServiceLoader} by the name of the deployment section that asks for it
- * ({@code spark:} → {@code "spark"}). The caller (the CLI) keeps everything around the steps:
- * the driver's {@link ParameterStore} and {@link Trainer} (whose optimiser takes each step and
- * whose {@link Trainer#evaluate} scores the test split), progress, metrics, the per-epoch files
- * and {@code --resume}. An implementation replaces {@link Trainer#trainEpoch} only.
+ * ({@code spark:} → {@code "spark"}). The {@link TrainingRun} keeps everything around the steps
+ * (epochs, evaluation, metrics, the per-epoch files, resume, stop requests), with the driver's
+ * {@link ParameterStore} and {@link Trainer}: its {@link TrainStep} applies each synchronous
+ * step's summed gradients, and its {@link Trainer#evaluate} scores the test split. An
+ * implementation replaces {@link Trainer#trainEpoch} only ({@link TrainingRun#distributed}), and
+ * runs every worker's share of a step through a {@link TrainStep} too.
  *
  * <p>Implementations live in optional modules ({@code distributed-spark}), so the core and the
  * default build carry no cluster engine.
@@ -51,7 +53,7 @@ public interface DistributedTraining {
      * @param limit keep only the first N training samples, or null
      * @param trainer the driver's trainer: its optimiser takes the steps, its step counter counts them
      * @param store the driver's parameters: the weights broadcast each step, the gradients summed into
-     * @param checkpoint called every {@code checkpoint_every} steps inside an epoch
+     * @param checkpoint called every {@code checkpoint_every} steps inside an epoch ({@link TrainingRun#stepCheckpoint()})
      */
     record Job(String script, String scriptFile, String model, TypedGraph graph, TrainSpec spec, DeploymentConfig deployment,
                String backend, int threads, List<Path> pluginFolders, Path dataFolder, Integer limit,

@@ -1,6 +1,6 @@
 package org.neurite.engine;
 
-import org.neurite.backend.CounterRandom;
+import java.util.Map;
 import org.neurite.data.Dataset;
 import org.neurite.data.EpochOrder;
 import org.neurite.graph.TypedGraph;
@@ -8,9 +8,10 @@ import org.neurite.train.TrainSpec;
 
 /**
  * Trains a graph on a {@link Dataset}, one epoch at a time. Each step reads a batch in a seeded
- * per-epoch order, runs forward, the loss, backward, optional global-norm gradient clipping and
- * the optimiser, all on the store's backend; only the loss (and, for classifiers, the logits
- * needed for accuracy) come back to the host.
+ * per-epoch order and hands it to the {@link TrainStep} (forward, loss, backward, global-norm
+ * clipping, the non-finite check and the optimiser, all on the store's backend); only the loss
+ * (and, for classifiers, the logits needed for accuracy) come back to the host. The loop around
+ * epochs (schedule, evaluation, checkpoints, resume) is {@link TrainingRun}'s.
  *
  * <p>Reproducible: weights, shuffling and dropout all derive from {@code spec.seed()}, and the
  * learning rate of an epoch from the epoch's number ({@link TrainSpec#learningRate(int)}, set
@@ -24,33 +25,27 @@ import org.neurite.train.TrainSpec;
  */
 public final class Trainer implements AutoCloseable {
     private final TypedGraph graph;
-    private final ParameterStore store;
     private final TrainSpec spec;
-    private final Loss loss;
-    private final Optimizer optimizer;
-    private CompiledModelsByBatch run;
+    private final TrainStep trainStep;
     private int step;
     private EpochOrder epochOrder;
     private int[] order;
-    private double lastGradientNorm;
-    /** Per recurrent node: sums of ‖dL/dh_t‖ over the steps since the last take; null when not recording. */
-    private java.util.Map<String, double[]> stepGradientSums;
-    private int stepGradientCount;
     /** Set by {@link #requestStop()} from another thread; read between steps. */
     private volatile boolean stopRequested;
     private int stoppedAfter = -1;
 
     public Trainer(TypedGraph graph, ParameterStore store, TrainSpec spec) {
         this.graph = graph;
-        this.store = store;
         this.spec = spec;
-        this.loss = Loss.byName(spec.loss());
-        this.optimizer = Optimizer.create(spec.optimizer(), store);
+        this.trainStep = new TrainStep(graph, store, spec, Optimizer.create(spec.optimizer(), store), spec.batch());
     }
 
-    public Optimizer optimizer() { return optimizer; }
+    public Optimizer optimizer() { return trainStep.optimizer(); }
 
-    public Loss loss() { return loss; }
+    public Loss loss() { return trainStep.loss(); }
+
+    /** The step this trainer takes; a {@link DistributedTraining} driver applies summed gradients with its {@link TrainStep#update}. */
+    public TrainStep trainStep() { return trainStep; }
 
     /** Optimiser steps taken so far. */
     public int step() { return step; }
@@ -62,36 +57,13 @@ public final class Trainer implements AutoCloseable {
      * Records ‖dL/dh_t‖ of every recurrent layer at every step from now on (a diagnostic that
      * copies gradients to the host); read the means with {@link #takeStepGradientNorms()}.
      */
-    public void recordStepGradients() {
-        stepGradientSums = new java.util.LinkedHashMap<>();
-    }
+    public void recordStepGradients() { trainStep.recordStepGradients(); }
 
     /**
      * Mean ‖dL/dh_t‖ per recurrent node and time step over the training steps since the last call,
      * then starts a new average. Empty when nothing was recorded.
      */
-    public java.util.Map<String, double[]> takeStepGradientNorms() {
-        java.util.Map<String, double[]> means = new java.util.LinkedHashMap<>();
-        if (stepGradientSums == null || stepGradientCount == 0) return means;
-        stepGradientSums.forEach((node, sums) -> {
-            double[] mean = new double[sums.length];
-            for (int t = 0; t < sums.length; t++) mean[t] = sums[t] / stepGradientCount;
-            means.put(node, mean);
-        });
-        stepGradientSums.clear();
-        stepGradientCount = 0;
-        return means;
-    }
-
-    private void accumulateStepGradients(CompiledModel m) {
-        var probes = m.stepGradientProbes();
-        probes.forEach((node, probe) -> {
-            double[] norms = probe.stepGradientNorms();
-            double[] sums = stepGradientSums.computeIfAbsent(node, k -> new double[norms.length]);
-            for (int t = 0; t < norms.length; t++) sums[t] += norms[t];
-        });
-        stepGradientCount++;
-    }
+    public Map<String, double[]> takeStepGradientNorms() { return trainStep.takeStepGradientNorms(); }
 
     /**
      * Sets the optimiser's learning rate to the schedule's rate for {@code epoch} (counted from
@@ -100,7 +72,7 @@ public final class Trainer implements AutoCloseable {
      * resumed run starts inside included.
      */
     public void applySchedule(int epoch) {
-        optimizer.setLearningRate(spec.learningRate(epoch));
+        trainStep.optimizer().setLearningRate(spec.learningRate(epoch));
     }
 
     /** Asks the epoch in progress to stop after its current step; safe to call from any thread. */
@@ -117,7 +89,7 @@ public final class Trainer implements AutoCloseable {
     public int stoppedAfter() { return stoppedAfter; }
 
     /** Global L2 norm of the gradients at the last step, before clipping. */
-    public double lastGradientNorm() { return lastGradientNorm; }
+    public double lastGradientNorm() { return trainStep.lastGradientNorm(); }
 
     /**
      * Checks that {@code data} fits the graph and the loss: samples have the input's size, targets
@@ -149,14 +121,6 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    private CompiledModelsByBatch run(Dataset data) {
-        if (run == null || run.targetSize != data.targetSize()) {
-            if (run != null) run.close();
-            run = new CompiledModelsByBatch(graph, store, spec.batch(), data.targetSize(), false);
-        }
-        return run;
-    }
-
     /** One pass over {@code data} in the seeded order of {@code epoch} (counted from 1). */
     public EpochStats trainEpoch(Dataset data, int epoch, TrainingListener listener) {
         return trainEpoch(data, epoch, 0, listener);
@@ -169,13 +133,13 @@ public final class Trainer implements AutoCloseable {
      * when {@link #requestStop()} is called; see {@link #stoppedAfter()}.
      */
     public EpochStats trainEpoch(Dataset data, int epoch, int firstSample, TrainingListener listener) {
+        Loss loss = trainStep.loss();
         checkCompatible(graph, data, loss);
         if (firstSample < 0 || firstSample >= Math.max(1, data.size())) {
             throw new IllegalArgumentException("epoch " + epoch + " cannot start at sample " + firstSample + " of " + data.size());
         }
         stoppedAfter = -1;
         applySchedule(epoch);
-        CompiledModelsByBatch r = run(data);
         int n = data.size();
         if (epochOrder == null || epochOrder.size() != n) {
             epochOrder = new EpochOrder(spec.seed(), n);
@@ -185,54 +149,36 @@ public final class Trainer implements AutoCloseable {
         long start = System.nanoTime();
         double lossSum = 0;
         long correct = 0;
+        long rows = 0;
         int batch = spec.batch();
         int trained = 0;
         for (int from = firstSample; from < n; from += batch) {
             int count = Math.min(batch, n - from);
-            int rows = count * r.targetSize;
-            CompiledModel m = r.load(data, order, from, count);
             step++;
-            if (stepGradientSums != null) m.stepGradientProbes().values().forEach(p -> p.recordStepGradients(true));   // no-op once on
-            m.forward(true, CounterRandom.mix(spec.seed() + step));
-            double batchLoss = loss.compute(m.output(), r.targets(count), m.gradOutput(), rows);
-            if (!Double.isFinite(batchLoss)) {
-                String where = m.firstNonFiniteActivation();
-                throw new NumericalFaultException("the loss became " + batchLoss + " at step " + step + " (epoch " + epoch + "): "
-                        + (where != null ? where : "every activation is finite; the loss itself overflowed"));
-            }
-            lossSum += batchLoss;
-            if (loss.classification()) correct += r.correct(m, count);
-            m.backward();
-            if (stepGradientSums != null) accumulateStepGradients(m);
-            lastGradientNorm = Math.sqrt(store.gradientSquaredNorm());
-            if (!Double.isFinite(lastGradientNorm)) {
-                String where = m.firstNonFiniteGradient();
-                throw new NumericalFaultException("a gradient became non-finite at step " + step + " (epoch " + epoch + "): "
-                        + (where != null ? where : "the gradient norm overflowed") + "; the weights were not updated");
-            }
-            store.clipGradients(spec.clipNorm(), lastGradientNorm);
-            optimizer.step(step);
+            TrainStep.Result r = trainStep.step(data, order, from, count, step, epoch);
+            lossSum += r.lossSum();
+            correct += r.correct();
+            rows += r.rows();
             int done = from + count;
             trained += count;
-            listener.batchDone(epoch, done, n, lossSum / ((long) trained * r.targetSize),
-                    loss.classification() ? (double) correct / ((long) trained * r.targetSize) : Double.NaN);
+            listener.batchDone(epoch, done, n, lossSum / rows, loss.classification() ? (double) correct / rows : Double.NaN);
             if (stopRequested && done < n) {
                 stoppedAfter = done;
                 break;
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long rows = (long) Math.max(1, trained) * r.targetSize;
-        return new EpochStats(epoch, lossSum / rows, loss.classification() ? (double) correct / rows : Double.NaN, trained, seconds);
+        long allRows = Math.max(1, rows);
+        return new EpochStats(epoch, lossSum / allRows, loss.classification() ? (double) correct / allRows : Double.NaN, trained, seconds);
     }
 
     /** Mean loss and accuracy over {@code data} in evaluation mode (no dropout, no updates). */
     public EpochStats evaluate(Dataset data, int epoch) {
-        checkCompatible(graph, data, loss);
-        return Evaluator.evaluate(run(data), loss, data, epoch, spec.batch());
+        checkCompatible(graph, data, trainStep.loss());
+        return Evaluator.evaluate(trainStep.models(data.targetSize()), trainStep.loss(), data, epoch, spec.batch());
     }
 
     @Override public void close() {
-        if (run != null) run.close();
+        trainStep.close();
     }
 }

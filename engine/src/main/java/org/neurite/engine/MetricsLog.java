@@ -1,4 +1,4 @@
-package org.neurite.cli;
+package org.neurite.engine;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -9,8 +9,9 @@ import java.util.Map;
 import org.neurite.io.AtomicFiles;
 
 /**
- * The per-epoch metrics of a run as JSON lines. The whole file is rewritten atomically on every
- * append (it holds one short line per epoch), so a crash never leaves a torn line.
+ * The per-epoch metrics of a {@link TrainingRun} as JSON lines ({@code metrics.jsonl}). The whole
+ * file is rewritten atomically on every append (it holds one short line per epoch), so a crash
+ * never leaves a torn line.
  */
 final class MetricsLog {
     private static final ObjectMapper JSON = new ObjectMapper();

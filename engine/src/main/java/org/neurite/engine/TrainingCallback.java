@@ -1,0 +1,33 @@
+package org.neurite.engine;
+
+import java.io.IOException;
+
+/**
+ * What a {@link TrainingRun} tells whoever watches it (a progress bar, a metrics sink, early
+ * stopping): the start and end of the run, of every epoch and of every batch. Every method has
+ * an empty default. A callback may end the run: {@link TrainingRun#stopAfterEpoch()} from
+ * {@link #epochEnd} (early stopping), or {@link TrainingRun#requestStop()} after the step in progress.
+ */
+public interface TrainingCallback {
+    /** Before the first epoch; {@code firstEpoch} is past 1 when the run was resumed. */
+    default void runStart(TrainingRun run, int firstEpoch, int epochs) {}
+
+    /** Before the first step of {@code epoch} (counted from 1). */
+    default void epochStart(int epoch, int epochs, long samples) {}
+
+    /** After each step (or Spark round): samples of the epoch done so far, running means over the epoch. */
+    default void batchEnd(int epoch, long done, long total, double meanLoss, double accuracy) {}
+
+    /**
+     * The training pass of {@code epoch} is over, before evaluation; also called, with
+     * {@code train} null, when a step failed (a NaN), so that whatever a callback opened at
+     * {@link #epochStart} can be closed.
+     */
+    default void epochTrained(int epoch, EpochStats train) {}
+
+    /** The epoch is evaluated and its files (metrics, weights, checkpoint) are written. */
+    default void epochEnd(TrainingRun.EpochEnd end) throws IOException {}
+
+    /** After the last epoch, or after a stop request ended the run inside one (its checkpoint written). */
+    default void runEnd(TrainingRun.Result result) throws IOException {}
+}
