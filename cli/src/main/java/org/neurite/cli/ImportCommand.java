@@ -1,0 +1,89 @@
+package org.neurite.cli;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.neurite.dsl.ScriptFormatter;
+import org.neurite.dsl.ScriptLoader;
+import org.neurite.graph.TypedGraph;
+import org.neurite.io.AtomicFiles;
+import org.neurite.io.FileFormatException;
+import org.neurite.io.NamedTensor;
+import org.neurite.io.SafeTensors;
+import org.neurite.onnx.OnnxImporter;
+import org.neurite.onnx.proto.Onnx.ModelProto;
+import org.neurite.plugin.NeuriteRuntime;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/**
+ * {@code nn import model.onnx [-o model.nn]}: an ONNX model as a readable script (chains folded,
+ * repeated sub-graphs written as blocks) and its weights as safetensors beside it
+ * ({@code model.safetensors}). The script is loaded and shape-checked before anything is written;
+ * operators Neurite lacks are listed with the nodes that use them, exit status 2, nothing written.
+ */
+@Command(name = "import", description = "Turn an ONNX model into a .nn script and its weights (.safetensors).")
+final class ImportCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+    @Mixin PluginsOption plugins = new PluginsOption();
+
+    @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "the ONNX file")
+    Path onnx;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE.nn", description = "the script (default: the ONNX file's name with .nn); "
+            + "the weights go beside it with .safetensors")
+    Path output;
+
+    @Option(names = "--model", paramLabel = "NAME", description = "the model's name in the script (default: from the file name)")
+    String modelName;
+
+    @Override public Integer call() throws Exception {
+        if (!Files.isRegularFile(onnx)) throw new NoSuchFileException(onnx.toString());
+        Path script = output != null ? output : Path.of(stem(onnx.getFileName().toString()) + ".nn");
+        if (!script.toString().endsWith(".nn")) throw new BadInputException("-o must name a .nn file, got " + script);
+        Path weights = script.resolveSibling(stem(script.getFileName().toString()) + ".safetensors");
+        String name = modelName != null ? modelName : modelName(stem(onnx.getFileName().toString()));
+        if (!name.matches("[A-Za-z_][A-Za-z_0-9]*")) throw new BadInputException("--model must be an identifier, got '" + name + "'");
+
+        ModelProto model;
+        try {
+            model = ModelProto.parseFrom(Files.readAllBytes(onnx));
+        } catch (InvalidProtocolBufferException e) {
+            throw new FileFormatException(onnx + ": not an ONNX model (" + e.getMessage() + ")");
+        }
+        OnnxImporter.Imported imported = OnnxImporter.read(model, name);
+        // In canonical form (long chains broken before an arrow), and loaded and shape-checked before anything is written.
+        String text = ScriptFormatter.format(script.toString(), imported.script());
+        NeuriteRuntime runtime = NeuriteRuntime.discover(plugins.folders);
+        TypedGraph graph = new ScriptLoader(runtime.layers()).parse(script.toString(), text).mainModel();
+        List<NamedTensor> values = imported.weights(graph);
+        SafeTensors.write(weights, values, Map.of("neurite.model", name, "neurite.source", onnx.getFileName().toString()));
+        AtomicFiles.writeString(script, text);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("Wrote %s (%d lines, %d blocks) and %s: %s, %,d parameters%n", script, text.lines().count(),
+                text.lines().filter(l -> l.startsWith("block ")).count(), weights, name, graph.trainableParameterCount());
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    private static String stem(String file) {
+        int dot = file.lastIndexOf('.');
+        return dot > 0 ? file.substring(0, dot) : file;
+    }
+
+    /** {@code resnet18} → {@code Resnet18}: the file name as an identifier with a capital first letter. */
+    private static String modelName(String stem) {
+        String id = stem.replaceAll("[^A-Za-z0-9_]", "_");
+        if (id.isEmpty() || Character.isDigit(id.charAt(0))) id = "M" + id;
+        return Character.toUpperCase(id.charAt(0)) + id.substring(1);
+    }
+}
