@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
         description = "Neurite: define, train and run neural networks written in the .nn language.",
         subcommands = {SummaryCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, PredictCommand.class, ConfigCommand.class, LayersCommand.class,
                 FmtCommand.class, GraphCommand.class, ReportCommand.class, VizCommand.class, ExportCommand.class, ImportCommand.class,
-                BackendsCommand.class, CommandLine.HelpCommand.class})
+                ServeCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
 public final class NnCommand implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -30,6 +30,8 @@ import org.neurite.plugin.BackendOptions;
  * spark:                   # train on Apache Spark (read by distributed-spark)
  *   master: "local[2]"
  *   partitions: 2
+ * serve:                   # nn serve: models, port, batching (read by serving)
+ *   port: 8080
  * </pre>
  * Every key is optional; {@link #defaults()} is the configuration of an empty file. Reading is
  * strict, because a typo in a deployment file otherwise silently runs with a default: an unknown
@@ -55,16 +57,17 @@ import org.neurite.plugin.BackendOptions;
  * @param seed a seed that overrides the script's, or null to keep the script's
  * @param logLevel how much the CLI logs, default {@link LogLevel#INFO}
  * @param spark the {@code spark:} section (train on Apache Spark), or null (the default) to train in this process
+ * @param serve the {@code serve:} section ({@code nn serve}, read by the serving module), or null when there is none
  */
 public record DeploymentConfig(String backend, List<String> fallback, int threads, String device,
                                List<Path> plugins, Path data, Path output, Long seed, LogLevel logLevel,
-                               DeploymentSection spark) {
+                               DeploymentSection spark, DeploymentSection serve) {
     /** Deployment files larger than this are refused unread (1 MiB; real ones are a few lines). */
     public static final int MAX_FILE_BYTES = 1 << 20;
 
     /** The keys a deployment file may contain, in the order {@link #toYaml()} prints them. */
     public static final List<String> KEYS = List.of("backend", "fallback", "threads", "device", "plugins",
-            "data", "output", "seed", "log_level", "spark");
+            "data", "output", "seed", "log_level", "spark", "serve");
 
     /** How much the CLI logs; the YAML spelling is the lower-case name. */
     public enum LogLevel {
@@ -86,12 +89,19 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
     /** A deployment that trains in this process (no {@code spark:} section). */
     public DeploymentConfig(String backend, List<String> fallback, int threads, String device,
                             List<Path> plugins, Path data, Path output, Long seed, LogLevel logLevel) {
-        this(backend, fallback, threads, device, plugins, data, output, seed, logLevel, null);
+        this(backend, fallback, threads, device, plugins, data, output, seed, logLevel, null, null);
+    }
+
+    /** A deployment with a {@code spark:} section and no {@code serve:} section. */
+    public DeploymentConfig(String backend, List<String> fallback, int threads, String device,
+                            List<Path> plugins, Path data, Path output, Long seed, LogLevel logLevel,
+                            DeploymentSection spark) {
+        this(backend, fallback, threads, device, plugins, data, output, seed, logLevel, spark, null);
     }
 
     /** This deployment with another {@code spark:} section (null: none). */
     public DeploymentConfig withSpark(DeploymentSection spark) {
-        return new DeploymentConfig(backend, fallback, threads, device, plugins, data, output, seed, logLevel, spark);
+        return new DeploymentConfig(backend, fallback, threads, device, plugins, data, output, seed, logLevel, spark, serve);
     }
 
     /** The configuration of an empty deployment file: the CPU backend on every core. */
@@ -159,6 +169,7 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
         if (seed != null) root.put("seed", seed.longValue());
         root.put("log_level", logLevel.yamlName());
         if (spark != null) root.set("spark", spark.value());
+        if (serve != null) root.set("serve", serve.value());
         StringBuilder text = new StringBuilder();
         try {
             text.append(mapper.writeValueAsString(root));
@@ -171,6 +182,9 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
         if (seed == null) text.append("# seed: not set (the script's seed)\n");
         if (spark != null && SectionReader.find(spark.name()).isEmpty()) {
             text.append("# spark: as written, not checked (the module that reads it is not on the class path)\n");
+        }
+        if (serve != null && SectionReader.find(serve.name()).isEmpty()) {
+            text.append("# serve: as written, not checked (the module that reads it is not on the class path)\n");
         }
         return text.toString();
     }

@@ -80,6 +80,7 @@ final class DeploymentConfigReader {
         Long seed = d.seed();
         LogLevel logLevel = d.logLevel();
         DeploymentSection spark = d.spark();
+        DeploymentSection serve = d.serve();
 
         Map<String, Integer> firstLine = new HashMap<>();
         while ((t = next(p)) == JsonToken.FIELD_NAME) {
@@ -101,11 +102,12 @@ final class DeploymentConfigReader {
                 case "seed" -> seed = seed(p);
                 case "log_level" -> logLevel = logLevel(p);
                 case "spark" -> spark = section(p, key, keySpan);
+                case "serve" -> serve = section(p, key, keySpan);
                 default -> throw new IllegalStateException("key '" + key + "' is in KEYS but not read");
             }
         }
         if (next(p) != null) throw error(p, "a deployment file holds one YAML document; found a second one");
-        return new DeploymentConfig(backend, fallback, threads, device, plugins, data, output, seed, logLevel, spark);
+        return new DeploymentConfig(backend, fallback, threads, device, plugins, data, output, seed, logLevel, spark, serve);
     }
 
     /**

@@ -42,6 +42,15 @@ public final class ImageFiles {
             throw new FileFormatException(file + ": cannot decode image (" + e.getMessage() + ")");
         }
         if (image == null) throw new FileFormatException(file + ": not a PNG or JPEG image");
+        convert(image, sample, out, offset);
+    }
+
+    /**
+     * A decoded picture into {@code out[offset ..]} as a {@code sample}-shaped [C, H, W] sample:
+     * what {@link #read} does after decoding (the server uses it for uploads).
+     */
+    public static void convert(BufferedImage image, Shape sample, float[] out, int offset) {
+        if (!isImageShape(sample)) throw new IllegalArgumentException("not an image shape [1 or 3, H, W]: " + sample);
         int channels = sample.dim(0), h = sample.dim(1), w = sample.dim(2);
         BufferedImage scaled = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         var g = scaled.createGraphics();

@@ -68,7 +68,7 @@ class DeploymentConfigTest {
                         "deploy.yaml:1:1: error: unknown key 'log-level'; did you mean 'log_level'?"),
                 Arguments.of("gpu: yes\n",
                         "deploy.yaml:1:1: error: unknown key 'gpu'; known keys are backend, fallback, threads, device, "
-                                + "plugins, data, output, seed, log_level, spark"),
+                                + "plugins, data, output, seed, log_level, spark, serve"),
                 Arguments.of("backend: cpu\nthreads: four\n",
                         "deploy.yaml:2:10: error: 'threads' must be an integer >= 0 (0 = all cores), found a string (\"four\")"),
                 Arguments.of("threads: 2.5\n",

@@ -1,0 +1,431 @@
+package org.neurite.serving;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.UploadedFile;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.BindException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.neurite.config.DeploymentConfig;
+import org.neurite.plugin.NeuriteRuntime;
+
+/**
+ * The HTTP face of {@code nn serve}: the Open Inference Protocol's REST endpoints (KServe v2,
+ * Triton) on Javalin/Jetty for every model of a {@link ServeConfig}, an image classification
+ * endpoint, and Prometheus metrics.
+ * <pre>
+ * GET  /v2/health/live, /v2/health/ready     200, or 503 on ready while shutting down
+ * GET  /v2                                   server metadata
+ * GET  /v2/models/{name}[/ready]             model metadata (inputs, outputs, shapes, datatype)
+ * POST /v2/models/{name}/infer               JSON tensors, or the binary-data extension
+ * POST /v2/models/{name}/classify?top_k=5    a PNG/JPEG (raw body or multipart field "image") → labels
+ * GET  /metrics                              Prometheus text
+ * </pre>
+ * Every refusal is {@code {"error": "..."}} with 400 (malformed), 404 (unknown model or path), 405,
+ * 413 (body over {@code max_body_bytes}), 429 (queue full) or 503 (shutting down); a failed batch
+ * is a 500 with the reason, and its worker goes on. {@link #stop} is graceful: readiness turns
+ * 503, new requests are refused, every queued request is answered, then Jetty stops accepting
+ * and waits for the responses in flight.
+ */
+public final class InferenceServer implements AutoCloseable {
+    private static final long DRAIN_MS = 30_000;
+    /** How much of a refused (too large) body is still read, so its client sees the 413 (Tomcat's maxSwallowSize is 2 MiB). */
+    private static final int SWALLOW_BYTES = 4 << 20;
+    /** The request attribute that marks a response this server wrote (so Javalin's error pages leave it alone). */
+    private static final String ANSWERED = "neurite.answered";
+
+    private final ServeConfig config;
+    private final Map<String, ServedModel> models;
+    private final ServerMetrics metrics;
+    private final V2Codec codec = new V2Codec();
+    private final NeuriteRuntime runtime;
+    private final Javalin app;
+    /**
+     * Writes the answers, so that a batching worker hands its batch's results over and goes back to
+     * the queue instead of encoding and sending every response itself.
+     */
+    private final ExecutorService responders;
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong answered = new AtomicLong();
+    private volatile boolean draining;
+    private boolean stopped;
+
+    private InferenceServer(ServeConfig config, Map<String, ServedModel> models, ServerMetrics metrics, NeuriteRuntime runtime) {
+        this.config = config;
+        this.models = models;
+        this.metrics = metrics;
+        this.runtime = runtime;
+        AtomicInteger respondersMade = new AtomicInteger();
+        this.responders = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
+            Thread t = new Thread(r, "respond-" + respondersMade.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        this.app = Javalin.create(cfg -> {
+            cfg.startup.showJavalinBanner = false;
+            cfg.startup.showOldJavalinVersionWarning = false;
+            cfg.http.prefer405over404 = true;
+            cfg.http.maxRequestSize = config.maxBodyBytes();
+            cfg.jetty.host = config.host();
+            cfg.jetty.port = config.port();
+            cfg.jetty.modifyServer(server -> {
+                // Jetty's graceful stop: connectors stop accepting, requests in flight get their answers.
+                server.insertHandler(new GracefulHandler());
+                server.setStopTimeout(DRAIN_MS);
+            });
+            cfg.routes.get("/v2/health/live", ctx -> json(ctx, 200, codec.mapper().createObjectNode().put("live", true)));
+            cfg.routes.get("/v2/health/ready", ctx -> json(ctx, draining ? 503 : 200,
+                    codec.mapper().createObjectNode().put("ready", !draining)));
+            cfg.routes.get("/v2", this::serverMetadata);
+            cfg.routes.get("/v2/models/{name}", ctx -> json(ctx, 200, metadata(model(ctx))));
+            cfg.routes.get("/v2/models/{name}/ready", ctx -> {
+                model(ctx);
+                json(ctx, draining ? 503 : 200, codec.mapper().createObjectNode().put("ready", !draining));
+            });
+            cfg.routes.post("/v2/models/{name}/infer", this::infer);
+            cfg.routes.post("/v2/models/{name}/classify", this::classify);
+            cfg.routes.get("/metrics", ctx -> ctx.contentType(metrics.contentType()).result(metrics.scrape()));
+            cfg.routes.exception(InferenceError.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
+            cfg.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, "internal error: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage())));
+            cfg.routes.error(404, ctx -> {
+                // An unknown model was answered already; anything else is a path the protocol does not have.
+                if (ctx.attribute(ANSWERED) == null) error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path());
+            });
+            cfg.routes.error(405, ctx -> error(ctx, 405, "method " + ctx.method() + " is not allowed on " + ctx.path()));
+        });
+    }
+
+    /**
+     * Loads every model of {@code config} (scripts, weights, one backend per worker) and starts
+     * listening.
+     *
+     * @param folder the folder the models' relative paths are resolved against (the deployment file's)
+     * @param warnings hears of backend fallbacks
+     */
+    public static InferenceServer start(ServeConfig config, DeploymentConfig deployment, Path folder, Consumer<String> warnings)
+            throws IOException {
+        NeuriteRuntime runtime = NeuriteRuntime.discover(deployment.plugins());
+        ServerMetrics metrics = new ServerMetrics();
+        Map<String, ServedModel> models = new LinkedHashMap<>();
+        try {
+            for (ServeConfig.ModelSpec spec : config.models()) {
+                ServedModel m = ServedModel.load(spec, deployment, runtime, folder, warnings, (n, nanos) -> metrics.batch(spec.name(), n, nanos));
+                models.put(spec.name(), m);
+                metrics.register(m);
+            }
+            InferenceServer server = new InferenceServer(config, models, metrics, runtime);
+            try {
+                server.app.start();
+            } catch (RuntimeException e) {
+                for (Throwable t = e; t != null; t = t.getCause()) {
+                    if (t instanceof BindException) {
+                        throw new IllegalArgumentException("cannot listen on " + config.host() + ":" + config.port() + ": " + t.getMessage()
+                                + " (serve.port, or --port)", e);
+                    }
+                }
+                throw e;
+            }
+            return server;
+        } catch (IOException | RuntimeException e) {
+            models.values().forEach(ServedModel::close);
+            runtime.close();
+            throw e;
+        }
+    }
+
+    /** The port listened on (the one chosen when the configuration asked for 0). */
+    public int port() { return app.port(); }
+
+    /** The models served, in configuration order, with the backend each runs on. */
+    public Map<String, String> backends() {
+        Map<String, String> b = new LinkedHashMap<>();
+        models.forEach((name, m) -> b.put(name, m.backendName()));
+        return b;
+    }
+
+    /** Infer requests queued for a model so far. */
+    public long accepted() { return accepted.get(); }
+
+    /** Queued infer requests whose answer has been handed to Jetty. */
+    public long answered() { return answered.get(); }
+
+    /**
+     * Waits for SIGTERM or SIGINT (Ctrl-C), then {@link #stop}s; returns once every accepted
+     * request has its answer. The signals are taken from the JVM's default handling so that the
+     * process can exit 0 after a graceful stop.
+     */
+    public void runUntilSignalled() throws InterruptedException {
+        CountDownLatch signalled = new CountDownLatch(1);
+        try {
+            for (String name : List.of("TERM", "INT")) {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> signalled.countDown());
+            }
+        } catch (LinkageError | IllegalArgumentException | UnsupportedOperationException e) {
+            // No sun.misc.Signal here, or the JVM keeps the signals (-Xrs): stop gracefully from a
+            // shutdown hook instead; the exit status is then the JVM's (143 for SIGTERM).
+            Runtime.getRuntime().addShutdownHook(new Thread(this::stop, "nn-serve-shutdown"));
+        }
+        signalled.await();
+        stop();
+    }
+
+    /** Graceful stop: readiness 503, no new requests, queued ones answered, Jetty stopped after the responses in flight. */
+    public synchronized void stop() {
+        if (stopped) return;
+        draining = true;
+        long deadline = System.currentTimeMillis() + DRAIN_MS;
+        models.values().forEach(m -> m.drain(Math.max(1, deadline - System.currentTimeMillis())));
+        while (answered.get() < accepted.get() && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        app.stop();
+        responders.shutdown();
+        models.values().forEach(ServedModel::close);
+        runtime.close();
+        stopped = true;
+    }
+
+    @Override public void close() { stop(); }
+
+    // ---- endpoints ------------------------------------------------------------------------
+
+    private void infer(Context ctx) {
+        long start = System.nanoTime();
+        String name = ctx.pathParam("name");
+        ServedModel model = models.get(name);
+        try {
+            if (model == null) throw unknownModel(name);
+            if (draining) throw new InferenceError(503, "the server is shutting down; no new requests");
+            byte[] body = body(ctx);
+            int jsonLength = headerLength(ctx);
+            V2Codec.Request request = codec.read(body, jsonLength, model);
+            CompletableFuture<float[]> result = model.infer(request.input(), request.count());
+            accepted.incrementAndGet();
+            ctx.future(() -> result.handleAsync((y, failure) -> {
+                if (failure == null) {
+                    V2Codec.Response r = codec.write(model, request.id(), y, request.count(), request.binaryOutput());
+                    if (r.jsonLength() >= 0) {
+                        ctx.header(V2Codec.HEADER_LENGTH, Integer.toString(r.jsonLength()));
+                        ctx.contentType("application/octet-stream");
+                    } else {
+                        ctx.contentType("application/json");
+                    }
+                    ctx.status(200).result(r.body());
+                    metrics.request(name, 200, System.nanoTime() - start);
+                } else {
+                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                    int status = cause instanceof InferenceError e ? e.status() : 500;
+                    error(ctx, status, cause.getMessage());
+                    metrics.request(name, status, System.nanoTime() - start);
+                }
+                answered.incrementAndGet();
+                return null;
+            }, responders));
+        } catch (InferenceError e) {
+            error(ctx, e.status(), e.getMessage());
+            metrics.request(model == null ? "" : name, e.status(), System.nanoTime() - start);
+        }
+    }
+
+    /** The top-k classes of one uploaded image: {@code {"model_name", "predictions": [{class, label, probability}]}}. */
+    private void classify(Context ctx) throws IOException {
+        long start = System.nanoTime();
+        String name = ctx.pathParam("name");
+        ServedModel model = models.get(name);
+        try {
+            if (model == null) throw unknownModel(name);
+            if (draining) throw new InferenceError(503, "the server is shutting down; no new requests");
+            int topK = topK(ctx, model);
+            byte[] image;
+            String type = ctx.contentType() == null ? "" : ctx.contentType();
+            if (type.startsWith("multipart/form-data")) {
+                UploadedFile file = ctx.uploadedFile("image");
+                if (file == null) throw InferenceError.badRequest("the multipart form has no file field 'image'");
+                if (file.size() > config.maxBodyBytes()) throw tooLarge(file.size());
+                try (InputStream in = file.content()) {
+                    image = in.readAllBytes();
+                }
+            } else {
+                image = body(ctx);
+            }
+            float[] x = ImageInput.decode(image, model.inputShape());
+            CompletableFuture<float[]> result = model.infer(x, 1);
+            accepted.incrementAndGet();
+            ctx.future(() -> result.handleAsync((y, failure) -> {
+                if (failure == null) {
+                    json(ctx, 200, predictions(model, y, topK));
+                    metrics.request(name, 200, System.nanoTime() - start);
+                } else {
+                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+                    int status = cause instanceof InferenceError e ? e.status() : 500;
+                    error(ctx, status, cause.getMessage());
+                    metrics.request(name, status, System.nanoTime() - start);
+                }
+                answered.incrementAndGet();
+                return null;
+            }, responders));
+        } catch (InferenceError e) {
+            error(ctx, e.status(), e.getMessage());
+            metrics.request(model == null ? "" : name, e.status(), System.nanoTime() - start);
+        }
+    }
+
+    private ObjectNode predictions(ServedModel model, float[] logits, int topK) {
+        float[] p = ImageInput.softmax(logits);
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < p.length; i++) order.add(i);
+        order.sort((a, b) -> Float.compare(p[b], p[a]));
+        ObjectNode out = codec.mapper().createObjectNode();
+        out.put("model_name", model.name());
+        ArrayNode list = out.putArray("predictions");
+        for (int i = 0; i < Math.min(topK, p.length); i++) {
+            int c = order.get(i);
+            ObjectNode row = list.addObject();
+            row.put("class", c);
+            if (c < model.labels().size()) row.put("label", model.labels().get(c));
+            row.put("probability", p[c]);
+        }
+        return out;
+    }
+
+    private int topK(Context ctx, ServedModel model) {
+        if (model.outputShape().rank() != 1 || model.outputShape().size() < 2) {
+            throw InferenceError.badRequest("model '" + model.name() + "' is not a classifier (its output is " + model.outputShape()
+                    + "); use /v2/models/" + model.name() + "/infer");
+        }
+        String k = ctx.queryParam("top_k");
+        if (k == null) return Math.min(5, model.outputShape().size());
+        try {
+            int v = Integer.parseInt(k);
+            if (v >= 1) return v;
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw InferenceError.badRequest("top_k must be an integer >= 1, found \"" + k + "\"");
+    }
+
+    private void serverMetadata(Context ctx) {
+        ObjectNode m = codec.mapper().createObjectNode();
+        m.put("name", "neurite");
+        m.put("version", "0.1.0");
+        m.putArray("extensions").add("binary_tensor_data");
+        json(ctx, 200, m);
+    }
+
+    private ObjectNode metadata(ServedModel model) {
+        ObjectNode m = codec.mapper().createObjectNode();
+        m.put("name", model.name());
+        m.putArray("versions").add("1");
+        m.put("platform", "neurite");
+        ObjectNode in = m.putArray("inputs").addObject();
+        in.put("name", model.inputName());
+        in.put("datatype", "FP32");
+        ArrayNode inShape = in.putArray("shape").add(-1);
+        for (int d : model.inputShape().dims()) inShape.add(d);
+        ObjectNode out = m.putArray("outputs").addObject();
+        out.put("name", model.outputName());
+        out.put("datatype", "FP32");
+        ArrayNode outShape = out.putArray("shape").add(-1);
+        for (int d : model.outputShape().dims()) outShape.add(d);
+        return m;
+    }
+
+    // ---- helpers --------------------------------------------------------------------------
+
+    private ServedModel model(Context ctx) {
+        ServedModel m = models.get(ctx.pathParam("name"));
+        if (m == null) throw unknownModel(ctx.pathParam("name"));
+        return m;
+    }
+
+    private InferenceError unknownModel(String name) {
+        return InferenceError.notFound("unknown model '" + name + "'; this server serves " + String.join(", ", models.keySet()));
+    }
+
+    /**
+     * The request body, refused with 413 past {@code max_body_bytes} whether or not a Content-Length
+     * announced it. A refused body is still read and dropped up to {@link #SWALLOW_BYTES}, so that a
+     * client still sending it gets the 413 instead of a reset connection; a larger one is not read.
+     */
+    private byte[] body(Context ctx) {
+        long announced = ctx.contentLength();
+        try (InputStream in = ctx.bodyInputStream()) {
+            if (announced > config.maxBodyBytes()) {
+                if (announced <= SWALLOW_BYTES) drop(in, announced);
+                throw tooLarge(announced);
+            }
+            byte[] body = in.readNBytes(config.maxBodyBytes() + 1);
+            if (body.length > config.maxBodyBytes()) {
+                drop(in, SWALLOW_BYTES);   // the rest of a chunked body, as far as it is worth reading
+                throw tooLarge(-1);
+            }
+            return body;
+        } catch (IOException e) {
+            throw InferenceError.badRequest("the request body could not be read: " + e.getMessage());
+        }
+    }
+
+    /** Reads and forgets up to {@code max} bytes, stopping at the end of the stream. */
+    private static void drop(InputStream in, long max) throws IOException {
+        byte[] sink = new byte[8192];
+        for (long left = max; left > 0; ) {
+            int n = in.read(sink, 0, (int) Math.min(sink.length, left));
+            if (n < 0) return;
+            left -= n;
+        }
+    }
+
+    private InferenceError tooLarge(long size) {
+        return new InferenceError(413, size >= 0
+                ? "the request body is " + size + " bytes; this server takes at most " + config.maxBodyBytes() + " bytes (serve.max_body_bytes)"
+                : "the request body is longer than " + config.maxBodyBytes() + " bytes, the most this server takes (serve.max_body_bytes)");
+    }
+
+    private static int headerLength(Context ctx) {
+        String h = ctx.header(V2Codec.HEADER_LENGTH);
+        if (h == null) return -1;
+        try {
+            int n = Integer.parseInt(h.strip());
+            if (n >= 0) return n;
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw InferenceError.badRequest(V2Codec.HEADER_LENGTH + " must be an integer >= 0, found \"" + h + "\"");
+    }
+
+    private void json(Context ctx, int status, ObjectNode body) {
+        try {
+            ctx.attribute(ANSWERED, true);
+            ctx.status(status).contentType("application/json").result(codec.mapper().writeValueAsBytes(body));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write a JSON response", e);
+        }
+    }
+
+    private void error(Context ctx, int status, String message) {
+        ctx.attribute(ANSWERED, true);
+        ctx.status(status).contentType("application/json").result(codec.error(message));
+    }
+}
