@@ -2,6 +2,7 @@ package org.neurite.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
+import java.util.concurrent.Callable;
 import org.neurite.diag.ModelException;
 import org.neurite.io.FileFormatException;
 import picocli.CommandLine;
@@ -12,16 +13,24 @@ import picocli.CommandLine.Command;
  * subcommand reports bad input as positioned messages with exit status 2 and never prints a
  * stack trace (set {@code NEURITE_DEBUG=1} to see one for an internal error).
  */
-@Command(name = "nn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "Neurite 0.1.0",
+@Command(name = "nn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = BuildVersion.class,
         description = "Neurite: define, train and run neural networks written in the .nn language.",
         subcommands = {SummaryCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, PredictCommand.class, ConfigCommand.class, LayersCommand.class,
                 FmtCommand.class, GraphCommand.class, ReportCommand.class, VizCommand.class, ExportCommand.class, ImportCommand.class,
                 ServeCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
-public final class NnCommand implements Runnable {
+public final class NnCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
-    @Override public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (summary, train, eval, layers, backends)");
+    /** {@code nn} alone: every command with its one-line description, on stderr, exit 2 (a command is missing). */
+    @Override public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("nn: missing command; one of:");
+        for (var entry : spec.subcommands().entrySet()) {
+            String[] description = entry.getValue().getCommandSpec().usageMessage().description();
+            err.printf("  %-10s %s%n", entry.getKey(), description.length == 0 ? "" : description[0]);
+        }
+        err.println("Try 'nn COMMAND --help' for a command's options.");
+        return ExitCodes.BAD_INPUT;
     }
 
     public static CommandLine commandLine() {
