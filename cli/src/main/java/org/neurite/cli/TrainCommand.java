@@ -1,7 +1,6 @@
 package org.neurite.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +33,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * This command adds what a person reads: progress, plots and the confusion matrix
  * ({@link RunOutput}), and what {@code nn report} needs to describe the run: the script, its
  * summary with the memory estimate, its graph ({@code graph.dot}), the command line
- * ({@code command.txt}) and the resolved deployment ({@code deployment.yaml}).
+ * ({@code command.txt}) and the resolved deployment ({@code deployment.yaml}). The folder is
+ * locked while the run writes and never holds an earlier run unless {@code --overwrite}
+ * ({@link RunFolder}).
  */
 @Command(name = "train", description = "Train a model on its dataset; writes weights and a metrics log.")
 final class TrainCommand implements Callable<Integer> {
@@ -56,8 +57,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--limit", paramLabel = "N", description = "use only the first N training samples (quick runs)")
     Integer limit;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/<model>)")
+    @Option(names = "--out", paramLabel = "DIR", description = "output folder (default: runs/<model>, or runs/<model>-2, -3, ... when that holds a run)")
     Path out;
+
+    @Option(names = "--overwrite", description = "write into the --out folder (or runs/<model> itself) even if it holds a run: model.safetensors, checkpoint.safetensors or metrics.jsonl")
+    boolean overwrite;
 
     @Option(names = "--resume", paramLabel = "DIR", description = "continue the run in DIR from its checkpoint.safetensors (same script, same seed)")
     Path resume;
@@ -89,13 +93,18 @@ final class TrainCommand implements Callable<Integer> {
         List<TypedGraph> models = all ? session.script().models().stream()
                 .filter(g -> session.script().training(g.graph().name()).isPresent()).toList() : List.of(session.graph());
         if (models.isEmpty()) throw new BadInputException(options.script + " has no train section");
-        if (resume != null && (all || this.out != null)) throw new BadInputException("--resume continues one run in its own folder; it does not combine with --all or --out");
+        if (resume != null && (all || this.out != null || overwrite)) {
+            throw new BadInputException("--resume continues one run in its own folder; it does not combine with --all, --out or --overwrite");
+        }
+        // runs/<model> gives way to runs/<model>-2, ... when it holds a run; a folder the user named is refused instead.
+        RunFolder.Choice choice = resume != null ? RunFolder.Choice.RESUME : overwrite ? RunFolder.Choice.OVERWRITE
+                : this.out == null ? RunFolder.Choice.DEFAULT : RunFolder.Choice.NAMED;
         List<Outcome> outcomes = new ArrayList<>();
         for (TypedGraph graph : models) {
-            Path base = this.out != null ? this.out : Path.of("runs");
+            Path base = this.out != null ? this.out : RunFolder.defaultRoot();
             Path dir = resume != null ? resume : this.out != null && !all ? this.out : base.resolve(graph.graph().name());
             try {
-                outcomes.add(train(session, graph, dir, reporter));
+                outcomes.add(train(session, graph, dir, choice, reporter));
             } catch (Interruption.Stopped stopped) {
                 out.flush();
                 spec.commandLine().getErr().println(stopped.getMessage().replace("<script>", options.script.toString()));
@@ -113,7 +122,7 @@ final class TrainCommand implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private Outcome train(Session session, TypedGraph graph, Path dir, TrainReporter reporter) throws Exception {
+    private Outcome train(Session session, TypedGraph graph, Path wanted, RunFolder.Choice choice, TrainReporter reporter) throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         String model = graph.graph().name();
         TrainSpec train = overridden(session.trainSpec(graph));
@@ -126,9 +135,19 @@ final class TrainCommand implements Callable<Integer> {
         Session.Data data = session.datasets(train, dataDir, limit);
         if (data.note() != null) err.println("nn: " + data.note());
         Trainer.checkCompatible(graph, data.train(), Loss.byName(train.loss()));
-        Files.createDirectories(dir);
-        recordRun(session, graph, train, dir);
-        reporter.started(model, train, data.train(), data.test(), session.backend().description(), dir);
+        try (RunFolder folder = RunFolder.take(wanted, choice, err)) {
+            Path dir = folder.dir();
+            recordRun(session, graph, train, dir);
+            reporter.started(model, train, data.train(), data.test(), session.backend().description(), dir, wanted);
+            return trainIn(dir, session, graph, train, distributed, dataDir, data, reporter);
+        }
+    }
+
+    /** Trains one model into {@code dir}, which this command has locked. */
+    private Outcome trainIn(Path dir, Session session, TypedGraph graph, TrainSpec train, DistributedTraining distributed,
+                            Path dataDir, Session.Data data, TrainReporter reporter) throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        String model = graph.graph().name();
         try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
              Trainer trainer = new Trainer(graph, store, train)) {
             TrainingRun run = new TrainingRun(graph, train, store, trainer, data.train(), data.test(),

@@ -14,8 +14,8 @@ import org.neurite.train.TrainSpec;
 
 /**
  * What {@code nn train} tells the person (or program) watching, in one of the {@link OutputMode}s.
- * The text modes print the header, one line per epoch ({@link TrainCommand#epochLine}) and the
- * result; {@link OutputMode#BAR} adds a live bar while an epoch runs; {@link OutputMode#QUIET}
+ * The text modes print the header (ending with the run folder), one line per epoch
+ * ({@link TrainCommand#epochLine}) and the result; {@link OutputMode#BAR} adds a live bar while an epoch runs; {@link OutputMode#QUIET}
  * prints only the result line; {@link OutputMode#JSON} prints events, one JSON object per line:
  * {@code start}, {@code resume}, {@code epoch} (the metrics.jsonl record plus gradient norms when
  * recorded), {@code note} and {@code done}.
@@ -34,8 +34,13 @@ final class TrainReporter {
 
     PrintWriter out() { return out; }
 
-    /** The header: what is trained on what, how. */
-    void started(String model, TrainSpec train, Dataset trainSet, Dataset testSet, String backend, Path dir) {
+    /**
+     * The header: what is trained on what, how, and where the results go.
+     *
+     * @param wanted the folder asked for; when it differs from {@code dir} (it held another run)
+     *     the header says so
+     */
+    void started(String model, TrainSpec train, Dataset trainSet, Dataset testSet, String backend, Path dir, Path wanted) {
         if (mode == OutputMode.JSON) {
             Map<String, Object> fields = new LinkedHashMap<>();
             fields.put("dataset", trainSet.name());
@@ -47,10 +52,12 @@ final class TrainReporter {
             fields.put("epochs", train.epochs());
             fields.put("backend", backend);
             fields.put("run", dir.toString());
+            if (!dir.equals(wanted)) fields.put("skipped", wanted.toString());
             event("start", model, fields);
         } else if (mode != OutputMode.QUIET) {
-            out.println(String.format(Locale.ROOT, "Training %s on %s (%,d train / %,d test samples) with %s, batch %d, %d epochs, %s",
-                    model, trainSet.name(), trainSet.size(), testSet.size(), optimizerText(train), train.batch(), train.epochs(), backend));
+            out.println(String.format(Locale.ROOT, "Training %s on %s (%,d train / %,d test samples) with %s, batch %d, %d epochs, %s; results in %s%s",
+                    model, trainSet.name(), trainSet.size(), testSet.size(), optimizerText(train), train.batch(), train.epochs(), backend,
+                    dir, dir.equals(wanted) ? "" : " (" + wanted + " holds another run)"));
         }
         out.flush();
     }
