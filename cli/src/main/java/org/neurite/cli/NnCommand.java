@@ -25,12 +25,16 @@ public final class NnCommand implements Callable<Integer> {
     @Override public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         err.println("nn: missing command; one of:");
-        for (var entry : spec.subcommands().entrySet()) {
-            String[] description = entry.getValue().getCommandSpec().usageMessage().description();
-            err.printf("  %-10s %s%n", entry.getKey(), description.length == 0 ? "" : description[0]);
-        }
+        for (var entry : spec.subcommands().entrySet()) err.printf("  %-10s %s%n", entry.getKey(), summary(entry.getValue().getCommandSpec()));
         err.println("Try 'nn COMMAND --help' for a command's options.");
         return ExitCodes.BAD_INPUT;
+    }
+
+    /** A command's one line: its header when it has one (picocli's help command does), else its description's first line. */
+    static String summary(CommandLine.Model.CommandSpec command) {
+        String[] header = command.usageMessage().header(), description = command.usageMessage().description();
+        String line = header.length > 0 ? header[0] : description.length > 0 ? description[0] : "";
+        return line.replace("%n", " ").strip();
     }
 
     public static CommandLine commandLine() {
