@@ -235,10 +235,7 @@ public final class InferenceServer implements AutoCloseable {
                     ctx.status(200).result(r.body());
                     metrics.request(name, 200, System.nanoTime() - start);
                 } else {
-                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-                    int status = cause instanceof InferenceError e ? e.status() : 500;
-                    error(ctx, status, cause.getMessage());
-                    metrics.request(name, status, System.nanoTime() - start);
+                    answerFailure(ctx, name, start, failure);
                 }
                 answered.incrementAndGet();
                 return null;
@@ -247,6 +244,14 @@ public final class InferenceServer implements AutoCloseable {
             error(ctx, e.status(), e.getMessage());
             metrics.request(model == null ? "" : name, e.status(), System.nanoTime() - start);
         }
+    }
+
+    /** A batch that failed: its InferenceError's status (500 for anything else) with the reason, counted in the metrics. */
+    private void answerFailure(Context ctx, String name, long start, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        int status = cause instanceof InferenceError e ? e.status() : 500;
+        error(ctx, status, cause.getMessage());
+        metrics.request(name, status, System.nanoTime() - start);
     }
 
     /** The top-k classes of one uploaded image: {@code {"model_name", "predictions": [{class, label, probability}]}}. */
@@ -278,10 +283,7 @@ public final class InferenceServer implements AutoCloseable {
                     json(ctx, 200, predictions(model, y, topK));
                     metrics.request(name, 200, System.nanoTime() - start);
                 } else {
-                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-                    int status = cause instanceof InferenceError e ? e.status() : 500;
-                    error(ctx, status, cause.getMessage());
-                    metrics.request(name, status, System.nanoTime() - start);
+                    answerFailure(ctx, name, start, failure);
                 }
                 answered.incrementAndGet();
                 return null;
