@@ -1,30 +1,18 @@
 package org.neurite.plugins.core;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.DynamicTest.dynamicTest;
-
-import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestFactory;
-import org.neurite.plugin.NeuriteRuntime;
 import org.neurite.tensor.Shape;
 import org.neurite.testkit.PluginTestKit;
+import org.neurite.testkit.PluginTestKitSuite;
 
 /**
  * Every core layer through the plugin test kit, as a third-party plugin's layers go: schema,
  * gradients against central differences, the CPU backend with two threads bit for bit against one,
  * and the checkpoint round trip. A layer the plugin registers without an entry here fails
- * {@link #everyLayerOfThePluginHasAnEntry}.
+ * {@link PluginTestKitSuite#everyLayerOfThePluginHasAnEntry}.
  */
-class CorePluginTestKitTest {
-    private static final CorePlugin PLUGIN = new CorePlugin();
-
+class CorePluginTestKitTest extends PluginTestKitSuite {
     /** Layer name -> sample arguments and per-sample input shapes (and any gradient-case adjustment). */
     private static final Map<String, UnaryOperator<PluginTestKit>> KITS = Map.of(
             "dense", kit -> kit.args(Map.of("units", 7)).inputs(Shape.of(13)),
@@ -36,20 +24,7 @@ class CorePluginTestKitTest {
             "softmax", kit -> kit.inputs(Shape.of(4, 5)),
             "tanh", kit -> kit.inputs(Shape.of(3, 5, 4)));
 
-    /** What a kit run checks on a class path with the CPU backend only and no kernel overrides. */
-    private static final List<String> CHECKS = List.of("schema", "gradients of the generic kernel on cpu",
-            "parity of the generic kernel on cpu, 2 threads with cpu, 1 thread", "checkpoint");
-
-    @Test void everyLayerOfThePluginHasAnEntry() {
-        assertEquals(new TreeSet<>(NeuriteRuntime.of(List.of(PLUGIN)).layers().names()), new TreeSet<>(KITS.keySet()));
-    }
-
-    @TestFactory
-    Stream<DynamicTest> everyLayerPassesThePluginTestKit() {
-        return new TreeMap<>(KITS).entrySet().stream().map(e -> dynamicTest(e.getKey(), () -> {
-            PluginTestKit.Report report = e.getValue().apply(PluginTestKit.forLayer(PLUGIN, e.getKey())).run();
-            List<String> ran = report.checks().stream().map(line -> line.substring(0, line.indexOf(':'))).toList();
-            assertEquals(CHECKS, ran, report.toString());
-        }));
+    CorePluginTestKitTest() {
+        super(new CorePlugin(), KITS);
     }
 }
