@@ -116,8 +116,8 @@ public record SparkConfig(String master, int partitions, Mode mode, int averageE
     private record SectionParser(DeploymentSection section) {
         SparkConfig read() {
             String expected = "a mapping of Spark settings (master, partitions, mode, ...)";
-            requireValue("", SECTION, expected);
-            if (!section.value().isObject()) throw wrongType("", SECTION, expected);
+            section.requireValue("", SECTION, expected);
+            if (!section.value().isObject()) throw section.wrongType("", SECTION, expected);
             SparkConfig d = defaults();
             String master = d.master();
             int partitions = d.partitions();
@@ -136,14 +136,14 @@ public record SparkConfig(String master, int partitions, Mode mode, int averageE
                             : "did you mean '" + close.get(0) + "'?"));
                 }
                 switch (key) {
-                    case "master" -> master = string(at, "spark.master", "a Spark master URL such as \"local[2]\" or \"spark://host:7077\"");
+                    case "master" -> master = section.string(at, "spark.master", "a Spark master URL such as \"local[2]\" or \"spark://host:7077\"");
                     case "partitions" -> partitions = atLeast(at, "spark.partitions", 1, "an integer >= 1 (workers per global batch)");
                     case "mode" -> mode = mode(at);
                     case "average_every" -> averageEvery = atLeast(at, "spark.average_every", 1, "an integer >= 1 (steps between averages)");
                     case "checkpoint_every" -> checkpointEvery = atLeast(at, "spark.checkpoint_every", 0,
                             "an integer >= 0 (steps between driver checkpoints; 0 = at epoch ends only)");
                     case "max_failures" -> maxFailures = atLeast(at, "spark.max_failures", 1, "an integer >= 1 (attempts per task)");
-                    case "data" -> data = string(at, "spark.data", "a dataset folder URI such as \"hdfs://namenode/datasets/fashion-mnist\"");
+                    case "data" -> data = section.string(at, "spark.data", "a dataset folder URI such as \"hdfs://namenode/datasets/fashion-mnist\"");
                     default -> throw new IllegalStateException("key 'spark." + key + "' is in SparkConfig.KEYS but not read");
                 }
             }
@@ -152,9 +152,9 @@ public record SparkConfig(String master, int partitions, Mode mode, int averageE
 
         /** An integer of at least {@code min}; {@code expected} reads "an integer >= min (what it counts)". */
         private int atLeast(String at, String key, int min, String expected) {
-            requireValue(at, key, expected);
+            section.requireValue(at, key, expected);
             JsonNode node = section.value().at(at);
-            if (!node.isIntegralNumber()) throw wrongType(at, key, expected);
+            if (!node.isIntegralNumber()) throw section.wrongType(at, key, expected);
             if (!node.canConvertToInt()) throw section.errorAtValue(at, "'" + key + "' is too large: " + section.text(at));
             int value = node.intValue();
             if (value < min) {
@@ -164,7 +164,7 @@ public record SparkConfig(String master, int partitions, Mode mode, int averageE
         }
 
         private Mode mode(String at) {
-            String text = string(at, "spark.mode", "sync or average");
+            String text = section.string(at, "spark.mode", "sync or average");
             List<String> names = Arrays.stream(Mode.values()).map(Mode::yamlName).toList();
             if (names.contains(text)) return Mode.valueOf(text.toUpperCase(Locale.ROOT));
             List<String> close = LayerRegistry.closest(text, names);
@@ -173,24 +173,7 @@ public record SparkConfig(String master, int partitions, Mode mode, int averageE
                     : "did you mean '" + close.get(0) + "'?"));
         }
 
-        private String string(String at, String key, String expected) {
-            requireValue(at, key, expected);
-            JsonNode node = section.value().at(at);
-            if (!node.isTextual()) throw wrongType(at, key, expected);
-            if (node.textValue().isBlank()) throw section.errorAtValue(at, "'" + key + "' must be " + expected + ", found an empty string");
-            return node.textValue();
-        }
 
-        /** {@code key:} with nothing after it (YAML reads an empty scalar or {@code ~}) is a missing value. */
-        private void requireValue(String at, String key, String expected) {
-            JsonNode node = section.value().at(at);
-            if (node.isNull() || (node.isTextual() && node.textValue().isEmpty())) {
-                throw section.errorAtValue(at, "missing value for '" + key + "'; expected " + expected);
-            }
-        }
 
-        private ModelException wrongType(String at, String key, String expected) {
-            return section.errorAtValue(at, "'" + key + "' must be " + expected + ", found " + section.describe(at));
-        }
     }
 }

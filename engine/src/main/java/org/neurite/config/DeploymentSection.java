@@ -81,6 +81,31 @@ public record DeploymentSection(String name, JsonNode value, Map<String, Written
     }
 
     /**
+     * Refuses {@code key:} with nothing after it (YAML reads an empty scalar or {@code ~}) at
+     * {@code pointer}: a missing value, for a key that needs {@code expected}.
+     */
+    public void requireValue(String pointer, String key, String expected) {
+        JsonNode node = value.at(pointer);
+        if (node.isNull() || (node.isTextual() && node.textValue().isEmpty())) {
+            throw errorAtValue(pointer, "missing value for '" + key + "'; expected " + expected);
+        }
+    }
+
+    /** The complaint that {@code key}'s value at {@code pointer} is not {@code expected}, saying what it is. */
+    public ModelException wrongType(String pointer, String key, String expected) {
+        return errorAtValue(pointer, "'" + key + "' must be " + expected + ", found " + describe(pointer));
+    }
+
+    /** The non-blank string at {@code pointer}, or the positioned refusal of anything else. */
+    public String string(String pointer, String key, String expected) {
+        requireValue(pointer, key, expected);
+        JsonNode node = value.at(pointer);
+        if (!node.isTextual()) throw wrongType(pointer, key, expected);
+        if (node.textValue().isBlank()) throw errorAtValue(pointer, "'" + key + "' must be " + expected + ", found an empty string");
+        return node.textValue();
+    }
+
+    /**
      * What the user wrote at {@code pointer}, briefly, in the words every deployment message
      * uses: {@code a string ("four")}, {@code an integer (3)}, {@code a list}, {@code an empty value}.
      */

@@ -152,8 +152,8 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
     private record SectionParser(DeploymentSection section) {
         ServeConfig read() {
             String expected = "a mapping of server settings (port, models, ...)";
-            requireValue("", SECTION, expected);
-            if (!section.value().isObject()) throw wrongType("", SECTION, expected);
+            section.requireValue("", SECTION, expected);
+            if (!section.value().isObject()) throw section.wrongType("", SECTION, expected);
             String host = DEFAULT_HOST;
             int port = DEFAULT_PORT;
             int maxBody = DEFAULT_MAX_BODY_BYTES;
@@ -163,7 +163,7 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
                 String at = DeploymentSection.pointer(key);
                 checkKey(at, "serve", key, KEYS);
                 switch (key) {
-                    case "host" -> host = string(at, "serve.host", "a host name or address to listen on");
+                    case "host" -> host = section.string(at, "serve.host", "a host name or address to listen on");
                     case "port" -> port = between(at, "serve.port", 0, 65535, "an integer 0..65535 (0: any free port)");
                     case "max_body_bytes" -> maxBody = between(at, "serve.max_body_bytes", 1, Integer.MAX_VALUE,
                             "an integer >= 1 (bytes)");
@@ -177,9 +177,9 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
 
         private List<ModelSpec> models(String at) {
             String expected = "a list of models (name, script, weights, ...)";
-            requireValue(at, "serve.models", expected);
+            section.requireValue(at, "serve.models", expected);
             JsonNode list = section.value().at(at);
-            if (!list.isArray()) throw wrongType(at, "serve.models", expected);
+            if (!list.isArray()) throw section.wrongType(at, "serve.models", expected);
             if (list.isEmpty()) throw section.errorAtValue(at, "'serve.models' must name at least one model");
             List<ModelSpec> models = new ArrayList<>();
             Map<String, Integer> names = new java.util.HashMap<>();
@@ -196,7 +196,7 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
         }
 
         private ModelSpec model(String at, String path) {
-            if (!section.value().at(at).isObject()) throw wrongType(at, path, "a mapping (name, script, weights, ...)");
+            if (!section.value().at(at).isObject()) throw section.wrongType(at, path, "a mapping (name, script, weights, ...)");
             String name = null;
             String script = null;
             String model = null;
@@ -214,16 +214,16 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
                 checkKey(k, path, key, MODEL_KEYS);
                 switch (key) {
                     case "name" -> {
-                        name = string(k, full, "a model name");
+                        name = section.string(k, full, "a model name");
                         if (!name.matches("[A-Za-z0-9_.-]+")) {
                             throw section.errorAtValue(k, "'" + full + "' may hold only letters, digits, '_', '.' and '-', found \""
                                     + name + "\"");
                         }
                     }
-                    case "script" -> script = string(k, full, "a .nn script file");
-                    case "model" -> model = string(k, full, "the name of a model in the script");
-                    case "weights" -> weights = string(k, full, "a .safetensors weights file");
-                    case "backend" -> backend = string(k, full, "a backend name");
+                    case "script" -> script = section.string(k, full, "a .nn script file");
+                    case "model" -> model = section.string(k, full, "the name of a model in the script");
+                    case "weights" -> weights = section.string(k, full, "a .safetensors weights file");
+                    case "backend" -> backend = section.string(k, full, "a backend name");
                     case "fallback" -> fallback = stringList(k, full);
                     case "max_batch" -> maxBatch = between(k, full, 1, 65536, "an integer 1..65536 (1: no batching)");
                     case "max_delay_ms" -> maxDelay = between(k, full, 0, 60_000, "an integer 0..60000 (milliseconds)");
@@ -249,43 +249,26 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
         }
 
         private int between(String at, String key, int min, int max, String expected) {
-            requireValue(at, key, expected);
+            section.requireValue(at, key, expected);
             JsonNode node = section.value().at(at);
-            if (!node.isIntegralNumber()) throw wrongType(at, key, expected);
+            if (!node.isIntegralNumber()) throw section.wrongType(at, key, expected);
             if (!node.canConvertToInt() || node.intValue() < min || node.intValue() > max) {
                 throw section.errorAtValue(at, "'" + key + "' must be " + expected + ", found " + section.text(at));
             }
             return node.intValue();
         }
 
-        private String string(String at, String key, String expected) {
-            requireValue(at, key, expected);
-            JsonNode node = section.value().at(at);
-            if (!node.isTextual()) throw wrongType(at, key, expected);
-            if (node.textValue().isBlank()) throw section.errorAtValue(at, "'" + key + "' must be " + expected + ", found an empty string");
-            return node.textValue();
-        }
 
         private List<String> stringList(String at, String key) {
             String expected = "a list of backend names";
-            requireValue(at, key, expected);
+            section.requireValue(at, key, expected);
             JsonNode node = section.value().at(at);
-            if (!node.isArray()) throw wrongType(at, key, expected);
+            if (!node.isArray()) throw section.wrongType(at, key, expected);
             List<String> values = new ArrayList<>();
-            for (int i = 0; i < node.size(); i++) values.add(string(at + "/" + i, key + "[" + i + "]", "a backend name"));
+            for (int i = 0; i < node.size(); i++) values.add(section.string(at + "/" + i, key + "[" + i + "]", "a backend name"));
             return values;
         }
 
-        /** {@code key:} with nothing after it (YAML reads an empty scalar or {@code ~}) is a missing value. */
-        private void requireValue(String at, String key, String expected) {
-            JsonNode node = section.value().at(at);
-            if (node.isNull() || (node.isTextual() && node.textValue().isEmpty())) {
-                throw section.errorAtValue(at, "missing value for '" + key + "'; expected " + expected);
-            }
-        }
 
-        private ModelException wrongType(String at, String key, String expected) {
-            return section.errorAtValue(at, "'" + key + "' must be " + expected + ", found " + section.describe(at));
-        }
     }
 }
