@@ -158,7 +158,7 @@ def torch_throughput(name, batch, steps, rounds, infer_batch):
 
 def opencl_classpath():
     """The OpenCL backend's jar and JOCL's, which the benchmarks module does not depend on."""
-    backend = os.path.join(ROOT, "backend-gpu-opencl/target/backend-gpu-opencl-0.1.0-SNAPSHOT.jar")
+    backend = os.path.join(ROOT, "backend-gpu-opencl/target/neurite-backend-gpu-opencl-0.1.0-SNAPSHOT.jar")
     jocl = [os.path.join(ROOT, "cli/target/lib/jocl-2.0.5.jar"),
             os.path.expanduser("~/.m2/repository/org/jocl/jocl/2.0.5/jocl-2.0.5.jar")]
     found = [j for j in jocl if os.path.isfile(j)]
@@ -170,7 +170,7 @@ def opencl_classpath():
 
 def neurite_throughput(name, batch, steps, rounds, threads, infer_batch, backend="cpu"):
     script = WORKLOADS[name][3]
-    jars = [os.path.join(ROOT, "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar"), os.path.join(ROOT, "benchmarks/target/lib/*")]
+    jars = [os.path.join(ROOT, "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar"), os.path.join(ROOT, "benchmarks/target/lib/*")]
     extra = [] if backend == "cpu" else ["--backend", backend]
     if backend == "opencl":
         jars += opencl_classpath()

@@ -38,7 +38,7 @@ class Neurite:
     """The Java side: one long-lived GemmThroughput --serve process, asked for one round at a time."""
 
     def __init__(self, threads):
-        classpath = os.path.join(ROOT, "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar") + os.pathsep + \
+        classpath = os.path.join(ROOT, "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar") + os.pathsep + \
             os.path.join(ROOT, "benchmarks/target/lib/*")
         self.process = subprocess.Popen(
             ["java", "--add-modules", "jdk.incubator.vector", "-cp", classpath, "org.neurite.benchmarks.GemmThroughput",

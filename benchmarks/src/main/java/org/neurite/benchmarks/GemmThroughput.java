@@ -33,7 +33,7 @@ import org.neurite.tensor.Tensor;
  * both see the same load on a shared machine. Either way it first warms up for
  * {@code --warm-up-ms} (default 3000) so that the JIT has compiled the kernels.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+ * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.GemmThroughput --threads 2 --rounds 7 256 512 1024 2048</pre>
  */
 public final class GemmThroughput {

@@ -37,7 +37,7 @@ import org.neurite.train.TrainSpec;
  * <p>The proxy boxes its arguments (a few hundred bytes per op), which costs microseconds
  * against ops of milliseconds; use {@code WorkloadThroughput} or JMH for throughput figures.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+ * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.OpProfile examples/fashion_cnn.nn --batch 64 --steps 30 --threads 2</pre>
  */
 public final class OpProfile {

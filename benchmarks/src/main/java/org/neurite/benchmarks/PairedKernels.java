@@ -28,7 +28,7 @@ import org.neurite.tensor.Tensor;
  * then new then old..., so both see the same load. Printed per kernel: the median milliseconds
  * of each build and the median over rounds of old time / new time (the speed-up).
  *
- * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+ * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.PairedKernels --old /tmp/old-backend-cpu.jar --new backend-cpu/target/classes --rounds 9 --threads 2</pre>
  */
 public final class PairedKernels {

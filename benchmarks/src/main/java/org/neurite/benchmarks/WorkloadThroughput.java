@@ -29,7 +29,7 @@ import org.neurite.train.TrainSpec;
  * and inference, each timed over several rounds after warm-up. Prints one JSON line with the
  * median samples per second of each.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+ * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.WorkloadThroughput examples/lenet5.nn --batch 64 --steps 50 --rounds 5 --threads 2</pre>
  *
  * {@code --backend opencl} measures another registered backend (its jars added to the classpath).

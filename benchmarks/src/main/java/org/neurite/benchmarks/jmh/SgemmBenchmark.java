@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * backend, n from 256 to 2048. The score is the time of one call; GFLOP/s is {@code 2 n^3}
  * divided by it ({@code benchmarks/peer/sgemm_peer.py} prints GFLOP/s next to OpenBLAS).
  *
- * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+ * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.openjdk.jmh.Main SgemmBenchmark</pre>
  */
 @State(Scope.Benchmark)

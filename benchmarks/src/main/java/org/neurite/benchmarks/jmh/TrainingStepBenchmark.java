@@ -41,7 +41,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Scripts are read from {@code examples/<script>.nn} under the working directory (the
  * repository root) or under the {@code neurite.root} system property.
  *
- * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
+ * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.openjdk.jmh.Main TrainingStepBenchmark -prof gc</pre>
  */
 @State(Scope.Benchmark)
