@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * torchvision's networks, exported by PyTorch with random weights, import into block scripts that
- * reproduce PyTorch's outputs. The ONNX files (tens of MB) are not committed: the fixture script
+ * reproduce PyTorch's outputs. The ONNX files (47 MB to 528 MB) are not committed: the fixture script
  * makes them into target/onnx-fixtures on first use, with Debian's python3-torch and
  * python3-torchvision (.ci/run installs both); without them these tests are skipped.
  */
@@ -62,5 +62,15 @@ class TorchvisionImportTest {
         assertTrue(imported.script().contains("    features_0 = conv(64, kernel=11, stride=4, pad=2) -> relu -> maxpool(3, stride=2)\n"),
                 imported.script());
         assertTrue(imported.script().endsWith("    output classifier_6 = dense(1000)\n}\n"), imported.script());
+    }
+
+    @Test
+    void vgg16Imports() throws Exception {
+        // 528 MB of ONNX (138 M parameters); at 224x224 the adaptive pool to 7x7 exports as a 1x1 AveragePool.
+        OnnxImporter.Imported imported = OnnxImportTest.importAndCompare(fixture("vgg16"), "vgg16", "VGG16", 138_357_544);
+        String script = imported.script();
+        assertTrue(script.contains("    features_2 = conv(64, kernel=3, pad=1) -> relu -> maxpool(2)\n"), script);
+        assertTrue(script.contains("    features_28 = conv(512, kernel=3, pad=1) -> relu -> maxpool(2) -> avgpool(1) -> flatten\n"), script);
+        assertTrue(script.endsWith("    output classifier_6 = dense(1000)\n}\n"), script);
     }
 }
