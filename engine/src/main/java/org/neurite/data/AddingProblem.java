@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 import org.neurite.tensor.Shape;
 
 /**
- * The adding problem (Hochreiter & Schmidhuber 1997; in the form of Le, Jaitly & Hinton 2015):
+ * The adding problem (Hochreiter &amp; Schmidhuber 1997; in the form of Le, Jaitly &amp; Hinton 2015):
  * each sample is a sequence of {@code length} steps of (value, marker), values uniform in [0, 1),
  * exactly two markers set to 1 — one in the first half, one in the second — and the target is
  * the sum of the two marked values. Always answering 1.0 scores a mean squared error of 1/6 ≈

@@ -4,7 +4,7 @@ import java.util.List;
 import org.neurite.graph.ParamInfo;
 import org.neurite.tensor.Tensor;
 
-/** Adam (Kingma & Ba 2015) with bias correction and L2 weight decay, as PyTorch's Adam. */
+/** Adam (Kingma &amp; Ba 2015) with bias correction and L2 weight decay, as PyTorch's Adam. */
 public final class Adam implements Optimizer {
     private final ParameterStore store;
     private final List<ParamInfo> params;

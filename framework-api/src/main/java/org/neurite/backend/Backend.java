@@ -186,7 +186,7 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Zero padding of {@code planes} planes of h x w into planes of outH x outW, the input placed
-     * at (top, left): y is overwritten (zeros outside). Requires top + h <= outH, left + w <= outW.
+     * at (top, left): y is overwritten (zeros outside). Requires {@code top + h <= outH} and {@code left + w <= outW}.
      */
     default void pad2d(Tensor x, Tensor y, int planes, int h, int w, int top, int left, int outH, int outW) {
         DerivedOps.pad2d(this, x, y, planes, h, w, top, left, outH, outW);

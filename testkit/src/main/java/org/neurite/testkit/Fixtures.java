@@ -96,7 +96,7 @@ public final class Fixtures {
         return out;
     }
 
-    /** Asserts |actual - expected| <= tol * (1 + |expected|) element-wise, naming the first miss. */
+    /** Asserts {@code |actual - expected| <= tol * (1 + |expected|)} element-wise, naming the first miss. */
     public static void assertClose(String what, float[] expected, float[] actual, double tol) {
         assertEquals(expected.length, actual.length, what + ": length");
         int misses = 0, first = -1;
