@@ -35,17 +35,19 @@ import picocli.CommandLine.Model.CommandSpec;
  *   <li>{@code nn viz apply MODEL.nn [--weights W] --input IMG -o DIR}: runs the model on an image
  *       and writes each output ([1 or 3, H, W]) as an image with the input's scale ([0, 1], clamped),
  *       e.g. the filtered images of {@code examples/filters.nn}.</li>
+ *   <li>{@code nn viz samples MODEL.nn [-o samples.png] [--count 16] [--epoch 1]}: training samples
+ *       as the network sees them, augmented ({@link VizSamplesCommand}).</li>
  * </ul>
  * Without {@code --weights} the model's initial weights are used: constants written in the script
  * ({@code conv(..., weights=[...])}) and seeded random values elsewhere.
  */
-@Command(name = "viz", description = "Draw a model's conv filters, its feature maps on an image, or its image outputs.",
-        subcommands = {VizCommand.Filters.class, VizCommand.Features.class, VizCommand.Apply.class})
+@Command(name = "viz", description = "Draw a model's conv filters, its feature maps on an image, its image outputs, or its training samples.",
+        subcommands = {VizCommand.Filters.class, VizCommand.Features.class, VizCommand.Apply.class, VizSamplesCommand.class})
 final class VizCommand implements Runnable {
     @Spec CommandSpec spec;
 
     @Override public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing what to draw (filters, features, apply)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing what to draw (filters, features, apply, samples)");
     }
 
     /** Options every viz command shares: the model and its weights. */

@@ -17,12 +17,20 @@ import org.neurite.tensor.Shape;
  * came from: {@link #isSubset()} and {@link #description()} let the CLI tell the user that the
  * bundled subset is in use and how to get the full set. The arrays are shared, not copied: a
  * dataset is read-only by convention.
+ *
+ * <p>A <em>streamed</em> dataset ({@link #isStreamed()}, made by {@link ImageFolder#stream} or
+ * {@link IdxFolderStream}) keeps only its targets in memory; {@link #copyBatch} reads the samples
+ * from disk through a {@link StreamingLoader}, which holds at most its memory bound of them. Its
+ * batches equal those of the same data held in memory, so training on either is bit-identical.
  */
 public final class Dataset {
     private final String name;
     private final Shape sampleShape;
     private final int sampleSize;
+    /** Samples, row after row; null when streamed. */
     private final float[] features;
+    /** Where a streamed dataset's samples come from; null when they are in {@link #features}. */
+    private final StreamedSamples streamed;
     private final Shape targetShape;
     private final int targetSize;
     private final float[] targets;
@@ -53,10 +61,27 @@ public final class Dataset {
      */
     public Dataset(String name, Shape sampleShape, float[] features, Shape targetShape, float[] targets, int classes,
                    List<String> classNames, boolean subset, String description) {
+        this(name, sampleShape, Objects.requireNonNull(features, "features"), null, targetShape, targets, classes, classNames,
+                subset, description);
+    }
+
+    /**
+     * A classification dataset whose samples {@code reader} reads from disk through {@code loader}
+     * as batches are drawn; {@code labels} (one per sample) are held.
+     */
+    static Dataset streamed(String name, Shape sampleShape, SampleReader reader, StreamingLoader loader, int[] labels, int classes,
+                            List<String> classNames, String description) {
+        return new Dataset(name, sampleShape, null, new StreamedSamples(reader, loader), Shape.of(), toFloats(labels), classes,
+                classNames, false, description);
+    }
+
+    private Dataset(String name, Shape sampleShape, float[] features, StreamedSamples streamed, Shape targetShape, float[] targets,
+                    int classes, List<String> classNames, boolean subset, String description) {
         this.name = Objects.requireNonNull(name, "name");
         this.sampleShape = Objects.requireNonNull(sampleShape, "sampleShape");
         this.sampleSize = sampleShape.size();
-        this.features = Objects.requireNonNull(features, "features");
+        this.features = features;
+        this.streamed = streamed;
         this.targetShape = Objects.requireNonNull(targetShape, "targetShape");
         this.targetSize = targetShape.size();
         this.targets = Objects.requireNonNull(targets, "targets");
@@ -68,7 +93,11 @@ public final class Dataset {
             throw new IllegalArgumentException(name + ": " + targets.length + " target values do not divide into targets shaped " + targetShape);
         }
         int samples = targets.length / targetSize;
-        if ((long) samples * sampleSize != features.length) {
+        if (streamed != null && (streamed.size() != samples || streamed.sampleSize() != sampleSize)) {
+            throw new IllegalArgumentException(name + ": " + samples + " labels of samples shaped " + sampleShape + " but "
+                    + streamed.size() + " streamed samples of " + streamed.sampleSize() + " floats");
+        }
+        if (streamed == null && (long) samples * sampleSize != features.length) {
             throw new IllegalArgumentException(name + ": " + samples + " labels of samples shaped " + sampleShape
                     + " need " + (long) samples * sampleSize + " feature values, got " + features.length);
         }
@@ -136,8 +165,20 @@ public final class Dataset {
     /** Target value {@code k} of sample {@code index}. */
     public float target(int index, int k) { return targets[index * targetSize + k]; }
 
-    /** The feature array itself (not a copy), {@code size() * sampleSize()} floats; do not modify it. */
-    public float[] features() { return features; }
+    /**
+     * The feature array itself (not a copy), {@code size() * sampleSize()} floats; do not modify it.
+     *
+     * @throws IllegalStateException for a streamed dataset, whose samples are only ever read a batch at a time
+     */
+    public float[] features() {
+        if (streamed != null) {
+            throw new IllegalStateException(name + " is streamed from disk (" + description + "); read its samples with copyBatch");
+        }
+        return features;
+    }
+
+    /** Whether the samples stay on disk and are read as batches are drawn (see {@link StreamingLoader}). */
+    public boolean isStreamed() { return streamed != null; }
 
     /**
      * Copies samples {@code indices[from .. from+count)} into batch buffers: {@code x} receives
@@ -159,9 +200,10 @@ public final class Dataset {
         }
         for (int i = 0; i < count; i++) {
             int sample = indices[from + i];
-            System.arraycopy(features, sample * sampleSize, x, i * sampleSize, sampleSize);
+            if (streamed == null) System.arraycopy(features, sample * sampleSize, x, i * sampleSize, sampleSize);
             System.arraycopy(targets, sample * targetSize, y, i * targetSize, targetSize);
         }
+        if (streamed != null) streamed.copy(indices, from, count, x);
     }
 
     /**
@@ -171,6 +213,12 @@ public final class Dataset {
     public Dataset head(int n) {
         if (n < 0) throw new IllegalArgumentException("cannot keep " + n + " samples");
         if (n >= size()) return this;
+        if (streamed != null) {
+            int[] first = new int[n];
+            for (int i = 0; i < n; i++) first[i] = i;
+            return new Dataset(name, sampleShape, null, streamed.select(first), targetShape, java.util.Arrays.copyOf(targets, n * targetSize),
+                    classes, classNames, true, "the first " + n + " samples of " + description);
+        }
         return new Dataset(name, sampleShape, java.util.Arrays.copyOf(features, n * sampleSize), targetShape,
                 java.util.Arrays.copyOf(targets, n * targetSize), classes, classNames, true,
                 "the first " + n + " samples of " + description);
@@ -181,6 +229,11 @@ public final class Dataset {
      * validation split, for one. {@code description} says what the selection is.
      */
     public Dataset select(int[] indices, String description) {
+        if (streamed != null) {
+            float[] y = new float[Math.multiplyExact(indices.length, targetSize)];
+            for (int i = 0; i < indices.length; i++) System.arraycopy(targets, indices[i] * targetSize, y, i * targetSize, targetSize);
+            return new Dataset(name, sampleShape, null, streamed.select(indices), targetShape, y, classes, classNames, subset, description);
+        }
         float[] x = new float[Math.multiplyExact(indices.length, sampleSize)];
         float[] y = new float[Math.multiplyExact(indices.length, targetSize)];
         copyBatch(indices, 0, indices.length, x, y);
@@ -194,7 +247,7 @@ public final class Dataset {
      */
     public Dataset withClasses(int classes) {
         if (this.classes == 0 || classes < this.classes) throw new IllegalArgumentException(name + ": cannot declare " + classes + " classes");
-        return new Dataset(name, sampleShape, features, targetShape, targets, classes, List.of(), subset, description);
+        return new Dataset(name, sampleShape, features, streamed, targetShape, targets, classes, List.of(), subset, description);
     }
 
     @Override public String toString() {

@@ -17,6 +17,8 @@ import org.neurite.graph.LayerRegistry;
 import org.neurite.io.FileFormatException;
 import org.neurite.io.NamedTensor;
 import org.neurite.tensor.Shape;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finds the train and test {@link Dataset}s a script asks for. {@code data} is a dataset name
@@ -42,6 +44,8 @@ import org.neurite.tensor.Shape;
  * every step; {@link #standard(Path)} uses the real ones.
  */
 public final class DatasetLocator {
+    private static final Logger LOG = LoggerFactory.getLogger(DatasetLocator.class);
+
     /** Class-path folder of the bundled Fashion-MNIST subset (shipped in the examples jar). */
     public static final String SUBSET_RESOURCE = "org/neurite/examples/data/fashion-mnist-subset/";
     /** Environment variable naming a data folder. */
@@ -158,7 +162,10 @@ public final class DatasetLocator {
                 if (url == null) absent.add(file);
                 urls.add(url);
             }
-            if (absent.isEmpty()) return readBundled(known, urls, normalization);
+            if (absent.isEmpty()) {
+                LOG.debug("{}: none of the full set's places holds it ({}); using the bundled subset", known.title, lookedAt);
+                return readBundled(known, urls, normalization);
+            }
             lookedAt.add("the bundled subset (class path " + SUBSET_RESOURCE + "): "
                     + (absent.size() == FILE_NAMES.size() ? "not on the class path" : "missing " + gzOptional(absent)));
         }
@@ -227,6 +234,7 @@ public final class DatasetLocator {
 
     private static Located read(Known known, Path folder, Origin origin, Normalization normalization) throws IOException {
         List<Path> files = FILE_NAMES.stream().map(f -> find(folder, f)).toList();
+        LOG.info("{}: reading {} (found through the {})", known.title, files, origin.name().toLowerCase(Locale.ROOT).replace('_', ' '));
         NamedTensor trainImages = IdxReader.readImages(files.get(0), normalization);
         int[] trainLabels = IdxReader.readLabels(files.get(1));
         NamedTensor testImages = IdxReader.readImages(files.get(2), normalization);
@@ -239,6 +247,7 @@ public final class DatasetLocator {
     }
 
     private static Located readBundled(Known known, List<URL> urls, Normalization normalization) throws IOException {
+        LOG.info("{}: reading the bundled subset {}", known.title, urls.stream().map(DatasetLocator::resourceName).toList());
         NamedTensor trainImages;
         int[] trainLabels;
         NamedTensor testImages;
@@ -287,6 +296,7 @@ public final class DatasetLocator {
                 known.classNames, subset, trainDescription);
         Dataset test = new Dataset(known.name, sampleShape, testImages.data(), testLabels, classes,
                 known.classNames, subset, testDescription);
+        LOG.info("{}: {} training and {} test samples of {} from {}", known.title, train.size(), test.size(), sampleShape, where);
         return new Located(train, test, origin, where);
     }
 

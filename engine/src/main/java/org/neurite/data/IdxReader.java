@@ -101,6 +101,35 @@ public final class IdxReader {
         return labels;
     }
 
+    /** Where the images of an uncompressed {@code idx3-ubyte} file lie: {@code count} rows of {@code rows * cols} bytes from {@code dataOffset}. */
+    record ImageLayout(int count, int rows, int cols, long dataOffset) {}
+
+    /**
+     * The layout of an {@code idx3-ubyte} file for reading its images one at a time by offset
+     * ({@link IdxSampleReader}): the header is checked as {@link #readImages} checks it, and the
+     * file's length against it, but no image is read, so the file may hold more than
+     * {@link #MAX_VALUES}. A gzip-compressed file is refused: its images cannot be found by offset.
+     */
+    static ImageLayout imageLayout(Path file) throws IOException {
+        try (InputStream raw = Files.newInputStream(file)) {
+            Source source = open(raw, file.toString(), Files.size(file));
+            if (source.gzip()) {
+                throw new FileFormatException(file + ": gzip-compressed; a streamed IDX file is read by offset, so it must be "
+                        + "uncompressed (gunzip -c " + file + " > " + stripGz(file.getFileName().toString()) + ")");
+            }
+            Header header = source.header(3, "images: count x rows x cols", Long.MAX_VALUE / 2);
+            if (header.dims[0] > Integer.MAX_VALUE || header.dims[1] * header.dims[2] > Integer.MAX_VALUE / 4) {
+                throw new FileFormatException(file + ": dimensions " + header.dimsText() + " hold more images, or larger ones, "
+                        + "than a dataset can index");
+            }
+            return new ImageLayout((int) header.dims[0], (int) header.dims[1], (int) header.dims[2], header.bytes);
+        }
+    }
+
+    private static String stripGz(String name) {
+        return name.endsWith(".gz") ? name.substring(0, name.length() - 3) : name;
+    }
+
     /** Wraps the stream in gzip decompression when it starts with the gzip magic 1f 8b. */
     private static Source open(InputStream raw, String name, long rawSize) throws IOException {
         BufferedInputStream in = new BufferedInputStream(raw, CHUNK);
@@ -142,6 +171,11 @@ public final class IdxReader {
      */
     private record Source(InputStream in, String name, boolean gzip, long rawSize) {
         Header header(int expectedRank, String layout) throws IOException {
+            return header(expectedRank, layout, MAX_VALUES);
+        }
+
+        /** The header, refused when its dimensions hold more than {@code maxValues} values. */
+        Header header(int expectedRank, String layout, long maxValues) throws IOException {
             byte[] magic = new byte[4];
             int got = readUpTo(magic, 4);
             if (got < 4) {
@@ -177,9 +211,9 @@ public final class IdxReader {
                         | ((sizes[4 * i + 2] & 0xFFL) << 8) | (sizes[4 * i + 3] & 0xFFL);
                 approx *= dims[i];
             }
-            if (approx > MAX_VALUES) {
+            if (approx > maxValues) {
                 throw new FileFormatException(String.format(Locale.ROOT,
-                        "%s: dimensions %s hold %.0f values; at most %d are supported", name, dimsText(dims), approx, MAX_VALUES));
+                        "%s: dimensions %s hold %.0f values; at most %d are supported", name, dimsText(dims), approx, maxValues));
             }
             long values = 1;
             for (long d : dims) values *= d;

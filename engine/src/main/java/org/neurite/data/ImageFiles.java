@@ -4,12 +4,17 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import org.neurite.io.FileFormatException;
 import org.neurite.tensor.Shape;
 
 /**
- * Pictures as model inputs: a PNG, JPEG (or any format an installed ImageIO reader decodes) as a
+ * Pictures as model inputs: a PNG, JPEG, BMP, GIF, TIFF, WebP (any format an installed ImageIO
+ * reader decodes; WebP and the wider TIFF support come from the TwelveMonkeys plug-ins) as a
  * [C, H, W] sample in [0, 1], resized to H x W (bilinear) and converted to C channels — 1 (grey,
  * ITU-R BT.601 luma) or 3 (RGB). Transparent pixels are composed onto black. One conversion for
  * training ({@link ImageFolder}) and for {@code nn predict}, so a picture means the same to both.
@@ -17,10 +22,15 @@ import org.neurite.tensor.Shape;
 public final class ImageFiles {
     private ImageFiles() {}
 
-    /** Whether {@code file} has an image file ending this reader handles (.png, .jpg, .jpeg; any case). */
+    /** File endings of the installed ImageIO readers, lower case: png, jpg, jpeg, bmp, gif, tif, tiff, webp, ... */
+    private static final Set<String> SUFFIXES = Arrays.stream(ImageIO.getReaderFileSuffixes())
+            .map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+
+    /** Whether {@code file} has the ending of a format an installed ImageIO reader decodes (.png, .jpg, .webp, ...; any case). */
     public static boolean isImage(Path file) {
-        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
-        return name.endsWith(".png") || name.endsWith(".jpg") || name.endsWith(".jpeg");
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        int dot = name.lastIndexOf('.');
+        return dot >= 0 && SUFFIXES.contains(name.substring(dot + 1));
     }
 
     /** Whether {@code sample} is an image shape this class can fill: [1 or 3, H, W]. */

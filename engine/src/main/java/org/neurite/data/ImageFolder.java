@@ -17,7 +17,8 @@ import org.neurite.tensor.Shape;
  * report show); every PNG/JPEG inside a class folder (not below it) is one sample, read with
  * {@link ImageFiles} to the model's [C, H, W]. Other files are ignored; a class folder without
  * pictures, a folder without class folders, or a picture that does not decode is refused with the
- * path at fault. Samples are held in memory.
+ * path at fault. Samples are held in memory ({@link #load}) or read from disk as training asks
+ * for them ({@link #stream}).
  */
 public final class ImageFolder {
     private ImageFolder() {}
@@ -51,6 +52,34 @@ public final class ImageFolder {
      * @param split "training" or "test", for messages
      */
     public static Dataset load(Path folder, Shape sample, List<String> classNames, String split) throws IOException {
+        Listing listing = list(folder, sample, classNames, split);
+        List<Path> files = listing.files();
+        int size = sample.size();
+        float[] features = new float[Math.multiplyExact(files.size(), size)];
+        for (int i = 0; i < files.size(); i++) ImageFiles.read(files.get(i), sample, features, i * size);
+        return new Dataset(folder.getFileName().toString(), sample, features, listing.labels(), classNames.size(), classNames, false,
+                files.size() + " pictures in " + classNames.size() + " classes from " + folder + " (" + split + ")");
+    }
+
+    /**
+     * The pictures of {@code folder} read from disk a chunk at a time by {@code loader} as training
+     * asks for them, rather than all at once: the same samples, in the same order and with the same
+     * floats as {@link #load}, but only their paths and labels are held. A picture that does not
+     * decode stops training when its chunk is read, naming it.
+     */
+    public static Dataset stream(Path folder, Shape sample, List<String> classNames, String split, StreamingLoader loader)
+            throws IOException {
+        Listing listing = list(folder, sample, classNames, split);
+        loader.checkFits(sample);
+        return Dataset.streamed(folder.getFileName().toString(), sample, new PictureSampleReader(listing.files(), sample), loader,
+                listing.labels(), classNames.size(), classNames, listing.files().size() + " pictures in " + classNames.size()
+                        + " classes streamed from " + folder + " (" + split + ", at most " + loader.bound() + " in memory)");
+    }
+
+    /** Every picture of a folder, class after class, and the label of each. */
+    private record Listing(List<Path> files, int[] labels) {}
+
+    private static Listing list(Path folder, Shape sample, List<String> classNames, String split) throws IOException {
         if (!ImageFiles.isImageShape(sample))
             throw new IllegalArgumentException("images: size must be [1 or 3, height, width] (grey or RGB), got " + sample);
         List<String> found = classNames(folder);
@@ -70,11 +99,6 @@ public final class ImageFolder {
                 labels.add(classNames.indexOf(name));
             }
         }
-        int size = sample.size();
-        float[] features = new float[Math.multiplyExact(files.size(), size)];
-        for (int i = 0; i < files.size(); i++) ImageFiles.read(files.get(i), sample, features, i * size);
-        int[] y = labels.stream().mapToInt(Integer::intValue).toArray();
-        return new Dataset(folder.getFileName().toString(), sample, features, y, classNames.size(), classNames, false,
-                files.size() + " pictures in " + classNames.size() + " classes from " + folder + " (" + split + ")");
+        return new Listing(files, labels.stream().mapToInt(Integer::intValue).toArray());
     }
 }

@@ -1,0 +1,198 @@
+package org.neurite.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.io.TempDir;
+import org.neurite.backend.Backend;
+import org.neurite.data.DataSourceLoader;
+import org.neurite.data.Dataset;
+import org.neurite.data.DatasetLocator;
+import org.neurite.data.IdxFolderStream;
+import org.neurite.data.IdxWriter;
+import org.neurite.data.Normalization;
+import org.neurite.data.StreamingLoader;
+import org.neurite.diag.SourceSpan;
+import org.neurite.dsl.Script;
+import org.neurite.dsl.ScriptLoader;
+import org.neurite.engine.EpochStats;
+import org.neurite.engine.ParameterStore;
+import org.neurite.engine.Trainer;
+import org.neurite.engine.TrainingListener;
+import org.neurite.graph.TypedGraph;
+import org.neurite.io.NamedTensor;
+import org.neurite.plugin.BackendOptions;
+import org.neurite.tensor.Shape;
+import org.neurite.train.MemoryBound;
+import org.neurite.train.TrainSpec;
+
+/**
+ * Training on data streamed from disk ({@code data = idx(folder=..., memory=...)}): the same seed
+ * gives the same weights, bit for bit, as training on the same files held in memory; and a
+ * dataset ten times the loader's memory bound trains while the loader holds at most the bound —
+ * by its own count and by the heap, measured after a full collection every few steps.
+ *
+ * <p>The normal build runs a 5.2 MiB dataset against a 512 KiB bound with a small model; with
+ * {@code -Dneurite.slow=true} LeNet-5 trains an epoch of an 82 MiB dataset against an 8 MiB bound.
+ */
+class StreamedTrainingTest {
+    private static final int BATCH = 64;
+
+    @TempDir Path dir;
+
+    /** The four IDX files of a dataset of {@code count} 28 x 28 images (and {@code count / 8} test images) made by {@code pixel}. */
+    private static Path writeIdx(Path folder, int count, Pixels pixel) throws IOException {
+        for (String split : List.of("train", "t10k")) {
+            int n = split.equals("train") ? count : Math.max(1, count / 8);
+            IdxWriter.write(folder.resolve(split + "-images-idx3-ubyte"), new int[] {n, 28, 28}, (offset, block, k) -> {
+                for (int i = 0; i < k; i++) block[i] = pixel.at(split, offset + i);
+            });
+            IdxWriter.write(folder.resolve(split + "-labels-idx1-ubyte"), new int[] {n}, (offset, block, k) -> {
+                for (int i = 0; i < k; i++) block[i] = (byte) pixel.label(split, (int) (offset + i));
+            });
+        }
+        return folder;
+    }
+
+    /** Pixel {@code value} of a split's images file (image {@code value / 784}), and each image's label. */
+    private interface Pixels {
+        byte at(String split, long value);
+
+        int label(String split, int image);
+    }
+
+    private static Backend cpu(int threads) {
+        return Fixtures.RUNTIME.createBackend("cpu", new BackendOptions(threads, null), List.of(), w -> {});
+    }
+
+    private static List<NamedTensor> train(TypedGraph graph, TrainSpec spec, Dataset data) {
+        try (Backend backend = cpu(2);
+             ParameterStore store = new ParameterStore(graph, backend, spec.seed());
+             Trainer trainer = new Trainer(graph, store, spec)) {
+            trainer.trainEpoch(data, 1, TrainingListener.NONE);
+            trainer.trainEpoch(data, 2, TrainingListener.NONE);
+            return store.export();
+        }
+    }
+
+    @Test void aStreamedRunTrainsBitForBitLikeTheSameFilesHeldInMemory() throws IOException {
+        // 256 Fashion-MNIST images written back to IDX bytes: real pictures, so the weights move the way they do in use.
+        Dataset subset = Fixtures.bundledSubset().train();
+        Path folder = writeIdx(dir.resolve("fashion"), 256, new Pixels() {
+            @Override public byte at(String split, long value) {
+                return (byte) Math.round(subset.features()[(int) value % subset.features().length] * 255);
+            }
+
+            @Override public int label(String split, int image) {
+                return subset.label(image % subset.size());
+            }
+        });
+        Dataset held = DatasetLocator.standard(folder).locate(folder.toString(), Normalization.NONE, SourceSpan.UNKNOWN).train();
+        StreamingLoader loader = new StreamingLoader(new MemoryBound(256 << 10), 2);
+        Dataset streamed = IdxFolderStream.open(folder, loader).train();
+
+        Script script = Fixtures.example("lenet5.nn");
+        TypedGraph graph = script.mainModel();
+        TrainSpec spec = script.training("LeNet5").orElseThrow().with(BATCH, 2, 5);
+        List<NamedTensor> fromMemory = train(graph, spec, held);
+        List<NamedTensor> fromDisk = train(graph, spec, streamed);      // 2 epochs of 4 steps, shuffled per epoch
+        assertEquals(fromMemory.size(), fromDisk.size());
+        for (int i = 0; i < fromMemory.size(); i++) {
+            assertArrayEquals(fromMemory.get(i).data(), fromDisk.get(i).data(), 0f, fromMemory.get(i).name());
+        }
+        assertTrue(loader.peakHeldBytes() <= 256 << 10);
+    }
+
+    @Test void aDatasetTenTimesTheBoundTrainsWithinTheBound() throws IOException {
+        String mlp = """
+                model Mlp {
+                    input image: [1, 28, 28]
+                    h = flatten -> dense(32) -> relu
+                    output logits = dense(10)
+                }
+                train Mlp { optimizer = sgd(lr=0.05); batch = 64; seed = 3 }
+                """;
+        assertTrainsWithinBound(Fixtures.model(mlp), new ScriptSpec(mlp, "Mlp"), new MemoryBound(512 << 10), 108 * BATCH, 12);
+    }
+
+    @Test @EnabledIfSystemProperty(named = "neurite.slow", matches = "true")
+    void lenet5TrainsAnEpochOfADatasetTenTimesTheBound() throws IOException {
+        Script script = Fixtures.example("lenet5.nn");
+        TypedGraph graph = script.mainModel();
+        assertTrainsWithinBound(graph, new ScriptSpec(null, "LeNet5"), new MemoryBound(8L << 20), 1719 * BATCH, 100);
+    }
+
+    /** Where the train section comes from: {@code source} parsed, or the LeNet-5 example when it is null. */
+    private record ScriptSpec(String source, String model) {
+        TrainSpec spec() throws IOException {
+            Script script = source == null ? Fixtures.example("lenet5.nn")
+                    : new ScriptLoader(Fixtures.RUNTIME.layers()).parse("test.nn", source);
+            return script.training(model).orElseThrow().with(BATCH, 1, 3);
+        }
+    }
+
+    /**
+     * Writes {@code samples} images (at least ten times {@code bound} on disk), trains one epoch on
+     * them streamed, and checks the loader's count and the retained heap (after a full collection
+     * every {@code every} steps) against the bound.
+     */
+    private void assertTrainsWithinBound(TypedGraph graph, ScriptSpec source, MemoryBound bound, int samples, int every) throws IOException {
+        Path folder = writeIdx(dir.resolve("large"), samples, new Pixels() {
+            @Override public byte at(String split, long value) {
+                return (byte) ((value * 0x9E3779B97F4A7C15L) >>> 56);   // a Fibonacci hash: noise, cheaply
+            }
+
+            @Override public int label(String split, int image) {
+                return image % 10;
+            }
+        });
+        long onDisk = (long) samples * 28 * 28;
+        assertTrue(onDisk >= 10 * bound.bytes(), "the dataset is " + onDisk + " bytes on disk");
+        StreamingLoader loader = new StreamingLoader(bound, 2);
+        DataSourceLoader.Splits splits = IdxFolderStream.open(folder, loader);
+        TrainSpec spec = source.spec();
+        MemoryMXBean heap = ManagementFactory.getMemoryMXBean();
+        long[] rise = new long[1];
+        try (Backend backend = cpu(2);
+             ParameterStore store = new ParameterStore(graph, backend, spec.seed());
+             Trainer trainer = new Trainer(graph, store, spec)) {
+            // Compile the batch-64 model and fill the optimiser state on held data first, so the rise measured below is the loader's.
+            trainer.trainEpoch(heldBatch(graph), 1, TrainingListener.NONE);
+            System.gc();
+            long before = heap.getHeapMemoryUsage().getUsed();
+            EpochStats epoch = trainer.trainEpoch(splits.train(), 1, new TrainingListener() {
+                int steps;
+
+                @Override public void batchDone(int e, long done, long total, double meanLoss, double accuracy) {
+                    if (++steps % every == 0 || done == total) {
+                        System.gc();
+                        rise[0] = Math.max(rise[0], heap.getHeapMemoryUsage().getUsed() - before);
+                    }
+                }
+            });
+            assertEquals(samples, epoch.samples());
+            assertTrue(Double.isFinite(epoch.loss()));
+        }
+        long held = loader.peakHeldBytes();
+        assertTrue(held > bound.bytes() / 2 && held <= bound.bytes(), "the loader held at most " + held + " bytes against " + bound);
+        // Besides the loader's buffers the heap holds the trainer's epoch order (4 bytes a sample) and small change.
+        long allowance = 4L * samples + (128 << 10);
+        System.out.printf("streamed %,d samples (%,d bytes on disk, %,d as floats) with memory = %s: loader peak %,d bytes, "
+                        + "retained heap rise at most %,d bytes%n", samples, onDisk, 4 * onDisk, bound, held, rise[0]);
+        assertTrue(rise[0] <= bound.bytes() + allowance, "retained heap rose " + rise[0] + " bytes against a bound of " + bound);
+    }
+
+    /** One batch of held zeros, to compile the model with. */
+    private static Dataset heldBatch(TypedGraph graph) {
+        Shape sample = graph.shape(graph.graph().inputs().get(0).name());
+        return new Dataset("warm-up", sample, new float[BATCH * sample.size()], new int[BATCH], 10, List.of(), false, "zeros");
+    }
+}
