@@ -1,98 +1,72 @@
 package org.neurite.cli;
 
-import java.util.HashMap;
-import java.util.HashSet;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
-import org.neurite.graph.GraphInput;
-import org.neurite.graph.Node;
-import org.neurite.graph.ParamInfo;
+import org.neurite.engine.MemoryPlan;
+import org.neurite.engine.MemoryPlanner;
+import org.neurite.engine.Trainers;
 import org.neurite.graph.TypedGraph;
+import org.neurite.train.TrainSpec;
 
 /**
- * Memory a model needs at a batch size, from the typed graph alone (shapes x 4 bytes, float32),
- * counted the way the engine allocates: every parameter; for training a gradient per trainable
- * parameter and the optimiser's slots (SGD keeps a velocity, Adam two moments); an activation per
- * graph input and node output; for training a gradient per value downstream of a trainable
- * parameter, plus one buffer per reading edge for a value several nodes read (they are summed
- * before its producer runs backward). Not counted: layer workspaces (pooling indices, dropout
- * masks, recurrent states kept for backward, im2col buffers), the loss's targets, backend
- * overheads and the JVM.
+ * What {@code nn summary} (and a run's {@code summary.txt}) says about memory: the engine's
+ * {@link MemoryPlan} for training with the script's optimiser and for inference, at one batch
+ * size, side by side. Counted the way the engine allocates (see {@link MemoryPlan} for what is
+ * and is not counted).
  *
- * @param batch samples per batch
- * @param parameters bytes of parameter values
- * @param gradients bytes of parameter gradients (training)
- * @param optimizerSlots bytes of optimiser state (training)
- * @param activations bytes of activations at {@code batch}
- * @param activationGradients bytes of activation gradients at {@code batch} (training)
- * @param optimizer the optimiser the slots are counted for
- * @param slotsPerParameter how many tensors it keeps per trainable parameter
+ * @param training the plan of a training step at {@code batch}
+ * @param inference the plan of evaluation or prediction at {@code batch}
  */
-record MemoryEstimate(int batch, long parameters, long gradients, long optimizerSlots, long activations, long activationGradients,
-                      String optimizer, int slotsPerParameter) {
-    static final String NOT_COUNTED = "Not counted: layer workspaces (pooling indices, dropout masks, recurrent states\n"
-            + "  kept for backward), the loss's targets, backend and JVM overheads.";
+record MemoryEstimate(MemoryPlan training, MemoryPlan inference) {
+    static final String NOT_COUNTED = "Not counted: the backend's scratch (GEMM panels, im2col columns), the loss targets,\n"
+            + "  the dataset and the JVM.";
 
-    /** Optimiser state tensors per trainable parameter, by optimiser name. */
-    static int slots(String optimizer) {
-        return switch (optimizer) {
-            case "sgd" -> 1;     // momentum buffer (allocated even at momentum 0)
-            case "adam" -> 2;    // first and second moments
-            default -> 0;
-        };
+    /** Training as {@code spec} says (its optimiser) and inference, at {@code batch}. */
+    static MemoryEstimate of(TypedGraph g, int batch, TrainSpec spec) {
+        return of(g, batch, spec, Trainers.core());
     }
 
-    static MemoryEstimate of(TypedGraph g, int batch, String optimizer) {
-        long params = 0;
-        long trainable = 0;
-        for (ParamInfo p : g.params()) {
-            long n = p.decl().shape().elementCount();
-            params += n;
-            if (p.decl().trainable()) trainable += n;
-        }
-        int slots = slots(optimizer);
-
-        long activations = 0;
-        for (GraphInput in : g.graph().inputs()) activations += g.shape(in.name()).elementCount();
-        for (Node n : g.graph().nodes()) activations += g.shape(n.name()).elementCount();
-
-        // Which values need a gradient: those downstream of a trainable parameter (as the engine decides).
-        Set<String> needsGradient = new HashSet<>();
-        for (Node n : g.graph().nodes()) {
-            boolean own = g.params(n.name()).stream().anyMatch(p -> p.decl().trainable());
-            if (own || n.inputs().stream().anyMatch(needsGradient::contains)) needsGradient.add(n.name());
-        }
-        Set<String> withGradient = new HashSet<>(needsGradient);
-        withGradient.addAll(g.graph().outputs());    // the loss writes dL/d(output) even for a frozen model
-        Map<String, Integer> readers = new HashMap<>();
-        for (Node n : g.graph().nodes()) for (String in : n.inputs()) readers.merge(in, 1, Integer::sum);
-        long gradientElements = 0;
-        for (String v : withGradient) gradientElements += g.shape(v).elementCount();
-        for (Node n : g.graph().nodes()) {
-            for (String in : n.inputs()) {
-                if (needsGradient.contains(in) && readers.get(in) > 1) gradientElements += g.shape(in).elementCount();
-            }
-        }
-        return new MemoryEstimate(batch, 4 * params, 4 * trainable, 4 * trainable * slots, 4L * batch * activations,
-                4L * batch * gradientElements, optimizer, slots);
+    /** As {@link #of(TypedGraph, int, TrainSpec)}, with the loss and optimizer found by {@code trainers} (a plugin's). */
+    static MemoryEstimate of(TypedGraph g, int batch, TrainSpec spec, Trainers trainers) {
+        return new MemoryEstimate(MemoryPlanner.training(g, spec, trainers).plan(batch), MemoryPlanner.inference(g).plan(batch));
     }
 
-    long training() { return parameters + gradients + optimizerSlots + activations + activationGradients; }
+    int batch() { return training.batch(); }
 
-    long inference() { return parameters + activations; }
+    /**
+     * What {@code nn summary --json} prints: {@code batch}, {@code optimizer},
+     * {@code optimizer_slots_per_parameter}, and in bytes {@code training} and {@code inference},
+     * each with parameters, gradients (of the parameters), optimizer_state (training),
+     * activations, activation_gradients, layer_state and total.
+     */
+    ObjectNode json() {
+        ObjectNode doc = JsonOutput.object();
+        doc.put("batch", batch());
+        doc.put("optimizer", training.optimizer());
+        doc.put("optimizer_slots_per_parameter", training.optimizerSlots());
+        ObjectNode t = doc.putObject("training");
+        t.put("parameters", training.parameters()).put("gradients", training.parameterGradients())
+                .put("optimizer_state", training.optimizerState()).put("activations", training.activations())
+                .put("activation_gradients", training.activationGradients()).put("layer_state", training.layerState())
+                .put("total", training.total());
+        doc.putObject("inference").put("parameters", inference.parameters()).put("gradients", inference.parameterGradients())
+                .put("activations", inference.activations()).put("activation_gradients", inference.activationGradients())
+                .put("layer_state", inference.layerState()).put("total", inference.total());
+        return doc;
+    }
 
     /** The table {@code nn summary} prints. */
     String render() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "Memory at batch %d (float32, from the shapes):%n", batch));
+        sb.append(String.format(Locale.ROOT, "Memory at batch %d (float32, counted as the engine allocates):%n", batch()));
         sb.append(String.format(Locale.ROOT, "  %-34s %12s %12s%n", "", "training", "inference"));
-        row(sb, "parameters", parameters, parameters);
-        row(sb, "parameter gradients", gradients, -1);
-        row(sb, optimizer + " state (" + slotsPerParameter + " per parameter)", optimizerSlots, -1);
-        row(sb, "activations", activations, activations);
-        row(sb, "activation gradients", activationGradients, -1);
-        row(sb, "total", training(), inference());
+        row(sb, "parameters", training.parameters(), inference.parameters());
+        row(sb, "parameter gradients", training.parameterGradients(), inference.parameterGradients());
+        row(sb, training.optimizer() + " state (" + training.optimizerSlots() + " per parameter)", training.optimizerState(), -1);
+        row(sb, "activations", training.activations(), inference.activations());
+        row(sb, "activation gradients", training.activationGradients(), inference.activationGradients());
+        row(sb, "layer state", training.layerState(), inference.layerState());
+        row(sb, "total", training.total(), inference.total());
         sb.append("  ").append(NOT_COUNTED).append('\n');
         return sb.toString();
     }

@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.neurite.backend.Backend;
 import org.neurite.data.DataSourceLoader;
+import org.neurite.data.HoldOut;
 import org.neurite.train.DataSources;
 import org.neurite.data.Dataset;
 import org.neurite.data.DatasetLocator;
@@ -118,7 +119,8 @@ final class Workers {
     /**
      * The training split as the driver's {@code nn train} finds it: a generated source from the
      * script, or IDX files from the job's folder (a Hadoop URI is first copied to a local cache),
-     * the standard search otherwise, cut to the job's limit.
+     * the standard search otherwise, cut to the job's limit, less the validation split the train
+     * section holds out.
      */
     static Dataset trainingData(WorkerJob job, TrainSpec spec) throws IOException {
         Dataset train;
@@ -130,6 +132,8 @@ final class Workers {
                     : job.dataFolder() != null ? Path.of(job.dataFolder()) : null;
             train = DatasetLocator.standard(folder).locate(spec.data(), Normalization.NONE, spec.span()).train();
         }
-        return job.limit() > 0 ? train.head(job.limit()) : train;
+        if (job.limit() > 0) train = train.head(job.limit());
+        // The driver's TrainingRun trains on what its validation split leaves; so must every worker.
+        return spec.validation().enabled() ? HoldOut.validation(train, spec.validation().fraction(), spec.seed()).kept() : train;
     }
 }

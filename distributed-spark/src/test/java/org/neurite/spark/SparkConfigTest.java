@@ -70,7 +70,7 @@ class SparkConfigTest {
                 fallback: []
                 threads: 0
                 plugins: []
-                log_level: info
+                log_level: warn
                 spark:
                   master: "local[2]"
                   partitions: 2

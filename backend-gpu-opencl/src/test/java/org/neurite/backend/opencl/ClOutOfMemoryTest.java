@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.neurite.backend.Backend;
 import org.neurite.backend.OutOfMemoryException;
 import org.neurite.diag.SourceSpan;
 import org.neurite.engine.CompiledModel;
@@ -86,29 +87,54 @@ class ClOutOfMemoryTest {
         }
     }
 
-    @Test void activationsAndLayerStateThatDoNotFitNameTheModelTheBatchAndWhatIsHeld() {
+    @Test void activationsAndLayerStateThatDoNotFitAreRefusedBeforeAllocatingWithABatchThatFits() {
         try (ClBackend cl = small(); ParameterStore params = new ParameterStore(model("Wide", 2), cl, 1)) {
             long paramBytes = 4L * (8 + 2) * 2; // weight, bias and their gradients
             assertEquals(LIMIT - paramBytes, cl.memoryAvailable());
-            // The planner's estimate (inputs, outputs, gradients: 2 KiB) fits; the layer's [64, 4096] state (1 MiB) does not.
+            // Per sample: x [4], fc [2] and its gradient [2], and the layer's [4096] state: 16,416 bytes, so 63 fit, 64 do not.
             OutOfMemoryException e = assertThrows(OutOfMemoryException.class, () -> CompiledModel.compile(model("Wide", 2), cl, 64, params));
+            // It says what the device holds of what total, and no Java-heap advice.
+            assertEquals("model Wide at batch 64 needs at least 1 MiB for activations, their gradients and layer state, but backend"
+                    + " opencl has 0 MiB available (holds 0.0 MiB in 4 tensors of the device's " + device(cl)
+                    + " (limited to 1.0 MiB by -Dneurite.opencl.memoryLimit)); use a batch of at most 63, or a smaller model or a device"
+                    + " with more memory", e.getMessage());
+            assertEquals(LIMIT - paramBytes, cl.memoryAvailable(), "nothing allocated");
+            OutOfMemoryException huge = assertThrows(OutOfMemoryException.class, () -> CompiledModel.compile(model("Wide", 2), cl, 100_000, params));
+            assertTrue(huge.getMessage().startsWith("model Wide at batch 100000 needs at least 1,565 MiB for activations, their gradients"
+                    + " and layer state, but backend opencl has 0 MiB available"), huge.getMessage());
+            try (CompiledModel fits = CompiledModel.compile(model("Wide", 2), cl, 63, params)) {
+                assertEquals(63 * 16_416, fits.bytesAllocated());
+                assertEquals(LIMIT - paramBytes - fits.bytesAllocated(), cl.memoryAvailable());
+            }
+        }
+    }
+
+    /**
+     * A device with less memory than it reported (another process took some; here a view of the
+     * backend that reports more than its limit): the compile passes the planner's check and fails
+     * on the allocation, naming the model, the batch and the tensor, and gives back what it had
+     * allocated.
+     */
+    @Test void anAllocationTheDeviceRefusesAfterTheCheckNamesTheTensorAndGivesBackWhatWasAllocated() {
+        try (ClBackend cl = small(); ParameterStore params = new ParameterStore(model("Wide", 2), cl, 1)) {
+            long before = cl.memoryAvailable();
+            Backend optimistic = (Backend) java.lang.reflect.Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                    new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("memoryAvailable")) return Long.MAX_VALUE;
+                        try {
+                            return method.invoke(cl, args);
+                        } catch (java.lang.reflect.InvocationTargetException thrown) {
+                            throw thrown.getCause();
+                        }
+                    });
+            OutOfMemoryException e = assertThrows(OutOfMemoryException.class, () -> CompiledModel.compile(model("Wide", 2), optimistic, 64, params));
             String m = e.getMessage();
             assertTrue(m.startsWith("model Wide at batch 64 does not fit backend opencl: OpenCL device out of memory: a tensor [64, 4096]"
                     + " of 1.0 MiB (1048576 bytes) on " + cl.device().name() + " (more than the 1.0 MiB ("), m);
             assertTrue(m.contains(" bytes) left); this backend already holds 0.0 MiB in "), m);
             assertTrue(m.endsWith(" tensors of the device's " + device(cl) + " (limited to 1.0 MiB by -Dneurite.opencl.memoryLimit);"
                     + " use a smaller batch or model"), m);
-            assertEquals(LIMIT - paramBytes, cl.memoryAvailable(), "the model gave back what it had allocated");
-            // A batch whose activations alone exceed the device is refused by the planner before anything is allocated.
-            OutOfMemoryException plan = assertThrows(OutOfMemoryException.class, () -> CompiledModel.compile(model("Wide", 2), cl, 100_000, params));
-            // It says what the device holds of what total, and no Java-heap advice.
-            assertTrue(plan.getMessage().startsWith("model Wide at batch 100000 needs at least 3 MiB for activations and gradients, but backend"
-                    + " opencl has 0 MiB available (holds 0.0 MiB in 4 tensors of the device's " + device(cl)
-                    + " (limited to 1.0 MiB by -Dneurite.opencl.memoryLimit)); use a batch of at most "), plan.getMessage());
-            assertTrue(plan.getMessage().endsWith(", or a smaller model or a device with more memory"), plan.getMessage());
-            try (CompiledModel fits = CompiledModel.compile(model("Wide", 2), cl, 8, params)) {
-                assertEquals(LIMIT - paramBytes - fits.bytesAllocated(), cl.memoryAvailable());
-            }
+            assertEquals(before, cl.memoryAvailable(), "the model gave back what it had allocated");
         }
     }
 

@@ -17,9 +17,10 @@ import picocli.CommandLine;
 
 /**
  * What a user sees when a model does not fit the OpenCL device: {@code nn train} with the OpenCL
- * deployment on a device capped (as a shared GPU would be) below what LeNet-5 needs prints one
- * line naming the model, the batch, the amounts, what the device holds and a batch that fits, and exits 2 — no stack
- * trace, no weights written.
+ * deployment on a device capped (as a shared GPU would be) below what LeNet-5 needs is refused by
+ * the memory planner before anything is allocated or written: one message naming the model, the
+ * batch, the amounts counted, what the device has of its total and a batch that fits, exit 2, no
+ * stack trace, no run folder.
  */
 class DeviceOutOfMemoryCliTest {
     @TempDir Path dir;
@@ -45,14 +46,13 @@ class DeviceOutOfMemoryCliTest {
         }
         String message = err.toString();
         assertEquals(2, exit, stdout + message);
-        assertTrue(message.contains("model LeNet5 at batch 256"), message);
-        // The planner refuses before anything big is allocated: what the model needs, what the
-        // device holds of its total and its cap, and a batch that fits.
-        assertTrue(message.contains("needs at least 30 MiB"), message);
-        assertTrue(message.contains("backend opencl has 3 MiB available"), message);
+        assertTrue(message.startsWith("nn: model LeNet5 does not fit in memory: training at batch 256 needs "), message);
+        assertTrue(message.contains(", and backend opencl has 4.00 MiB available (holds 0.0 MiB in 0 tensors of the device's "), message);
         assertTrue(message.contains("limited to 4.0 MiB by -Dneurite.opencl.memoryLimit"), message);
-        assertTrue(message.contains("use a batch of at most"), message);
+        assertTrue(message.contains("\n  counted: parameters 241 KiB, parameter gradients 241 KiB, sgd state 241 KiB, activations "), message);
+        assertTrue(message.matches("(?s).*\n  largest batch that fits: (\\d+) \\(--batch \\1\\)\n"), message);
+        assertFalse(message.contains("-Xmx"), "no heap advice for a device: " + message);
         assertFalse(message.contains("\tat "), message);
-        assertFalse(Files.exists(out.resolve("model.safetensors")), "nothing trained, nothing written");
+        assertFalse(Files.exists(out), "nothing written, not even the run folder");
     }
 }
