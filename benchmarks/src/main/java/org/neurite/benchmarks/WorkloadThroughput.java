@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
+import org.neurite.backend.BackendCounters;
 import org.neurite.data.Dataset;
 import org.neurite.dsl.Script;
 import org.neurite.dsl.ScriptLoader;
@@ -27,12 +28,14 @@ import org.neurite.train.TrainSpec;
  * Whole-workload throughput of a {@code .nn} script on random data, the Neurite half of
  * {@code benchmarks/peer/peer.py}: training (forward, loss, backward, the script's optimiser)
  * and inference, each timed over several rounds after warm-up. Prints one JSON line with the
- * median samples per second of each.
+ * median samples per second of each, and the host synchronisations and launches per training step
+ * the backend counted in the last training round ({@code syncs_per_step}, {@code launches_per_step}).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.WorkloadThroughput examples/lenet5.nn --batch 64 --steps 50 --rounds 5 --threads 2</pre>
  *
- * {@code --backend opencl} measures another registered backend (its jars added to the classpath).
+ * {@code --backend opencl} measures another registered backend (its jars added to the classpath);
+ * {@code --read-every K} reads the steps' results every K steps instead of the backend's default.
  */
 public final class WorkloadThroughput {
     private WorkloadThroughput() {}
@@ -46,6 +49,8 @@ public final class WorkloadThroughput {
         int inferBatch = intOption(args, "--infer-batch", 256);
         // Any registered backend ("opencl" when backend-gpu-opencl and JOCL are on the classpath); the CPU by default.
         String backendName = stringOption(args, "--backend", "cpu");
+        // Steps between reads of the training step's results (0: the backend's default, TrainStep.readEvery).
+        int readEvery = intOption(args, "--read-every", 0);
 
         NeuriteRuntime runtime = NeuriteRuntime.discover();
         Script parsed = new ScriptLoader(runtime.layers()).load(script);
@@ -53,17 +58,18 @@ public final class WorkloadThroughput {
         TrainSpec spec = parsed.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name())).with(batch, 1, 1);
         Dataset data = randomClassification(graph, batch * steps);
 
-        double[] train = new double[rounds];
+        double[] train;
         double[] infer = new double[rounds];
+        BackendCounters perEpoch;
+        int stepsPerEpoch;
         try (Backend backend = runtime.createBackend(backendName, new BackendOptions(threads, null), List.of(), w -> {});
              ParameterStore store = new ParameterStore(graph, backend, 1);
              Trainer trainer = new Trainer(graph, store, spec);
              Predictor predictor = new Predictor(graph, store, inferBatch)) {
-            trainer.trainEpoch(data, 1, TrainingListener.NONE);                  // warm-up: JIT, buffers
-            for (int r = 0; r < rounds; r++) {
-                EpochStats s = trainer.trainEpoch(data, r + 2, TrainingListener.NONE);
-                train[r] = s.samplesPerSecond();
-            }
+            if (readEvery > 0) trainer.trainStep().readEvery(readEvery);
+            train = trainingRounds(trainer, data, rounds);
+            perEpoch = trainer.lastEpochCounters().orElse(BackendCounters.ZERO);   // the last round's epoch
+            stepsPerEpoch = trainer.lastEpochSteps();
             int n = inferBatch * Math.max(1, steps / 4);
             float[] x = Arrays.copyOf(data.features(), n * data.sampleSize());
             predictor.predict(x, n);                                              // warm-up
@@ -74,12 +80,28 @@ public final class WorkloadThroughput {
             }
         }
         System.out.printf(Locale.ROOT, "{\"workload\": \"%s\", \"batch\": %d, \"threads\": %d, \"train_samples_per_second\": %.1f, "
-                        + "\"infer_samples_per_second\": %.1f, \"train_rounds\": %s, \"infer_rounds\": %s}%n",
-                graph.graph().name(), batch, threads, median(train), median(infer), Arrays.toString(round(train)), Arrays.toString(round(infer)));
+                        + "\"infer_samples_per_second\": %.1f, \"train_rounds\": %s, \"infer_rounds\": %s, "
+                        + "\"syncs_per_step\": %.3f, \"launches_per_step\": %.1f}%n",
+                graph.graph().name(), batch, threads, median(train), median(infer), Arrays.toString(round(train)), Arrays.toString(round(infer)),
+                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch));
+    }
+
+    /**
+     * Training samples per second of {@code rounds} epochs over {@code data}, after one epoch of
+     * warm-up (JIT, buffers). {@link LoaderThroughput} compares its loader with these figures.
+     */
+    static double[] trainingRounds(Trainer trainer, Dataset data, int rounds) {
+        trainer.trainEpoch(data, 1, TrainingListener.NONE);
+        double[] train = new double[rounds];
+        for (int r = 0; r < rounds; r++) {
+            EpochStats s = trainer.trainEpoch(data, r + 2, TrainingListener.NONE);
+            train[r] = s.samplesPerSecond();
+        }
+        return train;
     }
 
     /** Uniform [0,1) inputs of the graph's input shape and labels over its outputs. */
-    private static Dataset randomClassification(TypedGraph graph, int count) {
+    static Dataset randomClassification(TypedGraph graph, int count) {
         Shape sample = graph.shape(graph.graph().inputs().get(0).name());
         int classes = graph.outputShape().size();
         SplittableRandom rng = new SplittableRandom(42);

@@ -24,10 +24,15 @@ final class ConfusionCounts {
         int[][] counts = new int[classes][classes];
         int sample = data.sampleSize();
         int n = data.size();
+        // Batches are gathered with copyBatch in file order, so a streamed test split is read a batch at a time too.
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        float[] x = new float[batch * sample];
+        float[] targets = new float[batch * data.targetSize()];
         try (Predictor predictor = new Predictor(graph, store, Math.max(1, Math.min(batch, n)))) {
             for (int from = 0; from < n; from += batch) {
                 int count = Math.min(batch, n - from);
-                float[] x = java.util.Arrays.copyOfRange(data.features(), from * sample, (from + count) * sample);
+                data.copyBatch(order, from, count, x, targets);
                 // One row of `classes` logits per (sample, step): [count * targetSize, classes].
                 int[] predicted = Predictor.argmax(predictor.predict(x, count), classes);
                 for (int row = 0; row < predicted.length; row++) {

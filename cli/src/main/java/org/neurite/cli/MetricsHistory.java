@@ -7,13 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.neurite.cli.plot.EpochCurves;
 import org.neurite.io.FileFormatException;
 
 /**
- * Reads a run's {@code metrics.jsonl} back (written by the engine's {@code TrainingRun}): the records in file
- * order, or the per-epoch points the loss and accuracy plots draw. Used when a resumed run redraws
- * its plots from the epochs before it, and by {@code nn report}.
+ * Reads a run's {@code metrics.jsonl} back (written by the engine's {@code TrainingRun}): the
+ * records in file order, for {@code nn report}.
  */
 final class MetricsHistory {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,22 +33,6 @@ final class MetricsHistory {
             }
         }
         return records;
-    }
-
-    /** The plot points of the records up to and including {@code lastEpoch}. */
-    static List<EpochCurves.Point> points(Path file, int lastEpoch) throws IOException {
-        List<EpochCurves.Point> points = new ArrayList<>();
-        for (JsonNode r : records(file)) {
-            int epoch = r.path("epoch").asInt(-1);
-            if (epoch < 1 || epoch > lastEpoch) continue;
-            points.add(point(r));
-        }
-        return points;
-    }
-
-    static EpochCurves.Point point(JsonNode r) {
-        return new EpochCurves.Point(r.path("epoch").asInt(), number(r, "train_loss"), number(r, "test_loss"),
-                number(r, "train_accuracy"), number(r, "test_accuracy"));
     }
 
     /** The field as a double, NaN when absent (accuracy of a regression model). */

@@ -40,7 +40,7 @@ final class ReportCommand implements Callable<Integer> {
             new String[] {"grad_norms.png", "Gradient norm per time step of each recurrent layer (log scale)."});
 
     /** Files worth a link, in this order, when present. */
-    private static final List<String> FILES = List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "model.nn",
+    private static final List<String> FILES = List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", EvaluationReport.FILE, "model.nn",
             "summary.txt", "graph.dot", "command.txt", "deployment.yaml", "grad_norms.csv");
 
     @Override public Integer call() throws Exception {
@@ -76,7 +76,9 @@ final class ReportCommand implements Callable<Integer> {
         }
         h.append("</p></header>\n");
 
-        if (!records.isEmpty()) finalMetrics(h, records.get(records.size() - 1), records);
+        if (!records.isEmpty()) finalMetrics(h, kept(records), records);
+        JsonNode evaluation = EvaluationReport.read(run.resolve(EvaluationReport.FILE));
+        if (evaluation != null) perClass(h, evaluation);
 
         StringBuilder figures = new StringBuilder();
         for (String[] plot : PLOTS) {
@@ -129,14 +131,36 @@ final class ReportCommand implements Callable<Integer> {
         return h.toString();
     }
 
-    /** Cards with the last epoch's test and train results, the time spent and the throughput. */
+    /**
+     * The record of the epoch whose weights the run kept: the last one marked {@code kept} (under
+     * {@code keep = best}), else the last.
+     */
+    static JsonNode kept(List<JsonNode> records) {
+        for (int i = records.size() - 1; i >= 0; i--) if (records.get(i).path("kept").asBoolean(false)) return records.get(i);
+        return records.get(records.size() - 1);
+    }
+
+    /**
+     * Cards with the kept epoch's test, validation and train results (the last epoch's, unless the
+     * run kept its best), the time spent and the throughput.
+     */
     private static void finalMetrics(StringBuilder h, JsonNode last, List<JsonNode> records) {
         double seconds = 0;
         for (JsonNode r : records) seconds += MetricsHistory.number(r, "epoch_seconds");
-        h.append("<section><h2>Final metrics</h2>\n<div class=\"cards\">\n");
+        h.append("<section><h2>Final metrics</h2>\n");
+        if (last.has("kept")) {
+            h.append("<p class=\"note\">The weights kept (<code>model.safetensors</code>) are those of epoch ").append(last.path("epoch").asInt())
+                    .append(", the best on the validation split; these are its figures.</p>\n");
+        }
+        h.append("<div class=\"cards\">\n");
         double testAccuracy = MetricsHistory.number(last, "test_accuracy");
         if (!Double.isNaN(testAccuracy)) card(h, "test accuracy", percent(testAccuracy));
+        double top5 = MetricsHistory.number(last, "test_top5");
+        if (!Double.isNaN(top5)) card(h, "test top-5 accuracy", percent(top5));
         card(h, "test loss", number(MetricsHistory.number(last, "test_loss")));
+        double valAccuracy = MetricsHistory.number(last, "val_accuracy");
+        if (!Double.isNaN(valAccuracy)) card(h, "validation accuracy", percent(valAccuracy));
+        if (last.has("val_loss")) card(h, "validation loss", number(MetricsHistory.number(last, "val_loss")));
         double trainAccuracy = MetricsHistory.number(last, "train_accuracy");
         if (!Double.isNaN(trainAccuracy)) card(h, "train accuracy", percent(trainAccuracy));
         card(h, "train loss", number(MetricsHistory.number(last, "train_loss")));
@@ -144,6 +168,26 @@ final class ReportCommand implements Callable<Integer> {
         card(h, "training time (without tests)", String.format(Locale.ROOT, "%.1f s", seconds));
         card(h, "samples/s (last epoch)", String.format(Locale.ROOT, "%,.0f", MetricsHistory.number(last, "samples_per_second")));
         h.append("</div></section>\n");
+    }
+
+    /** Precision, recall, F1 and support per class of the test split, from the run's {@code evaluation.json}. */
+    private static void perClass(StringBuilder h, JsonNode evaluation) {
+        JsonNode classes = evaluation.path("classes");
+        if (!classes.isArray() || classes.isEmpty()) return;
+        h.append("<section><h2>Per class (test split");
+        if (evaluation.has("epoch")) h.append(", epoch ").append(evaluation.path("epoch").asInt());
+        h.append(")</h2>\n<p class=\"note\">Macro-averaged F1 ").append(number(MetricsHistory.number(evaluation, "macro_f1")))
+                .append(". Precision: of the samples predicted as the class, the share that are; recall: of the class's samples, the share"
+                        + " predicted as it.</p>\n<table>\n<thead><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th>"
+                        + "<th>support</th></tr></thead>\n<tbody>\n");
+        for (JsonNode c : classes) {
+            h.append("<tr><td>").append(esc(c.has("name") ? c.path("name").asText() : c.path("index").asText()))
+                    .append("</td><td>").append(number(MetricsHistory.number(c, "precision")))
+                    .append("</td><td>").append(number(MetricsHistory.number(c, "recall")))
+                    .append("</td><td>").append(number(MetricsHistory.number(c, "f1")))
+                    .append("</td><td>").append(c.path("support").asLong()).append("</td></tr>\n");
+        }
+        h.append("</tbody></table></section>\n");
     }
 
     private static void card(StringBuilder h, String label, String value) {
@@ -154,18 +198,24 @@ final class ReportCommand implements Callable<Integer> {
     private static void epochTable(StringBuilder h, List<JsonNode> records) {
         boolean classifier = !Double.isNaN(MetricsHistory.number(records.get(0), "train_accuracy"));
         boolean scheduled = records.stream().anyMatch(r -> r.has("lr"));   // a schedule changed the rate
+        boolean validated = records.stream().anyMatch(r -> r.has("val_loss"));
+        JsonNode best = kept(records).has("kept") ? kept(records) : null;   // marked only when the run kept its best epoch
         h.append("<section><h2>Every epoch</h2>\n<table>\n<thead><tr><th>epoch</th>");
         if (scheduled) h.append("<th>lr</th>");
         h.append("<th>train loss</th>");
         if (classifier) h.append("<th>train accuracy</th>");
+        if (validated) h.append("<th>val loss</th>");
+        if (validated && classifier) h.append("<th>val accuracy</th>");
         h.append("<th>test loss</th>");
         if (classifier) h.append("<th>test accuracy</th>");
         h.append("<th>samples/s</th><th>seconds</th></tr></thead>\n<tbody>\n");
         for (JsonNode r : records) {
-            h.append("<tr><td>").append(r.path("epoch").asInt());
-            if (scheduled) h.append("</td><td>").append(r.has("lr") ? TrainCommand.learningRate((float) r.path("lr").asDouble()) : "-");
+            h.append("<tr><td>").append(r.path("epoch").asInt()).append(r == best ? " (kept)" : "");
+            if (scheduled) h.append("</td><td>").append(r.has("lr") ? TrainReporter.learningRate((float) r.path("lr").asDouble()) : "-");
             h.append("</td><td>").append(number(MetricsHistory.number(r, "train_loss")));
             if (classifier) h.append("</td><td>").append(percent(MetricsHistory.number(r, "train_accuracy")));
+            if (validated) h.append("</td><td>").append(number(MetricsHistory.number(r, "val_loss")));
+            if (validated && classifier) h.append("</td><td>").append(percent(MetricsHistory.number(r, "val_accuracy")));
             h.append("</td><td>").append(number(MetricsHistory.number(r, "test_loss")));
             if (classifier) h.append("</td><td>").append(percent(MetricsHistory.number(r, "test_accuracy")));
             h.append("</td><td>").append(String.format(Locale.ROOT, "%,.0f", MetricsHistory.number(r, "samples_per_second")))

@@ -9,10 +9,8 @@ import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.config.DeploymentConfig;
 import org.neurite.data.DataSourceLoader;
-import org.neurite.train.DataSources;
 import org.neurite.data.Dataset;
-import org.neurite.data.DatasetLocator;
-import org.neurite.data.Normalization;
+import org.neurite.data.TrainSectionData;
 import org.neurite.dsl.Script;
 import org.neurite.dsl.ScriptLoader;
 import org.neurite.graph.TypedGraph;
@@ -53,7 +51,7 @@ final class Session {
         List<Path> pluginFolders = new ArrayList<>(deployment.plugins());
         pluginFolders.addAll(options.plugins.folders);
         NeuriteRuntime runtime = NeuriteRuntime.discover(pluginFolders);
-        Script script = new ScriptLoader(runtime.layers()).load(options.script);
+        Script script = new ScriptLoader(runtime).load(options.script);
         Sources.register(script.file(), script.source());
         if (!script.warnings().isEmpty()) {
             warnings.print(Sources.printer().render(script.warnings()));
@@ -105,19 +103,10 @@ final class Session {
      * places. {@code limit} keeps only the first N training samples.
      */
     Data datasets(TrainSpec spec, Path dataDir, Integer limit) throws java.io.IOException {
-        Dataset train;
-        Dataset test;
-        if (DataSources.schema(spec.data()) != null) {
-            Path scriptFolder = Path.of(script.file()).toAbsolutePath().getParent();
-            DataSourceLoader.Splits generated = DataSourceLoader.create(spec.data(), spec.dataArgs(), spec.seed(), scriptFolder);
-            train = generated.train();
-            test = generated.test();
-        } else {
-            Path dir = dataDir != null ? dataDir : deployment.data();
-            DatasetLocator.Located found = DatasetLocator.standard(dir).locate(spec.data(), Normalization.NONE, spec.span());
-            train = found.train();
-            test = found.test();
-        }
+        DataSourceLoader.Splits splits = TrainSectionData.load(spec, Path.of(script.file()).toAbsolutePath().getParent(),
+                dataDir != null ? dataDir : deployment.data());
+        Dataset train = splits.train();
+        Dataset test = splits.test();
         String note = train.isSubset() ? train.description() : null;
         return new Data(limit == null ? train : train.head(limit), test, note);
     }

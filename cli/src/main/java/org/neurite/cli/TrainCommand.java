@@ -4,20 +4,15 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.neurite.cli.viz.PngFiles;
-import org.neurite.dsl.GraphDot;
 import org.neurite.engine.Checkpoints;
 import org.neurite.engine.DistributedTraining;
-import org.neurite.engine.EpochStats;
-import org.neurite.engine.Loss;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
+import org.neurite.engine.Trainers;
 import org.neurite.engine.TrainingRun;
 import org.neurite.graph.TypedGraph;
-import org.neurite.io.AtomicFiles;
 import org.neurite.train.TrainSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -26,16 +21,13 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code nn train MODEL.nn}: trains the model as its {@code train} section says (command-line
- * options override it) with the engine's {@link TrainingRun}, which evaluates on the test split
- * after every epoch and writes the weights ({@code model.safetensors}, {@code checkpoint.safetensors})
- * and {@code metrics.jsonl}, resumes ({@code --resume}) and stops on Ctrl-C ({@link Interruption}).
- * This command adds what a person reads: progress, plots and the confusion matrix
- * ({@link RunOutput}), and what {@code nn report} needs to describe the run: the script, its
- * summary with the memory estimate, its graph ({@code graph.dot}), the command line
- * ({@code command.txt}) and the resolved deployment ({@code deployment.yaml}). The folder is
- * locked while the run writes and never holds an earlier run unless {@code --overwrite}
- * ({@link RunFolder}).
+ * {@code nn train MODEL.nn}: the engine's {@link TrainingRun} trains the model as its {@code train}
+ * section says (command-line options override it): validation, evaluation, early stopping, the
+ * weights kept, checkpoints, {@code metrics.jsonl} and {@code --resume} are the run's. This command
+ * only shows and records it: progress, plots and the result ({@link RunOutput}), what {@code nn
+ * report} needs ({@link RunRecord}), Ctrl-C ({@link Interruption}), a locked run folder that never
+ * holds an earlier run unless {@code --overwrite} ({@link RunFolder}), and a cluster when the
+ * deployment asks for one ({@link ClusterTraining}).
  */
 @Command(name = "train", description = "Train a model on its dataset; writes weights and a metrics log.")
 final class TrainCommand implements Callable<Integer> {
@@ -81,15 +73,11 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print machine-readable events (start, epoch, done), one JSON object per line")
     boolean json;
 
-    /** The outcome of training one model. */
-    record Outcome(String model, EpochStats train, EpochStats test, double seconds, Map<String, double[]> stepGradients) {}
-
     @Override public Integer call() throws Exception {
-        OutputMode mode = OutputMode.choose(quiet, json);
         PngFiles.headless();
         Session session = Session.open(options, true);
         PrintWriter out = spec.commandLine().getOut();
-        TrainReporter reporter = new TrainReporter(out, mode);
+        TrainReporter reporter = new TrainReporter(out, OutputMode.choose(quiet, json));
         List<TypedGraph> models = all ? session.script().models().stream()
                 .filter(g -> session.script().training(g.graph().name()).isPresent()).toList() : List.of(session.graph());
         if (models.isEmpty()) throw new BadInputException(options.script + " has no train section");
@@ -99,7 +87,7 @@ final class TrainCommand implements Callable<Integer> {
         // runs/<model> gives way to runs/<model>-2, ... when it holds a run; a folder the user named is refused instead.
         RunFolder.Choice choice = resume != null ? RunFolder.Choice.RESUME : overwrite ? RunFolder.Choice.OVERWRITE
                 : this.out == null ? RunFolder.Choice.DEFAULT : RunFolder.Choice.NAMED;
-        List<Outcome> outcomes = new ArrayList<>();
+        List<RunOutput.Outcome> outcomes = new ArrayList<>();
         for (TypedGraph graph : models) {
             Path base = this.out != null ? this.out : RunFolder.defaultRoot();
             Path dir = resume != null ? resume : this.out != null && !all ? this.out : base.resolve(graph.graph().name());
@@ -111,114 +99,44 @@ final class TrainCommand implements Callable<Integer> {
                 return ExitCodes.INTERRUPTED;
             }
         }
-        if (outcomes.size() > 1) {
-            StringBuilder table = new StringBuilder(String.format("%nComparison:%n"));
-            for (Outcome o : outcomes) {
-                table.append(String.format(Locale.ROOT, "  %-16s %s%s%n", o.model(), TrainReporter.result(o.train(), o.test()), TrainReporter.gradientSummary(o.stepGradients())));
-            }
-            reporter.comparison(table.toString());
-        }
+        if (outcomes.size() > 1) reporter.comparison(outcomes);
         out.flush();
         return ExitCodes.OK;
     }
 
-    private Outcome train(Session session, TypedGraph graph, Path wanted, RunFolder.Choice choice, TrainReporter reporter) throws Exception {
+    /** Trains one model into {@code wanted} (or the folder {@link RunFolder} chooses instead). */
+    private RunOutput.Outcome train(Session session, TypedGraph graph, Path wanted, RunFolder.Choice choice, TrainReporter reporter)
+            throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         String model = graph.graph().name();
         TrainSpec train = overridden(session.trainSpec(graph));
-        DistributedTraining distributed = distributed(session);
-        Path dataDir = this.data;
-        if (distributed != null && dataDir == null) {
-            Path fetched = distributed.dataFolder(session.deployment());   // spark.data: a Hadoop URI copied here
-            if (fetched != null) dataDir = fetched;
-        }
+        ClusterTraining cluster = ClusterTraining.of(session, options);
+        Path dataDir = cluster != null ? cluster.dataFolder(this.data) : this.data;
         Session.Data data = session.datasets(train, dataDir, limit);
         if (data.note() != null) err.println("nn: " + data.note());
-        Trainer.checkCompatible(graph, data.train(), Loss.byName(train.loss()));
-        try (RunFolder folder = RunFolder.take(wanted, choice, err)) {
+        Trainers trainers = Trainers.of(session.runtime());
+        Trainer.checkCompatible(graph, data.train(), trainers.loss(train.loss()));
+        MemoryCheck.beforeTraining(session.backend(), graph, train, trainers, data); // before the run folder: a refusal writes nothing
+        try (RunFolder folder = RunFolder.take(wanted, choice, err);
+             ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
+             Trainer trainer = trainers.create(graph, store, train)) {
             Path dir = folder.dir();
-            recordRun(session, graph, train, dir);
-            reporter.started(model, train, data.train(), data.test(), session.backend().description(), dir, wanted);
-            return trainIn(dir, session, graph, train, distributed, dataDir, data, reporter);
-        }
-    }
-
-    /** Trains one model into {@code dir}, which this command has locked. */
-    private Outcome trainIn(Path dir, Session session, TypedGraph graph, TrainSpec train, DistributedTraining distributed,
-                            Path dataDir, Session.Data data, TrainReporter reporter) throws Exception {
-        PrintWriter err = spec.commandLine().getErr();
-        String model = graph.graph().name();
-        try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
-             Trainer trainer = new Trainer(graph, store, train)) {
+            RunRecord.write(dir, session, options, this.data, graph, train, spec.commandLine().getParseResult().originalArgs());
             TrainingRun run = new TrainingRun(graph, train, store, trainer, data.train(), data.test(),
                     new TrainingRun.Output(dir, session.script().source()));
-            RunOutput output = new RunOutput(reporter, graph, train.loss(), train.batch(), dir, store, trainer, data.test(), gradNorms);
-            try (DistributedTraining.Run remote = distributed == null ? null : distributed.open(new DistributedTraining.Job(
-                         session.script().source(), session.script().file(), model, graph, train, session.deployment(),
-                         session.backend().name(), options.threads != null ? options.threads : session.deployment().threads(),
-                         pluginFolders(session), dataDir != null ? dataDir : session.deployment().data(), limit, trainer, store,
-                         run.stepCheckpoint()));
+            reporter.started(model, train, run, session.backend().description(), dir, wanted);
+            RunOutput output = new RunOutput(reporter, graph, train, dir, store, trainer, gradNorms);
+            try (DistributedTraining.Run remote = cluster == null ? null : cluster.open(graph, train, dataDir, limit, trainer, store, run);
                  Interruption sigint = Interruption.onSigint(run::requestStop, err)) {
-                if (remote != null) {
-                    run.distributed(remote);
-                    reporter.note(model, "Training on " + remote.description());
-                }
+                if (remote != null) reporter.note(model, "Training on " + remote.description());
                 if (init != null) Checkpoints.loadWeights(init, store);
-                if (resume != null) {
-                    Checkpoints.Position at = run.resume();
-                    reporter.resumed(model, String.format(Locale.ROOT, "Resuming %s at epoch %d (step %d) from %s", model, at.epoch() + 1,
-                            at.step(), dir), at.epoch() + 1, at.step());
-                    output.continueFrom(MetricsHistory.points(dir.resolve("metrics.jsonl"), at.epoch()));
-                }
+                if (resume != null) run.resume();
                 if (gradNorms) trainer.recordStepGradients();
                 TrainingRun.Result result = run.callback(output).fit();
-                if (result.stopped()) throw Interruption.stopped(dir, result.stoppedAt());
+                if (result.interrupted()) throw Interruption.stopped(dir, result.stoppedAt());
                 return output.outcome();
             }
         }
-    }
-
-    /**
-     * Writes what describes the run before it starts: the script, its summary with the memory
-     * estimate at the run's batch size, the graph as DOT, the command line and the deployment.
-     */
-    private void recordRun(Session session, TypedGraph graph, TrainSpec train, Path dir) throws java.io.IOException {
-        String model = graph.graph().name();
-        AtomicFiles.writeString(dir.resolve("model.nn"), session.script().source());
-        AtomicFiles.writeString(dir.resolve("summary.txt"), SummaryCommand.render(graph, session.script().file()) + "\n"
-                + MemoryEstimate.of(graph, train.batch(), train.optimizer().name()).render());
-        AtomicFiles.writeString(dir.resolve("graph.dot"), GraphDot.render(graph, session.script().blockCalls(model)));
-        AtomicFiles.writeString(dir.resolve("command.txt"), RunProvenance.command(spec.commandLine().getParseResult().originalArgs()));
-        AtomicFiles.writeString(dir.resolve("deployment.yaml"), RunProvenance.deployment(session.deployment(), options, data,
-                session.backend().name(), session.backend().description()));
-    }
-
-    /** A learning rate to four significant digits: {@code 0.01}, {@code 0.009045}, {@code 2.447e-05}. */
-    static String learningRate(float lr) {
-        if (lr != 0 && Math.abs(lr) < 1e-4) return String.format(Locale.ROOT, "%.3e", lr);
-        return new java.math.BigDecimal(Float.toString(lr)).round(new java.math.MathContext(4)).stripTrailingZeros().toPlainString();
-    }
-
-    /**
-     * The cluster engine a deployment's {@code spark:} section asks for, or null to train here.
-     *
-     * @throws BadInputException when the deployment asks for Spark and the Spark module is not on
-     *     the class path, saying how to run it
-     */
-    private DistributedTraining distributed(Session session) {
-        if (session.deployment().spark() == null) return null;
-        return DistributedTraining.find("spark").orElseThrow(() -> new BadInputException("the deployment " + options.deployment
-                + " asks for Spark (its spark: section), but the Spark module is not on the class path. Run it through the"
-                + " launcher, which builds distributed-spark (mvn -Pspark) and adds Spark when the deployment has a spark: section"
-                + " (or NEURITE_SPARK=1 is set): ./nn train " + options.script + " --deploy " + options.deployment
-                + "; on a cluster use spark-submit with the Neurite jars (README, 'Training on Spark')"));
-    }
-
-    /** Plugin folders of the deployment and of --plugins, as workers must load them too. */
-    private List<Path> pluginFolders(Session session) {
-        List<Path> folders = new ArrayList<>(session.deployment().plugins());
-        options.plugins.folders.forEach(f -> folders.add(f.toAbsolutePath().normalize()));
-        return folders;
     }
 
     private TrainSpec overridden(TrainSpec s) {

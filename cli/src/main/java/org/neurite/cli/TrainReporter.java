@@ -7,18 +7,25 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.util.List;
 import org.neurite.data.Dataset;
 import org.neurite.engine.EpochStats;
+import org.neurite.engine.Evaluation;
 import org.neurite.engine.TrainingListener;
+import org.neurite.engine.TrainingRun;
 import org.neurite.train.TrainSpec;
+import org.neurite.train.ValidationSpec;
 
 /**
  * What {@code nn train} tells the person (or program) watching, in one of the {@link OutputMode}s.
  * The text modes print the header (ending with the run folder), one line per epoch
- * ({@link TrainCommand#epochLine}) and the result; {@link OutputMode#BAR} adds a live bar while an epoch runs; {@link OutputMode#QUIET}
+ * ({@link #epochLine}) and the result; {@link OutputMode#BAR} adds a live bar while an epoch runs; {@link OutputMode#QUIET}
  * prints only the result line; {@link OutputMode#JSON} prints events, one JSON object per line:
- * {@code start}, {@code resume}, {@code epoch} (the metrics.jsonl record plus gradient norms when
- * recorded), {@code note} and {@code done}.
+ * {@code start}, {@code resume}, {@code epoch} (the metrics.jsonl record, the backend's
+ * {@code syncs_per_step} and {@code launches_per_step}, and gradient norms when recorded),
+ * {@code note} and {@code done}.
  */
 final class TrainReporter {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,14 +47,20 @@ final class TrainReporter {
      * @param wanted the folder asked for; when it differs from {@code dir} (it held another run)
      *     the header says so
      */
-    void started(String model, TrainSpec train, Dataset trainSet, Dataset testSet, String backend, Path dir, Path wanted) {
+    void started(String model, TrainSpec train, TrainingRun run, String backend, Path dir, Path wanted) {
+        Dataset trainSet = run.train();
+        Dataset testSet = run.test();
+        Dataset validation = run.validation();
         if (mode == OutputMode.JSON) {
             Map<String, Object> fields = new LinkedHashMap<>();
             fields.put("dataset", trainSet.name());
             fields.put("train_samples", trainSet.size());
+            if (validation != null) fields.put("validation_samples", validation.size());
             fields.put("test_samples", testSet.size());
             fields.put("optimizer", train.optimizer().name());
             if (!train.schedule().isConstant()) fields.put("schedule", train.schedule().toString());
+            if (train.validation().earlyStopping() != null) fields.put("early_stopping", train.validation().earlyStopping().metric());
+            if (train.validation().keepBest() != null) fields.put("keep_best", train.validation().keepBest());
             fields.put("batch", train.batch());
             fields.put("epochs", train.epochs());
             fields.put("backend", backend);
@@ -55,9 +68,11 @@ final class TrainReporter {
             if (!dir.equals(wanted)) fields.put("skipped", wanted.toString());
             event("start", model, fields);
         } else if (mode != OutputMode.QUIET) {
-            out.println(String.format(Locale.ROOT, "Training %s on %s (%,d train / %,d test samples) with %s, batch %d, %d epochs, %s; results in %s%s",
-                    model, trainSet.name(), trainSet.size(), testSet.size(), optimizerText(train), train.batch(), train.epochs(), backend,
-                    dir, dir.equals(wanted) ? "" : " (" + wanted + " holds another run)"));
+            out.println(String.format(Locale.ROOT, "Training %s on %s (%,d train / %s%,d test samples) with %s, batch %d, %d epochs, %s%s; "
+                            + "results in %s%s", model, trainSet.name(), trainSet.size(),
+                    validation == null ? "" : String.format(Locale.ROOT, "%,d validation / ", validation.size()), testSet.size(),
+                    optimizerText(train), train.batch(), train.epochs(), backend, choiceText(train.validation()), dir,
+                    dir.equals(wanted) ? "" : " (" + wanted + " holds another run)"));
         }
         out.flush();
     }
@@ -65,6 +80,17 @@ final class TrainReporter {
     /** "sgd", or with a schedule that changes the rate "sgd, lr schedule cosine(min_lr=0)". */
     static String optimizerText(TrainSpec train) {
         return train.optimizer().name() + (train.schedule().isConstant() ? "" : ", lr schedule " + train.schedule());
+    }
+
+    /** ", early stopping on val_loss (patience 3), keeping the best val_accuracy", or "" when nothing is chosen. */
+    static String choiceText(ValidationSpec choice) {
+        StringBuilder sb = new StringBuilder();
+        if (choice.earlyStopping() != null) {
+            sb.append(", early stopping on ").append(choice.earlyStopping().metric()).append(" (patience ")
+                    .append(choice.earlyStopping().patience()).append(')');
+        }
+        if (choice.keepBest() != null) sb.append(", keeping the best ").append(choice.keepBest());
+        return sb.toString();
     }
 
     void resumed(String model, String text, int epoch, int step) {
@@ -106,17 +132,18 @@ final class TrainReporter {
     /**
      * One finished epoch: the epoch line (and gradient norms), or the JSON record.
      *
-     * @param lr the rate the epoch ran at, shown on the line; NaN when the schedule is constant
+     * @param markKept whether to say when the epoch's weights are kept (under {@code keep = best})
+     * @param stepCounts what the backend counted per training step, for the JSON event (empty: nothing counted)
      */
-    void epoch(String model, int epochs, EpochStats train, EpochStats test, float lr, Map<String, Object> record,
-               Map<String, double[]> gradients) {
+    void epoch(String model, TrainingRun.EpochEnd e, Map<String, double[]> gradients, boolean markKept, Map<String, Object> stepCounts) {
         if (mode == OutputMode.JSON) {
-            Map<String, Object> fields = new LinkedHashMap<>(record);
-            fields.put("epochs", epochs);
+            Map<String, Object> fields = new LinkedHashMap<>(e.record());
+            fields.put("epochs", e.epochs());
+            fields.putAll(stepCounts);
             if (!gradients.isEmpty()) fields.put("grad_norms", gradients);
             event("epoch", model, fields);
         } else if (mode != OutputMode.QUIET) {
-            out.println(epochLine(train.epoch(), epochs, train, test, lr));
+            out.println(epochLine(e.epoch(), e.epochs(), e.train(), e.validation(), e.test(), e.lr()) + (markKept && e.kept() ? "  (kept)" : ""));
             gradients.forEach((node, norms) -> out.println("    " + node + ": " + describeNorms(norms)));
         }
         out.flush();
@@ -130,13 +157,17 @@ final class TrainReporter {
     }
 
     /** The comparison table of {@code --all} (text modes only; JSON readers have every {@code done} event). */
-    void comparison(String text) {
-        if (mode != OutputMode.JSON) out.print(text);
+    void comparison(List<RunOutput.Outcome> outcomes) {
+        if (mode == OutputMode.JSON) return;
+        out.print(String.format("%nComparison:%n"));
+        for (RunOutput.Outcome o : outcomes) {
+            out.print(String.format(Locale.ROOT, "  %-16s %s%s%n", o.model(), result(o.train(), o.test()), gradientSummary(o.stepGradients())));
+        }
         out.flush();
     }
 
     /** The result of a run: test accuracy for a classifier, test loss otherwise, with the training figure. */
-    static String result(EpochStats train, EpochStats test) {
+    static String result(EpochStats train, Evaluation test) {
         return Double.isNaN(test.accuracy())
                 ? String.format(Locale.ROOT, "test loss %.4f (train %.4f)", test.loss(), train.loss())
                 : String.format(Locale.ROOT, "test accuracy %.2f%% (train %.2f%%)", 100 * test.accuracy(), 100 * train.accuracy());
@@ -159,23 +190,30 @@ final class TrainReporter {
     }
 
     /**
-     * One line per epoch; accuracy only for classifiers; the epoch's learning rate at the end
-     * unless {@code lr} is NaN (a constant schedule: the line is as it always was).
+     * One line per epoch; accuracy only for classifiers; the validation split's figures when there
+     * is one; the epoch's learning rate at the end unless {@code lr} is NaN (a constant schedule).
      */
-    static String epochLine(int epoch, int epochs, EpochStats train, EpochStats test, float lr) {
-        String line = epochLine(epoch, epochs, train, test);
-        return Float.isNaN(lr) ? line : line + "  |  lr " + TrainCommand.learningRate(lr);
+    static String epochLine(int epoch, int epochs, EpochStats train, Evaluation validation, Evaluation test, float lr) {
+        boolean classifier = !Double.isNaN(train.accuracy());
+        StringBuilder line = new StringBuilder(classifier
+                ? String.format(Locale.ROOT, "epoch %2d/%d  loss %.4f  acc %6.2f%%", epoch, epochs, train.loss(), 100 * train.accuracy())
+                : String.format(Locale.ROOT, "epoch %2d/%d  loss %.5f", epoch, epochs, train.loss()));
+        if (validation != null) line.append("  |  ").append(figures("val", validation, classifier));
+        if (test != null) line.append("  |  ").append(figures("test", test, classifier));
+        line.append(String.format(Locale.ROOT, "  |  %,.0f samples/s  %.1fs", train.samplesPerSecond(), train.seconds()));
+        return Float.isNaN(lr) ? line.toString() : line + "  |  lr " + learningRate(lr);
     }
 
-    /** One line per epoch; accuracy only for classifiers. */
-    static String epochLine(int epoch, int epochs, EpochStats train, EpochStats test) {
-        if (Double.isNaN(train.accuracy())) {
-            return String.format(Locale.ROOT, "epoch %2d/%d  loss %.5f  |  test loss %.5f  |  %,.0f samples/s  %.1fs",
-                    epoch, epochs, train.loss(), test.loss(), train.samplesPerSecond(), train.seconds());
-        }
-        return String.format(Locale.ROOT, "epoch %2d/%d  loss %.4f  acc %6.2f%%  |  test loss %.4f  test acc %6.2f%%  |  %,.0f samples/s  %.1fs",
-                epoch, epochs, train.loss(), 100 * train.accuracy(), test.loss(), 100 * test.accuracy(),
-                train.samplesPerSecond(), train.seconds());
+    /** "test loss 0.4321  test acc  85.10%", or for regression "test loss 0.43210". */
+    private static String figures(String split, Evaluation e, boolean classifier) {
+        return classifier ? String.format(Locale.ROOT, "%s loss %.4f  %s acc %6.2f%%", split, e.loss(), split, 100 * e.accuracy())
+                : String.format(Locale.ROOT, "%s loss %.5f", split, e.loss());
+    }
+
+    /** A learning rate to four significant digits: {@code 0.01}, {@code 0.009045}, {@code 2.447e-05}. */
+    static String learningRate(float lr) {
+        if (lr != 0 && Math.abs(lr) < 1e-4) return String.format(Locale.ROOT, "%.3e", lr);
+        return new BigDecimal(Float.toString(lr)).round(new MathContext(4)).stripTrailingZeros().toPlainString();
     }
 
     private void event(String kind, String model, Map<String, ?> fields) {

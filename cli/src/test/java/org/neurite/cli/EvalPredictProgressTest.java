@@ -54,9 +54,14 @@ class EvalPredictProgressTest {
         CliRunner.Result plain = CliRunner.run("eval", script.toString(), "--weights", weights.toString(), "--threads", "2");
         assertEquals(0, plain.exit(), plain.err());
         Pictures.assertNoControlCharacters(plain.out());
-        assertEquals(1, plain.out().lines().count(), plain.out());
-        // Ten thousand test images in chunks of 2,048: the accuracy is the one training measured in one pass.
-        assertTrue(plain.out().contains(String.format(Locale.ROOT, "accuracy %.2f%%", 100 * trainedTestAccuracy)), plain.out());
+        // The result line, then the per-class table: a header, ten classes and the macro average.
+        List<String> lines = plain.out().lines().toList();
+        assertEquals(13, lines.size(), plain.out());
+        // The accuracy is the one training measured after its epoch, over the same ten thousand test images.
+        assertTrue(lines.get(0).contains(String.format(Locale.ROOT, "accuracy %.2f%%", 100 * trainedTestAccuracy)), plain.out());
+        assertTrue(lines.get(1).matches("class +precision +recall +f1 +support"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("T-shirt/top "), lines.get(2));
+        assertTrue(lines.get(12).startsWith("macro average ") && lines.get(12).endsWith(" 10000"), lines.get(12));
 
         CliRunner.Result bar = withBar(() -> CliRunner.run("eval", script.toString(), "--weights", weights.toString(), "--threads", "2"));
         assertEquals(0, bar.exit(), bar.err());

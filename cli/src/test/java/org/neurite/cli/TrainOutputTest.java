@@ -102,7 +102,7 @@ class TrainOutputTest {
         assertEquals(2, deployment.threads());
         assertTrue(Files.readString(out.resolve("graph.dot")).startsWith("digraph"), "graph.dot holds DOT");
         String summary = Files.readString(out.resolve("summary.txt"));
-        assertTrue(summary.contains("Memory at batch 64 (float32, from the shapes):"), summary);
+        assertTrue(summary.contains("Memory at batch 64 (float32, counted as the engine allocates):"), summary);
     }
 
     @Test void aScheduleShowsTheRateOfEachEpochOnItsLineInTheMetricsAndInTheReport() throws Exception {
@@ -131,11 +131,11 @@ class TrainOutputTest {
     }
 
     @Test void learningRatesPrintToFourSignificantDigits() {
-        assertEquals("0.01", TrainCommand.learningRate(0.01f));
-        assertEquals("0.009045", TrainCommand.learningRate(0.0090450849f));
-        assertEquals("0.1", TrainCommand.learningRate(0.1f));
-        assertEquals("2.447e-05", TrainCommand.learningRate(2.4471742e-5f));
-        assertEquals("0", TrainCommand.learningRate(0f));
+        assertEquals("0.01", TrainReporter.learningRate(0.01f));
+        assertEquals("0.009045", TrainReporter.learningRate(0.0090450849f));
+        assertEquals("0.1", TrainReporter.learningRate(0.1f));
+        assertEquals("2.447e-05", TrainReporter.learningRate(2.4471742e-5f));
+        assertEquals("0", TrainReporter.learningRate(0f));
     }
 
     @Test void quietPrintsOnlyTheResultLine() {
@@ -163,6 +163,10 @@ class TrainOutputTest {
         assertEquals(2, second.get("epoch").asInt());
         assertEquals(logged.get("test_accuracy").asDouble(), second.get("test_accuracy").asDouble());
         assertEquals(logged.get("train_loss").asDouble(), second.get("train_loss").asDouble());
+        // What the backend counted per step: the CPU's ops finish as they return, so the step's results are read after each step.
+        assertEquals(1.0, second.get("syncs_per_step").asDouble(), 0, second.toString());
+        assertTrue(second.get("launches_per_step").asDouble() > 10, second.toString());
+        assertFalse(logged.has("syncs_per_step"), "the metrics log keeps the run's figures, not the backend's");
         JsonNode done = events.get(3);
         assertEquals(second.get("test_accuracy").asDouble(), done.get("test_accuracy").asDouble());
         assertEquals(3, done.get("plots").size());

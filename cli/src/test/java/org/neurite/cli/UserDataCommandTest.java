@@ -54,7 +54,7 @@ class UserDataCommandTest {
                 }
 
                 train Colours {
-                    data = images(folder="photos", size=[3, 8, 8], validation=0.25)
+                    data = images(folder="photos", size=[3, 8, 8], test_fraction=0.25)
                     loss = softmax_cross_entropy
                     optimizer = sgd(lr=0.1, momentum=0.9); batch = 9; epochs = 8
                 }

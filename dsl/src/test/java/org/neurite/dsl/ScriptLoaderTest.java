@@ -3,6 +3,7 @@ package org.neurite.dsl;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -24,6 +25,7 @@ import org.neurite.layer.LayerArgs;
 import org.neurite.tensor.Shape;
 import org.neurite.train.ScheduleSpec;
 import org.neurite.train.TrainSpec;
+import org.neurite.train.ValidationSpec;
 
 /** What a well-formed script turns into: graphs, names, shapes, arguments and train settings. */
 class ScriptLoaderTest {
@@ -299,6 +301,49 @@ class ScriptLoaderTest {
 
         TrainSpec constant = loader.parse("t.nn", model + "train M { schedule = constant }").training("M").orElseThrow();
         assertTrue(constant.schedule().isConstant());
+    }
+
+    @Test
+    void aWarmUpClimbsToTheOptimizersRateBeforeAnySchedule() {
+        String model = "model M { input x: [4]; output y = dense(2) }\n";
+        TrainSpec warm = loader.parse("t.nn", model + "train M { optimizer = sgd(lr=0.3); schedule = cosine(warmup=2); epochs = 6 }")
+                .training("M").orElseThrow();
+        assertEquals("cosine(min_lr=0, warmup=2)", warm.schedule().toString());
+        assertEquals(0.1f, warm.learningRate(1), 1e-9f, "lr/3");
+        assertEquals(0.2f, warm.learningRate(2), 1e-9f, "2 lr/3");
+        assertEquals(0.3f, warm.learningRate(3), 0f, "the cosine's first epoch");
+        assertEquals(0.15f, warm.learningRate(5), 1e-8f, "halfway through the cosine's four epochs");
+        TrainSpec constant = loader.parse("t.nn", model + "train M { schedule = constant(warmup=1) }").training("M").orElseThrow();
+        assertFalse(constant.schedule().isConstant(), "a warm-up changes the rate");
+        assertEquals("constant(warmup=1)", constant.schedule().toString());
+        assertEquals(0.005f, constant.learningRate(1), 1e-10f);
+        assertEquals(0.01f, constant.learningRate(2), 0f);
+    }
+
+    @Test
+    void validationEarlyStoppingAndKeepBindWithKerasDefaults() {
+        String model = "model M { input x: [4]; output y = dense(2) }\n";
+        TrainSpec none = loader.parse("t.nn", model + "train M { epochs = 3 }").training("M").orElseThrow();
+        assertEquals(ValidationSpec.NONE, none.validation());
+        assertFalse(none.validation().enabled());
+
+        TrainSpec all = loader.parse("t.nn", model + """
+                train M {
+                    validation = 0.2
+                    early_stopping = patience(3, min_delta=0.01)
+                    keep = best(metric="val_accuracy")
+                    optimizer = adamw
+                }
+                """).training("M").orElseThrow();
+        assertEquals(new ValidationSpec(0.2, new ValidationSpec.Patience(3, "val_loss", 0.01), "val_accuracy"), all.validation());
+        assertEquals(0.01, all.optimizer().args().getDouble("weight_decay"), "AdamW's default decay, unlike Adam's 0");
+
+        TrainSpec last = loader.parse("t.nn", model + "train M { validation = 0.1; keep = last; optimizer = rmsprop(momentum=0.9) }")
+                .training("M").orElseThrow();
+        assertNull(last.validation().keepBest());
+        assertNull(last.validation().earlyStopping());
+        assertEquals(0.99, last.optimizer().args().getDouble("alpha"), "RMSprop's default alpha");
+        assertFalse(last.optimizer().args().getBool("centered"));
     }
 
     @Test

@@ -4,15 +4,22 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import org.neurite.layer.ArgumentException;
 import org.neurite.layer.LayerArgs;
 import org.neurite.tensor.Shape;
 import org.neurite.train.DataSources;
+import org.neurite.train.MemoryBound;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Creates the data a train section names with a call ({@link DataSources}: names and argument
- * schemas): the generated adding problem, character-level text, or safetensors files.
+ * schemas): the generated adding problem, character-level text, safetensors files, pictures, a
+ * table, or IDX files streamed from disk ({@link IdxFolderStream}).
  */
 public final class DataSourceLoader {
+    private static final Logger LOG = LoggerFactory.getLogger(DataSourceLoader.class);
+
     private DataSourceLoader() {}
 
     /** Train and test splits, and a line for the user saying what they are. */
@@ -25,7 +32,7 @@ public final class DataSourceLoader {
      * @param baseFolder folder relative file names are resolved against
      */
     public static Splits create(String name, LayerArgs args, long seed, Path baseFolder) throws IOException {
-        return switch (name) {
+        Splits splits = switch (name) {
             case "adding" -> new Splits(
                     AddingProblem.generate(args.getInt("length"), args.getInt("size"), seed, "training"),
                     AddingProblem.generate(args.getInt("length"), args.getInt("test_size"), seed ^ 0x5DEECE66DL, "test"));
@@ -56,11 +63,12 @@ public final class DataSourceLoader {
                 Path folder = resolve(baseFolder, args.getString("folder"));
                 Shape size = imageSize(args.getInts("size"));
                 List<String> classes = ImageFolder.classNames(folder);
-                Dataset train = ImageFolder.load(folder, size, classes, "training");
+                StreamingLoader loader = streamingLoader(name, args);
+                Dataset train = pictures(folder, size, classes, "training", loader);
                 String test = args.getString("test");
                 yield test.isEmpty()
-                        ? holdOut(train, args.getDouble("validation"), seed)
-                        : new Splits(train, ImageFolder.load(resolve(baseFolder, test), size, classes, "test"));
+                        ? holdOut(train, args.getDouble(DataSources.TEST_FRACTION), seed)
+                        : new Splits(train, pictures(resolve(baseFolder, test), size, classes, "test", loader));
             }
             case "csv" -> {
                 Path file = resolve(baseFolder, args.getString("file"));
@@ -68,12 +76,17 @@ public final class DataSourceLoader {
                 Dataset train = CsvData.load(file, label, task, null, "training");
                 String test = args.getString("test");
                 yield test.isEmpty()
-                        ? holdOut(train, args.getDouble("validation"), seed)
+                        ? holdOut(train, args.getDouble(DataSources.TEST_FRACTION), seed)
                         : new Splits(train, CsvData.load(resolve(baseFolder, test), label, task,
                                 train.isClassification() ? train.classNames() : List.of(), "test"));
             }
+            case "idx" -> IdxFolderStream.open(resolve(baseFolder, args.getString("folder")), streamingLoader(name, args));
             default -> throw new IllegalArgumentException("unknown data source '" + name + "'");
         };
+        // The descriptions name the files read, so an operator sees which data a run used.
+        LOG.info("data source {}: {} training samples ({}); {} test samples ({})", name, splits.train().size(),
+                splits.train().description(), splits.test().size(), splits.test().description());
+        return splits;
     }
 
     /**
@@ -88,6 +101,22 @@ public final class DataSourceLoader {
         };
     }
 
+    /** The loader a {@code memory} argument asks for (one for both splits, so they share its bound); null for none. */
+    private static StreamingLoader streamingLoader(String name, LayerArgs args) {
+        try {
+            DataSources.check(name, args);
+        } catch (ArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+        }
+        MemoryBound memory = DataSources.memory(args);
+        return memory == null ? null : new StreamingLoader(memory);
+    }
+
+    /** The pictures of {@code folder}, streamed through {@code loader} or, when it is null, read into memory. */
+    private static Dataset pictures(Path folder, Shape size, List<String> classes, String split, StreamingLoader loader) throws IOException {
+        return loader == null ? ImageFolder.load(folder, size, classes, split) : ImageFolder.stream(folder, size, classes, split, loader);
+    }
+
     private static Shape imageSize(int[] size) {
         if (size.length != 3 || (size[0] != 1 && size[0] != 3) || size[1] < 1 || size[2] < 1) {
             throw new IllegalArgumentException("images: size must be [channels, height, width] with 1 (grey) or 3 (RGB) channels, got "
@@ -96,24 +125,10 @@ public final class DataSourceLoader {
         return Shape.of(size);
     }
 
-    /**
-     * A seeded random {@code fraction} of {@code all} held out as the test split (at least one
-     * sample each side); the same seed holds out the same samples.
-     */
+    /** A seeded random {@code fraction} of {@code all} held out as the test split ({@link HoldOut#test}). */
     static Splits holdOut(Dataset all, double fraction, long seed) {
-        int n = all.size();
-        int test = (int) Math.round(n * fraction);
-        if (!(fraction > 0 && fraction < 1) || test < 1 || test >= n) {
-            throw new IllegalArgumentException(all.name() + ": validation = " + fraction + " of " + n + " samples leaves "
-                    + (n - test) + " to train on and " + test + " to test on; give a fraction that keeps both (or a test= split)");
-        }
-        int[] order = new EpochOrder(seed ^ 0x76616C6964L, n).permutation(0);   // "valid": not the epochs' stream
-        int[] trainIdx = Arrays.copyOfRange(order, 0, n - test), testIdx = Arrays.copyOfRange(order, n - test, n);
-        Arrays.sort(trainIdx);
-        Arrays.sort(testIdx);
-        String held = Math.round(fraction * 100) + "%";
-        return new Splits(all.select(trainIdx, (n - test) + " samples of " + all.description() + " (" + held + " held out)"),
-                all.select(testIdx, "the " + held + " validation split (" + test + " samples) of " + all.description()));
+        HoldOut.Split split = HoldOut.test(all, fraction, seed);
+        return new Splits(split.kept(), split.held());
     }
 
     private static Path resolve(Path baseFolder, String name) {

@@ -81,7 +81,7 @@ public final class CompiledModel implements AutoCloseable {
     private final Map<String, List<Tensor>> fanInGradients = new HashMap<>();
 
     /** What a compiled model is for: which gradient buffers it needs. */
-    private enum Purpose {
+    enum Purpose {
         /** forward and backward; gradients of every value a trainable parameter depends on */
         TRAINING,
         /** as TRAINING, and gradients with respect to the graph inputs */
@@ -92,8 +92,39 @@ public final class CompiledModel implements AutoCloseable {
 
     private final Purpose purpose;
 
+    /** What the tensors this model owns hold, for the memory planner's breakdown. */
+    enum Held {
+        /** graph inputs and node outputs */
+        ACTIVATIONS,
+        /** gradients of activations, including one buffer per reading edge of a value read several times */
+        ACTIVATION_GRADIENTS,
+        /** what layers keep between passes through {@link KernelContext#allocate} (pooling indices, masks, recurrent states) */
+        LAYER_STATE
+    }
+
+    /** Bytes owned, by {@link Held} ordinal. */
+    private final long[] heldBytes = new long[Held.values().length];
+    /**
+     * The first tensor of each {@link Held} kind with more than 2^31-1 elements, which no backend
+     * holds ("c1 [64, 100000, 28, 28]"), or null.
+     */
+    private final String[] firstTooLarge = new String[Held.values().length];
+    /** Compiled on a planning backend only to be counted ({@link #measure}); never run. */
+    private final boolean measuring;
+    /** Measuring: what a layer found too large to size while compiling, or null. */
+    private String layerTooLarge;
+
     private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose) {
-        checkMemory(graph, backend, batch, purpose == Purpose.INFERENCE);
+        this(graph, backend, batch, params, purpose, false);
+    }
+
+    /**
+     * @param measuring whether this compile only counts what it allocates ({@link #measure}); a real
+     *     one first refuses a batch the backend's memory cannot hold
+     */
+    private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose, boolean measuring) {
+        this.measuring = measuring;
+        if (!measuring) checkMemory(graph, backend, batch, params, purpose);
         this.graph = graph;
         this.backend = backend;
         this.batch = batch;
@@ -109,18 +140,20 @@ public final class CompiledModel implements AutoCloseable {
 
     /** Activations, gradients and the steps with their kernels, for {@link #batch} samples. */
     private void allocateSteps(Purpose purpose) {
-        for (GraphInput in : graph.graph().inputs()) activations.put(in.name(), own(in.shape().withBatch(batch)));
+        for (GraphInput in : graph.graph().inputs()) activations.put(in.name(), own(in.shape().withBatch(batch), Held.ACTIVATIONS, in.name()));
         Set<String> requiresGrad = purpose == Purpose.INFERENCE ? Set.of() : requiresGrad(purpose == Purpose.INPUT_GRADIENTS);
         Map<String, Integer> readers = new HashMap<>();
         for (Node n : graph.graph().nodes()) for (String in : n.inputs()) readers.merge(in, 1, Integer::sum);
         for (String v : requiresGrad) {
             Shape s = graph.shape(v).withBatch(batch);
-            gradients.put(v, own(s));
+            gradients.put(v, own(s, Held.ACTIVATION_GRADIENTS, "the gradient of " + v));
         }
-        for (String out : graph.graph().outputs()) gradients.computeIfAbsent(out, v -> own(graph.shape(v).withBatch(batch)));
+        for (String out : graph.graph().outputs()) {
+            gradients.computeIfAbsent(out, v -> own(graph.shape(v).withBatch(batch), Held.ACTIVATION_GRADIENTS, "the gradient of " + v));
+        }
         int index = 0;
         for (Node node : graph.graph().nodes()) {
-            Tensor output = own(graph.shape(node.name()).withBatch(batch));
+            Tensor output = own(graph.shape(node.name()).withBatch(batch), Held.ACTIVATIONS, node.name());
             activations.put(node.name(), output);
             Tensor[] inputs = new Tensor[node.inputs().size()];
             Tensor[] gradInputs = new Tensor[inputs.length];
@@ -133,14 +166,22 @@ public final class CompiledModel implements AutoCloseable {
                     if (readers.get(in) == 1) {
                         gradInputs[i] = gradients.get(in);
                     } else {
-                        gradInputs[i] = own(inputs[i].shape());
+                        gradInputs[i] = own(inputs[i].shape(), Held.ACTIVATION_GRADIENTS, "a gradient of " + in + " from " + node.name());
                         fanInGradients.computeIfAbsent(in, k -> new ArrayList<>()).add(gradInputs[i]);
                     }
                 }
             }
             boolean hasTrainable = graph.params(node.name()).stream().anyMatch(p -> p.decl().trainable());
             boolean needsBackward = purpose != Purpose.INFERENCE && (requiresGrad.contains(node.name()) || hasTrainable);
-            LayerKernel kernel = graph.type(node.name()).compile(context(node, inputShapes, output.shape()));
+            LayerKernel kernel;
+            try {
+                kernel = graph.type(node.name()).compile(context(node, inputShapes, output.shape()));
+            } catch (ArithmeticException tooLarge) {
+                // A layer sized a tensor beyond an int (Shape.size): a real compile fails here; a measure goes on counting.
+                if (!measuring) throw tooLarge;
+                if (layerTooLarge == null) layerTooLarge = node.name() + ": " + tooLarge.getMessage();
+                kernel = null;
+            }
             Step step = new Step(node, index++, kernel, inputs, output, gradInputs, needsBackward);
             for (ParamInfo p : graph.params(node.name())) {
                 step.paramValues.put(p.decl().name(), params.value(p.fullName()));
@@ -151,38 +192,42 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * Bytes the activations and their gradients of {@code graph} take at {@code batch} samples
-     * (float32; layer workspaces such as pooling indices are not counted, so this is a lower bound).
+     * What compiling {@code graph} for {@code batch} samples allocates, counted on a planning backend
+     * without allocating: the same walk as a real compile, kernels included.
+     *
+     * @param params the parameters the compiled steps read (real or planned; nothing is read)
      */
-    public static long estimateBytes(TypedGraph graph, int batch) {
-        return estimateBytes(graph, batch, false);
+    static CompiledModel measure(TypedGraph graph, int batch, ParameterStore params, Purpose purpose) {
+        return new CompiledModel(graph, new PlanningBackend().backend, batch, params, purpose, true);
     }
 
-    /** As {@link #estimateBytes(TypedGraph, int)}; for inference only the activations count. */
-    public static long estimateBytes(TypedGraph graph, int batch, boolean inference) {
-        long floats = 0;
-        for (GraphInput in : graph.graph().inputs()) floats += in.shape().elementCount();
-        for (Node n : graph.graph().nodes()) floats += (inference ? 1 : 2) * graph.shape(n.name()).elementCount();
-        return 4L * floats * batch;
+    /** Whether a compile for {@code batch} samples can be allocated in {@code bytes} ({@link #measure}). */
+    private static boolean fits(TypedGraph graph, int batch, ParameterStore params, Purpose purpose, long bytes) {
+        CompiledModel m = measure(graph, batch, params, purpose);
+        return m.tooLarge() == null && m.bytesAllocated() <= bytes;
     }
 
-    /** Refuses, before allocating anything, a model and batch that cannot fit the backend's memory. */
-    private static void checkMemory(TypedGraph graph, Backend backend, int batch, boolean inference) {
-        long need = estimateBytes(graph, batch, inference);
+    /**
+     * Refuses, before allocating anything, a model and batch whose activations, gradients and layer
+     * state cannot fit what the backend has left (the parameters are already allocated), with the
+     * largest batch that fits.
+     */
+    private static void checkMemory(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose) {
         long available = backend.memoryAvailable();
-        if (need > available) {
-            long perSample = estimateBytes(graph, 1, inference);
-            long fits = Math.max(0, available / Math.max(1, perSample));
-            // Device backends say what they hold of what total; the heap advice is for heap backends.
-            String report = backend.memoryReport();
-            String advice = report.isEmpty() ? "give Java more heap (NEURITE_JAVA_OPTS=-Xmx…) or the backend more memory"
-                    : "a smaller model or a device with more memory";
-            throw new OutOfMemoryException(String.format(java.util.Locale.ROOT,
-                    "model %s at batch %d needs at least %,d MiB for activations%s, but backend %s has %,d MiB available%s; "
-                            + "use a batch of at most %d, or %s",
-                    graph.graph().name(), batch, need >> 20, inference ? "" : " and gradients", backend.name(), available >> 20,
-                    report.isEmpty() ? "" : " (" + report + ")", fits, advice));
-        }
+        CompiledModel planned = measure(graph, batch, params, purpose);
+        if (planned.tooLarge() == null && planned.bytesAllocated() <= available) return;
+        int fits = MemoryPlanner.largestBatch(b -> fits(graph, b, params, purpose, available), batch - 1);
+        // Device backends say what they hold of what total; the heap advice is for heap backends.
+        String report = backend.memoryReport();
+        String advice = report.isEmpty() ? "give Java more heap (NEURITE_JAVA_OPTS=-Xmx…) or the backend more memory"
+                : "a smaller model or a device with more memory";
+        throw new OutOfMemoryException(String.format(java.util.Locale.ROOT,
+                "model %s at batch %d needs at least %,d MiB for %s%s, but backend %s has %,d MiB available%s; %s, or %s",
+                graph.graph().name(), batch, planned.bytesAllocated() >> 20,
+                purpose == Purpose.INFERENCE ? "activations" : "activations, their gradients and layer state",
+                planned.tooLarge() == null ? "" : ", with a tensor of more than 2^31-1 elements (" + planned.tooLarge() + ")",
+                backend.name(), available >> 20, report.isEmpty() ? "" : " (" + report + ")",
+                fits > 0 ? "use a batch of at most " + fits : "not even a batch of 1 fits", advice));
     }
 
     /**
@@ -229,11 +274,11 @@ public final class CompiledModel implements AutoCloseable {
             @Override public LayerArgs args() { return node.args(); }
             @Override public List<Shape> inputShapes() { return inputShapes; }
             @Override public Shape outputShape() { return outputShape; }
-            @Override public Tensor allocate(Shape shape) { return own(shape); }
+            @Override public Tensor allocate(Shape shape) { return own(shape, Held.LAYER_STATE, "the state of " + node.name()); }
         };
     }
 
-    private Tensor own(Shape shape) {
+    private Tensor own(Shape shape, Held kind, String what) {
         Tensor t;
         try {
             t = backend.allocate(shape);
@@ -243,6 +288,10 @@ public final class CompiledModel implements AutoCloseable {
                     + backend.name() + ": " + e.getMessage(), e);
         }
         owned.add(t);
+        heldBytes[kind.ordinal()] += 4L * shape.elementCount();
+        if (shape.elementCount() > Integer.MAX_VALUE && firstTooLarge[kind.ordinal()] == null) {
+            firstTooLarge[kind.ordinal()] = what + " " + shape;
+        }
         return t;
     }
 
@@ -381,7 +430,24 @@ public final class CompiledModel implements AutoCloseable {
 
     /** Bytes of activations, gradients and layer state this compiled model holds (float32). */
     public long bytesAllocated() {
-        return owned.stream().mapToLong(t -> 4L * t.size()).sum();
+        long sum = 0;
+        for (long b : heldBytes) sum += b;
+        return sum;
+    }
+
+    /** Bytes of the tensors this model owns that hold {@code kind}. */
+    long bytesHeld(Held kind) { return heldBytes[kind.ordinal()]; }
+
+    /**
+     * Null when every tensor of this model can be allocated; else the first one with more than
+     * 2^31-1 elements, which no backend holds: "c1 [64, 100000, 28, 28]".
+     */
+    String tooLarge() {
+        // An activation names the layer to change; gradients (allocated first) have the same shapes.
+        for (Held kind : List.of(Held.ACTIVATIONS, Held.LAYER_STATE, Held.ACTIVATION_GRADIENTS)) {
+            if (firstTooLarge[kind.ordinal()] != null) return firstTooLarge[kind.ordinal()];
+        }
+        return layerTooLarge;
     }
 
     @Override public void close() {

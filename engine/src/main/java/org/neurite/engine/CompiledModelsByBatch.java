@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import org.neurite.backend.Slice;
 import org.neurite.data.Dataset;
+import org.neurite.data.augment.AugmentationPipeline;
 import org.neurite.graph.TypedGraph;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
@@ -66,8 +67,17 @@ final class CompiledModelsByBatch implements AutoCloseable {
 
     /** Copies samples {@code order[from..from+n)} of {@code data} into the model's input and the targets. */
     CompiledModel load(Dataset data, int[] order, int from, int n) {
+        return load(data, order, from, n, null, 0);
+    }
+
+    /**
+     * {@link #load(Dataset, int[], int, int)} for training: the copied samples go through
+     * {@code augmentation} as epoch {@code epoch} draws it before they are uploaded (null: none).
+     */
+    CompiledModel load(Dataset data, int[] order, int from, int n, AugmentationPipeline augmentation, int epoch) {
         CompiledModel m = model(n);
         data.copyBatch(order, from, n, x, y);
+        if (augmentation != null) augmentation.applyToBatch(x, order, from, n, epoch);
         store.backend().upload(x, 0, Slice.of(m.input(0), 0, n * sampleSize));
         store.backend().upload(y, 0, Slice.of(targets(n), 0, n * targetSize));
         return m;

@@ -1,13 +1,16 @@
 package org.neurite.engine;
 
+import org.neurite.backend.Slice;
 import org.neurite.tensor.Tensor;
+import org.neurite.train.LossFunction;
 
 /**
  * A training objective over the model's first output. {@link #compute} writes dL/d(output) into
  * the model's gradient buffer (for the mean over {@code rows} target rows, as PyTorch's default
- * reduction) and returns the loss <em>summed</em> over those rows.
+ * reduction) and returns the loss <em>summed</em> over those rows; a training step uses the form
+ * that leaves that sum on the device instead ({@link #compute(Tensor, Tensor, Tensor, int, int, Slice)}).
  */
-public interface Loss {
+public interface Loss extends LossFunction {
     String name();
 
     /** Whether targets are class indices (true) or real values (false). */
@@ -40,6 +43,17 @@ public interface Loss {
         double sum = compute(output, targets, gradOutput, rows);
         if (denominator != rows) output.backend().axpby(0f, gradOutput, (float) rows / denominator, gradOutput);
         return sum;
+    }
+
+    /**
+     * As {@link #compute(Tensor, Tensor, Tensor, int, int)}, but the summed loss is written to
+     * {@code lossSum[0]} (a slice of one float on the output's backend) instead of returned, so a
+     * training step does not wait for it. The losses Neurite ships compute it on the device; this
+     * default reads it back and uploads it (one host synchronisation).
+     */
+    default void compute(Tensor output, Tensor targets, Tensor gradOutput, int rows, int denominator, Slice lossSum) {
+        double sum = compute(output, targets, gradOutput, rows, denominator);
+        output.backend().upload(new float[] {(float) sum}, 0, lossSum);
     }
 
     static Loss byName(String name) {

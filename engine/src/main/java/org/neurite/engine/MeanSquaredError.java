@@ -1,5 +1,6 @@
 package org.neurite.engine;
 
+import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Slice;
@@ -20,10 +21,21 @@ public final class MeanSquaredError implements Loss {
 
     @Override public double compute(Tensor output, Tensor targets, Tensor gradOutput, int rows, int denominator) {
         Backend b = output.backend();
-        b.binary(BinaryOp.SUB, Slice.of(output, 0, rows), Slice.of(targets, 0, rows),
-                Slice.of(gradOutput, 0, rows));   // residual, [rows]
+        residual(b, output, targets, gradOutput, rows);
         double sum = b.sumOfSquares(gradOutput);
         b.axpby(0f, gradOutput, 2f / denominator, gradOutput);                 // d/d(out) of the mean
         return sum;
+    }
+
+    @Override public void compute(Tensor output, Tensor targets, Tensor gradOutput, int rows, int denominator, Slice lossSum) {
+        Backend b = output.backend();
+        residual(b, output, targets, gradOutput, rows);
+        b.sumOfSquares(List.of(gradOutput), lossSum);
+        b.axpby(0f, gradOutput, 2f / denominator, gradOutput);
+    }
+
+    /** gradOutput[0, rows) = output - targets, the residual whose squares are the loss. */
+    private static void residual(Backend b, Tensor output, Tensor targets, Tensor gradOutput, int rows) {
+        b.binary(BinaryOp.SUB, Slice.of(output, 0, rows), Slice.of(targets, 0, rows), Slice.of(gradOutput, 0, rows));
     }
 }

@@ -8,10 +8,12 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
 import org.neurite.backend.CounterRandom;
+import org.neurite.backend.Slice;
 import org.neurite.graph.ParamInfo;
 import org.neurite.graph.TypedGraph;
 import org.neurite.io.NamedTensor;
 import org.neurite.tensor.Tensor;
+import org.neurite.train.TrainableParameters;
 
 /**
  * The parameters of one model on one backend: values, gradients and optimiser state, keyed by
@@ -21,24 +23,40 @@ import org.neurite.tensor.Tensor;
  * <p>Initial values are seeded per parameter from {@code (seed, name)}, so they do not depend on
  * declaration order or on the backend.
  */
-public final class ParameterStore implements AutoCloseable {
+public final class ParameterStore implements AutoCloseable, TrainableParameters {
     private final Backend backend;
     private final List<ParamInfo> params;
     private final Map<String, Tensor> values = new LinkedHashMap<>();
     private final Map<String, Tensor> grads = new LinkedHashMap<>();
     private final Map<String, Tensor> state = new LinkedHashMap<>();
+    /** The gradient buffers in declaration order, for {@link #gradientSquaredNorm}; made on first use. */
+    private List<Tensor> gradientList;
 
     public ParameterStore(TypedGraph graph, Backend backend, long seed) {
+        this(graph, backend, seed, true);
+    }
+
+    /**
+     * The parameters of {@code graph} on a {@link PlanningBackend}: the same tensors allocated in
+     * the same order, not initialised (that would take the host memory the planner is checking).
+     */
+    static ParameterStore planned(TypedGraph graph, Backend planning) {
+        return new ParameterStore(graph, planning, 0, false);
+    }
+
+    private ParameterStore(TypedGraph graph, Backend backend, long seed, boolean initialise) {
         this.backend = backend;
         this.params = graph.params();
         try {
             for (ParamInfo p : params) {
                 Tensor t = backend.allocate(p.decl().shape());
                 values.put(p.fullName(), t);
-                float[] init = new float[t.size()];
-                SplittableRandom rng = new SplittableRandom(CounterRandom.mix(seed ^ p.fullName().hashCode() * 0x9E3779B97F4A7C15L));
-                p.decl().initializer().initialize(init, p.decl().shape(), rng);
-                backend.upload(init, t);
+                if (initialise) {
+                    float[] init = new float[t.size()];
+                    SplittableRandom rng = new SplittableRandom(CounterRandom.mix(seed ^ p.fullName().hashCode() * 0x9E3779B97F4A7C15L));
+                    p.decl().initializer().initialize(init, p.decl().shape(), rng);
+                    backend.upload(init, t);
+                }
                 if (p.decl().trainable()) grads.put(p.fullName(), backend.allocate(p.decl().shape()));
             }
         } catch (OutOfMemoryException e) {
@@ -74,24 +92,13 @@ public final class ParameterStore implements AutoCloseable {
     public Map<String, Tensor> stateTensors() { return java.util.Collections.unmodifiableMap(state); }
 
     /**
-     * Global-norm gradient clipping: scales every gradient down so that their global L2 norm,
-     * {@code norm} (from {@link #gradientSquaredNorm()}), becomes {@code maxNorm}, when it is above
-     * it; nothing when {@code maxNorm <= 0} (clipping off). PyTorch's clip_grad_norm_ formula.
+     * Writes the sum of squared gradient elements over every trainable parameter, the squared
+     * global L2 norm, into {@code out[0]} on the device: one reduction over all gradients, nothing
+     * read back (global-norm clipping then happens on the device, in the optimiser's update).
      */
-    public void clipGradients(double maxNorm, double norm) {
-        if (maxNorm > 0 && norm > maxNorm) scaleGradients((float) (maxNorm / (norm + 1e-6)));
-    }
-
-    /** Sum of squared gradient elements over every trainable parameter. */
-    public double gradientSquaredNorm() {
-        double s = 0;
-        for (Tensor g : grads.values()) s += backend.sumOfSquares(g);
-        return s;
-    }
-
-    /** Scales every gradient by {@code factor} (gradient clipping). */
-    public void scaleGradients(float factor) {
-        for (Tensor g : grads.values()) backend.axpby(0f, g, factor, g);
+    public void gradientSquaredNorm(Slice out) {
+        if (gradientList == null) gradientList = List.copyOf(grads.values());
+        backend.sumOfSquares(gradientList, out);
     }
 
     /** Parameter values in declaration order, in PyTorch's layouts (what checkpoints hold). */

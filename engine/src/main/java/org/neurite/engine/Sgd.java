@@ -1,6 +1,7 @@
 package org.neurite.engine;
 
 import java.util.List;
+import org.neurite.backend.Slice;
 import org.neurite.graph.ParamInfo;
 import org.neurite.tensor.Tensor;
 
@@ -34,10 +35,10 @@ public final class Sgd implements Optimizer {
         }
     }
 
-    @Override public void step(int step) {
+    @Override public void step(int step, Slice control) {
         for (int i = 0; i < values.length; i++) {
             float wd = params.get(i).decl().decay() ? weightDecay : 0f;
-            store.backend().sgdUpdate(values[i], grads[i], velocity[i], lr, momentum, wd, nesterov);
+            store.backend().sgdUpdate(values[i], grads[i], velocity[i], lr, momentum, wd, nesterov, control);
         }
     }
 

@@ -1,5 +1,6 @@
 package org.neurite.engine;
 
+import org.neurite.backend.Slice;
 import org.neurite.tensor.Tensor;
 
 /**
@@ -19,5 +20,10 @@ public final class SoftmaxCrossEntropy implements Loss {
     @Override public double compute(Tensor output, Tensor targets, Tensor gradOutput, int rows, int denominator) {
         int classes = output.size() / rows;
         return output.backend().softmaxCrossEntropy(output, targets, gradOutput, rows, classes, 1f / denominator);
+    }
+
+    @Override public void compute(Tensor output, Tensor targets, Tensor gradOutput, int rows, int denominator, Slice lossSum) {
+        int classes = output.size() / rows;
+        output.backend().softmaxCrossEntropy(output, targets, gradOutput, rows, classes, 1f / denominator, lossSum);
     }
 }

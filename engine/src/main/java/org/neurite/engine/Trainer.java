@@ -1,6 +1,10 @@
 package org.neurite.engine;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import org.neurite.backend.Backend;
+import org.neurite.backend.BackendCounters;
 import org.neurite.data.Dataset;
 import org.neurite.data.EpochOrder;
 import org.neurite.graph.TypedGraph;
@@ -8,10 +12,13 @@ import org.neurite.train.TrainSpec;
 
 /**
  * Trains a graph on a {@link Dataset}, one epoch at a time. Each step reads a batch in a seeded
- * per-epoch order and hands it to the {@link TrainStep} (forward, loss, backward, global-norm
- * clipping, the non-finite check and the optimiser, all on the store's backend); only the loss
- * (and, for classifiers, the logits needed for accuracy) come back to the host. The loop around
- * epochs (schedule, evaluation, checkpoints, resume) is {@link TrainingRun}'s.
+ * per-epoch order and submits it to the {@link TrainStep} (forward, loss, backward, global-norm
+ * clipping, the non-finite check and the optimiser, all on the store's backend), which keeps the
+ * step's loss, correct count and gradient norm on the device; the trainer reads them every
+ * {@link TrainStep#readEvery()} steps, at the end of the epoch and before it stops, and then tells
+ * the listener about each of those steps in order. A step that was not finite is reported at that
+ * read ({@link NumericalFaultException}), with the weights from before it. The loop around epochs
+ * (schedule, evaluation, checkpoints, resume) is {@link TrainingRun}'s.
  *
  * <p>Reproducible: weights, shuffling and dropout all derive from {@code spec.seed()}, and the
  * learning rate of an epoch from the epoch's number ({@link TrainSpec#learningRate(int)}, set
@@ -27,17 +34,28 @@ public final class Trainer implements AutoCloseable {
     private final TypedGraph graph;
     private final TrainSpec spec;
     private final TrainStep trainStep;
+    private final Backend backend;
     private int step;
     private EpochOrder epochOrder;
     private int[] order;
     /** Set by {@link #requestStop()} from another thread; read between steps. */
     private volatile boolean stopRequested;
     private int stoppedAfter = -1;
+    /** What the last {@link #trainEpoch} call took: its steps and the backend's counts over them. */
+    private int epochSteps;
+    private BackendCounters epochCounters;
 
+    /** A trainer with the core's loss and optimizer named in {@code spec}; {@link Trainers} also finds plugins'. */
     public Trainer(TypedGraph graph, ParameterStore store, TrainSpec spec) {
+        this(graph, store, spec, Loss.byName(spec.loss()), Optimizer.create(spec.optimizer(), store));
+    }
+
+    /** A trainer with the loss and the optimizer (over {@code store}'s parameters) already chosen. */
+    public Trainer(TypedGraph graph, ParameterStore store, TrainSpec spec, Loss loss, Optimizer optimizer) {
         this.graph = graph;
         this.spec = spec;
-        this.trainStep = new TrainStep(graph, store, spec, Optimizer.create(spec.optimizer(), store), spec.batch());
+        this.trainStep = new TrainStep(graph, store, spec, loss, optimizer, spec.batch());
+        this.backend = store.backend();
     }
 
     public Optimizer optimizer() { return trainStep.optimizer(); }
@@ -87,6 +105,16 @@ public final class Trainer implements AutoCloseable {
      * that call ran to the end of the epoch.
      */
     public int stoppedAfter() { return stoppedAfter; }
+
+    /**
+     * The launches and host synchronisations of the backend during the last {@link #trainEpoch}
+     * call, and its steps ({@link #lastEpochSteps()}); empty when the backend counts nothing
+     * (a third-party backend used without the runtime's {@code CheckedBackend}).
+     */
+    public Optional<BackendCounters> lastEpochCounters() { return Optional.ofNullable(epochCounters); }
+
+    /** The optimiser steps the last {@link #trainEpoch} call took. */
+    public int lastEpochSteps() { return epochSteps; }
 
     /** Global L2 norm of the gradients at the last step, before clipping. */
     public double lastGradientNorm() { return trainStep.lastGradientNorm(); }
@@ -147,33 +175,79 @@ public final class Trainer implements AutoCloseable {
         }
         epochOrder.fill(epoch, order);
         long start = System.nanoTime();
-        double lossSum = 0;
-        long correct = 0;
-        long rows = 0;
+        Optional<BackendCounters> countsAtStart = backend.counters();
+        Totals totals = new Totals(epoch, n, loss.classification(), listener);
         int batch = spec.batch();
         int trained = 0;
-        for (int from = firstSample; from < n; from += batch) {
-            int count = Math.min(batch, n - from);
-            step++;
-            TrainStep.Result r = trainStep.step(data, order, from, count, step, epoch);
-            lossSum += r.lossSum();
-            correct += r.correct();
-            rows += r.rows();
-            int done = from + count;
-            trained += count;
-            listener.batchDone(epoch, done, n, lossSum / rows, loss.classification() ? (double) correct / rows : Double.NaN);
-            if (stopRequested && done < n) {
-                stoppedAfter = done;
-                break;
+        int firstStep = step + 1;
+        // Samples of the epoch done after each step waiting in the TrainStep, for the listener.
+        int[] doneAfter = new int[trainStep.readEvery()];
+        try {
+            for (int from = firstSample; from < n; from += batch) {
+                int count = Math.min(batch, n - from);
+                step++;
+                trainStep.submit(data, order, from, count, step, epoch);
+                int done = from + count;
+                doneAfter[trainStep.pending() - 1] = done;
+                trained += count;
+                if (trainStep.pending() == trainStep.readEvery() || done == n || stopRequested) {
+                    totals.add(trainStep.collect(), doneAfter);
+                }
+                if (stopRequested && done < n) {   // also when a listener asked while hearing of this step
+                    if (trainStep.pending() > 0) totals.add(trainStep.collect(), doneAfter);   // asked since the read
+                    stoppedAfter = done;
+                    break;
+                }
+            }
+        } catch (NumericalFaultException e) {
+            // The weights are those from before the faulty step: count the steps that were applied.
+            if (e.step() > 0) step = e.step() - 1;
+            throw e;
+        }
+        epochSteps = step - firstStep + 1;
+        epochCounters = countsAtStart.flatMap(at -> backend.counters().map(now -> now.minus(at))).orElse(null);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long allRows = Math.max(1, totals.rows);
+        return new EpochStats(epoch, totals.lossSum / allRows, loss.classification() ? (double) totals.correct / allRows : Double.NaN,
+                trained, seconds);
+    }
+
+    /** The running sums of an epoch's steps, told to the listener step by step as they are read. */
+    private static final class Totals {
+        private final int epoch;
+        private final int samples;
+        private final boolean classification;
+        private final TrainingListener listener;
+        double lossSum;
+        long correct;
+        long rows;
+
+        Totals(int epoch, int samples, boolean classification, TrainingListener listener) {
+            this.epoch = epoch;
+            this.samples = samples;
+            this.classification = classification;
+            this.listener = listener;
+        }
+
+        /** Adds the steps read at once; {@code doneAfter[i]} is the epoch's samples done after the i-th. */
+        void add(List<TrainStep.Result> results, int[] doneAfter) {
+            for (int i = 0; i < results.size(); i++) {
+                TrainStep.Result r = results.get(i);
+                lossSum += r.lossSum();
+                correct += r.correct();
+                rows += r.rows();
+                listener.batchDone(epoch, doneAfter[i], samples, lossSum / rows, classification ? (double) correct / rows : Double.NaN);
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        long allRows = Math.max(1, rows);
-        return new EpochStats(epoch, lossSum / allRows, loss.classification() ? (double) correct / allRows : Double.NaN, trained, seconds);
     }
 
     /** Mean loss and accuracy over {@code data} in evaluation mode (no dropout, no updates). */
     public EpochStats evaluate(Dataset data, int epoch) {
+        return evaluation(data, epoch).stats();
+    }
+
+    /** Everything {@link Evaluator} measures over {@code data} after {@code epoch}, with this trainer's compiled models. */
+    public Evaluation evaluation(Dataset data, int epoch) {
         checkCompatible(graph, data, trainStep.loss());
         return Evaluator.evaluate(trainStep.models(data.targetSize()), trainStep.loss(), data, epoch, spec.batch());
     }

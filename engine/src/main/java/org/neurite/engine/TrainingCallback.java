@@ -1,14 +1,23 @@
 package org.neurite.engine;
 
 import java.io.IOException;
+import java.util.List;
+import java.util.Map;
 
 /**
  * What a {@link TrainingRun} tells whoever watches it (a progress bar, a metrics sink, early
  * stopping): the start and end of the run, of every epoch and of every batch. Every method has
- * an empty default. A callback may end the run: {@link TrainingRun#stopAfterEpoch()} from
+ * an empty default. A callback may end the run: {@link TrainingRun#stopAfterEpoch(String)} from
  * {@link #epochEnd} (early stopping), or {@link TrainingRun#requestStop()} after the step in progress.
  */
 public interface TrainingCallback {
+    /**
+     * Before {@link #runStart} of a resumed run: the {@code metrics.jsonl} records of the epochs it
+     * had already finished, in order, so that a callback deciding from the history (early
+     * stopping, plots) decides as it would have in a run that never stopped.
+     */
+    default void runResumed(List<Map<String, Object>> earlierEpochs) {}
+
     /** Before the first epoch; {@code firstEpoch} is past 1 when the run was resumed. */
     default void runStart(TrainingRun run, int firstEpoch, int epochs) {}
 

@@ -12,19 +12,32 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.neurite.data.Dataset;
+import org.neurite.data.HoldOut;
 import org.neurite.graph.TypedGraph;
+import org.neurite.io.NamedTensor;
+import org.neurite.io.SafeTensors;
 import org.neurite.train.TrainSpec;
+import org.neurite.train.ValidationSpec;
 
 /**
  * One training run, the loop every caller shares ({@code nn train}, Java code, a Spark driver):
- * the epochs of the train section with the schedule's rate for each, evaluation on the test split
- * after every epoch, the run's files, resuming from a checkpoint, stopping on request, and
+ * the epochs of the train section with the schedule's rate for each, evaluation after every
+ * epoch, the run's files, resuming from a checkpoint, stopping on request, and
  * {@link TrainingCallback}s at the start and end of the run, of every epoch and of every batch.
  *
+ * <p>What the train section says about choosing among epochs ({@link ValidationSpec}) happens
+ * here: with {@code validation = 0.1} a seeded tenth of the training split is held out
+ * ({@link HoldOut#validation}) and evaluated after every epoch ({@code val_loss},
+ * {@code val_accuracy}); {@code early_stopping} is an {@link EarlyStopping} on one of those, and
+ * {@code keep = best(metric)} keeps the best epoch's weights. The test split is evaluated and
+ * reported after every epoch too, but nothing is chosen by it.
+ *
  * <p>With an {@link Output} folder the run writes there after every epoch {@code metrics.jsonl}
- * (one JSON record per epoch), {@code model.safetensors} (the weights, PyTorch's layout) and
- * {@code checkpoint.safetensors} (weights, optimiser state, script, seed, epoch and step);
- * {@link #resume()} continues from that checkpoint bit for bit. Without one nothing is written.
+ * (one JSON record per epoch), {@code model.safetensors} (the kept weights, PyTorch's layout: the
+ * last epoch's, or under {@code keep = best} the best epoch's) and {@code checkpoint.safetensors}
+ * (the last epoch's weights, optimiser state, script, seed, epoch and step); {@link #resume()}
+ * continues from that checkpoint bit for bit. Without one nothing is written. When the run ends,
+ * its store holds the kept weights.
  *
  * <pre>{@code
  * try (ParameterStore store = new ParameterStore(graph, backend, spec.seed());
@@ -42,15 +55,19 @@ public final class TrainingRun {
     private final ParameterStore store;
     private final Trainer trainer;
     private final Dataset train;
+    private final Dataset validation;
     private final Dataset test;
     private final Output output;
     private final List<TrainingCallback> callbacks = new ArrayList<>();
+    private final EarlyStopping earlyStopping;
+    private final KeptWeights kept;
     private DistributedTraining.Run remote;
     private int firstEpoch = 1;
     /** Samples of {@link #firstEpoch} already trained (a checkpoint written inside an epoch). */
     private int firstSample;
     private boolean resumed;
-    private volatile boolean stopAfterEpoch;
+    /** Why a callback ended the run after the epoch in progress; null when none did. */
+    private volatile String stopAfterEpoch;
 
     /**
      * Where a run keeps its files.
@@ -78,29 +95,77 @@ public final class TrainingRun {
     /**
      * A finished epoch.
      *
+     * @param validation the evaluation on the validation split, or null when the run has none
      * @param test the evaluation on the test split, or null when the run has none
      * @param lr the rate the epoch ran at, or NaN when the schedule is constant
      * @param record the epoch's metrics record as written to {@code metrics.jsonl}
+     * @param kept whether this epoch's weights are now the ones the run keeps (always, under {@code keep = last})
      */
-    public record EpochEnd(int epoch, int epochs, int step, EpochStats train, EpochStats test, float lr, Map<String, Object> record) {}
+    public record EpochEnd(int epoch, int epochs, int step, EpochStats train, Evaluation validation, Evaluation test, float lr,
+                           Map<String, Object> record, boolean kept) {
+        /**
+         * An epoch a resumed run finished before it stopped, as its {@code metrics.jsonl} record
+         * tells it: the figures without per-class counts (which the log does not keep).
+         */
+        static EpochEnd fromRecord(Map<String, Object> r, int epochs, long trainSamples, long validationSamples, long testSamples) {
+            int epoch = ((Number) r.get("epoch")).intValue();
+            EpochStats train = new EpochStats(epoch, number(r, "train_loss"), number(r, "train_accuracy"), trainSamples,
+                    number(r, "epoch_seconds"));
+            return new EpochEnd(epoch, epochs, ((Number) r.get("step")).intValue(), train, evaluation(r, "val", epoch, validationSamples),
+                    evaluation(r, "test", epoch, testSamples), (float) number(r, "lr"), r, true);
+        }
+
+        private static Evaluation evaluation(Map<String, Object> r, String split, int epoch, long samples) {
+            if (!r.containsKey(split + "_loss")) return null;
+            long[] none = new long[0];
+            return new Evaluation(epoch, number(r, split + "_loss"), number(r, split + "_accuracy"), number(r, split + "_top5"), none, none,
+                    none, samples, 0);
+        }
+
+        private static double number(Map<String, Object> r, String key) {
+            return r.get(key) instanceof Number n ? n.doubleValue() : Double.NaN;
+        }
+    }
 
     /**
      * How the run ended.
      *
-     * @param train the last finished epoch's training statistics, or null when none finished
-     * @param test its evaluation, or null
+     * @param kept the epoch whose weights the run keeps (the last finished, or under
+     *     {@code keep = best} the best), or null when no epoch finished in this process
+     * @param last the last finished epoch, or null when none finished in this process
      * @param stoppedAt where {@link #requestStop()} ended the run inside an epoch, or
-     *     {@link #stopAfterEpoch()} at the end of one (the checkpoint of that position is written
-     *     when the run has an output folder); null when every epoch ran
+     *     {@link #stopAfterEpoch(String)} at the end of one (the checkpoint of that position is
+     *     written when the run has an output folder); null when every epoch ran
+     * @param stopReason why a callback ended the run after an epoch (early stopping), or null
      */
-    public record Result(EpochStats train, EpochStats test, Checkpoints.Position stoppedAt) {
+    public record Result(EpochEnd kept, EpochEnd last, Checkpoints.Position stoppedAt, String stopReason) {
+        /** The kept epoch's training statistics, or null. */
+        public EpochStats train() { return kept == null ? null : kept.train(); }
+
+        /** The kept epoch's evaluation on the validation split, or null. */
+        public Evaluation validation() { return kept == null ? null : kept.validation(); }
+
+        /** The kept epoch's evaluation on the test split, or null. */
+        public Evaluation test() { return kept == null ? null : kept.test(); }
+
+        /** Whether the run ended before its last epoch, for whatever reason. */
         public boolean stopped() { return stoppedAt != null; }
+
+        /** Whether a stop request ended it (Ctrl-C): the run is unfinished and resumable. */
+        public boolean interrupted() { return stoppedAt != null && stopReason == null; }
+
+        /** Whether a callback (early stopping) ended it after a finished epoch. */
+        public boolean stoppedEarly() { return stopReason != null; }
     }
 
     /**
      * @param trainer the trainer of {@code store}: its steps, its step counter and its evaluation
-     * @param test the split evaluated after every epoch, or null for none
+     * @param train the training split; with {@code validation = f} in {@code spec}, a seeded
+     *     fraction f of it is held out as the validation split and the rest trained on
+     * @param test the split evaluated (and reported) after every epoch, or null for none
      * @param output where the run's files go, or null to write none
+     * @throws IllegalArgumentException when early stopping or {@code keep = best} is asked for
+     *     without a validation split, or the data does not fit the model
      */
     public TrainingRun(TypedGraph graph, TrainSpec spec, ParameterStore store, Trainer trainer, Dataset train, Dataset test,
                        Output output) {
@@ -108,13 +173,41 @@ public final class TrainingRun {
         this.spec = spec;
         this.store = store;
         this.trainer = trainer;
-        this.train = train;
+        ValidationSpec choice = spec.validation();
+        if (!choice.enabled() && (choice.earlyStopping() != null || choice.keepBest() != null)) {
+            throw new IllegalArgumentException("early stopping and keep = best watch the validation split, and this run holds none out: "
+                    + "give validation = 0.1 (a fraction of the training split); the test split is never used to choose");
+        }
+        if (choice.enabled()) {
+            HoldOut.Split split = HoldOut.validation(train, choice.fraction(), spec.seed());
+            this.train = split.kept();
+            this.validation = split.held();
+        } else {
+            this.train = train;
+            this.validation = null;
+        }
         this.test = test;
         this.output = output;
-        Trainer.checkCompatible(graph, train, trainer.loss());
+        Trainer.checkCompatible(graph, this.train, trainer.loss());
+        ValidationSpec.Patience patience = choice.earlyStopping();
+        this.earlyStopping = patience == null ? null : new EarlyStopping(patience.metric(), patience.patience(), patience.minDelta());
+        if (earlyStopping != null) callbacks.add(earlyStopping);
+        this.kept = new KeptWeights(choice.keepBest());
     }
 
-    /** Adds a callback; callbacks are told in the order they were added. */
+    /** The split trained on: the training data, less the validation split when there is one. */
+    public Dataset train() { return train; }
+
+    /** The validation split held out of the training data, or null when the train section asks for none. */
+    public Dataset validation() { return validation; }
+
+    /** The test split, or null. */
+    public Dataset test() { return test; }
+
+    /** The early stopping the train section asks for, or null. */
+    public EarlyStopping earlyStopping() { return earlyStopping; }
+
+    /** Adds a callback; callbacks are told in the order they were added (after the train section's early stopping). */
     public TrainingRun callback(TrainingCallback callback) {
         callbacks.add(callback);
         return this;
@@ -180,25 +273,38 @@ public final class TrainingRun {
 
     /**
      * Ends the run when the epoch in progress has been evaluated and its files written, as
-     * Keras's {@code stop_training}: what an early-stopping callback calls from
-     * {@link TrainingCallback#epochEnd}. The result's position is then the end of that epoch.
+     * Keras's {@code stop_training}: what early stopping calls from
+     * {@link TrainingCallback#epochEnd}. The result's position is then the end of that epoch, and
+     * {@code reason} its {@link Result#stopReason()}.
      */
+    public void stopAfterEpoch(String reason) {
+        stopAfterEpoch = reason;
+    }
+
+    /** {@link #stopAfterEpoch(String)} without a reason beyond "a callback asked". */
     public void stopAfterEpoch() {
-        stopAfterEpoch = true;
+        stopAfterEpoch("a callback ended the run");
     }
 
     /** Trains the remaining epochs (all of them, unless {@link #resume()} was called). */
     public Result fit() throws IOException {
         MetricsLog metrics = output == null ? null
                 : resumed ? MetricsLog.resume(output.metrics(), firstEpoch - 1) : new MetricsLog(output.metrics());
+        EpochEnd keptEnd = null;
+        EpochEnd last = null;
+        if (resumed) {
+            List<Map<String, Object>> earlier = metrics.records();
+            kept.replay(earlier);
+            if (kept.replayedRecord() != null) keptEnd = fromRecord(kept.replayedRecord());
+            if (!earlier.isEmpty()) last = fromRecord(earlier.get(earlier.size() - 1));
+            for (TrainingCallback c : callbacks) c.runResumed(earlier);
+        }
         for (TrainingCallback c : callbacks) c.runStart(this, firstEpoch, spec.epochs());
         TrainingListener batches = new TrainingListener() {
             @Override public void batchDone(int epoch, long done, long total, double meanLoss, double accuracy) {
                 for (TrainingCallback c : callbacks) c.batchEnd(epoch, done, total, meanLoss, accuracy);
             }
         };
-        EpochStats last = null;
-        EpochStats lastTest = null;
         for (int epoch = firstEpoch; epoch <= spec.epochs(); epoch++) {
             for (TrainingCallback c : callbacks) c.epochStart(epoch, spec.epochs(), train.size());
             int from = epoch == firstEpoch ? firstSample : 0;
@@ -212,26 +318,48 @@ public final class TrainingRun {
             if (stoppedAfter >= 0) {
                 Checkpoints.Position at = position(epoch - 1, trainer.step(), stoppedAfter);
                 if (output != null) Checkpoints.saveCheckpoint(output.checkpoint(), store, at, output.script(), Map.of());
-                return end(new Result(last, lastTest, at));
+                return end(new Result(keptEnd, last, at, null));
             }
-            EpochStats tested = test == null ? null : trainer.evaluate(test, epoch);
+            Evaluation validated = validation == null ? null : trainer.evaluation(validation, epoch);
+            Evaluation tested = test == null ? null : trainer.evaluation(test, epoch);
             // The rate the epoch ran at, as the optimiser held it (only when a schedule changes it).
             float lr = spec.schedule().isConstant() ? Float.NaN : trainer.optimizer().learningRate();
-            Map<String, Object> record = record(epoch, stats, tested, lr);
+            Map<String, Object> record = record(epoch, stats, validated, tested, lr);
+            boolean keep = kept.offer(epoch, record, store);
+            if (kept.keepsBest()) record.put("kept", keep);
             if (output != null) {
                 metrics.append(record);
-                writeFiles(epoch, tested);
+                writeFiles(epoch, record, keep);
             }
-            last = stats;
-            lastTest = tested;
-            EpochEnd end = new EpochEnd(epoch, spec.epochs(), trainer.step(), stats, tested, lr, record);
-            for (TrainingCallback c : callbacks) c.epochEnd(end);
-            if (stopAfterEpoch && epoch < spec.epochs()) {
-                // The epoch's checkpoint, just written, is where a resumed run continues.
-                return end(new Result(last, lastTest, position(epoch, trainer.step(), 0)));
+            last = new EpochEnd(epoch, spec.epochs(), trainer.step(), stats, validated, tested, lr, record, keep);
+            if (keep) keptEnd = last;
+            for (TrainingCallback c : callbacks) c.epochEnd(last);
+            String reason = stopAfterEpoch;
+            if (reason != null && epoch < spec.epochs()) {
+                // The epoch's checkpoint, just written, is where a resumed run would continue.
+                restoreKeptWeights(last);
+                return end(new Result(keptEnd, last, position(epoch, trainer.step(), 0), reason));
             }
         }
-        return end(new Result(last, lastTest, null));
+        restoreKeptWeights(last);
+        return end(new Result(keptEnd, last, null, null));
+    }
+
+    /**
+     * Under {@code keep = best}, puts the best epoch's weights back into the store when a later
+     * epoch was the last trained, so that what follows the run (its confusion matrix, a Java
+     * caller's predictions) sees what {@code model.safetensors} holds. The checkpoint keeps the last.
+     */
+    private void restoreKeptWeights(EpochEnd last) throws IOException {
+        if (!kept.keepsBest() || last == null || kept.epoch() == last.epoch() || kept.epoch() == 0) return;
+        List<NamedTensor> weights = kept.bestWeights();
+        if (weights == null && output != null) weights = SafeTensors.read(output.weights()).tensors();   // kept before a resume
+        if (weights != null) store.load(weights);
+    }
+
+    private EpochEnd fromRecord(Map<String, Object> record) {
+        return EpochEnd.fromRecord(record, spec.epochs(), train.size(), validation == null ? 0 : validation.size(),
+                test == null ? 0 : test.size());
     }
 
     private Result end(Result result) throws IOException {
@@ -245,16 +373,14 @@ public final class TrainingRun {
     }
 
     /** The epoch's line of {@code metrics.jsonl}. */
-    private Map<String, Object> record(int epoch, EpochStats stats, EpochStats tested, float lr) {
+    private Map<String, Object> record(int epoch, EpochStats stats, Evaluation validated, Evaluation tested, float lr) {
         Map<String, Object> record = new LinkedHashMap<>();
         record.put("epoch", epoch);
         record.put("step", trainer.step());
         record.put("train_loss", stats.loss());
         if (!Double.isNaN(stats.accuracy())) record.put("train_accuracy", stats.accuracy());
-        if (tested != null) {
-            record.put("test_loss", tested.loss());
-            if (!Double.isNaN(tested.accuracy())) record.put("test_accuracy", tested.accuracy());
-        }
+        if (validated != null) put(record, "val", validated);
+        if (tested != null) put(record, "test", tested);
         record.put("samples_per_second", stats.samplesPerSecond());
         record.put("epoch_seconds", stats.seconds());
         if (!Float.isNaN(lr)) record.put("lr", Double.parseDouble(Float.toString(lr)));   // 0.01, not 0.009999999776
@@ -262,18 +388,29 @@ public final class TrainingRun {
         return record;
     }
 
-    /** The weights with what produced them, and the checkpoint at the end of {@code epoch}. */
-    private void writeFiles(int epoch, EpochStats tested) throws IOException {
-        Map<String, String> meta = new LinkedHashMap<>();
-        meta.put(Checkpoints.MODEL, graph.graph().name());
-        meta.put(Checkpoints.SCRIPT_HASH, output.scriptHash());
-        meta.put(Checkpoints.EPOCH, Integer.toString(epoch));
-        meta.put(Checkpoints.STEP, Integer.toString(trainer.step()));
-        if (tested != null) {
-            meta.put("neurite.test_loss", Double.toString(tested.loss()));
-            if (!Double.isNaN(tested.accuracy())) meta.put("neurite.test_accuracy", Double.toString(tested.accuracy()));
+    /** {@code <split>_loss}, and for a classifier {@code <split>_accuracy} and {@code <split>_top5} when defined. */
+    private static void put(Map<String, Object> record, String split, Evaluation e) {
+        record.put(split + "_loss", e.loss());
+        if (!Double.isNaN(e.accuracy())) record.put(split + "_accuracy", e.accuracy());
+        if (!Double.isNaN(e.top5())) record.put(split + "_top5", e.top5());
+    }
+
+    /**
+     * The checkpoint at the end of {@code epoch} and, when the epoch's weights are kept, the
+     * weights with what produced them.
+     */
+    private void writeFiles(int epoch, Map<String, Object> record, boolean keep) throws IOException {
+        if (keep) {
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put(Checkpoints.MODEL, graph.graph().name());
+            meta.put(Checkpoints.SCRIPT_HASH, output.scriptHash());
+            meta.put(Checkpoints.EPOCH, Integer.toString(epoch));
+            meta.put(Checkpoints.STEP, Integer.toString(trainer.step()));
+            for (String key : List.of("val_loss", "val_accuracy", "test_loss", "test_accuracy")) {
+                if (record.get(key) instanceof Number n) meta.put("neurite." + key, Double.toString(n.doubleValue()));
+            }
+            Checkpoints.saveWeights(output.weights(), store, meta);
         }
-        Checkpoints.saveWeights(output.weights(), store, meta);
         Checkpoints.saveCheckpoint(output.checkpoint(), store, position(epoch, trainer.step(), 0), output.script(), Map.of());
     }
 }

@@ -84,6 +84,6 @@ class CsvDataTest {
         assertArrayEquals(s.test().features(), DataSourceLoader.holdOut(all, 0.25, 7).test().features(), "same seed, same split");
         assertEquals(List.of("even", "odd"), s.test().classNames());
         IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> DataSourceLoader.holdOut(all, 0.01, 7));
-        assertTrue(none.getMessage().contains("leaves 20 to train on and 0 to test on"), none.getMessage());
+        assertTrue(none.getMessage().contains("test_fraction = 0.01 of 20 samples leaves 20 to train on and 0 to hold out"), none.getMessage());
     }
 }

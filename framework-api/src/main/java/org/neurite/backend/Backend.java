@@ -1,5 +1,6 @@
 package org.neurite.backend;
 
+import java.util.List;
 import java.util.Optional;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
@@ -11,7 +12,9 @@ import org.neurite.tensor.Tensor;
  *       per-channel broadcasts and reductions, row gathers and the dropout mask. A new backend
  *       implements these and nothing else;</li>
  *   <li><b>derived ops</b> (default methods): softmax and cross-entropy, padding, axpby, batch and
- *       local response normalisation, the LSTM and GRU cells and the SGD and Adam updates, each a
+ *       local response normalisation, the LSTM and GRU cells, the optimiser updates, and what a
+ *       training step keeps on the device (the squared norm of many tensors, the loss and correct
+ *       count into device floats, the {@link StepControl} and the updates it controls), each a
  *       composition of primitives ({@link DerivedOps}). A backend overrides one only to make it
  *       faster (a fused kernel); the CPU backend, the numerical reference, overrides them all.</li>
  * </ul>
@@ -22,8 +25,9 @@ import org.neurite.tensor.Tensor;
  *
  * <p>Conventions: tensors are float32 row-major in the public layout. Unless an op says it
  * accumulates, it overwrites its output. Offsets, strides and leading dimensions count elements.
- * Ops may run asynchronously on a device; {@link #download} and any op that returns a value to
- * Java synchronise.
+ * Ops may run asynchronously on a device ({@link #asynchronous}); {@link #download} and any op that
+ * returns a value to Java synchronise. {@link #counters} says how many ops ran and how often the
+ * host waited.
  */
 public interface Backend extends AutoCloseable {
 
@@ -87,6 +91,8 @@ public interface Backend extends AutoCloseable {
      * dx = scatter of dy through argmax (overwrites dx; overlapping windows accumulate). An argmax
      * entry that is not a position of its window ({@link OpChecks#isArgmaxOfWindow}) is refused
      * with {@link OpChecks#badArgmax} before anything is written: only the backend reads the indices.
+     * An {@link #asynchronous} backend may throw at its next synchronising call instead of this one
+     * (dx is not written either way).
      */
     void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor dx);
 
@@ -139,7 +145,8 @@ public interface Backend extends AutoCloseable {
     /**
      * out[r, :] = table[(int) indices[r], :] for r in [0, rows); width = table row length.
      * Every index must be an integer in [0, table rows) ({@link OpChecks#isRowIndex}); a bad one
-     * fails with {@link OpChecks#badRowIndex} before anything is written.
+     * fails with {@link OpChecks#badRowIndex} before anything is written (an {@link #asynchronous}
+     * backend may throw at its next synchronising call instead of this one; out is not written either way).
      */
     void gatherRows(Tensor table, Tensor indices, Tensor out, int rows, int width);
 
@@ -321,6 +328,120 @@ public interface Backend extends AutoCloseable {
         DerivedOps.adamUpdate(this, param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
     }
 
+    /**
+     * AdamW (Loshchilov and Hutter 2019, PyTorch semantics), in place, {@code step} counted from 1:
+     * the weights decay apart from the gradient, {@code param *= 1 - lr*wd}, then the Adam step
+     * on the gradient alone: {@code m = b1*m + (1-b1)*g; v = b2*v + (1-b2)*g^2;
+     * param -= lr * (m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)}.
+     */
+    default void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                             float eps, float weightDecay, int step) {
+        DerivedOps.adamwUpdate(this, param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    }
+
+    /**
+     * RMSprop (PyTorch semantics), in place: {@code g = grad + wd*param;
+     * sq = alpha*sq + (1-alpha)*g^2}; the denominator is {@code sqrt(sq) + eps}, or when
+     * {@code centered} {@code sqrt(sq - ga^2) + eps} with {@code ga = alpha*ga + (1-alpha)*g};
+     * then {@code param -= lr * g/denominator}, or with momentum
+     * {@code buf = momentum*buf + g/denominator; param -= lr*buf}. {@code momentumBuffer} may be
+     * null when momentum is 0, {@code gradAverage} when not centered.
+     */
+    default void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
+                               float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered) {
+        DerivedOps.rmspropUpdate(this, param, grad, squareAverage, momentumBuffer, gradAverage, lr, alpha, eps, weightDecay,
+                momentum, centered);
+    }
+
+    // ==== the training step on the device ===================================================
+    // What a training step needs back from the device, kept there: the summed loss, the correct
+    // count and the squared gradient norm land in device floats (slices of one status tensor the
+    // engine reads every few steps), and the decision to clip or to skip an update is taken on the
+    // device ({@link StepControl}). The default compositions read a value back where the primitives
+    // cannot express the op (one synchronisation each); the CPU and OpenCL backends override them all.
+    // A controlled update given a null control is the plain update.
+
+    /**
+     * {@code out[0] = sum over xs of the sum of squares of their elements}: the squared global L2
+     * norm of many tensors (all gradients of a model) in one reduction, accumulated in double
+     * where the backend can and rounded to float once. {@code out} is a slice of one float.
+     */
+    default void sumOfSquares(List<Tensor> xs, Slice out) { DerivedOps.sumOfSquares(this, xs, out); }
+
+    /**
+     * {@link #softmaxCrossEntropy(Tensor, Tensor, Tensor, int, int, float)} that leaves the summed
+     * loss on the device, in {@code loss[0]} (a slice of one float), instead of returning it. A
+     * label that is not a class index is refused with {@link OpChecks#badLabel} and dLogits is not
+     * written; an {@link #asynchronous} backend may throw at its next synchronising call instead of this one.
+     */
+    default void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale, Slice loss) {
+        DerivedOps.softmaxCrossEntropy(this, logits, labels, dLogits, rows, classes, gradScale, loss);
+    }
+
+    /**
+     * {@code out[0]} = the rows of logits [rows, classes] whose arg-max is their label in
+     * {@code labels[rows]} (class indices as floats), as a float (exact up to 2^24 rows). The
+     * arg-max is the first index holding the row's largest value, found by scanning from index 0
+     * and taking a value only when it is greater than the best so far (so a NaN never wins unless
+     * it comes first). A label that is not a class index counts as wrong.
+     */
+    default void countCorrect(Tensor logits, Tensor labels, int rows, int classes, Slice out) {
+        DerivedOps.countCorrect(this, logits, labels, rows, classes, out);
+    }
+
+    /**
+     * Decides a step on the device from its squared gradient norm ({@code squaredNorm[0]}) and its
+     * summed loss ({@code loss[0]}; null when only the norm counts): writes {@code control}
+     * ({@link StepControl}) with the factor {@link StepControl#clipFactor} of {@code sqrt(squaredNorm)}
+     * and {@code maxNorm} ({@code maxNorm <= 0}: no clipping), and sets its skip flag when the
+     * norm or the loss is NaN or infinite. A flag already set stays set. The slices may lie in one
+     * tensor but must not overlap.
+     */
+    default void stepControl(Slice squaredNorm, Slice loss, float maxNorm, Slice control) {
+        DerivedOps.stepControl(this, squaredNorm, loss, maxNorm, control);
+    }
+
+    /**
+     * {@link #sgdUpdate(Tensor, Tensor, Tensor, float, float, float, boolean)} on the gradient
+     * times {@code control}'s factor, and nothing at all (weights and velocity untouched) when its
+     * skip flag is set ({@link StepControl}).
+     */
+    default void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov,
+                           Slice control) {
+        DerivedOps.controlled(this, control, grad, g -> sgdUpdate(param, g, velocity, lr, momentum, weightDecay, nesterov));
+    }
+
+    /**
+     * {@link #adamUpdate(Tensor, Tensor, Tensor, Tensor, float, float, float, float, float, int)} on
+     * the gradient times {@code control}'s factor, and nothing at all (weights and moments
+     * untouched) when its skip flag is set ({@link StepControl}).
+     */
+    default void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                            float eps, float weightDecay, int step, Slice control) {
+        DerivedOps.controlled(this, control, grad, g -> adamUpdate(param, g, m, v, lr, beta1, beta2, eps, weightDecay, step));
+    }
+
+    /**
+     * {@link #adamwUpdate(Tensor, Tensor, Tensor, Tensor, float, float, float, float, float, int)} on
+     * the gradient times {@code control}'s factor, and nothing at all (weights and moments
+     * untouched, no decay) when its skip flag is set ({@link StepControl}).
+     */
+    default void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                             float eps, float weightDecay, int step, Slice control) {
+        DerivedOps.controlled(this, control, grad, g -> adamwUpdate(param, g, m, v, lr, beta1, beta2, eps, weightDecay, step));
+    }
+
+    /**
+     * {@link #rmspropUpdate(Tensor, Tensor, Tensor, Tensor, Tensor, float, float, float, float, float, boolean)}
+     * on the gradient times {@code control}'s factor, and nothing at all (weights and averages
+     * untouched) when its skip flag is set ({@link StepControl}).
+     */
+    default void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
+                               float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered, Slice control) {
+        DerivedOps.controlled(this, control, grad, g -> rmspropUpdate(param, g, squareAverage, momentumBuffer, gradAverage, lr, alpha,
+                eps, weightDecay, momentum, centered));
+    }
+
     // ==== extensions =======================================================================
 
     /**
@@ -353,6 +474,22 @@ public interface Backend extends AutoCloseable {
 
     /** Waits for queued work to finish (no-op on synchronous backends). */
     default void synchronize() {}
+
+    /**
+     * Whether ops return before their work is done (a device queue), so that every read-back makes
+     * the host wait for all work queued before it: callers then read results every few steps
+     * rather than after each. False for the CPU backend, whose ops finish before they return.
+     */
+    default boolean asynchronous() { return false; }
+
+    /**
+     * The backend's own count of launches and host synchronisations since it was created, when it
+     * keeps one (a device backend counts every kernel it enqueues and every blocking read it makes,
+     * its internal ones included). Empty by default: {@link CheckedBackend}, which every runtime
+     * backend is wrapped in, then counts the contract's calls instead (each op one launch; each
+     * download, value-returning op and {@link #synchronize} one synchronisation).
+     */
+    default Optional<BackendCounters> counters() { return Optional.empty(); }
 
     @Override default void close() {}
 }

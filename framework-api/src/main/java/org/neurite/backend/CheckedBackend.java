@@ -2,7 +2,9 @@ package org.neurite.backend;
 
 import static org.neurite.backend.OpChecks.*;
 
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -22,6 +24,9 @@ import org.neurite.tensor.Tensor;
  */
 public final class CheckedBackend implements Backend {
     private final Backend raw;
+    /** The contract's calls, counted for backends that keep no count of their own ({@link #counters}). */
+    private final LongAdder launches = new LongAdder();
+    private final LongAdder syncs = new LongAdder();
 
     private CheckedBackend(Backend raw) { this.raw = raw; }
 
@@ -38,7 +43,21 @@ public final class CheckedBackend implements Backend {
     @Override public String description() { return raw.description(); }
     @Override public long memoryAvailable() { return raw.memoryAvailable(); }
     @Override public String memoryReport() { return raw.memoryReport(); }
-    @Override public void synchronize() { raw.synchronize(); }
+    @Override public void synchronize() {
+        syncs.increment();
+        raw.synchronize();
+    }
+
+    @Override public boolean asynchronous() { return raw.asynchronous(); }
+
+    /**
+     * The wrapped backend's own count when it keeps one; otherwise the calls made through this
+     * wrapper: every op one launch, every download, value-returning op and synchronize one
+     * synchronisation.
+     */
+    @Override public Optional<BackendCounters> counters() {
+        return Optional.of(raw.counters().orElseGet(() -> new BackendCounters(launches.sum(), syncs.sum())));
+    }
     @Override public void close() { raw.close(); }
     @Override public String toString() { return raw.toString(); }
 
@@ -62,6 +81,7 @@ public final class CheckedBackend implements Backend {
         if (src == null) throw new IllegalArgumentException("src is null");
         slice(dst, "dst");
         checkRange("src", src.length, srcOffset, dst.length());
+        launches.increment();
         raw.upload(src, srcOffset, dst);
     }
 
@@ -70,6 +90,7 @@ public final class CheckedBackend implements Backend {
         owned(dst, "dst");
         if (src.length != dst.size())
             throw new IllegalArgumentException("upload of " + src.length + " floats into tensor " + dst.shape());
+        launches.increment();
         raw.upload(src, dst);
     }
 
@@ -77,16 +98,19 @@ public final class CheckedBackend implements Backend {
         slice(src, "src");
         if (dst == null) throw new IllegalArgumentException("dst is null");
         checkRange("dst", dst.length, dstOffset, src.length());
+        syncs.increment();
         raw.download(src, dst, dstOffset);
     }
 
     @Override public void fill(Slice t, float value) {
         slice(t, "t");
+        launches.increment();
         raw.fill(t, value);
     }
 
     @Override public void fill(Tensor t, float value) {
         owned(t, "t");
+        launches.increment();
         raw.fill(t, value);
     }
 
@@ -96,6 +120,7 @@ public final class CheckedBackend implements Backend {
         owned(dst.tensor(), "dst");
         checkCopyBlocks(src.tensor().size(), src.offset(), src.stride(), dst.tensor().size(), dst.offset(), dst.stride(), length, count);
         if (length == 0 || count == 0) return;
+        launches.increment();
         raw.copyBlocks(src, dst, length, count);
     }
 
@@ -113,6 +138,7 @@ public final class CheckedBackend implements Backend {
             checkMatrix("B", b.tensor().size(), b.offset(), b.ld(), g.rowsB(), g.colsB(), g.batch(), b.batchStride());
         }
         checkMatrix("C", c.tensor().size(), c.offset(), c.ld(), g.m(), g.n(), g.batch(), c.batchStride());
+        launches.increment();
         raw.gemm(g, alpha, a, b, beta, c);
     }
 
@@ -126,6 +152,7 @@ public final class CheckedBackend implements Backend {
         sized(y, "y", convOutputSize(g));
         checkDistinct("conv2dForward", "y", y, "x", x);
         checkDistinct("conv2dForward", "y", y, "w", w);
+        launches.increment();
         raw.conv2dForward(g, x, w, bias, y);
     }
 
@@ -136,6 +163,7 @@ public final class CheckedBackend implements Backend {
         sized(dx, "dx", convInputSize(g));
         checkDistinct("conv2dBackwardData", "dx", dx, "dy", dy);
         checkDistinct("conv2dBackwardData", "dx", dx, "w", w);
+        launches.increment();
         raw.conv2dBackwardData(g, dy, w, dx);
     }
 
@@ -147,6 +175,7 @@ public final class CheckedBackend implements Backend {
         if (dbias != null) sized(dbias, "dbias", g.outChannels());
         checkDistinct("conv2dBackwardFilter", "dw", dw, "x", x);
         checkDistinct("conv2dBackwardFilter", "dw", dw, "dy", dy);
+        launches.increment();
         raw.conv2dBackwardFilter(g, x, dy, dw, dbias);
     }
 
@@ -158,6 +187,7 @@ public final class CheckedBackend implements Backend {
         checkDistinct("maxPool2dForward", "y", y, "x", x);
         checkDistinct("maxPool2dForward", "argmax", argmax, "x", x);
         checkDistinct("maxPool2dForward", "argmax", argmax, "y", y);
+        launches.increment();
         raw.maxPool2dForward(g, x, y, argmax);
     }
 
@@ -168,6 +198,7 @@ public final class CheckedBackend implements Backend {
         sized(dx, "dx", poolInputSize(g));
         checkDistinct("maxPool2dBackward", "dx", dx, "dy", dy);
         checkDistinct("maxPool2dBackward", "dx", dx, "argmax", argmax);
+        launches.increment();
         raw.maxPool2dBackward(g, dy, argmax, dx);
     }
 
@@ -176,6 +207,7 @@ public final class CheckedBackend implements Backend {
         sized(x, "x", poolInputSize(g));
         sized(y, "y", poolOutputSize(g));
         checkDistinct("avgPool2dForward", "y", y, "x", x);
+        launches.increment();
         raw.avgPool2dForward(g, x, y);
     }
 
@@ -184,6 +216,7 @@ public final class CheckedBackend implements Backend {
         sized(dy, "dy", poolOutputSize(g));
         sized(dx, "dx", poolInputSize(g));
         checkDistinct("avgPool2dBackward", "dx", dx, "dy", dy);
+        launches.increment();
         raw.avgPool2dBackward(g, dy, dx);
     }
 
@@ -195,6 +228,7 @@ public final class CheckedBackend implements Backend {
         slice(y, "y");
         sameLength("unary", op, "x", x, "y", y);
         inPlaceOrDisjoint("unary", op, "y", y, "x", x);
+        launches.increment();
         raw.unary(op, x, y);
     }
 
@@ -204,6 +238,7 @@ public final class CheckedBackend implements Backend {
         owned(y, "y");
         if (x.size() != y.size()) throw new IllegalArgumentException("unary " + op + ": x " + x.shape() + " vs y " + y.shape());
         // whole tensors of one size are in place or apart: only the slice form needs the overlap rule
+        launches.increment();
         raw.unary(op, x, y);
     }
 
@@ -225,6 +260,7 @@ public final class CheckedBackend implements Backend {
             sameLength("unaryBackward", op, "y", y, "dx", dx);
             inPlaceOrDisjoint("unaryBackward", op, "dx", dx, "y", y);
         }
+        launches.increment();
         raw.unaryBackward(op, needsX ? x : null, needsY ? y : null, dy, dx);
     }
 
@@ -239,6 +275,7 @@ public final class CheckedBackend implements Backend {
         checkUnaryBackwardInputs(op, needsX, x != null, needsY, y != null);
         if (needsX) owned(x, "x");
         if (needsY) owned(y, "y");
+        launches.increment();
         raw.unaryBackward(op, needsX ? x : null, needsY ? y : null, dy, dx);
     }
 
@@ -251,6 +288,7 @@ public final class CheckedBackend implements Backend {
         sameLength("binary", op, "b", b, "out", out);
         inPlaceOrDisjoint("binary", op, "out", out, "a", a);
         inPlaceOrDisjoint("binary", op, "out", out, "b", b);
+        launches.increment();
         raw.binary(op, a, b, out);
     }
 
@@ -261,6 +299,7 @@ public final class CheckedBackend implements Backend {
         owned(out, "out");
         if (a.size() != b.size() || a.size() != out.size())
             throw new IllegalArgumentException("binary " + op + ": sizes " + a.shape() + ", " + b.shape() + ", " + out.shape());
+        launches.increment();
         raw.binary(op, a, b, out);
     }
 
@@ -269,6 +308,7 @@ public final class CheckedBackend implements Backend {
         slice(y, "y");
         sameLength("affine", null, "x", x, "y", y);
         inPlaceOrDisjoint("affine", null, "y", y, "x", x);
+        launches.increment();
         raw.affine(x, scale, shift, y);
     }
 
@@ -279,6 +319,7 @@ public final class CheckedBackend implements Backend {
         sized(v, "v", channels);
         sized(out, "out", n);
         checkDistinct("channelBroadcast", "out", out, "v", v);
+        launches.increment();
         raw.channelBroadcast(op, x, v, out, outer, channels, inner);
     }
 
@@ -287,6 +328,7 @@ public final class CheckedBackend implements Backend {
         sized(x, "x", n);
         sized(out, "out", channels);
         checkDistinct("channelSum", "out", out, "x", x);
+        launches.increment();
         raw.channelSum(x, out, outer, channels, inner, beta);
     }
 
@@ -297,11 +339,14 @@ public final class CheckedBackend implements Backend {
         checkDistinct("channelMax", "out", out, "x", x);
         if (channels > 0 && (long) outer * inner == 0)
             throw new IllegalArgumentException("channelMax: the maximum of no values (outer x inner = " + outer + " x " + inner + ")");
+        launches.increment();
         raw.channelMax(x, out, outer, channels, inner);
     }
 
     @Override public double sumOfSquares(Tensor x) {
         owned(x, "x");
+        launches.increment();
+        syncs.increment();
         return raw.sumOfSquares(x);
     }
 
@@ -314,6 +359,7 @@ public final class CheckedBackend implements Backend {
         sized(out, "out", viewSize(1, rows, width));
         checkDistinct("gatherRows", "out", out, "table", table);
         checkDistinct("gatherRows", "out", out, "indices", indices);
+        launches.increment();
         raw.gatherRows(table, indices, out, rows, width);
     }
 
@@ -324,6 +370,7 @@ public final class CheckedBackend implements Backend {
         sized(dOut, "dOut", viewSize(1, rows, width));
         checkDistinct("scatterAddRows", "dTable", dTable, "dOut", dOut);
         checkDistinct("scatterAddRows", "dTable", dTable, "indices", indices);
+        launches.increment();
         raw.scatterAddRows(dOut, indices, dTable, rows, width);
     }
 
@@ -334,6 +381,7 @@ public final class CheckedBackend implements Backend {
         owned(x, "x");
         sized(mask, "mask", x.size());
         sized(y, "y", x.size());
+        launches.increment();
         raw.dropoutForward(x, mask, y, p, seed);
     }
 
@@ -344,6 +392,7 @@ public final class CheckedBackend implements Backend {
         slice(dst, "dst");
         sameLength("copy", null, "src", src, "dst", dst);
         inPlaceOrDisjoint("copy", null, "dst", dst, "src", src);
+        launches.increment();
         raw.copy(src, dst);
     }
 
@@ -352,6 +401,7 @@ public final class CheckedBackend implements Backend {
         sized(x, "x", viewSize(planes, h, w));
         sized(y, "y", viewSize(planes, outH, outW));
         checkDistinct("pad2d", "y", y, "x", x);
+        launches.increment();
         raw.pad2d(x, y, planes, h, w, top, left, outH, outW);
     }
 
@@ -360,12 +410,14 @@ public final class CheckedBackend implements Backend {
         sized(dy, "dy", viewSize(planes, outH, outW));
         sized(dx, "dx", viewSize(planes, h, w));
         checkDistinct("crop2d", "dx", dx, "dy", dy);
+        launches.increment();
         raw.crop2d(dy, dx, planes, h, w, top, left, outH, outW);
     }
 
     @Override public void axpby(float alpha, Tensor x, float beta, Tensor y) {
         owned(x, "x");
         sized(y, "y", x.size());
+        launches.increment();
         raw.axpby(alpha, x, beta, y);
     }
 
@@ -373,6 +425,7 @@ public final class CheckedBackend implements Backend {
         int n = viewSize(1, rows, cols);
         sized(x, "x", n);
         sized(y, "y", n);
+        launches.increment();
         raw.softmax(x, y, rows, cols);
     }
 
@@ -382,6 +435,7 @@ public final class CheckedBackend implements Backend {
         sized(dy, "dy", n);
         sized(dx, "dx", n);
         checkDistinct("softmaxBackward", "dx", dx, "y", y);
+        launches.increment();
         raw.softmaxBackward(y, dy, dx, rows, cols);
     }
 
@@ -391,6 +445,8 @@ public final class CheckedBackend implements Backend {
         sized(labels, "labels", rows);
         sized(dLogits, "dLogits", n);
         checkDistinct("softmaxCrossEntropy", "dLogits", dLogits, "labels", labels);
+        launches.increment();
+        syncs.increment();
         return raw.softmaxCrossEntropy(logits, labels, dLogits, rows, classes, gradScale);
     }
 
@@ -411,6 +467,7 @@ public final class CheckedBackend implements Backend {
             sized(saveMean, "saveMean", channels);
             sized(saveInvStd, "saveInvStd", channels);
         }
+        launches.increment();
         raw.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner,
                 eps, momentum, training);
     }
@@ -427,6 +484,7 @@ public final class CheckedBackend implements Backend {
         sized(saveInvStd, "saveInvStd", channels);
         if (dgamma != null) sized(dgamma, "dgamma", channels);
         if (dbeta != null) sized(dbeta, "dbeta", channels);
+        launches.increment();
         raw.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
     }
 
@@ -440,6 +498,7 @@ public final class CheckedBackend implements Backend {
         checkDistinct("lrnForward", "y", y, "x", x);
         checkDistinct("lrnForward", "scale", scale, "x", x);
         checkDistinct("lrnForward", "scale", scale, "y", y);
+        launches.increment();
         raw.lrnForward(x, y, scale, batch, channels, inner, size, alpha, beta, k);
     }
 
@@ -457,6 +516,7 @@ public final class CheckedBackend implements Backend {
         checkDistinct("lrnBackward", "dx", dx, "y", y);
         checkDistinct("lrnBackward", "dx", dx, "scale", scale);
         checkDistinct("lrnBackward", "dx", dx, "dy", dy);
+        launches.increment();
         raw.lrnBackward(x, y, scale, dy, dx, batch, channels, inner, size, alpha, beta, k);
     }
 
@@ -472,6 +532,7 @@ public final class CheckedBackend implements Backend {
         disjoint(what, "h", h, "gates", gates);
         disjoint(what, "h", h, "c", c);
         disjoint(what, "h", h, "cPrev", cPrev);
+        launches.increment();
         raw.lstmCellForward(gates, cPrev, c, h, batch, hidden);
     }
 
@@ -492,6 +553,7 @@ public final class CheckedBackend implements Backend {
         disjoint(what, "dGates", dGates, "dh", dh);
         disjoint(what, "dGates", dGates, "cPrev", cPrev);
         disjoint(what, "dGates", dGates, "c", c);
+        launches.increment();
         raw.lstmCellBackward(gates, cPrev, c, dh, dc, dGates, batch, hidden);
     }
 
@@ -510,6 +572,7 @@ public final class CheckedBackend implements Backend {
         disjoint(what, "saved", saved, "gi", gi);
         disjoint(what, "saved", saved, "gh", gh);
         disjoint(what, "saved", saved, "hPrev", hPrev);
+        launches.increment();
         raw.gruCellForward(gi, gh, hPrev, h, saved, batch, hidden);
     }
 
@@ -537,25 +600,112 @@ public final class CheckedBackend implements Backend {
                 disjoint(what, outNames[o], outs[o], "dhPrev", dhPrev);
             }
         }
+        launches.increment();
         raw.gruCellBackward(saved, gh, hPrev, dh, dGi, dGh, dhPrev, batch, hidden);
     }
 
     @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov) {
-        owned(param, "param");
-        checkSgd(momentum, nesterov, velocity != null);
-        sized(grad, "grad", param.size());
-        if (momentum != 0f) sized(velocity, "velocity", param.size());
-        raw.sgdUpdate(param, grad, momentum == 0f ? null : velocity, lr, momentum, weightDecay, nesterov);
+        sgdUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov, null);   // the controlled form without a control is the plain update
     }
 
     @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                      float eps, float weightDecay, int step) {
-        checkAdamStep(step);
+        adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, null);
+    }
+
+    @Override public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                      float eps, float weightDecay, int step) {
+        adamwUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, null);
+    }
+
+    @Override public void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
+                                        float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered) {
+        rmspropUpdate(param, grad, squareAverage, momentumBuffer, gradAverage, lr, alpha, eps, weightDecay, momentum, centered, null);
+    }
+
+    // ---- the training step on the device ------------------------------------------------
+
+    @Override public void sumOfSquares(List<Tensor> xs, Slice out) {
+        if (xs == null) throw new IllegalArgumentException("xs is null");
+        for (int i = 0; i < xs.size(); i++) owned(xs.get(i), "xs[" + i + "]");
+        block(out, "out", 1);
+        launches.increment();
+        raw.sumOfSquares(xs, out);
+    }
+
+    @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale,
+                                              Slice loss) {
+        int n = viewSize(1, rows, classes);
+        sized(logits, "logits", n);
+        sized(labels, "labels", rows);
+        sized(dLogits, "dLogits", n);
+        block(loss, "loss", 1);
+        checkDistinct("softmaxCrossEntropy", "dLogits", dLogits, "labels", labels);
+        checkDistinct("softmaxCrossEntropy", "loss", loss.tensor(), "logits", logits);
+        checkDistinct("softmaxCrossEntropy", "loss", loss.tensor(), "labels", labels);
+        checkDistinct("softmaxCrossEntropy", "loss", loss.tensor(), "dLogits", dLogits);
+        launches.increment();
+        raw.softmaxCrossEntropy(logits, labels, dLogits, rows, classes, gradScale, loss);
+    }
+
+    @Override public void countCorrect(Tensor logits, Tensor labels, int rows, int classes, Slice out) {
+        sized(logits, "logits", viewSize(1, rows, classes));
+        sized(labels, "labels", rows);
+        block(out, "out", 1);
+        checkDistinct("countCorrect", "out", out.tensor(), "logits", logits);
+        checkDistinct("countCorrect", "out", out.tensor(), "labels", labels);
+        launches.increment();
+        raw.countCorrect(logits, labels, rows, classes, out);
+    }
+
+    @Override public void stepControl(Slice squaredNorm, Slice loss, float maxNorm, Slice control) {
+        block(squaredNorm, "squaredNorm", 1);
+        if (loss != null) block(loss, "loss", 1);
+        block(control, "control", StepControl.SIZE);
+        disjoint("stepControl", "control", control, "squaredNorm", squaredNorm);
+        if (loss != null) disjoint("stepControl", "control", control, "loss", loss);
+        launches.increment();
+        raw.stepControl(squaredNorm, loss, maxNorm, control);
+    }
+
+    @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov,
+                                    Slice control) {
+        owned(param, "param");
+        checkSgd(momentum, nesterov, velocity != null);
+        sized(grad, "grad", param.size());
+        if (momentum != 0f) sized(velocity, "velocity", param.size());
+        control(control, "sgdUpdate", "param", param, "grad", grad, "velocity", momentum == 0f ? null : velocity);
+        launches.increment();
+        raw.sgdUpdate(param, grad, momentum == 0f ? null : velocity, lr, momentum, weightDecay, nesterov, control);
+    }
+
+    @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                     float eps, float weightDecay, int step, Slice control) {
+        adamArguments("adamUpdate", step, param, grad, m, v, control);
+        launches.increment();
+        raw.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, control);
+    }
+
+    @Override public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                      float eps, float weightDecay, int step, Slice control) {
+        adamArguments("adamwUpdate", step, param, grad, m, v, control);
+        launches.increment();
+        raw.adamwUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step, control);
+    }
+
+    @Override public void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
+                                        float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered, Slice control) {
+        checkRmsprop(momentum, momentumBuffer != null, centered, gradAverage != null);
         owned(param, "param");
         sized(grad, "grad", param.size());
-        sized(m, "m", param.size());
-        sized(v, "v", param.size());
-        raw.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        sized(squareAverage, "squareAverage", param.size());
+        if (momentum != 0f) sized(momentumBuffer, "momentumBuffer", param.size());
+        if (centered) sized(gradAverage, "gradAverage", param.size());
+        Tensor buffer = momentum == 0f ? null : momentumBuffer, average = centered ? gradAverage : null;
+        control(control, "rmspropUpdate", "param", param, "grad", grad, "squareAverage", squareAverage, "momentumBuffer", buffer,
+                "gradAverage", average);
+        launches.increment();
+        raw.rmspropUpdate(param, grad, squareAverage, buffer, average, lr, alpha, eps, weightDecay, momentum, centered, control);
     }
 
     // ---- device programs ----------------------------------------------------------------
@@ -583,7 +733,10 @@ public final class CheckedBackend implements Backend {
                             throw new IllegalArgumentException(what + " must be a tensor of this backend or an Integer, Long or Float, got "
                                     + (a == null ? "null" : a.getClass().getSimpleName()));
                     }
-                    if (workItems > 0) kernel.launch(workItems, args);
+                    if (workItems > 0) {
+                        launches.increment();
+                        kernel.launch(workItems, args);
+                    }
                 };
             };
         }
@@ -616,6 +769,46 @@ public final class CheckedBackend implements Backend {
         slice(s, name);
         if (s.length() != length)
             throw new IllegalArgumentException(name + " slice has " + s.length() + " elements, expected " + length);
+    }
+
+    /** The arguments of Adam and AdamW: a step from 1, gradient and moments the size of param, a control apart from them. */
+    private void adamArguments(String what, int step, Tensor param, Tensor grad, Tensor m, Tensor v, Slice control) {
+        checkAdamStep(step);
+        owned(param, "param");
+        sized(grad, "grad", param.size());
+        sized(m, "m", param.size());
+        sized(v, "v", param.size());
+        control(control, what, "param", param, "grad", grad, "m", m, "v", v);
+    }
+
+    /**
+     * A {@link StepControl} slice (or null: a plain update) in a tensor apart from every tensor the
+     * update reads or writes, given as name, tensor pairs (null tensors skipped). Fixed arities
+     * rather than varargs: an update runs once per parameter per step, and a varargs array would be
+     * an allocation on every one of them.
+     */
+    private void control(Slice control, String what, String n1, Tensor t1, String n2, Tensor t2, String n3, Tensor t3) {
+        control(control, what, n1, t1, n2, t2, n3, t3, null, null, null, null);
+    }
+
+    private void control(Slice control, String what, String n1, Tensor t1, String n2, Tensor t2, String n3, Tensor t3,
+                         String n4, Tensor t4) {
+        control(control, what, n1, t1, n2, t2, n3, t3, n4, t4, null, null);
+    }
+
+    private void control(Slice control, String what, String n1, Tensor t1, String n2, Tensor t2, String n3, Tensor t3,
+                         String n4, Tensor t4, String n5, Tensor t5) {
+        if (control == null) return;   // a plain update
+        block(control, "control", StepControl.SIZE);
+        controlApartFrom(control, what, n1, t1);
+        controlApartFrom(control, what, n2, t2);
+        controlApartFrom(control, what, n3, t3);
+        controlApartFrom(control, what, n4, t4);
+        controlApartFrom(control, what, n5, t5);
+    }
+
+    private void controlApartFrom(Slice control, String what, String name, Tensor t) {
+        if (t != null) checkDistinct(what, "control", control.tensor(), name, t);
     }
 
     private static void checkOp(String what, Object op) {

@@ -11,6 +11,8 @@ import static org.neurite.backend.UnaryOp.SQRT;
 import static org.neurite.backend.UnaryOp.SQUARE;
 import static org.neurite.backend.UnaryOp.TANH;
 
+import java.util.List;
+import java.util.function.Consumer;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -449,6 +451,133 @@ final class DerivedOps {
             b.affine(all(m), (float) (lr / correction1), 0f, all(g));
             b.binary(DIV, all(g), all(t), all(g));
             b.binary(SUB, all(param), all(g), all(param));
+        }
+    }
+
+    /** param *= 1 - lr*wd (the decay in double, as PyTorch's Python float), then Adam on the gradient alone. */
+    static void adamwUpdate(Backend b, Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                            float eps, float weightDecay, int step) {
+        if (param.size() == 0) return;
+        if (weightDecay != 0f) b.affine(all(param), decoupledDecay(lr, weightDecay), 0f, all(param));
+        adamUpdate(b, param, grad, m, v, lr, beta1, beta2, eps, 0f, step);
+    }
+
+    /** The factor AdamW multiplies the weights by each step: {@code 1 - lr*wd}, computed in double. */
+    static float decoupledDecay(float lr, float weightDecay) {
+        return (float) (1.0 - (double) lr * weightDecay);
+    }
+
+    /**
+     * g = grad + wd*param; sq = alpha*sq + (1-alpha)*g^2; (centered: ga = alpha*ga + (1-alpha)*g;)
+     * d = sqrt(sq [- ga^2]) + eps; momentum: buf = momentum*buf + g/d, param -= lr*buf; else param -= lr*g/d.
+     */
+    static void rmspropUpdate(Backend b, Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
+                              float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered) {
+        if (param.size() == 0) return;
+        try (Tensor g = temp(b, param.size()); Tensor t = temp(b, param.size())) {
+            decayedGradient(b, param, grad, weightDecay, g);
+            b.affine(all(squareAverage), alpha, 0f, all(squareAverage));
+            b.unary(SQUARE, all(g), all(t));
+            b.affine(all(t), 1f - alpha, 0f, all(t));
+            b.binary(ADD, all(squareAverage), all(t), all(squareAverage));
+            if (centered) {
+                b.affine(all(gradAverage), alpha, 0f, all(gradAverage));
+                b.affine(all(g), 1f - alpha, 0f, all(t));
+                b.binary(ADD, all(gradAverage), all(t), all(gradAverage));
+                b.unary(SQUARE, all(gradAverage), all(t));
+                b.binary(SUB, all(squareAverage), all(t), all(t));
+                b.unary(SQRT, all(t), all(t));
+            } else {
+                b.unary(SQRT, all(squareAverage), all(t));
+            }
+            b.affine(all(t), 1f, eps, all(t));                                  // denominator
+            b.binary(DIV, all(g), all(t), all(g));                               // g / denominator
+            if (momentum != 0f) {
+                b.affine(all(momentumBuffer), momentum, 0f, all(momentumBuffer));
+                b.binary(ADD, all(momentumBuffer), all(g), all(momentumBuffer));
+                b.affine(all(momentumBuffer), lr, 0f, all(t));
+            } else {
+                b.affine(all(g), lr, 0f, all(t));
+            }
+            b.binary(SUB, all(param), all(t), all(param));
+        }
+    }
+
+    // ---- the training step on the device ------------------------------------------------
+
+    /**
+     * Per tensor, its squares (a temporary) summed by one channelSum into a scalar, the first
+     * overwriting it and the others adding (beta 1); then the scalar copied to out. No read-back.
+     */
+    static void sumOfSquares(Backend b, List<Tensor> xs, Slice out) {
+        try (Tensor acc = temp(b, 1)) {
+            boolean first = true;
+            for (Tensor x : xs) {
+                if (x.size() == 0) continue;
+                try (Tensor squares = temp(b, x.size())) {
+                    b.unary(SQUARE, all(x), all(squares));
+                    b.channelSum(squares, acc, 1, 1, x.size(), first ? 0f : 1f);
+                }
+                first = false;
+            }
+            b.copy(all(acc), out);
+        }
+    }
+
+    /** The backend's value-returning op, its result uploaded into loss[0]: one read-back. */
+    static void softmaxCrossEntropy(Backend b, Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale,
+                                    Slice loss) {
+        double sum = b.softmaxCrossEntropy(logits, labels, dLogits, rows, classes, gradScale);
+        b.upload(new float[] {(float) sum}, 0, loss);
+    }
+
+    /** Logits and labels read back and compared on the host (as {@link Backend#countCorrect} defines the arg-max). */
+    static void countCorrect(Backend b, Tensor logits, Tensor labels, int rows, int classes, Slice out) {
+        float[] x = new float[rows * classes], label = new float[rows];
+        b.download(Slice.of(logits, 0, rows * classes), x, 0);
+        b.download(Slice.of(labels, 0, rows), label, 0);
+        int correct = 0;
+        for (int r = 0; r < rows; r++) {
+            int best = 0;
+            for (int c = 1; c < classes; c++) if (x[r * classes + c] > x[r * classes + best]) best = c;
+            if (best == label[r]) correct++;
+        }
+        b.upload(new float[] {correct}, 0, out);
+    }
+
+    /** The norm, the loss and the control read back, decided on the host, and the control uploaded. */
+    static void stepControl(Backend b, Slice squaredNorm, Slice loss, float maxNorm, Slice control) {
+        float[] sq = new float[1], l = new float[1], c = new float[StepControl.SIZE];
+        b.download(squaredNorm, sq, 0);
+        if (loss != null) b.download(loss, l, 0);
+        b.download(control, c, 0);
+        boolean skip = c[StepControl.SKIP] != 0 || !StepControl.finite(sq[0], l[0]);
+        c[StepControl.FACTOR] = StepControl.clipFactor(Math.sqrt(sq[0]), maxNorm);
+        c[StepControl.SKIP] = skip ? 1f : 0f;
+        b.upload(c, 0, control);
+    }
+
+    /**
+     * A controlled update from the plain one: the control read back; nothing when its skip flag is
+     * set, else {@code update} on the gradient, or on a scaled copy when the factor is not 1. A null
+     * control is the plain update.
+     */
+    static void controlled(Backend b, Slice control, Tensor grad, Consumer<Tensor> update) {
+        if (control == null) {
+            update.accept(grad);
+            return;
+        }
+        float[] c = new float[StepControl.SIZE];
+        b.download(control, c, 0);
+        if (c[StepControl.SKIP] != 0) return;
+        float factor = c[StepControl.FACTOR];
+        if (factor == 1f) {
+            update.accept(grad);
+            return;
+        }
+        try (Tensor scaled = temp(b, grad.size())) {
+            b.affine(all(grad), factor, 0f, all(scaled));
+            update.accept(scaled);
         }
     }
 

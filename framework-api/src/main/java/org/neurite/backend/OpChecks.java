@@ -257,6 +257,13 @@ public final class OpChecks {
         if (momentum != 0f && !hasVelocity) throw new IllegalArgumentException("SGD with momentum " + momentum + " needs a velocity tensor");
     }
 
+    public static void checkRmsprop(float momentum, boolean hasMomentumBuffer, boolean centered, boolean hasGradAverage) {
+        if (momentum != 0f && !hasMomentumBuffer) {
+            throw new IllegalArgumentException("RMSprop with momentum " + momentum + " needs a momentum buffer");
+        }
+        if (centered && !hasGradAverage) throw new IllegalArgumentException("centered RMSprop needs a gradient-average tensor");
+    }
+
     public static void checkAdamStep(int step) {
         if (step < 1) throw new IllegalArgumentException("Adam step is counted from 1, got " + step);
     }

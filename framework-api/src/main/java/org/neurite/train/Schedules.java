@@ -7,6 +7,7 @@ import java.util.List;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.ParamSchema;
+import org.neurite.layer.ParamSpec;
 import org.neurite.layer.ParamType;
 
 /**
@@ -20,34 +21,70 @@ import org.neurite.layer.ParamType;
  *   <li>{@code cosine(min_lr=0)}: {@code min_lr + (lr − min_lr)·(1 + cos(π·e / E))/2} over the
  *       run's {@code E} epochs (CosineAnnealingLR with {@code T_max = epochs}).</li>
  * </ul>
+ * Every schedule takes {@code warmup=W} (epochs, default 0): the first {@code W} epochs climb
+ * linearly to the optimizer's rate, {@code lr·(e+1)/(W+1)}, and the schedule then runs over the
+ * remaining {@code E − W} epochs from its own epoch 0 (PyTorch's
+ * {@code SequentialLR([LinearLR(start_factor=1/(W+1), total_iters=W), schedule], milestones=[W])}).
+ * Warm-up counts epochs, not steps, so that the rate stays a function of the epoch alone and a
+ * resumed run gets exactly the rates of one that never stopped.
  */
 public final class Schedules {
     private Schedules() {}
 
     public static final List<String> NAMES = List.of("constant", "step", "exponential", "cosine");
 
+    /** The name of the warm-up argument every schedule takes. */
+    public static final String WARMUP = "warmup";
+
     /** The schema of schedule {@code name}, or null if there is no such schedule. */
     public static ParamSchema schema(String name) {
         return switch (name) {
-            case "constant" -> ParamSchema.empty();
+            case "constant" -> ParamSchema.of(warmup());
             case "step" -> ParamSchema.of(
                     required("every", ParamType.INT, "epochs between two decays (StepLR's step_size)").range(1, Double.POSITIVE_INFINITY),
-                    optional("gamma", ParamType.FLOAT, 0.1, "factor applied every 'every' epochs"));
+                    optional("gamma", ParamType.FLOAT, 0.1, "factor applied every 'every' epochs"),
+                    warmup());
             case "exponential" -> ParamSchema.of(
-                    required("gamma", ParamType.FLOAT, "factor applied every epoch"));
+                    required("gamma", ParamType.FLOAT, "factor applied every epoch"),
+                    warmup());
             case "cosine" -> ParamSchema.of(
                     optional("min_lr", ParamType.FLOAT, 0.0, "learning rate the last epoch approaches (eta_min)")
-                            .range(0, Double.POSITIVE_INFINITY));
+                            .range(0, Double.POSITIVE_INFINITY),
+                    warmup());
             default -> null;
         };
     }
 
+    /** The argument every schedule takes, last so that positional arguments keep their meaning. */
+    private static ParamSpec warmup() {
+        return optional(WARMUP, ParamType.INT, 0, "epochs of linear warm-up to the optimizer's lr before the schedule starts")
+                .range(0, Double.POSITIVE_INFINITY);
+    }
+
+    /** Warm-up epochs of bound schedule arguments (0 when absent). */
+    public static int warmup(LayerArgs args) {
+        return args.has(WARMUP) ? args.getInt(WARMUP) : 0;
+    }
+
     /**
-     * Checks what the schema cannot: {@code gamma > 0}, and a cosine {@code min_lr} below the
-     * optimizer's learning rate {@code baseLr}.
+     * Checks what the schema cannot: {@code gamma > 0}, a cosine {@code min_lr} below the
+     * optimizer's learning rate {@code baseLr}, and a warm-up shorter than the run's {@code epochs}.
      *
      * @param args arguments bound to {@link #schema(String) schema(name)}
      * @throws ArgumentException naming the argument at fault (position -1)
+     */
+    public static void check(String name, LayerArgs args, double baseLr, int epochs) {
+        check(name, args, baseLr);
+        int warmup = warmup(args);
+        if (warmup >= epochs) {
+            throw new ArgumentException(WARMUP, -1, "parameter 'warmup' must be fewer epochs than the run's " + epochs
+                    + " (the schedule needs at least one epoch after it), got " + warmup);
+        }
+    }
+
+    /**
+     * As {@link #check(String, LayerArgs, double, int)} without the run's epochs: everything but
+     * the warm-up's length.
      */
     public static void check(String name, LayerArgs args, double baseLr) {
         if (args.has("gamma")) {
@@ -72,10 +109,19 @@ public final class Schedules {
     /**
      * The learning rate of epoch {@code epoch} (counted from 0) of a run of {@code epochs}
      * epochs under schedule {@code name}, starting from {@code baseLr}: PyTorch's closed forms,
-     * in double.
+     * in double. During a warm-up the rate is {@code baseLr·(epoch+1)/(warmup+1)}; after it the
+     * schedule's epoch is {@code epoch − warmup} of {@code epochs − warmup} (at least 1, should
+     * {@code --epochs} leave none after the warm-up).
      */
     public static double learningRate(String name, LayerArgs args, double baseLr, int epoch, int epochs) {
         if (epoch < 0) throw new IllegalArgumentException("epoch " + epoch + " (epochs count from 0 here)");
+        int warmup = warmup(args);
+        if (epoch < warmup) return baseLr * (epoch + 1) / (warmup + 1);
+        return afterWarmup(name, args, baseLr, epoch - warmup, Math.max(1, epochs - warmup));
+    }
+
+    /** The schedule's own closed form at its epoch {@code epoch} of {@code epochs}. */
+    private static double afterWarmup(String name, LayerArgs args, double baseLr, int epoch, int epochs) {
         return switch (name) {
             case "constant" -> baseLr;
             case "step" -> baseLr * Math.pow(args.getDouble("gamma"), epoch / args.getInt("every"));

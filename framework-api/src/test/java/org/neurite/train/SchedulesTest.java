@@ -119,4 +119,18 @@ class SchedulesTest {
         assertThrows(ArgumentException.class, () -> Schedules.schema("cosine").bind(List.of(-0.1), Map.of()), "min_lr >= 0");
         assertThrows(ArgumentException.class, () -> Schedules.schema("exponential").bind(List.of(), Map.of()), "gamma is required");
     }
+
+    @Test
+    void aWarmUpMustLeaveTheScheduleAnEpochAndIsLeftOutOfTheTextWhenZero() {
+        LayerArgs two = Schedules.schema("step").bind(List.of(2), Map.of("warmup", 2));
+        Schedules.check("step", two, 0.1, 3);
+        ArgumentException e = assertThrows(ArgumentException.class, () -> Schedules.check("step", two, 0.1, 2));
+        assertEquals("warmup", e.argument());
+        assertEquals("step(every=2, gamma=0.1, warmup=2)", new ScheduleSpec("step", two, SourceSpan.UNKNOWN).toString());
+        LayerArgs none = Schedules.schema("step").bind(List.of(2), Map.of());
+        assertEquals("step(every=2, gamma=0.1)", new ScheduleSpec("step", none, SourceSpan.UNKNOWN).toString());
+        // --epochs below the warm-up: the rate still climbs, then the schedule gets one epoch.
+        assertEquals(0.15, Schedules.learningRate("cosine", Schedules.schema("cosine").bind(List.of(), Map.of("warmup", 3)), 0.2, 2, 2), 1e-15);
+        assertEquals(0.2, Schedules.learningRate("cosine", Schedules.schema("cosine").bind(List.of(), Map.of("warmup", 3)), 0.2, 3, 2), 1e-15);
+    }
 }

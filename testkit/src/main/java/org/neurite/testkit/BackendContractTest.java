@@ -115,6 +115,12 @@ public abstract class BackendContractTest {
                 b -> b.sgdUpdate(t(b, 4), t(b, 4), t(b, 4), 0.1f, 0f, 0f, true)));
         cases.add(new Case("an Adam step of 0", "Adam step is counted from 1, got 0",
                 b -> b.adamUpdate(t(b, 4), t(b, 4), t(b, 4), t(b, 4), 0.1f, 0.9f, 0.999f, 1e-8f, 0f, 0)));
+        cases.add(new Case("an AdamW step of 0", "Adam step is counted from 1, got 0",
+                b -> b.adamwUpdate(t(b, 4), t(b, 4), t(b, 4), t(b, 4), 0.1f, 0.9f, 0.999f, 1e-8f, 0.01f, 0)));
+        cases.add(new Case("RMSprop momentum without a buffer", "RMSprop with momentum 0.9 needs a momentum buffer",
+                b -> b.rmspropUpdate(t(b, 4), t(b, 4), t(b, 4), null, null, 0.01f, 0.99f, 1e-8f, 0f, 0.9f, false)));
+        cases.add(new Case("centered RMSprop without a gradient average", "centered RMSprop needs a gradient-average tensor",
+                b -> b.rmspropUpdate(t(b, 4), t(b, 4), t(b, 4), null, null, 0.01f, 0.99f, 1e-8f, 0f, 0f, true)));
         cases.add(new Case("an LRN k of 0", "LRN k must be > 0 (scale^-beta of a zero scale is infinite), got 0.0",
                 b -> b.lrnForward(t(b, 1, 3, 2), t(b, 1, 3, 2), t(b, 1, 3, 2), 1, 3, 2, 3, 1e-4f, 0.75f, 0f)));
         cases.add(new Case("batch-norm training on one value per channel",
@@ -129,6 +135,28 @@ public abstract class BackendContractTest {
         cases.add(new Case("a GRU state slice of the wrong length", "hPrev slice has 3 elements, expected 4",
                 b -> b.gruCellForward(Slice.of(t(b, 12)), Slice.of(t(b, 12)), Slice.of(t(b, 3)), Slice.of(t(b, 4)),
                         Slice.of(t(b, 12)), 2, 2)));
+        cases.add(new Case("a squared norm into a slice of two floats", "out slice has 2 elements, expected 1",
+                b -> b.sumOfSquares(List.of(t(b, 3), t(b, 2)), Slice.of(t(b, 4), 1, 2))));
+        cases.add(new Case("a step control overlapping the norm it reads", "stepControl: control [1, 3) overlaps squaredNorm [2, 3) of the same tensor",
+                b -> {
+                    Tensor status = t(b, 5);
+                    b.stepControl(Slice.of(status, 2, 1), Slice.of(status, 0, 1), 1f, Slice.of(status, 1, 2));
+                }));
+        cases.add(new Case("a step control of three floats", "control slice has 3 elements, expected 2",
+                b -> b.stepControl(Slice.of(t(b, 1)), null, 0f, Slice.of(t(b, 3)))));
+        cases.add(new Case("a correct count written into the logits", "countCorrect: out must not be the same tensor as logits", b -> {
+            Tensor logits = t(b, 2, 3);
+            b.countCorrect(logits, t(b, 2), 2, 3, Slice.of(logits, 0, 1));
+        }));
+        cases.add(new Case("a loss left in the labels", "softmaxCrossEntropy: loss must not be the same tensor as labels", b -> {
+            Tensor labels = t(b, 2);
+            b.softmaxCrossEntropy(t(b, 2, 3), labels, t(b, 2, 3), 2, 3, 1f, Slice.of(labels, 0, 1));
+        }));
+        cases.add(new Case("an update whose control lies in the weights it updates", "adamUpdate: control must not be the same tensor as param",
+                b -> {
+                    Tensor param = t(b, 4);
+                    b.adamUpdate(param, t(b, 4), t(b, 4), t(b, 4), 0.1f, 0.9f, 0.999f, 1e-8f, 0f, 1, Slice.of(param, 0, 2));
+                }));
         return cases.stream().map(c -> dynamicTest(c.name, () -> {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.call.accept(backend));
             if (c.message != null) assertEquals(c.message, e.getMessage());
@@ -147,7 +175,11 @@ public abstract class BackendContractTest {
         }));
     }
 
-    /** Refusals only the data can tell: the backend reads the indices and writes nothing. */
+    /**
+     * Refusals only the data can tell: the backend reads the indices and writes nothing. An
+     * asynchronous backend may report them at its next synchronising call rather than the call
+     * itself ({@link Backend#asynchronous}), so each call is followed by {@link Backend#synchronize}.
+     */
     @TestFactory Stream<DynamicTest> dataRefusals() {
         return Stream.of(
                 dynamicTest("a corrupt max-pooling argmax", () -> {
@@ -155,7 +187,10 @@ public abstract class BackendContractTest {
                     Tensor argmax = t(backend, 1, 1, 2, 2), dx = t(backend, 1, 1, 4, 4), dy = t(backend, 1, 1, 2, 2);
                     backend.upload(new float[] {0, 2, 15, 10}, argmax);   // 15 (row 3, column 3) is outside output 2's window
                     backend.fill(dx, 7f);
-                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.maxPool2dBackward(g, dy, argmax, dx));
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+                        backend.maxPool2dBackward(g, dy, argmax, dx);
+                        backend.synchronize();
+                    });
                     assertEquals("maxPool2dBackward: argmax 15.0 at output 2 is not an input position of that output's window (rows [2, 4),"
                             + " columns [0, 2) of a 4x4 plane, as index row * 4 + column); the index tensor is not the one maxPool2dForward wrote",
                             e.getMessage());
@@ -165,7 +200,10 @@ public abstract class BackendContractTest {
                     Tensor table = t(backend, 3, 2), indices = t(backend, 2), out = t(backend, 2, 2);
                     backend.upload(new float[] {1, 3}, indices);
                     backend.fill(out, 7f);
-                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.gatherRows(table, indices, out, 2, 2));
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+                        backend.gatherRows(table, indices, out, 2, 2);
+                        backend.synchronize();
+                    });
                     assertEquals("index 3.0 of row 1 is not a row of the table [0, 3)", e.getMessage());
                     assertArrayEquals(filled(4, 7f), backend.download(out), "out must be untouched");
                 }),
@@ -176,6 +214,17 @@ public abstract class BackendContractTest {
                     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                             () -> backend.softmaxCrossEntropy(logits, labels, dLogits, 2, 3, 1f));
                     assertEquals("label 3.0 of row 1 is not a class index in [0, 3)", e.getMessage());
+                    assertArrayEquals(filled(6, 7f), backend.download(dLogits), "dLogits must be untouched");
+                }),
+                dynamicTest("a label that is not a class, the loss left on the device", () -> {
+                    Tensor logits = t(backend, 2, 3), labels = t(backend, 2), dLogits = t(backend, 2, 3), loss = t(backend, 1);
+                    backend.upload(new float[] {-1, 0}, labels);
+                    backend.fill(dLogits, 7f);
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+                        backend.softmaxCrossEntropy(logits, labels, dLogits, 2, 3, 1f, Slice.of(loss));
+                        backend.synchronize();
+                    });
+                    assertEquals("label -1.0 of row 0 is not a class index in [0, 3)", e.getMessage());
                     assertArrayEquals(filled(6, 7f), backend.download(dLogits), "dLogits must be untouched");
                 }));
     }

@@ -209,22 +209,35 @@ public abstract class PyTorchParityTest {
         }));
     }
 
-    /** Three steps of each optimiser with fresh gradients; the parameter is compared after every step. */
+    /**
+     * Three steps of each optimiser (SGD, Adam, AdamW, RMSprop) with fresh gradients, against
+     * {@code torch.optim}; the parameter is compared after every step and the state at the end.
+     */
     @TestFactory
     public Stream<DynamicTest> optimizerSteps() {
         Fixtures fx = Fixtures.load("optimizers");
         return fx.cases().keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
             JsonNode s = fx.settings(name);
             Tensor param = fx.upload(backend, name, "param0");
-            Tensor state1 = backend.allocate(param.shape()), state2 = backend.allocate(param.shape());
+            Tensor state1 = backend.allocate(param.shape()), state2 = backend.allocate(param.shape()), state3 = backend.allocate(param.shape());
             float lr = (float) s.get("lr").asDouble(), wd = (float) s.get("weight_decay").asDouble();
             for (int t = 1; t <= s.get("steps").asInt(); t++) {
                 Tensor grad = fx.upload(backend, name, "grad" + t);
                 if (name.startsWith("sgd")) {
                     backend.sgdUpdate(param, grad, state1, lr, (float) s.get("momentum").asDouble(), wd, s.get("nesterov").asBoolean());
-                } else {
+                } else if (name.startsWith("adamw")) {
+                    backend.adamwUpdate(param, grad, state1, state2, lr, (float) s.get("beta1").asDouble(), (float) s.get("beta2").asDouble(),
+                            (float) s.get("eps").asDouble(), wd, t);
+                } else if (name.startsWith("adam")) {
                     backend.adamUpdate(param, grad, state1, state2, lr, (float) s.get("beta1").asDouble(), (float) s.get("beta2").asDouble(),
                             (float) s.get("eps").asDouble(), wd, t);
+                } else if (name.startsWith("rmsprop")) {
+                    float momentum = (float) s.get("momentum").asDouble();
+                    boolean centered = s.get("centered").asBoolean();
+                    backend.rmspropUpdate(param, grad, state1, momentum != 0f ? state2 : null, centered ? state3 : null, lr,
+                            (float) s.get("alpha").asDouble(), (float) s.get("eps").asDouble(), wd, momentum, centered);
+                } else {
+                    throw new IllegalStateException("optimizers fixture case " + name + " names no optimiser this test knows");
                 }
                 assertClose(name + " param after step " + t, fx.values(name, "param" + t), backend.download(param), tol);
             }
@@ -233,6 +246,11 @@ public abstract class PyTorchParityTest {
                 assertClose(name + " m", fx.values(name, "m"), backend.download(state1), tol);
                 assertClose(name + " v", fx.values(name, "v"), backend.download(state2), tol);
             }
+            if (fx.has(name, "square_avg")) assertClose(name + " square_avg", fx.values(name, "square_avg"), backend.download(state1), tol);
+            if (fx.has(name, "momentum_buffer")) {
+                assertClose(name + " momentum_buffer", fx.values(name, "momentum_buffer"), backend.download(state2), tol);
+            }
+            if (fx.has(name, "grad_avg")) assertClose(name + " grad_avg", fx.values(name, "grad_avg"), backend.download(state3), tol);
         }));
     }
 

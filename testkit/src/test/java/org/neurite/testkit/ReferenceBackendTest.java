@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
@@ -164,5 +166,61 @@ class ReferenceBackendTest {
         Tensor dx = filled(4, 7f);
         assertThrows(IllegalArgumentException.class, () -> b.maxPool2dBackward(g, tensor(1f), tensor(4f), dx));
         assertArrayEquals(b.download(filled(4, 7f)), b.download(dx));
+    }
+
+    // ---- the training step on the device: the default compositions ----------------------
+
+    @Test void theTrainingStepsOpsByHand() {
+        Tensor status = filled(8, 7f);
+        b.sumOfSquares(List.of(tensor(1f, -2f), b.allocate(Shape.of(0)), tensor(3f)), Slice.of(status, 2, 1));
+        // Rows: a tie (the first class wins), a NaN first (it wins), a NaN later (it does not), a label that is no class.
+        Tensor logits = tensor(1f, 1f, 0f, Float.NaN, 5f, 0f, 0f, 9f, Float.NaN, 4f, 1f, 2f);
+        b.countCorrect(logits, tensor(0f, 0f, 2f, 3f), 4, 3, Slice.of(status, 3, 1));
+        Tensor x = random(6), labels = tensor(2f, 0f), dLogits = b.allocate(Shape.of(6));
+        double expectedLoss = b.softmaxCrossEntropy(x, labels, b.allocate(Shape.of(6)), 2, 3, 0.5f);
+        b.softmaxCrossEntropy(x, labels, dLogits, 2, 3, 0.5f, Slice.of(status, 4, 1));
+        float[] v = b.download(status);
+        assertEquals(14f, v[2], 0f, "1 + 4 + 0 + 9");
+        assertEquals(2f, v[3], 0f, "the tie and the leading NaN");
+        assertEquals((float) expectedLoss, v[4], 0f);
+
+        Slice squaredNorm = Slice.of(status, 2, 1), control = Slice.of(status, 0, 2);
+        b.fill(control, 0f);
+        b.stepControl(squaredNorm, null, 0f, control);
+        assertArrayEquals(new float[] {1f, 0f}, Arrays.copyOf(b.download(status), 2), "clipping off, finite");
+        b.fill(squaredNorm, 16f);
+        b.stepControl(squaredNorm, null, 2f, control);
+        assertArrayEquals(new float[] {(float) (2 / (4 + 1e-6)), 0f}, Arrays.copyOf(b.download(status), 2), "norm 4 clipped to 2");
+        b.fill(Slice.of(status, 4, 1), Float.POSITIVE_INFINITY);
+        b.stepControl(squaredNorm, Slice.of(status, 4, 1), 0f, control);
+        assertEquals(1f, b.download(status)[1], 0f, "an infinite loss sets the skip flag");
+        b.fill(Slice.of(status, 4, 1), 1f);
+        b.stepControl(squaredNorm, Slice.of(status, 4, 1), 0f, control);
+        assertEquals(1f, b.download(status)[1], 0f, "and it stays set");
+    }
+
+    /** A controlled update: the gradient scaled by the factor first; a set flag changes nothing; no control, the plain update. */
+    @Test void controlledUpdatesScaleTheGradientOrChangeNothing() {
+        Tensor param = tensor(1f, 2f), velocity = tensor(0.5f, -0.5f), grad = tensor(4f, -8f);
+        Tensor expected = copyOf(param), expectedVelocity = copyOf(velocity);
+        b.sgdUpdate(expected, tensor(1f, -2f), expectedVelocity, 0.1f, 0.9f, 0.01f, true);
+        b.sgdUpdate(param, grad, velocity, 0.1f, 0.9f, 0.01f, true, Slice.of(tensor(0.25f, 0f)));
+        assertArrayEquals(b.download(expected), b.download(param), "grad * 0.25");
+        assertArrayEquals(b.download(expectedVelocity), b.download(velocity));
+
+        Tensor m = tensor(0.1f, 0.2f), v = tensor(0.3f, 0.4f);
+        float[] before = b.download(param), mBefore = b.download(m), vBefore = b.download(v);
+        Slice skip = Slice.of(tensor(1f, 1f));
+        b.adamUpdate(param, grad, m, v, 0.1f, 0.9f, 0.999f, 1e-8f, 0.1f, 3, skip);
+        b.adamwUpdate(param, grad, m, v, 0.1f, 0.9f, 0.999f, 1e-8f, 0.1f, 3, skip);
+        b.rmspropUpdate(param, grad, m, v, null, 0.1f, 0.9f, 1e-8f, 0.1f, 0.9f, false, skip);
+        assertArrayEquals(before, b.download(param), "skipped: the weights");
+        assertArrayEquals(mBefore, b.download(m), "and the state");
+        assertArrayEquals(vBefore, b.download(v));
+
+        Tensor plain = copyOf(param), controlled = copyOf(param);
+        b.adamUpdate(plain, grad, copyOf(m), copyOf(v), 0.1f, 0.9f, 0.999f, 1e-8f, 0f, 1);
+        b.adamUpdate(controlled, grad, copyOf(m), copyOf(v), 0.1f, 0.9f, 0.999f, 1e-8f, 0f, 1, null);
+        assertArrayEquals(b.download(plain), b.download(controlled), "a null control is the plain update");
     }
 }

@@ -1,8 +1,11 @@
 package org.neurite.backend.opencl;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import org.neurite.backend.Backend;
+import org.neurite.backend.BackendCounters;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CheckedBackend;
 import org.neurite.backend.Conv2dGeometry;
@@ -27,15 +30,17 @@ import org.neurite.tensor.Tensor;
  * <p>It checks nothing: the runtime wraps it in a {@link CheckedBackend}, which refuses bad
  * arguments before they arrive here. What only the data can tell (an embedding index, a max-pooling
  * argmax, a class label) is checked on the device before the op writes anything, with the
- * messages of {@code OpChecks}.
+ * messages of {@code OpChecks}; a refusal reaches the host at its next wait ({@link ClIndexCheck}).
  *
- * <p>Ops only enqueue work on one in-order queue: nothing waits except {@link #download}, the ops
- * that return a value ({@link #sumOfSquares}, {@link #softmaxCrossEntropy}: reduced on the device,
- * one small result read back), the ops that validate index tensors (one int read back) and
- * {@link #synchronize}. Uploads block until the array has been copied, so callers may reuse it at
- * once. Reductions sum in double where the device supports it, in a fixed order, so results are
- * reproducible run to run on one device; they match the CPU backend within float rounding (see the
- * parity tests for the tolerances).
+ * <p>Ops only enqueue work on one in-order queue ({@link ClQueue}, which counts launches and
+ * waits: {@link #counters}): nothing waits except {@link #download}, the ops that return a value
+ * ({@link #sumOfSquares}, {@link #softmaxCrossEntropy}: reduced on the device, one small result read
+ * back) and {@link #synchronize}. Uploads are staged ({@link ClStaging}): the Java array may be
+ * reused at once and the host does not wait. A training step's loss, correct count, gradient norm
+ * and control stay on the device (the ops taking a {@code Slice} for their result). Reductions sum
+ * in double where the device supports it, in a fixed order, so results are reproducible run to run
+ * on one device; they match the CPU backend within float rounding (see the parity tests for the
+ * tolerances).
  *
  * <p>Allocation and release may come from any thread; ops are issued by one thread at a time, as
  * the engine does (they share the workspaces and the kernels' argument slots).
@@ -76,17 +81,17 @@ public final class ClBackend implements Backend {
     ClBackend(ClDevices.Found found, ClProgramCache cache, long columnBudget, long memoryLimit) {
         this.device = new ClContext(found, cache);
         this.memory = new ClMemory(this, device, memoryLimit);
-        this.columns = new ClWorkspace(device.context, "im2col columns / staging");
+        this.columns = new ClWorkspace(device, "im2col columns / staging");
         this.copies = new ClCopies(device, columns);
         this.conv = new ClConv2d(device.kernels, device.gemm, columns, copies, columnBudget);
         this.indexCheck = new ClIndexCheck(device);
         this.pool = new ClPool2d(device.kernels, indexCheck);
         this.embedding = new ClEmbedding(device.kernels, indexCheck);
         this.elementwise = new ClElementwise(device.kernels);
-        this.reductions = new ClReductions(device);
+        this.reductions = new ClReductions(device, indexCheck);
         this.normalization = new ClNormalization(device.kernels);
         this.cells = new ClRecurrentCells(device.kernels);
-        this.optimizers = new ClOptimizers(device.kernels);
+        this.optimizers = new ClOptimizers(device);
         this.programs = new ClDevicePrograms(device);
     }
 
@@ -108,6 +113,9 @@ public final class ClBackend implements Backend {
 
     /** The device this backend runs on. */
     public ClDeviceInfo device() { return device.info; }
+
+    /** The command queue every op enqueues on (tests of the release path look at it). */
+    ClQueue commandQueue() { return device.queue; }
 
     /** The SGEMM kernels in use; tests replace it to run every variant. */
     ClGemm gemmKernels() { return device.gemm; }
@@ -280,25 +288,85 @@ public final class ClBackend implements Backend {
     // ---- optimisers ---------------------------------------------------------------------
 
     @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov) {
-        optimizers.sgd(buffer(param), buffer(grad), buffer(velocity), lr, momentum, weightDecay, nesterov);
+        optimizers.sgd(buffer(param), buffer(grad), buffer(velocity), lr, momentum, weightDecay, nesterov, null);
     }
 
     @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                      float eps, float weightDecay, int step) {
-        optimizers.adam(buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step);
+        optimizers.adam(buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step, null);
+    }
+
+    @Override public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                      float eps, float weightDecay, int step) {
+        optimizers.adamw(buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step, null);
+    }
+
+    @Override public void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
+                                        float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered) {
+        optimizers.rmsprop(buffer(param), buffer(grad), buffer(squareAverage), buffer(momentumBuffer), buffer(gradAverage), lr, alpha,
+                eps, weightDecay, momentum, centered, null);
+    }
+
+    // ---- the training step on the device ------------------------------------------------
+
+    @Override public void sumOfSquares(List<Tensor> xs, Slice out) {
+        List<ClTensor> buffers = new ArrayList<>(xs.size());
+        for (Tensor x : xs) buffers.add(buffer(x));
+        reductions.sumOfSquares(buffers, buffer(out));
+    }
+
+    @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale,
+                                              Slice loss) {
+        reductions.softmaxCrossEntropy(buffer(logits), buffer(labels), buffer(dLogits), rows, classes, gradScale, buffer(loss));
+    }
+
+    @Override public void countCorrect(Tensor logits, Tensor labels, int rows, int classes, Slice out) {
+        reductions.countCorrect(buffer(logits), buffer(labels), rows, classes, buffer(out));
+    }
+
+    @Override public void stepControl(Slice squaredNorm, Slice loss, float maxNorm, Slice control) {
+        reductions.stepControl(buffer(squaredNorm), buffer(loss), maxNorm, buffer(control));
+    }
+
+    @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov,
+                                    Slice control) {
+        optimizers.sgd(buffer(param), buffer(grad), buffer(velocity), lr, momentum, weightDecay, nesterov, buffer(control));
+    }
+
+    @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                     float eps, float weightDecay, int step, Slice control) {
+        optimizers.adam(buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step, buffer(control));
+    }
+
+    @Override public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                      float eps, float weightDecay, int step, Slice control) {
+        optimizers.adamw(buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step, buffer(control));
+    }
+
+    @Override public void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
+                                        float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered, Slice control) {
+        optimizers.rmsprop(buffer(param), buffer(grad), buffer(squareAverage), buffer(momentumBuffer), buffer(gradAverage), lr, alpha,
+                eps, weightDecay, momentum, centered, buffer(control));
     }
 
     // ---- lifecycle ----------------------------------------------------------------------
 
     @Override public void synchronize() { device.finish(); }
 
+    /** True: ops only enqueue work; the host waits at a read-back or {@link #synchronize}. */
+    @Override public boolean asynchronous() { return true; }
+
+    /** Every kernel, fill, copy and upload enqueued, and every blocking read and finish, internal ones included ({@link ClQueue}). */
+    @Override public Optional<BackendCounters> counters() { return Optional.of(device.queue.counters()); }
+
     @Override public synchronized void close() {
         if (closed) return;
         closed = true;
-        device.finish();
+        device.queue.close();   // waits without reporting a refusal still pending: nothing is read any more
         memory.close();
         columns.close();
         reductions.close();
+        optimizers.close();
         indexCheck.close();
         programs.close();
         device.close();

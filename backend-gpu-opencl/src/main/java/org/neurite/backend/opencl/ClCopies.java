@@ -1,21 +1,16 @@
 package org.neurite.backend.opencl;
 
-import static org.jocl.CL.clEnqueueCopyBuffer;
-import static org.jocl.CL.clEnqueueFillBuffer;
-import static org.jocl.CL.clEnqueueReadBuffer;
-import static org.jocl.CL.clEnqueueWriteBuffer;
-
 import org.jocl.Pointer;
-import org.jocl.cl_command_queue;
 import org.jocl.cl_mem;
 
 /**
- * Data movement without arithmetic: uploads and downloads (blocking, so the Java array may be
- * reused at once), fills and range copies through the queue's own commands, and the strided block
- * copies, zero padding and cropping of {@code copy.cl}. Arguments arrive checked.
+ * Data movement without arithmetic: uploads (staged, so the Java array may be reused at once and
+ * the host does not wait: {@link ClStaging}) and downloads (blocking), fills and range copies
+ * through the queue's own commands, and the strided block copies, zero padding and cropping of
+ * {@code copy.cl}. Arguments arrive checked.
  */
 final class ClCopies {
-    private final cl_command_queue queue;
+    private final ClQueue queue;
     private final ClKernels kernels;
     /** Staging for a copy between overlapping ranges of one buffer (shared with the convolution's columns). */
     private final ClWorkspace staging;
@@ -28,20 +23,17 @@ final class ClCopies {
 
     void upload(float[] src, int srcOffset, ClSlice dst) {
         if (dst.length() == 0) return;
-        clEnqueueWriteBuffer(queue, dst.buffer().mem(), true, bytes(dst.offset()), bytes(dst.length()),
-                Pointer.to(src).withByteOffset(bytes(srcOffset)), 0, null, null);
+        queue.write(src, srcOffset, dst.buffer().mem(), bytes(dst.offset()), dst.length());
     }
 
     void download(ClSlice src, float[] dst, int dstOffset) {
         if (src.length() == 0) return;
-        clEnqueueReadBuffer(queue, src.buffer().mem(), true, bytes(src.offset()), bytes(src.length()),
-                Pointer.to(dst).withByteOffset(bytes(dstOffset)), 0, null, null);
+        queue.read(src.buffer().mem(), bytes(src.offset()), bytes(src.length()), Pointer.to(dst).withByteOffset(bytes(dstOffset)));
     }
 
     void fill(ClSlice t, float value) {
         if (t.length() == 0) return;
-        clEnqueueFillBuffer(queue, t.buffer().mem(), Pointer.to(new float[] {value}), Float.BYTES, bytes(t.offset()), bytes(t.length()),
-                0, null, null);
+        queue.fill(t.buffer().mem(), Pointer.to(new float[] {value}), Float.BYTES, bytes(t.offset()), bytes(t.length()));
     }
 
     /** The whole tensor set to {@code value}. */
@@ -59,11 +51,11 @@ final class ClCopies {
         if (src == dst && Math.abs((long) srcOffset - dstOffset) < length) {
             // Overlapping ranges of one buffer: clEnqueueCopyBuffer refuses them, so go through the workspace.
             cl_mem stage = staging.atLeast(bytes(length));
-            clEnqueueCopyBuffer(queue, src.mem(), stage, bytes(srcOffset), 0, bytes(length), 0, null, null);
-            clEnqueueCopyBuffer(queue, stage, dst.mem(), 0, bytes(dstOffset), bytes(length), 0, null, null);
+            queue.copy(src.mem(), stage, bytes(srcOffset), 0, bytes(length));
+            queue.copy(stage, dst.mem(), 0, bytes(dstOffset), bytes(length));
             return;
         }
-        clEnqueueCopyBuffer(queue, src.mem(), dst.mem(), bytes(srcOffset), bytes(dstOffset), bytes(length), 0, null, null);
+        queue.copy(src.mem(), dst.mem(), bytes(srcOffset), bytes(dstOffset), bytes(length));
     }
 
     /** {@code count} blocks of {@code length} floats, {@code srcStride} apart in src and {@code dstStride} apart in dst. */

@@ -7,7 +7,7 @@ import static org.neurite.backend.OpChecks.badRowIndex;
  * one work-item per output element, and {@code dTable[indices[r], :] += dOut[r, :]}, one
  * work-item per column adding the rows in order (no atomics, the CPU's order). Every index is
  * checked on the device first ({@code check_indices}); a bad one is refused with
- * {@code OpChecks.badRowIndex} before anything is written.
+ * {@code OpChecks.badRowIndex} at the host's next wait ({@link ClIndexCheck}), and nothing is written.
  */
 final class ClEmbedding {
     private final ClKernels kernels;
@@ -19,18 +19,17 @@ final class ClEmbedding {
     }
 
     void gatherRows(ClTensor table, ClTensor indices, ClTensor out, int rows, int width) {
-        checkIndices(indices, rows, table.size() / width);
-        kernels.get("gather_rows").map(rows * width, table, indices, out, width, rows * width);
+        int slot = checkIndices(indices, rows, table.size() / width);
+        kernels.get("gather_rows").map(rows * width, table, indices, out, width, rows * width, indexCheck.buffer(), slot);
     }
 
     void scatterAddRows(ClTensor dOut, ClTensor indices, ClTensor dTable, int rows, int width) {
-        checkIndices(indices, rows, dTable.size() / width);
-        kernels.get("scatter_add_rows").map(width, dOut, indices, dTable, rows, width);
+        int slot = checkIndices(indices, rows, dTable.size() / width);
+        kernels.get("scatter_add_rows").map(width, dOut, indices, dTable, rows, width, indexCheck.buffer(), slot);
     }
 
-    /** Fails, before anything is written, when an index is not a row of the table (reads back one int). */
-    private void checkIndices(ClTensor indices, int rows, int tableRows) {
-        int bad = indexCheck.firstFailing("check_indices", rows, indices, rows, tableRows);
-        if (bad >= 0) throw badRowIndex(indexCheck.valueAt(indices, bad), bad, tableRows);
+    /** The slot of the check that every index is a row of the table, for the kernel that reads them. */
+    private int checkIndices(ClTensor indices, int rows, int tableRows) {
+        return indexCheck.check("check_indices", rows, indices, (row, value) -> badRowIndex(value, row, tableRows), indices, rows, tableRows);
     }
 }

@@ -1,52 +1,107 @@
 package org.neurite.backend.opencl;
 
-import static org.jocl.CL.clEnqueueFillBuffer;
+import static org.jocl.CL.CL_MEM_READ_WRITE;
+import static org.jocl.CL.clCreateBuffer;
 import static org.jocl.CL.clEnqueueReadBuffer;
+import static org.jocl.CL.clReleaseMemObject;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.IntBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.jocl.Pointer;
-import org.jocl.cl_command_queue;
 import org.jocl.cl_mem;
 
 /**
  * Validation of index tensors that only their data can refuse (embedding row indices, max-pooling
- * argmax), on the device and before the op that reads them writes anything: a check kernel lowers
- * a status int to each failing item, and the host reads back that one int (blocking) and, for the
- * message, the offending value.
+ * argmax, class labels), on the device and without making the host wait for it. Each check gets a
+ * slot of a status buffer: its check kernel lowers the slot's first failing item (atomic_min), a
+ * one-item kernel records the value found there, and the op that reads the indices is given the
+ * slot ({@link #buffer()}, the slot number) and writes nothing when it holds a failure. The host
+ * learns of it at its next wait: before every blocking read or finish the queue reads the slots in
+ * use along with it ({@link ClQueue.WaitHook}), and after it the first failed check, in the order
+ * the checks were made, is thrown with its op's message. So a refused call still writes nothing,
+ * and the refusal comes at the backend's next synchronising call instead of the call itself, as
+ * CUDA reports a device-side assertion.
  */
-final class ClIndexCheck implements AutoCloseable {
-    private final cl_command_queue queue;
+final class ClIndexCheck implements ClQueue.WaitHook, AutoCloseable {
+    /** Checks between two waits; one more makes the host wait first (the slots are read and reset). */
+    static final int SLOTS = 1024;
+    /** Ints per slot: the first failing item (Integer.MAX_VALUE: none), then the value there (float bits). */
+    private static final int SLOT_INTS = 2;
+
+    /** How a failed check is worded: its op's message for the first failing item and the value found there. */
+    interface Refusal {
+        IllegalArgumentException of(int item, float value);
+    }
+
+    private final ClQueue queue;
     private final ClKernels kernels;
-    private final ClWorkspace status;
+    private final cl_mem status;
+    /** Where a wait reads the slots in use (a non-blocking read needs memory the collector does not move). */
+    private final ByteBuffer readBack;
+    /** The refusal of each slot in use, in the order the checks were made. */
+    private final List<Refusal> pending = new ArrayList<>();
+    /** Slots read by the wait in progress (0: none). */
+    private int reading;
 
     ClIndexCheck(ClContext device) {
         this.queue = device.queue;
         this.kernels = device.kernels;
-        this.status = new ClWorkspace(device.context, "index check status");
+        this.status = clCreateBuffer(device.context, CL_MEM_READ_WRITE, (long) SLOTS * SLOT_INTS * Integer.BYTES, null, null);
+        this.readBack = ByteBuffer.allocateDirect(SLOTS * SLOT_INTS * Integer.BYTES).order(ByteOrder.nativeOrder());
+        reset(SLOTS);
+        queue.onWait(this);
     }
+
+    /** The status buffer whose slot an index-reading kernel is given. */
+    cl_mem buffer() { return status; }
 
     /**
-     * Runs a check kernel over [0, n) whose last argument is a status int it lowers (atomic_min)
-     * to each failing item, and returns the lowest failing item, or -1 (blocks: reads back one int).
+     * Enqueues {@code kernel} over [0, n) with {@code args} followed by the status buffer and the
+     * slot, which the kernel lowers to each failing item, then the recording of the value of
+     * {@code values} at the first failing item. Returns the slot to pass to the op's kernel.
      */
-    int firstFailing(String kernel, int n, Object... args) {
-        if (n == 0) return -1;
-        cl_mem first = status.atLeast(Integer.BYTES);
-        clEnqueueFillBuffer(queue, first, Pointer.to(new int[] {Integer.MAX_VALUE}), Integer.BYTES, 0, Integer.BYTES, 0, null, null);
-        Object[] all = Arrays.copyOf(args, args.length + 1);
-        all[args.length] = first;
+    int check(String kernel, int n, ClTensor values, Refusal refusal, Object... args) {
+        if (pending.size() == SLOTS) queue.finish();   // reads and frees every slot (and may throw)
+        int slot = pending.size();
+        pending.add(refusal);
+        Object[] all = Arrays.copyOf(args, args.length + 2);
+        all[args.length] = status;
+        all[args.length + 1] = slot;
         kernels.get(kernel).map(n, all);
-        int[] found = new int[1];
-        clEnqueueReadBuffer(queue, first, true, 0, Integer.BYTES, Pointer.to(found), 0, null, null);
-        return found[0] == Integer.MAX_VALUE ? -1 : found[0];
+        kernels.get("record_refused_value").map(1, status, slot, values);
+        return slot;
     }
 
-    /** One element of a tensor, read back (blocking; for error messages). */
-    float valueAt(ClTensor t, int index) {
-        float[] v = new float[1];
-        clEnqueueReadBuffer(queue, t.mem(), true, (long) index * Float.BYTES, Float.BYTES, Pointer.to(v), 0, null, null);
-        return v[0];
+    @Override public void beforeWait() {
+        reading = pending.size();
+        if (reading > 0) {
+            clEnqueueReadBuffer(queue.handle(), status, false, 0, (long) reading * SLOT_INTS * Integer.BYTES, Pointer.to(readBack),
+                    0, null, null);
+        }
     }
 
-    @Override public void close() { status.close(); }
+    @Override public void afterWait() {
+        int n = reading;
+        if (n == 0) return;
+        reading = 0;
+        List<Refusal> refusals = new ArrayList<>(pending);
+        pending.clear();
+        reset(n);
+        IntBuffer ints = readBack.asIntBuffer();
+        for (int slot = 0; slot < n; slot++) {
+            int item = ints.get(slot * SLOT_INTS);
+            if (item != Integer.MAX_VALUE) throw refusals.get(slot).of(item, Float.intBitsToFloat(ints.get(slot * SLOT_INTS + 1)));
+        }
+    }
+
+    /** Marks the first {@code slots} slots free of failures (enqueued after every command that used them). */
+    private void reset(int slots) {
+        queue.fill(status, Pointer.to(new int[] {Integer.MAX_VALUE}), Integer.BYTES, 0, (long) slots * SLOT_INTS * Integer.BYTES);
+    }
+
+    @Override public void close() { clReleaseMemObject(status); }
 }

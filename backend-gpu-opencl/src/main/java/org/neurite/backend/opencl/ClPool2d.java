@@ -9,7 +9,8 @@ import org.neurite.backend.Pool2dGeometry;
  * backward a gather, one work-item per input element. Before the max-pooling backward reads
  * argmax, {@code check_argmax} refuses an entry that is not a position of its output's window with
  * {@code OpChecks.badArgmax}, naming the lowest bad output, as the CPU backend does: the gather
- * would otherwise skip such an entry without a word.
+ * would otherwise skip such an entry without a word. The check runs on the device and the gather
+ * then writes nothing; the host hears of it at its next wait ({@link ClIndexCheck}).
  */
 final class ClPool2d {
     private final ClKernels kernels;
@@ -28,11 +29,10 @@ final class ClPool2d {
 
     void maxBackward(Pool2dGeometry g, ClTensor dy, ClTensor argmax, ClTensor dx) {
         int in = dx.size(), out = dy.size();
-        int bad = indexCheck.firstFailing("check_argmax", out, argmax, g.height(), g.width(), g.outHeight(), g.outWidth(),
-                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), out);
-        if (bad >= 0) throw badArgmax(g, bad, indexCheck.valueAt(argmax, bad));
+        int slot = indexCheck.check("check_argmax", out, argmax, (output, value) -> badArgmax(g, output, value), argmax, g.height(),
+                g.width(), g.outHeight(), g.outWidth(), g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), out);
         kernels.get("max_pool_backward").map(in, dy, argmax, dx, g.height(), g.width(), g.outHeight(), g.outWidth(),
-                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), in);
+                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), in, indexCheck.buffer(), slot);
     }
 
     void avgForward(Pool2dGeometry g, ClTensor x, ClTensor y) {

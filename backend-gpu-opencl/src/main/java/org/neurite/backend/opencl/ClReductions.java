@@ -2,47 +2,43 @@ package org.neurite.backend.opencl;
 
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.clCreateBuffer;
-import static org.jocl.CL.clEnqueueFillBuffer;
-import static org.jocl.CL.clEnqueueReadBuffer;
 import static org.jocl.CL.clReleaseMemObject;
 import static org.neurite.backend.OpChecks.badLabel;
 
+import java.util.List;
 import org.jocl.Pointer;
-import org.jocl.cl_command_queue;
 import org.jocl.cl_mem;
 
 /**
- * Reductions in a fixed order ({@code reduce.cl}, {@code softmax.cl}): per-channel sums and maxima,
- * the sum of squares, row-wise softmax and its backward, and the fused softmax cross-entropy. Each
- * channel or row is one work-group of {@link ClKernels#REDUCE_WG} items combining in a fixed tree,
- * in double where the device has it, so results are the same run to run on one device. The ops
- * that return a number reduce to one small result on the device ({@code {sum, first bad row}}) and
- * read back only that (blocking).
+ * Reductions in a fixed order ({@code reduce.cl}, {@code softmax.cl}, {@code step.cl}): per-channel
+ * sums and maxima, sums of squares (of one tensor, or of many at once for a gradient norm),
+ * row-wise softmax and its backward, the fused softmax cross-entropy, and a training step's
+ * correct count and control. Each channel or row is one work-group of {@link ClKernels#REDUCE_WG}
+ * items combining in a fixed tree, in double where the device has it, so results are the same run
+ * to run on one device. The ops that return a number reduce to one small result on the device and
+ * read back only that (blocking); their {@code Slice} forms write it into a device float instead
+ * and do not wait. Labels are checked on the device first ({@link ClIndexCheck}).
  */
 final class ClReductions implements AutoCloseable {
     /** Work-groups of the first pass of {@link #sumOfSquares}: enough to fill a device, few enough to add in one group. */
     private static final int SUM_GROUPS = 256;
 
-    private final cl_command_queue queue;
+    private final ClQueue queue;
     private final ClKernels kernels;
+    private final ClIndexCheck indexCheck;
     private final int accBytes;
     /** Per-work-group partial sums, and per-row losses of the cross-entropy. */
     private final ClWorkspace partials;
-    /** Per-row label status of the cross-entropy. */
-    private final ClWorkspace rowStatus;
-    /** The two accumulator values a reduction reads back. */
+    /** The accumulator value a reduction reads back. */
     private final cl_mem result;
-    /** The first row of the cross-entropy whose label is not a class (INT_MAX: none), found before any row is written. */
-    private final cl_mem firstBadLabel;
 
-    ClReductions(ClContext device) {
+    ClReductions(ClContext device, ClIndexCheck indexCheck) {
         this.queue = device.queue;
         this.kernels = device.kernels;
+        this.indexCheck = indexCheck;
         this.accBytes = device.accumulatorBytes();
-        this.partials = new ClWorkspace(device.context, "reduction partials");
-        this.rowStatus = new ClWorkspace(device.context, "per-row status");
-        this.result = clCreateBuffer(device.context, CL_MEM_READ_WRITE, 2L * Double.BYTES, null, null);
-        this.firstBadLabel = clCreateBuffer(device.context, CL_MEM_READ_WRITE, Integer.BYTES, null, null);
+        this.partials = new ClWorkspace(device, "reduction partials");
+        this.result = clCreateBuffer(device.context, CL_MEM_READ_WRITE, Double.BYTES, null, null);
     }
 
     /** out[c] = beta * out[c] + sum over (o, i) of x[o, c, i]. */
@@ -58,12 +54,40 @@ final class ClReductions implements AutoCloseable {
     double sumOfSquares(ClTensor x) {
         int n = x.size();
         if (n == 0) return 0;
-        int groups = (int) Math.min(SUM_GROUPS, (n + 4L * ClKernels.REDUCE_WG - 1) / (4L * ClKernels.REDUCE_WG));
-        int chunk = (int) ((n + (long) groups - 1) / groups);
+        int groups = partialsOf(x.size());
         cl_mem part = partials.atLeast((long) groups * accBytes);
-        kernels.get("sum_squares_partial").groups(groups, x, n, chunk, part);
+        squaresInto(x, part, 0, groups);
         kernels.get("sum_partials").groups(1, part, groups, result);
-        return readResult()[0];
+        return readResult();
+    }
+
+    /**
+     * out = the sum of squares of every element of every tensor: each tensor's partials side by
+     * side in one buffer, then one work-group adds them all in order and writes the float.
+     */
+    void sumOfSquares(List<ClTensor> xs, ClSlice out) {
+        int total = 0;
+        for (ClTensor x : xs) total += partialsOf(x.size());
+        cl_mem part = partials.atLeast((long) Math.max(1, total) * accBytes);
+        int at = 0;
+        for (ClTensor x : xs) {
+            int groups = partialsOf(x.size());
+            squaresInto(x, part, at, groups);
+            at += groups;
+        }
+        kernels.get("sum_partials_into").groups(1, part, total, out);
+    }
+
+    /** Partial sums of squares of x (groups of them, 0 for an empty x) into part[at..]. */
+    private void squaresInto(ClTensor x, cl_mem part, int at, int groups) {
+        if (groups == 0) return;
+        int chunk = (int) ((x.size() + (long) groups - 1) / groups);
+        kernels.get("sum_squares_partial").groups(groups, x, x.size(), chunk, part, at);
+    }
+
+    /** How many partials the sum of squares of n elements takes (at most {@link #SUM_GROUPS}, 4 work-groups' worth each). */
+    private static int partialsOf(int n) {
+        return (int) Math.min(SUM_GROUPS, (n + 4L * ClKernels.REDUCE_WG - 1) / (4L * ClKernels.REDUCE_WG));
     }
 
     void softmax(ClTensor x, ClTensor y, int rows, int cols) {
@@ -76,45 +100,64 @@ final class ClReductions implements AutoCloseable {
 
     /**
      * The summed loss; a label that is not a class index is refused with {@code OpChecks.badLabel}
-     * (first bad row) and dLogits is left untouched: the labels are checked on the device first
-     * (check_indices, as embedding rows are) and the rows kernel writes nothing when one failed,
-     * so the op still reads back once.
+     * (first bad row) at the read-back and dLogits is left untouched: the labels are checked on
+     * the device first and the rows kernel writes nothing when the check failed.
      */
     double softmaxCrossEntropy(ClTensor logits, ClTensor labels, ClTensor dLogits, int rows, int classes, float gradScale) {
         if (rows == 0) return 0;
-        cl_mem rowLoss = partials.atLeast((long) rows * accBytes), status = rowStatus.atLeast((long) rows * Integer.BYTES);
-        clEnqueueFillBuffer(queue, firstBadLabel, Pointer.to(new int[] {Integer.MAX_VALUE}), Integer.BYTES, 0, Integer.BYTES, 0, null, null);
-        kernels.get("check_indices").map(rows, labels, rows, classes, firstBadLabel);
-        kernels.get("cross_entropy_rows").groups(rows, logits, labels, dLogits, classes, gradScale, rowLoss, status, firstBadLabel);
-        kernels.get("loss_total").groups(1, rowLoss, status, rows, result);
-        double[] r = readResult();
-        if (r[1] >= 0) {
-            int row = (int) r[1];
-            float[] label = new float[1];
-            clEnqueueReadBuffer(queue, labels.mem(), true, (long) row * Float.BYTES, Float.BYTES, Pointer.to(label), 0, null, null);
-            throw badLabel(label[0], row, classes);
-        }
-        return r[0];
+        cl_mem rowLoss = crossEntropyRows(logits, labels, dLogits, rows, classes, gradScale);
+        kernels.get("sum_partials").groups(1, rowLoss, rows, result);
+        return readResult();
     }
 
-    /** Reads the two accumulator values of {@link #result} (blocking). */
-    private double[] readResult() {
-        double[] out = new double[2];
-        if (accBytes == Double.BYTES) {
-            clEnqueueReadBuffer(queue, result, true, 0, 2L * Double.BYTES, Pointer.to(out), 0, null, null);
-        } else {
-            float[] f = new float[2];
-            clEnqueueReadBuffer(queue, result, true, 0, 2L * Float.BYTES, Pointer.to(f), 0, null, null);
-            out[0] = f[0];
-            out[1] = f[1];
+    /** As {@link #softmaxCrossEntropy(ClTensor, ClTensor, ClTensor, int, int, float)}, the summed loss written to loss[0]. */
+    void softmaxCrossEntropy(ClTensor logits, ClTensor labels, ClTensor dLogits, int rows, int classes, float gradScale, ClSlice loss) {
+        if (rows == 0) {
+            queue.fill(loss.buffer().mem(), Pointer.to(new float[] {0f}), Float.BYTES, (long) loss.offset() * Float.BYTES, Float.BYTES);
+            return;
         }
-        return out;
+        cl_mem rowLoss = crossEntropyRows(logits, labels, dLogits, rows, classes, gradScale);
+        kernels.get("sum_partials_into").groups(1, rowLoss, rows, loss);
+    }
+
+    /**
+     * The checked labels, then each row's loss (into the partials workspace, returned: the sum
+     * kernels add the rows' losses as they add partial sums) and its dLogits.
+     */
+    private cl_mem crossEntropyRows(ClTensor logits, ClTensor labels, ClTensor dLogits, int rows, int classes, float gradScale) {
+        cl_mem rowLoss = partials.atLeast((long) rows * accBytes);
+        int slot = indexCheck.check("check_indices", rows, labels, (row, value) -> badLabel(value, row, classes), labels, rows, classes);
+        kernels.get("cross_entropy_rows").groups(rows, logits, labels, dLogits, classes, gradScale, rowLoss, indexCheck.buffer(), slot);
+        return rowLoss;
+    }
+
+    /** out[0] = the rows of logits [rows, classes] whose first arg-max is their label. */
+    void countCorrect(ClTensor logits, ClTensor labels, int rows, int classes, ClSlice out) {
+        kernels.get("count_correct").groups(1, logits, labels, rows, classes, out);
+    }
+
+    /**
+     * The step's control from its squared norm and loss, one work-item; {@code loss} null: only
+     * the norm counts (the control's own slice stands in for the argument the kernel then ignores).
+     */
+    void stepControl(ClSlice squaredNorm, ClSlice loss, float maxNorm, ClSlice control) {
+        kernels.get("step_control").map(1, squaredNorm, loss != null ? loss : control, loss != null, maxNorm, control);
+    }
+
+    /** Reads the accumulator value of {@link #result} (blocking). */
+    private double readResult() {
+        if (accBytes == Double.BYTES) {
+            double[] out = new double[1];
+            queue.read(result, 0, Double.BYTES, Pointer.to(out));
+            return out[0];
+        }
+        float[] f = new float[1];
+        queue.read(result, 0, Float.BYTES, Pointer.to(f));
+        return f[0];
     }
 
     @Override public void close() {
         partials.close();
-        rowStatus.close();
         clReleaseMemObject(result);
-        clReleaseMemObject(firstBadLabel);
     }
 }

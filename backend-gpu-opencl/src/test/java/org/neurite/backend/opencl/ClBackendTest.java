@@ -48,18 +48,52 @@ class ClBackendTest {
         out.close();
     }
 
+    /**
+     * A bad index is refused with the CPU's message and nothing is written; the host hears of it
+     * at its next wait (here the synchronize), not at the call, which only enqueues the check.
+     */
     @Test void aBadEmbeddingIndexFailsBeforeAnythingIsWritten() {
         Backend cl = CheckedBackend.wrap(OpenClTests.backend());
         Tensor table = cl.allocate(Shape.of(4, 3)), indices = cl.allocate(Shape.of(3)), out = cl.allocate(Shape.of(3, 3));
         cl.fill(out, 7f);
         cl.upload(new float[] {1, 4, 2}, indices);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cl.gatherRows(table, indices, out, 3, 3));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
+            cl.gatherRows(table, indices, out, 3, 3);
+            cl.synchronize();
+        });
         assertEquals("index 4.0 of row 1 is not a row of the table [0, 4)", e.getMessage());
         assertArrayEquals(new float[] {7, 7, 7, 7, 7, 7, 7, 7, 7}, cl.download(out));
         cl.upload(new float[] {1, 2.5f, 2}, indices);
-        assertEquals("index 2.5 of row 1 is not a row of the table [0, 4)",
-                assertThrows(IllegalArgumentException.class, () -> cl.scatterAddRows(out, indices, table, 3, 3)).getMessage());
+        assertEquals("index 2.5 of row 1 is not a row of the table [0, 4)", assertThrows(IllegalArgumentException.class, () -> {
+            cl.scatterAddRows(out, indices, table, 3, 3);
+            cl.synchronize();
+        }).getMessage());
         assertArrayEquals(new float[12], cl.download(table), "dTable untouched");
+    }
+
+    /**
+     * Refusals are reported at the next host wait, once and in the order the calls were made: a
+     * bad gather then a bad scatter report the gather; the wait after that has nothing to report.
+     * No op waits for a check: the calls count no synchronisation.
+     */
+    @Test void aRefusalComesAtTheNextWaitOnceAndFirstCallFirst() {
+        Backend cl = CheckedBackend.wrap(OpenClTests.backend());
+        Tensor table = cl.allocate(Shape.of(4, 3)), indices = cl.allocate(Shape.of(2)), out = cl.allocate(Shape.of(2, 3));
+        Tensor badForGather = cl.allocate(Shape.of(2)), badForScatter = cl.allocate(Shape.of(2));
+        cl.upload(new float[] {3, 0}, indices);
+        cl.upload(new float[] {0, -2}, badForGather);
+        cl.upload(new float[] {5, 0}, badForScatter);
+        cl.fill(out, 1f);
+        cl.synchronize();
+        long syncs = cl.counters().orElseThrow().syncs();
+        cl.gatherRows(table, badForGather, out, 2, 3);
+        cl.scatterAddRows(out, indices, table, 2, 3);
+        cl.scatterAddRows(out, badForScatter, table, 2, 3);
+        assertEquals(syncs, cl.counters().orElseThrow().syncs(), "checking indices makes the host wait for nothing");
+        assertEquals("index -2.0 of row 1 is not a row of the table [0, 4)",
+                assertThrows(IllegalArgumentException.class, () -> cl.download(out)).getMessage());
+        // The gather wrote nothing (out still ones), the good scatter added them to rows 3 and 0, the bad one nothing.
+        assertArrayEquals(new float[] {1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1}, cl.download(table), "reported once: this read succeeds");
     }
 
     /**
@@ -96,8 +130,10 @@ class ClBackendTest {
                         cl.fill(dxCl, 7f);
                         String expected = assertThrows(IllegalArgumentException.class,
                                 () -> cpu.maxPool2dBackward(g, dyCpu, cArg, dxCpu)).getMessage();
-                        String got = assertThrows(IllegalArgumentException.class,
-                                () -> cl.maxPool2dBackward(g, dyCl, argCl, dxCl), g + " output " + at + " argmax " + bad).getMessage();
+                        String got = assertThrows(IllegalArgumentException.class, () -> {
+                            cl.maxPool2dBackward(g, dyCl, argCl, dxCl);
+                            cl.synchronize();
+                        }, g + " output " + at + " argmax " + bad).getMessage();
                         assertEquals(expected, got);
                         assertTrue(got.startsWith("maxPool2dBackward: argmax " + bad + " at output " + at + " is not an input position"), got);
                         float[] untouched = new float[in];

@@ -4,18 +4,19 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.Locale;
 import org.neurite.backend.Backend;
+import org.neurite.backend.BackendCounters;
+import org.neurite.data.Dataset;
 import org.neurite.dsl.Script;
 import org.neurite.dsl.ScriptLoader;
-import org.neurite.engine.CompiledModel;
-import org.neurite.engine.Loss;
 import org.neurite.engine.Optimizer;
 import org.neurite.engine.ParameterStore;
+import org.neurite.engine.TrainStep;
 import org.neurite.graph.TypedGraph;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.plugin.NeuriteRuntime;
 import org.neurite.tensor.Shape;
-import org.neurite.tensor.Tensor;
 import org.neurite.train.TrainSpec;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -32,14 +33,17 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One full training step of an example script on the CPU backend, as {@code Trainer} runs it:
- * forward (training mode), the script's loss with its gradient, backward, and the script's
- * optimiser step, on one fixed random batch that is uploaded once. Run it with the GC profiler
- * ({@code -prof gc}): {@code gc.alloc.rate.norm} is the heap allocated per step, which the
- * planned buffers and the backend's reusable parallel loops are meant to keep near zero.
+ * One full training step of an example script, as {@code Trainer} takes it: the engine's
+ * {@link TrainStep} (forward in training mode, the script's loss, backward, the gradient norm,
+ * clipping and the script's optimiser, its results read every {@link TrainStep#readEvery()}
+ * steps), on one fixed random batch. Run it with the GC profiler ({@code -prof gc}):
+ * {@code gc.alloc.rate.norm} is the heap allocated per step, which the planned buffers and the
+ * backend's reusable parallel loops are meant to keep near zero. At the end of each trial it
+ * prints the backend's host synchronisations and launches per step.
  *
  * <p>Scripts are read from {@code examples/<script>.nn} under the working directory (the
- * repository root) or under the {@code neurite.root} system property.
+ * repository root) or under the {@code neurite.root} system property; {@code backend} names a
+ * registered backend ({@code opencl} needs its jars on the classpath).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.openjdk.jmh.Main TrainingStepBenchmark -prof gc</pre>
@@ -60,13 +64,17 @@ public class TrainingStepBenchmark {
     @Param("2")
     public int threads;
 
+    @Param("cpu")
+    public String backendName;
+
     private Backend backend;
     private ParameterStore store;
-    private CompiledModel model;
-    private Loss loss;
-    private Optimizer optimizer;
-    private Tensor targets;
+    private TrainStep trainStep;
+    private Dataset data;
+    private int[] order;
     private int step;
+    private BackendCounters countsAtStart;
+    private int firstStep;
 
     @Setup(Level.Trial)
     public void setUp() throws Exception {
@@ -75,38 +83,48 @@ public class TrainingStepBenchmark {
         Script parsed = new ScriptLoader(runtime.layers()).load(file);
         TypedGraph graph = parsed.mainModel();
         TrainSpec spec = parsed.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name()));
-        backend = runtime.createBackend("cpu", new BackendOptions(threads, null), List.of(), warning -> {});
+        backend = runtime.createBackend(backendName, new BackendOptions(threads, null), List.of(), warning -> {});
         store = new ParameterStore(graph, backend, spec.seed());
-        model = CompiledModel.compile(graph, backend, batch, store);
-        loss = Loss.byName(spec.loss());
-        optimizer = Optimizer.create(spec.optimizer(), store);
+        trainStep = new TrainStep(graph, store, spec, Optimizer.create(spec.optimizer(), store), batch);
 
-        // One random batch: inputs uniform in [0, 1), class labels (as floats) over the outputs.
+        // One random batch: inputs uniform in [0, 1), class labels over the outputs.
         SplittableRandom rng = new SplittableRandom(42);
-        Tensor input = model.input(0);
-        float[] x = new float[input.size()];
+        Shape sample = graph.shape(graph.graph().inputs().get(0).name());
+        float[] x = new float[batch * sample.size()];
         for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble();
-        backend.upload(x, input);
         int classes = graph.outputShape().size();
-        float[] labels = new float[batch];
+        int[] labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(classes);
-        targets = backend.allocate(Shape.of(batch));
-        backend.upload(labels, targets);
+        data = new Dataset("random", sample, x, labels, classes, List.of(), false, batch + " random samples");
+        order = new int[batch];
+        for (int i = 0; i < batch; i++) order[i] = i;
+    }
+
+    /** Counts from the first measured step: warm-up included, the figures are per step all the same. */
+    @Setup(Level.Iteration)
+    public void startCounting() {
+        if (countsAtStart == null) {
+            countsAtStart = backend.counters().orElse(BackendCounters.ZERO);
+            firstStep = step + 1;
+        }
     }
 
     @Benchmark
-    public double trainingStep() {
+    public int trainingStep() {
         step++;
-        model.forward(true, step);
-        double summedLoss = loss.compute(model.output(), targets, model.gradOutput(), batch);
-        model.backward();
-        optimizer.step(step);
-        return summedLoss;
+        trainStep.submit(data, order, 0, batch, step, 1);
+        if (trainStep.pending() == trainStep.readEvery()) return trainStep.collect().size();
+        return trainStep.pending();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        model.close();
+        trainStep.collect();
+        BackendCounters counted = backend.counters().orElse(BackendCounters.ZERO).minus(countsAtStart);
+        int steps = step - firstStep + 1;
+        System.out.printf(Locale.ROOT, "%n%s on %s: %.3f host synchronisations and %.1f launches per step over %d steps%n",
+                script, backend.name(), counted.syncsPer(steps), counted.launchesPer(steps), steps);
+        trainStep.close();
         store.close();
         backend.close();
     }

@@ -30,11 +30,12 @@ __kernel void max_pool_forward(__global const float* x, __global float* y, __glo
     argmax[o] = (float) bestIndex;
 }
 
-// status[0] = min(status[0], o) for every output o whose argmax is not an integer ih*W + iw naming an
-// input position inside o's window clipped to the input (what max_pool_forward writes); the host
-// reads it before the backward gather, which would otherwise skip such an entry silently.
+// status[2 * slot] = min(itself, o) for every output o whose argmax is not an integer ih*W + iw
+// naming an input position inside o's window clipped to the input (what max_pool_forward writes);
+// the backward gather, which would otherwise skip such an entry silently, then writes nothing and
+// the host refuses the call at its next wait.
 __kernel void check_argmax(__global const float* argmax, int h, int w, int ho, int wo, int kh, int kw,
-                           int sh, int sw, int ph, int pw, int n, __global int* status) {
+                           int sh, int sw, int ph, int pw, int n, __global int* status, int slot) {
     int o = get_global_id(0);
     if (o >= n) return;
     float v = argmax[o];
@@ -44,7 +45,7 @@ __kernel void check_argmax(__global const float* argmax, int h, int w, int ho, i
     int ih = index / w, iw = index - ih * w;
     bool ok = (float) index == v && index >= 0 && index < h * w
             && ih >= max(hs, 0) && ih < min(hs + kh, h) && iw >= max(ws, 0) && iw < min(ws + kw, w);
-    if (!ok) atomic_min(status, o);
+    if (!ok) atomic_min(&status[2 * slot], o);
 }
 
 // First and last output index (inclusive, clipped to [0, outs)) whose window of size k, stride s
@@ -56,10 +57,12 @@ inline int2 covering_outputs(int i, int k, int s, int p, int outs) {
     return (int2) (lo, min(hi, outs - 1));
 }
 
+// Nothing is written when check_argmax found a bad entry (status[2 * slot] set).
 __kernel void max_pool_backward(__global const float* dy, __global const float* argmax, __global float* dx,
-                                int h, int w, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw, int n) {
+                                int h, int w, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw, int n,
+                                __global const int* status, int slot) {
     int i = get_global_id(0);
-    if (i >= n) return;
+    if (i >= n || status[2 * slot] != INT_MAX) return;
     int plane = i / (h * w), rc = i - plane * h * w, ih = rc / w, iw = rc - ih * w;
     int2 rows = covering_outputs(ih, kh, sh, ph, ho), cols = covering_outputs(iw, kw, sw, pw, wo);
     int yo = plane * ho * wo;

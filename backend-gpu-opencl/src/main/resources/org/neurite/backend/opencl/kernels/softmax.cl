@@ -1,8 +1,8 @@
 // Row-wise softmax of x[rows, cols], its Jacobian-vector product, and the fused softmax
 // cross-entropy with integer labels stored as floats: one work-group per row. The row maximum is
 // subtracted before exponentiating; row sums are kept in acc_t. The cross-entropy writes each
-// row's loss and label status, and loss_total adds the rows in a fixed order and finds the first bad label
-// so the host reads back one small result: {summed loss, first bad row or -1}.
+// row's loss, which reduce.cl's sum_partials (for the host to read back) or sum_partials_into (into
+// a device float) adds in a fixed order. The labels were checked first (check_indices, into a status slot).
 
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void softmax_rows(__global const float* x, __global float* y, int cols) {
@@ -37,27 +37,19 @@ void softmax_backward_rows(__global const float* y, __global const float* dy, __
 }
 
 // Per row: loss = log(sum(exp(x - max))) + max - x[label]; dLogits = (softmax - onehot) * gradScale.
-// A label that is not a class index marks the row bad (status 1) and writes nothing else.
+// check_indices ran first into status[2 * slot]: when some row's label is not a class, no row
+// writes dLogits (the host refuses the call at its next wait) and every row's loss is 0.
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void cross_entropy_rows(__global const float* logits, __global const float* labels, __global float* dLogits,
-                        int classes, float gradScale, __global acc_t* rowLoss, __global int* rowStatus,
-                        __global const int* firstBadLabel) {
+                        int classes, float gradScale, __global acc_t* rowLoss, __global const int* status, int slot) {
     __local acc_t sums[REDUCE_WG];
     __local float maxes[REDUCE_WG];
     int row = get_group_id(0), l = get_local_id(0);
-    // check_indices ran first: when some row's label is not a class, no row writes dLogits and
-    // only that row reports (the host refuses the call with its label)
-    int firstBad = *firstBadLabel;
-    if (firstBad != INT_MAX) {
-        if (l == 0) { rowStatus[row] = row == firstBad ? 1 : 0; rowLoss[row] = 0; }
+    if (status[2 * slot] != INT_MAX) {
+        if (l == 0) rowLoss[row] = 0;
         return;
     }
-    float labelValue = labels[row];
-    int label = (int) labelValue;
-    if (!((float) label == labelValue && label >= 0 && label < classes)) {
-        if (l == 0) { rowStatus[row] = 1; rowLoss[row] = 0; }
-        return;
-    }
+    int label = (int) labels[row];
     int from = row * classes;
     float m = -INFINITY;
     for (int i = l; i < classes; i += REDUCE_WG) m = java_max(m, logits[from + i]);
@@ -72,28 +64,5 @@ void cross_entropy_rows(__global const float* logits, __global const float* labe
         float d = exp(logits[from + i] - m) * inv * gradScale;
         dLogits[from + i] = i == label ? d - gradScale : d;
     }
-    if (l == 0) {
-        rowLoss[row] = log(s) + m - target;
-        rowStatus[row] = 0;
-    }
-}
-
-// result[0] = sum of rowLoss (fixed order); result[1] = first row with status != 0, or -1. One work-group.
-__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
-void loss_total(__global const acc_t* rowLoss, __global const int* rowStatus, int rows, __global acc_t* result) {
-    __local acc_t sums[REDUCE_WG];
-    __local int firsts[REDUCE_WG];
-    int l = get_local_id(0);
-    acc_t s = 0;
-    int first = INT_MAX;
-    for (int r = l; r < rows; r += REDUCE_WG) {
-        s += rowLoss[r];
-        if (rowStatus[r] != 0) first = min(first, r);
-    }
-    s = group_sum(s, sums);
-    first = group_min_int(first, firsts);
-    if (l == 0) {
-        result[0] = s;
-        result[1] = first == INT_MAX ? -1 : first;
-    }
+    if (l == 0) rowLoss[row] = log(s) + m - target;
 }

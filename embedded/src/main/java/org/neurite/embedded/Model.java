@@ -1,0 +1,153 @@
+package org.neurite.embedded;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import org.neurite.backend.Backend;
+import org.neurite.data.DataSourceLoader;
+import org.neurite.data.Dataset;
+import org.neurite.data.TrainSectionData;
+import org.neurite.dsl.Script;
+import org.neurite.engine.Checkpoints;
+import org.neurite.engine.Evaluation;
+import org.neurite.engine.Evaluator;
+import org.neurite.engine.ParameterStore;
+import org.neurite.engine.Predictor;
+import org.neurite.engine.Trainer;
+import org.neurite.engine.TrainingCallback;
+import org.neurite.engine.TrainingRun;
+import org.neurite.graph.TypedGraph;
+import org.neurite.train.TrainSpec;
+import org.neurite.train.ValidationSpec;
+
+/**
+ * One model of a script with its weights on a backend, as {@link Neurite#load} returns it: train
+ * it with {@link #fit} (the engine's {@link TrainingRun}, the loop {@code nn train} runs: the
+ * schedule, a validation split, early stopping, the epoch kept, callbacks), measure it with
+ * {@link #evaluate} and run it on a batch with {@link #predict} or {@link #classify}. The train
+ * settings start as the script's train section says and can be changed before {@code fit}
+ * ({@link #epochs}, {@link #validation}, {@link #earlyStopping}, {@link #keepBest},
+ * {@link #output}). Weights start from the section's seed; {@link #loadWeights} replaces them.
+ * Not thread-safe; close it to free the backend.
+ */
+public final class Model implements AutoCloseable {
+    private final Script script;
+    private final TypedGraph graph;
+    private final Backend backend;
+    private final ParameterStore weights;
+    private TrainSpec spec;
+    private Path output;
+    private Predictor predictor;
+
+    Model(Script script, TypedGraph graph, Backend backend) {
+        this.script = script;
+        this.graph = graph;
+        this.backend = backend;
+        this.spec = script.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name()));
+        this.weights = new ParameterStore(graph, backend, spec.seed());
+    }
+
+    /** The model's name in the script. */
+    public String name() { return graph.graph().name(); }
+
+    /** The typed graph: shapes, parameters, nodes. */
+    public TypedGraph graph() { return graph; }
+
+    /** The train settings {@link #fit} uses. */
+    public TrainSpec spec() { return spec; }
+
+    /** Floats per input sample (the first input's shape without the batch). */
+    public int inputSize() { return graph.shape(graph.graph().inputs().get(0).name()).size(); }
+
+    /** Floats per output row. */
+    public int outputSize() { return graph.outputShape().size(); }
+
+    /** Trains this many epochs (a cosine schedule anneals over them). */
+    public Model epochs(int epochs) {
+        if (epochs < 1) throw new IllegalArgumentException("epochs must be at least 1, got " + epochs);
+        spec = spec.with(spec.batch(), epochs, spec.seed());
+        return this;
+    }
+
+    /** Holds this seeded fraction of the training data out as the validation split (the script's {@code validation = f}). */
+    public Model validation(double fraction) {
+        ValidationSpec v = spec.validation();
+        spec = spec.withValidation(new ValidationSpec(fraction, v.earlyStopping(), v.keepBest()));
+        return this;
+    }
+
+    /** Ends a run once {@code metric} ({@code val_loss}, {@code val_accuracy}) has not improved for {@code patience} epochs. */
+    public Model earlyStopping(String metric, int patience) {
+        ValidationSpec v = spec.validation();
+        spec = spec.withValidation(new ValidationSpec(v.fraction(), new ValidationSpec.Patience(patience, metric, 0), v.keepBest()));
+        return this;
+    }
+
+    /** Keeps the weights of the epoch with the best {@code metric} ({@code keep = best(metric)}) rather than the last. */
+    public Model keepBest(String metric) {
+        ValidationSpec v = spec.validation();
+        spec = spec.withValidation(new ValidationSpec(v.fraction(), v.earlyStopping(), metric));
+        return this;
+    }
+
+    /** Writes each run's files (metrics.jsonl, model.safetensors, checkpoint.safetensors) into {@code dir}; null (the default) writes none. */
+    public Model output(Path dir) {
+        this.output = dir;
+        return this;
+    }
+
+    /** The training and test splits the train section's {@code data} names, found as {@code nn train} finds them. */
+    public DataSourceLoader.Splits data() throws IOException {
+        return TrainSectionData.load(spec, Path.of(script.file()).toAbsolutePath().getParent(), null);
+    }
+
+    /**
+     * Trains on {@code train} as the settings say, with a fresh optimiser from the current weights;
+     * afterwards the model holds the weights the run kept.
+     *
+     * @throws IllegalArgumentException when a choice watches a metric without a validation split,
+     *     or the data does not fit the model
+     */
+    public TrainingRun.Result fit(Dataset train, TrainingCallback... callbacks) throws IOException {
+        return fit(train, null, callbacks);
+    }
+
+    /** As {@link #fit(Dataset, TrainingCallback...)}, reporting the loss and accuracy on {@code test} after every epoch (it chooses nothing). */
+    public TrainingRun.Result fit(Dataset train, Dataset test, TrainingCallback... callbacks) throws IOException {
+        try (Trainer trainer = new Trainer(graph, weights, spec)) {
+            TrainingRun run = new TrainingRun(graph, spec, weights, trainer, train, test,
+                    output == null ? null : new TrainingRun.Output(output, script.source()));
+            for (TrainingCallback c : callbacks) run.callback(c);
+            return run.fit();
+        }
+    }
+
+    /** Loss and, for a classifier, accuracy, top-5 accuracy and per-class precision, recall and F1 over {@code data}. */
+    public Evaluation evaluate(Dataset data) {
+        try (Evaluator evaluator = new Evaluator(graph, weights, spec.loss(), spec.batch())) {
+            return evaluator.evaluate(data);
+        }
+    }
+
+    /** The outputs for {@code count} samples packed in {@code inputs}: {@code count * outputSize()} floats. */
+    public float[] predict(float[] inputs, int count) {
+        if (predictor == null) predictor = new Predictor(graph, weights, spec.batch());
+        return predictor.predict(inputs, count);
+    }
+
+    /** The class of each of {@code count} samples: the arg-max of its output row. */
+    public int[] classify(float[] inputs, int count) {
+        return Predictor.argmax(predict(inputs, count), outputSize());
+    }
+
+    /** Replaces the weights with those of a safetensors file ({@code model.safetensors}, or a PyTorch {@code state_dict}). */
+    public Model loadWeights(Path file) throws IOException {
+        Checkpoints.loadWeights(file, weights);
+        return this;
+    }
+
+    @Override public void close() {
+        if (predictor != null) predictor.close();
+        weights.close();
+        backend.close();
+    }
+}

@@ -1,0 +1,49 @@
+package org.neurite.embedded;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import org.neurite.backend.Backend;
+import org.neurite.diag.ModelException;
+import org.neurite.dsl.Script;
+import org.neurite.dsl.ScriptLoader;
+import org.neurite.graph.TypedGraph;
+import org.neurite.plugin.BackendOptions;
+import org.neurite.plugin.NeuriteRuntime;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where a Java program starts: {@link #load(Path)} reads a {@code .nn} script into a {@link Model}
+ * ready to train, evaluate and predict, with the layers and backends found on the class path
+ * (the plugins' {@code ServiceLoader} registrations, as {@code nn} finds them).
+ *
+ * <pre>{@code
+ * try (Model model = Neurite.load(Path.of("examples/lenet5.nn"))) {
+ *     var data = model.data();
+ *     model.fit(data.train());
+ *     System.out.println(model.evaluate(data.test()).accuracy());
+ * }
+ * }</pre>
+ */
+public final class Neurite {
+    private Neurite() {}
+
+    /** The script's main model (the one its train section names, else the last) on the CPU backend with every core. */
+    public static Model load(Path script) throws IOException {
+        return load(script, null, "cpu");
+    }
+
+    /**
+     * @param model which model of the script, or null for the main one
+     * @param backend the backend's name ({@code cpu}, {@code opencl}, or a plugin's)
+     * @throws ModelException when the script has an error, or no model of that name, positioned (file:line:col)
+     */
+    public static Model load(Path script, String model, String backend) throws IOException {
+        NeuriteRuntime runtime = NeuriteRuntime.discover();
+        Script parsed = new ScriptLoader(runtime.layers()).load(script);
+        TypedGraph graph = model == null ? parsed.mainModel() : parsed.model(model);
+        Backend chosen = runtime.createBackend(backend, BackendOptions.defaults(), List.of(),
+                warning -> LoggerFactory.getLogger(Neurite.class).warn(warning));
+        return new Model(parsed, graph, chosen);
+    }
+}
