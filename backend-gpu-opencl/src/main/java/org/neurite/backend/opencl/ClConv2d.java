@@ -12,10 +12,21 @@ import org.neurite.backend.Conv2dGeometry;
  *   forward          col[s][Cin*kh*kw][P] = im2col(x_s);  y_s,g[Cout/g, P] = w_g[Cout/g, K] * col[s][g*K.., P]
  *                    (one GEMM per group, batched over the chunk's samples with w's stride 0), then + bias
  *   backward data    col[s] = w_g^T * dy_s,g (batched likewise), then col2im (a gather) into dx
- *   backward filter  col laid out [Cin*kh*kw][chunk*P] and dy as [Cout][chunk*P]; then
+ *   backward filter  col laid out [Cin*kh*kw][chunk*P] and dy as [Cout][chunk*P] (one launch); then
  *                    dw_g[Cout/g, K] (+)= dy_g * col_g^T, one GEMM per group whose k runs over every
  *                    (sample, pixel) of the chunk, accumulating across chunks (beta 1)
  * </pre>
+ * The filter gradient's product is small (Cout/g x K) and its k (chunk * P) grows with the batch,
+ * so as one GEMM it runs on the few work-groups that cover dw, each walking the whole batch in
+ * turn: its time per sample does not fall with the batch, whatever the device. It is therefore
+ * split over the samples ("split-K"): the chunk's columns are cut into S slices of whole samples,
+ * one batched GEMM writes each slice's partial dw (S times the work-groups, each 1/S of the walk),
+ * {@code conv_bias_slices} each slice's partial bias gradient (one work-group per slice and
+ * channel, where a single channel sum would walk the batch on Cout work-groups; when every chunk
+ * splits), and {@code conv_sum_slices} adds the S partials in slice order (fixed, so results are
+ * reproducible) into dw and dbias. S is the largest divisor of the chunk's samples with slices of at least
+ * {@link #MIN_SLICE_COLUMNS} columns, at most {@link #MAX_SLICES}, and partials within a quarter of
+ * the column budget; S = 1 is the single GEMM.
  * A 1x1, stride-1, unpadded convolution reads x itself as the column matrix (forward and backward
  * data). The column buffer holds at most a budget of floats ({@link #COLUMN_BUDGET} by default) unless a single sample
  * needs more; larger batches run in chunks. Arguments arrive checked.
@@ -23,6 +34,10 @@ import org.neurite.backend.Conv2dGeometry;
 final class ClConv2d {
     /** Floats of column matrix per chunk by default (64 MiB). */
     static final long COLUMN_BUDGET = 1L << 24;
+    /** The fewest columns (sample pixels) a slice of the filter gradient's reduction walks: below, the partials cost more than they save. */
+    static final int MIN_SLICE_COLUMNS = 512;
+    /** The most slices the filter gradient's reduction is split into (the partials' sum is one work-item per weight walking them all). */
+    static final int MAX_SLICES = 256;
 
     private final ClKernels kernels;
     private final ClGemm gemm;
@@ -97,21 +112,40 @@ final class ClConv2d {
         int groups = g.groups(), coutG = g.outChannelsPerGroup();
         int k = g.inChannelsPerGroup() * g.kernelH() * g.kernelW(), rows = g.inChannels() * g.kernelH() * g.kernelW();
         int p = g.outHeight() * g.outWidth(), cout = g.outChannels();
-        // Per sample: its column rows plus its dy rows, both laid out channel-major over the chunk.
+        // Per sample: its column rows plus its dy rows, both laid out channel-major over the chunk;
+        // after them, the partial filter gradients of the slices.
         int chunk = chunk(g.batch(), (long) (rows + cout) * p);
-        cl_mem work = columns.atLeast((long) chunk * (rows + cout) * p * Float.BYTES);
+        int dwSize = cout * k, last = g.batch() % chunk;
+        // The bias gradient joins the split when every chunk splits; else one channel sum over the batch.
+        boolean biasInSlices = dbias != null && slices(chunk, p, dwSize + cout, columnBudget / 4) > 1
+                && (last == 0 || slices(last, p, dwSize + cout, columnBudget / 4) > 1);
+        int nBias = biasInSlices ? cout : 0, sliceStride = dwSize + nBias;
         for (int n0 = 0; n0 < g.batch(); n0 += chunk) {
             int nc = Math.min(chunk, g.batch() - n0);
-            int width = nc * p, dyOff = rows * width;
-            im2col(g, x, n0, nc, work, p, width);
-            int n = cout * width;
-            kernels.get("samples_to_channel_major").map(n, dy, n0, nc, cout, p, work, dyOff, n);
+            int width = nc * p, dyOff = rows * width, partOff = (rows + cout) * width;
+            int slices = slices(nc, p, sliceStride, columnBudget / 4);
+            cl_mem work = columns.atLeast(((long) partOff + (slices > 1 ? (long) slices * sliceStride : 0)) * Float.BYTES);
+            int nCol = rows * width, n = nCol + cout * width;
+            kernels.get("filter_gradient_operands").map(n, x, n0, g.inChannels(), g.height(), g.width(), g.kernelH(), g.kernelW(),
+                    g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.outHeight(), g.outWidth(),
+                    work, nCol, dy, nc, cout, dyOff, n);
             float beta = n0 == 0 ? 0f : 1f;
+            if (slices == 1) {
+                for (int gi = 0; gi < groups; gi++)
+                    gemm.multiply(false, true, coutG, k, width, 1f, work, dyOff + gi * coutG * width, width, work, gi * k * width, width,
+                            beta, dw.mem(), gi * coutG * k, k, 1, 0, 0, 0);
+                continue;
+            }
+            int slice = width / slices; // whole samples: slices divides nc
             for (int gi = 0; gi < groups; gi++)
-                gemm.multiply(false, true, coutG, k, width, 1f, work, dyOff + gi * coutG * width, width, work, gi * k * width, width,
-                        beta, dw.mem(), gi * coutG * k, k, 1, 0, 0, 0);
+                gemm.multiply(false, true, coutG, k, slice, 1f, work, dyOff + gi * coutG * width, width, work, gi * k * width, width,
+                        0f, work, partOff + gi * coutG * k, k, slices, slice, slice, sliceStride);
+            if (biasInSlices)
+                kernels.get("conv_bias_slices").groups(slices * cout, work, dyOff, width, slice, cout, work, partOff, sliceStride, dwSize);
+            kernels.get("conv_sum_slices").map(dwSize + nBias, work, partOff, slices, sliceStride, dw, dwSize,
+                    biasInSlices ? dbias : dw, nBias, beta);
         }
-        if (dbias != null) kernels.get("channel_sum").groups(cout, dy, dbias, g.batch(), cout, p, 0f);
+        if (dbias != null && !biasInSlices) kernels.get("channel_sum").groups(cout, dy, dbias, g.batch(), cout, p, 0f);
     }
 
     /** Column matrix of samples [first, first + count) at sample stride / row stride into {@code col}. */
@@ -120,6 +154,22 @@ final class ClConv2d {
         kernels.get("im2col").map(n, x, first, g.inChannels(), g.height(), g.width(), g.kernelH(), g.kernelW(),
                 g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.outHeight(), g.outWidth(),
                 col, 0, sampleStride, rowStride, n);
+    }
+
+    /**
+     * Slices the filter gradient's reduction over {@code samples} samples of {@code pixels} output
+     * pixels is split into: the largest divisor of {@code samples} (slices of whole samples, all of
+     * one length, so one batched GEMM computes them) whose slices walk at least
+     * {@link #MIN_SLICE_COLUMNS} columns, at most {@link #MAX_SLICES}, with {@code slices * dwSize}
+     * partial floats within {@code partialBudget}; 1 when none is.
+     */
+    static int slices(int samples, int pixels, int dwSize, long partialBudget) {
+        int best = 1;
+        for (int s = 2; s <= Math.min(samples, MAX_SLICES); s++) {
+            if ((long) (samples / s) * pixels < MIN_SLICE_COLUMNS || (long) s * dwSize > partialBudget) break;
+            if (samples % s == 0) best = s;
+        }
+        return best;
     }
 
     /** Samples per chunk so that the chunk's {@code perSample} floats stay within the budget (at least one). */

@@ -31,11 +31,12 @@ final class ClDevicePrograms implements DevicePrograms, AutoCloseable {
     @Override public String language() { return "OpenCL C 1.2"; }
 
     @Override public synchronized DeviceProgram compile(String name, String source) {
+        device.queue.ensureOpen(); // a closed backend's context is released
         Program known = bySource.get(source);
         if (known != null) return known;
         ClProgramCache.Built built;
         try {
-            built = device.cache.build(device.context, device.deviceId, device.deviceKey, source, ClKernels.options(device.info.fp64()));
+            built = device.cache.build(device.context, device.deviceId, device.deviceKey, source, ClKernels.options(device.info.fp64(), device.roundedDivideSqrt));
         } catch (IllegalStateException e) {
             throw new IllegalArgumentException("device program " + name + " does not compile: " + e.getMessage(), e);
         }
@@ -57,6 +58,7 @@ final class ClDevicePrograms implements DevicePrograms, AutoCloseable {
 
         @Override public DeviceKernel kernel(String kernelName) {
             synchronized (ClDevicePrograms.this) {
+                device.queue.ensureOpen(); // a closed backend's programs are released
                 ClKernel kernel = kernels.get(kernelName);
                 if (kernel == null) {
                     try {

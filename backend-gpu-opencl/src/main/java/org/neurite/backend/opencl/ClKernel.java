@@ -1,11 +1,9 @@
 package org.neurite.backend.opencl;
 
-import static org.jocl.CL.clEnqueueNDRangeKernel;
 import static org.jocl.CL.clSetKernelArg;
 
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
-import org.jocl.cl_command_queue;
 import org.jocl.cl_kernel;
 import org.jocl.cl_mem;
 
@@ -29,9 +27,9 @@ final class ClKernel {
 
     private final String name;
     private final cl_kernel kernel;
-    private final cl_command_queue queue;
+    private final ClQueue queue;
 
-    ClKernel(String name, cl_kernel kernel, cl_command_queue queue) {
+    ClKernel(String name, cl_kernel kernel, ClQueue queue) {
         this.name = name;
         this.kernel = kernel;
         this.queue = queue;
@@ -56,6 +54,7 @@ final class ClKernel {
 
     /** Enqueues the kernel over {@code global} items in work-groups of {@code local} (null: the driver chooses). */
     synchronized void run(long[] global, long[] local, Object... args) {
+        queue.ensureOpen(); // before clSetKernelArg: a closed backend's kernel objects are released
         int index = 0;
         for (Object arg : args) {
             if (arg instanceof ClSlice s) {
@@ -65,7 +64,7 @@ final class ClKernel {
                 setArg(index++, arg);
             }
         }
-        clEnqueueNDRangeKernel(queue, kernel, global.length, null, global, local, 0, null, null);
+        queue.launch(kernel, global, local);
     }
 
     private void setArg(int index, Object value) {

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
-import org.jocl.cl_command_queue;
 import org.jocl.cl_context;
 import org.jocl.cl_device_id;
 import org.jocl.cl_program;
@@ -25,10 +24,14 @@ import org.jocl.cl_program;
  * file): the {@code .cl} resources in {@link #FILES} concatenated in order (shared definitions
  * first, then the op families and the direct SGEMM), then {@code gemm.cl} once per
  * {@link GemmTile}, each copy under its own kernel name.
- * Build options: {@code -cl-std=CL1.2} (what every current driver accepts) and
- * {@code -DNEURITE_FP64} where the device has double precision (reductions then accumulate in
- * double like the CPU reference, and float square roots and divisions that must round as Java's do
- * go through double: see {@code sqrt_rn} in {@code common.cl}). After the build, each kernel's work-group limit is checked
+ * Build options: {@code -cl-std=CL1.2} (what every current driver accepts),
+ * {@code -cl-fp32-correctly-rounded-divide-sqrt} where the device offers it
+ * ({@code CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT} in {@code CL_DEVICE_SINGLE_FP_CONFIG}: NVIDIA and
+ * PoCL do), so every float {@code /} and {@code sqrt} rounds as Java's do (OpenCL otherwise allows
+ * 2.5 and 3 ulp, and NVIDIA's fast division is one ulp off), and {@code -DNEURITE_FP64} where the
+ * device has double precision (reductions then accumulate in double like the CPU reference, and
+ * the square roots and divisions that must round as Java's do go through double even without the
+ * option: see {@code sqrt_rn} in {@code common.cl}). After the build, each kernel's work-group limit is checked
  * against the sizes the ops launch, so an unsuitable device fails here with a clear message
  * rather than at the first op.
  */
@@ -38,7 +41,7 @@ final class ClKernels implements AutoCloseable {
 
     /** Kernel sources in build order; each file starts with a comment saying what it computes. */
     static final List<String> FILES = List.of("common.cl", "random.cl", "elementwise.cl", "copy.cl", "reduce.cl", "softmax.cl",
-            "pool.cl", "conv.cl", "norm.cl", "recurrent.cl", "embedding.cl", "optimizers.cl", "gemm_direct.cl",
+            "pool.cl", "conv.cl", "norm.cl", "recurrent.cl", "embedding.cl", "optimizers.cl", "step.cl", "gemm_direct.cl",
             "gemm_blocked.cl");
 
     /**
@@ -66,11 +69,13 @@ final class ClKernels implements AutoCloseable {
     private final boolean fromCache;
     private final long buildNanos;
     private final Map<String, ClKernel> kernels = new LinkedHashMap<>();
+    /** Set by {@link #close}: the kernels and the program are released. */
+    private volatile boolean closed;
 
-    ClKernels(cl_context context, cl_device_id device, cl_command_queue queue, String deviceKey, boolean fp64,
-              ClProgramCache cache) {
+    ClKernels(cl_context context, cl_device_id device, ClQueue queue, String deviceKey, boolean fp64,
+              boolean roundedDivideSqrt, ClProgramCache cache) {
         long start = System.nanoTime();
-        ClProgramCache.Built built = cache.build(context, device, deviceKey, source(), options(fp64));
+        ClProgramCache.Built built = cache.build(context, device, deviceKey, source(), options(fp64, roundedDivideSqrt));
         this.buildNanos = System.nanoTime() - start;
         this.program = built.program();
         this.fromCache = built.fromCache();
@@ -103,9 +108,13 @@ final class ClKernels implements AutoCloseable {
         return s.toString();
     }
 
-    static String options(boolean fp64) {
-        return "-cl-std=CL1.2" + (fp64 ? " -DNEURITE_FP64" : "");
+    /** The build options of every program on a device with (or without) fp64 and correctly rounded float division and sqrt. */
+    static String options(boolean fp64, boolean roundedDivideSqrt) {
+        return "-cl-std=CL1.2" + (roundedDivideSqrt ? " " + ROUNDED_DIVIDE_SQRT : "") + (fp64 ? " -DNEURITE_FP64" : "");
     }
+
+    /** The build option asking for correctly rounded float division and square root. */
+    static final String ROUNDED_DIVIDE_SQRT = "-cl-fp32-correctly-rounded-divide-sqrt";
 
     static String resource(String file) {
         try (InputStream in = ClKernels.class.getResourceAsStream("kernels/" + file)) {
@@ -119,12 +128,14 @@ final class ClKernels implements AutoCloseable {
     /** Every kernel the ops launch. */
     static List<String> kernelNames() {
         return List.of("unary_forward", "unary_backward", "binary_map", "affine", "channel_broadcast", "axpby", "dropout_forward",
-                "counter_uniform_values", "copy_blocks", "copy_range", "pad2d", "crop2d", "samples_to_channel_major",
+                "counter_uniform_values", "copy_blocks", "copy_range", "pad2d", "crop2d",
                 "channel_sum", "channel_max", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
-                "cross_entropy_rows", "loss_total", "max_pool_forward", "max_pool_backward", "avg_pool_forward",
-                "avg_pool_backward", "check_argmax", "im2col", "col2im", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
+                "cross_entropy_rows", "sum_partials_into", "count_correct", "step_control",
+                "record_refused_value", "max_pool_forward", "max_pool_backward", "avg_pool_forward",
+                "avg_pool_backward", "check_argmax", "im2col", "filter_gradient_operands", "col2im", "conv_bias_slices", "conv_sum_slices", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
                 "lrn_forward", "lrn_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
                 "gru_cell_backward", "check_indices", "gather_rows", "scatter_add_rows", "sgd_update", "adam_update",
+                "adamw_update", "rmsprop_update",
                 LARGE.kernel(), SMALL.kernel(), "sgemm_direct", "sgemm_blocked");
     }
 
@@ -134,12 +145,14 @@ final class ClKernels implements AutoCloseable {
         if (name.equals("sgemm_direct") || name.equals("sgemm_blocked")) return ClGemm.DIRECT_GROUP;
         return switch (name) {
             case "channel_sum", "channel_max", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
-                 "cross_entropy_rows", "loss_total", "batch_norm_train", "batch_norm_backward" -> REDUCE_WG;
+                 "cross_entropy_rows", "sum_partials_into", "count_correct", "batch_norm_train", "batch_norm_backward",
+                 "conv_bias_slices" -> REDUCE_WG;
             default -> ClKernel.MAP_GROUP;
         };
     }
 
     ClKernel get(String name) {
+        if (closed) throw new IllegalStateException("the OpenCL backend is closed");
         ClKernel k = kernels.get(name);
         if (k == null) throw new IllegalArgumentException("no OpenCL kernel " + name);
         return k;
@@ -152,6 +165,7 @@ final class ClKernels implements AutoCloseable {
     long buildNanos() { return buildNanos; }
 
     @Override public void close() {
+        closed = true;
         for (ClKernel k : kernels.values()) clReleaseKernel(k.handle());
         kernels.clear();
         clReleaseProgram(program);

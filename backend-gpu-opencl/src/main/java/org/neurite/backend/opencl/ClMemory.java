@@ -2,8 +2,6 @@ package org.neurite.backend.opencl;
 
 import static org.jocl.CL.CL_MEM_READ_WRITE;
 import static org.jocl.CL.clCreateBuffer;
-import static org.jocl.CL.clEnqueueFillBuffer;
-import static org.jocl.CL.clReleaseMemObject;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -51,12 +49,13 @@ final class ClMemory implements AutoCloseable {
                 + mib(device.maxAllocation) + ")", null);
         if (bytes > limit - allocatedBytes) throw outOfMemory(shape, bytes, "more than the " + mib(limit - allocatedBytes)
                 + " (" + (limit - allocatedBytes) + " bytes) left", null);
-        cl_mem mem;
+        cl_mem mem = null;
         try {
             mem = clCreateBuffer(device.context, CL_MEM_READ_WRITE, bytes, null, null);
             // Zero-filled, as the contract says; also makes lazily-allocating drivers commit the memory now.
-            clEnqueueFillBuffer(device.queue, mem, Pointer.to(new float[] {0f}), Float.BYTES, 0, bytes, 0, null, null);
+            device.queue.fill(mem, Pointer.to(new float[] {0f}), Float.BYTES, 0, bytes);
         } catch (CLException e) {
+            if (mem != null) device.queue.releaseWhenDone(mem); // created, but the fill was refused
             throw outOfMemory(shape, bytes, e.getMessage(), e);
         }
         ClTensor t = new ClTensor(owner, this, shape, mem);
@@ -65,13 +64,16 @@ final class ClMemory implements AutoCloseable {
         return t;
     }
 
-    /** Releases a tensor's buffer (idempotent). */
+    /**
+     * Gives up a tensor's buffer (idempotent): it no longer counts against the limit, and is
+     * released once no queued command can use it ({@link ClQueue#releaseWhenDone}).
+     */
     synchronized void release(ClTensor t) {
         cl_mem mem = t.detach();
         if (mem == null) return;
         open.remove(t);
         allocatedBytes -= Math.max(1L, t.size()) * Float.BYTES;
-        clReleaseMemObject(mem);
+        device.queue.releaseWhenDone(mem);
     }
 
     /** Bytes of tensors that can still be allocated under the limit. */

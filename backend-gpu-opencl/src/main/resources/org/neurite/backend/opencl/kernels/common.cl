@@ -37,10 +37,12 @@ inline float java_min(float a, float b) { return isnan(a) ? a : isnan(b) ? b : f
 
 inline float sigmoidf(float x) { return 1.0f / (1.0f + exp(-x)); }
 
-// Float square root and division rounded as Java rounds them (correctly). The program is built
-// without -cl-fp32-correctly-rounded-divide-sqrt, so float sqrt and / may be off by a few ulp
-// (NVIDIA's are); double sqrt and / are correctly rounded, and rounding their result to float again
-// gives the correctly rounded float (53 >= 2 * 24 + 2 bits), so devices with fp64 go through double.
+// Float square root and division rounded as Java rounds them (correctly). Where the device offers
+// it the program is built with -cl-fp32-correctly-rounded-divide-sqrt and float sqrt and / are
+// correctly rounded anyway; without it they may be off by a few ulp (OpenCL allows 3 and 2.5;
+// NVIDIA's fast division is one ulp off). Double sqrt and / are correctly rounded, and rounding
+// their result to float again gives the correctly rounded float (53 >= 2 * 24 + 2 bits), so
+// devices with fp64 go through double whatever the option.
 #ifdef NEURITE_FP64
 inline float sqrt_rn(float x) { return (float) sqrt((double) x); }
 inline float div_rn(float a, float b) { return (float) ((double) a / (double) b); }
@@ -54,7 +56,7 @@ inline float apply_binary(int op, float a, float b) {
         case OP_ADD: return a + b;
         case OP_SUB: return a - b;
         case OP_MUL: return a * b;
-        case OP_DIV: return a / b;
+        case OP_DIV: return div_rn(a, b);
         case OP_MAX: return java_max(a, b);
         default:     return java_min(a, b);
     }

@@ -1,7 +1,7 @@
 // Data movement without arithmetic, one work-item per destination element: strided block copies
 // (concatenation and splitting along an axis, batch-major <-> time-major transposes), a plain
-// range copy, zero padding of [planes, h, w] into [planes, outH, outW] at (top, left) and its
-// adjoint (the crop), and the [N, C, P] -> [C, N*P] transpose convolution's filter gradient uses.
+// range copy, and zero padding of [planes, h, w] into [planes, outH, outW] at (top, left) and its
+// adjoint (the crop).
 
 __kernel void copy_blocks(__global const float* src, int srcOff, int srcStride,
                           __global float* dst, int dstOff, int dstStride, int length, int total) {
@@ -34,14 +34,4 @@ __kernel void crop2d(__global const float* dy, __global float* dx, int h, int w,
     if (i >= n) return;
     int p = i / (h * w), rc = i - p * h * w, r = rc / w, c = rc - r * w;
     dx[i] = dy[(p * outH + top + r) * outW + left + c];
-}
-
-// dst[dstOff + (c * count + s) * inner + q] = src[((first + s) * channels + c) * inner + q] for
-// samples s in [0, count): the channels of a chunk of samples laid out channel-major.
-__kernel void samples_to_channel_major(__global const float* src, int first, int count, int channels, int inner,
-                                       __global float* dst, int dstOff, int n) {
-    int i = get_global_id(0);
-    if (i >= n) return;
-    int q = i % inner, cs = i / inner, s = cs % count, c = cs / count;
-    dst[dstOff + i] = src[((first + s) * channels + c) * inner + q];
 }
