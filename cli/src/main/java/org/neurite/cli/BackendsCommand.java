@@ -1,8 +1,12 @@
 package org.neurite.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.neurite.backend.opencl.ClBackendProvider;
+import org.neurite.backend.opencl.ClDeviceInfo;
 import org.neurite.plugin.BackendProvider;
 import org.neurite.plugin.NeuriteRuntime;
 import picocli.CommandLine.Command;
@@ -10,16 +14,25 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code nn backends [--plugins DIR]}: the backends found, for each unavailable one why, and the OpenCL devices. */
+/**
+ * {@code nn backends [--plugins DIR]}: the backends found, for each unavailable one why, and the
+ * OpenCL devices; with {@code --json} the same as one JSON object ({@link #json}).
+ */
 @Command(name = "backends", description = "List the compute backends found and whether each can run here.")
 final class BackendsCommand implements Callable<Integer> {
     @Mixin PluginsOption plugins = new PluginsOption();
 
+    @Mixin JsonOutput json = new JsonOutput();
+
     @Spec CommandSpec spec;
 
     @Override public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
         var backends = NeuriteRuntime.discover(plugins.folders).backends();
+        if (json.enabled()) {
+            JsonOutput.print(spec, json(backends));
+            return ExitCodes.OK;
+        }
+        PrintWriter out = spec.commandLine().getOut();
         if (backends.isEmpty()) out.println("no backend plugin found on the class path");
         for (BackendProvider p : backends.values()) {
             String why = p.availability();
@@ -29,5 +42,32 @@ final class BackendsCommand implements Callable<Integer> {
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /**
+     * {@code {"backends": [...]}}, each with {@code name}, {@code available}, {@code reason} (null
+     * when available), {@code origin} (class and jar), and for OpenCL {@code devices} (index,
+     * platform, name, type, compute_units, global_memory_bytes, opencl_version, fp64).
+     */
+    static ObjectNode json(Map<String, BackendProvider> backends) {
+        ObjectNode doc = JsonOutput.object();
+        ArrayNode list = doc.putArray("backends");
+        for (BackendProvider p : backends.values()) {
+            String why = p.availability();
+            ObjectNode backend = list.addObject();
+            backend.put("name", p.name());
+            backend.put("available", why == null);
+            backend.put("reason", why);
+            backend.put("origin", NeuriteRuntime.origin(p));
+            if (p instanceof ClBackendProvider cl) {
+                ArrayNode devices = backend.putArray("devices");
+                for (ClDeviceInfo d : cl.devices()) {
+                    devices.addObject().put("index", d.index()).put("platform", d.platform()).put("name", d.name()).put("type", d.type())
+                            .put("compute_units", d.computeUnits()).put("global_memory_bytes", d.globalMemoryBytes())
+                            .put("opencl_version", d.openclVersion()).put("fp64", d.fp64());
+                }
+            }
+        }
+        return doc;
     }
 }

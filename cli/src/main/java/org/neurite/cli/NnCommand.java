@@ -11,15 +11,22 @@ import picocli.CommandLine.Command;
 /**
  * The {@code nn} command: define, inspect, train, evaluate and run {@code .nn} models. Every
  * subcommand reports bad input as positioned messages with exit status 2 and never prints a
- * stack trace (set {@code NEURITE_DEBUG=1} to see one for an internal error).
+ * stack trace (set {@code NEURITE_DEBUG=1} to see one for an internal error). {@code --verbose},
+ * accepted before or after any command's name, logs what an operator checks on standard error
+ * ({@link CommandLogging}).
  */
 @Command(name = "nn", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, versionProvider = BuildVersion.class,
         description = "Neurite: define, train and run neural networks written in the .nn language.",
         subcommands = {SummaryCommand.class, TrainCommand.class, EvalCommand.class, SampleCommand.class, PredictCommand.class, ConfigCommand.class, LayersCommand.class,
                 FmtCommand.class, GraphCommand.class, ReportCommand.class, VizCommand.class, ExportCommand.class, ImportCommand.class,
-                ServeCommand.class, BackendsCommand.class, CommandLine.HelpCommand.class})
+                ServeCommand.class, BackendsCommand.class, CompletionCommand.class, CommandLine.HelpCommand.class})
 public final class NnCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    /** Read from the parse result by {@link CommandLogging}; declared here so every command accepts it. */
+    @CommandLine.Option(names = {"-v", "--verbose"}, scope = CommandLine.ScopeType.INHERIT,
+            description = "log on standard error what happens: plugins loaded, backend and device chosen, data read")
+    boolean verbose;
 
     /** {@code nn} alone: every command with its one-line description, on stderr, exit 2 (a command is missing). */
     @Override public Integer call() {
@@ -39,6 +46,11 @@ public final class NnCommand implements Callable<Integer> {
 
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new NnCommand());
+        // Logging is configured once the arguments are parsed and before the command runs: before any logger exists.
+        cli.setExecutionStrategy(parsed -> {
+            CommandLogging.configure(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
         cli.setExecutionExceptionHandler(NnCommand::handle);
         cli.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
@@ -54,6 +66,8 @@ public final class NnCommand implements Callable<Integer> {
     /** Maps exceptions to messages and exit codes; never prints a stack trace unless NEURITE_DEBUG is set. */
     static int handle(Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
         PrintWriter err = cli.getErr();
+        OutOfMemoryError oom = Main.outOfMemoryCause(e);
+        if (oom != null) return Main.outOfMemory(oom, err);
         if (e instanceof ModelException me) {
             err.print(Sources.printer().render(me.diagnostics()));
             err.flush();

@@ -1,6 +1,5 @@
 package org.neurite.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -40,7 +39,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * IDX image file, or PNG/JPEG images (scaled to [0, 1], converted to the input's channels and
  * resized to its height and width). Writes the outputs as safetensors ({@code y}, and for
  * classifiers {@code probabilities} and {@code classes}) or JSON (class, label and probabilities
- * per input); without {@code --output} prints one line per input.
+ * per input); without {@code --output} prints one line per input. With {@code --json} standard
+ * output is one JSON object: {@code model}, {@code count}, and either {@code predictions} (the
+ * rows a {@code .json} output file holds) or, with {@code --output}, {@code output} (the file).
  */
 @Command(name = "predict", description = "Run a trained model on inputs (safetensors, IDX, PNG/JPEG) and write its outputs.")
 final class PredictCommand implements Callable<Integer> {
@@ -60,6 +61,8 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "N", defaultValue = "256", description = "inference batch size (default 256)")
     int batch;
 
+    @Mixin JsonOutput json = new JsonOutput();
+
     @Override public Integer call() throws Exception {
         if (batch < 1) throw new BadInputException("--batch must be at least 1, got " + batch);
         if (output != null && !output.toString().endsWith(".safetensors") && !output.toString().endsWith(".json")) {
@@ -70,6 +73,7 @@ final class PredictCommand implements Callable<Integer> {
         Shape sample = graph.shape(graph.graph().inputs().get(0).name());
         float[] x = readInputs(inputs, sample);
         int n = x.length / sample.size();
+        MemoryCheck.beforeInference(session.backend(), graph, Math.max(1, Math.min(batch, n)), n);
         float[] y;
         try (ParameterStore store = new ParameterStore(graph, session.backend(), 0);
              Predictor predictor = new Predictor(graph, store, Math.min(batch, n))) {
@@ -83,6 +87,15 @@ final class PredictCommand implements Callable<Integer> {
         float[] probabilities = classifier ? softmaxRows(y, width) : null;
         int[] classes = classifier ? Predictor.argmax(y, width) : null;
         PrintWriter out = spec.commandLine().getOut();
+        if (json.enabled()) {
+            ObjectNode doc = JsonOutput.object();
+            doc.put("model", graph.graph().name());
+            doc.put("count", n);
+            if (output == null) doc.set("predictions", rows(n, y, width, classes, probabilities, labels));
+            else doc.put("output", write(graph, n, y, classes, probabilities, labels).toString());
+            JsonOutput.print(spec, doc);
+            return ExitCodes.OK;
+        }
         if (output == null) {
             for (int i = 0; i < n; i++) {
                 if (classifier) {
@@ -92,38 +105,57 @@ final class PredictCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "%d: %s%n", i, java.util.Arrays.toString(java.util.Arrays.copyOfRange(y, i * width, (i + 1) * width)));
                 }
             }
-        } else if (output.toString().endsWith(".safetensors")) {
+        } else {
+            out.println("Wrote " + n + " predictions to " + write(graph, n, y, classes, probabilities, labels));
+        }
+        out.flush();
+        return ExitCodes.OK;
+    }
+
+    /**
+     * Writes the outputs to {@code --output}: safetensors ({@code y}, and for classifiers
+     * {@code probabilities} and {@code classes}) or JSON ({@link #rows}). {@code classes} and
+     * {@code probabilities} are null for a model that is not a classifier.
+     */
+    private Path write(TypedGraph graph, int n, float[] y, int[] classes, float[] probabilities, List<String> labels) throws IOException {
+        Shape outShape = graph.outputShape();
+        if (output.toString().endsWith(".safetensors")) {
             List<NamedTensor> tensors = new ArrayList<>();
             tensors.add(new NamedTensor("y", outShape.withBatch(n), y));
-            if (classifier) {
+            if (classes != null) {
                 tensors.add(new NamedTensor("probabilities", outShape.withBatch(n), probabilities));
                 float[] c = new float[n];
                 for (int i = 0; i < n; i++) c[i] = classes[i];
                 tensors.add(new NamedTensor("classes", Shape.of(n), c));
             }
             SafeTensors.write(output, tensors, java.util.Map.of("neurite.model", graph.graph().name()));
-            out.println("Wrote " + n + " predictions to " + output);
         } else {
-            ObjectMapper json = new ObjectMapper();
-            ArrayNode rows = json.createArrayNode();
-            for (int i = 0; i < n; i++) {
-                ObjectNode row = rows.addObject();
-                row.put("index", i);
-                if (classifier) {
-                    row.put("class", classes[i]);
-                    if (classes[i] < labels.size()) row.put("label", labels.get(classes[i]));
-                    ArrayNode p = row.putArray("probabilities");
-                    for (int c = 0; c < width; c++) p.add(probabilities[i * width + c]);
-                } else {
-                    ArrayNode v = row.putArray("output");
-                    for (int c = 0; c < width; c++) v.add(y[i * width + c]);
-                }
-            }
-            AtomicFiles.writeString(output, json.writerWithDefaultPrettyPrinter().writeValueAsString(rows) + "\n");
-            out.println("Wrote " + n + " predictions to " + output);
+            ArrayNode rows = rows(n, y, outShape.size(), classes, probabilities, labels);
+            AtomicFiles.writeString(output, JsonOutput.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(rows) + "\n");
         }
-        out.flush();
-        return ExitCodes.OK;
+        return output;
+    }
+
+    /**
+     * One JSON object per input: {@code index}, and for a classifier {@code class}, {@code label}
+     * (when the class has a name) and {@code probabilities}, else {@code output} (the raw values).
+     */
+    private static ArrayNode rows(int n, float[] y, int width, int[] classes, float[] probabilities, List<String> labels) {
+        ArrayNode rows = JsonOutput.MAPPER.createArrayNode();
+        for (int i = 0; i < n; i++) {
+            ObjectNode row = rows.addObject();
+            row.put("index", i);
+            if (classes != null) {
+                row.put("class", classes[i]);
+                if (classes[i] < labels.size()) row.put("label", labels.get(classes[i]));
+                ArrayNode p = row.putArray("probabilities");
+                for (int c = 0; c < width; c++) p.add(probabilities[i * width + c]);
+            } else {
+                ArrayNode v = row.putArray("output");
+                for (int c = 0; c < width; c++) v.add(y[i * width + c]);
+            }
+        }
+        return rows;
     }
 
     /**
@@ -133,7 +165,8 @@ final class PredictCommand implements Callable<Integer> {
     private float[] predict(Predictor predictor, float[] x, int n, int inSize, int outSize) {
         if (n <= batch) return predictor.predict(x, n);
         float[] y = new float[n * outSize];
-        try (LiveBar bar = LiveBar.open(spec.commandLine().getOut(), OutputMode.interactive(), "predict", n, "inputs")) {
+        // With --json standard output holds the document alone: no bar.
+        try (LiveBar bar = LiveBar.open(spec.commandLine().getOut(), OutputMode.interactive() && !json.enabled(), "predict", n, "inputs")) {
             for (int from = 0; from < n; from += batch) {
                 int count = Math.min(batch, n - from);
                 float[] part = predictor.predict(java.util.Arrays.copyOfRange(x, from * inSize, (from + count) * inSize), count);

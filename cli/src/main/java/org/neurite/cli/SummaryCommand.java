@@ -1,8 +1,11 @@
 package org.neurite.cli;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.neurite.engine.Trainers;
 import org.neurite.graph.GraphInput;
 import org.neurite.graph.Node;
 import org.neurite.graph.ParamInfo;
@@ -17,7 +20,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code nn summary MODEL.nn [--batch N]}: layers, output shapes, parameters and FLOPs, and the
  * memory training and inference need at a batch size ({@link MemoryEstimate}), all from shape
- * inference alone.
+ * inference alone; with {@code --json} the same as one JSON object ({@link #json}).
  */
 @Command(name = "summary", description = "Print the model's layers, output shapes, parameter counts, FLOPs and memory estimate.")
 final class SummaryCommand implements Callable<Integer> {
@@ -27,12 +30,18 @@ final class SummaryCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "N", description = "batch size for the memory estimate (default: the train section's)")
     Integer batch;
 
+    @Mixin JsonOutput json = new JsonOutput();
+
     @Override public Integer call() throws Exception {
         if (batch != null && batch < 1) throw new BadInputException("--batch must be at least 1, got " + batch);
         Session session = Session.open(options, false);
-        PrintWriter out = spec.commandLine().getOut();
         TrainSpec train = session.trainSpec();
-        MemoryEstimate memory = MemoryEstimate.of(session.graph(), batch != null ? batch : train.batch(), train.optimizer().name());
+        MemoryEstimate memory = MemoryEstimate.of(session.graph(), batch != null ? batch : train.batch(), train, Trainers.of(session.runtime()));
+        if (json.enabled()) {
+            JsonOutput.print(spec, json(session.graph(), session.script().file(), memory));
+            return ExitCodes.OK;
+        }
+        PrintWriter out = spec.commandLine().getOut();
         out.print(render(session.graph(), session.script().file()));
         out.println();
         out.print(memory.render());
@@ -74,6 +83,42 @@ final class SummaryCommand implements Callable<Integer> {
             sb.append('\n');
         }
         return sb.toString();
+    }
+
+    /**
+     * The summary as JSON: {@code model}, {@code file}, {@code inputs} and {@code outputs} (name,
+     * shape), {@code nodes} (name, layer, inputs, shape, params, flops), the totals
+     * {@code parameters}, {@code trainable_parameters} and {@code flops_per_sample},
+     * {@code parameter_tensors} (name, shape, trainable) and {@code memory} in bytes.
+     */
+    static ObjectNode json(TypedGraph g, String file, MemoryEstimate memory) {
+        ObjectNode doc = JsonOutput.object();
+        doc.put("model", g.graph().name());
+        doc.put("file", file);
+        ArrayNode inputs = doc.putArray("inputs");
+        for (GraphInput in : g.graph().inputs()) inputs.addObject().put("name", in.name()).set("shape", JsonOutput.shape(in.shape()));
+        ArrayNode nodes = doc.putArray("nodes");
+        for (Node n : g.graph().nodes()) {
+            ObjectNode node = nodes.addObject();
+            node.put("name", n.name());
+            node.put("layer", n.layer());
+            ArrayNode from = node.putArray("inputs");
+            n.inputs().forEach(from::add);
+            node.set("shape", JsonOutput.shape(g.shape(n.name())));
+            node.put("params", g.params(n.name()).stream().mapToLong(p -> p.decl().shape().elementCount()).sum());
+            node.put("flops", g.flops(n.name()));
+        }
+        ArrayNode outputs = doc.putArray("outputs");
+        for (String out : g.graph().outputs()) outputs.addObject().put("name", out).set("shape", JsonOutput.shape(g.shape(out)));
+        doc.put("parameters", g.parameterCount());
+        doc.put("trainable_parameters", g.trainableParameterCount());
+        doc.put("flops_per_sample", g.totalFlops());
+        ArrayNode tensors = doc.putArray("parameter_tensors");
+        for (ParamInfo p : g.params()) {
+            tensors.addObject().put("name", p.fullName()).put("trainable", p.decl().trainable()).set("shape", JsonOutput.shape(p.decl().shape()));
+        }
+        doc.set("memory", memory.json());
+        return doc;
     }
 
     static String group(long n) {

@@ -26,7 +26,9 @@ import org.neurite.dsl.ast.Statement;
 import org.neurite.dsl.ast.TrainDecl;
 import org.neurite.dsl.parser.ScriptParser;
 import org.neurite.graph.LayerRegistry;
+import org.neurite.plugin.NeuriteRuntime;
 import org.neurite.graph.TypedGraph;
+import org.neurite.tensor.Shape;
 import org.neurite.train.TrainSpec;
 
 /**
@@ -42,10 +44,19 @@ import org.neurite.train.TrainSpec;
  */
 public final class ScriptLoader {
     private final LayerRegistry registry;
+    private final TrainVocabulary training;
     private final Map<String, String> sources = new ConcurrentHashMap<>();
 
+    /** A loader for scripts over {@code registry}'s layers whose train sections name the core's losses and optimizers. */
     public ScriptLoader(LayerRegistry registry) {
         this.registry = registry;
+        this.training = TrainVocabulary.core();
+    }
+
+    /** A loader for scripts over {@code runtime}'s layers, losses and optimizers: every plugin's, the core's included. */
+    public ScriptLoader(NeuriteRuntime runtime) {
+        this.registry = runtime.layers();
+        this.training = TrainVocabulary.of(runtime);
     }
 
     /** Reads {@code file} as strict UTF-8 (a bad byte is a diagnostic) and parses it; {@code use} paths are relative to it. */
@@ -106,6 +117,7 @@ public final class ScriptLoader {
         List<TypedGraph> models = new ArrayList<>();
         Map<String, List<BlockCall>> calls = new LinkedHashMap<>();
         Set<String> modelNames = new LinkedHashSet<>();
+        Map<String, Shape> inputs = new HashMap<>();   // what a train section's augment is checked against
         for (ModelDecl m : ast.models()) {
             Callee callee = main.scope().find(m.name());
             if (callee == null || callee.decl() != m) continue; // a duplicate, reported by Imports
@@ -113,6 +125,8 @@ public final class ScriptLoader {
             try {
                 ModelResolver.Result r = ModelResolver.resolve(registry, callee, usage);
                 models.add(r.graph());
+                var declared = r.graph().graph().inputs();
+                if (!declared.isEmpty()) inputs.put(m.name(), r.graph().shape(declared.get(0).name()));
                 calls.put(m.name(), r.calls());
             } catch (ModelException e) {
                 errors.addAll(e.diagnostics());
@@ -128,7 +142,7 @@ public final class ScriptLoader {
                 continue;
             }
             try {
-                trainings.add(TrainResolver.resolve(t, modelNames));
+                trainings.add(TrainResolver.resolve(t, modelNames, inputs, training));
             } catch (ModelException e) {
                 errors.addAll(e.diagnostics());
             }

@@ -1,5 +1,6 @@
 package org.neurite.dsl;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -14,29 +15,52 @@ import org.neurite.graph.LayerRegistry;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.ParamSchema;
+import org.neurite.tensor.Shape;
+import org.neurite.train.AugmentSpec;
+import org.neurite.train.Augmentations;
 import org.neurite.train.OptimizerSpec;
 import org.neurite.train.Optimizers;
 import org.neurite.train.ScheduleSpec;
 import org.neurite.train.Schedules;
 import org.neurite.train.TrainSpec;
+import org.neurite.train.ValidationSpec;
 
 /**
  * Resolves {@code train Model { ... }} into a {@link TrainSpec}. Settings not written keep the
  * values of {@link TrainSpec#defaults}. {@code data} and {@code loss} take an identifier or a
- * string, {@code optimizer} a call or bare name bound with {@link Optimizers#schema},
+ * string checked against the loader's {@link TrainVocabulary} (the runtime's registries, or the
+ * core's), {@code optimizer} a call or bare name bound with its schema there ({@link Optimizers#schema} for the core's),
  * {@code schedule} likewise with {@link Schedules#schema} (and {@link Schedules#check} against
  * the optimizer's lr once the whole section is read), {@code batch}, {@code epochs} and
- * {@code seed} integer expressions. Unknown settings, losses, optimizers and schedules get a
- * did-you-mean.
+ * {@code seed} integer expressions, {@code validation}, {@code early_stopping} and {@code keep}
+ * through {@link ValidationResolver}, {@code augment} a list of calls bound with
+ * {@link Augmentations#schema} and checked against the model's input [C, H, W]. Unknown settings,
+ * losses, optimizers, schedules and augmentations get a did-you-mean.
  */
 final class TrainResolver {
     private static final ExpressionEvaluator CONSTANTS = new ExpressionEvaluator(n -> {
         throw new ModelException(n.span(), "undefined name '" + n.name() + "'; train settings take numbers here");
     });
 
+    /** Inside {@code flip(...)}: a bare name is its own spelling ({@code horizontal}), checked by {@link Augmentations#check}. */
+    private static final ExpressionEvaluator DIRECTION_NAMES = new ExpressionEvaluator(Expr.Name::name);
+
     private TrainResolver() {}
 
     static TrainSpec resolve(TrainDecl decl, Collection<String> models) {
+        return resolve(decl, models, Map.of());
+    }
+
+    /**
+     * @param inputs the shape of each model's (first) input, which {@code augment} is checked
+     *     against; a model missing here (it did not resolve) has its augmentations bound but not checked
+     */
+    static TrainSpec resolve(TrainDecl decl, Collection<String> models, Map<String, Shape> inputs) {
+        return resolve(decl, models, inputs, TrainVocabulary.core());
+    }
+
+    /** @param vocabulary the losses and optimizers that {@code loss} and {@code optimizer} may name */
+    static TrainSpec resolve(TrainDecl decl, Collection<String> models, Map<String, Shape> inputs, TrainVocabulary vocabulary) {
         if (!models.contains(decl.model())) {
             throw new ModelException(decl.modelSpan(), "train section for unknown model '" + decl.model() + "'"
                     + suggestion(decl.model(), models));
@@ -52,6 +76,7 @@ final class TrainResolver {
         int epochs = spec.epochs();
         long seed = spec.seed();
         double clip = spec.clipNorm();
+        List<AugmentSpec> augment = spec.augment();
         Map<String, Setting> seen = new HashMap<>();
         for (Setting s : decl.settings()) {
             Setting first = seen.putIfAbsent(s.key(), s);
@@ -68,7 +93,13 @@ final class TrainResolver {
                                     + orList(call.name(), DataSources.NAMES, "data sources"));
                         }
                         data = call.name();
+                        ValidationResolver.refuseOldTestFraction(call);
                         dataArgs = CallBinder.bind(call, call.arguments(), schema, CONSTANTS);
+                        try {
+                            DataSources.check(call.name(), dataArgs);
+                        } catch (ArgumentException ex) {
+                            throw CallBinder.error(call, call.arguments(), schema, ex);
+                        }
                     } else {
                         data = word(s, "a dataset name, a folder path in quotes, or a source such as adding(length=100)");
                         dataArgs = DataSources.schema(data) == null ? LayerArgs.empty()
@@ -76,8 +107,8 @@ final class TrainResolver {
                                         List.of(), DataSources.schema(data), CONSTANTS);
                     }
                 }
-                case "loss" -> loss = loss(s);
-                case "optimizer" -> optimizer = optimizer(s);
+                case "loss" -> loss = loss(s, vocabulary);
+                case "optimizer" -> optimizer = optimizer(s, vocabulary);
                 case "schedule" -> {
                     scheduleCall = call(s, "schedule expects a name or a call such as step(every=3, gamma=0.1)");
                     schedule = schedule(scheduleCall);
@@ -86,12 +117,17 @@ final class TrainResolver {
                 case "epochs" -> epochs = (int) integer(s, 1, Integer.MAX_VALUE);
                 case "seed" -> seed = integer(s, Long.MIN_VALUE, Long.MAX_VALUE);
                 case "clip" -> clip = positive(s);
+                case "augment" -> augment = augment(s, inputs.get(decl.model()));
+                case "validation", "early_stopping", "keep" -> { }   // ValidationResolver, once the loss is known
                 default -> throw new ModelException(s.keySpan(), "unknown train setting '" + s.key() + "'"
                         + orList(s.key(), TrainSpec.SETTINGS, "settings"));
             }
         }
-        if (scheduleCall != null) check(scheduleCall, schedule, optimizer.args().getDouble("lr"));
-        return new TrainSpec(decl.model(), data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clip, decl.span());
+        if (scheduleCall != null) check(scheduleCall, schedule, optimizer.args().getDouble("lr"), epochs);
+        // Every loss but mse scores classes, so only those have an accuracy to watch.
+        ValidationSpec validation = ValidationResolver.resolve(seen, !loss.equals("mse"), CONSTANTS);
+        return new TrainSpec(decl.model(), data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clip, augment, validation,
+                decl.span());
     }
 
     /** A call, or a bare name read as a call without arguments ({@code sgd}, {@code cosine}). */
@@ -111,12 +147,52 @@ final class TrainResolver {
     }
 
     /** {@link Schedules#check}, reported at the argument at fault (at the callee when it was not written). */
-    private static void check(Call call, ScheduleSpec schedule, double baseLr) {
+    private static void check(Call call, ScheduleSpec schedule, double baseLr, int epochs) {
         try {
-            Schedules.check(schedule.name(), schedule.args(), baseLr);
+            Schedules.check(schedule.name(), schedule.args(), baseLr, epochs);
         } catch (ArgumentException e) {
             throw CallBinder.error(call, call.arguments(), Schedules.schema(schedule.name()), e);
         }
+    }
+
+    /**
+     * {@code augment = [random_crop(28, pad=4), flip(horizontal), ...]}: a list of augmentation
+     * calls (a bare name is a call without arguments), each bound to its schema and checked against
+     * {@code input}, which must be an image [C, H, W]. Inside {@code flip} a bare name is the
+     * direction's spelling, so {@code flip(vertical)} reads as written.
+     */
+    private static List<AugmentSpec> augment(Setting s, Shape input) {
+        if (!(s.value() instanceof Expr.ListLiteral list)) {
+            throw new ModelException(s.value().span(), "augment expects a list such as [flip(horizontal), rotate(degrees=10)]");
+        }
+        if (input != null && input.rank() != 3) {
+            throw new ModelException(s.value().span(), "augment works on images [channels, height, width]; this model's input is "
+                    + input);
+        }
+        List<AugmentSpec> out = new ArrayList<>();
+        for (Expr e : list.elements()) {
+            Call call;
+            if (e instanceof Call c) call = c;
+            else if (e instanceof Expr.Name n) call = new Call(n.name(), n.span(), List.of(), false, n.span());
+            else throw new ModelException(e.span(), "augment lists calls such as flip(horizontal) (augmentations: "
+                    + String.join(", ", Augmentations.NAMES) + ")");
+            ParamSchema schema = Augmentations.schema(call.name());
+            if (schema == null) {
+                throw new ModelException(call.nameSpan(), "unknown augmentation '" + call.name() + "'"
+                        + orList(call.name(), Augmentations.NAMES, "augmentations"));
+            }
+            ExpressionEvaluator evaluator = call.name().equals("flip") ? DIRECTION_NAMES : CONSTANTS;
+            LayerArgs args = CallBinder.bind(call, call.arguments(), schema, evaluator);
+            if (input != null) {
+                try {
+                    Augmentations.check(call.name(), args, input);
+                } catch (ArgumentException ex) {
+                    throw CallBinder.error(call, call.arguments(), schema, ex);
+                }
+            }
+            out.add(new AugmentSpec(call.name(), args, call.span()));
+        }
+        return out;
     }
 
     /** An identifier or a non-empty string. */
@@ -126,20 +202,20 @@ final class TrainResolver {
         throw new ModelException(s.value().span(), s.key() + " expects " + expected);
     }
 
-    private static String loss(Setting s) {
+    private static String loss(Setting s, TrainVocabulary vocabulary) {
         String name = word(s, "a loss name such as softmax_cross_entropy");
-        if (!TrainSpec.LOSSES.contains(name)) {
-            throw new ModelException(s.value().span(), "unknown loss '" + name + "'" + orList(name, TrainSpec.LOSSES, "losses"));
+        if (!vocabulary.losses().contains(name)) {
+            throw new ModelException(s.value().span(), "unknown loss '" + name + "'" + orList(name, vocabulary.losses(), "losses"));
         }
         return name;
     }
 
-    private static OptimizerSpec optimizer(Setting s) {
+    private static OptimizerSpec optimizer(Setting s, TrainVocabulary vocabulary) {
         Call call = call(s, "optimizer expects a name or a call such as sgd(lr=0.05)");
-        ParamSchema schema = Optimizers.schema(call.name());
+        ParamSchema schema = vocabulary.optimizers().get(call.name());
         if (schema == null) {
             throw new ModelException(call.nameSpan(), "unknown optimizer '" + call.name() + "'"
-                    + orList(call.name(), Optimizers.NAMES, "optimizers"));
+                    + orList(call.name(), vocabulary.optimizerNames(), "optimizers"));
         }
         LayerArgs args = CallBinder.bind(call, call.arguments(), schema, CONSTANTS);
         return new OptimizerSpec(call.name(), args, call.span());

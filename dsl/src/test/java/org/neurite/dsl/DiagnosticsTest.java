@@ -22,6 +22,14 @@ class DiagnosticsTest {
             }
             """;
 
+    /** A grey 28 x 28 image model, for train sections with {@code augment}. */
+    private static final String IMAGE_MODEL = """
+            model M {
+                input x: [1, 28, 28]
+                output o = flatten -> dense(2)
+            }
+            """;
+
     static Stream<Arguments> cases() {
         return Stream.of(
             // ---- layers and their arguments ----
@@ -739,16 +747,52 @@ class DiagnosticsTest {
                             ^~~~~
                     """),
             row("unknown train setting without a close match", MODEL + "train M {\n    lr = 0.1\n}\n",
-                    "t.nn:6:5: error: unknown train setting 'lr' (settings: data, loss, optimizer, schedule, batch, epochs, seed, clip)"),
+                    "t.nn:6:5: error: unknown train setting 'lr' (settings: data, loss, optimizer, schedule, batch, epochs, seed, clip, augment, validation, early_stopping, keep)"),
             row("unknown loss", MODEL + "train M {\n    loss = hinge\n}\n",
                     "t.nn:6:12: error: unknown loss 'hinge' (losses: softmax_cross_entropy, cross_entropy, mse)"),
             row("clip must be positive", MODEL + "train M {\n    clip = 0\n}\n",
                     "t.nn:6:12: error: clip must be a positive number, got 0"),
-            row("unknown optimizer", MODEL + "train M {\n    optimizer = adamw(lr=0.1)\n}\n", """
-                    t.nn:6:17: error: unknown optimizer 'adamw'; did you mean 'adam'?
-                            optimizer = adamw(lr=0.1)
-                                        ^~~~~
+            row("augmentation on a model that does not take images", MODEL + "train M {\n    augment = [flip(horizontal)]\n}\n",
+                    "t.nn:6:15: error: augment works on images [channels, height, width]; this model's input is [4]"),
+            row("augment that is not a list", IMAGE_MODEL + "train M {\n    augment = flip(horizontal)\n}\n",
+                    "t.nn:6:15: error: augment expects a list such as [flip(horizontal), rotate(degrees=10)]"),
+            row("unknown augmentation", IMAGE_MODEL + "train M {\n    augment = [flip(horizontal), blur(2)]\n}\n", """
+                    t.nn:6:34: error: unknown augmentation 'blur' (augmentations: random_crop, flip, rotate, jitter)
+                            augment = [flip(horizontal), blur(2)]
+                                                         ^~~~
                     """),
+            row("misspelt augmentation", IMAGE_MODEL + "train M {\n    augment = [rotat(10)]\n}\n",
+                    "t.nn:6:16: error: unknown augmentation 'rotat'; did you mean 'rotate'?"),
+            row("augment entry that is not a call", IMAGE_MODEL + "train M {\n    augment = [3]\n}\n",
+                    "t.nn:6:16: error: augment lists calls such as flip(horizontal) (augmentations: random_crop, flip, rotate, jitter)"),
+            row("crop that is not the input's size", IMAGE_MODEL + "train M {\n    augment = [random_crop(24, pad=4)]\n}\n",
+                    "t.nn:6:28: error: random_crop: parameter 'size' must be 28, the input's height and width (a crop keeps the shape "
+                            + "the model takes), got 24"),
+            row("crop without padding", IMAGE_MODEL + "train M {\n    augment = [random_crop(28, pad=0)]\n}\n",
+                    "t.nn:6:36: error: random_crop: parameter 'pad' must be in [1, 4096], got 0"),
+            row("flip in an unknown direction", IMAGE_MODEL + "train M {\n    augment = [flip(diagonal)]\n}\n",
+                    "t.nn:6:21: error: flip: parameter 'direction' must be horizontal or vertical, got diagonal"),
+            row("rotate without degrees", IMAGE_MODEL + "train M {\n    augment = [rotate]\n}\n",
+                    "t.nn:6:16: error: rotate: missing required parameter 'degrees'"),
+            row("rotate by more than half a turn", IMAGE_MODEL + "train M {\n    augment = [rotate(degrees=270)]\n}\n",
+                    "t.nn:6:31: error: rotate: parameter 'degrees' must be in [0, 180], got 270"),
+            row("misspelt jitter argument", IMAGE_MODEL + "train M {\n    augment = [jitter(brightnes=0.2)]\n}\n",
+                    "t.nn:6:23: error: unknown parameter 'brightnes' for 'jitter'; did you mean 'brightness'?"),
+            row("jitter that changes nothing", IMAGE_MODEL + "train M {\n    augment = [jitter]\n}\n",
+                    "t.nn:6:16: error: jitter: give brightness or contrast (or both) above 0, e.g. jitter(brightness=0.2)"),
+            row("undefined name in an augmentation", IMAGE_MODEL + "train M {\n    augment = [rotate(degrees=big)]\n}\n",
+                    "t.nn:6:31: error: undefined name 'big'; train settings take numbers here"),
+            row("unknown optimizer", MODEL + "train M {\n    optimizer = adamax(lr=0.1)\n}\n", """
+                    t.nn:6:17: error: unknown optimizer 'adamax'; did you mean 'adam'?
+                            optimizer = adamax(lr=0.1)
+                                        ^~~~~~
+                    """),
+            row("negative adamw weight decay", MODEL + "train M {\n    optimizer = adamw(weight_decay=-0.1)\n}\n",
+                    "t.nn:6:36: error: adamw: parameter 'weight_decay' must be in [0, 1000], got -0.1"),
+            row("misspelt rmsprop argument", MODEL + "train M {\n    optimizer = rmsprop(alpah=0.9)\n}\n",
+                    "t.nn:6:25: error: unknown parameter 'alpah' for 'rmsprop'; did you mean 'alpha'?"),
+            row("rmsprop centered that is not a bool", MODEL + "train M {\n    optimizer = rmsprop(centered=1)\n}\n",
+                    "t.nn:6:34: error: rmsprop: parameter 'centered' expects bool, got int 1"),
             row("optimizer argument of the wrong type", MODEL + "train M {\n    optimizer = sgd(lr=\"fast\")\n}\n",
                     "t.nn:6:24: error: sgd: parameter 'lr' expects float, got string \"fast\""),
             row("optimizer argument out of range", MODEL + "train M {\n    optimizer = sgd(lr=-1)\n}\n",
@@ -796,8 +840,17 @@ class DiagnosticsTest {
                     """),
             row("cosine min_lr equal to the default lr", MODEL + "train M {\n    schedule = cosine(0.01)\n}\n",
                     "t.nn:6:23: error: cosine: parameter 'min_lr' must be below the optimizer's lr 0.01 (where the schedule starts), got 0.01"),
-            row("arguments for the constant schedule", MODEL + "train M {\n    schedule = constant(0.1)\n}\n",
-                    "t.nn:6:25: error: 'constant' takes no arguments"),
+            row("a constant schedule's warm-up of the wrong type", MODEL + "train M {\n    schedule = constant(0.1)\n}\n",
+                    "t.nn:6:25: error: constant: parameter 'warmup' expects int, got float 0.1"),
+            row("a negative warm-up", MODEL + "train M {\n    schedule = cosine(warmup=-1)\n}\n",
+                    "t.nn:6:30: error: cosine: parameter 'warmup' must be >= 0, got -1"),
+            row("a warm-up as long as the run", MODEL + "train M {\n    schedule = cosine(warmup=5)\n}\n",
+                    "t.nn:6:30: error: cosine: parameter 'warmup' must be fewer epochs than the run's 5 (the schedule"
+                            + " needs at least one epoch after it), got 5"),
+            row("a warm-up longer than a later epochs setting", MODEL
+                    + "train M {\n    schedule = step(every=2, warmup=3)\n    epochs = 3\n}\n",
+                    "t.nn:6:37: error: step: parameter 'warmup' must be fewer epochs than the run's 3 (the schedule"
+                            + " needs at least one epoch after it), got 3"),
             row("batch of the wrong type", MODEL + "train M {\n    batch = 6.4\n}\n",
                     "t.nn:6:13: error: batch expects an int, got float"),
             row("batch zero", MODEL + "train M {\n    batch = 0\n}\n", "t.nn:6:13: error: batch must be at least 1, got 0"),
@@ -813,6 +866,47 @@ class DiagnosticsTest {
                     """),
             row("train section for an unknown model", MODEL + "train N {\n    batch = 8\n}\n",
                     "t.nn:5:7: error: train section for unknown model 'N'; did you mean 'M'?"),
+            row("validation of the whole training split", MODEL + "train M {\n    validation = 1\n}\n",
+                    "t.nn:6:18: error: validation must be a fraction of the training split between 0 and 1 (exclusive),"
+                            + " got 1"),
+            row("validation that is not a number", MODEL + "train M {\n    validation = \"tenth\"\n}\n",
+                    "t.nn:6:18: error: validation expects a fraction of the training split such as 0.1, got"
+                            + " string"),
+            row("early stopping without a validation split", MODEL + "train M {\n    early_stopping = patience(3)\n}\n",
+                    "t.nn:6:5: error: early_stopping watches val_loss, which needs a validation split: add validation ="
+                            + " 0.1 (the fraction of the training split held out); the test split is never used to choose"),
+            row("unknown early stopping rule", MODEL + "train M {\n    validation = 0.1\n    early_stopping = patiense(3)\n}\n",
+                    "t.nn:7:22: error: unknown early stopping rule 'patiense'; did you mean 'patience'?"),
+            row("early stopping without patience", MODEL + "train M {\n    validation = 0.1\n    early_stopping = patience\n}\n",
+                    "t.nn:7:22: error: patience: missing required parameter 'patience'"),
+            row("a patience of zero", MODEL + "train M {\n    validation = 0.1\n    early_stopping = patience(0)\n}\n",
+                    "t.nn:7:31: error: patience: parameter 'patience' must be >= 1, got 0"),
+            row("early stopping on the test split", MODEL
+                    + "train M {\n    validation = 0.1\n    early_stopping = patience(3, metric=\"test_loss\")\n}\n",
+                    "t.nn:7:41: error: patience: parameter 'metric' must be one of val_loss, val_accuracy (the"
+                            + " validation split's), got 'test_loss'"),
+            row("a negative min_delta", MODEL
+                    + "train M {\n    validation = 0.1\n    early_stopping = patience(3, min_delta=-0.01)\n}\n",
+                    "t.nn:7:44: error: patience: parameter 'min_delta' must be >= 0, got -0.01"),
+            row("keep best without a validation split", MODEL + "train M {\n    keep = best(metric=\"val_accuracy\")\n}\n",
+                    "t.nn:6:5: error: keep = best compares val_accuracy, which needs a validation split: add validation"
+                            + " = 0.1 (the fraction of the training split held out); the test split is never used to choose"),
+            row("keep something else", MODEL + "train M {\n    validation = 0.1\n    keep = first\n}\n",
+                    "t.nn:7:12: error: keep is last or best(metric=...), not 'first' (choices: last, best)"),
+            row("keep the best accuracy of a regression", MODEL
+                    + "train M {\n    loss = mse\n    validation = 0.2\n    keep = best(metric=\"val_accuracy\")\n}\n",
+                    "t.nn:8:24: error: best: parameter 'metric' is val_accuracy, but a regression loss has no accuracy;"
+                            + " watch val_loss"),
+            row("images with the test hold-out's old name", MODEL
+                    + "train M {\n    data = images(folder=\"photos\", size=[1, 2, 2], validation=0.2)\n}\n",
+                    "t.nn:6:52: error: images: the fraction held out as the test split is called test_fraction; a"
+                            + " validation split (to choose epochs by) is the train setting validation = 0.1"),
+            row("a memory bound that is not a size", MODEL + "train M {\n    data = idx(folder=\"digits\", memory=\"lots\")\n}\n",
+                    "t.nn:6:40: error: idx: memory \"lots\" is not a size; write a whole number of bytes, or one with k, m or g"
+                            + " (binary multiples: 1m = 1,048,576 bytes), e.g. memory=\"256m\""),
+            row("idx with an empty memory bound", MODEL + "train M {\n    data = idx(folder=\"digits\", memory=\"\")\n}\n",
+                    "t.nn:6:40: error: idx: memory is the most bytes of images held while they stream, e.g. memory=\"64m\";"
+                            + " to read IDX files into memory, name their folder instead: data = \"folder\""),
             row("two train sections", MODEL + "train M { batch = 8 }\ntrain M { batch = 16 }\n",
                     "t.nn:6:7: error: model 'M' has two train sections"));
     }

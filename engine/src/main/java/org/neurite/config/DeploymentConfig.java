@@ -1,6 +1,7 @@
 package org.neurite.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
@@ -8,6 +9,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -26,7 +28,7 @@ import org.neurite.plugin.BackendOptions;
  * data: /srv/datasets      # where datasets are looked for first (like --data)
  * output: runs/            # where checkpoints and metrics go
  * seed: 42                 # overrides the script's seed
- * log_level: info          # error | warn | info | debug
+ * log_level: info          # error | warn (default) | info | debug
  * spark:                   # train on Apache Spark (read by distributed-spark)
  *   master: "local[2]"
  *   partitions: 2
@@ -55,7 +57,7 @@ import org.neurite.plugin.BackendOptions;
  * @param data the first folder datasets are looked for in, or null to use the normal search order
  * @param output the folder runs are written to, or null for the CLI's default
  * @param seed a seed that overrides the script's, or null to keep the script's
- * @param logLevel how much the CLI logs, default {@link LogLevel#INFO}
+ * @param logLevel how much the CLI logs on standard error, default {@link LogLevel#WARN} (warnings and errors only)
  * @param spark the {@code spark:} section (train on Apache Spark), or null (the default) to train in this process
  * @param serve the {@code serve:} section ({@code nn serve}, read by the serving module), or null when there is none
  */
@@ -69,7 +71,10 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
     public static final List<String> KEYS = List.of("backend", "fallback", "threads", "device", "plugins",
             "data", "output", "seed", "log_level", "spark", "serve");
 
-    /** How much the CLI logs; the YAML spelling is the lower-case name. */
+    /**
+     * How much the CLI logs: {@code info} adds what an operator checks (plugins loaded, backend and
+     * device chosen, data read), {@code debug} the details. The YAML spelling is the lower-case name.
+     */
     public enum LogLevel {
         ERROR, WARN, INFO, DEBUG;
 
@@ -106,7 +111,7 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
 
     /** The configuration of an empty deployment file: the CPU backend on every core. */
     public static DeploymentConfig defaults() {
-        return new DeploymentConfig("cpu", List.of(), 0, null, List.of(), null, null, null, LogLevel.INFO);
+        return new DeploymentConfig("cpu", List.of(), 0, null, List.of(), null, null, null, LogLevel.WARN);
     }
 
     /**
@@ -145,18 +150,12 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
     public BackendOptions backendOptions() { return new BackendOptions(threads, device); }
 
     /**
-     * The resolved configuration as YAML that {@link #parse} reads back to an equal record; keys
-     * that are not set are listed in a trailing comment with what happens instead, and so is a
-     * {@code spark:} section that no module on the class path has checked.
+     * The resolved configuration as a tree with the YAML's keys ({@link #KEYS}, in that order);
+     * keys that are not set are left out. {@link #toYaml()} prints it, {@code nn config check --json}
+     * prints it as JSON.
      */
-    public String toYaml() {
-        YAMLMapper mapper = YAMLMapper.builder()
-                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
-                // "0" must stay a string when read back (a device index is written as a string).
-                .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
-                .build();
-        ObjectNode root = mapper.createObjectNode();
+    public ObjectNode toTree() {
+        ObjectNode root = JsonNodeFactory.instance.objectNode();
         root.put("backend", backend);
         var fallbackArray = root.putArray("fallback");
         fallback.forEach(fallbackArray::add);
@@ -170,6 +169,31 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
         root.put("log_level", logLevel.yamlName());
         if (spark != null) root.set("spark", spark.value());
         if (serve != null) root.set("serve", serve.value());
+        return root;
+    }
+
+    /** The sections ({@code spark}, {@code serve}) kept as written because no module on the class path reads them. */
+    public List<String> uncheckedSections() {
+        List<String> unchecked = new ArrayList<>();
+        for (DeploymentSection section : new DeploymentSection[] {spark, serve}) {
+            if (section != null && SectionReader.find(section.name()).isEmpty()) unchecked.add(section.name());
+        }
+        return unchecked;
+    }
+
+    /**
+     * The resolved configuration as YAML that {@link #parse} reads back to an equal record; keys
+     * that are not set are listed in a trailing comment with what happens instead, and so is a
+     * {@code spark:} section that no module on the class path has checked.
+     */
+    public String toYaml() {
+        YAMLMapper mapper = YAMLMapper.builder()
+                .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                // "0" must stay a string when read back (a device index is written as a string).
+                .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS)
+                .build();
+        ObjectNode root = toTree();
         StringBuilder text = new StringBuilder();
         try {
             text.append(mapper.writeValueAsString(root));
@@ -180,11 +204,8 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
         if (data == null) text.append("# data: not set (--data, $NEURITE_DATA, /usr/share/datasets, bundled subset)\n");
         if (output == null) text.append("# output: not set (the CLI's default)\n");
         if (seed == null) text.append("# seed: not set (the script's seed)\n");
-        if (spark != null && SectionReader.find(spark.name()).isEmpty()) {
-            text.append("# spark: as written, not checked (the module that reads it is not on the class path)\n");
-        }
-        if (serve != null && SectionReader.find(serve.name()).isEmpty()) {
-            text.append("# serve: as written, not checked (the module that reads it is not on the class path)\n");
+        for (String section : uncheckedSections()) {
+            text.append("# ").append(section).append(": as written, not checked (the module that reads it is not on the class path)\n");
         }
         return text.toString();
     }

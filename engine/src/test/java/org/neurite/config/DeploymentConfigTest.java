@@ -51,7 +51,7 @@ class DeploymentConfigTest {
     @Test void anEmptyFileIsTheDefaults() {
         assertEquals(DeploymentConfig.defaults(), parse(""));
         assertEquals(DeploymentConfig.defaults(), parse("# nothing but a comment\n"));
-        assertEquals(new DeploymentConfig("cpu", List.of(), 0, null, List.of(), null, null, null, LogLevel.INFO),
+        assertEquals(new DeploymentConfig("cpu", List.of(), 0, null, List.of(), null, null, null, LogLevel.WARN),
                 DeploymentConfig.defaults());
     }
 
@@ -182,7 +182,7 @@ class DeploymentConfigTest {
                 fallback: []
                 threads: 0
                 plugins: []
-                log_level: info
+                log_level: warn
                 # device: not set (the backend's default device)
                 # data: not set (--data, $NEURITE_DATA, /usr/share/datasets, bundled subset)
                 # output: not set (the CLI's default)

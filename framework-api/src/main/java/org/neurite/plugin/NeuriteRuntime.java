@@ -6,6 +6,9 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Key;
 import com.google.inject.Module;
+import com.google.inject.ProvisionException;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
 import com.google.inject.TypeLiteral;
 import com.google.inject.multibindings.MapBinder;
 import com.google.inject.multibindings.Multibinder;
@@ -25,28 +28,49 @@ import org.neurite.backend.Backend;
 import org.neurite.backend.CheckedBackend;
 import org.neurite.graph.LayerRegistry;
 import org.neurite.layer.LayerType;
+import org.neurite.layer.ParamSpec;
+import org.neurite.layer.ParamType;
+import org.neurite.train.LossFunction;
+import org.neurite.train.OptimizerFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The wired-up framework: every plugin found through {@link ServiceLoader} (on the class path, and
  * in plugin folders, one class loader per jar), their Guice modules combined into one injector,
- * the {@link LayerRegistry}, the backends by name and the {@link KernelOverride}s. The core
- * module declares the multibinders even when no plugin contributes, so an empty deployment fails
- * with "no layers"/"no backend" messages rather than Guice errors.
+ * the {@link LayerRegistry}, the backends by name, the {@link KernelOverride}s and the
+ * {@link NamedRegistry registries} of {@link LossFunction losses} and {@link OptimizerFactory
+ * optimizers}. The core module declares every multibinder even when no plugin contributes, so an
+ * empty deployment fails with "no layers"/"no backend"/"unknown loss" messages rather than Guice
+ * errors. The injector provides the registries ({@code NamedRegistry<LossFunction>},
+ * {@code NamedRegistry<OptimizerFactory>}, {@link LayerRegistry}); services that need them
+ * declare them in an {@code @Inject} constructor and are created with {@link #instance}.
  *
  * <p>Every conflict fails loudly with a {@link PluginException} naming the jar of each party: two
- * layers, two backends or two kernel overrides under one name, a kernel override for a layer no
+ * layers, two backends, two losses, two optimizers or two kernel overrides under one name, a kernel override for a layer no
  * plugin registers, a plugin whose Guice module fails. A layer with overrides is registered as a
  * type whose {@code compile} picks the override for the backend being compiled for and falls back
  * to the layer's own, generic kernel (which stays the reference) for every other backend.
  *
  * <p>A runtime that loaded jars owns their class loaders; {@link #close()} releases them.
+ *
+ * <p>Logged for operators: what the plugins contributed (DEBUG), and which backend
+ * {@link #createBackend} chose, with the reason each one before it in the chain was passed over (INFO).
  */
 public final class NeuriteRuntime implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NeuriteRuntime.class);
+
     private final List<NeuritePlugin> plugins;
     private final LayerRegistry layers;
     private final Map<String, BackendProvider> backends;
     private final List<KernelOverride> kernels;
+    private final NamedRegistry<LossFunction> losses;
+    private final NamedRegistry<OptimizerFactory> optimizers;
+    private final Injector services;
     private final PluginLoader jars;
+
+    private static final Key<NamedRegistry<LossFunction>> LOSSES = Key.get(new TypeLiteral<>() {});
+    private static final Key<NamedRegistry<OptimizerFactory>> OPTIMIZERS = Key.get(new TypeLiteral<>() {});
 
     private NeuriteRuntime(List<NeuritePlugin> plugins, PluginLoader jars) {
         this.plugins = List.copyOf(plugins);
@@ -71,6 +95,28 @@ public final class NeuriteRuntime implements AutoCloseable {
         this.kernels = kernelOverrides(injector, generic);
         this.layers = withKernelDispatch(generic, kernels);
         this.backends = backends(injector);
+        this.losses = provision(injector, LOSSES);
+        this.optimizers = provision(injector, OPTIMIZERS);
+        LayerRegistry scripts = layers;
+        this.services = injector.createChildInjector(new AbstractModule() {
+            @Override protected void configure() {
+                bind(LayerRegistry.class).toInstance(scripts);
+            }
+        });
+        LOG.debug("{} plugin(s): {} layers, backends {}, {} kernel override(s), losses {}, optimizers {}", this.plugins.size(),
+                layers.all().size(), backends.keySet(), kernels.size(), losses.names(), optimizers.names());
+    }
+
+    /** Gets a registry now, so that a conflict fails the discovery with the registry's own message. */
+    private static <T> T provision(Injector injector, Key<T> key) {
+        try {
+            return injector.getInstance(key);
+        } catch (ProvisionException e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof PluginException p) throw p;
+            }
+            throw e;
+        }
     }
 
     /** Plugins visible to {@code loader} through {@code META-INF/services/org.neurite.plugin.NeuritePlugin}. */
@@ -201,6 +247,20 @@ public final class NeuriteRuntime implements AutoCloseable {
 
     public Map<String, BackendProvider> backends() { return backends; }
 
+    /** The losses scripts can name, from every plugin (the core's included). */
+    public NamedRegistry<LossFunction> losses() { return losses; }
+
+    /** The optimizers scripts can name, from every plugin (the core's included). */
+    public NamedRegistry<OptimizerFactory> optimizers() { return optimizers; }
+
+    /**
+     * A service created by this runtime's injector: its {@code @Inject} constructor receives the
+     * registries above, so it sees exactly what the plugins contributed.
+     */
+    public <T> T instance(Class<T> type) {
+        return services.getInstance(type);
+    }
+
     /** Every kernel override, by layer then backend name. */
     public List<KernelOverride> kernelOverrides() { return kernels; }
 
@@ -241,10 +301,13 @@ public final class NeuriteRuntime implements AutoCloseable {
             }
             String why = provider.availability();
             if (why == null) {
+                LOG.info("backend '{}' chosen{} ({})", candidate, candidate.equals(name) ? "" : " as the fallback for '" + name + "'",
+                        origin(provider));
                 if (!candidate.equals(name)) onFallback.accept("backend '" + name + "' is unavailable (" + reasons.get(0)
                         + "); falling back to '" + candidate + "'");
                 return CheckedBackend.wrap(provider.create(options));
             }
+            LOG.info("backend '{}' is unavailable here: {}", candidate, why);
             reasons.add(why);
         }
         throw new IllegalArgumentException("backend '" + name + "' is unavailable: " + String.join("; ", reasons));
@@ -264,6 +327,27 @@ public final class NeuriteRuntime implements AutoCloseable {
             Multibinder.newSetBinder(binder(), LayerType.class);
             MapBinder.newMapBinder(binder(), String.class, BackendProvider.class).permitDuplicates();
             MapBinder.newMapBinder(binder(), KernelKey.class, KernelOverride.class).permitDuplicates();
+            MapBinder.newMapBinder(binder(), String.class, LossFunction.class).permitDuplicates();
+            MapBinder.newMapBinder(binder(), String.class, OptimizerFactory.class).permitDuplicates();
+        }
+
+        @Provides @Singleton
+        NamedRegistry<LossFunction> losses(Map<String, Set<LossFunction>> bound) {
+            return new NamedRegistry<>("loss", bound);
+        }
+
+        /** The optimizers, each checked to take a float {@code lr}: the rate a schedule starts from. */
+        @Provides @Singleton
+        NamedRegistry<OptimizerFactory> optimizers(Map<String, Set<OptimizerFactory>> bound) {
+            NamedRegistry<OptimizerFactory> registry = new NamedRegistry<>("optimizer", bound);
+            for (OptimizerFactory f : registry.all().values()) {
+                ParamSpec lr = f.schema().find("lr");
+                if (lr == null || lr.type() != ParamType.FLOAT) {
+                    throw new PluginException("optimizer '" + f.name() + "' of " + origin(f)
+                            + " has no float argument 'lr' (the learning rate schedules start from)");
+                }
+            }
+            return registry;
         }
     }
 }

@@ -22,6 +22,8 @@ import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.jar.JarFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Finds {@link NeuritePlugin}s through {@link ServiceLoader}: those on a class path, and those in
@@ -35,8 +37,13 @@ import java.util.jar.JarFile;
  * loaded or constructed, or a jar whose plugin class is already on the class path (the parent
  * would win and the jar would be silently ignored). No {@link ServiceConfigurationError} escapes.
  * The loader owns the jar class loaders; {@link #close()} releases their files.
+ *
+ * <p>Every plugin loaded is logged at INFO with its class and the jar it came from, and every
+ * folder searched at DEBUG with the jars found, so an operator can see which copy of a plugin runs.
  */
 final class PluginLoader implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(PluginLoader.class);
+
     /** Where a jar lists its {@link NeuritePlugin} implementations, one class name a line. */
     static final String SERVICE_FILE = "META-INF/services/" + NeuritePlugin.class.getName();
 
@@ -51,7 +58,10 @@ final class PluginLoader implements AutoCloseable {
     static List<NeuritePlugin> fromClassPath(ClassLoader loader) {
         List<NeuritePlugin> found = new ArrayList<>();
         try {
-            for (NeuritePlugin p : ServiceLoader.load(NeuritePlugin.class, loader)) found.add(p);
+            for (NeuritePlugin p : ServiceLoader.load(NeuritePlugin.class, loader)) {
+                LOG.info("plugin {} loaded from the class path", origin(p.getClass()));
+                found.add(p);
+            }
         } catch (ServiceConfigurationError | LinkageError e) {
             throw new PluginException("cannot load a plugin on the class path" + listedBy(loader, e) + ": " + describe(e));
         }
@@ -66,7 +76,9 @@ final class PluginLoader implements AutoCloseable {
         List<NeuritePlugin> found = new ArrayList<>();
         Set<Path> seen = new HashSet<>();
         for (Path folder : folders) {
-            for (Path jar : jarsIn(folder)) {
+            List<Path> jars = jarsIn(folder);
+            LOG.debug("plugin folder {}: {} jar(s) {}", folder, jars.size(), jars.stream().map(j -> j.getFileName().toString()).toList());
+            for (Path jar : jars) {
                 if (seen.add(realPath(jar))) found.addAll(fromJar(jar));
             }
         }
@@ -111,6 +123,7 @@ final class PluginLoader implements AutoCloseable {
                             + ", which is already on the class path (" + location(p.type()) + "); keep one copy");
                 }
                 found.add(p.get());
+                LOG.info("plugin {} loaded from plugin jar {} (own class loader)", p.type().getName(), jar);
             }
         } catch (ServiceConfigurationError | LinkageError e) {
             throw new PluginException("cannot load plugin jar " + jar + ": " + describe(e));

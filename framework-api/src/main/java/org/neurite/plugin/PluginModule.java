@@ -4,12 +4,17 @@ import com.google.inject.AbstractModule;
 import com.google.inject.multibindings.MapBinder;
 import com.google.inject.multibindings.Multibinder;
 import org.neurite.layer.LayerType;
+import org.neurite.train.LossFunction;
+import org.neurite.train.OptimizerFactory;
 
 /**
  * Base class for plugin Guice modules: {@code layer(new Conv2d())} adds a layer type to the
  * {@code Multibinder<LayerType>}, {@code backend(new CpuBackendProvider())} a backend to the
  * {@code MapBinder<String, BackendProvider>}, and {@code kernel(new CpuMish())} a faster kernel
- * for one (layer, backend) pair to the {@code MapBinder<KernelKey, KernelOverride>}.
+ * for one (layer, backend) pair to the {@code MapBinder<KernelKey, KernelOverride>};
+ * {@code loss(new LabelSmoothingCrossEntropy())} and {@code optimizer(new Adagrad())} add a loss and an optimizer
+ * scripts can name to the {@code MapBinder<String, LossFunction>} and
+ * {@code MapBinder<String, OptimizerFactory>}.
  */
 public abstract class PluginModule extends AbstractModule {
     protected final void layer(LayerType type) {
@@ -19,6 +24,22 @@ public abstract class PluginModule extends AbstractModule {
     protected final void backend(BackendProvider provider) {
         MapBinder.newMapBinder(binder(), String.class, BackendProvider.class)
                 .addBinding(provider.name()).toInstance(provider);
+    }
+
+    /** Registers {@code loss} under its {@link LossFunction#name()}. */
+    protected final void loss(LossFunction loss) {
+        loss(loss.name(), loss);
+    }
+
+    /** Registers {@code loss} under another name as well, e.g. {@code cross_entropy} for {@code softmax_cross_entropy}. */
+    protected final void loss(String name, LossFunction loss) {
+        MapBinder.newMapBinder(binder(), String.class, LossFunction.class).addBinding(name).toInstance(loss);
+    }
+
+    /** Registers {@code optimizer} under its {@link OptimizerFactory#name()}. */
+    protected final void optimizer(OptimizerFactory optimizer) {
+        MapBinder.newMapBinder(binder(), String.class, OptimizerFactory.class)
+                .addBinding(optimizer.name()).toInstance(optimizer);
     }
 
     /** Registers {@code override} for its layer on its backend; the layer may come from any plugin. */

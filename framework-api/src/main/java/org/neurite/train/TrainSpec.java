@@ -8,16 +8,38 @@ import org.neurite.layer.LayerArgs;
  * The {@code train Model { ... }} section of a script.
  *
  * @param data a dataset name ({@code fashion_mnist}, {@code mnist}) or a folder of IDX files
- * @param loss a name from {@link #LOSSES}
+ * @param loss a loss registered with the runtime: the core's {@link #LOSSES} or a plugin's {@link LossFunction}
  * @param schedule how the optimizer's learning rate changes from epoch to epoch
  * @param seed seeds initial weights, shuffling and dropout
  * @param clipNorm when positive, gradients are scaled so their global L2 norm is at most this
  * @param dataArgs arguments of a generated data source ({@code adding(length=100)}), else empty
+ * @param augment what is done to each training sample as its batch is gathered, in order; empty for none
+ * @param validation the validation split and what it chooses (early stopping, the epoch kept)
  */
 public record TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
-                        ScheduleSpec schedule, int batch, int epochs, long seed, double clipNorm, SourceSpan span) {
+                        ScheduleSpec schedule, int batch, int epochs, long seed, double clipNorm, List<AugmentSpec> augment,
+                        ValidationSpec validation, SourceSpan span) {
     public static final List<String> LOSSES = List.of("softmax_cross_entropy", "cross_entropy", "mse");
-    public static final List<String> SETTINGS = List.of("data", "loss", "optimizer", "schedule", "batch", "epochs", "seed", "clip");
+    public static final List<String> SETTINGS = List.of("data", "loss", "optimizer", "schedule", "batch", "epochs", "seed", "clip",
+            "augment", "validation", "early_stopping", "keep");
+
+    public TrainSpec {
+        augment = List.copyOf(augment);
+        if (validation == null) validation = ValidationSpec.NONE;
+    }
+
+    /** A spec without a validation split. */
+    public TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
+                     ScheduleSpec schedule, int batch, int epochs, long seed, double clipNorm, List<AugmentSpec> augment,
+                     SourceSpan span) {
+        this(model, data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clipNorm, augment, ValidationSpec.NONE, span);
+    }
+
+    /** A spec without augmentation. */
+    public TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
+                     ScheduleSpec schedule, int batch, int epochs, long seed, double clipNorm, SourceSpan span) {
+        this(model, data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clipNorm, List.of(), span);
+    }
 
     /** A spec with a constant learning rate. */
     public TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
@@ -36,7 +58,12 @@ public record TrainSpec(String model, String data, LayerArgs dataArgs, String lo
      * stays; a cosine schedule then anneals over the new number of epochs.
      */
     public TrainSpec with(int batch, int epochs, long seed) {
-        return new TrainSpec(model, data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clipNorm, span);
+        return new TrainSpec(model, data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clipNorm, augment, validation, span);
+    }
+
+    /** This spec with another validation split and choice of epochs (what a Java caller sets instead of the script). */
+    public TrainSpec withValidation(ValidationSpec validation) {
+        return new TrainSpec(model, data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clipNorm, augment, validation, span);
     }
 
     /** The optimizer's {@code lr} argument: the rate the schedule starts from. */

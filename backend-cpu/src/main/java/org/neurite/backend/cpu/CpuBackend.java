@@ -1,7 +1,11 @@
 package org.neurite.backend.cpu;
 
 import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
 import org.neurite.backend.Backend;
+import org.neurite.backend.BackendCounters;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CheckedBackend;
 import org.neurite.backend.Conv2dGeometry;
@@ -9,6 +13,7 @@ import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
 import org.neurite.backend.Pool2dGeometry;
 import org.neurite.backend.Slice;
+import org.neurite.backend.StepControl;
 import org.neurite.backend.Strided;
 import org.neurite.backend.UnaryOp;
 import org.neurite.plugin.BackendOptions;
@@ -20,7 +25,7 @@ import org.neurite.tensor.Tensor;
  * {@code float[]}s in the public layout ({@link CpuTensor}); work runs on a fixed pool of
  * {@link BackendOptions#resolvedThreads()} threads ({@link CpuThreads}), with per-worker scratch
  * that grows to the largest size needed and is then reused. This class is the op table: each op
- * hands the arrays to one kernel class per op family, {@link CpuGemm} (Vector API SGEMM),
+ * hands the arrays to one kernel class per op family, {@link CpuGemm} (blocked SGEMM),
  * {@link CpuConv2d} (im2col + GEMM), {@link CpuPool2d}, {@link CpuElementwise}, {@link CpuCopy},
  * {@link CpuNormalization}, {@link CpuRecurrentCells}, {@link CpuEmbedding}, {@link CpuSoftmax}
  * and {@link CpuOptimizers}. It implements the primitives and overrides every derived op with a
@@ -35,9 +40,16 @@ import org.neurite.tensor.Tensor;
  * is deterministic in the strong sense: the same inputs give bit-identical outputs for any
  * thread count, because work is split so that each output element is computed by one task in a
  * fixed order (see each kernel class for how).
+ *
+ * <p>The few inner loops that the incubating Vector API speeds up (the GEMM micro-kernel, the
+ * direct convolution, {@code affine}, {@code channelMax}) come from {@link CpuKernels}, chosen
+ * when the backend is created: {@code FloatVector} code when the JVM has
+ * {@code jdk.incubator.vector}, plain Java loops otherwise. Both give the same bits; the
+ * description says which runs.
  */
 public final class CpuBackend implements Backend {
     private final CpuThreads threads;
+    private final CpuKernels.Path path;
     private final CpuGemm gemm;
     private final CpuConv2d conv;
     private final CpuPool2d pool;
@@ -48,13 +60,26 @@ public final class CpuBackend implements Backend {
     private final CpuEmbedding embedding;
     private final CpuSoftmax softmax;
     private final CpuOptimizers optimizers;
+    private final LongAdder launches = new LongAdder();
+    private final LongAdder syncs = new LongAdder();
 
+    /**
+     * A backend on the Vector API when the JVM was started with {@code --add-modules
+     * jdk.incubator.vector}, else on plain Java loops (the same results, slower; the first such
+     * backend in a JVM says so on standard error, and {@link #description()} says how to switch).
+     */
     public CpuBackend(BackendOptions options) {
+        this(options, CpuKernels.Path.select());
+    }
+
+    /** A backend on the given inner loops (the tests run the plain ones next to the vector ones). */
+    CpuBackend(BackendOptions options, CpuKernels.Path path) {
         this.threads = new CpuThreads(options.resolvedThreads());
-        this.gemm = new CpuGemm(threads);
-        this.conv = new CpuConv2d(threads, gemm);
+        this.path = path;
+        this.gemm = new CpuGemm(threads, path);
+        this.conv = new CpuConv2d(threads, gemm, path);
         this.pool = new CpuPool2d(threads);
-        this.elementwise = new CpuElementwise(threads);
+        this.elementwise = new CpuElementwise(threads, path);
         this.copies = new CpuCopy(threads);
         this.normalization = new CpuNormalization(threads);
         this.cells = new CpuRecurrentCells(threads);
@@ -70,9 +95,22 @@ public final class CpuBackend implements Backend {
 
     @Override public String name() { return "cpu"; }
 
+    /**
+     * Ops run and host synchronisations (downloads and ops returning a value) so far. Every op
+     * finishes before it returns, so a synchronisation costs nothing here; it is counted all the
+     * same, so that the engine's reads show on the CPU as they would on a device.
+     */
+    @Override public Optional<BackendCounters> counters() { return Optional.of(new BackendCounters(launches.sum(), syncs.sum())); }
+
+    /** One op run; {@code returnsValue}: one that hands a value back to Java as well. */
+    private void count(boolean returnsValue) {
+        launches.increment();
+        if (returnsValue) syncs.increment();
+    }
+
     @Override public String description() {
         return "CPU, " + threads.size() + " thread" + (threads.size() == 1 ? "" : "s")
-                + ", " + CpuGemm.SPECIES.vectorBitSize() + "-bit vectors";
+                + ", " + path.description();
     }
 
     /** Worker threads, the calling thread included. */
@@ -87,22 +125,26 @@ public final class CpuBackend implements Backend {
     @Override public Tensor allocate(Shape shape) { return new CpuTensor(this, shape); }
 
     @Override public void upload(float[] src, int srcOffset, Slice dst) {
+        count(false);
         System.arraycopy(src, srcOffset, data(dst), dst.offset(), dst.length());
     }
 
     @Override public void download(Slice src, float[] dst, int dstOffset) {
+        syncs.increment();
         System.arraycopy(data(src), src.offset(), dst, dstOffset, src.length());
     }
 
-    @Override public void fill(Slice t, float value) { Arrays.fill(data(t), t.offset(), t.offset() + t.length(), value); }
+    @Override public void fill(Slice t, float value) { count(false); Arrays.fill(data(t), t.offset(), t.offset() + t.length(), value); }
 
     @Override public void copyBlocks(Strided src, Strided dst, int length, int count) {
+        count(false);
         copies.copyBlocks(data(src.tensor()), src.offset(), src.stride(), data(dst.tensor()), dst.offset(), dst.stride(), length, count);
     }
 
     // ---- dense linear algebra -----------------------------------------------------------
 
     @Override public void gemm(Gemm g, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
+        count(false);
         gemm.gemm(g.transA(), g.transB(), g.m(), g.n(), g.k(), alpha, data(a.tensor()), a.offset(), a.ld(), data(b.tensor()), b.offset(), b.ld(),
                 beta, data(c.tensor()), c.offset(), c.ld(), g.batch(), a.batchStride(), b.batchStride(), c.batchStride());
     }
@@ -110,40 +152,48 @@ public final class CpuBackend implements Backend {
     // ---- convolution and pooling --------------------------------------------------------
 
     @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        count(false);
         conv.forward(g, data(x), data(w), data(bias), data(y));
     }
 
     @Override public void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx) {
+        count(false);
         conv.backwardData(g, data(dy), data(w), data(dx));
     }
 
     @Override public void conv2dBackwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        count(false);
         conv.backwardFilter(g, data(x), data(dy), data(dw), data(dbias));
     }
 
     @Override public void maxPool2dForward(Pool2dGeometry g, Tensor x, Tensor y, Tensor argmax) {
+        count(false);
         pool.maxForward(g, data(x), data(y), data(argmax));
     }
 
     @Override public void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor dx) {
+        count(false);
         pool.maxBackward(g, data(dy), data(argmax), data(dx));
     }
 
-    @Override public void avgPool2dForward(Pool2dGeometry g, Tensor x, Tensor y) { pool.avgForward(g, data(x), data(y)); }
+    @Override public void avgPool2dForward(Pool2dGeometry g, Tensor x, Tensor y) { count(false); pool.avgForward(g, data(x), data(y)); }
 
-    @Override public void avgPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor dx) { pool.avgBackward(g, data(dy), data(dx)); }
+    @Override public void avgPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor dx) { count(false); pool.avgBackward(g, data(dy), data(dx)); }
 
     // ---- element-wise -------------------------------------------------------------------
 
     @Override public void unary(UnaryOp op, Slice x, Slice y) {
+        count(false);
         elementwise.unary(op, data(x), x.offset(), data(y), y.offset(), y.length());
     }
 
     @Override public void unaryBackward(UnaryOp op, Slice x, Slice y, Slice dy, Slice dx) {
+        count(false);
         elementwise.unaryBackward(op, data(x), offset(x), data(y), offset(y), data(dy), dy.offset(), data(dx), dx.offset(), dx.length());
     }
 
     @Override public void binary(BinaryOp op, Slice a, Slice b, Slice out) {
+        count(false);
         elementwise.binary(op, data(a), a.offset(), data(b), b.offset(), data(out), out.offset(), out.length());
     }
 
@@ -151,78 +201,93 @@ public final class CpuBackend implements Backend {
     // Slice per argument (the contract's defaults would build them).
 
     @Override public void unary(UnaryOp op, Tensor x, Tensor y) {
+        count(false);
         elementwise.unary(op, data(x), 0, data(y), 0, y.size());
     }
 
     @Override public void unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        count(false);
         elementwise.unaryBackward(op, data(x), 0, data(y), 0, data(dy), 0, data(dx), 0, dx.size());
     }
 
     @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
+        count(false);
         elementwise.binary(op, data(a), 0, data(b), 0, data(out), 0, out.size());
     }
 
-    @Override public void fill(Tensor t, float value) { Arrays.fill(data(t), value); }
+    @Override public void fill(Tensor t, float value) { count(false); Arrays.fill(data(t), value); }
 
-    @Override public void upload(float[] src, Tensor dst) { System.arraycopy(src, 0, data(dst), 0, dst.size()); }
+    @Override public void upload(float[] src, Tensor dst) { count(false); System.arraycopy(src, 0, data(dst), 0, dst.size()); }
 
     @Override public void affine(Slice x, float scale, float shift, Slice y) {
+        count(false);
         elementwise.affine(data(x), x.offset(), scale, shift, data(y), y.offset(), y.length());
     }
 
     @Override public void channelBroadcast(BinaryOp op, Tensor x, Tensor v, Tensor out, int outer, int channels, int inner) {
+        count(false);
         elementwise.channelBroadcast(op, data(x), data(v), data(out), outer, channels, inner);
     }
 
     @Override public void channelSum(Tensor x, Tensor out, int outer, int channels, int inner, float beta) {
+        count(false);
         elementwise.channelSum(data(x), data(out), outer, channels, inner, beta);
     }
 
     @Override public void channelMax(Tensor x, Tensor out, int outer, int channels, int inner) {
+        count(false);
         elementwise.channelMax(data(x), data(out), outer, channels, inner);
     }
 
-    @Override public double sumOfSquares(Tensor x) { return elementwise.sumOfSquares(data(x), x.size()); }
+    @Override public double sumOfSquares(Tensor x) { count(true); return elementwise.sumOfSquares(data(x), x.size()); }
 
     // ---- rows ---------------------------------------------------------------------------
 
     @Override public void gatherRows(Tensor table, Tensor indices, Tensor out, int rows, int width) {
+        count(false);
         embedding.gather(data(table), table.size() / width, data(indices), data(out), rows, width);
     }
 
     @Override public void scatterAddRows(Tensor dOut, Tensor indices, Tensor dTable, int rows, int width) {
+        count(false);
         embedding.scatterAdd(data(dOut), data(indices), data(dTable), dTable.size() / width, rows, width);
     }
 
     // ---- regularisation -----------------------------------------------------------------
 
     @Override public void dropoutForward(Tensor x, Tensor mask, Tensor y, float p, long seed) {
+        count(false);
         elementwise.dropout(data(x), data(mask), data(y), p, seed, x.size());
     }
 
     // ==== derived ops, each one fused kernel ==============================================
 
     @Override public void copy(Slice src, Slice dst) {
+        count(false);
         System.arraycopy(data(src), src.offset(), data(dst), dst.offset(), dst.length());
     }
 
     @Override public void pad2d(Tensor x, Tensor y, int planes, int h, int w, int top, int left, int outH, int outW) {
+        count(false);
         copies.pad2d(data(x), data(y), planes, h, w, top, left, outH, outW);
     }
 
     @Override public void crop2d(Tensor dy, Tensor dx, int planes, int h, int w, int top, int left, int outH, int outW) {
+        count(false);
         copies.crop2d(data(dy), data(dx), planes, h, w, top, left, outH, outW);
     }
 
-    @Override public void axpby(float alpha, Tensor x, float beta, Tensor y) { elementwise.axpby(alpha, data(x), beta, data(y), x.size()); }
+    @Override public void axpby(float alpha, Tensor x, float beta, Tensor y) { count(false); elementwise.axpby(alpha, data(x), beta, data(y), x.size()); }
 
-    @Override public void softmax(Tensor x, Tensor y, int rows, int cols) { softmax.softmax(data(x), data(y), rows, cols); }
+    @Override public void softmax(Tensor x, Tensor y, int rows, int cols) { count(false); softmax.softmax(data(x), data(y), rows, cols); }
 
     @Override public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
+        count(false);
         softmax.softmaxBackward(data(y), data(dy), data(dx), rows, cols);
     }
 
     @Override public double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale) {
+        count(true);
         return softmax.crossEntropy(data(logits), data(labels), data(dLogits), rows, classes, gradScale);
     }
 
@@ -230,6 +295,7 @@ public final class CpuBackend implements Backend {
     public void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                  Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
                                  float eps, float momentum, boolean training) {
+        count(false);
         if (training) normalization.batchNormTraining(data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
                 data(saveMean), data(saveInvStd), outer, channels, inner, eps, momentum);
         else normalization.batchNormInference(data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
@@ -239,49 +305,134 @@ public final class CpuBackend implements Backend {
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        count(false);
         normalization.batchNormBackward(data(x), data(dy), data(gamma), data(saveMean), data(saveInvStd), data(dx), data(dgamma), data(dbeta),
                 outer, channels, inner);
     }
 
     @Override
     public void lrnForward(Tensor x, Tensor y, Tensor scale, int batch, int channels, int inner, int size, float alpha, float beta, float k) {
+        count(false);
         normalization.lrnForward(data(x), data(y), data(scale), batch, channels, inner, size, alpha, beta, k);
     }
 
     @Override
     public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, Tensor dx, int batch, int channels, int inner,
                             int size, float alpha, float beta, float k) {
+        count(false);
         normalization.lrnBackward(data(x), data(y), data(scale), data(dy), data(dx), batch, channels, inner, size, alpha, beta);
     }
 
     @Override public void lstmCellForward(Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
+        count(false);
         cells.lstmForward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(h), h.offset(), batch, hidden);
     }
 
     @Override public void lstmCellBackward(Slice gates, Slice cPrev, Slice c, Slice dh, Slice dc, Slice dGates, int batch, int hidden) {
+        count(false);
         cells.lstmBackward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(dh), dh.offset(),
                 data(dc), dc.offset(), data(dGates), dGates.offset(), batch, hidden);
     }
 
     @Override public void gruCellForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
+        count(false);
         cells.gruForward(data(gi), gi.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(h), h.offset(),
                 data(saved), saved.offset(), batch, hidden);
     }
 
     @Override public void gruCellBackward(Slice saved, Slice gh, Slice hPrev, Slice dh, Slice dGi, Slice dGh, Slice dhPrev,
                                           int batch, int hidden) {
+        count(false);
         cells.gruBackward(data(saved), saved.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(dh), dh.offset(),
                 data(dGi), dGi.offset(), data(dGh), dGh.offset(), data(dhPrev), dhPrev.offset(), batch, hidden);
     }
 
     @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov) {
-        optimizers.sgd(data(param), data(grad), data(velocity), lr, momentum, weightDecay, nesterov, param.size());
+        count(false);
+        optimizers.sgd(data(param), data(grad), data(velocity), lr, momentum, weightDecay, nesterov, 1f, param.size());
     }
 
     @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                      float eps, float weightDecay, int step) {
-        optimizers.adam(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, param.size());
+        count(false);
+        optimizers.adam(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, 1f, param.size());
     }
+
+    @Override public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                      float eps, float weightDecay, int step) {
+        count(false);
+        optimizers.adamw(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, 1f, param.size());
+    }
+
+    @Override public void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
+                                        float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered) {
+        count(false);
+        optimizers.rmsprop(data(param), data(grad), data(squareAverage), data(momentumBuffer), data(gradAverage), lr, alpha, eps,
+                weightDecay, momentum, centered, 1f, param.size());
+    }
+
+    // ---- the training step on the device, here the heap ---------------------------------
+
+    @Override public void sumOfSquares(List<Tensor> xs, Slice out) {
+        count(false);
+        double sum = 0;
+        for (int i = 0; i < xs.size(); i++) sum += elementwise.sumOfSquares(data(xs.get(i)), xs.get(i).size());
+        data(out)[out.offset()] = (float) sum;
+    }
+
+    @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale,
+                                              Slice loss) {
+        count(false);
+        data(loss)[loss.offset()] = (float) softmax.crossEntropy(data(logits), data(labels), data(dLogits), rows, classes, gradScale);
+    }
+
+    @Override public void countCorrect(Tensor logits, Tensor labels, int rows, int classes, Slice out) {
+        count(false);
+        data(out)[out.offset()] = CpuStepStatus.countCorrect(data(logits), data(labels), rows, classes);
+    }
+
+    @Override public void stepControl(Slice squaredNorm, Slice loss, float maxNorm, Slice control) {
+        count(false);
+        CpuStepStatus.control(data(squaredNorm)[squaredNorm.offset()], loss == null ? 0 : data(loss)[loss.offset()], maxNorm,
+                data(control), control.offset());
+    }
+
+    // The controlled updates: a set skip flag returns at once; otherwise the fused loop scales each gradient element.
+
+    @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov,
+                                    Slice control) {
+        count(false);
+        if (skip(control)) return;
+        optimizers.sgd(data(param), data(grad), data(velocity), lr, momentum, weightDecay, nesterov, factor(control), param.size());
+    }
+
+    @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                     float eps, float weightDecay, int step, Slice control) {
+        count(false);
+        if (skip(control)) return;
+        optimizers.adam(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, factor(control), param.size());
+    }
+
+    @Override public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                      float eps, float weightDecay, int step, Slice control) {
+        count(false);
+        if (skip(control)) return;
+        optimizers.adamw(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, factor(control), param.size());
+    }
+
+    @Override public void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
+                                        float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered, Slice control) {
+        count(false);
+        if (skip(control)) return;
+        optimizers.rmsprop(data(param), data(grad), data(squareAverage), data(momentumBuffer), data(gradAverage), lr, alpha, eps,
+                weightDecay, momentum, centered, factor(control), param.size());
+    }
+
+    /** Whether a step control says to skip (a null control, a plain update's, never does). */
+    private static boolean skip(Slice control) { return control != null && data(control)[control.offset() + StepControl.SKIP] != 0; }
+
+    /** The gradient factor of a step control (1 for a plain update's null). */
+    private static float factor(Slice control) { return control == null ? 1f : data(control)[control.offset() + StepControl.FACTOR]; }
 
     // ---- storage ------------------------------------------------------------------------
 

@@ -69,12 +69,12 @@ final class CpuConv2d {
     private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
     private final BiasGradientLoop biasGradientLoop = new BiasGradientLoop();
 
-    CpuConv2d(CpuThreads threads, CpuGemm gemm) {
+    CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path) {
         this.threads = threads;
         this.gemm = gemm;
         this.cols = new float[threads.size()][];
         this.padded = new float[threads.size()][];
-        this.direct = new CpuDirectConv2d(threads);
+        this.direct = new CpuDirectConv2d(threads, path);
         this.columnPanels = new ColumnPanels[threads.size()];
         this.transposedPanels = new TransposedColumnPanels[threads.size()];
         for (int w = 0; w < columnPanels.length; w++) {

@@ -1,19 +1,17 @@
 package org.neurite.backend.cpu;
 
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorSpecies;
 import org.neurite.backend.Conv2dGeometry;
 
 /**
  * Direct (non-GEMM) convolution for layers with a tiny reduction, {@code K = Cin/groups * kh * kw
  * <= }{@link #MAX_K}, at stride 1 and dilation 1: first layers on one-channel images
  * (fashion_cnn's and LeNet-5's c1, K = 25). There im2col + GEMM is bound by packing: every
- * packed value feeds only K (or Cout) fmas. Here the vectors run along an output row and read the
- * input where it lies, in a zero-padded copy whose rows are wide enough that every vector lane
- * reads real data or zeros ({@code Wd >= roundUp(Wo, CHUNK) + kw - 1}); backward filter masks the
- * lanes past the last output column of a row to zero input.
+ * packed value feeds only K (or Cout) fmas. Here the vectors ({@link CpuKernels#LANES} floats,
+ * in {@link CpuKernels#directForwardChunk} and the two filter kernels) run along an output row
+ * and read the input where it lies, in a zero-padded copy whose rows are wide enough that every
+ * vector lane reads real data or zeros ({@code Wd >= roundUp(Wo, CHUNK) + kw - 1}); backward
+ * filter masks the lanes past the last output column of a row to zero input.
  * <pre>
  *   forward          y[n, co, oh, ow..ow+CHUNK) = sum over (c, ki, kj) of w[co, c, ki, kj] * xp[n, c, oh+ki, ow+kj..]
  *   backward filter  dw[co, c, ki, kj] = sum over n, oh, ow of dy[n, co, oh, ow] * xp[n, c, oh+ki, ow+kj]
@@ -22,28 +20,21 @@ import org.neurite.backend.Conv2dGeometry;
  * like the GEMM path (K <= KC: one k-block), so both give the same bits; then the bias is added.
  * Backward filter keeps, per (co, c, ki, kj), one vector of partial sums (lane j takes the
  * columns ow = j mod L): per sample in order, first the whole vectors of every row (row by row),
- * then the partial last vectors; the lanes are added in index order in double at the end. One task owns one output channel's whole row of dW, so the result is the same for
- * any thread count.
+ * then the partial last vectors; the lanes are added in index order in double at the end. One
+ * task owns one output channel's whole row of dW, so the result is the same for any thread count.
  */
 final class CpuDirectConv2d {
-    private static final VectorSpecies<Float> S = CpuGemm.SPECIES;
-    private static final int L = S.length();
+    private static final int L = CpuKernels.LANES;
     /** Output columns per forward kernel call: four vectors. */
     static final int CHUNK = 4 * L;
     /** Largest reduction (Cin/groups * kh * kw) that runs direct. */
     static final int MAX_K = 32;
     /** Kernel columns handled per backward-filter kernel call (its accumulators). */
-    private static final int KJ = 5;
+    static final int KJ = 5;
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
-    /** HEAD[r]: the first r lanes set. */
-    @SuppressWarnings("unchecked")
-    private static final VectorMask<Float>[] HEAD = new VectorMask[L + 1];
-
-    static {
-        for (int r = 0; r <= L; r++) HEAD[r] = S.indexInRange(0, r);
-    }
 
     private final CpuThreads threads;
+    private final CpuKernels[] kernels; // per worker
     private final float[][] padded; // per-worker padded sample (forward)
     private final float[][] dyRows; // per-worker padded dy plane (backward filter)
     private final float[][] sums; // per-worker vector partial sums of one dW row (backward filter)
@@ -52,8 +43,9 @@ final class CpuDirectConv2d {
     private final ForwardLoop forwardLoop = new ForwardLoop();
     private final FilterLoop filterLoop = new FilterLoop();
 
-    CpuDirectConv2d(CpuThreads threads) {
+    CpuDirectConv2d(CpuThreads threads, CpuKernels.Path path) {
         this.threads = threads;
+        this.kernels = path.perWorker(threads.size());
         this.padded = new float[threads.size()][];
         this.dyRows = new float[threads.size()][];
         this.sums = new float[threads.size()][];
@@ -132,6 +124,7 @@ final class CpuDirectConv2d {
             float[] xp = grow(padded, worker, cinG * plane);
             float[] tile = grow(sums, worker, 2 * CHUNK);
             int[] off = termOffsets(forwardOffsets, g, plane, wd);
+            CpuKernels kernels = CpuDirectConv2d.this.kernels[worker];
             for (int unit = begin; unit < end; unit++) {
                 int n = unit / groups, gi = unit % groups;
                 pad(g, x, (n * g.inChannels() + gi * cinG) * g.height() * g.width(), xp, 0, hp, wd);
@@ -143,7 +136,7 @@ final class CpuDirectConv2d {
                     int yA = (n * g.outChannels() + oc) * p;
                     for (int oh = 0; oh < ho; oh++) {
                         for (int ow = 0; ow < wo; ow += CHUNK) {
-                            forwardChunk(xp, oh * wd + ow, off, k, w, wA, wB, tile);
+                            kernels.directForwardChunk(xp, oh * wd + ow, off, k, w, wA, wB, tile);
                             int cols = Math.min(CHUNK, wo - ow), row = yA + oh * wo + ow;
                             store(tile, 0, y, row, cols, bias != null, biasA);
                             if (pair) store(tile, CHUNK, y, row + p, cols, bias != null, biasB);
@@ -158,44 +151,6 @@ final class CpuDirectConv2d {
     private static void store(float[] tile, int t, float[] y, int row, int cols, boolean addBias, float b) {
         if (addBias) for (int j = 0; j < cols; j++) y[row + j] = tile[t + j] + b;
         else System.arraycopy(tile, t, y, row, cols);
-    }
-
-    /**
-     * Two output channels (weights at wA and wB) of one output row, CHUNK columns from the padded
-     * input position {@code at} (= oh * wd + ow): 8 accumulators, each input vector loaded once
-     * for both channels; term r reads the input at {@code at + off[r]}. Results to
-     * {@code tile[0, CHUNK)} and {@code tile[CHUNK, 2 CHUNK)}. One flat loop over r: C2 keeps
-     * vectors in registers across a single loop, but boxes them (allocating each step) when they
-     * flow through nested loops.
-     */
-    private static void forwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile) {
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
-        for (int r = 0; r < k; r++) {
-            int i = at + off[r];
-            FloatVector x0 = FloatVector.fromArray(S, xp, i);
-            FloatVector x1 = FloatVector.fromArray(S, xp, i + L);
-            FloatVector x2 = FloatVector.fromArray(S, xp, i + 2 * L);
-            FloatVector x3 = FloatVector.fromArray(S, xp, i + 3 * L);
-            FloatVector va = FloatVector.broadcast(S, w[wA + r]);
-            FloatVector vb = FloatVector.broadcast(S, w[wB + r]);
-            a0 = va.fma(x0, a0);
-            a1 = va.fma(x1, a1);
-            a2 = va.fma(x2, a2);
-            a3 = va.fma(x3, a3);
-            b0 = vb.fma(x0, b0);
-            b1 = vb.fma(x1, b1);
-            b2 = vb.fma(x2, b2);
-            b3 = vb.fma(x3, b3);
-        }
-        a0.intoArray(tile, 0);
-        a1.intoArray(tile, L);
-        a2.intoArray(tile, 2 * L);
-        a3.intoArray(tile, 3 * L);
-        b0.intoArray(tile, CHUNK);
-        b1.intoArray(tile, CHUNK + L);
-        b2.intoArray(tile, CHUNK + 2 * L);
-        b3.intoArray(tile, CHUNK + 3 * L);
     }
 
     /** off[r] = c * plane + ki * wd + kj for r = (c, ki, kj): where term r of an output reads the padded input, relative to it. */
@@ -256,9 +211,10 @@ final class CpuDirectConv2d {
             int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo, wc = CpuGemm.roundUp(wo, L);
             int kwr = CpuGemm.roundUp(kw, KJ);
             int nv = wc / L, whole = wo / L; // vectors per dy row, of which whole are full; a partial last one is masked
-            VectorMask<Float> tail = whole == nv ? null : HEAD[wo - whole * L];
+            int tailLanes = wo - whole * L; // output columns in the partial last vector of a row, if there is one
             float[] dyp = grow(dyRows, worker, ho * wc);
             float[] acc = grow(sums, worker, Math.max(2 * CHUNK, cinG * kh * kwr * L));
+            CpuKernels kernels = CpuDirectConv2d.this.kernels[worker];
             for (int oc = begin; oc < end; oc++) {
                 int gi = oc / coutG;
                 Arrays.fill(acc, 0, cinG * kh * kwr * L, 0f);
@@ -274,8 +230,8 @@ final class CpuDirectConv2d {
                         for (int ki = 0; ki < kh; ki++) {
                             for (int kj = 0; kj < kw; kj += KJ) {
                                 int at = xp0 + c * plane + ki * wd + kj, accOff = ((c * kh + ki) * kwr + kj) * L;
-                                if (whole > 0) filterRows(dyp, ho, nv, whole, batchPadded, at, wd, acc, accOff);
-                                if (tail != null) filterTails(dyp, ho, nv, whole, tail, batchPadded, at, wd, acc, accOff);
+                                if (whole > 0) kernels.directFilterRows(dyp, ho, nv, whole, batchPadded, at, wd, acc, accOff);
+                                if (whole < nv) kernels.directFilterTails(dyp, ho, nv, whole, tailLanes, batchPadded, at, wd, acc, accOff);
                             }
                         }
                     }
@@ -294,70 +250,5 @@ final class CpuDirectConv2d {
                 }
             }
         }
-    }
-
-    /**
-     * acc[accOff + j*L .. +L) += sum over output rows oh and whole column vectors v of
-     * dyp[oh*wc + v..] * xp[at + oh*wd + v + j..] for kernel columns j = 0..KJ-1 (columns past
-     * kw compute into accumulators nobody reads; their reads stay inside the padded row). One
-     * flat loop over (oh, v), as in {@link #forwardChunk}; rows of dyp are {@code nv} vectors
-     * long, the first {@code whole} of them full.
-     */
-    private static void filterRows(float[] dyp, int ho, int nv, int whole, float[] xp, int at, int wd,
-                                   float[] acc, int accOff) {
-        FloatVector a0 = FloatVector.fromArray(S, acc, accOff);
-        FloatVector a1 = FloatVector.fromArray(S, acc, accOff + L);
-        FloatVector a2 = FloatVector.fromArray(S, acc, accOff + 2 * L);
-        FloatVector a3 = FloatVector.fromArray(S, acc, accOff + 3 * L);
-        FloatVector a4 = FloatVector.fromArray(S, acc, accOff + 4 * L);
-        int rowJump = wd - whole * L, dyJump = (nv - whole) * L;
-        for (int t = 0, v = 0, d = 0, i = at, end = ho * whole; t < end; t++) {
-            FloatVector dv = FloatVector.fromArray(S, dyp, d);
-            a0 = dv.fma(FloatVector.fromArray(S, xp, i), a0);
-            a1 = dv.fma(FloatVector.fromArray(S, xp, i + 1), a1);
-            a2 = dv.fma(FloatVector.fromArray(S, xp, i + 2), a2);
-            a3 = dv.fma(FloatVector.fromArray(S, xp, i + 3), a3);
-            a4 = dv.fma(FloatVector.fromArray(S, xp, i + 4), a4);
-            d += L;
-            i += L;
-            if (++v == whole) {
-                v = 0;
-                d += dyJump;
-                i += rowJump;
-            }
-        }
-        a0.intoArray(acc, accOff);
-        a1.intoArray(acc, accOff + L);
-        a2.intoArray(acc, accOff + 2 * L);
-        a3.intoArray(acc, accOff + 3 * L);
-        a4.intoArray(acc, accOff + 4 * L);
-    }
-
-    /**
-     * The last, partial vector of every row, after {@link #filterRows}: lanes past the row's last
-     * output column take zero input instead of the values there, so 0 * inf cannot make a NaN
-     * that the true sum does not have.
-     */
-    private static void filterTails(float[] dyp, int ho, int nv, int whole, VectorMask<Float> tail, float[] xp, int at, int wd,
-                                    float[] acc, int accOff) {
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector a0 = FloatVector.fromArray(S, acc, accOff);
-        FloatVector a1 = FloatVector.fromArray(S, acc, accOff + L);
-        FloatVector a2 = FloatVector.fromArray(S, acc, accOff + 2 * L);
-        FloatVector a3 = FloatVector.fromArray(S, acc, accOff + 3 * L);
-        FloatVector a4 = FloatVector.fromArray(S, acc, accOff + 4 * L);
-        for (int oh = 0, d = whole * L, i = at + whole * L; oh < ho; oh++, d += nv * L, i += wd) {
-            FloatVector dv = FloatVector.fromArray(S, dyp, d);
-            a0 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i), tail), a0);
-            a1 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i + 1), tail), a1);
-            a2 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i + 2), tail), a2);
-            a3 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i + 3), tail), a3);
-            a4 = dv.fma(zero.blend(FloatVector.fromArray(S, xp, i + 4), tail), a4);
-        }
-        a0.intoArray(acc, accOff);
-        a1.intoArray(acc, accOff + L);
-        a2.intoArray(acc, accOff + 2 * L);
-        a3.intoArray(acc, accOff + 3 * L);
-        a4.intoArray(acc, accOff + 4 * L);
     }
 }

@@ -1,8 +1,5 @@
 package org.neurite.backend.cpu;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.UnaryOp;
@@ -24,10 +21,9 @@ import org.neurite.backend.UnaryOp;
 final class CpuElementwise {
     static final int PARALLEL_MIN = 1 << 15;
     static final int CHUNK = 1 << 14;
-    private static final VectorSpecies<Float> S = CpuGemm.SPECIES;
-    private static final int L = S.length();
 
     private final CpuThreads threads;
+    private final CpuKernels[] kernels; // affine's and channelMax's loops, per worker
     private final UnaryLoop unaryLoop = new UnaryLoop();
     private final UnaryBackwardLoop unaryBackwardLoop = new UnaryBackwardLoop();
     private final BinaryLoop binaryLoop = new BinaryLoop();
@@ -39,8 +35,9 @@ final class CpuElementwise {
     private final SumOfSquaresLoop sumOfSquaresLoop = new SumOfSquaresLoop();
     private final DropoutLoop dropoutLoop = new DropoutLoop();
 
-    CpuElementwise(CpuThreads threads) {
+    CpuElementwise(CpuThreads threads, CpuKernels.Path path) {
         this.threads = threads;
+        this.kernels = path.perWorker(threads.size());
     }
 
     private int parts(long elements) {
@@ -262,13 +259,7 @@ final class CpuElementwise {
 
         @Override
         public void run(int worker, int begin, int end) {
-            float[] x = this.x, y = this.y;
-            float scale = this.scale, shift = this.shift;
-            int d = yo - xo; // y index = x index + d
-            int i = xo + begin, to = xo + end;
-            FloatVector vs = FloatVector.broadcast(S, scale), vt = FloatVector.broadcast(S, shift);
-            for (; i <= to - L; i += L) FloatVector.fromArray(S, x, i).mul(vs).add(vt).intoArray(y, i + d);
-            for (; i < to; i++) y[i + d] = scale * x[i] + shift;
+            kernels[worker].affine(x, xo + begin, xo + end, yo - xo, scale, shift, y);
         }
     }
 
@@ -363,29 +354,13 @@ final class CpuElementwise {
         @Override
         public void run(int worker, int begin, int end) {
             float[] x = this.x;
+            CpuKernels kernels = CpuElementwise.this.kernels[worker];
             for (int c = begin; c < end; c++) {
+                // One row at a time: the kernel's vector accumulator must not be carried through these loops (see CpuVectorKernels.max).
                 float max = Float.NEGATIVE_INFINITY;
-                for (int o = 0; o < outer; o++) max = Math.max(max, rowMax(x, (o * channels + c) * inner, inner));
+                for (int o = 0; o < outer; o++) max = Math.max(max, kernels.max(x, (o * channels + c) * inner, inner));
                 out[c] = max;
             }
-        }
-
-        /**
-         * The maximum of x[from, from + n): vector lanes over the whole vectors, a scalar over the
-         * tail. Math.max and the lane-wise max both propagate NaN and rank -0 below +0, so the
-         * split does not change the result. The vector accumulator lives in this one loop only:
-         * carried through the caller's loops as well, C2 boxed it on every iteration.
-         */
-        private static float rowMax(float[] x, int from, int n) {
-            int i = from, to = from + n;
-            float max = Float.NEGATIVE_INFINITY;
-            if (n >= L) {
-                FloatVector lanes = FloatVector.fromArray(S, x, i);
-                for (i += L; i <= to - L; i += L) lanes = lanes.max(FloatVector.fromArray(S, x, i));
-                max = lanes.reduceLanes(VectorOperators.MAX);
-            }
-            for (; i < to; i++) max = Math.max(max, x[i]);
-            return max;
         }
     }
 

@@ -1,27 +1,25 @@
 package org.neurite.backend.cpu;
 
 import java.util.Arrays;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Row-major SGEMM {@code C = alpha * op(A) * op(B) + beta * C}, blocked the GotoBLAS way: a
  * {@code KC x NC} panel of op(B) and an {@code MC x KC} block of op(A) are packed (zero-padded to
- * whole micro-tiles) into per-worker buffers, and an {@code MR x NR} Vector API micro-kernel
- * keeps {@code MR * 2} accumulator vectors in registers while it streams both panels.
+ * whole micro-tiles) into per-worker buffers, and an {@code MR x NR} micro-kernel
+ * ({@link CpuKernels#gemmBlock}; with the Vector API it keeps {@code MR * 2} accumulator vectors
+ * in registers) streams both panels.
  *
  * <p>Determinism: every element of C is computed by the same sequence of fused multiply-adds
  * over k (in {@code KC}-sized blocks, each block added to C with one more fma), whichever
- * worker, block or tile lane computes it. Edge tiles run the same vector kernel on zero-padded
- * panels and write back with {@link Math#fma}, which rounds exactly like the vector fma. So the
- * result does not depend on the thread count or on how the work was split.
+ * worker, block or tile lane computes it, and whichever kernels run it. Edge tiles run the same
+ * micro-kernel on zero-padded panels and write back with {@link Math#fma}, which rounds exactly
+ * like the vector fma. So the result does not depend on the thread count, on how the work was
+ * split, or on the Vector API being present.
  */
 final class CpuGemm {
-    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
-    private static final int L = SPECIES.length();
-    /** Micro-tile: MR rows of C by NR = two vectors of columns (12 accumulators for MR = 6). */
+    /** Micro-tile: MR rows of C by NR = two lane groups (two vectors) of columns (12 accumulators for MR = 6). */
     static final int MR = 6;
-    static final int NR = 2 * L;
+    static final int NR = 2 * CpuKernels.LANES;
     /**
      * Depth of a packed panel; also the accumulation block every element of C sees. Each k-block
      * costs one read-modify-write pass over C, and C of a large product lives in memory, so the
@@ -38,20 +36,21 @@ final class CpuGemm {
     /** Below this many flops the call runs on the calling thread. */
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
 
-    /** Packed panels and an edge tile, one set per worker, allocated on first use and then reused. */
+    /** Packed panels, one set per worker, allocated on first use and then reused. */
     private static final class Panels {
         final float[] a = new float[MC * KC];
         final float[] b = new float[KC * NC];
-        final float[] tile = new float[MR * NR];
     }
 
     private final CpuThreads threads;
+    private final CpuKernels[] kernels; // per worker
     private final Panels[] panels;
     private final GridLoop gridLoop = new GridLoop();
     private final SharedPanelLoop sharedPanelLoop = new SharedPanelLoop();
 
-    CpuGemm(CpuThreads threads) {
+    CpuGemm(CpuThreads threads, CpuKernels.Path path) {
         this.threads = threads;
+        this.kernels = path.perWorker(threads.size());
         this.panels = new Panels[threads.size()];
     }
 
@@ -210,7 +209,7 @@ final class CpuGemm {
             if (packing) {
                 for (int strip = begin; strip < end; strip++) {
                     int jr = strip * NR;
-                    packBStrip(transB, b, offB, ldb, pc, jc + jr, kc, Math.min(NR, nc - jr), sharedB, jr * kc);
+                    packBStrip(kernels[worker], transB, b, offB, ldb, pc, jc + jr, kc, Math.min(NR, nc - jr), sharedB, jr * kc);
                 }
                 return;
             }
@@ -218,7 +217,7 @@ final class CpuGemm {
             for (int block = begin; block < end; block++) {
                 int ic = block * MC, mc = Math.min(MC, m - ic);
                 packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
-                macroKernel(p.a, 0, sharedB, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, beta, p.tile);
+                kernels[worker].gemmBlock(p.a, 0, sharedB, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, beta);
             }
         }
     }
@@ -298,34 +297,21 @@ final class CpuGemm {
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
                 if (source != null) source.packPanel(pc, kc, jc, nc, p.b);
-                else for (int jr = 0; jr < nc; jr += NR) packBStrip(transB, b, offB, ldb, pc, jc + jr, kc, Math.min(NR, nc - jr), p.b, jr * kc);
+                else for (int jr = 0; jr < nc; jr += NR) {
+                    packBStrip(kernels[worker], transB, b, offB, ldb, pc, jc + jr, kc, Math.min(NR, nc - jr), p.b, jr * kc);
+                }
                 float blockBeta = pc == 0 ? beta : 1f; // later k-blocks accumulate onto C
                 for (int ic = 0; ic < m; ic += MC) {
                     int mc = Math.min(MC, m - ic);
                     if (packedA != null) {
                         // Block (pc, ic) of a whole pre-packed A: see packWhole.
-                        macroKernel(packedA, pc * packedRows + (packedRow0 + ic) * kc, p.b, mc, nc, kc, c, offC + ic * ldc + jc, ldc,
-                                alpha, blockBeta, p.tile);
+                        kernels[worker].gemmBlock(packedA, pc * packedRows + (packedRow0 + ic) * kc, p.b, mc, nc, kc,
+                                c, offC + ic * ldc + jc, ldc, alpha, blockBeta);
                     } else {
                         packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
-                        macroKernel(p.a, 0, p.b, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, blockBeta, p.tile);
+                        kernels[worker].gemmBlock(p.a, 0, p.b, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, blockBeta);
                     }
                 }
-            }
-        }
-    }
-
-    /**
-     * C[mc, nc] (at {@code co}) = alpha * (packed A block of worker panels {@code p}) * (packed B
-     * panel {@code pb}) + beta * C. Each B strip (NR columns, up to KC deep) meets every A
-     * strip of the block (MC rows) before the next strip is touched; both stay in L2.
-     */
-    private static void macroKernel(float[] pa, int ao, float[] pb, int mc, int nc, int kc, float[] c, int co, int ldc,
-                                    float alpha, float beta, float[] tile) {
-        for (int jr = 0; jr < nc; jr += NR) {
-            for (int ir = 0; ir < mc; ir += MR) {
-                microKernel(pa, ao + ir * kc, pb, jr * kc, kc, c, co + ir * ldc + jr, ldc,
-                        Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, tile);
             }
         }
     }
@@ -384,19 +370,14 @@ final class CpuGemm {
      * Packs depth [pc, pc+kc) x columns [j0, j0+cols) of op(B), cols <= NR, as one strip at
      * {@code dst[base + p*NR + j]}, columns past cols zero.
      */
-    private static void packBStrip(boolean transB, float[] b, int offB, int ldb, int pc, int j0, int kc, int cols,
+    private static void packBStrip(CpuKernels kernels, boolean transB, float[] b, int offB, int ldb, int pc, int j0, int kc, int cols,
                                    float[] dst, int base) {
         if (!transB) {
             // B is [k, n]: one depth step of a strip is a contiguous run of a row.
             if (cols == NR) {
-                // Whole strips (all but the panel's last): two vector moves per depth step; a
-                // System.arraycopy call per 16 floats cost about 10% of a 1024^3 product.
-                for (int p = 0; p < kc; p++) {
-                    int src = offB + (pc + p) * ldb + j0;
-                    int d = base + p * NR;
-                    FloatVector.fromArray(SPECIES, b, src).intoArray(dst, d);
-                    FloatVector.fromArray(SPECIES, b, src + L).intoArray(dst, d + L);
-                }
+                // Whole strips (all but the panel's last): a System.arraycopy call per row of a
+                // strip cost about 10% of a 1024^3 product; the kernels copy it with two vectors.
+                kernels.copyStrip(b, offB + pc * ldb + j0, ldb, dst, base, kc);
                 return;
             }
             for (int p = 0; p < kc; p++) {
@@ -414,85 +395,6 @@ final class CpuGemm {
                 } else {
                     for (int p = 0; p < kc; p++) dst[base + p * NR + j] = 0f;
                 }
-            }
-        }
-    }
-
-    /**
-     * C[rows, cols] (at {@code co}, leading dimension ldc) = alpha * Apanel * Bpanel + beta * C for
-     * one MR x NR tile; the panels are always full (zero-padded), only the write-back is clipped.
-     * The accumulators go through {@code tile} to {@link #writeBack}: keeping this method down to
-     * the k loop lets C2 inline and intrinsify every vector op in it (a larger body exceeds the
-     * inlining budget and the vectors get boxed).
-     */
-    private static void microKernel(float[] pa, int ao, float[] pb, int bo, int kc,
-                                    float[] c, int co, int ldc, int rows, int cols,
-                                    float alpha, float beta, float[] tile) {
-        FloatVector zero = FloatVector.zero(SPECIES);
-        FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero;
-        FloatVector c30 = zero, c31 = zero, c40 = zero, c41 = zero, c50 = zero, c51 = zero;
-        // Indices advance by the panel strides rather than being recomputed from p: C2 then keeps
-        // the loop to loads, broadcasts and fmas (about 10% faster, measured on the AVX2 machine).
-        for (int ai = ao, bi = bo, end = ao + kc * MR; ai < end; ai += MR, bi += NR) {
-            FloatVector b0 = FloatVector.fromArray(SPECIES, pb, bi);
-            FloatVector b1 = FloatVector.fromArray(SPECIES, pb, bi + L);
-            FloatVector a = FloatVector.broadcast(SPECIES, pa[ai]);
-            c00 = a.fma(b0, c00);
-            c01 = a.fma(b1, c01);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 1]);
-            c10 = a.fma(b0, c10);
-            c11 = a.fma(b1, c11);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 2]);
-            c20 = a.fma(b0, c20);
-            c21 = a.fma(b1, c21);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 3]);
-            c30 = a.fma(b0, c30);
-            c31 = a.fma(b1, c31);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 4]);
-            c40 = a.fma(b0, c40);
-            c41 = a.fma(b1, c41);
-            a = FloatVector.broadcast(SPECIES, pa[ai + 5]);
-            c50 = a.fma(b0, c50);
-            c51 = a.fma(b1, c51);
-        }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, L);
-        c10.intoArray(tile, NR);
-        c11.intoArray(tile, NR + L);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + L);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
-        writeBack(tile, c, co, ldc, rows, cols, alpha, beta);
-    }
-
-    /**
-     * C[r][j] = alpha * tile[r][j] + beta * C[r][j] (C not read when beta == 0) for the rows and
-     * columns that exist. Full tiles use vectors, edge tiles {@link Math#fma}; both round once,
-     * identically, so an element's value never depends on where its tile fell.
-     */
-    private static void writeBack(float[] tile, float[] c, int co, int ldc, int rows, int cols, float alpha, float beta) {
-        if (cols == NR) {
-            FloatVector alphaV = FloatVector.broadcast(SPECIES, alpha);
-            for (int r = 0; r < rows; r++) {
-                for (int v = 0; v < NR; v += L) {
-                    FloatVector acc = FloatVector.fromArray(SPECIES, tile, r * NR + v);
-                    int idx = co + r * ldc + v;
-                    if (beta == 0f) acc.mul(alphaV).intoArray(c, idx);
-                    else acc.fma(alphaV, FloatVector.fromArray(SPECIES, c, idx).mul(beta)).intoArray(c, idx);
-                }
-            }
-            return;
-        }
-        for (int r = 0; r < rows; r++) {
-            int row = co + r * ldc;
-            for (int j = 0; j < cols; j++) {
-                float acc = tile[r * NR + j];
-                c[row + j] = beta == 0f ? acc * alpha : Math.fma(acc, alpha, c[row + j] * beta);
             }
         }
     }

@@ -56,7 +56,7 @@ class CpuAffineAndChannelMaxTest {
     void affineMultipliesThenAddsWithoutFusing() {
         float v = 1f + 0x1p-12f;
         assertEquals(0x1p-11f + 0x1p-24f, Math.fma(v, v, -1f), "the fused result differs");
-        int n = 2 * CpuGemm.SPECIES.length() + 3;
+        int n = 2 * CpuKernels.LANES + 3;
         float[] values = new float[n];
         Arrays.fill(values, v);
         Tensor x = tensor(cpu, values, n), y = cpu.allocate(x.shape());
@@ -109,7 +109,7 @@ class CpuAffineAndChannelMaxTest {
     /** -0 ranks below +0 (as in {@link Math#max}) wherever the two meet: in one lane, across lanes, or in the tail. */
     @Test
     void channelMaxRanksNegativeZeroBelowPositiveZero() {
-        int inner = 2 * CpuGemm.SPECIES.length() + 1;
+        int inner = 2 * CpuKernels.LANES + 1;
         float[] x = new float[3 * inner];
         Arrays.fill(x, -0f);
         x[1] = 0f;                  // channel 0: +0 in a vector lane

@@ -86,7 +86,7 @@ class CpuGemmTest {
         float[] packed = new float[CpuGemm.roundUp(m, CpuGemm.MR) * k];
         CpuGemm.packWhole(transA, a, 0, lda, m, k, packed);
         try (CpuThreads threads = new CpuThreads(1)) {
-            CpuGemm gemm = new CpuGemm(threads);
+            CpuGemm gemm = new CpuGemm(threads, CpuKernels.Path.select());
             int[][] blocks = {{0, m}, {12, 19}, {36, 1}};
             for (int[] block : blocks) {
                 int row0 = block[0], rows = block[1];

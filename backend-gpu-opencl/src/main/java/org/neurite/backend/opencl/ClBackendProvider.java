@@ -4,6 +4,8 @@ import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.plugin.BackendProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Creates {@link ClBackend}s for deployments that name the {@code opencl} backend: raw backends,
@@ -15,8 +17,12 @@ import org.neurite.plugin.BackendProvider;
  * {@link BackendOptions#device()} selects the device (index, type or name substring; see
  * {@link ClDevices}); {@link BackendOptions#threads()} is ignored. Kernels are cached in
  * {@code $NEURITE_CACHE/opencl} or {@code ~/.cache/neurite/opencl}.
+ *
+ * <p>Logged for operators: what the probe found (DEBUG: the ICD registry, platforms, every device)
+ * and the device a backend runs on, with the selector that chose it (INFO).
  */
 public final class ClBackendProvider implements BackendProvider {
+    private static final Logger LOG = LoggerFactory.getLogger(ClBackendProvider.class);
     private final ClProgramCache cache;
     private volatile ClAvailability.Findings findings;
 
@@ -40,12 +46,21 @@ public final class ClBackendProvider implements BackendProvider {
     @Override public Backend create(BackendOptions options) {
         String why = availability();
         if (why != null) throw new IllegalStateException("opencl backend unavailable: " + why);
-        return new ClBackend(ClDevices.select(findings().devices(), options.device()), cache);
+        ClDevices.Found device = ClDevices.select(findings().devices(), options.device());
+        LOG.info("OpenCL device chosen {}: {}", options.device() == null || options.device().isBlank()
+                ? "by default (the first GPU, else the first accelerator, else the first device)"
+                : "by device: '" + options.device() + "'", device.info().describe());
+        return new ClBackend(device, cache);
     }
 
     private ClAvailability.Findings findings() {
         ClAvailability.Findings f = findings;
-        if (f == null) findings = f = ClAvailability.probe();
+        if (f == null) {
+            findings = f = ClAvailability.probe();
+            LOG.debug("OpenCL probe: ICD folder {} registers {}; platforms {}; {}", f.icdDirectory(), f.icdFiles(), f.platforms(),
+                    f.problem() == null ? "usable" : "unusable: " + f.problem());
+            for (ClDevices.Found d : f.devices()) LOG.debug("OpenCL device {}", d.info().describe());
+        }
         return f;
     }
 }

@@ -5,9 +5,11 @@ import org.neurite.plugin.NeuritePlugin;
 import org.neurite.plugin.PluginModule;
 
 /**
- * A third-party layer plugin: {@code swish} and {@code mish}, plus a faster kernel for
+ * A third-party plugin: the layers {@code swish} and {@code mish}, plus a faster kernel for
  * {@code mish} on the {@code cpu} backend and device kernels for both on the {@code opencl}
- * backend (OpenCL C shipped in the jar, {@code activations.cl}). Neurite finds it through
+ * backend (OpenCL C shipped in the jar, {@code activations.cl}); the loss
+ * {@code label_smoothing_cross_entropy} and the optimizer {@code adagrad}, which a train section
+ * names like the core's ({@code loss = label_smoothing_cross_entropy}, {@code optimizer = adagrad(lr=0.1)}). Neurite finds it through
  * {@code META-INF/services/org.neurite.plugin.NeuritePlugin} when its jar sits in a plugin folder
  * ({@code plugins: [dir]} in a deployment, or {@code nn ... --plugins dir}).
  */
@@ -22,6 +24,8 @@ public final class SwishPlugin implements NeuritePlugin {
                 kernel(new CpuMish());
                 kernel(new ClSwish());
                 kernel(new ClMish());
+                loss(new LabelSmoothingCrossEntropy());
+                optimizer(new Adagrad());
             }
         };
     }

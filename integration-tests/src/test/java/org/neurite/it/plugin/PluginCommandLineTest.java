@@ -99,6 +99,43 @@ class PluginCommandLineTest {
     }
 
     @Test
+    void trainAndEvalUseThePluginsLossAndOptimizer() throws IOException {
+        StringBuilder csv = new StringBuilder("width,kind,height\n");
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int i = 0; i < 64; i++) {
+            boolean tall = i % 2 == 0;
+            csv.append(String.format(java.util.Locale.ROOT, "%.3f,%s,%.3f%n", random.nextDouble(), tall ? "tall" : "wide",
+                    tall ? 2 + random.nextDouble() : random.nextDouble()));
+        }
+        Files.writeString(dir.resolve("shapes.csv"), csv);
+        Path script = Files.writeString(dir.resolve("shapes.nn"), """
+                model Shapes {
+                    input row: [2]
+                    output logits = dense(2)
+                }
+
+                train Shapes {
+                    data = csv(file="shapes.csv", label="kind")
+                    loss = label_smoothing_cross_entropy
+                    optimizer = adagrad(lr=0.5); batch = 8; epochs = 3
+                }
+                """);
+        SwishPluginJar.copyInto(dir.resolve("plugins"), "example-plugin-swish.jar");
+        Path out = dir.resolve("run");
+        Result without = nn("train", script.toString(), "--threads", "1", "--out", out.toString());
+        assertEquals(ExitCodes.BAD_INPUT, without.exit());
+        assertTrue(without.err().contains("shapes.nn:8:12: error: unknown loss 'label_smoothing_cross_entropy'"), without.err() + "|" + without.out());
+
+        Result train = nn("train", script.toString(), "--threads", "1", "--out", out.toString(),
+                "--plugins", dir.resolve("plugins").toString());
+        assertEquals(ExitCodes.OK, train.exit(), train.err());
+        assertTrue(Files.exists(out.resolve("model.safetensors")), train.out());
+        Result eval = nn("eval", script.toString(), "--weights", out.resolve("model.safetensors").toString(),
+                "--plugins", dir.resolve("plugins").toString());
+        assertEquals(ExitCodes.OK, eval.exit(), eval.err());
+    }
+
+    @Test
     void brokenPluginFoldersAreOneLineWithExitStatusTwo() throws IOException {
         Path script = script();
         Result noFolder = nn("summary", script.toString(), "--plugins", dir.resolve("nowhere").toString());

@@ -1,0 +1,134 @@
+package org.neurite.backend.cpu;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One worker's inner loops of the CPU backend that the incubating Vector API
+ * ({@code jdk.incubator.vector}) speeds up, with that worker's scratch. A backend chooses the
+ * implementation once, when it is created ({@link Path#select}), and each kernel class that
+ * uses these loops ({@link CpuGemm}, {@link CpuDirectConv2d}, {@link CpuElementwise}) holds one
+ * instance per worker ({@link Path#perWorker}):
+ * <ul>
+ *   <li>{@link CpuVectorKernels}: {@code FloatVector} code (the fast path); the only class of the
+ *       module that names the Vector API, so it is loaded only when the JVM was started with
+ *       {@code --add-modules jdk.incubator.vector};</li>
+ *   <li>{@link CpuPlainKernels}: plain counted loops over float arrays, written so that C2's
+ *       auto-vectoriser compiles them to SIMD where it can (correct everywhere, slower).</li>
+ * </ul>
+ * Everything around these loops (blocking, packing, threads, the choice of algorithm) is shared,
+ * and both implementations do the same float operations in the same order (the same fmas, the
+ * same lane-wise partial sums, a multiply then an add), so they give the same bits: a
+ * backend's results do not depend on the path.
+ *
+ * <p>The loops work on {@link #LANES}-wide groups of floats (a GEMM strip is two groups wide, a
+ * direct-convolution chunk four). It is a property of the JVM, fixed at class initialisation:
+ * the preferred vector's float lanes when the Vector API is present (16 with AVX-512, 8 with
+ * AVX2), else {@link CpuPlainKernels#LANES_WITHOUT_VECTOR_API}. Plain kernels in a JVM that has
+ * the Vector API use the same lanes as the vector ones, which lets the tests compare the two
+ * paths bit for bit.
+ */
+abstract class CpuKernels {
+    /** The module that holds the Vector API. */
+    static final String VECTOR_MODULE = "jdk.incubator.vector";
+    /** Whether the boot layer has {@link #VECTOR_MODULE} (the JVM was started with {@code --add-modules} for it). */
+    static final boolean VECTOR_API_PRESENT = ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
+    /** Float lanes of one group (see the class comment). */
+    static final int LANES = VECTOR_API_PRESENT ? CpuVectorKernels.preferredLanes() : CpuPlainKernels.LANES_WITHOUT_VECTOR_API;
+    // The calls into CpuVectorKernels here are static methods whose signatures name only ints and
+    // CpuKernels, so verifying this class never loads it; they run only when the module is present.
+
+    /** The line a JVM without the module prints once, when its first CPU backend is created. */
+    static final String NOTICE = "neurite: the cpu backend runs plain Java loops; start the JVM with --add-modules "
+            + VECTOR_MODULE + " for the Vector API path (same results, faster)";
+    /** Whether {@link #NOTICE} has been printed in this JVM. */
+    static final AtomicBoolean NOTICE_PRINTED = new AtomicBoolean();
+
+    /** Which kernels a backend runs, chosen once when it is created. */
+    enum Path {
+        VECTOR_API {
+            @Override CpuKernels create() { return CpuVectorKernels.create(); }
+            @Override String description() { return CpuVectorKernels.describe(); }
+        },
+        PLAIN_JAVA {
+            @Override CpuKernels create() { return new CpuPlainKernels(); }
+            @Override String description() {
+                return VECTOR_API_PRESENT ? "plain Java" : "plain Java: start the JVM with --add-modules " + VECTOR_MODULE + " for the Vector API path";
+            }
+        };
+
+        /**
+         * The Vector API's kernels when the JVM has the module; otherwise the plain loops, and the
+         * first such choice in this JVM prints one line on standard error saying how to get the
+         * fast path (the backend's {@code description()} says it too).
+         */
+        static Path select() {
+            if (VECTOR_API_PRESENT) return VECTOR_API;
+            if (NOTICE_PRINTED.compareAndSet(false, true)) System.err.println(NOTICE);
+            return PLAIN_JAVA;
+        }
+
+        abstract CpuKernels create();
+
+        /** Which path and why, for the backend's description: e.g. {@code Vector API, 512-bit vectors}. */
+        abstract String description();
+
+        /** One instance per worker: each holds that worker's scratch. */
+        CpuKernels[] perWorker(int workers) {
+            CpuKernels[] kernels = new CpuKernels[workers];
+            for (int w = 0; w < workers; w++) kernels[w] = create();
+            return kernels;
+        }
+    }
+
+    // ---- GEMM (CpuGemm) ---------------------------------------------------------------------
+
+    /**
+     * One packed block: C[mc, nc] (at {@code co}, leading dimension ldc) = alpha * A * B + beta * C
+     * (C not read when beta == 0), A the packed MR-row strips of {@code pa} from {@code ao} (kc
+     * deep), B the packed {@link CpuGemm#NR}-column strips of {@code pb} from 0. Every element
+     * is the fma sequence over the kc depth steps from zero, then one rounding with alpha and
+     * beta: {@code beta == 0 ? acc * alpha : fma(acc, alpha, C * beta)}.
+     */
+    abstract void gemmBlock(float[] pa, int ao, float[] pb, int mc, int nc, int kc, float[] c, int co, int ldc,
+                            float alpha, float beta);
+
+    /** Copies {@code rows} runs of {@link CpuGemm#NR} floats, {@code b} from {@code src} with stride ldb, to {@code dst} from {@code d} with stride NR. */
+    abstract void copyStrip(float[] b, int src, int ldb, float[] dst, int d, int rows);
+
+    // ---- direct convolution (CpuDirectConv2d) ----------------------------------------------
+
+    /**
+     * Two output channels of one output row, {@link CpuDirectConv2d#CHUNK} columns: for each
+     * column j, {@code tile[j]} and {@code tile[CHUNK + j]} get the fma sequence from zero over
+     * r in [0, k) of {@code w[wA + r]} (and {@code w[wB + r]}) times {@code xp[at + off[r] + j]}.
+     */
+    abstract void directForwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile);
+
+    /**
+     * The whole lane groups of every output row into KJ = 5 groups of lane partial sums: for
+     * each kernel column jj in [0, 5) and lane l, {@code acc[accOff + jj*LANES + l]} gets, in
+     * (row, group) order, {@code fma(dyp[d + l], xp[i + jj + l], .)} where row oh's group v sits
+     * at {@code d = (oh*nv + v) * LANES} and {@code i = at + oh*wd + v*LANES}; v runs over the
+     * first {@code whole} of the row's {@code nv} groups.
+     */
+    abstract void directFilterRows(float[] dyp, int ho, int nv, int whole, float[] xp, int at, int wd, float[] acc, int accOff);
+
+    /**
+     * After {@link #directFilterRows}, the partial last group of every row (group {@code whole}),
+     * of which only the first {@code tailLanes} lanes are output columns: the other lanes take
+     * zero input instead of what lies there (so 0 * inf cannot add a NaN the true sum lacks).
+     */
+    abstract void directFilterTails(float[] dyp, int ho, int nv, int whole, int tailLanes, float[] xp, int at, int wd,
+                                    float[] acc, int accOff);
+
+    // ---- element-wise (CpuElementwise) -----------------------------------------------------
+
+    /** {@code y[i + d] = scale * x[i] + shift} for i in [from, to): a float multiply, then a float add (never fused). */
+    abstract void affine(float[] x, int from, int to, int d, float scale, float shift, float[] y);
+
+    /**
+     * The maximum of x[from, from + n), NaN if any of them is NaN, -0 below +0 (as
+     * {@link Math#max}; the order of the comparisons then does not matter).
+     */
+    abstract float max(float[] x, int from, int n);
+}

@@ -1,0 +1,215 @@
+package org.neurite.backend.cpu;
+
+import java.util.Arrays;
+
+/**
+ * The {@link CpuKernels} as plain Java, for JVMs without {@code jdk.incubator.vector}: each
+ * vector kernel with its lanes written out as a counted loop over float arrays. The arithmetic
+ * is the vector kernels', operation for operation ({@link Math#fma} where they fuse, a multiply
+ * then an add where they do not), so the results are the same bits; the speed is not (see
+ * {@code BENCHMARKS.md}).
+ *
+ * <p>JDK 17's auto-vectoriser (C2's SuperWord) turns a loop into SIMD only when every array in
+ * it is indexed by the same expression, give or take a constant: {@code c[j] = fma(a, b[j], c[j])}
+ * vectorises, {@code c[co + j] = fma(a, b[bo + j], c[co + j])} runs scalar (several times slower,
+ * see {@code BENCHMARKS.md}), because C2 cannot tell that the two ranges do not overlap. So the
+ * hot loops work on this worker's scratch rows, all indexed from 0: the GEMM keeps its MR
+ * accumulator rows in six arrays and copies the B rows of three depth steps into a seventh; the
+ * direct forward copies the input runs of five terms into rows of their own before adding them
+ * into two output rows. Each pass does several depth steps (terms) so that an accumulator
+ * element is loaded and stored once for several fmas, which stay in the vector kernel's order.
+ * The write-back and the backward-filter kernels stay scalar (their copies would cost more than
+ * the SIMD saves).
+ */
+final class CpuPlainKernels extends CpuKernels {
+    /**
+     * {@link CpuKernels#LANES} when the Vector API is missing: 16 floats, one AVX-512 register
+     * and two AVX2 ones, and the layout of the 512-bit vector path (a GEMM strip of 32 columns, a
+     * direct-convolution chunk of 64).
+     */
+    static final int LANES_WITHOUT_VECTOR_API = 16;
+
+    private static final int L = LANES;
+    private static final int MR = CpuGemm.MR;
+    private static final int NR = CpuGemm.NR;
+    private static final int CHUNK = CpuDirectConv2d.CHUNK;
+
+    // GEMM: the micro-tile's rows and three depth steps of the B strip.
+    private final float[] c0 = new float[NR], c1 = new float[NR], c2 = new float[NR];
+    private final float[] c3 = new float[NR], c4 = new float[NR], c5 = new float[NR];
+    private final float[] bRows = new float[3 * NR];
+    // Direct convolution forward: the two output channels' rows and five terms' input runs.
+    private final float[] outA = new float[CHUNK], outB = new float[CHUNK];
+    private final float[] in0 = new float[CHUNK], in1 = new float[CHUNK], in2 = new float[CHUNK], in3 = new float[CHUNK], in4 = new float[CHUNK];
+
+    // ---- GEMM -------------------------------------------------------------------------------
+
+    @Override
+    void gemmBlock(float[] pa, int ao, float[] pb, int mc, int nc, int kc, float[] c, int co, int ldc,
+                   float alpha, float beta) {
+        for (int jr = 0; jr < nc; jr += NR) {
+            for (int ir = 0; ir < mc; ir += MR) {
+                microKernel(pa, ao + ir * kc, pb, jr * kc, kc);
+                writeBack(c, co + ir * ldc + jr, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta);
+            }
+        }
+    }
+
+    /**
+     * Row r of the tile = the fma sequence over the kc depth steps of (A strip row r) x (B strip),
+     * from zero, in depth order as in the vector kernel. Three depth steps per pass (their B rows
+     * are adjacent in the strip: one copy), so each accumulator element is loaded and stored once
+     * per three fmas: two steps per pass ran 1.15x slower, four (24 broadcast values, more than
+     * the registers) 2x slower. The 6 x 3 A values are read before the loop: read inside it, C2
+     * does not vectorise it.
+     */
+    private void microKernel(float[] pa, int ao, float[] pb, int bo, int kc) {
+        float[] c0 = this.c0, c1 = this.c1, c2 = this.c2, c3 = this.c3, c4 = this.c4, c5 = this.c5, b = bRows;
+        Arrays.fill(c0, 0f);
+        Arrays.fill(c1, 0f);
+        Arrays.fill(c2, 0f);
+        Arrays.fill(c3, 0f);
+        Arrays.fill(c4, 0f);
+        Arrays.fill(c5, 0f);
+        int ai = ao, bi = bo;
+        for (int triplesEnd = ao + (kc - kc % 3) * MR; ai < triplesEnd; ai += 3 * MR, bi += 3 * NR) {
+            System.arraycopy(pb, bi, b, 0, 3 * NR);
+            float a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2], a3 = pa[ai + 3], a4 = pa[ai + 4], a5 = pa[ai + 5];
+            float e0 = pa[ai + 6], e1 = pa[ai + 7], e2 = pa[ai + 8], e3 = pa[ai + 9], e4 = pa[ai + 10], e5 = pa[ai + 11];
+            float f0 = pa[ai + 12], f1 = pa[ai + 13], f2 = pa[ai + 14], f3 = pa[ai + 15], f4 = pa[ai + 16], f5 = pa[ai + 17];
+            for (int j = 0; j < NR; j++) {
+                float b0 = b[j], b1 = b[NR + j], b2 = b[2 * NR + j];
+                c0[j] = Math.fma(f0, b2, Math.fma(e0, b1, Math.fma(a0, b0, c0[j])));
+                c1[j] = Math.fma(f1, b2, Math.fma(e1, b1, Math.fma(a1, b0, c1[j])));
+                c2[j] = Math.fma(f2, b2, Math.fma(e2, b1, Math.fma(a2, b0, c2[j])));
+                c3[j] = Math.fma(f3, b2, Math.fma(e3, b1, Math.fma(a3, b0, c3[j])));
+                c4[j] = Math.fma(f4, b2, Math.fma(e4, b1, Math.fma(a4, b0, c4[j])));
+                c5[j] = Math.fma(f5, b2, Math.fma(e5, b1, Math.fma(a5, b0, c5[j])));
+            }
+        }
+        for (int end = ao + kc * MR; ai < end; ai += MR, bi += NR) {
+            System.arraycopy(pb, bi, b, 0, NR);
+            float a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2], a3 = pa[ai + 3], a4 = pa[ai + 4], a5 = pa[ai + 5];
+            for (int j = 0; j < NR; j++) {
+                float bj = b[j];
+                c0[j] = Math.fma(a0, bj, c0[j]);
+                c1[j] = Math.fma(a1, bj, c1[j]);
+                c2[j] = Math.fma(a2, bj, c2[j]);
+                c3[j] = Math.fma(a3, bj, c3[j]);
+                c4[j] = Math.fma(a4, bj, c4[j]);
+                c5[j] = Math.fma(a5, bj, c5[j]);
+            }
+        }
+    }
+
+    /** C[r][j] = alpha * tile[r][j] + beta * C[r][j] (C not read when beta == 0): the vector write-back's roundings. */
+    private void writeBack(float[] c, int co, int ldc, int rows, int cols, float alpha, float beta) {
+        for (int r = 0, row = co; r < rows; r++, row += ldc) {
+            float[] acc = switch (r) {
+                case 0 -> c0;
+                case 1 -> c1;
+                case 2 -> c2;
+                case 3 -> c3;
+                case 4 -> c4;
+                default -> c5;
+            };
+            if (beta == 0f) for (int j = 0; j < cols; j++) c[row + j] = acc[j] * alpha;
+            else for (int j = 0; j < cols; j++) c[row + j] = Math.fma(acc[j], alpha, c[row + j] * beta);
+        }
+    }
+
+    @Override
+    void copyStrip(float[] b, int src, int ldb, float[] dst, int d, int rows) {
+        for (int p = 0; p < rows; p++, src += ldb, d += NR) System.arraycopy(b, src, dst, d, NR);
+    }
+
+    // ---- direct convolution -----------------------------------------------------------------
+
+    /**
+     * Five terms per pass (a 5x5 kernel's row; three per pass ran 1.2x slower on LeNet-5's c1),
+     * each term's input run copied to a row of its own first: the runs start at different
+     * offsets (see the class comment).
+     */
+    @Override
+    void directForwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile) {
+        float[] outA = this.outA, outB = this.outB, x0 = in0, x1 = in1, x2 = in2, x3 = in3, x4 = in4;
+        Arrays.fill(outA, 0f);
+        Arrays.fill(outB, 0f);
+        int r = 0;
+        for (; r + 5 <= k; r += 5) {
+            System.arraycopy(xp, at + off[r], x0, 0, CHUNK);
+            System.arraycopy(xp, at + off[r + 1], x1, 0, CHUNK);
+            System.arraycopy(xp, at + off[r + 2], x2, 0, CHUNK);
+            System.arraycopy(xp, at + off[r + 3], x3, 0, CHUNK);
+            System.arraycopy(xp, at + off[r + 4], x4, 0, CHUNK);
+            float a0 = w[wA + r], a1 = w[wA + r + 1], a2 = w[wA + r + 2], a3 = w[wA + r + 3], a4 = w[wA + r + 4];
+            float b0 = w[wB + r], b1 = w[wB + r + 1], b2 = w[wB + r + 2], b3 = w[wB + r + 3], b4 = w[wB + r + 4];
+            for (int j = 0; j < CHUNK; j++) {
+                outA[j] = Math.fma(a4, x4[j], Math.fma(a3, x3[j], Math.fma(a2, x2[j], Math.fma(a1, x1[j], Math.fma(a0, x0[j], outA[j])))));
+                outB[j] = Math.fma(b4, x4[j], Math.fma(b3, x3[j], Math.fma(b2, x2[j], Math.fma(b1, x1[j], Math.fma(b0, x0[j], outB[j])))));
+            }
+        }
+        for (; r < k; r++) {
+            System.arraycopy(xp, at + off[r], x0, 0, CHUNK);
+            float a = w[wA + r], b = w[wB + r];
+            for (int j = 0; j < CHUNK; j++) {
+                outA[j] = Math.fma(a, x0[j], outA[j]);
+                outB[j] = Math.fma(b, x0[j], outB[j]);
+            }
+        }
+        System.arraycopy(outA, 0, tile, 0, CHUNK);
+        System.arraycopy(outB, 0, tile, CHUNK, CHUNK);
+    }
+
+    @Override
+    void directFilterRows(float[] dyp, int ho, int nv, int whole, float[] xp, int at, int wd, float[] acc, int accOff) {
+        int rowJump = wd - whole * L, dyJump = (nv - whole) * L;
+        for (int t = 0, v = 0, d = 0, i = at, end = ho * whole; t < end; t++) {
+            for (int l = 0; l < L; l++) {
+                float dv = dyp[d + l];
+                acc[accOff + l] = Math.fma(dv, xp[i + l], acc[accOff + l]);
+                acc[accOff + L + l] = Math.fma(dv, xp[i + 1 + l], acc[accOff + L + l]);
+                acc[accOff + 2 * L + l] = Math.fma(dv, xp[i + 2 + l], acc[accOff + 2 * L + l]);
+                acc[accOff + 3 * L + l] = Math.fma(dv, xp[i + 3 + l], acc[accOff + 3 * L + l]);
+                acc[accOff + 4 * L + l] = Math.fma(dv, xp[i + 4 + l], acc[accOff + 4 * L + l]);
+            }
+            d += L;
+            i += L;
+            if (++v == whole) {
+                v = 0;
+                d += dyJump;
+                i += rowJump;
+            }
+        }
+    }
+
+    /** Lanes from tailLanes on multiply zero, as the vector kernel's blend makes them do: the fma still runs, so the sums round alike. */
+    @Override
+    void directFilterTails(float[] dyp, int ho, int nv, int whole, int tailLanes, float[] xp, int at, int wd,
+                           float[] acc, int accOff) {
+        for (int oh = 0, d = whole * L, i = at + whole * L; oh < ho; oh++, d += nv * L, i += wd) {
+            for (int jj = 0, a = accOff; jj < CpuDirectConv2d.KJ; jj++, a += L) {
+                for (int l = 0; l < L; l++) {
+                    float x = l < tailLanes ? xp[i + jj + l] : 0f;
+                    acc[a + l] = Math.fma(dyp[d + l], x, acc[a + l]);
+                }
+            }
+        }
+    }
+
+    // ---- element-wise -----------------------------------------------------------------------
+
+    @Override
+    void affine(float[] x, int from, int to, int d, float scale, float shift, float[] y) {
+        // The same index on both sides vectorises (see the class comment): the usual whole-tensor and aligned-slice calls.
+        if (d == 0) for (int i = from; i < to; i++) y[i] = scale * x[i] + shift;
+        else for (int i = from; i < to; i++) y[i + d] = scale * x[i] + shift;
+    }
+
+    @Override
+    float max(float[] x, int from, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = from, to = from + n; i < to; i++) max = Math.max(max, x[i]);
+        return max;
+    }
+}
