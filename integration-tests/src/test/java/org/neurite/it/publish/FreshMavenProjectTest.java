@@ -52,7 +52,7 @@ class FreshMavenProjectTest {
 
         copyTemplate(project);
         List<String> build = new ArrayList<>(List.of(mvn.toString(), "-B", "-q", "-o", "-Dmaven.repo.local=" + LOCAL_REPOSITORY,
-                "package", "dependency:build-classpath", "-Dmdep.outputFile=classpath.txt", "-Dmdep.includeScope=runtime"));
+                "compile", "dependency:build-classpath", "-Dmdep.outputFile=classpath.txt", "-Dmdep.includeScope=runtime"));
         Result compiled = run(build, project, 240);
         assertEquals(0, compiled.exit, "the fresh project builds against the installed artifacts:\n" + compiled.output);
 
