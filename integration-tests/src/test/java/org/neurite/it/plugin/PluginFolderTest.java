@@ -10,7 +10,6 @@ import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.neurite.backend.Backend;
@@ -58,25 +57,12 @@ class PluginFolderTest {
 
     @TempDir Path dir;
 
-    /** 512 points in [-1, 1)^8, labelled by whether x0 and x1 share a sign: not linearly separable. */
-    private static Dataset quadrants() {
-        int n = 512;
-        SplittableRandom rng = new SplittableRandom(11);
-        float[] x = new float[n * 8];
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < 8; j++) x[i * 8 + j] = (float) (rng.nextDouble() * 2 - 1);
-            labels[i] = x[i * 8] * x[i * 8 + 1] > 0 ? 1 : 0;
-        }
-        return new Dataset("toy_quadrants", Shape.of(8), x, labels, 2, List.of(), false, "generated in the test");
-    }
-
     /** Mean training loss of each epoch. */
     private static List<Double> train(LayerRegistry layers, NeuriteRuntime runtime) {
         Script script = new ScriptLoader(layers).parse("swish.nn", SCRIPT);
         TypedGraph graph = script.mainModel();
         TrainSpec spec = script.training("SwishNet").orElseThrow();
-        Dataset data = quadrants();
+        Dataset data = ToyQuadrants.dataset();
         List<Double> losses = new ArrayList<>();
         try (Backend cpu = runtime.createBackend("cpu", new BackendOptions(1, null), List.of(), w -> {});
              ParameterStore store = new ParameterStore(graph, cpu, spec.seed());

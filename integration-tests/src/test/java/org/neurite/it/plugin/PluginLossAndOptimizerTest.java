@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.neurite.backend.Backend;
@@ -31,7 +30,6 @@ import org.neurite.plugin.NeuritePlugin;
 import org.neurite.plugin.NeuriteRuntime;
 import org.neurite.plugin.PluginException;
 import org.neurite.plugin.PluginModule;
-import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 import org.neurite.train.TrainSpec;
 
@@ -58,19 +56,6 @@ class PluginLossAndOptimizerTest {
 
     @TempDir Path dir;
 
-    /** 512 points in [-1, 1)^8, labelled by whether x0 and x1 share a sign. */
-    private static Dataset quadrants() {
-        int n = 512;
-        SplittableRandom rng = new SplittableRandom(11);
-        float[] x = new float[n * 8];
-        int[] labels = new int[n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j < 8; j++) x[i * 8 + j] = (float) (rng.nextDouble() * 2 - 1);
-            labels[i] = x[i * 8] * x[i * 8 + 1] > 0 ? 1 : 0;
-        }
-        return new Dataset("toy_quadrants", Shape.of(8), x, labels, 2, List.of(), false, "generated in the test");
-    }
-
     @Test
     void aScriptTrainsWithTheLossAndTheOptimizerOfAPluginJar() throws IOException {
         Path jar = SwishPluginJar.copyInto(dir.resolve("plugins"), "example-plugin-swish.jar");
@@ -83,7 +68,7 @@ class PluginLossAndOptimizerTest {
             TypedGraph graph = script.mainModel();
             TrainSpec spec = script.training("Net").orElseThrow();
             assertEquals(0.1, spec.optimizer().args().getDouble("initial_accumulator_value"), 1e-9);
-            Dataset data = quadrants();
+            Dataset data = ToyQuadrants.dataset();
             List<Double> losses = new ArrayList<>();
             try (Backend cpu = runtime.createBackend("cpu", new BackendOptions(1, null), List.of(), w -> {});
                  ParameterStore store = new ParameterStore(graph, cpu, spec.seed());
@@ -138,7 +123,7 @@ class PluginLossAndOptimizerTest {
                      ParameterStore store = new ParameterStore(graph, cpu, spec.seed());
                      Trainer trainer = fromRegistry ? Trainers.of(runtime).create(graph, store, spec) : new Trainer(graph, store, spec)) {
                     for (int epoch = 1; epoch <= spec.epochs(); epoch++) {
-                        losses.add(trainer.trainEpoch(quadrants(), epoch, TrainingListener.NONE).loss());
+                        losses.add(trainer.trainEpoch(ToyQuadrants.dataset(), epoch, TrainingListener.NONE).loss());
                     }
                 }
                 runs.add(losses);
