@@ -222,28 +222,39 @@ public final class InferenceServer implements AutoCloseable {
             int jsonLength = headerLength(ctx);
             V2Codec.Request request = codec.read(body, jsonLength, model);
             CompletableFuture<float[]> result = model.infer(request.input(), request.count());
-            accepted.incrementAndGet();
-            ctx.future(() -> result.handleAsync((y, failure) -> {
-                if (failure == null) {
-                    V2Codec.Response r = codec.write(model, request.id(), y, request.count(), request.binaryOutput());
-                    if (r.jsonLength() >= 0) {
-                        ctx.header(V2Codec.HEADER_LENGTH, Integer.toString(r.jsonLength()));
-                        ctx.contentType("application/octet-stream");
-                    } else {
-                        ctx.contentType("application/json");
-                    }
-                    ctx.status(200).result(r.body());
-                    metrics.request(name, 200, System.nanoTime() - start);
+            answerWhenDone(ctx, name, start, result, y -> {
+                V2Codec.Response r = codec.write(model, request.id(), y, request.count(), request.binaryOutput());
+                if (r.jsonLength() >= 0) {
+                    ctx.header(V2Codec.HEADER_LENGTH, Integer.toString(r.jsonLength()));
+                    ctx.contentType("application/octet-stream");
                 } else {
-                    answerFailure(ctx, name, start, failure);
+                    ctx.contentType("application/json");
                 }
-                answered.incrementAndGet();
-                return null;
-            }, responders));
+                ctx.status(200).result(r.body());
+            });
         } catch (InferenceError e) {
             error(ctx, e.status(), e.getMessage());
             metrics.request(model == null ? "" : name, e.status(), System.nanoTime() - start);
         }
+    }
+
+    /**
+     * Counts the request as accepted and answers it when its batch is done, on the responder pool:
+     * {@code success} writes the 200 answer from the outputs, a failure {@link #answerFailure its
+     * status}; either way the metrics and the answered count (what a graceful stop waits for) follow.
+     */
+    private void answerWhenDone(Context ctx, String name, long start, CompletableFuture<float[]> result, Consumer<float[]> success) {
+        accepted.incrementAndGet();
+        ctx.future(() -> result.handleAsync((y, failure) -> {
+            if (failure == null) {
+                success.accept(y);
+                metrics.request(name, 200, System.nanoTime() - start);
+            } else {
+                answerFailure(ctx, name, start, failure);
+            }
+            answered.incrementAndGet();
+            return null;
+        }, responders));
     }
 
     /** A batch that failed: its InferenceError's status (500 for anything else) with the reason, counted in the metrics. */
@@ -277,17 +288,7 @@ public final class InferenceServer implements AutoCloseable {
             }
             float[] x = ImageInput.decode(image, model.inputShape());
             CompletableFuture<float[]> result = model.infer(x, 1);
-            accepted.incrementAndGet();
-            ctx.future(() -> result.handleAsync((y, failure) -> {
-                if (failure == null) {
-                    json(ctx, 200, predictions(model, y, topK));
-                    metrics.request(name, 200, System.nanoTime() - start);
-                } else {
-                    answerFailure(ctx, name, start, failure);
-                }
-                answered.incrementAndGet();
-                return null;
-            }, responders));
+            answerWhenDone(ctx, name, start, result, y -> json(ctx, 200, predictions(model, y, topK)));
         } catch (InferenceError e) {
             error(ctx, e.status(), e.getMessage());
             metrics.request(model == null ? "" : name, e.status(), System.nanoTime() - start);
