@@ -5,10 +5,12 @@
 #     runtime/     a Java runtime made with jlink: only the modules the jars use, plus jdk.incubator.vector
 #     lib/         the nn command's jars (DSL, engine, layer plugins, CPU and OpenCL backends, JOCL),
 #                  backend-gpu-opencl's test classes and JUnit's launcher (the parity suite), GpuSuite
-#     fixtures/    backend-cpu's PyTorch fixtures, which the parity suite reads
+#     fixtures/    the test kit's PyTorch fixtures, which the parity suite reads
 #     examples/    the example scripts the workload benchmarks train
 #     native/      libOpenCL.so.1, the ocl-icd loader, for machines whose driver came without one
 #     run.sh       the entry point (see it for what it does)
+#     device-check.sh, torch_twin.py, peer/peer.py
+#                  everything a lent GPU machine runs in one go, and PyTorch's side of the figures
 #
 # Run here, from any folder, after the modules are built and installed:
 #   mvn -q -o install -DskipTests && benchmarks/gpu/prepare.sh
@@ -29,11 +31,14 @@ rm -rf "$OUT" "$GPU/target/neurite-gpu-bundle.tar.gz"
 mkdir -p "$OUT/lib" "$OUT/fixtures" "$OUT/examples" "$OUT/native" "$GPU/target/classes"
 
 echo "prepare.sh: collecting jars" >&2
-cp "$ROOT"/cli/target/cli-*.jar "$ROOT"/cli/target/lib/*.jar "$OUT/lib/"
-rm -f "$OUT"/lib/examples-*.jar # the bundled dataset: the benchmarks train on random data
+cp "$ROOT"/cli/target/lib/*.jar "$OUT/lib/"
+for jar in "$ROOT"/cli/target/neurite-cli-*.jar; do
+  case "$jar" in *-sources.jar|*-javadoc.jar) ;; *) cp "$jar" "$OUT/lib/" ;; esac
+done
+rm -f "$OUT"/lib/neurite-examples-*.jar # the bundled dataset: the benchmarks train on random data
 # The backend under test as last built by its own module (cli/target/lib holds the copy made when cli was packaged).
-for jar in "$ROOT"/backend-gpu-opencl/target/backend-gpu-opencl-*.jar; do
-  case "$jar" in *-tests.jar|*-sources.jar) ;; *) cp "$jar" "$OUT/lib/" ;; esac
+for jar in "$ROOT"/backend-gpu-opencl/target/neurite-backend-gpu-opencl-*.jar; do
+  case "$jar" in *-tests.jar|*-sources.jar|*-javadoc.jar) ;; *) cp "$jar" "$OUT/lib/" ;; esac
 done
 # The parity suite's class path beyond the nn command's: its test classes and their test-scope dependencies.
 (cd "$ROOT" && mvn -q -o dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$GPU/target/test-classpath.txt" -pl backend-gpu-opencl)
@@ -47,9 +52,10 @@ echo "prepare.sh: compiling GpuSuite" >&2
 javac -d "$GPU/target/classes" -cp "$OUT/lib/*" "$GPU"/src/org/neurite/benchmarks/gpu/*.java
 jar cf "$OUT/lib/neurite-gpu-suite.jar" -C "$GPU/target/classes" .
 
-cp "$ROOT"/backend-cpu/src/test/resources/fixtures/*.safetensors "$OUT/fixtures/"
+cp "$ROOT"/testkit/src/main/resources/fixtures/*.safetensors "$OUT/fixtures/"
 cp "$ROOT"/examples/*.nn "$OUT/examples/"
-cp "$GPU/run.sh" "$OUT/run.sh"
+cp "$GPU/run.sh" "$GPU/device-check.sh" "$GPU/torch_twin.py" "$OUT/"
+mkdir -p "$OUT/peer" && cp "$ROOT/benchmarks/peer/peer.py" "$OUT/peer/" # the twin's models
 for loader in /usr/lib/x86_64-linux-gnu/libOpenCL.so.1 /usr/lib64/libOpenCL.so.1 /usr/lib/libOpenCL.so.1; do
   if [ -e "$loader" ]; then cp -L "$loader" "$OUT/native/libOpenCL.so.1"; break; fi
 done

@@ -61,7 +61,10 @@ fi
 # Signal chaining: the OpenCL driver installs its own SIGSEGV handler when loaded, and the JVM's own
 # SIGSEGVs (implicit null checks, safepoint polls) would then end the process with no hs_err file: the
 # crash seen on the H200 after an OpenCL backend. The runtime's libjsig keeps the JVM's handlers first.
-if [ -f "$BUNDLE/runtime/lib/libjsig.so" ]; then export LD_PRELOAD="$BUNDLE/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"; fi
+# NEURITE_NO_JSIG=1 leaves it out: device-check.sh does so once, under -Xcheck:jni, to see whether the driver replaces them.
+if [ -f "$BUNDLE/runtime/lib/libjsig.so" ] && [ -z "${NEURITE_NO_JSIG:-}" ]; then
+  export LD_PRELOAD="$BUNDLE/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
+fi
 
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >&2 || true
 exec "$BUNDLE/runtime/bin/java" --add-modules jdk.incubator.vector -Xss8m ${NEURITE_JAVA_OPTS:-} \

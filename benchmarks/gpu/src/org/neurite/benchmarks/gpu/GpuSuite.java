@@ -2,12 +2,16 @@ package org.neurite.benchmarks.gpu;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectPackage;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -20,20 +24,11 @@ import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
 import org.neurite.backend.opencl.ClBackendProvider;
 import org.neurite.backend.opencl.ClDeviceInfo;
-import org.neurite.data.Dataset;
-import org.neurite.dsl.Script;
-import org.neurite.dsl.ScriptLoader;
-import org.neurite.engine.EpochStats;
-import org.neurite.engine.ParameterStore;
-import org.neurite.engine.Predictor;
-import org.neurite.engine.Trainer;
-import org.neurite.engine.TrainingListener;
-import org.neurite.graph.TypedGraph;
+import org.neurite.io.AtomicFiles;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.plugin.NeuriteRuntime;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
-import org.neurite.train.TrainSpec;
 
 /**
  * What {@code benchmarks/gpu/run.sh} runs on a machine with an OpenCL device (an NVIDIA GPU, or
@@ -41,19 +36,30 @@ import org.neurite.train.TrainSpec;
  * Maven runs: every op against the CPU backend and the PyTorch fixtures), SGEMM throughput
  * ({@code C[n,n] = A[n,n] B[n,n]}, 2n^3 flops per call) on the device and on the CPU backend, and
  * the training and inference throughput of the three workloads of {@code benchmarks/peer}
- * (lenet5, fashion_cnn, rowlstm) on random data on both backends. Ends with one table.
+ * (lenet5, fashion_cnn, rowlstm) on random data at each batch size, measured along the path of
+ * {@code nn train} ({@link UserPathWorkload}: the script's settings, {@code TrainingRun}, after a
+ * warm-up epoch) with the host synchronisations and kernel launches per step the backend counted.
+ * Ends with one table; {@code --json FILE} also writes the figures as JSON, which
+ * {@code torch_twin.py --neurite FILE} reads to print the ratios to PyTorch.
  *
  * <p>Options: {@code --device SEL} (index, type or name, as a deployment's {@code device:}),
  * {@code --examples DIR} (the .nn scripts), {@code --sizes 256,512,...}, {@code --cpu-sizes ...},
- * {@code --rounds N} (median of N), {@code --steps N} (training steps per round), {@code --threads N}
- * (CPU backend threads, 0 = all cores), {@code --workloads lenet5,...} (empty for none), {@code --skip-parity}.
+ * {@code --rounds N} (median of N), {@code --steps N} (training steps per epoch), {@code --batch 64,256,1024}
+ * (training and inference), {@code --infer-batches N} (batches per inference round), {@code --threads N}
+ * (CPU backend threads, 0 = all cores), {@code --workloads lenet5,...} (empty for none),
+ * {@code --workload-backends opencl,cpu}, {@code --skip-parity}, {@code --json FILE}, {@code --list-devices} (only that).
  */
 public final class GpuSuite {
     private final List<String[]> table = new ArrayList<>();
+    private final Map<Integer, Double> sgemmOpenCl = new LinkedHashMap<>();
+    private final List<UserPathWorkload.Result> workloads = new ArrayList<>();
     private final NeuriteRuntime runtime = NeuriteRuntime.discover();
     private final String device;
     private final int rounds;
     private final int threads;
+    private String deviceDescription = "";
+    private String parity = "not run";
+    private boolean parityFailed;
 
     private GpuSuite(String device, int rounds, int threads) {
         this.device = device;
@@ -62,13 +68,35 @@ public final class GpuSuite {
     }
 
     public static void main(String[] args) throws Exception {
+        try {
+            run(args);
+        } catch (NumberFormatException e) {
+            System.err.println("GpuSuite: a number was expected: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    private static void run(String[] args) throws Exception {
         String device = option(args, "--device", null);
         Path examples = Path.of(option(args, "--examples", "examples"));
-        int rounds = Integer.parseInt(option(args, "--rounds", "5"));
+        int rounds = Integer.parseInt(option(args, "--rounds", "3"));
         int steps = Integer.parseInt(option(args, "--steps", "20"));
+        int inferBatches = Integer.parseInt(option(args, "--infer-batches", "8"));
         int threads = Integer.parseInt(option(args, "--threads", "0"));
         int[] sizes = ints(option(args, "--sizes", "256,512,1024,2048,4096"));
         int[] cpuSizes = ints(option(args, "--cpu-sizes", "256,512,1024,2048"));
+        int[] batches = ints(option(args, "--batch", "64,256,1024"));
+        String json = option(args, "--json", null);
+        List<String> workloadBackends = Arrays.stream(option(args, "--workload-backends", "opencl,cpu").split(","))
+                .map(String::trim).filter(b -> !b.isEmpty()).toList();
+        List<Path> scripts = Arrays.stream(option(args, "--workloads", "lenet5,fashion_cnn,rowlstm").split(","))
+                .map(String::trim).filter(w -> !w.isEmpty()).map(w -> examples.resolve(w + ".nn")).toList();
+        for (Path script : scripts) {
+            if (!Files.isRegularFile(script)) {
+                System.err.println("GpuSuite: no workload script " + script + " (--workloads names scripts in --examples " + examples + ")");
+                System.exit(2);
+            }
+        }
         GpuSuite suite = new GpuSuite(device, rounds, threads);
 
         ClBackendProvider provider = (ClBackendProvider) suite.runtime.backends().get("opencl");
@@ -79,7 +107,16 @@ public final class GpuSuite {
             System.exit(2);
         }
         for (ClDeviceInfo d : provider.devices()) System.out.println("  " + d.describe());
+        if (Arrays.asList(args).contains("--list-devices")) {
+            // The driver is loaded now. A second's pause lets -Xcheck:jni's periodic check name any
+            // signal handler it replaced (device-check.sh); JOCL reads no device data under that flag,
+            // so nothing more can run in such a process.
+            Thread.sleep(1000);
+            return;
+        }
         try (Backend cl = suite.opencl()) {
+            // The description names the program's origin (compiled or cached) and the tuned SGEMM kernels.
+            suite.deviceDescription = cl.description();
             System.out.println("selected: " + cl.description());
             suite.row("device", cl.description());
         }
@@ -87,13 +124,23 @@ public final class GpuSuite {
         if (!Arrays.asList(args).contains("--skip-parity")) suite.parity(device);
         for (int n : sizes) suite.sgemm("opencl", n);
         for (int n : cpuSizes) suite.sgemm("cpu", n);
-        for (String workload : option(args, "--workloads", "lenet5,fashion_cnn,rowlstm").split(",")) {
-            if (workload.isBlank()) continue;
-            Path script = examples.resolve(workload + ".nn");
-            suite.workload("opencl", script, steps);
-            suite.workload("cpu", script, steps);
+        UserPathWorkload measure = new UserPathWorkload(suite.runtime);
+        for (Path script : scripts) {
+            for (String backendName : workloadBackends) {
+                for (int batch : batches) {
+                    try (Backend b = suite.backend(backendName)) {
+                        suite.workload(measure.measure(b, backendName, script, batch, steps, rounds, inferBatches));
+                    }
+                    if (json != null) suite.writeJson(Path.of(json)); // after each: a run cut short keeps what it measured
+                }
+            }
         }
         suite.printTable();
+        if (json != null) {
+            suite.writeJson(Path.of(json));
+            System.out.println("figures written to " + json);
+        }
+        if (suite.parityFailed) System.exit(1); // after the figures: a failed parity test fails the run
     }
 
     private Backend opencl() {
@@ -118,9 +165,11 @@ public final class GpuSuite {
         PrintWriter out = new PrintWriter(System.out, true);
         s.printTo(out);
         s.printFailuresTo(out, 30);
-        row("parity tests", String.format(Locale.ROOT, "%d run, %d passed, %d failed, %d skipped (%.0f s)", s.getTestsStartedCount(),
+        parity = String.format(Locale.ROOT, "%d run, %d passed, %d failed, %d skipped (%.0f s)", s.getTestsStartedCount(),
                 s.getTestsSucceededCount(), s.getTestsFailedCount(), s.getTestsSkippedCount() + s.getTestsAbortedCount(),
-                (System.nanoTime() - start) / 1e9));
+                (System.nanoTime() - start) / 1e9);
+        row("parity tests", parity);
+        parityFailed = s.getTestsFailedCount() > 0;
     }
 
     /** Median GFLOP/s of n x n x n SGEMM; each round repeats the call for at least 200 ms and then synchronises. */
@@ -151,49 +200,60 @@ public final class GpuSuite {
             String line = String.format(Locale.ROOT, "%.1f GFLOP/s (median of %d rounds x %d calls)", median(gflops), rounds, calls);
             System.out.println("sgemm " + n + " on " + backendName + ": " + line);
             row("sgemm " + n + " " + backendName, line);
+            if (backendName.equals("opencl")) sgemmOpenCl.put(n, median(gflops));
         }
     }
 
-    /** Median training and inference samples/s of a script on random data (batch 64, the script's optimiser). */
-    private void workload(String backendName, Path scriptFile, int steps) throws Exception {
-        Script script = new ScriptLoader(runtime.layers()).load(scriptFile);
-        TypedGraph graph = script.mainModel();
-        int batch = 64;
-        TrainSpec spec = script.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name())).with(batch, 1, 1);
-        Dataset data = randomClassification(graph, batch * steps);
-        double[] train = new double[rounds], infer = new double[rounds];
-        try (Backend b = backend(backendName);
-             ParameterStore store = new ParameterStore(graph, b, 1);
-             Trainer trainer = new Trainer(graph, store, spec);
-             Predictor predictor = new Predictor(graph, store, 256)) {
-            trainer.trainEpoch(data, 1, TrainingListener.NONE); // warm-up: JIT, buffers, kernel code generation
-            for (int r = 0; r < rounds; r++) {
-                EpochStats s = trainer.trainEpoch(data, r + 2, TrainingListener.NONE);
-                train[r] = s.samplesPerSecond();
-            }
-            int n = 256 * Math.max(1, steps / 4);
-            float[] x = Arrays.copyOf(data.features(), n * data.sampleSize());
-            predictor.predict(x, n);
-            for (int r = 0; r < rounds; r++) {
-                long start = System.nanoTime();
-                predictor.predict(x, n);
-                infer[r] = n / ((System.nanoTime() - start) / 1e9);
-            }
-        }
-        String line = String.format(Locale.ROOT, "train %.0f samples/s, infer %.0f samples/s", median(train), median(infer));
-        System.out.println(graph.graph().name() + " on " + backendName + ": " + line);
-        row(graph.graph().name() + " " + backendName, line);
+    private void workload(UserPathWorkload.Result r) {
+        workloads.add(r);
+        String line = String.format(Locale.ROOT, "train %.0f samples/s (%.2f ms/step, %.3f syncs/step, %.1f launches/step), "
+                        + "infer %.0f samples/s (%.3f syncs/batch, %.1f launches/batch)", r.trainSamplesPerSecond(), r.msPerStep(),
+                r.syncsPerStep(), r.launchesPerStep(), r.inferSamplesPerSecond(), r.inferSyncsPerBatch(), r.inferLaunchesPerBatch());
+        String what = r.workload() + " " + r.backend() + " batch " + r.batch();
+        System.out.println(what + ": " + line);
+        row(what, line);
     }
 
-    private static Dataset randomClassification(TypedGraph graph, int count) {
-        Shape sample = graph.shape(graph.graph().inputs().get(0).name());
-        int classes = graph.outputShape().size();
-        SplittableRandom random = new SplittableRandom(42);
-        float[] x = new float[count * sample.size()];
-        for (int i = 0; i < x.length; i++) x[i] = (float) random.nextDouble();
-        int[] y = new int[count];
-        for (int i = 0; i < count; i++) y[i] = random.nextInt(classes);
-        return new Dataset("random", sample, x, y, classes, List.of(), false, count + " random samples");
+    /**
+     * The figures as one JSON object, written atomically: {@code framework}, {@code device},
+     * {@code parity}, {@code sgemm_gflops} (size to GFLOP/s on OpenCL) and {@code workloads}, one
+     * object per workload, backend and batch with the fields {@code torch_twin.py} prints.
+     */
+    private void writeJson(Path file) throws IOException {
+        StringBuilder s = new StringBuilder("{\n  \"framework\": \"neurite\",\n  \"device\": ").append(quote(deviceDescription))
+                .append(",\n  \"parity\": ").append(quote(parity)).append(",\n  \"sgemm_gflops\": {");
+        String sep = "";
+        for (Map.Entry<Integer, Double> e : sgemmOpenCl.entrySet()) {
+            s.append(sep).append('"').append(e.getKey()).append("\": ").append(number(e.getValue()));
+            sep = ", ";
+        }
+        s.append("},\n  \"workloads\": [");
+        sep = "\n    ";
+        for (UserPathWorkload.Result r : workloads) {
+            s.append(sep).append(String.format(Locale.ROOT, "{\"workload\": %s, \"backend\": %s, \"batch\": %d, \"steps\": %d, "
+                            + "\"train_samples_per_second\": %s, \"ms_per_step\": %s, \"syncs_per_step\": %s, \"launches_per_step\": %s, "
+                            + "\"infer_samples_per_second\": %s, \"infer_syncs_per_batch\": %s, \"infer_launches_per_batch\": %s}",
+                    quote(r.workload()), quote(r.backend()), r.batch(), r.steps(), number(r.trainSamplesPerSecond()), number(r.msPerStep()),
+                    number(r.syncsPerStep()), number(r.launchesPerStep()), number(r.inferSamplesPerSecond()),
+                    number(r.inferSyncsPerBatch()), number(r.inferLaunchesPerBatch())));
+            sep = ",\n    ";
+        }
+        s.append("\n  ]\n}\n");
+        AtomicFiles.writeString(file, s.toString());
+    }
+
+    private static String number(double v) {
+        return Double.isFinite(v) ? String.format(Locale.ROOT, "%.4f", v) : "null";
+    }
+
+    private static String quote(String text) {
+        StringBuilder s = new StringBuilder("\"");
+        for (char ch : text.toCharArray()) {
+            if (ch == '"' || ch == '\\') s.append('\\').append(ch);
+            else if (ch < 0x20) s.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+            else s.append(ch);
+        }
+        return s.append('"').toString();
     }
 
     private void row(String what, String result) {
@@ -208,9 +268,7 @@ public final class GpuSuite {
     }
 
     private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        return UserPathWorkload.median(v);
     }
 
     private static String option(String[] args, String name, String fallback) {

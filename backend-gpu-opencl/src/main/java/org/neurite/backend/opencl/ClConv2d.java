@@ -1,7 +1,6 @@
 package org.neurite.backend.opencl;
 
 import org.jocl.cl_mem;
-import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Conv2dGeometry;
 
 /**
@@ -10,7 +9,8 @@ import org.neurite.backend.Conv2dGeometry;
  * P = Ho*Wo columns, for a chunk of samples:
  * <pre>
  *   forward          col[s][Cin*kh*kw][P] = im2col(x_s);  y_s,g[Cout/g, P] = w_g[Cout/g, K] * col[s][g*K.., P]
- *                    (one GEMM per group, batched over the chunk's samples with w's stride 0), then + bias
+ *                    (one GEMM per group, batched over the chunk's samples with w's stride 0), + bias[channel]
+ *                    in the GEMM's store
  *   backward data    col[s] = w_g^T * dy_s,g (batched likewise), then col2im (a gather) into dx
  *   backward filter  col laid out [Cin*kh*kw][chunk*P] and dy as [Cout][chunk*P] (one launch); then
  *                    dw_g[Cout/g, K] (+)= dy_g * col_g^T, one GEMM per group whose k runs over every
@@ -58,10 +58,12 @@ final class ClConv2d {
         int k = cinG * g.kernelH() * g.kernelW(), rows = g.inChannels() * g.kernelH() * g.kernelW();
         int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
         int cout = g.outChannels();
+        // The bias is added in the GEMM's store (rows of y_s,g are output channels): no separate launch.
+        cl_mem b = bias == null ? null : bias.mem();
         if (isPointwise(g)) {
             for (int gi = 0; gi < groups; gi++)
-                gemm.multiply(false, false, coutG, p, k, 1f, w.mem(), gi * coutG * k, k, x.mem(), gi * k * hw, hw,
-                        0f, y.mem(), gi * coutG * p, p, g.batch(), 0, g.inChannels() * hw, cout * p);
+                gemm.multiplyWithRowBias(false, false, coutG, p, k, 1f, w.mem(), gi * coutG * k, k, x.mem(), gi * k * hw, hw,
+                        0f, y.mem(), gi * coutG * p, p, g.batch(), 0, g.inChannels() * hw, cout * p, b, gi * coutG);
         } else {
             int chunk = chunk(g.batch(), (long) rows * p);
             cl_mem col = columns.atLeast((long) chunk * rows * p * Float.BYTES);
@@ -69,12 +71,10 @@ final class ClConv2d {
                 int nc = Math.min(chunk, g.batch() - n0);
                 im2col(g, x, n0, nc, col, rows * p, p);
                 for (int gi = 0; gi < groups; gi++)
-                    gemm.multiply(false, false, coutG, p, k, 1f, w.mem(), gi * coutG * k, k, col, gi * k * p, p,
-                            0f, y.mem(), (n0 * cout + gi * coutG) * p, p, nc, 0, rows * p, cout * p);
+                    gemm.multiplyWithRowBias(false, false, coutG, p, k, 1f, w.mem(), gi * coutG * k, k, col, gi * k * p, p,
+                            0f, y.mem(), (n0 * cout + gi * coutG) * p, p, nc, 0, rows * p, cout * p, b, gi * coutG);
             }
         }
-        if (bias != null)
-            kernels.get("channel_broadcast").map(y.size(), ClOpCodes.code(BinaryOp.ADD), y, bias, y, cout, p, y.size());
     }
 
     void backwardData(Conv2dGeometry g, ClTensor dy, ClTensor w, ClTensor dx) {

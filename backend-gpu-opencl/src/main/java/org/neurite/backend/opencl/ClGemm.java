@@ -5,12 +5,19 @@ import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
 
 /**
- * Host side of SGEMM: three kernels for the same contract, and the launch geometry of each.
+ * Host side of SGEMM: six kernels for the same contract, and the launch geometry of each. Every
+ * kernel can add a bias per row of C in its store ({@code gemm_store.cl}): the epilogue a
+ * convolution's forward pass asks for ({@link #multiplyWithRowBias}), which then needs no
+ * separate broadcast launch.
  * <ul>
  *   <li>{@link Variant#TILED_64} ({@code gemm.cl}, 64 x 64 tiles staged in local memory, 4 x 4
  *       outputs per work-item): what GPUs need for large products;</li>
  *   <li>{@link Variant#TILED_16} (the same kernel with 16 x 16 tiles): thin products on GPUs,
  *       where a 64 x 64 tile would leave most work-items idle;</li>
+ *   <li>{@link Variant#REGISTER_128} and {@link Variant#REGISTER_64} ({@code gemm_register.cl},
+ *       128 x 128 and 64 x 128 tiles, 8 x 8 and 4 x 8 outputs per work-item, local memory double
+ *       buffered, vector loads): large products on GPUs, where more outputs per item means fewer
+ *       local-memory reads per multiply-add;</li>
  *   <li>{@link Variant#DIRECT} ({@code gemm_direct.cl}, no local memory, 4 x 8 outputs per
  *       work-item in SIMD registers): CPU devices such as PoCL, where barriers are costly and the
  *       caches already do what local memory does on a GPU;</li>
@@ -30,6 +37,8 @@ final class ClGemm {
     enum Variant {
         TILED_64(ClKernels.LARGE),
         TILED_16(ClKernels.SMALL),
+        REGISTER_128(ClKernels.REGISTER_128),
+        REGISTER_64(ClKernels.REGISTER_64),
         DIRECT(null, "sgemm_direct", 4, 8),
         BLOCKED(null, "sgemm_blocked", BLOCKED_ROWS, 16);
 
@@ -97,17 +106,39 @@ final class ClGemm {
     void multiply(boolean transA, boolean transB, int m, int n, int k, float alpha,
                   cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
                   float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
+        multiplyWithRowBias(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, batch,
+                strideA, strideB, strideC, null, 0);
+    }
+
+    /**
+     * As {@link #multiply}, then {@code C[i][j] += bias[offBias + i]} for every row i of each C_b, in
+     * the same launch (rounded after the product, as a separate add would be); {@code bias} null for none.
+     */
+    void multiplyWithRowBias(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                             cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
+                             float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC,
+                             cl_mem bias, int offBias) {
         Choice ch = choice;
         multiply(m >= LARGE_MIN && n >= LARGE_MIN ? ch.large() : ch.thin(), transA, transB, m, n, k, alpha, a, offA, lda,
-                b, offB, ldb, beta, c, offC, ldc, batch, strideA, strideB, strideC);
+                b, offB, ldb, beta, c, offC, ldc, batch, strideA, strideB, strideC, bias, offBias);
     }
 
     void multiply(Variant variant, boolean transA, boolean transB, int m, int n, int k, float alpha,
                   cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
                   float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
+        multiply(variant, transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, batch,
+                strideA, strideB, strideC, null, 0);
+    }
+
+    private void multiply(Variant variant, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                          cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
+                          float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC,
+                          cl_mem bias, int offBias) {
         if (m == 0 || n == 0 || batch == 0) return;
+        // Without a bias the kernel gets C's buffer as a placeholder it never reads (offset -1).
         kernels.get(variant.kernel()).run(variant.global(m, n, batch), variant.local(), transA, transB, m, n, k, alpha,
-                a, offA, lda, strideA, b, offB, ldb, strideB, beta, c, offC, ldc, strideC);
+                a, offA, lda, strideA, b, offB, ldb, strideB, beta, c, offC, ldc, strideC,
+                bias == null ? c : bias, bias == null ? -1 : offBias);
     }
 
     private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }

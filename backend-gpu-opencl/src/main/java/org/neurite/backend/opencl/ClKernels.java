@@ -22,8 +22,8 @@ import org.jocl.cl_program;
 /**
  * Every kernel of the backend, built once per backend as one program (one compile, one cache
  * file): the {@code .cl} resources in {@link #FILES} concatenated in order (shared definitions
- * first, then the op families and the direct SGEMM), then {@code gemm.cl} once per
- * {@link GemmTile}, each copy under its own kernel name.
+ * first, then the op families and the direct SGEMM), then {@code gemm.cl} or
+ * {@code gemm_register.cl} once per {@link GemmTile}, each copy under its own kernel name.
  * Build options: {@code -cl-std=CL1.2} (what every current driver accepts),
  * {@code -cl-fp32-correctly-rounded-divide-sqrt} where the device offers it
  * ({@code CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT} in {@code CL_DEVICE_SINGLE_FP_CONFIG}: NVIDIA and
@@ -41,15 +41,16 @@ final class ClKernels implements AutoCloseable {
 
     /** Kernel sources in build order; each file starts with a comment saying what it computes. */
     static final List<String> FILES = List.of("common.cl", "random.cl", "elementwise.cl", "copy.cl", "reduce.cl", "softmax.cl",
-            "pool.cl", "conv.cl", "norm.cl", "recurrent.cl", "embedding.cl", "optimizers.cl", "step.cl", "gemm_direct.cl",
-            "gemm_blocked.cl");
+            "pool.cl", "conv.cl", "norm.cl", "recurrent.cl", "embedding.cl", "optimizers.cl", "step.cl", "gemm_store.cl",
+            "gemm_direct.cl", "gemm_blocked.cl");
 
     /**
-     * One compiled configuration of the SGEMM kernel: a {@code tileM x tileN} block of C per
-     * work-group, {@code tileK} deep slices of A and B staged in local memory, and a
+     * One compiled configuration of a tiled SGEMM kernel ({@code file}: {@code gemm.cl} or the
+     * double-buffered, vector-loading {@code gemm_register.cl}): a {@code tileM x tileN} block of C
+     * per work-group, {@code tileK} deep slices of A and B staged in local memory, and a
      * {@code perItemM x perItemN} register block per work-item.
      */
-    record GemmTile(String kernel, int tileM, int tileN, int tileK, int perItemM, int perItemN) {
+    record GemmTile(String file, String kernel, int tileM, int tileN, int tileK, int perItemM, int perItemN) {
         int localX() { return tileN / perItemN; }
 
         int localY() { return tileM / perItemM; }
@@ -61,9 +62,15 @@ final class ClKernels implements AutoCloseable {
     }
 
     /** For matrices of at least ~48 x 48: 64 x 64 tiles, 4 x 4 outputs per work-item (16 x 16 items). */
-    static final GemmTile LARGE = new GemmTile("sgemm_64x64", 64, 64, 16, 4, 4);
+    static final GemmTile LARGE = new GemmTile("gemm.cl", "sgemm_64x64", 64, 64, 16, 4, 4);
     /** For thin or small matrices (recurrent steps, dense layers on small batches): 16 x 16 tiles, one output per item. */
-    static final GemmTile SMALL = new GemmTile("sgemm_16x16", 16, 16, 16, 1, 1);
+    static final GemmTile SMALL = new GemmTile("gemm.cl", "sgemm_16x16", 16, 16, 16, 1, 1);
+    /** Register-tiled, for large products on GPUs: 128 x 128 tiles, 8 x 8 outputs per work-item (16 x 16 items, 32 KiB of local memory). */
+    static final GemmTile REGISTER_128 = new GemmTile("gemm_register.cl", "sgemm_reg_128x128", 128, 128, 16, 8, 8);
+    /** Register-tiled, half the rows: 64 x 128 tiles, 4 x 8 outputs per work-item, for products with fewer rows (convolutions' channels). */
+    static final GemmTile REGISTER_64 = new GemmTile("gemm_register.cl", "sgemm_reg_64x128", 64, 128, 16, 4, 8);
+    /** Every tiled configuration the program holds, each a copy of its file under its own kernel name. */
+    static final List<GemmTile> TILES = List.of(LARGE, SMALL, REGISTER_128, REGISTER_64);
 
     private final cl_program program;
     private final boolean fromCache;
@@ -100,9 +107,8 @@ final class ClKernels implements AutoCloseable {
     static String source() {
         StringBuilder s = new StringBuilder();
         for (String file : FILES) s.append("#line 1 \"").append(file).append("\"\n").append(resource(file)).append('\n');
-        String gemm = resource("gemm.cl");
-        for (GemmTile tile : List.of(LARGE, SMALL)) {
-            s.append(tile.defines()).append("#line 1 \"gemm.cl\"\n").append(gemm).append('\n');
+        for (GemmTile tile : TILES) {
+            s.append(tile.defines()).append("#line 1 \"").append(tile.file()).append("\"\n").append(resource(tile.file())).append('\n');
             s.append("#undef GEMM_NAME\n#undef TS_M\n#undef TS_N\n#undef TS_K\n#undef WPT_M\n#undef WPT_N\n");
         }
         return s.toString();
@@ -136,12 +142,11 @@ final class ClKernels implements AutoCloseable {
                 "lrn_forward", "lrn_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
                 "gru_cell_backward", "check_indices", "gather_rows", "scatter_add_rows", "sgd_update", "adam_update",
                 "adamw_update", "rmsprop_update",
-                LARGE.kernel(), SMALL.kernel(), "sgemm_direct", "sgemm_blocked");
+                LARGE.kernel(), SMALL.kernel(), REGISTER_128.kernel(), REGISTER_64.kernel(), "sgemm_direct", "sgemm_blocked");
     }
 
     private static long launchedGroupSize(String name) {
-        if (name.equals(LARGE.kernel())) return (long) LARGE.localX() * LARGE.localY();
-        if (name.equals(SMALL.kernel())) return (long) SMALL.localX() * SMALL.localY();
+        for (GemmTile tile : TILES) if (name.equals(tile.kernel())) return (long) tile.localX() * tile.localY();
         if (name.equals("sgemm_direct") || name.equals("sgemm_blocked")) return ClGemm.DIRECT_GROUP;
         return switch (name) {
             case "channel_sum", "channel_max", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",

@@ -10,10 +10,13 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.SplittableRandom;
 import org.jocl.CL;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
+import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CheckedBackend;
+import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.OutOfMemoryException;
 import org.neurite.backend.Pool2dGeometry;
@@ -94,6 +97,40 @@ class ClBackendTest {
                 assertThrows(IllegalArgumentException.class, () -> cl.download(out)).getMessage());
         // The gather wrote nothing (out still ones), the good scatter added them to rows 3 and 0, the bad one nothing.
         assertArrayEquals(new float[] {1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1}, cl.download(table), "reported once: this read succeeds");
+    }
+
+    /**
+     * A convolution's bias is added in the store of its GEMM (gemm_store.cl), not by a broadcast
+     * launch after it: the forward pass with a bias launches no more kernels than without one, and
+     * its output is bit for bit the unfused one (the product, then the broadcast add), for an
+     * im2col convolution and a grouped pointwise one (whose second group's bias starts mid-vector).
+     */
+    @Test void aConvolutionsBiasIsAddedInItsGemmWithTheUnfusedResult() {
+        ClBackend raw = OpenClTests.backend();
+        Backend cl = CheckedBackend.wrap(raw);
+        Conv2dGeometry[] geometries = {new Conv2dGeometry(2, 3, 9, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                new Conv2dGeometry(1, 4, 6, 5, 4, 1, 1, 1, 1, 0, 0, 1, 1, 2)};
+        SplittableRandom random = new SplittableRandom(17);
+        for (Conv2dGeometry g : geometries) {
+            Tensor x = cl.allocate(Shape.of(g.batch(), g.inChannels(), g.height(), g.width()));
+            Tensor w = cl.allocate(Shape.of(g.outChannels(), g.inChannelsPerGroup(), g.kernelH(), g.kernelW()));
+            Tensor bias = cl.allocate(Shape.of(g.outChannels()));
+            Shape ys = Shape.of(g.batch(), g.outChannels(), g.outHeight(), g.outWidth());
+            Tensor fused = cl.allocate(ys), unfused = cl.allocate(ys);
+            for (Tensor t : List.of(x, w, bias)) {
+                float[] v = new float[t.shape().size()];
+                for (int i = 0; i < v.length; i++) v[i] = (float) random.nextDouble(-1, 1);
+                cl.upload(v, t);
+            }
+            long before = raw.counters().orElseThrow().launches();
+            cl.conv2dForward(g, x, w, null, unfused);
+            long withoutBias = raw.counters().orElseThrow().launches() - before;
+            before = raw.counters().orElseThrow().launches();
+            cl.conv2dForward(g, x, w, bias, fused);
+            assertEquals(withoutBias, raw.counters().orElseThrow().launches() - before, g + ": launches with a bias");
+            cl.channelBroadcast(BinaryOp.ADD, unfused, bias, unfused, g.batch(), g.outChannels(), g.outHeight() * g.outWidth());
+            assertArrayEquals(cl.download(unfused), cl.download(fused), g.toString());
+        }
     }
 
     /**

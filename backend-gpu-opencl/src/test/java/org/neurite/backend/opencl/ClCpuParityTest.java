@@ -86,7 +86,8 @@ class ClCpuParityTest {
         for (ClGemm.Variant variant : ClGemm.Variant.values()) {
             withGemm(variant, () -> {
                 int[][] sizes = {{1, 1, 1}, {7, 5, 3}, {33, 17, 65}, {70, 90, 31}, {129, 64, 8}, {5, 100, 0},
-                        {45, 19, 300}, {64, 24, 257}}; // K over several of the blocked kernel's 128-deep slices, partial row blocks
+                        {45, 19, 300}, {64, 24, 257}, // K over several of the blocked kernel's 128-deep slices, partial row blocks
+                        {200, 260, 40}}; // whole 128 x 128 and 64 x 128 tiles (the register kernels' vector loads) beside partial ones
                 for (int[] size : sizes) gemmCase(variant, size[0], size[1], size[2]);
             });
         }
