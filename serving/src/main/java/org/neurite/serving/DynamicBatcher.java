@@ -1,7 +1,6 @@
 package org.neurite.serving;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -83,6 +82,10 @@ final class DynamicBatcher implements AutoCloseable {
     private void work(Predictor predictor) {
         Pending carried = null;   // a request that did not fit the last batch; it starts the next one
         List<Pending> batch = new ArrayList<>();
+        // This worker's input buffers, reused by every batch: [maxBatch * inputSize] for the packed
+        // batch, and one [2^k * inputSize] per power-of-two piece (see forward), made when first needed.
+        float[] packed = new float[maxBatch * inputSize];
+        float[][] pieces = new float[Integer.SIZE][];
         while (true) {
             Pending first;
             try {
@@ -118,19 +121,19 @@ final class DynamicBatcher implements AutoCloseable {
                 batch.add(next);
                 samples += next.count();
             }
-            run(predictor, batch, samples);
+            run(predictor, batch, samples, packed, pieces);
             if (Thread.interrupted() && queue.isEmpty() && carried == null) return;
         }
     }
 
     /** One forward pass over the batch's samples, packed in queue order; each request gets its rows. */
-    private void run(Predictor predictor, List<Pending> batch, int samples) {
+    private void run(Predictor predictor, List<Pending> batch, int samples, float[] packed, float[][] pieces) {
         try {
             float[] x;
             if (batch.size() == 1) {
                 x = batch.get(0).input();
             } else {
-                x = new float[samples * inputSize];
+                x = packed;
                 int at = 0;
                 for (Pending p : batch) {
                     System.arraycopy(p.input(), 0, x, at, p.count() * inputSize);
@@ -138,7 +141,7 @@ final class DynamicBatcher implements AutoCloseable {
                 }
             }
             long start = System.nanoTime();
-            float[] y = forward(predictor, x, samples);
+            float[] y = forward(predictor, x, samples, pieces);
             onBatch.batch(samples, System.nanoTime() - start);
             int at = 0;
             for (Pending p : batch) {
@@ -162,12 +165,16 @@ final class DynamicBatcher implements AutoCloseable {
      * worker compile up to {@code max_batch} of them (memory, and a pause at each new size), pieces
      * keep it to log2(max_batch) + 1, all compiled by {@link #warmUp} before the first request.
      */
-    private float[] forward(Predictor predictor, float[] x, int samples) {
+    private float[] forward(Predictor predictor, float[] x, int samples, float[][] pieces) {
+        // The predictor reads the first samples * inputSize floats of x; x may be longer (the worker's packed buffer).
         if (Integer.bitCount(samples) == 1) return predictor.predict(x, samples);
         float[] y = new float[samples * outputSize];
         for (int done = 0; done < samples; ) {
             int piece = Integer.highestOneBit(samples - done);
-            float[] part = predictor.predict(Arrays.copyOfRange(x, done * inputSize, (done + piece) * inputSize), piece);
+            int log = Integer.numberOfTrailingZeros(piece);
+            if (pieces[log] == null) pieces[log] = new float[piece * inputSize];
+            System.arraycopy(x, done * inputSize, pieces[log], 0, piece * inputSize);
+            float[] part = predictor.predict(pieces[log], piece);
             System.arraycopy(part, 0, y, done * outputSize, part.length);
             done += piece;
         }

@@ -13,15 +13,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.neurite.config.DeploymentConfig;
 import org.neurite.plugin.NeuriteRuntime;
 
@@ -45,6 +44,8 @@ import org.neurite.plugin.NeuriteRuntime;
  */
 public final class InferenceServer implements AutoCloseable {
     private static final long DRAIN_MS = 30_000;
+    /** Threads Jetty keeps for itself (acceptors, selectors, reserved) and for requests other than infer. */
+    private static final int JETTY_OWN_THREADS = 32;
     /** How much of a refused (too large) body is still read, so its client sees the 413 (Tomcat's maxSwallowSize is 2 MiB). */
     private static final int SWALLOW_BYTES = 4 << 20;
     /** The request attribute that marks a response this server wrote (so Javalin's error pages leave it alone). */
@@ -56,11 +57,6 @@ public final class InferenceServer implements AutoCloseable {
     private final V2Codec codec = new V2Codec();
     private final NeuriteRuntime runtime;
     private final Javalin app;
-    /**
-     * Writes the answers, so that a batching worker hands its batch's results over and goes back to
-     * the queue instead of encoding and sending every response itself.
-     */
-    private final ExecutorService responders;
     private final AtomicLong accepted = new AtomicLong();
     private final AtomicLong answered = new AtomicLong();
     private volatile boolean draining;
@@ -71,12 +67,6 @@ public final class InferenceServer implements AutoCloseable {
         this.models = models;
         this.metrics = metrics;
         this.runtime = runtime;
-        AtomicInteger respondersMade = new AtomicInteger();
-        this.responders = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), r -> {
-            Thread t = new Thread(r, "respond-" + respondersMade.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
         this.app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
@@ -84,6 +74,7 @@ public final class InferenceServer implements AutoCloseable {
             cfg.http.maxRequestSize = config.maxBodyBytes();
             cfg.jetty.host = config.host();
             cfg.jetty.port = config.port();
+            cfg.jetty.threadPool = threadPool(config);
             cfg.jetty.modifyServer(server -> {
                 // Jetty's graceful stop: connectors stop accepting, requests in flight get their answers.
                 server.insertHandler(new GracefulHandler());
@@ -150,6 +141,20 @@ public final class InferenceServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Jetty's threads. An infer request holds its thread while it waits for its batch, so the pool
+     * holds every request the models' queues admit plus the batches being computed, and a few
+     * threads for Jetty itself and the other endpoints: a request past a full queue is then answered
+     * 429 by the model rather than left waiting in Jetty's queue for a thread.
+     */
+    private static QueuedThreadPool threadPool(ServeConfig config) {
+        int waiting = 0;
+        for (ServeConfig.ModelSpec m : config.models()) waiting += m.queueLimit() + m.maxBatch() * m.workers();
+        QueuedThreadPool pool = new QueuedThreadPool(Math.max(250, waiting + JETTY_OWN_THREADS), 8, 60_000);
+        pool.setName("JettyServerThreadPool");
+        return pool;
+    }
+
     /** The port listened on (the one chosen when the configuration asked for 0). */
     public int port() { return app.port(); }
 
@@ -201,7 +206,6 @@ public final class InferenceServer implements AutoCloseable {
             }
         }
         app.stop();
-        responders.shutdown();
         models.values().forEach(ServedModel::close);
         runtime.close();
         stopped = true;
@@ -239,22 +243,28 @@ public final class InferenceServer implements AutoCloseable {
     }
 
     /**
-     * Counts the request as accepted and answers it when its batch is done, on the responder pool:
-     * {@code success} writes the 200 answer from the outputs, a failure {@link #answerFailure its
-     * status}; either way the metrics and the answered count (what a graceful stop waits for) follow.
+     * Counts the request as accepted, waits for its batch on this request's own Jetty thread and
+     * answers: {@code success} writes the 200 answer from the outputs, a failure {@link #answerFailure
+     * its status}; either way the metrics and the answered count (what a graceful stop waits for)
+     * follow. Waiting here instead of suspending the request (an async servlet answer finished on
+     * another pool) saves two thread hand-offs per request: the worker's completion wakes the one
+     * thread that writes the answer. {@link #threadPool} has a thread for every request the queues admit.
      */
     private void answerWhenDone(Context ctx, String name, long start, CompletableFuture<float[]> result, Consumer<float[]> success) {
         accepted.incrementAndGet();
-        ctx.future(() -> result.handleAsync((y, failure) -> {
-            if (failure == null) {
-                success.accept(y);
-                metrics.request(name, 200, System.nanoTime() - start);
-            } else {
+        try {
+            float[] y;
+            try {
+                y = result.join();
+            } catch (CompletionException | CancellationException failure) {
                 answerFailure(ctx, name, start, failure);
+                return;
             }
+            success.accept(y);
+            metrics.request(name, 200, System.nanoTime() - start);
+        } finally {
             answered.incrementAndGet();
-            return null;
-        }, responders));
+        }
     }
 
     /** A batch that failed: its InferenceError's status (500 for anything else) with the reason, counted in the metrics. */
@@ -378,6 +388,13 @@ public final class InferenceServer implements AutoCloseable {
             if (announced > config.maxBodyBytes()) {
                 if (announced <= SWALLOW_BYTES) drop(in, announced);
                 throw tooLarge(announced);
+            }
+            if (announced >= 0) {
+                // One array of the announced size, filled in place (readNBytes(max) gathers 8 KiB pieces and copies them).
+                byte[] body = new byte[(int) announced];
+                int n = in.readNBytes(body, 0, body.length);
+                if (n < body.length) throw InferenceError.badRequest("the request body ended after " + n + " of its " + announced + " bytes");
+                return body;
             }
             byte[] body = in.readNBytes(config.maxBodyBytes() + 1);
             if (body.length > config.maxBodyBytes()) {

@@ -40,6 +40,8 @@ final class V2Codec {
 
     private static final int MAX_NESTING = 64;
     private final ObjectMapper json;
+    /** Reads the common, well-formed JSON request without a tree; the tree reading below answers everything else. */
+    private final V2RequestScanner scanner;
 
     V2Codec() {
         // NaN and Infinity are parsed (not refused as a syntax error) so the answer can say which element is not finite.
@@ -50,6 +52,7 @@ final class V2Codec {
                 .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build())
                 .build();
         json = new ObjectMapper(factory);
+        scanner = new V2RequestScanner(json);
     }
 
     /**
@@ -59,6 +62,15 @@ final class V2Codec {
      * @throws InferenceError 400 with what was wrong
      */
     Request read(byte[] body, int jsonLength, ServedModel model) {
+        if (jsonLength < 0) {
+            Request plain = scanner.read(body, body.length, model);
+            if (plain != null) return plain;
+        }
+        return readTree(body, jsonLength, model);
+    }
+
+    /** {@link #read} through a JSON tree: every request, with the sentence that says what is wrong with a bad one. */
+    Request readTree(byte[] body, int jsonLength, ServedModel model) {
         if (jsonLength > body.length) {
             throw InferenceError.badRequest(HEADER_LENGTH + " is " + jsonLength + " but the body has only " + body.length + " bytes");
         }
@@ -209,16 +221,21 @@ final class V2Codec {
             }
             dims[i] = d.intValue();
         }
+        String problem = shapeProblem(dims, name, sample);
+        if (problem != null) throw InferenceError.badRequest(problem);
+        return dims;
+    }
+
+    /** What is wrong with {@code dims} (integers >= 0) as the shape of input {@code name}, or null when it is [N >= 1, ...sample]. */
+    static String shapeProblem(int[] dims, String name, Shape sample) {
         boolean matches = dims.length == sample.rank() + 1;
         for (int i = 0; matches && i < sample.rank(); i++) matches = dims[i + 1] == sample.dim(i);
-        if (!matches) {
-            throw InferenceError.badRequest("input '" + name + "' has shape " + Arrays.toString(dims) + "; the model takes " + expected);
-        }
-        if (dims[0] < 1) throw InferenceError.badRequest("input '" + name + "' has a batch of 0 samples; send at least one");
+        if (!matches) return "input '" + name + "' has shape " + Arrays.toString(dims) + "; the model takes [N, " + sample.toString().substring(1);
+        if (dims[0] < 1) return "input '" + name + "' has a batch of 0 samples; send at least one";
         if ((long) dims[0] * sample.size() > Integer.MAX_VALUE / 2) {
-            throw InferenceError.badRequest("input '" + name + "' has " + dims[0] + " samples, more than one request may carry");
+            return "input '" + name + "' has " + dims[0] + " samples, more than one request may carry";
         }
-        return dims;
+        return null;
     }
 
     /** Copies numbers from {@code data} (flat or nested lists) into {@code x} from {@code at}; returns the new end. */
@@ -256,7 +273,7 @@ final class V2Codec {
     }
 
     /** Outputs go back as binary when the request's parameters or its one requested output ask for it. */
-    private static boolean binaryOutputs(JsonNode root) {
+    static boolean binaryOutputs(JsonNode root) {
         JsonNode p = root.get("parameters");
         if (p != null && p.path("binary_data_output").asBoolean(false)) return true;
         JsonNode outputs = root.get("outputs");
@@ -280,7 +297,7 @@ final class V2Codec {
     }
 
     /** The requested outputs' names, which must be the model's output. */
-    private static void checkRequestedOutputs(JsonNode root, ServedModel model) {
+    static void checkRequestedOutputs(JsonNode root, ServedModel model) {
         JsonNode outputs = root.get("outputs");
         if (outputs == null) return;
         if (!outputs.isArray()) throw InferenceError.badRequest("'outputs' must be a list, found " + kind(outputs));
