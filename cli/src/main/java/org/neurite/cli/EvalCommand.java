@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.neurite.engine.Checkpoints;
 import org.neurite.engine.Evaluation;
 import org.neurite.engine.Evaluator;
+import org.neurite.engine.Loss;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainers;
 import org.neurite.engine.TrainingListener;
@@ -48,8 +49,10 @@ final class EvalCommand implements Callable<Integer> {
         if (data.note() != null) spec.commandLine().getErr().println("nn: " + data.note());
         MemoryCheck.beforeInference(session.backend(), session.graph(), batch, data.test().size());
         String model = session.graph().graph().name();
+        Trainers trainers = Trainers.of(session.runtime());
+        Loss loss = trainers.loss(train);
         try (ParameterStore store = new ParameterStore(session.graph(), session.backend(), train.seed());
-             Evaluator evaluator = new Evaluator(session.graph(), store, Trainers.of(session.runtime()).loss(train.loss()), batch)) {
+             Evaluator evaluator = new Evaluator(session.graph(), store, loss, batch, trainers.metrics(loss.classification()))) {
             Checkpoints.loadWeights(weights, store);
             Evaluation test;
             try (LiveBar bar = LiveBar.open(out, !json.enabled() && OutputMode.interactive(), "eval", data.test().size(), "samples")) {
@@ -65,12 +68,22 @@ final class EvalCommand implements Callable<Integer> {
                 JsonOutput.print(spec, doc);
                 return ExitCodes.OK;
             }
-            out.printf(Locale.ROOT, "%s on %s test split (%,d samples): loss %.4f%s%s%n", model, data.test().name(), test.samples(),
+            out.printf(Locale.ROOT, "%s on %s test split (%,d samples): loss %.4f%s%s%s%n", model, data.test().name(), test.samples(),
                     test.loss(), Double.isNaN(test.accuracy()) ? "" : String.format(Locale.ROOT, "  accuracy %.2f%%", 100 * test.accuracy()),
-                    Double.isNaN(test.top5()) ? "" : String.format(Locale.ROOT, "  top-5 %.2f%%", 100 * test.top5()));
+                    Double.isNaN(test.top5()) ? "" : String.format(Locale.ROOT, "  top-5 %.2f%%", 100 * test.top5()),
+                    pluginMetrics(test));
             out.print(EvaluationReport.table(test, data.test().classNames()));
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /** {@code "  mae 0.1234"} for every metric measured besides the core's accuracy (a plugin's), when defined. */
+    private static String pluginMetrics(Evaluation e) {
+        StringBuilder text = new StringBuilder();
+        e.metrics().forEach((name, value) -> {
+            if (!name.equals("accuracy") && !Double.isNaN(value)) text.append(String.format(Locale.ROOT, "  %s %.4f", name, value));
+        });
+        return text.toString();
     }
 }

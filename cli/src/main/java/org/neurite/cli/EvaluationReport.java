@@ -28,7 +28,8 @@ final class EvaluationReport {
     /**
      * {@code {"split", "epoch", "samples", "loss", "accuracy", "top5", "macro_f1", "classes": [{"index",
      * "name", "precision", "recall", "f1", "support"}]}}; {@code top5} only with more than five
-     * classes, {@code name} only when the classes have names, {@code epoch} only inside a run.
+     * classes, {@code name} only when the classes have names, {@code epoch} only inside a run; then
+     * every other metric measured ({@link Evaluation#metrics}, a plugin's) by its name, when defined.
      */
     static ObjectNode json(String split, Evaluation e, List<String> classNames) {
         ObjectNode doc = JsonOutput.object();
@@ -36,16 +37,25 @@ final class EvaluationReport {
         if (e.epoch() > 0) doc.put("epoch", e.epoch());
         doc.put("samples", e.samples());
         doc.put("loss", e.loss());
-        if (e.classes() == 0) return doc;
+        if (e.classes() == 0) return putMetrics(doc, e);
         doc.put("accuracy", e.accuracy());
         if (!Double.isNaN(e.top5())) doc.put("top5", e.top5());
         doc.put("macro_f1", e.macroF1());
+        putMetrics(doc, e);
         ArrayNode classes = doc.putArray("classes");
         for (int c = 0; c < e.classes(); c++) {
             ObjectNode row = classes.addObject().put("index", c);
             if (c < classNames.size()) row.put("name", classNames.get(c));
             row.put("precision", e.precision(c)).put("recall", e.recall(c)).put("f1", e.f1(c)).put("support", e.support(c));
         }
+        return doc;
+    }
+
+    /** The metrics {@code doc} does not have yet (the core's {@code accuracy} it has), each when defined. */
+    private static ObjectNode putMetrics(ObjectNode doc, Evaluation e) {
+        e.metrics().forEach((name, value) -> {
+            if (!Double.isNaN(value) && !doc.has(name)) doc.put(name, value);
+        });
         return doc;
     }
 

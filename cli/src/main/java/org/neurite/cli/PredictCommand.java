@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.zip.GZIPInputStream;
-import org.neurite.data.DataSourceLoader;
 import org.neurite.data.DatasetLocator;
 import org.neurite.data.ImageFiles;
 import org.neurite.data.IdxReader;
@@ -25,7 +24,7 @@ import org.neurite.io.AtomicFiles;
 import org.neurite.io.NamedTensor;
 import org.neurite.io.SafeTensors;
 import org.neurite.tensor.Shape;
-import org.neurite.train.DataSources;
+import org.neurite.train.DataSource;
 import org.neurite.train.TrainSpec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -236,9 +235,10 @@ final class PredictCommand implements Callable<Integer> {
     /** The names of the classes the script's train section learns: a known dataset's, an image folder's, a CSV's labels. */
     private static List<String> classNames(Session session) throws IOException {
         TrainSpec spec = session.trainSpec();
-        if (DataSources.schema(spec.data()) == null) return DatasetLocator.classNames(spec.data());
+        DataSource source = session.runtime().dataSources().find(spec.data()).orElse(null);
+        if (source == null) return DatasetLocator.classNames(spec.data());
         Path scriptFolder = Path.of(session.script().file()).toAbsolutePath().getParent();
-        return DataSourceLoader.classNames(spec.data(), spec.dataArgs(), scriptFolder);
+        return source.classNames(spec.dataArgs(), scriptFolder);
     }
 
     /** IDX files start with two zero bytes and a type byte (0x08 for the unsigned bytes of images), possibly gzipped. */

@@ -104,7 +104,7 @@ final class Session {
      */
     Data datasets(TrainSpec spec, Path dataDir, Integer limit) throws java.io.IOException {
         DataSourceLoader.Splits splits = TrainSectionData.load(spec, Path.of(script.file()).toAbsolutePath().getParent(),
-                dataDir != null ? dataDir : deployment.data());
+                dataDir != null ? dataDir : deployment.data(), runtime.dataSources());
         Dataset train = splits.train();
         Dataset test = splits.test();
         String note = train.isSubset() ? train.description() : null;

@@ -115,7 +115,7 @@ final class TrainCommand implements Callable<Integer> {
         Session.Data data = session.datasets(train, dataDir, limit);
         if (data.note() != null) err.println("nn: " + data.note());
         Trainers trainers = Trainers.of(session.runtime());
-        Trainer.checkCompatible(graph, data.train(), trainers.loss(train.loss()));
+        Trainer.checkCompatible(graph, data.train(), trainers.loss(train));
         MemoryCheck.beforeTraining(session.backend(), graph, train, trainers, data); // before the run folder: a refusal writes nothing
         try (RunFolder folder = RunFolder.take(wanted, choice, err);
              ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());

@@ -5,7 +5,6 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.neurite.train.DataSources;
 import org.neurite.diag.ModelException;
 import org.neurite.dsl.ast.Call;
 import org.neurite.dsl.ast.Expr;
@@ -18,6 +17,7 @@ import org.neurite.layer.ParamSchema;
 import org.neurite.tensor.Shape;
 import org.neurite.train.AugmentSpec;
 import org.neurite.train.Augmentations;
+import org.neurite.train.LearningRateSchedule;
 import org.neurite.train.OptimizerSpec;
 import org.neurite.train.Optimizers;
 import org.neurite.train.ScheduleSpec;
@@ -27,11 +27,13 @@ import org.neurite.train.ValidationSpec;
 
 /**
  * Resolves {@code train Model { ... }} into a {@link TrainSpec}. Settings not written keep the
- * values of {@link TrainSpec#defaults}. {@code data} and {@code loss} take an identifier or a
- * string checked against the loader's {@link TrainVocabulary} (the runtime's registries, or the
- * core's), {@code optimizer} a call or bare name bound with its schema there ({@link Optimizers#schema} for the core's),
- * {@code schedule} likewise with {@link Schedules#schema} (and {@link Schedules#check} against
- * the optimizer's lr once the whole section is read), {@code batch}, {@code epochs} and
+ * values of {@link TrainSpec#defaults}. Names are checked against the loader's
+ * {@link TrainVocabulary} (the runtime's registries, or the core's): {@code data} takes an
+ * identifier, a string or a data source's call bound with its schema and check; {@code loss} a
+ * name (or a string) or a call bound with the loss's schema; {@code optimizer} a call or bare name
+ * bound with its schema ({@link Optimizers#schema} for the core's); {@code schedule} likewise with
+ * its schema plus {@code warmup} ({@link Schedules#withWarmup}; and {@link Schedules#check} against
+ * the optimizer's lr once the whole section is read); {@code batch}, {@code epochs} and
  * {@code seed} integer expressions, {@code validation}, {@code early_stopping} and {@code keep}
  * through {@link ValidationResolver}, {@code augment} a list of calls bound with
  * {@link Augmentations#schema} and checked against the model's input [C, H, W]. Unknown settings,
@@ -59,7 +61,7 @@ final class TrainResolver {
         return resolve(decl, models, inputs, TrainVocabulary.core());
     }
 
-    /** @param vocabulary the losses and optimizers that {@code loss} and {@code optimizer} may name */
+    /** @param vocabulary what the section's settings may name: losses, optimizers, schedules, metrics, data sources */
     static TrainSpec resolve(TrainDecl decl, Collection<String> models, Map<String, Shape> inputs, TrainVocabulary vocabulary) {
         if (!models.contains(decl.model())) {
             throw new ModelException(decl.modelSpan(), "train section for unknown model '" + decl.model() + "'"
@@ -69,6 +71,7 @@ final class TrainResolver {
         String data = spec.data();
         LayerArgs dataArgs = spec.dataArgs();
         String loss = spec.loss();
+        LayerArgs lossArgs = spec.lossArgs();
         OptimizerSpec optimizer = spec.optimizer();
         ScheduleSpec schedule = spec.schedule();
         Call scheduleCall = null;
@@ -87,31 +90,36 @@ final class TrainResolver {
             switch (s.key()) {
                 case "data" -> {
                     if (s.value() instanceof Call call) {
-                        ParamSchema schema = DataSources.schema(call.name());
+                        ParamSchema schema = vocabulary.dataSources().get(call.name());
                         if (schema == null) {
                             throw new ModelException(call.nameSpan(), "unknown data source '" + call.name() + "'"
-                                    + orList(call.name(), DataSources.NAMES, "data sources"));
+                                    + orList(call.name(), vocabulary.dataSourceNames(), "data sources"));
                         }
                         data = call.name();
                         ValidationResolver.refuseOldTestFraction(call);
                         dataArgs = CallBinder.bind(call, call.arguments(), schema, CONSTANTS);
                         try {
-                            DataSources.check(call.name(), dataArgs);
+                            vocabulary.dataCheck().check(call.name(), dataArgs);
                         } catch (ArgumentException ex) {
                             throw CallBinder.error(call, call.arguments(), schema, ex);
                         }
                     } else {
                         data = word(s, "a dataset name, a folder path in quotes, or a source such as adding(length=100)");
-                        dataArgs = DataSources.schema(data) == null ? LayerArgs.empty()
+                        ParamSchema schema = vocabulary.dataSources().get(data);
+                        dataArgs = schema == null ? LayerArgs.empty()
                                 : CallBinder.bind(new Call(data, s.value().span(), List.of(), false, s.value().span()),
-                                        List.of(), DataSources.schema(data), CONSTANTS);
+                                        List.of(), schema, CONSTANTS);
                     }
                 }
-                case "loss" -> loss = loss(s, vocabulary);
+                case "loss" -> {
+                    Call call = loss(s, vocabulary);
+                    loss = call.name();
+                    lossArgs = CallBinder.bind(call, call.arguments(), vocabulary.losses().get(loss).schema(), CONSTANTS);
+                }
                 case "optimizer" -> optimizer = optimizer(s, vocabulary);
                 case "schedule" -> {
                     scheduleCall = call(s, "schedule expects a name or a call such as step(every=3, gamma=0.1)");
-                    schedule = schedule(scheduleCall);
+                    schedule = schedule(scheduleCall, vocabulary);
                 }
                 case "batch" -> batch = (int) integer(s, 1, Integer.MAX_VALUE);
                 case "epochs" -> epochs = (int) integer(s, 1, Integer.MAX_VALUE);
@@ -124,10 +132,13 @@ final class TrainResolver {
             }
         }
         if (scheduleCall != null) check(scheduleCall, schedule, optimizer.args().getDouble("lr"), epochs);
-        // Every loss but mse scores classes, so only those have an accuracy to watch.
-        ValidationSpec validation = ValidationResolver.resolve(seen, !loss.equals("mse"), CONSTANTS);
-        return new TrainSpec(decl.model(), data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clip, augment, validation,
-                decl.span());
+        // Only a loss that scores classes has a classifier's metrics (accuracy) to watch. The default
+        // loss, softmax cross-entropy, is one even where the vocabulary lacks it (a runtime without the core's).
+        TrainVocabulary.LossEntry lossEntry = vocabulary.losses().get(loss);
+        boolean classification = lossEntry == null || lossEntry.classification();
+        ValidationSpec validation = ValidationResolver.resolve(seen, classification, vocabulary.metrics(), CONSTANTS);
+        return new TrainSpec(decl.model(), data, dataArgs, loss, lossArgs, optimizer, schedule, batch, epochs, seed, clip, augment,
+                validation, decl.span());
     }
 
     /** A call, or a bare name read as a call without arguments ({@code sgd}, {@code cosine}). */
@@ -137,21 +148,22 @@ final class TrainResolver {
         throw new ModelException(s.value().span(), expected);
     }
 
-    private static ScheduleSpec schedule(Call call) {
-        ParamSchema schema = Schedules.schema(call.name());
-        if (schema == null) {
+    private static ScheduleSpec schedule(Call call, TrainVocabulary vocabulary) {
+        LearningRateSchedule found = vocabulary.schedules().get(call.name());
+        if (found == null) {
             throw new ModelException(call.nameSpan(), "unknown schedule '" + call.name() + "'"
-                    + orList(call.name(), Schedules.NAMES, "schedules"));
+                    + orList(call.name(), vocabulary.scheduleNames(), "schedules"));
         }
-        return new ScheduleSpec(call.name(), CallBinder.bind(call, call.arguments(), schema, CONSTANTS), call.span());
+        ParamSchema schema = Schedules.withWarmup(found.schema());
+        return new ScheduleSpec(call.name(), CallBinder.bind(call, call.arguments(), schema, CONSTANTS), found, call.span());
     }
 
     /** {@link Schedules#check}, reported at the argument at fault (at the callee when it was not written). */
     private static void check(Call call, ScheduleSpec schedule, double baseLr, int epochs) {
         try {
-            Schedules.check(schedule.name(), schedule.args(), baseLr, epochs);
+            Schedules.check(schedule.schedule(), schedule.args(), baseLr, epochs);
         } catch (ArgumentException e) {
-            throw CallBinder.error(call, call.arguments(), Schedules.schema(schedule.name()), e);
+            throw CallBinder.error(call, call.arguments(), Schedules.withWarmup(schedule.schedule().schema()), e);
         }
     }
 
@@ -202,12 +214,19 @@ final class TrainResolver {
         throw new ModelException(s.value().span(), s.key() + " expects " + expected);
     }
 
-    private static String loss(Setting s, TrainVocabulary vocabulary) {
-        String name = word(s, "a loss name such as softmax_cross_entropy");
-        if (!vocabulary.losses().contains(name)) {
-            throw new ModelException(s.value().span(), "unknown loss '" + name + "'" + orList(name, vocabulary.losses(), "losses"));
+    /**
+     * {@code loss = name} or {@code loss = name(arg=value)}: a loss of the vocabulary, its
+     * arguments bound to its schema (a bare name gets the defaults).
+     */
+    private static Call loss(Setting s, TrainVocabulary vocabulary) {
+        Call call;
+        if (s.value() instanceof Call c) call = c;
+        else call = new Call(word(s, "a loss name such as softmax_cross_entropy, or a call such as name(arg=value)"), s.value().span(), List.of(), false, s.value().span());
+        if (!vocabulary.losses().containsKey(call.name())) {
+            throw new ModelException(call.nameSpan(), "unknown loss '" + call.name() + "'"
+                    + orList(call.name(), vocabulary.lossNames(), "losses"));
         }
-        return name;
+        return call;
     }
 
     private static OptimizerSpec optimizer(Setting s, TrainVocabulary vocabulary) {

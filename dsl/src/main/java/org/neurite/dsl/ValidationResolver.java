@@ -1,5 +1,6 @@
 package org.neurite.dsl;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.neurite.diag.ModelException;
@@ -12,6 +13,7 @@ import org.neurite.layer.ArgumentException;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.ParamSchema;
 import org.neurite.train.DataSources;
+import org.neurite.train.Metric;
 import org.neurite.train.ValidationSpec;
 
 /**
@@ -19,8 +21,8 @@ import org.neurite.train.ValidationSpec;
  * {@code validation = 0.1} (a fraction of the training split, strictly between 0 and 1),
  * {@code early_stopping = patience(3, metric="val_loss", min_delta=0)} and
  * {@code keep = last | best(metric="val_accuracy")}. Each is checked against the others and the
- * loss once the whole section is read: watching a metric needs a validation split, and
- * {@code val_accuracy} needs a classifier. Errors point at the value (or argument) at fault.
+ * loss once the whole section is read: watching a metric needs a validation split, and the
+ * metric must be one the run records, of the loss's kind ({@code val_accuracy} needs a classifier). Errors point at the value (or argument) at fault.
  */
 final class ValidationResolver {
     private ValidationResolver() {}
@@ -28,14 +30,16 @@ final class ValidationResolver {
     /**
      * @param settings the section's settings by key, as written
      * @param classification whether the section's loss scores classes (so accuracy exists)
+     * @param metrics the metrics registered, by name: those of the loss's kind are recorded, so can be watched
      */
-    static ValidationSpec resolve(Map<String, Setting> settings, boolean classification, ExpressionEvaluator constants) {
+    static ValidationSpec resolve(Map<String, Setting> settings, boolean classification, Map<String, Metric> metrics,
+                                  ExpressionEvaluator constants) {
         Setting validation = settings.get("validation");
         Setting early = settings.get("early_stopping");
         Setting keep = settings.get("keep");
         double fraction = validation == null ? 0 : fraction(validation, constants);
-        ValidationSpec.Patience patience = early == null ? null : patience(early, constants, fraction, classification);
-        String keepBest = keep == null ? null : keepBest(keep, constants, fraction, classification);
+        ValidationSpec.Patience patience = early == null ? null : patience(early, constants, fraction, classification, metrics);
+        String keepBest = keep == null ? null : keepBest(keep, constants, fraction, classification, metrics);
         return new ValidationSpec(fraction, patience, keepBest);
     }
 
@@ -67,7 +71,8 @@ final class ValidationResolver {
         return d;
     }
 
-    private static ValidationSpec.Patience patience(Setting s, ExpressionEvaluator constants, double fraction, boolean classification) {
+    private static ValidationSpec.Patience patience(Setting s, ExpressionEvaluator constants, double fraction, boolean classification,
+                                                    Map<String, Metric> metrics) {
         Call call = call(s, "early_stopping expects a rule such as patience(3, metric=\"val_loss\")");
         if (!ValidationSpec.EARLY_STOPPING.contains(call.name())) {
             throw new ModelException(call.nameSpan(), "unknown early stopping rule '" + call.name() + "'"
@@ -75,12 +80,13 @@ final class ValidationResolver {
         }
         ParamSchema schema = ValidationSpec.patienceSchema();
         LayerArgs args = CallBinder.bind(call, call.arguments(), schema, constants);
-        checkMetric(call, schema, args.getString("metric"), classification);
+        checkMetric(call, schema, args.getString("metric"), classification, metrics);
         needsValidation(s, fraction, "early_stopping watches " + args.getString("metric"));
         return ValidationSpec.Patience.of(args);
     }
 
-    private static String keepBest(Setting s, ExpressionEvaluator constants, double fraction, boolean classification) {
+    private static String keepBest(Setting s, ExpressionEvaluator constants, double fraction, boolean classification,
+                                   Map<String, Metric> metrics) {
         Call call = call(s, "keep expects last or best(metric=\"val_loss\")");
         ParamSchema schema = ValidationSpec.keepSchema(call.name());
         if (schema == null) {
@@ -89,18 +95,25 @@ final class ValidationResolver {
         }
         LayerArgs args = CallBinder.bind(call, call.arguments(), schema, constants);
         if (call.name().equals("last")) return null;
-        checkMetric(call, schema, args.getString("metric"), classification);
+        checkMetric(call, schema, args.getString("metric"), classification, metrics);
         needsValidation(s, fraction, "keep = best compares " + args.getString("metric"));
         return args.getString("metric");
     }
 
-    /** A metric of the validation split that the loss has: {@code val_accuracy} only for a classifier. */
-    private static void checkMetric(Call call, ParamSchema schema, String metric, boolean classification) {
+    /**
+     * A metric of the validation split that the run records: {@code val_loss}, or {@code val_<name>}
+     * of a registered metric of the loss's kind ({@code val_accuracy} only for a classifier).
+     */
+    private static void checkMetric(Call call, ParamSchema schema, String metric, boolean classification, Map<String, Metric> metrics) {
         try {
-            ValidationSpec.checkMetric(metric);
-            if (!classification && metric.equals("val_accuracy")) {
-                throw new ArgumentException("metric", -1, "parameter 'metric' is val_accuracy, but a regression loss has no accuracy; "
-                        + "watch val_loss");
+            List<String> watchable = new ArrayList<>();
+            watchable.add("val_loss");
+            for (Metric m : metrics.values()) watchable.add("val_" + m.name());
+            ValidationSpec.checkMetric(metric, watchable);
+            Metric watched = metrics.get(metric.substring("val_".length()));
+            if (watched != null && watched.classification() != classification) {
+                throw new ArgumentException("metric", -1, "parameter 'metric' is " + metric + ", but a "
+                        + (classification ? "classification" : "regression") + " loss has no " + watched.name() + "; watch val_loss");
             }
         } catch (ArgumentException e) {
             throw CallBinder.error(call, call.arguments(), schema, e);

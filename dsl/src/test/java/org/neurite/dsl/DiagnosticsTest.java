@@ -750,6 +750,8 @@ class DiagnosticsTest {
                     "t.nn:6:5: error: unknown train setting 'lr' (settings: data, loss, optimizer, schedule, batch, epochs, seed, clip, augment, validation, early_stopping, keep)"),
             row("unknown loss", MODEL + "train M {\n    loss = hinge\n}\n",
                     "t.nn:6:12: error: unknown loss 'hinge' (losses: softmax_cross_entropy, cross_entropy, mse)"),
+            row("an argument to a loss that takes none", MODEL + "train M {\n    loss = mse(reduction=1)\n}\n",
+                    "t.nn:6:16: error: 'mse' takes no arguments"),
             row("clip must be positive", MODEL + "train M {\n    clip = 0\n}\n",
                     "t.nn:6:12: error: clip must be a positive number, got 0"),
             row("augmentation on a model that does not take images", MODEL + "train M {\n    augment = [flip(horizontal)]\n}\n",

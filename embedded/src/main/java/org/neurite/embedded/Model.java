@@ -10,12 +10,15 @@ import org.neurite.dsl.Script;
 import org.neurite.engine.Checkpoints;
 import org.neurite.engine.Evaluation;
 import org.neurite.engine.Evaluator;
+import org.neurite.engine.Loss;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Predictor;
 import org.neurite.engine.Trainer;
+import org.neurite.engine.Trainers;
 import org.neurite.engine.TrainingCallback;
 import org.neurite.engine.TrainingRun;
 import org.neurite.graph.TypedGraph;
+import org.neurite.plugin.NeuriteRuntime;
 import org.neurite.train.TrainSpec;
 import org.neurite.train.ValidationSpec;
 
@@ -27,21 +30,27 @@ import org.neurite.train.ValidationSpec;
  * settings start as the script's train section says and can be changed before {@code fit}
  * ({@link #epochs}, {@link #validation}, {@link #earlyStopping}, {@link #keepBest},
  * {@link #output}). Weights start from the section's seed; {@link #loadWeights} replaces them.
- * Not thread-safe; close it to free the backend.
+ * The loss and optimizer come from the registries of the runtime the script was loaded with
+ * ({@link Trainers}), a plugin's as readily as the core's.
+ * Not thread-safe; close it to free the backend and the plugins' class loaders.
  */
 public final class Model implements AutoCloseable {
     private final Script script;
     private final TypedGraph graph;
     private final Backend backend;
     private final ParameterStore weights;
+    private final NeuriteRuntime runtime;
+    private final Trainers trainers;
     private TrainSpec spec;
     private Path output;
     private Predictor predictor;
 
-    Model(Script script, TypedGraph graph, Backend backend) {
+    Model(Script script, TypedGraph graph, Backend backend, NeuriteRuntime runtime) {
         this.script = script;
         this.graph = graph;
         this.backend = backend;
+        this.runtime = runtime;
+        this.trainers = Trainers.of(runtime);
         this.spec = script.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name()));
         this.weights = new ParameterStore(graph, backend, spec.seed());
     }
@@ -95,9 +104,9 @@ public final class Model implements AutoCloseable {
         return this;
     }
 
-    /** The training and test splits the train section's {@code data} names, found as {@code nn train} finds them. */
+    /** The training and test splits the train section's {@code data} names (a plugin's source too), found as {@code nn train} finds them. */
     public DataSourceLoader.Splits data() throws IOException {
-        return TrainSectionData.load(spec, Path.of(script.file()).toAbsolutePath().getParent(), null);
+        return TrainSectionData.load(spec, Path.of(script.file()).toAbsolutePath().getParent(), null, runtime.dataSources());
     }
 
     /**
@@ -113,7 +122,7 @@ public final class Model implements AutoCloseable {
 
     /** As {@link #fit(Dataset, TrainingCallback...)}, reporting the loss and accuracy on {@code test} after every epoch (it chooses nothing). */
     public TrainingRun.Result fit(Dataset train, Dataset test, TrainingCallback... callbacks) throws IOException {
-        try (Trainer trainer = new Trainer(graph, weights, spec)) {
+        try (Trainer trainer = trainers.create(graph, weights, spec)) {
             TrainingRun run = new TrainingRun(graph, spec, weights, trainer, train, test,
                     output == null ? null : new TrainingRun.Output(output, script.source()));
             for (TrainingCallback c : callbacks) run.callback(c);
@@ -121,9 +130,13 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Loss and, for a classifier, accuracy, top-5 accuracy and per-class precision, recall and F1 over {@code data}. */
+    /**
+     * Loss and, for a classifier, accuracy, top-5 accuracy and per-class precision, recall and F1
+     * over {@code data}, and every registered metric of the loss's kind ({@link Evaluation#metrics}).
+     */
     public Evaluation evaluate(Dataset data) {
-        try (Evaluator evaluator = new Evaluator(graph, weights, spec.loss(), spec.batch())) {
+        Loss loss = trainers.loss(spec);
+        try (Evaluator evaluator = new Evaluator(graph, weights, loss, spec.batch(), trainers.metrics(loss.classification()))) {
             return evaluator.evaluate(data);
         }
     }
@@ -149,5 +162,6 @@ public final class Model implements AutoCloseable {
         if (predictor != null) predictor.close();
         weights.close();
         backend.close();
+        runtime.close();
     }
 }

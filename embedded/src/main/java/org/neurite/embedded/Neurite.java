@@ -10,12 +10,16 @@ import org.neurite.dsl.ScriptLoader;
 import org.neurite.graph.TypedGraph;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.plugin.NeuriteRuntime;
+import org.neurite.plugin.PluginException;
 import org.slf4j.LoggerFactory;
 
 /**
  * Where a Java program starts: {@link #load(Path)} reads a {@code .nn} script into a {@link Model}
- * ready to train, evaluate and predict, with the layers and backends found on the class path
- * (the plugins' {@code ServiceLoader} registrations, as {@code nn} finds them).
+ * ready to train, evaluate and predict, with the layers, backends, losses, optimizers and schedules
+ * found on the class path (the plugins' {@code ServiceLoader} registrations, as {@code nn} finds
+ * them) and, with {@link #load(Path, String, String, List)}, in plugin folders ({@code nn --plugins}).
+ * The script is checked against, and the model trained with, that runtime's registries, so a
+ * plugin's loss or optimizer works as the core's do.
  *
  * <pre>{@code
  * try (Model model = Neurite.load(Path.of("examples/lenet5.nn"))) {
@@ -39,11 +43,27 @@ public final class Neurite {
      * @throws ModelException when the script has an error, or no model of that name, positioned (file:line:col)
      */
     public static Model load(Path script, String model, String backend) throws IOException {
-        NeuriteRuntime runtime = NeuriteRuntime.discover();
-        Script parsed = new ScriptLoader(runtime.layers()).load(script);
-        TypedGraph graph = model == null ? parsed.mainModel() : parsed.model(model);
-        Backend chosen = runtime.createBackend(backend, BackendOptions.defaults(), List.of(),
-                warning -> LoggerFactory.getLogger(Neurite.class).warn(warning));
-        return new Model(parsed, graph, chosen);
+        return load(script, model, backend, List.of());
+    }
+
+    /**
+     * As {@link #load(Path, String, String)}, with the plugins of every {@code *.jar} in
+     * {@code pluginFolders} as well as those on the class path; the model holds their class
+     * loaders until it is closed.
+     *
+     * @throws PluginException when a folder or jar cannot be loaded or two plugins conflict
+     */
+    public static Model load(Path script, String model, String backend, List<Path> pluginFolders) throws IOException {
+        NeuriteRuntime runtime = NeuriteRuntime.discover(pluginFolders);
+        try {
+            Script parsed = new ScriptLoader(runtime).load(script);
+            TypedGraph graph = model == null ? parsed.mainModel() : parsed.model(model);
+            Backend chosen = runtime.createBackend(backend, BackendOptions.defaults(), List.of(),
+                    warning -> LoggerFactory.getLogger(Neurite.class).warn(warning));
+            return new Model(parsed, graph, chosen, runtime);
+        } catch (IOException | RuntimeException e) {
+            runtime.close();
+            throw e;
+        }
     }
 }

@@ -6,16 +6,21 @@ import java.util.Arrays;
 import java.util.List;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.LayerArgs;
+import org.neurite.plugin.NeuriteRuntime;
 import org.neurite.tensor.Shape;
+import org.neurite.train.DataSource;
 import org.neurite.train.DataSources;
 import org.neurite.train.MemoryBound;
+import org.neurite.train.Samples;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Creates the data a train section names with a call ({@link DataSources}: names and argument
- * schemas): the generated adding problem, character-level text, safetensors files, pictures, a
- * table, or IDX files streamed from disk ({@link IdxFolderStream}).
+ * Creates the data a train section names with a call: one of the core's sources
+ * ({@link DataSources}: names and argument schemas), the generated adding problem,
+ * character-level text, safetensors files, pictures, a table, or IDX files streamed from disk
+ * ({@link IdxFolderStream}); or a plugin's {@link DataSource}, whose in-memory {@link Samples}
+ * become {@link Dataset}s.
  */
 public final class DataSourceLoader {
     private static final Logger LOG = LoggerFactory.getLogger(DataSourceLoader.class);
@@ -24,6 +29,34 @@ public final class DataSourceLoader {
 
     /** Train and test splits, and a line for the user saying what they are. */
     public record Splits(Dataset train, Dataset test) {}
+
+    /**
+     * Creates {@code source}'s splits: a core source as {@link #create(String, LayerArgs, long, Path)}
+     * does, a plugin's from the samples it loads.
+     *
+     * @param args arguments bound to {@code source.schema()}
+     * @throws IllegalArgumentException when a plugin's splits do not match each other
+     */
+    public static Splits create(DataSource source, LayerArgs args, long seed, Path baseFolder) throws IOException {
+        if (source instanceof CoreDataSource core) return create(core.name(), args, seed, baseFolder);
+        DataSource.Splits loaded = source.load(args, seed, baseFolder);
+        Samples train = loaded.train(), test = loaded.test();
+        if (!train.sampleShape().equals(test.sampleShape()) || !train.targetShape().equals(test.targetShape())
+                || (train.classes() > 0) != (test.classes() > 0)) {
+            throw new IllegalArgumentException(source.name() + ": the test split (x " + test.sampleShape() + ", y " + test.targetShape()
+                    + ", " + test.classes() + " classes) does not match the training split (x " + train.sampleShape() + ", y "
+                    + train.targetShape() + ", " + train.classes() + " classes)");
+        }
+        Splits splits = new Splits(dataset(train), dataset(test));
+        LOG.info("data source {} ({}): {} training samples ({}); {} test samples ({})", source.name(), NeuriteRuntime.origin(source),
+                splits.train().size(), splits.train().description(), splits.test().size(), splits.test().description());
+        return splits;
+    }
+
+    private static Dataset dataset(Samples s) {
+        return new Dataset(s.name(), s.sampleShape(), s.features(), s.targetShape(), s.targets(), s.classes(), s.classNames(), false,
+                s.description());
+    }
 
     /**
      * Creates the named source. Generated data is seeded from {@code seed} (the test split from a

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.neurite.train.ValidationSpec;
 
 /**
  * Ends a {@link TrainingRun} when a metric has not improved for {@code patience} epochs in a row,
@@ -35,14 +36,22 @@ public final class EarlyStopping implements TrainingCallback {
         this(metric, patience, 0);
     }
 
-    /** @param minDelta a change of at most this much (at least 0) is no improvement */
+    /**
+     * @param minDelta a change of at most this much (at least 0) is no improvement; a metric
+     *     ending in {@code loss} improves by going down, any other by going up
+     */
     public EarlyStopping(String metric, int patience, double minDelta) {
+        this(metric, patience, minDelta, ValidationSpec.lowerIsBetter(metric));
+    }
+
+    /** @param lowerIsBetter whether {@code metric} improves by going down (a loss, an error) */
+    public EarlyStopping(String metric, int patience, double minDelta, boolean lowerIsBetter) {
         if (patience < 1) throw new IllegalArgumentException("patience is at least 1 epoch, got " + patience);
         if (!(minDelta >= 0)) throw new IllegalArgumentException("min_delta is at least 0, got " + minDelta);
         this.metric = metric;
         this.patience = patience;
         this.minDelta = minDelta;
-        this.lower = metric.endsWith("loss");
+        this.lower = lowerIsBetter;
         this.best = lower ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
     }
 

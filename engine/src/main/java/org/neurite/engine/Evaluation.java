@@ -1,5 +1,10 @@
 package org.neurite.engine;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.neurite.train.Metric;
+
 /**
  * What one pass over a dataset in evaluation mode measured: the mean loss and, for a classifier,
  * accuracy, top-5 accuracy and per-class counts from which precision, recall and F1 follow (as
@@ -16,9 +21,21 @@ package org.neurite.engine;
  * @param predicted per class, rows predicted as it
  * @param actual per class, rows of that class (its support)
  * @param samples samples evaluated
+ * @param metrics every registered {@link Metric} of the loss's kind by name, the core's {@code accuracy}
+ *     included; NaN where undefined
  */
 public record Evaluation(int epoch, double loss, double accuracy, double top5, long[] truePositives, long[] predicted, long[] actual,
-                         long samples, double seconds) {
+                         long samples, double seconds, Map<String, Double> metrics) {
+    public Evaluation {
+        metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+    }
+
+    /** An evaluation that measured no metric beyond its own fields. */
+    public Evaluation(int epoch, double loss, double accuracy, double top5, long[] truePositives, long[] predicted, long[] actual,
+                      long samples, double seconds) {
+        this(epoch, loss, accuracy, top5, truePositives, predicted, actual, samples, seconds, Map.of());
+    }
+
     /** Classes counted: 0 for regression. */
     public int classes() { return actual.length; }
 

@@ -22,10 +22,13 @@ final class KeptWeights {
     /** The kept epoch's record when it came from a replay (the epoch was before a resume); null otherwise. */
     private Map<String, Object> replayedRecord;
 
-    /** @param metric a key of the epochs' records, or null to keep the last epoch */
-    KeptWeights(String metric) {
+    /**
+     * @param metric a key of the epochs' records, or null to keep the last epoch
+     * @param lowerIsBetter whether {@code metric} improves by going down (a loss, an error)
+     */
+    KeptWeights(String metric, boolean lowerIsBetter) {
         this.metric = metric;
-        this.lower = metric != null && metric.endsWith("loss");
+        this.lower = metric != null && lowerIsBetter;
         this.best = lower ? Double.POSITIVE_INFINITY : Double.NEGATIVE_INFINITY;
     }
 

@@ -30,8 +30,12 @@ import org.neurite.graph.LayerRegistry;
 import org.neurite.layer.LayerType;
 import org.neurite.layer.ParamSpec;
 import org.neurite.layer.ParamType;
+import org.neurite.train.DataSource;
+import org.neurite.train.LearningRateSchedule;
 import org.neurite.train.LossFunction;
+import org.neurite.train.Metric;
 import org.neurite.train.OptimizerFactory;
+import org.neurite.train.Schedules;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,16 +43,20 @@ import org.slf4j.LoggerFactory;
  * The wired-up framework: every plugin found through {@link ServiceLoader} (on the class path, and
  * in plugin folders, one class loader per jar), their Guice modules combined into one injector,
  * the {@link LayerRegistry}, the backends by name, the {@link KernelOverride}s and the
- * {@link NamedRegistry registries} of {@link LossFunction losses} and {@link OptimizerFactory
- * optimizers}. The core module declares every multibinder even when no plugin contributes, so an
- * empty deployment fails with "no layers"/"no backend"/"unknown loss" messages rather than Guice
- * errors. The injector provides the registries ({@code NamedRegistry<LossFunction>},
- * {@code NamedRegistry<OptimizerFactory>}, {@link LayerRegistry}); services that need them
- * declare them in an {@code @Inject} constructor and are created with {@link #instance}.
+ * {@link NamedRegistry registries} of {@link LossFunction losses}, {@link OptimizerFactory
+ * optimizers}, {@link LearningRateSchedule schedules}, {@link Metric metrics} and
+ * {@link DataSource data sources}. The core module declares every multibinder even when no plugin
+ * contributes, so an empty deployment fails with "no layers"/"no backend"/"unknown loss" messages
+ * rather than Guice errors. The injector provides the registries
+ * ({@code NamedRegistry<LossFunction>}, {@code NamedRegistry<OptimizerFactory>},
+ * {@code NamedRegistry<LearningRateSchedule>}, {@code NamedRegistry<Metric>},
+ * {@code NamedRegistry<DataSource>}, {@link LayerRegistry}); services that need them declare them
+ * in an {@code @Inject} constructor and are created with {@link #instance}.
  *
  * <p>Every conflict fails loudly with a {@link PluginException} naming the jar of each party: two
- * layers, two backends, two losses, two optimizers or two kernel overrides under one name, a kernel override for a layer no
- * plugin registers, a plugin whose Guice module fails. A layer with overrides is registered as a
+ * layers, two backends, two losses, two optimizers, two schedules, two metrics, two data sources
+ * or two kernel overrides under one name, a kernel override for a layer no plugin registers, a
+ * plugin whose Guice module fails. A layer with overrides is registered as a
  * type whose {@code compile} picks the override for the backend being compiled for and falls back
  * to the layer's own, generic kernel (which stays the reference) for every other backend.
  *
@@ -66,11 +74,17 @@ public final class NeuriteRuntime implements AutoCloseable {
     private final List<KernelOverride> kernels;
     private final NamedRegistry<LossFunction> losses;
     private final NamedRegistry<OptimizerFactory> optimizers;
+    private final NamedRegistry<LearningRateSchedule> schedules;
+    private final NamedRegistry<Metric> metrics;
+    private final NamedRegistry<DataSource> dataSources;
     private final Injector services;
     private final PluginLoader jars;
 
     private static final Key<NamedRegistry<LossFunction>> LOSSES = Key.get(new TypeLiteral<>() {});
     private static final Key<NamedRegistry<OptimizerFactory>> OPTIMIZERS = Key.get(new TypeLiteral<>() {});
+    private static final Key<NamedRegistry<LearningRateSchedule>> SCHEDULES = Key.get(new TypeLiteral<>() {});
+    private static final Key<NamedRegistry<Metric>> METRICS = Key.get(new TypeLiteral<>() {});
+    private static final Key<NamedRegistry<DataSource>> DATA_SOURCES = Key.get(new TypeLiteral<>() {});
 
     private NeuriteRuntime(List<NeuritePlugin> plugins, PluginLoader jars) {
         this.plugins = List.copyOf(plugins);
@@ -97,14 +111,18 @@ public final class NeuriteRuntime implements AutoCloseable {
         this.backends = backends(injector);
         this.losses = provision(injector, LOSSES);
         this.optimizers = provision(injector, OPTIMIZERS);
+        this.schedules = provision(injector, SCHEDULES);
+        this.metrics = provision(injector, METRICS);
+        this.dataSources = provision(injector, DATA_SOURCES);
         LayerRegistry scripts = layers;
         this.services = injector.createChildInjector(new AbstractModule() {
             @Override protected void configure() {
                 bind(LayerRegistry.class).toInstance(scripts);
             }
         });
-        LOG.debug("{} plugin(s): {} layers, backends {}, {} kernel override(s), losses {}, optimizers {}", this.plugins.size(),
-                layers.all().size(), backends.keySet(), kernels.size(), losses.names(), optimizers.names());
+        LOG.debug("{} plugin(s): {} layers, backends {}, {} kernel override(s), losses {}, optimizers {}, schedules {}, "
+                + "metrics {}, data sources {}", this.plugins.size(), layers.all().size(), backends.keySet(), kernels.size(),
+                losses.names(), optimizers.names(), schedules.names(), metrics.names(), dataSources.names());
     }
 
     /** Gets a registry now, so that a conflict fails the discovery with the registry's own message. */
@@ -253,6 +271,15 @@ public final class NeuriteRuntime implements AutoCloseable {
     /** The optimizers scripts can name, from every plugin (the core's included). */
     public NamedRegistry<OptimizerFactory> optimizers() { return optimizers; }
 
+    /** The learning-rate schedules scripts can name, from every plugin (the core's included). */
+    public NamedRegistry<LearningRateSchedule> schedules() { return schedules; }
+
+    /** The metrics every evaluation records (and a train section can watch), from every plugin (the core's included). */
+    public NamedRegistry<Metric> metrics() { return metrics; }
+
+    /** The data sources a train section can call ({@code data = adding(length=100)}), from every plugin (the core's included). */
+    public NamedRegistry<DataSource> dataSources() { return dataSources; }
+
     /**
      * A service created by this runtime's injector: its {@code @Inject} constructor receives the
      * registries above, so it sees exactly what the plugins contributed.
@@ -329,6 +356,9 @@ public final class NeuriteRuntime implements AutoCloseable {
             MapBinder.newMapBinder(binder(), KernelKey.class, KernelOverride.class).permitDuplicates();
             MapBinder.newMapBinder(binder(), String.class, LossFunction.class).permitDuplicates();
             MapBinder.newMapBinder(binder(), String.class, OptimizerFactory.class).permitDuplicates();
+            MapBinder.newMapBinder(binder(), String.class, LearningRateSchedule.class).permitDuplicates();
+            MapBinder.newMapBinder(binder(), String.class, Metric.class).permitDuplicates();
+            MapBinder.newMapBinder(binder(), String.class, DataSource.class).permitDuplicates();
         }
 
         @Provides @Singleton
@@ -348,6 +378,40 @@ public final class NeuriteRuntime implements AutoCloseable {
                 }
             }
             return registry;
+        }
+
+        /** The schedules, each checked to leave {@code warmup} to the framework, which adds it to every schedule. */
+        @Provides @Singleton
+        NamedRegistry<LearningRateSchedule> schedules(Map<String, Set<LearningRateSchedule>> bound) {
+            NamedRegistry<LearningRateSchedule> registry = new NamedRegistry<>("schedule", bound);
+            for (LearningRateSchedule s : registry.all().values()) {
+                if (s.schema().find(Schedules.WARMUP) != null) {
+                    throw new PluginException("schedule '" + s.name() + "' of " + origin(s) + " declares '" + Schedules.WARMUP
+                            + "', which every schedule takes from the framework");
+                }
+            }
+            return registry;
+        }
+
+        /**
+         * The metrics, each named so that {@code val_<name>} is a record key of its own: a
+         * lower-case identifier other than {@code loss}, which every evaluation records anyway.
+         */
+        @Provides @Singleton
+        NamedRegistry<Metric> metrics(Map<String, Set<Metric>> bound) {
+            NamedRegistry<Metric> registry = new NamedRegistry<>("metric", bound);
+            for (Map.Entry<String, Metric> e : registry.all().entrySet()) {
+                if (!e.getKey().matches("[a-z][a-z0-9_]*") || e.getKey().equals("loss")) {
+                    throw new PluginException("metric '" + e.getKey() + "' of " + origin(e.getValue())
+                            + " needs a lower-case identifier other than 'loss' for a name (its records are val_<name>, test_<name>)");
+                }
+            }
+            return registry;
+        }
+
+        @Provides @Singleton
+        NamedRegistry<DataSource> dataSources(Map<String, Set<DataSource>> bound) {
+            return new NamedRegistry<>("data source", bound);
         }
     }
 }

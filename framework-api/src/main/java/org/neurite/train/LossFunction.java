@@ -1,10 +1,13 @@
 package org.neurite.train;
 
 import org.neurite.backend.Slice;
+import org.neurite.layer.LayerArgs;
+import org.neurite.layer.ParamSchema;
 import org.neurite.tensor.Tensor;
 
 /**
- * A training objective over the model's first output, named in scripts by {@code loss = name}. A
+ * A training objective over the model's first output, named in scripts by {@code loss = name} or,
+ * when it takes arguments, {@code loss = name(arg=value, ...)} bound against its {@link #schema()}. A
  * plugin contributes one with {@code PluginModule.loss}; the core's {@code softmax_cross_entropy}
  * and {@code mse} are contributed the same way. Expressed with {@link org.neurite.backend.Backend}
  * ops on the output's backend, so it runs wherever the model runs.
@@ -17,6 +20,19 @@ import org.neurite.tensor.Tensor;
 public interface LossFunction {
     /** The name scripts use, e.g. {@code label_smoothing_cross_entropy}. */
     String name();
+
+    /**
+     * The arguments a script may give, with defaults and ranges, which the script checker binds
+     * the call against (file:line:col); empty for a loss that takes none.
+     */
+    default ParamSchema schema() { return ParamSchema.empty(); }
+
+    /**
+     * This loss with {@code args} (bound to {@link #schema()}, every default filled in) applied;
+     * the registered instance itself is what a script that writes no arguments gets. A loss
+     * without arguments returns itself.
+     */
+    default LossFunction withArguments(LayerArgs args) { return this; }
 
     /** Whether targets are class indices stored as floats (true) or real values (false). */
     boolean classification();

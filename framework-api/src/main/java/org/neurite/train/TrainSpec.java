@@ -9,6 +9,8 @@ import org.neurite.layer.LayerArgs;
  *
  * @param data a dataset name ({@code fashion_mnist}, {@code mnist}) or a folder of IDX files
  * @param loss a loss registered with the runtime: the core's {@link #LOSSES} or a plugin's {@link LossFunction}
+ * @param lossArgs the loss's arguments bound to its {@link LossFunction#schema()}
+ *     ({@code label_smoothing_cross_entropy(epsilon=0.05)}); empty for a loss that takes none
  * @param schedule how the optimizer's learning rate changes from epoch to epoch
  * @param seed seeds initial weights, shuffling and dropout
  * @param clipNorm when positive, gradients are scaled so their global L2 norm is at most this
@@ -16,7 +18,7 @@ import org.neurite.layer.LayerArgs;
  * @param augment what is done to each training sample as its batch is gathered, in order; empty for none
  * @param validation the validation split and what it chooses (early stopping, the epoch kept)
  */
-public record TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
+public record TrainSpec(String model, String data, LayerArgs dataArgs, String loss, LayerArgs lossArgs, OptimizerSpec optimizer,
                         ScheduleSpec schedule, int batch, int epochs, long seed, double clipNorm, List<AugmentSpec> augment,
                         ValidationSpec validation, SourceSpan span) {
     public static final List<String> LOSSES = List.of("softmax_cross_entropy", "cross_entropy", "mse");
@@ -28,11 +30,20 @@ public record TrainSpec(String model, String data, LayerArgs dataArgs, String lo
         if (validation == null) validation = ValidationSpec.NONE;
     }
 
+    /** A spec whose loss takes no arguments. */
+    public TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
+                     ScheduleSpec schedule, int batch, int epochs, long seed, double clipNorm, List<AugmentSpec> augment,
+                     ValidationSpec validation, SourceSpan span) {
+        this(model, data, dataArgs, loss, LayerArgs.empty(), optimizer, schedule, batch, epochs, seed, clipNorm, augment, validation,
+                span);
+    }
+
     /** A spec without a validation split. */
     public TrainSpec(String model, String data, LayerArgs dataArgs, String loss, OptimizerSpec optimizer,
                      ScheduleSpec schedule, int batch, int epochs, long seed, double clipNorm, List<AugmentSpec> augment,
                      SourceSpan span) {
-        this(model, data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clipNorm, augment, ValidationSpec.NONE, span);
+        this(model, data, dataArgs, loss, LayerArgs.empty(), optimizer, schedule, batch, epochs, seed, clipNorm, augment,
+                ValidationSpec.NONE, span);
     }
 
     /** A spec without augmentation. */
@@ -58,12 +69,14 @@ public record TrainSpec(String model, String data, LayerArgs dataArgs, String lo
      * stays; a cosine schedule then anneals over the new number of epochs.
      */
     public TrainSpec with(int batch, int epochs, long seed) {
-        return new TrainSpec(model, data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clipNorm, augment, validation, span);
+        return new TrainSpec(model, data, dataArgs, loss, lossArgs, optimizer, schedule, batch, epochs, seed, clipNorm, augment,
+                validation, span);
     }
 
     /** This spec with another validation split and choice of epochs (what a Java caller sets instead of the script). */
     public TrainSpec withValidation(ValidationSpec validation) {
-        return new TrainSpec(model, data, dataArgs, loss, optimizer, schedule, batch, epochs, seed, clipNorm, augment, validation, span);
+        return new TrainSpec(model, data, dataArgs, loss, lossArgs, optimizer, schedule, batch, epochs, seed, clipNorm, augment,
+                validation, span);
     }
 
     /** The optimizer's {@code lr} argument: the rate the schedule starts from. */

@@ -20,14 +20,17 @@ import org.neurite.layer.ParamType;
  * @param fraction of the training split held out (a seeded random choice) and evaluated after
  *     every epoch; 0 for none
  * @param earlyStopping when to end the run early; null to run every epoch
- * @param keepBest the metric ({@link #METRICS}) whose best epoch's weights the run keeps in
+ * @param keepBest the metric ({@code val_loss} or {@code val_<metric>}) whose best epoch's weights the run keeps in
  *     {@code model.safetensors}; null to keep the last epoch's
  */
 public record ValidationSpec(double fraction, Patience earlyStopping, String keepBest) {
     /** No validation split: every epoch runs, the last epoch's weights are kept. */
     public static final ValidationSpec NONE = new ValidationSpec(0, null, null);
 
-    /** The metrics a choice can watch: the validation split's mean loss and accuracy after each epoch. */
+    /**
+     * The metrics a choice can watch with the core's metrics alone: the validation split's mean
+     * loss and accuracy after each epoch. A plugin's {@link Metric} adds {@code val_<name>}.
+     */
     public static final List<String> METRICS = List.of("val_loss", "val_accuracy");
 
     /** What {@code keep} can name: {@code last} (no arguments) or {@code best(metric=...)}. */
@@ -65,7 +68,8 @@ public record ValidationSpec(double fraction, Patience earlyStopping, String kee
     public static ParamSchema patienceSchema() {
         return ParamSchema.of(
                 required("patience", ParamType.INT, "epochs without improvement before the run ends").range(1, Double.POSITIVE_INFINITY),
-                optional("metric", ParamType.STRING, "val_loss", "what is watched: val_loss or val_accuracy"),
+                optional("metric", ParamType.STRING, "val_loss",
+                        "what is watched: val_loss, val_accuracy, or val_<name> of a plugin's metric"),
                 optional("min_delta", ParamType.FLOAT, 0.0, "a change of at most this much is no improvement")
                         .range(0, Double.POSITIVE_INFINITY));
     }
@@ -74,24 +78,41 @@ public record ValidationSpec(double fraction, Patience earlyStopping, String kee
     public static ParamSchema keepSchema(String name) {
         return switch (name) {
             case "last" -> ParamSchema.empty();
-            case "best" -> ParamSchema.of(optional("metric", ParamType.STRING, "val_loss", "what is compared: val_loss or val_accuracy"));
+            case "best" -> ParamSchema.of(optional("metric", ParamType.STRING, "val_loss",
+                    "what is compared: val_loss, val_accuracy, or val_<name> of a plugin's metric"));
             default -> null;
         };
     }
 
-    /** Whether {@code metric} improves by going down (a loss) rather than up (an accuracy). */
+    /**
+     * Whether {@code metric} improves by going down (a loss) rather than up (an accuracy); for a
+     * plugin's metric, {@link Metrics#lowerIsBetter} asks the metric.
+     */
     public static boolean lowerIsBetter(String metric) {
         return metric.endsWith("loss");
     }
 
     /**
-     * Refuses a metric outside {@link #METRICS}.
+     * Refuses what cannot be a metric of the validation split: anything but {@code val_loss} and
+     * {@code val_<name>}. Which names exist depends on the metrics registered; the script checker
+     * checks those ({@link #checkMetric(String, List)}).
      *
-     * @throws ArgumentException on argument {@code metric} (position -1), listing the metrics
+     * @throws ArgumentException on argument {@code metric} (position -1), listing the core's metrics
      */
     public static String checkMetric(String metric) {
-        if (!METRICS.contains(metric)) {
-            throw new ArgumentException("metric", -1, "parameter 'metric' must be one of " + String.join(", ", METRICS)
+        if (!metric.matches("val_[a-z][a-z0-9_]*")) checkMetric(metric, METRICS);
+        return metric;
+    }
+
+    /**
+     * Refuses a metric outside {@code watchable}.
+     *
+     * @param watchable {@code val_loss} and {@code val_<name>} for every metric the run records
+     * @throws ArgumentException on argument {@code metric} (position -1), listing {@code watchable}
+     */
+    public static String checkMetric(String metric, List<String> watchable) {
+        if (!watchable.contains(metric)) {
+            throw new ArgumentException("metric", -1, "parameter 'metric' must be one of " + String.join(", ", watchable)
                     + " (the validation split's), got '" + metric + "'");
         }
         return metric;

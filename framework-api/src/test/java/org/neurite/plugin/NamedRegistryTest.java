@@ -12,12 +12,15 @@ import org.neurite.layer.ParamSchema;
 import org.neurite.layer.ParamSpec;
 import org.neurite.layer.ParamType;
 import org.neurite.tensor.Tensor;
+import org.neurite.train.LearningRateSchedule;
 import org.neurite.train.LossFunction;
+import org.neurite.train.Metric;
 import org.neurite.train.OptimizerFactory;
 import org.neurite.train.ParameterUpdate;
+import org.neurite.train.Schedules;
 import org.neurite.train.TrainableParameters;
 
-/** The loss and optimizer registries the runtime's injector provides: what plugins bind, duplicates, unknown names. */
+/** The training registries the runtime's injector provides: what plugins bind, duplicates, unknown names, each kind's checks. */
 class NamedRegistryTest {
     /** A loss that is never computed here: the registry only holds it. */
     record NamedLoss(String name) implements LossFunction {
@@ -110,5 +113,52 @@ class NamedRegistryTest {
         String where = " (" + PluginJars.location(NamedLoss.class) + "/)";
         assertEquals("loss 'focal' is registered twice: by " + NamedLoss.class.getName() + where + " and by "
                 + OtherLoss.class.getName() + where, e.getMessage());
+    }
+
+    /** A schedule that is never stepped here: the registry only holds it. */
+    record NamedSchedule(String name, ParamSchema schema) implements LearningRateSchedule {
+        @Override public double learningRate(LayerArgs args, double baseLr, int epoch, int epochs) { return baseLr; }
+    }
+
+    /** A metric that is never measured here. */
+    record NamedMetric(String name) implements Metric {
+        @Override public boolean classification() { return true; }
+
+        @Override public boolean higherIsBetter() { return true; }
+
+        @Override public Tally start() { throw new UnsupportedOperationException("not measured in these tests"); }
+    }
+
+    /** Contributes one schedule and one metric. */
+    record ScheduleAndMetric(LearningRateSchedule schedule, Metric metric) implements NeuritePlugin {
+        @Override public String name() { return "schedule-and-metric"; }
+
+        @Override public Module module() {
+            return new PluginModule() {
+                @Override protected void configure() {
+                    schedule(schedule);
+                    metric(metric);
+                }
+            };
+        }
+    }
+
+    @Test void schedulesAndMetricsReachTheirRegistriesAndTheirNamesAreChecked() {
+        ScheduleAndMetric fine = new ScheduleAndMetric(new NamedSchedule("one_cycle", ParamSchema.empty()), new NamedMetric("mae"));
+        try (NeuriteRuntime runtime = NeuriteRuntime.of(List.of(fine))) {
+            assertEquals(List.of("one_cycle"), runtime.schedules().names());
+            assertEquals(List.of("mae"), runtime.metrics().names());
+            assertEquals(List.of(), runtime.dataSources().names());
+        }
+        String where = " (" + PluginJars.location(NamedSchedule.class) + "/)";
+        ParamSchema ownWarmup = ParamSchema.of(ParamSpec.optional(Schedules.WARMUP, ParamType.INT, 0, "epochs"));
+        PluginException e = assertThrows(PluginException.class, () -> NeuriteRuntime.of(List.of(
+                new ScheduleAndMetric(new NamedSchedule("linear", ownWarmup), new NamedMetric("mae")))));
+        assertEquals("schedule 'linear' of " + NamedSchedule.class.getName() + where
+                + " declares 'warmup', which every schedule takes from the framework", e.getMessage());
+        e = assertThrows(PluginException.class, () -> NeuriteRuntime.of(List.of(
+                new ScheduleAndMetric(new NamedSchedule("linear", ParamSchema.empty()), new NamedMetric("loss")))));
+        assertEquals("metric 'loss' of " + NamedMetric.class.getName() + where
+                + " needs a lower-case identifier other than 'loss' for a name (its records are val_<name>, test_<name>)", e.getMessage());
     }
 }

@@ -2,18 +2,23 @@ package com.example.swish;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
 import org.neurite.backend.Slice;
 import org.neurite.backend.cpu.CpuBackend;
+import org.neurite.layer.ArgumentException;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
+import org.neurite.train.LossFunction;
 
 /**
  * The loss against values worked out by hand from its definition (in double):
  * {@code loss_r = (1−ε)·(−log p_y) + ε·mean_k(−log p_k)}, {@code grad = (p − q)/denominator}
- * with {@code q = (1−ε)·onehot + ε/K}, for ε = 0.1, two rows of three classes.
+ * with {@code q = (1−ε)·onehot + ε/K}, for ε = 0.1 (the default) and ε = 0.05, two rows of three classes.
  */
 class LabelSmoothingCrossEntropyTest {
     private static final float[] LOGITS = {1, 2, 3, 0.5f, -1, 0};
@@ -34,6 +39,24 @@ class LabelSmoothingCrossEntropyTest {
         double sum = loss.compute(logits, tensor(LABELS, 2), grad, 2, 2);
         assertEquals(LOSS_SUM, sum, 1e-5);
         assertArrayEquals(GRAD, cpu.download(grad), 1e-6f);
+    }
+
+    /** The same rows with ε = 0.05: Σ loss_r and (p − q)/2, q = 0.95·onehot + 0.05/3. */
+    private static final double LOSS_SUM_EPSILON_005 = 1.0950699031144422;
+    private static final float[] GRAD_EPSILON_005 = {0.036681953251856886f, 0.11403090219406546f, -0.1507128554459225f,
+            -0.21005863970024352f, 0.05264249282153109f, 0.15741614687871242f};
+
+    @Test void epsilonFromAScriptsArgumentsChangesTheLossAsTheDefinitionSays() {
+        LossFunction configured = loss.withArguments(loss.schema().bind(List.of(), Map.of("epsilon", 0.05)));
+        Tensor grad = cpu.allocate(Shape.of(2, 3));
+        cpu.fill(grad, Float.NaN);
+        double sum = configured.compute(tensor(LOGITS, 2, 3), tensor(LABELS, 2), grad, 2, 2);
+        assertEquals(LOSS_SUM_EPSILON_005, sum, 1e-5);
+        assertArrayEquals(GRAD_EPSILON_005, cpu.download(grad), 1e-6f);
+        // No argument written: the default ε = 0.1, the registered loss's.
+        LossFunction defaults = loss.withArguments(loss.schema().bind(List.of(), Map.of()));
+        assertEquals(LOSS_SUM, defaults.compute(tensor(LOGITS, 2, 3), tensor(LABELS, 2), cpu.allocate(Shape.of(2, 3)), 2, 2), 1e-5);
+        assertThrows(ArgumentException.class, () -> loss.schema().bind(List.of(), Map.of("epsilon", 1.5)));
     }
 
     @Test void aSliceOfALargerBatchScalesByTheWholeBatchAndLeavesTheSumOnTheDevice() {

@@ -29,10 +29,11 @@ class SwishPluginTest {
         assertEquals("swish", runtime.layers().find("swish").orElseThrow().name());
     }
 
-    @Test void theLossAndTheOptimizerReachTheRuntimesRegistries() {
+    @Test void theLossTheOptimizerAndTheScheduleReachTheRuntimesRegistries() {
         NeuriteRuntime runtime = NeuriteRuntime.of(List.of(new SwishPlugin()));
         assertEquals(List.of("label_smoothing_cross_entropy"), runtime.losses().names());
         assertEquals(List.of("adagrad"), runtime.optimizers().names());
+        assertEquals(List.of("multi_step"), runtime.schedules().names());
         assertTrue(runtime.losses().require("label_smoothing_cross_entropy") instanceof LabelSmoothingCrossEntropy);
         assertEquals(List.of("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"),
                 runtime.optimizers().require("adagrad").schema().specs().stream().map(s -> s.name()).toList());

@@ -8,6 +8,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.neurite.cli.ExitCodes;
@@ -99,7 +100,7 @@ class PluginCommandLineTest {
     }
 
     @Test
-    void trainAndEvalUseThePluginsLossAndOptimizer() throws IOException {
+    void trainAndEvalUseThePluginsLossWithArgumentsOptimizerAndSchedule() throws IOException {
         StringBuilder csv = new StringBuilder("width,kind,height\n");
         java.util.SplittableRandom random = new java.util.SplittableRandom(3);
         for (int i = 0; i < 64; i++) {
@@ -116,8 +117,9 @@ class PluginCommandLineTest {
 
                 train Shapes {
                     data = csv(file="shapes.csv", label="kind")
-                    loss = label_smoothing_cross_entropy
+                    loss = label_smoothing_cross_entropy(epsilon=0.05)
                     optimizer = adagrad(lr=0.5); batch = 8; epochs = 3
+                    schedule = multi_step(milestones=[2], gamma=0.5)
                 }
                 """);
         SwishPluginJar.copyInto(dir.resolve("plugins"), "example-plugin-swish.jar");
@@ -130,6 +132,10 @@ class PluginCommandLineTest {
                 "--plugins", dir.resolve("plugins").toString());
         assertEquals(ExitCodes.OK, train.exit(), train.err());
         assertTrue(Files.exists(out.resolve("model.safetensors")), train.out());
+        // The plugin's schedule set each epoch's rate: MultiStepLR(lr=0.5, milestones=[2], gamma=0.5).
+        List<String> rates = Files.readAllLines(out.resolve("metrics.jsonl")).stream()
+                .map(line -> line.replaceAll(".*\"lr\":([0-9.]+).*", "$1")).toList();
+        assertEquals(List.of("0.5", "0.5", "0.25"), rates);
         Result eval = nn("eval", script.toString(), "--weights", out.resolve("model.safetensors").toString(),
                 "--plugins", dir.resolve("plugins").toString());
         assertEquals(ExitCodes.OK, eval.exit(), eval.err());
