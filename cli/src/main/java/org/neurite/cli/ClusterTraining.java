@@ -14,8 +14,8 @@ import org.neurite.train.TrainSpec;
 /**
  * What {@code nn train} hands the cluster engine when the deployment has a {@code spark:} section:
  * the engine found on the class path, and the job (script, model, spec, backend, threads, plugin
- * folders, data) its workers rebuild the run from. The steps then run there; the run loop stays
- * the engine's {@link TrainingRun}.
+ * folders, data) its workers rebuild the run from. The steps are then computed there; the loops
+ * over epochs and batches stay the engine's ({@link TrainingRun}, {@link Trainer}).
  */
 final class ClusterTraining {
     private final DistributedTraining engine;
@@ -50,13 +50,13 @@ final class ClusterTraining {
         return engine.dataFolder(session.deployment());
     }
 
-    /** Starts the job whose workers take the steps of {@code run}, and hands it to the run. */
+    /** Starts the job whose workers compute the steps of {@code run}, and hands it to the run as its step executor. */
     DistributedTraining.Run open(TypedGraph graph, TrainSpec train, Path dataDir, Integer limit, Trainer trainer, ParameterStore store,
                                  TrainingRun run) throws IOException {
         DistributedTraining.Run remote = engine.open(new DistributedTraining.Job(session.script().source(), session.script().file(), graph.graph().name(), graph,
                 train, session.deployment(), session.backend().name(),
                 options.threads != null ? options.threads : session.deployment().threads(), pluginFolders(),
-                dataDir != null ? dataDir : session.deployment().data(), limit, trainer, store, run.stepCheckpoint()));
+                dataDir != null ? dataDir : session.deployment().data(), limit, trainer, store));
         run.distributed(remote);
         return remote;
     }

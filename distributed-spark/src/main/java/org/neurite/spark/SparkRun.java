@@ -1,7 +1,6 @@
 package org.neurite.spark;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
 import org.apache.spark.SparkConf;
@@ -11,17 +10,19 @@ import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 import org.neurite.data.Dataset;
 import org.neurite.engine.DistributedTraining;
-import org.neurite.engine.EpochStats;
 import org.neurite.engine.NumericalFaultException;
 import org.neurite.engine.ParameterStore;
+import org.neurite.engine.StepExecutor;
+import org.neurite.engine.TrainStep;
 import org.neurite.engine.Trainer;
-import org.neurite.engine.TrainingListener;
-import org.neurite.graph.TypedGraph;
 import org.neurite.train.TrainSpec;
 import scala.Tuple2;
 
 /**
- * The driver of training on Spark. Each synchronous step:
+ * The driver of training on Spark: the {@link StepExecutor} through which the driver's
+ * {@link Trainer} computes its steps. The trainer's loop chooses the batches, tells the listener,
+ * writes the checkpoints inside an epoch ({@link #checkpointEvery()}) and stops on request, as
+ * for a run on one machine; this class only computes what it is handed. Each synchronous step:
  * <ol>
  *   <li>the driver's weights, one flat {@code float[]}, are broadcast;</li>
  *   <li>one task per partition computes the gradient of its contiguous slice of the global batch
@@ -29,42 +30,37 @@ import scala.Tuple2;
  *       size), scaled by 1/global rows ({@link SliceTask#gradient});</li>
  *   <li>{@code treeAggregate} sums the slices' gradients, loss and correct counts;</li>
  *   <li>the driver writes the sum into its gradient buffers and applies it with its own
- *       {@link Trainer}'s {@link org.neurite.engine.TrainStep#update} (norm, non-finite refusal,
- *       clipping, optimiser), exactly as a single-machine step.</li>
+ *       {@link Trainer}'s {@link TrainStep#update} (norm, non-finite refusal, clipping,
+ *       optimiser), exactly as a single-machine step.</li>
  * </ol>
- * In averaging mode each task instead takes {@code average_every} whole
- * {@link org.neurite.engine.TrainStep}s on its slices and the driver averages the weights and
- * optimiser slots the tasks return. In both modes a NaN stops the run with the message of the
- * step that saw it ({@link #aggregate}).
+ * In averaging mode a take is a round ({@link #stepsPerTake()} = {@code average_every}): each
+ * task takes that many whole {@link TrainStep}s on its slices and the driver averages the weights
+ * and optimiser slots the tasks return. In both modes a NaN stops the run with the message of the
+ * step that saw it ({@link #aggregate}), the driver's weights from before the step or round.
  *
  * <p>Fault tolerance is Spark's: a failed task is retried ({@code max_failures}), and because a
  * task is a pure function of (broadcast weights, epoch, slice, step) the retry returns the same
- * numbers. The driver writes a checkpoint every {@code checkpoint_every} steps through the
- * caller's {@link DistributedTraining.StepCheckpoint}.
+ * numbers.
  */
 final class SparkRun implements DistributedTraining.Run {
     /** Depth of the aggregation tree: partial sums are combined on executors before reaching the driver. */
     private static final int TREE_DEPTH = 2;
 
     private final SparkConfig config;
-    private final TypedGraph graph;
     private final TrainSpec spec;
-    private final Trainer trainer;
+    private final TrainStep trainStep;
     private final ParameterStore store;
-    private final DistributedTraining.StepCheckpoint checkpoint;
     private final String job;
     private final JavaSparkContext sc;
     private final JavaRDD<Integer> workers;
-    private volatile boolean stopRequested;
-    private int stoppedAfter = -1;
+    /** What the last take measured, until {@link #collect}; null when collected. */
+    private TrainStep.Result measured;
 
     SparkRun(DistributedTraining.Job j, SparkConfig config) {
         this.config = config;
-        this.graph = j.graph();
         this.spec = j.spec();
-        this.trainer = j.trainer();
+        this.trainStep = j.trainer().trainStep();
         this.store = j.store();
-        this.checkpoint = j.checkpoint();
         this.job = new WorkerJob(j.script(), j.scriptFile(), j.model(), spec.batch(), spec.epochs(), spec.seed(), j.backend(),
                 j.threads(), j.pluginFolders().stream().map(Object::toString).toList(),
                 j.dataFolder() == null ? null : j.dataFolder().toAbsolutePath().toString(), config.data(),
@@ -100,48 +96,29 @@ final class SparkRun implements DistributedTraining.Run {
                         : "parameter averaging every " + config.averageEvery() + " steps");
     }
 
-    @Override public EpochStats trainEpoch(Dataset data, int epoch, int firstSample, TrainingListener listener) {
-        Trainer.checkCompatible(graph, data, trainer.loss());
-        if (firstSample < 0 || firstSample >= Math.max(1, data.size())) {
-            throw new IllegalArgumentException("epoch " + epoch + " cannot start at sample " + firstSample + " of " + data.size());
-        }
-        stoppedAfter = -1;
-        trainer.applySchedule(epoch);   // the driver's optimiser takes the synchronous steps at this epoch's rate
-        long start = System.nanoTime();
-        double[] totals = new double[SliceTask.STATS];
-        int n = data.size();
-        int batch = spec.batch();
-        int trained = 0;
-        int stepsPerCall = config.mode() == SparkConfig.Mode.SYNC ? 1 : config.averageEvery();
-        for (int from = firstSample; from < n; ) {
-            int steps = Math.min(stepsPerCall, (n - from + batch - 1) / batch);
-            int firstStep = trainer.step() + 1;
-            int count = Math.min(n, from + steps * batch) - from;
-            double[] stats = config.mode() == SparkConfig.Mode.SYNC
-                    ? syncStep(epoch, from, count, firstStep, n) : averagingRound(epoch, from, steps, firstStep, n);
-            for (int i = 0; i < totals.length; i++) totals[i] += stats[i];
-            int done = from + count;
-            trained += count;
-            listener.batchDone(epoch, done, n, totals[0] / totals[2],
-                    trainer.loss().classification() ? totals[1] / totals[2] : Double.NaN);
-            int stepNow = trainer.step();
-            if (config.checkpointEvery() > 0 && done < n && stepNow / config.checkpointEvery() > (firstStep - 1) / config.checkpointEvery()) {
-                try {
-                    checkpoint.write(epoch, done, stepNow);
-                } catch (IOException e) {
-                    throw new UncheckedIOException("cannot write the checkpoint at step " + stepNow + ": " + e.getMessage(), e);
-                }
-            }
-            from = done;
-            if (stopRequested && done < n) {
-                stoppedAfter = done;
-                break;
-            }
-        }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double rows = Math.max(1, totals[2]);
-        return new EpochStats(epoch, totals[0] / rows, trainer.loss().classification() ? totals[1] / rows : Double.NaN, trained, seconds);
+    @Override public int stepsPerTake() {
+        return config.mode() == SparkConfig.Mode.SYNC ? 1 : config.averageEvery();
     }
+
+    @Override public int checkpointEvery() { return config.checkpointEvery(); }
+
+    @Override public void take(Dataset data, int[] order, int epoch, int from, int steps, int firstStep) {
+        if (measured != null) throw new IllegalStateException("collect the last take's results first");
+        // The workers derive the epoch's order from the seed; the driver's order is the same permutation.
+        int n = data.size();
+        double[] stats = config.mode() == SparkConfig.Mode.SYNC
+                ? syncStep(epoch, from, Math.min(spec.batch(), n - from), firstStep, n)
+                : averagingRound(epoch, from, steps, firstStep, n);
+        measured = new TrainStep.Result(stats[0], (long) stats[1], (int) stats[2]);
+    }
+
+    @Override public List<TrainStep.Result> collect() {
+        List<TrainStep.Result> results = measured == null ? List.of() : List.of(measured);
+        measured = null;
+        return results;
+    }
+
+    @Override public int pending() { return measured == null ? 0 : 1; }
 
     /** One synchronous step over the {@code count} samples from {@code from}; returns its statistics. */
     private double[] syncStep(int epoch, int from, int count, int step, int samples) {
@@ -153,8 +130,7 @@ final class SparkRun implements DistributedTraining.Run {
             weights.destroy();
         }
         Flat.setGradients(store, sum._1(), 1.0);
-        trainer.setStep(step);
-        trainer.trainStep().update(step, epoch);   // norm, non-finite refusal, clipping, optimiser: as a single-machine step
+        trainStep.update(step, epoch);   // norm, non-finite refusal, clipping, optimiser: as a single-machine step
         return sum._2();
     }
 
@@ -169,7 +145,6 @@ final class SparkRun implements DistributedTraining.Run {
         }
         double reported = sum._2()[3];
         if (reported > 0) Flat.setState(store, sum._1(), 1.0 / reported);
-        trainer.setStep(firstStep + steps - 1);
         return sum._2();
     }
 
@@ -203,10 +178,6 @@ final class SparkRun implements DistributedTraining.Run {
         int end = text.indexOf('\n', at);
         return text.substring(at + prefix.length(), end < 0 ? text.length() : end).strip();
     }
-
-    @Override public int stoppedAfter() { return stoppedAfter; }
-
-    @Override public void requestStop() { stopRequested = true; }
 
     @Override public void close() {
         sc.stop();

@@ -7,27 +7,28 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.neurite.backend.Backend;
-import org.neurite.data.DataSourceLoader;
-import org.neurite.data.HoldOut;
-import org.neurite.train.DataSources;
 import org.neurite.data.Dataset;
-import org.neurite.data.DatasetLocator;
 import org.neurite.data.EpochOrder;
-import org.neurite.data.Normalization;
+import org.neurite.data.HoldOut;
+import org.neurite.data.TrainSectionData;
 import org.neurite.dsl.Script;
 import org.neurite.dsl.ScriptLoader;
-import org.neurite.engine.Optimizer;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.TrainStep;
+import org.neurite.engine.Trainers;
 import org.neurite.graph.TypedGraph;
 import org.neurite.plugin.BackendOptions;
+import org.neurite.plugin.NamedRegistry;
 import org.neurite.plugin.NeuriteRuntime;
+import org.neurite.train.DataSource;
 import org.neurite.train.TrainSpec;
 
 /**
  * What an executor JVM keeps between tasks, so a step neither recompiles the script nor rereads
- * the data: per {@link WorkerJob#key() job}, the compiled script, the training split, and a pool
- * of {@link Replica}s (a backend, parameters and compiled models each). Tasks running at the
+ * the data: per {@link WorkerJob#key() job}, the runtime with the job's plugin folders, the
+ * compiled script, the training split, and a pool of {@link Replica}s (a backend, parameters and
+ * compiled models each). The loss and the optimiser come from the runtime's registries
+ * ({@link Trainers}), as on the driver, so a plugin's loss or optimiser trains on the workers too. Tasks running at the
  * same time in one JVM ({@code local[2]}, or an executor with several cores) borrow different
  * replicas; a replica is only ever used by one task at a time.
  */
@@ -40,6 +41,8 @@ final class Workers {
     static final class JobState {
         final WorkerJob job;
         final NeuriteRuntime runtime;
+        /** The runtime's losses and optimisers: the core's and every plugin's. */
+        final Trainers trainers;
         final TypedGraph graph;
         final TrainSpec spec;
         final Dataset train;
@@ -48,11 +51,12 @@ final class Workers {
         JobState(WorkerJob job) throws IOException {
             this.job = job;
             this.runtime = NeuriteRuntime.discover(job.plugins().stream().map(Path::of).toList());
-            Script script = new ScriptLoader(runtime.layers()).parse(job.scriptFile(), job.script());
+            this.trainers = Trainers.of(runtime);
+            Script script = new ScriptLoader(runtime).parse(job.scriptFile(), job.script());
             this.graph = script.model(job.model());
             if (graph == null) throw new IllegalStateException("the script sent to the worker has no model '" + job.model() + "'");
             this.spec = script.training(job.model()).orElse(TrainSpec.defaults(job.model())).with(job.batch(), job.epochs(), job.seed());
-            this.train = trainingData(job, spec);
+            this.train = trainingData(job, spec, runtime.dataSources());
         }
     }
 
@@ -77,7 +81,8 @@ final class Workers {
                     warning -> { });
             this.store = new ParameterStore(state.graph, backend, state.spec.seed());
             int maxSlice = Math.max(1, (state.job.batch() + state.job.partitions() - 1) / state.job.partitions());
-            this.step = new TrainStep(state.graph, store, state.spec, Optimizer.create(state.spec.optimizer(), store), maxSlice);
+            this.step = new TrainStep(state.graph, store, state.spec, state.trainers.loss(state.spec),
+                    state.trainers.optimizer(state.spec.optimizer(), store), maxSlice);
             this.epochOrder = new EpochOrder(state.spec.seed(), state.train.size());
             this.order = new int[state.train.size()];
         }
@@ -122,16 +127,13 @@ final class Workers {
      * the standard search otherwise, cut to the job's limit, less the validation split the train
      * section holds out.
      */
-    static Dataset trainingData(WorkerJob job, TrainSpec spec) throws IOException {
-        Dataset train;
-        if (DataSources.schema(spec.data()) != null) {
-            Path scriptFolder = Path.of(job.scriptFile()).toAbsolutePath().getParent();
-            train = DataSourceLoader.create(spec.data(), spec.dataArgs(), spec.seed(), scriptFolder).train();
-        } else {
-            Path folder = job.dataUri() != null ? HadoopData.localCopy(job.dataUri())
-                    : job.dataFolder() != null ? Path.of(job.dataFolder()) : null;
-            train = DatasetLocator.standard(folder).locate(spec.data(), Normalization.NONE, spec.span()).train();
-        }
+    static Dataset trainingData(WorkerJob job, TrainSpec spec, NamedRegistry<DataSource> sources) throws IOException {
+        Path scriptFolder = Path.of(job.scriptFile()).toAbsolutePath().getParent();
+        // A data source (the core's or a plugin's) makes its data; only a named dataset needs the job's folder.
+        Path folder = sources.find(spec.data()).isPresent() ? null
+                : job.dataUri() != null ? HadoopData.localCopy(job.dataUri())
+                : job.dataFolder() != null ? Path.of(job.dataFolder()) : null;
+        Dataset train = TrainSectionData.load(spec, scriptFolder, folder, sources).train();
         if (job.limit() > 0) train = train.head(job.limit());
         // The driver's TrainingRun trains on what its validation split leaves; so must every worker.
         return spec.validation().enabled() ? HoldOut.validation(train, spec.validation().fraction(), spec.seed()).kept() : train;

@@ -81,7 +81,7 @@ final class LeNetRuns {
         graph = parsed.mainModel();
         spec = parsed.training("LeNet5").orElseThrow().with(batch, 1, 7);
         train = Workers.trainingData(new WorkerJob(script, scriptFile.toString(), "LeNet5", batch, 1, 7, "cpu", 1, List.of(),
-                null, null, 0, 1), spec);
+                null, null, 0, 1), spec, runtime.dataSources());
     }
 
     private static void write(Path file, Dataset d, int n) throws IOException {
@@ -98,13 +98,23 @@ final class LeNetRuns {
     }
 
     /** The job {@code nn train} would hand to Spark for this run. */
-    DistributedTraining.Job job(SparkConfig spark, Trainer trainer, ParameterStore store, DistributedTraining.StepCheckpoint checkpoint) {
+    DistributedTraining.Job job(SparkConfig spark, Trainer trainer, ParameterStore store) {
         return new DistributedTraining.Job(script, scriptFile.toString(), "LeNet5", graph, spec,
-                DeploymentConfig.defaults().withSpark(spark.section()), "cpu", 1, List.of(), null, null, trainer, store, checkpoint);
+                DeploymentConfig.defaults().withSpark(spark.section()), "cpu", 1, List.of(), null, null, trainer, store);
+    }
+
+    /**
+     * Connects to Spark as {@code nn train} does for this run and makes it the trainer's step
+     * executor: {@code trainer.trainEpoch} then computes its steps there.
+     */
+    SparkRun open(SparkConfig spark, Trainer trainer, ParameterStore store) {
+        SparkRun run = (SparkRun) new SparkTraining().open(job(spark, trainer, store));
+        trainer.stepExecutor(run);
+        return run;
     }
 
     /** A checkpoint callback writing {@code file} as nn train does inside an epoch. */
-    DistributedTraining.StepCheckpoint checkpointTo(Path file, ParameterStore store) {
+    Trainer.StepCheckpoint checkpointTo(Path file, ParameterStore store) {
         return (epoch, samples, step) -> Checkpoints.saveCheckpoint(file, store,
                 new Checkpoints.Position("LeNet5", "test", spec.seed(), epoch - 1, step, samples), script, Map.of());
     }

@@ -17,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.neurite.cli.NnCommand;
 import org.neurite.data.EpochOrder;
 import org.neurite.engine.Checkpoints;
-import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.NumericalFaultException;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
@@ -48,11 +47,10 @@ class SparkNumericalFaultTest {
     @Test void aNaNGradientInAveragingModeStopsTheRunWithTheWeightsOfTheLastRound() {
         List<List<NamedTensor>> afterRound = new ArrayList<>();
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             SparkRun run = (SparkRun) new SparkTraining().open(runs.job(
-                     new SparkConfig("local[2]", 2, SparkConfig.Mode.AVERAGE, 3, 0, 1, null), trainer, store, (e, s, k) -> { }))) {
+             SparkRun run = runs.open(new SparkConfig("local[2]", 2, SparkConfig.Mode.AVERAGE, 3, 0, 1, null), trainer, store)) {
             run.sparkContext().setLocalProperty(SliceTask.POISON_GRADIENT, "5:1");
             NumericalFaultException e = assertThrows(NumericalFaultException.class,
-                    () -> run.trainEpoch(runs.train, 1, 0, snapshots(store, afterRound)));
+                    () -> trainer.trainEpoch(runs.train, 1, 0, snapshots(store, afterRound)));
             assertEquals("a gradient became non-finite at step 5 (epoch 1): node 'c1' (conv) wrote NaN (first at element 0)"
                     + " into the gradient of c1.weight; the weights were not updated", e.getMessage());
             assertEquals(1, afterRound.size(), "one round finished before the fault");
@@ -66,11 +64,10 @@ class SparkNumericalFaultTest {
     @Test void aNaNGradientInSynchronousModeStopsTheRunBeforeTheUpdate() {
         List<List<NamedTensor>> afterStep = new ArrayList<>();
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             SparkRun run = (SparkRun) new SparkTraining().open(runs.job(
-                     new SparkConfig("local[2]", 2, SparkConfig.Mode.SYNC, 1, 0, 1, null), trainer, store, (e, s, k) -> { }))) {
+             SparkRun run = runs.open(new SparkConfig("local[2]", 2, SparkConfig.Mode.SYNC, 1, 0, 1, null), trainer, store)) {
             run.sparkContext().setLocalProperty(SliceTask.POISON_GRADIENT, "5:1");
             NumericalFaultException e = assertThrows(NumericalFaultException.class,
-                    () -> run.trainEpoch(runs.train, 1, 0, snapshots(store, afterStep)));
+                    () -> trainer.trainEpoch(runs.train, 1, 0, snapshots(store, afterStep)));
             assertEquals("a gradient became non-finite at step 5 (epoch 1): the gradient of c1.weight holds NaN (first at element 0);"
                     + " the weights were not updated", e.getMessage());
             assertEquals(4, afterStep.size());
@@ -129,11 +126,10 @@ class SparkNumericalFaultTest {
 
         List<NamedTensor> expected;
         try (ParameterStore store = clean.store(); Trainer trainer = new Trainer(clean.graph, store, clean.spec);
-             DistributedTraining.Run run = new SparkTraining().open(clean.job(
-                     new SparkConfig("local[2]", 2, SparkConfig.Mode.AVERAGE, 2, 0, 1, null), trainer, store, (e, s, k) -> { }))) {
-            run.trainEpoch(clean.train, 1, 0, new TrainingListener() {
+             SparkRun run = clean.open(new SparkConfig("local[2]", 2, SparkConfig.Mode.AVERAGE, 2, 0, 1, null), trainer, store)) {
+            trainer.trainEpoch(clean.train, 1, 0, new TrainingListener() {
                 @Override public void batchDone(int epoch, long done, long total, double meanLoss, double accuracy) {
-                    if (done == 4 * BATCH) run.requestStop();
+                    if (done == 4 * BATCH) trainer.requestStop();
                 }
             });
             assertEquals(4, trainer.step());

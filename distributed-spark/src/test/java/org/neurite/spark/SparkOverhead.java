@@ -6,7 +6,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Collectors;
-import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
 import org.neurite.plugin.BackendOptions;
@@ -56,10 +55,9 @@ public final class SparkOverhead {
     /** Two epochs of synchronous steps on two partitions through {@code master}. */
     private static StepClock spark(LeNetRuns runs, String master) {
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             DistributedTraining.Run run = new SparkTraining().open(runs.job(
-                     new SparkConfig(master, 2, SparkConfig.Mode.SYNC, 10, 0, 4, null), trainer, store, (e, s, k) -> { }))) {
+             SparkRun run = runs.open(new SparkConfig(master, 2, SparkConfig.Mode.SYNC, 10, 0, 4, null), trainer, store)) {
             StepClock clock = new StepClock();
-            for (int epoch = 1; epoch <= 2; epoch++) run.trainEpoch(runs.train, epoch, 0, clock);
+            for (int epoch = 1; epoch <= 2; epoch++) trainer.trainEpoch(runs.train, epoch, 0, clock);
             return clock;
         }
     }

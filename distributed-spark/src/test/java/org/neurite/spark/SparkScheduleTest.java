@@ -8,7 +8,6 @@ import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
 import org.neurite.engine.TrainingListener;
@@ -53,8 +52,8 @@ class SparkScheduleTest {
     @Test void synchronousStepsOfEpochTwoRunAtItsRate() throws Exception {
         List<Float> seen = new java.util.ArrayList<>();
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             DistributedTraining.Run run = new SparkTraining().open(runs.job(SparkTrainingTest.local2(0), trainer, store, (e, s, k) -> { }))) {
-            run.trainEpoch(runs.train, 2, 0, rates(trainer, seen));
+             SparkRun run = runs.open(SparkTrainingTest.local2(0), trainer, store)) {
+            trainer.trainEpoch(runs.train, 2, 0, rates(trainer, seen));
             assertEquals(STEPS, trainer.step());
             assertEquals(List.of(EPOCH_2_LR, EPOCH_2_LR, EPOCH_2_LR, EPOCH_2_LR), seen);
             double moved = LeNetRuns.maxDifference(initial, single);
@@ -67,9 +66,8 @@ class SparkScheduleTest {
     /** One worker averaging every 3 steps is local SGD on the whole batch: exactly the single-machine epoch. */
     @Test void workersTakingLocalStepsUseTheEpochsRate() throws Exception {
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             DistributedTraining.Run run = new SparkTraining().open(runs.job(
-                     new SparkConfig("local[1]", 1, SparkConfig.Mode.AVERAGE, 3, 0, 4, null), trainer, store, (e, s, k) -> { }))) {
-            run.trainEpoch(runs.train, 2, 0, TrainingListener.NONE);
+             SparkRun run = runs.open(new SparkConfig("local[1]", 1, SparkConfig.Mode.AVERAGE, 3, 0, 4, null), trainer, store)) {
+            trainer.trainEpoch(runs.train, 2, 0, TrainingListener.NONE);
             assertEquals(STEPS, trainer.step(), "rounds of 3 and 1 steps");
             SparkTrainingTest.assertIdentical(single, store.export());
         }

@@ -23,7 +23,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.EpochStats;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
@@ -78,9 +77,9 @@ class SparkStandaloneClusterTest {
             }
         }
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             DistributedTraining.Run run = new SparkTraining().open(runs.job(sync("local[2]"), trainer, store, (e, s, k) -> { }))) {
+             SparkRun run = runs.open(sync("local[2]"), trainer, store)) {
             for (int epoch = 1; epoch <= 2; epoch++) {
-                run.trainEpoch(runs.train, epoch, 0, epoch == 1 ? localClock : TrainingListener.NONE);
+                trainer.trainEpoch(runs.train, epoch, 0, epoch == 1 ? localClock : TrainingListener.NONE);
                 local.add(store.export());
             }
         }
@@ -97,7 +96,7 @@ class SparkStandaloneClusterTest {
             String jars = cluster.applicationJars().stream().map(Path::toString).collect(Collectors.joining(","));
             SubmitSettings submitted = new SubmitSettings(SubmitSettings.forCluster(jars, WORKERS, "512m"));
             try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-                 SparkRun run = (SparkRun) new SparkTraining().open(runs.job(sync(cluster.masterUrl()), trainer, store, (e, s, k) -> { }))) {
+                 SparkRun run = runs.open(sync(cluster.masterUrl()), trainer, store)) {
                 awaitExecutors(run, cluster);
                 long registered = System.nanoTime();
                 String app = run.sparkContext().sc().applicationId();
@@ -107,7 +106,7 @@ class SparkStandaloneClusterTest {
                 run.sparkContext().sc().addSparkListener(tasks);
 
                 StepClock clusterClock = new StepClock();
-                EpochStats first = run.trainEpoch(runs.train, 1, 0, clusterClock);
+                EpochStats first = trainer.trainEpoch(runs.train, 1, 0, clusterClock);
                 assertEquals(STEPS * BATCH, first.samples());
                 assertWeights(1, store.export());
 
@@ -127,7 +126,7 @@ class SparkStandaloneClusterTest {
                         tasks.killOnNextTask(() -> cluster.killWorker(1));
                     }
                 };
-                EpochStats second = run.trainEpoch(runs.train, 2, 0, pauseMidEpoch);
+                EpochStats second = trainer.trainEpoch(runs.train, 2, 0, pauseMidEpoch);
                 run.sparkContext().sc().listenerBus().waitUntilEmpty(30_000);
                 assertEquals(STEPS * BATCH, second.samples(), "epoch 2 completed");
                 assertEquals(2 * STEPS, trainer.step());

@@ -14,7 +14,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.neurite.engine.Checkpoints;
-import org.neurite.engine.DistributedTraining;
 import org.neurite.engine.EpochStats;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
@@ -55,8 +54,9 @@ class SparkTrainingTest {
         }
         checkpoint = tmp.resolve("checkpoint.safetensors");
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             DistributedTraining.Run run = new SparkTraining().open(runs.job(local2(7), trainer, store, runs.checkpointTo(checkpoint, store)))) {
-            sparkStats = run.trainEpoch(runs.train, 1, 0, new TrainingListener() { });
+             SparkRun run = runs.open(local2(7), trainer, store)) {
+            trainer.checkpointEvery(run.checkpointEvery(), runs.checkpointTo(checkpoint, store));
+            sparkStats = trainer.trainEpoch(runs.train, 1, 0, new TrainingListener() { });
             assertEquals(STEPS, trainer.step());
             spark = store.export();
         }
@@ -77,14 +77,14 @@ class SparkTrainingTest {
     @Test void aTaskThatFailsMidStepIsRetriedAndChangesNothing() throws Exception {
         AtomicInteger failures = new AtomicInteger();
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             SparkRun run = (SparkRun) new SparkTraining().open(runs.job(local2(0), trainer, store, (e, s, k) -> { }))) {
+             SparkRun run = runs.open(local2(0), trainer, store)) {
             run.sparkContext().setLocalProperty(SliceTask.FAIL_ONCE, "7:1");
             run.sparkContext().sc().addSparkListener(new SparkListener() {
                 @Override public void onTaskEnd(SparkListenerTaskEnd end) {
                     if (end.reason() instanceof ExceptionFailure f && f.description().contains("injected failure")) failures.incrementAndGet();
                 }
             });
-            run.trainEpoch(runs.train, 1, 0, new TrainingListener() { });
+            trainer.trainEpoch(runs.train, 1, 0, new TrainingListener() { });
             run.sparkContext().sc().listenerBus().waitUntilEmpty();
             assertEquals(1, failures.get(), "the task of partition 1 at step 7 failed once");
             assertIdentical(spark, store.export());
@@ -97,10 +97,10 @@ class SparkTrainingTest {
         assertEquals(14, at.step(), "checkpoints every 7 steps; the last inside the epoch is at step 14");
         assertEquals(14 * BATCH, at.epochSamples());
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             DistributedTraining.Run run = new SparkTraining().open(runs.job(local2(0), trainer, store, (e, s, k) -> { }))) {
+             SparkRun run = runs.open(local2(0), trainer, store)) {
             Checkpoints.restore(checkpoint, contents, store);
             trainer.setStep(at.step());
-            EpochStats rest = run.trainEpoch(runs.train, at.epoch() + 1, at.epochSamples(), new TrainingListener() { });
+            EpochStats rest = trainer.trainEpoch(runs.train, at.epoch() + 1, at.epochSamples(), new TrainingListener() { });
             assertEquals((STEPS - 14) * BATCH, rest.samples());
             assertEquals(STEPS, trainer.step());
             assertIdentical(spark, store.export());
@@ -110,9 +110,8 @@ class SparkTrainingTest {
     /** Averaging with one worker is local SGD on the whole batch: exactly the single-machine run. */
     @Test void parameterAveragingWithOneWorkerIsTheSingleMachineRun() throws Exception {
         try (ParameterStore store = runs.store(); Trainer trainer = new Trainer(runs.graph, store, runs.spec);
-             DistributedTraining.Run run = new SparkTraining().open(runs.job(
-                     new SparkConfig("local[1]", 1, SparkConfig.Mode.AVERAGE, 6, 0, 4, null), trainer, store, (e, s, k) -> { }))) {
-            EpochStats stats = run.trainEpoch(runs.train, 1, 0, new TrainingListener() { });
+             SparkRun run = runs.open(new SparkConfig("local[1]", 1, SparkConfig.Mode.AVERAGE, 6, 0, 4, null), trainer, store)) {
+            EpochStats stats = trainer.trainEpoch(runs.train, 1, 0, new TrainingListener() { });
             assertEquals(STEPS, trainer.step(), "rounds of 6, 6, 6 and 2 steps");
             assertEquals(singleStats.loss(), stats.loss(), 1e-12);
             assertIdentical(single, store.export());

@@ -6,19 +6,18 @@ import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
 import org.neurite.config.DeploymentConfig;
-import org.neurite.data.Dataset;
 import org.neurite.graph.TypedGraph;
 import org.neurite.train.TrainSpec;
 
 /**
- * A way to run the training steps of {@code nn train} on a cluster instead of in this process,
+ * A way to compute the training steps of {@code nn train} on a cluster instead of in this process,
  * found with {@link ServiceLoader} by the name of the deployment section that asks for it
- * ({@code spark:} → {@code "spark"}). The {@link TrainingRun} keeps everything around the steps
- * (epochs, evaluation, metrics, the per-epoch files, resume, stop requests), with the driver's
- * {@link ParameterStore} and {@link Trainer}: its {@link TrainStep} applies each synchronous
- * step's summed gradients, and its {@link Trainer#evaluate} scores the test split. An
- * implementation replaces {@link Trainer#trainEpoch} only ({@link TrainingRun#distributed}), and
- * runs every worker's share of a step through a {@link TrainStep} too.
+ * ({@code spark:} → {@code "spark"}). An implementation is a {@link StepExecutor} and nothing
+ * more: the driver's {@link Trainer} keeps the loop over each epoch's batches (order, listener,
+ * statistics, checkpoints inside an epoch, stop requests) and the {@link TrainingRun} everything
+ * around it (epochs, evaluation, metrics, the per-epoch files, resume), with the driver's
+ * {@link ParameterStore}; the trainer's {@link TrainStep} applies each synchronous step's summed
+ * gradients, and every worker's share of a step runs through a {@link TrainStep} too.
  *
  * <p>Implementations live in optional modules ({@code distributed-spark}), so the core and the
  * default build carry no cluster engine.
@@ -51,42 +50,25 @@ public interface DistributedTraining {
      * @param dataFolder the folder the driver read the dataset from, or null when it came from
      *                   the standard search ({@code $NEURITE_DATA}, system package, bundled subset)
      * @param limit keep only the first N training samples, or null
-     * @param trainer the driver's trainer: its optimiser takes the steps, its step counter counts them
+     * @param trainer the driver's trainer, whose loop hands the steps to the {@link Run}: its {@link TrainStep}
+     *                applies each synchronous step's summed gradients
      * @param store the driver's parameters: the weights broadcast each step, the gradients summed into
-     * @param checkpoint called every {@code checkpoint_every} steps inside an epoch ({@link TrainingRun#stepCheckpoint()})
      */
     record Job(String script, String scriptFile, String model, TypedGraph graph, TrainSpec spec, DeploymentConfig deployment,
                String backend, int threads, List<Path> pluginFolders, Path dataFolder, Integer limit,
-               Trainer trainer, ParameterStore store, StepCheckpoint checkpoint) {
+               Trainer trainer, ParameterStore store) {
         public Job {
             pluginFolders = List.copyOf(pluginFolders);
         }
     }
 
-    /** Writes a checkpoint inside an epoch (the caller knows the file and the script). */
-    @FunctionalInterface
-    interface StepCheckpoint {
-        /**
-         * @param epoch the epoch in progress (counted from 1)
-         * @param samplesDone samples of that epoch trained so far (a batch boundary, less than the epoch's size)
-         * @param step optimiser steps taken in all
-         */
-        void write(int epoch, int samplesDone, int step) throws IOException;
-    }
-
-    /** A connected cluster training one model; used like {@link Trainer#trainEpoch}. */
-    interface Run extends AutoCloseable {
-        /**
-         * The rest of {@code epoch} from sample {@code firstSample} of its seeded order, every
-         * step on the cluster; same contract as {@link Trainer#trainEpoch(Dataset, int, int, TrainingListener)}.
-         */
-        EpochStats trainEpoch(Dataset data, int epoch, int firstSample, TrainingListener listener);
-
-        /** As {@link Trainer#stoppedAfter()}. */
-        int stoppedAfter();
-
-        /** As {@link Trainer#requestStop()}: ends the epoch after the step in progress. */
-        void requestStop();
+    /**
+     * A connected cluster training one model: the {@link StepExecutor} a {@link Trainer} hands its
+     * steps to ({@link TrainingRun#distributed}).
+     */
+    interface Run extends StepExecutor, AutoCloseable {
+        /** Steps between checkpoints inside an epoch that the deployment asks for; 0 for none. */
+        default int checkpointEvery() { return 0; }
 
         /** One line for the user: the cluster, its workers and the mode. */
         String description();

@@ -1,5 +1,7 @@
 package org.neurite.engine;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -8,17 +10,22 @@ import org.neurite.backend.BackendCounters;
 import org.neurite.data.Dataset;
 import org.neurite.data.EpochOrder;
 import org.neurite.graph.TypedGraph;
+import org.neurite.train.Metric;
+import org.neurite.train.Metrics;
 import org.neurite.train.TrainSpec;
 
 /**
- * Trains a graph on a {@link Dataset}, one epoch at a time. Each step reads a batch in a seeded
- * per-epoch order and submits it to the {@link TrainStep} (forward, loss, backward, global-norm
- * clipping, the non-finite check and the optimiser, all on the store's backend), which keeps the
- * step's loss, correct count and gradient norm on the device; the trainer reads them every
- * {@link TrainStep#readEvery()} steps, at the end of the epoch and before it stops, and then tells
- * the listener about each of those steps in order. A step that was not finite is reported at that
- * read ({@link NumericalFaultException}), with the weights from before it. The loop around epochs
- * (schedule, evaluation, checkpoints, resume) is {@link TrainingRun}'s.
+ * Trains a graph on a {@link Dataset}, one epoch at a time: the one loop over an epoch's steps,
+ * wherever the steps are computed. Each step takes a batch in a seeded per-epoch order; the
+ * trainer's {@link StepExecutor} computes it. By default that is the {@link TrainStep} on the
+ * store's backend (forward, loss, backward, global-norm clipping, the non-finite check and the
+ * optimiser), which keeps the step's loss, correct count and gradient norm on the device; the
+ * trainer reads them every {@link TrainStep#readEvery()} steps, at the end of the epoch, before a
+ * checkpoint and before it stops, and then tells the listener about each of those steps in
+ * order. A cluster ({@link #stepExecutor(StepExecutor)}, Spark) computes the steps on its
+ * workers instead, through the same loop. A step that was not finite is reported
+ * ({@link NumericalFaultException}) with the weights from before it. The loop around epochs
+ * (schedule, evaluation, the per-epoch files, resume) is {@link TrainingRun}'s.
  *
  * <p>Reproducible: weights, shuffling and dropout all derive from {@code spec.seed()}, and the
  * learning rate of an epoch from the epoch's number ({@link TrainSpec#learningRate(int)}, set
@@ -35,6 +42,10 @@ public final class Trainer implements AutoCloseable {
     private final TrainSpec spec;
     private final TrainStep trainStep;
     private final Backend backend;
+    private final List<Metric> metrics;
+    private StepExecutor executor;
+    private int checkpointEvery;
+    private StepCheckpoint checkpoint;
     private int step;
     private EpochOrder epochOrder;
     private int[] order;
@@ -50,12 +61,48 @@ public final class Trainer implements AutoCloseable {
         this(graph, store, spec, Loss.byName(spec.loss()), Optimizer.create(spec.optimizer(), store));
     }
 
-    /** A trainer with the loss and the optimizer (over {@code store}'s parameters) already chosen. */
+    /** A trainer with the loss and the optimizer (over {@code store}'s parameters) already chosen, evaluating the core's metrics. */
     public Trainer(TypedGraph graph, ParameterStore store, TrainSpec spec, Loss loss, Optimizer optimizer) {
+        this(graph, store, spec, loss, optimizer, Metrics.CORE);
+    }
+
+    /** @param metrics what {@link #evaluation} measures besides the loss ({@link Trainers#metrics}) */
+    public Trainer(TypedGraph graph, ParameterStore store, TrainSpec spec, Loss loss, Optimizer optimizer, List<Metric> metrics) {
         this.graph = graph;
         this.spec = spec;
+        this.metrics = List.copyOf(metrics);
         this.trainStep = new TrainStep(graph, store, spec, loss, optimizer, spec.batch());
         this.backend = store.backend();
+        this.executor = new LocalSteps(trainStep, spec.batch());
+    }
+
+    /** Writes a checkpoint inside an epoch (the caller knows the file and the script). */
+    @FunctionalInterface
+    public interface StepCheckpoint {
+        /**
+         * @param epoch the epoch in progress (counted from 1)
+         * @param samplesDone samples of that epoch trained so far (a batch boundary, less than the epoch's size)
+         * @param step optimiser steps taken in all
+         */
+        void write(int epoch, int samplesDone, int step) throws IOException;
+    }
+
+    /**
+     * Computes the steps with {@code executor} from now on (a cluster's, {@link DistributedTraining.Run});
+     * null goes back to this trainer's own {@link TrainStep} on the store's backend.
+     */
+    public void stepExecutor(StepExecutor executor) {
+        this.executor = executor != null ? executor : new LocalSteps(trainStep, spec.batch());
+    }
+
+    /**
+     * Writes a checkpoint with {@code writer} whenever an epoch's steps pass a multiple of
+     * {@code steps} (not at the end of an epoch, whose checkpoint is {@link TrainingRun}'s); 0 writes none.
+     */
+    public void checkpointEvery(int steps, StepCheckpoint writer) {
+        if (steps < 0) throw new IllegalArgumentException("checkpoints every " + steps + " steps");
+        this.checkpointEvery = writer == null ? 0 : steps;
+        this.checkpoint = writer;
     }
 
     public Optimizer optimizer() { return trainStep.optimizer(); }
@@ -85,9 +132,8 @@ public final class Trainer implements AutoCloseable {
 
     /**
      * Sets the optimiser's learning rate to the schedule's rate for {@code epoch} (counted from
-     * 1). {@link #trainEpoch} does this before its first step; a {@link DistributedTraining} run
-     * that steps this trainer's optimiser itself calls it at the start of every epoch, the epoch a
-     * resumed run starts inside included.
+     * 1). {@link #trainEpoch} does this before its first step, the epoch a resumed run starts
+     * inside included.
      */
     public void applySchedule(int epoch) {
         trainStep.optimizer().setLearningRate(spec.learningRate(epoch));
@@ -157,8 +203,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * The rest of {@code epoch} from sample {@code firstSample} of its seeded order (0: the whole
      * epoch; otherwise where a checkpoint written inside the epoch stopped, a batch boundary).
-     * The statistics cover the samples trained by this call. Returns early, after a whole step,
-     * when {@link #requestStop()} is called; see {@link #stoppedAfter()}.
+     * The statistics cover the samples trained by this call. Returns early, after a whole step
+     * (or averaging round), when {@link #requestStop()} is called; see {@link #stoppedAfter()}.
      */
     public EpochStats trainEpoch(Dataset data, int epoch, int firstSample, TrainingListener listener) {
         Loss loss = trainStep.loss();
@@ -180,28 +226,34 @@ public final class Trainer implements AutoCloseable {
         int batch = spec.batch();
         int trained = 0;
         int firstStep = step + 1;
-        // Samples of the epoch done after each step waiting in the TrainStep, for the listener.
-        int[] doneAfter = new int[trainStep.readEvery()];
+        // Samples of the epoch done after each take waiting in the executor, for the listener.
+        int[] doneAfter = new int[executor.readEvery()];
         try {
-            for (int from = firstSample; from < n; from += batch) {
-                int count = Math.min(batch, n - from);
-                step++;
-                trainStep.submit(data, order, from, count, step, epoch);
-                int done = from + count;
-                doneAfter[trainStep.pending() - 1] = done;
-                trained += count;
-                if (trainStep.pending() == trainStep.readEvery() || done == n || stopRequested) {
-                    totals.add(trainStep.collect(), doneAfter);
+            for (int from = firstSample; from < n; ) {
+                int steps = Math.min(executor.stepsPerTake(), (n - from + batch - 1) / batch);
+                int takeStart = step + 1;
+                listener.batchStart(epoch, takeStart, from);
+                executor.take(data, order, epoch, from, steps, takeStart);
+                step += steps;
+                int done = Math.min(n, from + steps * batch);
+                doneAfter[executor.pending() - 1] = done;
+                trained += done - from;
+                boolean checkpointDue = checkpointEvery > 0 && done < n && step / checkpointEvery > (takeStart - 1) / checkpointEvery;
+                if (executor.pending() == executor.readEvery() || done == n || stopRequested || checkpointDue) {
+                    totals.add(executor.collect(), doneAfter);
                 }
+                if (checkpointDue) writeCheckpoint(epoch, done);
                 if (stopRequested && done < n) {   // also when a listener asked while hearing of this step
-                    if (trainStep.pending() > 0) totals.add(trainStep.collect(), doneAfter);   // asked since the read
+                    if (executor.pending() > 0) totals.add(executor.collect(), doneAfter);   // asked since the read
                     stoppedAfter = done;
                     break;
                 }
+                from = done;
             }
         } catch (NumericalFaultException e) {
-            // The weights are those from before the faulty step: count the steps that were applied.
-            if (e.step() > 0) step = e.step() - 1;
+            // The weights are those from before the faulty step: count the steps that were applied
+            // (a take that failed at once applied none of its steps, and was never counted).
+            if (e.step() > 0) step = Math.min(step, e.step() - 1);
             throw e;
         }
         epochSteps = step - firstStep + 1;
@@ -210,6 +262,14 @@ public final class Trainer implements AutoCloseable {
         long allRows = Math.max(1, totals.rows);
         return new EpochStats(epoch, totals.lossSum / allRows, loss.classification() ? (double) totals.correct / allRows : Double.NaN,
                 trained, seconds);
+    }
+
+    private void writeCheckpoint(int epoch, int done) {
+        try {
+            checkpoint.write(epoch, done, step);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the checkpoint at step " + step + ": " + e.getMessage(), e);
+        }
     }
 
     /** The running sums of an epoch's steps, told to the listener step by step as they are read. */
@@ -249,8 +309,11 @@ public final class Trainer implements AutoCloseable {
     /** Everything {@link Evaluator} measures over {@code data} after {@code epoch}, with this trainer's compiled models. */
     public Evaluation evaluation(Dataset data, int epoch) {
         checkCompatible(graph, data, trainStep.loss());
-        return Evaluator.evaluate(trainStep.models(data.targetSize()), trainStep.loss(), data, epoch, spec.batch());
+        return Evaluator.evaluate(trainStep.models(data.targetSize()), trainStep.loss(), metrics, data, epoch, spec.batch());
     }
+
+    /** What {@link #evaluation} measures besides the loss (those of the loss's kind). */
+    public List<Metric> metrics() { return metrics; }
 
     @Override public void close() {
         trainStep.close();

@@ -24,6 +24,13 @@ public interface TrainingCallback {
     /** Before the first step of {@code epoch} (counted from 1). */
     default void epochStart(int epoch, int epochs, long samples) {}
 
+    /**
+     * Before each step (or Spark averaging round) is taken: its first step's number over the run
+     * and the samples of the epoch done before it. Called wherever the steps are computed; on an
+     * asynchronous device the step is queued then, and its {@link #batchEnd} comes when it is read.
+     */
+    default void batchStart(int epoch, int step, long done) {}
+
     /** After each step (or Spark round): samples of the epoch done so far, running means over the epoch. */
     default void batchEnd(int epoch, long done, long total, double meanLoss, double accuracy) {}
 

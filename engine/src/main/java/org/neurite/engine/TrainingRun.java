@@ -16,6 +16,7 @@ import org.neurite.data.HoldOut;
 import org.neurite.graph.TypedGraph;
 import org.neurite.io.NamedTensor;
 import org.neurite.io.SafeTensors;
+import org.neurite.train.Metrics;
 import org.neurite.train.TrainSpec;
 import org.neurite.train.ValidationSpec;
 
@@ -46,8 +47,10 @@ import org.neurite.train.ValidationSpec;
  * }
  * }</pre>
  *
- * <p>The steps themselves are the {@link Trainer}'s ({@link TrainStep}), or a
- * {@link DistributedTraining.Run}'s when {@link #distributed} names one.
+ * <p>The steps themselves are the {@link Trainer}'s loop over each epoch's batches; they are
+ * computed by its {@link TrainStep} on this process's backend, or on a cluster when
+ * {@link #distributed} names a {@link DistributedTraining.Run} (its {@link StepExecutor}).
+ * Callbacks, checkpoints, stop requests and numerical faults work the same either way.
  */
 public final class TrainingRun {
     private final TypedGraph graph;
@@ -61,7 +64,6 @@ public final class TrainingRun {
     private final List<TrainingCallback> callbacks = new ArrayList<>();
     private final EarlyStopping earlyStopping;
     private final KeptWeights kept;
-    private DistributedTraining.Run remote;
     private int firstEpoch = 1;
     /** Samples of {@link #firstEpoch} already trained (a checkpoint written inside an epoch). */
     private int firstSample;
@@ -190,9 +192,12 @@ public final class TrainingRun {
         this.output = output;
         Trainer.checkCompatible(graph, this.train, trainer.loss());
         ValidationSpec.Patience patience = choice.earlyStopping();
-        this.earlyStopping = patience == null ? null : new EarlyStopping(patience.metric(), patience.patience(), patience.minDelta());
+        // A metric's direction is its own declaration (Metric.higherIsBetter); a loss goes down.
+        this.earlyStopping = patience == null ? null : new EarlyStopping(patience.metric(), patience.patience(), patience.minDelta(),
+                Metrics.lowerIsBetter(patience.metric(), trainer.metrics()));
         if (earlyStopping != null) callbacks.add(earlyStopping);
-        this.kept = new KeptWeights(choice.keepBest());
+        String best = choice.keepBest();
+        this.kept = new KeptWeights(best, best != null && Metrics.lowerIsBetter(best, trainer.metrics()));
     }
 
     /** The split trained on: the training data, less the validation split when there is one. */
@@ -213,17 +218,18 @@ public final class TrainingRun {
         return this;
     }
 
-    /** Takes the steps on a cluster instead of with the trainer (which still evaluates and counts the steps). */
+    /**
+     * Computes the steps on a cluster: the trainer's loop hands them to {@code run} (its
+     * {@link StepExecutor}), still evaluates and counts them, and writes a checkpoint inside an
+     * epoch every {@link DistributedTraining.Run#checkpointEvery()} steps when the run has an output folder.
+     */
     public TrainingRun distributed(DistributedTraining.Run run) {
-        this.remote = run;
+        trainer.stepExecutor(run);
+        if (output != null) {
+            trainer.checkpointEvery(run.checkpointEvery(), (epoch, samples, step) ->
+                    Checkpoints.saveCheckpoint(output.checkpoint(), store, position(epoch - 1, step, samples), output.script(), Map.of()));
+        }
         return this;
-    }
-
-    /** Writes the checkpoint of a position inside an epoch: what a cluster run calls every {@code checkpoint_every} steps. */
-    public DistributedTraining.StepCheckpoint stepCheckpoint() {
-        return (epoch, samples, step) -> {
-            if (output != null) Checkpoints.saveCheckpoint(output.checkpoint(), store, position(epoch - 1, step, samples), output.script(), Map.of());
-        };
     }
 
     /**
@@ -267,8 +273,6 @@ public final class TrainingRun {
      */
     public void requestStop() {
         trainer.requestStop();
-        DistributedTraining.Run r = remote;
-        if (r != null) r.requestStop();
     }
 
     /**
@@ -301,6 +305,10 @@ public final class TrainingRun {
         }
         for (TrainingCallback c : callbacks) c.runStart(this, firstEpoch, spec.epochs());
         TrainingListener batches = new TrainingListener() {
+            @Override public void batchStart(int epoch, int step, long done) {
+                for (TrainingCallback c : callbacks) c.batchStart(epoch, step, done);
+            }
+
             @Override public void batchDone(int epoch, long done, long total, double meanLoss, double accuracy) {
                 for (TrainingCallback c : callbacks) c.batchEnd(epoch, done, total, meanLoss, accuracy);
             }
@@ -310,11 +318,11 @@ public final class TrainingRun {
             int from = epoch == firstEpoch ? firstSample : 0;
             EpochStats stats = null;
             try {
-                stats = remote != null ? remote.trainEpoch(train, epoch, from, batches) : trainer.trainEpoch(train, epoch, from, batches);
+                stats = trainer.trainEpoch(train, epoch, from, batches);
             } finally {
                 for (TrainingCallback c : callbacks) c.epochTrained(epoch, stats);
             }
-            int stoppedAfter = remote != null ? remote.stoppedAfter() : trainer.stoppedAfter();
+            int stoppedAfter = trainer.stoppedAfter();
             if (stoppedAfter >= 0) {
                 Checkpoints.Position at = position(epoch - 1, trainer.step(), stoppedAfter);
                 if (output != null) Checkpoints.saveCheckpoint(output.checkpoint(), store, at, output.script(), Map.of());
@@ -388,11 +396,17 @@ public final class TrainingRun {
         return record;
     }
 
-    /** {@code <split>_loss}, and for a classifier {@code <split>_accuracy} and {@code <split>_top5} when defined. */
+    /**
+     * {@code <split>_loss}, for a classifier {@code <split>_accuracy} and {@code <split>_top5} when
+     * defined, and {@code <split>_<name>} for every other metric measured.
+     */
     private static void put(Map<String, Object> record, String split, Evaluation e) {
         record.put(split + "_loss", e.loss());
         if (!Double.isNaN(e.accuracy())) record.put(split + "_accuracy", e.accuracy());
         if (!Double.isNaN(e.top5())) record.put(split + "_top5", e.top5());
+        e.metrics().forEach((name, value) -> {
+            if (!Double.isNaN(value)) record.putIfAbsent(split + "_" + name, value);
+        });
     }
 
     /**
