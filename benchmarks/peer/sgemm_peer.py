@@ -10,6 +10,13 @@ of Neurite's rate divided by the faster BLAS rate of the same round.
 
 Usage (from the repository root, after building backend-cpu and `mvn -q -o package -pl benchmarks`):
     /usr/bin/python3 benchmarks/peer/sgemm_peer.py [--threads 2] [--rounds 7] [256 512 1024 2048]
+    python3 benchmarks/peer/sgemm_peer.py --threads 1 --cpu-time [--rounds 7]   # on a loaded machine
+
+The BLAS is whatever the interpreter's numpy loaded, and the script prints the library file it
+found mapped into the process: Debian's /usr/bin/python3 numpy calls libblas.so.3, which is the
+*reference* BLAS (tens of GFLOP/s, not OpenBLAS) unless libopenblas0-pthread is installed; a pip
+numpy (e.g. pyenv's python3) carries its own OpenBLAS. torch is optional: without it only numpy
+is timed.
 
 Threads: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS and torch.set_num_threads get N, and so does
 Neurite's backend. The environment variables must be set before numpy loads, so the script sets
@@ -31,18 +38,21 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--min-ms", type=int, default=200, help="shortest round; small sizes repeat the call")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="with --threads 1: time by each side's thread CPU time, not the wall clock "
+                             "(a loaded machine disturbs it far less)")
     return parser.parse_args()
 
 
 class Neurite:
     """The Java side: one long-lived GemmThroughput --serve process, asked for one round at a time."""
 
-    def __init__(self, threads):
+    def __init__(self, threads, cpu_time=False):
         classpath = os.path.join(ROOT, "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar") + os.pathsep + \
             os.path.join(ROOT, "benchmarks/target/lib/*")
         self.process = subprocess.Popen(
             ["java", "--add-modules", "jdk.incubator.vector", "-cp", classpath, "org.neurite.benchmarks.GemmThroughput",
-             "--threads", str(threads), "--serve"],
+             "--threads", str(threads), "--serve"] + (["--cpu-time"] if cpu_time else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if self.process.stdout.readline().strip() != "ready":
             sys.exit("GemmThroughput --serve did not start")
@@ -61,38 +71,65 @@ def calls_for(seconds_of_one, min_ms):
     return max(1, min(100_000, int(min_ms / 1000 / max(1e-9, seconds_of_one))))
 
 
+CLOCK = time.perf_counter
+
+
 def timed(multiply, calls):
-    start = time.perf_counter()
+    start = CLOCK()
     for _ in range(calls):
         multiply()
-    return time.perf_counter() - start
+    return CLOCK() - start
+
+
+def blas_libraries():
+    """The BLAS shared libraries mapped into this process (after numpy has run a product)."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                name = os.path.basename(line.split()[-1]) if "/" in line else ""
+                if "blas" in name.lower() or name.startswith("libmkl"):
+                    found.add(line.split()[-1])
+    except OSError:
+        return "unknown (no /proc/self/maps)"
+    return ", ".join(sorted(found)) or "none found"
 
 
 def main():
+    global CLOCK
     args = parse_args()
+    if args.cpu_time:
+        if args.threads != 1:
+            sys.exit("--cpu-time needs --threads 1 (each side's work then runs on the calling thread)")
+        CLOCK = time.thread_time
     threads = str(args.threads)
     if os.environ.get("OPENBLAS_NUM_THREADS") != threads or os.environ.get("OMP_NUM_THREADS") != threads:
         env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads)
         os.execve(sys.executable, [sys.executable] + sys.argv, env)
     import numpy as np
-    import torch
-    torch.set_num_threads(args.threads)
-    print(f"numpy {np.__version__}, torch {torch.__version__}, {args.threads} threads, "
-          f"median of {args.rounds} interleaved rounds (each >= {args.min_ms} ms)")
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+    except ImportError:
+        torch = None
+    np.ones((64, 64), dtype=np.float32) @ np.ones((64, 64), dtype=np.float32)
+    print(f"numpy {np.__version__}, torch {torch.__version__ if torch else 'absent'}, {args.threads} threads, "
+          f"median of {args.rounds} interleaved rounds (each >= {args.min_ms} ms"
+          f"{' of thread CPU time' if args.cpu_time else ''})")
+    print(f"BLAS loaded: {blas_libraries()}")
     print(f"{'n':>6} {'numpy GF/s':>11} {'torch GF/s':>11} {'neurite GF/s':>13} {'neurite/BLAS':>13}")
-    neurite = Neurite(args.threads)
+    neurite = Neurite(args.threads, args.cpu_time)
     try:
         for n in args.sizes:
             rng = np.random.default_rng(n)
             a = rng.random((n, n), dtype=np.float32) - 0.5
             b = rng.random((n, n), dtype=np.float32) - 0.5
             c = np.empty((n, n), dtype=np.float32)
-            ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.empty(n, n)
-            contenders = {
-                "numpy": lambda calls: timed(lambda: np.matmul(a, b, out=c), calls),
-                "torch": lambda calls: timed(lambda: torch.mm(ta, tb, out=tc), calls),
-                "neurite": lambda calls: neurite.seconds(n, calls),
-            }
+            contenders = {"numpy": lambda calls: timed(lambda: np.matmul(a, b, out=c), calls)}
+            if torch:
+                ta, tb, tc = torch.from_numpy(a), torch.from_numpy(b), torch.empty(n, n)
+                contenders["torch"] = lambda calls: timed(lambda: torch.mm(ta, tb, out=tc), calls)
+            contenders["neurite"] = lambda calls: neurite.seconds(n, calls)
             calls = {name: calls_for(run(1), args.min_ms) for name, run in contenders.items()}
             for name, run in contenders.items():  # warm-up: JIT, thread pools, caches
                 run(calls[name])
@@ -104,9 +141,10 @@ def main():
                 this_round = {name: flops * calls[name] / run(calls[name]) / 1e9 for name, run in contenders.items()}
                 for name, rate in this_round.items():
                     rates[name].append(rate)
-                ratios.append(this_round["neurite"] / max(this_round["numpy"], this_round["torch"]))
+                ratios.append(this_round["neurite"] / max(rate for name, rate in this_round.items() if name != "neurite"))
             median = {name: statistics.median(r) for name, r in rates.items()}
-            print(f"{n:>6} {median['numpy']:>11.1f} {median['torch']:>11.1f} {median['neurite']:>13.1f} "
+            torch_rate = f"{median['torch']:>11.1f}" if torch else f"{'-':>11}"
+            print(f"{n:>6} {median['numpy']:>11.1f} {torch_rate} {median['neurite']:>13.1f} "
                   f"{statistics.median(ratios):>12.2f}x", flush=True)
     finally:
         neurite.close()

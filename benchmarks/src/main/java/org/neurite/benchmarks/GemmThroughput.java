@@ -4,6 +4,8 @@ import static org.neurite.benchmarks.CommandLineOptions.intOption;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -30,7 +32,9 @@ import org.neurite.tensor.Tensor;
  * line per size with the median GFLOP/s. With {@code --serve} it instead reads lines
  * {@code "<n> <calls>"} from standard input, runs that many calls and answers with the seconds
  * they took: the peer script uses this to interleave Neurite's rounds with OpenBLAS's, so that
- * both see the same load on a shared machine. Either way it first warms up for
+ * both see the same load on a shared machine. With {@code --cpu-time} (and {@code --threads 1})
+ * it times by the thread's CPU time instead of the wall clock, which a loaded machine disturbs far
+ * less. Either way it first warms up for
  * {@code --warm-up-ms} (default 3000) so that the JIT has compiled the kernels.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
@@ -39,9 +43,12 @@ import org.neurite.tensor.Tensor;
 public final class GemmThroughput {
     private final Backend backend;
     private final Map<Integer, Tensor[]> operands = new HashMap<>();
+    /** Time by this thread's CPU time instead of the wall clock (--cpu-time, one thread only). */
+    private final boolean cpuTime;
 
-    private GemmThroughput(Backend backend) {
+    private GemmThroughput(Backend backend, boolean cpuTime) {
         this.backend = backend;
+        this.cpuTime = cpuTime;
     }
 
     public static void main(String[] args) throws IOException {
@@ -50,13 +57,18 @@ public final class GemmThroughput {
         int minMillis = intOption(args, "--min-ms", 200);
         List<Integer> sizes = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--serve")) continue;
+            if (args[i].equals("--serve") || args[i].equals("--cpu-time")) continue;
             if (args[i].startsWith("--")) i++;
             else sizes.add(Integer.parseInt(args[i]));
         }
         if (sizes.isEmpty()) sizes = List.of(256, 512, 1024, 2048);
+        boolean cpuTime = Arrays.asList(args).contains("--cpu-time");
+        if (cpuTime && threads != 1) {
+            System.err.println("GemmThroughput: --cpu-time needs --threads 1 (the calling thread is then the only worker)");
+            System.exit(2);
+        }
         try (Backend backend = new CpuBackend(threads)) {
-            GemmThroughput bench = new GemmThroughput(backend);
+            GemmThroughput bench = new GemmThroughput(backend, cpuTime);
             bench.warmUp(intOption(args, "--warm-up-ms", 3000));
             if (Arrays.asList(args).contains("--serve")) {
                 bench.serve();
@@ -114,10 +126,11 @@ public final class GemmThroughput {
     /** Seconds taken by {@code calls} SGEMMs of size n. */
     private double time(int n, int calls) {
         Tensor[] abc = operands.computeIfAbsent(n, this::randomOperands);
-        long start = System.nanoTime();
+        ThreadMXBean clock = ManagementFactory.getThreadMXBean();
+        long start = cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime();
         for (int i = 0; i < calls; i++) backend.gemm(new Gemm(false, false, n, n, n, 1), 1f, Matrix.of(abc[0], n),
                 Matrix.of(abc[1], n), 0f, Matrix.of(abc[2], n));
-        return (System.nanoTime() - start) / 1e9;
+        return ((cpuTime ? clock.getCurrentThreadCpuTime() : System.nanoTime()) - start) / 1e9;
     }
 
     /** A and B uniform in [-0.5, 0.5), C zero. */

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
 import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.Gemm;
 import org.neurite.data.Dataset;
 import org.neurite.dsl.Script;
 import org.neurite.dsl.ScriptLoader;
@@ -73,6 +74,10 @@ public final class OpProfile {
 
         private static String key(Method method, Object[] args) {
             String name = method.getName();
+            if (name.equals("gemm") && args[0] instanceof Gemm g) {
+                return String.format(Locale.ROOT, "gemm %s%s %dx%dx%d x%d", g.transA() ? "T" : "N", g.transB() ? "T" : "N",
+                        g.m(), g.n(), g.k(), g.batch());
+            }
             if (name.equals("gemm")) {
                 return String.format(Locale.ROOT, "gemm %s%s %dx%dx%d", (boolean) args[0] ? "T" : "N", (boolean) args[1] ? "T" : "N",
                         args[2], args[3], args[4]);

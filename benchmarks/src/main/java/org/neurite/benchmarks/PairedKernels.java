@@ -3,10 +3,12 @@ package org.neurite.benchmarks;
 import static org.neurite.benchmarks.CommandLineOptions.intOption;
 import static org.neurite.benchmarks.CommandLineOptions.stringOption;
 
+import java.lang.management.ManagementFactory;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,6 +19,7 @@ import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
 import org.neurite.backend.Pool2dGeometry;
+import org.neurite.backend.UnaryOp;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -24,12 +27,17 @@ import org.neurite.tensor.Tensor;
  * Two builds of the CPU backend side by side in one JVM, for before/after figures on a machine
  * shared with other work: each build is loaded from its own class path (a jar or a classes
  * folder) by its own class loader, and the kernels of fashion_cnn and LeNet-5 (each convolution
- * pass, max pooling, the dense layers' GEMMs) and square SGEMMs run in alternating rounds, old
+ * pass, max pooling, the dense layers' GEMMs), square SGEMMs and the small ResNet's convolutions,
+ * batch norm and ReLU backward run in alternating rounds, old
  * then new then old..., so both see the same load. Printed per kernel: the median milliseconds
  * of each build and the median over rounds of old time / new time (the speed-up).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.PairedKernels --old /tmp/old-backend-cpu.jar --new backend-cpu/target/classes --rounds 9 --threads 2</pre>
+ *
+ * <p>{@code --threads 1 --cpu-time} times each round in the calling thread's CPU time (the kernels
+ * then run on it), for a machine too loaded for wall time; {@code --warm-up-ms N} runs each kernel
+ * pair for N ms before its rounds; {@code --only S} keeps the kernels whose name contains S.
  */
 public final class PairedKernels {
     private PairedKernels() {}
@@ -53,6 +61,15 @@ public final class PairedKernels {
         gemm(k, b, "dense.dx 64x3136x1024 NN", false, false, batch, 3136, 1024);
         gemm(k, b, "dense.dw 1024x3136x64 TN", true, false, 1024, 3136, batch);
         for (int n : new int[] {256, 512, 1024}) gemm(k, b, "sgemm " + n, false, false, n, n, n);
+        // examples/resnet_small.nn: the 3x3 convolutions of its three stages (stride 1) and of a
+        // stride-2 block entry, its widest batch norm and ReLU backward.
+        conv(k, b, "resnet.16x14x14", new Conv2dGeometry(batch, 16, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1), true);
+        conv(k, b, "resnet.32x7x7", new Conv2dGeometry(batch, 32, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), true);
+        conv(k, b, "resnet.64x4x4", new Conv2dGeometry(batch, 64, 4, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), true);
+        conv(k, b, "resnet.16to32 stride 2", new Conv2dGeometry(batch, 16, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1), true);
+        batchNorm(k, b, "resnet.bn 16x14x14", batch, 16, 14 * 14);
+        Tensor rx = random(b, Shape.of(batch, 16, 14, 14), 9), rdy = random(b, rx.shape(), 10), rdx = b.allocate(rx.shape());
+        k.put("resnet.relu backward 16x14x14", () -> b.unaryBackward(UnaryOp.RELU, rx, null, rdy, rdx));
         if (only != null) k.keySet().removeIf(name -> !name.contains(only));
         return k;
     }
@@ -74,6 +91,18 @@ public final class PairedKernels {
         Tensor y = b.allocate(out), argmax = b.allocate(out), dy = random(b, out, 6), dx = b.allocate(x.shape());
         k.put(name + " max forward", () -> b.maxPool2dForward(g, x, y, argmax));
         k.put(name + " max backward", () -> b.maxPool2dBackward(g, dy, argmax, dx));
+    }
+
+    private static void batchNorm(Map<String, Kernel> k, Backend b, String name, int outer, int channels, int inner) {
+        Tensor x = random(b, Shape.of(outer, channels, inner), 11), dy = random(b, x.shape(), 12);
+        Tensor y = b.allocate(x.shape()), dx = b.allocate(x.shape());
+        Tensor gamma = random(b, Shape.of(channels), 13), beta = random(b, Shape.of(channels), 14);
+        Tensor mean = b.allocate(Shape.of(channels)), var = random(b, Shape.of(channels), 15);
+        Tensor saveMean = b.allocate(Shape.of(channels)), saveInvStd = b.allocate(Shape.of(channels));
+        Tensor dgamma = b.allocate(Shape.of(channels)), dbeta = b.allocate(Shape.of(channels));
+        k.put(name + " forward", () -> b.batchNormForward(x, y, gamma, beta, mean, var, saveMean, saveInvStd, outer, channels, inner,
+                1e-5f, 0f, true));
+        k.put(name + " backward", () -> b.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner));
     }
 
     private static void gemm(Map<String, Kernel> k, Backend b, String name, boolean ta, boolean tb, int m, int n, int kk) {
@@ -109,11 +138,18 @@ public final class PairedKernels {
         return (Backend) loader.loadClass("org.neurite.backend.cpu.CpuBackend").getConstructor(int.class).newInstance(threads);
     }
 
+    /** Whether rounds are timed in the calling thread's CPU time ({@code --cpu-time}) rather than wall time. */
+    private static boolean cpuTime;
+
     /** Milliseconds per call of one round: calls repeated for at least {@code minMs}. */
     private static double round(Kernel k, int calls) {
-        long start = System.nanoTime();
+        long start = now();
         for (int i = 0; i < calls; i++) k.run();
-        return (System.nanoTime() - start) / 1e6 / calls;
+        return (now() - start) / 1e6 / calls;
+    }
+
+    private static long now() {
+        return cpuTime ? ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() : System.nanoTime();
     }
 
     public static void main(String[] args) throws Exception {
@@ -123,15 +159,22 @@ public final class PairedKernels {
         int batch = intOption(args, "--batch", 64);
         int minMs = intOption(args, "--min-ms", 150);
         String only = stringOption(args, "--only", null);
+        // With --threads 1 the kernels run on this thread, and its CPU time leaves out the waits
+        // for a core that dominate wall time on a loaded machine.
+        cpuTime = Arrays.asList(args).contains("--cpu-time");
+        int warmUpMs = intOption(args, "--warm-up-ms", 0);
         if (oldPath == null) throw new IllegalArgumentException("--old <jar or classes folder> is required");
         try (Backend oldB = load(oldPath, threads); Backend newB = load(newPath, threads)) {
             Map<String, Kernel> olds = kernels(oldB, batch, only), news = kernels(newB, batch, only);
-            System.out.printf(Locale.ROOT, "%-40s %10s %10s %8s   (batch %d, %d threads, %d rounds)%n", "kernel", "old ms", "new ms",
-                    "speed-up", batch, threads, rounds);
+            System.out.printf(Locale.ROOT, "%-40s %10s %10s %8s   (batch %d, %d threads, %d rounds, %s)%n", "kernel", "old ms", "new ms",
+                    "speed-up", batch, threads, rounds, cpuTime ? "thread CPU time" : "wall time");
             List<String> names = new ArrayList<>(olds.keySet());
             for (String name : names) {
                 Kernel o = olds.get(name), n = news.get(name);
-                for (int w = 0; w < 3; w++) {
+                // At least 3 calls each, and --warm-up-ms of them: with many kernels in one JVM, C2's
+                // queue can lag, and a kernel timed before its Vector API code is compiled runs boxed.
+                long warmUntil = System.nanoTime() + warmUpMs * 1_000_000L;
+                for (int w = 0; w < 3 || System.nanoTime() < warmUntil; w++) {
                     o.run();
                     n.run();
                 }

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.neurite.backend.cpu.CpuBackendProvider;
+import org.neurite.backend.cpu.CpuKernelChoice;
 import org.neurite.backend.opencl.ClBackendProvider;
 import org.neurite.backend.opencl.ClDeviceInfo;
 import org.neurite.plugin.BackendProvider;
@@ -15,8 +17,9 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code nn backends [--plugins DIR]}: the backends found, for each unavailable one why, and the
- * OpenCL devices; with {@code --json} the same as one JSON object ({@link #json}).
+ * {@code nn backends [--plugins DIR]}: the backends found, for each unavailable one why, the CPU
+ * backend's vector width and GEMM micro-tile with the reason they were chosen, and the OpenCL
+ * devices; with {@code --json} the same as one JSON object ({@link #json}).
  */
 @Command(name = "backends", description = "List the compute backends found and whether each can run here.")
 final class BackendsCommand implements Callable<Integer> {
@@ -39,6 +42,8 @@ final class BackendsCommand implements Callable<Integer> {
             out.println(p.name() + ": " + (why == null ? "available" : "unavailable — " + why));
             // Every OpenCL platform's devices, with the index a deployment's 'device:' may name.
             if (p instanceof ClBackendProvider cl) cl.devices().forEach(d -> out.println("    " + d.describe()));
+            // The CPU backend's vector width and GEMM micro-tile, and why they were chosen.
+            if (p instanceof CpuBackendProvider cpu) out.println("    " + cpu.kernelChoice().describe());
         }
         out.flush();
         return ExitCodes.OK;
@@ -46,7 +51,9 @@ final class BackendsCommand implements Callable<Integer> {
 
     /**
      * {@code {"backends": [...]}}, each with {@code name}, {@code available}, {@code reason} (null
-     * when available), {@code origin} (class and jar), and for OpenCL {@code devices} (index,
+     * when available), {@code origin} (class and jar), for the CPU backend {@code kernels} (path,
+     * vector_bits, gemm_tile, source: override, features, cache or no-vector-api, and
+     * reason), and for OpenCL {@code devices} (index,
      * platform, name, type, compute_units, global_memory_bytes, opencl_version, fp64).
      */
     static ObjectNode json(Map<String, BackendProvider> backends) {
@@ -59,6 +66,11 @@ final class BackendsCommand implements Callable<Integer> {
             backend.put("available", why == null);
             backend.put("reason", why);
             backend.put("origin", NeuriteRuntime.origin(p));
+            if (p instanceof CpuBackendProvider cpu) {
+                CpuKernelChoice k = cpu.kernelChoice();
+                backend.putObject("kernels").put("path", k.path()).put("vector_bits", k.vectorBits()).put("gemm_tile", k.gemmTile())
+                        .put("source", k.source()).put("reason", k.reason());
+            }
             if (p instanceof ClBackendProvider cl) {
                 ArrayNode devices = backend.putArray("devices");
                 for (ClDeviceInfo d : cl.devices()) {

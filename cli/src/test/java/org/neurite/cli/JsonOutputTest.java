@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.StepControl;
 import org.junit.jupiter.api.io.TempDir;
+import org.neurite.backend.cpu.CpuBackendProvider;
+import org.neurite.backend.cpu.CpuKernelChoice;
 import org.neurite.backend.opencl.ClBackendProvider;
 import org.neurite.backend.opencl.ClDeviceInfo;
 import org.neurite.data.DatasetLocator;
@@ -177,6 +179,19 @@ class JsonOutputTest {
                 }
             } else {
                 assertFalse(b.has("devices"), b.toString());
+            }
+            if (provider instanceof CpuBackendProvider cpu) {
+                // The width the build pins for tests (-Dneurite.cpu.vector=features): the CPU's widest.
+                CpuKernelChoice k = cpu.kernelChoice();
+                JsonNode kernels = b.get("kernels");
+                assertEquals(k.path(), kernels.get("path").asText());
+                assertEquals(k.vectorBits(), kernels.get("vector_bits").asInt());
+                assertTrue(k.path().equals("plain Java") || k.vectorBits() == 256 || k.vectorBits() == 512, kernels.toString());
+                assertEquals("6x" + (k.vectorBits() == 0 ? 32 : k.vectorBits() / 16), kernels.get("gemm_tile").asText());
+                assertEquals(k.source(), kernels.get("source").asText());
+                assertEquals(k.reason(), kernels.get("reason").asText());
+            } else {
+                assertFalse(b.has("kernels"), b.toString());
             }
         }
         assertTrue(backends.get(0).get("available").asBoolean(), "cpu runs everywhere: " + backends);

@@ -17,4 +17,14 @@ public final class CpuBackendProvider implements BackendProvider {
     @Override public Backend create(BackendOptions options) {
         return new CpuBackend(options);
     }
+
+    /**
+     * Which inner loops backends of this JVM run (vector width, GEMM micro-tile) and why, for
+     * {@code nn backends}. When no cached probe result exists yet, this waits (at most about 25
+     * seconds, normally 2-5: two child JVMs warm up and time a product) for the background probe
+     * that the choice started, so the answer includes what it measured.
+     */
+    public CpuKernelChoice kernelChoice() {
+        return CpuKernelChoice.current();
+    }
 }

@@ -46,6 +46,8 @@ final class CpuConv2d {
     /** Floats of dcol produced at a time in backward-data (128 KiB: stays in L2 until col2im reads it). */
     static final int DCOL_BLOCK = 1 << 15;
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
+    /** Pixels (sample, output pixel) per backward-filter GEMM on small maps ({@link #samplesPerFilterBlock}). */
+    static final int FILTER_BLOCK_DEPTH = 256;
     /**
      * Output channels per group from which forward runs as an implicit GEMM. With the padded-input
      * gather, single-thread runs at batch 16 (thread CPU time, medians) had implicit 1.25x faster
@@ -61,9 +63,12 @@ final class CpuConv2d {
     private final float[][] padded; // per-worker zero-padded copy of one (sample, group) of x or dx
     private final ColumnPanels[] columnPanels; // per-worker im2col panel sources of the forward implicit GEMM
     private final TransposedColumnPanels[] transposedPanels; // per-worker col^T panel sources of backward-filter
+    private final RowRunPanels[] rowRunPanels; // per-worker padded-grid panel sources of the stride-1 forward
     private final Offsets offsets = new Offsets();
     private final CpuDirectConv2d direct;
     private float[] packedWeights = new float[0]; // w (forward) or w^T (backward-data) packed once per call, grow-only
+    private float[] flippedWeights = new float[0]; // the kernel of backward-data as a convolution, grow-only
+    private final TransposedGeometries transposedGeometries = new TransposedGeometries();
     private final ForwardLoop forwardLoop = new ForwardLoop();
     private final BackwardDataLoop backwardDataLoop = new BackwardDataLoop();
     private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
@@ -77,9 +82,12 @@ final class CpuConv2d {
         this.direct = new CpuDirectConv2d(threads, path);
         this.columnPanels = new ColumnPanels[threads.size()];
         this.transposedPanels = new TransposedColumnPanels[threads.size()];
+        this.rowRunPanels = new RowRunPanels[threads.size()];
+        CpuKernels[] kernels = path.perWorker(threads.size()); // the panels' gathers
         for (int w = 0; w < columnPanels.length; w++) {
-            columnPanels[w] = new ColumnPanels();
-            transposedPanels[w] = new TransposedColumnPanels();
+            columnPanels[w] = new ColumnPanels(kernels[w]);
+            transposedPanels[w] = new TransposedColumnPanels(kernels[w]);
+            rowRunPanels[w] = new RowRunPanels();
         }
     }
 
@@ -89,9 +97,64 @@ final class CpuConv2d {
         else forwardLoop.execute(g, x, w, bias, y);
     }
 
-    /** dx = w^T * dy, scattered back through col2im; parallel over (sample, group). */
+    /**
+     * dx = w^T * dy, scattered back through col2im, parallel over (sample, group); or, for a
+     * one-group stride-1 convolution on at least {@link #IMPLICIT_MIN_ROWS} input channels, the
+     * forward convolution of dy with the flipped, transposed kernel ({@link #backwardDataAsConvolution}).
+     */
     void backwardData(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
-        backwardDataLoop.execute(g, dy, w, dx);
+        if (isTransposable(g)) backwardDataAsConvolution(g, dy, w, dx);
+        else backwardDataLoop.execute(g, dy, w, dx);
+    }
+
+    /**
+     * Stride-1 backward-data as a forward convolution, {@code dx = conv(dy, w')} with
+     * {@code w'[ci, co, ki, kj] = w[co, ci, kh-1-ki, kw-1-kj]}, padding {@code d(k-1) - pad} and the
+     * same dilation (each dx element gathers the dy elements whose windows cover it): one GEMM
+     * {@code Cin x (Cout kh kw)} deep per sample, run by the forward's padded-grid implicit GEMM,
+     * instead of {@code dcol = w^T dy} (only Cout deep, so the micro-kernel spends as long writing
+     * C as computing it) followed by col2im. Each dx element is one fma chain over (co, ki, kj) from
+     * zero, so its rounding differs from the col2im sum (a sum over (ci, ki, kj) rows of dcol), by
+     * float rounding only; both are deterministic for any thread count.
+     */
+    private void backwardDataAsConvolution(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
+        int cout = g.outChannels(), cin = g.inChannels(), taps = g.kernelH() * g.kernelW(), size = cout * cin * taps;
+        if (flippedWeights.length < size) flippedWeights = new float[size];
+        float[] flipped = flippedWeights;
+        for (int co = 0; co < cout; co++) {
+            for (int ci = 0; ci < cin; ci++) {
+                int from = (co * cin + ci) * taps, to = (ci * cout + co) * taps + taps - 1;
+                for (int t = 0; t < taps; t++) flipped[to - t] = w[from + t];
+            }
+        }
+        forwardLoop.execute(transposedGeometries.of(g), dy, flipped, null, dx);
+    }
+
+    /** Whether {@link #backwardDataAsConvolution} applies: one group, stride 1, enough input channels, padding within the dilated kernel. */
+    private static boolean isTransposable(Conv2dGeometry g) {
+        return g.groups() == 1 && isStrideOne(g) && !isPointwise(g) && g.inChannels() >= IMPLICIT_MIN_ROWS
+                && g.padH() <= g.dilationH() * (g.kernelH() - 1) && g.padW() <= g.dilationW() * (g.kernelW() - 1);
+    }
+
+    /**
+     * The forward geometry of a stride-1 convolution's backward-data ({@link #backwardDataAsConvolution}),
+     * for the last few geometries seen, found by identity: layers build their geometry once, and a
+     * new record per call would be the only allocation of a training step's convolutions.
+     */
+    private static final class TransposedGeometries {
+        private final Conv2dGeometry[] from = new Conv2dGeometry[32], to = new Conv2dGeometry[32];
+        private int next;
+
+        Conv2dGeometry of(Conv2dGeometry g) {
+            for (int i = 0; i < from.length; i++) if (from[i] == g) return to[i];
+            int dh = g.dilationH(), dw = g.dilationW();
+            Conv2dGeometry t = new Conv2dGeometry(g.batch(), g.outChannels(), g.outHeight(), g.outWidth(), g.inChannels(),
+                    g.kernelH(), g.kernelW(), 1, 1, dh * (g.kernelH() - 1) - g.padH(), dw * (g.kernelW() - 1) - g.padW(), dh, dw, 1);
+            from[next] = g;
+            to[next] = t;
+            next = (next + 1) % from.length;
+            return t;
+        }
     }
 
     /** dw = sum_n dy_n * col_n^T and dbias = sum of dy over samples and pixels; see the class comment for the split. */
@@ -120,7 +183,17 @@ final class CpuConv2d {
      */
     private static final class Offsets {
         int[] row = new int[0], pixel = new int[0];
+        int[] blockPixel = new int[0]; // pixel offsets of `samples` padded samples in a row, see computeBlock
         int paddedH, paddedW;
+
+        /** blockPixel[s*P + q] = s * paddedSize + pixel[q] for s < samples: the pixels of consecutive padded samples (after compute). */
+        void computeBlock(Conv2dGeometry g, int samples) {
+            int p = g.outHeight() * g.outWidth(), size = paddedSize(g);
+            if (blockPixel.length < samples * p) blockPixel = new int[samples * p];
+            for (int s = 0; s < samples; s++) {
+                for (int q = 0; q < p; q++) blockPixel[s * p + q] = s * size + pixel[q];
+            }
+        }
 
         void compute(Conv2dGeometry g) {
             int kh = g.kernelH(), kw = g.kernelW(), k = g.inChannelsPerGroup() * kh * kw;
@@ -143,14 +216,19 @@ final class CpuConv2d {
 
     /** Copies channels [0, cinG) of x from {@code xOff} into {@code xp} with a zero border of padH rows and padW columns. */
     private static void pad(Conv2dGeometry g, Offsets o, float[] x, int xOff, float[] xp) {
+        pad(g, o, x, xOff, xp, 0);
+    }
+
+    /** {@link #pad} into {@code xp} from {@code at}. */
+    private static void pad(Conv2dGeometry g, Offsets o, float[] x, int xOff, float[] xp, int at) {
         int h = g.height(), w = g.width(), hp = o.paddedH, wp = o.paddedW, ph = g.padH(), pw = g.padW();
         int cin = g.inChannelsPerGroup();
         if (ph == 0 && pw == 0) {
-            System.arraycopy(x, xOff, xp, 0, cin * h * w);
+            System.arraycopy(x, xOff, xp, at, cin * h * w);
             return;
         }
         for (int c = 0; c < cin; c++) {
-            int plane = c * hp * wp;
+            int plane = at + c * hp * wp;
             Arrays.fill(xp, plane, plane + ph * wp + pw, 0f); // top rows and the first row's left border
             for (int ih = 0; ih < h; ih++) {
                 int d = plane + (ih + ph) * wp + pw;
@@ -185,6 +263,11 @@ final class CpuConv2d {
         private float[] xp;
         private int[] row, pixel;
         private int pixel0;
+        private final CpuKernels kernels; // this worker's gatherStrip
+
+        ColumnPanels(CpuKernels kernels) {
+            this.kernels = kernels;
+        }
 
         ColumnPanels aim(Offsets o, float[] xp, int pixel0) {
             this.xp = xp;
@@ -208,16 +291,58 @@ final class CpuConv2d {
             float[] xp = this.xp;
             int[] pixel = this.pixel;
             int nr = CpuGemm.NR, full = nc / nr * nr, q0 = pixel0 + j0, stripStride = kc * nr;
+            CpuKernels kernels = this.kernels;
             for (int p = 0; p < kc; p++) {
                 int base = row[p0 + p], d = p * nr;
-                for (int j = 0; j < full; j += nr, d += stripStride) {
-                    int q = q0 + j;
-                    for (int l = 0; l < nr; l++) dst[d + l] = xp[base + pixel[q + l]];
-                }
+                for (int j = 0; j < full; j += nr, d += stripStride) kernels.gatherStrip(xp, base, pixel, q0 + j, dst, d);
                 if (full < nc) {
                     int q = q0 + full, rest = nc - full;
                     for (int l = 0; l < rest; l++) dst[d + l] = xp[base + pixel[q + l]];
                     for (int l = rest; l < nr; l++) dst[d + l] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * The column matrix of one (sample, group) of a stride-1 convolution over the <em>padded
+     * grid</em>: pixel {@code q' = oh * Wp + ow} for every ow in [0, Wp), not only [0, Wo). Then
+     * {@code col[r][q'] = xp[row[r] + q']}, so each row of a packed strip is one contiguous run of
+     * the padded input, copied instead of gathered through the pixel table. The columns with
+     * {@code ow >= Wo} straddle the right border (or the next channel's plane); they cost
+     * {@code (Wp - Wo) / Wo} more GEMM columns (14% on a 14x14 map with pad 1, and as many 32-wide
+     * strips as the gathered form: 224 columns vs 196) and are dropped when the result is copied
+     * into y. Every kept column is the same fma sequence as in the gathered form, so the bits are
+     * the same. The last rows read up to {@code (kw - 1) * dilationW} floats past the padded
+     * input: {@link #rowRunSlack} of zeros.
+     */
+    private static final class RowRunPanels implements CpuGemm.PanelSource {
+        private float[] xp;
+        private int[] row;
+
+        RowRunPanels aim(Offsets o, float[] xp) {
+            this.xp = xp;
+            this.row = o.row;
+            return this;
+        }
+
+        void release() {
+            this.xp = null;
+            this.row = null;
+        }
+
+        /** Strip s, depth p, lane l gets {@code xp[row[p0+p] + j0 + s*NR + l]}; lanes past nc are zero. */
+        @Override
+        public void packPanel(int p0, int kc, int j0, int nc, float[] dst) {
+            float[] xp = this.xp;
+            int nr = CpuGemm.NR, full = nc / nr * nr, stripStride = kc * nr;
+            for (int p = 0; p < kc; p++) {
+                int base = row[p0 + p] + j0, d = p * nr;
+                for (int j = 0; j < full; j += nr, d += stripStride) System.arraycopy(xp, base + j, dst, d, nr);
+                if (full < nc) {
+                    int rest = nc - full;
+                    System.arraycopy(xp, base + full, dst, d, rest);
+                    Arrays.fill(dst, d + rest, d + nr, 0f);
                 }
             }
         }
@@ -233,11 +358,21 @@ final class CpuConv2d {
         private float[] xp;
         private int[] row, pixel;
         private int row0, pixel0;
+        private final CpuKernels kernels; // this worker's gatherStrip
+
+        TransposedColumnPanels(CpuKernels kernels) {
+            this.kernels = kernels;
+        }
 
         TransposedColumnPanels aim(Offsets o, float[] xp, int row0, int pixel0) {
+            return aim(o, o.pixel, xp, row0, pixel0);
+        }
+
+        /** Aimed at a pixel table of its own (the samples of a block, {@link Offsets#computeBlock}). */
+        TransposedColumnPanels aim(Offsets o, int[] pixel, float[] xp, int row0, int pixel0) {
             this.xp = xp;
             this.row = o.row;
-            this.pixel = o.pixel;
+            this.pixel = pixel;
             this.row0 = row0;
             this.pixel0 = pixel0;
             return this;
@@ -257,12 +392,13 @@ final class CpuConv2d {
             float[] xp = this.xp;
             int[] row = this.row;
             int nr = CpuGemm.NR;
+            CpuKernels kernels = this.kernels;
             for (int j = 0, d = 0; j < nc; j += nr) {
                 int r = row0 + j0 + j, lanes = Math.min(nr, nc - j);
                 for (int p = 0; p < kc; p++, d += nr) {
                     int base = pixel[pixel0 + p0 + p];
                     if (lanes == nr) {
-                        for (int l = 0; l < nr; l++) dst[d + l] = xp[base + row[r + l]];
+                        kernels.gatherStrip(xp, base, row, r, dst, d);
                     } else {
                         for (int l = 0; l < lanes; l++) dst[d + l] = xp[base + row[r + l]];
                         for (int l = lanes; l < nr; l++) dst[d + l] = 0f;
@@ -277,6 +413,7 @@ final class CpuConv2d {
         private Conv2dGeometry g;
         private float[] x, w, bias, y, packedW;
         private int chunkWidth, chunks;
+        private boolean rowRuns;
 
         synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
             int p = g.outHeight() * g.outWidth();
@@ -287,6 +424,11 @@ final class CpuConv2d {
             if (!isPointwise(g) && !isImplicit(g)) width = Math.min(width, Math.max(1, COL_BUDGET / (g.inChannelsPerGroup() * g.kernelH() * g.kernelW())));
             this.chunkWidth = width;
             this.chunks = CpuGemm.ceilDiv(p, chunkWidth);
+            // Whole samples of a stride-1 implicit GEMM over the padded grid (RowRunPanels); with
+            // groups the weights are not packed once, and chunks would cut the grid. Its output
+            // goes through per-worker scratch, held to the column budget.
+            this.rowRuns = !isPointwise(g) && isImplicit(g) && isStrideOne(g) && chunks == 1 && g.groups() == 1
+                    && (long) g.outChannels() * g.outHeight() * (g.width() + 2 * g.padW()) <= COL_BUDGET;
             if (!isPointwise(g) && isImplicit(g)) offsets.compute(g);
             this.packedW = isPointwise(g) ? null : packWeights(g, w, false);
             this.g = g;
@@ -309,6 +451,10 @@ final class CpuConv2d {
             int k = cinG * g.kernelH() * g.kernelW();
             int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
             boolean pointwise = isPointwise(g), implicit = isImplicit(g);
+            if (rowRuns) {
+                forwardRowRuns(worker, begin, end);
+                return;
+            }
             for (int t = begin; t < end; t++) {
                 int unit = t / chunks, n = unit / groups, gi = unit % groups;
                 int p0 = (t % chunks) * chunkWidth, p1 = Math.min(p, p0 + chunkWidth);
@@ -330,15 +476,49 @@ final class CpuConv2d {
                     if (packedW != null) gemm.multiplyPacked(worker, packedW, 0, coutG, coutG, p1 - p0, k, 1f, null, false, col, 0, p1 - p0, 0f, y, yOff + p0, p);
                     else gemm.multiply(worker, false, false, coutG, p1 - p0, k, 1f, w, wOff, k, col, 0, p1 - p0, 0f, y, yOff + p0, p);
                 }
-                if (bias != null) {
-                    for (int oc = 0; oc < coutG; oc++) {
-                        float b = bias[gi * coutG + oc];
-                        int row = yOff + oc * p;
-                        for (int q = p0; q < p1; q++) y[row + q] += b;
-                    }
-                }
+                if (bias != null) addBias(bias, gi * coutG, coutG, y, yOff, p, p0, p1);
             }
         }
+
+        /** Samples [begin, end) of a one-group stride-1 convolution: GEMM over the padded grid into scratch, then the valid columns into y. */
+        private void forwardRowRuns(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int cout = g.outChannels(), k = g.inChannels() * g.kernelH() * g.kernelW();
+            int hw = g.height() * g.width(), ho = g.outHeight(), wo = g.outWidth(), p = ho * wo;
+            int wp = offsets.paddedW, grid = ho * wp, size = offsets.paddedSize(g), slack = rowRunSlack(g);
+            for (int n = begin; n < end; n++) {
+                float[] xp = padded(worker, size + slack);
+                pad(g, offsets, x, n * g.inChannels() * hw, xp);
+                Arrays.fill(xp, size, size + slack, 0f);
+                float[] out = cols(worker, cout * grid);
+                RowRunPanels col = rowRunPanels[worker].aim(offsets, xp);
+                gemm.multiplyPacked(worker, packedW, 0, cout, cout, grid, k, 1f, col, false, null, 0, 0, 0f, out, 0, grid);
+                col.release();
+                int yOff = n * cout * p;
+                for (int oc = 0; oc < cout; oc++) {
+                    for (int oh = 0; oh < ho; oh++) System.arraycopy(out, oc * grid + oh * wp, y, yOff + oc * p + oh * wo, wo);
+                }
+                if (bias != null) addBias(bias, 0, cout, y, yOff, p, 0, p);
+            }
+        }
+    }
+
+    /** y[yOff + oc*p + q] += bias[b0 + oc] for the channels [0, channels) and pixels [p0, p1). */
+    private static void addBias(float[] bias, int b0, int channels, float[] y, int yOff, int p, int p0, int p1) {
+        for (int oc = 0; oc < channels; oc++) {
+            float b = bias[b0 + oc];
+            int row = yOff + oc * p;
+            for (int q = p0; q < p1; q++) y[row + q] += b;
+        }
+    }
+
+    /** Floats past the padded input that the last rows of {@link RowRunPanels} read: (kw - 1) * dilationW. */
+    private static int rowRunSlack(Conv2dGeometry g) {
+        return (g.kernelW() - 1) * g.dilationW();
+    }
+
+    private static boolean isStrideOne(Conv2dGeometry g) {
+        return g.strideH() == 1 && g.strideW() == 1;
     }
 
     /**
@@ -403,7 +583,7 @@ final class CpuConv2d {
     private final class BackwardFilterLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
         private float[] x, dy, dw;
-        private int colWidth, colChunks;
+        private int colWidth, colChunks, samplesPerBlock;
 
         synchronized void execute(Conv2dGeometry g, float[] x, float[] dy, float[] dw) {
             int k = g.inChannelsPerGroup() * g.kernelH() * g.kernelW();
@@ -412,7 +592,9 @@ final class CpuConv2d {
             int colSplit = Math.min(k, CpuGemm.ceilDiv(2 * threads.size(), g.groups()));
             this.colWidth = Math.min(k, CpuGemm.roundUp(CpuGemm.ceilDiv(k, colSplit), CpuGemm.NR));
             this.colChunks = CpuGemm.ceilDiv(k, colWidth);
+            this.samplesPerBlock = samplesPerFilterBlock(g);
             if (!isPointwise(g)) offsets.compute(g);
+            if (samplesPerBlock > 1) offsets.computeBlock(g, samplesPerBlock);
             this.g = g;
             this.x = x;
             this.dy = dy;
@@ -432,6 +614,10 @@ final class CpuConv2d {
             int k = cinG * g.kernelH() * g.kernelW();
             int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
             boolean pointwise = isPointwise(g);
+            if (samplesPerBlock > 1) {
+                filterBlocks(worker, begin, end);
+                return;
+            }
             // Column chunk depends only on the geometry, so the order of the sum over pixels never depends on threads.
             int pw = Math.min(p, Math.max(1, COL_BUDGET / k));
             float[] xp = pointwise ? null : padded(worker, offsets.paddedSize(g));
@@ -460,6 +646,53 @@ final class CpuConv2d {
                 }
             }
         }
+
+        /**
+         * The tasks [begin, end) a block of {@link #samplesPerBlock} samples per GEMM: their padded
+         * inputs one after another (the block pixel table reaches each), their dy rows side by side
+         * ({@code dyBlock[co][s*P + q]}), one GEMM {@code nb * P} deep per block, blocks in order.
+         */
+        private void filterBlocks(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
+            int k = cinG * g.kernelH() * g.kernelW();
+            int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth(), size = offsets.paddedSize(g);
+            int block = samplesPerBlock;
+            float[] xp = padded(worker, block * size);
+            float[] dyBlock = cols(worker, coutG * block * p);
+            for (int t = begin; t < end; t++) {
+                int gi = t / colChunks;
+                int k0 = (t % colChunks) * colWidth, k1 = Math.min(k, k0 + colWidth);
+                int dwOff = gi * coutG * k + k0;
+                for (int n0 = 0; n0 < g.batch(); n0 += block) {
+                    int nb = Math.min(block, g.batch() - n0), depth = nb * p;
+                    for (int s = 0; s < nb; s++) {
+                        int n = n0 + s;
+                        pad(g, offsets, x, (n * g.inChannels() + gi * cinG) * hw, xp, s * size);
+                        for (int co = 0; co < coutG; co++) {
+                            System.arraycopy(dy, (n * g.outChannels() + gi * coutG + co) * p, dyBlock, co * depth + s * p, p);
+                        }
+                    }
+                    TransposedColumnPanels colT = transposedPanels[worker].aim(offsets, offsets.blockPixel, xp, k0, 0);
+                    gemm.multiply(worker, false, coutG, k1 - k0, depth, 1f, dyBlock, 0, depth, colT, n0 == 0 ? 0f : 1f, dw, dwOff, k);
+                    colT.release();
+                }
+            }
+        }
+    }
+
+    /**
+     * Samples per GEMM of backward-filter: on small maps (fewer than {@link #FILTER_BLOCK_DEPTH}
+     * output pixels) several samples make one GEMM {@code FILTER_BLOCK_DEPTH} deep, their dy rows
+     * copied side by side and their padded inputs one after another, instead of one GEMM per
+     * sample only P deep (16 on a 4x4 map), whose micro-kernel spent about as long reading and
+     * writing its tile of dW as multiplying. A function of the geometry alone, so the sums over
+     * (sample, pixel) run in the same blocks for any thread count.
+     */
+    private static int samplesPerFilterBlock(Conv2dGeometry g) {
+        int k = g.inChannelsPerGroup() * g.kernelH() * g.kernelW(), p = g.outHeight() * g.outWidth();
+        if (isPointwise(g) || p >= FILTER_BLOCK_DEPTH || (long) p * k > COL_BUDGET) return 1;
+        return Math.max(1, Math.min(g.batch(), FILTER_BLOCK_DEPTH / p));
     }
 
     /** dbias[c] = sum over samples and pixels of dy[n, c, :], in double, one channel per task. */

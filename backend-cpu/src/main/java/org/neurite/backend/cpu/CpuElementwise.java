@@ -23,7 +23,7 @@ final class CpuElementwise {
     static final int CHUNK = 1 << 14;
 
     private final CpuThreads threads;
-    private final CpuKernels[] kernels; // affine's and channelMax's loops, per worker
+    private final CpuKernels[] kernels; // affine's, channelMax's and ReLU backward's loops, per worker
     private final UnaryLoop unaryLoop = new UnaryLoop();
     private final UnaryBackwardLoop unaryBackwardLoop = new UnaryBackwardLoop();
     private final BinaryLoop binaryLoop = new BinaryLoop();
@@ -176,7 +176,7 @@ final class CpuElementwise {
             int from = dxo + begin, to = dxo + end;
             int dxToDy = dyo - dxo, dxToX = xo - dxo, dxToY = yo - dxo;
             switch (op) {
-                case RELU -> { for (int i = from; i < to; i++) dx[i] = x[i + dxToX] > 0f ? dy[i + dxToDy] : 0f; }
+                case RELU -> kernels[worker].reluBackward(x, dxToX, dy, dxToDy, dx, from, to);
                 case SIGMOID -> {
                     for (int i = from; i < to; i++) {
                         float v = y[i + dxToY];

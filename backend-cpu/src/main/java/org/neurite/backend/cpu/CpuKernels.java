@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>The loops work on {@link #LANES}-wide groups of floats (a GEMM strip is two groups wide, a
  * direct-convolution chunk four). It is a property of the JVM, fixed at class initialisation:
- * the preferred vector's float lanes when the Vector API is present (16 with AVX-512, 8 with
- * AVX2), else {@link CpuPlainKernels#LANES_WITHOUT_VECTOR_API}. Plain kernels in a JVM that has
+ * the float lanes of the vector width {@link CpuVectorWidth} chose when the Vector API is present
+ * (16 at 512 bits, 8 at 256), else {@link CpuPlainKernels#LANES_WITHOUT_VECTOR_API}. Plain kernels in a JVM that has
  * the Vector API use the same lanes as the vector ones, which lets the tests compare the two
  * paths bit for bit.
  */
@@ -32,10 +32,11 @@ abstract class CpuKernels {
     static final String VECTOR_MODULE = "jdk.incubator.vector";
     /** Whether the boot layer has {@link #VECTOR_MODULE} (the JVM was started with {@code --add-modules} for it). */
     static final boolean VECTOR_API_PRESENT = ModuleLayer.boot().findModule(VECTOR_MODULE).isPresent();
-    /** Float lanes of one group (see the class comment). */
-    static final int LANES = VECTOR_API_PRESENT ? CpuVectorKernels.preferredLanes() : CpuPlainKernels.LANES_WITHOUT_VECTOR_API;
-    // The calls into CpuVectorKernels here are static methods whose signatures name only ints and
-    // CpuKernels, so verifying this class never loads it; they run only when the module is present.
+    /** Float lanes of one group (see the class comment): the vector width {@link CpuVectorWidth} chose, over 32. */
+    static final int LANES = VECTOR_API_PRESENT ? CpuVectorWidth.chosen().bits() / Float.SIZE : CpuPlainKernels.LANES_WITHOUT_VECTOR_API;
+    // The calls into CpuVectorKernels and CpuVectorWidth here are static methods whose signatures
+    // name no Vector API type, so verifying this class never loads one; they run only when the
+    // module is present.
 
     /** The line a JVM without the module prints once, when its first CPU backend is created. */
     static final String NOTICE = "neurite: the cpu backend runs plain Java loops; start the JVM with --add-modules "
@@ -131,4 +132,22 @@ abstract class CpuKernels {
      * {@link Math#max}; the order of the comparisons then does not matter).
      */
     abstract float max(float[] x, int from, int n);
+
+    /**
+     * ReLU backward: {@code dx[i] = x[i + dxToX] > 0 ? dy[i + dxToDy] : 0} for i in [from, to), a
+     * select (no arithmetic, so every path gives the same bits; a NaN x gives 0). As a branch
+     * over random signs it mispredicted half the time and ran 7x slower than ReLU forward.
+     */
+    abstract void reluBackward(float[] x, int dxToX, float[] dy, int dxToDy, float[] dx, int from, int to);
+
+    // ---- convolution packing (CpuConv2d) ----------------------------------------------------
+
+    /**
+     * One row of a packed GEMM strip gathered through an offset table:
+     * {@code dst[d + l] = src[base + index[at + l]]} for l in [0, {@link CpuGemm#NR}). A copy, so
+     * every path gives the same bits. The convolution's gathered panels (backward-filter's col^T,
+     * the forward's col where the padded grid does not apply) are built from it; as a hardware
+     * gather it packs them faster than the scalar loop (backward-filter 1.1-1.4x).
+     */
+    abstract void gatherStrip(float[] src, int base, int[] index, int at, float[] dst, int d);
 }

@@ -5,10 +5,15 @@ package org.neurite.backend.cpu;
  * [outer, channels, inner].
  *
  * <p>Batch norm gives each channel to one task: the task reads the channel's {@code outer}
- * rows of {@code inner} values, takes the mean and then the variance around it (two passes, in
- * double, in (outer, inner) order) and writes the channel's outputs. Backward does the same for
- * dbeta = sum(dy) and dgamma = sum(dy * xhat). There are no partial sums across tasks, so
- * statistics, outputs and gradients are bit-identical for any thread count.
+ * rows of {@code inner} values once for the statistics (the sums of {@code x - s} and its
+ * square about the channel's first value s, in double, so the variance {@code (Q - S^2/m)/m}
+ * loses nothing to cancellation unless the mean lies some 10^4 standard deviations from s), and
+ * once more to write the outputs. Backward reads them once for dbeta = sum(dy) and
+ * dgamma = sum(dy * xhat), once to write dx. Each sum runs in four interleaved accumulators
+ * (element j of a row into accumulator j mod 4, a row's last few into the first), added in a fixed
+ * order at the end: one accumulator is one chain of dependent double adds (4 cycles each), which
+ * bounded the old one-accumulator loops at a quarter of the load rate. There are no partial
+ * sums across tasks, so statistics, outputs and gradients are bit-identical for any thread count.
  *
  * <p>LRN gives each (n, c) plane to one task. Forward sums the squares of the plane's channel
  * window straight into its row of {@code scale} (saved for backward), then turns it into
@@ -111,21 +116,31 @@ final class CpuNormalization {
                     continue;
                 }
                 long count = (long) outer * inner;
-                double sum = 0;
+                float[] x = this.x;
+                double shift = x[c * inner]; // the channel's first value
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
                 for (int o = 0; o < outer; o++) {
-                    int from = (o * channels + c) * inner;
-                    for (int i = from; i < from + inner; i++) sum += x[i];
-                }
-                double mean = sum / count;
-                double squares = 0;
-                for (int o = 0; o < outer; o++) {
-                    int from = (o * channels + c) * inner;
-                    for (int i = from; i < from + inner; i++) {
-                        double d = x[i] - mean;
-                        squares += d * d;
+                    int i = (o * channels + c) * inner, rowEnd = i + inner;
+                    for (; i <= rowEnd - 4; i += 4) {
+                        double d0 = x[i] - shift, d1 = x[i + 1] - shift, d2 = x[i + 2] - shift, d3 = x[i + 3] - shift;
+                        s0 += d0;
+                        s1 += d1;
+                        s2 += d2;
+                        s3 += d3;
+                        q0 += d0 * d0;
+                        q1 += d1 * d1;
+                        q2 += d2 * d2;
+                        q3 += d3 * d3;
+                    }
+                    for (; i < rowEnd; i++) {
+                        double d = x[i] - shift;
+                        s0 += d;
+                        q0 += d * d;
                     }
                 }
-                double var = squares / count;
+                double sum = (s0 + s1) + (s2 + s3), squares = (q0 + q1) + (q2 + q3);
+                double mean = shift + sum / count;
+                double var = Math.max(0.0, (squares - sum * (sum / count)) / count);
                 double invStd = 1.0 / Math.sqrt(var + eps);
                 saveMean[c] = (float) mean;
                 saveInvStd[c] = (float) invStd;
@@ -166,14 +181,26 @@ final class CpuNormalization {
             long count = (long) outer * inner;
             for (int c = begin; c < end; c++) {
                 float mean = saveMean[c], invStd = saveInvStd[c];
-                double sumDy = 0, sumDyCentred = 0;
+                double g0 = 0, g1 = 0, g2 = 0, g3 = 0, h0 = 0, h1 = 0, h2 = 0, h3 = 0; // sums of dy, of dy * (x - mean)
                 for (int o = 0; o < outer; o++) {
-                    int from = (o * channels + c) * inner;
-                    for (int i = from; i < from + inner; i++) {
-                        sumDy += dy[i];
-                        sumDyCentred += (double) dy[i] * (x[i] - mean);
+                    int i = (o * channels + c) * inner, rowEnd = i + inner;
+                    for (; i <= rowEnd - 4; i += 4) {
+                        double e0 = dy[i], e1 = dy[i + 1], e2 = dy[i + 2], e3 = dy[i + 3];
+                        g0 += e0;
+                        g1 += e1;
+                        g2 += e2;
+                        g3 += e3;
+                        h0 += e0 * (x[i] - mean);
+                        h1 += e1 * (x[i + 1] - mean);
+                        h2 += e2 * (x[i + 2] - mean);
+                        h3 += e3 * (x[i + 3] - mean);
+                    }
+                    for (; i < rowEnd; i++) {
+                        g0 += dy[i];
+                        h0 += (double) dy[i] * (x[i] - mean);
                     }
                 }
+                double sumDy = (g0 + g1) + (g2 + g3), sumDyCentred = (h0 + h1) + (h2 + h3);
                 double sumDyXhat = sumDyCentred * invStd;
                 if (dbeta != null) dbeta[c] = (float) sumDy;
                 if (dgamma != null) dgamma[c] = (float) sumDyXhat;

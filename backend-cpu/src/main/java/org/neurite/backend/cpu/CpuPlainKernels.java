@@ -212,4 +212,14 @@ final class CpuPlainKernels extends CpuKernels {
         for (int i = from, to = from + n; i < to; i++) max = Math.max(max, x[i]);
         return max;
     }
+
+    @Override
+    void reluBackward(float[] x, int dxToX, float[] dy, int dxToDy, float[] dx, int from, int to) {
+        for (int i = from; i < to; i++) dx[i] = x[i + dxToX] > 0f ? dy[i + dxToDy] : 0f;
+    }
+
+    @Override
+    void gatherStrip(float[] src, int base, int[] index, int at, float[] dst, int d) {
+        for (int l = 0; l < NR; l++) dst[d + l] = src[base + index[at + l]];
+    }
 }

@@ -6,20 +6,26 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The {@link CpuKernels} written with the Vector API, on the preferred species (512-bit with
- * AVX-512, 256-bit with AVX2). The only class of the module that names {@code jdk.incubator.vector}:
- * it is loaded only through {@link #create}, {@link #describe} and {@link #preferredLanes}, which
- * {@link CpuKernels} calls only when the module is in the boot layer. Every vector value lives
+ * The {@link CpuKernels} written with the Vector API, on the species of the width
+ * {@link CpuVectorWidth} chose (512-bit or 256-bit). With {@link CpuVectorWidthProbe}, the only
+ * classes of the module that name {@code jdk.incubator.vector}: it is loaded only through
+ * {@link #create} and {@link #describe}, which {@link CpuKernels} calls only when the module is in
+ * the boot layer. Every vector value lives
  * in one loop of a small static method: C2 intrinsifies such code and keeps the vectors in
  * registers, but boxes (allocates) a vector carried through nested loops or through a method
  * too large to inline.
  */
 final class CpuVectorKernels extends CpuKernels {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /**
+     * The species of the width {@link CpuVectorWidth} chose ({@link CpuKernels#LANES} lanes). One of
+     * the FloatVector constants: taken from {@code VectorSpecies.of(float.class, shape)} instead,
+     * C2 no longer kept the vectors in registers (CpuAllocationTest saw megabytes per step).
+     */
+    private static final VectorSpecies<Float> S = LANES == FloatVector.SPECIES_512.length() ? FloatVector.SPECIES_512
+            : LANES == FloatVector.SPECIES_256.length() ? FloatVector.SPECIES_256 : FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final int MR = CpuGemm.MR;
-    // CpuGemm.NR and CpuDirectConv2d.CHUNK, computed here: this class is initialised while
-    // CpuKernels computes LANES, before those classes can be.
+    // CpuGemm.NR and CpuDirectConv2d.CHUNK, computed here from the same lanes.
     private static final int NR = 2 * L;
     private static final int CHUNK = 4 * L;
     /** HEAD[r]: the first r lanes set. */
@@ -36,9 +42,6 @@ final class CpuVectorKernels extends CpuKernels {
     private CpuVectorKernels() {}
 
     static CpuKernels create() { return new CpuVectorKernels(); }
-
-    /** Float lanes of the preferred vector species: {@link CpuKernels#LANES} when the module is present. */
-    static int preferredLanes() { return FloatVector.SPECIES_PREFERRED.length(); }
 
     /** The path, for the backend's description. */
     static String describe() { return "Vector API, " + S.vectorBitSize() + "-bit vectors"; }
@@ -281,5 +284,23 @@ final class CpuVectorKernels extends CpuKernels {
         }
         for (; i < to; i++) max = Math.max(max, x[i]);
         return max;
+    }
+
+    /** A lane-wise select (dy where x > 0, else zero), then the scalar tail; every vector lives in the one loop. */
+    @Override
+    void reluBackward(float[] x, int dxToX, float[] dy, int dxToDy, float[] dx, int from, int to) {
+        int i = from;
+        for (; i <= to - L; i += L) {
+            VectorMask<Float> positive = FloatVector.fromArray(S, x, i + dxToX).compare(VectorOperators.GT, 0f);
+            FloatVector.zero(S).blend(FloatVector.fromArray(S, dy, i + dxToDy), positive).intoArray(dx, i);
+        }
+        for (; i < to; i++) dx[i] = x[i + dxToX] > 0f ? dy[i + dxToDy] : 0f;
+    }
+
+    /** Two vector gathers (vgatherdps with AVX-512 or AVX2); the index map is bounds-checked lane by lane. */
+    @Override
+    void gatherStrip(float[] src, int base, int[] index, int at, float[] dst, int d) {
+        FloatVector.fromArray(S, src, base, index, at).intoArray(dst, d);
+        FloatVector.fromArray(S, src, base, index, at + L).intoArray(dst, d + L);
     }
 }

@@ -77,6 +77,63 @@ class CpuLayerOpsTest {
     }
 
     @Test
+    void batchNormMatchesATwoPassDoubleReferenceFarFromZero() {
+        // [outer=7, channels=3, inner=13]: rows of three whole groups of four and a tail of one; the
+        // channels' means lie 0, 300 and -3000 standard deviations from zero, where a one-pass
+        // variance about zero (sum x^2 - m mean^2) in float would lose every digit.
+        int outer = 7, channels = 3, inner = 13, m = outer * inner;
+        double[] offset = {0.5, 300, -3000};
+        Random rnd = new Random(11);
+        float[] x = new float[outer * channels * inner], dy = new float[x.length], g = {1.5f, -0.5f, 2f}, b = {0.25f, 0f, -1f};
+        for (int o = 0; o < outer; o++) {
+            for (int c = 0; c < channels; c++) {
+                for (int i = 0; i < inner; i++) {
+                    int at = (o * channels + c) * inner + i;
+                    x[at] = (float) (offset[c] + rnd.nextGaussian());
+                    dy[at] = (float) rnd.nextGaussian();
+                }
+            }
+        }
+        Tensor tx = tensor(cpu, x, outer, channels, inner), y = cpu.allocate(tx.shape()), tdy = tensor(cpu, dy, outer, channels, inner);
+        Tensor gamma = tensor(cpu, g, channels), beta = tensor(cpu, b, channels), rm = cpu.allocate(Shape.of(channels));
+        Tensor rv = cpu.allocate(Shape.of(channels)), mean = cpu.allocate(Shape.of(channels)), inv = cpu.allocate(Shape.of(channels));
+        Tensor dx = cpu.allocate(tx.shape()), dgamma = cpu.allocate(Shape.of(channels)), dbeta = cpu.allocate(Shape.of(channels));
+        float eps = 1e-5f;
+        cpu.batchNormForward(tx, y, gamma, beta, rm, rv, mean, inv, outer, channels, inner, eps, 1f, true);
+        cpu.batchNormBackward(tx, tdy, gamma, mean, inv, dx, dgamma, dbeta, outer, channels, inner);
+        float[] ys = cpu.download(y), dxs = cpu.download(dx);
+        for (int c = 0; c < channels; c++) {
+            double sum = 0, squares = 0, sumDy = 0, sumDyXhat = 0;
+            for (int o = 0; o < outer; o++) for (int i = 0; i < inner; i++) sum += x[(o * channels + c) * inner + i];
+            double mu = sum / m;
+            for (int o = 0; o < outer; o++) for (int i = 0; i < inner; i++) squares += Math.pow(x[(o * channels + c) * inner + i] - mu, 2);
+            double var = squares / m, invStd = 1 / Math.sqrt(var + eps);
+            for (int o = 0; o < outer; o++) {
+                for (int i = 0; i < inner; i++) {
+                    int at = (o * channels + c) * inner + i;
+                    sumDy += dy[at];
+                    sumDyXhat += dy[at] * (x[at] - mu) * invStd;
+                }
+            }
+            assertEquals(mu, cpu.download(mean)[c], Math.ulp((float) mu), "mean of channel " + c);
+            assertEquals(invStd, cpu.download(inv)[c], 1e-5 * invStd, "1/std of channel " + c);
+            assertEquals(var * m / (m - 1), cpu.download(rv)[c], 1e-5 * var, "running variance of channel " + c); // momentum 1
+            assertEquals(sumDy, cpu.download(dbeta)[c], 1e-4, "dbeta of channel " + c);
+            assertEquals(sumDyXhat, cpu.download(dgamma)[c], 1e-3, "dgamma of channel " + c);
+            // x - mean is taken in float from the float mean (as PyTorch saves it): up to half an ulp of the mean.
+            double shifted = Math.abs(g[c]) * invStd * Math.ulp((float) mu);
+            for (int o = 0; o < outer; o++) {
+                for (int i = 0; i < inner; i++) {
+                    int at = (o * channels + c) * inner + i;
+                    double xhat = (x[at] - mu) * invStd;
+                    assertEquals(g[c] * xhat + b[c], ys[at], 1e-4 + shifted, "y at " + at);
+                    assertEquals(g[c] * invStd * (dy[at] - sumDy / m - xhat * sumDyXhat / m), dxs[at], 1e-4 + shifted, "dx at " + at);
+                }
+            }
+        }
+    }
+
+    @Test
     void batchNormNamesBadArguments() {
         Tensor x = cpu.allocate(Shape.of(1, 3)), y = cpu.allocate(Shape.of(1, 3)), c3 = cpu.allocate(Shape.of(3)), c2 = cpu.allocate(Shape.of(2));
         IllegalArgumentException single = assertThrows(IllegalArgumentException.class,

@@ -21,6 +21,7 @@ import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
 import org.neurite.backend.Slice;
+import org.neurite.backend.UnaryOp;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
@@ -29,8 +30,8 @@ import org.neurite.tensor.Tensor;
  * The plain-Java kernels give the Vector API kernels' bits, op by op, on every op that runs
  * them: GEMM (every transpose, edge tiles, the shared-panel path, two k-blocks, batches, alpha
  * and beta), the convolutions through each algorithm (direct with partial vectors and wide rows,
- * implicit GEMM, explicit im2col, 1x1) forward, backward-data and backward-filter, {@code affine}
- * at offsets and {@code channelMax} with a NaN. Two backends of two threads each in this JVM,
+ * implicit GEMM over the padded grid and gathered, explicit im2col, 1x1) forward, backward-data and
+ * backward-filter, {@code affine} at offsets, {@code channelMax} with a NaN and ReLU backward. Two backends of two threads each in this JVM,
  * one per path; needs the Vector API (skipped without it, where only the plain path exists).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -87,8 +88,12 @@ class CpuPlainPathParityTest {
                 new Conv2dGeometry(3, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1),
                 new Conv2dGeometry(2, 1, 9, 150, 3, 3, 7, 1, 1, 1, 3, 1, 1, 1),
                 new Conv2dGeometry(2, 2, 11, 13, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2),
-                // implicit GEMM (16 output channels), explicit im2col (stride 2, 8 channels), 1x1
+                // implicit GEMM (16 output channels): over the padded grid (whole samples, stride 1),
+                // gathered (one sample cut into pixel chunks for two workers; stride 2), then
+                // explicit im2col (stride 2, 8 channels), 1x1
                 new Conv2dGeometry(2, 3, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                new Conv2dGeometry(1, 3, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                new Conv2dGeometry(2, 4, 9, 9, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1),
                 new Conv2dGeometry(2, 6, 10, 10, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1),
                 new Conv2dGeometry(2, 8, 9, 9, 12, 1, 1, 1, 1, 0, 0, 1, 1, 1));
     }
@@ -118,6 +123,23 @@ class CpuPlainPathParityTest {
             b.affine(Slice.of(x, 7, n), 1.0001f, -0.5f, Slice.of(y, 2, n));
             b.affine(Slice.of(x, 0, n), -3f, 0.25f, Slice.of(x, 0, n));
             return concat(b.download(x), b.download(y));
+        });
+    }
+
+    @Test void reluBackwardAtOffsetsInPlaceAndAtZeroAndNaN() {
+        int n = 5 * CpuElementwise.PARALLEL_MIN / 4 + 3; // two workers, each with a scalar tail
+        assertSameBits(b -> {
+            Tensor x = random(b, new SplittableRandom(8), 1, n + 5), dy = random(b, new SplittableRandom(9), 1, n + 3);
+            Tensor dx = b.allocate(Shape.of(n + 9));
+            float[] values = b.download(x);
+            values[5] = 0f;
+            values[6] = -0f;
+            values[7] = Float.NaN;
+            values[n] = Float.NaN; // in the second worker's scalar tail
+            b.upload(values, x);
+            b.unaryBackward(UnaryOp.RELU, Slice.of(x, 5, n), null, Slice.of(dy, 3, n), Slice.of(dx, 9, n));
+            b.unaryBackward(UnaryOp.RELU, Slice.of(x, 0, n), null, Slice.of(dy, 0, n), Slice.of(dy, 0, n));
+            return concat(b.download(dx), b.download(dy));
         });
     }
 
