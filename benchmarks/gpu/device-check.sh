@@ -8,7 +8,9 @@
 #      the JVM's SIGSEGV handler? the cause of the H200 crash) and one with it (it must not);
 #   3. the parity suite (backend-gpu-opencl's tests on the device);
 #   4. SGEMM at 256 ... 4096 and the three workloads at batches 64, 256, 1024 (training and inference,
-#      along nn train's path, with syncs and launches per step), written to $OUT/neurite.json;
+#      along nn train's path, with syncs and launches per step), written to $OUT/neurite.json, and the
+#      convolution paths and SGEMM kernels the tuning chose (also copied: $OUT/*.conv, $OUT/*.gemm;
+#      NEURITE_JAVA_OPTS=-Dneurite.opencl.conv=implicit or =im2col forces a path instead);
 #   5. PyTorch with CUDA on the same card (torch_twin.py): the same table, and the ratios;
 #   6. the crash reproducer of issue 17 in a loop (OpenCL SGEMM and training, then CPU work, in one
 #      process), counting exit codes, for as many rounds (at most 8) as the time budget (510 s) leaves.
@@ -84,7 +86,7 @@ fi
 
 # A fresh program and tuning cache: the first backend compiles and tunes, the later ones load both.
 export NEURITE_CACHE="$(mktemp -d "${TMPDIR:-/tmp}/neurite-cache.XXXXXX")"
-trap 'cp "$NEURITE_CACHE"/opencl/*.gemm "$OUT/" 2>/dev/null; rm -rf "$NEURITE_CACHE"' EXIT
+trap 'cp "$NEURITE_CACHE"/opencl/*.gemm "$NEURITE_CACHE"/opencl/*.conv "$OUT/" 2>/dev/null; rm -rf "$NEURITE_CACHE"' EXIT
 # The bundle: next to this script, or made by prepare.sh in target/ (as a folder, or only its .tar.gz,
 # which is what travels to a lent machine: the folder is over its 64 MiB limit on copied build outputs).
 RUN="$HERE/run.sh"
@@ -119,6 +121,10 @@ fi
 step neurite 200 "$RUN" --skip-parity --sizes "$SIZES" --cpu-sizes "" --workloads "$WORKLOADS" --workload-backends opencl \
      --batch "$BATCHES" --steps "$STEPS" --rounds "$ROUNDS" --infer-batches "$INFER" --json "$OUT/neurite.json"
 sed -n '/^== summary/,$p' "$OUT/neurite.log" >> "$SUMMARY"
+# What the tuning searches chose on this device (the backend's description ends "conv: ...; sgemm: ..."):
+# each convolution direction as implicit GEMM or im2col + GEMM, and the SGEMM kernels.
+note "  tuned convolution paths: $(grep -m1 -o 'conv: [^;]*' "$OUT/neurite.log" || echo 'not printed')"
+note "  tuned SGEMM kernels: $(grep -m1 -o 'sgemm: .*' "$OUT/neurite.log" || echo 'not printed')"
 
 # 5. PyTorch on the same card, and the ratios.
 PY="${PYTHON:-python3}"

@@ -79,11 +79,21 @@ public final class ClBackend implements Backend {
      * (Long.MAX_VALUE: the device's global memory).
      */
     ClBackend(ClDevices.Found found, ClProgramCache cache, long columnBudget, long memoryLimit) {
+        // A bad -Dneurite.opencl.conv fails before anything is opened on the device.
+        ClConv2d.Choice forcedConv = ClConvTuning.forced(System.getProperty(ClConvTuning.PROPERTY));
         this.device = new ClContext(found, cache);
         this.memory = new ClMemory(this, device, memoryLimit);
         this.columns = new ClWorkspace(device, "im2col columns / staging");
         this.copies = new ClCopies(device, columns);
         this.conv = new ClConv2d(device.kernels, device.gemm, columns, copies, columnBudget);
+        try {
+            conv.use(ClConvTuning.choose(forcedConv, device, copies, cache.tuningFile(device.deviceKey, "conv")));
+        } catch (RuntimeException e) {
+            columns.close();
+            device.finish();
+            device.close();
+            throw e;
+        }
         this.indexCheck = new ClIndexCheck(device);
         this.pool = new ClPool2d(device.kernels, indexCheck);
         this.embedding = new ClEmbedding(device.kernels, indexCheck);
@@ -99,11 +109,11 @@ public final class ClBackend implements Backend {
 
     @Override public String description() {
         ClDeviceInfo info = device.info;
-        return String.format(Locale.ROOT, "OpenCL %s (%s), %d compute units, %.1f GiB, %s; kernels %s in %d ms; sgemm: %s",
+        return String.format(Locale.ROOT, "OpenCL %s (%s), %d compute units, %.1f GiB, %s; kernels %s in %d ms; conv: %s; sgemm: %s",
                 info.name(), info.platform(), info.computeUnits(), info.globalMemoryBytes() / (double) (1L << 30),
                 info.fp64() ? "double-precision sums" : "single-precision sums",
                 device.kernels.fromCache() ? "loaded from the cache" : "compiled", device.kernels.buildNanos() / 1_000_000,
-                device.gemm.choice());
+                conv.choice(), device.gemm.choice());
     }
 
     /** Plugins' device kernels ({@link DevicePrograms}) run on this backend's context and queue. */
@@ -116,6 +126,12 @@ public final class ClBackend implements Backend {
 
     /** The command queue every op enqueues on (tests of the release path look at it). */
     ClQueue commandQueue() { return device.queue; }
+
+    /** Bytes the intermediate-results workspace (im2col columns, partial sums) holds now. */
+    long workspaceBytes() { return columns.bytes(); }
+
+    /** The convolution paths in use; tests replace the choice to run both. */
+    ClConv2d convolutions() { return conv; }
 
     /** The SGEMM kernels in use; tests replace it to run every variant. */
     ClGemm gemmKernels() { return device.gemm; }

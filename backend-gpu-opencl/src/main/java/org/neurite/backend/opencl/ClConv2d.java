@@ -4,8 +4,12 @@ import org.jocl.cl_mem;
 import org.neurite.backend.Conv2dGeometry;
 
 /**
- * 2-D convolution on the device as im2col + GEMM (PyTorch layouts: x[N, Cin, H, W],
- * w[Cout, Cin/groups, kh, kw], y[N, Cout, Ho, Wo]). With K = Cin/groups*kh*kw rows per group and
+ * 2-D convolution on the device (PyTorch layouts: x[N, Cin, H, W], w[Cout, Cin/groups, kh, kw],
+ * y[N, Cout, Ho, Wo]), each direction by the {@link Path} of the current {@link Choice} (tuned per
+ * device by {@link ClConvTuning}): as implicit GEMM, one launch of {@code conv_implicit} per
+ * direction that reads x (dy) through the im2col (col2im) index arithmetic in its tile loads and
+ * allocates no column matrix (the filter gradient keeps only its slices' partials), or as
+ * im2col + GEMM, described here. With K = Cin/groups*kh*kw rows per group and
  * P = Ho*Wo columns, for a chunk of samples:
  * <pre>
  *   forward          col[s][Cin*kh*kw][P] = im2col(x_s);  y_s,g[Cout/g, P] = w_g[Cout/g, K] * col[s][g*K.., P]
@@ -44,6 +48,32 @@ final class ClConv2d {
     private final ClWorkspace columns;
     private final ClCopies copies;
     private final long columnBudget;
+    private volatile Choice choice = Choice.IM2COL;
+
+    /**
+     * How a direction of the convolution runs: {@link #IM2COL} writes the column matrix to the
+     * workspace and multiplies it with the tuned SGEMM kernel; {@link #IMPLICIT} is one launch of
+     * {@code conv_implicit} ({@code conv_implicit.cl}), whose tile loads read x (or dy) through the
+     * im2col (col2im) index arithmetic, so no column matrix is allocated or written.
+     */
+    enum Path { IM2COL, IMPLICIT }
+
+    /** The path of each direction: the forward pass, the data gradient and the filter gradient. */
+    record Choice(Path forward, Path backwardData, Path backwardFilter) {
+        static final Choice IM2COL = new Choice(Path.IM2COL, Path.IM2COL, Path.IM2COL);
+        static final Choice IMPLICIT = new Choice(Path.IMPLICIT, Path.IMPLICIT, Path.IMPLICIT);
+
+        @Override public String toString() {
+            return "forward " + name(forward) + ", backward data " + name(backwardData) + ", backward filter " + name(backwardFilter);
+        }
+
+        private static String name(Path p) { return p == Path.IMPLICIT ? "implicit GEMM" : "im2col + GEMM"; }
+    }
+
+    /** Columns of C per work-group of {@code conv_implicit.cl}; must match CONV_TS_N. */
+    static final int IMPLICIT_TILE_N = 64;
+    /** Work-group edge of every {@code conv_implicit.cl} configuration (CONV_LX = CONV_LY = 16 items). */
+    static final int IMPLICIT_LOCAL = 16;
 
     ClConv2d(ClKernels kernels, ClGemm gemm, ClWorkspace columns, ClCopies copies, long columnBudget) {
         this.kernels = kernels;
@@ -53,17 +83,84 @@ final class ClConv2d {
         this.columnBudget = columnBudget;
     }
 
+    /**
+     * One launch of {@code conv_implicit}: mode 0 the forward product (C = y_s,g, Cout/g x Ho*Wo),
+     * mode 1 the data gradient (C = dx_s,g, Cin/g x H*W); one work-group per 32 x 64 or 64 x 64 tile
+     * of C (by its rows) of every (sample, group).
+     */
+    private void implicit(int mode, Conv2dGeometry g, cl_mem src, cl_mem other, cl_mem bias, cl_mem dst) {
+        int m = mode == 0 ? g.outChannelsPerGroup() : g.inChannelsPerGroup();
+        int n = mode == 0 ? g.outHeight() * g.outWidth() : g.height() * g.width();
+        launchImplicit(mode, g, m, n, (long) g.batch() * g.groups(), src, other, bias, dst, 0, 0, 0);
+    }
+
+    private void launchImplicit(int mode, Conv2dGeometry g, int m, int n, long z, cl_mem src, cl_mem other, cl_mem bias,
+                                cl_mem dst, int perSlice, int outOff, int sliceStride) {
+        if (m == 0 || n == 0 || z == 0) return;
+        ClKernels.ConvTile tile = m <= ClKernels.CONV_32.tileM() ? ClKernels.CONV_32 : ClKernels.CONV_64;
+        long[] global = {ceilDiv(n, IMPLICIT_TILE_N) * IMPLICIT_LOCAL, ceilDiv(m, tile.tileM()) * IMPLICIT_LOCAL, z};
+        // Without a bias the kernel gets dst as a placeholder it never reads.
+        kernels.get(tile.kernel()).run(global, new long[] {IMPLICIT_LOCAL, IMPLICIT_LOCAL, 1}, mode, src, other, dst,
+                bias == null ? dst : bias, bias != null, g.inChannels(), g.height(), g.width(), g.outChannels(),
+                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(),
+                g.outHeight(), g.outWidth(), g.groups(), perSlice, outOff, sliceStride);
+    }
+
+    /**
+     * The filter gradient as implicit GEMM over the whole batch (no chunks: nothing is staged):
+     * S slices of whole samples ({@link #slices}) each give a partial dw in one launch (mode 2),
+     * added in slice order by {@code conv_sum_slices}; with S = 1 the launch writes dw. The bias
+     * gradient is one channel sum over dy.
+     */
+    private void implicitFilter(Conv2dGeometry g, cl_mem x, cl_mem dy, cl_mem dw, cl_mem dbias) {
+        int coutG = g.outChannelsPerGroup(), k = g.inChannelsPerGroup() * g.kernelH() * g.kernelW();
+        int p = g.outHeight() * g.outWidth(), cout = g.outChannels(), dwSize = cout * k;
+        int slices = slices(g.batch(), p, dwSize, columnBudget / 4);
+        int perSlice = g.batch() / slices;
+        long z = (long) slices * g.groups();
+        if (slices == 1) {
+            launchImplicit(2, g, coutG, k, z, dy, x, null, dw, perSlice, 0, 0);
+        } else {
+            cl_mem part = columns.atLeast((long) slices * dwSize * Float.BYTES);
+            launchImplicit(2, g, coutG, k, z, dy, x, null, part, perSlice, 0, dwSize);
+            kernels.get("conv_sum_slices").map(dwSize, part, 0, slices, dwSize, dw, dwSize, dw, 0, 0f);
+        }
+        if (dbias != null) kernels.get("channel_sum").groups(cout, dy, dbias, g.batch(), cout, p, 0f);
+    }
+
+    private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+
+    /** Which path each direction takes now (the tuned choice, or what a test set). */
+    Choice choice() { return choice; }
+
+    /** Replaces the choice (the tuning sets it once; tests run both paths this way). */
+    void use(Choice choice) { this.choice = choice; }
+
     void forward(Conv2dGeometry g, ClTensor x, ClTensor w, ClTensor bias, ClTensor y) {
+        kernels.ensureOpen(); // a closed backend's message, before its closed tensors' own
+        forward(choice.forward(), g, x.mem(), w.mem(), bias == null ? null : bias.mem(), y.mem());
+    }
+
+    void backwardData(Conv2dGeometry g, ClTensor dy, ClTensor w, ClTensor dx) {
+        kernels.ensureOpen();
+        backwardData(choice.backwardData(), g, dy.mem(), w.mem(), dx.mem());
+    }
+
+    /** y = conv(x, w) (+ bias per channel; {@code b} null for none) through {@code path}. */
+    void forward(Path path, Conv2dGeometry g, cl_mem x, cl_mem w, cl_mem b, cl_mem y) {
+        if (path == Path.IMPLICIT) {
+            implicit(0, g, x, w, b, y);
+            return;
+        }
         int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
         int k = cinG * g.kernelH() * g.kernelW(), rows = g.inChannels() * g.kernelH() * g.kernelW();
         int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
         int cout = g.outChannels();
         // The bias is added in the GEMM's store (rows of y_s,g are output channels): no separate launch.
-        cl_mem b = bias == null ? null : bias.mem();
         if (isPointwise(g)) {
             for (int gi = 0; gi < groups; gi++)
-                gemm.multiplyWithRowBias(false, false, coutG, p, k, 1f, w.mem(), gi * coutG * k, k, x.mem(), gi * k * hw, hw,
-                        0f, y.mem(), gi * coutG * p, p, g.batch(), 0, g.inChannels() * hw, cout * p, b, gi * coutG);
+                gemm.multiplyWithRowBias(false, false, coutG, p, k, 1f, w, gi * coutG * k, k, x, gi * k * hw, hw,
+                        0f, y, gi * coutG * p, p, g.batch(), 0, g.inChannels() * hw, cout * p, b, gi * coutG);
         } else {
             int chunk = chunk(g.batch(), (long) rows * p);
             cl_mem col = columns.atLeast((long) chunk * rows * p * Float.BYTES);
@@ -71,21 +168,26 @@ final class ClConv2d {
                 int nc = Math.min(chunk, g.batch() - n0);
                 im2col(g, x, n0, nc, col, rows * p, p);
                 for (int gi = 0; gi < groups; gi++)
-                    gemm.multiplyWithRowBias(false, false, coutG, p, k, 1f, w.mem(), gi * coutG * k, k, col, gi * k * p, p,
-                            0f, y.mem(), (n0 * cout + gi * coutG) * p, p, nc, 0, rows * p, cout * p, b, gi * coutG);
+                    gemm.multiplyWithRowBias(false, false, coutG, p, k, 1f, w, gi * coutG * k, k, col, gi * k * p, p,
+                            0f, y, (n0 * cout + gi * coutG) * p, p, nc, 0, rows * p, cout * p, b, gi * coutG);
             }
         }
     }
 
-    void backwardData(Conv2dGeometry g, ClTensor dy, ClTensor w, ClTensor dx) {
+    /** dx = the adjoint of the convolution applied to dy, through {@code path}. */
+    void backwardData(Path path, Conv2dGeometry g, cl_mem dy, cl_mem w, cl_mem dx) {
+        if (path == Path.IMPLICIT) {
+            implicit(1, g, dy, w, null, dx);
+            return;
+        }
         int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
         int k = cinG * g.kernelH() * g.kernelW(), rows = g.inChannels() * g.kernelH() * g.kernelW();
         int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
         int cout = g.outChannels();
         if (isPointwise(g)) {
             for (int gi = 0; gi < groups; gi++)
-                gemm.multiply(true, false, k, hw, coutG, 1f, w.mem(), gi * coutG * k, k, dy.mem(), gi * coutG * p, p,
-                        0f, dx.mem(), gi * k * hw, hw, g.batch(), 0, cout * p, g.inChannels() * hw);
+                gemm.multiply(true, false, k, hw, coutG, 1f, w, gi * coutG * k, k, dy, gi * coutG * p, p,
+                        0f, dx, gi * k * hw, hw, g.batch(), 0, cout * p, g.inChannels() * hw);
             return;
         }
         int chunk = chunk(g.batch(), (long) rows * p);
@@ -93,7 +195,7 @@ final class ClConv2d {
         for (int n0 = 0; n0 < g.batch(); n0 += chunk) {
             int nc = Math.min(chunk, g.batch() - n0);
             for (int gi = 0; gi < groups; gi++)
-                gemm.multiply(true, false, k, p, coutG, 1f, w.mem(), gi * coutG * k, k, dy.mem(), (n0 * cout + gi * coutG) * p, p,
+                gemm.multiply(true, false, k, p, coutG, 1f, w, gi * coutG * k, k, dy, (n0 * cout + gi * coutG) * p, p,
                         0f, col, gi * k * p, p, nc, 0, cout * p, rows * p);
             int n = nc * g.inChannels() * hw;
             kernels.get("col2im").map(n, col, 0, rows * p, p, dx, n0, g.inChannels(), g.height(), g.width(),
@@ -104,9 +206,19 @@ final class ClConv2d {
 
     /** dw and dbias (may be null) overwritten; an empty batch gives zeros. */
     void backwardFilter(Conv2dGeometry g, ClTensor x, ClTensor dy, ClTensor dw, ClTensor dbias) {
+        kernels.ensureOpen();
         if (g.batch() == 0) {
             copies.fill(dw, 0f);
             if (dbias != null) copies.fill(dbias, 0f);
+            return;
+        }
+        backwardFilter(choice.backwardFilter(), g, x.mem(), dy.mem(), dw.mem(), dbias == null ? null : dbias.mem());
+    }
+
+    /** dw and dbias (may be null) overwritten, through {@code path}; a batch of at least one sample. */
+    void backwardFilter(Path path, Conv2dGeometry g, cl_mem x, cl_mem dy, cl_mem dw, cl_mem dbias) {
+        if (path == Path.IMPLICIT) {
+            implicitFilter(g, x, dy, dw, dbias);
             return;
         }
         int groups = g.groups(), coutG = g.outChannelsPerGroup();
@@ -133,7 +245,7 @@ final class ClConv2d {
             if (slices == 1) {
                 for (int gi = 0; gi < groups; gi++)
                     gemm.multiply(false, true, coutG, k, width, 1f, work, dyOff + gi * coutG * width, width, work, gi * k * width, width,
-                            beta, dw.mem(), gi * coutG * k, k, 1, 0, 0, 0);
+                            beta, dw, gi * coutG * k, k, 1, 0, 0, 0);
                 continue;
             }
             int slice = width / slices; // whole samples: slices divides nc
@@ -149,7 +261,7 @@ final class ClConv2d {
     }
 
     /** Column matrix of samples [first, first + count) at sample stride / row stride into {@code col}. */
-    private void im2col(Conv2dGeometry g, ClTensor x, int first, int count, cl_mem col, int sampleStride, int rowStride) {
+    private void im2col(Conv2dGeometry g, cl_mem x, int first, int count, cl_mem col, int sampleStride, int rowStride) {
         int n = count * g.inChannels() * g.kernelH() * g.kernelW() * g.outHeight() * g.outWidth();
         kernels.get("im2col").map(n, x, first, g.inChannels(), g.height(), g.width(), g.kernelH(), g.kernelW(),
                 g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.outHeight(), g.outWidth(),

@@ -77,27 +77,37 @@ final class ClGemmTuning {
         long bestNanos = Long.MAX_VALUE;
         int m = shape[0], n = shape[1], k = shape[2];
         for (ClGemm.Variant v : candidates) {
-            Runnable call = () -> gemm.multiply(v, false, false, m, n, k, 1f, buffers[0], 0, k, buffers[1], 0, n, 0f, buffers[2], 0, n, 1, 0, 0, 0);
-            call.run(); // warm-up: drivers generate code on first launch
-            clFinish(queue);
-            long start = System.nanoTime();
-            call.run();
-            clFinish(queue);
-            long once = Math.max(1, System.nanoTime() - start);
-            int calls = (int) Math.max(1, Math.min(1000, MIN_TIMING_NANOS / once));
-            long nanos = Long.MAX_VALUE; // per call, the fastest of the timings
-            for (int r = 0; r < REPEATS; r++) {
-                long t0 = System.nanoTime();
-                for (int i = 0; i < calls; i++) call.run();
-                clFinish(queue);
-                nanos = Math.min(nanos, (System.nanoTime() - t0) / calls);
-            }
+            long nanos = nanosPerCall(() -> gemm.multiply(v, false, false, m, n, k, 1f, buffers[0], 0, k, buffers[1], 0, n,
+                    0f, buffers[2], 0, n, 1, 0, 0, 0), queue);
             if (nanos < bestNanos) {
                 bestNanos = nanos;
                 best = v;
             }
         }
         return best;
+    }
+
+    /**
+     * The time of one {@code call} (which enqueues on {@code queue}): one call to warm up (drivers
+     * generate code on first launch), one to size the timings, then the fastest of {@link #REPEATS}
+     * timings, each repeating the call for at least {@link #MIN_TIMING_NANOS}.
+     */
+    static long nanosPerCall(Runnable call, cl_command_queue queue) {
+        call.run();
+        clFinish(queue);
+        long start = System.nanoTime();
+        call.run();
+        clFinish(queue);
+        long once = Math.max(1, System.nanoTime() - start);
+        int calls = (int) Math.max(1, Math.min(1000, MIN_TIMING_NANOS / once));
+        long nanos = Long.MAX_VALUE;
+        for (int r = 0; r < REPEATS; r++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < calls; i++) call.run();
+            clFinish(queue);
+            nanos = Math.min(nanos, (System.nanoTime() - t0) / calls);
+        }
+        return nanos;
     }
 
     static ClGemm.Choice read(Path file) {

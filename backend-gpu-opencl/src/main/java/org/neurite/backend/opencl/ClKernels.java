@@ -23,7 +23,8 @@ import org.jocl.cl_program;
  * Every kernel of the backend, built once per backend as one program (one compile, one cache
  * file): the {@code .cl} resources in {@link #FILES} concatenated in order (shared definitions
  * first, then the op families and the direct SGEMM), then {@code gemm.cl} or
- * {@code gemm_register.cl} once per {@link GemmTile}, each copy under its own kernel name.
+ * {@code gemm_register.cl} once per {@link GemmTile} and {@code conv_implicit.cl} once per
+ * {@link ConvTile}, each copy under its own kernel name.
  * Build options: {@code -cl-std=CL1.2} (what every current driver accepts),
  * {@code -cl-fp32-correctly-rounded-divide-sqrt} where the device offers it
  * ({@code CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT} in {@code CL_DEVICE_SINGLE_FP_CONFIG}: NVIDIA and
@@ -72,6 +73,23 @@ final class ClKernels implements AutoCloseable {
     /** Every tiled configuration the program holds, each a copy of its file under its own kernel name. */
     static final List<GemmTile> TILES = List.of(LARGE, SMALL, REGISTER_128, REGISTER_64);
 
+    /**
+     * One compiled configuration of the implicit-GEMM convolution ({@code conv_implicit.cl}):
+     * {@code tileM} rows of C (channels) x 64 columns (pixels) per work-group of 16 x 16 items,
+     * {@code perItemM} x 4 outputs per item.
+     */
+    record ConvTile(String kernel, int tileM, int perItemM) {
+        String defines() {
+            return "#define CONV_NAME " + kernel + "\n#define CONV_TS_M " + tileM + "\n#define CONV_WPT_M " + perItemM + "\n";
+        }
+    }
+
+    /** For products of at most 32 rows (convolutions with few channels: LeNet's 6 and 16): half the idle rows of a 64-row tile. */
+    static final ConvTile CONV_32 = new ConvTile("conv_implicit_32x64", 32, 2);
+    /** For products of more rows. */
+    static final ConvTile CONV_64 = new ConvTile("conv_implicit_64x64", 64, 4);
+    static final List<ConvTile> CONV_TILES = List.of(CONV_32, CONV_64);
+
     private final cl_program program;
     private final boolean fromCache;
     private final long buildNanos;
@@ -111,6 +129,10 @@ final class ClKernels implements AutoCloseable {
             s.append(tile.defines()).append("#line 1 \"").append(tile.file()).append("\"\n").append(resource(tile.file())).append('\n');
             s.append("#undef GEMM_NAME\n#undef TS_M\n#undef TS_N\n#undef TS_K\n#undef WPT_M\n#undef WPT_N\n");
         }
+        for (ConvTile tile : CONV_TILES) {
+            s.append(tile.defines()).append("#line 1 \"conv_implicit.cl\"\n").append(resource("conv_implicit.cl")).append('\n');
+            s.append("#undef CONV_NAME\n#undef CONV_TS_M\n#undef CONV_WPT_M\n");
+        }
         return s.toString();
     }
 
@@ -138,7 +160,7 @@ final class ClKernels implements AutoCloseable {
                 "channel_sum", "channel_max", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
                 "cross_entropy_rows", "sum_partials_into", "count_correct", "step_control",
                 "record_refused_value", "max_pool_forward", "max_pool_backward", "avg_pool_forward",
-                "avg_pool_backward", "check_argmax", "im2col", "filter_gradient_operands", "col2im", "conv_bias_slices", "conv_sum_slices", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
+                "avg_pool_backward", "check_argmax", "im2col", "filter_gradient_operands", "col2im", CONV_32.kernel(), CONV_64.kernel(), "conv_bias_slices", "conv_sum_slices", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
                 "lrn_forward", "lrn_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
                 "gru_cell_backward", "check_indices", "gather_rows", "scatter_add_rows", "sgd_update", "adam_update",
                 "adamw_update", "rmsprop_update",
@@ -148,6 +170,7 @@ final class ClKernels implements AutoCloseable {
     private static long launchedGroupSize(String name) {
         for (GemmTile tile : TILES) if (name.equals(tile.kernel())) return (long) tile.localX() * tile.localY();
         if (name.equals("sgemm_direct") || name.equals("sgemm_blocked")) return ClGemm.DIRECT_GROUP;
+        for (ConvTile tile : CONV_TILES) if (name.equals(tile.kernel())) return (long) ClConv2d.IMPLICIT_LOCAL * ClConv2d.IMPLICIT_LOCAL;
         return switch (name) {
             case "channel_sum", "channel_max", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
                  "cross_entropy_rows", "sum_partials_into", "count_correct", "batch_norm_train", "batch_norm_backward",
@@ -156,8 +179,13 @@ final class ClKernels implements AutoCloseable {
         };
     }
 
-    ClKernel get(String name) {
+    /** Throws once the backend is closed: ops check this before touching their tensors' buffers. */
+    void ensureOpen() {
         if (closed) throw new IllegalStateException("the OpenCL backend is closed");
+    }
+
+    ClKernel get(String name) {
+        ensureOpen();
         ClKernel k = kernels.get(name);
         if (k == null) throw new IllegalArgumentException("no OpenCL kernel " + name);
         return k;

@@ -63,9 +63,14 @@ final class ClProgramCache {
     /** Programs loaded from a cached binary by this cache. */
     int binaryLoads() { return binaryLoads.get(); }
 
-    /** Where per-device tuning results live ({@code <hash of the device>.gemm}), or null without a cache folder. */
+    /** Where per-device SGEMM tuning results live ({@code <hash of the device>.gemm}), or null without a cache folder. */
     Path tuningFile(String deviceKey) {
-        return directory == null ? null : directory.resolve(key(deviceKey, "", "") + ".gemm");
+        return tuningFile(deviceKey, "gemm");
+    }
+
+    /** Where the per-device tuning result of {@code what} lives ({@code <hash of the device>.<what>}), or null without a cache folder. */
+    Path tuningFile(String deviceKey, String what) {
+        return directory == null ? null : directory.resolve(key(deviceKey, "", "") + "." + what);
     }
 
     /** How a program was obtained. */

@@ -142,12 +142,53 @@ class ClCpuParityTest {
             {2, 2, 10, 9, 3, 3, 3, 3, 2, 2, 1, 2, 1, 1},
     };
 
+    /**
+     * Beyond {@link #CONVOLUTIONS} (whose few channels run on the 32-row configuration), geometries
+     * whose implicit-GEMM products have partial 64 x 64 tiles and partial 16-deep slices: 70 output
+     * channels (two row tiles, the second of 6 rows), 67 input channels for the data gradient,
+     * 33 output channels per group (just over the 32-row configuration), 11 x 13 maps (143
+     * columns: three column tiles, the last of 15), K = 67*3*3 = 603 and 3*7*5 = 105 (not
+     * multiples of 16), grouped with odd channels per group, strided and dilated with a 7 x 5 kernel.
+     */
+    private static final int[][] PARTIAL_TILES = {
+            {3, 67, 11, 13, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1},
+            {2, 6, 17, 15, 66, 7, 5, 2, 1, 3, 2, 2, 1, 2},
+            {1, 9, 5, 5, 9, 1, 1, 1, 1, 0, 0, 1, 1, 3},
+    };
+
     @Test void convolutionForwardAndBothBackwardsWithEverySgemmKernel() {
-        for (ClGemm.Variant variant : ClGemm.Variant.values()) withGemm(variant, () -> convolutions(variant));
+        withConvolutionPath(ClConv2d.Choice.IM2COL, () -> {
+            for (ClGemm.Variant variant : ClGemm.Variant.values()) withGemm(variant, () -> convolutions(variant.name(), CONVOLUTIONS));
+        });
     }
 
-    private void convolutions(ClGemm.Variant variant) {
-        for (int[] c : CONVOLUTIONS) {
+    /** The implicit-GEMM kernel ({@code conv_implicit.cl}) for the forward pass and the data gradient, whatever the tuning chose. */
+    @Test void convolutionAsImplicitGemm() {
+        withConvolutionPath(ClConv2d.Choice.IMPLICIT, () -> {
+            convolutions("implicit", CONVOLUTIONS);
+            convolutions("implicit", PARTIAL_TILES);
+        });
+    }
+
+    /** The im2col path on the partial-tile geometries too, with the tuned SGEMM kernels. */
+    @Test void partialTileGeometriesThroughIm2col() {
+        withConvolutionPath(ClConv2d.Choice.IM2COL, () -> convolutions("im2col", PARTIAL_TILES));
+    }
+
+    /** Runs {@code body} with every convolution on the OpenCL side taking {@code paths}. */
+    private void withConvolutionPath(ClConv2d.Choice paths, Runnable body) {
+        ClConv2d conv = OpenClTests.backend().convolutions();
+        ClConv2d.Choice tuned = conv.choice();
+        conv.use(paths);
+        try {
+            body.run();
+        } finally {
+            conv.use(tuned);
+        }
+    }
+
+    private void convolutions(String variant, int[][] geometries) {
+        for (int[] c : geometries) {
             Conv2dGeometry g = new Conv2dGeometry(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
             for (boolean withBias : new boolean[] {true, false}) {
                 Shape xs = Shape.of(g.batch(), g.inChannels(), g.height(), g.width());
@@ -174,9 +215,15 @@ class ClCpuParityTest {
     /**
      * Batches whose filter gradient is split over slices of samples (its reduction as S partial
      * GEMMs added in order: {@link ClConv2d#slices}): 16 samples of 28 x 28 in 16 slices, and a
-     * grouped, strided convolution whose 12 samples of 20 x 20 make 6 slices of two samples.
+     * grouped, strided convolution whose 12 samples of 20 x 20 make 6 slices of two samples; through
+     * the column matrix and as implicit GEMM (one launch for every slice's partial).
      */
     @Test void filterGradientSplitOverSlicesOfSamples() {
+        for (ClConv2d.Choice paths : new ClConv2d.Choice[] {ClConv2d.Choice.IM2COL, ClConv2d.Choice.IMPLICIT})
+            withConvolutionPath(paths, this::filterGradientsSplitOverSlices);
+    }
+
+    private void filterGradientsSplitOverSlices() {
         int[][] split = {{16, 2, 28, 28, 3, 5, 5, 1, 1, 2, 2, 1, 1, 1}, {12, 4, 40, 40, 6, 3, 3, 2, 2, 1, 1, 1, 1, 2}};
         for (int[] c : split) {
             Conv2dGeometry g = new Conv2dGeometry(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]);
