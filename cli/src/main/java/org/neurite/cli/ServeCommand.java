@@ -55,7 +55,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-batch", paramLabel = "N", defaultValue = "32", description = "MODEL.nn: samples per forward pass (1 = no batching; default 32)")
     int maxBatch;
 
-    @Option(names = "--max-delay-ms", paramLabel = "MS", defaultValue = "2", description = "MODEL.nn: how long a batch waits to fill (default 2)")
+    @Option(names = "--max-delay-ms", paramLabel = "MS", defaultValue = "0", description = "MODEL.nn: how long an idle worker holds a batch for arriving requests (default 0)")
     int maxDelayMs;
 
     @Option(names = "--workers", paramLabel = "N", defaultValue = "1", description = "MODEL.nn: batching workers (default 1)")

@@ -1,21 +1,22 @@
 package org.neurite.serving;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.neurite.engine.Predictor;
 
 /**
- * Coalesces concurrent requests for one model into batches: a worker takes the oldest waiting
- * request, then keeps taking requests until the batch holds {@code maxBatch} samples or
- * {@code maxDelayMs} have passed since the first, runs one forward pass, and hands every request
- * its rows. Each worker owns its {@link Predictor} (compiled models are not thread-safe). The queue
- * is bounded: a request beyond {@code queueLimit} is refused at once (429) instead of waiting.
- * A failing batch fails its requests (500) and the worker goes on; {@link #close} refuses new
- * requests (503) and lets the workers finish every request already queued.
+ * Coalesces concurrent requests for one model into batches. A free worker runs what is queued, up
+ * to {@code maxBatch} samples, when the {@link BatchDispatchRule} says so: what queued while it
+ * computed is its next batch at once (continuous batching); an idle worker may hold a part-filled
+ * batch up to {@code maxDelayMs} for requests still being received ({@link #arrive}). Each worker owns its
+ * {@link Predictor} (compiled models are not thread-safe). The queue is bounded: a request beyond
+ * {@code queueLimit} is refused at once (429) instead of waiting. A failing batch fails its
+ * requests (500) and the worker goes on; {@link #close} refuses new requests (503) and lets the
+ * workers finish every request already queued.
  */
 final class DynamicBatcher implements AutoCloseable {
     /** Hears of every batch run: how many samples, and how long its forward pass took. */
@@ -23,18 +24,54 @@ final class DynamicBatcher implements AutoCloseable {
         void batch(int samples, long nanos);
     }
 
-    /** One request: {@code count} samples of the model's input, and where its outputs go. */
-    private record Pending(float[] input, int count, CompletableFuture<float[]> result) { }
+    /** One request: {@code count} samples of the model's input, when it was queued, and where its outputs go. */
+    private record Pending(float[] input, int count, long queuedAt, CompletableFuture<float[]> result) { }
+
+    /**
+     * A request for this model that the HTTP layer is still receiving or decoding: while one is
+     * open, a worker with a part-filled batch may wait (up to {@code maxDelayMs}) for it. It ends by
+     * {@link #submit} or, for a request refused before it reached the queue, by {@link #close}.
+     * Used by the one thread that handles the request.
+     */
+    final class Arrival implements AutoCloseable {
+        private boolean open = true;
+
+        /** Queues the request and ends the arrival in one step; see {@link DynamicBatcher#submit}. */
+        CompletableFuture<float[]> submit(float[] input, int count) {
+            if (!open) throw new IllegalStateException("this arrival has already ended");
+            open = false;
+            return enqueue(input, count, true);
+        }
+
+        /** Ends the arrival if no request was submitted (a refused or failed request). */
+        @Override public void close() {
+            if (!open) return;
+            open = false;
+            lock.lock();
+            try {
+                arriving--;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
 
     private final String model;
     private final int inputSize;
     private final int outputSize;
-    private final int maxBatch;
-    private final long maxDelayNanos;
-    private final BlockingQueue<Pending> queue;
+    private final BatchDispatchRule rule;
+    private final int queueLimit;
     private final List<Thread> workers = new ArrayList<>();
     private final BatchListener onBatch;
-    private volatile boolean closed;
+    // The queue, its sample count, the open arrivals and the closed flag, guarded by lock; changed is
+    // signalled whenever any of them changes, so a waiting worker asks the rule again.
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Pending> queue = new ArrayDeque<>();
+    private int queuedSamples;
+    private int arriving;
+    private boolean closed;
 
     /**
      * @param predictors one predictor per worker, each used by that worker's thread alone
@@ -45,9 +82,8 @@ final class DynamicBatcher implements AutoCloseable {
         this.model = model;
         this.inputSize = inputSize;
         this.outputSize = outputSize;
-        this.maxBatch = maxBatch;
-        this.maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(maxDelayMs);
-        this.queue = new ArrayBlockingQueue<>(queueLimit);
+        this.rule = new BatchDispatchRule(maxBatch, maxDelayMs);
+        this.queueLimit = queueLimit;
         this.onBatch = onBatch;
         for (int i = 0; i < predictors.size(); i++) {
             Predictor p = predictors.get(i);
@@ -59,71 +95,115 @@ final class DynamicBatcher implements AutoCloseable {
     }
 
     /** Requests waiting for a worker. */
-    int queueDepth() { return queue.size(); }
+    int queueDepth() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Marks a request for this model as on its way (being received or decoded); end it with submit or close. */
+    Arrival arrive() {
+        lock.lock();
+        try {
+            arriving++;
+        } finally {
+            lock.unlock();
+        }
+        return new Arrival();
+    }
 
     /**
      * Queues {@code count} samples; the future completes with their {@code count * outputSize}
      * outputs, or exceptionally with an {@link InferenceError}.
      */
     CompletableFuture<float[]> submit(float[] input, int count) {
-        Pending p = new Pending(input, count, new CompletableFuture<>());
-        // Under the lock that closing takes: once closed is set, no request can slip into the queue
-        // after the workers have seen it empty and left.
-        synchronized (this) {
+        return enqueue(input, count, false);
+    }
+
+    private CompletableFuture<float[]> enqueue(float[] input, int count, boolean endsArrival) {
+        Pending p = new Pending(input, count, System.nanoTime(), new CompletableFuture<>());
+        lock.lock();
+        try {
+            // Under the lock that closing takes: once closed is set, no request can slip into the
+            // queue after the workers have seen it empty and left.
+            if (endsArrival) {
+                arriving--;
+                changed.signalAll();
+            }
             if (closed) throw new InferenceError(503, "the server is shutting down; model '" + model + "' takes no new requests");
-            if (!queue.offer(p)) {
+            if (queue.size() >= queueLimit) {
                 throw new InferenceError(429, "model '" + model + "' has " + queue.size()
                         + " requests waiting (its queue_limit); retry later");
             }
+            queue.add(p);
+            queuedSamples += count;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
         return p.result();
     }
 
     private void work(Predictor predictor) {
-        Pending carried = null;   // a request that did not fit the last batch; it starts the next one
         List<Pending> batch = new ArrayList<>();
         // This worker's input buffers, reused by every batch: [maxBatch * inputSize] for the packed
         // batch, and one [2^k * inputSize] per power-of-two piece (see forward), made when first needed.
-        float[] packed = new float[maxBatch * inputSize];
+        float[] packed = new float[rule.maxBatch() * inputSize];
         float[][] pieces = new float[Integer.SIZE][];
         while (true) {
-            Pending first;
+            int samples;
+            lock.lock();
             try {
-                first = carried != null ? carried : queue.poll(50, TimeUnit.MILLISECONDS);
+                if (!awaitBatch()) return;
+                samples = take(batch);
             } catch (InterruptedException e) {
                 return;
-            }
-            carried = null;
-            if (first == null) {
-                if (closed && queue.isEmpty()) return;
-                continue;
-            }
-            batch.clear();
-            batch.add(first);
-            int samples = first.count();
-            long deadline = System.nanoTime() + maxDelayNanos;
-            while (samples < maxBatch) {
-                Pending next = queue.poll();
-                if (next == null) {
-                    long wait = deadline - System.nanoTime();
-                    if (wait <= 0 || closed) break;
-                    try {
-                        next = queue.poll(wait, TimeUnit.NANOSECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    if (next == null) break;
-                }
-                if (samples + next.count() > maxBatch) {
-                    carried = next;
-                    break;
-                }
-                batch.add(next);
-                samples += next.count();
+            } finally {
+                lock.unlock();
             }
             run(predictor, batch, samples, packed, pieces);
-            if (Thread.interrupted() && queue.isEmpty() && carried == null) return;
         }
+    }
+
+    /**
+     * With the lock held: waits until the rule says to run the queue (at once when closing).
+     * Returns false when the batcher is closed and nothing is left to run.
+     */
+    private boolean awaitBatch() throws InterruptedException {
+        boolean wasIdle = false;
+        while (true) {
+            if (queue.isEmpty()) {
+                if (closed) return false;
+                wasIdle = true;
+                changed.await();
+                continue;
+            }
+            long wait = closed ? 0 : rule.waitNanos(queuedSamples, arriving, System.nanoTime() - queue.peek().queuedAt(), wasIdle);
+            if (wait <= 0) return true;
+            changed.awaitNanos(wait);
+        }
+    }
+
+    /**
+     * With the lock held: moves requests from the head of the queue into {@code batch} while they
+     * fit in {@code maxBatch} samples (the first always goes; one of more than {@code maxBatch}
+     * samples runs alone), and returns their sample count. A request that does not fit stays first
+     * in the queue and starts the next batch.
+     */
+    private int take(List<Pending> batch) {
+        batch.clear();
+        Pending first = queue.poll();
+        batch.add(first);
+        int samples = first.count();
+        for (Pending next; (next = queue.peek()) != null && samples + next.count() <= rule.maxBatch(); ) {
+            batch.add(queue.poll());
+            samples += next.count();
+        }
+        queuedSamples -= samples;
+        return samples;
     }
 
     /** One forward pass over the batch's samples, packed in queue order; each request gets its rows. */
@@ -188,8 +268,12 @@ final class DynamicBatcher implements AutoCloseable {
 
     /** Refuses new requests and waits (up to {@code timeoutMs}) for the workers to answer every queued one. */
     void drain(long timeoutMs) {
-        synchronized (this) {
+        lock.lock();
+        try {
             closed = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
         }
         long deadline = System.currentTimeMillis() + timeoutMs;
         for (Thread t : workers) {
@@ -205,6 +289,15 @@ final class DynamicBatcher implements AutoCloseable {
     @Override public void close() {
         drain(30_000);
         InferenceError gone = new InferenceError(503, "the server stopped before model '" + model + "' could answer");
-        for (Pending p; (p = queue.poll()) != null; ) p.result().completeExceptionally(gone);
+        List<Pending> left;
+        lock.lock();
+        try {
+            left = new ArrayList<>(queue);
+            queue.clear();
+            queuedSamples = 0;
+        } finally {
+            lock.unlock();
+        }
+        for (Pending p : left) p.result().completeExceptionally(gone);
     }
 }

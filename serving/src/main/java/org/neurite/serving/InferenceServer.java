@@ -222,10 +222,15 @@ public final class InferenceServer implements AutoCloseable {
         try {
             if (model == null) throw unknownModel(name);
             if (draining) throw new InferenceError(503, "the server is shutting down; no new requests");
-            byte[] body = body(ctx);
-            int jsonLength = headerLength(ctx);
-            V2Codec.Request request = codec.read(body, jsonLength, model);
-            CompletableFuture<float[]> result = model.infer(request.input(), request.count());
+            V2Codec.Request request;
+            CompletableFuture<float[]> result;
+            // Open while the body is read and decoded: a worker with a part-filled batch may wait for it.
+            try (DynamicBatcher.Arrival arrival = model.arrive()) {
+                byte[] body = body(ctx);
+                int jsonLength = headerLength(ctx);
+                request = codec.read(body, jsonLength, model);
+                result = arrival.submit(request.input(), request.count());
+            }
             answerWhenDone(ctx, name, start, result, y -> {
                 V2Codec.Response r = codec.write(model, request.id(), y, request.count(), request.binaryOutput());
                 if (r.jsonLength() >= 0) {
@@ -284,20 +289,23 @@ public final class InferenceServer implements AutoCloseable {
             if (model == null) throw unknownModel(name);
             if (draining) throw new InferenceError(503, "the server is shutting down; no new requests");
             int topK = topK(ctx, model);
-            byte[] image;
-            String type = ctx.contentType() == null ? "" : ctx.contentType();
-            if (type.startsWith("multipart/form-data")) {
-                UploadedFile file = ctx.uploadedFile("image");
-                if (file == null) throw InferenceError.badRequest("the multipart form has no file field 'image'");
-                if (file.size() > config.maxBodyBytes()) throw tooLarge(file.size());
-                try (InputStream in = file.content()) {
-                    image = in.readAllBytes();
+            CompletableFuture<float[]> result;
+            try (DynamicBatcher.Arrival arrival = model.arrive()) {
+                byte[] image;
+                String type = ctx.contentType() == null ? "" : ctx.contentType();
+                if (type.startsWith("multipart/form-data")) {
+                    UploadedFile file = ctx.uploadedFile("image");
+                    if (file == null) throw InferenceError.badRequest("the multipart form has no file field 'image'");
+                    if (file.size() > config.maxBodyBytes()) throw tooLarge(file.size());
+                    try (InputStream in = file.content()) {
+                        image = in.readAllBytes();
+                    }
+                } else {
+                    image = body(ctx);
                 }
-            } else {
-                image = body(ctx);
+                float[] x = ImageInput.decode(image, model.inputShape());
+                result = arrival.submit(x, 1);
             }
-            float[] x = ImageInput.decode(image, model.inputShape());
-            CompletableFuture<float[]> result = model.infer(x, 1);
             answerWhenDone(ctx, name, start, result, y -> json(ctx, 200, predictions(model, y, topK)));
         } catch (InferenceError e) {
             error(ctx, e.status(), e.getMessage());

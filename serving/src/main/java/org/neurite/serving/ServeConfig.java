@@ -33,7 +33,7 @@ import org.neurite.graph.LayerRegistry;
  *       backend: opencl         # optional, default: the deployment's backend
  *       fallback: [cpu]         # optional, default: the deployment's fallback
  *       max_batch: 32           # samples coalesced into one forward pass (1 = no batching)
- *       max_delay_ms: 2         # how long a batch waits to fill after its first request
+ *       max_delay_ms: 0         # how long an idle worker holds a batch for arriving requests
  *       workers: 1              # batching workers, each with its own backend and weights
  *       queue_limit: 256        # requests waiting beyond this are answered 429
  * </pre>
@@ -72,7 +72,7 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
      * @param backend the backend, or null for the deployment's
      * @param fallback backends tried in order when {@code backend} is unavailable, or null for the deployment's
      * @param maxBatch the most samples one forward pass takes, {@code >= 1}; 1 turns batching off
-     * @param maxDelayMs how long a batch waits for more requests after its first, {@code >= 0}
+     * @param maxDelayMs how long an idle worker holds a part-filled batch for requests being received, {@code >= 0}
      * @param workers batching workers, each owning a backend, weights and a predictor, {@code >= 1}
      * @param queueLimit requests that may wait; one more is refused with 429, {@code >= 1}
      */
@@ -204,7 +204,7 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
             String backend = null;
             List<String> fallback = null;
             int maxBatch = 32;
-            int maxDelay = 2;
+            int maxDelay = 0;
             int workers = 1;
             int queueLimit = 256;
             for (Iterator<String> it = section.value().at(at).fieldNames(); it.hasNext(); ) {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.neurite.backend.Backend;
 import org.neurite.config.DeploymentConfig;
@@ -115,8 +114,8 @@ final class ServedModel implements AutoCloseable {
 
     int queueDepth() { return batcher.queueDepth(); }
 
-    /** Queues {@code count} samples; see {@link DynamicBatcher#submit}. */
-    CompletableFuture<float[]> infer(float[] input, int count) { return batcher.submit(input, count); }
+    /** Marks a request for this model as being received; see {@link DynamicBatcher#arrive}. */
+    DynamicBatcher.Arrival arrive() { return batcher.arrive(); }
 
     /** Stops taking requests and answers the queued ones. */
     void drain(long timeoutMs) { batcher.drain(timeoutMs); }

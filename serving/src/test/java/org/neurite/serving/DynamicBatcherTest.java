@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -21,7 +22,7 @@ import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Checkpoints;
 import org.neurite.engine.Predictor;
 
-/** How requests become batches: coalescing up to max_batch, the queue bound, draining on close. */
+/** How requests become batches: continuous batching up to max_batch, holding for arrivals, the queue bound, draining on close. */
 class DynamicBatcherTest {
     @TempDir static Path dir;
     private static ModelFixture lenet;
@@ -45,24 +46,50 @@ class DynamicBatcherTest {
         return p;
     }
 
-    @Test void concurrentRequestsShareOneBatchAndGetTheirOwnRows() throws Exception {
+    /**
+     * Records every batch's size and holds the worker inside its first batch until released, so
+     * that a test can queue requests while the worker computes (latches, no timing).
+     */
+    private static final class HeldFirstBatch implements DynamicBatcher.BatchListener {
+        final List<Integer> sizes = new CopyOnWriteArrayList<>();
+        final CountDownLatch running = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Override public void batch(int samples, long nanos) {
+            sizes.add(samples);
+            if (sizes.size() > 1) return;
+            running.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    @Test void whatQueuesWhileTheWorkerComputesIsItsNextBatchAndEachRequestGetsItsOwnRows() throws Exception {
         List<AutoCloseable> resources = new ArrayList<>();
-        List<Integer> batches = new CopyOnWriteArrayList<>();
-        // A long delay: the worker waits for the batch to fill, so 5 + 2 samples make exactly one batch of 7
-        // (run as pieces of 4, 2 and 1).
-        DynamicBatcher batcher = new DynamicBatcher("lenet5", 784, 10, 7, 5_000, 16, List.of(predictor(7, resources)), (n, t) -> batches.add(n));
+        HeldFirstBatch held = new HeldFirstBatch();
+        DynamicBatcher batcher = new DynamicBatcher("lenet5", 784, 10, 8, 0, 16, List.of(predictor(8, resources)), held);
         try {
-            float[] x = lenet.samples(7, 1);
-            CompletableFuture<float[]> a = batcher.submit(Arrays.copyOfRange(x, 0, 5 * 784), 5);
-            CompletableFuture<float[]> b = batcher.submit(Arrays.copyOfRange(x, 5 * 784, 7 * 784), 2);
-            float[] ya = a.get(30, TimeUnit.SECONDS);
-            float[] yb = b.get(30, TimeUnit.SECONDS);
-            assertEquals(List.of(7), batches);
-            for (int i = 0; i < 7; i++) {
-                float[] row = i < 5 ? Arrays.copyOfRange(ya, i * 10, i * 10 + 10) : Arrays.copyOfRange(yb, (i - 5) * 10, (i - 4) * 10);
-                assertArrayEquals(lenet.predict(Arrays.copyOfRange(x, i * 784, (i + 1) * 784)), row, "sample " + i);
+            float[] x = lenet.samples(8, 1);
+            CompletableFuture<float[]> a = batcher.submit(Arrays.copyOfRange(x, 0, 784), 1);
+            assertTrue(held.running.await(30, TimeUnit.SECONDS));
+            // Queued while the worker is busy with a: they run together next, 5 + 2 = 7 samples (pieces 4, 2, 1).
+            CompletableFuture<float[]> b = batcher.submit(Arrays.copyOfRange(x, 784, 6 * 784), 5);
+            CompletableFuture<float[]> c = batcher.submit(Arrays.copyOfRange(x, 6 * 784, 8 * 784), 2);
+            held.release.countDown();
+            float[] y = new float[8 * 10];
+            System.arraycopy(a.get(30, TimeUnit.SECONDS), 0, y, 0, 10);
+            System.arraycopy(b.get(30, TimeUnit.SECONDS), 0, y, 10, 50);
+            System.arraycopy(c.get(30, TimeUnit.SECONDS), 0, y, 60, 20);
+            assertEquals(List.of(1, 7), held.sizes);
+            for (int i = 0; i < 8; i++) {
+                assertArrayEquals(lenet.predict(Arrays.copyOfRange(x, i * 784, (i + 1) * 784)), Arrays.copyOfRange(y, i * 10, i * 10 + 10),
+                        "sample " + i + ": bit for bit what the predictor gives it alone");
             }
         } finally {
+            held.release.countDown();
             batcher.close();
             for (AutoCloseable r : resources) r.close();
         }
@@ -70,18 +97,81 @@ class DynamicBatcherTest {
 
     @Test void aRequestThatDoesNotFitStartsTheNextBatch() throws Exception {
         List<AutoCloseable> resources = new ArrayList<>();
-        List<Integer> batches = new CopyOnWriteArrayList<>();
-        DynamicBatcher batcher = new DynamicBatcher("lenet5", 784, 10, 4, 5_000, 16, List.of(predictor(4, resources)), (n, t) -> batches.add(n));
+        HeldFirstBatch held = new HeldFirstBatch();
+        DynamicBatcher batcher = new DynamicBatcher("lenet5", 784, 10, 4, 0, 16, List.of(predictor(4, resources)), held);
         try {
+            CompletableFuture<float[]> first = batcher.submit(lenet.samples(1, 1), 1);
+            assertTrue(held.running.await(30, TimeUnit.SECONDS));
             CompletableFuture<float[]> a = batcher.submit(lenet.samples(3, 2), 3);
             CompletableFuture<float[]> b = batcher.submit(lenet.samples(3, 3), 3);
             CompletableFuture<float[]> c = batcher.submit(lenet.samples(1, 4), 1);
-            CompletableFuture.allOf(a, b, c).get(30, TimeUnit.SECONDS);
-            assertEquals(List.of(3, 4), batches, "3 alone (3 + 3 > 4), then 3 + 1");
+            held.release.countDown();
+            CompletableFuture.allOf(first, a, b, c).get(30, TimeUnit.SECONDS);
+            assertEquals(List.of(1, 3, 4), held.sizes, "3 alone (3 + 3 > 4), then 3 + 1");
+        } finally {
+            held.release.countDown();
+            batcher.close();
+            for (AutoCloseable r : resources) r.close();
+        }
+    }
+
+    @Test void anIdleWorkerHoldsItsBatchForArrivingRequestsUntilNoneIsLeft() throws Exception {
+        List<AutoCloseable> resources = new ArrayList<>();
+        List<Integer> batches = new CopyOnWriteArrayList<>();
+        // A delay far longer than the test: only the arrivals' ending can release the batch.
+        DynamicBatcher batcher = new DynamicBatcher("lenet5", 784, 10, 8, 600_000, 16, List.of(predictor(8, resources)), (n, t) -> batches.add(n));
+        try {
+            DynamicBatcher.Arrival decoded = batcher.arrive();
+            DynamicBatcher.Arrival refused = batcher.arrive();
+            CompletableFuture<float[]> a = batcher.submit(lenet.samples(1, 5), 1);
+            CompletableFuture<float[]> b = decoded.submit(lenet.samples(2, 6), 2);
+            assertEquals(List.of(), batches, "one request is still arriving");
+            refused.close();   // e.g. a request answered 400: nothing more is coming
+            CompletableFuture.allOf(a, b).get(30, TimeUnit.SECONDS);
+            assertEquals(List.of(3), batches);
+            assertEquals(0, batcher.queueDepth());
         } finally {
             batcher.close();
             for (AutoCloseable r : resources) r.close();
         }
+    }
+
+    @Test void aFullBatchRunsWithoutWaitingForArrivals() throws Exception {
+        List<AutoCloseable> resources = new ArrayList<>();
+        List<Integer> batches = new CopyOnWriteArrayList<>();
+        DynamicBatcher batcher = new DynamicBatcher("lenet5", 784, 10, 2, 600_000, 16, List.of(predictor(2, resources)), (n, t) -> batches.add(n));
+        try (DynamicBatcher.Arrival stillComing = batcher.arrive()) {
+            CompletableFuture<float[]> a = batcher.submit(lenet.samples(1, 7), 1);
+            CompletableFuture<float[]> b = batcher.submit(lenet.samples(1, 8), 1);
+            CompletableFuture.allOf(a, b).get(30, TimeUnit.SECONDS);
+            assertEquals(List.of(2), batches);
+        } finally {
+            batcher.close();
+            for (AutoCloseable r : resources) r.close();
+        }
+    }
+
+    @Test void withNoDelayAnIdleWorkerRunsAtOnceWhateverIsArriving() throws Exception {
+        List<AutoCloseable> resources = new ArrayList<>();
+        List<Integer> batches = new CopyOnWriteArrayList<>();
+        DynamicBatcher batcher = new DynamicBatcher("lenet5", 784, 10, 8, 0, 16, List.of(predictor(8, resources)), (n, t) -> batches.add(n));
+        try (DynamicBatcher.Arrival stillComing = batcher.arrive()) {
+            float[] x = lenet.samples(1, 9);
+            assertArrayEquals(lenet.predict(x), batcher.submit(x, 1).get(30, TimeUnit.SECONDS));
+            assertEquals(List.of(1), batches);
+        } finally {
+            batcher.close();
+            for (AutoCloseable r : resources) r.close();
+        }
+    }
+
+    @Test void anArrivalRefusedByAClosedBatcherIsAnswered503() {
+        DynamicBatcher batcher = new DynamicBatcher("lenet5", 784, 10, 8, 600_000, 4, List.of(), (n, t) -> { });
+        DynamicBatcher.Arrival late = batcher.arrive();
+        batcher.close();
+        InferenceError closed = assertThrows(InferenceError.class, () -> late.submit(new float[784], 1));
+        assertEquals(503, closed.status());
+        assertThrows(IllegalStateException.class, () -> late.submit(new float[784], 1), "an arrival ends once");
     }
 
     @Test void aFullQueueRefusesWith429AndAClosedOneWith503() {

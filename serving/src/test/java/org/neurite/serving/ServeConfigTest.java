@@ -43,7 +43,7 @@ class ServeConfigTest {
         assertEquals(new ServeConfig("127.0.0.1", 9000, 16 << 20, List.of(
                 new ServeConfig.ModelSpec("lenet5", "lenet5.nn", null, "w/lenet5.safetensors", null, null, 64, 5, 1, 256),
                 new ServeConfig.ModelSpec("fashion", "fashion_cnn.nn", "FashionCNN", "w/fashion.safetensors", "opencl", List.of("cpu"),
-                        32, 2, 2, 10))), c);
+                        32, 0, 2, 10))), c);
         assertEquals("opencl", c.models().get(1).backendIn(d));
         assertEquals("cpu", c.models().get(0).backendIn(d));
         assertEquals(Path.of("/srv/w/lenet5.safetensors"), ServeConfig.resolve(c.models().get(0).weights(), Path.of("/srv")));
@@ -62,7 +62,7 @@ class ServeConfigTest {
                     script: m.nn
                     weights: m.safetensors
                     max_batch: 32
-                    max_delay_ms: 2
+                    max_delay_ms: 0
                     workers: 1
                     queue_limit: 256
                 """), yaml);

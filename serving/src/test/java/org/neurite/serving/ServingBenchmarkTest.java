@@ -40,17 +40,17 @@ import org.neurite.plugin.NeuriteRuntime;
 /**
  * The measurement behind BENCHMARKS.md's serving section (tag {@code load}: not in the default
  * build). For lenet5 and fashion_cnn at 1, 8 and 64 concurrent closed-loop clients on kept-alive
- * connections, batching on ({@code max_batch} 32, 2 ms) and off ({@code max_batch} 1): requests per
- * second and client-side p50/p99 latency of one-sample v2 requests, the mean batch, the worker's
- * share of time in forward passes, and CPU time per request split by thread group (the clients;
- * the server's HTTP threads, Jetty's pool; its batching worker; the rest of the JVM:
- * GC, JIT and threads that ended during the run). Against it, the in-process {@link Predictor} on
+ * connections, batching on ({@code max_batch} 32, {@code max_delay_ms} 0: continuous) and off
+ * ({@code max_batch} 1): requests per second and client-side p50/p99 latency of one-sample v2
+ * requests, the mean batch, the worker's share of time in forward passes, and CPU time per request
+ * split by thread group (the clients; the server's HTTP threads, Jetty's pool; its batching worker;
+ * the rest of the JVM: GC, JIT and threads that ended during the run). Against it, the in-process {@link Predictor} on
  * the same inputs at batch 1, at the server's mean batch and at 32, once on the worker's own thread
  * count ({@code threads: 1}) and once on both cores. Clients and server share this JVM and machine.
  * <pre>
  * mvn -B -q verify -pl serving -Dgroups=load -Dneurite.bench.requests=20000 -Dneurite.bench.seconds=15
  *     # table in serving/target/serving-benchmark.md; narrower runs: -Dneurite.bench.models=lenet5
- *     # -Dneurite.bench.clients=64 -Dneurite.bench.batching=on -Dneurite.bench.delay=0
+ *     # -Dneurite.bench.clients=64 -Dneurite.bench.batching=on -Dneurite.bench.delay=2 (max_delay_ms)
  *     # -Dneurite.bench.threads=0 (server backend threads) -Dneurite.bench.binary=true (binary-data extension)
  * </pre>
  * Every answer is checked against the predictor (exact floats): the first answer for each of the
@@ -70,7 +70,7 @@ class ServingBenchmarkTest {
     /** Requests and answers as the binary-data extension (raw FP32 after a JSON header) instead of JSON numbers. */
     private static final boolean BINARY = Boolean.getBoolean("neurite.bench.binary");
     /** max_delay_ms with batching on. */
-    private static final int DELAY_MS = Integer.getInteger("neurite.bench.delay", 2);
+    private static final int DELAY_MS = Integer.getInteger("neurite.bench.delay", 0);
     private static final String CLIENT_THREAD = "bench-client-";
     private static final long WARM_UP_SECONDS = 5;
     @TempDir Path dir;
@@ -91,9 +91,11 @@ class ServingBenchmarkTest {
         for (String model : MODELS) {
             try (ModelFixture fixture = new ModelFixture(model, 1, dir)) {
                 if (model.equals(MODELS.get(0))) {
-                    // An unreported first row: the JIT compiles the server's paths under the heaviest load
-                    // (without it the first reported row carried seconds of C2 compilation).
+                    // Unreported first rows: the JIT compiles the server's paths under the heaviest load and
+                    // for a lone client (batches of many, then of one: without the second the first reported
+                    // row, one client, carried seconds of C2 recompilation in "other JVM").
                     serve(fixture, model, 64, true);
+                    serve(fixture, model, 1, true);
                 }
                 for (int clients : CLIENTS) {
                     for (String mode : BATCHING) {
