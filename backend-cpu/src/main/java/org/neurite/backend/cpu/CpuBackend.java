@@ -42,7 +42,7 @@ import org.neurite.tensor.Tensor;
  * fixed order (see each kernel class for how).
  *
  * <p>The few inner loops that the incubating Vector API speeds up (the GEMM micro-kernel, the
- * direct convolution, {@code affine}, {@code channelMax}) come from {@link CpuKernels}, chosen
+ * direct convolution, {@code affine}, {@code channelMax}, the LSTM cell's σ and tanh) come from {@link CpuKernels}, chosen
  * when the backend is created: {@code FloatVector} code when the JVM has
  * {@code jdk.incubator.vector}, plain Java loops otherwise. Both give the same bits; the
  * description says which runs.
@@ -78,11 +78,11 @@ public final class CpuBackend implements Backend {
         this.path = path;
         this.gemm = new CpuGemm(threads, path);
         this.conv = new CpuConv2d(threads, gemm, path);
-        this.pool = new CpuPool2d(threads);
+        this.pool = new CpuPool2d(threads, path);
         this.elementwise = new CpuElementwise(threads, path);
         this.copies = new CpuCopy(threads);
         this.normalization = new CpuNormalization(threads);
-        this.cells = new CpuRecurrentCells(threads);
+        this.cells = new CpuRecurrentCells(threads, path);
         this.embedding = new CpuEmbedding(threads);
         this.softmax = new CpuSoftmax(threads);
         this.optimizers = new CpuOptimizers(threads);

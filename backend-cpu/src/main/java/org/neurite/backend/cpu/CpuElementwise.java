@@ -1,5 +1,6 @@
 package org.neurite.backend.cpu;
 
+import java.util.Arrays;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.UnaryOp;
@@ -286,6 +287,10 @@ final class CpuElementwise {
         @Override
         public void run(int worker, int begin, int end) {
             float[] x = this.x, out = this.out;
+            if (inner == 1 && op == BinaryOp.ADD) {
+                addToRows(x, v, out, begin, end);
+                return;
+            }
             for (int r = begin; r < end; r++) {
                 float s = v[r % channels];
                 int from = r * inner, to = from + inner;
@@ -297,6 +302,21 @@ final class CpuElementwise {
                     case MAX -> { for (int i = from; i < to; i++) out[i] = Math.max(x[i], s); }
                     case MIN -> { for (int i = from; i < to; i++) out[i] = Math.min(x[i], s); }
                 }
+            }
+        }
+
+        /**
+         * The bias of a dense or recurrent layer, out[o, c] = x[o, c] + v[c] for the elements
+         * [begin, end) of [outer, channels]: by runs of whole rows, each one vectorisable loop.
+         * Element by element, with a division and a switch per float, it took 3 ns each (12 ms on
+         * the row LSTM's [7168, 512] gates); the sums are the same.
+         */
+        private void addToRows(float[] x, float[] v, float[] out, int begin, int end) {
+            int channels = this.channels;
+            for (int r = begin; r < end; ) {
+                int c0 = r % channels, n = Math.min(channels - c0, end - r);
+                for (int j = 0; j < n; j++) out[r + j] = x[r + j] + v[c0 + j];
+                r += n;
             }
         }
     }
@@ -313,6 +333,7 @@ final class CpuElementwise {
             this.channels = channels;
             this.inner = inner;
             this.beta = beta;
+            if (rowSums == null) rowSums = new double[threads.size()][0];
             try {
                 threads.run(channels, parts((long) outer * channels * inner), this);
             } finally {
@@ -320,9 +341,16 @@ final class CpuElementwise {
             }
         }
 
+        /** Per worker, grow-only (created on first use, after the pool exists): the running sums of its channels when inner == 1. */
+        private double[][] rowSums;
+
         @Override
         public void run(int worker, int begin, int end) {
             float[] x = this.x;
+            if (inner == 1) {
+                sumColumns(worker, x, begin, end);
+                return;
+            }
             for (int c = begin; c < end; c++) {
                 double sum = 0;
                 for (int o = 0; o < outer; o++) {
@@ -330,6 +358,26 @@ final class CpuElementwise {
                     for (int i = from; i < from + inner; i++) sum += x[i];
                 }
                 out[c] = beta == 0f ? (float) sum : (float) (beta * (double) out[c] + sum);
+            }
+        }
+
+        /**
+         * A bias gradient, the column sums of x [outer, channels] for channels [begin, end): row
+         * by row into this worker's running sums, each channel still adding its rows in order in
+         * double (the same bits as a column walk). A column walk strides a whole row per float
+         * and took 2 ms on the row LSTM's [1792, 512] gate gradients.
+         */
+        private void sumColumns(int worker, float[] x, int begin, int end) {
+            int n = end - begin, channels = this.channels;
+            if (rowSums[worker].length < n) rowSums[worker] = new double[n];
+            double[] sums = rowSums[worker];
+            Arrays.fill(sums, 0, n, 0.0);
+            for (int o = 0, row = begin; o < outer; o++, row += channels) {
+                for (int j = 0; j < n; j++) sums[j] += x[row + j];
+            }
+            for (int j = 0; j < n; j++) {
+                int c = begin + j;
+                out[c] = beta == 0f ? (float) sums[j] : (float) (beta * (double) out[c] + sums[j]);
             }
         }
     }

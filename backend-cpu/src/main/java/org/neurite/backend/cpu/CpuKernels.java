@@ -150,4 +150,28 @@ abstract class CpuKernels {
      * gather it packs them faster than the scalar loop (backward-filter 1.1-1.4x).
      */
     abstract void gatherStrip(float[] src, int base, int[] index, int at, float[] dst, int d);
+
+    // ---- recurrent cells (CpuRecurrentCells) ------------------------------------------------
+
+    /** {@code x[i] = CpuFloatExp.sigmoid(x[i])} for i in [from, to), in place. */
+    abstract void sigmoidInPlace(float[] x, int from, int to);
+
+    /** {@code x[i] = CpuFloatExp.tanh(x[i])} for i in [from, to), in place. */
+    abstract void tanhInPlace(float[] x, int from, int to);
+
+    // ---- max pooling (CpuPool2d) ------------------------------------------------------------
+
+    /**
+     * 2x2 max pooling of {@code count} windows of one plane of width {@code w}: window o has its
+     * top-left input at {@code x[xo + window[o]]} and the others at +1, +w and +w+1;
+     * {@code y[yo + o]} gets the largest and {@code argmax[yo + o]} its in-plane index
+     * ({@code windowAt[o]}, which is {@code window[o]} as a float, plus 0, 1, w or w+1). Ties and NaN
+     * resolve as the scan in that order where a later value wins if greater or NaN
+     * ({@link CpuPool2d#maxWindows2x2}, the plain loop): the vector path takes the winner of the
+     * top pair against the winner of the bottom pair, which picks the same element. Values and
+     * indices are copies, so every path gives the same bits. The scan's float selects compiled to
+     * branches that random data mispredicts half the time (about 18 ns per window).
+     */
+    abstract void maxPool2x2(float[] x, int xo, int w, int[] window, float[] windowAt, int count, float[] y, float[] argmax, int yo);
+
 }

@@ -222,4 +222,24 @@ final class CpuPlainKernels extends CpuKernels {
     void gatherStrip(float[] src, int base, int[] index, int at, float[] dst, int d) {
         for (int l = 0; l < NR; l++) dst[d + l] = src[base + index[at + l]];
     }
+
+    // ---- recurrent cells --------------------------------------------------------------------
+
+    @Override
+    void sigmoidInPlace(float[] x, int from, int to) {
+        for (int i = from; i < to; i++) x[i] = CpuFloatExp.sigmoid(x[i]);
+    }
+
+    @Override
+    void tanhInPlace(float[] x, int from, int to) {
+        for (int i = from; i < to; i++) x[i] = CpuFloatExp.tanh(x[i]);
+    }
+
+    // ---- max pooling ------------------------------------------------------------------------
+
+    @Override
+    void maxPool2x2(float[] x, int xo, int w, int[] window, float[] windowAt, int count, float[] y, float[] argmax, int yo) {
+        CpuPool2d.maxWindows2x2(x, xo, w, window, windowAt, 0, count, y, argmax, yo);
+    }
+
 }

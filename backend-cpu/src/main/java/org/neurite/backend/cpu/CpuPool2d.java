@@ -13,23 +13,48 @@ import org.neurite.backend.Pool2dGeometry;
  * scatter-adds of overlapping windows run in a fixed order on one thread: deterministic. The
  * passes run through one reusable {@link CpuThreads.RangeTask} that holds their arguments, so a
  * call allocates nothing.
+ *
+ * <p>The common layer, 2x2 windows at stride 2 inside the input, runs {@link CpuKernels#maxPool2x2}
+ * over a table of each window's top-left input in the plane ({@code 2*oh*w + 2*ow}, grow-only,
+ * filled per call), so the vector path gathers whole groups of windows whatever the row width
+ * (fashion_cnn's 14- and 7-wide output rows are narrower than a 512-bit vector's 16 lanes).
  */
 final class CpuPool2d {
     private static final long PARALLEL_MIN_WORK = 1L << 15;
 
     private final CpuThreads threads;
+    private final CpuKernels[] kernels; // maxPool2x2, per worker
     private final PlaneLoop planeLoop = new PlaneLoop();
+    private int[] window = new int[0]; // the 2x2 windows' top-left inputs in a plane, grow-only
+    private float[] windowAt = new float[0]; // the same as floats (argmax values)
 
     /** The four passes, each a loop over (n, c) planes. */
     private enum Pass { MAX_FORWARD, MAX_BACKWARD, AVG_FORWARD, AVG_BACKWARD, CHECK_ARGMAX }
 
-    CpuPool2d(CpuThreads threads) {
+    CpuPool2d(CpuThreads threads, CpuKernels.Path path) {
         this.threads = threads;
+        this.kernels = path.perWorker(threads.size());
     }
 
     /** y = max over each window; argmax = flat in-plane index of the winner (stored as a float). */
-    void maxForward(Pool2dGeometry g, float[] x, float[] y, float[] argmax) {
+    synchronized void maxForward(Pool2dGeometry g, float[] x, float[] y, float[] argmax) {
+        if (isWhole2x2(g)) fillWindows(g);
         planeLoop.execute(Pass.MAX_FORWARD, g, x, y, argmax);
+    }
+
+    /** window[o] (and windowAt[o]) = the top-left input {@code 2*oh*w + 2*ow} of output o = oh*wo + ow. */
+    private void fillWindows(Pool2dGeometry g) {
+        int ho = g.outHeight(), wo = g.outWidth(), w = g.width();
+        if (window.length < ho * wo) {
+            window = new int[ho * wo];
+            windowAt = new float[ho * wo];
+        }
+        for (int oh = 0, o = 0; oh < ho; oh++) {
+            for (int ow = 0; ow < wo; ow++, o++) {
+                window[o] = 2 * oh * w + 2 * ow;
+                windowAt[o] = window[o];
+            }
+        }
     }
 
     /** dx = 0, then dx[argmax] += dy for every output; a corrupt argmax is refused before anything is written. */
@@ -86,7 +111,7 @@ final class CpuPool2d {
         public void run(int worker, int begin, int end) {
             switch (pass) {
                 case CHECK_ARGMAX -> bad[worker] |= !argmaxPlanesValid(g, argmax, begin, end);
-                case MAX_FORWARD -> maxForwardPlanes(g, in, out, argmax, begin, end);
+                case MAX_FORWARD -> maxForwardPlanes(kernels[worker], g, in, out, argmax, begin, end);
                 case MAX_BACKWARD -> maxBackwardPlanes(g, in, argmax, out, begin, end);
                 case AVG_FORWARD -> avgForwardPlanes(g, in, out, begin, end);
                 case AVG_BACKWARD -> avgBackwardPlanes(g, in, out, begin, end);
@@ -95,10 +120,12 @@ final class CpuPool2d {
     }
 
     /** Max pooling forward of planes [begin, end). */
-    private static void maxForwardPlanes(Pool2dGeometry g, float[] x, float[] y, float[] argmax, int begin, int end) {
+    private void maxForwardPlanes(CpuKernels kernels, Pool2dGeometry g, float[] x, float[] y, float[] argmax, int begin, int end) {
         int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
         if (isWhole2x2(g)) {
-            maxForward2x2(x, y, argmax, begin, end, h, w, ho, wo);
+            for (int plane = begin; plane < end; plane++) {
+                kernels.maxPool2x2(x, plane * h * w, w, window, windowAt, ho * wo, y, argmax, plane * ho * wo);
+            }
             return;
         }
         for (int plane = begin; plane < end; plane++) {
@@ -128,36 +155,28 @@ final class CpuPool2d {
     }
 
     /**
-     * 2x2 windows, stride 2, no padding, every window inside the input (the common pooling
-     * layer): the same comparisons in the same order as the general loop (a later value wins if
-     * it is greater or NaN), written as selects instead of branches, which random data mispredicts
-     * about half the time.
+     * The definition of {@link CpuKernels#maxPool2x2} for windows [from, to): each window's four
+     * inputs scanned in order (top-left, top-right, bottom-left, bottom-right), a later value
+     * winning if it is greater or NaN, as the general loop above; written as selects rather than
+     * branches, which random data mispredicts about half the time.
      */
-    private static void maxForward2x2(float[] x, float[] y, float[] argmax, int begin, int end, int h, int w, int ho, int wo) {
-        for (int plane = begin; plane < end; plane++) {
-            int xo = plane * h * w, yo = plane * ho * wo;
-            for (int oh = 0; oh < ho; oh++) {
-                int top = xo + 2 * oh * w, out = yo + oh * wo;
-                for (int ow = 0; ow < wo; ow++) {
-                    int i0 = top + 2 * ow, i2 = i0 + w;
-                    float best = x[i0], v;
-                    int at = i0;
-                    v = x[i0 + 1];
-                    boolean take = v > best | v != v;
-                    best = take ? v : best;
-                    at = take ? i0 + 1 : at;
-                    v = x[i2];
-                    take = v > best | v != v;
-                    best = take ? v : best;
-                    at = take ? i2 : at;
-                    v = x[i2 + 1];
-                    take = v > best | v != v;
-                    best = take ? v : best;
-                    at = take ? i2 + 1 : at;
-                    y[out + ow] = best;
-                    argmax[out + ow] = at - xo;
-                }
-            }
+    static void maxWindows2x2(float[] x, int xo, int w, int[] window, float[] windowAt, int from, int to, float[] y, float[] argmax, int yo) {
+        for (int o = from; o < to; o++) {
+            int i = xo + window[o];
+            float best = x[i], v = x[i + 1];
+            boolean take = v > best | v != v;
+            best = take ? v : best;
+            int at = take ? 1 : 0;
+            v = x[i + w];
+            take = v > best | v != v;
+            best = take ? v : best;
+            at = take ? w : at;
+            v = x[i + w + 1];
+            take = v > best | v != v;
+            best = take ? v : best;
+            at = take ? w + 1 : at;
+            y[yo + o] = best;
+            argmax[yo + o] = windowAt[o] + at;
         }
     }
 

@@ -10,23 +10,28 @@ import static org.neurite.backend.cpu.CpuElementwise.sigmoid;
  *
  * <p>Every tensor is a slice at an offset: gate blocks are [batch, 4H] or [batch, 3H] rows,
  * states [batch, H] rows. Work splits over batch rows (one row per task, each element written
- * once), so results are bit-identical for any thread count. Sigmoid and tanh are computed as
- * the {@code unary} ops compute them (in double, rounded once), so a cell and the same step
- * spelled out with unary ops agree. Each step is a reusable {@link CpuThreads.RangeTask} holding its
- * arguments, so a call allocates nothing.
+ * once), so results are bit-identical for any thread count. The LSTM computes σ and tanh in
+ * float ({@link CpuFloatExp}: its forward's five per element were most of the row LSTM's inference
+ * time in double), vectorised by {@link CpuKernels} with the same bits on either path; its
+ * backward reads tanh(c) the same way. The GRU computes them as the {@code unary} ops do (in
+ * double, rounded once), so a GRU step and the same step spelled out with unary ops agree. Each
+ * step is a reusable {@link CpuThreads.RangeTask} holding its arguments, so a call allocates nothing.
  */
 final class CpuRecurrentCells {
     /** Gate non-linearities cost tens of cycles each, so a few thousand elements already pay for a second thread. */
     private static final long PARALLEL_MIN = 1L << 12;
 
     private final CpuThreads threads;
+    /** One per worker: the LSTM's gate non-linearities. */
+    private final CpuKernels[] kernels;
     private final LstmForwardLoop lstmForwardLoop = new LstmForwardLoop();
     private final LstmBackwardLoop lstmBackwardLoop = new LstmBackwardLoop();
     private final GruForwardLoop gruForwardLoop = new GruForwardLoop();
     private final GruBackwardLoop gruBackwardLoop = new GruBackwardLoop();
 
-    CpuRecurrentCells(CpuThreads threads) {
+    CpuRecurrentCells(CpuThreads threads, CpuKernels.Path path) {
         this.threads = threads;
+        this.kernels = path.perWorker(threads.size());
     }
 
     private int parts(int batch, int hidden) {
@@ -95,24 +100,27 @@ final class CpuRecurrentCells {
         public void run(int worker, int begin, int end) {
             float[] gates = this.gates, cPrev = this.cPrev, c = this.c, h = this.h;
             int go = this.go, cpo = this.cpo, co = this.co, ho = this.ho, hidden = this.hidden;
+            CpuKernels k = kernels[worker];
             for (int b = begin; b < end; b++) {
-                int g0 = go + b * 4 * hidden, s0 = b * hidden;
+                int g0 = go + b * 4 * hidden, cp0 = cpo + b * hidden, c0 = co + b * hidden, h0 = ho + b * hidden;
+                // The non-linearities block by block (σ over i and f together), then the state.
+                k.sigmoidInPlace(gates, g0, g0 + 2 * hidden);
+                k.tanhInPlace(gates, g0 + 2 * hidden, g0 + 3 * hidden);
+                k.sigmoidInPlace(gates, g0 + 3 * hidden, g0 + 4 * hidden);
                 for (int j = 0; j < hidden; j++) {
-                    int gi = g0 + j, gf = gi + hidden, gg = gf + hidden, gOut = gg + hidden;
-                    float i = sigmoid(gates[gi]), f = sigmoid(gates[gf]), g = (float) Math.tanh(gates[gg]), o = sigmoid(gates[gOut]);
-                    gates[gi] = i;
-                    gates[gf] = f;
-                    gates[gg] = g;
-                    gates[gOut] = o;
-                    float cell = f * cPrev[cpo + s0 + j] + i * g;
-                    c[co + s0 + j] = cell;
-                    h[ho + s0 + j] = o * (float) Math.tanh(cell);
+                    float cell = gates[g0 + hidden + j] * cPrev[cp0 + j] + gates[g0 + j] * gates[g0 + 2 * hidden + j];
+                    c[c0 + j] = cell;
+                    h[h0 + j] = cell;
                 }
+                k.tanhInPlace(h, h0, h0 + hidden);
+                for (int j = 0; j < hidden; j++) h[h0 + j] = gates[g0 + 3 * hidden + j] * h[h0 + j];
             }
         }
     }
 
     private final class LstmBackwardLoop implements CpuThreads.RangeTask {
+        /** Per worker, grow-only (created on first use, after the constructor has set the kernels): tanh(c) of the batch row in hand. */
+        private float[][] tanhC;
         private float[] gates, cPrev, c, dh, dc, dGates;
         private int go, cpo, co, dho, dco, dgo, hidden;
 
@@ -131,6 +139,7 @@ final class CpuRecurrentCells {
             this.dGates = dGates;
             this.dgo = dgo;
             this.hidden = hidden;
+            if (tanhC == null) tanhC = new float[kernels.length][0];
             try {
                 threads.run(batch, parts(batch, hidden), this);
             } finally {
@@ -142,12 +151,17 @@ final class CpuRecurrentCells {
         public void run(int worker, int begin, int end) {
             float[] gates = this.gates, cPrev = this.cPrev, c = this.c, dh = this.dh, dc = this.dc, dGates = this.dGates;
             int go = this.go, cpo = this.cpo, co = this.co, dho = this.dho, dco = this.dco, dgo = this.dgo, hidden = this.hidden;
+            if (tanhC[worker].length < hidden) tanhC[worker] = new float[hidden];
+            float[] tanhRow = tanhC[worker];
             for (int b = begin; b < end; b++) {
                 int g0 = b * 4 * hidden, s0 = b * hidden;
+                // tanh(c) of the row as forward computed it, vectorised into this worker's scratch
+                System.arraycopy(c, co + s0, tanhRow, 0, hidden);
+                kernels[worker].tanhInPlace(tanhRow, 0, hidden);
                 for (int j = 0; j < hidden; j++) {
                     int gi = g0 + j, gf = gi + hidden, gg = gf + hidden, gOut = gg + hidden;
                     float i = gates[go + gi], f = gates[go + gf], g = gates[go + gg], o = gates[go + gOut];
-                    float tc = (float) Math.tanh(c[co + s0 + j]);
+                    float tc = tanhRow[j];
                     float dhj = dh[dho + s0 + j];
                     float dct = dc[dco + s0 + j] + dhj * o * (1f - tc * tc);
                     dGates[dgo + gi] = dct * g * i * (1f - i);

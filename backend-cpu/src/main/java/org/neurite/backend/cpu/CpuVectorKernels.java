@@ -303,4 +303,77 @@ final class CpuVectorKernels extends CpuKernels {
         FloatVector.fromArray(S, src, base, index, at).intoArray(dst, d);
         FloatVector.fromArray(S, src, base, index, at + L).intoArray(dst, d + L);
     }
+
+    // ---- recurrent cells --------------------------------------------------------------------
+
+    /** σ(x) = 0 - (-1) / (e^-x + 1): the same bits as {@link CpuFloatExp#sigmoid} (a negation and a sign flip are exact). */
+    @Override
+    void sigmoidInPlace(float[] x, int from, int to) {
+        int i = logisticLanes(x, from, to, -1f, 0f, -1f);
+        for (; i < to; i++) x[i] = CpuFloatExp.sigmoid(x[i]);
+    }
+
+    /** tanh(x) = 1 - 2 / (e^2x + 1), as {@link CpuFloatExp#tanh} (2x = x + x exactly). */
+    @Override
+    void tanhInPlace(float[] x, int from, int to) {
+        int i = logisticLanes(x, from, to, 2f, 1f, 2f);
+        for (; i < to; i++) x[i] = CpuFloatExp.tanh(x[i]);
+    }
+
+    /**
+     * x[i] = a - b / (e^(k·x[i]) + 1) over the whole vectors from {@code from}, e^ being
+     * {@link CpuFloatExp#exp} operation for operation; returns where the scalar tail starts. The
+     * exp is written out in the loop: as a method of its own C2 did not inline it and boxed its
+     * result (CpuAllocationTest saw 250 bytes per vector).
+     */
+    private static int logisticLanes(float[] x, int from, int to, float k, float a, float b) {
+        FloatVector vk = FloatVector.broadcast(S, k), va = FloatVector.broadcast(S, a), vb = FloatVector.broadcast(S, b);
+        FloatVector one = FloatVector.broadcast(S, 1f), round = FloatVector.broadcast(S, CpuFloatExp.ROUND);
+        FloatVector log2e = FloatVector.broadcast(S, CpuFloatExp.LOG2E);
+        FloatVector ln2Hi = FloatVector.broadcast(S, CpuFloatExp.MINUS_LN2_HI), ln2Lo = FloatVector.broadcast(S, CpuFloatExp.MINUS_LN2_LO);
+        FloatVector p0 = FloatVector.broadcast(S, CpuFloatExp.P0), p1 = FloatVector.broadcast(S, CpuFloatExp.P1);
+        FloatVector p2 = FloatVector.broadcast(S, CpuFloatExp.P2), p3 = FloatVector.broadcast(S, CpuFloatExp.P3);
+        FloatVector p4 = FloatVector.broadcast(S, CpuFloatExp.P4), p5 = FloatVector.broadcast(S, CpuFloatExp.P5);
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i).mul(vk).max(CpuFloatExp.MIN).min(CpuFloatExp.MAX);
+            FloatVector t = v.fma(log2e, round);
+            FloatVector n = t.sub(round);
+            FloatVector r = n.fma(ln2Hi, v);
+            r = n.fma(ln2Lo, r);
+            FloatVector p = p0.fma(r, p1).fma(r, p2).fma(r, p3).fma(r, p4).fma(r, p5);
+            FloatVector e = p.fma(r.mul(r), r).add(one)
+                    .mul(t.reinterpretAsInts().sub(CpuFloatExp.ROUND_BITS_LESS_BIAS).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats());
+            va.sub(vb.div(e.add(one))).intoArray(x, i);
+        }
+        return i;
+    }
+
+    // ---- max pooling ------------------------------------------------------------------------
+
+    /**
+     * Whole groups of L windows by four gathers (the window table gives each lane its top-left
+     * input); the left-over windows by the plain loop.
+     */
+    @Override
+    void maxPool2x2(float[] x, int xo, int w, int[] window, float[] windowAt, int count, float[] y, float[] argmax, int yo) {
+        int o = 0;
+        FloatVector left = FloatVector.zero(S), right = FloatVector.broadcast(S, 1f);
+        FloatVector downLeft = FloatVector.broadcast(S, (float) w), downRight = FloatVector.broadcast(S, w + 1f);
+        for (; o <= count - L; o += L) {
+            FloatVector a = FloatVector.fromArray(S, x, xo, window, o);
+            FloatVector b = FloatVector.fromArray(S, x, xo + 1, window, o);
+            FloatVector c = FloatVector.fromArray(S, x, xo + w, window, o);
+            FloatVector d = FloatVector.fromArray(S, x, xo + w + 1, window, o);
+            VectorMask<Float> takeB = b.compare(VectorOperators.GT, a).or(b.compare(VectorOperators.NE, b));
+            VectorMask<Float> takeD = d.compare(VectorOperators.GT, c).or(d.compare(VectorOperators.NE, d));
+            FloatVector top = a.blend(b, takeB), bottom = c.blend(d, takeD);
+            VectorMask<Float> takeBottom = bottom.compare(VectorOperators.GT, top).or(bottom.compare(VectorOperators.NE, bottom));
+            top.blend(bottom, takeBottom).intoArray(y, yo + o);
+            FloatVector at = left.blend(right, takeB).blend(downLeft.blend(downRight, takeD), takeBottom);
+            at.add(FloatVector.fromArray(S, windowAt, o)).intoArray(argmax, yo + o);
+        }
+        CpuPool2d.maxWindows2x2(x, xo, w, window, windowAt, o, count, y, argmax, yo);
+    }
+
 }

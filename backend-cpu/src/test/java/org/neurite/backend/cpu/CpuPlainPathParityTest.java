@@ -20,6 +20,7 @@ import org.neurite.backend.Backend;
 import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
+import org.neurite.backend.Pool2dGeometry;
 import org.neurite.backend.Slice;
 import org.neurite.backend.UnaryOp;
 import org.neurite.plugin.BackendOptions;
@@ -31,7 +32,9 @@ import org.neurite.tensor.Tensor;
  * them: GEMM (every transpose, edge tiles, the shared-panel path, two k-blocks, batches, alpha
  * and beta), the convolutions through each algorithm (direct with partial vectors and wide rows,
  * implicit GEMM over the padded grid and gathered, explicit im2col, 1x1) forward, backward-data and
- * backward-filter, {@code affine} at offsets, {@code channelMax} with a NaN and ReLU backward. Two backends of two threads each in this JVM,
+ * backward-filter, {@code affine} at offsets, {@code channelMax} with a NaN, ReLU backward, 2x2 max
+ * pooling forward and backward (ties, signed zeros, NaN; rows narrower than a vector) and the LSTM cell (its float
+ * sigmoid and tanh). Two backends of two threads each in this JVM,
  * one per path; needs the Vector API (skipped without it, where only the plain path exists).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -152,6 +155,66 @@ class CpuPlainPathParityTest {
             b.upload(values, x);
             b.channelMax(x, out, outer, channels, inner);
             return b.download(out);
+        });
+    }
+
+    @Test void lstmCellForwardAndBackwardAtOffsetsWithSaturationAndNaN() {
+        // Every gate block ends in a scalar tail; batch·hidden above the cells' 4096-element threshold for two workers.
+        int hidden = 2 * CpuKernels.LANES + 5, batch = 4096 / hidden + 1;
+        int gates = 4 * batch * hidden, state = batch * hidden;
+        assertSameBits(b -> {
+            Tensor g = random(b, new SplittableRandom(11), 1, gates + 3), cPrev = random(b, new SplittableRandom(12), 1, state + 1);
+            float[] values = b.download(g);
+            for (int i = 3; i < values.length; i += 7) values[i] *= 60f;   // saturating pre-activations
+            values[4] = Float.NaN;
+            values[3 + 2 * hidden + 1] = Float.POSITIVE_INFINITY;          // a candidate gate
+            b.upload(values, g);
+            Tensor c = b.allocate(Shape.of(state)), h = b.allocate(Shape.of(state + 2));
+            Tensor dh = random(b, new SplittableRandom(13), 1, state), dc = random(b, new SplittableRandom(14), 1, state);
+            Tensor dGates = b.allocate(Shape.of(gates));
+            Slice gateSlice = Slice.of(g, 3, gates), cPrevSlice = Slice.of(cPrev, 1, state);
+            b.lstmCellForward(gateSlice, cPrevSlice, Slice.of(c), Slice.of(h, 2, state), batch, hidden);
+            b.lstmCellBackward(gateSlice, cPrevSlice, Slice.of(c), Slice.of(dh), Slice.of(dc), Slice.of(dGates), batch, hidden);
+            return concat(b.download(g), b.download(c), b.download(h), b.download(dc), b.download(dGates));
+        });
+    }
+
+    static Stream<Pool2dGeometry> maxPools() {
+        // fashion_cnn's two layers (output rows of 14 and 7, narrower than a 512-bit vector), a
+        // plane whose windows are fewer than one vector, odd sizes whose last row and column no
+        // window reads; all large enough for two workers.
+        return Stream.of(new Pool2dGeometry(4, 32, 28, 28, 2, 2, 2, 2, 0, 0, false, true),
+                new Pool2dGeometry(4, 64, 14, 14, 2, 2, 2, 2, 0, 0, false, true),
+                new Pool2dGeometry(64, 40, 4, 6, 2, 2, 2, 2, 0, 0, false, true),
+                new Pool2dGeometry(3, 50, 13, 11, 2, 2, 2, 2, 0, 0, false, true));
+    }
+
+    @ParameterizedTest
+    @MethodSource("maxPools")
+    void maxPool2x2ForwardAndBackwardWithTiesSignedZerosAndNaN(Pool2dGeometry g) {
+        // Values from a set of six so that most windows hold ties, both zeros or NaNs.
+        float[] choices = {-1f, 0f, -0f, 1f, Float.NaN, 2f};
+        assertSameBits(b -> {
+            SplittableRandom rnd = new SplittableRandom(21);
+            float[] values = new float[g.batch() * g.channels() * g.height() * g.width()];
+            for (int i = 0; i < values.length; i++) values[i] = choices[rnd.nextInt(choices.length)];
+            Tensor x = b.allocate(Shape.of(g.batch(), g.channels(), g.height(), g.width()));
+            b.upload(values, x);
+            Shape out = Shape.of(g.batch(), g.channels(), g.outHeight(), g.outWidth());
+            Tensor y = b.allocate(out), argmax = b.allocate(out);
+            b.maxPool2dForward(g, x, y, argmax);
+            // Backward, with a -0 among the gradients: each path against the scatter-add into zeros.
+            float[] gradients = new float[(int) out.size()];
+            for (int i = 0; i < gradients.length; i++) gradients[i] = (float) (rnd.nextDouble() * 4 - 2);
+            gradients[1] = -0f;
+            Tensor dy = b.allocate(out), dx = b.allocate(x.shape());
+            b.upload(gradients, dy);
+            b.maxPool2dBackward(g, dy, argmax, dx);
+            float[] winners = b.download(argmax), expected = new float[values.length];
+            int plane = g.height() * g.width(), windows = g.outHeight() * g.outWidth();
+            for (int o = 0; o < gradients.length; o++) expected[o / windows * plane + (int) winners[o]] += gradients[o];
+            assertArrayEquals(expected, b.download(dx));
+            return concat(b.download(y), winners, b.download(dx));
         });
     }
 
