@@ -18,6 +18,11 @@ found mapped into the process: Debian's /usr/bin/python3 numpy calls libblas.so.
 numpy (e.g. pyenv's python3) carries its own OpenBLAS. torch is optional: without it only numpy
 is timed.
 
+Settling: after a call, OpenBLAS's worker threads spin for about 0.1 s of CPU time before they
+sleep (its THREAD_TIMEOUT), and torch's OpenMP threads spin too; on a 2-core machine that takes a
+core from whichever contender runs next. So each contender's round starts after --settle-ms
+(150) of quiet; within a round every side keeps its own threads warm.
+
 Threads: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS and torch.set_num_threads get N, and so does
 Neurite's backend. The environment variables must be set before numpy loads, so the script sets
 them and re-executes itself when they differ.
@@ -38,6 +43,9 @@ def parse_args():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--min-ms", type=int, default=200, help="shortest round; small sizes repeat the call")
+    parser.add_argument("--settle-ms", type=int, default=150,
+                        help="pause before each contender's round: OpenBLAS's idle threads keep spinning for "
+                             "about 0.1 s after a call, and would otherwise run into the next contender's round")
     parser.add_argument("--cpu-time", action="store_true",
                         help="with --threads 1: time by each side's thread CPU time, not the wall clock "
                              "(a loaded machine disturbs it far less)")
@@ -138,7 +146,10 @@ def main():
             rates = {name: [] for name in contenders}
             ratios = []
             for _ in range(args.rounds):
-                this_round = {name: flops * calls[name] / run(calls[name]) / 1e9 for name, run in contenders.items()}
+                this_round = {}
+                for name, run in contenders.items():
+                    time.sleep(args.settle_ms / 1000)
+                    this_round[name] = flops * calls[name] / run(calls[name]) / 1e9
                 for name, rate in this_round.items():
                     rates[name].append(rate)
                 ratios.append(this_round["neurite"] / max(rate for name, rate in this_round.items() if name != "neurite"))

@@ -155,9 +155,9 @@ final class CpuGemm {
 
     /**
      * One large product, GotoBLAS style: for each {@code KC x NC} panel of op(B), the workers
-     * first pack it together into one shared buffer (a strip of NR columns per task), then claim
-     * blocks of MC rows of op(A), each packed into the claiming worker's own panel and multiplied
-     * against the whole shared panel. op(B) is packed once instead of once per worker, and the
+     * first pack it together into one shared buffer (claiming a strip of NR columns at a time),
+     * then claim blocks of up to MC rows of op(A), each packed into the claiming worker's own
+     * panel and multiplied against the whole shared panel. op(B) is packed once instead of once per worker, and the
      * small row blocks keep every worker busy to the end. Per element of C the k-blocks arrive in
      * the same order as in {@link #multiply}, so the result is the same bit for bit.
      */
@@ -169,6 +169,7 @@ final class CpuGemm {
         private float[] a, b, c;
         private boolean packing; // which phase the running region is
         private int jc, pc, nc, kc;
+        private int strips, rowBlocks; // MR-row strips of op(A), and the row blocks they are cut into
 
         synchronized void execute(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                   float[] a, int offA, int lda, float[] b, int offB, int ldb,
@@ -187,6 +188,11 @@ final class CpuGemm {
             this.c = c;
             this.offC = offC;
             this.ldc = ldc;
+            // Row blocks of at most MC rows, as many as a multiple of the workers, and near-equal
+            // in whole micro-tiles: with plain MC blocks 512 rows made 21 blocks and a sliver of
+            // 8 rows, so one worker got a block more than the other.
+            this.strips = ceilDiv(m, MR);
+            this.rowBlocks = roundUp(ceilDiv(strips, MC / MR), threads.size());
             try {
                 for (jc = 0; jc < n; jc += NC) {
                     nc = Math.min(NC, n - jc);
@@ -194,9 +200,10 @@ final class CpuGemm {
                         kc = Math.min(KC, k - pc);
                         this.beta = pc == 0 ? beta : 1f; // later k-blocks accumulate onto C
                         packing = true;
-                        threads.run(ceilDiv(nc, NR), this);
+                        // Claimed strips: a worker that wakes late leaves its share to the others.
+                        threads.runClaimed(ceilDiv(nc, NR), threads.size(), this);
                         packing = false;
-                        threads.runClaimed(ceilDiv(m, MC), threads.size(), this);
+                        threads.runClaimed(rowBlocks, threads.size(), this);
                     }
                 }
             } finally {
@@ -215,7 +222,8 @@ final class CpuGemm {
             }
             Panels p = panels(worker);
             for (int block = begin; block < end; block++) {
-                int ic = block * MC, mc = Math.min(MC, m - ic);
+                int ic = (int) ((long) strips * block / rowBlocks) * MR;
+                int mc = Math.min((int) ((long) strips * (block + 1) / rowBlocks) * MR, m) - ic;
                 packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
                 kernels[worker].gemmBlock(p.a, 0, sharedB, mc, nc, kc, c, offC + ic * ldc + jc, ldc, alpha, beta);
             }

@@ -149,11 +149,12 @@ class CpuGemmTest {
 
     /**
      * Each element is computed by one fixed fma sequence, so 1, 2, 3 or 5 threads give the same
-     * bits, for the grid of blocks (m = 150) and for the shared B panel (m = 700: shared on 2 and
-     * 3 threads, a grid on 1 and 5), whichever worker claims which block.
+     * bits, for the grid of blocks (m = 150) and for the shared B panel (m = 512 and 700: shared
+     * on 2 and 3 threads, a grid on 1 and 5; their row blocks are cut into near-equal runs of 3
+     * and 4 micro-tiles, the last one partial), whichever worker claims which block.
      */
     @ParameterizedTest(name = "m={0}")
-    @ValueSource(ints = {150, 700})
+    @ValueSource(ints = {150, 512, 700})
     void identicalBitsForAnyThreadCount(int m) {
         int n = 301, k = 600;
         Random rnd = new Random(11);

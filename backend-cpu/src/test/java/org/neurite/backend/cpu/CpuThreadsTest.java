@@ -62,6 +62,28 @@ class CpuThreadsTest {
         }
     }
 
+    /** Regions back to back, as a GEMM's packing and multiply phases run: workers then pick up the next part while still spinning. */
+    @Test
+    void backToBackRegionsEachRunEveryTaskOnce() {
+        try (CpuThreads pool = new CpuThreads(3)) {
+            int[] perTask = new int[7];
+            for (int region = 0; region < 3000; region++) {
+                RangeTaskCounter counter = new RangeTaskCounter(perTask);
+                if (region % 2 == 0) pool.run(perTask.length, counter);
+                else pool.runClaimed(perTask.length, 3, counter);
+            }
+            for (int t = 0; t < perTask.length; t++) assertEquals(3000, perTask[t], "runs of task " + t);
+        }
+    }
+
+    /** Counts the runs of each task; parts never overlap, so plain increments suffice. */
+    private record RangeTaskCounter(int[] perTask) implements CpuThreads.RangeTask {
+        @Override
+        public void run(int worker, int begin, int end) {
+            for (int t = begin; t < end; t++) perTask[t]++;
+        }
+    }
+
     @Test
     void maxPartsOneRunsOnTheCaller() {
         try (CpuThreads pool = new CpuThreads(3)) {
