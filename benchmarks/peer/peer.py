@@ -183,6 +183,17 @@ def neurite_throughput(name, batch, steps, rounds, threads, infer_batch, backend
     return result["train_samples_per_second"], result["infer_samples_per_second"]
 
 
+def report_blas():
+    """Which BLAS torch's Linear and LSTM products run on: Debian's reference libblas makes them several times slower."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from sgemm_peer import blas_libraries
+    loaded = blas_libraries()
+    print(f"BLAS loaded: {loaded}")
+    if "openblas" not in loaded.lower() and "mkl" not in loaded.lower():
+        print("warning: torch is not on OpenBLAS or MKL; its dense and LSTM figures are too low "
+              "(Debian: apt-get install libopenblas0-pthread)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("workloads", nargs="*", default=list(WORKLOADS))
@@ -200,6 +211,7 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch} (inference {args.infer_batch}), "
           f"median of {args.rounds} rounds of {args.steps} steps")
+    report_blas()
     print(f"{'workload':<12} {'torch train/s':>14} {'neurite train/s':>16} {'ratio':>6}   "
           f"{'torch infer/s':>14} {'neurite infer/s':>16} {'ratio':>6}")
     for name in args.workloads:
