@@ -5,7 +5,6 @@ import static org.neurite.benchmarks.CommandLineOptions.stringOption;
 
 import java.lang.management.ManagementFactory;
 import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -123,18 +122,7 @@ public final class PairedKernels {
     /** A CpuBackend of the build at {@code path}, loaded child-first so that its classes are its own. */
     private static Backend load(String path, int threads) throws Exception {
         URL url = Path.of(path).toUri().toURL();
-        ClassLoader loader = new URLClassLoader(new URL[] {url}, PairedKernels.class.getClassLoader()) {
-            @Override
-            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-                if (!name.startsWith("org.neurite.backend.cpu.")) return super.loadClass(name, resolve);
-                synchronized (getClassLoadingLock(name)) {
-                    Class<?> c = findLoadedClass(name);
-                    if (c == null) c = findClass(name);
-                    if (resolve) resolveClass(c);
-                    return c;
-                }
-            }
-        };
+        ClassLoader loader = new ChildFirstClassLoader(new URL[] {url}, PairedKernels.class.getClassLoader(), "org.neurite.backend.cpu.");
         return (Backend) loader.loadClass("org.neurite.backend.cpu.CpuBackend").getConstructor(int.class).newInstance(threads);
     }
 

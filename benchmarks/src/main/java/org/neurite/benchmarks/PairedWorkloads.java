@@ -47,18 +47,7 @@ public final class PairedWorkloads {
     private static URLClassLoader stack(List<URL> common, String backend) throws Exception {
         List<URL> urls = new ArrayList<>(common);
         urls.add(Path.of(backend).toUri().toURL());
-        return new URLClassLoader(urls.toArray(new URL[0]), PairedWorkloads.class.getClassLoader()) {
-            @Override
-            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
-                if (!name.startsWith("org.neurite.")) return super.loadClass(name, resolve);
-                synchronized (getClassLoadingLock(name)) {
-                    Class<?> c = findLoadedClass(name);
-                    if (c == null) c = findClass(name);
-                    if (resolve) resolveClass(c);
-                    return c;
-                }
-            }
-        };
+        return new ChildFirstClassLoader(urls.toArray(new URL[0]), PairedWorkloads.class.getClassLoader(), "org.neurite.");
     }
 
     /** One {@link WorkloadThroughput} run in {@code loader}: training and inference samples per second. */
