@@ -82,11 +82,18 @@ public final class OpProfile {
                 return String.format(Locale.ROOT, "gemm %s%s %dx%dx%d", (boolean) args[0] ? "T" : "N", (boolean) args[1] ? "T" : "N",
                         args[2], args[3], args[4]);
             }
+            // The fused forms (docs/backends.md, "Fused epilogues"): the product they run, and the activation they fold in.
+            if (name.equals("denseForward") || name.equals("denseBackwardData")) {
+                boolean forward = name.equals("denseForward");
+                return String.format(Locale.ROOT, "%s (gemm %s %dx%dx%d)%s", name, forward ? "NT" : "NN", args[5], forward ? args[7] : args[6],
+                        forward ? args[6] : args[7], args[3] == null ? "" : " + " + args[3]);
+            }
             if (name.startsWith("conv2d")) {
                 Conv2dGeometry g = (Conv2dGeometry) args[0];
-                return String.format(Locale.ROOT, "%s %d->%d %dx%d on %dx%d", name, g.inChannels(), g.outChannels(),
-                        g.kernelH(), g.kernelW(), g.height(), g.width());
+                return String.format(Locale.ROOT, "%s %d->%d %dx%d on %dx%d%s", name, g.inChannels(), g.outChannels(),
+                        g.kernelH(), g.kernelW(), g.height(), g.width(), args.length == 6 ? " + " + args[4] : "");
             }
+            if (name.equals("maxPool2dBackward") && args.length == 6 && args[4] != null) return name + " + " + args[4];
             if (name.equals("unary") || name.equals("unaryBackward") || name.equals("binary") || name.equals("channelBroadcast")) {
                 return name + " " + args[0];
             }

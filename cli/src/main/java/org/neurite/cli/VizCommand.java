@@ -85,7 +85,7 @@ final class VizCommand implements Runnable {
         Shape sample = graph.shape(graph.graph().inputs().get(0).name());
         float[] x = PredictCommand.readInputs(List.of(input), sample);
         if (x.length != sample.size()) throw new BadInputException(input + " holds " + x.length / sample.size() + " samples; give one image");
-        CompiledModel model = CompiledModel.compile(graph, session.backend(), 1, store);
+        CompiledModel model = CompiledModel.compileForInspection(graph, session.backend(), 1, store);
         session.backend().upload(x, model.input(0));
         model.forward(false, 0);
         return model;

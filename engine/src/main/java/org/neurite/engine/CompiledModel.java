@@ -11,14 +11,20 @@ import org.neurite.backend.Backend;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.OutOfMemoryException;
 import org.neurite.backend.Slice;
+import org.neurite.backend.UnaryOp;
 import org.neurite.graph.GraphInput;
 import org.neurite.graph.Node;
 import org.neurite.graph.ParamInfo;
 import org.neurite.graph.TypedGraph;
+import org.neurite.layer.ActivationGradientLayer;
+import org.neurite.layer.ActivationLayer;
 import org.neurite.layer.BackwardPass;
+import org.neurite.layer.EpilogueLayer;
+import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
+import org.neurite.layer.LayerType;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -31,6 +37,17 @@ import org.neurite.tensor.Tensor;
  * A value read by several nodes (a skip connection) gets one buffer per reading edge; they are
  * summed into the value's gradient before its producer runs backward. Values that no trainable
  * parameter depends on get no gradient at all (unless input gradients are requested).
+ *
+ * <p>Fusion: a dense or convolution node ({@link EpilogueLayer}) whose output is read by one
+ * activation node alone ({@link ActivationLayer} whose gradient needs only its output: relu,
+ * sigmoid, tanh), and is neither a graph output nor kept for inspection, runs with the activation
+ * in its epilogue and writes straight into the activation's buffer: its pre-activation value gets
+ * no buffer, and the activation's step only applies the activation's derivative (from its output)
+ * in backward, before the producer's own backward. An activation read by a max pooling or a dense
+ * layer alone ({@link ActivationGradientLayer}) has its backward folded into the reader's: the
+ * reader writes the gradient of the activation's input, and the activation's output gets no
+ * gradient buffer. On a backend that runs the defaults (the CPU backend) the results are the same
+ * bits either way. {@code -D}{@value #FUSION_PROPERTY}{@code =false} turns both off.
  */
 public final class CompiledModel implements AutoCloseable {
     private final TypedGraph graph;
@@ -41,6 +58,15 @@ public final class CompiledModel implements AutoCloseable {
     private final Map<String, Tensor> gradients = new HashMap<>();
     private final List<Tensor> owned = new ArrayList<>();
     private final List<Step> steps = new ArrayList<>();
+
+    /** The system property that turns the fusions off ({@code false}); on by default. */
+    public static final String FUSION_PROPERTY = "neurite.fusion";
+    /** Whether activations may be fused into the epilogue of the layer before them. */
+    private final boolean fuse;
+    /** Producers whose output was fused away, and the activation node that took their place. */
+    private final Map<String, String> fusedInto = new HashMap<>();
+    /** Activations whose backward runs inside their reader's, and that reader. */
+    private final Map<String, String> foldedInto = new HashMap<>();
 
     /** One node's compiled kernel and the tensors its passes see. */
     private final class Step implements BackwardPass {
@@ -115,16 +141,19 @@ public final class CompiledModel implements AutoCloseable {
     private String layerTooLarge;
 
     private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose) {
-        this(graph, backend, batch, params, purpose, false);
+        this(graph, backend, batch, params, purpose, false, fusionEnabled());
     }
 
     /**
      * @param measuring whether this compile only counts what it allocates ({@link #measure}); a real
      *     one first refuses a batch the backend's memory cannot hold
+     * @param fuse whether activations may be fused into their producers (off: every value keeps its buffer)
      */
-    private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose, boolean measuring) {
+    private CompiledModel(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose, boolean measuring,
+                          boolean fuse) {
         this.measuring = measuring;
-        if (!measuring) checkMemory(graph, backend, batch, params, purpose);
+        this.fuse = fuse;
+        if (!measuring) checkMemory(graph, backend, batch, params, purpose, fuse);
         this.graph = graph;
         this.backend = backend;
         this.batch = batch;
@@ -138,13 +167,69 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
+    /** Whether {@value #FUSION_PROPERTY} leaves fusion on (anything but {@code false}). */
+    static boolean fusionEnabled() { return !"false".equalsIgnoreCase(System.getProperty(FUSION_PROPERTY, "true").trim()); }
+
+    /**
+     * The activation nodes to fuse into their producer's epilogue, by producer name: those whose op
+     * needs only its output for its gradient, reading an {@link EpilogueLayer} node that nothing
+     * else reads and that is not a graph output.
+     */
+    private Map<String, Node> fusions(Map<String, Integer> readers) {
+        Map<String, Node> byProducer = new HashMap<>();
+        if (!fuse) return byProducer;
+        Set<String> outputs = Set.copyOf(graph.graph().outputs());
+        Set<String> nodes = new HashSet<>();
+        for (Node n : graph.graph().nodes()) nodes.add(n.name());
+        for (Node n : graph.graph().nodes()) {
+            if (!(graph.type(n.name()) instanceof ActivationLayer a) || !a.activation().derivativeFromOutputAlone()
+                    || n.inputs().size() != 1) continue;
+            String producer = n.inputs().get(0);
+            if (nodes.contains(producer) && graph.type(producer) instanceof EpilogueLayer && readers.get(producer) == 1
+                    && !outputs.contains(producer) && graph.shape(producer).equals(graph.shape(n.name()))) {
+                byProducer.put(producer, n);
+            }
+        }
+        return byProducer;
+    }
+
+    /**
+     * The activation nodes whose backward folds into the backward of their only reader, by
+     * activation name: an {@link ActivationGradientLayer} (max pooling, dense) reading nothing
+     * else, the activation's gradient needing only its output, which is not a graph output.
+     */
+    private Map<String, Node> foldedBackwards(Map<String, Integer> readers) {
+        Map<String, Node> byActivation = new HashMap<>();
+        if (!fuse) return byActivation;
+        Set<String> outputs = Set.copyOf(graph.graph().outputs());
+        Set<String> activationNodes = new HashSet<>();
+        for (Node n : graph.graph().nodes()) {
+            if (graph.type(n.name()) instanceof ActivationLayer a && a.activation().derivativeFromOutputAlone() && n.inputs().size() == 1
+                    && readers.getOrDefault(n.name(), 0) == 1 && !outputs.contains(n.name())) activationNodes.add(n.name());
+        }
+        for (Node n : graph.graph().nodes()) {
+            boolean readsOneActivation = n.inputs().size() == 1 && activationNodes.contains(n.inputs().get(0));
+            if (readsOneActivation && graph.type(n.name()) instanceof ActivationGradientLayer) byActivation.put(n.inputs().get(0), n);
+        }
+        return byActivation;
+    }
+
     /** Activations, gradients and the steps with their kernels, for {@link #batch} samples. */
     private void allocateSteps(Purpose purpose) {
         for (GraphInput in : graph.graph().inputs()) activations.put(in.name(), own(in.shape().withBatch(batch), Held.ACTIVATIONS, in.name()));
         Set<String> requiresGrad = purpose == Purpose.INFERENCE ? Set.of() : requiresGrad(purpose == Purpose.INPUT_GRADIENTS);
         Map<String, Integer> readers = new HashMap<>();
         for (Node n : graph.graph().nodes()) for (String in : n.inputs()) readers.merge(in, 1, Integer::sum);
+        Map<String, Node> fusions = fusions(readers);
+        Set<String> fusedActivations = new HashSet<>();
+        for (Node a : fusions.values()) fusedActivations.add(a.name());
+        Map<String, Node> folded = foldedBackwards(readers);
+        Set<String> foldingReaders = new HashSet<>();
+        for (Node r : folded.values()) foldingReaders.add(r.name());
+        Map<String, Step> stepsByName = new HashMap<>();
         for (String v : requiresGrad) {
+            // An activation whose backward folds into its reader's gets no gradient: the reader writes its input's.
+            if (folded.containsKey(v)) continue;
             Shape s = graph.shape(v).withBatch(batch);
             gradients.put(v, own(s, Held.ACTIVATION_GRADIENTS, "the gradient of " + v));
         }
@@ -153,7 +238,19 @@ public final class CompiledModel implements AutoCloseable {
         }
         int index = 0;
         for (Node node : graph.graph().nodes()) {
-            Tensor output = own(graph.shape(node.name()).withBatch(batch), Held.ACTIVATIONS, node.name());
+            Node activation = fusions.get(node.name());
+            Tensor output;
+            if (fusedActivations.contains(node.name())) {
+                output = activations.get(node.name());     // allocated with its producer
+            } else if (activation != null) {
+                // The producer writes the activation's output; its own value is never stored. The buffer is named after the
+                // producer in messages (a tensor too large names the layer to change).
+                output = own(graph.shape(activation.name()).withBatch(batch), Held.ACTIVATIONS, node.name());
+                activations.put(activation.name(), output);
+                fusedInto.put(node.name(), activation.name());
+            } else {
+                output = own(graph.shape(node.name()).withBatch(batch), Held.ACTIVATIONS, node.name());
+            }
             activations.put(node.name(), output);
             Tensor[] inputs = new Tensor[node.inputs().size()];
             Tensor[] gradInputs = new Tensor[inputs.length];
@@ -162,7 +259,10 @@ public final class CompiledModel implements AutoCloseable {
                 String in = node.inputs().get(i);
                 inputs[i] = activations.get(in);
                 inputShapes.add(inputs[i].shape());
-                if (requiresGrad.contains(in)) {
+                if (folded.containsKey(in)) {
+                    // This node applies the activation's derivative too: it writes what the activation's backward would have.
+                    gradInputs[i] = stepsByName.get(in).gradInputs[0];
+                } else if (requiresGrad.contains(in)) {
                     if (readers.get(in) == 1) {
                         gradInputs[i] = gradients.get(in);
                     } else {
@@ -172,10 +272,17 @@ public final class CompiledModel implements AutoCloseable {
                 }
             }
             boolean hasTrainable = graph.params(node.name()).stream().anyMatch(p -> p.decl().trainable());
-            boolean needsBackward = purpose != Purpose.INFERENCE && (requiresGrad.contains(node.name()) || hasTrainable);
+            boolean needsBackward = purpose != Purpose.INFERENCE && (requiresGrad.contains(node.name()) || hasTrainable)
+                    && !folded.containsKey(node.name());
             LayerKernel kernel;
             try {
-                kernel = graph.type(node.name()).compile(context(node, inputShapes, output.shape()));
+                LayerType type = graph.type(node.name());
+                UnaryOp inputActivation = foldingReaders.contains(node.name())
+                        ? ((ActivationLayer) graph.type(node.inputs().get(0))).activation() : null;
+                KernelContext context = context(node, inputShapes, output.shape(), inputActivation);
+                if (fusedActivations.contains(node.name())) kernel = new FusedActivation(((ActivationLayer) type).activation());
+                else if (activation != null) kernel = ((EpilogueLayer) type).compile(context, ((ActivationLayer) graph.type(activation.name())).activation());
+                else kernel = type.compile(context);
             } catch (ArithmeticException tooLarge) {
                 // A layer sized a tensor beyond an int (Shape.size): a real compile fails here; a measure goes on counting.
                 if (!measuring) throw tooLarge;
@@ -183,6 +290,8 @@ public final class CompiledModel implements AutoCloseable {
                 kernel = null;
             }
             Step step = new Step(node, index++, kernel, inputs, output, gradInputs, needsBackward);
+            stepsByName.put(node.name(), step);
+            if (folded.containsKey(node.name())) foldedInto.put(node.name(), folded.get(node.name()).name());
             for (ParamInfo p : graph.params(node.name())) {
                 step.paramValues.put(p.decl().name(), params.value(p.fullName()));
                 if (needsBackward && p.decl().trainable()) step.paramGrads.put(p.decl().name(), params.grad(p.fullName()));
@@ -192,18 +301,37 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
+     * The step of an activation fused into its producer's epilogue: forward has nothing left to do
+     * (the producer wrote y), backward turns dL/dy into dL/d(pre-activation) from y alone
+     * ({@link UnaryOp#derivativeFromOutputAlone()}: y stands in for x where the op reads x).
+     */
+    private record FusedActivation(UnaryOp op) implements LayerKernel {
+        @Override public void forward(ForwardPass pass) {}
+
+        @Override public void backward(BackwardPass pass) {
+            if (pass.gradInput(0) == null) return;
+            Tensor y = pass.output();
+            pass.backend().unaryBackward(op, y, y, pass.gradOutput(), pass.gradInput(0));
+        }
+    }
+
+    /**
      * What compiling {@code graph} for {@code batch} samples allocates, counted on a planning backend
-     * without allocating: the same walk as a real compile, kernels included.
+     * without allocating: the same walk as a real compile, kernels and fusions included.
      *
      * @param params the parameters the compiled steps read (real or planned; nothing is read)
      */
     static CompiledModel measure(TypedGraph graph, int batch, ParameterStore params, Purpose purpose) {
-        return new CompiledModel(graph, new PlanningBackend().backend, batch, params, purpose, true);
+        return measure(graph, batch, params, purpose, fusionEnabled());
+    }
+
+    private static CompiledModel measure(TypedGraph graph, int batch, ParameterStore params, Purpose purpose, boolean fuse) {
+        return new CompiledModel(graph, new PlanningBackend().backend, batch, params, purpose, true, fuse);
     }
 
     /** Whether a compile for {@code batch} samples can be allocated in {@code bytes} ({@link #measure}). */
-    private static boolean fits(TypedGraph graph, int batch, ParameterStore params, Purpose purpose, long bytes) {
-        CompiledModel m = measure(graph, batch, params, purpose);
+    private static boolean fits(TypedGraph graph, int batch, ParameterStore params, Purpose purpose, boolean fuse, long bytes) {
+        CompiledModel m = measure(graph, batch, params, purpose, fuse);
         return m.tooLarge() == null && m.bytesAllocated() <= bytes;
     }
 
@@ -212,11 +340,11 @@ public final class CompiledModel implements AutoCloseable {
      * state cannot fit what the backend has left (the parameters are already allocated), with the
      * largest batch that fits.
      */
-    private static void checkMemory(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose) {
+    private static void checkMemory(TypedGraph graph, Backend backend, int batch, ParameterStore params, Purpose purpose, boolean fuse) {
         long available = backend.memoryAvailable();
-        CompiledModel planned = measure(graph, batch, params, purpose);
+        CompiledModel planned = measure(graph, batch, params, purpose, fuse);
         if (planned.tooLarge() == null && planned.bytesAllocated() <= available) return;
-        int fits = MemoryPlanner.largestBatch(b -> fits(graph, b, params, purpose, available), batch - 1);
+        int fits = MemoryPlanner.largestBatch(b -> fits(graph, b, params, purpose, fuse, available), batch - 1);
         // Device backends say what they hold of what total; the heap advice is for heap backends.
         String report = backend.memoryReport();
         String advice = report.isEmpty() ? "give Java more heap (NEURITE_JAVA_OPTS=-Xmx…) or the backend more memory"
@@ -252,6 +380,14 @@ public final class CompiledModel implements AutoCloseable {
         return new CompiledModel(graph, backend, batch, params, Purpose.INFERENCE);
     }
 
+    /**
+     * As {@link #compileForInference}, keeping every value's own activation buffer (no fusion), for
+     * tools that show what each layer computed ({@code nn viz}).
+     */
+    public static CompiledModel compileForInspection(TypedGraph graph, Backend backend, int batch, ParameterStore params) {
+        return new CompiledModel(graph, backend, batch, params, Purpose.INFERENCE, false, false);
+    }
+
     /** Values whose gradient some trainable parameter (or a requested input gradient) needs. */
     private Set<String> requiresGrad(boolean inputGradients) {
         // A value needs a gradient if it is downstream of a trainable parameter or of a graph input
@@ -266,7 +402,7 @@ public final class CompiledModel implements AutoCloseable {
         return dependsOnTrainable;
     }
 
-    private KernelContext context(Node node, List<Shape> inputShapes, Shape outputShape) {
+    private KernelContext context(Node node, List<Shape> inputShapes, Shape outputShape, UnaryOp inputActivation) {
         return new KernelContext() {
             @Override public Backend backend() { return backend; }
             @Override public String nodeName() { return node.name(); }
@@ -275,6 +411,7 @@ public final class CompiledModel implements AutoCloseable {
             @Override public List<Shape> inputShapes() { return inputShapes; }
             @Override public Shape outputShape() { return outputShape; }
             @Override public Tensor allocate(Shape shape) { return own(shape, Held.LAYER_STATE, "the state of " + node.name()); }
+            @Override public UnaryOp inputActivation() { return inputActivation; }
         };
     }
 
@@ -309,13 +446,29 @@ public final class CompiledModel implements AutoCloseable {
     /** The first output ([batch, ...]). */
     public Tensor output() { return activations.get(graph.graph().outputs().get(0)); }
 
-    /** Any value's activation buffer, by value (node or input) name. */
-    public Tensor activation(String value) { return activations.get(value); }
+    /**
+     * Any value's activation buffer, by value (node or input) name. A value fused into the
+     * activation after it has none (see the class comment): {@link #compileForInspection} keeps them all.
+     */
+    public Tensor activation(String value) {
+        String fused = fusedInto.get(value);
+        if (fused != null) {
+            throw new IllegalArgumentException("value '" + value + "' of model " + graph.graph().name() + " is not stored: it is computed in the"
+                    + " epilogue of '" + fused + "' (compile for inspection, or run with -D" + FUSION_PROPERTY + "=false, to keep it)");
+        }
+        return activations.get(value);
+    }
+
+    /** The producers fused with the activation after them (producer name to activation name), in no order. */
+    public Map<String, String> fusions() { return Map.copyOf(fusedInto); }
+
+    /** The activations whose backward runs inside their only reader's (activation name to reader name), in no order. */
+    public Map<String, String> foldedBackwards() { return Map.copyOf(foldedInto); }
 
     /** dL/d(first output): the loss writes it before {@link #backward}. */
     public Tensor gradOutput() { return gradients.get(graph.graph().outputs().get(0)); }
 
-    /** dL/d(value), or null when no gradient flows to it. */
+    /** dL/d(value), or null when no gradient flows to it or it is never stored (an activation whose backward was folded into its reader's). */
     public Tensor gradient(String value) { return gradients.get(value); }
 
     /**

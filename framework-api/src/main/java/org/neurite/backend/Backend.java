@@ -11,7 +11,9 @@ import org.neurite.tensor.Tensor;
  *   <li><b>primitives</b> (abstract): memory, GEMM, convolution and pooling, element-wise maps,
  *       per-channel broadcasts and reductions, row gathers and the dropout mask. A new backend
  *       implements these and nothing else;</li>
- *   <li><b>derived ops</b> (default methods): softmax and cross-entropy, padding, axpby, batch and
+ *   <li><b>derived ops</b> (default methods): the dense layer's product and the convolution with an
+ *       activation in their epilogue, the dense input gradient and the max-pooling backward through the
+ *       activation before them, softmax and cross-entropy, padding, axpby, batch and
  *       local response normalisation, the LSTM and GRU cells, the optimiser updates, and what a
  *       training step keeps on the device (the squared norm of many tensors, the loss and correct
  *       count into device floats, the {@link StepControl} and the updates it controls), each a
@@ -190,6 +192,54 @@ public interface Backend extends AutoCloseable {
 
     /** dst = src, slices of equal length (one block of {@link #copyBlocks}). */
     default void copy(Slice src, Slice dst) { DerivedOps.copy(this, src, dst); }
+
+    // ---- fused epilogues: what a layer's output goes through before it is stored ----------
+    // The engine fuses a dense or convolution layer with the activation that alone reads its
+    // output ({@code docs/architecture.md}); the pre-activation value is then never stored. The
+    // defaults run the unfused ops in sequence (same results as the layer and the activation
+    // run apart); a device backend does it in the store of its GEMM or convolution kernel, one
+    // launch instead of two or three. An activation is any {@link UnaryOp} (null: none).
+
+    /**
+     * The dense layer's forward pass, {@code y[rows, out] = activation(x[rows, in] · w[out, in]^T + bias[out])},
+     * each step rounded on its own as the unfused ops round it (the product, then the bias add,
+     * then the activation). {@code bias} and {@code activation} may be null; y must be apart from x and w.
+     */
+    default void denseForward(Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y, int rows, int in, int out) {
+        DerivedOps.denseForward(this, x, w, bias, activation, y, rows, in, out);
+    }
+
+    /**
+     * {@link #conv2dForward(Conv2dGeometry, Tensor, Tensor, Tensor, Tensor)}, then
+     * {@code y = activation(y)} element-wise (null: none), the activation rounded after the bias add.
+     */
+    default void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y) {
+        DerivedOps.conv2dForward(this, g, x, w, bias, activation, y);
+    }
+
+    /**
+     * The dense layer's input gradient with the backward of the element-wise activation before the
+     * layer folded in: {@code dx[rows, in] = dy[rows, out] · w[out, in]}, then, when
+     * {@code activation} is not null, {@code dx = unaryBackward(activation, x, x, dx)}, x [rows, in]
+     * being the layer's input and the activation's output (the derivative from the output alone:
+     * {@link UnaryOp#derivativeFromOutputAlone()}). dx is then the gradient with respect to the
+     * activation's input; with a null activation x is unread. dx must be apart from dy, w and x.
+     */
+    default void denseBackwardData(Tensor dy, Tensor w, Tensor x, UnaryOp activation, Tensor dx, int rows, int in, int out) {
+        DerivedOps.denseBackwardData(this, dy, w, x, activation, dx, rows, in, out);
+    }
+
+    /**
+     * The backward of an element-wise activation folded into the max-pooling backward after it:
+     * {@code x} is the pooling's input and the activation's output, and
+     * {@code dx = unaryBackward(activation, x, x, maxPool2dBackward(dy))}, the derivative taken from
+     * the output alone, which the activation must allow ({@link UnaryOp#derivativeFromOutputAlone()}).
+     * dx is then the gradient with respect to the activation's input. {@code activation} null: the
+     * plain {@link #maxPool2dBackward(Pool2dGeometry, Tensor, Tensor, Tensor)}, x unread.
+     */
+    default void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor x, UnaryOp activation, Tensor dx) {
+        DerivedOps.maxPool2dBackward(this, g, dy, argmax, x, activation, dx);
+    }
 
     /**
      * Zero padding of {@code planes} planes of h x w into planes of outH x outW, the input placed

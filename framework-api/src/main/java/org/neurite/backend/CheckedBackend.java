@@ -156,6 +156,31 @@ public final class CheckedBackend implements Backend {
         raw.conv2dForward(g, x, w, bias, y);
     }
 
+    @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y) {
+        checkConv(g);
+        sized(x, "x", convInputSize(g));
+        sized(w, "w", convWeightSize(g));
+        if (bias != null) sized(bias, "bias", g.outChannels());
+        sized(y, "y", convOutputSize(g));
+        checkDistinct("conv2dForward", "y", y, "x", x);
+        checkDistinct("conv2dForward", "y", y, "w", w);
+        launches.increment();
+        raw.conv2dForward(g, x, w, bias, activation, y);
+    }
+
+    @Override public void denseForward(Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y, int rows, int in, int out) {
+        checkGemmSizes(rows, out, in, 1);
+        sized(x, "x", viewSize(1, rows, in));
+        sized(w, "w", viewSize(1, out, in));
+        if (bias != null) sized(bias, "bias", out);
+        sized(y, "y", viewSize(1, rows, out));
+        checkDistinct("denseForward", "y", y, "x", x);
+        checkDistinct("denseForward", "y", y, "w", w);
+        if (bias != null) checkDistinct("denseForward", "y", y, "bias", bias);
+        launches.increment();
+        raw.denseForward(x, w, bias, activation, y, rows, in, out);
+    }
+
     @Override public void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx) {
         checkConv(g);
         sized(dy, "dy", convOutputSize(g));
@@ -200,6 +225,45 @@ public final class CheckedBackend implements Backend {
         checkDistinct("maxPool2dBackward", "dx", dx, "argmax", argmax);
         launches.increment();
         raw.maxPool2dBackward(g, dy, argmax, dx);
+    }
+
+    @Override public void denseBackwardData(Tensor dy, Tensor w, Tensor x, UnaryOp activation, Tensor dx, int rows, int in, int out) {
+        checkGemmSizes(rows, in, out, 1);
+        sized(dy, "dy", viewSize(1, rows, out));
+        sized(w, "w", viewSize(1, out, in));
+        sized(dx, "dx", viewSize(1, rows, in));
+        checkDistinct("denseBackwardData", "dx", dx, "dy", dy);
+        checkDistinct("denseBackwardData", "dx", dx, "w", w);
+        if (activation != null) {
+            checkDerivativeFromOutput("denseBackwardData", activation, "the layer's input");
+            sized(x, "x", viewSize(1, rows, in));
+            checkDistinct("denseBackwardData", "dx", dx, "x", x);
+        }
+        launches.increment();
+        raw.denseBackwardData(dy, w, x, activation, dx, rows, in, out);
+    }
+
+    /** An activation whose derivative the backend takes from its output alone, refused otherwise. */
+    private static void checkDerivativeFromOutput(String op, UnaryOp activation, String output) {
+        if (!activation.derivativeFromOutputAlone())
+            throw new IllegalArgumentException(op + ": the derivative of " + activation + " needs its input, not only its output ("
+                    + output + ")");
+    }
+
+    @Override public void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor x, UnaryOp activation, Tensor dx) {
+        checkPool(g);
+        sized(dy, "dy", poolOutputSize(g));
+        sized(argmax, "argmax", poolOutputSize(g));
+        sized(dx, "dx", poolInputSize(g));
+        checkDistinct("maxPool2dBackward", "dx", dx, "dy", dy);
+        checkDistinct("maxPool2dBackward", "dx", dx, "argmax", argmax);
+        if (activation != null) {
+            checkDerivativeFromOutput("maxPool2dBackward", activation, "the pooling's input");
+            sized(x, "x", poolInputSize(g));
+            checkDistinct("maxPool2dBackward", "dx", dx, "x", x);
+        }
+        launches.increment();
+        raw.maxPool2dBackward(g, dy, argmax, x, activation, dx);
     }
 
     @Override public void avgPool2dForward(Pool2dGeometry g, Tensor x, Tensor y) {

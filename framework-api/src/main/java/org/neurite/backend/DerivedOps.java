@@ -37,6 +37,33 @@ final class DerivedOps {
         b.copyBlocks(Strided.of(src.tensor(), src.offset(), src.length()), Strided.of(dst.tensor(), dst.offset(), dst.length()), src.length(), 1);
     }
 
+    // ---- fused epilogues ----------------------------------------------------------------
+
+    /** y = x · w^T (one GEMM), + bias broadcast over the rows, then the activation in place. */
+    static void denseForward(Backend b, Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y, int rows, int in, int out) {
+        b.gemm(new Gemm(false, true, rows, out, in, 1), 1f, Matrix.of(x, in), Matrix.of(w, in), 0f, Matrix.of(y, out));
+        if (bias != null) b.channelBroadcast(ADD, y, bias, y, rows, out, 1);
+        if (activation != null) b.unary(activation, y, y);
+    }
+
+    /** The plain convolution, then the activation in place. */
+    static void conv2dForward(Backend b, Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y) {
+        b.conv2dForward(g, x, w, bias, y);
+        if (activation != null) b.unary(activation, y, y);
+    }
+
+    /** dx = dy · w (one GEMM), then the activation's derivative from its output x, in place. */
+    static void denseBackwardData(Backend b, Tensor dy, Tensor w, Tensor x, UnaryOp activation, Tensor dx, int rows, int in, int out) {
+        b.gemm(new Gemm(false, false, rows, in, out, 1), 1f, Matrix.of(dy, out), Matrix.of(w, in), 0f, Matrix.of(dx, in));
+        if (activation != null) b.unaryBackward(activation, x, x, dx, dx);
+    }
+
+    /** The plain max-pooling backward, then the activation's derivative from its output x, in place. */
+    static void maxPool2dBackward(Backend b, Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor x, UnaryOp activation, Tensor dx) {
+        b.maxPool2dBackward(g, dy, argmax, dx);
+        if (activation != null) b.unaryBackward(activation, x, x, dx, dx);
+    }
+
     // ---- padding ------------------------------------------------------------------------
 
     /** y[p, outH, outW] = 0, then the h rows of plane p of x[p, h, w] copied to (top, left): one strided copy per plane. */

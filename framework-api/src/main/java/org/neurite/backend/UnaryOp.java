@@ -38,4 +38,14 @@ public enum UnaryOp {
         return this == SIGMOID || this == TANH || this == EXP || this == SQRT;
     }
 
+    /**
+     * Whether {@link Backend#unaryBackward} gives the exact gradient from the forward output y
+     * alone, passed for whichever tensor the op reads: the ops that read y or neither, and RELU,
+     * whose derivative (1 where x > 0) is 1 exactly where y = max(x, 0) > 0. What lets the engine
+     * fuse the op into the epilogue of the layer before it and keep no pre-activation value.
+     */
+    public boolean derivativeFromOutputAlone() {
+        return this == RELU || !derivativeReadsInput();
+    }
+
 }

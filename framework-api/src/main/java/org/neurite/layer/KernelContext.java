@@ -2,6 +2,7 @@ package org.neurite.layer;
 
 import java.util.List;
 import org.neurite.backend.Backend;
+import org.neurite.backend.UnaryOp;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -29,4 +30,10 @@ public interface KernelContext {
 
     /** A tensor owned by the compiled model, zero-filled, for state kept between passes. */
     Tensor allocate(Shape shape);
+
+    /**
+     * The activation whose backward this layer's backward must fold in (only ever set for an
+     * {@link ActivationGradientLayer}: see there), or null: the usual input gradient.
+     */
+    default UnaryOp inputActivation() { return null; }
 }

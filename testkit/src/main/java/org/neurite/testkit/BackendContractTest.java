@@ -79,6 +79,16 @@ public abstract class BackendContractTest {
             Tensor x = t(b, 1, 2, 3, 3);
             b.conv2dForward(g, x, t(b, 2, 2, 1, 1), null, x);
         }));
+        cases.add(new Case("a fused convolution writing into its input", "conv2dForward: y must not be the same tensor as x", b -> {
+            Conv2dGeometry g = new Conv2dGeometry(1, 2, 3, 3, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+            Tensor x = t(b, 1, 2, 3, 3);
+            b.conv2dForward(g, x, t(b, 2, 2, 1, 1), null, UnaryOp.RELU, x);
+        }));
+        cases.add(new Case("a dense forward pass with a bias of the wrong size", "bias [4] has 4 elements, expected 3",
+                b -> b.denseForward(t(b, 2, 5), t(b, 3, 5), t(b, 4), UnaryOp.RELU, t(b, 2, 3), 2, 5, 3)));
+        cases.add(new Case("a folded activation whose derivative needs its input",
+                "denseBackwardData: the derivative of SOFTPLUS needs its input, not only its output (the layer's input)",
+                b -> b.denseBackwardData(t(b, 2, 3), t(b, 3, 5), t(b, 2, 5), UnaryOp.SOFTPLUS, t(b, 2, 5), 2, 5, 3)));
         cases.add(new Case("upload past the end", "dst range [4, 7) is outside [0, 6)",
                 b -> b.upload(new float[3], 0, Slice.of(t(b, 6), 4, 3))));
         cases.add(new Case("copy past the end", "src range [4, 7) is outside [0, 6)",

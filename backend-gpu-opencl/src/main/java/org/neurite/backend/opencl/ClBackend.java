@@ -174,7 +174,18 @@ public final class ClBackend implements Backend {
     @Override public void gemm(Gemm g, float alpha, Matrix a, Matrix b, float beta, Matrix c) { device.gemm.multiply(g, alpha, a, b, beta, c); }
 
     @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        conv.forward(g, buffer(x), buffer(w), buffer(bias), buffer(y));
+        conv.forward(g, buffer(x), buffer(w), buffer(bias), null, buffer(y));
+    }
+
+    /** The bias and the activation in the store of the convolution's product: one launch (per chunk and group on the im2col path). */
+    @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y) {
+        conv.forward(g, buffer(x), buffer(w), buffer(bias), activation, buffer(y));
+    }
+
+    /** One GEMM launch: y = x · w^T with the bias (by column of y) and the activation in its store. */
+    @Override public void denseForward(Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y, int rows, int in, int out) {
+        device.gemm.multiplyWithEpilogue(false, true, rows, out, in, 1f, buffer(x).mem(), 0, in, buffer(w).mem(), 0, in,
+                0f, buffer(y).mem(), 0, out, 1, 0, 0, 0, bias == null ? null : buffer(bias).mem(), 0, ClGemm.epilogue(activation, true));
     }
 
     @Override public void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx) {
@@ -190,7 +201,19 @@ public final class ClBackend implements Backend {
     }
 
     @Override public void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor dx) {
-        pool.maxBackward(g, buffer(dy), buffer(argmax), buffer(dx));
+        pool.maxBackward(g, buffer(dy), buffer(argmax), null, null, buffer(dx));
+    }
+
+    /** One GEMM launch: dx = dy · w, times the derivative of the activation before the layer (from x) in its store. */
+    @Override public void denseBackwardData(Tensor dy, Tensor w, Tensor x, UnaryOp activation, Tensor dx, int rows, int in, int out) {
+        device.gemm.multiplyWithEpilogue(false, false, rows, in, out, 1f, buffer(dy).mem(), 0, out, buffer(w).mem(), 0, in,
+                0f, buffer(dx).mem(), 0, in, 1, 0, 0, 0, activation == null ? null : buffer(x).mem(), 0,
+                activation == null ? 0 : ClGemm.derivativeEpilogue(activation));
+    }
+
+    /** The activation's derivative in the gather of the pooling's backward: no launch of its own. */
+    @Override public void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor x, UnaryOp activation, Tensor dx) {
+        pool.maxBackward(g, buffer(dy), buffer(argmax), activation == null ? null : buffer(x), activation, buffer(dx));
     }
 
     @Override public void avgPool2dForward(Pool2dGeometry g, Tensor x, Tensor y) { pool.avgForward(g, buffer(x), buffer(y)); }

@@ -2,6 +2,7 @@ package org.neurite.backend.opencl;
 
 import org.jocl.cl_mem;
 import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.UnaryOp;
 
 /**
  * 2-D convolution on the device (PyTorch layouts: x[N, Cin, H, W], w[Cout, Cin/groups, kh, kw],
@@ -88,20 +89,21 @@ final class ClConv2d {
      * mode 1 the data gradient (C = dx_s,g, Cin/g x H*W); one work-group per 32 x 64 or 64 x 64 tile
      * of C (by its rows) of every (sample, group).
      */
-    private void implicit(int mode, Conv2dGeometry g, cl_mem src, cl_mem other, cl_mem bias, cl_mem dst) {
+    private void implicit(int mode, Conv2dGeometry g, cl_mem src, cl_mem other, cl_mem bias, int epilogue, cl_mem dst) {
         int m = mode == 0 ? g.outChannelsPerGroup() : g.inChannelsPerGroup();
         int n = mode == 0 ? g.outHeight() * g.outWidth() : g.height() * g.width();
-        launchImplicit(mode, g, m, n, (long) g.batch() * g.groups(), src, other, bias, dst, 0, 0, 0);
+        launchImplicit(mode, g, m, n, (long) g.batch() * g.groups(), src, other, bias, epilogue, dst, 0, 0, 0);
     }
 
+    /** {@code epilogue}: {@link ClGemm#epilogue}'s word (the forward pass's activation; 0 otherwise). */
     private void launchImplicit(int mode, Conv2dGeometry g, int m, int n, long z, cl_mem src, cl_mem other, cl_mem bias,
-                                cl_mem dst, int perSlice, int outOff, int sliceStride) {
+                                int epilogue, cl_mem dst, int perSlice, int outOff, int sliceStride) {
         if (m == 0 || n == 0 || z == 0) return;
         ClKernels.ConvTile tile = m <= ClKernels.CONV_32.tileM() ? ClKernels.CONV_32 : ClKernels.CONV_64;
         long[] global = {ceilDiv(n, IMPLICIT_TILE_N) * IMPLICIT_LOCAL, ceilDiv(m, tile.tileM()) * IMPLICIT_LOCAL, z};
         // Without a bias the kernel gets dst as a placeholder it never reads.
         kernels.get(tile.kernel()).run(global, new long[] {IMPLICIT_LOCAL, IMPLICIT_LOCAL, 1}, mode, src, other, dst,
-                bias == null ? dst : bias, bias != null, g.inChannels(), g.height(), g.width(), g.outChannels(),
+                bias == null ? dst : bias, bias != null, epilogue, g.inChannels(), g.height(), g.width(), g.outChannels(),
                 g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(),
                 g.outHeight(), g.outWidth(), g.groups(), perSlice, outOff, sliceStride);
     }
@@ -119,10 +121,10 @@ final class ClConv2d {
         int perSlice = g.batch() / slices;
         long z = (long) slices * g.groups();
         if (slices == 1) {
-            launchImplicit(2, g, coutG, k, z, dy, x, null, dw, perSlice, 0, 0);
+            launchImplicit(2, g, coutG, k, z, dy, x, null, 0, dw, perSlice, 0, 0);
         } else {
             cl_mem part = columns.atLeast((long) slices * dwSize * Float.BYTES);
-            launchImplicit(2, g, coutG, k, z, dy, x, null, part, perSlice, 0, dwSize);
+            launchImplicit(2, g, coutG, k, z, dy, x, null, 0, part, perSlice, 0, dwSize);
             kernels.get("conv_sum_slices").map(dwSize, part, 0, slices, dwSize, dw, dwSize, dw, 0, 0f);
         }
         if (dbias != null) kernels.get("channel_sum").groups(cout, dy, dbias, g.batch(), cout, p, 0f);
@@ -136,9 +138,10 @@ final class ClConv2d {
     /** Replaces the choice (the tuning sets it once; tests run both paths this way). */
     void use(Choice choice) { this.choice = choice; }
 
-    void forward(Conv2dGeometry g, ClTensor x, ClTensor w, ClTensor bias, ClTensor y) {
+    /** y = activation(conv(x, w) + bias): {@code bias} and {@code activation} may be null. */
+    void forward(Conv2dGeometry g, ClTensor x, ClTensor w, ClTensor bias, UnaryOp activation, ClTensor y) {
         kernels.ensureOpen(); // a closed backend's message, before its closed tensors' own
-        forward(choice.forward(), g, x.mem(), w.mem(), bias == null ? null : bias.mem(), y.mem());
+        forward(choice.forward(), g, x.mem(), w.mem(), bias == null ? null : bias.mem(), activation, y.mem());
     }
 
     void backwardData(Conv2dGeometry g, ClTensor dy, ClTensor w, ClTensor dx) {
@@ -146,21 +149,25 @@ final class ClConv2d {
         backwardData(choice.backwardData(), g, dy.mem(), w.mem(), dx.mem());
     }
 
-    /** y = conv(x, w) (+ bias per channel; {@code b} null for none) through {@code path}. */
-    void forward(Path path, Conv2dGeometry g, cl_mem x, cl_mem w, cl_mem b, cl_mem y) {
+    /**
+     * y = activation(conv(x, w) (+ bias per channel; {@code b} null for none)) through {@code path},
+     * the bias and the activation (null for none) in the store of the product's kernel.
+     */
+    void forward(Path path, Conv2dGeometry g, cl_mem x, cl_mem w, cl_mem b, UnaryOp activation, cl_mem y) {
+        int epilogue = ClGemm.epilogue(activation, false);
         if (path == Path.IMPLICIT) {
-            implicit(0, g, x, w, b, y);
+            implicit(0, g, x, w, b, epilogue, y);
             return;
         }
         int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();
         int k = cinG * g.kernelH() * g.kernelW(), rows = g.inChannels() * g.kernelH() * g.kernelW();
         int hw = g.height() * g.width(), p = g.outHeight() * g.outWidth();
         int cout = g.outChannels();
-        // The bias is added in the GEMM's store (rows of y_s,g are output channels): no separate launch.
+        // The bias (rows of y_s,g are output channels) and the activation are applied in the GEMM's store: no separate launch.
         if (isPointwise(g)) {
             for (int gi = 0; gi < groups; gi++)
-                gemm.multiplyWithRowBias(false, false, coutG, p, k, 1f, w, gi * coutG * k, k, x, gi * k * hw, hw,
-                        0f, y, gi * coutG * p, p, g.batch(), 0, g.inChannels() * hw, cout * p, b, gi * coutG);
+                gemm.multiplyWithEpilogue(false, false, coutG, p, k, 1f, w, gi * coutG * k, k, x, gi * k * hw, hw,
+                        0f, y, gi * coutG * p, p, g.batch(), 0, g.inChannels() * hw, cout * p, b, gi * coutG, epilogue);
         } else {
             int chunk = chunk(g.batch(), (long) rows * p);
             cl_mem col = columns.atLeast((long) chunk * rows * p * Float.BYTES);
@@ -168,8 +175,8 @@ final class ClConv2d {
                 int nc = Math.min(chunk, g.batch() - n0);
                 im2col(g, x, n0, nc, col, rows * p, p);
                 for (int gi = 0; gi < groups; gi++)
-                    gemm.multiplyWithRowBias(false, false, coutG, p, k, 1f, w, gi * coutG * k, k, col, gi * k * p, p,
-                            0f, y, (n0 * cout + gi * coutG) * p, p, nc, 0, rows * p, cout * p, b, gi * coutG);
+                    gemm.multiplyWithEpilogue(false, false, coutG, p, k, 1f, w, gi * coutG * k, k, col, gi * k * p, p,
+                            0f, y, (n0 * cout + gi * coutG) * p, p, nc, 0, rows * p, cout * p, b, gi * coutG, epilogue);
             }
         }
     }
@@ -177,7 +184,7 @@ final class ClConv2d {
     /** dx = the adjoint of the convolution applied to dy, through {@code path}. */
     void backwardData(Path path, Conv2dGeometry g, cl_mem dy, cl_mem w, cl_mem dx) {
         if (path == Path.IMPLICIT) {
-            implicit(1, g, dy, w, null, dx);
+            implicit(1, g, dy, w, null, 0, dx);
             return;
         }
         int groups = g.groups(), cinG = g.inChannelsPerGroup(), coutG = g.outChannelsPerGroup();

@@ -78,7 +78,8 @@ final class ClConvTuning {
             ClConv2d conv = new ClConv2d(device.kernels, device.gemm, columns, copies, ClConv2d.COLUMN_BUDGET);
             cl_mem x = buffers[0], w = buffers[1], b = buffers[2], y = buffers[3], dw = buffers[4], db = buffers[5];
             ClConv2d.Path forward = faster(device,
-                    () -> conv.forward(ClConv2d.Path.IM2COL, g, x, w, b, y), () -> conv.forward(ClConv2d.Path.IMPLICIT, g, x, w, b, y));
+                    () -> conv.forward(ClConv2d.Path.IM2COL, g, x, w, b, null, y),
+                    () -> conv.forward(ClConv2d.Path.IMPLICIT, g, x, w, b, null, y));
             ClConv2d.Path data = faster(device,
                     () -> conv.backwardData(ClConv2d.Path.IM2COL, g, y, w, x), () -> conv.backwardData(ClConv2d.Path.IMPLICIT, g, y, w, x));
             ClConv2d.Path filter = faster(device, () -> conv.backwardFilter(ClConv2d.Path.IM2COL, g, x, y, dw, db),

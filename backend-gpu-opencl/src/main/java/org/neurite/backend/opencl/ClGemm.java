@@ -3,12 +3,15 @@ package org.neurite.backend.opencl;
 import org.jocl.cl_mem;
 import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
+import org.neurite.backend.UnaryOp;
 
 /**
  * Host side of SGEMM: six kernels for the same contract, and the launch geometry of each. Every
- * kernel can add a bias per row of C in its store ({@code gemm_store.cl}): the epilogue a
- * convolution's forward pass asks for ({@link #multiplyWithRowBias}), which then needs no
- * separate broadcast launch.
+ * kernel ends in the same store ({@code gemm_store.cl}), which can add a bias per row of C (a
+ * convolution's output channels) or per column (a dense layer's units) and then apply an
+ * activation, or multiply by an activation's derivative ({@link #multiplyWithEpilogue}): the
+ * epilogues the convolution and dense passes ask for, which then need no broadcast or
+ * element-wise launch.
  * <ul>
  *   <li>{@link Variant#TILED_64} ({@code gemm.cl}, 64 x 64 tiles staged in local memory, 4 x 4
  *       outputs per work-item): what GPUs need for large products;</li>
@@ -106,39 +109,58 @@ final class ClGemm {
     void multiply(boolean transA, boolean transB, int m, int n, int k, float alpha,
                   cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
                   float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
-        multiplyWithRowBias(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, batch,
-                strideA, strideB, strideC, null, 0);
+        multiplyWithEpilogue(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, batch,
+                strideA, strideB, strideC, null, 0, 0);
     }
 
     /**
-     * As {@link #multiply}, then {@code C[i][j] += bias[offBias + i]} for every row i of each C_b, in
-     * the same launch (rounded after the product, as a separate add would be); {@code bias} null for none.
+     * As {@link #multiply}, then in the same launch, element by element of each C_b and each step
+     * rounded on its own: {@code + bias[offBias + i]} (row i) or {@code + bias[offBias + j]}
+     * (column j) as {@code epilogue} says ({@link #epilogue}; {@code bias} null for none), then
+     * the epilogue's activation; or, with a {@link #derivativeEpilogue}, times the activation's
+     * derivative from {@code bias[offBias + at]} (the activation's output, laid out as C).
      */
-    void multiplyWithRowBias(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                             cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
-                             float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC,
-                             cl_mem bias, int offBias) {
+    void multiplyWithEpilogue(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                              cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
+                              float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC,
+                              cl_mem bias, int offBias, int epilogue) {
         Choice ch = choice;
         multiply(m >= LARGE_MIN && n >= LARGE_MIN ? ch.large() : ch.thin(), transA, transB, m, n, k, alpha, a, offA, lda,
-                b, offB, ldb, beta, c, offC, ldc, batch, strideA, strideB, strideC, bias, offBias);
+                b, offB, ldb, beta, c, offC, ldc, batch, strideA, strideB, strideC, bias, offBias, epilogue);
+    }
+
+    /**
+     * The epilogue word of {@code gemm_store.cl}: the activation's op code + 1 (0: none), and
+     * whether the bias follows the columns of C (else its rows).
+     */
+    static int epilogue(UnaryOp activation, boolean biasByColumn) {
+        return (activation == null ? 0 : ClOpCodes.code(activation) + 1) | (biasByColumn ? 0x100 : 0);
+    }
+
+    /**
+     * The epilogue word that multiplies each element of C by {@code activation}'s derivative, taken
+     * from the activation's output passed where the bias goes, laid out as C (one product).
+     */
+    static int derivativeEpilogue(UnaryOp activation) {
+        return ClOpCodes.code(activation) + 1 | 0x200;
     }
 
     void multiply(Variant variant, boolean transA, boolean transB, int m, int n, int k, float alpha,
                   cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
                   float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
         multiply(variant, transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc, batch,
-                strideA, strideB, strideC, null, 0);
+                strideA, strideB, strideC, null, 0, 0);
     }
 
     private void multiply(Variant variant, boolean transA, boolean transB, int m, int n, int k, float alpha,
                           cl_mem a, int offA, int lda, cl_mem b, int offB, int ldb,
                           float beta, cl_mem c, int offC, int ldc, int batch, int strideA, int strideB, int strideC,
-                          cl_mem bias, int offBias) {
+                          cl_mem bias, int offBias, int epilogue) {
         if (m == 0 || n == 0 || batch == 0) return;
         // Without a bias the kernel gets C's buffer as a placeholder it never reads (offset -1).
         kernels.get(variant.kernel()).run(variant.global(m, n, batch), variant.local(), transA, transB, m, n, k, alpha,
                 a, offA, lda, strideA, b, offB, ldb, strideB, beta, c, offC, ldc, strideC,
-                bias == null ? c : bias, bias == null ? -1 : offBias);
+                bias == null ? c : bias, bias == null ? -1 : offBias, epilogue);
     }
 
     private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }

@@ -3,6 +3,7 @@ package org.neurite.backend.opencl;
 import static org.neurite.backend.OpChecks.badArgmax;
 
 import org.neurite.backend.Pool2dGeometry;
+import org.neurite.backend.UnaryOp;
 
 /**
  * Max and average pooling over x[N, C, H, W] ({@code pool.cl}): forward one work-item per output,
@@ -27,12 +28,17 @@ final class ClPool2d {
                 g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), out);
     }
 
-    void maxBackward(Pool2dGeometry g, ClTensor dy, ClTensor argmax, ClTensor dx) {
+    /**
+     * dx = the scatter of dy through argmax; with an {@code activation} (null: none), times its
+     * derivative from x, the activation's output and the pooling's input, in the same gather.
+     */
+    void maxBackward(Pool2dGeometry g, ClTensor dy, ClTensor argmax, ClTensor x, UnaryOp activation, ClTensor dx) {
         int in = dx.size(), out = dy.size();
         int slot = indexCheck.check("check_argmax", out, argmax, (output, value) -> badArgmax(g, output, value), argmax, g.height(),
                 g.width(), g.outHeight(), g.outWidth(), g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), out);
         kernels.get("max_pool_backward").map(in, dy, argmax, dx, g.height(), g.width(), g.outHeight(), g.outWidth(),
-                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), in, indexCheck.buffer(), slot);
+                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), in, indexCheck.buffer(), slot,
+                activation == null ? dx : x, activation == null ? -1 : ClOpCodes.code(activation));
     }
 
     void avgForward(Pool2dGeometry g, ClTensor x, ClTensor y) {

@@ -51,6 +51,42 @@ inline float sqrt_rn(float x) { return sqrt(x); }
 inline float div_rn(float a, float b) { return a / b; }
 #endif
 
+// y = op(x) for an OP_* unary code: unary_forward and the activation epilogue of the GEMM and
+// convolution stores (gemm_store.cl) share it, so a fused activation rounds as the separate op does.
+inline float apply_unary(int op, float v) {
+    switch (op) {
+        case OP_RELU:    return v > 0.0f ? v : (isnan(v) ? v : 0.0f);
+        case OP_SIGMOID: return sigmoidf(v);
+        case OP_TANH:    return tanh(v);
+        case OP_NEGATE:  return -v;
+        case OP_EXP:     return exp(v);
+        case OP_SQUARE:  return v * v;
+        // log(1 + e^x) as max(x, 0) + log1p(e^-|x|): no overflow for large x, no loss for small values.
+        case OP_SOFTPLUS: return fmax(v, 0.0f) + log1p(exp(-fabs(v)));
+        case OP_SQRT:    return sqrt_rn(v);
+        case OP_LOG:     return log(v);
+        default:         return NAN;
+    }
+}
+
+// dy * op'(.) for an OP_* unary code, from the forward input x (RELU, SQUARE, SOFTPLUS, LOG) or
+// output y (SIGMOID, TANH, EXP, SQRT), as UnaryOp.derivativeReadsInput / derivativeReadsOutput say:
+// unary_backward and the max-pooling backward that folds in the activation before it share it.
+inline float apply_unary_backward(int op, float x, float y, float g) {
+    switch (op) {
+        case OP_RELU:    return x > 0.0f ? g : 0.0f;
+        case OP_SIGMOID: return g * y * (1.0f - y);
+        case OP_TANH:    return g * (1.0f - y * y);
+        case OP_NEGATE:  return -g;
+        case OP_EXP:     return g * y;
+        case OP_SQUARE:  return 2.0f * x * g;
+        case OP_SOFTPLUS: return g * sigmoidf(x);
+        case OP_SQRT:    return div_rn(g, 2.0f * y);   // d sqrt(x) = dx / (2 sqrt(x))
+        case OP_LOG:     return div_rn(g, x);          // d log(x) = dx / x
+        default:         return NAN;
+    }
+}
+
 inline float apply_binary(int op, float a, float b) {
     switch (op) {
         case OP_ADD: return a + b;

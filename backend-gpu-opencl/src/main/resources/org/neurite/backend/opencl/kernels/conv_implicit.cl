@@ -4,7 +4,7 @@
 // the result lives in global memory. Work-group (x, y, z): a CONV_TS_M x CONV_TS_N tile of one
 // sample's (mode 2: one slice's) C, z = sample * groups + group.
 //   mode 0, forward:       C[Cout/g, Ho*Wo] = w_g[Cout/g, K] * col(x_s)_g[K, Ho*Wo],  K = Cin/g*kh*kw,
-//                          row r of col = (c, ki, kj), column q = (oh, ow); + bias[channel] in the store
+//                          row r of col = (c, ki, kj), column q = (oh, ow); + bias[channel], then an activation, in the store
 //   mode 1, backward data: C[Cin/g, H*W] = w_g^T[Cin/g, K'] * B[K', H*W],  K' = Cout/g*kh*kw,
 //                          row r of B = (co, ki, kj), column (ih, iw): dy[co, oh, ow] where
 //                          ih = oh*sh - ph + ki*dh and iw likewise for a whole (oh, ow) in range, else 0
@@ -15,7 +15,7 @@
 // The main loop is gemm_register.cl's: slices CONV_TS_K deep staged in double-buffered local memory
 // (slice t+1 loaded while slice t is multiplied, one barrier per slice), a CONV_WPT_M x CONV_WPT_N
 // block of C per work-item in registers, item (tx, ty) owning rows ty + r*LY and columns tx + q*LX.
-// Every element of C ends in gemm_store (alpha 1, beta 0), so the bias rounds as a separate add would.
+// Every element of C ends in gemm_store (alpha 1, beta 0), so the bias and the activation round as separate ops would.
 
 // Included once per configuration (ClKernels.CONV_TILES) with CONV_NAME, CONV_TS_M (rows of C per
 // work-group: 32 for convolutions with few channels, 64) and CONV_WPT_M (rows per work-item)
@@ -86,12 +86,12 @@ inline float conv_b_at(int mode, __global const float* b, int r, int q, int n, i
     } \
 }
 
-// mode 0: x, w -> y (+ bias when hasBias); mode 1: dy, w -> dx; mode 2: dy, x -> the filter
+// mode 0: x, w -> y (+ bias when hasBias, then the epilogue's activation; epilogue 0 in the other modes); mode 1: dy, w -> dx; mode 2: dy, x -> the filter
 // gradient of slice z / groups (samples [slice * perSlice, + perSlice)) at
 // dst[outOff + slice * sliceStride + (g * Cout/g + i) * K + j] (dw itself when there is one slice).
 __kernel __attribute__((reqd_work_group_size(CONV_LX, CONV_LY, 1)))
 void CONV_NAME(int mode, __global const float* src, __global const float* other, __global float* dst,
-                   __global const float* bias, int hasBias, int cin, int h, int wd, int cout,
+                   __global const float* bias, int hasBias, int epilogue, int cin, int h, int wd, int cout,
                    int kh, int kw, int sh, int sw, int ph, int pw, int dh, int dw, int ho, int wo, int groups,
                    int perSlice, int outOff, int sliceStride) {
     __local float tileA[2][CONV_TS_K][CONV_TS_M];
@@ -159,7 +159,7 @@ void CONV_NAME(int mode, __global const float* src, __global const float* other,
 #pragma unroll
         for (int q = 0; q < CONV_WPT_N; q++) {
             int gj = col0 + tx + q * CONV_LX;
-            if (gj < n) gemm_store(c, gi * n + gj, 1.0f, acc[r][q], 0.0f, bias, offBias, gi);
+            if (gj < n) gemm_store(c, gi * n + gj, 1.0f, acc[r][q], 0.0f, bias, offBias, gi, gj, epilogue);
         }
     }
 }

@@ -6,21 +6,7 @@
 __kernel void unary_forward(int op, __global const float* x, int xo, __global float* y, int yo, int n) {
     int i = get_global_id(0);
     if (i >= n) return;
-    float v = x[xo + i], r;
-    switch (op) {
-        case OP_RELU:    r = v > 0.0f ? v : (isnan(v) ? v : 0.0f); break;
-        case OP_SIGMOID: r = sigmoidf(v); break;
-        case OP_TANH:    r = tanh(v); break;
-        case OP_NEGATE:  r = -v; break;
-        case OP_EXP:     r = exp(v); break;
-        case OP_SQUARE:  r = v * v; break;
-        // log(1 + e^x) as max(x, 0) + log1p(e^-|x|): no overflow for large x, no loss for small values.
-        case OP_SOFTPLUS: r = fmax(v, 0.0f) + log1p(exp(-fabs(v))); break;
-        case OP_SQRT:    r = sqrt_rn(v); break;
-        case OP_LOG:     r = log(v); break;
-        default:         r = NAN; break;
-    }
-    y[yo + i] = r;
+    y[yo + i] = apply_unary(op, x[xo + i]);
 }
 
 // dx = dy * op'(.): RELU, SQUARE, SOFTPLUS and LOG read the forward input x, SIGMOID, TANH, EXP and
@@ -29,20 +15,10 @@ __kernel void unary_backward(int op, __global const float* x, int xo, __global c
                              __global const float* dy, int dyo, __global float* dx, int dxo, int n) {
     int i = get_global_id(0);
     if (i >= n) return;
-    float g = dy[dyo + i], r;
-    switch (op) {
-        case OP_RELU:    r = x[xo + i] > 0.0f ? g : 0.0f; break;
-        case OP_SIGMOID: { float v = y[yo + i]; r = g * v * (1.0f - v); break; }
-        case OP_TANH:    { float v = y[yo + i]; r = g * (1.0f - v * v); break; }
-        case OP_NEGATE:  r = -g; break;
-        case OP_EXP:     r = g * y[yo + i]; break;
-        case OP_SQUARE:  r = 2.0f * x[xo + i] * g; break;
-        case OP_SOFTPLUS: r = g * sigmoidf(x[xo + i]); break;
-        case OP_SQRT:    r = div_rn(g, 2.0f * y[yo + i]); break;   // d sqrt(x) = dx / (2 sqrt(x))
-        case OP_LOG:     r = div_rn(g, x[xo + i]); break;          // d log(x) = dx / x
-        default:         r = NAN; break;
-    }
-    dx[dxo + i] = r;
+    // Only the tensor the op reads is read (the host passes a placeholder for the other).
+    bool readsX = op == OP_RELU || op == OP_SQUARE || op == OP_SOFTPLUS || op == OP_LOG;
+    bool readsY = op == OP_SIGMOID || op == OP_TANH || op == OP_EXP || op == OP_SQRT;
+    dx[dxo + i] = apply_unary_backward(op, readsX ? x[xo + i] : 0.0f, readsY ? y[yo + i] : 0.0f, dy[dyo + i]);
 }
 
 __kernel void binary_map(int op, __global const float* a, int ao, __global const float* b, int bo,

@@ -1,6 +1,6 @@
 // Batched, strided SGEMM on row-major matrices: C_b = alpha * op(A_b) * op(B_b) + beta * C_b,
 // op(A) m x k, op(B) k x n, X_b at offX + b*strideX (b = get_group_id(2)); with beta == 0, C is
-// not read; bias[offBias + row] is added when offBias >= 0 (gemm_store.cl). Included once per
+// not read; a bias and an activation may follow in the store (gemm_store.cl). Included once per
 // tile configuration with GEMM_NAME, TS_M, TS_N (the C tile of a
 // work-group), TS_K (the k-slice staged in local memory) and WPT_M x WPT_N (the register block of
 // C each work-item accumulates) defined; the work-group is (TS_N/WPT_N, TS_M/WPT_M) items.
@@ -19,7 +19,7 @@ void GEMM_NAME(int transA, int transB, int m, int n, int k, float alpha,
                __global const float* a, int offA, int lda, int strideA,
                __global const float* b, int offB, int ldb, int strideB,
                float beta, __global float* c, int offC, int ldc, int strideC,
-               __global const float* bias, int offBias) {
+               __global const float* bias, int offBias, int epilogue) {
     __local float tileA[TS_K][TS_M];
     __local float tileB[TS_K][TS_N];
     int batch = get_group_id(2);
@@ -65,7 +65,7 @@ void GEMM_NAME(int transA, int transB, int m, int n, int k, float alpha,
         for (int q = 0; q < WPT_N; q++) {
             int gj = col0 + tx + q * LX;
             if (gj >= n) continue;
-            gemm_store(c, gi * ldc + gj, alpha, acc[r][q], beta, bias, offBias, gi);
+            gemm_store(c, gi * ldc + gj, alpha, acc[r][q], beta, bias, offBias, gi, gj, epilogue);
         }
     }
 }

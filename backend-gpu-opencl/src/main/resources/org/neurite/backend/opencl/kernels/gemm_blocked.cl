@@ -28,7 +28,7 @@ __kernel void sgemm_blocked(int transA, int transB, int m, int n, int k, float a
                             __global const float* a, int offA, int lda, int strideA,
                             __global const float* b, int offB, int ldb, int strideB,
                             float beta, __global float* c, int offC, int ldc, int strideC,
-                            __global const float* bias, int offBias) {
+                            __global const float* bias, int offBias, int epilogue) {
     int j0 = get_global_id(0) * 16, first = get_global_id(1) * BLK_ROWS, batch = get_global_id(2);
     if (first >= m || j0 >= n) return;
     a += offA + batch * strideA;
@@ -89,7 +89,7 @@ __kernel void sgemm_blocked(int transA, int transB, int m, int n, int k, float a
         vstore8(acc[2 * r], 0, out);
         vstore8(acc[2 * r + 1], 1, out);
         for (int q = 0; q < 16 && j0 + q < n; q++) {
-            gemm_store(c, (first + r) * ldc + j0 + q, alpha, out[q], beta, bias, offBias, first + r);
+            gemm_store(c, (first + r) * ldc + j0 + q, alpha, out[q], beta, bias, offBias, first + r, j0 + q, epilogue);
         }
     }
 }

@@ -1,6 +1,6 @@
 // Batched, strided SGEMM without local memory, for devices whose "local memory" is ordinary cache
 // (CPU OpenCL such as PoCL): C_b = alpha * op(A_b) * op(B_b) + beta * C_b, the same contract as
-// gemm.cl (with beta == 0, C is not read; an optional bias per row of C, see gemm_store.cl). Each work-item computes a 4 x 8 block of C, rows
+// gemm.cl (with beta == 0, C is not read; an optional bias and activation, see gemm_store.cl). Each work-item computes a 4 x 8 block of C, rows
 // i0..i0+3 and columns j0..j0+7, as four float8 accumulators updated once per k with a vector
 // multiply-add: the compiler maps them onto SIMD registers. Blocks inside the matrices take a
 // fast path with vector loads (one of four loops, by transposition); blocks on the right or
@@ -21,7 +21,7 @@ __kernel void sgemm_direct(int transA, int transB, int m, int n, int k, float al
                            __global const float* a, int offA, int lda, int strideA,
                            __global const float* b, int offB, int ldb, int strideB,
                            float beta, __global float* c, int offC, int ldc, int strideC,
-                           __global const float* bias, int offBias) {
+                           __global const float* bias, int offBias, int epilogue) {
     int j0 = get_global_id(0) * DIRECT_N, i0 = get_global_id(1) * DIRECT_M, batch = get_global_id(2);
     if (i0 >= m || j0 >= n) return;
     a += offA + batch * strideA;
@@ -65,7 +65,7 @@ __kernel void sgemm_direct(int transA, int transB, int m, int n, int k, float al
         float out[DIRECT_N];
         vstore8(rows[r], 0, out);
         for (int q = 0; q < DIRECT_N && j0 + q < n; q++) {
-            gemm_store(c, (i0 + r) * ldc + j0 + q, alpha, out[q], beta, bias, offBias, i0 + r);
+            gemm_store(c, (i0 + r) * ldc + j0 + q, alpha, out[q], beta, bias, offBias, i0 + r, j0 + q, epilogue);
         }
     }
 }

@@ -1,5 +1,5 @@
 // Register-tiled SGEMM for GPUs, the contract of gemm.cl (C_b = alpha * op(A_b) * op(B_b) + beta *
-// C_b, batched and strided, C not read when beta == 0, optional bias per row: gemm_store.cl).
+// C_b, batched and strided, C not read when beta == 0, optional bias and activation: gemm_store.cl).
 // Included once per configuration with GEMM_NAME, TS_M x TS_N (the C tile of a work-group), TS_K
 // (the depth of a staged slice) and WPT_M x WPT_N (the block of C each work-item keeps in
 // registers: 8 x 8 = 64 accumulators in the largest configuration) defined; the work-group is
@@ -62,7 +62,7 @@ void GEMM_NAME(int transA, int transB, int m, int n, int k, float alpha,
                __global const float* a, int offA, int lda, int strideA,
                __global const float* b, int offB, int ldb, int strideB,
                float beta, __global float* c, int offC, int ldc, int strideC,
-               __global const float* bias, int offBias) {
+               __global const float* bias, int offBias, int epilogue) {
     __local float tileA[2][TS_K][TS_M];
     __local float tileB[2][TS_K][TS_N];
     int batch = get_group_id(2);
@@ -108,7 +108,7 @@ void GEMM_NAME(int transA, int transB, int m, int n, int k, float alpha,
 #pragma unroll
         for (int q = 0; q < WPT_N; q++) {
             int gj = col0 + tx + q * LX;
-            if (gj < n) gemm_store(c, gi * ldc + gj, alpha, acc[r][q], beta, bias, offBias, gi);
+            if (gj < n) gemm_store(c, gi * ldc + gj, alpha, acc[r][q], beta, bias, offBias, gi, gj, epilogue);
         }
     }
 }

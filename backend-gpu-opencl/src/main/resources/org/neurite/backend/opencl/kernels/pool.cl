@@ -57,10 +57,14 @@ inline int2 covering_outputs(int i, int k, int s, int p, int outs) {
     return (int2) (lo, min(hi, outs - 1));
 }
 
-// Nothing is written when check_argmax found a bad entry (status[2 * slot] set).
+// Nothing is written when check_argmax found a bad entry (status[2 * slot] set). With activation
+// >= 0 (an OP_* code), the backward of the activation that produced x is folded in: dx is the
+// scattered sum times the activation's derivative from its output x[i] (apply_unary_backward with
+// x[i] for both its input and its output, as unary_backward computes it from the output alone);
+// with -1, x is a placeholder and is not read.
 __kernel void max_pool_backward(__global const float* dy, __global const float* argmax, __global float* dx,
                                 int h, int w, int ho, int wo, int kh, int kw, int sh, int sw, int ph, int pw, int n,
-                                __global const int* status, int slot) {
+                                __global const int* status, int slot, __global const float* x, int activation) {
     int i = get_global_id(0);
     if (i >= n || status[2 * slot] != INT_MAX) return;
     int plane = i / (h * w), rc = i - plane * h * w, ih = rc / w, iw = rc - ih * w;
@@ -70,7 +74,7 @@ __kernel void max_pool_backward(__global const float* dy, __global const float* 
     for (int oh = rows.x; oh <= rows.y; oh++)
         for (int ow = cols.x; ow <= cols.y; ow++)
             if (argmax[yo + oh * wo + ow] == target) sum += dy[yo + oh * wo + ow];
-    dx[i] = sum;
+    dx[i] = activation < 0 ? sum : apply_unary_backward(activation, x[i], x[i], sum);
 }
 
 inline float pool_divisor(int hs, int ws, int h, int w, int kh, int kw, int ph, int pw, int countIncludePad) {

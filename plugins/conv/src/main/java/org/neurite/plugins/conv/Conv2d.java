@@ -4,13 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.backend.Conv2dGeometry;
+import org.neurite.backend.UnaryOp;
 import org.neurite.layer.BackwardPass;
+import org.neurite.layer.EpilogueLayer;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.Initializer;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
-import org.neurite.layer.LayerType;
 import org.neurite.layer.ParamDecl;
 import org.neurite.layer.ParamSchema;
 import org.neurite.layer.ParamSpec;
@@ -33,9 +34,10 @@ import org.neurite.tensor.Tensor;
  * zero. {@code weights} replaces the initialiser with values written in the script (row-major
  * [channels, C/groups, kh, kw]); with {@code trainable=false} weight and bias are constants, so a
  * script can apply fixed filters such as a 3x3 Laplace kernel. Forward saves nothing: backward reads the input, the weight and dy through the backend's
- * {@code conv2dBackwardData} and {@code conv2dBackwardFilter}.
+ * {@code conv2dBackwardData} and {@code conv2dBackwardFilter}, never the output, so the engine may fuse
+ * the activation after it into the convolution's epilogue ({@link EpilogueLayer}).
  */
-final class Conv2d implements LayerType {
+final class Conv2d implements EpilogueLayer {
     private static final ParamSchema SCHEMA = ParamSchema.of(
             ParamSpec.required("channels", ParamType.INT, "Number of output channels (filters).").range(1, Double.POSITIVE_INFINITY),
             ParamSpec.required("kernel", ParamType.INTS, "Kernel size: one int, or [height, width].").range(1, Double.POSITIVE_INFINITY),
@@ -125,15 +127,20 @@ final class Conv2d implements LayerType {
         return geometry(args, inputs.get(0), 1).flops();
     }
 
-    @Override public LayerKernel compile(KernelContext context) {
+    @Override public LayerKernel compile(KernelContext context) { return compile(context, null); }
+
+    @Override public LayerKernel compile(KernelContext context, UnaryOp activation) {
         Shape x = context.inputShapes().get(0);    // [N, C, H, W]
-        return new Kernel(geometry(context.args(), x.dropFirst(), context.batch()), context.args().getBool("bias"));
+        return new Kernel(geometry(context.args(), x.dropFirst(), context.batch()), context.args().getBool("bias"), activation);
     }
 
-    private record Kernel(Conv2dGeometry g, boolean bias) implements LayerKernel {
+    /** {@code activation}: the fused epilogue, or null. */
+    private record Kernel(Conv2dGeometry g, boolean bias, UnaryOp activation) implements LayerKernel {
         @Override public void forward(ForwardPass pass) {
-            // y[N, Cout, Ho, Wo] = x ⋆ w + bias
-            pass.backend().conv2dForward(g, pass.input(0), pass.param("weight"), bias ? pass.param("bias") : null, pass.output());
+            // y[N, Cout, Ho, Wo] = activation(x ⋆ w + bias)
+            Tensor b = bias ? pass.param("bias") : null;
+            if (activation == null) pass.backend().conv2dForward(g, pass.input(0), pass.param("weight"), b, pass.output());
+            else pass.backend().conv2dForward(g, pass.input(0), pass.param("weight"), b, activation, pass.output());
         }
 
         @Override public void backward(BackwardPass pass) {

@@ -3,16 +3,17 @@ package org.neurite.plugins.core;
 import java.util.ArrayList;
 import java.util.List;
 import org.neurite.backend.Backend;
-import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
+import org.neurite.backend.UnaryOp;
+import org.neurite.layer.ActivationGradientLayer;
 import org.neurite.layer.BackwardPass;
+import org.neurite.layer.EpilogueLayer;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.Initializer;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
-import org.neurite.layer.LayerType;
 import org.neurite.layer.ParamDecl;
 import org.neurite.layer.ParamSchema;
 import org.neurite.layer.ParamSpec;
@@ -29,9 +30,11 @@ import org.neurite.tensor.Tensor;
  * [units], output [N, units] or [N, T, units].
  * The weight is drawn by {@code Initializer.byName(init, fanIn=in, fanOut=units)}; the bias starts
  * at zero, the usual choice for ReLU networks. Forward saves nothing: backward needs only the
- * input and the weight, which the engine keeps alive anyway.
+ * input and the weight, which the engine keeps alive anyway (never the output, so the engine may
+ * fuse the activation after it into the product's epilogue: {@link EpilogueLayer}), and its input
+ * gradient can take the derivative of the activation before it ({@link ActivationGradientLayer}).
  */
-final class Dense implements LayerType {
+final class Dense implements EpilogueLayer, ActivationGradientLayer {
     private static final ParamSchema SCHEMA = ParamSchema.of(
             ParamSpec.required("units", ParamType.INT, "Number of output features.").range(1, Double.POSITIVE_INFINITY),
             ParamSpec.optional("bias", ParamType.BOOL, true, "Add a learned per-unit bias (initialised to zero)."),
@@ -80,33 +83,35 @@ final class Dense implements LayerType {
         return 2L * rowsPerSample(inputs.get(0)) * inFeatures(inputs) * args.getInt("units");
     }
 
-    @Override public LayerKernel compile(KernelContext context) {
+    @Override public LayerKernel compile(KernelContext context) { return compile(context, null); }
+
+    @Override public LayerKernel compile(KernelContext context, UnaryOp activation) {
         // Shape checks happened during inference; here the shapes include the batch: x [N, in] or
         // [N, T, in], which is the same matrix of N*T rows.
         Shape x = context.inputShapes().get(0);
         int rows = context.batch() * rowsPerSample(x.dropFirst());
-        return new Kernel(rows, x.dim(-1), context.args().getInt("units"), context.args().getBool("bias"));
+        return new Kernel(rows, x.dim(-1), context.args().getInt("units"), context.args().getBool("bias"), activation,
+                context.inputActivation());
     }
 
-    /** {@code batch} here counts rows: samples, or samples x steps. */
-    private record Kernel(int batch, int in, int units, boolean bias) implements LayerKernel {
+    /**
+     * {@code batch} here counts rows: samples, or samples x steps; {@code activation} the fused
+     * epilogue, or null; {@code inputActivation} the activation before the layer whose derivative
+     * the input gradient takes, or null.
+     */
+    private record Kernel(int batch, int in, int units, boolean bias, UnaryOp activation, UnaryOp inputActivation) implements LayerKernel {
         @Override public void forward(ForwardPass pass) {
-            Backend b = pass.backend();
-            Tensor y = pass.output();
-            // y[N, units] = x[N, in] · W[units, in]^T
-            b.gemm(new Gemm(false, true, batch, units, in, 1), 1f, Matrix.of(pass.input(0), in),
-                    Matrix.of(pass.param("weight"), in), 0f, Matrix.of(y, units));
-            // + bias[units], broadcast over the batch
-            if (bias) b.channelBroadcast(BinaryOp.ADD, y, pass.param("bias"), y, batch, units, 1);
+            // y[N, units] = activation(x[N, in] · W[units, in]^T + bias[units]), the bias broadcast over the batch
+            pass.backend().denseForward(pass.input(0), pass.param("weight"), bias ? pass.param("bias") : null, activation,
+                    pass.output(), batch, in, units);
         }
 
         @Override public void backward(BackwardPass pass) {
             Backend b = pass.backend();
             Tensor dy = pass.gradOutput();
             Tensor dx = pass.gradInput(0);
-            // dx[N, in] = dy[N, units] · W[units, in]
-            if (dx != null) b.gemm(new Gemm(false, false, batch, in, units, 1), 1f, Matrix.of(dy, units),
-                    Matrix.of(pass.param("weight"), in), 0f, Matrix.of(dx, in));
+            // dx[N, in] = dy[N, units] · W[units, in] (times inputActivation'(x) when folded in)
+            if (dx != null) b.denseBackwardData(dy, pass.param("weight"), pass.input(0), inputActivation, dx, batch, in, units);
             Tensor dw = pass.gradParam("weight");
             // dW[units, in] = dy^T[units, N] · x[N, in]
             if (dw != null) b.gemm(new Gemm(true, false, units, in, batch, 1), 1f, Matrix.of(dy, units),

@@ -2,12 +2,12 @@ package org.neurite.plugins.core;
 
 import java.util.List;
 import org.neurite.backend.UnaryOp;
+import org.neurite.layer.ActivationLayer;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
-import org.neurite.layer.LayerType;
 import org.neurite.layer.ParamSchema;
 import org.neurite.tensor.Shape;
 
@@ -15,9 +15,10 @@ import org.neurite.tensor.Shape;
  * An argument-free activation applied element by element through one {@link UnaryOp}: the output
  * has the input's shape (any rank). Forward saves nothing; backward calls
  * {@code unaryBackward}, which takes the derivative from the forward input (ReLU) or the forward
- * output (sigmoid, tanh), both of which the engine keeps.
+ * output (sigmoid, tanh), both of which the engine keeps. As an {@link ActivationLayer}, the engine
+ * may fuse it into the epilogue of the dense or convolution layer before it.
  */
-abstract class ElementwiseActivation implements LayerType {
+abstract class ElementwiseActivation implements ActivationLayer {
     private final UnaryOp op;
     private final int flopsPerElement;
 
@@ -25,6 +26,8 @@ abstract class ElementwiseActivation implements LayerType {
         this.op = op;
         this.flopsPerElement = flopsPerElement;
     }
+
+    @Override public final UnaryOp activation() { return op; }
 
     @Override public final ParamSchema schema() { return ParamSchema.empty(); }
 

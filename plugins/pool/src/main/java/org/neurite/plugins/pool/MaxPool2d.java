@@ -2,12 +2,13 @@ package org.neurite.plugins.pool;
 
 import java.util.List;
 import org.neurite.backend.Pool2dGeometry;
+import org.neurite.backend.UnaryOp;
+import org.neurite.layer.ActivationGradientLayer;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
-import org.neurite.layer.LayerType;
 import org.neurite.layer.ParamSchema;
 import org.neurite.layer.ParamSpec;
 import org.neurite.layer.ParamType;
@@ -21,9 +22,11 @@ import org.neurite.tensor.Tensor;
  * window still starting inside the input or its left padding). Padding never wins a window.
  * Forward saves the argmax tensor (output-shaped, the flat {@code h * W + w} index of each
  * window's winner within its plane, allocated once from the kernel context); backward scatters dy
- * through it, summing where overlapping windows chose the same input.
+ * through it, summing where overlapping windows chose the same input. As an
+ * {@link ActivationGradientLayer}, its backward can also apply the derivative of the activation
+ * before it (the engine folds a relu's backward into it this way).
  */
-final class MaxPool2d implements LayerType {
+final class MaxPool2d implements ActivationGradientLayer {
     private static final ParamSchema SCHEMA = ParamSchema.of(
             ParamSpec.required("kernel", ParamType.INTS, "Window size: one int, or [height, width].").range(1, Double.POSITIVE_INFINITY),
             ParamSpec.optional("stride", ParamType.INTS, null, "Step between windows: one int, or [height, width] "
@@ -50,6 +53,8 @@ final class MaxPool2d implements LayerType {
     }
 
     @Override public LayerKernel compile(KernelContext context) {
+        // The activation whose backward folds into this backward, or null.
+        UnaryOp inputActivation = context.inputActivation();
         Pool2dGeometry g = PoolWindow.of(context.args()).geometry(context.inputShapes().get(0).dropFirst(), context.batch(), false);
         // [N, C, Ho, Wo] winner indices, written by forward and read by backward.
         Tensor argmax = context.allocate(context.outputShape());
@@ -60,7 +65,9 @@ final class MaxPool2d implements LayerType {
 
             @Override public void backward(BackwardPass pass) {
                 if (pass.gradInput(0) == null) return;
-                pass.backend().maxPool2dBackward(g, pass.gradOutput(), argmax, pass.gradInput(0));
+                if (inputActivation == null) pass.backend().maxPool2dBackward(g, pass.gradOutput(), argmax, pass.gradInput(0));
+                // dx = activation'(x) * scatter(dy), x being the activation's output
+                else pass.backend().maxPool2dBackward(g, pass.gradOutput(), argmax, pass.input(0), inputActivation, pass.gradInput(0));
             }
         };
     }

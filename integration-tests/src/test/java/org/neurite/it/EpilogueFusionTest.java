@@ -1,0 +1,143 @@
+package org.neurite.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.neurite.backend.Backend;
+import org.neurite.data.Dataset;
+import org.neurite.dsl.Script;
+import org.neurite.dsl.ScriptLoader;
+import org.neurite.engine.CompiledModel;
+import org.neurite.engine.ParameterStore;
+import org.neurite.engine.Trainer;
+import org.neurite.engine.TrainingListener;
+import org.neurite.graph.TypedGraph;
+import org.neurite.io.NamedTensor;
+import org.neurite.plugin.BackendOptions;
+import org.neurite.train.TrainSpec;
+
+/**
+ * The engine's fusion of an activation into the epilogue of the dense or convolution layer before
+ * it ({@link CompiledModel}'s class comment): on the CPU backend, which runs the unfused ops in
+ * sequence for a fused call, training fused and unfused gives the same bits; the fused compile
+ * stores no pre-activation value, and no gradient for an activation whose backward the max pooling
+ * or dense layer after it applies.
+ */
+class EpilogueFusionTest {
+    private static Backend cpu() {
+        return Fixtures.RUNTIME.createBackend("cpu", new BackendOptions(2, null), List.of(), w -> {});
+    }
+
+    /** {@code body} run with {@link CompiledModel#FUSION_PROPERTY} set to {@code fuse}. */
+    static <T> T withFusion(boolean fuse, Supplier<T> body) {
+        String before = System.getProperty(CompiledModel.FUSION_PROPERTY);
+        System.setProperty(CompiledModel.FUSION_PROPERTY, Boolean.toString(fuse));
+        try {
+            return body.get();
+        } finally {
+            if (before == null) System.clearProperty(CompiledModel.FUSION_PROPERTY);
+            else System.setProperty(CompiledModel.FUSION_PROPERTY, before);
+        }
+    }
+
+    /** Four SGD steps of batch 64 from the script's seed; the weights after them. */
+    private static List<NamedTensor> train(TypedGraph graph, TrainSpec spec, Dataset data, boolean fuse) {
+        return withFusion(fuse, () -> {
+            try (Backend backend = cpu();
+                 ParameterStore store = new ParameterStore(graph, backend, spec.seed());
+                 Trainer trainer = new Trainer(graph, store, spec)) {
+                trainer.trainEpoch(data, 1, TrainingListener.NONE);
+                return store.export();
+            }
+        });
+    }
+
+    private static void assertSameWeights(List<NamedTensor> fused, List<NamedTensor> unfused) {
+        assertEquals(unfused.size(), fused.size());
+        for (int i = 0; i < fused.size(); i++) {
+            assertArrayEquals(unfused.get(i).data(), fused.get(i).data(), 0f, fused.get(i).name());
+        }
+    }
+
+    private static void trainsTheSameBitsFusedAndUnfused(TypedGraph graph, TrainSpec spec) throws Exception {
+        Dataset data = Fixtures.bundledSubset().train().head(4 * spec.batch());
+        List<NamedTensor> unfused = train(graph, spec, data, false);
+        List<NamedTensor> fused = train(graph, spec, data, true);
+        assertSameWeights(fused, unfused);
+        // The run moved the weights (four steps), so equal weights are not the initial ones twice.
+        try (Backend backend = cpu(); ParameterStore initial = new ParameterStore(graph, backend, spec.seed())) {
+            List<NamedTensor> start = initial.export();
+            boolean moved = false;
+            for (int i = 0; i < start.size() && !moved; i++) moved = !Arrays.equals(start.get(i).data(), fused.get(i).data());
+            assertTrue(moved, "four steps change the weights");
+        }
+    }
+
+    @Test void lenet5TrainsTheSameBitsFusedAndUnfused() throws Exception {
+        Script script = Fixtures.example("lenet5.nn");
+        trainsTheSameBitsFusedAndUnfused(script.mainModel(), script.training("LeNet5").orElseThrow());
+    }
+
+    @Test void fashionCnnTrainsTheSameBitsFusedAndUnfused() throws Exception {
+        Script script = Fixtures.example("fashion_cnn.nn");
+        trainsTheSameBitsFusedAndUnfused(script.mainModel(), script.training("FashionCNN").orElseThrow());
+    }
+
+    /** Sigmoid and tanh take their derivative from the output; relu after a frozen convolution too. */
+    @Test void sigmoidAndTanhEpiloguesTrainTheSameBits() throws Exception {
+        Script script = new ScriptLoader(Fixtures.RUNTIME.layers()).parse("act.nn", """
+                model Act {
+                    input x: [1, 28, 28]
+                    a = conv(4, kernel=3, pad=1) -> tanh -> maxpool(2)
+                    b = conv(4, kernel=3, trainable=false) -> relu -> flatten
+                    h = dense(16) -> sigmoid
+                    output y = dense(10)
+                }
+                train Act { data = fashion_mnist; loss = softmax_cross_entropy; optimizer = sgd(lr=0.1, momentum=0.9); batch = 32; seed = 3 }
+                """);
+        TypedGraph graph = script.mainModel();
+        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+             CompiledModel m = withFusion(true, () -> CompiledModel.compile(graph, backend, 2, store))) {
+            assertEquals(3, m.fusions().size(), "conv -> tanh, conv -> relu, dense -> sigmoid: " + m.fusions());
+            assertEquals(2, m.foldedBackwards().size(), "tanh -> maxpool, sigmoid -> dense: " + m.foldedBackwards());
+        }
+        trainsTheSameBitsFusedAndUnfused(graph, script.training("Act").orElseThrow());
+    }
+
+    @Test void fusedCompileStoresNoPreActivationValue() throws Exception {
+        TypedGraph graph = Fixtures.example("lenet5.nn").mainModel();
+        int batch = 8;
+        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+             CompiledModel unfused = withFusion(false, () -> CompiledModel.compile(graph, backend, batch, store));
+             CompiledModel fused = withFusion(true, () -> CompiledModel.compile(graph, backend, batch, store));
+             CompiledModel inspected = CompiledModel.compileForInspection(graph, backend, batch, store)) {
+            Map<String, String> fusions = fused.fusions();
+            // Every relu of LeNet-5 follows a conv or a dense layer that nothing else reads, and is read by one max
+            // pooling or dense layer alone, whose backward applies its derivative.
+            assertEquals(4, fusions.size(), fusions.toString());
+            assertEquals(4, fused.foldedBackwards().size(), fused.foldedBackwards().toString());
+            assertTrue(unfused.fusions().isEmpty() && inspected.fusions().isEmpty() && unfused.foldedBackwards().isEmpty());
+            // Not stored: the two convolutions' [6, 28, 28] and [16, 10, 10], the dense layers' 120 and 84 floats per
+            // sample; nor the gradients of the relus' outputs.
+            long preActivations = 4L * batch * (6 * 28 * 28 + 16 * 10 * 10 + 120 + 84);
+            long foldedGradients = preActivations;
+            assertEquals(unfused.bytesAllocated() - preActivations - foldedGradients, fused.bytesAllocated());
+            for (String folded : fused.foldedBackwards().keySet()) {
+                assertEquals(null, fused.gradient(folded), folded);
+                assertEquals(unfused.activation(folded).shape(), unfused.gradient(folded).shape());
+            }
+            for (var e : fusions.entrySet()) {
+                IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> fused.activation(e.getKey()));
+                assertTrue(refused.getMessage().contains("epilogue of '" + e.getValue() + "'"), refused.getMessage());
+                assertEquals(unfused.activation(e.getKey()).shape(), inspected.activation(e.getKey()).shape());
+            }
+        }
+    }
+}
