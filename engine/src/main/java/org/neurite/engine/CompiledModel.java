@@ -43,7 +43,10 @@ import org.neurite.tensor.Tensor;
  * sigmoid, tanh), and is neither a graph output nor kept for inspection, runs with the activation
  * in its epilogue and writes straight into the activation's buffer: its pre-activation value gets
  * no buffer, and the activation's step only applies the activation's derivative (from its output)
- * in backward, before the producer's own backward. An activation read by a max pooling or a dense
+ * in backward, before the producer's own backward; a producer whose layer applies it itself
+ * ({@link EpilogueLayer#appliesActivationBackward()}: batch norm, add) reads the activation's
+ * gradient directly, and the activation's step runs nothing (the pre-activation value has no
+ * gradient buffer). An activation read by a max pooling or a dense
  * layer alone ({@link ActivationGradientLayer}) has its backward folded into the reader's: the
  * reader writes the gradient of the activation's input, and the activation's output gets no
  * gradient buffer. On a backend that runs the defaults (the CPU backend) the results are the same
@@ -67,6 +70,12 @@ public final class CompiledModel implements AutoCloseable {
     private final Map<String, String> fusedInto = new HashMap<>();
     /** Activations whose backward runs inside their reader's, and that reader. */
     private final Map<String, String> foldedInto = new HashMap<>();
+    /**
+     * Fused producers that apply their activation's backward themselves
+     * ({@link EpilogueLayer#appliesActivationBackward()}), and the activation whose gradient their
+     * backward reads as its gradOutput; their own value gets no gradient buffer.
+     */
+    private final Map<String, String> gradientOf = new HashMap<>();
 
     /** One node's compiled kernel and the tensors its passes see. */
     private final class Step implements BackwardPass {
@@ -98,7 +107,7 @@ public final class CompiledModel implements AutoCloseable {
         @Override public Tensor param(String name) { return paramValues.get(name); }
         @Override public boolean training() { return training; }
         @Override public long stepSeed() { return seed; }
-        @Override public Tensor gradOutput() { return gradients.get(node.name()); }
+        @Override public Tensor gradOutput() { return gradients.get(gradientOf.getOrDefault(node.name(), node.name())); }
         @Override public Tensor gradInput(int i) { return gradInputs[i]; }
         @Override public Tensor gradParam(String name) { return paramGrads.get(name); }
     }
@@ -224,12 +233,22 @@ public final class CompiledModel implements AutoCloseable {
         Set<String> fusedActivations = new HashSet<>();
         for (Node a : fusions.values()) fusedActivations.add(a.name());
         Map<String, Node> folded = foldedBackwards(readers);
+        for (var f : fusions.entrySet()) {
+            // A producer that applies its activation's derivative itself reads the activation's gradient; the derivative
+            // must be applied once, so the activation's reader (a max pooling, a dense layer) no longer folds it in.
+            if (((EpilogueLayer) graph.type(f.getKey())).appliesActivationBackward()) {
+                gradientOf.put(f.getKey(), f.getValue().name());
+                folded.remove(f.getValue().name());
+            }
+        }
         Set<String> foldingReaders = new HashSet<>();
         for (Node r : folded.values()) foldingReaders.add(r.name());
         Map<String, Step> stepsByName = new HashMap<>();
         for (String v : requiresGrad) {
             // An activation whose backward folds into its reader's gets no gradient: the reader writes its input's.
             if (folded.containsKey(v)) continue;
+            // Nor does a producer that takes its activation's gradient and applies the derivative itself.
+            if (gradientOf.containsKey(v)) continue;
             Shape s = graph.shape(v).withBatch(batch);
             gradients.put(v, own(s, Held.ACTIVATION_GRADIENTS, "the gradient of " + v));
         }
@@ -309,6 +328,7 @@ public final class CompiledModel implements AutoCloseable {
         @Override public void forward(ForwardPass pass) {}
 
         @Override public void backward(BackwardPass pass) {
+            // No gradient of the producer's value: the producer applies the derivative itself (appliesActivationBackward).
             if (pass.gradInput(0) == null) return;
             Tensor y = pass.output();
             pass.backend().unaryBackward(op, y, y, pass.gradOutput(), pass.gradInput(0));

@@ -302,6 +302,36 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * Batch normalisation with an element-wise activation in its epilogue:
+     * {@code y = activation(batchnorm(x))}, as
+     * {@link #batchNormForward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, int, int, float, float, boolean)}
+     * (same statistics, same saved tensors) then {@code unary(activation, y, y)}, which is the
+     * default; activation null is the plain op. The engine calls it when a batch-norm node is
+     * read by one relu, sigmoid or tanh alone (no pre-activation buffer). An override rounds the
+     * normalised value as the plain op does, then applies the activation, so it gives the same bits.
+     */
+    default void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                  Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
+                                  float eps, float momentum, boolean training, UnaryOp activation) {
+        DerivedOps.batchNormForward(this, x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd,
+                outer, channels, inner, eps, momentum, training, activation);
+    }
+
+    /**
+     * Training batch-norm backward through the activation of its epilogue: {@code dy} is the
+     * gradient with respect to {@code y = activation(batchnorm(x))}, and the op first takes it to
+     * the gradient of the normalised value with the activation's derivative from y alone
+     * ({@link UnaryOp#derivativeFromOutputAlone()}: relu masks dy where {@code y > 0}), then runs
+     * the plain backward. Default: {@code unaryBackward(activation, y, y, dy, dx)}, then
+     * {@code batchNormBackward(x, dx, ..., dx, ...)}; activation null is the plain op (y unread).
+     * dx (overwritten) may be dy, not x or y; dy is left as it was unless dx is dy.
+     */
+    default void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, UnaryOp activation, Tensor y,
+                                   Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        DerivedOps.batchNormBackward(this, x, dy, gamma, saveMean, saveInvStd, activation, y, dx, dgamma, dbeta, outer, channels, inner);
+    }
+
+    /**
      * Local response normalisation across channels (AlexNet's, PyTorch's {@code LocalResponseNorm}):
      * over x viewed as [batch, channels, inner],
      * {@code scale[n,c,i] = k + alpha/size * sum_{c'} x[n,c',i]^2} for c' in

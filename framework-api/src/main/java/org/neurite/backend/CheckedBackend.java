@@ -553,6 +553,56 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override
+    public void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                 Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
+                                 float eps, float momentum, boolean training, UnaryOp activation) {
+        if (activation == null) {
+            batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, eps, momentum, training);
+            return;
+        }
+        int n = viewSize(outer, channels, inner);
+        checkBatchNormEps(eps);
+        sized(x, "x", n);
+        sized(y, "y", n);
+        sized(gamma, "gamma", channels);
+        sized(beta, "beta", channels);
+        sized(runningMean, "runningMean", channels);
+        sized(runningVar, "runningVar", channels);
+        if (training) {
+            checkBatchNormTraining(momentum, outer, inner);
+            sized(saveMean, "saveMean", channels);
+            sized(saveInvStd, "saveInvStd", channels);
+        }
+        launches.increment();
+        raw.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner,
+                eps, momentum, training, activation);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, UnaryOp activation, Tensor y,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        if (activation == null) {
+            batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+            return;
+        }
+        int n = viewSize(outer, channels, inner);
+        checkDerivativeFromOutput("batchNormBackward", activation, "the normalised value");
+        sized(x, "x", n);
+        sized(dy, "dy", n);
+        sized(y, "y", n);
+        sized(dx, "dx", n);
+        sized(gamma, "gamma", channels);
+        sized(saveMean, "saveMean", channels);
+        sized(saveInvStd, "saveInvStd", channels);
+        if (dgamma != null) sized(dgamma, "dgamma", channels);
+        if (dbeta != null) sized(dbeta, "dbeta", channels);
+        checkDistinct("batchNormBackward", "dx", dx, "x", x);
+        checkDistinct("batchNormBackward", "dx", dx, "y", y);
+        launches.increment();
+        raw.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, activation, y, dx, dgamma, dbeta, outer, channels, inner);
+    }
+
+    @Override
     public void lrnForward(Tensor x, Tensor y, Tensor scale, int batch, int channels, int inner, int size, float alpha, float beta, float k) {
         checkLrn(size, k);
         int n = viewSize(batch, channels, inner);

@@ -64,6 +64,25 @@ final class DerivedOps {
         if (activation != null) b.unaryBackward(activation, x, x, dx, dx);
     }
 
+    /** The plain batch-norm forward, then the activation in place. */
+    static void batchNormForward(Backend b, Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                 Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner, float eps, float momentum,
+                                 boolean training, UnaryOp activation) {
+        b.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, eps, momentum, training);
+        if (activation != null) b.unary(activation, y, y);
+    }
+
+    /** The activation's derivative from its output y into dx, then the plain batch-norm backward from dx, in place. */
+    static void batchNormBackward(Backend b, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, UnaryOp activation,
+                                  Tensor y, Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        if (activation == null) {
+            b.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+            return;
+        }
+        b.unaryBackward(activation, y, y, dy, dx);
+        b.batchNormBackward(x, dx, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+    }
+
     // ---- padding ------------------------------------------------------------------------
 
     /** y[p, outH, outW] = 0, then the h rows of plane p of x[p, h, w] copied to (top, left): one strided copy per plane. */

@@ -8,7 +8,8 @@ import org.neurite.backend.UnaryOp;
  * its op's gradient needs only y ({@link UnaryOp#derivativeFromOutputAlone()}) and it alone reads
  * the output of an {@link EpilogueLayer}, the engine runs that layer with the op in its epilogue
  * and computes this layer's gradient itself, with
- * {@code unaryBackward(op, y, y, dy, dx)}; this layer's own kernel then never runs.
+ * {@code unaryBackward(op, y, y, dy, dx)} (or lets the producer apply it, where
+ * {@link EpilogueLayer#appliesActivationBackward()} says it does); this layer's own kernel then never runs.
  */
 public interface ActivationLayer extends LayerType {
     /** The element-wise function this layer applies. */

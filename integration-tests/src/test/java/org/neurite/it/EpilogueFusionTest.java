@@ -111,6 +111,50 @@ class EpilogueFusionTest {
         trainsTheSameBitsFusedAndUnfused(graph, script.training("Act").orElseThrow());
     }
 
+    /** Batch norm -> relu in every residual block, add -> relu at their ends. */
+    @Test void resnetSmallTrainsTheSameBitsFusedAndUnfused() throws Exception {
+        Script script = Fixtures.example("resnet_small.nn");
+        TypedGraph graph = script.mainModel();
+        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+             CompiledModel m = withFusion(true, () -> CompiledModel.compile(graph, backend, 2, store))) {
+            // The stem's and each block's first batchnorm -> relu, and each block's add -> relu; every producer applies
+            // the relu's derivative itself, so no pre-activation value has a gradient.
+            assertEquals(7, m.fusions().size(), m.fusions().toString());
+            assertEquals(3, m.fusions().keySet().stream().filter(p -> graph.type(p).name().equals("add")).count(), m.fusions().toString());
+            for (String producer : m.fusions().keySet()) assertEquals(null, m.gradient(producer), producer);
+        }
+        trainsTheSameBitsFusedAndUnfused(graph, script.training("ResNetSmall").orElseThrow());
+    }
+
+    /**
+     * Batch norm applies its activation's derivative itself: relu, tanh (whose max pooling then
+     * folds nothing in) and sigmoid, and the batch norm of a model input, which has no input gradient.
+     */
+    @Test void batchNormAppliesItsActivationsBackward() throws Exception {
+        Script script = new ScriptLoader(Fixtures.RUNTIME.layers()).parse("bn.nn", """
+                model BnAct {
+                    input x: [1, 28, 28]
+                    a = batchnorm -> relu -> conv(4, kernel=3, pad=1, bias=false)
+                    b = batchnorm -> tanh -> maxpool(2) -> conv(4, kernel=3, bias=false)
+                    c = batchnorm -> sigmoid -> flatten
+                    output y = dense(10)
+                }
+                train BnAct { data = fashion_mnist; loss = softmax_cross_entropy; optimizer = sgd(lr=0.1, momentum=0.9); batch = 32; seed = 3 }
+                """);
+        TypedGraph graph = script.mainModel();
+        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+             CompiledModel unfused = withFusion(false, () -> CompiledModel.compile(graph, backend, 2, store));
+             CompiledModel m = withFusion(true, () -> CompiledModel.compile(graph, backend, 2, store))) {
+            assertEquals(3, m.fusions().size(), "three batchnorm -> activation: " + m.fusions());
+            assertTrue(m.foldedBackwards().isEmpty(), "the batch norm applies tanh's derivative, not the max pooling: " + m.foldedBackwards());
+            for (var e : m.fusions().entrySet()) {
+                assertEquals(null, m.gradient(e.getKey()), "no gradient of the pre-activation " + e.getKey());
+                assertEquals(unfused.gradient(e.getValue()).shape(), m.gradient(e.getValue()).shape());
+            }
+        }
+        trainsTheSameBitsFusedAndUnfused(graph, script.training("BnAct").orElseThrow());
+    }
+
     @Test void fusedCompileStoresNoPreActivationValue() throws Exception {
         TypedGraph graph = Fixtures.example("lenet5.nn").mainModel();
         int batch = 8;

@@ -137,6 +137,19 @@ public abstract class BackendContractTest {
                 "batch norm training needs more than one value per channel, got 1 x 1 (outer x inner)",
                 b -> b.batchNormForward(t(b, 1, 2), t(b, 1, 2), t(b, 2), t(b, 2), t(b, 2), t(b, 2), t(b, 2), t(b, 2),
                         1, 2, 1, 1e-5f, 0.1f, true)));
+        cases.add(new Case("a fused batch-norm training on one value per channel",
+                "batch norm training needs more than one value per channel, got 1 x 1 (outer x inner)",
+                b -> b.batchNormForward(t(b, 1, 2), t(b, 1, 2), t(b, 2), t(b, 2), t(b, 2), t(b, 2), t(b, 2), t(b, 2),
+                        1, 2, 1, 1e-5f, 0.1f, true, UnaryOp.RELU)));
+        cases.add(new Case("a batch-norm backward through an activation whose derivative needs its input",
+                "batchNormBackward: the derivative of SOFTPLUS needs its input, not only its output (the normalised value)",
+                b -> b.batchNormBackward(t(b, 2, 2), t(b, 2, 2), t(b, 2), t(b, 2), t(b, 2), UnaryOp.SOFTPLUS, t(b, 2, 2), t(b, 2, 2),
+                        null, null, 2, 2, 1)));
+        cases.add(new Case("a batch-norm backward writing dx over the activation's output",
+                "batchNormBackward: dx must not be the same tensor as y", b -> {
+                    Tensor y = t(b, 2, 2);
+                    b.batchNormBackward(t(b, 2, 2), t(b, 2, 2), t(b, 2), t(b, 2), t(b, 2), UnaryOp.RELU, y, y, null, null, 2, 2, 1);
+                }));
         cases.add(new Case("an LSTM cell whose h overlaps its gates",
                 "lstmCellForward: h [0, 4) overlaps gates [0, 16) of the same tensor", b -> {
                     Tensor gates = t(b, 16);

@@ -274,13 +274,28 @@ public final class ClBackend implements Backend {
                                  Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
                                  float eps, float momentum, boolean training) {
         normalization.batchNormForward(buffer(x), buffer(y), buffer(gamma), buffer(beta), buffer(runningMean), buffer(runningVar),
-                buffer(saveMean), buffer(saveInvStd), outer, channels, inner, eps, momentum, training);
+                buffer(saveMean), buffer(saveInvStd), outer, channels, inner, eps, momentum, training, null);
+    }
+
+    @Override
+    public void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                 Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
+                                 float eps, float momentum, boolean training, UnaryOp activation) {
+        normalization.batchNormForward(buffer(x), buffer(y), buffer(gamma), buffer(beta), buffer(runningMean), buffer(runningVar),
+                buffer(saveMean), buffer(saveInvStd), outer, channels, inner, eps, momentum, training, activation);
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
-        normalization.batchNormBackward(buffer(x), buffer(dy), buffer(gamma), buffer(saveMean), buffer(saveInvStd),
+        normalization.batchNormBackward(buffer(x), buffer(dy), buffer(gamma), buffer(saveMean), buffer(saveInvStd), null, null,
+                buffer(dx), buffer(dgamma), buffer(dbeta), outer, channels, inner);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, UnaryOp activation, Tensor y,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        normalization.batchNormBackward(buffer(x), buffer(dy), buffer(gamma), buffer(saveMean), buffer(saveInvStd), activation, buffer(y),
                 buffer(dx), buffer(dgamma), buffer(dbeta), outer, channels, inner);
     }
 

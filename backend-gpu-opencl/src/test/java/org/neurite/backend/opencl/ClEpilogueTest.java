@@ -190,6 +190,59 @@ class ClEpilogueTest {
         }
     }
 
+    /**
+     * Batch norm with the activation after it in its store (training and evaluation), and its
+     * training backward taking dy through the activation's derivative from y as it reads it: against
+     * the CPU, and bit for bit against batch norm, the activation and its backward run one after the other.
+     */
+    @Test void batchNormWithTheActivationAfterIt() {
+        int outer = 4, channels = 3, inner = 50;
+        Shape xs = Shape.of(outer, channels, inner), cs = Shape.of(channels);
+        for (boolean training : new boolean[] {true, false}) {
+            for (UnaryOp activation : List.of(UnaryOp.RELU, UnaryOp.SIGMOID, UnaryOp.TANH)) {
+                Twin x = twins.random(xs, -2, 3), gamma = twins.random(cs, 0.5, 1.5), beta = twins.random(cs, -1, 1);
+                float[] mean = twins.values(channels, -0.5, 0.5), var = twins.values(channels, 0.5, 2);
+                Twin rmFused = twins.of(cs, mean), rvFused = twins.of(cs, var), rm = twins.of(cs, mean), rv = twins.of(cs, var);
+                Twin dy = twins.random(xs, -1, 1), pre = twins.stale(xs), y = twins.stale(xs), fused = twins.stale(xs);
+                Twin sm = twins.stale(cs), si = twins.stale(cs), g = twins.stale(xs);
+                Twin dx = twins.stale(xs), dg = twins.stale(cs), db = twins.stale(cs);
+                Twin dxFused = twins.stale(xs), dgFused = twins.stale(cs), dbFused = twins.stale(cs);
+                twins.both((b, s) -> {
+                    b.batchNormForward(s.of(x), s.of(fused), s.of(gamma), s.of(beta), s.of(rmFused), s.of(rvFused), s.of(sm), s.of(si),
+                            outer, channels, inner, 1e-5f, 0.1f, training, activation);
+                    b.batchNormForward(s.of(x), s.of(pre), s.of(gamma), s.of(beta), s.of(rm), s.of(rv), s.of(sm), s.of(si),
+                            outer, channels, inner, 1e-5f, 0.1f, training);
+                    b.unary(activation, s.of(pre), s.of(y));
+                    if (!training) return;
+                    b.batchNormBackward(s.of(x), s.of(dy), s.of(gamma), s.of(sm), s.of(si), activation, s.of(y), s.of(dxFused),
+                            s.of(dgFused), s.of(dbFused), outer, channels, inner);
+                    b.unaryBackward(activation, s.of(y), s.of(y), s.of(dy), s.of(g));
+                    b.batchNormBackward(s.of(x), s.of(g), s.of(gamma), s.of(sm), s.of(si), s.of(dx), s.of(dg), s.of(db), outer, channels, inner);
+                });
+                Twin[][] pairs = training
+                        ? new Twin[][] {{y, fused}, {rv, rvFused}, {dx, dxFused}, {dg, dgFused}, {db, dbFused}}
+                        : new Twin[][] {{y, fused}};
+                String[] names = {"y", "running var", "dx", "dgamma", "dbeta"};
+                for (int k = 0; k < pairs.length; k++) {
+                    String what = "batch norm " + (training ? "training" : "evaluation") + " with " + activation + ": " + names[k];
+                    twins.assertClose(what, pairs[k][1], ClCpuParityTest.SUMS);
+                    Twins.assertClose(what + ", fused against unfused on OpenCL", twins.cl.download(pairs[k][0].cl()),
+                            twins.cl.download(pairs[k][1].cl()), 0);
+                }
+            }
+        }
+        // One launch forward and one backward, as without the activation.
+        Twin x = twins.random(xs, -2, 3), gamma = twins.random(cs, 0.5, 1.5), beta = twins.random(cs, -1, 1);
+        Twin rm = twins.random(cs, -0.5, 0.5), rv = twins.random(cs, 0.5, 2), sm = twins.stale(cs), si = twins.stale(cs);
+        Twin y = twins.stale(xs), dx = twins.stale(xs);
+        Backend cl = twins.cl;
+        BackendCounters before = cl.counters().orElseThrow();
+        cl.batchNormForward(x.cl(), y.cl(), gamma.cl(), beta.cl(), rm.cl(), rv.cl(), sm.cl(), si.cl(), outer, channels, inner, 1e-5f, 0.1f,
+                true, UnaryOp.RELU);
+        cl.batchNormBackward(x.cl(), x.cl(), gamma.cl(), sm.cl(), si.cl(), UnaryOp.RELU, y.cl(), dx.cl(), null, null, outer, channels, inner);
+        assertEquals(2, cl.counters().orElseThrow().minus(before).launches(), "batch norm + relu forward and backward");
+    }
+
     /** The bias and the activation cost no launch of their own. */
     @Test void fusedForwardPassesAreOneLaunch() {
         Backend cl = twins.cl;

@@ -25,9 +25,10 @@ import org.neurite.io.NamedTensor;
 import org.neurite.train.TrainSpec;
 
 /**
- * LeNet-5 trained two epochs of four steps on OpenCL with the engine's fusions on and off: the fused kernels
+ * LeNet-5 and the small ResNet trained two epochs of four steps on OpenCL with the engine's fusions on and off: the fused kernels
  * (bias and relu in the GEMM and convolution stores, the relu's derivative in the pooling
- * backward's gather and the next dense layer's input-gradient GEMM store) round every step as the separate kernels do, so the weights are the same bits;
+ * backward's gather and the next dense layer's input-gradient GEMM store; the relu in batch norm's
+ * store and its derivative where batch norm's backward reads dy) round every step as the separate kernels do, so the weights are the same bits;
  * and a fused step launches fewer kernels.
  */
 class FusionOnOpenClTest {
@@ -53,9 +54,24 @@ class FusionOnOpenClTest {
     }
 
     @Test void lenet5TrainsTheSameBitsFusedAndUnfusedWithFewerLaunches() throws IOException {
-        Script script = new ScriptLoader(OpenClRuns.RUNTIME.layers()).load(Path.of("../examples", "lenet5.nn"));
+        // Per step: four relu forward launches (two convolutions, two dense layers) and four relu backward launches (folded
+        // into the max poolings' and the next dense layers' backward) fewer.
+        trainsTheSameBitsWithFewerLaunches("lenet5.nn", "LeNet5", 8);
+    }
+
+    /**
+     * Batch norm -> relu (the stem's and each block's first) and relu(add) (each block's end): per
+     * step four relu forward and four relu backward launches fewer (batch norm applies both), and
+     * for each add one copy fewer (the relu's derivative is written straight into its first input's gradient).
+     */
+    @Test void resnetSmallTrainsTheSameBitsFusedAndUnfusedWithFewerLaunches() throws IOException {
+        trainsTheSameBitsWithFewerLaunches("resnet_small.nn", "ResNetSmall", 4 + 4 + 3);
+    }
+
+    private static void trainsTheSameBitsWithFewerLaunches(String file, String model, int fewerPerStep) throws IOException {
+        Script script = new ScriptLoader(OpenClRuns.RUNTIME.layers()).load(Path.of("../examples", file));
         TypedGraph graph = script.mainModel();
-        TrainSpec spec = script.training("LeNet5").orElseThrow();
+        TrainSpec spec = script.training(model).orElseThrow();
         Dataset data = new DatasetLocator(null, Map.of(), Path.of("/nonexistent-neurite-data"), FusionOnOpenClTest.class.getClassLoader())
                 .locate("fashion_mnist", Normalization.NONE, SourceSpan.UNKNOWN).train().head(4 * spec.batch());
         Run unfused = train(graph, spec, data, false);
@@ -64,9 +80,7 @@ class FusionOnOpenClTest {
         for (int i = 0; i < fused.weights().size(); i++) {
             assertArrayEquals(unfused.weights().get(i).data(), fused.weights().get(i).data(), 0f, fused.weights().get(i).name());
         }
-        // Per step: four relu forward launches (two convolutions, two dense layers) and four relu backward launches (folded
-        // into the max poolings' and the next dense layers' backward) fewer.
-        assertEquals(unfused.counted().launches() - 4 * 8, fused.counted().launches(), "launches in the second epoch's 4 steps: " + unfused.counted()
-                + " unfused, " + fused.counted() + " fused");
+        assertEquals(unfused.counted().launches() - 4 * fewerPerStep, fused.counted().launches(), "launches in the second epoch's 4 steps: "
+                + unfused.counted() + " unfused, " + fused.counted() + " fused");
     }
 }

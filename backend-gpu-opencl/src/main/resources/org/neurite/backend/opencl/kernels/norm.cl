@@ -8,7 +8,7 @@
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void batch_norm_train(__global const float* x, __global float* y, __global const float* gamma, __global const float* beta,
                       __global float* runningMean, __global float* runningVar, __global float* saveMean, __global float* saveInvStd,
-                      int outer, int channels, int inner, float eps, float momentum) {
+                      int outer, int channels, int inner, float eps, float momentum, int act) {
     __local acc_t scratch[REDUCE_WG];
     int c = get_group_id(0), l = get_local_id(0);
     int count = outer * inner;
@@ -35,29 +35,34 @@ void batch_norm_train(__global const float* x, __global float* y, __global const
     float m = (float) mean, scale = (float) (invStd * gamma[c]), shift = beta[c];
     for (int e = l; e < count; e += REDUCE_WG) {
         int o = e / inner, i = (o * channels + c) * inner + e - o * inner;
-        y[i] = (x[i] - m) * scale + shift;
+        float v = (x[i] - m) * scale + shift;
+        y[i] = act != 0 ? apply_unary(act - 1, v) : v;
     }
 }
 
-// y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta; y may be x.
+// y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta, then the activation of code act - 1
+// (act 0: none), as unary_forward applies it; y may be x.
 __kernel void batch_norm_infer(__global const float* x, __global float* y, __global const float* gamma, __global const float* beta,
                                __global const float* runningMean, __global const float* runningVar,
-                               int channels, int inner, float eps, int n) {
+                               int channels, int inner, float eps, int n, int act) {
     int i = get_global_id(0);
     if (i >= n) return;
     int c = (i / inner) % channels;
     acc_t invStd = 1 / sqrt((acc_t) runningVar[c] + eps);
     float scale = (float) (invStd * gamma[c]);
-    y[i] = (x[i] - runningMean[c]) * scale + beta[c];
+    float v = (x[i] - runningMean[c]) * scale + beta[c];
+    y[i] = act != 0 ? apply_unary(act - 1, v) : v;
 }
 
 // dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma*invStd * (dy - dbeta/m - (x - mean) * dgamma*invStd/m);
-// dgamma and dbeta are written only when hasDgamma / hasDbeta.
+// dgamma and dbeta are written only when hasDgamma / hasDbeta. With act != 0, dy is the gradient of
+// y = activation(batchnorm(x)) (code act - 1, its derivative from y alone): every read of dy takes it
+// through apply_unary_backward, the value unary_backward would have stored, so the same bits.
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void batch_norm_backward(__global const float* x, __global const float* dy, __global const float* gamma,
                          __global const float* saveMean, __global const float* saveInvStd, __global float* dx,
                          __global float* dgamma, __global float* dbeta, int hasDgamma, int hasDbeta,
-                         int outer, int channels, int inner) {
+                         int outer, int channels, int inner, __global const float* y, int act) {
     __local acc_t scratch[REDUCE_WG];
     int c = get_group_id(0), l = get_local_id(0);
     int count = outer * inner;
@@ -65,8 +70,9 @@ void batch_norm_backward(__global const float* x, __global const float* dy, __gl
     acc_t sumDy = 0, sumDyCentred = 0;
     for (int e = l; e < count; e += REDUCE_WG) {
         int o = e / inner, i = (o * channels + c) * inner + e - o * inner;
-        sumDy += dy[i];
-        sumDyCentred += (acc_t) dy[i] * (x[i] - mean);
+        float g = act != 0 ? apply_unary_backward(act - 1, y[i], y[i], dy[i]) : dy[i];
+        sumDy += g;
+        sumDyCentred += (acc_t) g * (x[i] - mean);
     }
     sumDy = group_sum(sumDy, scratch);
     acc_t sumDyXhat = group_sum(sumDyCentred, scratch) * invStd;
@@ -79,7 +85,8 @@ void batch_norm_backward(__global const float* x, __global const float* dy, __gl
     float b = (float) (sumDyXhat / count * invStd);
     for (int e = l; e < count; e += REDUCE_WG) {
         int o = e / inner, i = (o * channels + c) * inner + e - o * inner;
-        dx[i] = k * (dy[i] - a - (x[i] - mean) * b);
+        float g = act != 0 ? apply_unary_backward(act - 1, y[i], y[i], dy[i]) : dy[i];
+        dx[i] = k * (g - a - (x[i] - mean) * b);
     }
 }
 

@@ -6,14 +6,15 @@ import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
+import org.neurite.backend.UnaryOp;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.BackwardPass;
+import org.neurite.layer.EpilogueLayer;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.Initializer;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
-import org.neurite.layer.LayerType;
 import org.neurite.layer.ParamDecl;
 import org.neurite.layer.ParamSchema;
 import org.neurite.layer.ParamSpec;
@@ -43,8 +44,14 @@ import org.neurite.tensor.Tensor;
  * {@code dbias = sum(dy)}, {@code dweight = invStd * (sum(dy * x) - mean * sum(dy))}, with
  * {@code sum(dy * x)} as one batched dot product per (sample, channel); at inference the
  * normalisation is a fixed per-channel affine map, so {@code dx = dy * weight * invStd}.
+ *
+ * <p>As an {@link EpilogueLayer} it runs with the relu, sigmoid or tanh that alone reads it
+ * ({@code batchnorm -> relu} in residual blocks): forward is the backend's batch norm with the
+ * activation, and backward applies the activation's derivative itself
+ * ({@link #appliesActivationBackward()}) through the backend's batch-norm backward with the
+ * activation, which masks dy as it reads it (no pass of its own, no pre-activation gradient).
  */
-final class BatchNorm implements LayerType {
+final class BatchNorm implements EpilogueLayer {
     private static final ParamSchema SCHEMA = ParamSchema.of(
             ParamSpec.optional("eps", ParamType.FLOAT, 1e-5, "Added to the variance before the square root; must be > 0.")
                     .range(0, Double.POSITIVE_INFINITY),
@@ -95,11 +102,17 @@ final class BatchNorm implements LayerType {
     }
 
     @Override public LayerKernel compile(KernelContext context) {
+        return compile(context, null);
+    }
+
+    @Override public LayerKernel compile(KernelContext context, UnaryOp activation) {
         Shape x = context.inputShapes().get(0);      // [N, C, ...]
         LayerArgs args = context.args();
         return new Kernel(context, x, x.dim(0), x.dim(1), x.sizeFrom(2), args.getFloat("eps"), args.getFloat("momentum"),
-                args.getBool("affine"));
+                args.getBool("affine"), activation);
     }
+
+    @Override public boolean appliesActivationBackward() { return true; }
 
     private static final class Kernel implements LayerKernel {
         private final Shape inputShape;
@@ -109,6 +122,9 @@ final class BatchNorm implements LayerType {
         private final float eps;
         private final float momentum;
         private final boolean affine;
+        // The activation of the epilogue (null: none): forward writes activation(batchnorm(x)), backward receives dL/dy
+        // of that y and applies the derivative from y.
+        private final UnaryOp activation;
         // [C] batch mean and 1/sqrt(var + eps), written by a training forward, read by backward.
         private final Tensor saveMean;
         private final Tensor saveInvStd;
@@ -122,8 +138,9 @@ final class BatchNorm implements LayerType {
         private final Tensor channelScale;
 
         Kernel(KernelContext context, Shape inputShape, int outer, int channels, int inner, float eps, float momentum,
-               boolean affine) {
+               boolean affine, UnaryOp activation) {
             this.inputShape = inputShape;
+            this.activation = activation;
             this.outer = outer;
             this.channels = channels;
             this.inner = inner;
@@ -148,7 +165,7 @@ final class BatchNorm implements LayerType {
                         + inputShape);
             pass.backend().batchNormForward(pass.input(0), pass.output(), gamma(pass), beta(pass),
                     pass.param("running_mean"), pass.param("running_var"), saveMean, saveInvStd,
-                    outer, channels, inner, eps, momentum, pass.training());
+                    outer, channels, inner, eps, momentum, pass.training(), activation);
         }
 
         @Override public void backward(BackwardPass pass) {
@@ -158,10 +175,16 @@ final class BatchNorm implements LayerType {
             Tensor dx = pass.gradInput(0);
             Tensor dgamma = affine ? pass.gradParam("weight") : null;
             Tensor dbeta = affine ? pass.gradParam("bias") : null;
+            if (pass.training() && dx != null) {
+                b.batchNormBackward(x, dy, gamma(pass), saveMean, saveInvStd, activation, pass.output(), dx, dgamma, dbeta,
+                        outer, channels, inner);
+                return;
+            }
+            // The rarer paths take dy through the activation first, in place: nothing reads the activation's gradient after
+            // this layer (EpilogueLayer#appliesActivationBackward).
+            if (activation != null) b.unaryBackward(activation, pass.output(), pass.output(), dy, dy);
             if (pass.training()) {
-                if (dx != null) {
-                    b.batchNormBackward(x, dy, gamma(pass), saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
-                } else if (affine) {
+                if (affine) {
                     parameterGradients(b, x, dy, saveMean, saveInvStd, dgamma, dbeta);
                 }
                 return;

@@ -4,12 +4,13 @@ import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Slice;
+import org.neurite.backend.UnaryOp;
 import org.neurite.layer.BackwardPass;
+import org.neurite.layer.EpilogueLayer;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
-import org.neurite.layer.LayerType;
 import org.neurite.layer.ParamSchema;
 import org.neurite.layer.ShapeException;
 import org.neurite.tensor.Shape;
@@ -20,8 +21,13 @@ import org.neurite.tensor.Tensor;
  * {@code relu(y + s)}; the output has that shape. There is no broadcasting: a shape mismatch is
  * an error naming both shapes. Forward saves nothing; backward hands dy unchanged to every input
  * that wants a gradient.
+ *
+ * <p>As an {@link EpilogueLayer} it runs with the relu, sigmoid or tanh that alone reads it (the
+ * {@code relu(y + s)} ending every residual block): forward applies the activation in place in the
+ * sum's buffer, and backward applies its derivative once, from y, straight into the first input
+ * gradient, which the others then copy; the sum itself gets neither a buffer of its own nor a gradient.
  */
-final class Add implements LayerType {
+final class Add implements EpilogueLayer {
     @Override public String name() { return "add"; }
 
     @Override public String doc() {
@@ -50,6 +56,12 @@ final class Add implements LayerType {
     }
 
     @Override public LayerKernel compile(KernelContext context) {
+        return compile(context, null);
+    }
+
+    @Override public boolean appliesActivationBackward() { return true; }
+
+    @Override public LayerKernel compile(KernelContext context, UnaryOp activation) {
         int count = context.inputShapes().size();
         int size = context.outputShape().size();
         return new LayerKernel() {
@@ -58,13 +70,25 @@ final class Add implements LayerType {
                 Tensor y = pass.output();
                 b.binary(BinaryOp.ADD, pass.input(0), pass.input(1), y);
                 for (int i = 2; i < count; i++) b.binary(BinaryOp.ADD, y, pass.input(i), y);
+                if (activation != null) b.unary(activation, y, y);
             }
 
             @Override public void backward(BackwardPass pass) {
-                // d(x0 + x1 + ...)/dxi = 1: every input's gradient is dy.
+                // d(x0 + x1 + ...)/dxi = 1: every input's gradient is dy (through the activation's derivative, when fused),
+                // computed once into the first input gradient wanted and copied from there.
+                Tensor first = null;
                 for (int i = 0; i < count; i++) {
                     Tensor dx = pass.gradInput(i);
-                    if (dx != null) pass.backend().copy(Slice.of(pass.gradOutput(), 0, size), Slice.of(dx, 0, size));
+                    if (dx == null) continue;
+                    if (first != null) {
+                        pass.backend().copy(Slice.of(first, 0, size), Slice.of(dx, 0, size));
+                    } else if (activation != null) {
+                        pass.backend().unaryBackward(activation, pass.output(), pass.output(), pass.gradOutput(), dx);
+                        first = dx;
+                    } else {
+                        pass.backend().copy(Slice.of(pass.gradOutput(), 0, size), Slice.of(dx, 0, size));
+                        first = dx;
+                    }
                 }
             }
         };
