@@ -81,7 +81,7 @@ public final class CpuBackend implements Backend {
         this.pool = new CpuPool2d(threads, path);
         this.elementwise = new CpuElementwise(threads, path);
         this.copies = new CpuCopy(threads);
-        this.normalization = new CpuNormalization(threads);
+        this.normalization = new CpuNormalization(threads, path);
         this.cells = new CpuRecurrentCells(threads, path);
         this.embedding = new CpuEmbedding(threads);
         this.softmax = new CpuSoftmax(threads);
@@ -308,6 +308,32 @@ public final class CpuBackend implements Backend {
         count(false);
         normalization.batchNormBackward(data(x), data(dy), data(gamma), data(saveMean), data(saveInvStd), data(dx), data(dgamma), data(dbeta),
                 outer, channels, inner);
+    }
+
+    @Override
+    public void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                 Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
+                                 float eps, float momentum, boolean training, UnaryOp activation) {
+        if (activation != UnaryOp.RELU) {   // sigmoid, tanh: the two ops
+            Backend.super.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner,
+                    eps, momentum, training, activation);
+            return;
+        }
+        count(false);
+        normalization.batchNormForward(training, true, data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
+                training ? data(saveMean) : null, training ? data(saveInvStd) : null, outer, channels, inner, eps, momentum);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, UnaryOp activation, Tensor y,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        if (activation != UnaryOp.RELU) {
+            Backend.super.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, activation, y, dx, dgamma, dbeta, outer, channels, inner);
+            return;
+        }
+        count(false);
+        normalization.batchNormBackwardRelu(data(x), data(dy), data(y), data(gamma), data(saveMean), data(saveInvStd), data(dx),
+                data(dgamma), data(dbeta), outer, channels, inner);
     }
 
     @Override

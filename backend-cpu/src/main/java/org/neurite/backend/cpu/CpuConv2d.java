@@ -20,12 +20,17 @@ import org.neurite.backend.Conv2dGeometry;
  *   <li>Stride 1, dilation 1 and a tiny reduction ({@code K <= }{@link CpuDirectConv2d#MAX_K}, e.g. a
  *       first layer on one-channel images): forward and backward-filter run the direct kernels of
  *       {@link CpuDirectConv2d}; im2col + GEMM would be bound by packing there.</li>
+ *   <li>3x3, stride 1, one group, at least 32 channels in and out: forward (and the stride-1
+ *       backward-data, a forward convolution of dy) by Winograd F(2x2, 3x3),
+ *       {@link CpuWinogradConv2d}, unless {@code -Dneurite.cpu.winograd=false}.</li>
  *   <li>Otherwise the input of a (sample, group) is copied once into a zero-padded buffer, and
  *       every element of col is one load from it through two offset tables ({@link Offsets}).
  *       Forward with at least {@link #IMPLICIT_MIN_ROWS} output channels per group is an
  *       <em>implicit GEMM</em>: a {@link CpuGemm.PanelSource} gathers each {@code KC x NC} panel
  *       of col straight into the packed strips, so col is never built. Backward-filter does the
- *       same with col transposed as its B operand. Backward-data computes dcol = w^T * dy a block
+ *       same with col transposed as its B operand, or, with one group, more than one tap and input
+ *       channels in whole lane groups, runs as one GEMM over a channels-last copy
+ *       ({@link CpuConvFilterChannelsLast}). Backward-data computes dcol = w^T * dy a block
  *       of rows at a time (L2-sized) and adds it into a padded dx buffer (col2im without bounds
  *       tests; at stride 1 whole output rows), cropped into dx at the end.</li>
  *   <li>The stride-1 "transposed convolution" form of backward-data (a GEMM only Cin/groups rows
@@ -66,20 +71,29 @@ final class CpuConv2d {
     private final RowRunPanels[] rowRunPanels; // per-worker padded-grid panel sources of the stride-1 forward
     private final Offsets offsets = new Offsets();
     private final CpuDirectConv2d direct;
+    private final CpuWinogradConv2d winograd; // null when turned off
     private float[] packedWeights = new float[0]; // w (forward) or w^T (backward-data) packed once per call, grow-only
     private float[] flippedWeights = new float[0]; // the kernel of backward-data as a convolution, grow-only
     private final TransposedGeometries transposedGeometries = new TransposedGeometries();
     private final ForwardLoop forwardLoop = new ForwardLoop();
     private final BackwardDataLoop backwardDataLoop = new BackwardDataLoop();
     private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
+    private final CpuConvFilterChannelsLast channelsLastFilter; // backward-filter when Cin fills whole lane groups
     private final BiasGradientLoop biasGradientLoop = new BiasGradientLoop();
 
     CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path) {
+        this(threads, gemm, path, CpuWinogradConv2d.ENABLED);
+    }
+
+    /** With Winograd for the 3x3 stride-1 layers it {@linkplain CpuWinogradConv2d#applies applies} to, or without (the tests compare both). */
+    CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path, boolean withWinograd) {
         this.threads = threads;
+        this.winograd = withWinograd ? new CpuWinogradConv2d(threads, gemm, path) : null;
         this.gemm = gemm;
         this.cols = new float[threads.size()][];
         this.padded = new float[threads.size()][];
         this.direct = new CpuDirectConv2d(threads, path);
+        this.channelsLastFilter = new CpuConvFilterChannelsLast(threads, gemm, path);
         this.columnPanels = new ColumnPanels[threads.size()];
         this.transposedPanels = new TransposedColumnPanels[threads.size()];
         this.rowRunPanels = new RowRunPanels[threads.size()];
@@ -94,6 +108,7 @@ final class CpuConv2d {
     /** y = conv(x, w) + bias; parallel over (sample, group, column chunk). */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
         if (CpuDirectConv2d.applies(g)) direct.forward(g, x, w, bias, y);
+        else if (winograd != null && CpuWinogradConv2d.applies(g)) winograd.forward(g, x, w, bias, y);
         else forwardLoop.execute(g, x, w, bias, y);
     }
 
@@ -127,7 +142,9 @@ final class CpuConv2d {
                 for (int t = 0; t < taps; t++) flipped[to - t] = w[from + t];
             }
         }
-        forwardLoop.execute(transposedGeometries.of(g), dy, flipped, null, dx);
+        Conv2dGeometry t = transposedGeometries.of(g);
+        if (winograd != null && CpuWinogradConv2d.applies(t)) winograd.forward(t, dy, flipped, null, dx);
+        else forwardLoop.execute(t, dy, flipped, null, dx);
     }
 
     /** Whether {@link #backwardDataAsConvolution} applies: one group, stride 1, enough input channels, padding within the dilated kernel. */
@@ -165,6 +182,7 @@ final class CpuConv2d {
             return;
         }
         if (CpuDirectConv2d.applies(g)) direct.backwardFilter(g, x, dy, dw);
+        else if (CpuConvFilterChannelsLast.applies(g)) channelsLastFilter.backwardFilter(g, x, dy, dw);
         else backwardFilterLoop.execute(g, x, dy, dw);
         if (dbias != null) biasGradientLoop.execute(g, dy, dbias);
     }
@@ -714,16 +732,28 @@ final class CpuConv2d {
             }
         }
 
+        /**
+         * Four interleaved accumulators (element q of a row into accumulator q mod 4, a row's last
+         * few into the first), added in a fixed order at the end: one accumulator is one chain of
+         * dependent double adds (4 cycles each), which took 0.25 ms on the small ResNet's 16x14x14
+         * layer at batch 64, as long as a tenth of its backward-filter GEMM.
+         */
         @Override
         public void run(int worker, int begin, int end) {
             float[] dy = this.dy;
             for (int c = begin; c < end; c++) {
-                double sum = 0;
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
                 for (int n = 0; n < batch; n++) {
-                    int row = (n * channels + c) * p;
-                    for (int q = 0; q < p; q++) sum += dy[row + q];
+                    int i = (n * channels + c) * p, rowEnd = i + p;
+                    for (; i <= rowEnd - 4; i += 4) {
+                        s0 += dy[i];
+                        s1 += dy[i + 1];
+                        s2 += dy[i + 2];
+                        s3 += dy[i + 3];
+                    }
+                    for (; i < rowEnd; i++) s0 += dy[i];
                 }
-                dbias[c] = (float) sum;
+                dbias[c] = (float) ((s0 + s1) + (s2 + s3));
             }
         }
     }

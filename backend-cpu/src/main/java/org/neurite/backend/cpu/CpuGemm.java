@@ -11,14 +11,23 @@ import java.util.Arrays;
  *
  * <p>Determinism: every element of C is computed by the same sequence of fused multiply-adds
  * over k (in {@code KC}-sized blocks, each block added to C with one more fma), whichever
- * worker, block or tile lane computes it, and whichever kernels run it. Edge tiles run the same
+ * worker, block or tile lane computes it, whether the product runs transposed
+ * ({@link #multiplyTransposed}), and whichever kernels run it. Edge tiles run the same
  * micro-kernel on zero-padded panels and write back with {@link Math#fma}, which rounds exactly
  * like the vector fma. So the result does not depend on the thread count, on how the work was
  * split, or on the Vector API being present.
  */
 final class CpuGemm {
-    /** Micro-tile: MR rows of C by NR = two lane groups (two vectors) of columns (12 accumulators for MR = 6). */
-    static final int MR = 6;
+    /**
+     * Micro-tile: MR rows of C by NR = two lane groups (two vectors) of columns. At 512 bits 8
+     * rows (16 accumulators of AVX-512's 32 registers): the convolutions' and dense layers' 32-
+     * and 64-row products then need no padded rows (6 rows made them 36 and 66; fashion_cnn's
+     * c2 backward-data 1.10x, see BENCHMARKS.md); at 256 bits 6 (12 of AVX2's 16 registers).
+     * The tile's shape changes no bit: each element is the same fma sequence in any tile.
+     * Without the Vector API (16 lanes, plain loops) 6: the plain 8-row kernel, which exists
+     * for the plain path's parity with the 512-bit one, ran SGEMM at 0.87x of the 6-row one.
+     */
+    static final int MR = CpuKernels.VECTOR_API_PRESENT && CpuKernels.LANES == 16 ? 8 : 6;
     static final int NR = 2 * CpuKernels.LANES;
     /**
      * Depth of a packed panel; also the accumulation block every element of C sees. Each k-block
@@ -33,12 +42,19 @@ final class CpuGemm {
     static final int MC = 4 * MR;
     /** Columns of op(B) packed at once: the shared KC x NC panel is 4 MB, for L3. */
     static final int NC = Math.max(NR, 1024 / NR * NR);
+    /**
+     * Products of at most this many rows (a layer's batch, a convolution's output channels) pack
+     * all of op(A) at once and op(B) one strip at a time, right before the strip meets every row:
+     * with MC-row blocks, a 64-row product streamed the 4 MB packed panel of B from L3 once per
+     * block, and packed it there first. The packed A (128 x KC) then stays in L2.
+     */
+    static final int SKINNY_ROWS = 128;
     /** Below this many flops the call runs on the calling thread. */
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
 
     /** Packed panels, one set per worker, allocated on first use and then reused. */
     private static final class Panels {
-        final float[] a = new float[MC * KC];
+        final float[] a = new float[roundUp(Math.max(MC, SKINNY_ROWS), MR) * KC];
         final float[] b = new float[KC * NC];
     }
 
@@ -47,6 +63,7 @@ final class CpuGemm {
     private final Panels[] panels;
     private final GridLoop gridLoop = new GridLoop();
     private final SharedPanelLoop sharedPanelLoop = new SharedPanelLoop();
+    private float[] transposedC = new float[0]; // C^T of multiplyTransposed, grow-only
 
     CpuGemm(CpuThreads threads, CpuKernels.Path path) {
         this.threads = threads;
@@ -64,6 +81,10 @@ final class CpuGemm {
               float[] a, int offA, int lda, float[] b, int offB, int ldb,
               float beta, float[] c, int offC, int ldc, int batch, int strideA, int strideB, int strideC) {
         if (m == 0 || n == 0 || batch == 0) return;
+        if (batch == 1 && k > 0 && transB && m <= SKINNY_ROWS && n >= 4 * m) {
+            multiplyTransposed(transA, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc);
+            return;
+        }
         long flops = 2L * m * n * Math.max(k, 1) * batch;
         int parts = flops < PARALLEL_MIN_FLOPS ? 1 : threads.size();
         if (batch == 1 && k > 0 && parts > 1 && m >= 2 * MC * parts) {
@@ -72,6 +93,27 @@ final class CpuGemm {
             gridLoop.execute(transA, transB, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, c, offC, ldc,
                     batch, strideA, strideB, strideC, parts);
         }
+    }
+
+    /**
+     * C = op(A) op(B) with B stored [n, k] (transposed), few rows and many columns (a dense
+     * layer's forward pass: x [batch, in] times the weights [out, in] transposed), computed as
+     * C^T = B op(A)^T into a scratch C^T and copied back. Packing a transposed B is a transpose of
+     * the large operand (the weights, read once from memory); as the left operand B is packed row
+     * by row, and the transposed packing falls to the small one. Each element is the same fma
+     * chain over k (a product's two factors commute exactly), with the same alpha and beta, so the
+     * same bits; C is copied into the scratch first when beta is not 0. fashion_cnn's dense
+     * forward (64x1024x3136) ran 1.2x faster on 2 threads so (2.65 against 3.19 ms).
+     */
+    private void multiplyTransposed(boolean transA, int m, int n, int k, float alpha, float[] a, int offA, int lda,
+                                    float[] b, int offB, int ldb, float beta, float[] c, int offC, int ldc) {
+        if (transposedC.length < m * n) transposedC = new float[m * n];
+        float[] ct = transposedC;
+        if (beta != 0f) {
+            for (int i = 0; i < m; i++) for (int j = 0, row = offC + i * ldc; j < n; j++) ct[j * m + i] = c[row + j];
+        }
+        gemm(false, !transA, n, m, k, alpha, b, offB, ldb, a, offA, lda, beta, ct, 0, m, 1, 0, 0, 0);
+        for (int i = 0; i < m; i++) for (int j = 0, row = offC + i * ldc; j < n; j++) c[row + j] = ct[j * m + i];
     }
 
     /**
@@ -304,6 +346,11 @@ final class CpuGemm {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
                 int kc = Math.min(KC, k - pc);
+                if (m <= SKINNY_ROWS) {
+                    multiplySkinny(worker, p, transA, m, nc, jc, kc, pc, alpha, a, offA, lda, packedA, packedRow0, packedRows,
+                            source, transB, b, offB, ldb, pc == 0 ? beta : 1f, c, offC, ldc);
+                    continue;
+                }
                 if (source != null) source.packPanel(pc, kc, jc, nc, p.b);
                 else for (int jr = 0; jr < nc; jr += NR) {
                     packBStrip(kernels[worker], transB, b, offB, ldb, pc, jc + jr, kc, Math.min(NR, nc - jr), p.b, jr * kc);
@@ -321,6 +368,37 @@ final class CpuGemm {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * One (column panel, k-block) of a product of at most {@link #SKINNY_ROWS} rows: all rows of
+     * op(A) packed (or taken from packedA: its blocks of a k-block lie one after another, see
+     * {@link #packWhole}), then each B strip packed and at once multiplied by all of them, so the
+     * strip is read from L1/L2 by every row tile. A panel source writes the whole panel. The same
+     * k-blocks and tiles as the general loop, so the same bits.
+     */
+    private void multiplySkinny(int worker, Panels p, boolean transA, int m, int nc, int jc, int kc, int pc, float alpha,
+                                float[] a, int offA, int lda, float[] packedA, int packedRow0, int packedRows,
+                                PanelSource source, boolean transB, float[] b, int offB, int ldb,
+                                float beta, float[] c, int offC, int ldc) {
+        CpuKernels kernels = this.kernels[worker];
+        float[] pa = packedA;
+        int ao = pc * packedRows + packedRow0 * kc;
+        if (packedA == null) {
+            packAInto(transA, a, offA, lda, 0, pc, m, kc, p.a, 0);
+            pa = p.a;
+            ao = 0;
+        }
+        if (source != null) {
+            source.packPanel(pc, kc, jc, nc, p.b);
+            kernels.gemmBlock(pa, ao, p.b, m, nc, kc, c, offC + jc, ldc, alpha, beta);
+            return;
+        }
+        for (int jr = 0; jr < nc; jr += NR) {
+            int cols = Math.min(NR, nc - jr);
+            packBStrip(kernels, transB, b, offB, ldb, pc, jc + jr, kc, cols, p.b, 0);
+            kernels.gemmBlock(pa, ao, p.b, m, cols, kc, c, offC + jc + jr, ldc, alpha, beta);
         }
     }
 
@@ -395,17 +473,26 @@ final class CpuGemm {
                 Arrays.fill(dst, d + cols, d + NR, 0f);
             }
         } else {
-            // B is stored [n, k]: walk each stored row (one column of op(B)) along k.
-            for (int j = 0; j < NR; j++) {
-                if (j < cols) {
-                    int src = offB + (j0 + j) * ldb + pc;
-                    for (int p = 0; p < kc; p++) dst[base + p * NR + j] = b[src + p];
-                } else {
-                    for (int p = 0; p < kc; p++) dst[base + p * NR + j] = 0f;
+            // B is stored [n, k]: a transpose, TRANSPOSE_DEPTH depth steps at a time. Walking each
+            // stored row along all of kc wrote the strip (128 KB at kc = 1024) with a stride of
+            // NR floats, a cache line per store, once per column: the dense layer's forward pass
+            // (64x1024x3136, B the weights) ran 1.1x slower so.
+            for (int p0 = 0; p0 < kc; p0 += TRANSPOSE_DEPTH) {
+                int p1 = Math.min(kc, p0 + TRANSPOSE_DEPTH);
+                for (int j = 0; j < NR; j++) {
+                    if (j < cols) {
+                        int src = offB + (j0 + j) * ldb + pc;
+                        for (int p = p0; p < p1; p++) dst[base + p * NR + j] = b[src + p];
+                    } else {
+                        for (int p = p0; p < p1; p++) dst[base + p * NR + j] = 0f;
+                    }
                 }
             }
         }
     }
+
+    /** Depth steps of a transposed B strip copied per pass: 16 rows of the strip, 2 KB at NR = 32, stay in L1. */
+    private static final int TRANSPOSE_DEPTH = 16;
 
     static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 

@@ -12,7 +12,7 @@ import java.util.Locale;
  * for how the width is chosen and the system property that pins it.
  */
 public record CpuKernelChoice(String path, int vectorBits, String gemmTile, String source, String reason) {
-    /** One line, e.g. {@code 512-bit FloatVector, GEMM micro-kernel 6x32 (probe: 98 vs 81 GFLOP/s for 256-bit, cached in ...)}. */
+    /** One line, e.g. {@code 512-bit FloatVector, GEMM micro-kernel 8x32 (probe: 98 vs 81 GFLOP/s for 256-bit, cached in ...)}. */
     public String describe() {
         String what = vectorBits > 0 ? vectorBits + "-bit FloatVector" : path;
         return String.format(Locale.ROOT, "%s, GEMM micro-kernel %s (%s)", what, gemmTile, reason);

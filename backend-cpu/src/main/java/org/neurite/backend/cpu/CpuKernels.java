@@ -174,4 +174,81 @@ abstract class CpuKernels {
      */
     abstract void maxPool2x2(float[] x, int xo, int w, int[] window, float[] windowAt, int count, float[] y, float[] argmax, int yo);
 
+    // ---- backward-filter over a channels-last copy (CpuConvFilterChannelsLast) ----------------
+
+    /**
+     * Rows of one packed GEMM strip, each two runs of {@link #LANES} floats from row starts in a
+     * table: for p in [0, rows) and l in [0, LANES), {@code dst[d + p*NR + l] = src[start[at + p] + runA + l]}
+     * and {@code dst[d + p*NR + LANES + l] = runB < 0 ? 0 : src[start[at + p] + runB + l]}. A copy,
+     * so every path gives the same bits.
+     */
+    abstract void copyStripRuns(float[] src, int[] start, int at, int rows, int runA, int runB, float[] dst, int d);
+
+    // ---- batch norm sums (CpuNormalization) -------------------------------------------------
+
+    /** The partial sums of each batch-norm sum: a constant, not the vector width, so that every width gives the same bits. */
+    static final int NORM_PARTIALS = 16;
+
+    /**
+     * One row of a channel's batch-norm statistics onto {@link #NORM_PARTIALS} partial sums in
+     * double, with {@code d = (double) x[i] - shift}: over the whole groups of 16 from {@code from},
+     * element {@code from + 16g + l} adds d to {@code acc[l]} and d*d (rounded, then added: no
+     * fused multiply-add) to {@code acc[16 + l]}; the last {@code (to - from) % 16} elements add to
+     * acc[0] and acc[16] in index order. The same roundings in the same order on every path and width.
+     */
+    abstract void normStatisticsSums(float[] x, int from, int to, double shift, double[] acc);
+
+    /**
+     * One row of a channel's batch-norm backward sums onto {@link #NORM_PARTIALS} partial sums in
+     * double, laid out as in {@link #normStatisticsSums}: dy to {@code acc[l]}, and
+     * {@code dy * (x - mean)} to {@code acc[16 + l]}, the difference rounded in float (a float
+     * times a float is exact in double, so the product and add round once, fused or not).
+     */
+    abstract void normBackwardSums(float[] x, float[] dy, int from, int to, float mean, double[] acc);
+
+    // ---- Winograd F(2x2, 3x3) transforms (CpuWinogradConv2d) --------------------------------
+
+    /**
+     * The Winograd input transform {@code V = B^T d B} of {@code count} tiles: value (k, c) of
+     * tile t's 4x4 block is {@code d_kc = src[base + at[4k + c] + t]}. The row pass gives, per
+     * row k, {@code r_k0..3 = d_k0 - d_k2, d_k1 + d_k2, d_k2 - d_k1, d_k1 - d_k3}; the column pass
+     * writes {@code v[vo + (4a + b) * ps + t]} = {@code r_0b - r_2b}, {@code r_1b + r_2b},
+     * {@code r_2b - r_1b}, {@code r_1b - r_3b} for a = 0..3 ({@link CpuWinogradConv2d#inputTiles}).
+     * Single float adds: every path gives the same bits.
+     */
+    abstract void winogradInputTiles(float[] src, int base, int[] at, int count, float[] v, int vo, int ps);
+
+    /**
+     * The Winograd output transform {@code A^T M A} (no bias) over {@code count} tile columns:
+     * with {@code m_ab = m[mo + (4a + b) * ps + t]}, {@code s0b = m0b + m1b + m2b} and
+     * {@code s1b = m1b - m2b - m3b} (left to right), the tile's outputs (0,0), (0,1), (1,0), (1,1)
+     * {@code s00 + s01 + s02}, {@code s01 - s02 - s03} and the same of s1 go to
+     * {@code out[t]}, {@code out[os + t]}, {@code out[2 os + t]}, {@code out[3 os + t]}
+     * ({@link CpuWinogradConv2d#output}). Float adds only: every path gives the same bits.
+     */
+    abstract void winogradOutput(float[] m, int mo, int ps, int count, float[] out, int os);
+
+    // ---- batch norm backward through a relu (CpuNormalization) ------------------------------
+
+    /**
+     * {@link #normBackwardSums} with dy masked by the relu after the batch norm, taken from its
+     * output y: {@code dy[i]} where {@code y[i] > 0}, 0 elsewhere (what {@link #reluBackward} writes
+     * from y), then the same sums in the same order, so the same bits as masking first.
+     */
+    abstract void normBackwardSumsRelu(float[] x, float[] dy, float[] y, int from, int to, float mean, double[] acc);
+
+    /**
+     * One row of batch norm with a relu in its epilogue: {@code y[i] = max((x[i] - mean) * scale + shift, 0)}
+     * for i in [from, to), each step rounded in float as written (no fused multiply-add), the max as
+     * {@code Math.max(v, 0f)} (NaN kept, -0 to +0): the bits of the plain normalisation then the relu op.
+     */
+    abstract void normalizeRelu(float[] x, float[] y, int from, int to, float mean, float scale, float shift);
+
+    /**
+     * One row of batch norm's dx pass through a relu, from its output y:
+     * {@code dx[i] = k * ((y[i] > 0 ? dy[i] : 0) - a - (x[i] - mean) * b)}, rounded as written (no
+     * fused multiply-add): the bits of the relu's backward then the plain dx pass. dx may be dy.
+     */
+    abstract void normBackwardDxRelu(float[] x, float[] dy, float[] y, float[] dx, int from, int to, float mean, float k, float a, float b);
+
 }

@@ -1,5 +1,7 @@
 package org.neurite.backend.cpu;
 
+import java.util.Arrays;
+
 /**
  * Batch normalisation and local response normalisation (PyTorch semantics) over x viewed as
  * [outer, channels, inner].
@@ -9,11 +11,14 @@ package org.neurite.backend.cpu;
  * square about the channel's first value s, in double, so the variance {@code (Q - S^2/m)/m}
  * loses nothing to cancellation unless the mean lies some 10^4 standard deviations from s), and
  * once more to write the outputs. Backward reads them once for dbeta = sum(dy) and
- * dgamma = sum(dy * xhat), once to write dx. Each sum runs in four interleaved accumulators
- * (element j of a row into accumulator j mod 4, a row's last few into the first), added in a fixed
- * order at the end: one accumulator is one chain of dependent double adds (4 cycles each), which
- * bounded the old one-accumulator loops at a quarter of the load rate. There are no partial
- * sums across tasks, so statistics, outputs and gradients are bit-identical for any thread count.
+ * dgamma = sum(dy * xhat), once to write dx. Each sum runs in {@link CpuKernels#NORM_PARTIALS}
+ * (16) interleaved double partial sums (element j of a row into partial j mod 16, a row's last
+ * few into the first), added in order at the end, through {@link CpuKernels#normStatisticsSums}
+ * and {@link CpuKernels#normBackwardSums}: on the vector path four 4-lane double vectors per sum,
+ * the floats widened as they are loaded, the same adds in the same order as the plain loops. One
+ * partial is one chain of dependent double adds (4 cycles each); four scalar partials left the
+ * loops bound by their conversions and adds. There are no partial sums across tasks, so
+ * statistics, outputs and gradients are bit-identical for any thread count.
  *
  * <p>LRN gives each (n, c) plane to one task. Forward sums the squares of the plane's channel
  * window straight into its row of {@code scale} (saved for backward), then turns it into
@@ -29,12 +34,23 @@ final class CpuNormalization {
     private static final long PARALLEL_MIN_WORK = 1L << 15;
 
     private final CpuThreads threads;
+    private final CpuKernels[] kernels; // per worker: the batch-norm sums
+    private final double[][] partials; // per worker: the 2 x NORM_PARTIALS partial sums of one channel
     private final BatchNormLoop batchNormLoop = new BatchNormLoop();
     private final BatchNormBackwardLoop batchNormBackwardLoop = new BatchNormBackwardLoop();
     private final LrnLoop lrnLoop = new LrnLoop();
 
-    CpuNormalization(CpuThreads threads) {
+    CpuNormalization(CpuThreads threads, CpuKernels.Path path) {
         this.threads = threads;
+        this.kernels = path.perWorker(threads.size());
+        this.partials = new double[threads.size()][2 * CpuKernels.NORM_PARTIALS];
+    }
+
+    /** The sum of {@code acc[from + l]} for l in [0, NORM_PARTIALS), added to 0 in order. */
+    private static double addPartials(double[] acc, int from) {
+        double sum = 0;
+        for (int l = 0; l < CpuKernels.NORM_PARTIALS; l++) sum += acc[from + l];
+        return sum;
     }
 
     private int parts(long work) {
@@ -49,13 +65,26 @@ final class CpuNormalization {
      */
     void batchNormTraining(float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
                            float[] saveMean, float[] saveInvStd, int outer, int channels, int inner, float eps, float momentum) {
-        batchNormLoop.execute(true, x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, eps, momentum);
+        batchNormLoop.execute(true, false, x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, eps,
+                momentum);
+    }
+
+    /**
+     * Forward with a relu in its epilogue ({@code relu} true: y = max(batchnorm(x), 0), the relu
+     * applied as each value is written, the same bits as the two ops), training or evaluation
+     * statistics as {@link #batchNormTraining} / {@link #batchNormInference}.
+     */
+    void batchNormForward(boolean training, boolean relu, float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean,
+                          float[] runningVar, float[] saveMean, float[] saveInvStd, int outer, int channels, int inner, float eps,
+                          float momentum) {
+        batchNormLoop.execute(training, relu, x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner,
+                eps, momentum);
     }
 
     /** Evaluation forward: y = (x - runningMean) / sqrt(runningVar + eps) * gamma + beta. y may be x. */
     void batchNormInference(float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
                             int outer, int channels, int inner, float eps) {
-        batchNormLoop.execute(false, x, y, gamma, beta, runningMean, runningVar, null, null, outer, channels, inner, eps, 0f);
+        batchNormLoop.execute(false, false, x, y, gamma, beta, runningMean, runningVar, null, null, outer, channels, inner, eps, 0f);
     }
 
     /** y = (x - mean) * scale + shift over channel c's rows. */
@@ -73,20 +102,32 @@ final class CpuNormalization {
      */
     void batchNormBackward(float[] x, float[] dy, float[] gamma, float[] saveMean, float[] saveInvStd,
                            float[] dx, float[] dgamma, float[] dbeta, int outer, int channels, int inner) {
-        batchNormBackwardLoop.execute(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+        batchNormBackwardLoop.execute(x, dy, null, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+    }
+
+    /**
+     * {@link #batchNormBackward} through the relu after the batch norm, from its output y: dy is
+     * read as {@code y > 0 ? dy : 0} (what the relu's backward writes) both in the sums and in the
+     * dx pass, so the same bits as the relu's backward followed by the plain backward, with no
+     * buffer and no pass of its own. dx may be dy, not x or y.
+     */
+    void batchNormBackwardRelu(float[] x, float[] dy, float[] y, float[] gamma, float[] saveMean, float[] saveInvStd,
+                               float[] dx, float[] dgamma, float[] dbeta, int outer, int channels, int inner) {
+        batchNormBackwardLoop.execute(x, dy, y, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
     }
 
     /** Forward (training or evaluation statistics), one channel per task. */
     private final class BatchNormLoop implements CpuThreads.RangeTask {
-        private boolean training;
+        private boolean training, relu;
         private float[] x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd;
         private int outer, channels, inner;
         private float eps, momentum;
 
-        synchronized void execute(boolean training, float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean,
+        synchronized void execute(boolean training, boolean relu, float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean,
                                   float[] runningVar, float[] saveMean, float[] saveInvStd, int outer, int channels, int inner,
                                   float eps, float momentum) {
             this.training = training;
+            this.relu = relu;
             this.x = x;
             this.y = y;
             this.gamma = gamma;
@@ -112,33 +153,19 @@ final class CpuNormalization {
             for (int c = begin; c < end; c++) {
                 if (!training) {
                     double invStd = 1.0 / Math.sqrt((double) runningVar[c] + eps);
-                    normalize(x, y, runningMean[c], (float) (invStd * gamma[c]), beta[c], c, outer, channels, inner);
+                    store(worker, x, runningMean[c], (float) (invStd * gamma[c]), beta[c], c);
                     continue;
                 }
                 long count = (long) outer * inner;
                 float[] x = this.x;
                 double shift = x[c * inner]; // the channel's first value
-                double s0 = 0, s1 = 0, s2 = 0, s3 = 0, q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+                double[] acc = partials[worker];
+                Arrays.fill(acc, 0.0);
                 for (int o = 0; o < outer; o++) {
-                    int i = (o * channels + c) * inner, rowEnd = i + inner;
-                    for (; i <= rowEnd - 4; i += 4) {
-                        double d0 = x[i] - shift, d1 = x[i + 1] - shift, d2 = x[i + 2] - shift, d3 = x[i + 3] - shift;
-                        s0 += d0;
-                        s1 += d1;
-                        s2 += d2;
-                        s3 += d3;
-                        q0 += d0 * d0;
-                        q1 += d1 * d1;
-                        q2 += d2 * d2;
-                        q3 += d3 * d3;
-                    }
-                    for (; i < rowEnd; i++) {
-                        double d = x[i] - shift;
-                        s0 += d;
-                        q0 += d * d;
-                    }
+                    int from = (o * channels + c) * inner;
+                    kernels[worker].normStatisticsSums(x, from, from + inner, shift, acc);
                 }
-                double sum = (s0 + s1) + (s2 + s3), squares = (q0 + q1) + (q2 + q3);
+                double sum = addPartials(acc, 0), squares = addPartials(acc, CpuKernels.NORM_PARTIALS);
                 double mean = shift + sum / count;
                 double var = Math.max(0.0, (squares - sum * (sum / count)) / count);
                 double invStd = 1.0 / Math.sqrt(var + eps);
@@ -146,19 +173,32 @@ final class CpuNormalization {
                 saveInvStd[c] = (float) invStd;
                 runningMean[c] = (float) ((1.0 - momentum) * runningMean[c] + momentum * mean);
                 runningVar[c] = (float) ((1.0 - momentum) * runningVar[c] + momentum * var * count / (count - 1));
-                normalize(x, y, (float) mean, (float) (invStd * gamma[c]), beta[c], c, outer, channels, inner);
+                store(worker, x, (float) mean, (float) (invStd * gamma[c]), beta[c], c);
+            }
+        }
+
+        private void store(int worker, float[] x, float mean, float scale, float shift, int c) {
+            if (!relu) {
+                normalize(x, y, mean, scale, shift, c, outer, channels, inner);
+                return;
+            }
+            for (int o = 0; o < outer; o++) {
+                int from = (o * channels + c) * inner;
+                kernels[worker].normalizeRelu(x, y, from, from + inner, mean, scale, shift);
             }
         }
     }
 
     private final class BatchNormBackwardLoop implements CpuThreads.RangeTask {
         private float[] x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta;
+        private float[] reluOutput; // null: no relu; else dy is masked where it is not > 0
         private int outer, channels, inner;
 
-        synchronized void execute(float[] x, float[] dy, float[] gamma, float[] saveMean, float[] saveInvStd,
+        synchronized void execute(float[] x, float[] dy, float[] reluOutput, float[] gamma, float[] saveMean, float[] saveInvStd,
                                   float[] dx, float[] dgamma, float[] dbeta, int outer, int channels, int inner) {
             this.x = x;
             this.dy = dy;
+            this.reluOutput = reluOutput;
             this.gamma = gamma;
             this.saveMean = saveMean;
             this.saveInvStd = saveInvStd;
@@ -171,36 +211,24 @@ final class CpuNormalization {
             try {
                 threads.run(channels, parts((long) outer * inner * channels), this);
             } finally {
-                this.x = this.dy = this.gamma = this.saveMean = this.saveInvStd = this.dx = this.dgamma = this.dbeta = null;
+                this.x = this.dy = this.reluOutput = this.gamma = this.saveMean = this.saveInvStd = this.dx = this.dgamma = this.dbeta = null;
             }
         }
 
         @Override
         public void run(int worker, int begin, int end) {
-            float[] x = this.x, dy = this.dy, dx = this.dx;
+            float[] x = this.x, dy = this.dy, dx = this.dx, r = this.reluOutput;
             long count = (long) outer * inner;
             for (int c = begin; c < end; c++) {
                 float mean = saveMean[c], invStd = saveInvStd[c];
-                double g0 = 0, g1 = 0, g2 = 0, g3 = 0, h0 = 0, h1 = 0, h2 = 0, h3 = 0; // sums of dy, of dy * (x - mean)
+                double[] acc = partials[worker]; // sums of dy, then of dy * (x - mean)
+                Arrays.fill(acc, 0.0);
                 for (int o = 0; o < outer; o++) {
-                    int i = (o * channels + c) * inner, rowEnd = i + inner;
-                    for (; i <= rowEnd - 4; i += 4) {
-                        double e0 = dy[i], e1 = dy[i + 1], e2 = dy[i + 2], e3 = dy[i + 3];
-                        g0 += e0;
-                        g1 += e1;
-                        g2 += e2;
-                        g3 += e3;
-                        h0 += e0 * (x[i] - mean);
-                        h1 += e1 * (x[i + 1] - mean);
-                        h2 += e2 * (x[i + 2] - mean);
-                        h3 += e3 * (x[i + 3] - mean);
-                    }
-                    for (; i < rowEnd; i++) {
-                        g0 += dy[i];
-                        h0 += (double) dy[i] * (x[i] - mean);
-                    }
+                    int from = (o * channels + c) * inner;
+                    if (r == null) kernels[worker].normBackwardSums(x, dy, from, from + inner, mean, acc);
+                    else kernels[worker].normBackwardSumsRelu(x, dy, r, from, from + inner, mean, acc);
                 }
-                double sumDy = (g0 + g1) + (g2 + g3), sumDyCentred = (h0 + h1) + (h2 + h3);
+                double sumDy = addPartials(acc, 0), sumDyCentred = addPartials(acc, CpuKernels.NORM_PARTIALS);
                 double sumDyXhat = sumDyCentred * invStd;
                 if (dbeta != null) dbeta[c] = (float) sumDy;
                 if (dgamma != null) dgamma[c] = (float) sumDyXhat;
@@ -210,7 +238,11 @@ final class CpuNormalization {
                 float b = (float) (sumDyXhat / count * invStd);
                 for (int o = 0; o < outer; o++) {
                     int from = (o * channels + c) * inner;
-                    for (int i = from; i < from + inner; i++) dx[i] = k * (dy[i] - a - (x[i] - mean) * b);
+                    if (r == null) {
+                        for (int i = from; i < from + inner; i++) dx[i] = k * (dy[i] - a - (x[i] - mean) * b);
+                    } else {
+                        kernels[worker].normBackwardDxRelu(x, dy, r, dx, from, from + inner, mean, k, a, b);
+                    }
                 }
             }
         }

@@ -89,14 +89,23 @@ final class CpuOptimizers {
         public void run(int worker, int begin, int end) {
             float[] param = this.param, grad = this.grad, velocity = this.velocity;
             float lr = this.lr, momentum = this.momentum, weightDecay = this.weightDecay, gradScale = this.gradScale;
-            for (int i = begin; i < end; i++) {
-                float g = grad[i] * gradScale + weightDecay * param[i];
-                if (momentum != 0f) {
+            // One loop per form, each without a branch, so that C2 vectorises it; the float
+            // operations are those of the per-element definition, in its order (same bits).
+            if (momentum == 0f) {
+                for (int i = begin; i < end; i++) param[i] -= lr * (grad[i] * gradScale + weightDecay * param[i]);
+            } else if (!nesterov) {
+                for (int i = begin; i < end; i++) {
+                    float v = momentum * velocity[i] + (grad[i] * gradScale + weightDecay * param[i]);
+                    velocity[i] = v;
+                    param[i] -= lr * v;
+                }
+            } else {
+                for (int i = begin; i < end; i++) {
+                    float g = grad[i] * gradScale + weightDecay * param[i];
                     float v = momentum * velocity[i] + g;
                     velocity[i] = v;
-                    g = nesterov ? g + momentum * v : v;
+                    param[i] -= lr * (g + momentum * v);
                 }
-                param[i] -= lr * g;
             }
         }
     }

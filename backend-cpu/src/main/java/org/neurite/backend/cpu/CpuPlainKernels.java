@@ -49,8 +49,13 @@ final class CpuPlainKernels extends CpuKernels {
                    float alpha, float beta) {
         for (int jr = 0; jr < nc; jr += NR) {
             for (int ir = 0; ir < mc; ir += MR) {
-                microKernel(pa, ao + ir * kc, pb, jr * kc, kc);
-                writeBack(c, co + ir * ldc + jr, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta);
+                if (MR == 8) {
+                    microKernel8(pa, ao + ir * kc, pb, jr * kc, kc);
+                    writeBack8(c, co + ir * ldc + jr, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta);
+                } else {
+                    microKernel(pa, ao + ir * kc, pb, jr * kc, kc);
+                    writeBack(c, co + ir * ldc + jr, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta);
+                }
             }
         }
     }
@@ -240,6 +245,161 @@ final class CpuPlainKernels extends CpuKernels {
     @Override
     void maxPool2x2(float[] x, int xo, int w, int[] window, float[] windowAt, int count, float[] y, float[] argmax, int yo) {
         CpuPool2d.maxWindows2x2(x, xo, w, window, windowAt, 0, count, y, argmax, yo);
+    }
+
+    // ---- backward-filter over a channels-last copy ------------------------------------------
+
+    @Override
+    void copyStripRuns(float[] src, int[] start, int at, int rows, int runA, int runB, float[] dst, int d) {
+        for (int p = at, end = at + rows; p < end; p++, d += NR) {
+            System.arraycopy(src, start[p] + runA, dst, d, L);
+            if (runB < 0) Arrays.fill(dst, d + L, d + NR, 0f);
+            else System.arraycopy(src, start[p] + runB, dst, d + L, L);
+        }
+    }
+
+    // ---- batch norm sums --------------------------------------------------------------------
+
+    @Override
+    void normStatisticsSums(float[] x, int from, int to, double shift, double[] acc) {
+        int i = from, p = NORM_PARTIALS;
+        for (int end = from + (to - from) / p * p; i < end; i += p) {
+            for (int l = 0; l < p; l++) {
+                double d = x[i + l] - shift;
+                acc[l] += d;
+                acc[p + l] += d * d;
+            }
+        }
+        for (; i < to; i++) {
+            double d = x[i] - shift;
+            acc[0] += d;
+            acc[p] += d * d;
+        }
+    }
+
+    @Override
+    void normBackwardSums(float[] x, float[] dy, int from, int to, float mean, double[] acc) {
+        int i = from, p = NORM_PARTIALS;
+        for (int end = from + (to - from) / p * p; i < end; i += p) {
+            for (int l = 0; l < p; l++) {
+                acc[l] += dy[i + l];
+                acc[p + l] += (double) dy[i + l] * (x[i + l] - mean);
+            }
+        }
+        for (; i < to; i++) {
+            acc[0] += dy[i];
+            acc[p] += (double) dy[i] * (x[i] - mean);
+        }
+    }
+
+    // ---- GEMM with MR = 8 (the 512-bit layout) ----------------------------------------------
+
+    /** The 8-row tile's accumulator rows: rows 0-5 are the 6-row kernel's, rows 6 and 7 these. */
+    private final float[] c6 = new float[NR], c7 = new float[NR];
+
+    /**
+     * {@link #microKernel} for MR = 8 (the layout of the 512-bit vector path, and of this path
+     * without the Vector API): the same fma sequence per element, in depth order, as two passes
+     * over the depth of four rows each, three depth steps per pass as in the 6-row kernel. One
+     * pass over all 8 rows (8 accumulator rows, two depth steps) ran 2.5x slower: C2 did not
+     * vectorise it.
+     */
+    private void microKernel8(float[] pa, int ao, float[] pb, int bo, int kc) {
+        fourRows(pa, ao, pb, bo, kc, c0, c1, c2, c3);
+        fourRows(pa, ao + 4, pb, bo, kc, c4, c5, c6, c7);
+    }
+
+    /** Rows r0..r0+3 of an 8-row tile (A values at {@code ai + r}, {@code ai} stepping by 8) into four accumulator rows. */
+    private void fourRows(float[] pa, int ao, float[] pb, int bo, int kc, float[] c0, float[] c1, float[] c2, float[] c3) {
+        float[] b = bRows;
+        Arrays.fill(c0, 0f);
+        Arrays.fill(c1, 0f);
+        Arrays.fill(c2, 0f);
+        Arrays.fill(c3, 0f);
+        int ai = ao, bi = bo;
+        for (int triplesEnd = ao + (kc - kc % 3) * 8; ai < triplesEnd; ai += 24, bi += 3 * NR) {
+            System.arraycopy(pb, bi, b, 0, 3 * NR);
+            float a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2], a3 = pa[ai + 3];
+            float e0 = pa[ai + 8], e1 = pa[ai + 9], e2 = pa[ai + 10], e3 = pa[ai + 11];
+            float f0 = pa[ai + 16], f1 = pa[ai + 17], f2 = pa[ai + 18], f3 = pa[ai + 19];
+            for (int j = 0; j < NR; j++) {
+                float b0 = b[j], b1 = b[NR + j], b2 = b[2 * NR + j];
+                c0[j] = Math.fma(f0, b2, Math.fma(e0, b1, Math.fma(a0, b0, c0[j])));
+                c1[j] = Math.fma(f1, b2, Math.fma(e1, b1, Math.fma(a1, b0, c1[j])));
+                c2[j] = Math.fma(f2, b2, Math.fma(e2, b1, Math.fma(a2, b0, c2[j])));
+                c3[j] = Math.fma(f3, b2, Math.fma(e3, b1, Math.fma(a3, b0, c3[j])));
+            }
+        }
+        for (int end = ao + kc * 8; ai < end; ai += 8, bi += NR) {
+            System.arraycopy(pb, bi, b, 0, NR);
+            float a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2], a3 = pa[ai + 3];
+            for (int j = 0; j < NR; j++) {
+                float bj = b[j];
+                c0[j] = Math.fma(a0, bj, c0[j]);
+                c1[j] = Math.fma(a1, bj, c1[j]);
+                c2[j] = Math.fma(a2, bj, c2[j]);
+                c3[j] = Math.fma(a3, bj, c3[j]);
+            }
+        }
+    }
+
+    /** {@link #writeBack} of the 8-row tile. */
+    private void writeBack8(float[] c, int co, int ldc, int rows, int cols, float alpha, float beta) {
+        for (int r = 0, row = co; r < rows; r++, row += ldc) {
+            float[] acc = switch (r) {
+                case 0 -> c0;
+                case 1 -> c1;
+                case 2 -> c2;
+                case 3 -> c3;
+                case 4 -> c4;
+                case 5 -> c5;
+                case 6 -> c6;
+                default -> c7;
+            };
+            if (beta == 0f) for (int j = 0; j < cols; j++) c[row + j] = acc[j] * alpha;
+            else for (int j = 0; j < cols; j++) c[row + j] = Math.fma(acc[j], alpha, c[row + j] * beta);
+        }
+    }
+
+    // ---- Winograd F(2x2, 3x3) transforms ------------------------------------------------------
+
+    @Override
+    void winogradInputTiles(float[] src, int base, int[] at, int count, float[] v, int vo, int ps) {
+        CpuWinogradConv2d.inputTiles(src, base, at, 0, count, v, vo, ps);
+    }
+
+    @Override
+    void winogradOutput(float[] m, int mo, int ps, int count, float[] out, int os) {
+        CpuWinogradConv2d.output(m, mo, ps, 0, count, out, os);
+    }
+
+    // ---- batch norm backward through a relu -------------------------------------------------
+
+    @Override
+    void normBackwardSumsRelu(float[] x, float[] dy, float[] y, int from, int to, float mean, double[] acc) {
+        int i = from, p = NORM_PARTIALS;
+        for (int end = from + (to - from) / p * p; i < end; i += p) {
+            for (int l = 0; l < p; l++) {
+                float g = y[i + l] > 0f ? dy[i + l] : 0f;
+                acc[l] += g;
+                acc[p + l] += (double) g * (x[i + l] - mean);
+            }
+        }
+        for (; i < to; i++) {
+            float g = y[i] > 0f ? dy[i] : 0f;
+            acc[0] += g;
+            acc[p] += (double) g * (x[i] - mean);
+        }
+    }
+
+    @Override
+    void normalizeRelu(float[] x, float[] y, int from, int to, float mean, float scale, float shift) {
+        for (int i = from; i < to; i++) y[i] = Math.max((x[i] - mean) * scale + shift, 0f);
+    }
+
+    @Override
+    void normBackwardDxRelu(float[] x, float[] dy, float[] y, float[] dx, int from, int to, float mean, float k, float a, float b) {
+        for (int i = from; i < to; i++) dx[i] = k * ((y[i] > 0f ? dy[i] : 0f) - a - (x[i] - mean) * b);
     }
 
 }

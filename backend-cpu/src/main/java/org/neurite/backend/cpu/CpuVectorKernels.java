@@ -1,5 +1,6 @@
 package org.neurite.backend.cpu;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -55,8 +56,13 @@ final class CpuVectorKernels extends CpuKernels {
         float[] tile = this.tile;
         for (int jr = 0; jr < nc; jr += NR) {
             for (int ir = 0; ir < mc; ir += MR) {
-                microKernel(pa, ao + ir * kc, pb, jr * kc, kc, c, co + ir * ldc + jr, ldc,
-                        Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, tile);
+                if (MR == 8) {
+                    microKernel8(pa, ao + ir * kc, pb, jr * kc, kc, c, co + ir * ldc + jr, ldc,
+                            Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, tile);
+                } else {
+                    microKernel(pa, ao + ir * kc, pb, jr * kc, kc, c, co + ir * ldc + jr, ldc,
+                            Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta, tile);
+                }
             }
         }
     }
@@ -374,6 +380,429 @@ final class CpuVectorKernels extends CpuKernels {
             at.add(FloatVector.fromArray(S, windowAt, o)).intoArray(argmax, yo + o);
         }
         CpuPool2d.maxWindows2x2(x, xo, w, window, windowAt, o, count, y, argmax, yo);
+    }
+
+    // ---- backward-filter over a channels-last copy ------------------------------------------
+
+    @Override
+    void copyStripRuns(float[] src, int[] start, int at, int rows, int runA, int runB, float[] dst, int d) {
+        if (runB < 0) {
+            FloatVector zero = FloatVector.zero(S);
+            for (int p = at, end = at + rows; p < end; p++, d += NR) {
+                FloatVector.fromArray(S, src, start[p] + runA).intoArray(dst, d);
+                zero.intoArray(dst, d + L);
+            }
+            return;
+        }
+        for (int p = at, end = at + rows; p < end; p++, d += NR) {
+            int s = start[p];
+            FloatVector.fromArray(S, src, s + runA).intoArray(dst, d);
+            FloatVector.fromArray(S, src, s + runB).intoArray(dst, d + L);
+        }
+    }
+
+    // ---- double accumulators ----------------------------------------------------------------
+
+    /**
+     * Full-width double vectors for sums kept in double: 8 lanes at 512 bits, 4 at 256. Floats
+     * are loaded as S and widened in two halves (parts 0 and 1 of the conversion): loaded as a
+     * half-width float species they put a second float vector class into the JIT's type profiles
+     * of the shared FloatVector methods, and C2 then boxed other kernels' vectors.
+     */
+    private static final VectorSpecies<Double> WIDE = L == 16 ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
+
+    // ---- batch norm sums --------------------------------------------------------------------
+    // Floats are loaded only as S, the backend's one float species, and each vector is widened in
+    // two halves (parts 0 and 1) into WIDE doubles. Loading them as another float species
+    // (SPECIES_128 or HALF) put a second float vector class into the JIT's type profiles of the
+    // shared FloatVector methods, and C2 then boxed the vectors of other kernels: backward-filter
+    // allocated 25 MB a call once batch norm had run in the JVM.
+
+    @Override
+    void normStatisticsSums(float[] x, int from, int to, double shift, double[] acc) {
+        int end = from + (to - from) / NORM_PARTIALS * NORM_PARTIALS;
+        if (end > from) {
+            if (L == 16) statisticsPartials16(x, from, end, shift, acc);
+            else statisticsPartials8(x, from, end, shift, acc);
+        }
+        for (int i = end; i < to; i++) {
+            double d = x[i] - shift;
+            acc[0] += d;
+            acc[NORM_PARTIALS] += d * d;
+        }
+    }
+
+    /** At 512 bits: two 8-lane double accumulators per sum make the 16 partials. d*d is rounded, then added, as in the plain loop. */
+    private static void statisticsPartials16(float[] x, int from, int end, double shift, double[] acc) {
+        DoubleVector s0 = DoubleVector.fromArray(WIDE, acc, 0), s1 = DoubleVector.fromArray(WIDE, acc, 8);
+        DoubleVector q0 = DoubleVector.fromArray(WIDE, acc, 16), q1 = DoubleVector.fromArray(WIDE, acc, 24);
+        for (int i = from; i < end; i += 16) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            DoubleVector d0 = ((DoubleVector) v.convertShape(VectorOperators.F2D, WIDE, 0)).sub(shift);
+            DoubleVector d1 = ((DoubleVector) v.convertShape(VectorOperators.F2D, WIDE, 1)).sub(shift);
+            s0 = s0.add(d0);
+            s1 = s1.add(d1);
+            q0 = q0.add(d0.mul(d0));
+            q1 = q1.add(d1.mul(d1));
+        }
+        s0.intoArray(acc, 0);
+        s1.intoArray(acc, 8);
+        q0.intoArray(acc, 16);
+        q1.intoArray(acc, 24);
+    }
+
+    /** At 256 bits: four 4-lane double accumulators per sum. */
+    private static void statisticsPartials8(float[] x, int from, int end, double shift, double[] acc) {
+        DoubleVector s0 = DoubleVector.fromArray(WIDE, acc, 0), s1 = DoubleVector.fromArray(WIDE, acc, 4);
+        DoubleVector s2 = DoubleVector.fromArray(WIDE, acc, 8), s3 = DoubleVector.fromArray(WIDE, acc, 12);
+        DoubleVector q0 = DoubleVector.fromArray(WIDE, acc, 16), q1 = DoubleVector.fromArray(WIDE, acc, 20);
+        DoubleVector q2 = DoubleVector.fromArray(WIDE, acc, 24), q3 = DoubleVector.fromArray(WIDE, acc, 28);
+        for (int i = from; i < end; i += 16) {
+            FloatVector va = FloatVector.fromArray(S, x, i), vb = FloatVector.fromArray(S, x, i + 8);
+            DoubleVector d0 = ((DoubleVector) va.convertShape(VectorOperators.F2D, WIDE, 0)).sub(shift);
+            DoubleVector d1 = ((DoubleVector) va.convertShape(VectorOperators.F2D, WIDE, 1)).sub(shift);
+            DoubleVector d2 = ((DoubleVector) vb.convertShape(VectorOperators.F2D, WIDE, 0)).sub(shift);
+            DoubleVector d3 = ((DoubleVector) vb.convertShape(VectorOperators.F2D, WIDE, 1)).sub(shift);
+            s0 = s0.add(d0);
+            s1 = s1.add(d1);
+            s2 = s2.add(d2);
+            s3 = s3.add(d3);
+            q0 = q0.add(d0.mul(d0));
+            q1 = q1.add(d1.mul(d1));
+            q2 = q2.add(d2.mul(d2));
+            q3 = q3.add(d3.mul(d3));
+        }
+        s0.intoArray(acc, 0);
+        s1.intoArray(acc, 4);
+        s2.intoArray(acc, 8);
+        s3.intoArray(acc, 12);
+        q0.intoArray(acc, 16);
+        q1.intoArray(acc, 20);
+        q2.intoArray(acc, 24);
+        q3.intoArray(acc, 28);
+    }
+
+    @Override
+    void normBackwardSums(float[] x, float[] dy, int from, int to, float mean, double[] acc) {
+        int end = from + (to - from) / NORM_PARTIALS * NORM_PARTIALS;
+        if (end > from) {
+            if (L == 16) backwardPartials16(x, dy, from, end, mean, acc);
+            else backwardPartials8(x, dy, from, end, mean, acc);
+        }
+        for (int i = end; i < to; i++) {
+            acc[0] += dy[i];
+            acc[NORM_PARTIALS] += (double) dy[i] * (x[i] - mean);
+        }
+    }
+
+    /** At 512 bits. dy times the float difference is exact in double, so the fma rounds once, at the add, as the plain loop. */
+    private static void backwardPartials16(float[] x, float[] dy, int from, int end, float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 8);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 24);
+        for (int i = from; i < end; i += 16) {
+            FloatVector e = FloatVector.fromArray(S, dy, i), c = FloatVector.fromArray(S, x, i).sub(mean);
+            DoubleVector e0 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 8);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 24);
+    }
+
+    /** At 256 bits: four 4-lane double accumulators per sum. */
+    private static void backwardPartials8(float[] x, float[] dy, int from, int end, float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 4);
+        DoubleVector g2 = DoubleVector.fromArray(WIDE, acc, 8), g3 = DoubleVector.fromArray(WIDE, acc, 12);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 20);
+        DoubleVector h2 = DoubleVector.fromArray(WIDE, acc, 24), h3 = DoubleVector.fromArray(WIDE, acc, 28);
+        for (int i = from; i < end; i += 16) {
+            FloatVector ea = FloatVector.fromArray(S, dy, i), eb = FloatVector.fromArray(S, dy, i + 8);
+            FloatVector ca = FloatVector.fromArray(S, x, i).sub(mean), cb = FloatVector.fromArray(S, x, i + 8).sub(mean);
+            DoubleVector e0 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector e2 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e3 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c2 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c3 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            g2 = g2.add(e2);
+            g3 = g3.add(e3);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+            h2 = e2.fma(c2, h2);
+            h3 = e3.fma(c3, h3);
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 4);
+        g2.intoArray(acc, 8);
+        g3.intoArray(acc, 12);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 20);
+        h2.intoArray(acc, 24);
+        h3.intoArray(acc, 28);
+    }
+
+    // ---- GEMM at 512 bits: 8 rows -----------------------------------------------------------
+
+    /**
+     * {@link #microKernel} for MR = 8 ({@link CpuGemm#MR} at 512 bits): 16 accumulators of the 32
+     * AVX-512 registers. Each element is the same fma sequence as in the 6-row tile, so the tile
+     * shape changes no bit; 8 rows divide the 32- and 64-row products of the convolutions and
+     * the dense layers, which 6 rows padded to 36 and 66.
+     */
+    private static void microKernel8(float[] pa, int ao, float[] pb, int bo, int kc,
+                                     float[] c, int co, int ldc, int rows, int cols,
+                                     float alpha, float beta, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero, c50 = zero, c51 = zero, c60 = zero, c61 = zero, c70 = zero, c71 = zero;
+        for (int ai = ao, bi = bo, end = ao + kc * 8; ai < end; ai += 8, bi += NR) {
+            FloatVector b0 = FloatVector.fromArray(S, pb, bi);
+            FloatVector b1 = FloatVector.fromArray(S, pb, bi + L);
+            FloatVector a = FloatVector.broadcast(S, pa[ai]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, pa[ai + 1]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, pa[ai + 2]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+            a = FloatVector.broadcast(S, pa[ai + 3]);
+            c30 = a.fma(b0, c30);
+            c31 = a.fma(b1, c31);
+            a = FloatVector.broadcast(S, pa[ai + 4]);
+            c40 = a.fma(b0, c40);
+            c41 = a.fma(b1, c41);
+            a = FloatVector.broadcast(S, pa[ai + 5]);
+            c50 = a.fma(b0, c50);
+            c51 = a.fma(b1, c51);
+            a = FloatVector.broadcast(S, pa[ai + 6]);
+            c60 = a.fma(b0, c60);
+            c61 = a.fma(b1, c61);
+            a = FloatVector.broadcast(S, pa[ai + 7]);
+            c70 = a.fma(b0, c70);
+            c71 = a.fma(b1, c71);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, L);
+        c10.intoArray(tile, NR);
+        c11.intoArray(tile, NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        c60.intoArray(tile, 6 * NR);
+        c61.intoArray(tile, 6 * NR + L);
+        c70.intoArray(tile, 7 * NR);
+        c71.intoArray(tile, 7 * NR + L);
+        writeBack(tile, c, co, ldc, rows, cols, alpha, beta);
+    }
+
+    // ---- Winograd F(2x2, 3x3) transforms ------------------------------------------------------
+
+    /**
+     * Whole vectors of tiles, one column b of the transformed block at a time (each loop keeps
+     * few vectors live: with all 16 row-pass values in one loop C2 boxed vectors), then the
+     * scalar definition for the rest.
+     */
+    @Override
+    void winogradInputTiles(float[] src, int base, int[] at, int count, float[] v, int vo, int ps) {
+        int whole = count - count % L;
+        // column b of the row pass: d_k[first] -/+ d_k[second], rows k at at[4k + .]
+        winogradInputColumnOfDifferences(src, base + at[0], base + at[2], base + at[4], base + at[6], base + at[8], base + at[10],
+                base + at[12], base + at[14], whole, v, vo, ps);
+        winogradInputColumnOfSums(src, base + at[1], base + at[2], base + at[5], base + at[6], base + at[9], base + at[10],
+                base + at[13], base + at[14], whole, v, vo + ps, ps);
+        winogradInputColumnOfDifferences(src, base + at[2], base + at[1], base + at[6], base + at[5], base + at[10], base + at[9],
+                base + at[14], base + at[13], whole, v, vo + 2 * ps, ps);
+        winogradInputColumnOfDifferences(src, base + at[1], base + at[3], base + at[5], base + at[7], base + at[9], base + at[11],
+                base + at[13], base + at[15], whole, v, vo + 3 * ps, ps);
+        CpuWinogradConv2d.inputTiles(src, base, at, whole, count, v, vo, ps);
+    }
+
+    /**
+     * One column b of {@link #winogradInputTiles} over t in [0, whole) for b = 0, 2, 3:
+     * {@code r_k = src[fk + t] - src[gk + t]} for rows k = 0..3, then
+     * {@code r0 - r2, r1 + r2, r2 - r1, r1 - r3} to {@code v[vo + 4a * ps + t]}. (No add-or-subtract
+     * flag: a vector that merges two branches is boxed.)
+     */
+    private static void winogradInputColumnOfDifferences(float[] src, int f0, int g0, int f1, int g1, int f2, int g2, int f3, int g3,
+                                                         int whole, float[] v, int vo, int ps) {
+        for (int t = 0; t < whole; t += L) {
+            FloatVector r0 = FloatVector.fromArray(S, src, f0 + t).sub(FloatVector.fromArray(S, src, g0 + t));
+            FloatVector r1 = FloatVector.fromArray(S, src, f1 + t).sub(FloatVector.fromArray(S, src, g1 + t));
+            FloatVector r2 = FloatVector.fromArray(S, src, f2 + t).sub(FloatVector.fromArray(S, src, g2 + t));
+            FloatVector r3 = FloatVector.fromArray(S, src, f3 + t).sub(FloatVector.fromArray(S, src, g3 + t));
+            r0.sub(r2).intoArray(v, vo + t);
+            r1.add(r2).intoArray(v, vo + 4 * ps + t);
+            r2.sub(r1).intoArray(v, vo + 8 * ps + t);
+            r1.sub(r3).intoArray(v, vo + 12 * ps + t);
+        }
+    }
+
+    /** Column b = 1 of {@link #winogradInputTiles}: {@code r_k = src[fk + t] + src[gk + t]}, then as the other columns. */
+    private static void winogradInputColumnOfSums(float[] src, int f0, int g0, int f1, int g1, int f2, int g2, int f3, int g3,
+                                                  int whole, float[] v, int vo, int ps) {
+        for (int t = 0; t < whole; t += L) {
+            FloatVector r0 = FloatVector.fromArray(S, src, f0 + t).add(FloatVector.fromArray(S, src, g0 + t));
+            FloatVector r1 = FloatVector.fromArray(S, src, f1 + t).add(FloatVector.fromArray(S, src, g1 + t));
+            FloatVector r2 = FloatVector.fromArray(S, src, f2 + t).add(FloatVector.fromArray(S, src, g2 + t));
+            FloatVector r3 = FloatVector.fromArray(S, src, f3 + t).add(FloatVector.fromArray(S, src, g3 + t));
+            r0.sub(r2).intoArray(v, vo + t);
+            r1.add(r2).intoArray(v, vo + 4 * ps + t);
+            r2.sub(r1).intoArray(v, vo + 8 * ps + t);
+            r1.sub(r3).intoArray(v, vo + 12 * ps + t);
+        }
+    }
+
+    /** Whole vectors of tiles, one output row of the tile at a time (few live vectors per loop), then the scalar definition. */
+    @Override
+    void winogradOutput(float[] m, int mo, int ps, int count, float[] out, int os) {
+        int whole = count - count % L;
+        winogradOutputTop(m, mo, ps, whole, out, os);
+        winogradOutputBottom(m, mo, ps, whole, out, os);
+        CpuWinogradConv2d.output(m, mo, ps, whole, count, out, os);
+    }
+
+    /** Row 0 of {@link #winogradOutput} over t in [0, whole): {@code s_b = m0b + m1b + m2b}, outputs (0,0) and (0,1). */
+    private static void winogradOutputTop(float[] m, int mo, int ps, int whole, float[] out, int os) {
+        for (int t = 0; t < whole; t += L) {
+            int i = mo + t;
+            FloatVector s0 = FloatVector.fromArray(S, m, i).add(FloatVector.fromArray(S, m, i + 4 * ps)).add(FloatVector.fromArray(S, m, i + 8 * ps));
+            FloatVector s1 = FloatVector.fromArray(S, m, i + ps).add(FloatVector.fromArray(S, m, i + 5 * ps)).add(FloatVector.fromArray(S, m, i + 9 * ps));
+            FloatVector s2 = FloatVector.fromArray(S, m, i + 2 * ps).add(FloatVector.fromArray(S, m, i + 6 * ps)).add(FloatVector.fromArray(S, m, i + 10 * ps));
+            FloatVector s3 = FloatVector.fromArray(S, m, i + 3 * ps).add(FloatVector.fromArray(S, m, i + 7 * ps)).add(FloatVector.fromArray(S, m, i + 11 * ps));
+            s0.add(s1).add(s2).intoArray(out, t);
+            s1.sub(s2).sub(s3).intoArray(out, os + t);
+        }
+    }
+
+    /** Row 1 of {@link #winogradOutput} over t in [0, whole): {@code s_b = m1b - m2b - m3b}, outputs (1,0) and (1,1). */
+    private static void winogradOutputBottom(float[] m, int mo, int ps, int whole, float[] out, int os) {
+        for (int t = 0; t < whole; t += L) {
+            int i = mo + t;
+            FloatVector s0 = FloatVector.fromArray(S, m, i + 4 * ps).sub(FloatVector.fromArray(S, m, i + 8 * ps)).sub(FloatVector.fromArray(S, m, i + 12 * ps));
+            FloatVector s1 = FloatVector.fromArray(S, m, i + 5 * ps).sub(FloatVector.fromArray(S, m, i + 9 * ps)).sub(FloatVector.fromArray(S, m, i + 13 * ps));
+            FloatVector s2 = FloatVector.fromArray(S, m, i + 6 * ps).sub(FloatVector.fromArray(S, m, i + 10 * ps)).sub(FloatVector.fromArray(S, m, i + 14 * ps));
+            FloatVector s3 = FloatVector.fromArray(S, m, i + 7 * ps).sub(FloatVector.fromArray(S, m, i + 11 * ps)).sub(FloatVector.fromArray(S, m, i + 15 * ps));
+            s0.add(s1).add(s2).intoArray(out, 2 * os + t);
+            s1.sub(s2).sub(s3).intoArray(out, 3 * os + t);
+        }
+    }
+
+    // ---- batch norm backward through a relu -------------------------------------------------
+
+    @Override
+    void normBackwardSumsRelu(float[] x, float[] dy, float[] y, int from, int to, float mean, double[] acc) {
+        int end = from + (to - from) / NORM_PARTIALS * NORM_PARTIALS;
+        if (end > from) {
+            if (L == 16) backwardPartialsRelu16(x, dy, y, from, end, mean, acc);
+            else backwardPartialsRelu8(x, dy, y, from, end, mean, acc);
+        }
+        for (int i = end; i < to; i++) {
+            float g = y[i] > 0f ? dy[i] : 0f;
+            acc[0] += g;
+            acc[NORM_PARTIALS] += (double) g * (x[i] - mean);
+        }
+    }
+
+    /** dy where y > 0, else +0: the blend {@link #reluBackward} does. */
+    private static FloatVector reluMasked(float[] dy, float[] y, int i) {
+        VectorMask<Float> positive = FloatVector.fromArray(S, y, i).compare(VectorOperators.GT, 0f);
+        return FloatVector.zero(S).blend(FloatVector.fromArray(S, dy, i), positive);
+    }
+
+    /** At 512 bits, as {@code backwardPartials16} on the masked dy. */
+    private static void backwardPartialsRelu16(float[] x, float[] dy, float[] y, int from, int end, float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 8);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 24);
+        for (int i = from; i < end; i += 16) {
+            FloatVector e = reluMasked(dy, y, i), c = FloatVector.fromArray(S, x, i).sub(mean);
+            DoubleVector e0 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 8);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 24);
+    }
+
+    /** At 256 bits, as {@code backwardPartials8} on the masked dy. */
+    private static void backwardPartialsRelu8(float[] x, float[] dy, float[] y, int from, int end, float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 4);
+        DoubleVector g2 = DoubleVector.fromArray(WIDE, acc, 8), g3 = DoubleVector.fromArray(WIDE, acc, 12);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 20);
+        DoubleVector h2 = DoubleVector.fromArray(WIDE, acc, 24), h3 = DoubleVector.fromArray(WIDE, acc, 28);
+        for (int i = from; i < end; i += 16) {
+            FloatVector ea = reluMasked(dy, y, i), eb = reluMasked(dy, y, i + 8);
+            FloatVector ca = FloatVector.fromArray(S, x, i).sub(mean), cb = FloatVector.fromArray(S, x, i + 8).sub(mean);
+            DoubleVector e0 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector e2 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e3 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c2 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c3 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            g2 = g2.add(e2);
+            g3 = g3.add(e3);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+            h2 = e2.fma(c2, h2);
+            h3 = e3.fma(c3, h3);
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 4);
+        g2.intoArray(acc, 8);
+        g3.intoArray(acc, 12);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 20);
+        h2.intoArray(acc, 24);
+        h3.intoArray(acc, 28);
+    }
+
+    /** The relu as a select: v <= 0 (either zero included) becomes +0, NaN and positives stay, as {@code Math.max(v, 0f)}. */
+    @Override
+    void normalizeRelu(float[] x, float[] y, int from, int to, float mean, float scale, float shift) {
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i).sub(mean).mul(scale).add(shift);
+            v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(y, i);
+        }
+        for (; i < to; i++) y[i] = Math.max((x[i] - mean) * scale + shift, 0f);
+    }
+
+    @Override
+    void normBackwardDxRelu(float[] x, float[] dy, float[] y, float[] dx, int from, int to, float mean, float k, float a, float b) {
+        int i = from;
+        for (; i <= to - L; i += L) {
+            FloatVector c = FloatVector.fromArray(S, x, i).sub(mean);
+            reluMasked(dy, y, i).sub(a).sub(c.mul(b)).mul(k).intoArray(dx, i);
+        }
+        for (; i < to; i++) dx[i] = k * ((y[i] > 0f ? dy[i] : 0f) - a - (x[i] - mean) * b);
     }
 
 }

@@ -87,7 +87,8 @@ class CpuGemmTest {
         CpuGemm.packWhole(transA, a, 0, lda, m, k, packed);
         try (CpuThreads threads = new CpuThreads(1)) {
             CpuGemm gemm = new CpuGemm(threads, CpuKernels.Path.select());
-            int[][] blocks = {{0, m}, {12, 19}, {36, 1}};
+            int mr = CpuGemm.MR, last = (m - 1) / mr * mr;
+            int[][] blocks = {{0, m}, {2 * mr, 19}, {last, m - last}};
             for (int[] block : blocks) {
                 int row0 = block[0], rows = block[1];
                 float[] expected = new float[rows * n], actual = new float[rows * n];
@@ -167,6 +168,93 @@ class CpuGemmTest {
                 else assertArrayEquals(reference, out, threads + " threads vs 1 thread");
             }
         }
+    }
+
+    /**
+     * Row counts around every tile edge and the {@link CpuGemm#SKINNY_ROWS} limit: up to the limit
+     * a product packs all of A and one B strip at a time, above it the MC-row blocks of the
+     * general loop. Every row of a skinny product gives the bits of the same row inside a product
+     * too tall for that loop (same A rows on top, same B), on 1 and 2 threads (where the tall one
+     * shares its B panel), and matches the double-precision product. Columns end in a partial
+     * strip and k spans two k-blocks, the second not a whole number of transpose passes.
+     */
+    @ParameterizedTest(name = "transA={0} transB={1} m={2}")
+    @MethodSource("skinnyShapes")
+    void skinnyProductsGiveTheBitsOfTheGeneralLoop(boolean transA, boolean transB, int m) {
+        int tall = CpuGemm.SKINNY_ROWS + 2 * CpuGemm.MC + 5, n = 2 * CpuGemm.NR + 5, k = CpuGemm.KC + 13;
+        float alpha = 0.75f, beta = -0.5f;
+        Random rnd = new Random(97L * m + (transA ? 1 : 0) + (transB ? 2 : 0));
+        // A of the tall product, stored with leading dimension for `tall` rows; the skinny A is its top m rows.
+        float[] aTall = random(rnd, tall * k), b = random(rnd, k * n), c = random(rnd, tall * n);
+        int ldaTall = transA ? tall : k, ldb = transB ? k : n;
+        float[] a = transA ? aTall : Arrays.copyOf(aTall, m * k);
+        int lda = transA ? tall : k;
+        float[] expected = naive(transA, transB, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, Arrays.copyOf(c, m * n), 0, n);
+        for (int threads : new int[] {1, 2}) {
+            try (CpuBackend backend = new CpuBackend(threads)) {
+                float[] whole = run(backend, transA, transB, tall, n, k, alpha, aTall, 0, ldaTall, b, 0, ldb, beta, c, 0, n, 1, 0, 0, 0);
+                float[] skinny = run(backend, transA, transB, m, n, k, alpha, a, 0, lda, b, 0, ldb, beta, Arrays.copyOf(c, m * n), 0, n,
+                        1, 0, 0, 0);
+                assertArrayEquals(Arrays.copyOf(whole, m * n), skinny, threads + " threads: the top " + m + " rows of " + tall);
+                assertGemmClose(expected, skinny, Arrays.copyOf(c, m * n), m, n, k, 0, n, alpha);
+            }
+        }
+    }
+
+    /**
+     * A product with a transposed B, few rows and many more columns (a dense layer's forward
+     * pass) runs as C^T = B op(A)^T into a scratch: it gives the bits of the same rows inside a
+     * product too tall for that (same A rows on top), with beta 0 (C not read: NaN stays out) and
+     * not 0, at offsets and padded leading dimensions, on 1 and 2 threads, and matches the double
+     * product elsewhere untouched.
+     */
+    @ParameterizedTest(name = "transA={0} beta={1}")
+    @MethodSource("transposedCases")
+    void aWideProductWithTransposedBGivesTheBitsOfTheGeneralLoop(boolean transA, float beta) {
+        int m = 37, n = 4 * m + 3, k = CpuGemm.KC + 21, tall = CpuGemm.SKINNY_ROWS + 9, offA = 3, offB = 2, offC = 5, ldb = k + 2;
+        int ldaTall = (transA ? tall : k) + 1, lda = (transA ? m : k) + 1, ldc = n + 3;
+        float alpha = 1.25f;
+        Random rnd = new Random(transA ? 71 : 72);
+        float[] aTall = random(rnd, offA + (transA ? k : tall) * ldaTall), b = random(rnd, offB + n * ldb);
+        float[] c = random(rnd, offC + tall * ldc);
+        if (beta == 0f) Arrays.fill(c, Float.NaN);
+        // The top m rows of the tall A, stored with their own leading dimension.
+        float[] a = new float[offA + (transA ? k : m) * lda];
+        for (int i = 0; i < m; i++) {
+            for (int p = 0; p < k; p++) {
+                if (transA) a[offA + p * lda + i] = aTall[offA + p * ldaTall + i];
+                else a[offA + i * lda + p] = aTall[offA + i * ldaTall + p];
+            }
+        }
+        float[] cSmall = Arrays.copyOf(c, offC + m * ldc);
+        float[] expected = naive(transA, true, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, cSmall, offC, ldc);
+        for (int threads : new int[] {1, 2}) {
+            try (CpuBackend backend = new CpuBackend(threads)) {
+                float[] whole = run(backend, transA, true, tall, n, k, alpha, aTall, offA, ldaTall, b, offB, ldb, beta, c, offC, ldc,
+                        1, 0, 0, 0);
+                float[] wide = run(backend, transA, true, m, n, k, alpha, a, offA, lda, b, offB, ldb, beta, cSmall, offC, ldc, 1, 0, 0, 0);
+                for (int i = 0; i < m; i++) {
+                    int row = offC + i * ldc;
+                    assertArrayEquals(Arrays.copyOfRange(whole, row, row + n), Arrays.copyOfRange(wide, row, row + n),
+                            threads + " threads, row " + i);
+                }
+                assertGemmClose(expected, wide, cSmall, m, n, k, offC, ldc, alpha);
+            }
+        }
+    }
+
+    static Stream<Arguments> transposedCases() {
+        return Stream.of(Arguments.of(false, 0f), Arguments.of(false, -0.5f), Arguments.of(true, 0f), Arguments.of(true, 0.75f));
+    }
+
+    static Stream<Arguments> skinnyShapes() {
+        int mr = CpuGemm.MR, limit = CpuGemm.SKINNY_ROWS;
+        int[] rows = {1, mr - 1, mr, mr + 1, 2 * mr + 3, CpuGemm.MC + 1, 64, limit - 1, limit, limit + 1};
+        List<Arguments> out = new ArrayList<>();
+        for (int i = 0; i < rows.length; i++) out.add(Arguments.of((i & 1) != 0, (i & 2) != 0, rows[i]));
+        out.add(Arguments.of(false, true, 64));
+        out.add(Arguments.of(true, false, 64));
+        return out.stream();
     }
 
     /** Refusals come from the checking wrapper the runtime puts around every backend. */

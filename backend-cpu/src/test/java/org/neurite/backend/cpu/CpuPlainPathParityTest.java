@@ -98,7 +98,11 @@ class CpuPlainPathParityTest {
                 new Conv2dGeometry(1, 3, 12, 12, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1),
                 new Conv2dGeometry(2, 4, 9, 9, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1),
                 new Conv2dGeometry(2, 6, 10, 10, 8, 3, 3, 2, 2, 1, 1, 1, 1, 1),
-                new Conv2dGeometry(2, 8, 9, 9, 12, 1, 1, 1, 1, 0, 0, 1, 1, 1));
+                new Conv2dGeometry(2, 8, 9, 9, 12, 1, 1, 1, 1, 0, 0, 1, 1, 1),
+                // backward-filter over the channels-last copy (16 input channels: whole lane groups at
+                // both widths), stride 1 and stride 2 with 13 output channels
+                new Conv2dGeometry(2, 16, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                new Conv2dGeometry(3, 16, 9, 8, 13, 3, 3, 2, 2, 1, 1, 1, 1, 1));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,0 +1,412 @@
+package org.neurite.backend.cpu;
+
+import java.util.Arrays;
+import org.neurite.backend.Conv2dGeometry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The forward of a 3x3, stride-1, dilation-1, one-group convolution by Winograd's minimal
+ * filtering F(2x2, 3x3) (Lavin and Gray, 2015), PyTorch layouts x[N, Cin, H, W],
+ * w[Cout, Cin, 3, 3], y[N, Cout, Ho, Wo], any padding. Each 2x2 block of outputs (a <em>tile</em>)
+ * is computed from the 4x4 block of the zero-padded input under it:
+ * <pre>
+ *   U = G g G^T          (per (co, ci): the 3x3 kernel to 4x4, once per call)
+ *   V = B^T d B          (per (ci, tile): the 4x4 input block)
+ *   M[xi] = U[xi] * V[xi] for each of the 16 positions xi: a GEMM [Cout, Cin] x [Cin, tiles]
+ *   y = A^T M A (+ bias) (per (co, tile): 2x2 outputs)
+ * </pre>
+ * with {@code B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]}, {@code G = [1 0 0; .5 .5 .5;
+ * .5 -.5 .5; 0 0 1]}, {@code A^T = [1 1 1 0; 0 1 -1 -1]}: 16 multiplies per tile and channel pair
+ * instead of 36, so the GEMMs do 2.25x fewer flops than the im2col GEMM of {@link CpuConv2d},
+ * and the transforms are additions (and halves, exact in binary) only.
+ *
+ * <p>Work is split into blocks of whole samples ({@link #samplesPerBlock}, a function of the
+ * geometry), claimed by the workers. A block's inputs are copied, zero-padded to planes of
+ * {@code 2*tilesH + 2} by {@code 2*tilesW + 2} (the last tiles of an odd output read zeros), as
+ * four column phases per row ({@link ForwardLoop#pad}), so that the 16 values of every tile's
+ * 4x4 block lie at fixed offsets from its column and {@link CpuKernels#winogradInputTiles}
+ * transforms whole vectors of tiles into 16 matrices V [Cin, tile columns], one per position;
+ * {@link CpuGemm#multiplyPacked} multiplies each by its transformed filter (packed once per call
+ * by {@link CpuGemm#packWhole}) into M [Cout, tile columns]; and {@link CpuKernels#winogradOutput}
+ * transforms M back, lane-wise over tiles, before the outputs and the bias go into y. All
+ * scratch is per worker and grow-only, so a steady call allocates nothing.
+ *
+ * <p>Determinism: each M element is one fma chain over ci from zero (Cin is at most
+ * {@link CpuGemm#KC}, one depth block), whichever block, strip or worker computes it, and the
+ * transforms are fixed sequences of float additions per tile, lane-wise on the vector path in
+ * the plain path's order; so the result does not depend on the thread count or the kernel
+ * path. It differs from the direct convolution's by rounding: the transforms add values of both
+ * signs before the products, so the error grows with
+ * the magnitude of the terms rather than of the result ({@code CpuWinogradConv2dTest} states and
+ * checks the bound).
+ *
+ * <p>{@code -Dneurite.cpu.winograd=false} turns it off for the JVM (read once): the convolution
+ * then runs the padded-grid implicit GEMM of {@link CpuConv2d}, which is how the two were
+ * compared.
+ */
+final class CpuWinogradConv2d {
+    private static final Logger LOG = LoggerFactory.getLogger(CpuWinogradConv2d.class);
+    /** The system property that turns Winograd off ({@code false}); anything else, or nothing, leaves it on. */
+    static final String PROPERTY = "neurite.cpu.winograd";
+    /** Whether backends of this JVM use Winograd where {@link #applies} (the property, read once). */
+    static final boolean ENABLED = readProperty();
+    /** Tile positions: the 4x4 transformed block. */
+    private static final int POSITIONS = 16;
+    /**
+     * Channels from which Winograd is used, in and out. The GEMMs save {@code 40 Cin Cout} flops
+     * per tile against the im2col GEMM, while the transforms cost about {@code Cin + Cout} times a
+     * constant per tile, so the gain grows with the channels. Measured against the padded-grid
+     * GEMM (paired runs, batch 64 and 256; backend-cpu/README.md, BENCHMARKS.md): 64 -> 64 on 4x4
+     * 2.1-2.25x, 32 -> 32 on 7x7 1.1-1.3x, but 16 -> 16 on 14x14 only 1.03-1.10x on one thread
+     * and 0.95-1.00x on two, within the noise of the shared machine: left to the GEMM.
+     */
+    static final int MIN_CHANNELS = 32;
+    /** Most floats of transformed input and output one sample may need (8 MiB per worker, twice the GEMM path's column budget). */
+    static final int MAX_SAMPLE_FLOATS = 1 << 21;
+    /** Floats of transformed input and output (16 positions, Cin + Cout rows) one block aims at: 512 KiB, for L2. */
+    private static final int BLOCK_FLOATS = 1 << 17;
+    private static final long PARALLEL_MIN_FLOPS = 1L << 18;
+
+    private final CpuThreads threads;
+    private final CpuGemm gemm;
+    private final CpuKernels[] kernels; // per worker: the transforms' column passes
+    private final Scratch[] scratch; // per worker, grow-only
+    private final float[][] packedFilters = new float[POSITIONS][]; // U per position, packed MR-row strips, grow-only
+    private float[] filterScratch = new float[0]; // U per position as [Cout, Cin] before packing, grow-only
+    private final ForwardLoop forwardLoop = new ForwardLoop();
+
+    CpuWinogradConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path) {
+        this.threads = threads;
+        this.gemm = gemm;
+        this.kernels = path.perWorker(threads.size());
+        this.scratch = new Scratch[threads.size()];
+        for (int p = 0; p < POSITIONS; p++) packedFilters[p] = new float[0];
+    }
+
+    private static boolean readProperty() {
+        String value = System.getProperty(PROPERTY);
+        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) return true;
+        if (value.trim().equalsIgnoreCase("false")) return false;
+        LOG.warn("-D{}={} is neither true nor false; Winograd convolution stays on", PROPERTY, value);
+        return true;
+    }
+
+    /**
+     * Whether {@link CpuConv2d} should take Winograd for this geometry (the property aside): one it
+     * {@linkplain #supports supports}, with at least {@link #MIN_CHANNELS} channels in and out and
+     * one sample's transformed input and output within {@link #MAX_SAMPLE_FLOATS} (blocks are
+     * whole samples; larger maps keep the GEMM, whose scratch is capped).
+     */
+    static boolean applies(Conv2dGeometry g) {
+        return supports(g) && g.inChannels() >= MIN_CHANNELS && g.outChannels() >= MIN_CHANNELS
+                && (long) POSITIONS * (g.inChannels() + g.outChannels()) * tiles(g) <= MAX_SAMPLE_FLOATS;
+    }
+
+    /** Whether {@link #forward} computes this geometry: 3x3 kernel, stride 1, dilation 1, one group, {@code Cin <= KC}, a non-empty output. */
+    static boolean supports(Conv2dGeometry g) {
+        return g.kernelH() == 3 && g.kernelW() == 3 && g.strideH() == 1 && g.strideW() == 1
+                && g.dilationH() == 1 && g.dilationW() == 1 && g.groups() == 1
+                && g.inChannels() <= CpuGemm.KC && g.outHeight() > 0 && g.outWidth() > 0;
+    }
+
+    /**
+     * Samples per block: as many whole samples as keep the block's transformed input and output
+     * ({@code 16 (Cin + Cout) tiles} floats) near {@link #BLOCK_FLOATS}, at least one. A function
+     * of the geometry alone (the result does not depend on it anyway).
+     */
+    static int samplesPerBlock(Conv2dGeometry g) {
+        long perSample = (long) POSITIONS * (g.inChannels() + g.outChannels()) * tiles(g);
+        return (int) Math.max(1, Math.min(g.batch(), BLOCK_FLOATS / perSample));
+    }
+
+    private static int tiles(Conv2dGeometry g) {
+        return ((g.outHeight() + 1) / 2) * ((g.outWidth() + 1) / 2);
+    }
+
+    /** y = conv(x, w) + bias (bias may be null); {@link #supports} must hold. */
+    void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+        if (g.batch() == 0) return;
+        transformFilters(g, w);
+        forwardLoop.execute(g, x, bias, y);
+    }
+
+    /**
+     * U = G g G^T for every (co, ci), written per position as a [Cout, Cin] matrix and packed into
+     * {@link #packedFilters} (MR-row strips, Cin deep). In float: the halves are exact, and the
+     * sums are rounded once each, in the order written.
+     */
+    private void transformFilters(Conv2dGeometry g, float[] w) {
+        int cout = g.outChannels(), cin = g.inChannels(), pairs = cout * cin, stride = positionStride(cout, cin);
+        if (filterScratch.length < POSITIONS * stride) filterScratch = new float[POSITIONS * stride];
+        float[] u = filterScratch;
+        for (int pair = 0; pair < pairs; pair++) {
+            int o = pair * 9;
+            // rows of G g: G applied to each column c of g
+            float g00 = w[o], g01 = w[o + 1], g02 = w[o + 2];
+            float g10 = w[o + 3], g11 = w[o + 4], g12 = w[o + 5];
+            float g20 = w[o + 6], g21 = w[o + 7], g22 = w[o + 8];
+            float a00 = g00, a01 = g01, a02 = g02;
+            float a10 = 0.5f * (g00 + g10 + g20), a11 = 0.5f * (g01 + g11 + g21), a12 = 0.5f * (g02 + g12 + g22);
+            float a20 = 0.5f * (g00 - g10 + g20), a21 = 0.5f * (g01 - g11 + g21), a22 = 0.5f * (g02 - g12 + g22);
+            float a30 = g20, a31 = g21, a32 = g22;
+            // (G g) G^T, row by row
+            putRow(u, pair, stride, 0, a00, a01, a02);
+            putRow(u, pair, stride, 1, a10, a11, a12);
+            putRow(u, pair, stride, 2, a20, a21, a22);
+            putRow(u, pair, stride, 3, a30, a31, a32);
+        }
+        int size = CpuGemm.roundUp(cout, CpuGemm.MR) * cin;
+        for (int p = 0; p < POSITIONS; p++) {
+            if (packedFilters[p].length < size) packedFilters[p] = new float[size];
+            CpuGemm.packWhole(false, u, p * stride, cin, cout, cin, packedFilters[p]);
+        }
+    }
+
+    /** Row r of U for one (co, ci) pair: {@code [a0, (a0+a1+a2)/2, (a0-a1+a2)/2, a2]} at positions 4r..4r+3, {@code stride} apart. */
+    private static void putRow(float[] u, int pair, int stride, int r, float a0, float a1, float a2) {
+        int at = 4 * r * stride + pair;
+        u[at] = a0;
+        u[at + stride] = 0.5f * (a0 + a1 + a2);
+        u[at + 2 * stride] = 0.5f * (a0 - a1 + a2);
+        u[at + 3 * stride] = a2;
+    }
+
+    /** One worker's buffers, grown to the largest block seen. */
+    private static final class Scratch {
+        float[] padded = new float[0]; // the block's samples, zero-padded planes of hq x wq
+        float[] transformed = new float[0]; // V: 16 positions of [Cin, tile columns], positionStride apart
+        float[] products = new float[0]; // M: 16 positions of [Cout, tile columns], positionStride apart
+        float[] row = new float[0]; // one padded input row, see pad
+        final int[] at = new int[POSITIONS]; // see blockOffsets
+        float[] outputs = new float[0]; // one channel's 4 outputs per tile, see transformOutput
+    }
+
+    /**
+     * Floats between two positions' matrices of {@code rows x columns}: the matrix rounded up to
+     * 4 KiB, plus 192 bytes. The transforms touch one element of each of the 16 positions in
+     * turn; 16 streams a multiple of 4 KiB apart fall in one set of the 8-way L1 and evict each
+     * other on every access (measured: the output transform took 18 ns per tile and channel).
+     * Staggered by 3 cache lines, they take 16 different sets.
+     */
+    private static int positionStride(int rows, int columns) {
+        return CpuGemm.roundUp(rows * columns, 1024) + 48;
+    }
+
+    private Scratch scratch(int worker) {
+        Scratch s = scratch[worker];
+        if (s == null) scratch[worker] = s = new Scratch();
+        return s;
+    }
+
+    /** Blocks of whole samples, claimed; see the class comment. */
+    private final class ForwardLoop implements CpuThreads.RangeTask {
+        private Conv2dGeometry g;
+        private float[] x, bias, y;
+        private int block, tilesH, tilesW, hq, wq;
+
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] bias, float[] y) {
+            this.g = g;
+            this.x = x;
+            this.bias = bias;
+            this.y = y;
+            this.block = samplesPerBlock(g);
+            this.tilesH = (g.outHeight() + 1) / 2;
+            this.tilesW = (g.outWidth() + 1) / 2;
+            this.hq = 2 * tilesH + 2;
+            this.wq = 2 * tilesW + 2;
+            int parallelism = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
+            try {
+                threads.runClaimed(CpuGemm.ceilDiv(g.batch(), block), parallelism, this);
+            } finally {
+                this.g = null;
+                this.x = this.bias = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int cin = g.inChannels(), cout = g.outChannels(), perSample = tilesH * tilesW;
+            int columnsMax = CpuGemm.roundUp(block * perSample, CpuGemm.NR);
+            Scratch s = scratch(worker);
+            int paddedSize = cin * 4 * hq * block * tilesW;
+            if (s.padded.length < paddedSize) s.padded = new float[paddedSize];
+            int vSize = POSITIONS * positionStride(cin, columnsMax), mSize = POSITIONS * positionStride(cout, columnsMax);
+            if (s.transformed.length < vSize) s.transformed = new float[vSize];
+            if (s.products.length < mSize) s.products = new float[mSize];
+            if (s.outputs.length < 4 * columnsMax) s.outputs = new float[4 * columnsMax];
+            if (s.row.length < wq) s.row = new float[wq];
+            CpuKernels k = kernels[worker];
+            for (int b = begin; b < end; b++) {
+                int n0 = b * block, samples = Math.min(block, g.batch() - n0);
+                // Every tile column of the last GEMM strip is computed (its spare columns from
+                // whatever V holds there), so the write-back is always whole vectors; only the
+                // first samples * perSample columns are read back.
+                int columns = CpuGemm.roundUp(samples * perSample, CpuGemm.NR);
+                int vStride = positionStride(cin, columns), mStride = positionStride(cout, columns);
+                pad(g, x, n0, samples, s.padded, s.row);
+                blockOffsets(samples, s.at);
+                transformInput(k, cin, samples, s.padded, s.at, s.transformed, columns, vStride);
+                for (int p = 0; p < POSITIONS; p++) {
+                    gemm.multiplyPacked(worker, packedFilters[p], 0, cout, cout, columns, cin, 1f, null, false,
+                            s.transformed, p * vStride, columns, 0f, s.products, p * mStride, columns);
+                }
+                transformOutput(k, g, n0, samples, s.products, columns, mStride, s.outputs, bias, y);
+            }
+        }
+
+        /**
+         * Samples [n0, n0+samples) of x, zero-padded to {@code hq x wq} (the input at (padH, padW)),
+         * as four column phases per input channel: phase c holds, for padded row r and tile column
+         * u, the float at column {@code 2u + c}, at
+         * {@code ci * 4 * phase + c * phase + ((r & 1) * (tilesH + 1) + (r >> 1)) * samples * tilesW + sample * tilesW + u}
+         * ({@code phase = hq * samples * tilesW}). Then the 16 values of a tile's block, for tile
+         * column {@code j = (i * samples + sample) * tilesW + u}, lie at 16 fixed offsets from j
+         * ({@link #blockOffsets}), so the input transform reads whole vectors of tiles with no
+         * gather: row {@code 2i + k} of a tile is row {@code k & 1} of the parity, pair
+         * {@code i + (k >> 1)}. Each float is written twice (as phase c of tile u and c + 2 of u - 1).
+         */
+        private void pad(Conv2dGeometry g, float[] x, int n0, int samples, float[] xp, float[] row) {
+            int h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW(), cin = g.inChannels();
+            int hq = this.hq, wq = this.wq, th = tilesH, tw = tilesW, rowStride = samples * tw, phase = hq * rowStride;
+            int cols = Math.min(w, wq - pw);
+            for (int ci = 0; ci < cin; ci++) {
+                for (int sample = 0; sample < samples; sample++) {
+                    int src = ((n0 + sample) * cin + ci) * h * w, dst0 = ci * 4 * phase + sample * tw;
+                    for (int r = 0; r < hq; r++) {
+                        // the padded row, then its four phases (reading x directly, with the
+                        // padding tested per column, measured slower: 0.47 against 0.31 ms)
+                        int ih = r - ph;
+                        Arrays.fill(row, 0, wq, 0f);
+                        if (ih >= 0 && ih < h) System.arraycopy(x, src + ih * w, row, pw, cols);
+                        int d = dst0 + ((r & 1) * (th + 1) + (r >> 1)) * rowStride;
+                        for (int u = 0; u < tw; u++, d++) {
+                            xp[d] = row[2 * u];
+                            xp[d + phase] = row[2 * u + 1];
+                            xp[d + 2 * phase] = row[2 * u + 2];
+                            xp[d + 3 * phase] = row[2 * u + 3];
+                        }
+                    }
+                }
+            }
+        }
+
+        /** The offsets from tile column j of value (k, c) of its 4x4 block in {@link #pad}'s layout, into {@code at[4k + c]}. */
+        private void blockOffsets(int samples, int[] at) {
+            int rowStride = samples * tilesW, phase = hq * rowStride;
+            for (int k = 0; k < 4; k++) {
+                for (int c = 0; c < 4; c++) at[4 * k + c] = c * phase + ((k & 1) * (tilesH + 1) + (k >> 1)) * rowStride;
+            }
+        }
+
+        /**
+         * V = B^T d B for every (ci, tile) of the block: position p's value of tile column j goes
+         * to {@code v[p * s + ci * columns + j]}; per input channel one lane-wise pass over the
+         * block's tiles ({@link CpuKernels#winogradInputTiles}).
+         */
+        private void transformInput(CpuKernels k, int cin, int samples, float[] xp, int[] at, float[] v, int columns, int s) {
+            int count = samples * tilesH * tilesW, planes = 4 * hq * samples * tilesW;
+            for (int ci = 0; ci < cin; ci++) k.winogradInputTiles(xp, ci * planes, at, count, v, ci * columns, s);
+        }
+
+        /**
+         * y = A^T M A (+ bias) for every (sample, co, tile) of the block: per output channel,
+         * {@link CpuKernels#winogradOutput} over the tile columns into {@code out} (four rows, one
+         * per output of a tile), then each tile's outputs into y with the bias added (one more
+         * rounding, as the GEMM paths add it after the product). Outputs of the last tile row or
+         * column past Ho or Wo are dropped.
+         */
+        private void transformOutput(CpuKernels k, Conv2dGeometry g, int n0, int samples, float[] m, int columns, int s,
+                                     float[] out, float[] bias, float[] y) {
+            int cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth(), th = tilesH, tw = tilesW, perSample = th * tw;
+            int os = columns;
+            for (int co = 0; co < cout; co++) {
+                k.winogradOutput(m, co * columns, s, samples * perSample, out, os);
+                float b = bias == null ? 0f : bias[co];
+                boolean withBias = bias != null;
+                for (int i = 0, j = 0; i < th; i++) {
+                    int oh = 2 * i;
+                    boolean secondRow = oh + 1 < ho;
+                    for (int sample = 0; sample < samples; sample++) {
+                        int yRow = ((n0 + sample) * cout + co) * ho * wo + oh * wo;
+                        for (int u = 0; u < tw; u++, j++) {
+                            float y00 = out[j], y01 = out[os + j], y10 = out[2 * os + j], y11 = out[3 * os + j];
+                            if (withBias) {
+                                y00 += b;
+                                y01 += b;
+                                y10 += b;
+                                y11 += b;
+                            }
+                            int ow = 2 * u, at = yRow + ow;
+                            boolean secondColumn = ow + 1 < wo;
+                            y[at] = y00;
+                            if (secondColumn) y[at + 1] = y01;
+                            if (secondRow) {
+                                y[at + wo] = y10;
+                                if (secondColumn) y[at + wo + 1] = y11;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link CpuKernels#winogradInputTiles} for t in [from, count): the definition the plain path
+     * runs and the vector path's tail (the same float operations).
+     */
+    static void inputTiles(float[] src, int base, int[] at, int from, int count, float[] v, int vo, int ps) {
+        int a0 = base + at[0], a1 = base + at[1], a2 = base + at[2], a3 = base + at[3];
+        int a4 = base + at[4], a5 = base + at[5], a6 = base + at[6], a7 = base + at[7];
+        int a8 = base + at[8], a9 = base + at[9], a10 = base + at[10], a11 = base + at[11];
+        int a12 = base + at[12], a13 = base + at[13], a14 = base + at[14], a15 = base + at[15];
+        for (int t = from; t < count; t++) {
+            float r00 = src[a0 + t] - src[a2 + t], r01 = src[a1 + t] + src[a2 + t];
+            float r02 = src[a2 + t] - src[a1 + t], r03 = src[a1 + t] - src[a3 + t];
+            float r10 = src[a4 + t] - src[a6 + t], r11 = src[a5 + t] + src[a6 + t];
+            float r12 = src[a6 + t] - src[a5 + t], r13 = src[a5 + t] - src[a7 + t];
+            float r20 = src[a8 + t] - src[a10 + t], r21 = src[a9 + t] + src[a10 + t];
+            float r22 = src[a10 + t] - src[a9 + t], r23 = src[a9 + t] - src[a11 + t];
+            float r30 = src[a12 + t] - src[a14 + t], r31 = src[a13 + t] + src[a14 + t];
+            float r32 = src[a14 + t] - src[a13 + t], r33 = src[a13 + t] - src[a15 + t];
+            int o = vo + t;
+            v[o] = r00 - r20;
+            v[o + ps] = r01 - r21;
+            v[o + 2 * ps] = r02 - r22;
+            v[o + 3 * ps] = r03 - r23;
+            v[o + 4 * ps] = r10 + r20;
+            v[o + 5 * ps] = r11 + r21;
+            v[o + 6 * ps] = r12 + r22;
+            v[o + 7 * ps] = r13 + r23;
+            v[o + 8 * ps] = r20 - r10;
+            v[o + 9 * ps] = r21 - r11;
+            v[o + 10 * ps] = r22 - r12;
+            v[o + 11 * ps] = r23 - r13;
+            v[o + 12 * ps] = r10 - r30;
+            v[o + 13 * ps] = r11 - r31;
+            v[o + 14 * ps] = r12 - r32;
+            v[o + 15 * ps] = r13 - r33;
+        }
+    }
+
+    /** {@link CpuKernels#winogradOutput} for t in [from, count): the plain path, and the vector path's tail. */
+    static void output(float[] m, int mo, int ps, int from, int count, float[] out, int os) {
+        for (int t = from; t < count; t++) {
+            int i = mo + t;
+            float s00 = m[i] + m[i + 4 * ps] + m[i + 8 * ps];
+            float s01 = m[i + ps] + m[i + 5 * ps] + m[i + 9 * ps];
+            float s02 = m[i + 2 * ps] + m[i + 6 * ps] + m[i + 10 * ps];
+            float s03 = m[i + 3 * ps] + m[i + 7 * ps] + m[i + 11 * ps];
+            float s10 = m[i + 4 * ps] - m[i + 8 * ps] - m[i + 12 * ps];
+            float s11 = m[i + 5 * ps] - m[i + 9 * ps] - m[i + 13 * ps];
+            float s12 = m[i + 6 * ps] - m[i + 10 * ps] - m[i + 14 * ps];
+            float s13 = m[i + 7 * ps] - m[i + 11 * ps] - m[i + 15 * ps];
+            out[t] = s00 + s01 + s02;
+            out[os + t] = s01 - s02 - s03;
+            out[2 * os + t] = s10 + s11 + s12;
+            out[3 * os + t] = s11 - s12 - s13;
+        }
+    }
+}

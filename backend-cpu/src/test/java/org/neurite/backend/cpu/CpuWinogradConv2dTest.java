@@ -1,0 +1,323 @@
+package org.neurite.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.neurite.backend.Conv2dGeometry;
+
+/**
+ * {@link CpuWinogradConv2d} (F(2x2, 3x3)) against the definition summed in double and against
+ * the GEMM path ({@link CpuConv2d} without Winograd), on the small ResNet's layers and odd ones:
+ * odd output sizes (the last tile row and column half outside the output), padding 0, 1 and 2,
+ * batch 1 and 3, channel counts that are not multiples of the vector width or of the micro-tile's
+ * rows, and 16-channel layers that the rule leaves to the GEMM. Through {@link CpuConv2d}: the
+ * forward and the stride-1 backward-data (the forward convolution of dy) take Winograd exactly
+ * where {@link CpuWinogradConv2d#applies}. Then the invariants: the same bits for 1, 2 and 3
+ * threads and on the plain and the Vector API path.
+ *
+ * <p>The error bound: the transforms add terms of both signs before the products, so the error
+ * scales with the terms, not with the result. For every output,
+ * {@code |winograd - exact| <= BOUND * (|bias| + sum of |w||x| over its terms)}, BOUND = 2^-21
+ * (4 float ulps of 1, 4.8e-7). Measured on these geometries: at most 2.7e-7 for Winograd, and
+ * 2.7e-7 for the GEMM path, whose single fma chain over 9 Cin terms rounds as much.
+ */
+class CpuWinogradConv2dTest {
+    /** See the class comment. */
+    static final double BOUND = 0x1p-21;
+
+    static Stream<Conv2dGeometry> convolutions() {
+        return Stream.of(
+                conv(3, 16, 14, 14, 16, 1), // the small ResNet's layers (batch 3); the first is left to the GEMM
+                conv(2, 32, 7, 7, 32, 1),
+                conv(3, 64, 4, 4, 64, 1),
+                conv(1, 17, 7, 7, 19, 1), // odd sizes, batch 1
+                conv(3, 16, 5, 9, 24, 0), // no padding: 3x7 outputs
+                conv(1, 33, 5, 9, 40, 1),
+                conv(3, 32, 6, 6, 35, 2), // padding 2: 8x8 outputs, backward-data unpadded
+                conv(2, 33, 9, 8, 34, 0));
+    }
+
+    private static Conv2dGeometry conv(int batch, int cin, int h, int w, int cout, int pad) {
+        return new Conv2dGeometry(batch, cin, h, w, cout, 3, 3, 1, 1, pad, pad, 1, 1, 1);
+    }
+
+    /** The transposed geometry backward-data runs as a forward convolution (as CpuConv2d makes it). */
+    private static Conv2dGeometry transposed(Conv2dGeometry g) {
+        return new Conv2dGeometry(g.batch(), g.outChannels(), g.outHeight(), g.outWidth(), g.inChannels(), 3, 3, 1, 1,
+                2 - g.padH(), 2 - g.padW(), 1, 1, 1);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("convolutions")
+    void forwardIsTheConvolutionWithinTheBound(Conv2dGeometry g) {
+        assertTrue(CpuWinogradConv2d.supports(g));
+        Data d = new Data(g);
+        float[] winograd = winograd(g, d, 2, CpuKernels.Path.select());
+        float[] gemm = forward(g, d, 2, CpuKernels.Path.select(), false);
+        double[][] exact = definition(g, d.x, d.w, d.bias);
+        double winogradError = maxRelative(winograd, exact), gemmError = maxRelative(gemm, exact);
+        System.out.printf("winograd forward %s: max |error| / sum|w||x|: winograd %.3g, gemm %.3g; max abs %.3g vs %.3g%n",
+                g, winogradError, gemmError, maxAbs(winograd, exact[0]), maxAbs(gemm, exact[0]));
+        assertTrue(winogradError <= BOUND, "winograd error " + winogradError + " over " + BOUND);
+        assertTrue(gemmError <= BOUND, "gemm error " + gemmError);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("convolutions")
+    void theConvolutionTakesWinogradWhereTheRuleSays(Conv2dGeometry g) {
+        Data d = new Data(g);
+        float[] viaConv = forward(g, d, 2, CpuKernels.Path.select(), true);
+        float[] expected = CpuWinogradConv2d.applies(g) ? winograd(g, d, 2, CpuKernels.Path.select())
+                : forward(g, d, 2, CpuKernels.Path.select(), false);
+        assertArrayEquals(expected, viaConv);
+        // Winograd's rounding is not the GEMM's: the comparison above can tell which ran
+        assertFalse(Arrays.equals(winograd(g, d, 2, CpuKernels.Path.select()), forward(g, d, 2, CpuKernels.Path.select(), false)));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("convolutions")
+    void backwardDataIsTheConvolutionWithinTheBound(Conv2dGeometry g) {
+        Data d = new Data(g);
+        float[] withWinograd = backwardData(g, d, 2, CpuKernels.Path.select(), true);
+        float[] gemm = backwardData(g, d, 2, CpuKernels.Path.select(), false);
+        double[][] exact = backwardDataDefinition(g, d.dy, d.w);
+        double error = maxRelative(withWinograd, exact), gemmError = maxRelative(gemm, exact);
+        System.out.printf("winograd backward-data %s: max |error| / sum|w||dy|: %s %.3g, gemm %.3g%n", g,
+                CpuWinogradConv2d.applies(transposed(g)) ? "winograd" : "gemm (rule)", error, gemmError);
+        assertTrue(error <= BOUND, "error " + error + " over " + BOUND);
+        assertTrue(gemmError <= BOUND, "gemm error " + gemmError);
+        assertEquals(CpuWinogradConv2d.applies(transposed(g)), !Arrays.equals(withWinograd, gemm), "backward-data took Winograd");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("convolutions")
+    void sameBitsForAnyThreadCount(Conv2dGeometry g) {
+        Data d = new Data(g);
+        float[] one = winograd(g, d, 1, CpuKernels.Path.select());
+        float[] oneDx = backwardData(g, d, 1, CpuKernels.Path.select(), true);
+        for (int threads : new int[] {2, 3}) {
+            assertArrayEquals(one, winograd(g, d, threads, CpuKernels.Path.select()), threads + " threads, forward");
+            assertArrayEquals(oneDx, backwardData(g, d, threads, CpuKernels.Path.select(), true), threads + " threads, backward-data");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("convolutions")
+    void plainAndVectorPathsGiveTheSameBits(Conv2dGeometry g) {
+        assumeTrue(CpuKernels.VECTOR_API_PRESENT, "needs the Vector API in this JVM");
+        Data d = new Data(g);
+        assertArrayEquals(winograd(g, d, 2, CpuKernels.Path.PLAIN_JAVA), winograd(g, d, 2, CpuKernels.Path.VECTOR_API));
+        assertArrayEquals(backwardData(g, d, 2, CpuKernels.Path.PLAIN_JAVA, true),
+                backwardData(g, d, 2, CpuKernels.Path.VECTOR_API, true));
+    }
+
+    @Test
+    void theRuleTakesOneGroupStrideOneUndilated3x3LayersOn32ChannelsOrMore() {
+        assertTrue(CpuWinogradConv2d.applies(conv(4, 32, 8, 8, 32, 1)));
+        assertFalse(CpuWinogradConv2d.applies(conv(4, 31, 8, 8, 32, 1)), "Cin 31");
+        assertFalse(CpuWinogradConv2d.applies(conv(4, 32, 8, 8, 31, 1)), "Cout 31");
+        assertFalse(CpuWinogradConv2d.applies(new Conv2dGeometry(4, 32, 8, 8, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1)), "stride 2");
+        assertFalse(CpuWinogradConv2d.applies(new Conv2dGeometry(4, 32, 8, 8, 32, 3, 3, 1, 1, 2, 2, 2, 2, 1)), "dilation 2");
+        assertFalse(CpuWinogradConv2d.applies(new Conv2dGeometry(4, 32, 8, 8, 32, 3, 3, 1, 1, 1, 1, 1, 1, 2)), "two groups");
+        assertFalse(CpuWinogradConv2d.applies(new Conv2dGeometry(4, 32, 8, 8, 32, 5, 5, 1, 1, 2, 2, 1, 1, 1)), "5x5");
+        assertFalse(CpuWinogradConv2d.applies(new Conv2dGeometry(4, 32, 8, 8, 32, 3, 1, 1, 1, 1, 0, 1, 1, 1)), "3x1");
+        assertFalse(CpuWinogradConv2d.applies(conv(4, CpuGemm.KC + 1, 8, 8, 32, 1)), "Cin deeper than one GEMM depth block");
+        assertTrue(CpuWinogradConv2d.applies(conv(4, 64, 56, 56, 64, 1)), "64 channels on 56x56: 1.6M floats a sample");
+        assertFalse(CpuWinogradConv2d.applies(conv(4, 64, 112, 112, 64, 1)), "64 channels on 112x112: 6.4M floats a sample");
+    }
+
+    /**
+     * A steady Winograd forward and backward-data (through {@link CpuConv2d}, on two threads)
+     * allocates nothing on the calling thread: its scratch is grow-only. Measured as
+     * {@code CpuAllocationTest} does (until C2 has compiled the Vector API code it allocates its
+     * vectors: 300-400 calls on this machine under load), one of up to 40 windows of 30 calls must
+     * stay under 15 bytes a call; a steady allocation shows in every window. In a child JVM: in
+     * this module's full test JVM, after the other tests' kernels, C2 was seen to leave these
+     * kernels boxing their vectors in some runs (25-120 KB a call), a state of the shared JIT
+     * profile that this test could not tell from an allocation of Winograd's own.
+     */
+    @Test
+    void aSteadyCallAllocatesNothing() throws Exception {
+        String launcher = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(launcher, "--add-modules", CpuKernels.VECTOR_MODULE, "-Xmx256m"));
+        String width = System.getProperty(CpuVectorWidth.PROPERTY);
+        if (width != null) command.add("-D" + CpuVectorWidth.PROPERTY + "=" + width);
+        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, child.waitFor(), output);
+        assertTrue(output.contains("clean"), output);
+    }
+
+    /** The child JVM of {@link #aSteadyCallAllocatesNothing}: prints the bytes of each window, then "clean" or "allocates". */
+    static final class AllocationProbe {
+        public static void main(String[] args) {
+            Conv2dGeometry g = conv(4, 32, 7, 7, 32, 1);
+            Data d = new Data(g);
+            float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
+            float[] dx = new float[d.x.length];
+            try (CpuThreads threads = new CpuThreads(2)) {
+                CpuKernels.Path path = CpuKernels.Path.select();
+                CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, true);
+                Runnable call = () -> {
+                    conv.forward(g, d.x, d.w, d.bias, y);
+                    conv.backwardData(g, d.dy, d.w, dx);
+                };
+                for (int i = 0; i < 100; i++) call.run();
+                boolean clean = false;
+                for (int window = 0; window < 40 && !clean; window++) {
+                    long probe = allocatedBytes(), before = allocatedBytes(), probeCost = before - probe;
+                    for (int i = 0; i < 30; i++) call.run();
+                    long allocated = allocatedBytes() - before - probeCost;
+                    System.out.print(allocated + " ");
+                    clean = allocated < 15L * 30;
+                }
+                System.out.println(clean ? "clean" : "allocates");
+            }
+        }
+    }
+
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+
+    /** Inputs drawn uniformly from [-1, 1), the same for every call on one geometry. */
+    private static final class Data {
+        final float[] x, w, bias, dy;
+
+        Data(Conv2dGeometry g) {
+            SplittableRandom rnd = new SplittableRandom(g.hashCode());
+            x = random(rnd, g.batch() * g.inChannels() * g.height() * g.width());
+            w = random(rnd, g.outChannels() * g.inChannels() * 9);
+            bias = random(rnd, g.outChannels());
+            dy = random(rnd, g.batch() * g.outChannels() * g.outHeight() * g.outWidth());
+        }
+    }
+
+    /** CpuWinogradConv2d itself, whatever the rule says. */
+    private static float[] winograd(Conv2dGeometry g, Data d, int threadCount, CpuKernels.Path path) {
+        try (CpuThreads threads = new CpuThreads(threadCount)) {
+            CpuWinogradConv2d conv = new CpuWinogradConv2d(threads, new CpuGemm(threads, path), path);
+            float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
+            Arrays.fill(y, Float.NaN); // every output must be written
+            conv.forward(g, d.x, d.w, d.bias, y);
+            return y;
+        }
+    }
+
+    private static float[] forward(Conv2dGeometry g, Data d, int threadCount, CpuKernels.Path path, boolean winograd) {
+        try (CpuThreads threads = new CpuThreads(threadCount)) {
+            CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, winograd);
+            float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
+            Arrays.fill(y, Float.NaN); // every output must be written
+            conv.forward(g, d.x, d.w, d.bias, y);
+            return y;
+        }
+    }
+
+    private static float[] backwardData(Conv2dGeometry g, Data d, int threadCount, CpuKernels.Path path, boolean winograd) {
+        try (CpuThreads threads = new CpuThreads(threadCount)) {
+            CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, winograd);
+            float[] dx = new float[g.batch() * g.inChannels() * g.height() * g.width()];
+            Arrays.fill(dx, Float.NaN);
+            conv.backwardData(g, d.dy, d.w, dx);
+            return dx;
+        }
+    }
+
+    /** {exact value, |bias| + sum of |w||x|} per output, in double. */
+    private static double[][] definition(Conv2dGeometry g, float[] x, float[] w, float[] bias) {
+        int cin = g.inChannels(), h = g.height(), wd = g.width(), cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth();
+        double[] value = new double[g.batch() * cout * ho * wo], scale = new double[value.length];
+        for (int n = 0; n < g.batch(); n++) {
+            for (int co = 0; co < cout; co++) {
+                for (int oh = 0; oh < ho; oh++) {
+                    for (int ow = 0; ow < wo; ow++) {
+                        double sum = bias[co], abs = Math.abs(bias[co]);
+                        for (int ci = 0; ci < cin; ci++) {
+                            for (int ki = 0; ki < 3; ki++) {
+                                int ih = oh - g.padH() + ki;
+                                if (ih < 0 || ih >= h) continue;
+                                for (int kj = 0; kj < 3; kj++) {
+                                    int iw = ow - g.padW() + kj;
+                                    if (iw < 0 || iw >= wd) continue;
+                                    double t = (double) w[((co * cin + ci) * 3 + ki) * 3 + kj] * x[((n * cin + ci) * h + ih) * wd + iw];
+                                    sum += t;
+                                    abs += Math.abs(t);
+                                }
+                            }
+                        }
+                        int at = ((n * cout + co) * ho + oh) * wo + ow;
+                        value[at] = sum;
+                        scale[at] = abs;
+                    }
+                }
+            }
+        }
+        return new double[][] {value, scale};
+    }
+
+    /** dx[n, ci, ih, iw] = sum over (co, ki, kj) of w[co, ci, ki, kj] dy[n, co, ih + pad - ki, iw + pad - kj], with the same scale. */
+    private static double[][] backwardDataDefinition(Conv2dGeometry g, float[] dy, float[] w) {
+        int cin = g.inChannels(), h = g.height(), wd = g.width(), cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth();
+        double[] value = new double[g.batch() * cin * h * wd], scale = new double[value.length];
+        for (int n = 0; n < g.batch(); n++) {
+            for (int ci = 0; ci < cin; ci++) {
+                for (int ih = 0; ih < h; ih++) {
+                    for (int iw = 0; iw < wd; iw++) {
+                        double sum = 0, abs = 0;
+                        for (int co = 0; co < cout; co++) {
+                            for (int ki = 0; ki < 3; ki++) {
+                                int oh = ih + g.padH() - ki;
+                                if (oh < 0 || oh >= ho) continue;
+                                for (int kj = 0; kj < 3; kj++) {
+                                    int ow = iw + g.padW() - kj;
+                                    if (ow < 0 || ow >= wo) continue;
+                                    double t = (double) w[((co * cin + ci) * 3 + ki) * 3 + kj] * dy[((n * cout + co) * ho + oh) * wo + ow];
+                                    sum += t;
+                                    abs += Math.abs(t);
+                                }
+                            }
+                        }
+                        int at = ((n * cin + ci) * h + ih) * wd + iw;
+                        value[at] = sum;
+                        scale[at] = abs;
+                    }
+                }
+            }
+        }
+        return new double[][] {value, scale};
+    }
+
+    /** max over outputs of |actual - exact| / scale (scale 0 only where every term is 0: then the output must be 0). */
+    private static double maxRelative(float[] actual, double[][] exact) {
+        double worst = 0;
+        for (int i = 0; i < actual.length; i++) {
+            double diff = Math.abs(actual[i] - exact[0][i]);
+            double r = exact[1][i] == 0 ? (diff == 0 ? 0 : Double.POSITIVE_INFINITY) : diff / exact[1][i];
+            if (!(r <= worst)) worst = r; // NaN (an output left unwritten) wins
+        }
+        return worst;
+    }
+
+    private static double maxAbs(float[] actual, double[] exact) {
+        double worst = 0;
+        for (int i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - exact[i]));
+        return worst;
+    }
+
+    private static float[] random(SplittableRandom rnd, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextDouble() * 2 - 1);
+        return v;
+    }
+}
