@@ -518,19 +518,7 @@ public final class CheckedBackend implements Backend {
     public void batchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                  Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
                                  float eps, float momentum, boolean training) {
-        int n = viewSize(outer, channels, inner);
-        checkBatchNormEps(eps);
-        sized(x, "x", n);
-        sized(y, "y", n);
-        sized(gamma, "gamma", channels);
-        sized(beta, "beta", channels);
-        sized(runningMean, "runningMean", channels);
-        sized(runningVar, "runningVar", channels);
-        if (training) {
-            checkBatchNormTraining(momentum, outer, inner);
-            sized(saveMean, "saveMean", channels);
-            sized(saveInvStd, "saveInvStd", channels);
-        }
+        checkBatchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, eps, momentum, training);
         launches.increment();
         raw.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner,
                 eps, momentum, training);
@@ -539,15 +527,7 @@ public final class CheckedBackend implements Backend {
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
-        int n = viewSize(outer, channels, inner);
-        sized(x, "x", n);
-        sized(dy, "dy", n);
-        sized(dx, "dx", n);
-        sized(gamma, "gamma", channels);
-        sized(saveMean, "saveMean", channels);
-        sized(saveInvStd, "saveInvStd", channels);
-        if (dgamma != null) sized(dgamma, "dgamma", channels);
-        if (dbeta != null) sized(dbeta, "dbeta", channels);
+        checkBatchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
         launches.increment();
         raw.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
     }
@@ -560,6 +540,32 @@ public final class CheckedBackend implements Backend {
             batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, eps, momentum, training);
             return;
         }
+        checkBatchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, eps, momentum, training);
+        launches.increment();
+        raw.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner,
+                eps, momentum, training, activation);
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, UnaryOp activation, Tensor y,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
+        if (activation == null) {
+            batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+            return;
+        }
+        checkDerivativeFromOutput("batchNormBackward", activation, "the normalised value");
+        checkBatchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
+        sized(y, "y", viewSize(outer, channels, inner));
+        checkDistinct("batchNormBackward", "dx", dx, "x", x);
+        checkDistinct("batchNormBackward", "dx", dx, "y", y);
+        launches.increment();
+        raw.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, activation, y, dx, dgamma, dbeta, outer, channels, inner);
+    }
+
+    /** The sizes and settings every batch-norm forward checks, fused or not. */
+    private void checkBatchNormForward(Tensor x, Tensor y, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                       Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
+                                       float eps, float momentum, boolean training) {
         int n = viewSize(outer, channels, inner);
         checkBatchNormEps(eps);
         sized(x, "x", n);
@@ -573,33 +579,20 @@ public final class CheckedBackend implements Backend {
             sized(saveMean, "saveMean", channels);
             sized(saveInvStd, "saveInvStd", channels);
         }
-        launches.increment();
-        raw.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner,
-                eps, momentum, training, activation);
     }
 
-    @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, UnaryOp activation, Tensor y,
-                                  Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
-        if (activation == null) {
-            batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
-            return;
-        }
+    /** The sizes every batch-norm backward checks, fused or not. */
+    private void checkBatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                        Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
         int n = viewSize(outer, channels, inner);
-        checkDerivativeFromOutput("batchNormBackward", activation, "the normalised value");
         sized(x, "x", n);
         sized(dy, "dy", n);
-        sized(y, "y", n);
         sized(dx, "dx", n);
         sized(gamma, "gamma", channels);
         sized(saveMean, "saveMean", channels);
         sized(saveInvStd, "saveInvStd", channels);
         if (dgamma != null) sized(dgamma, "dgamma", channels);
         if (dbeta != null) sized(dbeta, "dbeta", channels);
-        checkDistinct("batchNormBackward", "dx", dx, "x", x);
-        checkDistinct("batchNormBackward", "dx", dx, "y", y);
-        launches.increment();
-        raw.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, activation, y, dx, dgamma, dbeta, outer, channels, inner);
     }
 
     @Override
