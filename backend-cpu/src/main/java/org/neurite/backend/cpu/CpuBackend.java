@@ -156,6 +156,26 @@ public final class CpuBackend implements Backend {
         conv.forward(g, data(x), data(w), data(bias), data(y));
     }
 
+    /** With a relu, the relu in the convolution's write-back (after the Winograd path: one pass over y); other activations: the default. */
+    @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y) {
+        if (activation != UnaryOp.RELU) {
+            Backend.super.conv2dForward(g, x, w, bias, activation, y);
+            return;
+        }
+        count(false);
+        if (!conv.forward(g, data(x), data(w), data(bias), true, data(y))) unary(UnaryOp.RELU, y, y);
+    }
+
+    /** With a relu, the bias and the relu in the GEMM's copy back (skinny products) or one pass after it; other activations: the default. */
+    @Override public void denseForward(Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y, int rows, int in, int out) {
+        if (activation != UnaryOp.RELU) {
+            Backend.super.denseForward(x, w, bias, activation, y, rows, in, out);
+            return;
+        }
+        count(false);
+        gemm.denseForwardRelu(rows, out, in, data(x), data(w), data(bias), data(y));
+    }
+
     @Override public void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx) {
         count(false);
         conv.backwardData(g, data(dy), data(w), data(dx));

@@ -20,9 +20,9 @@ import org.neurite.backend.Conv2dGeometry;
  *   <li>Stride 1, dilation 1 and a tiny reduction ({@code K <= }{@link CpuDirectConv2d#MAX_K}, e.g. a
  *       first layer on one-channel images): forward and backward-filter run the direct kernels of
  *       {@link CpuDirectConv2d}; im2col + GEMM would be bound by packing there.</li>
- *   <li>3x3, stride 1, one group, at least 32 channels in and out: forward (and the stride-1
- *       backward-data, a forward convolution of dy) by Winograd F(2x2, 3x3),
- *       {@link CpuWinogradConv2d}, unless {@code -Dneurite.cpu.winograd=false}.</li>
+ *   <li>3x3 or 5x5, stride 1, one group, at least 32 channels in and out: forward (and the
+ *       stride-1 backward-data, a forward convolution of dy) by Winograd F(2x2, 3x3) or
+ *       F(2x2, 5x5), {@link CpuWinogradConv2d}, unless {@code -Dneurite.cpu.winograd=false}.</li>
  *   <li>Otherwise the input of a (sample, group) is copied once into a zero-padded buffer, and
  *       every element of col is one load from it through two offset tables ({@link Offsets}).
  *       Forward with at least {@link #IMPLICIT_MIN_ROWS} output channels per group is an
@@ -85,7 +85,7 @@ final class CpuConv2d {
         this(threads, gemm, path, CpuWinogradConv2d.ENABLED);
     }
 
-    /** With Winograd for the 3x3 stride-1 layers it {@linkplain CpuWinogradConv2d#applies applies} to, or without (the tests compare both). */
+    /** With Winograd for the 3x3 and 5x5 stride-1 layers it {@linkplain CpuWinogradConv2d#applies applies} to, or without (the tests compare both). */
     CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path, boolean withWinograd) {
         this.threads = threads;
         this.winograd = withWinograd ? new CpuWinogradConv2d(threads, gemm, path) : null;
@@ -107,9 +107,19 @@ final class CpuConv2d {
 
     /** y = conv(x, w) + bias; parallel over (sample, group, column chunk). */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
-        if (CpuDirectConv2d.applies(g)) direct.forward(g, x, w, bias, y);
-        else if (winograd != null && CpuWinogradConv2d.applies(g)) winograd.forward(g, x, w, bias, y);
-        else forwardLoop.execute(g, x, w, bias, y);
+        forward(g, x, w, bias, false, y);
+    }
+
+    /**
+     * y = conv(x, w) + bias, then with {@code relu} y = max(y, 0) in the write-back of each task's
+     * output while it is in cache (the bits of the plain convolution then the relu op). Returns
+     * whether the relu was applied: the Winograd path leaves it to the caller.
+     */
+    boolean forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
+        if (CpuDirectConv2d.applies(g)) direct.forward(g, x, w, bias, relu, y);
+        else if (winograd != null && CpuWinogradConv2d.applies(g)) { winograd.forward(g, x, w, bias, y); return false; }
+        else forwardLoop.execute(g, x, w, bias, relu, y);
+        return relu;
     }
 
     /**
@@ -144,7 +154,7 @@ final class CpuConv2d {
         }
         Conv2dGeometry t = transposedGeometries.of(g);
         if (winograd != null && CpuWinogradConv2d.applies(t)) winograd.forward(t, dy, flipped, null, dx);
-        else forwardLoop.execute(t, dy, flipped, null, dx);
+        else forwardLoop.execute(t, dy, flipped, null, false, dx);
     }
 
     /** Whether {@link #backwardDataAsConvolution} applies: one group, stride 1, enough input channels, padding within the dilated kernel. */
@@ -431,9 +441,9 @@ final class CpuConv2d {
         private Conv2dGeometry g;
         private float[] x, w, bias, y, packedW;
         private int chunkWidth, chunks;
-        private boolean rowRuns;
+        private boolean rowRuns, relu;
 
-        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
             int p = g.outHeight() * g.outWidth();
             int units = g.batch() * g.groups();
             int split = CpuGemm.ceilDiv(threads.size(), Math.max(1, units));
@@ -453,6 +463,7 @@ final class CpuConv2d {
             this.x = x;
             this.w = w;
             this.bias = bias;
+            this.relu = relu;
             this.y = y;
             try {
                 threads.runClaimed(units * chunks, parallelism(g), this);
@@ -494,7 +505,7 @@ final class CpuConv2d {
                     if (packedW != null) gemm.multiplyPacked(worker, packedW, 0, coutG, coutG, p1 - p0, k, 1f, null, false, col, 0, p1 - p0, 0f, y, yOff + p0, p);
                     else gemm.multiply(worker, false, false, coutG, p1 - p0, k, 1f, w, wOff, k, col, 0, p1 - p0, 0f, y, yOff + p0, p);
                 }
-                if (bias != null) addBias(bias, gi * coutG, coutG, y, yOff, p, p0, p1);
+                epilogue(bias, gi * coutG, coutG, relu, y, yOff, p, p0, p1);
             }
         }
 
@@ -514,10 +525,35 @@ final class CpuConv2d {
                 col.release();
                 int yOff = n * cout * p;
                 for (int oc = 0; oc < cout; oc++) {
-                    for (int oh = 0; oh < ho; oh++) System.arraycopy(out, oc * grid + oh * wp, y, yOff + oc * p + oh * wo, wo);
+                    float b = bias == null ? 0f : bias[oc];
+                    for (int oh = 0; oh < ho; oh++) {
+                        int from = oc * grid + oh * wp, to = yOff + oc * p + oh * wo;
+                        // The bias and the relu in the copy-out: y = out (+ b), then max(y, 0), the bits of the separate passes.
+                        if (relu && bias != null) for (int j = 0; j < wo; j++) y[to + j] = Math.max(out[from + j] + b, 0f);
+                        else if (relu) for (int j = 0; j < wo; j++) y[to + j] = Math.max(out[from + j], 0f);
+                        else if (bias != null) for (int j = 0; j < wo; j++) y[to + j] = out[from + j] + b;
+                        else System.arraycopy(out, from, y, to, wo);
+                    }
                 }
-                if (bias != null) addBias(bias, 0, cout, y, yOff, p, 0, p);
             }
+        }
+    }
+
+    /**
+     * The bias add and, with {@code relu}, {@code y = Math.max(y, 0f)} (NaN kept, -0 to +0, as the
+     * relu op) over the channels [0, channels) and pixels [p0, p1), one pass: each value rounded
+     * after the add, then the max, the bits of the two passes.
+     */
+    private static void epilogue(float[] bias, int b0, int channels, boolean relu, float[] y, int yOff, int p, int p0, int p1) {
+        if (!relu) {
+            if (bias != null) addBias(bias, b0, channels, y, yOff, p, p0, p1);
+            return;
+        }
+        for (int oc = 0; oc < channels; oc++) {
+            float b = bias == null ? 0f : bias[b0 + oc];
+            int row = yOff + oc * p;
+            if (bias == null) for (int q = p0; q < p1; q++) y[row + q] = Math.max(y[row + q], 0f);
+            else for (int q = p0; q < p1; q++) y[row + q] = Math.max(y[row + q] + b, 0f);
         }
     }
 

@@ -91,20 +91,27 @@ final class CpuDirectConv2d {
     // ---- forward ------------------------------------------------------------------------------
 
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
-        forwardLoop.execute(g, x, w, bias, y);
+        forwardLoop.execute(g, x, w, bias, false, y);
+    }
+
+    /** {@link #forward}, then with {@code relu} y = max(y, 0) in the same store (the bits of the convolution then the relu op). */
+    void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
+        forwardLoop.execute(g, x, w, bias, relu, y);
     }
 
     /** One (sample, group) per claimed task: pad it, then every output channel pair, row and chunk. */
     private final class ForwardLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
         private float[] x, w, bias, y;
+        private boolean relu;
 
-        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
             if (forwardOffsets.length < MAX_K) forwardOffsets = new int[MAX_K];
             this.g = g;
             this.x = x;
             this.w = w;
             this.bias = bias;
+            this.relu = relu;
             this.y = y;
             try {
                 threads.runClaimed(g.batch() * g.groups(), parallelism(g), this);
@@ -138,8 +145,8 @@ final class CpuDirectConv2d {
                         for (int ow = 0; ow < wo; ow += CHUNK) {
                             kernels.directForwardChunk(xp, oh * wd + ow, off, k, w, wA, wB, tile);
                             int cols = Math.min(CHUNK, wo - ow), row = yA + oh * wo + ow;
-                            store(tile, 0, y, row, cols, bias != null, biasA);
-                            if (pair) store(tile, CHUNK, y, row + p, cols, bias != null, biasB);
+                            store(tile, 0, y, row, cols, bias != null, biasA, relu);
+                            if (pair) store(tile, CHUNK, y, row + p, cols, bias != null, biasB, relu);
                         }
                     }
                 }
@@ -147,9 +154,14 @@ final class CpuDirectConv2d {
         }
     }
 
-    /** y[row..row+cols) = tile[t..t+cols) (+ b): the GEMM path's write-back, acc * 1 and then one rounded add. */
-    private static void store(float[] tile, int t, float[] y, int row, int cols, boolean addBias, float b) {
-        if (addBias) for (int j = 0; j < cols; j++) y[row + j] = tile[t + j] + b;
+    /**
+     * y[row..row+cols) = tile[t..t+cols) (+ b): the GEMM path's write-back, acc * 1 and then one
+     * rounded add; with {@code relu} then {@code Math.max(v, 0f)} as the relu op (NaN kept, -0 to +0).
+     */
+    private static void store(float[] tile, int t, float[] y, int row, int cols, boolean addBias, float b, boolean relu) {
+        if (relu && addBias) for (int j = 0; j < cols; j++) y[row + j] = Math.max(tile[t + j] + b, 0f);
+        else if (relu) for (int j = 0; j < cols; j++) y[row + j] = Math.max(tile[t + j], 0f);
+        else if (addBias) for (int j = 0; j < cols; j++) y[row + j] = tile[t + j] + b;
         else System.arraycopy(tile, t, y, row, cols);
     }
 

@@ -63,6 +63,7 @@ final class CpuGemm {
     private final Panels[] panels;
     private final GridLoop gridLoop = new GridLoop();
     private final SharedPanelLoop sharedPanelLoop = new SharedPanelLoop();
+    private final BiasReluLoop biasReluLoop = new BiasReluLoop();
     private float[] transposedC = new float[0]; // C^T of multiplyTransposed, grow-only
 
     CpuGemm(CpuThreads threads, CpuKernels.Path path) {
@@ -114,6 +115,58 @@ final class CpuGemm {
         }
         gemm(false, !transA, n, m, k, alpha, b, offB, ldb, a, offA, lda, beta, ct, 0, m, 1, 0, 0, 0);
         for (int i = 0; i < m; i++) for (int j = 0, row = offC + i * ldc; j < n; j++) c[row + j] = ct[j * m + i];
+    }
+
+    /**
+     * The dense layer's forward through a relu, {@code c[m, n] = max(a[m, k] · b[n, k]^T + bias[n], 0)}
+     * (bias may be null): the bits of the product, the bias add and the relu op run apart (each
+     * value rounded after the add, then {@code Math.max(v, 0f)}: NaN kept, -0 to +0). A skinny
+     * product (a layer's batch) runs transposed and adds the bias and the relu in its copy back
+     * to c; any other after the product, in one pass over c.
+     */
+    void denseForwardRelu(int m, int n, int k, float[] a, float[] b, float[] bias, float[] c) {
+        if (m == 0 || n == 0) return;
+        if (k > 0 && m <= SKINNY_ROWS && n >= 4 * m) {
+            if (transposedC.length < m * n) transposedC = new float[m * n];
+            float[] ct = transposedC;
+            gemm(false, true, n, m, k, 1f, b, 0, k, a, 0, k, 0f, ct, 0, m, 1, 0, 0, 0); // as multiplyTransposed
+            for (int i = 0; i < m; i++) {
+                int row = i * n;
+                if (bias == null) for (int j = 0; j < n; j++) c[row + j] = Math.max(ct[j * m + i], 0f);
+                else for (int j = 0; j < n; j++) c[row + j] = Math.max(ct[j * m + i] + bias[j], 0f);
+            }
+            return;
+        }
+        gemm(false, true, m, n, k, 1f, a, 0, k, b, 0, k, 0f, c, 0, n, 1, 0, 0, 0);
+        biasReluLoop.execute(bias, c, m, n);
+    }
+
+    /** c[i, j] = max(c[i, j] + bias[j], 0) (bias null: max(c, 0)), rows split between the workers. */
+    private final class BiasReluLoop implements CpuThreads.RangeTask {
+        private float[] bias, c;
+        private int n;
+
+        synchronized void execute(float[] bias, float[] c, int m, int n) {
+            this.bias = bias;
+            this.c = c;
+            this.n = n;
+            try {
+                threads.run(m, (long) m * n < 1 << 15 ? 1 : threads.size(), this);
+            } finally {
+                this.bias = this.c = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            float[] bias = this.bias, c = this.c;
+            int n = this.n;
+            for (int i = begin; i < end; i++) {
+                int row = i * n;
+                if (bias == null) for (int j = 0; j < n; j++) c[row + j] = Math.max(c[row + j], 0f);
+                else for (int j = 0; j < n; j++) c[row + j] = Math.max(c[row + j] + bias[j], 0f);
+            }
+        }
     }
 
     /**

@@ -228,6 +228,27 @@ abstract class CpuKernels {
      */
     abstract void winogradOutput(float[] m, int mo, int ps, int count, float[] out, int os);
 
+    // ---- Winograd F(2x2, 5x5) transforms (CpuWinogradConv2d) --------------------------------
+
+    /**
+     * The F(2x2, 5x5) input transform {@code V = B^T d B} of {@code count} tiles: value (k, c) of
+     * tile t's 6x6 block is {@code d_kc = src[base + at[6k + c] + t]}. A row pass writes
+     * {@code B^T} of row k to positions {@code 6k + b} of v, then a column pass overwrites column
+     * b of v, in place, with {@code B^T} of it: both passes are
+     * {@link CpuWinogradConv2d#inputTransform6} (to {@code v[vo + (6a + b) * ps + t]}). Single
+     * float operations in a fixed order: every path gives the same bits.
+     */
+    abstract void winograd5InputTiles(float[] src, int base, int[] at, int count, float[] v, int vo, int ps);
+
+    /**
+     * The F(2x2, 5x5) output transform {@code A^T M A} (no bias) over {@code count} tile columns,
+     * {@code m_ab = m[mo + (6a + b) * ps + t]}, to {@code out[t]}, {@code out[os + t]},
+     * {@code out[2 os + t]}, {@code out[3 os + t]} (outputs (0,0), (0,1), (1,0), (1,1)), as
+     * {@link CpuWinogradConv2d#output5} computes it. Every path gives the same bits. M's values
+     * at t in [0, count) may be overwritten (the vector path keeps its row sums there).
+     */
+    abstract void winograd5Output(float[] m, int mo, int ps, int count, float[] out, int os);
+
     // ---- batch norm backward through a relu (CpuNormalization) ------------------------------
 
     /**

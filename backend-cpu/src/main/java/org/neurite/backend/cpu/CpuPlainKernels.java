@@ -373,6 +373,18 @@ final class CpuPlainKernels extends CpuKernels {
         CpuWinogradConv2d.output(m, mo, ps, 0, count, out, os);
     }
 
+    // ---- Winograd F(2x2, 5x5) transforms ------------------------------------------------------
+
+    @Override
+    void winograd5InputTiles(float[] src, int base, int[] at, int count, float[] v, int vo, int ps) {
+        CpuWinogradConv2d.inputTiles5(src, base, at, 0, count, v, vo, ps);
+    }
+
+    @Override
+    void winograd5Output(float[] m, int mo, int ps, int count, float[] out, int os) {
+        CpuWinogradConv2d.output5(m, mo, ps, 0, count, out, os);
+    }
+
     // ---- batch norm backward through a relu -------------------------------------------------
 
     @Override

@@ -705,6 +705,82 @@ final class CpuVectorKernels extends CpuKernels {
         }
     }
 
+    // ---- Winograd F(2x2, 5x5) transforms ------------------------------------------------------
+
+    /** Whole vectors of tiles: the six row passes, then the six column passes in place (few live vectors per loop), then the scalar definition. */
+    @Override
+    void winograd5InputTiles(float[] src, int base, int[] at, int count, float[] v, int vo, int ps) {
+        int whole = count - count % L;
+        for (int k = 0; k < 6; k++) {
+            int r = 6 * k;
+            winograd5Transform6(src, base + at[r], base + at[r + 1], base + at[r + 2], base + at[r + 3], base + at[r + 4],
+                    base + at[r + 5], whole, v, vo + r * ps, ps);
+        }
+        for (int b = 0; b < 6; b++) {
+            int c = vo + b * ps, s = 6 * ps;
+            winograd5Transform6(v, c, c + s, c + 2 * s, c + 3 * s, c + 4 * s, c + 5 * s, whole, v, c, s);
+        }
+        CpuWinogradConv2d.inputTiles5(src, base, at, whole, count, v, vo, ps);
+    }
+
+    /** {@link CpuWinogradConv2d#inputTransform6} over t in [0, whole), all six loads before the stores (so it may run in place). */
+    private static void winograd5Transform6(float[] src, int f0, int f1, int f2, int f3, int f4, int f5, int whole,
+                                            float[] dst, int o, int ds) {
+        for (int t = 0; t < whole; t += L) {
+            FloatVector d0 = FloatVector.fromArray(S, src, f0 + t), d1 = FloatVector.fromArray(S, src, f1 + t);
+            FloatVector d2 = FloatVector.fromArray(S, src, f2 + t), d3 = FloatVector.fromArray(S, src, f3 + t);
+            FloatVector d4 = FloatVector.fromArray(S, src, f4 + t), d5 = FloatVector.fromArray(S, src, f5 + t);
+            FloatVector t1 = d4.sub(d2.mul(4f)), t2 = d3.sub(d1.mul(4f));
+            FloatVector t3 = d4.sub(d2), t4 = d3.sub(d1).mul(2f);
+            d4.sub(d2.mul(5f)).add(d0.mul(4f)).intoArray(dst, o + t);
+            t1.add(t2).intoArray(dst, o + ds + t);
+            t1.sub(t2).intoArray(dst, o + 2 * ds + t);
+            t3.add(t4).intoArray(dst, o + 3 * ds + t);
+            t3.sub(t4).intoArray(dst, o + 4 * ds + t);
+            d5.sub(d3.mul(5f)).add(d1.mul(4f)).intoArray(dst, o + 5 * ds + t);
+        }
+    }
+
+    /**
+     * Whole vectors of tiles in two passes of one small loop (C2 compiles it reliably: a version
+     * with all 36 loads of a tile column in one loop body sometimes stayed uncompiled, boxing its
+     * vectors, and ran the layer 1.5x slower): per row k, {@code p_k} and {@code q_k} overwrite
+     * positions 6k and 6k + 1 of M in place; then the same sums of those two columns give the
+     * outputs. Then the scalar definition for the rest.
+     */
+    @Override
+    void winograd5Output(float[] m, int mo, int ps, int count, float[] out, int os) {
+        int whole = count - count % L;
+        for (int k = 0; k < 6; k++) {
+            int r = mo + 6 * k * ps;
+            winograd5OutputPair(m, r, r + ps, r + 2 * ps, r + 3 * ps, r + 4 * ps, r + 5 * ps, whole, m, r, r + ps);
+        }
+        int s = 6 * ps;
+        winograd5OutputPair(m, mo, mo + s, mo + 2 * s, mo + 3 * s, mo + 4 * s, mo + 5 * s, whole, out, 0, 2 * os);
+        int c = mo + ps;
+        winograd5OutputPair(m, c, c + s, c + 2 * s, c + 3 * s, c + 4 * s, c + 5 * s, whole, out, os, 3 * os);
+        CpuWinogradConv2d.output5(m, mo, ps, whole, count, out, os);
+    }
+
+    /**
+     * Over t in [0, whole), of the six values {@code m_b = src[f_b + t]}: {@code m_0 + .. + m_4}
+     * to {@code dst[sum + t]} and {@code (m_1 - m_2) + 2 (m_3 - m_4) + m_5} to
+     * {@code dst[difference + t]} (left to right, as {@link CpuWinogradConv2d#output5}); all six
+     * read before either is written, so it may run in place.
+     */
+    private static void winograd5OutputPair(float[] src, int f0, int f1, int f2, int f3, int f4, int f5, int whole,
+                                            float[] dst, int sum, int difference) {
+        for (int t = 0; t < whole; t += L) {
+            FloatVector m0 = FloatVector.fromArray(S, src, f0 + t), m1 = FloatVector.fromArray(S, src, f1 + t);
+            FloatVector m2 = FloatVector.fromArray(S, src, f2 + t), m3 = FloatVector.fromArray(S, src, f3 + t);
+            FloatVector m4 = FloatVector.fromArray(S, src, f4 + t), m5 = FloatVector.fromArray(S, src, f5 + t);
+            FloatVector total = m0.add(m1).add(m2).add(m3).add(m4);
+            FloatVector differences = m1.sub(m2).add(m3.sub(m4).mul(2f)).add(m5);
+            total.intoArray(dst, sum + t);
+            differences.intoArray(dst, difference + t);
+        }
+    }
+
     // ---- batch norm backward through a relu -------------------------------------------------
 
     @Override

@@ -6,7 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The forward of a 3x3, stride-1, dilation-1, one-group convolution by Winograd's minimal
+ * The forward of a 3x3 (or 5x5, below), stride-1, dilation-1, one-group convolution by Winograd's minimal
  * filtering F(2x2, 3x3) (Lavin and Gray, 2015), PyTorch layouts x[N, Cin, H, W],
  * w[Cout, Cin, 3, 3], y[N, Cout, Ho, Wo], any padding. Each 2x2 block of outputs (a <em>tile</em>)
  * is computed from the 4x4 block of the zero-padded input under it:
@@ -20,6 +20,13 @@ import org.slf4j.LoggerFactory;
  * .5 -.5 .5; 0 0 1]}, {@code A^T = [1 1 1 0; 0 1 -1 -1]}: 16 multiplies per tile and channel pair
  * instead of 36, so the GEMMs do 2.25x fewer flops than the im2col GEMM of {@link CpuConv2d},
  * and the transforms are additions (and halves, exact in binary) only.
+ *
+ * <p>5x5 kernels run F(2x2, 5x5) the same way: 6x6 input blocks (six column phases, 36
+ * positions and GEMMs), U = G g G^T with G of {@link #G5} (points 0, 1, -1, 2, -2, infinity),
+ * computed in double and rounded once, V = B^T d B by {@link #inputTransform6} (integer
+ * entries) and {@code A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1]} ({@link #output5}): 36 multiplies per
+ * tile and channel pair instead of 100 (2.8x fewer), at a larger rounding error (multiples of 5
+ * in the transforms; see the test's bounds).
  *
  * <p>Work is split into blocks of whole samples ({@link #samplesPerBlock}, a function of the
  * geometry), claimed by the workers. A block's inputs are copied, zero-padded to planes of
@@ -51,8 +58,10 @@ final class CpuWinogradConv2d {
     static final String PROPERTY = "neurite.cpu.winograd";
     /** Whether backends of this JVM use Winograd where {@link #applies} (the property, read once). */
     static final boolean ENABLED = readProperty();
-    /** Tile positions: the 4x4 transformed block. */
+    /** Tile positions of F(2x2, 3x3): the 4x4 transformed block. */
     private static final int POSITIONS = 16;
+    /** Most tile positions: F(2x2, 5x5)'s 6x6 transformed block. */
+    private static final int MAX_POSITIONS = 36;
     /**
      * Channels from which Winograd is used, in and out. The GEMMs save {@code 40 Cin Cout} flops
      * per tile against the im2col GEMM, while the transforms cost about {@code Cin + Cout} times a
@@ -62,6 +71,12 @@ final class CpuWinogradConv2d {
      * and 0.95-1.00x on two, within the noise of the shared machine: left to the GEMM.
      */
     static final int MIN_CHANNELS = 32;
+    /**
+     * Channels from which F(2x2, 5x5) is used, in and out: its GEMMs do 9 instead of 25
+     * multiplies per output and channel pair, against transforms of 36 values per tile and
+     * channel (see backend-cpu/README.md for the measurements).
+     */
+    static final int MIN_CHANNELS_5X5 = 32;
     /** Most floats of transformed input and output one sample may need (8 MiB per worker, twice the GEMM path's column budget). */
     static final int MAX_SAMPLE_FLOATS = 1 << 21;
     /** Floats of transformed input and output (16 positions, Cin + Cout rows) one block aims at: 512 KiB, for L2. */
@@ -72,8 +87,9 @@ final class CpuWinogradConv2d {
     private final CpuGemm gemm;
     private final CpuKernels[] kernels; // per worker: the transforms' column passes
     private final Scratch[] scratch; // per worker, grow-only
-    private final float[][] packedFilters = new float[POSITIONS][]; // U per position, packed MR-row strips, grow-only
+    private final float[][] packedFilters = new float[MAX_POSITIONS][]; // U per position, packed MR-row strips, grow-only
     private float[] filterScratch = new float[0]; // U per position as [Cout, Cin] before packing, grow-only
+    private final double[] filterRows = new double[30]; // G g of one 5x5 kernel (6x5), see transformFilters5
     private final ForwardLoop forwardLoop = new ForwardLoop();
 
     CpuWinogradConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path) {
@@ -81,7 +97,7 @@ final class CpuWinogradConv2d {
         this.gemm = gemm;
         this.kernels = path.perWorker(threads.size());
         this.scratch = new Scratch[threads.size()];
-        for (int p = 0; p < POSITIONS; p++) packedFilters[p] = new float[0];
+        for (int p = 0; p < MAX_POSITIONS; p++) packedFilters[p] = new float[0];
     }
 
     private static boolean readProperty() {
@@ -99,13 +115,17 @@ final class CpuWinogradConv2d {
      * whole samples; larger maps keep the GEMM, whose scratch is capped).
      */
     static boolean applies(Conv2dGeometry g) {
-        return supports(g) && g.inChannels() >= MIN_CHANNELS && g.outChannels() >= MIN_CHANNELS
-                && (long) POSITIONS * (g.inChannels() + g.outChannels()) * tiles(g) <= MAX_SAMPLE_FLOATS;
+        int min = g.kernelH() == 5 ? MIN_CHANNELS_5X5 : MIN_CHANNELS;
+        return supports(g) && g.inChannels() >= min && g.outChannels() >= min
+                && (long) positions(g) * (g.inChannels() + g.outChannels()) * tiles(g) <= MAX_SAMPLE_FLOATS;
     }
 
-    /** Whether {@link #forward} computes this geometry: 3x3 kernel, stride 1, dilation 1, one group, {@code Cin <= KC}, a non-empty output. */
+    /**
+     * Whether {@link #forward} computes this geometry: a 3x3 (F(2x2, 3x3)) or 5x5 (F(2x2, 5x5))
+     * kernel, stride 1, dilation 1, one group, {@code Cin <= KC}, a non-empty output.
+     */
     static boolean supports(Conv2dGeometry g) {
-        return g.kernelH() == 3 && g.kernelW() == 3 && g.strideH() == 1 && g.strideW() == 1
+        return (g.kernelH() == 3 || g.kernelH() == 5) && g.kernelW() == g.kernelH() && g.strideH() == 1 && g.strideW() == 1
                 && g.dilationH() == 1 && g.dilationW() == 1 && g.groups() == 1
                 && g.inChannels() <= CpuGemm.KC && g.outHeight() > 0 && g.outWidth() > 0;
     }
@@ -116,8 +136,18 @@ final class CpuWinogradConv2d {
      * of the geometry alone (the result does not depend on it anyway).
      */
     static int samplesPerBlock(Conv2dGeometry g) {
-        long perSample = (long) POSITIONS * (g.inChannels() + g.outChannels()) * tiles(g);
+        long perSample = (long) positions(g) * (g.inChannels() + g.outChannels()) * tiles(g);
         return (int) Math.max(1, Math.min(g.batch(), BLOCK_FLOATS / perSample));
+    }
+
+    /** The side of a tile's input block: 4 for 3x3 kernels, 6 for 5x5 (two outputs plus the kernel less one). */
+    private static int alpha(Conv2dGeometry g) {
+        return g.kernelH() + 1;
+    }
+
+    /** Positions of the transformed block: 16 or 36. */
+    private static int positions(Conv2dGeometry g) {
+        return alpha(g) * alpha(g);
     }
 
     private static int tiles(Conv2dGeometry g) {
@@ -127,7 +157,8 @@ final class CpuWinogradConv2d {
     /** y = conv(x, w) + bias (bias may be null); {@link #supports} must hold. */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
         if (g.batch() == 0) return;
-        transformFilters(g, w);
+        if (g.kernelH() == 5) transformFilters5(g, w);
+        else transformFilters(g, w);
         forwardLoop.execute(g, x, bias, y);
     }
 
@@ -172,13 +203,62 @@ final class CpuWinogradConv2d {
         u[at + 3 * stride] = a2;
     }
 
+    /**
+     * F(2x2, 5x5)'s filter matrix G (6x5), for the interpolation points 0, 1, -1, 2, -2 and
+     * infinity: row j is {@code f_j [1, a_j, a_j^2, a_j^3, a_j^4]} with {@code f = 1/4, -1/6, -1/6,
+     * 1/24, 1/24} (so that {@link #inputTransform6}'s B^T has integer entries), and
+     * {@code [0 0 0 0 1]} for infinity.
+     */
+    private static final double[][] G5 = {
+        {1.0 / 4, 0, 0, 0, 0},
+        {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
+        {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
+        {1.0 / 24, 2.0 / 24, 4.0 / 24, 8.0 / 24, 16.0 / 24},
+        {1.0 / 24, -2.0 / 24, 4.0 / 24, -8.0 / 24, 16.0 / 24},
+        {0, 0, 0, 0, 1}};
+
+    /**
+     * U = G g G^T (6x6) for every (co, ci) of a 5x5 kernel, as {@link #transformFilters} does for
+     * 3x3 ones. In double, rounded to float once per value: G's sixths and twenty-fourths are not
+     * exact in binary, and the filters are transformed once per call.
+     */
+    private void transformFilters5(Conv2dGeometry g, float[] w) {
+        int cout = g.outChannels(), cin = g.inChannels(), pairs = cout * cin, stride = positionStride(cout, cin);
+        int positions = positions(g);
+        if (filterScratch.length < positions * stride) filterScratch = new float[positions * stride];
+        float[] u = filterScratch;
+        double[] gg = filterRows;
+        for (int pair = 0; pair < pairs; pair++) {
+            int o = pair * 25;
+            for (int a = 0; a < 6; a++) {
+                for (int c = 0; c < 5; c++) {
+                    double sum = 0;
+                    for (int k = 0; k < 5; k++) sum += G5[a][k] * w[o + 5 * k + c];
+                    gg[5 * a + c] = sum;
+                }
+            }
+            for (int a = 0; a < 6; a++) {
+                for (int b = 0; b < 6; b++) {
+                    double sum = 0;
+                    for (int c = 0; c < 5; c++) sum += gg[5 * a + c] * G5[b][c];
+                    u[(6 * a + b) * stride + pair] = (float) sum;
+                }
+            }
+        }
+        int size = CpuGemm.roundUp(cout, CpuGemm.MR) * cin;
+        for (int p = 0; p < positions; p++) {
+            if (packedFilters[p].length < size) packedFilters[p] = new float[size];
+            CpuGemm.packWhole(false, u, p * stride, cin, cout, cin, packedFilters[p]);
+        }
+    }
+
     /** One worker's buffers, grown to the largest block seen. */
     private static final class Scratch {
         float[] padded = new float[0]; // the block's samples, zero-padded planes of hq x wq
-        float[] transformed = new float[0]; // V: 16 positions of [Cin, tile columns], positionStride apart
-        float[] products = new float[0]; // M: 16 positions of [Cout, tile columns], positionStride apart
+        float[] transformed = new float[0]; // V: 16 or 36 positions of [Cin, tile columns], positionStride apart
+        float[] products = new float[0]; // M: 16 or 36 positions of [Cout, tile columns], positionStride apart
         float[] row = new float[0]; // one padded input row, see pad
-        final int[] at = new int[POSITIONS]; // see blockOffsets
+        final int[] at = new int[MAX_POSITIONS]; // see blockOffsets
         float[] outputs = new float[0]; // one channel's 4 outputs per tile, see transformOutput
     }
 
@@ -203,7 +283,7 @@ final class CpuWinogradConv2d {
     private final class ForwardLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
         private float[] x, bias, y;
-        private int block, tilesH, tilesW, hq, wq;
+        private int block, tilesH, tilesW, hq, wq, alpha, positions;
 
         synchronized void execute(Conv2dGeometry g, float[] x, float[] bias, float[] y) {
             this.g = g;
@@ -213,8 +293,10 @@ final class CpuWinogradConv2d {
             this.block = samplesPerBlock(g);
             this.tilesH = (g.outHeight() + 1) / 2;
             this.tilesW = (g.outWidth() + 1) / 2;
-            this.hq = 2 * tilesH + 2;
-            this.wq = 2 * tilesW + 2;
+            this.alpha = alpha(g);
+            this.positions = alpha * alpha;
+            this.hq = 2 * tilesH + alpha - 2;
+            this.wq = 2 * tilesW + alpha - 2;
             int parallelism = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
             try {
                 threads.runClaimed(CpuGemm.ceilDiv(g.batch(), block), parallelism, this);
@@ -230,9 +312,9 @@ final class CpuWinogradConv2d {
             int cin = g.inChannels(), cout = g.outChannels(), perSample = tilesH * tilesW;
             int columnsMax = CpuGemm.roundUp(block * perSample, CpuGemm.NR);
             Scratch s = scratch(worker);
-            int paddedSize = cin * 4 * hq * block * tilesW;
+            int paddedSize = cin * alpha * hq * block * tilesW;
             if (s.padded.length < paddedSize) s.padded = new float[paddedSize];
-            int vSize = POSITIONS * positionStride(cin, columnsMax), mSize = POSITIONS * positionStride(cout, columnsMax);
+            int vSize = positions * positionStride(cin, columnsMax), mSize = positions * positionStride(cout, columnsMax);
             if (s.transformed.length < vSize) s.transformed = new float[vSize];
             if (s.products.length < mSize) s.products = new float[mSize];
             if (s.outputs.length < 4 * columnsMax) s.outputs = new float[4 * columnsMax];
@@ -248,7 +330,7 @@ final class CpuWinogradConv2d {
                 pad(g, x, n0, samples, s.padded, s.row);
                 blockOffsets(samples, s.at);
                 transformInput(k, cin, samples, s.padded, s.at, s.transformed, columns, vStride);
-                for (int p = 0; p < POSITIONS; p++) {
+                for (int p = 0; p < positions; p++) {
                     gemm.multiplyPacked(worker, packedFilters[p], 0, cout, cout, columns, cin, 1f, null, false,
                             s.transformed, p * vStride, columns, 0f, s.products, p * mStride, columns);
                 }
@@ -258,7 +340,8 @@ final class CpuWinogradConv2d {
 
         /**
          * Samples [n0, n0+samples) of x, zero-padded to {@code hq x wq} (the input at (padH, padW)),
-         * as four column phases per input channel: phase c holds, for padded row r and tile column
+         * as four column phases per input channel (six for 5x5: alpha in general, with
+         * {@code hq / 2} for {@code tilesH + 1} below): phase c holds, for padded row r and tile column
          * u, the float at column {@code 2u + c}, at
          * {@code ci * 4 * phase + c * phase + ((r & 1) * (tilesH + 1) + (r >> 1)) * samples * tilesW + sample * tilesW + u}
          * ({@code phase = hq * samples * tilesW}). Then the 16 values of a tile's block, for tile
@@ -273,30 +356,36 @@ final class CpuWinogradConv2d {
             int cols = Math.min(w, wq - pw);
             for (int ci = 0; ci < cin; ci++) {
                 for (int sample = 0; sample < samples; sample++) {
-                    int src = ((n0 + sample) * cin + ci) * h * w, dst0 = ci * 4 * phase + sample * tw;
+                    int src = ((n0 + sample) * cin + ci) * h * w, dst0 = ci * alpha * phase + sample * tw;
                     for (int r = 0; r < hq; r++) {
                         // the padded row, then its four phases (reading x directly, with the
                         // padding tested per column, measured slower: 0.47 against 0.31 ms)
                         int ih = r - ph;
                         Arrays.fill(row, 0, wq, 0f);
                         if (ih >= 0 && ih < h) System.arraycopy(x, src + ih * w, row, pw, cols);
-                        int d = dst0 + ((r & 1) * (th + 1) + (r >> 1)) * rowStride;
-                        for (int u = 0; u < tw; u++, d++) {
-                            xp[d] = row[2 * u];
-                            xp[d + phase] = row[2 * u + 1];
-                            xp[d + 2 * phase] = row[2 * u + 2];
-                            xp[d + 3 * phase] = row[2 * u + 3];
+                        int d = dst0 + ((r & 1) * (hq / 2) + (r >> 1)) * rowStride;
+                        if (alpha == 4) {
+                            for (int u = 0; u < tw; u++, d++) {
+                                xp[d] = row[2 * u];
+                                xp[d + phase] = row[2 * u + 1];
+                                xp[d + 2 * phase] = row[2 * u + 2];
+                                xp[d + 3 * phase] = row[2 * u + 3];
+                            }
+                        } else {
+                            for (int c = 0; c < alpha; c++) {
+                                for (int u = 0, at = d + c * phase; u < tw; u++) xp[at + u] = row[2 * u + c];
+                            }
                         }
                     }
                 }
             }
         }
 
-        /** The offsets from tile column j of value (k, c) of its 4x4 block in {@link #pad}'s layout, into {@code at[4k + c]}. */
+        /** The offsets from tile column j of value (k, c) of its alpha x alpha block in {@link #pad}'s layout, into {@code at[alpha k + c]}. */
         private void blockOffsets(int samples, int[] at) {
             int rowStride = samples * tilesW, phase = hq * rowStride;
-            for (int k = 0; k < 4; k++) {
-                for (int c = 0; c < 4; c++) at[4 * k + c] = c * phase + ((k & 1) * (tilesH + 1) + (k >> 1)) * rowStride;
+            for (int k = 0; k < alpha; k++) {
+                for (int c = 0; c < alpha; c++) at[alpha * k + c] = c * phase + ((k & 1) * (hq / 2) + (k >> 1)) * rowStride;
             }
         }
 
@@ -306,8 +395,12 @@ final class CpuWinogradConv2d {
          * block's tiles ({@link CpuKernels#winogradInputTiles}).
          */
         private void transformInput(CpuKernels k, int cin, int samples, float[] xp, int[] at, float[] v, int columns, int s) {
-            int count = samples * tilesH * tilesW, planes = 4 * hq * samples * tilesW;
-            for (int ci = 0; ci < cin; ci++) k.winogradInputTiles(xp, ci * planes, at, count, v, ci * columns, s);
+            int count = samples * tilesH * tilesW, planes = alpha * hq * samples * tilesW;
+            if (alpha == 6) {
+                for (int ci = 0; ci < cin; ci++) k.winograd5InputTiles(xp, ci * planes, at, count, v, ci * columns, s);
+            } else {
+                for (int ci = 0; ci < cin; ci++) k.winogradInputTiles(xp, ci * planes, at, count, v, ci * columns, s);
+            }
         }
 
         /**
@@ -322,7 +415,8 @@ final class CpuWinogradConv2d {
             int cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth(), th = tilesH, tw = tilesW, perSample = th * tw;
             int os = columns;
             for (int co = 0; co < cout; co++) {
-                k.winogradOutput(m, co * columns, s, samples * perSample, out, os);
+                if (alpha == 6) k.winograd5Output(m, co * columns, s, samples * perSample, out, os);
+                else k.winogradOutput(m, co * columns, s, samples * perSample, out, os);
                 float b = bias == null ? 0f : bias[co];
                 boolean withBias = bias != null;
                 for (int i = 0, j = 0; i < th; i++) {
@@ -408,5 +502,75 @@ final class CpuWinogradConv2d {
             out[2 * os + t] = s10 + s11 + s12;
             out[3 * os + t] = s11 - s12 - s13;
         }
+    }
+
+    /**
+     * {@link CpuKernels#winograd5InputTiles} for t in [from, count): the definition the plain path
+     * runs and the vector path's tail. Row pass then column pass, in place in v.
+     */
+    static void inputTiles5(float[] src, int base, int[] at, int from, int count, float[] v, int vo, int ps) {
+        for (int k = 0; k < 6; k++) {
+            int r = 6 * k;
+            inputTransform6(src, base + at[r], base + at[r + 1], base + at[r + 2], base + at[r + 3], base + at[r + 4],
+                    base + at[r + 5], from, count, v, vo + r * ps, ps);
+        }
+        for (int b = 0; b < 6; b++) {
+            int c = vo + b * ps, s = 6 * ps;
+            inputTransform6(v, c, c + s, c + 2 * s, c + 3 * s, c + 4 * s, c + 5 * s, from, count, v, c, s);
+        }
+    }
+
+    /**
+     * F(2x2, 5x5)'s {@code B^T} (points 0, 1, -1, 2, -2, infinity) applied to the six values
+     * {@code d_i = src[f_i + t]}, for t in [from, to), into {@code dst[o + i * ds + t]}:
+     * <pre>
+     *   B^T = [4  0 -5  0 1 0;  0 -4 -4  1 1 0;  0 4 -4 -1 1 0;
+     *          0 -2 -1  2 1 0;  0  2 -1 -2 1 0;  0 4  0 -5 0 1]
+     * </pre>
+     * as {@code (d4 - 5 d2) + 4 d0}, {@code t1 + t2}, {@code t1 - t2}, {@code t3 + t4},
+     * {@code t3 - t4}, {@code (d5 - 5 d3) + 4 d1} with {@code t1 = d4 - 4 d2}, {@code t2 = d3 - 4 d1},
+     * {@code t3 = d4 - d2}, {@code t4 = 2 (d3 - d1)} (the multiplies by 2 and 4 are exact). All six
+     * values are read before any is written, so it may run in place.
+     */
+    static void inputTransform6(float[] src, int f0, int f1, int f2, int f3, int f4, int f5, int from, int to,
+                                float[] dst, int o, int ds) {
+        for (int t = from; t < to; t++) {
+            float d0 = src[f0 + t], d1 = src[f1 + t], d2 = src[f2 + t], d3 = src[f3 + t], d4 = src[f4 + t], d5 = src[f5 + t];
+            float t1 = d4 - d2 * 4f, t2 = d3 - d1 * 4f, t3 = d4 - d2, t4 = (d3 - d1) * 2f;
+            dst[o + t] = d4 - d2 * 5f + d0 * 4f;
+            dst[o + ds + t] = t1 + t2;
+            dst[o + 2 * ds + t] = t1 - t2;
+            dst[o + 3 * ds + t] = t3 + t4;
+            dst[o + 4 * ds + t] = t3 - t4;
+            dst[o + 5 * ds + t] = d5 - d3 * 5f + d1 * 4f;
+        }
+    }
+
+    /**
+     * {@link CpuKernels#winograd5Output} for t in [from, count): the plain path, and the vector
+     * path's tail. {@code A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 1]}: per row k of M, {@code p_k = m_k0 +
+     * .. + m_k4} and {@code q_k = (m_k1 - m_k2) + 2 (m_k3 - m_k4) + m_k5}; the outputs are the
+     * same two sums over k of p (column 0) and q (column 1).
+     */
+    static void output5(float[] m, int mo, int ps, int from, int count, float[] out, int os) {
+        for (int t = from; t < count; t++) {
+            int i = mo + t;
+            float p0 = sum5(m, i, ps), p1 = sum5(m, i + 6 * ps, ps), p2 = sum5(m, i + 12 * ps, ps);
+            float p3 = sum5(m, i + 18 * ps, ps), p4 = sum5(m, i + 24 * ps, ps), p5 = sum5(m, i + 30 * ps, ps);
+            float q0 = difference6(m, i, ps), q1 = difference6(m, i + 6 * ps, ps), q2 = difference6(m, i + 12 * ps, ps);
+            float q3 = difference6(m, i + 18 * ps, ps), q4 = difference6(m, i + 24 * ps, ps), q5 = difference6(m, i + 30 * ps, ps);
+            out[t] = p0 + p1 + p2 + p3 + p4;
+            out[os + t] = q0 + q1 + q2 + q3 + q4;
+            out[2 * os + t] = p1 - p2 + (p3 - p4) * 2f + p5;
+            out[3 * os + t] = q1 - q2 + (q3 - q4) * 2f + q5;
+        }
+    }
+
+    private static float sum5(float[] m, int i, int ps) {
+        return m[i] + m[i + ps] + m[i + 2 * ps] + m[i + 3 * ps] + m[i + 4 * ps];
+    }
+
+    private static float difference6(float[] m, int i, int ps) {
+        return m[i + ps] - m[i + 2 * ps] + (m[i + 3 * ps] - m[i + 4 * ps]) * 2f + m[i + 5 * ps];
     }
 }
