@@ -145,18 +145,13 @@ public final class CheckedBackend implements Backend {
     // ---- convolution and pooling --------------------------------------------------------
 
     @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        checkConv(g);
-        sized(x, "x", convInputSize(g));
-        sized(w, "w", convWeightSize(g));
-        if (bias != null) sized(bias, "bias", g.outChannels());
-        sized(y, "y", convOutputSize(g));
-        checkDistinct("conv2dForward", "y", y, "x", x);
-        checkDistinct("conv2dForward", "y", y, "w", w);
+        checkConv2dForward(g, x, w, bias, y);
         launches.increment();
         raw.conv2dForward(g, x, w, bias, y);
     }
 
-    @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y) {
+    /** The sizes and aliasing every convolution forward checks, fused or not. */
+    private void checkConv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         checkConv(g);
         sized(x, "x", convInputSize(g));
         sized(w, "w", convWeightSize(g));
@@ -164,6 +159,10 @@ public final class CheckedBackend implements Backend {
         sized(y, "y", convOutputSize(g));
         checkDistinct("conv2dForward", "y", y, "x", x);
         checkDistinct("conv2dForward", "y", y, "w", w);
+    }
+
+    @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y) {
+        checkConv2dForward(g, x, w, bias, y);
         launches.increment();
         raw.conv2dForward(g, x, w, bias, activation, y);
     }
