@@ -216,12 +216,7 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override public void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor dx) {
-        checkPool(g);
-        sized(dy, "dy", poolOutputSize(g));
-        sized(argmax, "argmax", poolOutputSize(g));
-        sized(dx, "dx", poolInputSize(g));
-        checkDistinct("maxPool2dBackward", "dx", dx, "dy", dy);
-        checkDistinct("maxPool2dBackward", "dx", dx, "argmax", argmax);
+        checkMaxPoolBackward(g, dy, argmax, dx);
         launches.increment();
         raw.maxPool2dBackward(g, dy, argmax, dx);
     }
@@ -249,13 +244,18 @@ public final class CheckedBackend implements Backend {
                     + output + ")");
     }
 
-    @Override public void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor x, UnaryOp activation, Tensor dx) {
+    /** The sizes and aliasing every max-pooling backward checks, with its input's activation or without. */
+    private void checkMaxPoolBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor dx) {
         checkPool(g);
         sized(dy, "dy", poolOutputSize(g));
         sized(argmax, "argmax", poolOutputSize(g));
         sized(dx, "dx", poolInputSize(g));
         checkDistinct("maxPool2dBackward", "dx", dx, "dy", dy);
         checkDistinct("maxPool2dBackward", "dx", dx, "argmax", argmax);
+    }
+
+    @Override public void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor x, UnaryOp activation, Tensor dx) {
+        checkMaxPoolBackward(g, dy, argmax, dx);
         if (activation != null) {
             checkDerivativeFromOutput("maxPool2dBackward", activation, "the pooling's input");
             sized(x, "x", poolInputSize(g));

@@ -49,13 +49,9 @@ final class CpuPlainKernels extends CpuKernels {
                    float alpha, float beta) {
         for (int jr = 0; jr < nc; jr += NR) {
             for (int ir = 0; ir < mc; ir += MR) {
-                if (MR == 8) {
-                    microKernel8(pa, ao + ir * kc, pb, jr * kc, kc);
-                    writeBack8(c, co + ir * ldc + jr, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta);
-                } else {
-                    microKernel(pa, ao + ir * kc, pb, jr * kc, kc);
-                    writeBack(c, co + ir * ldc + jr, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta);
-                }
+                if (MR == 8) microKernel8(pa, ao + ir * kc, pb, jr * kc, kc);
+                else microKernel(pa, ao + ir * kc, pb, jr * kc, kc);
+                writeBack(c, co + ir * ldc + jr, ldc, Math.min(MR, mc - ir), Math.min(NR, nc - jr), alpha, beta);
             }
         }
     }
@@ -107,7 +103,7 @@ final class CpuPlainKernels extends CpuKernels {
         }
     }
 
-    /** C[r][j] = alpha * tile[r][j] + beta * C[r][j] (C not read when beta == 0): the vector write-back's roundings. */
+    /** C[r][j] = alpha * tile[r][j] + beta * C[r][j] for the 6- and the 8-row tile (C not read when beta == 0): the vector write-back's roundings. */
     private void writeBack(float[] c, int co, int ldc, int rows, int cols, float alpha, float beta) {
         for (int r = 0, row = co; r < rows; r++, row += ldc) {
             float[] acc = switch (r) {
@@ -116,7 +112,9 @@ final class CpuPlainKernels extends CpuKernels {
                 case 2 -> c2;
                 case 3 -> c3;
                 case 4 -> c4;
-                default -> c5;
+                case 5 -> c5;
+                case 6 -> c6;
+                default -> c7;
             };
             if (beta == 0f) for (int j = 0; j < cols; j++) c[row + j] = acc[j] * alpha;
             else for (int j = 0; j < cols; j++) c[row + j] = Math.fma(acc[j], alpha, c[row + j] * beta);
@@ -340,24 +338,6 @@ final class CpuPlainKernels extends CpuKernels {
                 c2[j] = Math.fma(a2, bj, c2[j]);
                 c3[j] = Math.fma(a3, bj, c3[j]);
             }
-        }
-    }
-
-    /** {@link #writeBack} of the 8-row tile. */
-    private void writeBack8(float[] c, int co, int ldc, int rows, int cols, float alpha, float beta) {
-        for (int r = 0, row = co; r < rows; r++, row += ldc) {
-            float[] acc = switch (r) {
-                case 0 -> c0;
-                case 1 -> c1;
-                case 2 -> c2;
-                case 3 -> c3;
-                case 4 -> c4;
-                case 5 -> c5;
-                case 6 -> c6;
-                default -> c7;
-            };
-            if (beta == 0f) for (int j = 0; j < cols; j++) c[row + j] = acc[j] * alpha;
-            else for (int j = 0; j < cols; j++) c[row + j] = Math.fma(acc[j], alpha, c[row + j] * beta);
         }
     }
 

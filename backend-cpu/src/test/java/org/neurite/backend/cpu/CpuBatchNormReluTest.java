@@ -115,8 +115,8 @@ class CpuBatchNormReluTest {
         try (CpuBackend cpu = new CpuBackend(new BackendOptions(threads, null), path)) {
             SplittableRandom rnd = new SplittableRandom(inner);
             Shape shape = Shape.of(outer, channels, inner), perChannel = Shape.of(channels);
-            Tensor x = random(cpu, rnd, shape, 3), dy = random(cpu, rnd, shape, 0), gamma = random(cpu, rnd, perChannel, 1);
-            Tensor beta = random(cpu, rnd, perChannel, 0), mean = random(cpu, rnd, perChannel, 3), var = random(cpu, rnd, perChannel, 5);
+            Tensor x = CpuBatchNormSumsTest.random(cpu, rnd, shape, 3), dy = CpuBatchNormSumsTest.random(cpu, rnd, shape, 0), gamma = CpuBatchNormSumsTest.random(cpu, rnd, perChannel, 1);
+            Tensor beta = CpuBatchNormSumsTest.random(cpu, rnd, perChannel, 0), mean = CpuBatchNormSumsTest.random(cpu, rnd, perChannel, 3), var = CpuBatchNormSumsTest.random(cpu, rnd, perChannel, 5);
             Tensor y = cpu.allocate(shape), saveMean = cpu.allocate(perChannel), saveInvStd = cpu.allocate(perChannel);
             Tensor dgamma = cpu.allocate(perChannel), dbeta = cpu.allocate(perChannel);
             Tensor dx = dxInDy ? dy : cpu.allocate(shape);
@@ -135,25 +135,8 @@ class CpuBatchNormReluTest {
                     cpu.batchNormBackward(x, dNormalised, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
                 }
             }
-            Tensor[] all = training ? new Tensor[] {y, saveMean, saveInvStd, mean, var, dx, dgamma, dbeta} : new Tensor[] {y, mean, var};
-            int size = 0;
-            for (Tensor t : all) size += t.shape().size();
-            float[] out = new float[size];
-            int at = 0;
-            for (Tensor t : all) {
-                float[] v = cpu.download(t);
-                System.arraycopy(v, 0, out, at, v.length);
-                at += v.length;
-            }
-            return out;
+            return training ? CpuBatchNormSumsTest.downloadAll(cpu, y, saveMean, saveInvStd, mean, var, dx, dgamma, dbeta)
+                    : CpuBatchNormSumsTest.downloadAll(cpu, y, mean, var);
         }
-    }
-
-    private static Tensor random(CpuBackend cpu, SplittableRandom rnd, Shape shape, float offset) {
-        float[] v = new float[shape.size()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (offset + rnd.nextGaussian());
-        Tensor t = cpu.allocate(shape);
-        cpu.upload(v, t);
-        return t;
     }
 }

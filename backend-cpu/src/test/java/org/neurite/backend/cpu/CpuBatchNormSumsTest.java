@@ -63,21 +63,26 @@ class CpuBatchNormSumsTest {
             Tensor dgamma = cpu.allocate(perChannel), dbeta = cpu.allocate(perChannel);
             cpu.batchNormForward(x, y, gamma, beta, mean, var, saveMean, saveInvStd, outer, channels, inner, 1e-5f, 0.1f, true);
             cpu.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
-            Tensor[] all = {y, saveMean, saveInvStd, mean, var, dx, dgamma, dbeta};
-            int size = 0;
-            for (Tensor t : all) size += t.shape().size();
-            float[] out = new float[size];
-            int at = 0;
-            for (Tensor t : all) {
-                float[] v = cpu.download(t);
-                System.arraycopy(v, 0, out, at, v.length);
-                at += v.length;
-            }
-            return out;
+            return downloadAll(cpu, y, saveMean, saveInvStd, mean, var, dx, dgamma, dbeta);
         }
     }
 
-    private static Tensor random(CpuBackend cpu, SplittableRandom rnd, Shape shape, float offset) {
+    /** The tensors' values one after another, in the order given. */
+    static float[] downloadAll(CpuBackend cpu, Tensor... all) {
+        int size = 0;
+        for (Tensor t : all) size += t.shape().size();
+        float[] out = new float[size];
+        int at = 0;
+        for (Tensor t : all) {
+            float[] v = cpu.download(t);
+            System.arraycopy(v, 0, out, at, v.length);
+            at += v.length;
+        }
+        return out;
+    }
+
+    /** A tensor of Gaussian values about {@code offset}. */
+    static Tensor random(CpuBackend cpu, SplittableRandom rnd, Shape shape, float offset) {
         float[] v = new float[shape.size()];
         for (int i = 0; i < v.length; i++) v[i] = (float) (offset + rnd.nextGaussian());
         Tensor t = cpu.allocate(shape);
