@@ -55,14 +55,25 @@ final class CompiledModelsByBatch implements AutoCloseable {
         this.outputs = new float[maxBatch * outputSize];
     }
 
+    // get, then put when absent: computeIfAbsent's capturing lambda would be garbage at every step.
     CompiledModel model(int batch) {
-        return models.computeIfAbsent(batch, b -> inference ? CompiledModel.compileForInference(graph, store.backend(), b, store)
-                : inputGradients ? CompiledModel.compileWithInputGradients(graph, store.backend(), b, store)
-                : CompiledModel.compile(graph, store.backend(), b, store));
+        CompiledModel m = models.get(batch);
+        if (m == null) {
+            m = inference ? CompiledModel.compileForInference(graph, store.backend(), batch, store)
+                    : inputGradients ? CompiledModel.compileWithInputGradients(graph, store.backend(), batch, store)
+                    : CompiledModel.compile(graph, store.backend(), batch, store);
+            models.put(batch, m);
+        }
+        return m;
     }
 
     Tensor targets(int batch) {
-        return targets.computeIfAbsent(batch, b -> store.backend().allocate(Shape.of(b * targetSize)));
+        Tensor t = targets.get(batch);
+        if (t == null) {
+            t = store.backend().allocate(Shape.of(batch * targetSize));
+            targets.put(batch, t);
+        }
+        return t;
     }
 
     /** Copies samples {@code order[from..from+n)} of {@code data} into the model's input and the targets. */

@@ -733,7 +733,7 @@ public final class CheckedBackend implements Backend {
 
     @Override public void sumOfSquares(List<Tensor> xs, Slice out) {
         if (xs == null) throw new IllegalArgumentException("xs is null");
-        for (int i = 0; i < xs.size(); i++) owned(xs.get(i), "xs[" + i + "]");
+        for (int i = 0; i < xs.size(); i++) if (!usable(xs.get(i))) owned(xs.get(i), "xs[" + i + "]");
         block(out, "out", 1);
         launches.increment();
         raw.sumOfSquares(xs, out);
@@ -833,10 +833,10 @@ public final class CheckedBackend implements Backend {
                     if (workItems < 0) throw new IllegalArgumentException(kernelName + ": work items must be >= 0, got " + workItems);
                     for (int i = 0; i < args.length; i++) {
                         Object a = args[i];
-                        String what = kernelName + " argument " + i;
-                        if (a instanceof Tensor t) owned(t, what);
-                        else if (!(a instanceof Integer || a instanceof Long || a instanceof Float))
-                            throw new IllegalArgumentException(what + " must be a tensor of this backend or an Integer, Long or Float, got "
+                        if (a instanceof Tensor t) {
+                            if (!usable(t)) owned(t, kernelName + " argument " + i);
+                        } else if (!(a instanceof Integer || a instanceof Long || a instanceof Float))
+                            throw new IllegalArgumentException(kernelName + " argument " + i + " must be a tensor of this backend or an Integer, Long or Float, got "
                                     + (a == null ? "null" : a.getClass().getSimpleName()));
                     }
                     if (workItems > 0) {
@@ -855,6 +855,14 @@ public final class CheckedBackend implements Backend {
         checkNotNull(name, t);
         if (t.backend() != raw && t.backend() != this) throw foreignTensor(name, t, raw);
         if (t.isClosed()) throw new IllegalArgumentException(name + " " + t.shape() + " has been closed");
+    }
+
+    /**
+     * Whether {@link #owned} would accept {@code t}: checked first where the name of the tensor is
+     * built per call (an element of a list), so that a training step builds no strings.
+     */
+    private boolean usable(Tensor t) {
+        return t != null && (t.backend() == raw || t.backend() == this) && !t.isClosed();
     }
 
     /** A tensor of exactly {@code size} elements. */

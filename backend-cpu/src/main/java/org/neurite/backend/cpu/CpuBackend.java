@@ -168,12 +168,22 @@ public final class CpuBackend implements Backend {
 
     /** With a relu, the bias and the relu in the GEMM's copy back (skinny products) or one pass after it; other activations: the default. */
     @Override public void denseForward(Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y, int rows, int in, int out) {
-        if (activation != UnaryOp.RELU) {
-            Backend.super.denseForward(x, w, bias, activation, y, rows, in, out);
+        count(false);
+        if (activation == UnaryOp.RELU) {
+            gemm.denseForwardRelu(rows, out, in, data(x), data(w), data(bias), data(y));
             return;
         }
+        // The default's three ops, called on the arrays: the default builds GEMM descriptors per call, garbage every step.
+        gemm.gemm(false, true, rows, out, in, 1f, data(x), 0, in, data(w), 0, in, 0f, data(y), 0, out, 1, 0, 0, 0);
+        if (bias != null) channelBroadcast(BinaryOp.ADD, y, bias, y, rows, out, 1);
+        if (activation != null) unary(activation, y, y);
+    }
+
+    /** dx = dy · w, then the activation's derivative from its output x: the default's ops, without its per-call GEMM descriptors. */
+    @Override public void denseBackwardData(Tensor dy, Tensor w, Tensor x, UnaryOp activation, Tensor dx, int rows, int in, int out) {
         count(false);
-        gemm.denseForwardRelu(rows, out, in, data(x), data(w), data(bias), data(y));
+        gemm.gemm(false, false, rows, in, out, 1f, data(dy), 0, out, data(w), 0, in, 0f, data(dx), 0, in, 1, 0, 0, 0);
+        if (activation != null) unaryBackward(activation, x, x, dx, dx);
     }
 
     @Override public void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx) {

@@ -99,7 +99,36 @@ final class Dense implements EpilogueLayer, ActivationGradientLayer {
      * epilogue, or null; {@code inputActivation} the activation before the layer whose derivative
      * the input gradient takes, or null.
      */
-    private record Kernel(int batch, int in, int units, boolean bias, UnaryOp activation, UnaryOp inputActivation) implements LayerKernel {
+    private static final class Kernel implements LayerKernel {
+        private final int batch;
+        private final int in;
+        private final int units;
+        private final boolean bias;
+        private final UnaryOp activation;
+        private final UnaryOp inputActivation;
+        /** dW[units, in] = dy^T[units, N] · x[N, in]. */
+        private final Gemm weightGradient;
+        /**
+         * The weight gradient's operands, made again only when its tensors change (never, in a
+         * compiled model): descriptors made per call escape into the backend, garbage every step.
+         */
+        private Tensor dyFor;
+        private Tensor xFor;
+        private Tensor dwFor;
+        private Matrix dyRows;
+        private Matrix xRows;
+        private Matrix dwRows;
+
+        Kernel(int batch, int in, int units, boolean bias, UnaryOp activation, UnaryOp inputActivation) {
+            this.batch = batch;
+            this.in = in;
+            this.units = units;
+            this.bias = bias;
+            this.activation = activation;
+            this.inputActivation = inputActivation;
+            this.weightGradient = new Gemm(true, false, units, in, batch, 1);
+        }
+
         @Override public void forward(ForwardPass pass) {
             // y[N, units] = activation(x[N, in] · W[units, in]^T + bias[units]), the bias broadcast over the batch
             pass.backend().denseForward(pass.input(0), pass.param("weight"), bias ? pass.param("bias") : null, activation,
@@ -114,8 +143,18 @@ final class Dense implements EpilogueLayer, ActivationGradientLayer {
             if (dx != null) b.denseBackwardData(dy, pass.param("weight"), pass.input(0), inputActivation, dx, batch, in, units);
             Tensor dw = pass.gradParam("weight");
             // dW[units, in] = dy^T[units, N] · x[N, in]
-            if (dw != null) b.gemm(new Gemm(true, false, units, in, batch, 1), 1f, Matrix.of(dy, units),
-                    Matrix.of(pass.input(0), in), 0f, Matrix.of(dw, in));
+            if (dw != null) {
+                Tensor x = pass.input(0);
+                if (dy != dyFor || x != xFor || dw != dwFor) {
+                    dyRows = Matrix.of(dy, units);
+                    xRows = Matrix.of(x, in);
+                    dwRows = Matrix.of(dw, in);
+                    dyFor = dy;
+                    xFor = x;
+                    dwFor = dw;
+                }
+                b.gemm(weightGradient, 1f, dyRows, xRows, 0f, dwRows);
+            }
             if (bias) {
                 Tensor db = pass.gradParam("bias");
                 // db[units] = sum over the batch of dy[N, units]

@@ -44,6 +44,8 @@ final class PaddingMask {
     private final Tensor carry;
     /** [B, H]: carry_t · dL/ds_t on its way to step t-1. */
     private final Tensor passed;
+    /** Step t's [B, H] block of the buffers the per-step ops touch, made once. */
+    private final TimeMajorViews views;
 
     PaddingMask(KernelContext context, RecurrentGeometry g) {
         this.g = g;
@@ -56,6 +58,7 @@ final class PaddingMask {
         this.keep = context.allocate(steps);
         this.carry = context.allocate(steps);
         this.passed = context.allocate(Shape.of(g.batch(), g.hidden()));
+        this.views = new TimeMajorViews(g.batch());
     }
 
     /**
@@ -113,24 +116,21 @@ final class PaddingMask {
      * a sample's end. {@code prev < 0} is the zero initial state, so only the first product remains.
      */
     void carryForward(Backend b, Tensor state, int t, int prev) {
-        int size = g.batch() * g.hidden();
-        int at = t * size;
-        b.binary(BinaryOp.MUL, Slice.of(state, at, size), Slice.of(keep, at, size), Slice.of(state, at, size));
+        b.binary(BinaryOp.MUL, step(state, t), step(keep, t), step(state, t));
         if (prev < 0) return;
-        b.binary(BinaryOp.MUL, Slice.of(state, prev * size, size), Slice.of(carry, at, size), Slice.of(passed, 0, size));
-        b.binary(BinaryOp.ADD, Slice.of(state, at, size), Slice.of(passed, 0, size), Slice.of(state, at, size));
+        b.binary(BinaryOp.MUL, step(state, prev), step(carry, t), step(passed, 0));
+        b.binary(BinaryOp.ADD, step(state, t), step(passed, 0), step(state, t));
     }
 
     /**
-     * Before the cell's backward at step t, for dL/ds_t at {@code grad[gradOff]} [B, H]: writes
-     * {@code carry_t · grad} (what passes straight through to step t-1) into {@code through} at
-     * {@code throughOff}, then leaves {@code keep_t · grad} (what reaches the cell) in grad.
+     * Before the cell's backward at step t, for dL/ds_t in block {@code gradStep} [B, H] of
+     * {@code grad}: writes {@code carry_t · grad} (what passes straight through to step t-1) into
+     * block {@code throughStep} of {@code through}, then leaves {@code keep_t · grad} (what reaches
+     * the cell) in grad.
      */
-    void split(Backend b, Tensor grad, int gradOff, int t, Tensor through, int throughOff) {
-        int size = g.batch() * g.hidden();
-        int at = t * size;
-        b.binary(BinaryOp.MUL, Slice.of(grad, gradOff, size), Slice.of(carry, at, size), Slice.of(through, throughOff, size));
-        b.binary(BinaryOp.MUL, Slice.of(grad, gradOff, size), Slice.of(keep, at, size), Slice.of(grad, gradOff, size));
+    void split(Backend b, Tensor grad, int gradStep, int t, Tensor through, int throughStep) {
+        b.binary(BinaryOp.MUL, step(grad, gradStep), step(carry, t), step(through, throughStep));
+        b.binary(BinaryOp.MUL, step(grad, gradStep), step(keep, t), step(grad, gradStep));
     }
 
     /**
@@ -139,12 +139,16 @@ final class PaddingMask {
      * zero initial state) drops the carried part.
      */
     void passBack(Backend b, Tensor dh, int t, int prev) {
-        int size = g.batch() * g.hidden();
         if (prev < 0) {
-            b.binary(BinaryOp.MUL, Slice.of(dh, t * size, size), Slice.of(keep, t * size, size), Slice.of(dh, t * size, size));
+            b.binary(BinaryOp.MUL, step(dh, t), step(keep, t), step(dh, t));
             return;
         }
-        split(b, dh, t * size, t, passed, 0);
-        b.binary(BinaryOp.ADD, Slice.of(dh, prev * size, size), Slice.of(passed, 0, size), Slice.of(dh, prev * size, size));
+        split(b, dh, t, t, passed, 0);
+        b.binary(BinaryOp.ADD, step(dh, prev), step(passed, 0), step(dh, prev));
+    }
+
+    /** Block {@code t} [B, H] of a time-major buffer [T, B, H] (or of a one-step buffer [B, H], t = 0). */
+    private Slice step(Tensor buffer, int t) {
+        return views.slice(buffer, t, g.hidden());
     }
 }

@@ -3,7 +3,6 @@ package org.neurite.plugins.recurrent;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.Gemm;
-import org.neurite.backend.Matrix;
 import org.neurite.backend.Slice;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
@@ -53,6 +52,20 @@ abstract class RecurrentDirection {
     final Tensor h;
     /** Null unless {@code mask_zero=true}: the stack's padding mask, shared by every direction. */
     final PaddingMask mask;
+    /** Per-step views of the buffers the loops pass to the backend, made once. */
+    final TimeMajorViews views;
+    /** gates[t] [B, G] += h_prev [B, H] · W_hhᵀ, one per step. */
+    private final Gemm recurrentProduct;
+    /** dh_prev [B, H] += dGates[t] [B, G] · W_hh, one per step back. */
+    private final Gemm recurrentBackProduct;
+    /** gates [T·B, G] = in [T·B, I] · W_ihᵀ. */
+    private final Gemm inputProduct;
+    /** dIn [T·B, I] (+)= dGi [T·B, G] · W_ih. */
+    private final Gemm inputGradientProduct;
+    /** dW_ih [G, I] = dGiᵀ · in over T·B rows. */
+    private final Gemm inputWeightGradientProduct;
+    /** dW_hh [G, H] = dGhᵀ · h_prev over the (T-1)·B rows with a predecessor. */
+    private final Gemm recurrentWeightGradientProduct;
 
     RecurrentDirection(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, int gateWidth, PaddingMask mask) {
         this.g = g;
@@ -67,6 +80,13 @@ abstract class RecurrentDirection {
         this.biasIh = "bias_ih" + suffix;
         this.biasHh = "bias_hh" + suffix;
         this.h = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
+        this.views = new TimeMajorViews(g.batch());
+        this.recurrentProduct = new Gemm(false, true, g.batch(), gateWidth, g.hidden(), 1);
+        this.recurrentBackProduct = new Gemm(false, false, g.batch(), g.hidden(), gateWidth, 1);
+        this.inputProduct = new Gemm(false, true, g.rows(), gateWidth, inputSize, 1);
+        this.inputGradientProduct = new Gemm(false, false, g.rows(), inputSize, gateWidth, 1);
+        this.inputWeightGradientProduct = new Gemm(true, false, gateWidth, inputSize, g.rows(), 1);
+        this.recurrentWeightGradientProduct = new Gemm(true, false, gateWidth, g.hidden(), Math.max(1, g.time() - 1) * g.batch(), 1);
     }
 
     /** ‖dL/dh_t‖ per time step from the last backward, when recording (zeros before one); else null. */
@@ -131,18 +151,17 @@ abstract class RecurrentDirection {
 
     /** Time t's [B, width] block of a time-major [T, B, width] buffer, as a slice. */
     final Slice at(Tensor buffer, int t, int width) {
-        return Slice.of(buffer, offset(t, width), g.batch() * width);
+        return views.slice(buffer, t, width);
     }
 
     /** The first [B, width] block of a buffer: a one-step workspace, or the zero initial state. */
     final Slice first(Tensor buffer, int width) {
-        return Slice.of(buffer, 0, g.batch() * width);
+        return views.slice(buffer, 0, width);
     }
 
     /** gates[T·B, G] = in[T·B, I] · W_ihᵀ: the input projection of every step in one GEMM. */
     final void projectInput(Backend b, Tensor in, Tensor wIh, Tensor gates) {
-        b.gemm(new Gemm(false, true, g.rows(), gateWidth, inputSize, 1), 1f, Matrix.of(in, inputSize), Matrix.of(wIh, inputSize),
-                0f, Matrix.of(gates, gateWidth));
+        b.gemm(inputProduct, 1f, views.whole(in, inputSize), views.whole(wIh, inputSize), 0f, views.whole(gates, gateWidth));
     }
 
     /** rows[T·B, G] += bias[G], once for all steps. */
@@ -152,16 +171,14 @@ abstract class RecurrentDirection {
 
     /** gates[t] [B, G] += h_{tPrev} [B, H] · W_hhᵀ: the recurrent part of one step, into its slice. */
     final void addRecurrent(Backend b, int t, int tPrev, Tensor wHh, Tensor gates) {
-        b.gemm(new Gemm(false, true, g.batch(), gateWidth, g.hidden(), 1), 1f,
-                Matrix.at(h, offset(tPrev, g.hidden()), g.hidden()), Matrix.of(wHh, g.hidden()),
-                1f, Matrix.at(gates, offset(t, gateWidth), gateWidth));
+        b.gemm(recurrentProduct, 1f, views.matrix(h, tPrev, g.hidden()), views.whole(wHh, g.hidden()),
+                1f, views.matrix(gates, t, gateWidth));
     }
 
     /** dh[tPrev] [B, H] += dGates[t] [B, G] · W_hh: what step t sends back to the state it read. */
     final void backRecurrent(Backend b, Tensor dGates, int t, int tPrev, Tensor wHh, Tensor dh) {
-        b.gemm(new Gemm(false, false, g.batch(), g.hidden(), gateWidth, 1), 1f,
-                Matrix.at(dGates, offset(t, gateWidth), gateWidth), Matrix.of(wHh, g.hidden()),
-                1f, Matrix.at(dh, offset(tPrev, g.hidden()), g.hidden()));
+        b.gemm(recurrentBackProduct, 1f, views.matrix(dGates, t, gateWidth), views.whole(wHh, g.hidden()),
+                1f, views.matrix(dh, tPrev, g.hidden()));
     }
 
     /**
@@ -177,13 +194,13 @@ abstract class RecurrentDirection {
         int hidden = g.hidden();
         // dIn[T·B, I] (+)= dGi[T·B, G] · W_ih[G, I]
         if (dIn != null) {
-            b.gemm(new Gemm(false, false, rows, inputSize, gateWidth, 1), 1f, Matrix.of(dGi, gateWidth),
-                    Matrix.of(pass.param(weightIh), inputSize), accumulate ? 1f : 0f, Matrix.of(dIn, inputSize));
+            b.gemm(inputGradientProduct, 1f, views.whole(dGi, gateWidth), views.whole(pass.param(weightIh), inputSize),
+                    accumulate ? 1f : 0f, views.whole(dIn, inputSize));
         }
         // dW_ih[G, I] = dGiᵀ[G, T·B] · in[T·B, I]
         Tensor dWih = pass.gradParam(weightIh);
-        if (dWih != null) b.gemm(new Gemm(true, false, gateWidth, inputSize, rows, 1), 1f, Matrix.of(dGi, gateWidth),
-                Matrix.of(in, inputSize), 0f, Matrix.of(dWih, inputSize));
+        if (dWih != null) b.gemm(inputWeightGradientProduct, 1f, views.whole(dGi, gateWidth), views.whole(in, inputSize), 0f,
+                views.whole(dWih, inputSize));
         // dW_hh[G, H] = Σ_t dGh[t]ᵀ · h_prev(t). The first step read h = 0, so only the T-1 steps
         // with a predecessor count; their predecessors are contiguous rows of h, one step behind
         // (forward: dGh rows of t = 1..T-1 against h rows of t = 0..T-2; reverse: t = 0..T-2
@@ -195,9 +212,8 @@ abstract class RecurrentDirection {
             } else {
                 int firstGate = reverse ? 0 : 1;
                 int firstState = reverse ? 1 : 0;
-                b.gemm(new Gemm(true, false, gateWidth, hidden, (g.time() - 1) * g.batch(), 1), 1f,
-                        Matrix.at(dGh, offset(firstGate, gateWidth), gateWidth), Matrix.at(h, offset(firstState, hidden), hidden),
-                        0f, Matrix.of(dWhh, hidden));
+                b.gemm(recurrentWeightGradientProduct, 1f, views.matrix(dGh, firstGate, gateWidth), views.matrix(h, firstState, hidden),
+                        0f, views.whole(dWhh, hidden));
             }
         }
         if (bias) {

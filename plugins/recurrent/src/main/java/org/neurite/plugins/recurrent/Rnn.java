@@ -1,7 +1,6 @@
 package org.neurite.plugins.recurrent;
 
 import org.neurite.backend.Backend;
-import org.neurite.backend.Slice;
 import org.neurite.backend.UnaryOp;
 import org.neurite.layer.ArgumentException;
 import org.neurite.layer.BackwardPass;
@@ -86,7 +85,6 @@ final class Rnn extends RecurrentLayer<Tensor> {
 
         @Override void forward(ForwardPass pass, Tensor in) {
             Backend b = pass.backend();
-            int stateSize = g.batch() * g.hidden();
             // pre[T·B, H] = x W_ihᵀ + b_ih + b_hh for every step at once
             projectInput(b, in, pass.param(weightIh), pre);
             if (bias) {
@@ -98,25 +96,22 @@ final class Rnn extends RecurrentLayer<Tensor> {
                 int t = timeAt(step);
                 int prev = previous(step);
                 if (prev >= 0) addRecurrent(b, t, prev, wHh, pre);   // pre[t] += h_prev W_hhᵀ
-                b.unary(activation, Slice.of(pre, offset(t, g.hidden()), stateSize),
-                        Slice.of(h, offset(t, g.hidden()), stateSize));
+                b.unary(activation, at(pre, t, g.hidden()), at(h, t, g.hidden()));
                 if (mask != null) mask.carryForward(b, h, t, prev);   // past a sample's end: h_t = h_{t-1}
             }
         }
 
         @Override void backward(BackwardPass pass, Tensor in, Tensor dh, Tensor dIn, boolean accumulate) {
             Backend b = pass.backend();
-            int stateSize = g.batch() * g.hidden();
             Tensor wHh = pass.param(weightHh);
             for (int step = g.time() - 1; step >= 0; step--) {
                 int t = timeAt(step);
                 int prev = previous(step);
-                int at = offset(t, g.hidden());
                 // past a sample's end dh goes straight to step t-1 and the activation sees zero
                 if (mask != null) mask.passBack(b, dh, t, prev);
                 // dPre[t] = dh[t] * act'(pre[t]); dh[t] is complete here (output + step t+1)
-                b.unaryBackward(activation, Slice.of(pre, at, stateSize), Slice.of(h, at, stateSize), Slice.of(dh, at, stateSize),
-                        Slice.of(dPre, at, stateSize));
+                b.unaryBackward(activation, at(pre, t, g.hidden()), at(h, t, g.hidden()), at(dh, t, g.hidden()),
+                        at(dPre, t, g.hidden()));
                 if (prev >= 0) backRecurrent(b, dPre, t, prev, wHh, dh);   // dh[prev] += dPre[t] W_hh
             }
             sumOverTime(pass, in, dh, dPre, dPre, dIn, accumulate);

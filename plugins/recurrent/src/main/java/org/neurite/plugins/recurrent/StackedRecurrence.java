@@ -3,7 +3,6 @@ package org.neurite.plugins.recurrent;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CounterRandom;
-import org.neurite.backend.Strided;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -52,6 +51,18 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
     private final Tensor dx;
     /** Null unless {@code mask_zero=true}. */
     private final PaddingMask mask;
+    /** x [B, T, I] → [T, B, I]. */
+    private final StridedCopies inputToTimeMajor;
+    /** dx [T, B, I] → dL/dx [B, T, I]. */
+    private final StridedCopies gradientToBatchMajor;
+    /** Per direction d, h of the top layer → band d of y: [T, B, H] → [B, T, D·H], or its last state [B, H] → [B, D·H]. */
+    private final StridedCopies[] outputBands;
+    /** Per direction d, band d of dy → dh[d]: [B, T, D·H] → [T, B, H], or [B, D·H] → the last state's [B, H]. */
+    private final StridedCopies[] gradientBands;
+    /** Per layer below the top and direction d (two directions only): h [T·B, H] → band d of the next layer's input [T·B, 2H]. */
+    private final StridedCopies[][] joinBands;
+    /** Per direction d (two directions only): band d of dL/d(input) [T·B, 2H] → dh[d] [T·B, H]. */
+    private final StridedCopies[] splitBands;
 
     StackedRecurrence(KernelContext context, RecurrentGeometry g, RecurrentDirection[][] stack, PaddingMask mask) {
         this.g = g;
@@ -76,6 +87,31 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
         for (int d = 0; d < dh.length; d++) dh[d] = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
         dBetween = below > 0 && (g.directions() == 2 || dropout > 0) ? context.allocate(between) : null;
         dx = context.allocate(Shape.of(g.time(), g.batch(), g.input()));
+
+        int hidden = g.hidden();
+        int width = g.outputWidth();
+        inputToTimeMajor = StridedCopies.swapLeadingAxes(g.batch(), g.time(), g.input(), 0, g.input(), 0, g.input());
+        gradientToBatchMajor = StridedCopies.swapLeadingAxes(g.time(), g.batch(), g.input(), 0, g.input(), 0, g.input());
+        outputBands = new StridedCopies[g.directions()];
+        gradientBands = new StridedCopies[g.directions()];
+        splitBands = new StridedCopies[g.directions()];
+        for (int d = 0; d < g.directions(); d++) {
+            if (sequences) {
+                outputBands[d] = StridedCopies.swapLeadingAxes(g.time(), g.batch(), hidden, 0, width, d * hidden, hidden);
+                gradientBands[d] = StridedCopies.swapLeadingAxes(g.batch(), g.time(), width, d * hidden, hidden, 0, hidden);
+            } else {
+                // the state after the direction's last step: t = T-1, or t = 0 in reverse
+                RecurrentDirection top = stack[g.layers() - 1][d];
+                int last = top.offset(top.timeAt(g.time() - 1), hidden);
+                outputBands[d] = StridedCopies.single(last, hidden, d * hidden, width, hidden, g.batch());
+                gradientBands[d] = StridedCopies.single(d * hidden, width, last, hidden, hidden, g.batch());
+            }
+            splitBands[d] = StridedCopies.single(d * hidden, width, 0, hidden, hidden, g.rows());
+        }
+        joinBands = new StridedCopies[below][g.directions()];
+        for (int layer = 0; layer < below; layer++) {
+            for (int d = 0; d < g.directions(); d++) joinBands[layer][d] = StridedCopies.single(0, hidden, d * hidden, width, hidden, g.rows());
+        }
     }
 
     @Override public void forward(ForwardPass pass) {
@@ -84,7 +120,7 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
         int width = g.outputWidth();
         if (mask != null) mask.update(b, pass.input(0));   // the lengths of this batch
         // x [B, T, I] → [T, B, I]
-        swapLeadingAxes(b, pass.input(0), g.batch(), g.time(), g.input(), 0, x, g.input(), 0, g.input());
+        inputToTimeMajor.run(b, pass.input(0), x);
         for (int layer = 0; layer < g.layers(); layer++) {
             Tensor in = layerInput(layer, drop);
             for (RecurrentDirection direction : stack[layer]) direction.forward(pass, in);
@@ -93,10 +129,7 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
             if (mask != null) for (RecurrentDirection direction : stack[layer]) mask.zeroPadded(b, direction.h, g.hidden());
             // h of each direction [T·B, H] → its band of [T·B, 2H], the next layer's input
             if (g.directions() == 2) {
-                for (int d = 0; d < 2; d++) {
-                    b.copyBlocks(Strided.of(stack[layer][d].h, 0, g.hidden()), Strided.of(joined[layer], d * g.hidden(), width),
-                            g.hidden(), g.rows());
-                }
+                for (int d = 0; d < 2; d++) joinBands[layer][d].run(b, stack[layer][d].h, joined[layer]);
             }
             if (drop) b.dropoutForward(layerOutput(layer), masks[layer], dropped[layer], dropout, dropoutSeed(pass, layer));
         }
@@ -106,14 +139,12 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
             if (sequences) {
                 // h [T, B, H] → band d of y [B, T, D·H], zero past each sample's end
                 if (mask != null) mask.zeroPadded(b, top[d].h, g.hidden());
-                swapLeadingAxes(b, top[d].h, g.time(), g.batch(), g.hidden(), 0, y, width, d * g.hidden(), g.hidden());
+                outputBands[d].run(b, top[d].h, y);
             } else {
                 // The state after the direction's last step ([B, H] at t = T-1, or t = 0 in reverse) → band d of y [B, D·H].
                 // With a mask that is the state at the sample's last valid step, carried to T-1 (or the reverse
                 // direction's, which started there).
-                int last = top[d].timeAt(g.time() - 1);
-                b.copyBlocks(Strided.of(top[d].h, top[d].offset(last, g.hidden()), g.hidden()),
-                        Strided.of(y, d * g.hidden(), width), g.hidden(), g.batch());
+                outputBands[d].run(b, top[d].h, y);
             }
         }
     }
@@ -127,13 +158,11 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
         // dL/dh of the top layer, per direction and time-major: band d of dy, at every step or only the last one
         for (int d = 0; d < g.directions(); d++) {
             if (sequences) {
-                swapLeadingAxes(b, dy, g.batch(), g.time(), width, d * hidden, dh[d], hidden, 0, hidden);
+                gradientBands[d].run(b, dy, dh[d]);
                 if (mask != null) mask.zeroPadded(b, dh[d], hidden);   // those outputs were zeroed, whatever dy says
             } else {
-                RecurrentDirection top = stack[g.layers() - 1][d];
                 b.fill(dh[d], 0f);
-                b.copyBlocks(Strided.of(dy, d * hidden, width),
-                        Strided.of(dh[d], top.offset(top.timeAt(g.time() - 1), hidden), hidden), hidden, g.batch());
+                gradientBands[d].run(b, dy, dh[d]);
             }
         }
         Tensor dxOut = pass.gradInput(0);
@@ -147,12 +176,11 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
             if (drop) b.binary(BinaryOp.MUL, dIn, masks[layer - 1], g.directions() == 1 ? dh[0] : dIn);
             if (g.directions() == 2) {
                 // [T·B, 2H] → each direction's [T·B, H]
-                for (int d = 0; d < 2; d++) b.copyBlocks(Strided.of(dIn, d * hidden, width), Strided.of(dh[d], 0, hidden), hidden,
-                        g.rows());
+                for (int d = 0; d < 2; d++) splitBands[d].run(b, dIn, dh[d]);
             }
         }
         // dx [T, B, I] → [B, T, I]
-        if (dxOut != null) swapLeadingAxes(b, dx, g.time(), g.batch(), g.input(), 0, dxOut, g.input(), 0, g.input());
+        if (dxOut != null) gradientToBatchMajor.run(b, dx, dxOut);
     }
 
     @Override public void recordStepGradients(boolean on) {
@@ -182,23 +210,5 @@ final class StackedRecurrence implements LayerKernel, StepGradientProbe {
     private Tensor layerInput(int layer, boolean drop) {
         if (layer == 0) return x;
         return drop ? dropped[layer - 1] : layerOutput(layer - 1);
-    }
-
-    /**
-     * Transposes the two leading axes of a column band: viewing src as [p, q, srcWidth], copies
-     * columns [srcCol, srcCol + width) of src[i, j] to columns [dstCol, dstCol + width) of
-     * dst[j, i], dst viewed as [q, p, dstWidth]. One strided block copy per index of the shorter
-     * axis.
-     */
-    private static void swapLeadingAxes(Backend b, Tensor src, int p, int q, int srcWidth, int srcCol,
-                                        Tensor dst, int dstWidth, int dstCol, int width) {
-        if (p <= q) {
-            // row i of src: q blocks srcWidth apart → column i of dst: q blocks p·dstWidth apart
-            for (int i = 0; i < p; i++) b.copyBlocks(Strided.of(src, i * q * srcWidth + srcCol, srcWidth),
-                    Strided.of(dst, i * dstWidth + dstCol, p * dstWidth), width, q);
-        } else {
-            for (int j = 0; j < q; j++) b.copyBlocks(Strided.of(src, j * srcWidth + srcCol, q * srcWidth),
-                    Strided.of(dst, j * p * dstWidth + dstCol, dstWidth), width, p);
-        }
     }
 }
