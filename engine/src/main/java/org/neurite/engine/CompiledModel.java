@@ -17,10 +17,13 @@ import org.neurite.graph.Node;
 import org.neurite.graph.ParamInfo;
 import org.neurite.graph.TypedGraph;
 import org.neurite.layer.ActivationGradientLayer;
+import org.neurite.layer.AffineFoldableLayer;
 import org.neurite.layer.ActivationLayer;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.EpilogueLayer;
 import org.neurite.layer.ForwardPass;
+import org.neurite.layer.InferenceAffineLayer;
+import org.neurite.layer.InferenceAffineLayer.AffineWriter;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
@@ -76,6 +79,12 @@ public final class CompiledModel implements AutoCloseable {
      * backward reads as its gradOutput; their own value gets no gradient buffer.
      */
     private final Map<String, String> gradientOf = new HashMap<>();
+    /**
+     * Inference only: the layers folded into the weights of the layer before them (a batch norm
+     * into its convolution, {@link InferenceAffineLayer} into {@link AffineFoldableLayer}), by
+     * folded layer name, and that producer.
+     */
+    private final Map<String, String> affineFoldedInto = new HashMap<>();
 
     /** One node's compiled kernel and the tensors its passes see. */
     private final class Step implements BackwardPass {
@@ -223,6 +232,28 @@ public final class CompiledModel implements AutoCloseable {
         return byActivation;
     }
 
+    /**
+     * Compiling for inference: the {@link InferenceAffineLayer} nodes (batch norms) to fold into the
+     * {@link AffineFoldableLayer} (convolution) whose output they alone read, by producer name; the
+     * producer is not a graph output and has the folded layer's shape.
+     */
+    private Map<String, Node> affineFolds(Map<String, Integer> readers) {
+        Map<String, Node> byProducer = new HashMap<>();
+        if (!fuse || purpose != Purpose.INFERENCE) return byProducer;
+        Set<String> outputs = Set.copyOf(graph.graph().outputs());
+        Set<String> nodes = new HashSet<>();
+        for (Node n : graph.graph().nodes()) nodes.add(n.name());
+        for (Node n : graph.graph().nodes()) {
+            if (!(graph.type(n.name()) instanceof InferenceAffineLayer) || n.inputs().size() != 1) continue;
+            String producer = n.inputs().get(0);
+            if (nodes.contains(producer) && graph.type(producer) instanceof AffineFoldableLayer && readers.get(producer) == 1
+                    && !outputs.contains(producer) && graph.shape(producer).equals(graph.shape(n.name()))) {
+                byProducer.put(producer, n);
+            }
+        }
+        return byProducer;
+    }
+
     /** Activations, gradients and the steps with their kernels, for {@link #batch} samples. */
     private void allocateSteps(Purpose purpose) {
         for (GraphInput in : graph.graph().inputs()) activations.put(in.name(), own(in.shape().withBatch(batch), Held.ACTIVATIONS, in.name()));
@@ -243,6 +274,10 @@ public final class CompiledModel implements AutoCloseable {
         }
         Set<String> foldingReaders = new HashSet<>();
         for (Node r : folded.values()) foldingReaders.add(r.name());
+        // Inference: batch norms folded into the convolution before them; their steps run nothing.
+        Map<String, Node> affineFolds = affineFolds(readers);
+        Map<String, FoldedAffineKernel> foldedAffineKernels = new HashMap<>();
+        for (var f : affineFolds.entrySet()) affineFoldedInto.put(f.getValue().name(), f.getKey());
         Map<String, Step> stepsByName = new HashMap<>();
         for (String v : requiresGrad) {
             // An activation whose backward folds into its reader's gets no gradient: the reader writes its input's.
@@ -259,8 +294,20 @@ public final class CompiledModel implements AutoCloseable {
         for (Node node : graph.graph().nodes()) {
             Node activation = fusions.get(node.name());
             Tensor output;
+            Node foldedAffine = affineFolds.get(node.name());
             if (fusedActivations.contains(node.name())) {
                 output = activations.get(node.name());     // allocated with its producer
+            } else if (affineFoldedInto.containsKey(node.name())) {
+                output = activations.get(node.name());     // allocated with the producer it is folded into
+                if (activation != null) fusedInto.put(node.name(), activation.name());
+            } else if (foldedAffine != null) {
+                // The producer writes the folded layer's output (or that of the activation fused after it).
+                Node after = fusions.get(foldedAffine.name());
+                String last = after == null ? foldedAffine.name() : after.name();
+                output = own(graph.shape(last).withBatch(batch), Held.ACTIVATIONS, node.name());
+                activations.put(foldedAffine.name(), output);
+                if (after != null) activations.put(after.name(), output);
+                fusedInto.put(node.name(), last);
             } else if (activation != null) {
                 // The producer writes the activation's output; its own value is never stored. The buffer is named after the
                 // producer in messages (a tensor too large names the layer to change).
@@ -300,6 +347,12 @@ public final class CompiledModel implements AutoCloseable {
                         ? ((ActivationLayer) graph.type(node.inputs().get(0))).activation() : null;
                 KernelContext context = context(node, inputShapes, output.shape(), inputActivation);
                 if (fusedActivations.contains(node.name())) kernel = new FusedActivation(((ActivationLayer) type).activation());
+                else if (affineFoldedInto.containsKey(node.name())) kernel = FOLDED_AWAY;
+                else if (foldedAffine != null) {
+                    FoldedAffineKernel k = foldedAffineKernel(node, context, foldedAffine, fusions.get(foldedAffine.name()), output.shape());
+                    foldedAffineKernels.put(foldedAffine.name(), k);
+                    kernel = k;
+                }
                 else if (activation != null) kernel = ((EpilogueLayer) type).compile(context, ((ActivationLayer) graph.type(activation.name())).activation());
                 else kernel = type.compile(context);
             } catch (ArithmeticException tooLarge) {
@@ -317,7 +370,37 @@ public final class CompiledModel implements AutoCloseable {
             }
             steps.add(step);
         }
+        for (var k : foldedAffineKernels.entrySet()) k.getValue().readAffineFrom(stepsByName.get(k.getKey()));
     }
+
+    /**
+     * The kernel of {@code producer} with {@code affine} (and the activation {@code after} it, or
+     * null) folded in: the producer compiled with a bias, the affine layer's coefficient writer
+     * compiled in its own context, and the folded weight and bias they share.
+     */
+    private FoldedAffineKernel foldedAffineKernel(Node producer, KernelContext producerContext, Node affine, Node after, Shape outputShape) {
+        UnaryOp op = after == null ? null : ((ActivationLayer) graph.type(after.name())).activation();
+        LayerKernel inner = ((AffineFoldableLayer) graph.type(producer.name())).compileWithBias(producerContext, op);
+        AffineWriter writer = ((InferenceAffineLayer) graph.type(affine.name()))
+                .compileInferenceAffine(context(affine, List.of(outputShape), outputShape, null));
+        Shape weightShape = null;
+        for (ParamInfo p : graph.params(producer.name())) if (p.decl().name().equals("weight")) weightShape = params.value(p.fullName()).shape();
+        if (weightShape == null) throw new IllegalStateException(producer.name() + " declares no parameter 'weight' to fold " + affine.name() + " into");
+        Shape perChannel = Shape.of(outputShape.dim(1));
+        return new FoldedAffineKernel(inner, writer, own(perChannel, Held.LAYER_STATE, "the folded scale of " + affine.name()),
+                own(perChannel, Held.LAYER_STATE, "a workspace of the folded bias of " + producer.name()),
+                own(weightShape, Held.LAYER_STATE, "the folded weight of " + producer.name()),
+                own(perChannel, Held.LAYER_STATE, "the folded bias of " + producer.name()));
+    }
+
+    /** The step of a layer folded into the weights of the layer before it: that layer's forward wrote its output. */
+    private static final LayerKernel FOLDED_AWAY = new LayerKernel() {
+        @Override public void forward(ForwardPass pass) {}
+
+        @Override public void backward(BackwardPass pass) {
+            throw new IllegalStateException("a layer folded into the one before it is for inference only: no backward");
+        }
+    };
 
     /**
      * The step of an activation fused into its producer's epilogue: forward has nothing left to do
@@ -481,6 +564,12 @@ public final class CompiledModel implements AutoCloseable {
 
     /** The producers fused with the activation after them (producer name to activation name), in no order. */
     public Map<String, String> fusions() { return Map.copyOf(fusedInto); }
+
+    /**
+     * Compiled for inference: the layers folded into the weights of the layer before them (a batch
+     * norm into its convolution; folded layer name to that layer's name), in no order.
+     */
+    public Map<String, String> foldedIntoWeights() { return Map.copyOf(affineFoldedInto); }
 
     /** The activations whose backward runs inside their only reader's (activation name to reader name), in no order. */
     public Map<String, String> foldedBackwards() { return Map.copyOf(foldedInto); }

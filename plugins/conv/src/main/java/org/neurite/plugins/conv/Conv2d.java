@@ -5,8 +5,8 @@ import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.UnaryOp;
+import org.neurite.layer.AffineFoldableLayer;
 import org.neurite.layer.BackwardPass;
-import org.neurite.layer.EpilogueLayer;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.Initializer;
 import org.neurite.layer.KernelContext;
@@ -35,9 +35,10 @@ import org.neurite.tensor.Tensor;
  * [channels, C/groups, kh, kw]); with {@code trainable=false} weight and bias are constants, so a
  * script can apply fixed filters such as a 3x3 Laplace kernel. Forward saves nothing: backward reads the input, the weight and dy through the backend's
  * {@code conv2dBackwardData} and {@code conv2dBackwardFilter}, never the output, so the engine may fuse
- * the activation after it into the convolution's epilogue ({@link EpilogueLayer}).
+ * the activation after it into the convolution's epilogue ({@link org.neurite.layer.EpilogueLayer}), and, when compiling for
+ * inference, a batch norm after it into its weight and bias ({@link AffineFoldableLayer}).
  */
-final class Conv2d implements EpilogueLayer {
+final class Conv2d implements AffineFoldableLayer {
     private static final ParamSchema SCHEMA = ParamSchema.of(
             ParamSpec.required("channels", ParamType.INT, "Number of output channels (filters).").range(1, Double.POSITIVE_INFINITY),
             ParamSpec.required("kernel", ParamType.INTS, "Kernel size: one int, or [height, width].").range(1, Double.POSITIVE_INFINITY),
@@ -132,6 +133,12 @@ final class Conv2d implements EpilogueLayer {
     @Override public LayerKernel compile(KernelContext context, UnaryOp activation) {
         Shape x = context.inputShapes().get(0);    // [N, C, H, W]
         return new Kernel(geometry(context.args(), x.dropFirst(), context.batch()), context.args().getBool("bias"), activation);
+    }
+
+    /** Inference with a batch norm folded in: the engine's folded weight and a bias always present. */
+    @Override public LayerKernel compileWithBias(KernelContext context, UnaryOp activation) {
+        Shape x = context.inputShapes().get(0);
+        return new Kernel(geometry(context.args(), x.dropFirst(), context.batch()), true, activation);
     }
 
     /** {@code activation}: the fused epilogue, or null. */

@@ -11,6 +11,7 @@ import org.neurite.layer.ArgumentException;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.EpilogueLayer;
 import org.neurite.layer.ForwardPass;
+import org.neurite.layer.InferenceAffineLayer;
 import org.neurite.layer.Initializer;
 import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
@@ -51,7 +52,7 @@ import org.neurite.tensor.Tensor;
  * ({@link #appliesActivationBackward()}) through the backend's batch-norm backward with the
  * activation, which masks dy as it reads it (no pass of its own, no pre-activation gradient).
  */
-final class BatchNorm implements EpilogueLayer {
+final class BatchNorm implements EpilogueLayer, InferenceAffineLayer {
     private static final ParamSchema SCHEMA = ParamSchema.of(
             ParamSpec.optional("eps", ParamType.FLOAT, 1e-5, "Added to the variance before the square root; must be > 0.")
                     .range(0, Double.POSITIVE_INFINITY),
@@ -113,6 +114,36 @@ final class BatchNorm implements EpilogueLayer {
     }
 
     @Override public boolean appliesActivationBackward() { return true; }
+
+    /**
+     * At inference y = x · scale[c] + shift[c] with scale = weight / sqrt(running_var + eps) and
+     * shift = bias - running_mean · scale; both from the backend's own batch-norm formula applied to
+     * constant [1, C, 1] inputs, so the folded map rounds 1/sqrt(var + eps) as the unfolded layer does.
+     */
+    @Override public AffineWriter compileInferenceAffine(KernelContext context) {
+        int channels = context.inputShapes().get(0).dim(1);
+        float eps = context.args().getFloat("eps");
+        float momentum = context.args().getFloat("momentum");
+        boolean affine = context.args().getBool("affine");
+        Shape perChannel = Shape.of(channels);
+        Tensor ones = context.allocate(perChannel);
+        context.backend().fill(ones, 1f);
+        Tensor zeros = context.allocate(perChannel);
+        Tensor saveMean = context.allocate(perChannel);   // not written at inference; the op takes them all the same
+        Tensor saveInvStd = context.allocate(perChannel);
+        return (pass, scale, shift) -> {
+            Backend b = pass.backend();
+            Tensor gamma = affine ? pass.param("weight") : ones;
+            Tensor beta = affine ? pass.param("bias") : zeros;
+            // scale = 1/sqrt(running_var + eps): ones normalised with mean 0, weight 1, bias 0; then times weight
+            b.batchNormForward(ones, scale, ones, zeros, zeros, pass.param("running_var"), saveMean, saveInvStd,
+                    1, channels, 1, eps, momentum, false);
+            if (affine) b.binary(BinaryOp.MUL, scale, gamma, scale);
+            // shift = the layer's output for x = 0: bias - running_mean · weight / sqrt(running_var + eps)
+            b.batchNormForward(zeros, shift, gamma, beta, pass.param("running_mean"), pass.param("running_var"), saveMean,
+                    saveInvStd, 1, channels, 1, eps, momentum, false);
+        };
+    }
 
     private static final class Kernel implements LayerKernel {
         private final Shape inputShape;
