@@ -204,11 +204,22 @@ final class TrainReporter {
         return Float.isNaN(lr) ? line.toString() : line + "  |  lr " + learningRate(lr);
     }
 
-    /** "test loss 0.4321  test acc  85.10%", or for regression "test loss 0.43210". */
-    private static String figures(String split, Evaluation e, boolean classifier) {
-        return classifier ? String.format(Locale.ROOT, "%s loss %.4f  %s acc %6.2f%%", split, e.loss(), split, 100 * e.accuracy())
-                : String.format(Locale.ROOT, "%s loss %.5f", split, e.loss());
+    /**
+     * "test loss 0.4321  test acc  85.10%", or for regression "test loss 0.43210"; then every other
+     * metric the evaluation measured (those of metric plugins), "test f1 0.8421".
+     */
+    static String figures(String split, Evaluation e, boolean classifier) {
+        StringBuilder figures = new StringBuilder(classifier
+                ? String.format(Locale.ROOT, "%s loss %.4f  %s acc %6.2f%%", split, e.loss(), split, 100 * e.accuracy())
+                : String.format(Locale.ROOT, "%s loss %.5f", split, e.loss()));
+        e.metrics().forEach((name, value) -> {
+            if (!name.equals(CORE_ACCURACY)) figures.append(String.format(Locale.ROOT, "  %s %s %.4f", split, name, value));
+        });
+        return figures.toString();
     }
+
+    /** The core's accuracy metric, which the line already shows as "acc". */
+    private static final String CORE_ACCURACY = "accuracy";
 
     /** A learning rate to four significant digits: {@code 0.01}, {@code 0.009045}, {@code 2.447e-05}. */
     static String learningRate(float lr) {
