@@ -51,20 +51,46 @@ final class GlobalAvgPool2d implements LayerType {
         float scale = 1f / plane;
         Tensor ones = context.allocate(Shape.of(plane));
         context.backend().fill(ones, 1f);
+        // The descriptors are made once (per tensor, which a compiled model never changes): made per call they escape
+        // into the backend and are garbage at every step.
+        Gemm average = new Gemm(false, false, planes, 1, plane, 1);
+        Gemm spread = new Gemm(false, false, planes, plane, 1, 1);
+        Matrix onesColumn = Matrix.of(ones, 1);
+        Matrix onesRow = Matrix.of(ones, plane);
         return new LayerKernel() {
+            private final OperandCache x = new OperandCache(plane);
+            private final OperandCache y = new OperandCache(1);
+            private final OperandCache dy = new OperandCache(1);
+            private final OperandCache dx = new OperandCache(plane);
+
             @Override public void forward(ForwardPass pass) {
                 // y[N*C, 1] = x[N*C, H*W] · ones[H*W, 1] / (H*W)
-                pass.backend().gemm(new Gemm(false, false, planes, 1, plane, 1), scale, Matrix.of(pass.input(0), plane),
-                        Matrix.of(ones, 1), 0f, Matrix.of(pass.output(), 1));
+                pass.backend().gemm(average, scale, x.of(pass.input(0)), onesColumn, 0f, y.of(pass.output()));
             }
 
             @Override public void backward(BackwardPass pass) {
-                Tensor dx = pass.gradInput(0);
-                if (dx == null) return;
+                Tensor grad = pass.gradInput(0);
+                if (grad == null) return;
                 // dx[N*C, H*W] = dy[N*C, 1] · ones[1, H*W] / (H*W)
-                pass.backend().gemm(new Gemm(false, false, planes, plane, 1, 1), scale, Matrix.of(pass.gradOutput(), 1),
-                        Matrix.of(ones, plane), 0f, Matrix.of(dx, plane));
+                pass.backend().gemm(spread, scale, dy.of(pass.gradOutput()), onesRow, 0f, dx.of(grad));
             }
         };
+    }
+
+    /** A whole tensor as a GEMM operand with rows {@code ld} apart, made again only when the tensor changes. */
+    private static final class OperandCache {
+        private final int ld;
+        private Tensor tensor;
+        private Matrix matrix;
+
+        OperandCache(int ld) { this.ld = ld; }
+
+        Matrix of(Tensor t) {
+            if (t != tensor) {
+                matrix = Matrix.of(t, ld);
+                tensor = t;
+            }
+            return matrix;
+        }
     }
 }

@@ -65,6 +65,20 @@ final class Add implements EpilogueLayer {
         int count = context.inputShapes().size();
         int size = context.outputShape().size();
         return new LayerKernel() {
+            // The gradient's copies, made once per pair of tensors (never changed in a compiled model): slices made
+            // per call escape into the backend and are garbage at every step.
+            private final Slice[][] copies = new Slice[count][];
+
+            /** The copy of src into input i's gradient dx, as slices of the whole tensors. */
+            private void copy(Backend b, int i, Tensor src, Tensor dx) {
+                Slice[] c = copies[i];
+                if (c == null || c[0].tensor() != src || c[1].tensor() != dx) {
+                    c = new Slice[] {Slice.of(src, 0, size), Slice.of(dx, 0, size)};
+                    copies[i] = c;
+                }
+                b.copy(c[0], c[1]);
+            }
+
             @Override public void forward(ForwardPass pass) {
                 Backend b = pass.backend();
                 Tensor y = pass.output();
@@ -81,12 +95,12 @@ final class Add implements EpilogueLayer {
                     Tensor dx = pass.gradInput(i);
                     if (dx == null) continue;
                     if (first != null) {
-                        pass.backend().copy(Slice.of(first, 0, size), Slice.of(dx, 0, size));
+                        copy(pass.backend(), i, first, dx);
                     } else if (activation != null) {
                         pass.backend().unaryBackward(activation, pass.output(), pass.output(), pass.gradOutput(), dx);
                         first = dx;
                     } else {
-                        pass.backend().copy(Slice.of(pass.gradOutput(), 0, size), Slice.of(dx, 0, size));
+                        copy(pass.backend(), i, pass.gradOutput(), dx);
                         first = dx;
                     }
                 }
