@@ -10,7 +10,7 @@ import java.util.Set;
 import org.neurite.backend.Backend;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.OutOfMemoryException;
-import org.neurite.backend.Slice;
+import org.neurite.backend.TensorCopy;
 import org.neurite.backend.UnaryOp;
 import org.neurite.graph.GraphInput;
 import org.neurite.graph.Node;
@@ -123,6 +123,8 @@ public final class CompiledModel implements AutoCloseable {
 
     /** Sums of per-edge gradients into a value's gradient, run before the value's producer. */
     private final Map<String, List<Tensor>> fanInGradients = new HashMap<>();
+    /** The first part's copy into each such sum, its descriptors made once. */
+    private final Map<String, TensorCopy> fanInCopies = new HashMap<>();
 
     /** What a compiled model is for: which gradient buffers it needs. */
     enum Purpose {
@@ -604,21 +606,20 @@ public final class CompiledModel implements AutoCloseable {
         for (int i = steps.size() - 1; i >= 0; i--) {
             Step s = steps.get(i);
             if (!s.needsBackward) continue;
-            List<Tensor> parts = fanInGradients.get(s.node.name());
-            if (parts != null) {
-                Tensor sum = gradients.get(s.node.name());
-                backend.copy(Slice.of(parts.get(0), 0, sum.size()), Slice.of(sum, 0, sum.size()));
-                for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
-            }
+            sumFanIn(s.node.name());
             s.kernel.backward(s);
         }
-        for (GraphInput in : graph.graph().inputs()) {
-            List<Tensor> parts = fanInGradients.get(in.name());
-            if (parts == null) continue;
-            Tensor sum = gradients.get(in.name());
-            backend.copy(Slice.of(parts.get(0), 0, sum.size()), Slice.of(sum, 0, sum.size()));
-            for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
-        }
+        List<GraphInput> inputs = graph.graph().inputs();
+        for (int i = 0; i < inputs.size(); i++) sumFanIn(inputs.get(i).name());   // an index loop: no iterator per step
+    }
+
+    /** The gradient of a value read by several nodes: the sum of its per-edge parts (nothing for a value read once). */
+    private void sumFanIn(String value) {
+        List<Tensor> parts = fanInGradients.get(value);
+        if (parts == null) return;
+        Tensor sum = gradients.get(value);
+        fanInCopies.computeIfAbsent(value, v -> new TensorCopy()).run(backend, parts.get(0), sum, sum.size());
+        for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
     }
 
     /** Kernels that can report per-time-step gradient norms, by node name, in graph order. */

@@ -1,7 +1,7 @@
 package org.neurite.plugins.core;
 
 import java.util.List;
-import org.neurite.backend.Slice;
+import org.neurite.backend.TensorCopy;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -33,13 +33,16 @@ final class Flatten implements LayerType {
     @Override public LayerKernel compile(KernelContext context) {
         int size = context.inputShapes().get(0).size();
         return new LayerKernel() {
+            private final TensorCopy forwardCopy = new TensorCopy();
+            private final TensorCopy backwardCopy = new TensorCopy();
+
             @Override public void forward(ForwardPass pass) {
-                pass.backend().copy(Slice.of(pass.input(0), 0, size), Slice.of(pass.output(), 0, size));
+                forwardCopy.run(pass.backend(), pass.input(0), pass.output(), size);
             }
 
             @Override public void backward(BackwardPass pass) {
                 if (pass.gradInput(0) == null) return;
-                pass.backend().copy(Slice.of(pass.gradOutput(), 0, size), Slice.of(pass.gradInput(0), 0, size));
+                backwardCopy.run(pass.backend(), pass.gradOutput(), pass.gradInput(0), size);
             }
         };
     }

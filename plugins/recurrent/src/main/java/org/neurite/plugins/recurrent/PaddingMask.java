@@ -44,6 +44,8 @@ final class PaddingMask {
     private final Tensor carry;
     /** [B, H]: carry_t · dL/ds_t on its way to step t-1. */
     private final Tensor passed;
+    /** The input read at each forward, as a slice made once per input tensor. */
+    private Slice inputSlice;
     /** Step t's [B, H] block of the buffers the per-step ops touch, made once. */
     private final TimeMajorViews views;
 
@@ -67,7 +69,8 @@ final class PaddingMask {
      * per forward on a device backend.
      */
     void update(Backend b, Tensor x) {
-        b.download(Slice.of(x, 0, hostInput.length), hostInput, 0);
+        if (inputSlice == null || inputSlice.tensor() != x) inputSlice = Slice.of(x, 0, hostInput.length);
+        b.download(inputSlice, hostInput, 0);
         int time = g.time();
         int width = g.input();
         boolean changed = false;

@@ -3,7 +3,7 @@ package org.neurite.plugins.shape;
 import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BinaryOp;
-import org.neurite.backend.Slice;
+import org.neurite.backend.TensorCopy;
 import org.neurite.backend.UnaryOp;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.EpilogueLayer;
@@ -65,18 +65,12 @@ final class Add implements EpilogueLayer {
         int count = context.inputShapes().size();
         int size = context.outputShape().size();
         return new LayerKernel() {
-            // The gradient's copies, made once per pair of tensors (never changed in a compiled model): slices made
-            // per call escape into the backend and are garbage at every step.
-            private final Slice[][] copies = new Slice[count][];
+            // Input i's gradient as a copy of another: its descriptors made once (see TensorCopy).
+            private final TensorCopy[] copies = new TensorCopy[count];
 
-            /** The copy of src into input i's gradient dx, as slices of the whole tensors. */
             private void copy(Backend b, int i, Tensor src, Tensor dx) {
-                Slice[] c = copies[i];
-                if (c == null || c[0].tensor() != src || c[1].tensor() != dx) {
-                    c = new Slice[] {Slice.of(src, 0, size), Slice.of(dx, 0, size)};
-                    copies[i] = c;
-                }
-                b.copy(c[0], c[1]);
+                if (copies[i] == null) copies[i] = new TensorCopy();
+                copies[i].run(b, src, dx, size);
             }
 
             @Override public void forward(ForwardPass pass) {
