@@ -1,5 +1,6 @@
 package org.neurite.backend.opencl;
 
+import org.jocl.Pointer;
 import org.jocl.cl_mem;
 import org.neurite.backend.Backend;
 import org.neurite.tensor.Shape;
@@ -17,6 +18,8 @@ final class ClTensor implements Tensor {
     private final Shape shape;
     private final int size;
     private cl_mem mem;
+    /** A pointer to {@link #mem}, the form clSetKernelArg takes, made once rather than at every launch. */
+    private Pointer memPointer;
 
     ClTensor(Backend owner, ClMemory memory, Shape shape, cl_mem mem) {
         this.owner = owner;
@@ -39,6 +42,14 @@ final class ClTensor implements Tensor {
         cl_mem m = mem;
         if (m == null) throw new IllegalStateException("OpenCL tensor " + shape + " is closed");
         return m;
+    }
+
+    /** {@link #mem()} as a kernel argument's value; throws once the tensor is closed. */
+    Pointer memPointer() {
+        cl_mem m = mem();
+        Pointer p = memPointer;
+        if (p == null) memPointer = p = Pointer.to(m);
+        return p;
     }
 
     /** Forgets the buffer and returns it for release (null when already closed). */
