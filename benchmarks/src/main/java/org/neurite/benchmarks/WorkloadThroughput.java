@@ -72,7 +72,10 @@ public final class WorkloadThroughput {
             stepsPerEpoch = trainer.lastEpochSteps();
             int n = inferBatch * Math.max(1, steps / 4);
             float[] x = Arrays.copyOf(data.features(), n * data.sampleSize());
-            predictor.predict(x, n);                                              // warm-up
+            long warmUpStart = System.nanoTime();
+            do {
+                predictor.predict(x, n);                                          // warm-up
+            } while (System.nanoTime() - warmUpStart < WARM_UP_NANOS / 3);
             for (int r = 0; r < rounds; r++) {
                 long start = System.nanoTime();
                 predictor.predict(x, n);
@@ -87,14 +90,26 @@ public final class WorkloadThroughput {
     }
 
     /**
-     * Training samples per second of {@code rounds} epochs over {@code data}, after one epoch of
-     * warm-up (JIT, buffers). {@link LoaderThroughput} compares its loader with these figures.
+     * Warm-up before the timed rounds, at least: the JIT compiles the Vector API kernels only after
+     * thousands of calls, and until then they run interpreted or in C1, allocating their vectors;
+     * one 50-step epoch of lenet5 (0.2 s) left some of the timed rounds in that state.
+     */
+    static final long WARM_UP_NANOS = 3_000_000_000L;
+
+    /**
+     * Training samples per second of {@code rounds} epochs over {@code data}, after warm-up epochs
+     * (JIT, buffers) for at least {@link #WARM_UP_NANOS}. {@link LoaderThroughput} compares its
+     * loader with these figures.
      */
     static double[] trainingRounds(Trainer trainer, Dataset data, int rounds) {
-        trainer.trainEpoch(data, 1, TrainingListener.NONE);
+        int epoch = 1;
+        long warmUpStart = System.nanoTime();
+        do {
+            trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
+        } while (System.nanoTime() - warmUpStart < WARM_UP_NANOS);
         double[] train = new double[rounds];
         for (int r = 0; r < rounds; r++) {
-            EpochStats s = trainer.trainEpoch(data, r + 2, TrainingListener.NONE);
+            EpochStats s = trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
             train[r] = s.samplesPerSecond();
         }
         return train;
