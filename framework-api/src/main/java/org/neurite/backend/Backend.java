@@ -14,7 +14,8 @@ import org.neurite.tensor.Tensor;
  *   <li><b>derived ops</b> (default methods): the dense layer's product and the convolution with an
  *       activation in their epilogue, the dense input gradient and the max-pooling backward through the
  *       activation before them, softmax and cross-entropy, padding, axpby, batch and
- *       local response normalisation, the LSTM and GRU cells, the optimiser updates, and what a
+ *       local response normalisation, the LSTM and GRU cells (also with their recurrent
+ *       products), the optimiser updates, and what a
  *       training step keeps on the device (the squared norm of many tensors, the loss and correct
  *       count into device floats, the {@link StepControl} and the updates it controls), each a
  *       composition of primitives ({@link DerivedOps}). A backend overrides one only to make it
@@ -361,6 +362,20 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * One LSTM step with its recurrent product: {@code gates[B, 4H] += hPrev[B, H] · wHhᵀ}
+     * ({@code wHh} [4H, H], rows in gate order i, f, g, o; {@code gates} already holding the input
+     * projection and the biases), then {@link #lstmCellForward} on the sums, with the same
+     * semantics (gates overwritten with the activations, c may be cPrev). The default is those two
+     * ops, a {@link #gemm} and the cell; a device backend fuses them into one launch, the cell
+     * applied in the product's epilogue (a tile gathers the four gate columns j, H+j, 2H+j, 3H+j
+     * of the same hidden units). One product: the matrices' batch strides are not read. hPrev and
+     * wHh are only read, and no output may overlap them.
+     */
+    default void lstmStepForward(Matrix hPrev, Matrix wHh, Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
+        DerivedOps.lstmStepForward(this, hPrev, wHh, gates, cPrev, c, h, batch, hidden);
+    }
+
+    /**
      * Backward of one LSTM step. Reads the gate activations, cPrev and c; {@code dh} is dL/dh_t
      * (from the output and from step t+1). {@code dc} holds dL/dc_t from step t+1 on entry and
      * dL/dc_{t-1} on exit. Writes dL/d(pre-activations) into {@code dGates} [batch, 4H].
@@ -377,6 +392,19 @@ public interface Backend extends AutoCloseable {
      */
     default void gruCellForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
         DerivedOps.gruCellForward(this, gi, gh, hPrev, h, saved, batch, hidden);
+    }
+
+    /**
+     * One GRU step with its recurrent product: {@code gh[B, 3H] += hPrev[B, H] · wHhᵀ} ({@code wHh}
+     * [3H, H], rows in gate order r, z, n; {@code gh} already holding b_hh, and keeping the sum,
+     * which backward reads), then {@link #gruCellForward} with the same semantics. hPrev is a
+     * contiguous [B, H] slice, the product's A operand and the cell's previous state. The default
+     * is a {@link #gemm} and the cell; a device backend fuses them into one launch as for
+     * {@link #lstmStepForward}. hPrev and wHh are only read, and no output may overlap them (so h
+     * may not be hPrev here).
+     */
+    default void gruStepForward(Slice hPrev, Matrix wHh, Slice gi, Slice gh, Slice h, Slice saved, int batch, int hidden) {
+        DerivedOps.gruStepForward(this, hPrev, wHh, gi, gh, h, saved, batch, hidden);
     }
 
     /**

@@ -627,7 +627,13 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override public void lstmCellForward(Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
-        String what = "lstmCellForward";
+        checkLstmCellForward("lstmCellForward", gates, cPrev, c, h, batch, hidden);
+        launches.increment();
+        raw.lstmCellForward(gates, cPrev, c, h, batch, hidden);
+    }
+
+    /** The sizes and overlaps of the LSTM cell forward, alone or after its recurrent product. */
+    private void checkLstmCellForward(String what, Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
         int state = cellSize(what, batch, hidden, 1), gateBlock = cellSize(what, batch, hidden, 4);
         block(gates, "gates", gateBlock);
         block(cPrev, "cPrev", state);
@@ -638,8 +644,27 @@ public final class CheckedBackend implements Backend {
         disjoint(what, "h", h, "gates", gates);
         disjoint(what, "h", h, "c", c);
         disjoint(what, "h", h, "cPrev", cPrev);
+    }
+
+    @Override public void lstmStepForward(Matrix hPrev, Matrix wHh, Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
+        String what = "lstmStepForward";
+        checkLstmCellForward(what, gates, cPrev, c, h, batch, hidden);
+        if (hPrev == null || wHh == null) throw new IllegalArgumentException(what + ": hPrev and wHh must be given");
+        owned(hPrev.tensor(), "hPrev");
+        owned(wHh.tensor(), "wHh");
+        if (batch == 0 || hidden == 0) return;
+        checkMatrix("hPrev", hPrev.tensor().size(), hPrev.offset(), hPrev.ld(), batch, hidden, 1, 0);
+        checkMatrix("wHh", wHh.tensor().size(), wHh.offset(), wHh.ld(), 4 * hidden, hidden, 1, 0);
+        // Every output apart from both operands of the product (a work-group reads all of hPrev's rows it needs
+        // while others write theirs, so h may not be hPrev even in place).
+        matrixApart(what, "gates", gates, "hPrev", hPrev, batch, hidden);
+        matrixApart(what, "c", c, "hPrev", hPrev, batch, hidden);
+        matrixApart(what, "h", h, "hPrev", hPrev, batch, hidden);
+        matrixApart(what, "gates", gates, "wHh", wHh, 4 * hidden, hidden);
+        matrixApart(what, "c", c, "wHh", wHh, 4 * hidden, hidden);
+        matrixApart(what, "h", h, "wHh", wHh, 4 * hidden, hidden);
         launches.increment();
-        raw.lstmCellForward(gates, cPrev, c, h, batch, hidden);
+        raw.lstmStepForward(hPrev, wHh, gates, cPrev, c, h, batch, hidden);
     }
 
     @Override public void lstmCellBackward(Slice gates, Slice cPrev, Slice c, Slice dh, Slice dc, Slice dGates, int batch, int hidden) {
@@ -664,7 +689,31 @@ public final class CheckedBackend implements Backend {
     }
 
     @Override public void gruCellForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
-        String what = "gruCellForward";
+        checkGruCellForward("gruCellForward", gi, gh, hPrev, h, saved, batch, hidden);
+        launches.increment();
+        raw.gruCellForward(gi, gh, hPrev, h, saved, batch, hidden);
+    }
+
+    @Override public void gruStepForward(Slice hPrev, Matrix wHh, Slice gi, Slice gh, Slice h, Slice saved, int batch, int hidden) {
+        String what = "gruStepForward";
+        checkGruCellForward(what, gi, gh, hPrev, h, saved, batch, hidden);
+        if (wHh == null) throw new IllegalArgumentException(what + ": wHh must be given");
+        owned(wHh.tensor(), "wHh");
+        if (batch == 0 || hidden == 0) return;
+        checkMatrix("wHh", wHh.tensor().size(), wHh.offset(), wHh.ld(), 3 * hidden, hidden, 1, 0);
+        // The product reads every row of hPrev a work-group needs while others write theirs: h apart from it, even in place.
+        disjoint(what, "h", h, "hPrev", hPrev);
+        disjoint(what, "gh", gh, "hPrev", hPrev);
+        disjoint(what, "gh", gh, "gi", gi);
+        matrixApart(what, "gh", gh, "wHh", wHh, 3 * hidden, hidden);
+        matrixApart(what, "h", h, "wHh", wHh, 3 * hidden, hidden);
+        matrixApart(what, "saved", saved, "wHh", wHh, 3 * hidden, hidden);
+        launches.increment();
+        raw.gruStepForward(hPrev, wHh, gi, gh, h, saved, batch, hidden);
+    }
+
+    /** The sizes and overlaps of the GRU cell forward, alone or after its recurrent product. */
+    private void checkGruCellForward(String what, Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
         int state = cellSize(what, batch, hidden, 1), gateBlock = cellSize(what, batch, hidden, 3);
         block(gi, "gi", gateBlock);
         block(gh, "gh", gateBlock);
@@ -678,8 +727,6 @@ public final class CheckedBackend implements Backend {
         disjoint(what, "saved", saved, "gi", gi);
         disjoint(what, "saved", saved, "gh", gh);
         disjoint(what, "saved", saved, "hPrev", hPrev);
-        launches.increment();
-        raw.gruCellForward(gi, gh, hPrev, h, saved, batch, hidden);
     }
 
     @Override public void gruCellBackward(Slice saved, Slice gh, Slice hPrev, Slice dh, Slice dGi, Slice dGh, Slice dhPrev,
@@ -941,5 +988,11 @@ public final class CheckedBackend implements Backend {
 
     private static void disjoint(String what, String aName, Slice a, String bName, Slice b) {
         checkDisjoint(what, aName, a.tensor(), a.offset(), a.length(), bName, b.tensor(), b.offset(), b.length());
+    }
+
+    /** An output slice that shares no element with the span of a {@code rows x cols} matrix operand (rows {@code ld} apart). */
+    private static void matrixApart(String what, String outName, Slice out, String inName, Matrix in, int rows, int cols) {
+        int span = (int) ((long) (rows - 1) * in.ld() + cols);   // fits: checkMatrix found the matrix inside its tensor
+        checkDisjoint(what, outName, out.tensor(), out.offset(), out.length(), inName, in.tensor(), in.offset(), span);
     }
 }

@@ -348,6 +348,12 @@ final class DerivedOps {
         }
     }
 
+    /** gates[B, 4H] += hPrev · wHhᵀ (one GEMM), then the cell. */
+    static void lstmStepForward(Backend b, Matrix hPrev, Matrix wHh, Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
+        b.gemm(new Gemm(false, true, batch, 4 * hidden, hidden, 1), 1f, hPrev, wHh, 1f, Matrix.at(gates.tensor(), gates.offset(), 4 * hidden));
+        b.lstmCellForward(gates, cPrev, c, h, batch, hidden);
+    }
+
     /**
      * With the activations i, f, g, o gathered as in forward: dL/dc_t = dc + dh*o*(1 - tanh(c)^2)
      * (accumulated in dc), then d(o) = dh*tanh(c), d(i) = dc*g, d(f) = dc*cPrev, d(g) = dc*i, each
@@ -401,6 +407,13 @@ final class DerivedOps {
             b.binary(ADD, n, all(t), h);
             scatterGates(b, s, saved, 3, batch, hidden);
         }
+    }
+
+    /** gh[B, 3H] += hPrev · wHhᵀ (one GEMM, hPrev's rows H apart), then the cell. */
+    static void gruStepForward(Backend b, Slice hPrev, Matrix wHh, Slice gi, Slice gh, Slice h, Slice saved, int batch, int hidden) {
+        b.gemm(new Gemm(false, true, batch, 3 * hidden, hidden, 1), 1f, Matrix.at(hPrev.tensor(), hPrev.offset(), hidden), wHh, 1f,
+                Matrix.at(gh.tensor(), gh.offset(), 3 * hidden));
+        b.gruCellForward(gi, gh, hPrev, h, saved, batch, hidden);
     }
 
     /**

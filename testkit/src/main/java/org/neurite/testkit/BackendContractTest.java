@@ -155,6 +155,25 @@ public abstract class BackendContractTest {
                     Tensor gates = t(b, 16);
                     b.lstmCellForward(Slice.of(gates), Slice.of(t(b, 4)), Slice.of(t(b, 4)), Slice.of(gates, 0, 4), 2, 2);
                 }));
+        cases.add(new Case("an LSTM step whose recurrent weights are too small for 4H rows",
+                "gemm: wHh [8 x 2, ld 2] x 1 from offset 0 (stride 0) reaches element 15 of a tensor of 8",
+                b -> b.lstmStepForward(Matrix.of(t(b, 4), 2), Matrix.of(t(b, 8), 2), Slice.of(t(b, 16)), Slice.of(t(b, 4)),
+                        Slice.of(t(b, 4)), Slice.of(t(b, 4)), 2, 2)));
+        cases.add(new Case("an LSTM step with a gate block of the wrong length", "gates slice has 12 elements, expected 16",
+                b -> b.lstmStepForward(Matrix.of(t(b, 4), 2), Matrix.of(t(b, 16), 2), Slice.of(t(b, 12)), Slice.of(t(b, 4)),
+                        Slice.of(t(b, 4)), Slice.of(t(b, 4)), 2, 2)));
+        cases.add(new Case("an LSTM step writing h over the state it reads",
+                "lstmStepForward: h [0, 4) overlaps hPrev [0, 4) of the same tensor", b -> {
+                    Tensor state = t(b, 4);
+                    b.lstmStepForward(Matrix.of(state, 2), Matrix.of(t(b, 16), 2), Slice.of(t(b, 16)), Slice.of(t(b, 4)),
+                            Slice.of(t(b, 4)), Slice.of(state), 2, 2);
+                }));
+        cases.add(new Case("a GRU step writing h over the state it reads",
+                "gruStepForward: h [0, 4) overlaps hPrev [0, 4) of the same tensor", b -> {
+                    Tensor state = t(b, 4);
+                    b.gruStepForward(Slice.of(state), Matrix.of(t(b, 12), 2), Slice.of(t(b, 12)), Slice.of(t(b, 12)), Slice.of(state),
+                            Slice.of(t(b, 12)), 2, 2);
+                }));
         cases.add(new Case("a GRU state slice of the wrong length", "hPrev slice has 3 elements, expected 4",
                 b -> b.gruCellForward(Slice.of(t(b, 12)), Slice.of(t(b, 12)), Slice.of(t(b, 3)), Slice.of(t(b, 4)),
                         Slice.of(t(b, 12)), 2, 2)));

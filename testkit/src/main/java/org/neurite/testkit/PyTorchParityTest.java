@@ -314,7 +314,8 @@ public abstract class PyTorchParityTest {
      * One LSTMCell / GRUCell step as a recurrent layer runs it: the pre-activations come from the
      * fixture (the layer's GEMMs), every slice sits at an offset inside a larger tensor, and the
      * full dL/dh_{t-1} is the cell's direct part plus dGates (or dGh) times W_hh, compared with
-     * PyTorch's h0.grad.
+     * PyTorch's h0.grad. Each step runs again as {@code lstmStepForward} / {@code gruStepForward},
+     * the recurrent product h0 W_hhᵀ in the op.
      */
     @TestFactory
     public Stream<DynamicTest> recurrentCellStep() {
@@ -340,6 +341,16 @@ public abstract class PyTorchParityTest {
                 Tensor dh0 = backend.allocate(Shape.of(batch, hidden));
                 backend.gemm(new Gemm(false, false, batch, hidden, 4 * hidden, 1), 1f, Matrix.at(dGates.t, dGates.off, 4 * hidden), Matrix.of(wHh, hidden), 0f, Matrix.of(dh0, hidden));
                 assertClose(name + " dh_prev", fx.values(name, "dh0_full"), backend.download(dh0), tol);
+
+                // The same step as lstmStepForward: the gates start without the recurrent part
+                // (gates_pre - h0 W_hhᵀ), which the op adds back before the cell.
+                Placed input = slice(fx, name, "gates_pre", 1), cStep = emptySlice(state, 4), hStep = emptySlice(state, 3);
+                Matrix h0m = Matrix.at(h0.t, h0.off, hidden), wHhm = Matrix.of(wHh, hidden);
+                backend.gemm(new Gemm(false, true, batch, 4 * hidden, hidden, 1), -1f, h0m, wHhm, 1f, Matrix.at(input.t, input.off, 4 * hidden));
+                backend.lstmStepForward(h0m, wHhm, input.s(), c0.s(), cStep.s(), hStep.s(), batch, hidden);
+                assertClose(name + " step gate activations", fx.values(name, "gates_act"), input.values(), tol);
+                assertClose(name + " step c", fx.values(name, "c1"), cStep.values(), tol);
+                assertClose(name + " step h", fx.values(name, "h1"), hStep.values(), tol);
             } else {
                 Placed gi = slice(fx, name, "gi", 4), gh = slice(fx, name, "gh", 1), saved = emptySlice(3 * state, 7);
                 Placed dGi = emptySlice(3 * state, 2), dGh = emptySlice(3 * state, 5), dhPrev = emptySlice(state, 1);
@@ -353,6 +364,17 @@ public abstract class PyTorchParityTest {
                 // dh_{t-1} = z * dh (the cell) + dGh[B, 3H] * W_hh[3H, H] (accumulated by the GEMM)
                 backend.gemm(new Gemm(false, false, batch, hidden, 3 * hidden, 1), 1f, Matrix.at(dGh.t, dGh.off, 3 * hidden), Matrix.of(wHh, hidden), 1f, Matrix.at(dhPrev.t, dhPrev.off, hidden));
                 assertClose(name + " dh_prev", fx.values(name, "dh0_full"), dhPrev.values(), tol);
+
+                // The same step as gruStepForward: gh starts without the recurrent part (gh - h0 W_hhᵀ,
+                // b_hh alone), which the op adds back, keeping the sum in gh, before the cell.
+                Placed ghStep = slice(fx, name, "gh", 2), hStep = emptySlice(state, 4), savedStep = emptySlice(3 * state, 1);
+                Matrix wHhm = Matrix.of(wHh, hidden);
+                backend.gemm(new Gemm(false, true, batch, 3 * hidden, hidden, 1), -1f, Matrix.at(h0.t, h0.off, hidden), wHhm, 1f,
+                        Matrix.at(ghStep.t, ghStep.off, 3 * hidden));
+                backend.gruStepForward(h0.s(), wHhm, gi.s(), ghStep.s(), hStep.s(), savedStep.s(), batch, hidden);
+                assertClose(name + " step gh", fx.values(name, "gh"), ghStep.values(), tol);
+                assertClose(name + " step saved r, z, n", fx.values(name, "saved"), savedStep.values(), tol);
+                assertClose(name + " step h", fx.values(name, "h1"), hStep.values(), tol);
             }
         }));
     }

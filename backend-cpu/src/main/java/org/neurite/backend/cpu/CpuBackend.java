@@ -384,6 +384,14 @@ public final class CpuBackend implements Backend {
         cells.lstmForward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(h), h.offset(), batch, hidden);
     }
 
+    /** The default's GEMM and cell, called on the arrays: the default builds its GEMM descriptors per call, garbage every step. */
+    @Override public void lstmStepForward(Matrix hPrev, Matrix wHh, Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
+        count(false);
+        gemm.gemm(false, true, batch, 4 * hidden, hidden, 1f, data(hPrev.tensor()), hPrev.offset(), hPrev.ld(), data(wHh.tensor()), wHh.offset(),
+                wHh.ld(), 1f, data(gates), gates.offset(), 4 * hidden, 1, 0, 0, 0);
+        cells.lstmForward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(h), h.offset(), batch, hidden);
+    }
+
     @Override public void lstmCellBackward(Slice gates, Slice cPrev, Slice c, Slice dh, Slice dc, Slice dGates, int batch, int hidden) {
         count(false);
         cells.lstmBackward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(dh), dh.offset(),
@@ -392,6 +400,15 @@ public final class CpuBackend implements Backend {
 
     @Override public void gruCellForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
         count(false);
+        cells.gruForward(data(gi), gi.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(h), h.offset(),
+                data(saved), saved.offset(), batch, hidden);
+    }
+
+    /** The default's GEMM and cell, called on the arrays (no GEMM descriptors made per call). */
+    @Override public void gruStepForward(Slice hPrev, Matrix wHh, Slice gi, Slice gh, Slice h, Slice saved, int batch, int hidden) {
+        count(false);
+        gemm.gemm(false, true, batch, 3 * hidden, hidden, 1f, data(hPrev), hPrev.offset(), hidden, data(wHh.tensor()), wHh.offset(),
+                wHh.ld(), 1f, data(gh), gh.offset(), 3 * hidden, 1, 0, 0, 0);
         cells.gruForward(data(gi), gi.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(h), h.offset(),
                 data(saved), saved.offset(), batch, hidden);
     }

@@ -100,7 +100,7 @@ public final class ClBackend implements Backend {
         this.elementwise = new ClElementwise(device.kernels);
         this.reductions = new ClReductions(device, indexCheck);
         this.normalization = new ClNormalization(device.kernels);
-        this.cells = new ClRecurrentCells(device.kernels);
+        this.cells = new ClRecurrentCells(device.kernels, device.gemm);
         this.optimizers = new ClOptimizers(device);
         this.programs = new ClDevicePrograms(device);
     }
@@ -316,12 +316,22 @@ public final class ClBackend implements Backend {
         cells.lstmForward(buffer(gates), buffer(cPrev), buffer(c), buffer(h), hidden);
     }
 
+    @Override public void lstmStepForward(Matrix hPrev, Matrix wHh, Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
+        cells.lstmStep(buffer(hPrev.tensor()).mem(), hPrev.offset(), hPrev.ld(), buffer(wHh.tensor()).mem(), wHh.offset(), wHh.ld(),
+                buffer(gates), buffer(cPrev), buffer(c), buffer(h), batch, hidden);
+    }
+
     @Override public void lstmCellBackward(Slice gates, Slice cPrev, Slice c, Slice dh, Slice dc, Slice dGates, int batch, int hidden) {
         cells.lstmBackward(buffer(gates), buffer(cPrev), buffer(c), buffer(dh), buffer(dc), buffer(dGates), hidden);
     }
 
     @Override public void gruCellForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
         cells.gruForward(buffer(gi), buffer(gh), buffer(hPrev), buffer(h), buffer(saved), hidden);
+    }
+
+    @Override public void gruStepForward(Slice hPrev, Matrix wHh, Slice gi, Slice gh, Slice h, Slice saved, int batch, int hidden) {
+        cells.gruStep(buffer(hPrev), buffer(wHh.tensor()).mem(), wHh.offset(), wHh.ld(), buffer(gi), buffer(gh), buffer(h), buffer(saved),
+                batch, hidden);
     }
 
     @Override public void gruCellBackward(Slice saved, Slice gh, Slice hPrev, Slice dh, Slice dGi, Slice dGh, Slice dhPrev,

@@ -162,6 +162,7 @@ final class ClKernels implements AutoCloseable {
                 "record_refused_value", "max_pool_forward", "max_pool_backward", "avg_pool_forward",
                 "avg_pool_backward", "check_argmax", "im2col", "filter_gradient_operands", "col2im", CONV_32.kernel(), CONV_64.kernel(), "conv_bias_slices", "conv_sum_slices", "batch_norm_train", "batch_norm_infer", "batch_norm_backward",
                 "lrn_forward", "lrn_backward", "lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward",
+                "lstm_step_forward", "lstm_step_forward_blocked", "gru_step_forward", "gru_step_forward_blocked",
                 "gru_cell_backward", "check_indices", "gather_rows", "scatter_add_rows", "sgd_update", "adam_update",
                 "adamw_update", "rmsprop_update",
                 LARGE.kernel(), SMALL.kernel(), REGISTER_128.kernel(), REGISTER_64.kernel(), "sgemm_direct", "sgemm_blocked");
@@ -169,7 +170,7 @@ final class ClKernels implements AutoCloseable {
 
     private static long launchedGroupSize(String name) {
         for (GemmTile tile : TILES) if (name.equals(tile.kernel())) return (long) tile.localX() * tile.localY();
-        if (name.equals("sgemm_direct") || name.equals("sgemm_blocked")) return ClGemm.DIRECT_GROUP;
+        if (name.equals("sgemm_direct") || name.equals("sgemm_blocked") || name.contains("_step_forward")) return ClGemm.DIRECT_GROUP;
         for (ConvTile tile : CONV_TILES) if (name.equals(tile.kernel())) return (long) ClConv2d.IMPLICIT_LOCAL * ClConv2d.IMPLICIT_LOCAL;
         return switch (name) {
             case "channel_sum", "channel_max", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",

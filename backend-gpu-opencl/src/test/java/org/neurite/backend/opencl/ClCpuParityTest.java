@@ -519,6 +519,61 @@ class ClCpuParityTest {
             twins.assertClose("gru " + e[0], (Twin) e[1], TRANSCENDENTAL);
     }
 
+    /**
+     * The LSTM and GRU steps fused with their recurrent products against the CPU's GEMM and cell, through both
+     * kernels (the one for GPUs and the blocked one for CPU devices, chosen by the thin SGEMM
+     * variant): batches and hidden sizes that fill the kernels' row blocks (4, 64), unit groups
+     * (1 and 4 units per item, 16 items per group) and 128-deep slices of K and ones that do not
+     * (hidden % 4 != 0 takes the scalar tail of k and the partial unit group), operands at offsets
+     * with padded leading dimensions, and c in place of cPrev.
+     */
+    @Test void lstmAndGruStepsFusedWithTheirRecurrentProducts() {
+        for (ClGemm.Variant thin : new ClGemm.Variant[] {ClGemm.Variant.TILED_16, ClGemm.Variant.BLOCKED}) {
+            withGemm(thin, () -> {
+                int[][] sizes = {{1, 1}, {3, 5}, {4, 16}, {5, 17}, {9, 33}, {16, 64}, {70, 9}, {13, 130}};
+                for (int[] size : sizes) {
+                    lstmStepCase(thin, size[0], size[1]);
+                    gruStepCase(thin, size[0], size[1]);
+                }
+            });
+        }
+    }
+
+    private void lstmStepCase(ClGemm.Variant thin, int batch, int hidden) {
+        int state = batch * hidden, ldh = hidden + 3, ldw = hidden + 1;
+        Twin hPrev = twins.random(Shape.of(2 + batch * ldh), -1, 1), wHh = twins.random(Shape.of(5 + 4 * hidden * ldw), -0.5f, 0.5f);
+        Twin gates = twins.random(Shape.of(4 * state + 3), -2, 2), cPrev = twins.random(Shape.of(state + 1), -1, 1);
+        Twin c = twins.stale(Shape.of(state + 2)), h = twins.stale(Shape.of(state));
+        twins.both((b, s) -> {
+            Matrix hm = Matrix.at(s.of(hPrev), 2, ldh), wm = Matrix.at(s.of(wHh), 5, ldw);
+            Slice gateBlock = Slice.of(s.of(gates), 3, 4 * state), cPrevStep = Slice.of(s.of(cPrev), 1, state);
+            b.lstmStepForward(hm, wm, gateBlock, cPrevStep, Slice.of(s.of(c), 2, state), Slice.of(s.of(h)), batch, hidden);
+            // A second step from the state just written, its c in place of cPrev.
+            b.lstmStepForward(Matrix.of(s.of(h), hidden), wm, gateBlock, cPrevStep, cPrevStep, Slice.of(s.of(hPrev), 2, state),
+                    batch, hidden);
+        });
+        String what = "lstm step (" + thin + " device) batch=" + batch + " hidden=" + hidden;
+        for (var e : new Object[][] {{"gate activations", gates}, {"c", c}, {"h", h}, {"c in place", cPrev}, {"second h", hPrev}})
+            twins.assertClose(what + " " + e[0], (Twin) e[1], SUMS);
+    }
+
+    private void gruStepCase(ClGemm.Variant thin, int batch, int hidden) {
+        int state = batch * hidden, ldw = hidden + 2;
+        Twin hPrev = twins.random(Shape.of(state + 2), -1, 1), wHh = twins.random(Shape.of(4 + 3 * hidden * ldw), -0.5f, 0.5f);
+        Twin gi = twins.random(Shape.of(3 * state + 1), -2, 2), gh = twins.random(Shape.of(3 * state + 5), -1, 1);
+        Twin h = twins.stale(Shape.of(state + 3)), saved = twins.stale(Shape.of(3 * state + 2));
+        twins.both((b, s) -> {
+            Matrix wm = Matrix.at(s.of(wHh), 4, ldw);
+            Slice giStep = Slice.of(s.of(gi), 1, 3 * state), ghStep = Slice.of(s.of(gh), 5, 3 * state), savedStep = Slice.of(s.of(saved), 2, 3 * state);
+            b.gruStepForward(Slice.of(s.of(hPrev), 2, state), wm, giStep, ghStep, Slice.of(s.of(h), 3, state), savedStep, batch, hidden);
+            // A second step from the state just written, back into hPrev's tensor.
+            b.gruStepForward(Slice.of(s.of(h), 3, state), wm, giStep, ghStep, Slice.of(s.of(hPrev), 2, state), savedStep, batch, hidden);
+        });
+        String what = "gru step (" + thin + " device) batch=" + batch + " hidden=" + hidden;
+        for (var e : new Object[][] {{"gh", gh}, {"h", h}, {"saved r, z, n", saved}, {"second h", hPrev}})
+            twins.assertClose(what + " " + e[0], (Twin) e[1], SUMS);
+    }
+
     // ---- embeddings, classification, regularisation, optimisers --------------------------
 
     @Test void embeddingGatherAndScatterAddWithRepeatedIndices() {

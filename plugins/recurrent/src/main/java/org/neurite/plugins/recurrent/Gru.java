@@ -59,7 +59,7 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
         return new Direction(context, g, layer, reverse, w, mask);
     }
 
-    /** One GRU direction: one input GEMM, then per step one recurrent GEMM and the fused cell. */
+    /** One GRU direction: one input GEMM, then per step one op for the recurrent GEMM and the cell ({@link Backend#gruStepForward}). */
     private static final class Direction extends RecurrentDirection {
         private final Workspace w;
         /** [T, B, 3H]: x W_ihᵀ + b_ih. */
@@ -92,13 +92,15 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
             for (int step = 0; step < g.time(); step++) {
                 int t = timeAt(step);
                 int prev = previous(step);
-                Slice hPrev = first(w.zeros(), hidden);
-                if (prev >= 0) {
-                    addRecurrent(b, t, prev, wHh, gh);   // gh[t] += h_prev W_hhᵀ
-                    hPrev = at(h, prev, hidden);
+                if (prev < 0) {
+                    // h_{-1} = 0: gh[t] is b_hh alone, the cell runs alone
+                    b.gruCellForward(at(gi, t, gateWidth), at(gh, t, gateWidth), first(w.zeros(), hidden), at(h, t, hidden),
+                            at(saved, t, gateWidth), g.batch(), hidden);
+                } else {
+                    // gh[t] += h_prev W_hhᵀ, then the cell: one op, which a device backend runs as one launch
+                    b.gruStepForward(at(h, prev, hidden), views.whole(wHh, hidden), at(gi, t, gateWidth), at(gh, t, gateWidth),
+                            at(h, t, hidden), at(saved, t, gateWidth), g.batch(), hidden);
                 }
-                b.gruCellForward(at(gi, t, gateWidth), at(gh, t, gateWidth), hPrev, at(h, t, hidden), at(saved, t, gateWidth),
-                        g.batch(), hidden);
                 if (mask != null) mask.carryForward(b, h, t, prev);   // past a sample's end: h_t = h_{t-1}
             }
         }

@@ -84,7 +84,7 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
         return new Direction(context, g, layer, reverse, w, mask);
     }
 
-    /** One LSTM direction: one input GEMM, then per step one recurrent GEMM and the fused cell. */
+    /** One LSTM direction: one input GEMM, then per step one op for the recurrent GEMM and the cell ({@link Backend#lstmStepForward}). */
     private static final class Direction extends RecurrentDirection {
         private final Workspace w;
         /** [T, B, 4H]: pre-activations, which the cell overwrites with σ(i), σ(f), tanh(g), σ(o). */
@@ -112,12 +112,14 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
             for (int step = 0; step < g.time(); step++) {
                 int t = timeAt(step);
                 int prev = previous(step);
-                Slice cPrev = first(w.zeros(), hidden);
-                if (prev >= 0) {
-                    addRecurrent(b, t, prev, wHh, gates);   // gates[t] += h_prev W_hhᵀ
-                    cPrev = at(c, prev, hidden);
+                if (prev < 0) {
+                    // h_{-1} = 0: no recurrent product, the cell alone from C_{-1} = 0
+                    b.lstmCellForward(at(gates, t, gateWidth), first(w.zeros(), hidden), at(c, t, hidden), at(h, t, hidden), g.batch(), hidden);
+                } else {
+                    // gates[t] += h_prev W_hhᵀ, then the cell: one op, which a device backend runs as one launch
+                    b.lstmStepForward(views.matrix(h, prev, hidden), views.whole(wHh, hidden), at(gates, t, gateWidth), at(c, prev, hidden),
+                            at(c, t, hidden), at(h, t, hidden), g.batch(), hidden);
                 }
-                b.lstmCellForward(at(gates, t, gateWidth), cPrev, at(c, t, hidden), at(h, t, hidden), g.batch(), hidden);
                 if (mask != null) {
                     // past a sample's end: C_t = C_{t-1}, h_t = h_{t-1}
                     mask.carryForward(b, c, t, prev);

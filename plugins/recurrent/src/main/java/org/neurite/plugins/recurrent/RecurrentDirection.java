@@ -20,7 +20,8 @@ import org.neurite.tensor.Tensor;
  *
  * <p>The fast path shared by every cell (LSTM, GRU, Elman RNN): the input projection of all
  * steps is one GEMM {@code [T·B, I] × W_ihᵀ}; each step adds one GEMM for the recurrent part
- * into its own gate slice, then one fused cell op. Backward runs the cell backward per step and
+ * into its own gate slice, then one fused cell op (the LSTM and the GRU ask for both in one op,
+ * {@code lstmStepForward} / {@code gruStepForward}, which a device backend runs as one launch). Backward runs the cell backward per step and
  * one GEMM for dh_{t-1}; after the loop single GEMMs over all T·B rows give dW_ih, dW_hh and the
  * input gradient, and {@code channelSum} the bias gradients. Subclasses supply the per-step cell.
  *
