@@ -66,6 +66,12 @@ public final class PairedKernels {
         conv(k, b, "resnet.32x7x7", new Conv2dGeometry(batch, 32, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), true);
         conv(k, b, "resnet.64x4x4", new Conv2dGeometry(batch, 64, 4, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), true);
         conv(k, b, "resnet.16to32 stride 2", new Conv2dGeometry(batch, 16, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1), true);
+        conv(k, b, "resnet.32to64 stride 2", new Conv2dGeometry(batch, 32, 7, 7, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1), true);
+        conv(k, b, "resnet.shortcut 16to32 1x1 stride 2", new Conv2dGeometry(batch, 16, 14, 14, 32, 1, 1, 2, 2, 0, 0, 1, 1, 1), false);
+        conv(k, b, "resnet.shortcut 32to64 1x1 stride 2", new Conv2dGeometry(batch, 32, 7, 7, 64, 1, 1, 2, 2, 0, 0, 1, 1, 1), false);
+        // examples/inception_small.nn: its second block's 3x3 convolutions (the channel-vector rule takes them).
+        conv(k, b, "inception_small.3x3 24to32 7x7", new Conv2dGeometry(batch, 24, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), false);
+        conv(k, b, "inception_small.3x3 8to16 7x7", new Conv2dGeometry(batch, 8, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1), false);
         batchNorm(k, b, "resnet.bn 16x14x14", batch, 16, 14 * 14);
         Tensor rx = random(b, Shape.of(batch, 16, 14, 14), 9), rdy = random(b, rx.shape(), 10), rdx = b.allocate(rx.shape());
         k.put("resnet.relu backward 16x14x14", () -> b.unaryBackward(UnaryOp.RELU, rx, null, rdy, rdx));

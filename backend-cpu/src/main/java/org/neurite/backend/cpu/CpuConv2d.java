@@ -23,6 +23,12 @@ import org.neurite.backend.Conv2dGeometry;
  *   <li>3x3 or 5x5, stride 1, one group, at least 32 channels in and out: forward (and the
  *       stride-1 backward-data, a forward convolution of dy) by Winograd F(2x2, 3x3) or
  *       F(2x2, 5x5), {@link CpuWinogradConv2d}, unless {@code -Dneurite.cpu.winograd=false}.</li>
+ *   <li>Other 3x3 layers of one group, dilation 1, stride 1 or 2, 8 to 32 input channels and at
+ *       most 64 output channels in whole lane groups (the small ResNet's 16 -> 16 and its stride-2
+ *       block entries): forward, and the stride-1 backward-data run as a forward convolution, by the
+ *       direct kernel of {@link CpuChannelVectorConv2d}, vectorised over output channels, with the
+ *       GEMM path's bits ({@link #takesChannelVector}), unless {@code -Dneurite.cpu.channelconv=false}.
+ *       On those small maps the GEMM spends as long packing as multiplying.</li>
  *   <li>Otherwise the input of a (sample, group) is copied once into a zero-padded buffer, and
  *       every element of col is one load from it through two offset tables ({@link Offsets}).
  *       Forward with at least {@link #IMPLICIT_MIN_ROWS} output channels per group is an
@@ -72,6 +78,7 @@ final class CpuConv2d {
     private final Offsets offsets = new Offsets();
     private final CpuDirectConv2d direct;
     private final CpuWinogradConv2d winograd; // null when turned off
+    private final CpuChannelVectorConv2d channelVector; // null when turned off
     private float[] packedWeights = new float[0]; // w (forward) or w^T (backward-data) packed once per call, grow-only
     private float[] flippedWeights = new float[0]; // the kernel of backward-data as a convolution, grow-only
     private final TransposedGeometries transposedGeometries = new TransposedGeometries();
@@ -87,8 +94,14 @@ final class CpuConv2d {
 
     /** With Winograd for the 3x3 and 5x5 stride-1 layers it {@linkplain CpuWinogradConv2d#applies applies} to, or without (the tests compare both). */
     CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path, boolean withWinograd) {
+        this(threads, gemm, path, withWinograd, CpuChannelVectorConv2d.ENABLED);
+    }
+
+    /** With or without Winograd and the {@linkplain CpuChannelVectorConv2d channel-vector} direct forward (the tests compare them). */
+    CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path, boolean withWinograd, boolean withChannelVector) {
         this.threads = threads;
         this.winograd = withWinograd ? new CpuWinogradConv2d(threads, gemm, path) : null;
+        this.channelVector = withChannelVector ? new CpuChannelVectorConv2d(threads, path) : null;
         this.gemm = gemm;
         this.cols = new float[threads.size()][];
         this.padded = new float[threads.size()][];
@@ -117,6 +130,7 @@ final class CpuConv2d {
      */
     boolean forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
         if (CpuDirectConv2d.applies(g)) direct.forward(g, x, w, bias, relu, y);
+        else if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, relu, y);
         else if (winograd != null && CpuWinogradConv2d.applies(g)) { winograd.forward(g, x, w, bias, y); return false; }
         else forwardLoop.execute(g, x, w, bias, relu, y);
         return relu;
@@ -153,8 +167,23 @@ final class CpuConv2d {
             }
         }
         Conv2dGeometry t = transposedGeometries.of(g);
-        if (winograd != null && CpuWinogradConv2d.applies(t)) winograd.forward(t, dy, flipped, null, dx);
+        if (channelVector != null && takesChannelVector(t)) channelVector.forward(t, dy, flipped, null, false, dx);
+        else if (winograd != null && CpuWinogradConv2d.applies(t)) winograd.forward(t, dy, flipped, null, dx);
         else forwardLoop.execute(t, dy, flipped, null, false, dx);
+    }
+
+    /**
+     * Whether forward (or backward-data as a convolution) runs {@link CpuChannelVectorConv2d}: a
+     * 3x3 geometry it {@linkplain CpuChannelVectorConv2d#supports supports} (stride 1 or 2) with at
+     * most {@link CpuChannelVectorConv2d#MAX_IN_CHANNELS} input and {@link CpuChannelVectorConv2d#MAX_OUT_CHANNELS}
+     * output channels, that Winograd does not take: the small ResNet's layers where paired runs
+     * measured it faster. Its 1x1 strided shortcuts ran slower (the padded copy reads four times
+     * the inputs the kernel uses), so they keep the GEMM.
+     */
+    static boolean takesChannelVector(Conv2dGeometry g) {
+        return CpuChannelVectorConv2d.supports(g) && g.kernelH() == 3 && g.kernelW() == 3
+                && g.inChannels() <= CpuChannelVectorConv2d.MAX_IN_CHANNELS && g.outChannels() <= CpuChannelVectorConv2d.MAX_OUT_CHANNELS
+                && !CpuWinogradConv2d.applies(g);
     }
 
     /** Whether {@link #backwardDataAsConvolution} applies: one group, stride 1, enough input channels, padding within the dilated kernel. */

@@ -272,4 +272,28 @@ abstract class CpuKernels {
      */
     abstract void normBackwardDxRelu(float[] x, float[] dy, float[] y, float[] dx, int from, int to, float mean, float k, float a, float b);
 
+    // ---- direct convolution over output channels (CpuChannelVectorConv2d) ---------------------
+
+    /**
+     * One block of {@code P = }{@link CpuChannelVectorConv2d#pixels}{@code (vectors)} output pixels
+     * times {@code VL = vectors * LANES} output channels ({@code vectors} 1, 2 or 4), pixels
+     * {@code step} (1 or 2) floats apart: for p in [0, P) and c in [0, VL), {@code tile[p*VL + c]}
+     * gets the fma chain from zero over r in [0, k) of {@code w[wo + r*VL + c] * xp[at + off[r] + p*step]}.
+     * {@code taps3} says that the terms come in kernel rows of three taps at consecutive offsets
+     * ({@code off[r+1] = off[r] + 1} and {@code off[r+2] = off[r] + 2} for r a multiple of 3, k too),
+     * which lets a kernel reuse each input for three taps. The same fmas in the same order on every
+     * path, so the same bits.
+     */
+    abstract void channelConvBlock(float[] xp, int at, int[] off, int k, float[] w, int wo, int vectors, int step, boolean taps3, float[] tile);
+
+    /**
+     * A block's tile of {@link #channelConvBlock} out, transposed, with the bias and the relu: for c
+     * in [0, VL) and q in [0, count), {@code out[o + c*stride + q]} = {@code tile[q*VL + c]}, plus
+     * {@code bias[b0 + c]} when bias is not null (a float add), then with {@code relu} 0 where that
+     * is {@code <= 0} (the bits of {@code Math.max(v, 0f)}: NaN kept, -0 to +0). The vector path
+     * also writes {@code out[o + c*stride + q]} for q up to the next multiple of {@link #LANES}
+     * (scratch that the caller overwrites or never reads), and reads {@code tile} that far.
+     */
+    abstract void channelConvStore(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride);
+
 }

@@ -394,4 +394,42 @@ final class CpuPlainKernels extends CpuKernels {
         for (int i = from; i < to; i++) dx[i] = k * ((y[i] > 0f ? dy[i] : 0f) - a - (x[i] - mean) * b);
     }
 
+    // ---- direct convolution over output channels --------------------------------------------
+
+    /** The vector kernels' fmas in their order, one term at a time over the tile. */
+    @Override
+    void channelConvBlock(float[] xp, int at, int[] off, int k, float[] w, int wo, int vectors, int step, boolean taps3, float[] tile) {
+        int vl = vectors * LANES, pixels = CpuChannelVectorConv2d.pixels(vectors);
+        Arrays.fill(tile, 0, pixels * vl, 0f);
+        for (int r = 0, wi = wo; r < k; r++, wi += vl) {
+            int i = at + off[r];
+            for (int p = 0; p < pixels; p++) {
+                float xv = xp[i + p * step];
+                int t = p * vl;
+                for (int c = 0; c < vl; c++) tile[t + c] = Math.fma(xv, w[wi + c], tile[t + c]);
+            }
+        }
+    }
+
+    @Override
+    void channelConvStore(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+        channelConvStoreLoops(tile, vectors, count, bias, b0, relu, out, o, stride);
+    }
+
+    /** {@link #channelConvStore} as scalar loops (the vector path takes them for narrow blocks). */
+    static void channelConvStoreLoops(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+        int vl = vectors * LANES;
+        for (int c = 0; c < vl; c++) {
+            int dst = o + c * stride;
+            if (bias == null) {
+                if (relu) for (int q = 0; q < count; q++) out[dst + q] = Math.max(tile[q * vl + c], 0f);
+                else for (int q = 0; q < count; q++) out[dst + q] = tile[q * vl + c];
+            } else {
+                float b = bias[b0 + c];
+                if (relu) for (int q = 0; q < count; q++) out[dst + q] = Math.max(tile[q * vl + c] + b, 0f);
+                else for (int q = 0; q < count; q++) out[dst + q] = tile[q * vl + c] + b;
+            }
+        }
+    }
+
 }

@@ -1,0 +1,226 @@
+package org.neurite.backend.cpu;
+
+import java.util.Arrays;
+import org.neurite.backend.Conv2dGeometry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Direct forward convolution vectorised over <em>output channels</em>, for one-group layers whose
+ * output channels fill whole lane groups ({@code Cout} a multiple of {@link CpuKernels#LANES}) and
+ * whose reduction is too large for {@link CpuDirectConv2d} (the small ResNet's 3x3 layers on 16 to
+ * 64 channels, strided or not). On such small maps im2col + GEMM spends as long packing its
+ * panels as multiplying them; here nothing is packed but the weights, once per call.
+ * <pre>
+ *   y[n, co..co+V*L, oh, ow] = sum over r = (c, ki, kj) of wv[co-block][r][..] * xp[n, c, oh*sH + ki, ow*sW + kj]
+ * </pre>
+ * Per sample, the input is copied zero-padded into {@code xp[Cin][Hp][Wp]} (its border zeroed
+ * once per task, the rows copied as runs). The weights are repacked once per call as
+ * {@code [Cout/(V*L)][K][V*L]} ({@code K = Cin*kh*kw}). Then for each output row, block of
+ * {@link #pixels} output pixels and block of V vectors of output channels,
+ * {@link CpuKernels#channelConvBlock} keeps {@code P x V} accumulator vectors in registers over the
+ * K terms: per term V weight vectors, P broadcasts of an input value ({@code strideW} floats
+ * apart, a constant of the kernel), {@code P*V} fmas. With one vector (16 output channels at 512
+ * bits) that is a broadcast per fma; with 3-tap kernel rows and one or two vectors the kernel
+ * broadcasts each input once for every tap that reads it (at stride 1, 16 broadcasts for 42
+ * fmas a vector: 16 -> 16 went from 1.05-1.19x to 1.24-1.38x of the GEMM path in paired runs,
+ * 16 -> 32 at stride 2 from 1.57x to 1.79x). The tile of accumulators goes, transposed, with the bias and the relu when asked,
+ * into per-worker output planes ({@link CpuKernels#channelConvStore}), copied into y (NCHW) per
+ * task. Pixels of a row's last block past {@code Wo} are computed from whatever lies there (the
+ * buffer has slack) and dropped. Tasks are (sample, block of output rows), claimed; blocks of
+ * rows only when there are fewer samples than workers.
+ *
+ * <p>Bits: each output is the fma chain over r = (c, ki, kj) from zero, then {@code + bias} (not
+ * added without a bias), then {@code Math.max(y, 0)} with the relu: the GEMM path's order for
+ * {@code K <= }{@link CpuGemm#KC} (one k-block), so both give the same bits, as does the plain
+ * path. Each output is computed by one task, so the result is the same for any thread count.
+ */
+final class CpuChannelVectorConv2d {
+    private static final Logger LOG = LoggerFactory.getLogger(CpuChannelVectorConv2d.class);
+    /** The system property that turns this kernel off ({@code false}); anything else, or nothing, leaves it on. */
+    static final String PROPERTY = "neurite.cpu.channelconv";
+    /** Whether backends of this JVM use it where {@link CpuConv2d} takes it (the property, read once). */
+    static final boolean ENABLED = readProperty();
+    /** Fewest input channels: below, the reduction is short and the first layers keep their paths. */
+    static final int MIN_IN_CHANNELS = 8;
+    /** Most input channels {@link CpuConv2d} gives it: the widest of the small ResNet's layers measured (32 -> 64, stride 2). */
+    static final int MAX_IN_CHANNELS = 32;
+    /** Most output channels {@link CpuConv2d} gives it (the same layer). */
+    static final int MAX_OUT_CHANNELS = 64;
+    /** Most floats of one sample's padded input and output planes (8 MiB of scratch per worker, as Winograd's). */
+    static final int MAX_SAMPLE_FLOATS = 1 << 21;
+    private static final long PARALLEL_MIN_FLOPS = 1L << 18;
+
+    private final CpuThreads threads;
+    private final CpuKernels[] kernels; // per worker
+    private final float[][] padded; // per-worker padded sample, grow-only
+    private final float[][] tiles; // per-worker accumulator tile, grow-only
+    private final float[][] outputs; // per-worker output planes [Cout][Ho*Wo + LANES] of a task, grow-only
+    private float[] packedWeights = new float[0]; // [Cout/(V*L)][K][V*L], grow-only
+    private int[] termOffsets = new int[0]; // r -> offset of its input in the padded sample from (row, pixel) base, grow-only
+    private final ForwardLoop forwardLoop = new ForwardLoop();
+
+    CpuChannelVectorConv2d(CpuThreads threads, CpuKernels.Path path) {
+        this.threads = threads;
+        this.kernels = path.perWorker(threads.size());
+        this.padded = new float[threads.size()][];
+        this.tiles = new float[threads.size()][];
+        this.outputs = new float[threads.size()][];
+    }
+
+    private static boolean readProperty() {
+        String value = System.getProperty(PROPERTY);
+        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) return true;
+        if (value.trim().equalsIgnoreCase("false")) return false;
+        LOG.warn("-D{}={} is neither true nor false; the channel-vector convolution stays on", PROPERTY, value);
+        return true;
+    }
+
+    /**
+     * Whether {@link #forward} computes this geometry with the GEMM path's bits: one group,
+     * dilation 1, a horizontal stride of 1 or 2 (the kernels' steps), output channels in whole
+     * lane groups, at least {@link #MIN_IN_CHANNELS} input channels, a reduction within one GEMM
+     * k-block ({@code K <= KC}), a non-empty output, and one sample's padded input and output
+     * planes within {@link #MAX_SAMPLE_FLOATS} (a worker's scratch).
+     */
+    static boolean supports(Conv2dGeometry g) {
+        long sample = (long) g.inChannels() * (g.height() + 2 * g.padH()) * (g.width() + 2 * g.padW())
+                + (long) g.outChannels() * ((long) g.outHeight() * g.outWidth() + CpuKernels.LANES);
+        return g.groups() == 1 && g.dilationH() == 1 && g.dilationW() == 1 && (g.strideW() == 1 || g.strideW() == 2)
+                && g.outChannels() % CpuKernels.LANES == 0 && g.inChannels() >= MIN_IN_CHANNELS
+                && g.inChannels() * g.kernelH() * g.kernelW() <= CpuGemm.KC
+                && g.outHeight() > 0 && g.outWidth() > 0 && g.batch() > 0 && sample <= MAX_SAMPLE_FLOATS;
+    }
+
+    /** Vectors of output channels per kernel call: 4, 2 or 1, the most that divides {@code Cout / LANES}. */
+    static int vectors(Conv2dGeometry g) {
+        int nv = g.outChannels() / CpuKernels.LANES;
+        return nv % 4 == 0 ? 4 : nv % 2 == 0 ? 2 : 1;
+    }
+
+    /**
+     * Output pixels per kernel call with {@code vectors} vectors of channels: 14, 7 or 4, so that
+     * the {@code pixels x vectors} accumulators (14 to 16) and the weight vectors fit the 32
+     * registers of AVX-512, and a 14-, 7- or 4-wide output row (the small ResNet's) is whole blocks.
+     */
+    static int pixels(int vectors) {
+        return vectors == 1 ? 14 : vectors == 2 ? 7 : 4;
+    }
+
+    private static int paddedWidth(Conv2dGeometry g) {
+        return g.width() + 2 * g.padW();
+    }
+
+    /** Floats read past the padded sample by a row's last block: its dropped pixels and the kernel's reach. */
+    private static int slack(Conv2dGeometry g) {
+        return 14 * g.strideW() + g.kernelW();
+    }
+
+    /** y = conv(x, w) + bias, then with {@code relu} y = max(y, 0); see the class comment. */
+    void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
+        forwardLoop.execute(g, x, w, bias, relu, y);
+    }
+
+    /** {@code wv[(b*K + r)*VL + c] = w[(b*VL + c)*K + r]}: each term's VL weights of a channel block contiguous. */
+    private static void packWeights(float[] w, int cout, int k, int vl, float[] wv) {
+        for (int b = 0; b < cout / vl; b++) {
+            for (int c = 0; c < vl; c++) {
+                int from = (b * vl + c) * k, to = b * k * vl + c;
+                for (int r = 0; r < k; r++) wv[to + r * vl] = w[from + r];
+            }
+        }
+    }
+
+    /**
+     * The rows of sample n of x into the interior of {@code xp[Cin][Hp][Wp]}, whose border and
+     * slack are zero (see {@link #clear}); one run per input row.
+     */
+    private static void pad(Conv2dGeometry g, float[] x, int n, float[] xp) {
+        int cin = g.inChannels(), h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW(), wp = paddedWidth(g);
+        int plane = (h + 2 * ph) * wp;
+        for (int c = 0; c < cin; c++) {
+            for (int ih = 0; ih < h; ih++) System.arraycopy(x, ((n * cin + c) * h + ih) * w, xp, c * plane + (ih + ph) * wp + pw, w);
+        }
+    }
+
+    /** Zeroes the padded buffer and its slack; then each sample's {@link #pad} leaves the border zero. */
+    private static void clear(Conv2dGeometry g, float[] xp) {
+        Arrays.fill(xp, 0, g.inChannels() * (g.height() + 2 * g.padH()) * paddedWidth(g) + slack(g), 0f);
+    }
+
+    /** Claimed tasks of (sample, block of output rows); blocks of rows only when samples are fewer than workers. */
+    private final class ForwardLoop implements CpuThreads.RangeTask {
+        private Conv2dGeometry g;
+        private float[] x, bias, y;
+        private boolean relu;
+        private int rowBlocks;
+
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
+            int cin = g.inChannels(), cout = g.outChannels(), kh = g.kernelH(), kw = g.kernelW(), k = cin * kh * kw;
+            int vl = vectors(g) * CpuKernels.LANES;
+            if (packedWeights.length < cout * k) packedWeights = new float[cout * k];
+            packWeights(w, cout, k, vl, packedWeights);
+            if (termOffsets.length < k) termOffsets = new int[k];
+            int hp = g.height() + 2 * g.padH(), wp = paddedWidth(g);
+            for (int r = 0; r < k; r++) {
+                int c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
+                termOffsets[r] = (c * hp + ki) * wp + kj;
+            }
+            int parts = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
+            this.rowBlocks = g.batch() >= parts ? 1 : Math.min(g.outHeight(), CpuGemm.ceilDiv(parts, g.batch()));
+            this.g = g;
+            this.x = x;
+            this.bias = bias;
+            this.relu = relu;
+            this.y = y;
+            try {
+                threads.runClaimed(g.batch() * rowBlocks, parts, this);
+            } finally {
+                this.g = null;
+                this.x = this.bias = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int cin = g.inChannels(), cout = g.outChannels(), k = cin * g.kernelH() * g.kernelW(), lanes = CpuKernels.LANES;
+            int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo, sh = g.strideH(), sw = g.strideW(), wp = paddedWidth(g);
+            int v = vectors(g), vl = v * lanes, pix = pixels(v), stride = p + lanes;
+            int size = cin * (g.height() + 2 * g.padH()) * wp;
+            float[] xp = grow(padded, worker, size + slack(g));
+            clear(g, xp);
+            float[] tile = grow(tiles, worker, CpuGemm.roundUp(pix, lanes) * vl);
+            float[] out = grow(outputs, worker, cout * stride);
+            float[] wv = packedWeights, bias = this.bias, y = this.y;
+            int[] off = termOffsets;
+            boolean relu = this.relu, taps3 = g.kernelW() == 3;
+            CpuKernels kernel = kernels[worker];
+            for (int t = begin; t < end; t++) {
+                int n = t / rowBlocks, block = t % rowBlocks;
+                int oh0 = (int) ((long) block * ho / rowBlocks), oh1 = (int) ((long) (block + 1) * ho / rowBlocks);
+                pad(g, x, n, xp);
+                // Rows and blocks in increasing order: the lanes a store writes past a block's
+                // pixels land on the next block's, or past the plane, before those are computed.
+                for (int oh = oh0; oh < oh1; oh++) {
+                    for (int ow0 = 0; ow0 < wo; ow0 += pix) {
+                        int count = Math.min(pix, wo - ow0), at = oh * sh * wp + ow0 * sw;
+                        for (int b = 0; b < cout / vl; b++) {
+                            kernel.channelConvBlock(xp, at, off, k, wv, b * k * vl, v, sw, taps3, tile);
+                            kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, b * vl * stride + oh * wo + ow0, stride);
+                        }
+                    }
+                }
+                for (int co = 0; co < cout; co++) {
+                    System.arraycopy(out, co * stride + oh0 * wo, y, (n * cout + co) * p + oh0 * wo, (oh1 - oh0) * wo);
+                }
+            }
+        }
+    }
+
+    private static float[] grow(float[][] perWorker, int worker, int size) {
+        float[] a = perWorker[worker];
+        if (a == null || a.length < size) perWorker[worker] = a = new float[size];
+        return a;
+    }
+}
