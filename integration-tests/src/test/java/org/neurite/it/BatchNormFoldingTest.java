@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.neurite.backend.Backend;
 import org.neurite.backend.Slice;
@@ -29,7 +30,7 @@ import org.neurite.train.TrainSpec;
  * agree with the unfolded model's to float rounding, before training and after four steps and
  * random changes have moved every parameter and running statistic. Training compiles fold nothing.
  */
-class BatchNormFoldingTest {
+public class BatchNormFoldingTest {
     private static Backend cpu() {
         return Fixtures.RUNTIME.createBackend("cpu", new BackendOptions(2, null), List.of(), w -> {});
     }
@@ -61,10 +62,16 @@ class BatchNormFoldingTest {
         }
     }
 
-    /** Trains four steps, then compares folded and unfolded inference on 16 samples; returns the folds made. */
+    /** Trains four steps, then compares folded and unfolded inference on 16 samples on the CPU; returns the folds made. */
     private static Map<String, String> foldedMatchesUnfolded(TypedGraph graph, TrainSpec spec) throws Exception {
+        return foldedMatchesUnfolded(graph, spec, BatchNormFoldingTest::cpu);
+    }
+
+    /** As {@link #foldedMatchesUnfolded(TypedGraph, TrainSpec)} on the backend {@code backends} makes. */
+    public static Map<String, String> foldedMatchesUnfolded(TypedGraph graph, TrainSpec spec, Supplier<Backend> backends)
+            throws Exception {
         Dataset data = Fixtures.bundledSubset().train().head(4 * spec.batch());
-        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, spec.seed())) {
+        try (Backend backend = backends.get(); ParameterStore store = new ParameterStore(graph, backend, spec.seed())) {
             Map<String, String> folds = new HashMap<>();
             // Before training (running mean 0, variance 1, weight 1, bias 0) and after four steps.
             assertClose(logits(graph, backend, store, data, 16, false, new HashMap<>()), logits(graph, backend, store, data, 16, true, folds));
