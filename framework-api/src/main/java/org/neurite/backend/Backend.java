@@ -219,6 +219,17 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * The sum of two tensors of one size with an element-wise activation after it, {@code out =
+     * activation(a + b)} ({@code activation} null: the sum alone): the forward of an {@code add}
+     * node with the activation fused into its epilogue, a residual block's {@code relu(y + x)}. By
+     * default the sum then the activation in place, so each element rounds as with the two ops;
+     * out may be a or b.
+     */
+    default void addForward(Tensor a, Tensor b, UnaryOp activation, Tensor out) {
+        DerivedOps.addForward(this, a, b, activation, out);
+    }
+
+    /**
      * The dense layer's input gradient with the backward of the element-wise activation before the
      * layer folded in: {@code dx[rows, in] = dy[rows, out] · w[out, in]}, then, when
      * {@code activation} is not null, {@code dx = unaryBackward(activation, x, x, dx)}, x [rows, in]

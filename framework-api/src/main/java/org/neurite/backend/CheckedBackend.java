@@ -167,6 +167,14 @@ public final class CheckedBackend implements Backend {
         raw.conv2dForward(g, x, w, bias, activation, y);
     }
 
+    @Override public void addForward(Tensor a, Tensor b, UnaryOp activation, Tensor out) {
+        owned(out, "out");
+        sized(a, "a", out.size());
+        sized(b, "b", out.size());
+        launches.increment();
+        raw.addForward(a, b, activation, out);
+    }
+
     @Override public void denseForward(Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y, int rows, int in, int out) {
         checkGemmSizes(rows, out, in, 1);
         sized(x, "x", viewSize(1, rows, in));

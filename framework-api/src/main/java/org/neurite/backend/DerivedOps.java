@@ -52,6 +52,12 @@ final class DerivedOps {
         if (activation != null) b.unary(activation, y, y);
     }
 
+    /** out = a + b, then the activation in place. */
+    static void addForward(Backend b, Tensor a, Tensor addend, UnaryOp activation, Tensor out) {
+        b.binary(ADD, a, addend, out);
+        if (activation != null) b.unary(activation, out, out);
+    }
+
     /** dx = dy · w (one GEMM), then the activation's derivative from its output x, in place. */
     static void denseBackwardData(Backend b, Tensor dy, Tensor w, Tensor x, UnaryOp activation, Tensor dx, int rows, int in, int out) {
         b.gemm(new Gemm(false, false, rows, in, out, 1), 1f, Matrix.of(dy, out), Matrix.of(w, in), 0f, Matrix.of(dx, in));

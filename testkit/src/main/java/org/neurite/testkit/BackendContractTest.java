@@ -86,6 +86,8 @@ public abstract class BackendContractTest {
         }));
         cases.add(new Case("a dense forward pass with a bias of the wrong size", "bias [4] has 4 elements, expected 3",
                 b -> b.denseForward(t(b, 2, 5), t(b, 3, 5), t(b, 4), UnaryOp.RELU, t(b, 2, 3), 2, 5, 3)));
+        cases.add(new Case("a residual sum of tensors of different sizes", "b [3] has 3 elements, expected 4",
+                b -> b.addForward(t(b, 4), t(b, 3), UnaryOp.RELU, t(b, 4))));
         cases.add(new Case("a folded activation whose derivative needs its input",
                 "denseBackwardData: the derivative of SOFTPLUS needs its input, not only its output (the layer's input)",
                 b -> b.denseBackwardData(t(b, 2, 3), t(b, 3, 5), t(b, 2, 5), UnaryOp.SOFTPLUS, t(b, 2, 5), 2, 5, 3)));

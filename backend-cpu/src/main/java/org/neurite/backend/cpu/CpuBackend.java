@@ -240,6 +240,16 @@ public final class CpuBackend implements Backend {
         elementwise.unaryBackward(op, data(x), 0, data(y), 0, data(dy), 0, data(dx), 0, dx.size());
     }
 
+    /** With a relu, the sum and the relu in one pass over the elements; other activations: the default. */
+    @Override public void addForward(Tensor a, Tensor b, UnaryOp activation, Tensor out) {
+        if (activation != UnaryOp.RELU) {
+            Backend.super.addForward(a, b, activation, out);
+            return;
+        }
+        count(false);
+        elementwise.addRelu(data(a), 0, data(b), 0, data(out), 0, out.size());
+    }
+
     @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         count(false);
         elementwise.binary(op, data(a), 0, data(b), 0, data(out), 0, out.size());

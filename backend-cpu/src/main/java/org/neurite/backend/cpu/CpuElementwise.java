@@ -71,7 +71,16 @@ final class CpuElementwise {
 
     /** out[oo + i] = a[ao + i] op b[bo + i] over n elements; out's range may coincide with a's or b's. */
     void binary(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
-        binaryLoop.execute(op, a, ao, b, bo, out, oo, n);
+        binaryLoop.execute(op, a, ao, b, bo, out, oo, n, false);
+    }
+
+    /**
+     * out[oo + i] = max(a[ao + i] + b[bo + i], 0) over n elements in one pass: the bits of the sum
+     * then the relu op (the sum rounded to float, then {@code Math.max(., 0f)}, as the relu op
+     * computes it); out's range may coincide with a's or b's.
+     */
+    void addRelu(float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        binaryLoop.execute(BinaryOp.ADD, a, ao, b, bo, out, oo, n, true);
     }
 
     /**
@@ -206,11 +215,13 @@ final class CpuElementwise {
 
     private final class BinaryLoop implements CpuThreads.RangeTask {
         private BinaryOp op;
+        private boolean relu; // ADD only: the relu in the same pass
         private float[] a, b, out;
         private int ao, bo, oo;
 
-        synchronized void execute(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n) {
+        synchronized void execute(BinaryOp op, float[] a, int ao, float[] b, int bo, float[] out, int oo, int n, boolean relu) {
             this.op = op;
+            this.relu = relu;
             this.a = a;
             this.ao = ao;
             this.b = b;
@@ -229,6 +240,10 @@ final class CpuElementwise {
             float[] a = this.a, b = this.b, out = this.out;
             int from = oo + begin, to = oo + end;
             int da = ao - oo, db = bo - oo;
+            if (relu) {
+                for (int i = from; i < to; i++) out[i] = Math.max(a[i + da] + b[i + db], 0f);
+                return;
+            }
             switch (op) {
                 case ADD -> { for (int i = from; i < to; i++) out[i] = a[i + da] + b[i + db]; }
                 case SUB -> { for (int i = from; i < to; i++) out[i] = a[i + da] - b[i + db]; }

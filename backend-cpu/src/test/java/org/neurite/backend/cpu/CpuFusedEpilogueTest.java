@@ -17,8 +17,8 @@ import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
 /**
- * The CPU backend's fused epilogues with a relu ({@code conv2dForward} and {@code denseForward}
- * with {@link UnaryOp#RELU}) give the bits of the unfused ops in sequence, on both kernel paths
+ * The CPU backend's fused epilogues with a relu ({@code conv2dForward}, {@code denseForward} and
+ * {@code addForward} with {@link UnaryOp#RELU}) give the bits of the unfused ops in sequence, on both kernel paths
  * and at 1 and 2 threads: every convolution algorithm (direct, GEMM over the padded grid, gathered
  * and explicit im2col, 1x1, groups, Winograd), with and without a bias, and the dense layer's
  * skinny (transposed) and ordinary products with and without a bias. The inputs hold a NaN, which
@@ -56,6 +56,25 @@ class CpuFusedEpilogueTest {
         };
         float[] reference = everywhereTheSame(run);
         assertTrue(hasNaNZerosAndPositives(reference), "the outputs exercise the relu");
+    }
+
+    /** The residual sum with its relu ({@code addForward}), out apart from the addends or in place over the first. */
+    @ParameterizedTest(name = "n={0} inPlace={1}")
+    @CsvSource({"1, false", "37, false", "5000, false", "70001, true"})
+    void addWithReluGivesTheUnfusedBits(int n, boolean inPlace) {
+        BiFunction<CpuBackend, Boolean, float[]> run = (cpu, fused) -> {
+            SplittableRandom rnd = new SplittableRandom(n);
+            Tensor a = random(cpu, rnd, Shape.of(n), true), b = random(cpu, rnd, Shape.of(n), false);
+            Tensor out = inPlace ? a : cpu.allocate(Shape.of(n));
+            if (fused) cpu.addForward(a, b, UnaryOp.RELU, out);
+            else {
+                cpu.binary(BinaryOp.ADD, a, b, out);
+                cpu.unary(UnaryOp.RELU, out, out);
+            }
+            return cpu.download(out);
+        };
+        float[] reference = everywhereTheSame(run);
+        if (n > 1) assertTrue(hasNaNZerosAndPositives(reference), "the outputs exercise the relu");
     }
 
     @ParameterizedTest(name = "rows={0} in={1} out={2} bias={3}")

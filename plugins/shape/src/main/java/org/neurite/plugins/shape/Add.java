@@ -76,9 +76,13 @@ final class Add implements EpilogueLayer {
             @Override public void forward(ForwardPass pass) {
                 Backend b = pass.backend();
                 Tensor y = pass.output();
-                b.binary(BinaryOp.ADD, pass.input(0), pass.input(1), y);
-                for (int i = 2; i < count; i++) b.binary(BinaryOp.ADD, y, pass.input(i), y);
-                if (activation != null) b.unary(activation, y, y);
+                // (x0 + x1 + ... + x_{n-2}), then the last addend and the activation in one op
+                Tensor sum = pass.input(0);
+                for (int i = 1; i < count - 1; i++) {
+                    b.binary(BinaryOp.ADD, sum, pass.input(i), y);
+                    sum = y;
+                }
+                b.addForward(sum, pass.input(count - 1), activation, y);
             }
 
             @Override public void backward(BackwardPass pass) {
