@@ -2,8 +2,6 @@ package org.neurite.backend.cpu;
 
 import java.util.Arrays;
 import org.neurite.backend.Conv2dGeometry;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Direct forward convolution vectorised over <em>output channels</em>, for one-group layers whose
@@ -36,11 +34,10 @@ import org.slf4j.LoggerFactory;
  * path. Each output is computed by one task, so the result is the same for any thread count.
  */
 final class CpuChannelVectorConv2d {
-    private static final Logger LOG = LoggerFactory.getLogger(CpuChannelVectorConv2d.class);
     /** The system property that turns this kernel off ({@code false}); anything else, or nothing, leaves it on. */
     static final String PROPERTY = "neurite.cpu.channelconv";
     /** Whether backends of this JVM use it where {@link CpuConv2d} takes it (the property, read once). */
-    static final boolean ENABLED = readProperty();
+    static final boolean ENABLED = CpuSwitch.isOn(PROPERTY, "the channel-vector convolution");
     /** Fewest input channels: below, the reduction is short and the first layers keep their paths. */
     static final int MIN_IN_CHANNELS = 8;
     /** Most input channels {@link CpuConv2d} gives it: the widest of the small ResNet's layers measured (32 -> 64, stride 2). */
@@ -66,14 +63,6 @@ final class CpuChannelVectorConv2d {
         this.padded = new float[threads.size()][];
         this.tiles = new float[threads.size()][];
         this.outputs = new float[threads.size()][];
-    }
-
-    private static boolean readProperty() {
-        String value = System.getProperty(PROPERTY);
-        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) return true;
-        if (value.trim().equalsIgnoreCase("false")) return false;
-        LOG.warn("-D{}={} is neither true nor false; the channel-vector convolution stays on", PROPERTY, value);
-        return true;
     }
 
     /**

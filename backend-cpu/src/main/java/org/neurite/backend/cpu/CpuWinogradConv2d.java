@@ -2,8 +2,6 @@ package org.neurite.backend.cpu;
 
 import java.util.Arrays;
 import org.neurite.backend.Conv2dGeometry;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The forward of a 3x3 (or 5x5, below), stride-1, dilation-1, one-group convolution by Winograd's minimal
@@ -53,11 +51,10 @@ import org.slf4j.LoggerFactory;
  * compared.
  */
 final class CpuWinogradConv2d {
-    private static final Logger LOG = LoggerFactory.getLogger(CpuWinogradConv2d.class);
     /** The system property that turns Winograd off ({@code false}); anything else, or nothing, leaves it on. */
     static final String PROPERTY = "neurite.cpu.winograd";
     /** Whether backends of this JVM use Winograd where {@link #applies} (the property, read once). */
-    static final boolean ENABLED = readProperty();
+    static final boolean ENABLED = CpuSwitch.isOn(PROPERTY, "Winograd convolution");
     /** Tile positions of F(2x2, 3x3): the 4x4 transformed block. */
     private static final int POSITIONS = 16;
     /** Most tile positions: F(2x2, 5x5)'s 6x6 transformed block. */
@@ -98,14 +95,6 @@ final class CpuWinogradConv2d {
         this.kernels = path.perWorker(threads.size());
         this.scratch = new Scratch[threads.size()];
         for (int p = 0; p < MAX_POSITIONS; p++) packedFilters[p] = new float[0];
-    }
-
-    private static boolean readProperty() {
-        String value = System.getProperty(PROPERTY);
-        if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("true")) return true;
-        if (value.trim().equalsIgnoreCase("false")) return false;
-        LOG.warn("-D{}={} is neither true nor false; Winograd convolution stays on", PROPERTY, value);
-        return true;
     }
 
     /**
