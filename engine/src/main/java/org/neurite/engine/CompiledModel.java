@@ -10,7 +10,6 @@ import java.util.Set;
 import org.neurite.backend.Backend;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.OutOfMemoryException;
-import org.neurite.backend.TensorCopy;
 import org.neurite.backend.UnaryOp;
 import org.neurite.graph.GraphInput;
 import org.neurite.graph.Node;
@@ -123,8 +122,6 @@ public final class CompiledModel implements AutoCloseable {
 
     /** Sums of per-edge gradients into a value's gradient, run before the value's producer. */
     private final Map<String, List<Tensor>> fanInGradients = new HashMap<>();
-    /** The first part's copy into each such sum, its descriptors made once. */
-    private final Map<String, TensorCopy> fanInCopies = new HashMap<>();
 
     /** What a compiled model is for: which gradient buffers it needs. */
     enum Purpose {
@@ -613,13 +610,16 @@ public final class CompiledModel implements AutoCloseable {
         for (int i = 0; i < inputs.size(); i++) sumFanIn(inputs.get(i).name());   // an index loop: no iterator per step
     }
 
-    /** The gradient of a value read by several nodes: the sum of its per-edge parts (nothing for a value read once). */
+    /**
+     * The gradient of a value read by several nodes: the sum of its per-edge parts (nothing for a
+     * value read once), the first two added in one pass, any further ones accumulated.
+     */
     private void sumFanIn(String value) {
         List<Tensor> parts = fanInGradients.get(value);
         if (parts == null) return;
         Tensor sum = gradients.get(value);
-        fanInCopies.computeIfAbsent(value, v -> new TensorCopy()).run(backend, parts.get(0), sum, sum.size());
-        for (int p = 1; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
+        backend.addForward(parts.get(0), parts.get(1), null, sum);
+        for (int p = 2; p < parts.size(); p++) backend.axpby(1f, parts.get(p), 1f, sum);
     }
 
     /** Kernels that can report per-time-step gradient norms, by node name, in graph order. */
