@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -57,7 +56,7 @@ class CpuChannelVectorConv2dTest {
     @MethodSource("convolutions")
     void givesTheGemmPathsBitsWithAndWithoutBiasAndRelu(Conv2dGeometry g) {
         assertTrue(CpuChannelVectorConv2d.supports(g));
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         for (boolean withBias : new boolean[] {false, true}) {
             for (boolean relu : new boolean[] {false, true}) {
                 float[] bias = withBias ? d.bias : null;
@@ -71,7 +70,7 @@ class CpuChannelVectorConv2dTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("convolutions")
     void isTheConvolutionWithinTheBound(Conv2dGeometry g) {
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         float[] y = channelVector(g, d.x, d.w, d.bias, false, 2, CpuKernels.Path.select());
         int ho = g.outHeight(), wo = g.outWidth(), cin = g.inChannels(), kh = g.kernelH(), kw = g.kernelW();
         double worst = 0;
@@ -103,7 +102,7 @@ class CpuChannelVectorConv2dTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("convolutions")
     void sameBitsForAnyThreadCount(Conv2dGeometry g) {
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         float[] one = channelVector(g, d.x, d.w, d.bias, true, 1, CpuKernels.Path.select());
         for (int threads : new int[] {2, 3}) {
             assertArrayEquals(one, channelVector(g, d.x, d.w, d.bias, true, threads, CpuKernels.Path.select()), threads + " threads");
@@ -114,7 +113,7 @@ class CpuChannelVectorConv2dTest {
     @MethodSource("convolutions")
     void plainAndVectorPathsGiveTheSameBits(Conv2dGeometry g) {
         assumeTrue(CpuKernels.VECTOR_API_PRESENT, "needs the Vector API in this JVM");
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         assertArrayEquals(channelVector(g, d.x, d.w, d.bias, true, 2, CpuKernels.Path.PLAIN_JAVA),
                 channelVector(g, d.x, d.w, d.bias, true, 2, CpuKernels.Path.VECTOR_API));
         assertArrayEquals(gemmForward(g, d.x, d.w, d.bias, false, 2, CpuKernels.Path.PLAIN_JAVA),
@@ -125,7 +124,7 @@ class CpuChannelVectorConv2dTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("convolutions")
     void backwardDataThroughItGivesTheGemmPathsBits(Conv2dGeometry g) {
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         CpuKernels.Path path = CpuKernels.Path.select();
         assertArrayEquals(backwardData(g, d, path, false), backwardData(g, d, path, true));
     }
@@ -150,7 +149,7 @@ class CpuChannelVectorConv2dTest {
         assertTrue(CpuChannelVectorConv2d.supports(conv(4, 32, 112, 112, 64, 3, 1, 1)), "32 -> 64 on 112x112: 1.2M floats a sample");
         assertFalse(CpuChannelVectorConv2d.supports(conv(4, 32, 224, 224, 64, 3, 1, 1)), "32 -> 64 on 224x224: 4.8M floats a sample");
         // through CpuConv2d, the relu is applied by this kernel (forward returns true)
-        Data d = new Data(conv(2, 16, 6, 6, 16, 3, 1, 1));
+        ConvTestData d = new ConvTestData(conv(2, 16, 6, 6, 16, 3, 1, 1));
         try (CpuThreads threads = new CpuThreads(2)) {
             CpuKernels.Path path = CpuKernels.Path.select();
             CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, true, true);
@@ -169,22 +168,14 @@ class CpuChannelVectorConv2dTest {
      */
     @Test
     void aSteadyCallAllocatesNothing() throws Exception {
-        String launcher = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(launcher, "--add-modules", CpuKernels.VECTOR_MODULE, "-Xmx256m"));
-        String width = System.getProperty(CpuVectorWidth.PROPERTY);
-        if (width != null) command.add("-D" + CpuVectorWidth.PROPERTY + "=" + width);
-        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName()));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertEquals(0, child.waitFor(), output);
-        assertTrue(output.contains("clean"), output);
+        SteadyAllocationProbe.assertCleanInChildJvm(AllocationProbe.class);
     }
 
     /** The child JVM of {@link #aSteadyCallAllocatesNothing}: prints the bytes of each window, then "clean" or "allocates". */
     static final class AllocationProbe {
         public static void main(String[] args) {
             Conv2dGeometry g = conv(4, 16, 14, 14, 16, 3, 1, 1), s2 = conv(4, 16, 14, 14, 32, 3, 2, 1);
-            Data d = new Data(g), d2 = new Data(s2);
+            ConvTestData d = new ConvTestData(g), d2 = new ConvTestData(s2);
             float[] y = output(g), dx = new float[d.x.length], y2 = output(s2);
             try (CpuThreads threads = new CpuThreads(2)) {
                 CpuKernels.Path path = CpuKernels.Path.select();
@@ -194,40 +185,8 @@ class CpuChannelVectorConv2dTest {
                     conv.backwardData(g, d.dy, d.w, dx);
                     conv.forward(s2, d2.x, d2.w, null, false, y2);
                 };
-                for (int i = 0; i < 100; i++) call.run();
-                boolean clean = false;
-                for (int window = 0; window < 40 && !clean; window++) {
-                    long probe = allocatedBytes(), before = allocatedBytes(), probeCost = before - probe;
-                    for (int i = 0; i < 30; i++) call.run();
-                    long allocated = allocatedBytes() - before - probeCost;
-                    System.out.print(allocated + " ");
-                    clean = allocated < 15L * 30;
-                }
-                System.out.println(clean ? "clean" : "allocates");
+                SteadyAllocationProbe.measure(call);
             }
-        }
-    }
-
-    private static long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
-    }
-
-    /** Inputs drawn uniformly from [-1, 1), the same for every call on one geometry. */
-    private static final class Data {
-        final float[] x, w, bias, dy;
-
-        Data(Conv2dGeometry g) {
-            SplittableRandom rnd = new SplittableRandom(g.hashCode());
-            x = random(rnd, g.batch() * g.inChannels() * g.height() * g.width());
-            w = random(rnd, g.outChannels() * g.inChannels() * g.kernelH() * g.kernelW());
-            bias = random(rnd, g.outChannels());
-            dy = random(rnd, g.batch() * g.outChannels() * g.outHeight() * g.outWidth());
-        }
-
-        private static float[] random(SplittableRandom rnd, int n) {
-            float[] a = new float[n];
-            for (int i = 0; i < n; i++) a[i] = (float) (2 * rnd.nextDouble() - 1);
-            return a;
         }
     }
 
@@ -257,7 +216,7 @@ class CpuChannelVectorConv2dTest {
         }
     }
 
-    private static float[] backwardData(Conv2dGeometry g, Data d, CpuKernels.Path path, boolean withChannelVector) {
+    private static float[] backwardData(Conv2dGeometry g, ConvTestData d, CpuKernels.Path path, boolean withChannelVector) {
         try (CpuThreads threads = new CpuThreads(2)) {
             CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, false, withChannelVector);
             float[] dx = new float[d.x.length];

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Arrays;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -82,7 +81,7 @@ class CpuWinogradConv2dTest {
     @MethodSource("convolutions")
     void forwardIsTheConvolutionWithinTheBound(Conv2dGeometry g) {
         assertTrue(CpuWinogradConv2d.supports(g));
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         float[] winograd = winograd(g, d, 2, CpuKernels.Path.select());
         float[] gemm = forward(g, d, 2, CpuKernels.Path.select(), false);
         double[][] exact = definition(g, d.x, d.w, d.bias);
@@ -96,7 +95,7 @@ class CpuWinogradConv2dTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("convolutions")
     void theConvolutionTakesWinogradWhereTheRuleSays(Conv2dGeometry g) {
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         float[] viaConv = forward(g, d, 2, CpuKernels.Path.select(), true);
         float[] expected = CpuWinogradConv2d.applies(g) ? winograd(g, d, 2, CpuKernels.Path.select())
                 : forward(g, d, 2, CpuKernels.Path.select(), false);
@@ -108,7 +107,7 @@ class CpuWinogradConv2dTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("convolutions")
     void backwardDataIsTheConvolutionWithinTheBound(Conv2dGeometry g) {
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         float[] withWinograd = backwardData(g, d, 2, CpuKernels.Path.select(), true);
         float[] gemm = backwardData(g, d, 2, CpuKernels.Path.select(), false);
         double[][] exact = backwardDataDefinition(g, d.dy, d.w);
@@ -123,7 +122,7 @@ class CpuWinogradConv2dTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("convolutions")
     void sameBitsForAnyThreadCount(Conv2dGeometry g) {
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         float[] one = winograd(g, d, 1, CpuKernels.Path.select());
         float[] oneDx = backwardData(g, d, 1, CpuKernels.Path.select(), true);
         for (int threads : new int[] {2, 3}) {
@@ -136,7 +135,7 @@ class CpuWinogradConv2dTest {
     @MethodSource("convolutions")
     void plainAndVectorPathsGiveTheSameBits(Conv2dGeometry g) {
         assumeTrue(CpuKernels.VECTOR_API_PRESENT, "needs the Vector API in this JVM");
-        Data d = new Data(g);
+        ConvTestData d = new ConvTestData(g);
         assertArrayEquals(winograd(g, d, 2, CpuKernels.Path.PLAIN_JAVA), winograd(g, d, 2, CpuKernels.Path.VECTOR_API));
         assertArrayEquals(backwardData(g, d, 2, CpuKernels.Path.PLAIN_JAVA, true),
                 backwardData(g, d, 2, CpuKernels.Path.VECTOR_API, true));
@@ -175,22 +174,14 @@ class CpuWinogradConv2dTest {
      */
     @Test
     void aSteadyCallAllocatesNothing() throws Exception {
-        String launcher = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(launcher, "--add-modules", CpuKernels.VECTOR_MODULE, "-Xmx256m"));
-        String width = System.getProperty(CpuVectorWidth.PROPERTY);
-        if (width != null) command.add("-D" + CpuVectorWidth.PROPERTY + "=" + width);
-        command.addAll(java.util.List.of("-cp", System.getProperty("java.class.path"), AllocationProbe.class.getName()));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertEquals(0, child.waitFor(), output);
-        assertTrue(output.contains("clean"), output);
+        SteadyAllocationProbe.assertCleanInChildJvm(AllocationProbe.class);
     }
 
     /** The child JVM of {@link #aSteadyCallAllocatesNothing}: prints the bytes of each window, then "clean" or "allocates". */
     static final class AllocationProbe {
         public static void main(String[] args) {
             Conv2dGeometry g = conv(4, 32, 7, 7, 32, 1), g5 = conv5(2, 32, 7, 7, 32, 2);
-            Data d = new Data(g), d5 = new Data(g5);
+            ConvTestData d = new ConvTestData(g), d5 = new ConvTestData(g5);
             float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
             float[] dx = new float[d.x.length];
             float[] y5 = new float[g5.batch() * g5.outChannels() * g5.outHeight() * g5.outWidth()], dx5 = new float[d5.x.length];
@@ -203,39 +194,13 @@ class CpuWinogradConv2dTest {
                     conv.forward(g5, d5.x, d5.w, d5.bias, y5);
                     conv.backwardData(g5, d5.dy, d5.w, dx5);
                 };
-                for (int i = 0; i < 100; i++) call.run();
-                boolean clean = false;
-                for (int window = 0; window < 40 && !clean; window++) {
-                    long probe = allocatedBytes(), before = allocatedBytes(), probeCost = before - probe;
-                    for (int i = 0; i < 30; i++) call.run();
-                    long allocated = allocatedBytes() - before - probeCost;
-                    System.out.print(allocated + " ");
-                    clean = allocated < 15L * 30;
-                }
-                System.out.println(clean ? "clean" : "allocates");
+                SteadyAllocationProbe.measure(call);
             }
         }
     }
 
-    private static long allocatedBytes() {
-        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
-    }
-
-    /** Inputs drawn uniformly from [-1, 1), the same for every call on one geometry. */
-    private static final class Data {
-        final float[] x, w, bias, dy;
-
-        Data(Conv2dGeometry g) {
-            SplittableRandom rnd = new SplittableRandom(g.hashCode());
-            x = random(rnd, g.batch() * g.inChannels() * g.height() * g.width());
-            w = random(rnd, g.outChannels() * g.inChannels() * g.kernelH() * g.kernelW());
-            bias = random(rnd, g.outChannels());
-            dy = random(rnd, g.batch() * g.outChannels() * g.outHeight() * g.outWidth());
-        }
-    }
-
     /** CpuWinogradConv2d itself, whatever the rule says. */
-    private static float[] winograd(Conv2dGeometry g, Data d, int threadCount, CpuKernels.Path path) {
+    private static float[] winograd(Conv2dGeometry g, ConvTestData d, int threadCount, CpuKernels.Path path) {
         try (CpuThreads threads = new CpuThreads(threadCount)) {
             CpuWinogradConv2d conv = new CpuWinogradConv2d(threads, new CpuGemm(threads, path), path);
             float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
@@ -245,7 +210,7 @@ class CpuWinogradConv2dTest {
         }
     }
 
-    private static float[] forward(Conv2dGeometry g, Data d, int threadCount, CpuKernels.Path path, boolean winograd) {
+    private static float[] forward(Conv2dGeometry g, ConvTestData d, int threadCount, CpuKernels.Path path, boolean winograd) {
         try (CpuThreads threads = new CpuThreads(threadCount)) {
             CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, winograd);
             float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
@@ -255,7 +220,7 @@ class CpuWinogradConv2dTest {
         }
     }
 
-    private static float[] backwardData(Conv2dGeometry g, Data d, int threadCount, CpuKernels.Path path, boolean winograd) {
+    private static float[] backwardData(Conv2dGeometry g, ConvTestData d, int threadCount, CpuKernels.Path path, boolean winograd) {
         try (CpuThreads threads = new CpuThreads(threadCount)) {
             CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, winograd);
             float[] dx = new float[g.batch() * g.inChannels() * g.height() * g.width()];
@@ -346,11 +311,5 @@ class CpuWinogradConv2dTest {
         double worst = 0;
         for (int i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - exact[i]));
         return worst;
-    }
-
-    private static float[] random(SplittableRandom rnd, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextDouble() * 2 - 1);
-        return v;
     }
 }

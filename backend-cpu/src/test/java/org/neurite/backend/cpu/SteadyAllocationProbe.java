@@ -1,0 +1,52 @@
+package org.neurite.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Whether a steady call allocates on the calling thread, measured in a child JVM. Until C2 has
+ * compiled the Vector API code, that code allocates its vectors, and in a module's full test JVM
+ * the shared JIT profile was seen to leave kernels boxing them; so the call runs 100 times, then
+ * up to 40 windows of 30 calls are measured and one window under 15 bytes a call passes (a steady
+ * allocation shows in every window).
+ */
+final class SteadyAllocationProbe {
+    private SteadyAllocationProbe() {}
+
+    /** Runs {@code probe}'s {@code main} (which calls {@link #measure}) in a child JVM of this test's width and asserts it found a clean window. */
+    static void assertCleanInChildJvm(Class<?> probe) throws Exception {
+        String launcher = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(launcher, "--add-modules", CpuKernels.VECTOR_MODULE, "-Xmx256m"));
+        String width = System.getProperty(CpuVectorWidth.PROPERTY);
+        if (width != null) command.add("-D" + CpuVectorWidth.PROPERTY + "=" + width);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), probe.getName()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, child.waitFor(), output);
+        assertTrue(output.contains("clean"), output);
+    }
+
+    /** In the child: prints the bytes of each window of {@code call}, then "clean" or "allocates". */
+    static void measure(Runnable call) {
+        for (int i = 0; i < 100; i++) call.run();
+        boolean clean = false;
+        for (int window = 0; window < 40 && !clean; window++) {
+            long probe = allocatedBytes(), before = allocatedBytes(), probeCost = before - probe;
+            for (int i = 0; i < 30; i++) call.run();
+            long allocated = allocatedBytes() - before - probeCost;
+            System.out.print(allocated + " ");
+            clean = allocated < 15L * 30;
+        }
+        System.out.println(clean ? "clean" : "allocates");
+    }
+
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+}
