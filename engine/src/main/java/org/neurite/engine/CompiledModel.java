@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.neurite.backend.Backend;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.OutOfMemoryException;
@@ -193,16 +194,25 @@ public final class CompiledModel implements AutoCloseable {
      * else reads and that is not a graph output.
      */
     private Map<String, Node> fusions(Map<String, Integer> readers) {
+        if (!fuse) return new HashMap<>();
+        return soleReaders(readers, n -> graph.type(n.name()) instanceof ActivationLayer a && a.activation().derivativeFromOutputAlone(),
+                EpilogueLayer.class);
+    }
+
+    /**
+     * The nodes that {@code accepts} and that alone read a node of {@code producerType}, by
+     * producer name: each reads one input, a node (not a graph input) that nothing else reads, that
+     * is not a graph output, and whose shape is the reader's.
+     */
+    private Map<String, Node> soleReaders(Map<String, Integer> readers, Predicate<Node> accepts, Class<? extends LayerType> producerType) {
         Map<String, Node> byProducer = new HashMap<>();
-        if (!fuse) return byProducer;
         Set<String> outputs = Set.copyOf(graph.graph().outputs());
         Set<String> nodes = new HashSet<>();
         for (Node n : graph.graph().nodes()) nodes.add(n.name());
         for (Node n : graph.graph().nodes()) {
-            if (!(graph.type(n.name()) instanceof ActivationLayer a) || !a.activation().derivativeFromOutputAlone()
-                    || n.inputs().size() != 1) continue;
+            if (n.inputs().size() != 1 || !accepts.test(n)) continue;
             String producer = n.inputs().get(0);
-            if (nodes.contains(producer) && graph.type(producer) instanceof EpilogueLayer && readers.get(producer) == 1
+            if (nodes.contains(producer) && producerType.isInstance(graph.type(producer)) && readers.get(producer) == 1
                     && !outputs.contains(producer) && graph.shape(producer).equals(graph.shape(n.name()))) {
                 byProducer.put(producer, n);
             }
@@ -237,20 +247,8 @@ public final class CompiledModel implements AutoCloseable {
      * producer is not a graph output and has the folded layer's shape.
      */
     private Map<String, Node> affineFolds(Map<String, Integer> readers) {
-        Map<String, Node> byProducer = new HashMap<>();
-        if (!fuse || purpose != Purpose.INFERENCE) return byProducer;
-        Set<String> outputs = Set.copyOf(graph.graph().outputs());
-        Set<String> nodes = new HashSet<>();
-        for (Node n : graph.graph().nodes()) nodes.add(n.name());
-        for (Node n : graph.graph().nodes()) {
-            if (!(graph.type(n.name()) instanceof InferenceAffineLayer) || n.inputs().size() != 1) continue;
-            String producer = n.inputs().get(0);
-            if (nodes.contains(producer) && graph.type(producer) instanceof AffineFoldableLayer && readers.get(producer) == 1
-                    && !outputs.contains(producer) && graph.shape(producer).equals(graph.shape(n.name()))) {
-                byProducer.put(producer, n);
-            }
-        }
-        return byProducer;
+        if (!fuse || purpose != Purpose.INFERENCE) return new HashMap<>();
+        return soleReaders(readers, n -> graph.type(n.name()) instanceof InferenceAffineLayer, AffineFoldableLayer.class);
     }
 
     /** Activations, gradients and the steps with their kernels, for {@link #batch} samples. */
