@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.neurite.backend.Backend;
 import org.neurite.backend.Gemm;
-import org.neurite.backend.Matrix;
+import org.neurite.backend.MatrixOperand;
 import org.neurite.backend.UnaryOp;
 import org.neurite.layer.ActivationGradientLayer;
 import org.neurite.layer.BackwardPass;
@@ -108,16 +108,10 @@ final class Dense implements EpilogueLayer, ActivationGradientLayer {
         private final UnaryOp inputActivation;
         /** dW[units, in] = dy^T[units, N] · x[N, in]. */
         private final Gemm weightGradient;
-        /**
-         * The weight gradient's operands, made again only when its tensors change (never, in a
-         * compiled model): descriptors made per call escape into the backend, garbage every step.
-         */
-        private Tensor dyFor;
-        private Tensor xFor;
-        private Tensor dwFor;
-        private Matrix dyRows;
-        private Matrix xRows;
-        private Matrix dwRows;
+        /** The weight gradient's operands, made once (see MatrixOperand). */
+        private final MatrixOperand dyRows;
+        private final MatrixOperand xRows;
+        private final MatrixOperand dwRows;
 
         Kernel(int batch, int in, int units, boolean bias, UnaryOp activation, UnaryOp inputActivation) {
             this.batch = batch;
@@ -127,6 +121,9 @@ final class Dense implements EpilogueLayer, ActivationGradientLayer {
             this.activation = activation;
             this.inputActivation = inputActivation;
             this.weightGradient = new Gemm(true, false, units, in, batch, 1);
+            this.dyRows = new MatrixOperand(units);
+            this.xRows = new MatrixOperand(in);
+            this.dwRows = new MatrixOperand(in);
         }
 
         @Override public void forward(ForwardPass pass) {
@@ -143,18 +140,7 @@ final class Dense implements EpilogueLayer, ActivationGradientLayer {
             if (dx != null) b.denseBackwardData(dy, pass.param("weight"), pass.input(0), inputActivation, dx, batch, in, units);
             Tensor dw = pass.gradParam("weight");
             // dW[units, in] = dy^T[units, N] · x[N, in]
-            if (dw != null) {
-                Tensor x = pass.input(0);
-                if (dy != dyFor || x != xFor || dw != dwFor) {
-                    dyRows = Matrix.of(dy, units);
-                    xRows = Matrix.of(x, in);
-                    dwRows = Matrix.of(dw, in);
-                    dyFor = dy;
-                    xFor = x;
-                    dwFor = dw;
-                }
-                b.gemm(weightGradient, 1f, dyRows, xRows, 0f, dwRows);
-            }
+            if (dw != null) b.gemm(weightGradient, 1f, dyRows.of(dy), xRows.of(pass.input(0)), 0f, dwRows.of(dw));
             if (bias) {
                 Tensor db = pass.gradParam("bias");
                 // db[units] = sum over the batch of dy[N, units]

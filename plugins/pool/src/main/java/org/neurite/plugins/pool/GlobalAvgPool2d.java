@@ -3,6 +3,7 @@ package org.neurite.plugins.pool;
 import java.util.List;
 import org.neurite.backend.Gemm;
 import org.neurite.backend.Matrix;
+import org.neurite.backend.MatrixOperand;
 import org.neurite.layer.BackwardPass;
 import org.neurite.layer.ForwardPass;
 import org.neurite.layer.KernelContext;
@@ -58,10 +59,10 @@ final class GlobalAvgPool2d implements LayerType {
         Matrix onesColumn = Matrix.of(ones, 1);
         Matrix onesRow = Matrix.of(ones, plane);
         return new LayerKernel() {
-            private final OperandCache x = new OperandCache(plane);
-            private final OperandCache y = new OperandCache(1);
-            private final OperandCache dy = new OperandCache(1);
-            private final OperandCache dx = new OperandCache(plane);
+            private final MatrixOperand x = new MatrixOperand(plane);
+            private final MatrixOperand y = new MatrixOperand(1);
+            private final MatrixOperand dy = new MatrixOperand(1);
+            private final MatrixOperand dx = new MatrixOperand(plane);
 
             @Override public void forward(ForwardPass pass) {
                 // y[N*C, 1] = x[N*C, H*W] · ones[H*W, 1] / (H*W)
@@ -75,22 +76,5 @@ final class GlobalAvgPool2d implements LayerType {
                 pass.backend().gemm(spread, scale, dy.of(pass.gradOutput()), onesRow, 0f, dx.of(grad));
             }
         };
-    }
-
-    /** A whole tensor as a GEMM operand with rows {@code ld} apart, made again only when the tensor changes. */
-    private static final class OperandCache {
-        private final int ld;
-        private Tensor tensor;
-        private Matrix matrix;
-
-        OperandCache(int ld) { this.ld = ld; }
-
-        Matrix of(Tensor t) {
-            if (t != tensor) {
-                matrix = Matrix.of(t, ld);
-                tensor = t;
-            }
-            return matrix;
-        }
     }
 }
