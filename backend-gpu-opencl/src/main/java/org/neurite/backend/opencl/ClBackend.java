@@ -1,6 +1,5 @@
 package org.neurite.backend.opencl;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -149,13 +148,13 @@ public final class ClBackend implements Backend {
     /** "holds M MiB in K tensors of the device's T MiB [(limited to L MiB by -D...)]", for out-of-memory messages. */
     @Override public String memoryReport() { return memory.report(); }
 
-    @Override public void upload(float[] src, int srcOffset, Slice dst) { copies.upload(src, srcOffset, buffer(dst)); }
+    @Override public void upload(float[] src, int srcOffset, Slice dst) { copies.upload(src, srcOffset, dst); }
 
-    @Override public void download(Slice src, float[] dst, int dstOffset) { copies.download(buffer(src), dst, dstOffset); }
+    @Override public void download(Slice src, float[] dst, int dstOffset) { copies.download(src, dst, dstOffset); }
 
-    @Override public void fill(Slice t, float value) { copies.fill(buffer(t), value); }
+    @Override public void fill(Slice t, float value) { copies.fill(t, value); }
 
-    @Override public void copy(Slice src, Slice dst) { copies.copy(buffer(src), buffer(dst)); }
+    @Override public void copy(Slice src, Slice dst) { copies.copy(src, dst); }
 
     @Override public void copyBlocks(Strided src, Strided dst, int length, int count) {
         copies.copyBlocks(buffer(src.tensor()), src.offset(), src.stride(), buffer(dst.tensor()), dst.offset(), dst.stride(), length, count);
@@ -222,15 +221,20 @@ public final class ClBackend implements Backend {
 
     // ---- element-wise -------------------------------------------------------------------
 
-    @Override public void unary(UnaryOp op, Slice x, Slice y) { elementwise.unary(op, buffer(x), buffer(y)); }
+    @Override public void unary(UnaryOp op, Slice x, Slice y) { elementwise.unary(op, x, y); }
 
     @Override public void unaryBackward(UnaryOp op, Slice x, Slice y, Slice dy, Slice dx) {
-        elementwise.unaryBackward(op, buffer(x), buffer(y), buffer(dy), buffer(dx));
+        elementwise.unaryBackward(op, x, y, dy, dx);
     }
 
-    @Override public void binary(BinaryOp op, Slice a, Slice b, Slice out) { elementwise.binary(op, buffer(a), buffer(b), buffer(out)); }
+    @Override public void binary(BinaryOp op, Slice a, Slice b, Slice out) { elementwise.binary(op, a, b, out); }
 
-    @Override public void affine(Slice x, float scale, float shift, Slice y) { elementwise.affine(buffer(x), scale, shift, buffer(y)); }
+    /** One launch: the sum, then the activation on the rounded sum, as the two ops round them (a residual block's relu(y + x)). */
+    @Override public void addForward(Tensor a, Tensor b, UnaryOp activation, Tensor out) {
+        elementwise.addActivation(buffer(a), buffer(b), activation, buffer(out));
+    }
+
+    @Override public void affine(Slice x, float scale, float shift, Slice y) { elementwise.affine(x, scale, shift, y); }
 
     @Override public void axpby(float alpha, Tensor x, float beta, Tensor y) { elementwise.axpby(alpha, buffer(x), beta, buffer(y)); }
 
@@ -313,30 +317,30 @@ public final class ClBackend implements Backend {
     // ---- recurrent cells ----------------------------------------------------------------
 
     @Override public void lstmCellForward(Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
-        cells.lstmForward(buffer(gates), buffer(cPrev), buffer(c), buffer(h), hidden);
+        cells.lstmForward(gates, cPrev, c, h, hidden);
     }
 
     @Override public void lstmStepForward(Matrix hPrev, Matrix wHh, Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
         cells.lstmStep(buffer(hPrev.tensor()).mem(), hPrev.offset(), hPrev.ld(), buffer(wHh.tensor()).mem(), wHh.offset(), wHh.ld(),
-                buffer(gates), buffer(cPrev), buffer(c), buffer(h), batch, hidden);
+                gates, cPrev, c, h, batch, hidden);
     }
 
     @Override public void lstmCellBackward(Slice gates, Slice cPrev, Slice c, Slice dh, Slice dc, Slice dGates, int batch, int hidden) {
-        cells.lstmBackward(buffer(gates), buffer(cPrev), buffer(c), buffer(dh), buffer(dc), buffer(dGates), hidden);
+        cells.lstmBackward(gates, cPrev, c, dh, dc, dGates, hidden);
     }
 
     @Override public void gruCellForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
-        cells.gruForward(buffer(gi), buffer(gh), buffer(hPrev), buffer(h), buffer(saved), hidden);
+        cells.gruForward(gi, gh, hPrev, h, saved, hidden);
     }
 
     @Override public void gruStepForward(Slice hPrev, Matrix wHh, Slice gi, Slice gh, Slice h, Slice saved, int batch, int hidden) {
-        cells.gruStep(buffer(hPrev), buffer(wHh.tensor()).mem(), wHh.offset(), wHh.ld(), buffer(gi), buffer(gh), buffer(h), buffer(saved),
+        cells.gruStep(hPrev, buffer(wHh.tensor()).mem(), wHh.offset(), wHh.ld(), gi, gh, h, saved,
                 batch, hidden);
     }
 
     @Override public void gruCellBackward(Slice saved, Slice gh, Slice hPrev, Slice dh, Slice dGi, Slice dGh, Slice dhPrev,
                                           int batch, int hidden) {
-        cells.gruBackward(buffer(saved), buffer(gh), buffer(hPrev), buffer(dh), buffer(dGi), buffer(dGh), buffer(dhPrev), hidden);
+        cells.gruBackward(saved, gh, hPrev, dh, dGi, dGh, dhPrev, hidden);
     }
 
     // ---- embeddings ---------------------------------------------------------------------
@@ -374,43 +378,41 @@ public final class ClBackend implements Backend {
     // ---- the training step on the device ------------------------------------------------
 
     @Override public void sumOfSquares(List<Tensor> xs, Slice out) {
-        List<ClTensor> buffers = new ArrayList<>(xs.size());
-        for (Tensor x : xs) buffers.add(buffer(x));
-        reductions.sumOfSquares(buffers, buffer(out));
+        reductions.sumOfSquares(xs, out);
     }
 
     @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale,
                                               Slice loss) {
-        reductions.softmaxCrossEntropy(buffer(logits), buffer(labels), buffer(dLogits), rows, classes, gradScale, buffer(loss));
+        reductions.softmaxCrossEntropy(buffer(logits), buffer(labels), buffer(dLogits), rows, classes, gradScale, loss);
     }
 
     @Override public void countCorrect(Tensor logits, Tensor labels, int rows, int classes, Slice out) {
-        reductions.countCorrect(buffer(logits), buffer(labels), rows, classes, buffer(out));
+        reductions.countCorrect(buffer(logits), buffer(labels), rows, classes, out);
     }
 
     @Override public void stepControl(Slice squaredNorm, Slice loss, float maxNorm, Slice control) {
-        reductions.stepControl(buffer(squaredNorm), buffer(loss), maxNorm, buffer(control));
+        reductions.stepControl(squaredNorm, loss, maxNorm, control);
     }
 
     @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov,
                                     Slice control) {
-        optimizers.sgd(buffer(param), buffer(grad), buffer(velocity), lr, momentum, weightDecay, nesterov, buffer(control));
+        optimizers.sgd(buffer(param), buffer(grad), buffer(velocity), lr, momentum, weightDecay, nesterov, control);
     }
 
     @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                      float eps, float weightDecay, int step, Slice control) {
-        optimizers.adam(buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step, buffer(control));
+        optimizers.adam(buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step, control);
     }
 
     @Override public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                       float eps, float weightDecay, int step, Slice control) {
-        optimizers.adamw(buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step, buffer(control));
+        optimizers.adamw(buffer(param), buffer(grad), buffer(m), buffer(v), lr, beta1, beta2, eps, weightDecay, step, control);
     }
 
     @Override public void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
                                         float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered, Slice control) {
         optimizers.rmsprop(buffer(param), buffer(grad), buffer(squareAverage), buffer(momentumBuffer), buffer(gradAverage), lr, alpha,
-                eps, weightDecay, momentum, centered, buffer(control));
+                eps, weightDecay, momentum, centered, control);
     }
 
     // ---- lifecycle ----------------------------------------------------------------------
@@ -437,6 +439,4 @@ public final class ClBackend implements Backend {
     }
 
     private static ClTensor buffer(Tensor t) { return ClTensor.of(t); }
-
-    private static ClSlice buffer(Slice s) { return ClSlice.of(s); }
 }

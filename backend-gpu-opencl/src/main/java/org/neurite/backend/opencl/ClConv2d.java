@@ -100,12 +100,12 @@ final class ClConv2d {
                                 int epilogue, cl_mem dst, int perSlice, int outOff, int sliceStride) {
         if (m == 0 || n == 0 || z == 0) return;
         ClKernels.ConvTile tile = m <= ClKernels.CONV_32.tileM() ? ClKernels.CONV_32 : ClKernels.CONV_64;
-        long[] global = {ceilDiv(n, IMPLICIT_TILE_N) * IMPLICIT_LOCAL, ceilDiv(m, tile.tileM()) * IMPLICIT_LOCAL, z};
         // Without a bias the kernel gets dst as a placeholder it never reads.
-        kernels.get(tile.kernel()).run(global, new long[] {IMPLICIT_LOCAL, IMPLICIT_LOCAL, 1}, mode, src, other, dst,
-                bias == null ? dst : bias, bias != null, epilogue, g.inChannels(), g.height(), g.width(), g.outChannels(),
-                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(),
-                g.outHeight(), g.outWidth(), g.groups(), perSlice, outOff, sliceStride);
+        kernels.get(tile.kernel()).args().i(mode).mem(src).mem(other).mem(dst)
+                .mem(bias == null ? dst : bias).bool(bias != null).i(epilogue).i(g.inChannels()).i(g.height()).i(g.width()).i(g.outChannels())
+                .i(g.kernelH()).i(g.kernelW()).i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).i(g.dilationH()).i(g.dilationW())
+                .i(g.outHeight()).i(g.outWidth()).i(g.groups()).i(perSlice).i(outOff).i(sliceStride)
+                .run(ceilDiv(n, IMPLICIT_TILE_N) * IMPLICIT_LOCAL, ceilDiv(m, tile.tileM()) * IMPLICIT_LOCAL, z, IMPLICIT_LOCAL, IMPLICIT_LOCAL, 1);
     }
 
     /**
@@ -125,9 +125,9 @@ final class ClConv2d {
         } else {
             cl_mem part = columns.atLeast((long) slices * dwSize * Float.BYTES);
             launchImplicit(2, g, coutG, k, z, dy, x, null, 0, part, perSlice, 0, dwSize);
-            kernels.get("conv_sum_slices").map(dwSize, part, 0, slices, dwSize, dw, dwSize, dw, 0, 0f);
+            kernels.get("conv_sum_slices").args().mem(part).i(0).i(slices).i(dwSize).mem(dw).i(dwSize).mem(dw).i(0).f(0f).map(dwSize);
         }
-        if (dbias != null) kernels.get("channel_sum").groups(cout, dy, dbias, g.batch(), cout, p, 0f);
+        if (dbias != null) kernels.get("channel_sum").args().mem(dy).mem(dbias).i(g.batch()).i(cout).i(p).f(0f).groups(cout);
     }
 
     private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
@@ -205,9 +205,9 @@ final class ClConv2d {
                 gemm.multiply(true, false, k, p, coutG, 1f, w, gi * coutG * k, k, dy, (n0 * cout + gi * coutG) * p, p,
                         0f, col, gi * k * p, p, nc, 0, cout * p, rows * p);
             int n = nc * g.inChannels() * hw;
-            kernels.get("col2im").map(n, col, 0, rows * p, p, dx, n0, g.inChannels(), g.height(), g.width(),
-                    g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(),
-                    g.outHeight(), g.outWidth(), n);
+            kernels.get("col2im").args().mem(col).i(0).i(rows * p).i(p).mem(dx).i(n0).i(g.inChannels()).i(g.height()).i(g.width())
+                    .i(g.kernelH()).i(g.kernelW()).i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).i(g.dilationH()).i(g.dilationW())
+                    .i(g.outHeight()).i(g.outWidth()).i(n).map(n);
         }
     }
 
@@ -245,9 +245,9 @@ final class ClConv2d {
             int slices = slices(nc, p, sliceStride, columnBudget / 4);
             cl_mem work = columns.atLeast(((long) partOff + (slices > 1 ? (long) slices * sliceStride : 0)) * Float.BYTES);
             int nCol = rows * width, n = nCol + cout * width;
-            kernels.get("filter_gradient_operands").map(n, x, n0, g.inChannels(), g.height(), g.width(), g.kernelH(), g.kernelW(),
-                    g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.outHeight(), g.outWidth(),
-                    work, nCol, dy, nc, cout, dyOff, n);
+            kernels.get("filter_gradient_operands").args().mem(x).i(n0).i(g.inChannels()).i(g.height()).i(g.width()).i(g.kernelH())
+                    .i(g.kernelW()).i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).i(g.dilationH()).i(g.dilationW())
+                    .i(g.outHeight()).i(g.outWidth()).mem(work).i(nCol).mem(dy).i(nc).i(cout).i(dyOff).i(n).map(n);
             float beta = n0 == 0 ? 0f : 1f;
             if (slices == 1) {
                 for (int gi = 0; gi < groups; gi++)
@@ -260,19 +260,20 @@ final class ClConv2d {
                 gemm.multiply(false, true, coutG, k, slice, 1f, work, dyOff + gi * coutG * width, width, work, gi * k * width, width,
                         0f, work, partOff + gi * coutG * k, k, slices, slice, slice, sliceStride);
             if (biasInSlices)
-                kernels.get("conv_bias_slices").groups(slices * cout, work, dyOff, width, slice, cout, work, partOff, sliceStride, dwSize);
-            kernels.get("conv_sum_slices").map(dwSize + nBias, work, partOff, slices, sliceStride, dw, dwSize,
-                    biasInSlices ? dbias : dw, nBias, beta);
+                kernels.get("conv_bias_slices").args().mem(work).i(dyOff).i(width).i(slice).i(cout).mem(work).i(partOff).i(sliceStride)
+                        .i(dwSize).groups(slices * cout);
+            kernels.get("conv_sum_slices").args().mem(work).i(partOff).i(slices).i(sliceStride).mem(dw).i(dwSize)
+                    .mem(biasInSlices ? dbias : dw).i(nBias).f(beta).map(dwSize + nBias);
         }
-        if (dbias != null && !biasInSlices) kernels.get("channel_sum").groups(cout, dy, dbias, g.batch(), cout, p, 0f);
+        if (dbias != null && !biasInSlices) kernels.get("channel_sum").args().mem(dy).mem(dbias).i(g.batch()).i(cout).i(p).f(0f).groups(cout);
     }
 
     /** Column matrix of samples [first, first + count) at sample stride / row stride into {@code col}. */
     private void im2col(Conv2dGeometry g, cl_mem x, int first, int count, cl_mem col, int sampleStride, int rowStride) {
         int n = count * g.inChannels() * g.kernelH() * g.kernelW() * g.outHeight() * g.outWidth();
-        kernels.get("im2col").map(n, x, first, g.inChannels(), g.height(), g.width(), g.kernelH(), g.kernelW(),
-                g.strideH(), g.strideW(), g.padH(), g.padW(), g.dilationH(), g.dilationW(), g.outHeight(), g.outWidth(),
-                col, 0, sampleStride, rowStride, n);
+        kernels.get("im2col").args().mem(x).i(first).i(g.inChannels()).i(g.height()).i(g.width()).i(g.kernelH()).i(g.kernelW())
+                .i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).i(g.dilationH()).i(g.dilationW()).i(g.outHeight()).i(g.outWidth())
+                .mem(col).i(0).i(sampleStride).i(rowStride).i(n).map(n);
     }
 
     /**

@@ -2,6 +2,7 @@ package org.neurite.backend.opencl;
 
 import org.jocl.Pointer;
 import org.jocl.cl_mem;
+import org.neurite.backend.Slice;
 
 /**
  * Data movement without arithmetic: uploads (staged, so the Java array may be reused at once and
@@ -14,6 +15,11 @@ final class ClCopies {
     private final ClKernels kernels;
     /** Staging for a copy between overlapping ranges of one buffer (shared with the convolution's columns). */
     private final ClWorkspace staging;
+    private final float[] fillPattern = new float[1];
+    private final Pointer fillPatternPointer = Pointer.to(fillPattern);
+    private float[] downloadArray;
+    private int downloadOffset;
+    private Pointer downloadPointer;
 
     ClCopies(ClContext device, ClWorkspace staging) {
         this.queue = device.queue;
@@ -21,28 +27,50 @@ final class ClCopies {
         this.staging = staging;
     }
 
-    void upload(float[] src, int srcOffset, ClSlice dst) {
+    void upload(float[] src, int srcOffset, Slice dst) {
         if (dst.length() == 0) return;
-        queue.write(src, srcOffset, dst.buffer().mem(), bytes(dst.offset()), dst.length());
+        queue.write(src, srcOffset, ClTensor.of(dst.tensor()).mem(), bytes(dst.offset()), dst.length());
     }
 
-    void download(ClSlice src, float[] dst, int dstOffset) {
+    void download(Slice src, float[] dst, int dstOffset) {
         if (src.length() == 0) return;
-        queue.read(src.buffer().mem(), bytes(src.offset()), bytes(src.length()), Pointer.to(dst).withByteOffset(bytes(dstOffset)));
+        queue.read(ClTensor.of(src.tensor()).mem(), bytes(src.offset()), bytes(src.length()), downloadPointer(dst, dstOffset));
     }
 
-    void fill(ClSlice t, float value) {
-        if (t.length() == 0) return;
-        queue.fill(t.buffer().mem(), Pointer.to(new float[] {value}), Float.BYTES, bytes(t.offset()), bytes(t.length()));
+    /**
+     * The pointer a read into {@code dst} from {@code dstOffset} takes: the last one made when the
+     * array and offset are the same (a model's output array read back batch after batch), so that
+     * steady downloads make none. The last array is referenced until the next download elsewhere.
+     */
+    private synchronized Pointer downloadPointer(float[] dst, int dstOffset) {
+        if (dst != downloadArray || dstOffset != downloadOffset) {
+            downloadPointer = Pointer.to(dst).withByteOffset(bytes(dstOffset));
+            downloadArray = dst;
+            downloadOffset = dstOffset;
+        }
+        return downloadPointer;
+    }
+
+    void fill(Slice t, float value) {
+        fill(ClTensor.of(t.tensor()), t.offset(), t.length(), value);
     }
 
     /** The whole tensor set to {@code value}. */
     void fill(ClTensor t, float value) {
-        fill(new ClSlice(t, 0, t.size()), value);
+        fill(t, 0, t.size(), value);
     }
 
-    void copy(ClSlice src, ClSlice dst) {
-        copy(src.buffer(), src.offset(), dst.buffer(), dst.offset(), src.length());
+    private void fill(ClTensor t, int offset, int length, float value) {
+        if (length == 0) return;
+        // clEnqueueFillBuffer copies the pattern when called, so one scratch value serves every fill.
+        synchronized (fillPattern) {
+            fillPattern[0] = value;
+            queue.fill(t.mem(), fillPatternPointer, Float.BYTES, bytes(offset), bytes(length));
+        }
+    }
+
+    void copy(Slice src, Slice dst) {
+        copy(ClTensor.of(src.tensor()), src.offset(), ClTensor.of(dst.tensor()), dst.offset(), src.length());
     }
 
     /** {@code length} floats from {@code src[srcOffset..]} to {@code dst[dstOffset..]}; the ranges may overlap in one buffer. */
@@ -65,7 +93,8 @@ final class ClCopies {
             for (int i = 0; i < count; i++) copy(src, srcOffset + i * srcStride, dst, dstOffset + i * dstStride, length);
             return;
         }
-        kernels.get("copy_blocks").map(length * count, src, srcOffset, srcStride, dst, dstOffset, dstStride, length, length * count);
+        kernels.get("copy_blocks").args().mem(src).i(srcOffset).i(srcStride).mem(dst).i(dstOffset).i(dstStride).i(length).i(length * count)
+                .map(length * count);
     }
 
     /** Whether the region read and the region written by a block copy within one tensor intersect. */
@@ -76,12 +105,12 @@ final class ClCopies {
 
     /** y [planes, outH, outW] = x [planes, h, w] placed at (top, left), zeros around it. */
     void pad2d(ClTensor x, ClTensor y, int h, int w, int top, int left, int outH, int outW) {
-        kernels.get("pad2d").map(y.size(), x, y, h, w, top, left, outH, outW, y.size());
+        kernels.get("pad2d").args().mem(x).mem(y).i(h).i(w).i(top).i(left).i(outH).i(outW).i(y.size()).map(y.size());
     }
 
     /** dx [planes, h, w] = the (top, left) window of dy [planes, outH, outW]. */
     void crop2d(ClTensor dy, ClTensor dx, int h, int w, int top, int left, int outH, int outW) {
-        kernels.get("crop2d").map(dx.size(), dy, dx, h, w, top, left, outH, outW, dx.size());
+        kernels.get("crop2d").args().mem(dy).mem(dx).i(h).i(w).i(top).i(left).i(outH).i(outW).i(dx.size()).map(dx.size());
     }
 
     private static long bytes(int floats) { return (long) floats * Float.BYTES; }

@@ -16,7 +16,7 @@ import org.neurite.backend.DevicePrograms;
  * The {@link DevicePrograms} extension of one OpenCL backend: plugins' OpenCL C programs, built
  * with the backend's own options ({@link ClKernels#options}) through its {@link ClProgramCache}
  * (so a second run loads the binary), on its context, launched on its queue like the built-in
- * kernels ({@link ClKernel#map}). A program is built once per source and backend; its kernels are
+ * kernels ({@link ClKernel#args}). A program is built once per source and backend; its kernels are
  * created on first use. Everything is released when the backend closes.
  */
 final class ClDevicePrograms implements DevicePrograms, AutoCloseable {
@@ -73,7 +73,9 @@ final class ClDevicePrograms implements DevicePrograms, AutoCloseable {
                 return (workItems, args) -> {
                     if (workItems > Integer.MAX_VALUE)
                         throw new IllegalArgumentException(k.name() + ": at most " + Integer.MAX_VALUE + " work items, got " + workItems);
-                    k.map((int) workItems, args);
+                    ClKernel.Args a = k.args();
+                    for (Object arg : args) a.value(arg);
+                    a.map((int) workItems);
                 };
             }
         }

@@ -20,16 +20,19 @@ final class ClEmbedding {
 
     void gatherRows(ClTensor table, ClTensor indices, ClTensor out, int rows, int width) {
         int slot = checkIndices(indices, rows, table.size() / width);
-        kernels.get("gather_rows").map(rows * width, table, indices, out, width, rows * width, indexCheck.buffer(), slot);
+        kernels.get("gather_rows").args().mem(table).mem(indices).mem(out).i(width).i(rows * width).mem(indexCheck.buffer()).i(slot)
+                .map(rows * width);
     }
 
     void scatterAddRows(ClTensor dOut, ClTensor indices, ClTensor dTable, int rows, int width) {
         int slot = checkIndices(indices, rows, dTable.size() / width);
-        kernels.get("scatter_add_rows").map(width, dOut, indices, dTable, rows, width, indexCheck.buffer(), slot);
+        kernels.get("scatter_add_rows").args().mem(dOut).mem(indices).mem(dTable).i(rows).i(width).mem(indexCheck.buffer()).i(slot)
+                .map(width);
     }
 
     /** The slot of the check that every index is a row of the table, for the kernel that reads them. */
     private int checkIndices(ClTensor indices, int rows, int tableRows) {
-        return indexCheck.check("check_indices", rows, indices, (row, value) -> badRowIndex(value, row, tableRows), indices, rows, tableRows);
+        return indexCheck.check(kernels.get("check_indices").args().mem(indices).i(rows).i(tableRows), rows, indices,
+                (row, value) -> badRowIndex(value, row, tableRows));
     }
 }

@@ -63,16 +63,19 @@ final class ClGemm {
 
         String kernel() { return tile == null ? direct : tile.kernel(); }
 
-        /** Work-items for an m x n product of {@code batch} matrices. */
-        long[] global(int m, int n, int batch) {
-            if (tile == null) return new long[] {roundUp(ceilDiv(n, columnsPerItem), DIRECT_GROUP), ceilDiv(m, rowsPerItem), batch};
-            return new long[] {ceilDiv(n, tile.tileN()) * tile.localX(), ceilDiv(m, tile.tileM()) * tile.localY(), batch};
+        /** Work-items along x (columns of C) for a product with n columns. */
+        long globalX(int n) {
+            return tile == null ? roundUp(ceilDiv(n, columnsPerItem), DIRECT_GROUP) : ceilDiv(n, tile.tileN()) * tile.localX();
         }
 
-        long[] local() {
-            if (tile == null) return new long[] {DIRECT_GROUP, 1, 1};
-            return new long[] {tile.localX(), tile.localY(), 1};
+        /** Work-items along y (rows of C) for a product with m rows. */
+        long globalY(int m) {
+            return tile == null ? ceilDiv(m, rowsPerItem) : ceilDiv(m, tile.tileM()) * tile.localY();
         }
+
+        long localX() { return tile == null ? DIRECT_GROUP : tile.localX(); }
+
+        long localY() { return tile == null ? 1 : tile.localY(); }
     }
 
     /** Work-group width of the direct and blocked kernels: a fixed size, so drivers compile them once. */
@@ -158,9 +161,10 @@ final class ClGemm {
                           cl_mem bias, int offBias, int epilogue) {
         if (m == 0 || n == 0 || batch == 0) return;
         // Without a bias the kernel gets C's buffer as a placeholder it never reads (offset -1).
-        kernels.get(variant.kernel()).run(variant.global(m, n, batch), variant.local(), transA, transB, m, n, k, alpha,
-                a, offA, lda, strideA, b, offB, ldb, strideB, beta, c, offC, ldc, strideC,
-                bias == null ? c : bias, bias == null ? -1 : offBias, epilogue);
+        kernels.get(variant.kernel()).args().bool(transA).bool(transB).i(m).i(n).i(k).f(alpha)
+                .mem(a).i(offA).i(lda).i(strideA).mem(b).i(offB).i(ldb).i(strideB).f(beta).mem(c).i(offC).i(ldc).i(strideC)
+                .mem(bias == null ? c : bias).i(bias == null ? -1 : offBias).i(epilogue)
+                .run(variant.globalX(n), variant.globalY(m), batch, variant.localX(), variant.localY(), 1);
     }
 
     private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }

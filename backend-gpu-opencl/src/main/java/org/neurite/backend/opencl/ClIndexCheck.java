@@ -7,9 +7,7 @@ import static org.jocl.CL.clReleaseMemObject;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.IntBuffer;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.jocl.Pointer;
 import org.jocl.cl_mem;
@@ -31,6 +29,8 @@ final class ClIndexCheck implements ClQueue.WaitHook, AutoCloseable {
     static final int SLOTS = 1024;
     /** Ints per slot: the first failing item (Integer.MAX_VALUE: none), then the value there (float bits). */
     private static final int SLOT_INTS = 2;
+    /** The fill pattern of a free slot (clEnqueueFillBuffer copies it when called). */
+    private static final Pointer NONE_FAILED = Pointer.to(new int[] {Integer.MAX_VALUE});
 
     /** How a failed check is worded: its op's message for the first failing item and the value found there. */
     interface Refusal {
@@ -42,6 +42,7 @@ final class ClIndexCheck implements ClQueue.WaitHook, AutoCloseable {
     private final cl_mem status;
     /** Where a wait reads the slots in use (a non-blocking read needs memory the collector does not move). */
     private final ByteBuffer readBack;
+    private final Pointer readBackPointer;
     /** The refusal of each slot in use, in the order the checks were made. */
     private final List<Refusal> pending = new ArrayList<>();
     /** Slots read by the wait in progress (0: none). */
@@ -52,6 +53,7 @@ final class ClIndexCheck implements ClQueue.WaitHook, AutoCloseable {
         this.kernels = device.kernels;
         this.status = clCreateBuffer(device.context, CL_MEM_READ_WRITE, (long) SLOTS * SLOT_INTS * Integer.BYTES, null, null);
         this.readBack = ByteBuffer.allocateDirect(SLOTS * SLOT_INTS * Integer.BYTES).order(ByteOrder.nativeOrder());
+        this.readBackPointer = Pointer.to(readBack);
         reset(SLOTS);
         queue.onWait(this);
     }
@@ -60,26 +62,24 @@ final class ClIndexCheck implements ClQueue.WaitHook, AutoCloseable {
     cl_mem buffer() { return status; }
 
     /**
-     * Enqueues {@code kernel} over [0, n) with {@code args} followed by the status buffer and the
-     * slot, which the kernel lowers to each failing item, then the recording of the value of
-     * {@code values} at the first failing item. Returns the slot to pass to the op's kernel.
+     * Enqueues the check kernel whose arguments {@code args} holds (every argument but the last two)
+     * over [0, n), with the status buffer and the slot appended, which the kernel lowers to each
+     * failing item, then the recording of the value of {@code values} at the first failing item.
+     * Returns the slot to pass to the op's kernel.
      */
-    int check(String kernel, int n, ClTensor values, Refusal refusal, Object... args) {
+    int check(ClKernel.Args args, int n, ClTensor values, Refusal refusal) {
         if (pending.size() == SLOTS) queue.finish();   // reads and frees every slot (and may throw)
         int slot = pending.size();
         pending.add(refusal);
-        Object[] all = Arrays.copyOf(args, args.length + 2);
-        all[args.length] = status;
-        all[args.length + 1] = slot;
-        kernels.get(kernel).map(n, all);
-        kernels.get("record_refused_value").map(1, status, slot, values);
+        args.mem(status).i(slot).map(n);
+        kernels.get("record_refused_value").args().mem(status).i(slot).mem(values).map(1);
         return slot;
     }
 
     @Override public void beforeWait() {
         reading = pending.size();
         if (reading > 0) {
-            clEnqueueReadBuffer(queue.handle(), status, false, 0, (long) reading * SLOT_INTS * Integer.BYTES, Pointer.to(readBack),
+            clEnqueueReadBuffer(queue.handle(), status, false, 0, (long) reading * SLOT_INTS * Integer.BYTES, readBackPointer,
                     0, null, null);
         }
     }
@@ -88,19 +88,26 @@ final class ClIndexCheck implements ClQueue.WaitHook, AutoCloseable {
         int n = reading;
         if (n == 0) return;
         reading = 0;
-        List<Refusal> refusals = new ArrayList<>(pending);
+        // The first failed check in the order the checks were made, found before the slots are freed.
+        Refusal failed = null;
+        int item = 0;
+        float value = 0f;
+        for (int slot = 0; slot < n && failed == null; slot++) {
+            int first = readBack.getInt(slot * SLOT_INTS * Integer.BYTES);
+            if (first != Integer.MAX_VALUE) {
+                failed = pending.get(slot);
+                item = first;
+                value = Float.intBitsToFloat(readBack.getInt((slot * SLOT_INTS + 1) * Integer.BYTES));
+            }
+        }
         pending.clear();
         reset(n);
-        IntBuffer ints = readBack.asIntBuffer();
-        for (int slot = 0; slot < n; slot++) {
-            int item = ints.get(slot * SLOT_INTS);
-            if (item != Integer.MAX_VALUE) throw refusals.get(slot).of(item, Float.intBitsToFloat(ints.get(slot * SLOT_INTS + 1)));
-        }
+        if (failed != null) throw failed.of(item, value);
     }
 
     /** Marks the first {@code slots} slots free of failures (enqueued after every command that used them). */
     private void reset(int slots) {
-        queue.fill(status, Pointer.to(new int[] {Integer.MAX_VALUE}), Integer.BYTES, 0, (long) slots * SLOT_INTS * Integer.BYTES);
+        queue.fill(status, NONE_FAILED, Integer.BYTES, 0, (long) slots * SLOT_INTS * Integer.BYTES);
     }
 
     @Override public void close() { clReleaseMemObject(status); }

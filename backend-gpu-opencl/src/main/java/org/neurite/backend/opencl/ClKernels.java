@@ -155,7 +155,7 @@ final class ClKernels implements AutoCloseable {
 
     /** Every kernel the ops launch. */
     static List<String> kernelNames() {
-        return List.of("unary_forward", "unary_backward", "binary_map", "affine", "channel_broadcast", "axpby", "dropout_forward",
+        return List.of("unary_forward", "unary_backward", "binary_map", "add_activation", "affine", "channel_broadcast", "axpby", "dropout_forward",
                 "counter_uniform_values", "copy_blocks", "copy_range", "pad2d", "crop2d",
                 "channel_sum", "channel_max", "sum_squares_partial", "sum_partials", "softmax_rows", "softmax_backward_rows",
                 "cross_entropy_rows", "sum_partials_into", "count_correct", "step_control",

@@ -24,11 +24,11 @@ final class ClNormalization {
                           float eps, float momentum, boolean training, UnaryOp activation) {
         int act = activation == null ? 0 : ClOpCodes.code(activation) + 1;
         if (training) {
-            kernels.get("batch_norm_train").groups(channels, x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd,
-                    outer, channels, inner, eps, momentum, act);
+            kernels.get("batch_norm_train").args().mem(x).mem(y).mem(gamma).mem(beta).mem(runningMean).mem(runningVar).mem(saveMean)
+                    .mem(saveInvStd).i(outer).i(channels).i(inner).f(eps).f(momentum).i(act).groups(channels);
         } else {
-            kernels.get("batch_norm_infer").map(x.size(), x, y, gamma, beta, runningMean, runningVar, channels, Math.max(1, inner), eps,
-                    x.size(), act);
+            kernels.get("batch_norm_infer").args().mem(x).mem(y).mem(gamma).mem(beta).mem(runningMean).mem(runningVar).i(channels)
+                    .i(Math.max(1, inner)).f(eps).i(x.size()).i(act).map(x.size());
         }
     }
 
@@ -41,17 +41,19 @@ final class ClNormalization {
                            ClTensor dx, ClTensor dgamma, ClTensor dbeta, int outer, int channels, int inner) {
         int act = activation == null ? 0 : ClOpCodes.code(activation) + 1;
         // Absent outputs are not written; any buffer stands in for them (and for y without an activation).
-        kernels.get("batch_norm_backward").groups(channels, x, dy, gamma, saveMean, saveInvStd, dx,
-                dgamma == null ? gamma : dgamma, dbeta == null ? gamma : dbeta, dgamma != null, dbeta != null, outer, channels, inner,
-                activation == null ? x : y, act);
+        kernels.get("batch_norm_backward").args().mem(x).mem(dy).mem(gamma).mem(saveMean).mem(saveInvStd).mem(dx)
+                .mem(dgamma == null ? gamma : dgamma).mem(dbeta == null ? gamma : dbeta).bool(dgamma != null).bool(dbeta != null)
+                .i(outer).i(channels).i(inner).mem(activation == null ? x : y).i(act).groups(channels);
     }
 
     void lrnForward(ClTensor x, ClTensor y, ClTensor scale, int channels, int inner, int size, float alpha, float beta, float k) {
-        kernels.get("lrn_forward").map(x.size(), x, y, scale, channels, inner, size, alpha / size, beta, k, x.size());
+        kernels.get("lrn_forward").args().mem(x).mem(y).mem(scale).i(channels).i(inner).i(size).f(alpha / size).f(beta).f(k).i(x.size())
+                .map(x.size());
     }
 
     void lrnBackward(ClTensor x, ClTensor y, ClTensor scale, ClTensor dy, ClTensor dx, int channels, int inner,
                      int size, float alpha, float beta) {
-        kernels.get("lrn_backward").map(x.size(), x, y, scale, dy, dx, channels, inner, size, beta, 2f * alpha * beta / size, x.size());
+        kernels.get("lrn_backward").args().mem(x).mem(y).mem(scale).mem(dy).mem(dx).i(channels).i(inner).i(size).f(beta)
+                .f(2f * alpha * beta / size).i(x.size()).map(x.size());
     }
 }

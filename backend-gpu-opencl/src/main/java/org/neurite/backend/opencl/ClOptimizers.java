@@ -8,6 +8,7 @@ import static org.jocl.CL.clReleaseMemObject;
 import org.jocl.Pointer;
 import org.jocl.Sizeof;
 import org.jocl.cl_mem;
+import org.neurite.backend.Slice;
 import org.neurite.backend.StepControl;
 
 /**
@@ -33,41 +34,42 @@ final class ClOptimizers implements AutoCloseable {
 
     /** velocity is null when momentum is 0 (the kernel then does not read it). */
     void sgd(ClTensor param, ClTensor grad, ClTensor velocity, float lr, float momentum, float weightDecay, boolean nesterov,
-             ClSlice control) {
+             Slice control) {
         ClTensor v = velocity == null ? param : velocity; // a stand-in the kernel does not read
-        kernels.get("sgd_update").map(param.size(), param, grad, v, lr, momentum, weightDecay, nesterov, param.size(),
-                controlBuffer(control), controlOffset(control));
+        kernels.get("sgd_update").args().mem(param).mem(grad).mem(v).f(lr).f(momentum).f(weightDecay).bool(nesterov).i(param.size())
+                .mem(controlBuffer(control)).i(controlOffset(control)).map(param.size());
     }
 
     void adam(ClTensor param, ClTensor grad, ClTensor m, ClTensor v, float lr, float beta1, float beta2,
-              float eps, float weightDecay, int step, ClSlice control) {
+              float eps, float weightDecay, int step, Slice control) {
         float stepSize = (float) (lr / (1.0 - Math.pow(beta1, step)));
         float correction2Sqrt = (float) Math.sqrt(1.0 - Math.pow(beta2, step));
-        kernels.get("adam_update").map(param.size(), param, grad, m, v, stepSize, beta1, beta2, eps, weightDecay, correction2Sqrt, param.size(),
-                controlBuffer(control), controlOffset(control));
+        kernels.get("adam_update").args().mem(param).mem(grad).mem(m).mem(v).f(stepSize).f(beta1).f(beta2).f(eps).f(weightDecay)
+                .f(correction2Sqrt).i(param.size()).mem(controlBuffer(control)).i(controlOffset(control)).map(param.size());
     }
 
     void adamw(ClTensor param, ClTensor grad, ClTensor m, ClTensor v, float lr, float beta1, float beta2,
-               float eps, float weightDecay, int step, ClSlice control) {
+               float eps, float weightDecay, int step, Slice control) {
         float stepSize = (float) (lr / (1.0 - Math.pow(beta1, step)));
         float correction2Sqrt = (float) Math.sqrt(1.0 - Math.pow(beta2, step));
         float decay = (float) (1.0 - (double) lr * weightDecay);
-        kernels.get("adamw_update").map(param.size(), param, grad, m, v, stepSize, beta1, beta2, eps, decay, correction2Sqrt, param.size(),
-                controlBuffer(control), controlOffset(control));
+        kernels.get("adamw_update").args().mem(param).mem(grad).mem(m).mem(v).f(stepSize).f(beta1).f(beta2).f(eps).f(decay)
+                .f(correction2Sqrt).i(param.size()).mem(controlBuffer(control)).i(controlOffset(control)).map(param.size());
     }
 
     /** momentumBuffer is null when momentum is 0, gradAverage when not centered (the kernel then does not read them). */
     void rmsprop(ClTensor param, ClTensor grad, ClTensor squareAverage, ClTensor momentumBuffer, ClTensor gradAverage, float lr,
-                 float alpha, float eps, float weightDecay, float momentum, boolean centered, ClSlice control) {
+                 float alpha, float eps, float weightDecay, float momentum, boolean centered, Slice control) {
         ClTensor buf = momentumBuffer == null ? squareAverage : momentumBuffer;   // stand-ins the kernel does not read
         ClTensor ga = gradAverage == null ? squareAverage : gradAverage;
-        kernels.get("rmsprop_update").map(param.size(), param, grad, squareAverage, buf, ga, lr, alpha, eps, weightDecay, momentum,
-                centered, param.size(), controlBuffer(control), controlOffset(control));
+        kernels.get("rmsprop_update").args().mem(param).mem(grad).mem(squareAverage).mem(buf).mem(ga).f(lr).f(alpha).f(eps)
+                .f(weightDecay).f(momentum).bool(centered).i(param.size()).mem(controlBuffer(control)).i(controlOffset(control))
+                .map(param.size());
     }
 
-    private cl_mem controlBuffer(ClSlice control) { return control == null ? unconditional : control.buffer().mem(); }
+    private cl_mem controlBuffer(Slice control) { return control == null ? unconditional : ClTensor.of(control.tensor()).mem(); }
 
-    private static int controlOffset(ClSlice control) { return control == null ? 0 : control.offset(); }
+    private static int controlOffset(Slice control) { return control == null ? 0 : control.offset(); }
 
     @Override public void close() { clReleaseMemObject(unconditional); }
 }

@@ -2,6 +2,8 @@ package org.neurite.backend.opencl;
 
 import static org.neurite.backend.OpChecks.badArgmax;
 
+import java.util.HashMap;
+import java.util.Map;
 import org.neurite.backend.Pool2dGeometry;
 import org.neurite.backend.UnaryOp;
 
@@ -16,6 +18,9 @@ import org.neurite.backend.UnaryOp;
 final class ClPool2d {
     private final ClKernels kernels;
     private final ClIndexCheck indexCheck;
+    /** The refusal of each geometry checked, kept so that a training step does not make one per call (a model has a few). */
+    private final Map<Pool2dGeometry, ClIndexCheck.Refusal> argmaxRefusals = new HashMap<>();
+    private static final int MAX_REFUSALS = 64;
 
     ClPool2d(ClKernels kernels, ClIndexCheck indexCheck) {
         this.kernels = kernels;
@@ -24,8 +29,8 @@ final class ClPool2d {
 
     void maxForward(Pool2dGeometry g, ClTensor x, ClTensor y, ClTensor argmax) {
         int out = y.size();
-        kernels.get("max_pool_forward").map(out, x, y, argmax, g.height(), g.width(), g.outHeight(), g.outWidth(),
-                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), out);
+        kernels.get("max_pool_forward").args().mem(x).mem(y).mem(argmax).i(g.height()).i(g.width()).i(g.outHeight()).i(g.outWidth())
+                .i(g.kernelH()).i(g.kernelW()).i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).i(out).map(out);
     }
 
     /**
@@ -34,22 +39,36 @@ final class ClPool2d {
      */
     void maxBackward(Pool2dGeometry g, ClTensor dy, ClTensor argmax, ClTensor x, UnaryOp activation, ClTensor dx) {
         int in = dx.size(), out = dy.size();
-        int slot = indexCheck.check("check_argmax", out, argmax, (output, value) -> badArgmax(g, output, value), argmax, g.height(),
-                g.width(), g.outHeight(), g.outWidth(), g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), out);
-        kernels.get("max_pool_backward").map(in, dy, argmax, dx, g.height(), g.width(), g.outHeight(), g.outWidth(),
-                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), in, indexCheck.buffer(), slot,
-                activation == null ? dx : x, activation == null ? -1 : ClOpCodes.code(activation));
+        int slot = indexCheck.check(kernels.get("check_argmax").args().mem(argmax).i(g.height()).i(g.width()).i(g.outHeight())
+                .i(g.outWidth()).i(g.kernelH()).i(g.kernelW()).i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).i(out),
+                out, argmax, argmaxRefusal(g));
+        kernels.get("max_pool_backward").args().mem(dy).mem(argmax).mem(dx).i(g.height()).i(g.width()).i(g.outHeight()).i(g.outWidth())
+                .i(g.kernelH()).i(g.kernelW()).i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).i(in).mem(indexCheck.buffer()).i(slot)
+                .mem(activation == null ? dx : x).i(activation == null ? -1 : ClOpCodes.code(activation)).map(in);
     }
 
     void avgForward(Pool2dGeometry g, ClTensor x, ClTensor y) {
         int out = y.size();
-        kernels.get("avg_pool_forward").map(out, x, y, g.height(), g.width(), g.outHeight(), g.outWidth(),
-                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.countIncludePad(), out);
+        kernels.get("avg_pool_forward").args().mem(x).mem(y).i(g.height()).i(g.width()).i(g.outHeight()).i(g.outWidth())
+                .i(g.kernelH()).i(g.kernelW()).i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).bool(g.countIncludePad()).i(out)
+                .map(out);
     }
 
     void avgBackward(Pool2dGeometry g, ClTensor dy, ClTensor dx) {
         int in = dx.size();
-        kernels.get("avg_pool_backward").map(in, dy, dx, g.height(), g.width(), g.outHeight(), g.outWidth(),
-                g.kernelH(), g.kernelW(), g.strideH(), g.strideW(), g.padH(), g.padW(), g.countIncludePad(), in);
+        kernels.get("avg_pool_backward").args().mem(dy).mem(dx).i(g.height()).i(g.width()).i(g.outHeight()).i(g.outWidth())
+                .i(g.kernelH()).i(g.kernelW()).i(g.strideH()).i(g.strideW()).i(g.padH()).i(g.padW()).bool(g.countIncludePad()).i(in)
+                .map(in);
+    }
+
+    /** How a bad argmax entry of {@code g} is refused (made once per geometry). */
+    private ClIndexCheck.Refusal argmaxRefusal(Pool2dGeometry g) {
+        ClIndexCheck.Refusal refusal = argmaxRefusals.get(g);
+        if (refusal == null) {
+            if (argmaxRefusals.size() >= MAX_REFUSALS) argmaxRefusals.clear();
+            refusal = (output, value) -> badArgmax(g, output, value);
+            argmaxRefusals.put(g, refusal);
+        }
+        return refusal;
     }
 }

@@ -108,28 +108,45 @@ final class ClQueue implements AutoCloseable {
 
     /** Reads {@code bytes} bytes of {@code src} from {@code offset} into {@code dst}, waiting for every queued command. */
     void read(cl_mem src, long offset, long bytes, Pointer dst) {
-        await(() -> clEnqueueReadBuffer(queue, src, true, offset, bytes, dst, 0, null, null));
-    }
-
-    /** Waits until every enqueued command has finished. */
-    void finish() {
-        await(() -> clFinish(queue));
-    }
-
-    private void await(Runnable blocking) {
-        ensureOpen();
-        syncs.increment();
-        List<cl_mem> passed = takeRetired();
-        WaitHook h = hook;
-        h.beforeWait();
+        List<cl_mem> passed = beginWait();
         try {
-            blocking.run();
+            clEnqueueReadBuffer(queue, src, true, offset, bytes, dst, 0, null, null);
         } catch (RuntimeException e) {
             retire(passed); // not known to be done: keep them for the next wait
             throw e;
         }
-        for (cl_mem m : passed) clReleaseMemObject(m);
-        h.afterWait();
+        endWait(passed);
+    }
+
+    /** Waits until every enqueued command has finished. */
+    void finish() {
+        List<cl_mem> passed = beginWait();
+        try {
+            clFinish(queue);
+        } catch (RuntimeException e) {
+            retire(passed);
+            throw e;
+        }
+        endWait(passed);
+    }
+
+    /**
+     * The part of a host wait before its blocking command: counts it, takes the buffers it will
+     * let go and runs the hook's {@link WaitHook#beforeWait}. (Written out around each blocking
+     * command rather than passed a lambda: a wait allocates nothing.)
+     */
+    private List<cl_mem> beginWait() {
+        ensureOpen();
+        syncs.increment();
+        List<cl_mem> passed = takeRetired();
+        hook.beforeWait();
+        return passed;
+    }
+
+    /** After the blocking command returned: releases the buffers it passed, then the hook's {@link WaitHook#afterWait}. */
+    private void endWait(List<cl_mem> passed) {
+        for (int i = 0, n = passed.size(); i < n; i++) clReleaseMemObject(passed.get(i));
+        hook.afterWait();
     }
 
     /**

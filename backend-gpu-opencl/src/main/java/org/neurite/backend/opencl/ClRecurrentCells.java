@@ -1,6 +1,7 @@
 package org.neurite.backend.opencl;
 
 import org.jocl.cl_mem;
+import org.neurite.backend.Slice;
 
 /**
  * The point-wise part of one LSTM step and one GRU step, forward and backward
@@ -23,8 +24,8 @@ final class ClRecurrentCells {
         this.gemm = gemm;
     }
 
-    void lstmForward(ClSlice gates, ClSlice cPrev, ClSlice c, ClSlice h, int hidden) {
-        kernels.get("lstm_cell_forward").map(c.length(), gates, cPrev, c, h, hidden, c.length());
+    void lstmForward(Slice gates, Slice cPrev, Slice c, Slice h, int hidden) {
+        kernels.get("lstm_cell_forward").args().slice(gates).slice(cPrev).slice(c).slice(h).i(hidden).i(c.length()).map(c.length());
     }
 
     /**
@@ -35,12 +36,13 @@ final class ClRecurrentCells {
      * elsewhere {@code lstm_step_forward} (one unit x 4 rows per work-item, no private buffer).
      * hPrev and W_hh are a buffer, an offset and a leading dimension each.
      */
-    void lstmStep(cl_mem hPrev, int hPrevOffset, int ldh, cl_mem wHh, int wHhOffset, int ldw, ClSlice gates, ClSlice cPrev,
-                  ClSlice c, ClSlice h, int batch, int hidden) {
+    void lstmStep(cl_mem hPrev, int hPrevOffset, int ldh, cl_mem wHh, int wHhOffset, int ldw, Slice gates, Slice cPrev,
+                  Slice c, Slice h, int batch, int hidden) {
         if (batch == 0 || hidden == 0) return;
         boolean blocked = blockedSteps();
-        kernels.get(blocked ? "lstm_step_forward_blocked" : "lstm_step_forward").run(stepItems(blocked, batch, hidden),
-                new long[] {ClGemm.DIRECT_GROUP, 1}, hPrev, hPrevOffset, ldh, wHh, wHhOffset, ldw, gates, cPrev, c, h, batch, hidden);
+        kernels.get(blocked ? "lstm_step_forward_blocked" : "lstm_step_forward").args().mem(hPrev).i(hPrevOffset).i(ldh).mem(wHh)
+                .i(wHhOffset).i(ldw).slice(gates).slice(cPrev).slice(c).slice(h).i(batch).i(hidden)
+                .run(stepUnitItems(blocked, hidden), stepRowItems(blocked, batch), ClGemm.DIRECT_GROUP, 1);
     }
 
     /**
@@ -48,11 +50,12 @@ final class ClRecurrentCells {
      * {@code gru_step_forward_blocked} or {@code gru_step_forward} as for {@link #lstmStep}. hPrev
      * is a contiguous [B, H] slice.
      */
-    void gruStep(ClSlice hPrev, cl_mem wHh, int wHhOffset, int ldw, ClSlice gi, ClSlice gh, ClSlice h, ClSlice saved, int batch, int hidden) {
+    void gruStep(Slice hPrev, cl_mem wHh, int wHhOffset, int ldw, Slice gi, Slice gh, Slice h, Slice saved, int batch, int hidden) {
         if (batch == 0 || hidden == 0) return;
         boolean blocked = blockedSteps();
-        kernels.get(blocked ? "gru_step_forward_blocked" : "gru_step_forward").run(stepItems(blocked, batch, hidden),
-                new long[] {ClGemm.DIRECT_GROUP, 1}, hPrev, wHh, wHhOffset, ldw, gi, gh, h, saved, batch, hidden);
+        kernels.get(blocked ? "gru_step_forward_blocked" : "gru_step_forward").args().slice(hPrev).mem(wHh).i(wHhOffset).i(ldw)
+                .slice(gi).slice(gh).slice(h).slice(saved).i(batch).i(hidden)
+                .run(stepUnitItems(blocked, hidden), stepRowItems(blocked, batch), ClGemm.DIRECT_GROUP, 1);
     }
 
     /** Whether the fused steps take their blocked kernels: the device's thin SGEMM is a CPU kernel. */
@@ -61,25 +64,32 @@ final class ClRecurrentCells {
         return thin == ClGemm.Variant.BLOCKED || thin == ClGemm.Variant.DIRECT;
     }
 
-    /** Work-items of a fused step: units per item along x (rounded up to the group), row blocks along y. */
-    private static long[] stepItems(boolean blocked, int batch, int hidden) {
-        int units = blocked ? BLOCKED_UNITS : 1, rows = blocked ? BLOCKED_ROWS : STEP_ROWS;
-        return new long[] {roundUp(ceilDiv(hidden, units), ClGemm.DIRECT_GROUP), ceilDiv(batch, rows)};
+    /** Work-items of a fused step along x: units per item, rounded up to the group. */
+    private static long stepUnitItems(boolean blocked, int hidden) {
+        return roundUp(ceilDiv(hidden, blocked ? BLOCKED_UNITS : 1), ClGemm.DIRECT_GROUP);
+    }
+
+    /** Work-items of a fused step along y: row blocks. */
+    private static long stepRowItems(boolean blocked, int batch) {
+        return ceilDiv(batch, blocked ? BLOCKED_ROWS : STEP_ROWS);
     }
 
     private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
 
     private static long roundUp(long a, long multiple) { return ceilDiv(a, multiple) * multiple; }
 
-    void lstmBackward(ClSlice gates, ClSlice cPrev, ClSlice c, ClSlice dh, ClSlice dc, ClSlice dGates, int hidden) {
-        kernels.get("lstm_cell_backward").map(c.length(), gates, cPrev, c, dh, dc, dGates, hidden, c.length());
+    void lstmBackward(Slice gates, Slice cPrev, Slice c, Slice dh, Slice dc, Slice dGates, int hidden) {
+        kernels.get("lstm_cell_backward").args().slice(gates).slice(cPrev).slice(c).slice(dh).slice(dc).slice(dGates).i(hidden)
+                .i(c.length()).map(c.length());
     }
 
-    void gruForward(ClSlice gi, ClSlice gh, ClSlice hPrev, ClSlice h, ClSlice saved, int hidden) {
-        kernels.get("gru_cell_forward").map(h.length(), gi, gh, hPrev, h, saved, hidden, h.length());
+    void gruForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int hidden) {
+        kernels.get("gru_cell_forward").args().slice(gi).slice(gh).slice(hPrev).slice(h).slice(saved).i(hidden).i(h.length())
+                .map(h.length());
     }
 
-    void gruBackward(ClSlice saved, ClSlice gh, ClSlice hPrev, ClSlice dh, ClSlice dGi, ClSlice dGh, ClSlice dhPrev, int hidden) {
-        kernels.get("gru_cell_backward").map(dh.length(), saved, gh, hPrev, dh, dGi, dGh, dhPrev, hidden, dh.length());
+    void gruBackward(Slice saved, Slice gh, Slice hPrev, Slice dh, Slice dGi, Slice dGh, Slice dhPrev, int hidden) {
+        kernels.get("gru_cell_backward").args().slice(saved).slice(gh).slice(hPrev).slice(dh).slice(dGi).slice(dGh).slice(dhPrev)
+                .i(hidden).i(dh.length()).map(dh.length());
     }
 }

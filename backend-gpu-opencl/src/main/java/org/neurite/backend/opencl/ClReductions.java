@@ -8,6 +8,8 @@ import static org.neurite.backend.OpChecks.badLabel;
 import java.util.List;
 import org.jocl.Pointer;
 import org.jocl.cl_mem;
+import org.neurite.backend.Slice;
+import org.neurite.tensor.Tensor;
 
 /**
  * Reductions in a fixed order ({@code reduce.cl}, {@code softmax.cl}, {@code step.cl}): per-channel
@@ -31,6 +33,13 @@ final class ClReductions implements AutoCloseable {
     private final ClWorkspace partials;
     /** The accumulator value a reduction reads back. */
     private final cl_mem result;
+    private ClIndexCheck.Refusal labelRefusal;
+    /** Where {@link #readResult} reads {@link #result} to, as the device's accumulator type. */
+    private final double[] resultDouble = new double[1];
+    private final Pointer resultDoublePointer = Pointer.to(resultDouble);
+    private final float[] resultFloat = new float[1];
+    private final Pointer resultFloatPointer = Pointer.to(resultFloat);
+    private int labelRefusalClasses;
 
     ClReductions(ClContext device, ClIndexCheck indexCheck) {
         this.queue = device.queue;
@@ -43,12 +52,12 @@ final class ClReductions implements AutoCloseable {
 
     /** out[c] = beta * out[c] + sum over (o, i) of x[o, c, i]. */
     void channelSum(ClTensor x, ClTensor out, int outer, int channels, int inner, float beta) {
-        kernels.get("channel_sum").groups(channels, x, out, outer, channels, inner, beta);
+        kernels.get("channel_sum").args().mem(x).mem(out).i(outer).i(channels).i(inner).f(beta).groups(channels);
     }
 
     /** out[c] = max over (o, i) of x[o, c, i], NaN when one of them is. */
     void channelMax(ClTensor x, ClTensor out, int outer, int channels, int inner) {
-        kernels.get("channel_max").groups(channels, x, out, outer, channels, inner);
+        kernels.get("channel_max").args().mem(x).mem(out).i(outer).i(channels).i(inner).groups(channels);
     }
 
     double sumOfSquares(ClTensor x) {
@@ -57,7 +66,7 @@ final class ClReductions implements AutoCloseable {
         int groups = partialsOf(x.size());
         cl_mem part = partials.atLeast((long) groups * accBytes);
         squaresInto(x, part, 0, groups);
-        kernels.get("sum_partials").groups(1, part, groups, result);
+        kernels.get("sum_partials").args().mem(part).i(groups).mem(result).groups(1);
         return readResult();
     }
 
@@ -65,24 +74,25 @@ final class ClReductions implements AutoCloseable {
      * out = the sum of squares of every element of every tensor: each tensor's partials side by
      * side in one buffer, then one work-group adds them all in order and writes the float.
      */
-    void sumOfSquares(List<ClTensor> xs, ClSlice out) {
+    void sumOfSquares(List<Tensor> xs, Slice out) {
         int total = 0;
-        for (ClTensor x : xs) total += partialsOf(x.size());
+        for (int i = 0, n = xs.size(); i < n; i++) total += partialsOf(xs.get(i).size());
         cl_mem part = partials.atLeast((long) Math.max(1, total) * accBytes);
         int at = 0;
-        for (ClTensor x : xs) {
+        for (int i = 0, n = xs.size(); i < n; i++) {
+            ClTensor x = ClTensor.of(xs.get(i));
             int groups = partialsOf(x.size());
             squaresInto(x, part, at, groups);
             at += groups;
         }
-        kernels.get("sum_partials_into").groups(1, part, total, out);
+        kernels.get("sum_partials_into").args().mem(part).i(total).slice(out).groups(1);
     }
 
     /** Partial sums of squares of x (groups of them, 0 for an empty x) into part[at..]. */
     private void squaresInto(ClTensor x, cl_mem part, int at, int groups) {
         if (groups == 0) return;
         int chunk = (int) ((x.size() + (long) groups - 1) / groups);
-        kernels.get("sum_squares_partial").groups(groups, x, x.size(), chunk, part, at);
+        kernels.get("sum_squares_partial").args().mem(x).i(x.size()).i(chunk).mem(part).i(at).groups(groups);
     }
 
     /** How many partials the sum of squares of n elements takes (at most {@link #SUM_GROUPS}, 4 work-groups' worth each). */
@@ -91,11 +101,11 @@ final class ClReductions implements AutoCloseable {
     }
 
     void softmax(ClTensor x, ClTensor y, int rows, int cols) {
-        kernels.get("softmax_rows").groups(cols == 0 ? 0 : rows, x, y, cols);
+        kernels.get("softmax_rows").args().mem(x).mem(y).i(cols).groups(cols == 0 ? 0 : rows);
     }
 
     void softmaxBackward(ClTensor y, ClTensor dy, ClTensor dx, int rows, int cols) {
-        kernels.get("softmax_backward_rows").groups(cols == 0 ? 0 : rows, y, dy, dx, cols);
+        kernels.get("softmax_backward_rows").args().mem(y).mem(dy).mem(dx).i(cols).groups(cols == 0 ? 0 : rows);
     }
 
     /**
@@ -106,18 +116,19 @@ final class ClReductions implements AutoCloseable {
     double softmaxCrossEntropy(ClTensor logits, ClTensor labels, ClTensor dLogits, int rows, int classes, float gradScale) {
         if (rows == 0) return 0;
         cl_mem rowLoss = crossEntropyRows(logits, labels, dLogits, rows, classes, gradScale);
-        kernels.get("sum_partials").groups(1, rowLoss, rows, result);
+        kernels.get("sum_partials").args().mem(rowLoss).i(rows).mem(result).groups(1);
         return readResult();
     }
 
     /** As {@link #softmaxCrossEntropy(ClTensor, ClTensor, ClTensor, int, int, float)}, the summed loss written to loss[0]. */
-    void softmaxCrossEntropy(ClTensor logits, ClTensor labels, ClTensor dLogits, int rows, int classes, float gradScale, ClSlice loss) {
+    void softmaxCrossEntropy(ClTensor logits, ClTensor labels, ClTensor dLogits, int rows, int classes, float gradScale, Slice loss) {
         if (rows == 0) {
-            queue.fill(loss.buffer().mem(), Pointer.to(new float[] {0f}), Float.BYTES, (long) loss.offset() * Float.BYTES, Float.BYTES);
+            queue.fill(ClTensor.of(loss.tensor()).mem(), Pointer.to(new float[] {0f}), Float.BYTES, (long) loss.offset() * Float.BYTES,
+                    Float.BYTES);
             return;
         }
         cl_mem rowLoss = crossEntropyRows(logits, labels, dLogits, rows, classes, gradScale);
-        kernels.get("sum_partials_into").groups(1, rowLoss, rows, loss);
+        kernels.get("sum_partials_into").args().mem(rowLoss).i(rows).slice(loss).groups(1);
     }
 
     /**
@@ -126,34 +137,46 @@ final class ClReductions implements AutoCloseable {
      */
     private cl_mem crossEntropyRows(ClTensor logits, ClTensor labels, ClTensor dLogits, int rows, int classes, float gradScale) {
         cl_mem rowLoss = partials.atLeast((long) rows * accBytes);
-        int slot = indexCheck.check("check_indices", rows, labels, (row, value) -> badLabel(value, row, classes), labels, rows, classes);
-        kernels.get("cross_entropy_rows").groups(rows, logits, labels, dLogits, classes, gradScale, rowLoss, indexCheck.buffer(), slot);
+        int slot = indexCheck.check(kernels.get("check_indices").args().mem(labels).i(rows).i(classes), rows, labels, labelRefusal(classes));
+        kernels.get("cross_entropy_rows").args().mem(logits).mem(labels).mem(dLogits).i(classes).f(gradScale).mem(rowLoss)
+                .mem(indexCheck.buffer()).i(slot).groups(rows);
         return rowLoss;
     }
 
     /** out[0] = the rows of logits [rows, classes] whose first arg-max is their label. */
-    void countCorrect(ClTensor logits, ClTensor labels, int rows, int classes, ClSlice out) {
-        kernels.get("count_correct").groups(1, logits, labels, rows, classes, out);
+    void countCorrect(ClTensor logits, ClTensor labels, int rows, int classes, Slice out) {
+        kernels.get("count_correct").args().mem(logits).mem(labels).i(rows).i(classes).slice(out).groups(1);
     }
 
     /**
      * The step's control from its squared norm and loss, one work-item; {@code loss} null: only
      * the norm counts (the control's own slice stands in for the argument the kernel then ignores).
      */
-    void stepControl(ClSlice squaredNorm, ClSlice loss, float maxNorm, ClSlice control) {
-        kernels.get("step_control").map(1, squaredNorm, loss != null ? loss : control, loss != null, maxNorm, control);
+    void stepControl(Slice squaredNorm, Slice loss, float maxNorm, Slice control) {
+        kernels.get("step_control").args().slice(squaredNorm).slice(loss != null ? loss : control).bool(loss != null).f(maxNorm)
+                .slice(control).map(1);
+    }
+
+    /**
+     * How a bad label of a {@code classes}-class cross-entropy is refused: one refusal kept per
+     * class count, so that a training step does not make one per call.
+     */
+    private ClIndexCheck.Refusal labelRefusal(int classes) {
+        if (labelRefusal == null || labelRefusalClasses != classes) {
+            labelRefusal = (row, value) -> badLabel(value, row, classes);
+            labelRefusalClasses = classes;
+        }
+        return labelRefusal;
     }
 
     /** Reads the accumulator value of {@link #result} (blocking). */
     private double readResult() {
         if (accBytes == Double.BYTES) {
-            double[] out = new double[1];
-            queue.read(result, 0, Double.BYTES, Pointer.to(out));
-            return out[0];
+            queue.read(result, 0, Double.BYTES, resultDoublePointer);
+            return resultDouble[0];
         }
-        float[] f = new float[1];
-        queue.read(result, 0, Float.BYTES, Pointer.to(f));
-        return f[0];
+        queue.read(result, 0, Float.BYTES, resultFloatPointer);
+        return resultFloat[0];
     }
 
     @Override public void close() {

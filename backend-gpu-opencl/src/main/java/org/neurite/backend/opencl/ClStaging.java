@@ -10,6 +10,7 @@ import static org.jocl.CL.clWaitForEvents;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.LongAdder;
 import org.jocl.Pointer;
@@ -41,18 +42,27 @@ final class ClStaging implements AutoCloseable {
     /** The smallest staging buffer, so that tiny uploads (labels, scalars) share a size. */
     private static final int MIN_BYTES = 4096;
 
-    /** A direct buffer and the write reading it (null once known to be done). */
+    /** A direct buffer (with its float view and its pointer, made once) and the write reading it (null once known to be done). */
     private static final class Entry {
         final ByteBuffer bytes;
+        final FloatBuffer floats;
+        final Pointer pointer;
         cl_event write;
 
-        Entry(int capacity) { this.bytes = ByteBuffer.allocateDirect(capacity).order(ByteOrder.nativeOrder()); }
+        Entry(int capacity) {
+            this.bytes = ByteBuffer.allocateDirect(capacity).order(ByteOrder.nativeOrder());
+            this.floats = bytes.asFloatBuffer();
+            this.pointer = Pointer.to(bytes);
+        }
     }
 
     private final cl_command_queue queue;
     private final LongAdder syncs;
     private final ArrayDeque<Entry> ring = new ArrayDeque<>();
     private long ringBytes;
+    /** Where {@link #done} reads an event's status (under the lock). */
+    private final int[] status = new int[1];
+    private final Pointer statusPointer = Pointer.to(status);
 
     /** @param syncs the queue's count of host synchronisations, which a wait here adds to */
     ClStaging(cl_command_queue queue, LongAdder syncs) {
@@ -70,10 +80,12 @@ final class ClStaging implements AutoCloseable {
             return;
         }
         Entry e = take((int) bytes);
-        e.bytes.clear();
-        e.bytes.asFloatBuffer().put(src, srcOffset, floats);
+        e.floats.clear();
+        e.floats.put(src, srcOffset, floats);
+        // A new event per write: JOCL keeps the host buffer of a non-blocking write alive until its
+        // event completes, on a thread of its own that holds the event object until then.
         e.write = new cl_event();
-        clEnqueueWriteBuffer(queue, dst, false, dstOffset, bytes, Pointer.to(e.bytes), 0, null, e.write);
+        clEnqueueWriteBuffer(queue, dst, false, dstOffset, bytes, e.pointer, 0, null, e.write);
         ring.addLast(e);
         ringBytes += e.bytes.capacity();
         clFlush(queue);
@@ -100,10 +112,9 @@ final class ClStaging implements AutoCloseable {
     }
 
     /** Whether the write reading {@code e} has completed (asks the driver; never waits). */
-    private static boolean done(Entry e) {
+    private boolean done(Entry e) {
         if (e.write == null) return true;
-        int[] status = new int[1];
-        clGetEventInfo(e.write, CL_EVENT_COMMAND_EXECUTION_STATUS, Sizeof.cl_int, Pointer.to(status), null);
+        clGetEventInfo(e.write, CL_EVENT_COMMAND_EXECUTION_STATUS, Sizeof.cl_int, statusPointer, null);
         if (status[0] != CL_COMPLETE && status[0] >= 0) return false;
         // Complete, or failed (a negative status): either way the buffer is no longer read.
         return true;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.jocl.CL;
@@ -408,6 +409,57 @@ class ClCpuParityTest {
             twins.assertClose(op + " slices", out, tol);
             twins.assertClose(op + " in place", a, tol);
         }
+    }
+
+    /**
+     * The sum with an activation after it ({@code addForward}: a residual block's relu(y + x)) in
+     * one launch, for every activation and none, into a third tensor and in place over either
+     * addend: against the CPU to the unary op's tolerance, and bit for bit against the OpenCL
+     * backend's own two ops (the sum, then the activation), which is the contract's rounding.
+     */
+    @Test void addWithEveryActivationInOneLaunchIntoEitherAddend() {
+        List<UnaryOp> activations = new ArrayList<>(Arrays.asList(UnaryOp.values()));
+        activations.add(null);
+        for (UnaryOp op : activations) {
+            double tol = op == null ? EXACT : switch (op) {
+                case RELU, NEGATE, SQUARE -> EXACT;
+                case SQRT -> correctlyRounded();
+                case SIGMOID, TANH, EXP, SOFTPLUS, LOG -> TRANSCENDENTAL;
+            };
+            boolean positive = op == UnaryOp.SQRT || op == UnaryOp.LOG; // the sum in their domain
+            double lo = positive ? 0.05 : -3;
+            Twin a = twins.random(Shape.of(300), lo, 3), b = twins.random(Shape.of(300), lo, 3), out = twins.stale(Shape.of(300));
+            Twin overA = twins.random(Shape.of(300), lo, 3), overB = twins.random(Shape.of(300), lo, 3);
+            float[] twoOps = twoOpsOnOpenCl(twins.cl, twins.cl.download(a.cl()), twins.cl.download(b.cl()), op);
+            long before = twins.cl.counters().orElseThrow().launches();
+            twins.cl.addForward(a.cl(), b.cl(), op, out.cl());
+            assertEquals(1, twins.cl.counters().orElseThrow().launches() - before, op + ": one launch");
+            twins.both((be, s) -> {
+                be.addForward(s.of(a), s.of(b), op, s.of(out));
+                be.addForward(s.of(overA), s.of(b), op, s.of(overA));
+                be.addForward(s.of(a), s.of(overB), op, s.of(overB));
+            });
+            twins.assertClose(op + " sum", out, tol);
+            twins.assertClose(op + " into a", overA, tol);
+            twins.assertClose(op + " into b", overB, tol);
+            float[] fused = twins.cl.download(out.cl());
+            for (int i = 0; i < fused.length; i++)
+                assertEquals(Float.floatToRawIntBits(twoOps[i]), Float.floatToRawIntBits(fused[i]), op + ": element " + i + " as the two ops");
+        }
+    }
+
+    /** binary(ADD) then unary(op) in place on the OpenCL backend: the rounding addForward must give. */
+    private static float[] twoOpsOnOpenCl(Backend cl, float[] a, float[] b, UnaryOp op) {
+        var ta = cl.allocate(Shape.of(a.length));
+        var tb = cl.allocate(Shape.of(b.length));
+        cl.upload(a, ta);
+        cl.upload(b, tb);
+        cl.binary(BinaryOp.ADD, ta, tb, ta);
+        if (op != null) cl.unary(op, ta, ta);
+        float[] result = cl.download(ta);
+        ta.close();
+        tb.close();
+        return result;
     }
 
     @Test void blockCopiesPaddingAndCropping() {

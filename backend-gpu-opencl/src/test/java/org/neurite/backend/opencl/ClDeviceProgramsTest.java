@@ -61,4 +61,26 @@ class ClDeviceProgramsTest {
         assertEquals("scale_shift argument 2 must be a tensor of this backend or an Integer, Long or Float, got Double", badArg.getMessage());
         y.close();
     }
+
+    /**
+     * What the backend's own launch refuses, on the raw backend: a value of no argument kind, and a
+     * launch given fewer or more arguments than the kernel takes (an argument left from the
+     * previous launch would otherwise be used); a refused launch leaves the next one unharmed.
+     */
+    @Test void theLaunchRefusesAnUnsupportedValueAndTheWrongNumberOfArguments() {
+        ClBackend raw = OpenClTests.backend();
+        DeviceKernel kernel = raw.extension(DevicePrograms.class).orElseThrow().compile("test/scale_shift.cl", SOURCE).kernel("scale_shift");
+        Tensor x = raw.allocate(Shape.of(3)), y = raw.allocate(Shape.of(3));
+        raw.upload(new float[] {1, 2, 3}, x);
+        assertEquals("kernel test/scale_shift.cl:scale_shift argument 2: unsupported Double",
+                assertThrows(IllegalArgumentException.class, () -> kernel.launch(3, x, y, 2.0, 3)).getMessage());
+        assertEquals("kernel test/scale_shift.cl:scale_shift takes 4 arguments, 3 given",
+                assertThrows(IllegalArgumentException.class, () -> kernel.launch(3, x, y, 2f)).getMessage());
+        assertEquals("kernel test/scale_shift.cl:scale_shift argument 4: the kernel takes 4",
+                assertThrows(IllegalArgumentException.class, () -> kernel.launch(3, x, y, 2f, 3, 3)).getMessage());
+        kernel.launch(3, x, y, 2f, 3);
+        assertArrayEquals(new float[] {2f, 5f, 8f}, raw.download(y));
+        x.close();
+        y.close();
+    }
 }

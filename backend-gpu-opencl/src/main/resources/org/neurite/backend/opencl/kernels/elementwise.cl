@@ -1,7 +1,8 @@
 // Element-wise maps, one work-item per element: unary ops and their derivatives on slices
-// (offsets count floats), binary ops, the affine map scale * x + shift, per-channel broadcasts
-// over x viewed as [outer, channels, inner], axpby, inverted dropout with CounterRandom masks, and
-// the counter kernel the tests use to compare counter_uniform with the Java implementation.
+// (offsets count floats), binary ops, the sum with an activation after it, the affine map
+// scale * x + shift, per-channel broadcasts over x viewed as [outer, channels, inner], axpby,
+// inverted dropout with CounterRandom masks, and the counter kernel the tests use to compare
+// counter_uniform with the Java implementation.
 
 __kernel void unary_forward(int op, __global const float* x, int xo, __global float* y, int yo, int n) {
     int i = get_global_id(0);
@@ -26,6 +27,17 @@ __kernel void binary_map(int op, __global const float* a, int ao, __global const
     int i = get_global_id(0);
     if (i >= n) return;
     out[oo + i] = apply_binary(op, a[ao + i], b[bo + i]);
+}
+
+// out = activation(a + b), the forward of an add node with its activation fused (a residual block's
+// relu(y + x)): the sum is rounded to a float first, then the activation (act: an OP_* code + 1,
+// 0 for none) runs through the apply_unary that unary_forward uses, so each element has the bits
+// of binary_map then unary_forward. out may be a or b (each item reads its element before writing).
+__kernel void add_activation(int act, __global const float* a, __global const float* b, __global float* out, int n) {
+    int i = get_global_id(0);
+    if (i >= n) return;
+    float sum = a[i] + b[i];
+    out[i] = act != 0 ? apply_unary(act - 1, sum) : sum;
 }
 
 // y = scale * x + shift on slices, rounded as Java rounds it: the product, then the sum (no fused
