@@ -67,12 +67,19 @@ public final class PairedKernels {
         conv(k, b, "resnet.64x4x4", new Conv2dGeometry(batch, 64, 4, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), true);
         conv(k, b, "resnet.16to32 stride 2", new Conv2dGeometry(batch, 16, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1), true);
         conv(k, b, "resnet.32to64 stride 2", new Conv2dGeometry(batch, 32, 7, 7, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1), true);
-        conv(k, b, "resnet.shortcut 16to32 1x1 stride 2", new Conv2dGeometry(batch, 16, 14, 14, 32, 1, 1, 2, 2, 0, 0, 1, 1, 1), false);
-        conv(k, b, "resnet.shortcut 32to64 1x1 stride 2", new Conv2dGeometry(batch, 32, 7, 7, 64, 1, 1, 2, 2, 0, 0, 1, 1, 1), false);
+        conv(k, b, "resnet.shortcut 16to32 1x1 stride 2", new Conv2dGeometry(batch, 16, 14, 14, 32, 1, 1, 2, 2, 0, 0, 1, 1, 1), true);
+        conv(k, b, "resnet.shortcut 32to64 1x1 stride 2", new Conv2dGeometry(batch, 32, 7, 7, 64, 1, 1, 2, 2, 0, 0, 1, 1, 1), true);
         // examples/inception_small.nn: its second block's 3x3 convolutions (the channel-vector rule takes them).
         conv(k, b, "inception_small.3x3 24to32 7x7", new Conv2dGeometry(batch, 24, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), false);
         conv(k, b, "inception_small.3x3 8to16 7x7", new Conv2dGeometry(batch, 8, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1), false);
         batchNorm(k, b, "resnet.bn 16x14x14", batch, 16, 14 * 14);
+        batchNorm(k, b, "resnet.bn 32x7x7", batch, 32, 7 * 7);
+        batchNorm(k, b, "resnet.bn 64x4x4", batch, 64, 4 * 4);
+        // The stem (1 -> 16, 3x3 stride 2 on 28x28; its backward-filter runs CpuStridedDirectConv2d) and the blocks' batchnorm -> relu.
+        conv(k, b, "resnet.stem 1to16 stride 2", new Conv2dGeometry(batch, 1, 28, 28, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1), false);
+        batchNormRelu(k, b, "resnet.bn+relu 16x14x14", batch, 16, 14 * 14);
+        batchNormRelu(k, b, "resnet.bn+relu 32x7x7", batch, 32, 7 * 7);
+        batchNormRelu(k, b, "resnet.bn+relu 64x4x4", batch, 64, 4 * 4);
         Tensor rx = random(b, Shape.of(batch, 16, 14, 14), 9), rdy = random(b, rx.shape(), 10), rdx = b.allocate(rx.shape());
         k.put("resnet.relu backward 16x14x14", () -> b.unaryBackward(UnaryOp.RELU, rx, null, rdy, rdx));
         if (only != null) k.keySet().removeIf(name -> !name.contains(only));
@@ -108,6 +115,20 @@ public final class PairedKernels {
         k.put(name + " forward", () -> b.batchNormForward(x, y, gamma, beta, mean, var, saveMean, saveInvStd, outer, channels, inner,
                 1e-5f, 0f, true));
         k.put(name + " backward", () -> b.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner));
+    }
+
+    /** Batch norm with a relu in its epilogue, forward and backward (the engine's {@code batchnorm -> relu}). */
+    private static void batchNormRelu(Map<String, Kernel> k, Backend b, String name, int outer, int channels, int inner) {
+        Tensor x = random(b, Shape.of(outer, channels, inner), 11), dy = random(b, x.shape(), 12);
+        Tensor y = b.allocate(x.shape()), dx = b.allocate(x.shape());
+        Tensor gamma = random(b, Shape.of(channels), 13), beta = random(b, Shape.of(channels), 14);
+        Tensor mean = b.allocate(Shape.of(channels)), var = random(b, Shape.of(channels), 15);
+        Tensor saveMean = b.allocate(Shape.of(channels)), saveInvStd = b.allocate(Shape.of(channels));
+        Tensor dgamma = b.allocate(Shape.of(channels)), dbeta = b.allocate(Shape.of(channels));
+        k.put(name + " forward", () -> b.batchNormForward(x, y, gamma, beta, mean, var, saveMean, saveInvStd, outer, channels, inner,
+                1e-5f, 0f, true, UnaryOp.RELU));
+        k.put(name + " backward", () -> b.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, UnaryOp.RELU, y, dx, dgamma, dbeta,
+                outer, channels, inner));
     }
 
     private static void gemm(Map<String, Kernel> k, Backend b, String name, boolean ta, boolean tb, int m, int n, int kk) {

@@ -19,7 +19,9 @@ import org.neurite.backend.Conv2dGeometry;
  *   <li>1x1, stride 1, no padding: x itself is the column matrix; every pass is a plain GEMM.</li>
  *   <li>Stride 1, dilation 1 and a tiny reduction ({@code K <= }{@link CpuDirectConv2d#MAX_K}, e.g. a
  *       first layer on one-channel images): forward and backward-filter run the direct kernels of
- *       {@link CpuDirectConv2d}; im2col + GEMM would be bound by packing there.</li>
+ *       {@link CpuDirectConv2d}; im2col + GEMM would be bound by packing there. Backward-filter
+ *       of other strides and dilations of one group with such a reduction (the small ResNet's
+ *       stride-2 stem) runs {@link CpuStridedDirectConv2d}.</li>
  *   <li>3x3 or 5x5, stride 1, one group, at least 32 channels in and out: forward (and the
  *       stride-1 backward-data, a forward convolution of dy) by Winograd F(2x2, 3x3) or
  *       F(2x2, 5x5), {@link CpuWinogradConv2d}, unless {@code -Dneurite.cpu.winograd=false}.</li>
@@ -29,6 +31,18 @@ import org.neurite.backend.Conv2dGeometry;
  *       direct kernel of {@link CpuChannelVectorConv2d}, vectorised over output channels, with the
  *       GEMM path's bits ({@link #takesChannelVector}), unless {@code -Dneurite.cpu.channelconv=false}.
  *       On those small maps the GEMM spends as long packing as multiplying.</li>
+ *   <li>1x1 and 3x3 stride-2 one-group convolutions with input channels in whole lane groups, up
+ *       to 32 (the small ResNet's block entries and shortcuts): backward-data by the phase
+ *       decomposition of {@link CpuStridedBackwardData#takes}; and the unpadded strided 1x1 forward with
+ *       four 16-lane vectors of output channels (its 32 -> 64 shortcut at 512 bits) by
+ *       {@link CpuStridedPointwiseConv2d}, reading x without a padded copy, with the GEMM path's
+ *       bits ({@link CpuStridedPointwiseConv2d#takes}); unless {@code -Dneurite.cpu.stridedconv=false}.</li>
+ *   <li>Backward-filter of one-group layers whose input channels fill whole lane groups, with at
+ *       most 64 channels in and out and more than one tap or a stride (the small ResNet's 3x3 layers
+ *       and its strided 1x1 shortcuts): register tiles of dW over a channels-last copy of x, dy read
+ *       in place, nothing packed ({@link CpuChannelVectorFilter}, {@link #takesChannelVectorFilter}),
+ *       unless {@code -Dneurite.cpu.channelfilter=false}; its fma chains run over at most
+ *       {@link CpuChannelVectorFilter#CHAIN_DEPTH} pixels, so its bits are not the GEMM path's.</li>
  *   <li>Otherwise the input of a (sample, group) is copied once into a zero-padded buffer, and
  *       every element of col is one load from it through two offset tables ({@link Offsets}).
  *       Forward with at least {@link #IMPLICIT_MIN_ROWS} output channels per group is an
@@ -79,6 +93,8 @@ final class CpuConv2d {
     private final CpuDirectConv2d direct;
     private final CpuWinogradConv2d winograd; // null when turned off
     private final CpuChannelVectorConv2d channelVector; // null when turned off
+    private final CpuStridedBackwardData stridedBackwardData; // null when the strided passes are turned off
+    private final CpuStridedPointwiseConv2d stridedPointwise; // null when the strided passes are turned off
     private float[] packedWeights = new float[0]; // w (forward) or w^T (backward-data) packed once per call, grow-only
     private float[] flippedWeights = new float[0]; // the kernel of backward-data as a convolution, grow-only
     private final TransposedGeometries transposedGeometries = new TransposedGeometries();
@@ -86,6 +102,7 @@ final class CpuConv2d {
     private final BackwardDataLoop backwardDataLoop = new BackwardDataLoop();
     private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
     private final CpuConvFilterChannelsLast channelsLastFilter; // backward-filter when Cin fills whole lane groups
+    private final CpuChannelVectorFilter channelVectorFilter; // backward-filter of the small ResNet's layers; null when turned off
     private final BiasGradientLoop biasGradientLoop = new BiasGradientLoop();
 
     CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path) {
@@ -99,7 +116,17 @@ final class CpuConv2d {
 
     /** With or without Winograd and the {@linkplain CpuChannelVectorConv2d channel-vector} direct forward (the tests compare them). */
     CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path, boolean withWinograd, boolean withChannelVector) {
+        this(threads, gemm, path, withWinograd, withChannelVector, CpuStridedBackwardData.ENABLED);
+    }
+
+    /**
+     * With or without Winograd, the channel-vector forward and the strided passes
+     * ({@link CpuStridedBackwardData}, {@link CpuStridedPointwiseConv2d}; the tests compare them).
+     */
+    CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path, boolean withWinograd, boolean withChannelVector, boolean withStrided) {
         this.threads = threads;
+        this.stridedBackwardData = withStrided ? new CpuStridedBackwardData(threads, path) : null;
+        this.stridedPointwise = withStrided ? new CpuStridedPointwiseConv2d(threads, path) : null;
         this.winograd = withWinograd ? new CpuWinogradConv2d(threads, gemm, path) : null;
         this.channelVector = withChannelVector ? new CpuChannelVectorConv2d(threads, path) : null;
         this.gemm = gemm;
@@ -107,6 +134,7 @@ final class CpuConv2d {
         this.padded = new float[threads.size()][];
         this.direct = new CpuDirectConv2d(threads, path);
         this.channelsLastFilter = new CpuConvFilterChannelsLast(threads, gemm, path);
+        this.channelVectorFilter = CpuChannelVectorFilter.ENABLED ? new CpuChannelVectorFilter(threads, path) : null;
         this.columnPanels = new ColumnPanels[threads.size()];
         this.transposedPanels = new TransposedColumnPanels[threads.size()];
         this.rowRunPanels = new RowRunPanels[threads.size()];
@@ -132,6 +160,7 @@ final class CpuConv2d {
         if (CpuDirectConv2d.applies(g)) direct.forward(g, x, w, bias, relu, y);
         else if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, relu, y);
         else if (winograd != null && CpuWinogradConv2d.applies(g)) { winograd.forward(g, x, w, bias, y); return false; }
+        else if (stridedPointwise != null && CpuStridedPointwiseConv2d.takes(g)) stridedPointwise.forward(g, x, w, bias, relu, y);
         else forwardLoop.execute(g, x, w, bias, relu, y);
         return relu;
     }
@@ -143,6 +172,7 @@ final class CpuConv2d {
      */
     void backwardData(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
         if (isTransposable(g)) backwardDataAsConvolution(g, dy, w, dx);
+        else if (stridedBackwardData != null && CpuStridedBackwardData.takes(g)) stridedBackwardData.backwardData(g, dy, w, dx);
         else backwardDataLoop.execute(g, dy, w, dx);
     }
 
@@ -220,10 +250,23 @@ final class CpuConv2d {
             if (dbias != null) Arrays.fill(dbias, 0f);
             return;
         }
-        if (CpuDirectConv2d.applies(g)) direct.backwardFilter(g, x, dy, dw);
+        if (channelVectorFilter != null && takesChannelVectorFilter(g)) channelVectorFilter.backwardFilter(g, x, dy, dw);
+        else if (CpuDirectConv2d.appliesToFilter(g)) direct.backwardFilter(g, x, dy, dw);
         else if (CpuConvFilterChannelsLast.applies(g)) channelsLastFilter.backwardFilter(g, x, dy, dw);
         else backwardFilterLoop.execute(g, x, dy, dw);
         if (dbias != null) biasGradientLoop.execute(g, dy, dbias);
+    }
+
+    /**
+     * Whether backward-filter runs {@link CpuChannelVectorFilter} (unless {@code
+     * -Dneurite.cpu.channelfilter=false}): the geometries it {@linkplain CpuChannelVectorFilter#applies
+     * applies} to, the small ResNet's 3x3 layers and strided 1x1 shortcuts, where paired runs
+     * measured it faster than the channels-last GEMM and the gathered GEMM, except the stride-1
+     * reductions of at most {@link CpuDirectConv2d#MAX_K} terms that the direct kernel keeps.
+     */
+    static boolean takesChannelVectorFilter(Conv2dGeometry g) {
+        boolean unitSteps = g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1;
+        return CpuChannelVectorFilter.applies(g) && !(unitSteps && g.inChannels() * g.kernelH() * g.kernelW() <= CpuDirectConv2d.MAX_K);
     }
 
     /**

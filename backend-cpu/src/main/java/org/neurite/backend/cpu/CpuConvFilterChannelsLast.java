@@ -5,7 +5,8 @@ import org.neurite.backend.Conv2dGeometry;
 
 /**
  * Backward-filter of a one-group convolution whose input channels fill whole lane groups
- * ({@code Cin} a multiple of {@link CpuKernels#LANES}, e.g. the small ResNet's 16, 32 and 64), as
+ * ({@code Cin} a multiple of {@link CpuKernels#LANES}; {@link CpuConv2d} gives the layers of at
+ * most 64 channels, the small ResNet's, to {@link CpuChannelVectorFilter} instead), as
  * one GEMM over all the samples of a pass with no gather:
  * <pre>
  *   dwT[Cout, K] = dy[Cout, D] * colT[D, K]        D = samples x Ho*Wo (depth), K = kh*kw*Cin
@@ -94,10 +95,8 @@ final class CpuConvFilterChannelsLast {
         if (dwT.length < cout * k) dwT = new float[cout * k];
         if (pixel.length < p) pixel = new int[p];
         if (groupStart.length < k / lanes) groupStart = new int[k / lanes];
-        int hw = g.height() * g.width(), nr = CpuGemm.NR;
-        // A gather of NR lanes reads NR channels of one input pixel (Cin a multiple of NR), or, when
-        // Cin is half a strip, all the channels of two neighbouring pixels; other Cin copy by scalars.
-        for (int l = 0; l < nr; l++) channelOffsets[l] = cin % nr == 0 ? l * hw : (l % cin) * hw + l / cin;
+        int hw = g.height() * g.width();
+        channelOffsets(cin, hw, channelOffsets);
         for (int q = 0; q < p; q++) pixel[q] = (q / wo) * g.strideH() * wp + (q % wo) * g.strideW();
         for (int gi = 0; gi < k / lanes; gi++) {
             int t = gi * lanes / cin, c0 = gi * lanes % cin, ki = t / g.kernelW(), kj = t % g.kernelW();
@@ -153,7 +152,15 @@ final class CpuConvFilterChannelsLast {
      * (or two pixels', see {@code channelOffsets}) gathered at once across the planes.
      */
     static void copyChannelsLast(CpuKernels gather, Conv2dGeometry g, float[] x, int n, int[] channelOffsets, float[] xc, int base) {
-        int cin = g.inChannels(), h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW();
+        copyChannelsLast(gather, g.inChannels(), g.height(), g.width(), g.padH(), g.padW(), x, n, channelOffsets, xc, base);
+    }
+
+    /**
+     * {@link #copyChannelsLast(CpuKernels, Conv2dGeometry, float[], int, int[], float[], int)} of
+     * any NCHW tensor of {@code cin} planes of {@code h x w}, padded by {@code ph} rows and
+     * {@code pw} columns ({@link CpuChannelVectorFilter} transposes dy with it, unpadded).
+     */
+    static void copyChannelsLast(CpuKernels gather, int cin, int h, int w, int ph, int pw, float[] x, int n, int[] channelOffsets, float[] xc, int base) {
         int wp = w + 2 * pw, grid = (h + 2 * ph) * wp, nr = CpuGemm.NR;
         Arrays.fill(xc, base, base + ph * wp * cin, 0f);
         Arrays.fill(xc, base + (ph + h) * wp * cin, base + grid * cin, 0f);
@@ -173,6 +180,17 @@ final class CpuConvFilterChannelsLast {
                 for (int c = 0; c < cin; c++) xc[d0 + iw * cin + c] = x[src + c * h * w + iw];
             }
         }
+    }
+
+    /**
+     * The offsets of {@link #copyChannelsLast}'s gathers for {@code cin} planes of {@code hw}
+     * floats, into {@code offsets} ({@link CpuGemm#NR} of them): a gather of NR lanes reads NR
+     * channels of one pixel (Cin a multiple of NR), or, when Cin is half a strip, all the channels
+     * of two neighbouring pixels; other Cin are copied by scalars.
+     */
+    static void channelOffsets(int cin, int hw, int[] offsets) {
+        int nr = CpuGemm.NR;
+        for (int l = 0; l < nr; l++) offsets[l] = cin % nr == 0 ? l * hw : (l % cin) * hw + l / cin;
     }
 
     /**

@@ -5,7 +5,9 @@ import org.neurite.backend.Conv2dGeometry;
 
 /**
  * Direct (non-GEMM) convolution for layers with a tiny reduction, {@code K = Cin/groups * kh * kw
- * <= }{@link #MAX_K}, at stride 1 and dilation 1: first layers on one-channel images
+ * <= }{@link #MAX_K}; the backward-filter of other strides and dilations (one group) goes to
+ * {@link CpuStridedDirectConv2d} (the small ResNet's stride-2 stem), and what follows is the
+ * stride 1, dilation 1 case: first layers on one-channel images
  * (fashion_cnn's and LeNet-5's c1, K = 25). There im2col + GEMM is bound by packing: every
  * packed value feeds only K (or Cout) fmas. Here the vectors ({@link CpuKernels#LANES} floats,
  * in {@link CpuKernels#directForwardChunk} and the two filter kernels) run along an output row
@@ -42,18 +44,26 @@ final class CpuDirectConv2d {
     private int[] forwardOffsets = new int[MAX_K]; // term offsets of the forward kernel (written before each region, then read only)
     private final ForwardLoop forwardLoop = new ForwardLoop();
     private final FilterLoop filterLoop = new FilterLoop();
+    private final CpuStridedDirectConv2d strided; // backward-filter at other steps
 
     CpuDirectConv2d(CpuThreads threads, CpuKernels.Path path) {
         this.threads = threads;
+        this.strided = new CpuStridedDirectConv2d(threads, path);
         this.kernels = path.perWorker(threads.size());
         this.padded = new float[threads.size()][];
         this.dyRows = new float[threads.size()][];
         this.sums = new float[threads.size()][];
     }
 
+    /** Forward and backward-filter: stride 1, dilation 1 and a reduction of at most MAX_K. */
     static boolean applies(Conv2dGeometry g) {
         return g.strideH() == 1 && g.strideW() == 1 && g.dilationH() == 1 && g.dilationW() == 1
                 && g.inChannelsPerGroup() * g.kernelH() * g.kernelW() <= MAX_K;
+    }
+
+    /** Backward-filter: {@link #applies}, or other steps of one group ({@link CpuStridedDirectConv2d#applies}). */
+    static boolean appliesToFilter(Conv2dGeometry g) {
+        return applies(g) || CpuStridedDirectConv2d.applies(g);
     }
 
     /** Width of a padded row: the padded input, or wider so that the last chunk's lanes read zeros. */
@@ -176,7 +186,8 @@ final class CpuDirectConv2d {
 
     /** dw only; the caller computes dbias. */
     void backwardFilter(Conv2dGeometry g, float[] x, float[] dy, float[] dw) {
-        filterLoop.execute(g, x, dy, dw);
+        if (applies(g)) filterLoop.execute(g, x, dy, dw);
+        else strided.backwardFilter(g, x, dy, dw);
     }
 
     /**

@@ -189,23 +189,6 @@ abstract class CpuKernels {
     /** The partial sums of each batch-norm sum: a constant, not the vector width, so that every width gives the same bits. */
     static final int NORM_PARTIALS = 16;
 
-    /**
-     * One row of a channel's batch-norm statistics onto {@link #NORM_PARTIALS} partial sums in
-     * double, with {@code d = (double) x[i] - shift}: over the whole groups of 16 from {@code from},
-     * element {@code from + 16g + l} adds d to {@code acc[l]} and d*d (rounded, then added: no
-     * fused multiply-add) to {@code acc[16 + l]}; the last {@code (to - from) % 16} elements add to
-     * acc[0] and acc[16] in index order. The same roundings in the same order on every path and width.
-     */
-    abstract void normStatisticsSums(float[] x, int from, int to, double shift, double[] acc);
-
-    /**
-     * One row of a channel's batch-norm backward sums onto {@link #NORM_PARTIALS} partial sums in
-     * double, laid out as in {@link #normStatisticsSums}: dy to {@code acc[l]}, and
-     * {@code dy * (x - mean)} to {@code acc[16 + l]}, the difference rounded in float (a float
-     * times a float is exact in double, so the product and add round once, fused or not).
-     */
-    abstract void normBackwardSums(float[] x, float[] dy, int from, int to, float mean, double[] acc);
-
     // ---- Winograd F(2x2, 3x3) transforms (CpuWinogradConv2d) --------------------------------
 
     /**
@@ -251,27 +234,6 @@ abstract class CpuKernels {
 
     // ---- batch norm backward through a relu (CpuNormalization) ------------------------------
 
-    /**
-     * {@link #normBackwardSums} with dy masked by the relu after the batch norm, taken from its
-     * output y: {@code dy[i]} where {@code y[i] > 0}, 0 elsewhere (what {@link #reluBackward} writes
-     * from y), then the same sums in the same order, so the same bits as masking first.
-     */
-    abstract void normBackwardSumsRelu(float[] x, float[] dy, float[] y, int from, int to, float mean, double[] acc);
-
-    /**
-     * One row of batch norm with a relu in its epilogue: {@code y[i] = max((x[i] - mean) * scale + shift, 0)}
-     * for i in [from, to), each step rounded in float as written (no fused multiply-add), the max as
-     * {@code Math.max(v, 0f)} (NaN kept, -0 to +0): the bits of the plain normalisation then the relu op.
-     */
-    abstract void normalizeRelu(float[] x, float[] y, int from, int to, float mean, float scale, float shift);
-
-    /**
-     * One row of batch norm's dx pass through a relu, from its output y:
-     * {@code dx[i] = k * ((y[i] > 0 ? dy[i] : 0) - a - (x[i] - mean) * b)}, rounded as written (no
-     * fused multiply-add): the bits of the relu's backward then the plain dx pass. dx may be dy.
-     */
-    abstract void normBackwardDxRelu(float[] x, float[] dy, float[] y, float[] dx, int from, int to, float mean, float k, float a, float b);
-
     // ---- direct convolution over output channels (CpuChannelVectorConv2d) ---------------------
 
     /**
@@ -295,5 +257,68 @@ abstract class CpuKernels {
      * (scratch that the caller overwrites or never reads), and reads {@code tile} that far.
      */
     abstract void channelConvStore(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride);
+
+    // ---- batch norm over a channel's rows (CpuNormalization) --------------------------------
+
+    /**
+     * A channel's batch-norm statistics over its {@code rows} rows of {@code inner} values, row r
+     * at {@code x[base + r*stride ...]}, onto {@link #NORM_PARTIALS} double partial sums: with
+     * {@code d = (double) x - shift}, element j of a row adds d to {@code acc[j % 16]} and d*d
+     * (rounded, then added) to {@code acc[16 + j % 16]}. Order: first the whole groups of 16 of
+     * every row (rows in order, a row's groups in order), then each row's last {@code inner % 16}
+     * values as one more group whose missing lanes add +0 (rows in order). shift is a float, so
+     * {@code x - shift} of a missing lane is exactly +0. The same roundings in the same order on
+     * every path and width. One call per channel: the vector path keeps the partials in registers
+     * across rows, where a call per row stored and reloaded them and added its tail serially.
+     */
+    abstract void normChannelStatistics(float[] x, int base, int rows, int stride, int inner, float shift, double[] acc);
+
+    /**
+     * A channel's batch-norm backward sums, rows and order as {@link #normChannelStatistics}: g to
+     * {@code acc[j % 16]} and {@code g * (x - mean)} to {@code acc[16 + j % 16]}, the difference
+     * rounded in float (the product is exact in double, so fused or not it rounds once, at the
+     * add), where g is dy, or with {@code reluOutput} not null {@code reluOutput > 0 ? dy : 0}
+     * (the relu's backward); a missing lane of a tail group adds g = +0 times +0.
+     */
+    abstract void normChannelBackwardSums(float[] x, float[] dy, float[] reluOutput, int base, int rows, int stride, int inner,
+                                          float mean, double[] acc);
+
+    /**
+     * A channel's batch-norm output, rows as {@link #normChannelStatistics}:
+     * {@code y = (x - mean) * scale + shift}, each step rounded in float (no fused multiply-add),
+     * then with {@code relu} {@code Math.max(v, 0f)} (NaN kept, -0 to +0). y may be x.
+     */
+    abstract void normChannelNormalize(float[] x, float[] y, int base, int rows, int stride, int inner, float mean, float scale,
+                                       float shift, boolean relu);
+
+    /**
+     * A channel's batch-norm dx, rows as {@link #normChannelStatistics}:
+     * {@code dx = k * (g - a - (x - mean) * b)}, rounded as written (no fused multiply-add), g as
+     * in {@link #normChannelBackwardSums}. dx may be dy.
+     */
+    abstract void normChannelDx(float[] x, float[] dy, float[] reluOutput, float[] dx, int base, int rows, int stride, int inner,
+                                float mean, float k, float a, float b);
+
+    // ---- backward-filter over channels-last input (CpuChannelVectorFilter) ------------------
+
+    /**
+     * One register tile of {@link CpuChannelVectorFilter}: for the tile's {@code
+     * CpuChannelVectorFilter.rows(groups)} rows r (output channels, whose dy values lie at
+     * {@code dyStart[d] + rows[r]}) and {@code groups} (1, 2 or 3) lane groups of dw^T's columns
+     * from group {@code g0}, {@code tile[r*groups*LANES + g*LANES + l]} = the sum over d in
+     * [d0, d1) of {@code xc[xStart[d] + groupStart[g0 + g] + l] * dy[dyStart[d] + rows[r]]}, one fma
+     * chain from zero in order of d per element, so every path gives the same bits.
+     */
+    abstract void channelFilterTile(float[] xc, int[] xStart, int[] groupStart, int g0, int groups, float[] dy, int[] dyStart, int[] rows, int d0, int d1, float[] tile);
+
+    // ---- direct convolution over gathered taps (CpuStridedDirectConv2d) -----------------------
+
+    /**
+     * One sample's backward-filter terms of one output channel into lane partial sums: for r in
+     * [0, k) and j in [0, p) in increasing order, {@code acc[accOff + r*LANES + j % LANES] =
+     * fma(dy[dyo + j], col[colOff + r*p + j], acc[...])}. The same bits on every path (LANES is the vector
+     * path's when it runs).
+     */
+    abstract void directTapsFilter(float[] dy, int dyo, float[] col, int colOff, int p, int k, float[] acc, int accOff);
 
 }

@@ -12,13 +12,20 @@ import java.util.Arrays;
  * loses nothing to cancellation unless the mean lies some 10^4 standard deviations from s), and
  * once more to write the outputs. Backward reads them once for dbeta = sum(dy) and
  * dgamma = sum(dy * xhat), once to write dx. Each sum runs in {@link CpuKernels#NORM_PARTIALS}
- * (16) interleaved double partial sums (element j of a row into partial j mod 16, a row's last
- * few into the first), added in order at the end, through {@link CpuKernels#normStatisticsSums}
- * and {@link CpuKernels#normBackwardSums}: on the vector path four 4-lane double vectors per sum,
- * the floats widened as they are loaded, the same adds in the same order as the plain loops. One
- * partial is one chain of dependent double adds (4 cycles each); four scalar partials left the
- * loops bound by their conversions and adds. There are no partial sums across tasks, so
- * statistics, outputs and gradients are bit-identical for any thread count.
+ * (16) interleaved double partial sums (element j of a row into partial j mod 16: first the whole
+ * groups of 16 of every row, then each row's last {@code inner % 16} values as one more group),
+ * added in order at the end, through one kernel call per channel
+ * ({@link CpuKernels#normChannelStatistics}, {@link CpuKernels#normChannelBackwardSums}; the
+ * outputs through {@link CpuKernels#normChannelNormalize} and {@link CpuKernels#normChannelDx}):
+ * on the vector path the partials stay in registers (two 8-lane or four 4-lane double vectors
+ * per sum) from the channel's first row to its last, the floats widened as they are loaded, the
+ * same adds in the same order as the plain loops. A call per row, as before, stored and reloaded
+ * them every row and added each row's tail serially into one partial; on the small ResNet's
+ * 16-value rows (4x4 maps) that cost more than the sums. There are no partial sums across
+ * tasks, so statistics, outputs and gradients are bit-identical for any thread count. Each worker
+ * takes one contiguous range of channels: claimed one channel at a time, neighbouring channels on
+ * two cores shared the cache lines of their rows' ends and of the per-channel statistics, and
+ * two threads ran no faster than one.
  *
  * <p>LRN gives each (n, c) plane to one task. Forward sums the squares of the plane's channel
  * window straight into its row of {@code scale} (saved for backward), then turns it into
@@ -87,14 +94,6 @@ final class CpuNormalization {
         batchNormLoop.execute(false, false, x, y, gamma, beta, runningMean, runningVar, null, null, outer, channels, inner, eps, 0f);
     }
 
-    /** y = (x - mean) * scale + shift over channel c's rows. */
-    private static void normalize(float[] x, float[] y, float mean, float scale, float shift, int c, int outer, int channels, int inner) {
-        for (int o = 0; o < outer; o++) {
-            int from = (o * channels + c) * inner;
-            for (int i = from; i < from + inner; i++) y[i] = (x[i] - mean) * scale + shift;
-        }
-    }
-
     /**
      * Training backward from the saved statistics, with xhat = (x - mean) * invStd and m = outer*inner:
      * dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma * invStd * (dy - dbeta/m - xhat * dgamma/m).
@@ -150,21 +149,21 @@ final class CpuNormalization {
 
         @Override
         public void run(int worker, int begin, int end) {
+            CpuKernels kernels = CpuNormalization.this.kernels[worker];
+            int stride = channels * inner;
             for (int c = begin; c < end; c++) {
                 if (!training) {
                     double invStd = 1.0 / Math.sqrt((double) runningVar[c] + eps);
-                    store(worker, x, runningMean[c], (float) (invStd * gamma[c]), beta[c], c);
+                    kernels.normChannelNormalize(x, y, c * inner, outer, stride, inner, runningMean[c], (float) (invStd * gamma[c]), beta[c],
+                            relu);
                     continue;
                 }
                 long count = (long) outer * inner;
                 float[] x = this.x;
-                double shift = x[c * inner]; // the channel's first value
+                float shift = x[c * inner]; // the channel's first value
                 double[] acc = partials[worker];
                 Arrays.fill(acc, 0.0);
-                for (int o = 0; o < outer; o++) {
-                    int from = (o * channels + c) * inner;
-                    kernels[worker].normStatisticsSums(x, from, from + inner, shift, acc);
-                }
+                kernels.normChannelStatistics(x, c * inner, outer, stride, inner, shift, acc);
                 double sum = addPartials(acc, 0), squares = addPartials(acc, CpuKernels.NORM_PARTIALS);
                 double mean = shift + sum / count;
                 double var = Math.max(0.0, (squares - sum * (sum / count)) / count);
@@ -173,18 +172,7 @@ final class CpuNormalization {
                 saveInvStd[c] = (float) invStd;
                 runningMean[c] = (float) ((1.0 - momentum) * runningMean[c] + momentum * mean);
                 runningVar[c] = (float) ((1.0 - momentum) * runningVar[c] + momentum * var * count / (count - 1));
-                store(worker, x, (float) mean, (float) (invStd * gamma[c]), beta[c], c);
-            }
-        }
-
-        private void store(int worker, float[] x, float mean, float scale, float shift, int c) {
-            if (!relu) {
-                normalize(x, y, mean, scale, shift, c, outer, channels, inner);
-                return;
-            }
-            for (int o = 0; o < outer; o++) {
-                int from = (o * channels + c) * inner;
-                kernels[worker].normalizeRelu(x, y, from, from + inner, mean, scale, shift);
+                kernels.normChannelNormalize(x, y, c * inner, outer, stride, inner, (float) mean, (float) (invStd * gamma[c]), beta[c], relu);
             }
         }
     }
@@ -218,16 +206,14 @@ final class CpuNormalization {
         @Override
         public void run(int worker, int begin, int end) {
             float[] x = this.x, dy = this.dy, dx = this.dx, r = this.reluOutput;
+            CpuKernels kernels = CpuNormalization.this.kernels[worker];
             long count = (long) outer * inner;
+            int stride = channels * inner;
             for (int c = begin; c < end; c++) {
                 float mean = saveMean[c], invStd = saveInvStd[c];
                 double[] acc = partials[worker]; // sums of dy, then of dy * (x - mean)
                 Arrays.fill(acc, 0.0);
-                for (int o = 0; o < outer; o++) {
-                    int from = (o * channels + c) * inner;
-                    if (r == null) kernels[worker].normBackwardSums(x, dy, from, from + inner, mean, acc);
-                    else kernels[worker].normBackwardSumsRelu(x, dy, r, from, from + inner, mean, acc);
-                }
+                kernels.normChannelBackwardSums(x, dy, r, c * inner, outer, stride, inner, mean, acc);
                 double sumDy = addPartials(acc, 0), sumDyCentred = addPartials(acc, CpuKernels.NORM_PARTIALS);
                 double sumDyXhat = sumDyCentred * invStd;
                 if (dbeta != null) dbeta[c] = (float) sumDy;
@@ -236,14 +222,7 @@ final class CpuNormalization {
                 float k = gamma[c] * invStd;
                 float a = (float) (sumDy / count);
                 float b = (float) (sumDyXhat / count * invStd);
-                for (int o = 0; o < outer; o++) {
-                    int from = (o * channels + c) * inner;
-                    if (r == null) {
-                        for (int i = from; i < from + inner; i++) dx[i] = k * (dy[i] - a - (x[i] - mean) * b);
-                    } else {
-                        kernels[worker].normBackwardDxRelu(x, dy, r, dx, from, from + inner, mean, k, a, b);
-                    }
-                }
+                kernels.normChannelDx(x, dy, r, dx, c * inner, outer, stride, inner, mean, k, a, b);
             }
         }
     }

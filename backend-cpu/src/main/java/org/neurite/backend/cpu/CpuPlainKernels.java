@@ -258,38 +258,6 @@ final class CpuPlainKernels extends CpuKernels {
 
     // ---- batch norm sums --------------------------------------------------------------------
 
-    @Override
-    void normStatisticsSums(float[] x, int from, int to, double shift, double[] acc) {
-        int i = from, p = NORM_PARTIALS;
-        for (int end = from + (to - from) / p * p; i < end; i += p) {
-            for (int l = 0; l < p; l++) {
-                double d = x[i + l] - shift;
-                acc[l] += d;
-                acc[p + l] += d * d;
-            }
-        }
-        for (; i < to; i++) {
-            double d = x[i] - shift;
-            acc[0] += d;
-            acc[p] += d * d;
-        }
-    }
-
-    @Override
-    void normBackwardSums(float[] x, float[] dy, int from, int to, float mean, double[] acc) {
-        int i = from, p = NORM_PARTIALS;
-        for (int end = from + (to - from) / p * p; i < end; i += p) {
-            for (int l = 0; l < p; l++) {
-                acc[l] += dy[i + l];
-                acc[p + l] += (double) dy[i + l] * (x[i + l] - mean);
-            }
-        }
-        for (; i < to; i++) {
-            acc[0] += dy[i];
-            acc[p] += (double) dy[i] * (x[i] - mean);
-        }
-    }
-
     // ---- GEMM with MR = 8 (the 512-bit layout) ----------------------------------------------
 
     /** The 8-row tile's accumulator rows: rows 0-5 are the 6-row kernel's, rows 6 and 7 these. */
@@ -367,33 +335,6 @@ final class CpuPlainKernels extends CpuKernels {
 
     // ---- batch norm backward through a relu -------------------------------------------------
 
-    @Override
-    void normBackwardSumsRelu(float[] x, float[] dy, float[] y, int from, int to, float mean, double[] acc) {
-        int i = from, p = NORM_PARTIALS;
-        for (int end = from + (to - from) / p * p; i < end; i += p) {
-            for (int l = 0; l < p; l++) {
-                float g = y[i + l] > 0f ? dy[i + l] : 0f;
-                acc[l] += g;
-                acc[p + l] += (double) g * (x[i + l] - mean);
-            }
-        }
-        for (; i < to; i++) {
-            float g = y[i] > 0f ? dy[i] : 0f;
-            acc[0] += g;
-            acc[p] += (double) g * (x[i] - mean);
-        }
-    }
-
-    @Override
-    void normalizeRelu(float[] x, float[] y, int from, int to, float mean, float scale, float shift) {
-        for (int i = from; i < to; i++) y[i] = Math.max((x[i] - mean) * scale + shift, 0f);
-    }
-
-    @Override
-    void normBackwardDxRelu(float[] x, float[] dy, float[] y, float[] dx, int from, int to, float mean, float k, float a, float b) {
-        for (int i = from; i < to; i++) dx[i] = k * ((y[i] > 0f ? dy[i] : 0f) - a - (x[i] - mean) * b);
-    }
-
     // ---- direct convolution over output channels --------------------------------------------
 
     /** The vector kernels' fmas in their order, one term at a time over the tile. */
@@ -429,6 +370,123 @@ final class CpuPlainKernels extends CpuKernels {
                 if (relu) for (int q = 0; q < count; q++) out[dst + q] = Math.max(tile[q * vl + c] + b, 0f);
                 else for (int q = 0; q < count; q++) out[dst + q] = tile[q * vl + c] + b;
             }
+        }
+    }
+
+    // ---- batch norm over a channel's rows ---------------------------------------------------
+
+    @Override
+    void normChannelStatistics(float[] x, int base, int rows, int stride, int inner, float shift, double[] acc) {
+        int p = NORM_PARTIALS, whole = inner / p * p;
+        double s = shift;
+        for (int r = 0, from = base; r < rows; r++, from += stride) {
+            for (int i = from; i < from + whole; i += p) {
+                for (int l = 0; l < p; l++) {
+                    double d = x[i + l] - s;
+                    acc[l] += d;
+                    acc[p + l] += d * d;
+                }
+            }
+        }
+        if (whole == inner) return;
+        for (int r = 0, i = base + whole; r < rows; r++, i += stride) normStatisticsTail(x, i, inner - whole, shift, acc);
+    }
+
+    /** One row's tail group of {@link #normChannelStatistics}: {@code count} values, the missing lanes +0. */
+    static void normStatisticsTail(float[] x, int i, int count, float shift, double[] acc) {
+        int p = NORM_PARTIALS;
+        for (int l = 0; l < p; l++) {
+            double d = (l < count ? x[i + l] : shift) - (double) shift;
+            acc[l] += d;
+            acc[p + l] += d * d;
+        }
+    }
+
+    @Override
+    void normChannelBackwardSums(float[] x, float[] dy, float[] reluOutput, int base, int rows, int stride, int inner,
+                                 float mean, double[] acc) {
+        int p = NORM_PARTIALS, whole = inner / p * p;
+        for (int r = 0, from = base; r < rows; r++, from += stride) {
+            for (int i = from; i < from + whole; i += p) {
+                for (int l = 0; l < p; l++) {
+                    float g = reluOutput == null || reluOutput[i + l] > 0f ? dy[i + l] : 0f;
+                    acc[l] += g;
+                    acc[p + l] += (double) g * (x[i + l] - mean);
+                }
+            }
+        }
+        if (whole == inner) return;
+        for (int r = 0, i = base + whole; r < rows; r++, i += stride) normBackwardTail(x, dy, reluOutput, i, inner - whole, mean, acc);
+    }
+
+    /** One row's tail group of {@link #normChannelBackwardSums}: {@code count} values, the missing lanes +0 times +0. */
+    static void normBackwardTail(float[] x, float[] dy, float[] reluOutput, int i, int count, float mean, double[] acc) {
+        int p = NORM_PARTIALS;
+        for (int l = 0; l < p; l++) {
+            boolean in = l < count;
+            float g = in && (reluOutput == null || reluOutput[i + l] > 0f) ? dy[i + l] : 0f;
+            acc[l] += g;
+            acc[p + l] += (double) g * ((in ? x[i + l] : mean) - mean);
+        }
+    }
+
+    @Override
+    void normChannelNormalize(float[] x, float[] y, int base, int rows, int stride, int inner, float mean, float scale, float shift,
+                              boolean relu) {
+        for (int r = 0, from = base; r < rows; r++, from += stride) {
+            if (relu) for (int i = from; i < from + inner; i++) y[i] = Math.max((x[i] - mean) * scale + shift, 0f);
+            else for (int i = from; i < from + inner; i++) y[i] = (x[i] - mean) * scale + shift;
+        }
+    }
+
+    @Override
+    void normChannelDx(float[] x, float[] dy, float[] reluOutput, float[] dx, int base, int rows, int stride, int inner,
+                       float mean, float k, float a, float b) {
+        for (int r = 0, from = base; r < rows; r++, from += stride) {
+            if (reluOutput == null) for (int i = from; i < from + inner; i++) dx[i] = k * (dy[i] - a - (x[i] - mean) * b);
+            else for (int i = from; i < from + inner; i++) dx[i] = k * ((reluOutput[i] > 0f ? dy[i] : 0f) - a - (x[i] - mean) * b);
+        }
+    }
+
+    // ---- backward-filter over channels-last input: register tiles of dw^T --------------------
+
+    /** The accumulator rows of {@link #channelFilterTile} (one array a row, so that its lane loop vectorises) and one pixel's x groups; made on first use. */
+    private float[][] filterRows;
+    private float[] filterX;
+
+    /**
+     * The vector kernels' fmas in their order: per pixel, the tile's lane groups of x copied into
+     * one row, then per output channel one fma of that row into the channel's accumulator row.
+     */
+    @Override
+    void channelFilterTile(float[] xc, int[] xStart, int[] groupStart, int g0, int groups, float[] dy, int[] dyStart, int[] rows, int d0, int d1, float[] tile) {
+        int count = CpuChannelVectorFilter.rows(groups), width = groups * L;
+        if (filterRows == null) {
+            filterRows = new float[16][3 * L];
+            filterX = new float[3 * L];
+        }
+        float[][] acc = filterRows;
+        float[] xr = filterX;
+        for (int r = 0; r < count; r++) Arrays.fill(acc[r], 0, width, 0f);
+        for (int d = d0; d < d1; d++) {
+            int i = xStart[d], j = dyStart[d];
+            for (int g = 0; g < groups; g++) System.arraycopy(xc, i + groupStart[g0 + g], xr, g * L, L);
+            for (int r = 0; r < count; r++) {
+                float b = dy[j + rows[r]];
+                float[] a = acc[r];
+                for (int l = 0; l < width; l++) a[l] = Math.fma(xr[l], b, a[l]);
+            }
+        }
+        for (int r = 0; r < count; r++) System.arraycopy(acc[r], 0, tile, r * width, width);
+    }
+
+    // ---- direct convolution over gathered taps ----------------------------------------------
+
+    @Override
+    void directTapsFilter(float[] dy, int dyo, float[] col, int colOff, int p, int k, float[] acc, int accOff) {
+        for (int r = 0; r < k; r++) {
+            int a = accOff + r * L, t = colOff + r * p;
+            for (int j = 0; j < p; j++) acc[a + j % L] = Math.fma(dy[dyo + j], col[t + j], acc[a + j % L]);
         }
     }
 

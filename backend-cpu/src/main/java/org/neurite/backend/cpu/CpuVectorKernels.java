@@ -418,140 +418,6 @@ final class CpuVectorKernels extends CpuKernels {
     // shared FloatVector methods, and C2 then boxed the vectors of other kernels: backward-filter
     // allocated 25 MB a call once batch norm had run in the JVM.
 
-    @Override
-    void normStatisticsSums(float[] x, int from, int to, double shift, double[] acc) {
-        int end = from + (to - from) / NORM_PARTIALS * NORM_PARTIALS;
-        if (end > from) {
-            if (L == 16) statisticsPartials16(x, from, end, shift, acc);
-            else statisticsPartials8(x, from, end, shift, acc);
-        }
-        for (int i = end; i < to; i++) {
-            double d = x[i] - shift;
-            acc[0] += d;
-            acc[NORM_PARTIALS] += d * d;
-        }
-    }
-
-    /** At 512 bits: two 8-lane double accumulators per sum make the 16 partials. d*d is rounded, then added, as in the plain loop. */
-    private static void statisticsPartials16(float[] x, int from, int end, double shift, double[] acc) {
-        DoubleVector s0 = DoubleVector.fromArray(WIDE, acc, 0), s1 = DoubleVector.fromArray(WIDE, acc, 8);
-        DoubleVector q0 = DoubleVector.fromArray(WIDE, acc, 16), q1 = DoubleVector.fromArray(WIDE, acc, 24);
-        for (int i = from; i < end; i += 16) {
-            FloatVector v = FloatVector.fromArray(S, x, i);
-            DoubleVector d0 = ((DoubleVector) v.convertShape(VectorOperators.F2D, WIDE, 0)).sub(shift);
-            DoubleVector d1 = ((DoubleVector) v.convertShape(VectorOperators.F2D, WIDE, 1)).sub(shift);
-            s0 = s0.add(d0);
-            s1 = s1.add(d1);
-            q0 = q0.add(d0.mul(d0));
-            q1 = q1.add(d1.mul(d1));
-        }
-        s0.intoArray(acc, 0);
-        s1.intoArray(acc, 8);
-        q0.intoArray(acc, 16);
-        q1.intoArray(acc, 24);
-    }
-
-    /** At 256 bits: four 4-lane double accumulators per sum. */
-    private static void statisticsPartials8(float[] x, int from, int end, double shift, double[] acc) {
-        DoubleVector s0 = DoubleVector.fromArray(WIDE, acc, 0), s1 = DoubleVector.fromArray(WIDE, acc, 4);
-        DoubleVector s2 = DoubleVector.fromArray(WIDE, acc, 8), s3 = DoubleVector.fromArray(WIDE, acc, 12);
-        DoubleVector q0 = DoubleVector.fromArray(WIDE, acc, 16), q1 = DoubleVector.fromArray(WIDE, acc, 20);
-        DoubleVector q2 = DoubleVector.fromArray(WIDE, acc, 24), q3 = DoubleVector.fromArray(WIDE, acc, 28);
-        for (int i = from; i < end; i += 16) {
-            FloatVector va = FloatVector.fromArray(S, x, i), vb = FloatVector.fromArray(S, x, i + 8);
-            DoubleVector d0 = ((DoubleVector) va.convertShape(VectorOperators.F2D, WIDE, 0)).sub(shift);
-            DoubleVector d1 = ((DoubleVector) va.convertShape(VectorOperators.F2D, WIDE, 1)).sub(shift);
-            DoubleVector d2 = ((DoubleVector) vb.convertShape(VectorOperators.F2D, WIDE, 0)).sub(shift);
-            DoubleVector d3 = ((DoubleVector) vb.convertShape(VectorOperators.F2D, WIDE, 1)).sub(shift);
-            s0 = s0.add(d0);
-            s1 = s1.add(d1);
-            s2 = s2.add(d2);
-            s3 = s3.add(d3);
-            q0 = q0.add(d0.mul(d0));
-            q1 = q1.add(d1.mul(d1));
-            q2 = q2.add(d2.mul(d2));
-            q3 = q3.add(d3.mul(d3));
-        }
-        s0.intoArray(acc, 0);
-        s1.intoArray(acc, 4);
-        s2.intoArray(acc, 8);
-        s3.intoArray(acc, 12);
-        q0.intoArray(acc, 16);
-        q1.intoArray(acc, 20);
-        q2.intoArray(acc, 24);
-        q3.intoArray(acc, 28);
-    }
-
-    @Override
-    void normBackwardSums(float[] x, float[] dy, int from, int to, float mean, double[] acc) {
-        int end = from + (to - from) / NORM_PARTIALS * NORM_PARTIALS;
-        if (end > from) {
-            if (L == 16) backwardPartials16(x, dy, from, end, mean, acc);
-            else backwardPartials8(x, dy, from, end, mean, acc);
-        }
-        for (int i = end; i < to; i++) {
-            acc[0] += dy[i];
-            acc[NORM_PARTIALS] += (double) dy[i] * (x[i] - mean);
-        }
-    }
-
-    /** At 512 bits. dy times the float difference is exact in double, so the fma rounds once, at the add, as the plain loop. */
-    private static void backwardPartials16(float[] x, float[] dy, int from, int end, float mean, double[] acc) {
-        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 8);
-        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 24);
-        for (int i = from; i < end; i += 16) {
-            FloatVector e = FloatVector.fromArray(S, dy, i), c = FloatVector.fromArray(S, x, i).sub(mean);
-            DoubleVector e0 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector e1 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 1);
-            DoubleVector c0 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector c1 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 1);
-            g0 = g0.add(e0);
-            g1 = g1.add(e1);
-            h0 = e0.fma(c0, h0);
-            h1 = e1.fma(c1, h1);
-        }
-        g0.intoArray(acc, 0);
-        g1.intoArray(acc, 8);
-        h0.intoArray(acc, 16);
-        h1.intoArray(acc, 24);
-    }
-
-    /** At 256 bits: four 4-lane double accumulators per sum. */
-    private static void backwardPartials8(float[] x, float[] dy, int from, int end, float mean, double[] acc) {
-        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 4);
-        DoubleVector g2 = DoubleVector.fromArray(WIDE, acc, 8), g3 = DoubleVector.fromArray(WIDE, acc, 12);
-        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 20);
-        DoubleVector h2 = DoubleVector.fromArray(WIDE, acc, 24), h3 = DoubleVector.fromArray(WIDE, acc, 28);
-        for (int i = from; i < end; i += 16) {
-            FloatVector ea = FloatVector.fromArray(S, dy, i), eb = FloatVector.fromArray(S, dy, i + 8);
-            FloatVector ca = FloatVector.fromArray(S, x, i).sub(mean), cb = FloatVector.fromArray(S, x, i + 8).sub(mean);
-            DoubleVector e0 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector e1 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 1);
-            DoubleVector e2 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector e3 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 1);
-            DoubleVector c0 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector c1 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 1);
-            DoubleVector c2 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector c3 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 1);
-            g0 = g0.add(e0);
-            g1 = g1.add(e1);
-            g2 = g2.add(e2);
-            g3 = g3.add(e3);
-            h0 = e0.fma(c0, h0);
-            h1 = e1.fma(c1, h1);
-            h2 = e2.fma(c2, h2);
-            h3 = e3.fma(c3, h3);
-        }
-        g0.intoArray(acc, 0);
-        g1.intoArray(acc, 4);
-        g2.intoArray(acc, 8);
-        g3.intoArray(acc, 12);
-        h0.intoArray(acc, 16);
-        h1.intoArray(acc, 20);
-        h2.intoArray(acc, 24);
-        h3.intoArray(acc, 28);
-    }
-
     // ---- GEMM at 512 bits: 8 rows -----------------------------------------------------------
 
     /**
@@ -783,102 +649,10 @@ final class CpuVectorKernels extends CpuKernels {
 
     // ---- batch norm backward through a relu -------------------------------------------------
 
-    @Override
-    void normBackwardSumsRelu(float[] x, float[] dy, float[] y, int from, int to, float mean, double[] acc) {
-        int end = from + (to - from) / NORM_PARTIALS * NORM_PARTIALS;
-        if (end > from) {
-            if (L == 16) backwardPartialsRelu16(x, dy, y, from, end, mean, acc);
-            else backwardPartialsRelu8(x, dy, y, from, end, mean, acc);
-        }
-        for (int i = end; i < to; i++) {
-            float g = y[i] > 0f ? dy[i] : 0f;
-            acc[0] += g;
-            acc[NORM_PARTIALS] += (double) g * (x[i] - mean);
-        }
-    }
-
     /** dy where y > 0, else +0: the blend {@link #reluBackward} does. */
     private static FloatVector reluMasked(float[] dy, float[] y, int i) {
         VectorMask<Float> positive = FloatVector.fromArray(S, y, i).compare(VectorOperators.GT, 0f);
         return FloatVector.zero(S).blend(FloatVector.fromArray(S, dy, i), positive);
-    }
-
-    /** At 512 bits, as {@code backwardPartials16} on the masked dy. */
-    private static void backwardPartialsRelu16(float[] x, float[] dy, float[] y, int from, int end, float mean, double[] acc) {
-        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 8);
-        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 24);
-        for (int i = from; i < end; i += 16) {
-            FloatVector e = reluMasked(dy, y, i), c = FloatVector.fromArray(S, x, i).sub(mean);
-            DoubleVector e0 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector e1 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 1);
-            DoubleVector c0 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector c1 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 1);
-            g0 = g0.add(e0);
-            g1 = g1.add(e1);
-            h0 = e0.fma(c0, h0);
-            h1 = e1.fma(c1, h1);
-        }
-        g0.intoArray(acc, 0);
-        g1.intoArray(acc, 8);
-        h0.intoArray(acc, 16);
-        h1.intoArray(acc, 24);
-    }
-
-    /** At 256 bits, as {@code backwardPartials8} on the masked dy. */
-    private static void backwardPartialsRelu8(float[] x, float[] dy, float[] y, int from, int end, float mean, double[] acc) {
-        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 4);
-        DoubleVector g2 = DoubleVector.fromArray(WIDE, acc, 8), g3 = DoubleVector.fromArray(WIDE, acc, 12);
-        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 20);
-        DoubleVector h2 = DoubleVector.fromArray(WIDE, acc, 24), h3 = DoubleVector.fromArray(WIDE, acc, 28);
-        for (int i = from; i < end; i += 16) {
-            FloatVector ea = reluMasked(dy, y, i), eb = reluMasked(dy, y, i + 8);
-            FloatVector ca = FloatVector.fromArray(S, x, i).sub(mean), cb = FloatVector.fromArray(S, x, i + 8).sub(mean);
-            DoubleVector e0 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector e1 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 1);
-            DoubleVector e2 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector e3 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 1);
-            DoubleVector c0 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector c1 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 1);
-            DoubleVector c2 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 0);
-            DoubleVector c3 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 1);
-            g0 = g0.add(e0);
-            g1 = g1.add(e1);
-            g2 = g2.add(e2);
-            g3 = g3.add(e3);
-            h0 = e0.fma(c0, h0);
-            h1 = e1.fma(c1, h1);
-            h2 = e2.fma(c2, h2);
-            h3 = e3.fma(c3, h3);
-        }
-        g0.intoArray(acc, 0);
-        g1.intoArray(acc, 4);
-        g2.intoArray(acc, 8);
-        g3.intoArray(acc, 12);
-        h0.intoArray(acc, 16);
-        h1.intoArray(acc, 20);
-        h2.intoArray(acc, 24);
-        h3.intoArray(acc, 28);
-    }
-
-    /** The relu as a select: v <= 0 (either zero included) becomes +0, NaN and positives stay, as {@code Math.max(v, 0f)}. */
-    @Override
-    void normalizeRelu(float[] x, float[] y, int from, int to, float mean, float scale, float shift) {
-        int i = from;
-        for (; i <= to - L; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, i).sub(mean).mul(scale).add(shift);
-            v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(y, i);
-        }
-        for (; i < to; i++) y[i] = Math.max((x[i] - mean) * scale + shift, 0f);
-    }
-
-    @Override
-    void normBackwardDxRelu(float[] x, float[] dy, float[] y, float[] dx, int from, int to, float mean, float k, float a, float b) {
-        int i = from;
-        for (; i <= to - L; i += L) {
-            FloatVector c = FloatVector.fromArray(S, x, i).sub(mean);
-            reluMasked(dy, y, i).sub(a).sub(c.mul(b)).mul(k).intoArray(dx, i);
-        }
-        for (; i < to; i++) dx[i] = k * ((y[i] > 0f ? dy[i] : 0f) - a - (x[i] - mean) * b);
     }
 
     // ---- direct convolution over output channels --------------------------------------------
@@ -1450,7 +1224,7 @@ final class CpuVectorKernels extends CpuKernels {
     }
 
     /**
-     * One gather per channel and L pixels, the relu as a select (as {@link #normalizeRelu} does);
+     * One gather per channel and L pixels, the relu as a select (v <= 0, either zero, to +0; NaN kept: {@code Math.max(v, 0f)});
      * blocks of at most half a vector of pixels by the plain loops, which were faster there (a
      * gather cost about 11 ns on this Zen 4 whatever its lanes).
      */
@@ -1470,6 +1244,769 @@ final class CpuVectorKernels extends CpuKernels {
                 v.intoArray(out, o + c * stride + q0);
             }
         }
+    }
+
+    // ---- batch norm over a channel's rows ---------------------------------------------------
+    // The whole groups of all the channel's rows run as one flat loop (the row jump an int
+    // branch), so the partials stay in registers from the first row to the last: carried through
+    // nested loops, C2 would box them. The rows' tail groups run as a second flat loop, the lanes
+    // past the row replaced before widening (x by the shift or the mean, dy by 0), so that they
+    // add exactly +0 as the plain loops' missing lanes do. A tail group that would read past the
+    // end of the array (the last row of the last channel) is added by the plain loop, after the
+    // vector loop: it is the last in the order anyway.
+
+    @Override
+    void normChannelStatistics(float[] x, int base, int rows, int stride, int inner, float shift, double[] acc) {
+        int whole = inner / NORM_PARTIALS * NORM_PARTIALS, tail = inner - whole;
+        if (whole > 0) {
+            if (L == 16) channelStatistics16(x, base, rows, stride, whole, shift, acc);
+            else channelStatistics8(x, base, rows, stride, whole, shift, acc);
+        }
+        if (tail == 0) return;
+        int inside = tailRowsInside(x.length, base + whole, rows, stride);
+        if (inside > 0) {
+            if (L == 16) channelStatistics16Tails(x, base + whole, inside, stride, tail, shift, acc);
+            else channelStatistics8Tails(x, base + whole, inside, stride, tail, shift, acc);
+        }
+        for (int r = inside; r < rows; r++) CpuPlainKernels.normStatisticsTail(x, base + whole + r * stride, tail, shift, acc);
+    }
+
+    /** How many of the rows' tail groups (16 floats from {@code first + r*stride}) lie inside an array of {@code length}. */
+    private static int tailRowsInside(int length, int first, int rows, int stride) {
+        int inside = rows;
+        while (inside > 0 && (long) first + (long) (inside - 1) * stride + NORM_PARTIALS > length) inside--;
+        return inside;
+    }
+
+    /** At 512 bits: two 8-lane double accumulators per sum make the 16 partials; d*d rounded, then added. */
+    private static void channelStatistics16(float[] x, int base, int rows, int stride, int whole, float shift, double[] acc) {
+        DoubleVector s0 = DoubleVector.fromArray(WIDE, acc, 0), s1 = DoubleVector.fromArray(WIDE, acc, 8);
+        DoubleVector q0 = DoubleVector.fromArray(WIDE, acc, 16), q1 = DoubleVector.fromArray(WIDE, acc, 24);
+        double sh = shift;
+        int jump = stride - whole;
+        for (int t = rows * (whole / 16), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector v = FloatVector.fromArray(S, x, i);
+            DoubleVector d0 = ((DoubleVector) v.convertShape(VectorOperators.F2D, WIDE, 0)).sub(sh);
+            DoubleVector d1 = ((DoubleVector) v.convertShape(VectorOperators.F2D, WIDE, 1)).sub(sh);
+            s0 = s0.add(d0);
+            s1 = s1.add(d1);
+            q0 = q0.add(d0.mul(d0));
+            q1 = q1.add(d1.mul(d1));
+            i += 16;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+        s0.intoArray(acc, 0);
+        s1.intoArray(acc, 8);
+        q0.intoArray(acc, 16);
+        q1.intoArray(acc, 24);
+    }
+
+    /** At 512 bits, the rows' tail groups: lanes past the row read as the shift. */
+    private static void channelStatistics16Tails(float[] x, int first, int rows, int stride, int tail, float shift, double[] acc) {
+        DoubleVector s0 = DoubleVector.fromArray(WIDE, acc, 0), s1 = DoubleVector.fromArray(WIDE, acc, 8);
+        DoubleVector q0 = DoubleVector.fromArray(WIDE, acc, 16), q1 = DoubleVector.fromArray(WIDE, acc, 24);
+        double sh = shift;
+        VectorMask<Float> in = HEAD[tail];
+        FloatVector fill = FloatVector.broadcast(S, shift);
+        for (int r = 0, i = first; r < rows; r++, i += stride) {
+            FloatVector v = fill.blend(FloatVector.fromArray(S, x, i), in);
+            DoubleVector d0 = ((DoubleVector) v.convertShape(VectorOperators.F2D, WIDE, 0)).sub(sh);
+            DoubleVector d1 = ((DoubleVector) v.convertShape(VectorOperators.F2D, WIDE, 1)).sub(sh);
+            s0 = s0.add(d0);
+            s1 = s1.add(d1);
+            q0 = q0.add(d0.mul(d0));
+            q1 = q1.add(d1.mul(d1));
+        }
+        s0.intoArray(acc, 0);
+        s1.intoArray(acc, 8);
+        q0.intoArray(acc, 16);
+        q1.intoArray(acc, 24);
+    }
+
+    /** At 256 bits: four 4-lane double accumulators per sum. */
+    private static void channelStatistics8(float[] x, int base, int rows, int stride, int whole, float shift, double[] acc) {
+        DoubleVector s0 = DoubleVector.fromArray(WIDE, acc, 0), s1 = DoubleVector.fromArray(WIDE, acc, 4);
+        DoubleVector s2 = DoubleVector.fromArray(WIDE, acc, 8), s3 = DoubleVector.fromArray(WIDE, acc, 12);
+        DoubleVector q0 = DoubleVector.fromArray(WIDE, acc, 16), q1 = DoubleVector.fromArray(WIDE, acc, 20);
+        DoubleVector q2 = DoubleVector.fromArray(WIDE, acc, 24), q3 = DoubleVector.fromArray(WIDE, acc, 28);
+        double sh = shift;
+        int jump = stride - whole;
+        for (int t = rows * (whole / 16), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector va = FloatVector.fromArray(S, x, i), vb = FloatVector.fromArray(S, x, i + 8);
+            DoubleVector d0 = ((DoubleVector) va.convertShape(VectorOperators.F2D, WIDE, 0)).sub(sh);
+            DoubleVector d1 = ((DoubleVector) va.convertShape(VectorOperators.F2D, WIDE, 1)).sub(sh);
+            DoubleVector d2 = ((DoubleVector) vb.convertShape(VectorOperators.F2D, WIDE, 0)).sub(sh);
+            DoubleVector d3 = ((DoubleVector) vb.convertShape(VectorOperators.F2D, WIDE, 1)).sub(sh);
+            s0 = s0.add(d0);
+            s1 = s1.add(d1);
+            s2 = s2.add(d2);
+            s3 = s3.add(d3);
+            q0 = q0.add(d0.mul(d0));
+            q1 = q1.add(d1.mul(d1));
+            q2 = q2.add(d2.mul(d2));
+            q3 = q3.add(d3.mul(d3));
+            i += 16;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+        s0.intoArray(acc, 0);
+        s1.intoArray(acc, 4);
+        s2.intoArray(acc, 8);
+        s3.intoArray(acc, 12);
+        q0.intoArray(acc, 16);
+        q1.intoArray(acc, 20);
+        q2.intoArray(acc, 24);
+        q3.intoArray(acc, 28);
+    }
+
+    /** At 256 bits, the rows' tail groups (two float vectors each): lanes past the row read as the shift. */
+    private static void channelStatistics8Tails(float[] x, int first, int rows, int stride, int tail, float shift, double[] acc) {
+        DoubleVector s0 = DoubleVector.fromArray(WIDE, acc, 0), s1 = DoubleVector.fromArray(WIDE, acc, 4);
+        DoubleVector s2 = DoubleVector.fromArray(WIDE, acc, 8), s3 = DoubleVector.fromArray(WIDE, acc, 12);
+        DoubleVector q0 = DoubleVector.fromArray(WIDE, acc, 16), q1 = DoubleVector.fromArray(WIDE, acc, 20);
+        DoubleVector q2 = DoubleVector.fromArray(WIDE, acc, 24), q3 = DoubleVector.fromArray(WIDE, acc, 28);
+        double sh = shift;
+        VectorMask<Float> inA = HEAD[Math.min(tail, 8)], inB = HEAD[Math.max(tail - 8, 0)];
+        FloatVector fill = FloatVector.broadcast(S, shift);
+        for (int r = 0, i = first; r < rows; r++, i += stride) {
+            FloatVector va = fill.blend(FloatVector.fromArray(S, x, i), inA), vb = fill.blend(FloatVector.fromArray(S, x, i + 8), inB);
+            DoubleVector d0 = ((DoubleVector) va.convertShape(VectorOperators.F2D, WIDE, 0)).sub(sh);
+            DoubleVector d1 = ((DoubleVector) va.convertShape(VectorOperators.F2D, WIDE, 1)).sub(sh);
+            DoubleVector d2 = ((DoubleVector) vb.convertShape(VectorOperators.F2D, WIDE, 0)).sub(sh);
+            DoubleVector d3 = ((DoubleVector) vb.convertShape(VectorOperators.F2D, WIDE, 1)).sub(sh);
+            s0 = s0.add(d0);
+            s1 = s1.add(d1);
+            s2 = s2.add(d2);
+            s3 = s3.add(d3);
+            q0 = q0.add(d0.mul(d0));
+            q1 = q1.add(d1.mul(d1));
+            q2 = q2.add(d2.mul(d2));
+            q3 = q3.add(d3.mul(d3));
+        }
+        s0.intoArray(acc, 0);
+        s1.intoArray(acc, 4);
+        s2.intoArray(acc, 8);
+        s3.intoArray(acc, 12);
+        q0.intoArray(acc, 16);
+        q1.intoArray(acc, 20);
+        q2.intoArray(acc, 24);
+        q3.intoArray(acc, 28);
+    }
+
+    @Override
+    void normChannelBackwardSums(float[] x, float[] dy, float[] reluOutput, int base, int rows, int stride, int inner,
+                                 float mean, double[] acc) {
+        int whole = inner / NORM_PARTIALS * NORM_PARTIALS, tail = inner - whole;
+        if (whole > 0) {
+            if (reluOutput == null) {
+                if (L == 16) channelBackward16(x, dy, base, rows, stride, whole, mean, acc);
+                else channelBackward8(x, dy, base, rows, stride, whole, mean, acc);
+            } else {
+                if (L == 16) channelBackwardRelu16(x, dy, reluOutput, base, rows, stride, whole, mean, acc);
+                else channelBackwardRelu8(x, dy, reluOutput, base, rows, stride, whole, mean, acc);
+            }
+        }
+        if (tail == 0) return;
+        int inside = tailRowsInside(Math.min(x.length, Math.min(dy.length, reluOutput == null ? dy.length : reluOutput.length)),
+                base + whole, rows, stride);
+        if (inside > 0) {
+            if (reluOutput == null) {
+                if (L == 16) channelBackward16Tails(x, dy, base + whole, inside, stride, tail, mean, acc);
+                else channelBackward8Tails(x, dy, base + whole, inside, stride, tail, mean, acc);
+            } else {
+                if (L == 16) channelBackwardRelu16Tails(x, dy, reluOutput, base + whole, inside, stride, tail, mean, acc);
+                else channelBackwardRelu8Tails(x, dy, reluOutput, base + whole, inside, stride, tail, mean, acc);
+            }
+        }
+        for (int r = inside; r < rows; r++) CpuPlainKernels.normBackwardTail(x, dy, reluOutput, base + whole + r * stride, tail, mean, acc);
+    }
+
+    /** At 512 bits. dy times the float difference is exact in double, so the fma rounds once, at the add, as the plain loop. */
+    private static void channelBackward16(float[] x, float[] dy, int base, int rows, int stride, int whole,
+                                          float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 8);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 24);
+        int jump = stride - whole;
+        for (int t = rows * (whole / 16), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector e = FloatVector.fromArray(S, dy, i), c = FloatVector.fromArray(S, x, i).sub(mean);
+            DoubleVector e0 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+            i += 16;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 8);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 24);
+    }
+
+    /** With the relu mask (dy where {@code reluOutput > 0}, else +0), at 512 bits. dy times the float difference is exact in double, so the fma rounds once, at the add, as the plain loop. */
+    private static void channelBackwardRelu16(float[] x, float[] dy, float[] reluOutput, int base, int rows, int stride, int whole,
+                                          float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 8);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 24);
+        int jump = stride - whole;
+        for (int t = rows * (whole / 16), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector e = reluMasked(dy, reluOutput, i), c = FloatVector.fromArray(S, x, i).sub(mean);
+            DoubleVector e0 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+            i += 16;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 8);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 24);
+    }
+
+    /** At 512 bits, the rows' tail groups: lanes past the row take dy = 0 and x = mean. */
+    private static void channelBackward16Tails(float[] x, float[] dy, int first, int rows, int stride, int tail,
+                                               float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 8);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 24);
+        VectorMask<Float> in = HEAD[tail];
+        FloatVector fill = FloatVector.broadcast(S, mean);
+        for (int r = 0, i = first; r < rows; r++, i += stride) {
+            FloatVector e = FloatVector.zero(S).blend(FloatVector.fromArray(S, dy, i), in), c = fill.blend(FloatVector.fromArray(S, x, i), in).sub(mean);
+            DoubleVector e0 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 8);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 24);
+    }
+
+    /** With the relu mask (dy where {@code reluOutput > 0}, else +0), at 512 bits, the rows' tail groups: lanes past the row take dy = 0 and x = mean. */
+    private static void channelBackwardRelu16Tails(float[] x, float[] dy, float[] reluOutput, int first, int rows, int stride, int tail,
+                                               float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 8);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 24);
+        VectorMask<Float> in = HEAD[tail];
+        FloatVector fill = FloatVector.broadcast(S, mean);
+        for (int r = 0, i = first; r < rows; r++, i += stride) {
+            FloatVector e = FloatVector.zero(S).blend(reluMasked(dy, reluOutput, i), in), c = fill.blend(FloatVector.fromArray(S, x, i), in).sub(mean);
+            DoubleVector e0 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) e.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) c.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 8);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 24);
+    }
+
+    /** At 256 bits: four 4-lane double accumulators per sum. */
+    private static void channelBackward8(float[] x, float[] dy, int base, int rows, int stride, int whole,
+                                         float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 4);
+        DoubleVector g2 = DoubleVector.fromArray(WIDE, acc, 8), g3 = DoubleVector.fromArray(WIDE, acc, 12);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 20);
+        DoubleVector h2 = DoubleVector.fromArray(WIDE, acc, 24), h3 = DoubleVector.fromArray(WIDE, acc, 28);
+        int jump = stride - whole;
+        for (int t = rows * (whole / 16), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector ea = FloatVector.fromArray(S, dy, i), eb = FloatVector.fromArray(S, dy, i + 8);
+            FloatVector ca = FloatVector.fromArray(S, x, i).sub(mean), cb = FloatVector.fromArray(S, x, i + 8).sub(mean);
+            DoubleVector e0 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector e2 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e3 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c2 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c3 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            g2 = g2.add(e2);
+            g3 = g3.add(e3);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+            h2 = e2.fma(c2, h2);
+            h3 = e3.fma(c3, h3);
+            i += 16;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 4);
+        g2.intoArray(acc, 8);
+        g3.intoArray(acc, 12);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 20);
+        h2.intoArray(acc, 24);
+        h3.intoArray(acc, 28);
+    }
+
+    /** With the relu mask (dy where {@code reluOutput > 0}, else +0), at 256 bits: four 4-lane double accumulators per sum. */
+    private static void channelBackwardRelu8(float[] x, float[] dy, float[] reluOutput, int base, int rows, int stride, int whole,
+                                         float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 4);
+        DoubleVector g2 = DoubleVector.fromArray(WIDE, acc, 8), g3 = DoubleVector.fromArray(WIDE, acc, 12);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 20);
+        DoubleVector h2 = DoubleVector.fromArray(WIDE, acc, 24), h3 = DoubleVector.fromArray(WIDE, acc, 28);
+        int jump = stride - whole;
+        for (int t = rows * (whole / 16), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector ea = reluMasked(dy, reluOutput, i), eb = reluMasked(dy, reluOutput, i + 8);
+            FloatVector ca = FloatVector.fromArray(S, x, i).sub(mean), cb = FloatVector.fromArray(S, x, i + 8).sub(mean);
+            DoubleVector e0 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector e2 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e3 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c2 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c3 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            g2 = g2.add(e2);
+            g3 = g3.add(e3);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+            h2 = e2.fma(c2, h2);
+            h3 = e3.fma(c3, h3);
+            i += 16;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 4);
+        g2.intoArray(acc, 8);
+        g3.intoArray(acc, 12);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 20);
+        h2.intoArray(acc, 24);
+        h3.intoArray(acc, 28);
+    }
+
+    /** At 256 bits, the rows' tail groups (two float vectors each): lanes past the row take dy = 0 and x = mean. */
+    private static void channelBackward8Tails(float[] x, float[] dy, int first, int rows, int stride, int tail,
+                                              float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 4);
+        DoubleVector g2 = DoubleVector.fromArray(WIDE, acc, 8), g3 = DoubleVector.fromArray(WIDE, acc, 12);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 20);
+        DoubleVector h2 = DoubleVector.fromArray(WIDE, acc, 24), h3 = DoubleVector.fromArray(WIDE, acc, 28);
+        VectorMask<Float> inA = HEAD[Math.min(tail, 8)], inB = HEAD[Math.max(tail - 8, 0)];
+        FloatVector fill = FloatVector.broadcast(S, mean);
+        for (int r = 0, i = first; r < rows; r++, i += stride) {
+            FloatVector ea = FloatVector.zero(S).blend(FloatVector.fromArray(S, dy, i), inA), eb = FloatVector.zero(S).blend(FloatVector.fromArray(S, dy, i + 8), inB);
+            FloatVector ca = fill.blend(FloatVector.fromArray(S, x, i), inA).sub(mean);
+            FloatVector cb = fill.blend(FloatVector.fromArray(S, x, i + 8), inB).sub(mean);
+            DoubleVector e0 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector e2 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e3 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c2 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c3 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            g2 = g2.add(e2);
+            g3 = g3.add(e3);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+            h2 = e2.fma(c2, h2);
+            h3 = e3.fma(c3, h3);
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 4);
+        g2.intoArray(acc, 8);
+        g3.intoArray(acc, 12);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 20);
+        h2.intoArray(acc, 24);
+        h3.intoArray(acc, 28);
+    }
+
+    /** With the relu mask (dy where {@code reluOutput > 0}, else +0), at 256 bits, the rows' tail groups (two float vectors each): lanes past the row take dy = 0 and x = mean. */
+    private static void channelBackwardRelu8Tails(float[] x, float[] dy, float[] reluOutput, int first, int rows, int stride, int tail,
+                                              float mean, double[] acc) {
+        DoubleVector g0 = DoubleVector.fromArray(WIDE, acc, 0), g1 = DoubleVector.fromArray(WIDE, acc, 4);
+        DoubleVector g2 = DoubleVector.fromArray(WIDE, acc, 8), g3 = DoubleVector.fromArray(WIDE, acc, 12);
+        DoubleVector h0 = DoubleVector.fromArray(WIDE, acc, 16), h1 = DoubleVector.fromArray(WIDE, acc, 20);
+        DoubleVector h2 = DoubleVector.fromArray(WIDE, acc, 24), h3 = DoubleVector.fromArray(WIDE, acc, 28);
+        VectorMask<Float> inA = HEAD[Math.min(tail, 8)], inB = HEAD[Math.max(tail - 8, 0)];
+        FloatVector fill = FloatVector.broadcast(S, mean);
+        for (int r = 0, i = first; r < rows; r++, i += stride) {
+            FloatVector ea = FloatVector.zero(S).blend(reluMasked(dy, reluOutput, i), inA), eb = FloatVector.zero(S).blend(reluMasked(dy, reluOutput, i + 8), inB);
+            FloatVector ca = fill.blend(FloatVector.fromArray(S, x, i), inA).sub(mean);
+            FloatVector cb = fill.blend(FloatVector.fromArray(S, x, i + 8), inB).sub(mean);
+            DoubleVector e0 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e1 = (DoubleVector) ea.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector e2 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector e3 = (DoubleVector) eb.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c0 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c1 = (DoubleVector) ca.convertShape(VectorOperators.F2D, WIDE, 1);
+            DoubleVector c2 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 0);
+            DoubleVector c3 = (DoubleVector) cb.convertShape(VectorOperators.F2D, WIDE, 1);
+            g0 = g0.add(e0);
+            g1 = g1.add(e1);
+            g2 = g2.add(e2);
+            g3 = g3.add(e3);
+            h0 = e0.fma(c0, h0);
+            h1 = e1.fma(c1, h1);
+            h2 = e2.fma(c2, h2);
+            h3 = e3.fma(c3, h3);
+        }
+        g0.intoArray(acc, 0);
+        g1.intoArray(acc, 4);
+        g2.intoArray(acc, 8);
+        g3.intoArray(acc, 12);
+        h0.intoArray(acc, 16);
+        h1.intoArray(acc, 20);
+        h2.intoArray(acc, 24);
+        h3.intoArray(acc, 28);
+    }
+
+    /**
+     * The whole vectors of every row as one flat loop (the row jump an int branch; a call or a
+     * loop per row cost more than the work on the 4x4 maps' 16-value rows), the relu as a select
+     * ({@code v <= 0} to +0, NaN kept); then each row's last {@code inner % L} values by the
+     * plain loop. Element-wise, so the order does not matter, and y may be x.
+     */
+    @Override
+    void normChannelNormalize(float[] x, float[] y, int base, int rows, int stride, int inner, float mean, float scale, float shift,
+                              boolean relu) {
+        int whole = inner / L * L;
+        if (whole > 0) {
+            if (relu) normalizeVectorsRelu(x, y, base, rows, stride, whole, mean, scale, shift);
+            else normalizeVectors(x, y, base, rows, stride, whole, mean, scale, shift);
+        }
+        if (whole == inner) return;
+        for (int r = 0, from = base; r < rows; r++, from += stride) {
+            for (int i = from + whole; i < from + inner; i++) {
+                float v = (x[i] - mean) * scale + shift;
+                y[i] = relu ? Math.max(v, 0f) : v;
+            }
+        }
+    }
+
+    private static void normalizeVectors(float[] x, float[] y, int base, int rows, int stride, int whole, float mean, float scale,
+                                         float shift) {
+        int jump = stride - whole;
+        for (int t = rows * (whole / L), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector.fromArray(S, x, i).sub(mean).mul(scale).add(shift).intoArray(y, i);
+            i += L;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+    }
+
+    private static void normalizeVectorsRelu(float[] x, float[] y, int base, int rows, int stride, int whole, float mean, float scale,
+                                             float shift) {
+        int jump = stride - whole;
+        for (int t = rows * (whole / L), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector v = FloatVector.fromArray(S, x, i).sub(mean).mul(scale).add(shift);
+            v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(y, i);
+            i += L;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+    }
+
+    /** As {@link #normChannelNormalize}: the whole vectors of every row as one flat loop, then the rows' last values. dx may be dy. */
+    @Override
+    void normChannelDx(float[] x, float[] dy, float[] reluOutput, float[] dx, int base, int rows, int stride, int inner,
+                       float mean, float k, float a, float b) {
+        int whole = inner / L * L;
+        if (whole > 0) {
+            if (reluOutput == null) dxVectors(x, dy, dx, base, rows, stride, whole, mean, k, a, b);
+            else dxVectorsRelu(x, dy, reluOutput, dx, base, rows, stride, whole, mean, k, a, b);
+        }
+        if (whole == inner) return;
+        for (int r = 0, from = base; r < rows; r++, from += stride) {
+            for (int i = from + whole; i < from + inner; i++) {
+                float g = reluOutput == null || reluOutput[i] > 0f ? dy[i] : 0f;
+                dx[i] = k * (g - a - (x[i] - mean) * b);
+            }
+        }
+    }
+
+    private static void dxVectors(float[] x, float[] dy, float[] dx, int base, int rows, int stride, int whole, float mean, float k,
+                                  float a, float b) {
+        int jump = stride - whole;
+        for (int t = rows * (whole / L), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector c = FloatVector.fromArray(S, x, i).sub(mean);
+            FloatVector.fromArray(S, dy, i).sub(a).sub(c.mul(b)).mul(k).intoArray(dx, i);
+            i += L;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+    }
+
+    private static void dxVectorsRelu(float[] x, float[] dy, float[] reluOutput, float[] dx, int base, int rows, int stride, int whole,
+                                      float mean, float k, float a, float b) {
+        int jump = stride - whole;
+        for (int t = rows * (whole / L), i = base, rowEnd = base + whole; t > 0; t--) {
+            FloatVector c = FloatVector.fromArray(S, x, i).sub(mean);
+            reluMasked(dy, reluOutput, i).sub(a).sub(c.mul(b)).mul(k).intoArray(dx, i);
+            i += L;
+            if (i == rowEnd) {
+                i += jump;
+                rowEnd += stride;
+            }
+        }
+    }
+
+    // ---- backward-filter over channels-last input: register tiles of dw^T --------------------
+
+    /**
+     * One kernel per tile shape (rows x groups: 8 x 3, 8 x 2, 16 x 1: 24 or 16 accumulators), each
+     * one flat loop over the depth: per pixel the tile's lane groups of x loaded once, each row's
+     * dy broadcast once, an fma per accumulator, in depth order.
+     */
+    @Override
+    void channelFilterTile(float[] xc, int[] xStart, int[] groupStart, int g0, int groups, float[] dy, int[] dyStart, int[] rows, int d0, int d1, float[] tile) {
+        if (groups == 3) channelFilter8x3(xc, xStart, groupStart, g0, dy, dyStart, rows, d0, d1, tile);
+        else if (groups == 2) channelFilter8x2(xc, xStart, groupStart, g0, dy, dyStart, rows, d0, d1, tile);
+        else channelFilter16x1(xc, xStart, groupStart, g0, dy, dyStart, rows, d0, d1, tile);
+    }
+
+    private static void channelFilter8x3(float[] xc, int[] xStart, int[] groupStart, int g0, float[] dy, int[] dyStart, int[] rows, int d0, int d1, float[] tile) {
+        int o0 = groupStart[g0], o1 = groupStart[g0 + 1], o2 = groupStart[g0 + 2];
+        int r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3], r4 = rows[4], r5 = rows[5], r6 = rows[6], r7 = rows[7];
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0g0 = zero, a0g1 = zero, a0g2 = zero, a1g0 = zero, a1g1 = zero, a1g2 = zero, a2g0 = zero, a2g1 = zero;
+        FloatVector a2g2 = zero, a3g0 = zero, a3g1 = zero, a3g2 = zero, a4g0 = zero, a4g1 = zero, a4g2 = zero, a5g0 = zero;
+        FloatVector a5g1 = zero, a5g2 = zero, a6g0 = zero, a6g1 = zero, a6g2 = zero, a7g0 = zero, a7g1 = zero, a7g2 = zero;
+        for (int d = d0; d < d1; d++) {
+            int i = xStart[d], j = dyStart[d];
+            FloatVector x0 = FloatVector.fromArray(S, xc, i + o0);
+            FloatVector x1 = FloatVector.fromArray(S, xc, i + o1);
+            FloatVector x2 = FloatVector.fromArray(S, xc, i + o2);
+            FloatVector b0 = FloatVector.broadcast(S, dy[j + r0]);
+            a0g0 = x0.fma(b0, a0g0); a0g1 = x1.fma(b0, a0g1); a0g2 = x2.fma(b0, a0g2);
+            FloatVector b1 = FloatVector.broadcast(S, dy[j + r1]);
+            a1g0 = x0.fma(b1, a1g0); a1g1 = x1.fma(b1, a1g1); a1g2 = x2.fma(b1, a1g2);
+            FloatVector b2 = FloatVector.broadcast(S, dy[j + r2]);
+            a2g0 = x0.fma(b2, a2g0); a2g1 = x1.fma(b2, a2g1); a2g2 = x2.fma(b2, a2g2);
+            FloatVector b3 = FloatVector.broadcast(S, dy[j + r3]);
+            a3g0 = x0.fma(b3, a3g0); a3g1 = x1.fma(b3, a3g1); a3g2 = x2.fma(b3, a3g2);
+            FloatVector b4 = FloatVector.broadcast(S, dy[j + r4]);
+            a4g0 = x0.fma(b4, a4g0); a4g1 = x1.fma(b4, a4g1); a4g2 = x2.fma(b4, a4g2);
+            FloatVector b5 = FloatVector.broadcast(S, dy[j + r5]);
+            a5g0 = x0.fma(b5, a5g0); a5g1 = x1.fma(b5, a5g1); a5g2 = x2.fma(b5, a5g2);
+            FloatVector b6 = FloatVector.broadcast(S, dy[j + r6]);
+            a6g0 = x0.fma(b6, a6g0); a6g1 = x1.fma(b6, a6g1); a6g2 = x2.fma(b6, a6g2);
+            FloatVector b7 = FloatVector.broadcast(S, dy[j + r7]);
+            a7g0 = x0.fma(b7, a7g0); a7g1 = x1.fma(b7, a7g1); a7g2 = x2.fma(b7, a7g2);
+        }
+        a0g0.intoArray(tile, 0);
+        a0g1.intoArray(tile, L);
+        a0g2.intoArray(tile, 2 * L);
+        a1g0.intoArray(tile, 3 * L);
+        a1g1.intoArray(tile, 4 * L);
+        a1g2.intoArray(tile, 5 * L);
+        a2g0.intoArray(tile, 6 * L);
+        a2g1.intoArray(tile, 7 * L);
+        a2g2.intoArray(tile, 8 * L);
+        a3g0.intoArray(tile, 9 * L);
+        a3g1.intoArray(tile, 10 * L);
+        a3g2.intoArray(tile, 11 * L);
+        a4g0.intoArray(tile, 12 * L);
+        a4g1.intoArray(tile, 13 * L);
+        a4g2.intoArray(tile, 14 * L);
+        a5g0.intoArray(tile, 15 * L);
+        a5g1.intoArray(tile, 16 * L);
+        a5g2.intoArray(tile, 17 * L);
+        a6g0.intoArray(tile, 18 * L);
+        a6g1.intoArray(tile, 19 * L);
+        a6g2.intoArray(tile, 20 * L);
+        a7g0.intoArray(tile, 21 * L);
+        a7g1.intoArray(tile, 22 * L);
+        a7g2.intoArray(tile, 23 * L);
+    }
+
+    private static void channelFilter8x2(float[] xc, int[] xStart, int[] groupStart, int g0, float[] dy, int[] dyStart, int[] rows, int d0, int d1, float[] tile) {
+        int o0 = groupStart[g0], o1 = groupStart[g0 + 1];
+        int r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3], r4 = rows[4], r5 = rows[5], r6 = rows[6], r7 = rows[7];
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0g0 = zero, a0g1 = zero, a1g0 = zero, a1g1 = zero, a2g0 = zero, a2g1 = zero, a3g0 = zero, a3g1 = zero;
+        FloatVector a4g0 = zero, a4g1 = zero, a5g0 = zero, a5g1 = zero, a6g0 = zero, a6g1 = zero, a7g0 = zero, a7g1 = zero;
+        for (int d = d0; d < d1; d++) {
+            int i = xStart[d], j = dyStart[d];
+            FloatVector x0 = FloatVector.fromArray(S, xc, i + o0);
+            FloatVector x1 = FloatVector.fromArray(S, xc, i + o1);
+            FloatVector b0 = FloatVector.broadcast(S, dy[j + r0]);
+            a0g0 = x0.fma(b0, a0g0); a0g1 = x1.fma(b0, a0g1);
+            FloatVector b1 = FloatVector.broadcast(S, dy[j + r1]);
+            a1g0 = x0.fma(b1, a1g0); a1g1 = x1.fma(b1, a1g1);
+            FloatVector b2 = FloatVector.broadcast(S, dy[j + r2]);
+            a2g0 = x0.fma(b2, a2g0); a2g1 = x1.fma(b2, a2g1);
+            FloatVector b3 = FloatVector.broadcast(S, dy[j + r3]);
+            a3g0 = x0.fma(b3, a3g0); a3g1 = x1.fma(b3, a3g1);
+            FloatVector b4 = FloatVector.broadcast(S, dy[j + r4]);
+            a4g0 = x0.fma(b4, a4g0); a4g1 = x1.fma(b4, a4g1);
+            FloatVector b5 = FloatVector.broadcast(S, dy[j + r5]);
+            a5g0 = x0.fma(b5, a5g0); a5g1 = x1.fma(b5, a5g1);
+            FloatVector b6 = FloatVector.broadcast(S, dy[j + r6]);
+            a6g0 = x0.fma(b6, a6g0); a6g1 = x1.fma(b6, a6g1);
+            FloatVector b7 = FloatVector.broadcast(S, dy[j + r7]);
+            a7g0 = x0.fma(b7, a7g0); a7g1 = x1.fma(b7, a7g1);
+        }
+        a0g0.intoArray(tile, 0);
+        a0g1.intoArray(tile, L);
+        a1g0.intoArray(tile, 2 * L);
+        a1g1.intoArray(tile, 3 * L);
+        a2g0.intoArray(tile, 4 * L);
+        a2g1.intoArray(tile, 5 * L);
+        a3g0.intoArray(tile, 6 * L);
+        a3g1.intoArray(tile, 7 * L);
+        a4g0.intoArray(tile, 8 * L);
+        a4g1.intoArray(tile, 9 * L);
+        a5g0.intoArray(tile, 10 * L);
+        a5g1.intoArray(tile, 11 * L);
+        a6g0.intoArray(tile, 12 * L);
+        a6g1.intoArray(tile, 13 * L);
+        a7g0.intoArray(tile, 14 * L);
+        a7g1.intoArray(tile, 15 * L);
+    }
+
+    private static void channelFilter16x1(float[] xc, int[] xStart, int[] groupStart, int g0, float[] dy, int[] dyStart, int[] rows, int d0, int d1, float[] tile) {
+        int o0 = groupStart[g0];
+        int r0 = rows[0], r1 = rows[1], r2 = rows[2], r3 = rows[3], r4 = rows[4], r5 = rows[5], r6 = rows[6], r7 = rows[7];
+        int r8 = rows[8], r9 = rows[9], r10 = rows[10], r11 = rows[11], r12 = rows[12], r13 = rows[13], r14 = rows[14], r15 = rows[15];
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0g0 = zero, a1g0 = zero, a2g0 = zero, a3g0 = zero, a4g0 = zero, a5g0 = zero, a6g0 = zero, a7g0 = zero;
+        FloatVector a8g0 = zero, a9g0 = zero, a10g0 = zero, a11g0 = zero, a12g0 = zero, a13g0 = zero, a14g0 = zero, a15g0 = zero;
+        for (int d = d0; d < d1; d++) {
+            int i = xStart[d], j = dyStart[d];
+            FloatVector x0 = FloatVector.fromArray(S, xc, i + o0);
+            FloatVector b0 = FloatVector.broadcast(S, dy[j + r0]);
+            a0g0 = x0.fma(b0, a0g0);
+            FloatVector b1 = FloatVector.broadcast(S, dy[j + r1]);
+            a1g0 = x0.fma(b1, a1g0);
+            FloatVector b2 = FloatVector.broadcast(S, dy[j + r2]);
+            a2g0 = x0.fma(b2, a2g0);
+            FloatVector b3 = FloatVector.broadcast(S, dy[j + r3]);
+            a3g0 = x0.fma(b3, a3g0);
+            FloatVector b4 = FloatVector.broadcast(S, dy[j + r4]);
+            a4g0 = x0.fma(b4, a4g0);
+            FloatVector b5 = FloatVector.broadcast(S, dy[j + r5]);
+            a5g0 = x0.fma(b5, a5g0);
+            FloatVector b6 = FloatVector.broadcast(S, dy[j + r6]);
+            a6g0 = x0.fma(b6, a6g0);
+            FloatVector b7 = FloatVector.broadcast(S, dy[j + r7]);
+            a7g0 = x0.fma(b7, a7g0);
+            FloatVector b8 = FloatVector.broadcast(S, dy[j + r8]);
+            a8g0 = x0.fma(b8, a8g0);
+            FloatVector b9 = FloatVector.broadcast(S, dy[j + r9]);
+            a9g0 = x0.fma(b9, a9g0);
+            FloatVector b10 = FloatVector.broadcast(S, dy[j + r10]);
+            a10g0 = x0.fma(b10, a10g0);
+            FloatVector b11 = FloatVector.broadcast(S, dy[j + r11]);
+            a11g0 = x0.fma(b11, a11g0);
+            FloatVector b12 = FloatVector.broadcast(S, dy[j + r12]);
+            a12g0 = x0.fma(b12, a12g0);
+            FloatVector b13 = FloatVector.broadcast(S, dy[j + r13]);
+            a13g0 = x0.fma(b13, a13g0);
+            FloatVector b14 = FloatVector.broadcast(S, dy[j + r14]);
+            a14g0 = x0.fma(b14, a14g0);
+            FloatVector b15 = FloatVector.broadcast(S, dy[j + r15]);
+            a15g0 = x0.fma(b15, a15g0);
+        }
+        a0g0.intoArray(tile, 0);
+        a1g0.intoArray(tile, L);
+        a2g0.intoArray(tile, 2 * L);
+        a3g0.intoArray(tile, 3 * L);
+        a4g0.intoArray(tile, 4 * L);
+        a5g0.intoArray(tile, 5 * L);
+        a6g0.intoArray(tile, 6 * L);
+        a7g0.intoArray(tile, 7 * L);
+        a8g0.intoArray(tile, 8 * L);
+        a9g0.intoArray(tile, 9 * L);
+        a10g0.intoArray(tile, 10 * L);
+        a11g0.intoArray(tile, 11 * L);
+        a12g0.intoArray(tile, 12 * L);
+        a13g0.intoArray(tile, 13 * L);
+        a14g0.intoArray(tile, 14 * L);
+        a15g0.intoArray(tile, 15 * L);
+    }
+
+    // ---- direct convolution over gathered taps ----------------------------------------------
+
+    /**
+     * Per tap (three at a time), the whole vectors of the plane in one loop (lane l takes the
+     * pixels j = l mod L), then every tap's last {@code p % L} pixels by the plain loop: each
+     * lane still takes its pixels in increasing order.
+     */
+    @Override
+    void directTapsFilter(float[] dy, int dyo, float[] col, int colOff, int p, int k, float[] acc, int accOff) {
+        int whole = p / L * L;
+        if (whole > 0) {
+            int r = 0;
+            for (; r + 3 <= k; r += 3) tapsFilterVectors3(dy, dyo, col, colOff + r * p, p, whole, acc, accOff + r * L);
+            for (; r < k; r++) tapsFilterVectors(dy, dyo, col, colOff + r * p, whole, acc, accOff + r * L);
+        }
+        for (int r = 0; r < k; r++) {
+            int a = accOff + r * L, t = colOff + r * p;
+            for (int j = whole; j < p; j++) acc[a + j - whole] = Math.fma(dy[dyo + j], col[t + j], acc[a + j - whole]);
+        }
+    }
+
+    /** Three taps at once: three independent fma chains sharing each dy vector. */
+    private static void tapsFilterVectors3(float[] dy, int dyo, float[] col, int t, int p, int whole, float[] acc, int a) {
+        FloatVector s0 = FloatVector.fromArray(S, acc, a), s1 = FloatVector.fromArray(S, acc, a + L);
+        FloatVector s2 = FloatVector.fromArray(S, acc, a + 2 * L);
+        for (int j = 0; j < whole; j += L) {
+            FloatVector d = FloatVector.fromArray(S, dy, dyo + j);
+            s0 = d.fma(FloatVector.fromArray(S, col, t + j), s0);
+            s1 = d.fma(FloatVector.fromArray(S, col, t + p + j), s1);
+            s2 = d.fma(FloatVector.fromArray(S, col, t + 2 * p + j), s2);
+        }
+        s0.intoArray(acc, a);
+        s1.intoArray(acc, a + L);
+        s2.intoArray(acc, a + 2 * L);
+    }
+
+    private static void tapsFilterVectors(float[] dy, int dyo, float[] col, int t, int whole, float[] acc, int a) {
+        FloatVector s = FloatVector.fromArray(S, acc, a);
+        for (int j = 0; j < whole; j += L) s = FloatVector.fromArray(S, dy, dyo + j).fma(FloatVector.fromArray(S, col, t + j), s);
+        s.intoArray(acc, a);
     }
 
 }

@@ -1,7 +1,6 @@
 package org.neurite.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,38 +10,11 @@ import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
 /**
- * Batch norm's double partial sums ({@link CpuKernels#normStatisticsSums},
- * {@link CpuKernels#normBackwardSums}): the vector kernels give the bits of the plain loops, row by
- * row at unaligned offsets onto running partials, and whole forward and backward passes give the
- * same bits on both paths and on 1 and 2 threads. Rows shorter than a group of 16, exactly one,
+ * Batch norm's whole forward and backward passes (double partial sums, see {@link CpuNormalization})
+ * give the same bits on both paths and on 1 and 2 threads. Rows shorter than a group of 16, exactly one,
  * groups with a tail (196 = 12 x 16 + 4), one row per channel and several, a channel far from zero.
  */
 class CpuBatchNormSumsTest {
-    @ParameterizedTest(name = "outer={0} channels={1} inner={2} offset={3}")
-    @CsvSource({"1, 1, 5, 0", "3, 2, 16, 0", "2, 3, 17, 100", "64, 4, 196, 0", "5, 3, 49, 3000", "7, 2, 33, -20"})
-    void vectorKernelsGiveThePlainLoopsBits(int outer, int channels, int inner, float offset) {
-        assumeTrue(CpuKernels.VECTOR_API_PRESENT, "needs --add-modules jdk.incubator.vector for the vector path");
-        CpuKernels vector = CpuKernels.Path.VECTOR_API.create(), plain = CpuKernels.Path.PLAIN_JAVA.create();
-        SplittableRandom rnd = new SplittableRandom(outer * 31L + inner);
-        int n = outer * channels * inner + 3;
-        float[] x = new float[n], dy = new float[n];
-        for (int i = 0; i < n; i++) {
-            x[i] = (float) (offset + rnd.nextGaussian());
-            dy[i] = (float) rnd.nextGaussian();
-        }
-        for (int c = 0; c < channels; c++) {
-            double[] sv = new double[2 * CpuKernels.NORM_PARTIALS], sp = sv.clone(), bv = sv.clone(), bp = sv.clone();
-            for (int o = 0; o < outer; o++) {
-                int from = 3 + (o * channels + c) * inner - (o == 0 && c == 0 ? 3 : 0); // the first row starts 3 earlier: unaligned rows
-                vector.normStatisticsSums(x, from, from + inner, x[from], sv);
-                plain.normStatisticsSums(x, from, from + inner, x[from], sp);
-                vector.normBackwardSums(x, dy, from, from + inner, offset + 0.25f, bv);
-                plain.normBackwardSums(x, dy, from, from + inner, offset + 0.25f, bp);
-            }
-            assertArrayEquals(sp, sv, "statistics, channel " + c);
-            assertArrayEquals(bp, bv, "backward, channel " + c);
-        }
-    }
 
     @ParameterizedTest(name = "outer={0} channels={1} inner={2}")
     @CsvSource({"1, 3, 7", "4, 5, 196", "9, 2, 16", "2, 16, 49"})
