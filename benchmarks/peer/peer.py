@@ -3,7 +3,8 @@
 
 Each workload is a Neurite example script and its PyTorch twin (same layers, same batch, same
 optimiser, random data). Both are timed over several rounds after warm-up on the same machine,
-one after the other, and the median samples/s and the Neurite/PyTorch ratio are printed.
+one after the other, each after 10 s of training warm-up (3 s of inference), and the median
+samples/s and the Neurite/PyTorch ratio are printed.
 
 Usage (from the repository root, after `mvn -q install -DskipTests`):
     /usr/bin/python3 benchmarks/peer/peer.py [--threads 2] [--rounds 5] [--steps 50] [lenet5 fashion_cnn rowlstm resnet_small]
@@ -117,6 +118,20 @@ WORKLOADS = {
 }
 
 
+# Warm-up before the timed rounds, as long as Neurite's (WorkloadThroughput.WARM_UP_NANOS: its
+# JIT needs it); PyTorch gets the same time so that neither side is timed before its steady state.
+TRAIN_WARM_UP_SECONDS = 10.0
+
+
+def warm_up(run, seconds):
+    """Calls run() until `seconds` have passed (at least once)."""
+    start = time.perf_counter()
+    while True:
+        run()
+        if time.perf_counter() - start >= seconds:
+            return
+
+
 def torch_throughput(name, batch, steps, rounds, infer_batch):
     model_class, shape, make_optimizer, _ = WORKLOADS[name]
     torch.manual_seed(1)
@@ -138,7 +153,7 @@ def torch_throughput(name, batch, steps, rounds, infer_batch):
             optimizer.step()
         return batch * steps / (time.perf_counter() - start)
 
-    epoch()  # warm-up
+    warm_up(epoch, TRAIN_WARM_UP_SECONDS)
     train = [epoch() for _ in range(rounds)]
     n = infer_batch * max(1, steps // 4)
     xi = torch.rand(n, *shape)
@@ -151,7 +166,7 @@ def torch_throughput(name, batch, steps, rounds, infer_batch):
                 model(xi[s:s + infer_batch])
         return n / (time.perf_counter() - start)
 
-    infer()
+    warm_up(infer, TRAIN_WARM_UP_SECONDS / 3)
     inference = [infer() for _ in range(rounds)]
     return statistics.median(train), statistics.median(inference)
 

@@ -90,11 +90,16 @@ public final class WorkloadThroughput {
     }
 
     /**
-     * Warm-up before the timed rounds, at least: the JIT compiles the Vector API kernels only after
-     * thousands of calls, and until then they run interpreted or in C1, allocating their vectors;
-     * one 50-step epoch of lenet5 (0.2 s) left some of the timed rounds in that state.
+     * Training warm-up before the timed rounds, at least (inference: a third of it, after
+     * training). Until C2 has compiled a Vector API kernel it runs in the interpreter or C1, where
+     * every vector is an allocated array and the kernel is many times slower; on a 2-core machine
+     * the JVM has one C2 thread, whose queue of large vector methods delays each kernel's
+     * compilation by seconds. {@code -XX:+PrintCompilation} on resnet_small (2 threads, 2 cores):
+     * C2 compilations of the backend's kernels went on until 7 s into training (the Winograd output
+     * transform ran in C1 until then), and its epochs climbed from 3,500 to 5,200 samples/s over
+     * the first 10 s; 3 s of warm-up had left the timed rounds anywhere on that climb.
      */
-    static final long WARM_UP_NANOS = 3_000_000_000L;
+    static final long WARM_UP_NANOS = 10_000_000_000L;
 
     /**
      * Training samples per second of {@code rounds} epochs over {@code data}, after warm-up epochs
