@@ -36,7 +36,10 @@ import org.neurite.train.TrainSpec;
  * size), the calls per step, milliseconds per step and the share of the step.
  *
  * <p>The proxy boxes its arguments (a few hundred bytes per op), which costs microseconds
- * against ops of milliseconds; use {@code WorkloadThroughput} or JMH for throughput figures.
+ * against ops of milliseconds; use {@code WorkloadThroughput} or JMH for throughput figures: the
+ * profiled step runs well above them (resnet_small at batch 64: 19.4 ms per step here, about
+ * 12 ms in {@code WorkloadThroughput}, cause not found), so compare shares, not totals. Both warm
+ * up for {@link WorkloadThroughput#WARM_UP_NANOS} first.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.OpProfile examples/fashion_cnn.nn --batch 64 --steps 30 --threads 2</pre>
@@ -141,11 +144,16 @@ public final class OpProfile {
             try (ParameterStore store = new ParameterStore(graph, backend, 1);
                  Trainer trainer = new Trainer(graph, store, spec);
                  Predictor predictor = new Predictor(graph, store, inferBatch)) {
-                trainer.trainEpoch(data, 1, TrainingListener.NONE); // warm-up
-                trainer.trainEpoch(data, 2, TrainingListener.NONE);
+                // As long a warm-up as WorkloadThroughput's: until C2 has compiled a kernel it runs
+                // in C1 with its vectors allocated, and its share of the step would be inflated.
+                int epoch = 1;
+                long warmUpStart = System.nanoTime();
+                do {
+                    trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
+                } while (System.nanoTime() - warmUpStart < WorkloadThroughput.WARM_UP_NANOS);
                 timings.recording = true;
                 long start = System.nanoTime();
-                trainer.trainEpoch(data, 3, TrainingListener.NONE);
+                trainer.trainEpoch(data, epoch, TrainingListener.NONE);
                 double ms = (System.nanoTime() - start) / 1e6 / steps;
                 timings.recording = false;
                 System.out.printf(Locale.ROOT, "training, batch %d, %d threads: %.2f ms per step (%.0f samples/s)%n", batch, threads, ms,
@@ -154,8 +162,10 @@ public final class OpProfile {
 
                 int inferSteps = Math.max(1, count / inferBatch);
                 int n = inferBatch * inferSteps;
-                predictor.predict(x, n); // warm-up
-                predictor.predict(x, n);
+                warmUpStart = System.nanoTime();
+                do {
+                    predictor.predict(x, n);
+                } while (System.nanoTime() - warmUpStart < WorkloadThroughput.WARM_UP_NANOS / 3);
                 timings.recording = true;
                 start = System.nanoTime();
                 predictor.predict(x, n);
