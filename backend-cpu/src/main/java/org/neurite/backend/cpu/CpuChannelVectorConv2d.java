@@ -177,10 +177,10 @@ final class CpuChannelVectorConv2d {
             int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo, sh = g.strideH(), sw = g.strideW(), wp = paddedWidth(g);
             int v = vectors(g), vl = v * lanes, pix = pixels(v), stride = p + lanes;
             int size = cin * (g.height() + 2 * g.padH()) * wp;
-            float[] xp = grow(padded, worker, size + slack(g));
+            float[] xp = CpuThreads.scratch(padded, worker, size + slack(g));
             clear(g, xp);
-            float[] tile = grow(tiles, worker, CpuGemm.roundUp(pix, lanes) * vl);
-            float[] out = grow(outputs, worker, cout * stride);
+            float[] tile = CpuThreads.scratch(tiles, worker, CpuGemm.roundUp(pix, lanes) * vl);
+            float[] out = CpuThreads.scratch(outputs, worker, cout * stride);
             float[] wv = packedWeights, bias = this.bias, y = this.y;
             int[] off = termOffsets;
             boolean relu = this.relu, taps3 = g.kernelW() == 3;
@@ -205,11 +205,5 @@ final class CpuChannelVectorConv2d {
                 }
             }
         }
-    }
-
-    private static float[] grow(float[][] perWorker, int worker, int size) {
-        float[] a = perWorker[worker];
-        if (a == null || a.length < size) perWorker[worker] = a = new float[size];
-        return a;
     }
 }

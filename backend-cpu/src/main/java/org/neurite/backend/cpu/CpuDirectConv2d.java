@@ -88,11 +88,6 @@ final class CpuDirectConv2d {
         }
     }
 
-    private static float[] grow(float[][] perWorker, int worker, int size) {
-        float[] a = perWorker[worker];
-        if (a == null || a.length < size) perWorker[worker] = a = new float[size];
-        return a;
-    }
 
     private int parallelism(Conv2dGeometry g) {
         return g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
@@ -138,8 +133,8 @@ final class CpuDirectConv2d {
             int kh = g.kernelH(), kw = g.kernelW(), k = cinG * kh * kw;
             int hp = paddedHeight(g), wd = paddedWidth(g), plane = hp * wd;
             int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo;
-            float[] xp = grow(padded, worker, cinG * plane);
-            float[] tile = grow(sums, worker, 2 * CHUNK);
+            float[] xp = CpuThreads.scratch(padded, worker, cinG * plane);
+            float[] tile = CpuThreads.scratch(sums, worker, 2 * CHUNK);
             int[] off = termOffsets(forwardOffsets, g, plane, wd);
             CpuKernels kernels = CpuDirectConv2d.this.kernels[worker];
             for (int unit = begin; unit < end; unit++) {
@@ -235,8 +230,8 @@ final class CpuDirectConv2d {
             int kwr = CpuGemm.roundUp(kw, KJ);
             int nv = wc / L, whole = wo / L; // vectors per dy row, of which whole are full; a partial last one is masked
             int tailLanes = wo - whole * L; // output columns in the partial last vector of a row, if there is one
-            float[] dyp = grow(dyRows, worker, ho * wc);
-            float[] acc = grow(sums, worker, Math.max(2 * CHUNK, cinG * kh * kwr * L));
+            float[] dyp = CpuThreads.scratch(dyRows, worker, ho * wc);
+            float[] acc = CpuThreads.scratch(sums, worker, Math.max(2 * CHUNK, cinG * kh * kwr * L));
             CpuKernels kernels = CpuDirectConv2d.this.kernels[worker];
             for (int oc = begin; oc < end; oc++) {
                 int gi = oc / coutG;

@@ -293,8 +293,8 @@ final class CpuStridedBackwardData {
             Plan plan = CpuStridedBackwardData.this.plan;
             int cin = g.inChannels(), hw = g.height() * g.width(), lanes = CpuKernels.LANES;
             int v = plan.vectors, vl = v * lanes, pix = plan.pixels, blocks = cin / vl;
-            float[] copy = grow(copies, worker, plan.copySize + SLACK);
-            float[] tile = grow(tiles, worker, CpuGemm.roundUp(pix, lanes) * vl);
+            float[] copy = CpuThreads.scratch(copies, worker, plan.copySize + SLACK);
+            float[] tile = CpuThreads.scratch(tiles, worker, CpuGemm.roundUp(pix, lanes) * vl);
             float[] wv = plan.weights, dx = this.dx;
             CpuKernels kernel = kernels[worker];
             int phasesPerTask = plan.phases / split;
@@ -338,11 +338,5 @@ final class CpuStridedBackwardData {
             int d = plane0 + pixel[q0 + q], t = q * vl;
             for (int c = 0; c < vl; c++) dx[d + c * hw] = tile[t + c];
         }
-    }
-
-    private static float[] grow(float[][] perWorker, int worker, int size) {
-        float[] a = perWorker[worker];
-        if (a == null || a.length < size) perWorker[worker] = a = new float[size];
-        return a;
     }
 }

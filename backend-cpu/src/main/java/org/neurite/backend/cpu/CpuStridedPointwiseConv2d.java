@@ -128,9 +128,9 @@ final class CpuStridedPointwiseConv2d {
             int cin = g.inChannels(), cout = g.outChannels(), lanes = CpuKernels.LANES, w = g.width(), hw = g.height() * w;
             int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo, sh = g.strideH(), sw = g.strideW();
             int v = vectors(g), vl = v * lanes, pix = CpuChannelVectorConv2d.pixels(v), stride = p + lanes;
-            float[] tile = grow(tiles, worker, CpuGemm.roundUp(pix, lanes) * vl);
-            float[] out = grow(outputs, worker, cout * stride);
-            float[] edge = wo % pix == 0 ? null : grow(edges, worker, cin * pix);
+            float[] tile = CpuThreads.scratch(tiles, worker, CpuGemm.roundUp(pix, lanes) * vl);
+            float[] out = CpuThreads.scratch(outputs, worker, cout * stride);
+            float[] edge = wo % pix == 0 ? null : CpuThreads.scratch(edges, worker, cin * pix);
             float[] x = this.x, wv = packedWeights, bias = this.bias, y = this.y;
             int[] planes = planeOffsets, edgePlanes = edgeOffsets;
             boolean relu = this.relu;
@@ -165,11 +165,5 @@ final class CpuStridedPointwiseConv2d {
             for (int q = 0; q < count; q++) edge[d + q] = x[src + q * sw];
             for (int q = count; q < pix; q++) edge[d + q] = 0f;
         }
-    }
-
-    private static float[] grow(float[][] perWorker, int worker, int size) {
-        float[] a = perWorker[worker];
-        if (a == null || a.length < size) perWorker[worker] = a = new float[size];
-        return a;
     }
 }

@@ -65,6 +65,16 @@ final class CpuThreads implements AutoCloseable {
 
     int size() { return size; }
 
+    /**
+     * Worker {@code worker}'s scratch array of {@code perWorker}, grown (reallocated, contents not
+     * kept) to at least {@code size} floats: grow-only, so a steady sequence of calls allocates nothing.
+     */
+    static float[] scratch(float[][] perWorker, int worker, int size) {
+        float[] a = perWorker[worker];
+        if (a == null || a.length < size) perWorker[worker] = a = new float[size];
+        return a;
+    }
+
     /** {@link #run(int, int, RangeTask)} with as many parts as there are threads. */
     void run(int tasks, RangeTask body) {
         run(tasks, size, body);
