@@ -72,14 +72,14 @@ public final class PairedKernels {
         // examples/inception_small.nn: its second block's 3x3 convolutions (the channel-vector rule takes them).
         conv(k, b, "inception_small.3x3 24to32 7x7", new Conv2dGeometry(batch, 24, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), false);
         conv(k, b, "inception_small.3x3 8to16 7x7", new Conv2dGeometry(batch, 8, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1), false);
-        batchNorm(k, b, "resnet.bn 16x14x14", batch, 16, 14 * 14);
-        batchNorm(k, b, "resnet.bn 32x7x7", batch, 32, 7 * 7);
-        batchNorm(k, b, "resnet.bn 64x4x4", batch, 64, 4 * 4);
+        batchNorm(k, b, "resnet.bn 16x14x14", batch, 16, 14 * 14, null);
+        batchNorm(k, b, "resnet.bn 32x7x7", batch, 32, 7 * 7, null);
+        batchNorm(k, b, "resnet.bn 64x4x4", batch, 64, 4 * 4, null);
         // The stem (1 -> 16, 3x3 stride 2 on 28x28; its backward-filter runs CpuStridedDirectConv2d) and the blocks' batchnorm -> relu.
         conv(k, b, "resnet.stem 1to16 stride 2", new Conv2dGeometry(batch, 1, 28, 28, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1), false);
-        batchNormRelu(k, b, "resnet.bn+relu 16x14x14", batch, 16, 14 * 14);
-        batchNormRelu(k, b, "resnet.bn+relu 32x7x7", batch, 32, 7 * 7);
-        batchNormRelu(k, b, "resnet.bn+relu 64x4x4", batch, 64, 4 * 4);
+        batchNorm(k, b, "resnet.bn+relu 16x14x14", batch, 16, 14 * 14, UnaryOp.RELU);
+        batchNorm(k, b, "resnet.bn+relu 32x7x7", batch, 32, 7 * 7, UnaryOp.RELU);
+        batchNorm(k, b, "resnet.bn+relu 64x4x4", batch, 64, 4 * 4, UnaryOp.RELU);
         Tensor rx = random(b, Shape.of(batch, 16, 14, 14), 9), rdy = random(b, rx.shape(), 10), rdx = b.allocate(rx.shape());
         k.put("resnet.relu backward 16x14x14", () -> b.unaryBackward(UnaryOp.RELU, rx, null, rdy, rdx));
         if (only != null) k.keySet().removeIf(name -> !name.contains(only));
@@ -105,30 +105,28 @@ public final class PairedKernels {
         k.put(name + " max backward", () -> b.maxPool2dBackward(g, dy, argmax, dx));
     }
 
-    private static void batchNorm(Map<String, Kernel> k, Backend b, String name, int outer, int channels, int inner) {
+    /**
+     * Batch norm's training forward and backward, plain ({@code activation} null) or with the
+     * activation in their epilogues (the engine's {@code batchnorm -> relu}).
+     */
+    private static void batchNorm(Map<String, Kernel> k, Backend b, String name, int outer, int channels, int inner, UnaryOp activation) {
         Tensor x = random(b, Shape.of(outer, channels, inner), 11), dy = random(b, x.shape(), 12);
         Tensor y = b.allocate(x.shape()), dx = b.allocate(x.shape());
         Tensor gamma = random(b, Shape.of(channels), 13), beta = random(b, Shape.of(channels), 14);
         Tensor mean = b.allocate(Shape.of(channels)), var = random(b, Shape.of(channels), 15);
         Tensor saveMean = b.allocate(Shape.of(channels)), saveInvStd = b.allocate(Shape.of(channels));
         Tensor dgamma = b.allocate(Shape.of(channels)), dbeta = b.allocate(Shape.of(channels));
-        k.put(name + " forward", () -> b.batchNormForward(x, y, gamma, beta, mean, var, saveMean, saveInvStd, outer, channels, inner,
-                1e-5f, 0f, true));
-        k.put(name + " backward", () -> b.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner));
-    }
-
-    /** Batch norm with a relu in its epilogue, forward and backward (the engine's {@code batchnorm -> relu}). */
-    private static void batchNormRelu(Map<String, Kernel> k, Backend b, String name, int outer, int channels, int inner) {
-        Tensor x = random(b, Shape.of(outer, channels, inner), 11), dy = random(b, x.shape(), 12);
-        Tensor y = b.allocate(x.shape()), dx = b.allocate(x.shape());
-        Tensor gamma = random(b, Shape.of(channels), 13), beta = random(b, Shape.of(channels), 14);
-        Tensor mean = b.allocate(Shape.of(channels)), var = random(b, Shape.of(channels), 15);
-        Tensor saveMean = b.allocate(Shape.of(channels)), saveInvStd = b.allocate(Shape.of(channels));
-        Tensor dgamma = b.allocate(Shape.of(channels)), dbeta = b.allocate(Shape.of(channels));
-        k.put(name + " forward", () -> b.batchNormForward(x, y, gamma, beta, mean, var, saveMean, saveInvStd, outer, channels, inner,
-                1e-5f, 0f, true, UnaryOp.RELU));
-        k.put(name + " backward", () -> b.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, UnaryOp.RELU, y, dx, dgamma, dbeta,
-                outer, channels, inner));
+        if (activation == null) {
+            k.put(name + " forward", () -> b.batchNormForward(x, y, gamma, beta, mean, var, saveMean, saveInvStd, outer, channels, inner,
+                    1e-5f, 0f, true));
+            k.put(name + " backward", () -> b.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels,
+                    inner));
+        } else {
+            k.put(name + " forward", () -> b.batchNormForward(x, y, gamma, beta, mean, var, saveMean, saveInvStd, outer, channels, inner,
+                    1e-5f, 0f, true, activation));
+            k.put(name + " backward", () -> b.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, activation, y, dx, dgamma, dbeta,
+                    outer, channels, inner));
+        }
     }
 
     private static void gemm(Map<String, Kernel> k, Backend b, String name, boolean ta, boolean tb, int m, int n, int kk) {
