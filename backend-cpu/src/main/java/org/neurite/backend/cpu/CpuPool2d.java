@@ -18,6 +18,10 @@ import org.neurite.backend.Pool2dGeometry;
  * over a table of each window's top-left input in the plane ({@code 2*oh*w + 2*ow}, grow-only,
  * filled per call), so the vector path gathers whole groups of windows whatever the row width
  * (fashion_cnn's 14- and 7-wide output rows are narrower than a 512-bit vector's 16 lanes).
+ *
+ * <p>Average pooling with one unpadded window over each whole plane (the {@code globalavgpool}
+ * layer, {@link #isWholePlane}) sums each plane as one flat run and fills each plane of dx with
+ * its share: the window loops' operations in the same order, without their per-window bounds.
  */
 final class CpuPool2d {
     private static final long PARALLEL_MIN_WORK = 1L << 15;
@@ -247,9 +251,30 @@ final class CpuPool2d {
         }
     }
 
+    /**
+     * Whether one window covers each whole plane with no padding (global average pooling): the
+     * passes then run over the plane as one flat run, in the same order as the window loops
+     * (row-major), so the bits are the same. On the small ResNet's pool (16,384 planes of 4x4, one
+     * thread, thread CPU time) the flat forward took 0.07 ms, the window loops 0.30 and a GEMM with
+     * a ones vector 0.36; the flat backward 0.08 ms, the window loops 0.43.
+     */
+    static boolean isWholePlane(Pool2dGeometry g) {
+        return g.kernelH() == g.height() && g.kernelW() == g.width() && g.padH() == 0 && g.padW() == 0;
+    }
+
     /** Average pooling forward of planes [begin, end). */
     private static void avgForwardPlanes(Pool2dGeometry g, float[] x, float[] y, int begin, int end) {
         int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
+        if (isWholePlane(g)) {
+            int size = h * w;
+            float divisor = size;
+            for (int plane = begin; plane < end; plane++) {
+                float sum = 0f;
+                for (int i = plane * size, last = i + size; i < last; i++) sum += x[i];
+                y[plane] = sum / divisor;
+            }
+            return;
+        }
         for (int plane = begin; plane < end; plane++) {
             int xo = plane * h * w, yo = plane * ho * wo;
             for (int oh = 0; oh < ho; oh++) {
@@ -270,6 +295,15 @@ final class CpuPool2d {
     /** Average pooling backward of planes [begin, end). */
     private static void avgBackwardPlanes(Pool2dGeometry g, float[] dy, float[] dx, int begin, int end) {
         int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
+        if (isWholePlane(g)) {
+            int size = h * w;
+            float divisor = size;
+            for (int plane = begin; plane < end; plane++) {
+                // 0 + share, as the window loop adds it to a zeroed plane (-0 becomes +0)
+                Arrays.fill(dx, plane * size, (plane + 1) * size, 0f + dy[plane] / divisor);
+            }
+            return;
+        }
         for (int plane = begin; plane < end; plane++) {
             int xo = plane * h * w, yo = plane * ho * wo;
             Arrays.fill(dx, xo, xo + h * w, 0f);
@@ -299,6 +333,9 @@ final class CpuPool2d {
 
     private int parallelism(Pool2dGeometry g) {
         long work = (long) g.batch() * g.channels() * g.outHeight() * g.outWidth() * g.kernelH() * g.kernelW();
-        return work < PARALLEL_MIN_WORK ? 1 : threads.size();
+        // The flat pass over whole planes costs about a quarter of the window loops per input (4.4x
+        // faster measured): below four times the threshold it ends before a second worker would start.
+        long threshold = isWholePlane(g) ? 4 * PARALLEL_MIN_WORK : PARALLEL_MIN_WORK;
+        return work < threshold ? 1 : threads.size();
     }
 }
