@@ -39,7 +39,9 @@ import org.neurite.train.TrainSpec;
  * against ops of milliseconds; use {@code WorkloadThroughput} or JMH for throughput figures: the
  * profiled step runs well above them (resnet_small at batch 64: 19.4 ms per step here, about
  * 12 ms in {@code WorkloadThroughput}, cause not found), so compare shares, not totals. Both warm
- * up for {@link WorkloadThroughput#WARM_UP_NANOS} first.
+ * up for {@link WorkloadThroughput#WARM_UP_NANOS} first. {@code --rounds R} (5) epochs of training
+ * and passes of inference are timed, so that one descheduled worker on a shared machine does not
+ * dominate an op's total (a single inference pass of a few batches lasts about 0.1 s).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.OpProfile examples/fashion_cnn.nn --batch 64 --steps 30 --threads 2</pre>
@@ -123,6 +125,7 @@ public final class OpProfile {
         int steps = intOption(args, "--steps", 30);
         int threads = intOption(args, "--threads", 2);
         int inferBatch = intOption(args, "--infer-batch", 256);
+        int rounds = intOption(args, "--rounds", 5);
 
         NeuriteRuntime runtime = NeuriteRuntime.discover();
         Script parsed = new ScriptLoader(runtime.layers()).load(script);
@@ -153,12 +156,12 @@ public final class OpProfile {
                 } while (System.nanoTime() - warmUpStart < WorkloadThroughput.WARM_UP_NANOS);
                 timings.recording = true;
                 long start = System.nanoTime();
-                trainer.trainEpoch(data, epoch, TrainingListener.NONE);
-                double ms = (System.nanoTime() - start) / 1e6 / steps;
+                for (int r = 0; r < rounds; r++) trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
+                double ms = (System.nanoTime() - start) / 1e6 / (steps * rounds);
                 timings.recording = false;
-                System.out.printf(Locale.ROOT, "training, batch %d, %d threads: %.2f ms per step (%.0f samples/s)%n", batch, threads, ms,
-                        batch * 1000 / ms);
-                timings.print("training", steps);
+                System.out.printf(Locale.ROOT, "training, batch %d, %d threads, %d epochs of %d steps: %.2f ms per step (%.0f samples/s)%n",
+                        batch, threads, rounds, steps, ms, batch * 1000 / ms);
+                timings.print("training", steps * rounds);
 
                 int inferSteps = Math.max(1, count / inferBatch);
                 int n = inferBatch * inferSteps;
@@ -166,13 +169,16 @@ public final class OpProfile {
                 do {
                     predictor.predict(x, n);
                 } while (System.nanoTime() - warmUpStart < WorkloadThroughput.WARM_UP_NANOS / 3);
+                // Several passes: one pass of a few batches lasts ~0.1 s, and one descheduled worker on a
+                // shared machine would inflate whichever op it hit.
                 timings.recording = true;
                 start = System.nanoTime();
-                predictor.predict(x, n);
-                ms = (System.nanoTime() - start) / 1e6 / inferSteps;
+                for (int r = 0; r < rounds; r++) predictor.predict(x, n);
+                ms = (System.nanoTime() - start) / 1e6 / (inferSteps * rounds);
                 timings.recording = false;
-                System.out.printf(Locale.ROOT, "inference, batch %d: %.2f ms per batch (%.0f samples/s)%n", inferBatch, ms, inferBatch * 1000 / ms);
-                timings.print("inference", inferSteps);
+                System.out.printf(Locale.ROOT, "inference, batch %d, %d passes of %d batches: %.2f ms per batch (%.0f samples/s)%n",
+                        inferBatch, rounds, inferSteps, ms, inferBatch * 1000 / ms);
+                timings.print("inference", inferSteps * rounds);
             }
         }
     }
