@@ -23,8 +23,9 @@ import org.neurite.backend.Conv2dGeometry;
  *       of other strides and dilations of one group with such a reduction (the small ResNet's
  *       stride-2 stem) runs {@link CpuStridedDirectConv2d}.</li>
  *   <li>3x3 or 5x5, stride 1, one group, at least 32 channels in and out: forward (and the
- *       stride-1 backward-data, a forward convolution of dy) by Winograd F(2x2, 3x3) or
- *       F(2x2, 5x5), {@link CpuWinogradConv2d}, unless {@code -Dneurite.cpu.winograd=false}.</li>
+ *       stride-1 backward-data, a forward convolution of dy) by Winograd F(4x4, 3x3) (where
+ *       {@link CpuWinogradConv2d#outputTile} picks it: the small ResNet's 4x4 and 7x7 maps),
+ *       F(2x2, 3x3) or F(2x2, 5x5), {@link CpuWinogradConv2d}, unless {@code -Dneurite.cpu.winograd=false}.</li>
  *   <li>Other 3x3 layers of one group, dilation 1, stride 1 or 2, 8 to 32 input channels and at
  *       most 64 output channels in whole lane groups (the small ResNet's 16 -> 16 and its stride-2
  *       block entries): forward, and the stride-1 backward-data run as a forward convolution, by the

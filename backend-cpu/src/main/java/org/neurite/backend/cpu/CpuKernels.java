@@ -232,6 +232,18 @@ abstract class CpuKernels {
      */
     abstract void winograd5Output(float[] m, int mo, int ps, int count, float[] out, int os);
 
+    // ---- Winograd F(4x4, 3x3) output transform (CpuWinogradConv2d) ----------------------------
+
+    /**
+     * The F(4x4, 3x3) output transform {@code A^T M A} (no bias) over {@code count} tile columns,
+     * {@code m_ab = m[mo + (6a + b) * ps + t]}, output (a, b) of the tile's 4x4 to
+     * {@code out[(4a + b) * os + t]}, with {@code A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0;
+     * 0 1 -1 8 -8 1]}: a row pass then a column pass, both {@link CpuWinogradConv2d#outputTransform4},
+     * as {@link CpuWinogradConv2d#output4} computes it. Every path gives the same bits. M's values
+     * at t in [0, count) may be overwritten (the row pass writes its results in place).
+     */
+    abstract void winograd4Output(float[] m, int mo, int ps, int count, float[] out, int os);
+
     // ---- batch norm backward through a relu (CpuNormalization) ------------------------------
 
     // ---- direct convolution over output channels (CpuChannelVectorConv2d) ---------------------

@@ -333,6 +333,13 @@ final class CpuPlainKernels extends CpuKernels {
         CpuWinogradConv2d.output5(m, mo, ps, 0, count, out, os);
     }
 
+    // ---- Winograd F(4x4, 3x3) output transform ------------------------------------------------
+
+    @Override
+    void winograd4Output(float[] m, int mo, int ps, int count, float[] out, int os) {
+        CpuWinogradConv2d.output4(m, mo, ps, 0, count, out, os);
+    }
+
     // ---- batch norm backward through a relu -------------------------------------------------
 
     // ---- direct convolution over output channels --------------------------------------------

@@ -647,6 +647,44 @@ final class CpuVectorKernels extends CpuKernels {
         }
     }
 
+    // ---- Winograd F(4x4, 3x3) output transform ------------------------------------------------
+
+    /**
+     * Whole vectors of tiles: per row k of M, the four row results overwrite positions 6k..6k+3
+     * in place; then the same transform of each of those four columns gives the outputs (one
+     * small loop, as {@link #winograd5Output}). Then the scalar definition for the rest.
+     */
+    @Override
+    void winograd4Output(float[] m, int mo, int ps, int count, float[] out, int os) {
+        int whole = count - count % L;
+        for (int k = 0; k < 6; k++) {
+            int r = mo + 6 * k * ps;
+            winograd4Transform6(m, r, r + ps, r + 2 * ps, r + 3 * ps, r + 4 * ps, r + 5 * ps, whole, m, r, r + ps, r + 2 * ps, r + 3 * ps);
+        }
+        int s = 6 * ps;
+        for (int b = 0; b < 4; b++) {
+            int c = mo + b * ps;
+            winograd4Transform6(m, c, c + s, c + 2 * s, c + 3 * s, c + 4 * s, c + 5 * s, whole,
+                    out, b * os, (4 + b) * os, (8 + b) * os, (12 + b) * os);
+        }
+        CpuWinogradConv2d.output4(m, mo, ps, whole, count, out, os);
+    }
+
+    /** {@link CpuWinogradConv2d#outputTransform4} over t in [0, whole), all six loads before the stores (so it may run in place). */
+    private static void winograd4Transform6(float[] src, int f0, int f1, int f2, int f3, int f4, int f5, int whole,
+                                            float[] dst, int o0, int o1, int o2, int o3) {
+        for (int t = 0; t < whole; t += L) {
+            FloatVector m0 = FloatVector.fromArray(S, src, f0 + t), m1 = FloatVector.fromArray(S, src, f1 + t);
+            FloatVector m2 = FloatVector.fromArray(S, src, f2 + t), m3 = FloatVector.fromArray(S, src, f3 + t);
+            FloatVector m4 = FloatVector.fromArray(S, src, f4 + t), m5 = FloatVector.fromArray(S, src, f5 + t);
+            FloatVector sum12 = m1.add(m2), difference12 = m1.sub(m2), sum34 = m3.add(m4), difference34 = m3.sub(m4);
+            m0.add(sum12).add(sum34).intoArray(dst, o0 + t);
+            difference12.add(difference34.mul(2f)).intoArray(dst, o1 + t);
+            sum12.add(sum34.mul(4f)).intoArray(dst, o2 + t);
+            difference12.add(difference34.mul(8f)).add(m5).intoArray(dst, o3 + t);
+        }
+    }
+
     // ---- batch norm backward through a relu -------------------------------------------------
 
     /** dy where y > 0, else +0: the blend {@link #reluBackward} does. */

@@ -26,10 +26,25 @@ import org.neurite.backend.Conv2dGeometry;
  * tile and channel pair instead of 100 (2.8x fewer), at a larger rounding error (multiples of 5
  * in the transforms; see the test's bounds).
  *
+ * <p>3x3 kernels where {@link #outputTile} says so run F(4x4, 3x3) instead: 4x4 tiles of outputs
+ * from 6x6 input blocks, the same points and so the same B^T ({@link #inputTransform6}, the 5x5
+ * path's six column phases), U = G g G^T with G of {@link #transformFilters4} (double, rounded once) and
+ * {@code A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]} ({@link #output4}):
+ * 36 multiplies per tile and channel pair for 16 outputs, 2.25 per output against F(2x2, 3x3)'s
+ * 4 and the direct convolution's 9. On the small ResNet's maps the tiles cover 4x4 (one tile),
+ * 8x8 (7x7 outputs, 2x2 tiles, as F(2x2, 3x3)'s 4x4 tiles do) and 16x16 (14x14, 4x4 tiles).
+ * It rounds about 10x worse than F(2x2, 3x3) (entries up to 8 in A^T and 5 in B^T): on the
+ * small ResNet's 16 -> 16 (14x14), 32 -> 32 (7x7) and 64 -> 64 (4x4) layers with x ~ N(0, 1) and
+ * He-scaled weights, against the direct convolution in double, max |error| / RMS(y) 1.5e-5,
+ * 1.2e-5 and 1.8e-5, mean |error| / RMS(y) 5.1e-7, 5.8e-7 and 1.1e-6 (F(2x2, 3x3): max 7.4e-7,
+ * 9.3e-7, 1.5e-6, mean 1.2e-7 to 2.2e-7; the im2col GEMM: max 1.7e-6 to 4.4e-6, mean 1.4e-7 to
+ * 2.5e-7). {@code CpuWinogradConv2dTest} asserts the bounds.
+ *
  * <p>Work is split into blocks of whole samples ({@link #samplesPerBlock}, a function of the
  * geometry), claimed by the workers. A block's inputs are copied, zero-padded to planes of
  * {@code 2*tilesH + 2} by {@code 2*tilesW + 2} (the last tiles of an odd output read zeros), as
- * four column phases per row ({@link ForwardLoop#pad}), so that the 16 values of every tile's
+ * four column phases per row ({@link ForwardLoop#pad}; alpha phases of rows grouped by their
+ * residue modulo the tile side in general), so that the 16 values of every tile's
  * 4x4 block lie at fixed offsets from its column and {@link CpuKernels#winogradInputTiles}
  * transforms whole vectors of tiles into 16 matrices V [Cin, tile columns], one per position;
  * {@link CpuGemm#multiplyPacked} multiplies each by its transformed filter (packed once per call
@@ -65,7 +80,9 @@ final class CpuWinogradConv2d {
      * constant per tile, so the gain grows with the channels. Measured against the padded-grid
      * GEMM (paired runs, batch 64 and 256; backend-cpu/README.md, BENCHMARKS.md): 64 -> 64 on 4x4
      * 2.1-2.25x, 32 -> 32 on 7x7 1.1-1.3x, but 16 -> 16 on 14x14 only 1.03-1.10x on one thread
-     * and 0.95-1.00x on two, within the noise of the shared machine: left to the GEMM.
+     * and 0.95-1.00x on two, within the noise of the shared machine: left to the GEMM. With 4x4
+     * tiles it ran 0.85x (forward) and 0.67x (backward-data) against {@link CpuChannelVectorConv2d},
+     * which takes that layer now (its GEMMs only 16 deep).
      */
     static final int MIN_CHANNELS = 32;
     /**
@@ -74,6 +91,10 @@ final class CpuWinogradConv2d {
      * channel (see backend-cpu/README.md for the measurements).
      */
     static final int MIN_CHANNELS_5X5 = 32;
+    /** The system property that turns F(4x4, 3x3) off ({@code false}): 3x3 layers then run F(2x2, 3x3). */
+    static final String PROPERTY_4X4 = "neurite.cpu.winograd4x4";
+    /** Whether 3x3 layers may run F(4x4, 3x3) where {@link #outputTile} picks it (the property, read once). */
+    static final boolean ENABLED_4X4 = CpuSwitch.isOn(PROPERTY_4X4, "Winograd F(4x4, 3x3)");
     /** Most floats of transformed input and output one sample may need (8 MiB per worker, twice the GEMM path's column budget). */
     static final int MAX_SAMPLE_FLOATS = 1 << 21;
     /** Floats of transformed input and output (16 positions, Cin + Cout rows) one block aims at: 512 KiB, for L2. */
@@ -106,7 +127,7 @@ final class CpuWinogradConv2d {
     static boolean applies(Conv2dGeometry g) {
         int min = g.kernelH() == 5 ? MIN_CHANNELS_5X5 : MIN_CHANNELS;
         return supports(g) && g.inChannels() >= min && g.outChannels() >= min
-                && (long) positions(g) * (g.inChannels() + g.outChannels()) * tiles(g) <= MAX_SAMPLE_FLOATS;
+                && perSampleFloats(g, outputTile(g)) <= MAX_SAMPLE_FLOATS;
     }
 
     /**
@@ -121,34 +142,62 @@ final class CpuWinogradConv2d {
 
     /**
      * Samples per block: as many whole samples as keep the block's transformed input and output
-     * ({@code 16 (Cin + Cout) tiles} floats) near {@link #BLOCK_FLOATS}, at least one. A function
+     * ({@code alpha^2 (Cin + Cout) tiles} floats) near {@link #BLOCK_FLOATS}, at least one. A function
      * of the geometry alone (the result does not depend on it anyway).
      */
-    static int samplesPerBlock(Conv2dGeometry g) {
-        long perSample = (long) positions(g) * (g.inChannels() + g.outChannels()) * tiles(g);
-        return (int) Math.max(1, Math.min(g.batch(), BLOCK_FLOATS / perSample));
+    static int samplesPerBlock(Conv2dGeometry g, int tile) {
+        long samples = Math.max(1, BLOCK_FLOATS / perSampleFloats(g, tile));
+        if (tile == 4) {
+            // whole GEMM strips of tile columns (NR, two vectors, wide): with one to a few tiles a
+            // sample, the block's columns would otherwise end in a strip of mostly spare columns
+            // and in transforms run on the scalar tail
+            int perSample = tiles(g, tile);
+            samples = CpuGemm.ceilDiv(CpuGemm.roundUp((int) samples * perSample, CpuGemm.NR), perSample);
+        }
+        return (int) Math.min(g.batch(), samples);
     }
 
-    /** The side of a tile's input block: 4 for 3x3 kernels, 6 for 5x5 (two outputs plus the kernel less one). */
-    private static int alpha(Conv2dGeometry g) {
-        return g.kernelH() + 1;
+    /** Floats of one sample's transformed input and output with {@code tile x tile} output tiles. */
+    private static long perSampleFloats(Conv2dGeometry g, int tile) {
+        int alpha = alpha(g, tile);
+        return (long) alpha * alpha * (g.inChannels() + g.outChannels()) * tiles(g, tile);
     }
 
-    /** Positions of the transformed block: 16 or 36. */
-    private static int positions(Conv2dGeometry g) {
-        return alpha(g) * alpha(g);
+    /**
+     * The side of the output tiles {@link #forward} uses: 2 for 5x5 kernels (F(2x2, 5x5)); for 3x3
+     * ones 4 (F(4x4, 3x3)) where its GEMMs do no more multiplies than F(2x2, 3x3)'s
+     * ({@code 36 tiles4 <= 16 tiles2}: every map from 3x3 outputs up, not 1x1 or 2x2), unless
+     * {@code -Dneurite.cpu.winograd4x4=false}; else 2. Paired runs (backend-cpu/README.md): 1.3-1.5x
+     * faster forward and backward-data than F(2x2, 3x3) on the small ResNet's 64 -> 64 on 4x4 and
+     * 32 -> 32 on 7x7; 1.05-1.1x on 32 -> 32 on 5x5, 6x6 and 14x14 maps (as many or 1.4x fewer
+     * multiplies, and a cheaper padded copy).
+     */
+    static int outputTile(Conv2dGeometry g) {
+        if (g.kernelH() != 3 || !ENABLED_4X4) return 2;
+        return 36L * tiles(g, 4) <= 16L * tiles(g, 2) ? 4 : 2;
     }
 
-    private static int tiles(Conv2dGeometry g) {
-        return ((g.outHeight() + 1) / 2) * ((g.outWidth() + 1) / 2);
+    /** The side of a tile's input block: the tile plus the kernel less one (4, or 6 for F(2x2, 5x5) and F(4x4, 3x3)). */
+    private static int alpha(Conv2dGeometry g, int tile) {
+        return g.kernelH() + tile - 1;
     }
 
-    /** y = conv(x, w) + bias (bias may be null); {@link #supports} must hold. */
+    private static int tiles(Conv2dGeometry g, int tile) {
+        return CpuGemm.ceilDiv(g.outHeight(), tile) * CpuGemm.ceilDiv(g.outWidth(), tile);
+    }
+
+    /** y = conv(x, w) + bias (bias may be null) with the tiles of {@link #outputTile}; {@link #supports} must hold. */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y) {
+        forward(g, x, w, bias, y, outputTile(g));
+    }
+
+    /** {@link #forward} with {@code tile x tile} output tiles: 2, or 4 for a 3x3 kernel (the tests run both). */
+    void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y, int tile) {
         if (g.batch() == 0) return;
         if (g.kernelH() == 5) transformFilters5(g, w);
+        else if (tile == 4) transformFilters4(g, w);
         else transformFilters(g, w);
-        forwardLoop.execute(g, x, bias, y);
+        forwardLoop.execute(g, x, bias, y, tile);
     }
 
     /**
@@ -213,7 +262,7 @@ final class CpuWinogradConv2d {
      */
     private void transformFilters5(Conv2dGeometry g, float[] w) {
         int cout = g.outChannels(), cin = g.inChannels(), pairs = cout * cin, stride = positionStride(cout, cin);
-        int positions = positions(g);
+        int positions = 36; // 6x6
         if (filterScratch.length < positions * stride) filterScratch = new float[positions * stride];
         float[] u = filterScratch;
         double[] gg = filterRows;
@@ -241,14 +290,88 @@ final class CpuWinogradConv2d {
         }
     }
 
+    /**
+     * The products {@code f_a f_b} of F(4x4, 3x3)'s filter transform, at {@code 6a + b}: its G
+     * (6x3, points 0, 1, -1, 2, -2, infinity) is {@code diag(f) V} with {@code f = 1/4, -1/6, -1/6,
+     * 1/24, 1/24, 1} (the row scales of {@link #G5}, so that B^T is {@link #inputTransform6}'s)
+     * and V's rows {@code [1, a, a^2]} ({@code [0 0 1]} for infinity): {@code U_ab = f_a f_b (V g V^T)_ab}.
+     */
+    private static final double[] FILTER_SCALES_4X4 = filterScales4();
+
+    private static double[] filterScales4() {
+        double[] f = {1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24, 1};
+        double[] scales = new double[36];
+        for (int a = 0; a < 6; a++) {
+            for (int b = 0; b < 6; b++) scales[6 * a + b] = f[a] * f[b];
+        }
+        return scales;
+    }
+
+    /**
+     * U = G g G^T (6x6) for every (co, ci) of a 3x3 kernel for F(4x4, 3x3), written straight into
+     * {@link #packedFilters} in the layout {@link #transformFilters} packs: {@code V g V^T} in double (integer combinations of at
+     * most nine floats, exact but for extreme exponent spreads), times {@link #FILTER_SCALES_4X4},
+     * rounded to float once. Straight-line code per pair ({@link #putRow4}): the filters are
+     * transformed on every call, and a loop over G's entries took longer than the whole F(2x2, 3x3)
+     * forward of a 64 -> 64 layer on 4x4 maps.
+     */
+    private void transformFilters4(Conv2dGeometry g, float[] w) {
+        int cout = g.outChannels(), cin = g.inChannels(), mr = CpuGemm.MR, rows = CpuGemm.roundUp(cout, mr), size = rows * cin;
+        float[][] packed = packedFilters;
+        for (int p = 0; p < 36; p++) {
+            if (packed[p].length < size) packed[p] = new float[size];
+            // the last strip's rows past Cout are zeros (the arrays serve every geometry)
+            for (int co = cout; co < rows; co++) {
+                for (int ci = 0, at = co / mr * mr * cin + co % mr; ci < cin; ci++, at += mr) packed[p][at] = 0f;
+            }
+        }
+        for (int co = 0; co < cout; co++) {
+            int strip = co / mr * mr * cin + co % mr;
+            for (int ci = 0; ci < cin; ci++) {
+                int o = (co * cin + ci) * 9, at = strip + ci * mr;
+                double g00 = w[o], g01 = w[o + 1], g02 = w[o + 2];
+                double g10 = w[o + 3], g11 = w[o + 4], g12 = w[o + 5];
+                double g20 = w[o + 6], g21 = w[o + 7], g22 = w[o + 8];
+                // V g, column by column, as putRow4 does each row: even = g0 + g2, quadruple = g0 + 4 g2, odd = 2 g1
+                double e0 = g00 + g20, e1 = g01 + g21, e2 = g02 + g22;
+                double q0 = g00 + 4 * g20, q1 = g01 + 4 * g21, q2 = g02 + 4 * g22;
+                double d0 = 2 * g10, d1 = 2 * g11, d2 = 2 * g12;
+                putRow4(packed, at, 0, g00, g01, g02);
+                putRow4(packed, at, 1, e0 + g10, e1 + g11, e2 + g12);
+                putRow4(packed, at, 2, e0 - g10, e1 - g11, e2 - g12);
+                putRow4(packed, at, 3, q0 + d0, q1 + d1, q2 + d2);
+                putRow4(packed, at, 4, q0 - d0, q1 - d1, q2 - d2);
+                putRow4(packed, at, 5, g20, g21, g22);
+            }
+        }
+    }
+
+    /**
+     * Row a of U for one (co, ci) pair from row a of V g, {@code (c0, c1, c2)}: V times it (rows
+     * {@code [1 a a^2]} at 0, 1, -1, 2, -2 and {@code [0 0 1]}), times {@code f_a f_b}, rounded to
+     * float, into positions {@code 6a..6a+5} at {@code at}, the pair's place in {@link CpuGemm#packWhole}'s
+     * layout ({@code (co - co % MR) Cin + ci MR + co % MR}: Cin is one depth block).
+     */
+    private static void putRow4(float[][] packed, int at, int a, double c0, double c1, double c2) {
+        double even = c0 + c2, quadruple = c0 + 4 * c2, odd = 2 * c1;
+        double[] f = FILTER_SCALES_4X4;
+        int p = 6 * a;
+        packed[p][at] = (float) (c0 * f[p]);
+        packed[p + 1][at] = (float) ((even + c1) * f[p + 1]);
+        packed[p + 2][at] = (float) ((even - c1) * f[p + 2]);
+        packed[p + 3][at] = (float) ((quadruple + odd) * f[p + 3]);
+        packed[p + 4][at] = (float) ((quadruple - odd) * f[p + 4]);
+        packed[p + 5][at] = (float) (c2 * f[p + 5]);
+    }
+
     /** One worker's buffers, grown to the largest block seen. */
     private static final class Scratch {
         float[] padded = new float[0]; // the block's samples, zero-padded planes of hq x wq
         float[] transformed = new float[0]; // V: 16 or 36 positions of [Cin, tile columns], positionStride apart
         float[] products = new float[0]; // M: 16 or 36 positions of [Cout, tile columns], positionStride apart
-        float[] row = new float[0]; // one padded input row, see pad
+        float[] row = new float[0]; // one padded input row, then a row of zeros, see pad
         final int[] at = new int[MAX_POSITIONS]; // see blockOffsets
-        float[] outputs = new float[0]; // one channel's 4 outputs per tile, see transformOutput
+        float[] outputs = new float[0]; // one channel's 4 (or 16) outputs per tile, see transformOutput
     }
 
     /**
@@ -273,19 +396,23 @@ final class CpuWinogradConv2d {
         private Conv2dGeometry g;
         private float[] x, bias, y;
         private int block, tilesH, tilesW, hq, wq, alpha, positions;
+        private int step; // the output tile's side: 2, or 4 for F(4x4, 3x3)
+        private int rowGroups; // padded rows per residue modulo step in the padded layout: hq / step rounded up
 
-        synchronized void execute(Conv2dGeometry g, float[] x, float[] bias, float[] y) {
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] bias, float[] y, int tile) {
             this.g = g;
             this.x = x;
             this.bias = bias;
             this.y = y;
-            this.block = samplesPerBlock(g);
-            this.tilesH = (g.outHeight() + 1) / 2;
-            this.tilesW = (g.outWidth() + 1) / 2;
-            this.alpha = alpha(g);
+            this.step = tile;
+            this.block = samplesPerBlock(g, tile);
+            this.tilesH = CpuGemm.ceilDiv(g.outHeight(), tile);
+            this.tilesW = CpuGemm.ceilDiv(g.outWidth(), tile);
+            this.alpha = alpha(g, tile);
             this.positions = alpha * alpha;
-            this.hq = 2 * tilesH + alpha - 2;
-            this.wq = 2 * tilesW + alpha - 2;
+            this.hq = tile * tilesH + alpha - tile;
+            this.wq = tile * tilesW + alpha - tile;
+            this.rowGroups = CpuGemm.ceilDiv(hq, tile);
             int parallelism = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
             try {
                 threads.runClaimed(CpuGemm.ceilDiv(g.batch(), block), parallelism, this);
@@ -301,13 +428,13 @@ final class CpuWinogradConv2d {
             int cin = g.inChannels(), cout = g.outChannels(), perSample = tilesH * tilesW;
             int columnsMax = CpuGemm.roundUp(block * perSample, CpuGemm.NR);
             Scratch s = scratch(worker);
-            int paddedSize = cin * alpha * hq * block * tilesW;
+            int paddedSize = cin * alpha * step * rowGroups * block * tilesW;
             if (s.padded.length < paddedSize) s.padded = new float[paddedSize];
             int vSize = positions * positionStride(cin, columnsMax), mSize = positions * positionStride(cout, columnsMax);
             if (s.transformed.length < vSize) s.transformed = new float[vSize];
             if (s.products.length < mSize) s.products = new float[mSize];
-            if (s.outputs.length < 4 * columnsMax) s.outputs = new float[4 * columnsMax];
-            if (s.row.length < wq) s.row = new float[wq];
+            if (s.outputs.length < step * step * columnsMax) s.outputs = new float[step * step * columnsMax];
+            if (s.row.length < 2 * wq) s.row = new float[2 * wq];
             CpuKernels k = kernels[worker];
             for (int b = begin; b < end; b++) {
                 int n0 = b * block, samples = Math.min(block, g.batch() - n0);
@@ -316,7 +443,8 @@ final class CpuWinogradConv2d {
                 // first samples * perSample columns are read back.
                 int columns = CpuGemm.roundUp(samples * perSample, CpuGemm.NR);
                 int vStride = positionStride(cin, columns), mStride = positionStride(cout, columns);
-                pad(g, x, n0, samples, s.padded, s.row);
+                if (step == 4) padAcrossSamples(g, x, n0, samples, s.padded);
+                else pad(g, x, n0, samples, s.padded, s.row);
                 blockOffsets(samples, s.at);
                 transformInput(k, cin, samples, s.padded, s.at, s.transformed, columns, vStride);
                 for (int p = 0; p < positions; p++) {
@@ -343,26 +471,29 @@ final class CpuWinogradConv2d {
             int h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW(), cin = g.inChannels();
             int hq = this.hq, wq = this.wq, th = tilesH, tw = tilesW, rowStride = samples * tw, phase = hq * rowStride;
             int cols = Math.min(w, wq - pw);
+            // row[0, wq): the padded row, whose padding columns stay zero; row[wq, 2 wq): the
+            // padding rows (two calls of Arrays.fill per row took a fifth of a 64 -> 64 forward on 4x4 maps)
+            Arrays.fill(row, 0, 2 * wq, 0f);
             for (int ci = 0; ci < cin; ci++) {
                 for (int sample = 0; sample < samples; sample++) {
                     int src = ((n0 + sample) * cin + ci) * h * w, dst0 = ci * alpha * phase + sample * tw;
                     for (int r = 0; r < hq; r++) {
                         // the padded row, then its four phases (reading x directly, with the
                         // padding tested per column, measured slower: 0.47 against 0.31 ms)
-                        int ih = r - ph;
-                        Arrays.fill(row, 0, wq, 0f);
+                        int ih = r - ph, z = 0;
                         if (ih >= 0 && ih < h) System.arraycopy(x, src + ih * w, row, pw, cols);
+                        else z = wq;
                         int d = dst0 + ((r & 1) * (hq / 2) + (r >> 1)) * rowStride;
                         if (alpha == 4) {
                             for (int u = 0; u < tw; u++, d++) {
-                                xp[d] = row[2 * u];
-                                xp[d + phase] = row[2 * u + 1];
-                                xp[d + 2 * phase] = row[2 * u + 2];
-                                xp[d + 3 * phase] = row[2 * u + 3];
+                                xp[d] = row[z + 2 * u];
+                                xp[d + phase] = row[z + 2 * u + 1];
+                                xp[d + 2 * phase] = row[z + 2 * u + 2];
+                                xp[d + 3 * phase] = row[z + 2 * u + 3];
                             }
                         } else {
                             for (int c = 0; c < alpha; c++) {
-                                for (int u = 0, at = d + c * phase; u < tw; u++) xp[at + u] = row[2 * u + c];
+                                for (int u = 0, at = d + c * phase; u < tw; u++) xp[at + u] = row[z + 2 * u + c];
                             }
                         }
                     }
@@ -370,11 +501,54 @@ final class CpuWinogradConv2d {
             }
         }
 
+        /**
+         * {@link #pad}'s layout for 4x4 tiles (F(4x4, 3x3)): phase c of tile column u holds column
+         * {@code 4u + c}, six phases, and the padded rows are grouped by {@code r % 4}
+         * ({@link #rowGroups} rows each, {@code phase = 4 * rowGroups * samples * tilesW}), so that
+         * row {@code 4i + k} of a tile's block is row {@code i + k / 4} of group {@code k % 4}: fixed
+         * offsets again ({@link #blockOffsets}). Written with the samples innermost: per (ci, padded
+         * row, phase, tile column) one strided run over the block's samples, read from x (a plane
+         * apart) or zero. With one to four tiles a row on the small ResNet's maps, {@link #pad}'s
+         * per-row copy and loops took a third of a 64 -> 64 forward on 4x4 maps.
+         */
+        private void padAcrossSamples(Conv2dGeometry g, float[] x, int n0, int samples, float[] xp) {
+            int h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW(), cin = g.inChannels(), plane = h * w;
+            int sampleStride = cin * plane, tw = tilesW, rowStride = samples * tw, phase = step * rowGroups * rowStride;
+            int run = sampleStride % 1024 == 0 ? SAMPLE_RUN : samples;
+            for (int ci = 0; ci < cin; ci++) {
+                for (int n0b = 0; n0b < samples; n0b += run) {
+                    int runs = Math.min(run, samples - n0b), src0 = ((n0 + n0b) * cin + ci) * plane;
+                    for (int r = 0; r < hq; r++) {
+                        int ih = r - ph, rowAt = ci * alpha * phase + ((r & 3) * rowGroups + (r >> 2)) * rowStride + n0b * tw;
+                        boolean inside = ih >= 0 && ih < h;
+                        for (int c = 0; c < alpha; c++) {
+                            for (int u = 0; u < tw; u++) {
+                                int col = 4 * u + c - pw, d = rowAt + c * phase + u;
+                                if (inside && col >= 0 && col < w) {
+                                    for (int n = 0, at = src0 + ih * w + col; n < runs; n++, at += sampleStride, d += tw) xp[d] = x[at];
+                                } else {
+                                    for (int n = 0; n < runs; n++, d += tw) xp[d] = 0f;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * Samples per run of {@link #padAcrossSamples} where their planes lie a multiple of 4 KiB
+         * apart in x (64 channels of 4x4): then every sample's line falls in one set of the 8-way
+         * L1, and longer runs evict each other (paired: 1.15-1.2x faster than runs of 32 there,
+         * 0.95-1.0x on 7x7 maps, which keep whole blocks).
+         */
+        private static final int SAMPLE_RUN = 8;
+
         /** The offsets from tile column j of value (k, c) of its alpha x alpha block in {@link #pad}'s layout, into {@code at[alpha k + c]}. */
         private void blockOffsets(int samples, int[] at) {
-            int rowStride = samples * tilesW, phase = hq * rowStride;
+            int rowStride = samples * tilesW, phase = step * rowGroups * rowStride;
             for (int k = 0; k < alpha; k++) {
-                for (int c = 0; c < alpha; c++) at[alpha * k + c] = c * phase + ((k & 1) * (hq / 2) + (k >> 1)) * rowStride;
+                for (int c = 0; c < alpha; c++) at[alpha * k + c] = c * phase + ((k % step) * rowGroups + k / step) * rowStride;
             }
         }
 
@@ -384,7 +558,7 @@ final class CpuWinogradConv2d {
          * block's tiles ({@link CpuKernels#winogradInputTiles}).
          */
         private void transformInput(CpuKernels k, int cin, int samples, float[] xp, int[] at, float[] v, int columns, int s) {
-            int count = samples * tilesH * tilesW, planes = alpha * hq * samples * tilesW;
+            int count = samples * tilesH * tilesW, planes = alpha * step * rowGroups * samples * tilesW;
             if (alpha == 6) {
                 for (int ci = 0; ci < cin; ci++) k.winograd5InputTiles(xp, ci * planes, at, count, v, ci * columns, s);
             } else {
@@ -403,6 +577,10 @@ final class CpuWinogradConv2d {
                                      float[] out, float[] bias, float[] y) {
             int cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth(), th = tilesH, tw = tilesW, perSample = th * tw;
             int os = columns;
+            if (step == 4) {
+                transformOutput4(k, g, n0, samples, m, columns, s, out, bias, y);
+                return;
+            }
             for (int co = 0; co < cout; co++) {
                 if (alpha == 6) k.winograd5Output(m, co * columns, s, samples * perSample, out, os);
                 else k.winogradOutput(m, co * columns, s, samples * perSample, out, os);
@@ -428,6 +606,50 @@ final class CpuWinogradConv2d {
                             if (secondRow) {
                                 y[at + wo] = y10;
                                 if (secondColumn) y[at + wo + 1] = y11;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /**
+         * {@link #transformOutput} for 4x4 tiles (F(4x4, 3x3)): per output channel
+         * {@link CpuKernels#winograd4Output} into {@code out} (sixteen rows, output (a, b) of a
+         * tile in row {@code 4a + b}), then the outputs inside Ho x Wo into y, the bias added.
+         */
+        private void transformOutput4(CpuKernels k, Conv2dGeometry g, int n0, int samples, float[] m, int columns, int s,
+                                      float[] out, float[] bias, float[] y) {
+            int cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth(), th = tilesH, tw = tilesW;
+            int os = columns;
+            for (int co = 0; co < cout; co++) {
+                k.winograd4Output(m, co * columns, s, samples * th * tw, out, os);
+                float b = bias == null ? 0f : bias[co];
+                boolean withBias = bias != null;
+                for (int i = 0, j = 0; i < th; i++) {
+                    int oh = 4 * i, rows = Math.min(4, ho - oh);
+                    for (int sample = 0; sample < samples; sample++) {
+                        int yRow = ((n0 + sample) * cout + co) * ho * wo + oh * wo;
+                        for (int u = 0; u < tw; u++, j++) {
+                            int ow = 4 * u, cols = Math.min(4, wo - ow);
+                            if (rows == 4 && cols == 4) {
+                                // a whole tile: constant trip counts, unrolled
+                                for (int a = 0, at = yRow + ow, o = j; a < 4; a++, at += wo, o += 4 * os) {
+                                    for (int c = 0; c < 4; c++) {
+                                        float v = out[o + c * os];
+                                        if (withBias) v += b;
+                                        y[at + c] = v;
+                                    }
+                                }
+                                continue;
+                            }
+                            for (int a = 0; a < rows; a++) {
+                                int at = yRow + a * wo + ow, o = 4 * a * os + j;
+                                for (int c = 0; c < cols; c++) {
+                                    float v = out[o + c * os];
+                                    if (withBias) v += b;
+                                    y[at + c] = v;
+                                }
                             }
                         }
                     }
@@ -561,5 +783,43 @@ final class CpuWinogradConv2d {
 
     private static float difference6(float[] m, int i, int ps) {
         return m[i + ps] - m[i + 2 * ps] + (m[i + 3 * ps] - m[i + 4 * ps]) * 2f + m[i + 5 * ps];
+    }
+
+    /**
+     * {@link CpuKernels#winograd4Output} for t in [from, count): the plain path, and the vector
+     * path's tail. Per row k of M, {@link #outputTransform4} in place into positions 6k..6k+3;
+     * then the same of each of those four columns into the outputs.
+     */
+    static void output4(float[] m, int mo, int ps, int from, int count, float[] out, int os) {
+        for (int k = 0; k < 6; k++) {
+            int r = mo + 6 * k * ps;
+            outputTransform4(m, r, r + ps, r + 2 * ps, r + 3 * ps, r + 4 * ps, r + 5 * ps, from, count, m, r, r + ps, r + 2 * ps, r + 3 * ps);
+        }
+        int s = 6 * ps;
+        for (int b = 0; b < 4; b++) {
+            int c = mo + b * ps;
+            outputTransform4(m, c, c + s, c + 2 * s, c + 3 * s, c + 4 * s, c + 5 * s, from, count,
+                    out, b * os, (4 + b) * os, (8 + b) * os, (12 + b) * os);
+        }
+    }
+
+    /**
+     * F(4x4, 3x3)'s {@code A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]} applied
+     * to the six values {@code m_i = src[f_i + t]}, for t in [from, to), into {@code dst[o_r + t]}:
+     * with {@code s = m1 + m2}, {@code d = m1 - m2}, {@code s' = m3 + m4}, {@code d' = m3 - m4},
+     * {@code (m0 + s) + s'}, {@code d + 2 d'}, {@code s + 4 s'}, {@code (d + 8 d') + m5} (the
+     * multiplies by 2, 4 and 8 are exact). All six values are read before any is written, so it
+     * may run in place.
+     */
+    static void outputTransform4(float[] src, int f0, int f1, int f2, int f3, int f4, int f5, int from, int to,
+                                 float[] dst, int o0, int o1, int o2, int o3) {
+        for (int t = from; t < to; t++) {
+            float m0 = src[f0 + t], m1 = src[f1 + t], m2 = src[f2 + t], m3 = src[f3 + t], m4 = src[f4 + t], m5 = src[f5 + t];
+            float sum12 = m1 + m2, difference12 = m1 - m2, sum34 = m3 + m4, difference34 = m3 - m4;
+            dst[o0 + t] = m0 + sum12 + sum34;
+            dst[o1 + t] = difference12 + difference34 * 2f;
+            dst[o2 + t] = sum12 + sum34 * 4f;
+            dst[o3 + t] = difference12 + difference34 * 8f + m5;
+        }
     }
 }

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.neurite.backend.Conv2dGeometry;
 
 /**
- * {@link CpuWinogradConv2d} (F(2x2, 3x3) and F(2x2, 5x5)) against the definition summed in double
+ * {@link CpuWinogradConv2d} (F(4x4, 3x3), F(2x2, 3x3) and F(2x2, 5x5)) against the definition summed in double
  * and against the GEMM path ({@link CpuConv2d} without Winograd), on the small ResNet's layers,
  * fashion_cnn's 5x5 c2 and LeNet-5's c3, and odd ones:
  * odd output sizes (the last tile row and column half outside the output), padding 0, 1 and 2,
@@ -34,12 +34,25 @@ import org.neurite.backend.Conv2dGeometry;
  * sixths and twenty-fourths (points 0, 1, -1, 2, -2), so {@link #BOUND_5X5} = 2^-18 (3.8e-6).
  * Measured: 3.9e-7 to 8.8e-7 for the forwards, up to 1.9e-6 for a backward-data (dy padded by 4,
  * 34 -> 32 channels), against 2.4e-7 for the GEMM path.
+ *
+ * <p>F(4x4, 3x3) rounds more again (A^T has entries up to 8, B^T up to 5), so
+ * {@link #BOUND_4X4} = 2^-16 (1.5e-5). Measured: 6.0e-7 to 4.3e-6 on these geometries (the
+ * largest backward-datas pad dy by 2), 8.3e-6 on the forward of 32 -> 35 on 6x6 with padding 2
+ * (where most terms of the border outputs are padding). At a
+ * training scale ({@link #fourByFourTilesAtATrainingScale}: N(0, 1) inputs, He weights, the small
+ * ResNet's three layers at batch 8) max |error| / RMS(y) is 1.2e-5 to 1.8e-5 and the mean 5e-7 to
+ * 1.1e-6, against 7e-7 to 1.5e-6 and 1.2e-7 to 2.2e-7 for F(2x2, 3x3) and 1.7e-6 to 4.4e-6 and
+ * 1.4e-7 to 2.5e-7 for the GEMM path: {@link #RMS_BOUND_4X4} = 2^-14 (6.1e-5).
  */
 class CpuWinogradConv2dTest {
     /** See the class comment. */
     static final double BOUND = 0x1p-21;
     /** The bound for F(2x2, 5x5); see the class comment. */
     static final double BOUND_5X5 = 0x1p-18;
+    /** The bound for F(4x4, 3x3); see the class comment. */
+    static final double BOUND_4X4 = 0x1p-16;
+    /** The bound for F(4x4, 3x3) relative to the RMS of the outputs at a training scale; see the class comment. */
+    static final double RMS_BOUND_4X4 = 0x1p-14;
 
     static Stream<Conv2dGeometry> convolutions() {
         return Stream.of(
@@ -51,6 +64,7 @@ class CpuWinogradConv2dTest {
                 conv(1, 33, 5, 9, 40, 1),
                 conv(3, 32, 6, 6, 35, 2), // padding 2: 8x8 outputs, backward-data unpadded
                 conv(2, 33, 9, 8, 34, 0),
+                conv(2, 32, 4, 4, 33, 0), // 2x2 outputs: F(2x2, 3x3) by the rule, its backward-data (padding 2) F(4x4, 3x3)
                 conv5(3, 32, 14, 14, 64, 2), // F(2x2, 5x5): fashion_cnn's c2 (batch 3), whose backward-data is 64 -> 32
                 conv5(2, 6, 14, 14, 16, 0), // lenet5's c3 on 14x14, unpadded: left to the GEMM
                 conv5(1, 33, 7, 9, 35, 2), // odd sizes, batch 1: 7x9 outputs
@@ -65,9 +79,19 @@ class CpuWinogradConv2dTest {
         return new Conv2dGeometry(batch, cin, h, w, cout, 5, 5, 1, 1, pad, pad, 1, 1, 1);
     }
 
-    /** {@link #BOUND} for 3x3 kernels, {@link #BOUND_5X5} for 5x5. */
+    /** {@link #BOUND} for F(2x2, 3x3), {@link #BOUND_4X4} for F(4x4, 3x3), {@link #BOUND_5X5} for 5x5. */
+    private static double bound(Conv2dGeometry g, int tile) {
+        return g.kernelH() == 5 ? BOUND_5X5 : tile == 4 ? BOUND_4X4 : BOUND;
+    }
+
+    /** The bound of the tiles the rule picks. */
     private static double bound(Conv2dGeometry g) {
-        return g.kernelH() == 5 ? BOUND_5X5 : BOUND;
+        return bound(g, CpuWinogradConv2d.outputTile(g));
+    }
+
+    /** The output tiles the forward can run for g: 2 and 4 for 3x3 kernels, 2 for 5x5. */
+    private static int[] tiles(Conv2dGeometry g) {
+        return g.kernelH() == 3 ? new int[] {2, 4} : new int[] {2};
     }
 
     /** The transposed geometry backward-data runs as a forward convolution (as CpuConv2d makes it). */
@@ -82,13 +106,16 @@ class CpuWinogradConv2dTest {
     void forwardIsTheConvolutionWithinTheBound(Conv2dGeometry g) {
         assertTrue(CpuWinogradConv2d.supports(g));
         ConvTestData d = new ConvTestData(g);
-        float[] winograd = winograd(g, d, 2, CpuKernels.Path.select());
         float[] gemm = forward(g, d, 2, CpuKernels.Path.select(), false);
         double[][] exact = definition(g, d.x, d.w, d.bias);
-        double winogradError = maxRelative(winograd, exact), gemmError = maxRelative(gemm, exact);
-        System.out.printf("winograd forward %s: max |error| / sum|w||x|: winograd %.3g, gemm %.3g; max abs %.3g vs %.3g%n",
-                g, winogradError, gemmError, maxAbs(winograd, exact[0]), maxAbs(gemm, exact[0]));
-        assertTrue(winogradError <= bound(g), "winograd error " + winogradError + " over " + bound(g));
+        double gemmError = maxRelative(gemm, exact);
+        for (int tile : tiles(g)) {
+            float[] winograd = winograd(g, d, 2, CpuKernels.Path.select(), tile);
+            double winogradError = maxRelative(winograd, exact);
+            System.out.printf("winograd forward %dx%d tiles %s: max |error| / sum|w||x|: winograd %.3g, gemm %.3g; max abs %.3g vs %.3g%n",
+                    tile, tile, g, winogradError, gemmError, maxAbs(winograd, exact[0]), maxAbs(gemm, exact[0]));
+            assertTrue(winogradError <= bound(g, tile), tile + "x" + tile + " tiles: winograd error " + winogradError + " over " + bound(g, tile));
+        }
         assertTrue(gemmError <= BOUND, "gemm error " + gemmError);
     }
 
@@ -114,7 +141,8 @@ class CpuWinogradConv2dTest {
         double error = maxRelative(withWinograd, exact), gemmError = maxRelative(gemm, exact);
         System.out.printf("winograd backward-data %s: max |error| / sum|w||dy|: %s %.3g, gemm %.3g%n", g,
                 CpuWinogradConv2d.applies(transposed(g)) ? "winograd" : "gemm (rule)", error, gemmError);
-        assertTrue(error <= bound(g), "error " + error + " over " + bound(g));
+        double bound = bound(transposed(g)); // the tiles of the forward convolution it runs
+        assertTrue(error <= bound, "error " + error + " over " + bound);
         assertTrue(gemmError <= BOUND, "gemm error " + gemmError);
         assertEquals(CpuWinogradConv2d.applies(transposed(g)), !Arrays.equals(withWinograd, gemm), "backward-data took Winograd");
     }
@@ -123,10 +151,14 @@ class CpuWinogradConv2dTest {
     @MethodSource("convolutions")
     void sameBitsForAnyThreadCount(Conv2dGeometry g) {
         ConvTestData d = new ConvTestData(g);
-        float[] one = winograd(g, d, 1, CpuKernels.Path.select());
         float[] oneDx = backwardData(g, d, 1, CpuKernels.Path.select(), true);
+        for (int tile : tiles(g)) {
+            float[] one = winograd(g, d, 1, CpuKernels.Path.select(), tile);
+            for (int threads : new int[] {2, 3}) {
+                assertArrayEquals(one, winograd(g, d, threads, CpuKernels.Path.select(), tile), threads + " threads, forward, tile " + tile);
+            }
+        }
         for (int threads : new int[] {2, 3}) {
-            assertArrayEquals(one, winograd(g, d, threads, CpuKernels.Path.select()), threads + " threads, forward");
             assertArrayEquals(oneDx, backwardData(g, d, threads, CpuKernels.Path.select(), true), threads + " threads, backward-data");
         }
     }
@@ -136,9 +168,57 @@ class CpuWinogradConv2dTest {
     void plainAndVectorPathsGiveTheSameBits(Conv2dGeometry g) {
         assumeTrue(CpuKernels.VECTOR_API_PRESENT, "needs the Vector API in this JVM");
         ConvTestData d = new ConvTestData(g);
-        assertArrayEquals(winograd(g, d, 2, CpuKernels.Path.PLAIN_JAVA), winograd(g, d, 2, CpuKernels.Path.VECTOR_API));
+        for (int tile : tiles(g)) {
+            assertArrayEquals(winograd(g, d, 2, CpuKernels.Path.PLAIN_JAVA, tile), winograd(g, d, 2, CpuKernels.Path.VECTOR_API, tile),
+                    "tile " + tile);
+        }
         assertArrayEquals(backwardData(g, d, 2, CpuKernels.Path.PLAIN_JAVA, true),
                 backwardData(g, d, 2, CpuKernels.Path.VECTOR_API, true));
+    }
+
+    /** The small ResNet's stride-1 3x3 layers, batch 8. */
+    static Stream<Conv2dGeometry> resnetLayers() {
+        return Stream.of(conv(8, 16, 14, 14, 16, 1), conv(8, 32, 7, 7, 32, 1), conv(8, 64, 4, 4, 64, 1));
+    }
+
+    /**
+     * The error at a training scale: x ~ N(0, 1), w ~ N(0, 2 / (9 Cin)) (He), no bias, against
+     * the definition in double. Printed for F(2x2, 3x3), F(4x4, 3x3) and the GEMM path: the max
+     * and mean of |error| relative to the RMS of the exact outputs, and the max of |error| /
+     * sum|w||x|; F(4x4, 3x3) must stay within {@link #BOUND_4X4} of sum|w||x| and within
+     * {@link #RMS_BOUND_4X4} of the RMS (see the class comment for the figures).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("resnetLayers")
+    void fourByFourTilesAtATrainingScale(Conv2dGeometry g) {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(g.hashCode());
+        float[] x = new float[g.batch() * g.inChannels() * g.height() * g.width()];
+        float[] w = new float[g.outChannels() * g.inChannels() * 9];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        double he = Math.sqrt(2.0 / (9 * g.inChannels()));
+        for (int i = 0; i < w.length; i++) w[i] = (float) (he * rnd.nextGaussian());
+        float[] bias = new float[g.outChannels()];
+        double[][] exact = definition(g, x, w, bias);
+        double rms = 0;
+        for (double v : exact[0]) rms += v * v;
+        rms = Math.sqrt(rms / exact[0].length);
+        for (int tile : new int[] {2, 4, 0}) {
+            float[] y = tile == 0 ? gemm(g, x, w, bias) : winograd(g, x, w, bias, 2, CpuKernels.Path.select(), tile);
+            double max = 0, mean = 0;
+            for (int i = 0; i < y.length; i++) {
+                double e = Math.abs(y[i] - exact[0][i]);
+                max = Math.max(max, e);
+                mean += e;
+            }
+            mean /= y.length;
+            double relative = maxRelative(y, exact);
+            System.out.printf("%s, N(0,1) x, He w, %s: |error| / rms(y) max %.3g mean %.3g; max |error| / sum|w||x| %.3g%n",
+                    tile == 0 ? "gemm path" : "winograd " + tile + "x" + tile + " tiles", g, max / rms, mean / rms, relative);
+            if (tile == 4) {
+                assertTrue(relative <= BOUND_4X4, "error " + relative + " over " + BOUND_4X4);
+                assertTrue(max / rms <= RMS_BOUND_4X4, "error / rms " + max / rms + " over " + RMS_BOUND_4X4);
+            }
+        }
     }
 
     @Test
@@ -160,6 +240,18 @@ class CpuWinogradConv2dTest {
         assertFalse(CpuWinogradConv2d.applies(conv(4, CpuGemm.KC + 1, 8, 8, 32, 1)), "Cin deeper than one GEMM depth block");
         assertTrue(CpuWinogradConv2d.applies(conv(4, 64, 56, 56, 64, 1)), "64 channels on 56x56: 1.6M floats a sample");
         assertFalse(CpuWinogradConv2d.applies(conv(4, 64, 112, 112, 64, 1)), "64 channels on 112x112: 6.4M floats a sample");
+    }
+
+    @Test
+    void theRulePicksFourByFourTilesWhereTheyMultiplyNoMore() {
+        assertEquals(4, CpuWinogradConv2d.outputTile(conv(4, 64, 4, 4, 64, 1)), "4x4: 1 tile of 16 outputs against 4 of 4");
+        assertEquals(4, CpuWinogradConv2d.outputTile(conv(4, 32, 7, 7, 32, 1)), "7x7: 4 tiles against 16");
+        assertEquals(4, CpuWinogradConv2d.outputTile(conv(4, 32, 14, 14, 32, 1)), "14x14: 16 tiles against 49");
+        assertEquals(4, CpuWinogradConv2d.outputTile(conv(4, 32, 5, 5, 32, 1)), "5x5: 4 tiles against 9, as many multiplies");
+        assertEquals(4, CpuWinogradConv2d.outputTile(conv(4, 32, 5, 5, 32, 0)), "3x3 outputs: 1 tile against 4");
+        assertEquals(2, CpuWinogradConv2d.outputTile(conv(4, 32, 4, 4, 32, 0)), "2x2 outputs: 1 tile of 36 multiplies against 1 of 16");
+        assertEquals(2, CpuWinogradConv2d.outputTile(conv5(4, 32, 14, 14, 64, 2)), "5x5 kernels: F(2x2, 5x5)");
+        assertTrue(CpuWinogradConv2d.applies(conv(4, 64, 56, 56, 64, 1)), "64 channels on 56x56 with 4x4 tiles");
     }
 
     /**
@@ -199,13 +291,33 @@ class CpuWinogradConv2dTest {
         }
     }
 
-    /** CpuWinogradConv2d itself, whatever the rule says. */
+    /** CpuWinogradConv2d itself, whatever the rule says, with the tiles {@link CpuWinogradConv2d#outputTile} picks. */
     private static float[] winograd(Conv2dGeometry g, ConvTestData d, int threadCount, CpuKernels.Path path) {
+        return winograd(g, d, threadCount, path, CpuWinogradConv2d.outputTile(g));
+    }
+
+    /** CpuWinogradConv2d itself with {@code tile x tile} output tiles. */
+    private static float[] winograd(Conv2dGeometry g, ConvTestData d, int threadCount, CpuKernels.Path path, int tile) {
+        return winograd(g, d.x, d.w, d.bias, threadCount, path, tile);
+    }
+
+    private static float[] winograd(Conv2dGeometry g, float[] x, float[] w, float[] bias, int threadCount, CpuKernels.Path path, int tile) {
         try (CpuThreads threads = new CpuThreads(threadCount)) {
             CpuWinogradConv2d conv = new CpuWinogradConv2d(threads, new CpuGemm(threads, path), path);
             float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
             Arrays.fill(y, Float.NaN); // every output must be written
-            conv.forward(g, d.x, d.w, d.bias, y);
+            conv.forward(g, x, w, bias, y, tile);
+            return y;
+        }
+    }
+
+    /** The GEMM path (CpuConv2d without Winograd or the channel-vector kernel), on two threads. */
+    private static float[] gemm(Conv2dGeometry g, float[] x, float[] w, float[] bias) {
+        try (CpuThreads threads = new CpuThreads(2)) {
+            CpuKernels.Path path = CpuKernels.Path.select();
+            CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, false, false);
+            float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
+            conv.forward(g, x, w, bias, y);
             return y;
         }
     }
