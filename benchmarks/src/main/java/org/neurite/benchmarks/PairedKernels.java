@@ -82,8 +82,25 @@ public final class PairedKernels {
         batchNorm(k, b, "resnet.bn+relu 64x4x4", batch, 64, 4 * 4, UnaryOp.RELU);
         Tensor rx = random(b, Shape.of(batch, 16, 14, 14), 9), rdy = random(b, rx.shape(), 10), rdx = b.allocate(rx.shape());
         k.put("resnet.relu backward 16x14x14", () -> b.unaryBackward(UnaryOp.RELU, rx, null, rdy, rdx));
+        globalPool(k, b, batch);
         if (only != null) k.keySet().removeIf(name -> !name.contains(only));
         return k;
+    }
+
+    /**
+     * The small ResNet's global average pool ([N, 64, 4, 4] -> [N, 64]) as globalavgpool runs it, a
+     * pooling window over each whole plane, and as a matrix-vector product with a ones vector.
+     */
+    private static void globalPool(Map<String, Kernel> k, Backend b, int batch) {
+        Pool2dGeometry g = new Pool2dGeometry(batch, 64, 4, 4, 4, 4, 1, 1, 0, 0, false, true);
+        Tensor x = random(b, Shape.of(batch, 64, 4, 4), 16), y = b.allocate(Shape.of(batch, 64)), dy = random(b, y.shape(), 17);
+        Tensor dx = b.allocate(x.shape()), ones = b.allocate(Shape.of(16));
+        b.fill(ones, 1f);
+        Gemm average = new Gemm(false, false, batch * 64, 1, 16, 1), spread = new Gemm(false, false, batch * 64, 16, 1, 1);
+        k.put("resnet.global pool forward", () -> b.avgPool2dForward(g, x, y));
+        k.put("resnet.global pool backward", () -> b.avgPool2dBackward(g, dy, dx));
+        k.put("resnet.global pool as gemm forward", () -> b.gemm(average, 1f / 16, Matrix.of(x, 16), Matrix.of(ones, 1), 0f, Matrix.of(y, 1)));
+        k.put("resnet.global pool as gemm backward", () -> b.gemm(spread, 1f / 16, Matrix.of(dy, 1), Matrix.of(ones, 16), 0f, Matrix.of(dx, 16)));
     }
 
     private static void conv(Map<String, Kernel> k, Backend b, String name, Conv2dGeometry g, boolean data) {
