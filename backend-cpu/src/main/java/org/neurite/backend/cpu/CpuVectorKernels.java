@@ -2047,4 +2047,81 @@ final class CpuVectorKernels extends CpuKernels {
         s.intoArray(acc, a);
     }
 
+    // ---- Winograd F(2x2, 3x3) backward-filter: the output-gradient transform -----------------
+
+    /**
+     * Whole vectors of tiles, one row k of dM per loop (few live vectors: the row's two values
+     * {@code (a_k, b_k)} of {@code A dY}, then its four positions {@code a, a + b, a - b, -b}),
+     * then the scalar definition. (No helper taking the two vectors: a vector passed to a call
+     * that is not inlined is boxed.)
+     */
+    @Override
+    void winogradOutputGradient(float[] d, int os, int count, float[] m, int mo, int ps) {
+        int whole = count - count % L;
+        for (int t = 0; t < whole; t += L) {
+            FloatVector a = FloatVector.fromArray(S, d, t), b = FloatVector.fromArray(S, d, os + t);
+            int o = mo + t;
+            a.intoArray(m, o);
+            a.add(b).intoArray(m, o + ps);
+            a.sub(b).intoArray(m, o + 2 * ps);
+            b.neg().intoArray(m, o + 3 * ps);
+        }
+        for (int t = 0; t < whole; t += L) {
+            FloatVector y00 = FloatVector.fromArray(S, d, t), y01 = FloatVector.fromArray(S, d, os + t);
+            FloatVector a = y00.add(FloatVector.fromArray(S, d, 2 * os + t)), b = y01.add(FloatVector.fromArray(S, d, 3 * os + t));
+            int o = mo + 4 * ps + t;
+            a.intoArray(m, o);
+            a.add(b).intoArray(m, o + ps);
+            a.sub(b).intoArray(m, o + 2 * ps);
+            b.neg().intoArray(m, o + 3 * ps);
+        }
+        for (int t = 0; t < whole; t += L) {
+            FloatVector y00 = FloatVector.fromArray(S, d, t), y01 = FloatVector.fromArray(S, d, os + t);
+            FloatVector a = y00.sub(FloatVector.fromArray(S, d, 2 * os + t)), b = y01.sub(FloatVector.fromArray(S, d, 3 * os + t));
+            int o = mo + 8 * ps + t;
+            a.intoArray(m, o);
+            a.add(b).intoArray(m, o + ps);
+            a.sub(b).intoArray(m, o + 2 * ps);
+            b.neg().intoArray(m, o + 3 * ps);
+        }
+        for (int t = 0; t < whole; t += L) {
+            FloatVector a = FloatVector.fromArray(S, d, 2 * os + t).neg(), b = FloatVector.fromArray(S, d, 3 * os + t).neg();
+            int o = mo + 12 * ps + t;
+            a.intoArray(m, o);
+            a.add(b).intoArray(m, o + ps);
+            a.sub(b).intoArray(m, o + 2 * ps);
+            b.neg().intoArray(m, o + 3 * ps);
+        }
+        CpuWinogradFilter.outputGradientTiles(d, os, whole, count, m, mo, ps);
+    }
+
+    /** Whole vectors of tiles: the row pass, then the column pass in place, one transform per loop; then the scalar definition. */
+    @Override
+    void winograd4OutputGradient(float[] d, int os, int count, float[] m, int mo, int ps) {
+        int whole = count - count % L;
+        for (int i = 0; i < 4; i++) {
+            winogradGradientTransform4(d, 4 * i * os, (4 * i + 1) * os, (4 * i + 2) * os, (4 * i + 3) * os, whole, m, mo + 6 * i * ps, ps);
+        }
+        for (int b = 0; b < 6; b++) {
+            int c = mo + b * ps, s = 6 * ps;
+            winogradGradientTransform4(m, c, c + s, c + 2 * s, c + 3 * s, whole, m, c, s);
+        }
+        CpuWinogradFilter.outputGradient4Tiles(d, os, whole, count, m, mo, ps);
+    }
+
+    /** {@link CpuWinogradFilter#gradientTransform4} over t in [0, whole), all four loads before the stores (so it may run in place). */
+    private static void winogradGradientTransform4(float[] src, int f0, int f1, int f2, int f3, int whole, float[] dst, int o, int ds) {
+        for (int t = 0; t < whole; t += L) {
+            FloatVector y0 = FloatVector.fromArray(S, src, f0 + t), y1 = FloatVector.fromArray(S, src, f1 + t);
+            FloatVector y2 = FloatVector.fromArray(S, src, f2 + t), y3 = FloatVector.fromArray(S, src, f3 + t);
+            FloatVector p = y0.add(y2), q = y1.add(y3), r = y0.add(y2.mul(4f)), s = y1.add(y3.mul(4f)).mul(2f);
+            y0.intoArray(dst, o + t);
+            p.add(q).intoArray(dst, o + ds + t);
+            p.sub(q).intoArray(dst, o + 2 * ds + t);
+            r.add(s).intoArray(dst, o + 3 * ds + t);
+            r.sub(s).intoArray(dst, o + 4 * ds + t);
+            y3.intoArray(dst, o + 5 * ds + t);
+        }
+    }
+
 }
