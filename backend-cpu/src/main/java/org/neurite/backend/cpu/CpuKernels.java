@@ -261,14 +261,24 @@ abstract class CpuKernels {
     abstract void channelConvBlock(float[] xp, int at, int[] off, int k, float[] w, int wo, int vectors, int step, boolean taps3, float[] tile);
 
     /**
-     * A block's tile of {@link #channelConvBlock} out, transposed, with the bias and the relu: for c
-     * in [0, VL) and q in [0, count), {@code out[o + c*stride + q]} = {@code tile[q*VL + c]}, plus
-     * {@code bias[b0 + c]} when bias is not null (a float add), then with {@code relu} 0 where that
-     * is {@code <= 0} (the bits of {@code Math.max(v, 0f)}: NaN kept, -0 to +0). The vector path
-     * also writes {@code out[o + c*stride + q]} for q up to the next multiple of {@link #LANES}
-     * (scratch that the caller overwrites or never reads), and reads {@code tile} that far.
+     * A block's tile of {@link #channelConvBlock} out, channels-last, with the bias and the relu:
+     * for q in [0, count) and c in [0, VL), {@code out[o + q*stride + c]} = {@code tile[q*VL + c]},
+     * plus {@code bias[b0 + c]} when bias is not null (a float add), then with {@code relu} 0 where
+     * that is {@code <= 0} (the bits of {@code Math.max(v, 0f)}: NaN kept, -0 to +0). Writes nothing
+     * else: a pixel's VL channels are contiguous runs, so the vector path stores whole vectors
+     * (the transposition into NCHW planes is left to {@link #channelsLastToPlanes}, once per task).
      */
     abstract void channelConvStore(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride);
+
+    /**
+     * A channels-last block into planes: {@code dst[d + c*planeStride + q] = src[s + q*cols + c]}
+     * for q in [0, rows) and c in [0, cols), {@code cols} a multiple of {@link #LANES}; writes
+     * nothing else. Values only move, so every path gives the same bits. At 16 lanes the vector
+     * path transposes 16 x 16 blocks in registers (a gather per channel and block of pixels, as
+     * the store did before, cost about 11 ns on this Zen 4 whatever its lanes); at 8 it gathers
+     * 8 whole rows per channel.
+     */
+    abstract void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride);
 
     // ---- batch norm over a channel's rows (CpuNormalization) --------------------------------
 

@@ -361,22 +361,29 @@ final class CpuPlainKernels extends CpuKernels {
 
     @Override
     void channelConvStore(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
-        channelConvStoreLoops(tile, vectors, count, bias, b0, relu, out, o, stride);
+        int vl = vectors * LANES;
+        for (int q = 0; q < count; q++) {
+            int src = q * vl, dst = o + q * stride;
+            if (bias == null) {
+                if (relu) for (int c = 0; c < vl; c++) out[dst + c] = Math.max(tile[src + c], 0f);
+                else System.arraycopy(tile, src, out, dst, vl);
+            } else {
+                if (relu) for (int c = 0; c < vl; c++) out[dst + c] = Math.max(tile[src + c] + bias[b0 + c], 0f);
+                else for (int c = 0; c < vl; c++) out[dst + c] = tile[src + c] + bias[b0 + c];
+            }
+        }
     }
 
-    /** {@link #channelConvStore} as scalar loops (the vector path takes them for narrow blocks). */
-    static void channelConvStoreLoops(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
-        int vl = vectors * LANES;
-        for (int c = 0; c < vl; c++) {
-            int dst = o + c * stride;
-            if (bias == null) {
-                if (relu) for (int q = 0; q < count; q++) out[dst + q] = Math.max(tile[q * vl + c], 0f);
-                else for (int q = 0; q < count; q++) out[dst + q] = tile[q * vl + c];
-            } else {
-                float b = bias[b0 + c];
-                if (relu) for (int q = 0; q < count; q++) out[dst + q] = Math.max(tile[q * vl + c] + b, 0f);
-                else for (int q = 0; q < count; q++) out[dst + q] = tile[q * vl + c] + b;
-            }
+    @Override
+    void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride) {
+        channelsLastToPlanesLoops(src, s, 0, rows, cols, dst, d, planeStride);
+    }
+
+    /** {@link #channelsLastToPlanes} of rows [q0, q1) as scalar loops (the vector path's rows past its whole blocks). */
+    static void channelsLastToPlanesLoops(float[] src, int s, int q0, int q1, int cols, float[] dst, int d, int planeStride) {
+        for (int c = 0; c < cols; c++) {
+            int to = d + c * planeStride;
+            for (int q = q0; q < q1; q++) dst[to + q] = src[s + q * cols + c];
         }
     }
 

@@ -15,10 +15,12 @@ import org.neurite.backend.Conv2dGeometry;
  * channel-vector forward with its padded copy read four times the inputs it used (0.72x). The
  * weights are repacked once per call as {@code [Cout/VL][Cin][VL]}. A block of output pixels that
  * is not whole (the last of a row narrower than {@link CpuChannelVectorConv2d#pixels}) reads its
- * inputs from a per-worker copy with zeros past the row, so no read leaves x. Tiles go, transposed,
- * with the bias and the relu, into per-worker output planes ({@link CpuKernels#channelConvStore}),
- * copied into y per task. Tasks are (sample, block of output rows), claimed; blocks of rows only
- * when there are fewer samples than workers.
+ * inputs from a per-worker copy with zeros past the row, so no read leaves x. Tiles go, with the
+ * bias and the relu, channels-last into a per-worker buffer ({@link CpuKernels#channelConvStore}),
+ * transposed into y's planes once per task ({@link CpuKernels#channelsLastToPlanes}; the 32 -> 64
+ * shortcut's forward ran 1.60x as fast as with the per-block gathers this replaced, paired,
+ * one thread). Tasks are (sample, block of output rows), claimed; blocks of rows only when there
+ * are fewer samples than workers.
  *
  * <p>Bits: each output is the fma chain over ci from zero, then {@code + bias}, then
  * {@code Math.max(y, 0)} with the relu: the GEMM path's order for {@code Cin <= }{@link CpuGemm#KC},
@@ -30,7 +32,7 @@ final class CpuStridedPointwiseConv2d {
     private final CpuThreads threads;
     private final CpuKernels[] kernels; // per worker
     private final float[][] tiles; // per-worker accumulator tile, grow-only
-    private final float[][] outputs; // per-worker output planes [Cout][Ho*Wo + LANES] of a task, grow-only
+    private final float[][] outputs; // per-worker channels-last outputs [Ho*Wo][Cout] of a sample, grow-only
     private final float[][] edges; // per-worker inputs of a partial pixel block [Cin][pixels], grow-only
     private float[] packedWeights = new float[0]; // [Cout/VL][Cin][VL], grow-only
     private int[] planeOffsets = new int[0]; // ci -> ci * H * W, grow-only
@@ -127,9 +129,9 @@ final class CpuStridedPointwiseConv2d {
             Conv2dGeometry g = this.g;
             int cin = g.inChannels(), cout = g.outChannels(), lanes = CpuKernels.LANES, w = g.width(), hw = g.height() * w;
             int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo, sh = g.strideH(), sw = g.strideW();
-            int v = vectors(g), vl = v * lanes, pix = CpuChannelVectorConv2d.pixels(v), stride = p + lanes;
-            float[] tile = CpuThreads.scratch(tiles, worker, CpuGemm.roundUp(pix, lanes) * vl);
-            float[] out = CpuThreads.scratch(outputs, worker, cout * stride);
+            int v = vectors(g), vl = v * lanes, pix = CpuChannelVectorConv2d.pixels(v);
+            float[] tile = CpuThreads.scratch(tiles, worker, pix * vl);
+            float[] out = CpuThreads.scratch(outputs, worker, p * cout);
             float[] edge = wo % pix == 0 ? null : CpuThreads.scratch(edges, worker, cin * pix);
             float[] x = this.x, wv = packedWeights, bias = this.bias, y = this.y;
             int[] planes = planeOffsets, edgePlanes = edgeOffsets;
@@ -138,8 +140,6 @@ final class CpuStridedPointwiseConv2d {
             for (int t = begin; t < end; t++) {
                 int n = t / rowBlocks, block = t % rowBlocks;
                 int oh0 = (int) ((long) block * ho / rowBlocks), oh1 = (int) ((long) (block + 1) * ho / rowBlocks);
-                // Rows and blocks in increasing order: the lanes a store writes past a block's
-                // pixels land on the next block's, or past the plane, before those are computed.
                 for (int oh = oh0; oh < oh1; oh++) {
                     for (int ow0 = 0; ow0 < wo; ow0 += pix) {
                         int count = Math.min(pix, wo - ow0), at = n * cin * hw + oh * sh * w + ow0 * sw;
@@ -147,13 +147,11 @@ final class CpuStridedPointwiseConv2d {
                         for (int b = 0; b < cout / vl; b++) {
                             if (count == pix) kernel.channelConvBlock(x, at, planes, cin, wv, b * cin * vl, v, sw, false, tile);
                             else kernel.channelConvBlock(edge, 0, edgePlanes, cin, wv, b * cin * vl, v, 1, false, tile);
-                            kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, b * vl * stride + oh * wo + ow0, stride);
+                            kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, (oh * wo + ow0) * cout + b * vl, cout);
                         }
                     }
                 }
-                for (int co = 0; co < cout; co++) {
-                    System.arraycopy(out, co * stride + oh0 * wo, y, (n * cout + co) * p + oh0 * wo, (oh1 - oh0) * wo);
-                }
+                kernel.channelsLastToPlanes(out, oh0 * wo * cout, (oh1 - oh0) * wo, cout, y, n * cout * p + oh0 * wo, p);
             }
         }
     }

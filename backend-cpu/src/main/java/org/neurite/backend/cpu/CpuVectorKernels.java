@@ -4,6 +4,7 @@ import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -1254,34 +1255,105 @@ final class CpuVectorKernels extends CpuKernels {
         a3p3.intoArray(tile, 15 * L);
     }
 
-    /** CHANNEL_MAPS[v][l] = l * v * L: lane l of a gather down one channel of a tile of v vectors a pixel. */
-    private static final int[][] CHANNEL_MAPS = new int[5][L];
+    /** Contiguous vector stores, the bias one vector add and the relu a select (v <= 0, either zero, to +0; NaN kept: {@code Math.max(v, 0f)}). */
+    @Override
+    void channelConvStore(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+        int vl = vectors * L;
+        for (int q = 0; q < count; q++) {
+            for (int j = 0; j < vl; j += L) {
+                FloatVector v = FloatVector.fromArray(S, tile, q * vl + j);
+                if (bias != null) v = v.add(FloatVector.fromArray(S, bias, b0 + j));
+                if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+                v.intoArray(out, o + q * stride + j);
+            }
+        }
+    }
+
+    /*
+     * SWAPb: lane i takes lane i ^ b; BITb: the lanes whose index has bit b set. The exchange step
+     * of bit b swaps that bit of the row and lane indices between rows r and r ^ b of a block.
+     * Only at 16 lanes (see channelsLastToPlanes); null at 8.
+     */
+    private static final VectorShuffle<Float> SWAP1 = laneSwap(1), SWAP2 = laneSwap(2), SWAP4 = laneSwap(4), SWAP8 = laneSwap(8);
+    private static final VectorMask<Float> BIT1 = lanesWithBit(1), BIT2 = lanesWithBit(2), BIT4 = lanesWithBit(4), BIT8 = lanesWithBit(8);
+
+    private static VectorShuffle<Float> laneSwap(int bit) {
+        return L == 16 ? VectorShuffle.fromOp(S, i -> i ^ bit) : null;
+    }
+
+    private static VectorMask<Float> lanesWithBit(int bit) {
+        boolean[] set = new boolean[L];
+        for (int i = 0; i < L; i++) set[i] = (i & bit) != 0;
+        return L == 16 ? VectorMask.fromArray(S, set, 0) : null;
+    }
+
+    /** ROW_GATHERS[n][l] = l * n * L: lane l of a gather down one channel of rows of n vectors (8 lanes). */
+    private static final int[][] ROW_GATHERS = new int[9][L];
 
     static {
-        for (int v = 1; v <= 4; v++) for (int l = 0; l < L; l++) CHANNEL_MAPS[v][l] = l * v * L;
+        for (int n = 1; n < ROW_GATHERS.length; n++) for (int l = 0; l < L; l++) ROW_GATHERS[n][l] = l * n * L;
+    }
+
+    /** One 16 x 16 block between the two passes of {@link #channelsLastToPlanes}. */
+    private final float[] transposeBlock = new float[L * L];
+
+    /**
+     * At 16 lanes, whole blocks of 16 pixels transposed in registers, in two passes through
+     * {@link #transposeBlock}: the exchange steps of bits 1 and 2 on groups of four rows, then of
+     * bits 4 and 8 (one method with all 16 rows in registers was too big for C2 to inline its
+     * vector calls, and boxed them); the rows after the last whole block by the plain loops. At 8
+     * lanes (up to 64 columns) one gather of 8 whole rows per channel: the same transposition in
+     * registers made the 16 -> 16 layer 0.82-0.89x of the per-block gathers it replaced (paired,
+     * one thread), the plain loops 0.94-1.06x, these gathers 1.01-1.09x (JDK 17 checks a
+     * shuffle's indices on every rearrange: the transposition ran 2.5x faster without that check).
+     */
+    @Override
+    void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride) {
+        if (L == 8 && cols <= L * (ROW_GATHERS.length - 1)) {
+            int whole = rows / L * L;
+            int[] map = ROW_GATHERS[cols / L];
+            for (int c = 0; c < cols; c++) {
+                for (int q0 = 0; q0 < whole; q0 += L) FloatVector.fromArray(S, src, s + q0 * cols + c, map, 0).intoArray(dst, d + c * planeStride + q0);
+            }
+            if (whole < rows) CpuPlainKernels.channelsLastToPlanesLoops(src, s, whole, rows, cols, dst, d, planeStride);
+            return;
+        }
+        int whole = L == 16 ? rows / L * L : 0;
+        float[] block = transposeBlock;
+        for (int q0 = 0; q0 < whole; q0 += L) {
+            for (int c0 = 0; c0 < cols; c0 += L) {
+                int from = s + q0 * cols + c0, to = d + c0 * planeStride + q0;
+                for (int g = 0; g < L; g += 4) exchange4(src, from + g * cols, cols, block, g * L, L, SWAP1, BIT1, SWAP2, BIT2);
+                for (int g = 0; g < 4; g++) exchange4(block, g * L, 4 * L, dst, to + g * planeStride, 4 * planeStride, SWAP4, BIT4, SWAP8, BIT8);
+            }
+        }
+        if (whole < rows) CpuPlainKernels.channelsLastToPlanesLoops(src, s, whole, rows, cols, dst, d, planeStride);
     }
 
     /**
-     * One gather per channel and L pixels, the relu as a select (v <= 0, either zero, to +0; NaN kept: {@code Math.max(v, 0f)});
-     * blocks of at most half a vector of pixels by the plain loops, which were faster there (a
-     * gather cost about 11 ns on this Zen 4 whatever its lanes).
+     * Four rows ({@code src[s + i*ss]}, i < 4, standing for rows 0, b, 2b, 3b of the block) through
+     * the exchange steps of bits b ({@code swapA}, {@code bitA}) and 2b, into {@code dst[t + i*ts]}.
      */
-    @Override
-    void channelConvStore(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
-        if (2 * count <= L) {
-            CpuPlainKernels.channelConvStoreLoops(tile, vectors, count, bias, b0, relu, out, o, stride);
-            return;
-        }
-        int vl = vectors * L;
-        int[] map = CHANNEL_MAPS[vectors];
-        for (int c = 0; c < vl; c++) {
-            for (int q0 = 0; q0 < count; q0 += L) {
-                FloatVector v = FloatVector.fromArray(S, tile, q0 * vl + c, map, 0);
-                if (bias != null) v = v.add(bias[b0 + c]);
-                if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
-                v.intoArray(out, o + c * stride + q0);
-            }
-        }
+    private static void exchange4(float[] src, int s, int ss, float[] dst, int t, int ts,
+                                  VectorShuffle<Float> swapA, VectorMask<Float> bitA, VectorShuffle<Float> swapB, VectorMask<Float> bitB) {
+        FloatVector r0 = FloatVector.fromArray(S, src, s), r1 = FloatVector.fromArray(S, src, s + ss);
+        FloatVector r2 = FloatVector.fromArray(S, src, s + 2 * ss), r3 = FloatVector.fromArray(S, src, s + 3 * ss);
+        FloatVector a0 = lowerOfPair(r0, r1, swapA, bitA), a1 = upperOfPair(r0, r1, swapA, bitA);
+        FloatVector a2 = lowerOfPair(r2, r3, swapA, bitA), a3 = upperOfPair(r2, r3, swapA, bitA);
+        lowerOfPair(a0, a2, swapB, bitB).intoArray(dst, t);
+        lowerOfPair(a1, a3, swapB, bitB).intoArray(dst, t + ts);
+        upperOfPair(a0, a2, swapB, bitB).intoArray(dst, t + 2 * ts);
+        upperOfPair(a1, a3, swapB, bitB).intoArray(dst, t + 3 * ts);
+    }
+
+    /** Row a of a pair after one exchange step: its lanes in {@code m} replaced by b's lanes {@code i ^ bit}. */
+    private static FloatVector lowerOfPair(FloatVector a, FloatVector b, VectorShuffle<Float> swap, VectorMask<Float> m) {
+        return a.blend(b.rearrange(swap), m);
+    }
+
+    /** Row b of a pair after one exchange step: its lanes outside {@code m} replaced by a's lanes {@code i ^ bit}. */
+    private static FloatVector upperOfPair(FloatVector a, FloatVector b, VectorShuffle<Float> swap, VectorMask<Float> m) {
+        return a.rearrange(swap).blend(b, m);
     }
 
     // ---- batch norm over a channel's rows ---------------------------------------------------
