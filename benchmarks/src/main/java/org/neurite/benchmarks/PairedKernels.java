@@ -65,8 +65,6 @@ public final class PairedKernels {
         conv(k, b, "resnet.16x14x14", new Conv2dGeometry(batch, 16, 14, 14, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1), true);
         conv(k, b, "resnet.32x7x7", new Conv2dGeometry(batch, 32, 7, 7, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1), true);
         conv(k, b, "resnet.64x4x4", new Conv2dGeometry(batch, 64, 4, 4, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1), true);
-        // A 3x3 stride-1 layer wider than the small ResNet's (its backward-filter: the Winograd rule from 64 channels).
-        conv(k, b, "wide.128x8x8", new Conv2dGeometry(batch, 128, 8, 8, 128, 3, 3, 1, 1, 1, 1, 1, 1, 1), false);
         conv(k, b, "resnet.16to32 stride 2", new Conv2dGeometry(batch, 16, 14, 14, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1), true);
         conv(k, b, "resnet.32to64 stride 2", new Conv2dGeometry(batch, 32, 7, 7, 64, 3, 3, 2, 2, 1, 1, 1, 1, 1), true);
         conv(k, b, "resnet.shortcut 16to32 1x1 stride 2", new Conv2dGeometry(batch, 16, 14, 14, 32, 1, 1, 2, 2, 0, 0, 1, 1, 1), true);

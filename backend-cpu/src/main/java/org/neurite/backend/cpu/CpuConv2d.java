@@ -38,11 +38,6 @@ import org.neurite.backend.Conv2dGeometry;
  *       four 16-lane vectors of output channels (its 32 -> 64 shortcut at 512 bits) by
  *       {@link CpuStridedPointwiseConv2d}, reading x without a padded copy, with the GEMM path's
  *       bits ({@link CpuStridedPointwiseConv2d#takes}); unless {@code -Dneurite.cpu.stridedconv=false}.</li>
- *   <li>Backward-filter of 3x3 stride-1 one-group layers with at least 32 channels in and out and
- *       output channels in whole lane groups (the small ResNet's 32 -> 32 and 64 -> 64): Winograd
- *       F(4x4, 3x3) up to 32 channels, else F(2x2, 3x3), {@link CpuWinogradFilter}
- *       ({@link #takesWinogradFilter}), unless {@code -Dneurite.cpu.winogradfilter=false}; not
- *       the GEMM path's bits.</li>
  *   <li>Backward-filter of one-group layers whose input channels fill whole lane groups, with at
  *       most 64 channels in and out and more than one tap or a stride (the small ResNet's 3x3 layers
  *       and its strided 1x1 shortcuts): register tiles of dW over a channels-last copy of x, dy read
@@ -109,7 +104,6 @@ final class CpuConv2d {
     private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
     private final CpuConvFilterChannelsLast channelsLastFilter; // backward-filter when Cin fills whole lane groups
     private final CpuChannelVectorFilter channelVectorFilter; // backward-filter of the small ResNet's layers; null when turned off
-    private final CpuWinogradFilter winogradFilter; // backward-filter of 3x3 stride-1 layers by Winograd; null when turned off
     private final BiasGradientLoop biasGradientLoop = new BiasGradientLoop();
 
     CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path) {
@@ -142,7 +136,6 @@ final class CpuConv2d {
         this.direct = new CpuDirectConv2d(threads, path);
         this.channelsLastFilter = new CpuConvFilterChannelsLast(threads, gemm, path);
         this.channelVectorFilter = CpuChannelVectorFilter.ENABLED ? new CpuChannelVectorFilter(threads, path) : null;
-        this.winogradFilter = CpuWinogradFilter.ENABLED ? new CpuWinogradFilter(threads, path) : null;
         this.columnPanels = new ColumnPanels[threads.size()];
         this.transposedPanels = new TransposedColumnPanels[threads.size()];
         this.rowRunPanels = new RowRunPanels[threads.size()];
@@ -258,32 +251,12 @@ final class CpuConv2d {
             if (dbias != null) Arrays.fill(dbias, 0f);
             return;
         }
-        if (winogradFilter != null && takesWinogradFilter(g)) winogradFilter.backwardFilter(g, x, dy, dw);
-        else if (channelVectorFilter != null && takesChannelVectorFilter(g)) channelVectorFilter.backwardFilter(g, x, dy, dw);
+        if (channelVectorFilter != null && takesChannelVectorFilter(g)) channelVectorFilter.backwardFilter(g, x, dy, dw);
         else if (CpuDirectConv2d.appliesToFilter(g)) direct.backwardFilter(g, x, dy, dw);
         else if (CpuConvFilterChannelsLast.applies(g)) channelsLastFilter.backwardFilter(g, x, dy, dw);
         else backwardFilterLoop.execute(g, x, dy, dw);
         if (dbias != null) biasGradientLoop.execute(g, dy, dbias);
     }
-
-    /**
-     * Whether backward-filter runs {@link CpuWinogradFilter} (unless {@code
-     * -Dneurite.cpu.winogradfilter=false}): the 3x3 stride-1 one-group layers it
-     * {@linkplain CpuWinogradFilter#applies applies} to with at least
-     * {@link #WINOGRAD_FILTER_MIN_CHANNELS} channels in and out. Paired runs against
-     * {@link CpuChannelVectorFilter} (batch 64, the 2-core VM under load 5-8): 32 -> 32 on 7x7
-     * (F(4x4)) 1.10-1.19x in thread CPU time on one thread, 0.88-1.15x in wall time on two
-     * (median of six 1.05x); 64 -> 64 on 4x4 (F(2x2)) 1.16-1.34x and 1.06-1.13x (two runs of an
-     * earlier build at 0.36x and 0.57x on two threads, with the old path's times inflated too);
-     * 128 -> 128 on 8x8 1.04-1.24x {@link CpuConvFilterChannelsLast}. On 16 -> 16 (14x14) F(4x4)
-     * ran 0.94x and F(2x2) 0.83-0.86x of the channel-vector form, which keeps it.
-     */
-    static boolean takesWinogradFilter(Conv2dGeometry g) {
-        return CpuWinogradFilter.applies(g) && g.inChannels() >= WINOGRAD_FILTER_MIN_CHANNELS && g.outChannels() >= WINOGRAD_FILTER_MIN_CHANNELS;
-    }
-
-    /** Channels in and out from which backward-filter of 3x3 stride-1 layers runs Winograd ({@link #takesWinogradFilter}). */
-    static final int WINOGRAD_FILTER_MIN_CHANNELS = 32;
 
     /**
      * Whether backward-filter runs {@link CpuChannelVectorFilter} (unless {@code

@@ -343,23 +343,4 @@ abstract class CpuKernels {
      */
     abstract void directTapsFilter(float[] dy, int dyo, float[] col, int colOff, int p, int k, float[] acc, int accOff);
 
-    // ---- Winograd F(2x2, 3x3) backward-filter: the output-gradient transform (CpuWinogradFilter) --
-
-    /**
-     * The adjoint of {@link #winogradOutput}, {@code dM = A dY A^T}, over {@code count} tiles: the
-     * tile's dy values (0,0), (0,1), (1,0), (1,1) at {@code d[t]}, {@code d[os + t]},
-     * {@code d[2 os + t]}, {@code d[3 os + t]}, position {@code 4a + b} of dM to
-     * {@code m[mo + (4a + b) * ps + t]}, as {@link CpuWinogradFilter#outputGradientTiles} computes
-     * it. Float additions and negations only: every path gives the same bits.
-     */
-    abstract void winogradOutputGradient(float[] d, int os, int count, float[] m, int mo, int ps);
-
-    /**
-     * F(4x4, 3x3)'s {@code dM = A dY A^T} over {@code count} tiles: the tile's 4x4 dy values
-     * (i, j) at {@code d[(4i + j) * os + t]}, position {@code 6a + b} of dM to
-     * {@code m[mo + (6a + b) * ps + t]}, as {@link CpuWinogradFilter#outputGradient4Tiles}
-     * computes it (a row pass, then a column pass in place). Every path gives the same bits.
-     */
-    abstract void winograd4OutputGradient(float[] d, int os, int count, float[] m, int mo, int ps);
-
 }

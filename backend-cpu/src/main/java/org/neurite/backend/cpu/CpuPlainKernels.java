@@ -504,16 +504,4 @@ final class CpuPlainKernels extends CpuKernels {
         }
     }
 
-    // ---- Winograd F(2x2, 3x3) backward-filter: the output-gradient transform -----------------
-
-    @Override
-    void winogradOutputGradient(float[] d, int os, int count, float[] m, int mo, int ps) {
-        CpuWinogradFilter.outputGradientTiles(d, os, 0, count, m, mo, ps);
-    }
-
-    @Override
-    void winograd4OutputGradient(float[] d, int os, int count, float[] m, int mo, int ps) {
-        CpuWinogradFilter.outputGradient4Tiles(d, os, 0, count, m, mo, ps);
-    }
-
 }
