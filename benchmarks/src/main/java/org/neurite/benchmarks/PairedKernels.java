@@ -36,7 +36,9 @@ import org.neurite.tensor.Tensor;
  *
  * <p>{@code --threads 1 --cpu-time} times each round in the calling thread's CPU time (the kernels
  * then run on it), for a machine too loaded for wall time; {@code --warm-up-ms N} runs each kernel
- * pair for N ms before its rounds; {@code --only S} keeps the kernels whose name contains S.
+ * pair for N ms before its rounds; {@code --only S} keeps the kernels whose name contains S;
+ * {@code --cold} times each call alone after pushing the caches out (a 64 MiB write), as a
+ * training step meets an op's inputs.
  */
 public final class PairedKernels {
     private PairedKernels() {}
@@ -171,8 +173,31 @@ public final class PairedKernels {
     /** Whether rounds are timed in the calling thread's CPU time ({@code --cpu-time}) rather than wall time. */
     private static boolean cpuTime;
 
+    /**
+     * With {@code --cold}, each call is timed alone after {@link #evictCaches}: in a training step
+     * an op's inputs were mostly written long before (the forward's activations, read again by the
+     * backward), so they come from memory, not from the caches a loop of calls keeps them in.
+     */
+    private static byte[] evictionBuffer;
+
+    /** Writes a buffer of 4 times the last-level cache (64 MiB), one store per cache line, pushing the kernels' data out. */
+    private static void evictCaches() {
+        byte[] b = evictionBuffer;
+        for (int i = 0; i < b.length; i += 64) b[i]++;
+    }
+
     /** Milliseconds per call of one round: calls repeated for at least {@code minMs}. */
     private static double round(Kernel k, int calls) {
+        if (evictionBuffer != null) {
+            long total = 0;
+            for (int i = 0; i < calls; i++) {
+                evictCaches();
+                long start = now();
+                k.run();
+                total += now() - start;
+            }
+            return total / 1e6 / calls;
+        }
         long start = now();
         for (int i = 0; i < calls; i++) k.run();
         return (now() - start) / 1e6 / calls;
@@ -192,6 +217,7 @@ public final class PairedKernels {
         // With --threads 1 the kernels run on this thread, and its CPU time leaves out the waits
         // for a core that dominate wall time on a loaded machine.
         cpuTime = Arrays.asList(args).contains("--cpu-time");
+        if (Arrays.asList(args).contains("--cold")) evictionBuffer = new byte[64 << 20];
         int warmUpMs = intOption(args, "--warm-up-ms", 0);
         if (oldPath == null) throw new IllegalArgumentException("--old <jar or classes folder> is required");
         try (Backend oldB = load(oldPath, threads); Backend newB = load(newPath, threads)) {
