@@ -92,7 +92,8 @@ class CpuBatchNormChannelTest {
     }
 
     @ParameterizedTest(name = "{0}x{1}x{2} relu={3}")
-    @CsvSource({"64, 16, 196, false", "64, 32, 49, true", "64, 64, 16, false", "64, 16, 196, true", "5, 3, 7, true"})
+    @CsvSource({"64, 16, 196, false", "64, 32, 49, true", "64, 64, 16, false", "64, 16, 196, true", "5, 3, 7, true", "37, 8, 20, true",
+            "4, 3, 1100, true"})
     void aTrainingStepMatchesTheDoubleReference(int outer, int channels, int inner, boolean relu) {
         try (CpuBackend cpu = new CpuBackend(new BackendOptions(2, null), CpuKernels.Path.select())) {
             Step s = new Step(cpu, outer, channels, inner, relu, 3);
@@ -138,7 +139,8 @@ class CpuBatchNormChannelTest {
     }
 
     @ParameterizedTest(name = "{0}x{1}x{2} relu={3}")
-    @CsvSource({"64, 16, 196, false", "64, 32, 49, true", "64, 64, 16, true", "3, 5, 7, false", "2, 3, 300, true"})
+    @CsvSource({"64, 16, 196, false", "64, 32, 49, true", "64, 64, 16, true", "3, 5, 7, false", "2, 3, 300, true", "37, 8, 20, true",
+            "4, 3, 1100, true", "40, 2, 1030, false"})
     void aTrainingStepIsTheSameOnEveryPathAndThreadCount(int outer, int channels, int inner, boolean relu) {
         float[] one = step(outer, channels, inner, relu, 1, CpuKernels.Path.select());
         assertArrayEquals(one, step(outer, channels, inner, relu, 2, CpuKernels.Path.select()), "2 threads");
