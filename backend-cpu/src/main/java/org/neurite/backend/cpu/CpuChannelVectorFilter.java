@@ -58,6 +58,7 @@ final class CpuChannelVectorFilter {
     private final CpuThreads threads;
     private final CpuKernels[] kernels; // per worker
     private final float[][] tiles; // per worker: one tile of accumulators out of the kernel
+    private final float[][] staging; // per worker: one sample of x as it lies, grow-only (see CpuConvFilterChannelsLast.copyChannelsLast)
     private final PrepareLoop prepareLoop = new PrepareLoop();
     private final TileLoop tileLoop = new TileLoop();
     // Grow-only scratch shared by the tasks of a call (each writes its own part).
@@ -74,6 +75,7 @@ final class CpuChannelVectorFilter {
         this.threads = threads;
         this.kernels = path.perWorker(threads.size());
         this.tiles = new float[threads.size()][24 * CpuKernels.LANES];
+        this.staging = new float[threads.size()][];
         this.rowOffsets = new int[threads.size()][16];
     }
 
@@ -176,11 +178,12 @@ final class CpuChannelVectorFilter {
             int cin = g.inChannels(), cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth(), p = ho * wo;
             int grid = grid(g);
             CpuKernels gather = kernels[worker];
-            float[] xc = channelsLast, x = this.x;
+            float[] xc = channelsLast, x = this.x, stage = CpuThreads.scratch(staging, worker, cin * g.height() * g.width());
             for (int s = begin; s < end; s++) {
                 int n = n0 + s;
-                if (sampled(g)) copySampled(g, x, n, xc, s * grid * cin);
-                else CpuConvFilterChannelsLast.copyChannelsLast(gather, cin, g.height(), g.width(), g.padH(), g.padW(), x, n, channelOffsets, xc, s * grid * cin);
+                if (sampled(g)) copySampled(g, x, n, stage, xc, s * grid * cin);
+                else CpuConvFilterChannelsLast.copyChannelsLast(gather, cin, g.height(), g.width(), g.padH(), g.padW(), x, n, channelOffsets, stage,
+                        xc, s * grid * cin);
                 for (int q = 0; q < p; q++) {
                     xStart[s * p + q] = (s * grid + pixel[q]) * cin;
                     dyStart[s * p + q] = n * cout * p + q;
@@ -189,9 +192,15 @@ final class CpuChannelVectorFilter {
         }
     }
 
-    /** The pixels a 1x1 kernel reads of sample n, channels-last, {@code xc[base + q*Cin + c]} (zero where it reads padding). */
-    private static void copySampled(Conv2dGeometry g, float[] x, int n, float[] xc, int base) {
+    /**
+     * The pixels a 1x1 kernel reads of sample n, channels-last, {@code xc[base + q*Cin + c]} (zero
+     * where it reads padding), read from the sample copied whole into {@code staging} first, as
+     * {@link CpuConvFilterChannelsLast#copyChannelsLast} does: the small ResNet's strided 1x1
+     * shortcuts' backward-filters ran 1.18-1.26x cold, 0.92-0.94x in cache (a quarter of the copy is read).
+     */
+    private static void copySampled(Conv2dGeometry g, float[] x, int n, float[] staging, float[] xc, int base) {
         int cin = g.inChannels(), h = g.height(), w = g.width(), wo = g.outWidth(), hw = h * w;
+        System.arraycopy(x, n * cin * hw, staging, 0, cin * hw);
         for (int oh = 0, at = base; oh < g.outHeight(); oh++) {
             int ih = oh * g.strideH() - g.padH();
             for (int ow = 0; ow < wo; ow++, at += cin) {
@@ -200,8 +209,8 @@ final class CpuChannelVectorFilter {
                     java.util.Arrays.fill(xc, at, at + cin, 0f);
                     continue;
                 }
-                int src = (n * cin * h + ih) * w + iw;
-                for (int c = 0; c < cin; c++) xc[at + c] = x[src + c * hw];
+                int src = ih * w + iw;
+                for (int c = 0; c < cin; c++) xc[at + c] = staging[src + c * hw];
             }
         }
     }
