@@ -110,11 +110,16 @@ final class CpuGemm {
                                     float[] b, int offB, int ldb, float beta, float[] c, int offC, int ldc) {
         if (transposedC.length < m * n) transposedC = new float[m * n];
         float[] ct = transposedC;
+        // Both copies are transposes: by 16 x 16 blocks in registers where the sides are whole lane
+        // groups (CpuKernels.channelsLastToPlanes), else a float at a time.
+        boolean blocks = m % CpuKernels.LANES == 0 && n % CpuKernels.LANES == 0;
         if (beta != 0f) {
-            for (int i = 0; i < m; i++) for (int j = 0, row = offC + i * ldc; j < n; j++) ct[j * m + i] = c[row + j];
+            if (blocks && ldc == n) kernels[0].channelsLastToPlanes(c, offC, m, n, ct, 0, m);
+            else for (int i = 0; i < m; i++) for (int j = 0, row = offC + i * ldc; j < n; j++) ct[j * m + i] = c[row + j];
         }
         gemm(false, !transA, n, m, k, alpha, b, offB, ldb, a, offA, lda, beta, ct, 0, m, 1, 0, 0, 0);
-        for (int i = 0; i < m; i++) for (int j = 0, row = offC + i * ldc; j < n; j++) c[row + j] = ct[j * m + i];
+        if (blocks) kernels[0].channelsLastToPlanes(ct, 0, n, m, c, offC, ldc);
+        else for (int i = 0; i < m; i++) for (int j = 0, row = offC + i * ldc; j < n; j++) c[row + j] = ct[j * m + i];
     }
 
     /**

@@ -281,6 +281,30 @@ class CpuGemmTest {
         }
     }
 
+    /**
+     * A skinny product with B stored transposed runs as C^T = B op(A)^T, C moved into and out of
+     * the scratch by 16 x 16 block transposes when both sides are whole lane groups (the LSTM's
+     * recurrent product 64x512x128 with beta 1, C dense): the bits of the same product with B
+     * stored untransposed (each element the same fma chain), for C dense or padded, beta 0 or not,
+     * and sides that are not whole lane groups (the copies a float at a time).
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2} beta={3} padded C={4}")
+    @MethodSource("skinnyTransposedShapes")
+    void skinnyTransposedProductGivesTheUntransposedBits(int m, int n, int k, float beta, boolean paddedC) {
+        Random rnd = new Random(7L * m + n + k);
+        int ldc = paddedC ? n + 4 : n, offC = paddedC ? 3 : 0;
+        float[] bt = random(rnd, n * k), b = new float[k * n], a = random(rnd, m * k), c = random(rnd, offC + m * ldc);
+        for (int j = 0; j < n; j++) for (int p = 0; p < k; p++) b[p * n + j] = bt[j * k + p];
+        float[] transposed = run(cpu, false, true, m, n, k, 1f, a, 0, k, bt, 0, k, beta, c, offC, ldc, 1, 0, 0, 0);
+        float[] plain = run(cpu, false, false, m, n, k, 1f, a, 0, k, b, 0, n, beta, c, offC, ldc, 1, 0, 0, 0);
+        assertArrayEquals(plain, transposed);
+    }
+
+    static Stream<Arguments> skinnyTransposedShapes() {
+        return Stream.of(Arguments.of(64, 512, 128, 1f, false), Arguments.of(64, 512, 128, 0f, false), Arguments.of(32, 128, 40, 0.5f, true),
+                Arguments.of(48, 208, 33, 1f, false), Arguments.of(20, 96, 17, 1f, false), Arguments.of(64, 300, 64, 0f, true));
+    }
+
     // ---- helpers ------------------------------------------------------------------------
 
     static float[] random(Random rnd, int size) {
