@@ -127,6 +127,15 @@ abstract class CpuKernels {
     /** {@code y[i + d] = scale * x[i] + shift} for i in [from, to): a float multiply, then a float add (never fused). */
     abstract void affine(float[] x, int from, int to, int d, float scale, float shift, float[] y);
 
+    /** {@code out[oo + j] = x[xo + j] + v[vo + j]} for j in [0, n): one float add each, so every path gives the same bits. */
+    abstract void addRun(float[] x, int xo, float[] v, int vo, float[] out, int oo, int n);
+
+    /**
+     * {@code sums[j] += x[xo + j]} in double for j in [0, n): each float widened exactly and each
+     * add rounded once, so every path gives the same bits.
+     */
+    abstract void addToSums(float[] x, int xo, double[] sums, int n);
+
     /**
      * The maximum of x[from, from + n), NaN if any of them is NaN, -0 below +0 (as
      * {@link Math#max}; the order of the comparisons then does not matter).

@@ -203,6 +203,16 @@ final class CpuPlainKernels extends CpuKernels {
     // ---- element-wise -----------------------------------------------------------------------
 
     @Override
+    void addRun(float[] x, int xo, float[] v, int vo, float[] out, int oo, int n) {
+        for (int j = 0; j < n; j++) out[oo + j] = x[xo + j] + v[vo + j];
+    }
+
+    @Override
+    void addToSums(float[] x, int xo, double[] sums, int n) {
+        for (int j = 0; j < n; j++) sums[j] += x[xo + j];
+    }
+
+    @Override
     void affine(float[] x, int from, int to, int d, float scale, float shift, float[] y) {
         // The same index on both sides vectorises (see the class comment): the usual whole-tensor and aligned-slice calls.
         if (d == 0) for (int i = from; i < to; i++) y[i] = scale * x[i] + shift;

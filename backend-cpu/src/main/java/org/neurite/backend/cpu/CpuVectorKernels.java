@@ -293,6 +293,25 @@ final class CpuVectorKernels extends CpuKernels {
         return max;
     }
 
+    @Override
+    void addRun(float[] x, int xo, float[] v, int vo, float[] out, int oo, int n) {
+        int j = 0;
+        for (; j <= n - L; j += L) FloatVector.fromArray(S, x, xo + j).add(FloatVector.fromArray(S, v, vo + j)).intoArray(out, oo + j);
+        for (; j < n; j++) out[oo + j] = x[xo + j] + v[vo + j];
+    }
+
+    /** Each vector of floats widened into two vectors of doubles (8 + 8 lanes at 512 bits, 4 + 4 at 256), added to the sums in place. */
+    @Override
+    void addToSums(float[] x, int xo, double[] sums, int n) {
+        int half = WIDE.length(), j = 0;
+        for (; j <= n - L; j += L) {
+            FloatVector f = FloatVector.fromArray(S, x, xo + j);
+            DoubleVector.fromArray(WIDE, sums, j).add((DoubleVector) f.convertShape(VectorOperators.F2D, WIDE, 0)).intoArray(sums, j);
+            DoubleVector.fromArray(WIDE, sums, j + half).add((DoubleVector) f.convertShape(VectorOperators.F2D, WIDE, 1)).intoArray(sums, j + half);
+        }
+        for (; j < n; j++) sums[j] += x[xo + j];
+    }
+
     /** A lane-wise select (dy where x > 0, else zero), then the scalar tail; every vector lives in the one loop. */
     @Override
     void reluBackward(float[] x, int dxToX, float[] dy, int dxToDy, float[] dx, int from, int to) {
