@@ -165,6 +165,19 @@ abstract class RecurrentDirection {
         b.gemm(inputProduct, 1f, views.whole(in, inputSize), views.whole(wIh, inputSize), 0f, views.whole(gates, gateWidth));
     }
 
+    /**
+     * rows[T·B, G] += (b_ih + b_hh), once for all steps: the two biases summed into
+     * {@code biasSum} [G] first, then added in one pass over the pre-activations of every step
+     * (the LSTM and the plain RNN add both to the same buffer; two passes over it cost rowlstm's
+     * inference 1.1 ms of a 21 ms batch of 256 on one thread). The sum rounds the biases together
+     * before they meet the product, where adding them in turn rounded after each; PyTorch's
+     * cells, which add h·W_hhᵀ + b_hh to x·W_ihᵀ + b_ih, round in an order of their own.
+     */
+    final void addBiases(Backend b, ForwardPass pass, Tensor biasSum, Tensor rows) {
+        b.binary(BinaryOp.ADD, views.all(pass.param(biasIh)), views.all(pass.param(biasHh)), views.all(biasSum));
+        addBias(b, rows, biasSum);
+    }
+
     /** rows[T·B, G] += bias[G], once for all steps. */
     final void addBias(Backend b, Tensor rows, Tensor bias) {
         b.channelBroadcast(BinaryOp.ADD, rows, bias, rows, g.rows(), gateWidth, 1);

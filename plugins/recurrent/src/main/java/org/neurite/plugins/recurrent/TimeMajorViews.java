@@ -24,6 +24,7 @@ final class TimeMajorViews {
 
     private final int batch;
     private final Map<Tensor, Views> byBuffer = new IdentityHashMap<>();
+    private final Map<Tensor, Slice> wholeSlices = new IdentityHashMap<>();
 
     /** The views of one buffer for one block width; built per step on first use. */
     private static final class Views {
@@ -61,6 +62,16 @@ final class TimeMajorViews {
     /** A whole matrix from element 0, rows {@code ld} apart (a weight matrix), made once. */
     Matrix whole(Tensor buffer, int ld) {
         return matrix(buffer, 0, ld);
+    }
+
+    /** The whole of {@code tensor} as a slice (a bias vector), made once per tensor. */
+    Slice all(Tensor tensor) {
+        Slice s = wholeSlices.get(tensor);
+        if (s == null) {
+            if (wholeSlices.size() >= MAX_BUFFERS) wholeSlices.clear();
+            wholeSlices.put(tensor, s = Slice.of(tensor));
+        }
+        return s;
     }
 
     private Views views(Tensor buffer, int width) {
