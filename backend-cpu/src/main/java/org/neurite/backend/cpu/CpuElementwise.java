@@ -25,7 +25,7 @@ final class CpuElementwise {
     static final int CHUNK = 1 << 14;
 
     private final CpuThreads threads;
-    private final CpuKernels[] kernels; // affine's, channelMax's and ReLU backward's loops, per worker
+    private final CpuKernels[] kernels; // affine's, channelMax's, ReLU backward's and the row bias's loops, per worker
     private final UnaryLoop unaryLoop = new UnaryLoop();
     private final UnaryBackwardLoop unaryBackwardLoop = new UnaryBackwardLoop();
     private final BinaryLoop binaryLoop = new BinaryLoop();
