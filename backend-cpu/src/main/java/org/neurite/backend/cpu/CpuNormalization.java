@@ -62,7 +62,8 @@ final class CpuNormalization {
     private final double[][] partials; // per worker: the 2 x NORM_PARTIALS partial sums of one channel
     // Grow-only scratch of the sample-chunk passes (one call at a time: the loops are synchronized).
     private double[] chunkSums = new double[0]; // [chunk][channel][2]: a chunk's two sums of each channel
-    private float[] dxK = new float[0], dxA = new float[0], dxB = new float[0]; // per channel, from the sums pass to the dx pass
+    // Batch norm backward's per-channel dx coefficients (see BatchNormBackwardLoop.finishChannel), grow-only.
+    private float[] dxK = new float[0], dxA = new float[0], dxB = new float[0];
     private final BatchNormLoop batchNormLoop = new BatchNormLoop();
     private final BatchNormBackwardLoop batchNormBackwardLoop = new BatchNormBackwardLoop();
     private final LrnLoop lrnLoop = new LrnLoop();
@@ -104,8 +105,8 @@ final class CpuNormalization {
         return (outer + MAX_CHUNKS - 1) / MAX_CHUNKS;
     }
 
-    /** Makes room for {@code chunks x channels} pairs of sums and the per-channel coefficients of dx. */
-    private void growChunkScratch(int chunks, int channels) {
+    /** Makes room for {@code chunks x channels} pairs of sums (none on the per-channel pass) and the per-channel coefficients of dx. */
+    private void growBackwardScratch(int chunks, int channels) {
         if (chunkSums.length < 2 * chunks * channels) chunkSums = new double[2 * chunks * channels];
         if (dxK.length < channels) {
             dxK = new float[channels];
@@ -251,7 +252,10 @@ final class CpuNormalization {
             try {
                 chunked = sampleChunks(outer, inner);
                 if (chunked) executeChunked();
-                else threads.run(channels, parts((long) outer * inner * channels), this);
+                else {
+                    growBackwardScratch(0, channels);
+                    threads.run(channels, parts((long) outer * inner * channels), this);
+                }
             } finally {
                 this.x = this.dy = this.reluOutput = this.gamma = this.saveMean = this.saveInvStd = this.dx = this.dgamma = this.dbeta = null;
             }
@@ -264,10 +268,9 @@ final class CpuNormalization {
          */
         private void executeChunked() {
             int per = chunkSamples(outer), chunks = (outer + per - 1) / per, parts = parts((long) outer * inner * channels);
-            growChunkScratch(chunks, channels);
+            growBackwardScratch(chunks, channels);
             sumsPass = true;
             threads.run(chunks, parts, this);
-            long count = (long) outer * inner;
             double[] sums = chunkSums;
             for (int c = 0; c < channels; c++) {
                 double sumDy = 0, sumDyCentred = 0;
@@ -275,16 +278,26 @@ final class CpuNormalization {
                     sumDy += sums[2 * (k * channels + c)];
                     sumDyCentred += sums[2 * (k * channels + c) + 1];
                 }
-                float invStd = saveInvStd[c];
-                double sumDyXhat = sumDyCentred * invStd;
-                if (dbeta != null) dbeta[c] = (float) sumDy;
-                if (dgamma != null) dgamma[c] = (float) sumDyXhat;
-                dxK[c] = gamma[c] * invStd;
-                dxA[c] = (float) (sumDy / count);
-                dxB[c] = (float) (sumDyXhat / count * invStd);
+                finishChannel(c, sumDy, sumDyCentred);
             }
             sumsPass = false;
             threads.run(chunks, parts, this);
+        }
+
+        /**
+         * Channel c's dbeta = sum(dy) and dgamma = sum(dy * xhat) (where wanted) from its two sums,
+         * and its dx coefficients: dx = k * (dy - a - (x - mean) * b) with k, a, b in dxK, dxA,
+         * dxB, the xhat term folded into b.
+         */
+        private void finishChannel(int c, double sumDy, double sumDyCentred) {
+            long count = (long) outer * inner;
+            float invStd = saveInvStd[c];
+            double sumDyXhat = sumDyCentred * invStd;
+            if (dbeta != null) dbeta[c] = (float) sumDy;
+            if (dgamma != null) dgamma[c] = (float) sumDyXhat;
+            dxK[c] = gamma[c] * invStd;
+            dxA[c] = (float) (sumDy / count);
+            dxB[c] = (float) (sumDyXhat / count * invStd);
         }
 
         @Override
@@ -319,22 +332,14 @@ final class CpuNormalization {
         private void runChannels(int worker, int begin, int end) {
             float[] x = this.x, dy = this.dy, dx = this.dx, r = this.reluOutput;
             CpuKernels kernels = CpuNormalization.this.kernels[worker];
-            long count = (long) outer * inner;
             int stride = channels * inner;
             for (int c = begin; c < end; c++) {
-                float mean = saveMean[c], invStd = saveInvStd[c];
+                float mean = saveMean[c];
                 double[] acc = partials[worker]; // sums of dy, then of dy * (x - mean)
                 Arrays.fill(acc, 0.0);
                 kernels.normChannelBackwardSums(x, dy, r, c * inner, outer, stride, inner, mean, acc);
-                double sumDy = addPartials(acc, 0), sumDyCentred = addPartials(acc, CpuKernels.NORM_PARTIALS);
-                double sumDyXhat = sumDyCentred * invStd;
-                if (dbeta != null) dbeta[c] = (float) sumDy;
-                if (dgamma != null) dgamma[c] = (float) sumDyXhat;
-                // dx = k * (dy - a - (x - mean) * b), the xhat term folded into b
-                float k = gamma[c] * invStd;
-                float a = (float) (sumDy / count);
-                float b = (float) (sumDyXhat / count * invStd);
-                kernels.normChannelDx(x, dy, r, dx, c * inner, outer, stride, inner, mean, k, a, b);
+                finishChannel(c, addPartials(acc, 0), addPartials(acc, CpuKernels.NORM_PARTIALS));
+                kernels.normChannelDx(x, dy, r, dx, c * inner, outer, stride, inner, mean, dxK[c], dxA[c], dxB[c]);
             }
         }
     }
