@@ -280,14 +280,6 @@ final class CpuElementwise {
         }
     }
 
-    /**
-     * Shortest run of a row the bias kernels give to {@link CpuKernels#addRun} and
-     * {@link CpuKernels#addToSums}: a small layer's few outputs (LeNet-5's 10) stay on the plain
-     * loop. A kernel that runs a vector or two per call reaches C2 late and, until then, allocates
-     * its vectors (the steady-state allocation check saw 3 KB a step at 256 bits).
-     */
-    private static final int VECTOR_RUN_MIN = 64;
-
     private final class ChannelBroadcastLoop implements CpuThreads.RangeTask {
         private BinaryOp op;
         private float[] x, v, out;
@@ -341,8 +333,7 @@ final class CpuElementwise {
             int channels = this.channels;
             for (int r = begin; r < end; ) {
                 int c0 = r % channels, n = Math.min(channels - c0, end - r);
-                if (n >= VECTOR_RUN_MIN) kernels.addRun(x, r, v, c0, out, r, n);
-                else for (int j = 0; j < n; j++) out[r + j] = x[r + j] + v[c0 + j];
+                kernels.addRun(x, r, v, c0, out, r, n);
                 r += n;
             }
         }
@@ -402,8 +393,7 @@ final class CpuElementwise {
             double[] sums = rowSums[worker];
             Arrays.fill(sums, 0, n, 0.0);
             CpuKernels kernels = CpuElementwise.this.kernels[worker];
-            if (n >= VECTOR_RUN_MIN) for (int o = 0, row = begin; o < outer; o++, row += channels) kernels.addToSums(x, row, sums, n);
-            else for (int o = 0, row = begin; o < outer; o++, row += channels) for (int j = 0; j < n; j++) sums[j] += x[row + j];
+            for (int o = 0, row = begin; o < outer; o++, row += channels) kernels.addToSums(x, row, sums, n);
             for (int j = 0; j < n; j++) {
                 int c = begin + j;
                 out[c] = beta == 0f ? (float) sums[j] : (float) (beta * (double) out[c] + sums[j]);

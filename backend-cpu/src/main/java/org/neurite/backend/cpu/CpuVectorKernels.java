@@ -293,10 +293,18 @@ final class CpuVectorKernels extends CpuKernels {
         return max;
     }
 
+    /**
+     * Shortest run {@link #addRun} and {@link #addToSums} take by vectors: a small layer's few
+     * outputs (LeNet-5's 10) stay on the scalar loop. A kernel that runs a vector or two per call
+     * reaches C2 late and, until then, allocates its vectors (the steady-state allocation check saw
+     * 3 KB a step at 256 bits).
+     */
+    private static final int VECTOR_RUN_MIN = 64;
+
     @Override
     void addRun(float[] x, int xo, float[] v, int vo, float[] out, int oo, int n) {
         int j = 0;
-        for (; j <= n - L; j += L) FloatVector.fromArray(S, x, xo + j).add(FloatVector.fromArray(S, v, vo + j)).intoArray(out, oo + j);
+        if (n >= VECTOR_RUN_MIN) for (; j <= n - L; j += L) FloatVector.fromArray(S, x, xo + j).add(FloatVector.fromArray(S, v, vo + j)).intoArray(out, oo + j);
         for (; j < n; j++) out[oo + j] = x[xo + j] + v[vo + j];
     }
 
@@ -304,7 +312,7 @@ final class CpuVectorKernels extends CpuKernels {
     @Override
     void addToSums(float[] x, int xo, double[] sums, int n) {
         int half = WIDE.length(), j = 0;
-        for (; j <= n - L; j += L) {
+        if (n >= VECTOR_RUN_MIN) for (; j <= n - L; j += L) {
             FloatVector f = FloatVector.fromArray(S, x, xo + j);
             DoubleVector.fromArray(WIDE, sums, j).add((DoubleVector) f.convertShape(VectorOperators.F2D, WIDE, 0)).intoArray(sums, j);
             DoubleVector.fromArray(WIDE, sums, j + half).add((DoubleVector) f.convertShape(VectorOperators.F2D, WIDE, 1)).intoArray(sums, j + half);
