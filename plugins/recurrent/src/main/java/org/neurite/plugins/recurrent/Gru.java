@@ -70,7 +70,7 @@ final class Gru extends RecurrentLayer<Gru.Workspace> {
         private final Tensor saved;
 
         Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w, PaddingMask mask) {
-            super(context, g, layer, reverse, 3 * g.hidden(), mask);
+            super(context, g, layer, reverse, 3 * g.hidden(), false, mask);
             this.w = w;
             Shape gates = Shape.of(g.time(), g.batch(), gateWidth);
             this.gi = context.allocate(gates);

@@ -91,15 +91,12 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
         private final Tensor gates;
         /** [T, B, H]: C_t of every step. */
         private final Tensor c;
-        /** [4H]: b_ih + b_hh, made at each forward pass; null without biases. */
-        private final Tensor biasSum;
 
         Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, Workspace w, PaddingMask mask) {
-            super(context, g, layer, reverse, 4 * g.hidden(), mask);
+            super(context, g, layer, reverse, 4 * g.hidden(), true, mask);
             this.w = w;
             this.gates = context.allocate(Shape.of(g.time(), g.batch(), gateWidth));
             this.c = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
-            this.biasSum = bias ? context.allocate(Shape.of(gateWidth)) : null;
         }
 
         @Override void forward(ForwardPass pass, Tensor in) {
@@ -107,7 +104,7 @@ final class Lstm extends RecurrentLayer<Lstm.Workspace> {
             int hidden = g.hidden();
             // gates[T·B, 4H] = x W_ihᵀ + (b_ih + b_hh) for every step at once
             projectInput(b, in, pass.param(weightIh), gates);
-            if (bias) addBiases(b, pass, biasSum, gates);
+            if (bias) addBiases(b, pass, gates);
             Tensor wHh = pass.param(weightHh);
             for (int step = 0; step < g.time(); step++) {
                 int t = timeAt(step);

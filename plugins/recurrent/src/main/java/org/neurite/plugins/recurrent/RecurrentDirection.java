@@ -53,6 +53,8 @@ abstract class RecurrentDirection {
     final Tensor h;
     /** Null unless {@code mask_zero=true}: the stack's padding mask, shared by every direction. */
     final PaddingMask mask;
+    /** [G]: b_ih + b_hh, made at each forward pass ({@link #addBiases}); null without biases or where they go to two buffers (the GRU). */
+    private final Tensor biasSum;
     /** Per-step views of the buffers the loops pass to the backend, made once. */
     final TimeMajorViews views;
     /** gates[t] [B, G] += h_prev [B, H] · W_hhᵀ, one per step. */
@@ -68,7 +70,12 @@ abstract class RecurrentDirection {
     /** dW_hh [G, H] = dGhᵀ · h_prev over the (T-1)·B rows with a predecessor. */
     private final Gemm recurrentWeightGradientProduct;
 
-    RecurrentDirection(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, int gateWidth, PaddingMask mask) {
+    /**
+     * {@code sumsBiases}: the cell adds both biases to the same pre-activations (the RNN, the
+     * LSTM), so {@link #addBiases} sums them first into a buffer of its own.
+     */
+    RecurrentDirection(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, int gateWidth, boolean sumsBiases,
+                       PaddingMask mask) {
         this.g = g;
         this.mask = mask;
         this.inputSize = g.layerInput(layer);
@@ -81,6 +88,7 @@ abstract class RecurrentDirection {
         this.biasIh = "bias_ih" + suffix;
         this.biasHh = "bias_hh" + suffix;
         this.h = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
+        this.biasSum = bias && sumsBiases ? context.allocate(Shape.of(gateWidth)) : null;
         this.views = new TimeMajorViews(g.batch());
         this.recurrentProduct = new Gemm(false, true, g.batch(), gateWidth, g.hidden(), 1);
         this.recurrentBackProduct = new Gemm(false, false, g.batch(), g.hidden(), gateWidth, 1);
@@ -167,13 +175,13 @@ abstract class RecurrentDirection {
 
     /**
      * rows[T·B, G] += (b_ih + b_hh), once for all steps: the two biases summed into
-     * {@code biasSum} [G] first, then added in one pass over the pre-activations of every step
+     * {@link #biasSum} [G] first, then added in one pass over the pre-activations of every step
      * (the LSTM and the plain RNN add both to the same buffer; two passes over it cost rowlstm's
      * inference 1.1 ms of a 21 ms batch of 256 on one thread). The sum rounds the biases together
      * before they meet the product, where adding them in turn rounded after each; PyTorch's
      * cells, which add h·W_hhᵀ + b_hh to x·W_ihᵀ + b_ih, round in an order of their own.
      */
-    final void addBiases(Backend b, ForwardPass pass, Tensor biasSum, Tensor rows) {
+    final void addBiases(Backend b, ForwardPass pass, Tensor rows) {
         b.binary(BinaryOp.ADD, views.all(pass.param(biasIh)), views.all(pass.param(biasHh)), views.all(biasSum));
         addBias(b, rows, biasSum);
     }

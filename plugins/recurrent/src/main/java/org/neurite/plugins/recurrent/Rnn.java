@@ -74,23 +74,20 @@ final class Rnn extends RecurrentLayer<Tensor> {
         private final Tensor dPre;
         /** [T, B, H]: the pre-activations of every step. */
         private final Tensor pre;
-        /** [H]: b_ih + b_hh, made at each forward pass; null without biases. */
-        private final Tensor biasSum;
 
         Direction(KernelContext context, RecurrentGeometry g, int layer, boolean reverse, UnaryOp activation, Tensor dPre,
                   PaddingMask mask) {
-            super(context, g, layer, reverse, g.hidden(), mask);
+            super(context, g, layer, reverse, g.hidden(), true, mask);
             this.activation = activation;
             this.dPre = dPre;
             this.pre = context.allocate(Shape.of(g.time(), g.batch(), g.hidden()));
-            this.biasSum = bias ? context.allocate(Shape.of(g.hidden())) : null;
         }
 
         @Override void forward(ForwardPass pass, Tensor in) {
             Backend b = pass.backend();
             // pre[T·B, H] = x W_ihᵀ + (b_ih + b_hh) for every step at once
             projectInput(b, in, pass.param(weightIh), pre);
-            if (bias) addBiases(b, pass, biasSum, pre);
+            if (bias) addBiases(b, pass, pre);
             Tensor wHh = pass.param(weightHh);
             for (int step = 0; step < g.time(); step++) {
                 int t = timeAt(step);
