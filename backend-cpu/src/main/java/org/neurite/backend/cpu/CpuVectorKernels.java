@@ -15,7 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * the boot layer. Every vector value lives
  * in one loop of a small static method: C2 intrinsifies such code and keeps the vectors in
  * registers, but boxes (allocates) a vector carried through nested loops or through a method
- * too large to inline.
+ * too large to inline. No vector is passed to a method: in about one JVM in a few hundred under
+ * load, C2 left an 11-byte helper of the transposition out of line (it does not inline a callee
+ * already compiled to large code), and every call then boxed its vectors for the rest of the run,
+ * 44 KB a call. Lane shuffles and masks may be passed: they are constants.
  */
 final class CpuVectorKernels extends CpuKernels {
     /**
@@ -715,7 +718,11 @@ final class CpuVectorKernels extends CpuKernels {
 
     // ---- batch norm backward through a relu -------------------------------------------------
 
-    /** dy where y > 0, else +0: the blend {@link #reluBackward} does. */
+    /**
+     * dy where y > 0, else +0: the blend {@link #reluBackward} does. It returns a vector (see the
+     * class comment) and stays a helper: written out in its callers instead, the 256-bit relu
+     * tails pass ({@link #channelBackwardRelu8Tails}) boxed its vectors in every JVM tried.
+     */
     private static FloatVector reluMasked(float[] dy, float[] y, int i) {
         VectorMask<Float> positive = FloatVector.fromArray(S, y, i).compare(VectorOperators.GT, 0f);
         return FloatVector.zero(S).blend(FloatVector.fromArray(S, dy, i), positive);
@@ -1365,22 +1372,15 @@ final class CpuVectorKernels extends CpuKernels {
                                   VectorShuffle<Float> swapA, VectorMask<Float> bitA, VectorShuffle<Float> swapB, VectorMask<Float> bitB) {
         FloatVector r0 = FloatVector.fromArray(S, src, s), r1 = FloatVector.fromArray(S, src, s + ss);
         FloatVector r2 = FloatVector.fromArray(S, src, s + 2 * ss), r3 = FloatVector.fromArray(S, src, s + 3 * ss);
-        FloatVector a0 = lowerOfPair(r0, r1, swapA, bitA), a1 = upperOfPair(r0, r1, swapA, bitA);
-        FloatVector a2 = lowerOfPair(r2, r3, swapA, bitA), a3 = upperOfPair(r2, r3, swapA, bitA);
-        lowerOfPair(a0, a2, swapB, bitB).intoArray(dst, t);
-        lowerOfPair(a1, a3, swapB, bitB).intoArray(dst, t + ts);
-        upperOfPair(a0, a2, swapB, bitB).intoArray(dst, t + 2 * ts);
-        upperOfPair(a1, a3, swapB, bitB).intoArray(dst, t + 3 * ts);
-    }
-
-    /** Row a of a pair after one exchange step: its lanes in {@code m} replaced by b's lanes {@code i ^ bit}. */
-    private static FloatVector lowerOfPair(FloatVector a, FloatVector b, VectorShuffle<Float> swap, VectorMask<Float> m) {
-        return a.blend(b.rearrange(swap), m);
-    }
-
-    /** Row b of a pair after one exchange step: its lanes outside {@code m} replaced by a's lanes {@code i ^ bit}. */
-    private static FloatVector upperOfPair(FloatVector a, FloatVector b, VectorShuffle<Float> swap, VectorMask<Float> m) {
-        return a.rearrange(swap).blend(b, m);
+        // One exchange step on a pair (a, b): the lower row is a with its lanes in the bit's mask
+        // taken from b's lanes i ^ bit, a.blend(b.rearrange(swap), mask); the upper row is b with
+        // its lanes outside the mask taken from a's lanes i ^ bit, a.rearrange(swap).blend(b, mask).
+        FloatVector a0 = r0.blend(r1.rearrange(swapA), bitA), a1 = r0.rearrange(swapA).blend(r1, bitA);
+        FloatVector a2 = r2.blend(r3.rearrange(swapA), bitA), a3 = r2.rearrange(swapA).blend(r3, bitA);
+        a0.blend(a2.rearrange(swapB), bitB).intoArray(dst, t);
+        a1.blend(a3.rearrange(swapB), bitB).intoArray(dst, t + ts);
+        a0.rearrange(swapB).blend(a2, bitB).intoArray(dst, t + 2 * ts);
+        a1.rearrange(swapB).blend(a3, bitB).intoArray(dst, t + 3 * ts);
     }
 
     // ---- batch norm over a channel's rows ---------------------------------------------------
