@@ -13,8 +13,15 @@ import java.util.List;
  * Whether a steady call allocates on the calling thread, measured in a child JVM. Until C2 has
  * compiled the Vector API code, that code allocates its vectors, and in a module's full test JVM
  * the shared JIT profile was seen to leave kernels boxing them; so the call runs 100 times, then
- * up to 40 windows of 30 calls are measured and one window under 15 bytes a call passes (a steady
- * allocation shows in every window).
+ * windows of 30 calls are measured and one window under 15 bytes a call passes (a steady
+ * allocation shows in every window). The windows go on for at least 40 and up to 10 seconds, as on
+ * a loaded machine C2 may take longer than 40 windows.
+ *
+ * <p>A child that still allocates after that is run once more, in a fresh JVM, and the test fails
+ * only if the second allocates too. C2's choices depend on timing: about one child in a hundred
+ * to three hundred under load was seen to stay boxing (a transposition helper left out of line in
+ * one, since fixed; a batch norm pass in another), and a kernel written so that C2 boxes it fails
+ * both times.
  */
 final class SteadyAllocationProbe {
     private SteadyAllocationProbe() {}
@@ -26,24 +33,33 @@ final class SteadyAllocationProbe {
         String width = System.getProperty(CpuVectorWidth.PROPERTY);
         if (width != null) command.add("-D" + CpuVectorWidth.PROPERTY + "=" + width);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), probe.getName()));
+        String first = runChild(command);
+        if (first.contains("clean")) return;
+        String second = runChild(command);
+        assertTrue(second.contains("clean"), "first JVM:\n" + first + "\nsecond JVM:\n" + second);
+    }
+
+    private static String runChild(List<String> command) throws Exception {
         Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, child.waitFor(), output);
-        assertTrue(output.contains("clean"), output);
+        return output;
     }
 
     /** In the child: prints the bytes of each window of {@code call}, then "clean" or "allocates". */
     static void measure(Runnable call) {
         for (int i = 0; i < 100; i++) call.run();
         boolean clean = false;
-        for (int window = 0; window < 40 && !clean; window++) {
+        long start = System.nanoTime();
+        int window = 0;
+        for (; !clean && (window < 40 || System.nanoTime() - start < 10_000_000_000L); window++) {
             long probe = allocatedBytes(), before = allocatedBytes(), probeCost = before - probe;
             for (int i = 0; i < 30; i++) call.run();
             long allocated = allocatedBytes() - before - probeCost;
-            System.out.print(allocated + " ");
+            if (window < 40 || clean) System.out.print(allocated + " ");
             clean = allocated < 15L * 30;
         }
-        System.out.println(clean ? "clean" : "allocates");
+        System.out.printf("(%d windows in %d ms) %s%n", window, (System.nanoTime() - start) / 1_000_000, clean ? "clean" : "allocates");
     }
 
     private static long allocatedBytes() {
