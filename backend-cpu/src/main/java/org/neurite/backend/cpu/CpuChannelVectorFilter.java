@@ -182,8 +182,7 @@ final class CpuChannelVectorFilter {
             for (int s = begin; s < end; s++) {
                 int n = n0 + s;
                 if (sampled(g)) copySampled(g, x, n, stage, xc, s * grid * cin);
-                else CpuConvFilterChannelsLast.copyChannelsLast(gather, cin, g.height(), g.width(), g.padH(), g.padW(), x, n, channelOffsets, stage,
-                        xc, s * grid * cin);
+                else CpuConvFilterChannelsLast.copyChannelsLast(gather, g, x, n, channelOffsets, stage, xc, s * grid * cin);
                 for (int q = 0; q < p; q++) {
                     xStart[s * p + q] = (s * grid + pixel[q]) * cin;
                     dyStart[s * p + q] = n * cout * p + q;

@@ -163,16 +163,7 @@ final class CpuConvFilterChannelsLast {
      */
     static void copyChannelsLast(CpuKernels gather, Conv2dGeometry g, float[] x, int n, int[] channelOffsets, float[] staging, float[] xc,
                                  int base) {
-        copyChannelsLast(gather, g.inChannels(), g.height(), g.width(), g.padH(), g.padW(), x, n, channelOffsets, staging, xc, base);
-    }
-
-    /**
-     * {@link #copyChannelsLast(CpuKernels, Conv2dGeometry, float[], int, int[], float[], float[], int)}
-     * of any NCHW tensor of {@code cin} planes of {@code h x w}, padded by {@code ph} rows and
-     * {@code pw} columns.
-     */
-    static void copyChannelsLast(CpuKernels gather, int cin, int h, int w, int ph, int pw, float[] x, int n, int[] channelOffsets,
-                                 float[] staging, float[] xc, int base) {
+        int cin = g.inChannels(), h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW();
         System.arraycopy(x, n * cin * h * w, staging, 0, cin * h * w);
         int wp = w + 2 * pw, grid = (h + 2 * ph) * wp, nr = CpuGemm.NR;
         Arrays.fill(xc, base, base + ph * wp * cin, 0f);
