@@ -110,8 +110,9 @@ final class CpuGemm {
                                     float[] b, int offB, int ldb, float beta, float[] c, int offC, int ldc) {
         if (transposedC.length < m * n) transposedC = new float[m * n];
         float[] ct = transposedC;
-        // Both copies are transposes: by 16 x 16 blocks in registers where the sides are whole lane
-        // groups (CpuKernels.channelsLastToPlanes), else a float at a time.
+        // Both copies are transposes: by CpuKernels.channelsLastToPlanes where the sides are whole
+        // lane groups (16 x 16 register transposes at 512 bits, 8-row gathers at 256), else a float
+        // at a time.
         boolean blocks = m % CpuKernels.LANES == 0 && n % CpuKernels.LANES == 0;
         if (beta != 0f) {
             if (blocks && ldc == n) kernels[0].channelsLastToPlanes(c, offC, m, n, ct, 0, m);

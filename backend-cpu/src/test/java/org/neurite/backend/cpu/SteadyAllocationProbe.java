@@ -56,8 +56,8 @@ final class SteadyAllocationProbe {
             long probe = allocatedBytes(), before = allocatedBytes(), probeCost = before - probe;
             for (int i = 0; i < 30; i++) call.run();
             long allocated = allocatedBytes() - before - probeCost;
-            if (window < 40 || clean) System.out.print(allocated + " ");
             clean = allocated < 15L * 30;
+            if (window < 40 || clean) System.out.print(allocated + " "); // the first 40 and a clean one after them
         }
         System.out.printf("(%d windows in %d ms) %s%n", window, (System.nanoTime() - start) / 1_000_000, clean ? "clean" : "allocates");
     }
