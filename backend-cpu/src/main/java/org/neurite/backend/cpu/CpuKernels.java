@@ -99,11 +99,23 @@ abstract class CpuKernels {
     // ---- direct convolution (CpuDirectConv2d) ----------------------------------------------
 
     /**
-     * Two output channels of one output row, {@link CpuDirectConv2d#CHUNK} columns: for each
-     * column j, {@code tile[j]} and {@code tile[CHUNK + j]} get the fma sequence from zero over
-     * r in [0, k) of {@code w[wA + r]} (and {@code w[wB + r]}) times {@code xp[at + off[r] + j]}.
+     * Two output channels of one chunk of {@link CpuDirectConv2d#CHUNK} output grid positions: for
+     * each position j, {@code tile[tA + j]} and {@code tile[tB + j]} get the fma sequence from zero
+     * over r in [0, k) of {@code w[wA + r]} (and {@code w[wB + r]}) times {@code xp[at + off[r] + j]}.
      */
-    abstract void directForwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile);
+    abstract void directForwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile, int tA, int tB);
+
+    /**
+     * {@code rows} rows of {@code wo} outputs: {@code y[at + i * wo + j] = v} for j in [0, wo) with
+     * {@code v = grid[t + i * pitch + j]}, then {@code v + b} with {@code addBias}, then
+     * {@code Math.max(v, 0f)} with {@code relu} (NaN kept, -0 to +0). The vector path stores whole
+     * vectors while they end at or before {@code limit}, so a row's last vector may write up to
+     * {@code LANES - 1} positions past it, which the next row (or a later call) writes again; the
+     * grid must be readable that far past its last row. What is left before {@code limit} goes
+     * one value at a time.
+     */
+    abstract void directStoreRows(float[] grid, int t, int pitch, int rows, float[] y, int at, int wo, int limit, boolean addBias, float b,
+                                  boolean relu);
 
     /**
      * The whole lane groups of every output row into KJ = 5 groups of lane partial sums: for

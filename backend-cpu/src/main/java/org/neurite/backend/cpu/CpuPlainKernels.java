@@ -134,7 +134,7 @@ final class CpuPlainKernels extends CpuKernels {
      * offsets (see the class comment).
      */
     @Override
-    void directForwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile) {
+    void directForwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile, int tA, int tB) {
         float[] outA = this.outA, outB = this.outB, x0 = in0, x1 = in1, x2 = in2, x3 = in3, x4 = in4;
         Arrays.fill(outA, 0f);
         Arrays.fill(outB, 0f);
@@ -160,8 +160,20 @@ final class CpuPlainKernels extends CpuKernels {
                 outB[j] = Math.fma(b, x0[j], outB[j]);
             }
         }
-        System.arraycopy(outA, 0, tile, 0, CHUNK);
-        System.arraycopy(outB, 0, tile, CHUNK, CHUNK);
+        System.arraycopy(outA, 0, tile, tA, CHUNK);
+        System.arraycopy(outB, 0, tile, tB, CHUNK);
+    }
+
+    @Override
+    void directStoreRows(float[] grid, int t, int pitch, int rows, float[] y, int at, int wo, int limit, boolean addBias, float b,
+                         boolean relu) {
+        for (int i = 0; i < rows; i++) {
+            int from = t + i * pitch, to = at + i * wo;
+            if (relu && addBias) for (int j = 0; j < wo; j++) y[to + j] = Math.max(grid[from + j] + b, 0f);
+            else if (relu) for (int j = 0; j < wo; j++) y[to + j] = Math.max(grid[from + j], 0f);
+            else if (addBias) for (int j = 0; j < wo; j++) y[to + j] = grid[from + j] + b;
+            else System.arraycopy(grid, from, y, to, wo);
+        }
     }
 
     @Override

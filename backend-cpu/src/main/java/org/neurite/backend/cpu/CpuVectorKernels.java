@@ -167,11 +167,11 @@ final class CpuVectorKernels extends CpuKernels {
      * boxes them (allocating each step) when they flow through nested loops.
      */
     @Override
-    void directForwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile) {
-        forwardChunk(xp, at, off, k, w, wA, wB, tile);
+    void directForwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile, int tA, int tB) {
+        forwardChunk(xp, at, off, k, w, wA, wB, tile, tA, tB);
     }
 
-    private static void forwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile) {
+    private static void forwardChunk(float[] xp, int at, int[] off, int k, float[] w, int wA, int wB, float[] tile, int tA, int tB) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, b0 = zero, b1 = zero, b2 = zero, b3 = zero;
         for (int r = 0; r < k; r++) {
@@ -191,14 +191,33 @@ final class CpuVectorKernels extends CpuKernels {
             b2 = vb.fma(x2, b2);
             b3 = vb.fma(x3, b3);
         }
-        a0.intoArray(tile, 0);
-        a1.intoArray(tile, L);
-        a2.intoArray(tile, 2 * L);
-        a3.intoArray(tile, 3 * L);
-        b0.intoArray(tile, CHUNK);
-        b1.intoArray(tile, CHUNK + L);
-        b2.intoArray(tile, CHUNK + 2 * L);
-        b3.intoArray(tile, CHUNK + 3 * L);
+        a0.intoArray(tile, tA);
+        a1.intoArray(tile, tA + L);
+        a2.intoArray(tile, tA + 2 * L);
+        a3.intoArray(tile, tA + 3 * L);
+        b0.intoArray(tile, tB);
+        b1.intoArray(tile, tB + L);
+        b2.intoArray(tile, tB + 2 * L);
+        b3.intoArray(tile, tB + 3 * L);
+    }
+
+    @Override
+    void directStoreRows(float[] grid, int t, int pitch, int rows, float[] y, int at, int wo, int limit, boolean addBias, float b,
+                         boolean relu) {
+        for (int i = 0; i < rows; i++) {
+            int from = t + i * pitch, to = at + i * wo, j = 0, vectorsEnd = Math.min(wo, limit - to - L + 1); // vectors end by the row's end and by limit
+            for (; j < vectorsEnd; j += L) {
+                FloatVector v = FloatVector.fromArray(S, grid, from + j);
+                if (addBias) v = v.add(b);
+                if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+                v.intoArray(y, to + j);
+            }
+            for (; j < wo; j++) {
+                float v = grid[from + j];
+                if (addBias) v += b;
+                y[to + j] = relu ? Math.max(v, 0f) : v;
+            }
+        }
     }
 
     /** One flat loop over (row, vector), as in {@link #forwardChunk}; five accumulators, one per kernel column. */

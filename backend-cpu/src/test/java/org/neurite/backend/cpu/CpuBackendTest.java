@@ -215,18 +215,23 @@ class CpuBackendTest {
     /**
      * Convolutions with a tiny reduction (Cin/groups * kh * kw <= 32, stride 1) run the direct
      * kernels: one-channel images (odd output channel count, a row longer than one 32-column
-     * chunk, a kernel wider than the 5 columns handled per filter-kernel call) and two groups,
-     * against the definition, bit-identical across 1, 2, 3 and 5 threads. An infinite input in a
-     * row's last column must not turn into NaN through the lanes past the output row.
+     * chunk, a kernel wider than the 5 columns handled per filter-kernel call), two groups, rows
+     * so wide that forward's output grid goes in several blocks of rows, and a plane smaller than
+     * one vector (forward's whole-vector stores must not run past it), against the definition,
+     * bit-identical across 1, 2, 3 and 5 threads. An infinite input in a row's last column must
+     * not turn into NaN through the lanes past the output row (forward's dropped grid positions
+     * read it for the row above).
      */
     @ParameterizedTest(name = "case {0}")
-    @ValueSource(ints = {0, 1, 2, 3})
+    @ValueSource(ints = {0, 1, 2, 3, 4, 5})
     void tinyReductionConvolutionsRunDirectAndMatchTheDefinition(int which) {
         Conv2dGeometry g = switch (which) {
             case 0 -> new Conv2dGeometry(3, 1, 28, 28, 7, 5, 5, 1, 1, 2, 2, 1, 1, 1);
             case 1 -> new Conv2dGeometry(2, 2, 9, 37, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1);
             case 2 -> new Conv2dGeometry(2, 1, 11, 20, 3, 3, 7, 1, 1, 1, 3, 1, 1, 1);
-            default -> new Conv2dGeometry(2, 4, 16, 16, 6, 3, 3, 1, 1, 0, 0, 1, 1, 2);
+            case 3 -> new Conv2dGeometry(2, 4, 16, 16, 6, 3, 3, 1, 1, 0, 0, 1, 1, 2);
+            case 4 -> new Conv2dGeometry(3, 2, 9, 411, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1); // 413-float grid rows: blocks of 2 rows at 512 bits
+            default -> new Conv2dGeometry(4, 1, 3, 3, 5, 2, 2, 1, 1, 0, 0, 1, 1, 1); // 2x2 outputs: 4 floats a plane
         };
         assertTrue(CpuDirectConv2d.applies(g));
         int n = g.batch(), cin = g.inChannels(), h = g.height(), wd = g.width(), cout = g.outChannels();
@@ -257,6 +262,26 @@ class CpuBackendTest {
                 } else {
                     for (int i = 0; i < 2; i++) assertArrayEquals(reference[i], results[i], threads + " threads, output " + i);
                 }
+            }
+        }
+    }
+
+    /** A steady direct forward (its grid stores with bias and relu) allocates nothing, at the JVM's vector width. */
+    @Test
+    void aSteadyDirectForwardAllocatesNothing() throws Exception {
+        SteadyAllocationProbe.assertCleanInChildJvm(DirectForwardProbe.class);
+    }
+
+    /** The child JVM of {@link #aSteadyDirectForwardAllocatesNothing}: LeNet-5's c1 with bias and relu, batch 8, on 2 threads. */
+    static final class DirectForwardProbe {
+        public static void main(String[] args) {
+            Conv2dGeometry g = new Conv2dGeometry(8, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1);
+            ConvTestData d = new ConvTestData(g);
+            float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
+            try (CpuThreads threads = new CpuThreads(2)) {
+                CpuKernels.Path path = CpuKernels.Path.select();
+                CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path);
+                SteadyAllocationProbe.measure(() -> conv.forward(g, d.x, d.w, d.bias, true, y));
             }
         }
     }

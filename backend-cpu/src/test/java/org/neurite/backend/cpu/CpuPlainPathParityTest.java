@@ -87,10 +87,13 @@ class CpuPlainPathParityTest {
     static Stream<Conv2dGeometry> convolutions() {
         return Stream.of(
                 // direct: LeNet-5's c1 (28 output columns: a partial last vector), then rows wider than a
-                // chunk with an odd channel count and a kernel wider than 5, then two groups
+                // chunk with an odd channel count and a kernel wider than 5, then two groups, then
+                // forward's grid in blocks of rows, and planes of 4 outputs (less than a vector)
                 new Conv2dGeometry(3, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1),
                 new Conv2dGeometry(2, 1, 9, 150, 3, 3, 7, 1, 1, 1, 3, 1, 1, 1),
                 new Conv2dGeometry(2, 2, 11, 13, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2),
+                new Conv2dGeometry(2, 2, 7, 411, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1),
+                new Conv2dGeometry(3, 1, 3, 3, 5, 2, 2, 1, 1, 0, 0, 1, 1, 1),
                 // implicit GEMM (16 output channels): over the padded grid (whole samples, stride 1),
                 // gathered (one sample cut into pixel chunks for two workers; stride 2), then
                 // explicit im2col (stride 2, 8 channels), 1x1
