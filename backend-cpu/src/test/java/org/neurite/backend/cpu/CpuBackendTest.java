@@ -266,26 +266,6 @@ class CpuBackendTest {
         }
     }
 
-    /** A steady direct forward (its grid stores with bias and relu) allocates nothing, at the JVM's vector width. */
-    @Test
-    void aSteadyDirectForwardAllocatesNothing() throws Exception {
-        SteadyAllocationProbe.assertCleanInChildJvm(DirectForwardProbe.class);
-    }
-
-    /** The child JVM of {@link #aSteadyDirectForwardAllocatesNothing}: LeNet-5's c1 with bias and relu, batch 8, on 2 threads. */
-    static final class DirectForwardProbe {
-        public static void main(String[] args) {
-            Conv2dGeometry g = new Conv2dGeometry(8, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2, 1, 1, 1);
-            ConvTestData d = new ConvTestData(g);
-            float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
-            try (CpuThreads threads = new CpuThreads(2)) {
-                CpuKernels.Path path = CpuKernels.Path.select();
-                CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path);
-                SteadyAllocationProbe.measure(() -> conv.forward(g, d.x, d.w, d.bias, true, y));
-            }
-        }
-    }
-
     /** Finite expected values within tol (relative + absolute); infinities and NaN exactly where expected. */
     private static void assertCloseOrSameNonFinite(String what, float[] expected, float[] actual, double tol) {
         assertEquals(expected.length, actual.length, what + " length");
