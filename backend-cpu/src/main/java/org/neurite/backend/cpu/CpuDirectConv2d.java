@@ -20,8 +20,9 @@ import org.neurite.backend.Conv2dGeometry;
  * On 28-wide rows a call per row and 64-lane chunk computed 64 outputs for 28 (the grid: 32 for
  * 28): LeNet-5's and fashion_cnn's c1 forward ran 2.1x as fast on the grid (one thread,
  * 512 bits). Where the grid takes no fewer calls (28-wide rows at 256 bits: 32 lanes), the
- * calls start at each row instead ({@link #flatGrid}). Backward filter walks dy row by row instead, in a copy whose rows are wide enough
- * for whole vectors, and masks the lanes past the last output column of a row to zero input.
+ * calls start at each row instead ({@link #flatGrid}). Backward filter walks dy row by row, in a
+ * copy whose rows are wide enough for whole vectors, and masks the lanes past the last output
+ * column of a row to zero input.
  * <pre>
  *   forward          y[n, co, q..q+CHUNK) = sum over (c, ki, kj) of w[co, c, ki, kj] * xp[n, c][q + ki*Wp + kj..]   (grid positions q)
  *   backward filter  dw[co, c, ki, kj] = sum over n, oh, ow of dy[n, co, oh, ow] * xp[n, c, oh+ki, ow+kj]

@@ -205,7 +205,7 @@ final class CpuVectorKernels extends CpuKernels {
     void directStoreRows(float[] grid, int t, int pitch, int rows, float[] y, int at, int wo, int limit, boolean addBias, float b,
                          boolean relu) {
         for (int i = 0; i < rows; i++) {
-            int from = t + i * pitch, to = at + i * wo, j = 0, vectorsEnd = Math.min(wo, limit - to - L + 1); // vectors end by the row's end and by limit
+            int from = t + i * pitch, to = at + i * wo, j = 0, vectorsEnd = Math.min(wo, limit - to - L + 1); // vectors start in the row, end by limit
             for (; j < vectorsEnd; j += L) {
                 FloatVector v = FloatVector.fromArray(S, grid, from + j);
                 if (addBias) v = v.add(b);
