@@ -104,7 +104,7 @@ final class CpuConv2d {
     private final BackwardFilterLoop backwardFilterLoop = new BackwardFilterLoop();
     private final CpuConvFilterChannelsLast channelsLastFilter; // backward-filter when Cin fills whole lane groups
     private final CpuChannelVectorFilter channelVectorFilter; // backward-filter of the small ResNet's layers; null when turned off
-    private final BiasGradientLoop biasGradientLoop;
+    private final BiasGradientLoop biasGradientLoop = new BiasGradientLoop();
 
     CpuConv2d(CpuThreads threads, CpuGemm gemm, CpuKernels.Path path) {
         this(threads, gemm, path, CpuWinogradConv2d.ENABLED);
@@ -136,7 +136,6 @@ final class CpuConv2d {
         this.direct = new CpuDirectConv2d(threads, path);
         this.channelsLastFilter = new CpuConvFilterChannelsLast(threads, gemm, path);
         this.channelVectorFilter = CpuChannelVectorFilter.ENABLED ? new CpuChannelVectorFilter(threads, path) : null;
-        this.biasGradientLoop = new BiasGradientLoop(path);
         this.columnPanels = new ColumnPanels[threads.size()];
         this.transposedPanels = new TransposedColumnPanels[threads.size()];
         this.rowRunPanels = new RowRunPanels[threads.size()];
@@ -827,13 +826,6 @@ final class CpuConv2d {
     private final class BiasGradientLoop implements CpuThreads.RangeTask {
         private float[] dy, dbias;
         private int channels, p, batch;
-        private final CpuKernels[] biasKernels; // per worker
-        private final double[][] biasPartials; // per worker: the 2 x NORM_PARTIALS partial sums of one channel
-
-        BiasGradientLoop(CpuKernels.Path path) {
-            this.biasKernels = path.perWorker(threads.size());
-            this.biasPartials = new double[threads.size()][2 * CpuKernels.NORM_PARTIALS];
-        }
 
         synchronized void execute(Conv2dGeometry g, float[] dy, float[] dbias) {
             this.dy = dy;
@@ -850,24 +842,27 @@ final class CpuConv2d {
         }
 
         /**
-         * Per channel, its {@code batch} rows of dy onto {@link CpuKernels#NORM_PARTIALS} (16)
-         * interleaved double partial sums by batch norm's statistics kernel (shift 0: the first 16
-         * partials are the plain sums; the squares beside them are not used), added in order at the
-         * end: the same roundings in the same order on every path and width. Four scalar partials
-         * took 0.13 ms of LeNet-5's c1 backward-filter (0.6 ms, batch 64, one thread), a chain of
-         * double adds every four floats.
+         * Four interleaved accumulators (element q of a row into accumulator q mod 4, a row's last
+         * few into the first), added in a fixed order at the end: one accumulator is one chain of
+         * dependent double adds (4 cycles each), which took 0.25 ms on the small ResNet's 16x14x14
+         * layer at batch 64, as long as a tenth of its backward-filter GEMM.
          */
         @Override
         public void run(int worker, int begin, int end) {
             float[] dy = this.dy;
-            double[] acc = biasPartials[worker];
-            CpuKernels k = biasKernels[worker];
             for (int c = begin; c < end; c++) {
-                Arrays.fill(acc, 0.0);
-                k.normChannelStatistics(dy, c * p, batch, channels * p, p, 0f, acc);
-                double sum = 0;
-                for (int l = 0; l < CpuKernels.NORM_PARTIALS; l++) sum += acc[l];
-                dbias[c] = (float) sum;
+                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (int n = 0; n < batch; n++) {
+                    int i = (n * channels + c) * p, rowEnd = i + p;
+                    for (; i <= rowEnd - 4; i += 4) {
+                        s0 += dy[i];
+                        s1 += dy[i + 1];
+                        s2 += dy[i + 2];
+                        s3 += dy[i + 3];
+                    }
+                    for (; i < rowEnd; i++) s0 += dy[i];
+                }
+                dbias[c] = (float) ((s0 + s1) + (s2 + s3));
             }
         }
     }
