@@ -2,6 +2,7 @@ package org.neurite.benchmarks;
 
 import static org.neurite.benchmarks.CommandLineOptions.intOption;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -104,7 +105,7 @@ public final class MachinePeaks {
 
     private static double median(double[] v) {
         double[] s = v.clone();
-        java.util.Arrays.sort(s);
+        Arrays.sort(s);
         return s[s.length / 2];
     }
 }

@@ -159,10 +159,10 @@ final class CpuDirectConv2d {
             float[] grids = CpuThreads.scratch(sums, worker, 2 * span);
             int[] off = forwardOffsets;
             CpuKernels kernels = CpuDirectConv2d.this.kernels[worker];
+            Arrays.fill(xp, cinG * hp * pitch, scratchSize, 0f); // the chunks' reach past the planes, which pad leaves alone
             for (int unit = begin; unit < end; unit++) {
                 int n = unit / groups, gi = unit % groups;
                 pad(g, x, (n * g.inChannels() + gi * cinG) * g.height() * g.width(), xp, 0, hp, pitch);
-                Arrays.fill(xp, cinG * hp * pitch, scratchSize, 0f);
                 for (int co = 0; co < coutG; co += 2) {
                     int oc = gi * coutG + co;
                     boolean pair = co + 1 < coutG;
