@@ -2,12 +2,16 @@
 """Side-by-side throughput: the same workloads in PyTorch and in Neurite, in one run.
 
 Each workload is a Neurite example script and its PyTorch twin (same layers, same batch, same
-optimiser, random data). Both are timed over several rounds after warm-up on the same machine,
-one after the other, each after 10 s of training warm-up (3 s of inference), and the median
-samples/s and the Neurite/PyTorch ratio are printed.
+optimiser, random data). Each side warms up while the other is idle (10 s of training, 3 s of
+inference), then their timed rounds alternate (PyTorch's, Neurite's, Neurite's, PyTorch's, ...),
+so that a machine whose speed drifts over seconds slows both sides of a pair alike; printed are
+each side's median samples/s and the median of the rounds' Neurite/PyTorch ratios. Neurite runs
+in a WorkloadThroughput process that times one round per command (--commands). --sequential
+times all of PyTorch's rounds, then all of Neurite's, and prints the ratio of the medians (the
+method of the figures before 2026-12-05 in BENCHMARKS.md, and of --backends).
 
 Usage (from the repository root, after `mvn -q install -DskipTests`):
-    /usr/bin/python3 benchmarks/peer/peer.py [--threads 2] [--rounds 5] [--steps 50] [lenet5 fashion_cnn rowlstm resnet_small]
+    /usr/bin/python3 benchmarks/peer/peer.py [--threads 2] [--rounds 5] [--steps 50] [--sequential] [lenet5 fashion_cnn rowlstm resnet_small]
 
 Needs Debian's python3-torch (and libopenblas0-pthread). Threads: torch.set_num_threads(N) and
 Neurite's backend get the same N.
@@ -23,6 +27,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import torch
@@ -132,7 +137,8 @@ def warm_up(run, seconds):
             return
 
 
-def torch_throughput(name, batch, steps, rounds, infer_batch):
+def torch_rounds(name, batch, steps, infer_batch):
+    """The PyTorch twin's timed rounds: (one training epoch of `steps` batches, one inference pass), each returning samples/s."""
     model_class, shape, make_optimizer, _ = WORKLOADS[name]
     torch.manual_seed(1)
     model = model_class()
@@ -153,8 +159,6 @@ def torch_throughput(name, batch, steps, rounds, infer_batch):
             optimizer.step()
         return batch * steps / (time.perf_counter() - start)
 
-    warm_up(epoch, TRAIN_WARM_UP_SECONDS)
-    train = [epoch() for _ in range(rounds)]
     n = infer_batch * max(1, steps // 4)
     xi = torch.rand(n, *shape)
 
@@ -166,6 +170,13 @@ def torch_throughput(name, batch, steps, rounds, infer_batch):
                 model(xi[s:s + infer_batch])
         return n / (time.perf_counter() - start)
 
+    return epoch, infer
+
+
+def torch_throughput(name, batch, steps, rounds, infer_batch):
+    epoch, infer = torch_rounds(name, batch, steps, infer_batch)
+    warm_up(epoch, TRAIN_WARM_UP_SECONDS)
+    train = [epoch() for _ in range(rounds)]
     warm_up(infer, TRAIN_WARM_UP_SECONDS / 3)
     inference = [infer() for _ in range(rounds)]
     return statistics.median(train), statistics.median(inference)
@@ -198,6 +209,88 @@ def neurite_throughput(name, batch, steps, rounds, threads, infer_batch, backend
     return result["train_samples_per_second"], result["infer_samples_per_second"]
 
 
+class NeuriteRounds:
+    """A WorkloadThroughput process in --commands mode: Neurite's rounds one at a time, on request."""
+
+    def __init__(self, name, batch, steps, threads, infer_batch):
+        script = WORKLOADS[name][3]
+        jars = [os.path.join(ROOT, "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar"), os.path.join(ROOT, "benchmarks/target/lib/*")]
+        self.errors = tempfile.TemporaryFile(mode="w+")  # the JVM's warnings; shown if it fails
+        self.process = subprocess.Popen(
+            ["java", "--add-modules", "jdk.incubator.vector", "-cp", os.pathsep.join(jars), "org.neurite.benchmarks.WorkloadThroughput",
+             os.path.join(ROOT, script), "--batch", str(batch), "--steps", str(steps), "--threads", str(threads),
+             "--infer-batch", str(infer_batch), "--commands"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True)
+        self.expect("ready")  # Neurite's training warm-up; PyTorch is idle meanwhile
+
+    def expect(self, key):
+        for line in self.process.stdout:
+            line = line.strip()
+            if line.startswith("{"):
+                answer = json.loads(line)
+                if key in answer:
+                    return answer[key]
+        code = self.process.wait()
+        self.errors.seek(0)
+        sys.exit(f"WorkloadThroughput ended without answering {key} (exit {code}):\n{self.errors.read()[-2000:]}")
+
+    def request(self, command, key):
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.expect(key)
+
+    def close(self):
+        if self.process.poll() is None:
+            self.process.stdin.write("quit\n")
+            self.process.stdin.close()
+            self.process.wait()
+
+
+# Pause before each alternated round: the side that just ran leaves threads spinning for a while
+# (OpenBLAS's workers, under torch's dense layers, for about 2^28 cycles before they sleep), and
+# a round started at once shares the cores with them. Without it, on a 2-core machine, Neurite's
+# lenet5 training rounds ran at 14.5-15.5 thousand samples/s after a PyTorch round and 20.9-21.1
+# thousand after one of its own.
+SETTLE_SECONDS = 0.3
+
+
+def alternate(torch_round, neurite_round, rounds):
+    """rounds pairs, PyTorch first in even pairs and Neurite first in odd ones; returns both lists of samples/s."""
+    def settled(run):
+        time.sleep(SETTLE_SECONDS)
+        return run()
+
+    t, n = [], []
+    for r in range(rounds):
+        if r % 2 == 0:
+            t.append(settled(torch_round))
+            n.append(settled(neurite_round))
+        else:
+            n.append(settled(neurite_round))
+            t.append(settled(torch_round))
+    return t, n
+
+
+def interleaved_throughput(name, batch, steps, rounds, threads, infer_batch):
+    """
+    PyTorch's and Neurite's rounds alternated, each side warmed up while the other is idle: returns
+    (torch train, neurite train, train ratio, torch infer, neurite infer, infer ratio), the rates
+    the medians of each side's rounds and the ratios the medians of the rounds' paired ratios.
+    """
+    epoch, infer = torch_rounds(name, batch, steps, infer_batch)
+    neurite = NeuriteRounds(name, batch, steps, threads, infer_batch)
+    try:
+        warm_up(epoch, TRAIN_WARM_UP_SECONDS)
+        t_train, n_train = alternate(epoch, lambda: neurite.request("train", "train"), rounds)
+        neurite.request("warm-infer", "ready")
+        warm_up(infer, TRAIN_WARM_UP_SECONDS / 3)
+        t_infer, n_infer = alternate(infer, lambda: neurite.request("infer", "infer"), rounds)
+    finally:
+        neurite.close()
+    return (statistics.median(t_train), statistics.median(n_train), statistics.median(n / t for n, t in zip(n_train, t_train)),
+            statistics.median(t_infer), statistics.median(n_infer), statistics.median(n / t for n, t in zip(n_infer, t_infer)))
+
+
 def report_blas():
     """Which BLAS torch's Linear and LSTM products run on: Debian's reference libblas makes them several times slower."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -217,6 +310,8 @@ def main():
     parser.add_argument("--steps", type=int, default=50)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--infer-batch", type=int, default=256)
+    parser.add_argument("--sequential", action="store_true",
+                        help="all of PyTorch's rounds, then all of Neurite's (the method before 2026-12-05); default: alternated")
     parser.add_argument("--backends", default="cpu",
                         help="Neurite backends to measure, comma-separated (cpu, opencl); default cpu")
     args = parser.parse_args()
@@ -224,18 +319,24 @@ def main():
     if backends != ["cpu"]:
         return compare_backends(args, backends)
     torch.set_num_threads(args.threads)
+    method = "PyTorch's rounds then Neurite's" if args.sequential else "rounds alternated, ratios the medians of the pairs'"
     print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch} (inference {args.infer_batch}), "
-          f"median of {args.rounds} rounds of {args.steps} steps")
+          f"median of {args.rounds} rounds of {args.steps} steps ({method})")
     report_blas()
     print(f"{'workload':<12} {'torch train/s':>14} {'neurite train/s':>16} {'ratio':>6}   "
           f"{'torch infer/s':>14} {'neurite infer/s':>16} {'ratio':>6}")
     for name in args.workloads:
         if name not in WORKLOADS:
             sys.exit(f"unknown workload {name}; known: {', '.join(WORKLOADS)}")
-        t_train, t_infer = torch_throughput(name, args.batch, args.steps, args.rounds, args.infer_batch)
-        n_train, n_infer = neurite_throughput(name, args.batch, args.steps, args.rounds, args.threads, args.infer_batch)
-        print(f"{name:<12} {t_train:>14,.0f} {n_train:>16,.0f} {n_train / t_train:>5.2f}x   "
-              f"{t_infer:>14,.0f} {n_infer:>16,.0f} {n_infer / t_infer:>5.2f}x", flush=True)
+        if args.sequential:
+            t_train, t_infer = torch_throughput(name, args.batch, args.steps, args.rounds, args.infer_batch)
+            n_train, n_infer = neurite_throughput(name, args.batch, args.steps, args.rounds, args.threads, args.infer_batch)
+            train_ratio, infer_ratio = n_train / t_train, n_infer / t_infer
+        else:
+            t_train, n_train, train_ratio, t_infer, n_infer, infer_ratio = interleaved_throughput(
+                name, args.batch, args.steps, args.rounds, args.threads, args.infer_batch)
+        print(f"{name:<12} {t_train:>14,.0f} {n_train:>16,.0f} {train_ratio:>5.2f}x   "
+              f"{t_infer:>14,.0f} {n_infer:>16,.0f} {infer_ratio:>5.2f}x", flush=True)
 
 
 def compare_backends(args, backends):

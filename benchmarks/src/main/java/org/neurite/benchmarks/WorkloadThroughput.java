@@ -3,6 +3,9 @@ package org.neurite.benchmarks;
 import static org.neurite.benchmarks.CommandLineOptions.intOption;
 import static org.neurite.benchmarks.CommandLineOptions.stringOption;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -36,6 +39,9 @@ import org.neurite.train.TrainSpec;
  *
  * {@code --backend opencl} measures another registered backend (its jars added to the classpath);
  * {@code --read-every K} reads the steps' results every K steps instead of the backend's default.
+ *
+ * <p>{@code --commands} times one round per command read from standard input instead, so that
+ * {@code peer.py} can alternate PyTorch's rounds with Neurite's (see {@link #commands}).
  */
 public final class WorkloadThroughput {
     private WorkloadThroughput() {}
@@ -67,6 +73,10 @@ public final class WorkloadThroughput {
              Trainer trainer = new Trainer(graph, store, spec);
              Predictor predictor = new Predictor(graph, store, inferBatch)) {
             if (readEvery > 0) trainer.trainStep().readEvery(readEvery);
+            if (Arrays.asList(args).contains("--commands")) {
+                commands(trainer, predictor, data, inferBatch * Math.max(1, steps / 4));
+                return;
+            }
             train = trainingRounds(trainer, data, rounds);
             perEpoch = trainer.lastEpochCounters().orElse(BackendCounters.ZERO);   // the last round's epoch
             stepsPerEpoch = trainer.lastEpochSteps();
@@ -90,6 +100,50 @@ public final class WorkloadThroughput {
     }
 
     /**
+     * Rounds on request, one per line of standard input, each answered by one JSON line on
+     * standard output: first the training warm-up of {@link #trainingRounds}, then
+     * {@code {"ready": "train"}}; {@code train} runs one timed epoch ({@code {"train": samples/s}}),
+     * {@code warm-infer} the inference warm-up ({@code {"ready": "infer"}}), {@code infer} one timed
+     * pass of {@code inferSamples} samples ({@code {"infer": samples/s}}); end of input or
+     * {@code quit} ends it. {@code peer.py} alternates these rounds with PyTorch's, so that a
+     * machine whose speed drifts over seconds (a shared VM: PyTorch's resnet_small inference went
+     * between 10 and 15 thousand samples/s in periods of a few seconds within one process) slows
+     * both sides of a pair alike.
+     */
+    static void commands(Trainer trainer, Predictor predictor, Dataset data, int inferSamples) throws Exception {
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        float[] x = Arrays.copyOf(data.features(), inferSamples * data.sampleSize());
+        int epoch = warmUpTraining(trainer, data);
+        System.out.println("{\"ready\": \"train\"}");
+        System.out.flush();
+        for (String line; (line = in.readLine()) != null; ) {
+            switch (line.strip()) {
+                case "train" -> {
+                    EpochStats s = trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
+                    System.out.printf(Locale.ROOT, "{\"train\": %.1f}%n", s.samplesPerSecond());
+                }
+                case "warm-infer" -> {
+                    long start = System.nanoTime();
+                    do {
+                        predictor.predict(x, inferSamples);
+                    } while (System.nanoTime() - start < WARM_UP_NANOS / 3);
+                    System.out.println("{\"ready\": \"infer\"}");
+                }
+                case "infer" -> {
+                    long start = System.nanoTime();
+                    predictor.predict(x, inferSamples);
+                    System.out.printf(Locale.ROOT, "{\"infer\": %.1f}%n", inferSamples / ((System.nanoTime() - start) / 1e9));
+                }
+                case "quit" -> {
+                    return;
+                }
+                default -> throw new IllegalArgumentException("unknown command '" + line + "' (train, warm-infer, infer, quit)");
+            }
+            System.out.flush();
+        }
+    }
+
+    /**
      * Training warm-up before the timed rounds, at least (inference: a third of it, after
      * training). Until C2 has compiled a Vector API kernel it runs in the interpreter or C1, where
      * every vector is an allocated array and the kernel is many times slower; on a 2-core machine
@@ -107,17 +161,23 @@ public final class WorkloadThroughput {
      * loader with these figures.
      */
     static double[] trainingRounds(Trainer trainer, Dataset data, int rounds) {
-        int epoch = 1;
-        long warmUpStart = System.nanoTime();
-        do {
-            trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
-        } while (System.nanoTime() - warmUpStart < WARM_UP_NANOS);
+        int epoch = warmUpTraining(trainer, data);
         double[] train = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             EpochStats s = trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
             train[r] = s.samplesPerSecond();
         }
         return train;
+    }
+
+    /** Training epochs over {@code data} for at least {@link #WARM_UP_NANOS}; returns the next epoch's number. */
+    private static int warmUpTraining(Trainer trainer, Dataset data) {
+        int epoch = 1;
+        long warmUpStart = System.nanoTime();
+        do {
+            trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
+        } while (System.nanoTime() - warmUpStart < WARM_UP_NANOS);
+        return epoch;
     }
 
     /** Uniform [0,1) inputs of the graph's input shape and labels over its outputs. */
