@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /** The worker pool: exact coverage of the task range, part-to-worker mapping, claimed tasks, failures and nesting. */
 class CpuThreadsTest {
@@ -32,6 +33,48 @@ class CpuThreadsTest {
                     assertEquals(expectedPart, workerOf[t], "worker of task " + t + " of " + tasks);
                 }
             }
+        }
+    }
+
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // without the take-back, the caller waits for the never-started workers forever
+    void partsNoWorkerTakesRunOnTheCallerAsTheirOwnWorker() {
+        // Workers that never start stand for workers that do not wake: the caller must take back
+        // their parts and run each with its own worker number (its scratch), in static and claimed regions.
+        try (CpuThreads pool = new CpuThreads(3, false)) {
+            for (int tasks : new int[] {1, 2, 3, 10, 1001}) {
+                AtomicIntegerArray runs = new AtomicIntegerArray(tasks);
+                int[] workerOf = new int[tasks];
+                Thread[] threadOf = new Thread[tasks];
+                pool.run(tasks, (worker, begin, end) -> {
+                    for (int t = begin; t < end; t++) {
+                        runs.incrementAndGet(t);
+                        workerOf[t] = worker;
+                        threadOf[t] = Thread.currentThread();
+                    }
+                });
+                int parts = Math.min(3, tasks);
+                for (int t = 0; t < tasks; t++) {
+                    assertEquals(1, runs.get(t), "task " + t + " of " + tasks);
+                    assertEquals((int) ((long) (t + 1) * parts - 1) / tasks, workerOf[t], "worker of task " + t + " of " + tasks);
+                    assertSame(Thread.currentThread(), threadOf[t], "task " + t + " ran on the caller");
+                }
+                AtomicIntegerArray claims = new AtomicIntegerArray(tasks);
+                pool.runClaimed(tasks, 3, (worker, begin, end) -> {
+                    for (int t = begin; t < end; t++) claims.incrementAndGet(t);
+                });
+                for (int t = 0; t < tasks; t++) assertEquals(1, claims.get(t), "claimed task " + t + " of " + tasks);
+            }
+            // A failure in a part the caller took back still reaches the caller, and the pool stays usable.
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> pool.run(3, (worker, begin, end) -> {
+                if (worker == 2) throw new IllegalStateException("part 2 failed");
+            }));
+            assertEquals("part 2 failed", e.getMessage());
+            AtomicIntegerArray again = new AtomicIntegerArray(5);
+            pool.run(5, (worker, begin, end) -> {
+                for (int t = begin; t < end; t++) again.incrementAndGet(t);
+            });
+            for (int t = 0; t < 5; t++) assertEquals(1, again.get(t));
         }
     }
 
