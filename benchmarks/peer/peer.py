@@ -194,17 +194,20 @@ def opencl_classpath():
     return [backend, found[0]]
 
 
-def neurite_throughput(name, batch, steps, rounds, threads, infer_batch, backend="cpu"):
-    script = WORKLOADS[name][3]
+def workload_throughput_command(name, batch, steps, threads, infer_batch, options, backend="cpu"):
+    """The java command line of WorkloadThroughput on the workload's script, with `options` after the common ones."""
     jars = [os.path.join(ROOT, "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar"), os.path.join(ROOT, "benchmarks/target/lib/*")]
-    extra = [] if backend == "cpu" else ["--backend", backend]
     if backend == "opencl":
         jars += opencl_classpath()
-    out = subprocess.run(
-        ["java", "--add-modules", "jdk.incubator.vector", "-cp", os.pathsep.join(jars), "org.neurite.benchmarks.WorkloadThroughput",
-         os.path.join(ROOT, script), "--batch", str(batch), "--steps", str(steps), "--rounds", str(rounds),
-         "--threads", str(threads), "--infer-batch", str(infer_batch)] + extra,
-        check=True, capture_output=True, text=True).stdout
+    extra = [] if backend == "cpu" else ["--backend", backend]
+    return (["java", "--add-modules", "jdk.incubator.vector", "-cp", os.pathsep.join(jars), "org.neurite.benchmarks.WorkloadThroughput",
+             os.path.join(ROOT, WORKLOADS[name][3]), "--batch", str(batch), "--steps", str(steps), "--threads", str(threads),
+             "--infer-batch", str(infer_batch)] + options + extra)
+
+
+def neurite_throughput(name, batch, steps, rounds, threads, infer_batch, backend="cpu"):
+    out = subprocess.run(workload_throughput_command(name, batch, steps, threads, infer_batch, ["--rounds", str(rounds)], backend),
+                         check=True, capture_output=True, text=True).stdout
     result = json.loads(out.strip().splitlines()[-1])
     return result["train_samples_per_second"], result["infer_samples_per_second"]
 
@@ -213,13 +216,9 @@ class NeuriteRounds:
     """A WorkloadThroughput process in --commands mode: Neurite's rounds one at a time, on request."""
 
     def __init__(self, name, batch, steps, threads, infer_batch):
-        script = WORKLOADS[name][3]
-        jars = [os.path.join(ROOT, "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar"), os.path.join(ROOT, "benchmarks/target/lib/*")]
         self.errors = tempfile.TemporaryFile(mode="w+")  # the JVM's warnings; shown if it fails
         self.process = subprocess.Popen(
-            ["java", "--add-modules", "jdk.incubator.vector", "-cp", os.pathsep.join(jars), "org.neurite.benchmarks.WorkloadThroughput",
-             os.path.join(ROOT, script), "--batch", str(batch), "--steps", str(steps), "--threads", str(threads),
-             "--infer-batch", str(infer_batch), "--commands"],
+            workload_throughput_command(name, batch, steps, threads, infer_batch, ["--commands"]),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True)
         self.expect("ready")  # Neurite's training warm-up; PyTorch is idle meanwhile
 

@@ -73,24 +73,17 @@ public final class WorkloadThroughput {
              Trainer trainer = new Trainer(graph, store, spec);
              Predictor predictor = new Predictor(graph, store, inferBatch)) {
             if (readEvery > 0) trainer.trainStep().readEvery(readEvery);
+            int n = inferBatch * Math.max(1, steps / 4);
+            float[] x = Arrays.copyOf(data.features(), n * data.sampleSize());      // the inference inputs
             if (Arrays.asList(args).contains("--commands")) {
-                commands(trainer, predictor, data, inferBatch * Math.max(1, steps / 4));
+                commands(trainer, predictor, data, x, n);
                 return;
             }
             train = trainingRounds(trainer, data, rounds);
             perEpoch = trainer.lastEpochCounters().orElse(BackendCounters.ZERO);   // the last round's epoch
             stepsPerEpoch = trainer.lastEpochSteps();
-            int n = inferBatch * Math.max(1, steps / 4);
-            float[] x = Arrays.copyOf(data.features(), n * data.sampleSize());
-            long warmUpStart = System.nanoTime();
-            do {
-                predictor.predict(x, n);                                          // warm-up
-            } while (System.nanoTime() - warmUpStart < WARM_UP_NANOS / 3);
-            for (int r = 0; r < rounds; r++) {
-                long start = System.nanoTime();
-                predictor.predict(x, n);
-                infer[r] = n / ((System.nanoTime() - start) / 1e9);
-            }
+            warmUpInference(predictor, x, n);
+            for (int r = 0; r < rounds; r++) infer[r] = inferenceRate(predictor, x, n);
         }
         System.out.printf(Locale.ROOT, "{\"workload\": \"%s\", \"batch\": %d, \"threads\": %d, \"train_samples_per_second\": %.1f, "
                         + "\"infer_samples_per_second\": %.1f, \"train_rounds\": %s, \"infer_rounds\": %s, "
@@ -104,15 +97,14 @@ public final class WorkloadThroughput {
      * standard output: first the training warm-up of {@link #trainingRounds}, then
      * {@code {"ready": "train"}}; {@code train} runs one timed epoch ({@code {"train": samples/s}}),
      * {@code warm-infer} the inference warm-up ({@code {"ready": "infer"}}), {@code infer} one timed
-     * pass of {@code inferSamples} samples ({@code {"infer": samples/s}}); end of input or
+     * pass over the {@code n} samples of {@code x} ({@code {"infer": samples/s}}); end of input or
      * {@code quit} ends it. {@code peer.py} alternates these rounds with PyTorch's, so that a
      * machine whose speed drifts over seconds (a shared VM: PyTorch's resnet_small inference went
      * between 10 and 15 thousand samples/s in periods of a few seconds within one process) slows
      * both sides of a pair alike.
      */
-    static void commands(Trainer trainer, Predictor predictor, Dataset data, int inferSamples) throws Exception {
+    static void commands(Trainer trainer, Predictor predictor, Dataset data, float[] x, int n) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        float[] x = Arrays.copyOf(data.features(), inferSamples * data.sampleSize());
         int epoch = warmUpTraining(trainer, data);
         System.out.println("{\"ready\": \"train\"}");
         System.out.flush();
@@ -123,17 +115,10 @@ public final class WorkloadThroughput {
                     System.out.printf(Locale.ROOT, "{\"train\": %.1f}%n", s.samplesPerSecond());
                 }
                 case "warm-infer" -> {
-                    long start = System.nanoTime();
-                    do {
-                        predictor.predict(x, inferSamples);
-                    } while (System.nanoTime() - start < WARM_UP_NANOS / 3);
+                    warmUpInference(predictor, x, n);
                     System.out.println("{\"ready\": \"infer\"}");
                 }
-                case "infer" -> {
-                    long start = System.nanoTime();
-                    predictor.predict(x, inferSamples);
-                    System.out.printf(Locale.ROOT, "{\"infer\": %.1f}%n", inferSamples / ((System.nanoTime() - start) / 1e9));
-                }
+                case "infer" -> System.out.printf(Locale.ROOT, "{\"infer\": %.1f}%n", inferenceRate(predictor, x, n));
                 case "quit" -> {
                     return;
                 }
@@ -178,6 +163,21 @@ public final class WorkloadThroughput {
             trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
         } while (System.nanoTime() - warmUpStart < WARM_UP_NANOS);
         return epoch;
+    }
+
+    /** Inference passes over the {@code n} samples of {@code x} for at least a third of {@link #WARM_UP_NANOS}. */
+    private static void warmUpInference(Predictor predictor, float[] x, int n) {
+        long warmUpStart = System.nanoTime();
+        do {
+            predictor.predict(x, n);
+        } while (System.nanoTime() - warmUpStart < WARM_UP_NANOS / 3);
+    }
+
+    /** Samples per second of one timed inference pass over the {@code n} samples of {@code x}. */
+    private static double inferenceRate(Predictor predictor, float[] x, int n) {
+        long start = System.nanoTime();
+        predictor.predict(x, n);
+        return n / ((System.nanoTime() - start) / 1e9);
     }
 
     /** Uniform [0,1) inputs of the graph's input shape and labels over its outputs. */
