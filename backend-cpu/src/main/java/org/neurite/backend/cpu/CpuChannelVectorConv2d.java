@@ -30,10 +30,15 @@ import org.neurite.backend.Conv2dGeometry;
  * about 9% of the small ResNet's training step; the change made 16 -> 16 forward 1.28x and
  * backward-data 1.12x, 16 -> 32 and 32 -> 64 at stride 2 forward 1.07-1.10x at 512 bits (1.09x,
  * 1.01x, 1.13-1.24x at 256; paired, one thread). Pixels of a row's last block past {@code Wo}
- * are computed from whatever lies there (the buffer has slack) and dropped. Tasks are (sample, block of output rows), claimed; blocks of
+ * are computed from whatever lies there (the buffer has slack) and dropped. Output rows whose
+ * kernel rows reach into the padding above or below the map leave those terms out ({@link RowVariants}):
+ * one kernel row of the first and last output rows of the small ResNet's layers, which took
+ * 32 -> 64 at stride 2 (7x7 -> 4x4) from 1.74 to 1.57 ms and 64 -> 64 on 4x4 from 3.14 to 2.78
+ * (batch 256, one thread), 16 -> 16 on 14x14 about 1%. Tasks are (sample, block of output rows), claimed; blocks of
  * rows only when there are fewer samples than workers.
  *
- * <p>Bits: each output is the fma chain over r = (c, ki, kj) from zero, then {@code + bias} (not
+ * <p>Bits: each output is the fma chain over r = (c, ki, kj) from zero (less the terms that read
+ * padding rows, products with zero that would leave the chain as it is), then {@code + bias} (not
  * added without a bias), then {@code Math.max(y, 0)} with the relu: the GEMM path's order for
  * {@code K <= }{@link CpuGemm#KC} (one k-block), so both give the same bits, as does the plain
  * path. Each output is computed by one task, so the result is the same for any thread count.
@@ -58,8 +63,9 @@ final class CpuChannelVectorConv2d {
     private final float[][] padded; // per-worker padded sample, grow-only
     private final float[][] tiles; // per-worker accumulator tile, grow-only
     private final float[][] outputs; // per-worker channels-last outputs [Ho*Wo][Cout] of a sample, grow-only
-    private float[] packedWeights = new float[0]; // [Cout/(V*L)][K][V*L], grow-only
-    private int[] termOffsets = new int[0]; // r -> offset of its input in the padded sample from (row, pixel) base, grow-only
+    private float[] packedWeights = new float[0]; // per row variant [Cout/(V*L)][K'][V*L], one after another, grow-only
+    private int[][] termOffsets = new int[0][]; // per row variant: r -> offset of its input in the padded sample from (row, pixel) base, grow-only
+    private final RowVariants rows = new RowVariants();
     private final ForwardLoop forwardLoop = new ForwardLoop();
 
     CpuChannelVectorConv2d(CpuThreads threads, CpuKernels.Path path) {
@@ -115,13 +121,75 @@ final class CpuChannelVectorConv2d {
         forwardLoop.execute(g, x, w, bias, relu, y);
     }
 
-    /** {@code wv[(b*K + r)*VL + c] = w[(b*VL + c)*K + r]}: each term's VL weights of a channel block contiguous. */
-    private static void packWeights(float[] w, int cout, int k, int vl, float[] wv) {
+    /**
+     * The terms of kernel rows [lo, lo + kr) in their order (c, ki, kj), from {@code at}:
+     * {@code wv[at + (b*K' + r')*VL + c]} = the weight of term r' of output channel {@code b*VL + c},
+     * {@code K' = Cin*kr*kw}: each term's VL weights of a channel block contiguous.
+     */
+    private static void packWeights(float[] w, int cout, int cin, int kh, int kw, int lo, int kr, int vl, float[] wv, int at) {
+        int k = cin * kr * kw;
         for (int b = 0; b < cout / vl; b++) {
             for (int c = 0; c < vl; c++) {
-                int from = (b * vl + c) * k, to = b * k * vl + c;
-                for (int r = 0; r < k; r++) wv[to + r * vl] = w[from + r];
+                int co = b * vl + c, to = at + b * k * vl + c;
+                for (int ci = 0, r = 0; ci < cin; ci++) {
+                    int from = ((co * cin + ci) * kh + lo) * kw;
+                    for (int t = 0; t < kr * kw; t++, r++) wv[to + r * vl] = w[from + t];
+                }
             }
+        }
+    }
+
+    /**
+     * Which kernel rows each output row reads inside the input: output row oh reads input rows
+     * {@code oh*sH - padH + ki}, so near the border some kernel rows read only padding (for a
+     * 3x3 layer with padding 1, the first output row's ki = 0 and, where the map ends there, the
+     * last one's ki = 2: a sixth of the 4x4 maps' terms, a twelfth of the 7x7 maps'). Each distinct
+     * range [first, last] of kernel rows is a variant with its own terms (the others' in the same
+     * order) and weights; the skipped terms are products with zero, which leave an fma chain from
+     * +0 as it is (the sum never becomes -0), so for finite weights the bits stay the GEMM path's.
+     */
+    private static final class RowVariants {
+        int count;
+        int[] first = new int[4], last = new int[4], weightsAt = new int[4];
+        int[] of = new int[0]; // output row -> its variant, grow-only
+        private int termsPerRow; // Cin * kw of the geometry found last
+
+        void find(Conv2dGeometry g) {
+            int ho = g.outHeight(), kh = g.kernelH(), sh = g.strideH(), ph = g.padH(), h = g.height();
+            if (of.length < ho) of = new int[ho];
+            termsPerRow = g.inChannels() * g.kernelW();
+            count = 0;
+            int weights = 0;
+            for (int oh = 0; oh < ho; oh++) {
+                int lo = Math.max(0, ph - oh * sh), hi = Math.min(kh - 1, h - 1 + ph - oh * sh);
+                if (lo > hi) hi = lo - 1; // no input row: no terms
+                int v = 0;
+                while (v < count && (first[v] != lo || last[v] != hi)) v++;
+                if (v == count) {
+                    if (count == first.length) {
+                        first = Arrays.copyOf(first, 2 * count);
+                        last = Arrays.copyOf(last, 2 * count);
+                        weightsAt = Arrays.copyOf(weightsAt, 2 * count);
+                    }
+                    first[v] = lo;
+                    last[v] = hi;
+                    weightsAt[v] = weights;
+                    weights += g.outChannels() * (hi - lo + 1) * termsPerRow;
+                    count++;
+                }
+                of[oh] = v;
+            }
+        }
+
+        int terms(int v, int cin, int kw) {
+            return cin * (last[v] - first[v] + 1) * kw;
+        }
+
+        /** Terms of all variants together: what their packed weights take per output channel. */
+        int termsInAll() {
+            int sum = 0;
+            for (int v = 0; v < count; v++) sum += (last[v] - first[v] + 1) * termsPerRow;
+            return sum;
         }
     }
 
@@ -150,15 +218,22 @@ final class CpuChannelVectorConv2d {
         private int rowBlocks;
 
         synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
-            int cin = g.inChannels(), cout = g.outChannels(), kh = g.kernelH(), kw = g.kernelW(), k = cin * kh * kw;
+            int cin = g.inChannels(), cout = g.outChannels(), kh = g.kernelH(), kw = g.kernelW();
             int vl = vectors(g) * CpuKernels.LANES;
-            if (packedWeights.length < cout * k) packedWeights = new float[cout * k];
-            packWeights(w, cout, k, vl, packedWeights);
-            if (termOffsets.length < k) termOffsets = new int[k];
+            rows.find(g);
+            int weights = cout * rows.termsInAll();
+            if (packedWeights.length < weights) packedWeights = new float[weights];
+            if (termOffsets.length < rows.count) termOffsets = Arrays.copyOf(termOffsets, rows.count);
             int hp = g.height() + 2 * g.padH(), wp = paddedWidth(g);
-            for (int r = 0; r < k; r++) {
-                int c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw;
-                termOffsets[r] = (c * hp + ki) * wp + kj;
+            for (int v = 0; v < rows.count; v++) {
+                int lo = rows.first[v], kr = rows.last[v] - lo + 1, k = rows.terms(v, cin, kw);
+                packWeights(w, cout, cin, kh, kw, lo, kr, vl, packedWeights, rows.weightsAt[v]);
+                if (termOffsets[v] == null || termOffsets[v].length < k) termOffsets[v] = new int[Math.max(k, 1)];
+                int[] off = termOffsets[v];
+                for (int r = 0; r < k; r++) {
+                    int c = r / (kr * kw), ki = lo + (r / kw) % kr, kj = r % kw;
+                    off[r] = (c * hp + ki) * wp + kj;
+                }
             }
             int parts = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
             this.rowBlocks = g.batch() >= parts ? 1 : Math.min(g.outHeight(), CpuGemm.ceilDiv(parts, g.batch()));
@@ -178,7 +253,7 @@ final class CpuChannelVectorConv2d {
         @Override
         public void run(int worker, int begin, int end) {
             Conv2dGeometry g = this.g;
-            int cin = g.inChannels(), cout = g.outChannels(), k = cin * g.kernelH() * g.kernelW(), lanes = CpuKernels.LANES;
+            int cin = g.inChannels(), cout = g.outChannels(), kw = g.kernelW(), lanes = CpuKernels.LANES;
             int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo, sh = g.strideH(), sw = g.strideW(), wp = paddedWidth(g);
             int v = vectors(g), vl = v * lanes, pix = pixels(v);
             int size = cin * (g.height() + 2 * g.padH()) * wp;
@@ -187,7 +262,7 @@ final class CpuChannelVectorConv2d {
             float[] tile = CpuThreads.scratch(tiles, worker, pix * vl);
             float[] out = CpuThreads.scratch(outputs, worker, p * cout);
             float[] wv = packedWeights, bias = this.bias, y = this.y;
-            int[] off = termOffsets;
+            RowVariants rows = CpuChannelVectorConv2d.this.rows;
             boolean relu = this.relu, taps3 = g.kernelW() == 3;
             CpuKernels kernel = kernels[worker];
             for (int t = begin; t < end; t++) {
@@ -195,10 +270,12 @@ final class CpuChannelVectorConv2d {
                 int oh0 = (int) ((long) block * ho / rowBlocks), oh1 = (int) ((long) (block + 1) * ho / rowBlocks);
                 pad(g, x, n, xp);
                 for (int oh = oh0; oh < oh1; oh++) {
+                    int variant = rows.of[oh], k = rows.terms(variant, cin, kw), w0 = rows.weightsAt[variant];
+                    int[] off = termOffsets[variant];
                     for (int ow0 = 0; ow0 < wo; ow0 += pix) {
                         int count = Math.min(pix, wo - ow0), at = oh * sh * wp + ow0 * sw;
                         for (int b = 0; b < cout / vl; b++) {
-                            kernel.channelConvBlock(xp, at, off, k, wv, b * k * vl, v, sw, taps3, tile);
+                            kernel.channelConvBlock(xp, at, off, k, wv, w0 + b * k * vl, v, sw, taps3, tile);
                             kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, (oh * wo + ow0) * cout + b * vl, cout);
                         }
                     }

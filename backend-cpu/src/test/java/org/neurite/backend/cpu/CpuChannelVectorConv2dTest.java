@@ -16,7 +16,8 @@ import org.neurite.backend.Conv2dGeometry;
 /**
  * {@link CpuChannelVectorConv2d} gives the GEMM path's bits ({@link CpuConv2d} without it and
  * without Winograd), with and without a bias and a relu, on the small ResNet's 3x3 layers (batch
- * 1 and 3) and odd ones: output rows that are not whole pixel blocks, padding 0 and 2, stride 2
+ * 1 and 3) and odd ones: output rows that are not whole pixel blocks, padding 0, 2 and 3 (rows
+ * whose kernel rows read only padding: their terms are skipped, the bits stay the same), stride 2
  * on odd sizes, non-square kernels, 1x1, and output channels of 1, 2, 3 and 4 lane groups (each
  * kernel shape). It is checked against the definition summed in double too (within 2^-21 of the
  * sum of |terms|), so that a shared mistake of both paths would show. Then: the same bits on 1, 2
@@ -41,6 +42,8 @@ class CpuChannelVectorConv2dTest {
                 conv(1, 64, 4, 4, 64, 3, 1, 1),
                 conv(3, 16, 9, 17, 16, 3, 1, 0), // 7x15 outputs, no padding: rows of partial blocks
                 conv(2, 8, 11, 5, 3 * L, 3, 1, 2), // padding 2: 13x7 outputs, three lane groups (one vector a call)
+                conv(2, 16, 4, 5, L, 3, 1, 3), // padding 3: 8x9 outputs, the first and last rows read no input row
+                conv(2, 16, 5, 5, 2 * L, 3, 1, 1), // 5x5: the first and last rows skip a kernel row each
                 conv(2, 17, 9, 10, 2 * L, 3, 2, 2), // stride 2 on odd sizes, Cin 17
                 conv(2, 16, 15, 15, 4 * L, 3, 2, 0), // stride 2 unpadded, four lane groups
                 conv(2, 16, 13, 13, L, 3, 2, 1), // stride 2, one lane group
