@@ -381,6 +381,22 @@ final class CpuPlainKernels extends CpuKernels {
         }
     }
 
+    /** {@link #channelConvBlock}'s fmas with the two padding taps left out. */
+    @Override
+    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+        int last = ROW_PIXELS - 1;
+        Arrays.fill(tile, 0, ROW_PIXELS * LANES, 0f);
+        for (int r = 0, wi = wo; r < k; r++, wi += LANES) {
+            int kj = r % 3, i = at + off[r] - 1;
+            for (int p = 0; p < ROW_PIXELS; p++) {
+                if ((p == 0 && kj == 0) || (p == last && kj == 2)) continue;
+                float xv = x[i + p];
+                int t = p * LANES;
+                for (int c = 0; c < LANES; c++) tile[t + c] = Math.fma(xv, w[wi + c], tile[t + c]);
+            }
+        }
+    }
+
     @Override
     void channelConvStore(float[] tile, int vectors, int count, float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
         int vl = vectors * LANES;

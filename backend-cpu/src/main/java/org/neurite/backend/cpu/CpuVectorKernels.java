@@ -774,6 +774,65 @@ final class CpuVectorKernels extends CpuKernels {
     }
 
     /**
+     * {@link #channelConvRow}: {@link #channelBlock1x14Taps3Step1} on the unpadded row, its first
+     * pixel without the tap at column -1 and its last without the tap at column 14.
+     */
+    @Override
+    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0p0 = zero, a0p1 = zero, a0p2 = zero, a0p3 = zero, a0p4 = zero, a0p5 = zero, a0p6 = zero;
+        FloatVector a0p7 = zero, a0p8 = zero, a0p9 = zero, a0p10 = zero, a0p11 = zero, a0p12 = zero, a0p13 = zero;
+        for (int r = 0, wi = wo; r < k; r += 3, wi += 3 * L) {
+            int i = at + off[r];
+            FloatVector w0v0 = FloatVector.fromArray(S, w, wi);
+            FloatVector w1v0 = FloatVector.fromArray(S, w, wi + L);
+            FloatVector w2v0 = FloatVector.fromArray(S, w, wi + 2 * L);
+            FloatVector c0 = FloatVector.broadcast(S, x[i]);
+            FloatVector c1 = FloatVector.broadcast(S, x[i + 1]);
+            a0p0 = c1.fma(w2v0, c0.fma(w1v0, a0p0));
+            FloatVector c2 = FloatVector.broadcast(S, x[i + 2]);
+            a0p1 = c2.fma(w2v0, c1.fma(w1v0, c0.fma(w0v0, a0p1)));
+            FloatVector c3 = FloatVector.broadcast(S, x[i + 3]);
+            a0p2 = c3.fma(w2v0, c2.fma(w1v0, c1.fma(w0v0, a0p2)));
+            FloatVector c4 = FloatVector.broadcast(S, x[i + 4]);
+            a0p3 = c4.fma(w2v0, c3.fma(w1v0, c2.fma(w0v0, a0p3)));
+            FloatVector c5 = FloatVector.broadcast(S, x[i + 5]);
+            a0p4 = c5.fma(w2v0, c4.fma(w1v0, c3.fma(w0v0, a0p4)));
+            FloatVector c6 = FloatVector.broadcast(S, x[i + 6]);
+            a0p5 = c6.fma(w2v0, c5.fma(w1v0, c4.fma(w0v0, a0p5)));
+            FloatVector c7 = FloatVector.broadcast(S, x[i + 7]);
+            a0p6 = c7.fma(w2v0, c6.fma(w1v0, c5.fma(w0v0, a0p6)));
+            FloatVector c8 = FloatVector.broadcast(S, x[i + 8]);
+            a0p7 = c8.fma(w2v0, c7.fma(w1v0, c6.fma(w0v0, a0p7)));
+            FloatVector c9 = FloatVector.broadcast(S, x[i + 9]);
+            a0p8 = c9.fma(w2v0, c8.fma(w1v0, c7.fma(w0v0, a0p8)));
+            FloatVector c10 = FloatVector.broadcast(S, x[i + 10]);
+            a0p9 = c10.fma(w2v0, c9.fma(w1v0, c8.fma(w0v0, a0p9)));
+            FloatVector c11 = FloatVector.broadcast(S, x[i + 11]);
+            a0p10 = c11.fma(w2v0, c10.fma(w1v0, c9.fma(w0v0, a0p10)));
+            FloatVector c12 = FloatVector.broadcast(S, x[i + 12]);
+            a0p11 = c12.fma(w2v0, c11.fma(w1v0, c10.fma(w0v0, a0p11)));
+            FloatVector c13 = FloatVector.broadcast(S, x[i + 13]);
+            a0p12 = c13.fma(w2v0, c12.fma(w1v0, c11.fma(w0v0, a0p12)));
+            a0p13 = c13.fma(w1v0, c12.fma(w0v0, a0p13));
+        }
+        a0p0.intoArray(tile, 0);
+        a0p1.intoArray(tile, 1 * L);
+        a0p2.intoArray(tile, 2 * L);
+        a0p3.intoArray(tile, 3 * L);
+        a0p4.intoArray(tile, 4 * L);
+        a0p5.intoArray(tile, 5 * L);
+        a0p6.intoArray(tile, 6 * L);
+        a0p7.intoArray(tile, 7 * L);
+        a0p8.intoArray(tile, 8 * L);
+        a0p9.intoArray(tile, 9 * L);
+        a0p10.intoArray(tile, 10 * L);
+        a0p11.intoArray(tile, 11 * L);
+        a0p12.intoArray(tile, 12 * L);
+        a0p13.intoArray(tile, 13 * L);
+    }
+
+    /**
      * {@link #channelConvBlock} for kernel rows of three taps (one or two vectors): each broadcast
      * input serves every tap that reads it (pixel p's terms (c, ki, 0..2) read inputs p*step + 0..2),
      * so at step 1 a row of 14 pixels takes 16 broadcasts for 42 fmas per vector instead of 42;

@@ -16,7 +16,8 @@ import org.neurite.backend.Conv2dGeometry;
 /**
  * {@link CpuChannelVectorConv2d} gives the GEMM path's bits ({@link CpuConv2d} without it and
  * without Winograd), with and without a bias and a relu, on the small ResNet's 3x3 layers (batch
- * 1 and 3) and odd ones: output rows that are not whole pixel blocks, padding 0, 2 and 3 (rows
+ * 1 and 3; at 512 bits its 16 -> 16 reads x in place, as one lane group on 14x14 does at either
+ * width) and odd ones: output rows that are not whole pixel blocks, padding 0, 2 and 3 (rows
  * whose kernel rows read only padding: their terms are skipped, the bits stay the same), stride 2
  * on odd sizes, non-square kernels, 1x1, and output channels of 1, 2, 3 and 4 lane groups (each
  * kernel shape). It is checked against the definition summed in double too (within 2^-21 of the
@@ -44,6 +45,7 @@ class CpuChannelVectorConv2dTest {
                 conv(2, 8, 11, 5, 3 * L, 3, 1, 2), // padding 2: 13x7 outputs, three lane groups (one vector a call)
                 conv(2, 16, 4, 5, L, 3, 1, 3), // padding 3: 8x9 outputs, the first and last rows read no input row
                 conv(2, 16, 5, 5, 2 * L, 3, 1, 1), // 5x5: the first and last rows skip a kernel row each
+                conv(2, 8, 14, 14, L, 3, 1, 1), // one lane group on a 14-wide map: read in place at both widths
                 conv(2, 17, 9, 10, 2 * L, 3, 2, 2), // stride 2 on odd sizes, Cin 17
                 conv(2, 16, 15, 15, 4 * L, 3, 2, 0), // stride 2 unpadded, four lane groups
                 conv(2, 16, 13, 13, L, 3, 2, 1), // stride 2, one lane group
@@ -144,6 +146,11 @@ class CpuChannelVectorConv2dTest {
         assertFalse(CpuConv2d.takesChannelVector(conv(64, 64, 8, 8, 128, 3, 2, 1)), "64 -> 128: not measured");
         assertFalse(CpuConv2d.takesChannelVector(conv(64, 16, 14, 14, 16, 3, 3, 1)), "stride 3");
         assertFalse(CpuConv2d.takesChannelVector(new Conv2dGeometry(64, 16, 14, 14, 16, 5, 5, 1, 1, 2, 2, 1, 1, 1)), "5x5");
+        assertTrue(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, L, 3, 1, 1)), "one lane group, 14 wide: x read in place");
+        assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, 2 * L, 3, 1, 1)), "two lane groups: blocks of 7");
+        assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, L, 3, 1, 0)), "no padding: 12 wide");
+        assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, L, 3, 2, 1)), "stride 2");
+        assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 13, 13, L, 3, 1, 1)), "13 wide");
         assertFalse(CpuChannelVectorConv2d.supports(conv(64, 16, 14, 14, L + 1, 3, 1, 1)), "Cout not whole lane groups");
         assertFalse(CpuChannelVectorConv2d.supports(conv(64, CpuChannelVectorConv2d.MIN_IN_CHANNELS - 1, 14, 14, 16, 3, 1, 1)), "few input channels");
         assertFalse(CpuChannelVectorConv2d.supports(new Conv2dGeometry(4, 16, 14, 14, 16, 3, 3, 1, 1, 2, 2, 2, 2, 1)), "dilation 2");
