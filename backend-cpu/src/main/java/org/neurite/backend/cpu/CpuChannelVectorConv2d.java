@@ -13,12 +13,13 @@ import org.neurite.backend.Conv2dGeometry;
  *   y[n, co..co+V*L, oh, ow] = sum over r = (c, ki, kj) of wv[co-block][r][..] * xp[n, c, oh*sH + ki, ow*sW + kj]
  * </pre>
  * Per sample, the input is copied zero-padded into {@code xp[Cin][Hp][Wp]} (its border zeroed
- * once per task, the rows copied as runs), except where one kernel call is a whole row as wide as
- * the input with one column of padding a side ({@link #readsRowsInPlace}: the small ResNet's
- * 16 -> 16 at 512 bits), whose kernel ({@link CpuKernels#channelConvRow}) reads x itself and
- * leaves the two border taps out; the sample is then read ahead once, a float per cache line
- * ({@link #touch}). The copy took 0.24 of that layer's 2.78 ms at batch 256 (one thread); in the
- * model the layer went from 3.4-3.8 to 3.1-3.4 ms a call, its training passes about 8%. The weights are repacked once per call as
+ * once per task, the rows copied as runs), except where one kernel call is a whole output row
+ * with one column of padding a side ({@link #readsRowsInPlace}: the small ResNet's 16 -> 16,
+ * 16 -> 32 and 32 -> 64 at 512 bits), whose kernel ({@link CpuKernels#channelConvRow}) reads x
+ * itself and leaves the border taps out; the sample is then read ahead once, a float per cache
+ * line ({@link #touch}). The copy took 0.24 of 16 -> 16's 2.78 ms at batch 256 (one thread), 0.30
+ * of 16 -> 32's 1.60 and 0.20 of 32 -> 64's 1.56; in the model 16 -> 16 went from 3.4-3.8 to
+ * 3.1-3.4 ms a call. The weights are repacked once per call as
  * {@code [Cout/(V*L)][K][V*L]} ({@code K = Cin*kh*kw}). Then for each output row, block of
  * {@link #pixels} output pixels and block of V vectors of output channels,
  * {@link CpuKernels#channelConvBlock} keeps {@code P x V} accumulator vectors in registers over the
@@ -120,15 +121,18 @@ final class CpuChannelVectorConv2d {
 
     /**
      * Whether the kernel reads x itself, without the padded copy ({@link CpuKernels#channelConvRow}):
-     * one vector of output channels whose block of pixels is a whole output row as wide as the
-     * input, 3 taps at stride 1 with one column of padding on each side (the small ResNet's
-     * 16 -> 16 on 14x14 at 512 bits, and its backward-data). Rows of padding above and below are
-     * left out by {@link RowVariants} anyway; the two columns by that kernel.
+     * 3 taps, one column of padding on each side, and a kernel call that is a whole output row in
+     * one of that kernel's shapes: one vector of output channels, 14 pixels at stride 1 on a
+     * 14-wide input (the small ResNet's 16 -> 16 at 512 bits, and its backward-data); two
+     * vectors, 7 pixels at stride 2 on 14 (its 16 -> 32); four vectors, 4 pixels at stride 2 on 7
+     * (its 32 -> 64). Rows of padding above and below are left out by {@link RowVariants} anyway;
+     * the border columns by that kernel.
      */
     static boolean readsRowsInPlace(Conv2dGeometry g) {
-        return vectors(g) == 1 && pixels(1) == CpuKernels.ROW_PIXELS && g.kernelW() == 3
-                && g.strideW() == 1 && g.strideH() == 1 && g.padW() == 1 && g.width() == CpuKernels.ROW_PIXELS
-                && g.outWidth() == CpuKernels.ROW_PIXELS;
+        if (g.kernelW() != 3 || g.padW() != 1 || g.strideH() != g.strideW()) return false;
+        int v = vectors(g), wo = g.outWidth(), w = g.width();
+        if (wo != pixels(v)) return false;
+        return v == 1 ? g.strideW() == 1 && w == wo : v == 2 ? g.strideW() == 2 && w == 2 * wo : g.strideW() == 2 && w == 2 * wo - 1;
     }
 
     /**
@@ -311,7 +315,7 @@ final class CpuChannelVectorConv2d {
                     for (int ow0 = 0; ow0 < wo; ow0 += pix) {
                         int count = Math.min(pix, wo - ow0);
                         for (int b = 0; b < cout / vl; b++) {
-                            if (unpadded) kernel.channelConvRow(x, (n * cin * g.height() + oh - g.padH()) * g.width(), off, k, wv, w0 + b * k * vl, tile);
+                            if (unpadded) kernel.channelConvRow(x, (n * cin * g.height() + oh * sh - g.padH()) * g.width(), off, k, wv, w0 + b * k * vl, v, tile);
                             else kernel.channelConvBlock(xp, oh * sh * wp + ow0 * sw, off, k, wv, w0 + b * k * vl, v, sw, taps3, tile);
                             kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, (oh * wo + ow0) * cout + b * vl, cout);
                         }

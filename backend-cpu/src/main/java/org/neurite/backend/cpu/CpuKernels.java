@@ -282,20 +282,18 @@ abstract class CpuKernels {
     abstract void channelConvBlock(float[] xp, int at, int[] off, int k, float[] w, int wo, int vectors, int step, boolean taps3, float[] tile);
 
     /**
-     * {@link #channelConvBlock} for one vector of output channels (16 at 512 bits) and a whole
-     * output row of {@link #ROW_PIXELS} pixels at stride 1, with kernel rows of three taps and one
-     * column of padding on each side, read from the unpadded input: {@code at + off[r]} is the
-     * input at column kj of term r = (c, ki, kj)'s row ({@code off[r+1] = off[r] + 1} within a
-     * kernel row, as for {@code taps3}), and pixel p's tap kj reads {@code x[at + off[r] + p - 1]},
-     * columns {@code p - 1, p, p + 1}. The
-     * taps that would read column -1 (pixel 0's first) and column {@code ROW_PIXELS} (the last
-     * pixel's third) are left out: products with zero, so the bits are {@link #channelConvBlock}'s
-     * over a zero-padded copy.
+     * {@link #channelConvBlock} for a whole output row read from the unpadded input, with kernel
+     * rows of three taps and one column of padding on each side, in the three shapes of
+     * {@link CpuChannelVectorConv2d#pixels}: {@code vectors} 1, 14 pixels at step 1; 2, 7 pixels
+     * at step 2; 4, 4 pixels at step 2. {@code at + off[r]} is the input at column kj of term
+     * r = (c, ki, kj)'s row ({@code off[r+1] = off[r] + 1} within a kernel row, as for
+     * {@code taps3}), and pixel p's tap kj reads {@code x[at + off[r] + p*step - 1]}, column
+     * {@code p*step + kj - 1}. The taps that would read column -1 (the first pixel's first) and,
+     * with 1 and 4 vectors, the column past the row (the last pixel's third: rows of 14 and 7
+     * inputs; with 2 vectors the last pixel reads inside a row of 14) are left out: products with
+     * zero, so the bits are {@link #channelConvBlock}'s over a zero-padded copy.
      */
-    abstract void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile);
-
-    /** The output pixels {@link #channelConvRow} computes: its row's width. */
-    static final int ROW_PIXELS = 14;
+    abstract void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, float[] tile);
 
     /**
      * A block's tile of {@link #channelConvBlock} out, channels-last, with the bias and the relu:

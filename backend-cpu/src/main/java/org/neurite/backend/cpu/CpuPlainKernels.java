@@ -381,18 +381,19 @@ final class CpuPlainKernels extends CpuKernels {
         }
     }
 
-    /** {@link #channelConvBlock}'s fmas with the two padding taps left out. */
+    /** {@link #channelConvBlock}'s fmas with the padding taps left out. */
     @Override
-    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
-        int last = ROW_PIXELS - 1;
-        Arrays.fill(tile, 0, ROW_PIXELS * LANES, 0f);
-        for (int r = 0, wi = wo; r < k; r++, wi += LANES) {
+    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, float[] tile) {
+        int vl = vectors * LANES, pixels = CpuChannelVectorConv2d.pixels(vectors), step = vectors == 1 ? 1 : 2;
+        boolean rightBorder = vectors != 2;
+        Arrays.fill(tile, 0, pixels * vl, 0f);
+        for (int r = 0, wi = wo; r < k; r++, wi += vl) {
             int kj = r % 3, i = at + off[r] - 1;
-            for (int p = 0; p < ROW_PIXELS; p++) {
-                if ((p == 0 && kj == 0) || (p == last && kj == 2)) continue;
-                float xv = x[i + p];
-                int t = p * LANES;
-                for (int c = 0; c < LANES; c++) tile[t + c] = Math.fma(xv, w[wi + c], tile[t + c]);
+            for (int p = 0; p < pixels; p++) {
+                if ((p == 0 && kj == 0) || (rightBorder && p == pixels - 1 && kj == 2)) continue;
+                float xv = x[i + p * step];
+                int t = p * vl;
+                for (int c = 0; c < vl; c++) tile[t + c] = Math.fma(xv, w[wi + c], tile[t + c]);
             }
         }
     }

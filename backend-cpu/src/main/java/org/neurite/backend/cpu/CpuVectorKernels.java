@@ -773,12 +773,19 @@ final class CpuVectorKernels extends CpuKernels {
         }
     }
 
+    /** One kernel per shape, each its {@link #channelConvBlock} counterpart without the padding taps. */
+    @Override
+    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, float[] tile) {
+        if (vectors == 1) channelRow1x14(x, at, off, k, w, wo, tile);
+        else if (vectors == 2) channelRow2x7(x, at, off, k, w, wo, tile);
+        else channelRow4x4(x, at, off, k, w, wo, tile);
+    }
+
     /**
-     * {@link #channelConvRow}: {@link #channelBlock1x14Taps3Step1} on the unpadded row, its first
+     * {@link #channelBlock1x14Taps3Step1} on the unpadded row (columns 0..13 at i..i+13), its first
      * pixel without the tap at column -1 and its last without the tap at column 14.
      */
-    @Override
-    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+    private static void channelRow1x14(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a0p1 = zero, a0p2 = zero, a0p3 = zero, a0p4 = zero, a0p5 = zero, a0p6 = zero;
         FloatVector a0p7 = zero, a0p8 = zero, a0p9 = zero, a0p10 = zero, a0p11 = zero, a0p12 = zero, a0p13 = zero;
@@ -830,6 +837,156 @@ final class CpuVectorKernels extends CpuKernels {
         a0p11.intoArray(tile, 11 * L);
         a0p12.intoArray(tile, 12 * L);
         a0p13.intoArray(tile, 13 * L);
+    }
+
+    /** {@link #channelBlock2x7Taps3Step2} on the unpadded row (columns 0..13 at i..i+13), its first pixel without the tap at column -1. */
+    private static void channelRow2x7(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0p0 = zero, a1p0 = zero, a0p1 = zero, a1p1 = zero, a0p2 = zero, a1p2 = zero, a0p3 = zero;
+        FloatVector a1p3 = zero, a0p4 = zero, a1p4 = zero, a0p5 = zero, a1p5 = zero, a0p6 = zero, a1p6 = zero;
+        for (int r = 0, wi = wo; r < k; r += 3, wi += 6 * L) {
+            int i = at + off[r];
+            FloatVector w0v0 = FloatVector.fromArray(S, w, wi);
+            FloatVector w0v1 = FloatVector.fromArray(S, w, wi + L);
+            FloatVector w1v0 = FloatVector.fromArray(S, w, wi + 2 * L);
+            FloatVector w1v1 = FloatVector.fromArray(S, w, wi + 3 * L);
+            FloatVector w2v0 = FloatVector.fromArray(S, w, wi + 4 * L);
+            FloatVector w2v1 = FloatVector.fromArray(S, w, wi + 5 * L);
+            FloatVector c0 = FloatVector.broadcast(S, x[i]);
+            FloatVector c1 = FloatVector.broadcast(S, x[i + 1]);
+            a0p0 = c1.fma(w2v0, c0.fma(w1v0, a0p0));
+            a1p0 = c1.fma(w2v1, c0.fma(w1v1, a1p0));
+            FloatVector c2 = FloatVector.broadcast(S, x[i + 2]);
+            FloatVector c3 = FloatVector.broadcast(S, x[i + 3]);
+            a0p1 = c3.fma(w2v0, c2.fma(w1v0, c1.fma(w0v0, a0p1)));
+            a1p1 = c3.fma(w2v1, c2.fma(w1v1, c1.fma(w0v1, a1p1)));
+            FloatVector c4 = FloatVector.broadcast(S, x[i + 4]);
+            FloatVector c5 = FloatVector.broadcast(S, x[i + 5]);
+            a0p2 = c5.fma(w2v0, c4.fma(w1v0, c3.fma(w0v0, a0p2)));
+            a1p2 = c5.fma(w2v1, c4.fma(w1v1, c3.fma(w0v1, a1p2)));
+            FloatVector c6 = FloatVector.broadcast(S, x[i + 6]);
+            FloatVector c7 = FloatVector.broadcast(S, x[i + 7]);
+            a0p3 = c7.fma(w2v0, c6.fma(w1v0, c5.fma(w0v0, a0p3)));
+            a1p3 = c7.fma(w2v1, c6.fma(w1v1, c5.fma(w0v1, a1p3)));
+            FloatVector c8 = FloatVector.broadcast(S, x[i + 8]);
+            FloatVector c9 = FloatVector.broadcast(S, x[i + 9]);
+            a0p4 = c9.fma(w2v0, c8.fma(w1v0, c7.fma(w0v0, a0p4)));
+            a1p4 = c9.fma(w2v1, c8.fma(w1v1, c7.fma(w0v1, a1p4)));
+            FloatVector c10 = FloatVector.broadcast(S, x[i + 10]);
+            FloatVector c11 = FloatVector.broadcast(S, x[i + 11]);
+            a0p5 = c11.fma(w2v0, c10.fma(w1v0, c9.fma(w0v0, a0p5)));
+            a1p5 = c11.fma(w2v1, c10.fma(w1v1, c9.fma(w0v1, a1p5)));
+            FloatVector c12 = FloatVector.broadcast(S, x[i + 12]);
+            FloatVector c13 = FloatVector.broadcast(S, x[i + 13]);
+            a0p6 = c13.fma(w2v0, c12.fma(w1v0, c11.fma(w0v0, a0p6)));
+            a1p6 = c13.fma(w2v1, c12.fma(w1v1, c11.fma(w0v1, a1p6)));
+        }
+        a0p0.intoArray(tile, 0);
+        a1p0.intoArray(tile, 1 * L);
+        a0p1.intoArray(tile, 2 * L);
+        a1p1.intoArray(tile, 3 * L);
+        a0p2.intoArray(tile, 4 * L);
+        a1p2.intoArray(tile, 5 * L);
+        a0p3.intoArray(tile, 6 * L);
+        a1p3.intoArray(tile, 7 * L);
+        a0p4.intoArray(tile, 8 * L);
+        a1p4.intoArray(tile, 9 * L);
+        a0p5.intoArray(tile, 10 * L);
+        a1p5.intoArray(tile, 11 * L);
+        a0p6.intoArray(tile, 12 * L);
+        a1p6.intoArray(tile, 13 * L);
+    }
+
+    /**
+     * {@link #channelBlock4x4Step2} on the unpadded row (columns 0..6), a kernel row's three taps
+     * one after another: the first pixel without the tap at column -1, the last without the tap
+     * at column 7.
+     */
+    private static void channelRow4x4(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0p0 = zero, a1p0 = zero, a2p0 = zero, a3p0 = zero, a0p1 = zero, a1p1 = zero, a2p1 = zero, a3p1 = zero;
+        FloatVector a0p2 = zero, a1p2 = zero, a2p2 = zero, a3p2 = zero, a0p3 = zero, a1p3 = zero, a2p3 = zero, a3p3 = zero;
+        for (int r = 0, wi = wo; r < k; r += 3, wi += 12 * L) {
+            int i = at + off[r]; // column 0 of the row: tap kj of pixel p reads i + 2p + kj - 1
+            // tap 0: pixels 1..3 (columns 1, 3, 5)
+            FloatVector w0 = FloatVector.fromArray(S, w, wi);
+            FloatVector w1 = FloatVector.fromArray(S, w, wi + L);
+            FloatVector w2 = FloatVector.fromArray(S, w, wi + 2 * L);
+            FloatVector w3 = FloatVector.fromArray(S, w, wi + 3 * L);
+            FloatVector c1 = FloatVector.broadcast(S, x[i + 1]);
+            a0p1 = c1.fma(w0, a0p1);
+            a1p1 = c1.fma(w1, a1p1);
+            a2p1 = c1.fma(w2, a2p1);
+            a3p1 = c1.fma(w3, a3p1);
+            FloatVector c3 = FloatVector.broadcast(S, x[i + 3]);
+            a0p2 = c3.fma(w0, a0p2);
+            a1p2 = c3.fma(w1, a1p2);
+            a2p2 = c3.fma(w2, a2p2);
+            a3p2 = c3.fma(w3, a3p2);
+            FloatVector c5 = FloatVector.broadcast(S, x[i + 5]);
+            a0p3 = c5.fma(w0, a0p3);
+            a1p3 = c5.fma(w1, a1p3);
+            a2p3 = c5.fma(w2, a2p3);
+            a3p3 = c5.fma(w3, a3p3);
+            // tap 1: all four pixels (columns 0, 2, 4, 6)
+            w0 = FloatVector.fromArray(S, w, wi + 4 * L);
+            w1 = FloatVector.fromArray(S, w, wi + 5 * L);
+            w2 = FloatVector.fromArray(S, w, wi + 6 * L);
+            w3 = FloatVector.fromArray(S, w, wi + 7 * L);
+            FloatVector c0 = FloatVector.broadcast(S, x[i]);
+            a0p0 = c0.fma(w0, a0p0);
+            a1p0 = c0.fma(w1, a1p0);
+            a2p0 = c0.fma(w2, a2p0);
+            a3p0 = c0.fma(w3, a3p0);
+            FloatVector c2 = FloatVector.broadcast(S, x[i + 2]);
+            a0p1 = c2.fma(w0, a0p1);
+            a1p1 = c2.fma(w1, a1p1);
+            a2p1 = c2.fma(w2, a2p1);
+            a3p1 = c2.fma(w3, a3p1);
+            FloatVector c4 = FloatVector.broadcast(S, x[i + 4]);
+            a0p2 = c4.fma(w0, a0p2);
+            a1p2 = c4.fma(w1, a1p2);
+            a2p2 = c4.fma(w2, a2p2);
+            a3p2 = c4.fma(w3, a3p2);
+            FloatVector c6 = FloatVector.broadcast(S, x[i + 6]);
+            a0p3 = c6.fma(w0, a0p3);
+            a1p3 = c6.fma(w1, a1p3);
+            a2p3 = c6.fma(w2, a2p3);
+            a3p3 = c6.fma(w3, a3p3);
+            // tap 2: pixels 0..2 (columns 1, 3, 5)
+            w0 = FloatVector.fromArray(S, w, wi + 8 * L);
+            w1 = FloatVector.fromArray(S, w, wi + 9 * L);
+            w2 = FloatVector.fromArray(S, w, wi + 10 * L);
+            w3 = FloatVector.fromArray(S, w, wi + 11 * L);
+            a0p0 = c1.fma(w0, a0p0);
+            a1p0 = c1.fma(w1, a1p0);
+            a2p0 = c1.fma(w2, a2p0);
+            a3p0 = c1.fma(w3, a3p0);
+            a0p1 = c3.fma(w0, a0p1);
+            a1p1 = c3.fma(w1, a1p1);
+            a2p1 = c3.fma(w2, a2p1);
+            a3p1 = c3.fma(w3, a3p1);
+            a0p2 = c5.fma(w0, a0p2);
+            a1p2 = c5.fma(w1, a1p2);
+            a2p2 = c5.fma(w2, a2p2);
+            a3p2 = c5.fma(w3, a3p2);
+        }
+        a0p0.intoArray(tile, 0);
+        a1p0.intoArray(tile, 1 * L);
+        a2p0.intoArray(tile, 2 * L);
+        a3p0.intoArray(tile, 3 * L);
+        a0p1.intoArray(tile, 4 * L);
+        a1p1.intoArray(tile, 5 * L);
+        a2p1.intoArray(tile, 6 * L);
+        a3p1.intoArray(tile, 7 * L);
+        a0p2.intoArray(tile, 8 * L);
+        a1p2.intoArray(tile, 9 * L);
+        a2p2.intoArray(tile, 10 * L);
+        a3p2.intoArray(tile, 11 * L);
+        a0p3.intoArray(tile, 12 * L);
+        a1p3.intoArray(tile, 13 * L);
+        a2p3.intoArray(tile, 14 * L);
+        a3p3.intoArray(tile, 15 * L);
     }
 
     /**

@@ -16,8 +16,8 @@ import org.neurite.backend.Conv2dGeometry;
 /**
  * {@link CpuChannelVectorConv2d} gives the GEMM path's bits ({@link CpuConv2d} without it and
  * without Winograd), with and without a bias and a relu, on the small ResNet's 3x3 layers (batch
- * 1 and 3; at 512 bits its 16 -> 16 reads x in place, as one lane group on 14x14 does at either
- * width) and odd ones: output rows that are not whole pixel blocks, padding 0, 2 and 3 (rows
+ * 1 and 3; at 512 bits its 3x3 layers but 32 -> 32 read x in place, as the same shapes in lane
+ * groups do at either width) and odd ones: output rows that are not whole pixel blocks, padding 0, 2 and 3 (rows
  * whose kernel rows read only padding: their terms are skipped, the bits stay the same), stride 2
  * on odd sizes, non-square kernels, 1x1, and output channels of 1, 2, 3 and 4 lane groups (each
  * kernel shape). It is checked against the definition summed in double too (within 2^-21 of the
@@ -46,6 +46,8 @@ class CpuChannelVectorConv2dTest {
                 conv(2, 16, 4, 5, L, 3, 1, 3), // padding 3: 8x9 outputs, the first and last rows read no input row
                 conv(2, 16, 5, 5, 2 * L, 3, 1, 1), // 5x5: the first and last rows skip a kernel row each
                 conv(2, 8, 14, 14, L, 3, 1, 1), // one lane group on a 14-wide map: read in place at both widths
+                conv(2, 16, 14, 14, 2 * L, 3, 2, 1), // two lane groups, stride 2 on 14 wide: read in place at both widths
+                conv(2, 8, 7, 7, 4 * L, 3, 2, 1), // four lane groups, stride 2 on 7 wide: read in place at both widths
                 conv(2, 17, 9, 10, 2 * L, 3, 2, 2), // stride 2 on odd sizes, Cin 17
                 conv(2, 16, 15, 15, 4 * L, 3, 2, 0), // stride 2 unpadded, four lane groups
                 conv(2, 16, 13, 13, L, 3, 2, 1), // stride 2, one lane group
@@ -149,7 +151,11 @@ class CpuChannelVectorConv2dTest {
         assertTrue(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, L, 3, 1, 1)), "one lane group, 14 wide: x read in place");
         assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, 2 * L, 3, 1, 1)), "two lane groups: blocks of 7");
         assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, L, 3, 1, 0)), "no padding: 12 wide");
-        assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, L, 3, 2, 1)), "stride 2");
+        assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, L, 3, 2, 1)), "one lane group at stride 2");
+        assertTrue(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, 2 * L, 3, 2, 1)), "two lane groups, stride 2, 14 wide");
+        assertTrue(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 32, 7, 7, 4 * L, 3, 2, 1)), "four lane groups, stride 2, 7 wide");
+        assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 13, 13, 2 * L, 3, 2, 1)), "two lane groups, stride 2, 13 wide");
+        assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 32, 8, 8, 4 * L, 3, 2, 1)), "four lane groups, stride 2, 8 wide");
         assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 13, 13, L, 3, 1, 1)), "13 wide");
         assertFalse(CpuChannelVectorConv2d.supports(conv(64, 16, 14, 14, L + 1, 3, 1, 1)), "Cout not whole lane groups");
         assertFalse(CpuChannelVectorConv2d.supports(conv(64, CpuChannelVectorConv2d.MIN_IN_CHANNELS - 1, 14, 14, 16, 3, 1, 1)), "few input channels");
