@@ -124,15 +124,17 @@ final class CpuChannelVectorConv2d {
      * 3 taps, one column of padding on each side, and a kernel call that is a whole output row in
      * one of that kernel's shapes: one vector of output channels, 14 pixels at stride 1 on a
      * 14-wide input (the small ResNet's 16 -> 16 at 512 bits, and its backward-data); two
-     * vectors, 7 pixels at stride 2 on 14 (its 16 -> 32); four vectors, 4 pixels at stride 2 on 7
-     * (its 32 -> 64). Rows of padding above and below are left out by {@link RowVariants} anyway;
+     * vectors, 7 pixels at stride 1 on 7 (its 32 -> 32) or at stride 2 on 14 (its 16 -> 32); four
+     * vectors, 4 pixels at stride 2 on 7 (its 32 -> 64). Rows of padding above and below are left out by {@link RowVariants} anyway;
      * the border columns by that kernel.
      */
     static boolean readsRowsInPlace(Conv2dGeometry g) {
         if (g.kernelW() != 3 || g.padW() != 1 || g.strideH() != g.strideW()) return false;
         int v = vectors(g), wo = g.outWidth(), w = g.width();
         if (wo != pixels(v)) return false;
-        return v == 1 ? g.strideW() == 1 && w == wo : v == 2 ? g.strideW() == 2 && w == 2 * wo : g.strideW() == 2 && w == 2 * wo - 1;
+        if (v == 1) return g.strideW() == 1 && w == wo;
+        if (v == 2) return g.strideW() == 1 ? w == wo : g.strideW() == 2 && w == 2 * wo;
+        return g.strideW() == 2 && w == 2 * wo - 1;
     }
 
     /**
@@ -315,7 +317,7 @@ final class CpuChannelVectorConv2d {
                     for (int ow0 = 0; ow0 < wo; ow0 += pix) {
                         int count = Math.min(pix, wo - ow0);
                         for (int b = 0; b < cout / vl; b++) {
-                            if (unpadded) kernel.channelConvRow(x, (n * cin * g.height() + oh * sh - g.padH()) * g.width(), off, k, wv, w0 + b * k * vl, v, tile);
+                            if (unpadded) kernel.channelConvRow(x, (n * cin * g.height() + oh * sh - g.padH()) * g.width(), off, k, wv, w0 + b * k * vl, v, sw, tile);
                             else kernel.channelConvBlock(xp, oh * sh * wp + ow0 * sw, off, k, wv, w0 + b * k * vl, v, sw, taps3, tile);
                             kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, (oh * wo + ow0) * cout + b * vl, cout);
                         }

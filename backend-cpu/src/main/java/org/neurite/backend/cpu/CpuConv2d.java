@@ -24,8 +24,10 @@ import org.neurite.backend.Conv2dGeometry;
  *       stride-2 stem) runs {@link CpuStridedDirectConv2d}.</li>
  *   <li>3x3 or 5x5, stride 1, one group, at least 32 channels in and out: forward (and the
  *       stride-1 backward-data, a forward convolution of dy) by Winograd F(4x4, 3x3) (where
- *       {@link CpuWinogradConv2d#outputTile} picks it: the small ResNet's 4x4 and 7x7 maps),
- *       F(2x2, 3x3) or F(2x2, 5x5), {@link CpuWinogradConv2d}, unless {@code -Dneurite.cpu.winograd=false}.</li>
+ *       {@link CpuWinogradConv2d#outputTile} picks it: the small ResNet's 4x4 maps, and its 7x7
+ *       ones at 256 bits), F(2x2, 3x3) or F(2x2, 5x5), {@link CpuWinogradConv2d}, unless
+ *       {@code -Dneurite.cpu.winograd=false}; a layer the channel-vector kernel below reads in place
+ *       goes to it instead (32 -> 32 on 7x7 at 512 bits).</li>
  *   <li>Other 3x3 layers of one group, dilation 1, stride 1 or 2, 8 to 32 input channels and at
  *       most 64 output channels in whole lane groups (the small ResNet's 16 -> 16 and its stride-2
  *       block entries): forward, and the stride-1 backward-data run as a forward convolution, by the
@@ -207,14 +209,16 @@ final class CpuConv2d {
      * Whether forward (or backward-data as a convolution) runs {@link CpuChannelVectorConv2d}: a
      * 3x3 geometry it {@linkplain CpuChannelVectorConv2d#supports supports} (stride 1 or 2) with at
      * most {@link CpuChannelVectorConv2d#MAX_IN_CHANNELS} input and {@link CpuChannelVectorConv2d#MAX_OUT_CHANNELS}
-     * output channels, that Winograd does not take: the small ResNet's layers where paired runs
-     * measured it faster. Its 1x1 strided shortcuts ran slower (the padded copy reads four times
+     * output channels, that Winograd does not take, or that it reads in place
+     * ({@link CpuChannelVectorConv2d#readsRowsInPlace}: the small ResNet's 32 -> 32 on 7x7 at 512
+     * bits, 2.0-2.1 ms at batch 256 on one thread against Winograd F(4x4, 3x3)'s 2.3-2.45): the
+     * small ResNet's layers where paired runs measured it faster. Its 1x1 strided shortcuts ran slower (the padded copy reads four times
      * the inputs the kernel uses), so they keep the GEMM.
      */
     static boolean takesChannelVector(Conv2dGeometry g) {
         return CpuChannelVectorConv2d.supports(g) && g.kernelH() == 3 && g.kernelW() == 3
                 && g.inChannels() <= CpuChannelVectorConv2d.MAX_IN_CHANNELS && g.outChannels() <= CpuChannelVectorConv2d.MAX_OUT_CHANNELS
-                && !CpuWinogradConv2d.applies(g);
+                && (!CpuWinogradConv2d.applies(g) || CpuChannelVectorConv2d.readsRowsInPlace(g));
     }
 
     /** Whether {@link #backwardDataAsConvolution} applies: one group, stride 1, enough input channels, padding within the dilated kernel. */

@@ -283,17 +283,18 @@ abstract class CpuKernels {
 
     /**
      * {@link #channelConvBlock} for a whole output row read from the unpadded input, with kernel
-     * rows of three taps and one column of padding on each side, in the three shapes of
-     * {@link CpuChannelVectorConv2d#pixels}: {@code vectors} 1, 14 pixels at step 1; 2, 7 pixels
-     * at step 2; 4, 4 pixels at step 2. {@code at + off[r]} is the input at column kj of term
+     * rows of three taps and one column of padding on each side, in four shapes ({@code vectors}
+     * as {@link CpuChannelVectorConv2d#pixels} has them, {@code step}): 1 vector of 14 pixels at
+     * step 1; 2 vectors of 7 pixels at step 1 and at step 2; 4 vectors of 4 pixels at step 2.
+     * {@code at + off[r]} is the input at column kj of term
      * r = (c, ki, kj)'s row ({@code off[r+1] = off[r] + 1} within a kernel row, as for
      * {@code taps3}), and pixel p's tap kj reads {@code x[at + off[r] + p*step - 1]}, column
      * {@code p*step + kj - 1}. The taps that would read column -1 (the first pixel's first) and,
-     * with 1 and 4 vectors, the column past the row (the last pixel's third: rows of 14 and 7
-     * inputs; with 2 vectors the last pixel reads inside a row of 14) are left out: products with
-     * zero, so the bits are {@link #channelConvBlock}'s over a zero-padded copy.
+     * but for 2 vectors at step 2, the column past the row (the last pixel's third: rows of 14, 7
+     * and 7 inputs; 7 pixels at step 2 read inside a row of 14) are left out: products with zero,
+     * so the bits are {@link #channelConvBlock}'s over a zero-padded copy.
      */
-    abstract void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, float[] tile);
+    abstract void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step, float[] tile);
 
     /**
      * A block's tile of {@link #channelConvBlock} out, channels-last, with the bias and the relu:

@@ -383,9 +383,9 @@ final class CpuPlainKernels extends CpuKernels {
 
     /** {@link #channelConvBlock}'s fmas with the padding taps left out. */
     @Override
-    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, float[] tile) {
-        int vl = vectors * LANES, pixels = CpuChannelVectorConv2d.pixels(vectors), step = vectors == 1 ? 1 : 2;
-        boolean rightBorder = vectors != 2;
+    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step, float[] tile) {
+        int vl = vectors * LANES, pixels = CpuChannelVectorConv2d.pixels(vectors);
+        boolean rightBorder = vectors != 2 || step == 1;
         Arrays.fill(tile, 0, pixels * vl, 0f);
         for (int r = 0, wi = wo; r < k; r++, wi += vl) {
             int kj = r % 3, i = at + off[r] - 1;

@@ -775,10 +775,12 @@ final class CpuVectorKernels extends CpuKernels {
 
     /** One kernel per shape, each its {@link #channelConvBlock} counterpart without the padding taps. */
     @Override
-    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, float[] tile) {
+    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step, float[] tile) {
         if (vectors == 1) channelRow1x14(x, at, off, k, w, wo, tile);
-        else if (vectors == 2) channelRow2x7(x, at, off, k, w, wo, tile);
-        else channelRow4x4(x, at, off, k, w, wo, tile);
+        else if (vectors == 2) {
+            if (step == 1) channelRow2x7Step1(x, at, off, k, w, wo, tile);
+            else channelRow2x7(x, at, off, k, w, wo, tile);
+        } else channelRow4x4(x, at, off, k, w, wo, tile);
     }
 
     /**
@@ -837,6 +839,60 @@ final class CpuVectorKernels extends CpuKernels {
         a0p11.intoArray(tile, 11 * L);
         a0p12.intoArray(tile, 12 * L);
         a0p13.intoArray(tile, 13 * L);
+    }
+
+    /**
+     * {@link #channelBlock2x7Taps3Step1} on the unpadded row (columns 0..6 at i..i+6), its first
+     * pixel without the tap at column -1 and its last without the tap at column 7.
+     */
+    private static void channelRow2x7Step1(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0p0 = zero, a1p0 = zero, a0p1 = zero, a1p1 = zero, a0p2 = zero, a1p2 = zero, a0p3 = zero;
+        FloatVector a1p3 = zero, a0p4 = zero, a1p4 = zero, a0p5 = zero, a1p5 = zero, a0p6 = zero, a1p6 = zero;
+        for (int r = 0, wi = wo; r < k; r += 3, wi += 6 * L) {
+            int i = at + off[r];
+            FloatVector w0v0 = FloatVector.fromArray(S, w, wi);
+            FloatVector w0v1 = FloatVector.fromArray(S, w, wi + L);
+            FloatVector w1v0 = FloatVector.fromArray(S, w, wi + 2 * L);
+            FloatVector w1v1 = FloatVector.fromArray(S, w, wi + 3 * L);
+            FloatVector w2v0 = FloatVector.fromArray(S, w, wi + 4 * L);
+            FloatVector w2v1 = FloatVector.fromArray(S, w, wi + 5 * L);
+            FloatVector c0 = FloatVector.broadcast(S, x[i]);
+            FloatVector c1 = FloatVector.broadcast(S, x[i + 1]);
+            a0p0 = c1.fma(w2v0, c0.fma(w1v0, a0p0));
+            a1p0 = c1.fma(w2v1, c0.fma(w1v1, a1p0));
+            FloatVector c2 = FloatVector.broadcast(S, x[i + 2]);
+            a0p1 = c2.fma(w2v0, c1.fma(w1v0, c0.fma(w0v0, a0p1)));
+            a1p1 = c2.fma(w2v1, c1.fma(w1v1, c0.fma(w0v1, a1p1)));
+            FloatVector c3 = FloatVector.broadcast(S, x[i + 3]);
+            a0p2 = c3.fma(w2v0, c2.fma(w1v0, c1.fma(w0v0, a0p2)));
+            a1p2 = c3.fma(w2v1, c2.fma(w1v1, c1.fma(w0v1, a1p2)));
+            FloatVector c4 = FloatVector.broadcast(S, x[i + 4]);
+            a0p3 = c4.fma(w2v0, c3.fma(w1v0, c2.fma(w0v0, a0p3)));
+            a1p3 = c4.fma(w2v1, c3.fma(w1v1, c2.fma(w0v1, a1p3)));
+            FloatVector c5 = FloatVector.broadcast(S, x[i + 5]);
+            a0p4 = c5.fma(w2v0, c4.fma(w1v0, c3.fma(w0v0, a0p4)));
+            a1p4 = c5.fma(w2v1, c4.fma(w1v1, c3.fma(w0v1, a1p4)));
+            FloatVector c6 = FloatVector.broadcast(S, x[i + 6]);
+            a0p5 = c6.fma(w2v0, c5.fma(w1v0, c4.fma(w0v0, a0p5)));
+            a1p5 = c6.fma(w2v1, c5.fma(w1v1, c4.fma(w0v1, a1p5)));
+            a0p6 = c6.fma(w1v0, c5.fma(w0v0, a0p6));
+            a1p6 = c6.fma(w1v1, c5.fma(w0v1, a1p6));
+        }
+        a0p0.intoArray(tile, 0);
+        a1p0.intoArray(tile, 1 * L);
+        a0p1.intoArray(tile, 2 * L);
+        a1p1.intoArray(tile, 3 * L);
+        a0p2.intoArray(tile, 4 * L);
+        a1p2.intoArray(tile, 5 * L);
+        a0p3.intoArray(tile, 6 * L);
+        a1p3.intoArray(tile, 7 * L);
+        a0p4.intoArray(tile, 8 * L);
+        a1p4.intoArray(tile, 9 * L);
+        a0p5.intoArray(tile, 10 * L);
+        a1p5.intoArray(tile, 11 * L);
+        a0p6.intoArray(tile, 12 * L);
+        a1p6.intoArray(tile, 13 * L);
     }
 
     /** {@link #channelBlock2x7Taps3Step2} on the unpadded row (columns 0..13 at i..i+13), its first pixel without the tap at column -1. */

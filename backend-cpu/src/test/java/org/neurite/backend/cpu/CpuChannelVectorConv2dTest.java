@@ -48,6 +48,7 @@ class CpuChannelVectorConv2dTest {
                 conv(2, 8, 14, 14, L, 3, 1, 1), // one lane group on a 14-wide map: read in place at both widths
                 conv(2, 16, 14, 14, 2 * L, 3, 2, 1), // two lane groups, stride 2 on 14 wide: read in place at both widths
                 conv(2, 8, 7, 7, 4 * L, 3, 2, 1), // four lane groups, stride 2 on 7 wide: read in place at both widths
+                conv(2, 8, 7, 7, 2 * L, 3, 1, 1), // two lane groups, stride 1 on 7 wide: read in place at both widths
                 conv(2, 17, 9, 10, 2 * L, 3, 2, 2), // stride 2 on odd sizes, Cin 17
                 conv(2, 16, 15, 15, 4 * L, 3, 2, 0), // stride 2 unpadded, four lane groups
                 conv(2, 16, 13, 13, L, 3, 2, 1), // stride 2, one lane group
@@ -142,7 +143,7 @@ class CpuChannelVectorConv2dTest {
         assertTrue(CpuConv2d.takesChannelVector(resnet16), "16 -> 16 on 14x14");
         assertTrue(CpuConv2d.takesChannelVector(conv(64, 16, 14, 14, 32, 3, 2, 1)), "16 -> 32, stride 2");
         assertTrue(CpuConv2d.takesChannelVector(conv(64, 32, 7, 7, 64, 3, 2, 1)), "32 -> 64, stride 2");
-        assertFalse(CpuConv2d.takesChannelVector(conv(64, 32, 7, 7, 32, 3, 1, 1)), "32 -> 32: Winograd");
+        assertEquals(L == 16, CpuConv2d.takesChannelVector(conv(64, 32, 7, 7, 32, 3, 1, 1)), "32 -> 32: read in place at 512 bits, else Winograd");
         assertFalse(CpuConv2d.takesChannelVector(conv(64, 64, 4, 4, 64, 3, 1, 1)), "64 -> 64: Winograd");
         assertFalse(CpuConv2d.takesChannelVector(conv(64, 16, 14, 14, 32, 1, 2, 0)), "the 1x1 strided shortcut");
         assertFalse(CpuConv2d.takesChannelVector(conv(64, 64, 8, 8, 128, 3, 2, 1)), "64 -> 128: not measured");
@@ -154,6 +155,8 @@ class CpuChannelVectorConv2dTest {
         assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, L, 3, 2, 1)), "one lane group at stride 2");
         assertTrue(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 14, 14, 2 * L, 3, 2, 1)), "two lane groups, stride 2, 14 wide");
         assertTrue(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 32, 7, 7, 4 * L, 3, 2, 1)), "four lane groups, stride 2, 7 wide");
+        assertTrue(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 32, 7, 7, 2 * L, 3, 1, 1)), "two lane groups, stride 1, 7 wide");
+        assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 64, 4, 4, 4 * L, 3, 1, 1)), "four lane groups at stride 1");
         assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 13, 13, 2 * L, 3, 2, 1)), "two lane groups, stride 2, 13 wide");
         assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 32, 8, 8, 4 * L, 3, 2, 1)), "four lane groups, stride 2, 8 wide");
         assertFalse(CpuChannelVectorConv2d.readsRowsInPlace(conv(64, 16, 13, 13, L, 3, 1, 1)), "13 wide");

@@ -279,7 +279,7 @@ class CpuWinogradConv2dTest {
             float[] y5 = new float[g5.batch() * g5.outChannels() * g5.outHeight() * g5.outWidth()], dx5 = new float[d5.x.length];
             try (CpuThreads threads = new CpuThreads(2)) {
                 CpuKernels.Path path = CpuKernels.Path.select();
-                CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, true);
+                CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, true, false);
                 Runnable call = () -> {
                     conv.forward(g, d.x, d.w, d.bias, y);
                     conv.backwardData(g, d.dy, d.w, dx);
@@ -324,7 +324,7 @@ class CpuWinogradConv2dTest {
 
     private static float[] forward(Conv2dGeometry g, ConvTestData d, int threadCount, CpuKernels.Path path, boolean winograd) {
         try (CpuThreads threads = new CpuThreads(threadCount)) {
-            CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, winograd);
+            CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, winograd, false);
             float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
             Arrays.fill(y, Float.NaN); // every output must be written
             conv.forward(g, d.x, d.w, d.bias, y);
@@ -334,7 +334,7 @@ class CpuWinogradConv2dTest {
 
     private static float[] backwardData(Conv2dGeometry g, ConvTestData d, int threadCount, CpuKernels.Path path, boolean winograd) {
         try (CpuThreads threads = new CpuThreads(threadCount)) {
-            CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, winograd);
+            CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, winograd, false);
             float[] dx = new float[g.batch() * g.inChannels() * g.height() * g.width()];
             Arrays.fill(dx, Float.NaN);
             conv.backwardData(g, d.dy, d.w, dx);
