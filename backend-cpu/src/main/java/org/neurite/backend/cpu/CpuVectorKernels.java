@@ -773,21 +773,27 @@ final class CpuVectorKernels extends CpuKernels {
         }
     }
 
-    /** One kernel per shape, each its {@link #channelConvBlock} counterpart without the padding taps. */
+    /**
+     * One kernel per shape, each its {@link #channelConvBlock} counterpart without the padding
+     * taps, the accumulators stored as {@link #channelConvStore} stores a tile (the bias a vector
+     * add, added as +0 without a bias when there is a relu, which maps -0 to +0 either way).
+     */
     @Override
-    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step, float[] tile) {
-        if (vectors == 1) channelRow1x14(x, at, off, k, w, wo, tile);
+    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step,
+                        float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+        if (vectors == 1) channelRow1x14(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
         else if (vectors == 2) {
-            if (step == 1) channelRow2x7Step1(x, at, off, k, w, wo, tile);
-            else channelRow2x7(x, at, off, k, w, wo, tile);
-        } else channelRow4x4(x, at, off, k, w, wo, tile);
+            if (step == 1) channelRow2x7Step1(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
+            else channelRow2x7(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
+        } else channelRow4x4(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
     }
 
     /**
      * {@link #channelBlock1x14Taps3Step1} on the unpadded row (columns 0..13 at i..i+13), its first
      * pixel without the tap at column -1 and its last without the tap at column 14.
      */
-    private static void channelRow1x14(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+    private static void channelRow1x14(float[] x, int at, int[] off, int k, float[] w, int wo,
+                                       float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a0p1 = zero, a0p2 = zero, a0p3 = zero, a0p4 = zero, a0p5 = zero, a0p6 = zero;
         FloatVector a0p7 = zero, a0p8 = zero, a0p9 = zero, a0p10 = zero, a0p11 = zero, a0p12 = zero, a0p13 = zero;
@@ -825,27 +831,75 @@ final class CpuVectorKernels extends CpuKernels {
             a0p12 = c13.fma(w2v0, c12.fma(w1v0, c11.fma(w0v0, a0p12)));
             a0p13 = c13.fma(w1v0, c12.fma(w0v0, a0p13));
         }
-        a0p0.intoArray(tile, 0);
-        a0p1.intoArray(tile, 1 * L);
-        a0p2.intoArray(tile, 2 * L);
-        a0p3.intoArray(tile, 3 * L);
-        a0p4.intoArray(tile, 4 * L);
-        a0p5.intoArray(tile, 5 * L);
-        a0p6.intoArray(tile, 6 * L);
-        a0p7.intoArray(tile, 7 * L);
-        a0p8.intoArray(tile, 8 * L);
-        a0p9.intoArray(tile, 9 * L);
-        a0p10.intoArray(tile, 10 * L);
-        a0p11.intoArray(tile, 11 * L);
-        a0p12.intoArray(tile, 12 * L);
-        a0p13.intoArray(tile, 13 * L);
+        if (bias == null && !relu) {
+            a0p0.intoArray(out, o);
+            a0p1.intoArray(out, o + 1 * stride);
+            a0p2.intoArray(out, o + 2 * stride);
+            a0p3.intoArray(out, o + 3 * stride);
+            a0p4.intoArray(out, o + 4 * stride);
+            a0p5.intoArray(out, o + 5 * stride);
+            a0p6.intoArray(out, o + 6 * stride);
+            a0p7.intoArray(out, o + 7 * stride);
+            a0p8.intoArray(out, o + 8 * stride);
+            a0p9.intoArray(out, o + 9 * stride);
+            a0p10.intoArray(out, o + 10 * stride);
+            a0p11.intoArray(out, o + 11 * stride);
+            a0p12.intoArray(out, o + 12 * stride);
+            a0p13.intoArray(out, o + 13 * stride);
+        } else {
+            FloatVector bv0 = bias == null ? zero : FloatVector.fromArray(S, bias, b0);
+            FloatVector v;
+            v = a0p0.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o);
+            v = a0p1.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * stride);
+            v = a0p2.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * stride);
+            v = a0p3.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * stride);
+            v = a0p4.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 4 * stride);
+            v = a0p5.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 5 * stride);
+            v = a0p6.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 6 * stride);
+            v = a0p7.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 7 * stride);
+            v = a0p8.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 8 * stride);
+            v = a0p9.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 9 * stride);
+            v = a0p10.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 10 * stride);
+            v = a0p11.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 11 * stride);
+            v = a0p12.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 12 * stride);
+            v = a0p13.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 13 * stride);
+        }
     }
 
     /**
      * {@link #channelBlock2x7Taps3Step1} on the unpadded row (columns 0..6 at i..i+6), its first
      * pixel without the tap at column -1 and its last without the tap at column 7.
      */
-    private static void channelRow2x7Step1(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+    private static void channelRow2x7Step1(float[] x, int at, int[] off, int k, float[] w, int wo,
+                                           float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a1p0 = zero, a0p1 = zero, a1p1 = zero, a0p2 = zero, a1p2 = zero, a0p3 = zero;
         FloatVector a1p3 = zero, a0p4 = zero, a1p4 = zero, a0p5 = zero, a1p5 = zero, a0p6 = zero, a1p6 = zero;
@@ -879,24 +933,73 @@ final class CpuVectorKernels extends CpuKernels {
             a0p6 = c6.fma(w1v0, c5.fma(w0v0, a0p6));
             a1p6 = c6.fma(w1v1, c5.fma(w0v1, a1p6));
         }
-        a0p0.intoArray(tile, 0);
-        a1p0.intoArray(tile, 1 * L);
-        a0p1.intoArray(tile, 2 * L);
-        a1p1.intoArray(tile, 3 * L);
-        a0p2.intoArray(tile, 4 * L);
-        a1p2.intoArray(tile, 5 * L);
-        a0p3.intoArray(tile, 6 * L);
-        a1p3.intoArray(tile, 7 * L);
-        a0p4.intoArray(tile, 8 * L);
-        a1p4.intoArray(tile, 9 * L);
-        a0p5.intoArray(tile, 10 * L);
-        a1p5.intoArray(tile, 11 * L);
-        a0p6.intoArray(tile, 12 * L);
-        a1p6.intoArray(tile, 13 * L);
+        if (bias == null && !relu) {
+            a0p0.intoArray(out, o);
+            a1p0.intoArray(out, o + 1 * L);
+            a0p1.intoArray(out, o + 1 * stride);
+            a1p1.intoArray(out, o + 1 * stride + 1 * L);
+            a0p2.intoArray(out, o + 2 * stride);
+            a1p2.intoArray(out, o + 2 * stride + 1 * L);
+            a0p3.intoArray(out, o + 3 * stride);
+            a1p3.intoArray(out, o + 3 * stride + 1 * L);
+            a0p4.intoArray(out, o + 4 * stride);
+            a1p4.intoArray(out, o + 4 * stride + 1 * L);
+            a0p5.intoArray(out, o + 5 * stride);
+            a1p5.intoArray(out, o + 5 * stride + 1 * L);
+            a0p6.intoArray(out, o + 6 * stride);
+            a1p6.intoArray(out, o + 6 * stride + 1 * L);
+        } else {
+            FloatVector bv0 = bias == null ? zero : FloatVector.fromArray(S, bias, b0);
+            FloatVector bv1 = bias == null ? zero : FloatVector.fromArray(S, bias, b0 + 1 * L);
+            FloatVector v;
+            v = a0p0.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o);
+            v = a1p0.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * L);
+            v = a0p1.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * stride);
+            v = a1p1.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * stride + 1 * L);
+            v = a0p2.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * stride);
+            v = a1p2.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * stride + 1 * L);
+            v = a0p3.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * stride);
+            v = a1p3.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * stride + 1 * L);
+            v = a0p4.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 4 * stride);
+            v = a1p4.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 4 * stride + 1 * L);
+            v = a0p5.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 5 * stride);
+            v = a1p5.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 5 * stride + 1 * L);
+            v = a0p6.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 6 * stride);
+            v = a1p6.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 6 * stride + 1 * L);
+        }
     }
 
     /** {@link #channelBlock2x7Taps3Step2} on the unpadded row (columns 0..13 at i..i+13), its first pixel without the tap at column -1. */
-    private static void channelRow2x7(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+    private static void channelRow2x7(float[] x, int at, int[] off, int k, float[] w, int wo,
+                                      float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a1p0 = zero, a0p1 = zero, a1p1 = zero, a0p2 = zero, a1p2 = zero, a0p3 = zero;
         FloatVector a1p3 = zero, a0p4 = zero, a1p4 = zero, a0p5 = zero, a1p5 = zero, a0p6 = zero, a1p6 = zero;
@@ -937,20 +1040,68 @@ final class CpuVectorKernels extends CpuKernels {
             a0p6 = c13.fma(w2v0, c12.fma(w1v0, c11.fma(w0v0, a0p6)));
             a1p6 = c13.fma(w2v1, c12.fma(w1v1, c11.fma(w0v1, a1p6)));
         }
-        a0p0.intoArray(tile, 0);
-        a1p0.intoArray(tile, 1 * L);
-        a0p1.intoArray(tile, 2 * L);
-        a1p1.intoArray(tile, 3 * L);
-        a0p2.intoArray(tile, 4 * L);
-        a1p2.intoArray(tile, 5 * L);
-        a0p3.intoArray(tile, 6 * L);
-        a1p3.intoArray(tile, 7 * L);
-        a0p4.intoArray(tile, 8 * L);
-        a1p4.intoArray(tile, 9 * L);
-        a0p5.intoArray(tile, 10 * L);
-        a1p5.intoArray(tile, 11 * L);
-        a0p6.intoArray(tile, 12 * L);
-        a1p6.intoArray(tile, 13 * L);
+        if (bias == null && !relu) {
+            a0p0.intoArray(out, o);
+            a1p0.intoArray(out, o + 1 * L);
+            a0p1.intoArray(out, o + 1 * stride);
+            a1p1.intoArray(out, o + 1 * stride + 1 * L);
+            a0p2.intoArray(out, o + 2 * stride);
+            a1p2.intoArray(out, o + 2 * stride + 1 * L);
+            a0p3.intoArray(out, o + 3 * stride);
+            a1p3.intoArray(out, o + 3 * stride + 1 * L);
+            a0p4.intoArray(out, o + 4 * stride);
+            a1p4.intoArray(out, o + 4 * stride + 1 * L);
+            a0p5.intoArray(out, o + 5 * stride);
+            a1p5.intoArray(out, o + 5 * stride + 1 * L);
+            a0p6.intoArray(out, o + 6 * stride);
+            a1p6.intoArray(out, o + 6 * stride + 1 * L);
+        } else {
+            FloatVector bv0 = bias == null ? zero : FloatVector.fromArray(S, bias, b0);
+            FloatVector bv1 = bias == null ? zero : FloatVector.fromArray(S, bias, b0 + 1 * L);
+            FloatVector v;
+            v = a0p0.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o);
+            v = a1p0.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * L);
+            v = a0p1.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * stride);
+            v = a1p1.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * stride + 1 * L);
+            v = a0p2.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * stride);
+            v = a1p2.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * stride + 1 * L);
+            v = a0p3.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * stride);
+            v = a1p3.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * stride + 1 * L);
+            v = a0p4.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 4 * stride);
+            v = a1p4.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 4 * stride + 1 * L);
+            v = a0p5.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 5 * stride);
+            v = a1p5.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 5 * stride + 1 * L);
+            v = a0p6.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 6 * stride);
+            v = a1p6.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 6 * stride + 1 * L);
+        }
     }
 
     /**
@@ -958,7 +1109,8 @@ final class CpuVectorKernels extends CpuKernels {
      * one after another: the first pixel without the tap at column -1, the last without the tap
      * at column 7.
      */
-    private static void channelRow4x4(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+    private static void channelRow4x4(float[] x, int at, int[] off, int k, float[] w, int wo,
+                                      float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a1p0 = zero, a2p0 = zero, a3p0 = zero, a0p1 = zero, a1p1 = zero, a2p1 = zero, a3p1 = zero;
         FloatVector a0p2 = zero, a1p2 = zero, a2p2 = zero, a3p2 = zero, a0p3 = zero, a1p3 = zero, a2p3 = zero, a3p3 = zero;
@@ -1027,22 +1179,78 @@ final class CpuVectorKernels extends CpuKernels {
             a2p2 = c5.fma(w2, a2p2);
             a3p2 = c5.fma(w3, a3p2);
         }
-        a0p0.intoArray(tile, 0);
-        a1p0.intoArray(tile, 1 * L);
-        a2p0.intoArray(tile, 2 * L);
-        a3p0.intoArray(tile, 3 * L);
-        a0p1.intoArray(tile, 4 * L);
-        a1p1.intoArray(tile, 5 * L);
-        a2p1.intoArray(tile, 6 * L);
-        a3p1.intoArray(tile, 7 * L);
-        a0p2.intoArray(tile, 8 * L);
-        a1p2.intoArray(tile, 9 * L);
-        a2p2.intoArray(tile, 10 * L);
-        a3p2.intoArray(tile, 11 * L);
-        a0p3.intoArray(tile, 12 * L);
-        a1p3.intoArray(tile, 13 * L);
-        a2p3.intoArray(tile, 14 * L);
-        a3p3.intoArray(tile, 15 * L);
+        if (bias == null && !relu) {
+            a0p0.intoArray(out, o);
+            a1p0.intoArray(out, o + 1 * L);
+            a2p0.intoArray(out, o + 2 * L);
+            a3p0.intoArray(out, o + 3 * L);
+            a0p1.intoArray(out, o + 1 * stride);
+            a1p1.intoArray(out, o + 1 * stride + 1 * L);
+            a2p1.intoArray(out, o + 1 * stride + 2 * L);
+            a3p1.intoArray(out, o + 1 * stride + 3 * L);
+            a0p2.intoArray(out, o + 2 * stride);
+            a1p2.intoArray(out, o + 2 * stride + 1 * L);
+            a2p2.intoArray(out, o + 2 * stride + 2 * L);
+            a3p2.intoArray(out, o + 2 * stride + 3 * L);
+            a0p3.intoArray(out, o + 3 * stride);
+            a1p3.intoArray(out, o + 3 * stride + 1 * L);
+            a2p3.intoArray(out, o + 3 * stride + 2 * L);
+            a3p3.intoArray(out, o + 3 * stride + 3 * L);
+        } else {
+            FloatVector bv0 = bias == null ? zero : FloatVector.fromArray(S, bias, b0);
+            FloatVector bv1 = bias == null ? zero : FloatVector.fromArray(S, bias, b0 + 1 * L);
+            FloatVector bv2 = bias == null ? zero : FloatVector.fromArray(S, bias, b0 + 2 * L);
+            FloatVector bv3 = bias == null ? zero : FloatVector.fromArray(S, bias, b0 + 3 * L);
+            FloatVector v;
+            v = a0p0.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o);
+            v = a1p0.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * L);
+            v = a2p0.add(bv2);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * L);
+            v = a3p0.add(bv3);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * L);
+            v = a0p1.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * stride);
+            v = a1p1.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * stride + 1 * L);
+            v = a2p1.add(bv2);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * stride + 2 * L);
+            v = a3p1.add(bv3);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 1 * stride + 3 * L);
+            v = a0p2.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * stride);
+            v = a1p2.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * stride + 1 * L);
+            v = a2p2.add(bv2);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * stride + 2 * L);
+            v = a3p2.add(bv3);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 2 * stride + 3 * L);
+            v = a0p3.add(bv0);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * stride);
+            v = a1p3.add(bv1);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * stride + 1 * L);
+            v = a2p3.add(bv2);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * stride + 2 * L);
+            v = a3p3.add(bv3);
+            if (relu) v = v.blend(0f, v.compare(VectorOperators.LE, 0f));
+            v.intoArray(out, o + 3 * stride + 3 * L);
+        }
     }
 
     /**
