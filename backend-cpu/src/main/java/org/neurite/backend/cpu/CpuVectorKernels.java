@@ -773,16 +773,24 @@ final class CpuVectorKernels extends CpuKernels {
         }
     }
 
+    /** Zeros added as the bias of a {@link #channelConvRow} without one (its sums are never -0, so +0 changes nothing). */
+    private static final float[] NO_BIAS = new float[4 * L];
+
     /**
      * One kernel per shape, each its {@link #channelConvBlock} counterpart without the padding
-     * taps, the accumulators stored as {@link #channelConvStore} stores a tile (the bias a vector
-     * add, added as +0 without a bias when there is a relu, which maps -0 to +0 either way).
+     * taps, the accumulators stored with {@link #channelConvStore}'s bits: the bias a vector add
+     * (+0 without one: an fma chain from +0 never ends at -0, and NaN stays NaN), the relu
+     * {@code max(v, 0)} with Java's semantics, as {@code Math.max} (without a relu, a max with
+     * -infinity). Written without branches around the accumulators: when they were added to and
+     * clamped only under an {@code if}, C2 kept the merged vectors boxed in some JVMs (an inference
+     * pass 4-5x slower, gigabytes allocated).
      */
     @Override
     void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step,
                         float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
         if (vectors == 1) channelRow1x14(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
-        else if (vectors == 2) channelRow2x7(x, at, off, k, w, wo, step, bias, b0, relu, out, o, stride);
+        else if (vectors == 2 && step == 1) channelRow2x7Step1(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
+        else if (vectors == 2) channelRow2x7Step2(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
         else channelRow4x4(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
     }
 
@@ -829,184 +837,155 @@ final class CpuVectorKernels extends CpuKernels {
             a0p12 = c13.fma(w2v0, c12.fma(w1v0, c11.fma(w0v0, a0p12)));
             a0p13 = c13.fma(w1v0, c12.fma(w0v0, a0p13));
         }
-        if (bias != null || relu) {
-            FloatVector bv0 = bias == null ? zero : FloatVector.fromArray(S, bias, b0);
-            a0p0 = a0p0.add(bv0);
-            a0p1 = a0p1.add(bv0);
-            a0p2 = a0p2.add(bv0);
-            a0p3 = a0p3.add(bv0);
-            a0p4 = a0p4.add(bv0);
-            a0p5 = a0p5.add(bv0);
-            a0p6 = a0p6.add(bv0);
-            a0p7 = a0p7.add(bv0);
-            a0p8 = a0p8.add(bv0);
-            a0p9 = a0p9.add(bv0);
-            a0p10 = a0p10.add(bv0);
-            a0p11 = a0p11.add(bv0);
-            a0p12 = a0p12.add(bv0);
-            a0p13 = a0p13.add(bv0);
-            if (relu) {
-                a0p0 = a0p0.blend(0f, a0p0.compare(VectorOperators.LE, 0f));
-                a0p1 = a0p1.blend(0f, a0p1.compare(VectorOperators.LE, 0f));
-                a0p2 = a0p2.blend(0f, a0p2.compare(VectorOperators.LE, 0f));
-                a0p3 = a0p3.blend(0f, a0p3.compare(VectorOperators.LE, 0f));
-                a0p4 = a0p4.blend(0f, a0p4.compare(VectorOperators.LE, 0f));
-                a0p5 = a0p5.blend(0f, a0p5.compare(VectorOperators.LE, 0f));
-                a0p6 = a0p6.blend(0f, a0p6.compare(VectorOperators.LE, 0f));
-                a0p7 = a0p7.blend(0f, a0p7.compare(VectorOperators.LE, 0f));
-                a0p8 = a0p8.blend(0f, a0p8.compare(VectorOperators.LE, 0f));
-                a0p9 = a0p9.blend(0f, a0p9.compare(VectorOperators.LE, 0f));
-                a0p10 = a0p10.blend(0f, a0p10.compare(VectorOperators.LE, 0f));
-                a0p11 = a0p11.blend(0f, a0p11.compare(VectorOperators.LE, 0f));
-                a0p12 = a0p12.blend(0f, a0p12.compare(VectorOperators.LE, 0f));
-                a0p13 = a0p13.blend(0f, a0p13.compare(VectorOperators.LE, 0f));
-            }
-        }
-        a0p0.intoArray(out, o);
-        a0p1.intoArray(out, o + 1 * stride);
-        a0p2.intoArray(out, o + 2 * stride);
-        a0p3.intoArray(out, o + 3 * stride);
-        a0p4.intoArray(out, o + 4 * stride);
-        a0p5.intoArray(out, o + 5 * stride);
-        a0p6.intoArray(out, o + 6 * stride);
-        a0p7.intoArray(out, o + 7 * stride);
-        a0p8.intoArray(out, o + 8 * stride);
-        a0p9.intoArray(out, o + 9 * stride);
-        a0p10.intoArray(out, o + 10 * stride);
-        a0p11.intoArray(out, o + 11 * stride);
-        a0p12.intoArray(out, o + 12 * stride);
-        a0p13.intoArray(out, o + 13 * stride);
+        // the store: no vector phi (C2 boxed conditionally changed accumulators), so the bias (or +0) is
+        // always added and the relu is a max with 0 (or with -infinity, which changes nothing)
+        float[] b = bias == null ? NO_BIAS : bias;
+        int bo = bias == null ? 0 : b0;
+        FloatVector floor = FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY);
+        FloatVector bv0 = FloatVector.fromArray(S, b, bo);
+        a0p0.add(bv0).max(floor).intoArray(out, o);
+        a0p1.add(bv0).max(floor).intoArray(out, o + 1 * stride);
+        a0p2.add(bv0).max(floor).intoArray(out, o + 2 * stride);
+        a0p3.add(bv0).max(floor).intoArray(out, o + 3 * stride);
+        a0p4.add(bv0).max(floor).intoArray(out, o + 4 * stride);
+        a0p5.add(bv0).max(floor).intoArray(out, o + 5 * stride);
+        a0p6.add(bv0).max(floor).intoArray(out, o + 6 * stride);
+        a0p7.add(bv0).max(floor).intoArray(out, o + 7 * stride);
+        a0p8.add(bv0).max(floor).intoArray(out, o + 8 * stride);
+        a0p9.add(bv0).max(floor).intoArray(out, o + 9 * stride);
+        a0p10.add(bv0).max(floor).intoArray(out, o + 10 * stride);
+        a0p11.add(bv0).max(floor).intoArray(out, o + 11 * stride);
+        a0p12.add(bv0).max(floor).intoArray(out, o + 12 * stride);
+        a0p13.add(bv0).max(floor).intoArray(out, o + 13 * stride);
     }
 
     /**
      * {@link #channelBlock2x7Taps3Step1} on an unpadded row of 7 (columns 0..6 at i..i+6), its first
-     * pixel without the tap at column -1 and its last without the tap at column 7; at step 2
-     * {@link #channelBlock2x7Taps3Step2} on a row of 14 (columns 0..13), its first pixel without
-     * the tap at column -1. One method, so that the two share the store.
+     * pixel without the tap at column -1 and its last without the tap at column 7. (Not one method
+     * with the step-2 kernel: the two loops' accumulators would meet in phis, which C2 boxed.)
      */
-    private static void channelRow2x7(float[] x, int at, int[] off, int k, float[] w, int wo, int step,
-                                      float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+    private static void channelRow2x7Step1(float[] x, int at, int[] off, int k, float[] w, int wo,
+                                           float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a1p0 = zero, a0p1 = zero, a1p1 = zero, a0p2 = zero, a1p2 = zero, a0p3 = zero;
         FloatVector a1p3 = zero, a0p4 = zero, a1p4 = zero, a0p5 = zero, a1p5 = zero, a0p6 = zero, a1p6 = zero;
-        if (step == 1) {
-            for (int r = 0, wi = wo; r < k; r += 3, wi += 6 * L) {
-                int i = at + off[r];
-                FloatVector w0v0 = FloatVector.fromArray(S, w, wi);
-                FloatVector w0v1 = FloatVector.fromArray(S, w, wi + L);
-                FloatVector w1v0 = FloatVector.fromArray(S, w, wi + 2 * L);
-                FloatVector w1v1 = FloatVector.fromArray(S, w, wi + 3 * L);
-                FloatVector w2v0 = FloatVector.fromArray(S, w, wi + 4 * L);
-                FloatVector w2v1 = FloatVector.fromArray(S, w, wi + 5 * L);
-                FloatVector c0 = FloatVector.broadcast(S, x[i]);
-                FloatVector c1 = FloatVector.broadcast(S, x[i + 1]);
-                a0p0 = c1.fma(w2v0, c0.fma(w1v0, a0p0));
-                a1p0 = c1.fma(w2v1, c0.fma(w1v1, a1p0));
-                FloatVector c2 = FloatVector.broadcast(S, x[i + 2]);
-                a0p1 = c2.fma(w2v0, c1.fma(w1v0, c0.fma(w0v0, a0p1)));
-                a1p1 = c2.fma(w2v1, c1.fma(w1v1, c0.fma(w0v1, a1p1)));
-                FloatVector c3 = FloatVector.broadcast(S, x[i + 3]);
-                a0p2 = c3.fma(w2v0, c2.fma(w1v0, c1.fma(w0v0, a0p2)));
-                a1p2 = c3.fma(w2v1, c2.fma(w1v1, c1.fma(w0v1, a1p2)));
-                FloatVector c4 = FloatVector.broadcast(S, x[i + 4]);
-                a0p3 = c4.fma(w2v0, c3.fma(w1v0, c2.fma(w0v0, a0p3)));
-                a1p3 = c4.fma(w2v1, c3.fma(w1v1, c2.fma(w0v1, a1p3)));
-                FloatVector c5 = FloatVector.broadcast(S, x[i + 5]);
-                a0p4 = c5.fma(w2v0, c4.fma(w1v0, c3.fma(w0v0, a0p4)));
-                a1p4 = c5.fma(w2v1, c4.fma(w1v1, c3.fma(w0v1, a1p4)));
-                FloatVector c6 = FloatVector.broadcast(S, x[i + 6]);
-                a0p5 = c6.fma(w2v0, c5.fma(w1v0, c4.fma(w0v0, a0p5)));
-                a1p5 = c6.fma(w2v1, c5.fma(w1v1, c4.fma(w0v1, a1p5)));
-                a0p6 = c6.fma(w1v0, c5.fma(w0v0, a0p6));
-                a1p6 = c6.fma(w1v1, c5.fma(w0v1, a1p6));
-            }
-        } else {
-            for (int r = 0, wi = wo; r < k; r += 3, wi += 6 * L) {
-                int i = at + off[r];
-                FloatVector w0v0 = FloatVector.fromArray(S, w, wi);
-                FloatVector w0v1 = FloatVector.fromArray(S, w, wi + L);
-                FloatVector w1v0 = FloatVector.fromArray(S, w, wi + 2 * L);
-                FloatVector w1v1 = FloatVector.fromArray(S, w, wi + 3 * L);
-                FloatVector w2v0 = FloatVector.fromArray(S, w, wi + 4 * L);
-                FloatVector w2v1 = FloatVector.fromArray(S, w, wi + 5 * L);
-                FloatVector c0 = FloatVector.broadcast(S, x[i]);
-                FloatVector c1 = FloatVector.broadcast(S, x[i + 1]);
-                a0p0 = c1.fma(w2v0, c0.fma(w1v0, a0p0));
-                a1p0 = c1.fma(w2v1, c0.fma(w1v1, a1p0));
-                FloatVector c2 = FloatVector.broadcast(S, x[i + 2]);
-                FloatVector c3 = FloatVector.broadcast(S, x[i + 3]);
-                a0p1 = c3.fma(w2v0, c2.fma(w1v0, c1.fma(w0v0, a0p1)));
-                a1p1 = c3.fma(w2v1, c2.fma(w1v1, c1.fma(w0v1, a1p1)));
-                FloatVector c4 = FloatVector.broadcast(S, x[i + 4]);
-                FloatVector c5 = FloatVector.broadcast(S, x[i + 5]);
-                a0p2 = c5.fma(w2v0, c4.fma(w1v0, c3.fma(w0v0, a0p2)));
-                a1p2 = c5.fma(w2v1, c4.fma(w1v1, c3.fma(w0v1, a1p2)));
-                FloatVector c6 = FloatVector.broadcast(S, x[i + 6]);
-                FloatVector c7 = FloatVector.broadcast(S, x[i + 7]);
-                a0p3 = c7.fma(w2v0, c6.fma(w1v0, c5.fma(w0v0, a0p3)));
-                a1p3 = c7.fma(w2v1, c6.fma(w1v1, c5.fma(w0v1, a1p3)));
-                FloatVector c8 = FloatVector.broadcast(S, x[i + 8]);
-                FloatVector c9 = FloatVector.broadcast(S, x[i + 9]);
-                a0p4 = c9.fma(w2v0, c8.fma(w1v0, c7.fma(w0v0, a0p4)));
-                a1p4 = c9.fma(w2v1, c8.fma(w1v1, c7.fma(w0v1, a1p4)));
-                FloatVector c10 = FloatVector.broadcast(S, x[i + 10]);
-                FloatVector c11 = FloatVector.broadcast(S, x[i + 11]);
-                a0p5 = c11.fma(w2v0, c10.fma(w1v0, c9.fma(w0v0, a0p5)));
-                a1p5 = c11.fma(w2v1, c10.fma(w1v1, c9.fma(w0v1, a1p5)));
-                FloatVector c12 = FloatVector.broadcast(S, x[i + 12]);
-                FloatVector c13 = FloatVector.broadcast(S, x[i + 13]);
-                a0p6 = c13.fma(w2v0, c12.fma(w1v0, c11.fma(w0v0, a0p6)));
-                a1p6 = c13.fma(w2v1, c12.fma(w1v1, c11.fma(w0v1, a1p6)));
-            }
+        for (int r = 0, wi = wo; r < k; r += 3, wi += 6 * L) {
+            int i = at + off[r];
+            FloatVector w0v0 = FloatVector.fromArray(S, w, wi);
+            FloatVector w0v1 = FloatVector.fromArray(S, w, wi + L);
+            FloatVector w1v0 = FloatVector.fromArray(S, w, wi + 2 * L);
+            FloatVector w1v1 = FloatVector.fromArray(S, w, wi + 3 * L);
+            FloatVector w2v0 = FloatVector.fromArray(S, w, wi + 4 * L);
+            FloatVector w2v1 = FloatVector.fromArray(S, w, wi + 5 * L);
+            FloatVector c0 = FloatVector.broadcast(S, x[i]);
+            FloatVector c1 = FloatVector.broadcast(S, x[i + 1]);
+            a0p0 = c1.fma(w2v0, c0.fma(w1v0, a0p0));
+            a1p0 = c1.fma(w2v1, c0.fma(w1v1, a1p0));
+            FloatVector c2 = FloatVector.broadcast(S, x[i + 2]);
+            a0p1 = c2.fma(w2v0, c1.fma(w1v0, c0.fma(w0v0, a0p1)));
+            a1p1 = c2.fma(w2v1, c1.fma(w1v1, c0.fma(w0v1, a1p1)));
+            FloatVector c3 = FloatVector.broadcast(S, x[i + 3]);
+            a0p2 = c3.fma(w2v0, c2.fma(w1v0, c1.fma(w0v0, a0p2)));
+            a1p2 = c3.fma(w2v1, c2.fma(w1v1, c1.fma(w0v1, a1p2)));
+            FloatVector c4 = FloatVector.broadcast(S, x[i + 4]);
+            a0p3 = c4.fma(w2v0, c3.fma(w1v0, c2.fma(w0v0, a0p3)));
+            a1p3 = c4.fma(w2v1, c3.fma(w1v1, c2.fma(w0v1, a1p3)));
+            FloatVector c5 = FloatVector.broadcast(S, x[i + 5]);
+            a0p4 = c5.fma(w2v0, c4.fma(w1v0, c3.fma(w0v0, a0p4)));
+            a1p4 = c5.fma(w2v1, c4.fma(w1v1, c3.fma(w0v1, a1p4)));
+            FloatVector c6 = FloatVector.broadcast(S, x[i + 6]);
+            a0p5 = c6.fma(w2v0, c5.fma(w1v0, c4.fma(w0v0, a0p5)));
+            a1p5 = c6.fma(w2v1, c5.fma(w1v1, c4.fma(w0v1, a1p5)));
+            a0p6 = c6.fma(w1v0, c5.fma(w0v0, a0p6));
+            a1p6 = c6.fma(w1v1, c5.fma(w0v1, a1p6));
         }
-        if (bias != null || relu) {
-            FloatVector bv0 = bias == null ? zero : FloatVector.fromArray(S, bias, b0);
-            FloatVector bv1 = bias == null ? zero : FloatVector.fromArray(S, bias, b0 + 1 * L);
-            a0p0 = a0p0.add(bv0);
-            a1p0 = a1p0.add(bv1);
-            a0p1 = a0p1.add(bv0);
-            a1p1 = a1p1.add(bv1);
-            a0p2 = a0p2.add(bv0);
-            a1p2 = a1p2.add(bv1);
-            a0p3 = a0p3.add(bv0);
-            a1p3 = a1p3.add(bv1);
-            a0p4 = a0p4.add(bv0);
-            a1p4 = a1p4.add(bv1);
-            a0p5 = a0p5.add(bv0);
-            a1p5 = a1p5.add(bv1);
-            a0p6 = a0p6.add(bv0);
-            a1p6 = a1p6.add(bv1);
-            if (relu) {
-                a0p0 = a0p0.blend(0f, a0p0.compare(VectorOperators.LE, 0f));
-                a1p0 = a1p0.blend(0f, a1p0.compare(VectorOperators.LE, 0f));
-                a0p1 = a0p1.blend(0f, a0p1.compare(VectorOperators.LE, 0f));
-                a1p1 = a1p1.blend(0f, a1p1.compare(VectorOperators.LE, 0f));
-                a0p2 = a0p2.blend(0f, a0p2.compare(VectorOperators.LE, 0f));
-                a1p2 = a1p2.blend(0f, a1p2.compare(VectorOperators.LE, 0f));
-                a0p3 = a0p3.blend(0f, a0p3.compare(VectorOperators.LE, 0f));
-                a1p3 = a1p3.blend(0f, a1p3.compare(VectorOperators.LE, 0f));
-                a0p4 = a0p4.blend(0f, a0p4.compare(VectorOperators.LE, 0f));
-                a1p4 = a1p4.blend(0f, a1p4.compare(VectorOperators.LE, 0f));
-                a0p5 = a0p5.blend(0f, a0p5.compare(VectorOperators.LE, 0f));
-                a1p5 = a1p5.blend(0f, a1p5.compare(VectorOperators.LE, 0f));
-                a0p6 = a0p6.blend(0f, a0p6.compare(VectorOperators.LE, 0f));
-                a1p6 = a1p6.blend(0f, a1p6.compare(VectorOperators.LE, 0f));
-            }
+        // the store: no vector phi (C2 boxed conditionally changed accumulators), so the bias (or +0) is
+        // always added and the relu is a max with 0 (or with -infinity, which changes nothing)
+        float[] b = bias == null ? NO_BIAS : bias;
+        int bo = bias == null ? 0 : b0;
+        FloatVector floor = FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY);
+        FloatVector bv0 = FloatVector.fromArray(S, b, bo);
+        FloatVector bv1 = FloatVector.fromArray(S, b, bo + 1 * L);
+        a0p0.add(bv0).max(floor).intoArray(out, o);
+        a1p0.add(bv1).max(floor).intoArray(out, o + 1 * L);
+        a0p1.add(bv0).max(floor).intoArray(out, o + 1 * stride);
+        a1p1.add(bv1).max(floor).intoArray(out, o + 1 * stride + 1 * L);
+        a0p2.add(bv0).max(floor).intoArray(out, o + 2 * stride);
+        a1p2.add(bv1).max(floor).intoArray(out, o + 2 * stride + 1 * L);
+        a0p3.add(bv0).max(floor).intoArray(out, o + 3 * stride);
+        a1p3.add(bv1).max(floor).intoArray(out, o + 3 * stride + 1 * L);
+        a0p4.add(bv0).max(floor).intoArray(out, o + 4 * stride);
+        a1p4.add(bv1).max(floor).intoArray(out, o + 4 * stride + 1 * L);
+        a0p5.add(bv0).max(floor).intoArray(out, o + 5 * stride);
+        a1p5.add(bv1).max(floor).intoArray(out, o + 5 * stride + 1 * L);
+        a0p6.add(bv0).max(floor).intoArray(out, o + 6 * stride);
+        a1p6.add(bv1).max(floor).intoArray(out, o + 6 * stride + 1 * L);
+    }
+
+    /** {@link #channelBlock2x7Taps3Step2} on an unpadded row of 14 (columns 0..13 at i..i+13), its first pixel without the tap at column -1. */
+    private static void channelRow2x7Step2(float[] x, int at, int[] off, int k, float[] w, int wo,
+                                           float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0p0 = zero, a1p0 = zero, a0p1 = zero, a1p1 = zero, a0p2 = zero, a1p2 = zero, a0p3 = zero;
+        FloatVector a1p3 = zero, a0p4 = zero, a1p4 = zero, a0p5 = zero, a1p5 = zero, a0p6 = zero, a1p6 = zero;
+        for (int r = 0, wi = wo; r < k; r += 3, wi += 6 * L) {
+            int i = at + off[r];
+            FloatVector w0v0 = FloatVector.fromArray(S, w, wi);
+            FloatVector w0v1 = FloatVector.fromArray(S, w, wi + L);
+            FloatVector w1v0 = FloatVector.fromArray(S, w, wi + 2 * L);
+            FloatVector w1v1 = FloatVector.fromArray(S, w, wi + 3 * L);
+            FloatVector w2v0 = FloatVector.fromArray(S, w, wi + 4 * L);
+            FloatVector w2v1 = FloatVector.fromArray(S, w, wi + 5 * L);
+            FloatVector c0 = FloatVector.broadcast(S, x[i]);
+            FloatVector c1 = FloatVector.broadcast(S, x[i + 1]);
+            a0p0 = c1.fma(w2v0, c0.fma(w1v0, a0p0));
+            a1p0 = c1.fma(w2v1, c0.fma(w1v1, a1p0));
+            FloatVector c2 = FloatVector.broadcast(S, x[i + 2]);
+            FloatVector c3 = FloatVector.broadcast(S, x[i + 3]);
+            a0p1 = c3.fma(w2v0, c2.fma(w1v0, c1.fma(w0v0, a0p1)));
+            a1p1 = c3.fma(w2v1, c2.fma(w1v1, c1.fma(w0v1, a1p1)));
+            FloatVector c4 = FloatVector.broadcast(S, x[i + 4]);
+            FloatVector c5 = FloatVector.broadcast(S, x[i + 5]);
+            a0p2 = c5.fma(w2v0, c4.fma(w1v0, c3.fma(w0v0, a0p2)));
+            a1p2 = c5.fma(w2v1, c4.fma(w1v1, c3.fma(w0v1, a1p2)));
+            FloatVector c6 = FloatVector.broadcast(S, x[i + 6]);
+            FloatVector c7 = FloatVector.broadcast(S, x[i + 7]);
+            a0p3 = c7.fma(w2v0, c6.fma(w1v0, c5.fma(w0v0, a0p3)));
+            a1p3 = c7.fma(w2v1, c6.fma(w1v1, c5.fma(w0v1, a1p3)));
+            FloatVector c8 = FloatVector.broadcast(S, x[i + 8]);
+            FloatVector c9 = FloatVector.broadcast(S, x[i + 9]);
+            a0p4 = c9.fma(w2v0, c8.fma(w1v0, c7.fma(w0v0, a0p4)));
+            a1p4 = c9.fma(w2v1, c8.fma(w1v1, c7.fma(w0v1, a1p4)));
+            FloatVector c10 = FloatVector.broadcast(S, x[i + 10]);
+            FloatVector c11 = FloatVector.broadcast(S, x[i + 11]);
+            a0p5 = c11.fma(w2v0, c10.fma(w1v0, c9.fma(w0v0, a0p5)));
+            a1p5 = c11.fma(w2v1, c10.fma(w1v1, c9.fma(w0v1, a1p5)));
+            FloatVector c12 = FloatVector.broadcast(S, x[i + 12]);
+            FloatVector c13 = FloatVector.broadcast(S, x[i + 13]);
+            a0p6 = c13.fma(w2v0, c12.fma(w1v0, c11.fma(w0v0, a0p6)));
+            a1p6 = c13.fma(w2v1, c12.fma(w1v1, c11.fma(w0v1, a1p6)));
         }
-        a0p0.intoArray(out, o);
-        a1p0.intoArray(out, o + 1 * L);
-        a0p1.intoArray(out, o + 1 * stride);
-        a1p1.intoArray(out, o + 1 * stride + 1 * L);
-        a0p2.intoArray(out, o + 2 * stride);
-        a1p2.intoArray(out, o + 2 * stride + 1 * L);
-        a0p3.intoArray(out, o + 3 * stride);
-        a1p3.intoArray(out, o + 3 * stride + 1 * L);
-        a0p4.intoArray(out, o + 4 * stride);
-        a1p4.intoArray(out, o + 4 * stride + 1 * L);
-        a0p5.intoArray(out, o + 5 * stride);
-        a1p5.intoArray(out, o + 5 * stride + 1 * L);
-        a0p6.intoArray(out, o + 6 * stride);
-        a1p6.intoArray(out, o + 6 * stride + 1 * L);
+        // the store: no vector phi (C2 boxed conditionally changed accumulators), so the bias (or +0) is
+        // always added and the relu is a max with 0 (or with -infinity, which changes nothing)
+        float[] b = bias == null ? NO_BIAS : bias;
+        int bo = bias == null ? 0 : b0;
+        FloatVector floor = FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY);
+        FloatVector bv0 = FloatVector.fromArray(S, b, bo);
+        FloatVector bv1 = FloatVector.fromArray(S, b, bo + 1 * L);
+        a0p0.add(bv0).max(floor).intoArray(out, o);
+        a1p0.add(bv1).max(floor).intoArray(out, o + 1 * L);
+        a0p1.add(bv0).max(floor).intoArray(out, o + 1 * stride);
+        a1p1.add(bv1).max(floor).intoArray(out, o + 1 * stride + 1 * L);
+        a0p2.add(bv0).max(floor).intoArray(out, o + 2 * stride);
+        a1p2.add(bv1).max(floor).intoArray(out, o + 2 * stride + 1 * L);
+        a0p3.add(bv0).max(floor).intoArray(out, o + 3 * stride);
+        a1p3.add(bv1).max(floor).intoArray(out, o + 3 * stride + 1 * L);
+        a0p4.add(bv0).max(floor).intoArray(out, o + 4 * stride);
+        a1p4.add(bv1).max(floor).intoArray(out, o + 4 * stride + 1 * L);
+        a0p5.add(bv0).max(floor).intoArray(out, o + 5 * stride);
+        a1p5.add(bv1).max(floor).intoArray(out, o + 5 * stride + 1 * L);
+        a0p6.add(bv0).max(floor).intoArray(out, o + 6 * stride);
+        a1p6.add(bv1).max(floor).intoArray(out, o + 6 * stride + 1 * L);
     }
 
     /**
@@ -1084,62 +1063,31 @@ final class CpuVectorKernels extends CpuKernels {
             a2p2 = c5.fma(w2, a2p2);
             a3p2 = c5.fma(w3, a3p2);
         }
-        if (bias != null || relu) {
-            FloatVector bv0 = bias == null ? zero : FloatVector.fromArray(S, bias, b0);
-            FloatVector bv1 = bias == null ? zero : FloatVector.fromArray(S, bias, b0 + 1 * L);
-            FloatVector bv2 = bias == null ? zero : FloatVector.fromArray(S, bias, b0 + 2 * L);
-            FloatVector bv3 = bias == null ? zero : FloatVector.fromArray(S, bias, b0 + 3 * L);
-            a0p0 = a0p0.add(bv0);
-            a1p0 = a1p0.add(bv1);
-            a2p0 = a2p0.add(bv2);
-            a3p0 = a3p0.add(bv3);
-            a0p1 = a0p1.add(bv0);
-            a1p1 = a1p1.add(bv1);
-            a2p1 = a2p1.add(bv2);
-            a3p1 = a3p1.add(bv3);
-            a0p2 = a0p2.add(bv0);
-            a1p2 = a1p2.add(bv1);
-            a2p2 = a2p2.add(bv2);
-            a3p2 = a3p2.add(bv3);
-            a0p3 = a0p3.add(bv0);
-            a1p3 = a1p3.add(bv1);
-            a2p3 = a2p3.add(bv2);
-            a3p3 = a3p3.add(bv3);
-            if (relu) {
-                a0p0 = a0p0.blend(0f, a0p0.compare(VectorOperators.LE, 0f));
-                a1p0 = a1p0.blend(0f, a1p0.compare(VectorOperators.LE, 0f));
-                a2p0 = a2p0.blend(0f, a2p0.compare(VectorOperators.LE, 0f));
-                a3p0 = a3p0.blend(0f, a3p0.compare(VectorOperators.LE, 0f));
-                a0p1 = a0p1.blend(0f, a0p1.compare(VectorOperators.LE, 0f));
-                a1p1 = a1p1.blend(0f, a1p1.compare(VectorOperators.LE, 0f));
-                a2p1 = a2p1.blend(0f, a2p1.compare(VectorOperators.LE, 0f));
-                a3p1 = a3p1.blend(0f, a3p1.compare(VectorOperators.LE, 0f));
-                a0p2 = a0p2.blend(0f, a0p2.compare(VectorOperators.LE, 0f));
-                a1p2 = a1p2.blend(0f, a1p2.compare(VectorOperators.LE, 0f));
-                a2p2 = a2p2.blend(0f, a2p2.compare(VectorOperators.LE, 0f));
-                a3p2 = a3p2.blend(0f, a3p2.compare(VectorOperators.LE, 0f));
-                a0p3 = a0p3.blend(0f, a0p3.compare(VectorOperators.LE, 0f));
-                a1p3 = a1p3.blend(0f, a1p3.compare(VectorOperators.LE, 0f));
-                a2p3 = a2p3.blend(0f, a2p3.compare(VectorOperators.LE, 0f));
-                a3p3 = a3p3.blend(0f, a3p3.compare(VectorOperators.LE, 0f));
-            }
-        }
-        a0p0.intoArray(out, o);
-        a1p0.intoArray(out, o + 1 * L);
-        a2p0.intoArray(out, o + 2 * L);
-        a3p0.intoArray(out, o + 3 * L);
-        a0p1.intoArray(out, o + 1 * stride);
-        a1p1.intoArray(out, o + 1 * stride + 1 * L);
-        a2p1.intoArray(out, o + 1 * stride + 2 * L);
-        a3p1.intoArray(out, o + 1 * stride + 3 * L);
-        a0p2.intoArray(out, o + 2 * stride);
-        a1p2.intoArray(out, o + 2 * stride + 1 * L);
-        a2p2.intoArray(out, o + 2 * stride + 2 * L);
-        a3p2.intoArray(out, o + 2 * stride + 3 * L);
-        a0p3.intoArray(out, o + 3 * stride);
-        a1p3.intoArray(out, o + 3 * stride + 1 * L);
-        a2p3.intoArray(out, o + 3 * stride + 2 * L);
-        a3p3.intoArray(out, o + 3 * stride + 3 * L);
+        // the store: no vector phi (C2 boxed conditionally changed accumulators), so the bias (or +0) is
+        // always added and the relu is a max with 0 (or with -infinity, which changes nothing)
+        float[] b = bias == null ? NO_BIAS : bias;
+        int bo = bias == null ? 0 : b0;
+        FloatVector floor = FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY);
+        FloatVector bv0 = FloatVector.fromArray(S, b, bo);
+        FloatVector bv1 = FloatVector.fromArray(S, b, bo + 1 * L);
+        FloatVector bv2 = FloatVector.fromArray(S, b, bo + 2 * L);
+        FloatVector bv3 = FloatVector.fromArray(S, b, bo + 3 * L);
+        a0p0.add(bv0).max(floor).intoArray(out, o);
+        a1p0.add(bv1).max(floor).intoArray(out, o + 1 * L);
+        a2p0.add(bv2).max(floor).intoArray(out, o + 2 * L);
+        a3p0.add(bv3).max(floor).intoArray(out, o + 3 * L);
+        a0p1.add(bv0).max(floor).intoArray(out, o + 1 * stride);
+        a1p1.add(bv1).max(floor).intoArray(out, o + 1 * stride + 1 * L);
+        a2p1.add(bv2).max(floor).intoArray(out, o + 1 * stride + 2 * L);
+        a3p1.add(bv3).max(floor).intoArray(out, o + 1 * stride + 3 * L);
+        a0p2.add(bv0).max(floor).intoArray(out, o + 2 * stride);
+        a1p2.add(bv1).max(floor).intoArray(out, o + 2 * stride + 1 * L);
+        a2p2.add(bv2).max(floor).intoArray(out, o + 2 * stride + 2 * L);
+        a3p2.add(bv3).max(floor).intoArray(out, o + 2 * stride + 3 * L);
+        a0p3.add(bv0).max(floor).intoArray(out, o + 3 * stride);
+        a1p3.add(bv1).max(floor).intoArray(out, o + 3 * stride + 1 * L);
+        a2p3.add(bv2).max(floor).intoArray(out, o + 3 * stride + 2 * L);
+        a3p3.add(bv3).max(floor).intoArray(out, o + 3 * stride + 3 * L);
     }
 
     /**
