@@ -317,14 +317,9 @@ final class CpuChannelVectorConv2d {
                     for (int ow0 = 0; ow0 < wo; ow0 += pix) {
                         int count = Math.min(pix, wo - ow0);
                         for (int b = 0; b < cout / vl; b++) {
-                            int to = (oh * wo + ow0) * cout + b * vl;
-                            if (unpadded) {
-                                kernel.channelConvRow(x, (n * cin * g.height() + oh * sh - g.padH()) * g.width(), off, k, wv, w0 + b * k * vl, v, sw,
-                                        bias, b * vl, relu, out, to, cout);
-                            } else {
-                                kernel.channelConvBlock(xp, oh * sh * wp + ow0 * sw, off, k, wv, w0 + b * k * vl, v, sw, taps3, tile);
-                                kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, to, cout);
-                            }
+                            if (unpadded) kernel.channelConvRow(x, (n * cin * g.height() + oh * sh - g.padH()) * g.width(), off, k, wv, w0 + b * k * vl, v, sw, tile);
+                            else kernel.channelConvBlock(xp, oh * sh * wp + ow0 * sw, off, k, wv, w0 + b * k * vl, v, sw, taps3, tile);
+                            kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, (oh * wo + ow0) * cout + b * vl, cout);
                         }
                     }
                 }

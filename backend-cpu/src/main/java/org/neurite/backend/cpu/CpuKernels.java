@@ -292,12 +292,9 @@ abstract class CpuKernels {
      * {@code p*step + kj - 1}. The taps that would read column -1 (the first pixel's first) and,
      * but for 2 vectors at step 2, the column past the row (the last pixel's third: rows of 14, 7
      * and 7 inputs; 7 pixels at step 2 read inside a row of 14) are left out: products with zero,
-     * so the bits are {@link #channelConvBlock}'s over a zero-padded copy. The row goes out as
-     * {@link #channelConvStore} would store its tile (count = the row's pixels), with the bias and
-     * the relu, to {@code out[o + p*stride + c]}: no tile in between.
+     * so the bits are {@link #channelConvBlock}'s over a zero-padded copy.
      */
-    abstract void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step,
-                                 float[] bias, int b0, boolean relu, float[] out, int o, int stride);
+    abstract void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step, float[] tile);
 
     /**
      * A block's tile of {@link #channelConvBlock} out, channels-last, with the bias and the relu:

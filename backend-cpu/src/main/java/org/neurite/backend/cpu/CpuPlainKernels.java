@@ -381,14 +381,9 @@ final class CpuPlainKernels extends CpuKernels {
         }
     }
 
-    /** A row's tile of {@link #channelConvRow}, before its store. */
-    private final float[] rowTile = new float[16 * LANES];
-
-    /** {@link #channelConvBlock}'s fmas with the padding taps left out, then {@link #channelConvStore}. */
+    /** {@link #channelConvBlock}'s fmas with the padding taps left out. */
     @Override
-    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step,
-                        float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
-        float[] tile = rowTile;
+    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step, float[] tile) {
         int vl = vectors * LANES, pixels = CpuChannelVectorConv2d.pixels(vectors);
         boolean rightBorder = vectors != 2 || step == 1;
         Arrays.fill(tile, 0, pixels * vl, 0f);
@@ -401,7 +396,6 @@ final class CpuPlainKernels extends CpuKernels {
                 for (int c = 0; c < vl; c++) tile[t + c] = Math.fma(xv, w[wi + c], tile[t + c]);
             }
         }
-        channelConvStore(tile, vectors, pixels, bias, b0, relu, out, o, stride);
     }
 
     @Override

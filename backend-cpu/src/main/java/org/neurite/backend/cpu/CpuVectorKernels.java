@@ -773,33 +773,30 @@ final class CpuVectorKernels extends CpuKernels {
         }
     }
 
-    /** Zeros added as the bias of a {@link #channelConvRow} without one (its sums are never -0, so +0 changes nothing). */
-    private static final float[] NO_BIAS = new float[4 * L];
-
     /**
      * One kernel per shape, each its {@link #channelConvBlock} counterpart without the padding
-     * taps, the accumulators stored with {@link #channelConvStore}'s bits: the bias a vector add
-     * (+0 without one: an fma chain from +0 never ends at -0, and NaN stays NaN), the relu
-     * {@code max(v, 0)} with Java's semantics, as {@code Math.max} (without a relu, a max with
-     * -infinity). Written without branches around the accumulators: when they were added to and
-     * clamped only under an {@code if}, C2 kept the merged vectors boxed in some JVMs (an inference
-     * pass 4-5x slower, gigabytes allocated).
+     * taps, storing its accumulators into the tile as those do. The bias and the relu stay in
+     * {@link #channelConvStore}: written into these kernels (an add, a max and a store per
+     * accumulator) they saved about 5% of 16 -> 16, but C2 then left the Vector API's lanewise
+     * calls out of line in some JVMs (1.5 and 8.8 MB allocated per resnet_small training step in
+     * JMH runs, inference 4-5x slower in half the two-thread JVMs while the accumulators were
+     * also merged after a branch). One method per shape and step for the same reason: the 2x7
+     * loops of both steps in one method met in phis.
      */
     @Override
-    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step,
-                        float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
-        if (vectors == 1) channelRow1x14(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
-        else if (vectors == 2 && step == 1) channelRow2x7Step1(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
-        else if (vectors == 2) channelRow2x7Step2(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
-        else channelRow4x4(x, at, off, k, w, wo, bias, b0, relu, out, o, stride);
+    void channelConvRow(float[] x, int at, int[] off, int k, float[] w, int wo, int vectors, int step, float[] tile) {
+        if (vectors == 1) channelRow1x14(x, at, off, k, w, wo, tile);
+        else if (vectors == 2) {
+            if (step == 1) channelRow2x7Step1(x, at, off, k, w, wo, tile);
+            else channelRow2x7(x, at, off, k, w, wo, tile);
+        } else channelRow4x4(x, at, off, k, w, wo, tile);
     }
 
     /**
      * {@link #channelBlock1x14Taps3Step1} on the unpadded row (columns 0..13 at i..i+13), its first
      * pixel without the tap at column -1 and its last without the tap at column 14.
      */
-    private static void channelRow1x14(float[] x, int at, int[] off, int k, float[] w, int wo,
-                                       float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+    private static void channelRow1x14(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a0p1 = zero, a0p2 = zero, a0p3 = zero, a0p4 = zero, a0p5 = zero, a0p6 = zero;
         FloatVector a0p7 = zero, a0p8 = zero, a0p9 = zero, a0p10 = zero, a0p11 = zero, a0p12 = zero, a0p13 = zero;
@@ -837,35 +834,27 @@ final class CpuVectorKernels extends CpuKernels {
             a0p12 = c13.fma(w2v0, c12.fma(w1v0, c11.fma(w0v0, a0p12)));
             a0p13 = c13.fma(w1v0, c12.fma(w0v0, a0p13));
         }
-        // the store: no vector phi (C2 boxed conditionally changed accumulators), so the bias (or +0) is
-        // always added and the relu is a max with 0 (or with -infinity, which changes nothing)
-        float[] b = bias == null ? NO_BIAS : bias;
-        int bo = bias == null ? 0 : b0;
-        FloatVector floor = FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY);
-        FloatVector bv0 = FloatVector.fromArray(S, b, bo);
-        a0p0.add(bv0).max(floor).intoArray(out, o);
-        a0p1.add(bv0).max(floor).intoArray(out, o + 1 * stride);
-        a0p2.add(bv0).max(floor).intoArray(out, o + 2 * stride);
-        a0p3.add(bv0).max(floor).intoArray(out, o + 3 * stride);
-        a0p4.add(bv0).max(floor).intoArray(out, o + 4 * stride);
-        a0p5.add(bv0).max(floor).intoArray(out, o + 5 * stride);
-        a0p6.add(bv0).max(floor).intoArray(out, o + 6 * stride);
-        a0p7.add(bv0).max(floor).intoArray(out, o + 7 * stride);
-        a0p8.add(bv0).max(floor).intoArray(out, o + 8 * stride);
-        a0p9.add(bv0).max(floor).intoArray(out, o + 9 * stride);
-        a0p10.add(bv0).max(floor).intoArray(out, o + 10 * stride);
-        a0p11.add(bv0).max(floor).intoArray(out, o + 11 * stride);
-        a0p12.add(bv0).max(floor).intoArray(out, o + 12 * stride);
-        a0p13.add(bv0).max(floor).intoArray(out, o + 13 * stride);
+        a0p0.intoArray(tile, 0);
+        a0p1.intoArray(tile, 1 * L);
+        a0p2.intoArray(tile, 2 * L);
+        a0p3.intoArray(tile, 3 * L);
+        a0p4.intoArray(tile, 4 * L);
+        a0p5.intoArray(tile, 5 * L);
+        a0p6.intoArray(tile, 6 * L);
+        a0p7.intoArray(tile, 7 * L);
+        a0p8.intoArray(tile, 8 * L);
+        a0p9.intoArray(tile, 9 * L);
+        a0p10.intoArray(tile, 10 * L);
+        a0p11.intoArray(tile, 11 * L);
+        a0p12.intoArray(tile, 12 * L);
+        a0p13.intoArray(tile, 13 * L);
     }
 
     /**
-     * {@link #channelBlock2x7Taps3Step1} on an unpadded row of 7 (columns 0..6 at i..i+6), its first
-     * pixel without the tap at column -1 and its last without the tap at column 7. (Not one method
-     * with the step-2 kernel: the two loops' accumulators would meet in phis, which C2 boxed.)
+     * {@link #channelBlock2x7Taps3Step1} on the unpadded row (columns 0..6 at i..i+6), its first
+     * pixel without the tap at column -1 and its last without the tap at column 7.
      */
-    private static void channelRow2x7Step1(float[] x, int at, int[] off, int k, float[] w, int wo,
-                                           float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+    private static void channelRow2x7Step1(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a1p0 = zero, a0p1 = zero, a1p1 = zero, a0p2 = zero, a1p2 = zero, a0p3 = zero;
         FloatVector a1p3 = zero, a0p4 = zero, a1p4 = zero, a0p5 = zero, a1p5 = zero, a0p6 = zero, a1p6 = zero;
@@ -899,32 +888,24 @@ final class CpuVectorKernels extends CpuKernels {
             a0p6 = c6.fma(w1v0, c5.fma(w0v0, a0p6));
             a1p6 = c6.fma(w1v1, c5.fma(w0v1, a1p6));
         }
-        // the store: no vector phi (C2 boxed conditionally changed accumulators), so the bias (or +0) is
-        // always added and the relu is a max with 0 (or with -infinity, which changes nothing)
-        float[] b = bias == null ? NO_BIAS : bias;
-        int bo = bias == null ? 0 : b0;
-        FloatVector floor = FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY);
-        FloatVector bv0 = FloatVector.fromArray(S, b, bo);
-        FloatVector bv1 = FloatVector.fromArray(S, b, bo + 1 * L);
-        a0p0.add(bv0).max(floor).intoArray(out, o);
-        a1p0.add(bv1).max(floor).intoArray(out, o + 1 * L);
-        a0p1.add(bv0).max(floor).intoArray(out, o + 1 * stride);
-        a1p1.add(bv1).max(floor).intoArray(out, o + 1 * stride + 1 * L);
-        a0p2.add(bv0).max(floor).intoArray(out, o + 2 * stride);
-        a1p2.add(bv1).max(floor).intoArray(out, o + 2 * stride + 1 * L);
-        a0p3.add(bv0).max(floor).intoArray(out, o + 3 * stride);
-        a1p3.add(bv1).max(floor).intoArray(out, o + 3 * stride + 1 * L);
-        a0p4.add(bv0).max(floor).intoArray(out, o + 4 * stride);
-        a1p4.add(bv1).max(floor).intoArray(out, o + 4 * stride + 1 * L);
-        a0p5.add(bv0).max(floor).intoArray(out, o + 5 * stride);
-        a1p5.add(bv1).max(floor).intoArray(out, o + 5 * stride + 1 * L);
-        a0p6.add(bv0).max(floor).intoArray(out, o + 6 * stride);
-        a1p6.add(bv1).max(floor).intoArray(out, o + 6 * stride + 1 * L);
+        a0p0.intoArray(tile, 0);
+        a1p0.intoArray(tile, 1 * L);
+        a0p1.intoArray(tile, 2 * L);
+        a1p1.intoArray(tile, 3 * L);
+        a0p2.intoArray(tile, 4 * L);
+        a1p2.intoArray(tile, 5 * L);
+        a0p3.intoArray(tile, 6 * L);
+        a1p3.intoArray(tile, 7 * L);
+        a0p4.intoArray(tile, 8 * L);
+        a1p4.intoArray(tile, 9 * L);
+        a0p5.intoArray(tile, 10 * L);
+        a1p5.intoArray(tile, 11 * L);
+        a0p6.intoArray(tile, 12 * L);
+        a1p6.intoArray(tile, 13 * L);
     }
 
-    /** {@link #channelBlock2x7Taps3Step2} on an unpadded row of 14 (columns 0..13 at i..i+13), its first pixel without the tap at column -1. */
-    private static void channelRow2x7Step2(float[] x, int at, int[] off, int k, float[] w, int wo,
-                                           float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+    /** {@link #channelBlock2x7Taps3Step2} on the unpadded row (columns 0..13 at i..i+13), its first pixel without the tap at column -1. */
+    private static void channelRow2x7(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a1p0 = zero, a0p1 = zero, a1p1 = zero, a0p2 = zero, a1p2 = zero, a0p3 = zero;
         FloatVector a1p3 = zero, a0p4 = zero, a1p4 = zero, a0p5 = zero, a1p5 = zero, a0p6 = zero, a1p6 = zero;
@@ -965,27 +946,20 @@ final class CpuVectorKernels extends CpuKernels {
             a0p6 = c13.fma(w2v0, c12.fma(w1v0, c11.fma(w0v0, a0p6)));
             a1p6 = c13.fma(w2v1, c12.fma(w1v1, c11.fma(w0v1, a1p6)));
         }
-        // the store: no vector phi (C2 boxed conditionally changed accumulators), so the bias (or +0) is
-        // always added and the relu is a max with 0 (or with -infinity, which changes nothing)
-        float[] b = bias == null ? NO_BIAS : bias;
-        int bo = bias == null ? 0 : b0;
-        FloatVector floor = FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY);
-        FloatVector bv0 = FloatVector.fromArray(S, b, bo);
-        FloatVector bv1 = FloatVector.fromArray(S, b, bo + 1 * L);
-        a0p0.add(bv0).max(floor).intoArray(out, o);
-        a1p0.add(bv1).max(floor).intoArray(out, o + 1 * L);
-        a0p1.add(bv0).max(floor).intoArray(out, o + 1 * stride);
-        a1p1.add(bv1).max(floor).intoArray(out, o + 1 * stride + 1 * L);
-        a0p2.add(bv0).max(floor).intoArray(out, o + 2 * stride);
-        a1p2.add(bv1).max(floor).intoArray(out, o + 2 * stride + 1 * L);
-        a0p3.add(bv0).max(floor).intoArray(out, o + 3 * stride);
-        a1p3.add(bv1).max(floor).intoArray(out, o + 3 * stride + 1 * L);
-        a0p4.add(bv0).max(floor).intoArray(out, o + 4 * stride);
-        a1p4.add(bv1).max(floor).intoArray(out, o + 4 * stride + 1 * L);
-        a0p5.add(bv0).max(floor).intoArray(out, o + 5 * stride);
-        a1p5.add(bv1).max(floor).intoArray(out, o + 5 * stride + 1 * L);
-        a0p6.add(bv0).max(floor).intoArray(out, o + 6 * stride);
-        a1p6.add(bv1).max(floor).intoArray(out, o + 6 * stride + 1 * L);
+        a0p0.intoArray(tile, 0);
+        a1p0.intoArray(tile, 1 * L);
+        a0p1.intoArray(tile, 2 * L);
+        a1p1.intoArray(tile, 3 * L);
+        a0p2.intoArray(tile, 4 * L);
+        a1p2.intoArray(tile, 5 * L);
+        a0p3.intoArray(tile, 6 * L);
+        a1p3.intoArray(tile, 7 * L);
+        a0p4.intoArray(tile, 8 * L);
+        a1p4.intoArray(tile, 9 * L);
+        a0p5.intoArray(tile, 10 * L);
+        a1p5.intoArray(tile, 11 * L);
+        a0p6.intoArray(tile, 12 * L);
+        a1p6.intoArray(tile, 13 * L);
     }
 
     /**
@@ -993,8 +967,7 @@ final class CpuVectorKernels extends CpuKernels {
      * one after another: the first pixel without the tap at column -1, the last without the tap
      * at column 7.
      */
-    private static void channelRow4x4(float[] x, int at, int[] off, int k, float[] w, int wo,
-                                      float[] bias, int b0, boolean relu, float[] out, int o, int stride) {
+    private static void channelRow4x4(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a1p0 = zero, a2p0 = zero, a3p0 = zero, a0p1 = zero, a1p1 = zero, a2p1 = zero, a3p1 = zero;
         FloatVector a0p2 = zero, a1p2 = zero, a2p2 = zero, a3p2 = zero, a0p3 = zero, a1p3 = zero, a2p3 = zero, a3p3 = zero;
@@ -1063,31 +1036,22 @@ final class CpuVectorKernels extends CpuKernels {
             a2p2 = c5.fma(w2, a2p2);
             a3p2 = c5.fma(w3, a3p2);
         }
-        // the store: no vector phi (C2 boxed conditionally changed accumulators), so the bias (or +0) is
-        // always added and the relu is a max with 0 (or with -infinity, which changes nothing)
-        float[] b = bias == null ? NO_BIAS : bias;
-        int bo = bias == null ? 0 : b0;
-        FloatVector floor = FloatVector.broadcast(S, relu ? 0f : Float.NEGATIVE_INFINITY);
-        FloatVector bv0 = FloatVector.fromArray(S, b, bo);
-        FloatVector bv1 = FloatVector.fromArray(S, b, bo + 1 * L);
-        FloatVector bv2 = FloatVector.fromArray(S, b, bo + 2 * L);
-        FloatVector bv3 = FloatVector.fromArray(S, b, bo + 3 * L);
-        a0p0.add(bv0).max(floor).intoArray(out, o);
-        a1p0.add(bv1).max(floor).intoArray(out, o + 1 * L);
-        a2p0.add(bv2).max(floor).intoArray(out, o + 2 * L);
-        a3p0.add(bv3).max(floor).intoArray(out, o + 3 * L);
-        a0p1.add(bv0).max(floor).intoArray(out, o + 1 * stride);
-        a1p1.add(bv1).max(floor).intoArray(out, o + 1 * stride + 1 * L);
-        a2p1.add(bv2).max(floor).intoArray(out, o + 1 * stride + 2 * L);
-        a3p1.add(bv3).max(floor).intoArray(out, o + 1 * stride + 3 * L);
-        a0p2.add(bv0).max(floor).intoArray(out, o + 2 * stride);
-        a1p2.add(bv1).max(floor).intoArray(out, o + 2 * stride + 1 * L);
-        a2p2.add(bv2).max(floor).intoArray(out, o + 2 * stride + 2 * L);
-        a3p2.add(bv3).max(floor).intoArray(out, o + 2 * stride + 3 * L);
-        a0p3.add(bv0).max(floor).intoArray(out, o + 3 * stride);
-        a1p3.add(bv1).max(floor).intoArray(out, o + 3 * stride + 1 * L);
-        a2p3.add(bv2).max(floor).intoArray(out, o + 3 * stride + 2 * L);
-        a3p3.add(bv3).max(floor).intoArray(out, o + 3 * stride + 3 * L);
+        a0p0.intoArray(tile, 0);
+        a1p0.intoArray(tile, 1 * L);
+        a2p0.intoArray(tile, 2 * L);
+        a3p0.intoArray(tile, 3 * L);
+        a0p1.intoArray(tile, 4 * L);
+        a1p1.intoArray(tile, 5 * L);
+        a2p1.intoArray(tile, 6 * L);
+        a3p1.intoArray(tile, 7 * L);
+        a0p2.intoArray(tile, 8 * L);
+        a1p2.intoArray(tile, 9 * L);
+        a2p2.intoArray(tile, 10 * L);
+        a3p2.intoArray(tile, 11 * L);
+        a0p3.intoArray(tile, 12 * L);
+        a1p3.intoArray(tile, 13 * L);
+        a2p3.intoArray(tile, 14 * L);
+        a3p3.intoArray(tile, 15 * L);
     }
 
     /**
