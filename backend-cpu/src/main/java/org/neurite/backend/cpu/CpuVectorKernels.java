@@ -739,8 +739,10 @@ final class CpuVectorKernels extends CpuKernels {
 
     /**
      * dy where y > 0, else +0: the blend {@link #reluBackward} does. It returns a vector (see the
-     * class comment) and stays a helper: written out in its callers instead, the 256-bit relu
-     * tails pass ({@link #channelBackwardRelu8Tails}) boxed its vectors in every JVM tried.
+     * class comment) and stays a helper for the batch-norm sums: written out in those callers, the
+     * 256-bit relu tails pass ({@link #channelBackwardRelu8Tails}) boxed its vectors in every JVM
+     * tried. The dx pass ({@link #dxVectorsRelu}) writes it out: called from there, C2 left it out
+     * of line in some JVMs, every call boxing its result.
      */
     private static FloatVector reluMasked(float[] dy, float[] y, int i) {
         VectorMask<Float> positive = FloatVector.fromArray(S, y, i).compare(VectorOperators.GT, 0f);
@@ -2220,7 +2222,11 @@ final class CpuVectorKernels extends CpuKernels {
         int jump = stride - whole;
         for (int t = rows * (whole / L), i = base, rowEnd = base + whole; t > 0; t--) {
             FloatVector c = FloatVector.fromArray(S, x, i).sub(mean);
-            reluMasked(dy, reluOutput, i).sub(a).sub(c.mul(b)).mul(k).intoArray(dx, i);
+            // reluMasked written out: called from here, C2 left it out of line in one JMH fork of
+            // six (3.3 MB a training step allocated by its boxed result)
+            VectorMask<Float> positive = FloatVector.fromArray(S, reluOutput, i).compare(VectorOperators.GT, 0f);
+            FloatVector e = FloatVector.zero(S).blend(FloatVector.fromArray(S, dy, i), positive);
+            e.sub(a).sub(c.mul(b)).mul(k).intoArray(dx, i);
             i += L;
             if (i == rowEnd) {
                 i += jump;
