@@ -15,7 +15,7 @@ import org.neurite.backend.Conv2dGeometry;
  * Per sample, the input is copied zero-padded into {@code xp[Cin][Hp][Wp]} (its border zeroed
  * once per task, the rows copied as runs), except where one kernel call is a whole output row
  * with one column of padding a side ({@link #readsRowsInPlace}: the small ResNet's 16 -> 16,
- * 16 -> 32 and 32 -> 64 at 512 bits), whose kernel ({@link CpuKernels#channelConvRow}) reads x
+ * 32 -> 32, 16 -> 32 and 32 -> 64 at 512 bits), whose kernel ({@link CpuKernels#channelConvRow}) reads x
  * itself and leaves the border taps out; the sample is then read ahead once, a float per cache
  * line ({@link #touch}). The copy took 0.24 of 16 -> 16's 2.78 ms at batch 256 (one thread), 0.30
  * of 16 -> 32's 1.60 and 0.20 of 32 -> 64's 1.56; in the model 16 -> 16 went from 3.4-3.8 to
@@ -125,8 +125,8 @@ final class CpuChannelVectorConv2d {
      * one of that kernel's shapes: one vector of output channels, 14 pixels at stride 1 on a
      * 14-wide input (the small ResNet's 16 -> 16 at 512 bits, and its backward-data); two
      * vectors, 7 pixels at stride 1 on 7 (its 32 -> 32) or at stride 2 on 14 (its 16 -> 32); four
-     * vectors, 4 pixels at stride 2 on 7 (its 32 -> 64). Rows of padding above and below are left out by {@link RowVariants} anyway;
-     * the border columns by that kernel.
+     * vectors, 4 pixels at stride 2 on 7 (its 32 -> 64). Rows of padding above and below are left
+     * out by {@link RowVariants} anyway; the border columns by that kernel.
      */
     static boolean readsRowsInPlace(Conv2dGeometry g) {
         if (g.kernelW() != 3 || g.padW() != 1 || g.strideH() != g.strideW()) return false;
@@ -212,21 +212,22 @@ final class CpuChannelVectorConv2d {
                     first[v] = lo;
                     last[v] = hi;
                     weightsAt[v] = weights;
-                    weights += g.outChannels() * (hi - lo + 1) * termsPerRow;
+                    weights += g.outChannels() * terms(v);
                     count++;
                 }
                 of[oh] = v;
             }
         }
 
-        int terms(int v, int cin, int kw) {
-            return cin * (last[v] - first[v] + 1) * kw;
+        /** Terms of variant v: Cin * kw per kernel row it keeps. */
+        int terms(int v) {
+            return (last[v] - first[v] + 1) * termsPerRow;
         }
 
         /** Terms of all variants together: what their packed weights take per output channel. */
         int termsInAll() {
             int sum = 0;
-            for (int v = 0; v < count; v++) sum += (last[v] - first[v] + 1) * termsPerRow;
+            for (int v = 0; v < count; v++) sum += terms(v);
             return sum;
         }
     }
@@ -253,6 +254,7 @@ final class CpuChannelVectorConv2d {
         private Conv2dGeometry g;
         private float[] x, bias, y;
         private boolean relu;
+        private boolean unpadded; // readsRowsInPlace(g)
         private int rowBlocks;
 
         synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
@@ -262,10 +264,10 @@ final class CpuChannelVectorConv2d {
             int weights = cout * rows.termsInAll();
             if (packedWeights.length < weights) packedWeights = new float[weights];
             if (termOffsets.length < rows.count) termOffsets = Arrays.copyOf(termOffsets, rows.count);
-            boolean unpadded = readsRowsInPlace(g);
+            boolean unpadded = this.unpadded = readsRowsInPlace(g);
             int hp = unpadded ? g.height() : g.height() + 2 * g.padH(), wp = unpadded ? g.width() : paddedWidth(g);
             for (int v = 0; v < rows.count; v++) {
-                int lo = rows.first[v], kr = rows.last[v] - lo + 1, k = rows.terms(v, cin, kw);
+                int lo = rows.first[v], kr = rows.last[v] - lo + 1, k = rows.terms(v);
                 packWeights(w, cout, cin, kh, kw, lo, kr, vl, packedWeights, rows.weightsAt[v]);
                 if (termOffsets[v] == null || termOffsets[v].length < k) termOffsets[v] = new int[Math.max(k, 1)];
                 int[] off = termOffsets[v];
@@ -292,11 +294,11 @@ final class CpuChannelVectorConv2d {
         @Override
         public void run(int worker, int begin, int end) {
             Conv2dGeometry g = this.g;
-            int cin = g.inChannels(), cout = g.outChannels(), kw = g.kernelW(), lanes = CpuKernels.LANES;
+            int cin = g.inChannels(), cout = g.outChannels(), lanes = CpuKernels.LANES, sample = cin * g.height() * g.width();
             int ho = g.outHeight(), wo = g.outWidth(), p = ho * wo, sh = g.strideH(), sw = g.strideW(), wp = paddedWidth(g);
             int v = vectors(g), vl = v * lanes, pix = pixels(v);
             int size = cin * (g.height() + 2 * g.padH()) * wp;
-            boolean unpadded = readsRowsInPlace(g);
+            boolean unpadded = this.unpadded;
             float touched = 0;
             float[] xp = unpadded ? x : CpuThreads.scratch(padded, worker, size + slack(g));
             if (!unpadded) clear(g, xp);
@@ -310,14 +312,14 @@ final class CpuChannelVectorConv2d {
                 int n = t / rowBlocks, block = t % rowBlocks;
                 int oh0 = (int) ((long) block * ho / rowBlocks), oh1 = (int) ((long) (block + 1) * ho / rowBlocks);
                 if (!unpadded) pad(g, x, n, xp);
-                else touched += touch(x, n * cin * g.height() * g.width(), cin * g.height() * g.width());
+                else touched += touch(x, n * sample, sample);
                 for (int oh = oh0; oh < oh1; oh++) {
-                    int variant = rows.of[oh], k = rows.terms(variant, cin, kw), w0 = rows.weightsAt[variant];
+                    int variant = rows.of[oh], k = rows.terms(variant), w0 = rows.weightsAt[variant];
                     int[] off = termOffsets[variant];
                     for (int ow0 = 0; ow0 < wo; ow0 += pix) {
                         int count = Math.min(pix, wo - ow0);
                         for (int b = 0; b < cout / vl; b++) {
-                            if (unpadded) kernel.channelConvRow(x, (n * cin * g.height() + oh * sh - g.padH()) * g.width(), off, k, wv, w0 + b * k * vl, v, sw, tile);
+                            if (unpadded) kernel.channelConvRow(x, n * sample + (oh * sh - g.padH()) * g.width(), off, k, wv, w0 + b * k * vl, v, sw, tile);
                             else kernel.channelConvBlock(xp, oh * sh * wp + ow0 * sw, off, k, wv, w0 + b * k * vl, v, sw, taps3, tile);
                             kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, (oh * wo + ow0) * cout + b * vl, cout);
                         }

@@ -796,7 +796,7 @@ final class CpuVectorKernels extends CpuKernels {
         if (vectors == 1) channelRow1x14(x, at, off, k, w, wo, tile);
         else if (vectors == 2) {
             if (step == 1) channelRow2x7Step1(x, at, off, k, w, wo, tile);
-            else channelRow2x7(x, at, off, k, w, wo, tile);
+            else channelRow2x7Step2(x, at, off, k, w, wo, tile);
         } else channelRow4x4(x, at, off, k, w, wo, tile);
     }
 
@@ -913,7 +913,7 @@ final class CpuVectorKernels extends CpuKernels {
     }
 
     /** {@link #channelBlock2x7Taps3Step2} on the unpadded row (columns 0..13 at i..i+13), its first pixel without the tap at column -1. */
-    private static void channelRow2x7(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
+    private static void channelRow2x7Step2(float[] x, int at, int[] off, int k, float[] w, int wo, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector a0p0 = zero, a1p0 = zero, a0p1 = zero, a1p1 = zero, a0p2 = zero, a1p2 = zero, a0p3 = zero;
         FloatVector a1p3 = zero, a0p4 = zero, a1p4 = zero, a0p5 = zero, a1p5 = zero, a0p6 = zero, a1p6 = zero;
