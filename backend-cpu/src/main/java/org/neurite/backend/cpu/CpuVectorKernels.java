@@ -1614,62 +1614,61 @@ final class CpuVectorKernels extends CpuKernels {
     /*
      * SWAPb: lane i takes lane i ^ b; BITb: the lanes whose index has bit b set. The exchange step
      * of bit b swaps that bit of the row and lane indices between rows r and r ^ b of a block.
-     * Only at 16 lanes (see channelsLastToPlanes); null at 8.
+     * Null where b is not below the lane count (SWAP8 and BIT8 at 8 lanes).
      */
     private static final VectorShuffle<Float> SWAP1 = laneSwap(1), SWAP2 = laneSwap(2), SWAP4 = laneSwap(4), SWAP8 = laneSwap(8);
     private static final VectorMask<Float> BIT1 = lanesWithBit(1), BIT2 = lanesWithBit(2), BIT4 = lanesWithBit(4), BIT8 = lanesWithBit(8);
 
     private static VectorShuffle<Float> laneSwap(int bit) {
-        return L == 16 ? VectorShuffle.fromOp(S, i -> i ^ bit) : null;
+        return bit < L ? VectorShuffle.fromOp(S, i -> i ^ bit) : null;
     }
 
     private static VectorMask<Float> lanesWithBit(int bit) {
         boolean[] set = new boolean[L];
         for (int i = 0; i < L; i++) set[i] = (i & bit) != 0;
-        return L == 16 ? VectorMask.fromArray(S, set, 0) : null;
+        return bit < L ? VectorMask.fromArray(S, set, 0) : null;
     }
 
-    /** ROW_GATHERS[n][l] = l * n * L: lane l of a gather down one channel of rows of n vectors (8 lanes). */
-    private static final int[][] ROW_GATHERS = new int[9][L];
-
-    static {
-        for (int n = 1; n < ROW_GATHERS.length; n++) for (int l = 0; l < L; l++) ROW_GATHERS[n][l] = l * n * L;
-    }
-
-    /** One 16 x 16 block between the two passes of {@link #channelsLastToPlanes}. */
+    /** One L x L block between the passes of {@link #channelsLastToPlanes}. */
     private final float[] transposeBlock = new float[L * L];
 
     /**
-     * At 16 lanes, whole blocks of 16 pixels transposed in registers, in two passes through
-     * {@link #transposeBlock}: the exchange steps of bits 1 and 2 on groups of four rows, then of
-     * bits 4 and 8 (one method with all 16 rows in registers was too big for C2 to inline its
-     * vector calls, and boxed them); the rows after the last whole block by the plain loops. At 8
-     * lanes (up to 64 columns) one gather of 8 whole rows per channel: the same transposition in
-     * registers made the 16 -> 16 layer 0.82-0.89x of the per-block gathers it replaced (paired,
-     * one thread), the plain loops 0.94-1.06x, these gathers 1.01-1.09x (JDK 17 checks a
-     * shuffle's indices on every rearrange: the transposition ran 2.5x faster without that check).
+     * Whole blocks of L pixels by L channels transposed in registers, through
+     * {@link #transposeBlock}: at 16 lanes in two passes, the exchange steps of bits 1 and 2 on
+     * groups of four rows, then of bits 4 and 8 (one method with all 16 rows in registers was too
+     * big for C2 to inline its vector calls, and boxed them); at 8 lanes bits 1 and 2 on the two
+     * groups of four rows, then bit 4 on pairs of rows. The rows after the last whole block by
+     * the plain loops. Each exchanged pair takes one rearrange ({@link #exchange4}): JDK 17
+     * checks a shuffle's indices on every rearrange, and with two a pair the transposition ran
+     * 2.5x faster without that check; at 8 lanes it then lost to one gather of 8 rows per channel
+     * (the 16 -> 16 layer 0.82-0.89x, paired, one thread), while with one rearrange a pair it
+     * ran 1.2-2.7x as fast as those gathers (16 x 196, 32 x 49, 64 x 16, 32 x 196 a sample,
+     * 256-bit vectors on the Zen 4 machine of BENCHMARKS.md).
      */
     @Override
     void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride) {
-        if (L == 8 && cols <= L * (ROW_GATHERS.length - 1)) {
-            int whole = rows / L * L;
-            int[] map = ROW_GATHERS[cols / L];
-            for (int c = 0; c < cols; c++) {
-                for (int q0 = 0; q0 < whole; q0 += L) FloatVector.fromArray(S, src, s + q0 * cols + c, map, 0).intoArray(dst, d + c * planeStride + q0);
-            }
-            if (whole < rows) CpuPlainKernels.channelsLastToPlanesLoops(src, s, whole, rows, cols, dst, d, planeStride);
-            return;
-        }
-        int whole = L == 16 ? rows / L * L : 0;
+        int whole = rows / L * L;
         float[] block = transposeBlock;
         for (int q0 = 0; q0 < whole; q0 += L) {
             for (int c0 = 0; c0 < cols; c0 += L) {
                 int from = s + q0 * cols + c0, to = d + c0 * planeStride + q0;
                 for (int g = 0; g < L; g += 4) exchange4(src, from + g * cols, cols, block, g * L, L, SWAP1, BIT1, SWAP2, BIT2);
-                for (int g = 0; g < 4; g++) exchange4(block, g * L, 4 * L, dst, to + g * planeStride, 4 * planeStride, SWAP4, BIT4, SWAP8, BIT8);
+                if (L == 16) {
+                    for (int g = 0; g < 4; g++) exchange4(block, g * L, 4 * L, dst, to + g * planeStride, 4 * planeStride, SWAP4, BIT4, SWAP8, BIT8);
+                } else {
+                    for (int g = 0; g < 4; g++) exchange2(block, g * L, 4 * L, dst, to + g * planeStride, 4 * planeStride, SWAP4, BIT4);
+                }
             }
         }
         if (whole < rows) CpuPlainKernels.channelsLastToPlanesLoops(src, s, whole, rows, cols, dst, d, planeStride);
+    }
+
+    /** Two rows ({@code src[s]}, {@code src[s + ss]}, rows 0 and b of the block) through the exchange step of bit b into {@code dst[t]}, {@code dst[t + ts]}. */
+    private static void exchange2(float[] src, int s, int ss, float[] dst, int t, int ts, VectorShuffle<Float> swap, VectorMask<Float> bit) {
+        FloatVector r0 = FloatVector.fromArray(S, src, s), r1 = FloatVector.fromArray(S, src, s + ss);
+        FloatVector z = r1.blend(r0, bit).rearrange(swap);
+        r0.blend(z, bit).intoArray(dst, t);
+        z.blend(r1, bit).intoArray(dst, t + ts);
     }
 
     /**

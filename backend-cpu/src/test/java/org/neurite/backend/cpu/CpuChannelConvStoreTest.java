@@ -55,7 +55,7 @@ class CpuChannelConvStoreTest {
     void channelsLastToPlanesTransposesAndWritesNothingElse() {
         for (CpuKernels.Path path : paths()) {
             CpuKernels kernels = path.create();
-            for (int cols : new int[] {L, 2 * L, 4 * L}) {
+            for (int cols : new int[] {L, 2 * L, 4 * L, 9 * L}) { // 9L: past the 64 columns 8-lane gathers once took
                 for (int rows = 0; rows <= 2 * L + 3; rows++) {
                     int s = 5, d = 7, planeStride = rows + 3;
                     float[] src = values(s + rows * cols, rows);
