@@ -310,8 +310,7 @@ abstract class CpuKernels {
      * A channels-last block into planes: {@code dst[d + c*planeStride + q] = src[s + q*cols + c]}
      * for q in [0, rows) and c in [0, cols), {@code cols} a multiple of {@link #LANES}; writes
      * nothing else. Values only move, so every path gives the same bits. At 16 lanes the vector
-     * path transposes L x L blocks of pixels and channels in registers (a gather per channel and
-     * block of pixels, as the store did before, cost about 11 ns on this Zen 4 whatever its lanes).
+     * path transposes L x L blocks of pixels and channels in registers.
      */
     abstract void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride);
 

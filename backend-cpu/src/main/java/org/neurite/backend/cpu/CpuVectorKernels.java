@@ -1638,12 +1638,9 @@ final class CpuVectorKernels extends CpuKernels {
      * groups of four rows, then of bits 4 and 8 (one method with all 16 rows in registers was too
      * big for C2 to inline its vector calls, and boxed them); at 8 lanes bits 1 and 2 on the two
      * groups of four rows, then bit 4 on pairs of rows. The rows after the last whole block by
-     * the plain loops. Each exchanged pair takes one rearrange ({@link #exchange4}): JDK 17
-     * checks a shuffle's indices on every rearrange, and with two a pair the transposition ran
-     * 2.5x faster without that check; at 8 lanes it then lost to one gather of 8 rows per channel
-     * (the 16 -> 16 layer 0.82-0.89x, paired, one thread), while with one rearrange a pair it
-     * ran 1.2-2.7x as fast as those gathers (16 x 196, 32 x 49, 64 x 16, 32 x 196 a sample,
-     * 256-bit vectors on the Zen 4 machine of BENCHMARKS.md).
+     * the plain loops. Each exchanged pair takes one rearrange ({@link #exchange4}), which is what
+     * makes registers beat one gather of L rows per channel at 8 lanes too (BENCHMARKS.md,
+     * 2026-12-06).
      */
     @Override
     void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride) {
@@ -1681,10 +1678,9 @@ final class CpuVectorKernels extends CpuKernels {
         FloatVector r2 = FloatVector.fromArray(S, src, s + 2 * ss), r3 = FloatVector.fromArray(S, src, s + 3 * ss);
         // One exchange step on a pair (a, b), with one rearrange: z = b.blend(a, mask).rearrange(swap)
         // holds b's lanes i ^ bit in the mask's lanes and a's lanes i ^ bit outside it; the lower
-        // row is a.blend(z, mask), the upper z.blend(b, mask). JDK 17 checks a shuffle's indices on
-        // every rearrange (a conversion and a compare), which made the two rearranges a pair of the
-        // textbook form cost about as much as the rest of the transposition: this form ran it
-        // 1.6-1.9x as fast (16 x 196, 32 x 49, 64 x 16 and 32 x 196 per sample, one thread).
+        // row is a.blend(z, mask), the upper z.blend(b, mask). One rearrange, not two, because JDK
+        // 17 checks the shuffle's indices on every rearrange (a conversion and a compare), which
+        // cost as much as the rest of the transposition.
         FloatVector z01 = r1.blend(r0, bitA).rearrange(swapA), z23 = r3.blend(r2, bitA).rearrange(swapA);
         FloatVector a0 = r0.blend(z01, bitA), a1 = z01.blend(r1, bitA), a2 = r2.blend(z23, bitA), a3 = z23.blend(r3, bitA);
         FloatVector z02 = a2.blend(a0, bitB).rearrange(swapB), z13 = a3.blend(a1, bitB).rearrange(swapB);
