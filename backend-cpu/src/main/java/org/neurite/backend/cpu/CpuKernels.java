@@ -309,8 +309,8 @@ abstract class CpuKernels {
     /**
      * A channels-last block into planes: {@code dst[d + c*planeStride + q] = src[s + q*cols + c]}
      * for q in [0, rows) and c in [0, cols), {@code cols} a multiple of {@link #LANES}; writes
-     * nothing else. Values only move, so every path gives the same bits. At 16 lanes the vector
-     * path transposes L x L blocks of pixels and channels in registers.
+     * nothing else. Values only move, so every path gives the same bits. The vector path transposes
+     * L x L blocks of pixels and channels in registers, at either width.
      */
     abstract void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride);
 
