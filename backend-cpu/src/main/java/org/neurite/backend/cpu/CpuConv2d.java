@@ -95,6 +95,7 @@ final class CpuConv2d {
     private final Offsets offsets = new Offsets();
     private final CpuDirectConv2d direct;
     private final CpuWinogradConv2d winograd; // null when turned off
+    private final CpuWinogradFilter winogradFilter; // backward-filter of 5x5 layers by Winograd; null when turned off
     private final CpuChannelVectorConv2d channelVector; // null when turned off
     private final CpuStridedBackwardData stridedBackwardData; // null when the strided passes are turned off
     private final CpuStridedPointwiseConv2d stridedPointwise; // null when the strided passes are turned off
@@ -131,6 +132,7 @@ final class CpuConv2d {
         this.stridedBackwardData = withStrided ? new CpuStridedBackwardData(threads, path) : null;
         this.stridedPointwise = withStrided ? new CpuStridedPointwiseConv2d(threads, path) : null;
         this.winograd = withWinograd ? new CpuWinogradConv2d(threads, gemm, path) : null;
+        this.winogradFilter = withWinograd && CpuWinogradFilter.ENABLED ? new CpuWinogradFilter(threads, gemm, path) : null;
         this.channelVector = withChannelVector ? new CpuChannelVectorConv2d(threads, path) : null;
         this.gemm = gemm;
         this.cols = new float[threads.size()][];
@@ -255,11 +257,23 @@ final class CpuConv2d {
             if (dbias != null) Arrays.fill(dbias, 0f);
             return;
         }
-        if (channelVectorFilter != null && takesChannelVectorFilter(g)) channelVectorFilter.backwardFilter(g, x, dy, dw);
+        if (winogradFilter != null && CpuWinogradFilter.applies(g)) winogradFilter.backwardFilter(g, x, dy, dw);
+        else if (channelVectorFilter != null && takesChannelVectorFilter(g)) channelVectorFilter.backwardFilter(g, x, dy, dw);
         else if (CpuDirectConv2d.appliesToFilter(g)) direct.backwardFilter(g, x, dy, dw);
         else if (CpuConvFilterChannelsLast.applies(g)) channelsLastFilter.backwardFilter(g, x, dy, dw);
         else backwardFilterLoop.execute(g, x, dy, dw);
         if (dbias != null) biasGradientLoop.execute(g, dy, dbias);
+    }
+
+    /**
+     * Whether backward-filter runs {@link CpuWinogradFilter} in a convolution built with the JVM's
+     * defaults: where it {@linkplain CpuWinogradFilter#applies applies}, unless {@code
+     * -Dneurite.cpu.winograd=false} or {@code -Dneurite.cpu.winogradfilter=false}. It goes before
+     * {@link #takesChannelVectorFilter}: on the small ResNet's 32 -> 32 (7x7) and 64 -> 64 (4x4)
+     * layers it ran 1.10-1.36x the channel-vector kernel (BENCHMARKS.md).
+     */
+    static boolean takesWinogradFilter(Conv2dGeometry g) {
+        return CpuWinogradConv2d.ENABLED && CpuWinogradFilter.ENABLED && CpuWinogradFilter.applies(g);
     }
 
     /**

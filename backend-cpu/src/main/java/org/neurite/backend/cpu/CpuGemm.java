@@ -387,9 +387,21 @@ final class CpuGemm {
     }
 
     /**
+     * {@link #multiplyPacked} with the packed op(A) from {@code packedA[packedOffset]} on, all
+     * {@code m} of its rows, B the array b: for an A written in {@link #packWhole}'s layout by its
+     * producer (one depth block, {@code k <= KC}: {@code [row / MR][depth][row % MR]}).
+     */
+    void multiplyPacked(int worker, float[] packedA, int packedOffset, int m, int n, int k, float alpha, boolean transB,
+                        float[] b, int offB, int ldb, float beta, float[] c, int offC, int ldc) {
+        multiply(worker, false, m, n, k, alpha, null, packedOffset, 0, packedA, 0, roundUp(m, MR), null, transB, b, offB, ldb,
+                beta, c, offC, ldc);
+    }
+
+    /**
      * The blocked loops of all forms: B from {@code source} when it is not null, else from the
      * array b; A from {@code packedA} (rows from {@code packedRow0} of a {@link #packWhole} of
-     * {@code packedRows} rounded rows) when it is not null, else packed here from the array a.
+     * {@code packedRows} rounded rows, from {@code packedA[offA]} on) when it is not null, else
+     * packed here from the array a.
      */
     private void multiply(int worker, boolean transA, int m, int n, int k, float alpha, float[] a, int offA, int lda,
                           float[] packedA, int packedRow0, int packedRows,
@@ -419,7 +431,7 @@ final class CpuGemm {
                     int mc = Math.min(MC, m - ic);
                     if (packedA != null) {
                         // Block (pc, ic) of a whole pre-packed A: see packWhole.
-                        kernels[worker].gemmBlock(packedA, pc * packedRows + (packedRow0 + ic) * kc, p.b, mc, nc, kc,
+                        kernels[worker].gemmBlock(packedA, offA + pc * packedRows + (packedRow0 + ic) * kc, p.b, mc, nc, kc,
                                 c, offC + ic * ldc + jc, ldc, alpha, blockBeta);
                     } else {
                         packA(transA, a, offA, lda, ic, pc, mc, kc, p.a);
@@ -443,7 +455,7 @@ final class CpuGemm {
                                 float beta, float[] c, int offC, int ldc) {
         CpuKernels kernels = this.kernels[worker];
         float[] pa = packedA;
-        int ao = pc * packedRows + packedRow0 * kc;
+        int ao = offA + pc * packedRows + packedRow0 * kc;
         if (packedA == null) {
             packAInto(transA, a, offA, lda, 0, pc, m, kc, p.a, 0);
             pa = p.a;

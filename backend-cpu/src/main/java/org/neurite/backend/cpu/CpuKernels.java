@@ -253,6 +253,24 @@ abstract class CpuKernels {
      */
     abstract void winograd5Output(float[] m, int mo, int ps, int count, float[] out, int os);
 
+    /**
+     * F(2x2, 5x5)'s transform of the output gradient, {@code A dY A^T} (6x6 from a 2x2 tile of dy),
+     * over {@code count} values: {@code dy_rs = d[r * 2 qs + s * qs + t]} to
+     * {@code v[(6a + b) * ps + t]}, as {@link CpuWinogradFilter#gradientTiles5} computes it (a row
+     * pass into positions 0..5 and 30..35, then a column pass in place). Single float operations
+     * in a fixed order: every path gives the same bits.
+     */
+    abstract void winograd5GradientTiles(float[] d, int qs, int count, float[] v, int ps);
+
+    /**
+     * F(4x4, 3x3)'s transform of the output gradient, {@code A dY A^T} (6x6 from a 4x4 tile of dy),
+     * over {@code count} values: {@code dy_rs = d[(4r + s) * qs + t]} to {@code v[(6a + b) * ps + t]},
+     * as {@link CpuWinogradFilter#gradientTiles4} computes it (a row pass into rows 0, 1, 2 and 5,
+     * then a column pass in place). Single float operations in a fixed order: every path gives the
+     * same bits.
+     */
+    abstract void winograd4GradientTiles(float[] d, int qs, int count, float[] v, int ps);
+
     // ---- Winograd F(4x4, 3x3) output transform (CpuWinogradConv2d) ----------------------------
 
     /**

@@ -355,6 +355,16 @@ final class CpuPlainKernels extends CpuKernels {
         CpuWinogradConv2d.output5(m, mo, ps, 0, count, out, os);
     }
 
+    @Override
+    void winograd5GradientTiles(float[] d, int qs, int count, float[] v, int ps) {
+        CpuWinogradFilter.gradientTiles5(d, qs, 0, count, v, ps);
+    }
+
+    @Override
+    void winograd4GradientTiles(float[] d, int qs, int count, float[] v, int ps) {
+        CpuWinogradFilter.gradientTiles4(d, qs, 0, count, v, ps);
+    }
+
     // ---- Winograd F(4x4, 3x3) output transform ------------------------------------------------
 
     @Override

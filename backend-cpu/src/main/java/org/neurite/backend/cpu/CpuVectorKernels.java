@@ -703,6 +703,59 @@ final class CpuVectorKernels extends CpuKernels {
         }
     }
 
+    // ---- Winograd F(2x2, 5x5) output-gradient transform ---------------------------------------
+
+    /** Whole vectors of values: the row pass, then the column pass in place; then the scalar definition for the rest. */
+    @Override
+    void winograd5GradientTiles(float[] d, int qs, int count, float[] v, int ps) {
+        int whole = count - count % L;
+        winogradExpand2(d, 0, qs, whole, v, 0, ps);
+        winogradExpand2(d, 2 * qs, 3 * qs, whole, v, 30 * ps, ps);
+        for (int c = 0; c < 6; c++) winogradExpand2(v, c * ps, (30 + c) * ps, whole, v, c * ps, 6 * ps);
+        CpuWinogradFilter.gradientTiles5(d, qs, whole, count, v, ps);
+    }
+
+    /** Whole vectors of values: the row pass, then the column pass in place; then the scalar definition for the rest. */
+    @Override
+    void winograd4GradientTiles(float[] d, int qs, int count, float[] v, int ps) {
+        int whole = count - count % L;
+        winogradExpand4(d, 0, qs, 2 * qs, 3 * qs, whole, v, 0, ps);
+        winogradExpand4(d, 4 * qs, 5 * qs, 6 * qs, 7 * qs, whole, v, 6 * ps, ps);
+        winogradExpand4(d, 8 * qs, 9 * qs, 10 * qs, 11 * qs, whole, v, 12 * ps, ps);
+        winogradExpand4(d, 12 * qs, 13 * qs, 14 * qs, 15 * qs, whole, v, 30 * ps, ps);
+        for (int c = 0; c < 6; c++) winogradExpand4(v, c * ps, (6 + c) * ps, (12 + c) * ps, (30 + c) * ps, whole, v, c * ps, 6 * ps);
+        CpuWinogradFilter.gradientTiles4(d, qs, whole, count, v, ps);
+    }
+
+    /** {@link CpuWinogradFilter#expand4} over t in [0, whole), all four loads before the stores (so it may run in place). */
+    private static void winogradExpand4(float[] src, int f0, int f1, int f2, int f3, int whole, float[] dst, int o, int ds) {
+        for (int t = 0; t < whole; t += L) {
+            FloatVector d0 = FloatVector.fromArray(S, src, f0 + t), d1 = FloatVector.fromArray(S, src, f1 + t);
+            FloatVector d2 = FloatVector.fromArray(S, src, f2 + t), d3 = FloatVector.fromArray(S, src, f3 + t);
+            FloatVector even = d0.add(d2), odd = d1.add(d3), evenTwice = d0.add(d2.mul(4f)), oddTwice = d1.mul(2f).add(d3.mul(8f));
+            d0.intoArray(dst, o + t);
+            even.add(odd).intoArray(dst, o + ds + t);
+            even.sub(odd).intoArray(dst, o + 2 * ds + t);
+            evenTwice.add(oddTwice).intoArray(dst, o + 3 * ds + t);
+            evenTwice.sub(oddTwice).intoArray(dst, o + 4 * ds + t);
+            d3.intoArray(dst, o + 5 * ds + t);
+        }
+    }
+
+    /** {@link CpuWinogradFilter#expand2} over t in [0, whole), both loads before the stores (so it may run in place). */
+    private static void winogradExpand2(float[] src, int f0, int f1, int whole, float[] dst, int o, int ds) {
+        for (int t = 0; t < whole; t += L) {
+            FloatVector d0 = FloatVector.fromArray(S, src, f0 + t), d1 = FloatVector.fromArray(S, src, f1 + t);
+            FloatVector twice = d1.mul(2f);
+            d0.intoArray(dst, o + t);
+            d0.add(d1).intoArray(dst, o + ds + t);
+            d0.sub(d1).intoArray(dst, o + 2 * ds + t);
+            d0.add(twice).intoArray(dst, o + 3 * ds + t);
+            d0.sub(twice).intoArray(dst, o + 4 * ds + t);
+            d1.intoArray(dst, o + 5 * ds + t);
+        }
+    }
+
     // ---- Winograd F(4x4, 3x3) output transform ------------------------------------------------
 
     /**

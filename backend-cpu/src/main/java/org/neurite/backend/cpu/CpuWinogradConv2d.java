@@ -159,7 +159,7 @@ final class CpuWinogradConv2d {
     }
 
     /** Floats of one sample's transformed input and output with {@code tile x tile} output tiles. */
-    private static long perSampleFloats(Conv2dGeometry g, int tile) {
+    static long perSampleFloats(Conv2dGeometry g, int tile) {
         int alpha = alpha(g, tile);
         return (long) alpha * alpha * (g.inChannels() + g.outChannels()) * tiles(g, tile);
     }
@@ -179,11 +179,11 @@ final class CpuWinogradConv2d {
     }
 
     /** The side of a tile's input block: the tile plus the kernel less one (4, or 6 for F(2x2, 5x5) and F(4x4, 3x3)). */
-    private static int alpha(Conv2dGeometry g, int tile) {
+    static int alpha(Conv2dGeometry g, int tile) {
         return g.kernelH() + tile - 1;
     }
 
-    private static int tiles(Conv2dGeometry g, int tile) {
+    static int tiles(Conv2dGeometry g, int tile) {
         return CpuGemm.ceilDiv(g.outHeight(), tile) * CpuGemm.ceilDiv(g.outWidth(), tile);
     }
 
@@ -248,7 +248,7 @@ final class CpuWinogradConv2d {
      * 1/24, 1/24} (so that {@link #inputTransform6}'s B^T has integer entries), and
      * {@code [0 0 0 0 1]} for infinity.
      */
-    private static final double[][] G5 = {
+    static final double[][] G5 = {
         {1.0 / 4, 0, 0, 0, 0},
         {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
         {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
@@ -420,7 +420,7 @@ final class CpuWinogradConv2d {
      * other on every access (measured: the output transform took 18 ns per tile and channel).
      * Staggered by 3 cache lines, they take 16 different sets.
      */
-    private static int positionStride(int rows, int columns) {
+    static int positionStride(int rows, int columns) {
         return CpuGemm.roundUp(rows * columns, 1024) + 48;
     }
 
@@ -430,21 +430,21 @@ final class CpuWinogradConv2d {
         return s;
     }
 
-    /** Blocks of whole samples, claimed; see the class comment. */
-    private final class ForwardLoop implements CpuThreads.RangeTask {
-        private Conv2dGeometry g;
-        private float[] x, bias, y;
-        private int block, tilesH, tilesW, hq, wq, alpha, positions;
-        private int step; // the output tile's side: 2, or 4 for F(4x4, 3x3)
-        private int rowGroups; // padded rows per residue modulo step in the padded layout: hq / step rounded up
+    /**
+     * The tiling of one geometry and tile size, and the padded copy and input transform that the
+     * forward ({@link ForwardLoop}) and the filter gradient ({@link CpuWinogradFilter}) share: a
+     * block's samples zero-padded as column phases ({@link #pad}, {@link #padAcrossSamples}), then
+     * V = B^T d B lane-wise over the block's tiles ({@link #transformInput}).
+     */
+    abstract static class Tiling {
+        int block, tilesH, tilesW, hq, wq, alpha, positions;
+        int step; // the output tile's side: 2, or 4 for F(4x4, 3x3)
+        int rowGroups; // padded rows per residue modulo step in the padded layout: hq / step rounded up
 
-        synchronized void execute(Conv2dGeometry g, float[] x, float[] bias, float[] y, int tile) {
-            this.g = g;
-            this.x = x;
-            this.bias = bias;
-            this.y = y;
+        /** Sets the tiling of g with {@code tile x tile} output tiles and blocks of {@code block} samples. */
+        final void setTiles(Conv2dGeometry g, int tile, int block) {
             this.step = tile;
-            this.block = samplesPerBlock(g, tile);
+            this.block = block;
             this.tilesH = CpuGemm.ceilDiv(g.outHeight(), tile);
             this.tilesW = CpuGemm.ceilDiv(g.outWidth(), tile);
             this.alpha = alpha(g, tile);
@@ -452,46 +452,11 @@ final class CpuWinogradConv2d {
             this.hq = tile * tilesH + alpha - tile;
             this.wq = tile * tilesW + alpha - tile;
             this.rowGroups = CpuGemm.ceilDiv(hq, tile);
-            int parallelism = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
-            try {
-                threads.runClaimed(CpuGemm.ceilDiv(g.batch(), block), parallelism, this);
-            } finally {
-                this.g = null;
-                this.x = this.bias = this.y = null;
-            }
         }
 
-        @Override
-        public void run(int worker, int begin, int end) {
-            Conv2dGeometry g = this.g;
-            int cin = g.inChannels(), cout = g.outChannels(), perSample = tilesH * tilesW;
-            int columnsMax = CpuGemm.roundUp(block * perSample, CpuGemm.NR);
-            Scratch s = scratch(worker);
-            int paddedSize = cin * alpha * step * rowGroups * block * tilesW;
-            if (s.padded.length < paddedSize) s.padded = new float[paddedSize];
-            int vSize = positions * positionStride(cin, columnsMax), mSize = positions * positionStride(cout, columnsMax);
-            if (s.transformed.length < vSize) s.transformed = new float[vSize];
-            if (s.products.length < mSize) s.products = new float[mSize];
-            if (s.outputs.length < step * step * columnsMax) s.outputs = new float[step * step * columnsMax];
-            if (s.row.length < 2 * wq) s.row = new float[2 * wq];
-            CpuKernels k = kernels[worker];
-            for (int b = begin; b < end; b++) {
-                int n0 = b * block, samples = Math.min(block, g.batch() - n0);
-                // Every tile column of the last GEMM strip is computed (its spare columns from
-                // whatever V holds there), so the write-back is always whole vectors; only the
-                // first samples * perSample columns are read back.
-                int columns = CpuGemm.roundUp(samples * perSample, CpuGemm.NR);
-                int vStride = positionStride(cin, columns), mStride = positionStride(cout, columns);
-                if (step == 4) padAcrossSamples(g, x, n0, samples, s.padded);
-                else pad(g, x, n0, samples, s.padded, s.row);
-                blockOffsets(samples, s.at);
-                transformInput(k, cin, samples, s.padded, s.at, s.transformed, columns, vStride);
-                for (int p = 0; p < positions; p++) {
-                    gemm.multiplyPacked(worker, packedFilters[p], 0, cout, cout, columns, cin, 1f, null, false,
-                            s.transformed, p * vStride, columns, 0f, s.products, p * mStride, columns);
-                }
-                transformOutput(k, g, n0, samples, s.products, columns, mStride, s.outputs, bias, y);
-            }
+        /** Floats of a block of {@code samples} padded as {@link #pad} lays it out. */
+        final int paddedFloats(int cin, int samples) {
+            return cin * alpha * step * rowGroups * samples * tilesW;
         }
 
         /**
@@ -506,7 +471,7 @@ final class CpuWinogradConv2d {
          * gather: row {@code 2i + k} of a tile is row {@code k & 1} of the parity, pair
          * {@code i + (k >> 1)}. Each float is written twice (as phase c of tile u and c + 2 of u - 1).
          */
-        private void pad(Conv2dGeometry g, float[] x, int n0, int samples, float[] xp, float[] row) {
+        final void pad(Conv2dGeometry g, float[] x, int n0, int samples, float[] xp, float[] row) {
             int h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW(), cin = g.inChannels();
             int hq = this.hq, wq = this.wq, th = tilesH, tw = tilesW, rowStride = samples * tw, phase = hq * rowStride;
             int cols = Math.min(w, wq - pw);
@@ -550,7 +515,7 @@ final class CpuWinogradConv2d {
          * apart) or zero. With one to four tiles a row on the small ResNet's maps, {@link #pad}'s
          * per-row copy and loops took a third of a 64 -> 64 forward on 4x4 maps.
          */
-        private void padAcrossSamples(Conv2dGeometry g, float[] x, int n0, int samples, float[] xp) {
+        final void padAcrossSamples(Conv2dGeometry g, float[] x, int n0, int samples, float[] xp) {
             int h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW(), cin = g.inChannels(), plane = h * w;
             int sampleStride = cin * plane, tw = tilesW, rowStride = samples * tw, phase = step * rowGroups * rowStride;
             int run = sampleStride % 1024 == 0 ? SAMPLE_RUN : samples;
@@ -584,7 +549,7 @@ final class CpuWinogradConv2d {
         private static final int SAMPLE_RUN = 8;
 
         /** The offsets from tile column j of value (k, c) of its alpha x alpha block in {@link #pad}'s layout, into {@code at[alpha k + c]}. */
-        private void blockOffsets(int samples, int[] at) {
+        final void blockOffsets(int samples, int[] at) {
             int rowStride = samples * tilesW, phase = step * rowGroups * rowStride;
             for (int k = 0; k < alpha; k++) {
                 for (int c = 0; c < alpha; c++) at[alpha * k + c] = c * phase + ((k % step) * rowGroups + k / step) * rowStride;
@@ -596,12 +561,66 @@ final class CpuWinogradConv2d {
          * to {@code v[p * s + ci * columns + j]}; per input channel one lane-wise pass over the
          * block's tiles ({@link CpuKernels#winogradInputTiles}).
          */
-        private void transformInput(CpuKernels k, int cin, int samples, float[] xp, int[] at, float[] v, int columns, int s) {
+        final void transformInput(CpuKernels k, int cin, int samples, float[] xp, int[] at, float[] v, int columns, int s) {
             int count = samples * tilesH * tilesW, planes = alpha * step * rowGroups * samples * tilesW;
             if (alpha == 6) {
                 for (int ci = 0; ci < cin; ci++) k.winograd5InputTiles(xp, ci * planes, at, count, v, ci * columns, s);
             } else {
                 for (int ci = 0; ci < cin; ci++) k.winogradInputTiles(xp, ci * planes, at, count, v, ci * columns, s);
+            }
+        }
+    }
+
+    /** Blocks of whole samples, claimed; see the class comment. */
+    private final class ForwardLoop extends Tiling implements CpuThreads.RangeTask {
+        private Conv2dGeometry g;
+        private float[] x, bias, y;
+
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] bias, float[] y, int tile) {
+            this.g = g;
+            this.x = x;
+            this.bias = bias;
+            this.y = y;
+            setTiles(g, tile, samplesPerBlock(g, tile));
+            int parallelism = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
+            try {
+                threads.runClaimed(CpuGemm.ceilDiv(g.batch(), block), parallelism, this);
+            } finally {
+                this.g = null;
+                this.x = this.bias = this.y = null;
+            }
+        }
+
+        @Override
+        public void run(int worker, int begin, int end) {
+            Conv2dGeometry g = this.g;
+            int cin = g.inChannels(), cout = g.outChannels(), perSample = tilesH * tilesW;
+            int columnsMax = CpuGemm.roundUp(block * perSample, CpuGemm.NR);
+            Scratch s = scratch(worker);
+            int paddedSize = paddedFloats(cin, block);
+            if (s.padded.length < paddedSize) s.padded = new float[paddedSize];
+            int vSize = positions * positionStride(cin, columnsMax), mSize = positions * positionStride(cout, columnsMax);
+            if (s.transformed.length < vSize) s.transformed = new float[vSize];
+            if (s.products.length < mSize) s.products = new float[mSize];
+            if (s.outputs.length < step * step * columnsMax) s.outputs = new float[step * step * columnsMax];
+            if (s.row.length < 2 * wq) s.row = new float[2 * wq];
+            CpuKernels k = kernels[worker];
+            for (int b = begin; b < end; b++) {
+                int n0 = b * block, samples = Math.min(block, g.batch() - n0);
+                // Every tile column of the last GEMM strip is computed (its spare columns from
+                // whatever V holds there), so the write-back is always whole vectors; only the
+                // first samples * perSample columns are read back.
+                int columns = CpuGemm.roundUp(samples * perSample, CpuGemm.NR);
+                int vStride = positionStride(cin, columns), mStride = positionStride(cout, columns);
+                if (step == 4) padAcrossSamples(g, x, n0, samples, s.padded);
+                else pad(g, x, n0, samples, s.padded, s.row);
+                blockOffsets(samples, s.at);
+                transformInput(k, cin, samples, s.padded, s.at, s.transformed, columns, vStride);
+                for (int p = 0; p < positions; p++) {
+                    gemm.multiplyPacked(worker, packedFilters[p], 0, cout, cout, columns, cin, 1f, null, false,
+                            s.transformed, p * vStride, columns, 0f, s.products, p * mStride, columns);
+                }
+                transformOutput(k, g, n0, samples, s.products, columns, mStride, s.outputs, bias, y);
             }
         }
 

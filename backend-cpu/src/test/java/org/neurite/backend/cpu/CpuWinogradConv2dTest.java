@@ -255,7 +255,7 @@ class CpuWinogradConv2dTest {
     }
 
     /**
-     * A steady Winograd forward and backward-data (through {@link CpuConv2d}, on two threads)
+     * A steady Winograd forward, backward-data and 5x5 backward-filter (through {@link CpuConv2d}, on two threads)
      * allocates nothing on the calling thread: its scratch is grow-only. Measured as
      * {@code CpuAllocationTest} does (until C2 has compiled the Vector API code it allocates its
      * vectors: 300-400 calls on this machine under load), one of up to 40 windows of 30 calls must
@@ -277,6 +277,7 @@ class CpuWinogradConv2dTest {
             float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
             float[] dx = new float[d.x.length];
             float[] y5 = new float[g5.batch() * g5.outChannels() * g5.outHeight() * g5.outWidth()], dx5 = new float[d5.x.length];
+            float[] dw5 = new float[d5.w.length];
             try (CpuThreads threads = new CpuThreads(2)) {
                 CpuKernels.Path path = CpuKernels.Path.select();
                 CpuConv2d conv = new CpuConv2d(threads, new CpuGemm(threads, path), path, true, false);
@@ -285,6 +286,7 @@ class CpuWinogradConv2dTest {
                     conv.backwardData(g, d.dy, d.w, dx);
                     conv.forward(g5, d5.x, d5.w, d5.bias, y5);
                     conv.backwardData(g5, d5.dy, d5.w, dx5);
+                    conv.backwardFilter(g5, d5.x, d5.dy, dw5, null); // CpuWinogradFilter
                 };
                 SteadyAllocationProbe.measure(call);
             }
