@@ -361,13 +361,18 @@ final class CpuWinogradConv2d {
         }
     }
 
-    /** U of F(4x4, 3x3) for the output channels [co0, co1) and every input channel, into the packed strips. */
+    /**
+     * U of F(4x4, 3x3) for the output channels [co0, co1) and every input channel, into the packed
+     * strips. The output channels innermost: neighbouring channels' values lie next to each other
+     * in each of the 36 strips, so a cache line is written whole while it is in L1 (with the input
+     * channels innermost, each channel wrote one float into each of 36 Cin lines, evicted before
+     * the next channel wrote the float beside it).
+     */
     private static void transformFilterPairs4(Conv2dGeometry g, float[] w, float[][] packed, int co0, int co1) {
         int cin = g.inChannels(), mr = CpuGemm.MR;
-        for (int co = co0; co < co1; co++) {
-            int strip = co / mr * mr * cin + co % mr;
-            for (int ci = 0; ci < cin; ci++) {
-                int o = (co * cin + ci) * 9, at = strip + ci * mr;
+        for (int ci = 0; ci < cin; ci++) {
+            for (int co = co0; co < co1; co++) {
+                int o = (co * cin + ci) * 9, at = co / mr * mr * cin + co % mr + ci * mr;
                 double g00 = w[o], g01 = w[o + 1], g02 = w[o + 2];
                 double g10 = w[o + 3], g11 = w[o + 4], g12 = w[o + 5];
                 double g20 = w[o + 6], g21 = w[o + 7], g22 = w[o + 8];
