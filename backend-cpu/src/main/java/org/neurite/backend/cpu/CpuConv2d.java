@@ -95,7 +95,7 @@ final class CpuConv2d {
     private final Offsets offsets = new Offsets();
     private final CpuDirectConv2d direct;
     private final CpuWinogradConv2d winograd; // null when turned off
-    private final CpuWinogradFilter winogradFilter; // backward-filter of 5x5 layers by Winograd; null when turned off
+    private final CpuWinogradFilter winogradFilter; // backward-filter of the layers it applies to; null when turned off
     private final CpuChannelVectorConv2d channelVector; // null when turned off
     private final CpuStridedBackwardData stridedBackwardData; // null when the strided passes are turned off
     private final CpuStridedPointwiseConv2d stridedPointwise; // null when the strided passes are turned off

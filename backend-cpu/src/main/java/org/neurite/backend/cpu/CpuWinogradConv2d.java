@@ -159,7 +159,7 @@ final class CpuWinogradConv2d {
     }
 
     /** Floats of one sample's transformed input and output with {@code tile x tile} output tiles. */
-    static long perSampleFloats(Conv2dGeometry g, int tile) {
+    private static long perSampleFloats(Conv2dGeometry g, int tile) {
         int alpha = alpha(g, tile);
         return (long) alpha * alpha * (g.inChannels() + g.outChannels()) * tiles(g, tile);
     }
@@ -179,7 +179,7 @@ final class CpuWinogradConv2d {
     }
 
     /** The side of a tile's input block: the tile plus the kernel less one (4, or 6 for F(2x2, 5x5) and F(4x4, 3x3)). */
-    static int alpha(Conv2dGeometry g, int tile) {
+    private static int alpha(Conv2dGeometry g, int tile) {
         return g.kernelH() + tile - 1;
     }
 
@@ -248,7 +248,7 @@ final class CpuWinogradConv2d {
      * 1/24, 1/24} (so that {@link #inputTransform6}'s B^T has integer entries), and
      * {@code [0 0 0 0 1]} for infinity.
      */
-    static final double[][] G5 = {
+    private static final double[][] G5 = {
         {1.0 / 4, 0, 0, 0, 0},
         {-1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6, -1.0 / 6},
         {-1.0 / 6, 1.0 / 6, -1.0 / 6, 1.0 / 6, -1.0 / 6},
@@ -436,10 +436,13 @@ final class CpuWinogradConv2d {
     }
 
     /**
-     * The tiling of one geometry and tile size, and the padded copy and input transform that the
-     * forward ({@link ForwardLoop}) and the filter gradient ({@link CpuWinogradFilter}) share: a
-     * block's samples zero-padded as column phases ({@link #pad}, {@link #padAcrossSamples}), then
-     * V = B^T d B lane-wise over the block's tiles ({@link #transformInput}).
+     * The tiling of one geometry and tile size and the padded layout of a block's samples as
+     * column phases, which the forward ({@link ForwardLoop}) and the filter gradient
+     * ({@link CpuWinogradFilter}) share: the tile counts, the layout's size ({@link #paddedFloats})
+     * and each block value's offset from its tile column ({@link #blockOffsets}). The forward
+     * writes that layout ({@link #pad}, {@link #padAcrossSamples}) and transforms it, V = B^T d B
+     * lane-wise over the block's tiles ({@link #transformInput}); the filter gradient writes it
+     * with the channels innermost.
      */
     abstract static class Tiling {
         int block, tilesH, tilesW, hq, wq, alpha, positions;

@@ -73,8 +73,9 @@ final class CpuWinogradFilter {
      * the groups' partial dU within {@link #MAX_PARTIAL_FLOATS}.
      */
     static boolean applies(Conv2dGeometry g) {
-        boolean kernel = g.kernelH() == 5 || g.kernelH() == 3 && CpuWinogradConv2d.outputTile(g) == 4;
-        return kernel && CpuWinogradConv2d.applies(g) && CpuWinogradConv2d.tiles(g, CpuWinogradConv2d.outputTile(g)) <= CpuGemm.KC
+        int tile = CpuWinogradConv2d.outputTile(g);
+        boolean kernel = g.kernelH() == 5 || g.kernelH() == 3 && tile == 4;
+        return kernel && CpuWinogradConv2d.applies(g) && CpuWinogradConv2d.tiles(g, tile) <= CpuGemm.KC
                 && (long) POSITIONS * g.inChannels() * g.outChannels() * MAX_GROUPS <= MAX_PARTIAL_FLOATS;
     }
 
@@ -254,11 +255,11 @@ final class CpuWinogradFilter {
                 for (int ci = 0; ci < cin; ci++) {
                     int o = (co * cin + ci) * kk;
                     if (k == 5) {
-                        for (int a = 0; a < 6; a++) timesG5(du, 6 * a * cin + ci, cin, rows, 5 * a, 1, 1);
-                        for (int c = 0; c < 5; c++) timesG5(rows, c, 5, rows, 30 + c, 5, 1);
+                        for (int a = 0; a < 6; a++) timesG5(du, 6 * a * cin + ci, cin, rows, 5 * a, 1);
+                        for (int c = 0; c < 5; c++) timesG5(rows, c, 5, rows, 30 + c, 5);
                     } else {
-                        for (int a = 0; a < 6; a++) timesG4(du, 6 * a * cin + ci, cin, rows, 3 * a, 1, 1);
-                        for (int c = 0; c < 3; c++) timesG4(rows, c, 3, rows, 30 + c, 3, 1);
+                        for (int a = 0; a < 6; a++) timesG4(du, 6 * a * cin + ci, cin, rows, 3 * a, 1);
+                        for (int c = 0; c < 3; c++) timesG4(rows, c, 3, rows, 30 + c, 3);
                     }
                     for (int i = 0; i < kk; i++) dw[o + i] = (float) rows[30 + i];
                 }
@@ -270,42 +271,35 @@ final class CpuWinogradFilter {
     private static final double SIXTH = 1.0 / 6, TWENTY_FOURTH = 1.0 / 24;
 
     /**
-     * For j in [0, n): five values {@code out_c = sum over b of in_b G5[b][c]}
-     * ({@link CpuWinogradConv2d#G5}) from six, {@code in_b = src[i + b * is + j]}, into
-     * {@code dst[o + c * os + j]}, by G5's structure: rows 1 and 2 are -1/6 times the powers of 1
-     * and -1, rows 3 and 4 1/24 times those of 2 and -2, rows 0 and 5 a quarter of the first column
-     * and the last. Applied to the rows of dU and then to the columns of the result, it is
-     * {@code G^T dU G}.
+     * Five values {@code out_c = sum over b of in_b G5[b][c]} (CpuWinogradConv2d's G5) from six,
+     * {@code in_b = src[i + b * is]}, into {@code dst[o + c * os]}, by G5's structure: rows 1 and 2
+     * are -1/6 times the powers of 1 and -1, rows 3 and 4 1/24 times those of 2 and -2, rows 0 and
+     * 5 a quarter of the first column and the last. Applied to the rows of dU and then to the
+     * columns of the result, it is {@code G^T dU G}.
      */
-    static void timesG5(double[] src, int i, int is, double[] dst, int o, int os, int n) {
-        for (int j = 0; j < n; j++) {
-            double in0 = src[i + j], in1 = src[i + is + j], in2 = src[i + 2 * is + j], in3 = src[i + 3 * is + j];
-            double in4 = src[i + 4 * is + j], in5 = src[i + 5 * is + j];
-            double sum12 = (in1 + in2) * SIXTH, difference12 = (in1 - in2) * SIXTH;
-            double sum34 = (in3 + in4) * TWENTY_FOURTH, difference34 = (in3 - in4) * TWENTY_FOURTH;
-            dst[o + j] = in0 * 0.25 - sum12 + sum34;
-            dst[o + os + j] = 2 * difference34 - difference12;
-            dst[o + 2 * os + j] = 4 * sum34 - sum12;
-            dst[o + 3 * os + j] = 8 * difference34 - difference12;
-            dst[o + 4 * os + j] = 16 * sum34 - sum12 + in5;
-        }
+    static void timesG5(double[] src, int i, int is, double[] dst, int o, int os) {
+        double in0 = src[i], in1 = src[i + is], in2 = src[i + 2 * is], in3 = src[i + 3 * is], in4 = src[i + 4 * is], in5 = src[i + 5 * is];
+        double sum12 = (in1 + in2) * SIXTH, difference12 = (in1 - in2) * SIXTH;
+        double sum34 = (in3 + in4) * TWENTY_FOURTH, difference34 = (in3 - in4) * TWENTY_FOURTH;
+        dst[o] = in0 * 0.25 - sum12 + sum34;
+        dst[o + os] = 2 * difference34 - difference12;
+        dst[o + 2 * os] = 4 * sum34 - sum12;
+        dst[o + 3 * os] = 8 * difference34 - difference12;
+        dst[o + 4 * os] = 16 * sum34 - sum12 + in5;
     }
 
     /**
-     * For j in [0, n): three values {@code out_c = sum over b of in_b G[b][c]} for F(4x4, 3x3)'s G
+     * Three values {@code out_c = sum over b of in_b G[b][c]} for F(4x4, 3x3)'s G
      * (6x3, {@code diag(f) V}: f = 1/4, -1/6, -1/6, 1/24, 1/24, 1 and V's rows {@code [1, p, p^2]}
      * at the points 0, 1, -1, 2, -2, {@code [0 0 1]} at infinity; see CpuWinogradConv2d's
-     * {@code FILTER_SCALES_4X4}) from six, {@code in_b = src[i + b * is + j]}, into
-     * {@code dst[o + c * os + j]}.
+     * {@code FILTER_SCALES_4X4}) from six, {@code in_b = src[i + b * is]}, into {@code dst[o + c * os]}.
      */
-    static void timesG4(double[] src, int i, int is, double[] dst, int o, int os, int n) {
-        for (int j = 0; j < n; j++) {
-            double w0 = src[i + j] * 0.25, w1 = -src[i + is + j] * SIXTH, w2 = -src[i + 2 * is + j] * SIXTH;
-            double w3 = src[i + 3 * is + j] * TWENTY_FOURTH, w4 = src[i + 4 * is + j] * TWENTY_FOURTH, w5 = src[i + 5 * is + j];
-            dst[o + j] = w0 + w1 + w2 + w3 + w4;
-            dst[o + os + j] = w1 - w2 + 2 * (w3 - w4);
-            dst[o + 2 * os + j] = w1 + w2 + 4 * (w3 + w4) + w5;
-        }
+    static void timesG4(double[] src, int i, int is, double[] dst, int o, int os) {
+        double w0 = src[i] * 0.25, w1 = -src[i + is] * SIXTH, w2 = -src[i + 2 * is] * SIXTH;
+        double w3 = src[i + 3 * is] * TWENTY_FOURTH, w4 = src[i + 4 * is] * TWENTY_FOURTH, w5 = src[i + 5 * is];
+        dst[o] = w0 + w1 + w2 + w3 + w4;
+        dst[o + os] = w1 - w2 + 2 * (w3 - w4);
+        dst[o + 2 * os] = w1 + w2 + 4 * (w3 + w4) + w5;
     }
 
     /**
@@ -375,7 +369,7 @@ final class CpuWinogradFilter {
         float[] staging = new float[0]; // one sample of x, channels-last
         float[] padded = new float[0]; // the block's samples padded, channels innermost (padChannelsInnermost)
         float[] transformed = new float[0]; // V: 36 positions of [tiles, Cin]
-        float[] gradient = new float[0]; // dy's tiles, 4 values of [Cout, tiles] packed (gatherGradient)
+        float[] gradient = new float[0]; // dy's tiles, step^2 values of [Cout, tiles] packed (gatherGradient)
         float[] products = new float[0]; // Y: 36 positions of [Cout, tiles], packed as the GEMM reads them
         final int[] at = new int[POSITIONS];
         double[] du = new double[0]; // one output channel's dU, [position][ci], the groups added; grow-only

@@ -22,12 +22,12 @@ import org.neurite.backend.Conv2dGeometry;
  * and 3 threads and on the plain and the Vector API path.
  *
  * <p>The bound: as the forward's, the error scales with the terms, not with the result; and as
- * the transforms mix the 25 weights of a (co, ci) pair (through the 6x6 blocks, padding
- * included), with the pair's terms: for every weight, {@code |winograd - exact| <= BOUND * s},
+ * the transforms mix the weights of a (co, ci) pair (through the 6x6 blocks, padding included),
+ * with the pair's terms: for every weight, {@code |winograd - exact| <= BOUND * s},
  * s the largest sum of |dy||x| over one weight's terms within its pair, BOUND the forward's:
  * 2^-18 (3.8e-6) for F(2x2, 5x5), 2^-16 (1.5e-5) for F(4x4, 3x3)
  * ({@link CpuWinogradConv2dTest#BOUND_5X5}, {@link CpuWinogradConv2dTest#BOUND_4X4}). Measured
- * ({@link #matchesTheDefinition} prints it): see the table in backend-cpu/README.md.
+ * ({@link #matchesTheDefinition} prints it): see backend-cpu/README.md.
  */
 class CpuWinogradFilterTest {
     /** The bound for F(2x2, 5x5); see the class comment. */
