@@ -97,6 +97,7 @@ final class CpuWinogradFilter {
         private Conv2dGeometry g;
         private float[] x, dy;
         private int blocks, groups;
+        private final int[] channelOffsets = new int[CpuGemm.NR]; // x's planes for copyChannelsLast's gathers
 
         synchronized void execute(Conv2dGeometry g, float[] x, float[] dy, int tile, int block, int blocks, int groups, int parallelism) {
             this.g = g;
@@ -105,6 +106,7 @@ final class CpuWinogradFilter {
             this.blocks = blocks;
             this.groups = groups;
             setTiles(g, tile, block);
+            CpuConvFilterChannelsLast.channelOffsets(g.inChannels(), g.height() * g.width(), channelOffsets);
             try {
                 threads.runClaimed(groups, parallelism, this);
             } finally {
@@ -120,7 +122,8 @@ final class CpuWinogradFilter {
             int perSample = tilesH * tilesW, most = block * perSample;
             Scratch s = scratch[worker];
             s.grow(paddedFloats(cin, block), POSITIONS * CpuWinogradConv2d.positionStride(most, cin),
-                    POSITIONS * CpuWinogradConv2d.positionStride(most, rows), step * step * most * rows, cin * g.height() * g.width());
+                    POSITIONS * CpuWinogradConv2d.positionStride(most, rows), step * step * most * rows, cin * g.height() * g.width(),
+                    cin * (g.height() + 2 * g.padH()) * (g.width() + 2 * g.padW()));
             CpuKernels k = kernels[worker];
             int groupFloats = POSITIONS * cin * cout;
             for (int group = begin; group < end; group++) {
@@ -129,7 +132,7 @@ final class CpuWinogradFilter {
                 for (int b = first; b < last; b++) {
                     int n0 = b * block, samples = Math.min(block, g.batch() - n0), count = samples * perSample;
                     int vStride = CpuWinogradConv2d.positionStride(count, cin), yStride = CpuWinogradConv2d.positionStride(count, rows);
-                    padChannelsInnermost(g, x, n0, samples, s.padded, s.staging);
+                    padChannelsInnermost(g, x, n0, samples, k, s);
                     blockOffsets(samples, s.at);
                     for (int p = 0; p < POSITIONS; p++) s.at[p] *= cin;
                     k.winograd5InputTiles(s.padded, 0, s.at, count * cin, s.transformed, 0, vStride);
@@ -150,25 +153,23 @@ final class CpuWinogradFilter {
          * one channel, with the channels innermost: the value pad puts at {@code ci * alpha * phase + i}
          * goes to {@code i * Cin + ci}. So the input transform, lane-wise over {@code (tile column, ci)}
          * with pad's offsets times Cin, writes V as [tiles, Cin] per position, the layout the GEMM
-         * packs without a transpose. Each sample is first transposed channels-last into
-         * {@code staging} (every value once), so that each of its alpha^2 / 4 places in the padded
-         * block is one copy of Cin floats.
+         * packs without a transpose. Each sample is first made zero-padded and channels-last by
+         * {@link CpuConvFilterChannelsLast#copyChannelsLast} (the convolution's padding; every value
+         * once), so that each of its places in the block is one copy of Cin floats, and the block's
+         * rows and columns past that padded grid (the last tiles' reach past the output) are zero.
          */
-        private void padChannelsInnermost(Conv2dGeometry g, float[] x, int n0, int samples, float[] xp, float[] staging) {
-            int h = g.height(), w = g.width(), ph = g.padH(), pw = g.padW(), cin = g.inChannels(), plane = h * w;
+        private void padChannelsInnermost(Conv2dGeometry g, float[] x, int n0, int samples, CpuKernels k, Scratch s) {
+            int cin = g.inChannels(), hp = g.height() + 2 * g.padH(), wp = g.width() + 2 * g.padW();
             int tw = tilesW, step = this.step, rowStride = samples * tw, phase = step * rowGroups * rowStride;
+            float[] grid = s.grid, xp = s.padded;
             for (int sample = 0; sample < samples; sample++) {
-                int src0 = (n0 + sample) * cin * plane;
-                for (int ci = 0; ci < cin; ci++) {
-                    for (int i = 0, at = src0 + ci * plane; i < plane; i++, at++) staging[i * cin + ci] = x[at];
-                }
+                CpuConvFilterChannelsLast.copyChannelsLast(k, g, x, n0 + sample, channelOffsets, s.staging, grid, 0);
                 for (int r = 0; r < hq; r++) {
-                    int ih = r - ph, rowAt = ((r % step) * rowGroups + r / step) * rowStride + sample * tw;
-                    boolean inside = ih >= 0 && ih < h;
+                    int rowAt = ((r % step) * rowGroups + r / step) * rowStride + sample * tw;
                     for (int c = 0; c < alpha; c++) {
                         for (int u = 0; u < tw; u++) {
-                            int col = step * u + c - pw, d = (c * phase + rowAt + u) * cin;
-                            if (inside && col >= 0 && col < w) System.arraycopy(staging, (ih * w + col) * cin, xp, d, cin);
+                            int col = step * u + c, d = (c * phase + rowAt + u) * cin;
+                            if (r < hp && col < wp) System.arraycopy(grid, (r * wp + col) * cin, xp, d, cin);
                             else Arrays.fill(xp, d, d + cin, 0f);
                         }
                     }
@@ -366,7 +367,8 @@ final class CpuWinogradFilter {
 
     /** One worker's buffers, grown to the largest block seen. */
     private static final class Scratch {
-        float[] staging = new float[0]; // one sample of x, channels-last
+        float[] staging = new float[0]; // one sample of x as it lies (copyChannelsLast's staging)
+        float[] grid = new float[0]; // one sample of x zero-padded and channels-last (copyChannelsLast)
         float[] padded = new float[0]; // the block's samples padded, channels innermost (padChannelsInnermost)
         float[] transformed = new float[0]; // V: 36 positions of [tiles, Cin]
         float[] gradient = new float[0]; // dy's tiles, step^2 values of [Cout, tiles] packed (gatherGradient)
@@ -381,12 +383,13 @@ final class CpuWinogradFilter {
             }
         }
 
-        void grow(int paddedFloats, int transformedFloats, int productFloats, int gradientFloats, int stagingFloats) {
+        void grow(int paddedFloats, int transformedFloats, int productFloats, int gradientFloats, int stagingFloats, int gridFloats) {
             if (padded.length < paddedFloats) padded = new float[paddedFloats];
             if (transformed.length < transformedFloats) transformed = new float[transformedFloats];
             if (products.length < productFloats) products = new float[productFloats];
             if (gradient.length < gradientFloats) gradient = new float[gradientFloats];
             if (staging.length < stagingFloats) staging = new float[stagingFloats];
+            if (grid.length < gridFloats) grid = new float[gridFloats];
         }
     }
 }
