@@ -61,31 +61,9 @@ class CpuChannelVectorFilterTest {
         assertTrue(CpuChannelVectorFilter.applies(g));
         ConvTestData d = new ConvTestData(g);
         float[] dw = filter(g, d, 2, CpuKernels.Path.select());
-        int cin = g.inChannels(), cout = g.outChannels(), kh = g.kernelH(), kw = g.kernelW();
-        int h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth(), taps = kh * kw;
-        double[] sum = new double[dw.length], magnitude = new double[dw.length];
-        for (int n = 0; n < g.batch(); n++) {
-            for (int co = 0; co < cout; co++) {
-                for (int c = 0; c < cin; c++) {
-                    for (int ki = 0; ki < kh; ki++) {
-                        for (int kj = 0; kj < kw; kj++) {
-                            int e = (co * cin + c) * taps + ki * kw + kj;
-                            for (int oh = 0; oh < ho; oh++) {
-                                int ih = oh * g.strideH() - g.padH() + ki * g.dilationH();
-                                if (ih < 0 || ih >= h) continue;
-                                for (int ow = 0; ow < wo; ow++) {
-                                    int iw = ow * g.strideW() - g.padW() + kj * g.dilationW();
-                                    if (iw < 0 || iw >= w) continue;
-                                    double term = (double) d.dy[((n * cout + co) * ho + oh) * wo + ow] * d.x[((n * cin + c) * h + ih) * w + iw];
-                                    sum[e] += term;
-                                    magnitude[e] += Math.abs(term);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        int ho = g.outHeight(), wo = g.outWidth();
+        double[][] exact = ConvTestData.filterGradient(g, d.x, d.dy);
+        double[] sum = exact[0], magnitude = exact[1];
         double worst = 0;
         for (int e = 0; e < dw.length; e++) {
             double error = Math.abs(dw[e] - sum[e]);

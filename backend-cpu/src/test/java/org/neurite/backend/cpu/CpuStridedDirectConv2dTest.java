@@ -61,7 +61,7 @@ class CpuStridedDirectConv2dTest {
     /** dW against the sum in double: a float lane sum of n terms is within (n + 1) * 2^-24 of the sum of |terms| (the lanes then add in double). */
     private static void assertWithinLaneSumBound(Conv2dGeometry g, float[] dw) {
         ConvTestData d = new ConvTestData(g);
-        double[][] exact = exactFilter(g, d.x, d.dy);
+        double[][] exact = ConvTestData.filterGradient(g, d.x, d.dy);
         int perLane = (g.batch() * g.outHeight() * g.outWidth() + CpuKernels.LANES - 1) / CpuKernels.LANES;
         double bound = (perLane + 2) * 0x1p-24;
         for (int i = 0; i < dw.length; i++) assertEquals(exact[0][i], dw[i], bound * exact[1][i] + 1e-30, "dw at " + i);
@@ -112,47 +112,5 @@ class CpuStridedDirectConv2dTest {
             new CpuConv2d(threads, new CpuGemm(threads, path), path).backwardFilter(g, x, dy, dw, null);
         }
         return dw;
-    }
-
-    /** x at (n, c, ih, iw), 0 outside the input. */
-    private static float input(Conv2dGeometry g, float[] x, int n, int c, int ih, int iw) {
-        if (ih < 0 || ih >= g.height() || iw < 0 || iw >= g.width()) return 0f;
-        return x[((n * g.inChannels() + c) * g.height() + ih) * g.width() + iw];
-    }
-
-    private static int inRow(Conv2dGeometry g, int oh, int ki) {
-        return oh * g.strideH() - g.padH() + ki * g.dilationH();
-    }
-
-    private static int inColumn(Conv2dGeometry g, int ow, int kj) {
-        return ow * g.strideW() - g.padW() + kj * g.dilationW();
-    }
-
-    /** dW in double and the sum of |terms| of each element. */
-    private static double[][] exactFilter(Conv2dGeometry g, float[] x, float[] dy) {
-        int cin = g.inChannels(), kh = g.kernelH(), kw = g.kernelW(), ho = g.outHeight(), wo = g.outWidth(), k = cin * kh * kw;
-        double[] sum = new double[g.outChannels() * k], magnitude = new double[sum.length];
-        for (int n = 0; n < g.batch(); n++) {
-            for (int co = 0; co < g.outChannels(); co++) {
-                for (int c = 0, r = 0; c < cin; c++) {
-                    for (int ki = 0; ki < kh; ki++) {
-                        for (int kj = 0; kj < kw; kj++, r++) {
-                            double s = 0, m = 0;
-                            for (int oh = 0; oh < ho; oh++) {
-                                for (int ow = 0; ow < wo; ow++) {
-                                    double t = (double) dy[((n * g.outChannels() + co) * ho + oh) * wo + ow]
-                                            * input(g, x, n, c, inRow(g, oh, ki), inColumn(g, ow, kj));
-                                    s += t;
-                                    m += Math.abs(t);
-                                }
-                            }
-                            sum[co * k + r] += s;
-                            magnitude[co * k + r] += m;
-                        }
-                    }
-                }
-            }
-        }
-        return new double[][] {sum, magnitude};
     }
 }

@@ -65,7 +65,7 @@ class CpuWinogradFilterTest {
     void matchesTheDefinition(Conv2dGeometry g) {
         assertTrue(CpuWinogradFilter.applies(g));
         ConvTestData d = new ConvTestData(g);
-        double[][] exact = definition(g, d.x, d.dy);
+        double[][] exact = ConvTestData.filterGradient(g, d.x, d.dy);
         float[] dw = winograd(g, d, 2, CpuKernels.Path.select());
         double worst = 0;
         double[] scale = pairScale(exact[1], g.kernelH() * g.kernelW());
@@ -84,7 +84,7 @@ class CpuWinogradFilterTest {
         float[] with = throughConv(g, d, true), without = throughConv(g, d, false);
         assertArrayEquals(winograd(g, d, 2, CpuKernels.Path.select()), with, "CpuConv2d with Winograd takes the Winograd filter gradient");
         assertFalse(Arrays.equals(with, without), "the other path rounds differently: the comparison is not vacuous");
-        double[] scale = pairScale(definition(g, d.x, d.dy)[1], g.kernelH() * g.kernelW());
+        double[] scale = pairScale(ConvTestData.filterGradient(g, d.x, d.dy)[1], g.kernelH() * g.kernelW());
         for (int i = 0; i < with.length; i++) {
             assertTrue(Math.abs(with[i] - without[i]) <= 2 * bound(g) * scale[i], "weight " + i + ": " + with[i] + " against " + without[i]);
         }
@@ -163,38 +163,5 @@ class CpuWinogradFilterTest {
             Arrays.fill(scale, taps * pair, taps * pair + taps, most);
         }
         return scale;
-    }
-
-    /** dw by its definition in double, and per weight the sum of |dy||x| over its terms. */
-    static double[][] definition(Conv2dGeometry g, float[] x, float[] dy) {
-        int cin = g.inChannels(), cout = g.outChannels(), h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
-        int kh = g.kernelH(), kw = g.kernelW();
-        double[] dw = new double[cout * cin * kh * kw], magnitude = new double[dw.length];
-        for (int n = 0; n < g.batch(); n++) {
-            for (int co = 0; co < cout; co++) {
-                for (int ci = 0; ci < cin; ci++) {
-                    for (int i = 0; i < kh; i++) {
-                        for (int j = 0; j < kw; j++) {
-                            int at = ((co * cin + ci) * kh + i) * kw + j;
-                            double sum = 0, abs = 0;
-                            for (int oh = 0; oh < ho; oh++) {
-                                int ih = oh - g.padH() + i;
-                                if (ih < 0 || ih >= h) continue;
-                                for (int ow = 0; ow < wo; ow++) {
-                                    int iw = ow - g.padW() + j;
-                                    if (iw < 0 || iw >= w) continue;
-                                    double term = (double) dy[((n * cout + co) * ho + oh) * wo + ow] * x[((n * cin + ci) * h + ih) * w + iw];
-                                    sum += term;
-                                    abs += Math.abs(term);
-                                }
-                            }
-                            dw[at] += sum;
-                            magnitude[at] += abs;
-                        }
-                    }
-                }
-            }
-        }
-        return new double[][] {dw, magnitude};
     }
 }
