@@ -18,21 +18,10 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "pinned.h"
+
 static _Alignas(64) atomic_int counter;
 static atomic_int stop;
-
-static void pin(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 static void *answer(void *unused) {
     (void) unused;

@@ -21,23 +21,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "pinned.h"
+
 static atomic_int stop;
 static _Atomic double rate[2];
 static int reads;      /* 1: read a buffer; 0: fmas */
 static long bufferMb;
-
-static void pin(int cpu) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu, &set);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
 
 /* Twelve chains of fmas (latency 4, so enough to keep both pipes busy) for about 0.2 s; GFLOP/s. */
 static double fmaWindow(float seed) {
