@@ -1,6 +1,7 @@
 package org.neurite.engine;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -40,6 +41,11 @@ import org.neurite.tensor.Tensor;
  * A value read by several nodes (a skip connection) gets one buffer per reading edge; they are
  * summed into the value's gradient before its producer runs backward. Values that no trainable
  * parameter depends on get no gradient at all (unless input gradients are requested).
+ * Activation gradients of one shape whose lives in backward do not meet share a buffer
+ * ({@link GradientBufferSharing}), except the outputs' (the loss writes them before backward)
+ * and the graph inputs' (read after it); {@code -D}{@value #GRADIENT_SHARING_PROPERTY}{@code =false}
+ * gives every gradient its own. So a layer's backward must write every element of the gradients it
+ * is given and keep no reference to them between calls.
  *
  * <p>Fusion: a dense or convolution node ({@link EpilogueLayer}) whose output is read by one
  * activation node alone ({@link ActivationLayer} whose gradient needs only its output: relu,
@@ -64,6 +70,15 @@ public final class CompiledModel implements AutoCloseable {
     private final Map<String, Tensor> gradients = new HashMap<>();
     private final List<Tensor> owned = new ArrayList<>();
     private final List<Step> steps = new ArrayList<>();
+
+    /** The system property that gives every activation gradient its own buffer ({@code false}); sharing is on by default. */
+    public static final String GRADIENT_SHARING_PROPERTY = "neurite.gradientsharing";
+    /**
+     * Training: the activation gradients as placeholders (shape, no storage) until
+     * {@link #placeGradients} has seen their lives in backward and allocated the buffers they share;
+     * empty otherwise, and after that.
+     */
+    private final List<GradientSlot> gradientSlots = new ArrayList<>();
 
     /** The system property that turns the fusions off ({@code false}); on by default. */
     public static final String FUSION_PROPERTY = "neurite.fusion";
@@ -179,10 +194,16 @@ public final class CompiledModel implements AutoCloseable {
         this.purpose = purpose;
         try {
             allocateSteps(purpose);
+            placeGradients();
         } catch (OutOfMemoryException e) {
             close(); // what was allocated before the failure goes back to the backend
             throw e;
         }
+    }
+
+    /** Whether {@value #GRADIENT_SHARING_PROPERTY} leaves gradient sharing on (anything but {@code false}). */
+    static boolean gradientSharingEnabled() {
+        return !"false".equalsIgnoreCase(System.getProperty(GRADIENT_SHARING_PROPERTY, "true").trim());
     }
 
     /** Whether {@value #FUSION_PROPERTY} leaves fusion on (anything but {@code false}). */
@@ -282,10 +303,10 @@ public final class CompiledModel implements AutoCloseable {
             // Nor does a producer that takes its activation's gradient and applies the derivative itself.
             if (gradientOf.containsKey(v)) continue;
             Shape s = graph.shape(v).withBatch(batch);
-            gradients.put(v, own(s, Held.ACTIVATION_GRADIENTS, "the gradient of " + v));
+            gradients.put(v, gradientBuffer(s, "the gradient of " + v));
         }
         for (String out : graph.graph().outputs()) {
-            gradients.computeIfAbsent(out, v -> own(graph.shape(v).withBatch(batch), Held.ACTIVATION_GRADIENTS, "the gradient of " + v));
+            gradients.computeIfAbsent(out, v -> gradientBuffer(graph.shape(v).withBatch(batch), "the gradient of " + v));
         }
         int index = 0;
         for (Node node : graph.graph().nodes()) {
@@ -329,7 +350,7 @@ public final class CompiledModel implements AutoCloseable {
                     if (readers.get(in) == 1) {
                         gradInputs[i] = gradients.get(in);
                     } else {
-                        gradInputs[i] = own(inputs[i].shape(), Held.ACTIVATION_GRADIENTS, "a gradient of " + in + " from " + node.name());
+                        gradInputs[i] = gradientBuffer(inputs[i].shape(), "a gradient of " + in + " from " + node.name());
                         fanInGradients.computeIfAbsent(in, k -> new ArrayList<>()).add(gradInputs[i]);
                     }
                 }
@@ -513,6 +534,89 @@ public final class CompiledModel implements AutoCloseable {
             @Override public Tensor allocate(Shape shape) { return own(shape, Held.LAYER_STATE, "the state of " + node.name()); }
             @Override public UnaryOp inputActivation() { return inputActivation; }
         };
+    }
+
+    /**
+     * An activation gradient: when sharing ({@link #gradientSharingEnabled}, a model that runs
+     * backward) a placeholder that {@link #placeGradients} replaces by a buffer; else its own buffer.
+     */
+    private Tensor gradientBuffer(Shape shape, String what) {
+        if (purpose == Purpose.INFERENCE || !gradientSharingEnabled()) return own(shape, Held.ACTIVATION_GRADIENTS, what);
+        GradientSlot slot = new GradientSlot(shape, backend, what, gradientSlots.size());
+        gradientSlots.add(slot);
+        return slot;
+    }
+
+    /**
+     * A gradient before its buffer is chosen: a shape without storage, never run on (the steps are
+     * compiled with it, then {@link #placeGradients} puts the buffer in its place everywhere).
+     */
+    private record GradientSlot(Shape shape, Backend backend, String what, int index) implements Tensor {}
+
+    /**
+     * Gives the gradient placeholders their buffers: each gradient's life is the span of backward
+     * steps that touch it, walked in the order {@link #backward} runs them (a step's fan-in sum,
+     * then its kernel, reading its gradOutput and writing its gradInputs); gradients of one shape
+     * with disjoint lives share a buffer ({@link GradientBufferSharing}). The graph outputs'
+     * gradients (written by the loss before backward), the graph inputs' and their per-edge parts
+     * (summed after the last step, read by the caller) and any gradient no step touches keep their own.
+     */
+    private void placeGradients() {
+        if (gradientSlots.isEmpty()) return;
+        int slots = gradientSlots.size(), steps = this.steps.size();
+        int[] first = new int[slots], last = new int[slots];
+        Arrays.fill(first, Integer.MAX_VALUE);
+        Arrays.fill(last, -1);
+        for (int i = steps - 1, time = 0; i >= 0; i--, time++) {
+            Step s = this.steps.get(i);
+            if (!s.needsBackward) continue;
+            List<Tensor> parts = fanInGradients.get(s.node.name());
+            if (parts != null) {
+                for (Tensor p : parts) touch(p, time, first, last);
+                touch(gradients.get(s.node.name()), time, first, last);
+            }
+            touch(s.gradOutput(), time, first, last);
+            for (Tensor g : s.gradInputs) touch(g, time, first, last);
+        }
+        boolean[] own = new boolean[slots];
+        for (String out : graph.graph().outputs()) keepOwn(gradients.get(out), own);
+        for (GraphInput in : graph.graph().inputs()) {
+            keepOwn(gradients.get(in.name()), own);
+            for (Tensor p : fanInGradients.getOrDefault(in.name(), List.of())) keepOwn(p, own);
+        }
+        List<Shape> shapes = new ArrayList<>();
+        for (int i = 0; i < slots; i++) {
+            shapes.add(gradientSlots.get(i).shape());
+            if (last[i] < 0) own[i] = true;
+        }
+        int[] buffer = GradientBufferSharing.assign(shapes, first, last, own);
+        Tensor[] buffers = new Tensor[slots];
+        Tensor[] placed = new Tensor[slots];
+        for (int i = 0; i < slots; i++) {
+            if (buffers[buffer[i]] == null) buffers[buffer[i]] = own(shapes.get(i), Held.ACTIVATION_GRADIENTS, gradientSlots.get(i).what());
+            placed[i] = buffers[buffer[i]];
+        }
+        for (var e : gradients.entrySet()) e.setValue(placed(e.getValue(), placed));
+        for (List<Tensor> parts : fanInGradients.values()) parts.replaceAll(t -> placed(t, placed));
+        for (Step s : this.steps) {
+            for (int i = 0; i < s.gradInputs.length; i++) s.gradInputs[i] = placed(s.gradInputs[i], placed);
+        }
+        gradientSlots.clear();
+    }
+
+    private static void touch(Tensor t, int time, int[] first, int[] last) {
+        if (t instanceof GradientSlot slot) {
+            first[slot.index()] = Math.min(first[slot.index()], time);
+            last[slot.index()] = Math.max(last[slot.index()], time);
+        }
+    }
+
+    private static void keepOwn(Tensor t, boolean[] own) {
+        if (t instanceof GradientSlot slot) own[slot.index()] = true;
+    }
+
+    private static Tensor placed(Tensor t, Tensor[] placed) {
+        return t instanceof GradientSlot slot ? placed[slot.index()] : t;
     }
 
     private Tensor own(Shape shape, Held kind, String what) {

@@ -10,7 +10,9 @@ public interface LayerKernel {
 
     /**
      * Writes (overwrites) the gradients of the inputs the engine asks for and of every trainable
-     * parameter, from {@link BackwardPass#gradOutput()}.
+     * parameter, from {@link BackwardPass#gradOutput()}. Every element of each input gradient must
+     * be written: the engine lends its buffer to other activation gradients of the same shape
+     * before and after this step, so a kernel keeps no reference to it between calls either.
      */
     void backward(BackwardPass pass);
 }

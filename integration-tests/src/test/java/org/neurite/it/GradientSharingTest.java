@@ -1,0 +1,141 @@
+package org.neurite.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import org.neurite.backend.Backend;
+import org.neurite.data.Dataset;
+import org.neurite.dsl.Script;
+import org.neurite.dsl.ScriptLoader;
+import org.neurite.engine.CompiledModel;
+import org.neurite.engine.MemoryPlanner;
+import org.neurite.engine.ParameterStore;
+import org.neurite.engine.Trainer;
+import org.neurite.engine.TrainingListener;
+import org.neurite.graph.TypedGraph;
+import org.neurite.io.NamedTensor;
+import org.neurite.plugin.BackendOptions;
+import org.neurite.train.TrainSpec;
+
+/**
+ * Activation gradients sharing buffers by their lives in backward ({@link CompiledModel}'s class
+ * comment): training with sharing and with every gradient in its own buffer gives the same bits
+ * (a chain, skip connections with fused batch norm and add, concatenated branches, a split, a
+ * zero padding, a recurrent layer); the small ResNet's training holds a third of the gradient
+ * bytes; the output's and an input's gradients keep their own buffers.
+ */
+class GradientSharingTest {
+    private static Backend cpu() {
+        return Fixtures.RUNTIME.createBackend("cpu", new BackendOptions(2, null), List.of(), w -> {});
+    }
+
+    /** {@code body} run with {@link CompiledModel#GRADIENT_SHARING_PROPERTY} set to {@code share}. */
+    static <T> T withSharing(boolean share, Supplier<T> body) {
+        String before = System.getProperty(CompiledModel.GRADIENT_SHARING_PROPERTY);
+        System.setProperty(CompiledModel.GRADIENT_SHARING_PROPERTY, Boolean.toString(share));
+        try {
+            return body.get();
+        } finally {
+            if (before == null) System.clearProperty(CompiledModel.GRADIENT_SHARING_PROPERTY);
+            else System.setProperty(CompiledModel.GRADIENT_SHARING_PROPERTY, before);
+        }
+    }
+
+    /** Three steps from the script's seed; the weights after them. */
+    private static List<NamedTensor> train(TypedGraph graph, TrainSpec spec, Dataset data, boolean share) {
+        return withSharing(share, () -> {
+            try (Backend backend = cpu();
+                 ParameterStore store = new ParameterStore(graph, backend, spec.seed());
+                 Trainer trainer = new Trainer(graph, store, spec)) {
+                trainer.trainEpoch(data, 1, TrainingListener.NONE);
+                return store.export();
+            }
+        });
+    }
+
+    private static void trainsTheSameBitsSharedAndNot(Script script, String model, Dataset data) throws Exception {
+        TypedGraph graph = script.model(model);
+        TrainSpec spec = script.training(model).orElseThrow();
+        Dataset steps = data.head(3 * spec.batch());
+        List<NamedTensor> own = train(graph, spec, steps, false);
+        List<NamedTensor> shared = train(graph, spec, steps, true);
+        assertEquals(own.size(), shared.size());
+        boolean moved = false;
+        try (Backend backend = cpu(); ParameterStore initial = new ParameterStore(graph, backend, spec.seed())) {
+            List<NamedTensor> start = initial.export();
+            for (int i = 0; i < shared.size(); i++) {
+                assertArrayEquals(own.get(i).data(), shared.get(i).data(), 0f, model + ": " + shared.get(i).name());
+                moved |= !Arrays.equals(start.get(i).data(), shared.get(i).data());
+            }
+        }
+        assertTrue(moved, model + ": three steps change the weights");
+    }
+
+    @Test void lenet5TrainsTheSameBits() throws Exception {
+        trainsTheSameBitsSharedAndNot(Fixtures.example("lenet5.nn"), "LeNet5", Fixtures.bundledSubset().train());
+    }
+
+    @Test void resnetSmallTrainsTheSameBits() throws Exception {
+        trainsTheSameBitsSharedAndNot(Fixtures.example("resnet_small.nn"), "ResNetSmall", Fixtures.bundledSubset().train());
+    }
+
+    @Test void inceptionSmallTrainsTheSameBits() throws Exception {
+        Script script = Fixtures.example("inception_small.nn");
+        trainsTheSameBitsSharedAndNot(script, script.mainModel().graph().name(), Fixtures.bundledSubset().train());
+    }
+
+    @Test void rowLstmTrainsTheSameBits() throws Exception {
+        Script script = Fixtures.example("rowlstm.nn");
+        trainsTheSameBitsSharedAndNot(script, script.mainModel().graph().name(), Fixtures.bundledSubset().train());
+    }
+
+    /** Branches of one shape that fan out and meet again, through a split, a zero padding and a concat. */
+    @Test void splitPaddedAndConcatenatedBranchesTrainTheSameBits() throws Exception {
+        Script script = new ScriptLoader(Fixtures.RUNTIME.layers()).parse("branches.nn", """
+                model Branches {
+                    input x: [1, 28, 28]
+                    c = conv(8, kernel=3, pad=1) -> relu
+                    left = split(c, parts=2, index=0) -> conv(4, kernel=3, pad=1) -> relu
+                    right = split(c, parts=2, index=1) -> zeropad(1) -> conv(4, kernel=3) -> relu
+                    both = concat(left, right) -> maxpool(2)
+                    sum = add(both, maxpool(c, 2)) -> relu -> flatten
+                    output y = dense(10)
+                }
+                train Branches { data = fashion_mnist; loss = softmax_cross_entropy; optimizer = adam(lr=0.01); batch = 16; seed = 5 }
+                """);
+        trainsTheSameBitsSharedAndNot(script, "Branches", Fixtures.bundledSubset().train());
+    }
+
+    /** 13.6 MiB of activation gradients at batch 64 without sharing; a third of that with it. */
+    @Test void resnetSmallHoldsAThirdOfTheGradientBytes() throws Exception {
+        Script script = Fixtures.example("resnet_small.nn");
+        TypedGraph graph = script.mainModel();
+        TrainSpec spec = script.training("ResNetSmall").orElseThrow();
+        long own = withSharing(false, () -> MemoryPlanner.training(graph, spec, 640, 0).plan(64).activationGradients());
+        long shared = withSharing(true, () -> MemoryPlanner.training(graph, spec, 640, 0).plan(64).activationGradients());
+        assertTrue(shared * 3 < own + own / 10, shared + " of " + own + " bytes");
+        assertTrue(shared > 0);
+    }
+
+    /** The loss writes the output's gradient before backward and the caller reads the input's after it: neither is shared. */
+    @Test void theOutputsAndInputsGradientsKeepTheirOwnBuffers() throws Exception {
+        TypedGraph graph = Fixtures.example("lenet5.nn").mainModel();
+        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+             CompiledModel m = withSharing(true, () -> CompiledModel.compileWithInputGradients(graph, backend, 4, store))) {
+            String input = graph.graph().inputs().get(0).name(), output = graph.graph().outputs().get(0);
+            List<String> values = graph.graph().nodes().stream().map(n -> n.name()).filter(v -> m.gradient(v) != null).toList();
+            for (String v : values) {
+                if (!v.equals(output)) assertNotSame(m.gradient(output), m.gradient(v), v);
+                assertNotSame(m.gradient(input), m.gradient(v), v);
+            }
+            assertSame(m.gradOutput(), m.gradient(output));
+        }
+    }
+}
