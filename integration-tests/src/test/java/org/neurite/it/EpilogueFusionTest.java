@@ -16,11 +16,8 @@ import org.neurite.dsl.Script;
 import org.neurite.dsl.ScriptLoader;
 import org.neurite.engine.CompiledModel;
 import org.neurite.engine.ParameterStore;
-import org.neurite.engine.Trainer;
-import org.neurite.engine.TrainingListener;
 import org.neurite.graph.TypedGraph;
 import org.neurite.io.NamedTensor;
-import org.neurite.plugin.BackendOptions;
 import org.neurite.train.TrainSpec;
 
 /**
@@ -32,31 +29,17 @@ import org.neurite.train.TrainSpec;
  */
 class EpilogueFusionTest {
     private static Backend cpu() {
-        return Fixtures.RUNTIME.createBackend("cpu", new BackendOptions(2, null), List.of(), w -> {});
+        return Fixtures.cpu();
     }
 
     /** {@code body} run with {@link CompiledModel#FUSION_PROPERTY} set to {@code fuse}. */
     static <T> T withFusion(boolean fuse, Supplier<T> body) {
-        String before = System.getProperty(CompiledModel.FUSION_PROPERTY);
-        System.setProperty(CompiledModel.FUSION_PROPERTY, Boolean.toString(fuse));
-        try {
-            return body.get();
-        } finally {
-            if (before == null) System.clearProperty(CompiledModel.FUSION_PROPERTY);
-            else System.setProperty(CompiledModel.FUSION_PROPERTY, before);
-        }
+        return Fixtures.withProperty(CompiledModel.FUSION_PROPERTY, Boolean.toString(fuse), body);
     }
 
     /** Four SGD steps of batch 64 from the script's seed; the weights after them. */
     private static List<NamedTensor> train(TypedGraph graph, TrainSpec spec, Dataset data, boolean fuse) {
-        return withFusion(fuse, () -> {
-            try (Backend backend = cpu();
-                 ParameterStore store = new ParameterStore(graph, backend, spec.seed());
-                 Trainer trainer = new Trainer(graph, store, spec)) {
-                trainer.trainEpoch(data, 1, TrainingListener.NONE);
-                return store.export();
-            }
-        });
+        return withFusion(fuse, () -> Fixtures.trainedWeights(graph, spec, data));
     }
 
     private static void assertSameWeights(List<NamedTensor> fused, List<NamedTensor> unfused) {

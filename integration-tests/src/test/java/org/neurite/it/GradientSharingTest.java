@@ -17,11 +17,8 @@ import org.neurite.dsl.ScriptLoader;
 import org.neurite.engine.CompiledModel;
 import org.neurite.engine.MemoryPlanner;
 import org.neurite.engine.ParameterStore;
-import org.neurite.engine.Trainer;
-import org.neurite.engine.TrainingListener;
 import org.neurite.graph.TypedGraph;
 import org.neurite.io.NamedTensor;
-import org.neurite.plugin.BackendOptions;
 import org.neurite.train.TrainSpec;
 
 /**
@@ -32,32 +29,14 @@ import org.neurite.train.TrainSpec;
  * bytes; the output's and an input's gradients keep their own buffers.
  */
 class GradientSharingTest {
-    private static Backend cpu() {
-        return Fixtures.RUNTIME.createBackend("cpu", new BackendOptions(2, null), List.of(), w -> {});
-    }
-
     /** {@code body} run with {@link CompiledModel#GRADIENT_SHARING_PROPERTY} set to {@code share}. */
     static <T> T withSharing(boolean share, Supplier<T> body) {
-        String before = System.getProperty(CompiledModel.GRADIENT_SHARING_PROPERTY);
-        System.setProperty(CompiledModel.GRADIENT_SHARING_PROPERTY, Boolean.toString(share));
-        try {
-            return body.get();
-        } finally {
-            if (before == null) System.clearProperty(CompiledModel.GRADIENT_SHARING_PROPERTY);
-            else System.setProperty(CompiledModel.GRADIENT_SHARING_PROPERTY, before);
-        }
+        return Fixtures.withProperty(CompiledModel.GRADIENT_SHARING_PROPERTY, Boolean.toString(share), body);
     }
 
     /** Three steps from the script's seed; the weights after them. */
     private static List<NamedTensor> train(TypedGraph graph, TrainSpec spec, Dataset data, boolean share) {
-        return withSharing(share, () -> {
-            try (Backend backend = cpu();
-                 ParameterStore store = new ParameterStore(graph, backend, spec.seed());
-                 Trainer trainer = new Trainer(graph, store, spec)) {
-                trainer.trainEpoch(data, 1, TrainingListener.NONE);
-                return store.export();
-            }
-        });
+        return withSharing(share, () -> Fixtures.trainedWeights(graph, spec, data));
     }
 
     private static void trainsTheSameBitsSharedAndNot(Script script, String model, Dataset data) throws Exception {
@@ -68,7 +47,7 @@ class GradientSharingTest {
         List<NamedTensor> shared = train(graph, spec, steps, true);
         assertEquals(own.size(), shared.size());
         boolean moved = false;
-        try (Backend backend = cpu(); ParameterStore initial = new ParameterStore(graph, backend, spec.seed())) {
+        try (Backend backend = Fixtures.cpu(); ParameterStore initial = new ParameterStore(graph, backend, spec.seed())) {
             List<NamedTensor> start = initial.export();
             for (int i = 0; i < shared.size(); i++) {
                 assertArrayEquals(own.get(i).data(), shared.get(i).data(), 0f, model + ": " + shared.get(i).name());
@@ -127,7 +106,7 @@ class GradientSharingTest {
     /** The loss writes the output's gradient before backward and the caller reads the input's after it: neither is shared. */
     @Test void theOutputsAndInputsGradientsKeepTheirOwnBuffers() throws Exception {
         TypedGraph graph = Fixtures.example("lenet5.nn").mainModel();
-        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+        try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
              CompiledModel m = withSharing(true, () -> CompiledModel.compileWithInputGradients(graph, backend, 4, store))) {
             String input = graph.graph().inputs().get(0).name(), output = graph.graph().outputs().get(0);
             List<String> values = graph.graph().nodes().stream().map(n -> n.name()).filter(v -> m.gradient(v) != null).toList();
