@@ -42,10 +42,12 @@ import org.neurite.tensor.Tensor;
  * summed into the value's gradient before its producer runs backward. Values that no trainable
  * parameter depends on get no gradient at all (unless input gradients are requested).
  * Activation gradients of one shape whose lives in backward do not meet share a buffer
- * ({@link GradientBufferSharing}), except the outputs' (the loss writes them before backward)
- * and the graph inputs' (read after it); {@code -D}{@value #GRADIENT_SHARING_PROPERTY}{@code =false}
- * gives every gradient its own. So a layer's backward must write every element of the gradients it
- * is given and keep no reference to them between calls.
+ * ({@link BufferSharing}), except the outputs' (the loss writes them before backward)
+ * and the graph inputs' (read after it); so do, compiled for inference with fusion on, the node
+ * outputs whose lives in forward do not meet, except the graph outputs. {@code
+ * -D}{@value #GRADIENT_SHARING_PROPERTY}{@code =false} gives every tensor its own. So a layer's
+ * backward must write every element of the gradients it is given, and no layer keeps a reference
+ * to its output or gradients between calls.
  *
  * <p>Fusion: a dense or convolution node ({@link EpilogueLayer}) whose output is read by one
  * activation node alone ({@link ActivationLayer} whose gradient needs only its output: relu,
@@ -74,11 +76,12 @@ public final class CompiledModel implements AutoCloseable {
     /** The system property that gives every activation gradient its own buffer ({@code false}); sharing is on by default. */
     public static final String GRADIENT_SHARING_PROPERTY = "neurite.gradientsharing";
     /**
-     * Training: the activation gradients as placeholders (shape, no storage) until
-     * {@link #placeGradients} has seen their lives in backward and allocated the buffers they share;
-     * empty otherwise, and after that.
+     * The tensors that may share buffers, as placeholders (shape, no storage) until
+     * {@link #placeShared} has seen their lives and allocated the buffers they share: in training
+     * the activation gradients, in a fused inference compile the node outputs; empty otherwise,
+     * and after that.
      */
-    private final List<GradientSlot> gradientSlots = new ArrayList<>();
+    private final List<Placeholder> placeholders = new ArrayList<>();
 
     /** The system property that turns the fusions off ({@code false}); on by default. */
     public static final String FUSION_PROPERTY = "neurite.fusion";
@@ -107,7 +110,7 @@ public final class CompiledModel implements AutoCloseable {
         final int index;
         final LayerKernel kernel;
         final Tensor[] inputs;
-        final Tensor output;
+        Tensor output; // set once more by placeShared, before any pass runs
         final Tensor[] gradInputs;      // null entries: no gradient wanted for that input
         final Map<String, Tensor> paramValues = new HashMap<>();
         final Map<String, Tensor> paramGrads = new HashMap<>();
@@ -194,14 +197,14 @@ public final class CompiledModel implements AutoCloseable {
         this.purpose = purpose;
         try {
             allocateSteps(purpose);
-            placeGradients();
+            placeShared();
         } catch (OutOfMemoryException e) {
             close(); // what was allocated before the failure goes back to the backend
             throw e;
         }
     }
 
-    /** Whether {@value #GRADIENT_SHARING_PROPERTY} leaves gradient sharing on (anything but {@code false}). */
+    /** Whether {@value #GRADIENT_SHARING_PROPERTY} leaves buffer sharing on (anything but {@code false}). */
     static boolean gradientSharingEnabled() {
         return !"false".equalsIgnoreCase(System.getProperty(GRADIENT_SHARING_PROPERTY, "true").trim());
     }
@@ -322,18 +325,18 @@ public final class CompiledModel implements AutoCloseable {
                 // The producer writes the folded layer's output (or that of the activation fused after it).
                 Node after = fusions.get(foldedAffine.name());
                 String last = after == null ? foldedAffine.name() : after.name();
-                output = own(graph.shape(last).withBatch(batch), Held.ACTIVATIONS, node.name());
+                output = activationBuffer(graph.shape(last).withBatch(batch), node.name());
                 activations.put(foldedAffine.name(), output);
                 if (after != null) activations.put(after.name(), output);
                 fusedInto.put(node.name(), last);
             } else if (activation != null) {
                 // The producer writes the activation's output; its own value is never stored. The buffer is named after the
                 // producer in messages (a tensor too large names the layer to change).
-                output = own(graph.shape(activation.name()).withBatch(batch), Held.ACTIVATIONS, node.name());
+                output = activationBuffer(graph.shape(activation.name()).withBatch(batch), node.name());
                 activations.put(activation.name(), output);
                 fusedInto.put(node.name(), activation.name());
             } else {
-                output = own(graph.shape(node.name()).withBatch(batch), Held.ACTIVATIONS, node.name());
+                output = activationBuffer(graph.shape(node.name()).withBatch(batch), node.name());
             }
             activations.put(node.name(), output);
             Tensor[] inputs = new Tensor[node.inputs().size()];
@@ -537,86 +540,116 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /**
-     * An activation gradient: when sharing ({@link #gradientSharingEnabled}, a model that runs
-     * backward) a placeholder that {@link #placeGradients} replaces by a buffer; else its own buffer.
+     * An activation gradient: in a model that runs backward, with sharing on
+     * ({@link #gradientSharingEnabled}), a placeholder that {@link #placeShared} replaces by a
+     * buffer; else its own buffer.
      */
     private Tensor gradientBuffer(Shape shape, String what) {
         if (purpose == Purpose.INFERENCE || !gradientSharingEnabled()) return own(shape, Held.ACTIVATION_GRADIENTS, what);
-        GradientSlot slot = new GradientSlot(shape, backend, what, gradientSlots.size());
-        gradientSlots.add(slot);
-        return slot;
+        return placeholder(shape, Held.ACTIVATION_GRADIENTS, what);
     }
 
     /**
-     * A gradient before its buffer is chosen: a shape without storage, never run on (the steps are
-     * compiled with it, then {@link #placeGradients} puts the buffer in its place everywhere).
+     * A node's output: compiled for inference with fusion and sharing on, a placeholder that
+     * {@link #placeShared} replaces by a buffer; else its own buffer (training keeps every output
+     * for backward; an inspection compile, unfused, keeps them for the caller).
      */
-    private record GradientSlot(Shape shape, Backend backend, String what, int index) implements Tensor {}
+    private Tensor activationBuffer(Shape shape, String what) {
+        if (purpose != Purpose.INFERENCE || !fuse || !gradientSharingEnabled()) return own(shape, Held.ACTIVATIONS, what);
+        return placeholder(shape, Held.ACTIVATIONS, what);
+    }
+
+    private Placeholder placeholder(Shape shape, Held kind, String what) {
+        Placeholder p = new Placeholder(shape, backend, kind, what, placeholders.size());
+        placeholders.add(p);
+        return p;
+    }
 
     /**
-     * Gives the gradient placeholders their buffers: each gradient's life is the span of backward
-     * steps that touch it, walked in the order {@link #backward} runs them (a step's fan-in sum,
-     * then its kernel, reading its gradOutput and writing its gradInputs); gradients of one shape
-     * with disjoint lives share a buffer ({@link GradientBufferSharing}). The graph outputs'
-     * gradients (written by the loss before backward), the graph inputs' and their per-edge parts
-     * (summed after the last step, read by the caller) and any gradient no step touches keep their own.
+     * A tensor before its buffer is chosen: a shape without storage, never run on (the steps are
+     * compiled with it, then {@link #placeShared} puts the buffer in its place everywhere).
      */
-    private void placeGradients() {
-        if (gradientSlots.isEmpty()) return;
-        int slots = gradientSlots.size(), steps = this.steps.size();
-        int[] first = new int[slots], last = new int[slots];
+    private record Placeholder(Shape shape, Backend backend, Held kind, String what, int index) implements Tensor {}
+
+    /**
+     * Gives the placeholders their buffers. Lives are the spans of steps that touch a tensor,
+     * walked as the passes run them: in training {@link #backward}'s order (a step's fan-in sum,
+     * then its kernel, reading its gradOutput and writing its gradInputs), in inference
+     * {@link #forward}'s (a step reads its inputs and writes its output). Tensors of one shape with
+     * disjoint lives share a buffer ({@link BufferSharing}). Kept apart: the graph outputs'
+     * gradients (written by the loss before backward) and the graph inputs' gradients and their
+     * per-edge parts (summed after the last step, read by the caller); in inference the graph
+     * outputs (read by the caller); and anything no step touches.
+     */
+    private void placeShared() {
+        if (placeholders.isEmpty()) return;
+        int count = placeholders.size(), steps = this.steps.size();
+        int[] first = new int[count], last = new int[count];
         Arrays.fill(first, Integer.MAX_VALUE);
         Arrays.fill(last, -1);
-        for (int i = steps - 1, time = 0; i >= 0; i--, time++) {
-            Step s = this.steps.get(i);
-            if (!s.needsBackward) continue;
-            List<Tensor> parts = fanInGradients.get(s.node.name());
-            if (parts != null) {
-                for (Tensor p : parts) touch(p, time, first, last);
-                touch(gradients.get(s.node.name()), time, first, last);
+        boolean[] own = new boolean[count];
+        if (purpose == Purpose.INFERENCE) {
+            for (int i = 0; i < steps; i++) {
+                Step s = this.steps.get(i);
+                for (Tensor in : s.inputs) touch(in, i, first, last);
+                touch(s.output, i, first, last);
             }
-            touch(s.gradOutput(), time, first, last);
-            for (Tensor g : s.gradInputs) touch(g, time, first, last);
-        }
-        boolean[] own = new boolean[slots];
-        for (String out : graph.graph().outputs()) keepOwn(gradients.get(out), own);
-        for (GraphInput in : graph.graph().inputs()) {
-            keepOwn(gradients.get(in.name()), own);
-            for (Tensor p : fanInGradients.getOrDefault(in.name(), List.of())) keepOwn(p, own);
+            for (String out : graph.graph().outputs()) keepOwn(activations.get(out), own);
+        } else {
+            for (int i = steps - 1, time = 0; i >= 0; i--, time++) {
+                Step s = this.steps.get(i);
+                if (!s.needsBackward) continue;
+                List<Tensor> parts = fanInGradients.get(s.node.name());
+                if (parts != null) {
+                    for (Tensor p : parts) touch(p, time, first, last);
+                    touch(gradients.get(s.node.name()), time, first, last);
+                }
+                touch(s.gradOutput(), time, first, last);
+                for (Tensor g : s.gradInputs) touch(g, time, first, last);
+            }
+            for (String out : graph.graph().outputs()) keepOwn(gradients.get(out), own);
+            for (GraphInput in : graph.graph().inputs()) {
+                keepOwn(gradients.get(in.name()), own);
+                for (Tensor p : fanInGradients.getOrDefault(in.name(), List.of())) keepOwn(p, own);
+            }
         }
         List<Shape> shapes = new ArrayList<>();
-        for (int i = 0; i < slots; i++) {
-            shapes.add(gradientSlots.get(i).shape());
+        for (int i = 0; i < count; i++) {
+            shapes.add(placeholders.get(i).shape());
             if (last[i] < 0) own[i] = true;
         }
-        int[] buffer = GradientBufferSharing.assign(shapes, first, last, own);
-        Tensor[] buffers = new Tensor[slots];
-        Tensor[] placed = new Tensor[slots];
-        for (int i = 0; i < slots; i++) {
-            if (buffers[buffer[i]] == null) buffers[buffer[i]] = own(shapes.get(i), Held.ACTIVATION_GRADIENTS, gradientSlots.get(i).what());
+        int[] buffer = BufferSharing.assign(shapes, first, last, own);
+        Tensor[] buffers = new Tensor[count];
+        Tensor[] placed = new Tensor[count];
+        for (int i = 0; i < count; i++) {
+            Placeholder p = placeholders.get(i);
+            if (buffers[buffer[i]] == null) buffers[buffer[i]] = own(p.shape(), p.kind(), p.what());
             placed[i] = buffers[buffer[i]];
         }
+        for (var e : activations.entrySet()) e.setValue(placed(e.getValue(), placed));
         for (var e : gradients.entrySet()) e.setValue(placed(e.getValue(), placed));
         for (List<Tensor> parts : fanInGradients.values()) parts.replaceAll(t -> placed(t, placed));
         for (Step s : this.steps) {
+            s.output = placed(s.output, placed);
+            for (int i = 0; i < s.inputs.length; i++) s.inputs[i] = placed(s.inputs[i], placed);
             for (int i = 0; i < s.gradInputs.length; i++) s.gradInputs[i] = placed(s.gradInputs[i], placed);
         }
-        gradientSlots.clear();
+        placeholders.clear();
     }
 
     private static void touch(Tensor t, int time, int[] first, int[] last) {
-        if (t instanceof GradientSlot slot) {
-            first[slot.index()] = Math.min(first[slot.index()], time);
-            last[slot.index()] = Math.max(last[slot.index()], time);
+        if (t instanceof Placeholder p) {
+            first[p.index()] = Math.min(first[p.index()], time);
+            last[p.index()] = Math.max(last[p.index()], time);
         }
     }
 
     private static void keepOwn(Tensor t, boolean[] own) {
-        if (t instanceof GradientSlot slot) own[slot.index()] = true;
+        if (t instanceof Placeholder p) own[p.index()] = true;
     }
 
     private static Tensor placed(Tensor t, Tensor[] placed) {
-        return t instanceof GradientSlot slot ? placed[slot.index()] : t;
+        return t instanceof Placeholder p ? placed[p.index()] : t;
     }
 
     private Tensor own(Shape shape, Held kind, String what) {

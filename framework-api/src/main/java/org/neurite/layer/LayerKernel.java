@@ -12,7 +12,8 @@ public interface LayerKernel {
      * Writes (overwrites) the gradients of the inputs the engine asks for and of every trainable
      * parameter, from {@link BackwardPass#gradOutput()}. Every element of each input gradient must
      * be written: the engine lends its buffer to other activation gradients of the same shape
-     * before and after this step, so a kernel keeps no reference to it between calls either.
+     * before and after this step (and, compiled for inference, the output's to other outputs), so
+     * a kernel keeps no reference to them between calls either.
      */
     void backward(BackwardPass pass);
 }

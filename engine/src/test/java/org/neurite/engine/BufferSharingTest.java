@@ -10,16 +10,16 @@ import org.junit.jupiter.api.Test;
 import org.neurite.tensor.Shape;
 
 /**
- * {@link GradientBufferSharing}: gradients of one shape share a buffer exactly when their lives
- * (inclusive spans of backward steps) are disjoint; a step that touches two gradients keeps them
- * apart; other shapes and gradients marked as their own never share; a chain of layers needs two
- * buffers, however long.
+ * {@link BufferSharing}: tensors of one shape share a buffer exactly when their lives
+ * (inclusive spans of steps) are disjoint; a step that touches two tensors keeps them apart; other
+ * shapes and tensors marked as their own never share; a chain of layers needs two buffers, however
+ * long.
  */
-class GradientBufferSharingTest {
+class BufferSharingTest {
     private static final Shape A = Shape.of(4, 8), B = Shape.of(4, 2, 4);
 
     private static int[] assign(List<Shape> shapes, int[] first, int[] last) {
-        return GradientBufferSharing.assign(shapes, first, last, new boolean[shapes.size()]);
+        return BufferSharing.assign(shapes, first, last, new boolean[shapes.size()]);
     }
 
     @Test void disjointLivesOfOneShapeShareABuffer() {
@@ -41,7 +41,7 @@ class GradientBufferSharingTest {
 
     @Test void aGradientMarkedOwnSharesWithNothing() {
         boolean[] own = {true, false, false};
-        int[] buffer = GradientBufferSharing.assign(List.of(A, A, A), new int[] {0, 2, 4}, new int[] {1, 3, 5}, own);
+        int[] buffer = BufferSharing.assign(List.of(A, A, A), new int[] {0, 2, 4}, new int[] {1, 3, 5}, own);
         assertNotEquals(buffer[0], buffer[1]);
         assertNotEquals(buffer[0], buffer[2]);
         assertEquals(buffer[1], buffer[2], "the two others still share");

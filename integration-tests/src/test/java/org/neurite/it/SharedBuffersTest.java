@@ -17,18 +17,20 @@ import org.neurite.dsl.ScriptLoader;
 import org.neurite.engine.CompiledModel;
 import org.neurite.engine.MemoryPlanner;
 import org.neurite.engine.ParameterStore;
+import org.neurite.engine.Predictor;
 import org.neurite.graph.TypedGraph;
 import org.neurite.io.NamedTensor;
 import org.neurite.train.TrainSpec;
 
 /**
- * Activation gradients sharing buffers by their lives in backward ({@link CompiledModel}'s class
- * comment): training with sharing and with every gradient in its own buffer gives the same bits
- * (a chain, skip connections with fused batch norm and add, concatenated branches, a split, a
- * zero padding, a recurrent layer); the small ResNet's training holds a third of the gradient
- * bytes; the output's and an input's gradients keep their own buffers.
+ * Tensors sharing buffers by their lives ({@link CompiledModel}'s class comment): training with
+ * activation gradients shared and with every gradient in its own buffer gives the same bits (a
+ * chain, skip connections with fused batch norm and add, concatenated branches, a split, a zero
+ * padding, a recurrent layer); the small ResNet's training holds a third of the gradient bytes;
+ * the output's and an input's gradients keep their own buffers; inference with node outputs
+ * shared predicts the same bits and holds fewer bytes, and an inspection compile shares nothing.
  */
-class GradientSharingTest {
+class SharedBuffersTest {
     /** {@code body} run with {@link CompiledModel#GRADIENT_SHARING_PROPERTY} set to {@code share}. */
     static <T> T withSharing(boolean share, Supplier<T> body) {
         return Fixtures.withProperty(CompiledModel.GRADIENT_SHARING_PROPERTY, Boolean.toString(share), body);
@@ -115,6 +117,47 @@ class GradientSharingTest {
                 assertNotSame(m.gradient(input), m.gradient(v), v);
             }
             assertSame(m.gradOutput(), m.gradient(output));
+        }
+    }
+
+    /** Inference predicts the same bits with node outputs shared, the CNNs in less memory. */
+    @Test void inferencePredictsTheSameBitsInLessMemory() throws Exception {
+        for (String example : List.of("resnet_small.nn", "inception_small.nn", "rowlstm.nn")) {
+            Script script = Fixtures.example(example);
+            TypedGraph graph = script.mainModel();
+            TrainSpec spec = script.training(graph.graph().name()).orElseThrow();
+            Dataset data = Fixtures.bundledSubset().test().head(20);
+            float[] inputs = Arrays.copyOf(data.features(), 20 * (int) graph.graph().inputs().get(0).shape().elementCount());
+            float[] own = withSharing(false, () -> predict(graph, spec, inputs));
+            float[] shared = withSharing(true, () -> predict(graph, spec, inputs));
+            assertArrayEquals(own, shared, 0f, example);
+            long ownBytes = withSharing(false, () -> MemoryPlanner.inference(graph, 16).plan(16).activations());
+            long sharedBytes = withSharing(true, () -> MemoryPlanner.inference(graph, 16).plan(16).activations());
+            // The CNNs have several outputs of one shape (rowlstm's all differ: nothing to share).
+            if (example.equals("rowlstm.nn")) assertEquals(ownBytes, sharedBytes, example);
+            else assertTrue(sharedBytes < ownBytes, example + ": " + sharedBytes + " of " + ownBytes + " bytes");
+        }
+    }
+
+    /** 20 samples through a predictor of batch 16 (a full batch and a partial one) on trained-from-seed weights. */
+    private static float[] predict(TypedGraph graph, TrainSpec spec, float[] inputs) {
+        try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, spec.seed());
+             Predictor predictor = new Predictor(graph, store, 16)) {
+            return predictor.predict(inputs, 20);
+        }
+    }
+
+    /** An inspection compile keeps every value in its own buffer for the caller to read. */
+    @Test void anInspectionCompileSharesNothing() throws Exception {
+        TypedGraph graph = Fixtures.example("resnet_small.nn").mainModel();
+        try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+             CompiledModel m = withSharing(true, () -> CompiledModel.compileForInspection(graph, backend, 2, store))) {
+            List<String> values = graph.graph().nodes().stream().map(n -> n.name()).toList();
+            for (int i = 0; i < values.size(); i++) {
+                for (int j = i + 1; j < values.size(); j++) {
+                    assertNotSame(m.activation(values.get(i)), m.activation(values.get(j)), values.get(i) + ", " + values.get(j));
+                }
+            }
         }
     }
 }

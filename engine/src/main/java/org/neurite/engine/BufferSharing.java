@@ -7,23 +7,24 @@ import java.util.List;
 import org.neurite.tensor.Shape;
 
 /**
- * Which activation gradients of a training step can share a buffer: those of one shape whose
- * lives in the backward pass do not meet. A gradient lives from the first backward step that
- * touches it (the reader that writes it) to the last (its producer, which reads it); a buffer
- * touched by a step is busy for that whole step, so a step's gradOutput and the gradInputs it
- * writes never share. Greedy by first use, each gradient into the first free buffer of its shape
- * (per shape an interval graph: as few buffers as the most gradients alive at once).
+ * Which of a compiled model's tensors can share a buffer: those of one shape whose lives do not
+ * meet. A life is the span of steps that touch the tensor, inclusive: in training an activation
+ * gradient's backward steps, from the reader that writes it to the producer that reads it; in
+ * inference an activation's forward steps, from its producer to its last reader. A step that
+ * touches two tensors keeps them apart (its input and output, its gradOutput and gradInputs).
+ * Greedy by first use, each tensor into the first free buffer of its shape (per shape an interval
+ * graph: as few buffers as the most tensors alive at once).
  *
- * <p>Without sharing every value kept its own gradient for the whole step: the small ResNet at
+ * <p>Without sharing every value kept its own buffer for the whole step: the small ResNet at
  * batch 64 held 13.6 MiB of activation gradients, of which at most about 4 MiB are alive at once.
  */
-final class GradientBufferSharing {
-    private GradientBufferSharing() {}
+final class BufferSharing {
+    private BufferSharing() {}
 
     /**
-     * The buffer of each gradient i, numbered from 0 in order of first use: gradients of equal
-     * shapes whose lives {@code [firstUse[i], lastUse[i]]} (backward steps, inclusive) are
-     * disjoint may get the same number. A gradient marked {@code own[i]} gets a buffer of its own.
+     * The buffer of each tensor i, numbered from 0 in order of first use: tensors of equal shapes
+     * whose lives {@code [firstUse[i], lastUse[i]]} (steps, inclusive) are disjoint may get the
+     * same number. A tensor marked {@code own[i]} gets a buffer of its own.
      */
     static int[] assign(List<Shape> shapes, int[] firstUse, int[] lastUse, boolean[] own) {
         int count = shapes.size();
@@ -32,7 +33,7 @@ final class GradientBufferSharing {
         Arrays.sort(order, Comparator.comparingInt((Integer i) -> firstUse[i]).thenComparingInt(i -> i));
         int[] buffer = new int[count];
         List<Shape> bufferShape = new ArrayList<>();
-        List<Integer> busyUntil = new ArrayList<>(); // last step of the gradient in each buffer
+        List<Integer> busyUntil = new ArrayList<>(); // last step of the tensor in each buffer
         for (int i : order) {
             int home = -1;
             if (!own[i]) {
