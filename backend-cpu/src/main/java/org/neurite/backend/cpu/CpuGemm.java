@@ -54,8 +54,19 @@ final class CpuGemm {
 
     /** Packed panels, one set per worker, allocated on first use and then reused. */
     private static final class Panels {
-        final float[] a = new float[roundUp(Math.max(MC, SKINNY_ROWS), MR) * KC];
-        final float[] b = new float[KC * NC];
+        // Grow-only, sized by the products met: full blocks (KC x NC of B, 4 MiB a worker) only for
+        // products that need them; the small ResNet's largest needs a few hundred KiB.
+        float[] a = new float[0];
+        float[] b = new float[0];
+
+        /** Room for an A block of {@code m} rows (at most one row block) and a B panel of {@code n} columns, {@code k} deep. */
+        Panels fit(int m, int n, int k) {
+            int depth = Math.min(k, KC);
+            int rows = roundUp(Math.min(m, Math.max(MC, SKINNY_ROWS)), MR), cols = roundUp(Math.min(n, NC), NR);
+            if (a.length < rows * depth) a = new float[rows * depth];
+            if (b.length < cols * depth) b = new float[cols * depth];
+            return this;
+        }
     }
 
     private final CpuThreads threads;
@@ -263,7 +274,7 @@ final class CpuGemm {
      * the same order as in {@link #multiply}, so the result is the same bit for bit.
      */
     private final class SharedPanelLoop implements CpuThreads.RangeTask {
-        private float[] sharedB; // the packed KC x NC panel of op(B), allocated on first use
+        private float[] sharedB = new float[0]; // the packed panel of op(B), up to KC x NC, grow-only
         private boolean transA, transB;
         private int m, offA, lda, offB, ldb, offC, ldc;
         private float alpha, beta;
@@ -275,7 +286,8 @@ final class CpuGemm {
         synchronized void execute(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                   float[] a, int offA, int lda, float[] b, int offB, int ldb,
                                   float beta, float[] c, int offC, int ldc) {
-            if (sharedB == null) sharedB = new float[KC * NC];
+            int panelFloats = roundUp(Math.min(n, NC), NR) * Math.min(k, KC);
+            if (sharedB.length < panelFloats) sharedB = new float[panelFloats];
             this.transA = transA;
             this.transB = transB;
             this.m = m;
@@ -321,7 +333,7 @@ final class CpuGemm {
                 }
                 return;
             }
-            Panels p = panels(worker);
+            Panels p = panels(worker).fit(m, 0, kc);
             for (int block = begin; block < end; block++) {
                 int ic = (int) ((long) strips * block / rowBlocks) * MR;
                 int mc = Math.min((int) ((long) strips * (block + 1) / rowBlocks) * MR, m) - ic;
@@ -412,7 +424,7 @@ final class CpuGemm {
             scale(c, offC, ldc, m, n, beta);
             return;
         }
-        Panels p = panels(worker);
+        Panels p = panels(worker).fit(m, n, k);
         for (int jc = 0; jc < n; jc += NC) {
             int nc = Math.min(NC, n - jc);
             for (int pc = 0; pc < k; pc += KC) {
