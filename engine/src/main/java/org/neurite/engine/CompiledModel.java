@@ -45,7 +45,7 @@ import org.neurite.tensor.Tensor;
  * ({@link BufferSharing}), except the outputs' (the loss writes them before backward)
  * and the graph inputs' (read after it); so do, compiled for inference with fusion on, the node
  * outputs whose lives in forward do not meet, except the graph outputs. {@code
- * -D}{@value #GRADIENT_SHARING_PROPERTY}{@code =false} gives every tensor its own. So a layer's
+ * -D}{@value #BUFFER_SHARING_PROPERTY}{@code =false} gives every tensor its own. So a layer's
  * backward must write every element of the gradients it is given, and no layer keeps a reference
  * to its output or gradients between calls.
  *
@@ -73,8 +73,8 @@ public final class CompiledModel implements AutoCloseable {
     private final List<Tensor> owned = new ArrayList<>();
     private final List<Step> steps = new ArrayList<>();
 
-    /** The system property that gives every activation gradient its own buffer ({@code false}); sharing is on by default. */
-    public static final String GRADIENT_SHARING_PROPERTY = "neurite.gradientsharing";
+    /** The system property that gives every activation gradient and node output its own buffer ({@code false}); sharing is on by default. */
+    public static final String BUFFER_SHARING_PROPERTY = "neurite.buffersharing";
     /**
      * The tensors that may share buffers, as placeholders (shape, no storage) until
      * {@link #placeShared} has seen their lives and allocated the buffers they share: in training
@@ -82,6 +82,8 @@ public final class CompiledModel implements AutoCloseable {
      * and after that.
      */
     private final List<Placeholder> placeholders = new ArrayList<>();
+    /** Whether {@value #BUFFER_SHARING_PROPERTY} left sharing on when this model was compiled. */
+    private final boolean shareBuffers;
 
     /** The system property that turns the fusions off ({@code false}); on by default. */
     public static final String FUSION_PROPERTY = "neurite.fusion";
@@ -195,6 +197,7 @@ public final class CompiledModel implements AutoCloseable {
         this.batch = batch;
         this.params = params;
         this.purpose = purpose;
+        this.shareBuffers = bufferSharingEnabled();
         try {
             allocateSteps(purpose);
             placeShared();
@@ -204,9 +207,9 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** Whether {@value #GRADIENT_SHARING_PROPERTY} leaves buffer sharing on (anything but {@code false}). */
-    static boolean gradientSharingEnabled() {
-        return !"false".equalsIgnoreCase(System.getProperty(GRADIENT_SHARING_PROPERTY, "true").trim());
+    /** Whether {@value #BUFFER_SHARING_PROPERTY} leaves buffer sharing on (anything but {@code false}). */
+    static boolean bufferSharingEnabled() {
+        return !"false".equalsIgnoreCase(System.getProperty(BUFFER_SHARING_PROPERTY, "true").trim());
     }
 
     /** Whether {@value #FUSION_PROPERTY} leaves fusion on (anything but {@code false}). */
@@ -541,11 +544,11 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * An activation gradient: in a model that runs backward, with sharing on
-     * ({@link #gradientSharingEnabled}), a placeholder that {@link #placeShared} replaces by a
+     * ({@link #shareBuffers}), a placeholder that {@link #placeShared} replaces by a
      * buffer; else its own buffer.
      */
     private Tensor gradientBuffer(Shape shape, String what) {
-        if (purpose == Purpose.INFERENCE || !gradientSharingEnabled()) return own(shape, Held.ACTIVATION_GRADIENTS, what);
+        if (purpose == Purpose.INFERENCE || !shareBuffers) return own(shape, Held.ACTIVATION_GRADIENTS, what);
         return placeholder(shape, Held.ACTIVATION_GRADIENTS, what);
     }
 
@@ -555,7 +558,7 @@ public final class CompiledModel implements AutoCloseable {
      * for backward; an inspection compile, unfused, keeps them for the caller).
      */
     private Tensor activationBuffer(Shape shape, String what) {
-        if (purpose != Purpose.INFERENCE || !fuse || !gradientSharingEnabled()) return own(shape, Held.ACTIVATIONS, what);
+        if (purpose != Purpose.INFERENCE || !fuse || !shareBuffers) return own(shape, Held.ACTIVATIONS, what);
         return placeholder(shape, Held.ACTIVATIONS, what);
     }
 
@@ -732,6 +735,7 @@ public final class CompiledModel implements AutoCloseable {
      * gradient. Must follow a {@code forward(true, …)} on the same buffers.
      */
     public void backward() {
+        // placeShared traces these same accesses (fan-in sum, gradOutput, gradInputs) to give gradients their buffers.
         if (purpose == Purpose.INFERENCE) {
             throw new IllegalStateException("model " + graph.graph().name() + " was compiled for inference; compile it for training to run backward");
         }

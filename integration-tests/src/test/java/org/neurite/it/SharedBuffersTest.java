@@ -31,9 +31,9 @@ import org.neurite.train.TrainSpec;
  * shared predicts the same bits and holds fewer bytes, and an inspection compile shares nothing.
  */
 class SharedBuffersTest {
-    /** {@code body} run with {@link CompiledModel#GRADIENT_SHARING_PROPERTY} set to {@code share}. */
+    /** {@code body} run with {@link CompiledModel#BUFFER_SHARING_PROPERTY} set to {@code share}. */
     static <T> T withSharing(boolean share, Supplier<T> body) {
-        return Fixtures.withProperty(CompiledModel.GRADIENT_SHARING_PROPERTY, Boolean.toString(share), body);
+        return Fixtures.withProperty(CompiledModel.BUFFER_SHARING_PROPERTY, Boolean.toString(share), body);
     }
 
     /** Three steps from the script's seed; the weights after them. */
