@@ -28,10 +28,6 @@ import org.neurite.train.TrainSpec;
  * or dense layer after it applies.
  */
 class EpilogueFusionTest {
-    private static Backend cpu() {
-        return Fixtures.cpu();
-    }
-
     /** {@code body} run with {@link CompiledModel#FUSION_PROPERTY} set to {@code fuse}. */
     static <T> T withFusion(boolean fuse, Supplier<T> body) {
         return Fixtures.withProperty(CompiledModel.FUSION_PROPERTY, Boolean.toString(fuse), body);
@@ -55,7 +51,7 @@ class EpilogueFusionTest {
         List<NamedTensor> fused = train(graph, spec, data, true);
         assertSameWeights(fused, unfused);
         // The run moved the weights (four steps), so equal weights are not the initial ones twice.
-        try (Backend backend = cpu(); ParameterStore initial = new ParameterStore(graph, backend, spec.seed())) {
+        try (Backend backend = Fixtures.cpu(); ParameterStore initial = new ParameterStore(graph, backend, spec.seed())) {
             List<NamedTensor> start = initial.export();
             boolean moved = false;
             for (int i = 0; i < start.size() && !moved; i++) moved = !Arrays.equals(start.get(i).data(), fused.get(i).data());
@@ -86,7 +82,7 @@ class EpilogueFusionTest {
                 train Act { data = fashion_mnist; loss = softmax_cross_entropy; optimizer = sgd(lr=0.1, momentum=0.9); batch = 32; seed = 3 }
                 """);
         TypedGraph graph = script.mainModel();
-        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+        try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
              CompiledModel m = withFusion(true, () -> CompiledModel.compile(graph, backend, 2, store))) {
             assertEquals(3, m.fusions().size(), "conv -> tanh, conv -> relu, dense -> sigmoid: " + m.fusions());
             assertEquals(2, m.foldedBackwards().size(), "tanh -> maxpool, sigmoid -> dense: " + m.foldedBackwards());
@@ -98,7 +94,7 @@ class EpilogueFusionTest {
     @Test void resnetSmallTrainsTheSameBitsFusedAndUnfused() throws Exception {
         Script script = Fixtures.example("resnet_small.nn");
         TypedGraph graph = script.mainModel();
-        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+        try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
              CompiledModel m = withFusion(true, () -> CompiledModel.compile(graph, backend, 2, store))) {
             // The stem's and each block's first batchnorm -> relu, and each block's add -> relu; every producer applies
             // the relu's derivative itself, so no pre-activation value has a gradient.
@@ -125,7 +121,7 @@ class EpilogueFusionTest {
                 train BnAct { data = fashion_mnist; loss = softmax_cross_entropy; optimizer = sgd(lr=0.1, momentum=0.9); batch = 32; seed = 3 }
                 """);
         TypedGraph graph = script.mainModel();
-        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+        try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
              CompiledModel unfused = withFusion(false, () -> CompiledModel.compile(graph, backend, 2, store));
              CompiledModel m = withFusion(true, () -> CompiledModel.compile(graph, backend, 2, store))) {
             assertEquals(3, m.fusions().size(), "three batchnorm -> activation: " + m.fusions());
@@ -141,7 +137,7 @@ class EpilogueFusionTest {
     @Test void fusedCompileStoresNoPreActivationValue() throws Exception {
         TypedGraph graph = Fixtures.example("lenet5.nn").mainModel();
         int batch = 8;
-        try (Backend backend = cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
+        try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, 1);
              CompiledModel unfused = withFusion(false, () -> CompiledModel.compile(graph, backend, batch, store));
              CompiledModel fused = withFusion(true, () -> CompiledModel.compile(graph, backend, batch, store));
              CompiledModel inspected = CompiledModel.compileForInspection(graph, backend, batch, store)) {
