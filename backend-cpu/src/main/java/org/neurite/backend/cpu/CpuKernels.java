@@ -326,11 +326,20 @@ abstract class CpuKernels {
 
     /**
      * A channels-last block into planes: {@code dst[d + c*planeStride + q] = src[s + q*cols + c]}
-     * for q in [0, rows) and c in [0, cols), {@code cols} a multiple of {@link #LANES}; writes
-     * nothing else. Values only move, so every path gives the same bits. The vector path transposes
-     * L x L blocks of pixels and channels in registers, at either width.
+     * for q in [0, rows) and c in [0, cols); writes nothing else ({@link #transpose} with rows
+     * {@code cols} apart).
      */
-    abstract void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride);
+    final void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride) {
+        transpose(src, s, cols, rows, cols, dst, d, planeStride);
+    }
+
+    /**
+     * A transposed copy: {@code dst[d + c*dstStride + q] = src[s + q*srcStride + c]} for q in
+     * [0, rows) and c in [0, cols); writes nothing else. Values only move, so every path gives the
+     * same bits. The vector path transposes L x L blocks in registers, at either width, and the
+     * rows and columns past the whole blocks by scalar loops.
+     */
+    abstract void transpose(float[] src, int s, int srcStride, int rows, int cols, float[] dst, int d, int dstStride);
 
     // ---- batch norm over a channel's rows (CpuNormalization) --------------------------------
 

@@ -424,15 +424,15 @@ final class CpuPlainKernels extends CpuKernels {
     }
 
     @Override
-    void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride) {
-        channelsLastToPlanesLoops(src, s, 0, rows, cols, dst, d, planeStride);
+    void transpose(float[] src, int s, int srcStride, int rows, int cols, float[] dst, int d, int dstStride) {
+        transposeLoops(src, s, srcStride, 0, rows, 0, cols, dst, d, dstStride);
     }
 
-    /** {@link #channelsLastToPlanes} of rows [q0, q1) as scalar loops (the vector path's rows past its whole blocks). */
-    static void channelsLastToPlanesLoops(float[] src, int s, int q0, int q1, int cols, float[] dst, int d, int planeStride) {
-        for (int c = 0; c < cols; c++) {
-            int to = d + c * planeStride;
-            for (int q = q0; q < q1; q++) dst[to + q] = src[s + q * cols + c];
+    /** {@link #transpose} of rows [q0, q1) and columns [c0, c1) as scalar loops (the vector path's rest past its whole blocks). */
+    static void transposeLoops(float[] src, int s, int srcStride, int q0, int q1, int c0, int c1, float[] dst, int d, int dstStride) {
+        for (int c = c0; c < c1; c++) {
+            int to = d + c * dstStride;
+            for (int q = q0; q < q1; q++) dst[to + q] = src[s + q * srcStride + c];
         }
     }
 

@@ -1682,35 +1682,36 @@ final class CpuVectorKernels extends CpuKernels {
         return bit < L ? VectorMask.fromArray(S, set, 0) : null;
     }
 
-    /** One L x L block between the passes of {@link #channelsLastToPlanes}. */
+    /** One L x L block between the passes of {@link #transpose}. */
     private final float[] transposeBlock = new float[L * L];
 
     /**
-     * Whole blocks of L pixels by L channels transposed in registers, through
+     * Whole blocks of L rows by L columns transposed in registers, through
      * {@link #transposeBlock}: at 16 lanes in two passes, the exchange steps of bits 1 and 2 on
      * groups of four rows, then of bits 4 and 8 (one method with all 16 rows in registers was too
      * big for C2 to inline its vector calls, and boxed them); at 8 lanes bits 1 and 2 on the two
-     * groups of four rows, then bit 4 on pairs of rows. The rows after the last whole block by
-     * the plain loops. Each exchanged pair takes one rearrange ({@link #exchange4}), which is what
-     * makes registers beat one gather of L rows per channel at 8 lanes too (BENCHMARKS.md,
-     * 2026-12-06).
+     * groups of four rows, then bit 4 on pairs of rows. The rows after the last whole block, and
+     * the columns after the last whole block of the others, by the plain loops. Each exchanged pair
+     * takes one rearrange ({@link #exchange4}), which is what makes registers beat one gather of L
+     * rows per column at 8 lanes too (BENCHMARKS.md, 2026-12-06).
      */
     @Override
-    void channelsLastToPlanes(float[] src, int s, int rows, int cols, float[] dst, int d, int planeStride) {
-        int whole = rows / L * L;
+    void transpose(float[] src, int s, int srcStride, int rows, int cols, float[] dst, int d, int dstStride) {
+        int whole = rows / L * L, wholeCols = cols / L * L;
         float[] block = transposeBlock;
         for (int q0 = 0; q0 < whole; q0 += L) {
-            for (int c0 = 0; c0 < cols; c0 += L) {
-                int from = s + q0 * cols + c0, to = d + c0 * planeStride + q0;
-                for (int g = 0; g < L; g += 4) exchange4(src, from + g * cols, cols, block, g * L, L, SWAP1, BIT1, SWAP2, BIT2);
+            for (int c0 = 0; c0 < wholeCols; c0 += L) {
+                int from = s + q0 * srcStride + c0, to = d + c0 * dstStride + q0;
+                for (int g = 0; g < L; g += 4) exchange4(src, from + g * srcStride, srcStride, block, g * L, L, SWAP1, BIT1, SWAP2, BIT2);
                 if (L == 16) {
-                    for (int g = 0; g < 4; g++) exchange4(block, g * L, 4 * L, dst, to + g * planeStride, 4 * planeStride, SWAP4, BIT4, SWAP8, BIT8);
+                    for (int g = 0; g < 4; g++) exchange4(block, g * L, 4 * L, dst, to + g * dstStride, 4 * dstStride, SWAP4, BIT4, SWAP8, BIT8);
                 } else {
-                    for (int g = 0; g < 4; g++) exchange2(block, g * L, 4 * L, dst, to + g * planeStride, 4 * planeStride, SWAP4, BIT4);
+                    for (int g = 0; g < 4; g++) exchange2(block, g * L, 4 * L, dst, to + g * dstStride, 4 * dstStride, SWAP4, BIT4);
                 }
             }
         }
-        if (whole < rows) CpuPlainKernels.channelsLastToPlanesLoops(src, s, whole, rows, cols, dst, d, planeStride);
+        if (wholeCols < cols) CpuPlainKernels.transposeLoops(src, s, srcStride, 0, whole, wholeCols, cols, dst, d, dstStride);
+        if (whole < rows) CpuPlainKernels.transposeLoops(src, s, srcStride, whole, rows, 0, cols, dst, d, dstStride);
     }
 
     /** Two rows ({@code src[s]}, {@code src[s + ss]}, rows 0 and b of the block) through the exchange step of bit b into {@code dst[t]}, {@code dst[t + ts]}. */

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The two halves of the channel-vector convolutions' write-back on both kernel paths (surefire
  * runs this at 256 and 512 bits): {@link CpuKernels#channelConvStore} (a tile, channels-last, with
- * the bias and the relu) and {@link CpuKernels#channelsLastToPlanes} (channels-last into planes),
+ * the bias and the relu) and {@link CpuKernels#channelsLastToPlanes} (channels-last into planes,
+ * and {@link CpuKernels#transpose}, which it calls, at any strides and sizes),
  * each against its definition written out here (the plain path alone in a JVM without the Vector API), on rows that are and are not whole lane blocks,
  * at offsets, checking that nothing outside the target is written.
  */
@@ -64,6 +65,26 @@ class CpuChannelConvStoreTest {
                     for (int i = 0; i < dst.length; i++) {
                         int c = (i - d) / planeStride, q = (i - d) % planeStride;
                         float expected = i >= d && q < rows ? src[s + q * cols + c] : UNTOUCHED;
+                        assertEquals(expected, dst[i], path + " rows " + rows + " cols " + cols + " at " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void transposeReadsAndWritesAtItsStridesAndWritesNothingElse() {
+        for (CpuKernels.Path path : paths()) {
+            CpuKernels kernels = path.create();
+            for (int cols : new int[] {1, 3, L - 1, L, L + 5, 2 * L, 3 * L + 2}) {
+                for (int rows : new int[] {0, 1, L - 1, L, L + 3, 2 * L, 2 * L + 1}) {
+                    int s = 3, srcStride = cols + 9, d = 6, dstStride = rows + 2;
+                    float[] src = values(s + rows * srcStride, 31 * rows + cols);
+                    float[] dst = filled(d + cols * dstStride);
+                    kernels.transpose(src, s, srcStride, rows, cols, dst, d, dstStride);
+                    for (int i = 0; i < dst.length; i++) {
+                        int c = (i - d) / dstStride, q = (i - d) % dstStride;
+                        float expected = i >= d && q < rows ? src[s + q * srcStride + c] : UNTOUCHED;
                         assertEquals(expected, dst[i], path + " rows " + rows + " cols " + cols + " at " + i);
                     }
                 }

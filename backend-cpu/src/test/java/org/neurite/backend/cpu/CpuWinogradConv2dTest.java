@@ -65,6 +65,8 @@ class CpuWinogradConv2dTest {
                 conv(3, 32, 6, 6, 35, 2), // padding 2: 8x8 outputs, backward-data unpadded
                 conv(2, 33, 9, 8, 34, 0),
                 conv(2, 32, 4, 4, 33, 0), // 2x2 outputs: F(2x2, 3x3) by the rule, its backward-data (padding 2) F(4x4, 3x3)
+                conv(20, 32, 4, 4, 48, 1), // one 4x4 tile a sample: samples transposed in whole lane blocks and a rest
+                conv(18, 32, 3, 3, 40, 1), // one tile of 3x3 outputs: the single-tile padding, the general write-back
                 conv5(3, 32, 14, 14, 64, 2), // F(2x2, 5x5): fashion_cnn's c2 (batch 3), whose backward-data is 64 -> 32
                 conv5(2, 6, 14, 14, 16, 0), // lenet5's c3 on 14x14, unpadded: left to the GEMM
                 conv5(1, 33, 7, 9, 35, 2), // odd sizes, batch 1: 7x9 outputs
