@@ -258,11 +258,10 @@ final class CpuWinogradFilter {
                     if (k == 5) {
                         for (int a = 0; a < 6; a++) timesG5(du, 6 * a * cin + ci, cin, rows, 5 * a, 1);
                         for (int c = 0; c < 5; c++) timesG5(rows, c, 5, rows, 30 + c, 5);
+                        for (int i = 0; i < kk; i++) dw[o + i] = (float) rows[30 + i];
                     } else {
-                        for (int a = 0; a < 6; a++) timesG4(du, 6 * a * cin + ci, cin, rows, 3 * a, 1);
-                        for (int c = 0; c < 3; c++) timesG4(rows, c, 3, rows, 30 + c, 3);
+                        pairG4(du, ci, cin, dw, o);
                     }
-                    for (int i = 0; i < kk; i++) dw[o + i] = (float) rows[30 + i];
                 }
             }
         }
@@ -287,6 +286,52 @@ final class CpuWinogradFilter {
         dst[o + 2 * os] = 4 * sum34 - sum12;
         dst[o + 3 * os] = 8 * difference34 - difference12;
         dst[o + 4 * os] = 16 * sum34 - sum12 + in5;
+    }
+
+    /**
+     * {@code dw[o..o+8] = G^T dU G} of one (co, ci) pair for F(4x4, 3x3), dU's 36 values at
+     * {@code du[p * cin + ci]}: {@link #timesG4} on each row of dU (six rows of three), then on
+     * each column of the result, the same double operations in the same order, rounded to float
+     * once. Written out, every intermediate in a local: through a scratch row per step it took
+     * about 40% of the 64 -> 64 layer's backward-filter (JFR, one thread).
+     */
+    static void pairG4(double[] du, int ci, int cin, float[] dw, int o) {
+        int i0 = ci;
+        double w00 = du[i0] * 0.25, w01 = -du[i0 + 1 * cin] * SIXTH, w02 = -du[i0 + 2 * cin] * SIXTH;
+        double w03 = du[i0 + 3 * cin] * TWENTY_FOURTH, w04 = du[i0 + 4 * cin] * TWENTY_FOURTH, w05 = du[i0 + 5 * cin];
+        double r00 = w00 + w01 + w02 + w03 + w04, r01 = w01 - w02 + 2 * (w03 - w04), r02 = w01 + w02 + 4 * (w03 + w04) + w05;
+        int i1 = 6 * 1 * cin + ci;
+        double w10 = du[i1] * 0.25, w11 = -du[i1 + 1 * cin] * SIXTH, w12 = -du[i1 + 2 * cin] * SIXTH;
+        double w13 = du[i1 + 3 * cin] * TWENTY_FOURTH, w14 = du[i1 + 4 * cin] * TWENTY_FOURTH, w15 = du[i1 + 5 * cin];
+        double r10 = w10 + w11 + w12 + w13 + w14, r11 = w11 - w12 + 2 * (w13 - w14), r12 = w11 + w12 + 4 * (w13 + w14) + w15;
+        int i2 = 6 * 2 * cin + ci;
+        double w20 = du[i2] * 0.25, w21 = -du[i2 + 1 * cin] * SIXTH, w22 = -du[i2 + 2 * cin] * SIXTH;
+        double w23 = du[i2 + 3 * cin] * TWENTY_FOURTH, w24 = du[i2 + 4 * cin] * TWENTY_FOURTH, w25 = du[i2 + 5 * cin];
+        double r20 = w20 + w21 + w22 + w23 + w24, r21 = w21 - w22 + 2 * (w23 - w24), r22 = w21 + w22 + 4 * (w23 + w24) + w25;
+        int i3 = 6 * 3 * cin + ci;
+        double w30 = du[i3] * 0.25, w31 = -du[i3 + 1 * cin] * SIXTH, w32 = -du[i3 + 2 * cin] * SIXTH;
+        double w33 = du[i3 + 3 * cin] * TWENTY_FOURTH, w34 = du[i3 + 4 * cin] * TWENTY_FOURTH, w35 = du[i3 + 5 * cin];
+        double r30 = w30 + w31 + w32 + w33 + w34, r31 = w31 - w32 + 2 * (w33 - w34), r32 = w31 + w32 + 4 * (w33 + w34) + w35;
+        int i4 = 6 * 4 * cin + ci;
+        double w40 = du[i4] * 0.25, w41 = -du[i4 + 1 * cin] * SIXTH, w42 = -du[i4 + 2 * cin] * SIXTH;
+        double w43 = du[i4 + 3 * cin] * TWENTY_FOURTH, w44 = du[i4 + 4 * cin] * TWENTY_FOURTH, w45 = du[i4 + 5 * cin];
+        double r40 = w40 + w41 + w42 + w43 + w44, r41 = w41 - w42 + 2 * (w43 - w44), r42 = w41 + w42 + 4 * (w43 + w44) + w45;
+        int i5 = 6 * 5 * cin + ci;
+        double w50 = du[i5] * 0.25, w51 = -du[i5 + 1 * cin] * SIXTH, w52 = -du[i5 + 2 * cin] * SIXTH;
+        double w53 = du[i5 + 3 * cin] * TWENTY_FOURTH, w54 = du[i5 + 4 * cin] * TWENTY_FOURTH, w55 = du[i5 + 5 * cin];
+        double r50 = w50 + w51 + w52 + w53 + w54, r51 = w51 - w52 + 2 * (w53 - w54), r52 = w51 + w52 + 4 * (w53 + w54) + w55;
+        double v00 = r00 * 0.25, v01 = -r10 * SIXTH, v02 = -r20 * SIXTH, v03 = r30 * TWENTY_FOURTH, v04 = r40 * TWENTY_FOURTH, v05 = r50;
+        dw[o + 0] = (float) (v00 + v01 + v02 + v03 + v04);
+        dw[o + 3] = (float) (v01 - v02 + 2 * (v03 - v04));
+        dw[o + 6] = (float) (v01 + v02 + 4 * (v03 + v04) + v05);
+        double v10 = r01 * 0.25, v11 = -r11 * SIXTH, v12 = -r21 * SIXTH, v13 = r31 * TWENTY_FOURTH, v14 = r41 * TWENTY_FOURTH, v15 = r51;
+        dw[o + 1] = (float) (v10 + v11 + v12 + v13 + v14);
+        dw[o + 4] = (float) (v11 - v12 + 2 * (v13 - v14));
+        dw[o + 7] = (float) (v11 + v12 + 4 * (v13 + v14) + v15);
+        double v20 = r02 * 0.25, v21 = -r12 * SIXTH, v22 = -r22 * SIXTH, v23 = r32 * TWENTY_FOURTH, v24 = r42 * TWENTY_FOURTH, v25 = r52;
+        dw[o + 2] = (float) (v20 + v21 + v22 + v23 + v24);
+        dw[o + 5] = (float) (v21 - v22 + 2 * (v23 - v24));
+        dw[o + 8] = (float) (v21 + v22 + 4 * (v23 + v24) + v25);
     }
 
     /**

@@ -102,6 +102,25 @@ class CpuWinogradFilterTest {
     }
 
     @Test
+    void aPairsFilterTransformIsTimesG4OnTheRowsThenTheColumns() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        int cin = 5;
+        double[] du = new double[36 * cin];
+        for (int i = 0; i < du.length; i++) du[i] = random.nextGaussian() * Math.pow(10, random.nextInt(-3, 4));
+        for (int ci = 0; ci < cin; ci++) {
+            double[] rows = new double[39];
+            for (int a = 0; a < 6; a++) CpuWinogradFilter.timesG4(du, 6 * a * cin + ci, cin, rows, 3 * a, 1);
+            for (int c = 0; c < 3; c++) CpuWinogradFilter.timesG4(rows, c, 3, rows, 30 + c, 3);
+            float[] expected = new float[9 + 2], written = new float[9 + 2];
+            Arrays.fill(written, -7f);
+            for (int i = 0; i < 9; i++) expected[1 + i] = (float) rows[30 + i];
+            expected[0] = expected[10] = -7f;
+            CpuWinogradFilter.pairG4(du, ci, cin, written, 1);
+            assertArrayEquals(expected, written, "input channel " + ci);
+        }
+    }
+
+    @Test
     void aSecondCallOverwritesTheFirstsGradient() {
         Conv2dGeometry small = conv5(2, 32, 7, 7, 32, 2), large = conv5(5, 32, 7, 7, 32, 2);
         ConvTestData ds = new ConvTestData(small), dl = new ConvTestData(large);
