@@ -228,6 +228,7 @@ class NeuriteRounds:
             if line.startswith("{"):
                 answer = json.loads(line)
                 if key in answer:
+                    self.last = answer
                     return answer[key]
         code = self.process.wait()
         self.errors.seek(0)
@@ -278,16 +279,40 @@ def interleaved_throughput(name, batch, steps, rounds, threads, infer_batch):
     """
     epoch, infer = torch_rounds(name, batch, steps, infer_batch)
     neurite = NeuriteRounds(name, batch, steps, threads, infer_batch)
+    allocated = []  # bytes per training step of each of Neurite's rounds
+
+    def neurite_train():
+        rate = neurite.request("train", "train")
+        allocated.append(neurite.last.get("bytes_per_step", -1))
+        return rate
+
     try:
         warm_up(epoch, TRAIN_WARM_UP_SECONDS)
-        t_train, n_train = alternate(epoch, lambda: neurite.request("train", "train"), rounds)
+        t_train, n_train = alternate(epoch, neurite_train, rounds)
         neurite.request("warm-infer", "ready")
         warm_up(infer, TRAIN_WARM_UP_SECONDS / 3)
         t_infer, n_infer = alternate(infer, lambda: neurite.request("infer", "infer"), rounds)
     finally:
         neurite.close()
+    report_boxing(name, allocated)
     return (statistics.median(t_train), statistics.median(n_train), statistics.median(n / t for n, t in zip(n_train, t_train)),
             statistics.median(t_infer), statistics.median(n_infer), statistics.median(n / t for n, t in zip(n_infer, t_infer)))
+
+
+# Bytes a warmed-up training step may allocate (a few hundred: the step's bookkeeping). Far more means
+# Vector API kernels compiled without their intrinsics in this JVM, every vector boxed: a JIT state
+# that about one JVM in fifteen lands in, 17-30% slower for its whole life (BENCHMARKS.md, "a JIT
+# lottery"). Reported, not hidden: a row measured in it says so.
+BOXING_BYTES_PER_STEP = 64 * 1024
+
+
+def report_boxing(name, allocated):
+    """A line on standard error when Neurite's training rounds allocated like a JVM whose kernels box their vectors."""
+    counted = [b for b in allocated if b >= 0]
+    if counted and statistics.median(counted) > BOXING_BYTES_PER_STEP:
+        print(f"note: {name}: Neurite's JVM allocated {statistics.median(counted) / 1024:,.0f} KiB per training step "
+              f"(median of its rounds): its Vector API kernels box their vectors in this JVM (BENCHMARKS.md, "
+              f"'a JIT lottery'); its figures are below the usual", file=sys.stderr, flush=True)
 
 
 def report_blas():

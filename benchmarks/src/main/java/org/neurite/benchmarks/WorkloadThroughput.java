@@ -5,6 +5,7 @@ import static org.neurite.benchmarks.CommandLineOptions.stringOption;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -31,8 +32,10 @@ import org.neurite.train.TrainSpec;
  * Whole-workload throughput of a {@code .nn} script on random data, the Neurite half of
  * {@code benchmarks/peer/peer.py}: training (forward, loss, backward, the script's optimiser)
  * and inference, each timed over several rounds after warm-up. Prints one JSON line with the
- * median samples per second of each, and the host synchronisations and launches per training step
- * the backend counted in the last training round ({@code syncs_per_step}, {@code launches_per_step}).
+ * median samples per second of each, the host synchronisations and launches per training step
+ * the backend counted in the last training round ({@code syncs_per_step}, {@code launches_per_step})
+ * and the bytes the JVM allocated per timed training step ({@code bytes_per_step}, see
+ * {@link #allocatedBytes}).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.WorkloadThroughput examples/lenet5.nn --batch 64 --steps 50 --rounds 5 --threads 2</pre>
@@ -68,6 +71,7 @@ public final class WorkloadThroughput {
         double[] infer = new double[rounds];
         BackendCounters perEpoch;
         int stepsPerEpoch;
+        double bytesPerStep;
         try (Backend backend = runtime.createBackend(backendName, new BackendOptions(threads, null), List.of(), w -> {});
              ParameterStore store = new ParameterStore(graph, backend, 1);
              Trainer trainer = new Trainer(graph, store, spec);
@@ -79,17 +83,20 @@ public final class WorkloadThroughput {
                 commands(trainer, predictor, data, x, n);
                 return;
             }
-            train = trainingRounds(trainer, data, rounds);
-            perEpoch = trainer.lastEpochCounters().orElse(BackendCounters.ZERO);   // the last round's epoch
+            int epoch = warmUpTraining(trainer, data);
+            long before = allocatedBytes();
+            train = timedRounds(trainer, data, epoch, rounds);
             stepsPerEpoch = trainer.lastEpochSteps();
+            bytesPerStep = bytesPerStep(before, allocatedBytes(), rounds * stepsPerEpoch);
+            perEpoch = trainer.lastEpochCounters().orElse(BackendCounters.ZERO);   // the last round's epoch
             warmUpInference(predictor, x, n);
             for (int r = 0; r < rounds; r++) infer[r] = inferenceRate(predictor, x, n);
         }
         System.out.printf(Locale.ROOT, "{\"workload\": \"%s\", \"batch\": %d, \"threads\": %d, \"train_samples_per_second\": %.1f, "
                         + "\"infer_samples_per_second\": %.1f, \"train_rounds\": %s, \"infer_rounds\": %s, "
-                        + "\"syncs_per_step\": %.3f, \"launches_per_step\": %.1f}%n",
+                        + "\"syncs_per_step\": %.3f, \"launches_per_step\": %.1f, \"bytes_per_step\": %.0f}%n",
                 graph.graph().name(), batch, threads, median(train), median(infer), Arrays.toString(round(train)), Arrays.toString(round(infer)),
-                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch));
+                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch), bytesPerStep);
     }
 
     /**
@@ -111,8 +118,10 @@ public final class WorkloadThroughput {
         for (String line; (line = in.readLine()) != null; ) {
             switch (line.strip()) {
                 case "train" -> {
+                    long before = allocatedBytes();
                     EpochStats s = trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
-                    System.out.printf(Locale.ROOT, "{\"train\": %.1f}%n", s.samplesPerSecond());
+                    double perStep = bytesPerStep(before, allocatedBytes(), trainer.lastEpochSteps());
+                    System.out.printf(Locale.ROOT, "{\"train\": %.1f, \"bytes_per_step\": %.0f}%n", s.samplesPerSecond(), perStep);
                 }
                 case "warm-infer" -> {
                     warmUpInference(predictor, x, n);
@@ -146,13 +155,39 @@ public final class WorkloadThroughput {
      * loader with these figures.
      */
     static double[] trainingRounds(Trainer trainer, Dataset data, int rounds) {
-        int epoch = warmUpTraining(trainer, data);
+        return timedRounds(trainer, data, warmUpTraining(trainer, data), rounds);
+    }
+
+    /** Training samples per second of {@code rounds} epochs over {@code data} from epoch number {@code epoch} on. */
+    private static double[] timedRounds(Trainer trainer, Dataset data, int epoch, int rounds) {
         double[] train = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             EpochStats s = trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
             train[r] = s.samplesPerSecond();
         }
         return train;
+    }
+
+    /**
+     * Bytes the JVM's threads have allocated so far, -1 where the JVM does not count them. A
+     * training step of a warmed-up JVM allocates a few hundred bytes; tens of kilobytes and more
+     * mean Vector API kernels compiled without their intrinsics, boxing every vector (a JVM in
+     * that state trains the small ResNet 17-30% slower for its whole life: BENCHMARKS.md, "a JIT
+     * lottery"), which {@code peer.py} reports.
+     */
+    static long allocatedBytes() {
+        try {
+            return ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean counting
+                    && counting.isThreadAllocatedMemorySupported() && counting.isThreadAllocatedMemoryEnabled()
+                    ? counting.getTotalThreadAllocatedBytes() : -1;
+        } catch (LinkageError runtimeWithoutManagement) { // a jlink runtime without java.management or jdk.management
+            return -1;
+        }
+    }
+
+    /** Bytes allocated per step between two {@link #allocatedBytes} readings over {@code steps} steps; -1 if not counted. */
+    private static double bytesPerStep(long before, long after, int steps) {
+        return before < 0 || after < 0 || steps <= 0 ? -1 : (after - before) / (double) steps;
     }
 
     /** Training epochs over {@code data} for at least {@link #WARM_UP_NANOS}; returns the next epoch's number. */
