@@ -440,9 +440,9 @@ final class CpuWinogradConv2d {
      * column phases, which the forward ({@link ForwardLoop}) and the filter gradient
      * ({@link CpuWinogradFilter}) share: the tile counts, the layout's size ({@link #paddedFloats})
      * and each block value's offset from its tile column ({@link #blockOffsets}). The forward
-     * writes that layout ({@link #pad}, {@link #padAcrossSamples}) and transforms it, V = B^T d B
-     * lane-wise over the block's tiles ({@link #transformInput}); the filter gradient writes it
-     * with the channels innermost.
+     * writes that layout ({@link #pad}, {@link #padAcrossSamples}, {@link #padSingleTiles}) and
+     * transforms it, V = B^T d B lane-wise over the block's tiles ({@link #transformInput}); the
+     * filter gradient writes it with the channels innermost.
      */
     abstract static class Tiling {
         int block, tilesH, tilesW, hq, wq, alpha, positions;
