@@ -208,12 +208,15 @@ public final class CompiledModel implements AutoCloseable {
     }
 
     /** Whether {@value #BUFFER_SHARING_PROPERTY} leaves buffer sharing on (anything but {@code false}). */
-    static boolean bufferSharingEnabled() {
-        return !"false".equalsIgnoreCase(System.getProperty(BUFFER_SHARING_PROPERTY, "true").trim());
-    }
+    static boolean bufferSharingEnabled() { return switchedOn(BUFFER_SHARING_PROPERTY); }
 
     /** Whether {@value #FUSION_PROPERTY} leaves fusion on (anything but {@code false}). */
-    static boolean fusionEnabled() { return !"false".equalsIgnoreCase(System.getProperty(FUSION_PROPERTY, "true").trim()); }
+    static boolean fusionEnabled() { return switchedOn(FUSION_PROPERTY); }
+
+    /** Whether the system property {@code name} leaves its switch on: unset, or anything but {@code false}. */
+    private static boolean switchedOn(String name) {
+        return !"false".equalsIgnoreCase(System.getProperty(name, "true").trim());
+    }
 
     /**
      * The activation nodes to fuse into their producer's epilogue, by producer name: those whose op

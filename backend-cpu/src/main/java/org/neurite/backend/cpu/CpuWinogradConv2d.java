@@ -413,7 +413,7 @@ final class CpuWinogradConv2d {
         float[] padded = new float[0]; // the block's samples, zero-padded planes of hq x wq
         float[] transformed = new float[0]; // V: 16 or 36 positions of [Cin, tile columns], positionStride apart
         float[] products = new float[0]; // M: 16 or 36 positions of [Cout, tile columns], positionStride apart
-        float[] row = new float[0]; // one padded input row, then a row of zeros, see pad
+        float[] row = new float[0]; // one padded input row, then a row of zeros (pad); or the block as [pixel][sample] (padSingleTiles)
         final int[] at = new int[MAX_POSITIONS]; // see blockOffsets
         float[] outputs = new float[0]; // one channel's 4 (or 16) outputs per tile, see transformOutput
     }
@@ -640,7 +640,7 @@ final class CpuWinogradConv2d {
             if (s.transformed.length < vSize) s.transformed = new float[vSize];
             if (s.products.length < mSize) s.products = new float[mSize];
             if (s.outputs.length < step * step * columnsMax) s.outputs = new float[step * step * columnsMax];
-            int rowFloats = singleTile() ? Math.max(g.height() * g.width(), step * step) * block : 2 * wq;
+            int rowFloats = singleTile() ? g.height() * g.width() * block : 2 * wq; // padSingleTiles' [pixel][sample], or pad's rows
             if (s.row.length < rowFloats) s.row = new float[rowFloats];
             CpuKernels k = kernels[worker];
             for (int b = begin; b < end; b++) {
