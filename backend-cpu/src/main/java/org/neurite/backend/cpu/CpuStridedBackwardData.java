@@ -214,9 +214,13 @@ final class CpuStridedBackwardData {
                             if (Math.floorMod(kj - pw, sw) != fc) continue;
                             int copy = copyOf[kj];
                             off[r] = copyStart[copy] + (co * rows + dh - rowLo) * copyWidth[copy];
-                            // wv[phase][ci block b][term r][lane c] = w[co][b*VL + c][ki][kj]
-                            for (int ci = 0; ci < cin; ci++) {
-                                weights[weightStart[f] + (ci / vl * k + r) * vl + ci % vl] = w[((co * cin + ci) * kh + ki) * kw + kj];
+                            // wv[phase][ci block b][term r][lane c] = w[co][b*VL + c][ki][kj], w read kh*kw floats
+                            // apart: no ci / VL or ci % VL per weight (VL is not a constant: an integer division
+                            // each, on the calling thread while the workers wait)
+                            int from = (co * cin * kh + ki) * kw + kj, step = kh * kw;
+                            for (int b = 0; b < cin / vl; b++) {
+                                int to = weightStart[f] + (b * k + r) * vl;
+                                for (int c = 0; c < vl; c++, from += step) weights[to + c] = w[from];
                             }
                             r++;
                         }

@@ -40,6 +40,7 @@ class CpuStridedBackwardDataTest {
                 conv(2, 2 * L, 10, 9, 24, 3, 2, 0),
                 conv(2, L, 13, 13, 24, 3, 2, 2), // padding 2
                 conv(3, 4 * L, 10, 9, 16, 3, 3, 1), // stride 3, four lane groups
+                conv(2, 8 * L, 5, 6, 8, 3, 2, 1), // eight lane groups: two blocks of four per kernel call
                 conv(2, 2 * L, 8, 8, 16, 1, 3, 0), // 1x1 stride 3: eight of nine phases get no tap
                 conv(1, 2 * L, 1, 5, 16, 3, 2, 1), // one row: the second row phase is empty
                 new Conv2dGeometry(2, 2 * L, 11, 8, 16, 5, 3, 2, 1, 2, 1, 1, 1, 1), // 5x3, strides 2 and 1
