@@ -67,6 +67,6 @@ if [ -f "$BUNDLE/runtime/lib/libjsig.so" ] && [ -z "${NEURITE_NO_JSIG:-}" ]; the
 fi
 
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >&2 || true
-exec "$BUNDLE/runtime/bin/java" --add-modules jdk.incubator.vector -Xss8m ${NEURITE_JAVA_OPTS:-} \
+exec "$BUNDLE/runtime/bin/java" --add-modules jdk.incubator.vector -Xss8m -XX:InlineSmallCode=10000 ${NEURITE_JAVA_OPTS:-} \
   -Dneurite.fixtures="$BUNDLE/fixtures" -cp "$BUNDLE/lib/*" \
   org.neurite.benchmarks.gpu.GpuSuite --examples "$BUNDLE/examples" "$@"

@@ -200,7 +200,7 @@ def workload_throughput_command(name, batch, steps, threads, infer_batch, option
     if backend == "opencl":
         jars += opencl_classpath()
     extra = [] if backend == "cpu" else ["--backend", backend]
-    return (["java", "--add-modules", "jdk.incubator.vector", "-cp", os.pathsep.join(jars), "org.neurite.benchmarks.WorkloadThroughput",
+    return (["java", "--add-modules", "jdk.incubator.vector", "-XX:InlineSmallCode=10000", "-cp", os.pathsep.join(jars), "org.neurite.benchmarks.WorkloadThroughput",
              os.path.join(ROOT, WORKLOADS[name][3]), "--batch", str(batch), "--steps", str(steps), "--threads", str(threads),
              "--infer-batch", str(infer_batch)] + options + extra)
 
@@ -300,9 +300,10 @@ def interleaved_throughput(name, batch, steps, rounds, threads, infer_batch):
 
 
 # Bytes a warmed-up training step may allocate (a few hundred: the step's bookkeeping). Far more means
-# Vector API kernels compiled without their intrinsics in this JVM, every vector boxed: a JIT state
-# that about one JVM in fifteen lands in, 17-30% slower for its whole life (BENCHMARKS.md, "a JIT
-# lottery"). Reported, not hidden: a row measured in it says so.
+# Vector API kernels compiled without their intrinsics in this JVM, every vector boxed, 10-45% slower
+# for its whole life: a JIT state that 6 JVMs in 60 landed in with C2's default InlineSmallCode and
+# none of 60 with the -XX:InlineSmallCode=10000 that WorkloadThroughput runs with (BENCHMARKS.md, "the
+# JIT lottery"). Reported, not hidden: a row measured in it says so.
 BOXING_BYTES_PER_STEP = 64 * 1024
 
 
@@ -312,7 +313,7 @@ def report_boxing(name, allocated):
     if counted and statistics.median(counted) > BOXING_BYTES_PER_STEP:
         print(f"note: {name}: Neurite's JVM allocated {statistics.median(counted) / 1024:,.0f} KiB per training step "
               f"(median of its rounds): its Vector API kernels box their vectors in this JVM (BENCHMARKS.md, "
-              f"'a JIT lottery'); its figures are below the usual", file=sys.stderr, flush=True)
+              f"'the JIT lottery'); its figures are below the usual", file=sys.stderr, flush=True)
 
 
 def report_blas():

@@ -59,7 +59,7 @@ class Neurite:
         classpath = os.path.join(ROOT, "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar") + os.pathsep + \
             os.path.join(ROOT, "benchmarks/target/lib/*")
         self.process = subprocess.Popen(
-            ["java", "--add-modules", "jdk.incubator.vector", "-cp", classpath, "org.neurite.benchmarks.GemmThroughput",
+            ["java", "--add-modules", "jdk.incubator.vector", "-XX:InlineSmallCode=10000", "-cp", classpath, "org.neurite.benchmarks.GemmThroughput",
              "--threads", str(threads), "--serve"] + (["--cpu-time"] if cpu_time else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         if self.process.stdout.readline().strip() != "ready":
