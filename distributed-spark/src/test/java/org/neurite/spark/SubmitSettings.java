@@ -23,7 +23,8 @@ final class SubmitSettings implements AutoCloseable {
      * The settings the README's {@code spark-submit} recipe passes, for a client-mode driver on
      * this machine: every port of the driver on 127.0.0.1, no driver UI, one executor of one core
      * and {@code executorMemory} per worker, {@code workers} in all, Neurite's jars shipped to
-     * them, and the JDK's vector module in the executors (Spark adds the packages it opens itself).
+     * them, and the JDK's vector module and the CPU backend's JIT setting (backend-cpu/README.md)
+     * in the executors (Spark adds the packages it opens itself).
      */
     static Map<String, String> forCluster(String jars, int workers, String executorMemory) {
         Map<String, String> s = new LinkedHashMap<>();
@@ -34,7 +35,7 @@ final class SubmitSettings implements AutoCloseable {
         s.put("spark.executor.cores", "1");
         s.put("spark.cores.max", Integer.toString(workers));
         s.put("spark.executor.memory", executorMemory);
-        s.put("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector");
+        s.put("spark.executor.extraJavaOptions", "--add-modules jdk.incubator.vector -XX:InlineSmallCode=10000");
         return s;
     }
 
