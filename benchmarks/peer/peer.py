@@ -303,7 +303,7 @@ def interleaved_throughput(name, batch, steps, rounds, threads, infer_batch):
 # Vector API kernels compiled without their intrinsics in this JVM, every vector boxed, 10-45% slower
 # for its whole life: a JIT state that 6 small-ResNet JVMs in 60 landed in with C2's default
 # InlineSmallCode and none of 60 with the -XX:InlineSmallCode=10000 that WorkloadThroughput runs with;
-# about one fashion_cnn JVM in ten still does, 4-5% slower (BENCHMARKS.md, "the JIT lottery").
+# about one fashion_cnn JVM in twenty still does, 4-5% slower (BENCHMARKS.md, "the JIT lottery").
 # Reported, not hidden: a row measured in it says so.
 BOXING_BYTES_PER_STEP = 64 * 1024
 
