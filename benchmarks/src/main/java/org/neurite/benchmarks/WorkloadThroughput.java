@@ -172,8 +172,8 @@ public final class WorkloadThroughput {
      * Bytes the JVM's threads have allocated so far, -1 where the JVM does not count them. A
      * training step of a warmed-up JVM allocates a few hundred bytes; tens of kilobytes and more
      * mean Vector API kernels compiled without their intrinsics, boxing every vector (a JVM in
-     * that state trains the small ResNet 17-30% slower for its whole life: BENCHMARKS.md, "a JIT
-     * lottery"), which {@code peer.py} reports.
+     * that state trains the small ResNet 10-45% slower for its whole life: BENCHMARKS.md, "the
+     * JIT lottery"), which {@code peer.py} reports.
      */
     static long allocatedBytes() {
         try {

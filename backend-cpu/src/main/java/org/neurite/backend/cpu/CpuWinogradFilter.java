@@ -290,10 +290,12 @@ final class CpuWinogradFilter {
 
     /**
      * {@code dw[o..o+8] = G^T dU G} of one (co, ci) pair for F(4x4, 3x3), dU's 36 values at
-     * {@code du[p * cin + ci]}: {@link #timesG4} on each row of dU (six rows of three), then on
-     * each column of the result, the same double operations in the same order, rounded to float
-     * once. Written out, every intermediate in a local: through a scratch row per step it took
-     * about 40% of the 64 -> 64 layer's backward-filter (JFR, one thread).
+     * {@code du[p * cin + ci]}, G the 6x3 {@code diag(f) V} (f = 1/4, -1/6, -1/6, 1/24, 1/24, 1 and
+     * V's rows {@code [1, p, p^2]} at the points 0, 1, -1, 2, -2, {@code [0 0 1]} at infinity; see
+     * CpuWinogradConv2d's {@code FILTER_SCALES_4X4}): each row of dU times G (the {@code r}
+     * values), then G^T times each column of that (the {@code v} values), in double, rounded to
+     * float once. Written out, every intermediate in a local: through a scratch row per step it
+     * took about 40% of the 64 -> 64 layer's backward-filter (JFR, one thread).
      */
     static void pairG4(double[] du, int ci, int cin, float[] dw, int o) {
         int i0 = ci;
@@ -332,20 +334,6 @@ final class CpuWinogradFilter {
         dw[o + 2] = (float) (v20 + v21 + v22 + v23 + v24);
         dw[o + 5] = (float) (v21 - v22 + 2 * (v23 - v24));
         dw[o + 8] = (float) (v21 + v22 + 4 * (v23 + v24) + v25);
-    }
-
-    /**
-     * Three values {@code out_c = sum over b of in_b G[b][c]} for F(4x4, 3x3)'s G
-     * (6x3, {@code diag(f) V}: f = 1/4, -1/6, -1/6, 1/24, 1/24, 1 and V's rows {@code [1, p, p^2]}
-     * at the points 0, 1, -1, 2, -2, {@code [0 0 1]} at infinity; see CpuWinogradConv2d's
-     * {@code FILTER_SCALES_4X4}) from six, {@code in_b = src[i + b * is]}, into {@code dst[o + c * os]}.
-     */
-    static void timesG4(double[] src, int i, int is, double[] dst, int o, int os) {
-        double w0 = src[i] * 0.25, w1 = -src[i + is] * SIXTH, w2 = -src[i + 2 * is] * SIXTH;
-        double w3 = src[i + 3 * is] * TWENTY_FOURTH, w4 = src[i + 4 * is] * TWENTY_FOURTH, w5 = src[i + 5 * is];
-        dst[o] = w0 + w1 + w2 + w3 + w4;
-        dst[o + os] = w1 - w2 + 2 * (w3 - w4);
-        dst[o + 2 * os] = w1 + w2 + 4 * (w3 + w4) + w5;
     }
 
     /**

@@ -109,8 +109,8 @@ class CpuWinogradFilterTest {
         for (int i = 0; i < du.length; i++) du[i] = random.nextGaussian() * Math.pow(10, random.nextInt(-3, 4));
         for (int ci = 0; ci < cin; ci++) {
             double[] rows = new double[39];
-            for (int a = 0; a < 6; a++) CpuWinogradFilter.timesG4(du, 6 * a * cin + ci, cin, rows, 3 * a, 1);
-            for (int c = 0; c < 3; c++) CpuWinogradFilter.timesG4(rows, c, 3, rows, 30 + c, 3);
+            for (int a = 0; a < 6; a++) timesG4(du, 6 * a * cin + ci, cin, rows, 3 * a, 1);
+            for (int c = 0; c < 3; c++) timesG4(rows, c, 3, rows, 30 + c, 3);
             float[] expected = new float[9 + 2], written = new float[9 + 2];
             Arrays.fill(written, -7f);
             for (int i = 0; i < 9; i++) expected[1 + i] = (float) rows[30 + i];
@@ -118,6 +118,20 @@ class CpuWinogradFilterTest {
             CpuWinogradFilter.pairG4(du, ci, cin, written, 1);
             assertArrayEquals(expected, written, "input channel " + ci);
         }
+    }
+
+    /**
+     * The reference for {@link CpuWinogradFilter#pairG4}, one step at a time: three values
+     * {@code out_c = sum over b of in_b G[b][c]} for F(4x4, 3x3)'s G from six,
+     * {@code in_b = src[i + b * is]}, into {@code dst[o + c * os]}.
+     */
+    private static void timesG4(double[] src, int i, int is, double[] dst, int o, int os) {
+        double sixth = 1.0 / 6, twentyFourth = 1.0 / 24;
+        double w0 = src[i] * 0.25, w1 = -src[i + is] * sixth, w2 = -src[i + 2 * is] * sixth;
+        double w3 = src[i + 3 * is] * twentyFourth, w4 = src[i + 4 * is] * twentyFourth, w5 = src[i + 5 * is];
+        dst[o] = w0 + w1 + w2 + w3 + w4;
+        dst[o + os] = w1 - w2 + 2 * (w3 - w4);
+        dst[o + 2 * os] = w1 + w2 + 4 * (w3 + w4) + w5;
     }
 
     @Test
