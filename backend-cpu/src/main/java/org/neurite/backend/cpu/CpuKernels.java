@@ -48,7 +48,12 @@ abstract class CpuKernels {
     enum Path {
         VECTOR_API {
             @Override CpuKernels create() { return CpuVectorKernels.create(); }
-            @Override String description() { return CpuVectorKernels.describe(); }
+            @Override String description() {
+                String jit = CpuJitSettings.noticeForThisJvm();
+                return CpuVectorKernels.describe() + (jit == null ? ""
+                        : ": start the JVM with -XX:InlineSmallCode=" + CpuJitSettings.RECOMMENDED_INLINE_SMALL_CODE + " (it has "
+                        + CpuJitSettings.INLINE_SMALL_CODE.getAsLong() + ")");
+            }
         },
         PLAIN_JAVA {
             @Override CpuKernels create() { return new CpuPlainKernels(); }
@@ -60,10 +65,14 @@ abstract class CpuKernels {
         /**
          * The Vector API's kernels when the JVM has the module; otherwise the plain loops, and the
          * first such choice in this JVM prints one line on standard error saying how to get the
-         * fast path (the backend's {@code description()} says it too).
+         * fast path (the backend's {@code description()} says it too). The Vector API's path checks
+         * the JIT setting its kernels need once per JVM ({@link CpuJitSettings#checkOnce}).
          */
         static Path select() {
-            if (VECTOR_API_PRESENT) return VECTOR_API;
+            if (VECTOR_API_PRESENT) {
+                CpuJitSettings.checkOnce();
+                return VECTOR_API;
+            }
             if (NOTICE_PRINTED.compareAndSet(false, true)) System.err.println(NOTICE);
             return PLAIN_JAVA;
         }

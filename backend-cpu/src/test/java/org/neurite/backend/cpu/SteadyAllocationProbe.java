@@ -21,7 +21,7 @@ import java.util.List;
  * only if the second allocates too. C2's choices depend on timing: about one child in a hundred
  * to three hundred under load was seen to stay boxing (a transposition helper left out of line in
  * one, since fixed; a batch norm pass in another), and a kernel written so that C2 boxes it fails
- * both times.
+ * both times. The child gets this JVM's {@code -XX:InlineSmallCode} ({@link CpuJitSettings}).
  */
 final class SteadyAllocationProbe {
     private SteadyAllocationProbe() {}
@@ -32,6 +32,11 @@ final class SteadyAllocationProbe {
         List<String> command = new ArrayList<>(List.of(launcher, "--add-modules", CpuKernels.VECTOR_MODULE, "-Xmx256m"));
         String width = System.getProperty(CpuVectorWidth.PROPERTY);
         if (width != null) command.add("-D" + CpuVectorWidth.PROPERTY + "=" + width);
+        // The JIT setting this test JVM runs with (the pom's neurite.jvmArgs, as ./nn): JDK 25's C2
+        // boxes batch norm's kernels in every JVM without -XX:InlineSmallCode=10000.
+        for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (argument.startsWith("-XX:InlineSmallCode=")) command.add(argument);
+        }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), probe.getName()));
         String first = runChild(command);
         if (first.contains("clean")) return;
