@@ -169,17 +169,22 @@ public final class WorkloadThroughput {
     }
 
     /**
-     * Bytes the JVM's threads have allocated so far, -1 where the JVM does not count them. A
-     * training step of a warmed-up JVM allocates a few hundred bytes; tens of kilobytes and more
-     * mean Vector API kernels compiled without their intrinsics, boxing every vector (a JVM in
-     * that state trains the small ResNet 10-45% slower for its whole life: BENCHMARKS.md, "the
-     * JIT lottery"), which {@code peer.py} reports.
+     * Bytes the JVM's live threads (the caller and the backend's workers among them) have
+     * allocated so far, -1 where the JVM does not count them. A training step of a warmed-up JVM
+     * allocates a few hundred bytes; tens of kilobytes and more mean Vector API kernels compiled
+     * without their intrinsics, boxing every vector (a JVM in that state trains the small ResNet
+     * 10-45% slower for its whole life: BENCHMARKS.md, "the JIT lottery"), which {@code peer.py}
+     * reports. Summed over the thread ids rather than by {@code getTotalThreadAllocatedBytes},
+     * which JDK 17's own API does not have (17.0.x updates do; a {@code --release 17} build on a
+     * later JDK does not compile against it).
      */
     static long allocatedBytes() {
         try {
-            return ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean counting
-                    && counting.isThreadAllocatedMemorySupported() && counting.isThreadAllocatedMemoryEnabled()
-                    ? counting.getTotalThreadAllocatedBytes() : -1;
+            if (!(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean counting)
+                    || !counting.isThreadAllocatedMemorySupported() || !counting.isThreadAllocatedMemoryEnabled()) return -1;
+            long total = 0;
+            for (long bytes : counting.getThreadAllocatedBytes(counting.getAllThreadIds())) if (bytes > 0) total += bytes;
+            return total;
         } catch (LinkageError runtimeWithoutManagement) { // a jlink runtime without java.management or jdk.management
             return -1;
         }
