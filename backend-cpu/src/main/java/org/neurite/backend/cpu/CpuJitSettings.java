@@ -39,6 +39,15 @@ final class CpuJitSettings {
         return INLINE_SMALL_CODE.isPresent() ? notice(INLINE_SMALL_CODE.getAsLong()) : null;
     }
 
+    /**
+     * What the backend's description adds for this JVM: {@code ": start the JVM with
+     * -XX:InlineSmallCode=10000 (it has 2500)"} where {@link #noticeForThisJvm} has a line, else nothing.
+     */
+    static String descriptionSuffix() {
+        return noticeForThisJvm() == null ? ""
+                : ": start the JVM with -XX:InlineSmallCode=" + RECOMMENDED_INLINE_SMALL_CODE + " (it has " + INLINE_SMALL_CODE.getAsLong() + ")";
+    }
+
     /** Prints {@link #noticeForThisJvm} on standard error the first time it is asked, if there is one. */
     static void checkOnce() {
         String line = noticeForThisJvm();

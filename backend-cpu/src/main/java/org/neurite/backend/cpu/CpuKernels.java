@@ -48,12 +48,7 @@ abstract class CpuKernels {
     enum Path {
         VECTOR_API {
             @Override CpuKernels create() { return CpuVectorKernels.create(); }
-            @Override String description() {
-                String jit = CpuJitSettings.noticeForThisJvm();
-                return CpuVectorKernels.describe() + (jit == null ? ""
-                        : ": start the JVM with -XX:InlineSmallCode=" + CpuJitSettings.RECOMMENDED_INLINE_SMALL_CODE + " (it has "
-                        + CpuJitSettings.INLINE_SMALL_CODE.getAsLong() + ")");
-            }
+            @Override String description() { return CpuVectorKernels.describe() + CpuJitSettings.descriptionSuffix(); }
         },
         PLAIN_JAVA {
             @Override CpuKernels create() { return new CpuPlainKernels(); }

@@ -30,5 +30,9 @@ class CpuJitSettingsTest {
         String passed = ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                 .filter(a -> a.startsWith("-XX:InlineSmallCode=")).reduce((a, b) -> b).orElse(null);
         if (passed != null) assertEquals(Long.parseLong(passed.substring(passed.indexOf('=') + 1)), CpuJitSettings.INLINE_SMALL_CODE.getAsLong());
+        // The description's suffix follows the notice: none with the launcher's limit, the flag below it.
+        long value = CpuJitSettings.INLINE_SMALL_CODE.getAsLong();
+        assertEquals(value >= 10_000 ? "" : ": start the JVM with -XX:InlineSmallCode=10000 (it has " + value + ")",
+                CpuJitSettings.descriptionSuffix());
     }
 }
