@@ -8,6 +8,8 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,9 +38,11 @@ import org.neurite.train.TrainSpec;
  * size), the calls per step, milliseconds per step and the share of the step.
  *
  * <p>The proxy boxes its arguments (a few hundred bytes per op), which costs microseconds
- * against ops of milliseconds; use {@code WorkloadThroughput} or JMH for throughput figures: the
- * profiled step runs well above them (resnet_small at batch 64: 19.4 ms per step here, about
- * 12 ms in {@code WorkloadThroughput}, cause not found), so compare shares, not totals. Both warm
+ * against ops of milliseconds; use {@code WorkloadThroughput} or JMH for throughput figures and
+ * compare shares here, not totals. An op's name is formatted once per call site (its method and
+ * the arguments the name shows): formatted on every call, about 20 µs an op, it let the idle
+ * worker of a two-thread backend park between ops, and the small ResNet's step took 11.8 ms
+ * profiled against 9.9 ms with the proxy alone (batch 64). Both warm
  * up for {@link WorkloadThroughput#WARM_UP_NANOS} first. {@code --rounds R} (5) epochs of training
  * and passes of inference are timed, so that one descheduled worker on a shared machine does not
  * dominate an op's total (a single inference pass of a few batches lasts about 0.1 s).
@@ -53,6 +57,12 @@ public final class OpProfile {
     private static final class Timings implements InvocationHandler {
         final Backend target;
         final Map<String, long[]> byKey = new LinkedHashMap<>();
+        /**
+         * Each call site's totals by the arguments its key is made of: a key by
+         * {@code String.format} for every call took about 20 µs, long enough on two threads for
+         * the waiting worker to park between ops (2 ms more a step on the small ResNet).
+         */
+        private final Map<List<Object>, long[]> byCall = new HashMap<>();
         boolean recording;
 
         Timings(Backend target) {
@@ -70,11 +80,22 @@ public final class OpProfile {
             }
             long took = System.nanoTime() - start;
             if (recording) {
-                long[] t = byKey.computeIfAbsent(key(method, args), k -> new long[2]);
+                long[] t = byCall.computeIfAbsent(keyArguments(method, args), k -> byKey.computeIfAbsent(key(method, args), s -> new long[2]));
                 t[0] += took;
                 t[1]++;
             }
             return result;
+        }
+
+        /** The method and those of its arguments that {@link #key} reads (records and enums compare by value). */
+        private static List<Object> keyArguments(Method method, Object[] args) {
+            String name = method.getName();
+            if (args == null) return List.of(method);
+            if (name.equals("gemm") && !(args[0] instanceof Gemm)) return Arrays.asList(method, args[0], args[1], args[2], args[3], args[4]);
+            if (name.equals("denseForward") || name.equals("denseBackwardData")) return Arrays.asList(method, args[3], args[5], args[6], args[7]);
+            if (name.startsWith("conv2d")) return Arrays.asList(method, args[0], args.length == 6 ? args[4] : null);
+            if (name.equals("maxPool2dBackward")) return Arrays.asList(method, args.length, args.length == 6 ? args[4] : null);
+            return Arrays.asList(method, args[0] instanceof Gemm || args[0] instanceof Enum<?> ? args[0] : null);
         }
 
         private static String key(Method method, Object[] args) {
@@ -116,6 +137,7 @@ public final class OpProfile {
                         t[0] / 1e6 / steps, 100.0 * t[0] / total);
             }
             byKey.clear();
+            byCall.clear();
         }
     }
 
