@@ -156,27 +156,43 @@ final class CpuChannelVectorConv2d {
 
     /** y = conv(x, w) + bias, then with {@code relu} y = max(y, 0); see the class comment. */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
-        forwardLoop.execute(g, x, w, bias, relu, y);
+        forwardLoop.execute(g, x, w, false, bias, relu, y);
+    }
+
+    /**
+     * {@link #forward} (no bias, no relu) with the flipped, transposed kernel of a stride-1
+     * backward-data as a convolution ({@link CpuConv2d}) read from the layer's own weights:
+     * {@code w'[co, ci, ki, kj] = w[ci, co, kh-1-ki, kw-1-kj]}, w as {@code [Cout of g][Cin of g]...}
+     * swapped, gathered by the weight packing instead of a flipped copy first. The same bits.
+     */
+    void forwardTransposed(Conv2dGeometry g, float[] x, float[] w, float[] y) {
+        forwardLoop.execute(g, x, w, true, null, false, y);
     }
 
     /**
      * The terms of kernel rows [lo, lo + kr) in their order (c, ki, kj), from {@code at}:
      * {@code wv[at + (b*K' + r')*VL + c]} = the weight of term r' of output channel {@code b*VL + c},
-     * {@code K' = Cin*kr*kw}: each term's VL weights of a channel block contiguous. Written in
+     * {@code K' = Cin*kr*kw}: each term's VL weights of a channel block contiguous. With
+     * {@code transposed}, w is laid out {@code [Cin][Cout][kh][kw]} and flipped (see
+     * {@link #forwardTransposed}). Written in
      * that order, a term's VL weights gathered from w (whose lines the next terms read again):
      * written channel by channel, every store of a term fell on a new line of wv, and the packing
      * (serial, once per row variant and call) took about 2% of the caller's time in a
      * two-thread training step of the small ResNet.
      */
-    private static void packWeights(float[] w, int cout, int cin, int kh, int kw, int lo, int kr, int vl, float[] wv, int at) {
+    private static void packWeights(float[] w, boolean transposed, int cout, int cin, int kh, int kw, int lo, int kr, int vl,
+                                    float[] wv, int at) {
         int k = cin * kr * kw, taps = kh * kw, perChannel = cin * taps;
+        int step = transposed ? taps : perChannel; // from output channel co to co + 1 in w
         for (int b = 0; b < cout / vl; b++) {
             int co0 = b * vl, to = at + b * k * vl;
             for (int ci = 0, r = 0; ci < cin; ci++) {
                 for (int ki = lo; ki < lo + kr; ki++) {
                     for (int kj = 0; kj < kw; kj++, r++) {
-                        int from = co0 * perChannel + ci * taps + ki * kw + kj, d = to + r * vl;
-                        for (int c = 0; c < vl; c++) wv[d + c] = w[from + c * perChannel];
+                        int from = transposed ? (ci * cout + co0) * taps + (kh - 1 - ki) * kw + (kw - 1 - kj)
+                                : co0 * perChannel + ci * taps + ki * kw + kj;
+                        int d = to + r * vl;
+                        for (int c = 0; c < vl; c++) wv[d + c] = w[from + c * step];
                     }
                 }
             }
@@ -263,7 +279,7 @@ final class CpuChannelVectorConv2d {
         private boolean unpadded; // readsRowsInPlace(g)
         private int rowBlocks;
 
-        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, boolean transposed, float[] bias, boolean relu, float[] y) {
             int cin = g.inChannels(), cout = g.outChannels(), kh = g.kernelH(), kw = g.kernelW();
             int vl = vectors(g) * CpuKernels.LANES;
             rows.find(g);
@@ -274,7 +290,7 @@ final class CpuChannelVectorConv2d {
             int hp = unpadded ? g.height() : g.height() + 2 * g.padH(), wp = unpadded ? g.width() : paddedWidth(g);
             for (int v = 0; v < rows.count; v++) {
                 int lo = rows.first[v], kr = rows.last[v] - lo + 1, k = rows.terms(v);
-                packWeights(w, cout, cin, kh, kw, lo, kr, vl, packedWeights, rows.weightsAt[v]);
+                packWeights(w, transposed, cout, cin, kh, kw, lo, kr, vl, packedWeights, rows.weightsAt[v]);
                 if (termOffsets[v] == null || termOffsets[v].length < k) termOffsets[v] = new int[Math.max(k, 1)];
                 int[] off = termOffsets[v];
                 for (int r = 0; r < k; r++) {

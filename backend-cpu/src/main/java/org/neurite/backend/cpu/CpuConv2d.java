@@ -189,21 +189,30 @@ final class CpuConv2d {
      * instead of {@code dcol = w^T dy} (only Cout deep, so the micro-kernel spends as long writing
      * C as computing it) followed by col2im. Each dx element is one fma chain over (co, ki, kj) from
      * zero, so its rounding differs from the col2im sum (a sum over (ci, ki, kj) rows of dcol), by
-     * float rounding only; both are deterministic for any thread count.
+     * float rounding only; both are deterministic for any thread count. The channel-vector kernel
+     * and F(4x4, 3x3) read w' from w as they pack or transform it; the other paths get a flipped copy.
      */
     private void backwardDataAsConvolution(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
+        Conv2dGeometry t = transposedGeometries.of(g);
+        // The channel-vector kernel's weight packing and F(4x4, 3x3)'s filter transform read w' from w.
+        if (channelVector != null && takesChannelVector(t)) {
+            channelVector.forwardTransposed(t, dy, w, dx);
+            return;
+        }
+        if (winograd != null && CpuWinogradConv2d.applies(t) && CpuWinogradConv2d.readsTransposed(t)) {
+            winograd.forwardTransposed(t, dy, w, dx);
+            return;
+        }
         int cout = g.outChannels(), cin = g.inChannels(), taps = g.kernelH() * g.kernelW(), size = cout * cin * taps;
         if (flippedWeights.length < size) flippedWeights = new float[size];
         float[] flipped = flippedWeights;
         for (int co = 0; co < cout; co++) {
             for (int ci = 0; ci < cin; ci++) {
                 int from = (co * cin + ci) * taps, to = (ci * cout + co) * taps + taps - 1;
-                for (int t = 0; t < taps; t++) flipped[to - t] = w[from + t];
+                for (int tap = 0; tap < taps; tap++) flipped[to - tap] = w[from + tap];
             }
         }
-        Conv2dGeometry t = transposedGeometries.of(g);
-        if (channelVector != null && takesChannelVector(t)) channelVector.forward(t, dy, flipped, null, false, dx);
-        else if (winograd != null && CpuWinogradConv2d.applies(t)) winograd.forward(t, dy, flipped, null, dx);
+        if (winograd != null && CpuWinogradConv2d.applies(t)) winograd.forward(t, dy, flipped, null, dx);
         else forwardLoop.execute(t, dy, flipped, null, false, dx);
     }
 

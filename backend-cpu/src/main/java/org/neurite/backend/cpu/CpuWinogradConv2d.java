@@ -196,9 +196,30 @@ final class CpuWinogradConv2d {
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y, int tile) {
         if (g.batch() == 0) return;
         if (g.kernelH() == 5) transformFilters5(g, w);
-        else if (tile == 4) transformFilters4(g, w);
+        else if (tile == 4) transformFilters4(g, w, false);
         else transformFilters(g, w);
         forwardLoop.execute(g, x, bias, y, tile);
+    }
+
+    /**
+     * Whether {@link #forwardTransposed} takes this geometry: a 3x3 kernel on F(4x4, 3x3)'s tiles
+     * ({@link #outputTile}), where the filter transform reads the weights pair by pair.
+     */
+    static boolean readsTransposed(Conv2dGeometry g) {
+        return g.kernelH() == 3 && outputTile(g) == 4;
+    }
+
+    /**
+     * {@link #forward} (no bias) of a stride-1 backward-data as a convolution ({@link CpuConv2d}):
+     * the flipped, transposed kernel {@code w'[co, ci, ki, kj] = w[ci, co, 2-ki, 2-kj]} read from
+     * the layer's own weights by the filter transform instead of a flipped copy first (a serial
+     * 32 µs a call on 64 -> 64). The same bits; {@link #readsTransposed} must hold.
+     */
+    void forwardTransposed(Conv2dGeometry g, float[] x, float[] w, float[] y) {
+        if (!readsTransposed(g)) throw new IllegalArgumentException("forwardTransposed takes 3x3 kernels on 4x4 tiles");
+        if (g.batch() == 0) return;
+        transformFilters4(g, w, true);
+        forwardLoop.execute(g, x, null, y, 4);
     }
 
     /**
@@ -316,7 +337,7 @@ final class CpuWinogradConv2d {
      * transformed on every call, and a loop over G's entries took longer than the whole F(2x2, 3x3)
      * forward of a 64 -> 64 layer on 4x4 maps.
      */
-    private void transformFilters4(Conv2dGeometry g, float[] w) {
+    private void transformFilters4(Conv2dGeometry g, float[] w, boolean transposed) {
         int cout = g.outChannels(), cin = g.inChannels(), mr = CpuGemm.MR, rows = CpuGemm.roundUp(cout, mr), size = rows * cin;
         float[][] packed = packedFilters;
         for (int p = 0; p < 36; p++) {
@@ -326,7 +347,7 @@ final class CpuWinogradConv2d {
                 for (int ci = 0, at = co / mr * mr * cin + co % mr; ci < cin; ci++, at += mr) packed[p][at] = 0f;
             }
         }
-        filterTransform4.execute(g, w);
+        filterTransform4.execute(g, w, transposed);
     }
 
     /**
@@ -340,12 +361,14 @@ final class CpuWinogradConv2d {
         private static final int CHANNELS_PER_TASK = 8, PARALLEL_MIN_PAIRS = 1024;
         private Conv2dGeometry g;
         private float[] w;
+        private boolean transposed;
 
-        synchronized void execute(Conv2dGeometry g, float[] w) {
+        synchronized void execute(Conv2dGeometry g, float[] w, boolean transposed) {
             int cout = g.outChannels(), tasks = CpuGemm.ceilDiv(cout, CHANNELS_PER_TASK);
             int parts = (long) cout * g.inChannels() < PARALLEL_MIN_PAIRS ? 1 : threads.size();
             this.g = g;
             this.w = w;
+            this.transposed = transposed;
             try {
                 threads.runClaimed(tasks, parts, this);
             } finally {
@@ -357,7 +380,7 @@ final class CpuWinogradConv2d {
         @Override
         public void run(int worker, int begin, int end) {
             int cout = g.outChannels();
-            transformFilterPairs4(g, w, packedFilters, begin * CHANNELS_PER_TASK, Math.min(cout, end * CHANNELS_PER_TASK));
+            transformFilterPairs4(g, w, transposed, packedFilters, begin * CHANNELS_PER_TASK, Math.min(cout, end * CHANNELS_PER_TASK));
         }
     }
 
@@ -366,16 +389,20 @@ final class CpuWinogradConv2d {
      * strips. The output channels innermost: neighbouring channels' values lie next to each other
      * in each of the 36 strips, so a cache line is written whole while it is in L1 (with the input
      * channels innermost, each channel wrote one float into each of 36 Cin lines, evicted before
-     * the next channel wrote the float beside it).
+     * the next channel wrote the float beside it). With {@code transposed}, the pair's kernel is
+     * {@code w[ci, co]} turned by half a turn ({@link #forwardTransposed}).
      */
-    private static void transformFilterPairs4(Conv2dGeometry g, float[] w, float[][] packed, int co0, int co1) {
-        int cin = g.inChannels(), mr = CpuGemm.MR;
+    private static void transformFilterPairs4(Conv2dGeometry g, float[] w, boolean transposed, float[][] packed, int co0, int co1) {
+        int cin = g.inChannels(), cout = g.outChannels(), mr = CpuGemm.MR;
+        // g_ab = w[o + a*da + b*db]: row by row, or from the last value back
+        int da = transposed ? -3 : 3, db = transposed ? -1 : 1;
         for (int ci = 0; ci < cin; ci++) {
             for (int co = co0; co < co1; co++) {
-                int o = (co * cin + ci) * 9, at = co / mr * mr * cin + co % mr + ci * mr;
-                double g00 = w[o], g01 = w[o + 1], g02 = w[o + 2];
-                double g10 = w[o + 3], g11 = w[o + 4], g12 = w[o + 5];
-                double g20 = w[o + 6], g21 = w[o + 7], g22 = w[o + 8];
+                int o = (transposed ? ci * cout + co : co * cin + ci) * 9 + (transposed ? 8 : 0);
+                int at = co / mr * mr * cin + co % mr + ci * mr;
+                double g00 = w[o], g01 = w[o + db], g02 = w[o + 2 * db];
+                double g10 = w[o + da], g11 = w[o + da + db], g12 = w[o + da + 2 * db];
+                double g20 = w[o + 2 * da], g21 = w[o + 2 * da + db], g22 = w[o + 2 * da + 2 * db];
                 // V g, column by column, as putRow4 does each row: even = g0 + g2, quadruple = g0 + 4 g2, odd = 2 g1
                 double e0 = g00 + g20, e1 = g01 + g21, e2 = g02 + g22;
                 double q0 = g00 + 4 * g20, q1 = g01 + 4 * g21, q2 = g02 + 4 * g22;
