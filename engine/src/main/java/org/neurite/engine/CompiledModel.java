@@ -29,6 +29,7 @@ import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
 import org.neurite.layer.LayerType;
+import org.neurite.layer.ResidualSumLayer;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
 
@@ -105,6 +106,18 @@ public final class CompiledModel implements AutoCloseable {
      * folded layer name, and that producer.
      */
     private final Map<String, String> affineFoldedInto = new HashMap<>();
+    /**
+     * Inference only: the two-term sums folded into the producer of one of their terms, which adds
+     * the other as a residual ({@link AffineFoldableLayer#compileWithBiasAndResidual}), by sum name,
+     * and that producer.
+     */
+    private final Map<String, String> residualFoldedInto = new HashMap<>();
+
+    /** The system property that turns the folding of residual sums off ({@code false}); on by default, under {@link #FUSION_PROPERTY}. */
+    public static final String RESIDUAL_FOLDING_PROPERTY = "neurite.fusion.residual";
+
+    /** A sum folded into the producer of one of its terms: the sum's node and its other term, which the producer adds. */
+    private record ResidualFold(Node sum, String residual) {}
 
     /** One node's compiled kernel and the tensors its passes see. */
     private final class Step implements BackwardPass {
@@ -281,6 +294,48 @@ public final class CompiledModel implements AutoCloseable {
         return soleReaders(readers, n -> graph.type(n.name()) instanceof InferenceAffineLayer, AffineFoldableLayer.class);
     }
 
+    /**
+     * Compiling for inference: the two-term {@link ResidualSumLayer} nodes (a residual block's
+     * {@code add}) to fold into the producer of one term, by producer name. The term is a folded
+     * affine layer's value (a batch norm folded into its convolution) that the sum alone reads and
+     * that is no graph output, its producer {@linkplain AffineFoldableLayer#addsResidual adds a
+     * residual}, and the other term is computed before that producer runs (a graph input or an
+     * earlier node), so the producer can read it; of two such terms, the one computed last. Neither
+     * the sum nor the activation fused after it is a graph output.
+     */
+    private Map<String, ResidualFold> residualFolds(Map<String, Integer> readers, Map<String, Node> affineFolds, Map<String, Node> fusions) {
+        Map<String, ResidualFold> folds = new HashMap<>();
+        if (!fuse || purpose != Purpose.INFERENCE || !switchedOn(RESIDUAL_FOLDING_PROPERTY)) return folds;
+        List<Node> nodes = graph.graph().nodes();
+        Map<String, Integer> position = new HashMap<>();
+        for (int i = 0; i < nodes.size(); i++) position.put(nodes.get(i).name(), i);
+        Map<String, String> producerOf = new HashMap<>(); // folded affine node -> the producer it is folded into
+        for (var f : affineFolds.entrySet()) producerOf.put(f.getValue().name(), f.getKey());
+        Set<String> outputs = Set.copyOf(graph.graph().outputs());
+        for (Node sum : nodes) {
+            if (!(graph.type(sum.name()) instanceof ResidualSumLayer) || sum.inputs().size() != 2 || outputs.contains(sum.name())) continue;
+            Node after = fusions.get(sum.name());
+            if (after != null && outputs.contains(after.name())) continue;
+            String producer = null, residual = null;
+            int latest = -1;
+            for (int i = 0; i < 2; i++) {
+                String term = sum.inputs().get(i), p = producerOf.get(term);
+                if (p == null || readers.get(term) != 1 || outputs.contains(term) || folds.containsKey(p)) continue;
+                if (!(graph.type(p) instanceof AffineFoldableLayer a) || !a.addsResidual()) continue;
+                if (position.get(p) > latest) {
+                    latest = position.get(p);
+                    producer = p;
+                    residual = sum.inputs().get(1 - i);
+                }
+            }
+            if (producer == null) continue;
+            Integer residualAt = position.get(residual); // null: a graph input
+            if (residualAt != null && residualAt >= latest) continue; // computed after the producer: it cannot read it
+            folds.put(producer, new ResidualFold(sum, residual));
+        }
+        return folds;
+    }
+
     /** Activations, gradients and the steps with their kernels, for {@link #batch} samples. */
     private void allocateSteps(Purpose purpose) {
         for (GraphInput in : graph.graph().inputs()) activations.put(in.name(), own(in.shape().withBatch(batch), Held.ACTIVATIONS, in.name()));
@@ -305,6 +360,9 @@ public final class CompiledModel implements AutoCloseable {
         Map<String, Node> affineFolds = affineFolds(readers);
         Map<String, FoldedAffineKernel> foldedAffineKernels = new HashMap<>();
         for (var f : affineFolds.entrySet()) affineFoldedInto.put(f.getValue().name(), f.getKey());
+        // Inference: residual sums folded into the convolution producing their last term; their steps run nothing.
+        Map<String, ResidualFold> residualFolds = residualFolds(readers, affineFolds, fusions);
+        for (var f : residualFolds.entrySet()) residualFoldedInto.put(f.getValue().sum().name(), f.getKey());
         Map<String, Step> stepsByName = new HashMap<>();
         for (String v : requiresGrad) {
             // An activation whose backward folds into its reader's gets no gradient: the reader writes its input's.
@@ -324,16 +382,25 @@ public final class CompiledModel implements AutoCloseable {
             Node foldedAffine = affineFolds.get(node.name());
             if (fusedActivations.contains(node.name())) {
                 output = activations.get(node.name());     // allocated with its producer
-            } else if (affineFoldedInto.containsKey(node.name())) {
+            } else if (affineFoldedInto.containsKey(node.name()) || residualFoldedInto.containsKey(node.name())) {
                 output = activations.get(node.name());     // allocated with the producer it is folded into
                 if (activation != null) fusedInto.put(node.name(), activation.name());
             } else if (foldedAffine != null) {
-                // The producer writes the folded layer's output (or that of the activation fused after it).
+                // The producer writes the folded layer's output (or that of the activation fused after it); with a
+                // residual sum folded in too, the sum's (or its activation's), and the folded layer's value is not stored.
                 Node after = fusions.get(foldedAffine.name());
                 String last = after == null ? foldedAffine.name() : after.name();
+                ResidualFold residualFold = residualFolds.get(node.name());
+                Node sumAfter = residualFold == null ? null : fusions.get(residualFold.sum().name());
+                if (residualFold != null) {
+                    last = sumAfter == null ? residualFold.sum().name() : sumAfter.name();
+                    fusedInto.put(foldedAffine.name(), last);
+                }
                 output = activationBuffer(graph.shape(last).withBatch(batch), node.name());
                 activations.put(foldedAffine.name(), output);
                 if (after != null) activations.put(after.name(), output);
+                if (residualFold != null) activations.put(residualFold.sum().name(), output);
+                if (sumAfter != null) activations.put(sumAfter.name(), output);
                 fusedInto.put(node.name(), last);
             } else if (activation != null) {
                 // The producer writes the activation's output; its own value is never stored. The buffer is named after the
@@ -345,10 +412,11 @@ public final class CompiledModel implements AutoCloseable {
                 output = activationBuffer(graph.shape(node.name()).withBatch(batch), node.name());
             }
             activations.put(node.name(), output);
-            Tensor[] inputs = new Tensor[node.inputs().size()];
+            ResidualFold residualFold = residualFolds.get(node.name());
+            Tensor[] inputs = new Tensor[node.inputs().size() + (residualFold == null ? 0 : 1)];
             Tensor[] gradInputs = new Tensor[inputs.length];
             List<Shape> inputShapes = new ArrayList<>();
-            for (int i = 0; i < inputs.length; i++) {
+            for (int i = 0; i < node.inputs().size(); i++) {
                 String in = node.inputs().get(i);
                 inputs[i] = activations.get(in);
                 inputShapes.add(inputs[i].shape());
@@ -364,6 +432,11 @@ public final class CompiledModel implements AutoCloseable {
                     }
                 }
             }
+            if (residualFold != null) {
+                // The residual, the producer's last input (compiled for inference: no gradient)
+                inputs[inputs.length - 1] = activations.get(residualFold.residual());
+                inputShapes.add(inputs[inputs.length - 1].shape());
+            }
             boolean hasTrainable = graph.params(node.name()).stream().anyMatch(p -> p.decl().trainable());
             boolean needsBackward = purpose != Purpose.INFERENCE && (requiresGrad.contains(node.name()) || hasTrainable)
                     && !folded.containsKey(node.name());
@@ -374,9 +447,10 @@ public final class CompiledModel implements AutoCloseable {
                         ? ((ActivationLayer) graph.type(node.inputs().get(0))).activation() : null;
                 KernelContext context = context(node, inputShapes, output.shape(), inputActivation);
                 if (fusedActivations.contains(node.name())) kernel = new FusedActivation(((ActivationLayer) type).activation());
-                else if (affineFoldedInto.containsKey(node.name())) kernel = FOLDED_AWAY;
+                else if (affineFoldedInto.containsKey(node.name()) || residualFoldedInto.containsKey(node.name())) kernel = FOLDED_AWAY;
                 else if (foldedAffine != null) {
-                    FoldedAffineKernel k = foldedAffineKernel(node, context, foldedAffine, fusions.get(foldedAffine.name()), output.shape());
+                    FoldedAffineKernel k = foldedAffineKernel(node, context, foldedAffine, fusions.get(foldedAffine.name()), residualFold,
+                            fusions, output.shape());
                     foldedAffineKernels.put(foldedAffine.name(), k);
                     kernel = k;
                 }
@@ -403,11 +477,22 @@ public final class CompiledModel implements AutoCloseable {
     /**
      * The kernel of {@code producer} with {@code affine} (and the activation {@code after} it, or
      * null) folded in: the producer compiled with a bias, the affine layer's coefficient writer
-     * compiled in its own context, and the folded weight and bias they share.
+     * compiled in its own context, and the folded weight and bias they share. With a residual sum
+     * folded in as well ({@code residualFold}, or null), the producer adds the residual (its last
+     * input) and applies the activation fused after the sum instead.
      */
-    private FoldedAffineKernel foldedAffineKernel(Node producer, KernelContext producerContext, Node affine, Node after, Shape outputShape) {
-        UnaryOp op = after == null ? null : ((ActivationLayer) graph.type(after.name())).activation();
-        LayerKernel inner = ((AffineFoldableLayer) graph.type(producer.name())).compileWithBias(producerContext, op);
+    private FoldedAffineKernel foldedAffineKernel(Node producer, KernelContext producerContext, Node affine, Node after,
+                                                  ResidualFold residualFold, Map<String, Node> fusions, Shape outputShape) {
+        AffineFoldableLayer layer = (AffineFoldableLayer) graph.type(producer.name());
+        LayerKernel inner;
+        if (residualFold == null) {
+            UnaryOp op = after == null ? null : ((ActivationLayer) graph.type(after.name())).activation();
+            inner = layer.compileWithBias(producerContext, op);
+        } else {
+            Node sumAfter = fusions.get(residualFold.sum().name());
+            UnaryOp op = sumAfter == null ? null : ((ActivationLayer) graph.type(sumAfter.name())).activation();
+            inner = layer.compileWithBiasAndResidual(producerContext, op);
+        }
         AffineWriter writer = ((InferenceAffineLayer) graph.type(affine.name()))
                 .compileInferenceAffine(context(affine, List.of(outputShape), outputShape, null));
         Shape weightShape = null;
@@ -710,6 +795,12 @@ public final class CompiledModel implements AutoCloseable {
      * norm into its convolution; folded layer name to that layer's name), in no order.
      */
     public Map<String, String> foldedIntoWeights() { return Map.copyOf(affineFoldedInto); }
+
+    /**
+     * Compiled for inference: the residual sums folded into the convolution that produces one of
+     * their terms and adds the other (sum name to that layer's name), in no order.
+     */
+    public Map<String, String> foldedResiduals() { return Map.copyOf(residualFoldedInto); }
 
     /** The activations whose backward runs inside their only reader's (activation name to reader name), in no order. */
     public Map<String, String> foldedBackwards() { return Map.copyOf(foldedInto); }

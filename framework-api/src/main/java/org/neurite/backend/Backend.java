@@ -230,6 +230,18 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
+     * A convolution whose output is summed with a residual of its shape before the activation,
+     * {@code y = activation(conv(x, w) + bias + residual)} ({@code bias} and {@code activation} may
+     * be null): the end of a residual block, {@code relu(bn(conv(x)) + shortcut)}, compiled for
+     * inference with the batch norm folded into the convolution. Each step rounds on its own, as
+     * {@link #conv2dForward(Conv2dGeometry, Tensor, Tensor, Tensor, Tensor)} then
+     * {@link #addForward} round them, which is the default. y must be apart from x, w and residual.
+     */
+    default void conv2dResidualForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor residual, UnaryOp activation, Tensor y) {
+        DerivedOps.conv2dResidualForward(this, g, x, w, bias, residual, activation, y);
+    }
+
+    /**
      * The dense layer's input gradient with the backward of the element-wise activation before the
      * layer folded in: {@code dx[rows, in] = dy[rows, out] · w[out, in]}, then, when
      * {@code activation} is not null, {@code dx = unaryBackward(activation, x, x, dx)}, x [rows, in]

@@ -167,6 +167,15 @@ public final class CheckedBackend implements Backend {
         raw.conv2dForward(g, x, w, bias, activation, y);
     }
 
+    @Override public void conv2dResidualForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor residual, UnaryOp activation,
+                                                Tensor y) {
+        checkConv2dForward(g, x, w, bias, y);
+        sized(residual, "residual", convOutputSize(g));
+        checkDistinct("conv2dResidualForward", "y", y, "residual", residual);
+        launches.increment();
+        raw.conv2dResidualForward(g, x, w, bias, residual, activation, y);
+    }
+
     @Override public void addForward(Tensor a, Tensor b, UnaryOp activation, Tensor out) {
         owned(out, "out");
         sized(a, "a", out.size());

@@ -52,6 +52,13 @@ final class DerivedOps {
         if (activation != null) b.unary(activation, y, y);
     }
 
+    /** The plain convolution, then the residual added and the activation applied in place. */
+    static void conv2dResidualForward(Backend b, Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor residual, UnaryOp activation,
+                                      Tensor y) {
+        b.conv2dForward(g, x, w, bias, y);
+        b.addForward(y, residual, activation, y);
+    }
+
     /** out = a + b, then the activation in place. */
     static void addForward(Backend b, Tensor a, Tensor addend, UnaryOp activation, Tensor out) {
         b.binary(ADD, a, addend, out);

@@ -17,4 +17,23 @@ public interface AffineFoldableLayer extends EpilogueLayer {
      * Used for inference only: the kernel's backward is never called.
      */
     LayerKernel compileWithBias(KernelContext context, UnaryOp activation);
+
+    /**
+     * Whether {@link #compileWithBiasAndResidual} compiles a kernel (false by default): the layer's
+     * forward can add a residual of its output's shape before the activation.
+     */
+    default boolean addsResidual() { return false; }
+
+    /**
+     * As {@link #compileWithBias}, for a forward that also adds {@code pass.input(1)}, a tensor of
+     * the output's shape, before the activation: {@code y = activation(layer(x) + bias + residual)}
+     * ({@code Backend.conv2dResidualForward}), each step rounded on its own as the layer then an
+     * {@code add} would round them. The engine compiles it when a {@link ResidualSumLayer} adds this
+     * layer's folded output to a value computed before it (the end of a residual block, compiled
+     * for inference); {@code context.inputShapes()} then holds the residual's shape second. Only
+     * where {@link #addsResidual} says so.
+     */
+    default LayerKernel compileWithBiasAndResidual(KernelContext context, UnaryOp activation) {
+        throw new UnsupportedOperationException(name() + " adds no residual in its forward");
+    }
 }

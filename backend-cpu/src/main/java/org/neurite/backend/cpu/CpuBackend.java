@@ -166,6 +166,23 @@ public final class CpuBackend implements Backend {
         if (!conv.forward(g, data(x), data(w), data(bias), true, data(y))) unary(UnaryOp.RELU, y, y);
     }
 
+    /**
+     * With a relu or none, the residual (and the relu) added in the convolution's write-back on the
+     * channel-vector and strided 1x1 kernels, else in one pass over y after it; other activations: the default.
+     */
+    @Override public void conv2dResidualForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor residual, UnaryOp activation,
+                                                Tensor y) {
+        if (activation != null && activation != UnaryOp.RELU) {
+            Backend.super.conv2dResidualForward(g, x, w, bias, residual, activation, y);
+            return;
+        }
+        count(false);
+        boolean relu = activation == UnaryOp.RELU;
+        if (conv.forwardResidual(g, data(x), data(w), data(bias), data(residual), relu, data(y))) return;
+        if (relu) elementwise.addRelu(data(y), 0, data(residual), 0, data(y), 0, y.size());
+        else elementwise.binary(BinaryOp.ADD, data(y), 0, data(residual), 0, data(y), 0, y.size());
+    }
+
     /** With a relu, the bias and the relu in the GEMM's copy back (skinny products) or one pass after it; other activations: the default. */
     @Override public void denseForward(Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y, int rows, int in, int out) {
         count(false);

@@ -156,7 +156,28 @@ final class CpuChannelVectorConv2d {
 
     /** y = conv(x, w) + bias, then with {@code relu} y = max(y, 0); see the class comment. */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
-        forwardLoop.execute(g, x, w, false, bias, relu, y);
+        forwardLoop.execute(g, x, w, false, bias, null, relu, y);
+    }
+
+    /**
+     * y = conv(x, w) + bias + residual, then with {@code relu} y = max(y, 0): the residual (NCHW,
+     * y's shape) added to the rows a task has just written into y, while they are in cache
+     * ({@link #addResidual}); the bits of {@link #forward} then the add (and relu) op.
+     */
+    void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+        forwardLoop.execute(g, x, w, false, bias, residual, relu, y);
+    }
+
+    /**
+     * {@code y = y + residual}, then with {@code relu} {@code max(., 0)}, over the runs
+     * {@code [at + c*plane, + count)} of the {@code channels} planes: the output rows a task has just
+     * written ({@link CpuStridedPointwiseConv2d} too).
+     */
+    static void addResidual(CpuKernels kernel, float[] residual, float[] y, int at, int count, int channels, int plane, boolean relu) {
+        for (int c = 0, o = at; c < channels; c++, o += plane) {
+            if (relu) kernel.addReluRun(y, o, residual, o, y, o, count);
+            else kernel.addRun(y, o, residual, o, y, o, count);
+        }
     }
 
     /**
@@ -166,7 +187,7 @@ final class CpuChannelVectorConv2d {
      * swapped, gathered by the weight packing instead of a flipped copy first. The same bits.
      */
     void forwardTransposed(Conv2dGeometry g, float[] x, float[] w, float[] y) {
-        forwardLoop.execute(g, x, w, true, null, false, y);
+        forwardLoop.execute(g, x, w, true, null, null, false, y);
     }
 
     /**
@@ -275,11 +296,13 @@ final class CpuChannelVectorConv2d {
     private final class ForwardLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
         private float[] x, bias, y;
+        private float[] residual; // added before the relu, or null
         private boolean relu;
         private boolean unpadded; // readsRowsInPlace(g)
         private int rowBlocks;
 
-        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, boolean transposed, float[] bias, boolean relu, float[] y) {
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, boolean transposed, float[] bias, float[] residual, boolean relu,
+                                  float[] y) {
             int cin = g.inChannels(), cout = g.outChannels(), kh = g.kernelH(), kw = g.kernelW();
             int vl = vectors(g) * CpuKernels.LANES;
             rows.find(g);
@@ -303,13 +326,14 @@ final class CpuChannelVectorConv2d {
             this.g = g;
             this.x = x;
             this.bias = bias;
+            this.residual = residual;
             this.relu = relu;
             this.y = y;
             try {
                 threads.runClaimed(g.batch() * rowBlocks, parts, this);
             } finally {
                 this.g = null;
-                this.x = this.bias = this.y = null;
+                this.x = this.bias = this.y = this.residual = null;
             }
         }
 
@@ -328,7 +352,8 @@ final class CpuChannelVectorConv2d {
             float[] out = CpuThreads.scratch(outputs, worker, p * cout);
             float[] wv = packedWeights, bias = this.bias, y = this.y;
             RowVariants rows = CpuChannelVectorConv2d.this.rows;
-            boolean relu = this.relu, taps3 = g.kernelW() == 3;
+            float[] residual = this.residual;
+            boolean relu = this.relu, taps3 = g.kernelW() == 3, storeRelu = relu && residual == null; // with a residual, the relu after it
             CpuKernels kernel = kernels[worker];
             for (int t = begin; t < end; t++) {
                 int n = t / rowBlocks, block = t % rowBlocks;
@@ -343,11 +368,12 @@ final class CpuChannelVectorConv2d {
                         for (int b = 0; b < cout / vl; b++) {
                             if (unpadded) kernel.channelConvRow(x, n * sample + (oh * sh - g.padH()) * g.width(), off, k, wv, w0 + b * k * vl, v, sw, tile);
                             else kernel.channelConvBlock(xp, oh * sh * wp + ow0 * sw, off, k, wv, w0 + b * k * vl, v, sw, taps3, tile);
-                            kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, (oh * wo + ow0) * cout + b * vl, cout);
+                            kernel.channelConvStore(tile, v, count, bias, b * vl, storeRelu, out, (oh * wo + ow0) * cout + b * vl, cout);
                         }
                     }
                 }
                 kernel.channelsLastToPlanes(out, oh0 * wo * cout, (oh1 - oh0) * wo, cout, y, n * cout * p + oh0 * wo, p);
+                if (residual != null) addResidual(kernel, residual, y, n * cout * p + oh0 * wo, (oh1 - oh0) * wo, cout, p, relu);
             }
             touchedSums[worker] = touched;
         }

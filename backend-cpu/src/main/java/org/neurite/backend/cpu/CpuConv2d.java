@@ -171,6 +171,29 @@ final class CpuConv2d {
     }
 
     /**
+     * y = conv(x, w) + bias + residual, then with {@code relu} y = max(y, 0), the residual (and the
+     * relu) added in the write-back of each task's rows on the channel-vector and strided 1x1
+     * kernels, which return true; the other paths write conv(x, w) + bias alone and return false,
+     * and the caller adds the residual in one pass over y. Either way the bits of the convolution,
+     * then the add (and relu) op.
+     */
+    boolean forwardResidual(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+        if (!CpuDirectConv2d.applies(g)) {
+            if (channelVector != null && takesChannelVector(g)) {
+                channelVector.forward(g, x, w, bias, residual, relu, y);
+                return true;
+            }
+            boolean winogradTakes = winograd != null && CpuWinogradConv2d.applies(g);
+            if (!winogradTakes && stridedPointwise != null && CpuStridedPointwiseConv2d.takes(g)) {
+                stridedPointwise.forward(g, x, w, bias, residual, relu, y);
+                return true;
+            }
+        }
+        forward(g, x, w, bias, false, y);
+        return false;
+    }
+
+    /**
      * dx = w^T * dy, scattered back through col2im, parallel over (sample, group); or, for a
      * one-group stride-1 convolution on at least {@link #IMPLICIT_MIN_ROWS} input channels, the
      * forward convolution of dy with the flipped, transposed kernel ({@link #backwardDataAsConvolution}).

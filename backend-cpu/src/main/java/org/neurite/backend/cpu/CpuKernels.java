@@ -147,6 +147,12 @@ abstract class CpuKernels {
     abstract void addRun(float[] x, int xo, float[] v, int vo, float[] out, int oo, int n);
 
     /**
+     * {@code out[oo + j] = Math.max(x[xo + j] + v[vo + j], 0f)} for j in [0, n): the sum rounded to
+     * float, then the relu's bits (NaN kept, -0 to +0), as the add and relu ops compute them.
+     */
+    abstract void addReluRun(float[] x, int xo, float[] v, int vo, float[] out, int oo, int n);
+
+    /**
      * {@code sums[j] += x[xo + j]} in double for j in [0, n): each float widened exactly and each
      * add rounded once, so every path gives the same bits.
      */

@@ -220,6 +220,11 @@ final class CpuPlainKernels extends CpuKernels {
     }
 
     @Override
+    void addReluRun(float[] x, int xo, float[] v, int vo, float[] out, int oo, int n) {
+        for (int j = 0; j < n; j++) out[oo + j] = Math.max(x[xo + j] + v[vo + j], 0f);
+    }
+
+    @Override
     void addToSums(float[] x, int xo, double[] sums, int n) {
         for (int j = 0; j < n; j++) sums[j] += x[xo + j];
     }

@@ -80,16 +80,26 @@ final class CpuStridedPointwiseConv2d {
 
     /** y = conv(x, w) + bias, then with {@code relu} y = max(y, 0); see the class comment. */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
-        forwardLoop.execute(g, x, w, bias, relu, y);
+        forwardLoop.execute(g, x, w, bias, null, relu, y);
+    }
+
+    /**
+     * y = conv(x, w) + bias + residual, then with {@code relu} y = max(y, 0), the residual added to
+     * each task's rows of y as it writes them ({@link CpuChannelVectorConv2d#addResidual}): the bits
+     * of {@link #forward} then the add (and relu) op.
+     */
+    void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+        forwardLoop.execute(g, x, w, bias, residual, relu, y);
     }
 
     private final class ForwardLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
         private float[] x, bias, y;
+        private float[] residual; // added before the relu, or null
         private boolean relu;
         private int rowBlocks;
 
-        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
             int cin = g.inChannels(), cout = g.outChannels(), hw = g.height() * g.width();
             int v = vectors(g), vl = v * CpuKernels.LANES, pix = CpuChannelVectorConv2d.pixels(v);
             if (packedWeights.length < cout * cin) packedWeights = new float[cout * cin];
@@ -114,13 +124,14 @@ final class CpuStridedPointwiseConv2d {
             this.g = g;
             this.x = x;
             this.bias = bias;
+            this.residual = residual;
             this.relu = relu;
             this.y = y;
             try {
                 threads.runClaimed(g.batch() * rowBlocks, parts, this);
             } finally {
                 this.g = null;
-                this.x = this.bias = this.y = null;
+                this.x = this.bias = this.y = this.residual = null;
             }
         }
 
@@ -135,7 +146,8 @@ final class CpuStridedPointwiseConv2d {
             float[] edge = wo % pix == 0 ? null : CpuThreads.scratch(edges, worker, cin * pix);
             float[] x = this.x, wv = packedWeights, bias = this.bias, y = this.y;
             int[] planes = planeOffsets, edgePlanes = edgeOffsets;
-            boolean relu = this.relu;
+            float[] residual = this.residual;
+            boolean relu = this.relu, storeRelu = relu && residual == null; // with a residual, the relu after it
             CpuKernels kernel = kernels[worker];
             for (int t = begin; t < end; t++) {
                 int n = t / rowBlocks, block = t % rowBlocks;
@@ -147,11 +159,12 @@ final class CpuStridedPointwiseConv2d {
                         for (int b = 0; b < cout / vl; b++) {
                             if (count == pix) kernel.channelConvBlock(x, at, planes, cin, wv, b * cin * vl, v, sw, false, tile);
                             else kernel.channelConvBlock(edge, 0, edgePlanes, cin, wv, b * cin * vl, v, 1, false, tile);
-                            kernel.channelConvStore(tile, v, count, bias, b * vl, relu, out, (oh * wo + ow0) * cout + b * vl, cout);
+                            kernel.channelConvStore(tile, v, count, bias, b * vl, storeRelu, out, (oh * wo + ow0) * cout + b * vl, cout);
                         }
                     }
                 }
                 kernel.channelsLastToPlanes(out, oh0 * wo * cout, (oh1 - oh0) * wo, cout, y, n * cout * p + oh0 * wo, p);
+                if (residual != null) CpuChannelVectorConv2d.addResidual(kernel, residual, y, n * cout * p + oh0 * wo, (oh1 - oh0) * wo, cout, p, relu);
             }
         }
     }

@@ -316,7 +316,7 @@ final class CpuVectorKernels extends CpuKernels {
     }
 
     /**
-     * Shortest run {@link #addRun} and {@link #addToSums} take by vectors: a small layer's few
+     * Shortest run {@link #addRun}, {@link #addReluRun} and {@link #addToSums} take by vectors: a small layer's few
      * outputs (LeNet-5's 10) stay on the scalar loop. A kernel that runs a vector or two per call
      * reaches C2 late and, until then, allocates its vectors (the steady-state allocation check saw
      * 3 KB a step at 256 bits).
@@ -328,6 +328,17 @@ final class CpuVectorKernels extends CpuKernels {
         int j = 0;
         if (n >= VECTOR_RUN_MIN) for (; j <= n - L; j += L) FloatVector.fromArray(S, x, xo + j).add(FloatVector.fromArray(S, v, vo + j)).intoArray(out, oo + j);
         for (; j < n; j++) out[oo + j] = x[xo + j] + v[vo + j];
+    }
+
+    /** The sum, then the relu as a select (v <= 0, either zero, to +0; NaN kept: {@code Math.max(v, 0f)}). */
+    @Override
+    void addReluRun(float[] x, int xo, float[] v, int vo, float[] out, int oo, int n) {
+        int j = 0;
+        if (n >= VECTOR_RUN_MIN) for (; j <= n - L; j += L) {
+            FloatVector s = FloatVector.fromArray(S, x, xo + j).add(FloatVector.fromArray(S, v, vo + j));
+            s.blend(0f, s.compare(VectorOperators.LE, 0f)).intoArray(out, oo + j);
+        }
+        for (; j < n; j++) out[oo + j] = Math.max(x[xo + j] + v[vo + j], 0f);
     }
 
     /** Each vector of floats widened into two vectors of doubles (8 + 8 lanes at 512 bits, 4 + 4 at 256), added to the sums in place. */

@@ -21,8 +21,10 @@ import org.neurite.tensor.Tensor;
  * {@code addForward} with {@link UnaryOp#RELU}) give the bits of the unfused ops in sequence, on both kernel paths
  * and at 1 and 2 threads: every convolution algorithm (direct, GEMM over the padded grid, gathered
  * and explicit im2col, 1x1, groups, Winograd), with and without a bias, and the dense layer's
- * skinny (transposed) and ordinary products with and without a bias. The inputs hold a NaN, which
- * the relu keeps.
+ * skinny (transposed) and ordinary products with and without a bias. So does
+ * {@code conv2dResidualForward}, with a relu or none, on the small ResNet's layers (the
+ * channel-vector and strided 1x1 kernels add the residual in their write-back, the others after
+ * the convolution). The inputs hold a NaN, which the relu keeps.
  */
 class CpuFusedEpilogueTest {
     private static final CpuKernels.Path[] PATHS = {CpuKernels.Path.select(), CpuKernels.Path.PLAIN_JAVA};
@@ -56,6 +58,38 @@ class CpuFusedEpilogueTest {
         };
         float[] reference = everywhereTheSame(run);
         assertTrue(hasNaNZerosAndPositives(reference), "the outputs exercise the relu");
+    }
+
+    /** conv(x, w) + bias + residual, then the relu or nothing, against the convolution, the add and the relu ops. */
+    @ParameterizedTest(name = "n={0} cin={1} {2}x{2} cout={3} k={4} stride={5} pad={6} relu={7}")
+    @CsvSource({
+            "2, 16, 14, 16, 3, 1, 1, true", // the channel-vector kernel, residual in its write-back
+            "1, 16, 14, 16, 3, 1, 1, true", // one sample: blocks of rows on two threads
+            "2, 16, 14, 16, 3, 1, 1, false",
+            "2, 32, 7, 32, 3, 1, 1, true",
+            "3, 32, 7, 64, 1, 2, 0, true", // the strided 1x1 kernel (512 bits; the GEMM path at 256)
+            "2, 32, 7, 64, 1, 2, 0, false",
+            "2, 16, 14, 32, 1, 2, 0, true", // the GEMM path, residual after it
+            "2, 64, 4, 64, 3, 1, 1, true", // Winograd
+            "3, 1, 13, 6, 5, 1, 2, true"}) // direct
+    void convolutionWithResidualGivesTheUnfusedBits(int n, int cin, int hw, int cout, int k, int stride, int pad, boolean relu) {
+        Conv2dGeometry g = new Conv2dGeometry(n, cin, hw, hw, cout, k, k, stride, stride, pad, pad, 1, 1, 1);
+        BiFunction<CpuBackend, Boolean, float[]> run = (cpu, fused) -> {
+            SplittableRandom rnd = new SplittableRandom(cin * 37L + cout + k);
+            Tensor x = random(cpu, rnd, Shape.of(n, cin, hw, hw), false), wt = random(cpu, rnd, Shape.of(cout, cin, k, k), false);
+            Tensor bias = random(cpu, rnd, Shape.of(cout), false);
+            Shape out = Shape.of(n, cout, g.outHeight(), g.outWidth());
+            Tensor residual = random(cpu, rnd, out, true), y = cpu.allocate(out);
+            if (fused) cpu.conv2dResidualForward(g, x, wt, bias, residual, relu ? UnaryOp.RELU : null, y);
+            else {
+                cpu.conv2dForward(g, x, wt, bias, y);
+                cpu.binary(BinaryOp.ADD, y, residual, y);
+                if (relu) cpu.unary(UnaryOp.RELU, y, y);
+            }
+            return cpu.download(y);
+        };
+        float[] reference = everywhereTheSame(run);
+        if (relu) assertTrue(hasNaNZerosAndPositives(reference), "the outputs exercise the relu");
     }
 
     /** The residual sum with its relu ({@code addForward}), out apart from the addends or in place over the first. */

@@ -132,21 +132,29 @@ final class Conv2d implements AffineFoldableLayer {
 
     @Override public LayerKernel compile(KernelContext context, UnaryOp activation) {
         Shape x = context.inputShapes().get(0);    // [N, C, H, W]
-        return new Kernel(geometry(context.args(), x.dropFirst(), context.batch()), context.args().getBool("bias"), activation);
+        return new Kernel(geometry(context.args(), x.dropFirst(), context.batch()), context.args().getBool("bias"), activation, false);
     }
 
     /** Inference with a batch norm folded in: the engine's folded weight and a bias always present. */
     @Override public LayerKernel compileWithBias(KernelContext context, UnaryOp activation) {
         Shape x = context.inputShapes().get(0);
-        return new Kernel(geometry(context.args(), x.dropFirst(), context.batch()), true, activation);
+        return new Kernel(geometry(context.args(), x.dropFirst(), context.batch()), true, activation, false);
     }
 
-    /** {@code activation}: the fused epilogue, or null. */
-    private record Kernel(Conv2dGeometry g, boolean bias, UnaryOp activation) implements LayerKernel {
+    @Override public boolean addsResidual() { return true; }
+
+    @Override public LayerKernel compileWithBiasAndResidual(KernelContext context, UnaryOp activation) {
+        Shape x = context.inputShapes().get(0);
+        return new Kernel(geometry(context.args(), x.dropFirst(), context.batch()), true, activation, true);
+    }
+
+    /** {@code activation}: the fused epilogue, or null; {@code residual}: input 1 added before it (inference only). */
+    private record Kernel(Conv2dGeometry g, boolean bias, UnaryOp activation, boolean residual) implements LayerKernel {
         @Override public void forward(ForwardPass pass) {
-            // y[N, Cout, Ho, Wo] = activation(x ⋆ w + bias)
+            // y[N, Cout, Ho, Wo] = activation(x ⋆ w + bias (+ residual))
             Tensor b = bias ? pass.param("bias") : null;
-            if (activation == null) pass.backend().conv2dForward(g, pass.input(0), pass.param("weight"), b, pass.output());
+            if (residual) pass.backend().conv2dResidualForward(g, pass.input(0), pass.param("weight"), b, pass.input(1), activation, pass.output());
+            else if (activation == null) pass.backend().conv2dForward(g, pass.input(0), pass.param("weight"), b, pass.output());
             else pass.backend().conv2dForward(g, pass.input(0), pass.param("weight"), b, activation, pass.output());
         }
 

@@ -12,6 +12,7 @@ import org.neurite.layer.KernelContext;
 import org.neurite.layer.LayerArgs;
 import org.neurite.layer.LayerKernel;
 import org.neurite.layer.ParamSchema;
+import org.neurite.layer.ResidualSumLayer;
 import org.neurite.layer.ShapeException;
 import org.neurite.tensor.Shape;
 import org.neurite.tensor.Tensor;
@@ -26,8 +27,10 @@ import org.neurite.tensor.Tensor;
  * {@code relu(y + s)} ending every residual block): forward applies the activation in place in the
  * sum's buffer, and backward applies its derivative once, from y, straight into the first input
  * gradient, which the others then copy; the sum itself gets neither a buffer of its own nor a gradient.
+ * As a {@link ResidualSumLayer}, compiled for inference, a sum of two may run inside the
+ * convolution that produces one of its terms (the engine's residual folding); its step then runs nothing.
  */
-final class Add implements EpilogueLayer {
+final class Add implements ResidualSumLayer {
     @Override public String name() { return "add"; }
 
     @Override public String doc() {
