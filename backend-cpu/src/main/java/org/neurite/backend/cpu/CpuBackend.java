@@ -168,7 +168,8 @@ public final class CpuBackend implements Backend {
 
     /**
      * With a relu or none, the residual (and the relu) added in the convolution's write-back on the
-     * channel-vector and strided 1x1 kernels, else in one pass over y after it; other activations: the default.
+     * channel-vector, strided 1x1 and GEMM paths, else (direct, Winograd) in one pass over y after it;
+     * other activations: the default.
      */
     @Override public void conv2dResidualForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor residual, UnaryOp activation,
                                                 Tensor y) {

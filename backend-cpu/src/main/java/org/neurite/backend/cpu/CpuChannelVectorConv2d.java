@@ -171,9 +171,14 @@ final class CpuChannelVectorConv2d {
     /**
      * {@code y = y + residual}, then with {@code relu} {@code max(., 0)}, over the runs
      * {@code [at + c*plane, + count)} of the {@code channels} planes: the output rows a task has just
-     * written ({@link CpuStridedPointwiseConv2d} too).
+     * written ({@link CpuStridedPointwiseConv2d} too): whole planes as one run (on 4x4 maps a plane's
+     * 16 values were too short a run for vectors).
      */
     static void addResidual(CpuKernels kernel, float[] residual, float[] y, int at, int count, int channels, int plane, boolean relu) {
+        if (count == plane) {
+            count *= channels;
+            channels = 1;
+        }
         for (int c = 0, o = at; c < channels; c++, o += plane) {
             if (relu) kernel.addReluRun(y, o, residual, o, y, o, count);
             else kernel.addRun(y, o, residual, o, y, o, count);

@@ -166,31 +166,30 @@ final class CpuConv2d {
         else if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, relu, y);
         else if (winograd != null && CpuWinogradConv2d.applies(g)) { winograd.forward(g, x, w, bias, y); return false; }
         else if (stridedPointwise != null && CpuStridedPointwiseConv2d.takes(g)) stridedPointwise.forward(g, x, w, bias, relu, y);
-        else forwardLoop.execute(g, x, w, bias, relu, y);
+        else forwardLoop.execute(g, x, w, bias, null, relu, y);
         return relu;
     }
 
     /**
      * y = conv(x, w) + bias + residual, then with {@code relu} y = max(y, 0), the residual (and the
-     * relu) added in the write-back of each task's rows on the channel-vector and strided 1x1
-     * kernels, which return true; the other paths write conv(x, w) + bias alone and return false,
-     * and the caller adds the residual in one pass over y. Either way the bits of the convolution,
-     * then the add (and relu) op.
+     * relu) added in the write-back of each task's rows by the channel-vector, strided 1x1 and GEMM
+     * paths, which return true; the direct and Winograd paths write conv(x, w) + bias alone and
+     * return false, and the caller adds the residual in one pass over y. Either way the bits of the
+     * convolution, then the add (and relu) op.
      */
     boolean forwardResidual(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
-        if (!CpuDirectConv2d.applies(g)) {
-            if (channelVector != null && takesChannelVector(g)) {
-                channelVector.forward(g, x, w, bias, residual, relu, y);
-                return true;
-            }
-            boolean winogradTakes = winograd != null && CpuWinogradConv2d.applies(g);
-            if (!winogradTakes && stridedPointwise != null && CpuStridedPointwiseConv2d.takes(g)) {
-                stridedPointwise.forward(g, x, w, bias, residual, relu, y);
-                return true;
-            }
+        if (CpuDirectConv2d.applies(g)) {
+            direct.forward(g, x, w, bias, false, y);
+            return false;
         }
-        forward(g, x, w, bias, false, y);
-        return false;
+        if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, residual, relu, y);
+        else if (winograd != null && CpuWinogradConv2d.applies(g)) {
+            winograd.forward(g, x, w, bias, y);
+            return false;
+        }
+        else if (stridedPointwise != null && CpuStridedPointwiseConv2d.takes(g)) stridedPointwise.forward(g, x, w, bias, residual, relu, y);
+        else forwardLoop.execute(g, x, w, bias, residual, relu, y);
+        return true;
     }
 
     /**
@@ -236,7 +235,7 @@ final class CpuConv2d {
             }
         }
         if (winograd != null && CpuWinogradConv2d.applies(t)) winograd.forward(t, dy, flipped, null, dx);
-        else forwardLoop.execute(t, dy, flipped, null, false, dx);
+        else forwardLoop.execute(t, dy, flipped, null, null, false, dx);
     }
 
     /**
@@ -559,14 +558,18 @@ final class CpuConv2d {
         }
     }
 
-    /** y = conv(x, w) + bias over (sample, group, pixel chunk) tasks; chunks only when samples are fewer than workers. */
+    /**
+     * y = conv(x, w) + bias (+ residual) over (sample, group, pixel chunk) tasks; chunks only when
+     * samples are fewer than workers.
+     */
     private final class ForwardLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
         private float[] x, w, bias, y, packedW;
+        private float[] residual; // y's shape, added before the relu; or null
         private int chunkWidth, chunks;
         private boolean rowRuns, relu;
 
-        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
             int p = g.outHeight() * g.outWidth();
             int units = g.batch() * g.groups();
             int split = CpuGemm.ceilDiv(threads.size(), Math.max(1, units));
@@ -586,13 +589,14 @@ final class CpuConv2d {
             this.x = x;
             this.w = w;
             this.bias = bias;
+            this.residual = residual;
             this.relu = relu;
             this.y = y;
             try {
                 threads.runClaimed(units * chunks, parallelism(g), this);
             } finally {
                 this.g = null;
-                this.x = this.w = this.bias = this.y = this.packedW = null;
+                this.x = this.w = this.bias = this.y = this.packedW = this.residual = null;
             }
         }
 
@@ -628,7 +632,8 @@ final class CpuConv2d {
                     if (packedW != null) gemm.multiplyPacked(worker, packedW, 0, coutG, coutG, p1 - p0, k, 1f, null, false, col, 0, p1 - p0, 0f, y, yOff + p0, p);
                     else gemm.multiply(worker, false, false, coutG, p1 - p0, k, 1f, w, wOff, k, col, 0, p1 - p0, 0f, y, yOff + p0, p);
                 }
-                epilogue(bias, gi * coutG, coutG, relu, y, yOff, p, p0, p1);
+                if (residual != null) residualEpilogue(bias, gi * coutG, coutG, relu, residual, y, yOff, p, p0, p1);
+                else epilogue(bias, gi * coutG, coutG, relu, y, yOff, p, p0, p1);
             }
         }
 
@@ -652,7 +657,8 @@ final class CpuConv2d {
                     for (int oh = 0; oh < ho; oh++) {
                         int from = oc * grid + oh * wp, to = yOff + oc * p + oh * wo;
                         // The bias and the relu in the copy-out: y = out (+ b), then max(y, 0), the bits of the separate passes.
-                        if (relu && bias != null) for (int j = 0; j < wo; j++) y[to + j] = Math.max(out[from + j] + b, 0f);
+                        if (residual != null) copyOutResidual(out, from, bias != null, b, residual, relu, y, to, wo);
+                        else if (relu && bias != null) for (int j = 0; j < wo; j++) y[to + j] = Math.max(out[from + j] + b, 0f);
                         else if (relu) for (int j = 0; j < wo; j++) y[to + j] = Math.max(out[from + j], 0f);
                         else if (bias != null) for (int j = 0; j < wo; j++) y[to + j] = out[from + j] + b;
                         else System.arraycopy(out, from, y, to, wo);
@@ -678,6 +684,28 @@ final class CpuConv2d {
             if (bias == null) for (int q = p0; q < p1; q++) y[row + q] = Math.max(y[row + q], 0f);
             else for (int q = p0; q < p1; q++) y[row + q] = Math.max(y[row + q] + b, 0f);
         }
+    }
+
+    /**
+     * {@link #epilogue} with a residual: y = (y + bias) + residual, then with {@code relu}
+     * {@code Math.max(., 0f)}, each step rounded as the separate passes round it (no bias: no add of
+     * zero, which would turn -0 into +0).
+     */
+    private static void residualEpilogue(float[] bias, int b0, int channels, boolean relu, float[] residual, float[] y, int yOff, int p,
+                                         int p0, int p1) {
+        for (int oc = 0; oc < channels; oc++) {
+            int row = yOff + oc * p;
+            copyOutResidual(y, row + p0, bias != null, bias == null ? 0f : bias[b0 + oc], residual, relu, y, row + p0, p1 - p0);
+        }
+    }
+
+    /** {@code y[to + j] = out[from + j] (+ b) + residual[to + j]}, then with {@code relu} {@code Math.max(., 0f)}, for j in [0, n). */
+    private static void copyOutResidual(float[] out, int from, boolean withBias, float b, float[] residual, boolean relu, float[] y, int to,
+                                        int n) {
+        if (withBias && relu) for (int j = 0; j < n; j++) y[to + j] = Math.max((out[from + j] + b) + residual[to + j], 0f);
+        else if (withBias) for (int j = 0; j < n; j++) y[to + j] = (out[from + j] + b) + residual[to + j];
+        else if (relu) for (int j = 0; j < n; j++) y[to + j] = Math.max(out[from + j] + residual[to + j], 0f);
+        else for (int j = 0; j < n; j++) y[to + j] = out[from + j] + residual[to + j];
     }
 
     /** y[yOff + oc*p + q] += bias[b0 + oc] for the channels [0, channels) and pixels [p0, p1). */

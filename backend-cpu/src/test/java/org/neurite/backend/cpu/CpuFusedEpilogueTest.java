@@ -23,8 +23,8 @@ import org.neurite.tensor.Tensor;
  * and explicit im2col, 1x1, groups, Winograd), with and without a bias, and the dense layer's
  * skinny (transposed) and ordinary products with and without a bias. So does
  * {@code conv2dResidualForward}, with a relu or none, on the small ResNet's layers (the
- * channel-vector and strided 1x1 kernels add the residual in their write-back, the others after
- * the convolution). The inputs hold a NaN, which the relu keeps.
+ * channel-vector, strided 1x1 and GEMM paths add the residual in their write-back, the direct and
+ * Winograd paths after the convolution). The inputs hold a NaN, which the relu keeps.
  */
 class CpuFusedEpilogueTest {
     private static final CpuKernels.Path[] PATHS = {CpuKernels.Path.select(), CpuKernels.Path.PLAIN_JAVA};
@@ -69,7 +69,11 @@ class CpuFusedEpilogueTest {
             "2, 32, 7, 32, 3, 1, 1, true",
             "3, 32, 7, 64, 1, 2, 0, true", // the strided 1x1 kernel (512 bits; the GEMM path at 256)
             "2, 32, 7, 64, 1, 2, 0, false",
-            "2, 16, 14, 32, 1, 2, 0, true", // the GEMM path, residual after it
+            "2, 16, 14, 32, 1, 2, 0, true", // the GEMM path (1x1), residual in its epilogue
+            "2, 16, 14, 32, 1, 2, 0, false",
+            "2, 8, 9, 17, 3, 1, 1, true", // the GEMM path over the padded grid, residual in its copy-out
+            "2, 8, 9, 17, 3, 1, 1, false",
+            "3, 5, 11, 17, 3, 2, 1, false", // gathered panels
             "2, 64, 4, 64, 3, 1, 1, true", // Winograd
             "3, 1, 13, 6, 5, 1, 2, true"}) // direct
     void convolutionWithResidualGivesTheUnfusedBits(int n, int cin, int hw, int cout, int k, int stride, int pad, boolean relu) {
