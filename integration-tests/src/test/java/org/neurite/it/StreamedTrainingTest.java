@@ -182,8 +182,11 @@ class StreamedTrainingTest {
         }
         long held = loader.peakHeldBytes();
         assertTrue(held > bound.bytes() / 2 && held <= bound.bytes(), "the loader held at most " + held + " bytes against " + bound);
-        // Besides the loader's buffers the heap holds the trainer's epoch order (4 bytes a sample) and small change.
-        long allowance = 4L * samples + (128 << 10);
+        // Besides the loader's buffers the heap holds the trainer's epoch order (4 bytes a sample) and small change:
+        // up to 256 KiB. The MLP's rise was 538-562 KB in most of 19 runs (at 1487e4e and later, 2026-12-06) and
+        // 661-746 KB in four, cause not found (the loader's buffers all counted; the least of three collections per
+        // reading still gave 664 KB once); holding the streamed data would be megabytes (21 MB as floats).
+        long allowance = 4L * samples + (256 << 10);
         System.out.printf("streamed %,d samples (%,d bytes on disk, %,d as floats) with memory = %s: loader peak %,d bytes, "
                         + "retained heap rise at most %,d bytes%n", samples, onDisk, 4 * onDisk, bound, held, rise[0]);
         assertTrue(rise[0] <= bound.bytes() + allowance, "retained heap rose " + rise[0] + " bytes against a bound of " + bound);
