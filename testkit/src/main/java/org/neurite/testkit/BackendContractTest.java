@@ -84,6 +84,16 @@ public abstract class BackendContractTest {
             Tensor x = t(b, 1, 2, 3, 3);
             b.conv2dForward(g, x, t(b, 2, 2, 1, 1), null, UnaryOp.RELU, x);
         }));
+        cases.add(new Case("a residual convolution writing into its residual", "conv2dResidualForward: y must not be the same tensor as residual",
+                b -> {
+                    Conv2dGeometry g = new Conv2dGeometry(1, 2, 3, 3, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+                    Tensor y = t(b, 1, 2, 3, 3);
+                    b.conv2dResidualForward(g, t(b, 1, 2, 3, 3), t(b, 2, 2, 1, 1), null, y, UnaryOp.RELU, y);
+                }));
+        cases.add(new Case("a residual of the wrong size", "residual [1, 2, 3, 2] has 12 elements, expected 18", b -> {
+            Conv2dGeometry g = new Conv2dGeometry(1, 2, 3, 3, 2, 1, 1, 1, 1, 0, 0, 1, 1, 1);
+            b.conv2dResidualForward(g, t(b, 1, 2, 3, 3), t(b, 2, 2, 1, 1), null, t(b, 1, 2, 3, 2), null, t(b, 1, 2, 3, 3));
+        }));
         cases.add(new Case("a dense forward pass with a bias of the wrong size", "bias [4] has 4 elements, expected 3",
                 b -> b.denseForward(t(b, 2, 5), t(b, 3, 5), t(b, 4), UnaryOp.RELU, t(b, 2, 3), 2, 5, 3)));
         cases.add(new Case("a residual sum of tensors of different sizes", "b [3] has 3 elements, expected 4",
