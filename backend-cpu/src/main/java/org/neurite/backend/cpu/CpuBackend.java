@@ -168,7 +168,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * With a relu or none, the residual (and the relu) added in the convolution's write-back on the
-     * channel-vector, strided 1x1 and GEMM paths, else (direct, Winograd) in one pass over y after it;
+     * channel-vector, strided 1x1, Winograd and GEMM paths, else (direct) in one pass over y after it;
      * other activations: the default.
      */
     @Override public void conv2dResidualForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor residual, UnaryOp activation,

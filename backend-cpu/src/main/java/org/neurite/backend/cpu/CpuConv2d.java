@@ -172,9 +172,9 @@ final class CpuConv2d {
 
     /**
      * y = conv(x, w) + bias + residual, then with {@code relu} y = max(y, 0), the residual (and the
-     * relu) added in the write-back of each task's rows by the channel-vector, strided 1x1 and GEMM
-     * paths, which return true; the direct and Winograd paths write conv(x, w) + bias alone and
-     * return false, and the caller adds the residual in one pass over y. Either way the bits of the
+     * relu) added in the write-back of each task's rows by the channel-vector, strided 1x1, Winograd
+     * and GEMM paths, which return true; the direct path writes conv(x, w) + bias alone and returns
+     * false, and the caller adds the residual in one pass over y. Either way the bits of the
      * convolution, then the add (and relu) op.
      */
     boolean forwardResidual(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
@@ -183,10 +183,7 @@ final class CpuConv2d {
             return false;
         }
         if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, residual, relu, y);
-        else if (winograd != null && CpuWinogradConv2d.applies(g)) {
-            winograd.forward(g, x, w, bias, y);
-            return false;
-        }
+        else if (winograd != null && CpuWinogradConv2d.applies(g)) winograd.forwardResidual(g, x, w, bias, residual, relu, y);
         else if (stridedPointwise != null && CpuStridedPointwiseConv2d.takes(g)) stridedPointwise.forward(g, x, w, bias, residual, relu, y);
         else forwardLoop.execute(g, x, w, bias, residual, relu, y);
         return true;

@@ -198,7 +198,21 @@ final class CpuWinogradConv2d {
         if (g.kernelH() == 5) transformFilters5(g, w);
         else if (tile == 4) transformFilters4(g, w, false);
         else transformFilters(g, w);
-        forwardLoop.execute(g, x, bias, y, tile);
+        forwardLoop.execute(g, x, bias, null, false, y, tile);
+    }
+
+    /**
+     * y = conv(x, w) + bias + residual, then with {@code relu} y = max(y, 0): the residual (y's
+     * shape) and the relu added to each block's samples of y right after its output transform
+     * writes them, the bits of {@link #forward} then the add (and relu) op.
+     */
+    void forwardResidual(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+        if (g.batch() == 0) return;
+        int tile = outputTile(g);
+        if (g.kernelH() == 5) transformFilters5(g, w);
+        else if (tile == 4) transformFilters4(g, w, false);
+        else transformFilters(g, w);
+        forwardLoop.execute(g, x, bias, residual, relu, y, tile);
     }
 
     /**
@@ -219,7 +233,7 @@ final class CpuWinogradConv2d {
         if (!readsTransposed(g)) throw new IllegalArgumentException("forwardTransposed takes 3x3 kernels on 4x4 tiles");
         if (g.batch() == 0) return;
         transformFilters4(g, w, true);
-        forwardLoop.execute(g, x, null, y, 4);
+        forwardLoop.execute(g, x, null, null, false, y, 4);
     }
 
     /**
@@ -639,11 +653,15 @@ final class CpuWinogradConv2d {
     private final class ForwardLoop extends Tiling implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
         private float[] x, bias, y;
+        private float[] residual; // y's shape, added (then the relu) after each block's output transform; or null
+        private boolean relu;
 
-        synchronized void execute(Conv2dGeometry g, float[] x, float[] bias, float[] y, int tile) {
+        synchronized void execute(Conv2dGeometry g, float[] x, float[] bias, float[] residual, boolean relu, float[] y, int tile) {
             this.g = g;
             this.x = x;
             this.bias = bias;
+            this.residual = residual;
+            this.relu = relu;
             this.y = y;
             setTiles(g, tile, samplesPerBlock(g, tile));
             int parallelism = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
@@ -651,7 +669,7 @@ final class CpuWinogradConv2d {
                 threads.runClaimed(CpuGemm.ceilDiv(g.batch(), block), parallelism, this);
             } finally {
                 this.g = null;
-                this.x = this.bias = this.y = null;
+                this.x = this.bias = this.y = this.residual = null;
             }
         }
 
@@ -659,6 +677,8 @@ final class CpuWinogradConv2d {
         public void run(int worker, int begin, int end) {
             Conv2dGeometry g = this.g;
             int cin = g.inChannels(), cout = g.outChannels(), perSample = tilesH * tilesW;
+            int sampleOut = cout * g.outHeight() * g.outWidth();
+            float[] residual = this.residual;
             int columnsMax = CpuGemm.roundUp(block * perSample, CpuGemm.NR);
             Scratch s = scratch(worker);
             int paddedSize = paddedFloats(cin, block);
@@ -687,6 +707,10 @@ final class CpuWinogradConv2d {
                             s.transformed, p * vStride, columns, 0f, s.products, p * mStride, columns);
                 }
                 transformOutput(k, g, n0, samples, s.products, columns, mStride, s.outputs, bias, y);
+                if (residual == null) continue;
+                // the block's samples of y, one run, while they are in cache
+                if (relu) k.addReluRun(y, n0 * sampleOut, residual, n0 * sampleOut, y, n0 * sampleOut, samples * sampleOut);
+                else k.addRun(y, n0 * sampleOut, residual, n0 * sampleOut, y, n0 * sampleOut, samples * sampleOut);
             }
         }
 

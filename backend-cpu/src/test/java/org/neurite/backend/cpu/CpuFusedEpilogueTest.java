@@ -23,8 +23,8 @@ import org.neurite.tensor.Tensor;
  * and explicit im2col, 1x1, groups, Winograd), with and without a bias, and the dense layer's
  * skinny (transposed) and ordinary products with and without a bias. So does
  * {@code conv2dResidualForward}, with a relu or none, on the small ResNet's layers (the
- * channel-vector, strided 1x1 and GEMM paths add the residual in their write-back, the direct and
- * Winograd paths after the convolution). The inputs hold a NaN, which the relu keeps.
+ * channel-vector, strided 1x1, Winograd and GEMM paths add the residual in their write-back, the
+ * direct path after the convolution). The inputs hold a NaN, which the relu keeps.
  */
 class CpuFusedEpilogueTest {
     private static final CpuKernels.Path[] PATHS = {CpuKernels.Path.select(), CpuKernels.Path.PLAIN_JAVA};
@@ -74,7 +74,9 @@ class CpuFusedEpilogueTest {
             "2, 8, 9, 17, 3, 1, 1, true", // the GEMM path over the padded grid, residual in its copy-out
             "2, 8, 9, 17, 3, 1, 1, false",
             "3, 5, 11, 17, 3, 2, 1, false", // gathered panels
-            "2, 64, 4, 64, 3, 1, 1, true", // Winograd
+            "2, 64, 4, 64, 3, 1, 1, true", // Winograd F(4x4, 3x3), residual after each block's output transform
+            "3, 32, 6, 32, 3, 1, 1, false", // F(2x2, 3x3) at 512 bits
+            "2, 32, 8, 64, 5, 1, 2, true", // F(2x2, 5x5)
             "3, 1, 13, 6, 5, 1, 2, true"}) // direct
     void convolutionWithResidualGivesTheUnfusedBits(int n, int cin, int hw, int cout, int k, int stride, int pad, boolean relu) {
         Conv2dGeometry g = new Conv2dGeometry(n, cin, hw, hw, cout, k, k, stride, stride, pad, pad, 1, 1, 1);
