@@ -380,6 +380,7 @@ public final class CompiledModel implements AutoCloseable {
             Node activation = fusions.get(node.name());
             Tensor output;
             Node foldedAffine = affineFolds.get(node.name());
+            ResidualFold residualFold = residualFolds.get(node.name());
             if (fusedActivations.contains(node.name())) {
                 output = activations.get(node.name());     // allocated with its producer
             } else if (affineFoldedInto.containsKey(node.name()) || residualFoldedInto.containsKey(node.name())) {
@@ -390,7 +391,6 @@ public final class CompiledModel implements AutoCloseable {
                 // residual sum folded in too, the sum's (or its activation's), and the folded layer's value is not stored.
                 Node after = fusions.get(foldedAffine.name());
                 String last = after == null ? foldedAffine.name() : after.name();
-                ResidualFold residualFold = residualFolds.get(node.name());
                 Node sumAfter = residualFold == null ? null : fusions.get(residualFold.sum().name());
                 if (residualFold != null) {
                     last = sumAfter == null ? residualFold.sum().name() : sumAfter.name();
@@ -412,7 +412,6 @@ public final class CompiledModel implements AutoCloseable {
                 output = activationBuffer(graph.shape(node.name()).withBatch(batch), node.name());
             }
             activations.put(node.name(), output);
-            ResidualFold residualFold = residualFolds.get(node.name());
             Tensor[] inputs = new Tensor[node.inputs().size() + (residualFold == null ? 0 : 1)];
             Tensor[] gradInputs = new Tensor[inputs.length];
             List<Shape> inputShapes = new ArrayList<>();

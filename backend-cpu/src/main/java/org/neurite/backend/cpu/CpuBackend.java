@@ -179,7 +179,7 @@ public final class CpuBackend implements Backend {
         }
         count(false);
         boolean relu = activation == UnaryOp.RELU;
-        if (conv.forwardResidual(g, data(x), data(w), data(bias), data(residual), relu, data(y))) return;
+        if (conv.forward(g, data(x), data(w), data(bias), data(residual), relu, data(y))) return;
         if (relu) elementwise.addRelu(data(y), 0, data(residual), 0, data(y), 0, y.size());
         else elementwise.binary(BinaryOp.ADD, data(y), 0, data(residual), 0, data(y), 0, y.size());
     }

@@ -179,10 +179,7 @@ final class CpuChannelVectorConv2d {
             count *= channels;
             channels = 1;
         }
-        for (int c = 0, o = at; c < channels; c++, o += plane) {
-            if (relu) kernel.addReluRun(y, o, residual, o, y, o, count);
-            else kernel.addRun(y, o, residual, o, y, o, count);
-        }
+        for (int c = 0, o = at; c < channels; c++, o += plane) kernel.addResidualRun(y, residual, o, count, relu);
     }
 
     /**

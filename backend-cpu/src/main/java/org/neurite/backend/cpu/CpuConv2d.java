@@ -156,37 +156,31 @@ final class CpuConv2d {
         forward(g, x, w, bias, false, y);
     }
 
-    /**
-     * y = conv(x, w) + bias, then with {@code relu} y = max(y, 0) in the write-back of each task's
-     * output while it is in cache (the bits of the plain convolution then the relu op). Returns
-     * whether the relu was applied: the Winograd path leaves it to the caller.
-     */
+    /** {@link #forward(Conv2dGeometry, float[], float[], float[], float[], boolean, float[])} without a residual. */
     boolean forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, float[] y) {
-        if (CpuDirectConv2d.applies(g)) direct.forward(g, x, w, bias, relu, y);
-        else if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, relu, y);
-        else if (winograd != null && CpuWinogradConv2d.applies(g)) { winograd.forward(g, x, w, bias, y); return false; }
-        else if (stridedPointwise != null && CpuStridedPointwiseConv2d.takes(g)) stridedPointwise.forward(g, x, w, bias, relu, y);
-        else forwardLoop.execute(g, x, w, bias, null, relu, y);
-        return relu;
+        return forward(g, x, w, bias, null, relu, y);
     }
 
     /**
-     * y = conv(x, w) + bias + residual, then with {@code relu} y = max(y, 0), the residual (and the
-     * relu) added in the write-back of each task's rows by the channel-vector, strided 1x1, Winograd
-     * and GEMM paths, which return true; the direct path writes conv(x, w) + bias alone and returns
-     * false, and the caller adds the residual in one pass over y. Either way the bits of the
-     * convolution, then the add (and relu) op.
+     * y = conv(x, w) + bias (+ residual, y's shape, or null), then with {@code relu} y = max(y, 0),
+     * the residual and the relu added in the write-back of each task's output while it is in cache
+     * (the bits of the plain convolution, then the add and relu ops). Returns whether the relu or
+     * the residual was applied: false when neither was asked for, and where the caller must apply
+     * them itself (in one pass over y): after the Winograd path without a residual (its relu), and
+     * after the direct path with one.
      */
-    boolean forwardResidual(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+    boolean forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+        boolean applied = true;
         if (CpuDirectConv2d.applies(g)) {
-            direct.forward(g, x, w, bias, false, y);
-            return false;
-        }
-        if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, residual, relu, y);
-        else if (winograd != null && CpuWinogradConv2d.applies(g)) winograd.forwardResidual(g, x, w, bias, residual, relu, y);
-        else if (stridedPointwise != null && CpuStridedPointwiseConv2d.takes(g)) stridedPointwise.forward(g, x, w, bias, residual, relu, y);
+            direct.forward(g, x, w, bias, relu && residual == null, y);
+            applied = residual == null;
+        } else if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, residual, relu, y);
+        else if (winograd != null && CpuWinogradConv2d.applies(g)) {
+            winograd.forward(g, x, w, bias, residual, relu, y);
+            applied = residual != null;
+        } else if (stridedPointwise != null && CpuStridedPointwiseConv2d.takes(g)) stridedPointwise.forward(g, x, w, bias, residual, relu, y);
         else forwardLoop.execute(g, x, w, bias, residual, relu, y);
-        return true;
+        return applied && (relu || residual != null);
     }
 
     /**

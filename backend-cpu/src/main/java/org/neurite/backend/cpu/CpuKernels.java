@@ -152,6 +152,12 @@ abstract class CpuKernels {
      */
     abstract void addReluRun(float[] x, int xo, float[] v, int vo, float[] out, int oo, int n);
 
+    /** {@code y[at + j] += residual[at + j]}, then with {@code relu} {@code Math.max(., 0f)}, for j in [0, n): {@link #addReluRun} or {@link #addRun} in place. */
+    final void addResidualRun(float[] y, float[] residual, int at, int n, boolean relu) {
+        if (relu) addReluRun(y, at, residual, at, y, at, n);
+        else addRun(y, at, residual, at, y, at, n);
+    }
+
     /**
      * {@code sums[j] += x[xo + j]} in double for j in [0, n): each float widened exactly and each
      * add rounded once, so every path gives the same bits.

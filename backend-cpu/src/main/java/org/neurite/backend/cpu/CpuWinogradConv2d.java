@@ -194,21 +194,21 @@ final class CpuWinogradConv2d {
 
     /** {@link #forward} with {@code tile x tile} output tiles: 2, or 4 for a 3x3 kernel (the tests run both). */
     void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y, int tile) {
-        if (g.batch() == 0) return;
-        if (g.kernelH() == 5) transformFilters5(g, w);
-        else if (tile == 4) transformFilters4(g, w, false);
-        else transformFilters(g, w);
-        forwardLoop.execute(g, x, bias, null, false, y, tile);
+        forward(g, x, w, bias, null, false, y, tile);
     }
 
     /**
      * y = conv(x, w) + bias + residual, then with {@code relu} y = max(y, 0): the residual (y's
      * shape) and the relu added to each block's samples of y right after its output transform
-     * writes them, the bits of {@link #forward} then the add (and relu) op.
+     * writes them, the bits of {@link #forward} then the add (and relu) op. Without a residual
+     * the relu is left to the caller, as {@link #forward} leaves it.
      */
-    void forwardResidual(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+    void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y) {
+        forward(g, x, w, bias, residual, relu, y, outputTile(g));
+    }
+
+    private void forward(Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] residual, boolean relu, float[] y, int tile) {
         if (g.batch() == 0) return;
-        int tile = outputTile(g);
         if (g.kernelH() == 5) transformFilters5(g, w);
         else if (tile == 4) transformFilters4(g, w, false);
         else transformFilters(g, w);
@@ -708,9 +708,7 @@ final class CpuWinogradConv2d {
                 }
                 transformOutput(k, g, n0, samples, s.products, columns, mStride, s.outputs, bias, y);
                 if (residual == null) continue;
-                // the block's samples of y, one run, while they are in cache
-                if (relu) k.addReluRun(y, n0 * sampleOut, residual, n0 * sampleOut, y, n0 * sampleOut, samples * sampleOut);
-                else k.addRun(y, n0 * sampleOut, residual, n0 * sampleOut, y, n0 * sampleOut, samples * sampleOut);
+                k.addResidualRun(y, residual, n0 * sampleOut, samples * sampleOut, relu); // the block's samples of y, while in cache
             }
         }
 
