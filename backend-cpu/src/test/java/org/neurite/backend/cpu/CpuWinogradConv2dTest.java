@@ -295,6 +295,66 @@ class CpuWinogradConv2dTest {
         }
     }
 
+    /**
+     * Remembered filters ({@code CpuWinogradConv2d.prepareFilters}): on one instance, a call on
+     * weights it has transformed gives the bits of a fresh instance; weights changed in place (the
+     * same array, one value) are seen and transformed again; more layers than
+     * {@link CpuWinogradConv2d#MEMO_ENTRIES}, taken in turn, each get their own convolution; and the
+     * forward and the transposed forward of one array are kept apart. F(4x4, 3x3), F(2x2, 3x3) and
+     * F(2x2, 5x5) all go through it.
+     */
+    @Test
+    void rememberedFiltersFollowTheWeights() {
+        Conv2dGeometry[] layers = {conv(2, 64, 4, 4, 64, 1), conv(2, 32, 4, 4, 33, 0), conv5(2, 32, 9, 9, 32, 2)};
+        CpuKernels.Path path = CpuKernels.Path.select();
+        try (CpuThreads threads = new CpuThreads(2)) {
+            CpuWinogradConv2d conv = new CpuWinogradConv2d(threads, new CpuGemm(threads, path), path);
+            for (Conv2dGeometry g : layers) {
+                ConvTestData d = new ConvTestData(g);
+                int tile = CpuWinogradConv2d.outputTile(g);
+                float[] first = run(conv, g, d.x, d.w, d.bias, tile);
+                assertArrayEquals(winograd(g, d.x, d.w, d.bias, 1, path, tile), first, g + ": first call");
+                assertArrayEquals(first, run(conv, g, d.x, d.w, d.bias, tile), g + ": remembered");
+                d.w[d.w.length / 2] += 0.25f;
+                float[] changed = run(conv, g, d.x, d.w, d.bias, tile);
+                assertArrayEquals(winograd(g, d.x, d.w, d.bias, 1, path, tile), changed, g + ": after a weight changed in place");
+                assertFalse(Arrays.equals(first, changed), g + ": the change must show");
+            }
+            // More layers than entries, in turn: each call evicts the entry the next one wants.
+            Conv2dGeometry g = conv(2, 32, 6, 6, 32, 1);
+            int count = CpuWinogradConv2d.MEMO_ENTRIES + 2, tile = CpuWinogradConv2d.outputTile(g);
+            ConvTestData[] data = new ConvTestData[count];
+            for (int i = 0; i < count; i++) {
+                data[i] = new ConvTestData(g);
+                for (int e = 0; e < data[i].w.length; e++) data[i].w[e] *= 1 + i; // distinct layers
+            }
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < count; i++) {
+                    assertArrayEquals(winograd(g, data[i].x, data[i].w, data[i].bias, 1, path, tile), run(conv, g, data[i].x, data[i].w, data[i].bias, tile),
+                            "layer " + i + " of " + count + ", round " + round);
+                }
+            }
+            // One array as a forward and as a transposed forward (backward-data): two entries.
+            Conv2dGeometry square = conv(2, 32, 4, 4, 32, 1);
+            ConvTestData d = new ConvTestData(square);
+            float[] forward = run(conv, square, d.x, d.w, null, 4);
+            float[] transposed = new float[forward.length];
+            conv.forwardTransposed(square, d.x, d.w, transposed);
+            assertArrayEquals(forward, run(conv, square, d.x, d.w, null, 4), "forward after the transposed one");
+            float[] again = new float[forward.length];
+            conv.forwardTransposed(square, d.x, d.w, again);
+            assertArrayEquals(transposed, again, "transposed after the forward");
+            assertFalse(Arrays.equals(forward, transposed), "the two filters differ");
+        }
+    }
+
+    private static float[] run(CpuWinogradConv2d conv, Conv2dGeometry g, float[] x, float[] w, float[] bias, int tile) {
+        float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
+        Arrays.fill(y, Float.NaN);
+        conv.forward(g, x, w, bias, y, tile);
+        return y;
+    }
+
     /** CpuWinogradConv2d itself, whatever the rule says, with the tiles {@link CpuWinogradConv2d#outputTile} picks. */
     private static float[] winograd(Conv2dGeometry g, ConvTestData d, int threadCount, CpuKernels.Path path) {
         return winograd(g, d, threadCount, path, CpuWinogradConv2d.outputTile(g));
