@@ -63,13 +63,17 @@ final class CpuChannelVectorConv2d {
     /** Most floats of one sample's padded input and output planes (8 MiB of scratch per worker, as Winograd's). */
     static final int MAX_SAMPLE_FLOATS = 1 << 21;
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
+    /** Layers whose packed weights are remembered (see {@link #memoFor}), least recently used replaced. */
+    static final int MEMO_ENTRIES = 8;
 
     private final CpuThreads threads;
     private final CpuKernels[] kernels; // per worker
     private final float[][] padded; // per-worker padded sample, grow-only
     private final float[][] tiles; // per-worker accumulator tile, grow-only
     private final float[][] outputs; // per-worker channels-last outputs [Ho*Wo][Cout] of a sample, grow-only
-    private float[] packedWeights = new float[0]; // per row variant [Cout/(V*L)][K'][V*L], one after another, grow-only
+    private float[] packedWeights = new float[0]; // this call's: per row variant [Cout/(V*L)][K'][V*L], one after another
+    private final WeightMemo[] memos = new WeightMemo[MEMO_ENTRIES]; // packed weights of the layers seen last
+    private long memoClock; // counts lookups, for the least recently used entry
     private int[][] termOffsets = new int[0][]; // per row variant: r -> offset of its input in the padded sample from (row, pixel) base, grow-only
     private final RowVariants rows = new RowVariants();
     private final float[] touchedSums; // per worker: what touch read, kept so that the reads stay
@@ -294,6 +298,61 @@ final class CpuChannelVectorConv2d {
         Arrays.fill(xp, 0, g.inChannels() * (g.height() + 2 * g.padH()) * paddedWidth(g) + slack(g), 0f);
     }
 
+    /**
+     * The entry for this layer (its weight array, shape and direction; the batch aside): the one
+     * that packed it last, or the least recently used. {@link WeightMemo#holds} then says whether
+     * its packing is still that of w's values (compared, not trusted): a model whose weights do not
+     * change (inference, serving) packs them once, not at every call, which at batch 1 took about
+     * a quarter of the small ResNet's forward. The same packed values, so the same bits.
+     */
+    private WeightMemo memoFor(Conv2dGeometry g, float[] w, boolean transposed) {
+        memoClock++;
+        WeightMemo oldest = null;
+        for (int m = 0; m < MEMO_ENTRIES; m++) {
+            if (memos[m] == null) memos[m] = new WeightMemo();
+            WeightMemo e = memos[m];
+            if (e.weights == w && e.transposed == transposed && sameLayer(e.layer, g)) {
+                e.used = memoClock;
+                return e;
+            }
+            if (oldest == null || e.used < oldest.used) oldest = e;
+        }
+        oldest.weights = null; // packed anew below, then remembered
+        oldest.used = memoClock;
+        return oldest;
+    }
+
+    /** Whether two geometries describe the same layer: everything but the batch. */
+    private static boolean sameLayer(Conv2dGeometry a, Conv2dGeometry b) {
+        return a != null && a.inChannels() == b.inChannels() && a.height() == b.height() && a.width() == b.width()
+                && a.outChannels() == b.outChannels() && a.kernelH() == b.kernelH() && a.kernelW() == b.kernelW()
+                && a.strideH() == b.strideH() && a.strideW() == b.strideW() && a.padH() == b.padH() && a.padW() == b.padW()
+                && a.dilationH() == b.dilationH() && a.dilationW() == b.dilationW() && a.groups() == b.groups();
+    }
+
+    /** One layer's packed weights with a copy of the weights they were packed from. */
+    private static final class WeightMemo {
+        float[] packed = new float[0];
+        float[] weights; // the array packed, or null: nothing valid here
+        float[] copy = new float[0];
+        Conv2dGeometry layer;
+        boolean transposed;
+        long used;
+
+        /** Whether the packing is that of w's first {@code size} values. */
+        boolean holds(float[] w, int size) {
+            return weights == w && java.util.Arrays.equals(w, 0, size, copy, 0, size);
+        }
+
+        void remember(Conv2dGeometry g, float[] w, boolean transposed, int size) {
+            if (copy.length < size) copy = new float[size];
+            System.arraycopy(w, 0, copy, 0, size);
+            layer = g;
+            this.transposed = transposed;
+            weights = w;
+        }
+    }
+
     /** Claimed tasks of (sample, block of output rows); blocks of rows only when samples are fewer than workers. */
     private final class ForwardLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
@@ -309,13 +368,17 @@ final class CpuChannelVectorConv2d {
             int vl = vectors(g) * CpuKernels.LANES;
             rows.find(g);
             int weights = cout * rows.termsInAll();
-            if (packedWeights.length < weights) packedWeights = new float[weights];
+            WeightMemo memo = memoFor(g, w, transposed);
+            packedWeights = memo.packed;
+            boolean repack = !memo.holds(w, cin * cout * kh * kw);
+            if (repack) memo.weights = null; // until packed and remembered below
+            if (packedWeights.length < weights) packedWeights = memo.packed = new float[weights];
             if (termOffsets.length < rows.count) termOffsets = Arrays.copyOf(termOffsets, rows.count);
             boolean unpadded = this.unpadded = readsRowsInPlace(g);
             int hp = unpadded ? g.height() : g.height() + 2 * g.padH(), wp = unpadded ? g.width() : paddedWidth(g);
             for (int v = 0; v < rows.count; v++) {
                 int lo = rows.first[v], kr = rows.last[v] - lo + 1, k = rows.terms(v);
-                packWeights(w, transposed, cout, cin, kh, kw, lo, kr, vl, packedWeights, rows.weightsAt[v]);
+                if (repack) packWeights(w, transposed, cout, cin, kh, kw, lo, kr, vl, packedWeights, rows.weightsAt[v]);
                 if (termOffsets[v] == null || termOffsets[v].length < k) termOffsets[v] = new int[Math.max(k, 1)];
                 int[] off = termOffsets[v];
                 for (int r = 0; r < k; r++) {
@@ -323,6 +386,7 @@ final class CpuChannelVectorConv2d {
                     off[r] = (c * hp + ki) * wp + kj;
                 }
             }
+            if (repack) memo.remember(g, w, transposed, cin * cout * kh * kw);
             int parts = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
             this.rowBlocks = g.batch() >= parts ? 1 : Math.min(g.outHeight(), CpuGemm.ceilDiv(parts, g.batch()));
             this.g = g;

@@ -216,6 +216,61 @@ class CpuChannelVectorConv2dTest {
     }
 
     /** CpuChannelVectorConv2d itself. */
+    /**
+     * Remembered packings ({@code CpuChannelVectorConv2d.memoFor}): on one instance, a call on
+     * weights it has packed gives a fresh instance's bits, also at another batch size (the same
+     * layer); weights changed in place (the same array, one value) are seen and packed again; more
+     * layers than {@link CpuChannelVectorConv2d#MEMO_ENTRIES}, taken in turn, each get their own
+     * convolution; and the forward and the transposed forward of one array are kept apart.
+     */
+    @Test
+    void rememberedPackingsFollowTheWeights() {
+        CpuKernels.Path path = CpuKernels.Path.select();
+        try (CpuThreads threads = new CpuThreads(2)) {
+            CpuChannelVectorConv2d conv = new CpuChannelVectorConv2d(threads, path);
+            for (Conv2dGeometry g : new Conv2dGeometry[] {conv(3, 16, 14, 14, 16, 3, 1, 1), conv(3, 32, 7, 7, 64, 3, 2, 1)}) {
+                ConvTestData d = new ConvTestData(g);
+                float[] first = run(conv, g, d.x, d.w, d.bias);
+                assertArrayEquals(channelVector(g, d.x, d.w, d.bias, false, 1, path), first, g + ": first call");
+                assertArrayEquals(first, run(conv, g, d.x, d.w, d.bias), g + ": remembered");
+                Conv2dGeometry one = conv(1, g.inChannels(), g.height(), g.width(), g.outChannels(), 3, g.strideH(), g.padH());
+                int in = g.inChannels() * g.height() * g.width(), out = first.length / g.batch();
+                assertArrayEquals(Arrays.copyOfRange(first, out, 2 * out), run(conv, one, Arrays.copyOfRange(d.x, in, 2 * in), d.w, d.bias),
+                        g + ": the second sample alone, the same layer's packing");
+                d.w[d.w.length / 3] += 0.25f;
+                float[] changed = run(conv, g, d.x, d.w, d.bias);
+                assertArrayEquals(channelVector(g, d.x, d.w, d.bias, false, 1, path), changed, g + ": after a weight changed in place");
+                assertFalse(Arrays.equals(first, changed), g + ": the change must show");
+            }
+            Conv2dGeometry g = conv(2, 16, 6, 6, 16, 3, 1, 1);
+            int count = CpuChannelVectorConv2d.MEMO_ENTRIES + 2;
+            ConvTestData[] data = new ConvTestData[count];
+            for (int i = 0; i < count; i++) {
+                data[i] = new ConvTestData(g);
+                for (int e = 0; e < data[i].w.length; e++) data[i].w[e] *= 1 + i; // distinct layers
+            }
+            for (int round = 0; round < 2; round++) {
+                for (int i = 0; i < count; i++) {
+                    assertArrayEquals(channelVector(g, data[i].x, data[i].w, data[i].bias, false, 1, path), run(conv, g, data[i].x, data[i].w, data[i].bias),
+                            "layer " + i + " of " + count + ", round " + round);
+                }
+            }
+            ConvTestData d = new ConvTestData(g);
+            float[] forward = run(conv, g, d.x, d.w, null), transposed = output(g), again = output(g);
+            conv.forwardTransposed(g, d.x, d.w, transposed);
+            assertArrayEquals(forward, run(conv, g, d.x, d.w, null), "forward after the transposed one");
+            conv.forwardTransposed(g, d.x, d.w, again);
+            assertArrayEquals(transposed, again, "transposed after the forward");
+            assertFalse(Arrays.equals(forward, transposed), "the two packings differ");
+        }
+    }
+
+    private static float[] run(CpuChannelVectorConv2d conv, Conv2dGeometry g, float[] x, float[] w, float[] bias) {
+        float[] y = output(g);
+        conv.forward(g, x, w, bias, false, y);
+        return y;
+    }
+
     private static float[] channelVector(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, int threadCount, CpuKernels.Path path) {
         try (CpuThreads threads = new CpuThreads(threadCount)) {
             float[] y = output(g);
