@@ -8,7 +8,8 @@ import org.neurite.backend.Conv2dGeometry;
  * output channels fill whole lane groups ({@code Cout} a multiple of {@link CpuKernels#LANES}) and
  * whose reduction is too large for {@link CpuDirectConv2d} (the small ResNet's 3x3 layers on 16 to
  * 64 channels, strided or not). On such small maps im2col + GEMM spends as long packing its
- * panels as multiplying them; here nothing is packed but the weights, once per call.
+ * panels as multiplying them; here nothing is packed but the weights, once per layer while they
+ * stay the same ({@link #memoFor}).
  * <pre>
  *   y[n, co..co+V*L, oh, ow] = sum over r = (c, ki, kj) of wv[co-block][r][..] * xp[n, c, oh*sH + ki, ow*sW + kj]
  * </pre>
@@ -19,8 +20,8 @@ import org.neurite.backend.Conv2dGeometry;
  * itself and leaves the border taps out; the sample is then read ahead once, a float per cache
  * line ({@link #touch}). The copy took 0.24 of 16 -> 16's 2.78 ms at batch 256 (one thread), 0.30
  * of 16 -> 32's 1.60 and 0.20 of 32 -> 64's 1.56; in the model 16 -> 16 went from 3.4-3.8 to
- * 3.1-3.4 ms a call. The weights are repacked once per call as
- * {@code [Cout/(V*L)][K][V*L]} ({@code K = Cin*kh*kw}). Then for each output row, block of
+ * 3.1-3.4 ms a call. The weights are packed as {@code [Cout/(V*L)][K][V*L]} ({@code K = Cin*kh*kw}),
+ * again only when the layer's weight array no longer holds the values they were packed from. Then for each output row, block of
  * {@link #pixels} output pixels and block of V vectors of output channels,
  * {@link CpuKernels#channelConvBlock} keeps {@code P x V} accumulator vectors in registers over the
  * K terms: per term V weight vectors, P broadcasts of an input value ({@code strideW} floats
