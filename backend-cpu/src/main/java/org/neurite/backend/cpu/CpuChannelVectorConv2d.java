@@ -64,8 +64,14 @@ final class CpuChannelVectorConv2d {
     /** Most floats of one sample's padded input and output planes (8 MiB of scratch per worker, as Winograd's). */
     static final int MAX_SAMPLE_FLOATS = 1 << 21;
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
-    /** Layers whose packed weights are remembered (see {@link #memoFor}), least recently used replaced. */
-    static final int MEMO_ENTRIES = 8;
+    /**
+     * Layers whose packed weights are remembered (see {@link #memoFor}), least recently used
+     * replaced. Each model compiled for inference folds its batch norms into weights of its own,
+     * so a server's power-of-two pieces (six up to a batch of 32) need an entry per layer and
+     * piece: 30 for the small ResNet. An entry holds at most 64 x 288 x 3 packed floats and a copy
+     * of 18,432 (this kernel's largest layer, 32 -> 64), about 9 MiB for all 32.
+     */
+    static final int MEMO_ENTRIES = 32;
 
     private final CpuThreads threads;
     private final CpuKernels[] kernels; // per worker
