@@ -112,7 +112,11 @@ final class VizCommand implements Runnable {
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.png", description = "where to write the picture")
         Path output;
 
+        @Option(names = "--overwrite", description = "replace the picture if it exists")
+        boolean overwrite;
+
         @Override public Integer call() throws Exception {
+            ExistingOutput.refuse(output, overwrite, "-o");
             PngFiles.headless();
             Session session = Session.open(options, true);
             TypedGraph graph = session.graph();

@@ -1,7 +1,6 @@
 package org.neurite.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -64,9 +63,7 @@ final class VizSamplesCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (count < 1 || count > MAX_COUNT) throw new BadInputException("--count must be 1 to " + MAX_COUNT + ", got " + count);
         if (epoch < 1) throw new BadInputException("--epoch counts from 1, got " + epoch);
-        if (Files.exists(output) && !overwrite) {
-            throw new BadInputException(output + " already exists; choose another -o, or add --overwrite to replace it");
-        }
+        ExistingOutput.refuse(output, overwrite, "-o");
         PngFiles.headless();
         Session session = Session.open(options, false);
         TypedGraph graph = session.graph();

@@ -123,7 +123,7 @@ class OnnxCommandsTest {
         return SafeTensors.read(output).get("y").data();
     }
 
-    private static void writeRandomWeights(Path script, Path file) throws Exception {
+    static void writeRandomWeights(Path script, Path file) throws Exception {
         NeuriteRuntime runtime = NeuriteRuntime.discover();
         TypedGraph graph = new ScriptLoader(runtime.layers()).load(script).mainModel();
         try (Backend cpu = runtime.createBackend("cpu", BackendOptions.defaults(), List.of(), System.err::println);
