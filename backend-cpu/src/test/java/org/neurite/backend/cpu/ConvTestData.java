@@ -54,4 +54,14 @@ final class ConvTestData {
         for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextDouble() * 2 - 1);
         return v;
     }
+
+    /** {@code count} data sets of one shape whose weights are scaled by 1, 2, 3, ...: distinct layers. */
+    static ConvTestData[] distinctLayers(Conv2dGeometry g, int count) {
+        ConvTestData[] data = new ConvTestData[count];
+        for (int i = 0; i < count; i++) {
+            data[i] = new ConvTestData(g);
+            for (int e = 0; e < data[i].w.length; e++) data[i].w[e] *= 1 + i;
+        }
+        return data;
+    }
 }

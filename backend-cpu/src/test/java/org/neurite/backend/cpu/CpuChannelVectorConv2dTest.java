@@ -244,11 +244,7 @@ class CpuChannelVectorConv2dTest {
             }
             Conv2dGeometry g = conv(2, 16, 6, 6, 16, 3, 1, 1);
             int count = CpuChannelVectorConv2d.MEMO_ENTRIES + 2;
-            ConvTestData[] data = new ConvTestData[count];
-            for (int i = 0; i < count; i++) {
-                data[i] = new ConvTestData(g);
-                for (int e = 0; e < data[i].w.length; e++) data[i].w[e] *= 1 + i; // distinct layers
-            }
+            ConvTestData[] data = ConvTestData.distinctLayers(g, count);
             for (int round = 0; round < 2; round++) {
                 for (int i = 0; i < count; i++) {
                     assertArrayEquals(channelVector(g, data[i].x, data[i].w, data[i].bias, false, 1, path), run(conv, g, data[i].x, data[i].w, data[i].bias),

@@ -323,11 +323,7 @@ class CpuWinogradConv2dTest {
             // More layers than entries, in turn: each call evicts the entry the next one wants.
             Conv2dGeometry g = conv(2, 32, 6, 6, 32, 1);
             int count = CpuWinogradConv2d.MEMO_ENTRIES + 2, tile = CpuWinogradConv2d.outputTile(g);
-            ConvTestData[] data = new ConvTestData[count];
-            for (int i = 0; i < count; i++) {
-                data[i] = new ConvTestData(g);
-                for (int e = 0; e < data[i].w.length; e++) data[i].w[e] *= 1 + i; // distinct layers
-            }
+            ConvTestData[] data = ConvTestData.distinctLayers(g, count);
             for (int round = 0; round < 2; round++) {
                 for (int i = 0; i < count; i++) {
                     assertArrayEquals(winograd(g, data[i].x, data[i].w, data[i].bias, 1, path, tile), run(conv, g, data[i].x, data[i].w, data[i].bias, tile),
