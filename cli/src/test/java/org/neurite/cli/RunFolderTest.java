@@ -147,9 +147,11 @@ class RunFolderTest {
         CompletableFuture<CliRunner.Result> first = CompletableFuture.supplyAsync(() -> CliRunner.run("train", "../examples/lenet5.nn",
                 "--epochs", "1", "--limit", "64", "--threads", "2", "--out", run.toString()));
         long deadline = System.nanoTime() + 60_000_000_000L;
-        while (!Files.exists(lock) && !first.isDone() && System.nanoTime() < deadline) Thread.onSpinWait();
+        String holder = "pid=" + self + "\nhost=" + RunFolder.hostName() + "\nstarted=";
+        // The lock is created, then written: wait for its content, not just the file.
+        while (!lockHolds(lock, holder) && !first.isDone() && System.nanoTime() < deadline) Thread.onSpinWait();
         assertTrue(Files.exists(lock), "the first run holds " + lock + " while it runs");
-        assertTrue(Files.readString(lock).startsWith("pid=" + self + "\nhost=" + RunFolder.hostName() + "\nstarted="), Files.readString(lock));
+        assertTrue(lockHolds(lock, holder), Files.readString(lock));
 
         CliRunner.Result second = CliRunner.run("train", "../examples/lenet5.nn", "--epochs", "1", "--limit", "64", "--out", run.toString());
         assertEquals(2, second.exit());
@@ -157,6 +159,15 @@ class RunFolderTest {
 
         assertEquals(0, first.get().exit(), first.get().err());
         assertFalse(Files.exists(lock), "the lock is removed when the run ends");
+    }
+
+    /** Whether the lock file exists and its text starts with {@code prefix}. */
+    private static boolean lockHolds(Path lock, String prefix) {
+        try {
+            return Files.readString(lock).startsWith(prefix);
+        } catch (java.io.IOException gone) {
+            return false;
+        }
     }
 
     @Test void resumeIsRefusedWhileTheRunIsLockedAndTakesTheLockItself() throws Exception {
