@@ -207,6 +207,9 @@ final class VizCommand implements Runnable {
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "folder for the pictures (one PNG per node)")
         Path output;
 
+        @Option(names = "--overwrite", description = "replace pictures of the same names in the folder")
+        boolean overwrite;
+
         @Override public Integer call() throws Exception {
             PngFiles.headless();
             Session session = Session.open(options, true);
@@ -214,17 +217,18 @@ final class VizCommand implements Runnable {
             String model = graph.graph().name();
             String note = model + " on " + input.getFileName() + ", " + weightsNote(session, weights.weights);
             Backend backend = session.backend();
+            // The pictures, in order: the input (index 0), then every node whose value is still an image.
+            List<String[]> pictures = new ArrayList<>();    // value, layer
+            pictures.add(new String[] {graph.graph().inputs().get(0).name(), "input"});
+            for (Node n : graph.graph().nodes()) {
+                Shape s = graph.shape(n.name());
+                if (s.rank() == 3 && s.dim(1) * s.dim(2) >= 4) pictures.add(new String[] {n.name(), n.layer()});
+            }
+            for (int i = 0; i < pictures.size(); i++) ExistingOutput.refuse(picture(i, pictures.get(i)[0]), overwrite, "-o");
             Files.createDirectories(output);
             List<Path> written = new ArrayList<>();
             try (ParameterStore store = store(session, weights.weights); CompiledModel m = forward(session, store, input)) {
-                String inputName = graph.graph().inputs().get(0).name();
-                written.add(write(m, backend, graph, inputName, "input", 0, note));
-                int index = 1;
-                for (Node n : graph.graph().nodes()) {
-                    Shape s = graph.shape(n.name());
-                    if (s.rank() != 3 || s.dim(1) * s.dim(2) < 4) continue;    // not an image any more
-                    written.add(write(m, backend, graph, n.name(), n.layer(), index++, note));
-                }
+                for (int i = 0; i < pictures.size(); i++) written.add(write(m, backend, graph, pictures.get(i)[0], pictures.get(i)[1], i, note));
             }
             PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "Wrote %d pictures to %s: %s%n", written.size(), output,
@@ -260,9 +264,14 @@ final class VizCommand implements Runnable {
             }
             var picture = ImageGrid.render(title, subtitle, tiles, ImageGrid.columnsFor(tiles.size()),
                     index == 0 ? Colormap.GREY : Colormap.VIRIDIS);
-            Path file = output.resolve(String.format(Locale.ROOT, "%02d_%s.png", index, fileName(value)));
+            Path file = picture(index, value);
             PngFiles.write(picture, file);
             return file;
+        }
+
+        /** The file of picture {@code index}, of {@code value}. */
+        private Path picture(int index, String value) {
+            return output.resolve(String.format(Locale.ROOT, "%02d_%s.png", index, fileName(value)));
         }
     }
 
@@ -278,6 +287,9 @@ final class VizCommand implements Runnable {
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "folder for the output images (<output>.png)")
         Path output;
 
+        @Option(names = "--overwrite", description = "replace images of the same names in the folder")
+        boolean overwrite;
+
         @Override public Integer call() throws Exception {
             PngFiles.headless();
             Session session = Session.open(options, true);
@@ -287,6 +299,7 @@ final class VizCommand implements Runnable {
                 if (s.rank() != 3 || (s.dim(0) != 1 && s.dim(0) != 3)) {
                     throw new BadInputException("output '" + name + "' is " + s + ", not an image [1 or 3, height, width]");
                 }
+                ExistingOutput.refuse(output.resolve(fileName(name) + ".png"), overwrite, "-o");
             }
             Files.createDirectories(output);
             List<String> written = new ArrayList<>();

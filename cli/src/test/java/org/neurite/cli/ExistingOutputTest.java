@@ -15,13 +15,15 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Commands that write a file where the user points them leave a file that is already there alone
  * unless told {@code --overwrite}: {@code predict --output}, {@code export -o}, {@code import -o}
- * (the script and its weights), {@code graph -o}, {@code viz filters -o}. For each: a first run
+ * (the script and its weights), {@code graph -o}, {@code viz filters -o}, and the pictures
+ * {@code viz features} and {@code viz apply} put in their {@code -o} folder. For each: a first run
  * writes the file; the user's own bytes put in its place survive a second run, which exits 2 with
  * one line saying what to do; {@code --overwrite} replaces them.
  */
 class ExistingOutputTest {
     private static final Path FIXTURES = Path.of("src/test/resources/interop");
     private static final Path LENET = Path.of("..", "examples", "lenet5.nn");
+    private static final Path IMAGE = Path.of("..", "examples", "images", "test_pattern.png");
     private static final byte[] MINE = "a file the user made\n".getBytes();
 
     @TempDir Path dir;
@@ -71,6 +73,18 @@ class ExistingOutputTest {
     void filterPicture() throws Exception {
         Path png = dir.resolve("filters.png");
         refusedThenReplaced(png, "viz", "filters", LENET.toString(), "-o", png.toString());
+    }
+
+    @Test
+    void featurePicturesInAFolder() throws Exception {
+        Path out = dir.resolve("features");
+        refusedThenReplaced(out.resolve("00_image.png"), "viz", "features", LENET.toString(), "--input", IMAGE.toString(), "-o", out.toString());
+    }
+
+    @Test
+    void appliedImagesInAFolder() throws Exception {
+        Path out = dir.resolve("filtered");
+        refusedThenReplaced(out.resolve("lowpass.png"), "viz", "apply", "../examples/filters.nn", "--input", IMAGE.toString(), "-o", out.toString());
     }
 
     /** Runs args (which write file), puts the user's bytes there, runs them again (refused), then with --overwrite. */
