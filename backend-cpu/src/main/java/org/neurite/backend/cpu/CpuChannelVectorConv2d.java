@@ -9,7 +9,7 @@ import org.neurite.backend.Conv2dGeometry;
  * whose reduction is too large for {@link CpuDirectConv2d} (the small ResNet's 3x3 layers on 16 to
  * 64 channels, strided or not). On such small maps im2col + GEMM spends as long packing its
  * panels as multiplying them; here nothing is packed but the weights, once per layer while they
- * stay the same ({@link #memoFor}).
+ * stay the same ({@link CpuWeightMemo}).
  * <pre>
  *   y[n, co..co+V*L, oh, ow] = sum over r = (c, ki, kj) of wv[co-block][r][..] * xp[n, c, oh*sH + ki, ow*sW + kj]
  * </pre>
@@ -65,7 +65,7 @@ final class CpuChannelVectorConv2d {
     static final int MAX_SAMPLE_FLOATS = 1 << 21;
     private static final long PARALLEL_MIN_FLOPS = 1L << 18;
     /**
-     * Layers whose packed weights are remembered (see {@link #memoFor}), least recently used
+     * Layers whose packed weights are remembered ({@link CpuWeightMemo}), least recently used
      * replaced. Each model compiled for inference folds its batch norms into weights of its own,
      * so a server's power-of-two pieces (six up to a batch of 32) need an entry per layer and
      * piece: 30 for the small ResNet. An entry holds at most 64 x 288 x 3 packed floats and a copy
@@ -79,8 +79,7 @@ final class CpuChannelVectorConv2d {
     private final float[][] tiles; // per-worker accumulator tile, grow-only
     private final float[][] outputs; // per-worker channels-last outputs [Ho*Wo][Cout] of a sample, grow-only
     private float[] packedWeights = new float[0]; // this call's: per row variant [Cout/(V*L)][K'][V*L], one after another
-    private final WeightMemo[] memos = new WeightMemo[MEMO_ENTRIES]; // packed weights of the layers seen last
-    private long memoClock; // counts lookups, for the least recently used entry
+    private final CpuWeightMemo<float[]> packings = new CpuWeightMemo<>(MEMO_ENTRIES, () -> new float[0]); // variant: transposed
     private int[][] termOffsets = new int[0][]; // per row variant: r -> offset of its input in the padded sample from (row, pixel) base, grow-only
     private final RowVariants rows = new RowVariants();
     private final float[] touchedSums; // per worker: what touch read, kept so that the reads stay
@@ -305,61 +304,6 @@ final class CpuChannelVectorConv2d {
         Arrays.fill(xp, 0, g.inChannels() * (g.height() + 2 * g.padH()) * paddedWidth(g) + slack(g), 0f);
     }
 
-    /**
-     * The entry for this layer (its weight array, shape and direction; the batch aside): the one
-     * that packed it last, or the least recently used. {@link WeightMemo#holds} then says whether
-     * its packing is still that of w's values (compared, not trusted): a model whose weights do not
-     * change (inference, serving) packs them once, not at every call, which at batch 1 took about
-     * a quarter of the small ResNet's forward. The same packed values, so the same bits.
-     */
-    private WeightMemo memoFor(Conv2dGeometry g, float[] w, boolean transposed) {
-        memoClock++;
-        WeightMemo oldest = null;
-        for (int m = 0; m < MEMO_ENTRIES; m++) {
-            if (memos[m] == null) memos[m] = new WeightMemo();
-            WeightMemo e = memos[m];
-            if (e.weights == w && e.transposed == transposed && sameLayer(e.layer, g)) {
-                e.used = memoClock;
-                return e;
-            }
-            if (oldest == null || e.used < oldest.used) oldest = e;
-        }
-        oldest.weights = null; // packed anew below, then remembered
-        oldest.used = memoClock;
-        return oldest;
-    }
-
-    /** Whether two geometries describe the same layer: everything but the batch. */
-    private static boolean sameLayer(Conv2dGeometry a, Conv2dGeometry b) {
-        return a != null && a.inChannels() == b.inChannels() && a.height() == b.height() && a.width() == b.width()
-                && a.outChannels() == b.outChannels() && a.kernelH() == b.kernelH() && a.kernelW() == b.kernelW()
-                && a.strideH() == b.strideH() && a.strideW() == b.strideW() && a.padH() == b.padH() && a.padW() == b.padW()
-                && a.dilationH() == b.dilationH() && a.dilationW() == b.dilationW() && a.groups() == b.groups();
-    }
-
-    /** One layer's packed weights with a copy of the weights they were packed from. */
-    private static final class WeightMemo {
-        float[] packed = new float[0];
-        float[] weights; // the array packed, or null: nothing valid here
-        float[] copy = new float[0];
-        Conv2dGeometry layer;
-        boolean transposed;
-        long used;
-
-        /** Whether the packing is that of w's first {@code size} values. */
-        boolean holds(float[] w, int size) {
-            return weights == w && java.util.Arrays.equals(w, 0, size, copy, 0, size);
-        }
-
-        void remember(Conv2dGeometry g, float[] w, boolean transposed, int size) {
-            if (copy.length < size) copy = new float[size];
-            System.arraycopy(w, 0, copy, 0, size);
-            layer = g;
-            this.transposed = transposed;
-            weights = w;
-        }
-    }
-
     /** Claimed tasks of (sample, block of output rows); blocks of rows only when samples are fewer than workers. */
     private final class ForwardLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
@@ -375,11 +319,10 @@ final class CpuChannelVectorConv2d {
             int vl = vectors(g) * CpuKernels.LANES;
             rows.find(g);
             int weights = cout * rows.termsInAll();
-            WeightMemo memo = memoFor(g, w, transposed);
-            packedWeights = memo.packed;
-            boolean repack = !memo.holds(w, cin * cout * kh * kw);
-            if (repack) memo.weights = null; // until packed and remembered below
-            if (packedWeights.length < weights) packedWeights = memo.packed = new float[weights];
+            CpuWeightMemo.Entry<float[]> packing = packings.find(g, transposed ? 1 : 0, w, cin * cout * kh * kw);
+            boolean repack = !packing.current();
+            if (packing.prepared.length < weights) packing.prepared = new float[weights];
+            packedWeights = packing.prepared;
             if (termOffsets.length < rows.count) termOffsets = Arrays.copyOf(termOffsets, rows.count);
             boolean unpadded = this.unpadded = readsRowsInPlace(g);
             int hp = unpadded ? g.height() : g.height() + 2 * g.padH(), wp = unpadded ? g.width() : paddedWidth(g);
@@ -393,7 +336,7 @@ final class CpuChannelVectorConv2d {
                     off[r] = (c * hp + ki) * wp + kj;
                 }
             }
-            if (repack) memo.remember(g, w, transposed, cin * cout * kh * kw);
+            if (repack) packing.remember(w);
             int parts = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
             this.rowBlocks = g.batch() >= parts ? 1 : Math.min(g.outHeight(), CpuGemm.ceilDiv(parts, g.batch()));
             this.g = g;

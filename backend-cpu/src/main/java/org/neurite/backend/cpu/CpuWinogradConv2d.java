@@ -110,11 +110,10 @@ final class CpuWinogradConv2d {
     private final CpuKernels[] kernels; // per worker: the transforms' column passes
     private final Scratch[] scratch; // per worker, grow-only
     // U per position, packed MR-row strips, grow-only: the current call's, a remembered layer's
-    // (see FilterMemo) or, for filters too large to remember, the arrays of unrememberedFilters.
+    // (transformedFilters) or, for filters too large to remember, the arrays of unrememberedFilters.
     private float[][] packedFilters;
-    private final float[][] unrememberedFilters = new float[MAX_POSITIONS][];
-    private final FilterMemo[] memos = new FilterMemo[MEMO_ENTRIES];
-    private long memoClock; // counts lookups, for the least recently used entry
+    private final float[][] unrememberedFilters = emptyPositions();
+    private final CpuWeightMemo<float[][]> transformedFilters = new CpuWeightMemo<>(MEMO_ENTRIES, CpuWinogradConv2d::emptyPositions);
     private float[] filterScratch = new float[0]; // U per position as [Cout, Cin] before packing, grow-only
     private final double[] filterRows = new double[30]; // G g of one 5x5 kernel (6x5), see transformFilters5
     private final ForwardLoop forwardLoop = new ForwardLoop();
@@ -125,9 +124,14 @@ final class CpuWinogradConv2d {
         this.gemm = gemm;
         this.kernels = path.perWorker(threads.size());
         this.scratch = new Scratch[threads.size()];
-        for (int p = 0; p < MAX_POSITIONS; p++) unrememberedFilters[p] = new float[0];
-        for (int m = 0; m < MEMO_ENTRIES; m++) memos[m] = new FilterMemo();
         packedFilters = unrememberedFilters;
+    }
+
+    /** U's arrays of every position, empty until a transform grows them. */
+    private static float[][] emptyPositions() {
+        float[][] positions = new float[MAX_POSITIONS][];
+        Arrays.fill(positions, new float[0]);
+        return positions;
     }
 
     /**
@@ -225,70 +229,27 @@ final class CpuWinogradConv2d {
     }
 
     /**
-     * Points {@link #packedFilters} at U for these weights: a remembered layer's when {@code w} is
-     * the array it was transformed from and holds the same values (compared, not trusted), else
-     * transformed now ({@link #transformFilters}, {@link #transformFilters4}, {@link #transformFilters5})
-     * into the least recently used entry, which then remembers a copy of {@code w}. Skipping the
-     * transform gives the same U, so the same bits: it is what makes small batches of a trained
-     * model cheaper (the 64 -> 64 layer of the small ResNet at batch 1, 4,096 pairs: 0.23 ms a
-     * call with the transform, 0.14 without). In training the weights change every step: the
-     * comparison stops at the first changed value, and the copy costs a pass over w.
+     * Points {@link #packedFilters} at U for these weights: a remembered layer's while {@code w}
+     * holds the values it was transformed from ({@link CpuWeightMemo}), else transformed now
+     * ({@link #transformFilters}, {@link #transformFilters4}, {@link #transformFilters5}) and
+     * remembered. The same U, so the same bits: what makes small batches of a trained model cheaper
+     * (the 64 -> 64 layer of the small ResNet at batch 1, 4,096 pairs: 0.23 ms a call with the
+     * transform, 0.14 without).
      */
     private void prepareFilters(Conv2dGeometry g, float[] w, int tile, boolean transposed) {
-        int kernel = g.kernelH(), cin = g.inChannels(), cout = g.outChannels(), weights = cout * cin * kernel * kernel;
+        int kernel = g.kernelH(), cin = g.inChannels(), cout = g.outChannels();
         int positions = kernel == 5 || tile == 4 ? 36 : POSITIONS;
         long floats = (long) positions * CpuGemm.roundUp(cout, CpuGemm.MR) * cin;
-        FilterMemo memo = null;
+        CpuWeightMemo.Entry<float[][]> memo = null;
         if (floats <= MEMO_MAX_FLOATS) {
-            memoClock++;
-            FilterMemo oldest = memos[0];
-            for (FilterMemo m : memos) {
-                if (m.weights == w && m.cin == cin && m.cout == cout && m.kernel == kernel && m.tile == tile && m.transposed == transposed) {
-                    memo = m;
-                    break;
-                }
-                if (m.used < oldest.used) oldest = m;
-            }
-            if (memo != null && Arrays.equals(w, 0, weights, memo.copy, 0, weights)) {
-                memo.used = memoClock;
-                packedFilters = memo.packed;
-                return;
-            }
-            if (memo == null) memo = oldest;
-            memo.weights = null; // until the transform below has completed
-            memo.used = memoClock;
-            packedFilters = memo.packed;
+            memo = transformedFilters.find(g, 2 * tile + (transposed ? 1 : 0), w, cout * cin * kernel * kernel);
+            packedFilters = memo.prepared;
+            if (memo.current()) return;
         } else packedFilters = unrememberedFilters;
         if (kernel == 5) transformFilters5(g, w);
         else if (tile == 4) transformFilters4(g, w, transposed);
         else transformFilters(g, w);
-        if (memo == null) return;
-        if (memo.copy.length < weights) memo.copy = new float[weights];
-        System.arraycopy(w, 0, memo.copy, 0, weights);
-        memo.remember(w, cin, cout, kernel, tile, transposed);
-    }
-
-    /** One layer's transformed filters, remembered with the weights they came from (see {@link #prepareFilters}). */
-    private static final class FilterMemo {
-        final float[][] packed = new float[MAX_POSITIONS][];
-        float[] weights; // the array transformed, or null: an empty entry
-        float[] copy = new float[0]; // its values then
-        int cin, cout, kernel, tile;
-        boolean transposed;
-        long used; // memoClock at the last lookup that found or filled it
-
-        FilterMemo() {
-            for (int p = 0; p < MAX_POSITIONS; p++) packed[p] = new float[0];
-        }
-
-        void remember(float[] weights, int cin, int cout, int kernel, int tile, boolean transposed) {
-            this.weights = weights;
-            this.cin = cin;
-            this.cout = cout;
-            this.kernel = kernel;
-            this.tile = tile;
-            this.transposed = transposed;
-        }
+        if (memo != null) memo.remember(w);
     }
 
     /**

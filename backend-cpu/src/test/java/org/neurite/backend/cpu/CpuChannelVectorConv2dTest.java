@@ -215,9 +215,8 @@ class CpuChannelVectorConv2dTest {
         return y;
     }
 
-    /** CpuChannelVectorConv2d itself. */
     /**
-     * Remembered packings ({@code CpuChannelVectorConv2d.memoFor}): on one instance, a call on
+     * Remembered packings ({@link CpuWeightMemo}): on one instance, a call on
      * weights it has packed gives a fresh instance's bits, also at another batch size (the same
      * layer); weights changed in place (the same array, one value) are seen and packed again; more
      * layers than {@link CpuChannelVectorConv2d#MEMO_ENTRIES}, taken in turn, each get their own
@@ -267,6 +266,7 @@ class CpuChannelVectorConv2dTest {
         return y;
     }
 
+    /** CpuChannelVectorConv2d itself. */
     private static float[] channelVector(Conv2dGeometry g, float[] x, float[] w, float[] bias, boolean relu, int threadCount, CpuKernels.Path path) {
         try (CpuThreads threads = new CpuThreads(threadCount)) {
             float[] y = output(g);
