@@ -2,20 +2,23 @@ package org.neurite.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import picocli.CommandLine.Option;
 
 /**
- * The rule for a file a command writes where the user pointed it: never over one that is already
- * there unless they add {@code --overwrite}, checked before any work so a refusal costs nothing
- * (training's run folders follow the same rule, {@link RunFolder}). The write itself is atomic.
+ * The {@code --overwrite} option of a command that writes files where the user points it, and the
+ * rule it lifts: never over a file that is already there, checked before any work so a refusal
+ * costs nothing (training's run folders follow the same rule, {@link RunFolder}). The writes
+ * themselves are atomic. A picocli mixin.
  */
 final class ExistingOutput {
-    private ExistingOutput() {}
+    @Option(names = "--overwrite", description = "replace output files that are there already")
+    boolean overwrite;
 
     /**
-     * Refuses, as bad input (exit 2), when {@code file} exists and {@code overwrite} is off;
-     * {@code option} names the flag that chose the file (or would choose another).
+     * Refuses, as bad input (exit 2), when {@code file} exists and {@code --overwrite} was not
+     * given; {@code option} names the flag that chose the file (or would choose another).
      */
-    static void refuse(Path file, boolean overwrite, String option) {
+    void refuse(Path file, String option) {
         if (!overwrite && Files.exists(file)) {
             throw new BadInputException(file + " already exists; choose another " + option + ", or add --overwrite to replace it");
         }

@@ -38,8 +38,7 @@ final class ExportCommand implements Callable<Integer> {
             + OnnxExporter.MIN_OPSET + " to " + OnnxExporter.MAX_OPSET + " (default " + OnnxExporter.DEFAULT_OPSET + ")")
     int opset = OnnxExporter.DEFAULT_OPSET;
 
-    @Option(names = "--overwrite", description = "replace the ONNX file if it exists")
-    boolean overwrite;
+    @Mixin ExistingOutput existing;
 
     @Override public Integer call() throws Exception {
         if (opset < OnnxExporter.MIN_OPSET || opset > OnnxExporter.MAX_OPSET) {
@@ -47,7 +46,7 @@ final class ExportCommand implements Callable<Integer> {
         }
         Path target = output != null ? output : defaultOutput(options.script);
         if (!target.toString().endsWith(".onnx")) throw new BadInputException("-o must name a .onnx file, got " + target);
-        ExistingOutput.refuse(target, overwrite, "-o");
+        existing.refuse(target, "-o");
         Session session = Session.open(options, true);
         TypedGraph graph = session.graph();
         List<NamedTensor> values;

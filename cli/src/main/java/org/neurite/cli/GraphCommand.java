@@ -25,13 +25,12 @@ final class GraphCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write to FILE (.dot, or .svg through Graphviz's dot)")
     Path output;
 
-    @Option(names = "--overwrite", description = "replace the -o file if it exists")
-    boolean overwrite;
+    @Mixin ExistingOutput existing;
 
     @Spec CommandSpec spec;
 
     @Override public Integer call() throws Exception {
-        if (output != null) ExistingOutput.refuse(output, overwrite, "-o");
+        if (output != null) existing.refuse(output, "-o");
         Session session = Session.open(options, false, spec.commandLine().getErr());
         String name = session.graph().graph().name();
         String dot = GraphDot.render(session.graph(), session.script().blockCalls(name));

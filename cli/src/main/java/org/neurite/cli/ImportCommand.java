@@ -43,8 +43,7 @@ final class ImportCommand implements Callable<Integer> {
             + "the weights go beside it with .safetensors")
     Path output;
 
-    @Option(names = "--overwrite", description = "replace the script and its weights if they exist")
-    boolean overwrite;
+    @Mixin ExistingOutput existing;
 
     @Option(names = "--model", paramLabel = "NAME", description = "the model's name in the script (default: from the file name)")
     String modelName;
@@ -54,8 +53,8 @@ final class ImportCommand implements Callable<Integer> {
         Path script = output != null ? output : Path.of(stem(onnx.getFileName().toString()) + ".nn");
         if (!script.toString().endsWith(".nn")) throw new BadInputException("-o must name a .nn file, got " + script);
         Path weights = script.resolveSibling(stem(script.getFileName().toString()) + ".safetensors");
-        ExistingOutput.refuse(script, overwrite, "-o");
-        ExistingOutput.refuse(weights, overwrite, "-o");
+        existing.refuse(script, "-o");
+        existing.refuse(weights, "-o");
         String name = modelName != null ? modelName : modelName(stem(onnx.getFileName().toString()));
         if (!name.matches("[A-Za-z_][A-Za-z_0-9]*")) throw new BadInputException("--model must be an identifier, got '" + name + "'");
 

@@ -57,8 +57,7 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "FILE", description = "where to write the outputs: .safetensors or .json (default: print)")
     Path output;
 
-    @Option(names = "--overwrite", description = "replace the --output file if it exists")
-    boolean overwrite;
+    @Mixin ExistingOutput existing;
 
     @Option(names = "--batch", paramLabel = "N", defaultValue = "256", description = "inference batch size (default 256)")
     int batch;
@@ -70,7 +69,7 @@ final class PredictCommand implements Callable<Integer> {
         if (output != null && !output.toString().endsWith(".safetensors") && !output.toString().endsWith(".json")) {
             throw new BadInputException("--output must end in .safetensors or .json, got " + output);
         }
-        if (output != null) ExistingOutput.refuse(output, overwrite, "--output");
+        if (output != null) existing.refuse(output, "--output");
         Session session = Session.open(options, true);
         TypedGraph graph = session.graph();
         Shape sample = graph.shape(graph.graph().inputs().get(0).name());

@@ -112,11 +112,10 @@ final class VizCommand implements Runnable {
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.png", description = "where to write the picture")
         Path output;
 
-        @Option(names = "--overwrite", description = "replace the picture if it exists")
-        boolean overwrite;
+        @Mixin ExistingOutput existing;
 
         @Override public Integer call() throws Exception {
-            ExistingOutput.refuse(output, overwrite, "-o");
+            existing.refuse(output, "-o");
             PngFiles.headless();
             Session session = Session.open(options, true);
             TypedGraph graph = session.graph();
@@ -207,8 +206,7 @@ final class VizCommand implements Runnable {
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "folder for the pictures (one PNG per node)")
         Path output;
 
-        @Option(names = "--overwrite", description = "replace pictures of the same names in the folder")
-        boolean overwrite;
+        @Mixin ExistingOutput existing;
 
         @Override public Integer call() throws Exception {
             PngFiles.headless();
@@ -218,17 +216,17 @@ final class VizCommand implements Runnable {
             String note = model + " on " + input.getFileName() + ", " + weightsNote(session, weights.weights);
             Backend backend = session.backend();
             // The pictures, in order: the input (index 0), then every node whose value is still an image.
-            List<String[]> pictures = new ArrayList<>();    // value, layer
-            pictures.add(new String[] {graph.graph().inputs().get(0).name(), "input"});
+            List<Picture> pictures = new ArrayList<>();
+            pictures.add(new Picture(graph.graph().inputs().get(0).name(), "input"));
             for (Node n : graph.graph().nodes()) {
                 Shape s = graph.shape(n.name());
-                if (s.rank() == 3 && s.dim(1) * s.dim(2) >= 4) pictures.add(new String[] {n.name(), n.layer()});
+                if (s.rank() == 3 && s.dim(1) * s.dim(2) >= 4) pictures.add(new Picture(n.name(), n.layer()));
             }
-            for (int i = 0; i < pictures.size(); i++) ExistingOutput.refuse(picture(i, pictures.get(i)[0]), overwrite, "-o");
+            for (int i = 0; i < pictures.size(); i++) existing.refuse(picture(i, pictures.get(i).value()), "-o");
             Files.createDirectories(output);
             List<Path> written = new ArrayList<>();
             try (ParameterStore store = store(session, weights.weights); CompiledModel m = forward(session, store, input)) {
-                for (int i = 0; i < pictures.size(); i++) written.add(write(m, backend, graph, pictures.get(i)[0], pictures.get(i)[1], i, note));
+                for (int i = 0; i < pictures.size(); i++) written.add(write(m, backend, graph, pictures.get(i).value(), pictures.get(i).layer(), i, note));
             }
             PrintWriter out = spec.commandLine().getOut();
             out.printf(Locale.ROOT, "Wrote %d pictures to %s: %s%n", written.size(), output,
@@ -269,6 +267,9 @@ final class VizCommand implements Runnable {
             return file;
         }
 
+        /** A picture to draw: the value (the input or a node's output) and the layer that made it. */
+        private record Picture(String value, String layer) {}
+
         /** The file of picture {@code index}, of {@code value}. */
         private Path picture(int index, String value) {
             return output.resolve(String.format(Locale.ROOT, "%02d_%s.png", index, fileName(value)));
@@ -287,8 +288,7 @@ final class VizCommand implements Runnable {
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "folder for the output images (<output>.png)")
         Path output;
 
-        @Option(names = "--overwrite", description = "replace images of the same names in the folder")
-        boolean overwrite;
+        @Mixin ExistingOutput existing;
 
         @Override public Integer call() throws Exception {
             PngFiles.headless();
@@ -299,7 +299,7 @@ final class VizCommand implements Runnable {
                 if (s.rank() != 3 || (s.dim(0) != 1 && s.dim(0) != 3)) {
                     throw new BadInputException("output '" + name + "' is " + s + ", not an image [1 or 3, height, width]");
                 }
-                ExistingOutput.refuse(output.resolve(fileName(name) + ".png"), overwrite, "-o");
+                existing.refuse(output.resolve(fileName(name) + ".png"), "-o");
             }
             Files.createDirectories(output);
             List<String> written = new ArrayList<>();

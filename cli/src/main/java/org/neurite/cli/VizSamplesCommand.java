@@ -57,13 +57,12 @@ final class VizSamplesCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "DIR", description = "folder with the dataset's IDX files")
     Path data;
 
-    @Option(names = "--overwrite", description = "replace the output picture if it exists")
-    boolean overwrite;
+    @Mixin ExistingOutput existing;
 
     @Override public Integer call() throws Exception {
         if (count < 1 || count > MAX_COUNT) throw new BadInputException("--count must be 1 to " + MAX_COUNT + ", got " + count);
         if (epoch < 1) throw new BadInputException("--epoch counts from 1, got " + epoch);
-        ExistingOutput.refuse(output, overwrite, "-o");
+        existing.refuse(output, "-o");
         PngFiles.headless();
         Session session = Session.open(options, false);
         TypedGraph graph = session.graph();
