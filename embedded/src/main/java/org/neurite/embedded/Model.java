@@ -2,6 +2,7 @@ package org.neurite.embedded;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Objects;
 import org.neurite.backend.Backend;
 import org.neurite.data.DataSourceLoader;
 import org.neurite.data.Dataset;
@@ -32,7 +33,14 @@ import org.neurite.train.ValidationSpec;
  * {@link #output}). Weights start from the section's seed; {@link #loadWeights} replaces them.
  * The loss and optimizer come from the registries of the runtime the script was loaded with
  * ({@link Trainers}), a plugin's as readily as the core's.
- * Not thread-safe; close it to free the backend and the plugins' class loaders.
+ *
+ * <p>Threads: one model runs one call at a time. {@code fit}, {@code evaluate}, {@code predict},
+ * {@code classify}, {@code loadWeights} and {@code close} are serialised on the model (a
+ * {@code predict} from another thread waits for a running {@code fit} to end and then sees the
+ * weights it kept), so a model may be shared, but its calls do not run side by side: for that,
+ * load a model per thread. A training callback may call the model from the training thread.
+ * Close it to free the backend and the plugins' class loaders; after that those calls throw
+ * {@link IllegalStateException}.
  */
 public final class Model implements AutoCloseable {
     private final Script script;
@@ -44,6 +52,7 @@ public final class Model implements AutoCloseable {
     private TrainSpec spec;
     private Path output;
     private Predictor predictor;
+    private boolean closed;
 
     Model(Script script, TypedGraph graph, Backend backend, NeuriteRuntime runtime) {
         this.script = script;
@@ -62,7 +71,7 @@ public final class Model implements AutoCloseable {
     public TypedGraph graph() { return graph; }
 
     /** The train settings {@link #fit} uses. */
-    public TrainSpec spec() { return spec; }
+    public synchronized TrainSpec spec() { return spec; }
 
     /** Floats per input sample (the first input's shape without the batch). */
     public int inputSize() { return graph.shape(graph.graph().inputs().get(0).name()).size(); }
@@ -71,41 +80,41 @@ public final class Model implements AutoCloseable {
     public int outputSize() { return graph.outputShape().size(); }
 
     /** Trains this many epochs (a cosine schedule anneals over them). */
-    public Model epochs(int epochs) {
+    public synchronized Model epochs(int epochs) {
         if (epochs < 1) throw new IllegalArgumentException("epochs must be at least 1, got " + epochs);
         spec = spec.with(spec.batch(), epochs, spec.seed());
         return this;
     }
 
     /** Holds this seeded fraction of the training data out as the validation split (the script's {@code validation = f}). */
-    public Model validation(double fraction) {
+    public synchronized Model validation(double fraction) {
         ValidationSpec v = spec.validation();
         spec = spec.withValidation(new ValidationSpec(fraction, v.earlyStopping(), v.keepBest()));
         return this;
     }
 
     /** Ends a run once {@code metric} ({@code val_loss}, {@code val_accuracy}) has not improved for {@code patience} epochs. */
-    public Model earlyStopping(String metric, int patience) {
+    public synchronized Model earlyStopping(String metric, int patience) {
         ValidationSpec v = spec.validation();
         spec = spec.withValidation(new ValidationSpec(v.fraction(), new ValidationSpec.Patience(patience, metric, 0), v.keepBest()));
         return this;
     }
 
     /** Keeps the weights of the epoch with the best {@code metric} ({@code keep = best(metric)}) rather than the last. */
-    public Model keepBest(String metric) {
+    public synchronized Model keepBest(String metric) {
         ValidationSpec v = spec.validation();
         spec = spec.withValidation(new ValidationSpec(v.fraction(), v.earlyStopping(), metric));
         return this;
     }
 
     /** Writes each run's files (metrics.jsonl, model.safetensors, checkpoint.safetensors) into {@code dir}; null (the default) writes none. */
-    public Model output(Path dir) {
+    public synchronized Model output(Path dir) {
         this.output = dir;
         return this;
     }
 
     /** The training and test splits the train section's {@code data} names (a plugin's source too), found as {@code nn train} finds them. */
-    public DataSourceLoader.Splits data() throws IOException {
+    public synchronized DataSourceLoader.Splits data() throws IOException {
         return TrainSectionData.load(spec, Path.of(script.file()).toAbsolutePath().getParent(), null, runtime.dataSources());
     }
 
@@ -121,7 +130,10 @@ public final class Model implements AutoCloseable {
     }
 
     /** As {@link #fit(Dataset, TrainingCallback...)}, reporting the loss and accuracy on {@code test} after every epoch (it chooses nothing). */
-    public TrainingRun.Result fit(Dataset train, Dataset test, TrainingCallback... callbacks) throws IOException {
+    public synchronized TrainingRun.Result fit(Dataset train, Dataset test, TrainingCallback... callbacks) throws IOException {
+        checkOpen();
+        Objects.requireNonNull(train, "train");
+        for (TrainingCallback c : callbacks) Objects.requireNonNull(c, "callback");
         try (Trainer trainer = trainers.create(graph, weights, spec)) {
             TrainingRun run = new TrainingRun(graph, spec, weights, trainer, train, test,
                     output == null ? null : new TrainingRun.Output(output, script.source()));
@@ -134,31 +146,54 @@ public final class Model implements AutoCloseable {
      * Loss and, for a classifier, accuracy, top-5 accuracy and per-class precision, recall and F1
      * over {@code data}, and every registered metric of the loss's kind ({@link Evaluation#metrics}).
      */
-    public Evaluation evaluate(Dataset data) {
+    public synchronized Evaluation evaluate(Dataset data) {
+        checkOpen();
+        Objects.requireNonNull(data, "data");
         Loss loss = trainers.loss(spec);
         try (Evaluator evaluator = new Evaluator(graph, weights, loss, spec.batch(), trainers.metrics(loss.classification()))) {
             return evaluator.evaluate(data);
         }
     }
 
-    /** The outputs for {@code count} samples packed in {@code inputs}: {@code count * outputSize()} floats. */
-    public float[] predict(float[] inputs, int count) {
+    /**
+     * The outputs for {@code count} samples packed in {@code inputs} ({@code count * inputSize()}
+     * floats, sample after sample): {@code count * outputSize()} floats.
+     *
+     * @throws IllegalArgumentException when {@code inputs} does not hold exactly {@code count} samples
+     */
+    public synchronized float[] predict(float[] inputs, int count) {
+        checkOpen();
+        Objects.requireNonNull(inputs, "inputs");
+        if (count < 0) throw new IllegalArgumentException("count must not be negative, got " + count);
+        if (inputs.length != (long) count * inputSize()) {
+            throw new IllegalArgumentException("inputs holds " + inputs.length + " floats; " + count + " samples of " + inputSize()
+                    + " floats are " + (long) count * inputSize());
+        }
         if (predictor == null) predictor = new Predictor(graph, weights, spec.batch());
         return predictor.predict(inputs, count);
     }
 
     /** The class of each of {@code count} samples: the arg-max of its output row. */
-    public int[] classify(float[] inputs, int count) {
+    public synchronized int[] classify(float[] inputs, int count) {
         return Predictor.argmax(predict(inputs, count), outputSize());
     }
 
     /** Replaces the weights with those of a safetensors file ({@code model.safetensors}, or a PyTorch {@code state_dict}). */
-    public Model loadWeights(Path file) throws IOException {
+    public synchronized Model loadWeights(Path file) throws IOException {
+        checkOpen();
+        Objects.requireNonNull(file, "file");
         Checkpoints.loadWeights(file, weights);
         return this;
     }
 
-    @Override public void close() {
+    private void checkOpen() {
+        if (closed) throw new IllegalStateException("model " + name() + " is closed");
+    }
+
+    /** Frees the backend and the plugins' class loaders; closing again does nothing. */
+    @Override public synchronized void close() {
+        if (closed) return;
+        closed = true;
         if (predictor != null) predictor.close();
         weights.close();
         backend.close();

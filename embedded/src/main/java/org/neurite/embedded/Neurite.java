@@ -3,6 +3,7 @@ package org.neurite.embedded;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Objects;
 import org.neurite.backend.Backend;
 import org.neurite.diag.ModelException;
 import org.neurite.dsl.Script;
@@ -54,14 +55,21 @@ public final class Neurite {
      * @throws PluginException when a folder or jar cannot be loaded or two plugins conflict
      */
     public static Model load(Path script, String model, String backend, List<Path> pluginFolders) throws IOException {
+        Objects.requireNonNull(script, "script");
+        Objects.requireNonNull(backend, "backend (its name: cpu, opencl, or a plugin's)");
+        Objects.requireNonNull(pluginFolders, "pluginFolders (List.of() for none)");
         NeuriteRuntime runtime = NeuriteRuntime.discover(pluginFolders);
+        Backend chosen = null;
         try {
             Script parsed = new ScriptLoader(runtime).load(script);
             TypedGraph graph = model == null ? parsed.mainModel() : parsed.model(model);
-            Backend chosen = runtime.createBackend(backend, BackendOptions.defaults(), List.of(),
+            chosen = runtime.createBackend(backend, BackendOptions.defaults(), List.of(),
                     warning -> LoggerFactory.getLogger(Neurite.class).warn(warning));
             return new Model(parsed, graph, chosen, runtime);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {
+            // The weights that did not fit (or a parameter too large for a tensor) must not leave
+            // the backend's worker threads and memory behind.
+            if (chosen != null) chosen.close();
             runtime.close();
             throw e;
         }

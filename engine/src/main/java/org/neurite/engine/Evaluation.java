@@ -40,16 +40,24 @@ public record Evaluation(int epoch, double loss, double accuracy, double top5, l
     public int classes() { return actual.length; }
 
     /** Of the rows predicted as class {@code c}, the fraction that are (0 when none is). */
-    public double precision(int c) { return ratio(truePositives[c], predicted[c]); }
+    public double precision(int c) { return ratio(truePositives[checkClass(c)], predicted[c]); }
 
     /** Of the rows of class {@code c}, the fraction predicted as it (0 when there are none). */
-    public double recall(int c) { return ratio(truePositives[c], actual[c]); }
+    public double recall(int c) { return ratio(truePositives[checkClass(c)], actual[c]); }
 
     /** The harmonic mean of precision and recall of class {@code c} (0 when both are 0). */
-    public double f1(int c) { return ratio(2 * truePositives[c], predicted[c] + actual[c]); }
+    public double f1(int c) { return ratio(2 * truePositives[checkClass(c)], predicted[c] + actual[c]); }
 
     /** Rows of class {@code c}. */
-    public long support(int c) { return actual[c]; }
+    public long support(int c) { return actual[checkClass(c)]; }
+
+    private int checkClass(int c) {
+        if (c < 0 || c >= actual.length) {
+            throw new IllegalArgumentException(actual.length == 0 ? "class " + c + ": this evaluation counts no classes (a regression)"
+                    : "class " + c + " is not one of the " + actual.length + " classes counted (0 to " + (actual.length - 1) + ")");
+        }
+        return c;
+    }
 
     /** The unweighted mean of every class's F1 (scikit-learn's {@code average="macro"}); NaN for regression. */
     public double macroF1() {

@@ -9,6 +9,7 @@ import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.Slice;
+import org.neurite.diag.ModelException;
 import org.neurite.graph.ParamInfo;
 import org.neurite.graph.TypedGraph;
 import org.neurite.io.NamedTensor;
@@ -47,6 +48,15 @@ public final class ParameterStore implements AutoCloseable, TrainableParameters 
     private ParameterStore(TypedGraph graph, Backend backend, long seed, boolean initialise) {
         this.backend = backend;
         this.params = graph.params();
+        if (initialise) {
+            // Tensors are indexed by int on every backend; the planner only counts such a parameter.
+            for (ParamInfo p : params) {
+                if (p.decl().shape().elementCount() > Integer.MAX_VALUE) {
+                    throw new ModelException(graph.graph().node(p.node()).span(), "parameter " + p.fullName() + " " + p.decl().shape()
+                            + " has " + p.decl().shape().elementCount() + " elements, more than a tensor can hold (2^31-1): make the layer smaller");
+                }
+            }
+        }
         try {
             for (ParamInfo p : params) {
                 Tensor t = backend.allocate(p.decl().shape());

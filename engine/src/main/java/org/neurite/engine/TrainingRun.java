@@ -11,6 +11,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.neurite.data.Dataset;
 import org.neurite.data.HoldOut;
 import org.neurite.graph.TypedGraph;
@@ -167,7 +168,7 @@ public final class TrainingRun {
      * @param test the split evaluated (and reported) after every epoch, or null for none
      * @param output where the run's files go, or null to write none
      * @throws IllegalArgumentException when early stopping or {@code keep = best} is asked for
-     *     without a validation split, or the data does not fit the model
+     *     without a validation split, the split trained on is empty, or the data does not fit the model
      */
     public TrainingRun(TypedGraph graph, TrainSpec spec, ParameterStore store, Trainer trainer, Dataset train, Dataset test,
                        Output output) {
@@ -190,6 +191,11 @@ public final class TrainingRun {
         }
         this.test = test;
         this.output = output;
+        // An empty split would "train" zero steps and write weights as if it had.
+        if (this.train.size() == 0) {
+            throw new IllegalArgumentException(train.size() == 0 ? "the training data holds no samples"
+                    : "the training data holds " + train.size() + " samples, all of them in the validation split: nothing is left to train on");
+        }
         Trainer.checkCompatible(graph, this.train, trainer.loss());
         ValidationSpec.Patience patience = choice.earlyStopping();
         // A metric's direction is its own declaration (Metric.higherIsBetter); a loss goes down.
@@ -214,7 +220,7 @@ public final class TrainingRun {
 
     /** Adds a callback; callbacks are told in the order they were added (after the train section's early stopping). */
     public TrainingRun callback(TrainingCallback callback) {
-        callbacks.add(callback);
+        callbacks.add(Objects.requireNonNull(callback, "callback"));
         return this;
     }
 
