@@ -86,6 +86,9 @@ public final class NeuriteRuntime implements AutoCloseable {
     private static final Key<NamedRegistry<Metric>> METRICS = Key.get(new TypeLiteral<>() {});
     private static final Key<NamedRegistry<DataSource>> DATA_SOURCES = Key.get(new TypeLiteral<>() {});
 
+    /** What a layer's name must look like: a lower-case identifier, as {@code docs/plugins.md} asks. */
+    static final String LAYER_NAME = "[a-z][a-z0-9_]*";
+
     private NeuriteRuntime(List<NeuritePlugin> plugins, PluginLoader jars) {
         this.plugins = List.copyOf(plugins);
         this.jars = jars;
@@ -100,6 +103,15 @@ public final class NeuriteRuntime implements AutoCloseable {
                     + e.getErrorMessages().iterator().next().getMessage());
         }
         Set<LayerType> types = injector.getInstance(Key.get(new TypeLiteral<Set<LayerType>>() {}));
+        for (LayerType t : types) {
+            // Scripts call layers by identifier (the grammar's ID), lower case by convention: a
+            // name outside that would load and then be impossible to call.
+            String name = t.name();
+            if (name == null || !name.matches(LAYER_NAME)) {
+                throw new PluginException("layer " + LayerRegistry.origin(t) + " is named " + (name == null ? "null" : "'" + name + "'")
+                        + ": a layer's name() must be a lower-case identifier (" + LAYER_NAME + "), the name scripts call it by");
+            }
+        }
         LayerRegistry generic;
         try {
             generic = new LayerRegistry(types);
