@@ -167,7 +167,7 @@ public final class DatasetLocator {
                 return readBundled(known, urls, normalization);
             }
             lookedAt.add("the bundled subset (class path " + SUBSET_RESOURCE + "): "
-                    + (absent.size() == FILE_NAMES.size() ? "not on the class path" : "missing " + gzOptional(absent)));
+                    + (absent.size() == FILE_NAMES.size() ? "not on the class path (the neurite-examples artifact holds it)" : "missing " + gzOptional(absent)));
         }
 
         StringBuilder message = new StringBuilder("dataset '").append(data).append("' not found; looked in:");

@@ -139,7 +139,7 @@ class DatasetLocatorTest {
                 dataset 'fashion_mnist' not found; looked in:
                   $NEURITE_DATA: not set
                   %s: does not exist
-                  the bundled subset (class path org/neurite/examples/data/fashion-mnist-subset/): not on the class path
+                  the bundled subset (class path org/neurite/examples/data/fashion-mnist-subset/): not on the class path (the neurite-examples artifact holds it)
                 install it with 'sudo apt-get install dataset-fashion-mnist', or put the four Fashion-MNIST IDX files \
                 (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, \
                 each optionally .gz) in a folder and pass --data DIR or set NEURITE_DATA"""
