@@ -85,7 +85,7 @@ final class PredictCommand implements Callable<Integer> {
         Shape outShape = graph.outputShape();
         int width = outShape.size();
         boolean classifier = outShape.rank() == 1 && width > 1;
-        List<String> labels = classNames(session);
+        List<String> labels = classifier ? classNames(session, width) : List.of();
         float[] probabilities = classifier ? softmaxRows(y, width) : null;
         int[] classes = classifier ? Predictor.argmax(y, width) : null;
         PrintWriter out = spec.commandLine().getOut();
@@ -235,8 +235,18 @@ final class PredictCommand implements Callable<Integer> {
         return ImageFiles.read(file, sample);
     }
 
-    /** The names of the classes the script's train section learns: a known dataset's, an image folder's, a CSV's labels. */
-    private static List<String> classNames(Session session) throws IOException {
+    /**
+     * The names of the classes the script's train section learns (a known dataset's, an image
+     * folder's, a CSV's labels) when they are one per output: none for a model without a train
+     * section (a script {@code nn import} wrote, say), whose defaults name a dataset it never saw.
+     */
+    private static List<String> classNames(Session session, int outputs) throws IOException {
+        if (session.script().training(session.graph().graph().name()).isEmpty()) return List.of();
+        List<String> names = trainedClassNames(session);
+        return names.size() == outputs ? names : List.of();
+    }
+
+    private static List<String> trainedClassNames(Session session) throws IOException {
         TrainSpec spec = session.trainSpec();
         DataSource source = session.runtime().dataSources().find(spec.data()).orElse(null);
         if (source == null) return DatasetLocator.classNames(spec.data());
