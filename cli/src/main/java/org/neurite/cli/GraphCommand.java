@@ -30,7 +30,14 @@ final class GraphCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override public Integer call() throws Exception {
-        if (output != null) existing.refuse(output, "-o");
+        if (output != null) {
+            // The format follows the name: DOT text in a .png would be a file no viewer opens.
+            String file = output.getFileName().toString();
+            if (!file.endsWith(".svg") && !file.endsWith(".dot") && !file.endsWith(".gv")) {
+                throw new BadInputException("-o must name a .dot, .gv or .svg file, got " + output);
+            }
+            existing.refuse(output, "-o");
+        }
         Session session = Session.open(options, false, spec.commandLine().getErr());
         String name = session.graph().graph().name();
         String dot = GraphDot.render(session.graph(), session.script().blockCalls(name));

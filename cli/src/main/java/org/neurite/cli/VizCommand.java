@@ -91,6 +91,20 @@ final class VizCommand implements Runnable {
         return model;
     }
 
+    /** Refuses an -o whose name says another format: the picture is PNG whatever the name. */
+    static void requirePngName(Path output) {
+        if (!output.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            throw new BadInputException("-o must name a .png file (the picture is a PNG), got " + output);
+        }
+    }
+
+    /** Refuses an -o folder that is a file (the pictures go inside it). */
+    static void requireFolder(Path output) {
+        if (Files.exists(output) && !Files.isDirectory(output)) {
+            throw new BadInputException("-o " + output + " is a file; the pictures go into a folder: name a folder (it is made if missing)");
+        }
+    }
+
     /** A file name for a node: its name with anything but letters, digits, '.', '_' and '-' replaced. */
     static String fileName(String node) {
         return node.replaceAll("[^A-Za-z0-9._-]", "_");
@@ -115,6 +129,7 @@ final class VizCommand implements Runnable {
         @Mixin ExistingOutput existing;
 
         @Override public Integer call() throws Exception {
+            requirePngName(output);
             existing.refuse(output, "-o");
             PngFiles.headless();
             Session session = Session.open(options, true);
@@ -222,10 +237,11 @@ final class VizCommand implements Runnable {
                 Shape s = graph.shape(n.name());
                 if (s.rank() == 3 && s.dim(1) * s.dim(2) >= 4) pictures.add(new Picture(n.name(), n.layer()));
             }
+            requireFolder(output);
             for (int i = 0; i < pictures.size(); i++) existing.refuse(picture(i, pictures.get(i).value()), "-o");
-            Files.createDirectories(output);
             List<Path> written = new ArrayList<>();
             try (ParameterStore store = store(session, weights.weights); CompiledModel m = forward(session, store, input)) {
+                Files.createDirectories(output); // only once the input has gone through: a refused one leaves no folder
                 for (int i = 0; i < pictures.size(); i++) written.add(write(m, backend, graph, pictures.get(i).value(), pictures.get(i).layer(), i, note));
             }
             PrintWriter out = spec.commandLine().getOut();
@@ -301,9 +317,10 @@ final class VizCommand implements Runnable {
                 }
                 existing.refuse(output.resolve(fileName(name) + ".png"), "-o");
             }
-            Files.createDirectories(output);
+            requireFolder(output);
             List<String> written = new ArrayList<>();
             try (ParameterStore store = store(session, weights.weights); CompiledModel m = forward(session, store, input)) {
+                Files.createDirectories(output); // only once the input has gone through: a refused one leaves no folder
                 for (String name : graph.graph().outputs()) {
                     Shape s = graph.shape(name);
                     float[] y = session.backend().download(m.activation(name));

@@ -62,6 +62,7 @@ final class VizSamplesCommand implements Callable<Integer> {
     @Override public Integer call() throws Exception {
         if (count < 1 || count > MAX_COUNT) throw new BadInputException("--count must be 1 to " + MAX_COUNT + ", got " + count);
         if (epoch < 1) throw new BadInputException("--epoch counts from 1, got " + epoch);
+        VizCommand.requirePngName(output);
         existing.refuse(output, "-o");
         PngFiles.headless();
         Session session = Session.open(options, false);

@@ -1,6 +1,7 @@
 package org.neurite.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.Color;
@@ -77,6 +78,39 @@ class VizCommandTest {
         CliRunner.Result r = CliRunner.run("viz", "filters", "../examples/lenet5.nn", "--layer", "f5", "-o", dir.resolve("x.png").toString());
         assertEquals(2, r.exit());
         assertEquals("nn: node 'f5' (dense) has no kernels [out, in, kh, kw] to draw\n", r.err());
+    }
+
+    /** A picture is PNG whatever -o says, so -o must say .png; a graph is DOT or SVG, so -o must say which. */
+    @Test void outputNamesThatSayAnotherFormatAreRefusedBeforeAnythingIsWritten() throws Exception {
+        Path jpg = dir.resolve("f.jpg");
+        CliRunner.Result r = CliRunner.run("viz", "filters", "../examples/lenet5.nn", "-o", jpg.toString());
+        assertEquals(2, r.exit());
+        assertEquals("nn: -o must name a .png file (the picture is a PNG), got " + jpg + "\n", r.err());
+        Path samples = dir.resolve("samples");
+        r = CliRunner.run("viz", "samples", "../examples/lenet5.nn", "-o", samples.toString());
+        assertEquals(2, r.exit());
+        assertEquals("nn: -o must name a .png file (the picture is a PNG), got " + samples + "\n", r.err());
+        Path png = dir.resolve("graph.png");
+        r = CliRunner.run("graph", "../examples/lenet5.nn", "-o", png.toString());
+        assertEquals(2, r.exit());
+        assertEquals("nn: -o must name a .dot, .gv or .svg file, got " + png + "\n", r.err());
+        assertFalse(Files.exists(jpg) || Files.exists(samples) || Files.exists(png));
+    }
+
+    /** A refused input leaves no empty folder behind, and a file named as the folder is refused by what it is. */
+    @Test void featuresAndApplyMakeTheirFolderOnlyForPicturesTheyDraw() throws Exception {
+        Path notAnImage = Files.writeString(dir.resolve("input.json"), "{}");
+        for (String[] command : List.of(new String[] {"features", "../examples/lenet5.nn"}, new String[] {"apply", "../examples/filters.nn"})) {
+            Path out = dir.resolve(command[0]);
+            CliRunner.Result r = CliRunner.run("viz", command[0], command[1], "--input", notAnImage.toString(), "-o", out.toString());
+            assertEquals(2, r.exit(), r.err());
+            assertFalse(Files.exists(out), command[0] + " left " + out + " behind: " + r.err());
+        }
+        Path file = Files.writeString(dir.resolve("a-file"), "mine");
+        CliRunner.Result r = CliRunner.run("viz", "features", "../examples/lenet5.nn", "--input", notAnImage.toString(), "-o", file.toString());
+        assertEquals(2, r.exit());
+        assertEquals("nn: -o " + file + " is a file; the pictures go into a folder: name a folder (it is made if missing)\n", r.err());
+        assertEquals("mine", Files.readString(file));
     }
 
     @Test void featuresDrawsTheInputAndEveryNodeThatIsStillAnImage() throws Exception {
