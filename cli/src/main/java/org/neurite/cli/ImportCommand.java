@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.neurite.dsl.Keywords;
 import org.neurite.dsl.ScriptFormatter;
 import org.neurite.dsl.ScriptLoader;
 import org.neurite.graph.TypedGraph;
@@ -49,6 +50,7 @@ final class ImportCommand implements Callable<Integer> {
     String modelName;
 
     @Override public Integer call() throws Exception {
+        if (Files.isDirectory(onnx)) throw new BadInputException(onnx + " is a folder; name the .onnx file");
         if (!Files.isRegularFile(onnx)) throw new NoSuchFileException(onnx.toString());
         Path script = output != null ? output : Path.of(stem(onnx.getFileName().toString()) + ".nn");
         if (!script.toString().endsWith(".nn")) throw new BadInputException("-o must name a .nn file, got " + script);
@@ -57,6 +59,11 @@ final class ImportCommand implements Callable<Integer> {
         existing.refuse(weights, "-o");
         String name = modelName != null ? modelName : modelName(stem(onnx.getFileName().toString()));
         if (!name.matches("[A-Za-z_][A-Za-z_0-9]*")) throw new BadInputException("--model must be an identifier, got '" + name + "'");
+        // Else the script written would not load: the model's name would be read as the keyword,
+        // or a call of that layer inside it as a call of the model itself.
+        if (Keywords.isKeyword(name)) throw new BadInputException("--model '" + name + "' is a word of the .nn language; choose another name");
+        NeuriteRuntime runtime = NeuriteRuntime.discover(plugins.folders);
+        if (runtime.layers().find(name).isPresent()) throw new BadInputException("--model '" + name + "' is a layer's name; choose another name");
 
         ModelProto model;
         try {
@@ -64,10 +71,10 @@ final class ImportCommand implements Callable<Integer> {
         } catch (InvalidProtocolBufferException e) {
             throw new FileFormatException(onnx + ": not an ONNX model (" + e.getMessage() + ")");
         }
+        if (!model.hasGraph()) throw new FileFormatException(onnx + ": holds no graph (is it an ONNX model?)");
         OnnxImporter.Imported imported = OnnxImporter.read(model, name);
         // In canonical form (long chains broken before an arrow), and loaded and shape-checked before anything is written.
         String text = ScriptFormatter.format(script.toString(), imported.script());
-        NeuriteRuntime runtime = NeuriteRuntime.discover(plugins.folders);
         TypedGraph graph = new ScriptLoader(runtime.layers()).parse(script.toString(), text).mainModel();
         List<NamedTensor> values = imported.weights(graph);
         SafeTensors.write(weights, values, Map.of("neurite.model", name, "neurite.source", onnx.getFileName().toString()));

@@ -106,6 +106,35 @@ class OnnxCommandsTest {
         assertTrue(bad.err().startsWith("nn: " + junk + ": not an ONNX model"), bad.err());
     }
 
+    /**
+     * Names the script could not load under are refused before anything is read: a keyword, a
+     * layer's name (its calls inside the model would call the model). A folder, and a file that
+     * parses but holds no graph, are named as what they are.
+     */
+    @Test
+    void namesAndFilesThatCannotMakeAScriptAreRefusedUpFront() throws Exception {
+        Path onnx = dir.resolve("relu.onnx");
+        Files.write(onnx, modelWith(NodeProto.newBuilder().setName("/Relu").setOpType("Relu").addInput("x").addOutput("y").build()).toByteArray());
+        Path script = dir.resolve("r.nn");
+        CliRunner.Result keyword = CliRunner.run("import", onnx.toString(), "-o", script.toString(), "--model", "model");
+        assertEquals(2, keyword.exit());
+        assertEquals("nn: --model 'model' is a word of the .nn language; choose another name\n", keyword.err());
+        CliRunner.Result layer = CliRunner.run("import", onnx.toString(), "-o", script.toString(), "--model", "relu");
+        assertEquals(2, layer.exit());
+        assertEquals("nn: --model 'relu' is a layer's name; choose another name\n", layer.err());
+        assertFalse(Files.exists(script));
+        CliRunner.Result fine = CliRunner.run("import", onnx.toString(), "-o", script.toString(), "--model", "Rectifier");
+        assertEquals(0, fine.exit(), fine.err());
+
+        CliRunner.Result folder = CliRunner.run("import", dir.toString(), "-o", dir.resolve("f.nn").toString());
+        assertEquals(2, folder.exit());
+        assertEquals("nn: " + dir + " is a folder; name the .onnx file\n", folder.err());
+        Path empty = Files.write(dir.resolve("empty.onnx"), new byte[0]);
+        CliRunner.Result nothing = CliRunner.run("import", empty.toString(), "-o", dir.resolve("e.nn").toString());
+        assertEquals(2, nothing.exit());
+        assertEquals("nn: " + empty + ": holds no graph (is it an ONNX model?)\n", nothing.err());
+    }
+
     private static ModelProto modelWith(NodeProto... nodes) {
         TypeProto type = TypeProto.newBuilder().setTensorType(TypeProto.Tensor.newBuilder().setElemType(1).setShape(TensorShapeProto.newBuilder()
                 .addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("batch"))
