@@ -84,6 +84,8 @@ public final class OnnxImporter {
     /** Values computed from the input's shape only (PyTorch's batch-sized zero states), and the zeros made from them. */
     private final Set<String> shapeValues = new HashSet<>();
     private final Set<String> zeros = new HashSet<>();
+    /** Operators whose result holds only elements of their data input: applied to zeros, they give zeros. */
+    private static final Set<String> ZERO_PRESERVING_OPS = Set.of("Slice", "Gather", "Squeeze", "Unsqueeze", "Reshape", "Transpose", "Expand", "Concat");
     /** Recurrent layers being read: the time-major view of a sequence, and the ONNX outputs of each layer. */
     private final Map<String, String> timeMajor = new HashMap<>();
     private final Map<String, Recurrence> layerOutputs = new HashMap<>();
@@ -216,6 +218,12 @@ public final class OnnxImporter {
         if (op.equals("Expand") && constants.containsKey(resolve(n.getInput(0))) && shapeValues.contains(resolve(n.getInput(1)))
                 && OnnxTensors.floatOrLongIsZero(constants.get(resolve(n.getInput(0))))) {
             // PyTorch's zero initial state, as wide as the batch.
+            zeros.add(n.getOutput(0));
+            return 0;
+        }
+        if (isPieceOfZeros(n)) {
+            // A stacked layer's own initial state: PyTorch builds one zero tensor for all layers
+            // ([layers·directions, N, H]) and slices each layer's part out of it.
             zeros.add(n.getOutput(0));
             return 0;
         }
@@ -415,6 +423,19 @@ public final class OnnxImporter {
             default -> unsupported.computeIfAbsent(op, k -> new ArrayList<>()).add(n.getName().isEmpty() ? n.getOutput(0) : n.getName());
         }
         return 0;
+    }
+
+    /**
+     * Whether {@code n} only moves, selects or repeats elements of zeros, so its result is zeros
+     * too: its data input is zeros (for Concat, every input is) and its other inputs, the indices
+     * and shapes, are constants or computed from the input's shape.
+     */
+    private boolean isPieceOfZeros(NodeProto n) {
+        if (!ZERO_PRESERVING_OPS.contains(n.getOpType()) || n.getInputCount() == 0 || !zeros.contains(resolve(n.getInput(0)))) return false;
+        boolean concat = n.getOpType().equals("Concat");
+        return n.getInputList().stream().skip(1).map(this::resolve).allMatch(in -> concat
+                ? zeros.contains(in)
+                : in.isEmpty() || constants.containsKey(in) || shapeValues.contains(in));
     }
 
     private int refuse(NodeProto n, String what) {
