@@ -14,9 +14,10 @@ import org.neurite.engine.Predictor;
  * computed is its next batch at once (continuous batching); an idle worker may hold a part-filled
  * batch up to {@code maxDelayMs} for requests still being received ({@link #arrive}). Each worker owns its
  * {@link Predictor} (compiled models are not thread-safe). The queue is bounded: a request beyond
- * {@code queueLimit} is refused at once (429) instead of waiting. A failing batch fails its
- * requests (500) and the worker goes on; {@link #close} refuses new requests (503) and lets the
- * workers finish every request already queued.
+ * {@code queueLimit} is refused at once (429) instead of waiting. When a batch fails, its requests
+ * run again one at a time, so that one request's bad input fails only that request (400 when the
+ * model refuses the input, 500 for anything else), and the worker goes on; {@link #close} refuses
+ * new requests (503) and lets the workers finish every request already queued.
  */
 final class DynamicBatcher implements AutoCloseable {
     /** Hears of every batch run: how many samples, and how long its forward pass took. */
@@ -206,7 +207,12 @@ final class DynamicBatcher implements AutoCloseable {
         return samples;
     }
 
-    /** One forward pass over the batch's samples, packed in queue order; each request gets its rows. */
+    /**
+     * One forward pass over the batch's samples, packed in queue order; each request gets its rows.
+     * When the pass fails, and the batch holds several requests, each runs again alone: an input
+     * only the model can refuse (an embedding index past its table, whatever a plugin layer checks)
+     * then fails its own request, and the others of the batch get their answers.
+     */
     private void run(Predictor predictor, List<Pending> batch, int samples, float[] packed, float[][] pieces) {
         try {
             float[] x;
@@ -231,12 +237,42 @@ final class DynamicBatcher implements AutoCloseable {
                 at += n;
                 p.result().complete(rows);
             }
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException e) {
+            if (batch.size() == 1) {
+                batch.get(0).result().completeExceptionally(failure(e, samples));
+            } else {
+                for (Pending p : batch) runAlone(predictor, p, pieces);
+            }
+        } catch (Error e) {
             // The worker survives a failing batch: its requests are answered, the next batch runs.
-            InferenceError error = new InferenceError(500, "model '" + model + "' failed on a batch of " + samples
-                    + " samples: " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+            InferenceError error = failure(e, samples);
             for (Pending p : batch) p.result().completeExceptionally(error);
         }
+    }
+
+    /** One request's own forward pass, after its batch failed. */
+    private void runAlone(Predictor predictor, Pending p, float[][] pieces) {
+        try {
+            long start = System.nanoTime();
+            float[] y = forward(predictor, p.input(), p.count(), pieces);
+            onBatch.batch(p.count(), System.nanoTime() - start);
+            p.result().complete(y);
+        } catch (RuntimeException | Error e) {
+            p.result().completeExceptionally(failure(e, p.count()));
+        }
+    }
+
+    /**
+     * What a request gets when its forward pass failed: an IllegalArgumentException is the model
+     * refusing the input's values (the codec has already checked its shape), so the client sent a
+     * bad request (400); anything else is the server's failure (500).
+     */
+    private InferenceError failure(Throwable e, int samples) {
+        if (e instanceof IllegalArgumentException && e.getMessage() != null) {
+            return InferenceError.badRequest("model '" + model + "' cannot take this input: " + e.getMessage());
+        }
+        return new InferenceError(500, "model '" + model + "' failed on a batch of " + samples
+                + " samples: " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
     }
 
     /**

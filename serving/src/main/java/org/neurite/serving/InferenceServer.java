@@ -37,10 +37,11 @@ import org.neurite.plugin.NeuriteRuntime;
  * GET  /metrics                              Prometheus text
  * </pre>
  * Every refusal is {@code {"error": "..."}} with 400 (malformed), 404 (unknown model or path), 405,
- * 413 (body over {@code max_body_bytes}), 429 (queue full) or 503 (shutting down); a failed batch
- * is a 500 with the reason, and its worker goes on. {@link #stop} is graceful: readiness turns
- * 503, new requests are refused, every queued request is answered, then Jetty stops accepting
- * and waits for the responses in flight.
+ * 413 (body over {@code max_body_bytes}), 429 (queue full) or 503 (shutting down); an input the
+ * model refuses is a 400 for its request alone (the rest of its batch is answered), any other
+ * failure of a forward pass a 500 with the reason, and the worker goes on. {@link #stop} is
+ * graceful: readiness turns 503, new requests are refused, every queued request is answered, then
+ * Jetty stops accepting and waits for the responses in flight.
  */
 public final class InferenceServer implements AutoCloseable {
     private static final long DRAIN_MS = 30_000;

@@ -35,13 +35,18 @@ class DynamicBatcherTest {
         lenet.close();
     }
 
-    /** A worker's own predictor over a copy of the fixture's weights. */
+    /** A worker's own predictor over a copy of the LeNet-5 fixture's weights. */
     private static Predictor predictor(int batch, List<AutoCloseable> resources) throws Exception {
+        return predictor(lenet, batch, resources);
+    }
+
+    /** A worker's own predictor over a copy of {@code model}'s weights. */
+    private static Predictor predictor(ModelFixture model, int batch, List<AutoCloseable> resources) throws Exception {
         var runtime = org.neurite.plugin.NeuriteRuntime.discover();
         var backend = runtime.createBackend("cpu", new org.neurite.plugin.BackendOptions(1, null), List.of(), w -> { });
-        ParameterStore store = new ParameterStore(lenet.graph, backend, 0);
-        Checkpoints.loadWeights(lenet.weights, store);
-        Predictor p = new Predictor(lenet.graph, store, batch);
+        ParameterStore store = new ParameterStore(model.graph, backend, 0);
+        Checkpoints.loadWeights(model.weights, store);
+        Predictor p = new Predictor(model.graph, store, batch);
         resources.addAll(List.of(p, store, backend, runtime));
         return p;
     }
@@ -189,20 +194,58 @@ class DynamicBatcherTest {
         assertEquals(503, closed.status());
     }
 
-    @Test void aFailingBatchFailsItsRequestsAndTheWorkerGoesOn() throws Exception {
+    @Test void aFailingRequestGetsItsReasonAndTheWorkerGoesOn() throws Exception {
         List<AutoCloseable> resources = new ArrayList<>();
         DynamicBatcher batcher = new DynamicBatcher("lenet5", 784, 10, 4, 0, 16, List.of(predictor(4, resources)), (n, t) -> { });
         try {
-            // Too few floats for the sample count: the predictor refuses the batch.
-            ExecutionException e = assertThrows(ExecutionException.class, () -> batcher.submit(new float[10], 1).get(30, TimeUnit.SECONDS));
-            assertEquals(500, ((InferenceError) e.getCause()).status());
-            assertTrue(e.getCause().getMessage().startsWith("model 'lenet5' failed on a batch of 1 samples: IllegalArgumentException"),
-                    e.getCause().getMessage());
+            // Too few floats for the sample count: the predictor refuses its argument, the request's fault.
+            ExecutionException refused = assertThrows(ExecutionException.class, () -> batcher.submit(new float[10], 1).get(30, TimeUnit.SECONDS));
+            assertEquals(400, ((InferenceError) refused.getCause()).status());
+            assertEquals("model 'lenet5' cannot take this input: expected 1 samples of 784 floats, got 10 floats", refused.getCause().getMessage());
+            // No input at all fails inside the worker: the server's fault.
+            ExecutionException failed = assertThrows(ExecutionException.class, () -> batcher.submit(null, 1).get(30, TimeUnit.SECONDS));
+            assertEquals(500, ((InferenceError) failed.getCause()).status());
+            assertTrue(failed.getCause().getMessage().startsWith("model 'lenet5' failed on a batch of 1 samples: NullPointerException"),
+                    failed.getCause().getMessage());
             float[] x = lenet.samples(1, 9);
             assertArrayEquals(lenet.predict(x), batcher.submit(x, 1).get(30, TimeUnit.SECONDS), 1e-5f);
         } finally {
             batcher.close();
             for (AutoCloseable r : resources) r.close();
+        }
+    }
+
+    @Test void aBadInputFailsOnlyItsOwnRequestAndTheRestOfItsBatchIsAnswered() throws Exception {
+        List<AutoCloseable> resources = new ArrayList<>();
+        HeldFirstBatch held = new HeldFirstBatch();
+        try (ModelFixture lookup = ModelFixture.lookup(5, dir)) {
+            DynamicBatcher batcher = new DynamicBatcher("lookup", 4, 2, 8, 0, 16, List.of(predictor(lookup, 8, resources)), held);
+            try {
+                CompletableFuture<float[]> first = batcher.submit(new float[] {0, 1, 2, 3}, 1);
+                assertTrue(held.running.await(30, TimeUnit.SECONDS));
+                // Queued while the worker is busy: one batch of 1 + 1 + 2 samples, whose second request
+                // holds an index past the embedding's 10 rows.
+                float[] good = {4, 5, 6, 7};
+                float[] twoGood = {9, 8, 7, 6, 0, 0, 0, 0};
+                CompletableFuture<float[]> a = batcher.submit(good, 1);
+                CompletableFuture<float[]> bad = batcher.submit(new float[] {1, 2, 99, 3}, 1);
+                CompletableFuture<float[]> b = batcher.submit(twoGood, 2);
+                held.release.countDown();
+                assertArrayEquals(lookup.predict(new float[] {0, 1, 2, 3}), first.get(30, TimeUnit.SECONDS));
+                assertArrayEquals(lookup.predict(good), a.get(30, TimeUnit.SECONDS));
+                float[] y = b.get(30, TimeUnit.SECONDS);
+                assertArrayEquals(lookup.predict(Arrays.copyOfRange(twoGood, 0, 4)), Arrays.copyOfRange(y, 0, 2));
+                assertArrayEquals(lookup.predict(Arrays.copyOfRange(twoGood, 4, 8)), Arrays.copyOfRange(y, 2, 4));
+                ExecutionException e = assertThrows(ExecutionException.class, () -> bad.get(30, TimeUnit.SECONDS));
+                assertEquals(400, ((InferenceError) e.getCause()).status());
+                assertEquals("model 'lookup' cannot take this input: index 99.0 of row 2 is not a row of the table [0, 10)",
+                        e.getCause().getMessage());
+                assertEquals(List.of(1, 1, 2), held.sizes, "the batch of 4 failed; its good requests ran again alone");
+            } finally {
+                held.release.countDown();
+                batcher.close();
+                for (AutoCloseable r : resources) r.close();
+            }
         }
     }
 }

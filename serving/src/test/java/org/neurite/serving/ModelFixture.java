@@ -33,14 +33,30 @@ final class ModelFixture implements AutoCloseable {
 
     /** {@code examples/<name>.nn} with weights from {@code seed}, written to {@code dir}. */
     ModelFixture(String name, long seed, Path dir) throws IOException {
-        script = EXAMPLES.resolve(name + ".nn");
-        weights = dir.resolve(name + ".safetensors");
+        this(EXAMPLES.resolve(name + ".nn"), seed, dir);
+    }
+
+    /** Any script's main model with weights from {@code seed}, written to {@code dir}. */
+    ModelFixture(Path script, long seed, Path dir) throws IOException {
+        this.script = script;
+        weights = dir.resolve(script.getFileName().toString().replaceFirst("\\.nn$", "") + ".safetensors");
         runtime = NeuriteRuntime.discover();
         graph = new ScriptLoader(runtime.layers()).load(script).mainModel();
         backend = runtime.createBackend("cpu", new BackendOptions(1, null), List.of(), w -> { });
         store = new ParameterStore(graph, backend, seed);
         Checkpoints.saveWeights(weights, store, Map.of());
         predictor = new Predictor(graph, store, 1);
+    }
+
+    /**
+     * A model whose input the shape check cannot vet: 4 token indices into an embedding of 10 rows,
+     * so an index of 10 or more is refused by the forward pass alone.
+     */
+    static ModelFixture lookup(long seed, Path dir) throws IOException {
+        Path script = dir.resolve("lookup.nn");
+        Files.writeString(script, "model Lookup {\n    input ids: [4]\n    e = embedding(10, 3)\n"
+                + "    output y = flatten -> dense(2)\n}\n");
+        return new ModelFixture(script, seed, dir);
     }
 
     int inputSize() { return predictor.inputSize(); }
