@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.UploadedFile;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
@@ -94,8 +94,7 @@ public final class InferenceServer implements AutoCloseable {
             cfg.routes.post("/v2/models/{name}/classify", this::classify);
             cfg.routes.get("/metrics", ctx -> ctx.contentType(metrics.contentType()).result(metrics.scrape()));
             cfg.routes.exception(InferenceError.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
-            cfg.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, "internal error: " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage())));
+            cfg.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, internalError(e)));
             cfg.routes.error(404, ctx -> {
                 // An unknown model was answered already; anything else is a path the protocol does not have.
                 if (ctx.attribute(ANSWERED) == null) error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path());
@@ -242,15 +241,14 @@ public final class InferenceServer implements AutoCloseable {
                 }
                 ctx.status(200).result(r.body());
             });
-        } catch (InferenceError e) {
-            error(ctx, e.status(), e.getMessage());
-            metrics.request(model == null ? "" : name, e.status(), System.nanoTime() - start);
+        } catch (RuntimeException e) {
+            refuse(ctx, model == null ? "" : name, start, e);
         }
     }
 
     /**
      * Counts the request as accepted, waits for its batch on this request's own Jetty thread and
-     * answers: {@code success} writes the 200 answer from the outputs, a failure {@link #answerFailure
+     * answers: {@code success} writes the 200 answer from the outputs, a failure {@link #refuse
      * its status}; either way the metrics and the answered count (what a graceful stop waits for)
      * follow. Waiting here instead of suspending the request (an async servlet answer finished on
      * another pool) saves two thread hand-offs per request: the worker's completion wakes the one
@@ -262,27 +260,46 @@ public final class InferenceServer implements AutoCloseable {
             float[] y;
             try {
                 y = result.join();
-            } catch (CompletionException | CancellationException failure) {
-                answerFailure(ctx, name, start, failure);
+                success.accept(y);
+            } catch (RuntimeException failure) {
+                refuse(ctx, name, start, failure);
                 return;
             }
-            success.accept(y);
             metrics.request(name, 200, System.nanoTime() - start);
         } finally {
             answered.incrementAndGet();
         }
     }
 
-    /** A batch that failed: its InferenceError's status (500 for anything else) with the reason, counted in the metrics. */
-    private void answerFailure(Context ctx, String name, long start, Throwable failure) {
+    /**
+     * A request refused or failed, before its batch or in it: its InferenceError's status (500 with
+     * the exception for anything unforeseen) and reason, counted in the metrics under {@code name}
+     * ("" for an unknown model), so that every answer of infer and classify is counted.
+     */
+    private void refuse(Context ctx, String name, long start, Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-        int status = cause instanceof InferenceError e ? e.status() : 500;
-        error(ctx, status, cause.getMessage());
+        int status;
+        String message;
+        if (cause instanceof InferenceError e) {
+            status = e.status();
+            message = e.getMessage();
+        } else if (cause instanceof HttpResponseException e) {
+            status = e.getStatus();   // Javalin's own refusals, such as a multipart part over its limit
+            message = e.getMessage();
+        } else {
+            status = 500;
+            message = internalError(cause);
+        }
+        error(ctx, status, message);
         metrics.request(name, status, System.nanoTime() - start);
     }
 
+    private static String internalError(Throwable e) {
+        return "internal error: " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+    }
+
     /** The top-k classes of one uploaded image: {@code {"model_name", "predictions": [{class, label, probability}]}}. */
-    private void classify(Context ctx) throws IOException {
+    private void classify(Context ctx) {
         long start = System.nanoTime();
         String name = ctx.pathParam("name");
         ServedModel model = models.get(name);
@@ -300,6 +317,8 @@ public final class InferenceServer implements AutoCloseable {
                     if (file.size() > config.maxBodyBytes()) throw tooLarge(file.size());
                     try (InputStream in = file.content()) {
                         image = in.readAllBytes();
+                    } catch (IOException e) {
+                        throw InferenceError.badRequest("the uploaded image could not be read: " + e.getMessage());
                     }
                 } else {
                     image = body(ctx);
@@ -308,9 +327,8 @@ public final class InferenceServer implements AutoCloseable {
                 result = arrival.submit(x, 1);
             }
             answerWhenDone(ctx, name, start, result, y -> json(ctx, 200, predictions(model, y, topK)));
-        } catch (InferenceError e) {
-            error(ctx, e.status(), e.getMessage());
-            metrics.request(model == null ? "" : name, e.status(), System.nanoTime() - start);
+        } catch (RuntimeException e) {
+            refuse(ctx, model == null ? "" : name, start, e);
         }
     }
 

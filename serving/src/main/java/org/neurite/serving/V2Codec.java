@@ -3,6 +3,7 @@ package org.neurite.serving;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -79,8 +80,10 @@ final class V2Codec {
         try {
             root = json.readTree(body, 0, headerLength);
         } catch (JsonProcessingException e) {
+            // A broken limit (nesting depth, number length) is reported without a location.
+            JsonLocation at = e.getLocation();
             throw InferenceError.badRequest("the request body is not valid JSON: " + syntaxProblem(e.getOriginalMessage())
-                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -182,11 +185,15 @@ final class V2Codec {
         return new Response(bytes.toByteArray(), jsonLength);
     }
 
-    /** Jackson's sentence without the parser-internal source description it appends to some. */
+    /**
+     * Jackson's sentence without the parser-internal source description it appends to some, and
+     * without the name of the Java setting behind a broken limit (a client cannot change it).
+     */
     private static String syntaxProblem(String message) {
         int cut = message.indexOf(" (start marker at");
         if (cut < 0) cut = message.indexOf('\n');
-        return cut < 0 ? message : message.substring(0, cut);
+        String sentence = cut < 0 ? message : message.substring(0, cut);
+        return sentence.replaceAll(", from `StreamReadConstraints\\.[A-Za-z]+\\(\\)`\\)", ")");
     }
 
     /** {@code {"error": message}}, the protocol's error body. */

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -55,6 +57,11 @@ class MalformedRequestTest {
         return Stream.of(
                 Arguments.of("bad JSON", INFER, "{\"inputs\": [", Map.of(), 400,
                         "the request body is not valid JSON: Unexpected end-of-input: expected close marker for Array (line 1, column 13)"),
+                Arguments.of("nesting too deep", INFER, "[".repeat(70), Map.of(), 400,
+                        "the request body is not valid JSON: Document nesting depth (65) exceeds the maximum allowed (64)"),
+                Arguments.of("number too long", INFER, input("\"name\":\"image\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":["
+                        + "1".repeat(5000) + "]"), Map.of(), 400,
+                        "the request body is not valid JSON: Number value length (5000) exceeds the maximum allowed (1000)"),
                 Arguments.of("empty body", INFER, "", Map.of(), 400,
                         "the request body is empty; expected a JSON object with 'inputs'"),
                 Arguments.of("not an object", INFER, "[1, 2]", Map.of(), 400,
@@ -145,6 +152,19 @@ class MalformedRequestTest {
         assertEquals(413, response.statusCode(), response.body());
         assertEquals("{\"error\":\"the request body is longer than 65536 bytes, the most this server takes (serve.max_body_bytes)\"}",
                 response.body());
+    }
+
+    @Test void aRefusalWithoutALocationIsCountedLikeAnyOther() throws Exception {
+        double before = errors400();
+        V2Client.Reply r = client.post(INFER, "[".repeat(70));
+        assertEquals(400, r.status(), r.body());
+        assertEquals(before + 1, errors400());
+    }
+
+    /** neurite_errors_total{model="lenet5",status="400"}, 0 before the first. */
+    private static double errors400() throws Exception {
+        Matcher m = Pattern.compile("neurite_errors_total\\{model=\"lenet5\",status=\"400\"} ([0-9.]+)").matcher(client.get("/metrics").body());
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
     @Test void aGetOnInferIsMethodNotAllowed() throws Exception {
