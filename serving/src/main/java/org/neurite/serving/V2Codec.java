@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -77,8 +78,9 @@ final class V2Codec {
         }
         int headerLength = jsonLength < 0 ? body.length : jsonLength;
         JsonNode root;
-        try {
-            root = json.readTree(body, 0, headerLength);
+        try (JsonParser parser = json.createParser(body, 0, headerLength)) {
+            root = json.readTree(parser);
+            if (root != null) checkNothingFollows(parser);
         } catch (JsonProcessingException e) {
             // A broken limit (nesting depth, number length) is reported without a location.
             JsonLocation at = e.getLocation();
@@ -144,6 +146,22 @@ final class V2Codec {
             }
         }
         return new Request(id, x, count, binaryOutputs(root));
+    }
+
+    /**
+     * Refuses anything after the request's JSON value (a second object, stray brackets): the value
+     * alone would be answered, so a client that sent something else by mistake would not hear of it.
+     */
+    private static void checkNothingFollows(JsonParser parser) throws IOException {
+        JsonLocation at;
+        try {
+            if (parser.nextToken() == null) return;
+            at = parser.currentTokenLocation();
+        } catch (JsonProcessingException e) {
+            at = e.getLocation();
+        }
+        throw InferenceError.badRequest("the request body is not valid JSON: trailing content after the request"
+                + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
     }
 
     /** The response for {@code count} samples of {@code output}, as JSON or with the output's bytes after a JSON header. */

@@ -62,6 +62,12 @@ class MalformedRequestTest {
                 Arguments.of("number too long", INFER, input("\"name\":\"image\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":["
                         + "1".repeat(5000) + "]"), Map.of(), 400,
                         "the request body is not valid JSON: Number value length (5000) exceeds the maximum allowed (1000)"),
+                Arguments.of("trailing garbage", INFER, input("\"name\":\"image\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":"
+                        + SAMPLE) + " garbage]]]", Map.of(), 400,
+                        "the request body is not valid JSON: trailing content after the request (line 1, column 3214)"),
+                Arguments.of("a second object", INFER, input("\"name\":\"image\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":"
+                        + SAMPLE) + "{\"inputs\":5}", Map.of(), 400,
+                        "the request body is not valid JSON: trailing content after the request (line 1, column 3213)"),
                 Arguments.of("empty body", INFER, "", Map.of(), 400,
                         "the request body is empty; expected a JSON object with 'inputs'"),
                 Arguments.of("not an object", INFER, "[1, 2]", Map.of(), 400,
