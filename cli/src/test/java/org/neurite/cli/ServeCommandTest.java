@@ -35,6 +35,12 @@ class ServeCommandTest {
         assertTrue(r.err().contains("nn serve: --max-batch must be >= 1, got 0"), r.err());
     }
 
+    @Test void aHostThatDoesNotResolveIsOneLine() {
+        CliRunner.Result r = CliRunner.run("serve", "../examples/lenet5.nn", "--weights", "w.safetensors", "--host", "256.1.1.1");
+        assertEquals(2, r.exit(), r.out() + r.err());
+        assertEquals("nn: cannot resolve host '256.1.1.1' (serve.host, or --host)\n", r.err());
+    }
+
     @Test void aBadServeSectionIsRefusedWhereItWasWritten() throws Exception {
         Path yaml = dir.resolve("serve.yaml");
         Files.writeString(yaml, "serve:\n  models:\n    - name: m\n      script: m.nn\n      weights: m.safetensors\n      max_delay: 3\n");

@@ -6,9 +6,12 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.UploadedFile;
+import io.javalin.util.JavalinLogger;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.BindException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -112,6 +115,12 @@ public final class InferenceServer implements AutoCloseable {
      */
     public static InferenceServer start(ServeConfig config, DeploymentConfig deployment, Path folder, Consumer<String> warnings)
             throws IOException {
+        // Before the models load (seconds): Jetty would report a host it cannot resolve as a port in use.
+        try {
+            InetAddress.getByName(config.host());
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve host '" + config.host() + "' (serve.host, or --host)", e);
+        }
         NeuriteRuntime runtime = NeuriteRuntime.discover(deployment.plugins());
         ServerMetrics metrics = new ServerMetrics();
         Map<String, ServedModel> models = new LinkedHashMap<>();
@@ -122,16 +131,23 @@ public final class InferenceServer implements AutoCloseable {
                 metrics.register(m);
             }
             InferenceServer server = new InferenceServer(config, models, metrics, runtime);
+            // Javalin logs "Failed to start Javalin" before it throws; the exception is reported
+            // below, once, so its logger is off while it starts (it logs nothing else then that
+            // shows at the default WARN level).
+            boolean javalinLogs = JavalinLogger.enabled;
+            JavalinLogger.enabled = false;
             try {
                 server.app.start();
             } catch (RuntimeException e) {
                 for (Throwable t = e; t != null; t = t.getCause()) {
                     if (t instanceof BindException) {
                         throw new IllegalArgumentException("cannot listen on " + config.host() + ":" + config.port() + ": " + t.getMessage()
-                                + " (serve.port, or --port)", e);
+                                + " (serve.host and serve.port, or --host and --port)", e);
                     }
                 }
                 throw e;
+            } finally {
+                JavalinLogger.enabled = javalinLogs;
             }
             return server;
         } catch (IOException | RuntimeException e) {

@@ -32,8 +32,15 @@ public final class ServeMain {
             System.exit(2);
         }
         ServeConfig config = ServeConfig.from(deployment.serve());
-        InferenceServer server = InferenceServer.start(config, deployment, file.toAbsolutePath().getParent(),
-                w -> System.err.println("warning: " + w));
+        InferenceServer server;
+        try {
+            server = InferenceServer.start(config, deployment, file.toAbsolutePath().getParent(), w -> System.err.println("warning: " + w));
+        } catch (IllegalArgumentException e) {
+            // A host that does not resolve, a port in use, a model that is not in its script: one line.
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
         System.out.println("listening on " + config.host() + ":" + server.port() + " " + server.backends());
         System.out.flush();
         server.runUntilSignalled();
