@@ -74,6 +74,13 @@ final class ServeCommand implements Callable<Integer> {
         if (script != null) {
             if (weights == null) throw new BadInputException("nn serve MODEL.nn needs --weights FILE");
             String served = name != null ? name : script.getFileName().toString().replaceFirst("\\.nn$", "");
+            // Checked here to name what the user typed; the deployment file's names follow the same rule.
+            if (!ServeConfig.isModelName(served)) {
+                throw new BadInputException(name != null
+                        ? "--name " + ServeConfig.NAME_RULE + ", found \"" + served + "\""
+                        : "the model is named after its script, \"" + served + "\", but a model name " + ServeConfig.NAME_RULE
+                                + "; choose one with --name");
+            }
             ServeConfig.ModelSpec m;
             try {
                 m = new ServeConfig.ModelSpec(served, script.toAbsolutePath().toString(), model, weights.toAbsolutePath().toString(), backend,

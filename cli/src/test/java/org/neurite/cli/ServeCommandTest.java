@@ -35,6 +35,17 @@ class ServeCommandTest {
         assertTrue(r.err().contains("nn serve: --max-batch must be >= 1, got 0"), r.err());
     }
 
+    @Test void aNameThatIsNotOneSegmentOfTheUrlIsRefused() throws Exception {
+        CliRunner.Result r = CliRunner.run("serve", "../examples/lenet5.nn", "--weights", "w.safetensors", "--name", "a/b");
+        assertEquals(2, r.exit(), r.out() + r.err());
+        assertEquals("nn: --name may hold only letters, digits, '_', '.' and '-', found \"a/b\"\n", r.err());
+        Path spaced = Files.copy(Path.of("../examples/lenet5.nn"), dir.resolve("my model.nn"));
+        r = CliRunner.run("serve", spaced.toString(), "--weights", "w.safetensors");
+        assertEquals(2, r.exit(), r.out() + r.err());
+        assertEquals("nn: the model is named after its script, \"my model\", but a model name may hold only letters, digits, '_', '.'"
+                + " and '-'; choose one with --name\n", r.err());
+    }
+
     @Test void aHostThatDoesNotResolveIsOneLine() {
         CliRunner.Result r = CliRunner.run("serve", "../examples/lenet5.nn", "--weights", "w.safetensors", "--host", "256.1.1.1");
         assertEquals(2, r.exit(), r.out() + r.err());

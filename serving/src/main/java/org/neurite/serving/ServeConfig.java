@@ -62,6 +62,14 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
     public static final int DEFAULT_PORT = 8080;
     public static final int DEFAULT_MAX_BODY_BYTES = 16 << 20;
 
+    /** What a model name may hold: it is a segment of the URL path {@code /v2/models/{name}}, so no '/', space or '%'. */
+    public static final String NAME_RULE = "may hold only letters, digits, '_', '.' and '-'";
+
+    /** Whether {@code name} is a model name clients can put in {@code /v2/models/{name}} as it is. */
+    public static boolean isModelName(String name) {
+        return name.matches("[A-Za-z0-9_.-]+");
+    }
+
     /**
      * One served model.
      *
@@ -82,6 +90,7 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(script, "script");
             Objects.requireNonNull(weights, "weights");
+            if (!isModelName(name)) throw new IllegalArgumentException("a model name " + NAME_RULE + ", found \"" + name + "\"");
             if (fallback != null) fallback = List.copyOf(fallback);
             if (maxBatch < 1) throw new IllegalArgumentException("max_batch must be >= 1, got " + maxBatch);
             if (maxDelayMs < 0) throw new IllegalArgumentException("max_delay_ms must be >= 0, got " + maxDelayMs);
@@ -215,10 +224,7 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
                 switch (key) {
                     case "name" -> {
                         name = section.string(k, full, "a model name");
-                        if (!name.matches("[A-Za-z0-9_.-]+")) {
-                            throw section.errorAtValue(k, "'" + full + "' may hold only letters, digits, '_', '.' and '-', found \""
-                                    + name + "\"");
-                        }
+                        if (!isModelName(name)) throw section.errorAtValue(k, "'" + full + "' " + NAME_RULE + ", found \"" + name + "\"");
                     }
                     case "script" -> script = section.string(k, full, "a .nn script file");
                     case "model" -> model = section.string(k, full, "the name of a model in the script");

@@ -96,4 +96,10 @@ class ServeConfigTest {
         ModelException e = assertThrows(ModelException.class, () -> parse(yaml));
         assertEquals(firstLine, e.diagnostics().get(0).headline());
     }
+
+    @Test void aModelSpecRefusesANameThatIsNotOneSegmentOfTheUrl() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ServeConfig.ModelSpec("a/b", "m.nn", null, "m.safetensors", null, null, 1, 0, 1, 1));
+        assertEquals("a model name may hold only letters, digits, '_', '.' and '-', found \"a/b\"", e.getMessage());
+    }
 }
