@@ -36,6 +36,7 @@ import org.neurite.plugin.NeuriteRuntime;
  * GET  /v2                                   server metadata
  * GET  /v2/models/{name}[/ready]             model metadata (inputs, outputs, shapes, datatype)
  * POST /v2/models/{name}/infer               JSON tensors, or the binary-data extension
+ * ...  /v2/models/{name}/versions/1/...      the same three, for the one version each model has
  * POST /v2/models/{name}/classify?top_k=5    a PNG/JPEG (raw body or multipart field "image") → labels
  * GET  /metrics                              Prometheus text
  * </pre>
@@ -88,12 +89,15 @@ public final class InferenceServer implements AutoCloseable {
             cfg.routes.get("/v2/health/ready", ctx -> json(ctx, draining ? 503 : 200,
                     codec.mapper().createObjectNode().put("ready", !draining)));
             cfg.routes.get("/v2", this::serverMetadata);
-            cfg.routes.get("/v2/models/{name}", ctx -> json(ctx, 200, metadata(model(ctx))));
-            cfg.routes.get("/v2/models/{name}/ready", ctx -> {
-                model(ctx);
-                json(ctx, draining ? 503 : 200, codec.mapper().createObjectNode().put("ready", !draining));
-            });
-            cfg.routes.post("/v2/models/{name}/infer", this::infer);
+            // The model's endpoints, and the same under the version its metadata advertises (KServe v2 has both).
+            for (String modelPath : List.of("/v2/models/{name}", "/v2/models/{name}/versions/{version}")) {
+                cfg.routes.get(modelPath, ctx -> json(ctx, 200, metadata(model(ctx))));
+                cfg.routes.get(modelPath + "/ready", ctx -> {
+                    model(ctx);
+                    json(ctx, draining ? 503 : 200, codec.mapper().createObjectNode().put("ready", !draining));
+                });
+                cfg.routes.post(modelPath + "/infer", this::infer);
+            }
             cfg.routes.post("/v2/models/{name}/classify", this::classify);
             cfg.routes.get("/metrics", ctx -> ctx.contentType(metrics.contentType()).result(metrics.scrape()));
             cfg.routes.exception(InferenceError.class, (e, ctx) -> error(ctx, e.status(), e.getMessage()));
@@ -237,6 +241,7 @@ public final class InferenceServer implements AutoCloseable {
         ServedModel model = models.get(name);
         try {
             if (model == null) throw unknownModel(name);
+            checkVersion(ctx, model);
             if (draining) throw new InferenceError(503, "the server is shutting down; no new requests");
             V2Codec.Request request;
             CompletableFuture<float[]> result;
@@ -393,7 +398,7 @@ public final class InferenceServer implements AutoCloseable {
     private ObjectNode metadata(ServedModel model) {
         ObjectNode m = codec.mapper().createObjectNode();
         m.put("name", model.name());
-        m.putArray("versions").add("1");
+        m.putArray("versions").add(V2Codec.MODEL_VERSION);
         m.put("platform", "neurite");
         ObjectNode in = m.putArray("inputs").addObject();
         in.put("name", model.inputName());
@@ -410,10 +415,21 @@ public final class InferenceServer implements AutoCloseable {
 
     // ---- helpers --------------------------------------------------------------------------
 
+    /** The model a path names, and the version it names (when it does) checked. */
     private ServedModel model(Context ctx) {
         ServedModel m = models.get(ctx.pathParam("name"));
         if (m == null) throw unknownModel(ctx.pathParam("name"));
+        checkVersion(ctx, m);
         return m;
+    }
+
+    /** A path with {@code /versions/{version}} must name the one version every model has. */
+    private static void checkVersion(Context ctx, ServedModel model) {
+        String version = ctx.pathParamMap().get("version");
+        if (version != null && !version.equals(V2Codec.MODEL_VERSION)) {
+            throw InferenceError.notFound("model '" + model.name() + "' has no version '" + version + "'; it has version "
+                    + V2Codec.MODEL_VERSION);
+        }
     }
 
     private InferenceError unknownModel(String name) {

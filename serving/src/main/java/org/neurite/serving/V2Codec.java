@@ -34,6 +34,9 @@ final class V2Codec {
     /** The binary-data extension's header: the length of the JSON part of the body. */
     static final String HEADER_LENGTH = "Inference-Header-Content-Length";
 
+    /** The one version of every served model: the weights the server loaded (no model repository). */
+    static final String MODEL_VERSION = "1";
+
     /** A checked request: the samples, how many, the request id and whether outputs go back as binary. */
     record Request(String id, float[] input, int count, boolean binaryOutput) { }
 
@@ -170,7 +173,7 @@ final class V2Codec {
         try (JsonGenerator g = json.getFactory().createGenerator(bytes, JsonEncoding.UTF8)) {
             g.writeStartObject();
             g.writeStringField("model_name", model.name());
-            g.writeStringField("model_version", "1");
+            g.writeStringField("model_version", MODEL_VERSION);
             if (id != null) g.writeStringField("id", id);
             g.writeArrayFieldStart("outputs");
             g.writeStartObject();

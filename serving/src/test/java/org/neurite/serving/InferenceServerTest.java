@@ -63,6 +63,22 @@ class InferenceServerTest {
                 + "\"outputs\":[{\"name\":\"logits\",\"datatype\":\"FP32\",\"shape\":[-1,10]}]}", r.body());
     }
 
+    @Test void theAdvertisedVersionHasItsOwnEndpointsAndNoOtherDoes() throws Exception {
+        assertEquals(client.get("/v2/models/lenet5").body(), client.get("/v2/models/lenet5/versions/1").body());
+        assertEquals(200, client.get("/v2/models/lenet5/versions/1/ready").status());
+        float[] x = lenet.samples(1, 13);
+        V2Client.Reply r = client.post("/v2/models/lenet5/versions/1/infer", V2Client.inferRequest("image", SAMPLE, x, 1));
+        assertEquals(200, r.status(), r.body());
+        assertEquals("1", r.json().path("model_version").asText());
+        assertArrayEquals(lenet.predict(x), V2Client.outputData(r.json()), 1e-5f);
+        for (V2Client.Reply unknown : new V2Client.Reply[] {client.get("/v2/models/lenet5/versions/2"),
+                client.get("/v2/models/lenet5/versions/2/ready"),
+                client.post("/v2/models/lenet5/versions/2/infer", V2Client.inferRequest("image", SAMPLE, x, 1))}) {
+            assertEquals(404, unknown.status(), unknown.body());
+            assertEquals("model 'lenet5' has no version '2'; it has version 1", unknown.error());
+        }
+    }
+
     @Test void inferAnswersEverySampleAsThePredictorDoes() throws Exception {
         float[] x = lenet.samples(3, 11);
         V2Client.Reply r = client.post("/v2/models/lenet5/infer", V2Client.inferRequest("image", SAMPLE, x, 3));
