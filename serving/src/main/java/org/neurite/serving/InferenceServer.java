@@ -104,9 +104,12 @@ public final class InferenceServer implements AutoCloseable {
             cfg.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, internalError(e)));
             cfg.routes.error(404, ctx -> {
                 // An unknown model was answered already; anything else is a path the protocol does not have.
-                if (ctx.attribute(ANSWERED) == null) error(ctx, 404, "no such endpoint: " + ctx.method() + " " + ctx.path());
+                if (ctx.attribute(ANSWERED) == null) {
+                    error(ctx, 404, "no such endpoint: " + ctx.method() + " " + InferenceError.echo(ctx.path()));
+                }
             });
-            cfg.routes.error(405, ctx -> error(ctx, 405, "method " + ctx.method() + " is not allowed on " + ctx.path()));
+            cfg.routes.error(405, ctx -> error(ctx, 405, "method " + ctx.method() + " is not allowed on "
+                    + InferenceError.echo(ctx.path())));
         });
     }
 
@@ -384,7 +387,7 @@ public final class InferenceServer implements AutoCloseable {
         } catch (NumberFormatException e) {
             // answered below
         }
-        throw InferenceError.badRequest("top_k must be an integer >= 1, found \"" + k + "\"");
+        throw InferenceError.badRequest("top_k must be an integer >= 1, found \"" + InferenceError.echo(k) + "\"");
     }
 
     private void serverMetadata(Context ctx) {
@@ -427,13 +430,14 @@ public final class InferenceServer implements AutoCloseable {
     private static void checkVersion(Context ctx, ServedModel model) {
         String version = ctx.pathParamMap().get("version");
         if (version != null && !version.equals(V2Codec.MODEL_VERSION)) {
-            throw InferenceError.notFound("model '" + model.name() + "' has no version '" + version + "'; it has version "
-                    + V2Codec.MODEL_VERSION);
+            throw InferenceError.notFound("model '" + model.name() + "' has no version '" + InferenceError.echo(version)
+                    + "'; it has version " + V2Codec.MODEL_VERSION);
         }
     }
 
     private InferenceError unknownModel(String name) {
-        return InferenceError.notFound("unknown model '" + name + "'; this server serves " + String.join(", ", models.keySet()));
+        return InferenceError.notFound("unknown model '" + InferenceError.echo(name) + "'; this server serves "
+                + String.join(", ", models.keySet()));
     }
 
     /**
@@ -491,7 +495,7 @@ public final class InferenceServer implements AutoCloseable {
         } catch (NumberFormatException e) {
             // answered below
         }
-        throw InferenceError.badRequest(V2Codec.HEADER_LENGTH + " must be an integer >= 0, found \"" + h + "\"");
+        throw InferenceError.badRequest(V2Codec.HEADER_LENGTH + " must be an integer >= 0, found \"" + InferenceError.echo(h) + "\"");
     }
 
     private void json(Context ctx, int status, ObjectNode body) {

@@ -112,11 +112,13 @@ final class V2Codec {
         if (!input.isObject()) throw InferenceError.badRequest("inputs[0] must be a tensor object, found " + kind(input));
         String name = text(input, "name", "inputs[0]");
         if (!name.equals(model.inputName())) {
-            throw InferenceError.badRequest("model '" + model.name() + "' has no input '" + name + "'; its input is '" + model.inputName() + "'");
+            throw InferenceError.badRequest("model '" + model.name() + "' has no input '" + InferenceError.echo(name) + "'; its input is '"
+                    + model.inputName() + "'");
         }
         String datatype = text(input, "datatype", "input '" + name + "'");
         if (!datatype.equals("FP32")) {
-            throw InferenceError.badRequest("input '" + name + "' has datatype " + datatype + "; model '" + model.name() + "' takes FP32");
+            throw InferenceError.badRequest("input '" + name + "' has datatype " + InferenceError.echo(datatype) + "; model '" + model.name()
+                    + "' takes FP32");
         }
         int[] shape = shape(input, name, model.inputShape());
         int count = shape[0];
@@ -245,7 +247,7 @@ final class V2Codec {
         for (int i = 0; i < dims.length; i++) {
             JsonNode d = s.get(i);
             if (!d.isIntegralNumber() || !d.canConvertToInt() || d.intValue() < 0) {
-                throw InferenceError.badRequest("'shape' of input '" + name + "' must hold integers >= 0, found " + d);
+                throw InferenceError.badRequest("'shape' of input '" + name + "' must hold integers >= 0, found " + InferenceError.echo(d.toString()));
             }
             dims[i] = d.intValue();
         }
@@ -258,7 +260,10 @@ final class V2Codec {
     static String shapeProblem(int[] dims, String name, Shape sample) {
         boolean matches = dims.length == sample.rank() + 1;
         for (int i = 0; matches && i < sample.rank(); i++) matches = dims[i + 1] == sample.dim(i);
-        if (!matches) return "input '" + name + "' has shape " + Arrays.toString(dims) + "; the model takes [N, " + sample.toString().substring(1);
+        if (!matches) {
+            return "input '" + name + "' has shape " + InferenceError.echo(Arrays.toString(dims)) + "; the model takes [N, "
+                    + sample.toString().substring(1);
+        }
         if (dims[0] < 1) return "input '" + name + "' has a batch of 0 samples; send at least one";
         if ((long) dims[0] * sample.size() > Integer.MAX_VALUE / 2) {
             return "input '" + name + "' has " + dims[0] + " samples, more than one request may carry";
@@ -282,7 +287,7 @@ final class V2Codec {
             }
             float f = v.floatValue();
             if (!Float.isFinite(f)) {
-                throw InferenceError.badRequest("'data' of input '" + name + "' element " + at + " is " + v.asText()
+                throw InferenceError.badRequest("'data' of input '" + name + "' element " + at + " is " + InferenceError.echo(v.asText())
                         + ", which is not a finite FP32 number");
             }
             x[at++] = f;
@@ -295,7 +300,8 @@ final class V2Codec {
         if (p == null || !p.has("binary_data_size")) return -1;
         JsonNode size = p.get("binary_data_size");
         if (!size.isIntegralNumber() || size.longValue() < 0) {
-            throw InferenceError.badRequest("binary_data_size of input '" + name + "' must be an integer >= 0, found " + size);
+            throw InferenceError.badRequest("binary_data_size of input '" + name + "' must be an integer >= 0, found "
+                    + InferenceError.echo(size.toString()));
         }
         return size.longValue();
     }
@@ -335,7 +341,8 @@ final class V2Codec {
             if (!n.equals(model.outputName())) unknown.add(n);
         }
         if (!unknown.isEmpty()) {
-            throw InferenceError.badRequest("model '" + model.name() + "' has no output " + unknown + "; its output is '" + model.outputName() + "'");
+            throw InferenceError.badRequest("model '" + model.name() + "' has no output " + InferenceError.echo(unknown.toString())
+                    + "; its output is '" + model.outputName() + "'");
         }
     }
 }

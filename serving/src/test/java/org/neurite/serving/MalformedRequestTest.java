@@ -80,6 +80,9 @@ class MalformedRequestTest {
                         "model 'lenet5' takes 1 input ('image'), the request has 2"),
                 Arguments.of("unknown input", INFER, input("\"name\":\"pixels\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\",\"data\":" + SAMPLE),
                         Map.of(), 400, "model 'lenet5' has no input 'pixels'; its input is 'image'"),
+                Arguments.of("a long input name", INFER, input("\"name\":\"" + "p".repeat(20_000) + "\",\"shape\":[1,1,28,28],"
+                        + "\"datatype\":\"FP32\",\"data\":" + SAMPLE), Map.of(), 400,
+                        "model 'lenet5' has no input '" + "p".repeat(100) + "…'; its input is 'image'"),
                 Arguments.of("wrong datatype", INFER, input("\"name\":\"image\",\"shape\":[1,1,28,28],\"datatype\":\"INT64\",\"data\":" + SAMPLE),
                         Map.of(), 400, "input 'image' has datatype INT64; model 'lenet5' takes FP32"),
                 Arguments.of("no datatype", INFER, input("\"name\":\"image\",\"shape\":[1,1,28,28],\"data\":" + SAMPLE), Map.of(), 400,
@@ -114,6 +117,8 @@ class MalformedRequestTest {
                         "model 'lenet5' has no output [probs]; its output is 'logits'"),
                 Arguments.of("unknown model", "/v2/models/resnet/infer", input(""), Map.of(), 404,
                         "unknown model 'resnet'; this server serves lenet5"),
+                Arguments.of("a long model name", "/v2/models/" + "r".repeat(5000) + "/infer", input(""), Map.of(), 404,
+                        "unknown model '" + "r".repeat(100) + "…'; this server serves lenet5"),
                 Arguments.of("huge body", INFER, "{\"inputs\":[{\"data\":[" + "0.5,".repeat(20_000) + "0.5]}]}", Map.of(), 413,
                         "the request body is 80027 bytes; this server takes at most 65536 bytes (serve.max_body_bytes)"),
                 Arguments.of("binary without header", INFER, input("\"name\":\"image\",\"shape\":[1,1,28,28],\"datatype\":\"FP32\","
