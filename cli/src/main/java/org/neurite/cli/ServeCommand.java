@@ -109,7 +109,7 @@ final class ServeCommand implements Callable<Integer> {
 
         PrintWriter out = spec.commandLine().getOut();
         InferenceServer server = InferenceServer.start(config, d, folder, w -> System.err.println("nn: warning: " + w));
-        out.println("nn serve: listening on http://" + config.host() + ":" + server.port() + "/v2 (Ctrl-C to stop)");
+        out.println("nn serve: listening on http://" + server.address() + "/v2 (Ctrl-C to stop)");
         server.backends().forEach((m, b) -> out.println("  model " + m + " on " + b + ": POST /v2/models/" + m + "/infer"));
         out.flush();
         server.runUntilSignalled();

@@ -181,6 +181,14 @@ public final class InferenceServer implements AutoCloseable {
     /** The port listened on (the one chosen when the configuration asked for 0). */
     public int port() { return app.port(); }
 
+    /** HOST:PORT listened on, as a URL writes it ({@code 127.0.0.1:8080}, {@code [::1]:8080}). */
+    public String address() { return address(config.host(), port()); }
+
+    /** {@code host:port}, an IPv6 address in brackets: its own colons would run into the port's. */
+    static String address(String host, int port) {
+        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
+    }
+
     /** The models served, in configuration order, with the backend each runs on. */
     public Map<String, String> backends() {
         Map<String, String> b = new LinkedHashMap<>();

@@ -41,7 +41,7 @@ public final class ServeMain {
             System.exit(2);
             return;
         }
-        System.out.println("listening on " + config.host() + ":" + server.port() + " " + server.backends());
+        System.out.println("listening on " + server.address() + " " + server.backends());
         System.out.flush();
         server.runUntilSignalled();
         System.out.println("stopped: answered " + server.answered() + " of " + server.accepted() + " accepted requests");

@@ -79,6 +79,13 @@ class InferenceServerTest {
         }
     }
 
+    @Test void theAddressPutsAnIpv6HostInBrackets() {
+        assertEquals("127.0.0.1:" + server.port(), server.address());
+        assertEquals("[::1]:18094", InferenceServer.address("::1", 18094));
+        assertEquals("[::1]:18094", InferenceServer.address("[::1]", 18094));
+        assertEquals("localhost:80", InferenceServer.address("localhost", 80));
+    }
+
     @Test void inferAnswersEverySampleAsThePredictorDoes() throws Exception {
         float[] x = lenet.samples(3, 11);
         V2Client.Reply r = client.post("/v2/models/lenet5/infer", V2Client.inferRequest("image", SAMPLE, x, 3));
