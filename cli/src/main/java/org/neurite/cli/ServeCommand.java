@@ -86,7 +86,8 @@ final class ServeCommand implements Callable<Integer> {
                 m = new ServeConfig.ModelSpec(served, script.toAbsolutePath().toString(), model, weights.toAbsolutePath().toString(), backend,
                         null, maxBatch, maxDelayMs, workers, queueLimit);
             } catch (IllegalArgumentException e) {
-                throw new BadInputException("nn serve: " + e.getMessage().replace("max_batch", "--max-batch")
+                // Printed as "nn: ...", as every command's bad input is.
+                throw new BadInputException(e.getMessage().replace("max_batch", "--max-batch")
                         .replace("max_delay_ms", "--max-delay-ms").replace("workers", "--workers").replace("queue_limit", "--queue-limit"));
             }
             config = new ServeConfig(base != null ? base.host() : ServeConfig.DEFAULT_HOST, base != null ? base.port() : ServeConfig.DEFAULT_PORT,
