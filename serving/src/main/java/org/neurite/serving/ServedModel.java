@@ -16,7 +16,6 @@ import org.neurite.engine.Predictor;
 import org.neurite.graph.TypedGraph;
 import org.neurite.plugin.NeuriteRuntime;
 import org.neurite.tensor.Shape;
-import org.neurite.train.TrainSpec;
 
 /**
  * One model as the server serves it: its script's graph, the names and shapes the v2 metadata
@@ -67,8 +66,12 @@ final class ServedModel implements AutoCloseable {
             throw new IllegalArgumentException("no model '" + spec.model() + "' in " + spec.script() + "; it defines: "
                     + String.join(", ", script.models().stream().map(g -> g.graph().name()).toList()));
         }
-        TrainSpec training = script.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name()));
-        List<String> labels = DatasetLocator.classNames(training.data());
+        // Class names only from the script's own train section, one per output: a script without
+        // one (what nn import writes) would otherwise get the defaults' dataset's names.
+        List<String> labels = script.training(graph.graph().name())
+                .map(training -> DatasetLocator.classNames(training.data()))
+                .filter(names -> names.size() == graph.outputShape().size())
+                .orElse(List.of());
         Path weights = ServeConfig.resolve(spec.weights(), folder);
         List<Backend> backends = new ArrayList<>();
         List<ParameterStore> stores = new ArrayList<>();
