@@ -23,9 +23,9 @@ import org.neurite.tensor.Shape;
  * Reads an ONNX model into Neurite layers ({@link Unit}s), then has {@link ScriptWriter} write
  * them as a script. Each supported operator, or short pattern of operators, becomes one layer
  * (Conv → conv, Gemm → dense, GlobalAveragePool + Flatten → globalavgpool, MatMul + Add → dense,
- * ...); Identity and Dropout pass their input through; Constant nodes become constants. An
- * operator with no counterpart fails the import, listing every such operator type and the nodes
- * that use it. See docs/onnx.md for the full table.
+ * Reshape to [N, -1] → flatten, ...); Identity and Dropout pass their input through; Constant
+ * nodes become constants. An operator with no counterpart fails the import, listing every such
+ * operator type and the nodes that use it. See docs/onnx.md for the full table.
  */
 public final class OnnxImporter {
     /** The script, its model's name, and the weights in the order the script declares them. */
@@ -33,11 +33,13 @@ public final class OnnxImporter {
         private final String script;
         private final String modelName;
         private final List<Unit> units;
+        private final Map<String, Flattening> flattenings;
 
-        Imported(String script, String modelName, List<Unit> units) {
+        Imported(String script, String modelName, List<Unit> units, Map<String, Flattening> flattenings) {
             this.script = script;
             this.modelName = modelName;
             this.units = units;
+            this.flattenings = Map.copyOf(flattenings);
         }
 
         /** The script's text (one statement a line; {@code nn import} passes it through {@code nn fmt}'s formatter). */
@@ -47,9 +49,14 @@ public final class OnnxImporter {
 
         /**
          * The weights under the names the loaded script gives them: the script's parameters, in
-         * graph order, are matched with the imported layers in the same order.
+         * graph order, are matched with the imported layers in the same order. First checks what
+         * only the loaded script's shapes tell: that each Reshape imported as a flatten to a given
+         * width keeps the batch.
+         *
+         * @throws OnnxConversionException if such a Reshape does not flatten each sample
          */
         public List<NamedTensor> weights(org.neurite.graph.TypedGraph loaded) {
+            checkFlattenings(loaded);
             List<Unit> layers = new ArrayList<>();
             for (Unit u : units) for (Unit l : u.layers()) if (!l.params.isEmpty()) layers.add(l);
             List<org.neurite.graph.ParamInfo> params = loaded.params();
@@ -69,6 +76,41 @@ public final class OnnxImporter {
             if (at != params.size()) throw new IllegalStateException("the written script has more parameters than the ONNX model");
             return out;
         }
+
+        /**
+         * A Reshape to [-1, width] keeps the batch only when width is each sample's size: else
+         * ([-1, 24] of [4, 6, 6]) it makes more rows than the batch has, which no layer does. The
+         * script's flatten layers and the loaded graph's flatten nodes come in the same order.
+         */
+        private void checkFlattenings(org.neurite.graph.TypedGraph loaded) {
+            if (flattenings.isEmpty()) return;
+            List<Unit> flattens = new ArrayList<>();
+            for (Unit u : units) for (Unit l : u.layers()) if (l.layer.equals("flatten")) flattens.add(l);
+            List<org.neurite.graph.Node> nodes = loaded.graph().nodes().stream().filter(n -> n.layer().equals("flatten")).toList();
+            if (nodes.size() != flattens.size()) throw new IllegalStateException("the written script has " + nodes.size()
+                    + " flatten layers, the import made " + flattens.size());
+            Map<String, List<String>> refused = new TreeMap<>();
+            for (int i = 0; i < nodes.size(); i++) {
+                Flattening f = flattenings.get(flattens.get(i).output);
+                if (f == null) continue;
+                org.neurite.graph.Node node = nodes.get(i);
+                Shape sample = loaded.shape(node.inputs().get(0));
+                if (sample.size() != f.width()) {
+                    String target = "[" + (f.target()[0] == BATCH ? "batch" : Long.toString(f.target()[0])) + ", " + f.width() + "]";
+                    refused.computeIfAbsent("Reshape to " + target + " of a " + sample + " sample (" + sample.size()
+                            + " values): not a flatten", k -> new ArrayList<>()).add(f.node());
+                }
+            }
+            if (!refused.isEmpty()) throw new OnnxConversionException(lacking(refused));
+        }
+    }
+
+    /** The refusal message: each missing operator, or pattern, with the nodes that use it (five at most). */
+    static String lacking(Map<String, List<String>> unsupported) {
+        StringBuilder sb = new StringBuilder("the model uses ONNX operators Neurite lacks:");
+        unsupported.forEach((op, users) -> sb.append("\n  ").append(op).append(" (").append(users.size()).append(users.size() == 1 ? " node: " : " nodes: ")
+                .append(String.join(", ", users.subList(0, Math.min(5, users.size())))).append(users.size() > 5 ? ", ..." : "").append(')'));
+        return sb.toString();
     }
 
     private final GraphProto graph;
@@ -84,6 +126,17 @@ public final class OnnxImporter {
     /** Values computed from the input's shape only (PyTorch's batch-sized zero states), and the zeros made from them. */
     private final Set<String> shapeValues = new HashSet<>();
     private final Set<String> zeros = new HashSet<>();
+    /**
+     * What the shape values hold where the importer can follow it (Shape, Gather, Unsqueeze,
+     * Concat...): each element a number, {@link #BATCH} or {@link #UNKNOWN}. PyTorch computes
+     * {@code x.view(x.size(0), -1)}'s target this way: [BATCH, -1].
+     */
+    private final Map<String, long[]> shapeVectors = new HashMap<>();
+    /** Elements of a shape vector: the batch size (dimension 0 of a batch-first value), and any other size read from a shape. */
+    private static final long BATCH = Long.MIN_VALUE;
+    private static final long UNKNOWN = Long.MIN_VALUE + 1;
+    /** Reshapes imported as flatten to a constant width, checked once the script's shapes are known (by ONNX output value). */
+    private final Map<String, Flattening> flattenings = new HashMap<>();
     /** Operators whose result holds only elements of their data input: applied to zeros, they give zeros. */
     private static final Set<String> ZERO_PRESERVING_OPS = Set.of("Slice", "Gather", "Squeeze", "Unsqueeze", "Reshape", "Transpose", "Expand", "Concat");
     /** Recurrent layers being read: the time-major view of a sequence, and the ONNX outputs of each layer. */
@@ -95,6 +148,13 @@ public final class OnnxImporter {
     private final Map<String, Recurrence> batchStates = new HashMap<>();
     private final Map<String, String> indices = new HashMap<>();
     private Set<String> live = Set.of();
+
+    /**
+     * A Reshape to [batch or -1, width] imported as {@code flatten}: flatten keeps the batch, which
+     * the Reshape does only when width is each sample's size, and the importer knows no per-sample
+     * sizes; the loaded script does.
+     */
+    record Flattening(String node, long[] target, long width) {}
 
     /** A stack of ONNX RNN/LSTM/GRU nodes that becomes one Neurite layer. */
     private static final class Recurrence {
@@ -126,7 +186,7 @@ public final class OnnxImporter {
         for (ValueInfoProto out : model.getGraph().getOutputList()) outputs.add(importer.resolve(out.getName()));
         ScriptWriter.Result written = ScriptWriter.write(modelName, sanitize(input.getName()), importer.sampleShape(input),
                 input.getName(), importer.units, outputs);
-        return new Imported(written.script(), modelName, written.units());
+        return new Imported(written.script(), modelName, written.units(), importer.flattenings);
     }
 
     private List<ValueInfoProto> graphInputs() {
@@ -174,12 +234,7 @@ public final class OnnxImporter {
             NodeProto next = soleReader(n, nodes, i);
             i += convert(n, next);
         }
-        if (!unsupported.isEmpty()) {
-            StringBuilder sb = new StringBuilder("the model uses ONNX operators Neurite lacks:");
-            unsupported.forEach((op, users) -> sb.append("\n  ").append(op).append(" (").append(users.size()).append(users.size() == 1 ? " node: " : " nodes: ")
-                    .append(String.join(", ", users.subList(0, Math.min(5, users.size())))).append(users.size() > 5 ? ", ..." : "").append(')'));
-            throw new OnnxConversionException(sb.toString());
-        }
+        if (!unsupported.isEmpty()) throw new OnnxConversionException(lacking(unsupported));
         if (units.isEmpty()) throw new OnnxConversionException("the model has no layers");
     }
 
@@ -231,6 +286,8 @@ public final class OnnxImporter {
                 .allMatch(in -> in.isEmpty() || constants.containsKey(resolve(in)) || shapeValues.contains(resolve(in)))
                 && n.getInputList().stream().anyMatch(in -> shapeValues.contains(resolve(in)))) {
             shapeValues.addAll(n.getOutputList());
+            long[] vector = shapeVector(n);
+            if (vector != null) shapeVectors.put(n.getOutput(0), vector);
             return 0;
         }
         switch (op) {
@@ -273,6 +330,7 @@ public final class OnnxImporter {
             }
             case "Squeeze", "Reshape" -> {
                 String in = resolve(n.getInput(0));
+                long[] flatten = op.equals("Reshape") ? flattenTarget(n) : null;
                 if (batchStates.containsKey(in) && op.equals("Reshape")) {
                     // [N, D, H] -> [N, D·H]: the directions' final states side by side.
                     finish(batchStates.get(in), false, n.getOutput(0));
@@ -283,8 +341,11 @@ public final class OnnxImporter {
                     Recurrence r = finalStates.get(in);
                     if (!in.equals(r.lastStates.get(r.lastStates.size() - 1))) return refuse(n, "a recurrent state other than the last layer's");
                     finish(r, false, n.getOutput(0));
+                } else if (flatten != null) {
+                    add(n, "flatten", Map.of(), List.of(n.getInput(0)), List.of(), n.getOutput(0), 2);
+                    if (flatten[1] != -1) flattenings.put(n.getOutput(0), new Flattening(name(n), flatten, flatten[1]));
                 } else if (op.equals("Reshape")) {
-                    return refuse(n, "Reshape other than of a recurrent layer's output");
+                    return refuse(n, "Reshape other than a flatten to [batch, -1] or of a recurrent layer's output");
                 } else {
                     return refuse(n, "Squeeze");
                 }
@@ -420,7 +481,7 @@ public final class OnnxImporter {
                 args.put("pad", new int[] {(int) p[2], (int) p[6], (int) p[3], (int) p[7]});
                 add(n, "zeropad", args, List.of(n.getInput(0)), List.of());
             }
-            default -> unsupported.computeIfAbsent(op, k -> new ArrayList<>()).add(n.getName().isEmpty() ? n.getOutput(0) : n.getName());
+            default -> unsupported.computeIfAbsent(op, k -> new ArrayList<>()).add(name(n));
         }
         return 0;
     }
@@ -438,9 +499,104 @@ public final class OnnxImporter {
                 : in.isEmpty() || constants.containsKey(in) || shapeValues.contains(in));
     }
 
+    /**
+     * What a node computing a shape value holds, when it only picks and joins sizes (PyTorch's
+     * {@code x.size(0)} is Shape, Gather, and Unsqueeze before a Concat); null for anything else,
+     * arithmetic included.
+     */
+    private long[] shapeVector(NodeProto n) {
+        switch (n.getOpType()) {
+            case "Shape" -> {
+                String in = resolve(n.getInput(0));
+                int rank = rank(in);
+                if (rank < 0) return null;
+                long[] dims = new long[rank];
+                Arrays.fill(dims, UNKNOWN);
+                if (rank > 0 && isBatchFirst(in)) dims[0] = BATCH;
+                // Opset 15's start and end: a slice of the shape.
+                long start = intAttr(n, "start", 0);
+                long end = intAttr(n, "end", rank);
+                start = Math.max(0, Math.min(rank, start < 0 ? start + rank : start));
+                end = Math.max(start, Math.min(rank, end < 0 ? end + rank : end));
+                return Arrays.copyOfRange(dims, (int) start, (int) end);
+            }
+            case "Gather" -> {
+                long[] data = vector(n.getInput(0));
+                String index = resolve(n.getInput(1));
+                if (data == null || intAttr(n, "axis", 0) != 0 || !constants.containsKey(index) || !isInteger(constants.get(index))) return null;
+                long[] at = OnnxTensors.longValues(constants.get(index));
+                long[] out = new long[at.length];
+                for (int i = 0; i < at.length; i++) {
+                    long k = at[i] < 0 ? at[i] + data.length : at[i];
+                    if (k < 0 || k >= data.length) return null;
+                    out[i] = data[(int) k];
+                }
+                return out;
+            }
+            // A scalar and a one-element vector are both held as one element: a valid graph only
+            // joins them where ONNX allows.
+            case "Unsqueeze", "Squeeze", "Cast", "Identity" -> {
+                return vector(n.getInput(0));
+            }
+            case "Concat" -> {
+                if (intAttr(n, "axis", 0) != 0) return null;
+                long[] out = new long[0];
+                for (String in : n.getInputList()) {
+                    long[] part = vector(in);
+                    if (part == null) return null;
+                    out = java.util.stream.LongStream.concat(Arrays.stream(out), Arrays.stream(part)).toArray();
+                }
+                return out;
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    /** The elements of an integer constant or of a followed shape value; null when unknown. */
+    private long[] vector(String value) {
+        String v = resolve(value);
+        if (shapeVectors.containsKey(v)) return shapeVectors.get(v);
+        TensorProto t = constants.get(v);
+        return t != null && isInteger(t) ? OnnxTensors.longValues(t) : null;
+    }
+
+    private static boolean isInteger(TensorProto t) {
+        return t.getDataType() == TensorProto.DataType.INT64_VALUE || t.getDataType() == TensorProto.DataType.INT32_VALUE;
+    }
+
+    /** Whether dimension 0 of {@code value} is the batch: the model's input or a layer's result (not a time-major sequence). */
+    private boolean isBatchFirst(String value) {
+        String v = resolve(value);
+        if (units.stream().anyMatch(u -> u.output.equals(v))) return true;
+        return !constants.containsKey(v) && graph.getInputList().stream().anyMatch(i -> i.getName().equals(v));
+    }
+
+    /**
+     * The target of a Reshape that flattens each sample of a batch-first value, as
+     * {@code x.view(x.size(0), -1)}, {@code x.reshape(x.size(0), -1)} and {@code x.view(-1, C*H*W)}
+     * export: [batch, -1], or [batch or -1, width] (the width checked once the script is loaded). The
+     * batch is the input's own dimension 0 read from its shape, or 0 where ONNX's allowzero=0 makes 0
+     * mean "keep this dimension". Null for any other reshape.
+     */
+    private long[] flattenTarget(NodeProto n) {
+        long[] to = vector(n.getInput(1));
+        if (to == null || to.length != 2 || !isBatchFirst(n.getInput(0))) return null;
+        boolean keepsBatch = to[0] == BATCH || to[0] == 0 && intAttr(n, "allowzero", 0) == 0;
+        if (keepsBatch && (to[1] == -1 || to[1] > 0)) return to;
+        if (to[0] == -1 && to[1] > 0) return to;
+        return null;
+    }
+
     private int refuse(NodeProto n, String what) {
-        unsupported.computeIfAbsent(what, k -> new ArrayList<>()).add(n.getName().isEmpty() ? n.getOutput(0) : n.getName());
+        unsupported.computeIfAbsent(what, k -> new ArrayList<>()).add(name(n));
         return 0;
+    }
+
+    /** A node's name for messages: its output's where it has none. */
+    private static String name(NodeProto n) {
+        return n.getName().isEmpty() ? n.getOutput(0) : n.getName();
     }
 
     /** PyTorch's gate block for each of ONNX's gate positions (LSTM i, o, f, c; GRU z, r, h). */

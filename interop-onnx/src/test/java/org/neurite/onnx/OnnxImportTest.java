@@ -24,6 +24,12 @@ class OnnxImportTest {
     /** Imports {@code dir/name.onnx}, loads the script and checks Neurite's outputs against PyTorch's; returns the script. */
     static OnnxImporter.Imported importAndCompare(Path dir, String name, String modelName, long parameters) throws Exception {
         ModelProto model = ModelProto.parseFrom(Files.readAllBytes(dir.resolve(name + ".onnx")));
+        return importAndCompare(model, SafeTensors.read(dir.resolve(name + "_io.safetensors")), name, modelName, parameters);
+    }
+
+    /** As above, for {@code model} (a fixture, or one rewritten from it) and PyTorch's inputs and outputs {@code io}. */
+    static OnnxImporter.Imported importAndCompare(ModelProto model, SafeTensors.Contents io, String name, String modelName,
+                                                  long parameters) throws Exception {
         // With a static batch PyTorch folds to constants what users' files compute from the
         // input's shape (a stacked recurrence's zero states): such a fixture tests too little.
         assertTrue(model.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0).hasDimParam(),
@@ -32,7 +38,6 @@ class OnnxImportTest {
         TypedGraph graph = new ScriptLoader(ExampleModels.RUNTIME.layers()).parse(name + ".nn", imported.script()).mainModel();
         assertEquals(parameters, graph.trainableParameterCount(), imported.script());
         List<NamedTensor> weights = imported.weights(graph);
-        SafeTensors.Contents io = SafeTensors.read(dir.resolve(name + "_io.safetensors"));
         NamedTensor x = io.get("x");
         float[] y = ExampleModels.predict(graph, weights, x.data(), x.shape().dim(0));
         double error = ExampleModels.maxError(y, io.get("y").data());
@@ -53,6 +58,25 @@ class OnnxImportTest {
                     f5 = dense(120) -> relu
                     f6 = dense(84) -> relu
                     output logits = dense(10)
+                }
+                """, imported.script());
+    }
+
+    /**
+     * {@code x.view(x.size(0), -1)}: PyTorch computes the target [N, -1] from the input's shape
+     * (Shape, Gather, Unsqueeze, Concat) and reshapes to it, which is Neurite's flatten.
+     * ReshapeImportTest has the other ways the target is written.
+     */
+    @Test
+    void viewOfTheBatchSizeImportsAsFlatten() throws Exception {
+        OnnxImporter.Imported imported = importAndCompare(FIXTURES, "viewcnn", "ViewCnn", 545);
+        assertEquals("""
+                # Imported from ONNX by nn import.
+
+                model ViewCnn {
+                    input image: [1, 12, 12]
+                    conv = conv(4, kernel=3) -> relu -> maxpool(2) -> flatten
+                    output fc = dense(5)
                 }
                 """, imported.script());
     }
