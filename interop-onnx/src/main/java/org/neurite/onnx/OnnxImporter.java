@@ -821,6 +821,16 @@ public final class OnnxImporter {
                 refuse(n, n.getOpType() + " reading a constant as data");
                 return;
             }
+            // Shape arithmetic and the zeros made from it are never listed themselves (they compute
+            // no data of their own), so a layer reading them as data must be, or nothing would be.
+            if (shapeValues.contains(in)) {
+                refuse(n, n.getOpType() + " of a value computed from the input's shape");
+                return;
+            }
+            if (zeros.contains(in)) {
+                refuse(n, n.getOpType() + " of zeros made in the graph (other than a recurrent layer's initial state)");
+                return;
+            }
         }
         String path = uniquePath(path(n, params.isEmpty() ? null : paramPrefix(n)), layer);
         ranks.put(output, rank);

@@ -104,6 +104,19 @@ class ReshapeImportTest {
                 + "  Reshape other than a flatten to [batch, -1] or of a recurrent layer's output (1 node: /Reshape)", e.getMessage());
     }
 
+    /** A layer that reads the shape arithmetic as data ({@code y + x.size(0)}) is listed, since that arithmetic is not. */
+    @Test
+    void aLayerReadingTheShapeIsRefused() throws Exception {
+        ModelProto fixture = fixture();
+        ModelProto.Builder model = fixture.toBuilder();
+        model.getGraphBuilder().addNode(node("Cast", "/Cast", "size", "/Gather_output_0").toBuilder().addAttribute(intAttribute("to", 1)))
+                .addNode(node("Add", "/Add", "shifted", "logits", "size"))
+                .setOutput(0, fixture.getGraph().getOutput(0).toBuilder().setName("shifted"));
+        OnnxConversionException e = assertThrows(OnnxConversionException.class, () -> OnnxImporter.read(model.build(), "ViewCnn"));
+        assertEquals("the model uses ONNX operators Neurite lacks:\n"
+                + "  Add of a value computed from the input's shape (1 node: /Add)", e.getMessage());
+    }
+
     private static void importsAsFlatten(ModelProto model) throws Exception {
         SafeTensors.Contents io = SafeTensors.read(OnnxImportTest.FIXTURES.resolve("viewcnn_io.safetensors"));
         NamedTensor x = io.get("x");
