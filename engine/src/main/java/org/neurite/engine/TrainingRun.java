@@ -78,7 +78,20 @@ public final class TrainingRun {
      * @param dir the run folder
      * @param script the script's canonical source (checkpoints carry it; its hash ties a checkpoint to it)
      */
-    public record Output(Path dir, String script) {
+    public record Output(Path dir, String script, Map<String, String> settings) {
+        /**
+         * @param settings what else every checkpoint records about the run (the caller's keys, e.g.
+         *     the command line's settings that shaped it, so that a resume can reuse and check them)
+         */
+        public Output {
+            settings = Map.copyOf(settings);
+        }
+
+        /** A run folder whose checkpoints record nothing beyond the run's own position. */
+        public Output(Path dir, String script) {
+            this(dir, script, Map.of());
+        }
+
         public Path checkpoint() { return dir.resolve("checkpoint.safetensors"); }
 
         public Path weights() { return dir.resolve("model.safetensors"); }
@@ -233,7 +246,7 @@ public final class TrainingRun {
         trainer.stepExecutor(run);
         if (output != null) {
             trainer.checkpointEvery(run.checkpointEvery(), (epoch, samples, step) ->
-                    Checkpoints.saveCheckpoint(output.checkpoint(), store, position(epoch - 1, step, samples), output.script(), Map.of()));
+                    Checkpoints.saveCheckpoint(output.checkpoint(), store, position(epoch - 1, step, samples), output.script(), output.settings()));
         }
         return this;
     }
@@ -331,7 +344,7 @@ public final class TrainingRun {
             int stoppedAfter = trainer.stoppedAfter();
             if (stoppedAfter >= 0) {
                 Checkpoints.Position at = position(epoch - 1, trainer.step(), stoppedAfter);
-                if (output != null) Checkpoints.saveCheckpoint(output.checkpoint(), store, at, output.script(), Map.of());
+                if (output != null) Checkpoints.saveCheckpoint(output.checkpoint(), store, at, output.script(), output.settings());
                 return end(new Result(keptEnd, last, at, null));
             }
             Evaluation validated = validation == null ? null : trainer.evaluation(validation, epoch);
@@ -431,6 +444,6 @@ public final class TrainingRun {
             }
             Checkpoints.saveWeights(output.weights(), store, meta);
         }
-        Checkpoints.saveCheckpoint(output.checkpoint(), store, position(epoch, trainer.step(), 0), output.script(), Map.of());
+        Checkpoints.saveCheckpoint(output.checkpoint(), store, position(epoch, trainer.step(), 0), output.script(), output.settings());
     }
 }
