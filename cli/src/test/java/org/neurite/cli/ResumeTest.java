@@ -94,6 +94,77 @@ class ResumeTest {
         assertTrue(r.err().startsWith("nn: " + run.resolve("checkpoint.safetensors") + " was written by another script or model"), r.err());
     }
 
+    @Test
+    void aRefusedResumeChangesNoFileOfTheRun() throws Exception {
+        Path run = dir.resolve("run");
+        assertEquals(0, run("train", "../examples/lenet5.nn", "--epochs", "1", "--limit", "64", "--out", run.toString()));
+        java.util.Map<String, String> before = contents(run);
+
+        CliRunner.Result other = CliRunner.run("train", "../examples/fashion_cnn.nn", "--epochs", "2", "--limit", "64", "--resume", run.toString());
+        assertEquals(2, other.exit());
+        assertTrue(other.err().contains("resume with the script that started the run (" + run.resolve("model.nn") + ")"), other.err());
+        CliRunner.Result finished = CliRunner.run("train", "../examples/lenet5.nn", "--resume", run.toString());
+        assertEquals(2, finished.exit());
+        assertTrue(finished.err().contains("already finished epoch 1 of 1"), finished.err());
+        assertEquals(before, contents(run), "model.nn, summary.txt, command.txt, ... are the run's own still");
+
+        CliRunner.Result fromModelNn = CliRunner.run("train", run.resolve("model.nn").toString(), "--epochs", "2", "--resume", run.toString());
+        assertEquals(0, fromModelNn.exit(), fromModelNn.err());
+    }
+
+    /** Every file of {@code dir} by name, with its text (or size, for binary files). */
+    private static java.util.Map<String, String> contents(Path dir) throws Exception {
+        java.util.Map<String, String> m = new java.util.TreeMap<>();
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                byte[] b = Files.readAllBytes(f);
+                m.put(f.getFileName().toString(), f.toString().endsWith(".png") || f.toString().endsWith(".safetensors")
+                        ? java.util.Arrays.hashCode(b) + "" : new String(b, java.nio.charset.StandardCharsets.UTF_8));
+            }
+        }
+        return m;
+    }
+
+    /**
+     * A run stopped after epoch 1 of 2 with --limit, --batch and --seed resumes with no options
+     * but --resume: the checkpoint recorded them, and the result is the uninterrupted run's.
+     * Different values are refused.
+     */
+    @Test
+    void resumeReusesTheRunsLimitBatchEpochsAndSeedAndRefusesOthers() throws Exception {
+        Path straight = dir.resolve("straight");
+        String[] common = {"--limit", "320", "--batch", "32", "--seed", "4", "--threads", "2"};
+        assertEquals(0, run(concat(new String[] {"train", "../examples/lenet5.nn", "--epochs", "2", "--out", straight.toString()}, common)));
+        // Make it a run stopped after epoch 1: the checkpoint and log of epoch 1, as the stopped run left them.
+        Path once = dir.resolve("once");
+        assertEquals(0, run(concat(new String[] {"train", "../examples/lenet5.nn", "--epochs", "1", "--out", once.toString()}, common)));
+        var checkpoint = SafeTensors.read(once.resolve("checkpoint.safetensors"));
+        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(checkpoint.metadata());
+        meta.put(RunSettings.EPOCHS, "2");   // as a 2-epoch run stopped after its first epoch records it
+        SafeTensors.write(once.resolve("checkpoint.safetensors"), checkpoint.tensors(), meta);
+
+        for (String[] other : List.of(new String[] {"--limit", "640"}, new String[] {"--batch", "64"}, new String[] {"--seed", "5"})) {
+            CliRunner.Result r = CliRunner.run(concat(new String[] {"train", "../examples/lenet5.nn", "--resume", once.toString()}, other));
+            assertEquals(2, r.exit(), String.join(" ", other));
+            assertEquals("nn: the run in " + once + " ran with " + other[0] + " " + (other[0].equals("--limit") ? "320"
+                    : other[0].equals("--batch") ? "32" : "4") + ", not " + other[0] + " " + other[1] + "; resume it without " + other[0]
+                    + " (its own setting is used), or start a new run", r.err().strip().lines().reduce((a, b) -> b).orElse(""));
+        }
+        CliRunner.Result resumed = CliRunner.run("train", "../examples/lenet5.nn", "--resume", once.toString(), "--threads", "2");
+        assertEquals(0, resumed.exit(), resumed.err());
+        assertTrue(resumed.out().contains("Resuming LeNet5 at epoch 2 (step 10)"), resumed.out());
+        assertTrue(resumed.out().contains("epoch  2/2"), resumed.out());
+        var a = SafeTensors.read(straight.resolve("model.safetensors")).tensors();
+        var b = SafeTensors.read(once.resolve("model.safetensors")).tensors();
+        for (int i = 0; i < a.size(); i++) assertArrayEquals(a.get(i).data(), b.get(i).data(), 0f, a.get(i).name());
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
+    }
+
     private static int run(String... args) {
         CliRunner.Result r = CliRunner.run(args);
         if (r.exit() != 0) System.err.println(r.err());
