@@ -27,9 +27,10 @@ final class ConfusionCounts {
         // Batches are gathered with copyBatch in file order, so a streamed test split is read a batch at a time too.
         int[] order = new int[n];
         for (int i = 0; i < n; i++) order[i] = i;
+        batch = Math.max(1, Math.min(batch, n));   // a batch larger than the split is the split
         float[] x = new float[batch * sample];
         float[] targets = new float[batch * data.targetSize()];
-        try (Predictor predictor = new Predictor(graph, store, Math.max(1, Math.min(batch, n)))) {
+        try (Predictor predictor = new Predictor(graph, store, batch)) {
             for (int from = 0; from < n; from += batch) {
                 int count = Math.min(batch, n - from);
                 data.copyBatch(order, from, count, x, targets);

@@ -2,6 +2,7 @@ package org.neurite.engine;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.neurite.backend.OutOfMemoryException;
 import org.neurite.backend.Slice;
 import org.neurite.data.Dataset;
 import org.neurite.data.augment.AugmentationPipeline;
@@ -13,6 +14,10 @@ import org.neurite.tensor.Tensor;
  * Compiled models of one graph at the batch sizes a pass over a dataset needs (the full batch
  * and the remainder), sharing one {@link ParameterStore}, plus the host buffers used to feed
  * them. Nothing here is allocated per step once both sizes have been seen.
+ *
+ * <p>The host buffers are sized for the largest batch actually loaded, not for the batch size
+ * asked for: a batch larger than the dataset is the whole dataset (as PyTorch's DataLoader makes
+ * it), so {@code --batch 5000000} over 60,000 samples holds 60,000 samples' floats.
  *
  * <p>Targets: {@code targetSize} floats per sample. For classification each is a class index and
  * the output row of each target has {@code outputSize / targetSize} logits (one row per image, or
@@ -26,9 +31,12 @@ final class CompiledModelsByBatch implements AutoCloseable {
     final int targetSize;
     private final Map<Integer, CompiledModel> models = new HashMap<>();
     private final Map<Integer, Tensor> targets = new HashMap<>();
-    final float[] x;
-    final float[] y;
-    final float[] outputs;
+    /** Host buffers for {@link #capacity} samples: inputs, targets, outputs; grown by {@link #load}. */
+    float[] x = new float[0];
+    float[] y = new float[0];
+    float[] outputs = new float[0];
+    private int capacity;
+    private final int maxBatch;
     private final boolean inputGradients;
     /** Forward only (evaluation): models compiled without gradient buffers. */
     private final boolean inference;
@@ -50,9 +58,27 @@ final class CompiledModelsByBatch implements AutoCloseable {
         this.sampleSize = graph.shape(graph.graph().inputs().get(0).name()).size();
         this.outputSize = graph.outputShape().size();
         this.targetSize = targetSize;
-        this.x = new float[maxBatch * sampleSize];
-        this.y = new float[maxBatch * targetSize];
-        this.outputs = new float[maxBatch * outputSize];
+        if (maxBatch < 1) throw new IllegalArgumentException("a batch holds at least one sample, got " + maxBatch);
+        this.maxBatch = maxBatch;
+    }
+
+    /**
+     * Makes the host buffers hold {@code n} samples. The compiled model at {@code n} holds tensors
+     * of the same sizes, so the memory planner has already refused a batch whose buffers Java
+     * cannot allocate; the check here is for a caller that skipped it.
+     */
+    private void reserve(int n) {
+        if (n <= capacity) return;
+        if (n > maxBatch) throw new IllegalArgumentException("a batch of " + n + " samples, more than the " + maxBatch + " asked for");
+        long largest = (long) n * Math.max(sampleSize, Math.max(targetSize, outputSize));
+        if (largest > Integer.MAX_VALUE - 8) {
+            throw new OutOfMemoryException("model " + graph.graph().name() + " at batch " + n + " needs a host buffer of " + largest
+                    + " floats, more than Java can allocate (2^31-1); use a smaller batch");
+        }
+        x = new float[n * sampleSize];
+        y = new float[n * targetSize];
+        outputs = new float[n * outputSize];
+        capacity = n;
     }
 
     // get, then put when absent: computeIfAbsent's capturing lambda would be garbage at every step.
@@ -87,6 +113,7 @@ final class CompiledModelsByBatch implements AutoCloseable {
      */
     CompiledModel load(Dataset data, int[] order, int from, int n, AugmentationPipeline augmentation, int epoch) {
         CompiledModel m = model(n);
+        reserve(n);
         data.copyBatch(order, from, n, x, y);
         if (augmentation != null) augmentation.applyToBatch(x, order, from, n, epoch);
         store.backend().upload(x, 0, Slice.of(m.input(0), 0, n * sampleSize));

@@ -76,8 +76,8 @@ public final class Evaluator implements AutoCloseable {
         long inTop = 0;
         long start = System.nanoTime();
         double lossSum = 0;
-        for (int from = 0; from < n; from += batch) {
-            int count = Math.min(batch, n - from);
+        for (int from = 0, count; from < n; from += count) {
+            count = Math.min(batch, n - from);
             CompiledModel m = run.load(data, order, from, count);
             m.forward(false, 0);
             lossSum += loss.compute(m.output(), run.targets(count), m.gradOutput(), count * run.targetSize);

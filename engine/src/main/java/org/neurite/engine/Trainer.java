@@ -230,12 +230,13 @@ public final class Trainer implements AutoCloseable {
         int[] doneAfter = new int[executor.readEvery()];
         try {
             for (int from = firstSample; from < n; ) {
-                int steps = Math.min(executor.stepsPerTake(), (n - from + batch - 1) / batch);
+                // (left - 1) / batch + 1: the batches left, without overflowing int when batch is near 2^31
+                int steps = Math.min(executor.stepsPerTake(), (n - from - 1) / batch + 1);
                 int takeStart = step + 1;
                 listener.batchStart(epoch, takeStart, from);
                 executor.take(data, order, epoch, from, steps, takeStart);
                 step += steps;
-                int done = Math.min(n, from + steps * batch);
+                int done = (int) Math.min(n, from + (long) steps * batch);
                 doneAfter[executor.pending() - 1] = done;
                 trained += done - from;
                 boolean checkpointDue = checkpointEvery > 0 && done < n && step / checkpointEvery > (takeStart - 1) / checkpointEvery;
