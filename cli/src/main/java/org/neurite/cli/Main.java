@@ -1,12 +1,14 @@
 package org.neurite.cli;
 
 import java.io.PrintWriter;
+import org.neurite.plugin.BackendOptions;
 import picocli.CommandLine;
 
 /**
  * Entry point of the {@code nn} command. An {@link OutOfMemoryError} that gets past the memory
  * planner's check ({@link MemoryCheck}), on this thread or any other, ends the command with one
- * line saying what ran out and how to give Java more, exit status 1, and no stack trace.
+ * line saying what ran out and what to do (give Java more heap; for a thread the system refused,
+ * use fewer threads), exit status 1, and no stack trace.
  */
 public final class Main {
     private Main() {}
@@ -43,6 +45,11 @@ public final class Main {
         String what = e.getMessage() == null ? "memory" : e.getMessage();
         if (what.startsWith("Requested array size exceeds VM limit")) {
             return "nn: out of memory (" + what + "): one tensor or array is larger than Java allows; use a smaller batch or model";
+        }
+        if (what.startsWith("unable to create native thread")) {
+            // Not the heap: the operating system refused a thread (process limit, or memory outside the heap).
+            return "nn: out of memory (" + what + "): the system refused another thread; use fewer threads (--threads, at most "
+                    + BackendOptions.MAX_THREADS + ", or the deployment's threads:) or raise the limit on processes (ulimit -u)";
         }
         long max = Runtime.getRuntime().maxMemory();
         long twice = Math.max(1, (2 * max + (1L << 30) - 1) >> 30);

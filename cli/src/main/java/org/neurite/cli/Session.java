@@ -71,7 +71,7 @@ final class Session {
         if (withBackend) {
             String name = options.backend != null ? options.backend : deployment.backend();
             int threads = options.threads != null ? options.threads : deployment.threads();
-            if (threads < 0) throw new BadInputException("--threads must be >= 0, got " + threads);
+            if (!BackendOptions.validThreads(threads)) throw new BadInputException("--threads must be " + BackendOptions.THREADS_RANGE + ", got " + threads);
             backend = runtime.createBackend(name, new BackendOptions(threads, deployment.device()), deployment.fallback(),
                     warning -> System.err.println("nn: warning: " + warning));
         }

@@ -86,7 +86,9 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
         Objects.requireNonNull(backend, "backend");
         if (backend.isBlank()) throw new IllegalArgumentException("backend must not be empty");
         fallback = List.copyOf(fallback);
-        if (threads < 0) throw new IllegalArgumentException("threads must be >= 0 (0 = all cores), got " + threads);
+        if (!BackendOptions.validThreads(threads)) {
+            throw new IllegalArgumentException("threads must be " + BackendOptions.THREADS_RANGE + ", got " + threads);
+        }
         plugins = List.copyOf(plugins);
         Objects.requireNonNull(logLevel, "logLevel");
     }

@@ -22,6 +22,7 @@ import org.neurite.config.DeploymentConfig.LogLevel;
 import org.neurite.diag.ModelException;
 import org.neurite.diag.SourceSpan;
 import org.neurite.graph.LayerRegistry;
+import org.neurite.plugin.BackendOptions;
 import org.yaml.snakeyaml.LoaderOptions;
 
 /**
@@ -221,13 +222,13 @@ final class DeploymentConfigReader {
     }
 
     private int threads(YAMLParser p) throws IOException {
-        String expected = "an integer >= 0 (0 = all cores)";
+        String expected = "an integer " + BackendOptions.THREADS_RANGE;
         requireValue(p, "threads", expected);
         if (p.currentToken() != JsonToken.VALUE_NUMBER_INT) throw wrongType(p, "threads", expected);
-        if (p.getNumberType() != JsonParser.NumberType.INT) throw error(p, "'threads' is too large: " + p.getText());
-        int threads = p.getIntValue();
-        if (threads < 0) throw error(p, "'threads' must be >= 0 (0 = all cores), found " + threads);
-        return threads;
+        if (p.getNumberType() != JsonParser.NumberType.INT || !BackendOptions.validThreads(p.getIntValue())) {
+            throw error(p, "'threads' must be " + BackendOptions.THREADS_RANGE + ", found " + p.getText());
+        }
+        return p.getIntValue();
     }
 
     /** A device may be an index ({@code 0}) as well as a name or type; both become text. */
