@@ -3,6 +3,7 @@ package org.neurite.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +24,13 @@ final class MetricsHistory {
         List<JsonNode> records = new ArrayList<>();
         if (!Files.exists(file)) return records;
         int line = 0;
-        for (String text : Files.readAllLines(file)) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file);
+        } catch (CharacterCodingException e) {
+            throw new FileFormatException(file + ": not valid UTF-8 text");
+        }
+        for (String text : lines) {
             line++;
             if (text.isBlank()) continue;
             try {

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.util.concurrent.Callable;
 import org.neurite.diag.ModelException;
+import org.neurite.io.FileErrors;
 import org.neurite.io.FileFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -86,8 +87,14 @@ public final class NnCommand implements Callable<Integer> {
             err.println("nn: " + e.getMessage());
             return ExitCodes.BAD_INPUT;
         }
+        if (e instanceof java.io.IOException io && FileErrors.isAboutThePath(io)) {
+            // "noread.nn: permission denied", "weights: a folder, not a file": the path and the reason, which java.nio's
+            // exceptions leave to their class name
+            err.println("nn: " + FileErrors.describe(io));
+            return ExitCodes.BAD_INPUT;
+        }
         if (e instanceof java.io.IOException io) {
-            err.println("nn: I/O error: " + io.getMessage());
+            err.println("nn: I/O error: " + FileErrors.describe(io));
             return ExitCodes.RUNTIME_FAILURE;
         }
         err.println("nn: internal error: " + e);

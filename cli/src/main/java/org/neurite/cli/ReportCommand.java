@@ -3,6 +3,7 @@ package org.neurite.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.neurite.io.AtomicFiles;
+import org.neurite.io.FileFormatException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -246,7 +248,11 @@ final class ReportCommand implements Callable<Integer> {
 
     private String read(String file) throws IOException {
         Path p = run.resolve(file);
-        return Files.isRegularFile(p) ? Files.readString(p) : null;
+        try {
+            return Files.isRegularFile(p) ? Files.readString(p) : null;
+        } catch (CharacterCodingException e) {
+            throw new FileFormatException(p + ": not valid UTF-8 text");
+        }
     }
 
     /**

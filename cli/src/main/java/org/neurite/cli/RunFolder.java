@@ -250,7 +250,7 @@ final class RunFolder implements AutoCloseable {
 
     private static String read(Path lock) throws IOException {
         try {
-            return Files.readString(lock, StandardCharsets.UTF_8);
+            return new String(Files.readAllBytes(lock), StandardCharsets.UTF_8);   // lenient: a garbled lock is still a lock
         } catch (NoSuchFileException gone) {
             return null;
         }

@@ -20,6 +20,7 @@ import org.neurite.dsl.ast.Declaration;
 import org.neurite.dsl.ast.ModelDecl;
 import org.neurite.dsl.ast.SourceFile;
 import org.neurite.dsl.parser.ScriptParser;
+import org.neurite.io.FileErrors;
 
 /**
  * The files one script is made of: the main file and, through {@code use "path"}, the files it
@@ -131,7 +132,12 @@ final class Imports {
         } catch (NoSuchFileException e) {
             errors.add(Diagnostic.error(use.pathSpan(), "cannot find '" + use.path() + "' (looked for " + display + ")"));
             return null;
-        } catch (IOException | SecurityException e) {
+        } catch (IOException e) {
+            // AccessDeniedException's message is only the path: say why
+            String where = display.equals(use.path()) ? "" : " (" + display + ")";
+            errors.add(Diagnostic.error(use.pathSpan(), "cannot read '" + use.path() + "'" + where + ": " + FileErrors.reason(e)));
+            return null;
+        } catch (SecurityException e) {
             errors.add(Diagnostic.error(use.pathSpan(), "cannot read '" + use.path() + "': " + e.getMessage()));
             return null;
         }

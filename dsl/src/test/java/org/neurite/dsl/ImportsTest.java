@@ -2,6 +2,8 @@ package org.neurite.dsl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -121,6 +123,26 @@ class ImportsTest {
                 + ")\n"
                 + "    use \"blocks/nothere.nn\"\n"
                 + "        ^~~~~~~~~~~~~~~~~~~\n", error(main));
+    }
+
+    @Test
+    void anUnreadableFileIsReportedAtTheUseWithTheReason() throws IOException {
+        write("afile", "not a folder\n");
+        Path main = write("net.nn", "use \"afile/blk.nn\"\nmodel M { input x: [4]; output y = dense(2) }\n");
+        // the reason in words, not the exception's bare path
+        assertEquals(main + ":1:5: error: cannot read 'afile/blk.nn' (" + dir.resolve("afile/blk.nn")
+                + "): a part of the path is a file, not a folder\n"
+                + "    use \"afile/blk.nn\"\n"
+                + "        ^~~~~~~~~~~~~~\n", error(main));
+    }
+
+    @Test
+    void anUnreadableFileSaysPermissionDenied() throws IOException {
+        Path used = write("blk.nn", "block B { dense(2) }\n");
+        Path main = write("net.nn", "use \"blk.nn\"\nmodel M { input x: [4]; output y = B }\n");
+        assertTrue(used.toFile().setReadable(false, false));
+        assumeFalse(Files.isReadable(used), "root reads any file");
+        assertTrue(error(main).startsWith(main + ":1:5: error: cannot read 'blk.nn' (" + used + "): permission denied\n"), error(main));
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Objects;
 import org.neurite.diag.ModelException;
 import org.neurite.diag.SourceSpan;
+import org.neurite.io.FileErrors;
 import org.neurite.plugin.BackendOptions;
 
 /**
@@ -123,6 +124,7 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
      * @throws IOException when the file cannot be read
      */
     public static DeploymentConfig load(Path file) throws IOException {
+        FileErrors.requireFile(file);
         long size = Files.size(file);
         if (size > MAX_FILE_BYTES) {
             throw new ModelException(SourceSpan.at(file.toString(), 1, 1), "the file is " + size

@@ -3,6 +3,7 @@ package org.neurite.engine;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,7 +31,13 @@ final class MetricsLog {
         MetricsLog log = new MetricsLog(file);
         if (Files.exists(file)) {
             int number = 0;
-            for (String line : Files.readAllLines(file)) {
+            List<String> lines;
+            try {
+                lines = Files.readAllLines(file);
+            } catch (CharacterCodingException e) {
+                throw new FileFormatException(file + ": not valid UTF-8 text");
+            }
+            for (String line : lines) {
                 number++;
                 if (line.isBlank()) continue;
                 Map<String, Object> record;

@@ -92,6 +92,7 @@ public final class SafeTensors {
      * @throws FileFormatException with a message naming the file and what is wrong
      */
     public static Contents read(Path file) throws IOException {
+        FileErrors.requireFile(file);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) throw new FileFormatException(file + ": not a safetensors file (only " + size + " bytes)");

@@ -1,0 +1,88 @@
+package org.neurite.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.MalformedInputException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * A file that cannot be used is one line naming the path and the reason, exit 2: not
+ * "I/O error: PATH" (an AccessDeniedException's whole message), nor "Is a directory" with no
+ * path, nor "Input length = 1" (a MalformedInputException's).
+ */
+class FileErrorMessagesTest {
+    @TempDir Path dir;
+
+    /** What the command line prints for an exception that reaches it, and the exit status. */
+    private static CliRunner.Result handled(Exception e) {
+        CommandLine cli = NnCommand.commandLine();
+        StringWriter err = new StringWriter();
+        cli.setErr(new PrintWriter(err, true));
+        int exit = NnCommand.handle(e, cli, null);
+        return new CliRunner.Result(exit, "", err.toString());
+    }
+
+    private static void assertRefused(String expected, CliRunner.Result r) {
+        assertEquals(expected, r.err());
+        assertEquals(ExitCodes.BAD_INPUT, r.exit(), r.err());
+    }
+
+    @Test void javaNioExceptionsBecomeThePathAndTheReason() {
+        assertRefused("nn: noread.nn: permission denied\n", handled(new AccessDeniedException("noread.nn")));
+        assertRefused("nn: data: not a folder\n", handled(new NotDirectoryException("data")));
+        assertRefused("nn: a file is not valid UTF-8 text\n", handled(new MalformedInputException(1)));
+        // not about a path the user gave: a runtime failure, still with the path
+        CliRunner.Result full = handled(new java.nio.file.FileSystemException("out/model.safetensors", null, "No space left on device"));
+        assertEquals("nn: I/O error: out/model.safetensors: No space left on device\n", full.err());
+        assertEquals(ExitCodes.RUNTIME_FAILURE, full.exit());
+    }
+
+    @Test void anUnreadableScriptSaysPermissionDenied() throws Exception {
+        Path script = dir.resolve("noread.nn");
+        Files.copy(Path.of("../examples/lenet5.nn"), script);
+        assertTrue(script.toFile().setReadable(false, false));
+        assumeFalse(Files.isReadable(script), "root reads any file");
+        assertRefused("nn: " + script + ": permission denied\n", CliRunner.run("summary", script.toString()));
+    }
+
+    @Test void aFolderWhereAFileIsExpectedIsNamed() throws Exception {
+        Path weights = Files.createDirectories(dir.resolve("w.safetensors"));
+        assertRefused("nn: " + weights + ": a folder, not a file\n",
+                CliRunner.run("eval", "../examples/lenet5.nn", "--weights", weights.toString()));
+        Path deploy = Files.createDirectories(dir.resolve("deploy.yaml"));
+        assertRefused("nn: " + deploy + ": a folder, not a file\n", CliRunner.run("config", "check", deploy.toString()));
+    }
+
+    @Test void aFileWhereARunFolderIsExpectedIsNamed() throws Exception {
+        Path file = Files.writeString(dir.resolve("afile"), "hi\n");
+        assertRefused("nn: " + file + ": a file, not a folder\n",
+                CliRunner.run("train", "../examples/lenet5.nn", "--resume", file.toString()));
+        assertRefused("nn: " + file + ": a file, not a folder\n",
+                CliRunner.run("train", "../examples/lenet5.nn", "--out", file.toString()));
+    }
+
+    @Test void textThatIsNotUtf8NamesItsFile() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.write(run.resolve("metrics.jsonl"), new byte[] {(byte) 0xff, (byte) 0xfe, '\n'});
+        assertRefused("nn: " + run.resolve("metrics.jsonl") + ": not valid UTF-8 text\n", CliRunner.run("report", run.toString()));
+    }
+
+    @Test void aGarbledLockIsStillALock() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("locked"));
+        Files.write(run.resolve(".lock"), new byte[] {'p', 'i', 'd', '=', (byte) 0xff, (byte) 0xfe, '\n'});
+        CliRunner.Result r = CliRunner.run("train", "../examples/lenet5.nn", "--out", run.toString());
+        assertEquals(ExitCodes.BAD_INPUT, r.exit(), r.err());
+        assertTrue(r.err().startsWith("nn: " + run + " is in use by another nn train"), r.err());
+        assertTrue(r.err().contains("delete " + run.resolve(".lock")), r.err());
+    }
+}
