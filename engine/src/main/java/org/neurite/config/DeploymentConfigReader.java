@@ -24,6 +24,9 @@ import org.neurite.diag.SourceSpan;
 import org.neurite.graph.LayerRegistry;
 import org.neurite.plugin.BackendOptions;
 import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.scanner.ScannerException;
 
 /**
  * Walks the YAML token stream of a deployment file key by key, so every complaint can point at
@@ -54,14 +57,29 @@ final class DeploymentConfigReader {
         try (YAMLParser p = factory.createParser(yaml)) {
             return readDocument(p);
         } catch (JsonProcessingException e) {
-            // A YAML syntax error: Jackson's location is where the scanner gave up.
-            JsonLocation at = e.getLocation();
-            SourceSpan span = at == null ? SourceSpan.at(file, 1, 1) : SourceSpan.at(file, Math.max(1, at.getLineNr()),
-                    Math.max(1, at.getColumnNr()));
-            throw new ModelException(span, "invalid YAML: " + problem(e.getOriginalMessage()));
+            throw new ModelException(syntaxErrorAt(e), "invalid YAML: " + problem(e.getOriginalMessage()));
         } catch (IOException e) {
             throw new IllegalStateException("reading YAML from a string failed", e);
         }
+    }
+
+    /**
+     * Where a YAML syntax error is: SnakeYAML's problem mark, the token it could not take.
+     * Jackson's own location is the end of the last token it read, which is the line before
+     * when the fault starts a line ({@code fallback} with no colon was shown at the {@code seed: 3}
+     * above it). A token the scanner could not finish ({@code fallback}, an unclosed quote) is
+     * noticed on a later line, or at the end of the file: it is shown where it began, SnakeYAML's
+     * context mark.
+     */
+    private SourceSpan syntaxErrorAt(JsonProcessingException e) {
+        if (e.getCause() instanceof MarkedYAMLException yaml && yaml.getProblemMark() != null) {
+            Mark at = yaml.getProblemMark();
+            Mark began = yaml.getContextMark();
+            if (yaml instanceof ScannerException && began != null && began.getLine() < at.getLine()) at = began;
+            return SourceSpan.at(file, at.getLine() + 1, at.getColumn() + 1);
+        }
+        JsonLocation at = e.getLocation();
+        return at == null ? SourceSpan.at(file, 1, 1) : SourceSpan.at(file, Math.max(1, at.getLineNr()), Math.max(1, at.getColumnNr()));
     }
 
     private DeploymentConfig readDocument(YAMLParser p) throws IOException {

@@ -136,6 +136,26 @@ class DeploymentConfigTest {
         assertTrue(headline.startsWith("deploy.yaml:2:10: error: invalid YAML: "), headline);
     }
 
+    /** The position is the offending token's, never the end of the line before it (Jackson's location). */
+    @Test void yamlSyntaxErrorsArePositionedAtTheOffendingToken() {
+        // a key without a colon, last in the file: noticed only at the end of the file
+        assertSyntaxError("backend: cpu\nthreads: 2\nlog_level: warn\nseed: 3\nfallback\n",
+                "5:1: error: invalid YAML: while scanning a simple key; could not find expected ':'");
+        // a tab indenting a line
+        assertSyntaxError("backend: cpu\nthreads: 2\nlog_level: warn\n\tseed: 3\n",
+                "4:1: error: invalid YAML: while scanning for the next token; found character '\\t(TAB)'");
+        // a quote never closed: where it opens
+        assertSyntaxError("backend: cpu\ndata: 'x\n", "2:7: error: invalid YAML: while scanning a quoted scalar; found unexpected end of stream");
+        // an unknown escape: the escaped character
+        assertSyntaxError("data: \"x\\q\"\n", "1:10: error: invalid YAML: while scanning a double-quoted scalar; found unknown escape character q");
+    }
+
+    private static void assertSyntaxError(String yaml, String headline) {
+        ModelException e = assertThrows(ModelException.class, () -> parse(yaml));
+        String got = e.diagnostics().get(0).headline();
+        assertTrue(got.startsWith("deploy.yaml:" + headline), got);
+    }
+
     /**
      * "Billion laughs": nine levels of nine aliases would expand to 9^9 strings. It is refused at
      * the first anchor, before anything is expanded.
