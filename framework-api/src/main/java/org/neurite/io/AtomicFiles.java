@@ -19,6 +19,10 @@ import java.nio.file.StandardOpenOption;
  *
  * <p>A process killed outright ({@code kill -9}, power loss) cannot remove its temporary file: a
  * {@code .NAME.*.tmp} may stay beside the target, which is itself whole, old or new.
+ *
+ * <p>A target that is a symbolic link is written through: the file it points to is replaced
+ * (its temporary file beside that one) and the link stays, as a plain write would do. Renaming
+ * over the link itself would have turned it into a regular file and left its target as it was.
  */
 public final class AtomicFiles {
     private AtomicFiles() {}
@@ -54,7 +58,8 @@ public final class AtomicFiles {
         return e.getMessage();
     }
 
-    private static void replace(Path target, Writer writer) throws IOException {
+    private static void replace(Path link, Writer writer) throws IOException {
+        Path target = throughLinks(link);
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
@@ -76,6 +81,17 @@ public final class AtomicFiles {
         } finally {
             if (!done) Files.deleteIfExists(tmp);
         }
+    }
+
+    /** The file {@code path} names once its symbolic links are followed (it may not exist yet); {@code path} when it is none. */
+    private static Path throughLinks(Path path) throws IOException {
+        Path file = path;
+        for (int hops = 0; Files.isSymbolicLink(file); hops++) {
+            if (hops == 40) throw new java.nio.file.FileSystemLoopException(path.toString());   // Linux's limit (ELOOP)
+            Path parent = file.toAbsolutePath().getParent();
+            file = parent.resolve(Files.readSymbolicLink(file));
+        }
+        return file;
     }
 
     /**
