@@ -199,6 +199,9 @@ final class PredictCommand implements Callable<Integer> {
     }
 
     private static float[] readInput(Path file, Shape sample) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new BadInputException("--input " + file + " is a folder; give its files (--input " + file.resolve("*.png") + ")");
+        }
         if (!Files.isRegularFile(file)) throw new java.nio.file.NoSuchFileException(file.toString());
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".safetensors")) return fromSafeTensors(file, sample);

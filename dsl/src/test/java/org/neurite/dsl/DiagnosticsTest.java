@@ -81,7 +81,13 @@ class DiagnosticsTest {
                         input x: [4]
                         output o = dense(3000000000)
                     }
-                    """, "t.nn:3:22: error: dense: parameter 'units' expects int, got int 3000000000"),
+                    """, "t.nn:3:22: error: dense: parameter 'units' is 3000000000, larger than the largest int, 2147483647"),
+            row("int too small in a list", """
+                    model M {
+                        input x: [1, 28, 28]
+                        output o = conv(6, kernel=[3, -5000000000])
+                    }
+                    """, "t.nn:3:31: error: conv: parameter 'kernel' is -5000000000, smaller than the smallest int, -2147483648"),
             row("argument out of range", """
                     model M {
                         input x: [1, 28, 28]

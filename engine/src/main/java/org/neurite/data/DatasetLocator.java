@@ -201,7 +201,7 @@ public final class DatasetLocator {
 
     /** The root's {@code <dataset>/} subfolder if complete, else the root itself if complete. */
     private static Probe probeRoot(Path root, Known known) {
-        if (!Files.isDirectory(root)) return new Probe(null, "does not exist");
+        if (!Files.isDirectory(root)) return new Probe(null, notAFolder(root));
         Path sub = root.resolve(known.folder);
         String subMissing = missingFiles(sub);
         if (subMissing == null) return new Probe(sub, null);
@@ -213,10 +213,15 @@ public final class DatasetLocator {
 
     /** Null when the folder holds the four files; otherwise what is missing, for a message. */
     private static String missingFiles(Path folder) {
-        if (!Files.isDirectory(folder)) return "does not exist";
+        if (!Files.isDirectory(folder)) return notAFolder(folder);
         List<String> absent = new ArrayList<>();
         for (String file : FILE_NAMES) if (find(folder, file) == null) absent.add(file);
         return absent.isEmpty() ? null : "missing " + gzOptional(absent);
+    }
+
+    /** Why {@code path}, not a folder, is not one: missing, or a file. */
+    private static String notAFolder(Path path) {
+        return Files.exists(path) ? "is a file, not a folder" : "does not exist";
     }
 
     private static String gzOptional(List<String> files) {

@@ -25,7 +25,9 @@ public final class ImageFolder {
 
     /** The class names of {@code folder}: its subfolders, sorted. */
     public static List<String> classNames(Path folder) throws IOException {
-        if (!Files.isDirectory(folder)) throw new FileFormatException("image folder " + folder + " does not exist or is not a folder");
+        if (!Files.isDirectory(folder)) {
+            throw new FileFormatException("image folder " + folder + (Files.exists(folder) ? " is a file, not a folder" : " does not exist"));
+        }
         try (Stream<Path> entries = Files.list(folder)) {
             List<String> names = entries.filter(Files::isDirectory).map(p -> p.getFileName().toString())
                     .filter(n -> !n.startsWith(".")).sorted().toList();

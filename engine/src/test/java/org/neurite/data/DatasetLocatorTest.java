@@ -164,6 +164,13 @@ class DatasetLocatorTest {
         assertEquals("--data " + empty + " holds no Fashion-MNIST files: does not exist", e.diagnostics().get(0).message());
     }
 
+    @Test void aFileGivenAsTheDataFolderIsCalledAFile() throws IOException {
+        Path file = Files.writeString(tmp.resolve("afile"), "not a folder\n");
+        ModelException e = assertThrows(ModelException.class,
+                () -> locate(file, env(environment), system, classPath, "fashion_mnist"));
+        assertEquals("--data " + file + " holds no Fashion-MNIST files: is a file, not a folder", e.diagnostics().get(0).message());
+    }
+
     @Test void mnistIsNeverServedFromTheFashionSubset() {
         ModelException e = assertThrows(ModelException.class,
                 () -> locate(null, Map.of(), system, classPath, "mnist"));

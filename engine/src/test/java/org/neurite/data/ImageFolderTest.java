@@ -84,8 +84,10 @@ class ImageFolderTest {
         FileFormatException flat = assertThrows(FileFormatException.class, () -> ImageFolder.classNames(dir.resolve("flat")));
         assertTrue(flat.getMessage().startsWith("image folder " + dir.resolve("flat") + " has no class folders"), flat.getMessage());
 
-        assertEquals("image folder " + dir.resolve("missing") + " does not exist or is not a folder",
+        assertEquals("image folder " + dir.resolve("missing") + " does not exist",
                 assertThrows(FileFormatException.class, () -> ImageFolder.classNames(dir.resolve("missing"))).getMessage());
+        assertEquals("image folder " + dir.resolve("flat/a.png") + " is a file, not a folder",
+                assertThrows(FileFormatException.class, () -> ImageFolder.classNames(dir.resolve("flat/a.png"))).getMessage());
 
         Path root = threeClasses(dir.resolve("train"));
         Files.createDirectories(root.resolve("empty"));

@@ -79,6 +79,12 @@ public final class ParamSchema {
             case FLOATS -> asFloats(value);
         };
         if (converted == null) {
+            Long huge = spec.type() == ParamType.INT || spec.type() == ParamType.INTS ? outsideInt(value) : null;
+            if (huge != null) {
+                // an integer all the same: "expects int, got int 3000000000" would not say what is wrong
+                throw new ArgumentException(spec.name(), position, "parameter '" + spec.name() + "' is " + huge + ", "
+                        + (huge > 0 ? "larger than the largest int, " + Integer.MAX_VALUE : "smaller than the smallest int, " + Integer.MIN_VALUE));
+            }
             throw new ArgumentException(spec.name(), position,
                     "parameter '" + spec.name() + "' expects " + spec.type().display() + ", got " + describe(value));
         }
@@ -113,6 +119,15 @@ public final class ParamSchema {
     private static Integer asInt(Object value) {
         if (value instanceof Integer i) return i;
         if (value instanceof Long l && l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE) return l.intValue();
+        return null;
+    }
+
+    /** An integer of {@code value} (itself, or one in its list) that does not fit in an int; null when none. */
+    private static Long outsideInt(Object value) {
+        if (value instanceof Long l && asInt(l) == null) return l;
+        if (value instanceof List<?> list) {
+            for (Object x : list) if (x instanceof Long l && asInt(l) == null) return l;
+        }
         return null;
     }
 
