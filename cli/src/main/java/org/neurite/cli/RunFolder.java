@@ -135,6 +135,7 @@ final class RunFolder implements AutoCloseable {
     static Path checkpointToResume(Path dir) {
         Path checkpoint = dir.resolve("checkpoint.safetensors");
         if (Files.isRegularFile(checkpoint)) return checkpoint;
+        if (Files.exists(dir) && !Files.isDirectory(dir)) throw new BadInputException(dir + ": a file, not a folder");
         throw new BadInputException(dir + (Files.isDirectory(dir) ? " holds no run to resume (no checkpoint.safetensors)"
                 : " does not exist") + "; --resume takes the folder of a run that was stopped");
     }
