@@ -84,6 +84,13 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
      * @param workers batching workers, each owning a backend, weights and a predictor, {@code >= 1}
      * @param queueLimit requests that may wait; one more is refused with 429, {@code >= 1}
      */
+    /**
+     * Most batching workers of one model: each owns a backend (its threads), a copy of the weights
+     * and a model compiled per batch size, so an unbounded count only ends in the JVM running out
+     * of threads or memory minutes into loading.
+     */
+    public static final int MAX_WORKERS = 256;
+
     public record ModelSpec(String name, String script, String model, String weights, String backend, List<String> fallback,
                             int maxBatch, int maxDelayMs, int workers, int queueLimit) {
         public ModelSpec {
@@ -94,7 +101,9 @@ public record ServeConfig(String host, int port, int maxBodyBytes, List<ModelSpe
             if (fallback != null) fallback = List.copyOf(fallback);
             if (maxBatch < 1) throw new IllegalArgumentException("max_batch must be >= 1, got " + maxBatch);
             if (maxDelayMs < 0) throw new IllegalArgumentException("max_delay_ms must be >= 0, got " + maxDelayMs);
-            if (workers < 1) throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+            if (workers < 1 || workers > MAX_WORKERS) {
+                throw new IllegalArgumentException("workers must be 1 to " + MAX_WORKERS + " (each holds its own backend and weights), got " + workers);
+            }
             if (queueLimit < 1) throw new IllegalArgumentException("queue_limit must be >= 1, got " + queueLimit);
         }
 

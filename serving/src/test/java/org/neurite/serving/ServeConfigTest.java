@@ -102,4 +102,14 @@ class ServeConfigTest {
                 () -> new ServeConfig.ModelSpec("a/b", "m.nn", null, "m.safetensors", null, null, 1, 0, 1, 1));
         assertEquals("a model name may hold only letters, digits, '_', '.' and '-', found \"a/b\"", e.getMessage());
     }
+
+    /** Each worker owns a backend and the weights: a count no machine could hold is refused before loading. */
+    @Test void workersAreBounded() {
+        for (int workers : new int[] {0, 257, 100_000}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new ServeConfig.ModelSpec("m", "m.nn", null, "m.safetensors", null, null, 1, 0, workers, 1));
+            assertEquals("workers must be 1 to 256 (each holds its own backend and weights), got " + workers, e.getMessage());
+        }
+        assertEquals(256, new ServeConfig.ModelSpec("m", "m.nn", null, "m.safetensors", null, null, 1, 0, 256, 1).workers());
+    }
 }
