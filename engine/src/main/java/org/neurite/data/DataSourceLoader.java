@@ -111,7 +111,7 @@ public final class DataSourceLoader {
                 yield test.isEmpty()
                         ? holdOut(train, args.getDouble(DataSources.TEST_FRACTION), seed)
                         : new Splits(train, CsvData.load(resolve(baseFolder, test), label, task,
-                                train.isClassification() ? train.classNames() : List.of(), "test"));
+                                train.isClassification() ? train.classNames() : List.of(), "test", CsvData.header(file)));
             }
             case "idx" -> IdxFolderStream.open(resolve(baseFolder, args.getString("folder")), streamingLoader(name, args));
             default -> throw new IllegalArgumentException("unknown data source '" + name + "'");

@@ -86,4 +86,52 @@ class CsvDataTest {
         IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> DataSourceLoader.holdOut(all, 0.01, 7));
         assertTrue(none.getMessage().contains("test_fraction = 0.01 of 20 samples leaves 20 to train on and 0 to hold out"), none.getMessage());
     }
+
+    @Test void anEmptyLabelIsRefusedNotMadeAClass() throws IOException {
+        Path f = csv("nolabel.csv", "a,label\n1,x\n2,y\n3,\n");
+        assertEquals(f + ":4, column 'label': the label is empty",
+                assertThrows(FileFormatException.class, () -> CsvData.load(f, "label", "auto", null, "training")).getMessage());
+        assertThrows(FileFormatException.class, () -> CsvData.classNames(f, "label", "auto"));
+        Path test = csv("test-nolabel.csv", "a,label\n1,\n");
+        assertEquals(test + ":2, column 'label': the label is empty", assertThrows(FileFormatException.class,
+                () -> CsvData.load(test, "label", "auto", List.of("x", "y"), "test")).getMessage());
+    }
+
+    @Test void aColumnNamedTwiceIsRefused() throws IOException {
+        Path f = csv("dup.csv", "\nlabel,b,label\n1,2,3\n");
+        assertEquals(f + ":2: columns 1 and 3 are both named 'label'; give every column its own name",
+                assertThrows(FileFormatException.class, () -> CsvData.load(f, "label", "auto", null, "training")).getMessage());
+    }
+
+    @Test void aTestFileNeedsTheTrainingColumnsInTheirOrder() throws IOException {
+        Path train = csv("train.csv", "a,b,label\n1,2,x\n3,4,y\n");
+        Path swapped = csv("swapped.csv", "b,a,label\n2,1,x\n");
+        assertEquals(List.of("a", "b", "label"), CsvData.header(train));
+        assertEquals(swapped + ": the columns (b, a, label) are not the training file's (a, b, label); a test file needs the same "
+                + "columns in the same order", assertThrows(FileFormatException.class,
+                () -> CsvData.load(swapped, "label", "auto", List.of("x", "y"), "test", CsvData.header(train))).getMessage());
+        Dataset same = CsvData.load(csv("same.csv", "a, b ,label\n5,6,y\n"), "label", "auto", List.of("x", "y"), "test",
+                CsvData.header(train));
+        assertArrayEquals(new float[] {5, 6}, same.features());
+    }
+
+    @Test void unreadableTextIsNamedWithItsFile() throws IOException {
+        Path latin1 = Files.write(dir.resolve("latin1.csv"), "a,caf\u00e9\n1,2\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        String m = assertThrows(FileFormatException.class, () -> CsvData.load(latin1, "a", "auto", null, "training")).getMessage();
+        assertTrue(m.startsWith(latin1 + ": not valid UTF-8 text (Invalid UTF-8"), m);
+        Path quote = csv("quote.csv", "a,label\n1,\"x\n2,y\n");
+        m = assertThrows(FileFormatException.class, () -> CsvData.load(quote, "label", "auto", null, "training")).getMessage();
+        assertTrue(m.startsWith(quote + ":4: not a readable CSV file (Missing closing quote"), m);
+        assertTrue(!m.contains("reference chain"), m);
+    }
+
+    @Test void numbersAreDecimalsNotJavaLiterals() throws IOException {
+        for (String cell : List.of("1f", "2d", "0x1p3", "1e", "--1", "Infinity")) {
+            Path f = csv("n.csv", "a,label\n" + cell + ",x\n");
+            assertEquals(f + ":2, column 'a': '" + cell + "' is not a finite number",
+                    assertThrows(FileFormatException.class, () -> CsvData.load(f, "label", "auto", null, "training")).getMessage());
+        }
+        Dataset d = CsvData.load(csv("ok.csv", "a,label\n-1.5e2,x\n+.5,x\n3.,x\n1E-1,x\n"), "label", "auto", null, "training");
+        assertArrayEquals(new float[] {-150f, 0.5f, 3f, 0.1f}, d.features());
+    }
 }
