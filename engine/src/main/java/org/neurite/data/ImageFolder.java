@@ -15,7 +15,8 @@ import org.neurite.tensor.Shape;
  * {@code folder/cat/1.png, folder/dog/a.jpg, …}. Classes are the subfolder names in sorted order
  * (their index is the label; the names are what {@code nn predict}, the confusion matrix and the
  * report show); every PNG/JPEG inside a class folder (not below it) is one sample, read with
- * {@link ImageFiles} to the model's [C, H, W]. Other files are ignored; a class folder without
+ * {@link ImageFiles} to the model's [C, H, W]. Other files, and hidden ones (a name starting with a
+ * dot), are ignored; a class folder without
  * pictures, a folder without class folders, or a picture that does not decode is refused with the
  * path at fault. Samples are held in memory ({@link #load}) or read from disk as training asks
  * for them ({@link #stream}).
@@ -42,7 +43,10 @@ public final class ImageFolder {
     /** The pictures of one class folder, sorted by name. */
     private static List<Path> pictures(Path classFolder) throws IOException {
         try (Stream<Path> entries = Files.list(classFolder)) {
-            return entries.filter(Files::isRegularFile).filter(ImageFiles::isImage).sorted(Comparator.comparing(Path::toString)).toList();
+            // Hidden files are skipped, as hidden class folders are: macOS leaves "._name.png" resource
+            // forks beside pictures copied to other disks, and they end in .png without being pictures.
+            return entries.filter(p -> !p.getFileName().toString().startsWith(".")).filter(Files::isRegularFile)
+                    .filter(ImageFiles::isImage).sorted(Comparator.comparing(Path::toString)).toList();
         }
     }
 

@@ -117,4 +117,14 @@ class ImageFolderTest {
                 assertThrows(FileFormatException.class, () -> ImageFolder.load(dir.resolve("other"), Shape.of(3, 2, 2), classes, "test"))
                         .getMessage());
     }
+
+    @Test void hiddenFilesAreNotSamples() throws IOException {
+        Path root = dir.resolve("mac");
+        picture(root.resolve("cat/a.png"), 2, 2, BufferedImage.TYPE_INT_RGB, Color.RED);
+        // What macOS writes beside a.png on a FAT or network disk: an AppleDouble resource fork, not a PNG.
+        Files.write(root.resolve("cat/._a.png"), new byte[] {0, 5, 22, 7, 0, 2, 0, 0});
+        Files.write(root.resolve("cat/.DS_Store"), new byte[] {0, 0, 0, 1, 'B', 'u', 'd', '1'});
+        Dataset d = ImageFolder.load(root, Shape.of(1, 2, 2), ImageFolder.classNames(root), "training");
+        assertEquals(1, d.size());
+    }
 }
