@@ -49,10 +49,29 @@ public final class ImageFiles {
         try {
             image = ImageIO.read(file.toFile());
         } catch (IOException e) {
-            throw new FileFormatException(file + ": cannot decode image (" + e.getMessage() + ")");
+            throw decodeFailure(file, e);
         }
         if (image == null) throw new FileFormatException(file + ": not a PNG or JPEG image");
         convert(image, sample, out, offset);
+    }
+
+    /**
+     * What a failed decode of {@code file} becomes: a {@link FileFormatException} naming it, or,
+     * when the heap ran out, an {@link OutOfMemoryError} naming it. ImageIO's PNG reader wraps
+     * whatever it catches, an OutOfMemoryError included (a picture of 40000 x 40000 pixels, or a
+     * small file that claims so), in "Caught exception during read": that is not a picture that
+     * does not decode but one too large for the heap, and {@code nn} says so (exit 1, more heap).
+     */
+    static FileFormatException decodeFailure(Path file, IOException e) {
+        for (Throwable t = e.getCause(); t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof OutOfMemoryError oom) {
+                OutOfMemoryError named = new OutOfMemoryError((oom.getMessage() == null ? "memory" : oom.getMessage())
+                        + " while decoding " + file);
+                named.initCause(e);
+                throw named;
+            }
+        }
+        return new FileFormatException(file + ": cannot decode image (" + e.getMessage() + ")");
     }
 
     /**

@@ -77,4 +77,16 @@ class ImageFormatsTest {
             for (int k = 0; k < 16; k++) assertEquals(1f, d.features()[s * 16 + k], 1e-6f, "white sample " + s);
         }
     }
+
+    /** ImageIO's PNG reader wraps an OutOfMemoryError in an IIOException; it is a shortage of heap, not a bad picture. */
+    @Test void aPictureTooLargeForTheHeapIsNotCalledUndecodable() {
+        java.nio.file.Path file = java.nio.file.Path.of("photos/cat/huge.png");
+        javax.imageio.IIOException wrapped = new javax.imageio.IIOException("Caught exception during read: ",
+                new OutOfMemoryError("Java heap space"));
+        OutOfMemoryError oom = org.junit.jupiter.api.Assertions.assertThrows(OutOfMemoryError.class,
+                () -> ImageFiles.decodeFailure(file, wrapped));
+        org.junit.jupiter.api.Assertions.assertEquals("Java heap space while decoding " + file, oom.getMessage());
+        org.junit.jupiter.api.Assertions.assertEquals(file + ": cannot decode image (Error reading PNG image data)",
+                ImageFiles.decodeFailure(file, new javax.imageio.IIOException("Error reading PNG image data")).getMessage());
+    }
 }
