@@ -181,7 +181,8 @@ public final class TrainingRun {
      * @param test the split evaluated (and reported) after every epoch, or null for none
      * @param output where the run's files go, or null to write none
      * @throws IllegalArgumentException when early stopping or {@code keep = best} is asked for
-     *     without a validation split, the split trained on is empty, or the data does not fit the model
+     *     without a validation split, the split trained on or the test split is empty, or the data does
+     *     not fit the model
      */
     public TrainingRun(TypedGraph graph, TrainSpec spec, ParameterStore store, Trainer trainer, Dataset train, Dataset test,
                        Output output) {
@@ -209,6 +210,8 @@ public final class TrainingRun {
             throw new IllegalArgumentException(train.size() == 0 ? "the training data holds no samples"
                     : "the training data holds " + train.size() + " samples, all of them in the validation split: nothing is left to train on");
         }
+        // Its loss and accuracy would be 0/0: a NaN in every epoch's line and record.
+        if (test != null && test.size() == 0) throw new IllegalArgumentException("the test data holds no samples");
         Trainer.checkCompatible(graph, this.train, trainer.loss());
         ValidationSpec.Patience patience = choice.earlyStopping();
         // A metric's direction is its own declaration (Metric.higherIsBetter); a loss goes down.

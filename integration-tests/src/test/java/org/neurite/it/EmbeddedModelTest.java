@@ -95,12 +95,14 @@ class EmbeddedModelTest {
     }
 
     @Test
-    void anEmptyTrainingSetIsRefusedNotTrainedOn() throws IOException {
+    void anEmptyTrainingOrTestSetIsRefusedNotTrainedOn() throws IOException {
         Path out = dir.resolve("run");
         try (Model model = load()) {
             model.output(out);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.fit(toy(200).head(0)));
             assertEquals("the training data holds no samples", e.getMessage());
+            IllegalArgumentException noTest = assertThrows(IllegalArgumentException.class, () -> model.fit(toy(40), toy(40).head(0)));
+            assertEquals("the test data holds no samples", noTest.getMessage());
         }
         assertFalse(Files.exists(out.resolve("model.safetensors")), "no weights written for a run that never trained");
     }
