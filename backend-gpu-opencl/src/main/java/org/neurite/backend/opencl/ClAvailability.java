@@ -38,9 +38,16 @@ final class ClAvailability {
      * @param icdFiles the {@code .icd} files in it
      * @param platforms platform names (empty when none was found)
      * @param devices every device found
+     * @param vendorsOverride {@code $OCL_ICD_VENDORS} when it is set but names no folder: ocl-icd then
+     *     loads that one {@code .icd} file or library and reads no folder at all; null otherwise
      */
     record Findings(String libraryError, boolean versionedLoaderFound, Path icdDirectory, List<String> icdFiles,
-                    List<String> platforms, List<ClDevices.Found> devices) {
+                    List<String> platforms, List<ClDevices.Found> devices, String vendorsOverride) {
+
+        Findings(String libraryError, boolean versionedLoaderFound, Path icdDirectory, List<String> icdFiles,
+                 List<String> platforms, List<ClDevices.Found> devices) {
+            this(libraryError, versionedLoaderFound, icdDirectory, icdFiles, platforms, devices, null);
+        }
 
         /** Null when a device is usable; otherwise what is missing and the command that fixes it. */
         String problem() {
@@ -54,6 +61,11 @@ final class ClAvailability {
                         + "on the CPU), or your GPU vendor's OpenCL driver";
             }
             if (platforms.isEmpty()) {
+                if (vendorsOverride != null)
+                    return "no OpenCL platform: OCL_ICD_VENDORS=" + vendorsOverride + " is not a folder, so the ICD loader "
+                            + "takes it for the one driver to load (an .icd file or a library) instead of reading "
+                            + "/etc/OpenCL/vendors, and that gave no platform; unset OCL_ICD_VENDORS, or point it at a folder "
+                            + "of .icd files";
                 if (icdFiles.isEmpty())
                     return "no OpenCL platform: no driver is registered with the ICD loader (" + icdDirectory + " has no .icd "
                             + "files); install one with 'apt-get install pocl-opencl-icd' for the CPU, or, where the NVIDIA driver "
@@ -74,8 +86,11 @@ final class ClAvailability {
     static Findings probe() {
         Path icdDirectory = icdDirectory();
         List<String> icdFiles = icdFiles(icdDirectory);
+        String vendors = System.getenv("OCL_ICD_VENDORS");
+        String vendorsOverride = vendors != null && !vendors.isBlank() && !Files.isDirectory(Path.of(vendors)) ? vendors : null;
         String loadError = loadLibrary();
-        if (loadError != null) return new Findings(loadError, versionedLoaderFound(), icdDirectory, icdFiles, List.of(), List.of());
+        if (loadError != null)
+            return new Findings(loadError, versionedLoaderFound(), icdDirectory, icdFiles, List.of(), List.of(), vendorsOverride);
         List<ClDevices.Found> devices;
         List<String> platforms = new ArrayList<>();
         try {
@@ -85,7 +100,7 @@ final class ClAvailability {
             if (e.getStatus() != CL_PLATFORM_NOT_FOUND_KHR) throw e;
             devices = List.of();
         }
-        return new Findings(null, true, icdDirectory, icdFiles, platforms, devices);
+        return new Findings(null, true, icdDirectory, icdFiles, platforms, devices, vendorsOverride);
     }
 
     /** Null when JOCL and libOpenCL.so load; otherwise the loader's message. */

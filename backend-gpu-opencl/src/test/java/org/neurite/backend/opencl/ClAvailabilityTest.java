@@ -57,6 +57,18 @@ class ClAvailabilityTest {
                 + "driver, libpocl.so with pocl-opencl-icd)", why);
     }
 
+    @Test void vendorsVariableThatIsNoFolder() {
+        // ocl-icd reads no folder when OCL_ICD_VENDORS names none: /etc/OpenCL/vendors and its files are beside the point
+        String why = new ClAvailability.Findings(null, true, VENDORS, List.of("pocl.icd"), List.of(), List.of(), "/nonexistent")
+                .problem();
+        assertEquals("no OpenCL platform: OCL_ICD_VENDORS=/nonexistent is not a folder, so the ICD loader takes it for the one "
+                + "driver to load (an .icd file or a library) instead of reading /etc/OpenCL/vendors, and that gave no platform; "
+                + "unset OCL_ICD_VENDORS, or point it at a folder of .icd files", why);
+        assertNull(new ClAvailability.Findings(null, true, VENDORS, List.of(), List.of("Portable Computing Language"),
+                List.of(device(0, "Portable Computing Language", "cpu-haswell", "cpu")), "/etc/OpenCL/vendors/pocl.icd").problem(),
+                "a variable naming a driver that works is no problem");
+    }
+
     @Test void aPlatformWithoutDevices() {
         String why = findings(null, true, List.of("nvidia.icd"), List.of("NVIDIA CUDA"), List.of()).problem();
         assertEquals("no OpenCL device: platform NVIDIA CUDA reports no devices; check that the GPU driver is loaded (nvidia-smi) "
