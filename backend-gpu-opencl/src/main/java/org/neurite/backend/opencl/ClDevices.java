@@ -98,10 +98,11 @@ final class ClDevices {
             return devices.get(0);
         }
         String wanted = selector.trim().toLowerCase(Locale.ROOT);
-        if (wanted.chars().allMatch(Character::isDigit)) {
-            int index = Integer.parseInt(wanted);
-            if (index < devices.size()) return devices.get(index);
-            throw new IllegalArgumentException("OpenCL device index " + index + " is out of range; devices:" + listing(devices));
+        if (wanted.chars().allMatch(c -> c >= '0' && c <= '9')) {
+            // An index too large for an int (a quoted "99999999999") is out of range too, not a NumberFormatException.
+            String digits = wanted.replaceFirst("^0+(?=.)", "");
+            if (digits.length() <= 9 && Integer.parseInt(digits) < devices.size()) return devices.get(Integer.parseInt(digits));
+            throw new IllegalArgumentException("OpenCL device index " + digits + " is out of range; devices:" + listing(devices));
         }
         if (List.of("gpu", "cpu", "accelerator").contains(wanted)) {
             for (Found d : devices) if (d.info().type().equals(wanted)) return d;

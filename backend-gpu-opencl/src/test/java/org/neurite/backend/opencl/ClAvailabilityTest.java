@@ -98,6 +98,10 @@ class ClAvailabilityTest {
                 + "\n  " + cpu.info().describe() + "\n  " + gpu.info().describe() + "\n  " + fpga.info().describe(), e.getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ClDevices.select(all, "3")).getMessage()
                 .startsWith("OpenCL device index 3 is out of range; devices:"));
+        assertSame(fpga, ClDevices.select(all, "002"), "leading zeros");
+        for (String huge : List.of("99999999999", "2147483648", "000000000000000000003"))
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> ClDevices.select(all, huge)).getMessage()
+                    .startsWith("OpenCL device index " + huge.replaceFirst("^0+", "") + " is out of range; devices:"), huge);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> ClDevices.select(List.of(cpu), "gpu")).getMessage()
                 .startsWith("no OpenCL device of type 'gpu'; devices:"));
     }
