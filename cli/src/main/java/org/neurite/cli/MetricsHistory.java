@@ -3,11 +3,11 @@ package org.neurite.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.neurite.io.FileErrors;
 import org.neurite.io.FileFormatException;
 
 /**
@@ -24,13 +24,7 @@ final class MetricsHistory {
         List<JsonNode> records = new ArrayList<>();
         if (!Files.exists(file)) return records;
         int line = 0;
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file);
-        } catch (CharacterCodingException e) {
-            throw new FileFormatException(file + ": not valid UTF-8 text");
-        }
-        for (String text : lines) {
+        for (String text : FileErrors.readUtf8Lines(file)) {
             line++;
             if (text.isBlank()) continue;
             try {

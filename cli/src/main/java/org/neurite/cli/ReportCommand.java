@@ -3,7 +3,6 @@ package org.neurite.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,7 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.neurite.io.AtomicFiles;
-import org.neurite.io.FileFormatException;
+import org.neurite.io.FileErrors;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -248,11 +247,7 @@ final class ReportCommand implements Callable<Integer> {
 
     private String read(String file) throws IOException {
         Path p = run.resolve(file);
-        try {
-            return Files.isRegularFile(p) ? Files.readString(p) : null;
-        } catch (CharacterCodingException e) {
-            throw new FileFormatException(p + ": not valid UTF-8 text");
-        }
+        return Files.isRegularFile(p) ? FileErrors.readUtf8(p) : null;
     }
 
     /**

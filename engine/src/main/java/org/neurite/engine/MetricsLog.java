@@ -3,7 +3,6 @@ package org.neurite.engine;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.neurite.io.AtomicFiles;
+import org.neurite.io.FileErrors;
 import org.neurite.io.FileFormatException;
 
 /**
@@ -31,13 +31,7 @@ final class MetricsLog {
         MetricsLog log = new MetricsLog(file);
         if (Files.exists(file)) {
             int number = 0;
-            List<String> lines;
-            try {
-                lines = Files.readAllLines(file);
-            } catch (CharacterCodingException e) {
-                throw new FileFormatException(file + ": not valid UTF-8 text");
-            }
-            for (String line : lines) {
+            for (String line : FileErrors.readUtf8Lines(file)) {
                 number++;
                 if (line.isBlank()) continue;
                 Map<String, Object> record;

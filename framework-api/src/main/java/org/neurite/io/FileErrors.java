@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * The file system's complaints in words. {@code java.nio}'s exceptions often carry only a path
@@ -20,6 +21,24 @@ import java.nio.file.Path;
  */
 public final class FileErrors {
     private FileErrors() {}
+
+    /** The text of a UTF-8 file; one that is not UTF-8 is a {@link FileFormatException} naming it (the decoder names nothing). */
+    public static String readUtf8(Path file) throws IOException {
+        try {
+            return Files.readString(file);
+        } catch (CharacterCodingException e) {
+            throw new FileFormatException(file + ": not valid UTF-8 text");
+        }
+    }
+
+    /** The lines of a UTF-8 file, as {@link #readUtf8} refuses one that is not. */
+    public static List<String> readUtf8Lines(Path file) throws IOException {
+        try {
+            return Files.readAllLines(file);
+        } catch (CharacterCodingException e) {
+            throw new FileFormatException(file + ": not valid UTF-8 text");
+        }
+    }
 
     /** "PATH: REASON" for an exception that names a file, else {@link #reason} alone. */
     public static String describe(IOException e) {
