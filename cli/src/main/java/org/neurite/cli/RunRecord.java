@@ -38,10 +38,10 @@ final class RunRecord {
 
     private RunRecord() {}
 
-    static void write(Path dir, Session session, ModelOptions options, Path data, TypedGraph graph, TrainSpec train, List<String> args)
-            throws IOException {
+    /** Writes the record of a run into {@code dir}; {@code copies} are the script's, from {@link #copies}. */
+    static void write(Path dir, Session session, Copies copies, ModelOptions options, Path data, TypedGraph graph, TrainSpec train,
+                      List<String> args) throws IOException {
         String model = graph.graph().name();
-        Copies copies = copies(Path.of(session.script().file()), session.script().source());
         for (var c : copies.files().entrySet()) {
             Path copy = dir.resolve(c.getKey());
             Files.createDirectories(copy.getParent());

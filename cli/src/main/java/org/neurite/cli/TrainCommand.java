@@ -130,9 +130,9 @@ final class TrainCommand implements Callable<Integer> {
         try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
              Trainer trainer = trainers.create(graph, store, train)) {
             if (init != null) Checkpoints.loadWeights(init, store);   // weights that do not fit are refused before the folder exists
-            List<String> copies = List.copyOf(RunRecord.copies(java.nio.file.Path.of(session.script().file()), session.script().source())
-                    .files().keySet());
-            try (RunFolder folder = RunFolder.take(wanted, choice, copies, err)) {
+            // Read once: the folder must not hold these copies' paths, and the run record writes them.
+            RunRecord.Copies copies = RunRecord.copies(Path.of(session.script().file()), session.script().source());
+            try (RunFolder folder = RunFolder.take(wanted, choice, List.copyOf(copies.files().keySet()), err)) {
                 Path dir = folder.dir();
                 TrainingRun run = new TrainingRun(graph, train, store, trainer, data.train(), data.test(),
                         new TrainingRun.Output(dir, session.script().source(), settings.metadata()));
@@ -140,7 +140,8 @@ final class TrainCommand implements Callable<Integer> {
                 try (DistributedTraining.Run remote = cluster == null ? null : cluster.open(graph, train, dataDir, settings.limit(), trainer,
                         store, run)) {
                     if (choice == RunFolder.Choice.OVERWRITE) folder.replacePreviousRun();
-                    RunRecord.write(dir, session, options, settings.data(), graph, train, spec.commandLine().getParseResult().originalArgs());
+                    RunRecord.write(dir, session, copies, options, settings.data(), graph, train,
+                            spec.commandLine().getParseResult().originalArgs());
                     folder.started();
                     reporter.started(model, train, run, session.backend().description(), dir, wanted);
                     RunOutput output = new RunOutput(reporter, graph, train, dir, store, trainer, gradNorms);
