@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.neurite.config.DeploymentConfig;
-import org.neurite.plugin.BackendOptions;
 import org.neurite.serving.InferenceServer;
 import org.neurite.serving.ServeConfig;
 import picocli.CommandLine.Command;
@@ -102,9 +101,7 @@ final class ServeCommand implements Callable<Integer> {
             throw new BadInputException("nn serve needs MODEL.nn --weights FILE, or --deploy with a serve: section (docs/serving.md)");
         }
         if (port != null && (port < 0 || port > 65535)) throw new BadInputException("--port must be 0..65535, got " + port);
-        if (threads != null && !BackendOptions.validThreads(threads)) {
-            throw new BadInputException("--threads must be " + BackendOptions.THREADS_RANGE + ", got " + threads);
-        }
+        if (threads != null) Session.requireThreads(threads);
         config = new ServeConfig(host != null ? host : config.host(), port != null ? port : config.port(), config.maxBodyBytes(), config.models());
         List<Path> pluginFolders = new ArrayList<>(d.plugins());
         pluginFolders.addAll(plugins.folders);

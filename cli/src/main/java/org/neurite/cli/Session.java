@@ -71,11 +71,16 @@ final class Session {
         if (withBackend) {
             String name = options.backend != null ? options.backend : deployment.backend();
             int threads = options.threads != null ? options.threads : deployment.threads();
-            if (!BackendOptions.validThreads(threads)) throw new BadInputException("--threads must be " + BackendOptions.THREADS_RANGE + ", got " + threads);
+            requireThreads(threads);
             backend = runtime.createBackend(name, new BackendOptions(threads, deployment.device()), deployment.fallback(),
                     warning -> System.err.println("nn: warning: " + warning));
         }
         return new Session(deployment, runtime, script, graph, backend);
+    }
+
+    /** Refuses a {@code --threads} value no backend takes ({@link BackendOptions#validThreads}), as the option is named. */
+    static void requireThreads(int threads) {
+        if (!BackendOptions.validThreads(threads)) throw new BadInputException("--threads must be " + BackendOptions.THREADS_RANGE + ", got " + threads);
     }
 
     Script script() { return script; }
