@@ -85,10 +85,7 @@ final class V2Codec {
             root = json.readTree(parser);
             if (root != null) checkNothingFollows(parser);
         } catch (JsonProcessingException e) {
-            // A broken limit (nesting depth, number length) is reported without a location.
-            JsonLocation at = e.getLocation();
-            throw InferenceError.badRequest("the request body is not valid JSON: " + syntaxProblem(e.getOriginalMessage())
-                    + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
+            throw notValidJson(syntaxProblem(e.getOriginalMessage()), e.getLocation());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -165,7 +162,12 @@ final class V2Codec {
         } catch (JsonProcessingException e) {
             at = e.getLocation();
         }
-        throw InferenceError.badRequest("the request body is not valid JSON: trailing content after the request"
+        throw notValidJson("trailing content after the request", at);
+    }
+
+    /** The 400 for a body that is not one JSON value: the problem, and where when Jackson says (a broken limit, such as nesting depth, has no location). */
+    private static InferenceError notValidJson(String problem, JsonLocation at) {
+        return InferenceError.badRequest("the request body is not valid JSON: " + problem
                 + (at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"));
     }
 
