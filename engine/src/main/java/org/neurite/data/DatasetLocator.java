@@ -219,8 +219,8 @@ public final class DatasetLocator {
         return absent.isEmpty() ? null : "missing " + gzOptional(absent);
     }
 
-    /** Why {@code path}, not a folder, is not one: missing, or a file. */
-    private static String notAFolder(Path path) {
+    /** Why {@code path}, not a folder, is not one: missing, or a file (the data sources' messages say it so). */
+    static String notAFolder(Path path) {
         return Files.exists(path) ? "is a file, not a folder" : "does not exist";
     }
 

@@ -26,7 +26,7 @@ public final class IdxFolderStream {
     /** Both splits of {@code folder}, read through {@code loader}. */
     public static DataSourceLoader.Splits open(Path folder, StreamingLoader loader) throws IOException {
         if (!Files.isDirectory(folder)) {
-            throw new FileFormatException("idx: folder " + folder + (Files.exists(folder) ? " is a file, not a folder" : " does not exist"));
+            throw new FileFormatException("idx: folder " + folder + " " + DatasetLocator.notAFolder(folder));
         }
         List<Path> files = new ArrayList<>();
         for (String name : DatasetLocator.FILE_NAMES) files.add(find(folder, name));

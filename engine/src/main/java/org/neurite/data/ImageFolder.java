@@ -27,7 +27,7 @@ public final class ImageFolder {
     /** The class names of {@code folder}: its subfolders, sorted. */
     public static List<String> classNames(Path folder) throws IOException {
         if (!Files.isDirectory(folder)) {
-            throw new FileFormatException("image folder " + folder + (Files.exists(folder) ? " is a file, not a folder" : " does not exist"));
+            throw new FileFormatException("image folder " + folder + " " + DatasetLocator.notAFolder(folder));
         }
         try (Stream<Path> entries = Files.list(folder)) {
             List<String> names = entries.filter(Files::isDirectory).map(p -> p.getFileName().toString())
