@@ -49,7 +49,7 @@ final class ConstantFolder {
 
     private static Value value(TensorProto t) {
         long[] dims = OnnxTensors.dims(t);
-        boolean integer = t.getDataType() == TensorProto.DataType.INT64_VALUE || t.getDataType() == TensorProto.DataType.INT32_VALUE;
+        boolean integer = OnnxTensors.isInteger(t);
         double[] data;
         if (integer) {
             long[] l = OnnxTensors.longValues(t);

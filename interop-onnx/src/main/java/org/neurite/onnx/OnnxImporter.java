@@ -523,7 +523,7 @@ public final class OnnxImporter {
             case "Gather" -> {
                 long[] data = vector(n.getInput(0));
                 String index = resolve(n.getInput(1));
-                if (data == null || intAttr(n, "axis", 0) != 0 || !constants.containsKey(index) || !isInteger(constants.get(index))) return null;
+                if (data == null || intAttr(n, "axis", 0) != 0 || !constants.containsKey(index) || !OnnxTensors.isInteger(constants.get(index))) return null;
                 long[] at = OnnxTensors.longValues(constants.get(index));
                 long[] out = new long[at.length];
                 for (int i = 0; i < at.length; i++) {
@@ -559,11 +559,7 @@ public final class OnnxImporter {
         String v = resolve(value);
         if (shapeVectors.containsKey(v)) return shapeVectors.get(v);
         TensorProto t = constants.get(v);
-        return t != null && isInteger(t) ? OnnxTensors.longValues(t) : null;
-    }
-
-    private static boolean isInteger(TensorProto t) {
-        return t.getDataType() == TensorProto.DataType.INT64_VALUE || t.getDataType() == TensorProto.DataType.INT32_VALUE;
+        return t != null && OnnxTensors.isInteger(t) ? OnnxTensors.longValues(t) : null;
     }
 
     /** Whether dimension 0 of {@code value} is the batch: the model's input or a layer's result (not a time-major sequence). */

@@ -30,10 +30,14 @@ final class OnnxTensors {
                 .setRawData(ByteString.copyFrom(bytes.array())).build();
     }
 
+    /** Whether {@code t} holds integers (INT64 or INT32), which {@link #longValues} reads. */
+    static boolean isInteger(TensorProto t) {
+        return t.getDataType() == TensorProto.DataType.INT64_VALUE || t.getDataType() == TensorProto.DataType.INT32_VALUE;
+    }
+
     /** Whether every value of a (FLOAT, DOUBLE, INT64 or INT32) tensor is zero. */
     static boolean floatOrLongIsZero(TensorProto t) {
-        boolean integer = t.getDataType() == TensorProto.DataType.INT64_VALUE || t.getDataType() == TensorProto.DataType.INT32_VALUE;
-        if (integer) {
+        if (isInteger(t)) {
             for (long v : longValues(t)) if (v != 0) return false;
         } else {
             for (float v : floatValues(t)) if (v != 0) return false;
