@@ -132,8 +132,7 @@ public final class Model implements AutoCloseable {
     /** As {@link #fit(Dataset, TrainingCallback...)}, reporting the loss and accuracy on {@code test} after every epoch (it chooses nothing). */
     public synchronized TrainingRun.Result fit(Dataset train, Dataset test, TrainingCallback... callbacks) throws IOException {
         checkOpen();
-        Objects.requireNonNull(train, "train");
-        for (TrainingCallback c : callbacks) Objects.requireNonNull(c, "callback");
+        Objects.requireNonNull(train, "train");   // a null callback is refused by TrainingRun.callback
         try (Trainer trainer = trainers.create(graph, weights, spec)) {
             TrainingRun run = new TrainingRun(graph, spec, weights, trainer, train, test,
                     output == null ? null : new TrainingRun.Output(output, script.source()));
