@@ -108,6 +108,13 @@ final class Session {
      * places. {@code limit} keeps only the first N training samples.
      */
     Data datasets(TrainSpec spec, Path dataDir, Integer limit) throws java.io.IOException {
+        if (dataDir != null && runtime.dataSources().find(spec.data()).isPresent()) {
+            // --data only says where a dataset named in the train section lies; a data source call
+            // reads its own files (or makes its data), so the folder would be silently ignored.
+            throw new BadInputException("--data " + dataDir + " is where a dataset named by the train section (data = fashion_mnist, "
+                    + "mnist, ...) lies; " + spec.model() + "'s train section reads " + spec.data() + "(...), which finds its own data: "
+                    + "leave --data out (docs/language.md, \"Train sections\")");
+        }
         DataSourceLoader.Splits splits = TrainSectionData.load(spec, Path.of(script.file()).toAbsolutePath().getParent(),
                 dataDir != null ? dataDir : deployment.data(), runtime.dataSources());
         Dataset train = splits.train();

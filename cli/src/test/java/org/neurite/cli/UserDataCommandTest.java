@@ -114,4 +114,37 @@ class UserDataCommandTest {
         assertEquals(2, bad.exit());
         assertTrue(bad.err().contains("shapes.csv:2, column 'height': 'oops' is not a finite number"), bad.err());
     }
+
+    /**
+     * {@code --data} says where a dataset named in the train section lies; a script whose data is
+     * a source call (a table here) would silently ignore it, so it is refused before anything runs
+     * or is written, in train and eval alike.
+     */
+    @Test
+    void dataFolderRefusedWhereTheScriptReadsItsOwnData() throws Exception {
+        Files.writeString(dir.resolve("shapes.csv"), "width,kind,height\n0.1,tall,2.0\n0.9,wide,0.2\n0.2,tall,2.5\n0.8,wide,0.1\n");
+        Path script = Files.writeString(dir.resolve("shapes.nn"), """
+                model Shapes {
+                    input row: [2]
+                    output logits = dense(2)
+                }
+
+                train Shapes {
+                    data = csv(file="shapes.csv", label="kind", test_fraction=0.25)
+                    batch = 2; epochs = 1
+                }
+                """);
+        Path out = dir.resolve("run");
+        CliRunner.Result train = CliRunner.run("train", script.toString(), "--data", dir.resolve("idx").toString(), "--out", out.toString());
+        assertEquals(2, train.exit(), train.err());
+        assertTrue(train.err().contains("Shapes's train section reads csv(...), which finds its own data: leave --data out"), train.err());
+        assertTrue(!Files.exists(out), "no run folder for a refused run");
+
+        CliRunner.Result ok = CliRunner.run("train", script.toString(), "--threads", "1", "--out", out.toString());
+        assertEquals(0, ok.exit(), ok.err());
+        CliRunner.Result eval = CliRunner.run("eval", script.toString(), "--weights", out.resolve("model.safetensors").toString(),
+                "--data", dir.resolve("idx").toString());
+        assertEquals(2, eval.exit(), eval.err());
+        assertTrue(eval.err().contains("leave --data out"), eval.err());
+    }
 }
