@@ -35,14 +35,14 @@ import picocli.CommandLine.Model.CommandSpec;
 /**
  * {@code nn predict MODEL.nn --weights W --input X [--output Y]}: runs a trained model on inputs
  * from a safetensors file (tensor {@code x}, or its only tensor: [N, ...input] or one sample), an
- * IDX image file, or PNG/JPEG images (scaled to [0, 1], converted to the input's channels and
+ * IDX image file, or pictures, PNG, JPEG, BMP, GIF, TIFF or WebP (scaled to [0, 1], converted to the input's channels and
  * resized to its height and width). Writes the outputs as safetensors ({@code y}, and for
  * classifiers {@code probabilities} and {@code classes}) or JSON (class, label and probabilities
  * per input); without {@code --output} prints one line per input. With {@code --json} standard
  * output is one JSON object: {@code model}, {@code count}, and either {@code predictions} (the
  * rows a {@code .json} output file holds) or, with {@code --output}, {@code output} (the file).
  */
-@Command(name = "predict", description = "Run a trained model on inputs (safetensors, IDX, PNG/JPEG) and write its outputs.")
+@Command(name = "predict", description = "Run a trained model on inputs (safetensors, IDX, pictures) and write its outputs.")
 final class PredictCommand implements Callable<Integer> {
     @Mixin ModelOptions options;
     @Spec CommandSpec spec;
@@ -51,7 +51,7 @@ final class PredictCommand implements Callable<Integer> {
     Path weights;
 
     @Option(names = "--input", required = true, arity = "1..*", paramLabel = "FILE",
-            description = "a .safetensors file (tensor x), an IDX image file, or PNG/JPEG images")
+            description = "a .safetensors file (tensor x), an IDX image file, or pictures (PNG, JPEG, BMP, GIF, TIFF, WebP)")
     List<Path> inputs;
 
     @Option(names = "--output", paramLabel = "FILE", description = "where to write the outputs: .safetensors or .json (default: print)")
@@ -213,7 +213,7 @@ final class PredictCommand implements Callable<Integer> {
             }
             return images.data();
         }
-        throw new BadInputException(file + ": unknown input format (use .safetensors, an IDX image file, .png or .jpg)");
+        throw new BadInputException(file + ": unknown input format (use .safetensors, an IDX image file, or a picture: .png, .jpg, .bmp, .gif, .tif, .webp)");
     }
 
     private static float[] fromSafeTensors(Path file, Shape sample) throws IOException {
@@ -230,7 +230,7 @@ final class PredictCommand implements Callable<Integer> {
         return x.data();
     }
 
-    /** A PNG/JPEG as [C, H, W] in [0, 1], converted as training converts pictures ({@link ImageFiles}). */
+    /** A picture as [C, H, W] in [0, 1], converted as training converts pictures ({@link ImageFiles}). */
     private static float[] fromImage(Path file, Shape sample) throws IOException {
         if (!ImageFiles.isImageShape(sample)) {
             throw new BadInputException("the model's input " + sample + " is not an image [1 or 3, H, W]; " + file + " cannot feed it");

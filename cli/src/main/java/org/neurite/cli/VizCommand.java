@@ -215,7 +215,7 @@ final class VizCommand implements Runnable {
         @Mixin WeightsOption weights;
         @Spec CommandSpec spec;
 
-        @Option(names = "--input", required = true, paramLabel = "IMG", description = "the image (PNG/JPEG; resized to the model's input)")
+        @Option(names = "--input", required = true, paramLabel = "IMG", description = "the picture (PNG, JPEG, BMP, GIF, TIFF, WebP; resized to the model's input)")
         Path input;
 
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "folder for the pictures (one PNG per node)")
@@ -298,7 +298,7 @@ final class VizCommand implements Runnable {
         @Mixin WeightsOption weights;
         @Spec CommandSpec spec;
 
-        @Option(names = "--input", required = true, paramLabel = "IMG", description = "the image (PNG/JPEG; resized to the model's input)")
+        @Option(names = "--input", required = true, paramLabel = "IMG", description = "the picture (PNG, JPEG, BMP, GIF, TIFF, WebP; resized to the model's input)")
         Path input;
 
         @Option(names = {"-o", "--output"}, required = true, paramLabel = "DIR", description = "folder for the output images (<output>.png)")

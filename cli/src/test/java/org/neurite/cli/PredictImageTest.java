@@ -46,7 +46,7 @@ class PredictImageTest {
         CliRunner.Result r = CliRunner.run("predict", FIXTURES.resolve("cnn.nn").toString(),
                 "--weights", FIXTURES.resolve("cnn.safetensors").toString(), "--input", fake.toString());
         assertEquals(2, r.exit());
-        assertEquals("nn: " + fake + ": not a PNG or JPEG image\n", r.err());
+        assertEquals("nn: " + fake + ": not a PNG, JPEG, BMP, GIF, TIFF or WebP picture\n", r.err());
     }
 
     private float[] predict(Path input, Path output) throws Exception {

@@ -22,6 +22,9 @@ import org.neurite.tensor.Shape;
 public final class ImageFiles {
     private ImageFiles() {}
 
+    /** The formats pictures may be in, as messages name them (the installed readers may know more). */
+    public static final String FORMATS = "PNG, JPEG, BMP, GIF, TIFF or WebP";
+
     /** File endings of the installed ImageIO readers, lower case: png, jpg, jpeg, bmp, gif, tif, tiff, webp, ... */
     private static final Set<String> SUFFIXES = Arrays.stream(ImageIO.getReaderFileSuffixes())
             .map(s -> s.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
@@ -51,7 +54,7 @@ public final class ImageFiles {
         } catch (IOException e) {
             throw decodeFailure(file, e);
         }
-        if (image == null) throw new FileFormatException(file + ": not a PNG or JPEG image");
+        if (image == null) throw new FileFormatException(file + ": not a " + FORMATS + " picture");
         convert(image, sample, out, offset);
     }
 

@@ -14,7 +14,7 @@ import org.neurite.tensor.Shape;
  * Pictures sorted into one subfolder per class (torchvision's {@code ImageFolder} layout):
  * {@code folder/cat/1.png, folder/dog/a.jpg, …}. Classes are the subfolder names in sorted order
  * (their index is the label; the names are what {@code nn predict}, the confusion matrix and the
- * report show); every PNG/JPEG inside a class folder (not below it) is one sample, read with
+ * report show); every picture (PNG, JPEG, BMP, GIF, TIFF, WebP) inside a class folder (not below it) is one sample, read with
  * {@link ImageFiles} to the model's [C, H, W]. Other files, and hidden ones (a name starting with a
  * dot), are ignored; a class folder without
  * pictures, a folder without class folders, or a picture that does not decode is refused with the
@@ -99,7 +99,7 @@ public final class ImageFolder {
         List<Integer> labels = new ArrayList<>();
         for (String name : found) {
             List<Path> pictures = pictures(folder.resolve(name));
-            if (pictures.isEmpty()) throw new FileFormatException("class folder " + folder.resolve(name) + " holds no PNG or JPEG pictures");
+            if (pictures.isEmpty()) throw new FileFormatException("class folder " + folder.resolve(name) + " holds no pictures (" + ImageFiles.FORMATS + ")");
             for (Path p : pictures) {
                 files.add(p);
                 labels.add(classNames.indexOf(name));

@@ -92,7 +92,7 @@ class ImageFolderTest {
         Path root = threeClasses(dir.resolve("train"));
         Files.createDirectories(root.resolve("empty"));
         List<String> classes = ImageFolder.classNames(root);
-        assertEquals("class folder " + root.resolve("empty") + " holds no PNG or JPEG pictures",
+        assertEquals("class folder " + root.resolve("empty") + " holds no pictures (PNG, JPEG, BMP, GIF, TIFF or WebP)",
                 assertThrows(FileFormatException.class, () -> ImageFolder.load(root, Shape.of(3, 4, 4), classes, "training")).getMessage());
 
         Path broken = dir.resolve("broken");

@@ -78,6 +78,17 @@ class ImageFormatsTest {
         }
     }
 
+    /** A file with a picture's ending that no reader decodes is refused without implying its format is not read. */
+    @Test void aWebPThatDoesNotDecodeIsNotCalledNotAPngOrJpeg() throws IOException {
+        Path file = dir.resolve("photos/cat/broken.webp");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "not a picture at all");
+        assertTrue(ImageFiles.isImage(file), "a .webp ending is a picture's");
+        org.neurite.io.FileFormatException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.neurite.io.FileFormatException.class, () -> ImageFiles.read(file, Shape.of(1, 2, 2)));
+        assertEquals(file + ": not a PNG, JPEG, BMP, GIF, TIFF or WebP picture", e.getMessage());
+    }
+
     /** ImageIO's PNG reader wraps an OutOfMemoryError in an IIOException; it is a shortage of heap, not a bad picture. */
     @Test void aPictureTooLargeForTheHeapIsNotCalledUndecodable() {
         java.nio.file.Path file = java.nio.file.Path.of("photos/cat/huge.png");

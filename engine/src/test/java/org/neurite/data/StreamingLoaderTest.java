@@ -154,7 +154,7 @@ class StreamingLoaderTest {
         float[] x = new float[8], y = new float[2];
         // The first batch asks for the good picture only, but its chunk reads ahead into the bad one.
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> streamed.copyBatch(new int[] {0, 1}, 0, 1, x, y));
-        assertEquals(root.resolve("cat/b.png") + ": not a PNG or JPEG image", e.getMessage());
+        assertEquals(root.resolve("cat/b.png") + ": not a PNG, JPEG, BMP, GIF, TIFF or WebP picture", e.getMessage());
         streamed.copyBatch(new int[] {0}, 0, 1, x, y);                 // a later call reads afresh
         assertEquals(0.299f, x[0], 1e-6f, "the red picture's grey value");
     }

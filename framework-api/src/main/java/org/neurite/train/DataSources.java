@@ -54,7 +54,7 @@ public final class DataSources {
                             "classification (y holds class indices), regression (real values), or auto: classification "
                                     + "when every y is a whole number >= 0"));
             case "images" -> ParamSchema.of(
-                    required("folder", ParamType.STRING, "a folder with one subfolder of PNG/JPEG pictures per class, relative to the script's folder"),
+                    required("folder", ParamType.STRING, "a folder with one subfolder of pictures (PNG, JPEG, BMP, GIF, TIFF, WebP) per class, relative to the script's folder"),
                     required("size", ParamType.INTS, "[channels, height, width] every picture becomes: 1 (grey) or 3 (RGB) channels, resized"),
                     optional("test", ParamType.STRING, "", "a second such folder for the test split (else test_fraction holds part of folder out)"),
                     optional(TEST_FRACTION, ParamType.FLOAT, 0.1, "fraction of folder held out as the test split when no test folder is given")
