@@ -22,7 +22,7 @@ import picocli.CommandLine.Model.CommandSpec;
 final class GraphCommand implements Callable<Integer> {
     @Mixin ModelOptions options;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write to FILE (.dot, or .svg through Graphviz's dot)")
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "write to FILE (.dot or .gv, or .svg through Graphviz's dot)")
     Path output;
 
     @Mixin ExistingOutput existing;
