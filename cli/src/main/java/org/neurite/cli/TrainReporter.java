@@ -68,10 +68,10 @@ final class TrainReporter {
             if (!dir.equals(wanted)) fields.put("skipped", wanted.toString());
             event("start", model, fields);
         } else if (mode != OutputMode.QUIET) {
-            out.println(String.format(Locale.ROOT, "Training %s on %s (%,d train / %s%,d test samples) with %s, batch %d, %d epochs, %s%s; "
+            out.println(String.format(Locale.ROOT, "Training %s on %s (%,d train / %s%,d test samples) with %s, batch %d, %d epoch%s, %s%s; "
                             + "results in %s%s", model, trainSet.name(), trainSet.size(),
                     validation == null ? "" : String.format(Locale.ROOT, "%,d validation / ", validation.size()), testSet.size(),
-                    optimizerText(train), train.batch(), train.epochs(), backend, choiceText(train.validation()), dir,
+                    optimizerText(train), train.batch(), train.epochs(), train.epochs() == 1 ? "" : "s", backend, choiceText(train.validation()), dir,
                     dir.equals(wanted) ? "" : " (" + wanted + " holds another run)"));
         }
         out.flush();

@@ -105,6 +105,13 @@ class TrainOutputTest {
         assertTrue(summary.contains("Memory at batch 64 (float32, counted as the engine allocates):"), summary);
     }
 
+    @Test void theFirstLineSaysOneEpochInTheSingular() {
+        CliRunner.Result r = train(dir.resolve("one"), "--epochs", "1");
+        assertEquals(0, r.exit(), r.err());
+        String first = r.out().lines().findFirst().orElseThrow();
+        assertTrue(first.contains(" with sgd, batch 64, 1 epoch, "), first);
+    }
+
     @Test void aScheduleShowsTheRateOfEachEpochOnItsLineInTheMetricsAndInTheReport() throws Exception {
         Files.writeString(classifier, CLASSIFIER.replace("    seed = 3\n", "    seed = 3\n    schedule = step(every=1, gamma=0.5)\n"));
         Path out = dir.resolve("scheduled");
