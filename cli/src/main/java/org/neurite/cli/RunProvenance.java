@@ -36,15 +36,16 @@ final class RunProvenance {
      *
      * @param backendInUse the backend that was created (the fallback's name when the asked-for one was unavailable)
      * @param backendDescription the backend's own description (device, threads), recorded as a comment
+     * @param seed the seed the command line (or a resumed run's checkpoint) set in place of the deployment's, or null
      */
-    static String deployment(DeploymentConfig deployment, ModelOptions options, Path data, String backendInUse,
+    static String deployment(DeploymentConfig deployment, ModelOptions options, Path data, Long seed, String backendInUse,
                              String backendDescription) {
         List<Path> plugins = new ArrayList<>(deployment.plugins());
         for (Path p : options.plugins.folders) plugins.add(p.toAbsolutePath().normalize());
         Path dataDir = data != null ? data.toAbsolutePath().normalize() : deployment.data();
         int threads = options.threads != null ? options.threads : deployment.threads();
         DeploymentConfig resolved = new DeploymentConfig(backendInUse, deployment.fallback(), threads, deployment.device(),
-                plugins, dataDir, deployment.output(), deployment.seed(), deployment.logLevel(), deployment.spark());
+                plugins, dataDir, deployment.output(), seed != null ? seed : deployment.seed(), deployment.logLevel(), deployment.spark());
         String source = options.deployment != null ? options.deployment.toAbsolutePath().normalize().toString() : "the defaults";
         return "# The deployment this run used: " + source + " with the command line's overrides.\n"
                 + "# Backend in use: " + backendDescription.replace('\n', ' ') + "\n"

@@ -38,9 +38,12 @@ final class RunRecord {
 
     private RunRecord() {}
 
-    /** Writes the record of a run into {@code dir}; {@code copies} are the script's, from {@link #copies}. */
-    static void write(Path dir, Session session, Copies copies, ModelOptions options, Path data, TypedGraph graph, TrainSpec train,
-                      List<String> args) throws IOException {
+    /**
+     * Writes the record of a run into {@code dir}; {@code copies} are the script's, from {@link #copies};
+     * {@code seed} is the seed the command line (or a resumed run) gives in place of the deployment's, or null.
+     */
+    static void write(Path dir, Session session, Copies copies, ModelOptions options, Path data, Long seed, TypedGraph graph,
+                      TrainSpec train, List<String> args) throws IOException {
         String model = graph.graph().name();
         for (var c : copies.files().entrySet()) {
             Path copy = dir.resolve(c.getKey());
@@ -53,7 +56,7 @@ final class RunRecord {
                 + MemoryEstimate.of(graph, train.batch(), train, Trainers.of(session.runtime())).render());
         AtomicFiles.writeString(dir.resolve("graph.dot"), GraphDot.render(graph, session.script().blockCalls(model)));
         AtomicFiles.writeString(dir.resolve("command.txt"), RunProvenance.command(args));
-        AtomicFiles.writeString(dir.resolve("deployment.yaml"), RunProvenance.deployment(session.deployment(), options, data,
+        AtomicFiles.writeString(dir.resolve("deployment.yaml"), RunProvenance.deployment(session.deployment(), options, data, seed,
                 session.backend().name(), session.backend().description()));
     }
 

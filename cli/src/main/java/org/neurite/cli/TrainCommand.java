@@ -140,7 +140,9 @@ final class TrainCommand implements Callable<Integer> {
                 try (DistributedTraining.Run remote = cluster == null ? null : cluster.open(graph, train, dataDir, settings.limit(), trainer,
                         store, run)) {
                     if (choice == RunFolder.Choice.OVERWRITE) folder.replacePreviousRun();
-                    RunRecord.write(dir, session, copies, options, settings.data(), graph, train,
+                    // The seed the run takes over the deployment's: --seed, or on --resume the run's own.
+                    Long seedOverride = seed != null || recorded != null ? Long.valueOf(train.seed()) : null;
+                    RunRecord.write(dir, session, copies, options, settings.data(), seedOverride, graph, train,
                             spec.commandLine().getParseResult().originalArgs());
                     folder.started();
                     reporter.started(model, train, run, session.backend().description(), dir, wanted);

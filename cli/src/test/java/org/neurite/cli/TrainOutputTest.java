@@ -105,6 +105,21 @@ class TrainOutputTest {
         assertTrue(summary.contains("Memory at batch 64 (float32, counted as the engine allocates):"), summary);
     }
 
+    @Test void theRecordedDeploymentHoldsTheSeedTheCommandLineGave() throws Exception {
+        Path deploy = dir.resolve("seeded.yaml");
+        Files.writeString(deploy, "backend: cpu\nseed: 7\n");
+        Path out = dir.resolve("seeded");
+        CliRunner.Result r = train(out, "--epochs", "1", "--deploy", deploy.toString(), "--seed", "9");
+        assertEquals(0, r.exit(), r.err());
+        DeploymentConfig deployment = DeploymentConfig.parse(Files.readString(out.resolve("deployment.yaml")), "deployment.yaml", out);
+        assertEquals(9L, deployment.seed(), "--seed wins over the deployment's seed:, and --deploy of the record repeats the run");
+
+        Path plain = dir.resolve("plain");
+        r = train(plain, "--epochs", "1", "--deploy", deploy.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(7L, DeploymentConfig.parse(Files.readString(plain.resolve("deployment.yaml")), "deployment.yaml", plain).seed());
+    }
+
     @Test void theFirstLineSaysOneEpochInTheSingular() {
         CliRunner.Result r = train(dir.resolve("one"), "--epochs", "1");
         assertEquals(0, r.exit(), r.err());
