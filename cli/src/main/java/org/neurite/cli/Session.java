@@ -47,6 +47,8 @@ final class Session {
 
     /** Opens the session, printing the script's warnings to {@code warnings}. */
     static Session open(ModelOptions options, boolean withBackend, java.io.PrintWriter warnings) throws java.io.IOException {
+        // Up front, as a deployment's threads: are, whether or not this command makes a backend.
+        if (options.threads != null) requireThreads(options.threads);
         DeploymentConfig deployment = options.deployment != null ? DeploymentConfig.load(options.deployment) : DeploymentConfig.defaults();
         List<Path> pluginFolders = new ArrayList<>(deployment.plugins());
         pluginFolders.addAll(options.plugins.folders);

@@ -25,6 +25,13 @@ class ThreadsLimitTest {
         assertFalse(Files.exists(dir.resolve("run")));
     }
 
+    @Test void commandsThatMakeNoBackendRefuseThemToo() {
+        assertRefused(CliRunner.run("summary", "../examples/lenet5.nn", "--threads", "5000"), "5000");
+        assertRefused(CliRunner.run("graph", "../examples/lenet5.nn", "--threads", "-1"), "-1");
+        assertRefused(CliRunner.run("export", "../examples/lenet5.nn", "--weights", "none.safetensors", "--threads", "5000",
+                "-o", dir.resolve("m.onnx").toString()), "5000");
+    }
+
     private static void assertRefused(CliRunner.Result r, String threads) {
         assertEquals(ExitCodes.BAD_INPUT, r.exit(), r.err());
         assertEquals("nn: --threads must be from 0 (all cores) to 1024, got " + threads + "\n", r.err());
