@@ -31,7 +31,7 @@ final class ExportCommand implements Callable<Integer> {
     @Option(names = "--weights", required = true, paramLabel = "FILE", description = "weights (.safetensors)")
     Path weights;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "the ONNX file (default: the script's name with .onnx)")
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "the ONNX file (default: the script's name with .onnx, in the current folder)")
     Path output;
 
     @Option(names = "--opset", paramLabel = "N", description = "ONNX opset version, "

@@ -40,7 +40,7 @@ final class ImportCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "MODEL.onnx", description = "the ONNX file")
     Path onnx;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE.nn", description = "the script (default: the ONNX file's name with .nn); "
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE.nn", description = "the script (default: the ONNX file's name with .nn, in the current folder); "
             + "the weights go beside it with .safetensors")
     Path output;
 
