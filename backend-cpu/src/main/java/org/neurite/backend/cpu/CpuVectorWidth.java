@@ -88,7 +88,7 @@ final class CpuVectorWidth {
     private static Decision decideForThisJvm() {
         int nativeBits = CpuVectorWidthProbe.nativeBits();
         Path file = cacheFile(key(nativeBits));
-        Decision d = decide(override(), nativeBits, file, key(nativeBits));
+        Decision d = decide(override(), overrideSource(), nativeBits, file, key(nativeBits));
         if (d == null) {
             Thread t = new Thread(() -> probeResult = probeAndCache(file, key(nativeBits)), "neurite-cpu-vector-probe");
             t.setDaemon(true);
@@ -105,24 +105,33 @@ final class CpuVectorWidth {
     /** The property's value, else the environment variable's, else null (auto). */
     static String override() { return System.getProperty(PROPERTY, System.getenv(ENVIRONMENT)); }
 
+    /** Where {@link #override} came from, as the user set it: the property's name, else the environment variable's. */
+    static String overrideSource() { return System.getProperty(PROPERTY) != null ? PROPERTY : ENVIRONMENT; }
+
+    /** {@link #decide(String, String, int, Path, String)} with an override from the system property. */
+    static Decision decide(String override, int nativeBits, Path cache, String key) {
+        return decide(override, PROPERTY, nativeBits, cache, key);
+    }
+
     /**
      * The choice without a probe, or null when a probe is needed (auto mode, a 512-bit CPU and
-     * no usable cached result). {@code override} is the property's value (null: auto); an
-     * unknown value is logged and treated as auto.
+     * no usable cached result). {@code override} is the property's or the environment variable's
+     * value (null: auto), {@code source} the name it was set under, which the reason and the
+     * warning quote; an unknown value is logged and treated as auto.
      */
-    static Decision decide(String override, int nativeBits, Path cache, String key) {
+    static Decision decide(String override, String source, int nativeBits, Path cache, String key) {
         String mode = override == null ? "auto" : override.trim().toLowerCase(Locale.ROOT);
         switch (mode) {
             case "256", "512" -> {
                 int bits = Integer.parseInt(mode);
                 String software = bits > nativeBits ? ", runs in software: this CPU's widest vector is " + nativeBits + "-bit" : "";
-                return new Decision(bits, "override", "set by " + PROPERTY + "=" + mode + software);
+                return new Decision(bits, "override", "set by " + source + "=" + mode + software);
             }
             case "features" -> {
-                return new Decision(nativeBits, "features", "the widest this CPU runs natively (" + PROPERTY + "=features: no probe)");
+                return new Decision(nativeBits, "features", "the widest this CPU runs natively (" + source + "=features: no probe)");
             }
             case "auto" -> { }
-            default -> LOG.warn("{}={} (or {}) is not one of auto, features, 256, 512: choosing automatically", PROPERTY, override, ENVIRONMENT);
+            default -> LOG.warn("{}={} is not one of auto, features, 256, 512: choosing automatically", source, override);
         }
         if (nativeBits < 512) return new Decision(nativeBits, "features", "the widest this CPU runs natively");
         Rates cached = read(cache, key);

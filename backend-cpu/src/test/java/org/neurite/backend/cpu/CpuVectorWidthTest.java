@@ -56,6 +56,15 @@ class CpuVectorWidthTest {
         assertEquals("features", d.source());
     }
 
+    @Test void theReasonNamesWhereTheOverrideWasSet() {
+        Path cache = dir.resolve("c.properties");
+        CpuVectorWidth.Decision d = CpuVectorWidth.decide("256", CpuVectorWidth.ENVIRONMENT, 512, cache, KEY);
+        assertEquals("set by NEURITE_CPU_VECTOR=256", d.reason());
+        d = CpuVectorWidth.decide("features", CpuVectorWidth.ENVIRONMENT, 512, cache, KEY);
+        assertTrue(d.reason().contains("(NEURITE_CPU_VECTOR=features: no probe)"), d.reason());
+        assertEquals("set by neurite.cpu.vector=512", CpuVectorWidth.decide("512", 512, cache, KEY).reason());
+    }
+
     @Test void aCpuWithoutAvx512HasNothingToProbe() {
         CpuVectorWidth.Decision d = CpuVectorWidth.decide(null, 256, dir.resolve("none.properties"), KEY);
         assertEquals(256, d.bits());
