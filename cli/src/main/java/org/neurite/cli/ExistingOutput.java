@@ -16,9 +16,14 @@ final class ExistingOutput {
 
     /**
      * Refuses, as bad input (exit 2), when {@code file} exists and {@code --overwrite} was not
-     * given; {@code option} names the flag that chose the file (or would choose another).
+     * given; {@code option} names the flag that chose the file (or would choose another). A
+     * folder there is refused with or without {@code --overwrite}: no file can replace it, so
+     * saying "add --overwrite" would only send the user into a failure after all the work.
      */
     void refuse(Path file, String option) {
+        if (Files.isDirectory(file)) {
+            throw new BadInputException(file + ": a folder, not a file; name a file for " + option);
+        }
         if (!overwrite && Files.exists(file)) {
             throw new BadInputException(file + " already exists; choose another " + option + ", or add --overwrite to replace it");
         }

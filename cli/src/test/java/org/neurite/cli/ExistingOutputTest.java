@@ -87,6 +87,36 @@ class ExistingOutputTest {
         refusedThenReplaced(out.resolve("lowpass.png"), "viz", "apply", "../examples/filters.nn", "--input", IMAGE.toString(), "-o", out.toString());
     }
 
+    /**
+     * A folder where the output file goes is named as one, with or without --overwrite, before
+     * any work: not "already exists; add --overwrite" (which then failed as an I/O error, exit 1),
+     * and for import not after the weights beside the script were written.
+     */
+    @Test
+    void aFolderWhereTheFileGoesIsRefusedUpFront() throws Exception {
+        Path weights = dir.resolve("lenet5.safetensors");
+        OnnxCommandsTest.writeRandomWeights(LENET, weights);
+        Path onnxFolder = Files.createDirectories(dir.resolve("out.onnx"));
+        for (boolean overwrite : new boolean[] {false, true}) {
+            List<String> args = new ArrayList<>(List.of("export", LENET.toString(), "--weights", weights.toString(), "-o", onnxFolder.toString()));
+            if (overwrite) args.add("--overwrite");
+            CliRunner.Result r = CliRunner.run(args.toArray(String[]::new));
+            assertEquals(2, r.exit(), r.err());
+            assertEquals("nn: " + onnxFolder + ": a folder, not a file; name a file for -o\n", r.err());
+        }
+        Path onnx = dir.resolve("lenet.onnx");
+        assertEquals(0, CliRunner.run("export", LENET.toString(), "--weights", weights.toString(), "-o", onnx.toString()).exit());
+        Path scriptFolder = Files.createDirectories(dir.resolve("back.nn"));
+        CliRunner.Result imported = CliRunner.run("import", onnx.toString(), "-o", scriptFolder.toString(), "--overwrite");
+        assertEquals(2, imported.exit(), imported.err());
+        assertEquals("nn: " + scriptFolder + ": a folder, not a file; name a file for -o\n", imported.err());
+        assertTrue(Files.notExists(dir.resolve("back.safetensors")), "no weights written beside a script that cannot be");
+        Path pngFolder = Files.createDirectories(dir.resolve("filters.png"));
+        CliRunner.Result viz = CliRunner.run("viz", "filters", LENET.toString(), "-o", pngFolder.toString(), "--overwrite");
+        assertEquals(2, viz.exit(), viz.err());
+        assertEquals("nn: " + pngFolder + ": a folder, not a file; name a file for -o\n", viz.err());
+    }
+
     /** Runs args (which write file), puts the user's bytes there, runs them again (refused), then with --overwrite. */
     private static void refusedThenReplaced(Path file, String... args) throws Exception {
         CliRunner.Result first = CliRunner.run(args);
