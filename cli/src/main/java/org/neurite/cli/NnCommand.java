@@ -93,6 +93,13 @@ public final class NnCommand implements Callable<Integer> {
             err.println("nn: " + FileErrors.describe(io));
             return ExitCodes.BAD_INPUT;
         }
+        if (e instanceof java.io.IOException io && !(io instanceof java.nio.file.FileSystemException)
+                && io.getCause() instanceof java.io.IOException cause && FileErrors.isAboutThePath(cause)) {
+            // AtomicFiles' "could not write out/x.dot: permission denied (out)": a place the user
+            // chose that cannot be written (read only, a folder or a file in the way) is bad input
+            err.println("nn: " + io.getMessage());
+            return ExitCodes.BAD_INPUT;
+        }
         if (e instanceof java.io.IOException io) {
             err.println("nn: I/O error: " + FileErrors.describe(io));
             return ExitCodes.RUNTIME_FAILURE;

@@ -77,6 +77,40 @@ class FileErrorMessagesTest {
         assertRefused("nn: " + run.resolve("metrics.jsonl") + ": not valid UTF-8 text\n", CliRunner.run("report", run.toString()));
     }
 
+    /**
+     * A place the user chose that cannot be written is bad input, exit 2, naming the file: it
+     * used to be "I/O error: ... Is a directory (/…/.report.html.123.tmp)", exit 1. A full disk
+     * stays a runtime failure.
+     */
+    @Test void anOutputThatCannotBeWrittenThereIsBadInput() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.writeString(run.resolve("metrics.jsonl"), "{\"epoch\": 1, \"train_loss\": 0.5}\n");
+        Files.createDirectories(run.resolve("report.html"));
+        assertRefused("nn: could not write " + run.resolve("report.html") + ": a folder, not a file\n", CliRunner.run("report", run.toString()));
+
+        Path file = Files.writeString(dir.resolve("afile"), "hi\n");
+        Path dot = file.resolve("g.dot");
+        assertRefused("nn: could not write " + dot + ": " + file.toAbsolutePath() + " is in the way (it exists and is not a folder)\n",
+                CliRunner.run("graph", "../examples/lenet5.nn", "-o", dot.toString()));
+        assertEquals("hi\n", Files.readString(file));
+
+        assertRefused("nn: could not write out/g.dot: permission denied (out)\n",
+                handled(new java.io.IOException("could not write out/g.dot: permission denied (out)", new AccessDeniedException("out"))));
+        CliRunner.Result full = handled(new java.io.IOException("could not write out/g.dot: No space left on device",
+                new java.io.IOException("No space left on device")));
+        assertEquals("nn: I/O error: could not write out/g.dot: No space left on device\n", full.err());
+        assertEquals(ExitCodes.RUNTIME_FAILURE, full.exit());
+    }
+
+    @Test void aReadOnlyFolderIsNamedNotItsTemporaryFile() throws Exception {
+        Path folder = Files.createDirectories(dir.resolve("readonly"));
+        assertTrue(folder.toFile().setWritable(false, false));
+        assumeFalse(Files.isWritable(folder), "root writes anywhere");
+        Path dot = folder.resolve("g.dot");
+        assertRefused("nn: could not write " + dot + ": permission denied (" + folder.toAbsolutePath() + ")\n",
+                CliRunner.run("graph", "../examples/lenet5.nn", "-o", dot.toString()));
+    }
+
     @Test void aGarbledLockIsStillALock() throws Exception {
         Path run = Files.createDirectories(dir.resolve("locked"));
         Files.write(run.resolve(".lock"), new byte[] {'p', 'i', 'd', '=', (byte) 0xff, (byte) 0xfe, '\n'});

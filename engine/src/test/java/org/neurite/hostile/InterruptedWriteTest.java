@@ -58,4 +58,17 @@ class InterruptedWriteTest {
         assertEquals("could not write " + file + ": " + notAFolder + " is in the way (it exists and is not a folder)", e.getMessage());
         assertEquals("a file where a folder should be", Files.readString(notAFolder));
     }
+
+    @Test
+    void aFolderWhereTheFileGoesIsCalledThatAndLeftAlone() throws IOException {
+        Path folder = Files.createDirectories(dir.resolve("report.html"));
+        Files.writeString(folder.resolve("mine.txt"), "the user's");
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.writeString(folder, "<html>"));
+        // not "Is a directory (/…/.report.html.123.tmp)", a file the user never named
+        assertEquals("could not write " + folder + ": a folder, not a file", e.getMessage());
+        assertEquals("the user's", Files.readString(folder.resolve("mine.txt")));
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of(folder), files.toList(), "a temporary file was left behind");
+        }
+    }
 }

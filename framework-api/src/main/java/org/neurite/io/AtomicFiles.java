@@ -44,25 +44,39 @@ public final class AtomicFiles {
         } catch (FileFormatException e) {
             throw e;
         } catch (IOException e) {
-            throw new IOException("could not write " + target + ": " + reason(e)
-                    + (Files.exists(target) ? "; its previous content is unchanged" : ""), e);
+            throw new IOException("could not write " + target + ": " + reason(e, target)
+                    + (Files.isRegularFile(target) ? "; its previous content is unchanged" : ""), e);
         }
     }
 
-    /** The file system's complaint in words: its exceptions often carry only a path. */
-    private static String reason(IOException e) {
+    /**
+     * The file system's complaint in words: its exceptions often carry only a path, named here
+     * unless it is the target itself (then "could not write TARGET" has said it already).
+     */
+    private static String reason(IOException e, Path target) {
         if (e instanceof java.nio.file.FileAlreadyExistsException fs) return fs.getFile() + " is in the way (it exists and is not a folder)";
-        if (e instanceof java.nio.file.AccessDeniedException fs) return "permission denied (" + fs.getFile() + ")";
-        if (e instanceof java.nio.file.NoSuchFileException fs) return "no such file or folder (" + fs.getFile() + ")";
-        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) return fs.getReason() + " (" + fs.getFile() + ")";
+        if (e instanceof java.nio.file.FileSystemException fs) {
+            String path = fs.getFile() == null || fs.getFile().equals(target.toString()) ? "" : " (" + fs.getFile() + ")";
+            if (e instanceof java.nio.file.AccessDeniedException) return "permission denied" + path;
+            if (e instanceof java.nio.file.NoSuchFileException) return "no such file or folder" + path;
+            if (fs.getReason() != null) return fs.getReason() + path;
+        }
         return e.getMessage();
     }
 
     private static void replace(Path link, Writer writer) throws IOException {
         Path target = throughLinks(link);
+        // Else the rename below fails with "Is a directory" naming only the temporary file.
+        if (Files.isDirectory(target)) throw new java.nio.file.FileSystemException(link.toString(), null, "a folder, not a file");
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        Path tmp;
+        try {
+            tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        } catch (java.nio.file.AccessDeniedException e) {
+            // It names the temporary file, which the user never chose: the folder is what cannot be written.
+            throw new java.nio.file.AccessDeniedException(dir.toString(), null, "cannot create a file in this folder");
+        }
         boolean done = false;
         try {
             keepPermissions(target, tmp);
