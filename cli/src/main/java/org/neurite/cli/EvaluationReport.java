@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Locale;
 import org.neurite.engine.Evaluation;
 import org.neurite.io.AtomicFiles;
+import org.neurite.io.FileErrors;
+import org.neurite.io.FileFormatException;
 
 /**
  * A classifier's evaluation as people and programs read it: loss, accuracy, top-5 accuracy and
@@ -64,9 +66,20 @@ final class EvaluationReport {
         AtomicFiles.writeString(file, JsonOutput.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(json(split, e, classNames)) + "\n");
     }
 
-    /** Reads a document {@link #write} wrote; null when the file does not exist. */
+    /**
+     * Reads a document {@link #write} wrote; null when the file does not exist. One that is not
+     * a JSON object (cut short, edited by hand) is a {@link FileFormatException} naming it.
+     */
     static JsonNode read(Path file) throws IOException {
-        return Files.isRegularFile(file) ? JsonOutput.MAPPER.readTree(file.toFile()) : null;
+        if (!Files.isRegularFile(file)) return null;
+        JsonNode doc;
+        try {
+            doc = JsonOutput.MAPPER.readTree(FileErrors.readUtf8(file));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new FileFormatException(file + ": not a JSON object (" + e.getOriginalMessage() + ")");
+        }
+        if (doc == null || !doc.isObject()) throw new FileFormatException(file + ": not a JSON object");
+        return doc;
     }
 
     /** The per-class table, a line per class and the macro average; empty for regression or too many classes. */

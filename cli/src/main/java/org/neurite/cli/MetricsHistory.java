@@ -27,11 +27,15 @@ final class MetricsHistory {
         for (String text : FileErrors.readUtf8Lines(file)) {
             line++;
             if (text.isBlank()) continue;
+            JsonNode record;
             try {
-                records.add(JSON.readTree(text));
+                record = JSON.readTree(text);
             } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                 throw new FileFormatException(file + ":" + line + ": not a JSON object (" + e.getOriginalMessage() + ")");
             }
+            // an epoch's record; a list or a number would give a report of empty epochs
+            if (!record.isObject()) throw new FileFormatException(file + ":" + line + ": not a JSON object");
+            records.add(record);
         }
         return records;
     }

@@ -89,4 +89,31 @@ class ReportCommandTest {
         assertEquals(2, r.exit());
         assertEquals("nn: " + empty + " is not a run folder of nn train: it has no metrics.jsonl\n", r.err());
     }
+
+    /**
+     * A damaged evaluation.json or metrics.jsonl is named, exit 2, and no page is written: a
+     * cut-short evaluation.json was "I/O error: Unexpected end-of-input ... REDACTED", exit 1, and
+     * a metrics line that is a list gave a page of blank epochs.
+     */
+    @Test void aDamagedRunFileIsNamedAndNoPageWritten() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("damaged"));
+        Files.writeString(run.resolve("metrics.jsonl"), "{\"epoch\": 1, \"train_loss\": 0.5}\n");
+        for (String evaluation : List.of("{\"split\": \"test\", \"classes\": [", "[1, 2]\n")) {
+            Files.writeString(run.resolve("evaluation.json"), evaluation);
+            CliRunner.Result r = CliRunner.run("report", run.toString());
+            assertEquals(2, r.exit(), r.err());
+            assertTrue(r.err().startsWith("nn: " + run.resolve("evaluation.json") + ": not a JSON object"), r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+        }
+        Files.write(run.resolve("evaluation.json"), new byte[] {'{', (byte) 0xff, '}'});
+        CliRunner.Result utf8 = CliRunner.run("report", run.toString());
+        assertEquals(2, utf8.exit(), utf8.err());
+        assertEquals("nn: " + run.resolve("evaluation.json") + ": not valid UTF-8 text\n", utf8.err());
+        Files.delete(run.resolve("evaluation.json"));
+        Files.writeString(run.resolve("metrics.jsonl"), "{\"epoch\": 1, \"train_loss\": 0.5}\n[1, 2]\n");
+        CliRunner.Result list = CliRunner.run("report", run.toString());
+        assertEquals(2, list.exit(), list.err());
+        assertEquals("nn: " + run.resolve("metrics.jsonl") + ":2: not a JSON object\n", list.err());
+        assertFalse(Files.exists(run.resolve("report.html")), "no page from a damaged run");
+    }
 }
