@@ -23,7 +23,8 @@ final class ConfigCommand implements Runnable {
     }
 
     /**
-     * Strict validation (unknown keys and wrong types with line and column), then the resolved
+     * Strict validation (unknown keys and wrong types with line and column), the plugin folders
+     * loaded as a command would load them, then the resolved
      * configuration; with {@code --json} one JSON object: {@code file}, {@code deployment} (the
      * resolved keys, as the YAML names them; a key not set is absent), {@code unchecked} (sections
      * kept as written because no module here reads them) and {@code backend} (name, available,
@@ -37,7 +38,14 @@ final class ConfigCommand implements Runnable {
 
         @Override public Integer call() throws Exception {
             DeploymentConfig config = DeploymentConfig.load(file);
-            NeuriteRuntime runtime = NeuriteRuntime.discover();
+            // The deployment's plugins: a folder that is missing or holds a broken jar fails here as it
+            // would in nn train, and a backend a plugin provides is known.
+            try (NeuriteRuntime runtime = NeuriteRuntime.discover(config.plugins())) {
+                return check(config, runtime);
+            }
+        }
+
+        private int check(DeploymentConfig config, NeuriteRuntime runtime) {
             BackendProvider backend = runtime.backends().get(config.backend());
             if (backend == null) {
                 throw new BadInputException(file + ": unknown backend '" + config.backend() + "'; available: "
