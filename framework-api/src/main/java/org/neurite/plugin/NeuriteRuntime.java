@@ -194,11 +194,11 @@ public final class NeuriteRuntime implements AutoCloseable {
         try {
             elements = Elements.getElements(plugin.module());
         } catch (RuntimeException | LinkageError e) {
-            throw new PluginException("plugin " + origin + " failed to create its Guice module: " + e);
+            throw new PluginException("plugin " + origin + " failed to create its Guice module: " + PluginLoader.withCauses(e));
         }
         for (Element element : elements) {
             if (element instanceof Message m) {
-                String why = m.getCause() != null ? m.getCause().toString() : m.getMessage();
+                String why = m.getCause() != null ? PluginLoader.withCauses(m.getCause()) : m.getMessage();
                 throw new PluginException("plugin " + origin + " has a broken Guice module: " + why);
             }
         }

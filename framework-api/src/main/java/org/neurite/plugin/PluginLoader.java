@@ -204,8 +204,23 @@ final class PluginLoader implements AutoCloseable {
             message = e.getClass().getSimpleName() + ": " + message + " (was it built against another version of Neurite?)";
         }
         Throwable cause = e.getCause();
-        if (cause != null && cause != e) message += ": " + cause;
+        if (cause != null && cause != e) message += ": " + withCauses(cause);
         return message;
+    }
+
+    /**
+     * {@code t} as {@code toString} says it, followed by its causes while they are what explains
+     * it: "java.lang.ExceptionInInitializerError" (a static initializer threw) says nothing
+     * alone, what the plugin threw is its cause.
+     */
+    static String withCauses(Throwable t) {
+        StringBuilder s = new StringBuilder(String.valueOf(t));
+        Throwable cause = t;
+        for (int depth = 0; cause.getMessage() == null && cause.getCause() != null && cause.getCause() != cause && depth < 8; depth++) {
+            cause = cause.getCause();
+            s.append(": ").append(cause);
+        }
+        return s.toString();
     }
 
     /** {@code com.example.Swish (/plugins/swish.jar)}: a class and the jar or class folder it came from. */

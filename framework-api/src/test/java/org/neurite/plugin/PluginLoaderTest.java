@@ -82,6 +82,26 @@ class PluginLoaderTest {
                 public com.google.inject.Module module() { return binder -> {}; }
             }
             """;
+    private static final String FAILING_STATIC_INIT = """
+            package probe;
+            public final class NeedsNative implements org.neurite.plugin.NeuritePlugin {
+                static final String LIBRARY = load();
+                static String load() { throw new IllegalStateException("libfast.so not found"); }
+                public String name() { return "needs-native"; }
+                public com.google.inject.Module module() { return binder -> {}; }
+            }
+            """;
+    private static final String FAILING_LAYER_CLASS = """
+            package probe;
+            public final class NativeLayers implements org.neurite.plugin.NeuritePlugin {
+                static final class Native {
+                    static final com.google.inject.Module MODULE = load();
+                    static com.google.inject.Module load() { throw new IllegalStateException("libfast.so not found"); }
+                }
+                public String name() { return "native-layers"; }
+                public com.google.inject.Module module() { return Native.MODULE; }
+            }
+            """;
     private static final String FAILING_MODULE = """
             package probe;
             public final class BrokenModule implements org.neurite.plugin.NeuritePlugin {
@@ -100,7 +120,8 @@ class PluginLoaderTest {
     @BeforeAll static void compilePlugins() throws IOException {
         jars = PluginJars.compile(build, Map.of("probe.Probe", PROBE, "probe.ProbePlugin", PROBE_PLUGIN,
                 "probe.ProbeBackendPlugin", PROBE_BACKEND_PLUGIN, "probe.NeedsLicence", FAILING_CONSTRUCTOR,
-                "probe.BrokenModule", FAILING_MODULE));
+                "probe.BrokenModule", FAILING_MODULE, "probe.NeedsNative", FAILING_STATIC_INIT,
+                "probe.NativeLayers", FAILING_LAYER_CLASS));
     }
 
     /** A plugin that is on the test class path, for the jar that lists it a second time. */
@@ -192,6 +213,21 @@ class PluginLoaderTest {
         Path jar = jars.jar(dir.resolve("plugins/licensed.jar"), "probe.NeedsLicence");
         assertEquals("cannot load plugin jar " + jar + ": Provider probe.NeedsLicence could not be instantiated: "
                 + "java.lang.IllegalStateException: licence file missing", failure(dir.resolve("plugins")).getMessage());
+    }
+
+    /** The plugin's own exception, not only "ExceptionInInitializerError", which says nothing. */
+    @Test void aProviderWhoseStaticInitializerThrows() throws IOException {
+        Path jar = jars.jar(dir.resolve("plugins/native.jar"), "probe.NeedsNative");
+        assertEquals("cannot load plugin jar " + jar + ": Provider probe.NeedsNative could not be instantiated: "
+                + "java.lang.ExceptionInInitializerError: java.lang.IllegalStateException: libfast.so not found",
+                failure(dir.resolve("plugins")).getMessage());
+    }
+
+    @Test void aPluginWhoseModuleClassFailsToInitialize() throws IOException {
+        Path jar = jars.jar(dir.resolve("plugins/native-layers.jar"), "probe.NativeLayers");
+        assertEquals("plugin probe.NativeLayers (" + jar + ") failed to create its Guice module: "
+                + "java.lang.ExceptionInInitializerError: java.lang.IllegalStateException: libfast.so not found",
+                failure(dir.resolve("plugins")).getMessage());
     }
 
     @Test void aProviderThatIsNotAPlugin() throws IOException {
