@@ -331,13 +331,18 @@ public final class NeuriteRuntime implements AutoCloseable {
         List<String> chain = new ArrayList<>();
         chain.add(name);
         chain.addAll(fallback);
+        // Every name first: a misspelt fallback would otherwise pass unnoticed for as long as the
+        // backend before it is available, and fail only on the machine where it is needed.
+        for (String candidate : chain) {
+            if (!backends.containsKey(candidate)) {
+                throw new IllegalArgumentException("unknown backend '" + candidate + "'" + (candidate.equals(name) ? "" : " in the fallback")
+                        + "; available: "
+                        + (backends.isEmpty() ? "none (no backend plugin on the class path)" : String.join(", ", backends.keySet())));
+            }
+        }
         List<String> reasons = new ArrayList<>();
         for (String candidate : chain) {
             BackendProvider provider = backends.get(candidate);
-            if (provider == null) {
-                throw new IllegalArgumentException("unknown backend '" + candidate + "'; available: "
-                        + (backends.isEmpty() ? "none (no backend plugin on the class path)" : String.join(", ", backends.keySet())));
-            }
             String why = provider.availability();
             if (why == null) {
                 LOG.info("backend '{}' chosen{} ({})", candidate, candidate.equals(name) ? "" : " as the fallback for '" + name + "'",
