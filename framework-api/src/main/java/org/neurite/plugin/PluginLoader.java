@@ -98,7 +98,15 @@ final class PluginLoader implements AutoCloseable {
         if (!Files.isDirectory(folder)) throw new PluginException("plugin folder " + folder + " is not a folder");
         List<Path> jars = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(folder, "*.jar")) {
-            for (Path p : entries) if (Files.isRegularFile(p)) jars.add(p.toAbsolutePath().normalize());
+            for (Path p : entries) {
+                if (Files.isRegularFile(p)) {
+                    jars.add(p.toAbsolutePath().normalize());
+                } else if (Files.isSymbolicLink(p) && !Files.exists(p)) {
+                    // else skipped without a word, and the plugin's layers are just "unknown"
+                    throw new PluginException("plugin jar " + p.toAbsolutePath().normalize() + " is a link to "
+                            + Files.readSymbolicLink(p) + ", which does not exist");
+                }
+            }
         } catch (IOException e) {
             throw new PluginException("cannot list plugin folder " + folder + ": " + e.getMessage());
         }

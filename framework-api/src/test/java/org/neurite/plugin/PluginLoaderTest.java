@@ -198,6 +198,12 @@ class PluginLoaderTest {
         assertEquals("plugin jar " + fake + " is not a jar file (zip END header not found)", failure(dir.resolve("plugins")).getMessage());
     }
 
+    @Test void aLinkToAJarThatIsGone() throws IOException {
+        Path link = Files.createSymbolicLink(Files.createDirectories(dir.resolve("plugins")).resolve("swish.jar"), dir.resolve("gone/swish.jar"));
+        assertEquals("plugin jar " + link + " is a link to " + dir.resolve("gone/swish.jar") + ", which does not exist",
+                failure(dir.resolve("plugins")).getMessage());
+    }
+
     @Test void aJarWithoutAServiceFile() throws IOException {
         Path jar = jars.jar(dir.resolve("plugins/library.jar"));
         assertEquals("plugin jar " + jar + " has no META-INF/services/org.neurite.plugin.NeuritePlugin (a plugin jar names its"
