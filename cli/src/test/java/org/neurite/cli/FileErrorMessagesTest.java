@@ -77,6 +77,13 @@ class FileErrorMessagesTest {
         assertRefused("nn: " + run.resolve("metrics.jsonl") + ": not valid UTF-8 text\n", CliRunner.run("report", run.toString()));
     }
 
+    /** A deployment saved as Latin-1 used to be read with U+FFFD for the bad bytes: its output folder became "r\uFFFDsultats". */
+    @Test void aDeploymentThatIsNotUtf8IsRefused() throws Exception {
+        Path deploy = Files.write(dir.resolve("deploy.yaml"), "output: r\u00e9sultats\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertRefused("nn: " + deploy + ": not valid UTF-8 text\n", CliRunner.run("config", "check", deploy.toString()));
+        assertRefused("nn: " + deploy + ": not valid UTF-8 text\n", CliRunner.run("summary", "../examples/lenet5.nn", "--deploy", deploy.toString()));
+    }
+
     /**
      * A place the user chose that cannot be written is bad input, exit 2, naming the file: it
      * used to be "I/O error: ... Is a directory (/…/.report.html.123.tmp)", exit 1. A full disk

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -121,7 +120,8 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
      * Reads a deployment file.
      *
      * @throws ModelException for anything wrong with its content, positioned in the file
-     * @throws IOException when the file cannot be read
+     * @throws IOException when the file cannot be read; a {@link org.neurite.io.FileFormatException}
+     *     when it is not UTF-8 text
      */
     public static DeploymentConfig load(Path file) throws IOException {
         FileErrors.requireFile(file);
@@ -130,7 +130,8 @@ public record DeploymentConfig(String backend, List<String> fallback, int thread
             throw new ModelException(SourceSpan.at(file.toString(), 1, 1), "the file is " + size
                     + " bytes; a deployment file may be at most " + MAX_FILE_BYTES + " bytes");
         }
-        String text = new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+        // Not decoded with replacement: "output: résultats" saved as Latin-1 would name a folder "r\uFFFDsultats"
+        String text = FileErrors.readUtf8(file);
         Path folder = file.toAbsolutePath().getParent();
         return parse(text, file.toString(), folder);
     }
