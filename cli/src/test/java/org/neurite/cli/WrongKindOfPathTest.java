@@ -41,4 +41,18 @@ class WrongKindOfPathTest {
         assertEquals(ExitCodes.BAD_INPUT, r.exit(), r.err());
         assertEquals("nn: image folder " + dir.resolve("nothere") + " does not exist\n", r.err());
     }
+
+    /** A run folder given where its script goes: summary, graph and viz name the script inside, which is what the user meant. */
+    @Test void aRunFolderGivenAsTheScriptPointsAtItsModelNn() throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.copy(Path.of("../examples/lenet5.nn"), run.resolve("model.nn"));
+        for (String[] args : new String[][] {{"summary", run.toString()}, {"graph", run.toString()}}) {
+            CliRunner.Result r = CliRunner.run(args);
+            assertEquals(ExitCodes.BAD_INPUT, r.exit(), r.err());
+            assertTrue(r.err().startsWith(run + ":1:1: error: cannot read " + run + " as a script: it is a folder; its script is "
+                    + run.resolve("model.nn") + "\n"), r.err());
+        }
+        CliRunner.Result plain = CliRunner.run("summary", dir.toString());
+        assertTrue(plain.err().startsWith(dir + ":1:1: error: cannot read " + dir + " as a script: it is a folder\n"), plain.err());
+    }
 }

@@ -30,7 +30,11 @@ final class SourceText {
      * never end.
      */
     static String unreadable(Path path) throws IOException {
-        if (Files.isDirectory(path)) return "it is a folder";
+        if (Files.isDirectory(path)) {
+            // nn train's run folders hold the script they trained as model.nn
+            Path script = path.resolve("model.nn");
+            return Files.isRegularFile(script) ? "it is a folder; its script is " + script : "it is a folder";
+        }
         if (Files.exists(path) && !Files.isRegularFile(path)) return "it is not a regular file";
         if (Files.exists(path) && Files.size(path) > MAX_BYTES) {
             return "it is larger than " + (MAX_BYTES >> 20) + " MiB (" + Files.size(path) + " bytes)";
