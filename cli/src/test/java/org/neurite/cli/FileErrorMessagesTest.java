@@ -101,6 +101,12 @@ class FileErrorMessagesTest {
                 CliRunner.run("graph", "../examples/lenet5.nn", "-o", dot.toString()));
         assertEquals("hi\n", Files.readString(file));
 
+        // a read-only mount (EROFS) or a folder even root may not write in (EPERM: /sys, an immutable file)
+        assertRefused("nn: out: a read-only file system\n", handled(new java.nio.file.FileSystemException("out", null, "Read-only file system")));
+        assertRefused("nn: /sys/feat: operation not permitted\n",
+                handled(new java.nio.file.FileSystemException("/sys/feat", null, "Operation not permitted")));
+        assertRefused("nn: could not write /mnt/ro/g.dot: Read-only file system (/mnt/ro)\n", handled(new java.io.IOException(
+                "could not write /mnt/ro/g.dot: Read-only file system (/mnt/ro)", new java.nio.file.FileSystemException("/mnt/ro", null, "Read-only file system"))));
         assertRefused("nn: could not write out/g.dot: permission denied (out)\n",
                 handled(new java.io.IOException("could not write out/g.dot: permission denied (out)", new AccessDeniedException("out"))));
         CliRunner.Result full = handled(new java.io.IOException("could not write out/g.dot: No space left on device",

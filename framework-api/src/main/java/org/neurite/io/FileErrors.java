@@ -66,7 +66,7 @@ public final class FileErrors {
 
     /**
      * Whether {@code e} is about a path the user gave rather than the machine: it cannot be read
-     * or written for permissions, is a file where a folder is needed or the other way round, is
+     * or written for permissions or a read-only mount, is a file where a folder is needed or the other way round, is
      * in the way, or is not UTF-8 text. A full disk or a failing device is not.
      */
     public static boolean isAboutThePath(IOException e) {
@@ -77,7 +77,8 @@ public final class FileErrors {
         }
         String reason = e instanceof FileSystemException fs ? fs.getReason() : e.getMessage();
         return reason != null && switch (inWords(reason)) {
-            case "a folder, not a file", "a part of the path is a file, not a folder", "permission denied" -> true;
+            case "a folder, not a file", "a part of the path is a file, not a folder", "permission denied",
+                    "a read-only file system", "operation not permitted" -> true;
             default -> false;
         };
     }
@@ -88,6 +89,8 @@ public final class FileErrors {
             case "Is a directory" -> "a folder, not a file";
             case "Not a directory" -> "a part of the path is a file, not a folder";   // ENOTDIR: x/y where x is a file
             case "Permission denied" -> "permission denied";
+            case "Read-only file system" -> "a read-only file system";          // EROFS: a read-only mount
+            case "Operation not permitted" -> "operation not permitted";        // EPERM: an immutable file, /sys, /proc
             default -> reason;
         };
     }
