@@ -71,4 +71,14 @@ class InterruptedWriteTest {
             assertEquals(List.of(folder), files.toList(), "a temporary file was left behind");
         }
     }
+
+    /** A folder in which no file can be made is named, not the temporary file the write tried to make there. */
+    @Test
+    void aFolderThatMakesNoFilesIsNamedNotTheTemporaryFile() {
+        Path proc = Path.of("/proc");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(proc.resolve("self")), "Linux's /proc");
+        Path file = proc.resolve("graph.dot");
+        IOException e = assertThrows(IOException.class, () -> AtomicFiles.writeString(file, "digraph {}"));
+        assertEquals("could not write " + file + ": no such file or folder (/proc)", e.getMessage());
+    }
 }

@@ -73,9 +73,15 @@ public final class AtomicFiles {
         Path tmp;
         try {
             tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        } catch (java.nio.file.AccessDeniedException e) {
-            // It names the temporary file, which the user never chose: the folder is what cannot be written.
-            throw new java.nio.file.AccessDeniedException(dir.toString(), null, "cannot create a file in this folder");
+        } catch (java.nio.file.FileSystemException e) {
+            // It names the temporary file, which the user never chose: the folder is what cannot be
+            // written (permissions, a read-only mount, a file system that makes no files such as /proc).
+            java.nio.file.FileSystemException inFolder = e instanceof java.nio.file.AccessDeniedException
+                    ? new java.nio.file.AccessDeniedException(dir.toString())
+                    : e instanceof java.nio.file.NoSuchFileException ? new java.nio.file.NoSuchFileException(dir.toString())
+                    : new java.nio.file.FileSystemException(dir.toString(), null, e.getReason());
+            inFolder.initCause(e);
+            throw inFolder;
         }
         boolean done = false;
         try {
