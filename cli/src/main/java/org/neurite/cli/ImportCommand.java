@@ -80,8 +80,12 @@ final class ImportCommand implements Callable<Integer> {
         SafeTensors.write(weights, values, Map.of("neurite.model", name, "neurite.source", onnx.getFileName().toString()));
         AtomicFiles.writeString(script, text);
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("Wrote %s (%d lines, %d blocks) and %s: %s, %,d parameters%n", script, text.lines().count(),
-                text.lines().filter(l -> l.startsWith("block ")).count(), weights, name, graph.trainableParameterCount());
+        // All of them, as nn export and nn summary count: the trainable ones alone made a round trip
+        // look as if batch-norm statistics had been lost.
+        long trainable = graph.trainableParameterCount();
+        out.printf("Wrote %s (%d lines, %d blocks) and %s: %s, %,d parameters%s%n", script, text.lines().count(),
+                text.lines().filter(l -> l.startsWith("block ")).count(), weights, name, graph.parameterCount(),
+                trainable == graph.parameterCount() ? "" : String.format(" (%,d trainable)", trainable));
         out.flush();
         return ExitCodes.OK;
     }

@@ -71,6 +71,21 @@ class OnnxCommandsTest {
         for (int i = 0; i < original.length; i++) assertEquals(original[i], roundTrip[i], 1e-5, "output " + i);
     }
 
+    /** Batch-norm statistics are parameters that are not trained: import counted only the trained ones, export all. */
+    @Test
+    void exportAndImportCountTheSameParameters() throws Exception {
+        Path resnet = Path.of("..", "examples", "resnet_small.nn");
+        Path weights = dir.resolve("resnet.safetensors");
+        writeRandomWeights(resnet, weights);
+        Path onnx = dir.resolve("resnet.onnx");
+        CliRunner.Result exported = CliRunner.run("export", resnet.toString(), "--weights", weights.toString(), "-o", onnx.toString());
+        assertEquals(0, exported.exit(), exported.err());
+        assertTrue(exported.out().endsWith(", 78,426 parameters\n"), exported.out());
+        CliRunner.Result imported = CliRunner.run("import", onnx.toString(), "-o", dir.resolve("back.nn").toString());
+        assertEquals(0, imported.exit(), imported.err());
+        assertTrue(imported.out().endsWith(": Resnet, 78,426 parameters (77,754 trainable)\n"), imported.out());
+    }
+
     @Test
     void aLayerThatCannotBeExportedFailsWithItsPositionAndWritesNothing() throws Exception {
         Path script = dir.resolve("masked.nn");
