@@ -70,11 +70,13 @@ final class Session {
             graph = script.mainModel();
         }
         Backend backend = null;
+        String backendName = options.backend != null ? options.backend : deployment.backend();
+        // Checked whether or not this command makes a backend: a misspelt name is an error in every command.
+        runtime.requireKnownBackends(backendName, deployment.fallback());
         if (withBackend) {
-            String name = options.backend != null ? options.backend : deployment.backend();
             int threads = options.threads != null ? options.threads : deployment.threads();
             requireThreads(threads);
-            backend = runtime.createBackend(name, new BackendOptions(threads, deployment.device()), deployment.fallback(),
+            backend = runtime.createBackend(backendName, new BackendOptions(threads, deployment.device()), deployment.fallback(),
                     warning -> System.err.println("nn: warning: " + warning));
         }
         return new Session(deployment, runtime, script, graph, backend);

@@ -17,4 +17,25 @@ class SummaryCommandTest {
         assertTrue(r.out().contains("logits.weight  [10, 84]"), r.out());
         assertTrue(r.out().contains("Forward FLOPs per sample: 845,852"), r.out());
     }
+
+    /**
+     * A command that makes no backend still refuses a backend name no plugin provides, as the
+     * commands that make one do: a misspelt {@code --backend} or deployment {@code backend:} is
+     * an error everywhere, not only where it is used.
+     */
+    @Test
+    void anUnknownBackendIsRefusedThoughSummaryMakesNone() throws Exception {
+        CliRunner.Result r = CliRunner.run("summary", "../examples/lenet5.nn", "--backend", "tpu");
+        assertEquals(ExitCodes.BAD_INPUT, r.exit(), r.err());
+        assertEquals("nn: unknown backend 'tpu'; available: cpu, opencl\n", r.err());
+        java.nio.file.Path yaml = java.nio.file.Files.createTempFile("deploy", ".yaml");
+        try {
+            java.nio.file.Files.writeString(yaml, "backend: cpu\nfallback: [cpux]\n");
+            CliRunner.Result g = CliRunner.run("graph", "../examples/lenet5.nn", "--deploy", yaml.toString());
+            assertEquals(ExitCodes.BAD_INPUT, g.exit(), g.err());
+            assertEquals("nn: unknown backend 'cpux' in the fallback; available: cpu, opencl\n", g.err());
+        } finally {
+            java.nio.file.Files.deleteIfExists(yaml);
+        }
+    }
 }

@@ -318,6 +318,27 @@ public final class NeuriteRuntime implements AutoCloseable {
     }
 
     /**
+     * Checks that {@code name} and every name of {@code fallback} is a backend this runtime knows,
+     * available here or not: what {@link #createBackend} checks first, for the commands that read a
+     * deployment without making a backend (a misspelt name is an error on every machine and in
+     * every command).
+     *
+     * @throws IllegalArgumentException naming the first unknown one and listing the known ones
+     */
+    public void requireKnownBackends(String name, List<String> fallback) {
+        List<String> chain = new ArrayList<>();
+        chain.add(name);
+        chain.addAll(fallback);
+        for (String candidate : chain) {
+            if (!backends.containsKey(candidate)) {
+                throw new IllegalArgumentException("unknown backend '" + candidate + "'" + (candidate.equals(name) ? "" : " in the fallback")
+                        + "; available: "
+                        + (backends.isEmpty() ? "none (no backend plugin on the class path)" : String.join(", ", backends.keySet())));
+            }
+        }
+    }
+
+    /**
      * Creates the backend named {@code name}, or the first available of {@code fallback} when it is
      * unavailable here. {@code onFallback} receives the warning to show the user. The backend comes
      * wrapped in a {@link CheckedBackend}: every call's arguments are checked before the backend's
@@ -333,13 +354,7 @@ public final class NeuriteRuntime implements AutoCloseable {
         chain.addAll(fallback);
         // Every name first: a misspelt fallback would otherwise pass unnoticed for as long as the
         // backend before it is available, and fail only on the machine where it is needed.
-        for (String candidate : chain) {
-            if (!backends.containsKey(candidate)) {
-                throw new IllegalArgumentException("unknown backend '" + candidate + "'" + (candidate.equals(name) ? "" : " in the fallback")
-                        + "; available: "
-                        + (backends.isEmpty() ? "none (no backend plugin on the class path)" : String.join(", ", backends.keySet())));
-            }
-        }
+        requireKnownBackends(name, fallback);
         List<String> reasons = new ArrayList<>();
         for (String candidate : chain) {
             BackendProvider provider = backends.get(candidate);
