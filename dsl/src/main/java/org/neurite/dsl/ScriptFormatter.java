@@ -139,13 +139,13 @@ public final class ScriptFormatter {
             } else if (d instanceof ModelDecl m) {
                 String params = m.params().isEmpty() ? "" : Printer.params(m.params());
                 items.add(new Item(Kind.OPEN, 0, m.headerSpan(), List.of("model " + m.name() + params + " {")));
-                for (Statement s : m.body()) statement(s);
+                for (int i = 0; i < m.body().size(); i++) statement(m.body().get(i), i == 0);
                 close(m.span());
             } else if (d instanceof BlockDecl b) {
                 List<String> inputs = b.inputs().stream().map(Expr.Name::name).toList();
                 items.add(new Item(Kind.OPEN, 0, b.headerSpan(), List.of("block " + b.name() + Printer.params(b.params())
                         + "(" + String.join(", ", inputs) + ") {")));
-                for (Statement s : b.body()) statement(s);
+                for (int i = 0; i < b.body().size(); i++) statement(b.body().get(i), i == 0);
                 close(b.span());
             } else {
                 TrainDecl t = (TrainDecl) d;
@@ -157,7 +157,13 @@ public final class ScriptFormatter {
             }
         }
 
-        private void statement(Statement s) {
+        /**
+         * A statement's lines. An unnamed one whose text starts with a bracket or a sign would
+         * continue the line before it ({@code a = relu} then {@code (x -> tanh) + a} reads as
+         * {@code relu(x -> tanh) + a}), so unless it opens its body it is written after a
+         * {@code ;}.
+         */
+        private void statement(Statement s, boolean first) {
             List<String> lines;
             if (s instanceof Statement.Input in) {
                 lines = List.of(INDENT + "input " + in.name() + ": " + Printer.print(in.shape(), 0));
@@ -165,7 +171,8 @@ public final class ScriptFormatter {
                 lines = breakLines(INDENT + "return ", r.value());
             } else {
                 Statement.Apply a = (Statement.Apply) s;
-                String head = a.name() == null ? "" : (a.output() ? "output " : "") + a.name() + " = ";
+                String head = a.name() != null ? (a.output() ? "output " : "") + a.name() + " = "
+                        : !first && "([+-".indexOf(Printer.print(a.value(), 0).charAt(0)) >= 0 ? ";" : "";
                 lines = breakLines(INDENT + head, a.value());
             }
             items.add(new Item(Kind.LINE, 1, s.span(), lines));

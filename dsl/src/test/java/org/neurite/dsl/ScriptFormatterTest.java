@@ -140,6 +140,17 @@ class ScriptFormatterTest {
                         h = dense(width) -> relu  # third
                     }
                     """),
+            row("an unnamed statement that starts with a bracket or a sign keeps the ';' before it",
+                    "model M { (x -> relu) + x; a = relu; (x -> tanh) + a; a; -1; [2] -> relu }", """
+                    model M {
+                        (x -> relu) + x
+                        a = relu
+                        ;(x -> tanh) + a
+                        a
+                        ;-1
+                        ;[2] -> relu
+                    }
+                    """),
             row("a byte-order mark, CRLF line ends and tabs", "\uFEFF# crlf\r\nmodel M {\r\n\tinput x: [4]\t# tab\r\n}\r\n",
                     "# crlf\nmodel M {\n    input x: [4]  # tab\n}\n"),
             row("a long chain breaks before an arrow",
