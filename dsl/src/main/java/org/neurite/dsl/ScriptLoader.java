@@ -164,6 +164,8 @@ public final class ScriptLoader {
             Callee c = new Callee(d, f.scope());
             Diagnostic shape = bodyShape(c);
             if (shape != null) errors.add(shape);
+            Diagnostic twice = c.isBlock() ? nameDefinedTwice(c) : null;
+            if (twice != null) errors.add(twice);
             for (ParamDef p : c.params()) {
                 if (p.type() != null && !BlockArguments.TYPES.contains(p.type())) {
                     errors.add(Diagnostic.error(p.typeSpan(), "unknown type '" + p.type() + "' (types: "
@@ -205,6 +207,29 @@ public final class ScriptLoader {
         }
         if (c.isBlock() && !returned) {
             return Diagnostic.error(c.nameSpan(), "block '" + c.name() + "' has no 'return'; end it with 'return <value>'");
+        }
+        return null;
+    }
+
+    /**
+     * A block's first name defined twice, among its parameters, its inputs and its named
+     * statements, in the order a call defines them; null if none. A call would find it too, but
+     * only a call: this finds it in every block, and before a call reports something else.
+     */
+    private static Diagnostic nameDefinedTwice(Callee c) {
+        Map<String, SourceSpan> seen = new HashMap<>();
+        List<Map.Entry<String, SourceSpan>> names = new ArrayList<>();
+        for (ParamDef p : c.params()) names.add(Map.entry(p.name(), p.span()));
+        for (var in : c.inputNames()) names.add(Map.entry(in.name(), in.span()));
+        for (Statement s : c.body()) {
+            if (s instanceof Statement.Apply a && a.name() != null) names.add(Map.entry(a.name(), a.nameSpan()));
+        }
+        for (Map.Entry<String, SourceSpan> n : names) {
+            SourceSpan first = seen.putIfAbsent(n.getKey(), n.getValue());
+            if (first != null) {
+                return Duplicates.diagnostic(n.getValue(), "duplicate name '" + n.getKey() + "'", first,
+                        "'" + n.getKey() + "' is first defined here");
+            }
         }
         return null;
     }

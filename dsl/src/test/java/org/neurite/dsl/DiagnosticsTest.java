@@ -673,6 +673,47 @@ class DiagnosticsTest {
                         block unit()(x) {
                               ^~~~
                     """),
+            row("a block's parameter named twice, in a block nobody calls", """
+                    block b(c: int, c: float)(x) {
+                        return x -> dense(c)
+                    }
+                    """ + MODEL, """
+                    t.nn:1:17: error: duplicate name 'c'
+                        block b(c: int, c: float)(x) {
+                                        ^~~~~~~~
+                    t.nn:1:9: note: 'c' is first defined here
+                        block b(c: int, c: float)(x) {
+                                ^~~~~~
+                    """),
+            row("a block's input named twice is found before its call is miscounted", """
+                    block b(c: int)(x, x) {
+                        return x
+                    }
+                    model M {
+                        input x: [4]
+                        output o = b(1)
+                    }
+                    """, """
+                    t.nn:1:20: error: duplicate name 'x'
+                        block b(c: int)(x, x) {
+                                           ^
+                    t.nn:1:17: note: 'x' is first defined here
+                        block b(c: int)(x, x) {
+                                        ^
+                    """),
+            row("a block's value named like its input", """
+                    block b()(x) {
+                        x = relu
+                        return x
+                    }
+                    """ + MODEL, """
+                    t.nn:2:5: error: duplicate name 'x'
+                            x = relu
+                            ^
+                    t.nn:1:11: note: 'x' is first defined here
+                        block b()(x) {
+                                  ^
+                    """),
             row("a model called with an input of another shape", """
                     model Enc {
                         input image: [1, 28, 28]
