@@ -275,6 +275,22 @@ class DiagnosticsTest {
                         output o = dense(2, bias="yes" + 1)
                     }
                     """, "t.nn:3:36: error: cannot apply '+' to string and int"),
+            row("float literal too large", """
+                    model M {
+                        input x: [4]
+                        output o = dense(2) -> dropout(1e999)
+                    }
+                    """, "t.nn:3:36: error: number 1e999 is too large"),
+            row("float literal too small to be anything but 0", """
+                    model M {
+                        input x: [4]
+                        output o = dense(2) -> dropout(0.5e-999)
+                    }
+                    """, """
+                    t.nn:3:36: error: number 0.5e-999 is too small (it would be 0; the smallest is 4.9E-324)
+                            output o = dense(2) -> dropout(0.5e-999)
+                                                           ^~~~~~~~
+                    """),
             row("integer literal too large", """
                     model M {
                         input x: [4]

@@ -353,6 +353,12 @@ final class AstBuilder {
     private Expr floatLiteral(Token token, SourceSpan span) {
         double value = Double.parseDouble(token.getText());
         if (Double.isInfinite(value)) throw new ModelException(span, "number " + token.getText() + " is too large");
+        String mantissa = token.getText().split("[eE]")[0];
+        if (value == 0 && mantissa.chars().anyMatch(c -> c >= '1' && c <= '9')) {
+            // 1e-999 is not 0: reading it as 0 would, say, train with a learning rate of 0 without a word.
+            throw new ModelException(span, "number " + token.getText() + " is too small (it would be 0; the smallest is "
+                    + Double.MIN_VALUE + ")");
+        }
         return new Expr.FloatLiteral(value, token.getText(), span);
     }
 
