@@ -10,12 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.BiConsumer;
+import java.util.regex.Pattern;
 import org.neurite.diag.ModelException;
 import org.neurite.diag.SourceSpan;
 
 /**
  * Script bytes to text: strict UTF-8, so a binary file or a Latin-1 file is a positioned
- * diagnostic instead of mojibake, and a leading byte-order mark is dropped. Shared by the loader
+ * diagnostic instead of mojibake, and a leading byte-order mark is dropped
+ * (and a lone carriage return read as a line end). Shared by the loader
  * (main file and every {@code use}d file) and {@code nn fmt}.
  */
 final class SourceText {
@@ -59,7 +61,7 @@ final class SourceText {
             return withoutByteOrderMark(out.flip().toString());
         }
         int bad = in.position();
-        String good = out.flip().toString();
+        String good = withoutByteOrderMark(out.flip().toString());
         int line = 1;
         int column = 1;
         for (int i = 0; i < good.length(); i += Character.charCount(good.codePointAt(i))) {
@@ -70,12 +72,21 @@ final class SourceText {
                 column++;
             }
         }
-        lossy.accept(file, new String(bytes, StandardCharsets.UTF_8));
+        lossy.accept(file, withoutByteOrderMark(new String(bytes, StandardCharsets.UTF_8)));
         throw new ModelException(new SourceSpan(file, line, column, line, column + 1), String.format(
                 "file is not valid UTF-8 (byte 0x%02X at offset %d); is it a binary file?", bytes[bad] & 0xFF, bad));
     }
 
+    /**
+     * {@code source} without a leading byte-order mark, and with every carriage return that does
+     * not start a CRLF made a line feed: a file with classic Mac line ends (CR alone) has the lines
+     * an editor shows, so diagnostics name the right line and {@code nn fmt} keeps its comments
+     * where they were.
+     */
     static String withoutByteOrderMark(String source) {
-        return !source.isEmpty() && source.charAt(0) == '\uFEFF' ? source.substring(1) : source;
+        String text = !source.isEmpty() && source.charAt(0) == '\uFEFF' ? source.substring(1) : source;
+        return text.indexOf('\r') < 0 ? text : LONE_CR.matcher(text).replaceAll("\n");
     }
+
+    private static final Pattern LONE_CR = Pattern.compile("\r(?!\n)");
 }

@@ -275,6 +275,12 @@ class DiagnosticsTest {
                         output o = dense(2, bias="yes" + 1)
                     }
                     """, "t.nn:3:36: error: cannot apply '+' to string and int"),
+            row("lines ended by a carriage return alone are lines",
+                    "model M {\r    input x: [4]\r    output o = dense(2) -> foo\r}\r", """
+                    t.nn:3:28: error: unknown layer 'foo'
+                            output o = dense(2) -> foo
+                                                   ^~~
+                    """),
             row("float literal too large", """
                     model M {
                         input x: [4]

@@ -50,6 +50,26 @@ class HostileInputTest {
     }
 
     @Test
+    void aBadByteIsPositionedOnTheLinesAnEditorShowsAfterAByteOrderMarkAndLoneCarriageReturns(@TempDir Path dir)
+            throws IOException {
+        Path file = dir.resolve("mac.nn");
+        byte[] head = "\uFEFFx\rmodel M {\r    # caf".getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = new byte[head.length + 2];
+        System.arraycopy(head, 0, bytes, 0, head.length);
+        bytes[head.length] = (byte) 0xE9;
+        bytes[head.length + 1] = '\r';
+        Files.write(file, bytes);
+        ModelException e = assertThrows(ModelException.class, () -> loader.load(file));
+        assertEquals(file + ":3:10: error: file is not valid UTF-8 (byte 0xE9 at offset 24); is it a binary file?\n"
+                + "        # caf?\n"
+                + "             ^\n", loader.render(e));
+        Path bom = dir.resolve("bom.nn");
+        Files.write(bom, new byte[] {(byte) 0xEF, (byte) 0xBB, (byte) 0xBF, 'a', (byte) 0xE9});
+        assertEquals(bom + ":1:2: error: file is not valid UTF-8 (byte 0xE9 at offset 4); is it a binary file?",
+                assertThrows(ModelException.class, () -> loader.load(bom)).getMessage());
+    }
+
+    @Test
     void anExecutableIsReportedAsBinary(@TempDir Path dir) throws IOException {
         Path elf = dir.resolve("a.out");
         Files.write(elf, new byte[] {0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0});

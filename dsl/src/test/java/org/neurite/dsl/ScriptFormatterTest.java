@@ -153,6 +153,8 @@ class ScriptFormatterTest {
                     """),
             row("a byte-order mark, CRLF line ends and tabs", "\uFEFF# crlf\r\nmodel M {\r\n\tinput x: [4]\t# tab\r\n}\r\n",
                     "# crlf\nmodel M {\n    input x: [4]  # tab\n}\n"),
+            row("carriage returns alone end lines too", "# top\rmodel M {\r    input x: [4] # a\r    # own line\r}\r",
+                    "# top\nmodel M {\n    input x: [4]  # a\n    # own line\n}\n"),
             row("a long chain breaks before an arrow",
                     "model M { input x: [4]; output classes = x -> dense(1600) -> relu -> dense(1600) -> relu -> dense(1600) -> relu "
                     + "-> dense(1600) -> relu -> dense(4) }", """
