@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -997,5 +998,23 @@ class DiagnosticsTest {
         } else {
             assertEquals(expected, rendered.substring(0, rendered.indexOf('\n')));
         }
+    }
+
+    /** A line too long to show whole is shown around the culprit, wherever on the line it is. */
+    @Test
+    void aLongLineIsShownAroundTheCulprit() {
+        String line = "    output o = " + "relu -> ".repeat(40) + "reluu";
+        ScriptLoader loader = new ScriptLoader(PluginLayers.REGISTRY);
+        ModelException e = assertThrows(ModelException.class,
+                () -> loader.parse("t.nn", "model M {\n    input x: [4]\n" + line + "\n}\n"));
+        assertEquals("t.nn:3:336: error: unknown layer 'reluu'; did you mean 'relu'?\n"
+                + "    ..." + line.substring(275) + "\n"
+                + "    " + " ".repeat(63) + "^~~~~\n", loader.render(e));
+
+        String early = "    output o = reluu" + " -> relu".repeat(40);
+        e = assertThrows(ModelException.class, () -> loader.parse("t.nn", "model M {\n    input x: [4]\n" + early + "\n}\n"));
+        assertEquals("t.nn:3:16: error: unknown layer or value 'reluu'; did you mean 'relu'?\n"
+                + "    " + early.substring(0, 200) + "...\n"
+                + "    " + " ".repeat(15) + "^~~~~\n", loader.render(e));
     }
 }

@@ -38,18 +38,30 @@ public final class DiagnosticPrinter {
         for (Diagnostic note : d.notes()) render(note, out);
     }
 
+    /** Code points of a source line shown at most; a longer line is shown around the culprit. */
+    private static final int SHOWN = 200;
+    /** Code points shown before the culprit when the line is cut on the left. */
+    private static final int BEFORE = 60;
+
     private void appendExcerpt(SourceSpan span, StringBuilder out) {
         if (!span.isKnown()) return;
         String text = sources.apply(span.file());
         if (text == null) return;
         String line = lineOf(text, span.line());
         if (line == null || line.isBlank()) return;
-        String shown = printable(line);
-        out.append("    ").append(shown).append('\n');
-        int col = Math.max(1, Math.min(span.column(), shown.length() + 1));
+        int[] cps = printable(line).codePoints().toArray();
+        int col = Math.max(1, Math.min(span.column(), cps.length + 1));
         int width = span.endLine() == span.line() ? Math.max(1, span.endColumn() - span.column()) : 1;
-        width = Math.max(1, Math.min(width, shown.length() - col + 2));
-        out.append("    ").append(" ".repeat(col - 1)).append('^');
+        // A long line is cut to SHOWN code points: from its start when the culprit's head is in
+        // them, else from a little before the culprit, so the caret always points at something.
+        int from = cps.length <= SHOWN || col - 1 + Math.min(width, 20) <= SHOWN ? 0 : col - 1 - BEFORE;
+        int to = Math.min(cps.length, from + SHOWN);
+        String head = from > 0 ? "..." : "";
+        String shown = head + new String(cps, from, to - from) + (to < cps.length ? "..." : "");
+        int caret = head.length() + col - from;
+        width = Math.max(1, Math.min(width, to - col + 2));
+        out.append("    ").append(shown).append('\n');
+        out.append("    ").append(" ".repeat(caret - 1)).append('^');
         if (width > 1) out.append("~".repeat(width - 1));
         out.append('\n');
     }
@@ -62,9 +74,7 @@ public final class DiagnosticPrinter {
             start = nl + 1;
         }
         int end = text.indexOf('\n', start);
-        String line = end < 0 ? text.substring(start) : text.substring(start, end);
-        if (line.length() > 200) line = line.substring(0, 200) + "...";
-        return line;
+        return end < 0 ? text.substring(start) : text.substring(start, end);
     }
 
     /** Tabs become spaces (so the caret lines up) and control characters become '?'. */
