@@ -48,12 +48,49 @@ public final class LayerRegistry {
         record Scored(String s, int d) {}
         List<Scored> scored = new ArrayList<>();
         for (String c : candidates) {
-            int d = editDistance(word.toLowerCase(), c.toLowerCase());
+            String a = word.toLowerCase();
+            String b = c.toLowerCase();
+            // The full table costs length x length: a script may hold names of millions of
+            // characters, so long ones get the distance up to 2 (all the test below needs) or 3.
+            int d = (long) a.length() * b.length() <= EXACT_CELLS ? editDistance(a, b) : boundedDistance(a, b, 2);
             boolean prefix = word.length() >= 3 && c.length() >= 3 && c.regionMatches(true, 0, word, 0, 3);
             if (d <= Math.max(1, Math.min(2, word.length() / 3)) || prefix) scored.add(new Scored(c, d));
         }
         scored.sort(Comparator.comparingInt(Scored::d).thenComparing(Scored::s));
         return scored.stream().map(Scored::s).limit(3).toList();
+    }
+
+    /** Largest table {@link #closest} fills for an exact distance (names up to 256 characters). */
+    private static final long EXACT_CELLS = 1 << 16;
+
+    /**
+     * The edit distance of {@code a} and {@code b} when it is at most {@code k}, else
+     * {@code k + 1}; only the diagonal band of width {@code 2k + 1} is filled, so it takes time
+     * proportional to the length.
+     */
+    static int boundedDistance(String a, String b, int k) {
+        if (Math.abs(a.length() - b.length()) > k) return k + 1;
+        int far = k + 1;
+        int[] prev = new int[b.length() + 1];
+        int[] cur = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) prev[j] = Math.min(j, far);
+        for (int i = 1; i <= a.length(); i++) {
+            int lo = Math.max(1, i - k);
+            int hi = Math.min(b.length(), i + k);
+            cur[0] = Math.min(i, far);
+            if (lo > 1) cur[lo - 1] = far;
+            int best = cur[0];
+            for (int j = lo; j <= hi; j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                int up = j <= i - 1 + k ? prev[j] : far;
+                cur[j] = Math.min(far, Math.min(Math.min(cur[j - 1] + 1, up + 1), prev[j - 1] + cost));
+                best = Math.min(best, cur[j]);
+            }
+            if (hi < b.length()) cur[hi + 1] = far;
+            if (best >= far && lo > 1) return far;
+            int[] t = prev; prev = cur; cur = t;
+        }
+        return prev[b.length()];
     }
 
     static int editDistance(String a, String b) {
