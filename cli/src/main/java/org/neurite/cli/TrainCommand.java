@@ -12,6 +12,10 @@ import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
 import org.neurite.engine.Trainers;
 import org.neurite.engine.TrainingRun;
+import org.neurite.data.Dataset;
+import org.neurite.diag.ModelException;
+import org.neurite.graph.GraphInput;
+import org.neurite.graph.Node;
 import org.neurite.graph.TypedGraph;
 import org.neurite.train.TrainSpec;
 import picocli.CommandLine.Command;
@@ -125,7 +129,11 @@ final class TrainCommand implements Callable<Integer> {
         Session.Data data = session.datasets(train, dataDir, settings.limit());
         if (data.note() != null) err.println("nn: " + data.note());
         Trainers trainers = Trainers.of(session.runtime());
-        Trainer.checkCompatible(graph, data.train(), trainers.loss(train));
+        try {
+            Trainer.checkCompatible(graph, data.train(), trainers.loss(train));
+        } catch (IllegalArgumentException e) {
+            throw positioned(graph, data.train(), e);
+        }
         MemoryCheck.beforeTraining(session.backend(), graph, train, trainers, data); // before the run folder: a refusal writes nothing
         try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
              Trainer trainer = trainers.create(graph, store, train)) {
@@ -187,5 +195,21 @@ final class TrainCommand implements Callable<Integer> {
     private String resumeCommand() {
         String script = RunProvenance.quote(options.script.toString());
         return options.model != null ? script + " --model " + RunProvenance.quote(options.model) : script;
+    }
+
+    /**
+     * A model that does not fit the data, said at the script line it is about: an input of the
+     * wrong size at its {@code input} statement, an output that cannot score the targets at the
+     * node that makes it (inside a block, with a note at every call). A loss that does not suit
+     * the data keeps its plain message, as does a graph made without a script.
+     */
+    static RuntimeException positioned(TypedGraph graph, Dataset data, IllegalArgumentException e) {
+        GraphInput input = graph.graph().inputs().get(0);
+        if (data.sampleShape().size() != input.shape().size()) {
+            return input.span().isKnown() ? new ModelException(input.span(), e.getMessage()) : e;
+        }
+        if (!e.getMessage().startsWith("model output ")) return e;
+        Node output = graph.graph().node(graph.graph().outputs().get(0));
+        return output != null && output.span().isKnown() ? TypedGraph.error(output, e.getMessage()) : e;
     }
 }

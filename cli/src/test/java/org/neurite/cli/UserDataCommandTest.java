@@ -147,4 +147,45 @@ class UserDataCommandTest {
         assertEquals(2, eval.exit(), eval.err());
         assertTrue(eval.err().contains("leave --data out"), eval.err());
     }
+
+    /** A model that does not fit the data is refused at the script line at fault, inside a block too. */
+    @Test
+    void aModelThatDoesNotFitTheDataIsRefusedAtItsLine() throws Exception {
+        Files.writeString(dir.resolve("shapes.csv"), "width,kind,height\n0.1,tall,2.0\n0.9,wide,0.2\n0.2,tall,2.5\n0.8,wide,0.1\n");
+        String train = "train Shapes {\n    data = csv(file=\"shapes.csv\", label=\"kind\", test_fraction=0.25)\n    batch = 2\n}\n";
+        Path narrow = Files.writeString(dir.resolve("narrow.nn"), """
+                block head(n)(x) {
+                    return x -> dense(n)
+                }
+
+                model Shapes {
+                    input row: [2]
+                    output logits = head(1)
+                }
+
+                """ + train);
+        Path out = dir.resolve("run");
+        CliRunner.Result r = CliRunner.run("train", narrow.toString(), "--out", out.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertEquals(narrow + ":2:17: error: model output 'logits' [1] cannot score 2 classes of shapes.csv\n"
+                + "        return x -> dense(n)\n"
+                + "                    ^~~~~~~~\n"
+                + narrow + ":7:21: note: in block called from here\n"
+                + "        output logits = head(1)\n"
+                + "                        ^~~~~~~\n", r.err());
+
+        Path wide = Files.writeString(dir.resolve("wide.nn"), """
+                model Shapes {
+                    input row: [3]
+                    output logits = dense(2)
+                }
+
+                """ + train);
+        r = CliRunner.run("train", wide.toString(), "--out", out.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertEquals(wide + ":2:5: error: model input 'row' is [3] but the samples of shapes.csv are [2]\n"
+                + "        input row: [3]\n"
+                + "        ^~~~~~~~~~~~~~\n", r.err());
+        assertTrue(!Files.exists(out), "no run folder for a refused run");
+    }
 }
