@@ -74,9 +74,29 @@ public final class EarlyStopping implements TrainingCallback {
         }
         if (observe(e.epoch(), n.doubleValue())) {
             stoppedAfter = e.epoch();
-            run.stopAfterEpoch(String.format(Locale.ROOT, "%s has not improved%s for %d epoch%s (best %.4f after epoch %d)", metric,
-                    minDelta > 0 ? " by more than " + minDelta : "", patience, patience == 1 ? "" : "s", best, bestEpoch));
+            run.stopAfterEpoch(reason());
         }
+    }
+
+    /**
+     * Why the run whose records (one per finished epoch, in order) are {@code earlierEpochs}
+     * stopped after its last one, or null when this rule lets it go on: what a run resumed after
+     * those epochs would have to ignore. A run that stopped early has nothing left to resume.
+     */
+    public String stopReasonAfter(List<Map<String, Object>> earlierEpochs) {
+        EarlyStopping replay = new EarlyStopping(metric, patience, minDelta, lower);
+        boolean stop = false;
+        for (Map<String, Object> record : earlierEpochs) {
+            if (record.get("epoch") instanceof Number epoch && record.get(metric) instanceof Number value) {
+                stop = replay.observe(epoch.intValue(), value.doubleValue());
+            }
+        }
+        return stop ? replay.reason() : null;
+    }
+
+    private String reason() {
+        return String.format(Locale.ROOT, "%s has not improved%s for %d epoch%s (best %.4f after epoch %d)", metric,
+                minDelta > 0 ? " by more than " + minDelta : "", patience, patience == 1 ? "" : "s", best, bestEpoch);
     }
 
     /** Records {@code epoch}'s value; true when it used up the patience. */

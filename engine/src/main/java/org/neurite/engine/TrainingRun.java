@@ -261,7 +261,7 @@ public final class TrainingRun {
      *
      * @return where the checkpoint stood
      * @throws IllegalArgumentException when the checkpoint is another script's or model's, has
-     *     another seed, or its run already finished every epoch; saying what to do
+     *     another seed, or its run already finished every epoch or stopped early; saying what to do
      */
     public Checkpoints.Position resume() throws IOException {
         if (output == null) throw new IllegalStateException("a run without an output folder has no checkpoint to resume");
@@ -279,6 +279,13 @@ public final class TrainingRun {
         if (at.epoch() >= spec.epochs()) {
             throw new IllegalArgumentException("the run in " + output.dir() + " already finished epoch " + at.epoch() + " of "
                     + spec.epochs() + "; ask for more with --epochs N");
+        }
+        if (earlyStopping != null && at.epochSamples() == 0) {
+            String stopped = earlyStopping.stopReasonAfter(MetricsLog.resume(output.metrics(), at.epoch()).records());
+            if (stopped != null) {
+                throw new IllegalArgumentException("the run in " + output.dir() + " stopped early after epoch " + at.epoch() + ": "
+                        + stopped + "; it has nothing left to resume (more --epochs would not change that): start a new run");
+            }
         }
         Checkpoints.restore(file, contents, store);
         trainer.setStep(at.step());

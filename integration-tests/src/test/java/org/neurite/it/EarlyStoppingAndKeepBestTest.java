@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -169,6 +170,27 @@ class EarlyStoppingAndKeepBestTest {
         assertWeightsEqual(SafeTensors.read(straight.resolve("checkpoint.safetensors")).tensors(),
                 SafeTensors.read(broken.resolve("checkpoint.safetensors")).tensors(), "checkpoint");
         assertEquals(Files.readAllLines(straight.resolve("metrics.jsonl")).size(), Files.readAllLines(broken.resolve("metrics.jsonl")).size());
+    }
+
+    @Test void aRunThatStoppedEarlyHasNothingToResume() throws Exception {
+        Path out = dir.resolve("stopped");
+        TrainingRun.Result r = run(spec, out, TrainingRun::fit);
+        assertTrue(r.stoppedEarly());
+        assertTrue(r.last().epoch() < spec.epochs(), "stopped before its last epoch");
+        byte[] model = Files.readAllBytes(out.resolve("model.safetensors"));
+        byte[] checkpoint = Files.readAllBytes(out.resolve("checkpoint.safetensors"));
+        byte[] metrics = Files.readAllBytes(out.resolve("metrics.jsonl"));
+        // Resuming would train past the stop that the run that never stopped made: it is refused,
+        // before a file changes, naming why the run stopped.
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> run(spec, out, run -> {
+            run.resume();
+            return run.fit();
+        }));
+        assertEquals("the run in " + out + " stopped early after epoch " + r.last().epoch() + ": " + r.stopReason()
+                + "; it has nothing left to resume (more --epochs would not change that): start a new run", refused.getMessage());
+        assertArrayEquals(model, Files.readAllBytes(out.resolve("model.safetensors")));
+        assertArrayEquals(checkpoint, Files.readAllBytes(out.resolve("checkpoint.safetensors")));
+        assertArrayEquals(metrics, Files.readAllBytes(out.resolve("metrics.jsonl")));
     }
 
     private static void assertWeightsEqual(List<NamedTensor> expected, List<NamedTensor> actual, String what) {
