@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,7 +85,10 @@ public final class TrainingRun {
          *     the command line's settings that shaped it, so that a resume can reuse and check them)
          */
         public Output {
-            settings = Map.copyOf(settings);
+            // In the caller's order, which every checkpoint's metadata keeps: Map.copyOf's order
+            // changes from JVM to JVM, and with it the bytes of identical runs' checkpoints.
+            settings.forEach((key, value) -> Objects.requireNonNull(value, () -> "setting " + Objects.requireNonNull(key, "setting key")));
+            settings = Collections.unmodifiableMap(new LinkedHashMap<>(settings));
         }
 
         /** A run folder whose checkpoints record nothing beyond the run's own position. */

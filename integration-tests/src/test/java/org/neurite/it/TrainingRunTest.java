@@ -12,6 +12,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.LinkedHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.neurite.backend.Backend;
@@ -196,6 +198,27 @@ class TrainingRunTest {
             assertEquals(expectedStop, Files.readAllLines(out.resolve("metrics.jsonl")).size());
             assertEquals(Integer.toString(expectedStop), SafeTensors.read(out.resolve("checkpoint.safetensors")).metadata().get(Checkpoints.EPOCH));
         }
+    }
+
+    /**
+     * The settings a checkpoint records keep the caller's order, so that two runs with the same
+     * settings (and a run resumed in another JVM) write the same bytes: an order that varied from
+     * JVM to JVM (Map.copyOf's) made checkpoint.safetensors differ between identical runs.
+     */
+    @Test void aCheckpointRecordsTheSettingsInTheCallersOrder() throws Exception {
+        Path out = dir.resolve("ordered");
+        Map<String, String> settings = new LinkedHashMap<>();
+        for (int i = 0; i < 16; i++) settings.put("test.setting." + (char) ('p' - i), Integer.toString(i));
+        TrainingRun.Output output = new TrainingRun.Output(out, SCRIPT, settings);
+        assertEquals(List.copyOf(settings.keySet()), List.copyOf(output.settings().keySet()));
+        try (Backend cpu = Fixtures.RUNTIME.createBackend("cpu", new BackendOptions(1, null), List.of(), w -> { });
+             ParameterStore store = new ParameterStore(graph, cpu, spec.seed());
+             Trainer trainer = new Trainer(graph, store, spec)) {
+            new TrainingRun(graph, spec, store, trainer, train, null, output).fit();
+        }
+        List<String> recorded = SafeTensors.read(out.resolve("checkpoint.safetensors")).metadata().keySet().stream()
+                .filter(k -> k.startsWith("test.setting.")).toList();
+        assertEquals(List.copyOf(settings.keySet()), recorded);
     }
 
     @Test void resumingAnotherScriptsCheckpointIsRefusedSayingWhy() throws Exception {
