@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -99,5 +100,54 @@ class ValidationOutputTest {
         assertTrue(html.contains("<div class=\"label\">validation accuracy</div>") && html.contains("<th>val accuracy</th>"), "validation figures");
         assertTrue(html.contains("<td>" + best + " (kept)</td>"), "the kept epoch is marked");
         assertFalse(html.contains("NaN"), "no missing figure shows as NaN");
+    }
+
+    /**
+     * A run that early stopping ended has nothing left to resume: {@code --resume} (even with more
+     * {@code --epochs}) exits 2 saying why it stopped, and changes none of its files. It used to
+     * train on past the stop, replacing the kept model, the checkpoint and the metrics.
+     */
+    @Test void resumingARunThatStoppedEarlyIsRefusedAndChangesNothing() throws Exception {
+        // The classifier of EarlyStoppingAndKeepBestTest: on 48 images it memorises them within a
+        // few epochs, and the loss on the 48 held out climbs.
+        Path script = Files.writeString(dir.resolve("wide.nn"), """
+                model Wide {
+                    input image: [1, 28, 28]
+                    h = flatten -> dense(128) -> relu
+                    output logits = dense(10)
+                }
+                train Wide {
+                    data = fashion_mnist
+                    optimizer = adam(lr=0.01)
+                    batch = 16
+                    epochs = 30
+                    seed = 5
+                    validation = 0.5
+                    early_stopping = patience(2, metric="val_loss")
+                    keep = best(metric="val_loss")
+                }
+                """);
+        Path out = dir.resolve("stopped");
+        CliRunner.Result r = CliRunner.run("train", script.toString(), "--limit", "96", "--threads", "2", "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        String stopped = r.out().lines().filter(l -> l.startsWith("Stopped early after epoch ")).findFirst().orElseThrow(
+                () -> new AssertionError("the run should stop early: " + r.out()));
+        List<byte[]> before = new ArrayList<>();
+        List<String> files = List.of("model.safetensors", "checkpoint.safetensors", "metrics.jsonl", "evaluation.json");
+        for (String f : files) before.add(Files.readAllBytes(out.resolve(f)));
+
+        for (String epochs : List.of("30", "40")) {
+            CliRunner.Result resumed = CliRunner.run("train", script.toString(), "--resume", out.toString(), "--threads", "2",
+                    "--epochs", epochs);
+            assertEquals(2, resumed.exit(), resumed.out() + resumed.err());
+            String why = stopped.substring("Stopped early after ".length());   // "epoch N: val_loss has not improved ..."
+            assertTrue(resumed.err().contains("the run in " + out + " stopped early after " + why.replaceAll("\\.$", "")),
+                    resumed.err());
+            assertTrue(resumed.err().contains("nothing left to resume"), resumed.err());
+            assertFalse(resumed.err().contains("Exception"), resumed.err());
+            for (int i = 0; i < files.size(); i++) {
+                assertTrue(Arrays.equals(before.get(i), Files.readAllBytes(out.resolve(files.get(i)))), files.get(i) + " unchanged");
+            }
+        }
     }
 }
