@@ -8,7 +8,7 @@ import org.neurite.data.ImageFiles;
 import org.neurite.tensor.Shape;
 
 /**
- * A PNG/JPEG upload as a model input, the way training and {@code nn predict} read pictures
+ * A picture upload ({@link ImageFiles#FORMATS}) as a model input, the way training and {@code nn predict} read pictures
  * ({@link ImageFiles}): scaled to [0, 1], converted to the input's channels and resized
  * bilinearly to its height and width, laid out [C, H, W].
  */
@@ -19,14 +19,14 @@ final class ImageInput {
         if (sample.rank() != 3 || (sample.dim(0) != 1 && sample.dim(0) != 3)) {
             throw InferenceError.badRequest("the model's input " + sample + " is not an image [1 or 3, H, W]");
         }
-        if (bytes.length == 0) throw InferenceError.badRequest("the request has no image; send a PNG or JPEG as the body");
+        if (bytes.length == 0) throw InferenceError.badRequest("the request has no image; send a picture (" + ImageFiles.FORMATS + ") as the body");
         BufferedImage image;
         try {
             image = ImageIO.read(new ByteArrayInputStream(bytes));
         } catch (IOException | RuntimeException e) {
             throw InferenceError.badRequest("the image cannot be decoded: " + e.getMessage());
         }
-        if (image == null) throw InferenceError.badRequest("the body is not a PNG or JPEG image");
+        if (image == null) throw InferenceError.badRequest("the body is not a " + ImageFiles.FORMATS + " picture");
         float[] x = new float[sample.size()];
         ImageFiles.convert(image, sample, x, 0);   // as training and nn predict convert pictures
         return x;

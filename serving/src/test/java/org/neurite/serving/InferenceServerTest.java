@@ -166,6 +166,26 @@ class InferenceServerTest {
         }
     }
 
+    /**
+     * Every format training and {@code nn predict} read ({@code ImageFiles.FORMATS}) is taken here
+     * too: the same picture as BMP, GIF and TIFF answers as its PNG does (all lossless).
+     */
+    @Test void classifyTakesThePictureFormatsTrainingReads() throws Exception {
+        BufferedImage image = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+        for (int i = 0; i < 28; i++) for (int j = 0; j < 28; j++) image.getRaster().setSample(j, i, 0, (i * 7 + j * 3) % 256);
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(image, "png", png);
+        String expected = client.post("/v2/models/lenet5/classify?top_k=2", png.toByteArray(), Map.of("Content-Type", "image/png"))
+                .json().path("predictions").toString();
+        for (String format : new String[] {"bmp", "gif", "tiff"}) {
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            assertTrue(ImageIO.write(image, format, body), "ImageIO writes " + format);
+            V2Client.Reply r = client.post("/v2/models/lenet5/classify?top_k=2", body.toByteArray(), Map.of("Content-Type", "image/" + format));
+            assertEquals(200, r.status(), format + ": " + r.body());
+            assertEquals(expected, r.json().path("predictions").toString(), format);
+        }
+    }
+
     @Test void classifyAlsoTakesAMultipartUpload() throws Exception {
         BufferedImage image = new BufferedImage(56, 56, BufferedImage.TYPE_INT_RGB);
         for (int i = 0; i < 56; i++) for (int j = 0; j < 56; j++) image.setRGB(j, i, (i * 4) << 16 | (j * 4) << 8 | ((i + j) * 2));

@@ -132,7 +132,7 @@ class MalformedRequestTest {
                 Arguments.of("header longer than body", INFER, input(""), Map.of("Inference-Header-Content-Length", "500"), 400,
                         "Inference-Header-Content-Length is 500 but the body has only 15 bytes"),
                 Arguments.of("image that is not one", "/v2/models/lenet5/classify", "not an image", Map.of("Content-Type", "image/png"), 400,
-                        "the body is not a PNG or JPEG image"),
+                        "the body is not a PNG, JPEG, BMP, GIF, TIFF or WebP picture"),
                 Arguments.of("bad top_k", "/v2/models/lenet5/classify?top_k=0", "x", Map.of("Content-Type", "image/png"), 400,
                         "top_k must be an integer >= 1, found \"0\""),
                 Arguments.of("unknown endpoint", "/v2/models/lenet5/explain", "{}", Map.of(), 404,
