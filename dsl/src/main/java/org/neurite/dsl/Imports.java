@@ -77,6 +77,11 @@ final class Imports {
 
     private void resolveUses(Loaded importer, Path importerPath, Deque<Path> chain) {
         for (Declaration.Use use : importer.ast().uses()) {
+            if (use.path().isBlank()) {
+                // Resolved, "" is the importing script's own folder: "it is a folder" would not say what is wrong.
+                errors.add(Diagnostic.error(use.pathSpan(), "use needs a file name, e.g. use \"blocks/resnet.nn\""));
+                continue;
+            }
             Path target;
             String display;
             try {

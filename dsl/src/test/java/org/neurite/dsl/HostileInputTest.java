@@ -125,7 +125,7 @@ class HostileInputTest {
     @Test
     void devicesFoldersAndHugeFilesAreNotReadAsScripts(@TempDir Path dir) throws IOException {
         Path main = dir.resolve("net.nn");
-        Files.writeString(main, "use \"/dev/zero\"\nuse \"sub\"\nuse \"big.nn\"\nmodel M { input x: [4]; output y = dense(2) }\n");
+        Files.writeString(main, "use \"/dev/zero\"\nuse \"sub\"\nuse \"big.nn\"\nuse \"\"\nmodel M { input x: [4]; output y = dense(2) }\n");
         Files.createDirectory(dir.resolve("sub"));
         try (var big = java.nio.channels.FileChannel.open(dir.resolve("big.nn"), java.nio.file.StandardOpenOption.CREATE_NEW,
                 java.nio.file.StandardOpenOption.WRITE)) {
@@ -135,7 +135,8 @@ class HostileInputTest {
         assertEquals(List.of(
                 main + ":1:5: error: cannot use '/dev/zero': it is not a regular file",
                 main + ":2:5: error: cannot use 'sub': it is a folder",
-                main + ":3:5: error: cannot use 'big.nn': it is larger than 16 MiB (16777217 bytes)"),
+                main + ":3:5: error: cannot use 'big.nn': it is larger than 16 MiB (16777217 bytes)",
+                main + ":4:5: error: use needs a file name, e.g. use \"blocks/resnet.nn\""),
                 e.diagnostics().stream().map(d -> d.headline()).toList());
         ModelException device = assertThrows(ModelException.class, () -> loader.load(Path.of("/dev/zero")));
         assertEquals("/dev/zero:1:1: error: cannot read /dev/zero as a script: it is not a regular file", device.getMessage());
