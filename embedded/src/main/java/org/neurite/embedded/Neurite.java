@@ -22,6 +22,11 @@ import org.slf4j.LoggerFactory;
  * The script is checked against, and the model trained with, that runtime's registries, so a
  * plugin's loss or optimizer works as the core's do.
  *
+ * <p>Start the JVM with {@code --add-modules jdk.incubator.vector} (and
+ * {@code -XX:InlineSmallCode=10000}) for the CPU backend's Vector API kernels; without the module
+ * it runs plain Java loops, with the same results more slowly, and prints one line
+ * on standard error naming the flag ({@code docs/java-api.md}, "JVM flags for speed").
+ *
  * <pre>{@code
  * try (Model model = Neurite.load(Path.of("examples/lenet5.nn"))) {
  *     var data = model.data();
