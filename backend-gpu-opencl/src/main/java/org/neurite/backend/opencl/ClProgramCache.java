@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jocl.CLException;
@@ -33,12 +34,20 @@ import org.neurite.io.AtomicFiles;
  * ({@code clCreateProgramWithBinary}) instead of compiling the source again: compiling all of
  * Neurite's kernels takes seconds on PoCL's LLVM and on GPU drivers. The folder is
  * {@code $NEURITE_CACHE/opencl}, else {@code ~/.cache/neurite/opencl}. A binary the driver
- * refuses (a driver update, a truncated file) is deleted and the source compiled again; a failed
- * source build throws with the compiler's build log. Files are written atomically, so concurrent
+ * refuses (a driver update) is deleted and the source compiled again. Each file starts with a
+ * header and the SHA-256 of the binary, checked before the driver sees it: a truncated or damaged
+ * file (a crash or a full disk while writing, a copy cut short) is never handed to the driver,
+ * whose loader may abort the whole JVM on one (PoCL asserts {@code buffer <= end_of_buffer}), but
+ * deleted and compiled again like a refused one. A failed source build throws with the compiler's
+ * build log. Files are written atomically, so concurrent
  * runs at worst compile twice. {@link #sourceBuilds()} and {@link #binaryLoads()} count what
  * happened in this cache, which is how the tests observe a cache hit.
  */
 final class ClProgramCache {
+    /** What every cache file starts with; a file from before the header is compiled again once. */
+    static final byte[] MAGIC = "NEURITE-CL-BINARY-1\n".getBytes(StandardCharsets.US_ASCII);
+    private static final int DIGEST_BYTES = 32;
+
     private final Path directory;
     private final AtomicInteger sourceBuilds = new AtomicInteger();
     private final AtomicInteger binaryLoads = new AtomicInteger();
@@ -110,7 +119,8 @@ final class ClProgramCache {
     private static cl_program loadBinary(cl_context context, cl_device_id device, Path file, String options) {
         cl_program program = null;
         try {
-            byte[] binary = Files.readAllBytes(file);
+            byte[] binary = checkedBinary(Files.readAllBytes(file));
+            if (binary == null) throw new IOException("not a complete cached binary: " + file);
             int[] status = new int[1];
             program = clCreateProgramWithBinary(context, 1, new cl_device_id[] {device}, new long[] {binary.length},
                     new byte[][] {binary}, status, null);
@@ -137,9 +147,30 @@ final class ClProgramCache {
         clGetProgramInfo(program, CL_PROGRAM_BINARIES, Sizeof.POINTER, Pointer.to(binaries), null);
         try {
             Files.createDirectories(file.getParent());
-            AtomicFiles.write(file, out -> out.write(binary));
+            byte[] digest = sha256(binary);
+            AtomicFiles.write(file, out -> {
+                out.write(MAGIC);
+                out.write(digest);
+                out.write(binary);
+            });
         } catch (IOException e) {
             // Not fatal: the next run compiles the source again.
+        }
+    }
+
+    /** The device binary in the bytes of a cache file, or null when the header or the digest do not match. */
+    static byte[] checkedBinary(byte[] file) {
+        int start = MAGIC.length + DIGEST_BYTES;
+        if (file.length <= start || !Arrays.equals(file, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) return null;
+        byte[] binary = Arrays.copyOfRange(file, start, file.length);
+        return MessageDigest.isEqual(Arrays.copyOfRange(file, MAGIC.length, start), sha256(binary)) ? binary : null;
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JVM", e);
         }
     }
 

@@ -42,7 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * The on-disk program cache, on a small program so each compile is quick: a first build compiles
  * and writes the device binary, a second build (a new cache over the same folder, as in a second
  * run) loads it without compiling and the loaded program computes correctly; other build options
- * are another entry; a damaged file is recompiled and replaced; a source that does not compile
+ * are another entry; a damaged or truncated file is recompiled and replaced, never loaded; a
+ * source that does not compile
  * fails with the compiler's log. And the backend itself: opening a second backend on the shared
  * device compiles nothing.
  */
@@ -112,6 +113,41 @@ class ClProgramCacheTest {
         assertTrue(Files.size(rebuilt.file()) > 4, "replaced by a real binary");
         assertArrayEquals(new float[] {8}, run(rebuilt, new float[] {4}));
         clReleaseProgram(rebuilt.program());
+    }
+
+    /**
+     * A cache file cut short (a crash or a full disk during a copy, a backup restored in part) is
+     * never handed to the driver: PoCL's loader asserts on a truncated binary and aborts the JVM
+     * (exit 134, on every later run too). It is compiled again and replaced.
+     */
+    @Test void aTruncatedBinaryIsCompiledAgainNotLoaded() throws IOException {
+        ClProgramCache.Built built = new ClProgramCache(dir).build(context, device, deviceKey, SOURCE, "-DSCALE=2.0f");
+        clReleaseProgram(built.program());
+        byte[] whole = Files.readAllBytes(built.file());
+        Files.write(built.file(), java.util.Arrays.copyOf(whole, whole.length / 2));
+        ClProgramCache cache = new ClProgramCache(dir);
+        ClProgramCache.Built rebuilt = cache.build(context, device, deviceKey, SOURCE, "-DSCALE=2.0f");
+        assertFalse(rebuilt.fromCache());
+        assertEquals(1, cache.sourceBuilds());
+        byte[] replaced = Files.readAllBytes(rebuilt.file());
+        assertTrue(replaced.length > whole.length / 2 && ClProgramCache.checkedBinary(replaced) != null,
+                "replaced by a whole, checked binary");
+        assertArrayEquals(new float[] {8}, run(rebuilt, new float[] {4}));
+        clReleaseProgram(rebuilt.program());
+    }
+
+    /** One changed byte inside the binary is caught by the digest, not loaded. */
+    @Test void aCacheFileIsCheckedAgainstItsDigest() throws IOException {
+        ClProgramCache.Built built = new ClProgramCache(dir).build(context, device, deviceKey, SOURCE, "-DSCALE=2.0f");
+        clReleaseProgram(built.program());
+        byte[] whole = Files.readAllBytes(built.file());
+        assertTrue(ClProgramCache.checkedBinary(whole) != null, "a file as written passes");
+        byte[] flipped = whole.clone();
+        flipped[flipped.length - 1] ^= 1;
+        assertEquals(null, ClProgramCache.checkedBinary(flipped));
+        assertEquals(null, ClProgramCache.checkedBinary(java.util.Arrays.copyOf(whole, whole.length - 1)));
+        assertEquals(null, ClProgramCache.checkedBinary(java.util.Arrays.copyOfRange(whole, ClProgramCache.MAGIC.length + 32, whole.length)),
+                "a bare binary (no header) is not loaded");
     }
 
     @Test void aBuildErrorShowsTheBuildLog() throws IOException {
