@@ -71,8 +71,9 @@ final class ClAvailability {
                             + "files); install one with 'apt-get install pocl-opencl-icd' for the CPU, or, where the NVIDIA driver "
                             + "is installed, register it with 'echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd'";
                 return "no OpenCL platform: " + icdDirectory + " registers " + String.join(", ", icdFiles)
-                        + " but none of the libraries they name could be loaded; check that each file names an installed "
-                        + "library (libnvidia-opencl.so.1 comes with the NVIDIA driver, libpocl.so with pocl-opencl-icd)";
+                        + " but none of the libraries they name gave a platform: each is missing, or loads but is no "
+                        + "OpenCL driver; check that each file names an installed OpenCL driver library "
+                        + "(libnvidia-opencl.so.1 comes with the NVIDIA driver, libpocl.so with pocl-opencl-icd)";
             }
             if (devices.isEmpty())
                 return "no OpenCL device: platform" + (platforms.size() == 1 ? " " : "s ") + String.join(", ", platforms)

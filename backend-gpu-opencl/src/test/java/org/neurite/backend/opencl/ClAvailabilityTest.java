@@ -53,8 +53,8 @@ class ClAvailabilityTest {
     @Test void registeredDriversThatDoNotLoad() {
         String why = findings(null, true, List.of("nvidia.icd", "pocl.icd"), List.of(), List.of()).problem();
         assertEquals("no OpenCL platform: /etc/OpenCL/vendors registers nvidia.icd, pocl.icd but none of the libraries they name "
-                + "could be loaded; check that each file names an installed library (libnvidia-opencl.so.1 comes with the NVIDIA "
-                + "driver, libpocl.so with pocl-opencl-icd)", why);
+                + "gave a platform: each is missing, or loads but is no OpenCL driver; check that each file names an installed "
+                + "OpenCL driver library (libnvidia-opencl.so.1 comes with the NVIDIA driver, libpocl.so with pocl-opencl-icd)", why);
     }
 
     @Test void vendorsVariableThatIsNoFolder() {
