@@ -12,9 +12,8 @@ import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Trainer;
 import org.neurite.engine.Trainers;
 import org.neurite.engine.TrainingRun;
-import org.neurite.data.Dataset;
 import org.neurite.diag.ModelException;
-import org.neurite.graph.GraphInput;
+import org.neurite.diag.SourceSpan;
 import org.neurite.graph.Node;
 import org.neurite.graph.TypedGraph;
 import org.neurite.train.TrainSpec;
@@ -129,11 +128,8 @@ final class TrainCommand implements Callable<Integer> {
         Session.Data data = session.datasets(train, dataDir, settings.limit());
         if (data.note() != null) err.println("nn: " + data.note());
         Trainers trainers = Trainers.of(session.runtime());
-        try {
-            Trainer.checkCompatible(graph, data.train(), trainers.loss(train));
-        } catch (IllegalArgumentException e) {
-            throw positioned(graph, data.train(), e);
-        }
+        Trainer.Incompatibility misfit = Trainer.incompatibility(graph, data.train(), trainers.loss(train));
+        if (misfit != null) throw positioned(graph, misfit);
         MemoryCheck.beforeTraining(session.backend(), graph, train, trainers, data); // before the run folder: a refusal writes nothing
         try (ParameterStore store = new ParameterStore(graph, session.backend(), train.seed());
              Trainer trainer = trainers.create(graph, store, train)) {
@@ -203,13 +199,14 @@ final class TrainCommand implements Callable<Integer> {
      * node that makes it (inside a block, with a note at every call). A loss that does not suit
      * the data keeps its plain message, as does a graph made without a script.
      */
-    static RuntimeException positioned(TypedGraph graph, Dataset data, IllegalArgumentException e) {
-        GraphInput input = graph.graph().inputs().get(0);
-        if (data.sampleShape().size() != input.shape().size()) {
-            return input.span().isKnown() ? new ModelException(input.span(), e.getMessage()) : e;
+    static RuntimeException positioned(TypedGraph graph, Trainer.Incompatibility misfit) {
+        if (misfit.about() == Trainer.Misfit.INPUT) {
+            SourceSpan input = graph.graph().inputs().get(0).span();
+            if (input.isKnown()) return new ModelException(input, misfit.message());
+        } else if (misfit.about() == Trainer.Misfit.OUTPUT) {
+            Node output = graph.graph().node(graph.graph().outputs().get(0));
+            if (output != null && output.span().isKnown()) return TypedGraph.error(output, misfit.message());
         }
-        if (!e.getMessage().startsWith("model output ")) return e;
-        Node output = graph.graph().node(graph.graph().outputs().get(0));
-        return output != null && output.span().isKnown() ? TypedGraph.error(output, e.getMessage()) : e;
+        return new IllegalArgumentException(misfit.message());
     }
 }

@@ -165,6 +165,12 @@ public final class Trainer implements AutoCloseable {
     /** Global L2 norm of the gradients at the last step, before clipping. */
     public double lastGradientNorm() { return trainStep.lastGradientNorm(); }
 
+    /** Which part of the model a {@link #checkCompatible} refusal is about. */
+    public enum Misfit { INPUT, LOSS, OUTPUT }
+
+    /** Why {@code data} does not fit a model: the part it is about and what disagrees. */
+    public record Incompatibility(Misfit about, String message) {}
+
     /**
      * Checks that {@code data} fits the graph and the loss: samples have the input's size, targets
      * match the output, and class labels go with a classification loss.
@@ -172,27 +178,35 @@ public final class Trainer implements AutoCloseable {
      * @throws IllegalArgumentException saying what disagrees
      */
     public static void checkCompatible(TypedGraph graph, Dataset data, Loss loss) {
+        Incompatibility misfit = incompatibility(graph, data, loss);
+        if (misfit != null) throw new IllegalArgumentException(misfit.message());
+    }
+
+    /** What {@link #checkCompatible} refuses, with the part of the model it is about; null when {@code data} fits. */
+    public static Incompatibility incompatibility(TypedGraph graph, Dataset data, Loss loss) {
         var input = graph.graph().inputs().get(0);
         String output = "model output '" + graph.graph().outputs().get(0) + "' " + graph.outputShape();
         if (data.sampleShape().size() != input.shape().size()) {
-            throw new IllegalArgumentException("model input '" + input.name() + "' is " + input.shape()
+            return new Incompatibility(Misfit.INPUT, "model input '" + input.name() + "' is " + input.shape()
                     + " but the samples of " + data.name() + " are " + data.sampleShape());
         }
         int outputs = graph.outputShape().size();
         if (loss.classification() != data.isClassification()) {
-            throw new IllegalArgumentException("loss " + loss.name() + " needs " + (loss.classification() ? "class labels" : "real-valued targets")
+            return new Incompatibility(Misfit.LOSS, "loss " + loss.name() + " needs "
+                    + (loss.classification() ? "class labels" : "real-valued targets")
                     + " but " + data.name() + " has " + (data.isClassification() ? "class labels; use loss = softmax_cross_entropy"
                     : "real-valued targets; use loss = mse"));
         }
         if (loss.classification()) {
             if (outputs % data.targetSize() != 0 || outputs / data.targetSize() < data.classes()) {
-                throw new IllegalArgumentException(output + " cannot score " + data.classes() + " classes"
+                return new Incompatibility(Misfit.OUTPUT, output + " cannot score " + data.classes() + " classes"
                         + (data.targetSize() > 1 ? " at each of " + data.targetSize() + " steps" : "") + " of " + data.name());
             }
         } else if (outputs != data.targetSize()) {
-            throw new IllegalArgumentException(output + " has " + outputs + " values but the targets of " + data.name()
+            return new Incompatibility(Misfit.OUTPUT, output + " has " + outputs + " values but the targets of " + data.name()
                     + " have " + data.targetSize());
         }
+        return null;
     }
 
     /** One pass over {@code data} in the seeded order of {@code epoch} (counted from 1). */
