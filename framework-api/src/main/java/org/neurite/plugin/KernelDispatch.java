@@ -52,5 +52,8 @@ final class KernelDispatch implements LayerType {
 
     @Override public long flops(LayerArgs args, List<Shape> inputs, Shape output) { return generic.flops(args, inputs, output); }
 
+    /** False: whether a plugin's kernel keeps to the shards' rules is not known here. */
+    @Override public boolean shardable() { return false; }
+
     @Override public String toString() { return generic.name() + " with kernels for " + byBackend.keySet(); }
 }

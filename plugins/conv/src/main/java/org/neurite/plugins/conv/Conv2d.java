@@ -60,6 +60,9 @@ final class Conv2d implements AffineFoldableLayer {
 
     @Override public String name() { return "conv"; }
 
+    /** Each sample is convolved on its own. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "2-D convolution on [C, H, W] inputs with stride, zero padding, dilation and groups; "
                 + "weight [channels, C/groups, kh, kw], bias [channels].";

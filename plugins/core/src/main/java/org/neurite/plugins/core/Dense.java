@@ -43,6 +43,9 @@ final class Dense implements EpilogueLayer, ActivationGradientLayer {
 
     @Override public String name() { return "dense"; }
 
+    /** Each sample is its own row. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Fully connected layer y = x W^T + b on [features] inputs; weight [units, in], bias [units]. "
                 + "Use flatten before it on images.";

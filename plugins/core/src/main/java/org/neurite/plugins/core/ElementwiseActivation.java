@@ -29,6 +29,9 @@ abstract class ElementwiseActivation implements ActivationLayer {
 
     @Override public final UnaryOp activation() { return op; }
 
+    /** Element by element. */
+    @Override public final boolean shardable() { return true; }
+
     @Override public final ParamSchema schema() { return ParamSchema.empty(); }
 
     @Override public final Shape outputShape(LayerArgs args, List<Shape> inputs) { return inputs.get(0); }

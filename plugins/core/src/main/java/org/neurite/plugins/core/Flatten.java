@@ -20,6 +20,9 @@ import org.neurite.tensor.Shape;
 final class Flatten implements LayerType {
     @Override public String name() { return "flatten"; }
 
+    /** A view of each sample. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Flattens each sample to one feature axis, [C, H, W] -> [C*H*W], in row-major order.";
     }

@@ -21,6 +21,9 @@ import org.neurite.tensor.Shape;
 final class Softmax implements LayerType {
     @Override public String name() { return "softmax"; }
 
+    /** Each sample is its own row. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Softmax over the last axis, y = exp(x) / sum(exp(x)); output shape = input shape.";
     }

@@ -63,6 +63,9 @@ final class BatchNorm implements EpilogueLayer, InferenceAffineLayer {
 
     @Override public String name() { return "batchnorm"; }
 
+    /** The batch's statistics come from the backend's batch-norm ops, which combine the shards'. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Batch normalisation per channel (axis 0) of [C], [C, L] or [C, H, W] inputs: batch statistics while "
                 + "training, running statistics at inference; parameters weight, bias, running_mean, running_var [C].";

@@ -37,6 +37,9 @@ final class LocalResponseNorm implements LayerType {
 
     @Override public String name() { return "lrn"; }
 
+    /** Across the channels of one sample. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Local response normalisation across channels (AlexNet): y = x / (k + alpha/size * sum of x^2 over "
                 + "size neighbouring channels)^beta, on [C, H, W] inputs; output shape = input shape.";

@@ -33,6 +33,9 @@ final class AvgPool2d implements LayerType {
 
     @Override public String name() { return "avgpool"; }
 
+    /** Each sample is pooled on its own. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "2-D average pooling on [C, H, W] inputs; stride defaults to the kernel size.";
     }

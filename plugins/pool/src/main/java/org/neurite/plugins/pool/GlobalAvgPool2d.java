@@ -27,6 +27,9 @@ import org.neurite.tensor.Tensor;
 final class GlobalAvgPool2d implements LayerType {
     @Override public String name() { return "globalavgpool"; }
 
+    /** Each sample is pooled on its own. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Global average pooling: the mean of each channel, [C, H, W] -> [C], so dense can follow directly.";
     }

@@ -37,6 +37,9 @@ final class MaxPool2d implements ActivationGradientLayer {
 
     @Override public String name() { return "maxpool"; }
 
+    /** Each sample is pooled on its own. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "2-D max pooling on [C, H, W] inputs; stride defaults to the kernel size.";
     }

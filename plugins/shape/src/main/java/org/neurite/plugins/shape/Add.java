@@ -33,6 +33,9 @@ import org.neurite.tensor.Tensor;
 final class Add implements ResidualSumLayer {
     @Override public String name() { return "add"; }
 
+    /** Element by element. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Element-wise sum of two or more inputs of identical shape (no broadcasting); output shape = input shape.";
     }

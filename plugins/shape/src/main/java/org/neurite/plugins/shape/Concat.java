@@ -31,6 +31,9 @@ final class Concat implements LayerType {
 
     @Override public String name() { return "concat"; }
 
+    /** Each sample on its own. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Joins two or more inputs along a per-sample axis (default 0, the channels); the other axes must match.";
     }

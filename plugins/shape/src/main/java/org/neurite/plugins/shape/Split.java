@@ -39,6 +39,9 @@ final class Split implements LayerType {
 
     @Override public String name() { return "split"; }
 
+    /** Each sample on its own. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Takes part 'index' of 'parts' equal parts of a value along a per-sample axis (default: the first half "
                 + "of the channels); concat rejoins the parts.";

@@ -30,6 +30,9 @@ final class ZeroPad2d implements LayerType {
 
     @Override public String name() { return "zeropad"; }
 
+    /** Each sample on its own. */
+    @Override public boolean shardable() { return true; }
+
     @Override public String doc() {
         return "Zero padding around each [H, W] plane of [C, H, W] inputs: pad = p, [ph, pw] or [top, bottom, left, right].";
     }
