@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BackendCounters;
+import org.neurite.backend.BatchShards;
 import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CheckedBackend;
 import org.neurite.backend.Conv2dGeometry;
@@ -36,7 +37,10 @@ import org.neurite.tensor.Tensor;
  * can tell (a max-pooling argmax, an embedding row index, a class label) is checked by the
  * kernel that reads it.
  *
- * <p>Ops are synchronous and run one at a time (the pool's monitor serialises callers). Every op
+ * <p>Ops are synchronous and run one at a time (the pool's monitor serialises callers), except
+ * inside {@link BatchShards#run} ({@link CpuShards}): there each of the two shards of a training
+ * step calls ops from its own thread, and they run on that shard's own {@link Ops} (kernel
+ * objects, scratch and threads). Every op
  * is deterministic in the strong sense: the same inputs give bit-identical outputs for any
  * thread count, because work is split so that each output element is computed by one task in a
  * fixed order (see each kernel class for how).
@@ -50,16 +54,12 @@ import org.neurite.tensor.Tensor;
 public final class CpuBackend implements Backend {
     private final CpuThreads threads;
     private final CpuKernels.Path path;
-    private final CpuGemm gemm;
-    private final CpuConv2d conv;
-    private final CpuPool2d pool;
-    private final CpuElementwise elementwise;
-    private final CpuCopy copies;
-    private final CpuNormalization normalization;
-    private final CpuRecurrentCells cells;
-    private final CpuEmbedding embedding;
-    private final CpuSoftmax softmax;
-    private final CpuOptimizers optimizers;
+    /** The kernels on all of {@link #threads}: every op outside a shard of {@link CpuShards}. */
+    private final Ops all;
+    /** The kernels of the shard the calling thread runs, if any ({@link CpuShards}); null outside one. */
+    private final ThreadLocal<Ops> shardOps = new ThreadLocal<>();
+    /** Made on the first request for {@link BatchShards}; null until then. */
+    private CpuShards shards;
     private final LongAdder launches = new LongAdder();
     private final LongAdder syncs = new LongAdder();
 
@@ -76,16 +76,65 @@ public final class CpuBackend implements Backend {
     CpuBackend(BackendOptions options, CpuKernels.Path path) {
         this.threads = new CpuThreads(options.resolvedThreads());
         this.path = path;
-        this.gemm = new CpuGemm(threads, path);
-        this.conv = new CpuConv2d(threads, gemm, path);
-        this.pool = new CpuPool2d(threads, path);
-        this.elementwise = new CpuElementwise(threads, path);
-        this.copies = new CpuCopy(threads);
-        this.normalization = new CpuNormalization(threads, path);
-        this.cells = new CpuRecurrentCells(threads, path);
-        this.embedding = new CpuEmbedding(threads);
-        this.softmax = new CpuSoftmax(threads);
-        this.optimizers = new CpuOptimizers(threads);
+        this.all = new Ops(threads, path, null, 0);
+    }
+
+    /**
+     * One set of kernel objects, each with its per-worker scratch, on one pool of threads: the
+     * backend's own, or one shard's ({@link CpuShards}), whose batch norm then exchanges its sums
+     * with the other shard's through {@code exchange}.
+     */
+    static final class Ops {
+        final CpuThreads threads;
+        final CpuGemm gemm;
+        final CpuConv2d conv;
+        final CpuPool2d pool;
+        final CpuElementwise elementwise;
+        final CpuCopy copies;
+        final CpuNormalization normalization;
+        final CpuRecurrentCells cells;
+        final CpuEmbedding embedding;
+        final CpuSoftmax softmax;
+        final CpuOptimizers optimizers;
+
+        Ops(CpuThreads threads, CpuKernels.Path path, CpuShards exchange, int shard) {
+            this.threads = threads;
+            this.gemm = new CpuGemm(threads, path);
+            this.conv = new CpuConv2d(threads, gemm, path);
+            this.pool = new CpuPool2d(threads, path);
+            this.elementwise = new CpuElementwise(threads, path);
+            this.copies = new CpuCopy(threads);
+            this.normalization = new CpuNormalization(threads, path, exchange, shard);
+            this.cells = new CpuRecurrentCells(threads, path);
+            this.embedding = new CpuEmbedding(threads);
+            this.softmax = new CpuSoftmax(threads);
+            this.optimizers = new CpuOptimizers(threads);
+        }
+    }
+
+    /** The kernels for an op called on this thread: its shard's inside {@link CpuShards#run}, else the backend's. */
+    private Ops ops() {
+        Ops shard = shardOps.get();
+        return shard != null ? shard : all;
+    }
+
+    /** Binds (or, with null, unbinds) the calling thread to a shard's kernels; {@link CpuShards} only. */
+    void bindShard(Ops ops) {
+        if (ops == null) shardOps.remove();
+        else shardOps.set(ops);
+    }
+
+    /** The kernel path and thread count, for {@link CpuShards} to build each shard's {@link Ops}. */
+    CpuKernels.Path path() { return path; }
+
+    /**
+     * {@link BatchShards}: training steps as two shards of the batch, each on half of the threads
+     * (at least one; with one thread they take turns). Made on first request.
+     */
+    @Override public synchronized <T> Optional<T> extension(Class<T> type) {
+        if (type != BatchShards.class) return Optional.empty();
+        if (shards == null) shards = new CpuShards(this, threads);
+        return Optional.of(type.cast(shards));
     }
 
     /** A backend with {@code threads} workers (0: one per core). */
@@ -116,7 +165,12 @@ public final class CpuBackend implements Backend {
     /** Worker threads, the calling thread included. */
     public int threads() { return threads.size(); }
 
-    @Override public void close() { threads.close(); }
+    @Override public void close() {
+        CpuShards made;
+        synchronized (this) { made = shards; }
+        if (made != null) made.close();
+        threads.close();
+    }
 
     // ==== primitives ======================================================================
 
@@ -138,14 +192,14 @@ public final class CpuBackend implements Backend {
 
     @Override public void copyBlocks(Strided src, Strided dst, int length, int count) {
         count(false);
-        copies.copyBlocks(data(src.tensor()), src.offset(), src.stride(), data(dst.tensor()), dst.offset(), dst.stride(), length, count);
+        ops().copies.copyBlocks(data(src.tensor()), src.offset(), src.stride(), data(dst.tensor()), dst.offset(), dst.stride(), length, count);
     }
 
     // ---- dense linear algebra -----------------------------------------------------------
 
     @Override public void gemm(Gemm g, float alpha, Matrix a, Matrix b, float beta, Matrix c) {
         count(false);
-        gemm.gemm(g.transA(), g.transB(), g.m(), g.n(), g.k(), alpha, data(a.tensor()), a.offset(), a.ld(), data(b.tensor()), b.offset(), b.ld(),
+        ops().gemm.gemm(g.transA(), g.transB(), g.m(), g.n(), g.k(), alpha, data(a.tensor()), a.offset(), a.ld(), data(b.tensor()), b.offset(), b.ld(),
                 beta, data(c.tensor()), c.offset(), c.ld(), g.batch(), a.batchStride(), b.batchStride(), c.batchStride());
     }
 
@@ -153,7 +207,7 @@ public final class CpuBackend implements Backend {
 
     @Override public void conv2dForward(Conv2dGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         count(false);
-        conv.forward(g, data(x), data(w), data(bias), data(y));
+        ops().conv.forward(g, data(x), data(w), data(bias), data(y));
     }
 
     /** With a relu, the relu in the convolution's write-back (after the Winograd path: one pass over y); other activations: the default. */
@@ -163,7 +217,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         count(false);
-        if (!conv.forward(g, data(x), data(w), data(bias), true, data(y))) unary(UnaryOp.RELU, y, y);
+        if (!ops().conv.forward(g, data(x), data(w), data(bias), true, data(y))) unary(UnaryOp.RELU, y, y);
     }
 
     /**
@@ -179,20 +233,20 @@ public final class CpuBackend implements Backend {
         }
         count(false);
         boolean relu = activation == UnaryOp.RELU;
-        if (conv.forward(g, data(x), data(w), data(bias), data(residual), relu, data(y))) return;
-        if (relu) elementwise.addRelu(data(y), 0, data(residual), 0, data(y), 0, y.size());
-        else elementwise.binary(BinaryOp.ADD, data(y), 0, data(residual), 0, data(y), 0, y.size());
+        if (ops().conv.forward(g, data(x), data(w), data(bias), data(residual), relu, data(y))) return;
+        if (relu) ops().elementwise.addRelu(data(y), 0, data(residual), 0, data(y), 0, y.size());
+        else ops().elementwise.binary(BinaryOp.ADD, data(y), 0, data(residual), 0, data(y), 0, y.size());
     }
 
     /** With a relu, the bias and the relu in the GEMM's copy back (skinny products) or one pass after it; other activations: the default. */
     @Override public void denseForward(Tensor x, Tensor w, Tensor bias, UnaryOp activation, Tensor y, int rows, int in, int out) {
         count(false);
         if (activation == UnaryOp.RELU) {
-            gemm.denseForwardRelu(rows, out, in, data(x), data(w), data(bias), data(y));
+            ops().gemm.denseForwardRelu(rows, out, in, data(x), data(w), data(bias), data(y));
             return;
         }
         // The default's three ops, called on the arrays: the default builds GEMM descriptors per call, garbage every step.
-        gemm.gemm(false, true, rows, out, in, 1f, data(x), 0, in, data(w), 0, in, 0f, data(y), 0, out, 1, 0, 0, 0);
+        ops().gemm.gemm(false, true, rows, out, in, 1f, data(x), 0, in, data(w), 0, in, 0f, data(y), 0, out, 1, 0, 0, 0);
         if (bias != null) channelBroadcast(BinaryOp.ADD, y, bias, y, rows, out, 1);
         if (activation != null) unary(activation, y, y);
     }
@@ -200,49 +254,49 @@ public final class CpuBackend implements Backend {
     /** dx = dy · w, then the activation's derivative from its output x: the default's ops, without its per-call GEMM descriptors. */
     @Override public void denseBackwardData(Tensor dy, Tensor w, Tensor x, UnaryOp activation, Tensor dx, int rows, int in, int out) {
         count(false);
-        gemm.gemm(false, false, rows, in, out, 1f, data(dy), 0, out, data(w), 0, in, 0f, data(dx), 0, in, 1, 0, 0, 0);
+        ops().gemm.gemm(false, false, rows, in, out, 1f, data(dy), 0, out, data(w), 0, in, 0f, data(dx), 0, in, 1, 0, 0, 0);
         if (activation != null) unaryBackward(activation, x, x, dx, dx);
     }
 
     @Override public void conv2dBackwardData(Conv2dGeometry g, Tensor dy, Tensor w, Tensor dx) {
         count(false);
-        conv.backwardData(g, data(dy), data(w), data(dx));
+        ops().conv.backwardData(g, data(dy), data(w), data(dx));
     }
 
     @Override public void conv2dBackwardFilter(Conv2dGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
         count(false);
-        conv.backwardFilter(g, data(x), data(dy), data(dw), data(dbias));
+        ops().conv.backwardFilter(g, data(x), data(dy), data(dw), data(dbias));
     }
 
     @Override public void maxPool2dForward(Pool2dGeometry g, Tensor x, Tensor y, Tensor argmax) {
         count(false);
-        pool.maxForward(g, data(x), data(y), data(argmax));
+        ops().pool.maxForward(g, data(x), data(y), data(argmax));
     }
 
     @Override public void maxPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor argmax, Tensor dx) {
         count(false);
-        pool.maxBackward(g, data(dy), data(argmax), data(dx));
+        ops().pool.maxBackward(g, data(dy), data(argmax), data(dx));
     }
 
-    @Override public void avgPool2dForward(Pool2dGeometry g, Tensor x, Tensor y) { count(false); pool.avgForward(g, data(x), data(y)); }
+    @Override public void avgPool2dForward(Pool2dGeometry g, Tensor x, Tensor y) { count(false); ops().pool.avgForward(g, data(x), data(y)); }
 
-    @Override public void avgPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor dx) { count(false); pool.avgBackward(g, data(dy), data(dx)); }
+    @Override public void avgPool2dBackward(Pool2dGeometry g, Tensor dy, Tensor dx) { count(false); ops().pool.avgBackward(g, data(dy), data(dx)); }
 
     // ---- element-wise -------------------------------------------------------------------
 
     @Override public void unary(UnaryOp op, Slice x, Slice y) {
         count(false);
-        elementwise.unary(op, data(x), x.offset(), data(y), y.offset(), y.length());
+        ops().elementwise.unary(op, data(x), x.offset(), data(y), y.offset(), y.length());
     }
 
     @Override public void unaryBackward(UnaryOp op, Slice x, Slice y, Slice dy, Slice dx) {
         count(false);
-        elementwise.unaryBackward(op, data(x), offset(x), data(y), offset(y), data(dy), dy.offset(), data(dx), dx.offset(), dx.length());
+        ops().elementwise.unaryBackward(op, data(x), offset(x), data(y), offset(y), data(dy), dy.offset(), data(dx), dx.offset(), dx.length());
     }
 
     @Override public void binary(BinaryOp op, Slice a, Slice b, Slice out) {
         count(false);
-        elementwise.binary(op, data(a), a.offset(), data(b), b.offset(), data(out), out.offset(), out.length());
+        ops().elementwise.binary(op, data(a), a.offset(), data(b), b.offset(), data(out), out.offset(), out.length());
     }
 
     // Whole-tensor forms straight to the kernels: the layers' most frequent calls, without a
@@ -250,12 +304,12 @@ public final class CpuBackend implements Backend {
 
     @Override public void unary(UnaryOp op, Tensor x, Tensor y) {
         count(false);
-        elementwise.unary(op, data(x), 0, data(y), 0, y.size());
+        ops().elementwise.unary(op, data(x), 0, data(y), 0, y.size());
     }
 
     @Override public void unaryBackward(UnaryOp op, Tensor x, Tensor y, Tensor dy, Tensor dx) {
         count(false);
-        elementwise.unaryBackward(op, data(x), 0, data(y), 0, data(dy), 0, data(dx), 0, dx.size());
+        ops().elementwise.unaryBackward(op, data(x), 0, data(y), 0, data(dy), 0, data(dx), 0, dx.size());
     }
 
     /** With a relu, the sum and the relu in one pass over the elements; other activations: the default. */
@@ -265,12 +319,12 @@ public final class CpuBackend implements Backend {
             return;
         }
         count(false);
-        elementwise.addRelu(data(a), 0, data(b), 0, data(out), 0, out.size());
+        ops().elementwise.addRelu(data(a), 0, data(b), 0, data(out), 0, out.size());
     }
 
     @Override public void binary(BinaryOp op, Tensor a, Tensor b, Tensor out) {
         count(false);
-        elementwise.binary(op, data(a), 0, data(b), 0, data(out), 0, out.size());
+        ops().elementwise.binary(op, data(a), 0, data(b), 0, data(out), 0, out.size());
     }
 
     @Override public void fill(Tensor t, float value) { count(false); Arrays.fill(data(t), value); }
@@ -279,43 +333,43 @@ public final class CpuBackend implements Backend {
 
     @Override public void affine(Slice x, float scale, float shift, Slice y) {
         count(false);
-        elementwise.affine(data(x), x.offset(), scale, shift, data(y), y.offset(), y.length());
+        ops().elementwise.affine(data(x), x.offset(), scale, shift, data(y), y.offset(), y.length());
     }
 
     @Override public void channelBroadcast(BinaryOp op, Tensor x, Tensor v, Tensor out, int outer, int channels, int inner) {
         count(false);
-        elementwise.channelBroadcast(op, data(x), data(v), data(out), outer, channels, inner);
+        ops().elementwise.channelBroadcast(op, data(x), data(v), data(out), outer, channels, inner);
     }
 
     @Override public void channelSum(Tensor x, Tensor out, int outer, int channels, int inner, float beta) {
         count(false);
-        elementwise.channelSum(data(x), data(out), outer, channels, inner, beta);
+        ops().elementwise.channelSum(data(x), data(out), outer, channels, inner, beta);
     }
 
     @Override public void channelMax(Tensor x, Tensor out, int outer, int channels, int inner) {
         count(false);
-        elementwise.channelMax(data(x), data(out), outer, channels, inner);
+        ops().elementwise.channelMax(data(x), data(out), outer, channels, inner);
     }
 
-    @Override public double sumOfSquares(Tensor x) { count(true); return elementwise.sumOfSquares(data(x), x.size()); }
+    @Override public double sumOfSquares(Tensor x) { count(true); return ops().elementwise.sumOfSquares(data(x), x.size()); }
 
     // ---- rows ---------------------------------------------------------------------------
 
     @Override public void gatherRows(Tensor table, Tensor indices, Tensor out, int rows, int width) {
         count(false);
-        embedding.gather(data(table), table.size() / width, data(indices), data(out), rows, width);
+        ops().embedding.gather(data(table), table.size() / width, data(indices), data(out), rows, width);
     }
 
     @Override public void scatterAddRows(Tensor dOut, Tensor indices, Tensor dTable, int rows, int width) {
         count(false);
-        embedding.scatterAdd(data(dOut), data(indices), data(dTable), dTable.size() / width, rows, width);
+        ops().embedding.scatterAdd(data(dOut), data(indices), data(dTable), dTable.size() / width, rows, width);
     }
 
     // ---- regularisation -----------------------------------------------------------------
 
     @Override public void dropoutForward(Tensor x, Tensor mask, Tensor y, float p, long seed) {
         count(false);
-        elementwise.dropout(data(x), data(mask), data(y), p, seed, x.size());
+        ops().elementwise.dropout(data(x), data(mask), data(y), p, seed, x.size());
     }
 
     // ==== derived ops, each one fused kernel ==============================================
@@ -327,26 +381,26 @@ public final class CpuBackend implements Backend {
 
     @Override public void pad2d(Tensor x, Tensor y, int planes, int h, int w, int top, int left, int outH, int outW) {
         count(false);
-        copies.pad2d(data(x), data(y), planes, h, w, top, left, outH, outW);
+        ops().copies.pad2d(data(x), data(y), planes, h, w, top, left, outH, outW);
     }
 
     @Override public void crop2d(Tensor dy, Tensor dx, int planes, int h, int w, int top, int left, int outH, int outW) {
         count(false);
-        copies.crop2d(data(dy), data(dx), planes, h, w, top, left, outH, outW);
+        ops().copies.crop2d(data(dy), data(dx), planes, h, w, top, left, outH, outW);
     }
 
-    @Override public void axpby(float alpha, Tensor x, float beta, Tensor y) { count(false); elementwise.axpby(alpha, data(x), beta, data(y), x.size()); }
+    @Override public void axpby(float alpha, Tensor x, float beta, Tensor y) { count(false); ops().elementwise.axpby(alpha, data(x), beta, data(y), x.size()); }
 
-    @Override public void softmax(Tensor x, Tensor y, int rows, int cols) { count(false); softmax.softmax(data(x), data(y), rows, cols); }
+    @Override public void softmax(Tensor x, Tensor y, int rows, int cols) { count(false); ops().softmax.softmax(data(x), data(y), rows, cols); }
 
     @Override public void softmaxBackward(Tensor y, Tensor dy, Tensor dx, int rows, int cols) {
         count(false);
-        softmax.softmaxBackward(data(y), data(dy), data(dx), rows, cols);
+        ops().softmax.softmaxBackward(data(y), data(dy), data(dx), rows, cols);
     }
 
     @Override public double softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale) {
         count(true);
-        return softmax.crossEntropy(data(logits), data(labels), data(dLogits), rows, classes, gradScale);
+        return ops().softmax.crossEntropy(data(logits), data(labels), data(dLogits), rows, classes, gradScale);
     }
 
     @Override
@@ -354,9 +408,9 @@ public final class CpuBackend implements Backend {
                                  Tensor saveMean, Tensor saveInvStd, int outer, int channels, int inner,
                                  float eps, float momentum, boolean training) {
         count(false);
-        if (training) normalization.batchNormTraining(data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
+        if (training) ops().normalization.batchNormTraining(data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
                 data(saveMean), data(saveInvStd), outer, channels, inner, eps, momentum);
-        else normalization.batchNormInference(data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
+        else ops().normalization.batchNormInference(data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
                 outer, channels, inner, eps);
     }
 
@@ -364,7 +418,7 @@ public final class CpuBackend implements Backend {
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta, int outer, int channels, int inner) {
         count(false);
-        normalization.batchNormBackward(data(x), data(dy), data(gamma), data(saveMean), data(saveInvStd), data(dx), data(dgamma), data(dbeta),
+        ops().normalization.batchNormBackward(data(x), data(dy), data(gamma), data(saveMean), data(saveInvStd), data(dx), data(dgamma), data(dbeta),
                 outer, channels, inner);
     }
 
@@ -378,7 +432,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         count(false);
-        normalization.batchNormForward(training, true, data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
+        ops().normalization.batchNormForward(training, true, data(x), data(y), data(gamma), data(beta), data(runningMean), data(runningVar),
                 training ? data(saveMean) : null, training ? data(saveInvStd) : null, outer, channels, inner, eps, momentum);
     }
 
@@ -390,85 +444,85 @@ public final class CpuBackend implements Backend {
             return;
         }
         count(false);
-        normalization.batchNormBackwardRelu(data(x), data(dy), data(y), data(gamma), data(saveMean), data(saveInvStd), data(dx),
+        ops().normalization.batchNormBackwardRelu(data(x), data(dy), data(y), data(gamma), data(saveMean), data(saveInvStd), data(dx),
                 data(dgamma), data(dbeta), outer, channels, inner);
     }
 
     @Override
     public void lrnForward(Tensor x, Tensor y, Tensor scale, int batch, int channels, int inner, int size, float alpha, float beta, float k) {
         count(false);
-        normalization.lrnForward(data(x), data(y), data(scale), batch, channels, inner, size, alpha, beta, k);
+        ops().normalization.lrnForward(data(x), data(y), data(scale), batch, channels, inner, size, alpha, beta, k);
     }
 
     @Override
     public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, Tensor dx, int batch, int channels, int inner,
                             int size, float alpha, float beta, float k) {
         count(false);
-        normalization.lrnBackward(data(x), data(y), data(scale), data(dy), data(dx), batch, channels, inner, size, alpha, beta);
+        ops().normalization.lrnBackward(data(x), data(y), data(scale), data(dy), data(dx), batch, channels, inner, size, alpha, beta);
     }
 
     @Override public void lstmCellForward(Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
         count(false);
-        cells.lstmForward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(h), h.offset(), batch, hidden);
+        ops().cells.lstmForward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(h), h.offset(), batch, hidden);
     }
 
     /** The default's GEMM and cell, called on the arrays: the default builds its GEMM descriptors per call, garbage every step. */
     @Override public void lstmStepForward(Matrix hPrev, Matrix wHh, Slice gates, Slice cPrev, Slice c, Slice h, int batch, int hidden) {
         count(false);
-        gemm.gemm(false, true, batch, 4 * hidden, hidden, 1f, data(hPrev.tensor()), hPrev.offset(), hPrev.ld(), data(wHh.tensor()), wHh.offset(),
+        ops().gemm.gemm(false, true, batch, 4 * hidden, hidden, 1f, data(hPrev.tensor()), hPrev.offset(), hPrev.ld(), data(wHh.tensor()), wHh.offset(),
                 wHh.ld(), 1f, data(gates), gates.offset(), 4 * hidden, 1, 0, 0, 0);
-        cells.lstmForward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(h), h.offset(), batch, hidden);
+        ops().cells.lstmForward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(h), h.offset(), batch, hidden);
     }
 
     @Override public void lstmCellBackward(Slice gates, Slice cPrev, Slice c, Slice dh, Slice dc, Slice dGates, int batch, int hidden) {
         count(false);
-        cells.lstmBackward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(dh), dh.offset(),
+        ops().cells.lstmBackward(data(gates), gates.offset(), data(cPrev), cPrev.offset(), data(c), c.offset(), data(dh), dh.offset(),
                 data(dc), dc.offset(), data(dGates), dGates.offset(), batch, hidden);
     }
 
     @Override public void gruCellForward(Slice gi, Slice gh, Slice hPrev, Slice h, Slice saved, int batch, int hidden) {
         count(false);
-        cells.gruForward(data(gi), gi.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(h), h.offset(),
+        ops().cells.gruForward(data(gi), gi.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(h), h.offset(),
                 data(saved), saved.offset(), batch, hidden);
     }
 
     /** The default's GEMM and cell, called on the arrays (no GEMM descriptors made per call). */
     @Override public void gruStepForward(Slice hPrev, Matrix wHh, Slice gi, Slice gh, Slice h, Slice saved, int batch, int hidden) {
         count(false);
-        gemm.gemm(false, true, batch, 3 * hidden, hidden, 1f, data(hPrev), hPrev.offset(), hidden, data(wHh.tensor()), wHh.offset(),
+        ops().gemm.gemm(false, true, batch, 3 * hidden, hidden, 1f, data(hPrev), hPrev.offset(), hidden, data(wHh.tensor()), wHh.offset(),
                 wHh.ld(), 1f, data(gh), gh.offset(), 3 * hidden, 1, 0, 0, 0);
-        cells.gruForward(data(gi), gi.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(h), h.offset(),
+        ops().cells.gruForward(data(gi), gi.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(h), h.offset(),
                 data(saved), saved.offset(), batch, hidden);
     }
 
     @Override public void gruCellBackward(Slice saved, Slice gh, Slice hPrev, Slice dh, Slice dGi, Slice dGh, Slice dhPrev,
                                           int batch, int hidden) {
         count(false);
-        cells.gruBackward(data(saved), saved.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(dh), dh.offset(),
+        ops().cells.gruBackward(data(saved), saved.offset(), data(gh), gh.offset(), data(hPrev), hPrev.offset(), data(dh), dh.offset(),
                 data(dGi), dGi.offset(), data(dGh), dGh.offset(), data(dhPrev), dhPrev.offset(), batch, hidden);
     }
 
     @Override public void sgdUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay, boolean nesterov) {
         count(false);
-        optimizers.sgd(data(param), data(grad), data(velocity), lr, momentum, weightDecay, nesterov, 1f, param.size());
+        ops().optimizers.sgd(data(param), data(grad), data(velocity), lr, momentum, weightDecay, nesterov, 1f, param.size());
     }
 
     @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                      float eps, float weightDecay, int step) {
         count(false);
-        optimizers.adam(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, 1f, param.size());
+        ops().optimizers.adam(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, 1f, param.size());
     }
 
     @Override public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                       float eps, float weightDecay, int step) {
         count(false);
-        optimizers.adamw(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, 1f, param.size());
+        ops().optimizers.adamw(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, 1f, param.size());
     }
 
     @Override public void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
                                         float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered) {
         count(false);
-        optimizers.rmsprop(data(param), data(grad), data(squareAverage), data(momentumBuffer), data(gradAverage), lr, alpha, eps,
+        ops().optimizers.rmsprop(data(param), data(grad), data(squareAverage), data(momentumBuffer), data(gradAverage), lr, alpha, eps,
                 weightDecay, momentum, centered, 1f, param.size());
     }
 
@@ -477,14 +531,14 @@ public final class CpuBackend implements Backend {
     @Override public void sumOfSquares(List<Tensor> xs, Slice out) {
         count(false);
         double sum = 0;
-        for (int i = 0; i < xs.size(); i++) sum += elementwise.sumOfSquares(data(xs.get(i)), xs.get(i).size());
+        for (int i = 0; i < xs.size(); i++) sum += ops().elementwise.sumOfSquares(data(xs.get(i)), xs.get(i).size());
         data(out)[out.offset()] = (float) sum;
     }
 
     @Override public void softmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dLogits, int rows, int classes, float gradScale,
                                               Slice loss) {
         count(false);
-        data(loss)[loss.offset()] = (float) softmax.crossEntropy(data(logits), data(labels), data(dLogits), rows, classes, gradScale);
+        data(loss)[loss.offset()] = (float) ops().softmax.crossEntropy(data(logits), data(labels), data(dLogits), rows, classes, gradScale);
     }
 
     @Override public void countCorrect(Tensor logits, Tensor labels, int rows, int classes, Slice out) {
@@ -504,28 +558,28 @@ public final class CpuBackend implements Backend {
                                     Slice control) {
         count(false);
         if (skip(control)) return;
-        optimizers.sgd(data(param), data(grad), data(velocity), lr, momentum, weightDecay, nesterov, factor(control), param.size());
+        ops().optimizers.sgd(data(param), data(grad), data(velocity), lr, momentum, weightDecay, nesterov, factor(control), param.size());
     }
 
     @Override public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                      float eps, float weightDecay, int step, Slice control) {
         count(false);
         if (skip(control)) return;
-        optimizers.adam(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, factor(control), param.size());
+        ops().optimizers.adam(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, factor(control), param.size());
     }
 
     @Override public void adamwUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                                       float eps, float weightDecay, int step, Slice control) {
         count(false);
         if (skip(control)) return;
-        optimizers.adamw(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, factor(control), param.size());
+        ops().optimizers.adamw(data(param), data(grad), data(m), data(v), lr, beta1, beta2, eps, weightDecay, step, factor(control), param.size());
     }
 
     @Override public void rmspropUpdate(Tensor param, Tensor grad, Tensor squareAverage, Tensor momentumBuffer, Tensor gradAverage,
                                         float lr, float alpha, float eps, float weightDecay, float momentum, boolean centered, Slice control) {
         count(false);
         if (skip(control)) return;
-        optimizers.rmsprop(data(param), data(grad), data(squareAverage), data(momentumBuffer), data(gradAverage), lr, alpha, eps,
+        ops().optimizers.rmsprop(data(param), data(grad), data(squareAverage), data(momentumBuffer), data(gradAverage), lr, alpha, eps,
                 weightDecay, momentum, centered, factor(control), param.size());
     }
 

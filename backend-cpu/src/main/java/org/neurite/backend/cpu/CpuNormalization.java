@@ -58,18 +58,35 @@ final class CpuNormalization {
     private static final long PARALLEL_MIN_WORK = 1L << 15;
 
     private final CpuThreads threads;
+    /** The exchange with the other shard of a step ({@link CpuShards}); null on the backend's own kernels. */
+    private final CpuShards shards;
+    /** Which shard these kernels run (0 or 1); 0 when {@link #shards} is null. */
+    private final int shard;
     private final CpuKernels[] kernels; // per worker: the batch-norm sums
     private final double[][] partials; // per worker: the 2 x NORM_PARTIALS partial sums of one channel
     // Grow-only scratch of the sample-chunk passes (one call at a time: the loops are synchronized).
     private double[] chunkSums = new double[0]; // [chunk][channel][2]: a chunk's two sums of each channel
     // Batch norm backward's per-channel dx coefficients (see BatchNormBackwardLoop.finishChannel), grow-only.
     private float[] dxK = new float[0], dxA = new float[0], dxB = new float[0];
+    // A shard's statistics or sums to exchange (3 or 2 per channel, then its sample count), grow-only.
+    private double[] shardSums = new double[0];
     private final BatchNormLoop batchNormLoop = new BatchNormLoop();
     private final BatchNormBackwardLoop batchNormBackwardLoop = new BatchNormBackwardLoop();
     private final LrnLoop lrnLoop = new LrnLoop();
 
     CpuNormalization(CpuThreads threads, CpuKernels.Path path) {
+        this(threads, path, null, 0);
+    }
+
+    /**
+     * Kernels of one shard of a training step when {@code shards} is not null: batch norm's
+     * training forward and backward then combine their per-channel sums with the other shard's
+     * (see {@link #batchNormTraining} and {@link #batchNormBackward}).
+     */
+    CpuNormalization(CpuThreads threads, CpuKernels.Path path, CpuShards shards, int shard) {
         this.threads = threads;
+        this.shards = shards;
+        this.shard = shard;
         this.kernels = path.perWorker(threads.size());
         this.partials = new double[threads.size()][2 * CpuKernels.NORM_PARTIALS];
     }
@@ -120,6 +137,13 @@ final class CpuNormalization {
     /**
      * Training forward: per channel, batch mean and biased variance, saved as mean and
      * 1/sqrt(var + eps); running statistics updated with the unbiased variance. y may be x.
+     *
+     * <p>In a shard ({@link CpuShards}) the statistics are the whole batch's: each shard sums its
+     * own rows about its own first value s_i (S_i, Q_i over m_i values), the two exchange them,
+     * and each adds shard 1's to shard 0's about s_0, the whole batch's first value:
+     * {@code S = S_0 + (S_1 + m_1 d)}, {@code Q = Q_0 + (Q_1 + 2 d S_1 + m_1 d^2)} with
+     * {@code d = s_1 - s_0}, in double. Both shards get the same mean and variance; shard 0 alone
+     * updates the running statistics.
      */
     void batchNormTraining(float[] x, float[] y, float[] gamma, float[] beta, float[] runningMean, float[] runningVar,
                            float[] saveMean, float[] saveInvStd, int outer, int channels, int inner, float eps, float momentum) {
@@ -149,6 +173,11 @@ final class CpuNormalization {
      * Training backward from the saved statistics, with xhat = (x - mean) * invStd and m = outer*inner:
      * dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma * invStd * (dy - dbeta/m - xhat * dgamma/m).
      * dgamma and dbeta may be null; dx may be dy.
+     *
+     * <p>In a shard ({@link CpuShards}) the sums are the whole batch's: each shard sums its own
+     * rows (over chunks of samples, whatever the row length), the two exchange them and add shard
+     * 1's to shard 0's; shard 0 writes dgamma and dbeta, shard 1 zeros (the engine adds the
+     * shards' parameter gradients).
      */
     void batchNormBackward(float[] x, float[] dy, float[] gamma, float[] saveMean, float[] saveInvStd,
                            float[] dx, float[] dgamma, float[] dbeta, int outer, int channels, int inner) {
@@ -192,9 +221,47 @@ final class CpuNormalization {
             this.eps = eps;
             this.momentum = momentum;
             try {
-                threads.run(channels, parts((long) outer * inner * channels), this);
+                if (training && shards != null) executeSharded();
+                else threads.run(channels, parts((long) outer * inner * channels), this);
             } finally {
                 this.x = this.y = this.gamma = this.beta = this.runningMean = this.runningVar = this.saveMean = this.saveInvStd = null;
+            }
+        }
+
+        /** 0: statistics and outputs per channel; 1: a shard's sums per channel; 2: a shard's outputs. */
+        private int phase;
+
+        /** A shard's pass: its sums, the exchange, the whole batch's statistics, its outputs. */
+        private void executeSharded() {
+            int parts = parts((long) outer * inner * channels);
+            if (shardSums.length < 3 * channels + 1) shardSums = new double[3 * channels + 1];
+            if (dxK.length < channels) growBackwardScratch(0, channels);
+            try {
+                phase = 1;
+                threads.run(channels, parts, this);
+                shardSums[3 * channels] = outer;
+                double[] theirs = shards.exchange(shard, shardSums, 3 * channels + 1);
+                double[] a = shard == 0 ? shardSums : theirs, b = shard == 0 ? theirs : shardSums;
+                double m0 = a[3 * channels] * inner, m1 = b[3 * channels] * inner, count = m0 + m1;
+                for (int c = 0; c < channels; c++) {
+                    double s0 = a[3 * c], d = b[3 * c] - s0, sum1 = b[3 * c + 1];
+                    double sum = a[3 * c + 1] + (sum1 + m1 * d);
+                    double squares = a[3 * c + 2] + (b[3 * c + 2] + 2 * d * sum1 + m1 * d * d);
+                    double mean = s0 + sum / count;
+                    double var = Math.max(0.0, (squares - sum * (sum / count)) / count);
+                    double invStd = 1.0 / Math.sqrt(var + eps);
+                    saveMean[c] = (float) mean;
+                    saveInvStd[c] = (float) invStd;
+                    if (shard == 0) {
+                        runningMean[c] = (float) ((1.0 - momentum) * runningMean[c] + momentum * mean);
+                        runningVar[c] = (float) ((1.0 - momentum) * runningVar[c] + momentum * var * count / (count - 1));
+                    }
+                    dxK[c] = (float) (invStd * gamma[c]);
+                }
+                phase = 2;
+                threads.run(channels, parts, this);
+            } finally {
+                phase = 0;
             }
         }
 
@@ -202,6 +269,22 @@ final class CpuNormalization {
         public void run(int worker, int begin, int end) {
             CpuKernels kernels = CpuNormalization.this.kernels[worker];
             int stride = channels * inner;
+            if (phase == 1) {
+                for (int c = begin; c < end; c++) {
+                    float shift = x[c * inner]; // this shard's first value of the channel
+                    double[] acc = partials[worker];
+                    Arrays.fill(acc, 0.0);
+                    kernels.normChannelStatistics(x, c * inner, outer, stride, inner, shift, acc);
+                    shardSums[3 * c] = shift;
+                    shardSums[3 * c + 1] = addPartials(acc, 0);
+                    shardSums[3 * c + 2] = addPartials(acc, CpuKernels.NORM_PARTIALS);
+                }
+                return;
+            }
+            if (phase == 2) {
+                for (int c = begin; c < end; c++) kernels.normChannelNormalize(x, y, c * inner, outer, stride, inner, saveMean[c], dxK[c], beta[c], relu);
+                return;
+            }
             for (int c = begin; c < end; c++) {
                 if (!training) {
                     double invStd = 1.0 / Math.sqrt((double) runningVar[c] + eps);
@@ -250,7 +333,7 @@ final class CpuNormalization {
             this.channels = channels;
             this.inner = inner;
             try {
-                chunked = sampleChunks(outer, inner);
+                chunked = shards != null || sampleChunks(outer, inner);
                 if (chunked) executeChunked();
                 else {
                     growBackwardScratch(0, channels);
@@ -272,29 +355,43 @@ final class CpuNormalization {
             sumsPass = true;
             threads.run(chunks, parts, this);
             double[] sums = chunkSums;
+            if (shards != null && shardSums.length < 2 * channels + 1) shardSums = new double[2 * channels + 1];
             for (int c = 0; c < channels; c++) {
                 double sumDy = 0, sumDyCentred = 0;
                 for (int k = 0; k < chunks; k++) {
                     sumDy += sums[2 * (k * channels + c)];
                     sumDyCentred += sums[2 * (k * channels + c) + 1];
                 }
-                finishChannel(c, sumDy, sumDyCentred);
+                if (shards != null) {
+                    shardSums[2 * c] = sumDy;
+                    shardSums[2 * c + 1] = sumDyCentred;
+                } else {
+                    finishChannel(c, sumDy, sumDyCentred, (long) outer * inner, true);
+                }
+            }
+            if (shards != null) {
+                // The whole batch's two sums per channel: shard 0's plus shard 1's (see batchNormBackward).
+                shardSums[2 * channels] = outer;
+                double[] theirs = shards.exchange(shard, shardSums, 2 * channels + 1);
+                double[] a = shard == 0 ? shardSums : theirs, b = shard == 0 ? theirs : shardSums;
+                long count = (long) (a[2 * channels] + b[2 * channels]) * inner;
+                for (int c = 0; c < channels; c++) finishChannel(c, a[2 * c] + b[2 * c], a[2 * c + 1] + b[2 * c + 1], count, shard == 0);
             }
             sumsPass = false;
             threads.run(chunks, parts, this);
         }
 
         /**
-         * Channel c's dbeta = sum(dy) and dgamma = sum(dy * xhat) (where wanted) from its two sums,
-         * and its dx coefficients: dx = k * (dy - a - (x - mean) * b) with k, a, b in dxK, dxA,
-         * dxB, the xhat term folded into b.
+         * Channel c's dbeta = sum(dy) and dgamma = sum(dy * xhat) (where wanted; zero unless
+         * {@code ownsGradients}: shard 1 of a step leaves them to shard 0) from its two sums over
+         * {@code count} values, and its dx coefficients: dx = k * (dy - a - (x - mean) * b) with
+         * k, a, b in dxK, dxA, dxB, the xhat term folded into b.
          */
-        private void finishChannel(int c, double sumDy, double sumDyCentred) {
-            long count = (long) outer * inner;
+        private void finishChannel(int c, double sumDy, double sumDyCentred, long count, boolean ownsGradients) {
             float invStd = saveInvStd[c];
             double sumDyXhat = sumDyCentred * invStd;
-            if (dbeta != null) dbeta[c] = (float) sumDy;
-            if (dgamma != null) dgamma[c] = (float) sumDyXhat;
+            if (dbeta != null) dbeta[c] = ownsGradients ? (float) sumDy : 0f;
+            if (dgamma != null) dgamma[c] = ownsGradients ? (float) sumDyXhat : 0f;
             dxK[c] = gamma[c] * invStd;
             dxA[c] = (float) (sumDy / count);
             dxB[c] = (float) (sumDyXhat / count * invStd);
@@ -338,7 +435,7 @@ final class CpuNormalization {
                 double[] acc = partials[worker]; // sums of dy, then of dy * (x - mean)
                 Arrays.fill(acc, 0.0);
                 kernels.normChannelBackwardSums(x, dy, r, c * inner, outer, stride, inner, mean, acc);
-                finishChannel(c, addPartials(acc, 0), addPartials(acc, CpuKernels.NORM_PARTIALS));
+                finishChannel(c, addPartials(acc, 0), addPartials(acc, CpuKernels.NORM_PARTIALS), (long) outer * inner, true);
                 kernels.normChannelDx(x, dy, r, dx, c * inner, outer, stride, inner, mean, dxK[c], dxA[c], dxB[c]);
             }
         }

@@ -24,7 +24,9 @@ import java.util.concurrent.locks.LockSupport;
  * without locking.
  *
  * <p>One parallel region runs at a time (callers hold the pool's monitor); a region started from
- * inside a region is a programming error and is refused, because its parts would share scratch.
+ * inside a region of the same pool is a programming error and is refused, because its parts would
+ * share scratch. (A part may start regions on another pool: {@link CpuShards} runs each shard of
+ * a training step as a part of a two-part region, its ops on a pool of its own.)
  * Dispatch allocates nothing: workers are woken with {@link LockSupport#unpark} and the caller
  * waits on a counter. A worker that finished its part spins briefly before it parks, so that a
  * region following closely on the last one does not pay for waking it.
@@ -119,7 +121,7 @@ final class CpuThreads implements AutoCloseable {
 
     private void region(int tasks, int maxParts, RangeTask body, boolean claimed) {
         // Checked before taking the monitor: a worker blocking on it would wait for its own region forever.
-        if (Thread.currentThread() instanceof Worker)
+        if (Thread.currentThread() instanceof Worker w && w.pool() == this)
             throw new IllegalStateException("nested parallel region on the CPU backend (started from a worker thread)");
         synchronized (this) {
             runExclusive(tasks, maxParts, body, claimed);
@@ -216,6 +218,9 @@ final class CpuThreads implements AutoCloseable {
             task.set(body);
             LockSupport.unpark(this);
         }
+
+        /** The pool this worker belongs to (a worker may run a shard whose ops use another pool: {@link CpuShards}). */
+        CpuThreads pool() { return CpuThreads.this; }
 
         /** Takes back {@code body} if this worker has not taken it yet: then it never runs it. */
         boolean revoke(RangeTask body) {
