@@ -7,6 +7,7 @@ import org.neurite.backend.Backend;
 import org.neurite.backend.OutOfMemoryException;
 import org.neurite.engine.MemoryPlan;
 import org.neurite.engine.MemoryPlanner;
+import org.neurite.engine.TrainStep;
 import org.neurite.engine.Trainers;
 import org.neurite.graph.TypedGraph;
 import org.neurite.train.TrainSpec;
@@ -39,6 +40,7 @@ final class MemoryCheck {
         MemoryPlanner planner = data.test() == null ? MemoryPlanner.training(graph, spec, trainers, data.train().size())
                 : MemoryPlanner.training(graph, spec, trainers, data.train().size(), data.test().size());
         if (data.test() != null && data.test().isClassification()) planner.thenForward(data.test().size());
+        planner.inShards(b -> TrainStep.runsInShards(graph, backend, b));
         require(planner, spec.batch(), backend, "training");
     }
 

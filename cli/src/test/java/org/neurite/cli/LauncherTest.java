@@ -150,9 +150,9 @@ class LauncherTest {
     }
 
     /**
-     * The issue's model: LeNet-5 with a first convolution of 100,000 filters. Its parameters, their gradients and
-     * the SGD velocity alone (488 MiB) exceed a 256 MiB heap, and a batch of 64 makes a tensor of
-     * 5 billion floats: refused before anything is allocated, with every number, no stack trace,
+     * The issue's model: LeNet-5 with a first convolution of 100,000 filters. Its parameters, their gradients
+     * (one set per shard of the step) and the SGD velocity alone (651 MiB) exceed a 256 MiB heap, and a
+     * shard of 32 samples makes a tensor of 2.5 billion floats: refused before anything is allocated, with every number, no stack trace,
      * no run folder.
      */
     @Test void aModelTooBigForTheHeapIsRefusedBeforeAnythingIsAllocatedOrWritten() throws Exception {
@@ -168,13 +168,14 @@ class LauncherTest {
         String[] lines = r.err().split("\n");
         assertEquals(4, lines.length, r.err());
         assertTrue(lines[0].matches("nn: model Huge does not fit in memory: training at batch 64 needs \\S+ GiB and a tensor of more than"
-                + " 2\\^31-1 elements \\(c1 \\[64, 100000, 28, 28\\]\\), and the Java heap can give \\S+ MiB \\(-Xmx \\S+ MiB, less \\S+ \\S+ in use"
+                + " 2\\^31-1 elements \\(c1 \\[32, 100000, 28, 28\\]\\), and the Java heap can give \\S+ MiB \\(-Xmx \\S+ MiB, less \\S+ \\S+ in use"
                 + " and \\S+ MiB kept spare\\)"), lines[0]);
-        // 42,652,426 parameters: 163 MiB each for their values, gradients and velocities.
-        assertTrue(lines[1].startsWith("  counted: parameters 163 MiB, parameter gradients 163 MiB, sgd state 163 MiB, activations "), lines[1]);
-        // Training compiles batch 64; the confusion matrix at the end runs the test split forward at 64 too.
-        assertTrue(lines[1].endsWith(" (compiled at batch 64, and forward only at 64)"), lines[1]);
-        assertEquals("  largest batch that fits: none: the parameters, their gradients and the sgd state alone need 488 MiB", lines[2]);
+        // 42,652,426 parameters: 163 MiB each for their values and velocities, and for the gradients of each of the
+        // training step's two shards (the CPU backend runs a batch of 64 as two of 32, TrainStep).
+        assertTrue(lines[1].startsWith("  counted: parameters 163 MiB, parameter gradients 325 MiB, sgd state 163 MiB, activations "), lines[1]);
+        // Training compiles batch 32 twice (the two shards); the confusion matrix at the end runs the test split forward at 64.
+        assertTrue(lines[1].endsWith(" (compiled at batch 32 and 32, and forward only at 64)"), lines[1]);
+        assertEquals("  largest batch that fits: none: the parameters, their gradients and the sgd state alone need 651 MiB", lines[2]);
         // c1's output is 78.4 million floats a sample: 27 samples stay under 2^31 elements.
         assertTrue(lines[3].matches("  or give Java more heap: NEURITE_JAVA_OPTS=-Xmx\\d+g for batch 27, the largest whose tensors can be"
                 + " allocated \\(this machine has .*\\)"), lines[3]);

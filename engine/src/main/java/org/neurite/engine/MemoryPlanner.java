@@ -29,6 +29,8 @@ public final class MemoryPlanner {
     private final int[] datasetSizes;
     /** Sizes of datasets run forward only while the training models are still allocated; none by default. */
     private int[] forwardSizes = new int[0];
+    /** The batch sizes whose training steps run as two shards ({@link TrainStep}'s class comment); none by default. */
+    private java.util.function.IntPredicate shardedAt = b -> false;
     private final ParameterStore planned;
     private final long parameters;
     private final long parameterGradients;
@@ -85,6 +87,18 @@ public final class MemoryPlanner {
         return this;
     }
 
+    /**
+     * This planner, counting training steps of the batch sizes {@code shardedAt} accepts as two
+     * shards ({@link TrainStep#runsInShards}): such a batch {@code b} compiles at {@code ceil(b/2)}
+     * and, in the second shard's models, {@code floor(b/2)}; when the run's batch is one of them,
+     * evaluation during training runs batches of {@code ceil(batch/2)} through the first shard's
+     * models, and the trainer holds the second shard's parameter gradients.
+     */
+    public MemoryPlanner inShards(java.util.function.IntPredicate shardedAt) {
+        if (purpose == CompiledModel.Purpose.TRAINING) this.shardedAt = shardedAt;
+        return this;
+    }
+
     /** A planner for running {@code graph} forward (evaluation, prediction) over datasets of these sizes. */
     public static MemoryPlanner inference(TypedGraph graph, int... datasetSizes) {
         return new MemoryPlanner(graph, CompiledModel.Purpose.INFERENCE, null, null, datasetSizes);
@@ -93,7 +107,8 @@ public final class MemoryPlanner {
     /** What training or running at {@code batch} samples allocates. */
     public MemoryPlan plan(int batch) {
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
-        List<Integer> batches = compiledBatches(batch, datasetSizes);
+        boolean shards = shardedAt.test(batch);
+        List<Integer> batches = shards ? shardBatches(batch, shardedAt, datasetSizes) : compiledBatches(batch, datasetSizes);
         List<Integer> forward = forwardSizes.length == 0 ? List.of() : compiledBatches(batch, forwardSizes);
         List<CompiledModel> compiles = new ArrayList<>();
         for (int b : batches) compiles.add(CompiledModel.measure(graph, b, planned, purpose));
@@ -108,8 +123,11 @@ public final class MemoryPlanner {
             layerState += m.bytesHeld(CompiledModel.Held.LAYER_STATE);
             if (tooLarge == null) tooLarge = m.tooLarge();
         }
+        // With shards the trainer also holds the second shard's gradients and its two floats of step status.
         return new MemoryPlan(graph.graph().name(), batch, batches, forward, purpose != CompiledModel.Purpose.INFERENCE, parameters,
-                parameterGradients, optimizer, optimizerState, activations, activationGradients, layerState, tooLarge);
+                shards ? 2 * parameterGradients : parameterGradients, optimizer,
+                shards ? optimizerState + 4L * TrainStep.SECOND_SHARD_STATUS : optimizerState, activations, activationGradients, layerState,
+                tooLarge);
     }
 
     /** The largest batch below or at {@code atMost} whose plan fits in {@code bytes}; 0 when not even 1 does. */
@@ -145,6 +163,30 @@ public final class MemoryPlanner {
             if (n % batch != 0) sizes.add(n % batch);
         }
         return new ArrayList<>(sizes.descendingSet());
+    }
+
+    /**
+     * The training batch sizes compiled when steps of {@code batch} run in two shards: the first
+     * shard's models (the halves {@code ceil(b/2)} of the training split's batches that run in
+     * shards, the others whole, and the evaluation splits' batches of {@code ceil(batch/2)}), then
+     * the second shard's ({@code floor(b/2)}); a size in both lists is two models.
+     */
+    static List<Integer> shardBatches(int batch, java.util.function.IntPredicate shardedAt, int... datasetSizes) {
+        int[] training = datasetSizes.length == 0 ? new int[0] : new int[] {datasetSizes[0]};
+        int[] evaluated = datasetSizes.length <= 1 ? new int[0] : java.util.Arrays.copyOfRange(datasetSizes, 1, datasetSizes.length);
+        TreeSet<Integer> first = new TreeSet<>(), second = new TreeSet<>();
+        for (int b : compiledBatches(batch, training)) {
+            if (!shardedAt.test(b)) {
+                first.add(b);
+                continue;
+            }
+            first.add(b - b / 2);
+            second.add(b / 2);
+        }
+        if (evaluated.length > 0) first.addAll(compiledBatches(batch - batch / 2, evaluated));
+        List<Integer> sizes = new ArrayList<>(first.descendingSet());
+        sizes.addAll(second.descendingSet());
+        return sizes;
     }
 
     private static long bytes(Tensor t) {

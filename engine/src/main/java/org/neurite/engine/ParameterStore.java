@@ -32,6 +32,8 @@ public final class ParameterStore implements AutoCloseable, TrainableParameters 
     private final Map<String, Tensor> state = new LinkedHashMap<>();
     /** The gradient buffers in declaration order, for {@link #gradientSquaredNorm}; made on first use. */
     private List<Tensor> gradientList;
+    /** A shard's view ({@link #shardView}): the values are another store's, only the gradients its own. */
+    private final boolean view;
 
     public ParameterStore(TypedGraph graph, Backend backend, long seed) {
         this(graph, backend, seed, true);
@@ -45,9 +47,32 @@ public final class ParameterStore implements AutoCloseable, TrainableParameters 
         return new ParameterStore(graph, planning, 0, false);
     }
 
+    /**
+     * The parameters of {@code parent} with gradient buffers of their own: what the compiled
+     * model of a step's second shard ({@link TrainStep}) reads and writes, so that the two shards
+     * never write the same gradient. Closing it frees only those gradients.
+     */
+    static ParameterStore shardView(ParameterStore parent) {
+        return new ParameterStore(parent);
+    }
+
+    private ParameterStore(ParameterStore parent) {
+        this.backend = parent.backend;
+        this.params = parent.params;
+        this.view = true;
+        values.putAll(parent.values);
+        try {
+            for (ParamInfo p : params) if (p.decl().trainable()) grads.put(p.fullName(), backend.allocate(p.decl().shape()));
+        } catch (OutOfMemoryException e) {
+            close();
+            throw e;
+        }
+    }
+
     private ParameterStore(TypedGraph graph, Backend backend, long seed, boolean initialise) {
         this.backend = backend;
         this.params = graph.params();
+        this.view = false;
         if (initialise) {
             // Tensors are indexed by int on every backend; the planner only counts such a parameter.
             for (ParamInfo p : params) {
@@ -163,7 +188,7 @@ public final class ParameterStore implements AutoCloseable, TrainableParameters 
     }
 
     @Override public void close() {
-        values.values().forEach(Tensor::close);
+        if (!view) values.values().forEach(Tensor::close);
         grads.values().forEach(Tensor::close);
         state.values().forEach(Tensor::close);
     }

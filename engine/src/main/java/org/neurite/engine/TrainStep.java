@@ -5,6 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.neurite.backend.Backend;
+import org.neurite.backend.BatchShards;
+import org.neurite.backend.BinaryOp;
 import org.neurite.backend.CounterRandom;
 import org.neurite.backend.Slice;
 import org.neurite.backend.StepControl;
@@ -12,7 +14,9 @@ import org.neurite.tensor.Shape;
 import org.neurite.data.Dataset;
 import org.neurite.data.augment.AugmentationPipeline;
 import org.neurite.graph.ParamInfo;
+import org.neurite.graph.Node;
 import org.neurite.graph.TypedGraph;
+import org.neurite.layer.LayerType;
 import org.neurite.tensor.Tensor;
 import org.neurite.train.TrainSpec;
 
@@ -59,6 +63,19 @@ import org.neurite.train.TrainSpec;
  * sample ({@code augment = [...]}) from {@code (seed, epoch, sample index)}; the same step on the
  * same weights and rows gives the same gradients, so a retried worker task reproduces a lost one,
  * a resumed run repeats the uninterrupted one, and a faulty step runs again as it first ran.
+ *
+ * <p><b>Two shards.</b> On a backend that offers {@link BatchShards} (the CPU backend), a step of
+ * two samples or more over a graph whose layers are all {@linkplain LayerType#shardable
+ * shardable}, and whose parameters are few against its activations ({@link #sharded}), runs its
+ * forward and backward as two shards of the batch at once: the first
+ * {@code ceil(n/2)} samples through the compiled models of {@link #models}, the rest through a
+ * second set compiled over {@link ParameterStore#shardView} (the same weights, gradients of its
+ * own), each shard on its share of the backend's threads. The losses are computed after both
+ * forwards, shard by shard, and added (shard 0's + shard 1's); after both backwards shard 1's
+ * gradients are added to shard 0's, in the store, and the update runs as on one batch. The split
+ * depends on the batch alone, so the bits do not depend on the thread count; they differ from an
+ * unsharded step's by rounding (the batch-norm sums and the weight gradients are added in another
+ * order). {@code -Dneurite.shards=false} runs every step unsharded.
  */
 public final class TrainStep implements AutoCloseable {
     /** Steps between reads of the results on an asynchronous backend (the class comment says why this many). */
@@ -81,8 +98,25 @@ public final class TrainStep implements AutoCloseable {
     /** What {@code spec.augment()} does to each training sample; null when it lists nothing. */
     private final AugmentationPipeline augmentation;
     private CompiledModelsByBatch run;
-    /** The model the last {@link #gradients} call ran, to name a non-finite gradient; null before any. */
+    /** The model the last {@link #gradients} call ran (its first shard's, sharded), to name a non-finite gradient; null before any. */
     private CompiledModel lastModel;
+    /** The system property that runs every step unsharded ({@code false}). */
+    static final String SHARDS_PROPERTY = "neurite.shards";
+    /** The backend's shards when steps may run sharded (see the class comment), else null. */
+    private final BatchShards shards;
+    /** Shard 1's parameters (the store's values, its own gradients) and compiled models; null until a sharded step. */
+    private ParameterStore secondShardStore;
+    private CompiledModelsByBatch secondShardRun;
+    /** Shard 1's model in the last step, when it was sharded; null otherwise. */
+    private CompiledModel lastSecondShard;
+    /** Floats of {@link #secondShardStatus}: a loss sum and a correct count. */
+    static final int SECOND_SHARD_STATUS = 2;
+    /** Shard 1's loss sum and correct count, added into the status row after the forwards. */
+    private Tensor secondShardStatus;
+    private Slice secondShardLoss, secondShardCorrect;
+    /** Per trainable parameter: the store's gradient, and shard 1's, added into it after a sharded backward. */
+    private Slice[] firstShardGradients, secondShardGradients;
+    private final ShardPass shardPass = new ShardPass();
     private double lastGradientNorm;
     /** Per recurrent node: sums of ‖dL/dh_t‖ over the steps since the last take; null when not recording. */
     private Map<String, double[]> stepGradientSums;
@@ -122,8 +156,80 @@ public final class TrainStep implements AutoCloseable {
         this.maxBatch = maxBatch;
         this.augmentation = spec.augment().isEmpty() ? null
                 : AugmentationPipeline.of(spec.augment(), graph.shape(graph.graph().inputs().get(0).name()), spec.seed());
+        this.shards = shardable(graph) ? backend.extension(BatchShards.class).orElse(null) : null;
+        this.trainableFloats = store.trainable().stream().mapToLong(p -> p.decl().shape().elementCount()).sum();
+        this.activationFloatsPerSample = activationFloatsPerSample(graph);
+        // With the trainer, as the optimiser's state (MemoryPlanner counts it so); a smaller batch never shards if this one does not.
+        if (shardsAt(maxBatch)) allocateSecondShard();
         readEvery(backend.asynchronous() ? DEVICE_READ_INTERVAL : 1);
     }
+
+    /**
+     * Whether training {@code graph} on {@code backend} at {@code batch} runs its steps as two
+     * shards of the batch (the class comment, {@link #sharded}): what {@link MemoryPlanner#inShards}
+     * counts.
+     */
+    public static boolean runsInShards(TypedGraph graph, Backend backend, int batch) {
+        long trainable = graph.params().stream().filter(p -> p.decl().trainable()).mapToLong(p -> p.decl().shape().elementCount()).sum();
+        return shardable(graph) && batch >= BatchShards.SHARDS && trainable <= SHARD_PARAMETER_SHARE * activationFloatsPerSample(graph) * batch
+                && backend.extension(BatchShards.class).isPresent();
+    }
+
+    /** Floats of every node's output for one sample, and of the inputs. */
+    private static long activationFloatsPerSample(TypedGraph graph) {
+        long floats = 0;
+        for (var in : graph.graph().inputs()) floats += graph.shape(in.name()).elementCount();
+        for (Node node : graph.graph().nodes()) floats += graph.shape(node.name()).elementCount();
+        return floats;
+    }
+
+    /**
+     * The batch evaluation during training runs at, through {@link #models}: {@code batch}, or
+     * when steps of {@code batch} run in shards {@code ceil(batch/2)}, the first shard's (the
+     * models already compiled; a sample's outputs do not depend on the batch it is evaluated in).
+     */
+    public int evaluationBatch(int batch) {
+        return shardsAt(batch) ? batch - batch / 2 : batch;
+    }
+
+    /** Whether steps over {@code graph} may run as two shards: every layer shardable, and the property not false. */
+    private static boolean shardable(TypedGraph graph) {
+        if ("false".equals(System.getProperty(SHARDS_PROPERTY))) return false;
+        for (Node node : graph.graph().nodes()) {
+            LayerType type = graph.type(node.name());
+            if (type == null || !type.shardable()) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Whether a step of {@code count} samples runs as two shards (a function of the graph, the
+     * backend and the count): two samples or more, and the parameter gradients, which each shard
+     * writes and which are then added, at most {@link #SHARD_PARAMETER_SHARE} of the step's
+     * activations (every node's output and the input). fashion_cnn (3.27 million weights against
+     * 5.8 million activation floats at batch 64, 0.56) trained at 0.92x sharded; LeNet-5 (62
+     * thousand against 1.0 million, 0.06) and the small ResNet (78 thousand against 3.6 million,
+     * 0.02) at about 1.1x (BENCHMARKS.md, "CPU backend kernels", 2026-12-07).
+     */
+    private boolean sharded(int count) {
+        return shardsAt(count) && stepGradientSums == null && !diagnosing;
+    }
+
+    /** {@link #sharded} but for the recording and diagnosing modes: what a batch of {@code count} runs in. */
+    private boolean shardsAt(int count) {
+        return shards != null && count >= BatchShards.SHARDS && trainableFloats <= SHARD_PARAMETER_SHARE * activationFloatsPerSample * count;
+    }
+
+    /** The most parameter floats per activation float of a step for it to run in shards (see {@link #sharded}). */
+    static final double SHARD_PARAMETER_SHARE = 0.25;
+    /** Floats of the trainable parameters, and of every node's output for one sample (the input included). */
+    private final long trainableFloats, activationFloatsPerSample;
+
+    /**
+     * While a faulty step runs again to name its first non-finite activation or gradient: then it
+     * runs unsharded, so that the message names the batch's tensors and elements, not a shard's.
+     */
+    private boolean diagnosing;
 
     public Loss loss() { return loss; }
 
@@ -156,10 +262,37 @@ public final class TrainStep implements AutoCloseable {
     CompiledModelsByBatch models(int targetSize) {
         if (run == null || run.targetSize != targetSize) {
             if (run != null) run.close();
+            if (secondShardRun != null) secondShardRun.close();
+            secondShardRun = null;
             lastModel = null;
+            lastSecondShard = null;
             run = new CompiledModelsByBatch(graph, store, maxBatch, targetSize, false);
         }
         return run;
+    }
+
+    /** Shard 1's compiled models for {@code targetSize} targets per sample, made with its store on first use. */
+    private CompiledModelsByBatch secondShardModels(int targetSize) {
+        if (secondShardRun == null || secondShardRun.targetSize != targetSize) {
+            if (secondShardRun != null) secondShardRun.close();
+            secondShardRun = new CompiledModelsByBatch(graph, secondShardStore, maxBatch, targetSize, false);
+        }
+        return secondShardRun;
+    }
+
+    /** Shard 1's parameter gradients (in a view of the store) and its loss and correct-count slots. */
+    private void allocateSecondShard() {
+        secondShardStore = ParameterStore.shardView(store);
+        secondShardStatus = backend.allocate(Shape.of(SECOND_SHARD_STATUS));
+        secondShardLoss = Slice.of(secondShardStatus, LOSS, 1);
+        secondShardCorrect = Slice.of(secondShardStatus, CORRECT, 1);
+        List<ParamInfo> trainable = store.trainable();
+        firstShardGradients = new Slice[trainable.size()];
+        secondShardGradients = new Slice[trainable.size()];
+        for (int i = 0; i < trainable.size(); i++) {
+            firstShardGradients[i] = Slice.of(store.grad(trainable.get(i).fullName()));
+            secondShardGradients[i] = Slice.of(secondShardStore.grad(trainable.get(i).fullName()));
+        }
     }
 
     /** A whole step over samples {@code order[from .. from+count)} of {@code data}: {@link #gradients}, then {@link #update}. */
@@ -181,7 +314,7 @@ public final class TrainStep implements AutoCloseable {
         if (submitted.size() == readEvery) throw new IllegalStateException("collect the " + readEvery + " submitted steps first");
         int row = ROWS_AT + submitted.size() * ROW;
         CompiledModel m = forward(data, order, from, count, count, step, epoch, row);
-        m.backward();
+        backward(m);
         if (stepGradientSums != null) accumulateStepGradients(m);
         decideAndUpdate(step, row, true);
         submitted.add(new Submitted(data, order, from, count, step, epoch, count * models(data.targetSize()).targetSize));
@@ -231,8 +364,11 @@ public final class TrainStep implements AutoCloseable {
         CompiledModel m = forward(data, order, from, count, globalCount, step, epoch, ROWS_AT);
         float[] v = new float[ROW];
         backend.download(Slice.of(status, ROWS_AT, ROW), v, 0);
-        if (!Float.isFinite(v[LOSS])) throw lossFault(m, v[LOSS], step, epoch);
-        m.backward();
+        if (!Float.isFinite(v[LOSS])) {
+            if (lastSecondShard != null) rerunUnsharded(data, order, from, count, globalCount, step, epoch, false);
+            throw lossFault(v[LOSS], step, epoch);
+        }
+        backward(m);
         if (stepGradientSums != null) accumulateStepGradients(m);
         return new Result(v[LOSS], correct(v, 0), count * models(data.targetSize()).targetSize);
     }
@@ -256,7 +392,7 @@ public final class TrainStep implements AutoCloseable {
         lastGradientNorm = norm;
         if (v[StepControl.SKIP] != 0) {
             backend.fill(Slice.of(status, StepControl.SKIP, 1), 0f);
-            throw gradientFault(lastModel, step, epoch);
+            throw gradientFault(step, epoch);
         }
         return norm;
     }
@@ -267,9 +403,11 @@ public final class TrainStep implements AutoCloseable {
      */
     private CompiledModel forward(Dataset data, int[] order, int from, int count, int globalCount, int step, int epoch, int row) {
         CompiledModelsByBatch r = models(data.targetSize());
+        if (sharded(count)) return forwardSharded(r, data, order, from, count, globalCount, step, epoch, row);
         int rows = count * r.targetSize;
         CompiledModel m = r.load(data, order, from, count, augmentation, epoch);
         lastModel = m;
+        lastSecondShard = null;
         if (stepGradientSums != null) m.stepGradientProbes().values().forEach(p -> p.recordStepGradients(true));   // no-op once on
         m.forward(true, CounterRandom.mix(spec.seed() + step));
         loss.compute(m.output(), r.targets(count), m.gradOutput(), rows, globalCount * r.targetSize, Slice.of(status, row + LOSS, 1));
@@ -277,6 +415,81 @@ public final class TrainStep implements AutoCloseable {
             backend.countCorrect(m.output(), r.targets(count), rows, r.outputSize / r.targetSize, Slice.of(status, row + CORRECT, 1));
         }
         return m;
+    }
+
+    /**
+     * {@link #forward} as two shards (the class comment): both loaded, both forwards at once, then
+     * the losses (and correct counts) one shard after the other, shard 1's added into the row.
+     * Returns shard 0's model; shard 1's is {@link #lastSecondShard}.
+     */
+    private CompiledModel forwardSharded(CompiledModelsByBatch r, Dataset data, int[] order, int from, int count, int globalCount,
+                                         int step, int epoch, int row) {
+        CompiledModelsByBatch second = secondShardModels(r.targetSize);
+        int first = count - count / 2, rest = count / 2;
+        CompiledModel m0 = r.load(data, order, from, first, augmentation, epoch);
+        CompiledModel m1 = second.load(data, order, from + first, rest, augmentation, epoch);
+        lastModel = m0;
+        lastSecondShard = m1;
+        shardPass.forward(m0, m1, CounterRandom.mix(spec.seed() + step));
+        int denominator = globalCount * r.targetSize, classes = r.outputSize / r.targetSize;
+        Slice lossSum = Slice.of(status, row + LOSS, 1), correct = Slice.of(status, row + CORRECT, 1);
+        loss.compute(m0.output(), r.targets(first), m0.gradOutput(), first * r.targetSize, denominator, lossSum);
+        loss.compute(m1.output(), second.targets(rest), m1.gradOutput(), rest * r.targetSize, denominator, secondShardLoss);
+        backend.binary(BinaryOp.ADD, lossSum, secondShardLoss, lossSum);
+        if (loss.classification()) {
+            backend.countCorrect(m0.output(), r.targets(first), first * r.targetSize, classes, correct);
+            backend.countCorrect(m1.output(), second.targets(rest), rest * r.targetSize, classes, secondShardCorrect);
+            backend.binary(BinaryOp.ADD, correct, secondShardCorrect, correct);
+        }
+        return m0;
+    }
+
+    /**
+     * Backward of the step {@link #forward} ran: {@code m}'s alone, or both shards' at once and
+     * then shard 1's parameter gradients added into the store's (shard 0's + shard 1's).
+     */
+    private void backward(CompiledModel m) {
+        if (lastSecondShard == null || m != lastModel) {
+            m.backward();
+            return;
+        }
+        shardPass.backward(m, lastSecondShard);
+        for (int i = 0; i < firstShardGradients.length; i++) {
+            backend.binary(BinaryOp.ADD, firstShardGradients[i], secondShardGradients[i], firstShardGradients[i]);
+        }
+    }
+
+    /** The two shards' forward or backward, one object for every step (no lambda made per step). */
+    private final class ShardPass implements java.util.function.IntConsumer {
+        private CompiledModel first, second;
+        private boolean backward;
+        private long seed;
+
+        void forward(CompiledModel first, CompiledModel second, long seed) {
+            run(first, second, false, seed);
+        }
+
+        void backward(CompiledModel first, CompiledModel second) {
+            run(first, second, true, 0);
+        }
+
+        private void run(CompiledModel first, CompiledModel second, boolean backward, long seed) {
+            this.first = first;
+            this.second = second;
+            this.backward = backward;
+            this.seed = seed;
+            try {
+                shards.run(this);
+            } finally {
+                this.first = this.second = null;
+            }
+        }
+
+        @Override public void accept(int shard) {
+            CompiledModel m = shard == 0 ? first : second;
+            if (backward) m.backward();
+            else m.forward(true, seed);
+        }
     }
 
     /**
@@ -301,24 +514,40 @@ public final class TrainStep implements AutoCloseable {
             float lossSum = v[row + LOSS];
             if (Float.isFinite(lossSum) && Float.isFinite(v[row + SQUARED_NORM])) continue;
             Submitted s = steps.get(i);
-            CompiledModel m = forward(s.data(), s.order(), s.from(), s.count(), s.count(), s.step(), s.epoch(), ROWS_AT);
-            if (!Float.isFinite(lossSum)) return lossFault(m, lossSum, s.step(), s.epoch());
-            m.backward();
-            return gradientFault(m, s.step(), s.epoch());
+            rerunUnsharded(s.data(), s.order(), s.from(), s.count(), s.count(), s.step(), s.epoch(), Float.isFinite(lossSum));
+            if (!Float.isFinite(lossSum)) return lossFault(lossSum, s.step(), s.epoch());
+            return gradientFault(s.step(), s.epoch());
         }
         // Only a step can set the flag; a flag without a faulty row was set before these steps.
         return new NumericalFaultException("a step before step " + steps.get(0).step() + " was not finite; the weights were not updated",
                 steps.get(0).step());
     }
 
-    private static NumericalFaultException lossFault(CompiledModel m, double lossSum, int step, int epoch) {
-        String where = m.firstNonFiniteActivation();
+    /**
+     * Runs a step's forward again (and its backward when {@code withBackward}) unsharded, on the
+     * weights it saw, for {@link #lossFault} and {@link #gradientFault} to name what went wrong.
+     */
+    private void rerunUnsharded(Dataset data, int[] order, int from, int count, int globalCount, int step, int epoch, boolean withBackward) {
+        diagnosing = true;
+        try {
+            CompiledModel m = forward(data, order, from, count, globalCount, step, epoch, ROWS_AT);
+            if (withBackward) m.backward();
+        } finally {
+            diagnosing = false;
+        }
+    }
+
+    /** The loss fault of the step {@link #forward} last ran, naming the first non-finite activation of its model (or shards', in order). */
+    private NumericalFaultException lossFault(double lossSum, int step, int epoch) {
+        String where = lastModel.firstNonFiniteActivation();
+        if (where == null && lastSecondShard != null) where = lastSecondShard.firstNonFiniteActivation();
         return new NumericalFaultException("the loss became " + lossSum + " at step " + step + " (epoch " + epoch + "): "
                 + (where != null ? where : "every activation is finite; the loss itself overflowed"), step);
     }
 
-    private NumericalFaultException gradientFault(CompiledModel m, int step, int epoch) {
-        String where = m != null ? m.firstNonFiniteGradient() : null;
+    private NumericalFaultException gradientFault(int step, int epoch) {
+        String where = lastModel != null ? lastModel.firstNonFiniteGradient() : null;
+        if (where == null && lastSecondShard != null) where = lastSecondShard.firstNonFiniteGradient();
         if (where == null) where = firstNonFiniteGradient();
         return new NumericalFaultException("a gradient became non-finite at step " + step + " (epoch " + epoch + "): "
                 + (where != null ? where : "the gradient norm overflowed") + "; the weights were not updated", step);
@@ -390,6 +619,9 @@ public final class TrainStep implements AutoCloseable {
 
     @Override public void close() {
         if (run != null) run.close();
+        if (secondShardRun != null) secondShardRun.close();
+        if (secondShardStore != null) secondShardStore.close();
+        if (secondShardStatus != null) secondShardStatus.close();
         status.close();
     }
 }

@@ -324,7 +324,8 @@ public final class Trainer implements AutoCloseable {
     /** Everything {@link Evaluator} measures over {@code data} after {@code epoch}, with this trainer's compiled models. */
     public Evaluation evaluation(Dataset data, int epoch) {
         checkCompatible(graph, data, trainStep.loss());
-        return Evaluator.evaluate(trainStep.models(data.targetSize()), trainStep.loss(), metrics, data, epoch, spec.batch());
+        return Evaluator.evaluate(trainStep.models(data.targetSize()), trainStep.loss(), metrics, data, epoch,
+                trainStep.evaluationBatch(spec.batch()));
     }
 
     /** What {@link #evaluation} measures besides the loss (those of the loss's kind). */

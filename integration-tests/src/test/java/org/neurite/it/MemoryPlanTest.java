@@ -22,6 +22,7 @@ import org.neurite.engine.MemoryPlan;
 import org.neurite.engine.MemoryPlanner;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Predictor;
+import org.neurite.engine.TrainStep;
 import org.neurite.engine.Trainer;
 import org.neurite.engine.TrainingRun;
 import org.neurite.graph.TypedGraph;
@@ -54,7 +55,11 @@ class MemoryPlanTest {
      * momentum (max-pooling indices), a ResNet with Adam (batch-norm state, skip connections whose
      * gradients are summed from one buffer per reading edge) and an LSTM with Adam (recurrent
      * states kept for backward). 40 training and 24 test samples at batch 16 compile batches of
-     * 16 and 8; so does the forward pass over the test split that follows.
+     * 16 and 8; so does the forward pass over the test split that follows. The CPU backend runs the
+     * two convolutional networks' batches of 16 as two shards (TrainStep): the ResNet compiles 8
+     * and 4 for each shard, LeNet-5 8 for each and its remainder of 8 whole (too few activations
+     * for its weights to shard); the test split is evaluated in batches of 8 through the first
+     * shard's models, and the second shard holds its own parameter gradients.
      */
     @Test void thePlanIsWhatTrainingAllocatesExceptTheTargets() throws IOException {
         DatasetLocator.Located images = Fixtures.bundledSubset();
@@ -69,27 +74,37 @@ class MemoryPlanTest {
     private static void check(Script script, String model, Dataset train, Dataset test) throws IOException {
         TypedGraph graph = script.model(model);
         TrainSpec spec = script.training(model).orElseThrow().with(16, 1, 1);
-        MemoryPlan plan = MemoryPlanner.training(graph, spec, train.size(), test.size()).plan(16);
-        assertEquals(List.of(16, 8), plan.compiledBatches(), model);
         AtomicLong allocated = new AtomicLong();
         try (Backend cpu = Fixtures.RUNTIME.createBackend("cpu", new BackendOptions(1, null), List.of(), w -> { })) {
             Backend counted = counting(cpu, allocated);
+            boolean shards = TrainStep.runsInShards(graph, counted, 16);
+            java.util.function.IntPredicate shardedAt = b -> TrainStep.runsInShards(graph, counted, b);
+            // LeNet-5 (61,706 weights, 15,786 activation floats a sample) shards its batches of 16, not of 8 (TrainStep.sharded).
+            assertEquals(!model.equals("AddingLSTM"), shards, model + " runs in shards");
+            MemoryPlan plan = MemoryPlanner.training(graph, spec, train.size(), test.size()).inShards(shardedAt).plan(16);
+            List<Integer> compiled = switch (model) {
+                case "LeNet5" -> List.of(8, 8);           // shard 0's 8 (its remainder batch of 8 whole, the same model), shard 1's 8
+                case "ResNetSmall" -> List.of(8, 4, 8, 4);
+                default -> List.of(16, 8);
+            };
+            assertEquals(compiled, plan.compiledBatches(), model);
             try (ParameterStore store = new ParameterStore(graph, counted, spec.seed());
                  Trainer trainer = new Trainer(graph, store, spec)) {
                 assertEquals(plan.fixed(), allocated.get(), model + ": parameters, gradients and optimiser state");
                 new TrainingRun(graph, spec, store, trainer, train, test, null).fit();
-                long targets = 4L * (16 + 8) * train.targetSize(); // one target tensor per compiled batch size
+                // One target tensor per compiled batch size (of each shard).
+                long targets = 4L * plan.compiledBatches().stream().mapToInt(Integer::intValue).sum() * train.targetSize();
                 assertEquals(plan.total() + targets, allocated.get(), model + ": everything, after an epoch and its evaluation");
                 // nn train's confusion matrix: the test split forward at the same batch, the training models still allocated.
                 MemoryPlan withForward = MemoryPlanner.training(graph, spec, train.size(), test.size())
-                        .thenForward(test.size()).plan(16);
+                        .thenForward(test.size()).inShards(shardedAt).plan(16);
                 try (Predictor predictor = new Predictor(graph, store, 16)) {
                     predictor.predict(new float[test.size() * test.sampleSize()], test.size());
                     assertEquals(withForward.total() + targets, allocated.get(), model + ": and a forward pass over the test split");
                 }
             }
+            assertTrue(plan.activations() > 0 && plan.activationGradients() > 0 && plan.layerState() > 0, model + " " + plan);
         }
-        assertTrue(plan.activations() > 0 && plan.activationGradients() > 0 && plan.layerState() > 0, model + " " + plan);
     }
 
     @Test void optimiserStateIsCountedPerOptimiser() throws IOException {
