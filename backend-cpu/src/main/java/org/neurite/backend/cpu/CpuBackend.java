@@ -118,10 +118,13 @@ public final class CpuBackend implements Backend {
         return shard != null ? shard : all;
     }
 
-    /** Binds (or, with null, unbinds) the calling thread to a shard's kernels; {@link CpuShards} only. */
+    /**
+     * Binds (or, with null, unbinds) the calling thread to a shard's kernels; {@link CpuShards}
+     * only. Unbinding leaves the thread's entry holding null rather than removing it: a new entry
+     * for each of the step's two runs on both threads was 128 bytes of garbage a step.
+     */
     void bindShard(Ops ops) {
-        if (ops == null) shardOps.remove();
-        else shardOps.set(ops);
+        shardOps.set(ops);
     }
 
     /** The kernel path and thread count, for {@link CpuShards} to build each shard's {@link Ops}. */
