@@ -95,9 +95,10 @@ final class MemoryCheck {
         m.append(String.format(Locale.ROOT, "%n  counted: parameters %s, parameter gradients %s", MemoryEstimate.bytes(plan.parameters()),
                 MemoryEstimate.bytes(plan.parameterGradients())));
         if (plan.training()) m.append(", ").append(plan.optimizer()).append(" state ").append(MemoryEstimate.bytes(plan.optimizerState()));
-        m.append(String.format(Locale.ROOT, ", activations %s, activation gradients %s, layer state %s (compiled at batch %s%s)",
+        m.append(String.format(Locale.ROOT, ", activations %s, activation gradients %s, layer state %s (compiled at batch %s%s%s)",
                 MemoryEstimate.bytes(plan.activations()), MemoryEstimate.bytes(plan.activationGradients()),
                 MemoryEstimate.bytes(plan.layerState()), sizes(plan.compiledBatches()),
+                plan.secondShardBatches().isEmpty() ? "" : ", for the second shard of each step at " + sizes(plan.secondShardBatches()),
                 plan.forwardBatches().isEmpty() ? "" : ", and forward only at " + sizes(plan.forwardBatches())));
         int fits = planner.largestBatch(budget, plan.batch() - 1);
         if (fits > 0) {

@@ -19,7 +19,8 @@ import org.neurite.train.TrainSpec;
  */
 record MemoryEstimate(MemoryPlan training, MemoryPlan inference) {
     static final String NOT_COUNTED = "Not counted: the backend's scratch (GEMM panels, im2col columns), the loss targets,\n"
-            + "  the dataset and the JVM.";
+            + "  the dataset and the JVM; nor, where the CPU backend runs a training step as two shards of\n"
+            + "  the batch, the second shard's parameter gradients (nn train counts them).";
 
     /** Training as {@code spec} says (its optimiser) and inference, at {@code batch}. */
     static MemoryEstimate of(TypedGraph g, int batch, TrainSpec spec) {

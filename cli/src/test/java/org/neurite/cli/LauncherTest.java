@@ -174,7 +174,7 @@ class LauncherTest {
         // training step's two shards (the CPU backend runs a batch of 64 as two of 32, TrainStep).
         assertTrue(lines[1].startsWith("  counted: parameters 163 MiB, parameter gradients 325 MiB, sgd state 163 MiB, activations "), lines[1]);
         // Training compiles batch 32 twice (the two shards); the confusion matrix at the end runs the test split forward at 64.
-        assertTrue(lines[1].endsWith(" (compiled at batch 32 and 32, and forward only at 64)"), lines[1]);
+        assertTrue(lines[1].endsWith(" (compiled at batch 32, for the second shard of each step at 32, and forward only at 64)"), lines[1]);
         assertEquals("  largest batch that fits: none: the parameters, their gradients and the sgd state alone need 651 MiB", lines[2]);
         // c1's output is 78.4 million floats a sample: 27 samples stay under 2^31 elements.
         assertTrue(lines[3].matches("  or give Java more heap: NEURITE_JAVA_OPTS=-Xmx\\d+g for batch 27, the largest whose tensors can be"

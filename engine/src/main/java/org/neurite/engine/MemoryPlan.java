@@ -20,11 +20,13 @@ import java.util.List;
  *
  * @param model the model's name
  * @param batch the batch size asked for
- * @param compiledBatches the batch sizes compiled for it
+ * @param compiledBatches the batch sizes compiled for it (with shards, the first shard's models)
+ * @param secondShardBatches with training steps in two shards ({@link TrainStep}), the batch sizes
+ *     of the second shard's models; else empty
  * @param forwardBatches the batch sizes compiled forward only besides them (none: empty)
  * @param training whether the plan is for training (optimiser state, gradients of activations)
  * @param parameters parameter values
- * @param parameterGradients gradients of the trainable parameters
+ * @param parameterGradients gradients of the trainable parameters (with shards, two sets)
  * @param optimizer the optimiser's name, or "" for inference
  * @param optimizerState the optimiser's state tensors and the trainer's step status
  * @param activations graph inputs and node outputs
@@ -33,7 +35,8 @@ import java.util.List;
  * @param tooLarge null when every tensor can be allocated; else the first tensor with more than
  *     2^31-1 elements (which no backend holds) and its shape
  */
-public record MemoryPlan(String model, int batch, List<Integer> compiledBatches, List<Integer> forwardBatches, boolean training,
+public record MemoryPlan(String model, int batch, List<Integer> compiledBatches, List<Integer> secondShardBatches,
+                         List<Integer> forwardBatches, boolean training,
                          long parameters,
                          long parameterGradients, String optimizer, long optimizerState, long activations,
                          long activationGradients, long layerState, String tooLarge) {
@@ -54,6 +57,7 @@ public record MemoryPlan(String model, int batch, List<Integer> compiledBatches,
 
     /** Optimiser state tensors per trainable parameter (SGD 1, Adam 2), 0 without one. */
     public int optimizerSlots() {
-        return parameterGradients == 0 ? 0 : (int) (optimizerState / parameterGradients);
+        long oneSet = secondShardBatches.isEmpty() ? parameterGradients : parameterGradients / 2;
+        return oneSet == 0 ? 0 : (int) (optimizerState / oneSet);
     }
 }

@@ -109,9 +109,11 @@ public final class MemoryPlanner {
         if (batch < 1) throw new IllegalArgumentException("batch must be at least 1, got " + batch);
         boolean shards = shardedAt.test(batch);
         List<Integer> batches = shards ? shardBatches(batch, shardedAt, datasetSizes) : compiledBatches(batch, datasetSizes);
+        List<Integer> second = shards ? secondShardBatches(batch, shardedAt, datasetSizes) : List.of();
         List<Integer> forward = forwardSizes.length == 0 ? List.of() : compiledBatches(batch, forwardSizes);
         List<CompiledModel> compiles = new ArrayList<>();
         for (int b : batches) compiles.add(CompiledModel.measure(graph, b, planned, purpose));
+        for (int b : second) compiles.add(CompiledModel.measure(graph, b, planned, purpose));
         for (int b : forward) compiles.add(CompiledModel.measure(graph, b, planned, CompiledModel.Purpose.INFERENCE));
         long activations = 0;
         long activationGradients = 0;
@@ -124,7 +126,7 @@ public final class MemoryPlanner {
             if (tooLarge == null) tooLarge = m.tooLarge();
         }
         // With shards the trainer also holds the second shard's gradients and its two floats of step status.
-        return new MemoryPlan(graph.graph().name(), batch, batches, forward, purpose != CompiledModel.Purpose.INFERENCE, parameters,
+        return new MemoryPlan(graph.graph().name(), batch, batches, second, forward, purpose != CompiledModel.Purpose.INFERENCE, parameters,
                 shards ? 2 * parameterGradients : parameterGradients, optimizer,
                 shards ? optimizerState + 4L * TrainStep.SECOND_SHARD_STATUS : optimizerState, activations, activationGradients, layerState,
                 tooLarge);
@@ -166,27 +168,28 @@ public final class MemoryPlanner {
     }
 
     /**
-     * The training batch sizes compiled when steps of {@code batch} run in two shards: the first
-     * shard's models (the halves {@code ceil(b/2)} of the training split's batches that run in
-     * shards, the others whole, and the evaluation splits' batches of {@code ceil(batch/2)}), then
-     * the second shard's ({@code floor(b/2)}); a size in both lists is two models.
+     * The batch sizes of the first shard's models when steps of {@code batch} run in two shards:
+     * the halves {@code ceil(b/2)} of the training split's batches that run in shards, the others
+     * whole, and the evaluation splits' batches of {@code ceil(batch/2)}.
      */
     static List<Integer> shardBatches(int batch, java.util.function.IntPredicate shardedAt, int... datasetSizes) {
-        int[] training = datasetSizes.length == 0 ? new int[0] : new int[] {datasetSizes[0]};
         int[] evaluated = datasetSizes.length <= 1 ? new int[0] : java.util.Arrays.copyOfRange(datasetSizes, 1, datasetSizes.length);
-        TreeSet<Integer> first = new TreeSet<>(), second = new TreeSet<>();
-        for (int b : compiledBatches(batch, training)) {
-            if (!shardedAt.test(b)) {
-                first.add(b);
-                continue;
-            }
-            first.add(b - b / 2);
-            second.add(b / 2);
-        }
+        TreeSet<Integer> first = new TreeSet<>();
+        for (int b : compiledBatches(batch, trainingSplit(datasetSizes))) first.add(shardedAt.test(b) ? b - b / 2 : b);
         if (evaluated.length > 0) first.addAll(compiledBatches(batch - batch / 2, evaluated));
-        List<Integer> sizes = new ArrayList<>(first.descendingSet());
-        sizes.addAll(second.descendingSet());
-        return sizes;
+        return new ArrayList<>(first.descendingSet());
+    }
+
+    /** The batch sizes of the second shard's models: {@code floor(b/2)} of the training split's batches that run in shards. */
+    static List<Integer> secondShardBatches(int batch, java.util.function.IntPredicate shardedAt, int... datasetSizes) {
+        TreeSet<Integer> second = new TreeSet<>();
+        for (int b : compiledBatches(batch, trainingSplit(datasetSizes))) if (shardedAt.test(b)) second.add(b / 2);
+        return new ArrayList<>(second.descendingSet());
+    }
+
+    /** The training split's size, the first of the dataset sizes (none: none). */
+    private static int[] trainingSplit(int... datasetSizes) {
+        return datasetSizes.length == 0 ? new int[0] : new int[] {datasetSizes[0]};
     }
 
     private static long bytes(Tensor t) {
