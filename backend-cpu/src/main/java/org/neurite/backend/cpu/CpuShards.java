@@ -24,7 +24,11 @@ import org.neurite.backend.BatchShards;
  * With two threads or more the waiting shard spins for a while ({@link #SPINS}) and then parks;
  * with one the shards take turns ({@link #turns}): the shard that reaches an exchange first hands
  * the turn to the other and waits until it is handed back, so one thread at a time runs and the
- * values are the same as with two.
+ * values are the same as with two. Shard 1's thread starts only at shard 0's first exchange: a run
+ * without exchanges runs shard 1 on the calling thread after shard 0: LeNet-5's one-thread step went
+ * from 0.70x of the unsharded one to 1.06x. Each switch of turns costs a thread's wake-up (about
+ * 135 µs on the 2-vCPU VM): the small ResNet's one-thread step, 18 exchanges, runs at 0.82x of the
+ * unsharded one (BENCHMARKS.md, "CPU backend kernels", 2026-12-07).
  *
  * <p><b>Failures.</b> A shard that throws marks the run failed; the other throws at its next
  * exchange (or finishes), and {@link #run} rethrows the first exception. A shard that finishes
@@ -58,6 +62,7 @@ final class CpuShards implements BatchShards, AutoCloseable {
     private volatile IntConsumer body;
     private volatile int runs;                      // runs started: shard 1's thread starts one per increment
     private volatile int turn;                      // with turns: the shard that may run
+    private volatile boolean secondStarted;         // with turns: shard 1's thread has this run
     private volatile boolean failed;
     private volatile boolean closed;
     private boolean running;                        // guarded by this
@@ -105,10 +110,16 @@ final class CpuShards implements BatchShards, AutoCloseable {
             runners[1] = second;
             body = shard;
             if (turns) {
-                runs = runs + 1;                    // publishes the fields above to shard 1's thread
-                LockSupport.unpark(second);
+                // Shard 0 first, here; shard 1's thread starts only when shard 0 reaches an exchange
+                // (exchange). A run with none (a graph without batch norm) runs shard 1 here too,
+                // after it: no thread switch at all.
+                secondStarted = false;
                 runShard(0, shard);
-                while (finished.get(1) == 0) LockSupport.parkNanos(this, PARK_NANOS);
+                if (secondStarted) {
+                    while (finished.get(1) == 0) LockSupport.parkNanos(this, PARK_NANOS);
+                } else if (!failed) {
+                    runShard(1, shard);
+                }
             } else {
                 all.run(SHARDS, SHARDS, region);    // shard 0 here, shard 1 on the pool's first worker
             }
@@ -166,7 +177,14 @@ final class CpuShards implements BatchShards, AutoCloseable {
         if (mine.length < length) mine = published[s][parity] = new double[length];
         System.arraycopy(values, 0, mine, 0, length);
         arrived.set(s, k + 1);                      // publishes the copy
-        if (turns && arrived.get(other) <= k) turn = other;
+        if (turns && arrived.get(other) <= k) {
+            turn = other;
+            if (s == 0 && !secondStarted) {         // shard 0's first exchange: shard 1 starts, on its thread
+                secondStarted = true;
+                runs = runs + 1;
+                LockSupport.unpark(second);
+            }
+        }
         LockSupport.unpark(runners[other]);
         int spins = 0;
         while (arrived.get(other) <= k || (turns && turn != s)) {
