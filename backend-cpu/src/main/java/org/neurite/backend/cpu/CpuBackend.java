@@ -79,13 +79,17 @@ public final class CpuBackend implements Backend {
         this.all = new Ops(threads, path, null, 0);
     }
 
+    /** A backend with {@code threads} workers (0: one per core). */
+    public CpuBackend(int threads) {
+        this(new BackendOptions(threads, null));
+    }
+
     /**
      * One set of kernel objects, each with its per-worker scratch, on one pool of threads: the
      * backend's own, or one shard's ({@link CpuShards}), whose batch norm then exchanges its sums
      * with the other shard's through {@code exchange}.
      */
     static final class Ops {
-        final CpuThreads threads;
         final CpuGemm gemm;
         final CpuConv2d conv;
         final CpuPool2d pool;
@@ -98,7 +102,6 @@ public final class CpuBackend implements Backend {
         final CpuOptimizers optimizers;
 
         Ops(CpuThreads threads, CpuKernels.Path path, CpuShards exchange, int shard) {
-            this.threads = threads;
             this.gemm = new CpuGemm(threads, path);
             this.conv = new CpuConv2d(threads, gemm, path);
             this.pool = new CpuPool2d(threads, path);
@@ -127,7 +130,7 @@ public final class CpuBackend implements Backend {
         shardOps.set(ops);
     }
 
-    /** The kernel path and thread count, for {@link CpuShards} to build each shard's {@link Ops}. */
+    /** The kernel path, for {@link CpuShards} to build each shard's {@link Ops}. */
     CpuKernels.Path path() { return path; }
 
     /**
@@ -138,11 +141,6 @@ public final class CpuBackend implements Backend {
         if (type != BatchShards.class) return Optional.empty();
         if (shards == null) shards = new CpuShards(this, threads);
         return Optional.of(type.cast(shards));
-    }
-
-    /** A backend with {@code threads} workers (0: one per core). */
-    public CpuBackend(int threads) {
-        this(new BackendOptions(threads, null));
     }
 
     @Override public String name() { return "cpu"; }

@@ -247,16 +247,7 @@ final class CpuNormalization {
                     double s0 = a[3 * c], d = b[3 * c] - s0, sum1 = b[3 * c + 1];
                     double sum = a[3 * c + 1] + (sum1 + m1 * d);
                     double squares = a[3 * c + 2] + (b[3 * c + 2] + 2 * d * sum1 + m1 * d * d);
-                    double mean = s0 + sum / count;
-                    double var = Math.max(0.0, (squares - sum * (sum / count)) / count);
-                    double invStd = 1.0 / Math.sqrt(var + eps);
-                    saveMean[c] = (float) mean;
-                    saveInvStd[c] = (float) invStd;
-                    if (shard == 0) {
-                        runningMean[c] = (float) ((1.0 - momentum) * runningMean[c] + momentum * mean);
-                        runningVar[c] = (float) ((1.0 - momentum) * runningVar[c] + momentum * var * count / (count - 1));
-                    }
-                    dxK[c] = (float) (invStd * gamma[c]);
+                    dxK[c] = statistics(c, s0, sum, squares, count, shard == 0);   // phase 2's scale
                 }
                 phase = 2;
                 threads.run(channels, parts, this);
@@ -270,12 +261,9 @@ final class CpuNormalization {
             CpuKernels kernels = CpuNormalization.this.kernels[worker];
             int stride = channels * inner;
             if (phase == 1) {
+                double[] acc = partials[worker];
                 for (int c = begin; c < end; c++) {
-                    float shift = x[c * inner]; // this shard's first value of the channel
-                    double[] acc = partials[worker];
-                    Arrays.fill(acc, 0.0);
-                    kernels.normChannelStatistics(x, c * inner, outer, stride, inner, shift, acc);
-                    shardSums[3 * c] = shift;
+                    shardSums[3 * c] = channelSums(kernels, acc, c); // about this shard's first value of the channel
                     shardSums[3 * c + 1] = addPartials(acc, 0);
                     shardSums[3 * c + 2] = addPartials(acc, CpuKernels.NORM_PARTIALS);
                 }
@@ -292,22 +280,40 @@ final class CpuNormalization {
                             relu);
                     continue;
                 }
-                long count = (long) outer * inner;
-                float[] x = this.x;
-                float shift = x[c * inner]; // the channel's first value
                 double[] acc = partials[worker];
-                Arrays.fill(acc, 0.0);
-                kernels.normChannelStatistics(x, c * inner, outer, stride, inner, shift, acc);
-                double sum = addPartials(acc, 0), squares = addPartials(acc, CpuKernels.NORM_PARTIALS);
-                double mean = shift + sum / count;
-                double var = Math.max(0.0, (squares - sum * (sum / count)) / count);
-                double invStd = 1.0 / Math.sqrt(var + eps);
-                saveMean[c] = (float) mean;
-                saveInvStd[c] = (float) invStd;
+                float shift = channelSums(kernels, acc, c);
+                float scale = statistics(c, shift, addPartials(acc, 0), addPartials(acc, CpuKernels.NORM_PARTIALS), (double) outer * inner, true);
+                kernels.normChannelNormalize(x, y, c * inner, outer, stride, inner, saveMean[c], scale, beta[c], relu);
+            }
+        }
+
+        /**
+         * Channel c's sums of {@code x - s} and its square over this call's rows, about its first
+         * value s, left as partials in {@code acc}; returns s.
+         */
+        private float channelSums(CpuKernels kernels, double[] acc, int c) {
+            float shift = x[c * inner];
+            Arrays.fill(acc, 0.0);
+            kernels.normChannelStatistics(x, c * inner, outer, channels * inner, inner, shift, acc);
+            return shift;
+        }
+
+        /**
+         * Channel c's mean and biased variance from its sums about {@code shift} over {@code count}
+         * values, saved as mean and 1/sqrt(var + eps), the running statistics updated (with the
+         * unbiased variance) when {@code updateRunning}; returns the outputs' scale, gamma / std.
+         */
+        private float statistics(int c, double shift, double sum, double squares, double count, boolean updateRunning) {
+            double mean = shift + sum / count;
+            double var = Math.max(0.0, (squares - sum * (sum / count)) / count);
+            double invStd = 1.0 / Math.sqrt(var + eps);
+            saveMean[c] = (float) mean;
+            saveInvStd[c] = (float) invStd;
+            if (updateRunning) {
                 runningMean[c] = (float) ((1.0 - momentum) * runningMean[c] + momentum * mean);
                 runningVar[c] = (float) ((1.0 - momentum) * runningVar[c] + momentum * var * count / (count - 1));
-                kernels.normChannelNormalize(x, y, c * inner, outer, stride, inner, (float) mean, (float) (invStd * gamma[c]), beta[c], relu);
             }
+            return (float) (invStd * gamma[c]);
         }
     }
 

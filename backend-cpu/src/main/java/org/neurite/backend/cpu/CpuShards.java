@@ -1,6 +1,5 @@
 package org.neurite.backend.cpu;
 
-import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -55,7 +54,7 @@ final class CpuShards implements BatchShards, AutoCloseable {
     /** Shard 1's thread with one thread in all (taking turns); null otherwise. */
     private final Thread second;
     private final CpuThreads.RangeTask region = (worker, begin, end) -> {
-        for (int s = begin; s < end; s++) runShard(s, this.body);
+        for (int s = begin; s < end; s++) runShard(s);
     };
 
     // The run in progress.
@@ -114,11 +113,11 @@ final class CpuShards implements BatchShards, AutoCloseable {
                 // (exchange). A run with none (a graph without batch norm) runs shard 1 here too,
                 // after it: no thread switch at all.
                 secondStarted = false;
-                runShard(0, shard);
+                runShard(0);
                 if (secondStarted) {
                     while (finished.get(1) == 0) LockSupport.parkNanos(this, PARK_NANOS);
                 } else if (!failed) {
-                    runShard(1, shard);
+                    runShard(1);
                 }
             } else {
                 all.run(SHARDS, SHARDS, region);    // shard 0 here, shard 1 on the pool's first worker
@@ -133,12 +132,12 @@ final class CpuShards implements BatchShards, AutoCloseable {
         }
     }
 
-    /** Shard {@code s}'s body on its kernels; on the way out, its finish (and, taking turns, the turn) handed on. */
-    private void runShard(int s, IntConsumer shard) {
+    /** Shard {@code s} of the run's body on its kernels; on the way out, its finish (and, taking turns, the turn) handed on. */
+    private void runShard(int s) {
         runners[s] = Thread.currentThread();
         backend.bindShard(ops[s]);
         try {
-            shard.accept(s);
+            body.accept(s);
         } catch (Throwable t) {
             firstFailure.compareAndSet(null, t);
             failed = true;
@@ -159,10 +158,9 @@ final class CpuShards implements BatchShards, AutoCloseable {
                 continue;
             }
             seen = runs;
-            IntConsumer shard = body;
-            while (turns && turn != 1 && !closed) LockSupport.parkNanos(this, PARK_NANOS);
+            while (turn != 1 && !closed) LockSupport.parkNanos(this, PARK_NANOS);
             if (closed) return;
-            runShard(1, shard);
+            runShard(1);
         }
     }
 
@@ -208,6 +206,5 @@ final class CpuShards implements BatchShards, AutoCloseable {
         closed = true;
         if (second != null) LockSupport.unpark(second);
         for (CpuThreads pool : pools) pool.close();
-        Arrays.fill(runners, null);
     }
 }
