@@ -104,7 +104,16 @@ public final class TrainStep implements AutoCloseable {
     static final String SHARDS_PROPERTY = "neurite.shards";
     /** The backend's shards when steps may run sharded (see the class comment), else null. */
     private final BatchShards shards;
-    /** Shard 1's parameters (the store's values, its own gradients) and compiled models; null until a sharded step. */
+    /** The most parameter floats per activation float of a step for it to run in shards (see {@link #sharded}). */
+    static final double SHARD_PARAMETER_SHARE = 0.25;
+    /** Floats of the trainable parameters, and of every node's output for one sample (the input included). */
+    private final long trainableFloats, activationFloatsPerSample;
+    /**
+     * While a faulty step runs again to name its first non-finite activation or gradient: then it
+     * runs unsharded, so that the message names the batch's tensors and elements, not a shard's.
+     */
+    private boolean diagnosing;
+    /** Shard 1's parameters (the store's values, its own gradients) and compiled models; null when no step shards. */
     private ParameterStore secondShardStore;
     private CompiledModelsByBatch secondShardRun;
     /** Shard 1's model in the last step, when it was sharded; null otherwise. */
@@ -157,7 +166,7 @@ public final class TrainStep implements AutoCloseable {
         this.augmentation = spec.augment().isEmpty() ? null
                 : AugmentationPipeline.of(spec.augment(), graph.shape(graph.graph().inputs().get(0).name()), spec.seed());
         this.shards = shardable(graph) ? backend.extension(BatchShards.class).orElse(null) : null;
-        this.trainableFloats = store.trainable().stream().mapToLong(p -> p.decl().shape().elementCount()).sum();
+        this.trainableFloats = trainableFloats(graph);
         this.activationFloatsPerSample = activationFloatsPerSample(graph);
         // With the trainer, as the optimiser's state (MemoryPlanner counts it so); a smaller batch never shards if this one does not.
         if (shardsAt(maxBatch)) allocateSecondShard();
@@ -170,9 +179,22 @@ public final class TrainStep implements AutoCloseable {
      * counts.
      */
     public static boolean runsInShards(TypedGraph graph, Backend backend, int batch) {
-        long trainable = graph.params().stream().filter(p -> p.decl().trainable()).mapToLong(p -> p.decl().shape().elementCount()).sum();
-        return shardable(graph) && batch >= BatchShards.SHARDS && trainable <= SHARD_PARAMETER_SHARE * activationFloatsPerSample(graph) * batch
+        return shardable(graph) && fewParameters(trainableFloats(graph), activationFloatsPerSample(graph), batch)
                 && backend.extension(BatchShards.class).isPresent();
+    }
+
+    /**
+     * Whether a batch of {@code count} is large enough to shard (two samples or more) and its
+     * parameters few enough against its activations ({@link #SHARD_PARAMETER_SHARE}, see
+     * {@link #sharded}).
+     */
+    private static boolean fewParameters(long trainableFloats, long activationFloatsPerSample, int count) {
+        return count >= BatchShards.SHARDS && trainableFloats <= SHARD_PARAMETER_SHARE * activationFloatsPerSample * count;
+    }
+
+    /** Floats of the trainable parameters. */
+    private static long trainableFloats(TypedGraph graph) {
+        return graph.params().stream().filter(p -> p.decl().trainable()).mapToLong(p -> p.decl().shape().elementCount()).sum();
     }
 
     /** Floats of every node's output for one sample, and of the inputs. */
@@ -217,19 +239,8 @@ public final class TrainStep implements AutoCloseable {
 
     /** {@link #sharded} but for the recording and diagnosing modes: what a batch of {@code count} runs in. */
     private boolean shardsAt(int count) {
-        return shards != null && count >= BatchShards.SHARDS && trainableFloats <= SHARD_PARAMETER_SHARE * activationFloatsPerSample * count;
+        return shards != null && fewParameters(trainableFloats, activationFloatsPerSample, count);
     }
-
-    /** The most parameter floats per activation float of a step for it to run in shards (see {@link #sharded}). */
-    static final double SHARD_PARAMETER_SHARE = 0.25;
-    /** Floats of the trainable parameters, and of every node's output for one sample (the input included). */
-    private final long trainableFloats, activationFloatsPerSample;
-
-    /**
-     * While a faulty step runs again to name its first non-finite activation or gradient: then it
-     * runs unsharded, so that the message names the batch's tensors and elements, not a shard's.
-     */
-    private boolean diagnosing;
 
     public Loss loss() { return loss; }
 
@@ -449,7 +460,7 @@ public final class TrainStep implements AutoCloseable {
      * then shard 1's parameter gradients added into the store's (shard 0's + shard 1's).
      */
     private void backward(CompiledModel m) {
-        if (lastSecondShard == null || m != lastModel) {
+        if (lastSecondShard == null) {
             m.backward();
             return;
         }
