@@ -23,6 +23,7 @@ import org.neurite.dsl.Script;
 import org.neurite.dsl.ScriptLoader;
 import org.neurite.engine.ParameterStore;
 import org.neurite.engine.Predictor;
+import org.neurite.engine.TrainStep;
 import org.neurite.engine.Trainer;
 import org.neurite.engine.TrainingListener;
 import org.neurite.graph.TypedGraph;
@@ -64,6 +65,12 @@ public final class OpProfile {
          */
         private final Map<List<Object>, long[]> byCall = new HashMap<>();
         boolean recording;
+        /**
+         * The thread whose calls are timed: a training step that runs as two shards of its batch
+         * (docs/architecture.md) calls the second shard's ops from a pool worker at the same time,
+         * and its times would count twice; shard 0's ops, on this thread, stand for the step's.
+         */
+        private final Thread caller = Thread.currentThread();
 
         Timings(Backend target) {
             this.target = target;
@@ -79,7 +86,7 @@ public final class OpProfile {
                 throw e.getCause();
             }
             long took = System.nanoTime() - start;
-            if (recording) {
+            if (recording && Thread.currentThread() == caller) {
                 long[] t = byCall.computeIfAbsent(keyArguments(method, args), k -> byKey.computeIfAbsent(key(method, args), s -> new long[2]));
                 t[0] += took;
                 t[1]++;
@@ -183,6 +190,10 @@ public final class OpProfile {
                 timings.recording = false;
                 System.out.printf(Locale.ROOT, "training, batch %d, %d threads, %d epochs of %d steps: %.2f ms per step (%.0f samples/s)%n",
                         batch, threads, rounds, steps, ms, batch * 1000 / ms);
+                if (TrainStep.runsInShards(graph, backend, batch)) {
+                    System.out.printf(Locale.ROOT, "(the step runs as two shards of the batch: the ops below are the first shard's, on its %d samples;"
+                            + " -Dneurite.shards=false for the step unsharded)%n", batch - batch / 2);
+                }
                 timings.print("training", steps * rounds);
 
                 int inferSteps = Math.max(1, count / inferBatch);
