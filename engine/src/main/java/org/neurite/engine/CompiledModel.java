@@ -815,12 +815,20 @@ public final class CompiledModel implements AutoCloseable {
      * stream derived from (seed, node index).
      */
     public void forward(boolean training, long seed) {
-        for (int i = 0; i < steps.size(); i++) {   // an index loop: no iterator per step
-            Step s = steps.get(i);
-            s.training = training;
-            s.seed = CounterRandom.mix(seed * 0x9E3779B97F4A7C15L + s.index);
-            s.kernel.forward(s);
-        }
+        for (int i = 0; i < steps.size(); i++) forwardStep(i, training, seed);   // an index loop: no iterator per step
+    }
+
+    /** Steps of {@link #forward}: one per node, in order. */
+    public int forwardSteps() {
+        return steps.size();
+    }
+
+    /** Step {@code i} of {@link #forward}: node i's kernel (a training step's shards run the graph step by step, {@code TrainStep}). */
+    public void forwardStep(int i, boolean training, long seed) {
+        Step s = steps.get(i);
+        s.training = training;
+        s.seed = CounterRandom.mix(seed * 0x9E3779B97F4A7C15L + s.index);
+        s.kernel.forward(s);
     }
 
     /**
@@ -829,17 +837,28 @@ public final class CompiledModel implements AutoCloseable {
      */
     public void backward() {
         // placeShared traces these same accesses (fan-in sum, gradOutput, gradInputs) to give gradients their buffers.
+        for (int i = 0, n = backwardSteps(); i < n; i++) backwardStep(i);
+    }
+
+    /** Steps of {@link #backward}: one per node, in reverse order, then the sums of the inputs' gradients. */
+    public int backwardSteps() {
+        return steps.size() + 1;
+    }
+
+    /** Step {@code i} of {@link #backward} (see {@link #backwardSteps}). */
+    public void backwardStep(int i) {
         if (purpose == Purpose.INFERENCE) {
             throw new IllegalStateException("model " + graph.graph().name() + " was compiled for inference; compile it for training to run backward");
         }
-        for (int i = steps.size() - 1; i >= 0; i--) {
-            Step s = steps.get(i);
-            if (!s.needsBackward) continue;
+        if (i < steps.size()) {
+            Step s = steps.get(steps.size() - 1 - i);
+            if (!s.needsBackward) return;
             sumFanIn(s.node.name());
             s.kernel.backward(s);
+            return;
         }
         List<GraphInput> inputs = graph.graph().inputs();
-        for (int i = 0; i < inputs.size(); i++) sumFanIn(inputs.get(i).name());   // an index loop: no iterator per step
+        for (int k = 0; k < inputs.size(); k++) sumFanIn(inputs.get(k).name());   // an index loop: no iterator per step
     }
 
     /**

@@ -70,7 +70,8 @@ import org.neurite.train.TrainSpec;
  * forward and backward as two shards of the batch at once: the first
  * {@code ceil(n/2)} samples through the compiled models of {@link #models}, the rest through a
  * second set compiled over {@link ParameterStore#shardView} (the same weights, gradients of its
- * own), each shard on its share of the backend's threads. The losses are computed after both
+ * own), node by node, each shard on its share of the backend's threads (with one thread, in
+ * lockstep: node i of shard 0, then node i of shard 1). The losses are computed after both
  * forwards, shard by shard, and added (shard 0's + shard 1's); after both backwards shard 1's
  * gradients are added to shard 0's, in the store, and the update runs as on one batch. The split
  * depends on the batch alone, so the bits do not depend on the thread count; they differ from an
@@ -470,8 +471,8 @@ public final class TrainStep implements AutoCloseable {
         }
     }
 
-    /** The two shards' forward or backward, one object for every step (no lambda made per step). */
-    private final class ShardPass implements java.util.function.IntConsumer {
+    /** The two shards' forward or backward, node by node; one object for every step (no lambda made per step). */
+    private final class ShardPass implements BatchShards.Steps {
         private CompiledModel first, second;
         private boolean backward;
         private long seed;
@@ -490,16 +491,16 @@ public final class TrainStep implements AutoCloseable {
             this.backward = backward;
             this.seed = seed;
             try {
-                shards.run(this);
+                shards.run(backward ? first.backwardSteps() : first.forwardSteps(), this);
             } finally {
                 this.first = this.second = null;
             }
         }
 
-        @Override public void accept(int shard) {
+        @Override public void run(int shard, int step) {
             CompiledModel m = shard == 0 ? first : second;
-            if (backward) m.backward();
-            else m.forward(true, seed);
+            if (backward) m.backwardStep(step);
+            else m.forwardStep(step, true, seed);
         }
     }
 

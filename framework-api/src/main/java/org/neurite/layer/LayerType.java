@@ -36,10 +36,11 @@ public interface LayerType {
      * Whether a training step may run this layer on two shards of its batch at once, each through
      * its own compiled copy ({@link org.neurite.backend.BatchShards}): true when the layer's
      * kernels treat each sample on its own, except through the backend's batch-norm ops (which
-     * combine the shards' sums), and its copies share nothing but the parameters they read and the
-     * gradients they write. False by default: a layer that draws random numbers by element
-     * (dropout), mixes samples, or keeps state between steps stays unsharded, and so does every
-     * step of a graph that holds one.
+     * combine the shards' sums; called at most once in a kernel's forward or backward, and last:
+     * with one thread the call finishes during the other shard's), and its copies share nothing
+     * but the parameters they read and the gradients they write. False by default: a layer that
+     * draws random numbers by element (dropout), mixes samples, or keeps state between steps stays
+     * unsharded, and so does every step of a graph that holds one.
      */
     default boolean shardable() { return false; }
 

@@ -100,6 +100,11 @@ public final class CpuBackend implements Backend {
         final CpuEmbedding embedding;
         final CpuSoftmax softmax;
         final CpuOptimizers optimizers;
+        /**
+         * Shard 0 in lockstep ({@link CpuShards}, one thread) after a batch-norm call that finishes
+         * only in shard 1's step: no other op of this shard may run until then.
+         */
+        boolean awaitingExchange;
 
         Ops(CpuThreads threads, CpuKernels.Path path, CpuShards exchange, int shard) {
             this.gemm = new CpuGemm(threads, path);
@@ -118,7 +123,12 @@ public final class CpuBackend implements Backend {
     /** The kernels for an op called on this thread: its shard's inside {@link CpuShards#run}, else the backend's. */
     private Ops ops() {
         Ops shard = shardOps.get();
-        return shard != null ? shard : all;
+        if (shard == null) return all;
+        if (shard.awaitingExchange) {
+            throw new IllegalStateException("an op of shard 0 followed its batch-norm call in the same step: with one thread that call"
+                    + " finishes only in shard 1's step of the same index, so nothing in the step may follow it (BatchShards)");
+        }
+        return shard;
     }
 
     /**
@@ -135,7 +145,7 @@ public final class CpuBackend implements Backend {
 
     /**
      * {@link BatchShards}: training steps as two shards of the batch, each on half of the threads
-     * (at least one; with one thread they take turns). Made on first request.
+     * (at least one; with one thread they run in lockstep on the caller). Made on first request.
      */
     @Override public synchronized <T> Optional<T> extension(Class<T> type) {
         if (type != BatchShards.class) return Optional.empty();

@@ -196,7 +196,7 @@ final class CpuNormalization {
     }
 
     /** Forward (training or evaluation statistics), one channel per task. */
-    private final class BatchNormLoop implements CpuThreads.RangeTask {
+    private final class BatchNormLoop implements CpuThreads.RangeTask, CpuShards.Deferred {
         private boolean training, relu;
         private float[] x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd;
         private int outer, channels, inner;
@@ -220,37 +220,65 @@ final class CpuNormalization {
             this.inner = inner;
             this.eps = eps;
             this.momentum = momentum;
+            boolean deferred = false;
             try {
-                if (training && shards != null) executeSharded();
+                if (training && shards != null) deferred = executeSharded();
                 else threads.run(channels, parts((long) outer * inner * channels), this);
             } finally {
-                this.x = this.y = this.gamma = this.beta = this.runningMean = this.runningVar = this.saveMean = this.saveInvStd = null;
+                if (!deferred) release();
             }
+        }
+
+        private void release() {
+            this.x = this.y = this.gamma = this.beta = this.runningMean = this.runningVar = this.saveMean = this.saveInvStd = null;
         }
 
         /** 0: statistics and outputs per channel; 1: a shard's sums per channel; 2: a shard's outputs. */
         private int phase;
 
-        /** A shard's pass: its sums, the exchange, the whole batch's statistics, its outputs. */
-        private void executeSharded() {
-            int parts = parts((long) outer * inner * channels);
+        /**
+         * A shard's pass: its sums, the exchange, the whole batch's statistics, its outputs. Returns
+         * true when the exchange deferred the rest ({@link CpuShards}, one thread: {@link #finish}
+         * runs it in the other shard's call).
+         */
+        private boolean executeSharded() {
             if (shardSums.length < 3 * channels + 1) shardSums = new double[3 * channels + 1];
             if (dxK.length < channels) growBackwardScratch(0, channels);
+            phase = 1;
             try {
-                phase = 1;
-                threads.run(channels, parts, this);
-                shardSums[3 * channels] = outer;
-                double[] theirs = shards.exchange(shard, shardSums, 3 * channels + 1);
-                double[] a = shard == 0 ? shardSums : theirs, b = shard == 0 ? theirs : shardSums;
-                double m0 = a[3 * channels] * inner, m1 = b[3 * channels] * inner, count = m0 + m1;
-                for (int c = 0; c < channels; c++) {
-                    double s0 = a[3 * c], d = b[3 * c] - s0, sum1 = b[3 * c + 1];
-                    double sum = a[3 * c + 1] + (sum1 + m1 * d);
-                    double squares = a[3 * c + 2] + (b[3 * c + 2] + 2 * d * sum1 + m1 * d * d);
-                    dxK[c] = statistics(c, s0, sum, squares, count, shard == 0);   // phase 2's scale
-                }
-                phase = 2;
-                threads.run(channels, parts, this);
+                threads.run(channels, parts((long) outer * inner * channels), this);
+            } finally {
+                phase = 0;
+            }
+            shardSums[3 * channels] = outer;
+            double[] theirs = shards.exchange(shard, shardSums, 3 * channels + 1, this);
+            if (theirs == null) return true;
+            normalizeSharded(theirs);
+            return false;
+        }
+
+        @Override
+        public synchronized void finish(double[] theirs) {
+            try {
+                normalizeSharded(theirs);
+            } finally {
+                release();
+            }
+        }
+
+        /** The whole batch's statistics from this shard's sums and the other's ({@code theirs}), then this shard's outputs. */
+        private void normalizeSharded(double[] theirs) {
+            double[] a = shard == 0 ? shardSums : theirs, b = shard == 0 ? theirs : shardSums;
+            double m0 = a[3 * channels] * inner, m1 = b[3 * channels] * inner, count = m0 + m1;
+            for (int c = 0; c < channels; c++) {
+                double s0 = a[3 * c], d = b[3 * c] - s0, sum1 = b[3 * c + 1];
+                double sum = a[3 * c + 1] + (sum1 + m1 * d);
+                double squares = a[3 * c + 2] + (b[3 * c + 2] + 2 * d * sum1 + m1 * d * d);
+                dxK[c] = statistics(c, s0, sum, squares, count, shard == 0);   // phase 2's scale
+            }
+            phase = 2;
+            try {
+                threads.run(channels, parts((long) outer * inner * channels), this);
             } finally {
                 phase = 0;
             }
@@ -317,7 +345,7 @@ final class CpuNormalization {
         }
     }
 
-    private final class BatchNormBackwardLoop implements CpuThreads.RangeTask {
+    private final class BatchNormBackwardLoop implements CpuThreads.RangeTask, CpuShards.Deferred {
         private boolean chunked; // the two passes over chunks of samples; sums first, then dx
         private boolean sumsPass;
         private float[] x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta;
@@ -338,28 +366,35 @@ final class CpuNormalization {
             this.outer = outer;
             this.channels = channels;
             this.inner = inner;
+            boolean deferred = false;
             try {
                 chunked = shards != null || sampleChunks(outer, inner);
-                if (chunked) executeChunked();
+                if (chunked) deferred = executeChunked();
                 else {
                     growBackwardScratch(0, channels);
                     threads.run(channels, parts((long) outer * inner * channels), this);
                 }
             } finally {
-                this.x = this.dy = this.reluOutput = this.gamma = this.saveMean = this.saveInvStd = this.dx = this.dgamma = this.dbeta = null;
+                if (!deferred) release();
             }
+        }
+
+        private void release() {
+            this.x = this.dy = this.reluOutput = this.gamma = this.saveMean = this.saveInvStd = this.dx = this.dgamma = this.dbeta = null;
         }
 
         /**
          * The sums pass over chunks of samples, each channel's dbeta, dgamma and dx coefficients from
          * its chunks' sums (on this thread, in chunk order), then the dx pass: each worker gets the
          * same contiguous chunks both times, so the second pass finds much of its rows in its cache.
+         * Returns true when a shard's exchange deferred the rest ({@link CpuShards}, one thread:
+         * {@link #finish} runs it in the other shard's call).
          */
-        private void executeChunked() {
-            int per = chunkSamples(outer), chunks = (outer + per - 1) / per, parts = parts((long) outer * inner * channels);
+        private boolean executeChunked() {
+            int per = chunkSamples(outer), chunks = (outer + per - 1) / per;
             growBackwardScratch(chunks, channels);
             sumsPass = true;
-            threads.run(chunks, parts, this);
+            threads.run(chunks, parts((long) outer * inner * channels), this);
             double[] sums = chunkSums;
             if (shards != null && shardSums.length < 2 * channels + 1) shardSums = new double[2 * channels + 1];
             for (int c = 0; c < channels; c++) {
@@ -378,13 +413,36 @@ final class CpuNormalization {
             if (shards != null) {
                 // The whole batch's two sums per channel: shard 0's plus shard 1's (see batchNormBackward).
                 shardSums[2 * channels] = outer;
-                double[] theirs = shards.exchange(shard, shardSums, 2 * channels + 1);
-                double[] a = shard == 0 ? shardSums : theirs, b = shard == 0 ? theirs : shardSums;
-                long count = (long) (a[2 * channels] + b[2 * channels]) * inner;
-                for (int c = 0; c < channels; c++) finishChannel(c, a[2 * c] + b[2 * c], a[2 * c + 1] + b[2 * c + 1], count, shard == 0);
+                double[] theirs = shards.exchange(shard, shardSums, 2 * channels + 1, this);
+                if (theirs == null) return true;       // finish runs the rest (CpuShards, one thread)
+                finishSharded(theirs);
             }
+            dxPass();
+            return false;
+        }
+
+        @Override
+        public synchronized void finish(double[] theirs) {
+            try {
+                finishSharded(theirs);
+                dxPass();
+            } finally {
+                release();
+            }
+        }
+
+        /** Each channel's coefficients from the whole batch's two sums: this shard's plus the other's ({@code theirs}). */
+        private void finishSharded(double[] theirs) {
+            double[] a = shard == 0 ? shardSums : theirs, b = shard == 0 ? theirs : shardSums;
+            long count = (long) (a[2 * channels] + b[2 * channels]) * inner;
+            for (int c = 0; c < channels; c++) finishChannel(c, a[2 * c] + b[2 * c], a[2 * c + 1] + b[2 * c + 1], count, shard == 0);
+        }
+
+        /** The dx pass over the same chunks of samples as the sums pass. */
+        private void dxPass() {
+            int per = chunkSamples(outer), chunks = (outer + per - 1) / per;
             sumsPass = false;
-            threads.run(chunks, parts, this);
+            threads.run(chunks, parts((long) outer * inner * channels), this);
         }
 
         /**

@@ -3,7 +3,6 @@ package org.neurite.backend.cpu;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.IntConsumer;
 import org.neurite.backend.BatchShards;
 
 /**
@@ -11,7 +10,7 @@ import org.neurite.backend.BatchShards;
  * backend's own pool (shard 0 on the calling thread, shard 1 on its first worker), each with its
  * own {@link CpuBackend.Ops} (kernel objects and scratch) on its own pool of {@code ceil(T/2)}
  * and {@code floor(T/2)} threads (at least one each) of the backend's T. With one thread there is
- * no worker: shard 1 runs on a thread of its own, taking turns with shard 0.
+ * no worker: the shards run in lockstep on the calling thread ({@link #lockstep}).
  * Why: a two-thread training step of the small ResNet splits each of its ~100 ops across both
  * cores and joins them after each; two shards that each run every op on their own samples meet
  * only at batch norm's 18 exchanges, and trained 1.08-1.26x faster (BENCHMARKS.md, "CPU backend
@@ -20,14 +19,14 @@ import org.neurite.backend.BatchShards;
  * <p><b>Exchanges.</b> {@link #exchange} publishes a shard's values for its k-th exchange and
  * returns the other shard's k-th: each shard writes the buffer of parity {@code k & 1}, so a shard
  * that has gone on to exchange k+1 never overwrites what the other has yet to read of exchange k.
- * With two threads or more the waiting shard spins for a while ({@link #SPINS}) and then parks;
- * with one the shards take turns ({@link #turns}): the shard that reaches an exchange first hands
- * the turn to the other and waits until it is handed back, so one thread at a time runs and the
- * values are the same as with two. Shard 1's thread starts only at shard 0's first exchange: a run
- * without exchanges runs shard 1 on the calling thread after shard 0: LeNet-5's one-thread step went
- * from 0.70x of the unsharded one to 1.06x. Each switch of turns costs a thread's wake-up (about
- * 135 µs on the 2-vCPU VM): the small ResNet's one-thread step, 18 exchanges, runs at 0.82x of the
- * unsharded one (BENCHMARKS.md, "CPU backend kernels", 2026-12-07).
+ * With two threads or more the waiting shard spins for a while ({@link #SPINS}) and then parks.
+ * With one, step i of shard 0 runs, then step i of shard 1: shard 0's exchange cannot wait, so it
+ * returns nothing and leaves the rest of its batch-norm call ({@link Deferred}) to shard 1's
+ * exchange of the same rank, which runs it on shard 0's kernels with its own values; until then
+ * any other op of shard 0 is refused ({@link CpuBackend.Ops#awaitingExchange}). Every value is the
+ * same as with two threads; there is no thread switch. (Shards that took turns on two Java threads,
+ * switching at each exchange, trained the small ResNet at 0.82x of an unsharded one-thread step:
+ * about 160 µs a switch on the 2-vCPU VM. BENCHMARKS.md, "CPU backend kernels", 2026-12-07.)
  *
  * <p><b>Failures.</b> A shard that throws marks the run failed; the other throws at its next
  * exchange (or finishes), and {@link #run} rethrows the first exception. A shard that finishes
@@ -44,54 +43,50 @@ final class CpuShards implements BatchShards, AutoCloseable {
     /** How long a parked shard sleeps before it looks again (unparks usually wake it first). */
     private static final long PARK_NANOS = 100_000;
 
+    /** The rest of a batch-norm call of shard 0 in lockstep, run with shard 1's values of the same exchange. */
+    interface Deferred {
+        void finish(double[] theirs);
+    }
+
     private final CpuBackend backend;
     /** The backend's pool, whose two-part region runs the shards (more than one thread). */
     private final CpuThreads all;
-    /** One thread in all: the shards take turns, switching at exchanges. */
-    private final boolean turns;
+    /** One thread in all: the shards run in lockstep on the calling thread. */
+    private final boolean lockstep;
     private final CpuBackend.Ops[] ops = new CpuBackend.Ops[SHARDS];
     private final CpuThreads[] pools = new CpuThreads[SHARDS];
-    /** Shard 1's thread with one thread in all (taking turns); null otherwise. */
-    private final Thread second;
     private final CpuThreads.RangeTask region = (worker, begin, end) -> {
         for (int s = begin; s < end; s++) runShard(s);
     };
 
     // The run in progress.
-    private volatile IntConsumer body;
-    private volatile int runs;                      // runs started: shard 1's thread starts one per increment
-    private volatile int turn;                      // with turns: the shard that may run
-    private volatile boolean secondStarted;         // with turns: shard 1's thread has this run
+    private volatile Steps body;
+    private volatile int steps;
     private volatile boolean failed;
     private volatile boolean closed;
     private boolean running;                        // guarded by this
     private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
     private final AtomicIntegerArray arrived = new AtomicIntegerArray(SHARDS);   // exchanges each shard has reached
-    private final AtomicIntegerArray finished = new AtomicIntegerArray(SHARDS);  // 1 once its body returned or threw
+    private final AtomicIntegerArray finished = new AtomicIntegerArray(SHARDS);  // 1 once its steps returned or one threw
     private final Thread[] runners = new Thread[SHARDS];     // the thread running each shard, this run
     /** [shard][parity]: what each shard published for its exchanges of that parity, grow-only. */
     private final double[][][] published = new double[SHARDS][2][0];
+    /** In lockstep: shard 0's batch-norm call waiting for shard 1's exchange of the same rank, or null. */
+    private Deferred deferred;
 
     CpuShards(CpuBackend backend, CpuThreads all) {
         this.backend = backend;
         this.all = all;
         int threads = all.size();
-        this.turns = threads == 1;
+        this.lockstep = threads == 1;
         int first = Math.max(1, (threads + 1) / 2), rest = Math.max(1, threads / 2);
         pools[0] = new CpuThreads(first);
         pools[1] = new CpuThreads(rest);
         for (int s = 0; s < SHARDS; s++) ops[s] = new CpuBackend.Ops(pools[s], backend.path(), this, s);
-        if (turns) {
-            second = new Thread(this::secondShardLoop, "neurite-cpu-shard-1");
-            second.setDaemon(true);
-            second.start();
-        } else {
-            second = null;
-        }
     }
 
     @Override
-    public void run(IntConsumer shard) {
+    public void run(int steps, Steps shardSteps) {
         synchronized (this) {
             if (closed) throw new IllegalStateException("the backend is closed");
             if (running) throw new IllegalStateException("shards of a step do not nest, nor run two at a time");
@@ -104,22 +99,13 @@ final class CpuShards implements BatchShards, AutoCloseable {
                 arrived.set(s, 0);
                 finished.set(s, 0);
             }
-            turn = 0;
-            runners[0] = Thread.currentThread();
-            runners[1] = second;
-            body = shard;
-            if (turns) {
-                // Shard 0 first, here; shard 1's thread starts only when shard 0 reaches an exchange
-                // (exchange). A run with none (a graph without batch norm) runs shard 1 here too,
-                // after it: no thread switch at all.
-                secondStarted = false;
-                runShard(0);
-                if (secondStarted) {
-                    while (finished.get(1) == 0) LockSupport.parkNanos(this, PARK_NANOS);
-                } else if (!failed) {
-                    runShard(1);
-                }
+            this.steps = steps;
+            body = shardSteps;
+            if (lockstep) {
+                runInLockstep(steps, shardSteps);
             } else {
+                runners[0] = Thread.currentThread();
+                runners[1] = null;
                 all.run(SHARDS, SHARDS, region);    // shard 0 here, shard 1 on the pool's first worker
             }
             body = null;
@@ -128,70 +114,74 @@ final class CpuShards implements BatchShards, AutoCloseable {
             if (t instanceof Error e) throw e;
             if (t != null) throw new IllegalStateException(t);
         } finally {
+            body = null;
             synchronized (this) { running = false; }
         }
     }
 
-    /** Shard {@code s} of the run's body on its kernels; on the way out, its finish (and, taking turns, the turn) handed on. */
+    /** One thread: step i of shard 0, then step i of shard 1, each on its own kernels; exceptions go straight out. */
+    private void runInLockstep(int steps, Steps shardSteps) {
+        try {
+            for (int i = 0; i < steps; i++) {
+                for (int s = 0; s < SHARDS; s++) {
+                    backend.bindShard(ops[s]);
+                    shardSteps.run(s, i);
+                }
+                backend.bindShard(null);
+                if (deferred != null) {
+                    throw new IllegalStateException("shard 1 of the step did not call batch norm in step " + i
+                            + ", where shard 0 did: the two shards ran different graphs");
+                }
+            }
+        } finally {
+            backend.bindShard(null);
+            deferred = null;
+            ops[0].awaitingExchange = false;
+        }
+    }
+
+    /** Shard {@code s}'s steps of the run on its kernels; on the way out, its finish handed on. */
     private void runShard(int s) {
         runners[s] = Thread.currentThread();
         backend.bindShard(ops[s]);
         try {
-            body.accept(s);
+            Steps b = body;
+            for (int i = 0, n = steps; i < n && !failed; i++) b.run(s, i);
         } catch (Throwable t) {
             firstFailure.compareAndSet(null, t);
             failed = true;
         } finally {
             backend.bindShard(null);
             finished.set(s, 1);
-            if (turns) turn = 1 - s;
-            LockSupport.unpark(runners[1 - s]);
-        }
-    }
-
-    /** Shard 1's thread with one thread in all: one run per increment of {@link #runs}, after shard 0 hands it the turn. */
-    private void secondShardLoop() {
-        int seen = 0;
-        while (!closed) {
-            if (runs == seen) {
-                LockSupport.park(this);
-                continue;
-            }
-            seen = runs;
-            while (turn != 1 && !closed) LockSupport.parkNanos(this, PARK_NANOS);
-            if (closed) return;
-            runShard(1);
+            Thread other = runners[1 - s];
+            if (other != null) LockSupport.unpark(other);
         }
     }
 
     /**
      * Publishes {@code values[0, length)} as shard {@code s}'s next exchange and returns the other
      * shard's values for the same exchange (a buffer of at least {@code length}, read-only, valid
-     * until this shard's exchange after next).
+     * until this shard's exchange after next). In lockstep shard 0's exchange returns null instead:
+     * the caller returns at once, and {@code rest} runs with shard 1's values during shard 1's
+     * exchange of the same rank, on shard 0's kernels.
      */
-    double[] exchange(int s, double[] values, int length) {
+    double[] exchange(int s, double[] values, int length, Deferred rest) {
         int k = arrived.get(s), parity = k & 1, other = 1 - s;
         double[] mine = published[s][parity];
         if (mine.length < length) mine = published[s][parity] = new double[length];
         System.arraycopy(values, 0, mine, 0, length);
         arrived.set(s, k + 1);                      // publishes the copy
-        if (turns && arrived.get(other) <= k) {
-            turn = other;
-            if (s == 0 && !secondStarted) {         // shard 0's first exchange: shard 1 starts, on its thread
-                secondStarted = true;
-                runs = runs + 1;
-                LockSupport.unpark(second);
-            }
-        }
-        LockSupport.unpark(runners[other]);
+        if (lockstep) return exchangeInLockstep(s, k, parity, rest);
+        Thread waiting = runners[other];
+        if (waiting != null) LockSupport.unpark(waiting);
         int spins = 0;
-        while (arrived.get(other) <= k || (turns && turn != s)) {
+        while (arrived.get(other) <= k) {
             if (failed) throw new IllegalStateException("the other shard of this step failed");
             if (finished.get(other) == 1 && arrived.get(other) <= k) {
                 throw new IllegalStateException("shard " + other + " of the step finished without reaching batch norm exchange " + (k + 1)
                         + " of shard " + s + ": the two shards ran different graphs");
             }
-            if (!turns && spins < SPINS) {
+            if (spins < SPINS) {
                 spins++;
                 Thread.onSpinWait();
             } else {
@@ -201,10 +191,32 @@ final class CpuShards implements BatchShards, AutoCloseable {
         return published[other][parity];
     }
 
+    /** {@link #exchange} with one thread: shard 0 defers the rest of its call; shard 1 finishes it, then its own. */
+    private double[] exchangeInLockstep(int s, int k, int parity, Deferred rest) {
+        if (s == 0) {
+            deferred = rest;
+            ops[0].awaitingExchange = true;
+            return null;
+        }
+        if (arrived.get(0) <= k || deferred == null) {
+            throw new IllegalStateException("shard 1 of the step reached batch norm exchange " + (k + 1)
+                    + " in a step where shard 0 had none: the two shards ran different graphs");
+        }
+        Deferred first = deferred;
+        deferred = null;
+        ops[0].awaitingExchange = false;
+        backend.bindShard(ops[0]);
+        try {
+            first.finish(published[1][parity]);
+        } finally {
+            backend.bindShard(ops[1]);
+        }
+        return published[0][parity];
+    }
+
     @Override
     public void close() {
         closed = true;
-        if (second != null) LockSupport.unpark(second);
         for (CpuThreads pool : pools) pool.close();
     }
 }

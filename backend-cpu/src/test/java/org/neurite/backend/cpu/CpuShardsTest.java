@@ -22,7 +22,7 @@ import org.neurite.tensor.Tensor;
 /**
  * {@link CpuShards}: batch norm's training forward and backward run as two shards of a batch give
  * the whole batch's statistics and gradients (to float rounding: the sums are added in another
- * order), the same bits for 1, 2, 3 and 4 threads (one thread takes turns), and a shard that
+ * order), the same bits for 1, 2, 3 and 4 threads (one thread runs them in lockstep), and a shard that
  * fails or calls batch norm fewer times than the other ends the run with the failure, not a hang.
  */
 class CpuShardsTest {
@@ -46,7 +46,7 @@ class CpuShardsTest {
     void theSecondShardLeavesTheNormsParameterGradientsToTheFirst() {
         try (CpuBackend cpu = new CpuBackend(new BackendOptions(2, null))) {
             Batch[] shards = {new Batch(cpu, 3, 4, 16, 1), new Batch(cpu, 2, 4, 16, 2)};
-            shards(cpu).run(s -> shards[s].forwardAndBackward(cpu, false));
+            shards(cpu).run(2, (s, i) -> shards[s].step(cpu, false, i));
             float[] first = cpu.download(shards[0].dgamma);
             assertTrue(first[0] != 0f || first[1] != 0f, "shard 0's dgamma " + Arrays.toString(first));
             assertArrayEquals(new float[4], cpu.download(shards[1].dgamma), "shard 1's dgamma");
@@ -63,14 +63,14 @@ class CpuShardsTest {
                     Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
                     for (int failing = 0; failing < 2; failing++) {
                         int f = failing;
-                        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> shards.run(s -> {
+                        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> shards.run(2, (s, i) -> {
                             if (s == f) throw new IllegalArgumentException("shard " + s + " refused its label");
-                            batches[s].forwardAndBackward(cpu, false);
+                            batches[s].step(cpu, false, i);
                         }));
                         assertEquals("shard " + f + " refused its label", e.getMessage());
                     }
                     // The next run goes through.
-                    shards.run(s -> batches[s].forwardAndBackward(cpu, false));
+                    shards.run(2, (s, i) -> batches[s].step(cpu, false, i));
                 }
             }
         });
@@ -83,18 +83,48 @@ class CpuShardsTest {
                 try (CpuBackend cpu = new CpuBackend(new BackendOptions(threads, null))) {
                     Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
                     IllegalStateException e = assertThrows(IllegalStateException.class,
-                            () -> shards(cpu).run(s -> { if (s == 0) batches[s].forwardAndBackward(cpu, false); }));
+                            () -> shards(cpu).run(2, (s, i) -> { if (s == 0) batches[s].step(cpu, false, i); }));
                     assertTrue(e.getMessage().contains("different graphs"), e.getMessage());
                 }
             }
         });
     }
 
+    /**
+     * With one thread the shards run in lockstep and shard 0's batch-norm call finishes in shard
+     * 1's step of the same index: a step that goes on after the call, or shards that call batch
+     * norm in different steps, are refused with a message (two threads do not notice the first).
+     */
+    @Test
+    void lockstepRefusesStepsThatReadTheirBatchNormsOutput() {
+        try (CpuBackend cpu = new CpuBackend(new BackendOptions(1, null))) {
+            BatchShards shards = shards(cpu);
+            Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> shards.run(1, (s, i) -> {
+                batches[s].step(cpu, false, 0);
+                cpu.unary(UnaryOp.RELU, batches[s].y, batches[s].y);
+            }));
+            assertTrue(e.getMessage().contains("followed its batch-norm call in the same step"), e.getMessage());
+            e = assertThrows(IllegalStateException.class, () -> shards.run(2, (s, i) -> {
+                if (s == i) batches[s].step(cpu, false, 0);   // shard 0 in step 0, shard 1 in step 1
+            }));
+            assertTrue(e.getMessage().contains("different graphs"), e.getMessage());
+            shards.run(2, (s, i) -> batches[s].step(cpu, false, i));    // the backend is still usable
+        }
+        try (CpuBackend cpu = new CpuBackend(new BackendOptions(2, null))) {
+            Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
+            shards(cpu).run(1, (s, i) -> {
+                batches[s].step(cpu, false, 0);
+                cpu.unary(UnaryOp.RELU, batches[s].y, batches[s].y);
+            });
+        }
+    }
+
     @Test
     void runsDoNotNest() {
         try (CpuBackend cpu = new CpuBackend(new BackendOptions(2, null))) {
             BatchShards shards = shards(cpu);
-            assertThrows(IllegalStateException.class, () -> shards.run(s -> { if (s == 0) shards.run(t -> {}); }));
+            assertThrows(IllegalStateException.class, () -> shards.run(1, (s, i) -> { if (s == 0) shards.run(1, (t, j) -> {}); }));
         }
     }
 
@@ -130,7 +160,7 @@ class CpuShardsTest {
             // Shard 1 reads the same running statistics (shard 0 alone updates them).
             shards[1].runningMean = shards[0].runningMean;
             shards[1].runningVar = shards[0].runningVar;
-            shards(cpu).run(s -> shards[s].forwardAndBackward(cpu, relu));
+            shards(cpu).run(2, (s, i) -> shards[s].step(cpu, relu, i));
             float[][] a = shards[0].results(cpu), b = shards[1].results(cpu);
             assertArrayEquals(a[1], b[1], "both shards' saved mean");
             assertArrayEquals(a[2], b[2], "both shards' saved 1/std");
@@ -187,12 +217,20 @@ class CpuShardsTest {
         }
 
         void forwardAndBackward(CpuBackend cpu, boolean relu) {
-            if (relu) {
+            step(cpu, relu, 0);
+            step(cpu, relu, 1);
+        }
+
+        /** Step 0 of a shard's pass: batch norm forward; step 1: its backward (which reads the forward's outputs). */
+        void step(CpuBackend cpu, boolean relu, int step) {
+            if (step == 0 && relu) {
                 cpu.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, EPS, MOMENTUM,
                         true, UnaryOp.RELU);
+            } else if (step == 0) {
+                cpu.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, EPS, MOMENTUM, true);
+            } else if (relu) {
                 cpu.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, UnaryOp.RELU, y, dx, dgamma, dbeta, outer, channels, inner);
             } else {
-                cpu.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, EPS, MOMENTUM, true);
                 cpu.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta, outer, channels, inner);
             }
         }
