@@ -70,8 +70,8 @@ import org.neurite.train.TrainSpec;
  * forward and backward as two shards of the batch at once: the first
  * {@code ceil(n/2)} samples through the compiled models of {@link #models}, the rest through a
  * second set compiled over {@link ParameterStore#shardView} (the same weights, gradients of its
- * own), node by node, each shard on its share of the backend's threads (with one thread, in
- * lockstep: node i of shard 0, then node i of shard 1). The losses are computed after both
+ * own), node by node, each shard on its share of the backend's threads (with one thread the
+ * backend interleaves the two shards' nodes). The losses are computed after both
  * forwards, shard by shard, and added (shard 0's + shard 1's); after both backwards shard 1's
  * gradients are added to shard 0's, in the store, and the update runs as on one batch. The split
  * depends on the batch alone, so the bits do not depend on the thread count; they differ from an

@@ -18,8 +18,9 @@ package org.neurite.backend;
  * during shard 1's step of the same index (with one thread, below).
  *
  * <p>Every value a shard computes is a function of the two shards' inputs, not of the thread
- * count: with two threads or more the shards run at once; with one they run in lockstep, step i
- * of shard 0 then step i of shard 1, and a batch-norm call of shard 0 finishes in shard 1's.
+ * count: with two threads or more the shards run at once; with one they take turns on the
+ * calling thread, shard 0's steps up to a batch-norm call, then shard 1's up to the same step
+ * (where shard 0's call finishes), and so on.
  */
 public interface BatchShards {
     /** Shards a step is split into, whatever the thread count (a function of the batch alone keeps the bits). */

@@ -118,6 +118,24 @@ public final class CpuBackend implements Backend {
             this.softmax = new CpuSoftmax(threads);
             this.optimizers = new CpuOptimizers(threads);
         }
+
+        /**
+         * {@code shared}'s kernel objects (and so their scratch and remembered weight preparations)
+         * with batch norm's own: the second shard of a lockstep run ({@link CpuShards}, one thread),
+         * whose ops never overlap the first shard's.
+         */
+        Ops(Ops shared, CpuNormalization normalization) {
+            this.gemm = shared.gemm;
+            this.conv = shared.conv;
+            this.pool = shared.pool;
+            this.elementwise = shared.elementwise;
+            this.copies = shared.copies;
+            this.normalization = normalization;
+            this.cells = shared.cells;
+            this.embedding = shared.embedding;
+            this.softmax = shared.softmax;
+            this.optimizers = shared.optimizers;
+        }
     }
 
     /** The kernels for an op called on this thread: its shard's inside {@link CpuShards#run}, else the backend's. */

@@ -27,6 +27,8 @@ import org.neurite.tensor.Tensor;
  */
 class CpuShardsTest {
     private static final float EPS = 1e-5f, MOMENTUM = 0.1f;
+    /** Steps of a shard's pass ({@link Batch#step}). */
+    private static final int STEPS = 3;
 
     @ParameterizedTest(name = "outer={0}+{1} channels={2} inner={3} relu={4}")
     @CsvSource({"3, 2, 4, 16, false", "32, 32, 16, 196, true", "1, 1, 3, 7, true", "2, 3, 2, 1100, false", "5, 4, 8, 49, true"})
@@ -46,7 +48,7 @@ class CpuShardsTest {
     void theSecondShardLeavesTheNormsParameterGradientsToTheFirst() {
         try (CpuBackend cpu = new CpuBackend(new BackendOptions(2, null))) {
             Batch[] shards = {new Batch(cpu, 3, 4, 16, 1), new Batch(cpu, 2, 4, 16, 2)};
-            shards(cpu).run(2, (s, i) -> shards[s].step(cpu, false, i));
+            shards(cpu).run(STEPS, (s, i) -> shards[s].step(cpu, false, i));
             float[] first = cpu.download(shards[0].dgamma);
             assertTrue(first[0] != 0f || first[1] != 0f, "shard 0's dgamma " + Arrays.toString(first));
             assertArrayEquals(new float[4], cpu.download(shards[1].dgamma), "shard 1's dgamma");
@@ -63,14 +65,14 @@ class CpuShardsTest {
                     Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
                     for (int failing = 0; failing < 2; failing++) {
                         int f = failing;
-                        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> shards.run(2, (s, i) -> {
+                        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> shards.run(STEPS, (s, i) -> {
                             if (s == f) throw new IllegalArgumentException("shard " + s + " refused its label");
                             batches[s].step(cpu, false, i);
                         }));
                         assertEquals("shard " + f + " refused its label", e.getMessage());
                     }
                     // The next run goes through.
-                    shards.run(2, (s, i) -> batches[s].step(cpu, false, i));
+                    shards.run(STEPS, (s, i) -> batches[s].step(cpu, false, i));
                 }
             }
         });
@@ -83,7 +85,7 @@ class CpuShardsTest {
                 try (CpuBackend cpu = new CpuBackend(new BackendOptions(threads, null))) {
                     Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
                     IllegalStateException e = assertThrows(IllegalStateException.class,
-                            () -> shards(cpu).run(2, (s, i) -> { if (s == 0) batches[s].step(cpu, false, i); }));
+                            () -> shards(cpu).run(STEPS, (s, i) -> { if (s == 0) batches[s].step(cpu, false, i); }));
                     assertTrue(e.getMessage().contains("different graphs"), e.getMessage());
                 }
             }
@@ -101,20 +103,20 @@ class CpuShardsTest {
             BatchShards shards = shards(cpu);
             Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> shards.run(1, (s, i) -> {
-                batches[s].step(cpu, false, 0);
+                batches[s].step(cpu, false, 1);
                 cpu.unary(UnaryOp.RELU, batches[s].y, batches[s].y);
             }));
             assertTrue(e.getMessage().contains("followed its batch-norm call in the same step"), e.getMessage());
-            e = assertThrows(IllegalStateException.class, () -> shards.run(2, (s, i) -> {
-                if (s == i) batches[s].step(cpu, false, 0);   // shard 0 in step 0, shard 1 in step 1
+            e = assertThrows(IllegalStateException.class, () -> shards.run(STEPS, (s, i) -> {
+                if (s == i) batches[s].step(cpu, false, 1);   // batch norm forward: shard 0's in step 0, shard 1's in step 1
             }));
             assertTrue(e.getMessage().contains("different graphs"), e.getMessage());
-            shards.run(2, (s, i) -> batches[s].step(cpu, false, i));    // the backend is still usable
+            shards.run(STEPS, (s, i) -> batches[s].step(cpu, false, i));    // the backend is still usable
         }
         try (CpuBackend cpu = new CpuBackend(new BackendOptions(2, null))) {
             Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
             shards(cpu).run(1, (s, i) -> {
-                batches[s].step(cpu, false, 0);
+                batches[s].step(cpu, false, 1);
                 cpu.unary(UnaryOp.RELU, batches[s].y, batches[s].y);
             });
         }
@@ -160,7 +162,7 @@ class CpuShardsTest {
             // Shard 1 reads the same running statistics (shard 0 alone updates them).
             shards[1].runningMean = shards[0].runningMean;
             shards[1].runningVar = shards[0].runningVar;
-            shards(cpu).run(2, (s, i) -> shards[s].step(cpu, relu, i));
+            shards(cpu).run(STEPS, (s, i) -> shards[s].step(cpu, relu, i));
             float[][] a = shards[0].results(cpu), b = shards[1].results(cpu);
             assertArrayEquals(a[1], b[1], "both shards' saved mean");
             assertArrayEquals(a[2], b[2], "both shards' saved 1/std");
@@ -188,7 +190,7 @@ class CpuShardsTest {
     /** One shard's tensors: rows [from, from + outer) of a batch of {@code total} drawn from one seed. */
     private static final class Batch {
         final int outer, channels, inner;
-        final Tensor x, dy, gamma, beta, y, saveMean, saveInvStd, dx, dgamma, dbeta;
+        final Tensor source, x, dy, gamma, beta, y, saveMean, saveInvStd, dx, dgamma, dbeta;
         Tensor runningMean, runningVar;
 
         Batch(CpuBackend cpu, int outer, int channels, int inner, long seed) {
@@ -202,7 +204,8 @@ class CpuShardsTest {
             Shape shape = Shape.of(outer, channels, inner), perChannel = Shape.of(channels);
             int rows = channels * inner;
             float[] allX = values(new SplittableRandom(seed + 11), total * rows, 3f, 2f), allDy = values(new SplittableRandom(seed + 12), total * rows, 0f, 1f);
-            x = upload(cpu, shape, Arrays.copyOfRange(allX, from * rows, (from + outer) * rows));
+            source = upload(cpu, shape, Arrays.copyOfRange(allX, from * rows, (from + outer) * rows));
+            x = cpu.allocate(shape);
             dy = upload(cpu, shape, Arrays.copyOfRange(allDy, from * rows, (from + outer) * rows));
             gamma = upload(cpu, perChannel, values(new SplittableRandom(seed + 13), channels, 1f, 0.5f));
             beta = upload(cpu, perChannel, values(new SplittableRandom(seed + 14), channels, 0f, 0.5f));
@@ -217,12 +220,19 @@ class CpuShardsTest {
         }
 
         void forwardAndBackward(CpuBackend cpu, boolean relu) {
-            step(cpu, relu, 0);
-            step(cpu, relu, 1);
+            for (int i = 0; i < STEPS; i++) step(cpu, relu, i);
         }
 
-        /** Step 0 of a shard's pass: batch norm forward; step 1: its backward (which reads the forward's outputs). */
+        /**
+         * Step 0 of a shard's pass: x copied from its source (a step without batch norm); step 1:
+         * batch norm forward; step 2: its backward (which reads the forward's outputs).
+         */
         void step(CpuBackend cpu, boolean relu, int step) {
+            if (step == 0) {
+                cpu.copy(Slice.of(source), Slice.of(x));
+                return;
+            }
+            step--;
             if (step == 0 && relu) {
                 cpu.batchNormForward(x, y, gamma, beta, runningMean, runningVar, saveMean, saveInvStd, outer, channels, inner, EPS, MOMENTUM,
                         true, UnaryOp.RELU);
