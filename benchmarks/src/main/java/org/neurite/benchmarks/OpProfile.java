@@ -68,7 +68,8 @@ public final class OpProfile {
         /**
          * The thread whose calls are timed: a training step that runs as two shards of its batch
          * (docs/architecture.md) calls the second shard's ops from a pool worker at the same time,
-         * and its times would count twice; shard 0's ops, on this thread, stand for the step's.
+         * and its times would count twice; shard 0's ops, on this thread, stand for the step's
+         * (with one thread both shards run here, in turns, and both count).
          */
         private final Thread caller = Thread.currentThread();
 
@@ -190,7 +191,10 @@ public final class OpProfile {
                 timings.recording = false;
                 System.out.printf(Locale.ROOT, "training, batch %d, %d threads, %d epochs of %d steps: %.2f ms per step (%.0f samples/s)%n",
                         batch, threads, rounds, steps, ms, batch * 1000 / ms);
-                if (TrainStep.runsInShards(graph, backend, batch)) {
+                if (TrainStep.runsInShards(graph, backend, batch) && threads == 1) {
+                    System.out.println("(the step runs as two shards of the batch, in turns on this thread: the ops below are both shards';"
+                            + " -Dneurite.shards=false for the step unsharded)");
+                } else if (TrainStep.runsInShards(graph, backend, batch)) {
                     System.out.printf(Locale.ROOT, "(the step runs as two shards of the batch: the ops below are the first shard's, on its %d samples;"
                             + " -Dneurite.shards=false for the step unsharded)%n", batch - batch / 2);
                 }
