@@ -10,7 +10,7 @@ import org.neurite.backend.BatchShards;
  * backend's own pool (shard 0 on the calling thread, shard 1 on its first worker), each with its
  * own {@link CpuBackend.Ops} (kernel objects and scratch) on its own pool of {@code ceil(T/2)}
  * and {@code floor(T/2)} threads (at least one each) of the backend's T. With one thread there is
- * no worker: the shards run in lockstep on the calling thread ({@link #lockstep}).
+ * no worker: the shards take turns on the calling thread ({@link #runInLockstep}).
  * Why: a two-thread training step of the small ResNet splits each of its ~100 ops across both
  * cores and joins them after each; two shards that each run every op on their own samples meet
  * only at batch norm's 18 exchanges, and trained 1.08-1.26x faster (BENCHMARKS.md, "CPU backend
@@ -20,13 +20,14 @@ import org.neurite.backend.BatchShards;
  * returns the other shard's k-th: each shard writes the buffer of parity {@code k & 1}, so a shard
  * that has gone on to exchange k+1 never overwrites what the other has yet to read of exchange k.
  * With two threads or more the waiting shard spins for a while ({@link #SPINS}) and then parks.
- * With one, the shards run in lockstep ({@link #runInLockstep}): shard 0's exchange cannot wait,
- * so it returns nothing and leaves the rest of its batch-norm call ({@link Deferred}) to shard
- * 1's exchange of the same rank, which runs it on shard 0's kernels with its own values; until
- * then any other op of shard 0 is refused ({@link CpuBackend.Ops#awaitingExchange}). Every value is the
- * same as with two threads; there is no thread switch. (Shards that took turns on two Java threads,
- * switching at each exchange, trained the small ResNet at 0.82x of an unsharded one-thread step:
- * about 160 µs a switch on the 2-vCPU VM. BENCHMARKS.md, "CPU backend kernels", 2026-12-07.)
+ * With one, the shards take turns on the calling thread ({@link #runInLockstep}): shard 0's
+ * exchange cannot wait, so it returns nothing and leaves the rest of its batch-norm call
+ * ({@link Deferred}) to shard 1's exchange of the same rank, which runs it on shard 0's kernels
+ * with its own values; until then any other op of shard 0 is refused
+ * ({@link CpuBackend.Ops#awaitingExchange}). Every value is the same as with two threads, and
+ * there is no thread switch. (Shards that took turns on two Java threads, switching at each
+ * exchange, trained the small ResNet at 0.82x of an unsharded one-thread step: about 160 µs a
+ * switch on the 2-vCPU VM. BENCHMARKS.md, "CPU backend kernels", 2026-12-07.)
  *
  * <p><b>Failures.</b> A shard that throws marks the run failed; the other throws at its next
  * exchange (or finishes), and {@link #run} rethrows the first exception. A shard that finishes
@@ -51,7 +52,7 @@ final class CpuShards implements BatchShards, AutoCloseable {
     private final CpuBackend backend;
     /** The backend's pool, whose two-part region runs the shards (more than one thread). */
     private final CpuThreads all;
-    /** One thread in all: the shards run in lockstep on the calling thread. */
+    /** One thread in all: the shards take turns on the calling thread ({@link #runInLockstep}). */
     private final boolean lockstep;
     private final CpuBackend.Ops[] ops = new CpuBackend.Ops[SHARDS];
     private final CpuThreads[] pools = new CpuThreads[SHARDS];
