@@ -142,11 +142,14 @@ public final class CpuBackend implements Backend {
     private Ops ops() {
         Ops shard = shardOps.get();
         if (shard == null) return all;
-        if (shard.awaitingExchange) {
-            throw new IllegalStateException("an op of shard 0 followed its batch-norm call in the same step: with one thread that call"
-                    + " finishes only in shard 1's step of the same index, so nothing in the step may follow it (BatchShards)");
-        }
+        if (shard.awaitingExchange) throw opAfterDeferredBatchNorm();
         return shard;
+    }
+
+    /** Kept out of {@link #ops}, which every op inlines: its message is built only when it is thrown. */
+    private static IllegalStateException opAfterDeferredBatchNorm() {
+        return new IllegalStateException("an op of shard 0 followed its batch-norm call in the same step: with one thread that call"
+                + " finishes only in shard 1's step of the same index, so nothing in the step may follow it (BatchShards)");
     }
 
     /**
