@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
 import org.neurite.backend.Conv2dGeometry;
 import org.neurite.backend.Gemm;
@@ -29,7 +28,6 @@ import org.neurite.engine.TrainingListener;
 import org.neurite.graph.TypedGraph;
 import org.neurite.plugin.BackendOptions;
 import org.neurite.plugin.NeuriteRuntime;
-import org.neurite.tensor.Shape;
 import org.neurite.train.TrainSpec;
 
 /**
@@ -161,15 +159,9 @@ public final class OpProfile {
         Script parsed = new ScriptLoader(runtime.layers()).load(script);
         TypedGraph graph = parsed.mainModel();
         TrainSpec spec = parsed.training(graph.graph().name()).orElse(TrainSpec.defaults(graph.graph().name())).with(batch, 1, 1);
-        Shape sample = graph.shape(graph.graph().inputs().get(0).name());
-        int classes = graph.outputShape().size();
-        SplittableRandom rng = new SplittableRandom(42);
         int count = batch * steps;
-        float[] x = new float[count * sample.size()];
-        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextDouble();
-        int[] y = new int[count];
-        for (int i = 0; i < count; i++) y[i] = rng.nextInt(classes);
-        Dataset data = new Dataset("random", sample, x, y, classes, List.of(), false, count + " random samples");
+        Dataset data = WorkloadThroughput.randomClassification(graph, count);
+        float[] x = data.features();
 
         try (Backend real = runtime.createBackend("cpu", new BackendOptions(threads, null), List.of(), w -> {})) {
             Timings timings = new Timings(real);
@@ -191,12 +183,10 @@ public final class OpProfile {
                 timings.recording = false;
                 System.out.printf(Locale.ROOT, "training, batch %d, %d threads, %d epochs of %d steps: %.2f ms per step (%.0f samples/s)%n",
                         batch, threads, rounds, steps, ms, batch * 1000 / ms);
-                if (TrainStep.runsInShards(graph, backend, batch) && threads == 1) {
-                    System.out.println("(the step runs as two shards of the batch, in turns on this thread: the ops below are both shards';"
-                            + " -Dneurite.shards=false for the step unsharded)");
-                } else if (TrainStep.runsInShards(graph, backend, batch)) {
-                    System.out.printf(Locale.ROOT, "(the step runs as two shards of the batch: the ops below are the first shard's, on its %d samples;"
-                            + " -Dneurite.shards=false for the step unsharded)%n", batch - batch / 2);
+                if (TrainStep.runsInShards(graph, backend, batch)) {
+                    String whose = threads == 1 ? "in turns on this thread: the ops below are both shards'"
+                            : "the ops below are the first shard's, on its " + (batch - batch / 2) + " samples";
+                    System.out.println("(the step runs as two shards of the batch, " + whose + "; -Dneurite.shards=false for the step unsharded)");
                 }
                 timings.print("training", steps * rounds);
 

@@ -167,7 +167,7 @@ public final class TrainStep implements AutoCloseable {
         this.augmentation = spec.augment().isEmpty() ? null
                 : AugmentationPipeline.of(spec.augment(), graph.shape(graph.graph().inputs().get(0).name()), spec.seed());
         this.shards = shardable(graph) ? backend.extension(BatchShards.class).orElse(null) : null;
-        this.trainableFloats = trainableFloats(graph);
+        this.trainableFloats = graph.trainableParameterCount();
         this.activationFloatsPerSample = activationFloatsPerSample(graph);
         // With the trainer, as the optimiser's state (MemoryPlanner counts it so); a smaller batch never shards if this one does not.
         if (shardsAt(maxBatch)) allocateSecondShard();
@@ -180,7 +180,7 @@ public final class TrainStep implements AutoCloseable {
      * counts.
      */
     public static boolean runsInShards(TypedGraph graph, Backend backend, int batch) {
-        return shardable(graph) && fewParameters(trainableFloats(graph), activationFloatsPerSample(graph), batch)
+        return shardable(graph) && fewParameters(graph.trainableParameterCount(), activationFloatsPerSample(graph), batch)
                 && backend.extension(BatchShards.class).isPresent();
     }
 
@@ -191,11 +191,6 @@ public final class TrainStep implements AutoCloseable {
      */
     private static boolean fewParameters(long trainableFloats, long activationFloatsPerSample, int count) {
         return count >= BatchShards.SHARDS && trainableFloats <= SHARD_PARAMETER_SHARE * activationFloatsPerSample * count;
-    }
-
-    /** Floats of the trainable parameters. */
-    private static long trainableFloats(TypedGraph graph) {
-        return graph.params().stream().filter(p -> p.decl().trainable()).mapToLong(p -> p.decl().shape().elementCount()).sum();
     }
 
     /** Floats of every node's output for one sample, and of the inputs. */
