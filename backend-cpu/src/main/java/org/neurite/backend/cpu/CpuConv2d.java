@@ -26,8 +26,10 @@ import org.neurite.backend.Conv2dGeometry;
  *       stride-1 backward-data, a forward convolution of dy) by Winograd F(4x4, 3x3) (where
  *       {@link CpuWinogradConv2d#outputTile} picks it: the small ResNet's 4x4 maps, and its 7x7
  *       ones at 256 bits), F(2x2, 3x3) or F(2x2, 5x5), {@link CpuWinogradConv2d}, unless
- *       {@code -Dneurite.cpu.winograd=false}; a layer the channel-vector kernel below reads in place
- *       goes to it instead (32 -> 32 on 7x7 at 512 bits).</li>
+ *       {@code -Dneurite.cpu.winograd=false}. Layers of 32 to 64 channels in whole lane groups
+ *       (the small ResNet's 32 -> 32 and 64 -> 64) compute F(4x4, 3x3) channels-last instead,
+ *       {@link CpuChannelWinograd}, unless {@code -Dneurite.cpu.channelwinograd=false}; without it a
+ *       layer the channel-vector kernel below reads in place goes to that (32 -> 32 on 7x7 at 512 bits).</li>
  *   <li>Other 3x3 layers of one group, dilation 1, stride 1 or 2, 8 to 32 input channels and at
  *       most 64 output channels in whole lane groups (the small ResNet's 16 -> 16 and its stride-2
  *       block entries): forward, and the stride-1 backward-data run as a forward convolution, by the
@@ -96,6 +98,7 @@ final class CpuConv2d {
     private final CpuDirectConv2d direct;
     private final CpuWinogradConv2d winograd; // null when turned off
     private final CpuWinogradFilter winogradFilter; // backward-filter of the layers it applies to; null when turned off
+    private final CpuChannelWinograd channelWinograd; // forward and stride-1 backward-data of the 16-channel layers; null when turned off
     private final CpuChannelVectorConv2d channelVector; // null when turned off
     private final CpuStridedBackwardData stridedBackwardData; // null when the strided passes are turned off
     private final CpuStridedPointwiseConv2d stridedPointwise; // null when the strided passes are turned off
@@ -133,6 +136,7 @@ final class CpuConv2d {
         this.stridedPointwise = withStrided ? new CpuStridedPointwiseConv2d(threads, path) : null;
         this.winograd = withWinograd ? new CpuWinogradConv2d(threads, gemm, path) : null;
         this.winogradFilter = withWinograd && CpuWinogradFilter.ENABLED ? new CpuWinogradFilter(threads, gemm, path) : null;
+        this.channelWinograd = withWinograd && CpuChannelWinograd.ENABLED ? new CpuChannelWinograd(threads, path) : null;
         this.channelVector = withChannelVector ? new CpuChannelVectorConv2d(threads, path) : null;
         this.gemm = gemm;
         this.cols = new float[threads.size()][];
@@ -174,7 +178,8 @@ final class CpuConv2d {
         if (CpuDirectConv2d.applies(g)) {
             direct.forward(g, x, w, bias, relu && residual == null, y);
             applied = residual == null;
-        } else if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, residual, relu, y);
+        } else if (channelWinograd != null && CpuChannelWinograd.applies(g)) channelWinograd.forward(g, x, w, bias, residual, relu, y);
+        else if (channelVector != null && takesChannelVector(g)) channelVector.forward(g, x, w, bias, residual, relu, y);
         else if (winograd != null && CpuWinogradConv2d.applies(g)) {
             winograd.forward(g, x, w, bias, residual, relu, y);
             applied = residual != null;
@@ -207,7 +212,11 @@ final class CpuConv2d {
      */
     private void backwardDataAsConvolution(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
         Conv2dGeometry t = transposedGeometries.of(g);
-        // The channel-vector kernel's weight packing and F(4x4, 3x3)'s filter transform read w' from w.
+        // The channel-vector kernel's weight packing and F(4x4, 3x3)'s filter transforms read w' from w.
+        if (channelWinograd != null && CpuChannelWinograd.applies(t)) {
+            channelWinograd.forwardTransposed(t, dy, w, dx);
+            return;
+        }
         if (channelVector != null && takesChannelVector(t)) {
             channelVector.forwardTransposed(t, dy, w, dx);
             return;
@@ -233,7 +242,8 @@ final class CpuConv2d {
      * Whether forward (or backward-data as a convolution) runs {@link CpuChannelVectorConv2d}: a
      * 3x3 geometry it {@linkplain CpuChannelVectorConv2d#supports supports} (stride 1 or 2) with at
      * most {@link CpuChannelVectorConv2d#MAX_IN_CHANNELS} input and {@link CpuChannelVectorConv2d#MAX_OUT_CHANNELS}
-     * output channels, that Winograd does not take, or that it reads in place
+     * output channels, that the channels-last Winograd does not take ({@link CpuChannelWinograd#applies}),
+     * and that the tile-wise Winograd does not take, or that it reads in place
      * ({@link CpuChannelVectorConv2d#readsRowsInPlace}: the small ResNet's 32 -> 32 on 7x7 at 512
      * bits, 2.0-2.1 ms at batch 256 on one thread against Winograd F(4x4, 3x3)'s 2.3-2.45): the
      * small ResNet's layers where paired runs measured it faster. Its 1x1 strided shortcuts ran slower (the padded copy reads four times
@@ -242,7 +252,7 @@ final class CpuConv2d {
     static boolean takesChannelVector(Conv2dGeometry g) {
         return CpuChannelVectorConv2d.supports(g) && g.kernelH() == 3 && g.kernelW() == 3
                 && g.inChannels() <= CpuChannelVectorConv2d.MAX_IN_CHANNELS && g.outChannels() <= CpuChannelVectorConv2d.MAX_OUT_CHANNELS
-                && (!CpuWinogradConv2d.applies(g) || CpuChannelVectorConv2d.readsRowsInPlace(g));
+                && (!CpuWinogradConv2d.applies(g) || CpuChannelVectorConv2d.readsRowsInPlace(g)) && !CpuChannelWinograd.applies(g);
     }
 
     /** Whether {@link #backwardDataAsConvolution} applies: one group, stride 1, enough input channels, padding within the dilated kernel. */

@@ -299,6 +299,39 @@ abstract class CpuKernels {
      */
     abstract void winograd4Output(float[] m, int mo, int ps, int count, float[] out, int os);
 
+    // ---- Winograd F(4x4, 3x3) over channels-last tiles (CpuChannelWinograd) -----------------
+
+    /** Tiles {@link #winogradChannelsProducts} computes at a time on the vector path. */
+    static final int WINOGRAD_TILE_GROUP = 8;
+
+    /**
+     * V = B^T d B of one tile, lane-wise over {@code channels} (a multiple of LANES): d is the 6x6
+     * block whose value (row a, column b, channel c) lies at {@code xp[at + a*rowStride + b*channels + c]},
+     * V's position {@code 6a + b} goes to {@code v[vo + (6a + b)*channels + c]}. The row pass then the
+     * column pass of {@link CpuWinogradConv2d#inputTransform6}, in its order, on every path.
+     */
+    abstract void winogradChannelsInput(float[] xp, int at, int rowStride, int channels, float[] v, int vo);
+
+    /**
+     * M = U V at each of the 36 positions p, for tiles t in [0, tiles): {@code m[mo + (36t + p)*cout + co]}
+     * is the fma chain from +0 over ci in [0, cin) of {@code v[vo + (36t + p)*cin + ci] * u[p][ci*cout + co]}.
+     * cout is a multiple of LANES. The vector path computes whole groups of
+     * {@link #WINOGRAD_TILE_GROUP} tiles: v and m must hold {@code roundUp(tiles, WINOGRAD_TILE_GROUP)}
+     * tiles, and what it writes for the tiles past {@code tiles} is unspecified.
+     */
+    abstract void winogradChannelsProducts(float[] v, int vo, int tiles, int cin, float[][] u, int cout, float[] m, int mo);
+
+    /**
+     * y = A^T M A of one tile, lane-wise over {@code cout} (a multiple of LANES), M's position p at
+     * {@code m[mo + p*cout + co]} (overwritten: the passes run in place); plus {@code bias[co]} (a
+     * float add) when bias is not null, then with {@code relu} {@code Math.max(y, 0f)}'s bits; output
+     * (row r, column b) into {@code out[oo + r*rowStride + b*cout + co]} for r < rows and b < cols
+     * (at most 4 each); writes nothing else of out. The row pass then the column pass of
+     * {@link CpuWinogradConv2d#outputTransform4}, in its order, on every path.
+     */
+    abstract void winogradChannelsOutput(float[] m, int mo, int cout, float[] bias, boolean relu, int rows, int cols,
+                                         float[] out, int oo, int rowStride);
+
     // ---- batch norm backward through a relu (CpuNormalization) ------------------------------
 
     // ---- direct convolution over output channels (CpuChannelVectorConv2d) ---------------------

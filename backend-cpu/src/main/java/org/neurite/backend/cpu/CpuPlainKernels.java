@@ -377,6 +377,44 @@ final class CpuPlainKernels extends CpuKernels {
         CpuWinogradConv2d.output4(m, mo, ps, 0, count, out, os);
     }
 
+    // ---- Winograd F(4x4, 3x3) over channels-last tiles ----------------------------------------
+
+    @Override
+    void winogradChannelsInput(float[] xp, int at, int rowStride, int channels, float[] v, int vo) {
+        CpuChannelWinograd.inputTile(xp, at, rowStride, channels, v, vo);
+    }
+
+    @Override
+    void winogradChannelsProducts(float[] v, int vo, int tiles, int cin, float[][] u, int cout, float[] m, int mo) {
+        for (int t = 0; t < tiles; t++) {
+            for (int p = 0; p < 36; p++) {
+                float[] up = u[p];
+                int vi = vo + (36 * t + p) * cin, mi = mo + (36 * t + p) * cout;
+                for (int co = 0; co < cout; co++) {
+                    float sum = 0f;
+                    for (int ci = 0; ci < cin; ci++) sum = Math.fma(v[vi + ci], up[ci * cout + co], sum);
+                    m[mi + co] = sum;
+                }
+            }
+        }
+    }
+
+    @Override
+    void winogradChannelsOutput(float[] m, int mo, int cout, float[] bias, boolean relu, int rows, int cols, float[] out, int oo,
+                                int rowStride) {
+        CpuChannelWinograd.outputTile(m, mo, cout, cols);
+        for (int r = 0; r < rows; r++) {
+            for (int b = 0; b < cols; b++) {
+                int from = mo + (6 * r + b) * cout, to = oo + r * rowStride + b * cout;
+                for (int co = 0; co < cout; co++) {
+                    float y = m[from + co];
+                    if (bias != null) y += bias[co];
+                    out[to + co] = relu ? Math.max(y, 0f) : y;
+                }
+            }
+        }
+    }
+
     // ---- batch norm backward through a relu -------------------------------------------------
 
     // ---- direct convolution over output channels --------------------------------------------

@@ -805,6 +805,203 @@ final class CpuVectorKernels extends CpuKernels {
         }
     }
 
+    // ---- Winograd F(4x4, 3x3) over channels-last tiles ----------------------------------------
+
+    /** {@link #winogradInputTile} per vector of channels. */
+    @Override
+    void winogradChannelsInput(float[] xp, int at, int rowStride, int channels, float[] v, int vo) {
+        for (int c0 = 0; c0 < channels; c0 += L) winogradInputTile(xp, at + c0, rowStride, channels, v, vo + c0);
+    }
+
+    /**
+     * One vector of channels of a tile: {@link CpuWinogradConv2d#inputTransform6} along each of the
+     * six rows, then down each of the six columns in place, in one method (the six-value transform
+     * as a method of its own was too large for C2 to inline: twelve calls a tile took three times
+     * the arithmetic's time).
+     */
+    private static void winogradInputTile(float[] xp, int at, int rowStride, int c, float[] v, int vo) {
+        FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f), five = FloatVector.broadcast(S, 5f);
+        int s = 6 * c;
+        for (int a = 0, r = at, o = vo; a < 6; a++, r += rowStride, o += s) {
+            FloatVector d0 = FloatVector.fromArray(S, xp, r), d1 = FloatVector.fromArray(S, xp, r + c);
+            FloatVector d2 = FloatVector.fromArray(S, xp, r + 2 * c), d3 = FloatVector.fromArray(S, xp, r + 3 * c);
+            FloatVector d4 = FloatVector.fromArray(S, xp, r + 4 * c), d5 = FloatVector.fromArray(S, xp, r + 5 * c);
+            FloatVector t1 = d4.sub(d2.mul(four)), t2 = d3.sub(d1.mul(four));
+            FloatVector t3 = d4.sub(d2), t4 = d3.sub(d1).mul(two);
+            d4.sub(d2.mul(five)).add(d0.mul(four)).intoArray(v, o);
+            t1.add(t2).intoArray(v, o + c);
+            t1.sub(t2).intoArray(v, o + 2 * c);
+            t3.add(t4).intoArray(v, o + 3 * c);
+            t3.sub(t4).intoArray(v, o + 4 * c);
+            d5.sub(d3.mul(five)).add(d1.mul(four)).intoArray(v, o + 5 * c);
+        }
+        for (int b = 0, o = vo; b < 6; b++, o += c) {
+            FloatVector d0 = FloatVector.fromArray(S, v, o), d1 = FloatVector.fromArray(S, v, o + s);
+            FloatVector d2 = FloatVector.fromArray(S, v, o + 2 * s), d3 = FloatVector.fromArray(S, v, o + 3 * s);
+            FloatVector d4 = FloatVector.fromArray(S, v, o + 4 * s), d5 = FloatVector.fromArray(S, v, o + 5 * s);
+            FloatVector t1 = d4.sub(d2.mul(four)), t2 = d3.sub(d1.mul(four));
+            FloatVector t3 = d4.sub(d2), t4 = d3.sub(d1).mul(two);
+            d4.sub(d2.mul(five)).add(d0.mul(four)).intoArray(v, o);
+            t1.add(t2).intoArray(v, o + s);
+            t1.sub(t2).intoArray(v, o + 2 * s);
+            t3.add(t4).intoArray(v, o + 3 * s);
+            t3.sub(t4).intoArray(v, o + 4 * s);
+            d5.sub(d3.mul(five)).add(d1.mul(four)).intoArray(v, o + 5 * s);
+        }
+    }
+
+    /**
+     * Per group of {@link #WINOGRAD_TILE_GROUP} tiles, position and vector of output channels, eight
+     * accumulators over the input channels ({@link #winogradProducts8}): one weight vector a term,
+     * shared by the eight tiles' broadcasts.
+     */
+    @Override
+    void winogradChannelsProducts(float[] v, int vo, int tiles, int cin, float[][] u, int cout, float[] m, int mo) {
+        int vt = 36 * cin, mt = 36 * cout;
+        for (int t0 = 0; t0 < tiles; t0 += WINOGRAD_TILE_GROUP) {
+            for (int p = 0; p < 36; p++) {
+                int vi = vo + t0 * vt + p * cin, mi = mo + t0 * mt + p * cout;
+                int c0 = 0;
+                for (; c0 + 2 * L <= cout; c0 += 2 * L) winogradProducts8x2(v, vi, vt, cin, u[p], c0, cout, m, mi + c0, mt);
+                if (c0 < cout) winogradProducts8(v, vi, vt, cin, u[p], c0, cout, m, mi + c0, mt);
+            }
+        }
+    }
+
+    /** Eight tiles (vt floats of v apart, mt of m) at one position and two vectors of output channels: a broadcast for two fmas. */
+    private static void winogradProducts8x2(float[] v, int vi, int vt, int cin, float[] u, int ui, int cout, float[] m, int mi, int mt) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+        FloatVector b0 = zero, b1 = zero, b2 = zero, b3 = zero, b4 = zero, b5 = zero, b6 = zero, b7 = zero;
+        for (int i = vi, end = vi + cin; i < end; i++, ui += cout) {
+            FloatVector w = FloatVector.fromArray(S, u, ui), x = FloatVector.fromArray(S, u, ui + L);
+            FloatVector e = FloatVector.broadcast(S, v[i]);
+            a0 = e.fma(w, a0);
+            b0 = e.fma(x, b0);
+            e = FloatVector.broadcast(S, v[i + vt]);
+            a1 = e.fma(w, a1);
+            b1 = e.fma(x, b1);
+            e = FloatVector.broadcast(S, v[i + 2 * vt]);
+            a2 = e.fma(w, a2);
+            b2 = e.fma(x, b2);
+            e = FloatVector.broadcast(S, v[i + 3 * vt]);
+            a3 = e.fma(w, a3);
+            b3 = e.fma(x, b3);
+            e = FloatVector.broadcast(S, v[i + 4 * vt]);
+            a4 = e.fma(w, a4);
+            b4 = e.fma(x, b4);
+            e = FloatVector.broadcast(S, v[i + 5 * vt]);
+            a5 = e.fma(w, a5);
+            b5 = e.fma(x, b5);
+            e = FloatVector.broadcast(S, v[i + 6 * vt]);
+            a6 = e.fma(w, a6);
+            b6 = e.fma(x, b6);
+            e = FloatVector.broadcast(S, v[i + 7 * vt]);
+            a7 = e.fma(w, a7);
+            b7 = e.fma(x, b7);
+        }
+        a0.intoArray(m, mi);
+        b0.intoArray(m, mi + L);
+        a1.intoArray(m, mi + mt);
+        b1.intoArray(m, mi + mt + L);
+        a2.intoArray(m, mi + 2 * mt);
+        b2.intoArray(m, mi + 2 * mt + L);
+        a3.intoArray(m, mi + 3 * mt);
+        b3.intoArray(m, mi + 3 * mt + L);
+        a4.intoArray(m, mi + 4 * mt);
+        b4.intoArray(m, mi + 4 * mt + L);
+        a5.intoArray(m, mi + 5 * mt);
+        b5.intoArray(m, mi + 5 * mt + L);
+        a6.intoArray(m, mi + 6 * mt);
+        b6.intoArray(m, mi + 6 * mt + L);
+        a7.intoArray(m, mi + 7 * mt);
+        b7.intoArray(m, mi + 7 * mt + L);
+    }
+
+    /** Eight tiles (vt floats of v apart, mt of m) at one position and vector of output channels. */
+    private static void winogradProducts8(float[] v, int vi, int vt, int cin, float[] u, int ui, int cout, float[] m, int mi, int mt) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+        for (int i = vi, end = vi + cin; i < end; i++, ui += cout) {
+            FloatVector w = FloatVector.fromArray(S, u, ui);
+            a0 = FloatVector.broadcast(S, v[i]).fma(w, a0);
+            a1 = FloatVector.broadcast(S, v[i + vt]).fma(w, a1);
+            a2 = FloatVector.broadcast(S, v[i + 2 * vt]).fma(w, a2);
+            a3 = FloatVector.broadcast(S, v[i + 3 * vt]).fma(w, a3);
+            a4 = FloatVector.broadcast(S, v[i + 4 * vt]).fma(w, a4);
+            a5 = FloatVector.broadcast(S, v[i + 5 * vt]).fma(w, a5);
+            a6 = FloatVector.broadcast(S, v[i + 6 * vt]).fma(w, a6);
+            a7 = FloatVector.broadcast(S, v[i + 7 * vt]).fma(w, a7);
+        }
+        a0.intoArray(m, mi);
+        a1.intoArray(m, mi + mt);
+        a2.intoArray(m, mi + 2 * mt);
+        a3.intoArray(m, mi + 3 * mt);
+        a4.intoArray(m, mi + 4 * mt);
+        a5.intoArray(m, mi + 5 * mt);
+        a6.intoArray(m, mi + 6 * mt);
+        a7.intoArray(m, mi + 7 * mt);
+    }
+
+    /** {@link #winogradOutputTile} per vector of output channels. */
+    @Override
+    void winogradChannelsOutput(float[] m, int mo, int cout, float[] bias, boolean relu, int rows, int cols, float[] out, int oo,
+                                int rowStride) {
+        for (int c0 = 0; c0 < cout; c0 += L) {
+            winogradOutputTile(m, mo + c0, cout, bias, c0, relu, rows, cols, out, oo + c0, rowStride);
+        }
+    }
+
+    /**
+     * One vector of output channels of a tile: {@link CpuWinogradConv2d#outputTransform4} along
+     * each row of M in place, then down each of the first {@code cols} columns, whose four outputs
+     * (rows) take the bias and the relu on their way into out; in one method, as
+     * {@link #winogradInputTile}.
+     */
+    private static void winogradOutputTile(float[] m, int mo, int c, float[] bias, int b0, boolean relu, int rows, int cols,
+                                           float[] out, int oo, int rowStride) {
+        FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f), eight = FloatVector.broadcast(S, 8f);
+        int s = 6 * c;
+        for (int k = 0, r = mo; k < 6; k++, r += s) {
+            FloatVector m0 = FloatVector.fromArray(S, m, r), m1 = FloatVector.fromArray(S, m, r + c);
+            FloatVector m2 = FloatVector.fromArray(S, m, r + 2 * c), m3 = FloatVector.fromArray(S, m, r + 3 * c);
+            FloatVector m4 = FloatVector.fromArray(S, m, r + 4 * c), m5 = FloatVector.fromArray(S, m, r + 5 * c);
+            FloatVector sum12 = m1.add(m2), difference12 = m1.sub(m2), sum34 = m3.add(m4), difference34 = m3.sub(m4);
+            m0.add(sum12).add(sum34).intoArray(m, r);
+            difference12.add(difference34.mul(two)).intoArray(m, r + c);
+            sum12.add(sum34.mul(four)).intoArray(m, r + 2 * c);
+            difference12.add(difference34.mul(eight)).add(m5).intoArray(m, r + 3 * c);
+        }
+        boolean biased = bias != null;
+        FloatVector b = biased ? FloatVector.fromArray(S, bias, b0) : FloatVector.zero(S);
+        for (int j = 0, o = mo, d = oo; j < cols; j++, o += c, d += c) {
+            FloatVector m0 = FloatVector.fromArray(S, m, o), m1 = FloatVector.fromArray(S, m, o + s);
+            FloatVector m2 = FloatVector.fromArray(S, m, o + 2 * s), m3 = FloatVector.fromArray(S, m, o + 3 * s);
+            FloatVector m4 = FloatVector.fromArray(S, m, o + 4 * s), m5 = FloatVector.fromArray(S, m, o + 5 * s);
+            FloatVector sum12 = m1.add(m2), difference12 = m1.sub(m2), sum34 = m3.add(m4), difference34 = m3.sub(m4);
+            FloatVector y0 = m0.add(sum12).add(sum34);
+            FloatVector y1 = difference12.add(difference34.mul(two));
+            FloatVector y2 = sum12.add(sum34.mul(four));
+            FloatVector y3 = difference12.add(difference34.mul(eight)).add(m5);
+            if (biased) {
+                y0 = y0.add(b);
+                y1 = y1.add(b);
+                y2 = y2.add(b);
+                y3 = y3.add(b);
+            }
+            if (relu) {
+                y0 = y0.blend(0f, y0.compare(VectorOperators.LE, 0f));
+                y1 = y1.blend(0f, y1.compare(VectorOperators.LE, 0f));
+                y2 = y2.blend(0f, y2.compare(VectorOperators.LE, 0f));
+                y3 = y3.blend(0f, y3.compare(VectorOperators.LE, 0f));
+            }
+            y0.intoArray(out, d);
+            if (rows > 1) y1.intoArray(out, d + rowStride);
+            if (rows > 2) y2.intoArray(out, d + 2 * rowStride);
+            if (rows > 3) y3.intoArray(out, d + 3 * rowStride);
+        }
+    }
+
     // ---- batch norm backward through a relu -------------------------------------------------
 
     /**

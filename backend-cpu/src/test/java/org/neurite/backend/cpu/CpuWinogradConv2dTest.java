@@ -403,7 +403,7 @@ class CpuWinogradConv2dTest {
     }
 
     /** {exact value, |bias| + sum of |w||x|} per output, in double. */
-    private static double[][] definition(Conv2dGeometry g, float[] x, float[] w, float[] bias) {
+    static double[][] definition(Conv2dGeometry g, float[] x, float[] w, float[] bias) {
         int cin = g.inChannels(), h = g.height(), wd = g.width(), cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth();
         int k = g.kernelH();
         double[] value = new double[g.batch() * cout * ho * wo], scale = new double[value.length];
@@ -436,7 +436,7 @@ class CpuWinogradConv2dTest {
     }
 
     /** dx[n, ci, ih, iw] = sum over (co, ki, kj) of w[co, ci, ki, kj] dy[n, co, ih + pad - ki, iw + pad - kj], with the same scale. */
-    private static double[][] backwardDataDefinition(Conv2dGeometry g, float[] dy, float[] w) {
+    static double[][] backwardDataDefinition(Conv2dGeometry g, float[] dy, float[] w) {
         int cin = g.inChannels(), h = g.height(), wd = g.width(), cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth();
         int k = g.kernelH();
         double[] value = new double[g.batch() * cin * h * wd], scale = new double[value.length];
@@ -469,7 +469,7 @@ class CpuWinogradConv2dTest {
     }
 
     /** max over outputs of |actual - exact| / scale (scale 0 only where every term is 0: then the output must be 0). */
-    private static double maxRelative(float[] actual, double[][] exact) {
+    static double maxRelative(float[] actual, double[][] exact) {
         double worst = 0;
         for (int i = 0; i < actual.length; i++) {
             double diff = Math.abs(actual[i] - exact[0][i]);
