@@ -117,9 +117,23 @@ final class CpuNormalization {
     /** Most chunks of samples per pass: their sums are added per channel in chunk order. */
     static final int MAX_CHUNKS = 16;
 
-    /** Samples per chunk: {@code ceil(outer / MAX_CHUNKS)}, a function of the batch alone. */
-    static int chunkSamples(int outer) {
-        return (outer + MAX_CHUNKS - 1) / MAX_CHUNKS;
+    /**
+     * Fewest floats of a channel's rows in one chunk: each chunk and channel is one kernel call,
+     * whose fixed part (zeroing and adding its 2 x 16 partials in order, a serial chain of double
+     * adds) outweighed two rows of 16 or 49 floats (the small ResNet's 4x4 and 7x7 maps at a
+     * shard's 32 samples, chunks of 2). With 256 (chunks of 16 and 6 samples there), paired at
+     * batch 32 on one thread: backward 1.36-1.51x on 7x7 and 4x4 with and without the relu, 14x14
+     * (still chunks of 2) unchanged; in the training step (OpProfile, one thread) 1.39-1.59 ->
+     * 1.10-1.23 ms of batch-norm backward. 1024 ran faster alone and slower in the step (1.32 ms).
+     */
+    static final int MIN_CHUNK_FLOATS = 256;
+
+    /**
+     * Samples per chunk: {@code ceil(outer / MAX_CHUNKS)}, and at least enough rows of {@code inner}
+     * floats for {@link #MIN_CHUNK_FLOATS}; a function of the shape alone.
+     */
+    static int chunkSamples(int outer, int inner) {
+        return Math.max((outer + MAX_CHUNKS - 1) / MAX_CHUNKS, Math.min(outer, (MIN_CHUNK_FLOATS + inner - 1) / inner));
     }
 
     /** Makes room for {@code chunks x channels} pairs of sums (none on the per-channel pass) and the per-channel coefficients of dx. */
@@ -391,7 +405,7 @@ final class CpuNormalization {
          * {@link #finish} runs it in the other shard's call).
          */
         private boolean executeChunked() {
-            int per = chunkSamples(outer), chunks = (outer + per - 1) / per;
+            int per = chunkSamples(outer, inner), chunks = (outer + per - 1) / per;
             growBackwardScratch(chunks, channels);
             sumsPass = true;
             threads.run(chunks, parts((long) outer * inner * channels), this);
@@ -440,7 +454,7 @@ final class CpuNormalization {
 
         /** The dx pass over the same chunks of samples as the sums pass. */
         private void dxPass() {
-            int per = chunkSamples(outer), chunks = (outer + per - 1) / per;
+            int per = chunkSamples(outer, inner), chunks = (outer + per - 1) / per;
             sumsPass = false;
             threads.run(chunks, parts((long) outer * inner * channels), this);
         }
@@ -471,7 +485,7 @@ final class CpuNormalization {
         private void runChunks(int worker, int begin, int end) {
             float[] x = this.x, dy = this.dy, dx = this.dx, r = this.reluOutput;
             CpuKernels kernels = CpuNormalization.this.kernels[worker];
-            int stride = channels * inner, per = chunkSamples(outer);
+            int stride = channels * inner, per = chunkSamples(outer, inner);
             double[] acc = partials[worker];
             for (int k = begin; k < end; k++) {
                 int n0 = k * per, rows = Math.min(per, outer - n0);
