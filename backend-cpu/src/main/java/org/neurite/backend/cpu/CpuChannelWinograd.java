@@ -5,10 +5,11 @@ import org.neurite.backend.Conv2dGeometry;
 
 /**
  * Winograd F(4x4, 3x3) for 3x3, stride-1 layers on 32 to 64 channels (the small ResNet's 32 -> 32
- * on 7x7 and 64 -> 64 on 4x4), computed channels-last: the same transforms and filter transform as
- * {@link CpuWinogradConv2d}'s F(4x4, 3x3) (its {@code inputTransform6}, {@code outputTransform4},
- * {@code transformFilterPairs4}), lane-wise over channels instead of over tiles, and the 36
- * per-position products as register tiles instead of GEMM calls.
+ * on 7x7 and 64 -> 64 on 4x4), computed channels-last: the same transforms as
+ * {@link CpuWinogradConv2d}'s F(4x4, 3x3) (its {@code inputTransform6}, {@code outputTransform4}),
+ * lane-wise over channels instead of over tiles, its filter transform in float over vectors of
+ * output channels ({@link #filterPair}), and the 36 per-position products as register tiles
+ * instead of GEMM calls.
  * <pre>
  *   xp[Hp][Wp][Cin]          one sample, zero-padded, channels-last (Hp = 4 tilesH + 2, Wp = 4 tilesW + 2)
  *   V[tile][36][Cin]         = B^T d B of each tile's 6x6 block, a vector of channels at a time
@@ -35,11 +36,10 @@ import org.neurite.backend.Conv2dGeometry;
  * <p>Tasks are blocks of whole samples ({@link #samplesPerTask}: enough tiles for a group),
  * claimed by the workers; U is transformed once per weights and remembered
  * ({@link CpuWeightMemo}). Bits: each output is the same float operations in the same order
- * whatever the task, worker or kernel path (the transforms are fixed sequences of adds and exact
- * multiplies by small powers of two and integers, each M element one fma chain over ci from +0),
- * so the result does not depend on the thread count or the path. It differs from the direct
- * convolution by F(4x4, 3x3)'s rounding, bounded as {@link CpuWinogradConv2d}'s
- * ({@code CpuChannelWinogradTest}).
+ * whatever the task, worker or kernel path (the transforms are fixed sequences of float
+ * operations, each M element one fma chain over ci from +0), so the result does not depend on
+ * the thread count or the path. It differs from the direct convolution by F(4x4, 3x3)'s
+ * rounding, bounded as {@link CpuWinogradConv2d}'s ({@code CpuChannelWinogradTest}).
  */
 final class CpuChannelWinograd {
     /** The system property that turns this kernel off ({@code false}); anything else, or nothing, leaves it on. */
@@ -62,6 +62,7 @@ final class CpuChannelWinograd {
     private final Scratch[] scratch; // per worker, grow-only
     private final CpuWeightMemo<float[][]> filters = new CpuWeightMemo<>(MEMO_ENTRIES, CpuChannelWinograd::emptyPositions);
     private float[][] u; // the current call's U[36][Cin*Cout]
+    private float[] rearranged = new float[0]; // the kernels as wt[Cin][9][Cout] while U is transformed, grow-only
     private final ForwardLoop forwardLoop = new ForwardLoop();
 
     CpuChannelWinograd(CpuThreads threads, CpuKernels.Path path) {
@@ -141,7 +142,15 @@ final class CpuChannelWinograd {
         forwardLoop.execute(g, dy, null, null, false, dx);
     }
 
-    /** Points {@link #u} at U for these weights: remembered while w holds the values it came from, else transformed now. */
+    /**
+     * Points {@link #u} at U for these weights: remembered while w holds the values it came from,
+     * else transformed now: the kernels rearranged output channels innermost ({@code wt[ci][3a + b][co]},
+     * turned by half a turn when {@code transposed}), then {@link CpuKernels#winogradChannelsFilters}
+     * a vector of output channels at a time. In training the weights change every step, so each
+     * layer's forward and backward-data transform them once a step: 64 -> 64 pair by pair in
+     * double (as the tile-wise F(4x4, 3x3) does) took 0.09 ms a call, as long as a third of the
+     * layer's forward at batch 32.
+     */
     private void prepareFilters(Conv2dGeometry g, float[] w, boolean transposed) {
         int cin = g.inChannels(), cout = g.outChannels();
         CpuWeightMemo.Entry<float[][]> memo = filters.find(g, transposed ? 1 : 0, w, cout * cin * 9);
@@ -150,8 +159,73 @@ final class CpuChannelWinograd {
         for (int p = 0; p < 36; p++) {
             if (u[p].length < cin * cout) u[p] = new float[cin * cout];
         }
-        CpuWinogradConv2d.transformFilterPairs4(g, w, transposed, true, u, 0, cout);
+        if (rearranged.length < cin * 9 * cout) rearranged = new float[cin * 9 * cout];
+        float[] wt = rearranged;
+        CpuKernels kernel = kernels[0]; // no worker runs while the filters are prepared
+        if (transposed) {
+            // the layer's w[Cout][Cin][3][3] is w'[ci][co] here: g'_ab = w[ci][co][2 - a][2 - b]
+            for (int ci = 0; ci < cin; ci++) {
+                for (int co = 0; co < cout; co++) {
+                    int from = (ci * cout + co) * 9 + 8, to = ci * 9 * cout + co;
+                    for (int ab = 0; ab < 9; ab++) wt[to + ab * cout] = w[from - ab];
+                }
+            }
+        } else {
+            kernel.transpose(w, 0, cin * 9, cout, cin * 9, wt, 0, cout);
+        }
+        kernel.winogradChannelsFilters(wt, cin, cout, u);
         memo.remember(w);
+    }
+
+    /**
+     * F(4x4, 3x3)'s {@code f_a f_b} ({@link CpuWinogradConv2d}'s filter scales, {@code f = 1/4,
+     * -1/6, -1/6, 1/24, 1/24, 1}) at {@code 6a + b}, rounded to float.
+     */
+    static final float[] FILTER_SCALES = filterScales();
+
+    private static float[] filterScales() {
+        double[] f = {1.0 / 4, -1.0 / 6, -1.0 / 6, 1.0 / 24, 1.0 / 24, 1};
+        float[] scales = new float[36];
+        for (int a = 0; a < 6; a++) {
+            for (int b = 0; b < 6; b++) scales[6 * a + b] = (float) (f[a] * f[b]);
+        }
+        return scales;
+    }
+
+    /**
+     * U = G g G^T (6x6) of one (co, ci) pair in float, for {@link CpuKernels#winogradChannelsFilters}:
+     * {@code g_ab = wt[at + (3a + b)*stride]}, U's position p to {@code u[p][o]}. V g column by
+     * column (rows {@code g0}, {@code (g0 + g2) + g1}, {@code (g0 + g2) - g1}, {@code (g0 + 4 g2) + 2 g1},
+     * {@code (g0 + 4 g2) - 2 g1}, {@code g2}), then each row {@code (c0, c1, c2)} of it through V the
+     * same way, times {@link #FILTER_SCALES}. The multiplies by 2 and 4 are exact; each sum and
+     * the scale round once, a few float roundings per value where the tile-wise F(4x4, 3x3)
+     * computes in double and rounds once (its bits therefore differ from this kernel's).
+     */
+    static void filterPair(float[] wt, int at, int stride, float[][] u, int o) {
+        float g00 = wt[at], g01 = wt[at + stride], g02 = wt[at + 2 * stride];
+        float g10 = wt[at + 3 * stride], g11 = wt[at + 4 * stride], g12 = wt[at + 5 * stride];
+        float g20 = wt[at + 6 * stride], g21 = wt[at + 7 * stride], g22 = wt[at + 8 * stride];
+        float e0 = g00 + g20, e1 = g01 + g21, e2 = g02 + g22;
+        float q0 = g00 + g20 * 4f, q1 = g01 + g21 * 4f, q2 = g02 + g22 * 4f;
+        float d0 = g10 * 2f, d1 = g11 * 2f, d2 = g12 * 2f;
+        filterRow(u, o, 0, g00, g01, g02);
+        filterRow(u, o, 1, e0 + g10, e1 + g11, e2 + g12);
+        filterRow(u, o, 2, e0 - g10, e1 - g11, e2 - g12);
+        filterRow(u, o, 3, q0 + d0, q1 + d1, q2 + d2);
+        filterRow(u, o, 4, q0 - d0, q1 - d1, q2 - d2);
+        filterRow(u, o, 5, g20, g21, g22);
+    }
+
+    private static void filterRow(float[][] u, int o, int a, float c0, float c1, float c2) {
+        float even = c0 + c2, quadruple = c0 + c2 * 4f, odd = c1 * 2f;
+        float[] f = FILTER_SCALES;
+        int p = 6 * a;
+        u[p][o] = c0 * f[p];
+        u[p + 1][o] = (even + c1) * f[p + 1];
+        u[p + 2][o] = (even - c1) * f[p + 2];
+        u[p + 3][o] = (quadruple + odd) * f[p + 3];
+        u[p + 4][o] = (quadruple - odd) * f[p + 4];
+        u[p + 5][o] = c2 * f[p + 5];
     }
 
     /**

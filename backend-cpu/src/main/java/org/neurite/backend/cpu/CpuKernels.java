@@ -305,6 +305,14 @@ abstract class CpuKernels {
     static final int WINOGRAD_TILE_GROUP = 8;
 
     /**
+     * U = G g G^T of F(4x4, 3x3) in float, lane-wise over {@code cout} (a multiple of LANES): the
+     * kernel of pair (co, ci) is {@code g_ab = wt[(ci*9 + 3a + b)*cout + co]}, and U's position p
+     * goes to {@code u[p][ci*cout + co]}. Per pair, {@link CpuChannelWinograd#filterPair}'s float
+     * operations in its order, on every path.
+     */
+    abstract void winogradChannelsFilters(float[] wt, int cin, int cout, float[][] u);
+
+    /**
      * V = B^T d B of one tile, lane-wise over {@code channels} (a multiple of LANES): d is the 6x6
      * block whose value (row a, column b, channel c) lies at {@code xp[at + a*rowStride + b*channels + c]},
      * V's position {@code 6a + b} goes to {@code v[vo + (6a + b)*channels + c]}. The row pass then the

@@ -380,6 +380,13 @@ final class CpuPlainKernels extends CpuKernels {
     // ---- Winograd F(4x4, 3x3) over channels-last tiles ----------------------------------------
 
     @Override
+    void winogradChannelsFilters(float[] wt, int cin, int cout, float[][] u) {
+        for (int ci = 0; ci < cin; ci++) {
+            for (int co = 0; co < cout; co++) CpuChannelWinograd.filterPair(wt, ci * 9 * cout + co, cout, u, ci * cout + co);
+        }
+    }
+
+    @Override
     void winogradChannelsInput(float[] xp, int at, int rowStride, int channels, float[] v, int vo) {
         CpuChannelWinograd.inputTile(xp, at, rowStride, channels, v, vo);
     }

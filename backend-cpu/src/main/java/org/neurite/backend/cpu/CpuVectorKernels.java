@@ -807,6 +807,47 @@ final class CpuVectorKernels extends CpuKernels {
 
     // ---- Winograd F(4x4, 3x3) over channels-last tiles ----------------------------------------
 
+    /** {@link CpuChannelWinograd#filterPair} lane-wise, a vector of output channels at a time. */
+    @Override
+    void winogradChannelsFilters(float[] wt, int cin, int cout, float[][] u) {
+        for (int ci = 0; ci < cin; ci++) {
+            for (int c0 = 0; c0 < cout; c0 += L) winogradFilterVector(wt, ci * 9 * cout + c0, cout, u, ci * cout + c0);
+        }
+    }
+
+    /** One vector of {@link #winogradChannelsFilters}: the kernel rows through V, then each row of V g through V and the scales. */
+    private static void winogradFilterVector(float[] wt, int at, int cout, float[][] u, int o) {
+        FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
+        FloatVector g00 = FloatVector.fromArray(S, wt, at), g01 = FloatVector.fromArray(S, wt, at + cout);
+        FloatVector g02 = FloatVector.fromArray(S, wt, at + 2 * cout), g10 = FloatVector.fromArray(S, wt, at + 3 * cout);
+        FloatVector g11 = FloatVector.fromArray(S, wt, at + 4 * cout), g12 = FloatVector.fromArray(S, wt, at + 5 * cout);
+        FloatVector g20 = FloatVector.fromArray(S, wt, at + 6 * cout), g21 = FloatVector.fromArray(S, wt, at + 7 * cout);
+        FloatVector g22 = FloatVector.fromArray(S, wt, at + 8 * cout);
+        FloatVector e0 = g00.add(g20), e1 = g01.add(g21), e2 = g02.add(g22);
+        FloatVector q0 = g00.add(g20.mul(four)), q1 = g01.add(g21.mul(four)), q2 = g02.add(g22.mul(four));
+        FloatVector d0 = g10.mul(two), d1 = g11.mul(two), d2 = g12.mul(two);
+        float[] f = CpuChannelWinograd.FILTER_SCALES;
+        for (int a = 0; a < 6; a++) {
+            FloatVector c0, c1, c2;
+            switch (a) {
+                case 0 -> { c0 = g00; c1 = g01; c2 = g02; }
+                case 1 -> { c0 = e0.add(g10); c1 = e1.add(g11); c2 = e2.add(g12); }
+                case 2 -> { c0 = e0.sub(g10); c1 = e1.sub(g11); c2 = e2.sub(g12); }
+                case 3 -> { c0 = q0.add(d0); c1 = q1.add(d1); c2 = q2.add(d2); }
+                case 4 -> { c0 = q0.sub(d0); c1 = q1.sub(d1); c2 = q2.sub(d2); }
+                default -> { c0 = g20; c1 = g21; c2 = g22; }
+            }
+            FloatVector even = c0.add(c2), quadruple = c0.add(c2.mul(four)), odd = c1.mul(two);
+            int p = 6 * a;
+            c0.mul(f[p]).intoArray(u[p], o);
+            even.add(c1).mul(f[p + 1]).intoArray(u[p + 1], o);
+            even.sub(c1).mul(f[p + 2]).intoArray(u[p + 2], o);
+            quadruple.add(odd).mul(f[p + 3]).intoArray(u[p + 3], o);
+            quadruple.sub(odd).mul(f[p + 4]).intoArray(u[p + 4], o);
+            c2.mul(f[p + 5]).intoArray(u[p + 5], o);
+        }
+    }
+
     /** {@link #winogradInputTile} per vector of channels. */
     @Override
     void winogradChannelsInput(float[] xp, int at, int rowStride, int channels, float[] v, int vo) {

@@ -431,7 +431,7 @@ final class CpuWinogradConv2d {
         @Override
         public void run(int worker, int begin, int end) {
             int cout = g.outChannels();
-            transformFilterPairs4(g, w, transposed, false, packedFilters, begin * CHANNELS_PER_TASK, Math.min(cout, end * CHANNELS_PER_TASK));
+            transformFilterPairs4(g, w, transposed, packedFilters, begin * CHANNELS_PER_TASK, Math.min(cout, end * CHANNELS_PER_TASK));
         }
     }
 
@@ -441,18 +441,16 @@ final class CpuWinogradConv2d {
      * in each of the 36 strips, so a cache line is written whole while it is in L1 (with the input
      * channels innermost, each channel wrote one float into each of 36 Cin lines, evicted before
      * the next channel wrote the float beside it). With {@code transposed}, the pair's kernel is
-     * {@code w[ci, co]} turned by half a turn ({@link #forwardTransposed}). With {@code channelsLast}
-     * each position's U goes to {@code packed[p][ci*Cout + co]} instead ({@link CpuChannelWinograd}).
+     * {@code w[ci, co]} turned by half a turn ({@link #forwardTransposed}).
      */
-    static void transformFilterPairs4(Conv2dGeometry g, float[] w, boolean transposed, boolean channelsLast, float[][] packed,
-                                      int co0, int co1) {
+    private static void transformFilterPairs4(Conv2dGeometry g, float[] w, boolean transposed, float[][] packed, int co0, int co1) {
         int cin = g.inChannels(), cout = g.outChannels(), mr = CpuGemm.MR;
         // g_ab = w[o + a*da + b*db]: row by row, or from the last value back
         int da = transposed ? -3 : 3, db = transposed ? -1 : 1;
         for (int ci = 0; ci < cin; ci++) {
             for (int co = co0; co < co1; co++) {
                 int o = (transposed ? ci * cout + co : co * cin + ci) * 9 + (transposed ? 8 : 0);
-                int at = channelsLast ? ci * cout + co : co / mr * mr * cin + co % mr + ci * mr;
+                int at = co / mr * mr * cin + co % mr + ci * mr;
                 double g00 = w[o], g01 = w[o + db], g02 = w[o + 2 * db];
                 double g10 = w[o + da], g11 = w[o + da + db], g12 = w[o + da + 2 * db];
                 double g20 = w[o + 2 * da], g21 = w[o + 2 * da + db], g22 = w[o + 2 * da + 2 * db];

@@ -21,7 +21,8 @@ import org.neurite.backend.Conv2dGeometry;
  * batch 1 and 3, channel counts that are not multiples of the vector width or of the micro-tile's
  * rows, and 16-channel layers that the rule leaves to the GEMM. Through {@link CpuConv2d}: the
  * forward and the stride-1 backward-data (the forward convolution of dy) take Winograd exactly
- * where {@link CpuWinogradConv2d#applies}. Then the invariants: the same bits for 1, 2 and 3
+ * where {@link CpuWinogradConv2d#applies} (its channels-last form where {@link CpuChannelWinograd#applies}).
+ * Then the invariants: the same bits for 1, 2 and 3
  * threads and on the plain and the Vector API path.
  *
  * <p>The error bound: the transforms add terms of both signs before the products, so the error
@@ -126,7 +127,9 @@ class CpuWinogradConv2dTest {
     void theConvolutionTakesWinogradWhereTheRuleSays(Conv2dGeometry g) {
         ConvTestData d = new ConvTestData(g);
         float[] viaConv = forward(g, d, 2, CpuKernels.Path.select(), true);
-        float[] expected = CpuWinogradConv2d.applies(g) ? winograd(g, d, 2, CpuKernels.Path.select())
+        // layers of 32 to 64 channels take the channels-last form of F(4x4, 3x3) first
+        float[] expected = CpuChannelWinograd.applies(g) ? channelsLast(g, d)
+                : CpuWinogradConv2d.applies(g) ? winograd(g, d, 2, CpuKernels.Path.select())
                 : forward(g, d, 2, CpuKernels.Path.select(), false);
         assertArrayEquals(expected, viaConv);
         // Winograd's rounding is not the GEMM's: the comparison above can tell which ran
@@ -349,6 +352,15 @@ class CpuWinogradConv2dTest {
         Arrays.fill(y, Float.NaN);
         conv.forward(g, x, w, bias, y, tile);
         return y;
+    }
+
+    /** {@link CpuChannelWinograd} itself, on two threads. */
+    private static float[] channelsLast(Conv2dGeometry g, ConvTestData d) {
+        try (CpuThreads threads = new CpuThreads(2)) {
+            float[] y = new float[g.batch() * g.outChannels() * g.outHeight() * g.outWidth()];
+            new CpuChannelWinograd(threads, CpuKernels.Path.select()).forward(g, d.x, d.w, d.bias, null, false, y);
+            return y;
+        }
     }
 
     /** CpuWinogradConv2d itself, whatever the rule says, with the tiles {@link CpuWinogradConv2d#outputTile} picks. */
