@@ -393,8 +393,9 @@ abstract class CpuKernels {
     /**
      * A transposed copy: {@code dst[d + c*dstStride + q] = src[s + q*srcStride + c]} for q in
      * [0, rows) and c in [0, cols); writes nothing else. Values only move, so every path gives the
-     * same bits. The vector path transposes L x L blocks in registers, at either width, and the
-     * rows and columns past the whole blocks by scalar loops.
+     * same bits. The vector path transposes L x L blocks in registers, at either width, the rows
+     * and columns past the whole blocks as one more block overlapping the last (the same values
+     * written twice), and by scalar loops only where rows or cols is below L.
      */
     abstract void transpose(float[] src, int s, int srcStride, int rows, int cols, float[] dst, int d, int dstStride);
 

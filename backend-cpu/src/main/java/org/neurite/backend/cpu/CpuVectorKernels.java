@@ -1935,21 +1935,29 @@ final class CpuVectorKernels extends CpuKernels {
     private final float[] transposeBlock = new float[L * L];
 
     /**
-     * Whole blocks of L rows by L columns transposed in registers, through
-     * {@link #transposeBlock}: at 16 lanes in two passes, the exchange steps of bits 1 and 2 on
-     * groups of four rows, then of bits 4 and 8 (one method with all 16 rows in registers was too
-     * big for C2 to inline its vector calls, and boxed them); at 8 lanes bits 1 and 2 on the two
-     * groups of four rows, then bit 4 on pairs of rows. The rows after the last whole block, and
-     * the columns after the last whole block of the others, by the plain loops. Each exchanged pair
-     * takes one rearrange ({@link #exchange4}), which is what makes registers beat one gather of L
-     * rows per column at 8 lanes too (BENCHMARKS.md, 2026-12-06).
+     * Blocks of L rows by L columns transposed in registers, through {@link #transposeBlock}: at
+     * 16 lanes in two passes, the exchange steps of bits 1 and 2 on groups of four rows, then of
+     * bits 4 and 8 (one method with all 16 rows in registers was too big for C2 to inline its
+     * vector calls, and boxed them); at 8 lanes bits 1 and 2 on the two groups of four rows, then
+     * bit 4 on pairs of rows. Rows and columns past the last whole block take one more block that
+     * ends at the last row (column), overlapping the one before: the values it writes twice are
+     * the same. Only a side shorter than L goes to the plain loops. (The plain loops for the rest
+     * took 3.5% of a two-thread training step of the small ResNet, whose 14x14 and 7x7 maps are
+     * 196 and 49 pixels: about as long as the vector blocks.) Each exchanged pair takes one
+     * rearrange ({@link #exchange4}), which is what makes registers beat one gather of L rows per
+     * column at 8 lanes too (BENCHMARKS.md, 2026-12-06).
      */
     @Override
     void transpose(float[] src, int s, int srcStride, int rows, int cols, float[] dst, int d, int dstStride) {
-        int whole = rows / L * L, wholeCols = cols / L * L;
+        if (rows < L || cols < L) {
+            CpuPlainKernels.transposeLoops(src, s, srcStride, 0, rows, 0, cols, dst, d, dstStride);
+            return;
+        }
         float[] block = transposeBlock;
-        for (int q0 = 0; q0 < whole; q0 += L) {
-            for (int c0 = 0; c0 < wholeCols; c0 += L) {
+        for (int i = 0, rowBlocks = (rows + L - 1) / L; i < rowBlocks; i++) {
+            int q0 = Math.min(i * L, rows - L);
+            for (int j = 0, colBlocks = (cols + L - 1) / L; j < colBlocks; j++) {
+                int c0 = Math.min(j * L, cols - L);
                 int from = s + q0 * srcStride + c0, to = d + c0 * dstStride + q0;
                 for (int g = 0; g < L; g += 4) exchange4(src, from + g * srcStride, srcStride, block, g * L, L, SWAP1, BIT1, SWAP2, BIT2);
                 if (L == 16) {
@@ -1959,8 +1967,6 @@ final class CpuVectorKernels extends CpuKernels {
                 }
             }
         }
-        if (wholeCols < cols) CpuPlainKernels.transposeLoops(src, s, srcStride, 0, whole, wholeCols, cols, dst, d, dstStride);
-        if (whole < rows) CpuPlainKernels.transposeLoops(src, s, srcStride, whole, rows, 0, cols, dst, d, dstStride);
     }
 
     /** Two rows ({@code src[s]}, {@code src[s + ss]}, rows 0 and b of the block) through the exchange step of bit b into {@code dst[t]}, {@code dst[t + ts]}. */
