@@ -101,16 +101,16 @@ final class CpuChannelWinograd {
                 && g.inChannels() <= MAX_CHANNELS && g.outChannels() <= MAX_CHANNELS;
     }
 
-    private static int tilesH(Conv2dGeometry g) {
+    static int tilesH(Conv2dGeometry g) {
         return (g.outHeight() + 3) / 4;
     }
 
-    private static int tilesW(Conv2dGeometry g) {
+    static int tilesW(Conv2dGeometry g) {
         return (g.outWidth() + 3) / 4;
     }
 
     /** Floats of the padded channels-last sample: {@code (4 tilesH + 2) x (4 tilesW + 2) x Cin}. */
-    private static int paddedFloats(Conv2dGeometry g) {
+    static int paddedFloats(Conv2dGeometry g) {
         return (4 * tilesH(g) + 2) * (4 * tilesW(g) + 2) * g.inChannels();
     }
 
@@ -261,6 +261,23 @@ final class CpuChannelWinograd {
         }
     }
 
+    /**
+     * V of sample n's tiles into {@code v} from tile {@code firstTile} on ({@code [tile][36][Cin]}):
+     * the sample transposed to {@code [H*W][Cin]} in {@code sample}, its rows copied into the
+     * interior of the padded channels-last {@code xp} (whose border must be zero: nothing else is
+     * written there), then {@link CpuKernels#winogradChannelsInput} per tile.
+     */
+    static void transformSample(CpuKernels kernel, Conv2dGeometry g, float[] x, int n, float[] sample, float[] xp, float[] v, int firstTile) {
+        int cin = g.inChannels(), h = g.height(), w = g.width(), plane = h * w, ph = g.padH(), pw = g.padW();
+        int th = tilesH(g), tw = tilesW(g), wp = 4 * tw + 2, rowStride = wp * cin;
+        kernel.transpose(x, n * cin * plane, plane, cin, plane, sample, 0, cin);
+        int rows = Math.min(h, 4 * th + 2 - ph), cols = Math.min(w, wp - pw);
+        for (int ih = 0; ih < rows; ih++) System.arraycopy(sample, ih * w * cin, xp, ((ih + ph) * wp + pw) * cin, cols * cin);
+        for (int a = 0; a < th; a++) {
+            for (int b = 0; b < tw; b++) kernel.winogradChannelsInput(xp, (4 * a * wp + 4 * b) * cin, rowStride, cin, v, (firstTile + a * tw + b) * 36 * cin);
+        }
+    }
+
     /** One worker's buffers, grown to the largest task seen. */
     private static final class Scratch {
         float[] padded = new float[0]; // xp: one sample, zero-padded, channels-last
@@ -276,7 +293,7 @@ final class CpuChannelWinograd {
         return s;
     }
 
-    private static float[] grown(float[] a, long size) {
+    static float[] grown(float[] a, long size) {
         return a.length < size ? new float[(int) size] : a;
     }
 
@@ -307,9 +324,8 @@ final class CpuChannelWinograd {
         @Override
         public void run(int worker, int begin, int end) {
             Conv2dGeometry g = this.g;
-            int cin = g.inChannels(), cout = g.outChannels(), h = g.height(), w = g.width(), ho = g.outHeight(), wo = g.outWidth();
-            int th = tilesH(g), tw = tilesW(g), tilesPerSample = th * tw, wp = 4 * tw + 2, rowStride = wp * cin;
-            int plane = h * w, outPlane = ho * wo, ph = g.padH(), pw = g.padW();
+            int cin = g.inChannels(), cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth();
+            int th = tilesH(g), tw = tilesW(g), tilesPerSample = th * tw, plane = g.height() * g.width(), outPlane = ho * wo;
             Scratch s = scratch(worker);
             int padded = paddedFloats(g);
             long groupTiles = CpuGemm.roundUp(perTask * tilesPerSample, GROUP);
@@ -324,18 +340,7 @@ final class CpuChannelWinograd {
             boolean storeRelu = relu && residual == null; // with a residual, the relu after it
             for (int task = begin; task < end; task++) {
                 int n0 = task * perTask, samples = Math.min(perTask, g.batch() - n0);
-                for (int i = 0; i < samples; i++) {
-                    int n = n0 + i;
-                    // NCHW -> [H*W][Cin], then each row into the padded interior
-                    kernel.transpose(x, n * cin * plane, plane, cin, plane, sample, 0, cin);
-                    int rows = Math.min(h, 4 * th + 2 - ph), cols = Math.min(w, wp - pw);
-                    for (int ih = 0; ih < rows; ih++) System.arraycopy(sample, ih * w * cin, xp, ((ih + ph) * wp + pw) * cin, cols * cin);
-                    for (int a = 0; a < th; a++) {
-                        for (int b = 0; b < tw; b++) {
-                            kernel.winogradChannelsInput(xp, (4 * a * wp + 4 * b) * cin, rowStride, cin, v, ((i * tilesPerSample) + a * tw + b) * 36 * cin);
-                        }
-                    }
-                }
+                for (int i = 0; i < samples; i++) transformSample(kernel, g, x, n0 + i, sample, xp, v, i * tilesPerSample);
                 kernel.winogradChannelsProducts(v, 0, samples * tilesPerSample, cin, u, cout, m, 0);
                 for (int i = 0; i < samples; i++) {
                     int n = n0 + i;

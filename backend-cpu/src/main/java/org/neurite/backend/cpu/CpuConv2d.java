@@ -28,7 +28,8 @@ import org.neurite.backend.Conv2dGeometry;
  *       ones at 256 bits), F(2x2, 3x3) or F(2x2, 5x5), {@link CpuWinogradConv2d}, unless
  *       {@code -Dneurite.cpu.winograd=false}. Layers of 32 to 64 channels in whole lane groups
  *       (the small ResNet's 32 -> 32 and 64 -> 64) compute F(4x4, 3x3) channels-last instead,
- *       {@link CpuChannelWinograd}, unless {@code -Dneurite.cpu.channelwinograd=false}; without it a
+ *       {@link CpuChannelWinograd}, and their backward-filter too, {@link CpuChannelWinogradFilter},
+ *       unless {@code -Dneurite.cpu.channelwinograd=false}; without it a
  *       layer the channel-vector kernel below reads in place goes to that (32 -> 32 on 7x7 at 512 bits).</li>
  *   <li>Other 3x3 layers of one group, dilation 1, stride 1 or 2, 8 to 32 input channels and at
  *       most 64 output channels in whole lane groups (the small ResNet's 16 -> 16 and its stride-2
@@ -98,7 +99,8 @@ final class CpuConv2d {
     private final CpuDirectConv2d direct;
     private final CpuWinogradConv2d winograd; // null when turned off
     private final CpuWinogradFilter winogradFilter; // backward-filter of the layers it applies to; null when turned off
-    private final CpuChannelWinograd channelWinograd; // forward and stride-1 backward-data of the 16-channel layers; null when turned off
+    private final CpuChannelWinograd channelWinograd; // forward and stride-1 backward-data of the 32- to 64-channel layers; null when turned off
+    private final CpuChannelWinogradFilter channelWinogradFilter; // their backward-filter; null when turned off
     private final CpuChannelVectorConv2d channelVector; // null when turned off
     private final CpuStridedBackwardData stridedBackwardData; // null when the strided passes are turned off
     private final CpuStridedPointwiseConv2d stridedPointwise; // null when the strided passes are turned off
@@ -137,6 +139,7 @@ final class CpuConv2d {
         this.winograd = withWinograd ? new CpuWinogradConv2d(threads, gemm, path) : null;
         this.winogradFilter = withWinograd && CpuWinogradFilter.ENABLED ? new CpuWinogradFilter(threads, gemm, path) : null;
         this.channelWinograd = withWinograd && CpuChannelWinograd.ENABLED ? new CpuChannelWinograd(threads, path) : null;
+        this.channelWinogradFilter = withWinograd && CpuChannelWinogradFilter.ENABLED ? new CpuChannelWinogradFilter(threads, path) : null;
         this.channelVector = withChannelVector ? new CpuChannelVectorConv2d(threads, path) : null;
         this.gemm = gemm;
         this.cols = new float[threads.size()][];
@@ -289,7 +292,8 @@ final class CpuConv2d {
             if (dbias != null) Arrays.fill(dbias, 0f);
             return;
         }
-        if (winogradFilter != null && CpuWinogradFilter.applies(g)) winogradFilter.backwardFilter(g, x, dy, dw);
+        if (channelWinogradFilter != null && CpuChannelWinogradFilter.applies(g)) channelWinogradFilter.backwardFilter(g, x, dy, dw);
+        else if (winogradFilter != null && CpuWinogradFilter.applies(g)) winogradFilter.backwardFilter(g, x, dy, dw);
         else if (channelVectorFilter != null && takesChannelVectorFilter(g)) channelVectorFilter.backwardFilter(g, x, dy, dw);
         else if (CpuDirectConv2d.appliesToFilter(g)) direct.backwardFilter(g, x, dy, dw);
         else if (CpuConvFilterChannelsLast.applies(g)) channelsLastFilter.backwardFilter(g, x, dy, dw);

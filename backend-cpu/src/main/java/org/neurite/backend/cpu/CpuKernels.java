@@ -313,6 +313,30 @@ abstract class CpuKernels {
     abstract void winogradChannelsFilters(float[] wt, int cin, int cout, float[][] u);
 
     /**
+     * Y = A dY A^T of one tile of dy, lane-wise over {@code cout} (a multiple of LANES): dY is the
+     * 4x4 block whose value (row r, column c, channel co) lies at {@code dyc[at + r*rowStride + c*cout + co]}
+     * for r < rows and c < cols, and 0 past them; Y's position {@code 6a + b} goes to
+     * {@code m[mo + (6a + b)*cout + co]}. The row pass then the column pass of
+     * {@link CpuWinogradFilter#expand4}, in {@link CpuWinogradFilter#gradientTiles4}'s order, on every path.
+     */
+    abstract void winogradChannelsGradient(float[] dyc, int at, int rowStride, int cout, int rows, int cols, float[] m, int mo);
+
+    /**
+     * dU = sum over tiles of V^T Y at position p: {@code du[duo + ci*cout + co]} is the fma chain
+     * from +0 over t in [0, tiles), in order, of {@code v[(36t + p)*cin + ci] * m[(36t + p)*cout + co]}.
+     * cin a multiple of 8, cout of LANES.
+     */
+    abstract void winogradChannelsFilterProducts(float[] v, float[] m, int tiles, int cin, int cout, int p, float[] du, int duo);
+
+    /**
+     * dg = G^T dU G of F(4x4, 3x3) for input channels [ci0, ci1), lane-wise over {@code cout} (a
+     * multiple of LANES): dU's position p of pair (co, ci) at {@code du[(p*cin + ci)*cout + co]}, the
+     * kernel gradient's tap k = 3i + j to {@code dwt[(ci*9 + k)*cout + co]}. Per pair,
+     * {@link CpuChannelWinogradFilter#pairGradient}'s float operations in its order, on every path.
+     */
+    abstract void winogradChannelsFilterGradient(float[] du, int cin, int cout, int ci0, int ci1, float[] dwt);
+
+    /**
      * V = B^T d B of one tile, lane-wise over {@code channels} (a multiple of LANES): d is the 6x6
      * block whose value (row a, column b, channel c) lies at {@code xp[at + a*rowStride + b*channels + c]},
      * V's position {@code 6a + b} goes to {@code v[vo + (6a + b)*channels + c]}. The row pass then the

@@ -379,6 +379,40 @@ final class CpuPlainKernels extends CpuKernels {
 
     // ---- Winograd F(4x4, 3x3) over channels-last tiles ----------------------------------------
 
+    /** One channel's 4x4 block of dy for {@link #winogradChannelsGradient}; one pair's 18 row values for {@link #winogradChannelsFilterGradient}. */
+    private final float[] gradientBlock = new float[18];
+
+    @Override
+    void winogradChannelsGradient(float[] dyc, int at, int rowStride, int cout, int rows, int cols, float[] m, int mo) {
+        float[] d = gradientBlock;
+        for (int co = 0; co < cout; co++) {
+            for (int r = 0; r < 4; r++) {
+                for (int c = 0; c < 4; c++) d[4 * r + c] = r < rows && c < cols ? dyc[at + r * rowStride + c * cout + co] : 0f;
+            }
+            CpuChannelWinogradFilter.gradientTile(d, m, mo + co, cout);
+        }
+    }
+
+    @Override
+    void winogradChannelsFilterProducts(float[] v, float[] m, int tiles, int cin, int cout, int p, float[] du, int duo) {
+        for (int ci = 0; ci < cin; ci++) {
+            for (int co = 0; co < cout; co++) {
+                float sum = 0f;
+                for (int t = 0; t < tiles; t++) sum = Math.fma(v[(36 * t + p) * cin + ci], m[(36 * t + p) * cout + co], sum);
+                du[duo + ci * cout + co] = sum;
+            }
+        }
+    }
+
+    @Override
+    void winogradChannelsFilterGradient(float[] du, int cin, int cout, int ci0, int ci1, float[] dwt) {
+        for (int ci = ci0; ci < ci1; ci++) {
+            for (int co = 0; co < cout; co++) {
+                CpuChannelWinogradFilter.pairGradient(du, ci * cout + co, cin * cout, dwt, ci * 9 * cout + co, cout, gradientBlock);
+            }
+        }
+    }
+
     @Override
     void winogradChannelsFilters(float[] wt, int cin, int cout, float[][] u) {
         for (int ci = 0; ci < cin; ci++) {

@@ -807,6 +807,221 @@ final class CpuVectorKernels extends CpuKernels {
 
     // ---- Winograd F(4x4, 3x3) over channels-last tiles ----------------------------------------
 
+    /** {@link #winogradGradientTile} per vector of output channels. */
+    @Override
+    void winogradChannelsGradient(float[] dyc, int at, int rowStride, int cout, int rows, int cols, float[] m, int mo) {
+        for (int c0 = 0; c0 < cout; c0 += L) winogradGradientTile(dyc, at + c0, rowStride, cout, rows, cols, m, mo + c0);
+    }
+
+    /**
+     * One vector of channels of {@link CpuChannelWinogradFilter#gradientTile}: per row of the 4x4
+     * block (zeros past rows and cols), {@link CpuWinogradFilter#expand4} into Y's rows 0, 1, 2, 5;
+     * then per column the same down those rows, in place.
+     */
+    private static void winogradGradientTile(float[] dyc, int at, int rowStride, int c, int rows, int cols, float[] m, int mo) {
+        FloatVector zero = FloatVector.zero(S), two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
+        FloatVector eight = FloatVector.broadcast(S, 8f);
+        int s = 6 * c;
+        for (int r = 0; r < 4; r++) {
+            int from = at + r * rowStride, o = mo + (r == 3 ? 5 : r) * s;
+            boolean inside = r < rows;
+            FloatVector d0 = inside ? FloatVector.fromArray(S, dyc, from) : zero;
+            FloatVector d1 = inside && cols > 1 ? FloatVector.fromArray(S, dyc, from + c) : zero;
+            FloatVector d2 = inside && cols > 2 ? FloatVector.fromArray(S, dyc, from + 2 * c) : zero;
+            FloatVector d3 = inside && cols > 3 ? FloatVector.fromArray(S, dyc, from + 3 * c) : zero;
+            FloatVector even = d0.add(d2), odd = d1.add(d3), evenTwice = d0.add(d2.mul(four)), oddTwice = d1.mul(two).add(d3.mul(eight));
+            d0.intoArray(m, o);
+            even.add(odd).intoArray(m, o + c);
+            even.sub(odd).intoArray(m, o + 2 * c);
+            evenTwice.add(oddTwice).intoArray(m, o + 3 * c);
+            evenTwice.sub(oddTwice).intoArray(m, o + 4 * c);
+            d3.intoArray(m, o + 5 * c);
+        }
+        for (int j = 0, o = mo; j < 6; j++, o += c) {
+            FloatVector d0 = FloatVector.fromArray(S, m, o), d1 = FloatVector.fromArray(S, m, o + s);
+            FloatVector d2 = FloatVector.fromArray(S, m, o + 2 * s), d3 = FloatVector.fromArray(S, m, o + 5 * s);
+            FloatVector even = d0.add(d2), odd = d1.add(d3), evenTwice = d0.add(d2.mul(four)), oddTwice = d1.mul(two).add(d3.mul(eight));
+            d0.intoArray(m, o);
+            even.add(odd).intoArray(m, o + s);
+            even.sub(odd).intoArray(m, o + 2 * s);
+            evenTwice.add(oddTwice).intoArray(m, o + 3 * s);
+            evenTwice.sub(oddTwice).intoArray(m, o + 4 * s);
+            d3.intoArray(m, o + 5 * s);
+        }
+    }
+
+    /** Register tiles of 8 input channels by two (or one) vectors of output channels, each over every tile ({@link #winogradFilterProducts8x2}). */
+    @Override
+    void winogradChannelsFilterProducts(float[] v, float[] m, int tiles, int cin, int cout, int p, float[] du, int duo) {
+        for (int ci = 0; ci < cin; ci += 8) {
+            int c0 = 0;
+            for (; c0 + 2 * L <= cout; c0 += 2 * L) winogradFilterProducts8x2(v, p * cin + ci, 36 * cin, m, p * cout + c0, 36 * cout, tiles, du, duo + ci * cout + c0, cout);
+            if (c0 < cout) winogradFilterProducts8x1(v, p * cin + ci, 36 * cin, m, p * cout + c0, 36 * cout, tiles, du, duo + ci * cout + c0, cout);
+        }
+    }
+
+    /** 8 input channels (v[vi..vi+7], vt apart per tile) by two vectors of Y (m[mi], m[mi + L], mt apart), 16 fma chains over the tiles. */
+    private static void winogradFilterProducts8x2(float[] v, int vi, int vt, float[] m, int mi, int mt, int tiles, float[] du, int o, int cout) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+        FloatVector b0 = zero, b1 = zero, b2 = zero, b3 = zero, b4 = zero, b5 = zero, b6 = zero, b7 = zero;
+        for (int t = 0; t < tiles; t++, vi += vt, mi += mt) {
+            FloatVector y = FloatVector.fromArray(S, m, mi), z = FloatVector.fromArray(S, m, mi + L);
+            FloatVector e = FloatVector.broadcast(S, v[vi]);
+            a0 = e.fma(y, a0);
+            b0 = e.fma(z, b0);
+            e = FloatVector.broadcast(S, v[vi + 1]);
+            a1 = e.fma(y, a1);
+            b1 = e.fma(z, b1);
+            e = FloatVector.broadcast(S, v[vi + 2]);
+            a2 = e.fma(y, a2);
+            b2 = e.fma(z, b2);
+            e = FloatVector.broadcast(S, v[vi + 3]);
+            a3 = e.fma(y, a3);
+            b3 = e.fma(z, b3);
+            e = FloatVector.broadcast(S, v[vi + 4]);
+            a4 = e.fma(y, a4);
+            b4 = e.fma(z, b4);
+            e = FloatVector.broadcast(S, v[vi + 5]);
+            a5 = e.fma(y, a5);
+            b5 = e.fma(z, b5);
+            e = FloatVector.broadcast(S, v[vi + 6]);
+            a6 = e.fma(y, a6);
+            b6 = e.fma(z, b6);
+            e = FloatVector.broadcast(S, v[vi + 7]);
+            a7 = e.fma(y, a7);
+            b7 = e.fma(z, b7);
+        }
+        a0.intoArray(du, o);
+        b0.intoArray(du, o + L);
+        a1.intoArray(du, o + cout);
+        b1.intoArray(du, o + cout + L);
+        a2.intoArray(du, o + 2 * cout);
+        b2.intoArray(du, o + 2 * cout + L);
+        a3.intoArray(du, o + 3 * cout);
+        b3.intoArray(du, o + 3 * cout + L);
+        a4.intoArray(du, o + 4 * cout);
+        b4.intoArray(du, o + 4 * cout + L);
+        a5.intoArray(du, o + 5 * cout);
+        b5.intoArray(du, o + 5 * cout + L);
+        a6.intoArray(du, o + 6 * cout);
+        b6.intoArray(du, o + 6 * cout + L);
+        a7.intoArray(du, o + 7 * cout);
+        b7.intoArray(du, o + 7 * cout + L);
+    }
+
+    /** {@link #winogradFilterProducts8x2} with one vector of Y. */
+    private static void winogradFilterProducts8x1(float[] v, int vi, int vt, float[] m, int mi, int mt, int tiles, float[] du, int o, int cout) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+        for (int t = 0; t < tiles; t++, vi += vt, mi += mt) {
+            FloatVector y = FloatVector.fromArray(S, m, mi);
+            a0 = FloatVector.broadcast(S, v[vi]).fma(y, a0);
+            a1 = FloatVector.broadcast(S, v[vi + 1]).fma(y, a1);
+            a2 = FloatVector.broadcast(S, v[vi + 2]).fma(y, a2);
+            a3 = FloatVector.broadcast(S, v[vi + 3]).fma(y, a3);
+            a4 = FloatVector.broadcast(S, v[vi + 4]).fma(y, a4);
+            a5 = FloatVector.broadcast(S, v[vi + 5]).fma(y, a5);
+            a6 = FloatVector.broadcast(S, v[vi + 6]).fma(y, a6);
+            a7 = FloatVector.broadcast(S, v[vi + 7]).fma(y, a7);
+        }
+        a0.intoArray(du, o);
+        a1.intoArray(du, o + cout);
+        a2.intoArray(du, o + 2 * cout);
+        a3.intoArray(du, o + 3 * cout);
+        a4.intoArray(du, o + 4 * cout);
+        a5.intoArray(du, o + 5 * cout);
+        a6.intoArray(du, o + 6 * cout);
+        a7.intoArray(du, o + 7 * cout);
+    }
+
+    /** {@link CpuChannelWinogradFilter#pairGradient} lane-wise, a vector of output channels at a time. */
+    @Override
+    void winogradChannelsFilterGradient(float[] du, int cin, int cout, int ci0, int ci1, float[] dwt) {
+        for (int ci = ci0; ci < ci1; ci++) {
+            for (int c0 = 0; c0 < cout; c0 += L) winogradPairGradient(du, ci * cout + c0, cin * cout, dwt, ci * 9 * cout + c0, cout);
+        }
+    }
+
+    /** One vector of {@link #winogradChannelsFilterGradient}: the rows of dU through f and V (six r triples), then the columns. */
+    private static void winogradPairGradient(float[] du, int at, int ps, float[] dwt, int o, int os) {
+        float quarter = 0.25f, sixth = -CpuChannelWinogradFilter.SIXTH, twentyFourth = CpuChannelWinogradFilter.TWENTY_FOURTH;
+        FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
+        FloatVector r00, r01, r02, r10, r11, r12, r20, r21, r22, r30, r31, r32, r40, r41, r42, r50, r51, r52;
+        {
+            int i = at;
+            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
+            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
+            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
+            r00 = w0.add(w1).add(w2).add(w3).add(w4);
+            r01 = w1.sub(w2).add(two.mul(w3.sub(w4)));
+            r02 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
+        }
+        {
+            int i = at + 6 * ps;
+            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
+            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
+            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
+            r10 = w0.add(w1).add(w2).add(w3).add(w4);
+            r11 = w1.sub(w2).add(two.mul(w3.sub(w4)));
+            r12 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
+        }
+        {
+            int i = at + 12 * ps;
+            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
+            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
+            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
+            r20 = w0.add(w1).add(w2).add(w3).add(w4);
+            r21 = w1.sub(w2).add(two.mul(w3.sub(w4)));
+            r22 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
+        }
+        {
+            int i = at + 18 * ps;
+            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
+            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
+            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
+            r30 = w0.add(w1).add(w2).add(w3).add(w4);
+            r31 = w1.sub(w2).add(two.mul(w3.sub(w4)));
+            r32 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
+        }
+        {
+            int i = at + 24 * ps;
+            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
+            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
+            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
+            r40 = w0.add(w1).add(w2).add(w3).add(w4);
+            r41 = w1.sub(w2).add(two.mul(w3.sub(w4)));
+            r42 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
+        }
+        {
+            int i = at + 30 * ps;
+            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
+            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
+            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
+            r50 = w0.add(w1).add(w2).add(w3).add(w4);
+            r51 = w1.sub(w2).add(two.mul(w3.sub(w4)));
+            r52 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
+        }
+        {
+            FloatVector v0 = r00.mul(quarter), v1 = r10.mul(sixth), v2 = r20.mul(sixth), v3 = r30.mul(twentyFourth), v4 = r40.mul(twentyFourth), v5 = r50;
+            v0.add(v1).add(v2).add(v3).add(v4).intoArray(dwt, o);
+            v1.sub(v2).add(two.mul(v3.sub(v4))).intoArray(dwt, o + 3 * os);
+            v1.add(v2).add(four.mul(v3.add(v4))).add(v5).intoArray(dwt, o + 6 * os);
+        }
+        {
+            FloatVector v0 = r01.mul(quarter), v1 = r11.mul(sixth), v2 = r21.mul(sixth), v3 = r31.mul(twentyFourth), v4 = r41.mul(twentyFourth), v5 = r51;
+            v0.add(v1).add(v2).add(v3).add(v4).intoArray(dwt, o + os);
+            v1.sub(v2).add(two.mul(v3.sub(v4))).intoArray(dwt, o + 4 * os);
+            v1.add(v2).add(four.mul(v3.add(v4))).add(v5).intoArray(dwt, o + 7 * os);
+        }
+        {
+            FloatVector v0 = r02.mul(quarter), v1 = r12.mul(sixth), v2 = r22.mul(sixth), v3 = r32.mul(twentyFourth), v4 = r42.mul(twentyFourth), v5 = r52;
+            v0.add(v1).add(v2).add(v3).add(v4).intoArray(dwt, o + 2 * os);
+            v1.sub(v2).add(two.mul(v3.sub(v4))).intoArray(dwt, o + 5 * os);
+            v1.add(v2).add(four.mul(v3.add(v4))).add(v5).intoArray(dwt, o + 8 * os);
+        }
+    }
+
     /** {@link CpuChannelWinograd#filterPair} lane-wise, a vector of output channels at a time. */
     @Override
     void winogradChannelsFilters(float[] wt, int cin, int cout, float[][] u) {
