@@ -939,86 +939,41 @@ final class CpuVectorKernels extends CpuKernels {
     @Override
     void winogradChannelsFilterGradient(float[] du, int cin, int cout, int ci0, int ci1, float[] dwt) {
         for (int ci = ci0; ci < ci1; ci++) {
-            for (int c0 = 0; c0 < cout; c0 += L) winogradPairGradient(du, ci * cout + c0, cin * cout, dwt, ci * 9 * cout + c0, cout);
+            for (int c0 = 0; c0 < cout; c0 += L) {
+                winogradGradientRows(du, ci * cout + c0, cin * cout, gradientRows);
+                winogradGradientColumns(gradientRows, dwt, ci * 9 * cout + c0, cout);
+            }
         }
     }
 
-    /** One vector of {@link #winogradChannelsFilterGradient}: the rows of dU through f and V (six r triples), then the columns. */
-    private static void winogradPairGradient(float[] du, int at, int ps, float[] dwt, int o, int os) {
+    /** The 18 r vectors of {@link #winogradChannelsFilterGradient}'s pair, r(a, j) at {@code (3a + j) * L}. */
+    private final float[] gradientRows = new float[18 * L];
+
+    /** Each row of dU (position 6a + b at {@code du[at + (6a + b)*ps]}) scaled by f and times V: {@code r(a, 0..2)}. */
+    private static void winogradGradientRows(float[] du, int at, int ps, float[] r) {
         float quarter = 0.25f, sixth = -CpuChannelWinogradFilter.SIXTH, twentyFourth = CpuChannelWinogradFilter.TWENTY_FOURTH;
         FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
-        FloatVector r00, r01, r02, r10, r11, r12, r20, r21, r22, r30, r31, r32, r40, r41, r42, r50, r51, r52;
-        {
-            int i = at;
+        for (int a = 0, i = at; a < 6; a++, i += 6 * ps) {
             FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
             FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
             FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
-            r00 = w0.add(w1).add(w2).add(w3).add(w4);
-            r01 = w1.sub(w2).add(two.mul(w3.sub(w4)));
-            r02 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
+            w0.add(w1).add(w2).add(w3).add(w4).intoArray(r, 3 * a * L);
+            w1.sub(w2).add(two.mul(w3.sub(w4))).intoArray(r, (3 * a + 1) * L);
+            w1.add(w2).add(four.mul(w3.add(w4))).add(w5).intoArray(r, (3 * a + 2) * L);
         }
-        {
-            int i = at + 6 * ps;
-            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
-            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
-            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
-            r10 = w0.add(w1).add(w2).add(w3).add(w4);
-            r11 = w1.sub(w2).add(two.mul(w3.sub(w4)));
-            r12 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
-        }
-        {
-            int i = at + 12 * ps;
-            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
-            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
-            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
-            r20 = w0.add(w1).add(w2).add(w3).add(w4);
-            r21 = w1.sub(w2).add(two.mul(w3.sub(w4)));
-            r22 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
-        }
-        {
-            int i = at + 18 * ps;
-            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
-            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
-            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
-            r30 = w0.add(w1).add(w2).add(w3).add(w4);
-            r31 = w1.sub(w2).add(two.mul(w3.sub(w4)));
-            r32 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
-        }
-        {
-            int i = at + 24 * ps;
-            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
-            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
-            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
-            r40 = w0.add(w1).add(w2).add(w3).add(w4);
-            r41 = w1.sub(w2).add(two.mul(w3.sub(w4)));
-            r42 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
-        }
-        {
-            int i = at + 30 * ps;
-            FloatVector w0 = FloatVector.fromArray(S, du, i).mul(quarter), w1 = FloatVector.fromArray(S, du, i + ps).mul(sixth);
-            FloatVector w2 = FloatVector.fromArray(S, du, i + 2 * ps).mul(sixth), w3 = FloatVector.fromArray(S, du, i + 3 * ps).mul(twentyFourth);
-            FloatVector w4 = FloatVector.fromArray(S, du, i + 4 * ps).mul(twentyFourth), w5 = FloatVector.fromArray(S, du, i + 5 * ps);
-            r50 = w0.add(w1).add(w2).add(w3).add(w4);
-            r51 = w1.sub(w2).add(two.mul(w3.sub(w4)));
-            r52 = w1.add(w2).add(four.mul(w3.add(w4))).add(w5);
-        }
-        {
-            FloatVector v0 = r00.mul(quarter), v1 = r10.mul(sixth), v2 = r20.mul(sixth), v3 = r30.mul(twentyFourth), v4 = r40.mul(twentyFourth), v5 = r50;
-            v0.add(v1).add(v2).add(v3).add(v4).intoArray(dwt, o);
-            v1.sub(v2).add(two.mul(v3.sub(v4))).intoArray(dwt, o + 3 * os);
-            v1.add(v2).add(four.mul(v3.add(v4))).add(v5).intoArray(dwt, o + 6 * os);
-        }
-        {
-            FloatVector v0 = r01.mul(quarter), v1 = r11.mul(sixth), v2 = r21.mul(sixth), v3 = r31.mul(twentyFourth), v4 = r41.mul(twentyFourth), v5 = r51;
-            v0.add(v1).add(v2).add(v3).add(v4).intoArray(dwt, o + os);
-            v1.sub(v2).add(two.mul(v3.sub(v4))).intoArray(dwt, o + 4 * os);
-            v1.add(v2).add(four.mul(v3.add(v4))).add(v5).intoArray(dwt, o + 7 * os);
-        }
-        {
-            FloatVector v0 = r02.mul(quarter), v1 = r12.mul(sixth), v2 = r22.mul(sixth), v3 = r32.mul(twentyFourth), v4 = r42.mul(twentyFourth), v5 = r52;
-            v0.add(v1).add(v2).add(v3).add(v4).intoArray(dwt, o + 2 * os);
-            v1.sub(v2).add(two.mul(v3.sub(v4))).intoArray(dwt, o + 5 * os);
-            v1.add(v2).add(four.mul(v3.add(v4))).add(v5).intoArray(dwt, o + 8 * os);
+    }
+
+    /** Each column j of r scaled by f and times V: taps j, 3 + j and 6 + j at {@code dwt[o + tap*os]}. */
+    private static void winogradGradientColumns(float[] r, float[] dwt, int o, int os) {
+        float quarter = 0.25f, sixth = -CpuChannelWinogradFilter.SIXTH, twentyFourth = CpuChannelWinogradFilter.TWENTY_FOURTH;
+        FloatVector two = FloatVector.broadcast(S, 2f), four = FloatVector.broadcast(S, 4f);
+        for (int j = 0; j < 3; j++) {
+            FloatVector v0 = FloatVector.fromArray(S, r, j * L).mul(quarter), v1 = FloatVector.fromArray(S, r, (3 + j) * L).mul(sixth);
+            FloatVector v2 = FloatVector.fromArray(S, r, (6 + j) * L).mul(sixth), v3 = FloatVector.fromArray(S, r, (9 + j) * L).mul(twentyFourth);
+            FloatVector v4 = FloatVector.fromArray(S, r, (12 + j) * L).mul(twentyFourth), v5 = FloatVector.fromArray(S, r, (15 + j) * L);
+            v0.add(v1).add(v2).add(v3).add(v4).intoArray(dwt, o + j * os);
+            v1.sub(v2).add(two.mul(v3.sub(v4))).intoArray(dwt, o + (3 + j) * os);
+            v1.add(v2).add(four.mul(v3.add(v4))).add(v5).intoArray(dwt, o + (6 + j) * os);
         }
     }
 
