@@ -59,7 +59,10 @@ final class CpuChannelWinograd {
 
     private final CpuThreads threads;
     private final CpuKernels[] kernels; // per worker
-    private final Scratch[] scratch; // per worker, grow-only
+    // Per worker, grow-only (CpuThreads.scratch): one sample padded channels-last (xp), the sample
+    // channels-last unpadded [H*W][Cin], V and M of a task's tiles (whole groups), one sample's
+    // outputs channels-last [Ho*Wo][Cout].
+    private final float[][] padded, samples, transformed, products, outputs;
     private final CpuWeightMemo<float[][]> filters = new CpuWeightMemo<>(MEMO_ENTRIES, CpuChannelWinograd::emptyPositions);
     private float[][] u; // the current call's U[36][Cin*Cout]
     private float[] rearranged = new float[0]; // the kernels as wt[Cin][9][Cout] while U is transformed, grow-only
@@ -68,7 +71,12 @@ final class CpuChannelWinograd {
     CpuChannelWinograd(CpuThreads threads, CpuKernels.Path path) {
         this.threads = threads;
         this.kernels = path.perWorker(threads.size());
-        this.scratch = new Scratch[threads.size()];
+        int workers = threads.size();
+        this.padded = new float[workers][];
+        this.samples = new float[workers][];
+        this.transformed = new float[workers][];
+        this.products = new float[workers][];
+        this.outputs = new float[workers][];
     }
 
     private static float[][] emptyPositions() {
@@ -88,7 +96,7 @@ final class CpuChannelWinograd {
                 || g.outHeight() <= 0 || g.outWidth() <= 0 || g.batch() <= 0) {
             return false;
         }
-        return sampleFloats(g, 1) <= MAX_SAMPLE_FLOATS;
+        return taskFloats(g) <= MAX_SAMPLE_FLOATS;
     }
 
     /**
@@ -102,11 +110,11 @@ final class CpuChannelWinograd {
     }
 
     static int tilesH(Conv2dGeometry g) {
-        return (g.outHeight() + 3) / 4;
+        return CpuGemm.ceilDiv(g.outHeight(), 4);
     }
 
     static int tilesW(Conv2dGeometry g) {
-        return (g.outWidth() + 3) / 4;
+        return CpuGemm.ceilDiv(g.outWidth(), 4);
     }
 
     /** Floats of the padded channels-last sample: {@code (4 tilesH + 2) x (4 tilesW + 2) x Cin}. */
@@ -119,9 +127,14 @@ final class CpuChannelWinograd {
         return Math.max(1, CpuGemm.ceilDiv(GROUP, tilesH(g) * tilesW(g)));
     }
 
-    /** A worker's floats for a task of {@code samples} samples (padded input, its transposed copy, V, M, outputs). */
-    private static long sampleFloats(Conv2dGeometry g, int samples) {
-        long tiles = CpuGemm.roundUp(samples * tilesH(g) * tilesW(g), GROUP);
+    /** The tiles of a task's V and M: its samples' tiles in whole groups. */
+    private static int taskTiles(Conv2dGeometry g) {
+        return CpuGemm.roundUp(samplesPerTask(g) * tilesH(g) * tilesW(g), GROUP);
+    }
+
+    /** A worker's floats for a task of {@link #samplesPerTask} samples (padded input, its transposed copy, V, M, outputs). */
+    private static long taskFloats(Conv2dGeometry g) {
+        long tiles = taskTiles(g);
         return paddedFloats(g) + (long) g.inChannels() * g.height() * g.width() + tiles * 36 * (g.inChannels() + g.outChannels())
                 + (long) g.outHeight() * g.outWidth() * g.outChannels();
     }
@@ -271,30 +284,11 @@ final class CpuChannelWinograd {
         int cin = g.inChannels(), h = g.height(), w = g.width(), plane = h * w, ph = g.padH(), pw = g.padW();
         int th = tilesH(g), tw = tilesW(g), wp = 4 * tw + 2, rowStride = wp * cin;
         kernel.transpose(x, n * cin * plane, plane, cin, plane, sample, 0, cin);
-        int rows = Math.min(h, 4 * th + 2 - ph), cols = Math.min(w, wp - pw);
-        for (int ih = 0; ih < rows; ih++) System.arraycopy(sample, ih * w * cin, xp, ((ih + ph) * wp + pw) * cin, cols * cin);
+        // the padded rows and columns (4 tiles + 2 >= Ho + 2 = H + 2 pad) hold every input row and column
+        for (int ih = 0; ih < h; ih++) System.arraycopy(sample, ih * w * cin, xp, ((ih + ph) * wp + pw) * cin, w * cin);
         for (int a = 0; a < th; a++) {
             for (int b = 0; b < tw; b++) kernel.winogradChannelsInput(xp, (4 * a * wp + 4 * b) * cin, rowStride, cin, v, (firstTile + a * tw + b) * 36 * cin);
         }
-    }
-
-    /** One worker's buffers, grown to the largest task seen. */
-    private static final class Scratch {
-        float[] padded = new float[0]; // xp: one sample, zero-padded, channels-last
-        float[] sample = new float[0]; // the sample channels-last, unpadded [H*W][Cin]
-        float[] transformed = new float[0]; // V of the task's tiles, whole groups
-        float[] products = new float[0]; // M of the task's tiles, whole groups
-        float[] outputs = new float[0]; // one sample's outputs channels-last [Ho*Wo][Cout]
-    }
-
-    private Scratch scratch(int worker) {
-        Scratch s = scratch[worker];
-        if (s == null) scratch[worker] = s = new Scratch();
-        return s;
-    }
-
-    static float[] grown(float[] a, long size) {
-        return a.length < size ? new float[(int) size] : a;
     }
 
     /** Claimed tasks of {@link #samplesPerTask} samples: transform, products, output per task. */
@@ -326,15 +320,13 @@ final class CpuChannelWinograd {
             Conv2dGeometry g = this.g;
             int cin = g.inChannels(), cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth();
             int th = tilesH(g), tw = tilesW(g), tilesPerSample = th * tw, plane = g.height() * g.width(), outPlane = ho * wo;
-            Scratch s = scratch(worker);
-            int padded = paddedFloats(g);
-            long groupTiles = CpuGemm.roundUp(perTask * tilesPerSample, GROUP);
-            float[] xp = s.padded = grown(s.padded, padded);
-            float[] sample = s.sample = grown(s.sample, (long) cin * plane);
-            float[] v = s.transformed = grown(s.transformed, groupTiles * 36 * cin);
-            float[] m = s.products = grown(s.products, groupTiles * 36 * cout);
-            float[] out = s.outputs = grown(s.outputs, (long) outPlane * cout);
-            Arrays.fill(xp, 0, padded, 0f); // the border stays zero: each sample writes the interior only
+            int size = paddedFloats(g), tiles = taskTiles(g);
+            float[] xp = CpuThreads.scratch(padded, worker, size);
+            float[] sample = CpuThreads.scratch(samples, worker, cin * plane);
+            float[] v = CpuThreads.scratch(transformed, worker, tiles * 36 * cin);
+            float[] m = CpuThreads.scratch(products, worker, tiles * 36 * cout);
+            float[] out = CpuThreads.scratch(outputs, worker, outPlane * cout);
+            Arrays.fill(xp, 0, size, 0f); // the border stays zero: each sample writes the interior only
             CpuKernels kernel = kernels[worker];
             float[][] u = CpuChannelWinograd.this.u;
             boolean storeRelu = relu && residual == null; // with a residual, the relu after it

@@ -57,10 +57,10 @@ final class CpuChannelWinogradFilter {
     /** dw = the gradient of conv(x, w) with respect to w, given dy; {@link #applies} must hold. */
     void backwardFilter(Conv2dGeometry g, float[] x, float[] dy, float[] dw) {
         int cin = g.inChannels(), cout = g.outChannels(), tiles = g.batch() * CpuChannelWinograd.tilesH(g) * CpuChannelWinograd.tilesW(g);
-        transformed = CpuChannelWinograd.grown(transformed, (long) tiles * 36 * cin);
-        expanded = CpuChannelWinograd.grown(expanded, (long) tiles * 36 * cout);
-        du = CpuChannelWinograd.grown(du, 36L * cin * cout);
-        dwt = CpuChannelWinograd.grown(dwt, 9L * cin * cout);
+        if (transformed.length < tiles * 36 * cin) transformed = new float[tiles * 36 * cin];
+        if (expanded.length < tiles * 36 * cout) expanded = new float[tiles * 36 * cout];
+        if (du.length < 36 * cin * cout) du = new float[36 * cin * cout];
+        if (dwt.length < 9 * cin * cout) dwt = new float[9 * cin * cout];
         int parts = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
         tileLoop.execute(g, x, dy, parts);
         positionLoop.execute(g, tiles, parts);
@@ -91,11 +91,9 @@ final class CpuChannelWinogradFilter {
             int cin = g.inChannels(), cout = g.outChannels(), ho = g.outHeight(), wo = g.outWidth(), outPlane = ho * wo;
             int th = CpuChannelWinograd.tilesH(g), tw = CpuChannelWinograd.tilesW(g), perSample = th * tw;
             int size = CpuChannelWinograd.paddedFloats(g);
-            float[] xp = padded[worker] = CpuChannelWinograd.grown(padded[worker] == null ? new float[0] : padded[worker], size);
-            float[] sample = samples[worker] = CpuChannelWinograd.grown(samples[worker] == null ? new float[0] : samples[worker],
-                    (long) cin * g.height() * g.width());
-            float[] dyc = gradients[worker] = CpuChannelWinograd.grown(gradients[worker] == null ? new float[0] : gradients[worker],
-                    (long) cout * outPlane);
+            float[] xp = CpuThreads.scratch(padded, worker, size);
+            float[] sample = CpuThreads.scratch(samples, worker, cin * g.height() * g.width());
+            float[] dyc = CpuThreads.scratch(gradients, worker, cout * outPlane);
             Arrays.fill(xp, 0, size, 0f); // the border stays zero: each sample writes the interior only
             CpuKernels kernel = kernels[worker];
             float[] v = transformed, m = expanded;

@@ -133,7 +133,12 @@ final class CpuNormalization {
      * floats for {@link #MIN_CHUNK_FLOATS}; a function of the shape alone.
      */
     static int chunkSamples(int outer, int inner) {
-        return Math.max((outer + MAX_CHUNKS - 1) / MAX_CHUNKS, Math.min(outer, (MIN_CHUNK_FLOATS + inner - 1) / inner));
+        return Math.max(CpuGemm.ceilDiv(outer, MAX_CHUNKS), Math.min(outer, CpuGemm.ceilDiv(MIN_CHUNK_FLOATS, inner)));
+    }
+
+    /** Chunks of {@link #chunkSamples} samples in the batch. */
+    static int chunks(int outer, int inner) {
+        return CpuGemm.ceilDiv(outer, chunkSamples(outer, inner));
     }
 
     /** Makes room for {@code chunks x channels} pairs of sums (none on the per-channel pass) and the per-channel coefficients of dx. */
@@ -405,7 +410,7 @@ final class CpuNormalization {
          * {@link #finish} runs it in the other shard's call).
          */
         private boolean executeChunked() {
-            int per = chunkSamples(outer, inner), chunks = (outer + per - 1) / per;
+            int chunks = chunks(outer, inner);
             growBackwardScratch(chunks, channels);
             sumsPass = true;
             threads.run(chunks, parts((long) outer * inner * channels), this);
@@ -454,7 +459,7 @@ final class CpuNormalization {
 
         /** The dx pass over the same chunks of samples as the sums pass. */
         private void dxPass() {
-            int per = chunkSamples(outer, inner), chunks = (outer + per - 1) / per;
+            int chunks = chunks(outer, inner);
             sumsPass = false;
             threads.run(chunks, parts((long) outer * inner * channels), this);
         }
