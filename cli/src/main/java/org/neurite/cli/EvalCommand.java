@@ -47,7 +47,7 @@ final class EvalCommand implements Callable<Integer> {
         TrainSpec train = session.trainSpec();
         Session.Data data = session.datasets(train, this.data, null);
         if (data.note() != null) spec.commandLine().getErr().println("nn: " + data.note());
-        MemoryCheck.beforeInference(session.backend(), session.graph(), batch, data.test().size());
+        MemoryCheck.beforeInference(session.backend(), session.graph(), batch, data.test().size(), false);
         String model = session.graph().graph().name();
         Trainers trainers = Trainers.of(session.runtime());
         Loss loss = trainers.loss(train);

@@ -7,6 +7,7 @@ import org.neurite.backend.Backend;
 import org.neurite.backend.OutOfMemoryException;
 import org.neurite.engine.MemoryPlan;
 import org.neurite.engine.MemoryPlanner;
+import org.neurite.engine.Predictor;
 import org.neurite.engine.TrainStep;
 import org.neurite.engine.Trainers;
 import org.neurite.graph.TypedGraph;
@@ -40,13 +41,18 @@ final class MemoryCheck {
         MemoryPlanner planner = data.test() == null ? MemoryPlanner.training(graph, spec, trainers, data.train().size())
                 : MemoryPlanner.training(graph, spec, trainers, data.train().size(), data.test().size());
         if (data.test() != null && data.test().isClassification()) planner.thenForward(data.test().size());
-        planner.inShards(b -> TrainStep.runsInShards(graph, backend, b));
+        planner.inShards(b -> TrainStep.runsInShards(graph, backend, b)).forwardInShards(Predictor.runsInShards(graph, backend));
         require(planner, spec.batch(), backend, "training");
     }
 
-    /** Before evaluating or predicting with {@code graph} at {@code batch} over {@code samples} inputs. */
-    static void beforeInference(Backend backend, TypedGraph graph, int batch, int samples) {
-        require(MemoryPlanner.inference(graph, samples), batch, backend, "inference");
+    /**
+     * Before evaluating ({@code predictor} false: {@link org.neurite.engine.Evaluator}'s whole
+     * batches) or predicting ({@link Predictor}, which may run in shards) with {@code graph} at
+     * {@code batch} over {@code samples} inputs.
+     */
+    static void beforeInference(Backend backend, TypedGraph graph, int batch, int samples, boolean predictor) {
+        MemoryPlanner planner = MemoryPlanner.inference(graph, samples).forwardInShards(predictor && Predictor.runsInShards(graph, backend));
+        require(planner, batch, backend, "inference");
     }
 
     private static void require(MemoryPlanner planner, int batch, Backend backend, String what) {
@@ -98,7 +104,8 @@ final class MemoryCheck {
         m.append(String.format(Locale.ROOT, ", activations %s, activation gradients %s, layer state %s (compiled at batch %s%s%s)",
                 MemoryEstimate.bytes(plan.activations()), MemoryEstimate.bytes(plan.activationGradients()),
                 MemoryEstimate.bytes(plan.layerState()), sizes(plan.compiledBatches()),
-                plan.secondShardBatches().isEmpty() ? "" : ", for the second shard of each step at " + sizes(plan.secondShardBatches()),
+                plan.secondShardBatches().isEmpty() ? ""
+                        : ", for the second shard" + (plan.training() ? " of each step" : "") + " at " + sizes(plan.secondShardBatches()),
                 plan.forwardBatches().isEmpty() ? "" : ", and forward only at " + sizes(plan.forwardBatches())));
         int fits = planner.largestBatch(budget, plan.batch() - 1);
         if (fits > 0) {
@@ -115,8 +122,9 @@ final class MemoryCheck {
     }
 
     /** "64", "64 and 16", "64, 32 and 16". */
+    /** The batch sizes, each once (a predictor in shards compiles a size for each shard), largest first. */
     private static String sizes(List<Integer> batches) {
-        List<String> words = batches.stream().map(String::valueOf).toList();
+        List<String> words = batches.stream().distinct().sorted(java.util.Comparator.reverseOrder()).map(String::valueOf).toList();
         return words.size() == 1 ? words.get(0)
                 : String.join(", ", words.subList(0, words.size() - 1)) + " and " + words.get(words.size() - 1);
     }

@@ -75,7 +75,7 @@ final class PredictCommand implements Callable<Integer> {
         Shape sample = graph.shape(graph.graph().inputs().get(0).name());
         float[] x = readInputs(inputs, sample);
         int n = x.length / sample.size();
-        MemoryCheck.beforeInference(session.backend(), graph, Math.max(1, Math.min(batch, n)), n);
+        MemoryCheck.beforeInference(session.backend(), graph, Math.max(1, Math.min(batch, n)), n, true);
         float[] y;
         try (ParameterStore store = new ParameterStore(graph, session.backend(), 0);
              Predictor predictor = new Predictor(graph, store, Math.min(batch, n))) {

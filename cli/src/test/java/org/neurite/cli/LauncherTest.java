@@ -173,11 +173,13 @@ class LauncherTest {
         // 42,652,426 parameters: 163 MiB each for their values and velocities, and for the gradients of each of the
         // training step's two shards (the CPU backend runs a batch of 64 as two of 32, TrainStep).
         assertTrue(lines[1].startsWith("  counted: parameters 163 MiB, parameter gradients 325 MiB, sgd state 163 MiB, activations "), lines[1]);
-        // Training compiles batch 32 twice (the two shards); the confusion matrix at the end runs the test split forward at 64.
-        assertTrue(lines[1].endsWith(" (compiled at batch 32, for the second shard of each step at 32, and forward only at 64)"), lines[1]);
+        // Training compiles batch 32 twice (the two shards); the confusion matrix at the end runs the test split forward in calls
+        // of 64, each two shards of 32 (Predictor).
+        assertTrue(lines[1].endsWith(" (compiled at batch 32, for the second shard of each step at 32, and forward only at 32)"), lines[1]);
         assertEquals("  largest batch that fits: none: the parameters, their gradients and the sgd state alone need 651 MiB", lines[2]);
-        // c1's output is 78.4 million floats a sample: 27 samples stay under 2^31 elements.
-        assertTrue(lines[3].matches("  or give Java more heap: NEURITE_JAVA_OPTS=-Xmx\\d+g for batch 27, the largest whose tensors can be"
+        // c1's output is 78.4 million floats a sample: 27 samples stay under 2^31 elements, and both the training step and
+        // the predictor run a batch of 54 as two shards of 27.
+        assertTrue(lines[3].matches("  or give Java more heap: NEURITE_JAVA_OPTS=-Xmx\\d+g for batch 54, the largest whose tensors can be"
                 + " allocated \\(this machine has .*\\)"), lines[3]);
         assertFalse(Files.exists(dir.resolve("runs")), "no run folder");
         System.out.printf("refused in %.2f s%n", r.seconds());

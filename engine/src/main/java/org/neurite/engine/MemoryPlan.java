@@ -20,10 +20,13 @@ import java.util.List;
  *
  * @param model the model's name
  * @param batch the batch size asked for
- * @param compiledBatches the batch sizes compiled for it (with shards, the first shard's models)
- * @param secondShardBatches with training steps in two shards ({@link TrainStep}), the batch sizes
- *     of the second shard's models; else empty
- * @param forwardBatches the batch sizes compiled forward only besides them (none: empty)
+ * @param compiledBatches the batch sizes compiled for it (with shards, the first shard's models;
+ *     a predictor's in shards also its whole-batch models of single samples, so a size may repeat)
+ * @param secondShardBatches with training steps in two shards ({@link TrainStep}) or a predictor's
+ *     calls in shards ({@link Predictor}, {@link MemoryPlanner#forwardInShards}), the batch sizes of
+ *     the second shard's models; else empty
+ * @param forwardBatches the batch sizes compiled forward only besides them (none: empty; a
+ *     predictor's in shards: its three sets of models, one after another)
  * @param training whether the plan is for training (optimiser state, gradients of activations)
  * @param parameters parameter values
  * @param parameterGradients gradients of the trainable parameters (with shards, two sets)

@@ -31,6 +31,8 @@ public final class MemoryPlanner {
     private int[] forwardSizes = new int[0];
     /** The batch sizes whose training steps run as two shards ({@link TrainStep}'s class comment); none by default. */
     private java.util.function.IntPredicate shardedAt = b -> false;
+    /** Whether the forward-only passes run through a {@link Predictor} in shards ({@link Predictor#runsInShards}); not by default. */
+    private boolean predictorShards;
     private final ParameterStore planned;
     private final long parameters;
     private final long parameterGradients;
@@ -99,6 +101,19 @@ public final class MemoryPlanner {
         return this;
     }
 
+    /**
+     * This planner, counting the forward-only passes as a {@link Predictor} compiles them on a
+     * backend where it {@linkplain Predictor#runsInShards runs calls in shards}: the inference
+     * plan's (prediction: shard 0's models, and the whole-batch models of single samples, in
+     * {@code compiledBatches}, shard 1's in {@code secondShardBatches}) and {@link #thenForward}'s
+     * (all three sets in {@code forwardBatches}). Evaluation ({@link Evaluator}) runs whole batches:
+     * its plan leaves this off.
+     */
+    public MemoryPlanner forwardInShards(boolean inShards) {
+        this.predictorShards = inShards;
+        return this;
+    }
+
     /** A planner for running {@code graph} forward (evaluation, prediction) over datasets of these sizes. */
     public static MemoryPlanner inference(TypedGraph graph, int... datasetSizes) {
         return new MemoryPlanner(graph, CompiledModel.Purpose.INFERENCE, null, null, datasetSizes);
@@ -111,6 +126,16 @@ public final class MemoryPlanner {
         List<Integer> batches = shards ? shardBatches(batch, shardedAt, datasetSizes) : compiledBatches(batch, datasetSizes);
         List<Integer> second = shards ? secondShardBatches(batch, shardedAt, datasetSizes) : List.of();
         List<Integer> forward = forwardSizes.length == 0 ? List.of() : compiledBatches(batch, forwardSizes);
+        if (predictorShards && purpose == CompiledModel.Purpose.INFERENCE) {
+            // A predictor's calls are of the batch and each dataset's remainder, as compiledBatches lists them.
+            List<List<Integer>> sizes = Predictor.compiledSizes(batch, true, batches);
+            batches = concatenated(sizes.get(0), sizes.get(1));
+            second = sizes.get(2);
+        }
+        if (predictorShards && !forward.isEmpty()) {
+            List<List<Integer>> sizes = Predictor.compiledSizes(batch, true, forward);
+            forward = concatenated(concatenated(sizes.get(0), sizes.get(1)), sizes.get(2));
+        }
         List<CompiledModel> compiles = new ArrayList<>();
         for (int b : batches) compiles.add(CompiledModel.measure(graph, b, planned, purpose));
         for (int b : second) compiles.add(CompiledModel.measure(graph, b, planned, purpose));
@@ -190,6 +215,12 @@ public final class MemoryPlanner {
     /** The training split's size, the first of the dataset sizes (none: none). */
     private static int[] trainingSplit(int... datasetSizes) {
         return datasetSizes.length == 0 ? new int[0] : new int[] {datasetSizes[0]};
+    }
+
+    private static List<Integer> concatenated(List<Integer> a, List<Integer> b) {
+        List<Integer> both = new ArrayList<>(a);
+        both.addAll(b);
+        return both;
     }
 
     private static long bytes(Tensor t) {

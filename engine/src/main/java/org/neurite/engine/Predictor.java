@@ -1,5 +1,12 @@
 package org.neurite.engine;
 
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.neurite.backend.Backend;
+import org.neurite.backend.BatchShards;
 import org.neurite.backend.Slice;
 import org.neurite.graph.TypedGraph;
 import org.neurite.tensor.Tensor;
@@ -8,17 +15,90 @@ import org.neurite.tensor.Tensor;
  * Runs a trained graph forward in evaluation mode over host arrays: usable from plain Java
  * without datasets. Input rows are laid out as the graph's first input, output rows as its first
  * output.
+ *
+ * <p><b>Two shards in pieces.</b> On a backend that offers {@link BatchShards} (the CPU backend),
+ * over a graph whose layers are all shardable ({@link #runsInShards}), a call of two samples or
+ * more runs as two shards: the first {@code ceil(count/2)} samples on one share of the backend's
+ * threads, the rest on the other, each shard through models of its own in pieces of at most
+ * {@link #PIECE} samples (and of the predictor's batch). Evaluation has no batch statistics, so
+ * the shards never wait for each other and no op is split across threads and joined; and a
+ * piece's activations (the small ResNet's widest, 16 x 14 x 14 floats a sample: 400 KB for 32)
+ * stay in the core's cache from one layer to the next, where a batch of 256 went through memory
+ * between layers. Its inference at batch 256 went from 17.1-17.6 to 20.8-21.2 thousand samples
+ * a second on one thread, and from 30.8-38.1 to 36.2-41.5 thousand on two (pieces of 16: 17.3-20.9
+ * and 34.4-37.8; of 64: 15.0-21.6 and 34.2-40.6; BENCHMARKS.md, "CPU backend kernels",
+ * 2026-12-07). The split depends on the count alone, and a sample's outputs do not depend on
+ * the piece it runs in, so the outputs are the bits of whole batches, for any thread count
+ * ({@code ShardedPredictionTest}). The models of the pieces are compiled on the calling thread
+ * before the shards run; {@link MemoryPlanner#forwardInShards} counts them.
+ * {@code -D}{@value #SHARDS_PROPERTY}{@code =false} runs whole batches.
  */
 public final class Predictor implements AutoCloseable {
+    /** Most samples one model runs at a time in shards: activations of a piece fit a core's cache (see the class comment). */
+    static final int PIECE = 32;
+    /** The system property that turns the shards and pieces off ({@code false}); on by default. */
+    public static final String SHARDS_PROPERTY = "neurite.predictor.shards";
+
     private final TypedGraph graph;
     private final ParameterStore store;
     private final int batch;
-    private final java.util.Map<Integer, CompiledModel> models = new java.util.HashMap<>();
+    private final Map<Integer, CompiledModel> models = new HashMap<>();
+    /** The backend's shards when calls may run in them, else null. */
+    private final BatchShards shards;
+    /** Per shard: its models by piece size. */
+    @SuppressWarnings("unchecked")
+    private final Map<Integer, CompiledModel>[] shardModels = new Map[] {new HashMap<>(), new HashMap<>()};
+    private final ShardedCall sharded = new ShardedCall();
 
     public Predictor(TypedGraph graph, ParameterStore store, int batch) {
         this.graph = graph;
         this.store = store;
         this.batch = batch;
+        this.shards = runsInShards(graph, store.backend()) ? store.backend().extension(BatchShards.class).orElse(null) : null;
+    }
+
+    /**
+     * Whether a predictor of {@code graph} on {@code backend} runs calls of two samples or more in
+     * shards (the class comment): the backend offers {@link BatchShards}, every layer is
+     * {@linkplain org.neurite.layer.LayerType#shardable shardable} (treats each sample on its own,
+     * shares nothing between compiled copies: a plugin's layer or a recurrent one keeps whole
+     * batches), and {@value #SHARDS_PROPERTY} is not false.
+     */
+    public static boolean runsInShards(TypedGraph graph, Backend backend) {
+        return !"false".equalsIgnoreCase(System.getProperty(SHARDS_PROPERTY)) && TrainStep.layersShardable(graph)
+                && backend.extension(BatchShards.class).isPresent();
+    }
+
+    /**
+     * The batch sizes a predictor of {@code batch} compiles for calls of these sample counts, what
+     * {@link MemoryPlanner} counts: three lists, largest first, of the whole-batch models (calls
+     * not in shards: {@code batch} and the count's remainder), shard 0's and shard 1's (pieces of
+     * {@code min(PIECE, batch)} and each half's remainder).
+     */
+    static List<List<Integer>> compiledSizes(int batch, boolean inShards, Iterable<Integer> counts) {
+        List<TreeSet<Integer>> sizes = List.of(new TreeSet<>(), new TreeSet<>(), new TreeSet<>());
+        int piece = pieceSize(batch);
+        for (int count : counts) {
+            if (count < 1) continue;
+            if (!inShards || count < BatchShards.SHARDS) {
+                addPieces(sizes.get(0), count, Math.max(1, batch));
+            } else {
+                addPieces(sizes.get(1), count - count / 2, piece);
+                addPieces(sizes.get(2), count / 2, piece);
+            }
+        }
+        List<List<Integer>> lists = new ArrayList<>();
+        for (TreeSet<Integer> s : sizes) lists.add(new ArrayList<>(s.descendingSet()));
+        return lists;
+    }
+
+    private static void addPieces(TreeSet<Integer> sizes, int count, int piece) {
+        if (count >= piece) sizes.add(piece);
+        if (count % piece != 0) sizes.add(count % piece);
+    }
+
+    private static int pieceSize(int batch) {
+        return Math.max(1, Math.min(PIECE, batch));
     }
 
     /** Size of one input sample (floats). */
@@ -34,15 +114,66 @@ public final class Predictor implements AutoCloseable {
         if (inputs.length < (long) count * in)
             throw new IllegalArgumentException("expected " + count + " samples of " + in + " floats, got " + inputs.length + " floats");
         float[] result = new float[count * out];
+        if (shards != null && count >= BatchShards.SHARDS) {
+            sharded.run(inputs, count, result);
+            return result;
+        }
         for (int from = 0; from < count; from += batch) {
             int n = Math.min(batch, count - from);
-            CompiledModel m = models.computeIfAbsent(n, b -> CompiledModel.compileForInference(graph, store.backend(), b, store));
-            store.backend().upload(inputs, from * in, Slice.of(m.input(0), 0, n * in));
-            m.forward(false, 0);
-            Tensor y = m.output();
-            store.backend().download(Slice.of(y, 0, n * out), result, from * out);
+            runPiece(model(models, n), inputs, from, n, result);
         }
         return result;
+    }
+
+    private CompiledModel model(Map<Integer, CompiledModel> byBatch, int n) {
+        return byBatch.computeIfAbsent(n, b -> CompiledModel.compileForInference(graph, store.backend(), b, store));
+    }
+
+    /** Samples [from, from + n) of inputs through m into result. */
+    private void runPiece(CompiledModel m, float[] inputs, int from, int n, float[] result) {
+        int in = inputSize(), out = outputSize();
+        Backend backend = store.backend();
+        backend.upload(inputs, from * in, Slice.of(m.input(0), 0, n * in));
+        m.forward(false, 0);
+        Tensor y = m.output();
+        backend.download(Slice.of(y, 0, n * out), result, from * out);
+    }
+
+    /** One call in two shards: shard s's step i is its piece i (none past its last). */
+    private final class ShardedCall implements BatchShards.Steps {
+        private float[] inputs, result;
+        private final int[] first = new int[BatchShards.SHARDS], count = new int[BatchShards.SHARDS];
+        private int piece;
+
+        void run(float[] inputs, int total, float[] result) {
+            first[0] = 0;
+            count[0] = (total + 1) / 2;
+            first[1] = count[0];
+            count[1] = total - count[0];
+            piece = pieceSize(batch);
+            int steps = 0;
+            // The models are compiled here, on the calling thread, before the shards run.
+            for (int s = 0; s < BatchShards.SHARDS; s++) {
+                int pieces = (count[s] + piece - 1) / piece;
+                steps = Math.max(steps, pieces);
+                if (count[s] >= piece) model(shardModels[s], piece);
+                if (count[s] % piece != 0) model(shardModels[s], count[s] % piece);
+            }
+            this.inputs = inputs;
+            this.result = result;
+            try {
+                shards.run(steps, this);
+            } finally {
+                this.inputs = this.result = null;
+            }
+        }
+
+        @Override public void run(int shard, int step) {
+            int from = step * piece;
+            if (from >= count[shard]) return;
+            int n = Math.min(piece, count[shard] - from);
+            runPiece(shardModels[shard].get(n), inputs, first[shard] + from, n, result);
+        }
     }
 
     /** Index of the largest value in each output row. */
@@ -56,5 +187,8 @@ public final class Predictor implements AutoCloseable {
         return best;
     }
 
-    @Override public void close() { models.values().forEach(CompiledModel::close); }
+    @Override public void close() {
+        models.values().forEach(CompiledModel::close);
+        for (Map<Integer, CompiledModel> byPiece : shardModels) byPiece.values().forEach(CompiledModel::close);
+    }
 }

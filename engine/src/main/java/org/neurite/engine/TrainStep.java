@@ -212,7 +212,11 @@ public final class TrainStep implements AutoCloseable {
 
     /** Whether steps over {@code graph} may run as two shards: every layer shardable, and the property not false. */
     private static boolean shardable(TypedGraph graph) {
-        if ("false".equals(System.getProperty(SHARDS_PROPERTY))) return false;
+        return !"false".equals(System.getProperty(SHARDS_PROPERTY)) && layersShardable(graph);
+    }
+
+    /** Whether every layer of {@code graph} is {@linkplain LayerType#shardable shardable} (a {@link Predictor}'s rule too). */
+    static boolean layersShardable(TypedGraph graph) {
         for (Node node : graph.graph().nodes()) {
             LayerType type = graph.type(node.name());
             if (type == null || !type.shardable()) return false;

@@ -2,7 +2,8 @@ package org.neurite.backend;
 
 /**
  * A backend extension ({@link Backend#extension}) that runs one training step as two shards of
- * its batch, each on its own share of the backend's threads. The engine splits the batch into
+ * its batch, each on its own share of the backend's threads (the engine's {@code Predictor} runs
+ * its calls the same way: inference, with no batch-norm call to combine). The engine splits the batch into
  * {@link #SHARDS} parts fixed by the batch size alone and runs the same compiled graph on each,
  * step by step (a step: one node of the graph, forward or backward); inside {@link #run} every op
  * a shard calls runs on that shard's share, with no fork and join of the whole backend per op.

@@ -97,11 +97,18 @@ class MemoryPlanTest {
                 long targets = 4L * java.util.stream.Stream.concat(plan.compiledBatches().stream(), plan.secondShardBatches().stream())
                         .mapToInt(Integer::intValue).sum() * train.targetSize();
                 assertEquals(plan.total() + targets, allocated.get(), model + ": everything, after an epoch and its evaluation");
-                // nn train's confusion matrix: the test split forward at the same batch, the training models still allocated.
+                // nn train's confusion matrix: the test split forward in calls of the batch (ConfusionCounts), the
+                // training models still allocated; the predictor runs each call of 16 and of 8 as two shards.
                 MemoryPlan withForward = MemoryPlanner.training(graph, spec, train.size(), test.size())
-                        .thenForward(test.size()).inShards(shardedAt).plan(16);
+                        .thenForward(test.size()).inShards(shardedAt).forwardInShards(Predictor.runsInShards(graph, counted)).plan(16);
+                // The LSTM is no shardable layer: its predictor runs whole batches.
+                assertEquals(model.equals("AddingLSTM") ? List.of(16, 8) : List.of(8, 4, 8, 4), withForward.forwardBatches(),
+                        model + ": shard 0's and shard 1's halves of 16 and 8");
                 try (Predictor predictor = new Predictor(graph, store, 16)) {
-                    predictor.predict(new float[test.size() * test.sampleSize()], test.size());
+                    for (int from = 0; from < test.size(); from += 16) {
+                        int count = Math.min(16, test.size() - from);
+                        predictor.predict(new float[count * test.sampleSize()], count);
+                    }
                     assertEquals(withForward.total() + targets, allocated.get(), model + ": and a forward pass over the test split");
                 }
             }
@@ -143,6 +150,37 @@ class MemoryPlanTest {
                         + " their gradients and layer state, with a tensor of more than 2^31-1 elements (stage1.0 [1024, 64, 224, 224]), but"
                         + " backend cpu has 1,024 MiB available; use a batch of at most " + ((1L << 30) / perSample) + ", or give Java more heap"
                         + " (NEURITE_JAVA_OPTS=-Xmx…) or the backend more memory", e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * {@code nn predict}'s plan on the CPU backend, whose predictor runs each call of two samples or
+     * more as two shards in pieces of at most 32 ({@link Predictor}): 75 inputs at batch 64 are
+     * calls of 64 (halves of 32) and 11 (halves of 6 and 5), 1 input a call of one sample, whole;
+     * what the predictor allocates is the plan: the activations of whole batches (the same samples
+     * at once), and each model's own folded weights (layer state) for twice as many models.
+     */
+    @Test void thePredictionPlanIsWhatThePredictorAllocatesInShards() throws IOException {
+        TypedGraph graph = Fixtures.example("resnet_small.nn").mainModel();
+        for (int samples : new int[] {75, 1}) {
+            AtomicLong allocated = new AtomicLong();
+            try (Backend cpu = Fixtures.RUNTIME.createBackend("cpu", new BackendOptions(2, null), List.of(), w -> { })) {
+                Backend counted = counting(cpu, allocated);
+                assertTrue(Predictor.runsInShards(graph, counted));
+                MemoryPlan plan = MemoryPlanner.inference(graph, samples).forwardInShards(true).plan(64);
+                MemoryPlan whole = MemoryPlanner.inference(graph, samples).plan(64);
+                assertEquals(samples == 1 ? List.of(1) : List.of(32, 6), plan.compiledBatches(), samples + " samples");
+                assertEquals(samples == 1 ? List.of() : List.of(32, 5), plan.secondShardBatches(), samples + " samples");
+                assertTrue(plan.activations() <= whole.activations(), plan + " against " + whole);
+                try (ParameterStore store = new ParameterStore(graph, counted, 1);
+                     Predictor predictor = new Predictor(graph, store, Math.min(64, samples))) {
+                    for (int from = 0; from < samples; from += 64) {
+                        int count = Math.min(64, samples - from);
+                        predictor.predict(new float[count * 28 * 28], count);
+                    }
+                    assertEquals(plan.total(), allocated.get(), samples + " samples");
+                }
             }
         }
     }
