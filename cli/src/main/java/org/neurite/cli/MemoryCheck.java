@@ -121,8 +121,10 @@ final class MemoryCheck {
         return m.toString();
     }
 
-    /** "64", "64 and 16", "64, 32 and 16". */
-    /** The batch sizes, each once (a predictor in shards compiles a size for each shard), largest first. */
+    /**
+     * "64", "64 and 16", "64, 32 and 16": the batch sizes, each once (a predictor in shards
+     * compiles a size for each shard), largest first.
+     */
     private static String sizes(List<Integer> batches) {
         List<String> words = batches.stream().distinct().sorted(java.util.Comparator.reverseOrder()).map(String::valueOf).toList();
         return words.size() == 1 ? words.get(0)
