@@ -73,6 +73,8 @@ public final class CompiledModel implements AutoCloseable {
     private final Map<String, Tensor> gradients = new HashMap<>();
     private final List<Tensor> owned = new ArrayList<>();
     private final List<Step> steps = new ArrayList<>();
+    /** Inference: the kernels of the convolutions with a batch norm folded in ({@link #forwardOnSameParameters}). */
+    private final List<FoldedAffineKernel> foldedKernels = new ArrayList<>();
 
     /** The system property that gives every activation gradient and node output its own buffer ({@code false}); sharing is on by default. */
     public static final String BUFFER_SHARING_PROPERTY = "neurite.buffersharing";
@@ -451,6 +453,7 @@ public final class CompiledModel implements AutoCloseable {
                     FoldedAffineKernel k = foldedAffineKernel(node, context, foldedAffine, fusions.get(foldedAffine.name()), residualFold,
                             fusions, output.shape());
                     foldedAffineKernels.put(foldedAffine.name(), k);
+                    foldedKernels.add(k);
                     kernel = k;
                 }
                 else if (activation != null) kernel = ((EpilogueLayer) type).compile(context, ((ActivationLayer) graph.type(activation.name())).activation());
@@ -816,6 +819,21 @@ public final class CompiledModel implements AutoCloseable {
      */
     public void forward(boolean training, long seed) {
         for (int i = 0; i < steps.size(); i++) forwardStep(i, training, seed);   // an index loop: no iterator per step
+    }
+
+    /**
+     * {@code forward(false, 0)} for a caller that knows nothing has written the parameters since
+     * this model's last forward (a {@link Predictor}'s pieces of one call): the batch norms folded
+     * into the layers before them ({@link FoldedAffineKernel}) keep the weights they folded then
+     * instead of folding them again. The same outputs, bit for bit.
+     */
+    public void forwardOnSameParameters() {
+        for (FoldedAffineKernel k : foldedKernels) k.keepFold = true;
+        try {
+            forward(false, 0);
+        } finally {
+            for (FoldedAffineKernel k : foldedKernels) k.keepFold = false;
+        }
     }
 
     /** Steps of {@link #forward}: one per node, in order. */

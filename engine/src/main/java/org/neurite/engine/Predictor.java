@@ -30,7 +30,10 @@ import org.neurite.tensor.Tensor;
  * 2026-12-07). The split depends on the count alone, and a sample's outputs do not depend on
  * the piece it runs in, so the outputs are the bits of whole batches, for any thread count
  * ({@code ShardedPredictionTest}). The models of the pieces are compiled on the calling thread
- * before the shards run; {@link MemoryPlanner#forwardInShards} counts them.
+ * before the shards run; {@link MemoryPlanner#forwardInShards} counts them. A model that runs
+ * again in the same call (the full piece's, and the whole batch's) keeps the batch norms its
+ * first run folded into the convolutions ({@link CompiledModel#forwardOnSameParameters}): the
+ * parameters cannot change within a call, and each call folds them anew.
  * {@code -D}{@value #SHARDS_PROPERTY}{@code =false} runs whole batches.
  */
 public final class Predictor implements AutoCloseable {
@@ -120,7 +123,7 @@ public final class Predictor implements AutoCloseable {
         }
         for (int from = 0; from < count; from += batch) {
             int n = Math.min(batch, count - from);
-            runPiece(model(models, n), inputs, from, n, result);
+            runPiece(model(models, n), inputs, from, n, result, from > 0 && n == batch);   // the remainder's model runs once
         }
         return result;
     }
@@ -129,12 +132,16 @@ public final class Predictor implements AutoCloseable {
         return byBatch.computeIfAbsent(n, b -> CompiledModel.compileForInference(graph, store.backend(), b, store));
     }
 
-    /** Samples [from, from + n) of inputs through m into result. */
-    private void runPiece(CompiledModel m, float[] inputs, int from, int n, float[] result) {
+    /**
+     * Samples [from, from + n) of inputs through m into result; {@code again} when m already ran
+     * in this call (the parameters have not changed since: {@link CompiledModel#forwardOnSameParameters}).
+     */
+    private void runPiece(CompiledModel m, float[] inputs, int from, int n, float[] result, boolean again) {
         int in = inputSize(), out = outputSize();
         Backend backend = store.backend();
         backend.upload(inputs, from * in, Slice.of(m.input(0), 0, n * in));
-        m.forward(false, 0);
+        if (again) m.forwardOnSameParameters();
+        else m.forward(false, 0);
         Tensor y = m.output();
         backend.download(Slice.of(y, 0, n * out), result, from * out);
     }
@@ -172,7 +179,8 @@ public final class Predictor implements AutoCloseable {
             int from = step * piece;
             if (from >= count[shard]) return;
             int n = Math.min(piece, count[shard] - from);
-            runPiece(shardModels[shard].get(n), inputs, first[shard] + from, n, result);
+            // Only the full piece's model runs more than once a call (first at step 0).
+            runPiece(shardModels[shard].get(n), inputs, first[shard] + from, n, result, step > 0 && n == piece);
         }
     }
 

@@ -58,6 +58,37 @@ class ShardedPredictionTest {
         assertTrue(java.util.stream.IntStream.range(0, last.length).anyMatch(i -> last[i] != 0f), "the outputs are not all zero");
     }
 
+    /**
+     * Pieces after the first of a call keep the batch norms the first folded
+     * ({@code CompiledModel.forwardOnSameParameters}); a new call folds again: after every parameter
+     * (weights and running statistics) changes between two calls, the second call's outputs are
+     * those of a new predictor, for pieces in shards and for whole batches of 16.
+     */
+    @Test
+    void aPredictorFollowsTheParametersFromCallToCall() throws Exception {
+        TypedGraph graph = Fixtures.example("resnet_small.nn").mainModel();
+        float[] inputs = inputs(graph, 200);
+        for (String shards : new String[] {"true", "false"}) {
+            Fixtures.withProperty(Predictor.SHARDS_PROPERTY, shards, () -> {
+                try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, 3);
+                     Predictor predictor = new Predictor(graph, store, 16)) {
+                    float[] before = predictor.predict(inputs, 200);
+                    for (var p : store.params()) {
+                        float[] v = backend.download(store.value(p.fullName()));
+                        for (int i = 0; i < v.length; i++) v[i] = v[i] * 1.25f + 0.01f;
+                        backend.upload(v, store.value(p.fullName()));
+                    }
+                    float[] after = predictor.predict(inputs, 200);
+                    try (Predictor fresh = new Predictor(graph, store, 16)) {
+                        assertArrayEquals(fresh.predict(inputs, 200), after, 0f, "shards " + shards);
+                    }
+                    assertTrue(!Arrays.equals(before, after), "the outputs changed with the parameters, shards " + shards);
+                }
+                return null;
+            });
+        }
+    }
+
     /** The first {@code count} test samples of the bundled subset, or random values where the graph's input is not an image. */
     private static float[] inputs(TypedGraph graph, int count) throws java.io.IOException {
         int size = (int) graph.graph().inputs().get(0).shape().elementCount();
