@@ -205,6 +205,11 @@ public final class OpProfile {
                 timings.recording = false;
                 System.out.printf(Locale.ROOT, "inference, batch %d, %d passes of %d batches: %.2f ms per batch (%.0f samples/s)%n",
                         inferBatch, rounds, inferSteps, ms, inferBatch * 1000 / ms);
+                if (Predictor.runsInShards(graph, backend)) {
+                    String whose = threads == 1 ? "in turns on this thread: the ops below are both shards'" : "the ops below are the first shard's";
+                    System.out.println("(the predictor runs each pass as two shards in pieces of at most 32 samples, " + whose
+                            + ", per batch of " + inferBatch + "; -Dneurite.predictor.shards=false for whole batches)");
+                }
                 timings.print("inference", inferSteps * rounds);
             }
         }
