@@ -121,9 +121,10 @@ public final class Predictor implements AutoCloseable {
             sharded.run(inputs, count, result);
             return result;
         }
-        for (int from = 0; from < count; from += batch) {
-            int n = Math.min(batch, count - from);
-            runPiece(model(models, n), inputs, from, n, result, from > 0 && n == batch);   // the remainder's model runs once
+        int whole = Math.max(1, batch);   // a predictor made for 0 samples (an empty input) still runs what it is given
+        for (int from = 0; from < count; from += whole) {
+            int n = Math.min(whole, count - from);
+            runPiece(model(models, n), inputs, from, n, result, from > 0 && n == whole);   // the remainder's model runs once
         }
         return result;
     }

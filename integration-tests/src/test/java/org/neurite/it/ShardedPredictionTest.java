@@ -89,6 +89,20 @@ class ShardedPredictionTest {
         }
     }
 
+    /** A predictor made for a batch of 0 (nn predict on an empty input) runs what it is given, one sample at a time, rather than loop forever. */
+    @Test
+    void aPredictorMadeForNoSamplesStillRunsWhatItIsGiven() throws Exception {
+        TypedGraph graph = Fixtures.example("lenet5.nn").mainModel();
+        float[] inputs = inputs(graph, 3);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+            try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, 3);
+                 Predictor empty = new Predictor(graph, store, 0); Predictor usual = new Predictor(graph, store, 16)) {
+                for (int count : new int[] {1, 3}) assertArrayEquals(usual.predict(inputs, count), empty.predict(inputs, count), 0f, count + " samples");
+                assertEquals(0, empty.predict(inputs, 0).length);
+            }
+        });
+    }
+
     /** The first {@code count} test samples of the bundled subset, or random values where the graph's input is not an image. */
     private static float[] inputs(TypedGraph graph, int count) throws java.io.IOException {
         int size = (int) graph.graph().inputs().get(0).shape().elementCount();
