@@ -128,12 +128,12 @@ public final class MemoryPlanner {
         List<Integer> forward = forwardSizes.length == 0 ? List.of() : compiledBatches(batch, forwardSizes);
         if (predictorShards && purpose == CompiledModel.Purpose.INFERENCE) {
             // A predictor's calls are of the batch and each dataset's remainder, as compiledBatches lists them.
-            List<List<Integer>> sizes = Predictor.compiledSizes(batch, true, batches);
+            List<List<Integer>> sizes = Predictor.compiledSizes(batch, batches);
             batches = concatenated(sizes.get(0), sizes.get(1));
             second = sizes.get(2);
         }
         if (predictorShards && !forward.isEmpty()) {
-            List<List<Integer>> sizes = Predictor.compiledSizes(batch, true, forward);
+            List<List<Integer>> sizes = Predictor.compiledSizes(batch, forward);
             forward = concatenated(concatenated(sizes.get(0), sizes.get(1)), sizes.get(2));
         }
         List<CompiledModel> compiles = new ArrayList<>();

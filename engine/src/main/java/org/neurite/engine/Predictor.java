@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.function.IntConsumer;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BatchShards;
 import org.neurite.backend.Slice;
@@ -45,6 +46,8 @@ public final class Predictor implements AutoCloseable {
     private final TypedGraph graph;
     private final ParameterStore store;
     private final int batch;
+    /** Floats of one input sample and of one output row (the graph's first input, its output). */
+    private final int inputSize, outputSize;
     private final Map<Integer, CompiledModel> models = new HashMap<>();
     /** The backend's shards when calls may run in them, else null. */
     private final BatchShards shards;
@@ -57,6 +60,8 @@ public final class Predictor implements AutoCloseable {
         this.graph = graph;
         this.store = store;
         this.batch = batch;
+        this.inputSize = graph.shape(graph.graph().inputs().get(0).name()).size();
+        this.outputSize = graph.outputShape().size();
         this.shards = runsInShards(graph, store.backend()) ? store.backend().extension(BatchShards.class).orElse(null) : null;
     }
 
@@ -73,21 +78,21 @@ public final class Predictor implements AutoCloseable {
     }
 
     /**
-     * The batch sizes a predictor of {@code batch} compiles for calls of these sample counts, what
-     * {@link MemoryPlanner} counts: three lists, largest first, of the whole-batch models (calls
-     * not in shards: {@code batch} and the count's remainder), shard 0's and shard 1's (pieces of
-     * {@code min(PIECE, batch)} and each half's remainder).
+     * The batch sizes a predictor of {@code batch} that runs in shards compiles for calls of these
+     * sample counts, what {@link MemoryPlanner} counts: three lists, largest first, of the
+     * whole-batch models (calls of one sample), shard 0's and shard 1's (pieces of
+     * {@code min(PIECE, batch)} and each half's remainder), by the rules {@link #predict} follows.
      */
-    static List<List<Integer>> compiledSizes(int batch, boolean inShards, Iterable<Integer> counts) {
+    static List<List<Integer>> compiledSizes(int batch, Iterable<Integer> counts) {
         List<TreeSet<Integer>> sizes = List.of(new TreeSet<>(), new TreeSet<>(), new TreeSet<>());
         int piece = pieceSize(batch);
         for (int count : counts) {
             if (count < 1) continue;
-            if (!inShards || count < BatchShards.SHARDS) {
-                addPieces(sizes.get(0), count, Math.max(1, batch));
+            if (count < BatchShards.SHARDS) {
+                forEachPieceSize(count, wholeBatch(batch), sizes.get(0)::add);
             } else {
-                addPieces(sizes.get(1), count - count / 2, piece);
-                addPieces(sizes.get(2), count / 2, piece);
+                forEachPieceSize(firstShardCount(count), piece, sizes.get(1)::add);
+                forEachPieceSize(count - firstShardCount(count), piece, sizes.get(2)::add);
             }
         }
         List<List<Integer>> lists = new ArrayList<>();
@@ -95,9 +100,20 @@ public final class Predictor implements AutoCloseable {
         return lists;
     }
 
-    private static void addPieces(TreeSet<Integer> sizes, int count, int piece) {
-        if (count >= piece) sizes.add(piece);
-        if (count % piece != 0) sizes.add(count % piece);
+    /** The model sizes {@code count} samples run through in pieces of {@code piece}: the piece when one is full, and the remainder. */
+    private static void forEachPieceSize(int count, int piece, IntConsumer size) {
+        if (count >= piece) size.accept(piece);
+        if (count % piece != 0) size.accept(count % piece);
+    }
+
+    /** Samples of shard 0 in a call of {@code total}: the first {@code ceil(total/2)}. */
+    private static int firstShardCount(int total) {
+        return total - total / 2;
+    }
+
+    /** The step of the whole-batch loop: the batch, or one sample for a predictor made for 0 (an empty input). */
+    private static int wholeBatch(int batch) {
+        return Math.max(1, batch);
     }
 
     private static int pieceSize(int batch) {
@@ -105,10 +121,10 @@ public final class Predictor implements AutoCloseable {
     }
 
     /** Size of one input sample (floats). */
-    public int inputSize() { return graph.shape(graph.graph().inputs().get(0).name()).size(); }
+    public int inputSize() { return inputSize; }
 
     /** Size of one output row (floats). */
-    public int outputSize() { return graph.outputShape().size(); }
+    public int outputSize() { return outputSize; }
 
     /** Outputs for {@code count} samples packed in {@code inputs}; returns count * outputSize() floats. */
     public float[] predict(float[] inputs, int count) {
@@ -121,7 +137,7 @@ public final class Predictor implements AutoCloseable {
             sharded.run(inputs, count, result);
             return result;
         }
-        int whole = Math.max(1, batch);   // a predictor made for 0 samples (an empty input) still runs what it is given
+        int whole = wholeBatch(batch);
         for (int from = 0; from < count; from += whole) {
             int n = Math.min(whole, count - from);
             runPiece(model(models, n), inputs, from, n, result, from > 0 && n == whole);   // the remainder's model runs once
@@ -138,13 +154,12 @@ public final class Predictor implements AutoCloseable {
      * in this call (the parameters have not changed since: {@link CompiledModel#forwardOnSameParameters}).
      */
     private void runPiece(CompiledModel m, float[] inputs, int from, int n, float[] result, boolean again) {
-        int in = inputSize(), out = outputSize();
         Backend backend = store.backend();
-        backend.upload(inputs, from * in, Slice.of(m.input(0), 0, n * in));
+        backend.upload(inputs, from * inputSize, Slice.of(m.input(0), 0, n * inputSize));
         if (again) m.forwardOnSameParameters();
         else m.forward(false, 0);
         Tensor y = m.output();
-        backend.download(Slice.of(y, 0, n * out), result, from * out);
+        backend.download(Slice.of(y, 0, n * outputSize), result, from * outputSize);
     }
 
     /** One call in two shards: shard s's step i is its piece i (none past its last). */
@@ -155,18 +170,16 @@ public final class Predictor implements AutoCloseable {
 
         void run(float[] inputs, int total, float[] result) {
             first[0] = 0;
-            count[0] = (total + 1) / 2;
+            count[0] = firstShardCount(total);
             first[1] = count[0];
             count[1] = total - count[0];
             piece = pieceSize(batch);
-            int steps = 0;
             // The models are compiled here, on the calling thread, before the shards run.
             for (int s = 0; s < BatchShards.SHARDS; s++) {
-                int pieces = (count[s] + piece - 1) / piece;
-                steps = Math.max(steps, pieces);
-                if (count[s] >= piece) model(shardModels[s], piece);
-                if (count[s] % piece != 0) model(shardModels[s], count[s] % piece);
+                Map<Integer, CompiledModel> byPiece = shardModels[s];
+                forEachPieceSize(count[s], piece, size -> model(byPiece, size));
             }
+            int steps = (count[0] + piece - 1) / piece;   // shard 0 holds as many samples as shard 1, or one more
             this.inputs = inputs;
             this.result = result;
             try {
