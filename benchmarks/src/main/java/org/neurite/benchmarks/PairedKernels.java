@@ -78,9 +78,8 @@ public final class PairedKernels {
         batchNorm(k, b, "resnet.bn 32x7x7", batch, 32, 7 * 7, null);
         batchNorm(k, b, "resnet.bn 64x4x4", batch, 64, 4 * 4, null);
         // The stem (1 -> 16, 3x3 stride 2 on 28x28; its backward-filter runs CpuStridedDirectConv2d) and the blocks' batchnorm -> relu.
-        conv(k, b, "resnet.stem 1to16 stride 2", new Conv2dGeometry(batch, 1, 28, 28, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1), false);
         // Inference folds the stem's batch norm into its weights and bias, and runs the relu in the convolution.
-        convRelu(k, b, "resnet.stem 1to16 stride 2", new Conv2dGeometry(batch, 1, 28, 28, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1));
+        conv(k, b, "resnet.stem 1to16 stride 2", new Conv2dGeometry(batch, 1, 28, 28, 16, 3, 3, 2, 2, 1, 1, 1, 1, 1), false, true);
         batchNorm(k, b, "resnet.bn+relu 16x14x14", batch, 16, 14 * 14, UnaryOp.RELU);
         batchNorm(k, b, "resnet.bn+relu 32x7x7", batch, 32, 7 * 7, UnaryOp.RELU);
         batchNorm(k, b, "resnet.bn+relu 64x4x4", batch, 64, 4 * 4, UnaryOp.RELU);
@@ -108,6 +107,11 @@ public final class PairedKernels {
     }
 
     private static void conv(Map<String, Kernel> k, Backend b, String name, Conv2dGeometry g, boolean data) {
+        conv(k, b, name, g, data, false);
+    }
+
+    /** With {@code relu}, also the forward with the relu in the convolution, as compiled inference runs a convolution before batchnorm -> relu. */
+    private static void conv(Map<String, Kernel> k, Backend b, String name, Conv2dGeometry g, boolean data, boolean relu) {
         Tensor x = random(b, Shape.of(g.batch(), g.inChannels(), g.height(), g.width()), 1);
         Tensor w = random(b, Shape.of(g.outChannels(), g.inChannelsPerGroup(), g.kernelH(), g.kernelW()), 2);
         Tensor bias = random(b, Shape.of(g.outChannels()), 3);
@@ -116,15 +120,7 @@ public final class PairedKernels {
         k.put(name + " forward", () -> b.conv2dForward(g, x, w, bias, y));
         if (data) k.put(name + " backward-data", () -> b.conv2dBackwardData(g, dy, w, dx));
         k.put(name + " backward-filter", () -> b.conv2dBackwardFilter(g, x, dy, dw, db));
-    }
-
-    /** The forward with a bias and the relu in the convolution, as compiled inference runs a convolution before batchnorm -> relu. */
-    private static void convRelu(Map<String, Kernel> k, Backend b, String name, Conv2dGeometry g) {
-        Tensor x = random(b, Shape.of(g.batch(), g.inChannels(), g.height(), g.width()), 1);
-        Tensor w = random(b, Shape.of(g.outChannels(), g.inChannelsPerGroup(), g.kernelH(), g.kernelW()), 2);
-        Tensor bias = random(b, Shape.of(g.outChannels()), 3);
-        Tensor y = b.allocate(Shape.of(g.batch(), g.outChannels(), g.outHeight(), g.outWidth()));
-        k.put(name + " forward + relu", () -> b.conv2dForward(g, x, w, bias, UnaryOp.RELU, y));
+        if (relu) k.put(name + " forward + relu", () -> b.conv2dForward(g, x, w, bias, UnaryOp.RELU, y));
     }
 
     private static void pool(Map<String, Kernel> k, Backend b, String name, Pool2dGeometry g) {
