@@ -280,10 +280,12 @@ def interleaved_throughput(name, batch, steps, rounds, threads, infer_batch):
     epoch, infer = torch_rounds(name, batch, steps, infer_batch)
     neurite = NeuriteRounds(name, batch, steps, threads, infer_batch)
     allocated = []  # bytes per training step of each of Neurite's rounds
+    waits = []      # share of each of Neurite's training rounds its two shards spent waiting for each other
 
     def neurite_train():
         rate = neurite.request("train", "train")
         allocated.append(neurite.last.get("bytes_per_step", -1))
+        waits.append(neurite.last.get("shard_wait_ms_per_step", 0.0) / 1000 * rate / batch)
         return rate
 
     try:
@@ -295,6 +297,7 @@ def interleaved_throughput(name, batch, steps, rounds, threads, infer_batch):
     finally:
         neurite.close()
     report_boxing(name, allocated)
+    report_shard_waits(name, waits)
     return (statistics.median(t_train), statistics.median(n_train), statistics.median(n / t for n, t in zip(n_train, t_train)),
             statistics.median(t_infer), statistics.median(n_infer), statistics.median(n / t for n, t in zip(n_infer, t_infer)))
 
@@ -315,6 +318,20 @@ def report_boxing(name, allocated):
         print(f"note: {name}: Neurite's JVM allocated {statistics.median(counted) / 1024:,.0f} KiB per training step "
               f"(median of its rounds): its Vector API kernels box their vectors in this JVM (BENCHMARKS.md, "
               f"'the JIT lottery'); its figures are below the usual", file=sys.stderr, flush=True)
+
+
+# Share of a training step Neurite's two shards may spend waiting for each other at their batch-norm
+# exchanges on an idle machine (they do the same work). More means a core was taken from one shard
+# now and then (another process, a JIT compiler thread, a virtual machine's host), stalling both.
+SHARD_WAIT_SHARE = 0.05
+
+
+def report_shard_waits(name, waits):
+    """A line on standard error when Neurite's two shards waited for each other for more than SHARD_WAIT_SHARE of its rounds."""
+    if waits and statistics.median(waits) > SHARD_WAIT_SHARE:
+        print(f"note: {name}: Neurite's two shards waited for each other {statistics.median(waits):.0%} of a training step "
+              f"(median of its rounds; rounds {', '.join(f'{w:.0%}' for w in waits)}): a core was taken from one of them "
+              f"at times, which stalls both; its training figure is below the machine's idle one", file=sys.stderr, flush=True)
 
 
 def report_blas():

@@ -15,6 +15,13 @@ import java.util.Locale;
  * <pre>java -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.MachinePeaks --rounds 7</pre>
  *
+ * <p>Last, the time the machine takes from two busy threads: each watches the clock for
+ * {@code --watch-seconds} (3) and counts the gaps between two readings longer than 50 µs, when
+ * its core ran something else (another process, a kernel thread, a virtual machine's host). A
+ * training step's two shards ({@code BatchShards}) meet at every batch norm, so a gap in either
+ * stalls both: they lose about the sum of the two threads' shares (BENCHMARKS.md, 2026-12-07,
+ * "the shards' waits").
+ *
  * <p>Batch norm's passes, the residual sums and the relu's backward over the small ResNet's
  * activations stream from memory; where two threads stream little faster than one, only fewer
  * passes make them faster.
@@ -26,6 +33,7 @@ public final class MachinePeaks {
 
     public static void main(String[] args) throws Exception {
         int rounds = intOption(args, "--rounds", 7);
+        int watchSeconds = intOption(args, "--watch-seconds", 3);
         int floats = 8 << 20; // 32 MiB an array, beyond the last-level caches
         float[][] src = {new float[floats], new float[floats]}, dst = {new float[floats], new float[floats]};
         fmaChains(200_000_000L); // compiled before the rounds
@@ -41,6 +49,41 @@ public final class MachinePeaks {
                 median(fma2) / median(fma1));
         System.out.printf(Locale.ROOT, "memory stream (read + write): one thread %.1f GB/s, two %.1f (%.2fx)%n", median(bw1), median(bw2),
                 median(bw2) / median(bw1));
+        long[][] gaps = watchClocks(2, watchSeconds * 1_000_000_000L);
+        StringBuilder line = new StringBuilder("time taken from two busy threads (gaps > 50 us):");
+        for (int t = 0; t < gaps.length; t++) {
+            line.append(String.format(Locale.ROOT, "%s thread %d %.2f%% (%.2f%% in gaps > 1 ms, %d gaps)", t == 0 ? "" : ",", t,
+                    100.0 * gaps[t][0] / (watchSeconds * 1e9), 100.0 * gaps[t][1] / (watchSeconds * 1e9), gaps[t][2]));
+        }
+        System.out.println(line);
+    }
+
+    /**
+     * {@code threads} threads each reading the clock in a loop for {@code nanos}: per thread, the
+     * nanoseconds in gaps between two readings longer than 50 µs, those in gaps longer than 1 ms,
+     * and the number of gaps.
+     */
+    private static long[][] watchClocks(int threads, long nanos) throws InterruptedException {
+        long[][] gaps = new long[threads][3];
+        Thread[] watchers = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            long[] mine = gaps[t];
+            watchers[t] = new Thread(() -> {
+                long last = System.nanoTime(), end = last + nanos;
+                while (last < end) {
+                    long now = System.nanoTime(), gap = now - last;
+                    if (gap > 50_000) {
+                        mine[0] += gap;
+                        if (gap > 1_000_000) mine[1] += gap;
+                        mine[2]++;
+                    }
+                    last = now;
+                }
+            });
+        }
+        for (Thread t : watchers) t.start();
+        for (Thread t : watchers) t.join();
+        return gaps;
     }
 
     /** GFLOP/s of {@code threads} threads each running {@link #fmaChains} for 0.3 s. */

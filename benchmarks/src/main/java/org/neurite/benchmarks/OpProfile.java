@@ -177,9 +177,10 @@ public final class OpProfile {
                     trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
                 } while (System.nanoTime() - warmUpStart < WorkloadThroughput.WARM_UP_NANOS);
                 timings.recording = true;
-                long start = System.nanoTime();
+                long start = System.nanoTime(), waitedBefore = WorkloadThroughput.shardWaitNanos(real);
                 for (int r = 0; r < rounds; r++) trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
                 double ms = (System.nanoTime() - start) / 1e6 / (steps * rounds);
+                double waitMs = (WorkloadThroughput.shardWaitNanos(real) - waitedBefore) / 1e6 / (steps * rounds);
                 timings.recording = false;
                 System.out.printf(Locale.ROOT, "training, batch %d, %d threads, %d epochs of %d steps: %.2f ms per step (%.0f samples/s)%n",
                         batch, threads, rounds, steps, ms, batch * 1000 / ms);
@@ -187,6 +188,10 @@ public final class OpProfile {
                     String whose = threads == 1 ? "in turns on this thread: the ops below are both shards'"
                             : "the ops below are the first shard's, on its " + (batch - batch / 2) + " samples";
                     System.out.println("(the step runs as two shards of the batch, " + whose + "; -Dneurite.shards=false for the step unsharded)");
+                    if (threads > 1) {
+                        System.out.printf(Locale.ROOT, "(batch norm's times include the shards' waits for each other at its exchanges: %.3f ms per step,"
+                                + " both shards' added)%n", waitMs);
+                    }
                 }
                 timings.print("training", steps * rounds);
 

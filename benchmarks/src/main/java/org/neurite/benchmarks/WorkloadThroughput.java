@@ -14,6 +14,7 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.neurite.backend.Backend;
 import org.neurite.backend.BackendCounters;
+import org.neurite.backend.BatchShards;
 import org.neurite.data.Dataset;
 import org.neurite.dsl.Script;
 import org.neurite.dsl.ScriptLoader;
@@ -34,8 +35,9 @@ import org.neurite.train.TrainSpec;
  * and inference, each timed over several rounds after warm-up. Prints one JSON line with the
  * median samples per second of each, the host synchronisations and launches per training step
  * the backend counted in the last training round ({@code syncs_per_step}, {@code launches_per_step})
- * and the bytes the JVM allocated per timed training step ({@code bytes_per_step}, see
- * {@link #allocatedBytes}).
+ * the bytes the JVM allocated per timed training step ({@code bytes_per_step}, see
+ * {@link #allocatedBytes}) and the milliseconds per timed step the step's two shards waited for
+ * each other ({@code shard_wait_ms_per_step}, see {@link #shardWaitNanos}).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.WorkloadThroughput examples/lenet5.nn --batch 64 --steps 50 --rounds 5 --threads 2</pre>
@@ -71,7 +73,7 @@ public final class WorkloadThroughput {
         double[] infer = new double[rounds];
         BackendCounters perEpoch;
         int stepsPerEpoch;
-        double bytesPerStep;
+        double bytesPerStep, waitPerStep;
         try (Backend backend = runtime.createBackend(backendName, new BackendOptions(threads, null), List.of(), w -> {});
              ParameterStore store = new ParameterStore(graph, backend, 1);
              Trainer trainer = new Trainer(graph, store, spec);
@@ -80,29 +82,31 @@ public final class WorkloadThroughput {
             int n = inferBatch * Math.max(1, steps / 4);
             float[] x = Arrays.copyOf(data.features(), n * data.sampleSize());      // the inference inputs
             if (Arrays.asList(args).contains("--commands")) {
-                commands(trainer, predictor, data, x, n);
+                commands(backend, trainer, predictor, data, x, n);
                 return;
             }
             int epoch = warmUpTraining(trainer, data);
-            long before = allocatedBytes();
+            long before = allocatedBytes(), waitedBefore = shardWaitNanos(backend);
             train = timedRounds(trainer, data, epoch, rounds);
             stepsPerEpoch = trainer.lastEpochSteps();
             bytesPerStep = bytesPerStep(before, allocatedBytes(), rounds * stepsPerEpoch);
+            waitPerStep = (shardWaitNanos(backend) - waitedBefore) / 1e6 / Math.max(1, rounds * stepsPerEpoch);
             perEpoch = trainer.lastEpochCounters().orElse(BackendCounters.ZERO);   // the last round's epoch
             warmUpInference(predictor, x, n);
             for (int r = 0; r < rounds; r++) infer[r] = inferenceRate(predictor, x, n);
         }
         System.out.printf(Locale.ROOT, "{\"workload\": \"%s\", \"batch\": %d, \"threads\": %d, \"train_samples_per_second\": %.1f, "
                         + "\"infer_samples_per_second\": %.1f, \"train_rounds\": %s, \"infer_rounds\": %s, "
-                        + "\"syncs_per_step\": %.3f, \"launches_per_step\": %.1f, \"bytes_per_step\": %.0f}%n",
+                        + "\"syncs_per_step\": %.3f, \"launches_per_step\": %.1f, \"bytes_per_step\": %.0f, \"shard_wait_ms_per_step\": %.3f}%n",
                 graph.graph().name(), batch, threads, median(train), median(infer), Arrays.toString(round(train)), Arrays.toString(round(infer)),
-                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch), bytesPerStep);
+                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch), bytesPerStep, waitPerStep);
     }
 
     /**
      * Rounds on request, one per line of standard input, each answered by one JSON line on
      * standard output: first the training warm-up of {@link #trainingRounds}, then
-     * {@code {"ready": "train"}}; {@code train} runs one timed epoch ({@code {"train": samples/s}}),
+     * {@code {"ready": "train"}}; {@code train} runs one timed epoch ({@code {"train": samples/s}},
+     * with its {@code bytes_per_step} and {@code shard_wait_ms_per_step}),
      * {@code warm-infer} the inference warm-up ({@code {"ready": "infer"}}), {@code infer} one timed
      * pass over the {@code n} samples of {@code x} ({@code {"infer": samples/s}}); end of input or
      * {@code quit} ends it. {@code peer.py} alternates these rounds with PyTorch's, so that a
@@ -110,7 +114,7 @@ public final class WorkloadThroughput {
      * between 10 and 15 thousand samples/s in periods of a few seconds within one process) slows
      * both sides of a pair alike.
      */
-    static void commands(Trainer trainer, Predictor predictor, Dataset data, float[] x, int n) throws Exception {
+    static void commands(Backend backend, Trainer trainer, Predictor predictor, Dataset data, float[] x, int n) throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         int epoch = warmUpTraining(trainer, data);
         System.out.println("{\"ready\": \"train\"}");
@@ -118,10 +122,13 @@ public final class WorkloadThroughput {
         for (String line; (line = in.readLine()) != null; ) {
             switch (line.strip()) {
                 case "train" -> {
-                    long before = allocatedBytes();
+                    long before = allocatedBytes(), waitedBefore = shardWaitNanos(backend);
                     EpochStats s = trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
-                    double perStep = bytesPerStep(before, allocatedBytes(), trainer.lastEpochSteps());
-                    System.out.printf(Locale.ROOT, "{\"train\": %.1f, \"bytes_per_step\": %.0f}%n", s.samplesPerSecond(), perStep);
+                    int steps = trainer.lastEpochSteps();
+                    double perStep = bytesPerStep(before, allocatedBytes(), steps);
+                    double waited = (shardWaitNanos(backend) - waitedBefore) / 1e6 / Math.max(1, steps);
+                    System.out.printf(Locale.ROOT, "{\"train\": %.1f, \"bytes_per_step\": %.0f, \"shard_wait_ms_per_step\": %.3f}%n",
+                            s.samplesPerSecond(), perStep, waited);
                 }
                 case "warm-infer" -> {
                     warmUpInference(predictor, x, n);
@@ -188,6 +195,14 @@ public final class WorkloadThroughput {
         } catch (LinkageError runtimeWithoutManagement) { // a jlink runtime without java.management or jdk.management
             return -1;
         }
+    }
+
+    /**
+     * Nanoseconds the training step's two shards have waited for each other at their batch-norm
+     * exchanges so far ({@link BatchShards#waitNanos}); 0 on a backend without shards.
+     */
+    static long shardWaitNanos(Backend backend) {
+        return backend.extension(BatchShards.class).map(BatchShards::waitNanos).orElse(0L);
     }
 
     /** Bytes allocated per step between two {@link #allocatedBytes} readings over {@code steps} steps; -1 if not counted. */

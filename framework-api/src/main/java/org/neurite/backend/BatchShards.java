@@ -40,4 +40,16 @@ public interface BatchShards {
      * calls do not nest.
      */
     void run(int steps, Steps body);
+
+    /**
+     * Nanoseconds the shards have spent waiting for each other at their batch-norm exchanges
+     * since the backend was created, both shards' waits added (take two readings and subtract
+     * them for one stretch of steps); 0 where a backend does not count them. Shards that take
+     * turns on one thread never wait. Two shards do the same work, so on an idle machine this
+     * stays a small share of a step: more is one core's time taken by something else (another
+     * process, a JIT compiler thread, a virtual machine's host), which stalls both shards.
+     */
+    default long waitNanos() {
+        return 0L;
+    }
 }

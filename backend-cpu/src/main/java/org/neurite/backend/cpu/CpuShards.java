@@ -2,6 +2,7 @@ package org.neurite.backend.cpu;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.neurite.backend.BatchShards;
 
@@ -19,7 +20,8 @@ import org.neurite.backend.BatchShards;
  * <p><b>Exchanges.</b> {@link #exchange} publishes a shard's values for its k-th exchange and
  * returns the other shard's k-th: each shard writes the buffer of parity {@code k & 1}, so a shard
  * that has gone on to exchange k+1 never overwrites what the other has yet to read of exchange k.
- * With two threads or more the waiting shard spins for a while ({@link #SPINS}) and then parks.
+ * With two threads or more the waiting shard spins for a while ({@link #SPINS}) and then parks;
+ * the time it waits is counted ({@link #waitNanos}).
  * With one, the shards take turns on the calling thread ({@link #runInLockstep}): shard 0's
  * exchange cannot wait, so it returns nothing and leaves the rest of its batch-norm call
  * ({@link Deferred}) to shard 1's exchange of the same rank, which runs it on shard 0's kernels
@@ -67,6 +69,7 @@ final class CpuShards implements BatchShards, AutoCloseable {
     private volatile boolean closed;
     private boolean running;                        // guarded by this
     private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
+    private final LongAdder waited = new LongAdder();   // nanoseconds spent in awaitOther, both shards
     private final AtomicIntegerArray arrived = new AtomicIntegerArray(SHARDS);   // exchanges each shard has reached
     private final AtomicIntegerArray finished = new AtomicIntegerArray(SHARDS);  // 1 once its steps returned or one threw
     private final Thread[] runners = new Thread[SHARDS];     // the thread running each shard, this run
@@ -188,21 +191,36 @@ final class CpuShards implements BatchShards, AutoCloseable {
         if (lockstep) return exchangeInLockstep(s, k, parity, rest);
         Thread waiting = runners[other];
         if (waiting != null) LockSupport.unpark(waiting);
-        int spins = 0;
-        while (arrived.get(other) <= k) {
-            if (failed) throw new IllegalStateException("the other shard of this step failed");
-            if (finished.get(other) == 1 && arrived.get(other) <= k) {
-                throw new IllegalStateException("shard " + other + " of the step finished without reaching batch norm exchange " + (k + 1)
-                        + " of shard " + s + ": the two shards ran different graphs");
-            }
-            if (spins < SPINS) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, PARK_NANOS);
-            }
-        }
+        if (arrived.get(other) <= k) awaitOther(s, k);
         return published[other][parity];
+    }
+
+    /** Waits until the other shard has published its exchange {@code k} (counted from 0), the time added to {@link #waitNanos}. */
+    private void awaitOther(int s, int k) {
+        int other = 1 - s, spins = 0;
+        long start = System.nanoTime();
+        try {
+            while (arrived.get(other) <= k) {
+                if (failed) throw new IllegalStateException("the other shard of this step failed");
+                if (finished.get(other) == 1 && arrived.get(other) <= k) {
+                    throw new IllegalStateException("shard " + other + " of the step finished without reaching batch norm exchange " + (k + 1)
+                            + " of shard " + s + ": the two shards ran different graphs");
+                }
+                if (spins < SPINS) {
+                    spins++;
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, PARK_NANOS);
+                }
+            }
+        } finally {
+            waited.add(System.nanoTime() - start);
+        }
+    }
+
+    @Override
+    public long waitNanos() {
+        return waited.sum();
     }
 
     /** {@link #exchange} with one thread: shard 0 defers the rest of its call; shard 1 finishes it, then its own. */

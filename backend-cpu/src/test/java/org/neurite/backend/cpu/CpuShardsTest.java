@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.SplittableRandom;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -119,6 +120,35 @@ class CpuShardsTest {
                 batches[s].step(cpu, false, 1);
                 cpu.unary(UnaryOp.RELU, batches[s].y, batches[s].y);
             });
+        }
+    }
+
+    /**
+     * A shard held up before its batch-norm call keeps the other waiting at the exchange, and the
+     * wait is counted (at least most of the hold-up); shards that take turns on one thread never wait.
+     */
+    @Test
+    void theWaitAtAnExchangeIsCounted() {
+        long holdUp = 40_000_000L;
+        try (CpuBackend cpu = new CpuBackend(new BackendOptions(2, null))) {
+            BatchShards shards = shards(cpu);
+            Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
+            long before = shards.waitNanos();
+            shards.run(STEPS, (s, i) -> {
+                if (s == 1 && i == 1) {
+                    for (long until = System.nanoTime() + holdUp; System.nanoTime() < until; ) LockSupport.parkNanos(until - System.nanoTime());
+                }
+                batches[s].step(cpu, false, i);
+            });
+            long waited = shards.waitNanos() - before;
+            // Shard 0 reaches the exchange microseconds after the run starts, shard 1 no sooner than the hold-up.
+            assertTrue(waited >= holdUp / 2, "waited " + waited + " ns for a shard held up " + holdUp + " ns");
+        }
+        try (CpuBackend cpu = new CpuBackend(new BackendOptions(1, null))) {
+            BatchShards shards = shards(cpu);
+            Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
+            shards.run(STEPS, (s, i) -> batches[s].step(cpu, false, i));
+            assertEquals(0L, shards.waitNanos(), "shards in lockstep");
         }
     }
 
