@@ -43,6 +43,16 @@ final class CpuShards implements BatchShards, AutoCloseable {
      * wake-up on a VM costs tens of microseconds or more.
      */
     private static final int SPINS = 200_000;
+    /**
+     * How long shard 1's worker watches for the next run before it parks (after ordinary regions:
+     * 50 µs). A step's forward and backward runs come microseconds apart, but the next step's
+     * forward only after the update on the calling thread (0.1-0.3 ms on the small ResNet): a
+     * worker parked by then started its shard late, and shard 0 waited for it at its first
+     * exchange. On the 2-vCPU VM the shards' waits went from 1.16-1.28 to 0.81-0.91 ms per step
+     * (BENCHMARKS.md, 2026-12-07, "the shards' waits"). After the last run of a while (an epoch's
+     * end, a predictor's call) the worker spins this long for nothing.
+     */
+    static final long LINGER_NANOS = 1_000_000;
     /** How long a parked shard sleeps before it looks again (unparks usually wake it first). */
     private static final long PARK_NANOS = 100_000;
 
@@ -115,7 +125,7 @@ final class CpuShards implements BatchShards, AutoCloseable {
             } else {
                 runners[0] = Thread.currentThread();
                 runners[1] = null;
-                all.run(SHARDS, SHARDS, region);    // shard 0 here, shard 1 on the pool's first worker
+                all.runThenLinger(SHARDS, SHARDS, region, LINGER_NANOS);    // shard 0 here, shard 1 on the pool's first worker
             }
             body = null;
             Throwable t = firstFailure.get();

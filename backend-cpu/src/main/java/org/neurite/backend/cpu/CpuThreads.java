@@ -29,7 +29,9 @@ import java.util.concurrent.locks.LockSupport;
  * a training step as a part of a two-part region, its ops on a pool of its own.)
  * Dispatch allocates nothing: workers are woken with {@link LockSupport#unpark} and the caller
  * waits on a counter. A worker that finished its part spins briefly before it parks, so that a
- * region following closely on the last one does not pay for waking it.
+ * region following closely on the last one does not pay for waking it (longer after a region run
+ * by {@link #runThenLinger}, whose caller expects its next one later, and never shorter than the
+ * longest watch still running).
  *
  * <p>A worker takes its part by clearing it from its slot (a compare-and-set); the caller, done
  * with its own part, clears the slots that are still full and runs those parts itself, as the
@@ -105,7 +107,17 @@ final class CpuThreads implements AutoCloseable {
      * calling thread (as worker 0). An exception in any part is rethrown here.
      */
     void run(int tasks, int maxParts, RangeTask body) {
-        region(tasks, maxParts, body, false);
+        region(tasks, maxParts, body, false, IDLE_SPIN_NANOS);
+    }
+
+    /**
+     * {@link #run(int, int, RangeTask)} after which the workers watch for the next region for
+     * {@code idleSpinNanos} before they park, instead of {@link #IDLE_SPIN_NANOS}: for a caller
+     * that knows its next region comes a little later than usual ({@link CpuShards}: the next
+     * training step's shards, after the step's update on the calling thread).
+     */
+    void runThenLinger(int tasks, int maxParts, RangeTask body, long idleSpinNanos) {
+        region(tasks, maxParts, body, false, idleSpinNanos);
     }
 
     /**
@@ -116,19 +128,19 @@ final class CpuThreads implements AutoCloseable {
      * still finish the tasks left).
      */
     void runClaimed(int tasks, int maxParts, RangeTask body) {
-        region(tasks, maxParts, body, true);
+        region(tasks, maxParts, body, true, IDLE_SPIN_NANOS);
     }
 
-    private void region(int tasks, int maxParts, RangeTask body, boolean claimed) {
+    private void region(int tasks, int maxParts, RangeTask body, boolean claimed, long idleSpinNanos) {
         // Checked before taking the monitor: a worker blocking on it would wait for its own region forever.
         if (Thread.currentThread() instanceof Worker w && w.pool() == this)
             throw new IllegalStateException("nested parallel region on the CPU backend (started from a worker thread)");
         synchronized (this) {
-            runExclusive(tasks, maxParts, body, claimed);
+            runExclusive(tasks, maxParts, body, claimed, idleSpinNanos);
         }
     }
 
-    private void runExclusive(int tasks, int maxParts, RangeTask body, boolean claimed) {
+    private void runExclusive(int tasks, int maxParts, RangeTask body, boolean claimed, long idleSpinNanos) {
         if (tasks <= 0) return;
         if (closed) throw new IllegalStateException("CPU backend is closed");
         if (inRegion) throw new IllegalStateException("nested parallel region on the CPU backend");
@@ -143,8 +155,8 @@ final class CpuThreads implements AutoCloseable {
             pending.set(parts - 1);
             nextClaim.set(0);
             for (int w = 1; w < parts; w++) {
-                if (claimed) workers[w].post(body, true, 0, tasks);
-                else workers[w].post(body, false, partStart(tasks, parts, w), partStart(tasks, parts, w + 1));
+                if (claimed) workers[w].post(body, true, 0, tasks, idleSpinNanos);
+                else workers[w].post(body, false, partStart(tasks, parts, w), partStart(tasks, parts, w + 1), idleSpinNanos);
             }
             Throwable mine = null;
             try {
@@ -202,8 +214,9 @@ final class CpuThreads implements AutoCloseable {
         private final int index;
         // The posted part until the worker takes it (or the caller revokes it); null otherwise.
         private final AtomicReference<RangeTask> task = new AtomicReference<>();
-        private boolean claimed; // published by the volatile write of task, like begin and end
+        private boolean claimed; // published by the volatile write of task, like begin, end and idleSpin
         private int begin, end;
+        private long idleSpin; // how long to watch for the next part after this one
 
         Worker(int index) {
             super("neurite-cpu-" + index);
@@ -211,8 +224,9 @@ final class CpuThreads implements AutoCloseable {
             setDaemon(true);
         }
 
-        void post(RangeTask body, boolean claimed, int from, int to) {
+        void post(RangeTask body, boolean claimed, int from, int to, long idleSpinNanos) {
             this.claimed = claimed;
+            idleSpin = idleSpinNanos;
             begin = from;
             end = to;
             task.set(body);
@@ -241,13 +255,14 @@ final class CpuThreads implements AutoCloseable {
                     continue;
                 }
                 if (!task.compareAndSet(t, null)) continue; // the caller revoked it and runs it
+                long linger = idleSpin;
                 try {
                     if (claimed) runClaims(t, index, end);
                     else t.run(index, begin, end);
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                 }
-                spinUntil = System.nanoTime() + IDLE_SPIN_NANOS;
+                spinUntil = Math.max(spinUntil, System.nanoTime() + linger);   // a short region does not cut a longer watch short
                 if (pending.decrementAndGet() == 0) LockSupport.unpark(waiter);
             }
         }

@@ -119,6 +119,26 @@ class CpuThreadsTest {
         }
     }
 
+    /**
+     * Regions after which the workers watch longer ({@link CpuThreads#runThenLinger}), mixed with
+     * ordinary ones and with pauses past the watch (the workers parked, to be woken): every task
+     * runs once each time, whether a worker picks its part up spinning or woken.
+     */
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void lingeringRegionsEachRunEveryTaskOnce() throws InterruptedException {
+        try (CpuThreads pool = new CpuThreads(3)) {
+            int[] perTask = new int[5];
+            for (int region = 0; region < 300; region++) {
+                RangeTaskCounter counter = new RangeTaskCounter(perTask);
+                if (region % 3 == 0) pool.runThenLinger(perTask.length, 3, counter, 200_000);
+                else pool.run(perTask.length, counter);
+                if (region % 10 == 9) Thread.sleep(2);   // past the watch: the workers park
+            }
+            for (int t = 0; t < perTask.length; t++) assertEquals(300, perTask[t], "runs of task " + t);
+        }
+    }
+
     /** Counts the runs of each task; parts never overlap, so plain increments suffice. */
     private record RangeTaskCounter(int[] perTask) implements CpuThreads.RangeTask {
         @Override
