@@ -2,8 +2,8 @@
 """Side-by-side throughput: the same workloads in PyTorch and in Neurite, in one run.
 
 Each workload is a Neurite example script and its PyTorch twin (same layers, same batch, same
-optimiser, random data). Each side warms up while the other is idle (10 s of training, 3 s of
-inference), then their timed rounds alternate (PyTorch's, Neurite's, Neurite's, PyTorch's, ...),
+optimiser, random data). Each side warms up while the other is idle (training: Neurite at least
+10 s and until its JIT is quiet, PyTorch as long; inference 3 s), then their timed rounds alternate (PyTorch's, Neurite's, Neurite's, PyTorch's, ...),
 so that a machine whose speed drifts over seconds slows both sides of a pair alike; printed are
 each side's median samples/s and the median of the rounds' Neurite/PyTorch ratios. Neurite runs
 in a WorkloadThroughput process that times one round per command (--commands). --sequential
@@ -123,8 +123,10 @@ WORKLOADS = {
 }
 
 
-# Warm-up before the timed rounds, as long as Neurite's (WorkloadThroughput.WARM_UP_NANOS: its
-# JIT needs it); PyTorch gets the same time so that neither side is timed before its steady state.
+# Warm-up before the timed rounds, as long as Neurite's least (WorkloadThroughput.WARM_UP_NANOS: its
+# JIT needs it; Neurite's goes on until its JIT is quiet, 20-22 s on resnet_small, and PyTorch's
+# training warm-up in the alternated runs then lasts as long), so that neither side is timed before
+# its steady state.
 TRAIN_WARM_UP_SECONDS = 10.0
 
 
@@ -221,6 +223,8 @@ class NeuriteRounds:
             workload_throughput_command(name, batch, steps, threads, infer_batch, ["--commands"]),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True)
         self.expect("ready")  # Neurite's training warm-up; PyTorch is idle meanwhile
+        # How long it lasted: at least 10 s, then until its JIT was quiet (WorkloadThroughput.warmUpTraining).
+        self.warm_up_seconds = self.last.get("warm_up_seconds", TRAIN_WARM_UP_SECONDS)
 
     def expect(self, key):
         for line in self.process.stdout:
@@ -289,7 +293,7 @@ def interleaved_throughput(name, batch, steps, rounds, threads, infer_batch):
         return rate
 
     try:
-        warm_up(epoch, TRAIN_WARM_UP_SECONDS)
+        warm_up(epoch, max(TRAIN_WARM_UP_SECONDS, neurite.warm_up_seconds))  # as long as Neurite's
         t_train, n_train = alternate(epoch, neurite_train, rounds)
         neurite.request("warm-infer", "ready")
         warm_up(infer, TRAIN_WARM_UP_SECONDS / 3)

@@ -41,8 +41,9 @@ import org.neurite.train.TrainSpec;
  * compare shares here, not totals. An op's name is formatted once per call site (its method and
  * the arguments the name shows): formatted on every call, about 20 µs an op, it let the idle
  * worker of a two-thread backend park between ops, and the small ResNet's step took 11.8 ms
- * profiled against 9.9 ms with the proxy alone (batch 64). Both warm
- * up for {@link WorkloadThroughput#WARM_UP_NANOS} first. {@code --rounds R} (5) epochs of training
+ * profiled against 9.9 ms with the proxy alone (batch 64). Training warms up as
+ * {@link WorkloadThroughput#warmUpTraining} does (at least 10 s, then until the JIT is quiet),
+ * inference for a third of {@link WorkloadThroughput#WARM_UP_NANOS}. {@code --rounds R} (5) epochs of training
  * and passes of inference are timed, so that one descheduled worker on a shared machine does not
  * dominate an op's total (a single inference pass of a few batches lasts about 0.1 s).
  *
@@ -169,13 +170,9 @@ public final class OpProfile {
             try (ParameterStore store = new ParameterStore(graph, backend, 1);
                  Trainer trainer = new Trainer(graph, store, spec);
                  Predictor predictor = new Predictor(graph, store, inferBatch)) {
-                // As long a warm-up as WorkloadThroughput's: until C2 has compiled a kernel it runs
-                // in C1 with its vectors allocated, and its share of the step would be inflated.
-                int epoch = 1;
-                long warmUpStart = System.nanoTime();
-                do {
-                    trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
-                } while (System.nanoTime() - warmUpStart < WorkloadThroughput.WARM_UP_NANOS);
+                // WorkloadThroughput's warm-up: until C2 has compiled a kernel it runs in C1 with its
+                // vectors allocated, and its share of the step would be inflated.
+                int epoch = WorkloadThroughput.warmUpTraining(trainer, data, WorkloadThroughput.WARM_UP_MAX_SECONDS);
                 timings.recording = true;
                 long start = System.nanoTime(), waitedBefore = WorkloadThroughput.shardWaitNanos(real);
                 for (int r = 0; r < rounds; r++) trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
@@ -197,7 +194,7 @@ public final class OpProfile {
 
                 int inferSteps = Math.max(1, count / inferBatch);
                 int n = inferBatch * inferSteps;
-                warmUpStart = System.nanoTime();
+                long warmUpStart = System.nanoTime();
                 do {
                     predictor.predict(x, n);
                 } while (System.nanoTime() - warmUpStart < WorkloadThroughput.WARM_UP_NANOS / 3);

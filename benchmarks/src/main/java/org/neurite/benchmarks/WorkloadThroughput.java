@@ -5,6 +5,7 @@ import static org.neurite.benchmarks.CommandLineOptions.stringOption;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -62,6 +63,8 @@ public final class WorkloadThroughput {
         String backendName = stringOption(args, "--backend", "cpu");
         // Steps between reads of the training step's results (0: the backend's default, TrainStep.readEvery).
         int readEvery = intOption(args, "--read-every", 0);
+        // The longest training warm-up: it ends earlier once the JIT is quiet (warmUpTraining), never before 10 s.
+        int warmUpMaxSeconds = intOption(args, "--warm-up-max-seconds", WARM_UP_MAX_SECONDS);
 
         NeuriteRuntime runtime = NeuriteRuntime.discover();
         Script parsed = new ScriptLoader(runtime.layers()).load(script);
@@ -82,10 +85,10 @@ public final class WorkloadThroughput {
             int n = inferBatch * Math.max(1, steps / 4);
             float[] x = Arrays.copyOf(data.features(), n * data.sampleSize());      // the inference inputs
             if (Arrays.asList(args).contains("--commands")) {
-                commands(backend, trainer, predictor, data, x, n);
+                commands(backend, trainer, predictor, data, x, n, warmUpMaxSeconds);
                 return;
             }
-            int epoch = warmUpTraining(trainer, data);
+            int epoch = warmUpTraining(trainer, data, warmUpMaxSeconds);
             long before = allocatedBytes(), waitedBefore = shardWaitNanos(backend);
             train = timedRounds(trainer, data, epoch, rounds);
             stepsPerEpoch = trainer.lastEpochSteps();
@@ -97,9 +100,10 @@ public final class WorkloadThroughput {
         }
         System.out.printf(Locale.ROOT, "{\"workload\": \"%s\", \"batch\": %d, \"threads\": %d, \"train_samples_per_second\": %.1f, "
                         + "\"infer_samples_per_second\": %.1f, \"train_rounds\": %s, \"infer_rounds\": %s, "
-                        + "\"syncs_per_step\": %.3f, \"launches_per_step\": %.1f, \"bytes_per_step\": %.0f, \"shard_wait_ms_per_step\": %.3f}%n",
+                        + "\"syncs_per_step\": %.3f, \"launches_per_step\": %.1f, \"bytes_per_step\": %.0f, \"shard_wait_ms_per_step\": %.3f, "
+                        + "\"warm_up_seconds\": %.1f}%n",
                 graph.graph().name(), batch, threads, median(train), median(infer), Arrays.toString(round(train)), Arrays.toString(round(infer)),
-                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch), bytesPerStep, waitPerStep);
+                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch), bytesPerStep, waitPerStep, lastWarmUpSeconds);
     }
 
     /**
@@ -114,10 +118,11 @@ public final class WorkloadThroughput {
      * between 10 and 15 thousand samples/s in periods of a few seconds within one process) slows
      * both sides of a pair alike.
      */
-    static void commands(Backend backend, Trainer trainer, Predictor predictor, Dataset data, float[] x, int n) throws Exception {
+    static void commands(Backend backend, Trainer trainer, Predictor predictor, Dataset data, float[] x, int n, int warmUpMaxSeconds)
+            throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        int epoch = warmUpTraining(trainer, data);
-        System.out.println("{\"ready\": \"train\"}");
+        int epoch = warmUpTraining(trainer, data, warmUpMaxSeconds);
+        System.out.printf(Locale.ROOT, "{\"ready\": \"train\", \"warm_up_seconds\": %.1f}%n", lastWarmUpSeconds);
         System.out.flush();
         for (String line; (line = in.readLine()) != null; ) {
             switch (line.strip()) {
@@ -152,9 +157,16 @@ public final class WorkloadThroughput {
      * compilation by seconds. {@code -XX:+PrintCompilation} on resnet_small (2 threads, 2 cores):
      * C2 compilations of the backend's kernels went on until 7 s into training (the Winograd output
      * transform ran in C1 until then), and its epochs climbed from 3,500 to 5,200 samples/s over
-     * the first 10 s; 3 s of warm-up had left the timed rounds anywhere on that climb.
+     * the first 10 s; 3 s of warm-up had left the timed rounds anywhere on that climb. Training
+     * then goes on until the JIT is quiet ({@link #warmUpTraining}).
      */
     static final long WARM_UP_NANOS = 10_000_000_000L;
+
+    /** The longest training warm-up by default ({@code --warm-up-max-seconds}). */
+    static final int WARM_UP_MAX_SECONDS = 60;
+    /** The JIT is quiet when it compiled for at most {@link #QUIET_COMPILE_MILLIS} over the last {@link #QUIET_WINDOW_NANOS}. */
+    private static final long QUIET_WINDOW_NANOS = 2_000_000_000L;
+    private static final long QUIET_COMPILE_MILLIS = 20;
 
     /**
      * Training samples per second of {@code rounds} epochs over {@code data}, after warm-up epochs
@@ -162,7 +174,7 @@ public final class WorkloadThroughput {
      * loader with these figures.
      */
     static double[] trainingRounds(Trainer trainer, Dataset data, int rounds) {
-        return timedRounds(trainer, data, warmUpTraining(trainer, data), rounds);
+        return timedRounds(trainer, data, warmUpTraining(trainer, data, WARM_UP_MAX_SECONDS), rounds);
     }
 
     /** Training samples per second of {@code rounds} epochs over {@code data} from epoch number {@code epoch} on. */
@@ -210,14 +222,46 @@ public final class WorkloadThroughput {
         return before < 0 || after < 0 || steps <= 0 ? -1 : (after - before) / (double) steps;
     }
 
-    /** Training epochs over {@code data} for at least {@link #WARM_UP_NANOS}; returns the next epoch's number. */
-    private static int warmUpTraining(Trainer trainer, Dataset data) {
+    /**
+     * Training epochs over {@code data} for at least {@link #WARM_UP_NANOS}, then until the JIT
+     * compilers have been quiet for a while (at most {@link #QUIET_COMPILE_MILLIS} of compilation
+     * in the last {@link #QUIET_WINDOW_NANOS}, from {@code CompilationMXBean}) or {@code
+     * maxSeconds} have passed; returns the next epoch's number. Why: methods the step calls once
+     * (the optimiser's, the step's own) reach C2's thresholds only after thousands of steps, so
+     * after 10 s C2 was still compiling and recompiling (12-19 s into resnet_small's run, by
+     * {@code -XX:+PrintCompilation}); each compilation takes one of a 2-core machine's cores from
+     * a training shard, and both shards wait (BENCHMARKS.md, 2026-12-07, "the shards' waits"). A
+     * training run of minutes spends nearly all of them past that point.
+     */
+    static int warmUpTraining(Trainer trainer, Dataset data, int maxSeconds) {
         int epoch = 1;
-        long warmUpStart = System.nanoTime();
-        do {
+        long start = System.nanoTime(), windowStart = start, longest = Math.max(WARM_UP_NANOS, maxSeconds * 1_000_000_000L);
+        long compiledAtWindowStart = compilationMillis();
+        while (true) {
             trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
-        } while (System.nanoTime() - warmUpStart < WARM_UP_NANOS);
+            long now = System.nanoTime();
+            if (now - start >= longest) break;
+            if (now - windowStart < QUIET_WINDOW_NANOS) continue;
+            long compiled = compilationMillis();
+            if (now - start >= WARM_UP_NANOS && (compiled < 0 || compiled - compiledAtWindowStart <= QUIET_COMPILE_MILLIS)) break;
+            windowStart = now;
+            compiledAtWindowStart = compiled;
+        }
+        lastWarmUpSeconds = (System.nanoTime() - start) / 1e9;
         return epoch;
+    }
+
+    /** How long the last {@link #warmUpTraining} trained. */
+    static double lastWarmUpSeconds;
+
+    /** Milliseconds the JIT compilers have spent compiling so far (added over their threads), -1 where the JVM does not say. */
+    static long compilationMillis() {
+        try {
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
+        } catch (LinkageError runtimeWithoutManagement) { // a jlink runtime without java.management
+            return -1;
+        }
     }
 
     /** Inference passes over the {@code n} samples of {@code x} for at least a third of {@link #WARM_UP_NANOS}. */
