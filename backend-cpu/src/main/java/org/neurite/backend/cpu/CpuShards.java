@@ -48,9 +48,10 @@ final class CpuShards implements BatchShards, AutoCloseable {
      * 50 µs). A step's forward and backward runs come microseconds apart, but the next step's
      * forward only after the update on the calling thread (0.1-0.3 ms on the small ResNet): a
      * worker parked by then started its shard late, and shard 0 waited for it at its first
-     * exchange. On the 2-vCPU VM the shards' waits went from 1.16-1.28 to 0.81-0.91 ms per step
-     * (BENCHMARKS.md, 2026-12-07, "the shards' waits"). After the last run of a while (an epoch's
-     * end, a predictor's call) the worker spins this long for nothing.
+     * exchange, about 55 µs a run longer than at any other on the 2-vCPU VM, which the watch
+     * took back (BENCHMARKS.md, 2026-12-07, "the shards' waits"; whole runs there do not resolve
+     * the 0.1 ms a step). After the last run of a while (an epoch's end, a predictor's call) the
+     * worker spins this long for nothing.
      */
     static final long LINGER_NANOS = 1_000_000;
     /** How long a parked shard sleeps before it looks again (unparks usually wake it first). */
