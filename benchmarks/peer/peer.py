@@ -123,7 +123,7 @@ WORKLOADS = {
 }
 
 
-# Warm-up before the timed rounds, as long as Neurite's least (WorkloadThroughput.WARM_UP_NANOS: its
+# Warm-up before the timed rounds, at least Neurite's shortest (WorkloadThroughput.WARM_UP_NANOS: its
 # JIT needs it; Neurite's goes on until its JIT is quiet, 20-22 s on resnet_small, and PyTorch's
 # training warm-up in the alternated runs then lasts as long), so that neither side is timed before
 # its steady state.

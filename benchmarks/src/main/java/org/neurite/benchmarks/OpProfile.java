@@ -172,12 +172,12 @@ public final class OpProfile {
                  Predictor predictor = new Predictor(graph, store, inferBatch)) {
                 // WorkloadThroughput's warm-up: until C2 has compiled a kernel it runs in C1 with its
                 // vectors allocated, and its share of the step would be inflated.
-                int epoch = WorkloadThroughput.warmUpTraining(trainer, data, WorkloadThroughput.WARM_UP_MAX_SECONDS);
+                int epoch = WorkloadThroughput.warmUpTraining(trainer, data, WorkloadThroughput.WARM_UP_MAX_SECONDS).nextEpoch();
                 timings.recording = true;
                 long start = System.nanoTime(), waitedBefore = WorkloadThroughput.shardWaitNanos(real);
                 for (int r = 0; r < rounds; r++) trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
                 double ms = (System.nanoTime() - start) / 1e6 / (steps * rounds);
-                double waitMs = (WorkloadThroughput.shardWaitNanos(real) - waitedBefore) / 1e6 / (steps * rounds);
+                double waitMs = WorkloadThroughput.msPerStep(waitedBefore, WorkloadThroughput.shardWaitNanos(real), steps * rounds);
                 timings.recording = false;
                 System.out.printf(Locale.ROOT, "training, batch %d, %d threads, %d epochs of %d steps: %.2f ms per step (%.0f samples/s)%n",
                         batch, threads, rounds, steps, ms, batch * 1000 / ms);

@@ -77,6 +77,7 @@ public final class WorkloadThroughput {
         BackendCounters perEpoch;
         int stepsPerEpoch;
         double bytesPerStep, waitPerStep;
+        WarmUp warmUp;
         try (Backend backend = runtime.createBackend(backendName, new BackendOptions(threads, null), List.of(), w -> {});
              ParameterStore store = new ParameterStore(graph, backend, 1);
              Trainer trainer = new Trainer(graph, store, spec);
@@ -88,12 +89,12 @@ public final class WorkloadThroughput {
                 commands(backend, trainer, predictor, data, x, n, warmUpMaxSeconds);
                 return;
             }
-            int epoch = warmUpTraining(trainer, data, warmUpMaxSeconds);
+            warmUp = warmUpTraining(trainer, data, warmUpMaxSeconds);
             long before = allocatedBytes(), waitedBefore = shardWaitNanos(backend);
-            train = timedRounds(trainer, data, epoch, rounds);
+            train = timedRounds(trainer, data, warmUp.nextEpoch(), rounds);
             stepsPerEpoch = trainer.lastEpochSteps();
             bytesPerStep = bytesPerStep(before, allocatedBytes(), rounds * stepsPerEpoch);
-            waitPerStep = (shardWaitNanos(backend) - waitedBefore) / 1e6 / Math.max(1, rounds * stepsPerEpoch);
+            waitPerStep = msPerStep(waitedBefore, shardWaitNanos(backend), rounds * stepsPerEpoch);
             perEpoch = trainer.lastEpochCounters().orElse(BackendCounters.ZERO);   // the last round's epoch
             warmUpInference(predictor, x, n);
             for (int r = 0; r < rounds; r++) infer[r] = inferenceRate(predictor, x, n);
@@ -103,7 +104,7 @@ public final class WorkloadThroughput {
                         + "\"syncs_per_step\": %.3f, \"launches_per_step\": %.1f, \"bytes_per_step\": %.0f, \"shard_wait_ms_per_step\": %.3f, "
                         + "\"warm_up_seconds\": %.1f}%n",
                 graph.graph().name(), batch, threads, median(train), median(infer), Arrays.toString(round(train)), Arrays.toString(round(infer)),
-                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch), bytesPerStep, waitPerStep, lastWarmUpSeconds);
+                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch), bytesPerStep, waitPerStep, warmUp.seconds());
     }
 
     /**
@@ -121,8 +122,9 @@ public final class WorkloadThroughput {
     static void commands(Backend backend, Trainer trainer, Predictor predictor, Dataset data, float[] x, int n, int warmUpMaxSeconds)
             throws Exception {
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        int epoch = warmUpTraining(trainer, data, warmUpMaxSeconds);
-        System.out.printf(Locale.ROOT, "{\"ready\": \"train\", \"warm_up_seconds\": %.1f}%n", lastWarmUpSeconds);
+        WarmUp warmUp = warmUpTraining(trainer, data, warmUpMaxSeconds);
+        int epoch = warmUp.nextEpoch();
+        System.out.printf(Locale.ROOT, "{\"ready\": \"train\", \"warm_up_seconds\": %.1f}%n", warmUp.seconds());
         System.out.flush();
         for (String line; (line = in.readLine()) != null; ) {
             switch (line.strip()) {
@@ -131,7 +133,7 @@ public final class WorkloadThroughput {
                     EpochStats s = trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
                     int steps = trainer.lastEpochSteps();
                     double perStep = bytesPerStep(before, allocatedBytes(), steps);
-                    double waited = (shardWaitNanos(backend) - waitedBefore) / 1e6 / Math.max(1, steps);
+                    double waited = msPerStep(waitedBefore, shardWaitNanos(backend), steps);
                     System.out.printf(Locale.ROOT, "{\"train\": %.1f, \"bytes_per_step\": %.0f, \"shard_wait_ms_per_step\": %.3f}%n",
                             s.samplesPerSecond(), perStep, waited);
                 }
@@ -174,7 +176,7 @@ public final class WorkloadThroughput {
      * loader with these figures.
      */
     static double[] trainingRounds(Trainer trainer, Dataset data, int rounds) {
-        return timedRounds(trainer, data, warmUpTraining(trainer, data, WARM_UP_MAX_SECONDS), rounds);
+        return timedRounds(trainer, data, warmUpTraining(trainer, data, WARM_UP_MAX_SECONDS).nextEpoch(), rounds);
     }
 
     /** Training samples per second of {@code rounds} epochs over {@code data} from epoch number {@code epoch} on. */
@@ -217,6 +219,11 @@ public final class WorkloadThroughput {
         return backend.extension(BatchShards.class).map(BatchShards::waitNanos).orElse(0L);
     }
 
+    /** Milliseconds per step between two nanosecond readings ({@link #shardWaitNanos}) over {@code steps} steps (at least one). */
+    static double msPerStep(long nanosBefore, long nanosAfter, int steps) {
+        return (nanosAfter - nanosBefore) / 1e6 / Math.max(1, steps);
+    }
+
     /** Bytes allocated per step between two {@link #allocatedBytes} readings over {@code steps} steps; -1 if not counted. */
     private static double bytesPerStep(long before, long after, int steps) {
         return before < 0 || after < 0 || steps <= 0 ? -1 : (after - before) / (double) steps;
@@ -226,14 +233,14 @@ public final class WorkloadThroughput {
      * Training epochs over {@code data} for at least {@link #WARM_UP_NANOS}, then until the JIT
      * compilers have been quiet for a while (at most {@link #QUIET_COMPILE_MILLIS} of compilation
      * in the last {@link #QUIET_WINDOW_NANOS}, from {@code CompilationMXBean}) or {@code
-     * maxSeconds} have passed; returns the next epoch's number. Why: methods the step calls once
+     * maxSeconds} have passed; returns the next epoch's number and how long it trained. Why: methods the step calls once
      * (the optimiser's, the step's own) reach C2's thresholds only after thousands of steps, so
      * after 10 s C2 was still compiling and recompiling (12-19 s into resnet_small's run, by
      * {@code -XX:+PrintCompilation}); each compilation takes one of a 2-core machine's cores from
      * a training shard, and both shards wait (BENCHMARKS.md, 2026-12-07, "the shards' waits"). A
      * training run of minutes spends nearly all of them past that point.
      */
-    static int warmUpTraining(Trainer trainer, Dataset data, int maxSeconds) {
+    static WarmUp warmUpTraining(Trainer trainer, Dataset data, int maxSeconds) {
         int epoch = 1;
         long start = System.nanoTime(), windowStart = start, longest = Math.max(WARM_UP_NANOS, maxSeconds * 1_000_000_000L);
         long compiledAtWindowStart = compilationMillis();
@@ -247,12 +254,11 @@ public final class WorkloadThroughput {
             windowStart = now;
             compiledAtWindowStart = compiled;
         }
-        lastWarmUpSeconds = (System.nanoTime() - start) / 1e9;
-        return epoch;
+        return new WarmUp(epoch, (System.nanoTime() - start) / 1e9);
     }
 
-    /** How long the last {@link #warmUpTraining} trained. */
-    static double lastWarmUpSeconds;
+    /** A training warm-up's end: the next epoch's number, and how long it trained. */
+    record WarmUp(int nextEpoch, double seconds) {}
 
     /** Milliseconds the JIT compilers have spent compiling so far (added over their threads), -1 where the JVM does not say. */
     static long compilationMillis() {
