@@ -90,7 +90,8 @@ public final class WorkloadThroughput {
                 return;
             }
             warmUp = warmUpTraining(trainer, data, warmUpMaxSeconds);
-            long before = allocatedBytes(), waitedBefore = shardWaitNanos(backend);
+            // The wait reading first: its first call links a method reference, which allocates.
+            long waitedBefore = shardWaitNanos(backend), before = allocatedBytes();
             train = timedRounds(trainer, data, warmUp.nextEpoch(), rounds);
             stepsPerEpoch = trainer.lastEpochSteps();
             bytesPerStep = bytesPerStep(before, allocatedBytes(), rounds * stepsPerEpoch);
@@ -129,7 +130,7 @@ public final class WorkloadThroughput {
         for (String line; (line = in.readLine()) != null; ) {
             switch (line.strip()) {
                 case "train" -> {
-                    long before = allocatedBytes(), waitedBefore = shardWaitNanos(backend);
+                    long waitedBefore = shardWaitNanos(backend), before = allocatedBytes();   // the wait reading outside the allocation count
                     EpochStats s = trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
                     int steps = trainer.lastEpochSteps();
                     double perStep = bytesPerStep(before, allocatedBytes(), steps);
