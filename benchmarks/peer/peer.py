@@ -16,6 +16,11 @@ Usage (from the repository root, after `mvn -q install -DskipTests`):
 Needs Debian's python3-torch (and libopenblas0-pthread). Threads: torch.set_num_threads(N) and
 Neurite's backend get the same N.
 
+PyTorch runs with glibc's malloc told to keep what it frees (keep_freed_memory): with the
+defaults, resnet_small's activations went back to the system after each batch and faulted their
+pages in again, and PyTorch ran at two speeds depending on what the process had run before.
+--torch-malloc-default leaves glibc's defaults.
+
 --backends cpu,opencl measures each named Neurite backend in the same run and prints one column
 pair (samples/s, ratio to PyTorch) per backend; the OpenCL backend needs
 `mvn -q -o install -pl backend-gpu-opencl -DskipTests` (its jar and JOCL's are added to the
@@ -338,6 +343,32 @@ def report_shard_waits(name, waits):
               f"at times, which stalls both; its training figure is below the machine's idle one", file=sys.stderr, flush=True)
 
 
+# glibc's mallopt parameters (malloc.h).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+KEPT_MEMORY_THRESHOLD = 1 << 30
+
+
+def keep_freed_memory():
+    """Tells glibc's malloc, which PyTorch's CPU tensors come from, to keep the memory freed
+    blocks held: no block below 1 GiB mapped on its own, no heap trimmed. With the defaults a
+    freed block above the dynamic mmap threshold goes back to the system, and the next batch's
+    activations fault their pages in again: resnet_small's PyTorch twin inferred at 9.5-11.4k
+    samples/s that way against 25-30k with the memory kept, trained at 4,190-4,225 against
+    4,454-5,824, and which a run saw depended on what ran before it in the process (the default
+    workload order gave it the fast one). jemalloc and tcmalloc keep memory too, the usual advice
+    for PyTorch on a CPU. Returns a line for the header."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        kept = (libc.mallopt(M_MMAP_THRESHOLD, KEPT_MEMORY_THRESHOLD) == 1
+                and libc.mallopt(M_TRIM_THRESHOLD, KEPT_MEMORY_THRESHOLD) == 1)
+    except (OSError, AttributeError):
+        kept = False
+    if kept:
+        return "PyTorch's freed memory kept by malloc (mmap and trim thresholds 1 GiB)"
+    return "note: glibc's mallopt is not available here: PyTorch's malloc keeps its defaults (its speed may vary with the process's history)"
+
+
 def report_blas():
     """Which BLAS torch's Linear and LSTM products run on: Debian's reference libblas makes them several times slower."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -359,16 +390,20 @@ def main():
     parser.add_argument("--infer-batch", type=int, default=256)
     parser.add_argument("--sequential", action="store_true",
                         help="all of PyTorch's rounds, then all of Neurite's (the method before 2026-12-05); default: alternated")
+    parser.add_argument("--torch-malloc-default", action="store_true",
+                        help="leave glibc's malloc defaults for PyTorch (by default it keeps freed memory: keep_freed_memory)")
     parser.add_argument("--backends", default="cpu",
                         help="Neurite backends to measure, comma-separated (cpu, opencl); default cpu")
     args = parser.parse_args()
+    malloc_line = "PyTorch's malloc: glibc's defaults (--torch-malloc-default)" if args.torch_malloc_default else keep_freed_memory()
     backends = [b for b in args.backends.split(",") if b]
     if backends != ["cpu"]:
-        return compare_backends(args, backends)
+        return compare_backends(args, backends, malloc_line)
     torch.set_num_threads(args.threads)
     method = "PyTorch's rounds then Neurite's" if args.sequential else "rounds alternated, ratios the medians of the pairs'"
     print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch} (inference {args.infer_batch}), "
           f"median of {args.rounds} rounds of {args.steps} steps ({method})")
+    print(malloc_line)
     report_blas()
     print(f"{'workload':<12} {'torch train/s':>14} {'neurite train/s':>16} {'ratio':>6}   "
           f"{'torch infer/s':>14} {'neurite infer/s':>16} {'ratio':>6}")
@@ -386,11 +421,12 @@ def main():
               f"{t_infer:>14,.0f} {n_infer:>16,.0f} {infer_ratio:>5.2f}x", flush=True)
 
 
-def compare_backends(args, backends):
+def compare_backends(args, backends, malloc_line):
     """One row per workload: PyTorch, then each backend's samples/s and its ratio to PyTorch."""
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch} (inference {args.infer_batch}), "
           f"median of {args.rounds} rounds of {args.steps} steps; Neurite backends: {', '.join(backends)}")
+    print(malloc_line)
     head = f"{'workload':<12} {'torch train/s':>14}"
     for b in backends:
         head += f" {b + ' train/s':>16} {'ratio':>6}"

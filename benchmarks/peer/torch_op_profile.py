@@ -12,7 +12,8 @@ OpProfile prints for it:
 
 The profiler adds its own cost per operator (a few microseconds), so the sum of the lines is
 above the unprofiled time, which is printed first. One mkldnn_convolution line is a forward;
-one convolution_backward line is a layer's backward-data and backward-filter together.
+one convolution_backward line is a layer's backward-data and backward-filter together. As in
+peer.py, glibc's malloc keeps what PyTorch frees (peer.keep_freed_memory).
 """
 import argparse
 import os
@@ -71,7 +72,7 @@ def main():
         with torch.no_grad():
             model(xi)
 
-    print(f"torch {torch.__version__}, {args.threads} threads, {args.workload}")
+    print(f"torch {torch.__version__}, {args.threads} threads, {args.workload}; {peer.keep_freed_memory()}")
     model.train()
     profile(train_step, args.steps, f"training, batch {args.batch}", args.limit)
     model.eval()
