@@ -23,12 +23,20 @@ import org.neurite.backend.Conv2dGeometry;
  * fmas in the same order ({@link CpuKernels#directTapsFilter}).
  *
  * <p>The taps of a block of samples (at most {@link CpuConv2d#COL_BUDGET} floats) are gathered
- * one sample per task, then each claimed task (an output channel) adds that block's samples into
- * its lane sums, which live in a grow-only array across blocks.
+ * one sample per task, then each task, a range of output channels, adds that block's samples
+ * into its lane sums (which live in a grow-only array across blocks) sample by sample: a
+ * sample's taps (K x P floats) stay in L1 for all the range's channels, where one task per
+ * channel streamed the whole block's taps from L2 once per channel (the stem 1.09x at batch 32,
+ * 1.13x at 64, one thread, paired).
  *
  * <p>Forward stays on the GEMM path: the same gathered taps as 4 channels x 3 vectors of fma
  * chains (the GEMM path's bits) measured 1.00x at batch 64 and 0.88x at batch 256 against the
- * implicit GEMM (one thread, paired), the gather costing about as much as the fmas.
+ * implicit GEMM (one thread, paired), the gather costing about as much as the fmas. Faster
+ * gathers at stride 2 did not change that (the stem, batch 32, one thread, paired, with 8
+ * channels x 1 vector of fma chains): every other float picked by a two-vector rearrange 0.78x,
+ * by the Vector API's gather 0.92x, by plain loops from zero-padded rows 1.00-1.07x, from the
+ * rows' column phases 0.85-1.00x; nor did nine-chain filter sums with a blended tail for the
+ * plain loop over a plane's last pixels (0.98-1.04x).
  */
 final class CpuStridedDirectConv2d {
     private static final int L = CpuKernels.LANES;
@@ -105,7 +113,7 @@ final class CpuStridedDirectConv2d {
 
     /**
      * Per block of samples two regions: the block's taps gathered (one sample per task), then each
-     * claimed task, one output channel, adds the block's samples in order into its lane sums.
+     * task, a range of output channels, adds the block's samples in order into their lane sums.
      */
     private final class FilterLoop implements CpuThreads.RangeTask {
         private Conv2dGeometry g;
@@ -128,7 +136,7 @@ final class CpuStridedDirectConv2d {
                     gathering = true;
                     threads.run(samples, parallelism(g), this);
                     gathering = false;
-                    threads.runClaimed(cout, parallelism(g), this);
+                    threads.run(cout, parallelism(g), this);
                 }
             } finally {
                 this.g = null;
@@ -151,8 +159,8 @@ final class CpuStridedDirectConv2d {
                 return;
             }
             CpuKernels kernel = kernels[worker];
-            for (int co = begin; co < end; co++) {
-                for (int s = 0; s < samples; s++) {
+            for (int s = 0; s < samples; s++) {
+                for (int co = begin; co < end; co++) {
                     kernel.directTapsFilter(dy, ((first + s) * cout + co) * p, blockCols, s * k * p, p, k, laneSums, co * k * L);
                 }
             }
