@@ -52,6 +52,7 @@ def main():
     parser.add_argument("--infer-batch", type=int, default=256)
     parser.add_argument("--limit", type=int, default=25, help="operators printed per table")
     args = parser.parse_args()
+    malloc_line = peer.keep_freed_memory()   # before the model's tensors are allocated
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model_class, sample_shape, optimiser, _ = peer.WORKLOADS[args.workload]
@@ -72,7 +73,7 @@ def main():
         with torch.no_grad():
             model(xi)
 
-    print(f"torch {torch.__version__}, {args.threads} threads, {args.workload}; {peer.keep_freed_memory()}")
+    print(f"torch {torch.__version__}, {args.threads} threads, {args.workload}; {malloc_line}")
     model.train()
     profile(train_step, args.steps, f"training, batch {args.batch}", args.limit)
     model.eval()

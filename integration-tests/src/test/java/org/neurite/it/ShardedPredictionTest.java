@@ -2,8 +2,10 @@ package org.neurite.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -94,7 +96,7 @@ class ShardedPredictionTest {
     void aPredictorMadeForNoSamplesStillRunsWhatItIsGiven() throws Exception {
         TypedGraph graph = Fixtures.example("lenet5.nn").mainModel();
         float[] inputs = inputs(graph, 3);
-        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(60), () -> {
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
             try (Backend backend = Fixtures.cpu(); ParameterStore store = new ParameterStore(graph, backend, 3);
                  Predictor empty = new Predictor(graph, store, 0); Predictor usual = new Predictor(graph, store, 16)) {
                 for (int count : new int[] {1, 3}) assertArrayEquals(usual.predict(inputs, count), empty.predict(inputs, count), 0f, count + " samples");
