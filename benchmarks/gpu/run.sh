@@ -66,7 +66,12 @@ if [ -f "$BUNDLE/runtime/lib/libjsig.so" ] && [ -z "${NEURITE_NO_JSIG:-}" ]; the
   export LD_PRELOAD="$BUNDLE/runtime/lib/libjsig.so${LD_PRELOAD:+:$LD_PRELOAD}"
 fi
 
+# The heap on transparent huge pages where the kernel gives them on request, as ./nn starts it (the CPU
+# backend's rows of the suite are then what ./nn gets; ./nn explains why).
+HUGE_PAGES=""
+if grep -Eqs '\[(madvise|always)\]' /sys/kernel/mm/transparent_hugepage/enabled; then HUGE_PAGES=-XX:+UseTransparentHugePages; fi
+
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader >&2 || true
-exec "$BUNDLE/runtime/bin/java" --add-modules jdk.incubator.vector -Xss8m -XX:InlineSmallCode=10000 ${NEURITE_JAVA_OPTS:-} \
+exec "$BUNDLE/runtime/bin/java" --add-modules jdk.incubator.vector -Xss8m -XX:InlineSmallCode=10000 $HUGE_PAGES ${NEURITE_JAVA_OPTS:-} \
   -Dneurite.fixtures="$BUNDLE/fixtures" -cp "$BUNDLE/lib/*" \
   org.neurite.benchmarks.gpu.GpuSuite --examples "$BUNDLE/examples" "$@"

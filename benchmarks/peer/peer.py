@@ -21,6 +21,11 @@ defaults, resnet_small's activations went back to the system after each batch an
 pages in again, and PyTorch ran at two speeds depending on what the process had run before.
 --torch-malloc-default leaves glibc's defaults.
 
+Huge pages (huge_pages.py): where the kernel gives transparent huge pages on request, Neurite's
+JVM runs with -XX:+UseTransparentHugePages as ./nn starts it, and the script re-executes itself
+with glibc.malloc.hugetlb=1 so that PyTorch's tensors are on huge pages too (PyTorch 1.13 does
+not ask for them itself); --torch-malloc-default leaves PyTorch on malloc's defaults here as well.
+
 --backends cpu,opencl measures each named Neurite backend in the same run and prints one column
 pair (samples/s, ratio to PyTorch) per backend; the OpenCL backend needs
 `mvn -q -o install -pl backend-gpu-opencl -DskipTests` (its jar and JOCL's are added to the
@@ -35,8 +40,15 @@ import sys
 import tempfile
 import time
 
-import torch
-import torch.nn as nn
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import huge_pages  # noqa: E402
+
+if __name__ == "__main__":
+    # PyTorch's malloc on huge pages, as Neurite's heap (huge_pages): a glibc tunable, read at start.
+    huge_pages.reexecute_with_huge_pages(skip="--torch-malloc-default" in sys.argv[1:])
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -207,14 +219,14 @@ def workload_throughput_command(name, batch, steps, threads, infer_batch, option
     if backend == "opencl":
         jars += opencl_classpath()
     extra = [] if backend == "cpu" else ["--backend", backend]
-    return (["java", "--add-modules", "jdk.incubator.vector", "-XX:InlineSmallCode=10000", "-cp", os.pathsep.join(jars), "org.neurite.benchmarks.WorkloadThroughput",
+    return (["java", "--add-modules", "jdk.incubator.vector", "-XX:InlineSmallCode=10000"] + huge_pages.java_options() + ["-cp", os.pathsep.join(jars), "org.neurite.benchmarks.WorkloadThroughput",
              os.path.join(ROOT, WORKLOADS[name][3]), "--batch", str(batch), "--steps", str(steps), "--threads", str(threads),
              "--infer-batch", str(infer_batch)] + options + extra)
 
 
 def neurite_throughput(name, batch, steps, rounds, threads, infer_batch, backend="cpu"):
     out = subprocess.run(workload_throughput_command(name, batch, steps, threads, infer_batch, ["--rounds", str(rounds)], backend),
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, env=huge_pages.java_environment()).stdout
     result = json.loads(out.strip().splitlines()[-1])
     return result["train_samples_per_second"], result["infer_samples_per_second"]
 
@@ -226,7 +238,7 @@ class NeuriteRounds:
         self.errors = tempfile.TemporaryFile(mode="w+")  # the JVM's warnings; shown if it fails
         self.process = subprocess.Popen(
             workload_throughput_command(name, batch, steps, threads, infer_batch, ["--commands"]),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True, env=huge_pages.java_environment())
         self.expect("ready")  # Neurite's training warm-up; PyTorch is idle meanwhile
         # How long it lasted: at least 10 s, then until its JIT was quiet (WorkloadThroughput.warmUpTraining).
         self.warm_up_seconds = self.last.get("warm_up_seconds", TRAIN_WARM_UP_SECONDS)
@@ -404,6 +416,7 @@ def main():
     print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch} (inference {args.infer_batch}), "
           f"median of {args.rounds} rounds of {args.steps} steps ({method})")
     print(malloc_line)
+    print(huge_pages.describe("PyTorch's"))
     report_blas()
     print(f"{'workload':<12} {'torch train/s':>14} {'neurite train/s':>16} {'ratio':>6}   "
           f"{'torch infer/s':>14} {'neurite infer/s':>16} {'ratio':>6}")
@@ -427,6 +440,7 @@ def compare_backends(args, backends, malloc_line):
     print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch} (inference {args.infer_batch}), "
           f"median of {args.rounds} rounds of {args.steps} steps; Neurite backends: {', '.join(backends)}")
     print(malloc_line)
+    print(huge_pages.describe("PyTorch's"))
     head = f"{'workload':<12} {'torch train/s':>14}"
     for b in backends:
         head += f" {b + ' train/s':>16} {'ratio':>6}"

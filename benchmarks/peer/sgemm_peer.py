@@ -26,6 +26,9 @@ core from whichever contender runs next. So each contender's round starts after 
 Threads: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS and torch.set_num_threads get N, and so does
 Neurite's backend. The environment variables must be set before numpy loads, so the script sets
 them and re-executes itself when they differ.
+
+Huge pages: as in peer.py (huge_pages.py), Neurite's JVM gets -XX:+UseTransparentHugePages and
+numpy's matrices glibc.malloc.hugetlb=1 where the kernel gives huge pages on request.
 """
 import argparse
 import os
@@ -33,6 +36,9 @@ import statistics
 import subprocess
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import huge_pages  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -59,9 +65,10 @@ class Neurite:
         classpath = os.path.join(ROOT, "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar") + os.pathsep + \
             os.path.join(ROOT, "benchmarks/target/lib/*")
         self.process = subprocess.Popen(
-            ["java", "--add-modules", "jdk.incubator.vector", "-XX:InlineSmallCode=10000", "-cp", classpath, "org.neurite.benchmarks.GemmThroughput",
-             "--threads", str(threads), "--serve"] + (["--cpu-time"] if cpu_time else []),
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            ["java", "--add-modules", "jdk.incubator.vector", "-XX:InlineSmallCode=10000"] + huge_pages.java_options()
+            + ["-cp", classpath, "org.neurite.benchmarks.GemmThroughput", "--threads", str(threads), "--serve"]
+            + (["--cpu-time"] if cpu_time else []),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=huge_pages.java_environment())
         if self.process.stdout.readline().strip() != "ready":
             sys.exit("GemmThroughput --serve did not start")
 
@@ -111,8 +118,8 @@ def main():
             sys.exit("--cpu-time needs --threads 1 (each side's work then runs on the calling thread)")
         CLOCK = time.thread_time
     threads = str(args.threads)
-    if os.environ.get("OPENBLAS_NUM_THREADS") != threads or os.environ.get("OMP_NUM_THREADS") != threads:
-        env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads)
+    env = huge_pages.peer_environment(dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads))
+    if env != dict(os.environ):
         os.execve(sys.executable, [sys.executable] + sys.argv, env)
     import numpy as np
     try:
@@ -125,6 +132,7 @@ def main():
           f"median of {args.rounds} interleaved rounds (each >= {args.min_ms} ms"
           f"{' of thread CPU time' if args.cpu_time else ''})")
     print(f"BLAS loaded: {blas_libraries()}")
+    print(huge_pages.describe("the BLAS's"))
     print(f"{'n':>6} {'numpy GF/s':>11} {'torch GF/s':>11} {'neurite GF/s':>13} {'neurite/BLAS':>13}")
     neurite = Neurite(args.threads, args.cpu_time)
     try:

@@ -13,16 +13,21 @@ OpProfile prints for it:
 The profiler adds its own cost per operator (a few microseconds), so the sum of the lines is
 above the unprofiled time, which is printed first. One mkldnn_convolution line is a forward;
 one convolution_backward line is a layer's backward-data and backward-filter together. As in
-peer.py, glibc's malloc keeps what PyTorch frees (peer.keep_freed_memory).
+peer.py, glibc's malloc keeps what PyTorch frees (peer.keep_freed_memory) and, where the kernel
+gives transparent huge pages on request, puts it on huge pages (huge_pages.py).
 """
 import argparse
 import os
 import sys
 import time
 
-import torch
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import huge_pages  # noqa: E402
+
+if __name__ == "__main__":
+    huge_pages.reexecute_with_huge_pages()  # PyTorch's tensors on huge pages, as in peer.py
+
+import torch  # noqa: E402
 import peer  # noqa: E402  (the twins and their optimisers)
 
 
@@ -73,7 +78,8 @@ def main():
         with torch.no_grad():
             model(xi)
 
-    print(f"torch {torch.__version__}, {args.threads} threads, {args.workload}; {malloc_line}")
+    pages_line = huge_pages.describe("PyTorch's")
+    print(f"torch {torch.__version__}, {args.threads} threads, {args.workload}; {malloc_line}; {pages_line}")
     model.train()
     profile(train_step, args.steps, f"training, batch {args.batch}", args.limit)
     model.eval()

@@ -43,7 +43,10 @@ final class BackendsCommand implements Callable<Integer> {
             // Every OpenCL platform's devices, with the index a deployment's 'device:' may name.
             if (p instanceof ClBackendProvider cl) cl.devices().forEach(d -> out.println("    " + d.describe()));
             // The CPU backend's vector width and GEMM micro-tile, and why they were chosen.
-            if (p instanceof CpuBackendProvider cpu) out.println("    " + cpu.kernelChoice().describe());
+            if (p instanceof CpuBackendProvider cpu) {
+                out.println("    " + cpu.kernelChoice().describe());
+                if (!cpu.heapPages().isEmpty()) out.println("    heap on " + cpu.heapPages());
+            }
         }
         out.flush();
         return ExitCodes.OK;
@@ -53,7 +56,8 @@ final class BackendsCommand implements Callable<Integer> {
      * {@code {"backends": [...]}}, each with {@code name}, {@code available}, {@code reason} (null
      * when available), {@code origin} (class and jar), for the CPU backend {@code kernels} (path,
      * vector_bits, gemm_tile, source: override, features, cache or no-vector-api, and
-     * reason), and for OpenCL {@code devices} (index,
+     * reason) and {@code heap_pages} (which pages the heap is on, null where unknown), and for
+     * OpenCL {@code devices} (index,
      * platform, name, type, compute_units, global_memory_bytes, opencl_version, fp64).
      */
     static ObjectNode json(Map<String, BackendProvider> backends) {
@@ -70,6 +74,7 @@ final class BackendsCommand implements Callable<Integer> {
                 CpuKernelChoice k = cpu.kernelChoice();
                 backend.putObject("kernels").put("path", k.path()).put("vector_bits", k.vectorBits()).put("gemm_tile", k.gemmTile())
                         .put("source", k.source()).put("reason", k.reason());
+                backend.put("heap_pages", cpu.heapPages().isEmpty() ? null : cpu.heapPages());
             }
             if (p instanceof ClBackendProvider cl) {
                 ArrayNode devices = backend.putArray("devices");

@@ -227,6 +227,7 @@ class JsonOutputTest {
                 assertEquals(k.vectorBits() == 512 ? "8x32" : k.vectorBits() == 256 ? "6x16" : "6x32", kernels.get("gemm_tile").asText());
                 assertEquals(k.source(), kernels.get("source").asText());
                 assertEquals(k.reason(), kernels.get("reason").asText());
+                assertEquals(cpu.heapPages().isEmpty() ? null : cpu.heapPages(), b.get("heap_pages").isNull() ? null : b.get("heap_pages").asText());
             } else {
                 assertFalse(b.has("kernels"), b.toString());
             }

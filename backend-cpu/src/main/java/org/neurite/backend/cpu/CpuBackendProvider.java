@@ -27,4 +27,14 @@ public final class CpuBackendProvider implements BackendProvider {
     public CpuKernelChoice kernelChoice() {
         return CpuKernelChoice.current();
     }
+
+    /**
+     * Which pages this JVM's heap, and so every tensor, is on ("2 MiB pages
+     * (-XX:+UseTransparentHugePages)"), with the flag to pass where the kernel would give huge
+     * pages and the JVM does not ask; empty where the JVM or the kernel does not say. For
+     * {@code nn backends}.
+     */
+    public String heapPages() {
+        return CpuHugePages.heapPages();
+    }
 }

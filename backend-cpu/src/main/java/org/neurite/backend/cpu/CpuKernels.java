@@ -48,7 +48,9 @@ abstract class CpuKernels {
     enum Path {
         VECTOR_API {
             @Override CpuKernels create() { return CpuVectorKernels.create(); }
-            @Override String description() { return CpuVectorKernels.describe() + CpuJitSettings.descriptionSuffix(); }
+            @Override String description() {
+                return CpuVectorKernels.describe() + CpuJitSettings.descriptionSuffix() + CpuHugePages.descriptionSuffix();
+            }
         },
         PLAIN_JAVA {
             @Override CpuKernels create() { return new CpuPlainKernels(); }
