@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * it runs plain Java loops, with the same results more slowly, and prints one line
  * on standard error naming the flag ({@code docs/java-api.md}, "JVM flags for speed"). Where the
  * kernel gives transparent huge pages on request, {@code -XX:+UseTransparentHugePages} puts the
- * tensors on 2 MiB pages, as {@code ./nn} does (training 5-16% faster there).
+ * tensors on 2 MiB pages, as {@code ./nn} does (the small ResNet trains about 9% faster there).
  *
  * <pre>{@code
  * try (Model model = Neurite.load(Path.of("examples/lenet5.nn"))) {

@@ -12,8 +12,8 @@ import java.util.Optional;
  * Which pages the Java heap, and so every tensor of the CPU backend, lies on, for the backend's
  * description ({@code nn backends}). A training step streams the whole batch's activations
  * through each layer, megabytes that 4 KiB pages spread over more address translations than the
- * TLB holds; on 2 MiB pages the small ResNet trained 11-16% faster at two threads and the
- * other peer workloads 3-13% ({@code BENCHMARKS.md}, "huge pages"). HotSpot asks the kernel for
+ * TLB holds; on 2 MiB pages the small ResNet trained 9% faster at two threads (a median) and
+ * fashion_cnn 5-8% ({@code BENCHMARKS.md}, "huge pages"). HotSpot asks the kernel for
  * transparent huge pages only with {@code -XX:+UseTransparentHugePages}, which {@code ./nn}
  * passes wherever the kernel gives them on request ({@code madvise}, the usual setting); with
  * {@code always} the kernel gives them unasked. A JVM that could have them and did not ask (an
