@@ -403,7 +403,8 @@ def main():
     parser.add_argument("--sequential", action="store_true",
                         help="all of PyTorch's rounds, then all of Neurite's (the method before 2026-12-05); default: alternated")
     parser.add_argument("--torch-malloc-default", action="store_true",
-                        help="leave glibc's malloc defaults for PyTorch (by default it keeps freed memory: keep_freed_memory)")
+                        help="leave glibc's malloc defaults for PyTorch (by default it keeps freed memory, keep_freed_memory, "
+                             "and puts it on huge pages, huge_pages.py)")
     parser.add_argument("--backends", default="cpu",
                         help="Neurite backends to measure, comma-separated (cpu, opencl); default cpu")
     args = parser.parse_args()
