@@ -9,16 +9,16 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Which pages the Java heap, and so every tensor of the CPU backend, lies on, for the backend's
- * description ({@code nn backends}). A training step streams the whole batch's activations
- * through each layer, megabytes that 4 KiB pages spread over more address translations than the
- * TLB holds; on 2 MiB pages the small ResNet trained 9% faster at two threads (a median) and
- * fashion_cnn 5-8% ({@code BENCHMARKS.md}, "huge pages"). HotSpot asks the kernel for
- * transparent huge pages only with {@code -XX:+UseTransparentHugePages}, which {@code ./nn}
- * passes wherever the kernel gives them on request ({@code madvise}, the usual setting); with
- * {@code always} the kernel gives them unasked. A JVM that could have them and did not ask (an
- * application embedding Neurite) is told so in the description, not on standard error: it is
- * speed, not a fault.
+ * Which pages the Java heap, and so every tensor of the CPU backend, lies on, for
+ * {@code nn backends}. A training step streams the whole batch's activations through each layer,
+ * megabytes that 4 KiB pages spread over more address translations than the TLB holds; on 2 MiB
+ * pages the small ResNet trained 9% faster at two threads (a median) and fashion_cnn 5-8%
+ * ({@code BENCHMARKS.md}, "huge pages"). HotSpot asks the kernel for transparent huge pages only
+ * with {@code -XX:+UseTransparentHugePages}, which {@code ./nn} passes wherever the kernel gives
+ * them on request ({@code madvise}, the usual setting); with {@code always} the kernel gives them
+ * unasked. A JVM that could have them and did not ask (an application embedding Neurite) is told
+ * so there, not on standard error: it is speed, not a fault. (The backend's description, which
+ * error messages quote, leaves it out.)
  */
 final class CpuHugePages {
     /** The kernel's transparent huge page setting: {@code always [madvise] never}, the bracketed one in force. */
@@ -34,11 +34,6 @@ final class CpuHugePages {
     /** Which pages this JVM's heap is on and, where it could ask for huge pages and does not, the flag; empty where unknown. */
     static String heapPages() {
         return HEAP_PAGES;
-    }
-
-    /** What the backend's description adds for this JVM: {@code ", heap on "} and {@link #heapPages()}, or nothing. */
-    static String descriptionSuffix() {
-        return HEAP_PAGES.isEmpty() ? "" : ", heap on " + HEAP_PAGES;
     }
 
     /**

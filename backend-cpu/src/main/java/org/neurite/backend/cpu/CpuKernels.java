@@ -48,9 +48,7 @@ abstract class CpuKernels {
     enum Path {
         VECTOR_API {
             @Override CpuKernels create() { return CpuVectorKernels.create(); }
-            @Override String description() {
-                return CpuVectorKernels.describe() + CpuJitSettings.descriptionSuffix() + CpuHugePages.descriptionSuffix();
-            }
+            @Override String description() { return CpuVectorKernels.describe() + CpuJitSettings.descriptionSuffix(); }
         },
         PLAIN_JAVA {
             @Override CpuKernels create() { return new CpuPlainKernels(); }
