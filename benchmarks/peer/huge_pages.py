@@ -28,6 +28,16 @@ def mode():
     return text[start + 1:end] if 0 <= start < end else None
 
 
+def glibc_has_tunable():
+    """Whether this glibc knows glibc.malloc.hugetlb (2.35 and later; older ones ignore it silently)."""
+    try:
+        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+        major, minor = (int(p) for p in version.split(".")[:2])
+    except (ValueError, OSError, AttributeError):
+        return False
+    return name == "glibc" and (major, minor) >= (2, 35)
+
+
 def available():
     """Whether a process that asks for huge pages gets them (madvise or always): the JVM warns about its flag otherwise."""
     return mode() in ("madvise", "always")
@@ -56,7 +66,7 @@ def peer_environment(env, skip=False):
     it gets its malloc'd memory on huge pages: the peer's side of the comparison.
     """
     tunables = [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t]
-    if skip or mode() != "madvise" or GLIBC_TUNABLE in tunables:
+    if skip or mode() != "madvise" or GLIBC_TUNABLE in tunables or not glibc_has_tunable():
         return env
     return dict(env, GLIBC_TUNABLES=":".join(tunables + [GLIBC_TUNABLE]))
 
@@ -75,6 +85,7 @@ def describe(peer):
         return f"huge pages: not available (transparent huge pages {mode() or 'unknown'}): both sides on 4 KiB pages"
     tunables = [t for t in os.environ.get("GLIBC_TUNABLES", "").split(":") if t]
     theirs = ("2 MiB pages (transparent huge pages always)" if mode() == "always"
-              else f"2 MiB pages ({GLIBC_TUNABLE})" if GLIBC_TUNABLE in tunables
-              else "4 KiB pages (malloc's defaults)")
+              else f"2 MiB pages ({GLIBC_TUNABLE})" if GLIBC_TUNABLE in tunables and glibc_has_tunable()
+              else "4 KiB pages (malloc's defaults)" if glibc_has_tunable()
+              else "4 KiB pages (this glibc has no glibc.malloc.hugetlb)")
     return f"huge pages: Neurite's heap on 2 MiB pages ({JVM_FLAG}), {peer} memory on {theirs}"
