@@ -1,8 +1,6 @@
 package org.neurite.backend.cpu;
 
-import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,11 +66,6 @@ final class CpuHugePages {
     }
 
     private static Optional<Boolean> jvmAsks() {
-        try {
-            HotSpotDiagnosticMXBean bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-            return bean == null ? Optional.empty() : Optional.of(Boolean.parseBoolean(bean.getVMOption("UseTransparentHugePages").getValue()));
-        } catch (RuntimeException | LinkageError e) {
-            return Optional.empty(); // another JVM, or a runtime image without jdk.management
-        }
+        return CpuJitSettings.vmOption("UseTransparentHugePages").map(Boolean::parseBoolean);
     }
 }

@@ -2,6 +2,7 @@ package org.neurite.backend.cpu;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -56,10 +57,19 @@ final class CpuJitSettings {
 
     private static OptionalLong readInlineSmallCode() {
         try {
+            return vmOption("InlineSmallCode").map(v -> OptionalLong.of(Long.parseLong(v))).orElse(OptionalLong.empty());
+        } catch (NumberFormatException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** This JVM's value of the HotSpot option {@code name}; empty where the JVM does not say (not HotSpot, no jdk.management). */
+    static Optional<String> vmOption(String name) {
+        try {
             HotSpotDiagnosticMXBean bean = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-            return bean == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(bean.getVMOption("InlineSmallCode").getValue()));
+            return bean == null ? Optional.empty() : Optional.of(bean.getVMOption(name).getValue());
         } catch (RuntimeException | LinkageError e) {
-            return OptionalLong.empty(); // another JVM, or a runtime image without jdk.management
+            return Optional.empty(); // another JVM, or a runtime image without jdk.management
         }
     }
 }
