@@ -48,12 +48,17 @@ def java_options():
     return [JVM_FLAG] if available() else []
 
 
+def tunables(env):
+    """The glibc tunables `env` sets, in order."""
+    return [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t]
+
+
 def java_environment():
-    """This process's environment without the glibc tunable torch_huge_pages added: the JVM runs as ./nn starts it."""
+    """This process's environment without the glibc tunable peer_environment adds: the JVM runs as ./nn starts it."""
     env = dict(os.environ)
-    tunables = [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t and t != GLIBC_TUNABLE]
-    if tunables:
-        env["GLIBC_TUNABLES"] = ":".join(tunables)
+    others = [t for t in tunables(env) if t != GLIBC_TUNABLE]
+    if others:
+        env["GLIBC_TUNABLES"] = ":".join(others)
     else:
         env.pop("GLIBC_TUNABLES", None)
     return env
@@ -65,10 +70,10 @@ def peer_environment(env, skip=False):
     (madvise) and `skip` is false; `env` itself otherwise. A process started (or re-executed) with
     it gets its malloc'd memory on huge pages: the peer's side of the comparison.
     """
-    tunables = [t for t in env.get("GLIBC_TUNABLES", "").split(":") if t]
-    if skip or mode() != "madvise" or GLIBC_TUNABLE in tunables or not glibc_has_tunable():
+    present = tunables(env)
+    if skip or mode() != "madvise" or GLIBC_TUNABLE in present or not glibc_has_tunable():
         return env
-    return dict(env, GLIBC_TUNABLES=":".join(tunables + [GLIBC_TUNABLE]))
+    return dict(env, GLIBC_TUNABLES=":".join(present + [GLIBC_TUNABLE]))
 
 
 def reexecute_with_huge_pages(skip=False):
@@ -81,11 +86,11 @@ def reexecute_with_huge_pages(skip=False):
 
 def describe(peer):
     """The header line: which pages Neurite's heap and the peer's memory (`peer`, e.g. "PyTorch's") are on in this process."""
-    if not available():
-        return f"huge pages: not available (transparent huge pages {mode() or 'unknown'}): both sides on 4 KiB pages"
-    tunables = [t for t in os.environ.get("GLIBC_TUNABLES", "").split(":") if t]
-    theirs = ("2 MiB pages (transparent huge pages always)" if mode() == "always"
-              else f"2 MiB pages ({GLIBC_TUNABLE})" if GLIBC_TUNABLE in tunables and glibc_has_tunable()
+    kernel = mode()
+    if kernel not in ("madvise", "always"):
+        return f"huge pages: not available (transparent huge pages {kernel or 'unknown'}): both sides on 4 KiB pages"
+    theirs = ("2 MiB pages (transparent huge pages always)" if kernel == "always"
+              else f"2 MiB pages ({GLIBC_TUNABLE})" if GLIBC_TUNABLE in tunables(os.environ) and glibc_has_tunable()
               else "4 KiB pages (malloc's defaults)" if glibc_has_tunable()
               else "4 KiB pages (this glibc has no glibc.malloc.hugetlb)")
     return f"huge pages: Neurite's heap on 2 MiB pages ({JVM_FLAG}), {peer} memory on {theirs}"
