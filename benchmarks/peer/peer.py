@@ -302,11 +302,13 @@ def interleaved_throughput(name, batch, steps, rounds, threads, infer_batch):
     neurite = NeuriteRounds(name, batch, steps, threads, infer_batch)
     allocated = []  # bytes per training step of each of Neurite's rounds
     waits = []      # share of each of Neurite's training rounds its two shards spent waiting for each other
+    shard_waits = []  # the same, each shard's part: (shard 0's, shard 1's)
 
     def neurite_train():
         rate = neurite.request("train", "train")
         allocated.append(neurite.last.get("bytes_per_step", -1))
         waits.append(neurite.last.get("shard_wait_ms_per_step", 0.0) / 1000 * rate / batch)
+        shard_waits.append(tuple(ms / 1000 * rate / batch for ms in neurite.last.get("shard_wait_ms_per_step_by_shard", [0.0, 0.0])))
         return rate
 
     try:
@@ -318,7 +320,7 @@ def interleaved_throughput(name, batch, steps, rounds, threads, infer_batch):
     finally:
         neurite.close()
     report_boxing(name, allocated)
-    report_shard_waits(name, waits)
+    report_shard_waits(name, waits, shard_waits)
     return (statistics.median(t_train), statistics.median(n_train), statistics.median(n / t for n, t in zip(n_train, t_train)),
             statistics.median(t_infer), statistics.median(n_infer), statistics.median(n / t for n, t in zip(n_infer, t_infer)))
 
@@ -347,11 +349,19 @@ def report_boxing(name, allocated):
 SHARD_WAIT_SHARE = 0.05
 
 
-def report_shard_waits(name, waits):
-    """A line on standard error when Neurite's two shards waited for each other for more than SHARD_WAIT_SHARE of its rounds."""
+def report_shard_waits(name, waits, shard_waits=()):
+    """
+    A line on standard error when Neurite's two shards waited for each other for more than
+    SHARD_WAIT_SHARE of its rounds, with each shard's part: the shard that waited less ran on the
+    slower core, and a part that stays on one side is a core slowed for the whole run.
+    """
     if waits and statistics.median(waits) > SHARD_WAIT_SHARE:
+        parts = ""
+        if shard_waits and any(a + b > 0 for a, b in shard_waits):
+            parts = (f"; shard 0 / shard 1 waited {', '.join(f'{a:.0%}/{b:.0%}' for a, b in shard_waits)}"
+                     f" (the one that waited less ran on the slower core)")
         print(f"note: {name}: Neurite's two shards waited for each other {statistics.median(waits):.0%} of a training step "
-              f"(median of its rounds; rounds {', '.join(f'{w:.0%}' for w in waits)}): a core was taken from one of them "
+              f"(median of its rounds; rounds {', '.join(f'{w:.0%}' for w in waits)}{parts}): a core was taken from one of them "
               f"at times, which stalls both; its training figure is below the machine's idle one", file=sys.stderr, flush=True)
 
 

@@ -38,7 +38,8 @@ import org.neurite.train.TrainSpec;
  * the backend counted in the last training round ({@code syncs_per_step}, {@code launches_per_step})
  * the bytes the JVM allocated per timed training step ({@code bytes_per_step}, see
  * {@link #allocatedBytes}) and the milliseconds per timed step the step's two shards waited for
- * each other ({@code shard_wait_ms_per_step}, see {@link #shardWaitNanos}).
+ * each other ({@code shard_wait_ms_per_step}, see {@link #shardWaitNanos}), and each shard's part
+ * ({@code shard_wait_ms_per_step_by_shard}, shard 0's first: see {@link #shardWaitNanosByShard}).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp "benchmarks/target/neurite-benchmarks-0.1.0-SNAPSHOT.jar:benchmarks/target/lib/*" \
  *   org.neurite.benchmarks.WorkloadThroughput examples/lenet5.nn --batch 64 --steps 50 --rounds 5 --threads 2</pre>
@@ -77,6 +78,7 @@ public final class WorkloadThroughput {
         BackendCounters perEpoch;
         int stepsPerEpoch;
         double bytesPerStep, waitPerStep;
+        double[] waitPerStepByShard;
         WarmUp warmUp;
         try (Backend backend = runtime.createBackend(backendName, new BackendOptions(threads, null), List.of(), w -> {});
              ParameterStore store = new ParameterStore(graph, backend, 1);
@@ -91,11 +93,14 @@ public final class WorkloadThroughput {
             }
             warmUp = warmUpTraining(trainer, data, warmUpMaxSeconds);
             // The wait reading first: its first call links a method reference, which allocates.
-            long waitedBefore = shardWaitNanos(backend), before = allocatedBytes();
+            long waitedBefore = shardWaitNanos(backend);
+            long[] waitedBeforeByShard = shardWaitNanosByShard(backend);
+            long before = allocatedBytes();
             train = timedRounds(trainer, data, warmUp.nextEpoch(), rounds);
             stepsPerEpoch = trainer.lastEpochSteps();
             bytesPerStep = bytesPerStep(before, allocatedBytes(), rounds * stepsPerEpoch);
             waitPerStep = msPerStep(waitedBefore, shardWaitNanos(backend), rounds * stepsPerEpoch);
+            waitPerStepByShard = msPerStepByShard(waitedBeforeByShard, shardWaitNanosByShard(backend), rounds * stepsPerEpoch);
             perEpoch = trainer.lastEpochCounters().orElse(BackendCounters.ZERO);   // the last round's epoch
             warmUpInference(predictor, x, n);
             for (int r = 0; r < rounds; r++) infer[r] = inferenceRate(predictor, x, n);
@@ -103,9 +108,10 @@ public final class WorkloadThroughput {
         System.out.printf(Locale.ROOT, "{\"workload\": \"%s\", \"batch\": %d, \"threads\": %d, \"train_samples_per_second\": %.1f, "
                         + "\"infer_samples_per_second\": %.1f, \"train_rounds\": %s, \"infer_rounds\": %s, "
                         + "\"syncs_per_step\": %.3f, \"launches_per_step\": %.1f, \"bytes_per_step\": %.0f, \"shard_wait_ms_per_step\": %.3f, "
-                        + "\"warm_up_seconds\": %.1f}%n",
+                        + "\"shard_wait_ms_per_step_by_shard\": [%.3f, %.3f], \"warm_up_seconds\": %.1f}%n",
                 graph.graph().name(), batch, threads, median(train), median(infer), Arrays.toString(round(train)), Arrays.toString(round(infer)),
-                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch), bytesPerStep, waitPerStep, warmUp.seconds());
+                perEpoch.syncsPer(stepsPerEpoch), perEpoch.launchesPer(stepsPerEpoch), bytesPerStep, waitPerStep,
+                waitPerStepByShard[0], waitPerStepByShard[1], warmUp.seconds());
     }
 
     /**
@@ -130,13 +136,17 @@ public final class WorkloadThroughput {
         for (String line; (line = in.readLine()) != null; ) {
             switch (line.strip()) {
                 case "train" -> {
-                    long waitedBefore = shardWaitNanos(backend), before = allocatedBytes();   // the wait reading outside the allocation count
+                    long waitedBefore = shardWaitNanos(backend);   // the wait readings outside the allocation count
+                    long[] waitedBeforeByShard = shardWaitNanosByShard(backend);
+                    long before = allocatedBytes();
                     EpochStats s = trainer.trainEpoch(data, epoch++, TrainingListener.NONE);
                     int steps = trainer.lastEpochSteps();
                     double perStep = bytesPerStep(before, allocatedBytes(), steps);
                     double waited = msPerStep(waitedBefore, shardWaitNanos(backend), steps);
-                    System.out.printf(Locale.ROOT, "{\"train\": %.1f, \"bytes_per_step\": %.0f, \"shard_wait_ms_per_step\": %.3f}%n",
-                            s.samplesPerSecond(), perStep, waited);
+                    double[] byShard = msPerStepByShard(waitedBeforeByShard, shardWaitNanosByShard(backend), steps);
+                    System.out.printf(Locale.ROOT, "{\"train\": %.1f, \"bytes_per_step\": %.0f, \"shard_wait_ms_per_step\": %.3f, "
+                                    + "\"shard_wait_ms_per_step_by_shard\": [%.3f, %.3f]}%n",
+                            s.samplesPerSecond(), perStep, waited, byShard[0], byShard[1]);
                 }
                 case "warm-infer" -> {
                     warmUpInference(predictor, x, n);
@@ -218,6 +228,19 @@ public final class WorkloadThroughput {
      */
     static long shardWaitNanos(Backend backend) {
         return backend.extension(BatchShards.class).map(BatchShards::waitNanos).orElse(0L);
+    }
+
+    /**
+     * Each shard's part of {@link #shardWaitNanos} ({@link BatchShards#waitNanos(int)}), shard 0's
+     * first; zeros on a backend without shards. The shard that waited less ran on the slower core.
+     */
+    static long[] shardWaitNanosByShard(Backend backend) {
+        return backend.extension(BatchShards.class).map(s -> new long[] {s.waitNanos(0), s.waitNanos(1)}).orElse(new long[2]);
+    }
+
+    /** {@link #msPerStep} of each shard's readings ({@link #shardWaitNanosByShard}). */
+    static double[] msPerStepByShard(long[] nanosBefore, long[] nanosAfter, int steps) {
+        return new double[] {msPerStep(nanosBefore[0], nanosAfter[0], steps), msPerStep(nanosBefore[1], nanosAfter[1], steps)};
     }
 
     /** Milliseconds per step between two nanosecond readings ({@link #shardWaitNanos}) over {@code steps} steps (at least one). */

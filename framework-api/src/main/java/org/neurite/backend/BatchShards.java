@@ -52,4 +52,14 @@ public interface BatchShards {
     default long waitNanos() {
         return 0L;
     }
+
+    /**
+     * The part of {@link #waitNanos} that shard {@code shard} (0 or 1) spent waiting for the
+     * other. Over a stretch of steps the shard that waited less is the one whose core ran slower:
+     * a share that stays on one side is a core slowed for the whole stretch, which the other can
+     * do nothing about but wait; 0 where a backend does not count them.
+     */
+    default long waitNanos(int shard) {
+        return 0L;
+    }
 }

@@ -80,7 +80,7 @@ final class CpuShards implements BatchShards, AutoCloseable {
     private volatile boolean closed;
     private boolean running;                        // guarded by this
     private final AtomicReference<Throwable> firstFailure = new AtomicReference<>();
-    private final LongAdder waited = new LongAdder();   // nanoseconds spent in awaitOther, both shards
+    private final LongAdder[] waited = {new LongAdder(), new LongAdder()};   // nanoseconds each shard spent in awaitOther
     private final AtomicIntegerArray arrived = new AtomicIntegerArray(SHARDS);   // exchanges each shard has reached
     private final AtomicIntegerArray finished = new AtomicIntegerArray(SHARDS);  // 1 once its steps returned or one threw
     private final Thread[] runners = new Thread[SHARDS];     // the thread running each shard, this run
@@ -225,13 +225,19 @@ final class CpuShards implements BatchShards, AutoCloseable {
                 }
             }
         } finally {
-            waited.add(System.nanoTime() - start);
+            waited[s].add(System.nanoTime() - start);
         }
     }
 
     @Override
     public long waitNanos() {
-        return waited.sum();
+        return waited[0].sum() + waited[1].sum();
+    }
+
+    @Override
+    public long waitNanos(int shard) {
+        if (shard != 0 && shard != 1) throw new IllegalArgumentException("shard must be 0 or 1, got " + shard);
+        return waited[shard].sum();
     }
 
     /** {@link #exchange} with one thread: shard 0 defers the rest of its call; shard 1 finishes it, then its own. */

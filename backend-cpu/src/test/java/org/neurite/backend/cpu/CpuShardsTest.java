@@ -133,7 +133,7 @@ class CpuShardsTest {
         try (CpuBackend cpu = new CpuBackend(new BackendOptions(2, null))) {
             BatchShards shards = shards(cpu);
             Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
-            long before = shards.waitNanos();
+            long before = shards.waitNanos(), before0 = shards.waitNanos(0), before1 = shards.waitNanos(1);
             shards.run(STEPS, (s, i) -> {
                 if (s == 1 && i == 1) {
                     for (long until = System.nanoTime() + holdUp; System.nanoTime() < until; ) LockSupport.parkNanos(until - System.nanoTime());
@@ -141,14 +141,20 @@ class CpuShardsTest {
                 batches[s].step(cpu, false, i);
             });
             long waited = shards.waitNanos() - before;
+            long waited0 = shards.waitNanos(0) - before0, waited1 = shards.waitNanos(1) - before1;
             // Shard 0 reaches the exchange microseconds after the run starts, shard 1 no sooner than the hold-up.
             assertTrue(waited >= holdUp / 2, "waited " + waited + " ns for a shard held up " + holdUp + " ns");
+            assertEquals(waited, waited0 + waited1, "both shards' waits, added");
+            assertTrue(waited0 >= holdUp / 2 && waited1 < holdUp / 2,
+                    "shard 0 waited " + waited0 + " ns and the held-up shard 1 " + waited1 + " ns");
+            assertThrows(IllegalArgumentException.class, () -> shards.waitNanos(2));
         }
         try (CpuBackend cpu = new CpuBackend(new BackendOptions(1, null))) {
             BatchShards shards = shards(cpu);
             Batch[] batches = {new Batch(cpu, 2, 3, 16, 1), new Batch(cpu, 2, 3, 16, 2)};
             shards.run(STEPS, (s, i) -> batches[s].step(cpu, false, i));
             assertEquals(0L, shards.waitNanos(), "shards in lockstep");
+            assertEquals(0L, shards.waitNanos(0) + shards.waitNanos(1), "shards in lockstep");
         }
     }
 
