@@ -30,8 +30,15 @@ import org.neurite.backend.Conv2dGeometry;
  * block's (on the 7x7 map of the 32 -> 64 layer, phases of 16, 12, 12 and 9 pixels; a padded
  * grid of dy would have computed 20 or 15 each). The weights are repacked once per call, per
  * phase, as {@code [Cin/VL][K][VL]} with the terms in (co, ki, kj) order. Each block's tile goes
- * into dx through a table of the phase's dx pixels (a copy). Tasks are samples, claimed, or
- * (sample, phase) when samples are fewer than workers.
+ * through a table of the phase's dx pixels into the sample's dx laid out channels-last
+ * ({@code [H*W][Cin]}, a pixel's channels one contiguous run), which is transposed into dx's
+ * planes once the sample's phases are done ({@link CpuKernels#channelsLastToPlanes}); storing
+ * each pixel's channels straight into the planes, {@code H*W} floats apart, took 16 -> 32 (dx
+ * 16 x 14 x 14) 1.09x as long at batch 64 on one and on two threads, 32 -> 64 1.02-1.06x
+ * (PairedKernels, paired). A kernel with phases no tap reaches (the 1x1 shortcuts: three of
+ * four) zeroes the sample and stores straight into the planes, as a transposition would write
+ * the zeros a second time (0.75-0.98x measured). Tasks are samples, claimed, or (sample, phase)
+ * when samples are fewer than workers, which also store straight into the planes.
  *
  * <p>Bits: each dx element is one fma chain from zero over its phase's terms in (co, ki, kj)
  * order (with zeros where the tap falls outside dy), on every path and for any thread count;
@@ -55,6 +62,7 @@ final class CpuStridedBackwardData {
     private final CpuKernels[] kernels; // per worker
     private final float[][] copies; // per-worker shifted dy copies of a sample, grow-only
     private final float[][] tiles; // per-worker accumulator tile, grow-only
+    private final float[][] channelsLast; // per-worker dx of one sample, channels-last [H*W][Cin], grow-only
     private final Plan plan = new Plan();
     private final BackwardDataLoop loop = new BackwardDataLoop();
 
@@ -63,6 +71,7 @@ final class CpuStridedBackwardData {
         this.kernels = path.perWorker(threads.size());
         this.copies = new float[threads.size()][];
         this.tiles = new float[threads.size()][];
+        this.channelsLast = new float[threads.size()][];
     }
 
     /**
@@ -303,9 +312,27 @@ final class CpuStridedBackwardData {
             CpuKernels kernel = kernels[worker];
             int phasesPerTask = plan.phases / split;
             plan.clear(copy);
+            // A task of a whole sample whose phases all have taps gathers its dx channels-last and
+            // transposes it into dx's planes at the end (see storeChannelsLast).
+            float[] cl = split == 1 && !plan.emptyPhase ? CpuThreads.scratch(channelsLast, worker, hw * cin) : null;
             for (int t = begin; t < end; t++) {
                 int n = t / split, f0 = t % split * phasesPerTask;
                 plan.fill(g, dy, n, copy);
+                if (cl != null) {
+                    for (int f = 0; f < plan.phases; f++) {
+                        int k = plan.terms[f], p = plan.phaseHeight[f] * plan.phaseWidth[f];
+                        int[] off = plan.offsets[f], pixel = plan.dxPixel[f];
+                        for (int b = 0; b < blocks; b++) {
+                            int wo = plan.weightStart[f] + b * k * vl;
+                            for (int q0 = 0; q0 < p; q0 += pix) {
+                                kernel.channelConvBlock(copy, q0, off, k, wv, wo, v, 1, false, tile);
+                                storeChannelsLast(tile, vl, Math.min(pix, p - q0), pixel, q0, cl, cin, b * vl);
+                            }
+                        }
+                    }
+                    kernel.channelsLastToPlanes(cl, 0, hw, cin, dx, n * cin * hw, hw);
+                    continue;
+                }
                 // A whole sample with a phase no tap reaches: zero it in one pass, then the other phases.
                 boolean zeroed = split == 1 && plan.emptyPhase;
                 if (zeroed) Arrays.fill(dx, n * cin * hw, (n + 1) * cin * hw, 0f);
@@ -330,6 +357,14 @@ final class CpuStridedBackwardData {
                 }
             }
         }
+    }
+
+    /**
+     * {@code cl[pixel[q0 + q]*cin + c0 + c] = tile[q*vl + c]}: a block's tile into a sample's
+     * channels-last dx, each pixel's {@code vl} channels one contiguous run (a copy).
+     */
+    private static void storeChannelsLast(float[] tile, int vl, int count, int[] pixel, int q0, float[] cl, int cin, int c0) {
+        for (int q = 0; q < count; q++) System.arraycopy(tile, q * vl, cl, pixel[q0 + q] * cin + c0, vl);
     }
 
     /**
