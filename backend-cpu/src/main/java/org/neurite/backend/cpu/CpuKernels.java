@@ -366,6 +366,33 @@ abstract class CpuKernels {
 
     // ---- batch norm backward through a relu (CpuNormalization) ------------------------------
 
+    // ---- backward-data of 3x3 stride-2 convolutions by rows (CpuStridedBackwardData) ---------
+
+    /**
+     * One row of dx of a 3x3 convolution at stride 2 with padding 1, all {@code C} of its channels,
+     * channels-last: for col in [0, width) and c in [0, C), {@code out[o + col*C + c]} gets the fma
+     * chain from zero over co in [0, cout), then over the row's parts (the dy row at
+     * {@code first} with the weights at {@code wFirst}; then, when {@code second >= 0}, the one at
+     * {@code second} with {@code wSecond}), then over kj in [0, 3), of
+     * {@code dy[part + co*plane + j] * w[wPart + co*9*C + kj*C + c]} for the j with
+     * {@code 2j + kj - 1 = col} and {@code 0 <= j < (width + 1) / 2} (the dy row's width); taps
+     * without such a j are left out (products with zero, which would leave the chain as it is). A
+     * part is one kernel row ki of one dy row; {@code w} holds the weights as
+     * {@code [co][ki][kj][c]}, so {@code wPart = ki*3*C}. Each dy value is broadcast once for its
+     * three taps (columns 2j - 1, 2j, 2j + 1). The same fmas in the same order on every path.
+     */
+    abstract void stridedBackwardRow(float[] dy, int first, int second, int plane, int cout, float[] w, int wFirst, int wSecond,
+                                     int width, int channels, float[] out, int o);
+
+    /**
+     * Whether {@link #stridedBackwardRow} has a vector kernel of its own for rows of {@code width}
+     * pixels of {@code channels} channels: 14 pixels of one lane group (the small ResNet's 16 -> 32
+     * at 512 bits) or 7 of two (its 32 -> 64), 14 accumulator vectors either way.
+     */
+    static boolean stridedBackwardRowFits(int width, int channels) {
+        return width == 14 && channels == LANES || width == 7 && channels == 2 * LANES;
+    }
+
     // ---- direct convolution over output channels (CpuChannelVectorConv2d) ---------------------
 
     /**

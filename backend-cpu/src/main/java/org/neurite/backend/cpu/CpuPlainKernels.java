@@ -460,6 +460,35 @@ final class CpuPlainKernels extends CpuKernels {
 
     // ---- direct convolution over output channels --------------------------------------------
 
+    @Override
+    void stridedBackwardRow(float[] dy, int first, int second, int plane, int cout, float[] w, int wFirst, int wSecond,
+                            int width, int channels, float[] out, int o) {
+        stridedBackwardRowLoops(dy, first, second, plane, cout, w, wFirst, wSecond, width, channels, out, o);
+    }
+
+    /** {@link #stridedBackwardRow} as scalar loops, one output at a time (the vector path's shapes without a kernel of their own). */
+    static void stridedBackwardRowLoops(float[] dy, int first, int second, int plane, int cout, float[] w, int wFirst, int wSecond,
+                                        int width, int channels, float[] out, int o) {
+        int wo = (width + 1) / 2, parts = second < 0 ? 1 : 2;
+        for (int col = 0; col < width; col++) {
+            for (int c = 0; c < channels; c++) {
+                float acc = 0f;
+                for (int co = 0; co < cout; co++) {
+                    for (int part = 0; part < parts; part++) {
+                        int d = (part == 0 ? first : second) + co * plane;
+                        int k = (part == 0 ? wFirst : wSecond) + co * 9 * channels + c;
+                        for (int kj = 0; kj < 3; kj++) {
+                            int twice = col + 1 - kj; // 2j
+                            if ((twice & 1) != 0 || twice < 0 || twice / 2 >= wo) continue;
+                            acc = Math.fma(dy[d + twice / 2], w[k + kj * channels], acc);
+                        }
+                    }
+                }
+                out[o + col * channels + c] = acc;
+            }
+        }
+    }
+
     /** The vector kernels' fmas in their order, one term at a time over the tile. */
     @Override
     void channelConvBlock(float[] xp, int at, int[] off, int k, float[] w, int wo, int vectors, int step, boolean taps3, float[] tile) {

@@ -1240,6 +1240,209 @@ final class CpuVectorKernels extends CpuKernels {
      * flat loop over the terms with its accumulators in registers (14 to 16 of AVX-512's 32): per
      * term the weight vectors once and each pixel's input broadcast once, at constant offsets.
      */
+    // ---- backward-data of 3x3 stride-2 convolutions by rows ------------------------------------
+
+    @Override
+    void stridedBackwardRow(float[] dy, int first, int second, int plane, int cout, float[] w, int wFirst, int wSecond,
+                            int width, int channels, float[] out, int o) {
+        if (width == 14 && channels == L) {
+            if (second < 0) stridedRow14x1(dy, first, plane, cout, w, wFirst, out, o);
+            else stridedRow14x1Parts2(dy, first, second, plane, cout, w, wFirst, wSecond, out, o);
+        } else if (width == 7 && channels == 2 * L) {
+            if (second < 0) stridedRow7x2(dy, first, plane, cout, w, wFirst, out, o);
+            else stridedRow7x2Parts2(dy, first, second, plane, cout, w, wFirst, wSecond, out, o);
+        } else {
+            CpuPlainKernels.stridedBackwardRowLoops(dy, first, second, plane, cout, w, wFirst, wSecond, width, channels, out, o);
+        }
+    }
+
+    /*
+     * One method per shape and number of parts (an even dx row has one, ki = 1; an odd row two,
+     * ki = 0 from the dy row below, then ki = 2), the accumulators named: each dy value broadcast
+     * once for its taps kj = 0, 1, 2 at dx columns 2j - 1, 2j, 2j + 1, j from the row's end to its
+     * start, so that an odd column's kj = 0 term (from j + 1) comes before its kj = 2 term (from j).
+     */
+
+    private static void stridedRow14x1(float[] dy, int first, int plane, int cout, float[] w, int wFirst, float[] out, int o) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0v0 = zero, a1v0 = zero, a2v0 = zero, a3v0 = zero, a4v0 = zero, a5v0 = zero, a6v0 = zero;
+        FloatVector a7v0 = zero, a8v0 = zero, a9v0 = zero, a10v0 = zero, a11v0 = zero, a12v0 = zero, a13v0 = zero;
+        for (int co = 0, d1 = first, w1 = wFirst; co < cout; co++, d1 += plane, w1 += 9 * L) {
+            FloatVector k0v0 = FloatVector.fromArray(S, w, w1);
+            FloatVector k1v0 = FloatVector.fromArray(S, w, w1 + L);
+            FloatVector k2v0 = FloatVector.fromArray(S, w, w1 + 2 * L);
+            FloatVector c = FloatVector.broadcast(S, dy[d1 + 6]);
+            a11v0 = c.fma(k0v0, a11v0); a12v0 = c.fma(k1v0, a12v0); a13v0 = c.fma(k2v0, a13v0);
+            c = FloatVector.broadcast(S, dy[d1 + 5]);
+            a9v0 = c.fma(k0v0, a9v0); a10v0 = c.fma(k1v0, a10v0); a11v0 = c.fma(k2v0, a11v0);
+            c = FloatVector.broadcast(S, dy[d1 + 4]);
+            a7v0 = c.fma(k0v0, a7v0); a8v0 = c.fma(k1v0, a8v0); a9v0 = c.fma(k2v0, a9v0);
+            c = FloatVector.broadcast(S, dy[d1 + 3]);
+            a5v0 = c.fma(k0v0, a5v0); a6v0 = c.fma(k1v0, a6v0); a7v0 = c.fma(k2v0, a7v0);
+            c = FloatVector.broadcast(S, dy[d1 + 2]);
+            a3v0 = c.fma(k0v0, a3v0); a4v0 = c.fma(k1v0, a4v0); a5v0 = c.fma(k2v0, a5v0);
+            c = FloatVector.broadcast(S, dy[d1 + 1]);
+            a1v0 = c.fma(k0v0, a1v0); a2v0 = c.fma(k1v0, a2v0); a3v0 = c.fma(k2v0, a3v0);
+            c = FloatVector.broadcast(S, dy[d1 + 0]);
+            a0v0 = c.fma(k1v0, a0v0); a1v0 = c.fma(k2v0, a1v0);
+        }
+        a0v0.intoArray(out, o);
+        a1v0.intoArray(out, o + L);
+        a2v0.intoArray(out, o + 2 * L);
+        a3v0.intoArray(out, o + 3 * L);
+        a4v0.intoArray(out, o + 4 * L);
+        a5v0.intoArray(out, o + 5 * L);
+        a6v0.intoArray(out, o + 6 * L);
+        a7v0.intoArray(out, o + 7 * L);
+        a8v0.intoArray(out, o + 8 * L);
+        a9v0.intoArray(out, o + 9 * L);
+        a10v0.intoArray(out, o + 10 * L);
+        a11v0.intoArray(out, o + 11 * L);
+        a12v0.intoArray(out, o + 12 * L);
+        a13v0.intoArray(out, o + 13 * L);
+    }
+
+    private static void stridedRow14x1Parts2(float[] dy, int first, int second, int plane, int cout, float[] w, int wFirst, int wSecond,
+                                             float[] out, int o) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0v0 = zero, a1v0 = zero, a2v0 = zero, a3v0 = zero, a4v0 = zero, a5v0 = zero, a6v0 = zero;
+        FloatVector a7v0 = zero, a8v0 = zero, a9v0 = zero, a10v0 = zero, a11v0 = zero, a12v0 = zero, a13v0 = zero;
+        for (int co = 0, d1 = first, d2 = second, w1 = wFirst, w2 = wSecond; co < cout;
+             co++, d1 += plane, d2 += plane, w1 += 9 * L, w2 += 9 * L) {
+            FloatVector k0v0 = FloatVector.fromArray(S, w, w1);
+            FloatVector k1v0 = FloatVector.fromArray(S, w, w1 + L);
+            FloatVector k2v0 = FloatVector.fromArray(S, w, w1 + 2 * L);
+            FloatVector c = FloatVector.broadcast(S, dy[d1 + 6]);
+            a11v0 = c.fma(k0v0, a11v0); a12v0 = c.fma(k1v0, a12v0); a13v0 = c.fma(k2v0, a13v0);
+            c = FloatVector.broadcast(S, dy[d1 + 5]);
+            a9v0 = c.fma(k0v0, a9v0); a10v0 = c.fma(k1v0, a10v0); a11v0 = c.fma(k2v0, a11v0);
+            c = FloatVector.broadcast(S, dy[d1 + 4]);
+            a7v0 = c.fma(k0v0, a7v0); a8v0 = c.fma(k1v0, a8v0); a9v0 = c.fma(k2v0, a9v0);
+            c = FloatVector.broadcast(S, dy[d1 + 3]);
+            a5v0 = c.fma(k0v0, a5v0); a6v0 = c.fma(k1v0, a6v0); a7v0 = c.fma(k2v0, a7v0);
+            c = FloatVector.broadcast(S, dy[d1 + 2]);
+            a3v0 = c.fma(k0v0, a3v0); a4v0 = c.fma(k1v0, a4v0); a5v0 = c.fma(k2v0, a5v0);
+            c = FloatVector.broadcast(S, dy[d1 + 1]);
+            a1v0 = c.fma(k0v0, a1v0); a2v0 = c.fma(k1v0, a2v0); a3v0 = c.fma(k2v0, a3v0);
+            c = FloatVector.broadcast(S, dy[d1 + 0]);
+            a0v0 = c.fma(k1v0, a0v0); a1v0 = c.fma(k2v0, a1v0);
+            k0v0 = FloatVector.fromArray(S, w, w2);
+            k1v0 = FloatVector.fromArray(S, w, w2 + L);
+            k2v0 = FloatVector.fromArray(S, w, w2 + 2 * L);
+            c = FloatVector.broadcast(S, dy[d2 + 6]);
+            a11v0 = c.fma(k0v0, a11v0); a12v0 = c.fma(k1v0, a12v0); a13v0 = c.fma(k2v0, a13v0);
+            c = FloatVector.broadcast(S, dy[d2 + 5]);
+            a9v0 = c.fma(k0v0, a9v0); a10v0 = c.fma(k1v0, a10v0); a11v0 = c.fma(k2v0, a11v0);
+            c = FloatVector.broadcast(S, dy[d2 + 4]);
+            a7v0 = c.fma(k0v0, a7v0); a8v0 = c.fma(k1v0, a8v0); a9v0 = c.fma(k2v0, a9v0);
+            c = FloatVector.broadcast(S, dy[d2 + 3]);
+            a5v0 = c.fma(k0v0, a5v0); a6v0 = c.fma(k1v0, a6v0); a7v0 = c.fma(k2v0, a7v0);
+            c = FloatVector.broadcast(S, dy[d2 + 2]);
+            a3v0 = c.fma(k0v0, a3v0); a4v0 = c.fma(k1v0, a4v0); a5v0 = c.fma(k2v0, a5v0);
+            c = FloatVector.broadcast(S, dy[d2 + 1]);
+            a1v0 = c.fma(k0v0, a1v0); a2v0 = c.fma(k1v0, a2v0); a3v0 = c.fma(k2v0, a3v0);
+            c = FloatVector.broadcast(S, dy[d2 + 0]);
+            a0v0 = c.fma(k1v0, a0v0); a1v0 = c.fma(k2v0, a1v0);
+        }
+        a0v0.intoArray(out, o);
+        a1v0.intoArray(out, o + L);
+        a2v0.intoArray(out, o + 2 * L);
+        a3v0.intoArray(out, o + 3 * L);
+        a4v0.intoArray(out, o + 4 * L);
+        a5v0.intoArray(out, o + 5 * L);
+        a6v0.intoArray(out, o + 6 * L);
+        a7v0.intoArray(out, o + 7 * L);
+        a8v0.intoArray(out, o + 8 * L);
+        a9v0.intoArray(out, o + 9 * L);
+        a10v0.intoArray(out, o + 10 * L);
+        a11v0.intoArray(out, o + 11 * L);
+        a12v0.intoArray(out, o + 12 * L);
+        a13v0.intoArray(out, o + 13 * L);
+    }
+
+    private static void stridedRow7x2(float[] dy, int first, int plane, int cout, float[] w, int wFirst, float[] out, int o) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0v0 = zero, a0v1 = zero, a1v0 = zero, a1v1 = zero, a2v0 = zero, a2v1 = zero, a3v0 = zero;
+        FloatVector a3v1 = zero, a4v0 = zero, a4v1 = zero, a5v0 = zero, a5v1 = zero, a6v0 = zero, a6v1 = zero;
+        for (int co = 0, d1 = first, w1 = wFirst; co < cout; co++, d1 += plane, w1 += 18 * L) {
+            FloatVector k0v0 = FloatVector.fromArray(S, w, w1), k0v1 = FloatVector.fromArray(S, w, w1 + L);
+            FloatVector k1v0 = FloatVector.fromArray(S, w, w1 + 2 * L), k1v1 = FloatVector.fromArray(S, w, w1 + 3 * L);
+            FloatVector k2v0 = FloatVector.fromArray(S, w, w1 + 4 * L), k2v1 = FloatVector.fromArray(S, w, w1 + 5 * L);
+            FloatVector c = FloatVector.broadcast(S, dy[d1 + 3]);
+            a5v0 = c.fma(k0v0, a5v0); a5v1 = c.fma(k0v1, a5v1);
+            a6v0 = c.fma(k1v0, a6v0); a6v1 = c.fma(k1v1, a6v1);
+            c = FloatVector.broadcast(S, dy[d1 + 2]);
+            a3v0 = c.fma(k0v0, a3v0); a3v1 = c.fma(k0v1, a3v1);
+            a4v0 = c.fma(k1v0, a4v0); a4v1 = c.fma(k1v1, a4v1);
+            a5v0 = c.fma(k2v0, a5v0); a5v1 = c.fma(k2v1, a5v1);
+            c = FloatVector.broadcast(S, dy[d1 + 1]);
+            a1v0 = c.fma(k0v0, a1v0); a1v1 = c.fma(k0v1, a1v1);
+            a2v0 = c.fma(k1v0, a2v0); a2v1 = c.fma(k1v1, a2v1);
+            a3v0 = c.fma(k2v0, a3v0); a3v1 = c.fma(k2v1, a3v1);
+            c = FloatVector.broadcast(S, dy[d1 + 0]);
+            a0v0 = c.fma(k1v0, a0v0); a0v1 = c.fma(k1v1, a0v1);
+            a1v0 = c.fma(k2v0, a1v0); a1v1 = c.fma(k2v1, a1v1);
+        }
+        a0v0.intoArray(out, o); a0v1.intoArray(out, o + L);
+        a1v0.intoArray(out, o + 2 * L); a1v1.intoArray(out, o + 2 * L + L);
+        a2v0.intoArray(out, o + 2 * 2 * L); a2v1.intoArray(out, o + 2 * 2 * L + L);
+        a3v0.intoArray(out, o + 3 * 2 * L); a3v1.intoArray(out, o + 3 * 2 * L + L);
+        a4v0.intoArray(out, o + 4 * 2 * L); a4v1.intoArray(out, o + 4 * 2 * L + L);
+        a5v0.intoArray(out, o + 5 * 2 * L); a5v1.intoArray(out, o + 5 * 2 * L + L);
+        a6v0.intoArray(out, o + 6 * 2 * L); a6v1.intoArray(out, o + 6 * 2 * L + L);
+    }
+
+    private static void stridedRow7x2Parts2(float[] dy, int first, int second, int plane, int cout, float[] w, int wFirst, int wSecond,
+                                             float[] out, int o) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector a0v0 = zero, a0v1 = zero, a1v0 = zero, a1v1 = zero, a2v0 = zero, a2v1 = zero, a3v0 = zero;
+        FloatVector a3v1 = zero, a4v0 = zero, a4v1 = zero, a5v0 = zero, a5v1 = zero, a6v0 = zero, a6v1 = zero;
+        for (int co = 0, d1 = first, d2 = second, w1 = wFirst, w2 = wSecond; co < cout;
+             co++, d1 += plane, d2 += plane, w1 += 18 * L, w2 += 18 * L) {
+            FloatVector k0v0 = FloatVector.fromArray(S, w, w1), k0v1 = FloatVector.fromArray(S, w, w1 + L);
+            FloatVector k1v0 = FloatVector.fromArray(S, w, w1 + 2 * L), k1v1 = FloatVector.fromArray(S, w, w1 + 3 * L);
+            FloatVector k2v0 = FloatVector.fromArray(S, w, w1 + 4 * L), k2v1 = FloatVector.fromArray(S, w, w1 + 5 * L);
+            FloatVector c = FloatVector.broadcast(S, dy[d1 + 3]);
+            a5v0 = c.fma(k0v0, a5v0); a5v1 = c.fma(k0v1, a5v1);
+            a6v0 = c.fma(k1v0, a6v0); a6v1 = c.fma(k1v1, a6v1);
+            c = FloatVector.broadcast(S, dy[d1 + 2]);
+            a3v0 = c.fma(k0v0, a3v0); a3v1 = c.fma(k0v1, a3v1);
+            a4v0 = c.fma(k1v0, a4v0); a4v1 = c.fma(k1v1, a4v1);
+            a5v0 = c.fma(k2v0, a5v0); a5v1 = c.fma(k2v1, a5v1);
+            c = FloatVector.broadcast(S, dy[d1 + 1]);
+            a1v0 = c.fma(k0v0, a1v0); a1v1 = c.fma(k0v1, a1v1);
+            a2v0 = c.fma(k1v0, a2v0); a2v1 = c.fma(k1v1, a2v1);
+            a3v0 = c.fma(k2v0, a3v0); a3v1 = c.fma(k2v1, a3v1);
+            c = FloatVector.broadcast(S, dy[d1 + 0]);
+            a0v0 = c.fma(k1v0, a0v0); a0v1 = c.fma(k1v1, a0v1);
+            a1v0 = c.fma(k2v0, a1v0); a1v1 = c.fma(k2v1, a1v1);
+            k0v0 = FloatVector.fromArray(S, w, w2); k0v1 = FloatVector.fromArray(S, w, w2 + L);
+            k1v0 = FloatVector.fromArray(S, w, w2 + 2 * L); k1v1 = FloatVector.fromArray(S, w, w2 + 3 * L);
+            k2v0 = FloatVector.fromArray(S, w, w2 + 4 * L); k2v1 = FloatVector.fromArray(S, w, w2 + 5 * L);
+            c = FloatVector.broadcast(S, dy[d2 + 3]);
+            a5v0 = c.fma(k0v0, a5v0); a5v1 = c.fma(k0v1, a5v1);
+            a6v0 = c.fma(k1v0, a6v0); a6v1 = c.fma(k1v1, a6v1);
+            c = FloatVector.broadcast(S, dy[d2 + 2]);
+            a3v0 = c.fma(k0v0, a3v0); a3v1 = c.fma(k0v1, a3v1);
+            a4v0 = c.fma(k1v0, a4v0); a4v1 = c.fma(k1v1, a4v1);
+            a5v0 = c.fma(k2v0, a5v0); a5v1 = c.fma(k2v1, a5v1);
+            c = FloatVector.broadcast(S, dy[d2 + 1]);
+            a1v0 = c.fma(k0v0, a1v0); a1v1 = c.fma(k0v1, a1v1);
+            a2v0 = c.fma(k1v0, a2v0); a2v1 = c.fma(k1v1, a2v1);
+            a3v0 = c.fma(k2v0, a3v0); a3v1 = c.fma(k2v1, a3v1);
+            c = FloatVector.broadcast(S, dy[d2 + 0]);
+            a0v0 = c.fma(k1v0, a0v0); a0v1 = c.fma(k1v1, a0v1);
+            a1v0 = c.fma(k2v0, a1v0); a1v1 = c.fma(k2v1, a1v1);
+        }
+        a0v0.intoArray(out, o); a0v1.intoArray(out, o + L);
+        a1v0.intoArray(out, o + 2 * L); a1v1.intoArray(out, o + 2 * L + L);
+        a2v0.intoArray(out, o + 2 * 2 * L); a2v1.intoArray(out, o + 2 * 2 * L + L);
+        a3v0.intoArray(out, o + 3 * 2 * L); a3v1.intoArray(out, o + 3 * 2 * L + L);
+        a4v0.intoArray(out, o + 4 * 2 * L); a4v1.intoArray(out, o + 4 * 2 * L + L);
+        a5v0.intoArray(out, o + 5 * 2 * L); a5v1.intoArray(out, o + 5 * 2 * L + L);
+        a6v0.intoArray(out, o + 6 * 2 * L); a6v1.intoArray(out, o + 6 * 2 * L + L);
+    }
+
     @Override
     void channelConvBlock(float[] xp, int at, int[] off, int k, float[] w, int wo, int vectors, int step, boolean taps3, float[] tile) {
         if (taps3 && vectors == 1) {

@@ -20,9 +20,11 @@ import org.neurite.backend.Conv2dGeometry;
  * strided layers (3x3 stride 2 and the 1x1 stride-2 shortcuts, batch 1 and 3) and odd ones: odd
  * sizes, padding 0 and 2, stride 3 (and 1x1 stride 3, whose phases but one get no tap), strides
  * that differ by direction, a non-square kernel, a map of one row, input channels of 1, 2 and 4
- * lane groups. Then: the same bits on 1, 2 and 3 threads and on the plain and vector paths (also
- * pinned to 256 and 512 bits by surefire), {@link CpuConv2d} giving it the geometries of its rule
- * with the same bits, and a steady call allocating nothing.
+ * lane groups, and the shapes of the row kernels (3x3 stride 2 on rows of 14 pixels of one lane
+ * group or 7 of two) at either width. Then: the same bits on 1, 2 and 3 threads (a batch of 2 on
+ * 3 threads takes the phases, on 1 and 2 the row kernels: the two orders of the same fmas) and
+ * on the plain and vector paths (also pinned to 256 and 512 bits by surefire), {@link CpuConv2d}
+ * giving it the geometries of its rule with the same bits, and a steady call allocating nothing.
  */
 class CpuStridedBackwardDataTest {
     private static final int L = CpuKernels.LANES;
@@ -36,6 +38,10 @@ class CpuStridedBackwardDataTest {
                 conv(1, 32, 7, 7, 64, 3, 2, 1),
                 conv(3, 16, 14, 14, 32, 1, 2, 0), // its 1x1 stride-2 shortcuts
                 conv(3, 32, 7, 7, 64, 1, 2, 0),
+                conv(2, L, 14, 14, 8, 3, 2, 1), // the row kernels' shapes at either width: 14 pixels of one lane group,
+                conv(2, 2 * L, 7, 7, 24, 3, 2, 1), // 7 of two,
+                conv(2, L, 9, 14, 8, 3, 2, 1), // an odd height (its last row even),
+                conv(2, 2 * L, 6, 7, 8, 3, 2, 1), // an even one (its last row odd, kernel row 0 past dy)
                 conv(2, L, 9, 11, 16, 3, 2, 0), // odd sizes, no padding (the last column of dx is reached by no tap)
                 conv(2, 2 * L, 10, 9, 24, 3, 2, 0),
                 conv(2, L, 13, 13, 24, 3, 2, 2), // padding 2
