@@ -129,7 +129,7 @@ final class CpuStridedBackwardData {
         int[] gatherTo = new int[0], gatherFrom = new int[0]; // the values of the copies narrower than dy: copy index, dy index in the sample
         int gathers;
         float[] weights = new float[0];
-        boolean rowPath; // a 3x3 kernel at stride 2 with padding 1 whose dx rows fit a row kernel (see BackwardDataLoop#runRows)
+        boolean rowPath; // a 3x3 kernel at stride 2 with padding 1 whose dx rows fit a row kernel (see runRows)
         float[] rowWeights = new float[0]; // w as [co][ki][kj][ci], for the row kernel
 
         void compute(Conv2dGeometry g, float[] w) {
