@@ -117,7 +117,7 @@ final class CpuStridedBackwardData {
     /**
      * The decomposition of one geometry, computed once per call into grow-only tables: the phases'
      * sizes, term offsets into the copies, packed weights and dx pixel tables, and the copies'
-     * placement.
+     * placement; or, for a call that runs by rows ({@link #rowPath}), only the rows' weights.
      */
     private static final class Plan {
         int phases, vectors, pixels, rows, rowLo, copySize, copies;
@@ -129,13 +129,17 @@ final class CpuStridedBackwardData {
         int[] gatherTo = new int[0], gatherFrom = new int[0]; // the values of the copies narrower than dy: copy index, dy index in the sample
         int gathers;
         float[] weights = new float[0];
-        boolean rowPath; // a 3x3 kernel at stride 2 with padding 1 whose dx rows fit a row kernel (see runRows)
+        // This call runs by rows (see runRows): whole samples per task, a 3x3 kernel at stride 2 with
+        // padding 1, dx rows that fit a row kernel. The phase tables are then not made.
+        boolean rowPath;
         float[] rowWeights = new float[0]; // w as [co][ki][kj][ci], for the row kernel
 
-        void compute(Conv2dGeometry g, float[] w) {
+        /** The plan of a call whose tasks are whole samples ({@code wholeSamples}) or (sample, phase) pairs. */
+        void compute(Conv2dGeometry g, float[] w, boolean wholeSamples) {
             int sh = g.strideH(), sw = g.strideW(), kh = g.kernelH(), kw = g.kernelW(), ph = g.padH(), pw = g.padW();
             int h = g.height(), wd = g.width(), ho = g.outHeight(), cin = g.inChannels(), cout = g.outChannels();
-            rowPath = kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1 && CpuKernels.stridedBackwardRowFits(wd, cin);
+            rowPath = wholeSamples && kh == 3 && kw == 3 && sh == 2 && sw == 2 && ph == 1 && pw == 1
+                    && CpuKernels.stridedBackwardRowFits(wd, cin);
             if (rowPath) {
                 if (rowWeights.length < cout * 9 * cin) rowWeights = new float[cout * 9 * cin];
                 for (int co = 0, to = 0; co < cout; co++) {
@@ -143,6 +147,7 @@ final class CpuStridedBackwardData {
                         for (int ci = 0, from = co * cin * 9 + t; ci < cin; ci++, from += 9) rowWeights[to++] = w[from];
                     }
                 }
+                return;
             }
             phases = sh * sw;
             vectors = vectors(cin);
@@ -307,9 +312,9 @@ final class CpuStridedBackwardData {
         private int split;
 
         synchronized void execute(Conv2dGeometry g, float[] dy, float[] w, float[] dx) {
-            plan.compute(g, w);
             int parts = g.flops() < PARALLEL_MIN_FLOPS ? 1 : threads.size();
-            this.split = g.batch() >= parts ? 1 : plan.phases;
+            this.split = g.batch() >= parts ? 1 : g.strideH() * g.strideW(); // tasks of (sample, phase) when samples are few
+            plan.compute(g, w, split == 1);
             this.g = g;
             this.dy = dy;
             this.dx = dx;
@@ -323,7 +328,7 @@ final class CpuStridedBackwardData {
 
         @Override
         public void run(int worker, int begin, int end) {
-            if (plan.rowPath && split == 1) {
+            if (plan.rowPath) {
                 runRows(g, dy, dx, worker, begin, end);
                 return;
             }
